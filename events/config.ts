@@ -1,0 +1,33 @@
+/**
+ * Which storage backend to open, from the environment: `DATABASE_URL` present → PostgreSQL,
+ * otherwise the embedded PGlite in `DATA_DIR` (or in memory for tests). Every mistake is reported
+ * at once, one line per variable.
+ */
+import { z } from 'zod';
+import { ValidationError } from './errors.ts';
+import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from './sql/database.ts';
+
+export const storageConfigSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// connection URL')
+    .optional(),
+  DATA_DIR: z.string().min(1, 'must name a directory').default('./data/pglite'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(10),
+});
+
+export type StorageConfig = z.infer<typeof storageConfigSchema>;
+
+export function parseConfig<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new ValidationError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+export async function openDatabase(config: StorageConfig, options: { inMemory?: boolean } = {}): Promise<SqlDatabase> {
+  if (config.DATABASE_URL) return createPostgresDatabase({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+  return createPgliteDatabase(options.inMemory ? undefined : config.DATA_DIR);
+}

@@ -1,0 +1,30 @@
+/**
+ * The shape of every aggregate's pure domain logic (Emmett style): `decide` turns a command and the
+ * current state into new events, `evolve` folds one event into the state. Neither does I/O; time
+ * and ids arrive inside the command, so the same inputs always give the same events.
+ */
+export interface DomainEvent<Type extends string = string, Data = unknown> {
+  type: Type;
+  data: Data;
+}
+
+export interface Decider<Command, Event extends DomainEvent, State> {
+  initialState: () => State;
+  decide: (command: Command, state: State) => Event[];
+  evolve: (state: State, event: Event) => State;
+}
+
+/** The state after a sequence of events: the fold `asOf` queries and the command path both use. */
+export function fold<Event extends DomainEvent, State>(
+  decider: Pick<Decider<unknown, Event, State>, 'initialState' | 'evolve'>,
+  events: Iterable<Event>,
+): State {
+  let state = decider.initialState();
+  for (const event of events) state = decider.evolve(state, event);
+  return state;
+}
+
+/** Compile-time exhaustiveness: a `switch` over a union ends here, so a new member cannot be forgotten. */
+export function assertNever(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

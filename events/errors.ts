@@ -1,0 +1,74 @@
+/**
+ * Every error the service raises on purpose. `code` is the GraphQL `extensions.code` (DESIGN §3);
+ * the subgraph kit maps these to GraphQL errors in one place, so nothing else throws strings.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
+  | 'CONFLICT'
+  | 'NOT_FOUND'
+  | 'INVALID_TRANSITION';
+
+export abstract class CityBrainError extends Error {
+  abstract readonly code: ErrorCode;
+  /** Extra, machine-readable facts a client may act on (placed in `extensions`). */
+  readonly details: Record<string, unknown>;
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+/** Input that can never succeed as sent: a malformed field, an unregistered type, a bad check digit. */
+export class ValidationError extends CityBrainError {
+  readonly code = 'BAD_USER_INPUT';
+}
+
+/** The stream's revision is not the one the writer read: reload and decide again. */
+export class ConcurrencyError extends CityBrainError {
+  readonly code = 'CONFLICT';
+  constructor(
+    readonly streamId: string,
+    readonly expected: string,
+    readonly actual: number | undefined,
+  ) {
+    super(
+      `stream ${streamId}: expected revision ${expected} but the stream is at ${actual === undefined ? 'no_stream' : `revision ${actual}`}`,
+      { streamId, expectedRevision: expected, actualRevision: actual ?? null },
+    );
+  }
+}
+
+/** A uniqueness rule was broken: the same natural key, the same hour, an event id reused with other content. */
+export class ConflictError extends CityBrainError {
+  readonly code = 'CONFLICT';
+}
+
+export class NotFoundError extends CityBrainError {
+  readonly code = 'NOT_FOUND';
+}
+
+/** A workflow step that is not allowed from the current status. */
+export class InvalidTransitionError extends CityBrainError {
+  readonly code = 'INVALID_TRANSITION';
+  constructor(
+    readonly command: string,
+    readonly status: string,
+    readonly allowed: readonly string[],
+  ) {
+    super(
+      `cannot ${command} while the status is ${status}; allowed next steps: ${allowed.length ? allowed.join(', ') : 'none'}`,
+      { command, status, allowed },
+    );
+  }
+}
+
+export class UnauthenticatedError extends CityBrainError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+export class ForbiddenError extends CityBrainError {
+  readonly code = 'FORBIDDEN';
+}

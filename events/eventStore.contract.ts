@@ -1,0 +1,280 @@
+/**
+ * The contract every EventStore backend passes. `eventStore.int.spec.ts` runs it against PGlite and
+ * PostgreSQL; a future backend adds one line there, never a copy of this suite.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import pg from 'pg';
+import { ConcurrencyError, ConflictError, ValidationError } from './errors.ts';
+import { comparePositions } from './position.ts';
+import { SqlEventStore } from './sql/sqlEventStore.ts';
+import { START, type EventSubscription, type RecordedEvent } from './types.ts';
+import type { TestBackend } from '../test/helpers/databases.ts';
+import { createTestRegistry, incremented, testMetadata } from '../test/helpers/events.ts';
+
+async function take(subscription: EventSubscription, count: number, timeoutMs = 20_000): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  const timer = setTimeout(() => void subscription.close(), timeoutMs);
+  for await (const event of subscription) {
+    out.push(event);
+    if (out.length === count) break;
+  }
+  clearTimeout(timer);
+  return out;
+}
+
+async function countEvents(store: SqlEventStore): Promise<number> {
+  const { rows } = await store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM es_events');
+  return rows[0]!.n;
+}
+
+export function eventStoreContract(openBackend: () => Promise<TestBackend>): void {
+  let backend: TestBackend;
+  let store: SqlEventStore;
+
+  before(async () => {
+    backend = await openBackend();
+  });
+  after(async () => {
+    await store?.close();
+    await backend.dispose();
+  });
+  beforeEach(async () => {
+    await store?.close();
+    store = await SqlEventStore.open(await backend.fresh(), createTestRegistry(), { maxEventBytes: 2048 });
+  });
+
+  describe('append', () => {
+    it('starts a stream at revision 0 and numbers a batch consecutively, in global order', async () => {
+      const result = await store.append('test.counter-1', [incremented(1), incremented(2), incremented(3)], { expectedRevision: 'no_stream' });
+      assert.equal(result.nextExpectedRevision, 2);
+      assert.deepEqual(result.events.map((e) => e.revision), [0, 1, 2]);
+      for (let i = 1; i < result.events.length; i++) {
+        assert.ok(comparePositions(result.events[i - 1]!.position, result.events[i]!.position) < 0);
+      }
+      const second = await store.append('test.counter-1', [incremented(4)], { expectedRevision: 2 });
+      assert.equal(second.nextExpectedRevision, 3);
+      assert.equal(await store.streamRevision('test.counter-1'), 3);
+      assert.equal(await store.streamRevision('test.counter-missing'), undefined);
+    });
+
+    it('refuses a stale expected revision with a ConcurrencyError naming stream, expected and actual, and writes nothing', async () => {
+      await store.append('test.counter-1', [incremented(), incremented()]);
+      await assert.rejects(store.append('test.counter-1', [incremented()], { expectedRevision: 0 }), (err: unknown) => {
+        assert.ok(err instanceof ConcurrencyError);
+        assert.equal(err.streamId, 'test.counter-1');
+        assert.equal(err.expected, '0');
+        assert.equal(err.actual, 1);
+        assert.match(err.message, /test\.counter-1: expected revision 0 but the stream is at revision 1/);
+        return true;
+      });
+      assert.equal(await countEvents(store), 2);
+    });
+
+    it('honours no_stream, stream_exists and any', async () => {
+      await assert.rejects(store.append('test.counter-2', [incremented()], { expectedRevision: 'stream_exists' }), ConcurrencyError);
+      await store.append('test.counter-2', [incremented()], { expectedRevision: 'no_stream' });
+      await assert.rejects(store.append('test.counter-2', [incremented()], { expectedRevision: 'no_stream' }), /is at revision 0/);
+      await store.append('test.counter-2', [incremented()], { expectedRevision: 'stream_exists' });
+      await store.append('test.counter-2', [incremented()], { expectedRevision: 'any' });
+      assert.equal(await store.streamRevision('test.counter-2'), 2);
+    });
+
+    it('refuses an unregistered event type and writes nothing of the batch', async () => {
+      await assert.rejects(
+        store.append('test.counter-1', [incremented(), { type: 'CounterExploded', data: {}, metadata: testMetadata }]),
+        (err: unknown) => err instanceof ValidationError && /CounterExploded is not registered/.test(err.message),
+      );
+      assert.equal(await countEvents(store), 0);
+    });
+
+    it('refuses invalid data naming the field, and writes nothing of the batch', async () => {
+      await assert.rejects(
+        store.append('test.counter-1', [incremented(), { type: 'CounterIncremented', data: { by: 'two' }, metadata: testMetadata }]),
+        (err: unknown) => err instanceof ValidationError && /invalid CounterIncremented data: by:/.test(err.message),
+      );
+      assert.equal(await countEvents(store), 0);
+      assert.equal(await store.streamRevision('test.counter-1'), undefined);
+    });
+
+    it('refuses metadata without provenance, naming the field', async () => {
+      const metadata = { ...testMetadata, provenance: { ...testMetadata.provenance, department: '' } };
+      await assert.rejects(store.append('test.counter-1', [incremented(1, { metadata })]), /metadata: provenance\.department/);
+      assert.equal(await countEvents(store), 0);
+    });
+
+    it('refuses an oversized payload with the size and the limit', async () => {
+      const big = { type: 'NoteWritten', data: { text: 'x'.repeat(4000) }, metadata: testMetadata };
+      await assert.rejects(store.append('test.note-1', [big]), /NoteWritten data is 4011 bytes; the limit is 2048 bytes/);
+      assert.equal(await countEvents(store), 0);
+    });
+
+    it('refuses a malformed stream id and an empty batch', async () => {
+      await assert.rejects(store.append('Counter 1', [incremented()]), /stream id "Counter 1" is malformed/);
+      await assert.rejects(store.append('test.counter-1', []), /has no events/);
+      assert.equal(await countEvents(store), 0);
+    });
+
+    it('is idempotent: the same idempotency key appends nothing new and returns the first result', async () => {
+      const first = await store.append('test.counter-1', [incremented(5), incremented(6)], { expectedRevision: 'no_stream', idempotencyKey: 'cmd-1' });
+      await store.append('test.counter-1', [incremented(7)]);
+      const again = await store.append('test.counter-1', [incremented(5), incremented(6)], { expectedRevision: 'no_stream', idempotencyKey: 'cmd-1' });
+      assert.equal(again.replayed, true);
+      assert.deepEqual(again.events.map((e) => [e.eventId, e.position, e.revision]), first.events.map((e) => [e.eventId, e.position, e.revision]));
+      assert.equal(await countEvents(store), 3);
+    });
+
+    it('refuses an event id reused with different content, and writes nothing', async () => {
+      const eventId = '0b5e4c1e-7a1b-4c61-9d1a-2f9b1c3d4e5f';
+      await store.append('test.counter-1', [incremented(1, { eventId })]);
+      await assert.rejects(store.append('test.counter-1', [incremented(2, { eventId })]), (err: unknown) => err instanceof ConflictError && /already stored/.test(err.message));
+      await assert.rejects(store.append('test.counter-9', [incremented(2), incremented(1, { eventId })]), ConflictError);
+      assert.equal(await countEvents(store), 1);
+      assert.equal(await store.streamRevision('test.counter-9'), undefined);
+    });
+
+    it('never lets a stored event be updated or deleted', async () => {
+      await store.append('test.counter-1', [incremented()]);
+      await assert.rejects(store.db.query(`UPDATE es_events SET data = '{"by": 99}'`), /append-only/);
+      await assert.rejects(store.db.query('DELETE FROM es_events'), /append-only/);
+      assert.equal(await countEvents(store), 1);
+    });
+  });
+
+  describe('reading', () => {
+    it('reads a stream forwards and backwards, by revision range, up to a position or an instant, with a limit', async () => {
+      const events: RecordedEvent[] = [];
+      for (const n of [1, 2, 3, 4, 5]) {
+        events.push(...(await store.append('test.counter-1', [incremented(n)])).events);
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      await store.append('test.counter-2', [incremented(100)]);
+      const all = await store.readStream('test.counter-1');
+      assert.deepEqual(all.map((e) => (e.data as { by: number }).by), [1, 2, 3, 4, 5]);
+      assert.deepEqual((await store.readStream('test.counter-1', { direction: 'backwards', limit: 2 })).map((e) => e.revision), [4, 3]);
+      assert.deepEqual((await store.readStream('test.counter-1', { fromRevision: 1, toRevision: 3 })).map((e) => e.revision), [1, 2, 3]);
+      assert.deepEqual((await store.readStream('test.counter-1', { direction: 'backwards', fromRevision: 3, toRevision: 2 })).map((e) => e.revision), [3, 2]);
+      assert.deepEqual((await store.readStream('test.counter-1', { toPosition: events[1]!.position })).map((e) => e.revision), [0, 1]);
+      assert.deepEqual((await store.readStream('test.counter-1', { toTime: events[2]!.recordedAt })).map((e) => e.revision), [0, 1, 2]);
+      assert.deepEqual(await store.readStream('test.counter-1', { toTime: '2000-01-01T00:00:00Z' }), []);
+      assert.deepEqual(await store.readStream('test.nothing-1'), []);
+      assert.equal(all[0]!.metadata.provenance.department, 'test-department');
+    });
+
+    it('reads all in global order from a position, filtered by type and stream prefix', async () => {
+      await store.append('test.counter-1', [incremented(1)]);
+      await store.append('test.note-1', [{ type: 'NoteWritten', data: { text: 'a' }, metadata: testMetadata }]);
+      const { events } = await store.append('test.counter-2', [incremented(2), { type: 'CounterReset', data: { reason: 'x' }, metadata: testMetadata }]);
+      const all = await store.readAll();
+      assert.equal(all.length, 4);
+      for (let i = 1; i < all.length; i++) assert.ok(comparePositions(all[i - 1]!.position, all[i]!.position) < 0);
+      assert.deepEqual((await store.readAll({ filter: { types: ['NoteWritten'] } })).map((e) => e.streamId), ['test.note-1']);
+      assert.deepEqual((await store.readAll({ filter: { streamPrefixes: ['test.counter-'] } })).map((e) => e.type), ['CounterIncremented', 'CounterIncremented', 'CounterReset']);
+      assert.deepEqual((await store.readAll({ fromPosition: events[0]!.position })).map((e) => e.type), ['CounterReset']);
+      assert.equal((await store.readAll({ limit: 2 })).length, 2);
+      assert.equal(await store.headPosition(), events[1]!.position);
+    });
+
+    it('upcasts an event stored with an older schema version to the current shape', async () => {
+      await store.db.query(
+        `INSERT INTO es_events (stream_id, stream_revision, event_id, type, schema_version, data, metadata)
+         VALUES ('test.counter-old', 0, gen_random_uuid(), 'CounterIncremented', 1, '{"amount": 7}', $1::jsonb)`,
+        [JSON.stringify(testMetadata)],
+      );
+      const [event] = await store.readStream('test.counter-old');
+      assert.deepEqual(event!.data, { by: 7 });
+      assert.equal(event!.schemaVersion, 1);
+    });
+  });
+
+  describe('subscribe', () => {
+    it('catches up, then delivers live appends, in order, and stops on close', async () => {
+      await store.append('test.counter-1', [incremented(1), incremented(2)]);
+      const subscription = store.subscribe({ filter: { streamPrefixes: ['test.counter-'] }, batchSize: 1 });
+      const received = take(subscription, 4);
+      await new Promise((r) => setTimeout(r, 50));
+      await store.append('test.note-1', [{ type: 'NoteWritten', data: { text: 'ignored' }, metadata: testMetadata }]);
+      await store.append('test.counter-1', [incremented(3)]);
+      await store.append('test.counter-3', [incremented(4)]);
+      assert.deepEqual((await received).map((e) => (e.data as { by: number }).by), [1, 2, 3, 4]);
+      await subscription.close();
+    });
+
+    it('resumes strictly after the position it is given', async () => {
+      const { events } = await store.append('test.counter-1', [incremented(1), incremented(2), incremented(3)]);
+      const subscription = store.subscribe({ fromPosition: events[0]!.position });
+      assert.deepEqual((await take(subscription, 2)).map((e) => e.revision), [1, 2]);
+      await subscription.close();
+    });
+
+    it('refuses a position that does not exist or is malformed', async () => {
+      await store.append('test.counter-1', [incremented(1)]);
+      const missing = store.subscribe({ fromPosition: '1:999999' });
+      await assert.rejects(missing[Symbol.asyncIterator]().next(), /position 1:999999 does not exist/);
+      const malformed = store.subscribe({ fromPosition: 'yesterday' });
+      await assert.rejects(malformed[Symbol.asyncIterator]().next(), /position "yesterday" is malformed/);
+    });
+
+    it('delivers every event of concurrent writers exactly once', async () => {
+      const writers = 6;
+      const perWriter = 400;
+      const subscription = store.subscribe({ fromPosition: START, batchSize: 250 });
+      const received = take(subscription, writers * perWriter, 120_000);
+      await Promise.all(
+        Array.from({ length: writers }, async (_, w) => {
+          for (let i = 0; i < perWriter; i += 4) {
+            await store.append(`test.counter-w${w}x${i % 40}`, [incremented(1), incremented(2), incremented(3), incremented(4)]);
+          }
+        }),
+      );
+      const events = await received;
+      await subscription.close();
+      const ids = new Set(events.map((e) => e.eventId));
+      assert.equal(events.length, writers * perWriter);
+      assert.equal(ids.size, writers * perWriter, 'no event delivered twice');
+      for (let i = 1; i < events.length; i++) assert.ok(comparePositions(events[i - 1]!.position, events[i]!.position) < 0, 'in position order');
+      assert.equal(await countEvents(store), writers * perWriter);
+    });
+  });
+
+  describe('transactions committing out of sequence order', () => {
+      it('a subscriber waits for an older in-flight transaction and then delivers both exactly once', async (t) => {
+        if (!backend.url) {
+          t.skip('PGlite is one session: two transactions can never be in flight at once there');
+          return;
+        }
+        const holder = new pg.Client({ connectionString: backend.url });
+        await holder.connect();
+        try {
+          const subscription = store.subscribe({ batchSize: 10 });
+          const received: RecordedEvent[] = [];
+          const consumer = (async () => {
+            for await (const e of subscription) {
+              received.push(e);
+              if (received.length === 2) break;
+            }
+          })();
+          // The first transaction takes the lower sequence number and stays open...
+          await holder.query('BEGIN');
+          await holder.query('SELECT * FROM es_append($1, $2, $3::jsonb)', [
+            'test.counter-slow',
+            'any',
+            JSON.stringify([{ eventId: '11111111-1111-4111-8111-111111111111', type: 'CounterIncremented', schemaVersion: 2, data: { by: 41 }, metadata: testMetadata }]),
+          ]);
+          // ...while a later one commits with a higher number.
+          await store.append('test.counter-fast', [incremented(42)]);
+          await new Promise((r) => setTimeout(r, 300));
+          assert.equal(received.length, 0, 'nothing passes while an older transaction is in flight');
+          assert.equal((await store.readAll()).length, 0);
+          await holder.query('COMMIT');
+          await consumer;
+          await subscription.close();
+          assert.deepEqual(received.map((e) => (e.data as { by: number }).by).sort(), [41, 42]);
+          assert.equal(new Set(received.map((e) => e.eventId)).size, 2);
+          assert.ok(received[0]!.sequence < received[1]!.sequence, 'the older transaction (lower sequence) is delivered first');
+        } finally {
+          await holder.end();
+        }
+      });
+  });
+}

@@ -1,0 +1,187 @@
+/**
+ * One small SQL port over the two engines that share our SQL: PGlite (Postgres in WASM, in process)
+ * and PostgreSQL over `pg`. The event store, the projection runner and the document store are
+ * written once against it.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface SqlExecutor {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
+}
+
+/** A session-level advisory lock; released by `release()` or when the holding process dies. */
+export interface AdvisoryLock {
+  release(): Promise<void>;
+}
+
+export interface SqlDatabase extends SqlExecutor {
+  readonly backend: 'pglite' | 'postgres';
+  /** Runs several statements (no parameters): migrations. */
+  exec(sql: string): Promise<void>;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** LISTEN on a channel; the callback is only a wake-up, nothing may depend on it arriving. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** Takes the advisory lock `key` if free; `undefined` when another session holds it. */
+  tryAdvisoryLock(key: bigint): Promise<AdvisoryLock | undefined>;
+  close(): Promise<void>;
+}
+
+function toParams(params: readonly unknown[] | undefined): unknown[] {
+  return params ? [...params] : [];
+}
+
+/**
+ * PGlite is one session per data directory (DESIGN §6): every query and transaction is serialised
+ * by PGlite itself, so advisory locks always succeed for the one process that opened it.
+ */
+export async function createPgliteDatabase(dataDir?: string): Promise<SqlDatabase> {
+  const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  return {
+    backend: 'pglite',
+    async query<Row>(sql: string, params?: readonly unknown[]) {
+      const res = await db.query<Row>(sql, toParams(params));
+      return { rows: res.rows };
+    },
+    async exec(sql) {
+      await db.exec(sql);
+    },
+    transaction(fn) {
+      return db.transaction((tx) =>
+        fn({
+          async query<Row>(sql: string, params?: readonly unknown[]) {
+            const res = await tx.query<Row>(sql, toParams(params));
+            return { rows: res.rows };
+          },
+        }),
+      );
+    },
+    async listen(channel, onNotify) {
+      const unlisten = await db.listen(channel, () => onNotify());
+      return async () => {
+        if (!db.closed) await unlisten();
+      };
+    },
+    async tryAdvisoryLock(key) {
+      const { rows } = await db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [key.toString()]);
+      if (!rows[0]?.locked) return undefined;
+      return {
+        async release() {
+          if (!db.closed) await db.query('SELECT pg_advisory_unlock($1)', [key.toString()]);
+        },
+      };
+    },
+    async close() {
+      if (!db.closed) await db.close();
+    },
+  };
+}
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Pool size. @default 10 */
+  max?: number;
+  /**
+   * A transaction left open stalls every subscriber (the snapshot xmin is cluster-wide, DESIGN §6),
+   * so idle-in-transaction sessions are cut. @default 10000
+   */
+  idleInTransactionTimeoutMs?: number;
+}
+
+export function createPostgresDatabase(options: PostgresOptions): SqlDatabase {
+  const clientConfig = {
+    connectionString: options.connectionString,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 10_000,
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: options.max ?? 10 });
+  // A dropped idle connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  let listener: pg.Client | undefined;
+  const channels = new Map<string, Set<() => void>>();
+  const dedicated = new Set<pg.Client>();
+
+  async function listenerClient(): Promise<pg.Client> {
+    if (listener) return listener;
+    const client = new pg.Client(clientConfig);
+    client.on('error', () => {
+      // The connection died: forget it so the next listen() reconnects; polling covers the gap.
+      if (listener === client) listener = undefined;
+    });
+    client.on('notification', (msg) => {
+      for (const cb of channels.get(msg.channel) ?? []) cb();
+    });
+    await client.connect();
+    listener = client;
+    return client;
+  }
+
+  return {
+    backend: 'postgres',
+    async query<Row>(sql: string, params?: readonly unknown[]) {
+      const res = await pool.query(sql, toParams(params));
+      return { rows: res.rows as Row[] };
+    },
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({
+          async query<Row>(sql: string, params?: readonly unknown[]) {
+            const res = await client.query(sql, toParams(params));
+            return { rows: res.rows as Row[] };
+          },
+        });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async listen(channel, onNotify) {
+      const client = await listenerClient();
+      let set = channels.get(channel);
+      if (!set) {
+        set = new Set();
+        channels.set(channel, set);
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      }
+      set.add(onNotify);
+      return async () => {
+        set.delete(onNotify);
+      };
+    },
+    async tryAdvisoryLock(key) {
+      // Session-level locks live as long as the connection: hold a dedicated one, outside the pool.
+      const client = new pg.Client(clientConfig);
+      client.on('error', () => undefined);
+      await client.connect();
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [key.toString()]);
+      if (!rows[0]?.locked) {
+        await client.end();
+        return undefined;
+      }
+      dedicated.add(client);
+      return {
+        async release() {
+          if (!dedicated.delete(client)) return;
+          await client.query('SELECT pg_advisory_unlock($1)', [key.toString()]).catch(() => undefined);
+          await client.end().catch(() => undefined);
+        },
+      };
+    },
+    async close() {
+      for (const client of dedicated) await client.end().catch(() => undefined);
+      dedicated.clear();
+      if (listener) await listener.end().catch(() => undefined);
+      listener = undefined;
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,379 @@
+/**
+ * The event store over SQL, shared by PGlite and PostgreSQL. Guarantees:
+ * - an append is all-or-nothing and checks the expected revision in the same statement;
+ * - an idempotent re-send (same event ids) writes nothing and returns the first result;
+ * - `readAll` and `subscribe` only pass events of transactions older than every transaction still
+ *   in flight, so a subscriber never skips an event that commits out of sequence order.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { ConcurrencyError, ConflictError, ValidationError } from '../errors.ts';
+import { comparePositions, decodePosition, encodePosition, isStart } from '../position.ts';
+import type { EventRegistry } from '../registry.ts';
+import {
+  START,
+  type AppendOptions,
+  type AppendResult,
+  type EventFilter,
+  type EventStore,
+  type EventSubscription,
+  type NewEvent,
+  type Position,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+} from '../types.ts';
+import type { SqlDatabase } from './database.ts';
+import { EVENT_STORE_SCHEMA } from './schema.ts';
+
+export interface SqlEventStoreOptions {
+  /** Largest serialised `data` accepted for one event. @default 262144 (256 KiB) */
+  maxEventBytes?: number;
+  /** Longest wait between polls when no NOTIFY arrives. @default 500 */
+  maxPollIntervalMs?: number;
+}
+
+interface EventRow {
+  global_position: string;
+  transaction_id: string;
+  stream_id: string;
+  stream_revision: number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  recorded_at: Date | string;
+}
+
+const STREAM_ID = /^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*-[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Always select from `es_events e` and order by `e.` columns: the text aliases below would otherwise
+// shadow the bigint/xid8 columns in ORDER BY and sort "9" after "12".
+const EVENT_COLUMNS = `e.global_position::text AS global_position, e.transaction_id::text AS transaction_id, e.stream_id,
+  e.stream_revision, e.event_id::text AS event_id, e.type, e.schema_version, e.data, e.metadata, e.recorded_at`;
+
+/** A stable UUID (version-5 layout) for the i-th event of an idempotent command. */
+export function deterministicEventId(idempotencyKey: string, index: number): string {
+  const hash = createHash('sha1').update(`${idempotencyKey}\u0000${index}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+function toIso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Builds `AND ...` clauses for a filter, appending their parameters to `params`. */
+function filterSql(filter: EventFilter | undefined, params: unknown[]): string {
+  let sql = '';
+  if (filter?.types?.length) {
+    params.push([...filter.types]);
+    sql += ` AND e.type = ANY($${params.length}::text[])`;
+  }
+  if (filter?.streamPrefixes?.length) {
+    params.push(filter.streamPrefixes.map(likePrefix));
+    sql += ` AND e.stream_id LIKE ANY($${params.length}::text[])`;
+  }
+  return sql;
+}
+
+export class SqlEventStore implements EventStore {
+  readonly backend: 'pglite' | 'postgres';
+  private readonly maxEventBytes: number;
+  private readonly maxPollIntervalMs: number;
+  private readonly wakeups = new Set<() => void>();
+  private unlisten: (() => Promise<void>) | undefined;
+
+  private constructor(
+    readonly db: SqlDatabase,
+    private readonly registry: EventRegistry,
+    options: SqlEventStoreOptions,
+  ) {
+    this.backend = db.backend;
+    this.maxEventBytes = options.maxEventBytes ?? 262_144;
+    this.maxPollIntervalMs = options.maxPollIntervalMs ?? 500;
+  }
+
+  /** Creates the tables if needed and starts listening for appends. */
+  static async open(db: SqlDatabase, registry: EventRegistry, options: SqlEventStoreOptions = {}): Promise<SqlEventStore> {
+    await db.exec(EVENT_STORE_SCHEMA);
+    const store = new SqlEventStore(db, registry, options);
+    store.unlisten = await db.listen('es_events', () => {
+      for (const wake of store.wakeups) wake();
+    });
+    return store;
+  }
+
+  async append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    if (!STREAM_ID.test(streamId)) {
+      throw new ValidationError(`stream id "${streamId}" is malformed: expected <domain>.<aggregate>-<id>, e.g. urban.incident-42`, {
+        streamId,
+      });
+    }
+    if (events.length === 0) throw new ValidationError(`append to ${streamId} has no events`, { streamId });
+    const expected = options.expectedRevision ?? 'any';
+    if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < -1)) {
+      throw new ValidationError(`expected revision ${expected} is not a revision`, { streamId });
+    }
+
+    const prepared = events.map((event, index) => {
+      const { data, schemaVersion } = this.registry.validateForAppend(event.type, event.data, event.metadata);
+      const bytes = Buffer.byteLength(JSON.stringify(data));
+      if (bytes > this.maxEventBytes) {
+        throw new ValidationError(`${event.type} data is ${bytes} bytes; the limit is ${this.maxEventBytes} bytes per event`, {
+          type: event.type,
+          bytes,
+          limit: this.maxEventBytes,
+        });
+      }
+      const eventId = event.eventId ?? (options.idempotencyKey ? deterministicEventId(options.idempotencyKey, index) : randomUUID());
+      if (!UUID.test(eventId)) throw new ValidationError(`event id "${eventId}" is not a UUID`, { eventId });
+      return { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata };
+    });
+
+    let rows: { global_position: string; transaction_id: string; stream_revision: number; event_id: string; recorded_at: Date | string; replayed: boolean }[];
+    try {
+      ({ rows } = await this.db.query('SELECT * FROM es_append($1, $2, $3::jsonb)', [streamId, String(expected), JSON.stringify(prepared)]));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const concurrency = /ES_CONCURRENCY:(-?\d+)/.exec(message);
+      if (concurrency) {
+        const actual = Number(concurrency[1]);
+        throw new ConcurrencyError(streamId, String(expected), actual < 0 ? undefined : actual);
+      }
+      if (/es_events_event_id_key|duplicate key value.*event_id/.test(message)) {
+        throw new ConflictError(`an event id of this append to ${streamId} is already stored with other content`, { streamId });
+      }
+      throw err;
+    }
+
+    if (rows[0]?.replayed) return this.replayedResult(streamId, prepared);
+
+    const recorded: RecordedEvent[] = rows.map((row, i) => {
+      const p = prepared[i]!;
+      return {
+        eventId: p.eventId,
+        streamId,
+        revision: row.stream_revision,
+        position: encodePosition(row.transaction_id, row.global_position),
+        sequence: Number(row.global_position),
+        type: p.type,
+        schemaVersion: p.schemaVersion,
+        recordedAt: toIso(row.recorded_at),
+        data: p.data,
+        metadata: p.metadata,
+      };
+    });
+    return { streamId, nextExpectedRevision: recorded[recorded.length - 1]!.revision, events: recorded, replayed: false };
+  }
+
+  /** The same event ids were stored before: identical content is an idempotent replay, anything else a conflict. */
+  private async replayedResult(
+    streamId: string,
+    prepared: { eventId: string; type: string; data: unknown }[],
+  ): Promise<AppendResult> {
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM es_events e WHERE e.event_id = ANY($1::uuid[]) ORDER BY e.global_position`,
+      [prepared.map((p) => p.eventId)],
+    );
+    const byId = new Map(rows.map((r) => [r.event_id, r]));
+    for (const p of prepared) {
+      const row = byId.get(p.eventId);
+      if (!row || row.stream_id !== streamId || row.type !== p.type || JSON.stringify(row.data) !== JSON.stringify(p.data)) {
+        throw new ConflictError(
+          `event id ${p.eventId} is already stored${row ? ` in ${row.stream_id} as ${row.type}` : ''} with other content: an idempotency key or event id was reused for a different command`,
+          { streamId, eventId: p.eventId },
+        );
+      }
+    }
+    const events = rows.map((r) => this.toRecorded(r));
+    const last = await this.streamRevision(streamId);
+    return { streamId, nextExpectedRevision: last ?? -1, events, replayed: true };
+  }
+
+  async streamRevision(streamId: string): Promise<number | undefined> {
+    const { rows } = await this.db.query<{ revision: number }>('SELECT revision FROM es_streams WHERE stream_id = $1', [streamId]);
+    const revision = rows[0]?.revision;
+    return revision === undefined || revision < 0 ? undefined : revision;
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const params: unknown[] = [streamId];
+    let where = 'e.stream_id = $1';
+    if (options.fromRevision !== undefined) {
+      params.push(options.fromRevision);
+      where += ` AND e.stream_revision ${options.direction === 'backwards' ? '<=' : '>='} $${params.length}`;
+    }
+    if (options.toRevision !== undefined) {
+      params.push(options.toRevision);
+      where += ` AND e.stream_revision ${options.direction === 'backwards' ? '>=' : '<='} $${params.length}`;
+    }
+    if (options.toPosition !== undefined) {
+      const { tx, seq } = decodePosition(options.toPosition);
+      params.push(tx.toString(), seq.toString());
+      where += ` AND (e.transaction_id, e.global_position) <= ($${params.length - 1}::xid8, $${params.length}::bigint)`;
+    }
+    if (options.toTime !== undefined) {
+      if (Number.isNaN(Date.parse(options.toTime))) throw new ValidationError(`toTime "${options.toTime}" is not an ISO 8601 instant`);
+      params.push(options.toTime);
+      where += ` AND e.recorded_at <= $${params.length}::timestamptz`;
+    }
+    let sql = `SELECT ${EVENT_COLUMNS} FROM es_events e WHERE ${where} ORDER BY e.stream_revision ${options.direction === 'backwards' ? 'DESC' : 'ASC'}`;
+    if (options.limit !== undefined) {
+      params.push(options.limit);
+      sql += ` LIMIT $${params.length}`;
+    }
+    const { rows } = await this.db.query<EventRow>(sql, params);
+    return rows.map((r) => this.toRecorded(r));
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return (await this.readAllWithHead(options)).events;
+  }
+
+  /**
+   * One statement, one snapshot: the events after `fromPosition` that are safe to pass, and the
+   * position through which everything has been scanned (so a filtered reader can move past
+   * events it does not want without ever passing one that is still in flight).
+   */
+  async readAllWithHead(options: ReadAllOptions = {}): Promise<{ events: RecordedEvent[]; scannedThrough: Position }> {
+    const from = decodePosition(options.fromPosition ?? START);
+    const limit = options.limit ?? 1000;
+    const params: unknown[] = [from.tx.toString(), from.seq.toString(), limit];
+    const filters = filterSql(options.filter, params);
+    const { rows } = await this.db.query<EventRow & { is_head: boolean }>(
+      `WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+       batch AS (
+         SELECT ${EVENT_COLUMNS}, false AS is_head FROM es_events e, snap
+         WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) AND e.transaction_id < snap.xmin${filters}
+         ORDER BY e.transaction_id, e.global_position LIMIT $3),
+       head AS (
+         SELECT ${EVENT_COLUMNS}, true AS is_head FROM es_events e, snap
+         WHERE e.transaction_id < snap.xmin
+         ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1)
+       SELECT * FROM batch UNION ALL SELECT * FROM head`,
+      params,
+    );
+    const events = rows.filter((r) => !r.is_head).map((r) => this.toRecorded(r));
+    const head = rows.find((r) => r.is_head);
+    let scannedThrough = options.fromPosition ?? START;
+    if (events.length === limit) {
+      scannedThrough = events[events.length - 1]!.position;
+    } else if (head) {
+      const headPosition = encodePosition(head.transaction_id, head.global_position);
+      if (comparePositions(headPosition, scannedThrough) > 0) scannedThrough = headPosition;
+    }
+    return { events, scannedThrough };
+  }
+
+  async headPosition(): Promise<Position> {
+    const { rows } = await this.db.query<{ transaction_id: string; global_position: string }>(
+      `SELECT e.transaction_id::text AS transaction_id, e.global_position::text AS global_position FROM es_events e
+       WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
+    );
+    const row = rows[0];
+    return row ? encodePosition(row.transaction_id, row.global_position) : START;
+  }
+
+  /** Refuses a resume position that no stored event has: the client would silently miss events. */
+  async assertPositionExists(position: Position): Promise<void> {
+    if (isStart(position)) return;
+    const { tx, seq } = decodePosition(position);
+    const { rows } = await this.db.query('SELECT 1 FROM es_events WHERE global_position = $1 AND transaction_id = $2::xid8', [
+      seq.toString(),
+      tx.toString(),
+    ]);
+    if (rows.length === 0) {
+      throw new ValidationError(`position ${position} does not exist in this store: resume from a position you received, or from the start`, {
+        position,
+      });
+    }
+  }
+
+  subscribe(options: SubscribeOptions = {}): EventSubscription {
+    const controller = new AbortController();
+    if (options.signal) options.signal.addEventListener('abort', () => controller.abort(), { once: true });
+    const signal = controller.signal;
+    const batchSize = options.batchSize ?? 500;
+    let wake: (() => void) | undefined;
+    const onAppend = () => wake?.();
+    this.wakeups.add(onAppend);
+    signal.addEventListener('abort', onAppend, { once: true });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const store = this;
+
+    async function* iterate(): AsyncGenerator<RecordedEvent> {
+      let cursor = options.fromPosition ?? START;
+      await store.assertPositionExists(cursor);
+      let idleMs = 5;
+      try {
+        while (!signal.aborted) {
+          // Arm the wake-up before reading so an append between read and wait is not missed.
+          let woken = false;
+          const wokenPromise = new Promise<void>((resolve) => {
+            wake = () => {
+              woken = true;
+              resolve();
+            };
+          });
+          const { events, scannedThrough } = await store.readAllWithHead({ fromPosition: cursor, limit: batchSize, filter: options.filter });
+          for (const event of events) {
+            if (signal.aborted) return;
+            yield event;
+            cursor = event.position;
+          }
+          if (comparePositions(scannedThrough, cursor) > 0) cursor = scannedThrough;
+          if (events.length === batchSize) {
+            idleMs = 5;
+            continue;
+          }
+          if (!woken) {
+            await Promise.race([wokenPromise, new Promise((r) => setTimeout(r, idleMs))]);
+            idleMs = woken ? 5 : Math.min(idleMs * 2, store.maxPollIntervalMs);
+          }
+        }
+      } finally {
+        store.wakeups.delete(onAppend);
+      }
+    }
+
+    const iterator = iterate();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      async close() {
+        controller.abort();
+        store.wakeups.delete(onAppend);
+        await iterator.return(undefined);
+      },
+    };
+  }
+
+  private toRecorded(row: EventRow): RecordedEvent {
+    return {
+      eventId: row.event_id,
+      streamId: row.stream_id,
+      revision: row.stream_revision,
+      position: encodePosition(row.transaction_id, row.global_position),
+      sequence: Number(row.global_position),
+      type: row.type,
+      schemaVersion: row.schema_version,
+      recordedAt: toIso(row.recorded_at),
+      data: this.registry.upcast(row.type, row.schema_version, row.data),
+      metadata: row.metadata,
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const wake of this.wakeups) wake();
+    this.wakeups.clear();
+    await this.unlisten?.();
+  }
+}

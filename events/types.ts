@@ -1,0 +1,147 @@
+/**
+ * The event store port. Every backend (PGlite, PostgreSQL, later KurrentDB) implements
+ * `EventStore` and passes the one contract suite in `events/eventStore.contract.ts`.
+ */
+
+/**
+ * An opaque, totally ordered checkpoint shared by `readAll`, `subscribe` and every projection.
+ * On the SQL backends it encodes the pair (transaction id, global sequence) as `"<tx>:<seq>"`;
+ * compare positions only with `comparePositions`, never as strings.
+ */
+export type Position = string;
+
+/** The position before the first event. */
+export const START: Position = '0:0';
+
+export type ExpectedRevision = number | 'no_stream' | 'stream_exists' | 'any';
+
+/** Where a fact came from (DESIGN §1): the providing department and system, and how it was collected. */
+export interface Provenance {
+  department: string;
+  system: string;
+  channel: string;
+  /** ISO 8601 instant the source collected the fact (may precede `recordedAt`). */
+  collectedAt: string;
+  sourceRecordId?: string;
+  batchId?: string;
+}
+
+/** Who caused the event: the authenticated consumer, and the person acting for it if known. */
+export interface Actor {
+  consumerId: string;
+  userId?: string;
+  role: string;
+}
+
+export interface EventMetadata {
+  provenance: Provenance;
+  actor: Actor;
+  correlationId: string;
+  causationId?: string;
+  /** The grant a write was made under, when it was made under one. */
+  grantId?: string;
+}
+
+/** An event as a command handler proposes it, before the store gives it a place. */
+export interface NewEvent<Type extends string = string, Data = unknown> {
+  type: Type;
+  data: Data;
+  metadata: EventMetadata;
+  /** Unique id; derived from the idempotency key when one is given, random otherwise. */
+  eventId?: string;
+}
+
+/** The stored envelope. `data` has been upcast to the current schema version of `type`. */
+export interface RecordedEvent<Type extends string = string, Data = unknown> {
+  eventId: string;
+  streamId: string;
+  /** 0-based revision of this event within its stream. */
+  revision: number;
+  position: Position;
+  /** The global sequence number (unique, human-friendly; ordering is by `position`). */
+  sequence: number;
+  type: Type;
+  /** The schema version the event was written with (before upcasting). */
+  schemaVersion: number;
+  /** ISO 8601 instant the store committed the event. */
+  recordedAt: string;
+  data: Data;
+  metadata: EventMetadata;
+}
+
+export interface AppendOptions {
+  /** Default `"any"`. */
+  expectedRevision?: ExpectedRevision;
+  /**
+   * Makes the append idempotent: event ids are derived from the key, so re-sending the same
+   * command appends nothing and returns the first append's result.
+   */
+  idempotencyKey?: string;
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** Revision of the last event now in the stream: pass it as the next expected revision. */
+  nextExpectedRevision: number;
+  events: RecordedEvent[];
+  /** True when nothing was written because the same idempotency key was already appended. */
+  replayed: boolean;
+}
+
+export interface ReadStreamOptions {
+  direction?: 'forwards' | 'backwards';
+  fromRevision?: number;
+  toRevision?: number;
+  /** Only events at or before this position. */
+  toPosition?: Position;
+  /** Only events recorded at or before this instant (ISO 8601). */
+  toTime?: string;
+  limit?: number;
+}
+
+export interface EventFilter {
+  types?: readonly string[];
+  streamPrefixes?: readonly string[];
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events strictly after this position. Default `START`. */
+  fromPosition?: Position;
+  limit?: number;
+  filter?: EventFilter;
+}
+
+export interface SubscribeOptions {
+  /** Exclusive: the subscriber receives events strictly after this position. */
+  fromPosition?: Position;
+  filter?: EventFilter;
+  /** Events fetched per read; the iterator fetches the next batch only when asked (back-pressure). */
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+/** Catch-up then live, in position order, never skipping an event. */
+export interface EventSubscription extends AsyncIterable<RecordedEvent> {
+  /** Ends the iteration; pending `next()` calls resolve with `done`. */
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  readonly backend: 'pglite' | 'postgres' | 'kurrentdb';
+  append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  /** Events of one stream; `[]` for a stream that does not exist. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** Current revision of a stream, or `undefined` when it does not exist. */
+  streamRevision(streamId: string): Promise<number | undefined>;
+  /** Events in global order that every reader may safely pass (no in-flight gaps behind them). */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * One page of `readAll` plus the position through which the log has been scanned: a filtered
+   * reader (a projection) checkpoints there, past events it does not handle, never past a gap.
+   */
+  readAllWithHead(options?: ReadAllOptions): Promise<{ events: RecordedEvent[]; scannedThrough: Position }>;
+  subscribe(options?: SubscribeOptions): EventSubscription;
+  /** The position of the last event a reader can see now without risk of a gap. */
+  headPosition(): Promise<Position>;
+  close(): Promise<void>;
+}

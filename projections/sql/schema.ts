@@ -1,0 +1,31 @@
+/**
+ * One row per build of a projection: its read-model table, its checkpoint, and whether queries read
+ * it (`active`), it is catching up to replace the active one (`building`), or it was replaced.
+ */
+import type { Position } from '../../events/types.ts';
+
+export const PROJECTION_SCHEMA = /* sql */ `
+CREATE TABLE IF NOT EXISTS proj_builds (
+  name         text NOT NULL,
+  build_id     text NOT NULL,
+  version      integer NOT NULL,
+  table_name   text NOT NULL,
+  checkpoint   text NOT NULL,
+  status       text NOT NULL CHECK (status IN ('active', 'building', 'retired')),
+  created_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+  updated_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+  activated_at timestamptz,
+  dropped_at   timestamptz,
+  PRIMARY KEY (name, build_id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS proj_builds_one_active ON proj_builds (name) WHERE status = 'active';
+`;
+
+export interface BuildRow {
+  name: string;
+  build_id: string;
+  version: number;
+  table_name: string;
+  checkpoint: Position;
+  status: 'active' | 'building' | 'retired';
+}

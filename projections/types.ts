@@ -1,0 +1,90 @@
+/**
+ * The read side's ports. A projection folds events into documents through `DocumentStore`, which the
+ * SQL backends implement over JSONB (and a MongoDB adapter can implement later) without domain
+ * code changing.
+ */
+import type { Position, RecordedEvent } from '../events/types.ts';
+
+/** Where a field's current value came from: the event that last set it. */
+export interface FieldSource {
+  position: Position;
+  eventId: string;
+}
+
+/** A stored document: the projection's own fields plus bookkeeping the store maintains. */
+export type Doc = Record<string, unknown>;
+
+export interface StoredDoc<T extends Doc = Doc> {
+  id: string;
+  doc: T;
+  /** Per top-level field, the event that last set it (DESIGN §1: provenance without replay). */
+  fieldSources: Record<string, FieldSource>;
+}
+
+export type Comparable = string | number | boolean;
+
+/** Equality, `in`, and ranges on top-level fields (dates compare as ISO strings). */
+export type FieldCondition =
+  | Comparable
+  | null
+  | { in: readonly Comparable[] }
+  | { gt?: Comparable; gte?: Comparable; lt?: Comparable; lte?: Comparable }
+  | { contains: Comparable };
+
+export type Where = Record<string, FieldCondition>;
+
+export interface FindOptions {
+  where?: Where;
+  /** Sort field (top-level); ties broken by id. Default: id. */
+  sortBy?: string;
+  direction?: 'asc' | 'desc';
+  /** Page size. */
+  first?: number;
+  /** Opaque keyset cursor from a previous page's `endCursor`. */
+  after?: string;
+}
+
+export interface Page<T extends Doc> {
+  items: { cursor: string; node: StoredDoc<T> }[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export interface Collection<T extends Doc = Doc> {
+  get(id: string): Promise<StoredDoc<T> | undefined>;
+  /** One round trip for any number of ids; result in the order of `ids`, `undefined` where absent. */
+  getMany(ids: readonly string[]): Promise<(StoredDoc<T> | undefined)[]>;
+  find(options?: FindOptions): Promise<Page<T>>;
+  count(where?: Where): Promise<number>;
+  /** Replaces the document; every top-level field is attributed to `source`. */
+  upsert(id: string, doc: T, source: FieldSource): Promise<void>;
+  /** Merges top-level fields into an existing (or new) document; only those fields are attributed to `source`. */
+  patch(id: string, fields: Partial<T>, source: FieldSource): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export interface DocumentStore {
+  collection<T extends Doc = Doc>(name: string): Collection<T>;
+}
+
+/** A projection's declared index on a top-level field of one collection. */
+export interface IndexDeclaration {
+  collection: string;
+  fields: readonly string[];
+  unique?: boolean;
+}
+
+export interface Projection {
+  /** Stable name, e.g. `population.persons`. */
+  name: string;
+  /** Bump to rebuild: the new version fills a fresh table and is swapped in when caught up. */
+  version: number;
+  /** Event types the projection handles; the runner reads only these. */
+  eventTypes: readonly string[];
+  indexes?: readonly IndexDeclaration[];
+  /**
+   * Applies one event. `store` is bound to the batch's transaction: the writes and the checkpoint
+   * commit together, so a crash never applies an event twice or skips one.
+   */
+  apply(event: RecordedEvent, store: DocumentStore): Promise<void>;
+}

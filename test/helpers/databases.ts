@@ -1,0 +1,90 @@
+/**
+ * Real databases for integration tests: one PGlite per test file (reset between tests, since a
+ * fresh one costs seconds and ~750 MB) and one fresh PostgreSQL database per test file, dropped
+ * when the file ends.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from '../../events/sql/database.ts';
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A PostgreSQL database that exists for this test file only. */
+export async function createTestPostgresDatabase(prefix = 'cb_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** Drops every table, function and trigger we created, so the next test starts from nothing. */
+export async function resetDatabase(db: SqlDatabase): Promise<void> {
+  await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+}
+
+export interface TestBackend {
+  name: 'pglite' | 'postgres';
+  /** The database, reset to empty. */
+  fresh(): Promise<SqlDatabase>;
+  /** Opens another connection pool to the same database (PostgreSQL only; PGlite is one session). */
+  connectAgain?(): SqlDatabase;
+  url?: string;
+  dispose(): Promise<void>;
+}
+
+export async function pgliteBackend(): Promise<TestBackend> {
+  const db = await createPgliteDatabase();
+  return {
+    name: 'pglite',
+    async fresh() {
+      await resetDatabase(db);
+      return db;
+    },
+    dispose: () => db.close(),
+  };
+}
+
+export async function postgresBackend(): Promise<TestBackend> {
+  const database = await createTestPostgresDatabase();
+  const db = createPostgresDatabase({ connectionString: database.url, max: 12 });
+  const extra: SqlDatabase[] = [];
+  return {
+    name: 'postgres',
+    url: database.url,
+    async fresh() {
+      await resetDatabase(db);
+      return db;
+    },
+    connectAgain() {
+      const again = createPostgresDatabase({ connectionString: database.url, max: 4 });
+      extra.push(again);
+      return again;
+    },
+    async dispose() {
+      for (const e of extra) await e.close().catch(() => undefined);
+      await db.close();
+      await database.drop();
+    },
+  };
+}
+
+/** Both backends, in the order the contract suites run them. */
+export const BACKENDS: ReadonlyArray<() => Promise<TestBackend>> = [pgliteBackend, postgresBackend];

@@ -1,0 +1,27 @@
+/** Event types and envelopes for tests of the store and the runner, independent of any domain. */
+import { z } from 'zod';
+import { EventRegistry } from '../../events/registry.ts';
+import type { EventMetadata, NewEvent } from '../../events/types.ts';
+
+export const testMetadata: EventMetadata = {
+  provenance: { department: 'test-department', system: 'test-system', channel: 'test', collectedAt: '2026-01-01T00:00:00.000Z' },
+  actor: { consumerId: 'test-consumer', role: 'department' },
+  correlationId: 'test-correlation',
+};
+
+/** `CounterIncremented` v2 has `by`; v1 stored `amount`, upcast on read. */
+export function createTestRegistry(): EventRegistry {
+  return new EventRegistry()
+    .register({
+      type: 'CounterIncremented',
+      schemaVersion: 2,
+      schema: z.object({ by: z.number().int() }),
+      upcasters: { 1: (data) => ({ by: (data as { amount: number }).amount }) },
+    })
+    .register({ type: 'CounterReset', schemaVersion: 1, schema: z.object({ reason: z.string().min(1) }) })
+    .register({ type: 'NoteWritten', schemaVersion: 1, schema: z.object({ text: z.string() }) });
+}
+
+export function incremented(by = 1, overrides: Partial<NewEvent> = {}): NewEvent {
+  return { type: 'CounterIncremented', data: { by }, metadata: testMetadata, ...overrides };
+}
