@@ -1,0 +1,45 @@
+/**
+ * The subgraphs of the graph, their default local ports, and where to find them. The composed
+ * supergraph embeds the local defaults; a deployment overrides each URL with
+ * `SUBGRAPH_<NAME>_URL` (e.g. `SUBGRAPH_LEGAL_PERSON_URL`) and the gateway routes there at runtime.
+ */
+export const SUBGRAPHS = [
+  { name: 'population', port: 4101 },
+  { name: 'legal-person', port: 4102 },
+  { name: 'urban-ops', port: 4103 },
+  { name: 'environment', port: 4104 },
+  { name: 'healthcare', port: 4105 },
+  { name: 'tax', port: 4106 },
+  { name: 'governance', port: 4107 },
+] as const;
+
+export type SubgraphName = (typeof SUBGRAPHS)[number]['name'];
+
+export const SUBGRAPH_NAMES: readonly SubgraphName[] = SUBGRAPHS.map((s) => s.name);
+
+export function isSubgraphName(name: string): name is SubgraphName {
+  return (SUBGRAPH_NAMES as readonly string[]).includes(name);
+}
+
+export function defaultSubgraphPort(name: SubgraphName): number {
+  const entry = SUBGRAPHS.find((s) => s.name === name);
+  if (!entry) throw new RangeError(`unknown subgraph ${name}`);
+  return entry.port;
+}
+
+export function defaultSubgraphUrl(name: SubgraphName, host = '127.0.0.1'): string {
+  return `http://${host}:${defaultSubgraphPort(name)}/graphql`;
+}
+
+/** `legal-person` → `SUBGRAPH_LEGAL_PERSON_URL` */
+export function subgraphUrlVariable(name: SubgraphName): string {
+  return `SUBGRAPH_${name.toUpperCase().replace(/-/g, '_')}_URL`;
+}
+
+/** Every subgraph's URL: its `SUBGRAPH_<NAME>_URL` when set, else the local default. */
+export function subgraphUrls(env: Record<string, string | undefined> = process.env): Record<SubgraphName, string> {
+  return Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, env[subgraphUrlVariable(name)] || defaultSubgraphUrl(name)])) as Record<
+    SubgraphName,
+    string
+  >;
+}

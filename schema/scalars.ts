@@ -1,0 +1,116 @@
+/**
+ * The scalars every subgraph shares (DESIGN §3): their SDL lives in `scalars.graphql`, their
+ * resolvers here. `withSharedScalars` adds to a subgraph's SDL the definitions it uses but does not
+ * declare, so a subgraph's `schema.graphql` just names `DateTime` and both the kit's server and the
+ * composition script see the same definition.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  GraphQLScalarType,
+  Kind,
+  parse,
+  visit,
+  type DefinitionNode,
+  type DocumentNode,
+  type ScalarTypeDefinitionNode,
+  type ValueNode,
+} from 'graphql';
+import { z } from 'zod';
+import { ValidationError } from '../events/errors.ts';
+
+export const scalarsSdl = readFileSync(new URL('./scalars.graphql', import.meta.url), 'utf8');
+
+const scalarDefinitions: readonly ScalarTypeDefinitionNode[] = parse(scalarsSdl).definitions.filter(
+  (d): d is ScalarTypeDefinitionNode => d.kind === Kind.SCALAR_TYPE_DEFINITION,
+);
+
+export const sharedScalarNames: readonly string[] = scalarDefinitions.map((d) => d.name.value);
+
+const isoInstant = z.iso.datetime({ offset: true });
+const isoDate = z.iso.date();
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : typeof value;
+}
+
+function toDateTime(value: unknown): string {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new ValidationError('DateTime cannot represent an invalid Date');
+    return value.toISOString();
+  }
+  if (typeof value === 'string' && isoInstant.safeParse(value).success) return value;
+  throw new ValidationError(
+    `DateTime expects an ISO 8601 date-time with an offset such as 2024-05-01T08:30:00+08:00; got ${describe(value)}`,
+  );
+}
+
+function toDate(value: unknown): string {
+  if (typeof value === 'string' && isoDate.safeParse(value).success) return value;
+  throw new ValidationError(`Date expects an ISO 8601 calendar date such as 2024-05-01; got ${describe(value)}`);
+}
+
+function jsonLiteral(ast: ValueNode, variables: Record<string, unknown> | null | undefined): unknown {
+  switch (ast.kind) {
+    case Kind.STRING:
+    case Kind.ENUM:
+      return ast.value;
+    case Kind.BOOLEAN:
+      return ast.value;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(ast.value);
+    case Kind.NULL:
+      return null;
+    case Kind.LIST:
+      return ast.values.map((v) => jsonLiteral(v, variables));
+    case Kind.OBJECT:
+      return Object.fromEntries(ast.fields.map((f) => [f.name.value, jsonLiteral(f.value, variables)]));
+    case Kind.VARIABLE:
+      return variables?.[ast.name.value];
+  }
+}
+
+export const DateTimeScalar = new GraphQLScalarType({
+  name: 'DateTime',
+  serialize: toDateTime,
+  parseValue: toDateTime,
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new ValidationError('DateTime literals must be strings such as "2024-05-01T08:30:00+08:00"');
+    return toDateTime(ast.value);
+  },
+});
+
+export const DateScalar = new GraphQLScalarType({
+  name: 'Date',
+  serialize: toDate,
+  parseValue: toDate,
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new ValidationError('Date literals must be strings such as "2024-05-01"');
+    return toDate(ast.value);
+  },
+});
+
+export const JSONScalar = new GraphQLScalarType({
+  name: 'JSON',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => jsonLiteral(ast, variables),
+});
+
+export const scalarResolvers: Readonly<Record<string, GraphQLScalarType>> = {
+  DateTime: DateTimeScalar,
+  Date: DateScalar,
+  JSON: JSONScalar,
+};
+
+/** The shared scalar definitions `typeDefs` references but does not define itself, appended to it. */
+export function withSharedScalars(typeDefs: DocumentNode): DocumentNode {
+  const defined = new Set<string>();
+  const referenced = new Set<string>();
+  visit(typeDefs, {
+    ScalarTypeDefinition: (node) => void defined.add(node.name.value),
+    NamedType: (node) => void referenced.add(node.name.value),
+  });
+  const missing: DefinitionNode[] = scalarDefinitions.filter((d) => referenced.has(d.name.value) && !defined.has(d.name.value));
+  return missing.length ? { ...typeDefs, definitions: [...typeDefs.definitions, ...missing] } : typeDefs;
+}

@@ -1,0 +1,21 @@
+import type { Concentrations } from '../aqi/hj633.ts';
+import type { CommandMetadata } from '../../kit/command.ts';
+import type { MonitoringStationRegistered } from './events.ts';
+
+type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
+
+export type RegisterMonitoringStation = Command<'registerMonitoringStation', MonitoringStationRegistered['data']>;
+
+/** `hour` is the instant the averaged hour ends, with an offset; it may not be after `metadata.now`. */
+export type RecordAirQualityObservation = Command<
+  'recordAirQualityObservation',
+  { stationId: string; hour: string } & Concentrations
+>;
+
+/** Replaces every value of an hour already observed; `reason` says why (e.g. 校准后数据修正). */
+export type CorrectAirQualityObservation = Command<
+  'correctAirQualityObservation',
+  { stationId: string; hour: string; reason: string } & Concentrations
+>;
+
+export type StationCommand = RegisterMonitoringStation | RecordAirQualityObservation | CorrectAirQualityObservation;

@@ -1,0 +1,169 @@
+import { assertNever, type Decider } from '../../../events/decider.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
+import { assertDivision } from '../../population/divisions/catalogue.ts';
+import { CONCENTRATION_FIELD, POLLUTANTS, UNIT, type Concentrations } from '../aqi/hj633.ts';
+import { canonicalInstant, parseInstant, parseWholeHour } from '../shared/time.ts';
+import type { RegisterMonitoringStation, StationCommand } from './commands.ts';
+import {
+  PLAUSIBLE_MAXIMUM,
+  STATION_KINDS,
+  type Location,
+  type MonitoringStationRegistered,
+  type StationEvent,
+} from './events.ts';
+import { ObservedHours } from './observedHours.ts';
+
+/** Only what decisions need: whether the station exists and which hours it has reported. */
+export type StationState =
+  | { status: 'UNREGISTERED' }
+  | { status: 'REGISTERED'; stationId: string; observedHours: ObservedHours };
+
+function requiredText(value: string, field: string): string {
+  const trimmed = value.trim();
+  if (!trimmed) throw new ValidationError(`${field} must not be empty`, { field });
+  return trimmed;
+}
+
+function checkedLocation(location: Location): Location {
+  const { longitude, latitude } = location;
+  if (!Number.isFinite(longitude) || longitude < -180 || longitude > 180) {
+    throw new ValidationError(`location.longitude must be between -180 and 180 degrees, got ${longitude}`, {
+      field: 'location.longitude',
+    });
+  }
+  if (!Number.isFinite(latitude) || latitude < -90 || latitude > 90) {
+    throw new ValidationError(
+      `location.latitude must be between -90 and 90 degrees, got ${latitude}; check that longitude and latitude are not swapped`,
+      { field: 'location.latitude' },
+    );
+  }
+  return { longitude, latitude };
+}
+
+function registration(command: RegisterMonitoringStation): MonitoringStationRegistered {
+  const { data } = command;
+  if (!STATION_KINDS.includes(data.kind)) {
+    throw new ValidationError(`kind ${String(data.kind)} is not a station kind; use one of ${STATION_KINDS.join(', ')}`, {
+      field: 'kind',
+    });
+  }
+  const division = assertDivision(data.divisionCode);
+  if (division.level === 'CITY') {
+    throw new ValidationError(
+      `divisionCode ${division.code} is the whole city; give the district (or street) the station stands in`,
+      { field: 'divisionCode' },
+    );
+  }
+  return {
+    type: 'MonitoringStationRegistered',
+    data: {
+      stationId: requiredText(data.stationId, 'stationId'),
+      code: requiredText(data.code, 'code'),
+      name: requiredText(data.name, 'name'),
+      kind: data.kind,
+      location: checkedLocation(data.location),
+      divisionCode: division.code,
+    },
+  };
+}
+
+/** The six values in the event's shape, each a plausible number or null, at least one a number. */
+function checkedConcentrations(values: Concentrations): Concentrations {
+  for (const pollutant of POLLUTANTS) {
+    const field = CONCENTRATION_FIELD[pollutant];
+    const value = values[field];
+    if (value === null) continue;
+    const unit = UNIT[pollutant];
+    if (!Number.isFinite(value) || value < 0) {
+      throw new ValidationError(`${field} must be a concentration in ${unit}, 0 or more, or null when not measured; got ${value}`, {
+        field,
+      });
+    }
+    if (value > PLAUSIBLE_MAXIMUM[field]) {
+      throw new ValidationError(
+        `${field} ${value} ${unit} is above the plausible maximum of ${PLAUSIBLE_MAXIMUM[field]} ${unit}; check the unit and the instrument`,
+        { field },
+      );
+    }
+  }
+  if (POLLUTANTS.every((pollutant) => values[CONCENTRATION_FIELD[pollutant]] === null)) {
+    throw new ValidationError('an observation needs at least one pollutant value; every value is null');
+  }
+  const { pm2_5, pm10, so2, no2, co, o3 } = values;
+  return { pm2_5, pm10, so2, no2, co, o3 };
+}
+
+/** The hour in canonical form; it ends an averaged hour, so it cannot lie after `now`. */
+function checkedHour(hour: string, now: string): string {
+  const hourMs = parseWholeHour(hour, 'hour');
+  const nowMs = parseInstant(now, 'now');
+  if (hourMs > nowMs) {
+    throw new ValidationError(
+      `hour ${hour} has not ended yet (now is ${canonicalInstant(nowMs)}); an hour is labelled by the instant it ends`,
+      { field: 'hour' },
+    );
+  }
+  return canonicalInstant(hourMs);
+}
+
+export function decide(command: StationCommand, state: StationState): StationEvent[] {
+  if (command.type === 'registerMonitoringStation') {
+    if (state.status !== 'UNREGISTERED') {
+      throw new ConflictError(`monitoring station ${command.data.stationId} is already registered; use a new id`, {
+        stationId: command.data.stationId,
+      });
+    }
+    return [registration(command)];
+  }
+
+  if (state.status === 'UNREGISTERED') {
+    throw new NotFoundError(
+      `monitoring station ${command.data.stationId} is not registered; register it with registerMonitoringStation first`,
+      { stationId: command.data.stationId },
+    );
+  }
+  const { stationId, observedHours } = state;
+  const hour = checkedHour(command.data.hour, command.metadata.now);
+  switch (command.type) {
+    case 'recordAirQualityObservation': {
+      if (observedHours.has(hour)) {
+        throw new ConflictError(
+          `station ${stationId} already has an observation for the hour ending ${hour}; send correctAirQualityObservation to change it`,
+          { stationId, hour },
+        );
+      }
+      return [{ type: 'AirQualityObserved', data: { stationId, hour, ...checkedConcentrations(command.data) } }];
+    }
+    case 'correctAirQualityObservation': {
+      if (!observedHours.has(hour)) {
+        throw new NotFoundError(
+          `station ${stationId} has no observation for the hour ending ${hour} to correct; record it with recordAirQualityObservation`,
+          { stationId, hour },
+        );
+      }
+      const values = checkedConcentrations(command.data);
+      const reason = requiredText(command.data.reason, 'reason');
+      return [{ type: 'AirQualityObservationCorrected', data: { stationId, hour, ...values, reason } }];
+    }
+    default:
+      return assertNever(command);
+  }
+}
+
+export function evolve(state: StationState, event: StationEvent): StationState {
+  switch (event.type) {
+    case 'MonitoringStationRegistered':
+      return { status: 'REGISTERED', stationId: event.data.stationId, observedHours: ObservedHours.empty() };
+    case 'AirQualityObserved':
+      if (state.status === 'UNREGISTERED') return state;
+      return { ...state, observedHours: state.observedHours.with(event.data.hour) };
+    case 'AirQualityObservationCorrected':
+      return state;
+    default:
+      return assertNever(event);
+  }
+}
+
+export const initialState = (): StationState => ({ status: 'UNREGISTERED' });
+
+export const stationDecider: Decider<StationCommand, StationEvent, StationState> = { initialState, decide, evolve };

@@ -1,0 +1,35 @@
+/**
+ * What every resolver of every subgraph receives, and the per-request DataLoaders that keep entity
+ * references batched (DESIGN §1: a list of N entities costs a constant number of round trips).
+ */
+import DataLoader from 'dataloader';
+import type { Logger } from 'pino';
+import type { Caller } from './auth.ts';
+
+export interface SubgraphContext {
+  caller: Caller;
+  /** The gateway's request id (from its assertion): joins logs and access records across subgraphs. */
+  requestId: string;
+  /** This request's DataLoaders by name, created on first use by {@link loader}. */
+  loaders: Map<string, DataLoader<unknown, unknown>>;
+  /** A child logger carrying the subgraph, request id and consumer. */
+  logger: Logger;
+}
+
+/**
+ * The request's DataLoader called `key`, created from `batchFn` on first use. Loaders live as long as
+ * the request (for a subscription, one event), so cached entities never outlive it.
+ */
+export function loader<K, V, C = K>(
+  ctx: Pick<SubgraphContext, 'loaders'>,
+  key: string,
+  batchFn: DataLoader.BatchLoadFn<K, V>,
+  options?: DataLoader.Options<K, V, C>,
+): DataLoader<K, V, C> {
+  let existing = ctx.loaders.get(key);
+  if (!existing) {
+    existing = new DataLoader<K, V, C>(batchFn, options) as unknown as DataLoader<unknown, unknown>;
+    ctx.loaders.set(key, existing);
+  }
+  return existing as unknown as DataLoader<K, V, C>;
+}

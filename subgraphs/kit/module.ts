@@ -1,0 +1,37 @@
+/**
+ * What a domain subgraph hands to the composition root (`bin/`): its schema, its event types, its
+ * projections and process managers, its resolvers (built over the runtime's ports), and its demo
+ * data. `npm start` hosts every module in one process; production hosts one module per process.
+ * Nothing here opens a connection: the root does, and passes the ports in.
+ */
+import type { DocumentNode } from 'graphql';
+import type { Logger } from 'pino';
+import type { EventTypeDefinition } from '../../events/registry.ts';
+import type { EventStore } from '../../events/types.ts';
+import type { ReadModels } from '../../projections/readModels.ts';
+import type { Projection } from '../../projections/types.ts';
+import type { SubgraphName } from '../../gateway/subgraphs.ts';
+import type { SubgraphContext } from './context.ts';
+import type { SubgraphResolvers } from './server.ts';
+
+/** The ports a subgraph's resolvers, process managers and seed work against. */
+export interface SubgraphRuntime {
+  store: EventStore;
+  readModels: ReadModels;
+  /** The clock commands are decided at (tests pass a virtual one). */
+  now: () => Date;
+  logger: Logger;
+}
+
+export interface SubgraphModule<Extra extends object = object> {
+  name: SubgraphName;
+  /** The parsed `schema.graphql` of the subgraph. */
+  typeDefs: DocumentNode;
+  /** Every event type this subgraph appends (registered once in the process's `EventRegistry`). */
+  eventTypes: readonly EventTypeDefinition<never>[];
+  /** Read models this subgraph queries; they may consume other domains' events. */
+  projections: readonly Projection[];
+  resolvers(runtime: SubgraphRuntime): SubgraphResolvers<SubgraphContext & Extra>;
+  /** Appends the demo city's data for this domain; called once, on an empty store, in dependency order. */
+  seed?(runtime: SubgraphRuntime): Promise<void>;
+}

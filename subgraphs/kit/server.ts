@@ -1,0 +1,335 @@
+/**
+ * One subgraph process: Apollo Server 5 over Node's http for `POST /graphql`, graphql-ws on the same
+ * path for subscriptions, and `/healthz`. Every GraphQL request is authenticated before Apollo sees
+ * it (client token + gateway assertion, see `auth.ts`); errors are formatted in `errors.ts` only.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import {
+  getOperationAST,
+  print,
+  type DocumentNode,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type OperationTypeNode,
+} from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { CityBrainError, ValidationError } from '../../events/errors.ts';
+import { scalarResolvers, withSharedScalars } from '../../schema/scalars.ts';
+import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from './auth.ts';
+import type { SubgraphContext } from './context.ts';
+import { formatAnyError, formatSubgraphError, isInternalError } from './errors.ts';
+
+export type SubgraphResolvers<TContext> = GraphQLResolverMap<TContext>;
+
+/** The operation a result belongs to, for hooks such as the access audit. */
+export interface OperationInfo {
+  type: OperationTypeNode;
+  name: string | null;
+  document: DocumentNode;
+  /** SHA-256 (hex) of the operation's source text. */
+  hash: string;
+}
+
+export type ResultHook<TContext> = (
+  ctx: TContext,
+  result: FormattedExecutionResult,
+  operation: OperationInfo,
+) => Promise<void> | void;
+
+export interface SubgraphServerOptions<Extra extends object = object> {
+  /** The subgraph's name, as in the supergraph (`population`, `legal-person`, …). */
+  name: string;
+  /** The subgraph's SDL; the shared scalars it uses are added (`schema/scalars.ts`). */
+  typeDefs: DocumentNode;
+  resolvers: SubgraphResolvers<SubgraphContext & Extra>;
+  auth: SubgraphAuthConfig;
+  /** Per-request additions to the context (repositories, the caller's grants, …). */
+  context?: (caller: Caller, req: IncomingMessage) => Extra | Promise<Extra>;
+  /** @default a pino logger at `LOG_LEVEL` (or `info`) */
+  logger?: Logger;
+  /** Answer introspection queries sent to the subgraph itself. @default false */
+  devMode?: boolean;
+  /** Larger POST bodies are refused with 413. @default 1048576 */
+  maxBodyBytes?: number;
+  /**
+   * Called with every result before it leaves the subgraph (an HTTP response, or one subscription
+   * event) and awaited: the access audit writes its record here. If it throws, the client gets the
+   * error instead of the data.
+   */
+  onResult?: ResultHook<SubgraphContext & Extra>;
+  /** Further Apollo Server plugins (HTTP path only). */
+  plugins?: ApolloServerPlugin<SubgraphContext & Extra>[];
+}
+
+export interface ListeningSubgraph {
+  /** `http://host:port/graphql` */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface SubgraphServer {
+  name: string;
+  schema: GraphQLSchema;
+  listen(port?: number, host?: string): Promise<ListeningSubgraph>;
+}
+
+const GRAPHQL_PATH = '/graphql';
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendErrors(res: ServerResponse, status: number, errors: GraphQLFormattedError[]): void {
+  sendJson(res, status, { errors });
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new ValidationError(`the request body exceeds ${limit} bytes`, { limit });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function operationInfo(document: DocumentNode, operationName: string | null | undefined, source: string | undefined): OperationInfo | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return undefined;
+  return {
+    type: operation.operation,
+    name: operation.name?.value ?? null,
+    document,
+    hash: createHash('sha256').update(source ?? print(document)).digest('hex'),
+  };
+}
+
+/** The caller's data is withheld when the result hook fails (e.g. its access record was not written). */
+async function applyResultHook<C>(
+  hook: ResultHook<C> | undefined,
+  ctx: C,
+  result: FormattedExecutionResult,
+  operation: OperationInfo | undefined,
+  logger: Logger,
+): Promise<FormattedExecutionResult> {
+  if (!hook || !operation) return result;
+  try {
+    await hook(ctx, result, operation);
+    return result;
+  } catch (error) {
+    if (isInternalError(error)) logger.error({ err: error }, 'result hook failed; the result was withheld');
+    return { errors: [formatAnyError(error)] };
+  }
+}
+
+export function createSubgraphServer<Extra extends object = object>(options: SubgraphServerOptions<Extra>): SubgraphServer {
+  type Ctx = SubgraphContext & Extra;
+  const logger = (options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ subgraph: options.name });
+  const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  const schema = buildSubgraphSchema([
+    { typeDefs: withSharedScalars(options.typeDefs), resolvers: { ...scalarResolvers, ...options.resolvers } },
+  ]);
+
+  async function buildContext(auth: AuthenticatedRequest, req: IncomingMessage): Promise<Ctx> {
+    const extra = options.context ? await options.context(auth.caller, req) : ({} as Extra);
+    const base: SubgraphContext = {
+      caller: auth.caller,
+      requestId: auth.requestId,
+      loaders: new Map(),
+      logger: logger.child({ requestId: auth.requestId, consumerId: auth.caller.consumerId }),
+    };
+    return { ...extra, ...base };
+  }
+
+  const kitPlugin: ApolloServerPlugin<Ctx> = {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            if (isInternalError(error)) contextValue.logger.error({ err: error, path: error.path }, 'internal error while serving a request');
+          }
+        },
+        async willSendResponse(requestContext: GraphQLRequestContextWillSendResponse<Ctx>) {
+          const { response, document, operationName, source, contextValue } = requestContext;
+          if (response.body.kind !== 'single' || !document) return;
+          const info = operationInfo(document, operationName, source);
+          response.body.singleResult = await applyResultHook(options.onResult, contextValue, response.body.singleResult, info, contextValue.logger);
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<Ctx>({
+    schema,
+    introspection: options.devMode ?? false,
+    formatError: formatSubgraphError,
+    includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false,
+    logger,
+    plugins: [ApolloServerPluginLandingPageDisabled(), kitPlugin, ...(options.plugins ?? [])],
+  });
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    let auth: AuthenticatedRequest;
+    try {
+      auth = await authenticateSubgraphRequest(req.headers, options.auth);
+    } catch (error) {
+      if (!(error instanceof CityBrainError)) throw error;
+      logger.warn({ reason: error.details.reason, remote: req.socket.remoteAddress }, 'refused an unauthenticated request');
+      return sendErrors(res, 401, [formatAnyError(error)]);
+    }
+    const contentLength = Number(req.headers['content-length'] ?? 0);
+    if (contentLength > maxBodyBytes) {
+      return sendErrors(res, 413, [{ message: `the request body exceeds ${maxBodyBytes} bytes`, extensions: { code: 'BAD_USER_INPUT' } }]);
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      let text: string;
+      try {
+        text = await readBody(req, maxBodyBytes);
+      } catch (error) {
+        if (error instanceof ValidationError) return sendErrors(res, 413, [formatAnyError(error)]);
+        throw error;
+      }
+      const isJson = (req.headers['content-type'] ?? '').includes('json');
+      try {
+        body = isJson && text !== '' ? JSON.parse(text) : text;
+      } catch {
+        return sendErrors(res, 400, [{ message: 'the request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }]);
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: () => buildContext(auth, req),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://subgraph');
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', subgraph: options.name });
+    if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { error: `not found; GraphQL is served at ${GRAPHQL_PATH}` });
+    if (req.method !== 'POST' && req.method !== 'GET') {
+      res.setHeader('allow', 'GET, POST');
+      return sendJson(res, 405, { error: 'use POST (or GET for queries)' });
+    }
+    await handleGraphQL(req, res, url);
+  }
+
+  function attachWebSockets(server: Server): { close(): Promise<void> } {
+    const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
+    const authByConnection = new WeakMap<object, AuthenticatedRequest>();
+    const contexts = new WeakMap<object, Ctx>();
+    const disposable = useServer<Record<string, unknown>>(
+      {
+        schema,
+        async onConnect(ctx) {
+          try {
+            authByConnection.set(ctx.extra.socket, await authenticateSubgraphRequest(ctx.connectionParams ?? {}, options.auth));
+            return true;
+          } catch (error) {
+            if (!(error instanceof CityBrainError)) throw error;
+            logger.warn({ reason: error.details.reason }, 'refused an unauthenticated subscription connection');
+            // 4401 is final for graphql-ws clients: they will not retry with the same credentials.
+            ctx.extra.socket.close(CloseCode.Unauthorized, error.message.slice(0, 120));
+            return false;
+          }
+        },
+        async context(ctx, _id, _payload, args) {
+          const auth = authByConnection.get(ctx.extra.socket);
+          if (!auth) throw new Error('graphql-ws executed an operation on an unauthenticated connection');
+          const context = await buildContext(auth, ctx.extra.request);
+          contexts.set(args, context);
+          return context;
+        },
+        async onNext(_ctx, _id, payload, args, result) {
+          const context = contexts.get(args);
+          const formatted: FormattedExecutionResult = {
+            ...result,
+            ...(result.errors && { errors: result.errors.map((e) => formatSubgraphError(e.toJSON(), e)) }),
+          };
+          if (!context) return formatted;
+          for (const error of result.errors ?? []) {
+            if (isInternalError(error)) context.logger.error({ err: error, path: error.path }, 'internal error in a subscription event');
+          }
+          const info = operationInfo(args.document, args.operationName, payload.query);
+          const out = await applyResultHook(options.onResult, context, formatted, info, context.logger);
+          // Each event is its own request for batching and caching purposes.
+          context.loaders.clear();
+          return out;
+        },
+        onError(_ctx, _id, _payload, errors) {
+          return errors.map((e) => formatSubgraphError(e.toJSON(), e));
+        },
+      },
+      wss,
+    );
+    return {
+      async close() {
+        for (const client of wss.clients) client.terminate();
+        await disposable.dispose();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      },
+    };
+  }
+
+  return {
+    name: options.name,
+    schema,
+    async listen(port = 0, host = '127.0.0.1') {
+      await apollo.start();
+      const server = createServer((req, res) => {
+        handle(req, res).catch((error: unknown) => {
+          logger.error({ err: error }, 'request failed');
+          if (!res.headersSent) sendErrors(res, 500, [formatAnyError(error)]);
+          else res.destroy();
+        });
+      });
+      const ws = attachWebSockets(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const { port: actualPort } = server.address() as AddressInfo;
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${GRAPHQL_PATH}`;
+      logger.info({ url }, 'subgraph listening');
+      let closing: Promise<void> | undefined;
+      const close = (): Promise<void> => {
+        closing ??= (async () => {
+          await ws.close();
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+          await apollo.stop();
+        })();
+        return closing;
+      };
+      return { url, port: actualPort, close, [Symbol.asyncDispose]: close };
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Lookups over the division catalogue: the static data every domain's statistics roll up along.
+ * Pure and synchronous, so deciders may use it to validate division codes.
+ */
+import { NotFoundError, ValidationError } from '../../../events/errors.ts';
+import type { Division, DivisionLevel } from './division.ts';
+import { jinanDivisions } from './jinan.ts';
+
+export { levelOf, type Division, type DivisionLevel } from './division.ts';
+
+export const divisionCatalogue: readonly Division[] = jinanDivisions;
+
+const byCode: ReadonlyMap<string, Division> = new Map(divisionCatalogue.map((d) => [d.code, d]));
+
+const childrenByCode: ReadonlyMap<string, readonly Division[]> = (() => {
+  const children = new Map<string, Division[]>();
+  for (const division of divisionCatalogue) {
+    if (division.parentCode === null) continue;
+    const siblings = children.get(division.parentCode) ?? [];
+    siblings.push(division);
+    children.set(division.parentCode, siblings);
+  }
+  for (const siblings of children.values()) siblings.sort((a, b) => a.code.localeCompare(b.code));
+  return children;
+})();
+
+export function getDivision(code: string): Division | undefined {
+  return byCode.get(code);
+}
+
+function requireDivision(code: string): Division {
+  const division = byCode.get(code);
+  if (!division) throw new NotFoundError(`division ${code} is not in the division catalogue`, { divisionCode: code });
+  return division;
+}
+
+/** The divisions directly below `code`, by code. */
+export function childrenOf(code: string): Division[] {
+  requireDivision(code);
+  return [...(childrenByCode.get(code) ?? [])];
+}
+
+/** The enclosing divisions, nearest first (a community: street, district, city). */
+export function ancestorsOf(code: string): Division[] {
+  const ancestors: Division[] = [];
+  let parentCode = requireDivision(code).parentCode;
+  while (parentCode !== null) {
+    const parent = requireDivision(parentCode);
+    ancestors.push(parent);
+    parentCode = parent.parentCode;
+  }
+  return ancestors;
+}
+
+/**
+ * True when `code` is `ancestorCode` itself or lies inside it, so "incidents in 历下区" includes
+ * those recorded at the district level. Unknown codes are within nothing.
+ */
+export function isWithin(code: string, ancestorCode: string): boolean {
+  let current = byCode.get(code);
+  while (current) {
+    if (current.code === ancestorCode) return true;
+    current = current.parentCode === null ? undefined : byCode.get(current.parentCode);
+  }
+  return false;
+}
+
+/**
+ * The catalogue's division for a code given in a command, optionally of a required level; a
+ * ValidationError that says what kind of code is expected otherwise.
+ */
+export function assertDivision(code: string, level?: DivisionLevel, field = 'divisionCode'): Division {
+  const division = byCode.get(code);
+  if (!division) {
+    const wellFormed = /^\d{6}(\d{3}){0,2}$/.test(code);
+    throw new ValidationError(
+      wellFormed
+        ? `${field} ${code} is not in the division catalogue; check the code against the city's divisions`
+        : `${field} "${code}" is not a division code: use 6 digits (city, district), 9 (street) or 12 (community)`,
+      { field, divisionCode: code },
+    );
+  }
+  if (level !== undefined && division.level !== level) {
+    throw new ValidationError(
+      `${field} ${code} is ${division.name}, a ${division.level}; a ${level} code is required here`,
+      { field, divisionCode: code, level: division.level, requiredLevel: level },
+    );
+  }
+  return division;
+}

@@ -1,0 +1,174 @@
+import { assertNever, type Decider } from '../../../events/decider.ts';
+import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
+import { assertDivision } from '../divisions/catalogue.ts';
+import type { HouseholdCommand } from './commands.ts';
+import type { HouseholdEvent, MemberRelation } from './events.ts';
+
+export interface HouseholdRecord {
+  householdId: string;
+  headId: string;
+  address: string;
+  divisionCode: string;
+  members: MemberRelation[];
+}
+
+/** DISSOLVED: its last member (the head) left; a dissolved register is not reopened. */
+export type HouseholdState =
+  | { status: 'UNESTABLISHED' }
+  | { status: 'ACTIVE'; household: HouseholdRecord }
+  | { status: 'DISSOLVED'; household: HouseholdRecord };
+
+function active(command: Exclude<HouseholdCommand, { type: 'establishHousehold' }>, state: HouseholdState): HouseholdRecord {
+  switch (state.status) {
+    case 'UNESTABLISHED':
+      throw new NotFoundError(
+        `household ${command.data.householdId} is not established; establish it with establishHousehold first`,
+        { householdId: command.data.householdId },
+      );
+    case 'DISSOLVED':
+      throw new InvalidTransitionError(command.type, state.status, []);
+    case 'ACTIVE':
+      return state.household;
+    default:
+      return assertNever(state);
+  }
+}
+
+function isMember(household: HouseholdRecord, personId: string): boolean {
+  return household.members.some((m) => m.personId === personId);
+}
+
+export function decide(command: HouseholdCommand, state: HouseholdState): HouseholdEvent[] {
+  if (command.type === 'establishHousehold') {
+    const { householdId, headId, divisionCode } = command.data;
+    if (state.status !== 'UNESTABLISHED') {
+      throw new ConflictError(`household ${householdId} already exists (status ${state.status}); use a new household id`, {
+        householdId,
+        status: state.status,
+      });
+    }
+    assertDivision(divisionCode, 'COMMUNITY');
+    const address = command.data.address.trim();
+    if (!address) throw new ValidationError('address must not be empty', { field: 'address' });
+    return [
+      { type: 'HouseholdEstablished', data: { householdId, headId, address, divisionCode } },
+      { type: 'HouseholdMemberJoined', data: { householdId, personId: headId, relationToHead: 'SELF' } },
+    ];
+  }
+
+  const household = active(command, state);
+  const { householdId } = household;
+  switch (command.type) {
+    case 'joinHousehold': {
+      const { personId, relationToHead } = command.data;
+      if (relationToHead === 'SELF') {
+        throw new ValidationError('relation SELF belongs to the head alone; give the relation to the head', {
+          field: 'relationToHead',
+        });
+      }
+      if (isMember(household, personId)) {
+        throw new ConflictError(`person ${personId} is already a member of household ${householdId}`, {
+          householdId,
+          personId,
+        });
+      }
+      return [{ type: 'HouseholdMemberJoined', data: { householdId, personId, relationToHead } }];
+    }
+    case 'leaveHousehold': {
+      const { personId, reason } = command.data;
+      if (!isMember(household, personId)) {
+        throw new ValidationError(`person ${personId} is not a member of household ${householdId}, so cannot leave it`, {
+          field: 'personId',
+        });
+      }
+      const others = household.members.length - 1;
+      if (personId === household.headId && others > 0) {
+        throw new ValidationError(
+          `person ${personId} is the head of household ${householdId} and ${others} other member(s) remain; ` +
+            'make another member head with changeHouseholdHead first',
+          { field: 'personId' },
+        );
+      }
+      return [{ type: 'HouseholdMemberLeft', data: { householdId, personId, reason } }];
+    }
+    case 'changeHouseholdHead': {
+      const { headId, relationsToHead } = command.data;
+      if (headId === household.headId) {
+        throw new ValidationError(`person ${headId} is already the head of household ${householdId}`, { field: 'headId' });
+      }
+      if (!isMember(household, headId)) {
+        throw new ValidationError(`the new head ${headId} must be a member of household ${householdId}; join them first`, {
+          field: 'headId',
+        });
+      }
+      const expected = household.members.map((m) => m.personId).filter((id) => id !== headId);
+      const given = relationsToHead.map((r) => r.personId);
+      const missing = expected.filter((id) => !given.includes(id));
+      const unexpected = given.filter((id, i) => !expected.includes(id) || given.indexOf(id) !== i);
+      if (missing.length || unexpected.length) {
+        throw new ValidationError(
+          `relationsToHead must restate each other member exactly once (${expected.join(', ')})` +
+            `${missing.length ? `; missing: ${missing.join(', ')}` : ''}` +
+            `${unexpected.length ? `; not members or repeated: ${unexpected.join(', ')}` : ''}`,
+          { field: 'relationsToHead' },
+        );
+      }
+      if (relationsToHead.some((r) => r.relationToHead === 'SELF')) {
+        throw new ValidationError('only the new head has relation SELF; give the others their relation to the head', {
+          field: 'relationsToHead',
+        });
+      }
+      return [
+        {
+          type: 'HouseholdHeadChanged',
+          data: {
+            householdId,
+            headId,
+            previousHeadId: household.headId,
+            relationsToHead: relationsToHead.map(({ personId, relationToHead }) => ({ personId, relationToHead })),
+          },
+        },
+      ];
+    }
+    default:
+      return assertNever(command);
+  }
+}
+
+export function evolve(state: HouseholdState, event: HouseholdEvent): HouseholdState {
+  if (event.type === 'HouseholdEstablished') {
+    return { status: 'ACTIVE', household: { ...event.data, members: [] } };
+  }
+  if (state.status === 'UNESTABLISHED') return state;
+  const { household } = state;
+  switch (event.type) {
+    case 'HouseholdMemberJoined': {
+      const { personId, relationToHead } = event.data;
+      return { ...state, household: { ...household, members: [...household.members, { personId, relationToHead }] } };
+    }
+    case 'HouseholdMemberLeft': {
+      const members = household.members.filter((m) => m.personId !== event.data.personId);
+      return { status: members.length ? 'ACTIVE' : 'DISSOLVED', household: { ...household, members } };
+    }
+    case 'HouseholdHeadChanged': {
+      const { headId, relationsToHead } = event.data;
+      const members = household.members.map(
+        (m): MemberRelation =>
+          m.personId === headId
+            ? { personId: headId, relationToHead: 'SELF' }
+            : (relationsToHead.find((r) => r.personId === m.personId) ?? m),
+      );
+      return { ...state, household: { ...household, headId, members } };
+    }
+    default:
+      return assertNever(event);
+  }
+}
+
+export const initialState = (): HouseholdState => ({ status: 'UNESTABLISHED' });
+
+export const householdDecider: Decider<HouseholdCommand, HouseholdEvent, HouseholdState> = {
+  initialState,
+  decide,
+  evolve,
+};
