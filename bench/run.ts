@@ -9,7 +9,7 @@ import * as eventStore from './eventStore.bench.ts';
 import { postgresServerFacts } from './lib/databases.ts';
 import { flatten, type Figure } from './lib/figures.ts';
 import { machineFacts } from './lib/machine.ts';
-import { createProgress } from './lib/progress.ts';
+import { createProgress } from '../cli/progress.ts';
 import { renderFacts, renderTable } from './lib/report.ts';
 import { saveResults } from './lib/results.ts';
 import type { BackendId, BenchContext, BenchOption, BenchSection } from './lib/section.ts';

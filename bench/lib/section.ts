@@ -1,6 +1,6 @@
 /** What a bench section is, and what the runner (`bench/run.ts`) hands it. */
 import type { Figure } from './figures.ts';
-import type { Progress } from './progress.ts';
+import type { Progress } from '../../cli/progress.ts';
 
 export type BackendId = 'pglite' | 'postgres';
 

@@ -1,0 +1,93 @@
+/**
+ * Opens the platform one process runs on: the database chosen by configuration, the event store
+ * with every module's event types registered, the read models, and the projection runner over
+ * every module's projections. `npm start`, the CLI commands and end-to-end tests all open it here,
+ * so they see the same registry and the same projections.
+ */
+import { pino, type Logger } from 'pino';
+import { openDatabase, parseConfig, storageConfigSchema, type StorageConfig } from '../events/config.ts';
+import { EventRegistry } from '../events/registry.ts';
+import type { SqlDatabase } from '../events/sql/database.ts';
+import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
+import { START } from '../events/types.ts';
+import { ReadModels } from '../projections/readModels.ts';
+import { ProjectionRunner, type RunnerOptions } from '../projections/runner.ts';
+import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
+
+export interface Platform {
+  config: StorageConfig;
+  db: SqlDatabase;
+  store: SqlEventStore;
+  registry: EventRegistry;
+  readModels: ReadModels;
+  runner: ProjectionRunner;
+  runtime: SubgraphRuntime;
+  modules: readonly SubgraphModule[];
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface OpenPlatformOptions {
+  modules: readonly SubgraphModule[];
+  env?: Record<string, string | undefined>;
+  /** An already-open database (tests); otherwise opened from the environment. */
+  db?: SqlDatabase;
+  logger?: Logger;
+  now?: () => Date;
+  runner?: Omit<RunnerOptions, 'logger'>;
+}
+
+export function createLogger(env: Record<string, string | undefined> = process.env): Logger {
+  return pino({ level: env.LOG_LEVEL ?? 'info' });
+}
+
+export async function openPlatform(options: OpenPlatformOptions): Promise<Platform> {
+  const env = options.env ?? process.env;
+  const config = parseConfig(storageConfigSchema, env);
+  const logger = options.logger ?? createLogger(env);
+  const db = options.db ?? (await openDatabase(config));
+  const ownsDb = options.db === undefined;
+  try {
+    const registry = new EventRegistry();
+    for (const module of options.modules) registry.registerAll(module.eventTypes);
+    const store = await SqlEventStore.open(db, registry);
+    const readModels = new ReadModels(db);
+    const projections = options.modules.flatMap((m) => m.projections);
+    const runner = new ProjectionRunner(db, store, projections, { ...options.runner, logger: logger.child({ component: 'projector' }) });
+    const runtime: SubgraphRuntime = { store, readModels, now: options.now ?? (() => new Date()), logger };
+    return {
+      config,
+      db,
+      store,
+      registry,
+      readModels,
+      runner,
+      runtime,
+      modules: options.modules,
+      logger,
+      async close() {
+        await runner.stop();
+        await store.close();
+        if (ownsDb) await db.close();
+      },
+    };
+  } catch (error) {
+    if (ownsDb) await db.close();
+    throw error;
+  }
+}
+
+/**
+ * Seeds the demo city on an empty store, module by module in the given (dependency) order.
+ * Returns false, and writes nothing, when the store already holds events.
+ */
+export async function seedIfEmpty(platform: Platform): Promise<boolean> {
+  if ((await platform.store.headPosition()) !== START) return false;
+  for (const module of platform.modules) {
+    if (!module.seed) continue;
+    const started = performance.now();
+    await module.seed(platform.runtime);
+    platform.logger.info({ subgraph: module.name, ms: Math.round(performance.now() - started) }, 'demo data seeded');
+  }
+  return true;
+}
