@@ -2,22 +2,25 @@
  * The event store's figures on PGlite and PostgreSQL (issue 2, bench/): append throughput with 1 and
  * 100 events per append, each append to a new stream with an expected-revision check, beside plain
  * INSERTs of the same rows through the same driver; then the store filled to `--events` events,
- * `readAll` throughput and `readStream` latency over random 100-event streams.
+ * `readAll` throughput and `readStream` latency over random 100-event streams, and the rebuild of a
+ * projection over the whole store.
  */
 import { randomUUID } from 'node:crypto';
 import type { SqlDatabase } from '../events/sql/database.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
-import { START, type NewEvent } from '../events/types.ts';
+import { START, type NewEvent, type RecordedEvent } from '../events/types.ts';
+import { ProjectionRunner } from '../projections/runner.ts';
+import type { DocumentStore, Projection } from '../projections/types.ts';
 import { letSignalsIn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
 import { seededRandom } from './lib/random.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
-import { PayloadGenerator, benchRegistry, payloadBytes } from './eventStore/payloads.ts';
+import { PayloadGenerator, benchRegistry, payloadBytes, type AirQualityObservedData, type IncidentReportedData } from './eventStore/payloads.ts';
 
 export const name = 'eventStore';
-export const description = 'appends (1 and 100 events) beside plain INSERTs, fill, readAll and readStream';
+export const description = 'appends (1 and 100 events) beside plain INSERTs, fill, readAll, readStream and a projection rebuild';
 
 export const options: readonly BenchOption[] = [
   { name: 'writers', description: 'concurrent writers and pool size on PostgreSQL (PGlite is one session)', default: 4, quick: 4 },
@@ -33,6 +36,7 @@ const POSTGRES_TARGETS: Record<string, readonly Target[]> = {
     { on: 'value', op: '>=', threshold: 30_000 },
     { on: 'ratio', op: '>=', threshold: 1 / 1.5 },
   ],
+  'rebuild.events_per_s': [{ on: 'value', op: '>=', threshold: 20_000 }],
   'readStream.p50_ms': [{ on: 'value', op: '<=', threshold: 1 }],
   'readStream.p99_ms': [{ on: 'value', op: '<=', threshold: 10 }],
 };
@@ -289,4 +293,44 @@ async function measure(ctx: BenchContext, { backend, store, db, writers, payload
   report('readStream.p50_ms', p50!);
   report('readStream.p99_ms', p99!);
   ctx.log(`${prefix}: readAll ${readAllRate.toFixed(0)} events/s; readStream p50 ${p50!.toFixed(2)} ms, p99 ${p99!.toFixed(2)} ms`);
+
+  ctx.signal.throwIfAborted();
+  const rebuildRate = await measureRebuild(ctx, `${prefix} rebuild`, db, store, total);
+  report('rebuild.events_per_s', rebuildRate, { key: 'baseline.readAll.events_per_s', value: readAllRate });
+  ctx.log(`${prefix}: rebuild ${rebuildRate.toFixed(0)} events/s into read models (readAll alone ${readAllRate.toFixed(0)} events/s)`);
+}
+
+/**
+ * A read model shaped like the domains' (one document per station with its latest reading, one per
+ * incident), so the rebuild pays for JSON documents, per-field provenance and checkpoints.
+ */
+const latestByStream: Projection = {
+  name: 'bench.latest',
+  version: 1,
+  eventTypes: ['AirQualityObserved', 'IncidentReported'],
+  indexes: [{ collection: 'stations', fields: ['divisionCode'] }],
+  async apply(event: RecordedEvent, store: DocumentStore) {
+    const source = { position: event.position, eventId: event.eventId };
+    if (event.type === 'AirQualityObserved') {
+      const data = event.data as AirQualityObservedData;
+      await store.collection('stations').patch(data.stationId, { divisionCode: data.divisionCode, aqi: data.aqi, observedAt: data.observedAt }, source);
+    } else {
+      const data = event.data as IncidentReportedData;
+      await store.collection('incidents').upsert(data.incidentId, { category: data.category, channel: data.channel, reportedAt: data.reportedAt }, source);
+    }
+  },
+};
+
+/** A rebuild from position 0 of the whole store, through the production runner and batch size. */
+async function measureRebuild(ctx: BenchContext, label: string, db: SqlDatabase, store: SqlEventStore, total: number): Promise<number> {
+  const progress = ctx.progress(label, total);
+  const runner = new ProjectionRunner(db, store, [latestByStream], { onProgress: (p) => progress.increment(p.applied) });
+  const clock = stopwatch();
+  try {
+    await runner.catchUp();
+  } finally {
+    progress.stop();
+    await runner.stop();
+  }
+  return perSecond(total, clock.elapsedMs());
 }

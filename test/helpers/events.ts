@@ -1,6 +1,6 @@
 /** Event types and envelopes for tests of the store and the runner, independent of any domain. */
 import { z } from 'zod';
-import { EventRegistry } from '../../events/registry.ts';
+import { EventRegistry, type EventTypeDefinition } from '../../events/registry.ts';
 import type { EventMetadata, NewEvent } from '../../events/types.ts';
 
 export const testMetadata: EventMetadata = {
@@ -10,16 +10,19 @@ export const testMetadata: EventMetadata = {
 };
 
 /** `CounterIncremented` v2 has `by`; v1 stored `amount`, upcast on read. */
+export const TEST_EVENT_TYPES: readonly EventTypeDefinition<never>[] = [
+  {
+    type: 'CounterIncremented',
+    schemaVersion: 2,
+    schema: z.object({ by: z.number().int() }),
+    upcasters: { 1: (data: unknown) => ({ by: (data as { amount: number }).amount }) },
+  },
+  { type: 'CounterReset', schemaVersion: 1, schema: z.object({ reason: z.string().min(1) }) },
+  { type: 'NoteWritten', schemaVersion: 1, schema: z.object({ text: z.string() }) },
+] as unknown as EventTypeDefinition<never>[];
+
 export function createTestRegistry(): EventRegistry {
-  return new EventRegistry()
-    .register({
-      type: 'CounterIncremented',
-      schemaVersion: 2,
-      schema: z.object({ by: z.number().int() }),
-      upcasters: { 1: (data) => ({ by: (data as { amount: number }).amount }) },
-    })
-    .register({ type: 'CounterReset', schemaVersion: 1, schema: z.object({ reason: z.string().min(1) }) })
-    .register({ type: 'NoteWritten', schemaVersion: 1, schema: z.object({ text: z.string() }) });
+  return new EventRegistry().registerAll(TEST_EVENT_TYPES);
 }
 
 export function incremented(by = 1, overrides: Partial<NewEvent> = {}): NewEvent {
