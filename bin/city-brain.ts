@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { CityBrainError } from '../events/errors.ts';
 import { createProgress } from '../cli/progress.ts';
 import { formatLag, ProgressRouter, replayProjections } from '../cli/replay.ts';
+import { verifyLog } from '../cli/verify.ts';
 import { MODULES } from './modules.ts';
 import { openPlatform, seedIfEmpty, type Platform } from './platform.ts';
 
@@ -34,6 +35,7 @@ program
     if (await seedIfEmpty(platform)) logger.info('the store was empty: demo city seeded');
     await platform.runner.catchUp();
     await platform.runner.start();
+    await platform.chainer.start();
     logger.info(
       { backend: platform.store.backend, projections: platform.runner.owned(), dataDir: platform.config.DATABASE_URL ? undefined : platform.config.DATA_DIR },
       'store and projector running',
@@ -56,6 +58,18 @@ program
       }
       console.log(formatLag(await platform.runner.lag()));
     }, router);
+  });
+
+program
+  .command('verify')
+  .description('recompute the hash chain over the whole log and name the first event that does not match')
+  .option('--expect-head <link>', 'also check the chain head against a link published earlier')
+  .action(async (options: { expectHead?: string }) => {
+    await withPlatform(async (platform) => {
+      const { ok, lines } = await verifyLog(platform.db, createProgress, options.expectHead);
+      for (const line of lines) console.log(line);
+      if (!ok) process.exitCode = 2;
+    });
   });
 
 program

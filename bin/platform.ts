@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { openDatabase, parseConfig, storageConfigSchema, type StorageConfig } from '../events/config.ts';
 import { EventRegistry } from '../events/registry.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
+import { HashChainer } from '../events/sql/hashChain.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { START } from '../events/types.ts';
 import { ReadModels } from '../projections/readModels.ts';
@@ -21,6 +22,8 @@ export interface Platform {
   registry: EventRegistry;
   readModels: ReadModels;
   runner: ProjectionRunner;
+  /** Extends the tamper-evident hash chain over the log (started by `start`). */
+  chainer: HashChainer;
   runtime: SubgraphRuntime;
   modules: readonly SubgraphModule[];
   logger: Logger;
@@ -54,6 +57,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     const readModels = new ReadModels(db);
     const projections = options.modules.flatMap((m) => m.projections);
     const runner = new ProjectionRunner(db, store, projections, { ...options.runner, logger: logger.child({ component: 'projector' }) });
+    const chainer = new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }) });
     const runtime: SubgraphRuntime = { store, readModels, now: options.now ?? (() => new Date()), logger };
     return {
       config,
@@ -62,11 +66,13 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
       registry,
       readModels,
       runner,
+      chainer,
       runtime,
       modules: options.modules,
       logger,
       async close() {
         await runner.stop();
+        await chainer.stop();
         await store.close();
         if (ownsDb) await db.close();
       },

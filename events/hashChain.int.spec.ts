@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { SqlDatabase } from './sql/database.ts';
+import { chainHead, GENESIS, HashChainer, verifyChain } from './sql/hashChain.ts';
+import { SqlEventStore } from './sql/sqlEventStore.ts';
+import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
+import { createTestRegistry, incremented } from '../test/helpers/events.ts';
+
+/** What an attacker with superuser access does: switch the append-only trigger off and rewrite. */
+async function tamper(db: SqlDatabase, sql: string): Promise<void> {
+  await db.exec(`ALTER TABLE es_events DISABLE TRIGGER es_events_append_only; ${sql}; ALTER TABLE es_events ENABLE TRIGGER es_events_append_only;`);
+}
+
+for (const openBackend of BACKENDS) {
+  describe('hash chain over the log', () => {
+    let backend: TestBackend;
+    let db: SqlDatabase;
+    let store: SqlEventStore;
+
+    before(async () => {
+      backend = await openBackend();
+    });
+    beforeEach(async () => {
+      await store?.close();
+      db = await backend.fresh();
+      store = await SqlEventStore.open(db, createTestRegistry());
+      for (let i = 1; i <= 30; i++) await store.append(`test.counter-${i % 4}`, [incremented(i), incremented(i + 100)]);
+    });
+    after(async () => {
+      await store.close();
+      await backend.dispose();
+    });
+
+    it('chains every event in position order and verifies an untouched log', async () => {
+      const head = await new HashChainer(db, { batchSize: 7 }).catchUp();
+      assert.equal(head.events, 60);
+      assert.equal(head.position, await store.headPosition());
+      assert.notEqual(head.link, GENESIS);
+      const result = await verifyChain(db, { pageSize: 11 });
+      assert.deepEqual([result.ok, result.verified, result.unchained, result.firstMismatch], [true, 60, 0, undefined]);
+      assert.equal(result.head.link, head.link);
+    });
+
+    it('reports events appended after the last chaining as unchained, not as tampering', async () => {
+      const chainer = new HashChainer(db);
+      await chainer.catchUp();
+      await store.append('test.counter-late', [incremented(1)]);
+      const result = await verifyChain(db);
+      assert.deepEqual([result.ok, result.verified, result.unchained], [true, 60, 1]);
+      assert.equal((await chainer.catchUp()).events, 61);
+      await chainer.stop();
+    });
+
+    it('names the first altered event', async () => {
+      await new HashChainer(db).catchUp();
+      const victim = (await store.readAll({ limit: 20 }))[17]!;
+      await tamper(db, `UPDATE es_events SET data = '{"by": 999}' WHERE event_id = '${victim.eventId}'`);
+      const result = await verifyChain(db, { pageSize: 5 });
+      assert.equal(result.ok, false);
+      assert.equal(result.verified, 17);
+      assert.equal(result.firstMismatch?.position, victim.position);
+      assert.match(result.firstMismatch!.reason, /does not match its link/);
+    });
+
+    it('names a deleted event', async () => {
+      await new HashChainer(db).catchUp();
+      const victim = (await store.readAll({ limit: 40 }))[33]!;
+      await tamper(db, `DELETE FROM es_events WHERE event_id = '${victim.eventId}'`);
+      const result = await verifyChain(db);
+      assert.equal(result.ok, false);
+      assert.equal(result.firstMismatch?.globalPosition, String(victim.sequence));
+      assert.match(result.firstMismatch!.reason, /deleted/);
+    });
+
+    it('keeps extending while running, and the head moves with the log', async () => {
+      const chainer = new HashChainer(db);
+      await chainer.start();
+      try {
+        await store.append('test.counter-live', [incremented(5)]);
+        const target = await store.headPosition();
+        for (let i = 0; i < 200 && (await chainHead(db)).position !== target; i++) await new Promise((r) => setTimeout(r, 25));
+        assert.equal((await chainHead(db)).position, target);
+      } finally {
+        await chainer.stop();
+      }
+      assert.equal((await verifyChain(db)).ok, true);
+    });
+  });
+}

@@ -1,0 +1,251 @@
+/**
+ * Tamper evidence (DESIGN §2 governance): a hash chain over the whole log in global order. Each
+ * event's link is SHA-256(previous link ‖ the event as stored), kept in `es_chain` beside the log.
+ * The chainer extends it in the background, never past an in-flight transaction, so the chain order
+ * is the position order readers see. `verifyChain` recomputes every link from the stored events and
+ * names the first position that does not match; rewriting history also means rewriting every later
+ * link, which the published head hash (`verify` prints it) then exposes.
+ *
+ * Links hash the stored bytes (jsonb's canonical text), not upcast data: an upcaster added later
+ * must not look like tampering.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AdvisoryLock, SqlDatabase, SqlExecutor } from './database.ts';
+import { encodePosition } from '../position.ts';
+import type { Position } from '../types.ts';
+
+export const HASH_CHAIN_SCHEMA = /* sql */ `
+CREATE TABLE IF NOT EXISTS es_chain (
+  global_position bigint PRIMARY KEY,
+  link            text NOT NULL
+);`;
+
+/** The link before the first event: a constant, so two empty logs agree. */
+export const GENESIS = createHash('sha256').update('city-brain event log').digest('hex');
+const LOCK_KEY = BigInt.asIntN(64, 0x6362_6368_6169_6e00n);
+
+interface StoredRow {
+  global_position: string;
+  transaction_id: string;
+  stream_id: string;
+  stream_revision: number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+  link: string | null;
+}
+
+const STORED_COLUMNS = `e.global_position::text AS global_position, e.transaction_id::text AS transaction_id, e.stream_id,
+  e.stream_revision, e.event_id::text AS event_id, e.type, e.schema_version, e.data::text AS data, e.metadata::text AS metadata,
+  to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS recorded_at`;
+
+export function link(previous: string, row: Omit<StoredRow, 'link'>): string {
+  const fields = [
+    row.global_position,
+    row.transaction_id,
+    row.stream_id,
+    String(row.stream_revision),
+    row.event_id,
+    row.type,
+    String(row.schema_version),
+    row.data,
+    row.metadata,
+    row.recorded_at,
+  ];
+  // Length-prefixed fields: no two different events serialise to the same bytes.
+  const hash = createHash('sha256').update(previous);
+  for (const field of fields) hash.update(`${Buffer.byteLength(field)}:${field}`);
+  return hash.digest('hex');
+}
+
+async function lastLink(db: SqlExecutor): Promise<{ link: string; tx: string; seq: string } | undefined> {
+  const { rows } = await db.query<{ link: string; transaction_id: string; global_position: string }>(
+    `SELECT c.link, e.transaction_id::text AS transaction_id, e.global_position::text AS global_position
+     FROM es_chain c JOIN es_events e ON e.global_position = c.global_position
+     ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
+  );
+  const row = rows[0];
+  return row && { link: row.link, tx: row.transaction_id, seq: row.global_position };
+}
+
+export interface ChainHead {
+  position: Position | null;
+  link: string;
+  events: number;
+}
+
+export class HashChainer {
+  private lock: AdvisoryLock | undefined;
+  private readonly controller = new AbortController();
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly options: { batchSize?: number; logger?: Logger } = {},
+  ) {}
+
+  /** Chains everything committed so far, in this call; a one-off call gives the lock back. */
+  async catchUp(): Promise<ChainHead> {
+    await this.db.exec(HASH_CHAIN_SCHEMA);
+    if (!(await this.acquire())) throw new Error('the hash chain is being extended by another process');
+    try {
+      while ((await this.step()) > 0);
+      return await chainHead(this.db);
+    } finally {
+      if (!this.loop) {
+        await this.lock?.release();
+        this.lock = undefined;
+      }
+    }
+  }
+
+  /** Extends the chain as events are appended, in one process at a time (advisory lock). */
+  async start(): Promise<void> {
+    await this.db.exec(HASH_CHAIN_SCHEMA);
+    this.unlisten = await this.db.listen('es_events', () => this.wake?.());
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.controller.abort();
+    this.wake?.();
+    await this.loop;
+    await this.unlisten?.();
+    await this.lock?.release().catch(() => undefined);
+    this.lock = undefined;
+  }
+
+  private async acquire(): Promise<boolean> {
+    this.lock ??= await this.db.tryAdvisoryLock(LOCK_KEY);
+    return this.lock !== undefined;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.controller.signal;
+    let idleMs = 5;
+    while (!signal.aborted) {
+      try {
+        const chained = (await this.acquire()) ? await this.step() : 0;
+        if (chained > 0) {
+          idleMs = 5;
+          continue;
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        this.options.logger?.error({ err }, 'extending the hash chain failed; retrying');
+        await this.lock?.release().catch(() => undefined);
+        this.lock = undefined;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, idleMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      idleMs = Math.min(idleMs * 2, 1000);
+    }
+  }
+
+  /** Chains one batch; returns how many events it chained. */
+  private async step(): Promise<number> {
+    const batchSize = this.options.batchSize ?? 1000;
+    return this.db.transaction(async (tx) => {
+      const last = await lastLink(tx);
+      const { rows } = await tx.query<Omit<StoredRow, 'link'>>(
+        `SELECT ${STORED_COLUMNS} FROM es_events e
+         WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+           ${last ? 'AND (e.transaction_id, e.global_position) > ($2::xid8, $3::bigint)' : ''}
+         ORDER BY e.transaction_id, e.global_position LIMIT $1`,
+        last ? [batchSize, last.tx, last.seq] : [batchSize],
+      );
+      if (rows.length === 0) return 0;
+      let previous = last?.link ?? GENESIS;
+      const positions: string[] = [];
+      const links: string[] = [];
+      for (const row of rows) {
+        previous = link(previous, row);
+        positions.push(row.global_position);
+        links.push(previous);
+      }
+      await tx.query('INSERT INTO es_chain (global_position, link) SELECT * FROM unnest($1::bigint[], $2::text[])', [positions, links]);
+      return rows.length;
+    });
+  }
+}
+
+export async function chainHead(db: SqlExecutor): Promise<ChainHead> {
+  const last = await lastLink(db);
+  const { rows } = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM es_chain');
+  return { position: last ? encodePosition(last.tx, last.seq) : null, link: last?.link ?? GENESIS, events: Number(rows[0]?.n ?? 0) };
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  /** Events whose link was recomputed and matched, in order, before any mismatch. */
+  verified: number;
+  /** Committed events not chained yet (the chainer lags a little behind appends). */
+  unchained: number;
+  head: ChainHead;
+  /** The first place where the stored log and the chain disagree. */
+  firstMismatch?: { position: Position | null; globalPosition: string; reason: string };
+}
+
+/** Recomputes every link from the stored events, in order; names the first that does not match. */
+export async function verifyChain(db: SqlDatabase, options: { pageSize?: number; onProgress?: (checked: number) => void } = {}): Promise<ChainVerification> {
+  await db.exec(HASH_CHAIN_SCHEMA);
+  const pageSize = options.pageSize ?? 5000;
+  const head = await chainHead(db);
+  // A chained event that is gone from the log: the deletion itself is the first mismatch.
+  const orphans = await db.query<{ global_position: string }>(
+    `SELECT c.global_position::text AS global_position FROM es_chain c
+     LEFT JOIN es_events e ON e.global_position = c.global_position WHERE e.global_position IS NULL
+     ORDER BY c.global_position LIMIT 1`,
+  );
+  let previous = GENESIS;
+  let verified = 0;
+  let unchained = 0;
+  let after: { tx: string; seq: string } | undefined;
+  let mismatch: ChainVerification['firstMismatch'];
+  for (;;) {
+    const { rows } = await db.query<StoredRow>(
+      `SELECT ${STORED_COLUMNS}, c.link FROM es_events e LEFT JOIN es_chain c ON c.global_position = e.global_position
+       ${after ? 'WHERE (e.transaction_id, e.global_position) > ($2::xid8, $3::bigint)' : ''}
+       ORDER BY e.transaction_id, e.global_position LIMIT $1`,
+      after ? [pageSize, after.tx, after.seq] : [pageSize],
+    );
+    for (const row of rows) {
+      const position = encodePosition(row.transaction_id, row.global_position);
+      if (row.link === null) {
+        unchained++;
+        continue;
+      }
+      if (unchained > 0) {
+        mismatch ??= { position, globalPosition: row.global_position, reason: 'an earlier event is missing from the chain: events were inserted into the history' };
+        break;
+      }
+      const expected = link(previous, row);
+      if (expected !== row.link) {
+        mismatch = { position, globalPosition: row.global_position, reason: 'the stored event does not match its link: it was altered, or an event before it was removed or inserted' };
+        break;
+      }
+      previous = expected;
+      verified++;
+    }
+    options.onProgress?.(verified + unchained);
+    if (mismatch || rows.length < pageSize) break;
+    const last = rows[rows.length - 1]!;
+    after = { tx: last.transaction_id, seq: last.global_position };
+  }
+  const orphan = orphans.rows[0];
+  if (orphan && (!mismatch || BigInt(orphan.global_position) <= BigInt(mismatch.globalPosition))) {
+    mismatch = { position: null, globalPosition: orphan.global_position, reason: 'a chained event is missing from the log: it was deleted' };
+  }
+  return { ok: mismatch === undefined, verified, unchained, head, ...(mismatch && { firstMismatch: mismatch }) };
+}
