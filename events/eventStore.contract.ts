@@ -161,6 +161,15 @@ export function eventStoreContract(openBackend: () => Promise<TestBackend>): voi
       assert.equal(all[0]!.metadata.provenance.department, 'test-department');
     });
 
+    it('reads events by id in the order asked, in one call, with undefined for unknown or malformed ids', async () => {
+      const { events } = await store.append('test.counter-1', [incremented(1), incremented(2)]);
+      const [a, b] = events;
+      const found = await store.readEventsById([b!.eventId, 'not-a-uuid', '00000000-0000-4000-8000-000000000000', a!.eventId.toUpperCase()]);
+      assert.deepEqual(found.map((e) => e?.revision), [1, undefined, undefined, 0]);
+      assert.deepEqual(found[0], b);
+      assert.deepEqual(await store.readEventsById([]), []);
+    });
+
     it('reads all in global order from a position, filtered by type and stream prefix', async () => {
       await store.append('test.counter-1', [incremented(1)]);
       await store.append('test.note-1', [{ type: 'NoteWritten', data: { text: 'a' }, metadata: testMetadata }]);

@@ -131,6 +131,11 @@ export interface EventStore {
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
   /** Events of one stream; `[]` for a stream that does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * The events with these ids, in the order asked (`undefined` for an unknown id): provenance looks
+   * up the events a read model's fields came from, in one round trip.
+   */
+  readEventsById(eventIds: readonly string[]): Promise<(RecordedEvent | undefined)[]>;
   /** Current revision of a stream, or `undefined` when it does not exist. */
   streamRevision(streamId: string): Promise<number | undefined>;
   /** Events in global order that every reader may safely pass (no in-flight gaps behind them). */

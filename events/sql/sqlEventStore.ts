@@ -204,6 +204,14 @@ export class SqlEventStore implements EventStore {
     return revision === undefined || revision < 0 ? undefined : revision;
   }
 
+  async readEventsById(eventIds: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
+    const valid = [...new Set(eventIds.filter((id) => UUID.test(id)))];
+    if (valid.length === 0) return eventIds.map(() => undefined);
+    const { rows } = await this.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM es_events e WHERE e.event_id = ANY($1::uuid[])`, [valid]);
+    const byId = new Map(rows.map((r) => [r.event_id.toLowerCase(), this.toRecorded(r)]));
+    return eventIds.map((id) => byId.get(id.toLowerCase()));
+  }
+
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const params: unknown[] = [streamId];
     let where = 'e.stream_id = $1';
