@@ -5,7 +5,7 @@ import { openPlatform, seedIfEmpty, type Platform } from '../bin/platform.ts';
 import { ValidationError } from '../events/errors.ts';
 import type { SubgraphModule } from '../subgraphs/kit/module.ts';
 import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
-import { incremented, TEST_EVENT_TYPES } from '../test/helpers/events.ts';
+import { incremented, TEST_EVENT_TYPES, waitUntilVisible } from '../test/helpers/events.ts';
 import { counterProjection, type CounterDoc } from '../test/helpers/projections.ts';
 import { formatLag, ProgressRouter, replayProjections } from './replay.ts';
 
@@ -48,6 +48,7 @@ for (const openBackend of BACKENDS) {
       assert.equal(await seedIfEmpty(platform), true);
       assert.equal(await seedIfEmpty(platform), false, 'a store with events is never seeded again');
       for (let i = 0; i < 40; i++) await platform.store.append('test.counter-a', [incremented(1)]);
+      await waitUntilVisible(platform.store, (await platform.store.readStream('test.counter-a', { direction: 'backwards', limit: 1 }))[0]!.position);
       await platform.runner.catchUp();
 
       const reports = await replayProjections(platform, [], router, progress);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { chainHead } from '../events/sql/hashChain.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
-import { createTestRegistry, incremented } from '../test/helpers/events.ts';
+import { createTestRegistry, incremented, waitUntilVisible } from '../test/helpers/events.ts';
 import { verifyLog } from './verify.ts';
 
 const noProgress = () => ({ increment: () => undefined, stop: () => undefined });
@@ -23,12 +23,13 @@ for (const openBackend of BACKENDS) {
       const store = await SqlEventStore.open(db, createTestRegistry());
       try {
         for (let i = 0; i < 10; i++) await store.append(`test.counter-${i}`, [incremented(i)]);
+        await waitUntilVisible(store, (await store.readStream('test.counter-9'))[0]!.position);
         const first = await verifyLog(db, noProgress);
         assert.equal(first.ok, true);
         assert.match(first.lines.at(-1)!, /^OK: the log matches its hash chain/);
         const published = (await chainHead(db)).link;
 
-        await store.append('test.counter-later', [incremented(1)]);
+        await waitUntilVisible(store, (await store.append('test.counter-later', [incremented(1)])).events[0]!.position);
         const later = await verifyLog(db, noProgress, published);
         assert.equal(later.ok, true);
         assert.ok(later.lines.some((l) => l.includes('events were appended after it')));

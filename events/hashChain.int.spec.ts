@@ -4,7 +4,7 @@ import type { SqlDatabase } from './sql/database.ts';
 import { chainHead, GENESIS, HashChainer, verifyChain } from './sql/hashChain.ts';
 import { SqlEventStore } from './sql/sqlEventStore.ts';
 import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
-import { createTestRegistry, incremented } from '../test/helpers/events.ts';
+import { createTestRegistry, incremented, waitUntilVisible } from '../test/helpers/events.ts';
 
 /** What an attacker with superuser access does: switch the append-only trigger off and rewrite. */
 async function tamper(db: SqlDatabase, sql: string): Promise<void> {
@@ -25,6 +25,7 @@ for (const openBackend of BACKENDS) {
       db = await backend.fresh();
       store = await SqlEventStore.open(db, createTestRegistry());
       for (let i = 1; i <= 30; i++) await store.append(`test.counter-${i % 4}`, [incremented(i), incremented(i + 100)]);
+      await waitUntilVisible(store, (await store.readStream('test.counter-2', { direction: 'backwards', limit: 1 }))[0]!.position);
     });
     after(async () => {
       await store.close();
@@ -44,7 +45,7 @@ for (const openBackend of BACKENDS) {
     it('reports events appended after the last chaining as unchained, not as tampering', async () => {
       const chainer = new HashChainer(db);
       await chainer.catchUp();
-      await store.append('test.counter-late', [incremented(1)]);
+      await waitUntilVisible(store, (await store.append('test.counter-late', [incremented(1)])).events[0]!.position);
       const result = await verifyChain(db);
       assert.deepEqual([result.ok, result.verified, result.unchained], [true, 60, 1]);
       assert.equal((await chainer.catchUp()).events, 61);
@@ -76,9 +77,8 @@ for (const openBackend of BACKENDS) {
       const chainer = new HashChainer(db);
       await chainer.start();
       try {
-        await store.append('test.counter-live', [incremented(5)]);
-        const target = await store.headPosition();
-        for (let i = 0; i < 200 && (await chainHead(db)).position !== target; i++) await new Promise((r) => setTimeout(r, 25));
+        const target = (await store.append('test.counter-live', [incremented(5)])).events[0]!.position;
+        for (let i = 0; i < 1200 && (await chainHead(db)).position !== target; i++) await new Promise((r) => setTimeout(r, 25));
         assert.equal((await chainHead(db)).position, target);
       } finally {
         await chainer.stop();

@@ -52,7 +52,7 @@ export class EventRegistry {
     return this;
   }
 
-  registerAll(definitions: readonly EventTypeDefinition<never>[]): this {
+  registerAll(definitions: readonly EventTypeDefinition[]): this {
     for (const d of definitions) this.register(d as EventTypeDefinition);
     return this;
   }

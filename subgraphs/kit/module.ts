@@ -28,7 +28,7 @@ export interface SubgraphModule<Extra extends object = object> {
   /** The parsed `schema.graphql` of the subgraph. */
   typeDefs: DocumentNode;
   /** Every event type this subgraph appends (registered once in the process's `EventRegistry`). */
-  eventTypes: readonly EventTypeDefinition<never>[];
+  eventTypes: readonly EventTypeDefinition[];
   /** Read models this subgraph queries; they may consume other domains' events. */
   projections: readonly Projection[];
   resolvers(runtime: SubgraphRuntime): SubgraphResolvers<SubgraphContext & Extra>;

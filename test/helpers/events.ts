@@ -1,7 +1,8 @@
 /** Event types and envelopes for tests of the store and the runner, independent of any domain. */
 import { z } from 'zod';
 import { EventRegistry, type EventTypeDefinition } from '../../events/registry.ts';
-import type { EventMetadata, NewEvent } from '../../events/types.ts';
+import { comparePositions } from '../../events/position.ts';
+import type { EventMetadata, EventStore, NewEvent, Position } from '../../events/types.ts';
 
 export const testMetadata: EventMetadata = {
   provenance: { department: 'test-department', system: 'test-system', channel: 'test', collectedAt: '2026-01-01T00:00:00.000Z' },
@@ -10,7 +11,7 @@ export const testMetadata: EventMetadata = {
 };
 
 /** `CounterIncremented` v2 has `by`; v1 stored `amount`, upcast on read. */
-export const TEST_EVENT_TYPES: readonly EventTypeDefinition<never>[] = [
+export const TEST_EVENT_TYPES: readonly EventTypeDefinition[] = [
   {
     type: 'CounterIncremented',
     schemaVersion: 2,
@@ -19,7 +20,7 @@ export const TEST_EVENT_TYPES: readonly EventTypeDefinition<never>[] = [
   },
   { type: 'CounterReset', schemaVersion: 1, schema: z.object({ reason: z.string().min(1) }) },
   { type: 'NoteWritten', schemaVersion: 1, schema: z.object({ text: z.string() }) },
-] as unknown as EventTypeDefinition<never>[];
+];
 
 export function createTestRegistry(): EventRegistry {
   return new EventRegistry().registerAll(TEST_EVENT_TYPES);
@@ -27,4 +28,16 @@ export function createTestRegistry(): EventRegistry {
 
 export function incremented(by = 1, overrides: Partial<NewEvent> = {}): NewEvent {
   return { type: 'CounterIncremented', data: { by }, metadata: testMetadata, ...overrides };
+}
+
+/**
+ * Waits until readers can pass `position`. On PostgreSQL the gap-safe read stops at the oldest
+ * transaction still open anywhere on the server (DESIGN §6), and parallel test files hold some open.
+ */
+export async function waitUntilVisible(store: EventStore, position: Position, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (comparePositions(await store.headPosition(), position) < 0) {
+    if (Date.now() > deadline) throw new Error(`position ${position} did not become visible within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
