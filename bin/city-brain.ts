@@ -8,6 +8,7 @@ import { CityBrainError } from '../events/errors.ts';
 import { createProgress } from '../cli/progress.ts';
 import { formatLag, ProgressRouter, replayProjections } from '../cli/replay.ts';
 import { verifyLog } from '../cli/verify.ts';
+import { listSeals } from '../events/sql/hashChain.ts';
 import { MODULES } from './modules.ts';
 import { openPlatform, seedIfEmpty, type Platform } from './platform.ts';
 
@@ -66,9 +67,24 @@ program
   .option('--expect-head <link>', 'also check the chain head against a link published earlier')
   .action(async (options: { expectHead?: string }) => {
     await withPlatform(async (platform) => {
-      const { ok, lines } = await verifyLog(platform.db, createProgress, options.expectHead);
+      const { ok, lines } = await verifyLog(platform.db, createProgress, {
+        ...(options.expectHead !== undefined && { expectedHead: options.expectHead }),
+        ...(platform.signer && { signer: platform.signer }),
+      });
       for (const line of lines) console.log(line);
       if (!ok) process.exitCode = 2;
+    });
+  });
+
+program
+  .command('seals')
+  .description('print the seal public key and the latest signed block digests, for auditors to keep outside the system')
+  .option('--limit <n>', 'how many seals, newest first', '20')
+  .action(async (options: { limit: string }) => {
+    await withPlatform(async (platform) => {
+      if (platform.signer) console.log(platform.signer.publicKeyPem.trim());
+      else console.log('# no seal key configured (SEAL_KEY_FILE): blocks are not signed');
+      for (const seal of await listSeals(platform.db, Number(options.limit))) console.log(JSON.stringify(seal));
     });
   });
 

@@ -8,7 +8,11 @@ import { pino, type Logger } from 'pino';
 import { openDatabase, parseConfig, storageConfigSchema, type StorageConfig } from '../events/config.ts';
 import { EventRegistry } from '../events/registry.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
-import { HashChainer } from '../events/sql/hashChain.ts';
+import { ed25519Signer, HashChainer, type ChainSigner } from '../events/sql/hashChain.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ValidationError } from '../events/errors.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { START } from '../events/types.ts';
 import { ReadModels } from '../projections/readModels.ts';
@@ -24,6 +28,8 @@ export interface Platform {
   runner: ProjectionRunner;
   /** Extends the tamper-evident hash chain over the log (started by `start`). */
   chainer: HashChainer;
+  /** Signs the chain's block seals; absent when no key is configured on PostgreSQL. */
+  signer: ChainSigner | undefined;
   runtime: SubgraphRuntime;
   modules: readonly SubgraphModule[];
   logger: Logger;
@@ -57,7 +63,8 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     const readModels = new ReadModels(db);
     const projections = options.modules.flatMap((m) => m.projections);
     const runner = new ProjectionRunner(db, store, projections, { ...options.runner, logger: logger.child({ component: 'projector' }) });
-    const chainer = new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }) });
+    const signer = loadSigner(config, logger);
+    const chainer = new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });
     const runtime: SubgraphRuntime = { store, readModels, now: options.now ?? (() => new Date()), logger };
     return {
       config,
@@ -67,6 +74,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
       readModels,
       runner,
       chainer,
+      signer,
       runtime,
       modules: options.modules,
       logger,
@@ -80,6 +88,31 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
   } catch (error) {
     if (ownsDb) await db.close();
     throw error;
+  }
+}
+
+/**
+ * The seal key: `SEAL_KEY_FILE` when set; with the embedded store, one generated on first start
+ * beside its data directory (development); with PostgreSQL and no key, blocks stay unsigned.
+ */
+export function loadSigner(config: StorageConfig, logger: Logger): ChainSigner | undefined {
+  let file = config.SEAL_KEY_FILE;
+  if (!file && !config.DATABASE_URL) {
+    file = join(dirname(config.DATA_DIR), 'seal-ed25519.pem');
+    if (!existsSync(file)) {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      logger.info({ file }, 'generated a development seal key for the hash chain');
+    }
+  }
+  if (!file) {
+    logger.warn('SEAL_KEY_FILE is not set: the hash chain is kept but its blocks are not signed');
+    return undefined;
+  }
+  try {
+    return ed25519Signer(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ValidationError(`SEAL_KEY_FILE ${file}: not a readable Ed25519 private key in PKCS#8 PEM (${error instanceof Error ? error.message : String(error)})`);
   }
 }
 

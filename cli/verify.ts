@@ -3,20 +3,22 @@
  * and the first position that does not match when the history was altered.
  */
 import type { SqlDatabase } from '../events/sql/database.ts';
-import { HashChainer, verifyChain } from '../events/sql/hashChain.ts';
+import { HashChainer, verifyChain, type ChainSigner } from '../events/sql/hashChain.ts';
 import type { Progress } from './progress.ts';
 
 export async function verifyLog(
   db: SqlDatabase,
   createProgress: (label: string, total: number) => Progress,
-  expectedHead?: string,
+  options: { expectedHead?: string; signer?: ChainSigner } = {},
 ): Promise<{ ok: boolean; lines: string[] }> {
+  const { expectedHead, signer } = options;
   // Chaining first means a fresh store (or one whose projector was down) is verified in full.
-  await new HashChainer(db).catchUp().catch(() => undefined);
+  await new HashChainer(db, signer ? { signer } : {}).catchUp().catch(() => undefined);
   const { rows } = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM es_events');
   const bar = createProgress('verify', Number(rows[0]?.n ?? 0));
   let seen = 0;
   const result = await verifyChain(db, {
+    ...(signer && { signer }),
     onProgress: (checked) => {
       bar.increment(checked - seen);
       seen = checked;
@@ -26,6 +28,7 @@ export async function verifyLog(
   const lines = [
     `chain head: ${result.head.link} at position ${result.head.position ?? '(empty log)'} over ${result.head.events} events`,
     `verified ${result.verified} events${result.unchained ? `; ${result.unchained} appended since are not chained yet` : ''}`,
+    signer ? `block seals checked against key ${signer.keyId}` : 'no seal key configured: block seals not checked',
   ];
   let ok = result.ok;
   if (result.firstMismatch) {

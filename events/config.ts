@@ -3,6 +3,8 @@
  * otherwise the embedded PGlite in `DATA_DIR` (or in memory for tests). Every mistake is reported
  * at once, one line per variable.
  */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from './errors.ts';
 import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from './sql/database.ts';
@@ -14,6 +16,8 @@ export const storageConfigSchema = z.object({
     .optional(),
   DATA_DIR: z.string().min(1, 'must name a directory').default('./data/pglite'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(10),
+  /** Ed25519 private key (PKCS#8 PEM file) that signs the hash chain's block seals. */
+  SEAL_KEY_FILE: z.string().min(1, 'must name a PEM file').optional(),
 });
 
 export type StorageConfig = z.infer<typeof storageConfigSchema>;
@@ -29,5 +33,8 @@ export function parseConfig<T extends z.ZodType>(schema: T, env: Record<string, 
 
 export async function openDatabase(config: StorageConfig, options: { inMemory?: boolean } = {}): Promise<SqlDatabase> {
   if (config.DATABASE_URL) return createPostgresDatabase({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
-  return createPgliteDatabase(options.inMemory ? undefined : config.DATA_DIR);
+  if (options.inMemory) return createPgliteDatabase(undefined);
+  // PGlite creates the data directory itself, but not its parents.
+  mkdirSync(dirname(resolve(config.DATA_DIR)), { recursive: true });
+  return createPgliteDatabase(config.DATA_DIR);
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { SqlDatabase } from './sql/database.ts';
-import { chainHead, GENESIS, HashChainer, verifyChain } from './sql/hashChain.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { chainHead, ed25519Signer, GENESIS, HashChainer, listSeals, verifyChain } from './sql/hashChain.ts';
 import { SqlEventStore } from './sql/sqlEventStore.ts';
 import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented, waitUntilVisible } from '../test/helpers/events.ts';
@@ -71,6 +72,24 @@ for (const openBackend of BACKENDS) {
       assert.equal(result.ok, false);
       assert.equal(result.firstMismatch?.globalPosition, String(victim.sequence));
       assert.match(result.firstMismatch!.reason, /deleted/);
+    });
+
+    it('signs the link closing each block, and verification checks every seal against the chain and the key', async () => {
+      const pem = (): string => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const signer = ed25519Signer(pem());
+      await new HashChainer(db, { signer, blockSize: 25, batchSize: 7 }).catchUp();
+      const seals = await listSeals(db);
+      assert.deepEqual(seals.map((s) => s.ordinal), [50, 25]);
+      assert.equal(seals[0]!.keyId, signer.keyId);
+      assert.equal((await verifyChain(db, { signer })).ok, true);
+
+      const otherKey = await verifyChain(db, { signer: ed25519Signer(pem()) });
+      assert.equal(otherKey.ok, false);
+      assert.match(otherKey.firstMismatch!.reason, /seal of block 25/);
+
+      await db.query(`UPDATE es_chain_seals SET link = repeat('0', 64) WHERE ordinal = 50`);
+      const forged = await verifyChain(db, { signer });
+      assert.deepEqual([forged.ok, forged.firstMismatch?.reason], [false, 'the seal of block 50 does not match the chain or its signature is invalid']);
     });
 
     it('keeps extending while running, and the head moves with the log', async () => {

@@ -9,7 +9,7 @@
  * Links hash the stored bytes (jsonb's canonical text), not upcast data: an upcaster added later
  * must not look like tampering.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AdvisoryLock, SqlDatabase, SqlExecutor } from './database.ts';
 import { encodePosition } from '../position.ts';
@@ -18,8 +18,44 @@ import type { Position } from '../types.ts';
 export const HASH_CHAIN_SCHEMA = /* sql */ `
 CREATE TABLE IF NOT EXISTS es_chain (
   global_position bigint PRIMARY KEY,
+  ordinal         bigint NOT NULL UNIQUE,
   link            text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS es_chain_seals (
+  global_position bigint PRIMARY KEY,
+  ordinal         bigint NOT NULL UNIQUE,
+  link            text NOT NULL,
+  key_id          text NOT NULL,
+  signature       text NOT NULL,
+  sealed_at       timestamptz NOT NULL DEFAULT now()
 );`;
+
+/**
+ * Signs the link closing each block of events (Ed25519), so a digest copied out of the system can
+ * later be shown to come from it. Auditors keep the public key and the seals elsewhere.
+ */
+export interface ChainSigner {
+  keyId: string;
+  /** SPKI PEM: what auditors keep to check seals without trusting the service. */
+  publicKeyPem: string;
+  sign(message: string): string;
+  verify(message: string, signature: string): boolean;
+}
+
+export function ed25519Signer(privateKeyPem: string): ChainSigner {
+  const privateKey = createPrivateKey(privateKeyPem);
+  const publicKey = createPublicKey(privateKey);
+  const keyId = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return {
+    keyId,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    sign: (message) => sign(null, Buffer.from(message), privateKey).toString('base64'),
+    verify: (message, signature) => verify(null, Buffer.from(message), publicKey, Buffer.from(signature, 'base64')),
+  };
+}
+
+/** What a seal signs: the block's last ordinal, its position and its link. */
+export const sealMessage = (ordinal: string, globalPosition: string, link: string): string => `city-brain-seal:${ordinal}:${globalPosition}:${link}`;
 
 /** The link before the first event: a constant, so two empty logs agree. */
 export const GENESIS = createHash('sha256').update('city-brain event log').digest('hex');
@@ -62,14 +98,14 @@ export function link(previous: string, row: Omit<StoredRow, 'link'>): string {
   return hash.digest('hex');
 }
 
-async function lastLink(db: SqlExecutor): Promise<{ link: string; tx: string; seq: string } | undefined> {
-  const { rows } = await db.query<{ link: string; transaction_id: string; global_position: string }>(
-    `SELECT c.link, e.transaction_id::text AS transaction_id, e.global_position::text AS global_position
+async function lastLink(db: SqlExecutor): Promise<{ link: string; tx: string; seq: string; ordinal: number } | undefined> {
+  const { rows } = await db.query<{ link: string; transaction_id: string; global_position: string; ordinal: string }>(
+    `SELECT c.link, c.ordinal::text AS ordinal, e.transaction_id::text AS transaction_id, e.global_position::text AS global_position
      FROM es_chain c JOIN es_events e ON e.global_position = c.global_position
      ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
   );
   const row = rows[0];
-  return row && { link: row.link, tx: row.transaction_id, seq: row.global_position };
+  return row && { link: row.link, tx: row.transaction_id, seq: row.global_position, ordinal: Number(row.ordinal) };
 }
 
 export interface ChainHead {
@@ -87,7 +123,7 @@ export class HashChainer {
 
   constructor(
     private readonly db: SqlDatabase,
-    private readonly options: { batchSize?: number; logger?: Logger } = {},
+    private readonly options: { batchSize?: number; logger?: Logger; signer?: ChainSigner; blockSize?: number } = {},
   ) {}
 
   /** Chains everything committed so far, in this call; a one-off call gives the lock back. */
@@ -167,14 +203,31 @@ export class HashChainer {
       );
       if (rows.length === 0) return 0;
       let previous = last?.link ?? GENESIS;
+      let ordinal = last?.ordinal ?? 0;
+      const blockSize = this.options.blockSize ?? 1000;
+      const signer = this.options.signer;
       const positions: string[] = [];
+      const ordinals: number[] = [];
       const links: string[] = [];
+      const seals: string[][] = [];
       for (const row of rows) {
         previous = link(previous, row);
+        ordinal++;
         positions.push(row.global_position);
+        ordinals.push(ordinal);
         links.push(previous);
+        if (signer && ordinal % blockSize === 0) {
+          seals.push([row.global_position, String(ordinal), previous, signer.keyId, signer.sign(sealMessage(String(ordinal), row.global_position, previous))]);
+        }
       }
-      await tx.query('INSERT INTO es_chain (global_position, link) SELECT * FROM unnest($1::bigint[], $2::text[])', [positions, links]);
+      await tx.query('INSERT INTO es_chain (global_position, ordinal, link) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])', [
+        positions,
+        ordinals,
+        links,
+      ]);
+      for (const seal of seals) {
+        await tx.query('INSERT INTO es_chain_seals (global_position, ordinal, link, key_id, signature) VALUES ($1, $2, $3, $4, $5)', seal);
+      }
       return rows.length;
     });
   }
@@ -182,8 +235,34 @@ export class HashChainer {
 
 export async function chainHead(db: SqlExecutor): Promise<ChainHead> {
   const last = await lastLink(db);
-  const { rows } = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM es_chain');
-  return { position: last ? encodePosition(last.tx, last.seq) : null, link: last?.link ?? GENESIS, events: Number(rows[0]?.n ?? 0) };
+  return { position: last ? encodePosition(last.tx, last.seq) : null, link: last?.link ?? GENESIS, events: last?.ordinal ?? 0 };
+}
+
+export interface Seal {
+  position: Position;
+  ordinal: number;
+  link: string;
+  keyId: string;
+  signature: string;
+  sealedAt: string;
+}
+
+/** The signed block digests, newest first: what auditors copy out of the system. */
+export async function listSeals(db: SqlExecutor, limit = 100): Promise<Seal[]> {
+  const { rows } = await db.query<{ transaction_id: string; global_position: string; ordinal: string; link: string; key_id: string; signature: string; sealed_at: string }>(
+    `SELECT e.transaction_id::text AS transaction_id, s.global_position::text AS global_position, s.ordinal::text AS ordinal, s.link, s.key_id,
+            s.signature, to_char(s.sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS sealed_at
+     FROM es_chain_seals s JOIN es_events e ON e.global_position = s.global_position ORDER BY s.ordinal DESC LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    position: encodePosition(r.transaction_id, r.global_position),
+    ordinal: Number(r.ordinal),
+    link: r.link,
+    keyId: r.key_id,
+    signature: r.signature,
+    sealedAt: r.sealed_at,
+  }));
 }
 
 export interface ChainVerification {
@@ -198,7 +277,10 @@ export interface ChainVerification {
 }
 
 /** Recomputes every link from the stored events, in order; names the first that does not match. */
-export async function verifyChain(db: SqlDatabase, options: { pageSize?: number; onProgress?: (checked: number) => void } = {}): Promise<ChainVerification> {
+export async function verifyChain(
+  db: SqlDatabase,
+  options: { pageSize?: number; onProgress?: (checked: number) => void; signer?: Pick<ChainSigner, 'keyId' | 'verify'> } = {},
+): Promise<ChainVerification> {
   await db.exec(HASH_CHAIN_SCHEMA);
   const pageSize = options.pageSize ?? 5000;
   const head = await chainHead(db);
@@ -242,6 +324,23 @@ export async function verifyChain(db: SqlDatabase, options: { pageSize?: number;
     if (mismatch || rows.length < pageSize) break;
     const last = rows[rows.length - 1]!;
     after = { tx: last.transaction_id, seq: last.global_position };
+  }
+  // A seal must sign the link the chain holds at its position, with a key we know.
+  if (!mismatch && options.signer) {
+    const { rows: seals } = await db.query<{ global_position: string; ordinal: string; link: string; key_id: string; signature: string; chain_link: string | null }>(
+      `SELECT s.global_position::text AS global_position, s.ordinal::text AS ordinal, s.link, s.key_id, s.signature, c.link AS chain_link
+       FROM es_chain_seals s LEFT JOIN es_chain c ON c.global_position = s.global_position ORDER BY s.ordinal`,
+    );
+    for (const seal of seals) {
+      const valid =
+        seal.chain_link === seal.link &&
+        seal.key_id === options.signer.keyId &&
+        options.signer.verify(sealMessage(seal.ordinal, seal.global_position, seal.link), seal.signature);
+      if (!valid) {
+        mismatch = { position: null, globalPosition: seal.global_position, reason: `the seal of block ${seal.ordinal} does not match the chain or its signature is invalid` };
+        break;
+      }
+    }
   }
   const orphan = orphans.rows[0];
   if (orphan && (!mismatch || BigInt(orphan.global_position) <= BigInt(mismatch.globalPosition))) {
