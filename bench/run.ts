@@ -5,7 +5,10 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ValidationError } from '../events/errors.ts';
+import * as environment from './environment.bench.ts';
 import * as eventStore from './eventStore.bench.ts';
+import * as gateway from './gateway.bench.ts';
+import * as healthcare from './healthcare.bench.ts';
 import { postgresServerFacts } from './lib/databases.ts';
 import { flatten, type Figure } from './lib/figures.ts';
 import { machineFacts } from './lib/machine.ts';
@@ -14,7 +17,7 @@ import { renderFacts, renderTable } from './lib/report.ts';
 import { saveResults } from './lib/results.ts';
 import type { BackendId, BenchContext, BenchOption, BenchSection } from './lib/section.ts';
 
-const SECTIONS: readonly BenchSection[] = [eventStore];
+const SECTIONS: readonly BenchSection[] = [eventStore, environment, healthcare, gateway];
 const BACKENDS: readonly BackendId[] = ['pglite', 'postgres'];
 
 /** Settings every section may read. */

@@ -10,7 +10,13 @@ import { formatLag, ProgressRouter, replayProjections } from '../cli/replay.ts';
 import { verifyLog } from '../cli/verify.ts';
 import { listSeals } from '../events/sql/hashChain.ts';
 import { MODULES } from './modules.ts';
-import { openPlatform, seedIfEmpty, type Platform } from './platform.ts';
+import { openPlatform, type Platform } from './platform.ts';
+import { startService, withDevelopmentSecrets } from '../cli/start.ts';
+import { parseConfig, storageConfigSchema } from '../events/config.ts';
+import { ValidationError } from '../events/errors.ts';
+import { issueToken } from '../gateway/tokens.ts';
+import { ROLES, type Role } from '../subgraphs/kit/auth.ts';
+import { DEMO_CONSUMER_ROLES } from '../subgraphs/governance/index.ts';
 
 const program = new Command()
   .name('city-brain')
@@ -32,18 +38,27 @@ program
   .description('start the store, the projector and the graph; seeds the demo city on first start')
   .action(async () => {
     const platform = await openPlatform({ modules: MODULES });
-    const { logger } = platform;
-    if (await seedIfEmpty(platform)) logger.info('the store was empty: demo city seeded');
-    await platform.runner.catchUp();
-    await platform.runner.start();
-    await platform.chainer.start();
-    logger.info(
-      { backend: platform.store.backend, projections: platform.runner.owned(), dataDir: platform.config.DATABASE_URL ? undefined : platform.config.DATA_DIR },
-      'store and projector running',
-    );
-    await waitForShutdown();
-    logger.info('shutting down');
-    await platform.close();
+    try {
+      await startService(platform, process.env);
+    } catch (error) {
+      await platform.close();
+      throw error;
+    }
+  });
+
+program
+  .command('token')
+  .description('issue a development token naming a consumer (HS256, with the configured JWT_SECRET)')
+  .requiredOption('--consumer <id>', `the consumer, e.g. ${Object.keys(DEMO_CONSUMER_ROLES).join(', ')}`)
+  .option('--role <role>', `the consumer's role: ${ROLES.join(', ')} (default: the demo consumer's, else department)`)
+  .option('--ttl <span>', "lifetime, e.g. '8h' or '30 days'", '8h')
+  .action(async (options: { consumer: string; role?: string; ttl: string }) => {
+    const config = parseConfig(storageConfigSchema, process.env);
+    const secret = withDevelopmentSecrets(process.env, config.DATA_DIR).JWT_SECRET;
+    if (!secret) throw new ValidationError('JWT_SECRET is not set: tokens can only be issued with the HS256 secret the gateway verifies');
+    const role = options.role ?? DEMO_CONSUMER_ROLES[options.consumer] ?? 'department';
+    if (!(ROLES as readonly string[]).includes(role)) throw new ValidationError(`--role "${role}": expected one of ${ROLES.join(', ')}`);
+    console.log(await issueToken({ consumerId: options.consumer, role: role as Role, secret, ttl: options.ttl }));
   });
 
 program
@@ -97,13 +112,6 @@ program
       console.log(formatLag(await platform.runner.lag()));
     });
   });
-
-function waitForShutdown(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-}
 
 program.parseAsync().catch((error: unknown) => {
   // Our own errors are meant for people: print the message, not a stack.

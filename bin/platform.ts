@@ -14,9 +14,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ValidationError } from '../events/errors.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
-import { START } from '../events/types.ts';
 import { ReadModels } from '../projections/readModels.ts';
+import { ProcessManagerRuntime } from '../projections/processManager.ts';
 import { ProjectionRunner, type RunnerOptions } from '../projections/runner.ts';
+import { dataAccessedDefinition } from '../subgraphs/governance/index.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
 
 export interface Platform {
@@ -28,6 +29,8 @@ export interface Platform {
   runner: ProjectionRunner;
   /** Extends the tamper-evident hash chain over the log (started by `start`). */
   chainer: HashChainer;
+  /** Ticks every module's process managers (deadlines), started by `start`. */
+  processManagers: ProcessManagerRuntime;
   /** Signs the chain's block seals; absent when no key is configured on PostgreSQL. */
   signer: ChainSigner | undefined;
   runtime: SubgraphRuntime;
@@ -59,6 +62,8 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
   try {
     const registry = new EventRegistry();
     for (const module of options.modules) registry.registerAll(module.eventTypes);
+    // Every process that serves a subgraph writes access records, whichever modules it hosts.
+    if (!registry.has(dataAccessedDefinition.type)) registry.register(dataAccessedDefinition);
     const store = await SqlEventStore.open(db, registry);
     const readModels = new ReadModels(db);
     const projections = options.modules.flatMap((m) => m.projections);
@@ -66,6 +71,10 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     const signer = loadSigner(config, logger);
     const chainer = new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });
     const runtime: SubgraphRuntime = { store, readModels, now: options.now ?? (() => new Date()), logger };
+    const processManagers = new ProcessManagerRuntime(
+      { ...runtime, logger: logger.child({ component: 'process-managers' }) },
+      options.modules.flatMap((m) => m.processManagers ?? []),
+    );
     return {
       config,
       db,
@@ -74,11 +83,13 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
       readModels,
       runner,
       chainer,
+      processManagers,
       signer,
       runtime,
       modules: options.modules,
       logger,
       async close() {
+        await processManagers.stop();
         await runner.stop();
         await chainer.stop();
         await store.close();
@@ -121,7 +132,10 @@ export function loadSigner(config: StorageConfig, logger: Logger): ChainSigner |
  * Returns false, and writes nothing, when the store already holds events.
  */
 export async function seedIfEmpty(platform: Platform): Promise<boolean> {
-  if ((await platform.store.headPosition()) !== START) return false;
+  // Not `headPosition()`: that stops at the oldest transaction open anywhere on the server, so a busy
+  // PostgreSQL could make a full store look empty.
+  const { rows } = await platform.db.query('SELECT 1 FROM es_events LIMIT 1');
+  if (rows.length > 0) return false;
   for (const module of platform.modules) {
     if (!module.seed) continue;
     const started = performance.now();

@@ -1,6 +1,7 @@
 /**
  * The contract every EventStore backend passes. `eventStore.int.spec.ts` runs it against PGlite and
- * PostgreSQL; a future backend adds one line there, never a copy of this suite.
+ * PostgreSQL, `kurrentdb/kurrentEventStore.int.spec.ts` against KurrentDB; a backend supplies an
+ * `EventStoreHarness` (how to open an empty store and look behind it), never a copy of this suite.
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -8,7 +9,7 @@ import pg from 'pg';
 import { ConcurrencyError, ConflictError, ValidationError } from './errors.ts';
 import { comparePositions } from './position.ts';
 import { SqlEventStore } from './sql/sqlEventStore.ts';
-import { START, type EventSubscription, type RecordedEvent } from './types.ts';
+import { START, type EventStore, type EventSubscription, type RecordedEvent } from './types.ts';
 import type { TestBackend } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented, testMetadata } from '../test/helpers/events.ts';
 
@@ -23,25 +24,74 @@ async function take(subscription: EventSubscription, count: number, timeoutMs = 
   return out;
 }
 
-async function countEvents(store: SqlEventStore): Promise<number> {
-  const { rows } = await store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM es_events');
-  return rows[0]!.n;
+/** What the suite needs from a backend besides the `EventStore` port itself. */
+export interface EventStoreHarness {
+  /** A store over an empty log, with the test event types registered. */
+  fresh(options: { maxEventBytes: number }): Promise<EventStore>;
+  /** Every event stored in the log `fresh()` opened, to prove that a refused append wrote nothing. */
+  countEvents(): Promise<number>;
+  /** Stores an event the way older code wrote it (no validation), to test upcasting on read. */
+  writeLegacyEvent(streamId: string, type: string, schemaVersion: number, data: unknown): Promise<void>;
+  /** Updates and deletes stored events behind the store's back; absent where the engine has no such statement. */
+  tamper?: { update(): Promise<unknown>; remove(): Promise<unknown> };
+  /** Whether an event id is unique across streams, not only within its stream. */
+  uniqueEventIdsAcrossStreams: boolean;
+  /** PostgreSQL only: where a second session can hold a transaction open. */
+  url?: string;
+  dispose(): Promise<void>;
 }
 
-export function eventStoreContract(openBackend: () => Promise<TestBackend>): void {
-  let backend: TestBackend;
-  let store: SqlEventStore;
+/** The SQL backends (PGlite, PostgreSQL) as a harness. */
+export function sqlEventStoreHarness(openBackend: () => Promise<TestBackend>): () => Promise<EventStoreHarness> {
+  return async () => {
+    const backend = await openBackend();
+    let store: SqlEventStore | undefined;
+    const db = () => {
+      if (!store) throw new Error('open a store with fresh() first');
+      return store.db;
+    };
+    return {
+      async fresh(options) {
+        store = await SqlEventStore.open(await backend.fresh(), createTestRegistry(), options);
+        return store;
+      },
+      async countEvents() {
+        const { rows } = await db().query<{ n: number }>('SELECT count(*)::int AS n FROM es_events');
+        return rows[0]!.n;
+      },
+      async writeLegacyEvent(streamId, type, schemaVersion, data) {
+        await db().query(
+          `INSERT INTO es_events (stream_id, stream_revision, event_id, type, schema_version, data, metadata)
+           VALUES ($1, 0, gen_random_uuid(), $2, $3, $4::jsonb, $5::jsonb)`,
+          [streamId, type, schemaVersion, JSON.stringify(data), JSON.stringify(testMetadata)],
+        );
+      },
+      tamper: {
+        update: () => db().query(`UPDATE es_events SET data = '{"by": 99}'`),
+        remove: () => db().query('DELETE FROM es_events'),
+      },
+      uniqueEventIdsAcrossStreams: true,
+      ...(backend.url !== undefined && { url: backend.url }),
+      dispose: () => backend.dispose(),
+    };
+  };
+}
+
+export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>): void {
+  let harness: EventStoreHarness;
+  let store: EventStore;
+  const countEvents = () => harness.countEvents();
 
   before(async () => {
-    backend = await openBackend();
+    harness = await openHarness();
   });
   after(async () => {
     await store?.close();
-    await backend.dispose();
+    await harness.dispose();
   });
   beforeEach(async () => {
     await store?.close();
-    store = await SqlEventStore.open(await backend.fresh(), createTestRegistry(), { maxEventBytes: 2048 });
+    store = await harness.fresh({ maxEventBytes: 2048 });
   });
 
   describe('append', () => {
@@ -68,7 +118,7 @@ export function eventStoreContract(openBackend: () => Promise<TestBackend>): voi
         assert.match(err.message, /test\.counter-1: expected revision 0 but the stream is at revision 1/);
         return true;
       });
-      assert.equal(await countEvents(store), 2);
+      assert.equal(await countEvents(), 2);
     });
 
     it('honours no_stream, stream_exists and any', async () => {
@@ -85,7 +135,7 @@ export function eventStoreContract(openBackend: () => Promise<TestBackend>): voi
         store.append('test.counter-1', [incremented(), { type: 'CounterExploded', data: {}, metadata: testMetadata }]),
         (err: unknown) => err instanceof ValidationError && /CounterExploded is not registered/.test(err.message),
       );
-      assert.equal(await countEvents(store), 0);
+      assert.equal(await countEvents(), 0);
     });
 
     it('refuses invalid data naming the field, and writes nothing of the batch', async () => {
@@ -93,26 +143,26 @@ export function eventStoreContract(openBackend: () => Promise<TestBackend>): voi
         store.append('test.counter-1', [incremented(), { type: 'CounterIncremented', data: { by: 'two' }, metadata: testMetadata }]),
         (err: unknown) => err instanceof ValidationError && /invalid CounterIncremented data: by:/.test(err.message),
       );
-      assert.equal(await countEvents(store), 0);
+      assert.equal(await countEvents(), 0);
       assert.equal(await store.streamRevision('test.counter-1'), undefined);
     });
 
     it('refuses metadata without provenance, naming the field', async () => {
       const metadata = { ...testMetadata, provenance: { ...testMetadata.provenance, department: '' } };
       await assert.rejects(store.append('test.counter-1', [incremented(1, { metadata })]), /metadata: provenance\.department/);
-      assert.equal(await countEvents(store), 0);
+      assert.equal(await countEvents(), 0);
     });
 
     it('refuses an oversized payload with the size and the limit', async () => {
       const big = { type: 'NoteWritten', data: { text: 'x'.repeat(4000) }, metadata: testMetadata };
       await assert.rejects(store.append('test.note-1', [big]), /NoteWritten data is 4011 bytes; the limit is 2048 bytes/);
-      assert.equal(await countEvents(store), 0);
+      assert.equal(await countEvents(), 0);
     });
 
     it('refuses a malformed stream id and an empty batch', async () => {
       await assert.rejects(store.append('Counter 1', [incremented()]), /stream id "Counter 1" is malformed/);
       await assert.rejects(store.append('test.counter-1', []), /has no events/);
-      assert.equal(await countEvents(store), 0);
+      assert.equal(await countEvents(), 0);
     });
 
     it('is idempotent: the same idempotency key appends nothing new and returns the first result', async () => {
@@ -121,23 +171,38 @@ export function eventStoreContract(openBackend: () => Promise<TestBackend>): voi
       const again = await store.append('test.counter-1', [incremented(5), incremented(6)], { expectedRevision: 'no_stream', idempotencyKey: 'cmd-1' });
       assert.equal(again.replayed, true);
       assert.deepEqual(again.events.map((e) => [e.eventId, e.position, e.revision]), first.events.map((e) => [e.eventId, e.position, e.revision]));
-      assert.equal(await countEvents(store), 3);
+      assert.equal(await countEvents(), 3);
     });
 
     it('refuses an event id reused with different content, and writes nothing', async () => {
       const eventId = '0b5e4c1e-7a1b-4c61-9d1a-2f9b1c3d4e5f';
       await store.append('test.counter-1', [incremented(1, { eventId })]);
       await assert.rejects(store.append('test.counter-1', [incremented(2, { eventId })]), (err: unknown) => err instanceof ConflictError && /already stored/.test(err.message));
+      assert.equal(await countEvents(), 1);
+    });
+
+    it('refuses an event id already stored in another stream, and writes nothing of the batch', async (t) => {
+      if (!harness.uniqueEventIdsAcrossStreams) {
+        t.skip('this engine deduplicates event ids per stream only (KurrentDB keeps no global id index)');
+        return;
+      }
+      const eventId = '0b5e4c1e-7a1b-4c61-9d1a-2f9b1c3d4e5f';
+      await store.append('test.counter-1', [incremented(1, { eventId })]);
       await assert.rejects(store.append('test.counter-9', [incremented(2), incremented(1, { eventId })]), ConflictError);
-      assert.equal(await countEvents(store), 1);
+      assert.equal(await countEvents(), 1);
       assert.equal(await store.streamRevision('test.counter-9'), undefined);
     });
 
-    it('never lets a stored event be updated or deleted', async () => {
+    it('never lets a stored event be updated or deleted', async (t) => {
+      const tamper = harness.tamper;
+      if (!tamper) {
+        t.skip('this engine has no statement that updates an event, and the store never deletes a stream');
+        return;
+      }
       await store.append('test.counter-1', [incremented()]);
-      await assert.rejects(store.db.query(`UPDATE es_events SET data = '{"by": 99}'`), /append-only/);
-      await assert.rejects(store.db.query('DELETE FROM es_events'), /append-only/);
-      assert.equal(await countEvents(store), 1);
+      await assert.rejects(tamper.update(), /append-only/);
+      await assert.rejects(tamper.remove(), /append-only/);
+      assert.equal(await countEvents(), 1);
     });
   });
 
@@ -185,11 +250,7 @@ export function eventStoreContract(openBackend: () => Promise<TestBackend>): voi
     });
 
     it('upcasts an event stored with an older schema version to the current shape', async () => {
-      await store.db.query(
-        `INSERT INTO es_events (stream_id, stream_revision, event_id, type, schema_version, data, metadata)
-         VALUES ('test.counter-old', 0, gen_random_uuid(), 'CounterIncremented', 1, '{"amount": 7}', $1::jsonb)`,
-        [JSON.stringify(testMetadata)],
-      );
+      await harness.writeLegacyEvent('test.counter-old', 'CounterIncremented', 1, { amount: 7 });
       const [event] = await store.readStream('test.counter-old');
       assert.deepEqual(event!.data, { by: 7 });
       assert.equal(event!.schemaVersion, 1);
@@ -242,17 +303,21 @@ export function eventStoreContract(openBackend: () => Promise<TestBackend>): voi
       assert.equal(events.length, writers * perWriter);
       assert.equal(ids.size, writers * perWriter, 'no event delivered twice');
       for (let i = 1; i < events.length; i++) assert.ok(comparePositions(events[i - 1]!.position, events[i]!.position) < 0, 'in position order');
-      assert.equal(await countEvents(store), writers * perWriter);
+      assert.equal(await countEvents(), writers * perWriter);
     });
   });
 
   describe('transactions committing out of sequence order', () => {
       it('a subscriber waits for an older in-flight transaction and then delivers both exactly once', async (t) => {
-        if (!backend.url) {
-          t.skip('PGlite is one session: two transactions can never be in flight at once there');
+        if (!harness.url) {
+          t.skip(
+            store.backend === 'kurrentdb'
+              ? 'KurrentDB has one writer per log and no client transactions: nothing commits out of order'
+              : 'PGlite is one session: two transactions can never be in flight at once there',
+          );
           return;
         }
-        const holder = new pg.Client({ connectionString: backend.url });
+        const holder = new pg.Client({ connectionString: harness.url });
         await holder.connect();
         try {
           const subscription = store.subscribe({ batchSize: 10 });

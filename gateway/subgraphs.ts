@@ -3,6 +3,8 @@
  * supergraph embeds the local defaults; a deployment overrides each URL with
  * `SUBGRAPH_<NAME>_URL` (e.g. `SUBGRAPH_LEGAL_PERSON_URL`) and the gateway routes there at runtime.
  */
+import { Kind, parse } from 'graphql';
+
 export const SUBGRAPHS = [
   { name: 'population', port: 4101 },
   { name: 'legal-person', port: 4102 },
@@ -42,4 +44,23 @@ export function subgraphUrls(env: Record<string, string | undefined> = process.e
     SubgraphName,
     string
   >;
+}
+
+/** The subgraphs a supergraph routes to (its `join__Graph` values), with the URLs composed into it. */
+export function supergraphSubgraphs(supergraphSdl: string): { name: string; url: string }[] {
+  const found: { name: string; url: string }[] = [];
+  for (const definition of parse(supergraphSdl).definitions) {
+    if (definition.kind !== Kind.ENUM_TYPE_DEFINITION || definition.name.value !== 'join__Graph') continue;
+    for (const value of definition.values ?? []) {
+      const directive = value.directives?.find((d) => d.name.value === 'join__graph');
+      const argument = (name: string) => {
+        const node = directive?.arguments?.find((a) => a.name.value === name)?.value;
+        return node?.kind === Kind.STRING ? node.value : undefined;
+      };
+      const name = argument('name');
+      const url = argument('url');
+      if (name !== undefined && url !== undefined) found.push({ name, url });
+    }
+  }
+  return found;
 }

@@ -1,13 +1,15 @@
 /**
- * What the projection runner and the SQL document store guarantee, run against PGlite and
- * PostgreSQL by `runner.int.spec.ts`.
+ * What the projection runner and its document store guarantee, run against PGlite and PostgreSQL by
+ * `runner.int.spec.ts` and against MongoDB read models by `mongodb/mongoDocumentStore.int.spec.ts`;
+ * a backend supplies a `RunnerHarness`, never a copy of this suite.
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
-import type { SqlDatabase } from '../events/sql/database.ts';
+import type { EventStore } from '../events/types.ts';
 import { ReadModels } from './readModels.ts';
-import { ProjectionRunner } from './runner.ts';
+import { ProjectionRunner, type ProjectionLag, type RunnerOptions } from './runner.ts';
+import type { DocumentStore, Projection } from './types.ts';
 import type { TestBackend } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented, testMetadata } from '../test/helpers/events.ts';
 import { counterProjection, type CounterDoc } from '../test/helpers/projections.ts';
@@ -21,32 +23,91 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
   }
 }
 
-export function runnerContract(openBackend: () => Promise<TestBackend>): void {
-  let backend: TestBackend;
-  let db: SqlDatabase;
-  let store: SqlEventStore;
-  const runners: ProjectionRunner[] = [];
+/** What the suite drives: the public surface every runner offers. */
+export interface RunnerLike {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  catchUp(): Promise<void>;
+  rebuild(name: string): Promise<void>;
+  owned(): string[];
+  lag(): Promise<ProjectionLag[]>;
+}
 
-  function runner(...args: [ReturnType<typeof counterProjection>, number?]): ProjectionRunner {
-    const r = new ProjectionRunner(db, store, [args[0]], { batchSize: args[1] ?? 50, lockRetryMs: 100 });
+/** What the suite needs from a read-model backend. */
+export interface RunnerHarness {
+  /** An empty event log (returned) and empty read models. */
+  fresh(): Promise<EventStore>;
+  runner(projections: readonly Projection[], options: Pick<RunnerOptions, 'batchSize' | 'lockRetryMs' | 'onProgress'>): RunnerLike;
+  /** The query side, uncached. */
+  readModels(): { of(name: string): DocumentStore };
+  /** Every build, oldest first: its version, status and where its documents live. */
+  builds(): Promise<{ version: number; status: string; location: string }[]>;
+  /** A runner of another process (its own connections), where the backend can have one. */
+  otherProcess?(projections: readonly Projection[], options: Pick<RunnerOptions, 'lockRetryMs'>): RunnerLike;
+  /** Whether a batch's writes commit atomically with its checkpoint (false: position-guarded writes). */
+  atomicBatches: boolean;
+  dispose(): Promise<void>;
+}
+
+/** The SQL backends (PGlite, PostgreSQL) as a harness. */
+export function sqlRunnerHarness(openBackend: () => Promise<TestBackend>): () => Promise<RunnerHarness> {
+  return async () => {
+    const backend = await openBackend();
+    let state: { db: Awaited<ReturnType<TestBackend['fresh']>>; store: SqlEventStore } | undefined;
+    const current = () => {
+      if (!state) throw new Error('call fresh() first');
+      return state;
+    };
+    return {
+      async fresh() {
+        await state?.store.close();
+        const db = await backend.fresh();
+        state = { db, store: await SqlEventStore.open(db, createTestRegistry()) };
+        return state.store;
+      },
+      runner: (projections, options) => new ProjectionRunner(current().db, current().store, projections, options),
+      readModels: () => new ReadModels(current().db, 0),
+      async builds() {
+        const { rows } = await current().db.query<{ version: number; status: string; table_name: string }>(
+          'SELECT version, status, table_name FROM proj_builds ORDER BY created_at',
+        );
+        return rows.map((r) => ({ version: r.version, status: r.status, location: r.table_name }));
+      },
+      ...(backend.connectAgain && {
+        otherProcess: (projections: readonly Projection[], options: Pick<RunnerOptions, 'lockRetryMs'>) =>
+          new ProjectionRunner(backend.connectAgain!(), current().store, projections, options),
+      }),
+      atomicBatches: true,
+      async dispose() {
+        await state?.store.close();
+        await backend.dispose();
+      },
+    };
+  };
+}
+
+export function runnerContract(openHarness: () => Promise<RunnerHarness>): void {
+  let harness: RunnerHarness;
+  let store: EventStore;
+  const runners: RunnerLike[] = [];
+
+  function runner(...args: [ReturnType<typeof counterProjection>, number?]): RunnerLike {
+    const r = harness.runner([args[0]], { batchSize: args[1] ?? 50, lockRetryMs: 100 });
     runners.push(r);
     return r;
   }
-  const counters = (models = new ReadModels(db, 0)) => models.of('test.counters').collection<CounterDoc>('counters');
+  const counters = (models = harness.readModels()) => models.of('test.counters').collection<CounterDoc>('counters');
 
   before(async () => {
-    backend = await openBackend();
+    harness = await openHarness();
   });
   after(async () => {
     for (const r of runners.splice(0)) await r.stop();
-    await store?.close();
-    await backend.dispose();
+    await harness.dispose();
   });
   beforeEach(async () => {
     for (const r of runners.splice(0)) await r.stop();
-    await store?.close();
-    db = await backend.fresh();
-    store = await SqlEventStore.open(db, createTestRegistry());
+    store = await harness.fresh();
   });
 
   describe('applying events', () => {
@@ -78,7 +139,8 @@ export function runnerContract(openBackend: () => Promise<TestBackend>): void {
       await store.append('test.counter-a', [incremented(1), incremented(13), incremented(1)]);
       const failing = runner(counterProjection(1, { failOn: 13 }), 10);
       await assert.rejects(failing.catchUp(), /refuses by=13/);
-      assert.equal(await counters().get('test.counter-a'), undefined);
+      if (harness.atomicBatches) assert.equal(await counters().get('test.counter-a'), undefined);
+      else assert.equal((await counters().get('test.counter-a'))?.doc.total, 1, 'without transactions, events before the failure stay applied, once');
       await failing.stop();
       const healthy = runner(counterProjection(1), 10);
       await healthy.catchUp();
@@ -131,13 +193,13 @@ export function runnerContract(openBackend: () => Promise<TestBackend>): void {
       const v1 = runner(counterProjection(1));
       await v1.catchUp();
       await v1.stop();
-      const models = new ReadModels(db, 0);
+      const models = harness.readModels();
       assert.equal((await counters(models).get('test.counter-a'))?.doc.total, 3);
 
       // The v2 build applies one event per batch; after each unfinished batch, v1 still answers.
       const servedDuringBuild: (number | undefined)[] = [];
       const pending: Promise<void>[] = [];
-      const v2 = new ProjectionRunner(db, store, [counterProjection(2)], {
+      const v2 = harness.runner([counterProjection(2)], {
         batchSize: 1,
         onProgress: (p) => {
           if (!p.caughtUp) pending.push(counters(models).get('test.counter-a').then((d) => void servedDuringBuild.push(d?.doc.total)));
@@ -149,35 +211,33 @@ export function runnerContract(openBackend: () => Promise<TestBackend>): void {
       assert.ok(servedDuringBuild.length >= 1);
       assert.deepEqual(new Set(servedDuringBuild), new Set([3]));
       assert.equal((await counters(models).get('test.counter-a'))?.doc.total, 30);
-      const { rows } = await db.query<{ status: string; version: number }>(`SELECT status, version FROM proj_builds ORDER BY created_at`);
-      assert.deepEqual(rows.map((r) => `${r.version}:${r.status}`), ['1:retired', '2:active']);
+      assert.deepEqual((await harness.builds()).map((r) => `${r.version}:${r.status}`), ['1:retired', '2:active']);
     });
 
     it('rebuilds from the start into a fresh table with the same result, keeping one active build', async () => {
       await store.append('test.counter-a', [incremented(4), incremented(5)]);
       const r = runner(counterProjection(1));
       await r.catchUp();
-      const before = await db.query<{ table_name: string }>(`SELECT table_name FROM proj_builds WHERE status = 'active'`);
+      const before = (await harness.builds()).filter((b) => b.status === 'active');
       await r.rebuild('test.counters');
       assert.equal((await counters().get('test.counter-a'))?.doc.total, 9);
-      const { rows } = await db.query<{ status: string; table_name: string }>(`SELECT status, table_name FROM proj_builds ORDER BY created_at`);
+      const rows = await harness.builds();
       assert.deepEqual(rows.map((row) => row.status), ['retired', 'active']);
-      assert.notEqual(rows[1]!.table_name, before.rows[0]!.table_name);
+      assert.notEqual(rows[1]!.location, before[0]!.location);
       await assert.rejects(r.rebuild('test.nothing'), /unknown projection test\.nothing/);
     });
   });
 
   describe('ownership', () => {
     it('lets one process own a projection at a time and hands it over when the owner goes', async (t) => {
-      if (!backend.connectAgain) {
+      if (!harness.otherProcess) {
         t.skip('PGlite is one process by construction: there is no second owner to hand over to');
         return;
       }
-      const other = backend.connectAgain();
       const first = runner(counterProjection());
       await first.start();
       await until(async () => first.owned().length === 1);
-      const second = new ProjectionRunner(other, store, [counterProjection()], { lockRetryMs: 100 });
+      const second = harness.otherProcess([counterProjection()], { lockRetryMs: 100 });
       runners.push(second);
       await second.start();
       await new Promise((r) => setTimeout(r, 300));

@@ -1,8 +1,10 @@
 /**
- * The scalars every subgraph shares (DESIGN §3): their SDL lives in `scalars.graphql`, their
- * resolvers here. `withSharedScalars` adds to a subgraph's SDL the definitions it uses but does not
- * declare, so a subgraph's `schema.graphql` just names `DateTime` and both the kit's server and the
- * composition script see the same definition.
+ * The scalars every subgraph shares (DESIGN §3) and the access-control directives of the contract
+ * between subgraph schemas and the kit (`@resource`, `@masked`, `@subject` with their enums): their
+ * SDL lives in `scalars.graphql`, the scalars' resolvers here. `withSharedScalars` adds to a
+ * subgraph's SDL the definitions it uses but does not declare, so a subgraph's `schema.graphql` just
+ * names `DateTime` or `@resource(...)` and both the kit's server and the composition script see the
+ * same definition.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -11,7 +13,9 @@ import {
   parse,
   visit,
   type DefinitionNode,
+  type DirectiveDefinitionNode,
   type DocumentNode,
+  type EnumTypeDefinitionNode,
   type ScalarTypeDefinitionNode,
   type ValueNode,
 } from 'graphql';
@@ -20,11 +24,19 @@ import { ValidationError } from '../events/errors.ts';
 
 export const scalarsSdl = readFileSync(new URL('./scalars.graphql', import.meta.url), 'utf8');
 
-const scalarDefinitions: readonly ScalarTypeDefinitionNode[] = parse(scalarsSdl).definitions.filter(
-  (d): d is ScalarTypeDefinitionNode => d.kind === Kind.SCALAR_TYPE_DEFINITION,
+type SharedDefinition = ScalarTypeDefinitionNode | EnumTypeDefinitionNode | DirectiveDefinitionNode;
+
+const sharedDefinitions: readonly SharedDefinition[] = parse(scalarsSdl).definitions.filter(
+  (d): d is SharedDefinition =>
+    d.kind === Kind.SCALAR_TYPE_DEFINITION || d.kind === Kind.ENUM_TYPE_DEFINITION || d.kind === Kind.DIRECTIVE_DEFINITION,
 );
 
-export const sharedScalarNames: readonly string[] = scalarDefinitions.map((d) => d.name.value);
+export const sharedScalarNames: readonly string[] = sharedDefinitions
+  .filter((d) => d.kind === Kind.SCALAR_TYPE_DEFINITION)
+  .map((d) => d.name.value);
+
+/** Directives and types live in separate namespaces: `@resource` and a type `resource` may coexist. */
+const definitionKey = (d: SharedDefinition): string => (d.kind === Kind.DIRECTIVE_DEFINITION ? `@${d.name.value}` : d.name.value);
 
 const isoInstant = z.iso.datetime({ offset: true });
 const isoDate = z.iso.date();
@@ -103,14 +115,41 @@ export const scalarResolvers: Readonly<Record<string, GraphQLScalarType>> = {
   JSON: JSONScalar,
 };
 
-/** The shared scalar definitions `typeDefs` references but does not define itself, appended to it. */
+/** Names `node` defines and references (directives as `@name`), added to the two sets. */
+function collectNames(node: DocumentNode | SharedDefinition, defined: Set<string>, referenced: Set<string>): void {
+  visit(node, {
+    ScalarTypeDefinition: (n) => void defined.add(n.name.value),
+    EnumTypeDefinition: (n) => void defined.add(n.name.value),
+    ObjectTypeDefinition: (n) => void defined.add(n.name.value),
+    InputObjectTypeDefinition: (n) => void defined.add(n.name.value),
+    InterfaceTypeDefinition: (n) => void defined.add(n.name.value),
+    UnionTypeDefinition: (n) => void defined.add(n.name.value),
+    DirectiveDefinition: (n) => void defined.add(`@${n.name.value}`),
+    NamedType: (n) => void referenced.add(n.name.value),
+    Directive: (n) => void referenced.add(`@${n.name.value}`),
+  });
+}
+
+/**
+ * The shared definitions (scalars, access directives and the enums those directives take) that
+ * `typeDefs` references but does not define itself, appended to it.
+ */
 export function withSharedScalars(typeDefs: DocumentNode): DocumentNode {
   const defined = new Set<string>();
   const referenced = new Set<string>();
-  visit(typeDefs, {
-    ScalarTypeDefinition: (node) => void defined.add(node.name.value),
-    NamedType: (node) => void referenced.add(node.name.value),
-  });
-  const missing: DefinitionNode[] = scalarDefinitions.filter((d) => referenced.has(d.name.value) && !defined.has(d.name.value));
+  collectNames(typeDefs, defined, referenced);
+  const missing: DefinitionNode[] = [];
+  // An added directive references its argument enums, which may be missing too: repeat until stable.
+  for (let added = true; added; ) {
+    added = false;
+    for (const d of sharedDefinitions) {
+      const key = definitionKey(d);
+      if (referenced.has(key) && !defined.has(key)) {
+        missing.push(d);
+        collectNames(d, defined, referenced);
+        added = true;
+      }
+    }
+  }
   return missing.length ? { ...typeDefs, definitions: [...typeDefs.definitions, ...missing] } : typeDefs;
 }

@@ -16,6 +16,7 @@ import {
   type EventFilter,
   type EventStore,
   type EventSubscription,
+  type ExpectedRevision,
   type NewEvent,
   type Position,
   type ReadAllOptions,
@@ -47,7 +48,7 @@ interface EventRow {
 }
 
 const STREAM_ID = /^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*-[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Always select from `es_events e` and order by `e.` columns: the text aliases below would otherwise
 // shadow the bigint/xid8 columns in ORDER BY and sort "9" after "12".
 const EVENT_COLUMNS = `e.global_position::text AS global_position, e.transaction_id::text AS transaction_id, e.stream_id,
@@ -60,6 +61,53 @@ export function deterministicEventId(idempotencyKey: string, index: number): str
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** An event that passed every check `append` makes before it touches a backend. */
+export interface PreparedEvent {
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+}
+
+/**
+ * The checks every backend makes before writing (stream id, batch, expected revision, registry,
+ * size, event ids), so a refused append has written nothing anywhere.
+ */
+export function prepareAppend(
+  streamId: string,
+  events: readonly NewEvent[],
+  options: AppendOptions,
+  registry: EventRegistry,
+  maxEventBytes: number,
+): { expected: ExpectedRevision; prepared: PreparedEvent[] } {
+  if (!STREAM_ID.test(streamId)) {
+    throw new ValidationError(`stream id "${streamId}" is malformed: expected <domain>.<aggregate>-<id>, e.g. urban.incident-42`, {
+      streamId,
+    });
+  }
+  if (events.length === 0) throw new ValidationError(`append to ${streamId} has no events`, { streamId });
+  const expected = options.expectedRevision ?? 'any';
+  if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < -1)) {
+    throw new ValidationError(`expected revision ${expected} is not a revision`, { streamId });
+  }
+  const prepared = events.map((event, index) => {
+    const { data, schemaVersion } = registry.validateForAppend(event.type, event.data, event.metadata);
+    const bytes = Buffer.byteLength(JSON.stringify(data));
+    if (bytes > maxEventBytes) {
+      throw new ValidationError(`${event.type} data is ${bytes} bytes; the limit is ${maxEventBytes} bytes per event`, {
+        type: event.type,
+        bytes,
+        limit: maxEventBytes,
+      });
+    }
+    const eventId = event.eventId ?? (options.idempotencyKey ? deterministicEventId(options.idempotencyKey, index) : randomUUID());
+    if (!UUID.test(eventId)) throw new ValidationError(`event id "${eventId}" is not a UUID`, { eventId });
+    return { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata };
+  });
+  return { expected, prepared };
 }
 
 function toIso(value: Date | string): string {
@@ -112,31 +160,7 @@ export class SqlEventStore implements EventStore {
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
-    if (!STREAM_ID.test(streamId)) {
-      throw new ValidationError(`stream id "${streamId}" is malformed: expected <domain>.<aggregate>-<id>, e.g. urban.incident-42`, {
-        streamId,
-      });
-    }
-    if (events.length === 0) throw new ValidationError(`append to ${streamId} has no events`, { streamId });
-    const expected = options.expectedRevision ?? 'any';
-    if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < -1)) {
-      throw new ValidationError(`expected revision ${expected} is not a revision`, { streamId });
-    }
-
-    const prepared = events.map((event, index) => {
-      const { data, schemaVersion } = this.registry.validateForAppend(event.type, event.data, event.metadata);
-      const bytes = Buffer.byteLength(JSON.stringify(data));
-      if (bytes > this.maxEventBytes) {
-        throw new ValidationError(`${event.type} data is ${bytes} bytes; the limit is ${this.maxEventBytes} bytes per event`, {
-          type: event.type,
-          bytes,
-          limit: this.maxEventBytes,
-        });
-      }
-      const eventId = event.eventId ?? (options.idempotencyKey ? deterministicEventId(options.idempotencyKey, index) : randomUUID());
-      if (!UUID.test(eventId)) throw new ValidationError(`event id "${eventId}" is not a UUID`, { eventId });
-      return { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata };
-    });
+    const { expected, prepared } = prepareAppend(streamId, events, options, this.registry, this.maxEventBytes);
 
     let rows: { global_position: string; transaction_id: string; stream_revision: number; event_id: string; recorded_at: Date | string; replayed: boolean }[];
     try {

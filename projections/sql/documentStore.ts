@@ -22,8 +22,8 @@ import type {
   Where,
 } from '../types.ts';
 
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const MAX_PAGE = 1000;
+export const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const MAX_PAGE = 1000;
 
 function field(name: string): string {
   if (!FIELD.test(name)) throw new ValidationError(`"${name}" is not a filterable field name`);
@@ -49,7 +49,7 @@ export function indexSql(table: string, index: IndexDeclaration): string {
     : `CREATE INDEX IF NOT EXISTS ${name} ON ${table} (collection, ${columns})`;
 }
 
-function isRange(c: object): c is { gt?: Comparable; gte?: Comparable; lt?: Comparable; lte?: Comparable } {
+export function isRange(c: object): c is { gt?: Comparable; gte?: Comparable; lt?: Comparable; lte?: Comparable } {
   return ['gt', 'gte', 'lt', 'lte'].some((k) => k in c);
 }
 
@@ -81,11 +81,11 @@ function whereSql(where: Where | undefined, params: unknown[]): string {
   return sql;
 }
 
-function encodeCursor(sortValue: unknown, id: string): string {
+export function encodeCursor(sortValue: unknown, id: string): string {
   return Buffer.from(JSON.stringify([sortValue ?? null, id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): [unknown, string] {
+export function decodeCursor(cursor: string): [unknown, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
     if (Array.isArray(value) && value.length === 2 && typeof value[1] === 'string') return [value[0], value[1]];
@@ -105,7 +105,7 @@ function toStored<T extends Doc>(row: Row): StoredDoc<T> {
   return { id: row.id, doc: row.doc as T, fieldSources: row.sources ?? {} };
 }
 
-function sourcesFor(fields: object, source: FieldSource): Record<string, FieldSource> {
+export function sourcesFor(fields: object, source: FieldSource): Record<string, FieldSource> {
   return Object.fromEntries(Object.keys(fields).map((k) => [k, source]));
 }
 

@@ -24,6 +24,11 @@ export interface ExecuteCommandOptions<Command, Event extends DomainEvent, State
   metadata: EventMetadata;
   /** Re-sending a command with the same key appends nothing and returns the first result. */
   idempotencyKey?: string;
+  /**
+   * The revision the client decided on (optimistic concurrency across requests): when the stream
+   * has moved past it, the command is refused with CONFLICT instead of being decided again.
+   */
+  expectedRevision?: number;
 }
 
 export interface CommandResult<State> {
@@ -40,7 +45,7 @@ export interface CommandResult<State> {
 export async function executeCommand<Command, Event extends DomainEvent, State>(
   options: ExecuteCommandOptions<Command, Event, State>,
 ): Promise<CommandResult<State>> {
-  const { store, streamId, decider, command, metadata, idempotencyKey } = options;
+  const { store, streamId, decider, command, metadata, idempotencyKey, expectedRevision } = options;
   for (let attempt = 1; ; attempt++) {
     const history = await store.readStream(streamId);
     const revision = history.at(-1)?.revision;
@@ -54,6 +59,9 @@ export async function executeCommand<Command, Event extends DomainEvent, State>(
         return { state, events: prior, revision, replayed: true };
       }
     }
+    if (expectedRevision !== undefined && expectedRevision !== (revision ?? -1)) {
+      throw new ConcurrencyError(streamId, String(expectedRevision), revision);
+    }
     const decided = decider.decide(command, state);
     if (decided.length === 0) return { state, events: [], revision, replayed: false };
     try {
@@ -65,7 +73,7 @@ export async function executeCommand<Command, Event extends DomainEvent, State>(
       const after = result.replayed ? state : fold(decider, [...history, ...result.events] as unknown as Event[]);
       return { state: after, events: result.events, revision: result.nextExpectedRevision, replayed: result.replayed };
     } catch (error) {
-      if (error instanceof ConcurrencyError && attempt === 1) continue;
+      if (error instanceof ConcurrencyError && attempt === 1 && expectedRevision === undefined) continue;
       throw error;
     }
   }

@@ -4,6 +4,7 @@
  */
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
+import type { RequestAccess } from './access.ts';
 import type { Caller } from './auth.ts';
 
 export interface SubgraphContext {
@@ -14,6 +15,8 @@ export interface SubgraphContext {
   loaders: Map<string, DataLoader<unknown, unknown>>;
   /** A child logger carrying the subgraph, request id and consumer. */
   logger: Logger;
+  /** The caller's grants for this request and what it served (`access.ts`); the kit's alone. */
+  access: RequestAccess;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { EventTypeDefinition } from '../../events/registry.ts';
 import type { EventStore } from '../../events/types.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
+import type { ProcessManager } from '../../projections/processManager.ts';
 import type { Projection } from '../../projections/types.ts';
 import type { SubgraphName } from '../../gateway/subgraphs.ts';
 import type { SubgraphContext } from './context.ts';
@@ -31,6 +32,11 @@ export interface SubgraphModule<Extra extends object = object> {
   eventTypes: readonly EventTypeDefinition[];
   /** Read models this subgraph queries; they may consume other domains' events. */
   projections: readonly Projection[];
+  /**
+   * Process managers the root ticks with a `ProcessManagerRuntime`; each one's schedule is a
+   * projection (`processManagerProjection`) the module also lists in `projections`.
+   */
+  processManagers?: readonly ProcessManager[];
   resolvers(runtime: SubgraphRuntime): SubgraphResolvers<SubgraphContext & Extra>;
   /** Appends the demo city's data for this domain; called once, on an empty store, in dependency order. */
   seed?(runtime: SubgraphRuntime): Promise<void>;

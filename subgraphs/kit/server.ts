@@ -1,7 +1,9 @@
 /**
  * One subgraph process: Apollo Server 5 over Node's http for `POST /graphql`, graphql-ws on the same
  * path for subscriptions, and `/healthz`. Every GraphQL request is authenticated before Apollo sees
- * it (client token + gateway assertion, see `auth.ts`); errors are formatted in `errors.ts` only.
+ * it (client token + gateway assertion, see `auth.ts`); every field is checked against the caller's
+ * grants (`access.ts`); every result that served data waits for its access record (`audit.ts`)
+ * before it leaves; errors are formatted in `errors.ts` only.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -25,6 +27,8 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { CityBrainError, ValidationError } from '../../events/errors.ts';
 import { scalarResolvers, withSharedScalars } from '../../schema/scalars.ts';
+import { applyAccessControl, RequestAccess, type AccessControl } from './access.ts';
+import { accessRecordOf } from './audit.ts';
 import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from './auth.ts';
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError } from './errors.ts';
@@ -53,7 +57,11 @@ export interface SubgraphServerOptions<Extra extends object = object> {
   typeDefs: DocumentNode;
   resolvers: SubgraphResolvers<SubgraphContext & Extra>;
   auth: SubgraphAuthConfig;
-  /** Per-request additions to the context (repositories, the caller's grants, …). */
+  /** Grants and the access record, shared by every subgraph of the process (`createGovernanceAccess`). */
+  access: AccessControl;
+  /** The clock of access records. @default () => new Date() */
+  now?: () => Date;
+  /** Per-request additions to the context (repositories, …). */
   context?: (caller: Caller, req: IncomingMessage) => Extra | Promise<Extra>;
   /** @default a pino logger at `LOG_LEVEL` (or `info`) */
   logger?: Logger;
@@ -63,7 +71,7 @@ export interface SubgraphServerOptions<Extra extends object = object> {
   maxBodyBytes?: number;
   /**
    * Called with every result before it leaves the subgraph (an HTTP response, or one subscription
-   * event) and awaited: the access audit writes its record here. If it throws, the client gets the
+   * event), after its access record is durable, and awaited. If it throws, the client gets the
    * error instead of the data.
    */
   onResult?: ResultHook<SubgraphContext & Extra>;
@@ -141,20 +149,32 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
   type Ctx = SubgraphContext & Extra;
   const logger = (options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ subgraph: options.name });
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
-  const schema = buildSubgraphSchema([
-    { typeDefs: withSharedScalars(options.typeDefs), resolvers: { ...scalarResolvers, ...options.resolvers } },
-  ]);
+  const now = options.now ?? (() => new Date());
+  const schema = applyAccessControl(
+    buildSubgraphSchema([{ typeDefs: withSharedScalars(options.typeDefs), resolvers: { ...scalarResolvers, ...options.resolvers } }]),
+  );
 
   async function buildContext(auth: AuthenticatedRequest, req: IncomingMessage): Promise<Ctx> {
     const extra = options.context ? await options.context(auth.caller, req) : ({} as Extra);
-    const base: SubgraphContext = {
+    const requestLogger = logger.child({ requestId: auth.requestId, consumerId: auth.caller.consumerId });
+    const context = {
+      ...extra,
       caller: auth.caller,
       requestId: auth.requestId,
       loaders: new Map(),
-      logger: logger.child({ requestId: auth.requestId, consumerId: auth.caller.consumerId }),
-    };
-    return { ...extra, ...base };
+      logger: requestLogger,
+      access: new RequestAccess(() => options.access.grantsFor(auth.caller.consumerId, context), requestLogger),
+    } as Ctx;
+    return context;
   }
+
+  /** The access record first (no data leaves without it), then the module's own hook. */
+  const resultHook: ResultHook<Ctx> = async (ctx, result, operation) => {
+    const recorder = options.access.recorder;
+    const record = recorder && accessRecordOf({ access: ctx.access, caller: ctx.caller, requestId: ctx.requestId, subgraph: options.name, operation, at: now() });
+    if (record) await recorder.record(record.data, record.metadata);
+    await options.onResult?.(ctx, result, operation);
+  };
 
   const kitPlugin: ApolloServerPlugin<Ctx> = {
     async requestDidStart() {
@@ -168,7 +188,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
           const { response, document, operationName, source, contextValue } = requestContext;
           if (response.body.kind !== 'single' || !document) return;
           const info = operationInfo(document, operationName, source);
-          response.body.singleResult = await applyResultHook(options.onResult, contextValue, response.body.singleResult, info, contextValue.logger);
+          response.body.singleResult = await applyResultHook(resultHook, contextValue, response.body.singleResult, info, contextValue.logger);
         },
       };
     },
@@ -279,9 +299,10 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
             if (isInternalError(error)) context.logger.error({ err: error, path: error.path }, 'internal error in a subscription event');
           }
           const info = operationInfo(args.document, args.operationName, payload.query);
-          const out = await applyResultHook(options.onResult, context, formatted, info, context.logger);
-          // Each event is its own request for batching and caching purposes.
+          const out = await applyResultHook(resultHook, context, formatted, info, context.logger);
+          // Each event is its own request for batching, caching, grants and its access record.
           context.loaders.clear();
+          context.access.reset();
           return out;
         },
         onError(_ctx, _id, _payload, errors) {

@@ -60,7 +60,7 @@ export interface MetricsReport {
 }
 
 /** What one incident contributes to the counts. */
-interface IncidentFacts {
+export interface IncidentFacts {
   rejected: boolean;
   registered: boolean;
   closed: boolean;
@@ -74,7 +74,7 @@ interface IncidentFacts {
 
 const MINUTE_MS = 60_000;
 
-function factsOf(state: Exclude<IncidentState, { status: 'UNREPORTED' }>, nowMs: number): IncidentFacts {
+export function factsOf(state: Exclude<IncidentState, { status: 'UNREPORTED' }>, nowMs: number): IncidentFacts {
   const facts: IncidentFacts = {
     rejected: state.status === 'REJECTED',
     registered: false,
@@ -106,7 +106,7 @@ function factsOf(state: Exclude<IncidentState, { status: 'UNREPORTED' }>, nowMs:
   return facts;
 }
 
-const ratio = (numerator: number, denominator: number): number | null => (denominator === 0 ? null : numerator / denominator);
+export const ratio = (numerator: number, denominator: number): number | null => (denominator === 0 ? null : numerator / denominator);
 
 function mean(values: readonly number[]): number | null {
   return values.length === 0 ? null : values.reduce((sum, v) => sum + v, 0) / values.length;
@@ -151,7 +151,7 @@ function summarise(all: readonly IncidentFacts[]): IncidentMetrics {
 }
 
 /** The level an incident counts at, or null while it awaits registration. */
-function levelOfIncident(state: Exclude<IncidentState, { status: 'UNREPORTED' }>): Level | null {
+export function levelOfIncident(state: Exclude<IncidentState, { status: 'UNREPORTED' }>): Level | null {
   if ('caseFile' in state) return state.caseFile.level;
   if (state.status === 'REJECTED') return state.rejection.rejectedBy.level;
   return null;

@@ -13,8 +13,14 @@ export type EmissionPermitCommand = IssueEmissionPermit | RecordEmissionObservat
 /** A reading above its permitted limit, as `exceedance()` reports it. */
 export type Exceedance = Omit<EmissionAlarmRaised['data'], 'alarmId' | 'raisedAt' | 'acknowledgeBy'>;
 
-/** Sent by the process manager for an exceedance `exceedance()` found; the alarm id is its choice. */
-export type RaiseEmissionAlarm = Command<'raiseEmissionAlarm', Exceedance & { alarmId: string }>;
+/**
+ * Sent by the process manager for an exceedance `exceedance()` found; the alarm id is its choice.
+ * `acknowledgeWithinMinutes` is the deployment's rule (default `ALARM_ACKNOWLEDGEMENT_MINUTES`).
+ */
+export type RaiseEmissionAlarm = Command<
+  'raiseEmissionAlarm',
+  Exceedance & { alarmId: string; acknowledgeWithinMinutes?: number }
+>;
 
 export type AcknowledgeEmissionAlarm = Command<'acknowledgeEmissionAlarm', { alarmId: string; by: string }>;
 

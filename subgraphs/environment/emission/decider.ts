@@ -10,6 +10,7 @@ import type {
   RecordEmissionObservation,
 } from './commands.ts';
 import {
+  EMISSION_ID_PATTERN,
   EMISSION_POLLUTANTS,
   UNIT_OF,
   type EmissionAlarmEvent,
@@ -35,6 +36,15 @@ function requiredText(value: string, field: string): string {
   const trimmed = value.trim();
   if (!trimmed) throw new ValidationError(`${field} must not be empty`, { field });
   return trimmed;
+}
+
+/** A permit or alarm id: part of a stream id. */
+function checkedId(value: string, field: string): string {
+  const id = requiredText(value, field);
+  if (!EMISSION_ID_PATTERN.test(id)) {
+    throw new ValidationError(`${field} "${id}" may hold only letters, digits, "_" and "-" (a UUID will do)`, { field });
+  }
+  return id;
 }
 
 /** `prefix` locates the fields in the command, e.g. `outlets[0].pollutants[1].`. */
@@ -118,7 +128,7 @@ function issue(command: IssueEmissionPermit): EmissionPermitIssued {
   return {
     type: 'EmissionPermitIssued',
     data: {
-      permitId: requiredText(data.permitId, 'permitId'),
+      permitId: checkedId(data.permitId, 'permitId'),
       legalPersonId: requiredText(data.legalPersonId, 'legalPersonId'),
       permitNo: requiredText(data.permitNo, 'permitNo'),
       outlets,
@@ -278,11 +288,17 @@ function raise(command: RaiseEmissionAlarm): EmissionAlarmRaised {
       { field: 'value' },
     );
   }
+  const minutes = data.acknowledgeWithinMinutes ?? ALARM_ACKNOWLEDGEMENT_MINUTES;
+  if (!Number.isInteger(minutes) || minutes < 1) {
+    throw new ValidationError(`acknowledgeWithinMinutes must be a whole number of minutes, 1 or more, got ${minutes}`, {
+      field: 'acknowledgeWithinMinutes',
+    });
+  }
   const nowMs = parseInstant(metadata.now, 'now');
   return {
     type: 'EmissionAlarmRaised',
     data: {
-      alarmId: requiredText(data.alarmId, 'alarmId'),
+      alarmId: checkedId(data.alarmId, 'alarmId'),
       permitId: requiredText(data.permitId, 'permitId'),
       legalPersonId: requiredText(data.legalPersonId, 'legalPersonId'),
       outletId: requiredText(data.outletId, 'outletId'),
@@ -292,7 +308,7 @@ function raise(command: RaiseEmissionAlarm): EmissionAlarmRaised {
       unit,
       observedAt: pastInstant(data.observedAt, 'observedAt', metadata.now),
       raisedAt: canonicalInstant(nowMs),
-      acknowledgeBy: canonicalInstant(nowMs + ALARM_ACKNOWLEDGEMENT_MINUTES * 60_000),
+      acknowledgeBy: canonicalInstant(nowMs + minutes * 60_000),
     },
   };
 }

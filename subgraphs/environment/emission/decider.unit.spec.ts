@@ -241,6 +241,19 @@ describe('emission alarm: raiseEmissionAlarm', () => {
   it('refuses to raise the same alarm twice', () => {
     given(emissionAlarmDecider, [raised]).when(raise()).thenThrows(ConflictError, /al-1 has already been raised \(status RAISED\)/);
   });
+
+  it('gives the deployment\'s acknowledgement time when the command names one', () => {
+    given(emissionAlarmDecider)
+      .when(raise({ acknowledgeWithinMinutes: 15 }))
+      .then([{ ...raised, data: { ...raised.data, acknowledgeBy: '2026-03-01T02:15:00.000Z' } }]);
+    given(emissionAlarmDecider)
+      .when(raise({ acknowledgeWithinMinutes: 0 }))
+      .thenThrows(ValidationError, /acknowledgeWithinMinutes must be a whole number of minutes, 1 or more, got 0/);
+  });
+
+  it('refuses an alarm id that cannot be part of a stream id', () => {
+    given(emissionAlarmDecider).when(raise({ alarmId: 'al 1/x' })).thenThrows(ValidationError, /alarmId "al 1\/x" may hold only letters, digits/);
+  });
 });
 
 describe('emission alarm: the closed loop', () => {

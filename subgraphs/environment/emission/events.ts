@@ -120,8 +120,21 @@ export type EmissionAlarmEvent =
   | EmissionAlarmResolved
   | EmissionAlarmEscalated;
 
-export const emissionPermitStreamId = (permitId: string): string => `environment.emissionPermit-${permitId}`;
-export const emissionAlarmStreamId = (alarmId: string): string => `environment.emissionAlarm-${alarmId}`;
+/** Letters, digits, `_` and `-`: permit and alarm ids are part of stream ids. */
+export const EMISSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** The permit's own stream: its issue. */
+export const emissionPermitStreamId = (permitId: string): string => `environment.emission-permit-${permitId}`;
+
+/**
+ * One day's (China date of `observedAt`) online-monitoring readings under a permit, decided on top of
+ * the permit: online monitors report every few minutes, and a reading only has to agree with the
+ * permit, never with earlier readings, so the permit's stream stays one event long.
+ */
+export const emissionReadingsStreamId = (permitId: string, date: string): string =>
+  `environment.emission-readings-${permitId}:${date}`;
+
+export const emissionAlarmStreamId = (alarmId: string): string => `environment.emission-alarm-${alarmId}`;
 
 const id = z.string().min(1);
 const text = z.string().trim().min(1);

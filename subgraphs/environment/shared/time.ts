@@ -58,3 +58,13 @@ export function assertCalendarDate(value: string, field: string): string {
 
 /** The instant midnight starts a China calendar date. */
 export const chinaMidnight = (date: string): number => Date.parse(`${date}T00:00:00+08:00`);
+
+/**
+ * The reporting day (HJ 663-2013) an hour belongs to: hours are labelled by the instant they end, so
+ * the day D holds the hours labelled D 01:00 … D+1 00:00 China time.
+ */
+export const reportingDate = (hourMs: number): string => chinaDate(hourMs - HOUR_MS);
+
+/** The calendar date `days` after `date` (negative: before). */
+export const addDays = (date: string, days: number): string =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * 24 * HOUR_MS).toISOString().slice(0, 10);

@@ -18,4 +18,14 @@ export type CorrectAirQualityObservation = Command<
   { stationId: string; hour: string; reason: string } & Concentrations
 >;
 
-export type StationCommand = RegisterMonitoringStation | RecordAirQualityObservation | CorrectAirQualityObservation;
+/** Several hours of one station at once (a feed catching up after an outage): all recorded, or none. */
+export type RecordAirQualityObservations = Command<
+  'recordAirQualityObservations',
+  { stationId: string; observations: ({ hour: string } & Concentrations)[] }
+>;
+
+export type StationCommand =
+  | RegisterMonitoringStation
+  | RecordAirQualityObservation
+  | RecordAirQualityObservations
+  | CorrectAirQualityObservation;

@@ -1,11 +1,12 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
+import { CityBrainError, ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertDivision } from '../../population/divisions/catalogue.ts';
 import { CONCENTRATION_FIELD, POLLUTANTS, UNIT, type Concentrations } from '../aqi/hj633.ts';
 import { canonicalInstant, parseInstant, parseWholeHour } from '../shared/time.ts';
-import type { RegisterMonitoringStation, StationCommand } from './commands.ts';
+import type { RecordAirQualityObservations, RegisterMonitoringStation, StationCommand } from './commands.ts';
 import {
   PLAUSIBLE_MAXIMUM,
+  STATION_ID_PATTERN,
   STATION_KINDS,
   type Location,
   type MonitoringStationRegistered,
@@ -40,6 +41,16 @@ function checkedLocation(location: Location): Location {
   return { longitude, latitude };
 }
 
+function checkedStationId(value: string): string {
+  const stationId = requiredText(value, 'stationId');
+  if (!STATION_ID_PATTERN.test(stationId)) {
+    throw new ValidationError(`stationId "${stationId}" may hold only letters, digits, "_" and "-" (a UUID will do)`, {
+      field: 'stationId',
+    });
+  }
+  return stationId;
+}
+
 function registration(command: RegisterMonitoringStation): MonitoringStationRegistered {
   const { data } = command;
   if (!STATION_KINDS.includes(data.kind)) {
@@ -57,7 +68,7 @@ function registration(command: RegisterMonitoringStation): MonitoringStationRegi
   return {
     type: 'MonitoringStationRegistered',
     data: {
-      stationId: requiredText(data.stationId, 'stationId'),
+      stationId: checkedStationId(data.stationId),
       code: requiredText(data.code, 'code'),
       name: requiredText(data.name, 'name'),
       kind: data.kind,
@@ -106,6 +117,40 @@ function checkedHour(hour: string, now: string): string {
   return canonicalInstant(hourMs);
 }
 
+/**
+ * Each observation of a batch decided in turn on the state the previous ones left, so a batch that
+ * repeats an hour is refused like two single commands would be. An error names the observation.
+ */
+function decideBatch(command: RecordAirQualityObservations, state: StationState): StationEvent[] {
+  const { stationId, observations } = command.data;
+  if (observations.length === 0) {
+    throw new ValidationError('observations is empty; send at least one hour', { field: 'observations' });
+  }
+  const events: StationEvent[] = [];
+  let current = state;
+  for (const [i, observation] of observations.entries()) {
+    let decided: StationEvent[];
+    try {
+      decided = decide({ type: 'recordAirQualityObservation', data: { ...observation, stationId }, metadata: command.metadata }, current);
+    } catch (error) {
+      throw error instanceof CityBrainError ? inObservation(error, i) : error;
+    }
+    for (const event of decided) current = evolve(current, event);
+    events.push(...decided);
+  }
+  return events;
+}
+
+/** The same error with its message and field located at `observations[i]`. */
+function inObservation(error: CityBrainError, i: number): CityBrainError {
+  const field = typeof error.details.field === 'string' ? `observations[${i}].${error.details.field}` : `observations[${i}]`;
+  const details = { ...error.details, field };
+  const message = `observations[${i}]: ${error.message}`;
+  if (error instanceof ConflictError) return new ConflictError(message, details);
+  if (error instanceof NotFoundError) return new NotFoundError(message, details);
+  return new ValidationError(message, details);
+}
+
 export function decide(command: StationCommand, state: StationState): StationEvent[] {
   if (command.type === 'registerMonitoringStation') {
     if (state.status !== 'UNREGISTERED') {
@@ -122,6 +167,7 @@ export function decide(command: StationCommand, state: StationState): StationEve
       { stationId: command.data.stationId },
     );
   }
+  if (command.type === 'recordAirQualityObservations') return decideBatch(command, state);
   const { stationId, observedHours } = state;
   const hour = checkedHour(command.data.hour, command.metadata.now);
   switch (command.type) {

@@ -8,6 +8,7 @@ import type { Concentrations } from '../aqi/hj633.ts';
 import type {
   CorrectAirQualityObservation,
   RecordAirQualityObservation,
+  RecordAirQualityObservations,
   RegisterMonitoringStation,
 } from './commands.ts';
 import { stationDecider } from './decider.ts';
@@ -78,6 +79,12 @@ describe('station: registerMonitoringStation', () => {
     given(stationDecider)
       .when(register({ location: { longitude: 181, latitude: 36 } }))
       .thenThrows(ValidationError, /location.longitude/);
+  });
+
+  it('refuses a station id that cannot be part of a stream id', () => {
+    given(stationDecider)
+      .when(register({ stationId: '泉城/1' }))
+      .thenThrows(ValidationError, /stationId "泉城\/1" may hold only letters, digits, "_" and "-"/);
   });
 
   it('refuses an unknown kind and empty text', () => {
@@ -163,6 +170,44 @@ describe('station: recordAirQualityObservation', () => {
 
   it('refuses an observation for a station never registered', () => {
     given(stationDecider).when(record()).thenThrows(NotFoundError, /monitoring station st-1 is not registered/);
+  });
+});
+
+describe('station: recordAirQualityObservations (a batch)', () => {
+  const batch = (observations: RecordAirQualityObservations['data']['observations']): RecordAirQualityObservations => ({
+    type: 'recordAirQualityObservations',
+    data: { stationId: 'st-1', observations },
+    metadata,
+  });
+  const at = (hour: string, over: Partial<Concentrations> = {}) => ({ hour, ...values, ...over });
+
+  it('records every hour of the batch, in order', () => {
+    given(stationDecider, [registered])
+      .when(batch([at('2026-03-01T09:00:00+08:00'), at('2026-03-01T10:00:00+08:00')]))
+      .then([observed('2026-03-01T01:00:00.000Z'), tenOClock]);
+  });
+
+  it('refuses the whole batch for one bad hour, naming it by its place', () => {
+    given(stationDecider, [registered])
+      .when(batch([at('2026-03-01T09:00:00+08:00'), at('2026-03-01T10:00:00+08:00', { so2: -1 })]))
+      .thenThrows(ValidationError, /^observations\[1\]: so2 must be a concentration/);
+    const { state } = given(stationDecider, [registered]);
+    assert.throws(
+      () => stationDecider.decide(batch([at('2026-03-01T09:00:00+08:00'), at('2026-03-01T10:00:00+08:00', { so2: -1 })]), state),
+      (error: ValidationError) => error.details.field === 'observations[1].so2',
+    );
+  });
+
+  it('refuses an hour repeated within the batch or already stored, and an empty batch', () => {
+    given(stationDecider, [registered])
+      .when(batch([at('2026-03-01T10:00:00+08:00'), at('2026-03-01T02:00:00Z')]))
+      .thenThrows(ConflictError, /^observations\[1\]: station st-1 already has an observation for the hour ending 2026-03-01T02:00:00.000Z/);
+    given(stationDecider, [registered, tenOClock]).when(batch([at('2026-03-01T10:00:00+08:00')])).thenThrows(ConflictError, /observations\[0\]/);
+    given(stationDecider, [registered]).when(batch([])).thenThrows(ValidationError, /observations is empty/);
+  });
+
+  it('refuses a batch for a station never registered', () => {
+    given(stationDecider).when(batch([at('2026-03-01T10:00:00+08:00')])).thenThrows(NotFoundError, /st-1 is not registered/);
   });
 });
 

@@ -60,7 +60,22 @@ export type AirQualityObservationCorrected = DomainEvent<
 
 export type StationEvent = MonitoringStationRegistered | AirQualityObserved | AirQualityObservationCorrected;
 
+/** Letters, digits, `_` and `-`: a station id is part of stream ids. */
+export const STATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** The station's own stream: its registration. */
 export const stationStreamId = (stationId: string): string => `environment.station-${stationId}`;
+
+/**
+ * One reporting day's observations of one station (`date` as `reportingDate` gives it). A station
+ * reports 8,760 hours a year; keeping them in its own stream would make every new reading fold the
+ * whole year. The rule observations obey (one per station and hour) never crosses a reporting day,
+ * so each day is its own stream, decided on top of the station's registration.
+ */
+export const airQualityStreamId = (stationId: string, date: string): string => `environment.air-quality-${stationId}:${date}`;
+
+/** The prefix of every `airQualityStreamId`, for subscriptions and filters. */
+export const AIR_QUALITY_STREAM_PREFIX = 'environment.air-quality-';
 
 const id = z.string().min(1);
 const text = z.string().trim().min(1);

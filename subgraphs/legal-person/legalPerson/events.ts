@@ -80,7 +80,7 @@ export type LegalPersonEvent =
   | LegalPersonRevoked
   | LegalPersonDeregistered;
 
-export const legalPersonStreamId = (legalPersonId: string): string => `legal.legalPerson-${legalPersonId}`;
+export const legalPersonStreamId = (legalPersonId: string): string => `legal-person.legal-person-${legalPersonId}`;
 
 const id = z.string().min(1);
 const text = z.string().trim().min(1);

@@ -36,3 +36,46 @@ export function levelOf(code: string): DivisionLevel {
     { field: 'divisionCode' },
   );
 }
+
+/** The fields of a read-model document that place it at each level, so one equality finds it from any level. */
+export interface DivisionFields {
+  cityCode: string;
+  districtCode: string;
+  streetCode: string | null;
+  communityCode: string | null;
+}
+
+/**
+ * The enclosing codes of a district, street or community code, read from the code's shape alone
+ * (a street is its district plus 3 digits, a community its street plus 3; the city is the
+ * district's first four digits and `00`). Projections use it, so a division later dropped from the
+ * catalogue can never stop the projector.
+ */
+export function divisionFields(code: string): DivisionFields {
+  const level = levelOf(code);
+  if (level === 'CITY') {
+    throw new ValidationError(`division code ${code} is a whole city; a district, street or community is required here`, {
+      field: 'divisionCode',
+    });
+  }
+  return {
+    cityCode: `${code.slice(0, 4)}00`,
+    districtCode: code.slice(0, 6),
+    streetCode: level === 'DISTRICT' ? null : code.slice(0, 9),
+    communityCode: level === 'COMMUNITY' ? code : null,
+  };
+}
+
+/** The read-model field that holds codes of `level`. */
+export function divisionField(level: DivisionLevel): keyof DivisionFields {
+  switch (level) {
+    case 'CITY':
+      return 'cityCode';
+    case 'DISTRICT':
+      return 'districtCode';
+    case 'STREET':
+      return 'streetCode';
+    case 'COMMUNITY':
+      return 'communityCode';
+  }
+}

@@ -56,8 +56,8 @@ const COMMUNITY_NAMES = [
   '金鼎', '玉泉', '舜和', '华阳', '泉韵', '汇源', '望岳', '祥和', '百花', '书香',
 ] as const;
 
-/** mulberry32: a tiny seeded generator, so the same street always gets the same communities. */
-function seededRandom(seed: number): () => number {
+/** mulberry32: a tiny seeded generator, so the same street always gets the same communities (and the demo city the same people). */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

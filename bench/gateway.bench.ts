@@ -1,0 +1,180 @@
+/**
+ * The gateway's figures (issue 3): a query joining three subgraphs over 50 persons — names from one,
+ * the companies each represents from a second, declared tax from a third — through our whole stack
+ * (JWT at the gateway and again at each subgraph, limits, grants field by field, the access audit,
+ * read models on PostgreSQL), beside (a) a bare Hive Gateway over in-memory Apollo subgraphs
+ * answering the same query shape (the ceiling on this machine) and (b) our stack with the access
+ * audit switched off. The three subgraphs are the gateway fixtures (test/fixtures/graphModules.ts),
+ * built on the kit like the domain subgraphs, not the domains themselves.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import httpTransport from '@graphql-mesh/transport-http';
+import { pino } from 'pino';
+import { composeSupergraph } from '../schema/compose.ts';
+import { withSharedScalars } from '../schema/scalars.ts';
+import { createGovernanceAccess } from '../subgraphs/governance/access.ts';
+import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons, testLegalPersonModule, testPopulationModule, testTaxModule, type SeededPerson } from '../test/fixtures/graphModules.ts';
+import { openTestRuntime, startTestGraph, type TestGraph } from '../test/helpers/graph.ts';
+import { runWorkers } from './lib/concurrency.ts';
+import type { Figure } from './lib/figures.ts';
+import type { BenchContext, BenchOption } from './lib/section.ts';
+import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
+
+export const name = 'gateway';
+export const description = '3-subgraph join over 50 persons: our gateway (auth, grants, audit, PostgreSQL) vs a bare Hive Gateway, and audit off';
+
+export const options: readonly BenchOption[] = [
+  { name: 'gatewayRequests', description: 'timed requests per stack (after the warm-up), split over the rounds', default: 3_000, quick: 300 },
+  { name: 'gatewayClients', description: 'concurrent fetch clients', default: 20, quick: 20 },
+  { name: 'gatewayWarmup', description: 'untimed requests per stack before timing', default: 300, quick: 60 },
+];
+
+const PERSONS = 50;
+const ROUNDS = 3;
+const QUERY = `{ people(first: ${PERSONS}) { id name companies { name } taxTotal } }`;
+const CONSUMER = 'bench-consumer';
+
+interface Target {
+  label: 'ours' | 'bare' | 'audit_off';
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** The same shape over in-memory data: Apollo subgraphs with no auth, no grants, no audit, no database. */
+async function startBareGraph(people: readonly SeededPerson[]): Promise<{ url: string; close(): Promise<void> }> {
+  const companies = new Map(people.map((p) => [p.id, p.companies.map((name) => ({ name }))]));
+  const taxes = new Map(people.map((p) => [p.id, p.taxTotal]));
+  const byId = new Map(people.map((p) => [p.id, p]));
+  const resolvers = {
+    population: {
+      Query: { people: (_: unknown, args: { first: number }) => people.slice(0, args.first) },
+      Person: { __resolveReference: (ref: { id: string }) => byId.get(ref.id) },
+    },
+    'legal-person': { Person: { companies: (p: { id: string }) => companies.get(p.id) ?? [] } },
+    tax: { Person: { taxTotal: (p: { id: string }) => taxes.get(p.id) ?? null } },
+  } as const;
+  const modules = [testPopulationModule, testLegalPersonModule, testTaxModule];
+  const apollo: ApolloServer[] = [];
+  const urls: string[] = [];
+  for (const module of modules) {
+    const server = new ApolloServer({
+      schema: buildSubgraphSchema([{ typeDefs: withSharedScalars(module.typeDefs), resolvers: resolvers[module.name as keyof typeof resolvers] }]),
+      stopOnTerminationSignals: false,
+    });
+    const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+    apollo.push(server);
+    urls.push(url);
+  }
+  const runtime = createGatewayRuntime({
+    supergraph: composeSupergraph(modules.map((m, i) => ({ name: m.name, url: urls[i]!, typeDefs: m.typeDefs }))),
+    transports: { http: httpTransport },
+    logging: 'error',
+  });
+  const server: Server = createServer(runtime);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.dispose();
+      for (const a of apollo) await a.stop();
+    },
+  };
+}
+
+async function request(target: Target): Promise<void> {
+  const response = await fetch(target.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: JSON.stringify({ query: QUERY }),
+  });
+  const body = (await response.json()) as { data?: { people?: unknown[] }; errors?: { message: string }[] };
+  if (!response.ok || body.errors || body.data?.people?.length !== PERSONS) {
+    throw new Error(`${target.label}: the join did not answer ${PERSONS} persons cleanly: HTTP ${response.status} ${JSON.stringify(body.errors ?? body).slice(0, 300)}`);
+  }
+}
+
+interface Measured {
+  elapsedMs: number;
+  count: number;
+  latencies: Latencies;
+}
+
+async function timeRequests(ctx: BenchContext, target: Target, count: number, into: Measured): Promise<void> {
+  const clock = stopwatch();
+  await runWorkers(count, ctx.size('gatewayClients'), () => into.latencies.time(() => request(target)), ctx.signal);
+  into.elapsedMs += clock.elapsedMs();
+  into.count += count;
+}
+
+export async function run(ctx: BenchContext): Promise<void> {
+  if (!ctx.backends.includes('postgres')) {
+    ctx.log('skipped: the gateway figures are measured with read models on PostgreSQL (add postgres to --backends)');
+    return;
+  }
+  const requests = ctx.size('gatewayRequests');
+  const warmup = ctx.size('gatewayWarmup');
+
+  ctx.log('opening a fresh PostgreSQL database and seeding 50 persons, 100 companies, 100 tax declarations');
+  const base = await openTestRuntime(TEST_GRAPH_MODULES, 'postgres');
+  ctx.defer(() => base.close());
+  const people = await seedPersons(base.runtime, PERSONS);
+  await base.catchUp();
+
+  const quiet = { ...base, runtime: { ...base.runtime, logger: pino({ level: 'error' }) } };
+  const ours: TestGraph = await startTestGraph({ modules: TEST_GRAPH_MODULES, runtime: quiet });
+  ctx.defer(() => ours.close());
+  const auditOff: TestGraph = await startTestGraph({
+    modules: TEST_GRAPH_MODULES,
+    runtime: quiet,
+    access: (runtime) => createGovernanceAccess(runtime, { audit: false }),
+  });
+  ctx.defer(() => auditOff.close());
+  await ours.grant(CONSUMER, TEST_GRAPH_RESOURCES);
+  const auth = { authorization: `Bearer ${await ours.tokenFor(CONSUMER, 'department', '2h')}` };
+  const bare = await startBareGraph(people);
+  ctx.defer(() => bare.close());
+
+  const targets: Target[] = [
+    { label: 'bare', url: bare.url, headers: {} },
+    { label: 'ours', url: ours.url, headers: auth },
+    { label: 'audit_off', url: auditOff.url, headers: auth },
+  ];
+  const results = new Map<Target['label'], Measured>(targets.map((t) => [t.label, { elapsedMs: 0, count: 0, latencies: new Latencies(requests) }]));
+  for (const target of targets) {
+    ctx.log(`warming up ${target.label} (${warmup} requests)`);
+    await runWorkers(warmup, ctx.size('gatewayClients'), () => request(target), ctx.signal);
+  }
+  // Rounds rotate the order, so background load on this shared machine weighs on every stack alike.
+  for (let round = 0; round < ROUNDS; round++) {
+    const share = Math.floor(requests / ROUNDS);
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(i + round) % targets.length]!;
+      ctx.log(`round ${round + 1}/${ROUNDS}: ${target.label}, ${share} requests from ${ctx.size('gatewayClients')} clients`);
+      await timeRequests(ctx, target, share, results.get(target.label)!);
+    }
+  }
+
+  const rate = (label: Target['label']) => {
+    const m = results.get(label)!;
+    return perSecond(m.count, m.elapsedMs);
+  };
+  const figures: Figure[] = [];
+  const key = (label: string, unit: string) => `gateway.join3x50.${label}.${unit}`;
+  figures.push(
+    { key: key('ours', 'req_per_s'), value: rate('ours'), baseline: { key: key('bare', 'req_per_s'), value: rate('bare') }, targets: [{ on: 'ratio', op: '>=', threshold: 0.6 }] },
+    { key: key('audit_off', 'req_per_s'), value: rate('audit_off') },
+    { key: 'gateway.join3x50.audit_overhead.percent', value: (1 - rate('ours') / rate('audit_off')) * 100, targets: [{ on: 'value', op: '<=', threshold: 15 }] },
+  );
+  for (const label of ['ours', 'bare', 'audit_off'] as const) {
+    const [p50, p99] = results.get(label)!.latencies.percentiles(50, 99);
+    figures.push({ key: key(label, 'p50_ms'), value: p50! }, { key: key(label, 'p99_ms'), value: p99! });
+  }
+  for (const figure of figures) ctx.report(figure);
+}

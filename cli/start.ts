@@ -1,0 +1,81 @@
+/**
+ * `npm start`: one process runs the store, the projector (projections, process managers, hash
+ * chain), every subgraph and the gateway (DESIGN §4). On an empty store it seeds the demo city
+ * first. With the embedded store and no secrets configured it generates development secrets beside
+ * the data directory (kept, so tokens survive a restart) and prints a token for the demo dashboard.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { startGraph } from '../bin/graph.ts';
+import { seedIfEmpty, type Platform } from '../bin/platform.ts';
+import { gatewayConfigFromEnv } from '../gateway/config.ts';
+import { closeOnSignals } from '../gateway/server.ts';
+import { issueToken } from '../gateway/tokens.ts';
+import { createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD } from '../subgraphs/governance/index.ts';
+
+interface DevSecrets {
+  JWT_SECRET: string;
+  GATEWAY_ASSERTION_SECRET: string;
+}
+
+/**
+ * The environment the graph is configured from: the process's own, plus development secrets when
+ * the embedded store runs without them. A PostgreSQL deployment must set its secrets itself.
+ */
+export function withDevelopmentSecrets(env: Record<string, string | undefined>, dataDir: string): Record<string, string | undefined> {
+  if (env.DATABASE_URL || (env.JWT_SECRET ?? env.JWT_JWKS_URL) !== undefined) return env;
+  const file = join(dirname(dataDir), 'dev-secrets.json');
+  let secrets: DevSecrets;
+  if (existsSync(file)) {
+    secrets = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+  } else {
+    secrets = { JWT_SECRET: randomBytes(32).toString('base64url'), GATEWAY_ASSERTION_SECRET: randomBytes(32).toString('base64url') };
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  return { GATEWAY_DEV_MODE: 'true', ...env, ...secrets, ...(env.GATEWAY_ASSERTION_SECRET && { GATEWAY_ASSERTION_SECRET: env.GATEWAY_ASSERTION_SECRET }) };
+}
+
+export async function startService(platform: Platform, env: Record<string, string | undefined>): Promise<void> {
+  const { logger, runtime } = platform;
+  const graphEnv = withDevelopmentSecrets(env, platform.config.DATA_DIR);
+  // Validate the gateway's configuration before anything is written or started.
+  const { options, port, host } = gatewayConfigFromEnv(graphEnv);
+
+  const seeding = performance.now();
+  if (await seedIfEmpty(platform)) logger.info({ seconds: Math.round((performance.now() - seeding) / 1000) }, 'the store was empty: demo city seeded');
+  await platform.runner.catchUp();
+  await platform.runner.start();
+  await platform.chainer.start();
+  platform.processManagers.start();
+
+  const access = createGovernanceAccess(runtime);
+  const graph = await startGraph({
+    runtime,
+    modules: platform.modules,
+    auth: options.auth,
+    access,
+    limits: options.limits,
+    devMode: options.devMode,
+    ports: { gateway: port },
+    host,
+    logger,
+  });
+  closeOnSignals(
+    {
+      async close() {
+        await graph.close();
+        await access.recorder?.close();
+        await platform.close();
+      },
+    },
+    logger,
+  );
+
+  const lines = [`City Brain graph: ${graph.url}${options.devMode ? ' (development mode: GraphiQL and introspection on)' : ''}`];
+  if (graphEnv.JWT_SECRET) {
+    const token = await issueToken({ consumerId: DEMO_DASHBOARD, role: DEMO_CONSUMER_ROLES[DEMO_DASHBOARD]!, secret: graphEnv.JWT_SECRET, ttl: '12h' });
+    lines.push(`token for the demo dashboard (12 h): ${token}`, `  curl -s ${graph.url} -H 'authorization: Bearer <token>' -H 'content-type: application/json' -d '{"query":"{ divisions(level: DISTRICT) { edges { node { code name } } } }"}'`, `more tokens: npm run cli -- token --consumer <id>`);
+  }
+  console.log(lines.join('\n'));
+}

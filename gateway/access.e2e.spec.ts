@@ -1,0 +1,142 @@
+/**
+ * Grants and the access audit end to end, through the gateway, on PostgreSQL: what a consumer may
+ * see is decided by the grants valid at the moment of each request, and every served request leaves
+ * exactly one access record per subgraph it touched, naming the subjects it returned.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import type { DataAccessed } from '../subgraphs/governance/audit/events.ts';
+import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons, type SeededPerson } from '../test/fixtures/graphModules.ts';
+import { startTestGraph, type GqlResponse, type TestGraph } from '../test/helpers/graph.ts';
+
+const JOIN_QUERY = 'query Join { people(first: 50) { id name companies { id name } taxTotal } }';
+
+interface JoinData {
+  people: { id: string; name: string | null; companies: { id: string; name: string }[] | null; taxTotal: number | null }[] | null;
+}
+
+let graph: TestGraph;
+let seeded: SeededPerson[];
+let consumerCount = 0;
+/** A consumer of its own per test, so grants of one test never leak into another. */
+const newConsumer = () => `consumer-${++consumerCount}-${process.pid}`;
+
+before(async () => {
+  graph = await startTestGraph({ modules: TEST_GRAPH_MODULES, backend: 'postgres' });
+  seeded = await seedPersons(graph.runtime, 4);
+  await graph.catchUp();
+});
+
+after(async () => {
+  await graph?.close();
+});
+
+const forbiddenResources = <Data>(response: GqlResponse<Data>) =>
+  (response.body.errors ?? []).filter((e) => e.extensions?.code === 'FORBIDDEN').map((e) => e.extensions?.resource);
+
+describe('grants', () => {
+  test('a consumer without a grant gets FORBIDDEN and no data', async () => {
+    const consumer = newConsumer();
+    const response = await graph.gql<JoinData>(JOIN_QUERY, undefined, await graph.tokenFor(consumer));
+    assert.equal(response.status, 200);
+    assert.equal(response.body.data?.people ?? null, null);
+    assert.deepEqual(forbiddenResources(response), ['population.basic']);
+    assert.match(response.body.errors?.[0]?.message ?? '', /population\.basic/);
+  });
+
+  test('a grant on one resource serves that resource and refuses the fields of the others', async () => {
+    const consumer = newConsumer();
+    await graph.grant(consumer, ['population.basic']);
+    const response = await graph.gql<JoinData>(JOIN_QUERY, undefined, await graph.tokenFor(consumer));
+    const people = response.body.data?.people ?? [];
+    assert.deepEqual(people.map((p) => p.name), seeded.map((p) => p.name));
+    assert.ok(people.every((p) => p.companies === null && p.taxTotal === null));
+    assert.deepEqual(new Set(forbiddenResources(response)), new Set(['legal-person.basic', 'tax.declarations']));
+  });
+
+  test('a revoked grant stops access on the very next request', async () => {
+    const consumer = newConsumer();
+    const token = await graph.tokenFor(consumer);
+    const grantId = await graph.grant(consumer, TEST_GRAPH_RESOURCES);
+    const granted = await graph.gql<JoinData>(JOIN_QUERY, undefined, token);
+    assert.equal(granted.body.errors, undefined);
+    assert.equal(granted.body.data?.people?.length, seeded.length);
+
+    await graph.revoke(consumer, grantId);
+    const revoked = await graph.gql<JoinData>(JOIN_QUERY, undefined, token);
+    assert.equal(revoked.body.data?.people ?? null, null);
+    assert.deepEqual(forbiddenResources(revoked), ['population.basic']);
+  });
+
+  test('a grant stops serving the moment it expires', async () => {
+    const consumer = newConsumer();
+    const token = await graph.tokenFor(consumer);
+    const now = Date.now();
+    await graph.grant(consumer, TEST_GRAPH_RESOURCES, { validFrom: new Date(now - 60_000), validUntil: new Date(now + 1500) });
+    assert.equal((await graph.gql<JoinData>(JOIN_QUERY, undefined, token)).body.data?.people?.length, seeded.length);
+    await sleep(Math.max(0, now + 1600 - Date.now()));
+    assert.deepEqual(forbiddenResources(await graph.gql<JoinData>(JOIN_QUERY, undefined, token)), ['population.basic']);
+
+  });
+
+  test('a masked grant serves resident ID numbers masked; an unmasked one in clear', async () => {
+    const query = '{ people(first: 50) { id idNumber } }';
+    const masked = newConsumer();
+    await graph.grant(masked, ['population.basic']);
+    await graph.grant(masked, ['population.identity'], { masked: true });
+    const clear = newConsumer();
+    await graph.grant(clear, ['population.basic', 'population.identity']);
+
+    const maskedIds = (await graph.gql<{ people: { idNumber: string }[] }>(query, undefined, await graph.tokenFor(masked))).body.data?.people;
+    const clearIds = (await graph.gql<{ people: { idNumber: string }[] }>(query, undefined, await graph.tokenFor(clear))).body.data?.people;
+    assert.deepEqual(clearIds?.map((p) => p.idNumber), seeded.map((p) => p.idNumber));
+    assert.deepEqual(
+      maskedIds?.map((p) => p.idNumber),
+      seeded.map((p) => `${p.idNumber.slice(0, 4)}${'*'.repeat(p.idNumber.length - 8)}${p.idNumber.slice(-4)}`),
+    );
+  });
+});
+
+describe('the access audit', () => {
+  async function recordsOf(requestId: string): Promise<DataAccessed['data'][]> {
+    const events = await graph.runtime.store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 });
+    return events.map((e) => e.data as DataAccessed['data']).filter((d) => d.requestId === requestId);
+  }
+
+  test('a served request leaves exactly one access record per subgraph it touched, with the subjects it returned', async () => {
+    const consumer = newConsumer();
+    const grantId = await graph.grant(consumer, TEST_GRAPH_RESOURCES, { purpose: 'city health check' });
+    const response = await graph.gql<JoinData>(JOIN_QUERY, undefined, await graph.tokenFor(consumer));
+    assert.equal(response.body.errors, undefined);
+    const requestId = response.headers.get('x-request-id');
+    assert.ok(requestId, 'the gateway names the request');
+
+    const records = await recordsOf(requestId);
+    assert.deepEqual(records.map((r) => r.subgraph).sort(), ['legal-person', 'population', 'tax']);
+    const bySubgraph = new Map(records.map((r) => [r.subgraph, r]));
+    const people = response.body.data?.people ?? [];
+    assert.deepEqual([...(bySubgraph.get('population')?.subjectIds ?? [])].sort(), seeded.map((p) => p.id).sort());
+    assert.deepEqual(
+      [...(bySubgraph.get('legal-person')?.subjectIds ?? [])].sort(),
+      people.flatMap((p) => p.companies?.map((c) => c.id) ?? []).sort(),
+    );
+    assert.deepEqual(bySubgraph.get('tax')?.subjectIds, []);
+    for (const record of records) {
+      assert.equal(record.consumerId, consumer);
+      assert.deepEqual(record.grantIds, [grantId]);
+      assert.equal(record.purpose, 'city health check');
+      assert.equal(record.operationName, 'Join');
+    }
+    assert.deepEqual(bySubgraph.get('tax')?.resources, ['tax.declarations']);
+  });
+
+  test('a request touching one subgraph leaves one record, only there', async () => {
+    const consumer = newConsumer();
+    await graph.grant(consumer, TEST_GRAPH_RESOURCES);
+    const person = seeded[0]!;
+    const response = await graph.gql(`{ person(id: "${person.id}") { name } }`, undefined, await graph.tokenFor(consumer));
+    const records = await recordsOf(response.headers.get('x-request-id') ?? '');
+    assert.deepEqual(records.map((r) => [r.subgraph, r.subjectIds]), [['population', [person.id]]]);
+  });
+});

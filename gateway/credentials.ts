@@ -1,0 +1,75 @@
+/**
+ * The gateway's half of authentication (DESIGN §3, subgraphs/kit/auth.ts): verify the client's bearer
+ * token before anything else happens, then hand every subgraph call the same token plus a fresh
+ * gateway assertion bound to it. Subgraphs verify both, so they serve only what the gateway let in.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ASSERTION_HEADER,
+  MAX_ASSERTION_TTL_SECONDS,
+  createGatewayAssertion,
+  headerValue,
+  parseBearer,
+  verifyClientToken,
+  type Caller,
+  type ClientTokenConfig,
+} from '../subgraphs/kit/auth.ts';
+
+/** How long an assertion lives; it is re-signed when half of that has passed (long subscriptions). */
+const ASSERTION_TTL_SECONDS = 30;
+const REFRESH_AFTER_MS = (ASSERTION_TTL_SECONDS * 1000) / 2;
+
+/** The authenticated caller of one operation, and what the gateway sends the subgraphs on its behalf. */
+export class SubgraphCredentials {
+  /** `Bearer <client token>`, forwarded unchanged. */
+  readonly authorization: string;
+  /** The current assertion (read by the graphql-ws transport's `connectionParams` interpolation). */
+  assertion: string;
+  private signedAt: number;
+
+  private constructor(
+    readonly caller: Caller,
+    readonly token: string,
+    readonly requestId: string,
+    private readonly secret: string,
+    assertion: string,
+  ) {
+    this.authorization = `Bearer ${token}`;
+    this.assertion = assertion;
+    this.signedAt = Date.now();
+  }
+
+  static async create(caller: Caller, token: string, secret: string, requestId: string = randomUUID()): Promise<SubgraphCredentials> {
+    return new SubgraphCredentials(caller, token, requestId, secret, await sign(caller, token, requestId, secret));
+  }
+
+  /** Headers for one subgraph request; the assertion is re-signed once it is half-way to expiry. */
+  async headers(): Promise<Record<string, string>> {
+    if (Date.now() - this.signedAt > REFRESH_AFTER_MS) {
+      this.assertion = await sign(this.caller, this.token, this.requestId, this.secret);
+      this.signedAt = Date.now();
+    }
+    return { authorization: this.authorization, [ASSERTION_HEADER]: this.assertion };
+  }
+
+  /** The same caller under a new request id (one per graphql-ws operation). */
+  forOperation(): Promise<SubgraphCredentials> {
+    return SubgraphCredentials.create(this.caller, this.token, this.secret);
+  }
+}
+
+function sign(caller: Caller, token: string, requestId: string, secret: string): Promise<string> {
+  return createGatewayAssertion({ caller, token, requestId, secret, ttlSeconds: Math.min(ASSERTION_TTL_SECONDS, MAX_ASSERTION_TTL_SECONDS) });
+}
+
+/**
+ * Authenticates a client from its HTTP headers or graphql-ws connection params; throws an
+ * `UnauthenticatedError` saying what is wrong (missing, malformed, expired, wrong audience, …).
+ */
+export async function authenticateClient(
+  headers: Readonly<Record<string, unknown>>,
+  client: ClientTokenConfig,
+): Promise<{ caller: Caller; token: string }> {
+  const token = parseBearer(headerValue(headers, 'authorization'));
+  return { caller: await verifyClientToken(token, client), token };
+}

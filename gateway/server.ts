@@ -1,0 +1,299 @@
+/**
+ * The gateway process: Hive Gateway's runtime serving the supergraph over Node's http — `POST
+ * /graphql`, graphql-ws on the same path, `/healthz`, `/readyz`, `/metrics`. A request is
+ * authenticated before the runtime sees it (no token, no GraphQL), limits are checked before any
+ * subgraph is called, and every subgraph call carries the client's token and a fresh gateway
+ * assertion (gateway/credentials.ts).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import httpTransport from '@graphql-mesh/transport-http';
+import wsTransport from '@graphql-mesh/transport-ws';
+import type { GraphQLFormattedError } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { UnauthenticatedError } from '../events/errors.ts';
+import { ASSERTION_HEADER, type Caller } from '../subgraphs/kit/auth.ts';
+import { clientTokenConfig, parseGatewayOptions, type GatewayOptionsInput } from './config.ts';
+import { authenticateClient, SubgraphCredentials } from './credentials.ts';
+import { useQueryLimits } from './limits.ts';
+import { GatewayMetrics, type Transport } from './metrics.ts';
+import { supergraphSubgraphs } from './subgraphs.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface GatewayServerOptions extends GatewayOptionsInput {
+  /** The supergraph SDL: `schema/supergraph.graphql`, or one composed in memory (tests). */
+  supergraph: string;
+  /** @default a pino logger at `LOG_LEVEL` (or `info`) */
+  logger?: Logger;
+}
+
+/** What the gateway adds to every operation's GraphQL context. */
+export interface GatewayRequestContext {
+  transport: Transport;
+  /** Absent only for the development GraphiQL page, which runs no operation. */
+  credentials?: SubgraphCredentials;
+}
+
+export interface ListeningGateway {
+  /** `http://host:port/graphql` (graphql-ws: the same URL with `ws://`). */
+  url: string;
+  port: number;
+  metrics: GatewayMetrics;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface GatewayServer {
+  listen(port?: number, host?: string): Promise<ListeningGateway>;
+}
+
+interface SubgraphHealth {
+  name: string;
+  url: string;
+  ok: boolean;
+  error?: string;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+function unauthenticatedError(error: UnauthenticatedError): GraphQLFormattedError {
+  return { message: error.message, extensions: { ...error.details, code: error.code } };
+}
+
+/** Sends the caller's token and a fresh assertion with every HTTP request to a subgraph. */
+function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
+  return {
+    onFetch({ context, options, setOptions }) {
+      const credentials = 'credentials' in context ? context.credentials : undefined;
+      // Without credentials the subgraph refuses the call; nothing is sent on anyone's behalf.
+      if (!credentials) return;
+      return credentials.headers().then((headers) => {
+        const merged = { ...options.headers, ...headers };
+        setOptions({ ...options, headers: merged });
+      });
+    },
+  };
+}
+
+/**
+ * Creates the gateway; validates the options first (a `ValidationError` lists every mistake).
+ * Nothing listens until `listen()`.
+ */
+export function createGatewayServer(input: GatewayServerOptions): GatewayServer {
+  const options = parseGatewayOptions(input);
+  const logger = (input.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ component: 'gateway' });
+  const client = clientTokenConfig(options.auth);
+  const { assertionSecret } = options.auth;
+  const subgraphs = supergraphSubgraphs(input.supergraph).map((s) => ({ name: s.name, url: options.subgraphUrls[s.name] ?? s.url }));
+  if (subgraphs.length === 0) throw new Error('the supergraph names no subgraphs (no join__Graph values): compose it with `npm run compose`');
+
+  const metrics = new GatewayMetrics();
+  const runtime = createGatewayRuntime<GatewayRequestContext>({
+    supergraph: input.supergraph,
+    transports: { http: httpTransport, ws: wsTransport },
+    transportEntries: {
+      ...Object.fromEntries(subgraphs.map((s) => [s.name, { location: s.url }])),
+      // Apollo Server subgraphs refuse the default (SSE) subscription transport (DESIGN §7); graphql-ws
+      // sends the credentials once, in connection_init, as the subgraph kit expects them.
+      '*': {
+        options: {
+          subscriptions: {
+            kind: 'ws',
+            location: GRAPHQL_PATH,
+            options: {
+              connectionParams: {
+                authorization: '{context.credentials.authorization}',
+                [ASSERTION_HEADER]: '{context.credentials.assertion}',
+              },
+            },
+          },
+        },
+      },
+    },
+    graphqlEndpoint: GRAPHQL_PATH,
+    graphiql: options.devMode ? { title: 'City Brain' } : false,
+    landingPage: false,
+    ...(!options.devMode && { disableIntrospection: {} }),
+    requestId: false,
+    logging: options.devMode ? 'info' : 'warn',
+    plugins: () => [metrics.plugin(), useQueryLimits(options.limits), useSubgraphCredentials()],
+  });
+
+  // The adapter's listener sends the response itself and merges extra server contexts into the
+  // GraphQL context (its typings omit that third parameter).
+  const serve = runtime.requestListener as unknown as (req: IncomingMessage, res: ServerResponse, context: GatewayRequestContext) => Promise<void>;
+
+  async function checkSubgraphs(): Promise<SubgraphHealth[]> {
+    return Promise.all(
+      subgraphs.map(async ({ name, url }): Promise<SubgraphHealth> => {
+        try {
+          const response = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(options.readinessTimeoutMs) });
+          await response.body?.cancel();
+          return response.ok ? { name, url, ok: true } : { name, url, ok: false, error: `answered HTTP ${response.status}` };
+        } catch (error) {
+          return { name, url, ok: false, error: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+  }
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The development GraphiQL page and CORS preflights run no operation; everything else needs a token.
+    const wantsPage = options.devMode && req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+    if (wantsPage || req.method === 'OPTIONS') {
+      await serve(req, res, { transport: 'http' });
+      return;
+    }
+    let caller: Caller;
+    let token: string;
+    try {
+      ({ caller, token } = await authenticateClient(req.headers, client));
+    } catch (error) {
+      if (!(error instanceof UnauthenticatedError)) throw error;
+      const done = metrics.startRequest('http');
+      const graphqlError = unauthenticatedError(error);
+      metrics.countErrors([graphqlError]);
+      logger.info({ reason: error.details.reason, remote: req.socket.remoteAddress }, 'refused an unauthenticated request');
+      sendJson(res, 401, { errors: [graphqlError] }, { 'www-authenticate': 'Bearer realm="city-brain", error="invalid_token"' });
+      done(undefined);
+      return;
+    }
+    const credentials = await SubgraphCredentials.create(caller, token, assertionSecret);
+    res.setHeader('x-request-id', credentials.requestId);
+    await serve(req, res, { transport: 'http', credentials });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { pathname } = new URL(req.url ?? '/', 'http://gateway');
+    switch (pathname) {
+      case GRAPHQL_PATH:
+        return handleGraphQL(req, res);
+      case '/healthz':
+        return sendJson(res, 200, { status: 'ok' });
+      case '/readyz': {
+        const health = await checkSubgraphs();
+        const ready = health.every((h) => h.ok);
+        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', subgraphs: health });
+      }
+      case '/metrics': {
+        const { contentType, body } = await metrics.render();
+        res.writeHead(200, { 'content-type': contentType });
+        res.end(body);
+        return;
+      }
+      default:
+        return sendJson(res, 404, { error: `not found; GraphQL is served at ${GRAPHQL_PATH}` });
+    }
+  }
+
+  function attachWebSockets(server: ReturnType<typeof createServer>) {
+    const wss = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: options.limits.maxBodyBytes });
+    const callers = new WeakMap<WebSocket, { caller: Caller; token: string }>();
+    const graphqlWs = getGraphQLWSOptions<GatewayRequestContext, { socket: WebSocket; request: IncomingMessage }>(runtime, async (ctx) => {
+      const authenticated = callers.get(ctx.extra.socket);
+      if (!authenticated) throw new Error('graphql-ws ran an operation on a connection that was never authenticated');
+      const context: GatewayRequestContext & Record<string, unknown> = {
+        transport: 'ws',
+        credentials: await SubgraphCredentials.create(authenticated.caller, authenticated.token, assertionSecret),
+        req: ctx.extra.request,
+      };
+      return context;
+    });
+    const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
+      {
+        ...graphqlWs,
+        async onConnect(ctx) {
+          try {
+            callers.set(ctx.extra.socket, await authenticateClient(ctx.connectionParams ?? {}, client));
+            return true;
+          } catch (error) {
+            if (!(error instanceof UnauthenticatedError)) throw error;
+            metrics.countErrors([unauthenticatedError(error)]);
+            logger.info({ reason: error.details.reason }, 'refused an unauthenticated graphql-ws connection');
+            // 4401 is final for graphql-ws clients: they do not retry with the same credentials.
+            ctx.extra.socket.close(CloseCode.Unauthorized, error.message.slice(0, 120));
+            return false;
+          }
+        },
+        onNext(_ctx, _id, _payload, _args, result) {
+          metrics.countErrors(result.errors);
+        },
+      },
+      wss,
+    );
+    return {
+      async close() {
+        for (const socket of wss.clients) socket.terminate();
+        await disposable.dispose();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      },
+    };
+  }
+
+  return {
+    async listen(port = 0, host = '127.0.0.1') {
+      const server = createServer((req, res) => {
+        handle(req, res).catch((error: unknown) => {
+          logger.error({ err: error }, 'request failed');
+          if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+          else res.destroy();
+        });
+      });
+      const ws = attachWebSockets(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const { port: actualPort } = server.address() as AddressInfo;
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${GRAPHQL_PATH}`;
+      logger.info({ url, subgraphs: subgraphs.map((s) => `${s.name} ${s.url}`), devMode: options.devMode }, 'gateway listening');
+      let closing: Promise<void> | undefined;
+      const close = (): Promise<void> => {
+        closing ??= (async () => {
+          await ws.close();
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+          await runtime.dispose();
+        })();
+        return closing;
+      };
+      return { url, port: actualPort, metrics, close, [Symbol.asyncDispose]: close };
+    },
+  };
+}
+
+/**
+ * Closes `target` on SIGINT / SIGTERM, then exits. Hive's runtime listens for those signals itself
+ * (to dispose of its transports), which stops Node's default exit: a process serving the gateway
+ * must install this. A second signal exits at once.
+ */
+export function closeOnSignals(target: { close(): Promise<void> }, logger?: Logger): () => void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    logger?.info({ signal }, 'shutting down');
+    target.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger?.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

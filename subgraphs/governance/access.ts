@@ -1,0 +1,33 @@
+/**
+ * What the composition root hands to every subgraph server (`createSubgraphServer({ access })`):
+ * the caller's grants valid now, folded from the consumer's stream on each request (never from the
+ * read model, so a revocation applies to the very next request), and the one access recorder of the
+ * process, shared by all its subgraphs so their records commit together.
+ */
+import { fold } from '../../events/decider.ts';
+import type { AccessControl } from '../kit/access.ts';
+import { AccessRecorder, type AccessRecorderOptions } from '../kit/audit.ts';
+import type { SubgraphRuntime } from '../kit/module.ts';
+import { consumerDecider, grantsValidAt } from './consumer/decider.ts';
+import { CONSUMER_ID, consumerStreamId, type ConsumerEvent } from './consumer/events.ts';
+
+export interface GovernanceAccessOptions {
+  /** Write the access records. `false` only for the bench's audit-off comparison. @default true */
+  audit?: boolean;
+  /** Group-commit tuning. */
+  recorder?: Omit<AccessRecorderOptions, 'logger'>;
+}
+
+export function createGovernanceAccess(runtime: SubgraphRuntime, options: GovernanceAccessOptions = {}): AccessControl {
+  const audit = options.audit ?? true;
+  if (!audit) runtime.logger.warn('the access audit is switched off: requests are served without access records (bench only)');
+  return {
+    async grantsFor(consumerId) {
+      // A token may name anything; only a well-formed consumer id can have a stream (and grants).
+      if (!CONSUMER_ID.test(consumerId)) return [];
+      const events = await runtime.store.readStream(consumerStreamId(consumerId));
+      return grantsValidAt(fold(consumerDecider, events as unknown as ConsumerEvent[]), runtime.now());
+    },
+    recorder: audit ? new AccessRecorder(runtime.store, { ...options.recorder, logger: runtime.logger }) : null,
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * The governance subgraph over HTTP: the catalogue, consumers and grants administration, on both
+ * backends, with the demo consumers seeded and the kit's enforcement on its own fields.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { EventRegistry } from '../../events/registry.ts';
+import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
+import type { RecordedEvent } from '../../events/types.ts';
+import { ReadModels } from '../../projections/readModels.ts';
+import { ProjectionRunner } from '../../projections/runner.ts';
+import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
+import type { AccessControl } from '../kit/access.ts';
+import type { Role } from '../kit/auth.ts';
+import type { SubgraphRuntime } from '../kit/module.ts';
+import { createSubgraphServer, type ListeningSubgraph } from '../kit/server.ts';
+import type { DataAccessed } from './audit/events.ts';
+import { CATALOG } from './catalog.ts';
+import { consumerStreamId } from './consumer/events.ts';
+import { ADMIN, AUDITOR, createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD, DEMO_GRANTS, governanceModule, PARTNER_APP } from './index.ts';
+
+const logger = pino({ level: 'silent' });
+
+interface GrantNode {
+  id: string;
+  resources: string[];
+  actions: string[];
+  masked: boolean;
+  status: string;
+  revokedBy: string | null;
+  revocationReason: string | null;
+}
+
+const CONSUMER_GRANTS = /* GraphQL */ `
+  query ConsumerGrants($id: ID!, $activeOnly: Boolean) {
+    consumer(id: $id) {
+      id
+      name
+      kind
+      grants(activeOnly: $activeOnly) {
+        totalCount
+        edges { node { id resources actions masked status revokedBy revocationReason } }
+      }
+    }
+  }
+`;
+
+const GRANT = /* GraphQL */ `
+  mutation Grant($input: GrantAccessInput!) {
+    grantAccess(input: $input) { positions grant { id consumerId resources actions masked status validUntil approver } }
+  }
+`;
+
+function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
+  let backend: TestBackend;
+  let store: SqlEventStore;
+  let runtime: SubgraphRuntime;
+  let runner: ProjectionRunner;
+  let access: AccessControl;
+  let subgraph: ListeningSubgraph;
+
+  async function ask<Data = Record<string, unknown>>(consumerId: string, query: string, variables?: Record<string, unknown>, role?: Role) {
+    const requestId = crypto.randomUUID();
+    const headers = await relayedHeaders(consumerId, role ?? DEMO_CONSUMER_ROLES[consumerId] ?? 'department', { requestId });
+    return { requestId, ...(await postGraphQL<Data>(subgraph.url, headers, query, variables)) };
+  }
+
+  before(async () => {
+    backend = await makeBackend();
+    const db = await backend.fresh();
+    const registry = new EventRegistry().registerAll(governanceModule.eventTypes);
+    store = await SqlEventStore.open(db, registry);
+    runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(), logger };
+    await governanceModule.seed?.(runtime);
+    runner = new ProjectionRunner(db, store, governanceModule.projections);
+    await runner.catchUp();
+    access = createGovernanceAccess(runtime, { recorder: { maxDelayMs: 5 } });
+    subgraph = await createSubgraphServer({
+      name: 'governance',
+      typeDefs: governanceModule.typeDefs,
+      resolvers: governanceModule.resolvers(runtime),
+      auth: SUBGRAPH_TEST_AUTH,
+      access,
+      logger,
+    }).listen(0);
+  });
+
+  after(async () => {
+    await subgraph?.close();
+    await access?.recorder?.close();
+    await runner?.stop();
+    await store?.close();
+    await backend?.dispose();
+  });
+
+  it('serves the catalogue to any authenticated consumer, page by page', async () => {
+    const query = 'query Catalog($after: String) { catalog(first: 20, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { name classification department } } } }';
+    type Page = { catalog: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { name: string } }[] } };
+    const first = await ask<Page>('stranger', query);
+    assert.equal(first.body.errors, undefined);
+    assert.equal(first.body.data?.catalog.totalCount, CATALOG.length);
+    assert.equal(first.body.data?.catalog.pageInfo.hasNextPage, true);
+    const second = await ask<Page>('stranger', query, { after: first.body.data?.catalog.pageInfo.endCursor });
+    const names = [...(first.body.data?.catalog.edges ?? []), ...(second.body.data?.catalog.edges ?? [])].map((e) => e.node.name);
+    assert.deepEqual(names, CATALOG.map((r) => r.name).sort());
+    assert.equal(second.body.data?.catalog.pageInfo.hasNextPage, false);
+  });
+
+  it('seeds the demo consumers with their grants', async () => {
+    const { body } = await ask<{ consumers: { totalCount: number; edges: { node: { id: string; kind: string } }[] } }>(
+      ADMIN,
+      '{ consumers(first: 10) { totalCount edges { node { id kind } } } }',
+    );
+    assert.deepEqual(body.data?.consumers.edges.map((e) => e.node), [
+      { id: 'admin', kind: 'DEPARTMENT' },
+      { id: 'auditor', kind: 'AUDITOR' },
+      { id: 'demo-dashboard', kind: 'DEPARTMENT' },
+      { id: 'partner-app', kind: 'PARTNER_APP' },
+    ]);
+    const partner = await ask<{ consumer: { grants: { edges: { node: GrantNode }[] } } }>(ADMIN, CONSUMER_GRANTS, { id: PARTNER_APP });
+    const population = partner.body.data?.consumer.grants.edges.find((e) => e.node.id === DEMO_GRANTS.partnerPopulation)?.node;
+    assert.deepEqual(population, {
+      id: DEMO_GRANTS.partnerPopulation,
+      resources: ['population.basic', 'population.identity'],
+      actions: ['READ'],
+      masked: true,
+      status: 'ACTIVE',
+      revokedBy: null,
+      revocationReason: null,
+    });
+  });
+
+  it('shows a consumer\'s history to a consumer holding governance.admin and audit.log', async () => {
+    const { body } = await ask<{ consumer: { history: { type: string; grantId: string | null; actor: { consumerId: string } }[] } }>(
+      DEMO_DASHBOARD,
+      '{ consumer(id: "auditor") { history { type grantId actor { consumerId } } } }',
+    );
+    assert.equal(body.errors, undefined);
+    assert.deepEqual(body.data?.consumer.history.map((e) => e.type), ['ConsumerRegistered', 'AccessGranted']);
+    assert.equal(body.data?.consumer.history[0]?.actor.consumerId, ADMIN);
+  });
+
+  it('lets an administrator register a consumer, grant and revoke, and enforces the change at once', async () => {
+    const registered = await ask<{ registerConsumer: { consumer: { id: string; kind: string }; positions: string[] } }>(
+      ADMIN,
+      'mutation { registerConsumer(input: { id: "ops-viewer", name: "运行监测", kind: DEPARTMENT, department: "市城市管理局" }) { positions consumer { id kind } } }',
+    );
+    assert.equal(registered.body.errors, undefined);
+    assert.deepEqual(registered.body.data?.registerConsumer.consumer, { id: 'ops-viewer', kind: 'DEPARTMENT' });
+    assert.equal(registered.body.data?.registerConsumer.positions.length, 1);
+
+    const validUntil = new Date(Date.now() + 86_400_000).toISOString();
+    const granted = await ask<{ grantAccess: { positions: string[]; grant: { id: string } & Record<string, unknown> } }>(ADMIN, GRANT, {
+      input: { consumerId: 'ops-viewer', resources: ['governance.admin'], actions: ['READ'], purpose: 'oversight', validUntil, approver: '王主任' },
+    });
+    assert.equal(granted.body.errors, undefined);
+    const grant = granted.body.data!.grantAccess.grant;
+    assert.deepEqual({ ...grant, id: undefined }, {
+      id: undefined,
+      consumerId: 'ops-viewer',
+      resources: ['governance.admin'],
+      actions: ['READ'],
+      masked: true,
+      status: 'ACTIVE',
+      validUntil,
+      approver: '王主任',
+    });
+
+    const [, grantedEvent] = await store.readStream(consumerStreamId('ops-viewer'));
+    assert.deepEqual(
+      { type: grantedEvent?.type, grantId: grantedEvent?.metadata.grantId, actor: grantedEvent?.metadata.actor },
+      { type: 'AccessGranted', grantId: DEMO_GRANTS.adminGovernance, actor: { consumerId: ADMIN, role: 'admin' } },
+    );
+
+    const query = '{ consumer(id: "admin") { id } }';
+    assert.deepEqual((await ask('ops-viewer', query)).body.data, { consumer: { id: 'admin' } });
+
+    const revoked = await ask<{ revokeAccess: { grant: GrantNode } }>(
+      ADMIN,
+      'mutation Revoke($input: RevokeAccessInput!) { revokeAccess(input: $input) { grant { id status revokedBy revocationReason } } }',
+      { input: { consumerId: 'ops-viewer', grantId: grant.id, reason: 'oversight finished' } },
+    );
+    assert.deepEqual(revoked.body.data?.revokeAccess.grant, { id: grant.id, status: 'REVOKED', revokedBy: ADMIN, revocationReason: 'oversight finished' });
+
+    // Before the read model has caught up: enforcement folds the stream, not the read model.
+    const refused = await ask('ops-viewer', query);
+    assert.deepEqual(refused.body.data, { consumer: null });
+    assert.equal(refused.body.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+
+    await runner.catchUp();
+    const all = await ask<{ consumer: { grants: { totalCount: number; edges: { node: GrantNode }[] } } }>(ADMIN, CONSUMER_GRANTS, { id: 'ops-viewer' });
+    assert.deepEqual(all.body.data?.consumer.grants.edges.map((e) => e.node.status), ['REVOKED']);
+    const active = await ask<{ consumer: { grants: { totalCount: number } } }>(ADMIN, CONSUMER_GRANTS, { id: 'ops-viewer', activeOnly: true });
+    assert.equal(active.body.data?.consumer.grants.totalCount, 0);
+  });
+
+  it('refuses administration to a consumer without the admin role, even with a governance.admin WRITE grant, and writes nothing', async () => {
+    const before = await store.streamRevision(consumerStreamId('sneaky'));
+    const { body } = await ask(DEMO_DASHBOARD, 'mutation { registerConsumer(input: { id: "sneaky", name: "x", kind: PARTNER_APP, department: "x" }) { consumer { id } } }');
+    assert.deepEqual(body.data, { registerConsumer: null });
+    assert.equal(body.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.match(body.errors?.[0]?.message ?? '', /needs the admin role/);
+    assert.equal(await store.streamRevision(consumerStreamId('sneaky')), before);
+  });
+
+  it('refuses the consumers list to a consumer without a governance.admin grant, naming the resource', async () => {
+    const { body } = await ask(PARTNER_APP, '{ consumers { totalCount } catalog(first: 1) { totalCount } }');
+    assert.deepEqual(body.data, { consumers: null, catalog: { totalCount: CATALOG.length } });
+    assert.equal(body.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.equal(body.errors?.[0]?.extensions?.resource, 'governance.admin');
+  });
+
+  it('refuses bad grants with the field named and changes nothing', async () => {
+    const revision = await store.streamRevision(consumerStreamId(PARTNER_APP));
+    const validUntil = new Date(Date.now() + 86_400_000).toISOString();
+    const input = { consumerId: PARTNER_APP, resources: ['population.secrets'], actions: ['READ'], purpose: 'x', validUntil, approver: 'x' };
+    const unknownResource = await ask(ADMIN, GRANT, { input });
+    assert.equal(unknownResource.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(unknownResource.body.errors?.[0]?.message ?? '', /"population\.secrets" is not in the data catalogue/);
+
+    const backwards = await ask(ADMIN, GRANT, { input: { ...input, resources: ['public'], validFrom: validUntil, validUntil: new Date().toISOString() } });
+    assert.equal(backwards.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.equal(backwards.body.errors?.[0]?.extensions?.field, 'validUntil');
+    assert.equal(await store.streamRevision(consumerStreamId(PARTNER_APP)), revision);
+
+    const nobody = await ask(ADMIN, GRANT, { input: { ...input, consumerId: 'nobody', resources: ['public'] } });
+    assert.equal(nobody.body.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+
+    const twice = await ask(ADMIN, 'mutation { registerConsumer(input: { id: "partner-app", name: "x", kind: PARTNER_APP, department: "x" }) { consumer { id } } }');
+    assert.equal(twice.body.errors?.[0]?.extensions?.code, 'CONFLICT');
+
+    const revokeUnknown = await ask(ADMIN, 'mutation { revokeAccess(input: { consumerId: "partner-app", grantId: "g-404", reason: "x" }) { grant { id } } }');
+    assert.equal(revokeUnknown.body.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+    assert.equal(await store.streamRevision(consumerStreamId(PARTNER_APP)), revision);
+  });
+
+  it('records its own served requests', async () => {
+    const { requestId } = await ask(ADMIN, 'query Who { consumer(id: "auditor") { id name } }');
+    const records = (await store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 })).filter(
+      (e) => (e.data as DataAccessed['data']).requestId === requestId,
+    ) as RecordedEvent<'DataAccessed', DataAccessed['data']>[];
+    assert.equal(records.length, 1);
+    assert.deepEqual(records[0]?.data.resources, ['governance.admin']);
+    assert.deepEqual(records[0]?.data.grantIds, [DEMO_GRANTS.adminGovernance]);
+    assert.equal(records[0]?.data.subgraph, 'governance');
+  });
+
+  it('answers auditors who accessed a subject\'s data, and refuses the log to others', async () => {
+    const at = new Date().toISOString();
+    const record = {
+      consumerId: 'hotline-app',
+      grantIds: ['g-hotline'],
+      operationName: 'CallerCard',
+      operationHash: 'a'.repeat(64),
+      resources: ['population.basic'],
+      subjectIds: ['person-42', 'person-43'],
+      purpose: '12345 hotline',
+      requestId: crypto.randomUUID(),
+      subgraph: 'population',
+      at,
+    };
+    await access.recorder?.record(record, {
+      provenance: { department: 'city-brain', system: 'city-brain/population', channel: 'access-audit', collectedAt: at },
+      actor: { consumerId: 'hotline-app', role: 'partner' },
+      correlationId: record.requestId,
+    });
+    await runner.catchUp();
+    const query = 'query Who($subject: ID) { accessLog(filter: { subjectId: $subject }) { totalCount edges { node { consumerId subjectIds purpose requestId grantIds } } } }';
+    type Log = { accessLog: { totalCount: number; edges: { node: Record<string, unknown> }[] } | null };
+    const { body } = await ask<Log>(AUDITOR, query, { subject: 'person-42' });
+    assert.equal(body.errors, undefined);
+    assert.deepEqual(body.data?.accessLog, {
+      totalCount: 1,
+      edges: [{ node: { consumerId: 'hotline-app', subjectIds: ['person-42', 'person-43'], purpose: '12345 hotline', requestId: record.requestId, grantIds: ['g-hotline'] } }],
+    });
+    const refused = await ask<Log>(PARTNER_APP, query, { subject: 'person-42' });
+    assert.deepEqual(refused.body.data, { accessLog: null });
+    assert.equal(refused.body.errors?.[0]?.extensions?.resource, 'audit.log');
+  });
+}
+
+for (const makeBackend of BACKENDS) {
+  describe(`governance subgraph (${makeBackend.name.replace('Backend', '')})`, () => governanceSuite(makeBackend));
+}

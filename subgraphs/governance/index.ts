@@ -1,0 +1,28 @@
+/**
+ * The governance subgraph (数据授权应用, DESIGN §2): the data catalogue, consumers and their grants,
+ * and the access records every subgraph writes. `createGovernanceAccess` is what the composition
+ * root passes to every subgraph server.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'graphql';
+import type { SubgraphModule } from '../kit/module.ts';
+import { dataAccessedDefinition } from './audit/events.ts';
+import { consumerEventDefinitions } from './consumer/events.ts';
+import { accessLogProjection } from './readModels/accessLog.ts';
+import { consumersProjection } from './readModels/consumers.ts';
+import { governanceResolvers } from './resolvers.ts';
+import { seedDemoConsumers } from './seed.ts';
+
+export { createGovernanceAccess, type GovernanceAccessOptions } from './access.ts';
+/** Every process that hosts any subgraph appends access records: its registry needs this type. */
+export { dataAccessedDefinition } from './audit/events.ts';
+export { ADMIN, AUDITOR, DEMO_CONSUMER_ROLES, DEMO_CONSUMERS, DEMO_DASHBOARD, DEMO_GRANTS, PARTNER_APP } from './seed.ts';
+
+export const governanceModule: SubgraphModule = {
+  name: 'governance',
+  typeDefs: parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')),
+  eventTypes: [...consumerEventDefinitions, dataAccessedDefinition],
+  projections: [consumersProjection, accessLogProjection],
+  resolvers: governanceResolvers,
+  seed: seedDemoConsumers,
+};

@@ -1,0 +1,25 @@
+/**
+ * The access log read model (`governance.access-log`) for auditors: who accessed which data, of
+ * which subjects, under which grants (DESIGN §2: "who looked at this person's data"). One document
+ * per `DataAccessed`; the events themselves stay the evidence.
+ */
+import type { Projection } from '../../../projections/types.ts';
+import type { DataAccessed } from '../audit/events.ts';
+
+export const ACCESS_LOG_PROJECTION = 'governance.access-log';
+
+export type AccessRecordDoc = DataAccessed['data'] & { position: string } & Record<string, unknown>;
+
+export const accessLogProjection: Projection = {
+  name: ACCESS_LOG_PROJECTION,
+  version: 1,
+  eventTypes: ['DataAccessed'] satisfies DataAccessed['type'][],
+  indexes: [
+    { collection: 'records', fields: ['at'] },
+    { collection: 'records', fields: ['consumerId'] },
+  ],
+  async apply(event, store) {
+    const data = event.data as DataAccessed['data'];
+    await store.collection<AccessRecordDoc>('records').upsert(event.eventId, { ...data, position: event.position }, { position: event.position, eventId: event.eventId });
+  },
+};

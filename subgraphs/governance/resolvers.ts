@@ -1,0 +1,237 @@
+/**
+ * Thin resolvers: queries read the `governance.consumers` read model; mutations build a command and
+ * run it through the kit's command path. Administering consumers and grants needs both a
+ * `governance.admin` WRITE grant (checked by the kit) and the `admin` role (checked here).
+ */
+import { randomUUID } from 'node:crypto';
+import { ForbiddenError } from '../../events/errors.ts';
+import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
+import type { StoredDoc, Where } from '../../projections/types.ts';
+import type { AccessAction } from '../kit/access.ts';
+import { executeCommand } from '../kit/command.ts';
+import { streamHistory } from '../kit/history.ts';
+import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
+import type { SubgraphContext } from '../kit/context.ts';
+import type { SubgraphRuntime } from '../kit/module.ts';
+import type { SubgraphResolvers } from '../kit/server.ts';
+import { CATALOG } from './catalog.ts';
+import type { ConsumerCommand } from './consumer/commands.ts';
+import { consumerDecider, grantStatus, type GrantStatus } from './consumer/decider.ts';
+import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind } from './consumer/events.ts';
+import { ACCESS_LOG_PROJECTION, type AccessRecordDoc } from './readModels/accessLog.ts';
+import { CONSUMERS_PROJECTION, grantDocOf, revocationOf, type ConsumerDoc, type GrantDoc } from './readModels/consumers.ts';
+
+export interface ConsumerView {
+  id: string;
+  name: string;
+  kind: ConsumerKind;
+  department: string;
+  registeredAt: string;
+}
+
+export interface GrantView {
+  id: string;
+  consumerId: string;
+  resources: string[];
+  actions: AccessAction[];
+  purpose: string;
+  validFrom: string;
+  validUntil: string;
+  masked: boolean;
+  approver: string;
+  grantedAt: string;
+  status: GrantStatus;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  revocationReason: string | null;
+}
+
+const consumerView = ({ consumerId, name, kind, department, registeredAt }: ConsumerDoc): ConsumerView => ({
+  id: consumerId,
+  name,
+  kind,
+  department,
+  registeredAt,
+});
+
+function grantView(doc: GrantDoc, now: Date): GrantView {
+  const { grantId, ...rest } = doc;
+  return { id: grantId, ...rest, status: grantStatus({ ...doc, revoked: doc.revokedAt !== null }, now) };
+}
+
+interface AccessLogFilter {
+  consumerId?: string | null;
+  subjectId?: string | null;
+  resource?: string | null;
+  subgraph?: string | null;
+  requestId?: string | null;
+}
+
+function accessLogWhere(filter: AccessLogFilter | null | undefined): Where {
+  const where: Where = {};
+  if (filter?.consumerId) where.consumerId = filter.consumerId;
+  if (filter?.subjectId) where.subjectIds = { contains: filter.subjectId };
+  if (filter?.resource) where.resources = { contains: filter.resource };
+  if (filter?.subgraph) where.subgraph = filter.subgraph;
+  if (filter?.requestId) where.requestId = filter.requestId;
+  return where;
+}
+
+const accessRecordView = ({ id, doc }: StoredDoc<AccessRecordDoc>) => ({ ...doc, id });
+
+/** The catalogue in name order: in-memory connections page by increasing key. */
+const CATALOG_BY_NAME = [...CATALOG].sort((a, b) => (a.name < b.name ? -1 : 1));
+
+const ADMIN_RESOURCE = 'governance.admin';
+
+const withGrant = (grantId: string | undefined): { grantId?: string } => (grantId === undefined ? {} : { grantId });
+
+function requireAdmin(ctx: SubgraphContext): void {
+  if (ctx.caller.role !== 'admin') {
+    throw new ForbiddenError(
+      `administering consumers and grants needs the admin role as well as a governance.admin WRITE grant; consumer ${ctx.caller.consumerId} has the ${ctx.caller.role} role`,
+      { resource: ADMIN_RESOURCE, action: 'WRITE', role: ctx.caller.role },
+    );
+  }
+}
+
+export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers<SubgraphContext> {
+  const readModel = () => runtime.readModels.of(CONSUMERS_PROJECTION);
+
+  function metadataFor(ctx: SubgraphContext, now: string): EventMetadata {
+    return {
+      provenance: { department: 'big-data-bureau', system: 'city-brain/governance', channel: 'graphql', collectedAt: now },
+      actor: { consumerId: ctx.caller.consumerId, role: ctx.caller.role },
+      correlationId: ctx.requestId,
+      ...withGrant(ctx.access.grantIdFor(ADMIN_RESOURCE)),
+    };
+  }
+
+  async function run(ctx: SubgraphContext, consumerId: string, command: (now: string) => ConsumerCommand) {
+    requireAdmin(ctx);
+    const now = runtime.now().toISOString();
+    return executeCommand({
+      store: runtime.store,
+      streamId: consumerStreamId(consumerId),
+      decider: consumerDecider,
+      command: command(now),
+      metadata: metadataFor(ctx, now),
+    });
+  }
+
+  /** The grant as it stands after a command, from the consumer's stream (the read model may lag). */
+  async function grantAfter(consumerId: string, grantId: string): Promise<GrantView> {
+    const events = await runtime.store.readStream(consumerStreamId(consumerId));
+    const granted = events.find((e) => e.type === 'AccessGranted' && (e.data as AccessGranted['data']).grantId === grantId);
+    const revoked = events.find((e) => e.type === 'AccessRevoked' && (e.data as AccessRevoked['data']).grantId === grantId);
+    if (!granted) throw new Error(`grant ${grantId} is missing from the stream of consumer ${consumerId} right after its command`);
+    const doc = grantDocOf(granted as RecordedEvent<'AccessGranted', AccessGranted['data']>);
+    return grantView(revoked ? { ...doc, ...revocationOf(revoked as RecordedEvent<'AccessRevoked', AccessRevoked['data']>) } : doc, runtime.now());
+  }
+
+  return {
+    Query: {
+      catalog: (_: unknown, args: ConnectionArgs) =>
+        arrayConnection({ ...args, list: 'governance.catalog', items: CATALOG_BY_NAME, key: (r) => r.name, node: (r) => r }),
+      consumers: (_: unknown, args: ConnectionArgs & { kind?: ConsumerKind | null }) =>
+        collectionConnection({
+          ...args,
+          list: 'governance.consumers',
+          collection: readModel().collection<ConsumerDoc>('consumers'),
+          where: args.kind ? { kind: args.kind } : {},
+          node: ({ doc }) => consumerView(doc),
+        }),
+      accessLog: (_: unknown, args: ConnectionArgs & { filter?: AccessLogFilter | null }) =>
+        collectionConnection({
+          ...args,
+          list: 'governance.access-log',
+          collection: runtime.readModels.of(ACCESS_LOG_PROJECTION).collection<AccessRecordDoc>('records'),
+          where: accessLogWhere(args.filter),
+          sortBy: 'at',
+          direction: 'desc',
+          node: accessRecordView,
+        }),
+      async consumer(_: unknown, args: { id: string }) {
+        const doc = await readModel().collection<ConsumerDoc>('consumers').get(args.id);
+        return doc ? consumerView(doc.doc) : null;
+      },
+    },
+    Consumer: {
+      history: (consumer: ConsumerView) => streamHistory(runtime.store, consumerStreamId(consumer.id)),
+      grants(consumer: ConsumerView, args: ConnectionArgs & { activeOnly?: boolean | null }) {
+        const now = runtime.now();
+        const nowIso = now.toISOString();
+        return collectionConnection({
+          ...args,
+          list: `governance.grants${args.activeOnly ? '.active' : ''}`,
+          collection: readModel().collection<GrantDoc>('grants'),
+          where: {
+            consumerId: consumer.id,
+            ...(args.activeOnly && { revokedAt: null, validFrom: { lte: nowIso }, validUntil: { gt: nowIso } }),
+          },
+          sortBy: 'grantedAt',
+          node: ({ doc }) => grantView(doc, now),
+        });
+      },
+    },
+    Mutation: {
+      async registerConsumer(_: unknown, { input }: { input: { id: string; name: string; kind: ConsumerKind; department: string } }, ctx: SubgraphContext) {
+        const result = await run(ctx, input.id, (now) => ({
+          type: 'registerConsumer',
+          data: { consumerId: input.id, name: input.name, kind: input.kind, department: input.department },
+          metadata: { now },
+        }));
+        if (result.state.status !== 'REGISTERED') throw new Error(`consumer ${input.id} is not registered right after registerConsumer`);
+        const registeredAt = result.events[0]?.recordedAt ?? runtime.now().toISOString();
+        return {
+          consumer: consumerView({ ...result.state.consumer, registeredAt }),
+          positions: result.events.map((e) => e.position),
+        };
+      },
+      async grantAccess(
+        _: unknown,
+        {
+          input,
+        }: {
+          input: {
+            consumerId: string;
+            resources: string[];
+            actions: AccessAction[];
+            purpose: string;
+            validFrom?: string | null;
+            validUntil: string;
+            masked?: boolean | null;
+            approver: string;
+          };
+        },
+        ctx: SubgraphContext,
+      ) {
+        const grantId = randomUUID();
+        const result = await run(ctx, input.consumerId, (now) => ({
+          type: 'grantAccess',
+          data: {
+            grantId,
+            consumerId: input.consumerId,
+            resources: input.resources,
+            actions: input.actions,
+            purpose: input.purpose,
+            validFrom: input.validFrom ?? now,
+            validUntil: input.validUntil,
+            masked: input.masked ?? true,
+            approver: input.approver,
+          },
+          metadata: { now },
+        }));
+        return { grant: await grantAfter(input.consumerId, grantId), positions: result.events.map((e) => e.position) };
+      },
+      async revokeAccess(_: unknown, { input }: { input: { consumerId: string; grantId: string; reason: string } }, ctx: SubgraphContext) {
+        const result = await run(ctx, input.consumerId, (now) => ({
+          type: 'revokeAccess',
+          data: { consumerId: input.consumerId, grantId: input.grantId, reason: input.reason, revokedBy: ctx.caller.consumerId },
+          metadata: { now },
+        }));
+        return { grant: await grantAfter(input.consumerId, input.grantId), positions: result.events.map((e) => e.position) };
+      },
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The healthcare write path shared by the resolvers, the process manager and the demo data: facts
+ * are looked up in the `healthcare.views` read model (in a constant number of round trips, however
+ * many claims are screened at once), passed into the command, and the pure decider decides.
+ *
+ * The facts are as fresh as the projection: a death or a visit recorded within its lag (well under
+ * a second) may be missed at submission. The PersonDeceased process manager and the re-check before
+ * settlement close that gap for deaths and duplicates.
+ */
+import { fold } from '../../events/decider.ts';
+import type { EventMetadata, EventStore } from '../../events/types.ts';
+import type { ReadModels } from '../../projections/readModels.ts';
+import { executeCommand, type CommandResult } from '../kit/command.ts';
+import type { RejectClaim, ReviewClaim, SubmitClaim } from './claim/commands.ts';
+import { claimDecider, type ClaimState } from './claim/decider.ts';
+import { claimStreamId } from './claim/events.ts';
+import type { PersonFacts } from './facts.ts';
+import type { HealthRecordCommand } from './healthRecord/commands.ts';
+import { healthRecordDecider, type HealthRecordState } from './healthRecord/decider.ts';
+import { healthRecordStreamId } from './healthRecord/events.ts';
+import { PERSONS, SETTLED, VISIT_DAYS, visitDayId, HEALTHCARE_PROJECTION, type PersonFactsDoc, type SettledDoc, type VisitDayDoc } from './readModels/views.ts';
+import { claimFingerprint, type ClaimItem, type ScreeningFacts, type ScreeningLimits } from './screening/rules.ts';
+
+export interface HealthcarePorts {
+  store: EventStore;
+  readModels: ReadModels;
+}
+
+export interface CommandOptions {
+  idempotencyKey?: string;
+  expectedRevision?: number;
+}
+
+const view = (readModels: ReadModels) => readModels.of(HEALTHCARE_PROJECTION);
+
+const factsOf = (doc: PersonFactsDoc | undefined): PersonFacts | null =>
+  doc ? { personId: doc.personId, birthDate: doc.birthDate, death: doc.death } : null;
+
+/** What the population register says of each person (`null`: not registered), in one round trip. */
+export async function loadPersonFacts(readModels: ReadModels, personIds: readonly string[]): Promise<(PersonFacts | null)[]> {
+  const docs = await view(readModels).collection<PersonFactsDoc>(PERSONS).getMany(personIds);
+  return docs.map((d) => factsOf(d?.doc));
+}
+
+export interface ClaimToScreen {
+  personId: string;
+  hospitalCode: string;
+  serviceDate: string;
+  items: readonly ClaimItem[];
+}
+
+/** The patient and the screening facts of each claim: three round trips for any number of claims. */
+export async function loadScreeningFacts(
+  readModels: ReadModels,
+  claims: readonly ClaimToScreen[],
+): Promise<{ person: PersonFacts | null; facts: Omit<ScreeningFacts, 'limits'> }[]> {
+  const docs = view(readModels);
+  const [persons, days, settled] = await Promise.all([
+    docs.collection<PersonFactsDoc>(PERSONS).getMany(claims.map((c) => c.personId)),
+    docs.collection<VisitDayDoc>(VISIT_DAYS).getMany(claims.map((c) => visitDayId(c.personId, c.serviceDate))),
+    docs.collection<SettledDoc>(SETTLED).getMany(claims.map((c) => claimFingerprint(c))),
+  ]);
+  return claims.map((_, i) => {
+    const person = factsOf(persons[i]?.doc);
+    return {
+      person,
+      facts: { death: person?.death ?? null, visits: days[i]?.doc.visits ?? [], settledClaims: settled[i]?.doc.claims ?? [] },
+    };
+  });
+}
+
+/** Any health-record command; entry commands get the person's facts from the read model first. */
+export async function runHealthRecordCommand(
+  ports: HealthcarePorts,
+  build: (person: PersonFacts | null) => HealthRecordCommand,
+  personId: string,
+  metadata: EventMetadata,
+  options: CommandOptions = {},
+): Promise<CommandResult<HealthRecordState>> {
+  const [person] = await loadPersonFacts(ports.readModels, [personId]);
+  return executeCommand({ store: ports.store, streamId: healthRecordStreamId(personId), decider: healthRecordDecider, command: build(person ?? null), metadata, ...options });
+}
+
+export type SubmitClaimInput = Omit<SubmitClaim['data'], 'person' | 'facts'>;
+
+/** 医保结算申请: screened in the same decision that records it. */
+export async function submitClaim(
+  ports: HealthcarePorts,
+  input: SubmitClaimInput,
+  limits: ScreeningLimits,
+  now: string,
+  metadata: EventMetadata,
+  options: CommandOptions = {},
+): Promise<CommandResult<ClaimState>> {
+  const [screening] = await loadScreeningFacts(ports.readModels, [input]);
+  const command: SubmitClaim = { type: 'submitClaim', data: { ...input, person: screening!.person, facts: { ...screening!.facts, limits } }, metadata: { now } };
+  return executeCommand({ store: ports.store, streamId: claimStreamId(input.claimId), decider: claimDecider, command, metadata, ...options });
+}
+
+/** Settles a claim after re-checking the facts that may have changed since it was screened. */
+export async function settleClaim(ports: HealthcarePorts, claimId: string, now: string, metadata: EventMetadata, options: CommandOptions = {}): Promise<CommandResult<ClaimState>> {
+  const state = fold(claimDecider, (await ports.store.readStream(claimStreamId(claimId))) as never[]);
+  // An unknown claim gets no facts; the decider refuses it with NOT_FOUND.
+  const recheck =
+    state.status === 'EMPTY'
+      ? { death: null, settledClaims: [] }
+      : await loadScreeningFacts(ports.readModels, [state.claim]).then(([s]) => ({
+          death: s!.facts.death,
+          settledClaims: [...s!.facts.settledClaims],
+        }));
+  return executeCommand({
+    store: ports.store,
+    streamId: claimStreamId(claimId),
+    decider: claimDecider,
+    command: { type: 'settleClaim', data: { claimId, recheck }, metadata: { now } },
+    metadata,
+    ...options,
+  });
+}
+
+export function runClaimStep(store: EventStore, command: ReviewClaim | RejectClaim, metadata: EventMetadata, options: CommandOptions = {}): Promise<CommandResult<ClaimState>> {
+  return executeCommand({ store, streamId: claimStreamId(command.data.claimId), decider: claimDecider, command, metadata, ...options });
+}

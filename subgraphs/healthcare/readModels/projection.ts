@@ -1,0 +1,205 @@
+/**
+ * `healthcare.views`: health records, exam results, claims, the facts screening needs (deaths and
+ * birth dates from population events, visits per person and day, settled claims by fingerprint),
+ * per-hospital flag statistics and per-division figures. One projection, so a claim, the facts it
+ * was screened on and the statistics counting it change in the same transaction and never disagree.
+ *
+ * Division figures follow the patient's registered residence at the time of the visit or claim.
+ */
+import { fold } from '../../../events/decider.ts';
+import type { RecordedEvent } from '../../../events/types.ts';
+import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
+import type { PersonDeceased, PersonRegistered, ResidenceChanged } from '../../population/person/events.ts';
+import { divisionFields } from '../../population/divisions/division.ts';
+import { claimDecider, type ClaimFile } from '../claim/decider.ts';
+import { CLAIM_EVENT_TYPES, type ClaimEvent } from '../claim/events.ts';
+import { eventRefOf } from '../facts.ts';
+import { HEALTH_RECORD_EVENT_TYPES, type HealthRecordEvent } from '../healthRecord/events.ts';
+import { claimFingerprint } from '../screening/rules.ts';
+import {
+  CLAIMS,
+  DIVISION_STATS,
+  EXAMS,
+  evolveRecordView,
+  HEALTHCARE_PROJECTION,
+  HOSPITAL_STATS,
+  PERSONS,
+  RECORDS,
+  SETTLED,
+  VISIT_DAYS,
+  visitDayId,
+  type ClaimDoc,
+  type DivisionStatsDoc,
+  type ExamDoc,
+  type HospitalStatsDoc,
+  type PersonFactsDoc,
+  type RecordDoc,
+  type SettledDoc,
+  type VisitDayDoc,
+} from './views.ts';
+
+export const POPULATION_EVENT_TYPES = ['PersonRegistered', 'ResidenceChanged', 'PersonDeceased'] as const;
+
+type PopulationEvent = PersonRegistered | ResidenceChanged | PersonDeceased;
+
+function divisionCodesOf(residenceCode: string | undefined): string[] {
+  if (!residenceCode) return [];
+  const f = divisionFields(residenceCode);
+  return [f.cityCode, f.districtCode, f.streetCode, f.communityCode].filter((c): c is string => c !== null);
+}
+
+async function bumpDivisions(
+  divisions: Collection<DivisionStatsDoc>,
+  codes: readonly string[],
+  change: Partial<Record<'visits' | 'claims' | 'flaggedClaims' | 'heldClaims', number>>,
+  source: FieldSource,
+): Promise<void> {
+  if (codes.length === 0 || Object.values(change).every((v) => !v)) return;
+  const current = await divisions.getMany(codes);
+  await Promise.all(
+    codes.map((code, i) => {
+      const doc = current[i]?.doc ?? { code, visits: 0, claims: 0, flaggedClaims: 0, heldClaims: 0 };
+      const next = { ...doc };
+      for (const [field, by] of Object.entries(change) as [keyof typeof change, number][]) next[field] += by;
+      return divisions.upsert(code, next, source);
+    }),
+  );
+}
+
+async function applyPopulation(event: PopulationEvent, recorded: RecordedEvent, store: DocumentStore, source: FieldSource): Promise<void> {
+  const persons = store.collection<PersonFactsDoc>(PERSONS);
+  switch (event.type) {
+    case 'PersonRegistered': {
+      const d = event.data;
+      await persons.upsert(d.personId, { personId: d.personId, birthDate: d.birthDate, death: null, residenceCode: d.residence.divisionCode }, source);
+      return;
+    }
+    case 'ResidenceChanged':
+      await persons.patch(event.data.personId, { residenceCode: event.data.residence.divisionCode }, source);
+      return;
+    case 'PersonDeceased':
+      await persons.patch(event.data.personId, { death: { dateOfDeath: event.data.dateOfDeath, evidence: eventRefOf(recorded) } }, source);
+      return;
+  }
+}
+
+async function applyRecord(event: HealthRecordEvent, recorded: RecordedEvent, store: DocumentStore, source: FieldSource): Promise<void> {
+  const records = store.collection<RecordDoc>(RECORDS);
+  const { personId } = event.data;
+  const current = await records.get(personId);
+  await records.upsert(personId, { view: evolveRecordView(current?.doc.view ?? null, recorded) }, source);
+  if (event.type === 'ExamResultRecorded') {
+    const d = event.data;
+    await store
+      .collection<ExamDoc>(EXAMS)
+      .upsert(d.examId, { examId: d.examId, personId, examType: d.examType, performedAt: d.performedAt, recognizedUntil: d.recognizedUntil, entry: { ...d, recordedBy: eventRefOf(recorded) } }, source);
+  }
+  if (event.type === 'MedicalVisitRecorded') {
+    const d = event.data;
+    const days = store.collection<VisitDayDoc>(VISIT_DAYS);
+    const id = visitDayId(personId, d.visitDate);
+    const day = await days.get(id);
+    const visit = { visitId: d.visitId, hospitalCode: d.hospitalCode, visitDate: d.visitDate, evidence: eventRefOf(recorded) };
+    await days.upsert(id, { personId, visitDate: d.visitDate, visits: [...(day?.doc.visits ?? []), visit] }, source);
+    const person = await store.collection<PersonFactsDoc>(PERSONS).get(personId);
+    await bumpDivisions(store.collection(DIVISION_STATS), divisionCodesOf(person?.doc.residenceCode), { visits: 1 }, source);
+  }
+}
+
+const emptyHospital = (hospitalCode: string): HospitalStatsDoc => ({
+  hospitalCode,
+  claims: 0,
+  heldAtSubmission: 0,
+  heldLater: 0,
+  heldNow: 0,
+  settled: 0,
+  rejected: 0,
+  settledFen: 0,
+  flagsByRule: {},
+});
+
+async function applyClaim(event: ClaimEvent, recorded: RecordedEvent, store: DocumentStore, source: FieldSource): Promise<void> {
+  const claims = store.collection<ClaimDoc>(CLAIMS);
+  const hospitals = store.collection<HospitalStatsDoc>(HOSPITAL_STATS);
+  const divisions = store.collection<DivisionStatsDoc>(DIVISION_STATS);
+  const { claimId } = event.data;
+
+  if (event.type === 'ClaimSubmitted') {
+    const file = fold(claimDecider, [event]) as ClaimFile;
+    const person = await store.collection<PersonFactsDoc>(PERSONS).get(event.data.personId);
+    const doc: ClaimDoc = {
+      claimId,
+      personId: event.data.personId,
+      hospitalCode: event.data.hospitalCode,
+      serviceDate: event.data.serviceDate,
+      status: file.status,
+      flagged: false,
+      flagRules: [],
+      submittedAt: event.data.submittedAt,
+      fingerprint: claimFingerprint(event.data),
+      file,
+      revision: recorded.revision,
+      submittedBy: eventRefOf(recorded),
+      divisionCodes: divisionCodesOf(person?.doc.residenceCode),
+    };
+    await claims.upsert(claimId, doc, source);
+    const stats = (await hospitals.get(doc.hospitalCode))?.doc ?? emptyHospital(doc.hospitalCode);
+    await hospitals.upsert(doc.hospitalCode, { ...stats, claims: stats.claims + 1 }, source);
+    await bumpDivisions(divisions, doc.divisionCodes, { claims: 1 }, source);
+    return;
+  }
+
+  const stored = await claims.get(claimId);
+  if (!stored) throw new Error(`${HEALTHCARE_PROJECTION}: ${event.type} for claim ${claimId} before its ClaimSubmitted`);
+  const before = stored.doc;
+  const file = claimDecider.evolve(before.file, event) as ClaimFile;
+  const flagRules = [...new Set(file.flags.map((f) => f.ruleId))];
+  await claims.upsert(claimId, { ...before, status: file.status, flagged: flagRules.length > 0, flagRules, file, revision: recorded.revision }, source);
+
+  const wasHeld = before.status === 'HELD';
+  const isHeld = file.status === 'HELD';
+  const heldChange = (isHeld ? 1 : 0) - (wasHeld ? 1 : 0);
+  const stats = (await hospitals.get(before.hospitalCode))?.doc ?? emptyHospital(before.hospitalCode);
+  const next: HospitalStatsDoc = { ...stats, heldNow: stats.heldNow + heldChange, flagsByRule: { ...stats.flagsByRule } };
+  const raised = flagRules.filter((r) => !before.flagRules.includes(r));
+  for (const rule of raised) next.flagsByRule[rule] = (next.flagsByRule[rule] ?? 0) + 1;
+  if (event.type === 'ClaimScreened' && isHeld && !wasHeld) {
+    if (before.status === 'SUBMITTED') next.heldAtSubmission++;
+    else next.heldLater++;
+  }
+  if (event.type === 'ClaimSettled') {
+    next.settled++;
+    next.settledFen += event.data.amountFen;
+    const settled = store.collection<SettledDoc>(SETTLED);
+    const existing = await settled.get(before.fingerprint);
+    const fact = { claimId, fingerprint: before.fingerprint, evidence: [before.submittedBy, eventRefOf(recorded)] };
+    await settled.upsert(before.fingerprint, { fingerprint: before.fingerprint, claims: [...(existing?.doc.claims ?? []), fact] }, source);
+  }
+  if (event.type === 'ClaimRejected') next.rejected++;
+  await hospitals.upsert(before.hospitalCode, next, source);
+  const newlyFlagged = before.flagRules.length === 0 && flagRules.length > 0 ? 1 : 0;
+  await bumpDivisions(divisions, before.divisionCodes, { heldClaims: heldChange, flaggedClaims: newlyFlagged }, source);
+}
+
+const CLAIM_TYPES = new Set(CLAIM_EVENT_TYPES);
+const RECORD_TYPES = new Set(HEALTH_RECORD_EVENT_TYPES);
+
+export const healthcareProjection: Projection = {
+  name: HEALTHCARE_PROJECTION,
+  version: 1,
+  eventTypes: [...POPULATION_EVENT_TYPES, ...HEALTH_RECORD_EVENT_TYPES, ...CLAIM_EVENT_TYPES],
+  indexes: [
+    { collection: EXAMS, fields: ['personId', 'examType'] },
+    { collection: CLAIMS, fields: ['submittedAt'] },
+    { collection: CLAIMS, fields: ['status'] },
+    { collection: CLAIMS, fields: ['hospitalCode'] },
+    { collection: CLAIMS, fields: ['personId'] },
+  ],
+  async apply(recorded, store) {
+    const source = { position: recorded.position, eventId: recorded.eventId };
+    if (CLAIM_TYPES.has(recorded.type)) return applyClaim(recorded as unknown as ClaimEvent, recorded, store, source);
+    if (RECORD_TYPES.has(recorded.type)) return applyRecord(recorded as unknown as HealthRecordEvent, recorded, store, source);
+    return applyPopulation(recorded as unknown as PopulationEvent, recorded, store, source);
+  },
+};
+

@@ -1,0 +1,160 @@
+/**
+ * The access record (DESIGN §2): every request a subgraph served appends one `DataAccessed` before
+ * its response leaves the subgraph, and a response whose record could not be written is replaced by
+ * an error. Records of concurrent requests are written together (group commit): one append of many
+ * events to a fresh stream per batch, so auditing costs one round trip per batch, not per request.
+ */
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import type { EventMetadata, EventStore, NewEvent } from '../../events/types.ts';
+import { accessStreamId, type DataAccessed } from '../governance/audit/events.ts';
+import type { RequestAccess } from './access.ts';
+import type { Caller } from './auth.ts';
+import type { OperationInfo } from './server.ts';
+
+export type AccessRecord = DataAccessed['data'];
+
+export interface AccessRecorderOptions {
+  /** A batch is appended as soon as this many records wait. @default 100 */
+  maxBatch?: number;
+  /** The longest the first record of a batch waits for company. @default 2 */
+  maxDelayMs?: number;
+  /** Appends in flight at once; records arriving meanwhile join the next batch. @default 2 */
+  maxConcurrentAppends?: number;
+  logger?: Logger;
+}
+
+interface Pending {
+  event: NewEvent<'DataAccessed', AccessRecord>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** The error every request of a batch gets when the batch could not be written. */
+export class AccessRecordNotWrittenError extends GraphQLError {
+  constructor() {
+    super('the access record of this request could not be written, so no data was served; try again shortly', {
+      extensions: { code: 'INTERNAL_SERVER_ERROR', retryable: true },
+    });
+  }
+}
+
+export class AccessRecorder {
+  private readonly maxBatch: number;
+  private readonly maxDelayMs: number;
+  private readonly maxConcurrentAppends: number;
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** The first waiting record has waited long enough: flush as soon as an append slot is free. */
+  private due = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: AccessRecorderOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 100;
+    this.maxDelayMs = options.maxDelayMs ?? 2;
+    this.maxConcurrentAppends = options.maxConcurrentAppends ?? 2;
+  }
+
+  /** Resolves once the record is durable; rejects with {@link AccessRecordNotWrittenError} otherwise. */
+  record(data: AccessRecord, metadata: EventMetadata): Promise<void> {
+    if (this.closed) return Promise.reject(new AccessRecordNotWrittenError());
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ event: { type: 'DataAccessed', data, metadata }, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Writes what is waiting and refuses further records. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.due = true;
+    while (this.pending.length || this.inFlight.size) {
+      this.schedule();
+      await Promise.allSettled([...this.inFlight]);
+    }
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.pending.length === 0 || this.inFlight.size >= this.maxConcurrentAppends) return;
+    if (this.due || this.closed || this.pending.length >= this.maxBatch) {
+      this.flush();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.due = true;
+      this.schedule();
+    }, this.maxDelayMs);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.due = false;
+    const batch = this.pending.splice(0, this.maxBatch);
+    const streamId = accessStreamId(randomUUID());
+    const written = this.store
+      .append(
+        streamId,
+        batch.map((p) => p.event),
+        { expectedRevision: 'no_stream' },
+      )
+      .then(
+        () => {
+          for (const p of batch) p.resolve();
+        },
+        (error: unknown) => {
+          this.options.logger?.error({ err: error, streamId, records: batch.length }, 'could not write a batch of access records; its requests were refused');
+          for (const p of batch) p.reject(new AccessRecordNotWrittenError());
+        },
+      );
+    this.inFlight.add(written);
+    void written.finally(() => {
+      this.inFlight.delete(written);
+      // Records that arrived during the append have already waited one append: write them now.
+      if (this.pending.length) this.due = true;
+      this.schedule();
+    });
+    if (this.pending.length) this.schedule();
+  }
+}
+
+/** The access record of one served request (or subscription event); `undefined` when it served no mapped field. */
+export function accessRecordOf(input: {
+  access: RequestAccess;
+  caller: Caller;
+  requestId: string;
+  subgraph: string;
+  operation: OperationInfo;
+  at: Date;
+}): { data: AccessRecord; metadata: EventMetadata } | undefined {
+  const { access, caller, requestId, subgraph, operation, at } = input;
+  if (!access.servedAnything) return undefined;
+  const { served } = access;
+  const atIso = at.toISOString();
+  return {
+    data: {
+      consumerId: caller.consumerId,
+      grantIds: [...served.grantIds].sort(),
+      operationName: operation.name,
+      operationHash: operation.hash,
+      resources: [...served.resources].sort(),
+      subjectIds: [...served.subjectIds].sort(),
+      purpose: served.purposes.size ? [...served.purposes].sort().join('; ') : 'public data',
+      requestId,
+      subgraph,
+      at: atIso,
+    },
+    metadata: {
+      provenance: { department: 'city-brain', system: `city-brain/${subgraph}`, channel: 'access-audit', collectedAt: atIso },
+      actor: { consumerId: caller.consumerId, role: caller.role },
+      correlationId: requestId,
+    },
+  };
+}

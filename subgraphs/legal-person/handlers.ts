@@ -1,0 +1,127 @@
+/**
+ * The legal-person write path: the representative must be a living registered person (read from
+ * the population streams of the same store), the credit code unique across legal persons (a claim
+ * stream per code, kit/naturalKey.ts), then the pure decider runs through `executeCommand`.
+ * Mutations and the demo seed both come through here.
+ */
+import { fold } from '../../events/decider.ts';
+import { NotFoundError, ValidationError } from '../../events/errors.ts';
+import type { EventStore } from '../../events/types.ts';
+import { executeCommand, type CommandResult } from '../kit/command.ts';
+import { defineNaturalKey } from '../kit/naturalKey.ts';
+import type { ProvenanceDefaults } from '../kit/provenance.ts';
+import type { CommandContext, Outcome } from '../population/handlers.ts';
+import { personDecider } from '../population/person/decider.ts';
+import { personStreamId, type PersonEvent } from '../population/person/events.ts';
+import type {
+  ChangeLegalRepresentative,
+  ChangeRegisteredAddress,
+  DeregisterLegalPerson,
+  FileAnnualReport,
+  LegalPersonCommand,
+  RegisterLegalPerson,
+  RevokeLegalPerson,
+} from './legalPerson/commands.ts';
+import { legalPersonDecider } from './legalPerson/decider.ts';
+import { legalPersonStreamId, type LegalPersonRegistered, type LegalPersonType } from './legalPerson/events.ts';
+
+/** One legal person per unified social credit code, enforced by a claim stream per code. */
+export const creditCodes = defineNaturalKey({
+  streamPrefix: 'legal-person.credit-code',
+  claimedType: 'CreditCodeClaimed',
+  releasedType: 'CreditCodeReleased',
+  label: 'credit code',
+  ownerLabel: 'legal person',
+  field: 'creditCode',
+});
+
+/** The registration authority of each type (GB 32100's first character), as provenance. */
+export function registrationSource(type: LegalPersonType): ProvenanceDefaults {
+  switch (type) {
+    case 'ENTERPRISE':
+    case 'INDIVIDUAL_BUSINESS':
+      return { department: '市市场监管局', system: '企业登记注册系统' };
+    case 'SOCIAL_ORGANIZATION':
+      return { department: '市民政局', system: '社会组织登记管理系统' };
+    case 'PUBLIC_INSTITUTION':
+      return { department: '市委机构编制委员会办公室', system: '事业单位登记管理系统' };
+  }
+}
+
+/** Changes after registration, annual reports and sanctions are recorded by market regulation. */
+export const SUPERVISION_SOURCE: ProvenanceDefaults = { department: '市市场监管局', system: '国家企业信用信息公示系统' };
+
+function outcome(id: string, result: CommandResult<unknown>, earlier: Outcome['events'] = []): Outcome {
+  return { id, revision: result.revision ?? -1, events: [...earlier, ...result.events] };
+}
+
+export function createLegalPersonHandlers(store: EventStore) {
+  /** The representative must be a registered person whose death has not been registered. */
+  async function requireRepresentative(personId: string): Promise<void> {
+    const state = fold(personDecider, (await store.readStream(personStreamId(personId))) as unknown as PersonEvent[]);
+    if (state.status === 'UNREGISTERED') {
+      throw new NotFoundError(`legalRepresentativeId ${personId} is not a registered person; register them in the population register first`, {
+        field: 'legalRepresentativeId',
+        personId,
+      });
+    }
+    if (state.status === 'DECEASED') {
+      throw new ValidationError(`legalRepresentativeId ${personId} died on ${state.dateOfDeath}; name a living representative`, {
+        field: 'legalRepresentativeId',
+      });
+    }
+  }
+
+  const run = (command: Exclude<LegalPersonCommand, RegisterLegalPerson>, ctx: CommandContext) =>
+    executeCommand({
+      store,
+      streamId: legalPersonStreamId(command.data.legalPersonId),
+      decider: legalPersonDecider,
+      command,
+      metadata: ctx.metadata,
+      ...(ctx.expectedRevision != null && { expectedRevision: ctx.expectedRevision }),
+    });
+
+  return {
+    async registerLegalPerson(data: RegisterLegalPerson['data'], ctx: CommandContext): Promise<Outcome> {
+      const command: RegisterLegalPerson = { type: 'registerLegalPerson', data, metadata: { now: ctx.now } };
+      // The dry run refuses a wrong credit code (naming the rule), type, division or date before any claim.
+      const [registered] = legalPersonDecider.decide(command, legalPersonDecider.initialState()) as LegalPersonRegistered[];
+      if (!registered) throw new Error('registerLegalPerson decided no LegalPersonRegistered event');
+      await requireRepresentative(registered.data.legalRepresentativeId);
+      const { creditCode } = registered.data;
+      const claim = await creditCodes.claim(store, creditCode, data.legalPersonId, ctx.metadata);
+      try {
+        const result = await executeCommand({ store, streamId: legalPersonStreamId(data.legalPersonId), decider: legalPersonDecider, command, metadata: ctx.metadata });
+        return outcome(data.legalPersonId, result, claim);
+      } catch (error) {
+        // Give the code back so a corrected registration can take it (see population's registerPerson).
+        await creditCodes.release(store, creditCode, data.legalPersonId, ctx.metadata).catch(() => undefined);
+        throw error;
+      }
+    },
+
+    async changeLegalRepresentative(data: ChangeLegalRepresentative['data'], ctx: CommandContext): Promise<Outcome> {
+      await requireRepresentative(data.legalRepresentativeId);
+      return outcome(data.legalPersonId, await run({ type: 'changeLegalRepresentative', data, metadata: { now: ctx.now } }, ctx));
+    },
+
+    async changeRegisteredAddress(data: ChangeRegisteredAddress['data'], ctx: CommandContext): Promise<Outcome> {
+      return outcome(data.legalPersonId, await run({ type: 'changeRegisteredAddress', data, metadata: { now: ctx.now } }, ctx));
+    },
+
+    async fileAnnualReport(data: FileAnnualReport['data'], ctx: CommandContext): Promise<Outcome> {
+      return outcome(data.legalPersonId, await run({ type: 'fileAnnualReport', data, metadata: { now: ctx.now } }, ctx));
+    },
+
+    async revokeLegalPerson(data: RevokeLegalPerson['data'], ctx: CommandContext): Promise<Outcome> {
+      return outcome(data.legalPersonId, await run({ type: 'revokeLegalPerson', data, metadata: { now: ctx.now } }, ctx));
+    },
+
+    async deregisterLegalPerson(data: DeregisterLegalPerson['data'], ctx: CommandContext): Promise<Outcome> {
+      return outcome(data.legalPersonId, await run({ type: 'deregisterLegalPerson', data, metadata: { now: ctx.now } }, ctx));
+    },
+  };
+}
+
+export type LegalPersonHandlers = ReturnType<typeof createLegalPersonHandlers>;

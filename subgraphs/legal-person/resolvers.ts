@@ -1,0 +1,213 @@
+/**
+ * Legal-person resolvers. Queries read the `legal-person.legalPersons` read model; references and
+ * `Person.representedLegalPersons` are batched per request (one round trip for any number of ids).
+ * Streams are folded only for `asOf`, a mutation's payload, or a legal person the projector has
+ * not reached yet.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Where } from '../../projections/types.ts';
+import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
+import { loader, type SubgraphContext } from '../kit/context.ts';
+import { streamHistory } from '../kit/history.ts';
+import { createShellCompanyResolvers } from './shellCompany/index.ts';
+import type { SubgraphRuntime } from '../kit/module.ts';
+import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
+import type { SubgraphResolvers } from '../kit/server.ts';
+import { stateAsOf } from '../kit/timeTravel.ts';
+import type { CommandContext, Outcome } from '../population/handlers.ts';
+import { assertDivision } from '../population/divisions/catalogue.ts';
+import { divisionField } from '../population/divisions/division.ts';
+import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE } from './handlers.ts';
+import { assertCreditCode } from './identity/creditCode.ts';
+import { legalPersonDecider } from './legalPerson/decider.ts';
+import { legalPersonStreamId, type LegalPersonType, type RegisteredAddress } from './legalPerson/events.ts';
+import type { IndustrySection } from './legalPerson/industry.ts';
+import { LEGAL_PERSONS, LEGAL_PERSONS_PROJECTION, type LegalPersonDoc } from './readModels/legalPersons.ts';
+import { legalPersonFromDoc, legalPersonFromEvents, money, parseYuan, sectionName, type LegalPersonView } from './views.ts';
+
+type Ctx = SubgraphContext;
+
+/** The catalogue resource every mutation of this subgraph is granted under. */
+const WRITE_RESOURCE = 'legal-person.write';
+type Args<T> = T & Record<string, unknown>;
+
+/** Reads of `Person.representedLegalPersons` fetch this many documents per round trip. */
+const REPRESENTED_BATCH = 1_000;
+
+interface LegalPersonFilter {
+  divisionCode?: string | null;
+  status?: LegalPersonView['status'] | null;
+  industry?: IndustrySection | null;
+}
+
+interface WithRevision {
+  expectedRevision?: number | null;
+  provenance?: ProvenanceInput | null;
+}
+
+const address = (input: RegisteredAddress): RegisteredAddress => ({ address: input.address, divisionCode: input.divisionCode });
+
+export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphResolvers<Ctx> {
+  const { store, readModels } = runtime;
+  const handlers = createLegalPersonHandlers(store);
+  const legalPersons = () => readModels.of(LEGAL_PERSONS_PROJECTION).collection<LegalPersonDoc>(LEGAL_PERSONS);
+
+  async function legalPersonView(ctx: Ctx, id: string): Promise<LegalPersonView | null> {
+    const doc = await loader<string, LegalPersonDoc | null>(ctx, 'legal-person.doc', async (ids) => (await legalPersons().getMany(ids)).map((d) => d?.doc ?? null)).load(id);
+    return doc ? legalPersonFromDoc(doc) : legalPersonFromEvents(await store.readStream(legalPersonStreamId(id)), null);
+  }
+
+  /** Every legal person each person represents, for a whole batch of persons in as few round trips as the rows need. */
+  const representedBy = (ctx: Ctx, personId: string) =>
+    loader<string, LegalPersonDoc[]>(ctx, 'legal-person.byRepresentative', async (personIds) => {
+      const found: LegalPersonDoc[] = [];
+      let after: string | undefined;
+      do {
+        const page = await legalPersons().find({ where: { legalRepresentativeId: { in: [...personIds] } }, first: REPRESENTED_BATCH, ...(after && { after }) });
+        found.push(...page.items.map((i) => i.node.doc));
+        after = page.hasNextPage && page.endCursor ? page.endCursor : undefined;
+      } while (after);
+      return personIds.map((id) => found.filter((d) => d.legalRepresentativeId === id));
+    }).load(personId);
+
+  function where(filter: LegalPersonFilter | null | undefined): Where {
+    const conditions: Where = {};
+    if (filter?.divisionCode != null) {
+      const division = assertDivision(filter.divisionCode, undefined, 'filter.divisionCode');
+      conditions[divisionField(division.level)] = division.code;
+    }
+    if (filter?.status != null) conditions.status = filter.status;
+    if (filter?.industry != null) conditions.industrySection = filter.industry;
+    return conditions;
+  }
+
+  async function written(id: string): Promise<LegalPersonView> {
+    const view = legalPersonFromEvents(await store.readStream(legalPersonStreamId(id)), null);
+    if (!view) throw new Error(`legal person ${id} has no registration after a successful command`);
+    return view;
+  }
+
+  const payload = (outcome: Outcome) => ({ legalPerson: () => written(outcome.id), revision: outcome.revision, positions: outcome.events.map((e) => e.position) });
+
+  function commandContext(ctx: Ctx, source: ProvenanceDefaults, input: WithRevision): CommandContext {
+    const now = runtime.now().toISOString();
+    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, expectedRevision: input.expectedRevision ?? null };
+  }
+
+  const resolvers = {
+    Query: {
+      async legalPerson(_: unknown, { id, asOf }: Args<{ id: string; asOf?: string | null }>, ctx: Ctx) {
+        if (!asOf) return legalPersonView(ctx, id);
+        const { events } = await stateAsOf({ store, streamId: legalPersonStreamId(id), decider: legalPersonDecider, asOf: { at: asOf } });
+        return legalPersonFromEvents(events, asOf);
+      },
+
+      async legalPersonByCreditCode(_: unknown, { creditCode }: Args<{ creditCode: string }>) {
+        const { creditCode: normalised } = assertCreditCode(creditCode);
+        const [found] = (await legalPersons().find({ where: { creditCode: normalised }, first: 1 })).items;
+        return found ? legalPersonFromDoc(found.node.doc) : null;
+      },
+
+      legalPersons: (_: unknown, { filter, first, after }: Args<ConnectionArgs & { filter?: LegalPersonFilter | null }>) =>
+        collectionConnection({ list: 'legal-person.legalPersons', collection: legalPersons(), where: where(filter), first, after, node: (d) => legalPersonFromDoc(d.doc) }),
+    },
+
+    Mutation: {
+      async registerLegalPerson(
+        _: unknown,
+        {
+          input,
+        }: Args<{
+          input: WithRevision & {
+            creditCode: string;
+            name: string;
+            type: LegalPersonType;
+            legalRepresentativeId: string;
+            registeredAddress: RegisteredAddress;
+            registeredCapital: string;
+            industry: { section: IndustrySection; name: string };
+            establishedOn: string;
+          };
+        }>,
+        ctx: Ctx,
+      ) {
+        const { creditCode, name, type, legalRepresentativeId, establishedOn } = input;
+        const data = {
+          legalPersonId: randomUUID(),
+          creditCode,
+          name,
+          type,
+          legalRepresentativeId,
+          registeredAddress: address(input.registeredAddress),
+          registeredCapitalFen: parseYuan(input.registeredCapital, 'registeredCapital'),
+          industry: { section: input.industry.section, name: input.industry.name },
+          establishedOn,
+        };
+        return payload(await handlers.registerLegalPerson(data, commandContext(ctx, registrationSource(type), input)));
+      },
+
+      async changeLegalRepresentative(_: unknown, { input }: Args<{ input: WithRevision & { legalPersonId: string; legalRepresentativeId: string; changedOn: string } }>, ctx: Ctx) {
+        const { legalPersonId, legalRepresentativeId, changedOn } = input;
+        return payload(await handlers.changeLegalRepresentative({ legalPersonId, legalRepresentativeId, changedOn }, commandContext(ctx, SUPERVISION_SOURCE, input)));
+      },
+
+      async changeRegisteredAddress(_: unknown, { input }: Args<{ input: WithRevision & { legalPersonId: string; registeredAddress: RegisteredAddress; changedOn: string } }>, ctx: Ctx) {
+        const { legalPersonId, changedOn } = input;
+        const data = { legalPersonId, registeredAddress: address(input.registeredAddress), changedOn };
+        return payload(await handlers.changeRegisteredAddress(data, commandContext(ctx, SUPERVISION_SOURCE, input)));
+      },
+
+      async fileAnnualReport(_: unknown, { input }: Args<{ input: WithRevision & { legalPersonId: string; year: number; employees: number; revenue: string } }>, ctx: Ctx) {
+        const { legalPersonId, year, employees } = input;
+        const data = { legalPersonId, year, employees, revenueFen: parseYuan(input.revenue, 'revenue') };
+        return payload(await handlers.fileAnnualReport(data, commandContext(ctx, SUPERVISION_SOURCE, input)));
+      },
+
+      async revokeLegalPerson(_: unknown, { input }: Args<{ input: WithRevision & { legalPersonId: string; reason: string; revokedOn: string } }>, ctx: Ctx) {
+        const { legalPersonId, reason, revokedOn } = input;
+        return payload(await handlers.revokeLegalPerson({ legalPersonId, reason, revokedOn }, commandContext(ctx, SUPERVISION_SOURCE, input)));
+      },
+
+      async deregisterLegalPerson(_: unknown, { input }: Args<{ input: WithRevision & { legalPersonId: string; deregisteredOn: string } }>, ctx: Ctx) {
+        const { legalPersonId, deregisteredOn } = input;
+        return payload(await handlers.deregisterLegalPerson({ legalPersonId, deregisteredOn }, commandContext(ctx, SUPERVISION_SOURCE, input)));
+      },
+    },
+
+    LegalPerson: {
+      __resolveReference: (ref: { id: string }, ctx: Ctx) => legalPersonView(ctx, ref.id),
+      legalRepresentative: (lp: LegalPersonView) => ({ id: lp.legalRepresentativeId }),
+      registeredCapital: (lp: LegalPersonView) => money(lp.registeredCapitalFen),
+      industry: (lp: LegalPersonView) => ({ ...lp.industry, sectionName: sectionName(lp.industry.section) }),
+      annualReports: (lp: LegalPersonView) => lp.annualReports.map((r) => ({ year: r.year, employees: r.employees, revenue: money(r.revenueFen) })),
+      history: (lp: LegalPersonView) => streamHistory(store, legalPersonStreamId(lp.id), { asOf: lp.asOf }),
+    },
+
+    RegisteredAddress: {
+      division: (registered: RegisteredAddress) => ({ code: registered.divisionCode }),
+    },
+
+    Person: {
+      __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+      async representedLegalPersons({ id }: { id: string }, { first, after }: Args<ConnectionArgs>, ctx: Ctx) {
+        const represented = await representedBy(ctx, id);
+        return arrayConnection({
+          list: 'legal-person.represented',
+          items: represented.sort((a, b) => (a.legalPersonId < b.legalPersonId ? -1 : 1)),
+          key: (d) => d.legalPersonId,
+          node: legalPersonFromDoc,
+          first,
+          after,
+        });
+      },
+    },
+  };
+  const shell = createShellCompanyResolvers(runtime, { legalPerson: (ctx, id) => legalPersonView(ctx as Ctx, id) });
+  return {
+    ...resolvers,
+    ...(shell.ShellCompanyAssessment && { ShellCompanyAssessment: shell.ShellCompanyAssessment }),
+    Query: { ...resolvers.Query, ...(shell.Query as object) },
+    LegalPerson: { ...resolvers.LegalPerson, ...(shell.LegalPerson as object) },
+  };
+}
+

@@ -1,0 +1,111 @@
+/**
+ * What the resolvers serve for a legal person, from the read model (the hot path) or from a fold of
+ * its stream (`asOf`, a mutation's payload, a legal person the projector has not reached yet); and
+ * money, which crosses the API as exact decimal strings, never as floating-point numbers.
+ */
+import { fold } from '../../events/decider.ts';
+import { ValidationError } from '../../events/errors.ts';
+import type { RecordedEvent } from '../../events/types.ts';
+import { legalPersonDecider } from './legalPerson/decider.ts';
+import type { AnnualReportFiled, LegalPersonEvent, LegalPersonRevoked, LegalPersonType, RegisteredAddress } from './legalPerson/events.ts';
+import { INDUSTRY_SECTIONS, type IndustrySection } from './legalPerson/industry.ts';
+import type { AnnualReportEntry, LegalPersonDoc } from './readModels/legalPersons.ts';
+
+export interface LegalPersonView {
+  id: string;
+  creditCode: string;
+  name: string;
+  type: LegalPersonType;
+  legalRepresentativeId: string;
+  registeredAddress: RegisteredAddress;
+  registeredCapitalFen: number;
+  industry: { section: IndustrySection; name: string };
+  establishedOn: string;
+  status: 'ACTIVE' | 'REVOKED' | 'DEREGISTERED';
+  revokedOn: string | null;
+  revocationReason: string | null;
+  deregisteredOn: string | null;
+  annualReports: AnnualReportEntry[];
+  revision: number;
+  /** The instant of an `asOf` view; null for the present. */
+  asOf: string | null;
+}
+
+export interface MoneyView {
+  fen: string;
+  yuan: string;
+  currency: 'CNY';
+}
+
+export function money(fen: number): MoneyView {
+  const digits = String(fen).padStart(3, '0');
+  return { fen: String(fen), yuan: `${digits.slice(0, -2)}.${digits.slice(-2)}`, currency: 'CNY' };
+}
+
+/** Whole fen of a yuan amount written as a decimal string ("1000000", "12.5", "0.05"), exactly. */
+export function parseYuan(value: string, field: string): number {
+  const match = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(value.trim());
+  if (!match) {
+    throw new ValidationError(`${field} must be an amount of yuan such as 1000000 or 1000000.50 (at most two decimals, no sign or separators), got "${value}"`, {
+      field,
+    });
+  }
+  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+}
+
+export const sectionName = (section: IndustrySection): string => INDUSTRY_SECTIONS[section];
+
+export function legalPersonFromDoc(doc: LegalPersonDoc): LegalPersonView {
+  return {
+    id: doc.legalPersonId,
+    creditCode: doc.creditCode,
+    name: doc.name,
+    type: doc.type,
+    legalRepresentativeId: doc.legalRepresentativeId,
+    registeredAddress: doc.registeredAddress,
+    registeredCapitalFen: doc.registeredCapitalFen,
+    industry: { section: doc.industrySection, name: doc.industryName },
+    establishedOn: doc.establishedOn,
+    status: doc.status,
+    revokedOn: doc.revokedOn,
+    revocationReason: doc.revocationReason,
+    deregisteredOn: doc.deregisteredOn,
+    annualReports: doc.annualReports,
+    revision: doc.revision,
+    asOf: null,
+  };
+}
+
+/** The legal person as its stream's events say; null when they do not register one. */
+export function legalPersonFromEvents(events: readonly RecordedEvent[], asOf: string | null): LegalPersonView | null {
+  const state = fold(legalPersonDecider, events as unknown as LegalPersonEvent[]);
+  if (state.status === 'UNREGISTERED') return null;
+  const { legalPerson } = state;
+  const annualReports = events
+    .filter((e) => e.type === 'AnnualReportFiled')
+    .map((e) => {
+      const { year, employees, revenueFen } = e.data as AnnualReportFiled['data'];
+      return { year, employees, revenueFen };
+    })
+    .sort((a, b) => a.year - b.year);
+  const revoked = events.find((e) => e.type === 'LegalPersonRevoked') as unknown as LegalPersonRevoked | undefined;
+  return {
+    id: legalPerson.legalPersonId,
+    creditCode: legalPerson.creditCode,
+    name: legalPerson.name,
+    type: legalPerson.type,
+    legalRepresentativeId: legalPerson.legalRepresentativeId,
+    registeredAddress: legalPerson.registeredAddress,
+    registeredCapitalFen: legalPerson.registeredCapitalFen,
+    industry: legalPerson.industry,
+    establishedOn: legalPerson.establishedOn,
+    status: state.status,
+    // A revoked licence stays revoked on record after deregistration, as in the read model.
+    revokedOn: revoked?.data.revokedOn ?? null,
+    revocationReason: revoked?.data.reason ?? null,
+    deregisteredOn: state.status === 'DEREGISTERED' ? state.deregisteredOn : null,
+    annualReports,
+    revision: events.at(-1)?.revision ?? 0,
+    asOf,
+  };
+}

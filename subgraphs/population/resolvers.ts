@@ -1,0 +1,435 @@
+/**
+ * Population resolvers. Queries read the registry and division-statistics read models; entity
+ * references are batched per request (one `getMany` for any number of persons or households).
+ * Streams are folded only for `asOf`, for a mutation's payload (so it shows exactly what was just
+ * written) and for an entity the projector has not reached yet.
+ */
+import { randomUUID } from 'node:crypto';
+import { NotFoundError, ValidationError } from '../../events/errors.ts';
+import type { RecordedEvent } from '../../events/types.ts';
+import type { Where } from '../../projections/types.ts';
+import { chinaDate } from '../kit/calendar.ts';
+import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
+import { loader, type SubgraphContext } from '../kit/context.ts';
+import { streamHistory } from '../kit/history.ts';
+import type { SubgraphRuntime } from '../kit/module.ts';
+import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
+import type { SubgraphResolvers } from '../kit/server.ts';
+import { stateAsOf } from '../kit/timeTravel.ts';
+import { assertDivision, childrenOf, divisionCatalogue, getDivision, isWithin, type Division, type DivisionLevel } from './divisions/catalogue.ts';
+import { divisionField } from './divisions/division.ts';
+import { createPopulationHandlers, POPULATION_SOURCES, survivalSource, type CommandContext, type Outcome } from './handlers.ts';
+import { householdDecider } from './household/decider.ts';
+import { householdStreamId, type LeaveReason, type MemberRelation, type RelationToHead } from './household/events.ts';
+import { assertIdNumber, type Gender } from './identity/idNumber.ts';
+import { ageBand } from './models/age.ts';
+import { ADULT_AGE, ELDERLY_AGE } from './models/vulnerable.ts';
+import { personDecider } from './person/decider.ts';
+import { personStreamId, type GuardianRelation, type Residence, type SurvivalProofMethod } from './person/events.ts';
+import { DIVISION_STATS, DIVISION_STATS_PROJECTION, type DivisionStatsDoc } from './readModels/divisionStats.ts';
+import { HOUSEHOLDS, PERSONS, REGISTRY_PROJECTION, type EvidenceRef, type HouseholdDoc, type PersonDoc } from './readModels/registry.ts';
+import {
+  ageOf,
+  bornOnOrBefore,
+  householdFromDoc,
+  householdFromEvents,
+  personFromDoc,
+  personFromEvents,
+  survivalOf,
+  type GuardianView,
+  type HouseholdView,
+  type PersonView,
+} from './views.ts';
+
+type Ctx = SubgraphContext;
+
+/** The catalogue resource every mutation of this subgraph is granted under. */
+const WRITE_RESOURCE = 'population.write';
+type Args<T> = T & Record<string, unknown>;
+
+/** The bands of `ageBand`, each with the first age in it, read off the model so the two never disagree. */
+const AGE_BANDS: readonly { band: string; from: number }[] = (() => {
+  const bands: { band: string; from: number }[] = [];
+  for (let age = 0; age <= 150; age++) {
+    const band = ageBand(age);
+    if (bands.at(-1)?.band !== band) bands.push({ band, from: age });
+  }
+  return bands;
+})();
+
+const DAY_MS = 86_400_000;
+
+interface PersonFilter {
+  divisionCode?: string | null;
+  status?: 'REGISTERED' | 'DECEASED' | null;
+  nameContains?: string | null;
+}
+
+interface WithProvenance {
+  provenance?: ProvenanceInput | null;
+}
+
+interface WithRevision extends WithProvenance {
+  expectedRevision?: number | null;
+}
+
+interface NewPersonInput extends WithProvenance {
+  idNumber: string;
+  name: string;
+  gender: Gender;
+  birthDate: string;
+}
+
+/** A node of `elderlyLivingAlone` / `childrenInDistress`: the register's document behind the verdict. */
+interface ModelCase {
+  doc: PersonDoc;
+}
+
+function distinctEvidence(refs: readonly (EvidenceRef | null)[]): EvidenceRef[] {
+  const byEventId = new Map<string, EvidenceRef>();
+  for (const ref of refs) if (ref && !byEventId.has(ref.eventId)) byEventId.set(ref.eventId, ref);
+  return [...byEventId.values()];
+}
+
+/** The read-model condition selecting everything inside a division of any level. */
+function withinDivision(code: string, field = 'divisionCode'): Where {
+  const division = assertDivision(code, undefined, field);
+  return { [divisionField(division.level)]: division.code };
+}
+
+function optional<T>(value: T | null | undefined): T | undefined {
+  return value === null ? undefined : value;
+}
+
+export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphResolvers<Ctx> {
+  const { store, readModels } = runtime;
+  const handlers = createPopulationHandlers(store);
+  const persons = () => readModels.of(REGISTRY_PROJECTION).collection<PersonDoc>(PERSONS);
+  const households = () => readModels.of(REGISTRY_PROJECTION).collection<HouseholdDoc>(HOUSEHOLDS);
+  const stats = () => readModels.of(DIVISION_STATS_PROJECTION).collection<DivisionStatsDoc>(DIVISION_STATS);
+  const today = () => chinaDate(runtime.now().toISOString());
+
+  const personDoc = (ctx: Ctx, id: string) =>
+    loader<string, PersonDoc | null>(ctx, 'population.personDoc', async (ids) => (await persons().getMany(ids)).map((d) => d?.doc ?? null)).load(id);
+  const householdDoc = (ctx: Ctx, id: string) =>
+    loader<string, HouseholdDoc | null>(ctx, 'population.householdDoc', async (ids) => (await households().getMany(ids)).map((d) => d?.doc ?? null)).load(id);
+  const divisionStats = (ctx: Ctx, code: string) =>
+    loader<string, DivisionStatsDoc | null>(ctx, 'population.divisionStats', async (codes) => (await stats().getMany(codes)).map((d) => d?.doc ?? null)).load(code);
+
+  /** The read model's view, or the stream's when the projector has not reached the person yet. */
+  async function personView(ctx: Ctx, id: string): Promise<PersonView | null> {
+    const doc = await personDoc(ctx, id);
+    return doc ? personFromDoc(doc) : personFromEvents(await store.readStream(personStreamId(id)), null);
+  }
+
+  async function householdView(ctx: Ctx, id: string): Promise<HouseholdView | null> {
+    const doc = await householdDoc(ctx, id);
+    return doc ? householdFromDoc(doc) : householdFromEvents(await store.readStream(householdStreamId(id)), null);
+  }
+
+  async function personAsOf(id: string, at: string): Promise<PersonView | null> {
+    const { events } = await stateAsOf({ store, streamId: personStreamId(id), decider: personDecider, asOf: { at } });
+    return personFromEvents(events, at);
+  }
+
+  async function householdAsOf(id: string, at: string): Promise<HouseholdView | null> {
+    const { events } = await stateAsOf({ store, streamId: householdStreamId(id), decider: householdDecider, asOf: { at } });
+    return householdFromEvents(events, at);
+  }
+
+  const elderlyWhere = (code: string): Where => ({
+    ...withinDivision(code),
+    status: 'REGISTERED',
+    householdLiving: 1,
+    birthDate: { lte: bornOnOrBefore(today(), ELDERLY_AGE) },
+  });
+  const distressWhere = (code: string): Where => ({
+    ...withinDivision(code),
+    status: 'REGISTERED',
+    livingGuardians: 0,
+    birthDate: { gt: bornOnOrBefore(today(), ADULT_AGE) },
+  });
+
+  function personWhere(filter: PersonFilter | null | undefined): Where {
+    const where: Where = {};
+    if (filter?.divisionCode != null) Object.assign(where, withinDivision(filter.divisionCode, 'filter.divisionCode'));
+    if (filter?.status != null) where.status = filter.status;
+    if (filter?.nameContains != null) {
+      const part = filter.nameContains.trim().toLowerCase();
+      if (!part) throw new ValidationError('filter.nameContains must contain at least one character', { field: 'filter.nameContains' });
+      where.nameFragments = { contains: part };
+    }
+    return where;
+  }
+
+  /** The person exactly as just written: folded from the stream (household facts from the read model). */
+  async function writtenPerson(id: string): Promise<PersonView> {
+    const view = personFromEvents(await store.readStream(personStreamId(id)), null);
+    if (!view) throw new Error(`person ${id} has no registration after a successful command`);
+    return view;
+  }
+
+  async function writtenHousehold(id: string): Promise<HouseholdView> {
+    const view = householdFromEvents(await store.readStream(householdStreamId(id)), null);
+    if (!view) throw new Error(`household ${id} is not established after a successful command`);
+    return view;
+  }
+
+  const positions = (events: readonly RecordedEvent[]) => events.map((e) => e.position);
+  const personPayload = (outcome: Outcome) => ({ person: () => writtenPerson(outcome.id), revision: outcome.revision, positions: positions(outcome.events) });
+  const householdPayload = (outcome: Outcome) => ({ household: () => writtenHousehold(outcome.id), revision: outcome.revision, positions: positions(outcome.events) });
+
+  function commandContext(ctx: Ctx, source: ProvenanceDefaults, input: WithRevision): CommandContext {
+    const now = runtime.now().toISOString();
+    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, expectedRevision: input.expectedRevision ?? null };
+  }
+
+  const requireDivision = (code: string): Division => {
+    const division = getDivision(code);
+    if (!division) throw new Error(`division ${code} of a stored record is not in the catalogue`);
+    return division;
+  };
+
+  return {
+    Query: {
+      person: (_: unknown, { id, asOf }: Args<{ id: string; asOf?: string | null }>, ctx: Ctx) => (asOf ? personAsOf(id, asOf) : personView(ctx, id)),
+
+      async personByIdNumber(_: unknown, { idNumber }: Args<{ idNumber: string }>) {
+        const { idNumber: normalised } = assertIdNumber(idNumber);
+        const [found] = (await persons().find({ where: { idNumber: normalised }, first: 1 })).items;
+        return found ? personFromDoc(found.node.doc) : null;
+      },
+
+      persons: (_: unknown, { filter, first, after }: Args<ConnectionArgs & { filter?: PersonFilter | null }>) =>
+        collectionConnection({ list: 'population.persons', collection: persons(), where: personWhere(filter), first, after, node: (d) => personFromDoc(d.doc) }),
+
+      household: (_: unknown, { id, asOf }: Args<{ id: string; asOf?: string | null }>, ctx: Ctx) => (asOf ? householdAsOf(id, asOf) : householdView(ctx, id)),
+
+      division(_: unknown, { code }: Args<{ code: string }>) {
+        if (!/^\d{6}(\d{3}){0,2}$/.test(code)) {
+          throw new ValidationError(`"${code}" is not a division code: use 6 digits (city, district), 9 (street) or 12 (community)`, { field: 'code' });
+        }
+        return getDivision(code) ?? null;
+      },
+
+      divisions(_: unknown, { parent, level, first, after }: Args<ConnectionArgs & { parent?: string | null; level?: DivisionLevel | null }>) {
+        let items: Division[];
+        if (parent != null) {
+          assertDivision(parent, undefined, 'parent');
+          items = level != null ? divisionCatalogue.filter((d) => d.level === level && d.code !== parent && isWithin(d.code, parent)) : childrenOf(parent);
+        } else {
+          items = divisionCatalogue.filter((d) => level == null || d.level === level);
+        }
+        items.sort((a, b) => (a.code < b.code ? -1 : 1));
+        return arrayConnection({ list: 'population.divisions', items, key: (d) => d.code, node: (d) => d, first, after });
+      },
+
+      elderlyLivingAlone: (_: unknown, { divisionCode, first, after }: Args<ConnectionArgs & { divisionCode: string }>) =>
+        collectionConnection<PersonDoc, ModelCase>({
+          list: 'population.elderlyLivingAlone',
+          collection: persons(),
+          where: elderlyWhere(divisionCode),
+          sortBy: 'lastActivityAt',
+          first,
+          after,
+          node: (d) => ({ doc: d.doc }),
+        }),
+
+      childrenInDistress: (_: unknown, { divisionCode, first, after }: Args<ConnectionArgs & { divisionCode: string }>) =>
+        collectionConnection<PersonDoc, ModelCase>({
+          list: 'population.childrenInDistress',
+          collection: persons(),
+          where: distressWhere(divisionCode),
+          first,
+          after,
+          node: (d) => ({ doc: d.doc }),
+        }),
+
+      async verifyIdentity(_: unknown, { idNumber, name }: Args<{ idNumber: string; name: string }>) {
+        const { idNumber: normalised } = assertIdNumber(idNumber);
+        const [found] = (await persons().find({ where: { idNumber: normalised }, first: 1 })).items;
+        return found !== undefined && found.node.doc.name === name.trim();
+      },
+
+      async verifyAlive(_: unknown, { personId }: Args<{ personId: string }>, ctx: Ctx) {
+        const person = await personView(ctx, personId);
+        if (!person) throw new NotFoundError(`person ${personId} is not registered`, { personId });
+        return person.status === 'REGISTERED';
+      },
+
+      async verifyAgeAtLeast(_: unknown, { personId, years }: Args<{ personId: string; years: number }>, ctx: Ctx) {
+        if (!Number.isInteger(years) || years < 0 || years > 150) {
+          throw new ValidationError(`years must be a whole number from 0 to 150, got ${years}`, { field: 'years' });
+        }
+        const person = await personView(ctx, personId);
+        if (!person) throw new NotFoundError(`person ${personId} is not registered`, { personId });
+        return ageOf(person, runtime.now()) >= years;
+      },
+    },
+
+    Mutation: {
+      async registerResident(_: unknown, { input }: Args<{ input: NewPersonInput & { residence: Residence } }>, ctx: Ctx) {
+        const { idNumber, name, gender, birthDate, residence } = input;
+        const data = { personId: randomUUID(), idNumber, name, gender, birthDate, residence: { address: residence.address, divisionCode: residence.divisionCode } };
+        return personPayload(await handlers.registerResident(data, commandContext(ctx, POPULATION_SOURCES.householdRegistration, input)));
+      },
+
+      async registerBirth(
+        _: unknown,
+        { input }: Args<{ input: NewPersonInput & { parents: { personId: string; relation: 'FATHER' | 'MOTHER' }[]; householdId: string; relationToHead: RelationToHead; residence?: Residence | null } }>,
+        ctx: Ctx,
+      ) {
+        const { idNumber, name, gender, birthDate, householdId, relationToHead, residence } = input;
+        const parents = input.parents.map((p) => ({ personId: p.personId, relation: p.relation }));
+        const result = await handlers.registerBirth(
+          { personId: randomUUID(), idNumber, name, gender, birthDate, parents, householdId, relationToHead, residence: residence ? { address: residence.address, divisionCode: residence.divisionCode } : null },
+          commandContext(ctx, POPULATION_SOURCES.birth, input),
+        );
+        return {
+          person: () => writtenPerson(result.person.id),
+          household: () => writtenHousehold(result.household.id),
+          positions: positions([...result.person.events, ...result.household.events]),
+        };
+      },
+
+      async changeResidence(_: unknown, { input }: Args<{ input: WithRevision & { personId: string; residence: Residence; movedOn: string } }>, ctx: Ctx) {
+        const { personId, residence, movedOn } = input;
+        const data = { personId, residence: { address: residence.address, divisionCode: residence.divisionCode }, movedOn };
+        return personPayload(await handlers.changeResidence(data, commandContext(ctx, POPULATION_SOURCES.householdRegistration, input)));
+      },
+
+      async assignGuardian(_: unknown, { input }: Args<{ input: WithRevision & { personId: string; guardianId: string; relation: GuardianRelation } }>, ctx: Ctx) {
+        const { personId, guardianId, relation } = input;
+        return personPayload(await handlers.assignGuardian({ personId, guardianId, relation }, commandContext(ctx, POPULATION_SOURCES.guardianship, input)));
+      },
+
+      async registerDeath(
+        _: unknown,
+        { input }: Args<{ input: WithRevision & { personId: string; dateOfDeath: string; place?: string | null; certificateNo?: string | null } }>,
+        ctx: Ctx,
+      ) {
+        const { personId, dateOfDeath } = input;
+        const place = optional(input.place);
+        const certificateNo = optional(input.certificateNo);
+        const data = { personId, dateOfDeath, ...(place !== undefined && { place }), ...(certificateNo !== undefined && { certificateNo }) };
+        return personPayload(await handlers.registerDeath(data, commandContext(ctx, POPULATION_SOURCES.death, input)));
+      },
+
+      async confirmSurvival(
+        _: unknown,
+        { input }: Args<{ input: WithProvenance & { personId: string; method: SurvivalProofMethod; source: string; confirmedAt: string } }>,
+        ctx: Ctx,
+      ) {
+        const { personId, method, source, confirmedAt } = input;
+        return personPayload(await handlers.confirmSurvival({ personId, method, source, confirmedAt }, commandContext(ctx, survivalSource(method), input)));
+      },
+
+      async establishHousehold(_: unknown, { input }: Args<{ input: WithProvenance & { headId: string; address: string; divisionCode: string } }>, ctx: Ctx) {
+        const { headId, address, divisionCode } = input;
+        const data = { householdId: randomUUID(), headId, address, divisionCode };
+        return householdPayload(await handlers.establishHousehold(data, commandContext(ctx, POPULATION_SOURCES.householdRegistration, input)));
+      },
+
+      async joinHousehold(_: unknown, { input }: Args<{ input: WithRevision & { householdId: string; personId: string; relationToHead: RelationToHead } }>, ctx: Ctx) {
+        const { householdId, personId, relationToHead } = input;
+        return householdPayload(await handlers.joinHousehold({ householdId, personId, relationToHead }, commandContext(ctx, POPULATION_SOURCES.householdRegistration, input)));
+      },
+
+      async leaveHousehold(_: unknown, { input }: Args<{ input: WithRevision & { householdId: string; personId: string; reason: LeaveReason } }>, ctx: Ctx) {
+        const { householdId, personId, reason } = input;
+        return householdPayload(await handlers.leaveHousehold({ householdId, personId, reason }, commandContext(ctx, POPULATION_SOURCES.householdRegistration, input)));
+      },
+
+      async changeHouseholdHead(
+        _: unknown,
+        { input }: Args<{ input: WithRevision & { householdId: string; headId: string; relationsToHead: MemberRelation[] } }>,
+        ctx: Ctx,
+      ) {
+        const { householdId, headId } = input;
+        const relationsToHead = input.relationsToHead.map((r) => ({ personId: r.personId, relationToHead: r.relationToHead }));
+        return householdPayload(await handlers.changeHouseholdHead({ householdId, headId, relationsToHead }, commandContext(ctx, POPULATION_SOURCES.householdRegistration, input)));
+      },
+    },
+
+    Person: {
+      __resolveReference: (ref: { id: string }, ctx: Ctx) => personView(ctx, ref.id),
+      age: (person: PersonView) => ageOf(person, runtime.now()),
+      async household(person: PersonView, _: unknown, ctx: Ctx) {
+        const householdId = person.householdId === undefined ? ((await personDoc(ctx, person.id))?.householdId ?? null) : person.householdId;
+        return householdId === null ? null : householdView(ctx, householdId);
+      },
+      async relationToHead(person: PersonView, _: unknown, ctx: Ctx) {
+        return person.relationToHead === undefined ? ((await personDoc(ctx, person.id))?.relationToHead ?? null) : person.relationToHead;
+      },
+      survival: (person: PersonView) => survivalOf(person, runtime.now()),
+      history: (person: PersonView) => streamHistory(store, personStreamId(person.id), { asOf: person.asOf }),
+    },
+
+    Residence: {
+      division: (residence: Residence) => requireDivision(residence.divisionCode),
+    },
+
+    Guardian: {
+      person: (guardian: GuardianView, _: unknown, ctx: Ctx) => personView(ctx, guardian.personId),
+      async deceased(guardian: GuardianView, _: unknown, ctx: Ctx) {
+        return guardian.deceased ?? (await personView(ctx, guardian.personId))?.status === 'DECEASED';
+      },
+    },
+
+    Household: {
+      __resolveReference: (ref: { id: string }, ctx: Ctx) => householdView(ctx, ref.id),
+      head: (household: HouseholdView, _: unknown, ctx: Ctx) => personView(ctx, household.headId),
+      members: (household: HouseholdView, _: unknown, ctx: Ctx) => Promise.all(household.memberIds.map((id) => personView(ctx, id))),
+      size: (household: HouseholdView) => household.memberIds.length,
+      async livingMembers(household: HouseholdView, _: unknown, ctx: Ctx) {
+        if (household.livingMembers !== undefined) return household.livingMembers;
+        const members = await Promise.all(household.memberIds.map((id) => personView(ctx, id)));
+        return members.filter((m) => m?.status === 'REGISTERED').length;
+      },
+      division: (household: HouseholdView) => requireDivision(household.divisionCode),
+      history: (household: HouseholdView) => streamHistory(store, householdStreamId(household.id), { asOf: household.asOf }),
+    },
+
+    Division: {
+      __resolveReference: (ref: { code: string }) => getDivision(ref.code) ?? null,
+      parent: (division: Division) => (division.parentCode === null ? null : requireDivision(division.parentCode)),
+      children: (division: Division, { first, after }: Args<ConnectionArgs>) =>
+        arrayConnection({ list: 'population.divisions', items: childrenOf(division.code), key: (d) => d.code, node: (d) => d, first, after }),
+      population: (division: Division) => division,
+    },
+
+    DivisionPopulation: {
+      residents: async (division: Division, _: unknown, ctx: Ctx) => (await divisionStats(ctx, division.code))?.residents ?? 0,
+      deceased: async (division: Division, _: unknown, ctx: Ctx) => (await divisionStats(ctx, division.code))?.deceased ?? 0,
+      households: async (division: Division, _: unknown, ctx: Ctx) => (await divisionStats(ctx, division.code))?.households ?? 0,
+      byAgeBand(division: Division) {
+        const on = today();
+        const within = withinDivision(division.code, 'code');
+        return Promise.all(
+          AGE_BANDS.map(async ({ band, from }, i) => {
+            const next = AGE_BANDS[i + 1];
+            const birthDate = { lte: bornOnOrBefore(on, from), ...(next && { gt: bornOnOrBefore(on, next.from) }) };
+            return { band, count: await persons().count({ ...within, status: 'REGISTERED', birthDate }) };
+          }),
+        );
+      },
+      elderlyLivingAlone: (division: Division) => persons().count(elderlyWhere(division.code)),
+      childrenInDistress: (division: Division) => persons().count(distressWhere(division.code)),
+    },
+
+    ElderlyPersonLivingAlone: {
+      person: ({ doc }: ModelCase) => personFromDoc(doc),
+      age: ({ doc }: ModelCase) => ageOf(personFromDoc(doc), runtime.now()),
+      lastActivityAt: ({ doc }: ModelCase) => doc.lastActivityAt,
+      daysSinceLastActivity: ({ doc }: ModelCase) => Math.max(0, Math.floor((runtime.now().getTime() - Date.parse(doc.lastActivityAt)) / DAY_MS)),
+      evidence: ({ doc }: ModelCase) => distinctEvidence([doc.registeredBy, doc.householdLivingBy, doc.lastActivityBy]),
+    },
+
+    ChildInDistress: {
+      person: ({ doc }: ModelCase) => personFromDoc(doc),
+      age: ({ doc }: ModelCase) => ageOf(personFromDoc(doc), runtime.now()),
+      guardians: ({ doc }: ModelCase) => personFromDoc(doc).guardians,
+      evidence: ({ doc }: ModelCase) => distinctEvidence([doc.registeredBy, ...doc.guardians.map((g) => g.deceasedBy)]),
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * The tax read models (projection `tax.register`): taxpayers with their folded state (the same
+ * `evolve` the command path uses, so a read-model taxpayer and an `asOf` one are built alike),
+ * property transactions with their deed-tax standing, tax risks, and per-division totals at every
+ * level (city, district, street, community) for `Division.tax`.
+ */
+import type { RecordedEvent } from '../../../events/types.ts';
+import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
+import { divisionFields, type DivisionFields } from '../../population/divisions/division.ts';
+import { addFen, subtractFen } from '../money.ts';
+import type { PropertyTransactionEvent, RiskResolution, TaxRiskType } from '../propertyTransaction/events.ts';
+import { evolve, initialState, type TaxpayerState } from '../taxpayer/decider.ts';
+import type { SubjectRef, TaxpayerEvent } from '../taxpayer/events.ts';
+import { evolveTransactionView, type TransactionView } from './transactionView.ts';
+
+export const TAX_REGISTER = 'tax.register';
+export const TAXPAYERS = 'taxpayers';
+export const TRANSACTIONS = 'transactions';
+export const RISKS = 'risks';
+export const DIVISION_TOTALS = 'divisions';
+
+export interface TaxpayerDoc extends Record<string, unknown> {
+  id: string;
+  subjectKind: SubjectRef['kind'];
+  subjectId: string;
+  divisionCode: string;
+  state: TaxpayerState;
+}
+
+export type RiskStatus = 'OPEN' | 'RESOLVED';
+
+export interface RiskDoc extends Record<string, unknown>, DivisionFields {
+  id: string;
+  riskType: TaxRiskType;
+  transactionId: string;
+  /** Where the property lies. */
+  divisionCode: string;
+  status: RiskStatus;
+  buyerKind: SubjectRef['kind'];
+  buyerId: string;
+  dueOn: string;
+  deadlineDays: number;
+  flaggedAt: string;
+  resolvedAt: string | null;
+  resolution: RiskResolution | null;
+  resolvedBy: { taxpayerId: string | null; declarationId: string | null; documentNo: string | null } | null;
+  /** The events that raised and resolved the risk (ids and positions), for its explanation. */
+  evidence: { type: string; eventId: string; position: string; recordedAt: string }[];
+}
+
+export interface DivisionTotalsDoc extends Record<string, unknown> {
+  code: string;
+  declaredTotalFen: number;
+  riskOpen: number;
+}
+
+const sourceOf = (event: RecordedEvent): FieldSource => ({ position: event.position, eventId: event.eventId });
+const evidenceOf = (event: RecordedEvent) => ({ type: event.type, eventId: event.eventId, position: event.position, recordedAt: event.recordedAt });
+
+/** Every level's code a division lies in (itself included). */
+function levelCodes(fields: DivisionFields): string[] {
+  return [fields.cityCode, fields.districtCode, fields.streetCode, fields.communityCode].filter((c): c is string => c !== null);
+}
+
+async function addToDivisions(
+  totals: Collection<DivisionTotalsDoc>,
+  divisionCode: string,
+  change: { declaredFen?: number; risks?: number },
+  source: FieldSource,
+): Promise<void> {
+  for (const code of levelCodes(divisionFields(divisionCode))) {
+    const current = (await totals.get(code))?.doc ?? { code, declaredTotalFen: 0, riskOpen: 0 };
+    await totals.upsert(
+      code,
+      { code, declaredTotalFen: addFen(current.declaredTotalFen, change.declaredFen ?? 0), riskOpen: current.riskOpen + (change.risks ?? 0) },
+      source,
+    );
+  }
+}
+
+async function applyTaxpayerEvent(recorded: RecordedEvent, store: DocumentStore): Promise<void> {
+  const event = recorded as unknown as TaxpayerEvent & RecordedEvent;
+  const source = sourceOf(recorded);
+  const taxpayers = store.collection<TaxpayerDoc>(TAXPAYERS);
+  const taxpayerId = event.data.taxpayerId;
+  const state = evolve((await taxpayers.get(taxpayerId))?.doc.state ?? initialState(), event);
+  if (state.status !== 'REGISTERED') return;
+  const { taxpayer } = state;
+  const totals = store.collection<DivisionTotalsDoc>(DIVISION_TOTALS);
+  if (event.type === 'TaxDeclared') {
+    await addToDivisions(totals, taxpayer.divisionCode, { declaredFen: event.data.taxFen }, source);
+  } else if (event.type === 'TaxDeclarationAmended') {
+    await addToDivisions(totals, taxpayer.divisionCode, { declaredFen: subtractFen(event.data.taxFen, event.data.previousTaxFen) }, source);
+  }
+  await taxpayers.upsert(
+    taxpayerId,
+    { id: taxpayerId, subjectKind: taxpayer.subject.kind, subjectId: taxpayer.subject.id, divisionCode: taxpayer.divisionCode, state },
+    source,
+  );
+}
+
+async function applyTransactionEvent(recorded: RecordedEvent, store: DocumentStore): Promise<void> {
+  const event = recorded as unknown as PropertyTransactionEvent & RecordedEvent;
+  const source = sourceOf(recorded);
+  const transactions = store.collection<TransactionView>(TRANSACTIONS);
+  const risks = store.collection<RiskDoc>(RISKS);
+  const totals = store.collection<DivisionTotalsDoc>(DIVISION_TOTALS);
+  const { transactionId } = event.data;
+  const transaction = evolveTransactionView((await transactions.get(transactionId))?.doc, recorded);
+  if (!transaction) return;
+  await transactions.upsert(transactionId, transaction, source);
+  const divisionCode = transaction.data.property.divisionCode;
+  if (event.type === 'TaxRiskFlagged') {
+    const { data } = event;
+    await risks.upsert(
+      data.riskId,
+      {
+        id: data.riskId,
+        riskType: data.riskType,
+        transactionId,
+        status: 'OPEN',
+        buyerKind: data.buyer.kind,
+        buyerId: data.buyer.id,
+        dueOn: data.dueOn,
+        deadlineDays: data.deadlineDays,
+        flaggedAt: data.flaggedAt,
+        resolvedAt: null,
+        resolution: null,
+        resolvedBy: null,
+        divisionCode,
+        cityCode: transaction.cityCode,
+        districtCode: transaction.districtCode,
+        streetCode: transaction.streetCode,
+        communityCode: transaction.communityCode,
+        evidence: [evidenceOf(recorded)],
+      },
+      source,
+    );
+    await addToDivisions(totals, divisionCode, { risks: 1 }, source);
+  } else if (event.type === 'TaxRiskResolved') {
+    const { data } = event;
+    const risk = (await risks.get(data.riskId))?.doc;
+    if (!risk || risk.status === 'RESOLVED') return;
+    await risks.patch(
+      data.riskId,
+      {
+        status: 'RESOLVED',
+        resolvedAt: data.resolvedAt,
+        resolution: data.resolution,
+        resolvedBy: { taxpayerId: data.taxpayerId, declarationId: data.declarationId, documentNo: data.documentNo },
+        evidence: [...risk.evidence, evidenceOf(recorded)],
+      },
+      source,
+    );
+    await addToDivisions(totals, divisionCode, { risks: -1 }, source);
+  }
+}
+
+const TAXPAYER_TYPES = new Set(['TaxpayerRegistered', 'TaxDeclared', 'TaxDeclarationAmended', 'TaxPaid']);
+
+export const taxRegisterProjection: Projection = {
+  name: TAX_REGISTER,
+  version: 1,
+  eventTypes: [
+    ...TAXPAYER_TYPES,
+    'PropertyTransactionRecorded',
+    'TaxRiskFlagged',
+    'DeedTaxDeclarationMatched',
+    'TaxExemptionRecorded',
+    'TaxRiskResolved',
+  ],
+  indexes: [
+    { collection: TAXPAYERS, fields: ['subjectId'] },
+    { collection: TRANSACTIONS, fields: ['buyerId'] },
+    { collection: RISKS, fields: ['flaggedAt'] },
+    { collection: RISKS, fields: ['status'] },
+    { collection: RISKS, fields: ['districtCode'] },
+  ],
+  async apply(event, store) {
+    if (TAXPAYER_TYPES.has(event.type)) await applyTaxpayerEvent(event, store);
+    else await applyTransactionEvent(event, store);
+  },
+};

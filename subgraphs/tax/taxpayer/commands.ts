@@ -1,0 +1,50 @@
+import type { CommandMetadata } from '../../kit/command.ts';
+import type { SubjectRef } from './events.ts';
+
+type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
+
+/**
+ * What the registers say about the subject being registered, looked up by the command handler
+ * (the decider does no I/O): null when no such legal person or person is registered.
+ */
+export interface SubjectFacts {
+  name: string;
+  taxpayerNumber: string;
+  divisionCode: string;
+  /** False for a deregistered legal person or a deceased person. */
+  active: boolean;
+  /** Why it is not active (`DEREGISTERED`, `DECEASED`), for the message. */
+  statusNote?: string;
+}
+
+export type RegisterTaxpayer = Command<'registerTaxpayer', { taxpayerId: string; subject: SubjectRef; facts: SubjectFacts | null }>;
+
+/** The recorded transaction a per-transaction declaration names, as the handler found it (null: none). */
+export interface TransactionFacts {
+  transactionId: string;
+  buyer: SubjectRef;
+  contractDate: string;
+}
+
+export type DeclareTax = Command<
+  'declareTax',
+  {
+    taxpayerId: string;
+    declarationId: string;
+    taxType: string;
+    period: string;
+    taxableAmountFen: number;
+    taxFen: number;
+    propertyTransactionId: string | null;
+    transaction: TransactionFacts | null;
+  }
+>;
+
+export type AmendDeclaration = Command<
+  'amendDeclaration',
+  { taxpayerId: string; declarationId: string; taxableAmountFen: number; taxFen: number; reason: string }
+>;
+
+export type PayTax = Command<'payTax', { taxpayerId: string; declarationId: string; paymentId: string; amountFen: number }>;
+
+export type TaxpayerCommand = RegisterTaxpayer | DeclareTax | AmendDeclaration | PayTax;

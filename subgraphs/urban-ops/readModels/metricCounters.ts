@@ -1,0 +1,137 @@
+/**
+ * The incident metrics of metrics.ts, kept incrementally. Each incident contributes counts
+ * (metrics.ts `factsOf`) to one bucket per division containing it — all levels together — and to
+ * one per division and the level its case sits at. On every event the projection subtracts the
+ * incident's old contribution and adds its new one, so a case moving between levels moves its counts.
+ *
+ * Only what does not depend on the clock is counted: "due for closure" and "overdue now" change
+ * with time alone, so they are counted at query time from the incidents' `overdueAfter` (indexed).
+ */
+import { factsOf, ratio, type IncidentMetrics } from '../metrics.ts';
+import { ancestorsOf, type Level } from '../levels.ts';
+import type { IncidentView } from './incidentView.ts';
+
+export interface MetricCounts {
+  reported: number;
+  rejected: number;
+  registered: number;
+  closed: number;
+  closedOnTime: number;
+  reworked: number;
+  evaluated: number;
+  satisfactionSum: number;
+  timedClosures: number;
+  closeMinutesSum: number;
+  /** Minutes from first dispatch to closure → number of cases: percentiles without keeping every case. */
+  closeMinutes: Record<string, number>;
+}
+
+export interface MetricsBucket extends MetricCounts, Record<string, unknown> {
+  divisionCode: string;
+  /** null: every level together. */
+  level: Level | null;
+}
+
+export const emptyCounts = (): MetricCounts => ({
+  reported: 0,
+  rejected: 0,
+  registered: 0,
+  closed: 0,
+  closedOnTime: 0,
+  reworked: 0,
+  evaluated: 0,
+  satisfactionSum: 0,
+  timedClosures: 0,
+  closeMinutesSum: 0,
+  closeMinutes: {},
+});
+
+export const bucketId = (divisionCode: string, level: Level | null): string => `${divisionCode}:${level ?? 'ALL'}`;
+
+export function countsOf(state: IncidentView['state']): MetricCounts {
+  // The clock-free facts only: `due` and `overdueNow` are not used.
+  const facts = factsOf(state, 0);
+  const counts = emptyCounts();
+  counts.reported = 1;
+  counts.rejected = Number(facts.rejected);
+  counts.registered = Number(facts.registered);
+  counts.closed = Number(facts.closed);
+  counts.closedOnTime = Number(facts.closedOnTime);
+  counts.reworked = Number(facts.reworkedAndClosed);
+  if (facts.satisfaction !== null) {
+    counts.evaluated = 1;
+    counts.satisfactionSum = facts.satisfaction;
+  }
+  if (facts.minutesToClose !== null) {
+    counts.timedClosures = 1;
+    counts.closeMinutesSum = facts.minutesToClose;
+    counts.closeMinutes = { [String(facts.minutesToClose)]: 1 };
+  }
+  return counts;
+}
+
+/** The buckets an incident counts in: every division containing it, all levels and its own level. */
+export function bucketsOf(view: IncidentView, level: Level | null): { id: string; divisionCode: string; level: Level | null }[] {
+  return ancestorsOf(view.state.report.divisionCode).flatMap((divisionCode) => [
+    { id: bucketId(divisionCode, null), divisionCode, level: null },
+    ...(level === null ? [] : [{ id: bucketId(divisionCode, level), divisionCode, level }]),
+  ]);
+}
+
+/** `target += sign × counts`, dropping histogram entries that reach zero. */
+export function addCounts(target: MetricCounts, counts: MetricCounts, sign: 1 | -1): void {
+  for (const key of Object.keys(counts) as (keyof MetricCounts)[]) {
+    if (key === 'closeMinutes') continue;
+    target[key] += sign * counts[key];
+  }
+  const histogram = { ...target.closeMinutes };
+  for (const [minutes, n] of Object.entries(counts.closeMinutes)) {
+    const next = (histogram[minutes] ?? 0) + sign * n;
+    if (next === 0) delete histogram[minutes];
+    else histogram[minutes] = next;
+  }
+  target.closeMinutes = histogram;
+}
+
+/** Nearest rank (metrics.ts): the ⌈p·n⌉-th smallest value, read off the histogram. */
+function percentileOf(histogram: Record<string, number>, total: number, p: number): number | null {
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (const [minutes, n] of Object.entries(histogram).map(([m, n]) => [Number(m), n] as const).sort((a, b) => a[0] - b[0])) {
+    seen += n;
+    if (seen >= rank) return minutes;
+  }
+  return null;
+}
+
+export interface ClockCounts {
+  /** Open cases whose deadline has arrived (deadline ≤ now). */
+  dueOpen: number;
+  /** Open cases past their deadline (deadline < now). */
+  overdueNow: number;
+}
+
+/** The indicators of metrics.ts from a bucket's counts and the counts taken at query time. */
+export function finishMetrics(counts: MetricCounts, clock: ClockCounts): IncidentMetrics {
+  const dueForClosure = counts.closed + clock.dueOpen;
+  return {
+    reported: counts.reported,
+    rejected: counts.rejected,
+    pendingRegistration: counts.reported - counts.registered - counts.rejected,
+    registered: counts.registered,
+    open: counts.registered - counts.closed,
+    dueForClosure,
+    closed: counts.closed,
+    closedOnTime: counts.closedOnTime,
+    closureRate: ratio(counts.closed, dueForClosure),
+    onTimeClosureRate: ratio(counts.closedOnTime, dueForClosure),
+    reworked: counts.reworked,
+    reworkRate: ratio(counts.reworked, counts.closed),
+    meanTimeToCloseMinutes: ratio(counts.closeMinutesSum, counts.timedClosures),
+    p90TimeToCloseMinutes: percentileOf(counts.closeMinutes, counts.timedClosures, 0.9),
+    overdueNow: clock.overdueNow,
+    evaluated: counts.evaluated,
+    meanSatisfaction: ratio(counts.satisfactionSum, counts.evaluated),
+  };
+}

@@ -1,0 +1,510 @@
+/**
+ * The urban-ops resolvers: thin. Mutations build a command and run it through incidentCommands.ts;
+ * queries read the `urban-ops.incidents` read models (an `asOf` or a timeline reads the incident's
+ * own stream); the subscription follows the store's live feed.
+ */
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../../events/errors.ts';
+import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
+import type { Where } from '../../projections/types.ts';
+import { collectionConnection } from '../kit/connections.ts';
+import type { SubgraphContext } from '../kit/context.ts';
+import { loader } from '../kit/context.ts';
+import type { SubgraphRuntime } from '../kit/module.ts';
+import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
+import type { SubgraphResolvers } from '../kit/server.ts';
+import { streamHistory } from '../kit/history.ts';
+import { stateAsOf } from '../kit/timeTravel.ts';
+import { assertDivision } from '../population/divisions/catalogue.ts';
+import { getCategory, INCIDENT_CATEGORIES, listCategories } from './categories.ts';
+import type { DuplicateOptions } from './duplicates.ts';
+import type { Actor, IncidentCommand, ReportIncident } from './incident/commands.ts';
+import { allowedCommands, incidentDecider, type Assignment, type DispatchRecord } from './incident/decider.ts';
+import { incidentEventDefinitions, incidentStreamId, type CentreRef, type IncidentReported } from './incident/events.ts';
+import { registerIncident, reportIncident, runIncidentCommand, type CommandOptions, type IncidentResult } from './incidentCommands.ts';
+import { isWithin, levelOfCode, parentCode, type Level } from './levels.ts';
+import { levelOfIncident } from './metrics.ts';
+import { INCIDENTS, INCIDENTS_PROJECTION, METRICS } from './readModels/incidentsProjection.ts';
+import { DIVISION_FIELD, foldView, type IncidentDoc, type IncidentView } from './readModels/incidentView.ts';
+import { bucketId, emptyCounts, finishMetrics, type MetricsBucket } from './readModels/metricCounters.ts';
+import { timelineOf } from './readModels/timeline.ts';
+
+export interface UrbanOpsOptions {
+  /** Link a new report to an open case of the same subcategory this close; null turns detection off. */
+  duplicates: DuplicateOptions | null;
+}
+
+export const DEFAULT_URBAN_OPS_OPTIONS: UrbanOpsOptions = { duplicates: { radiusMeters: 50, windowMinutes: 120 } };
+
+/** What an `Incident` resolves from: its view, and the instant it was asked for. */
+export interface IncidentNode {
+  view: IncidentView;
+  asOf: string | null;
+}
+
+const INCIDENT_STREAM_PREFIX = incidentStreamId('');
+const INCIDENT_EVENT_TYPES = incidentEventDefinitions.map((d) => d.type);
+
+
+function instantArg(value: string, field: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new ValidationError(`${field} must be an ISO 8601 instant, got "${value}"`, { field });
+  return new Date(ms).toISOString();
+}
+
+function actorOf(input: { divisionCode: string; unitId?: string | null }): Actor {
+  const actor: Actor = { level: levelOfCode(input.divisionCode, 'actor.divisionCode'), divisionCode: input.divisionCode };
+  if (input.unitId !== null && input.unitId !== undefined) actor.unitId = input.unitId;
+  return actor;
+}
+
+const centre = (ref: CentreRef | null | undefined) => (ref ? { level: ref.level, divisionCode: ref.divisionCode } : null);
+
+function dispatchOf(d: Assignment | DispatchRecord) {
+  const returned = 'returned' in d ? d.returned : null;
+  return { ...d, dispatchedBy: centre(d.dispatchedBy), returnedAt: returned?.returnedAt ?? null, returnReason: returned?.reason ?? null };
+}
+
+interface FilterArgs {
+  status?: string[] | null;
+  divisionCode?: string | null;
+  level?: Level | null;
+  channel?: string | null;
+  category?: string | null;
+  subcategory?: string | null;
+  overdue?: boolean | null;
+  from?: string | null;
+  to?: string | null;
+}
+
+function whereOf(filter: FilterArgs | null | undefined, now: Date): Where {
+  const where: Where = {};
+  if (!filter) return where;
+  if (filter.status?.length) where.status = { in: filter.status };
+  if (filter.divisionCode) {
+    const division = assertDivision(filter.divisionCode, undefined, 'filter.divisionCode');
+    where[DIVISION_FIELD[division.level]] = division.code;
+  }
+  if (filter.level) where.level = filter.level;
+  if (filter.channel) where.channel = filter.channel;
+  if (filter.category) {
+    if (!INCIDENT_CATEGORIES.includes(filter.category)) {
+      throw new ValidationError(`filter.category "${filter.category}" is not in the incident catalogue; use one of ${INCIDENT_CATEGORIES.join(', ')}`, {
+        field: 'filter.category',
+      });
+    }
+    where.category = filter.category;
+  }
+  if (filter.subcategory) {
+    if (!listCategories().some((c) => c.subcategory === filter.subcategory && (!filter.category || c.category === filter.category))) {
+      throw new ValidationError(`filter.subcategory "${filter.subcategory}" is not a subcategory${filter.category ? ` of ${filter.category}` : ''} in the incident catalogue`, {
+        field: 'filter.subcategory',
+      });
+    }
+    where.subcategory = filter.subcategory;
+  }
+  if (filter.overdue !== null && filter.overdue !== undefined) {
+    where.overdueAfter = filter.overdue ? { lt: now.toISOString() } : { gte: now.toISOString() };
+  }
+  if (filter.from || filter.to) {
+    where.reportedAt = {
+      ...(filter.from && { gte: instantArg(filter.from, 'filter.from') }),
+      ...(filter.to && { lt: instantArg(filter.to, 'filter.to') }),
+    };
+  }
+  return where;
+}
+
+/** Where urban-ops commands come from unless the caller states another source. */
+const PROVENANCE: ProvenanceDefaults = { department: '城市运行管理服务中心', system: 'urban-ops' };
+
+const metadataOf = (ctx: SubgraphContext, input: { provenance?: ProvenanceInput | null }, now: string): EventMetadata =>
+  mutationMetadata(ctx, 'urban.write', { ...PROVENANCE, department: ctx.caller.name ?? PROVENANCE.department }, input.provenance, now);
+
+interface CommonInput {
+  incidentId: string;
+  expectedRevision?: number | null;
+  idempotencyKey?: string | null;
+  provenance?: ProvenanceInput | null;
+}
+
+const optionsOf = (input: { expectedRevision?: number | null; idempotencyKey?: string | null }): CommandOptions => ({
+  ...(input.expectedRevision !== null && input.expectedRevision !== undefined && { expectedRevision: input.expectedRevision }),
+  ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
+});
+
+export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOptions = DEFAULT_URBAN_OPS_OPTIONS): SubgraphResolvers<SubgraphContext> {
+  const incidents = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<IncidentDoc>(INCIDENTS);
+  const metrics = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<MetricsBucket>(METRICS);
+
+  const incidentLoader = (ctx: SubgraphContext) =>
+    loader<string, IncidentNode | null>(ctx, 'urban-ops.incident', async (ids) =>
+      (await incidents().getMany(ids)).map((stored) => (stored ? { view: stored.doc.view, asOf: null } : null)),
+    );
+  const bucketLoader = (ctx: SubgraphContext) =>
+    loader<string, MetricsBucket | null>(ctx, 'urban-ops.metrics', async (ids) =>
+      (await metrics().getMany(ids)).map((stored) => stored?.doc ?? null),
+    );
+
+  /** The incident as the command left it, read from its stream (the read model may lag). */
+  async function payload(incidentId: string, result: IncidentResult) {
+    const view = foldView(await runtime.store.readStream(incidentStreamId(incidentId)));
+    if (!view) throw new Error(`incident ${incidentId} has no events after a successful command`);
+    return {
+      incident: { view, asOf: null } satisfies IncidentNode,
+      positions: result.events.map((e) => e.position),
+      revision: view.revision,
+      replayed: result.replayed,
+    };
+  }
+
+  async function step(
+    ctx: SubgraphContext,
+    input: CommonInput,
+    build: (now: string) => Exclude<IncidentCommand, { type: 'registerIncident' | 'reportIncident' }>,
+  ) {
+    const now = runtime.now().toISOString();
+    const result = await runIncidentCommand(runtime.store, build(now), metadataOf(ctx, input, now), optionsOf(input));
+    return payload(input.incidentId, result);
+  }
+
+  /** Which community an incident lies in, for the subscription's filter: it never changes, so it is cached. */
+  const communities = new Map<string, string>();
+  async function communityOf(event: RecordedEvent): Promise<string | null> {
+    const incidentId = (event.data as { incidentId: string }).incidentId;
+    if (event.type === 'IncidentReported') return (event.data as IncidentReported['data']).divisionCode;
+    let code = communities.get(incidentId);
+    if (code === undefined) {
+      const [first] = await runtime.store.readStream(event.streamId, { limit: 1 });
+      if (first?.type !== 'IncidentReported') return null;
+      code = (first.data as IncidentReported['data']).divisionCode;
+      if (communities.size >= 50_000) communities.delete(communities.keys().next().value!);
+      communities.set(incidentId, code);
+    }
+    return code;
+  }
+
+  return {
+    Query: {
+      async incident(_root: unknown, args: { id: string; asOf?: string | null }, ctx: SubgraphContext): Promise<IncidentNode | null> {
+        if (args.asOf) {
+          const { events } = await stateAsOf({ store: runtime.store, streamId: incidentStreamId(args.id), decider: incidentDecider, asOf: { at: args.asOf } });
+          const view = foldView(events);
+          return view ? { view, asOf: instantArg(args.asOf, 'asOf') } : null;
+        }
+        return incidentLoader(ctx).load(args.id);
+      },
+      incidents: (_root: unknown, args: { filter?: FilterArgs | null; first?: number | null; after?: string | null }) =>
+        collectionConnection({
+          list: 'urban-ops.incidents',
+          collection: incidents(),
+          where: whereOf(args.filter, runtime.now()),
+          sortBy: 'reportedAt',
+          direction: 'desc',
+          first: args.first,
+          after: args.after,
+          node: (stored): IncidentNode => ({ view: stored.doc.view, asOf: null }),
+        }),
+      incidentCategories: () =>
+        listCategories().map((c) => ({ ...c, subcategoryName: c.name })),
+    },
+
+    Mutation: {
+      async reportIncident(_root: unknown, { input }: { input: ReportInput }, ctx: SubgraphContext) {
+        const now = runtime.now().toISOString();
+        const incidentId = input.id ?? randomUUID();
+        const command: ReportIncident = {
+          type: 'reportIncident',
+          data: {
+            incidentId,
+            channel: input.channel,
+            category: input.category,
+            subcategory: input.subcategory,
+            description: input.description,
+            location: input.location,
+            divisionCode: input.divisionCode,
+            reporter: {
+              kind: input.reporter.kind,
+              ...(input.reporter.id && { id: input.reporter.id }),
+              ...(input.reporter.name && { name: input.reporter.name }),
+            },
+            attachments: input.attachments ?? [],
+            reportedAt: input.reportedAt ? instantArg(input.reportedAt, 'reportedAt') : now,
+          },
+          metadata: { now },
+        };
+        const { result, duplicateOfId } = await reportIncident(runtime, command, metadataOf(ctx, input, now), {
+          ...optionsOf(input),
+          duplicates: options.duplicates,
+        });
+        return { ...(await payload(incidentId, result)), duplicateOf: duplicateOfId === null ? null : await incidentLoader(ctx).load(duplicateOfId) };
+      },
+      async registerIncident(_root: unknown, { input }: { input: CommonInput & { actor: ActorArg } }, ctx: SubgraphContext) {
+        const now = runtime.now().toISOString();
+        const result = await registerIncident(
+          runtime.store,
+          { incidentId: input.incidentId, actor: actorOf(input.actor) },
+          now,
+          metadataOf(ctx, input, now),
+          optionsOf(input),
+        );
+        return payload(input.incidentId, result);
+      },
+      rejectIncident: (_root: unknown, { input }: { input: RejectInput }, ctx: SubgraphContext) =>
+        step(ctx, input, (now) => ({
+          type: 'rejectIncident',
+          data: {
+            incidentId: input.incidentId,
+            reason: input.reason,
+            ...(input.duplicateOfId && { duplicateOfId: input.duplicateOfId }),
+            note: input.note,
+            actor: actorOf(input.actor),
+          },
+          metadata: { now },
+        })),
+      dispatchIncident: (_root: unknown, { input }: { input: DispatchInput }, ctx: SubgraphContext) =>
+        step(ctx, input, (now) => ({
+          type: 'dispatchIncident',
+          data: { incidentId: input.incidentId, unit: input.unit, actor: actorOf(input.actor) },
+          metadata: { now },
+        })),
+      returnIncident: (_root: unknown, { input }: { input: ReasonInput }, ctx: SubgraphContext) =>
+        step(ctx, input, (now) => ({
+          type: 'returnIncident',
+          data: { incidentId: input.incidentId, reason: input.reason, actor: actorOf(input.actor) },
+          metadata: { now },
+        })),
+      escalateIncident: (_root: unknown, { input }: { input: ReasonInput }, ctx: SubgraphContext) =>
+        step(ctx, input, (now) => ({
+          type: 'escalateIncident',
+          data: { incidentId: input.incidentId, reason: input.reason, actor: actorOf(input.actor) },
+          metadata: { now },
+        })),
+      startHandling: (_root: unknown, { input }: { input: CommonInput & { actor: ActorArg } }, ctx: SubgraphContext) =>
+        step(ctx, input, (now) => ({
+          type: 'startHandling',
+          data: { incidentId: input.incidentId, actor: actorOf(input.actor) },
+          metadata: { now },
+        })),
+      reportHandled: (_root: unknown, { input }: { input: HandledInput }, ctx: SubgraphContext) =>
+        step(ctx, input, (now) => ({
+          type: 'reportHandled',
+          data: { incidentId: input.incidentId, evidence: input.evidence, note: input.note, actor: actorOf(input.actor) },
+          metadata: { now },
+        })),
+      verifyIncident: (_root: unknown, { input }: { input: VerifyInput }, ctx: SubgraphContext) =>
+        step(ctx, input, (now) => ({
+          type: 'verifyIncident',
+          data: {
+            incidentId: input.incidentId,
+            passed: input.passed,
+            ...(input.reason !== null && input.reason !== undefined && { reason: input.reason }),
+            ...(input.note !== null && input.note !== undefined && { note: input.note }),
+            actor: actorOf(input.actor),
+          },
+          metadata: { now },
+        })),
+      evaluateIncident: (_root: unknown, { input }: { input: EvaluateInput }, ctx: SubgraphContext) =>
+        step(ctx, input, (now) => ({
+          type: 'evaluateIncident',
+          data: {
+            incidentId: input.incidentId,
+            satisfaction: input.satisfaction,
+            ...(input.comment !== null && input.comment !== undefined && { comment: input.comment }),
+          },
+          metadata: { now },
+        })),
+    },
+
+    Subscription: {
+      incidentChanged: {
+        /**
+         * From the head at the moment of subscribing. A plain iterator rather than a generator, so
+         * that a client leaving closes the store's subscription at once instead of after the next event.
+         */
+        async subscribe(_root: unknown, args: { divisionCode: string }): Promise<AsyncIterableIterator<{ incidentChanged: RecordedEvent }>> {
+          const division = assertDivision(args.divisionCode, undefined, 'divisionCode');
+          const subscription = runtime.store.subscribe({
+            fromPosition: await runtime.store.headPosition(),
+            filter: { types: INCIDENT_EVENT_TYPES, streamPrefixes: [INCIDENT_STREAM_PREFIX] },
+          });
+          const events = subscription[Symbol.asyncIterator]();
+          const done = async (): Promise<IteratorResult<{ incidentChanged: RecordedEvent }>> => {
+            await subscription.close();
+            return { value: undefined, done: true };
+          };
+          const iterator: AsyncIterableIterator<{ incidentChanged: RecordedEvent }> = {
+            [Symbol.asyncIterator]: () => iterator,
+            async next() {
+              for (;;) {
+                const next = await events.next();
+                if (next.done) return done();
+                const community = await communityOf(next.value);
+                if (community !== null && isWithin(community, division.code)) return { value: { incidentChanged: next.value }, done: false };
+              }
+            },
+            return: done,
+          };
+          return iterator;
+        },
+      },
+    },
+
+    IncidentChange: {
+      incidentId: (event: RecordedEvent) => (event.data as { incidentId: string }).incidentId,
+      async incident(event: RecordedEvent): Promise<IncidentNode> {
+        const view = foldView(await runtime.store.readStream(event.streamId, { toPosition: event.position }));
+        if (!view) throw new Error(`incident stream ${event.streamId} has no report before ${event.position}`);
+        return { view, asOf: event.recordedAt };
+      },
+    },
+
+    Division: {
+      __resolveReference: (ref: { code: string }) => ({ code: ref.code }),
+      async incidentMetrics(division: { code: string }, args: { level?: Level | null }, ctx: SubgraphContext) {
+        const divisionLevel = levelOfCode(division.code, 'code');
+        const level = args.level ?? null;
+        const now = runtime.now().toISOString();
+        const scope: Where = { [DIVISION_FIELD[divisionLevel]]: division.code, ...(level !== null && { level }) };
+        const [bucket, dueOpen, overdueNow] = await Promise.all([
+          bucketLoader(ctx).load(bucketId(division.code, level)),
+          incidents().count({ ...scope, overdueAfter: { lte: now } }),
+          incidents().count({ ...scope, overdueAfter: { lt: now } }),
+        ]);
+        const m = finishMetrics(bucket ?? emptyCounts(), { dueOpen, overdueNow });
+        const hours = (minutes: number | null) => (minutes === null ? null : minutes / 60);
+        return { ...m, meanHoursToClose: hours(m.meanTimeToCloseMinutes), p90HoursToClose: hours(m.p90TimeToCloseMinutes), satisfaction: m.meanSatisfaction };
+      },
+    },
+
+    Incident: {
+      __resolveReference: (ref: { id: string }, ctx: SubgraphContext) => incidentLoader(ctx).load(ref.id),
+      id: (n: IncidentNode) => n.view.incidentId,
+      status: (n: IncidentNode) => n.view.state.status,
+      channel: (n: IncidentNode) => n.view.state.report.channel,
+      category: (n: IncidentNode) => n.view.state.report.category,
+      categoryName: (n: IncidentNode) => getCategory(n.view.state.report.category, n.view.state.report.subcategory).categoryName,
+      subcategory: (n: IncidentNode) => n.view.state.report.subcategory,
+      subcategoryName: (n: IncidentNode) => getCategory(n.view.state.report.category, n.view.state.report.subcategory).name,
+      description: (n: IncidentNode) => n.view.state.report.description,
+      location: (n: IncidentNode) => n.view.state.report.location,
+      divisionCode: (n: IncidentNode) => n.view.state.report.divisionCode,
+      community: (n: IncidentNode) => ({ code: n.view.state.report.divisionCode }),
+      street: (n: IncidentNode) => ({ code: parentCode(n.view.state.report.divisionCode) }),
+      district: (n: IncidentNode) => ({ code: parentCode(parentCode(n.view.state.report.divisionCode)!) }),
+      reporter: (n: IncidentNode) => n.view.state.report.reporter,
+      attachments: (n: IncidentNode) => n.view.state.report.attachments,
+      reportedAt: (n: IncidentNode) => n.view.state.report.reportedAt,
+      caseNumber: (n: IncidentNode) => caseOf(n)?.caseNumber ?? null,
+      urgency: (n: IncidentNode) => caseOf(n)?.urgency ?? null,
+      limitMinutes: (n: IncidentNode) => caseOf(n)?.limitMinutes ?? null,
+      registeredAt: (n: IncidentNode) => caseOf(n)?.registeredAt ?? null,
+      deadline: (n: IncidentNode) => caseOf(n)?.deadline ?? null,
+      level: (n: IncidentNode) => levelOfIncident(n.view.state),
+      owner: (n: IncidentNode) => centre(caseOf(n)?.owner),
+      assignment: (n: IncidentNode) => ('unit' in n.view.state ? dispatchOf(n.view.state.unit) : null),
+      dispatches: (n: IncidentNode) => (caseOf(n)?.dispatches ?? []).map(dispatchOf),
+      reworkCount: (n: IncidentNode) => caseOf(n)?.reworkCount ?? 0,
+      escalations: (n: IncidentNode) =>
+        n.view.escalations.map((e) => ({ ...e, escalatedBy: centre(e.escalatedBy), escalatedByUnitId: e.escalatedBy?.unitId ?? null })),
+      overdue: (n: IncidentNode) => caseOf(n)?.overdue ?? false,
+      supervised: (n: IncidentNode) => caseOf(n)?.supervised ?? false,
+      supervisedBy: (n: IncidentNode) => centre(caseOf(n)?.supervisedBy),
+      rejection: (n: IncidentNode, _args: unknown, ctx: SubgraphContext) => {
+        const { state } = n.view;
+        if (state.status !== 'REJECTED') return null;
+        const { duplicateOfId, ...rejection } = state.rejection;
+        return {
+          ...rejection,
+          rejectedBy: centre(rejection.rejectedBy),
+          duplicateOf: duplicateOfId === undefined ? null : () => incidentLoader(ctx).load(duplicateOfId),
+        };
+      },
+      handling: (n: IncidentNode) => {
+        const { state, handlingStartedAt } = n.view;
+        if (state.status === 'HANDLING') return { unitId: state.unit.unitId, startedAt: state.startedAt, handledAt: null, evidence: [], note: null };
+        if (state.status === 'HANDLED' || state.status === 'CLOSED') {
+          const { unitId, handledAt, evidence, note } = state.handling;
+          return { unitId, startedAt: handlingStartedAt, handledAt, evidence, note };
+        }
+        return null;
+      },
+      lastVerification: (n: IncidentNode) => caseOf(n)?.lastVerification ?? null,
+      closedAt: (n: IncidentNode) => (n.view.state.status === 'CLOSED' ? n.view.state.closedAt : null),
+      closedOnTime: (n: IncidentNode) => (n.view.state.status === 'CLOSED' ? n.view.state.onTime : null),
+      evaluation: (n: IncidentNode) => (n.view.state.status === 'CLOSED' ? n.view.state.evaluation : null),
+      allowedNextSteps: (n: IncidentNode) => allowedCommands(n.view.state),
+      revision: (n: IncidentNode) => n.view.revision,
+      asOf: (n: IncidentNode) => n.asOf,
+      history: (n: IncidentNode) => streamHistory(runtime.store, incidentStreamId(n.view.incidentId), { asOf: n.asOf }),
+      async timeline(n: IncidentNode) {
+        const streamId = incidentStreamId(n.view.incidentId);
+        return timelineOf(await runtime.store.readStream(streamId, { toRevision: n.view.revision }));
+      },
+    },
+
+    Centre: {
+      division: (c: CentreRef) => ({ code: c.divisionCode }),
+    },
+    Dispatch: {
+      division: (d: { divisionCode: string }) => ({ code: d.divisionCode }),
+    },
+  };
+}
+
+const caseOf = (n: IncidentNode) => ('caseFile' in n.view.state ? n.view.state.caseFile : null);
+
+interface ActorArg {
+  divisionCode: string;
+  unitId?: string | null;
+}
+
+interface ReportInput {
+  id?: string | null;
+  channel: ReportIncident['data']['channel'];
+  category: string;
+  subcategory: string;
+  description: string;
+  location: ReportIncident['data']['location'];
+  divisionCode: string;
+  reporter: { kind: ReportIncident['data']['reporter']['kind']; id?: string | null; name?: string | null };
+  attachments?: string[] | null;
+  reportedAt?: string | null;
+  idempotencyKey?: string | null;
+  provenance?: ProvenanceInput | null;
+}
+
+interface RejectInput extends CommonInput {
+  reason: Extract<IncidentCommand, { type: 'rejectIncident' }>['data']['reason'];
+  duplicateOfId?: string | null;
+  note: string;
+  actor: ActorArg;
+}
+
+interface DispatchInput extends CommonInput {
+  unit: { unitId: string; unitName: string; divisionCode: string };
+  actor: ActorArg;
+}
+
+interface ReasonInput extends CommonInput {
+  reason: string;
+  actor: ActorArg;
+}
+
+interface HandledInput extends CommonInput {
+  evidence: string[];
+  note: string;
+  actor: ActorArg;
+}
+
+interface VerifyInput extends CommonInput {
+  passed: boolean;
+  reason?: string | null;
+  note?: string | null;
+  actor: ActorArg;
+}
+
+interface EvaluateInput extends CommonInput {
+  satisfaction: number;
+  comment?: string | null;
+}

@@ -1,0 +1,235 @@
+/**
+ * The urban-ops subgraph served by the kit's server, over HTTP and graphql-ws, with grants and
+ * access records from the governance events, on both SQL backends: the closed loop through the
+ * mutations, reads of the incident, the list and the division metrics, refusals with their codes,
+ * and the division feed.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createClient } from 'graphql-ws';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { EventRegistry } from '../../events/registry.ts';
+import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
+import { ReadModels } from '../../projections/readModels.ts';
+import { ProjectionRunner } from '../../projections/runner.ts';
+import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { testGrants } from '../../test/helpers/grants.ts';
+import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
+import { createGovernanceAccess } from '../governance/access.ts';
+import { dataAccessedDefinition } from '../governance/audit/events.ts';
+import { consumerEventDefinitions } from '../governance/consumer/events.ts';
+import type { AccessControl } from '../kit/access.ts';
+import type { SubgraphRuntime } from '../kit/module.ts';
+import { createSubgraphServer, type ListeningSubgraph } from '../kit/server.ts';
+import { incidentStreamId } from './incident/events.ts';
+import { urbanOpsModule } from './index.ts';
+
+const logger = pino({ level: 'silent' });
+
+const REPORT = `mutation Report($input: ReportIncidentInput!) {
+  reportIncident(input: $input) { incident { id status } positions revision duplicateOf { id } }
+}`;
+const STEP = (name: string, input: string) => `mutation Step($input: ${input}!) {
+  ${name}(input: $input) { incident { id status allowedNextSteps } positions revision replayed }
+}`;
+
+type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
+
+for (const openBackend of BACKENDS) {
+  describe(`urban-ops subgraph on ${openBackend.name.replace('Backend', '')}`, () => {
+    let backend: TestBackend;
+    let store: SqlEventStore;
+    let runtime: SubgraphRuntime;
+    let access: AccessControl;
+    let subgraph: ListeningSubgraph;
+    let runner: ProjectionRunner;
+
+    const ask = async <D = Record<string, unknown>>(consumerId: string, query: string, variables?: Record<string, unknown>) =>
+      (await postGraphQL<D>(subgraph.url, await relayedHeaders(consumerId), query, variables)).body;
+    const step = async (name: string, inputType: string, input: Record<string, unknown>, consumerId = 'city-centre') => {
+      const body = await ask<Record<string, { incident: { status: string }; positions: string[] }>>(consumerId, STEP(name, inputType), { input });
+      return { data: body.data?.[name], errors: body.errors as Errors };
+    };
+    const district = { divisionCode: '370102' };
+    const streetUnit = { divisionCode: '370102003', unitId: 'u-street' };
+
+    before(async () => {
+      backend = await openBackend();
+      const db = await backend.fresh();
+      const registry = new EventRegistry().registerAll([...urbanOpsModule.eventTypes, ...consumerEventDefinitions, dataAccessedDefinition]);
+      store = await SqlEventStore.open(db, registry);
+      runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(), logger };
+      access = createGovernanceAccess(runtime, { recorder: { maxDelayMs: 5 } });
+      const grants = testGrants(store, runtime.now);
+      await grants.grant('city-centre', ['urban.incidents', 'urban.metrics', 'urban.write', 'audit.log'], { actions: ['READ', 'WRITE', 'SUBSCRIBE'] });
+      await grants.grant('dashboard', ['urban.incidents', 'urban.metrics'], { actions: ['READ', 'SUBSCRIBE'] });
+      runner = new ProjectionRunner(db, store, urbanOpsModule.projections, { lockRetryMs: 100 });
+      await runner.start();
+      subgraph = await createSubgraphServer({
+        name: 'urban-ops',
+        typeDefs: urbanOpsModule.typeDefs,
+        resolvers: urbanOpsModule.resolvers(runtime),
+        auth: SUBGRAPH_TEST_AUTH,
+        access,
+        logger,
+        now: runtime.now,
+      }).listen(0);
+    });
+    after(async () => {
+      await subgraph?.close();
+      await runner?.stop();
+      await access?.recorder?.close();
+      await store?.close();
+      await backend?.dispose();
+    });
+
+    /** Waits until the projector has applied everything appended so far. */
+    const caughtUp = async () => {
+      for (let i = 0; i < 200 && (await runner.lag()).some((l) => l.events > 0); i++) await new Promise((r) => setTimeout(r, 20));
+    };
+
+    it('runs the closed loop through the mutations and shows it in the incident, the list and the metrics', async () => {
+      const reported = await ask<{ reportIncident: { incident: { id: string; status: string } } }>('city-centre', REPORT, {
+        input: {
+          channel: 'GRID_WORKER',
+          category: 'MUNICIPAL_FACILITY',
+          subcategory: 'MISSING_MANHOLE_COVER',
+          description: '雨水井盖缺失',
+          location: { longitude: 117.02, latitude: 36.66, address: '泉城路 100 号' },
+          divisionCode: '370102003001',
+          reporter: { kind: 'GRID_WORKER', id: 'gw-17' },
+          attachments: ['photo://1'],
+        },
+      });
+      assert.equal(reported.errors, undefined, JSON.stringify(reported.errors));
+      const id = reported.data!.reportIncident.incident.id;
+      const base = { incidentId: id };
+      const steps: [string, string, Record<string, unknown>, string][] = [
+        ['registerIncident', 'RegisterIncidentInput', { ...base, actor: district }, 'REGISTERED'],
+        ['dispatchIncident', 'DispatchIncidentInput', { ...base, actor: district, unit: { unitId: 'u-street', unitName: '泉城路街道城管办', divisionCode: '370102003' } }, 'DISPATCHED'],
+        ['startHandling', 'StartHandlingInput', { ...base, actor: streetUnit }, 'HANDLING'],
+        ['reportHandled', 'ReportHandledInput', { ...base, actor: streetUnit, evidence: ['photo://after'], note: '已补装' }, 'HANDLED'],
+        ['verifyIncident', 'VerifyIncidentInput', { ...base, actor: district, passed: false, reason: '仍有缝隙' }, 'REGISTERED'],
+        ['dispatchIncident', 'DispatchIncidentInput', { ...base, actor: district, unit: { unitId: 'u-street', unitName: '泉城路街道城管办', divisionCode: '370102003' } }, 'DISPATCHED'],
+        ['startHandling', 'StartHandlingInput', { ...base, actor: streetUnit }, 'HANDLING'],
+        ['reportHandled', 'ReportHandledInput', { ...base, actor: streetUnit, evidence: ['photo://after-2'], note: '已更换井盖' }, 'HANDLED'],
+        ['verifyIncident', 'VerifyIncidentInput', { ...base, actor: district, passed: true }, 'CLOSED'],
+        ['evaluateIncident', 'EvaluateIncidentInput', { ...base, satisfaction: 5 }, 'CLOSED'],
+      ];
+      for (const [name, inputType, input, status] of steps) {
+        const { data, errors } = await step(name, inputType, input);
+        assert.equal(errors, undefined, `${name}: ${JSON.stringify(errors)}`);
+        assert.equal(data?.incident.status, status, name);
+        assert.ok((data?.positions.length ?? 0) > 0, name);
+      }
+
+      await caughtUp();
+      const read = await ask<{
+        incident: { status: string; caseNumber: string; reworkCount: number; district: { code: string }; evaluation: { satisfaction: number }; timeline: { type: string; level: string | null }[]; history: { type: string; actor: { consumerId: string } }[] };
+        incidents: { totalCount: number; edges: { node: { id: string } }[] };
+        _entities: { incidentMetrics: { reported: number; closed: number; reworkRate: number; satisfaction: number; overdueNow: number } }[];
+      }>(
+        'city-centre',
+        `query Read($id: ID!) {
+          incident(id: $id) { status caseNumber reworkCount district { code } evaluation { satisfaction } timeline { type level } history { type actor { consumerId } } }
+          incidents(filter: { divisionCode: "370102", status: [CLOSED] }, first: 5) { totalCount edges { node { id } } }
+          _entities(representations: [{ __typename: "Division", code: "370102" }]) { ... on Division { incidentMetrics { reported closed reworkRate satisfaction overdueNow } } }
+        }`,
+        { id },
+      );
+      assert.equal(read.errors, undefined, JSON.stringify(read.errors));
+      const incident = read.data!.incident;
+      assert.equal(incident.status, 'CLOSED');
+      assert.match(incident.caseNumber, /^370102-\d{8}-MF-0001$/);
+      assert.equal(incident.reworkCount, 1);
+      assert.equal(incident.district.code, '370102');
+      assert.equal(incident.evaluation.satisfaction, 5);
+      assert.equal(incident.timeline.length, 12);
+      assert.deepEqual(incident.timeline.filter((s) => s.type === 'IncidentVerificationFailed').map((s) => s.level), ['DISTRICT']);
+      assert.equal(incident.history[0]?.actor.consumerId, 'city-centre');
+      assert.deepEqual(read.data!.incidents, { totalCount: 1, edges: [{ node: { id } }] });
+      assert.deepEqual(read.data!._entities[0]?.incidentMetrics, { reported: 1, closed: 1, reworkRate: 1, satisfaction: 5, overdueNow: 0 });
+    });
+
+    it('refuses illegal transitions with INVALID_TRANSITION naming the status and the allowed steps, and writes without a grant with FORBIDDEN', async () => {
+      const reported = await ask<{ reportIncident: { incident: { id: string } } }>('city-centre', REPORT, {
+        input: {
+          channel: 'HOTLINE_12345',
+          category: 'ROAD',
+          subcategory: 'ROAD_DAMAGE',
+          description: '路面坑洼',
+          location: { longitude: 117.1, latitude: 36.6, address: '经十路' },
+          divisionCode: '370103001001',
+          reporter: { kind: 'CITIZEN' },
+        },
+      });
+      const id = reported.data!.reportIncident.incident.id;
+      const before = await store.readStream(incidentStreamId(id));
+
+      const { errors } = await step('verifyIncident', 'VerifyIncidentInput', { incidentId: id, actor: district, passed: true });
+      assert.equal(errors?.[0]?.extensions?.code, 'INVALID_TRANSITION');
+      assert.equal(errors?.[0]?.extensions?.status, 'REPORTED');
+      assert.deepEqual(errors?.[0]?.extensions?.allowed, ['registerIncident', 'rejectIncident']);
+
+      const stale = await step('registerIncident', 'RegisterIncidentInput', { incidentId: id, actor: { divisionCode: '370103' }, expectedRevision: 5 });
+      assert.equal(stale.errors?.[0]?.extensions?.code, 'CONFLICT');
+
+      const forbidden = await step('registerIncident', 'RegisterIncidentInput', { incidentId: id, actor: { divisionCode: '370103' } }, 'dashboard');
+      assert.equal(forbidden.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+
+      const badFilter = await ask('city-centre', '{ incidents(filter: { divisionCode: "12" }) { totalCount } }');
+      assert.equal((badFilter.errors as Errors)?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.deepEqual(await store.readStream(incidentStreamId(id)), before);
+    });
+
+    it('pushes the events of a division\'s incidents to its subscribers, and no others', async () => {
+      const client = createClient({ url: subgraph.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: await relayedHeaders('dashboard') });
+      const received: { incidentId: string; type: string; incident: { divisionCode: string } }[] = [];
+      let subscribed!: () => void;
+      const done = new Promise<void>((resolve, reject) => {
+        subscribed = client.subscribe(
+          { query: 'subscription { incidentChanged(divisionCode: "370104") { incidentId type incident { divisionCode status } } }' },
+          {
+            next: (value) => {
+              if (value.errors) return reject(new Error(JSON.stringify(value.errors)));
+              received.push((value.data as { incidentChanged: (typeof received)[number] }).incidentChanged);
+              if (received.length === 2) resolve();
+            },
+            error: (error: unknown) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+            complete: () => resolve(),
+          },
+        );
+      });
+      try {
+        await new Promise((r) => setTimeout(r, 300)); // the subscription starts from the head at subscribing time
+        for (const divisionCode of ['370102001001', '370104001001']) {
+          await ask('city-centre', REPORT, {
+            input: {
+              channel: 'APP',
+              category: 'SANITATION',
+              subcategory: 'GARBAGE_OVERFLOW',
+              description: '垃圾桶满溢',
+              location: { longitude: 116.95, latitude: 36.65, address: '营市街' },
+              divisionCode,
+              reporter: { kind: 'CITIZEN' },
+            },
+          });
+        }
+        const id = (await store.readAll({ filter: { types: ['IncidentReported'] }, limit: 1000 })).at(-1)!.data as { incidentId: string };
+        await step('registerIncident', 'RegisterIncidentInput', { incidentId: id.incidentId, actor: { divisionCode: '370104' } });
+        await done;
+        assert.deepEqual(
+          received.map((r) => [r.type, r.incident.divisionCode]),
+          [
+            ['IncidentReported', '370104001001'],
+            ['IncidentRegistered', '370104001001'],
+          ],
+        );
+      } finally {
+        subscribed?.();
+        await client.dispose();
+      }
+    });
+  });
+}

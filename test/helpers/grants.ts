@@ -1,0 +1,68 @@
+/**
+ * Consumers and grants for integration tests, appended through the governance decider exactly as
+ * the `registerConsumer` / `grantAccess` / `revokeAccess` mutations append them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EventStore } from '../../events/types.ts';
+import { consumerDecider } from '../../subgraphs/governance/consumer/decider.ts';
+import { consumerStreamId, type ConsumerKind } from '../../subgraphs/governance/consumer/events.ts';
+import type { ConsumerCommand } from '../../subgraphs/governance/consumer/commands.ts';
+import type { AccessAction } from '../../subgraphs/kit/access.ts';
+import { executeCommand } from '../../subgraphs/kit/command.ts';
+import { testMetadata } from './events.ts';
+
+export interface TestGrant {
+  actions?: AccessAction[];
+  masked?: boolean;
+  purpose?: string;
+  /** @default a minute before `now` */
+  validFrom?: Date;
+  /** @default a day after `validFrom` */
+  validUntil?: Date;
+}
+
+export interface TestGrants {
+  /** Registers the consumer unless it is registered already. */
+  register(consumerId: string, kind?: ConsumerKind): Promise<void>;
+  /** Registers the consumer if needed and grants it `resources`; returns the grant id. */
+  grant(consumerId: string, resources: readonly string[], options?: TestGrant): Promise<string>;
+  revoke(consumerId: string, grantId: string): Promise<void>;
+}
+
+export function testGrants(store: EventStore, now: () => Date = () => new Date()): TestGrants {
+  const run = (consumerId: string, command: ConsumerCommand) =>
+    executeCommand({ store, streamId: consumerStreamId(consumerId), decider: consumerDecider, command, metadata: testMetadata });
+  const at = () => ({ now: now().toISOString() });
+  const register = async (consumerId: string, kind: ConsumerKind = 'DEPARTMENT') => {
+    if ((await store.streamRevision(consumerStreamId(consumerId))) !== undefined) return;
+    await run(consumerId, { type: 'registerConsumer', data: { consumerId, name: consumerId, kind, department: 'test-department' }, metadata: at() });
+  };
+  return {
+    register,
+    async grant(consumerId, resources, options = {}) {
+      await register(consumerId);
+      const grantId = randomUUID();
+      const validFrom = options.validFrom ?? new Date(now().getTime() - 60_000);
+      const validUntil = options.validUntil ?? new Date(validFrom.getTime() + 86_400_000);
+      await run(consumerId, {
+        type: 'grantAccess',
+        data: {
+          grantId,
+          consumerId,
+          resources: [...resources],
+          actions: options.actions ?? ['READ'],
+          purpose: options.purpose ?? 'integration test',
+          validFrom: validFrom.toISOString(),
+          validUntil: validUntil.toISOString(),
+          masked: options.masked ?? false,
+          approver: 'test-approver',
+        },
+        metadata: at(),
+      });
+      return grantId;
+    },
+    async revoke(consumerId, grantId) {
+      await run(consumerId, { type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the test', revokedBy: 'test-admin' }, metadata: at() });
+    },
+  };
+}

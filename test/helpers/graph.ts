@@ -1,0 +1,244 @@
+/**
+ * A whole graph for end-to-end specs: a fresh database (PGlite in memory, or a fresh PostgreSQL
+ * database), the event store and read models over it, the chosen subgraph modules and the gateway
+ * on random ports (`bin/graph.ts`), governance access control, and clients that talk to the gateway
+ * the way a consumer does: HTTP `fetch` and a real graphql-ws client.
+ */
+import { randomUUID } from 'node:crypto';
+import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { startGraph, type RunningGraph } from '../../bin/graph.ts';
+import type { SqlDatabase } from '../../events/sql/database.ts';
+import { createPgliteDatabase, createPostgresDatabase } from '../../events/sql/database.ts';
+import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
+import { EventRegistry } from '../../events/registry.ts';
+import type { GatewayLimitsInput } from '../../gateway/limits.ts';
+import { issueToken } from '../../gateway/tokens.ts';
+import { ReadModels } from '../../projections/readModels.ts';
+import { ProjectionRunner } from '../../projections/runner.ts';
+import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
+import { dataAccessedDefinition } from '../../subgraphs/governance/audit/events.ts';
+import { consumerDecider } from '../../subgraphs/governance/consumer/decider.ts';
+import { consumerEventDefinitions, consumerStreamId } from '../../subgraphs/governance/consumer/events.ts';
+import type { AccessAction, AccessControl } from '../../subgraphs/kit/access.ts';
+import type { Role } from '../../subgraphs/kit/auth.ts';
+import { executeCommand } from '../../subgraphs/kit/command.ts';
+import type { SubgraphModule, SubgraphRuntime } from '../../subgraphs/kit/module.ts';
+import { createTestPostgresDatabase } from './databases.ts';
+
+export const TEST_JWT_SECRET = 'test-client-token-secret-that-is-long-enough';
+export const TEST_ASSERTION_SECRET = 'test-gateway-assertion-secret-long-enough-too';
+
+export interface TestRuntime {
+  db: SqlDatabase;
+  runtime: SubgraphRuntime;
+  /** Applies every appended event to the modules' read models (call after seeding). */
+  catchUp(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Event types of the governance domain the kit writes and reads even when its module is not hosted. */
+function registryFor(modules: readonly SubgraphModule[]): EventRegistry {
+  const registry = new EventRegistry();
+  for (const module of modules) registry.registerAll(module.eventTypes);
+  for (const definition of [dataAccessedDefinition, ...consumerEventDefinitions]) {
+    if (!registry.has(definition.type)) registry.register(definition);
+  }
+  return registry;
+}
+
+/** A store, read models and projection runner on a fresh database of `backend`. */
+export async function openTestRuntime(modules: readonly SubgraphModule[], backend: 'pglite' | 'postgres' = 'pglite'): Promise<TestRuntime> {
+  let db: SqlDatabase;
+  let drop = async () => {};
+  if (backend === 'pglite') {
+    db = await createPgliteDatabase();
+  } else {
+    const database = await createTestPostgresDatabase('cb_graph');
+    db = createPostgresDatabase({ connectionString: database.url, max: 12 });
+    drop = database.drop;
+  }
+  const store = await SqlEventStore.open(db, registryFor(modules));
+  const runtime: SubgraphRuntime = {
+    store,
+    readModels: new ReadModels(db, 0),
+    now: () => new Date(),
+    logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+  };
+  const runner = new ProjectionRunner(db, store, modules.flatMap((m) => m.projections));
+  await runner.catchUp();
+  return {
+    db,
+    runtime,
+    catchUp: () => runner.catchUp(),
+    async close() {
+      await runner.stop();
+      await store.close();
+      await db.close();
+      await drop();
+    },
+  };
+}
+
+export interface GqlResponse<Data = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: { data?: Data | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
+}
+
+export interface TestGraph extends TestRuntime {
+  graph: RunningGraph;
+  url: string;
+  access: AccessControl;
+  /** A valid client token (signed with the graph's secret) naming `consumerId`. */
+  tokenFor(consumerId: string, role?: Role, ttl?: number | string): Promise<string>;
+  /** POSTs a GraphQL request to the gateway, with `Authorization: Bearer <token>` when a token is given. */
+  gql<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResponse<Data>>;
+  /** A graphql-ws client of the gateway presenting `token` (none: no connection params). */
+  wsClient(token?: string): Client;
+  /** Registers `consumerId` (if new) and grants it `resources`; returns the grant id. */
+  grant(consumerId: string, resources: readonly string[], options?: GrantOptions): Promise<string>;
+  revoke(consumerId: string, grantId: string): Promise<void>;
+}
+
+export interface GrantOptions {
+  actions?: AccessAction[];
+  masked?: boolean;
+  purpose?: string;
+  validFrom?: Date;
+  validUntil?: Date;
+}
+
+export interface TestGraphOptions {
+  modules: readonly SubgraphModule[];
+  /** Reuse an open runtime (several graphs on one database); else a fresh one is opened and closed with the graph. */
+  runtime?: TestRuntime;
+  backend?: 'pglite' | 'postgres';
+  limits?: GatewayLimitsInput;
+  devMode?: boolean;
+  /** @default createGovernanceAccess(runtime) */
+  access?: (runtime: SubgraphRuntime) => AccessControl;
+}
+
+const metadataOf = (runtime: SubgraphRuntime) => ({
+  provenance: { department: 'governance-office', system: 'test', channel: 'test', collectedAt: runtime.now().toISOString() },
+  actor: { consumerId: 'test-admin', role: 'admin' },
+  correlationId: randomUUID(),
+});
+
+/** Starts a graph of `modules` on random ports; `close()` stops it and, if it opened it, the database. */
+export async function startTestGraph(options: TestGraphOptions): Promise<TestGraph> {
+  const owned = options.runtime === undefined;
+  const base = options.runtime ?? (await openTestRuntime(options.modules, options.backend));
+  const { runtime } = base;
+  const access = options.access ? options.access(runtime) : createGovernanceAccess(runtime);
+  let graph: RunningGraph;
+  try {
+    graph = await startGraph({
+      runtime,
+      modules: options.modules,
+      auth: { jwtSecret: TEST_JWT_SECRET, assertionSecret: TEST_ASSERTION_SECRET },
+      access,
+      ports: 'random',
+      limits: options.limits ?? {},
+      devMode: options.devMode ?? false,
+      logger: runtime.logger,
+    });
+  } catch (error) {
+    await access.recorder?.close();
+    if (owned) await base.close();
+    throw error;
+  }
+  const wsUrl = graph.url.replace(/^http/, 'ws');
+  const clients = new Set<Client>();
+  const command = (consumerId: string, cmd: Parameters<typeof consumerDecider.decide>[0]) =>
+    executeCommand({ store: runtime.store, streamId: consumerStreamId(consumerId), decider: consumerDecider, command: cmd, metadata: metadataOf(runtime) });
+  const now = () => ({ now: runtime.now().toISOString() });
+
+  return {
+    ...base,
+    graph,
+    url: graph.url,
+    access,
+    tokenFor: (consumerId, role = 'department', ttl = '1h') => issueToken({ consumerId, role, secret: TEST_JWT_SECRET, ttl }),
+    async gql<Data>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResponse<Data>> {
+      const response = await fetch(graph.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...(token && { authorization: `Bearer ${token}` }) },
+        body: JSON.stringify({ query, ...(variables && { variables }) }),
+      });
+      return { status: response.status, headers: response.headers, body: (await response.json()) as GqlResponse<Data>['body'] };
+    },
+    wsClient(token) {
+      const client = createClient({
+        url: wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
+        ...(token && { connectionParams: { authorization: `Bearer ${token}` } }),
+      });
+      clients.add(client);
+      return client;
+    },
+    async grant(consumerId, resources, grantOptions = {}) {
+      if ((await runtime.store.streamRevision(consumerStreamId(consumerId))) === undefined) {
+        await command(consumerId, {
+          type: 'registerConsumer',
+          data: { consumerId, name: consumerId, kind: 'DEPARTMENT', department: 'test-department' },
+          metadata: now(),
+        });
+      }
+      const grantId = randomUUID();
+      const from = grantOptions.validFrom ?? new Date(runtime.now().getTime() - 60_000);
+      await command(consumerId, {
+        type: 'grantAccess',
+        data: {
+          grantId,
+          consumerId,
+          resources: [...resources],
+          actions: grantOptions.actions ?? ['READ', 'SUBSCRIBE', 'WRITE'],
+          purpose: grantOptions.purpose ?? 'gateway end-to-end test',
+          validFrom: from.toISOString(),
+          validUntil: (grantOptions.validUntil ?? new Date(from.getTime() + 24 * 3600_000)).toISOString(),
+          masked: grantOptions.masked ?? false,
+          approver: 'test-approver',
+        },
+        metadata: now(),
+      });
+      return grantId;
+    },
+    async revoke(consumerId, grantId) {
+      await command(consumerId, { type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the test', revokedBy: 'test-admin' }, metadata: now() });
+    },
+    async close() {
+      for (const client of clients) await client.dispose();
+      await graph.close();
+      await access.recorder?.close();
+      if (owned) await base.close();
+    },
+  };
+}
+
+/** The next result of a subscription (or its error, or a timeout after `ms`); `stop()` unsubscribes. */
+export function subscribeOnce<Data>(client: Client, query: string, ms = 10_000): { result: Promise<FormattedExecutionResult<Data, unknown>>; stop(): void } {
+  let stop = () => {};
+  const result = new Promise<FormattedExecutionResult<Data, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no subscription event within ${ms} ms`)), ms);
+    stop = client.subscribe<Data>(
+      { query },
+      {
+        next: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        error: (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : Object.assign(new Error('subscription failed'), { cause: error }));
+        },
+        complete: () => clearTimeout(timer),
+      },
+    );
+  });
+  return { result, stop: () => stop() };
+}
