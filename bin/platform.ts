@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import { openDatabase, parseConfig, storageConfigSchema, type StorageConfig } from '../events/config.ts';
 import { EventRegistry } from '../events/registry.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
-import { ed25519Signer, HashChainer, type ChainSigner } from '../events/sql/hashChain.ts';
+import { ed25519Signer, HASH_CHAIN_SCHEMA, HashChainer, type ChainSigner } from '../events/sql/hashChain.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,8 +16,9 @@ import { ValidationError } from '../events/errors.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { ReadModels } from '../projections/readModels.ts';
 import { ProcessManagerRuntime } from '../projections/processManager.ts';
-import { ProjectionRunner, type RunnerOptions } from '../projections/runner.ts';
+import { ensureProjectionSchema, ProjectionRunner, type RunnerOptions } from '../projections/runner.ts';
 import { dataAccessedDefinition } from '../subgraphs/governance/index.ts';
+import { consumerEventDefinitions } from '../subgraphs/governance/consumer/events.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
 
 export interface Platform {
@@ -47,6 +48,11 @@ export interface OpenPlatformOptions {
   logger?: Logger;
   now?: () => Date;
   runner?: Omit<RunnerOptions, 'logger'>;
+  /**
+   * `false` in a process that never extends the hash chain (a subgraph process of the production
+   * deployment): no seal key is loaded, nor its absence warned about. @default true
+   */
+  chain?: boolean;
 }
 
 export function createLogger(env: Record<string, string | undefined> = process.env): Logger {
@@ -62,13 +68,23 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
   try {
     const registry = new EventRegistry();
     for (const module of options.modules) registry.registerAll(module.eventTypes);
-    // Every process that serves a subgraph writes access records, whichever modules it hosts.
-    if (!registry.has(dataAccessedDefinition.type)) registry.register(dataAccessedDefinition);
-    const store = await SqlEventStore.open(db, registry);
+    // Every process that serves a subgraph writes access records and folds the caller's grants from
+    // the consumer's stream, whichever modules it hosts.
+    for (const definition of [dataAccessedDefinition, ...consumerEventDefinitions]) {
+      if (!registry.has(definition.type)) registry.register(definition);
+    }
+    const store = await withSetupLock(db, async () => {
+      // Every table and function any process of the deployment needs, created once under one lock:
+      // on an empty database, processes started together would otherwise race on the catalogue.
+      const opened = await SqlEventStore.open(db, registry);
+      await ensureProjectionSchema(db);
+      await db.exec(HASH_CHAIN_SCHEMA);
+      return opened;
+    });
     const readModels = new ReadModels(db);
     const projections = options.modules.flatMap((m) => m.projections);
     const runner = new ProjectionRunner(db, store, projections, { ...options.runner, logger: logger.child({ component: 'projector' }) });
-    const signer = loadSigner(config, logger);
+    const signer = options.chain === false ? undefined : loadSigner(config, logger);
     const chainer = new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });
     const runtime: SubgraphRuntime = { store, readModels, now: options.now ?? (() => new Date()), logger };
     const processManagers = new ProcessManagerRuntime(
@@ -99,6 +115,25 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
   } catch (error) {
     if (ownsDb) await db.close();
     throw error;
+  }
+}
+
+const SETUP_LOCK_KEY = 0x63697479627261n; // "citybra"
+const SETUP_LOCK_TIMEOUT_MS = 60_000;
+
+/** Runs `body` holding the deployment-wide setup lock (waits for another process to finish its setup). */
+async function withSetupLock<T>(db: SqlDatabase, body: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + SETUP_LOCK_TIMEOUT_MS;
+  let lock = await db.tryAdvisoryLock(SETUP_LOCK_KEY);
+  while (!lock) {
+    if (Date.now() > deadline) throw new Error(`another process held the schema setup lock for ${SETUP_LOCK_TIMEOUT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
+    lock = await db.tryAdvisoryLock(SETUP_LOCK_KEY);
+  }
+  try {
+    return await body();
+  } finally {
+    await lock.release();
   }
 }
 
