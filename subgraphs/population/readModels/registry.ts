@@ -11,6 +11,7 @@
 import { assertNever } from '../../../events/decider.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
+import { MEDICAL_VISIT_RECORDED, type MedicalVisitProofOfLife } from '../../healthcare/proofOfLife.ts';
 import { divisionFields } from '../divisions/division.ts';
 import type { Gender } from '../identity/idNumber.ts';
 import type { HouseholdEvent, MemberRelation, RelationToHead } from '../household/events.ts';
@@ -270,10 +271,29 @@ async function applyHouseholdEvent(domain: HouseholdEvent, event: RecordedEvent,
   }
 }
 
+/**
+ * A medical visit is a proof of life (§(五), issue 7): read from healthcare's events here, never by
+ * calling the healthcare subgraph. Visits after a registered death are refused when recorded.
+ */
+async function applyMedicalVisit(visit: MedicalVisitProofOfLife, event: RecordedEvent, persons: Collection<PersonDoc>, source: FieldSource): Promise<void> {
+  const found = await persons.get(visit.personId);
+  if (!found) return;
+  const person = found.doc;
+  const evidence = evidenceOf(event);
+  await persons.patch(
+    visit.personId,
+    {
+      ...(isLater(visit.visitedAt, person.lastProofOfLifeAt) && { lastProofOfLifeAt: visit.visitedAt, proofOfLifeBy: evidence }),
+      ...(isLater(visit.visitedAt, person.lastActivityAt) && { lastActivityAt: visit.visitedAt, lastActivityBy: evidence }),
+    },
+    source,
+  );
+}
+
 export const registryProjection: Projection = {
   name: REGISTRY_PROJECTION,
-  version: 1,
-  eventTypes: [...PERSON_EVENT_TYPES, ...HOUSEHOLD_EVENT_TYPES],
+  version: 2,
+  eventTypes: [...PERSON_EVENT_TYPES, ...HOUSEHOLD_EVENT_TYPES, MEDICAL_VISIT_RECORDED],
   indexes: [
     { collection: PERSONS, fields: ['idNumber'], unique: true },
     { collection: PERSONS, fields: ['districtCode'] },
@@ -288,6 +308,7 @@ export const registryProjection: Projection = {
     const persons = store.collection<PersonDoc>(PERSONS);
     const households = store.collection<HouseholdDoc>(HOUSEHOLDS);
     const source = { position: event.position, eventId: event.eventId };
+    if (event.type === MEDICAL_VISIT_RECORDED) return applyMedicalVisit(event.data as MedicalVisitProofOfLife, event, persons, source);
     const domain = { type: event.type, data: event.data } as RegistryEvent;
     if ((PERSON_EVENT_TYPES as readonly string[]).includes(domain.type)) {
       await applyPersonEvent(domain as PersonEvent, event, persons, households, source);
