@@ -6,9 +6,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ValidationError } from '../events/errors.ts';
 import * as environment from './environment.bench.ts';
+import * as eventFeed from './eventFeed.bench.ts';
 import * as eventStore from './eventStore.bench.ts';
 import * as gateway from './gateway.bench.ts';
 import * as healthcare from './healthcare.bench.ts';
+import * as urbanOps from './urbanOps.bench.ts';
+import * as startup from './startup.bench.ts';
 import { postgresServerFacts } from './lib/databases.ts';
 import { flatten, type Figure } from './lib/figures.ts';
 import { machineFacts } from './lib/machine.ts';
@@ -17,7 +20,7 @@ import { renderFacts, renderTable } from './lib/report.ts';
 import { saveResults } from './lib/results.ts';
 import type { BackendId, BenchContext, BenchOption, BenchSection } from './lib/section.ts';
 
-const SECTIONS: readonly BenchSection[] = [eventStore, environment, healthcare, gateway];
+const SECTIONS: readonly BenchSection[] = [eventStore, environment, healthcare, gateway, eventFeed, startup, urbanOps];
 const BACKENDS: readonly BackendId[] = ['pglite', 'postgres'];
 
 /** Settings every section may read. */

@@ -3,6 +3,8 @@
  * The City Brain command line (`npm start`, `npm run cli -- <command>`). Configuration comes from
  * the environment (README, "Configuration"); every mistake in it is reported at start.
  */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { CityBrainError } from '../events/errors.ts';
 import { createProgress } from '../cli/progress.ts';
@@ -33,10 +35,26 @@ async function withPlatform<T>(body: (platform: Platform) => Promise<T>, router?
   }
 }
 
+/**
+ * `start --fresh`: removes the PGlite data directory. Never a PostgreSQL database, and never a
+ * directory that is not a PostgreSQL data directory (a mistyped DATA_DIR must not wipe anything else).
+ */
+function deleteEmbeddedDataDir(env: Record<string, string | undefined>): void {
+  const config = parseConfig(storageConfigSchema, env);
+  if (config.DATABASE_URL) throw new ValidationError('--fresh only deletes the embedded PGlite data directory; DATABASE_URL is set, so it refuses (drop the PostgreSQL database yourself)');
+  const dir = resolve(config.DATA_DIR);
+  if (!existsSync(dir) || readdirSync(dir).length === 0) return;
+  if (!existsSync(join(dir, 'PG_VERSION'))) throw new ValidationError(`--fresh: ${dir} is not a PGlite data directory (no PG_VERSION); not deleting it`);
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`deleted the data directory ${dir}`);
+}
+
 program
   .command('start')
   .description('start the store, the projector and the graph; seeds the demo city on first start')
-  .action(async () => {
+  .option('--fresh', 'delete the embedded (PGlite) data directory first, so the demo city is seeded again')
+  .action(async (options: { fresh?: boolean }) => {
+    if (options.fresh) deleteEmbeddedDataDir(process.env);
     const platform = await openPlatform({ modules: MODULES });
     try {
       await startService(platform, process.env);

@@ -86,7 +86,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     const runner = new ProjectionRunner(db, store, projections, { ...options.runner, logger: logger.child({ component: 'projector' }) });
     const signer = options.chain === false ? undefined : loadSigner(config, logger);
     const chainer = new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });
-    const runtime: SubgraphRuntime = { store, readModels, now: options.now ?? (() => new Date()), logger };
+    const runtime: SubgraphRuntime = { store, readModels, db, now: options.now ?? (() => new Date()), logger };
     const processManagers = new ProcessManagerRuntime(
       { ...runtime, logger: logger.child({ component: 'process-managers' }) },
       options.modules.flatMap((m) => m.processManagers ?? []),

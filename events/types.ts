@@ -146,6 +146,11 @@ export interface EventStore {
    */
   readAllWithHead(options?: ReadAllOptions): Promise<{ events: RecordedEvent[]; scannedThrough: Position }>;
   subscribe(options?: SubscribeOptions): EventSubscription;
+  /**
+   * Refuses (ValidationError) a malformed position or one no stored event has, so a resuming
+   * client is told at once instead of silently missing events. `START` always exists.
+   */
+  assertPositionExists(position: Position): Promise<void>;
   /** The position of the last event a reader can see now without risk of a gap. */
   headPosition(): Promise<Position>;
   close(): Promise<void>;

@@ -7,10 +7,11 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { maskError } from 'graphql-yoga';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
@@ -124,6 +125,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     landingPage: false,
     ...(!options.devMode && { disableIntrospection: {} }),
     requestId: false,
+    maskedErrors: { maskError: maskSubgraphOutage, errorMessage: 'Unexpected error.' },
     logging: options.devMode ? 'info' : 'warn',
     plugins: () => [metrics.plugin(), useQueryLimits(options.limits), useSubgraphCredentials()],
   });
@@ -276,6 +278,23 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
  * (to dispose of its transports), which stops Node's default exit: a process serving the gateway
  * must install this. A second signal exits at once.
  */
+/**
+ * Errors are masked (no internals leak), except a subgraph that cannot be reached: the client is
+ * told which one, so partial data comes with an error a person can act on.
+ */
+function maskSubgraphOutage(error: unknown, message: string, isDev?: boolean): Error {
+  for (let e: unknown = error; e instanceof GraphQLError; e = e.originalError) {
+    if (e.extensions.code === 'SUBREQUEST_HTTP_ERROR') {
+      const subgraph = typeof e.extensions.serviceName === 'string' ? e.extensions.serviceName : 'a';
+      return new GraphQLError(`the ${subgraph} subgraph is unavailable; its fields are null in this answer`, {
+        ...(error instanceof GraphQLError && { nodes: error.nodes, path: error.path }),
+        extensions: { code: 'SUBGRAPH_UNAVAILABLE', subgraph },
+      });
+    }
+  }
+  return maskError(error, message, isDev);
+}
+
 export function closeOnSignals(target: { close(): Promise<void> }, logger?: Logger): () => void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -9,8 +9,9 @@
  *   active one, and swaps it in when it has caught up.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import { comparePositions } from '../events/position.ts';
+import { comparePositions, encodePosition } from '../events/position.ts';
 import type { AdvisoryLock, SqlDatabase, SqlExecutor } from '../events/sql/database.ts';
 import { START, type EventStore, type Position } from '../events/types.ts';
 import { BatchDocumentStore, indexSql, readModelTableSql } from './sql/documentStore.ts';
@@ -75,6 +76,8 @@ export class ProjectionRunner {
     private readonly projections: readonly Projection[],
     private readonly options: RunnerOptions = {},
   ) {
+    // One loop per projection waits on this signal at a time: more than Node's default 10 is expected.
+    setMaxListeners(0, this.controller.signal);
     this.batchSize = options.batchSize ?? 500;
     this.lockRetryMs = options.lockRetryMs ?? 1000;
     const names = new Set<string>();
@@ -108,15 +111,34 @@ export class ProjectionRunner {
   }
 
   /**
-   * Applies everything up to the current head, in this call, for every projection (tests, the
+   * Applies everything committed before this call, in this call, for every projection (tests, the
    * `replay` CLI, and `npm start` before serving). Takes the locks it does not hold yet.
+   *
+   * "Committed before this call" is the last stored event, not the visible head: on PostgreSQL the
+   * visible head stops at the oldest transaction open anywhere on the server (DESIGN §6), so a batch
+   * can come back short while committed events still wait behind it. Those are waited for, up to
+   * `timeoutMs`.
    */
-  async catchUp(): Promise<void> {
+  async catchUp(timeoutMs = 60_000): Promise<void> {
     await ensureProjectionSchema(this.db);
+    const { rows } = await this.db.query<{ transaction_id: string; global_position: string }>(
+      `SELECT e.transaction_id::text AS transaction_id, e.global_position::text AS global_position FROM es_events e
+       ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
+    );
+    const target = rows[0] ? encodePosition(rows[0].transaction_id, rows[0].global_position) : START;
+    const deadline = Date.now() + timeoutMs;
     for (const projection of this.projections) {
       if (!(await this.acquire(projection))) throw new Error(`projection ${projection.name} is owned by another process`);
       const build = await this.currentBuild(projection);
-      while (!(await this.step(projection, build)).caughtUp);
+      for (;;) {
+        const { caughtUp } = await this.step(projection, build);
+        if (!caughtUp) continue;
+        if (comparePositions(build.checkpoint, target) >= 0) break;
+        if (Date.now() > deadline) {
+          throw new Error(`projection ${projection.name} could not pass ${target} within ${timeoutMs} ms: a transaction stays open on the server`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
     }
   }
 

@@ -8,6 +8,10 @@ import { parse } from 'graphql';
 import type { SubgraphModule } from '../kit/module.ts';
 import { dataAccessedDefinition } from './audit/events.ts';
 import { consumerEventDefinitions } from './consumer/events.ts';
+import { withAuditQueries } from './audit-queries/resolvers.ts';
+import { dataIssueEventDefinitions } from './audit-queries/dataIssue/events.ts';
+import { dataIssuesProjection } from './audit-queries/dataIssue/projection.ts';
+import { usageProjection } from './audit-queries/usage.ts';
 import { accessLogProjection } from './readModels/accessLog.ts';
 import { consumersProjection } from './readModels/consumers.ts';
 import { governanceResolvers } from './resolvers.ts';
@@ -21,8 +25,8 @@ export { ADMIN, AUDITOR, DEMO_CONSUMER_ROLES, DEMO_CONSUMERS, DEMO_DASHBOARD, DE
 export const governanceModule: SubgraphModule = {
   name: 'governance',
   typeDefs: parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')),
-  eventTypes: [...consumerEventDefinitions, dataAccessedDefinition],
-  projections: [consumersProjection, accessLogProjection],
-  resolvers: governanceResolvers,
+  eventTypes: [...consumerEventDefinitions, dataAccessedDefinition, ...dataIssueEventDefinitions],
+  projections: [consumersProjection, accessLogProjection, usageProjection, dataIssuesProjection],
+  resolvers: (runtime) => withAuditQueries(governanceResolvers(runtime), runtime),
   seed: seedDemoConsumers,
 };

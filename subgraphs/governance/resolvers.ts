@@ -18,6 +18,7 @@ import { CATALOG } from './catalog.ts';
 import type { ConsumerCommand } from './consumer/commands.ts';
 import { consumerDecider, grantStatus, type GrantStatus } from './consumer/decider.ts';
 import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind } from './consumer/events.ts';
+import { eventEnvelopeResolvers, openEventFeed, resolveFeedItem, type EventFeedArgs } from './feed/eventFeed.ts';
 import { ACCESS_LOG_PROJECTION, type AccessRecordDoc } from './readModels/accessLog.ts';
 import { CONSUMERS_PROJECTION, grantDocOf, revocationOf, type ConsumerDoc, type GrantDoc } from './readModels/consumers.ts';
 
@@ -156,6 +157,13 @@ export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers
         return doc ? consumerView(doc.doc) : null;
       },
     },
+    Subscription: {
+      events: {
+        subscribe: (_: unknown, args: EventFeedArgs, ctx: SubgraphContext) => openEventFeed(runtime.store, args, ctx),
+        resolve: (root: Parameters<typeof resolveFeedItem>[0], _args: unknown, ctx: SubgraphContext) => resolveFeedItem(root, ctx),
+      },
+    },
+    EventEnvelope: eventEnvelopeResolvers,
     Consumer: {
       history: (consumer: ConsumerView) => streamHistory(runtime.store, consumerStreamId(consumer.id)),
       grants(consumer: ConsumerView, args: ConnectionArgs & { activeOnly?: boolean | null }) {

@@ -85,6 +85,7 @@ function withFailingAuditAppends(store: EventStore): EventStore {
     readAllWithHead: (options) => store.readAllWithHead(options),
     subscribe: (options) => store.subscribe(options),
     headPosition: () => store.headPosition(),
+    assertPositionExists: (position) => store.assertPositionExists(position),
     close: () => store.close(),
   };
 }

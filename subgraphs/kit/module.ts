@@ -7,6 +7,7 @@
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
 import type { EventTypeDefinition } from '../../events/registry.ts';
+import type { SqlDatabase } from '../../events/sql/database.ts';
 import type { EventStore } from '../../events/types.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
 import type { ProcessManager } from '../../projections/processManager.ts';
@@ -22,6 +23,11 @@ export interface SubgraphRuntime {
   /** The clock commands are decided at (tests pass a virtual one). */
   now: () => Date;
   logger: Logger;
+  /**
+   * The SQL database under the store and read models, for the few queries that need it directly
+   * (the hash chain's `integrity`); absent where a deployment does not share it with subgraphs.
+   */
+  db?: SqlDatabase;
 }
 
 export interface SubgraphModule<Extra extends object = object> {

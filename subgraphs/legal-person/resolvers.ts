@@ -5,9 +5,10 @@
  * not reached yet.
  */
 import { randomUUID } from 'node:crypto';
-import type { Where } from '../../projections/types.ts';
+import type { StoredDoc, Where } from '../../projections/types.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
+import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
 import { createShellCompanyResolvers } from './shellCompany/index.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -47,13 +48,43 @@ interface WithRevision {
 
 const address = (input: RegisteredAddress): RegisteredAddress => ({ address: input.address, divisionCode: input.divisionCode });
 
+/** Each `LegalPerson` field and the read model's document fields it is computed from. */
+const LEGAL_PERSON_FIELD_SOURCES: FieldSourceMap = {
+  id: ['legalPersonId'],
+  creditCode: ['creditCode'],
+  name: ['name'],
+  type: ['type'],
+  legalRepresentative: ['legalRepresentativeId'],
+  registeredAddress: ['registeredAddress'],
+  registeredCapital: ['registeredCapitalFen'],
+  industry: ['industrySection', 'industryName'],
+  establishedOn: ['establishedOn'],
+  status: ['status'],
+  revokedOn: ['revokedOn'],
+  revocationReason: ['revocationReason'],
+  deregisteredOn: ['deregisteredOn'],
+  annualReports: ['annualReports'],
+  revision: ['revision'],
+};
+
 export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphResolvers<Ctx> {
   const { store, readModels } = runtime;
   const handlers = createLegalPersonHandlers(store);
   const legalPersons = () => readModels.of(LEGAL_PERSONS_PROJECTION).collection<LegalPersonDoc>(LEGAL_PERSONS);
 
+  /** The stored document with its per-field sources (for `provenance`); one `getMany` per request. */
+  const legalPersonStored = (ctx: Ctx, id: string) =>
+    loader<string, StoredDoc<LegalPersonDoc> | null>(ctx, 'legal-person.doc', async (ids) => (await legalPersons().getMany(ids)).map((d) => d ?? null)).load(id);
+
+  const legalPersonProvenance = provenanceResolvers<LegalPersonView, Ctx>({
+    entity: 'LegalPerson',
+    store,
+    fields: LEGAL_PERSON_FIELD_SOURCES,
+    stored: (ctx, lp) => legalPersonStored(ctx, lp.id),
+  });
+
   async function legalPersonView(ctx: Ctx, id: string): Promise<LegalPersonView | null> {
-    const doc = await loader<string, LegalPersonDoc | null>(ctx, 'legal-person.doc', async (ids) => (await legalPersons().getMany(ids)).map((d) => d?.doc ?? null)).load(id);
+    const doc = (await legalPersonStored(ctx, id))?.doc;
     return doc ? legalPersonFromDoc(doc) : legalPersonFromEvents(await store.readStream(legalPersonStreamId(id)), null);
   }
 
@@ -181,6 +212,7 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
       industry: (lp: LegalPersonView) => ({ ...lp.industry, sectionName: sectionName(lp.industry.section) }),
       annualReports: (lp: LegalPersonView) => lp.annualReports.map((r) => ({ year: r.year, employees: r.employees, revenue: money(r.revenueFen) })),
       history: (lp: LegalPersonView) => streamHistory(store, legalPersonStreamId(lp.id), { asOf: lp.asOf }),
+      ...legalPersonProvenance,
     },
 
     RegisteredAddress: {

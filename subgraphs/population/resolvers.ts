@@ -7,10 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { RecordedEvent } from '../../events/types.ts';
-import type { Where } from '../../projections/types.ts';
+import type { StoredDoc, Where } from '../../projections/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
+import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
@@ -58,6 +59,24 @@ const AGE_BANDS: readonly { band: string; from: number }[] = (() => {
 })();
 
 const DAY_MS = 86_400_000;
+
+/** Each `Person` field and the register's document fields it is computed from. */
+const PERSON_FIELD_SOURCES: FieldSourceMap = {
+  id: ['personId'],
+  idNumber: ['idNumber'],
+  name: ['name'],
+  gender: ['gender'],
+  birthDate: ['birthDate'],
+  age: ['birthDate', 'dateOfDeath'],
+  residence: ['residence'],
+  household: ['householdId'],
+  relationToHead: ['relationToHead'],
+  guardians: ['guardians'],
+  status: ['status'],
+  dateOfDeath: ['dateOfDeath'],
+  survival: ['lastProofOfLifeAt', 'status'],
+  revision: ['revision'],
+};
 
 interface PersonFilter {
   divisionCode?: string | null;
@@ -109,8 +128,10 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
   const stats = () => readModels.of(DIVISION_STATS_PROJECTION).collection<DivisionStatsDoc>(DIVISION_STATS);
   const today = () => chinaDate(runtime.now().toISOString());
 
-  const personDoc = (ctx: Ctx, id: string) =>
-    loader<string, PersonDoc | null>(ctx, 'population.personDoc', async (ids) => (await persons().getMany(ids)).map((d) => d?.doc ?? null)).load(id);
+  /** The stored document with its per-field sources (for `provenance`); one `getMany` per request. */
+  const personStored = (ctx: Ctx, id: string) =>
+    loader<string, StoredDoc<PersonDoc> | null>(ctx, 'population.personDoc', async (ids) => (await persons().getMany(ids)).map((d) => d ?? null)).load(id);
+  const personDoc = async (ctx: Ctx, id: string) => (await personStored(ctx, id))?.doc ?? null;
   const householdDoc = (ctx: Ctx, id: string) =>
     loader<string, HouseholdDoc | null>(ctx, 'population.householdDoc', async (ids) => (await households().getMany(ids)).map((d) => d?.doc ?? null)).load(id);
   const divisionStats = (ctx: Ctx, code: string) =>
@@ -121,6 +142,13 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     const doc = await personDoc(ctx, id);
     return doc ? personFromDoc(doc) : personFromEvents(await store.readStream(personStreamId(id)), null);
   }
+
+  const personProvenance = provenanceResolvers<PersonView, Ctx>({
+    entity: 'Person',
+    store,
+    fields: PERSON_FIELD_SOURCES,
+    stored: (ctx, person) => personStored(ctx, person.id),
+  });
 
   async function householdView(ctx: Ctx, id: string): Promise<HouseholdView | null> {
     const doc = await householdDoc(ctx, id);
@@ -363,6 +391,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
       },
       survival: (person: PersonView) => survivalOf(person, runtime.now()),
       history: (person: PersonView) => streamHistory(store, personStreamId(person.id), { asOf: person.asOf }),
+      ...personProvenance,
     },
 
     Residence: {

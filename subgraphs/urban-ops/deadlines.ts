@@ -1,12 +1,15 @@
 /**
  * The deadline process manager (督办): every dispatched case is scheduled at its deadline; once the
- * deadline has passed and the case is neither closed nor already marked, it issues `markOverdue`,
- * which appends IncidentOverdue, escalates the case one level above its owner and puts it under
- * that level's supervision (the decider's rules). The idempotency key is the case and its deadline:
- * the deadline is fixed at the first dispatch, so a case is marked once, however often it is issued.
+ * deadline has passed and the case is not closed, it issues `markOverdue`, which appends
+ * IncidentOverdue, escalates the case one level above its owner and puts it under that level's
+ * supervision with a new deadline (the decider's rules). That supervision deadline is scheduled in
+ * turn, so a case left open climbs one level per deadline up to the city, where it stops.
+ * The idempotency key is the case and the deadline that passed: each deadline marks a case once,
+ * however often it is issued (the case's own deadline is fixed at the first dispatch).
  */
 import type { ProcessManager } from '../../projections/processManager.ts';
 import { executeCommand } from '../kit/command.ts';
+import { parentCode } from './levels.ts';
 import { incidentDecider } from './incident/decider.ts';
 import { incidentStreamId, type IncidentEvent } from './incident/events.ts';
 
@@ -14,22 +17,25 @@ export type DeadlinePayload = { incidentId: string; deadline: string };
 
 export const deadlineManager: ProcessManager<DeadlinePayload> = {
   name: 'urban-ops.deadlines',
-  version: 1,
+  version: 2,
   department: 'urban-ops',
-  eventTypes: ['IncidentDispatched', 'IncidentOverdue', 'IncidentClosed'],
+  eventTypes: ['IncidentDispatched', 'IncidentOverdue', 'IncidentSupervised', 'IncidentClosed'],
   async react(recorded, ctx) {
     const event = recorded as unknown as IncidentEvent;
+    const scheduleAt = (incidentId: string, deadline: string) =>
+      ctx.schedule({ id: incidentId, dueAt: deadline, idempotencyKey: `urban-ops.deadlines:${incidentId}:${deadline}`, payload: { incidentId, deadline } });
     switch (event.type) {
       case 'IncidentDispatched': {
         const { incidentId, deadline } = event.data;
-        // Re-dispatches (after a return or a rework) keep the deadline; a marked case stays marked.
+        // Re-dispatches (after a return or a rework) keep the deadline; past it, supervisors' deadlines count.
         if (await ctx.memory.get(incidentId)) return;
-        await ctx.schedule({
-          id: incidentId,
-          dueAt: deadline,
-          idempotencyKey: `urban-ops.deadlines:${incidentId}:${deadline}`,
-          payload: { incidentId, deadline },
-        });
+        await scheduleAt(incidentId, deadline);
+        return;
+      }
+      case 'IncidentSupervised': {
+        const { incidentId, deadline, divisionCode } = event.data;
+        // The city has no level above: its deadline is shown, not watched.
+        if (deadline !== undefined && parentCode(divisionCode) !== null) await scheduleAt(incidentId, deadline);
         return;
       }
       case 'IncidentOverdue':

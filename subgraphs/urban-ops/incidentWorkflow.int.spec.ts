@@ -247,10 +247,10 @@ for (const openBackend of BACKENDS) {
       const events = (await store.readAll({ filter: { streamPrefixes: [incidentStreamId('')] }, limit: 100_000 })) as unknown as IncidentEvent[];
       const resolvers = urbanOpsResolvers(runtime);
       const division = resolvers.Division as unknown as {
-        incidentMetrics(d: { code: string }, args: { level: Level | null }, ctx: SubgraphContext): Promise<Record<string, number | null>>;
+        urbanOperations(d: { code: string }, args: { level: Level | null }, ctx: SubgraphContext): Promise<Record<string, number | null>>;
       };
       const compare = async (code: string, level: Level | null, expected: IncidentMetrics) => {
-        const actual = await division.incidentMetrics({ code }, { level }, testSubgraphContext());
+        const actual = await division.urbanOperations({ code }, { level }, testSubgraphContext());
         for (const key of ['reported', 'rejected', 'pendingRegistration', 'registered', 'open', 'dueForClosure', 'closed', 'closedOnTime', 'reworked', 'overdueNow', 'evaluated'] as const) {
           assert.equal(actual[key], expected[key], `${code} ${level ?? 'ALL'} ${key}`);
         }
@@ -273,11 +273,11 @@ for (const openBackend of BACKENDS) {
         for (const d of expected.divisions.filter((d) => d.level !== 'COMMUNITY')) await compare(d.divisionCode, null, d);
         for (const level of LEVELS) await compare('370100', level, expected.levels[level]);
       }
-      const city = await division.incidentMetrics({ code: '370100' }, { level: null }, testSubgraphContext());
+      const city = await division.urbanOperations({ code: '370100' }, { level: null }, testSubgraphContext());
       assert.ok((city.reworked ?? 0) > 0 && (city.overdueNow ?? 0) > 0 && (city.rejected ?? 0) > 0, JSON.stringify(city));
     });
 
-    it('marks an overdue case, escalates it one level and supervises it, in virtual time, once', async () => {
+    it('escalates a case left overdue one level per deadline up to the city, in virtual time, each step once', async () => {
       await report('inc-1');
       await register('inc-1', 5, { level: 'STREET', divisionCode: lixiaStreet });
       await dispatch('inc-1', communityTeam, 10, { level: 'STREET', divisionCode: lixiaStreet }); // manhole: deadline +130
@@ -286,6 +286,10 @@ for (const openBackend of BACKENDS) {
       await dispatch('inc-2', streetOffice, 20); // deadline +140
       await project();
       const pm = () => new ProcessManagerRuntime(runtime, [deadlineManager]);
+      const overdueSteps = async (incidentId: string) =>
+        (await store.readStream(incidentStreamId(incidentId)))
+          .filter((e) => e.type === 'IncidentEscalated' || e.type === 'IncidentSupervised')
+          .map((e) => ({ ...(e.data as Record<string, unknown>), note: undefined, reason: undefined }));
 
       clock = T0 + 130 * MINUTE;
       assert.deepEqual((await pm().tick())[0]?.issued, []);
@@ -296,13 +300,12 @@ for (const openBackend of BACKENDS) {
         escalated.map((e) => e.type),
         ['IncidentOverdue', 'IncidentEscalated', 'IncidentSupervised'],
       );
-      assert.deepEqual(
-        [escalated[1]?.data, escalated[2]?.data].map((d) => d && { ...d, note: undefined, reason: undefined }),
-        [
-          { incidentId: 'inc-1', trigger: 'OVERDUE', fromLevel: 'STREET', fromDivisionCode: lixiaStreet, toLevel: 'DISTRICT', toDivisionCode: '370102', escalatedAt: at(131), note: undefined, reason: undefined },
-          { incidentId: 'inc-1', level: 'DISTRICT', divisionCode: '370102', supervisedAt: at(131), note: undefined, reason: undefined },
-        ],
-      );
+      const toDistrict = [
+        { incidentId: 'inc-1', trigger: 'OVERDUE', fromLevel: 'STREET', fromDivisionCode: lixiaStreet, toLevel: 'DISTRICT', toDivisionCode: '370102', escalatedAt: at(131), note: undefined, reason: undefined },
+        // The district's own deadline: the category's limit (120 min) from the escalation.
+        { incidentId: 'inc-1', level: 'DISTRICT', divisionCode: '370102', supervisedAt: at(131), deadline: at(251), note: undefined, reason: undefined },
+      ];
+      assert.deepEqual(await overdueSteps('inc-1'), toDistrict);
       assert.equal(escalated[0]?.metadata.actor.consumerId, 'process-manager:urban-ops.deadlines');
 
       // A restarted process, before the projector has seen the marks: nothing is appended twice.
@@ -314,12 +317,33 @@ for (const openBackend of BACKENDS) {
       assert.equal(district[0]?.toLevel, 'CITY');
       assert.equal(district[1]?.level, 'CITY');
 
+      // Still open at the district's deadline: the city takes it over, with a deadline of its own.
+      await project();
+      clock = T0 + 251 * MINUTE;
+      assert.deepEqual((await pm().tick())[0]?.issued, []);
+      clock = T0 + 252 * MINUTE;
+      assert.deepEqual((await pm().tick())[0]?.issued, ['inc-1']);
+      assert.deepEqual(await overdueSteps('inc-1'), [
+        ...toDistrict,
+        { incidentId: 'inc-1', trigger: 'OVERDUE', fromLevel: 'DISTRICT', fromDivisionCode: '370102', toLevel: 'CITY', toDivisionCode: '370100', escalatedAt: at(252), note: undefined, reason: undefined },
+        { incidentId: 'inc-1', level: 'CITY', divisionCode: '370100', supervisedAt: at(252), deadline: at(372), note: undefined, reason: undefined },
+      ]);
+
+      // The city has no level above: nothing more, however late.
       await project();
       clock = T0 + 10_000 * MINUTE;
-      assert.deepEqual((await pm().tick())[0]?.issued, []);
-      assert.equal((await types('inc-1')).filter((t) => t === 'IncidentOverdue').length, 1);
-      const doc = (await runtime.readModels.of(INCIDENTS_PROJECTION).collection<IncidentDoc>(INCIDENTS).get('inc-2'))?.doc;
-      assert.ok(doc?.view.state.status === 'DISPATCHED' && doc.view.state.caseFile.supervised && doc.view.state.caseFile.owner.level === 'CITY');
+      const [last] = await pm().tick();
+      assert.deepEqual([last?.issued, last?.failed], [[], []]);
+      assert.equal((await types('inc-1')).filter((t) => t === 'IncidentOverdue').length, 2);
+      assert.equal((await types('inc-2')).filter((t) => t === 'IncidentOverdue').length, 1);
+      const incidents = runtime.readModels.of(INCIDENTS_PROJECTION).collection<IncidentDoc>(INCIDENTS);
+      for (const id of ['inc-1', 'inc-2']) {
+        const doc = (await incidents.get(id))?.doc;
+        assert.ok(doc && 'caseFile' in doc.view.state, id);
+        const { caseFile } = doc.view.state;
+        assert.deepEqual([caseFile.owner.level, caseFile.supervisedBy?.level, caseFile.overdue], ['CITY', 'CITY', true], id);
+      }
+      assert.equal((await incidents.get('inc-1'))?.doc.view.state.status, 'DISPATCHED');
     });
 
     it('delivers to a division\'s subscribers the events of its incidents only, from the moment of subscribing', async () => {

@@ -18,7 +18,7 @@ import {
   verificationFailed,
   verificationPassed,
 } from './incident/fixtures.ts';
-import { computeMetrics, type IncidentMetrics } from './metrics.ts';
+import { closeMinutesBin, computeMetrics, type IncidentMetrics } from './metrics.ts';
 
 const inLixia = '370102003001';
 
@@ -239,6 +239,16 @@ describe('metrics: time', () => {
     const ten = Array.from({ length: 10 }, (_, i) => closedCase(`T${i}`, 10 + 10 * (i + 1))).flat();
     const city = computeMetrics(ten, at(300)).divisions[0];
     assert.deepEqual([city?.p90TimeToCloseMinutes, city?.meanTimeToCloseMinutes], [90, 55]);
+  });
+
+  it('bins times to close to the whole minute below 100 minutes and to two significant figures above', () => {
+    assert.deepEqual([0.4, 59.6, 99.4, 99.6, 194, 195, 1234, 9960, 123_456].map(closeMinutesBin), [0, 60, 99, 100, 190, 200, 1200, 10_000, 120_000]);
+  });
+
+  it('takes the p90 of the binned times, so a bounded histogram gives the same figure', () => {
+    const times = [1234, 1180, 50, 60, 70, 80, 90, 100, 110, 120];
+    const cases = times.flatMap((minutes, i) => closedCase(`B${i}`, 10 + minutes));
+    assert.equal(computeMetrics(cases, at(3000)).divisions[0]?.p90TimeToCloseMinutes, 1200);
   });
 
   it('counts rework only on closed cases', () => {

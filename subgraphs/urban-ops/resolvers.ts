@@ -361,7 +361,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
 
     Division: {
       __resolveReference: (ref: { code: string }) => ({ code: ref.code }),
-      async incidentMetrics(division: { code: string }, args: { level?: Level | null }, ctx: SubgraphContext) {
+      async urbanOperations(division: { code: string }, args: { level?: Level | null }, ctx: SubgraphContext) {
         const divisionLevel = levelOfCode(division.code, 'code');
         const level = args.level ?? null;
         const now = runtime.now().toISOString();
@@ -410,6 +410,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
       overdue: (n: IncidentNode) => caseOf(n)?.overdue ?? false,
       supervised: (n: IncidentNode) => caseOf(n)?.supervised ?? false,
       supervisedBy: (n: IncidentNode) => centre(caseOf(n)?.supervisedBy),
+      supervisionDeadline: (n: IncidentNode) => caseOf(n)?.supervisionDeadline ?? null,
       rejection: (n: IncidentNode, _args: unknown, ctx: SubgraphContext) => {
         const { state } = n.view;
         if (state.status !== 'REJECTED') return null;

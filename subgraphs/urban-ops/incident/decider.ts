@@ -7,7 +7,9 @@
  * - escalate: that unit, or the owning centre while the case awaits dispatch; never above the city;
  * - verify: the owning centre or one above it, never the unit that did the work.
  * Deadline: the handling clock starts at the first dispatch (local rules); returns and rework do
- * not restart it. Commands outside `allowedCommands(state)` are InvalidTransitionErrors.
+ * not restart it. Past it, markOverdue escalates the case one level and gives the supervising level
+ * a deadline of its own (the category's limit again); past that, one level more, up to the city.
+ * Closure on time is always judged against the case's own deadline. Commands outside `allowedCommands(state)` are InvalidTransitionErrors.
  */
 import { z } from 'zod';
 import { assertNever, type Decider } from '../../../events/decider.ts';
@@ -97,6 +99,11 @@ export interface IncidentCase {
   supervised: boolean;
   /** The most recent supervising centre (督办). */
   supervisedBy: CentreRef | null;
+  /**
+   * Set when an overdue case is escalated: the supervising level's own deadline. Passed with the case
+   * still open, the case is marked overdue again and escalates one more level, up to the city.
+   */
+  supervisionDeadline: string | null;
 }
 
 interface WithCase {
@@ -221,7 +228,14 @@ function isOpen(state: IncidentState): state is OpenCaseState {
 }
 
 const canEscalate = (state: OpenCaseState): boolean => state.status !== 'HANDLED' && escalationTarget(state) !== null;
-const canMarkOverdue = (state: OpenCaseState): boolean => state.caseFile.deadline !== null && !state.caseFile.overdue;
+/** The deadline whose passing marks the case overdue next: the case's own, then its supervisor's; null when none is pending. */
+function pendingDeadline({ caseFile }: OpenCaseState): string | null {
+  if (!caseFile.overdue) return caseFile.deadline;
+  // Escalation stops at the city: a city supervisor's deadline is shown, but nothing is above it.
+  return parentCode(caseFile.owner.divisionCode) === null ? null : caseFile.supervisionDeadline;
+}
+
+const canMarkOverdue = (state: OpenCaseState): boolean => pendingDeadline(state) !== null;
 
 /** The commands that may follow, in workflow order; `decide` refuses every other command. */
 export function allowedCommands(state: IncidentState): IncidentCommandType[] {
@@ -266,7 +280,9 @@ function statusFor(command: IncidentCommandType, state: IncidentState): string {
     if (command === 'escalateIncident' && state.status !== 'HANDLED' && !canEscalate(state)) {
       return `${state.status} at the CITY level, which has no level above`;
     }
-    if (command === 'markOverdue' && state.caseFile.overdue) return `${state.status} and already marked overdue`;
+    if (command === 'markOverdue' && state.caseFile.overdue) {
+      return `${state.status} and already marked overdue${state.caseFile.supervisionDeadline === null ? '' : `, supervised by ${describeCentre(state.caseFile.owner)} with no level above`}`;
+    }
     if (command === 'markOverdue' && state.caseFile.deadline === null) {
       return `${state.status} and not yet dispatched, so without a deadline`;
     }
@@ -614,12 +630,14 @@ function evaluate(command: EvaluateIncident, state: IncidentState, now: string):
 function markOverdue(command: MarkOverdue, state: IncidentState, now: string): IncidentEvent[] {
   const current = inStatus(command.type, state, 'REGISTERED', 'DISPATCHED', 'HANDLING', 'HANDLED');
   const { caseFile, report } = current;
-  const { deadline, owner } = caseFile;
-  if (deadline === null || caseFile.overdue) {
+  const { owner } = caseFile;
+  const deadline = pendingDeadline(current);
+  if (deadline === null) {
     throw new InvalidTransitionError(command.type, statusFor(command.type, state), allowedCommands(state));
   }
   if (now <= deadline) {
-    throw new ValidationError(`case ${caseFile.caseNumber} is not overdue: its deadline ${deadline} has not passed at ${now}`, {
+    const which = caseFile.overdue ? `the deadline ${deadline} ${describeCentre(owner)} set when supervising it` : `its deadline ${deadline}`;
+    throw new ValidationError(`case ${caseFile.caseNumber} is not overdue: ${which} has not passed at ${now}`, {
       field: 'metadata.now',
     });
   }
@@ -650,6 +668,7 @@ function markOverdue(command: MarkOverdue, state: IncidentState, now: string): I
       divisionCode: supervisor.divisionCode,
       note: `overdue since ${deadline}; supervised by ${describeCentre(supervisor)}`,
       supervisedAt: now,
+      ...(above !== null && { deadline: addMinutes(now, caseFile.limitMinutes) }),
     },
   });
   return events;
@@ -739,6 +758,7 @@ export function evolve(state: IncidentState, event: IncidentEvent): IncidentStat
           overdue: false,
           supervised: false,
           supervisedBy: null,
+          supervisionDeadline: null,
         },
       };
     }
@@ -832,6 +852,7 @@ export function evolve(state: IncidentState, event: IncidentEvent): IncidentStat
         ...caseFile,
         supervised: true,
         supervisedBy: { level: event.data.level, divisionCode: event.data.divisionCode },
+        supervisionDeadline: event.data.deadline ?? null,
       }));
     default:
       return assertNever(event);

@@ -611,9 +611,10 @@ describe('incident: evaluateIncident (评价)', () => {
   });
 });
 
-function overdueEvents(from: CentreRef, to: CentreRef | null, minutes = 131): IncidentEvent[] {
+/** What markOverdue appends at `minutes` once `deadline` has passed; an escalation sets the supervisor a deadline of the category's limit (120 min). */
+function overdueEvents(from: CentreRef, to: CentreRef | null, minutes = 131, deadline = at(130)): IncidentEvent[] {
   const supervisor = to ?? from;
-  const events: IncidentEvent[] = [{ type: 'IncidentOverdue', data: { incidentId, deadline: at(130), detectedAt: at(minutes) } }];
+  const events: IncidentEvent[] = [{ type: 'IncidentOverdue', data: { incidentId, deadline, detectedAt: at(minutes) } }];
   if (to) {
     events.push({
       type: 'IncidentEscalated',
@@ -624,7 +625,7 @@ function overdueEvents(from: CentreRef, to: CentreRef | null, minutes = 131): In
         fromDivisionCode: from.divisionCode,
         toLevel: to.level,
         toDivisionCode: to.divisionCode,
-        reason: `not closed by its deadline ${at(130)}`,
+        reason: `not closed by its deadline ${deadline}`,
         escalatedAt: at(minutes),
       },
     });
@@ -636,8 +637,9 @@ function overdueEvents(from: CentreRef, to: CentreRef | null, minutes = 131): In
       incidentId,
       level: supervisor.level,
       divisionCode: supervisor.divisionCode,
-      note: `overdue since ${at(130)}; supervised by the ${supervisor.level} (${name}) centre ${supervisor.divisionCode}`,
+      note: `overdue since ${deadline}; supervised by the ${supervisor.level} (${name}) centre ${supervisor.divisionCode}`,
       supervisedAt: at(minutes),
+      ...(to && { deadline: at(minutes + 120) }),
     },
   });
   return events;
@@ -658,6 +660,40 @@ describe('incident: markOverdue (超期, 督办)', () => {
   it('escalates a street-owned case to its district', () => {
     const events = [reported(), registered(streetCentre), dispatched(communityTeam, streetCentre, 10, at(130))];
     given(incidentDecider, events).when(markOverdue()).then(overdueEvents(streetCentre, lixiaCentre));
+  });
+
+  it('escalates a case still open at its district supervisor\'s deadline again, to the city, with a new deadline', () => {
+    const street = [reported(), registered(streetCentre), dispatched(communityTeam, streetCentre, 10, at(130)), started(communityTeam, 20)];
+    const atDistrict = [...street, ...overdueEvents(streetCentre, lixiaCentre)];
+    const district = stateAfter(atDistrict);
+    assert.ok(district.status === 'HANDLING');
+    assert.deepEqual([district.caseFile.owner, district.caseFile.supervisionDeadline, district.caseFile.deadline], [lixiaCentre, at(251), at(130)]);
+    assert.ok(allowedCommands(district).includes('markOverdue'));
+
+    given(incidentDecider, atDistrict)
+      .when(markOverdue(251))
+      .thenThrows(ValidationError, /is not overdue: the deadline 2026-03-01T05:11:00.000Z the DISTRICT \(区县\) centre 370102 set when supervising it has not passed/);
+    given(incidentDecider, atDistrict).when(markOverdue(252)).then(overdueEvents(lixiaCentre, cityCentre, 252, at(251)));
+
+    const city = stateAfter([...atDistrict, ...overdueEvents(lixiaCentre, cityCentre, 252, at(251))]);
+    assert.ok(city.status === 'HANDLING');
+    assert.deepEqual(
+      [city.caseFile.owner, city.caseFile.supervisedBy, city.caseFile.supervisionDeadline, city.caseFile.level, city.unit.unitId, city.caseFile.deadline],
+      [cityCentre, cityCentre, at(372), 'COMMUNITY', communityTeam.unitId, at(130)],
+    );
+    assert.deepEqual(allowedCommands(city), ['escalateIncident', 'reportHandled']);
+    given(incidentDecider, [...atDistrict, ...overdueEvents(lixiaCentre, cityCentre, 252, at(251))])
+      .when(markOverdue(500))
+      .thenThrows(
+        InvalidTransitionError,
+        /cannot markOverdue while the status is HANDLING and already marked overdue, supervised by the CITY \(市\) centre 370100 with no level above; allowed next steps: escalateIncident, reportHandled$/,
+      );
+  });
+
+  it('keeps the on-time judgement on the case\'s own deadline, not the supervisor\'s', () => {
+    // Supervised by the city until +251, but the case's deadline was +130.
+    const late = [...handlingCase, ...overdueEvents(lixiaCentre, cityCentre), handled(streetOffice, 140)];
+    given(incidentDecider, late).when(verify({ actor: cityCentre }, 150)).then([verificationPassed(150, cityCentre), closed(150, false)]);
   });
 
   it('only marks and supervises a city-owned case, as there is no level above', () => {

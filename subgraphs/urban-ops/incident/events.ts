@@ -184,10 +184,13 @@ export type IncidentOverdue = DomainEvent<
   { incidentId: string; deadline: string; detectedAt: string }
 >;
 
-/** 督办: a centre puts the case under its supervision. */
+/**
+ * 督办: a centre puts the case under its supervision. After an overdue escalation it sets its own
+ * `deadline` (the category's limit again, from now): a case still open then escalates once more.
+ */
 export type IncidentSupervised = DomainEvent<
   'IncidentSupervised',
-  { incidentId: string; level: Level; divisionCode: string; note: string; supervisedAt: string }
+  { incidentId: string; level: Level; divisionCode: string; note: string; supervisedAt: string; deadline?: string }
 >;
 
 export type IncidentEvent =
@@ -374,7 +377,7 @@ const incidentSupervised: EventTypeDefinition<IncidentSupervised['data']> = {
   type: 'IncidentSupervised',
   schemaVersion: 1,
   schema: z
-    .object({ incidentId: id, level, divisionCode, note: text, supervisedAt: instant })
+    .object({ incidentId: id, level, divisionCode, note: text, supervisedAt: instant, deadline: instant.optional() })
     .refine((d) => tryLevelOfCode(d.divisionCode) === d.level, 'level must match the division code'),
 };
 

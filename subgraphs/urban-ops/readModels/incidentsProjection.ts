@@ -6,23 +6,24 @@
 import type { Projection } from '../../../projections/types.ts';
 import { incidentEventDefinitions } from '../incident/events.ts';
 import { evolveView, incidentDoc, type IncidentDoc } from './incidentView.ts';
-import { addCounts, bucketsOf, countsOf, emptyCounts, type MetricCounts, type MetricsBucket } from './metricCounters.ts';
+import { addCounts, bucketsOf, countsOf, emptyCounts, sameCounts, type MetricCounts, type MetricsBucket } from './metricCounters.ts';
 
 export const INCIDENTS_PROJECTION = 'urban-ops.incidents';
 export const INCIDENTS = 'incidents';
 export const METRICS = 'metrics';
 
+/** The view (every event changes it) and the flat fields (strings or null) that differ. */
 function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<IncidentDoc> {
-  const changed: Partial<IncidentDoc> = {};
+  const changed: Partial<IncidentDoc> = { view: after.view };
   for (const key of Object.keys(after) as (keyof IncidentDoc)[]) {
-    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) (changed as Record<string, unknown>)[key] = after[key];
+    if (key !== 'view' && before[key] !== after[key]) (changed as Record<string, unknown>)[key] = after[key];
   }
   return changed;
 }
 
 export const incidentsProjection: Projection = {
   name: INCIDENTS_PROJECTION,
-  version: 1,
+  version: 2,
   eventTypes: incidentEventDefinitions.map((d) => d.type),
   indexes: [
     { collection: INCIDENTS, fields: ['reportedAt'] },
@@ -45,7 +46,7 @@ export const incidentsProjection: Projection = {
 
     const oldCounts = before ? countsOf(before.view.state) : null;
     const newCounts = countsOf(view.state);
-    if (before && before.level === after.level && JSON.stringify(oldCounts) === JSON.stringify(newCounts)) return;
+    if (before && oldCounts && before.level === after.level && sameCounts(oldCounts, newCounts)) return;
     const deltas = new Map<string, { divisionCode: string; level: MetricsBucket['level']; counts: MetricCounts }>();
     const add = (buckets: ReturnType<typeof bucketsOf>, counts: MetricCounts, sign: 1 | -1) => {
       for (const bucket of buckets) {

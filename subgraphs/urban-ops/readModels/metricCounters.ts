@@ -7,7 +7,7 @@
  * Only what does not depend on the clock is counted: "due for closure" and "overdue now" change
  * with time alone, so they are counted at query time from the incidents' `overdueAfter` (indexed).
  */
-import { factsOf, ratio, type IncidentMetrics } from '../metrics.ts';
+import { closeMinutesBin, factsOf, ratio, type IncidentMetrics } from '../metrics.ts';
 import { ancestorsOf, type Level } from '../levels.ts';
 import type { IncidentView } from './incidentView.ts';
 
@@ -22,7 +22,10 @@ export interface MetricCounts {
   satisfactionSum: number;
   timedClosures: number;
   closeMinutesSum: number;
-  /** Minutes from first dispatch to closure → number of cases: percentiles without keeping every case. */
+  /**
+   * Time to close, binned by `closeMinutesBin` (minutes) → number of cases: percentiles without keeping
+   * every case, in a document that stays small however many cases the division closes.
+   */
   closeMinutes: Record<string, number>;
 }
 
@@ -65,7 +68,7 @@ export function countsOf(state: IncidentView['state']): MetricCounts {
   if (facts.minutesToClose !== null) {
     counts.timedClosures = 1;
     counts.closeMinutesSum = facts.minutesToClose;
-    counts.closeMinutes = { [String(facts.minutesToClose)]: 1 };
+    counts.closeMinutes = { [String(closeMinutesBin(facts.minutesToClose))]: 1 };
   }
   return counts;
 }
@@ -78,19 +81,26 @@ export function bucketsOf(view: IncidentView, level: Level | null): { id: string
   ]);
 }
 
-/** `target += sign × counts`, dropping histogram entries that reach zero. */
+const SCALAR_COUNTS = (Object.keys(emptyCounts()) as (keyof MetricCounts)[]).filter(
+  (key): key is Exclude<keyof MetricCounts, 'closeMinutes'> => key !== 'closeMinutes',
+);
+
+/** `target += sign × counts`, in place, dropping histogram entries that reach zero. */
 export function addCounts(target: MetricCounts, counts: MetricCounts, sign: 1 | -1): void {
-  for (const key of Object.keys(counts) as (keyof MetricCounts)[]) {
-    if (key === 'closeMinutes') continue;
-    target[key] += sign * counts[key];
-  }
-  const histogram = { ...target.closeMinutes };
-  for (const [minutes, n] of Object.entries(counts.closeMinutes)) {
-    const next = (histogram[minutes] ?? 0) + sign * n;
+  for (const key of SCALAR_COUNTS) target[key] += sign * counts[key];
+  const histogram = target.closeMinutes;
+  for (const minutes in counts.closeMinutes) {
+    const next = (histogram[minutes] ?? 0) + sign * counts.closeMinutes[minutes]!;
     if (next === 0) delete histogram[minutes];
     else histogram[minutes] = next;
   }
-  target.closeMinutes = histogram;
+}
+
+/** Whether two incidents' contributions are the same (most events change none). */
+export function sameCounts(a: MetricCounts, b: MetricCounts): boolean {
+  if (SCALAR_COUNTS.some((key) => a[key] !== b[key])) return false;
+  const keysA = Object.keys(a.closeMinutes);
+  return keysA.length === Object.keys(b.closeMinutes).length && keysA.every((key) => a.closeMinutes[key] === b.closeMinutes[key]);
 }
 
 /** Nearest rank (metrics.ts): the ⌈p·n⌉-th smallest value, read off the histogram. */

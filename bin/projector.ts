@@ -1,0 +1,78 @@
+/**
+ * A projector process of the production deployment (docs/deployment.md): every module's
+ * projections through the platform's ProjectionRunner, the process managers and the hash chain,
+ * against `DATABASE_URL`. Run two or more: each projection (and the hash chain) is owned by one
+ * process at a time through a PostgreSQL advisory lock, and another takes it over within about a
+ * second (`lockRetryMs`) of its owner's session ending. Process managers tick in every projector:
+ * their commands carry idempotency keys, so a second process ticking appends nothing new.
+ *
+ * It logs `projections owned` with the full list whenever the set it owns changes.
+ * `SEED_DEMO=true` seeds the demo city first when the store is empty (one projector does it).
+ *
+ *   DATABASE_URL=postgres://… SEAL_KEY_FILE=… npx tsx bin/projector.ts
+ */
+import { CityBrainError, ValidationError } from '../events/errors.ts';
+import { closeOnSignals } from '../gateway/server.ts';
+import { MODULES } from './modules.ts';
+import { createLogger, openPlatform, seedIfEmpty, type Platform } from './platform.ts';
+
+const env = process.env;
+const logger = createLogger(env);
+const SEED_LOCK_KEY = 0x63697479736565n; // "cityse(ed)"
+const OWNERSHIP_POLL_MS = 500;
+
+/** Seeds the demo city when the store is empty; a projector that finds another seeding skips it. */
+async function seedOnce(platform: Platform): Promise<void> {
+  const lock = await platform.db.tryAdvisoryLock(SEED_LOCK_KEY);
+  if (!lock) return;
+  try {
+    if (await seedIfEmpty(platform)) logger.info('the store was empty: demo city seeded');
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Logs the projections this process owns each time the set changes (operators and the deployment test read it). */
+function reportOwnership(platform: Platform): () => void {
+  let last = '';
+  const timer = setInterval(() => {
+    const owned = platform.runner.owned().sort();
+    const key = owned.join(',');
+    if (key === last) return;
+    last = key;
+    logger.info({ projections: owned, count: owned.length }, 'projections owned');
+  }, OWNERSHIP_POLL_MS);
+  return () => clearInterval(timer);
+}
+
+try {
+  if (!env.DATABASE_URL) throw new ValidationError('invalid configuration:\n  DATABASE_URL: required (projector processes coordinate through PostgreSQL advisory locks)');
+  if (env.SEED_DEMO !== undefined && !['true', 'false', '1', '0', ''].includes(env.SEED_DEMO)) {
+    throw new ValidationError(`invalid configuration:\n  SEED_DEMO: "${env.SEED_DEMO}" must be true or false`);
+  }
+  const platform = await openPlatform({ modules: MODULES, env, logger });
+  try {
+    if (env.SEED_DEMO === 'true' || env.SEED_DEMO === '1') await seedOnce(platform);
+    await platform.runner.start();
+    await platform.chainer.start();
+    platform.processManagers.start();
+    const stopReporting = reportOwnership(platform);
+    closeOnSignals(
+      {
+        async close() {
+          stopReporting();
+          // Closing releases the advisory locks at once: the other projectors take over without waiting for a timeout.
+          await platform.close();
+        },
+      },
+      logger,
+    );
+    logger.info({ declared: MODULES.flatMap((m) => m.projections).length }, 'projector started: taking every projection no other projector owns');
+  } catch (error) {
+    await platform.close();
+    throw error;
+  }
+} catch (error) {
+  console.error(error instanceof CityBrainError ? `projector: ${error.message}` : error);
+  process.exitCode = 1;
+}

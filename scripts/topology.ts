@@ -1,0 +1,58 @@
+/**
+ * The production topology (docs/deployment.md, Procfile): one process per subgraph, the gateway,
+ * and two projectors, each with the environment it needs. `npm run start:prod` spawns it; the
+ * deployment test spawns the same processes one by one so it can kill them.
+ */
+import { fileURLToPath } from 'node:url';
+import { SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from '../gateway/subgraphs.ts';
+
+export interface ProcessSpec {
+  /** `gateway`, `projector-1`, `subgraph-population`… (the output prefix). */
+  name: string;
+  /** The entry point, relative to the repository root. */
+  entry: string;
+  env: Record<string, string>;
+}
+
+export interface TopologyOptions {
+  /** @default every subgraph */
+  subgraphs?: readonly SubgraphName[];
+  /** @default 2 */
+  projectors?: number;
+  /** Ports of the subgraphs not listening where `SUBGRAPH_<NAME>_URL` (or the default) says. */
+  subgraphPorts?: Partial<Record<SubgraphName, number>>;
+}
+
+export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Each subgraph listens on the port of its `SUBGRAPH_<NAME>_URL` when that is set (so one variable
+ * tells the gateway where to route and the subgraph where to listen), else on its default port; the
+ * gateway is given every subgraph's URL. Everything else (`DATABASE_URL`, secrets, `LOG_LEVEL`…)
+ * comes from `env` unchanged.
+ */
+export function productionTopology(env: Record<string, string | undefined>, options: TopologyOptions = {}): ProcessSpec[] {
+  const base = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const hosted = options.subgraphs ?? SUBGRAPHS.map((s) => s.name);
+  const urls: Record<string, string> = {};
+  const processes: ProcessSpec[] = [];
+  for (const { name, port: defaultPort } of SUBGRAPHS) {
+    const variable = subgraphUrlVariable(name);
+    const configured = env[variable] ? new URL(env[variable]) : undefined;
+    const port = options.subgraphPorts?.[name] ?? (configured?.port ? Number(configured.port) : defaultPort);
+    urls[variable] = configured && !options.subgraphPorts?.[name] ? configured.toString() : `http://127.0.0.1:${port}/graphql`;
+    if (hosted.includes(name)) {
+      processes.push({ name: `subgraph-${name}`, entry: 'bin/subgraph.ts', env: { ...base, SUBGRAPH: name, PORT: String(port) } });
+    }
+  }
+  processes.push({ name: 'gateway', entry: 'gateway/main.ts', env: { ...base, ...urls } });
+  for (let i = 1; i <= (options.projectors ?? 2); i++) {
+    processes.push({ name: `projector-${i}`, entry: 'bin/projector.ts', env: { ...base } });
+  }
+  return processes;
+}
+
+/** How a spec is started: Node with tsx's loader, so the process is Node itself (signals reach it directly). */
+export function commandOf(spec: ProcessSpec): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['--import', 'tsx', spec.entry] };
+}

@@ -1,0 +1,132 @@
+import { assertNever, type Decider } from '../../../../events/decider.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../../events/errors.ts';
+import type { CommandMetadata } from '../../../kit/command.ts';
+import type { Role } from '../../../kit/auth.ts';
+import { catalogResource, DEPARTMENTS, type Department } from '../../catalog.ts';
+import type { DataIssueEvent, DataIssueReported } from './events.ts';
+
+/**
+ * The entity types an issue may be reported on, each with the catalogue resource of its fields and
+ * the fields that belong to another one (as their `@resource` directives say).
+ */
+export const ISSUE_ENTITIES: Readonly<Record<string, { resource: string; fields?: Readonly<Record<string, string>> }>> = {
+  Person: { resource: 'population.basic', fields: { idNumber: 'population.identity', household: 'population.household', relationToHead: 'population.household' } },
+  Household: { resource: 'population.household' },
+  LegalPerson: { resource: 'legal-person.basic', fields: { creditCode: 'legal-person.identity' } },
+  Incident: { resource: 'urban.incidents' },
+  MonitoringStation: { resource: 'environment.air' },
+  EmissionPermit: { resource: 'environment.emissions' },
+  EmissionAlarm: { resource: 'environment.emissions' },
+  Claim: { resource: 'healthcare.claims' },
+  Taxpayer: { resource: 'tax.declarations' },
+  PropertyTransaction: { resource: 'tax.declarations' },
+  TaxRisk: { resource: 'tax.risks' },
+};
+
+export type ReportDataIssue = {
+  type: 'reportDataIssue';
+  data: { issueId: string; entityType: string; entityId: string; field: string; description: string; reportedBy: string };
+  metadata: CommandMetadata;
+};
+
+export type ResolveDataIssue = {
+  type: 'resolveDataIssue';
+  data: {
+    issueId: string;
+    correction: string;
+    resolvedBy: string;
+    /** The resolver's role, and its registered department (a short name or the full name). */
+    resolverRole: Role;
+    resolverDepartment: string | null;
+  };
+  metadata: CommandMetadata;
+};
+
+export type DataIssueCommand = ReportDataIssue | ResolveDataIssue;
+
+export type DataIssueState =
+  | { status: 'NONE' }
+  | { status: 'OPEN'; issue: DataIssueReported['data'] }
+  | { status: 'RESOLVED'; issue: DataIssueReported['data']; correction: string; resolvedBy: string; resolvedAt: string };
+
+function requiredText(value: string, field: string): string {
+  const trimmed = value.trim();
+  if (!trimmed) throw new ValidationError(`${field} must not be empty`, { field });
+  return trimmed;
+}
+
+/** The resource of `field` of `entityType`, or a BAD_USER_INPUT naming the entity types issues are kept for. */
+export function issueResource(entityType: string, field: string): string {
+  const entity = Object.hasOwn(ISSUE_ENTITIES, entityType) ? ISSUE_ENTITIES[entityType] : undefined;
+  if (!entity) {
+    throw new ValidationError(`entityType "${entityType}" is not one issues are kept for; use one of ${Object.keys(ISSUE_ENTITIES).join(', ')}`, {
+      field: 'entityType',
+      known: Object.keys(ISSUE_ENTITIES),
+    });
+  }
+  return entity.fields?.[field] ?? entity.resource;
+}
+
+/** Whether a registered department (short or full name) is `department`. */
+const isDepartment = (registered: string | null, department: string): boolean =>
+  registered !== null && (registered === department || registered === DEPARTMENTS[department as Department]);
+
+export function decide(command: DataIssueCommand, state: DataIssueState): DataIssueEvent[] {
+  switch (command.type) {
+    case 'reportDataIssue': {
+      const { issueId, entityType, entityId, field, description, reportedBy } = command.data;
+      if (state.status !== 'NONE') throw new ConflictError(`data issue ${issueId} already exists; use a new issue id`, { issueId });
+      const fieldName = requiredText(field, 'field');
+      const resource = issueResource(entityType, fieldName);
+      // Every resource of ISSUE_ENTITIES is catalogued (decider.unit.spec checks it).
+      const department = catalogResource(resource)!.department;
+      return [
+        {
+          type: 'DataIssueReported',
+          data: {
+            issueId,
+            entityType,
+            entityId: requiredText(entityId, 'entityId'),
+            field: fieldName,
+            description: requiredText(description, 'description'),
+            resource,
+            department,
+            reportedBy,
+            reportedAt: command.metadata.now,
+          },
+        },
+      ];
+    }
+    case 'resolveDataIssue': {
+      const { issueId, correction, resolvedBy, resolverRole, resolverDepartment } = command.data;
+      if (state.status === 'NONE') throw new NotFoundError(`there is no data issue ${issueId}`, { issueId });
+      if (state.status === 'RESOLVED') {
+        throw new ConflictError(`data issue ${issueId} was already resolved by ${state.resolvedBy} at ${state.resolvedAt}`, { issueId });
+      }
+      const { department } = state.issue;
+      if (resolverRole !== 'admin' && !(resolverRole === 'department' && isDepartment(resolverDepartment, department))) {
+        throw new ForbiddenError(
+          `data issue ${issueId} concerns ${state.issue.resource}, provided by ${department}: only that department (or an administrator) resolves it; ${resolvedBy} is a ${resolverRole} of ${resolverDepartment ?? 'no registered department'}`,
+          { issueId, department },
+        );
+      }
+      return [{ type: 'DataIssueResolved', data: { issueId, correction: requiredText(correction, 'correction'), resolvedBy, resolvedAt: command.metadata.now } }];
+    }
+    default:
+      return assertNever(command);
+  }
+}
+
+export function evolve(state: DataIssueState, event: DataIssueEvent): DataIssueState {
+  switch (event.type) {
+    case 'DataIssueReported':
+      return { status: 'OPEN', issue: event.data };
+    case 'DataIssueResolved':
+      if (state.status === 'NONE') return state;
+      return { status: 'RESOLVED', issue: state.issue, correction: event.data.correction, resolvedBy: event.data.resolvedBy, resolvedAt: event.data.resolvedAt };
+    default:
+      return assertNever(event);
+  }
+}
+
+export const dataIssueDecider: Decider<DataIssueCommand, DataIssueEvent, DataIssueState> = { initialState: () => ({ status: 'NONE' }), decide, evolve };

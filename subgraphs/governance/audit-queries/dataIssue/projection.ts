@@ -1,0 +1,61 @@
+/**
+ * `governance.data-issues`: every data issue as it stands (for `dataIssues`), and per providing
+ * department the open and resolved counts and the total time to resolve (for the statistics, whose
+ * mean is total ÷ resolved), kept as the issues' events arrive.
+ */
+import type { Projection } from '../../../../projections/types.ts';
+import type { DataIssueEvent, DataIssueReported } from './events.ts';
+
+export const DATA_ISSUES_PROJECTION = 'governance.data-issues';
+export const ISSUES = 'issues';
+export const DEPARTMENT_STATS = 'departments';
+
+export type DataIssueStatus = 'OPEN' | 'RESOLVED';
+
+export type DataIssueDoc = DataIssueReported['data'] & {
+  status: DataIssueStatus;
+  correction: string | null;
+  resolvedBy: string | null;
+  resolvedAt: string | null;
+} & Record<string, unknown>;
+
+export interface DepartmentIssueStatsDoc extends Record<string, unknown> {
+  department: string;
+  open: number;
+  resolved: number;
+  /** Sum over resolved issues of (resolvedAt − reportedAt), in hours. */
+  hoursToResolve: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+export const dataIssuesProjection: Projection = {
+  name: DATA_ISSUES_PROJECTION,
+  version: 1,
+  eventTypes: ['DataIssueReported', 'DataIssueResolved'] satisfies DataIssueEvent['type'][],
+  indexes: [
+    { collection: ISSUES, fields: ['status'] },
+    { collection: ISSUES, fields: ['department'] },
+  ],
+  async apply(event, store) {
+    const issues = store.collection<DataIssueDoc>(ISSUES);
+    const stats = store.collection<DepartmentIssueStatsDoc>(DEPARTMENT_STATS);
+    const source = { position: event.position, eventId: event.eventId };
+    const domain = { type: event.type, data: event.data } as DataIssueEvent;
+    if (domain.type === 'DataIssueReported') {
+      const { department } = domain.data;
+      await issues.upsert(domain.data.issueId, { ...domain.data, status: 'OPEN', correction: null, resolvedBy: null, resolvedAt: null }, source);
+      const current = (await stats.get(department))?.doc ?? { department, open: 0, resolved: 0, hoursToResolve: 0 };
+      await stats.upsert(department, { ...current, open: current.open + 1 }, source);
+      return;
+    }
+    const { issueId, correction, resolvedBy, resolvedAt } = domain.data;
+    const issue = (await issues.get(issueId))?.doc;
+    // The decider resolves only a reported issue, whose report this projection applied first.
+    if (!issue) throw new Error(`${DATA_ISSUES_PROJECTION}: DataIssueResolved at ${event.position} for ${issueId}, which has no document`);
+    await issues.patch(issueId, { status: 'RESOLVED', correction, resolvedBy, resolvedAt }, source);
+    const current = (await stats.get(issue.department))?.doc ?? { department: issue.department, open: 0, resolved: 0, hoursToResolve: 0 };
+    const hours = (Date.parse(resolvedAt) - Date.parse(issue.reportedAt)) / HOUR_MS;
+    await stats.upsert(issue.department, { ...current, open: current.open - 1, resolved: current.resolved + 1, hoursToResolve: current.hoursToResolve + hours }, source);
+  },
+};

@@ -1,0 +1,109 @@
+/**
+ * The auditor-facing queries of the governance subgraph (issue 9 "Auditors replay history"):
+ * whether an access was authorised, usage reports, tamper evidence and data-quality feedback.
+ * Merged into the governance resolvers by `withAuditQueries`.
+ */
+import { NotFoundError, ValidationError } from '../../../events/errors.ts';
+import { listSeals } from '../../../events/sql/hashChain.ts';
+import type { RecordedEvent } from '../../../events/types.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
+import type { SubgraphRuntime } from '../../kit/module.ts';
+import type { SubgraphResolvers } from '../../kit/server.ts';
+import type { DataAccessed } from '../audit/events.ts';
+import { DEPARTMENTS } from '../catalog.ts';
+import { consumerStreamId } from '../consumer/events.ts';
+import { authorizeAccess } from './authorization.ts';
+import { dataIssueResolvers } from './dataIssue/resolvers.ts';
+import { createIntegrityCheck } from './integrity.ts';
+import { DAILY_USAGE, summariseUsage, USAGE_PROJECTION, type DailyUsageDoc } from './usage.ts';
+
+type Resolvers = SubgraphResolvers<SubgraphContext>;
+
+/** Most seals one `integrity` query lists. */
+const MAX_SEALS = 100;
+
+/** Daily counters read per round trip while summing a report's period. */
+const USAGE_PAGE = 1000;
+
+function assertDepartment(department: string): keyof typeof DEPARTMENTS {
+  if (!Object.hasOwn(DEPARTMENTS, department)) {
+    throw new ValidationError(`department "${department}" is not a providing department; use one of ${Object.keys(DEPARTMENTS).join(', ')}`, {
+      field: 'department',
+      known: Object.keys(DEPARTMENTS),
+    });
+  }
+  return department as keyof typeof DEPARTMENTS;
+}
+
+export function auditQueryResolvers(runtime: SubgraphRuntime): Resolvers {
+  const { store, db } = runtime;
+  const dataIssues = dataIssueResolvers(runtime);
+  const integrity = db && createIntegrityCheck(db, { now: runtime.now });
+
+  function chainDatabase() {
+    if (!db || !integrity) {
+      throw new NotFoundError('this deployment keeps no hash chain beside its store; run the `verify` command where the SQL event store is', { field: 'integrity' });
+    }
+    return { db, integrity };
+  }
+
+  async function accessRecord(accessEventId: string): Promise<RecordedEvent<'DataAccessed', DataAccessed['data']>> {
+    const [event] = await store.readEventsById([accessEventId]);
+    if (event?.type !== 'DataAccessed') {
+      throw new NotFoundError(`${accessEventId} is not the id of an access record (a DataAccessed event); take one from accessLog`, { accessEventId });
+    }
+    return event as RecordedEvent<'DataAccessed', DataAccessed['data']>;
+  }
+
+  async function dailyUsage(department: string, from: string, to: string): Promise<DailyUsageDoc[]> {
+    const daily = runtime.readModels.of(USAGE_PROJECTION).collection<DailyUsageDoc>(DAILY_USAGE);
+    const found: DailyUsageDoc[] = [];
+    let after: string | undefined;
+    do {
+      const page = await daily.find({ where: { department, day: { gte: from, lte: to } }, first: USAGE_PAGE, ...(after && { after }) });
+      found.push(...page.items.map((i) => i.node.doc));
+      after = page.hasNextPage && page.endCursor ? page.endCursor : undefined;
+    } while (after);
+    return found;
+  }
+
+  return {
+    Query: {
+      ...dataIssues.Query,
+      integrity: () => chainDatabase().integrity(),
+      async usageReport(_: unknown, { department, from, to }: { department: string; from: string; to: string }) {
+        const known = assertDepartment(department);
+        if (from > to) throw new ValidationError(`from ${from} is after to ${to}`, { field: 'from' });
+        return { department, departmentName: DEPARTMENTS[known], from, to, ...summariseUsage(await dailyUsage(department, from, to)) };
+      },
+      async accessAuthorization(_: unknown, { accessEventId }: { accessEventId: string }) {
+        const access = await accessRecord(accessEventId);
+        const consumerStream = await store.readStream(consumerStreamId(access.data.consumerId));
+        return {
+          access: { ...access.data, id: access.eventId, position: access.position },
+          ...authorizeAccess(access.data, consumerStream),
+        };
+      },
+    },
+    Mutation: dataIssues.Mutation,
+    Integrity: {
+      seals(_: unknown, { limit }: { limit: number }) {
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEALS) {
+          throw new ValidationError(`limit must be between 1 and ${MAX_SEALS}, got ${limit}`, { field: 'limit' });
+        }
+        return listSeals(chainDatabase().db, limit);
+      },
+    },
+  };
+}
+
+/** The governance resolvers with the audit queries' root fields and types added. */
+export function withAuditQueries(base: Resolvers, runtime: SubgraphRuntime): Resolvers {
+  const audit = auditQueryResolvers(runtime);
+  const merged: Resolvers = { ...base, ...audit };
+  for (const root of ['Query', 'Mutation'] as const) {
+    // Root types are field maps (never scalars or enums), so spreading them merges their fields.
+    if (base[root] || audit[root]) merged[root] = { ...(base[root] as object), ...(audit[root] as object) } as Resolvers[string];
+  }
+  return merged;
+}
