@@ -10,10 +10,12 @@ import { parse } from 'graphql';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { EventRegistry } from '../../events/registry.ts';
+import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventStore, RecordedEvent } from '../../events/types.ts';
 import { ReadModels } from '../../projections/readModels.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants, type TestGrants } from '../../test/helpers/grants.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
 import { createGovernanceAccess } from '../governance/access.ts';
@@ -93,6 +95,7 @@ function withFailingAuditAppends(store: EventStore): EventStore {
 function accessSuite(makeBackend: () => Promise<TestBackend>): void {
   let backend: TestBackend;
   let store: SqlEventStore;
+  let db: SqlDatabase;
   let runtime: SubgraphRuntime;
   let access: AccessControl;
   let subgraph: ListeningSubgraph;
@@ -105,6 +108,7 @@ function accessSuite(makeBackend: () => Promise<TestBackend>): void {
   }
 
   async function recordsOf(requestId: string): Promise<RecordedEvent<'DataAccessed', DataAccessed['data']>[]> {
+    await waitForCommitted(db, store);
     const events = await store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 });
     return (events as RecordedEvent<'DataAccessed', DataAccessed['data']>[]).filter((e) => e.data.requestId === requestId);
   }
@@ -117,7 +121,7 @@ function accessSuite(makeBackend: () => Promise<TestBackend>): void {
 
   before(async () => {
     backend = await makeBackend();
-    const db = await backend.fresh();
+    db = await backend.fresh();
     const registry = new EventRegistry();
     for (const definition of [...consumerEventDefinitions, dataAccessedDefinition]) registry.register(definition);
     store = await SqlEventStore.open(db, registry);
@@ -216,6 +220,7 @@ function accessSuite(makeBackend: () => Promise<TestBackend>): void {
     await grants.grant('busy-app', ['population.basic']);
     const subjectSets = Array.from({ length: 24 }, (_, i) => PEOPLE.filter((_p, j) => (i >> j) & 1).map((p) => p.id));
     const responses = await Promise.all(subjectSets.map((ids) => ask('busy-app', 'query People($ids: [ID!]!) { people(ids: $ids) { name } }', { ids })));
+    await waitForCommitted(db, store);
     const all = await store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 });
     const streams = new Set<string>();
     responses.forEach((response, i) => {
@@ -323,6 +328,7 @@ function accessSuite(makeBackend: () => Promise<TestBackend>): void {
     const requestIds: string[] = Array.from({ length: 25 }, () => crypto.randomUUID());
     await Promise.all(requestIds.map((requestId) => recorder.record({ ...base, requestId }, metadata)));
     await recorder.close();
+    await waitForCommitted(db, store);
     const written = (await store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 })).filter((e) =>
       requestIds.includes((e.data as DataAccessed['data']).requestId),
     );

@@ -1,7 +1,8 @@
 /** Event types and envelopes for tests of the store and the runner, independent of any domain. */
 import { z } from 'zod';
 import { EventRegistry, type EventTypeDefinition } from '../../events/registry.ts';
-import { comparePositions } from '../../events/position.ts';
+import { comparePositions, encodePosition } from '../../events/position.ts';
+import type { SqlExecutor } from '../../events/sql/database.ts';
 import type { EventMetadata, EventStore, NewEvent, Position } from '../../events/types.ts';
 
 export const testMetadata: EventMetadata = {
@@ -40,4 +41,13 @@ export async function waitUntilVisible(store: EventStore, position: Position, ti
     if (Date.now() > deadline) throw new Error(`position ${position} did not become visible within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Waits until readers can pass every event committed so far (see `waitUntilVisible`). */
+export async function waitForCommitted(db: SqlExecutor, store: EventStore, timeoutMs = 30_000): Promise<void> {
+  const { rows } = await db.query<{ transaction_id: string; global_position: string }>(
+    `SELECT e.transaction_id::text AS transaction_id, e.global_position::text AS global_position FROM es_events e
+     ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
+  );
+  if (rows[0]) await waitUntilVisible(store, encodePosition(rows[0].transaction_id, rows[0].global_position), timeoutMs);
 }
