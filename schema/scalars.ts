@@ -16,6 +16,7 @@ import {
   type DirectiveDefinitionNode,
   type DocumentNode,
   type EnumTypeDefinitionNode,
+  type ObjectTypeDefinitionNode,
   type ScalarTypeDefinitionNode,
   type ValueNode,
 } from 'graphql';
@@ -24,11 +25,14 @@ import { ValidationError } from '../events/errors.ts';
 
 export const scalarsSdl = readFileSync(new URL('./scalars.graphql', import.meta.url), 'utf8');
 
-type SharedDefinition = ScalarTypeDefinitionNode | EnumTypeDefinitionNode | DirectiveDefinitionNode;
+type SharedDefinition = ScalarTypeDefinitionNode | EnumTypeDefinitionNode | DirectiveDefinitionNode | ObjectTypeDefinitionNode;
 
 const sharedDefinitions: readonly SharedDefinition[] = parse(scalarsSdl).definitions.filter(
   (d): d is SharedDefinition =>
-    d.kind === Kind.SCALAR_TYPE_DEFINITION || d.kind === Kind.ENUM_TYPE_DEFINITION || d.kind === Kind.DIRECTIVE_DEFINITION,
+    d.kind === Kind.SCALAR_TYPE_DEFINITION ||
+    d.kind === Kind.ENUM_TYPE_DEFINITION ||
+    d.kind === Kind.DIRECTIVE_DEFINITION ||
+    d.kind === Kind.OBJECT_TYPE_DEFINITION,
 );
 
 export const sharedScalarNames: readonly string[] = sharedDefinitions
@@ -131,7 +135,8 @@ function collectNames(node: DocumentNode | SharedDefinition, defined: Set<string
 }
 
 /**
- * The shared definitions (scalars, access directives and the enums those directives take) that
+ * The shared definitions (scalars, access directives and the enums those directives take, and the
+ * shared value types such as `HistoryEvent` and `PageInfo`) that
  * `typeDefs` references but does not define itself, appended to it.
  */
 export function withSharedScalars(typeDefs: DocumentNode): DocumentNode {

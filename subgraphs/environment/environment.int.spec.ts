@@ -9,12 +9,13 @@ import { createClient } from 'graphql-ws';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { EventRegistry } from '../../events/registry.ts';
+import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { ProcessManagerRuntime, type ScheduledItem } from '../../projections/processManager.ts';
 import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
-import { testMetadata } from '../../test/helpers/events.ts';
+import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
 import { createGovernanceAccess } from '../governance/access.ts';
@@ -99,9 +100,10 @@ for (const openBackend of BACKENDS) {
         Array.from({ length: toHour - fromHour + 1 }, (_, k) => ({ hour: hourOf(fromHour + k), ...(typeof values === 'function' ? values(fromHour + k) : values) })),
       );
 
+    let db: SqlDatabase;
     before(async () => {
       backend = await openBackend();
-      const db = await backend.fresh();
+      db = await backend.fresh();
       const registry = new EventRegistry().registerAll([...environmentModule.eventTypes, ...legalPersonEventDefinitions, ...consumerEventDefinitions, dataAccessedDefinition]);
       store = await SqlEventStore.open(db, registry);
       runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(clock), logger };
@@ -132,6 +134,7 @@ for (const openBackend of BACKENDS) {
 
     it('refuses invalid observations with a clear code and appends nothing', async () => {
       await register('v-1', '370102');
+      await waitForCommitted(db, store);
       const head = await store.headPosition();
       const record = (observedAt: string, concentrations: Record<string, number | null>, stationId = 'v-1') =>
         ask('eco-bureau', `mutation R($input: RecordAirQualityObservationInput!) { recordAirQualityObservation(input: $input) { positions } }`, {
@@ -155,6 +158,7 @@ for (const openBackend of BACKENDS) {
         input: { stationId: 'v-1', observations: [{ observedAt: hourOf(1), concentrations: { pm25: 30 } }, { observedAt: hourOf(30), concentrations: { no2: -1 } }] },
       });
       assert.equal((batch.errors as Errors)?.[0]?.extensions?.field, 'observations[1].no2');
+      await waitForCommitted(db, store);
       assert.deepEqual(await store.readAll({ fromPosition: head, filter: { streamPrefixes: ['environment.'] } }), [], 'nothing was appended');
       assert.equal(await store.streamRevision(airQualityStreamId('v-1', '2026-11-01')), undefined);
     });

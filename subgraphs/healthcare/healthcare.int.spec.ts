@@ -14,7 +14,8 @@ import { processManagerProjection, ProcessManagerRuntime } from '../../projectio
 import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
-import { testMetadata } from '../../test/helpers/events.ts';
+import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
+import type { SqlDatabase } from '../../events/sql/database.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import { personEventDefinitions, personStreamId } from '../population/person/events.ts';
 import type { ClaimFile, ClaimState } from './claim/decider.ts';
@@ -55,6 +56,7 @@ for (const open of BACKENDS) {
     const today = () => chinaDate(now().toISOString());
     const at = (date: string, time = '10:00:00') => `${date}T${time}+08:00`;
 
+    let db: SqlDatabase;
     before(async () => {
       backend = await open();
     });
@@ -64,7 +66,7 @@ for (const open of BACKENDS) {
     beforeEach(async () => {
       await runner?.stop();
       await store?.close();
-      const db = await backend.fresh();
+      db = await backend.fresh();
       store = await SqlEventStore.open(db, registry());
       runner = new ProjectionRunner(db, store, [healthcareProjection, processManagerProjection(deceasedManager)]);
       await runner.catchUp();
@@ -115,12 +117,15 @@ for (const open of BACKENDS) {
     const submit = (input: SubmitClaimInput) => submitClaim(ports, input, DEFAULT_SCREENING_LIMITS, now().toISOString(), metadata);
 
     async function refusedWithoutAppending(code: string, action: () => Promise<unknown>): Promise<void> {
+      // The visible head can lag behind transactions open elsewhere on the server: settle it first.
+      await waitForCommitted(db, store);
       const head = await store.headPosition();
       await assert.rejects(action, (error: unknown) => {
         assert.ok(error instanceof CityBrainError, String(error));
         assert.equal(error.code, code);
         return true;
       });
+      await waitForCommitted(db, store);
       assert.equal(await store.headPosition(), head, 'a refused command appended nothing');
     }
 

@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { EventRegistry } from '../../events/registry.ts';
+import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
-import { testMetadata } from '../../test/helpers/events.ts';
+import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
 import { createGovernanceAccess } from '../governance/access.ts';
@@ -49,9 +50,10 @@ for (const openBackend of BACKENDS) {
     const ask = async <D = Record<string, unknown>>(consumerId: string, query: string, variables?: Record<string, unknown>) =>
       (await postGraphQL<D>(subgraph.url, await relayedHeaders(consumerId), query, variables)).body as { data?: D | null; errors?: Errors };
 
+    let db: SqlDatabase;
     before(async () => {
       backend = await openBackend();
-      const db = await backend.fresh();
+      db = await backend.fresh();
       const registry = new EventRegistry().registerAll([...healthcareModule.eventTypes, ...personEventDefinitions, ...consumerEventDefinitions, dataAccessedDefinition]);
       store = await SqlEventStore.open(db, registry);
       runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(), logger };
@@ -165,6 +167,7 @@ for (const openBackend of BACKENDS) {
 
     it('refuses bad input with its code and a consumer without the grant with FORBIDDEN', async () => {
       const personId = await registerPerson();
+      await waitForCommitted(db, store);
       const head = await store.headPosition();
       const bad = await ask('insurer', VISIT, { input: { personId, hospitalCode: 'H37010203', department: '内科', diagnoses: ['pneumonia'], visitedAt: new Date().toISOString() } });
       assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
@@ -175,6 +178,7 @@ for (const openBackend of BACKENDS) {
       const write = await ask('records-only', SUBMIT, { input: { personId, hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPriceFen: 1 }] } });
       assert.equal(write.errors?.[0]?.extensions?.code, 'FORBIDDEN');
       // Only access records were appended by the refused requests.
+      await waitForCommitted(db, store);
       const appended = await store.readAll({ fromPosition: head });
       assert.deepEqual([...new Set(appended.map((e) => e.type))].filter((t) => t !== 'DataAccessed'), []);
     });

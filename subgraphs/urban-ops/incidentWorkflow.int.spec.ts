@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { CityBrainError } from '../../events/errors.ts';
 import { EventRegistry } from '../../events/registry.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
+import { waitForCommitted } from '../../test/helpers/events.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import { ProcessManagerRuntime } from '../../projections/processManager.ts';
@@ -179,9 +180,11 @@ for (const openBackend of BACKENDS) {
     it('refuses illegal steps, dispatches outside the dispatcher\'s division and stale revisions, and appends nothing', async () => {
       await report('inc-1');
       // Registration refused before any case serial is drawn: nothing at all is appended.
+      await waitForCommitted(db, store);
       const head = await store.headPosition();
       await assert.rejects(register('inc-1', 5, { level: 'DISTRICT', divisionCode: '370103' }), expectError('FORBIDDEN', /outside its division/));
       await assert.rejects(register('inc-1', 5, lixia, 3), expectError('CONFLICT'));
+      await waitForCommitted(db, store);
       assert.equal(await store.headPosition(), head);
 
       await register('inc-1', 5);
