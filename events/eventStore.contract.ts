@@ -11,7 +11,7 @@ import { comparePositions } from './position.ts';
 import { SqlEventStore } from './sql/sqlEventStore.ts';
 import { START, type EventStore, type EventSubscription, type RecordedEvent } from './types.ts';
 import type { TestBackend } from '../test/helpers/databases.ts';
-import { createTestRegistry, incremented, testMetadata } from '../test/helpers/events.ts';
+import { createTestRegistry, incremented, testMetadata, waitUntilVisible } from '../test/helpers/events.ts';
 
 async function take(subscription: EventSubscription, count: number, timeoutMs = 20_000): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];
@@ -239,6 +239,7 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
       await store.append('test.counter-1', [incremented(1)]);
       await store.append('test.note-1', [{ type: 'NoteWritten', data: { text: 'a' }, metadata: testMetadata }]);
       const { events } = await store.append('test.counter-2', [incremented(2), { type: 'CounterReset', data: { reason: 'x' }, metadata: testMetadata }]);
+      await waitUntilVisible(store, events[1]!.position);
       const all = await store.readAll();
       assert.equal(all.length, 4);
       for (let i = 1; i < all.length; i++) assert.ok(comparePositions(all[i - 1]!.position, all[i]!.position) < 0);

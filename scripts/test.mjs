@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The one test command (README, .ci/run): type-check, lint, supergraph freshness, then every
-// *.spec.ts file under node's own test runner, two files at a time (2 cores, ~750 MB per PGlite).
+// *.spec.ts file under node's own test runner, one file at a time: on PostgreSQL the gap-safe read
+// waits for transactions open anywhere on the server, so parallel files would slow each other down.
 // `--only unit|int|e2e` narrows the tier; `--skip-static` skips tsc/eslint/compose for quick loops.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -46,7 +47,7 @@ if (specs.length === 0) {
 run(`tests (${specs.length} files)`, process.execPath, [
   '--import', 'tsx',
   '--test',
-  '--test-concurrency=2',
+  '--test-concurrency=1',
   '--test-timeout=300000',
   '--test-reporter=spec',
   ...specs,

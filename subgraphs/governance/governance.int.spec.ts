@@ -6,11 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { EventRegistry } from '../../events/registry.ts';
+import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { RecordedEvent } from '../../events/types.ts';
 import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { waitForCommitted } from '../../test/helpers/events.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
 import type { AccessControl } from '../kit/access.ts';
 import type { Role } from '../kit/auth.ts';
@@ -58,6 +60,7 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
   let store: SqlEventStore;
   let runtime: SubgraphRuntime;
   let runner: ProjectionRunner;
+  let db: SqlDatabase;
   let access: AccessControl;
   let subgraph: ListeningSubgraph;
 
@@ -69,7 +72,7 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
 
   before(async () => {
     backend = await makeBackend();
-    const db = await backend.fresh();
+    db = await backend.fresh();
     const registry = new EventRegistry().registerAll(governanceModule.eventTypes);
     store = await SqlEventStore.open(db, registry);
     runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(), logger };
@@ -238,6 +241,7 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
 
   it('records its own served requests', async () => {
     const { requestId } = await ask(ADMIN, 'query Who { consumer(id: "auditor") { id name } }');
+    await waitForCommitted(db, store);
     const records = (await store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 })).filter(
       (e) => (e.data as DataAccessed['data']).requestId === requestId,
     ) as RecordedEvent<'DataAccessed', DataAccessed['data']>[];
