@@ -24,7 +24,8 @@ import { legalPersonDecider } from './legalPerson/decider.ts';
 import { legalPersonStreamId, type LegalPersonType, type RegisteredAddress } from './legalPerson/events.ts';
 import type { IndustrySection } from './legalPerson/industry.ts';
 import { LEGAL_PERSONS, LEGAL_PERSONS_PROJECTION, type LegalPersonDoc } from './readModels/legalPersons.ts';
-import { legalPersonFromDoc, legalPersonFromEvents, money, parseYuan, sectionName, type LegalPersonView } from './views.ts';
+import { moneyView } from '../kit/money.ts';
+import { legalPersonFromDoc, legalPersonFromEvents, parseYuan, sectionName, type LegalPersonView } from './views.ts';
 
 type Ctx = SubgraphContext;
 
@@ -208,9 +209,9 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
     LegalPerson: {
       __resolveReference: (ref: { id: string }, ctx: Ctx) => legalPersonView(ctx, ref.id),
       legalRepresentative: (lp: LegalPersonView) => ({ id: lp.legalRepresentativeId }),
-      registeredCapital: (lp: LegalPersonView) => money(lp.registeredCapitalFen),
+      registeredCapital: (lp: LegalPersonView) => moneyView(lp.registeredCapitalFen),
       industry: (lp: LegalPersonView) => ({ ...lp.industry, sectionName: sectionName(lp.industry.section) }),
-      annualReports: (lp: LegalPersonView) => lp.annualReports.map((r) => ({ year: r.year, employees: r.employees, revenue: money(r.revenueFen) })),
+      annualReports: (lp: LegalPersonView) => lp.annualReports.map((r) => ({ year: r.year, employees: r.employees, revenue: moneyView(r.revenueFen) })),
       history: (lp: LegalPersonView) => streamHistory(store, legalPersonStreamId(lp.id), { asOf: lp.asOf }),
       ...legalPersonProvenance,
     },

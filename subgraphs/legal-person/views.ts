@@ -31,17 +31,6 @@ export interface LegalPersonView {
   asOf: string | null;
 }
 
-export interface MoneyView {
-  fen: string;
-  yuan: string;
-  currency: 'CNY';
-}
-
-export function money(fen: number): MoneyView {
-  const digits = String(fen).padStart(3, '0');
-  return { fen: String(fen), yuan: `${digits.slice(0, -2)}.${digits.slice(-2)}`, currency: 'CNY' };
-}
-
 /** Whole fen of a yuan amount written as a decimal string ("1000000", "12.5", "0.05"), exactly. */
 export function parseYuan(value: string, field: string): number {
   const match = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(value.trim());

@@ -18,7 +18,7 @@ import { stateAsOf } from '../kit/timeTravel.ts';
 import { assertDivision, getDivision } from '../population/divisions/catalogue.ts';
 import { divisionField } from '../population/divisions/division.ts';
 import { deedTaxDueOn } from './deedTaxDeadlines.ts';
-import { addFen, moneyView, parseMoney, subtractFen } from './money.ts';
+import { addFen, moneyView, parseMoney, subtractFen } from '../kit/money.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
 import { DIVISION_TOTALS, RISKS, TAX_REGISTER, TAXPAYERS, TRANSACTIONS, type DivisionTotalsDoc, type RiskDoc, type TaxpayerDoc } from './readModels/taxRegister.ts';
 import { foldTransactionView, type TransactionView } from './readModels/transactionView.ts';

@@ -23,7 +23,7 @@ import { legalPersonStreamId, type LegalPersonRegistered } from '../legal-person
 import { childrenOf } from '../population/divisions/catalogue.ts';
 import type { PersonRegistered } from '../population/person/events.ts';
 import { demoMetadata, inParallel } from '../population/seed.ts';
-import { applyRate } from './money.ts';
+import { applyRate } from '../kit/money.ts';
 import { addDays, addMonths } from './period.ts';
 import { declareTax, registerTaxpayer, runPropertyTransactionCommand, runTaxpayerCommand } from './taxCommands.ts';
 import type { SubjectRef } from './taxpayer/events.ts';

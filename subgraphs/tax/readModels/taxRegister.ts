@@ -7,7 +7,7 @@
 import type { RecordedEvent } from '../../../events/types.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
 import { divisionFields, type DivisionFields } from '../../population/divisions/division.ts';
-import { addFen, subtractFen } from '../money.ts';
+import { addFen, subtractFen } from '../../kit/money.ts';
 import type { PropertyTransactionEvent, RiskResolution, TaxRiskType } from '../propertyTransaction/events.ts';
 import { evolve, initialState, type TaxpayerState } from '../taxpayer/decider.ts';
 import type { SubjectRef, TaxpayerEvent } from '../taxpayer/events.ts';

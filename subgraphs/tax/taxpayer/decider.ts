@@ -9,7 +9,7 @@ import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { chinaDate } from '../../kit/calendar.ts';
 import { assertDivision } from '../../population/divisions/catalogue.ts';
-import { assertFen, formatMoney, subtractFen, addFen } from '../money.ts';
+import { assertFen, formatMoney, subtractFen, addFen } from '../../kit/money.ts';
 import { parsePeriod } from '../period.ts';
 import { assertTaxType, type TaxType } from '../taxTypes.ts';
 import type { DeclareTax, RegisterTaxpayer, TaxpayerCommand } from './commands.ts';

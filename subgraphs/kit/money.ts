@@ -1,5 +1,5 @@
 /**
- * Money in the tax register: whole fen (0.01 yuan) held as safe integers, never floating point.
+ * Money in the registers (tax, legal persons' capital and revenue): whole fen (0.01 yuan) held as safe integers, never floating point.
  * Clients read and write amounts as decimal strings of yuan (`"1234.56"`); parsing is strict, so
  * `1.234`, `1e3`, `.5`, `+1`, `NaN` and amounts beyond the safe-integer range are refused rather than
  * rounded. Multiplication by a rate goes through bigint and rounds half up, once.
@@ -81,7 +81,7 @@ export function applyRate(fen: Fen, basisPoints: number): Fen {
   return checkedFen(product < 0n ? -rounded : rounded, 'amount');
 }
 
-/** The shared GraphQL `Money` value type (also served by legal-person): fen and yuan as exact strings. */
+/** The shared GraphQL `Money` value type (served by legal-person and tax): fen and yuan as exact strings. */
 export interface MoneyView {
   fen: string;
   yuan: string;
