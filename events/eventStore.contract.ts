@@ -36,6 +36,8 @@ export interface EventStoreHarness {
   tamper?: { update(): Promise<unknown>; remove(): Promise<unknown> };
   /** Whether an event id is unique across streams, not only within its stream. */
   uniqueEventIdsAcrossStreams: boolean;
+  /** Whether `appendMany` writes all its appends or none (one transaction). */
+  atomicAppendMany: boolean;
   /** PostgreSQL only: where a second session can hold a transaction open. */
   url?: string;
   dispose(): Promise<void>;
@@ -71,6 +73,7 @@ export function sqlEventStoreHarness(openBackend: () => Promise<TestBackend>): (
         remove: () => db().query('DELETE FROM es_events'),
       },
       uniqueEventIdsAcrossStreams: true,
+      atomicAppendMany: true,
       ...(backend.url !== undefined && { url: backend.url }),
       dispose: () => backend.dispose(),
     };
@@ -203,6 +206,67 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
       await assert.rejects(tamper.update(), /append-only/);
       await assert.rejects(tamper.remove(), /append-only/);
       assert.equal(await countEvents(), 1);
+    });
+  });
+
+  describe('appendMany', () => {
+    it('appends to several streams in the order given, a stream twice with chained revisions', async () => {
+      const results = await store.appendMany([
+        { streamId: 'test.counter-a', events: [incremented(1), incremented(2)], options: { expectedRevision: 'no_stream' } },
+        { streamId: 'test.counter-b', events: [incremented(3)], options: { expectedRevision: 'no_stream' } },
+        { streamId: 'test.counter-a', events: [incremented(4)], options: { expectedRevision: 1 } },
+      ]);
+      assert.deepEqual(results.map((r) => [r.streamId, r.nextExpectedRevision, r.replayed]), [
+        ['test.counter-a', 1, false],
+        ['test.counter-b', 0, false],
+        ['test.counter-a', 2, false],
+      ]);
+      const positions = results.flatMap((r) => r.events.map((e) => e.position));
+      for (let i = 1; i < positions.length; i++) assert.ok(comparePositions(positions[i - 1]!, positions[i]!) < 0);
+      await waitUntilVisible(store, positions.at(-1)!);
+      assert.deepEqual((await store.readAll()).map((e) => [e.streamId, (e.data as { by: number }).by]), [
+        ['test.counter-a', 1],
+        ['test.counter-a', 2],
+        ['test.counter-b', 3],
+        ['test.counter-a', 4],
+      ]);
+      assert.deepEqual(await store.appendMany([]), []);
+    });
+
+    it('refuses a stale expected revision naming its stream; on an atomic backend nothing of the batch is written', async () => {
+      await store.append('test.counter-b', [incremented()]);
+      await assert.rejects(
+        store.appendMany([
+          { streamId: 'test.counter-a', events: [incremented()], options: { expectedRevision: 'no_stream' } },
+          { streamId: 'test.counter-b', events: [incremented()], options: { expectedRevision: 'no_stream' } },
+        ]),
+        (err: unknown) => err instanceof ConcurrencyError && err.streamId === 'test.counter-b' && err.actual === 0,
+      );
+      assert.equal(await countEvents(), harness.atomicAppendMany ? 1 : 2);
+      assert.equal(await store.streamRevision('test.counter-a'), harness.atomicAppendMany ? undefined : 0);
+    });
+
+    it('checks every append before writing any: an invalid event in the last one writes nothing', async () => {
+      await assert.rejects(
+        store.appendMany([
+          { streamId: 'test.counter-a', events: [incremented()] },
+          { streamId: 'test.counter-b', events: [{ type: 'CounterIncremented', data: { by: 'two' }, metadata: testMetadata }] },
+        ]),
+        ValidationError,
+      );
+      assert.equal(await countEvents(), 0);
+    });
+
+    it('is idempotent per append: re-sending a batch with the same keys writes nothing new', async () => {
+      const batch = [
+        { streamId: 'test.counter-a', events: [incremented(1)], options: { expectedRevision: 'no_stream' as const, idempotencyKey: 'batch-1-a' } },
+        { streamId: 'test.counter-b', events: [incremented(2)], options: { expectedRevision: 'no_stream' as const, idempotencyKey: 'batch-1-b' } },
+      ];
+      const first = await store.appendMany(batch);
+      const again = await store.appendMany(batch);
+      assert.deepEqual(again.map((r) => r.replayed), [true, true]);
+      assert.deepEqual(again.map((r) => r.events.map((e) => e.position)), first.map((r) => r.events.map((e) => e.position)));
+      assert.equal(await countEvents(), 2);
     });
   });
 

@@ -79,6 +79,13 @@ export interface AppendOptions {
   idempotencyKey?: string;
 }
 
+/** One stream's part of `appendMany`. */
+export interface StreamAppend {
+  streamId: string;
+  events: readonly NewEvent[];
+  options?: AppendOptions;
+}
+
 export interface AppendResult {
   streamId: string;
   /** Revision of the last event now in the stream: pass it as the next expected revision. */
@@ -129,6 +136,13 @@ export interface EventSubscription extends AsyncIterable<RecordedEvent> {
 export interface EventStore {
   readonly backend: 'pglite' | 'postgres' | 'kurrentdb';
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends to several streams atomically: every append is written, in the order given, or none is
+   * (a failed expected revision names its stream). Each append keeps its own expected revision and
+   * idempotency key; a stream may appear more than once (later appends see the earlier ones).
+   * Results come in the order given. For batch work: an import, an ingest, the demo seed.
+   */
+  appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   /** Events of one stream; `[]` for a stream that does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /**

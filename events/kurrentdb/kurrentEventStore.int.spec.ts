@@ -43,6 +43,7 @@ function kurrentHarness(url: string): () => Promise<EventStoreHarness> {
         );
       },
       uniqueEventIdsAcrossStreams: false,
+      atomicAppendMany: false,
       async dispose() {
         for (const store of opened) await store.close().catch(() => undefined);
       },

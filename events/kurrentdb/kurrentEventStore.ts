@@ -36,6 +36,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type SubscribeOptions,
 } from '../types.ts';
 import { parseConfig } from '../config.ts';
@@ -119,6 +120,26 @@ export class KurrentEventStore implements EventStore {
     const replayed = await this.priorAppend(streamId, prepared);
     if (replayed) return replayed;
     throw new Error(`KurrentDB acknowledged the append to ${streamId} at revision ${last} but its events are not there`);
+  }
+
+  /**
+   * NOT atomic on KurrentDB: the appends run one after another, so a failure leaves the earlier ones
+   * written (the error says how many). KurrentDB's own multi-stream append accepts only flat
+   * string-to-string metadata, which the envelope's nested provenance is not. Callers that batch on
+   * this backend re-send with the same idempotency keys to finish a failed batch.
+   */
+  async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    for (const { streamId, events, options = {} } of appends) prepareAppend(streamId, events, options, this.registry, this.maxEventBytes);
+    const results: AppendResult[] = [];
+    for (const { streamId, events, options } of appends) {
+      try {
+        results.push(await this.append(streamId, events, options));
+      } catch (error) {
+        if (results.length > 0 && error instanceof Error) error.message += ` (KurrentDB: the ${results.length} appends before it in this batch are written)`;
+        throw error;
+      }
+    }
+    return results;
   }
 
   /**

@@ -59,7 +59,7 @@ BEGIN
   IF (p_expected = 'no_stream' AND v_current <> -1)
      OR (p_expected = 'stream_exists' AND v_current = -1)
      OR (p_expected ~ '^-?[0-9]+$' AND v_current <> p_expected::integer) THEN
-    RAISE EXCEPTION 'ES_CONCURRENCY:%', v_current USING ERRCODE = 'P0001';
+    RAISE EXCEPTION 'ES_CONCURRENCY:%:%', v_current, p_stream USING ERRCODE = 'P0001';
   END IF;
 
   UPDATE es_streams s SET revision = v_current + v_count WHERE s.stream_id = p_stream;
@@ -73,5 +73,20 @@ BEGIN
     RETURNING e.global_position::text, e.transaction_id::text, e.stream_revision, e.event_id, e.recorded_at, false;
 
   PERFORM pg_notify('es_events', '');
+END $$;
+
+-- Several appends in one statement, so one transaction: all are written or none. Each row says which
+-- append (0-based) it belongs to; a failed expected revision names its stream in the error.
+CREATE OR REPLACE FUNCTION es_append_many(p_batch jsonb)
+RETURNS TABLE (batch_index integer, global_position text, transaction_id text, stream_revision integer, event_id uuid,
+               recorded_at timestamptz, replayed boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_append jsonb;
+  v_index integer;
+BEGIN
+  FOR v_append, v_index IN SELECT x.v, (x.ord - 1)::integer FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS x(v, ord) LOOP
+    RETURN QUERY SELECT v_index, a.* FROM es_append(v_append->>'streamId', v_append->>'expected', v_append->'events') a;
+  END LOOP;
 END $$;
 `;

@@ -22,6 +22,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type SubscribeOptions,
 } from '../types.ts';
 import type { SqlDatabase } from './database.ts';
@@ -45,6 +46,16 @@ interface EventRow {
   data: unknown;
   metadata: RecordedEvent['metadata'];
   recorded_at: Date | string;
+}
+
+interface AppendRow {
+  batch_index: number;
+  global_position: string;
+  transaction_id: string;
+  stream_revision: number;
+  event_id: string;
+  recorded_at: Date | string;
+  replayed: boolean;
 }
 
 const STREAM_ID = /^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*-[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
@@ -160,42 +171,68 @@ export class SqlEventStore implements EventStore {
   }
 
   async append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
-    const { expected, prepared } = prepareAppend(streamId, events, options, this.registry, this.maxEventBytes);
+    const [result] = await this.appendMany([{ streamId, events, options }]);
+    return result!;
+  }
 
-    let rows: { global_position: string; transaction_id: string; stream_revision: number; event_id: string; recorded_at: Date | string; replayed: boolean }[];
+  async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    // Every append is checked before anything is sent, so a refused batch has written nothing.
+    const batch = appends.map(({ streamId, events, options = {} }) => ({ streamId, ...prepareAppend(streamId, events, options, this.registry, this.maxEventBytes) }));
+    if (batch.length === 0) return [];
+    const rows = await this.runAppend(batch);
+    const byAppend = batch.map((): AppendRow[] => []);
+    for (const row of rows) byAppend[row.batch_index]!.push(row);
+    return Promise.all(
+      batch.map(async ({ streamId, prepared }, index): Promise<AppendResult> => {
+        const written = byAppend[index]!;
+        if (written[0]?.replayed) return this.replayedResult(streamId, prepared);
+        const recorded: RecordedEvent[] = written.map((row, i) => {
+          const p = prepared[i]!;
+          return {
+            eventId: p.eventId,
+            streamId,
+            revision: row.stream_revision,
+            position: encodePosition(row.transaction_id, row.global_position),
+            sequence: Number(row.global_position),
+            type: p.type,
+            schemaVersion: p.schemaVersion,
+            recordedAt: toIso(row.recorded_at),
+            data: p.data,
+            metadata: p.metadata,
+          };
+        });
+        return { streamId, nextExpectedRevision: recorded[recorded.length - 1]!.revision, events: recorded, replayed: false };
+      }),
+    );
+  }
+
+  /** One statement, so one transaction, for the whole batch; store errors become typed errors. */
+  private async runAppend(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[]): Promise<AppendRow[]> {
     try {
-      ({ rows } = await this.db.query('SELECT * FROM es_append($1, $2, $3::jsonb)', [streamId, String(expected), JSON.stringify(prepared)]));
+      // A single append skips the batch function's loop: it is the hot path of every command.
+      const { rows } =
+        batch.length === 1
+          ? await this.db.query<AppendRow>('SELECT 0 AS batch_index, * FROM es_append($1, $2, $3::jsonb)', [batch[0]!.streamId, String(batch[0]!.expected), JSON.stringify(batch[0]!.prepared)])
+          : await this.db.query<AppendRow>('SELECT * FROM es_append_many($1::jsonb)', [
+              JSON.stringify(batch.map(({ streamId, expected, prepared }) => ({ streamId, expected: String(expected), events: prepared }))),
+            ]);
+      return rows;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      const concurrency = /ES_CONCURRENCY:(-?\d+)/.exec(message);
+      const concurrency = /ES_CONCURRENCY:(-?\d+):(\S+)/.exec(message);
       if (concurrency) {
         const actual = Number(concurrency[1]);
+        const streamId = concurrency[2]!;
+        const expected = batch.find((a) => a.streamId === streamId)?.expected ?? 'any';
         throw new ConcurrencyError(streamId, String(expected), actual < 0 ? undefined : actual);
       }
       if (/es_events_event_id_key|duplicate key value.*event_id/.test(message)) {
-        throw new ConflictError(`an event id of this append to ${streamId} is already stored with other content`, { streamId });
+        const streams = [...new Set(batch.map((a) => a.streamId))];
+        const where = streams.length === 1 ? `this append to ${streams[0]}` : `this batch of appends (${streams.length} streams)`;
+        throw new ConflictError(`an event id of ${where} is already stored with other content`, { streamId: streams[0]! });
       }
       throw err;
     }
-
-    if (rows[0]?.replayed) return this.replayedResult(streamId, prepared);
-
-    const recorded: RecordedEvent[] = rows.map((row, i) => {
-      const p = prepared[i]!;
-      return {
-        eventId: p.eventId,
-        streamId,
-        revision: row.stream_revision,
-        position: encodePosition(row.transaction_id, row.global_position),
-        sequence: Number(row.global_position),
-        type: p.type,
-        schemaVersion: p.schemaVersion,
-        recordedAt: toIso(row.recorded_at),
-        data: p.data,
-        metadata: p.metadata,
-      };
-    });
-    return { streamId, nextExpectedRevision: recorded[recorded.length - 1]!.revision, events: recorded, replayed: false };
   }
 
   /** The same event ids were stored before: identical content is an idempotent replay, anything else a conflict. */

@@ -80,6 +80,8 @@ function withFailingAuditAppends(store: EventStore): EventStore {
     backend: store.backend,
     append: (streamId, events, options) =>
       streamId.startsWith(ACCESS_STREAM_PREFIX) ? Promise.reject(new Error('could not extend file: No space left on device')) : store.append(streamId, events, options),
+    appendMany: (appends) =>
+      appends.some((a) => a.streamId.startsWith(ACCESS_STREAM_PREFIX)) ? Promise.reject(new Error('could not extend file: No space left on device')) : store.appendMany(appends),
     readStream: (streamId, options) => store.readStream(streamId, options),
     streamRevision: (streamId) => store.streamRevision(streamId),
     readEventsById: (eventIds) => store.readEventsById(eventIds),
