@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { comparePositions, encodePosition } from '../events/position.ts';
 import type { AdvisoryLock, SqlDatabase, SqlExecutor } from '../events/sql/database.ts';
 import { START, type EventStore, type Position } from '../events/types.ts';
-import { BatchDocumentStore, indexSql, readModelTableSql } from './sql/documentStore.ts';
+import { BatchDocumentStore, DocumentCache, indexSql, readModelTableSql } from './sql/documentStore.ts';
 import { PROJECTION_SCHEMA, type BuildRow } from './sql/schema.ts';
 import type { Projection } from './types.ts';
 
@@ -69,6 +69,8 @@ export class ProjectionRunner {
   private readonly wakeups = new Set<() => void>();
   private unlisten: (() => Promise<void>) | undefined;
   private readonly reportedCaughtUp = new Set<string>();
+  /** Per projection, the documents of its build's last batches (valid only while this process owns it). */
+  private readonly caches = new Map<string, { buildId: string; cache: DocumentCache }>();
 
   constructor(
     private readonly db: SqlDatabase,
@@ -180,6 +182,8 @@ export class ProjectionRunner {
     const lock = await this.db.tryAdvisoryLock(lockKey(projection.name));
     if (!lock) return false;
     this.locks.set(projection.name, lock);
+    // Another owner may have written the tables since this process last cached any of them.
+    this.caches.delete(projection.name);
     await this.dropRetiredTables(projection.name);
     this.options.logger?.info({ projection: projection.name }, 'projection owned by this process');
     return true;
@@ -310,8 +314,15 @@ export class ProjectionRunner {
       return { caughtUp };
     }
     const previous = build.checkpoint;
+    let cached = this.caches.get(projection.name);
+    if (cached?.buildId !== build.build_id) {
+      cached = { buildId: build.build_id, cache: new DocumentCache() };
+      this.caches.set(projection.name, cached);
+    }
+    // The batch takes the cache's documents; they are handed back only when its transaction commits.
+    let docs: BatchDocumentStore | undefined;
     await this.db.transaction(async (tx) => {
-      const docs = new BatchDocumentStore(tx, build.table_name);
+      docs = new BatchDocumentStore(tx, build.table_name, cached.cache);
       for (const event of events) await projection.apply(event, docs);
       await docs.flush();
       // Compare-and-set: if another owner moved the checkpoint, this batch must not commit.
@@ -330,6 +341,7 @@ export class ProjectionRunner {
         this.options.logger?.info({ projection: projection.name, table: build.table_name }, 'rebuilt projection swapped in');
       }
     });
+    docs?.commitTo(cached.cache);
     build.checkpoint = scannedThrough;
     if (caughtUp && build.status === 'building') build.status = 'active';
     if (caughtUp) this.reportedCaughtUp.add(build.build_id);
