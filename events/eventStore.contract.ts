@@ -290,6 +290,20 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
       assert.equal(all[0]!.metadata.provenance.department, 'test-department');
     });
 
+    it('reads several streams in one call, each in revision order, in the order asked, [] for a missing one', async () => {
+      await store.append('test.counter-1', [incremented(1), incremented(2)]);
+      await store.append('test.counter-2', [incremented(10)]);
+      await store.append('test.counter-1', [incremented(3)]);
+      const [second, missing, first, again] = await store.readStreams(['test.counter-2', 'test.nothing-1', 'test.counter-1', 'test.counter-2']);
+      assert.deepEqual(first!.map((e) => (e.data as { by: number }).by), [1, 2, 3]);
+      assert.deepEqual(first!.map((e) => e.revision), [0, 1, 2]);
+      assert.deepEqual(second!.map((e) => (e.data as { by: number }).by), [10]);
+      assert.deepEqual(missing, []);
+      assert.deepEqual(again, second);
+      assert.deepEqual(first, await store.readStream('test.counter-1'));
+      assert.deepEqual(await store.readStreams([]), []);
+    });
+
     it('reads events by id in the order asked, in one call, with undefined for unknown or malformed ids', async () => {
       const { events } = await store.append('test.counter-1', [incremented(1), incremented(2)]);
       const [a, b] = events;

@@ -146,6 +146,11 @@ export interface EventStore {
   /** Events of one stream; `[]` for a stream that does not exist. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /**
+   * Every event of each stream, in revision order, in the order the ids are asked (`[]` for a stream
+   * that does not exist): batch work decides many aggregates on one read.
+   */
+  readStreams(streamIds: readonly string[]): Promise<RecordedEvent[][]>;
+  /**
    * The events with these ids, in the order asked (`undefined` for an unknown id): provenance looks
    * up the events a read model's fields came from, in one round trip.
    */

@@ -57,6 +57,9 @@ import {
   type KurrentRecord,
 } from './mapping.ts';
 
+/** Stream reads `readStreams` keeps in flight at once. */
+const READ_STREAMS_PARALLEL = 16;
+
 export interface KurrentEventStoreOptions {
   /** Largest serialised `data` accepted for one event. @default 262144 (256 KiB) */
   maxEventBytes?: number;
@@ -206,6 +209,15 @@ export class KurrentEventStore implements EventStore {
    * no system events) and stops once every asked id is found, so its cost is the number of events
    * newer than the oldest one asked for; an unknown id costs a full scan.
    */
+  /** One read per stream (KurrentDB has no multi-stream read), a few at a time. */
+  async readStreams(streamIds: readonly string[]): Promise<RecordedEvent[][]> {
+    const out: RecordedEvent[][] = [];
+    for (let i = 0; i < streamIds.length; i += READ_STREAMS_PARALLEL) {
+      out.push(...(await Promise.all(streamIds.slice(i, i + READ_STREAMS_PARALLEL).map((id) => this.readStream(id)))));
+    }
+    return out;
+  }
+
   async readEventsById(eventIds: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
     const wanted = new Set(eventIds.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()));
     const byId = new Map<string, RecordedEvent>();

@@ -303,6 +303,19 @@ export class SqlEventStore implements EventStore {
     return rows.map((r) => this.toRecorded(r));
   }
 
+  async readStreams(streamIds: readonly string[]): Promise<RecordedEvent[][]> {
+    const unique = [...new Set(streamIds)];
+    if (unique.length === 0) return [];
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM es_events e WHERE e.stream_id = ANY($1::text[]) ORDER BY e.stream_id, e.stream_revision`,
+      [unique],
+    );
+    const byStream = new Map<string, RecordedEvent[]>(unique.map((id) => [id, []]));
+    for (const row of rows) byStream.get(row.stream_id)!.push(this.toRecorded(row));
+    // A stream asked twice gets its own copy of the list.
+    return streamIds.map((id, i) => (streamIds.indexOf(id) === i ? byStream.get(id)! : [...byStream.get(id)!]));
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     return (await this.readAllWithHead(options)).events;
   }

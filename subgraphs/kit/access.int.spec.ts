@@ -83,6 +83,7 @@ function withFailingAuditAppends(store: EventStore): EventStore {
     appendMany: (appends) =>
       appends.some((a) => a.streamId.startsWith(ACCESS_STREAM_PREFIX)) ? Promise.reject(new Error('could not extend file: No space left on device')) : store.appendMany(appends),
     readStream: (streamId, options) => store.readStream(streamId, options),
+    readStreams: (streamIds) => store.readStreams(streamIds),
     streamRevision: (streamId) => store.streamRevision(streamId),
     readEventsById: (eventIds) => store.readEventsById(eventIds),
     readAll: (options) => store.readAll(options),
