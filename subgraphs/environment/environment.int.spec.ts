@@ -163,6 +163,37 @@ for (const openBackend of BACKENDS) {
       assert.equal(await store.streamRevision(airQualityStreamId('v-1', '2026-11-01')), undefined);
     });
 
+    it('ingests many stations in one mutation, or refuses the whole batch naming the observation', async () => {
+      await register('i-1', '370102');
+      await register('i-2', '370102001', 'MICRO');
+      await waitForCommitted(db, store);
+      const head = await store.headPosition();
+      const mutation = `mutation I($input: IngestAirQualityObservationsInput!) { ingestAirQualityObservations(input: $input) { recorded stationDays positions replayed } }`;
+      const hoursOf = (from: number, to: number, c: Record<string, number | null> = toInput(clean)) =>
+        Array.from({ length: to - from + 1 }, (_, k) => ({ observedAt: hourOf(from + k), concentrations: c }));
+
+      const refused = await ask('eco-bureau', mutation, {
+        input: { stations: [{ stationId: 'i-1', observations: hoursOf(1, 24) }, { stationId: 'i-2', observations: [...hoursOf(1, 2), ...hoursOf(3, 3, { pm25: -5 })] }] },
+      });
+      const error = (refused.errors as Errors)?.[0];
+      assert.equal(error?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(refused.errors));
+      assert.equal(error?.extensions?.field, 'stations[1].observations[2].pm2_5');
+      const tooMany = await ask('eco-bureau', mutation, {
+        input: { stations: Array.from({ length: 209 }, () => ({ stationId: 'i-1', observations: hoursOf(1, 24) })) },
+      });
+      assert.match((tooMany.errors as Errors)?.[0]?.message ?? '', /at most 5000 observations, got 5016; split it/);
+      await waitForCommitted(db, store);
+      assert.deepEqual(await store.readAll({ fromPosition: head, filter: { streamPrefixes: ['environment.'] } }), [], 'nothing was appended');
+
+      const input = { stations: [{ stationId: 'i-1', observations: hoursOf(1, 26) }, { stationId: 'i-2', observations: hoursOf(1, 24) }], idempotencyKey: 'feed-i' };
+      const ingested = await ask<{ ingestAirQualityObservations: { recorded: number; stationDays: number; positions: string[]; replayed: boolean } }>('eco-bureau', mutation, { input });
+      assert.equal(ingested.errors, undefined, JSON.stringify(ingested.errors));
+      assert.deepEqual({ ...ingested.data?.ingestAirQualityObservations, positions: ingested.data?.ingestAirQualityObservations.positions.length }, { recorded: 50, stationDays: 3, positions: 50, replayed: false });
+      assert.equal((await store.readStream(airQualityStreamId('i-1', '2026-11-02'))).length, 2);
+      const again = await ask<{ ingestAirQualityObservations: { recorded: number; replayed: boolean } }>('eco-bureau', mutation, { input });
+      assert.deepEqual(again.data?.ingestAirQualityObservations, { recorded: 50, stationDays: 3, positions: ingested.data?.ingestAirQualityObservations.positions, replayed: true });
+    });
+
     it('refuses a second observation of an hour with CONFLICT, and records a correction as its own event', async () => {
       await register('c-1', '370103');
       await recordHours('c-1', 1, 23, clean);

@@ -46,6 +46,7 @@ import type { AirQualityObserved, AirQualityObservationCorrected, MonitoringStat
 import { airQualityStreamId, stationStreamId } from './station/events.ts';
 import {
   correctAirQualityObservation,
+  ingestAirQualityObservations,
   recordAirQualityObservations,
   registerMonitoringStation,
   type CommandPorts,
@@ -55,6 +56,8 @@ import {
 
 /** The most hours one `recordAirQualityObservations` may carry: a month of one station. */
 export const MAX_OBSERVATIONS_PER_BATCH = 744;
+/** The most observations one `ingestAirQualityObservations` may carry (within the 1 MB request body). */
+export const MAX_OBSERVATIONS_PER_INGEST = 5_000;
 
 const PROVENANCE = {
   station: { department: ENVIRONMENT_BUREAU, system: '环境空气质量监测网' },
@@ -496,6 +499,28 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         const observations = input.observations.map((o): ObservationInput => ({ hour: o.observedAt, ...concentrationsFromInput(o.concentrations) }));
         const result = await recordAirQualityObservations(ports(ctx, PROVENANCE.station, input), input.stationId, observations, key(input));
         return { station: await stationAfterWrite(ctx, input.stationId), observations: observationsView(result), positions: positionsOf(result), replayed: result.replayed };
+      },
+
+      async ingestAirQualityObservations(
+        _root: unknown,
+        { input }: { input: WithMeta & { stations: { stationId: string; observations: { observedAt: string; concentrations: ConcentrationsInput }[] }[] } },
+        ctx: SubgraphContext,
+      ) {
+        const count = input.stations.reduce((n, s) => n + s.observations.length, 0);
+        if (count > MAX_OBSERVATIONS_PER_INGEST) {
+          throw new ValidationError(`a batch holds at most ${MAX_OBSERVATIONS_PER_INGEST} observations, got ${count}; split it`, { field: 'stations' });
+        }
+        const batch = input.stations.map((s) => ({
+          stationId: s.stationId,
+          observations: s.observations.map((o): ObservationInput => ({ hour: o.observedAt, ...concentrationsFromInput(o.concentrations) })),
+        }));
+        const result = await ingestAirQualityObservations(ports(ctx, PROVENANCE.station, input), batch, key(input));
+        return {
+          recorded: result.events.length,
+          stationDays: new Set(result.events.map((e) => e.streamId)).size,
+          positions: positionsOf(result),
+          replayed: result.replayed,
+        };
       },
 
       async correctAirQualityObservation(

@@ -133,7 +133,7 @@ function decideBatch(command: RecordAirQualityObservations, state: StationState)
     try {
       decided = decide({ type: 'recordAirQualityObservation', data: { ...observation, stationId }, metadata: command.metadata }, current);
     } catch (error) {
-      throw error instanceof CityBrainError ? inObservation(error, i) : error;
+      throw error instanceof CityBrainError ? locatedAt(error, `observations[${i}]`) : error;
     }
     for (const event of decided) current = evolve(current, event);
     events.push(...decided);
@@ -141,11 +141,14 @@ function decideBatch(command: RecordAirQualityObservations, state: StationState)
   return events;
 }
 
-/** The same error with its message and field located at `observations[i]`. */
-function inObservation(error: CityBrainError, i: number): CityBrainError {
-  const field = typeof error.details.field === 'string' ? `observations[${i}].${error.details.field}` : `observations[${i}]`;
+/**
+ * The same error with its message and field located at `path` (`observations[3]`, or
+ * `stations[2].observations[3]` in a batch of many stations), so the caller can find the item.
+ */
+export function locatedAt(error: CityBrainError, path: string): CityBrainError {
+  const field = typeof error.details.field === 'string' ? `${path}.${error.details.field}` : path;
   const details = { ...error.details, field };
-  const message = `observations[${i}]: ${error.message}`;
+  const message = `${path}: ${error.message}`;
   if (error instanceof ConflictError) return new ConflictError(message, details);
   if (error instanceof NotFoundError) return new NotFoundError(message, details);
   return new ValidationError(message, details);

@@ -4,13 +4,16 @@
  * (`airQualityStreamId`), decided on top of the registration, so recording an hour reads at most a
  * day of events however long the station has been reporting.
  */
-import type { EventMetadata, EventStore, RecordedEvent } from '../../../events/types.ts';
+import { fold } from '../../../events/decider.ts';
+import { CityBrainError, ConcurrencyError, ValidationError } from '../../../events/errors.ts';
+import { deterministicEventId } from '../../../events/sql/sqlEventStore.ts';
+import type { EventMetadata, EventStore, RecordedEvent, StreamAppend } from '../../../events/types.ts';
 import { executeCommand } from '../../kit/command.ts';
 import type { Concentrations } from '../aqi/hj633.ts';
 import { startingFrom } from '../shared/decider.ts';
 import { parseWholeHour, reportingDate } from '../shared/time.ts';
 import type { CorrectAirQualityObservation, RegisterMonitoringStation, StationCommand } from './commands.ts';
-import { stationDecider } from './decider.ts';
+import { locatedAt, stationDecider, type StationState } from './decider.ts';
 import { airQualityStreamId, stationStreamId, type StationEvent } from './events.ts';
 
 /** What every command needs besides its data: the store, the events' metadata, and the instant it is decided at. */
@@ -121,4 +124,123 @@ export async function correctAirQualityObservation(
     ...(idempotencyKey !== undefined && { idempotencyKey }),
   });
   return { events: result.events, replayed: result.replayed };
+}
+
+/** One station's hours in a batch of many stations. */
+export interface StationObservations {
+  stationId: string;
+  observations: readonly ObservationInput[];
+}
+
+/** One station-day of a batch: its observations with their places in the batch. */
+interface StationDay {
+  stationId: string;
+  date: string;
+  streamId: string;
+  items: { observation: ObservationInput; path: string }[];
+}
+
+/** The batch's observations by station-day, in the order each station-day first appears. */
+function stationDaysOf(batch: readonly StationObservations[]): StationDay[] {
+  if (batch.length === 0) throw new ValidationError('stations is empty; send at least one station with its hours', { field: 'stations' });
+  const days = new Map<string, StationDay>();
+  for (const [i, { stationId, observations }] of batch.entries()) {
+    if (observations.length === 0) {
+      throw new ValidationError(`stations[${i}].observations is empty; send at least one hour of station ${stationId}`, {
+        field: `stations[${i}].observations`,
+      });
+    }
+    for (const [j, observation] of observations.entries()) {
+      const path = `stations[${i}].observations[${j}]`;
+      const date = reportingDate(parseWholeHour(observation.hour, `${path}.hour`));
+      const key = `${stationId}\u0000${date}`;
+      let day = days.get(key);
+      if (!day) {
+        day = { stationId, date, streamId: airQualityStreamId(stationId, date), items: [] };
+        days.set(key, day);
+      }
+      day.items.push({ observation, path });
+    }
+  }
+  return [...days.values()];
+}
+
+/**
+ * Records the hourly observations of many stations as one batch (a network's feed, an import, the
+ * demo seed, the bench): every registration and every station-day stream involved is read in one
+ * round trip, each station-day is decided by the station decider exactly as a single command would
+ * be, and all of them are appended in one transaction, each with the revision it was decided on.
+ *
+ * All or nothing, as every import here: an invalid value, an hour outside the day it claims, an
+ * unregistered station or an hour already observed (in the store or earlier in the batch) refuses
+ * the whole batch, naming the observation (`stations[2].observations[5]…`), and nothing is written.
+ * A concurrent writer that appends to one of the station-days between the read and the append is
+ * caught by the expected revisions; the batch is then read and decided once more (an hour it took
+ * is refused with CONFLICT), and a second collision is reported as CONFLICT. Nothing is overwritten.
+ *
+ * With an idempotency key, each station-day is appended with `<key>:<stationId>:<date>`; a re-sent
+ * batch appends nothing and returns the events first appended.
+ */
+export async function ingestAirQualityObservations(
+  ports: CommandPorts,
+  batch: readonly StationObservations[],
+  idempotencyKey?: string,
+): Promise<HandlerResult> {
+  const days = stationDaysOf(batch);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ingestOnce(ports, days, idempotencyKey);
+    } catch (error) {
+      if (error instanceof ConcurrencyError && attempt === 1) continue;
+      throw error;
+    }
+  }
+}
+
+async function ingestOnce(ports: CommandPorts, days: readonly StationDay[], idempotencyKey: string | undefined): Promise<HandlerResult> {
+  const stationIds = [...new Set(days.map((d) => d.stationId))];
+  const streams = await ports.store.readStreams([...stationIds.map(stationStreamId), ...days.map((d) => d.streamId)]);
+  const registered = new Map<string, StationState>(
+    stationIds.map((id, k) => [id, fold(stationDecider, (streams[k] ?? []) as unknown as StationEvent[])]),
+  );
+  const metadata = { now: ports.now };
+  const appends: StreamAppend[] = [];
+  // Per station-day, in batch order: the events a replay found, or the index of its append.
+  const outcomes: (RecordedEvent[] | number)[] = [];
+  for (const [d, day] of days.entries()) {
+    const history = streams[stationIds.length + d] ?? [];
+    const key = idempotencyKey === undefined ? undefined : `${idempotencyKey}:${day.stationId}:${day.date}`;
+    if (key !== undefined) {
+      // A re-sent batch: this station-day was appended with the key; answer it from the stream.
+      const first = history.findIndex((e) => e.eventId === deterministicEventId(key, 0));
+      if (first >= 0) {
+        outcomes.push(history.slice(first).filter((e, i) => e.eventId === deterministicEventId(key, i)));
+        continue;
+      }
+    }
+    let state = registered.get(day.stationId) ?? stationDecider.initialState();
+    for (const event of history) state = stationDecider.evolve(state, event as unknown as StationEvent);
+    const decided: StationEvent[] = [];
+    for (const { observation, path } of day.items) {
+      let events: StationEvent[];
+      try {
+        events = stationDecider.decide({ type: 'recordAirQualityObservation', data: { ...observation, stationId: day.stationId }, metadata }, state);
+      } catch (error) {
+        throw error instanceof CityBrainError ? locatedAt(error, path) : error;
+      }
+      for (const event of events) state = stationDecider.evolve(state, event);
+      decided.push(...events);
+    }
+    outcomes.push(appends.length);
+    appends.push({
+      streamId: day.streamId,
+      events: decided.map((e) => ({ type: e.type, data: e.data, metadata: ports.metadata })),
+      options: { expectedRevision: history.at(-1)?.revision ?? 'no_stream', ...(key !== undefined && { idempotencyKey: key }) },
+    });
+  }
+  const results = appends.length > 0 ? await ports.store.appendMany(appends) : [];
+  return {
+    events: outcomes.flatMap((o) => (typeof o === 'number' ? (results[o]?.events ?? []) : o)),
+    replayed: results.every((r) => r.replayed),
+  };
 }
