@@ -191,7 +191,7 @@ describe('Subscription.events through the gateway', () => {
     await appendPeople([31]);
     await feed.waitFor(1);
     await graph.revoke('feed-revoked', grantId);
-    // No event needs to arrive: the grants are re-read every 2 s while the feed is idle.
+    // No event needs to arrive: the feed hub reads the revocation from the log and wakes the feed.
     await Promise.race([feed.ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the feed did not end within 6 s')), 6000))]);
     assert.equal(feed.errors[0]?.extensions?.code, 'FORBIDDEN');
     assert.equal(feed.received.length, 1);

@@ -5,10 +5,11 @@
  * process, shared by all its subgraphs so their records commit together.
  */
 import { fold } from '../../events/decider.ts';
+import type { EventStore } from '../../events/types.ts';
 import type { AccessControl } from '../kit/access.ts';
 import { AccessRecorder, type AccessRecorderOptions } from '../kit/audit.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { consumerDecider, grantsValidAt } from './consumer/decider.ts';
+import { consumerDecider, grantsValidAt, type ConsumerState } from './consumer/decider.ts';
 import { CONSUMER_ID, consumerStreamId, type ConsumerEvent } from './consumer/events.ts';
 
 export interface GovernanceAccessOptions {
@@ -18,15 +19,22 @@ export interface GovernanceAccessOptions {
   recorder?: Omit<AccessRecorderOptions, 'logger'>;
 }
 
+/**
+ * The consumer's registration and grants, folded from its stream: what every grant check starts from.
+ * A malformed consumer id (a token may name anything) has no stream and is unregistered.
+ */
+export async function readConsumerState(store: EventStore, consumerId: string): Promise<ConsumerState> {
+  if (!CONSUMER_ID.test(consumerId)) return consumerDecider.initialState();
+  const events = await store.readStream(consumerStreamId(consumerId));
+  return fold(consumerDecider, events as unknown as ConsumerEvent[]);
+}
+
 export function createGovernanceAccess(runtime: SubgraphRuntime, options: GovernanceAccessOptions = {}): AccessControl {
   const audit = options.audit ?? true;
   if (!audit) runtime.logger.warn('the access audit is switched off: requests are served without access records (bench only)');
   return {
     async grantsFor(consumerId) {
-      // A token may name anything; only a well-formed consumer id can have a stream (and grants).
-      if (!CONSUMER_ID.test(consumerId)) return [];
-      const events = await runtime.store.readStream(consumerStreamId(consumerId));
-      return grantsValidAt(fold(consumerDecider, events as unknown as ConsumerEvent[]), runtime.now());
+      return grantsValidAt(await readConsumerState(runtime.store, consumerId), runtime.now());
     },
     recorder: audit ? new AccessRecorder(runtime.store, { ...options.recorder, logger: runtime.logger }) : null,
   };

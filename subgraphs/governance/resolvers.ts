@@ -18,7 +18,9 @@ import { CATALOG } from './catalog.ts';
 import type { ConsumerCommand } from './consumer/commands.ts';
 import { consumerDecider, grantStatus, type GrantStatus } from './consumer/decider.ts';
 import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind } from './consumer/events.ts';
+import { readConsumerState } from './access.ts';
 import { eventEnvelopeResolvers, openEventFeed, resolveFeedItem, type EventFeedArgs } from './feed/eventFeed.ts';
+import { EventFeedHub } from './feed/hub.ts';
 import { ACCESS_LOG_PROJECTION, type AccessRecordDoc } from './readModels/accessLog.ts';
 import { CONSUMERS_PROJECTION, grantDocOf, revocationOf, type ConsumerDoc, type GrantDoc } from './readModels/consumers.ts';
 
@@ -98,6 +100,12 @@ function requireAdmin(ctx: SubgraphContext): void {
 
 export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers<SubgraphContext> {
   const readModel = () => runtime.readModels.of(CONSUMERS_PROJECTION);
+  // One live reader of the log for every event feed this process serves (it runs while one is open).
+  const feedHub = new EventFeedHub(runtime.store, {
+    logger: runtime.logger,
+    now: runtime.now,
+    loadConsumer: (consumerId) => readConsumerState(runtime.store, consumerId),
+  });
 
   function metadataFor(ctx: SubgraphContext, now: string): EventMetadata {
     return {
@@ -159,7 +167,7 @@ export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers
     },
     Subscription: {
       events: {
-        subscribe: (_: unknown, args: EventFeedArgs, ctx: SubgraphContext) => openEventFeed(runtime.store, args, ctx),
+        subscribe: (_: unknown, args: EventFeedArgs, ctx: SubgraphContext) => openEventFeed(feedHub, args, ctx),
         resolve: (root: Parameters<typeof resolveFeedItem>[0], _args: unknown, ctx: SubgraphContext) => resolveFeedItem(root, ctx),
       },
     },

@@ -14,7 +14,9 @@
  * 3. Grants. `public` is open to every authenticated consumer. Any other resource needs a grant
  *    valid now naming the resource and an accepted action. Grants come from `AccessControl.grantsFor`
  *    at most once per request (once per subscription event) and are never cached across requests,
- *    so a revoked or expired grant stops access on the very next request.
+ *    so a revoked or expired grant stops access on the very next request. The one exception is a
+ *    resolver that supplies them itself (`RequestAccess.useGrants`): the governance event feed keeps
+ *    each consumer's grants for many events and drops them the moment the log shows them changed.
  * 4. Refusal. A field without a grant resolves to null with a FORBIDDEN error naming the resource,
  *    the action and the field; the rest of the response is served. A non-null field passes its null
  *    to the nearest nullable parent, so fields under restricted resources should be nullable.
@@ -162,6 +164,19 @@ export class RequestAccess {
     this.loggedRefusals.clear();
     this.seenSubjects = new WeakSet();
     this.served = emptyServed();
+  }
+
+  /**
+   * Checks this request (this subscription event) against `grants` instead of loading them: for a
+   * resolver that keeps the consumer's grants valid now itself, such as the event feed, which
+   * serves many events between reloads. Coverage worked out from earlier grants is forgotten.
+   */
+  useGrants(grants: readonly AccessGrant[]): void {
+    // A load still in flight must not overwrite these when it lands.
+    this.generation++;
+    this.grants = grants;
+    this.loading = undefined;
+    this.coverage.clear();
   }
 
   /** Synchronous once the grants are loaded, so leaf fields cost no extra promise. */

@@ -212,6 +212,29 @@ describe('access control: grants field by field', () => {
     await graphql({ schema, source: '{ person(id: "p-1") { name } }', contextValue: ctx });
     assert.equal(loads(), 2);
   });
+
+  it('checks against supplied grants without loading any, and forgets coverage worked out from earlier ones', async () => {
+    const { ctx, loads } = contextWith([grant(['population.basic'], ['READ'])]);
+    const unmasked = await graphql({ schema, source: '{ person(id: "p-1") { name } }', contextValue: ctx });
+    assert.deepEqual(plain(unmasked.data), { person: { name: '李娜' } });
+    ctx.access.reset();
+    ctx.access.useGrants([grant(['population.basic'], ['READ'], { masked: true })]);
+    const masked = await graphql({ schema, source: '{ person(id: "p-1") { name } }', contextValue: ctx });
+    assert.deepEqual(plain(masked.data), { person: { name: '李*' } });
+    ctx.access.useGrants([]);
+    const refused = await graphql({ schema, source: '{ person(id: "p-1") { name } }', contextValue: ctx });
+    assert.deepEqual(forbidden(refused), [{ path: 'person', resource: 'population.basic', action: 'READ' }]);
+    assert.equal(loads(), 1, 'only the first request loaded grants');
+  });
+
+  it('keeps supplied grants when a load already in flight lands afterwards', async () => {
+    let release = (_: AccessGrant[]) => {};
+    const access = new RequestAccess(() => new Promise<AccessGrant[]>((resolve) => (release = resolve)), logger);
+    const pending = access.cover('population.basic', ['READ'], 'population.basic\u0000READ');
+    access.useGrants([]);
+    release([grant(['population.basic'], ['READ'])]);
+    assert.equal(await pending, null, 'the supplied (empty) grants decide, not the stale load');
+  });
 });
 
 describe('access control: the mapping rules', () => {

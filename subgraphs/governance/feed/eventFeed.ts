@@ -1,20 +1,34 @@
 /**
- * The generic live event feed for partner apps (`Subscription.events`, DESIGN §3): catch-up then
- * live from the store's pull-based subscription, strictly after `fromPosition`, so a client that
- * resumes from the last position it saw gets every later event exactly once, in order.
+ * The generic live event feed for partner apps (`Subscription.events`, DESIGN §3): every event
+ * strictly after `fromPosition`, in order, catch-up then live, so a client that resumes from the
+ * last position it saw gets every later event exactly once.
+ *
+ * How a feed moves (the hub is `hub.ts`):
+ * 1. Catching up: it reads the store itself, a batch at a time as the client takes events, until a
+ *    read comes back short (it is near the head).
+ * 2. Joining: it joins the hub at the hub's position R. Events after R are queued for it by the hub;
+ *    it reads the ones up to R itself (reads that start after the join see all of them), then
+ *    takes the queue, skipping anything at or before what it already delivered.
+ * 3. Live: it takes events from its queue. The queue holds at most `maxQueuedEvents`; when the
+ *    client is slower than the log (its queue overflows), the feed leaves the hub, drops the queue
+ *    and goes back to 1 from the last position it delivered — memory stays bounded, nothing is lost.
+ * Positions are compared only with `comparePositions`.
  *
  * Grants. The root field needs `events.feed` SUBSCRIBE (checked by the kit). Each event is sent only
  * when a grant valid now gives SUBSCRIBE on its stream's resource (`resources.ts`); every other event
- * is dropped here and never reaches the client. The kit reloads the grants after each delivered
- * event; while none is delivered (idle, or skipping events the consumer may not see) they are
- * reloaded every `recheckGrantsMs`, and when `events.feed` is no longer granted the stream ends with
- * one FORBIDDEN error. Payloads of resources granted only `masked` have `idNumber`/`phone` masked.
+ * is dropped here and never reaches the client. The consumer's grants come from the hub's cache
+ * (`feedGrants.ts`), handed to the kit per event with `useGrants`: no store read per event, and a
+ * change to the consumer's stream wakes the feed at once; when `events.feed` is no longer granted
+ * the stream ends with one FORBIDDEN error. Payloads of resources granted only `masked` have
+ * `idNumber`/`phone` masked. Every delivered event still gets its own access record (the kit's
+ * group-committed recorder) before it is sent.
  */
 import { ForbiddenError } from '../../../events/errors.ts';
-import { decodePosition } from '../../../events/position.ts';
-import type { EventFilter, EventStore, Provenance, RecordedEvent } from '../../../events/types.ts';
+import { comparePositions, decodePosition } from '../../../events/position.ts';
+import type { EventFilter, Position, Provenance, RecordedEvent } from '../../../events/types.ts';
 import type { RequestAccess } from '../../kit/access.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
+import type { EventFeedHub, HubMember } from './hub.ts';
 import { maskPayload } from './masking.ts';
 import { resourceOfStream, streamPrefixesOf } from './resources.ts';
 
@@ -39,101 +53,257 @@ export interface EventFeedArgs {
   fromPosition?: string | null;
 }
 
-export interface EventFeedOptions {
-  /** The longest the grants are trusted without being reloaded while no event is delivered. @default 2000 */
-  recheckGrantsMs?: number;
-}
-
 const SUBSCRIBE: readonly ['SUBSCRIBE'] = ['SUBSCRIBE'];
 const coverKey = (resource: string) => `${resource}\u0000SUBSCRIBE`;
+const FEED_KEY = coverKey(FEED_RESOURCE);
+
+/** What a feed selects, checked on every event (store reads are narrowed by the same, as far as they can be). */
+interface Selection {
+  storeFilter: EventFilter;
+  types: ReadonlySet<string> | undefined;
+  streamPrefix: string | undefined;
+  domainPrefixes: readonly string[] | undefined;
+  /** See `HubMember.streamDomains`. */
+  streamDomains: readonly string[] | null;
+}
+
+function selectionOf(filter: EventFeedArgs['filter']): Selection {
+  const domainPrefixes = filter?.domains?.length ? streamPrefixesOf(filter.domains) : undefined;
+  const streamPrefix = filter?.streamPrefix ?? undefined;
+  const types = filter?.types?.length ? filter.types : undefined;
+  const firstSegment = (prefix: string) => prefix.slice(0, prefix.indexOf('.'));
+  return {
+    storeFilter: {
+      ...(types && { types }),
+      // One prefix narrows the store's scan; domains are checked per event when a stream prefix is also given.
+      ...((streamPrefix !== undefined || domainPrefixes) && { streamPrefixes: streamPrefix !== undefined ? [streamPrefix] : domainPrefixes }),
+    },
+    types: types && new Set(types),
+    streamPrefix,
+    domainPrefixes,
+    streamDomains: domainPrefixes
+      ? [...new Set(domainPrefixes.map(firstSegment))]
+      : streamPrefix?.includes('.')
+        ? [firstSegment(streamPrefix)]
+        : null,
+  };
+}
+
+const selects = (s: Selection, event: RecordedEvent): boolean =>
+  (!s.types || s.types.has(event.type)) &&
+  (s.streamPrefix === undefined || event.streamId.startsWith(s.streamPrefix)) &&
+  (!s.domainPrefixes || s.domainPrefixes.some((p) => event.streamId.startsWith(p))) &&
+  resourceOfStream(event.streamId) !== null;
+
+type Phase = 'catchingUp' | 'joining' | 'live' | 'ended';
+
+class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
+  readonly streamDomains: readonly string[] | null;
+  private phase: Phase = 'catchingUp';
+  /** The last event taken (delivered or dropped for lack of a grant); the next one comes strictly after it. */
+  private cursor: Position;
+  /** Events of the feed's own last store read, not yet taken. */
+  private readBuffer: RecordedEvent[] = [];
+  private readHead = 0;
+  /** The last store read came back short: nothing more was visible when it ran. */
+  private readExhausted = false;
+  /** The hub's position when this feed joined; the hub queues what comes after. */
+  private joinedAt: Position | undefined;
+  private queue: RecordedEvent[] = [];
+  private queueHead = 0;
+  /** Bumped whenever the phase changes under an await (the hub runs between awaits). */
+  private epoch = 0;
+  private wake: (() => void) | undefined;
+  private readonly unwatchGrants: () => void;
+
+  constructor(
+    private readonly hub: EventFeedHub,
+    private readonly selection: Selection,
+    private readonly ctx: SubgraphContext,
+    fromPosition: Position,
+  ) {
+    this.cursor = fromPosition;
+    this.streamDomains = selection.streamDomains;
+    hub.acquire();
+    this.unwatchGrants = hub.grants.watch(ctx.caller.consumerId, () => this.signal());
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<FeedValue>> {
+    const access = this.ctx.access;
+    while (!this.ended) {
+      const event = await this.nextEvent();
+      if (this.ended) break;
+      const grants = await this.hub.grants.current(this.ctx.caller.consumerId);
+      if (this.ended) break;
+      access.useGrants(grants);
+      if (!access.cover(FEED_RESOURCE, SUBSCRIBE, FEED_KEY)) {
+        this.end();
+        return { value: { events: REVOKED }, done: false };
+      }
+      if (!event || !selects(this.selection, event)) continue;
+      const resource = resourceOfStream(event.streamId)!;
+      const coverage = access.cover(resource, SUBSCRIBE, coverKey(resource)) as Coverage | null;
+      if (coverage) return { value: { events: { event, resource, coverage } }, done: false };
+    }
+    return { value: undefined, done: true };
+  }
+
+  async return(): Promise<IteratorResult<FeedValue>> {
+    this.end();
+    return { value: undefined, done: true };
+  }
+
+  // --- HubMember: called synchronously by the hub -------------------------------------------
+
+  joined(position: Position): void {
+    // Closed while it waited for the hub to start: it must not stay registered.
+    if (this.phase === 'ended') {
+      this.hub.leave(this);
+      return;
+    }
+    this.epoch++;
+    this.phase = 'joining';
+    this.joinedAt = position;
+    this.readBuffer = [];
+    this.readHead = 0;
+    this.readExhausted = false;
+  }
+
+  offer(event: RecordedEvent): void {
+    if (this.phase === 'ended' || !selects(this.selection, event)) return;
+    if (this.queue.length - this.queueHead >= this.hub.maxQueuedEvents) {
+      this.hub.fellBehind(this);
+      this.ctx.logger.info({ cursor: this.cursor, maxQueuedEvents: this.hub.maxQueuedEvents }, 'event feed fell behind the log; catching up from its own reads');
+      this.catchUpAgain();
+      return;
+    }
+    this.queue.push(event);
+    this.signal();
+  }
+
+  detached(): void {
+    this.catchUpAgain();
+  }
+
+  // --- internals ----------------------------------------------------------------------------
+
+  /** A getter, so checks after an await see what the hub or `return()` did meanwhile. */
+  private get ended(): boolean {
+    return this.phase === 'ended';
+  }
+
+  private catchUpAgain(): void {
+    if (this.phase === 'ended') return;
+    this.epoch++;
+    this.phase = 'catchingUp';
+    this.joinedAt = undefined;
+    this.queue = [];
+    this.queueHead = 0;
+    this.readBuffer = [];
+    this.readHead = 0;
+    this.readExhausted = false;
+    this.signal();
+  }
+
+  private end(): void {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    this.hub.leave(this);
+    this.hub.release();
+    this.unwatchGrants();
+    this.queue = [];
+    this.readBuffer = [];
+    this.signal();
+  }
+
+  private signal(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private take(event: RecordedEvent): RecordedEvent {
+    this.cursor = event.position;
+    return event;
+  }
+
+  /**
+   * The next event after the cursor, or `undefined` when the feed was woken without one (its
+   * grants may have changed, or it ended): the caller checks the grants and asks again.
+   */
+  private async nextEvent(): Promise<RecordedEvent | undefined> {
+    for (;;) {
+      switch (this.phase) {
+        case 'ended':
+          return undefined;
+        case 'live': {
+          while (this.queueHead < this.queue.length) {
+            const event = this.queue[this.queueHead++]!;
+            if (comparePositions(event.position, this.cursor) > 0) return this.take(event);
+          }
+          this.queue = [];
+          this.queueHead = 0;
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          return undefined;
+        }
+        case 'catchingUp':
+        case 'joining': {
+          if (this.readHead < this.readBuffer.length) {
+            const event = this.readBuffer[this.readHead++]!;
+            if (this.phase === 'joining' && comparePositions(event.position, this.joinedAt!) > 0) {
+              // Past the join position: the hub has queued this one and everything after it.
+              this.goLive();
+              continue;
+            }
+            return this.take(event);
+          }
+          if (this.phase === 'joining' && (this.readExhausted || comparePositions(this.cursor, this.joinedAt!) >= 0)) {
+            this.goLive();
+            continue;
+          }
+          if (this.phase === 'catchingUp' && this.readExhausted) {
+            await this.hub.join(this);
+            continue;
+          }
+          const epoch = this.epoch;
+          const events = await this.hub.store.readAll({ fromPosition: this.cursor, filter: this.selection.storeFilter, limit: this.hub.readBatch });
+          // The hub moved this feed meanwhile (it joined, fell behind or ended): that read is stale.
+          if (epoch !== this.epoch) continue;
+          this.readBuffer = events;
+          this.readHead = 0;
+          this.readExhausted = events.length < this.hub.readBatch;
+          continue;
+        }
+      }
+    }
+  }
+
+  private goLive(): void {
+    this.phase = 'live';
+    this.readBuffer = [];
+    this.readHead = 0;
+  }
+}
 
 /**
  * Validates the arguments (BAD_USER_INPUT for a malformed or unknown position or an unknown domain)
  * before anything is streamed, then opens the feed. Without `fromPosition` the feed starts at the head.
  */
-export async function openEventFeed(
-  store: EventStore,
-  args: EventFeedArgs,
-  ctx: SubgraphContext,
-  options: EventFeedOptions = {},
-): Promise<AsyncIterableIterator<FeedValue>> {
-  const recheckMs = options.recheckGrantsMs ?? 2000;
-  const domainPrefixes = args.filter?.domains?.length ? streamPrefixesOf(args.filter.domains) : undefined;
-  const streamPrefix = args.filter?.streamPrefix ?? undefined;
-  let fromPosition: string;
+export async function openEventFeed(hub: EventFeedHub, args: EventFeedArgs, ctx: SubgraphContext): Promise<AsyncIterableIterator<FeedValue>> {
+  const selection = selectionOf(args.filter);
+  let fromPosition: Position;
   if (args.fromPosition === null || args.fromPosition === undefined) {
-    fromPosition = await store.headPosition();
+    fromPosition = await hub.store.headPosition();
   } else {
     decodePosition(args.fromPosition);
-    await store.assertPositionExists(args.fromPosition);
+    await hub.store.assertPositionExists(args.fromPosition);
     fromPosition = args.fromPosition;
   }
-  const filter: EventFilter = {
-    ...(args.filter?.types?.length && { types: args.filter.types }),
-    // One prefix narrows the store's scan; domains are checked below when a stream prefix is also given.
-    ...((streamPrefix !== undefined || domainPrefixes) && { streamPrefixes: streamPrefix !== undefined ? [streamPrefix] : domainPrefixes }),
-  };
-  const inDomains = (streamId: string) => !domainPrefixes || domainPrefixes.some((p) => streamId.startsWith(p));
-
-  const subscription = store.subscribe({ fromPosition, filter });
-  const events = subscription[Symbol.asyncIterator]();
-  let pending: Promise<IteratorResult<RecordedEvent>> | undefined;
-  let lastCheck = Date.now();
-  let ended = false;
-
-  const done = async (): Promise<IteratorResult<FeedValue>> => {
-    ended = true;
-    await subscription.close();
-    return { value: undefined, done: true };
-  };
-
-  /** The next event, or `'recheck'` when the grants are due to be reloaded first. */
-  async function nextOrRecheck(): Promise<IteratorResult<RecordedEvent> | 'recheck'> {
-    pending ??= events.next();
-    const wait = Math.max(0, recheckMs - (Date.now() - lastCheck));
-    let timer: NodeJS.Timeout | undefined;
-    const due = new Promise<'recheck'>((resolve) => {
-      timer = setTimeout(() => resolve('recheck'), wait);
-    });
-    try {
-      const step = await Promise.race([pending, due]);
-      if (step !== 'recheck') pending = undefined;
-      return step;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  const iterator: AsyncIterableIterator<FeedValue> = {
-    [Symbol.asyncIterator]: () => iterator,
-    async next() {
-      while (!ended) {
-        if (Date.now() - lastCheck >= recheckMs) {
-          ctx.access.reset();
-          lastCheck = Date.now();
-        }
-        if (!(await ctx.access.cover(FEED_RESOURCE, SUBSCRIBE, coverKey(FEED_RESOURCE)))) {
-          await subscription.close();
-          ended = true;
-          return { value: { events: REVOKED }, done: false };
-        }
-        const step = await nextOrRecheck();
-        if (step === 'recheck') continue;
-        if (step.done) return done();
-        const event = step.value;
-        const resource = resourceOfStream(event.streamId);
-        if (resource === null || !inDomains(event.streamId)) continue;
-        const coverage = await ctx.access.cover(resource, SUBSCRIBE, coverKey(resource));
-        if (!coverage) continue;
-        // The kit reloads the grants after this event is sent.
-        lastCheck = Date.now();
-        return { value: { events: { event, resource, coverage } }, done: false };
-      }
-      return done();
-    },
-    return: done,
-  };
-  return iterator;
+  return new EventFeed(hub, selection, ctx, fromPosition);
 }
 
 /** The root field's value per event: records the event's resource as served, or ends a revoked feed. */

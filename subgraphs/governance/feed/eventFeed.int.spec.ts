@@ -1,0 +1,255 @@
+/**
+ * The event feed over the shared hub, on both backends, driven as the kit drives it (`next()` per
+ * event, grants handed over by the feed): one store reader for every feed, resume from old
+ * positions while the log grows with no gap and no duplicate, a slow feed that falls back to its own
+ * reads, grants read once and invalidated by the log, and refused arguments.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { ForbiddenError, ValidationError } from '../../../events/errors.ts';
+import type { EventTypeDefinition } from '../../../events/registry.ts';
+import { START, type EventFilter, type NewEvent, type Position, type RecordedEvent } from '../../../events/types.ts';
+import { waitUntilVisible, testMetadata } from '../../../test/helpers/events.ts';
+import { testGrants, type TestGrants } from '../../../test/helpers/grants.ts';
+import { openTestRuntime, type TestRuntime } from '../../../test/helpers/graph.ts';
+import { testSubgraphContext } from '../../../test/helpers/subgraphContext.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
+import type { SubgraphModule } from '../../kit/module.ts';
+import { readConsumerState } from '../access.ts';
+import { governanceModule } from '../index.ts';
+import { openEventFeed, resolveFeedItem, type EventFeedArgs } from './eventFeed.ts';
+import { EventFeedHub, type EventFeedHubOptions } from './hub.ts';
+
+const FEED_TEST_EVENTS: readonly EventTypeDefinition[] = [{ type: 'FeedHubTested', schemaVersion: 1, schema: z.object({ n: z.number().int() }) }];
+const feedModule: SubgraphModule = { ...governanceModule, eventTypes: [...governanceModule.eventTypes, ...FEED_TEST_EVENTS] };
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+const tested = (n: number): NewEvent => ({ type: 'FeedHubTested', data: { n }, metadata: testMetadata });
+
+type Feed = AsyncIterableIterator<Parameters<typeof resolveFeedItem>[0]>;
+
+/** The next `count` events a feed delivers (as the kit would: next() one at a time), failing after `ms`. */
+async function take(feed: Feed, ctx: SubgraphContext, count: number, ms = 20_000): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  const deadline = Date.now() + ms;
+  while (out.length < count) {
+    const left = deadline - Date.now();
+    const step = await Promise.race([
+      feed.next(),
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), Math.max(0, left)).unref()),
+    ]);
+    if (step === 'timeout') throw new Error(`the feed delivered ${out.length} of ${count} events within ${ms} ms`);
+    if (step.done) throw new Error(`the feed ended after ${out.length} of ${count} events`);
+    out.push(resolveFeedItem(step.value, ctx).event);
+    ctx.access.reset();
+  }
+  return out;
+}
+
+for (const backend of ['pglite', 'postgres'] as const) {
+  describe(`event feed over the shared hub (${backend})`, () => {
+    let test: TestRuntime;
+    let grants: TestGrants;
+    let loads = 0;
+    const hubs: EventFeedHub[] = [];
+    const feeds: Feed[] = [];
+
+    const store = () => test.runtime.store;
+    function newHub(options: Partial<EventFeedHubOptions> = {}): EventFeedHub {
+      const hub = new EventFeedHub(store(), {
+        logger,
+        now: () => new Date(),
+        loadConsumer: (consumerId) => {
+          loads++;
+          return readConsumerState(store(), consumerId);
+        },
+        ...options,
+      });
+      hubs.push(hub);
+      return hub;
+    }
+    async function open(hub: EventFeedHub, consumerId: string, args: EventFeedArgs = {}): Promise<{ feed: Feed; ctx: SubgraphContext }> {
+      const ctx = testSubgraphContext({ caller: { consumerId, role: 'partner' } });
+      const feed = (await openEventFeed(hub, args, ctx)) as Feed;
+      feeds.push(feed);
+      return { feed, ctx };
+    }
+    /** Appends one event per number to `<prefix>-<n>` and returns their positions, visible to readers. */
+    async function append(numbers: readonly number[], prefix = 'population.person'): Promise<Position[]> {
+      const positions: Position[] = [];
+      for (const n of numbers) positions.push((await store().append(`${prefix}-${n}`, [tested(n)])).events[0]!.position);
+      if (positions.length) await waitUntilVisible(store(), positions[positions.length - 1]!);
+      return positions;
+    }
+    /** What the store holds after `from` under `filter`: the sequence a feed must deliver. */
+    async function truth(from: Position, filter: EventFilter): Promise<Position[]> {
+      const out: Position[] = [];
+      for (let page = await store().readAll({ fromPosition: from, filter, limit: 1000 }); page.length; ) {
+        out.push(...page.map((e) => e.position));
+        page = await store().readAll({ fromPosition: page[page.length - 1]!.position, filter, limit: 1000 });
+      }
+      return out;
+    }
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+    before(async () => {
+      test = await openTestRuntime([feedModule], backend);
+      grants = testGrants(store());
+      await grants.grant('hub-reader', ['events.feed', 'population.basic', 'tax.declarations'], { actions: ['SUBSCRIBE'] });
+    });
+    after(async () => {
+      for (const feed of feeds) await feed.return?.();
+      await test.close();
+    });
+
+    it('serves every open feed from one store reader, each with its own filter, and stops it with the last feed', async () => {
+      const hub = newHub();
+      const population = await open(hub, 'hub-reader', { filter: { domains: ['population'] } });
+      const tax = await open(hub, 'hub-reader', { filter: { streamPrefix: 'tax.taxpayer-' } });
+      const everything = await open(hub, 'hub-reader');
+      const [p1, p2] = await append([1, 2]);
+      const [t1] = await append([3], 'tax.taxpayer');
+      const [p3] = await append([4]);
+      assert.deepEqual((await take(population.feed, population.ctx, 3)).map((e) => e.position), [p1, p2, p3]);
+      assert.deepEqual((await take(tax.feed, tax.ctx, 1)).map((e) => e.position), [t1]);
+      assert.deepEqual((await take(everything.feed, everything.ctx, 4)).map((e) => e.position), [p1, p2, t1, p3]);
+      // Each feed asks for its next event, so each is in the hub.
+      const waiting = [population, tax, everything].map(({ feed }) => feed.next());
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual({ runs: hub.stats.runs, liveFeeds: hub.stats.liveFeeds }, { runs: 1, liveFeeds: 3 });
+      for (const { feed } of [population, tax, everything]) await feed.return!();
+      assert.deepEqual(
+        (await Promise.all(waiting)).map((r) => r.done),
+        [true, true, true],
+      );
+      assert.equal(hub.stats.liveFeeds, 0);
+      const again = await open(hub, 'hub-reader');
+      const againNext = again.feed.next();
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual({ runs: hub.stats.runs, liveFeeds: hub.stats.liveFeeds }, { runs: 2, liveFeeds: 1 }, 'the reader stopped with the last feed and started again with the next');
+      const [p5] = await append([5]);
+      assert.equal(resolveFeedItem((await againNext).value, again.ctx).event.position, p5);
+      await again.feed.return!();
+    });
+
+    it('resumes feeds from old positions while the log grows: each joins the hub with no gap and no duplicate', async () => {
+      const hub = newHub({ readBatch: 16 });
+      const history = await append(range(0, 120));
+      const starts: Position[] = [START, history[10]!, history[60]!, history[119]!];
+      const opened = await Promise.all(starts.map((fromPosition) => open(hub, 'hub-reader', { fromPosition, filter: { domains: ['population'] } })));
+      const population: EventFilter = { streamPrefixes: ['population.'] };
+      const WRITTEN = 150;
+      // Nobody else writes: each feed must deliver what is there now and all that the writer adds.
+      const expected = await Promise.all(starts.map(async (from) => (await truth(from, population)).length + WRITTEN));
+      // The writer appends while the feeds catch up and join.
+      const writer = (async () => {
+        for (const n of range(1000, 1000 + WRITTEN)) {
+          await store().append(`population.person-${n}`, [tested(n)]);
+          if (n % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      const received = await Promise.all(opened.map(async ({ feed, ctx }, i) => (await take(feed, ctx, expected[i]!, 60_000)).map((e) => e.position)));
+      await writer;
+      for (const [i, from] of starts.entries()) {
+        assert.deepEqual(received[i], await truth(from, population), `the feed from ${from}: complete, in order, no duplicate`);
+      }
+      const waiting = opened.map(({ feed }) => feed.next());
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(hub.stats.liveFeeds, starts.length, 'every feed ended up following the hub');
+      assert.equal(hub.stats.runs, 1);
+      for (const { feed } of opened) await feed.return!();
+      await Promise.all(waiting);
+    });
+
+    it('drops a feed that does not keep up back to its own reads, then delivers everything once, in order', async () => {
+      const hub = newHub({ maxQueuedEvents: 10 });
+      const fast = await open(hub, 'hub-reader', { filter: { domains: ['population'] } });
+      const slow = await open(hub, 'hub-reader', { filter: { domains: ['population'] } });
+      const [first] = await append([0]);
+      assert.deepEqual((await take(slow.feed, slow.ctx, 1)).map((e) => e.position), [first]);
+      assert.deepEqual((await take(fast.feed, fast.ctx, 1)).map((e) => e.position), [first]);
+      // The slow feed asks for one more event and then stops asking while 50 are appended.
+      const slowNext = slow.feed.next();
+      const fastDone = take(fast.feed, fast.ctx, 50);
+      const burst = await append(range(1, 51));
+      assert.deepEqual((await fastDone).map((e) => e.position), burst);
+      assert.equal(resolveFeedItem((await slowNext).value, slow.ctx).event.position, burst[0]);
+      slow.ctx.access.reset();
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(hub.stats.fellBehind, 1, 'the slow feed overflowed its queue of 10 and left the hub');
+      assert.equal(hub.stats.liveFeeds, 1);
+      const rest = await take(slow.feed, slow.ctx, 49);
+      assert.deepEqual(
+        rest.map((e) => e.position),
+        burst.slice(1),
+        'caught up from its own last position: nothing lost or repeated',
+      );
+      const [next] = await append([99]);
+      assert.deepEqual((await take(slow.feed, slow.ctx, 1)).map((e) => e.position), [next]);
+      assert.equal(hub.stats.liveFeeds, 2, 'it joined the hub again');
+      await slow.feed.return!();
+      await fast.feed.return!();
+    });
+
+    it('reads the consumer’s grants once for many events, not per event', async () => {
+      const hub = newHub({ reloadGrantsMs: 60_000 });
+      const before = loads;
+      const { feed, ctx } = await open(hub, 'hub-reader', { filter: { domains: ['population'] } });
+      const positions = await append(range(200, 240));
+      assert.deepEqual((await take(feed, ctx, 40)).map((e) => e.position), positions);
+      assert.equal(loads - before, 1, '40 events, one grants read');
+      await feed.return!();
+    });
+
+    it('ends live and catching-up feeds with FORBIDDEN as soon as the log shows the revocation, long before a reload is due', async () => {
+      const grantId = await grants.grant('hub-revoked', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'] });
+      const hub = newHub({ reloadGrantsMs: 60_000, readBatch: 5 });
+      const [marker] = await append([300]);
+      await append(range(301, 330));
+      const live = await open(hub, 'hub-revoked', { filter: { domains: ['population'] } });
+      const behind = await open(hub, 'hub-revoked', { fromPosition: marker, filter: { domains: ['population'] } });
+      await take(behind.feed, behind.ctx, 3);
+      const liveNext = live.feed.next();
+      await new Promise((r) => setTimeout(r, 200));
+      const revokedAt = Date.now();
+      await grants.revoke('hub-revoked', grantId);
+      const ended = await liveNext;
+      assert.ok(Date.now() - revokedAt < 5000, `ended ${Date.now() - revokedAt} ms after the revocation`);
+      assert.throws(() => resolveFeedItem(ended.value, live.ctx), ForbiddenError);
+      assert.equal((await live.feed.next()).done, true);
+      const behindStep = await behind.feed.next();
+      assert.throws(() => resolveFeedItem(behindStep.value, behind.ctx), ForbiddenError, 'the feed still catching up ends too, with events left unread');
+      assert.equal((await behind.feed.next()).done, true);
+      assert.equal(hub.stats.liveFeeds, 0);
+    });
+
+    it('stops at a grant’s expiry on the very next event, without a reload', async () => {
+      const validUntil = new Date(Date.now() + 1500);
+      await grants.grant('hub-expiring', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'], validUntil, validFrom: new Date(Date.now() - 60_000) });
+      const hub = newHub({ reloadGrantsMs: 60_000 });
+      const { feed, ctx } = await open(hub, 'hub-expiring', { filter: { domains: ['population'] } });
+      const [before] = await append([400]);
+      assert.deepEqual((await take(feed, ctx, 1)).map((e) => e.position), [before]);
+      await new Promise((r) => setTimeout(r, validUntil.getTime() - Date.now() + 50));
+      const loadsBefore = loads;
+      await append([401]);
+      const step = await feed.next();
+      assert.throws(() => resolveFeedItem(step.value, ctx), ForbiddenError);
+      assert.equal(loads, loadsBefore, 'no grants read: the expiry instant was known');
+    });
+
+    for (const [label, args, pattern] of [
+      ['a malformed position', { fromPosition: 'yesterday' }, /malformed/],
+      ['an unknown position', { fromPosition: '999999999:999999999' }, /does not exist/],
+      ['an unknown domain', { filter: { domains: ['weather'] } }, /unknown domain "weather"/],
+    ] as const) {
+      it(`refuses ${label} with BAD_USER_INPUT and opens nothing`, async () => {
+        const hub = newHub();
+        const ctx = testSubgraphContext({ caller: { consumerId: 'hub-reader', role: 'partner' } });
+        await assert.rejects(openEventFeed(hub, args, ctx), (error: unknown) => error instanceof ValidationError && error.code === 'BAD_USER_INPUT' && pattern.test(error.message));
+        assert.deepEqual(hub.stats, { liveFeeds: 0, fellBehind: 0, runs: 0 });
+      });
+    }
+  });
+}

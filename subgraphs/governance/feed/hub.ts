@@ -1,0 +1,208 @@
+/**
+ * One live reader of the log per process, shared by every open event feed (DESIGN §3): a single
+ * `store.subscribe`, fanned out in memory to the feeds whose filter can match each event, instead
+ * of one polling reader per subscriber. The hub runs while at least one feed is open.
+ *
+ * The join contract (what makes a feed gap- and duplicate-free): `join(member)` registers the member
+ * and, in the same synchronous step, tells it the hub's position R — the last event the hub has
+ * dispatched. From then on the member is offered every event after R, in order; the events up to R
+ * it reads itself. Any read that starts after the join sees every event up to R, since the hub only
+ * passes events of transactions that have finished (the store's gap-safe read).
+ *
+ * The hub also reads the consumers' streams: a change to one invalidates that consumer's cached
+ * grants at once (`FeedGrants`), which wakes its feeds so a revocation ends them.
+ */
+import type { Logger } from 'pino';
+import type { EventStore, EventSubscription, Position, RecordedEvent } from '../../../events/types.ts';
+import { consumerStreamId } from '../consumer/events.ts';
+import { FeedGrants, type FeedGrantsOptions } from './feedGrants.ts';
+
+/** A feed as the hub sees it. */
+export interface HubMember {
+  /**
+   * The first stream-id segments (before the dot) of the events it can match, e.g. `population`;
+   * `null` for any stream. The hub offers it only events of those streams.
+   */
+  readonly streamDomains: readonly string[] | null;
+  /** Called synchronously by `join`, before any event is offered: the position the member joins at. */
+  joined(position: Position): void;
+  /** Every event after the join position, in order, synchronously as the hub reads it. */
+  offer(event: RecordedEvent): void;
+  /** The hub stopped reading (a store failure): the member must catch up by itself again. */
+  detached(): void;
+}
+
+export interface EventFeedHubOptions {
+  /** How many events a feed may hold undelivered before it falls back to its own reads. @default 1000 */
+  maxQueuedEvents?: number;
+  /** Events per catch-up read. @default 500 */
+  readBatch?: number;
+  /** The longest a consumer's grants are used without being read again. @default 2000 */
+  reloadGrantsMs?: number;
+  logger: Logger;
+  /** Reads a consumer's folded stream (`readConsumerState`). */
+  loadConsumer: FeedGrantsOptions['load'];
+  now: () => Date;
+}
+
+/** Counters for operators and tests. */
+export interface EventFeedHubStats {
+  /** Feeds offered live events right now. */
+  liveFeeds: number;
+  /** Times a feed's queue overflowed and it went back to reading the store itself. */
+  fellBehind: number;
+  /** Store subscriptions the hub has opened (one per run). */
+  runs: number;
+}
+
+const CONSUMER_STREAM_PREFIX = consumerStreamId('');
+const domainOf = (streamId: string): string => streamId.slice(0, Math.max(0, streamId.indexOf('.')));
+
+class HubRun {
+  /** The last event dispatched; `undefined` until the run has read the head. */
+  position: Position | undefined;
+  readonly byDomain = new Map<string, Set<HubMember>>();
+  readonly anyDomain = new Set<HubMember>();
+  subscription: EventSubscription | undefined;
+  stopped = false;
+  ready: Promise<void>;
+
+  constructor(start: (run: HubRun) => Promise<void>) {
+    this.ready = start(this);
+  }
+
+  add(member: HubMember): void {
+    if (member.streamDomains === null) {
+      this.anyDomain.add(member);
+      return;
+    }
+    for (const domain of member.streamDomains) {
+      let set = this.byDomain.get(domain);
+      if (!set) this.byDomain.set(domain, (set = new Set()));
+      set.add(member);
+    }
+  }
+
+  remove(member: HubMember): boolean {
+    let removed = this.anyDomain.delete(member);
+    for (const domain of member.streamDomains ?? []) {
+      const set = this.byDomain.get(domain);
+      if (set?.delete(member)) removed = true;
+      if (set?.size === 0) this.byDomain.delete(domain);
+    }
+    return removed;
+  }
+
+  members(): HubMember[] {
+    return [...new Set([...this.anyDomain, ...[...this.byDomain.values()].flatMap((s) => [...s])])];
+  }
+}
+
+export class EventFeedHub {
+  readonly grants: FeedGrants;
+  readonly maxQueuedEvents: number;
+  readonly readBatch: number;
+  readonly stats: EventFeedHubStats = { liveFeeds: 0, fellBehind: 0, runs: 0 };
+  private users = 0;
+  private run: HubRun | undefined;
+  private readonly logger: Logger;
+
+  constructor(
+    readonly store: EventStore,
+    options: EventFeedHubOptions,
+  ) {
+    this.maxQueuedEvents = options.maxQueuedEvents ?? 1000;
+    this.readBatch = options.readBatch ?? 500;
+    this.logger = options.logger.child({ component: 'event-feed-hub' });
+    this.grants = new FeedGrants({ load: options.loadConsumer, now: options.now, reloadMs: options.reloadGrantsMs ?? 2000 });
+  }
+
+  /** A feed opened: the hub runs while any feed is open. */
+  acquire(): void {
+    this.users++;
+  }
+
+  /** A feed closed; the last one stops the hub's store subscription. */
+  release(): void {
+    this.users--;
+    if (this.users === 0 && this.run) void this.stop(this.run);
+  }
+
+  /**
+   * Registers `member` and calls its `joined(position)` in the same step; from then on it is
+   * offered every later event. Starts the hub's store subscription if it is not running.
+   */
+  async join(member: HubMember): Promise<void> {
+    for (;;) {
+      const run = (this.run ??= this.start());
+      await run.ready;
+      // The run may have failed or stopped while this member waited: join the next one.
+      if (run !== this.run || run.position === undefined) continue;
+      run.add(member);
+      this.stats.liveFeeds++;
+      member.joined(run.position);
+      return;
+    }
+  }
+
+  /** Stops offering events to `member` (it closed, or fell behind). */
+  leave(member: HubMember): void {
+    if (this.run?.remove(member)) this.stats.liveFeeds--;
+  }
+
+  /** A member's queue overflowed: it leaves, and will catch up from its own last position. */
+  fellBehind(member: HubMember): void {
+    this.leave(member);
+    this.stats.fellBehind++;
+  }
+
+  private start(): HubRun {
+    this.stats.runs++;
+    const run = new HubRun(async (self) => {
+      const head = await this.store.headPosition();
+      self.subscription = this.store.subscribe({ fromPosition: head, batchSize: this.readBatch });
+      self.position = head;
+      void this.read(self);
+    });
+    run.ready.catch((error: unknown) => this.fail(run, error));
+    return run;
+  }
+
+  private async read(run: HubRun): Promise<void> {
+    try {
+      for await (const event of run.subscription!) {
+        if (run.stopped) return;
+        this.dispatch(run, event);
+      }
+    } catch (error) {
+      if (!run.stopped) this.fail(run, error);
+    }
+  }
+
+  /** One event to every member whose domains it belongs to; synchronous, so `join` sees a consistent position. */
+  private dispatch(run: HubRun, event: RecordedEvent): void {
+    if (event.streamId.startsWith(CONSUMER_STREAM_PREFIX)) this.grants.invalidate(event.streamId.slice(CONSUMER_STREAM_PREFIX.length));
+    run.position = event.position;
+    const domain = run.byDomain.get(domainOf(event.streamId));
+    if (domain) for (const member of domain) member.offer(event);
+    for (const member of run.anyDomain) member.offer(event);
+  }
+
+  private fail(run: HubRun, error: unknown): void {
+    if (run !== this.run) return;
+    this.logger.error({ err: error }, 'the event feed hub stopped reading the log; open feeds go back to reading it themselves');
+    void this.stop(run);
+  }
+
+  private async stop(run: HubRun): Promise<void> {
+    if (run.stopped) return;
+    run.stopped = true;
+    if (this.run === run) this.run = undefined;
+    for (const member of run.members()) {
+      run.remove(member);
+      this.stats.liveFeeds--;
+      member.detached();
+    }
+    await run.subscription?.close();
+  }
+}
