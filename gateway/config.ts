@@ -102,6 +102,7 @@ const ENV_NAMES: Record<string, string> = {
   'limits.defaultListSize': 'GATEWAY_DEFAULT_LIST_SIZE',
   'limits.maxBodyBytes': 'GATEWAY_MAX_BODY_BYTES',
   'limits.executionTimeoutMs': 'GATEWAY_EXECUTION_TIMEOUT_MS',
+  'limits.maxSubscriptionBuffer': 'GATEWAY_MAX_SUBSCRIPTION_BUFFER',
   devMode: 'GATEWAY_DEV_MODE',
   readinessTimeoutMs: 'GATEWAY_READINESS_TIMEOUT_MS',
   ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`subgraphUrls.${name}`, subgraphUrlVariable(name)])),

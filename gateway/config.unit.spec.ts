@@ -22,6 +22,7 @@ describe('gateway configuration', () => {
     assert.equal(options.devMode, false);
     assert.equal(options.limits.maxDepth, 12);
     assert.equal(options.limits.maxBodyBytes, 262_144);
+    assert.equal(options.limits.maxSubscriptionBuffer, 500);
     assert.deepEqual(clientTokenConfig(options.auth), { secret: SECRET, clockToleranceSeconds: 5 });
   });
 
@@ -39,23 +40,39 @@ describe('gateway configuration', () => {
       ['same secrets', { auth: { jwtSecret: SECRET, assertionSecret: SECRET } }, /auth\.assertionSecret: must differ/],
       ['bad limit', { auth: { jwtSecret: SECRET, assertionSecret: ASSERTION }, limits: { maxDepth: 0 } }, /limits\.maxDepth/],
       ['bad subgraph URL', { auth: { jwtSecret: SECRET, assertionSecret: ASSERTION }, subgraphUrls: { tax: 'tax:4106' } }, /subgraphUrls\.tax/],
+      ['no subscription buffer', { auth: { jwtSecret: SECRET, assertionSecret: ASSERTION }, limits: { maxSubscriptionBuffer: 0 } }, /limits\.maxSubscriptionBuffer/],
     ];
     for (const [label, input, expected] of cases) assert.match(problems(() => parseGatewayOptions(input)), expected, label);
   });
 
   test('from the environment, every mistake is listed under its variable', () => {
     const message = problems(() =>
-      gatewayConfigFromEnv({ JWT_SECRET: 'short', GATEWAY_MAX_DEPTH: 'deep', GATEWAY_DEV_MODE: 'yes', GATEWAY_PORT: '70000', SUBGRAPH_TAX_URL: 'nowhere' }),
+      gatewayConfigFromEnv({
+        JWT_SECRET: 'short',
+        GATEWAY_MAX_DEPTH: 'deep',
+        GATEWAY_MAX_SUBSCRIPTION_BUFFER: '0',
+        GATEWAY_DEV_MODE: 'yes',
+        GATEWAY_PORT: '70000',
+        SUBGRAPH_TAX_URL: 'nowhere',
+      }),
     );
-    for (const name of ['JWT_SECRET', 'GATEWAY_ASSERTION_SECRET: is required', 'GATEWAY_MAX_DEPTH', 'GATEWAY_DEV_MODE', 'GATEWAY_PORT', 'SUBGRAPH_TAX_URL']) {
+    for (const name of ['JWT_SECRET', 'GATEWAY_ASSERTION_SECRET: is required', 'GATEWAY_MAX_DEPTH', 'GATEWAY_MAX_SUBSCRIPTION_BUFFER', 'GATEWAY_DEV_MODE', 'GATEWAY_PORT', 'SUBGRAPH_TAX_URL']) {
       assert.ok(message.includes(name), `${name} missing from:\n${message}`);
     }
   });
 
   test('from the environment, a valid configuration parses', () => {
-    const config = gatewayConfigFromEnv({ JWT_SECRET: SECRET, GATEWAY_ASSERTION_SECRET: ASSERTION, GATEWAY_MAX_COST: '1_000', GATEWAY_DEV_MODE: 'true', GATEWAY_PORT: '4400' });
+    const config = gatewayConfigFromEnv({
+      JWT_SECRET: SECRET,
+      GATEWAY_ASSERTION_SECRET: ASSERTION,
+      GATEWAY_MAX_COST: '1_000',
+      GATEWAY_MAX_SUBSCRIPTION_BUFFER: '2_000',
+      GATEWAY_DEV_MODE: 'true',
+      GATEWAY_PORT: '4400',
+    });
     assert.equal(config.port, 4400);
     assert.equal(config.options.limits.maxCost, 1000);
+    assert.equal(config.options.limits.maxSubscriptionBuffer, 2000);
     assert.equal(config.options.devMode, true);
     assert.equal(config.options.subgraphUrls.population, 'http://127.0.0.1:4101/graphql');
   });

@@ -49,6 +49,11 @@ export const gatewayLimitsSchema = z.object({
   maxBodyBytes: z.number().int().min(1024).default(262_144),
   /** Queries and mutations not answered within this many milliseconds fail; subscriptions are exempt. @default 10000 */
   executionTimeoutMs: z.number().int().min(1).default(10_000),
+  /**
+   * Results one subscription may have waiting at the gateway for a client that reads slower than
+   * they come; one more disconnects that client (gateway/subscriptionBuffer.ts). @default 500
+   */
+  maxSubscriptionBuffer: z.number().int().min(1).max(1_000_000).default(500),
 });
 
 export type GatewayLimits = z.infer<typeof gatewayLimitsSchema>;

@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics of one gateway (`GET /metrics`): requests and their latency by transport and
- * operation type, errors by `extensions.code`, and the subscriptions open now. Each gateway has its
+ * operation type, errors by `extensions.code`, the subscriptions open now and the slow subscribers
+ * disconnected. Each gateway has its
  * own registry, so several can run in one process (tests) without clashing names.
  */
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
@@ -42,6 +43,12 @@ export class GatewayMetrics {
     help: 'Subscriptions open now',
     registers: [this.registry],
   });
+  private readonly slowConsumers = new Counter({
+    name: 'city_brain_gateway_slow_consumer_disconnects_total',
+    help: 'Subscribers disconnected because more than GATEWAY_MAX_SUBSCRIPTION_BUFFER results waited for them, by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'city_brain_gateway_' });
@@ -62,6 +69,15 @@ export class GatewayMetrics {
       const code = error.extensions?.code;
       this.errors.inc({ code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR' });
     }
+  }
+
+  countSlowConsumer(transport: Transport): void {
+    this.slowConsumers.inc({ transport });
+  }
+
+  /** Slow subscribers disconnected so far (every transport). */
+  async slowConsumerDisconnects(): Promise<number> {
+    return (await this.slowConsumers.get()).values.reduce((sum, v) => sum + v.value, 0);
   }
 
   countResult(result: unknown): void {

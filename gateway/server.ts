@@ -23,6 +23,7 @@ import { authenticateClient, SubgraphCredentials } from './credentials.ts';
 import { useQueryLimits } from './limits.ts';
 import { GatewayMetrics, type Transport } from './metrics.ts';
 import { supergraphSubgraphs } from './subgraphs.ts';
+import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -34,7 +35,7 @@ export interface GatewayServerOptions extends GatewayOptionsInput {
 }
 
 /** What the gateway adds to every operation's GraphQL context. */
-export interface GatewayRequestContext {
+export interface GatewayRequestContext extends DisconnectableContext {
   transport: Transport;
   /** Absent only for the development GraphiQL page, which runs no operation. */
   credentials?: SubgraphCredentials;
@@ -127,7 +128,15 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     requestId: false,
     maskedErrors: { maskError: maskSubgraphOutage, errorMessage: 'Unexpected error.' },
     logging: options.devMode ? 'info' : 'warn',
-    plugins: () => [metrics.plugin(), useQueryLimits(options.limits), useSubgraphCredentials()],
+    plugins: () => [
+      metrics.plugin(),
+      useQueryLimits(options.limits),
+      useSubgraphCredentials(),
+      useSubscriptionBuffer(options.limits.maxSubscriptionBuffer, (transport) => {
+        metrics.countSlowConsumer(transport);
+        logger.warn({ transport, maxSubscriptionBuffer: options.limits.maxSubscriptionBuffer }, 'disconnected a slow subscriber');
+      }),
+    ],
   });
 
   // The adapter's listener sends the response itself and merges extra server contexts into the
@@ -207,6 +216,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
         transport: 'ws',
         credentials: await SubgraphCredentials.create(authenticated.caller, authenticated.token, assertionSecret),
         req: ctx.extra.request,
+        disconnect: (code, reason) => ctx.extra.socket.close(code, reason),
       };
       return context;
     });
