@@ -34,7 +34,7 @@ import { concentrationsOf } from './readModels/airQuality.ts';
 import { seedEnvironment } from './seed.ts';
 import { canonicalInstant, HOUR_MS } from './shared/time.ts';
 import { airQualityStreamId, type AirQualityObserved } from './station/events.ts';
-import { recordAirQualityObservations, registerMonitoringStation, type CommandPorts } from './station/handlers.ts';
+import { correctAirQualityObservation, recordAirQualityObservations, registerMonitoringStation, type CommandPorts } from './station/handlers.ts';
 
 const logger = pino({ level: 'silent' });
 const config = { alertAqiAbove: 200, acknowledgeWithinMinutes: 30 };
@@ -298,6 +298,98 @@ for (const openBackend of BACKENDS) {
       assert.equal(station.daily.edges[1]?.node.aqi, null);
     });
 
+    it('keeps every hour equal to the events when hours arrive late and a correction reaches into the next day, paging hours across days', async () => {
+      await register('o-1', '370103');
+      const values = (h: number): Concentrations => ({
+        pm2_5: 30 + ((h * 37) % 90),
+        pm10: 60 + ((h * 53) % 120),
+        so2: h === 27 ? 900 : 8 + (h % 5),
+        no2: 20 + (h % 30),
+        co: Number((0.5 + (h % 7) / 10).toFixed(1)),
+        o3: h === 14 ? null : 40 + ((h * 11) % 150),
+      });
+      // Hours 1–48 with 10 and 30 missing, then 30 and 10 late (each before the latest hour), then
+      // a correction of hour 20, whose 24-hour window reaches hour 43 of the next reporting day.
+      await recordHours('o-1', 1, 9, values);
+      await recordHours('o-1', 11, 29, values);
+      await recordHours('o-1', 31, 48, values);
+      await recordHours('o-1', 30, 30, values);
+      await recordHours('o-1', 10, 10, values);
+      await correctAirQualityObservation(ports(), { stationId: 'o-1', hour: hourOf(20), ...values(20), pm2_5: 400, reason: '校准后数据修正' });
+      await caughtUp();
+
+      const series = new Map<string, HourlyConcentrations>();
+      for (const date of ['2026-11-01', '2026-11-02']) {
+        for (const e of await store.readStream(airQualityStreamId('o-1', date))) {
+          const data = e.data as AirQualityObserved['data'];
+          series.set(data.hour, { hour: data.hour, ...concentrationsOf(data) });
+        }
+      }
+      assert.equal(series.size, 48);
+      const page = `query P($after: String) { station(id: "o-1") { latest { observedAt aqi movingAverages { pm25 } }
+        hourly(from: "${hourOf(1)}", to: "${hourOf(48)}", first: 7, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { observedAt date aqi primaryPollutants iaqi { so2 pm25 } movingAverages { pm25 pm10 so2 } corrected correctionReason } } } } }`;
+      type Page = { station: { latest: HourView; hourly: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: HourView & { date: string } }[] } } };
+      const seen: (HourView & { date: string })[] = [];
+      let after: string | null = null;
+      let pages = 0;
+      for (;;) {
+        const read: Awaited<ReturnType<typeof ask<Page>>> = await ask<Page>('dashboard', page, { after });
+        assert.equal(read.errors, undefined, JSON.stringify(read.errors));
+        const { hourly } = read.data!.station;
+        assert.equal(hourly.totalCount, 48);
+        seen.push(...hourly.edges.map((e) => e.node));
+        pages++;
+        if (!hourly.pageInfo.hasNextPage) break;
+        after = hourly.pageInfo.endCursor;
+      }
+      assert.equal(pages, 7);
+      assert.deepEqual(seen.map((h) => h.observedAt), Array.from({ length: 48 }, (_, k) => hourOf(k + 1)));
+      for (const hour of seen) {
+        const indicators = realTimeIndicators(hour.observedAt, [...series.values()]);
+        const expected = hourlyAqi(indicators);
+        assert.deepEqual(
+          [hour.aqi, hour.primaryPollutants, hour.iaqi.so2, hour.iaqi.pm25, hour.movingAverages],
+          [expected?.aqi ?? null, expected?.primaryPollutants ?? [], expected?.iaqi.SO2 ?? null, expected?.iaqi.PM2_5 ?? null, { pm25: indicators.pm2_5_24h, pm10: indicators.pm10_24h, so2: indicators.so2_24h }],
+          hour.observedAt,
+        );
+        assert.equal(hour.date, hour.observedAt <= hourOf(24) ? '2026-11-01' : '2026-11-02');
+        assert.equal(hour.corrected, hour.observedAt === hourOf(20), hour.observedAt);
+      }
+      assert.equal(seen[19]?.correctionReason, '校准后数据修正');
+      // The correction moved the moving averages of the next day's first hours (and not hour 44's).
+      const uncorrected = [...series.values()].map((h) => (h.hour === hourOf(20) ? { ...h, pm2_5: values(20).pm2_5 } : h));
+      assert.notEqual(seen[42]?.movingAverages.pm25, realTimeIndicators(hourOf(43), uncorrected).pm2_5_24h, 'hour 43 was recomputed');
+      assert.equal(seen[43]?.movingAverages.pm25, realTimeIndicators(hourOf(44), uncorrected).pm2_5_24h, 'hour 44 is outside the window');
+      const latest = (await ask<Page>('dashboard', page, { after: null })).data!.station.latest;
+      assert.deepEqual([latest.observedAt, latest.aqi, latest.movingAverages.pm25], [hourOf(48), seen[47]?.aqi, seen[47]?.movingAverages.pm25]);
+
+      const daily = await ask<{ station: { daily: { edges: { node: { date: string; hoursObserved: number; aqi: number | null; averages: Record<string, number | null> } }[] } } }>(
+        'dashboard',
+        `{ station(id: "o-1") { daily(from: "2026-11-01", to: "2026-11-02") { edges { node { date hoursObserved aqi averages { pm25 pm10 so2 no2 co o3MaxHour o3Max8Hours } } } } } }`,
+      );
+      for (const { node } of daily.data!.station.daily.edges) {
+        const averages = dailyAverages(node.date, [...series.values()]);
+        assert.deepEqual(node, {
+          date: node.date,
+          hoursObserved: 24,
+          aqi: dailyAqi(averages)?.aqi ?? null,
+          averages: { pm25: averages.pm2_5_24h, pm10: averages.pm10_24h, so2: averages.so2_24h, no2: averages.no2_24h, co: averages.co_24h, o3MaxHour: averages.o3_1h_max, o3Max8Hours: averages.o3_8h_max },
+        });
+      }
+
+      // A range that starts and ends between hours holds the whole hours inside it.
+      const inside = await ask<{ station: { hourly: { totalCount: number; edges: { node: { observedAt: string } }[] } } }>(
+        'dashboard',
+        `{ station(id: "o-1") { hourly(from: "2026-11-01T22:30:00+08:00", to: "2026-11-02T01:59:59+08:00") { totalCount edges { node { observedAt } } } } }`,
+      );
+      assert.deepEqual(inside.data!.station.hourly.edges.map((e) => e.node.observedAt), [hourOf(23), hourOf(24), hourOf(25)]);
+      assert.equal(inside.data!.station.hourly.totalCount, 3);
+      // A cursor of another station's list is refused.
+      const foreign = await ask('dashboard', `{ station(id: "r-1") { hourly(from: "${hourOf(1)}", to: "${hourOf(48)}", after: "${after}") { totalCount } } }`);
+      assert.equal((foreign.errors as Errors)?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.match((foreign.errors as Errors)?.[0]?.message ?? '', /belongs to another list/);
+    });
+
     it('serves worked HJ 633 values: PM2.5 at 115 µg/m³ all day is IAQI 150, 轻度污染, orange', async () => {
       await register('w-1', '370105');
       await recordHours('w-1', 1, 24, { ...clean, pm2_5: 115 });
@@ -343,6 +435,34 @@ for (const openBackend of BACKENDS) {
       assert.equal(rankOf('370112'), rankOf('370114'), 'equal AQIs share a rank');
       assert.deepEqual(read.data!._entities[0]?.airQuality, { aqi: 50, rank: rankOf('370113'), level: 'EXCELLENT' });
       assert.equal(read.data!._entities[1]?.airQuality, null, 'a street has no ranking');
+    });
+
+    it("re-ranks a district when a correction changes its stations' mean", async () => {
+      await register('q-1', '370124');
+      await register('q-2', '370124001', 'PROVINCIAL');
+      await register('q-3', '370124002', 'MICRO');
+      await recordHours('q-1', 1, 24, { ...clean, pm2_5: 75, o3: 40 });
+      await recordHours('q-2', 1, 24, { ...clean, pm2_5: 75, o3: 40 });
+      await recordHours('q-3', 1, 24, { ...clean, pm2_5: 400, o3: 40 });
+      const query = `{ _entities(representations: [{ __typename: "Division", code: "370124" }]) { ... on Division { airQuality(date: "2026-11-01") { aqi level primaryPollutants } } } }`;
+      const districtAqi = async () => {
+        await caughtUp();
+        const read = await ask<{ _entities: { airQuality: { aqi: number; level: string; primaryPollutants: string[] } | null }[] }>('dashboard', query);
+        assert.equal(read.errors, undefined, JSON.stringify(read.errors));
+        return read.data!._entities[0]?.airQuality;
+      };
+      // Both assessment stations at 75 µg/m³ (the micro station does not count): IAQI 100.
+      assert.deepEqual(await districtAqi(), { aqi: 100, level: 'GOOD', primaryPollutants: ['PM2_5'] });
+      // Half the hours of q-1 corrected to 235: those hours' mean is 155, the day's 115 → IAQI 150.
+      for (let h = 1; h <= 12; h++) {
+        await correctAirQualityObservation(ports(), { stationId: 'q-1', hour: hourOf(h), ...clean, pm2_5: 235, o3: 40, reason: '校准后数据修正' });
+      }
+      assert.deepEqual(await districtAqi(), { aqi: 150, level: 'LIGHTLY_POLLUTED', primaryPollutants: ['PM2_5'] });
+      // A correction back to the first value restores the mean of that hour exactly.
+      for (let h = 1; h <= 12; h++) {
+        await correctAirQualityObservation(ports(), { stationId: 'q-1', hour: hourOf(h), ...clean, pm2_5: 75, o3: 40, reason: '复核恢复' });
+      }
+      assert.deepEqual(await districtAqi(), { aqi: 100, level: 'GOOD', primaryPollutants: ['PM2_5'] });
     });
 
     it('runs the alarm loop: one alarm per exceedance even when issued twice, escalation in virtual time, resolution with evidence', async () => {
@@ -541,8 +661,8 @@ for (const openBackend of BACKENDS) {
       assert.ok(read.data!.stations.totalCount >= 12 * 3);
       const seeded = read.data!.national.edges.find((e) => e.node.id.startsWith('aq-'));
       assert.ok(seeded?.node.latest, 'the seeded national station of 莱芜区 has a latest reading');
-      const hours = await runtime.readModels.of('environment.air-quality').collection<{ aqi: number | null }>('hours').find({ where: { aqi: { gt: 200 } }, first: 1 });
-      assert.equal(hours.items.length, 1, 'the haze episode takes some station-hour above AQI 200');
+      const days = await runtime.readModels.of('environment.air-quality').collection<{ peakHourAqi: number | null }>('days').find({ where: { peakHourAqi: { gt: 200 } }, first: 1 });
+      assert.equal(days.items.length, 1, 'the haze episode takes some station-hour above AQI 200');
     });
   });
 }

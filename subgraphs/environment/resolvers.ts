@@ -16,6 +16,7 @@ import { airQualityAlerts, checkedAlertOptions, type AirQualityAlert } from './a
 import type { Concentrations, Pollutant } from './aqi/hj633.ts';
 import type { HourlyConcentrations } from './aqi/hj663.ts';
 import type { EnvironmentConfig } from './config.ts';
+import { hourlyConnection } from './hourly.ts';
 import type { EmissionAlarmStatus } from './emission/decider.ts';
 import { exceedance } from './emission/decider.ts';
 import { emissionAlarmStreamId, emissionPermitStreamId, UNIT_OF, type EmissionObserved, type EmissionPermitIssued, type Outlet } from './emission/events.ts';
@@ -32,7 +33,6 @@ import {
   concentrationsOf,
   DAYS,
   hourDocOf,
-  HOURS,
   STATIONS,
   stationDoc,
   type DayDoc,
@@ -351,14 +351,14 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         const from = canonicalInstant(parseInstant(args.from, 'from'));
         const to = canonicalInstant(parseInstant(args.to, 'to'));
         checkedRange(from, to);
-        return collectionConnection({
-          list: `environment.hourly:${node.doc.stationId}`,
-          collection: air().collection<HourDoc>(HOURS),
-          where: { stationId: node.doc.stationId, hour: { gte: from, lte: to } },
-          sortBy: 'hour',
+        return hourlyConnection({
+          days: air().collection<DayDoc>(DAYS),
+          stationId: node.doc.stationId,
+          from,
+          to,
           first: args.first,
           after: args.after,
-          node: (stored) => hourView(stored.doc),
+          node: hourView,
         });
       },
       daily(node: StationNode, args: { from: string; to: string; first?: number | null; after?: string | null }) {

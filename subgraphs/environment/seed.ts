@@ -6,7 +6,8 @@
  * discharge permits for up to 300 of its legal persons with a reading a day for two days, a few of
  * them above their limits, whose alarms are raised exactly as the process manager raises them
  * (same ids and idempotency keys), then acknowledged, escalated or resolved.
- * Everything goes through the command handlers; values come from a seeded generator.
+ * Everything goes through the command handlers (the hourly readings through the batch ingest, a
+ * reporting day of the whole network per batch); values come from a seeded generator.
  */
 import { seededRandom, type Random } from '../../bench/lib/random.ts';
 import type { EventMetadata, EventStore } from '../../events/types.ts';
@@ -30,7 +31,14 @@ import { ENVIRONMENT_BUREAU } from './emission/processes.ts';
 import { canonicalInstant, HOUR_MS, reportingDate } from './shared/time.ts';
 import { AirQualitySimulator, type SimulatedStation } from './simulation.ts';
 import type { StationKind } from './station/events.ts';
-import { correctAirQualityObservation, recordAirQualityObservations, registerMonitoringStation, type CommandPorts, type ObservationInput } from './station/handlers.ts';
+import {
+  correctAirQualityObservation,
+  ingestAirQualityObservations,
+  registerMonitoringStation,
+  type CommandPorts,
+  type ObservationInput,
+  type StationObservations,
+} from './station/handlers.ts';
 
 export interface SeedOptions {
   /** Days of hourly readings. @default 30 */
@@ -115,20 +123,28 @@ async function seedAirQuality(store: EventStore, now: Date, random: Random, days
   const simulator = new AirQualitySimulator(seed, [episode]);
   const stations = demoStations(random);
 
+  // Each reporting day of the whole network is one batch, as a monitoring platform's daily feed.
+  const byDay = new Map<string, StationObservations[]>();
   for (const station of stations) {
     const { stationId, code, name, kind, divisionCode, longitude, latitude } = station;
     await registerMonitoringStation(ports, { stationId, code, name, kind, divisionCode, location: { longitude, latitude } }, `seed:${stationId}`);
-    const byDay = new Map<string, ObservationInput[]>();
+    const ofStation = new Map<string, ObservationInput[]>();
     for (let ms = firstHour; ms <= lastHour; ms += HOUR_MS) {
       // Micro stations drop an hour now and then (power, network).
       if (station.micro && random.next() < 0.005) continue;
       const values = simulator.hour(station, ms);
       if (Object.values(values).every((v) => v === null)) continue;
       const date = reportingDate(ms);
-      byDay.set(date, [...(byDay.get(date) ?? []), { hour: canonicalInstant(ms), ...values }]);
+      let hours = ofStation.get(date);
+      if (!hours) {
+        hours = [];
+        ofStation.set(date, hours);
+        byDay.set(date, [...(byDay.get(date) ?? []), { stationId, observations: hours }]);
+      }
+      hours.push({ hour: canonicalInstant(ms), ...values });
     }
-    for (const observations of byDay.values()) await recordAirQualityObservations(ports, stationId, observations);
   }
+  for (const batch of byDay.values()) await ingestAirQualityObservations(ports, batch);
 
   const corrected = stations[0];
   if (corrected) {

@@ -17,7 +17,6 @@
 import { ValidationError } from '../../../events/errors.ts';
 import { assertCalendarDate, chinaMidnight, HOUR_MS, parseWholeHour } from '../shared/time.ts';
 import {
-  CONCENTRATION_FIELD,
   type Concentration,
   type Concentrations,
   type DailyConcentrations,
@@ -69,23 +68,96 @@ function byHour(hourly: readonly HourlyConcentrations[]): Map<number, Concentrat
   return hours;
 }
 
-function valuesAt(hours: Map<number, Concentrations>, pollutant: Pollutant, ends: readonly number[]): number[] {
-  const field = CONCENTRATION_FIELD[pollutant];
-  return ends.flatMap((ms) => {
-    const value = hours.get(ms)?.[field];
-    return value === undefined || value === null ? [] : [value];
-  });
+/**
+ * Consecutive hours, oldest first, one array per pollutant field (`null` or `undefined` where the hour
+ * has no value). The statistics below read such columns directly (no hour labels to parse), so read
+ * models that keep a day's hours by position compute them cheaply, and exactly as `dailyAverages` and
+ * `realTimeIndicators` do.
+ */
+export type HourColumns = { readonly [Field in keyof Concentrations]: ArrayLike<Concentration | undefined> };
+
+/** The 24-hour average of `column[from…to]` by the 20-hour rule, summed oldest first, rounded as published. */
+function average24h(pollutant: Pollutant, column: ArrayLike<Concentration | undefined>, from: number, to: number): Concentration {
+  let sum = 0;
+  let count = 0;
+  for (let i = Math.max(0, from); i <= to; i++) {
+    const value = column[i];
+    if (value === undefined || value === null) continue;
+    sum += value;
+    count++;
+  }
+  return count >= MIN_HOURS_PER_DAY ? roundConcentration(pollutant, sum / count) : null;
 }
 
-const mean = (values: readonly number[]): number => values.reduce((sum, v) => sum + v, 0) / values.length;
+/**
+ * One reporting day's statistics for the daily report (日报) from its 24 hours in order: index 0 is
+ * the hour ending 01:00 China time, index 23 the one ending at 24:00 (the next day's 00:00).
+ */
+export function dailyStatistics(day: HourColumns): DailyConcentrations {
+  const o3 = day.o3;
+  // The 17 O3 8-hour windows end with hours 8 … 24 (indices 7 … 23).
+  let windows = 0;
+  let max8h = Number.NEGATIVE_INFINITY;
+  for (let end = 7; end < 24; end++) {
+    let sum = 0;
+    let count = 0;
+    for (let i = end - 7; i <= end; i++) {
+      const value = o3[i];
+      if (value === undefined || value === null) continue;
+      sum += value;
+      count++;
+    }
+    if (count < MIN_HOURS_PER_8H_WINDOW) continue;
+    windows++;
+    max8h = Math.max(max8h, sum / count);
+  }
+  const o3_8h_max =
+    windows > 0 && (windows >= MIN_8H_WINDOWS_PER_DAY || max8h > O3_8H_LIMIT) ? roundConcentration('O3', max8h) : null;
 
-/** The `count` hour labels ending with `lastMs`, oldest first. */
-const hoursEnding = (lastMs: number, count: number): number[] =>
-  Array.from({ length: count }, (_, k) => lastMs - (count - 1 - k) * HOUR_MS);
+  let o3Hours = 0;
+  let max1h = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < 24; i++) {
+    const value = o3[i];
+    if (value === undefined || value === null) continue;
+    o3Hours++;
+    max1h = Math.max(max1h, value);
+  }
+  const o3_1h_max =
+    o3Hours > 0 && (o3Hours >= MIN_HOURS_PER_DAY || max1h > O3_1H_LIMIT) ? roundConcentration('O3', max1h) : null;
 
-function average24h(hours: Map<number, Concentrations>, pollutant: Pollutant, ends: readonly number[]): Concentration {
-  const values = valuesAt(hours, pollutant, ends);
-  return values.length >= MIN_HOURS_PER_DAY ? roundConcentration(pollutant, mean(values)) : null;
+  return {
+    so2_24h: average24h('SO2', day.so2, 0, 23),
+    no2_24h: average24h('NO2', day.no2, 0, 23),
+    pm10_24h: average24h('PM10', day.pm10, 0, 23),
+    pm2_5_24h: average24h('PM2_5', day.pm2_5, 0, 23),
+    co_24h: average24h('CO', day.co, 0, 23),
+    o3_1h_max,
+    o3_8h_max,
+  };
+}
+
+/**
+ * The real-time report's inputs for the hour at index `end` of `run`: its 1-hour values and the
+ * 24-hour moving averages over indices `end − 23 … end` (hours before the run count as NA).
+ */
+export function realTimeIndicatorsAt(run: HourColumns, end: number): RealTimeConcentrations {
+  const from = end - 23;
+  return {
+    so2: run.so2[end] ?? null,
+    no2: run.no2[end] ?? null,
+    co: run.co[end] ?? null,
+    o3: run.o3[end] ?? null,
+    pm10_24h: average24h('PM10', run.pm10, from, end),
+    pm2_5_24h: average24h('PM2_5', run.pm2_5, from, end),
+    so2_24h: average24h('SO2', run.so2, from, end),
+  };
+}
+
+/** `count` consecutive hours ending with `lastMs` from a series, oldest first, as columns. */
+function columnsEnding(hours: Map<number, Concentrations>, lastMs: number, count: number): HourColumns {
+  const run = Array.from({ length: count }, (_, k) => hours.get(lastMs - (count - 1 - k) * HOUR_MS));
+  const column = (field: keyof Concentrations) => run.map((h) => h?.[field]);
+  return { pm2_5: column('pm2_5'), pm10: column('pm10'), so2: column('so2'), no2: column('no2'), co: column('co'), o3: column('o3') };
 }
 
 /**
@@ -94,35 +166,7 @@ function average24h(hours: Map<number, Concentrations>, pollutant: Pollutant, en
  */
 export function dailyAverages(date: string, hourly: readonly HourlyConcentrations[]): DailyConcentrations {
   const midnight = chinaMidnight(assertCalendarDate(date, 'date'));
-  const day = hoursEnding(midnight + 24 * HOUR_MS, 24);
-  const hours = byHour(hourly);
-
-  const windows = hoursEnding(midnight + 24 * HOUR_MS, 17).flatMap((end) => {
-    const values = valuesAt(hours, 'O3', hoursEnding(end, 8));
-    return values.length >= MIN_HOURS_PER_8H_WINDOW ? [mean(values)] : [];
-  });
-  const max8h = windows.length ? Math.max(...windows) : null;
-  const o3_8h_max =
-    max8h !== null && (windows.length >= MIN_8H_WINDOWS_PER_DAY || max8h > O3_8H_LIMIT)
-      ? roundConcentration('O3', max8h)
-      : null;
-
-  const o3Hours = valuesAt(hours, 'O3', day);
-  const max1h = o3Hours.length ? Math.max(...o3Hours) : null;
-  const o3_1h_max =
-    max1h !== null && (o3Hours.length >= MIN_HOURS_PER_DAY || max1h > O3_1H_LIMIT)
-      ? roundConcentration('O3', max1h)
-      : null;
-
-  return {
-    so2_24h: average24h(hours, 'SO2', day),
-    no2_24h: average24h(hours, 'NO2', day),
-    pm10_24h: average24h(hours, 'PM10', day),
-    pm2_5_24h: average24h(hours, 'PM2_5', day),
-    co_24h: average24h(hours, 'CO', day),
-    o3_1h_max,
-    o3_8h_max,
-  };
+  return dailyStatistics(columnsEnding(byHour(hourly), midnight + 24 * HOUR_MS, 24));
 }
 
 /**
@@ -132,16 +176,5 @@ export function dailyAverages(date: string, hourly: readonly HourlyConcentration
  */
 export function realTimeIndicators(hour: string, hourly: readonly HourlyConcentrations[]): RealTimeConcentrations {
   const end = parseWholeHour(hour, 'hour');
-  const hours = byHour(hourly);
-  const current = hours.get(end);
-  const window = hoursEnding(end, 24);
-  return {
-    so2: current?.so2 ?? null,
-    no2: current?.no2 ?? null,
-    co: current?.co ?? null,
-    o3: current?.o3 ?? null,
-    pm10_24h: average24h(hours, 'PM10', window),
-    pm2_5_24h: average24h(hours, 'PM2_5', window),
-    so2_24h: average24h(hours, 'SO2', window),
-  };
+  return realTimeIndicatorsAt(columnsEnding(byHour(hourly), end, 24), 23);
 }

@@ -124,3 +124,99 @@ describe('HJ 663 real-time indicators', () => {
     assert.equal(hourlyAqi(input), undefined);
   });
 });
+
+/**
+ * The statistics as first written (hour labels parsed into a map, values collected per window), kept
+ * here as the reference the slot-based computation must reproduce exactly, value for value.
+ */
+const reference = (() => {
+  const HOUR = 3_600_000;
+  const FIELD = { SO2: 'so2', NO2: 'no2', PM10: 'pm10', CO: 'co', O3: 'o3', PM2_5: 'pm2_5' } as const;
+  const DECIMALS = { SO2: 0, NO2: 0, PM10: 0, CO: 1, O3: 0, PM2_5: 0 } as const;
+  type P = keyof typeof FIELD;
+  const byHour = (hourly: readonly HourlyConcentrations[]) => new Map(hourly.map((h) => [Date.parse(h.hour), h]));
+  const valuesAt = (hours: Map<number, Concentrations>, p: P, ends: readonly number[]) =>
+    ends.flatMap((ms) => {
+      const value = hours.get(ms)?.[FIELD[p]];
+      return value === undefined || value === null ? [] : [value];
+    });
+  const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  const ending = (last: number, count: number) => Array.from({ length: count }, (_, k) => last - (count - 1 - k) * HOUR);
+  const round = (p: P, v: number) => roundHalfEven(v, DECIMALS[p]);
+  const average24h = (hours: Map<number, Concentrations>, p: P, ends: readonly number[]) => {
+    const values = valuesAt(hours, p, ends);
+    return values.length >= 20 ? round(p, mean(values)) : null;
+  };
+  return {
+    daily(date: string, hourly: readonly HourlyConcentrations[]) {
+      const midnight = Date.parse(`${date}T00:00:00+08:00`);
+      const day = ending(midnight + 24 * HOUR, 24);
+      const hours = byHour(hourly);
+      const windows = ending(midnight + 24 * HOUR, 17).flatMap((end) => {
+        const values = valuesAt(hours, 'O3', ending(end, 8));
+        return values.length >= 6 ? [mean(values)] : [];
+      });
+      const max8h = windows.length ? Math.max(...windows) : null;
+      const o3Hours = valuesAt(hours, 'O3', day);
+      const max1h = o3Hours.length ? Math.max(...o3Hours) : null;
+      return {
+        so2_24h: average24h(hours, 'SO2', day),
+        no2_24h: average24h(hours, 'NO2', day),
+        pm10_24h: average24h(hours, 'PM10', day),
+        pm2_5_24h: average24h(hours, 'PM2_5', day),
+        co_24h: average24h(hours, 'CO', day),
+        o3_1h_max: max1h !== null && (o3Hours.length >= 20 || max1h > 200) ? round('O3', max1h) : null,
+        o3_8h_max: max8h !== null && (windows.length >= 14 || max8h > 160) ? round('O3', max8h) : null,
+      };
+    },
+    realTime(hour: string, hourly: readonly HourlyConcentrations[]) {
+      const end = Date.parse(hour);
+      const hours = byHour(hourly);
+      const current = hours.get(end);
+      const window = ending(end, 24);
+      return {
+        so2: current?.so2 ?? null,
+        no2: current?.no2 ?? null,
+        co: current?.co ?? null,
+        o3: current?.o3 ?? null,
+        pm10_24h: average24h(hours, 'PM10', window),
+        pm2_5_24h: average24h(hours, 'PM2_5', window),
+        so2_24h: average24h(hours, 'SO2', window),
+      };
+    },
+  };
+})();
+
+describe('HJ 663 statistics over hour runs', () => {
+  it('reproduce the label-based computation exactly on thousands of random days with gaps, NA values and haze', () => {
+    let state = 20260301;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+    const value = (scale: number, digits = 0) => (random() < 0.05 ? null : Number((random() * scale).toFixed(digits)));
+    let compared = 0;
+    for (let day = 0; day < 2_000; day++) {
+      const gaps = random() * 0.4;
+      const haze = random() < 0.2 ? 6 : 1;
+      // 48 hours: the day before and the day (hours −23 … 24), some missing.
+      const series = range(-23, 24)
+        .filter(() => random() >= gaps)
+        .map((k) => ({
+          hour: hourEnding(k),
+          pm2_5: value(120 * haze),
+          pm10: value(200 * haze),
+          so2: value(random() < 0.02 ? 2000 : 60),
+          no2: value(150),
+          co: value(4, 1),
+          o3: value(random() < 0.1 ? 900 : 260, 1),
+        }));
+      assert.deepEqual(dailyAverages('2026-03-01', series), reference.daily('2026-03-01', series), `day ${day}`);
+      for (const k of [1, 7, 19, 20, 24]) {
+        assert.deepEqual(realTimeIndicators(hourEnding(k), series), reference.realTime(hourEnding(k), series), `day ${day}, hour ${k}`);
+        compared++;
+      }
+    }
+    assert.equal(compared, 10_000);
+  });
+});

@@ -7,32 +7,55 @@
  * stations' values that hour; its daily statistics and AQI follow from that hourly series exactly as
  * a station's do. Districts are ranked by daily AQI, best first; equal AQIs share a rank (1, 2, 2, 4);
  * a district whose daily AQI is NA is listed unranked.
+ *
+ * Cost per observation: the district-day document keeps, per hour, the running sum and count of
+ * each pollutant over the stations that reported it (in the order they reported), so a new hour
+ * of a station adds to one hour and recomputes the day from 24 means; the ranking document is
+ * rewritten only when the district's daily AQI changed. Each station's own values are kept per
+ * station-day (written without reading) for the rare correction, which recomputes its hour from them.
  */
 import type { RecordedEvent } from '../../../events/types.ts';
 import type { DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
-import { CONCENTRATION_FIELD, dailyAqi, POLLUTANTS, type Concentrations, type DailyConcentrations } from '../aqi/hj633.ts';
-import { dailyAverages, type HourlyConcentrations } from '../aqi/hj663.ts';
+import { CONCENTRATION_FIELD, dailyAqi, POLLUTANTS, type Concentration, type Concentrations, type DailyConcentrations } from '../aqi/hj633.ts';
+import { dailyStatistics } from '../aqi/hj663.ts';
 import { districtOf } from '../shared/divisions.ts';
-import { reportingDate } from '../shared/time.ts';
 import type { AirQualityObserved, MonitoringStationRegistered } from '../station/events.ts';
 import { aqiFields, type AqiFields } from './aqiFields.ts';
-import { concentrationsOf } from './airQuality.ts';
+import { concentrationsOf, daySlotOf } from './airQuality.ts';
 
 export const RANKING_PROJECTION = 'environment.air-ranking';
 const STATIONS = 'stations';
-const DISTRICT_HOURS = 'districtHours';
+const DISTRICT_STATIONS = 'districtStations';
+const STATION_DAYS = 'stationDays';
 export const DISTRICT_DAYS = 'districtDays';
 export const RANKINGS = 'rankings';
+
+/** The pollutant fields in the order the sums and counts below keep them. */
+const FIELDS = POLLUTANTS.map((p) => CONCENTRATION_FIELD[p]);
 
 interface AssessmentStation extends Record<string, unknown> {
   districtCode: string;
 }
 
-interface DistrictHourDoc extends Record<string, unknown> {
+/** A district's assessment stations, in the order they were registered. */
+interface DistrictStationsDoc extends Record<string, unknown> {
   districtCode: string;
-  hour: string;
-  /** Each assessment station's values that hour, by station id. */
-  stations: Record<string, Concentrations>;
+  stations: string[];
+}
+
+/** One assessment station's values of a day, one field per hour: `h01` … `h24` (the hour ending 01:00 … 24:00 China time). */
+type StationDayDoc = Record<string, Concentrations>;
+
+type Field = keyof Concentrations;
+
+/**
+ * A district-day's 24 hours by slot (index k: the hour ending (k + 1):00 China time): how many
+ * assessment stations reported each hour and, per pollutant field, the sum and count of their values.
+ */
+export interface DistrictHours {
+  stations: number[];
+  sums: Record<Field, number[]>;
+  counts: Record<Field, number[]>;
 }
 
 export interface DistrictDayDoc extends Record<string, unknown>, DailyConcentrations, AqiFields {
@@ -40,8 +63,7 @@ export interface DistrictDayDoc extends Record<string, unknown>, DailyConcentrat
   date: string;
   /** Hours of the day with at least one station's values. */
   hoursObserved: number;
-  /** The district's mean concentrations of each of those hours. */
-  hourly: Record<string, Concentrations>;
+  hours: DistrictHours;
 }
 
 export interface RankedDistrict extends AqiFields {
@@ -56,18 +78,46 @@ export interface RankingDoc extends Record<string, unknown> {
   districts: RankedDistrict[];
 }
 
-const districtHourId = (districtCode: string, hour: string) => `${districtCode}|${hour}`;
 export const districtDayId = (districtCode: string, date: string) => `${districtCode}|${date}`;
+const stationDayId = (stationId: string, date: string) => `${stationId}|${date}`;
+const hourField = (slot: number) => `h${String(slot + 1).padStart(2, '0')}`;
+
+const zeros = (): number[] => Array.from({ length: 24 }, () => 0);
+const perField = (column: () => number[]) => Object.fromEntries(FIELDS.map((f) => [f, column()])) as Record<Field, number[]>;
+const emptyHours = (): DistrictHours => ({ stations: zeros(), sums: perField(zeros), counts: perField(zeros) });
+
+/** Adds one station's values to hour `slot`: each measured pollutant to its sum and count. */
+function add(hours: DistrictHours, slot: number, values: Concentrations): void {
+  hours.stations[slot]!++;
+  for (const field of FIELDS) {
+    const value = values[field];
+    if (value === null) continue;
+    hours.sums[field][slot]! += value;
+    hours.counts[field][slot]!++;
+  }
+}
+
+/** Empties hour `slot`. */
+function clear(hours: DistrictHours, slot: number): void {
+  hours.stations[slot] = 0;
+  for (const field of FIELDS) {
+    hours.sums[field][slot] = 0;
+    hours.counts[field][slot] = 0;
+  }
+}
+
+/** The mean of each pollutant over the stations that measured it, hour by hour; null where none did. */
+function means(hours: DistrictHours): Record<Field, Concentration[]> {
+  const column = (field: Field) => hours.sums[field].map((sum, i) => (hours.counts[field][i] ? sum / hours.counts[field][i]! : null));
+  return Object.fromEntries(FIELDS.map((f) => [f, column(f)])) as Record<Field, Concentration[]>;
+}
 
 /** The mean of each pollutant over the stations that measured it; null where none did. */
 export function meanConcentrations(values: readonly Concentrations[]): Concentrations {
-  const mean = {} as Concentrations;
-  for (const pollutant of POLLUTANTS) {
-    const field = CONCENTRATION_FIELD[pollutant];
-    const measured = values.flatMap((v) => (v[field] === null ? [] : [v[field]]));
-    mean[field] = measured.length ? measured.reduce((sum, v) => sum + v, 0) / measured.length : null;
-  }
-  return mean;
+  const hours = emptyHours();
+  for (const v of values) add(hours, 0, v);
+  const mean = means(hours);
+  return Object.fromEntries(FIELDS.map((f) => [f, mean[f][0]])) as unknown as Concentrations;
 }
 
 /** Best first; competition ranking on ties (ordered by code among equals); NA last, unranked. */
@@ -85,27 +135,57 @@ export function rankDistricts(entries: readonly Omit<RankedDistrict, 'rank'>[]):
   });
 }
 
+function pickAqi(fields: AqiFields): AqiFields {
+  const { aqi, level, levelName, levelNameEn, colour, primaryPollutants, exceedingPollutants, iaqi } = fields;
+  return { aqi, level, levelName, levelNameEn, colour, primaryPollutants, exceedingPollutants, iaqi };
+}
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** The same daily AQI (levels, names and colours follow from the AQI). */
+function sameAqi(a: AqiFields, b: AqiFields): boolean {
+  return (
+    a.aqi === b.aqi &&
+    sameList(a.primaryPollutants, b.primaryPollutants) &&
+    sameList(a.exceedingPollutants, b.exceedingPollutants) &&
+    POLLUTANTS.every((p) => a.iaqi[p] === b.iaqi[p])
+  );
+}
+
+/** Hour `slot` of a district again from every assessment station's values of that hour (in station order), after a correction. */
+async function recount(store: DocumentStore, hours: DistrictHours, districtCode: string, date: string, slot: number): Promise<void> {
+  const district = (await store.collection<DistrictStationsDoc>(DISTRICT_STATIONS).get(districtCode))?.doc;
+  const ids = [...(district?.stations ?? [])].sort();
+  const days = await store.collection<StationDayDoc>(STATION_DAYS).getMany(ids.map((id) => stationDayId(id, date)));
+  clear(hours, slot);
+  for (const day of days) {
+    const values = day?.doc[hourField(slot)];
+    if (values) add(hours, slot, values);
+  }
+}
+
 async function applyObservation(event: RecordedEvent<string, AirQualityObserved['data']>, store: DocumentStore, source: FieldSource): Promise<void> {
   const { data } = event;
   const station = (await store.collection<AssessmentStation>(STATIONS).get(data.stationId))?.doc;
   if (!station) return;
   const { districtCode } = station;
-  const districtHours = store.collection<DistrictHourDoc>(DISTRICT_HOURS);
-  const hourId = districtHourId(districtCode, data.hour);
-  const current = (await districtHours.get(hourId))?.doc;
-  const stations = { ...current?.stations, [data.stationId]: concentrationsOf(data) };
-  await districtHours.upsert(hourId, { districtCode, hour: data.hour, stations }, source);
+  const { date, slot } = daySlotOf(Date.parse(data.hour));
+  const values = concentrationsOf(data);
+  await store.collection<StationDayDoc>(STATION_DAYS).patch(stationDayId(data.stationId, date), { [hourField(slot)]: values }, source);
 
-  // The day document keeps the district's hourly means, so a new hour reads one document, not 24.
-  const date = reportingDate(Date.parse(data.hour));
   const districtDays = store.collection<DistrictDayDoc>(DISTRICT_DAYS);
   const dayId = districtDayId(districtCode, date);
-  const hourly = { ...(await districtDays.get(dayId))?.doc.hourly, [data.hour]: meanConcentrations(Object.values(stations)) };
-  const series: HourlyConcentrations[] = Object.entries(hourly).map(([hour, mean]) => ({ hour, ...mean }));
-  const averages = dailyAverages(date, series);
-  const day: DistrictDayDoc = { districtCode, date, hoursObserved: series.length, hourly, ...averages, ...aqiFields(dailyAqi(averages)) };
+  const stored = (await districtDays.get(dayId))?.doc;
+  const hours = stored?.hours ?? emptyHours();
+  if (event.type === 'AirQualityObservationCorrected') await recount(store, hours, districtCode, date, slot);
+  else add(hours, slot, values);
+  const averages = dailyStatistics(means(hours));
+  const hoursObserved = hours.stations.filter((n) => n > 0).length;
+  const day: DistrictDayDoc = { districtCode, date, hoursObserved, ...averages, ...aqiFields(dailyAqi(averages)), hours };
   await districtDays.upsert(dayId, day, source);
 
+  // The ranking changes only when the district's daily AQI does.
+  if (stored && sameAqi(stored, day)) return;
   const rankings = store.collection<RankingDoc>(RANKINGS);
   const ranking = (await rankings.get(date))?.doc;
   const entry: Omit<RankedDistrict, 'rank'> = { districtCode, ...pickAqi(day) };
@@ -113,14 +193,10 @@ async function applyObservation(event: RecordedEvent<string, AirQualityObserved[
   await rankings.upsert(date, { date, districts: rankDistricts([...others, entry]) }, source);
 }
 
-function pickAqi(fields: AqiFields): AqiFields {
-  const { aqi, level, levelName, levelNameEn, colour, primaryPollutants, exceedingPollutants, iaqi } = fields;
-  return { aqi, level, levelName, levelNameEn, colour, primaryPollutants, exceedingPollutants, iaqi };
-}
-
 export const rankingProjection: Projection = {
   name: RANKING_PROJECTION,
-  version: 1,
+  // 2: a district-day keeps running sums per hour; station values per station-day, for corrections.
+  version: 2,
   eventTypes: ['MonitoringStationRegistered', 'AirQualityObserved', 'AirQualityObservationCorrected'],
   indexes: [{ collection: DISTRICT_DAYS, fields: ['districtCode', 'date'] }],
   async apply(event, store) {
@@ -130,6 +206,9 @@ export const rankingProjection: Projection = {
       const districtCode = districtOf(data.divisionCode);
       if (data.kind === 'MICRO' || districtCode === null) return;
       await store.collection<AssessmentStation>(STATIONS).upsert(data.stationId, { districtCode }, source);
+      const districts = store.collection<DistrictStationsDoc>(DISTRICT_STATIONS);
+      const stations = (await districts.get(districtCode))?.doc.stations ?? [];
+      if (!stations.includes(data.stationId)) await districts.upsert(districtCode, { districtCode, stations: [...stations, data.stationId] }, source);
       return;
     }
     await applyObservation(event as RecordedEvent<string, AirQualityObserved['data']>, store, source);
