@@ -26,7 +26,7 @@ import { isWithin, levelOfCode, parentCode, type Level } from './levels.ts';
 import { levelOfIncident } from './metrics.ts';
 import { INCIDENTS, INCIDENTS_PROJECTION, METRICS } from './readModels/incidentsProjection.ts';
 import { DIVISION_FIELD, foldView, type IncidentDoc, type IncidentView } from './readModels/incidentView.ts';
-import { bucketId, emptyCounts, finishMetrics, type MetricsBucket } from './readModels/metricCounters.ts';
+import { bucketIdsOf, finishMetrics, sumCounts, type MetricsBucket } from './readModels/metricCounters.ts';
 import { timelineOf } from './readModels/timeline.ts';
 
 export interface UrbanOpsOptions {
@@ -366,12 +366,12 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
         const level = args.level ?? null;
         const now = runtime.now().toISOString();
         const scope: Where = { [DIVISION_FIELD[divisionLevel]]: division.code, ...(level !== null && { level }) };
-        const [bucket, dueOpen, overdueNow] = await Promise.all([
-          bucketLoader(ctx).load(bucketId(division.code, level)),
+        const [buckets, dueOpen, overdueNow] = await Promise.all([
+          Promise.all(bucketIdsOf(division.code, level).map((id) => bucketLoader(ctx).load(id))),
           incidents().count({ ...scope, overdueAfter: { lte: now } }),
           incidents().count({ ...scope, overdueAfter: { lt: now } }),
         ]);
-        const m = finishMetrics(bucket ?? emptyCounts(), { dueOpen, overdueNow });
+        const m = finishMetrics(sumCounts(buckets), { dueOpen, overdueNow });
         const hours = (minutes: number | null) => (minutes === null ? null : minutes / 60);
         return { ...m, meanHoursToClose: hours(m.meanTimeToCloseMinutes), p90HoursToClose: hours(m.p90TimeToCloseMinutes), satisfaction: m.meanSatisfaction };
       },

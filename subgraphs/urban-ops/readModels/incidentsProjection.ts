@@ -1,7 +1,7 @@
 /**
  * The urban-ops read models, kept by one projection so an incident's document and its metrics move
  * together: `incidents` (one document per incident: its view and the flat fields lists filter on)
- * and `metrics` (counts per division, all levels and per level; see metricCounters.ts).
+ * and `metrics` (counts per division and level; see metricCounters.ts).
  */
 import type { Projection } from '../../../projections/types.ts';
 import { incidentEventDefinitions } from '../incident/events.ts';
@@ -23,7 +23,7 @@ function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<Inciden
 
 export const incidentsProjection: Projection = {
   name: INCIDENTS_PROJECTION,
-  version: 2,
+  version: 3,
   eventTypes: incidentEventDefinitions.map((d) => d.type),
   indexes: [
     { collection: INCIDENTS, fields: ['reportedAt'] },
@@ -63,8 +63,8 @@ export const incidentsProjection: Projection = {
     const current = await metrics.getMany(ids);
     for (const [i, id] of ids.entries()) {
       const delta = deltas.get(id)!;
-      const bucket: MetricsBucket = current[i]?.doc ?? { divisionCode: delta.divisionCode, level: delta.level, ...emptyCounts() };
-      addCounts(bucket, delta.counts, 1);
+      const bucket: MetricsBucket = current[i]?.doc ?? { divisionCode: delta.divisionCode, level: delta.level, counts: emptyCounts() };
+      addCounts(bucket.counts, delta.counts, 1);
       await metrics.upsert(id, bucket, source);
     }
   },

@@ -1,14 +1,17 @@
 /**
  * The incident metrics of metrics.ts, kept incrementally. Each incident contributes counts
- * (metrics.ts `factsOf`) to one bucket per division containing it — all levels together — and to
- * one per division and the level its case sits at. On every event the projection subtracts the
- * incident's old contribution and adds its new one, so a case moving between levels moves its counts.
+ * (metrics.ts `factsOf`) to one bucket per division containing it: the bucket of the level its case
+ * sits at (or of no level, while the report awaits registration). On every event that changes its
+ * contribution, the projection subtracts the old one and adds the new one, so a case moving between
+ * levels moves its counts. A division's figures for all levels together are the sum of its five
+ * buckets, added up when read (one batched read of five small documents), so an event writes one
+ * bucket per division, not two.
  *
  * Only what does not depend on the clock is counted: "due for closure" and "overdue now" change
  * with time alone, so they are counted at query time from the incidents' `overdueAfter` (indexed).
  */
 import { closeMinutesBin, factsOf, ratio, type IncidentMetrics } from '../metrics.ts';
-import { ancestorsOf, type Level } from '../levels.ts';
+import { LEVELS, ancestorsOf, type Level } from '../levels.ts';
 import type { IncidentView } from './incidentView.ts';
 
 export interface MetricCounts {
@@ -29,10 +32,15 @@ export interface MetricCounts {
   closeMinutes: Record<string, number>;
 }
 
-export interface MetricsBucket extends MetricCounts, Record<string, unknown> {
+/**
+ * One division's counts at one level. The counts sit in one field, so the document's per-field
+ * sources (what every read-model document carries) stay three entries however many counts there are.
+ */
+export interface MetricsBucket extends Record<string, unknown> {
   divisionCode: string;
-  /** null: every level together. */
+  /** null: reports at no level yet (awaiting registration). */
   level: Level | null;
+  counts: MetricCounts;
 }
 
 export const emptyCounts = (): MetricCounts => ({
@@ -49,7 +57,11 @@ export const emptyCounts = (): MetricCounts => ({
   closeMinutes: {},
 });
 
-export const bucketId = (divisionCode: string, level: Level | null): string => `${divisionCode}:${level ?? 'ALL'}`;
+export const bucketId = (divisionCode: string, level: Level | null): string => `${divisionCode}:${level ?? 'NONE'}`;
+
+/** The buckets a division's figures are read from: the level's, or all five for every level together (`level` null). */
+export const bucketIdsOf = (divisionCode: string, level: Level | null): string[] =>
+  level === null ? [...LEVELS, null].map((l) => bucketId(divisionCode, l)) : [bucketId(divisionCode, level)];
 
 export function countsOf(state: IncidentView['state']): MetricCounts {
   // The clock-free facts only: `due` and `overdueNow` are not used.
@@ -73,12 +85,16 @@ export function countsOf(state: IncidentView['state']): MetricCounts {
   return counts;
 }
 
-/** The buckets an incident counts in: every division containing it, all levels and its own level. */
+/** The buckets an incident counts in: one per division containing it, at the incident's level. */
 export function bucketsOf(view: IncidentView, level: Level | null): { id: string; divisionCode: string; level: Level | null }[] {
-  return ancestorsOf(view.state.report.divisionCode).flatMap((divisionCode) => [
-    { id: bucketId(divisionCode, null), divisionCode, level: null },
-    ...(level === null ? [] : [{ id: bucketId(divisionCode, level), divisionCode, level }]),
-  ]);
+  return ancestorsOf(view.state.report.divisionCode).map((divisionCode) => ({ id: bucketId(divisionCode, level), divisionCode, level }));
+}
+
+/** The counts of several buckets together (missing ones count nothing). */
+export function sumCounts(buckets: readonly (MetricsBucket | null | undefined)[]): MetricCounts {
+  const total = emptyCounts();
+  for (const bucket of buckets) if (bucket) addCounts(total, bucket.counts, 1);
+  return total;
 }
 
 const SCALAR_COUNTS = (Object.keys(emptyCounts()) as (keyof MetricCounts)[]).filter(
