@@ -328,6 +328,29 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
       assert.equal(await store.headPosition(), events[1]!.position);
     });
 
+    it('pages a sparse filter through a long log: every match once, in order, and the scanned position past the rest', async () => {
+      const matches: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        await store.append(`test.counter-${i}`, [incremented(1), incremented(2), incremented(3)]);
+        if (i % 4 === 1) matches.push((await store.append(`test.note-${i}`, [{ type: 'NoteWritten', data: { text: String(i) }, metadata: testMetadata }])).events[0]!.eventId);
+      }
+      const { events: tail } = await store.append('test.counter-99', [incremented(4)]);
+      await waitUntilVisible(store, tail[0]!.position);
+      const filter = { types: ['NoteWritten'] };
+      const seen: string[] = [];
+      let from = START;
+      for (;;) {
+        const { events, scannedThrough } = await store.readAllWithHead({ fromPosition: from, limit: 2, filter });
+        seen.push(...events.map((e) => e.eventId));
+        assert.ok(comparePositions(scannedThrough, from) >= 0);
+        from = scannedThrough;
+        if (events.length < 2) break;
+      }
+      assert.deepEqual(seen, matches);
+      assert.equal(from, tail[0]!.position, 'a short page has scanned through the head');
+      assert.deepEqual((await store.readAll({ filter, limit: 10 })).map((e) => e.eventId), matches);
+    });
+
     it('upcasts an event stored with an older schema version to the current shape', async () => {
       await harness.writeLegacyEvent('test.counter-old', 'CounterIncremented', 1, { amount: 7 });
       const [event] = await store.readStream('test.counter-old');

@@ -75,18 +75,37 @@ BEGIN
   PERFORM pg_notify('es_events', '');
 END $$;
 
--- Several appends in one statement, so one transaction: all are written or none. Each row says which
--- append (0-based) it belongs to; a failed expected revision names its stream in the error.
-CREATE OR REPLACE FUNCTION es_append_many(p_batch jsonb)
-RETURNS TABLE (batch_index integer, global_position text, transaction_id text, stream_revision integer, event_id uuid,
-               recorded_at timestamptz, replayed boolean)
-LANGUAGE plpgsql AS $$
-DECLARE
-  v_append jsonb;
-  v_index integer;
-BEGIN
-  FOR v_append, v_index IN SELECT x.v, (x.ord - 1)::integer FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS x(v, ord) LOOP
-    RETURN QUERY SELECT v_index, a.* FROM es_append(v_append->>'streamId', v_append->>'expected', v_append->'events') a;
-  END LOOP;
-END $$;
+-- The gap-safe read (DESIGN §6) of readAll / subscribe / projections: up to p_limit events after
+-- (p_tx, p_pos) of transactions older than every one in flight, filtered by type and stream prefix
+-- (NULL: no filter), plus the head in the same snapshot. The ordered index scan is the only plan
+-- that costs what it returns: left to itself, the planner (without fresh statistics, as PGlite
+-- never has them unless told) takes a bitmap scan of the whole tail and sorts it, for every page.
+CREATE OR REPLACE FUNCTION es_read_after(p_tx xid8, p_pos bigint, p_limit integer, p_types text[], p_prefixes text[])
+RETURNS TABLE (global_position text, transaction_id text, stream_id text, stream_revision integer, event_id text, type text,
+               schema_version integer, data jsonb, metadata jsonb, recorded_at timestamptz, is_head boolean)
+LANGUAGE sql STABLE
+SET enable_bitmapscan = off
+SET enable_seqscan = off
+SET enable_sort = off
+AS $$
+  WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+  batch AS (
+    SELECT e.global_position::text, e.transaction_id::text, e.stream_id, e.stream_revision, e.event_id::text, e.type,
+           e.schema_version, e.data, e.metadata, e.recorded_at, false
+    FROM es_events e
+    WHERE (e.transaction_id, e.global_position) > (p_tx, p_pos) AND e.transaction_id < (SELECT xmin FROM snap)
+      AND (p_types IS NULL OR e.type = ANY(p_types))
+      AND (p_prefixes IS NULL OR e.stream_id LIKE ANY(p_prefixes))
+    ORDER BY e.transaction_id, e.global_position LIMIT p_limit),
+  head AS (
+    SELECT e.global_position::text, e.transaction_id::text, e.stream_id, e.stream_revision, e.event_id::text, e.type,
+           e.schema_version, e.data, e.metadata, e.recorded_at, true
+    FROM es_events e
+    WHERE e.transaction_id < (SELECT xmin FROM snap)
+    ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1)
+  SELECT * FROM batch UNION ALL SELECT * FROM head
+$$;
+
+-- Batches are written by the store itself, a few statements per batch (sqlEventStore.ts writeBatch).
+DROP FUNCTION IF EXISTS es_append_many(jsonb);
 `;

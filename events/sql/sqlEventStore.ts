@@ -13,7 +13,6 @@ import {
   START,
   type AppendOptions,
   type AppendResult,
-  type EventFilter,
   type EventStore,
   type EventSubscription,
   type ExpectedRevision,
@@ -129,20 +128,6 @@ function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** Builds `AND ...` clauses for a filter, appending their parameters to `params`. */
-function filterSql(filter: EventFilter | undefined, params: unknown[]): string {
-  let sql = '';
-  if (filter?.types?.length) {
-    params.push([...filter.types]);
-    sql += ` AND e.type = ANY($${params.length}::text[])`;
-  }
-  if (filter?.streamPrefixes?.length) {
-    params.push(filter.streamPrefixes.map(likePrefix));
-    sql += ` AND e.stream_id LIKE ANY($${params.length}::text[])`;
-  }
-  return sql;
-}
-
 export class SqlEventStore implements EventStore {
   readonly backend: 'pglite' | 'postgres';
   private readonly maxEventBytes: number;
@@ -206,18 +191,19 @@ export class SqlEventStore implements EventStore {
     );
   }
 
-  /** One statement, so one transaction, for the whole batch; store errors become typed errors. */
+  /** One transaction for the whole batch (one statement for a single append); store errors become typed errors. */
   private async runAppend(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[]): Promise<AppendRow[]> {
     try {
       // A single append skips the batch function's loop: it is the hot path of every command.
-      const { rows } =
-        batch.length === 1
-          ? await this.db.query<AppendRow>('SELECT 0 AS batch_index, * FROM es_append($1, $2, $3::jsonb)', [batch[0]!.streamId, String(batch[0]!.expected), JSON.stringify(batch[0]!.prepared)])
-          : await this.db.query<AppendRow>('SELECT * FROM es_append_many($1::jsonb)', [
-              JSON.stringify(batch.map(({ streamId, expected, prepared }) => ({ streamId, expected: String(expected), events: prepared }))),
-            ]);
+      if (batch.length > 1) return await this.writeBatch(batch);
+      const { rows } = await this.db.query<AppendRow>('SELECT 0 AS batch_index, * FROM es_append($1, $2, $3::jsonb)', [
+        batch[0]!.streamId,
+        String(batch[0]!.expected),
+        JSON.stringify(batch[0]!.prepared),
+      ]);
       return rows;
     } catch (err) {
+      if (err instanceof ConcurrencyError) throw err;
       const message = err instanceof Error ? err.message : String(err);
       const concurrency = /ES_CONCURRENCY:(-?\d+):(\S+)/.exec(message);
       if (concurrency) {
@@ -233,6 +219,74 @@ export class SqlEventStore implements EventStore {
       }
       throw err;
     }
+  }
+
+  /**
+   * Several appends in one transaction, in a handful of statements whatever their number (a
+   * per-append loop in SQL made batch writes cost as much as separate appends): lock every stream
+   * (in stream order, so concurrent batches cannot deadlock), find the event ids already stored,
+   * check each append's expected revision against the revision it finds — earlier appends of the
+   * batch included — and insert everything at once. Rows as `es_append` returns them.
+   */
+  private async writeBatch(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[]): Promise<AppendRow[]> {
+    return this.db.transaction(async (tx) => {
+      const streams = [...new Set(batch.map((a) => a.streamId))].sort();
+      await tx.query('INSERT INTO es_streams (stream_id, revision) SELECT s, -1 FROM unnest($1::text[]) AS s ORDER BY s ON CONFLICT (stream_id) DO NOTHING', [streams]);
+      const { rows: locked } = await tx.query<{ stream_id: string; revision: number }>(
+        'SELECT stream_id, revision FROM es_streams WHERE stream_id = ANY($1::text[]) ORDER BY stream_id FOR UPDATE',
+        [streams],
+      );
+      const before = new Map(locked.map((r) => [r.stream_id, r.revision]));
+      const revisions = new Map(before);
+      const { rows: stored } = await tx.query<AppendRow & { stream_id: string }>(
+        `SELECT e.global_position::text AS global_position, e.transaction_id::text AS transaction_id, e.stream_revision, e.event_id::text AS event_id,
+                e.recorded_at, true AS replayed, e.stream_id
+         FROM es_events e WHERE e.event_id = ANY($1::uuid[])`,
+        [batch.flatMap((a) => a.prepared.map((p) => p.eventId))],
+      );
+      const storedById = new Map(stored.map((r) => [r.event_id, r]));
+      const plannedIds = new Set<string>();
+      const replays: AppendRow[] = [];
+      const rows: { ord: number; batch_index: number; stream_id: string; stream_revision: number; event_id: string; type: string; schema_version: number; data: unknown; metadata: unknown }[] = [];
+      batch.forEach(({ streamId, expected, prepared }, index) => {
+        const first = prepared[0]!.eventId;
+        // As `es_append`: an append whose first event is already stored (or earlier in this batch) is a replay.
+        if (storedById.has(first) || plannedIds.has(first)) {
+          for (const p of prepared) {
+            const row = storedById.get(p.eventId);
+            replays.push({ ...(row ?? { global_position: '0', transaction_id: '0', stream_revision: -1, event_id: p.eventId, recorded_at: new Date(0) }), batch_index: index, replayed: true });
+          }
+          return;
+        }
+        const current = revisions.get(streamId)!;
+        const stale =
+          (expected === 'no_stream' && current !== -1) || (expected === 'stream_exists' && current === -1) || (typeof expected === 'number' && expected !== current);
+        if (stale) throw new ConcurrencyError(streamId, String(expected), current < 0 ? undefined : current);
+        prepared.forEach((p, i) => {
+          plannedIds.add(p.eventId);
+          rows.push({ ord: rows.length, batch_index: index, stream_id: streamId, stream_revision: current + 1 + i, event_id: p.eventId, type: p.type, schema_version: p.schemaVersion, data: p.data, metadata: p.metadata });
+        });
+        revisions.set(streamId, current + prepared.length);
+      });
+      if (rows.length === 0) return replays;
+      const { rows: inserted } = await tx.query<Omit<AppendRow, 'batch_index' | 'replayed'>>(
+        `INSERT INTO es_events AS e (stream_id, stream_revision, event_id, type, schema_version, data, metadata, recorded_at)
+         SELECT x.stream_id, x.stream_revision, x.event_id, x.type, x.schema_version, x.data, x.metadata, now.at
+         FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, stream_id text, stream_revision integer, event_id uuid, type text, schema_version integer, data jsonb, metadata jsonb),
+              (SELECT date_trunc('milliseconds', clock_timestamp()) AS at) AS now
+         ORDER BY x.ord
+         RETURNING e.global_position::text AS global_position, e.transaction_id::text AS transaction_id, e.stream_revision, e.event_id::text AS event_id, e.recorded_at`,
+        [JSON.stringify(rows)],
+      );
+      const changed = [...revisions].filter(([streamId, revision]) => revision !== before.get(streamId));
+      await tx.query(
+        `WITH moved AS (UPDATE es_streams s SET revision = x.revision FROM unnest($1::text[], $2::integer[]) AS x(stream_id, revision) WHERE s.stream_id = x.stream_id)
+         SELECT pg_notify('es_events', '')`,
+        [changed.map(([streamId]) => streamId), changed.map(([, revision]) => revision)],
+      );
+      const insertedById = new Map(inserted.map((r) => [r.event_id, r]));
+      return [...rows.map((r) => ({ ...insertedById.get(r.event_id)!, batch_index: r.batch_index, replayed: false })), ...replays];
+    });
   }
 
   /** The same event ids were stored before: identical content is an idempotent replay, anything else a conflict. */
@@ -328,21 +382,15 @@ export class SqlEventStore implements EventStore {
   async readAllWithHead(options: ReadAllOptions = {}): Promise<{ events: RecordedEvent[]; scannedThrough: Position }> {
     const from = decodePosition(options.fromPosition ?? START);
     const limit = options.limit ?? 1000;
-    const params: unknown[] = [from.tx.toString(), from.seq.toString(), limit];
-    const filters = filterSql(options.filter, params);
-    const { rows } = await this.db.query<EventRow & { is_head: boolean }>(
-      `WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
-       batch AS (
-         SELECT ${EVENT_COLUMNS}, false AS is_head FROM es_events e, snap
-         WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) AND e.transaction_id < snap.xmin${filters}
-         ORDER BY e.transaction_id, e.global_position LIMIT $3),
-       head AS (
-         SELECT ${EVENT_COLUMNS}, true AS is_head FROM es_events e, snap
-         WHERE e.transaction_id < snap.xmin
-         ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1)
-       SELECT * FROM batch UNION ALL SELECT * FROM head`,
-      params,
-    );
+    const types = options.filter?.types?.length ? [...options.filter.types] : null;
+    const prefixes = options.filter?.streamPrefixes?.length ? options.filter.streamPrefixes.map(likePrefix) : null;
+    const { rows } = await this.db.query<EventRow & { is_head: boolean }>('SELECT * FROM es_read_after($1::xid8, $2::bigint, $3, $4::text[], $5::text[])', [
+      from.tx.toString(),
+      from.seq.toString(),
+      limit,
+      types,
+      prefixes,
+    ]);
     const events = rows.filter((r) => !r.is_head).map((r) => this.toRecorded(r));
     const head = rows.find((r) => r.is_head);
     let scannedThrough = options.fromPosition ?? START;
