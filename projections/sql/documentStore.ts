@@ -1,6 +1,9 @@
 /**
  * Read-model documents in one JSONB table per projection build:
- *   (collection, id) → doc jsonb, sources jsonb (per top-level field, the event that last set it).
+ *   (collection, id) → doc jsonb, and where each top-level field came from: `source` (the event that
+ *   set every field not listed in `sources`) and `sources` (per field, where it differs).
+ * Most documents are written whole by one event, so their provenance is one entry, not one per field:
+ * per-field maps made rows three times larger and their writes three times slower.
  * `SqlDocumentStore` queries directly (the read path); `BatchDocumentStore` buffers a batch's writes
  * in memory and flushes them in a few bulk statements inside the runner's transaction, so a
  * rebuild costs a handful of round trips per batch rather than one per event.
@@ -36,6 +39,7 @@ export function readModelTableSql(table: string): string {
     id text COLLATE "C" NOT NULL,
     doc jsonb NOT NULL,
     sources jsonb NOT NULL DEFAULT '{}',
+    source jsonb,
     PRIMARY KEY (collection, id)
   )`;
 }
@@ -99,10 +103,40 @@ interface Row {
   id: string;
   doc: Doc;
   sources: Record<string, FieldSource>;
+  source: FieldSource | null;
+}
+
+const COLUMNS = 'id, doc, sources, source';
+
+/** Each field's source: its own entry, else the document's default (rows written before it have only entries). */
+function fieldSourcesOf(row: Row): Record<string, FieldSource> {
+  if (!row.source) return row.sources ?? {};
+  const out: Record<string, FieldSource> = {};
+  for (const key of Object.keys(row.doc)) out[key] = row.sources?.[key] ?? row.source;
+  return out;
 }
 
 function toStored<T extends Doc>(row: Row): StoredDoc<T> {
-  return { id: row.id, doc: row.doc as T, fieldSources: row.sources ?? {} };
+  return { id: row.id, doc: row.doc as T, fieldSources: fieldSourcesOf(row) };
+}
+
+const sameSource = (a: FieldSource, b: FieldSource) => a.eventId === b.eventId && a.position === b.position;
+
+/** The stored form of a whole document's field sources: the most common one as default, the others per field. */
+export function compactSources(sources: Record<string, FieldSource>): { source: FieldSource | null; sources: Record<string, FieldSource> } {
+  const counts = new Map<string, { source: FieldSource; n: number }>();
+  for (const s of Object.values(sources)) {
+    const entry = counts.get(s.eventId);
+    if (entry) entry.n++;
+    else counts.set(s.eventId, { source: s, n: 1 });
+  }
+  let best: FieldSource | null = null;
+  let most = 0;
+  for (const { source, n } of counts.values()) if (n > most) [best, most] = [source, n];
+  if (!best) return { source: null, sources: {} };
+  const rest: Record<string, FieldSource> = {};
+  for (const [field, s] of Object.entries(sources)) if (!sameSource(s, best)) rest[field] = s;
+  return { source: best, sources: rest };
 }
 
 export function sourcesFor(fields: object, source: FieldSource): Record<string, FieldSource> {
@@ -118,13 +152,13 @@ export class SqlCollection<T extends Doc> implements Collection<T> {
   ) {}
 
   async get(id: string): Promise<StoredDoc<T> | undefined> {
-    const { rows } = await this.db.query<Row>(`SELECT id, doc, sources FROM ${await this.table()} WHERE collection = $1 AND id = $2`, [this.name, id]);
+    const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM ${await this.table()} WHERE collection = $1 AND id = $2`, [this.name, id]);
     return rows[0] ? toStored<T>(rows[0]) : undefined;
   }
 
   async getMany(ids: readonly string[]): Promise<(StoredDoc<T> | undefined)[]> {
     if (ids.length === 0) return [];
-    const { rows } = await this.db.query<Row>(`SELECT id, doc, sources FROM ${await this.table()} WHERE collection = $1 AND id = ANY($2::text[])`, [
+    const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM ${await this.table()} WHERE collection = $1 AND id = ANY($2::text[])`, [
       this.name,
       [...new Set(ids)],
     ]);
@@ -136,7 +170,7 @@ export class SqlCollection<T extends Doc> implements Collection<T> {
     const first = Math.min(options.first ?? 50, MAX_PAGE);
     if (first < 0) throw new ValidationError('"first" must not be negative');
     const params: unknown[] = [this.name];
-    let sql = `SELECT id, doc, sources, ${options.sortBy ? field(options.sortBy) : 'NULL::jsonb'} AS sort_value FROM ${await this.table()} WHERE collection = $1`;
+    let sql = `SELECT ${COLUMNS}, ${options.sortBy ? field(options.sortBy) : 'NULL::jsonb'} AS sort_value FROM ${await this.table()} WHERE collection = $1`;
     sql += whereSql(options.where, params);
     const desc = options.direction === 'desc';
     const cmp = desc ? '<' : '>';
@@ -172,9 +206,9 @@ export class SqlCollection<T extends Doc> implements Collection<T> {
 
   async upsert(id: string, doc: T, source: FieldSource): Promise<void> {
     await this.db.query(
-      `INSERT INTO ${await this.table()} (collection, id, doc, sources) VALUES ($1, $2, $3::jsonb, $4::jsonb)
-       ON CONFLICT (collection, id) DO UPDATE SET doc = EXCLUDED.doc, sources = EXCLUDED.sources`,
-      [this.name, id, JSON.stringify(doc), JSON.stringify(sourcesFor(doc, source))],
+      `INSERT INTO ${await this.table()} (collection, id, doc, sources, source) VALUES ($1, $2, $3::jsonb, '{}', $4::jsonb)
+       ON CONFLICT (collection, id) DO UPDATE SET doc = EXCLUDED.doc, sources = EXCLUDED.sources, source = EXCLUDED.source`,
+      [this.name, id, JSON.stringify(doc), JSON.stringify(source)],
     );
   }
 
@@ -356,27 +390,36 @@ export class BatchDocumentStore implements DocumentStore {
   /** Writes everything buffered; afterwards the buffer holds only clean copies. */
   async flush(): Promise<void> {
     for (const [collection, docs] of this.pending) {
-      const replace: [string, Doc, Record<string, FieldSource>][] = [];
-      const merge: [string, Doc, Record<string, FieldSource>][] = [];
+      const replace: [string, Doc, Record<string, FieldSource>, FieldSource | null][] = [];
+      const merge: [string, Doc, Record<string, FieldSource>, FieldSource | null][] = [];
       const remove: string[] = [];
       for (const [id, p] of docs) {
-        if (p.kind === 'replace') replace.push([id, p.doc, p.sources]);
-        else if (p.kind === 'merge') merge.push([id, p.doc, p.sources]);
+        if (p.kind === 'replace') {
+          const { source, sources } = compactSources(p.sources);
+          replace.push([id, p.doc, sources, source]);
+        } else if (p.kind === 'merge') merge.push([id, p.doc, p.sources, null]);
         else if (p.kind === 'delete') remove.push(id);
       }
       if (remove.length) {
         await this.tx.query(`DELETE FROM ${this.table} WHERE collection = $1 AND id = ANY($2::text[])`, [collection, remove]);
       }
       for (const [rows, onConflict] of [
-        [replace, 'doc = EXCLUDED.doc, sources = EXCLUDED.sources'],
+        [replace, 'doc = EXCLUDED.doc, sources = EXCLUDED.sources, source = EXCLUDED.source'],
+        // A merge knows only the fields it sets: they get their own sources, the default stays.
         [merge, 'doc = t.doc || EXCLUDED.doc, sources = t.sources || EXCLUDED.sources'],
       ] as const) {
         if (!rows.length) continue;
         await this.tx.query(
-          `INSERT INTO ${this.table} AS t (collection, id, doc, sources)
-           SELECT $1, x.id, x.doc, x.sources FROM unnest($2::text[], $3::jsonb[], $4::jsonb[]) AS x(id, doc, sources)
+          `INSERT INTO ${this.table} AS t (collection, id, doc, sources, source)
+           SELECT $1, x.id, x.doc, x.sources, x.source FROM unnest($2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[]) AS x(id, doc, sources, source)
            ON CONFLICT (collection, id) DO UPDATE SET ${onConflict}`,
-          [collection, rows.map((r) => r[0]), rows.map((r) => JSON.stringify(r[1])), rows.map((r) => JSON.stringify(r[2]))],
+          [
+            collection,
+            rows.map((r) => r[0]),
+            rows.map((r) => JSON.stringify(r[1])),
+            rows.map((r) => JSON.stringify(r[2])),
+            rows.map((r) => (r[3] ? JSON.stringify(r[3]) : null)),
+          ],
         );
       }
       for (const [id, p] of docs) {

@@ -19,6 +19,20 @@ CREATE TABLE IF NOT EXISTS proj_builds (
   PRIMARY KEY (name, build_id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS proj_builds_one_active ON proj_builds (name) WHERE status = 'active';
+
+-- Read-model tables made before documents kept a default field source gain its column (once: the
+-- ALTER runs only where the column is missing, so a busy table is not locked on every start).
+DO $$
+DECLARE t text;
+BEGIN
+  FOR t IN
+    SELECT b.table_name FROM proj_builds b
+    WHERE b.dropped_at IS NULL AND to_regclass(b.table_name) IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM information_schema.columns c WHERE c.table_name = b.table_name AND c.column_name = 'source')
+  LOOP
+    EXECUTE format('ALTER TABLE %I ADD COLUMN IF NOT EXISTS source jsonb', t);
+  END LOOP;
+END $$;
 `;
 
 export interface BuildRow {
