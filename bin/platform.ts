@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ValidationError } from '../events/errors.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
+import { BufferedEventStore } from '../events/bufferedEventStore.ts';
 import { ReadModels } from '../projections/readModels.ts';
 import { ProcessManagerRuntime } from '../projections/processManager.ts';
 import { ensureProjectionSchema, ProjectionRunner, type RunnerOptions } from '../projections/runner.ts';
@@ -162,6 +163,10 @@ export function loadSigner(config: StorageConfig, logger: Logger): ChainSigner |
   }
 }
 
+/** Seed events per transaction, and streams the seed keeps in memory (the demo city's people, households, companies). */
+const SEED_FLUSH_EVENTS = 5000;
+const SEED_CACHED_STREAMS = 60_000;
+
 /**
  * Seeds the demo city on an empty store, module by module in the given (dependency) order.
  * Returns false, and writes nothing, when the store already holds events.
@@ -171,10 +176,15 @@ export async function seedIfEmpty(platform: Platform): Promise<boolean> {
   // PostgreSQL could make a full store look empty.
   const { rows } = await platform.db.query('SELECT 1 FROM es_events LIMIT 1');
   if (rows.length > 0) return false;
+  // The store is empty and nothing else writes while the city is seeded, so the write-behind store
+  // need not read streams it has not written; the real store still checks every expected revision.
+  const buffered = new BufferedEventStore(platform.store, { startsEmpty: true, flushEvents: SEED_FLUSH_EVENTS, cachedStreams: SEED_CACHED_STREAMS });
   for (const module of platform.modules) {
     if (!module.seed) continue;
     const started = performance.now();
-    await module.seed(platform.runtime);
+    const store = module.seedWrites === 'direct' ? platform.store : buffered;
+    await module.seed({ ...platform.runtime, store });
+    await buffered.flush();
     platform.logger.info({ subgraph: module.name, ms: Math.round(performance.now() - started) }, 'demo data seeded');
   }
   return true;

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { startGraph } from '../bin/graph.ts';
 import { seedIfEmpty, type Platform } from '../bin/platform.ts';
 import { gatewayConfigFromEnv } from '../gateway/config.ts';
+import { demoCityConfig } from '../subgraphs/kit/demoCity.ts';
 import { closeOnSignals } from '../gateway/server.ts';
 import { issueToken } from '../gateway/tokens.ts';
 import { createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD } from '../subgraphs/governance/index.ts';
@@ -39,12 +40,15 @@ export function withDevelopmentSecrets(env: Record<string, string | undefined>, 
 export async function startService(platform: Platform, env: Record<string, string | undefined>): Promise<void> {
   const { logger, runtime } = platform;
   const graphEnv = withDevelopmentSecrets(env, platform.config.DATA_DIR);
-  // Validate the gateway's configuration before anything is written or started.
+  // Validate the configuration before anything is written or started.
   const { options, port, host } = gatewayConfigFromEnv(graphEnv);
+  demoCityConfig(env);
 
   const seeding = performance.now();
   if (await seedIfEmpty(platform)) logger.info({ seconds: Math.round((performance.now() - seeding) / 1000) }, 'the store was empty: demo city seeded');
+  const catchingUp = performance.now();
   await platform.runner.catchUp();
+  logger.info({ ms: Math.round(performance.now() - catchingUp) }, 'projections caught up');
   await platform.runner.start();
   await platform.chainer.start();
   platform.processManagers.start();
@@ -57,7 +61,9 @@ export async function startService(platform: Platform, env: Record<string, strin
     access,
     limits: options.limits,
     devMode: options.devMode,
-    ports: { gateway: port },
+    // Only the gateway is the service's address; in one process the subgraphs take free ports, so a
+    // second instance (another DATA_DIR and GATEWAY_PORT) or a test run never collides with it.
+    ports: { gateway: port, subgraphs: Object.fromEntries(platform.modules.map((m) => [m.name, 0])) },
     host,
     logger,
   });

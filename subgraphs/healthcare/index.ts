@@ -24,4 +24,6 @@ export const healthcareModule: SubgraphModule = {
   processManagers: [deceasedManager],
   resolvers: (runtime) => healthcareResolvers(runtime),
   seed: (runtime) => seedHealthcare(runtime),
+  // Screening facts cite the visits' and settlements' events by position, so each append is written at once.
+  seedWrites: 'direct',
 };

@@ -44,6 +44,16 @@ export interface SubgraphModule<Extra extends object = object> {
    */
   processManagers?: readonly ProcessManager[];
   resolvers(runtime: SubgraphRuntime): SubgraphResolvers<SubgraphContext & Extra>;
-  /** Appends the demo city's data for this domain; called once, on an empty store, in dependency order. */
+  /**
+   * Appends the demo city's data for this domain; called once, on an empty store, in dependency order.
+   * `runtime.store` is write-behind (`BufferedEventStore`): commands run as usual, their appends are
+   * written in large transactions, and what they return carries provisional positions until written.
+   * Everything earlier modules seeded is written before a module's seed starts.
+   */
   seed?(runtime: SubgraphRuntime): Promise<void>;
+  /**
+   * `'direct'` when the seed needs each append's stored position at once (it cites the events it
+   * appends as evidence): its `runtime.store` is then the real store. @default 'buffered'
+   */
+  seedWrites?: 'buffered' | 'direct';
 }

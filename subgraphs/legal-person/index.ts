@@ -7,6 +7,7 @@ import { legalPersonEventDefinitions } from './legalPerson/events.ts';
 import { legalPersonsProjection } from './readModels/legalPersons.ts';
 import { createLegalPersonResolvers } from './resolvers.ts';
 import { seedLegalPersons } from './seed.ts';
+import { demoCityConfig } from '../kit/demoCity.ts';
 import { shellCompanyFactsProjection } from './shellCompany/index.ts';
 
 export const legalPersonModule: SubgraphModule = {
@@ -17,6 +18,7 @@ export const legalPersonModule: SubgraphModule = {
   resolvers: createLegalPersonResolvers,
   /** Needs the population seeded first: its people are the legal representatives. */
   async seed(runtime) {
-    await seedLegalPersons(runtime);
+    const { people, legalPersons } = demoCityConfig();
+    await seedLegalPersons(runtime, { count: legalPersons, people });
   },
 };

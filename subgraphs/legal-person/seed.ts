@@ -10,13 +10,13 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { divisionCatalogue, getDivision, type Division } from '../population/divisions/catalogue.ts';
 import { seededRandom } from '../population/divisions/jinan.ts';
 import { ageOn } from '../population/models/age.ts';
-import { DEFAULT_DEMO_PEOPLE, DEMO_REFERENCE_DATE, demoId, demoMetadata, inParallel, planDemoPopulation } from '../population/seed.ts';
+import { DEMO_REFERENCE_DATE, demoId, demoMetadata, inParallel, planDemoPopulation } from '../population/seed.ts';
 import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE, type LegalPersonHandlers } from './handlers.ts';
 import { CREDIT_CODE_ALPHABET, makeCreditCode } from './identity/creditCode.ts';
 import type { LegalPersonType, RegisteredAddress } from './legalPerson/events.ts';
 import type { IndustrySection } from './legalPerson/industry.ts';
+import { DEFAULT_DEMO_CITY } from '../kit/demoCity.ts';
 
-export const DEFAULT_DEMO_LEGAL_PERSONS = 300;
 const PARALLEL_LEGAL_PERSONS = 12;
 
 export interface DemoLegalPerson {
@@ -68,11 +68,11 @@ function addDays(date: string, days: number): string {
 }
 
 export function planDemoLegalPersons(options: { count?: number; people?: number; seed?: number } = {}): DemoLegalPerson[] {
-  const count = options.count ?? DEFAULT_DEMO_LEGAL_PERSONS;
+  const count = options.count ?? DEFAULT_DEMO_CITY.legalPersons;
   const random = seededRandom(options.seed ?? 32100);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const adults = planDemoPopulation({ people: options.people ?? DEFAULT_DEMO_PEOPLE }).persons.filter((p) => {
+  const adults = planDemoPopulation({ people: options.people ?? DEFAULT_DEMO_CITY.people }).persons.filter((p) => {
     const age = ageOn(p.birthDate, DEMO_REFERENCE_DATE);
     return p.dateOfDeath === null && age >= 25 && age <= 70;
   });

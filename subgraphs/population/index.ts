@@ -9,6 +9,7 @@ import { divisionStatsProjection } from './readModels/divisionStats.ts';
 import { registryProjection } from './readModels/registry.ts';
 import { createPopulationResolvers } from './resolvers.ts';
 import { seedPopulation } from './seed.ts';
+import { demoCityConfig } from '../kit/demoCity.ts';
 
 export const populationModule: SubgraphModule = {
   name: 'population',
@@ -17,6 +18,6 @@ export const populationModule: SubgraphModule = {
   projections: [registryProjection, divisionStatsProjection],
   resolvers: createPopulationResolvers,
   async seed(runtime) {
-    await seedPopulation(runtime);
+    await seedPopulation(runtime, { people: demoCityConfig().people });
   },
 };

@@ -18,12 +18,12 @@ import { createPopulationHandlers, POPULATION_SOURCES, survivalSource, type Popu
 import type { RelationToHead } from './household/events.ts';
 import { makeIdNumber, type Gender } from './identity/idNumber.ts';
 import { ageOn } from './models/age.ts';
+import { DEFAULT_DEMO_CITY } from '../kit/demoCity.ts';
 
 /** The provenance channel of everything the demo seed writes. */
 export const DEMO_CHANNEL = 'demo-seed';
 /** Birth and death dates are drawn relative to this date, so the same people are born whenever the city is seeded. */
 export const DEMO_REFERENCE_DATE = '2025-12-31';
-export const DEFAULT_DEMO_PEOPLE = 2_000;
 /** Households seeded at the same time (each household's commands run in order). */
 const PARALLEL_HOUSEHOLDS = 12;
 
@@ -75,7 +75,7 @@ function addDays(date: string, days: number): string {
 }
 
 export function planDemoPopulation(options: { people?: number; seed?: number } = {}): DemoPopulation {
-  const target = options.people ?? DEFAULT_DEMO_PEOPLE;
+  const target = options.people ?? DEFAULT_DEMO_CITY.people;
   const random = seededRandom(options.seed ?? 2022);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;

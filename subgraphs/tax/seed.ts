@@ -20,6 +20,7 @@ import type { ProvenanceDefaults } from '../kit/provenance.ts';
 import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE } from '../legal-person/handlers.ts';
 import { makeCreditCode } from '../legal-person/identity/creditCode.ts';
 import { legalPersonStreamId, type LegalPersonRegistered } from '../legal-person/legalPerson/events.ts';
+import type { RegisterLegalPerson } from '../legal-person/legalPerson/commands.ts';
 import { childrenOf } from '../population/divisions/catalogue.ts';
 import type { PersonRegistered } from '../population/person/events.ts';
 import { demoMetadata, inParallel } from '../population/seed.ts';
@@ -61,12 +62,16 @@ async function eventsOfTypes(store: EventStore, types: readonly string[]): Promi
   }
 }
 
-/** Registers the shell cluster through the legal-person handlers (credit codes claimed, representative checked). */
-async function seedShellCluster(runtime: SubgraphRuntime, representativeId: string, now: Date): Promise<void> {
+/**
+ * Registers the shell cluster through the legal-person handlers (credit codes claimed, representative
+ * checked); returns the companies it registered (the seed's writes are not in the log until flushed).
+ */
+async function seedShellCluster(runtime: SubgraphRuntime, representativeId: string, now: Date): Promise<RegisterLegalPerson['data'][]> {
   const handlers = createLegalPersonHandlers(runtime.store);
   const at = now.toISOString();
   const street = childrenOf('370102')[0];
-  if (!street) return;
+  const registered: RegisterLegalPerson['data'][] = [];
+  if (!street) return registered;
   const today = chinaDate(at);
   const thisYear = Number(today.slice(0, 4));
   for (let i = 0; i < SHELL_CLUSTER_SIZE; i++) {
@@ -74,26 +79,26 @@ async function seedShellCluster(runtime: SubgraphRuntime, representativeId: stri
     if ((await runtime.store.streamRevision(legalPersonStreamId(legalPersonId))) !== undefined) continue;
     const establishedOn = addDays(today, -(1000 + i * 15));
     const ctx = (daysAgo: number) => ({ metadata: demoMetadata(registrationSource('ENTERPRISE'), now, daysAgo, `demo-seed:shell:${i}`), now: at });
-    await handlers.registerLegalPerson(
-      {
-        legalPersonId,
-        creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: `KT22010${i}` }),
-        name: `济南${SHELL_NAMES[i % SHELL_NAMES.length]}商务信息咨询有限公司`,
-        type: 'ENTERPRISE',
-        legalRepresentativeId: representativeId,
-        registeredAddress: { address: SHELL_CLUSTER_ADDRESS, divisionCode: street.code },
-        registeredCapitalFen: 5_000_000_00,
-        industry: { section: 'L', name: '企业管理咨询' },
-        establishedOn,
-      },
-      ctx(1000),
-    );
+    const company: RegisterLegalPerson['data'] = {
+      legalPersonId,
+      creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: `KT22010${i}` }),
+      name: `济南${SHELL_NAMES[i % SHELL_NAMES.length]}商务信息咨询有限公司`,
+      type: 'ENTERPRISE',
+      legalRepresentativeId: representativeId,
+      registeredAddress: { address: SHELL_CLUSTER_ADDRESS, divisionCode: street.code },
+      registeredCapitalFen: 5_000_000_00,
+      industry: { section: 'L', name: '企业管理咨询' },
+      establishedOn,
+    };
+    await handlers.registerLegalPerson(company, ctx(1000));
+    registered.push(company);
     // Reports with nobody employed and nothing earned; the last two companies stopped reporting.
     const firstYear = Number(establishedOn.slice(0, 4));
     for (let year = firstYear; year < thisYear && i < SHELL_CLUSTER_SIZE - 2; year++) {
       await handlers.fileAnnualReport({ legalPersonId, year, employees: 0, revenueFen: 0 }, { metadata: demoMetadata(SUPERVISION_SOURCE, now, 200, `demo-seed:shell:${i}`), now: at });
     }
   }
+  return registered;
 }
 
 interface SeedContext {
@@ -226,12 +231,12 @@ export async function seedTax(runtime: SubgraphRuntime, options: TaxSeedOptions 
     .map((e) => (e as unknown as RecordedEvent<'PersonRegistered', PersonRegistered['data']>).data)
     .filter((p) => !gone.has(p.personId) && p.birthDate <= addDays(today, -25 * 365))
     .map((p) => p.personId);
+  const registered = (await eventsOfTypes(runtime.store, ['LegalPersonRegistered'])).map(
+    (e) => (e as unknown as RecordedEvent<'LegalPersonRegistered', LegalPersonRegistered['data']>).data,
+  );
   const representative = adults[0];
-  if (representative) await seedShellCluster(runtime, representative, now);
-
-  const legalPersons = (await eventsOfTypes(runtime.store, ['LegalPersonRegistered']))
-    .map((e) => (e as unknown as RecordedEvent<'LegalPersonRegistered', LegalPersonRegistered['data']>).data)
-    .filter((lp) => !gone.has(lp.legalPersonId));
+  const shellCluster = representative ? await seedShellCluster(runtime, representative, now) : [];
+  const legalPersons = [...registered, ...shellCluster].filter((lp) => !gone.has(lp.legalPersonId));
   const shellIds = new Set(Array.from({ length: SHELL_CLUSTER_SIZE }, (_, i) => seedId('shell-company', String(i))));
   const companies = legalPersons.filter((lp) => lp.type === 'ENTERPRISE' || lp.type === 'INDIVIDUAL_BUSINESS');
   await inParallel(companies, PARALLEL, async (lp) => {
