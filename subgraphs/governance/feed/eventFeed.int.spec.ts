@@ -96,7 +96,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
     before(async () => {
       test = await openTestRuntime([feedModule], backend);
       grants = testGrants(store());
-      await grants.grant('hub-reader', ['events.feed', 'population.basic', 'tax.declarations'], { actions: ['SUBSCRIBE'] });
+      await grants.grant('hub-reader', ['events.feed', 'population.basic', 'tax.declarations', 'audit.log'], { actions: ['SUBSCRIBE'] });
     });
     after(async () => {
       for (const feed of feeds) await feed.return?.();
@@ -107,18 +107,18 @@ for (const backend of ['pglite', 'postgres'] as const) {
       const hub = newHub();
       const population = await open(hub, 'hub-reader', { filter: { domains: ['population'] } });
       const tax = await open(hub, 'hub-reader', { filter: { streamPrefix: 'tax.taxpayer-' } });
-      const everything = await open(hub, 'hub-reader');
+      const both = await open(hub, 'hub-reader', { filter: { domains: ['population', 'tax'] } });
       const [p1, p2] = await append([1, 2]);
       const [t1] = await append([3], 'tax.taxpayer');
       const [p3] = await append([4]);
       assert.deepEqual((await take(population.feed, population.ctx, 3)).map((e) => e.position), [p1, p2, p3]);
       assert.deepEqual((await take(tax.feed, tax.ctx, 1)).map((e) => e.position), [t1]);
-      assert.deepEqual((await take(everything.feed, everything.ctx, 4)).map((e) => e.position), [p1, p2, t1, p3]);
+      assert.deepEqual((await take(both.feed, both.ctx, 4)).map((e) => e.position), [p1, p2, t1, p3]);
       // Each feed asks for its next event, so each is in the hub.
-      const waiting = [population, tax, everything].map(({ feed }) => feed.next());
+      const waiting = [population, tax, both].map(({ feed }) => feed.next());
       await new Promise((r) => setTimeout(r, 200));
       assert.deepEqual({ runs: hub.stats.runs, liveFeeds: hub.stats.liveFeeds }, { runs: 1, liveFeeds: 3 });
-      for (const { feed } of [population, tax, everything]) await feed.return!();
+      for (const { feed } of [population, tax, both]) await feed.return!();
       assert.deepEqual(
         (await Promise.all(waiting)).map((r) => r.done),
         [true, true, true],
@@ -131,6 +131,35 @@ for (const backend of ['pglite', 'postgres'] as const) {
       const [p5] = await append([5]);
       assert.equal(resolveFeedItem((await againNext).value, again.ctx).event.position, p5);
       await again.feed.return!();
+    });
+
+    it('reads governance streams only once a feed wants them: the hub starts over and no feed misses or repeats an event', async () => {
+      const hub = newHub();
+      const population = await open(hub, 'hub-reader', { filter: { domains: ['population'] } });
+      const [p1] = await append([10]);
+      assert.deepEqual((await take(population.feed, population.ctx, 1)).map((e) => e.position), [p1]);
+      const populationNext = population.feed.next();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual({ runs: hub.stats.runs, liveFeeds: hub.stats.liveFeeds }, { runs: 1, liveFeeds: 1 });
+      const [p2] = await append([11]);
+      assert.equal(resolveFeedItem((await populationNext).value, population.ctx).event.position, p2);
+
+      // A feed of every domain (governance included) joins: the hub reads everything from then on.
+      const everything = await open(hub, 'hub-reader');
+      const everythingNext = everything.feed.next();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(hub.stats.runs, 2, 'the hub started over reading the governance streams too');
+      const [g1] = await append([12], 'governance.data-issue');
+      const [p3] = await append([13]);
+      assert.equal(resolveFeedItem((await everythingNext).value, everything.ctx).event.position, g1);
+      everything.ctx.access.reset();
+      assert.deepEqual((await take(everything.feed, everything.ctx, 1)).map((e) => e.position), [p3]);
+      assert.deepEqual((await take(population.feed, population.ctx, 1)).map((e) => e.position), [p3], 'the population feed caught up and joined again');
+      const waiting = [population, everything].map(({ feed }) => feed.next());
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(hub.stats.liveFeeds, 2);
+      for (const { feed } of [population, everything]) await feed.return!();
+      await Promise.all(waiting);
     });
 
     it('resumes feeds from old positions while the log grows: each joins the hub with no gap and no duplicate', async () => {
@@ -163,7 +192,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
     });
 
     it('drops a feed that does not keep up back to its own reads, then delivers everything once, in order', async () => {
-      const hub = newHub({ maxQueuedEvents: 10 });
+      const hub = newHub({ maxQueuedEvents: 10, readBatch: 5 });
       const fast = await open(hub, 'hub-reader', { filter: { domains: ['population'] } });
       const slow = await open(hub, 'hub-reader', { filter: { domains: ['population'] } });
       const [first] = await append([0]);
@@ -237,6 +266,10 @@ for (const backend of ['pglite', 'postgres'] as const) {
       const step = await feed.next();
       assert.throws(() => resolveFeedItem(step.value, ctx), ForbiddenError);
       assert.equal(loads, loadsBefore, 'no grants read: the expiry instant was known');
+    });
+
+    it('refuses a queue bound smaller than one read of the log (a fast feed would overflow on one batch)', () => {
+      assert.throws(() => newHub({ maxQueuedEvents: 10, readBatch: 50 }), /maxQueuedEvents \(10\) must be at least readBatch \(50\)/);
     });
 
     for (const [label, args, pattern] of [

@@ -11,11 +11,21 @@
  *
  * The hub also reads the consumers' streams: a change to one invalidates that consumer's cached
  * grants at once (`FeedGrants`), which wakes its feeds so a revocation ends them.
+ *
+ * Two things keep its reading cheap:
+ * - It skips the governance domain's other streams — above all the access records, one per
+ *   delivered event, so most of the log under load — until a feed that can match them joins; then
+ *   it starts over reading everything (its feeds catch up by themselves and join again).
+ * - Under load it reads at most once per `coalesceMs`: after a pull that had to go to the store,
+ *   it pauses before the next, so one read takes every append of that moment instead of one read
+ *   per append (the store wakes its subscribers on each append).
  */
 import type { Logger } from 'pino';
-import type { EventStore, EventSubscription, Position, RecordedEvent } from '../../../events/types.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventFilter, EventStore, EventSubscription, Position, RecordedEvent } from '../../../events/types.ts';
 import { consumerStreamId } from '../consumer/events.ts';
 import { FeedGrants, type FeedGrantsOptions } from './feedGrants.ts';
+import { FEED_DOMAINS } from './resources.ts';
 
 /** A feed as the hub sees it. */
 export interface HubMember {
@@ -33,12 +43,14 @@ export interface HubMember {
 }
 
 export interface EventFeedHubOptions {
-  /** How many events a feed may hold undelivered before it falls back to its own reads. @default 1000 */
+  /** How many events a feed may hold undelivered before it falls back to its own reads; at least `readBatch`. @default 1000 */
   maxQueuedEvents?: number;
   /** Events per catch-up read. @default 500 */
   readBatch?: number;
   /** The longest a consumer's grants are used without being read again. @default 2000 */
   reloadGrantsMs?: number;
+  /** The pause after a read of the store before the next one, under load. @default 5 */
+  coalesceMs?: number;
   logger: Logger;
   /** Reads a consumer's folded stream (`readConsumerState`). */
   loadConsumer: FeedGrantsOptions['load'];
@@ -56,7 +68,15 @@ export interface EventFeedHubStats {
 }
 
 const CONSUMER_STREAM_PREFIX = consumerStreamId('');
+const GOVERNANCE = 'governance';
 const domainOf = (streamId: string): string => streamId.slice(0, Math.max(0, streamId.indexOf('.')));
+/** What the hub reads while no feed wants governance events: every other domain, and the consumers' streams (for grants). */
+const WITHOUT_GOVERNANCE: EventFilter = {
+  streamPrefixes: [...Object.entries(FEED_DOMAINS).flatMap(([domain, prefixes]) => (domain === GOVERNANCE ? [] : prefixes)), CONSUMER_STREAM_PREFIX],
+};
+const wantsGovernance = (member: HubMember): boolean => member.streamDomains === null || member.streamDomains.includes(GOVERNANCE);
+/** A pull that took longer than this went to the store (an in-memory one takes microseconds). */
+const STORE_PULL_MS = 0.2;
 
 class HubRun {
   /** The last event dispatched; `undefined` until the run has read the head. */
@@ -67,7 +87,11 @@ class HubRun {
   stopped = false;
   ready: Promise<void>;
 
-  constructor(start: (run: HubRun) => Promise<void>) {
+  constructor(
+    /** Whether this run reads the governance domain's streams (else only the consumers' among them). */
+    readonly governance: boolean,
+    start: (run: HubRun) => Promise<void>,
+  ) {
     this.ready = start(this);
   }
 
@@ -103,8 +127,11 @@ export class EventFeedHub {
   readonly maxQueuedEvents: number;
   readonly readBatch: number;
   readonly stats: EventFeedHubStats = { liveFeeds: 0, fellBehind: 0, runs: 0 };
+  private readonly coalesceMs: number;
   private users = 0;
   private run: HubRun | undefined;
+  /** A feed wanting governance events has joined since the hub started: read them from now on. */
+  private governanceWanted = false;
   private readonly logger: Logger;
 
   constructor(
@@ -113,6 +140,10 @@ export class EventFeedHub {
   ) {
     this.maxQueuedEvents = options.maxQueuedEvents ?? 1000;
     this.readBatch = options.readBatch ?? 500;
+    this.coalesceMs = options.coalesceMs ?? 5;
+    if (this.maxQueuedEvents < this.readBatch) {
+      throw new Error(`event feed hub: maxQueuedEvents (${this.maxQueuedEvents}) must be at least readBatch (${this.readBatch}): one read is dispatched at once`);
+    }
     this.logger = options.logger.child({ component: 'event-feed-hub' });
     this.grants = new FeedGrants({ load: options.loadConsumer, now: options.now, reloadMs: options.reloadGrantsMs ?? 2000 });
   }
@@ -125,7 +156,9 @@ export class EventFeedHub {
   /** A feed closed; the last one stops the hub's store subscription. */
   release(): void {
     this.users--;
-    if (this.users === 0 && this.run) void this.stop(this.run);
+    if (this.users > 0) return;
+    this.governanceWanted = false;
+    if (this.run) void this.stop(this.run);
   }
 
   /**
@@ -133,11 +166,17 @@ export class EventFeedHub {
    * offered every later event. Starts the hub's store subscription if it is not running.
    */
   async join(member: HubMember): Promise<void> {
+    if (wantsGovernance(member)) this.governanceWanted = true;
     for (;;) {
-      const run = (this.run ??= this.start());
+      const run = (this.run ??= this.start(this.governanceWanted));
       await run.ready;
       // The run may have failed or stopped while this member waited: join the next one.
       if (run !== this.run || run.position === undefined) continue;
+      if (this.governanceWanted && !run.governance) {
+        // This run skips events the member wants: start over reading everything (the others catch up and join again).
+        await this.stop(run);
+        continue;
+      }
       run.add(member);
       this.stats.liveFeeds++;
       member.joined(run.position);
@@ -156,11 +195,11 @@ export class EventFeedHub {
     this.stats.fellBehind++;
   }
 
-  private start(): HubRun {
+  private start(governance: boolean): HubRun {
     this.stats.runs++;
-    const run = new HubRun(async (self) => {
+    const run = new HubRun(governance, async (self) => {
       const head = await this.store.headPosition();
-      self.subscription = this.store.subscribe({ fromPosition: head, batchSize: this.readBatch });
+      self.subscription = this.store.subscribe({ fromPosition: head, batchSize: this.readBatch, ...(!governance && { filter: WITHOUT_GOVERNANCE }) });
       self.position = head;
       void this.read(self);
     });
@@ -170,9 +209,13 @@ export class EventFeedHub {
 
   private async read(run: HubRun): Promise<void> {
     try {
-      for await (const event of run.subscription!) {
-        if (run.stopped) return;
-        this.dispatch(run, event);
+      const events = run.subscription![Symbol.asyncIterator]();
+      for (;;) {
+        const asked = performance.now();
+        const step = await events.next();
+        if (run.stopped || step.done) return;
+        this.dispatch(run, step.value);
+        if (performance.now() - asked > STORE_PULL_MS) await sleep(this.coalesceMs);
       }
     } catch (error) {
       if (!run.stopped) this.fail(run, error);
