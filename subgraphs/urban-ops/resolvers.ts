@@ -24,9 +24,9 @@ import { incidentEventDefinitions, incidentStreamId, type CentreRef, type Incide
 import { registerIncident, reportIncident, runIncidentCommand, type CommandOptions, type IncidentResult } from './incidentCommands.ts';
 import { isWithin, levelOfCode, parentCode, type Level } from './levels.ts';
 import { levelOfIncident } from './metrics.ts';
-import { INCIDENTS, INCIDENTS_PROJECTION, METRICS } from './readModels/incidentsProjection.ts';
+import { CLOSE_TIMES, INCIDENTS, INCIDENTS_PROJECTION, METRICS } from './readModels/incidentsProjection.ts';
 import { DIVISION_FIELD, foldView, type IncidentDoc, type IncidentView } from './readModels/incidentView.ts';
-import { bucketIdsOf, finishMetrics, sumCounts, type MetricsBucket } from './readModels/metricCounters.ts';
+import { countsAt, finishMetrics, type DivisionCloseTimes, type DivisionCounts } from './readModels/metricCounters.ts';
 import { timelineOf } from './readModels/timeline.ts';
 
 export interface UrbanOpsOptions {
@@ -135,15 +135,20 @@ const optionsOf = (input: { expectedRevision?: number | null; idempotencyKey?: s
 
 export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOptions = DEFAULT_URBAN_OPS_OPTIONS): SubgraphResolvers<SubgraphContext> {
   const incidents = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<IncidentDoc>(INCIDENTS);
-  const metrics = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<MetricsBucket>(METRICS);
+  const metrics = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<DivisionCounts>(METRICS);
+  const closeTimes = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<DivisionCloseTimes>(CLOSE_TIMES);
 
   const incidentLoader = (ctx: SubgraphContext) =>
     loader<string, IncidentNode | null>(ctx, 'urban-ops.incident', async (ids) =>
       (await incidents().getMany(ids)).map((stored) => (stored ? { view: stored.doc.view, asOf: null } : null)),
     );
-  const bucketLoader = (ctx: SubgraphContext) =>
-    loader<string, MetricsBucket | null>(ctx, 'urban-ops.metrics', async (ids) =>
+  const countsLoader = (ctx: SubgraphContext) =>
+    loader<string, DivisionCounts | null>(ctx, 'urban-ops.metrics', async (ids) =>
       (await metrics().getMany(ids)).map((stored) => stored?.doc ?? null),
+    );
+  const closeTimesLoader = (ctx: SubgraphContext) =>
+    loader<string, DivisionCloseTimes | null>(ctx, 'urban-ops.closeTimes', async (ids) =>
+      (await closeTimes().getMany(ids)).map((stored) => stored?.doc ?? null),
     );
 
   /** The incident as the command left it, read from its stream (the read model may lag). */
@@ -366,12 +371,13 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
         const level = args.level ?? null;
         const now = runtime.now().toISOString();
         const scope: Where = { [DIVISION_FIELD[divisionLevel]]: division.code, ...(level !== null && { level }) };
-        const [buckets, dueOpen, overdueNow] = await Promise.all([
-          Promise.all(bucketIdsOf(division.code, level).map((id) => bucketLoader(ctx).load(id))),
+        const [counts, closeTimes, dueOpen, overdueNow] = await Promise.all([
+          countsLoader(ctx).load(division.code),
+          closeTimesLoader(ctx).load(division.code),
           incidents().count({ ...scope, overdueAfter: { lte: now } }),
           incidents().count({ ...scope, overdueAfter: { lt: now } }),
         ]);
-        const m = finishMetrics(sumCounts(buckets), { dueOpen, overdueNow });
+        const m = finishMetrics(countsAt(counts, closeTimes, level), { dueOpen, overdueNow });
         const hours = (minutes: number | null) => (minutes === null ? null : minutes / 60);
         return { ...m, meanHoursToClose: hours(m.meanTimeToCloseMinutes), p90HoursToClose: hours(m.p90TimeToCloseMinutes), satisfaction: m.meanSatisfaction };
       },

@@ -1,16 +1,34 @@
 /**
  * The urban-ops read models, kept by one projection so an incident's document and its metrics move
  * together: `incidents` (one document per incident: its view and the flat fields lists filter on)
- * and `metrics` (counts per division and level; see metricCounters.ts).
+ * and, per division, `metrics` (counts level by level) and `closeTimes` (time-to-close histograms level
+ * by level; see metricCounters.ts).
  */
 import type { Projection } from '../../../projections/types.ts';
 import { incidentEventDefinitions } from '../incident/events.ts';
 import { evolveView, incidentDoc, type IncidentDoc } from './incidentView.ts';
-import { addCounts, bucketsOf, countsOf, emptyCounts, sameCounts, type MetricCounts, type MetricsBucket } from './metricCounters.ts';
+import {
+  addCounts,
+  addHistogram,
+  addLevelCounts,
+  changesCounts,
+  changesHistogram,
+  countsOf,
+  divisionsOf,
+  emptyCounts,
+  levelCountsOf,
+  levelKey,
+  sameCounts,
+  type DivisionCloseTimes,
+  type DivisionCounts,
+  type LevelKey,
+  type MetricCounts,
+} from './metricCounters.ts';
 
 export const INCIDENTS_PROJECTION = 'urban-ops.incidents';
 export const INCIDENTS = 'incidents';
 export const METRICS = 'metrics';
+export const CLOSE_TIMES = 'closeTimes';
 
 /** The view (every event changes it) and the flat fields (strings or null) that differ. */
 function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<IncidentDoc> {
@@ -23,7 +41,7 @@ function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<Inciden
 
 export const incidentsProjection: Projection = {
   name: INCIDENTS_PROJECTION,
-  version: 3,
+  version: 4,
   eventTypes: incidentEventDefinitions.map((d) => d.type),
   indexes: [
     { collection: INCIDENTS, fields: ['reportedAt'] },
@@ -38,34 +56,57 @@ export const incidentsProjection: Projection = {
     const incidents = store.collection<IncidentDoc>(INCIDENTS);
     const source = { position: event.position, eventId: event.eventId };
     const incidentId = (event.data as { incidentId: string }).incidentId;
-    const before = (await incidents.get(incidentId))?.doc;
+    // The first event of an incident's stream finds no document: nothing is read for it (a new
+    // incident would otherwise cost a round trip inside the batch's transaction).
+    const before = event.revision === 0 ? undefined : (await incidents.get(incidentId))?.doc;
     const view = evolveView(before?.view, event);
     if (!view) return;
     const after = incidentDoc(view);
-    await incidents.patch(incidentId, before ? changedFields(before, after) : after, source);
+    if (before) await incidents.patch(incidentId, changedFields(before, after), source);
+    else await incidents.upsert(incidentId, after, source);
 
     const oldCounts = before ? countsOf(before.view.state) : null;
     const newCounts = countsOf(view.state);
     if (before && oldCounts && before.level === after.level && sameCounts(oldCounts, newCounts)) return;
-    const deltas = new Map<string, { divisionCode: string; level: MetricsBucket['level']; counts: MetricCounts }>();
-    const add = (buckets: ReturnType<typeof bucketsOf>, counts: MetricCounts, sign: 1 | -1) => {
-      for (const bucket of buckets) {
-        const delta = deltas.get(bucket.id) ?? { divisionCode: bucket.divisionCode, level: bucket.level, counts: emptyCounts() };
-        addCounts(delta.counts, counts, sign);
-        deltas.set(bucket.id, delta);
-      }
+    // How the incident's contribution changes, level by level: the same in every division containing it.
+    const delta = new Map<LevelKey, MetricCounts>();
+    const add = (level: IncidentDoc['level'], counts: MetricCounts, sign: 1 | -1) => {
+      const key = levelKey(level);
+      const change = delta.get(key) ?? emptyCounts();
+      addCounts(change, counts, sign);
+      delta.set(key, change);
     };
-    if (before && oldCounts) add(bucketsOf(before.view, before.level), oldCounts, -1);
-    add(bucketsOf(view, after.level), newCounts, 1);
+    if (before && oldCounts) add(before.level, oldCounts, -1);
+    add(after.level, newCounts, 1);
+    const countChanges = [...delta].filter(([, change]) => changesCounts(change));
+    const histogramChanges = [...delta].filter(([, change]) => changesHistogram(change));
+    const divisions = divisionsOf(view);
 
-    const metrics = store.collection<MetricsBucket>(METRICS);
-    const ids = [...deltas.keys()];
-    const current = await metrics.getMany(ids);
-    for (const [i, id] of ids.entries()) {
-      const delta = deltas.get(id)!;
-      const bucket: MetricsBucket = current[i]?.doc ?? { divisionCode: delta.divisionCode, level: delta.level, counts: emptyCounts() };
-      addCounts(bucket.counts, delta.counts, 1);
-      await metrics.upsert(id, bucket, source);
+    if (countChanges.length > 0) {
+      const metrics = store.collection<DivisionCounts>(METRICS);
+      const docs = await metrics.getMany(divisions);
+      for (const [i, divisionCode] of divisions.entries()) {
+        const doc: DivisionCounts = docs[i]?.doc ?? { divisionCode, levels: {} };
+        for (const [key, change] of countChanges) {
+          const counts = doc.levels[key] ?? levelCountsOf(emptyCounts());
+          addLevelCounts(counts, change, 1);
+          doc.levels[key] = counts;
+        }
+        await metrics.upsert(divisionCode, doc, source);
+      }
+    }
+    if (histogramChanges.length > 0) {
+      const closeTimes = store.collection<DivisionCloseTimes>(CLOSE_TIMES);
+      const docs = await closeTimes.getMany(divisions);
+      for (const [i, divisionCode] of divisions.entries()) {
+        const doc: DivisionCloseTimes = docs[i]?.doc ?? { divisionCode, levels: {} };
+        for (const [key, change] of histogramChanges) {
+          const histogram = doc.levels[key] ?? {};
+          addHistogram(histogram, change.closeMinutes, 1);
+          doc.levels[key] = histogram;
+        }
+        await closeTimes.upsert(divisionCode, doc, source);
+      }
     }
   },
 };

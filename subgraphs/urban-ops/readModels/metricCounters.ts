@@ -1,17 +1,21 @@
 /**
  * The incident metrics of metrics.ts, kept incrementally. Each incident contributes counts
- * (metrics.ts `factsOf`) to one bucket per division containing it: the bucket of the level its case
- * sits at (or of no level, while the report awaits registration). On every event that changes its
- * contribution, the projection subtracts the old one and adds the new one, so a case moving between
- * levels moves its counts. A division's figures for all levels together are the sum of its five
- * buckets, added up when read (one batched read of five small documents), so an event writes one
- * bucket per division, not two.
+ * (metrics.ts `factsOf`) to every division containing it, at the level its case sits at (or at no
+ * level, while the report awaits registration). On every event that changes its contribution, the
+ * projection subtracts the old one and adds the new one, so a case moving between levels moves its
+ * counts.
+ *
+ * One document per division holds its counts level by level (`metrics`), and one more its
+ * time-to-close histograms level by level (`closeTimes`): an event that changes an incident's
+ * contribution writes one document per division containing it (four), and only a closure writes the
+ * histograms, which grow to a few hundred bins while the counts stay a dozen numbers per level. A
+ * division's figures for all levels together are the sum of its levels, added up when read.
  *
  * Only what does not depend on the clock is counted: "due for closure" and "overdue now" change
  * with time alone, so they are counted at query time from the incidents' `overdueAfter` (indexed).
  */
 import { closeMinutesBin, factsOf, ratio, type IncidentMetrics } from '../metrics.ts';
-import { LEVELS, ancestorsOf, type Level } from '../levels.ts';
+import { ancestorsOf, type Level } from '../levels.ts';
 import type { IncidentView } from './incidentView.ts';
 
 export interface MetricCounts {
@@ -32,15 +36,27 @@ export interface MetricCounts {
   closeMinutes: Record<string, number>;
 }
 
+/** The counts kept in `metrics`: everything but the time-to-close histogram. */
+export type LevelCounts = Omit<MetricCounts, 'closeMinutes'>;
+
+/** A level, or `NONE` for reports awaiting registration. */
+export type LevelKey = Level | 'NONE';
+
+export const levelKey = (level: Level | null): LevelKey => level ?? 'NONE';
+
 /**
- * One division's counts at one level. The counts sit in one field, so the document's per-field
- * sources (what every read-model document carries) stay three entries however many counts there are.
+ * One division's counts, level by level (a level appears once an incident has counted there). The
+ * levels sit in one field, so the document's per-field sources stay two entries.
  */
-export interface MetricsBucket extends Record<string, unknown> {
+export interface DivisionCounts extends Record<string, unknown> {
   divisionCode: string;
-  /** null: reports at no level yet (awaiting registration). */
-  level: Level | null;
-  counts: MetricCounts;
+  levels: Partial<Record<LevelKey, LevelCounts>>;
+}
+
+/** One division's time-to-close histograms, level by level. */
+export interface DivisionCloseTimes extends Record<string, unknown> {
+  divisionCode: string;
+  levels: Partial<Record<LevelKey, Record<string, number>>>;
 }
 
 export const emptyCounts = (): MetricCounts => ({
@@ -56,12 +72,6 @@ export const emptyCounts = (): MetricCounts => ({
   closeMinutesSum: 0,
   closeMinutes: {},
 });
-
-export const bucketId = (divisionCode: string, level: Level | null): string => `${divisionCode}:${level ?? 'NONE'}`;
-
-/** The buckets a division's figures are read from: the level's, or all five for every level together (`level` null). */
-export const bucketIdsOf = (divisionCode: string, level: Level | null): string[] =>
-  level === null ? [...LEVELS, null].map((l) => bucketId(divisionCode, l)) : [bucketId(divisionCode, level)];
 
 export function countsOf(state: IncidentView['state']): MetricCounts {
   // The clock-free facts only: `due` and `overdueNow` are not used.
@@ -85,15 +95,17 @@ export function countsOf(state: IncidentView['state']): MetricCounts {
   return counts;
 }
 
-/** The buckets an incident counts in: one per division containing it, at the incident's level. */
-export function bucketsOf(view: IncidentView, level: Level | null): { id: string; divisionCode: string; level: Level | null }[] {
-  return ancestorsOf(view.state.report.divisionCode).map((divisionCode) => ({ id: bucketId(divisionCode, level), divisionCode, level }));
+/** The divisions an incident counts in: every division containing it. */
+export function divisionsOf(view: IncidentView): string[] {
+  return ancestorsOf(view.state.report.divisionCode);
 }
 
-/** The counts of several buckets together (missing ones count nothing). */
-export function sumCounts(buckets: readonly (MetricsBucket | null | undefined)[]): MetricCounts {
+/** A division's counts at `level`, or at every level together (`level` null); missing documents count nothing. */
+export function countsAt(counts: DivisionCounts | null | undefined, closeTimes: DivisionCloseTimes | null | undefined, level: Level | null): MetricCounts {
   const total = emptyCounts();
-  for (const bucket of buckets) if (bucket) addCounts(total, bucket.counts, 1);
+  const keys = (levels: object): LevelKey[] => (level === null ? (Object.keys(levels) as LevelKey[]) : [level]);
+  if (counts) for (const key of keys(counts.levels)) if (counts.levels[key]) addLevelCounts(total, counts.levels[key], 1);
+  if (closeTimes) for (const key of keys(closeTimes.levels)) if (closeTimes.levels[key]) addHistogram(total.closeMinutes, closeTimes.levels[key], 1);
   return total;
 }
 
@@ -103,14 +115,35 @@ const SCALAR_COUNTS = (Object.keys(emptyCounts()) as (keyof MetricCounts)[]).fil
 
 /** `target += sign × counts`, in place, dropping histogram entries that reach zero. */
 export function addCounts(target: MetricCounts, counts: MetricCounts, sign: 1 | -1): void {
+  addLevelCounts(target, counts, sign);
+  addHistogram(target.closeMinutes, counts.closeMinutes, sign);
+}
+
+/** `target += sign × counts` for every count but the histogram. */
+export function addLevelCounts(target: LevelCounts, counts: LevelCounts, sign: 1 | -1): void {
   for (const key of SCALAR_COUNTS) target[key] += sign * counts[key];
-  const histogram = target.closeMinutes;
-  for (const minutes in counts.closeMinutes) {
-    const next = (histogram[minutes] ?? 0) + sign * counts.closeMinutes[minutes]!;
+}
+
+/** `histogram += sign × other`, in place, dropping entries that reach zero. */
+export function addHistogram(histogram: Record<string, number>, other: Record<string, number>, sign: 1 | -1): void {
+  for (const minutes in other) {
+    const next = (histogram[minutes] ?? 0) + sign * other[minutes]!;
     if (next === 0) delete histogram[minutes];
     else histogram[minutes] = next;
   }
 }
+
+/** The counts but the histogram. */
+export function levelCountsOf(counts: MetricCounts): LevelCounts {
+  const { closeMinutes: _histogram, ...scalars } = counts;
+  return scalars;
+}
+
+/** Whether any count but the histogram is not zero (a delta that changes `metrics`). */
+export const changesCounts = (delta: MetricCounts): boolean => SCALAR_COUNTS.some((key) => delta[key] !== 0);
+
+/** Whether the histogram of a delta has any entry left (a delta that changes `closeTimes`). */
+export const changesHistogram = (delta: MetricCounts): boolean => Object.keys(delta.closeMinutes).length > 0;
 
 /** Whether two incidents' contributions are the same (most events change none). */
 export function sameCounts(a: MetricCounts, b: MetricCounts): boolean {
