@@ -18,7 +18,7 @@ import { registerIncident, runIncidentCommand, type IncidentResult } from './inc
 import { levelOfCode } from './levels.ts';
 
 export interface SeedOptions {
-  /** @default 500 */
+  /** @default 3000 */
   incidents?: number;
   /** @default 20220513 */
   seed?: number;
@@ -27,6 +27,8 @@ export interface SeedOptions {
 }
 
 const MINUTE = 60_000;
+/** The demo city's incidents: a few thousand, about 30,000 events through the commands. */
+export const DEMO_INCIDENTS = 3000;
 
 type Outcome =
   | 'pending'
@@ -102,7 +104,7 @@ function reporterFor(channel: Channel, random: Random): Reporter {
 
 export async function seedIncidents(runtime: SubgraphRuntime, options: SeedOptions = {}): Promise<void> {
   const random = seededRandom(options.seed ?? 20220513);
-  const count = options.incidents ?? 500;
+  const count = options.incidents ?? DEMO_INCIDENTS;
   const nowMs = runtime.now().getTime();
   const communities = divisionCatalogue.filter((d) => d.level === 'COMMUNITY');
   const categories = listCategories();
