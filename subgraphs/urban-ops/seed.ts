@@ -27,7 +27,7 @@ export interface SeedOptions {
 }
 
 const MINUTE = 60_000;
-/** The demo city's incidents: a few thousand, about 30,000 events through the commands. */
+/** The demo city's incidents: a few thousand, about 24,000 events through the commands. */
 export const DEMO_INCIDENTS = 3000;
 
 type Outcome =
