@@ -73,11 +73,16 @@ interface Payload {
 // ---------------------------------------------------------------------------------------------
 // The client process
 
-type ToClients = { type: 'start'; url: string; connectionParams?: Record<string, string>; groups: number[] } | { type: 'measure' } | { type: 'report'; final: boolean };
+type ToClients =
+  | { type: 'start'; url: string; connectionParams?: Record<string, string>; groups: number[] }
+  | { type: 'cold' }
+  | { type: 'measure' }
+  | { type: 'report'; final: boolean };
 type FromClients =
   | { type: 'subscribed' }
   | { type: 'failed'; message: string }
-  | { type: 'warm' }
+  /** The groups with a subscriber that has not received a warm-up event yet. */
+  | { type: 'cold'; groups: number[] }
   | { type: 'progress'; received: number }
   | { type: 'report'; received: number; outOfOrder: number; failures: string[]; p50: number; p99: number; cpuUs: number };
 
@@ -92,11 +97,15 @@ function runClients(): void {
   const failures: string[] = [];
   let cpuAtStart = process.cpuUsage();
   let progress: NodeJS.Timeout | undefined;
+  let groupOf: number[] = [];
+  let warm: boolean[] = [];
 
   process.on('message', (message: ToClients) => {
-    if (message.type === 'start') {
-      const warm = new Array<boolean>(message.groups.length).fill(false);
-      let warmCount = 0;
+    if (message.type === 'cold') {
+      send({ type: 'cold', groups: [...new Set(groupOf.filter((_, i) => !warm[i]))] });
+    } else if (message.type === 'start') {
+      groupOf = message.groups;
+      warm = new Array<boolean>(message.groups.length).fill(false);
       let subscribed = 0;
       clients = message.groups.map((group, i) => {
         const client = createClient({
@@ -122,10 +131,7 @@ function runClients(): void {
                 return;
               }
               if (payload.warmup) {
-                if (!warm[i]) {
-                  warm[i] = true;
-                  if (++warmCount === warm.length) send({ type: 'warm' });
-                }
+                warm[i] = true;
                 return;
               }
               if (!measuring) return;
@@ -321,16 +327,16 @@ async function measure(ctx: BenchContext, stack: Stack, scenario: Scenario, seco
   try {
     clients.send({ type: 'start', url: stack.url, groups: groupOf, ...(stack.connectionParams && { connectionParams: await stack.connectionParams() }) });
     await clients.unlessFailed(clients.next('subscribed', 60_000 + scenario.subscribers * 50));
-    // Warm-up events until every subscriber has one: every subscription has reached the head.
-    const warm = clients.next('warm', 60_000 + scenario.subscribers * 50);
-    let warmed = false;
-    void warm.then(() => (warmed = true), () => undefined);
-    while (!warmed) {
+    // Warm-up events, to the groups still cold, until every subscriber has one: every subscription is live.
+    const warmDeadline = Date.now() + 60_000 + scenario.subscribers * 50;
+    for (let cold = [...new Set(groupOf)]; cold.length; ) {
       ctx.signal.throwIfAborted();
-      for (let group = 0; group < scenario.groups; group++) stack.emit(group, { n: -1, sentAt: clock(), warmup: true });
-      await clients.unlessFailed(Promise.race([warm, new Promise((r) => setTimeout(r, 500))]));
+      if (Date.now() > warmDeadline) throw new Error(`${stack.label}/${scenario.label}: ${cold.length} group(s) still without a warm-up event`);
+      for (const group of cold) stack.emit(group, { n: -1, sentAt: clock(), warmup: true });
+      await new Promise((r) => setTimeout(r, 1000));
+      clients.send({ type: 'cold' });
+      cold = (await clients.unlessFailed(clients.next('cold', 30_000))).groups;
     }
-    await warm;
     // What both processes burn with nothing to deliver (timers, keep-alives), subtracted below.
     const idleMs = 1000;
     clients.send({ type: 'measure' });
