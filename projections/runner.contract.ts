@@ -12,7 +12,7 @@ import { ProjectionRunner, type ProjectionLag, type RunnerOptions } from './runn
 import type { DocumentStore, Projection } from './types.ts';
 import type { TestBackend } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented, testMetadata } from '../test/helpers/events.ts';
-import { counterProjection, type CounterDoc } from '../test/helpers/projections.ts';
+import { counterProjection, notesProjection, type CounterDoc, type NotesDoc } from '../test/helpers/projections.ts';
 
 async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -154,6 +154,49 @@ export function runnerContract(openHarness: () => Promise<RunnerHarness>): void 
       await until(async () => (await counters().get('test.counter-live'))?.doc.total === 5);
       await store.append('test.counter-live', [incremented(6)]);
       await until(async () => (await counters().get('test.counter-live'))?.doc.total === 11);
+    });
+  });
+
+  describe('several projections', () => {
+    const note = (text: string) => ({ type: 'NoteWritten', data: { text }, metadata: testMetadata });
+    const notes = (models = harness.readModels()) => models.of('test.notes').collection<NotesDoc>('notes');
+    const several = (projections: Projection[]) => {
+      const r = harness.runner(projections, { batchSize: 3, lockRetryMs: 100 });
+      runners.push(r);
+      return r;
+    };
+
+    it('advances them from shared reads, each with exactly its own events, also while one is rebuilt', async () => {
+      await store.append('test.counter-a', [incremented(1), incremented(2)]);
+      await store.append('test.note-1', [note('a'), note('b')]);
+      await store.append('test.counter-a', [incremented(3)]);
+      const r = several([counterProjection(), notesProjection()]);
+      await r.catchUp();
+      assert.equal((await counters().get('test.counter-a'))?.doc.total, 6);
+      assert.deepEqual((await notes().get('test.note-1'))?.doc.texts, ['a', 'b']);
+
+      await r.start();
+      await store.append('test.note-1', [note('c')]);
+      await r.rebuild('test.notes');
+      await store.append('test.counter-a', [incremented(4)]);
+      await store.append('test.note-1', [note('d')]);
+      await until(async () => (await counters().get('test.counter-a'))?.doc.total === 10);
+      await until(async () => (await notes().get('test.note-1'))?.doc.texts.length === 4);
+      assert.deepEqual((await notes().get('test.note-1'))?.doc.texts, ['a', 'b', 'c', 'd']);
+      const builds = await harness.builds();
+      assert.equal(builds.filter((b) => b.status === 'active').length, 2);
+      assert.equal(builds.filter((b) => b.status === 'retired').length, 1, 'the notes build the rebuild replaced');
+    });
+
+    it('keeps the others going live when one of them fails a batch', async () => {
+      const r = several([counterProjection(1, { failOn: 13 }), notesProjection()]);
+      await r.start();
+      await store.append('test.counter-a', [incremented(13)]);
+      await store.append('test.note-1', [note('still served')]);
+      await until(async () => (await notes().get('test.note-1'))?.doc.texts.length === 1);
+      assert.equal(await counters().get('test.counter-a'), undefined, 'the failing batch committed nothing');
+      await store.append('test.note-1', [note('and after')]);
+      await until(async () => (await notes().get('test.note-1'))?.doc.texts.length === 2);
     });
   });
 

@@ -2,18 +2,20 @@
  * The projection runner. For each projection it:
  * - owns it through a PostgreSQL advisory lock (one process at a time; another takes over when the
  *   owner's session dies);
- * - reads the events it handles after its checkpoint, applies a batch through a buffered document
+ * - applies the events it handles after its checkpoint in batches through a buffered document
  *   store, and commits the read-model writes with the new checkpoint in one transaction — a crash
  *   anywhere leaves both consistent, so nothing is applied twice or skipped;
  * - builds a new version (or a requested rebuild) into a fresh table while queries keep reading the
  *   active one, and swaps it in when it has caught up.
+ * The projections it owns share their reads: those at the same checkpoint are advanced together
+ * from one read of the log (filtered by the union of their event types), each in its own
+ * transaction, so twenty projections cost one read per batch, and one wake-up per append.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { comparePositions, encodePosition } from '../events/position.ts';
 import type { AdvisoryLock, SqlDatabase, SqlExecutor } from '../events/sql/database.ts';
-import { START, type EventStore, type Position } from '../events/types.ts';
+import { START, type EventStore, type Position, type RecordedEvent } from '../events/types.ts';
 import { BatchDocumentStore, DocumentCache, indexSql, readModelTableSql } from './sql/documentStore.ts';
 import { PROJECTION_SCHEMA, type BuildRow } from './sql/schema.ts';
 import type { Projection } from './types.ts';
@@ -59,18 +61,29 @@ export async function ensureProjectionSchema(db: SqlExecutor & { exec(sql: strin
   await db.exec(PROJECTION_SCHEMA);
 }
 
+/** A projection this process owns, with the build it advances and that build's document cache. */
+interface Slot {
+  projection: Projection;
+  build: BuildRow;
+  cache: DocumentCache;
+  types: ReadonlySet<string>;
+}
+
 export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly lockRetryMs: number;
   private readonly locks = new Map<string, AdvisoryLock>();
-  private readonly loops: Promise<void>[] = [];
+  /** The projections this process owns, by name. */
+  private readonly slots = new Map<string, Slot>();
+  /** When a projection this process does not own may be tried again. */
+  private readonly retryAt = new Map<string, number>();
+  private loop: Promise<void> | undefined;
   private readonly controller = new AbortController();
   private wake: (() => void) | undefined;
-  private readonly wakeups = new Set<() => void>();
   private unlisten: (() => Promise<void>) | undefined;
   private readonly reportedCaughtUp = new Set<string>();
-  /** Per projection, the documents of its build's last batches (valid only while this process owns it). */
-  private readonly caches = new Map<string, { buildId: string; cache: DocumentCache }>();
+  /** Steps run one at a time (the live loop, catchUp and rebuild share the slots). */
+  private stepping: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: SqlDatabase,
@@ -78,8 +91,6 @@ export class ProjectionRunner {
     private readonly projections: readonly Projection[],
     private readonly options: RunnerOptions = {},
   ) {
-    // One loop per projection waits on this signal at a time: more than Node's default 10 is expected.
-    setMaxListeners(0, this.controller.signal);
     this.batchSize = options.batchSize ?? 500;
     this.lockRetryMs = options.lockRetryMs ?? 1000;
     const names = new Set<string>();
@@ -89,21 +100,21 @@ export class ProjectionRunner {
     }
   }
 
-  /** Starts one loop per projection; each waits for its lock, catches up, then follows live appends. */
+  /** Starts the live loop: it takes the projections it can own, catches them up, then follows appends. */
   async start(): Promise<void> {
     await ensureProjectionSchema(this.db);
-    this.unlisten = await this.db.listen('es_events', () => {
-      for (const w of this.wakeups) w();
-    });
-    for (const projection of this.projections) this.loops.push(this.runLoop(projection));
+    this.unlisten = await this.db.listen('es_events', () => this.wake?.());
+    this.loop ??= this.runLoop();
   }
 
   async stop(): Promise<void> {
     this.controller.abort();
-    for (const w of this.wakeups) w();
-    await Promise.allSettled(this.loops);
+    this.wake?.();
+    await this.loop?.catch(() => undefined);
+    await this.stepping.catch(() => undefined);
     for (const lock of this.locks.values()) await lock.release().catch(() => undefined);
     this.locks.clear();
+    this.slots.clear();
     await this.unlisten?.();
   }
 
@@ -114,7 +125,8 @@ export class ProjectionRunner {
 
   /**
    * Applies everything committed before this call, in this call, for every projection (tests, the
-   * `replay` CLI, and `npm start` before serving). Takes the locks it does not hold yet.
+   * `replay` CLI, and `npm start` before serving). Takes the locks it does not hold yet; a
+   * projection that fails rejects the call.
    *
    * "Committed before this call" is the last stored event, not the visible head: on PostgreSQL the
    * visible head stops at the oldest transaction open anywhere on the server (DESIGN §6), so a batch
@@ -129,18 +141,22 @@ export class ProjectionRunner {
     );
     const target = rows[0] ? encodePosition(rows[0].transaction_id, rows[0].global_position) : START;
     const deadline = Date.now() + timeoutMs;
-    for (const projection of this.projections) {
-      if (!(await this.acquire(projection))) throw new Error(`projection ${projection.name} is owned by another process`);
-      const build = await this.currentBuild(projection);
-      for (;;) {
-        const { caughtUp } = await this.step(projection, build);
-        if (!caughtUp) continue;
-        if (comparePositions(build.checkpoint, target) >= 0) break;
-        if (Date.now() > deadline) {
-          throw new Error(`projection ${projection.name} could not pass ${target} within ${timeoutMs} ms: a transaction stays open on the server`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10));
+    for (;;) {
+      // (Again each round: the live loop gives up a projection whose batch failed.)
+      for (const projection of this.projections) {
+        if (!(await this.own(projection))) throw new Error(`projection ${projection.name} is owned by another process`);
       }
+      // A new build at the target still has to be swapped in, by a batch that finds the head.
+      const behind = this.projections
+        .map((p) => this.slots.get(p.name)!)
+        .filter((slot) => comparePositions(slot.build.checkpoint, target) < 0 || slot.build.status === 'building');
+      if (behind.length === 0) return;
+      const { caughtUp } = await this.serialised(() => this.advance(behind, { rethrow: true }));
+      if (!caughtUp) continue;
+      if (Date.now() > deadline) {
+        throw new Error(`projection ${behind[0]!.projection.name} could not pass ${target} within ${timeoutMs} ms: a transaction stays open on the server`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 
@@ -149,10 +165,13 @@ export class ProjectionRunner {
     const projection = this.projections.find((p) => p.name === name);
     if (!projection) throw new Error(`unknown projection ${name}; known: ${this.projections.map((p) => p.name).join(', ')}`);
     await ensureProjectionSchema(this.db);
-    if (!(await this.acquire(projection))) throw new Error(`projection ${name} is owned by another process; stop it first`);
-    await this.db.query(`UPDATE proj_builds SET status = 'retired' WHERE name = $1 AND status = 'building'`, [name]);
-    const build = await this.createBuild(projection, 'building');
-    while (!(await this.step(projection, build)).caughtUp);
+    if (!(await this.own(projection))) throw new Error(`projection ${name} is owned by another process; stop it first`);
+    await this.serialised(async () => {
+      await this.db.query(`UPDATE proj_builds SET status = 'retired' WHERE name = $1 AND status = 'building'`, [name]);
+      this.setSlot(projection, await this.createBuild(projection, 'building'));
+    });
+    const slot = () => this.slots.get(name)!;
+    while (!(await this.serialised(() => this.advance([slot()], { rethrow: true }))).caughtUp);
   }
 
   async lag(): Promise<ProjectionLag[]> {
@@ -177,56 +196,175 @@ export class ProjectionRunner {
     return out;
   }
 
-  private async acquire(projection: Projection): Promise<boolean> {
-    if (this.locks.has(projection.name)) return true;
-    const lock = await this.db.tryAdvisoryLock(lockKey(projection.name));
-    if (!lock) return false;
-    this.locks.set(projection.name, lock);
-    // Another owner may have written the tables since this process last cached any of them.
-    this.caches.delete(projection.name);
-    await this.dropRetiredTables(projection.name);
-    this.options.logger?.info({ projection: projection.name }, 'projection owned by this process');
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.stepping.then(work, work);
+    this.stepping = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Owns `projection` (taking its lock if needed) with a slot on its current build. */
+  private async own(projection: Projection): Promise<boolean> {
+    if (!this.locks.has(projection.name)) {
+      const lock = await this.db.tryAdvisoryLock(lockKey(projection.name));
+      if (!lock) return false;
+      this.locks.set(projection.name, lock);
+      await this.dropRetiredTables(projection.name);
+      this.options.logger?.info({ projection: projection.name }, 'projection owned by this process');
+    }
+    // A new owner starts from the table (another owner may have written it since this one cached it).
+    if (!this.slots.has(projection.name)) this.setSlot(projection, await this.currentBuild(projection));
     return true;
   }
 
-  private async runLoop(projection: Projection): Promise<void> {
+  private setSlot(projection: Projection, build: BuildRow): void {
+    this.slots.set(projection.name, { projection, build, cache: new DocumentCache(), types: new Set(projection.eventTypes) });
+  }
+
+  /** Gives a projection up after a failure: another process (or this one, later) takes it over. */
+  private async disown(name: string): Promise<void> {
+    this.slots.delete(name);
+    const lock = this.locks.get(name);
+    this.locks.delete(name);
+    this.retryAt.set(name, Date.now() + this.lockRetryMs);
+    await lock?.release().catch(() => undefined);
+  }
+
+  private async runLoop(): Promise<void> {
     const signal = this.controller.signal;
+    let idle = 5;
     while (!signal.aborted) {
+      // Arm the wake-up before reading, so an append between the read and the wait is not missed.
+      let woken = false;
+      const wokenPromise = new Promise<void>((resolve) => {
+        this.wake = () => {
+          woken = true;
+          resolve();
+        };
+      });
+      let caughtUp = true;
       try {
-        if (!(await this.acquire(projection))) {
-          await this.sleep(this.lockRetryMs);
-          continue;
+        for (const projection of this.projections) {
+          if (this.slots.has(projection.name) || (this.retryAt.get(projection.name) ?? 0) > Date.now()) continue;
+          if (!(await this.own(projection))) this.retryAt.set(projection.name, Date.now() + this.lockRetryMs);
         }
-        const build = await this.currentBuild(projection);
-        let idle = 5;
-        while (!signal.aborted) {
-          let woken = false;
-          const wokenPromise = new Promise<void>((resolve) => {
-            const w = () => {
-              woken = true;
-              this.wakeups.delete(w);
-              resolve();
-            };
-            this.wakeups.add(w);
-          });
-          const { caughtUp } = await this.step(projection, build);
-          if (!caughtUp) {
-            idle = 5;
-            continue;
-          }
-          if (!woken) await Promise.race([wokenPromise, this.sleep(idle)]);
-          idle = woken ? 5 : Math.min(idle * 2, 500);
-        }
+        if (this.slots.size > 0) ({ caughtUp } = await this.serialised(() => this.advance([...this.slots.values()], { rethrow: false })));
       } catch (err) {
         if (signal.aborted) return;
-        this.options.logger?.error({ err, projection: projection.name }, 'projection batch failed; retrying');
-        // The lock may have died with its connection: drop it so the next round re-acquires or yields.
-        const lock = this.locks.get(projection.name);
-        this.locks.delete(projection.name);
-        await lock?.release().catch(() => undefined);
+        this.options.logger?.error({ err }, 'projection runner step failed; retrying');
         await this.sleep(this.lockRetryMs);
+        continue;
       }
+      if (!caughtUp) {
+        idle = 5;
+        continue;
+      }
+      // Unowned projections are tried again within lockRetryMs.
+      if (!woken) await Promise.race([wokenPromise, this.sleep(Math.min(idle, this.lockRetryMs))]);
+      idle = woken ? 5 : Math.min(idle * 2, 500);
     }
+  }
+
+  /**
+   * One batch for each group of `slots` sharing a checkpoint: one read of the log with the union of
+   * their event types, then each slot's share committed with the new checkpoint. A slot that fails
+   * is given up (`rethrow: false`, the live loop: the others go on) or fails the call.
+   */
+  private async advance(slots: readonly Slot[], { rethrow }: { rethrow: boolean }): Promise<{ caughtUp: boolean }> {
+    const groups = new Map<string, Slot[]>();
+    for (const slot of slots) groups.set(slot.build.checkpoint, [...(groups.get(slot.build.checkpoint) ?? []), slot]);
+    let caughtUp = true;
+    for (const [checkpoint, group] of groups) {
+      const types = [...new Set(group.flatMap((slot) => slot.projection.eventTypes))];
+      const { events, scannedThrough } = await this.store.readAllWithHead({ fromPosition: checkpoint, limit: this.batchSize, filter: { types } });
+      const full = events.length === this.batchSize;
+      if (full) caughtUp = false;
+      const idle: Slot[] = [];
+      for (const slot of group) {
+        const mine = group.length === 1 ? events : events.filter((e) => slot.types.has(e.type));
+        const advanced = comparePositions(scannedThrough, checkpoint) > 0;
+        const swaps = !full && slot.build.status === 'building';
+        if (mine.length === 0 && !swaps) {
+          if (advanced) idle.push(slot);
+          else this.reportCaughtUpOnce(slot, full);
+          continue;
+        }
+        try {
+          await this.commitBatch(slot, mine, scannedThrough, !full);
+        } catch (err) {
+          if (rethrow) throw err;
+          this.options.logger?.error({ err, projection: slot.projection.name }, 'projection batch failed; retrying');
+          await this.disown(slot.projection.name);
+        }
+      }
+      if (idle.length > 0) await this.moveCheckpoints(idle, checkpoint, scannedThrough, !full, rethrow);
+    }
+    return { caughtUp };
+  }
+
+  private reportCaughtUpOnce(slot: Slot, full: boolean): void {
+    // Report reaching the head once, even when the last batch was exactly full.
+    if (full || this.reportedCaughtUp.has(slot.build.build_id)) return;
+    this.reportedCaughtUp.add(slot.build.build_id);
+    this.options.onProgress?.({ projection: slot.projection.name, buildId: slot.build.build_id, applied: 0, checkpoint: slot.build.checkpoint, caughtUp: true });
+  }
+
+  private progressed(slot: Slot, applied: number, checkpoint: Position, caughtUp: boolean): void {
+    slot.build.checkpoint = checkpoint;
+    if (caughtUp) this.reportedCaughtUp.add(slot.build.build_id);
+    else this.reportedCaughtUp.delete(slot.build.build_id);
+    this.options.onProgress?.({ projection: slot.projection.name, buildId: slot.build.build_id, applied, checkpoint, caughtUp });
+  }
+
+  /** Moves the checkpoints of projections with nothing to apply in one statement (compare-and-set per row). */
+  private async moveCheckpoints(slots: readonly Slot[], previous: Position, checkpoint: Position, caughtUp: boolean, rethrow: boolean): Promise<void> {
+    const { rows } = await this.db.query<{ name: string }>(
+      `UPDATE proj_builds p SET checkpoint = $1, updated_at = now()
+       FROM unnest($2::text[], $3::text[]) AS x(name, build_id)
+       WHERE p.name = x.name AND p.build_id = x.build_id AND p.checkpoint = $4 RETURNING p.name`,
+      [checkpoint, slots.map((s) => s.projection.name), slots.map((s) => s.build.build_id), previous],
+    );
+    const moved = new Set(rows.map((r) => r.name));
+    for (const slot of slots) {
+      if (moved.has(slot.projection.name)) {
+        this.progressed(slot, 0, checkpoint, caughtUp);
+        continue;
+      }
+      const error = new Error(`projection ${slot.projection.name}: checkpoint moved by another process`);
+      if (rethrow) throw error;
+      this.options.logger?.error({ err: error, projection: slot.projection.name }, 'projection lost to another process');
+      await this.disown(slot.projection.name);
+    }
+  }
+
+  /** Applies a slot's events and commits its writes with the new checkpoint (and a caught-up rebuild's swap). */
+  private async commitBatch(slot: Slot, events: readonly RecordedEvent[], checkpoint: Position, caughtUp: boolean): Promise<void> {
+    const { projection, build, cache } = slot;
+    const previous = build.checkpoint;
+    // The batch takes the cache's documents; they are handed back only when its transaction commits.
+    let docs: BatchDocumentStore | undefined;
+    await this.db.transaction(async (tx) => {
+      docs = new BatchDocumentStore(tx, build.table_name, cache);
+      for (const event of events) await projection.apply(event, docs);
+      await docs.flush();
+      // Compare-and-set: if another owner moved the checkpoint, this batch must not commit.
+      const { rows } = await tx.query(
+        `UPDATE proj_builds SET checkpoint = $3, updated_at = now() WHERE name = $1 AND build_id = $2 AND checkpoint = $4 RETURNING 1`,
+        [projection.name, build.build_id, checkpoint, previous],
+      );
+      if (rows.length !== 1) throw new Error(`projection ${projection.name}: checkpoint moved by another process; batch discarded`);
+      if (caughtUp && build.status === 'building') {
+        const retired = await tx.query<{ table_name: string }>(
+          `UPDATE proj_builds SET status = 'retired', updated_at = now() WHERE name = $1 AND status = 'active' RETURNING table_name`,
+          [projection.name],
+        );
+        await tx.query(`UPDATE proj_builds SET status = 'active', activated_at = now() WHERE name = $1 AND build_id = $2`, [projection.name, build.build_id]);
+        if (retired.rows.length) this.scheduleCleanup();
+        this.options.logger?.info({ projection: projection.name, table: build.table_name }, 'rebuilt projection swapped in');
+      }
+    });
+    docs?.commitTo(cache);
+    if (caughtUp && build.status === 'building') build.status = 'active';
+    this.progressed(slot, events.length, checkpoint, caughtUp);
   }
 
   /**
@@ -294,59 +432,5 @@ export class ProjectionRunner {
     this.options.logger?.info({ projection: projection.name, version: projection.version, table, status }, 'projection build created');
     const { rows } = await this.db.query<BuildRow>('SELECT * FROM proj_builds WHERE name = $1 AND build_id = $2', [projection.name, buildId]);
     return rows[0]!;
-  }
-
-  /** One batch: read after the checkpoint, apply, and commit writes + checkpoint together. */
-  private async step(projection: Projection, build: BuildRow): Promise<{ caughtUp: boolean }> {
-    const { events, scannedThrough } = await this.store.readAllWithHead({
-      fromPosition: build.checkpoint,
-      limit: this.batchSize,
-      filter: { types: projection.eventTypes },
-    });
-    const caughtUp = events.length < this.batchSize;
-    const advanced = comparePositions(scannedThrough, build.checkpoint) > 0;
-    if (!advanced && !(caughtUp && build.status === 'building')) {
-      // Report reaching the head once, even when the last batch was exactly full.
-      if (caughtUp && !this.reportedCaughtUp.has(build.build_id)) {
-        this.reportedCaughtUp.add(build.build_id);
-        this.options.onProgress?.({ projection: projection.name, buildId: build.build_id, applied: 0, checkpoint: build.checkpoint, caughtUp });
-      }
-      return { caughtUp };
-    }
-    const previous = build.checkpoint;
-    let cached = this.caches.get(projection.name);
-    if (cached?.buildId !== build.build_id) {
-      cached = { buildId: build.build_id, cache: new DocumentCache() };
-      this.caches.set(projection.name, cached);
-    }
-    // The batch takes the cache's documents; they are handed back only when its transaction commits.
-    let docs: BatchDocumentStore | undefined;
-    await this.db.transaction(async (tx) => {
-      docs = new BatchDocumentStore(tx, build.table_name, cached.cache);
-      for (const event of events) await projection.apply(event, docs);
-      await docs.flush();
-      // Compare-and-set: if another owner moved the checkpoint, this batch must not commit.
-      const { rows } = await tx.query(
-        `UPDATE proj_builds SET checkpoint = $3, updated_at = now() WHERE name = $1 AND build_id = $2 AND checkpoint = $4 RETURNING 1`,
-        [projection.name, build.build_id, scannedThrough, previous],
-      );
-      if (rows.length !== 1) throw new Error(`projection ${projection.name}: checkpoint moved by another process; batch discarded`);
-      if (caughtUp && build.status === 'building') {
-        const retired = await tx.query<{ table_name: string }>(
-          `UPDATE proj_builds SET status = 'retired', updated_at = now() WHERE name = $1 AND status = 'active' RETURNING table_name`,
-          [projection.name],
-        );
-        await tx.query(`UPDATE proj_builds SET status = 'active', activated_at = now() WHERE name = $1 AND build_id = $2`, [projection.name, build.build_id]);
-        if (retired.rows.length) this.scheduleCleanup();
-        this.options.logger?.info({ projection: projection.name, table: build.table_name }, 'rebuilt projection swapped in');
-      }
-    });
-    docs?.commitTo(cached.cache);
-    build.checkpoint = scannedThrough;
-    if (caughtUp && build.status === 'building') build.status = 'active';
-    if (caughtUp) this.reportedCaughtUp.add(build.build_id);
-    else this.reportedCaughtUp.delete(build.build_id);
-    this.options.onProgress?.({ projection: projection.name, buildId: build.build_id, applied: events.length, checkpoint: scannedThrough, caughtUp });
-    return { caughtUp };
   }
 }

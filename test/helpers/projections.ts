@@ -32,3 +32,23 @@ export function counterProjection(version = 1, options: { failOn?: number } = {}
     },
   };
 }
+
+export interface NotesDoc extends Record<string, unknown> {
+  stream: string;
+  texts: string[];
+}
+
+/** A second projection over other event types, for runners that advance several at once. */
+export function notesProjection(version = 1): Projection {
+  return {
+    name: 'test.notes',
+    version,
+    eventTypes: ['NoteWritten'],
+    async apply(event, store) {
+      const notes = store.collection<NotesDoc>('notes');
+      const current = await notes.get(event.streamId);
+      const text = (event.data as { text: string }).text;
+      await notes.upsert(event.streamId, { stream: event.streamId, texts: [...(current?.doc.texts ?? []), text] }, { position: event.position, eventId: event.eventId });
+    },
+  };
+}
