@@ -100,9 +100,10 @@ export function link(previous: string, row: Omit<StoredRow, 'link'>): string {
 
 async function lastLink(db: SqlExecutor): Promise<{ link: string; tx: string; seq: string; ordinal: number } | undefined> {
   const { rows } = await db.query<{ link: string; transaction_id: string; global_position: string; ordinal: string }>(
+    // Chain order is position order, so the last link has the highest ordinal: found by its index,
+    // not by walking the log back from its head to the chained part (which grew with the backlog).
     `SELECT c.link, c.ordinal::text AS ordinal, e.transaction_id::text AS transaction_id, e.global_position::text AS global_position
-     FROM es_chain c JOIN es_events e ON e.global_position = c.global_position
-     ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
+     FROM (SELECT * FROM es_chain ORDER BY ordinal DESC LIMIT 1) c JOIN es_events e ON e.global_position = c.global_position`,
   );
   const row = rows[0];
   return row && { link: row.link, tx: row.transaction_id, seq: row.global_position, ordinal: Number(row.ordinal) };
