@@ -131,7 +131,7 @@ export class ProjectionRunner {
    * "Committed before this call" is the last stored event, not the visible head: on PostgreSQL the
    * visible head stops at the oldest transaction open anywhere on the server (DESIGN §6), so a batch
    * can come back short while committed events still wait behind it. Those are waited for, up to
-   * `timeoutMs`.
+   * `timeoutMs` (however long applying the rest takes).
    */
   async catchUp(timeoutMs = 60_000): Promise<void> {
     await ensureProjectionSchema(this.db);
@@ -140,7 +140,8 @@ export class ProjectionRunner {
        ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
     );
     const target = rows[0] ? encodePosition(rows[0].transaction_id, rows[0].global_position) : START;
-    const deadline = Date.now() + timeoutMs;
+    // The time allowed to wait for committed events to become visible (not for applying them).
+    let waitingSince: number | undefined;
     for (;;) {
       // (Again each round: the live loop gives up a projection whose batch failed.)
       for (const projection of this.projections) {
@@ -151,11 +152,15 @@ export class ProjectionRunner {
         .map((p) => this.slots.get(p.name)!)
         .filter((slot) => comparePositions(slot.build.checkpoint, target) < 0 || slot.build.status === 'building');
       if (behind.length === 0) return;
-      const { caughtUp } = await this.serialised(() => this.advance(behind, { rethrow: true }));
-      if (!caughtUp) continue;
-      if (Date.now() > deadline) {
+      if (waitingSince !== undefined && Date.now() - waitingSince > timeoutMs) {
         throw new Error(`projection ${behind[0]!.projection.name} could not pass ${target} within ${timeoutMs} ms: a transaction stays open on the server`);
       }
+      const { caughtUp } = await this.serialised(() => this.advance(behind, { rethrow: true }));
+      if (!caughtUp) {
+        waitingSince = undefined;
+        continue;
+      }
+      waitingSince ??= Date.now();
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
