@@ -21,7 +21,10 @@ import { PROJECTION_SCHEMA, type BuildRow } from './sql/schema.ts';
 import type { Projection } from './types.ts';
 
 export interface RunnerOptions {
-  /** Events per transaction. @default 500 */
+  /**
+   * Events read per transaction of one projection; projections sharing a read read up to ten times
+   * as many at once (each applies its own share). @default 500
+   */
   batchSize?: number;
   /** How often a process that does not own a projection retries the lock. @default 1000 */
   lockRetryMs?: number;
@@ -48,6 +51,8 @@ export interface ProjectionLag {
 }
 
 const RETIRED_GRACE_MS = 30_000;
+/** A read shared by a group of projections is at most this many batches long. */
+const MAX_GROUP_READ_FACTOR = 10;
 
 function lockKey(name: string): bigint {
   return createHash('sha1').update(`projection:${name}`).digest().readBigInt64BE(0);
@@ -280,8 +285,11 @@ export class ProjectionRunner {
     let caughtUp = true;
     for (const [checkpoint, group] of groups) {
       const types = [...new Set(group.flatMap((slot) => slot.projection.eventTypes))];
-      const { events, scannedThrough } = await this.store.readAllWithHead({ fromPosition: checkpoint, limit: this.batchSize, filter: { types } });
-      const full = events.length === this.batchSize;
+      // Each projection takes its share of the read: a larger read for a larger group keeps the
+      // batches of projections with few event types from shrinking to a handful of events each.
+      const limit = this.batchSize * Math.min(group.length, MAX_GROUP_READ_FACTOR);
+      const { events, scannedThrough } = await this.store.readAllWithHead({ fromPosition: checkpoint, limit, filter: { types } });
+      const full = events.length === limit;
       if (full) caughtUp = false;
       const idle: Slot[] = [];
       for (const slot of group) {
