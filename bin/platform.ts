@@ -60,6 +60,18 @@ export function createLogger(env: Record<string, string | undefined> = process.e
   return pino({ level: env.LOG_LEVEL ?? 'info' });
 }
 
+/** Every event type the modules append, and those every subgraph process writes or reads. */
+export function registryOf(modules: readonly SubgraphModule[]): EventRegistry {
+  const registry = new EventRegistry();
+  for (const module of modules) registry.registerAll(module.eventTypes);
+  // Every process that serves a subgraph writes access records and folds the caller's grants from
+  // the consumer's stream, whichever modules it hosts.
+  for (const definition of [dataAccessedDefinition, ...consumerEventDefinitions]) {
+    if (!registry.has(definition.type)) registry.register(definition);
+  }
+  return registry;
+}
+
 export async function openPlatform(options: OpenPlatformOptions): Promise<Platform> {
   const env = options.env ?? process.env;
   const config = parseConfig(storageConfigSchema, env);
@@ -67,13 +79,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
   const db = options.db ?? (await openDatabase(config));
   const ownsDb = options.db === undefined;
   try {
-    const registry = new EventRegistry();
-    for (const module of options.modules) registry.registerAll(module.eventTypes);
-    // Every process that serves a subgraph writes access records and folds the caller's grants from
-    // the consumer's stream, whichever modules it hosts.
-    for (const definition of [dataAccessedDefinition, ...consumerEventDefinitions]) {
-      if (!registry.has(definition.type)) registry.register(definition);
-    }
+    const registry = registryOf(options.modules);
     const store = await withSetupLock(db, async () => {
       // Every table and function any process of the deployment needs, created once under one lock:
       // on an empty database, processes started together would otherwise race on the catalogue.
@@ -167,25 +173,35 @@ export function loadSigner(config: StorageConfig, logger: Logger): ChainSigner |
 const SEED_FLUSH_EVENTS = 5000;
 const SEED_CACHED_STREAMS = 60_000;
 
+/** What seeding the demo city wrote. */
+export interface SeedReport {
+  /** Commands whose decision appended events (one append each). */
+  commands: number;
+  events: number;
+  seconds: number;
+}
+
 /**
  * Seeds the demo city on an empty store, module by module in the given (dependency) order.
- * Returns false, and writes nothing, when the store already holds events.
+ * Returns undefined, and writes nothing, when the store already holds events.
  */
-export async function seedIfEmpty(platform: Platform): Promise<boolean> {
+export async function seedIfEmpty(platform: Platform): Promise<SeedReport | undefined> {
   // Not `headPosition()`: that stops at the oldest transaction open anywhere on the server, so a busy
   // PostgreSQL could make a full store look empty.
   const { rows } = await platform.db.query('SELECT 1 FROM es_events LIMIT 1');
-  if (rows.length > 0) return false;
+  if (rows.length > 0) return undefined;
+  const started = performance.now();
   // The store is empty and nothing else writes while the city is seeded, so the write-behind store
   // need not read streams it has not written; the real store still checks every expected revision.
-  const buffered = new BufferedEventStore(platform.store, { startsEmpty: true, flushEvents: SEED_FLUSH_EVENTS, cachedStreams: SEED_CACHED_STREAMS });
+  const buffered = new BufferedEventStore(platform.store, { startsEmpty: true, cachedStreams: SEED_CACHED_STREAMS });
   for (const module of platform.modules) {
     if (!module.seed) continue;
-    const started = performance.now();
-    const store = module.seedWrites === 'direct' ? platform.store : buffered;
-    await module.seed({ ...platform.runtime, store });
+    const moduleStarted = performance.now();
+    // A module that cites what it appends has each append written before it returns.
+    buffered.flushEvents = module.seedWrites === 'direct' ? 1 : SEED_FLUSH_EVENTS;
+    await module.seed({ ...platform.runtime, store: buffered });
     await buffered.flush();
-    platform.logger.info({ subgraph: module.name, ms: Math.round(performance.now() - started) }, 'demo data seeded');
+    platform.logger.info({ subgraph: module.name, ms: Math.round(performance.now() - moduleStarted) }, 'demo data seeded');
   }
-  return true;
+  return { commands: buffered.appends, events: buffered.eventCount, seconds: (performance.now() - started) / 1000 };
 }

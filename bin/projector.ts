@@ -26,7 +26,8 @@ async function seedOnce(platform: Platform): Promise<void> {
   const lock = await platform.db.tryAdvisoryLock(SEED_LOCK_KEY);
   if (!lock) return;
   try {
-    if (await seedIfEmpty(platform)) logger.info('the store was empty: demo city seeded');
+    const seeded = await seedIfEmpty(platform);
+    if (seeded) logger.info(seeded, 'the store was empty: demo city seeded');
   } finally {
     await lock.release();
   }

@@ -44,8 +44,8 @@ export async function startService(platform: Platform, env: Record<string, strin
   const { options, port, host } = gatewayConfigFromEnv(graphEnv);
   demoCityConfig(env);
 
-  const seeding = performance.now();
-  if (await seedIfEmpty(platform)) logger.info({ seconds: Math.round((performance.now() - seeding) / 1000) }, 'the store was empty: demo city seeded');
+  const seeded = await seedIfEmpty(platform);
+  if (seeded) logger.info({ ...seeded, seconds: Number(seeded.seconds.toFixed(1)) }, 'the store was empty: demo city seeded');
   const catchingUp = performance.now();
   await platform.runner.catchUp();
   logger.info({ ms: Math.round(performance.now() - catchingUp) }, 'projections caught up');

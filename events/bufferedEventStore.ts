@@ -28,7 +28,7 @@ import {
 } from './types.ts';
 
 export interface BufferedEventStoreOptions {
-  /** Buffered events that trigger a write. @default 5000 */
+  /** Buffered events that trigger a write (see `flushEvents` on the store). @default 5000 */
   flushEvents?: number;
   /**
    * The real store held no events when the buffer was opened and nobody else writes meanwhile (the
@@ -42,7 +42,11 @@ export interface BufferedEventStoreOptions {
 
 export class BufferedEventStore implements EventStore {
   readonly backend: EventStore['backend'];
-  private readonly flushEvents: number;
+  /**
+   * Buffered events that trigger a write. 1 writes each append before it returns, so its events
+   * carry their stored positions: for a caller that cites what it appends.
+   */
+  flushEvents: number;
   private readonly startsEmpty: boolean;
   private readonly cachedStreams: number;
   /** Streams read or written through the buffer, most recently used last. */
@@ -57,6 +61,7 @@ export class BufferedEventStore implements EventStore {
   private writing: Promise<void> = Promise.resolve();
   private failure: unknown;
   private appendedEvents = 0;
+  private appendCount = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -71,6 +76,11 @@ export class BufferedEventStore implements EventStore {
   /** Events appended through this buffer so far, written or not. */
   get eventCount(): number {
     return this.appendedEvents;
+  }
+
+  /** Appends (each a command's decision) that wrote events, so far; idempotent replays are not counted. */
+  get appends(): number {
+    return this.appendCount;
   }
 
   private async history(streamId: string): Promise<RecordedEvent[]> {
@@ -150,6 +160,7 @@ export class BufferedEventStore implements EventStore {
       this.pendingStreams.add(append.streamId);
       this.pendingEvents += recorded.length;
       this.appendedEvents += recorded.length;
+      this.appendCount++;
       this.written.add(append.streamId);
     }
     for (const [streamId, history] of histories) this.remember(streamId, history);

@@ -53,7 +53,7 @@ export interface SubgraphModule<Extra extends object = object> {
   seed?(runtime: SubgraphRuntime): Promise<void>;
   /**
    * `'direct'` when the seed needs each append's stored position at once (it cites the events it
-   * appends as evidence): its `runtime.store` is then the real store. @default 'buffered'
+   * appends as evidence): each of its appends is then written before it returns. @default 'buffered'
    */
   seedWrites?: 'buffered' | 'direct';
 }
