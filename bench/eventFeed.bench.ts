@@ -57,6 +57,8 @@ const BENCH_EVENTS: readonly EventTypeDefinition[] = [
 const feedModule: SubgraphModule = { ...governanceModule, eventTypes: [...governanceModule.eventTypes, ...BENCH_EVENTS] };
 const QUERY = 'subscription Feed($prefix: String) { events(filter: { domains: ["population"], streamPrefix: $prefix }) { position payload } }';
 const CONSUMER = 'bench-feed';
+/** Subscribers connected at once. */
+const CONNECT_WAVE = 100;
 /** How long the clients may take to receive everything after the last append. */
 const DRAIN_MS = 30_000;
 
@@ -75,7 +77,8 @@ interface Payload {
 // The client process
 
 type ToClients =
-  | { type: 'start'; url: string; connectionParams?: Record<string, string>; groups: number[] }
+  /** Connects one more wave of subscribers (each following its group), answered by `subscribed`. */
+  | { type: 'connect'; url: string; connectionParams?: Record<string, string>; groups: number[] }
   | { type: 'cold' }
   | { type: 'measure' }
   | { type: 'report'; final: boolean };
@@ -90,7 +93,7 @@ type FromClients =
 /** One graphql-ws connection per subscriber, each following its group; reports what arrived. */
 function runClients(): void {
   const send = (message: FromClients) => process.send!(message);
-  let clients: Client[] = [];
+  const clients: Client[] = [];
   let measuring = false;
   let latencies = new Latencies(1 << 16);
   let received = 0;
@@ -98,17 +101,19 @@ function runClients(): void {
   const failures: string[] = [];
   let cpuAtStart = process.cpuUsage();
   let progress: NodeJS.Timeout | undefined;
-  let groupOf: number[] = [];
-  let warm: boolean[] = [];
+  const groupOf: number[] = [];
+  const warm: boolean[] = [];
+  const describeFailure = (error: unknown) =>
+    error instanceof Error ? error.message : typeof error === 'object' && error !== null && 'code' in error ? `closed ${String(error.code)} ${String((error as { reason?: unknown }).reason)}` : String(error);
 
   process.on('message', (message: ToClients) => {
     if (message.type === 'cold') {
       send({ type: 'cold', groups: [...new Set(groupOf.filter((_, i) => !warm[i]))] });
-    } else if (message.type === 'start') {
-      groupOf = message.groups;
-      warm = new Array<boolean>(message.groups.length).fill(false);
+    } else if (message.type === 'connect') {
       let subscribed = 0;
-      clients = message.groups.map((group, i) => {
+      for (const group of message.groups) {
+        const i = groupOf.push(group) - 1;
+        warm.push(false);
         const client = createClient({
           url: message.url,
           webSocketImpl: WebSocket,
@@ -143,15 +148,15 @@ function runClients(): void {
               lastPosition = envelope.position;
             },
             error: (error: unknown) => {
-              const failure = `subscriber ${i}: ${error instanceof Error ? error.message : JSON.stringify(error)}`;
+              const failure = `subscriber ${i}: ${describeFailure(error)}`;
               if (!measuring) send({ type: 'failed', message: failure });
               failures.push(failure);
             },
             complete: () => failures.push(`subscriber ${i}: the subscription completed`),
           },
         );
-        return client;
-      });
+        clients.push(client);
+      }
     } else if (message.type === 'measure') {
       measuring = true;
       latencies = new Latencies(1 << 16);
@@ -326,8 +331,12 @@ async function measure(ctx: BenchContext, stack: Stack, scenario: Scenario, seco
   const clients = new ClientProcess();
   const stop = ctx.defer(async () => clients.kill());
   try {
-    clients.send({ type: 'start', url: stack.url, groups: groupOf, ...(stack.connectionParams && { connectionParams: await stack.connectionParams() }) });
-    await clients.unlessFailed(clients.next('subscribed', 60_000 + scenario.subscribers * 50));
+    // In waves: connection params are signed per wave, and a gateway assertion lives 30 s at most.
+    for (let first = 0; first < groupOf.length; first += CONNECT_WAVE) {
+      const groups = groupOf.slice(first, first + CONNECT_WAVE);
+      clients.send({ type: 'connect', url: stack.url, groups, ...(stack.connectionParams && { connectionParams: await stack.connectionParams() }) });
+      await clients.unlessFailed(clients.next('subscribed', 60_000));
+    }
     // Warm-up events, to the groups still cold, until every subscriber has one: every subscription is live.
     const warmDeadline = Date.now() + 60_000 + scenario.subscribers * 50;
     for (let cold = [...new Set(groupOf)]; cold.length; ) {
