@@ -49,9 +49,6 @@ export async function startService(platform: Platform, env: Record<string, strin
   const catchingUp = performance.now();
   await platform.runner.catchUp();
   logger.info({ ms: Math.round(performance.now() - catchingUp) }, 'projections caught up');
-  await platform.runner.start();
-  await platform.chainer.start();
-  platform.processManagers.start();
 
   const access = createGovernanceAccess(runtime);
   const graph = await startGraph({
@@ -77,6 +74,11 @@ export async function startService(platform: Platform, env: Record<string, strin
     },
     logger,
   );
+  // Background work starts once the graph answers: on the embedded store it shares one session with
+  // the queries, and the hash chain of a freshly seeded city is long.
+  await platform.runner.start();
+  await platform.chainer.start();
+  platform.processManagers.start();
 
   const lines = [`City Brain graph: ${graph.url}${options.devMode ? ' (development mode: GraphiQL and introspection on)' : ''}`];
   if (graphEnv.JWT_SECRET) {

@@ -190,47 +190,48 @@ export class HashChainer {
     }
   }
 
-  /** Chains one batch; returns how many events it chained. */
+  /**
+   * Chains one batch; returns how many events it chained. The events are read and hashed outside
+   * the transaction, which only writes the links: the embedded store has one session, and queries
+   * must not wait for the hashing. The advisory lock makes this process the only writer of the
+   * chain, and the links' unique ordinals refuse a batch that raced another writer anyway.
+   */
   private async step(): Promise<number> {
     const batchSize = this.options.batchSize ?? 1000;
-    return this.db.transaction(async (tx) => {
-      const last = await lastLink(tx);
-      const { rows } = await tx.query<Omit<StoredRow, 'link'>>(
-        `SELECT ${STORED_COLUMNS} FROM es_events e
-         WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-           ${last ? 'AND (e.transaction_id, e.global_position) > ($2::xid8, $3::bigint)' : ''}
-         ORDER BY e.transaction_id, e.global_position LIMIT $1`,
-        last ? [batchSize, last.tx, last.seq] : [batchSize],
-      );
-      if (rows.length === 0) return 0;
-      let previous = last?.link ?? GENESIS;
-      let ordinal = last?.ordinal ?? 0;
-      const blockSize = this.options.blockSize ?? 1000;
-      const signer = this.options.signer;
-      const positions: string[] = [];
-      const ordinals: number[] = [];
-      const links: string[] = [];
-      const seals: string[][] = [];
-      for (const row of rows) {
-        previous = link(previous, row);
-        ordinal++;
-        positions.push(row.global_position);
-        ordinals.push(ordinal);
-        links.push(previous);
-        if (signer && ordinal % blockSize === 0) {
-          seals.push([row.global_position, String(ordinal), previous, signer.keyId, signer.sign(sealMessage(String(ordinal), row.global_position, previous))]);
-        }
+    const last = await lastLink(this.db);
+    const { rows } = await this.db.query<Omit<StoredRow, 'link'>>(
+      `SELECT ${STORED_COLUMNS} FROM es_events e
+       WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ${last ? 'AND (e.transaction_id, e.global_position) > ($2::xid8, $3::bigint)' : ''}
+       ORDER BY e.transaction_id, e.global_position LIMIT $1`,
+      last ? [batchSize, last.tx, last.seq] : [batchSize],
+    );
+    if (rows.length === 0) return 0;
+    let previous = last?.link ?? GENESIS;
+    let ordinal = last?.ordinal ?? 0;
+    const blockSize = this.options.blockSize ?? 1000;
+    const signer = this.options.signer;
+    const positions: string[] = [];
+    const ordinals: number[] = [];
+    const links: string[] = [];
+    const seals: string[][] = [];
+    for (const row of rows) {
+      previous = link(previous, row);
+      ordinal++;
+      positions.push(row.global_position);
+      ordinals.push(ordinal);
+      links.push(previous);
+      if (signer && ordinal % blockSize === 0) {
+        seals.push([row.global_position, String(ordinal), previous, signer.keyId, signer.sign(sealMessage(String(ordinal), row.global_position, previous))]);
       }
-      await tx.query('INSERT INTO es_chain (global_position, ordinal, link) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])', [
-        positions,
-        ordinals,
-        links,
-      ]);
+    }
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO es_chain (global_position, ordinal, link) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])', [positions, ordinals, links]);
       for (const seal of seals) {
         await tx.query('INSERT INTO es_chain_seals (global_position, ordinal, link, key_id, signature) VALUES ($1, $2, $3, $4, $5)', seal);
       }
-      return rows.length;
     });
+    return rows.length;
   }
 }
 
