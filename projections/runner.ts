@@ -178,7 +178,7 @@ export class ProjectionRunner {
     if (!(await this.own(projection))) throw new Error(`projection ${name} is owned by another process; stop it first`);
     await this.serialised(async () => {
       await this.db.query(`UPDATE proj_builds SET status = 'retired' WHERE name = $1 AND status = 'building'`, [name]);
-      this.setSlot(projection, await this.createBuild(projection, 'building'));
+      this.setSlot(projection, await this.createBuild(projection, 'building'), true);
     });
     const slot = () => this.slots.get(name)!;
     while (!(await this.serialised(() => this.advance([slot()], { rethrow: true }))).caughtUp);
@@ -222,12 +222,16 @@ export class ProjectionRunner {
       this.options.logger?.info({ projection: projection.name }, 'projection owned by this process');
     }
     // A new owner starts from the table (another owner may have written it since this one cached it).
-    if (!this.slots.has(projection.name)) this.setSlot(projection, await this.currentBuild(projection));
+    if (!this.slots.has(projection.name)) {
+      const { build, created } = await this.currentBuild(projection);
+      this.setSlot(projection, build, created);
+    }
     return true;
   }
 
-  private setSlot(projection: Projection, build: BuildRow): void {
-    this.slots.set(projection.name, { projection, build, cache: new DocumentCache(), types: new Set(projection.eventTypes) });
+  /** `created`: the build's table was just made here, empty, so its cache knows every document in it. */
+  private setSlot(projection: Projection, build: BuildRow, created: boolean): void {
+    this.slots.set(projection.name, { projection, build, cache: new DocumentCache({ tableStartsEmpty: created }), types: new Set(projection.eventTypes) });
   }
 
   /** Gives a projection up after a failure: another process (or this one, later) takes it over. */
@@ -417,18 +421,18 @@ export class ProjectionRunner {
   }
 
   /** The build this process should advance: a build of the declared version, created if missing. */
-  private async currentBuild(projection: Projection): Promise<BuildRow> {
+  private async currentBuild(projection: Projection): Promise<{ build: BuildRow; created: boolean }> {
     const { rows } = await this.db.query<BuildRow>(
       `SELECT * FROM proj_builds WHERE name = $1 AND status IN ('active', 'building') ORDER BY created_at`,
       [projection.name],
     );
     const building = rows.find((r) => r.status === 'building' && r.version === projection.version);
-    if (building) return building;
+    if (building) return { build: building, created: false };
     const active = rows.find((r) => r.status === 'active');
-    if (active && active.version === projection.version) return active;
+    if (active && active.version === projection.version) return { build: active, created: false };
     // No build of this version yet: with nothing served, the first build is active at once;
     // otherwise the old version keeps serving until the new one catches up.
-    return this.createBuild(projection, active ? 'building' : 'active');
+    return { build: await this.createBuild(projection, active ? 'building' : 'active'), created: true };
   }
 
   private async createBuild(projection: Projection, status: 'active' | 'building'): Promise<BuildRow> {

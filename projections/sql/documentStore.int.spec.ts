@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { SqlDatabase } from '../../events/sql/database.ts';
+import type { SqlDatabase, SqlExecutor } from '../../events/sql/database.ts';
 import { ensureProjectionSchema } from '../runner.ts';
 import type { FieldSource } from '../types.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
@@ -70,6 +70,35 @@ for (const openBackend of BACKENDS) {
 
       await inBatch(async (docs) => docs.collection('things').upsert('t1', { a: 5, z: 5 }, e(5)));
       assert.deepEqual((await read('t1')).fieldSources, { a: e(5), z: e(5) });
+    });
+
+    it('reads nothing for a table it filled from empty: absent documents are known, patches are whole documents', async () => {
+      const cache = new DocumentCache({ tableStartsEmpty: true, maxDocs: 1 });
+      await inBatch(async (docs) => {
+        await docs.collection('things').upsert('a', { n: 1 }, e(1));
+        await docs.collection('things').upsert('b', { n: 2 }, e(2));
+      }, cache);
+      let selects = 0;
+      await db.transaction(async (tx) => {
+        const counting: SqlExecutor = {
+          query<Row>(sql: string, params?: readonly unknown[]) {
+            if (sql.startsWith('SELECT')) selects++;
+            return tx.query<Row>(sql, params);
+          },
+        };
+        const docs = new BatchDocumentStore(counting, TABLE, cache);
+        const things = docs.collection('things');
+        assert.equal(await things.get('nobody'), undefined);
+        await things.patch('c', { n: 3 }, e(3));
+        assert.deepEqual((await things.get('c'))?.doc, { n: 3 });
+        assert.equal(selects, 0, 'nothing read for documents the table cannot hold');
+        // One of a and b was forgotten by the bounded cache: it is read, and found.
+        assert.deepEqual((await things.getMany(['a', 'b'])).map((d) => d?.doc.n), [1, 2]);
+        assert.equal(selects, 1);
+        await docs.flush();
+        docs.commitTo(cache);
+      });
+      assert.deepEqual((await read('c')).doc, { n: 3 });
     });
 
     it('does the same through direct writes', async () => {

@@ -266,8 +266,19 @@ type Pending =
  */
 export class DocumentCache {
   private docs = new Map<string, Map<string, Pending>>();
+  /**
+   * For a build whose table this owner filled from empty: per collection, every id the table holds,
+   * so a document it does not hold is known absent without a read (a fresh build's gets are mostly
+   * of documents not written yet).
+   */
+  private readonly stored: Map<string, Set<string>> | undefined;
 
-  constructor(private readonly maxDocs = 20_000) {}
+  constructor(options: { maxDocs?: number; tableStartsEmpty?: boolean } = {}) {
+    this.maxDocs = options.maxDocs ?? 20_000;
+    this.stored = options.tableStartsEmpty ? new Map() : undefined;
+  }
+
+  private readonly maxDocs: number;
 
   /** The maps a new batch starts from (it changes them in place). */
   take(): Map<string, Map<string, Pending>> {
@@ -276,8 +287,23 @@ export class DocumentCache {
     return taken;
   }
 
+  /** Whether the table is known not to hold the document (only for a table filled from empty). */
+  knowsAbsent(collection: string, id: string): boolean {
+    return this.stored !== undefined && !this.stored.get(collection)?.has(id);
+  }
+
   /** Keeps a committed batch's documents (all clean or absent after its flush). */
   keep(committed: Map<string, Map<string, Pending>>): void {
+    if (this.stored) {
+      for (const [collection, docs] of committed) {
+        let ids = this.stored.get(collection);
+        if (!ids) this.stored.set(collection, (ids = new Set()));
+        for (const [id, p] of docs) {
+          if (p.kind === 'clean') ids.add(id);
+          else ids.delete(id);
+        }
+      }
+    }
     let total = 0;
     for (const docs of committed.values()) total += docs.size;
     for (const docs of committed.values()) {
@@ -304,7 +330,7 @@ export class BatchDocumentStore implements DocumentStore {
   constructor(
     private readonly tx: SqlExecutor,
     private readonly table: string,
-    cache?: DocumentCache,
+    private readonly cache?: DocumentCache,
   ) {
     this.direct = new SqlDocumentStore(tx, async () => table);
     this.pending = cache?.take() ?? new Map();
@@ -328,11 +354,16 @@ export class BatchDocumentStore implements DocumentStore {
     const docs = this.docs(name);
     const direct = this.direct.collection<T>(name);
     const flush = (): Promise<void> => this.flush();
+    const cache = this.cache;
 
     const resolve = async (ids: readonly string[]): Promise<void> => {
       const missing = ids.filter((id) => {
         const p = docs.get(id);
-        return !p || p.kind === 'merge';
+        if (p && p.kind !== 'merge') return false;
+        if (!cache?.knowsAbsent(name, id)) return true;
+        // Known absent from the table: nothing to read, and a pending merge is the whole document.
+        docs.set(id, p ? { kind: 'replace', doc: p.doc, sources: p.sources } : { kind: 'absent' });
+        return false;
       });
       if (missing.length === 0) return;
       const found = await direct.getMany(missing);
@@ -376,7 +407,7 @@ export class BatchDocumentStore implements DocumentStore {
         const p = docs.get(id);
         const added = sourcesFor(fields, source);
         const copy = cloneDoc(fields) as Doc;
-        if (!p) docs.set(id, { kind: 'merge', doc: copy, sources: added });
+        if (!p) docs.set(id, { kind: cache?.knowsAbsent(name, id) ? 'replace' : 'merge', doc: copy, sources: added });
         else if (p.kind === 'absent' || p.kind === 'delete') docs.set(id, { kind: 'replace', doc: copy, sources: added });
         else if (p.kind === 'clean') docs.set(id, { kind: 'replace', doc: { ...p.doc, ...copy }, sources: { ...p.sources, ...added } });
         else docs.set(id, { kind: p.kind, doc: { ...p.doc, ...copy }, sources: { ...p.sources, ...added } });
