@@ -440,17 +440,12 @@ export class BatchDocumentStore implements DocumentStore {
         [merge, 'doc = t.doc || EXCLUDED.doc, sources = t.sources || EXCLUDED.sources'],
       ] as const) {
         if (!rows.length) continue;
+        // One JSON parameter: cheaper to send and to parse than one array per column.
         await this.tx.query(
           `INSERT INTO ${this.table} AS t (collection, id, doc, sources, source)
-           SELECT $1, x.id, x.doc, x.sources, x.source FROM unnest($2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[]) AS x(id, doc, sources, source)
+           SELECT $1, x.id, x.doc, x.sources, x.source FROM jsonb_to_recordset($2::jsonb) AS x(id text, doc jsonb, sources jsonb, source jsonb)
            ON CONFLICT (collection, id) DO UPDATE SET ${onConflict}`,
-          [
-            collection,
-            rows.map((r) => r[0]),
-            rows.map((r) => JSON.stringify(r[1])),
-            rows.map((r) => JSON.stringify(r[2])),
-            rows.map((r) => (r[3] ? JSON.stringify(r[3]) : null)),
-          ],
+          [collection, JSON.stringify(rows.map(([id, doc, sources, source]) => ({ id, doc, sources, source })))],
         );
       }
       for (const [id, p] of docs) {
