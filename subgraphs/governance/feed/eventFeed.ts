@@ -99,6 +99,7 @@ type Phase = 'catchingUp' | 'joining' | 'live' | 'ended';
 
 class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
   readonly streamDomains: readonly string[] | null;
+  readonly streamPrefix: string | undefined;
   private phase: Phase = 'catchingUp';
   /** The last event taken (delivered or dropped for lack of a grant); the next one comes strictly after it. */
   private cursor: Position;
@@ -124,6 +125,7 @@ class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
   ) {
     this.cursor = fromPosition;
     this.streamDomains = selection.streamDomains;
+    this.streamPrefix = selection.streamPrefix;
     hub.acquire();
     this.unwatchGrants = hub.grants.watch(ctx.caller.consumerId, () => this.signal());
   }

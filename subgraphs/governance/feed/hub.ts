@@ -34,6 +34,8 @@ export interface HubMember {
    * `null` for any stream. The hub offers it only events of those streams.
    */
   readonly streamDomains: readonly string[] | null;
+  /** The stream-id prefix all its events have, if any: the hub then offers it only events of such streams. */
+  readonly streamPrefix: string | undefined;
   /** Called synchronously by `join`, before any event is offered: the position the member joins at. */
   joined(position: Position): void;
   /** Every event after the join position, in order, synchronously as the hub reads it. */
@@ -83,6 +85,9 @@ class HubRun {
   position: Position | undefined;
   readonly byDomain = new Map<string, Set<HubMember>>();
   readonly anyDomain = new Set<HubMember>();
+  /** Members with a stream prefix, by prefix: an event looks up its stream id's prefixes, not every member. */
+  readonly byPrefix = new Map<string, Set<HubMember>>();
+  longestPrefix = 0;
   subscription: EventSubscription | undefined;
   stopped = false;
   ready: Promise<void>;
@@ -96,6 +101,13 @@ class HubRun {
   }
 
   add(member: HubMember): void {
+    if (member.streamPrefix !== undefined) {
+      let set = this.byPrefix.get(member.streamPrefix);
+      if (!set) this.byPrefix.set(member.streamPrefix, (set = new Set()));
+      set.add(member);
+      this.longestPrefix = Math.max(this.longestPrefix, member.streamPrefix.length);
+      return;
+    }
     if (member.streamDomains === null) {
       this.anyDomain.add(member);
       return;
@@ -108,6 +120,12 @@ class HubRun {
   }
 
   remove(member: HubMember): boolean {
+    if (member.streamPrefix !== undefined) {
+      const set = this.byPrefix.get(member.streamPrefix);
+      const removed = set?.delete(member) ?? false;
+      if (set?.size === 0) this.byPrefix.delete(member.streamPrefix);
+      return removed;
+    }
     let removed = this.anyDomain.delete(member);
     for (const domain of member.streamDomains ?? []) {
       const set = this.byDomain.get(domain);
@@ -118,7 +136,8 @@ class HubRun {
   }
 
   members(): HubMember[] {
-    return [...new Set([...this.anyDomain, ...[...this.byDomain.values()].flatMap((s) => [...s])])];
+    const sets = [this.anyDomain, ...this.byDomain.values(), ...this.byPrefix.values()];
+    return [...new Set(sets.flatMap((set) => [...set]))];
   }
 }
 
@@ -226,9 +245,15 @@ export class EventFeedHub {
   private dispatch(run: HubRun, event: RecordedEvent): void {
     if (event.streamId.startsWith(CONSUMER_STREAM_PREFIX)) this.grants.invalidate(event.streamId.slice(CONSUMER_STREAM_PREFIX.length));
     run.position = event.position;
-    const domain = run.byDomain.get(domainOf(event.streamId));
+    const { streamId } = event;
+    const domain = run.byDomain.get(domainOf(streamId));
     if (domain) for (const member of domain) member.offer(event);
     for (const member of run.anyDomain) member.offer(event);
+    if (run.byPrefix.size === 0) return;
+    for (let length = Math.min(run.longestPrefix, streamId.length); length > 0; length--) {
+      const members = run.byPrefix.get(streamId.slice(0, length));
+      if (members) for (const member of members) member.offer(event);
+    }
   }
 
   private fail(run: HubRun, error: unknown): void {
