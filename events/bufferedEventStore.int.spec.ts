@@ -4,18 +4,17 @@
  * store, so a concurrent writer is a ConcurrencyError at flush and never lost data.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { BufferedEventStore } from './bufferedEventStore.ts';
 import { ConcurrencyError, ConflictError } from './errors.ts';
 import { comparePositions } from './position.ts';
-import { SqlEventStore } from './sql/sqlEventStore.ts';
+import type { SqlEventStore } from './sql/sqlEventStore.ts';
 import { START } from './types.ts';
-import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
+import { BACKENDS, freshStorePerTest } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented } from '../test/helpers/events.ts';
 
 for (const openBackend of BACKENDS) {
   describe(`the write-behind store over ${openBackend.name.replace('Backend', '')}`, () => {
-    let backend: TestBackend;
     let store: SqlEventStore;
 
     const stored = async () => {
@@ -25,17 +24,7 @@ for (const openBackend of BACKENDS) {
       return rows.map((r) => `${r.stream_id}@${r.stream_revision}`);
     };
 
-    before(async () => {
-      backend = await openBackend();
-    });
-    after(async () => {
-      await store?.close();
-      await backend.dispose();
-    });
-    beforeEach(async () => {
-      await store?.close();
-      store = await SqlEventStore.open(await backend.fresh(), createTestRegistry());
-    });
+    freshStorePerTest(openBackend, createTestRegistry, (fresh) => ({ store } = fresh));
 
     it('answers reads from memory, writes nothing before flush, then writes every append in order', async () => {
       const buffered = new BufferedEventStore(store, { flushEvents: 1000 });

@@ -3,14 +3,14 @@
  * an increment of 10 or more schedules a reset of its counter one hour after it was recorded.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Decider } from '../events/decider.ts';
 import { ValidationError } from '../events/errors.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
-import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
+import type { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import type { RecordedEvent } from '../events/types.ts';
 import { executeCommand } from '../subgraphs/kit/command.ts';
-import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
+import { BACKENDS, freshStorePerTest } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented } from '../test/helpers/events.ts';
 import { processManagerProjection, ProcessManagerRuntime, type ProcessManager, type ScheduledItem } from './processManager.ts';
 import { ReadModels } from './readModels.ts';
@@ -60,7 +60,6 @@ function resetManager(options: { failOn?: string; refuse?: boolean } = {}): Proc
 
 for (const openBackend of BACKENDS) {
   describe(`process managers on ${openBackend.name.replace('Backend', '')}`, () => {
-    let backend: TestBackend;
     let db: SqlDatabase;
     let store: SqlEventStore;
     let clock: number;
@@ -79,17 +78,8 @@ for (const openBackend of BACKENDS) {
     const scheduled = async (): Promise<ScheduledItem[]> =>
       (await new ReadModels(db, 0).of('test.resets').collection<ScheduledItem>('schedule').find()).items.map((i) => i.node.doc);
 
-    before(async () => {
-      backend = await openBackend();
-    });
-    after(async () => {
-      await store?.close();
-      await backend.dispose();
-    });
-    beforeEach(async () => {
-      await store?.close();
-      db = await backend.fresh();
-      store = await SqlEventStore.open(db, createTestRegistry());
+    freshStorePerTest(openBackend, createTestRegistry, (fresh) => {
+      ({ db, store } = fresh);
       clock = Date.now();
     });
 

@@ -4,18 +4,18 @@
  * recomputed from the raw events, the deadline process manager, and the division subscription.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { CityBrainError } from '../../events/errors.ts';
 import { EventRegistry } from '../../events/registry.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { waitForCommitted } from '../../test/helpers/events.ts';
-import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
+import type { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import { ProcessManagerRuntime } from '../../projections/processManager.ts';
 import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
-import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { BACKENDS, freshStorePerTest } from '../../test/helpers/databases.ts';
 import { testSubgraphContext } from '../../test/helpers/subgraphContext.ts';
 import type { SubgraphContext } from '../kit/context.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -59,7 +59,6 @@ function expectError(code: string, pattern?: RegExp) {
 
 for (const openBackend of BACKENDS) {
   describe(`urban-ops incidents on ${openBackend.name.replace('Backend', '')}`, () => {
-    let backend: TestBackend;
     let db: SqlDatabase;
     let store: SqlEventStore;
     let runtime: SubgraphRuntime;
@@ -114,17 +113,8 @@ for (const openBackend of BACKENDS) {
       );
     const types = async (incidentId: string): Promise<string[]> => (await store.readStream(incidentStreamId(incidentId))).map((e) => e.type);
 
-    before(async () => {
-      backend = await openBackend();
-    });
-    after(async () => {
-      await store?.close();
-      await backend.dispose();
-    });
-    beforeEach(async () => {
-      await store?.close();
-      db = await backend.fresh();
-      store = await SqlEventStore.open(db, new EventRegistry().registerAll(urbanOpsModule.eventTypes));
+    freshStorePerTest(openBackend, () => new EventRegistry().registerAll(urbanOpsModule.eventTypes), (fresh) => {
+      ({ db, store } = fresh);
       clock = T0;
       runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(clock), logger: pino({ level: 'silent' }) };
     });

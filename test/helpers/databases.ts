@@ -4,8 +4,11 @@
  * when the file ends.
  */
 import { randomBytes } from 'node:crypto';
+import { after, before, beforeEach } from 'node:test';
 import pg from 'pg';
+import type { EventRegistry } from '../../events/registry.ts';
 import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from '../../events/sql/database.ts';
+import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -88,3 +91,30 @@ export async function postgresBackend(): Promise<TestBackend> {
 
 /** Both backends, in the order the contract suites run them. */
 export const BACKENDS: ReadonlyArray<() => Promise<TestBackend>> = [pgliteBackend, postgresBackend];
+
+/**
+ * Registers the hooks of a suite whose every test starts on an empty database with an event store
+ * over it: one backend for the suite, reset before each test; `onFresh` receives the new pair
+ * (assign it to the suite's variables, set clocks, build runtimes).
+ */
+export function freshStorePerTest(
+  openBackend: () => Promise<TestBackend>,
+  registry: () => EventRegistry,
+  onFresh: (fresh: { db: SqlDatabase; store: SqlEventStore }) => void,
+): void {
+  let backend: TestBackend;
+  let store: SqlEventStore | undefined;
+  before(async () => {
+    backend = await openBackend();
+  });
+  after(async () => {
+    await store?.close();
+    await backend.dispose();
+  });
+  beforeEach(async () => {
+    await store?.close();
+    const db = await backend.fresh();
+    store = await SqlEventStore.open(db, registry());
+    onFresh({ db, store });
+  });
+}
