@@ -181,11 +181,19 @@ export interface SeedReport {
   seconds: number;
 }
 
+/** Where the seed is, for a progress display: reported as each module starts and every half second. */
+export interface SeedStatus {
+  module: string;
+  modulesDone: number;
+  modules: number;
+  events: number;
+}
+
 /**
  * Seeds the demo city on an empty store, module by module in the given (dependency) order.
  * Returns undefined, and writes nothing, when the store already holds events.
  */
-export async function seedIfEmpty(platform: Platform): Promise<SeedReport | undefined> {
+export async function seedIfEmpty(platform: Platform, observe?: (status: SeedStatus) => void): Promise<SeedReport | undefined> {
   // Not `headPosition()`: that stops at the oldest transaction open anywhere on the server, so a busy
   // PostgreSQL could make a full store look empty.
   const { rows } = await platform.db.query('SELECT 1 FROM es_events LIMIT 1');
@@ -194,14 +202,25 @@ export async function seedIfEmpty(platform: Platform): Promise<SeedReport | unde
   // The store is empty and nothing else writes while the city is seeded, so the write-behind store
   // need not read streams it has not written; the real store still checks every expected revision.
   const buffered = new BufferedEventStore(platform.store, { startsEmpty: true, cachedStreams: SEED_CACHED_STREAMS });
-  for (const module of platform.modules) {
-    if (!module.seed) continue;
-    const moduleStarted = performance.now();
-    // A module that cites what it appends has each append written before it returns.
-    buffered.flushEvents = module.seedWrites === 'direct' ? 1 : SEED_FLUSH_EVENTS;
-    await module.seed({ ...platform.runtime, store: buffered });
-    await buffered.flush();
-    platform.logger.info({ subgraph: module.name, ms: Math.round(performance.now() - moduleStarted) }, 'demo data seeded');
+  const seeding = platform.modules.filter((m) => m.seed);
+  let status: SeedStatus = { module: seeding[0]?.name ?? '', modulesDone: 0, modules: seeding.length, events: 0 };
+  const report = () => observe?.({ ...status, events: buffered.eventCount });
+  const ticker = observe && setInterval(report, 500);
+  try {
+    for (const [index, module] of seeding.entries()) {
+      status = { ...status, module: module.name, modulesDone: index };
+      report();
+      const moduleStarted = performance.now();
+      // A module that cites what it appends has each append written before it returns.
+      buffered.flushEvents = module.seedWrites === 'direct' ? 1 : SEED_FLUSH_EVENTS;
+      await module.seed!({ ...platform.runtime, store: buffered });
+      await buffered.flush();
+      platform.logger.info({ subgraph: module.name, ms: Math.round(performance.now() - moduleStarted) }, 'demo data seeded');
+    }
+    status = { ...status, modulesDone: seeding.length };
+    report();
+  } finally {
+    clearInterval(ticker);
   }
   return { commands: buffered.appends, events: buffered.eventCount, seconds: (performance.now() - started) / 1000 };
 }

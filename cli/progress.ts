@@ -1,5 +1,6 @@
 /** A progress bar for long fills and scans: rate and ETA on a terminal, a line every 10 s in a log. */
 import cliProgress from 'cli-progress';
+import type { SeedStatus } from '../bin/platform.ts';
 
 export interface Progress {
   increment(by: number): void;
@@ -30,6 +31,34 @@ export function createProgress(label: string, total: number): Progress {
     },
     stop() {
       bar.stop();
+    },
+  };
+}
+
+/** The demo seed's bar: modules done of those that seed, with the events written so far and their rate. */
+export function createSeedProgress(): { update(status: SeedStatus): void; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: '  seeding the demo city [{bar}] {value}/{total} modules · {module} · {events} events · {rate} events/s',
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 10_000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const start = performance.now();
+  let started = false;
+  return {
+    update(status) {
+      const seconds = (performance.now() - start) / 1000;
+      const payload = { module: status.module, events: rateFormat.format(status.events), rate: rateFormat.format(seconds > 0 ? status.events / seconds : 0) };
+      if (!started) {
+        bar.start(status.modules, status.modulesDone, payload);
+        started = true;
+      } else bar.update(status.modulesDone, payload);
+    },
+    stop() {
+      if (started) bar.stop();
     },
   };
 }

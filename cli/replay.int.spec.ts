@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'graphql';
-import { openPlatform, seedIfEmpty, type Platform } from '../bin/platform.ts';
+import { openPlatform, seedIfEmpty, type Platform, type SeedStatus } from '../bin/platform.ts';
 import { ValidationError } from '../events/errors.ts';
 import type { SubgraphModule } from '../subgraphs/kit/module.ts';
 import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
@@ -45,8 +45,11 @@ for (const openBackend of BACKENDS) {
     });
 
     it('seeds an empty store once, then rebuilds with progress and reports no lag', async () => {
-      const seeded = await seedIfEmpty(platform);
+      const statuses: SeedStatus[] = [];
+      const seeded = await seedIfEmpty(platform, (status) => statuses.push(status));
       assert.deepEqual(seeded && { commands: seeded.commands, events: seeded.events }, { commands: 1, events: 1 });
+      assert.deepEqual(statuses.at(0), { module: 'population', modulesDone: 0, modules: 1, events: 0 });
+      assert.deepEqual(statuses.at(-1), { module: 'population', modulesDone: 1, modules: 1, events: 1 });
       assert.equal(await seedIfEmpty(platform), undefined, 'a store with events is never seeded again');
       for (let i = 0; i < 40; i++) await platform.store.append('test.counter-a', [incremented(1)]);
       await waitUntilVisible(platform.store, (await platform.store.readStream('test.counter-a', { direction: 'backwards', limit: 1 }))[0]!.position);

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startGraph } from '../bin/graph.ts';
 import { seedIfEmpty, type Platform } from '../bin/platform.ts';
+import { createSeedProgress } from './progress.ts';
 import { gatewayConfigFromEnv } from '../gateway/config.ts';
 import { demoCityConfig } from '../subgraphs/kit/demoCity.ts';
 import { closeOnSignals } from '../gateway/server.ts';
@@ -44,7 +45,8 @@ export async function startService(platform: Platform, env: Record<string, strin
   const { options, port, host } = gatewayConfigFromEnv(graphEnv);
   demoCityConfig(env);
 
-  const seeded = await seedIfEmpty(platform);
+  const progress = createSeedProgress();
+  const seeded = await seedIfEmpty(platform, (status) => progress.update(status)).finally(() => progress.stop());
   if (seeded) logger.info({ ...seeded, seconds: Number(seeded.seconds.toFixed(1)) }, 'the store was empty: demo city seeded');
   const catchingUp = performance.now();
   await platform.runner.catchUp();
