@@ -45,7 +45,7 @@ export const description =
 export const options: readonly BenchOption[] = [
   { name: 'feedSubscribers', description: 'subscribers following the shared log (one connection each)', default: 1000, quick: 40 },
   { name: 'feedGroups', description: 'groups the shared-log subscribers are split into; an event reaches one group', default: 1000, quick: 20 },
-  { name: 'feedBroadcastSubscribers', description: 'most subscribers tried in the broadcast scenario (each receives every event)', default: 64, quick: 4 },
+  { name: 'feedBroadcastSubscribers', description: 'most subscribers tried in the broadcast scenario (each receives every event)', default: 1024, quick: 4 },
   { name: 'feedRate', description: 'events appended per second in the shared-log scenario', default: 500, quick: 100 },
   { name: 'feedBroadcastRate', description: 'events appended per second in the broadcast scenario', default: 50, quick: 50 },
   { name: 'feedSeconds', description: 'seconds of appending per scenario', default: 10, quick: 3 },
