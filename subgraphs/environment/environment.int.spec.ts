@@ -388,6 +388,11 @@ for (const openBackend of BACKENDS) {
       const foreign = await ask('dashboard', `{ station(id: "r-1") { hourly(from: "${hourOf(1)}", to: "${hourOf(48)}", after: "${after}") { totalCount } } }`);
       assert.equal((foreign.errors as Errors)?.[0]?.extensions?.code, 'BAD_USER_INPUT');
       assert.match((foreign.errors as Errors)?.[0]?.message ?? '', /belongs to another list/);
+      // A cursor of this list that names no hour (as the hour documents' cursors did) is refused too.
+      const stale = Buffer.from(JSON.stringify(['environment.hourly:o-1', 'WyIyMDI2LTExLTAxVDAxOjAwOjAwLjAwMFoiLCJvLTEiXQ'])).toString('base64url');
+      const old = await ask('dashboard', `{ station(id: "o-1") { hourly(from: "${hourOf(1)}", to: "${hourOf(48)}", after: "${stale}") { totalCount } } }`);
+      assert.equal((old.errors as Errors)?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.match((old.errors as Errors)?.[0]?.message ?? '', /is not one this list returned: start again without "after"/);
     });
 
     it('serves worked HJ 633 values: PM2.5 at 115 µg/m³ all day is IAQI 150, 轻度污染, orange', async () => {
