@@ -180,6 +180,10 @@ function stationDaysOf(batch: readonly StationObservations[]): StationDay[] {
  *
  * With an idempotency key, each station-day is appended with `<key>:<stationId>:<date>`; a re-sent
  * batch appends nothing and returns the events first appended.
+ *
+ * The one transaction is the SQL stores' (PGlite, PostgreSQL). On KurrentDB `appendMany` writes the
+ * station-days in turn (events/kurrentdb/README.md): a refusal is still decided before anything is
+ * written, but a concurrent writer caught on a later station-day leaves the earlier ones written.
  */
 export async function ingestAirQualityObservations(
   ports: CommandPorts,
