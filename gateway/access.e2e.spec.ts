@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { DataAccessed } from '../subgraphs/governance/audit/events.ts';
 import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons, type SeededPerson } from '../test/fixtures/graphModules.ts';
+import { waitForCommitted } from '../test/helpers/events.ts';
 import { startTestGraph, type GqlResponse, type TestGraph } from '../test/helpers/graph.ts';
 
 const JOIN_QUERY = 'query Join { people(first: 50) { id name companies { id name } taxTotal } }';
@@ -100,6 +101,9 @@ describe('grants', () => {
 
 describe('the access audit', () => {
   async function recordsOf(requestId: string): Promise<DataAccessed['data'][]> {
+    // The records are durable before the response leaves; on a busy server they become visible to
+    // the gap-safe read once every transaction open elsewhere has ended (DESIGN §6).
+    await waitForCommitted(graph.db, graph.runtime.store);
     const events = await graph.runtime.store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 });
     return events.map((e) => e.data as DataAccessed['data']).filter((d) => d.requestId === requestId);
   }

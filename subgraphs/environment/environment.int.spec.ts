@@ -83,6 +83,9 @@ for (const openBackend of BACKENDS) {
      * two, 30 ms apart, are.
      */
     const caughtUp = async () => {
+      // First until readers see everything committed: on a busy server the head waits for
+      // transactions open elsewhere, and a lag measured against a stale head reads as none.
+      await waitForCommitted(db, store);
       for (let i = 0, idle = 0; i < 300 && idle < 2; i++) {
         await new Promise((r) => setTimeout(r, 30));
         idle = (await runner.lag()).some((l) => l.events > 0) ? 0 : idle + 1;

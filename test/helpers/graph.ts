@@ -12,15 +12,14 @@ import { startGraph, type RunningGraph } from '../../bin/graph.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { createPgliteDatabase, createPostgresDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
-import { EventRegistry } from '../../events/registry.ts';
+import { registryOf } from '../../bin/platform.ts';
 import type { GatewayLimitsInput } from '../../gateway/limits.ts';
 import { issueToken } from '../../gateway/tokens.ts';
 import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
-import { dataAccessedDefinition } from '../../subgraphs/governance/audit/events.ts';
 import { consumerDecider } from '../../subgraphs/governance/consumer/decider.ts';
-import { consumerEventDefinitions, consumerStreamId } from '../../subgraphs/governance/consumer/events.ts';
+import { consumerStreamId } from '../../subgraphs/governance/consumer/events.ts';
 import type { AccessAction, AccessControl } from '../../subgraphs/kit/access.ts';
 import type { Role } from '../../subgraphs/kit/auth.ts';
 import { executeCommand } from '../../subgraphs/kit/command.ts';
@@ -38,16 +37,6 @@ export interface TestRuntime {
   close(): Promise<void>;
 }
 
-/** Event types of the governance domain the kit writes and reads even when its module is not hosted. */
-function registryFor(modules: readonly SubgraphModule[]): EventRegistry {
-  const registry = new EventRegistry();
-  for (const module of modules) registry.registerAll(module.eventTypes);
-  for (const definition of [dataAccessedDefinition, ...consumerEventDefinitions]) {
-    if (!registry.has(definition.type)) registry.register(definition);
-  }
-  return registry;
-}
-
 /** A store, read models and projection runner on a fresh database of `backend`. */
 export async function openTestRuntime(modules: readonly SubgraphModule[], backend: 'pglite' | 'postgres' = 'pglite'): Promise<TestRuntime> {
   let db: SqlDatabase;
@@ -59,7 +48,7 @@ export async function openTestRuntime(modules: readonly SubgraphModule[], backen
     db = createPostgresDatabase({ connectionString: database.url, max: 12 });
     drop = database.drop;
   }
-  const store = await SqlEventStore.open(db, registryFor(modules));
+  const store = await SqlEventStore.open(db, registryOf(modules));
   const runtime: SubgraphRuntime = {
     store,
     readModels: new ReadModels(db, 0),
