@@ -108,8 +108,15 @@ function clear(hours: DistrictHours, slot: number): void {
 
 /** The mean of each pollutant over the stations that measured it, hour by hour; null where none did. */
 function means(hours: DistrictHours): Record<Field, Concentration[]> {
-  const column = (field: Field) => hours.sums[field].map((sum, i) => (hours.counts[field][i] ? sum / hours.counts[field][i]! : null));
-  return Object.fromEntries(FIELDS.map((f) => [f, column(f)])) as Record<Field, Concentration[]>;
+  const mean = {} as Record<Field, Concentration[]>;
+  for (const field of FIELDS) {
+    const sums = hours.sums[field];
+    const counts = hours.counts[field];
+    const column: Concentration[] = new Array<Concentration>(sums.length);
+    for (let i = 0; i < sums.length; i++) column[i] = counts[i] ? sums[i]! / counts[i]! : null;
+    mean[field] = column;
+  }
+  return mean;
 }
 
 /** The mean of each pollutant over the stations that measured it; null where none did. */
@@ -180,7 +187,8 @@ async function applyObservation(event: RecordedEvent<string, AirQualityObserved[
   if (event.type === 'AirQualityObservationCorrected') await recount(store, hours, districtCode, date, slot);
   else add(hours, slot, values);
   const averages = dailyStatistics(means(hours));
-  const hoursObserved = hours.stations.filter((n) => n > 0).length;
+  let hoursObserved = 0;
+  for (const stations of hours.stations) if (stations > 0) hoursObserved++;
   const day: DistrictDayDoc = { districtCode, date, hoursObserved, ...averages, ...aqiFields(dailyAqi(averages)), hours };
   await districtDays.upsert(dayId, day, source);
 
