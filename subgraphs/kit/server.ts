@@ -15,6 +15,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/ind
 import {
   getOperationAST,
   print,
+  subscribe as graphqlSubscribe,
+  type ExecutionResult,
   type DocumentNode,
   type FormattedExecutionResult,
   type GraphQLFormattedError,
@@ -22,6 +24,7 @@ import {
   type OperationTypeNode,
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
+import { pipelineResults } from './resultPipeline.ts';
 import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -145,6 +148,12 @@ async function applyResultHook<C>(
   }
 }
 
+/** Subscription events whose access records are written at once, each released when its own is durable. */
+const SUBSCRIPTION_PIPELINE = 64;
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
 export function createSubgraphServer<Extra extends object = object>(options: SubgraphServerOptions<Extra>): SubgraphServer {
   type Ctx = SubgraphContext & Extra;
   const logger = (options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ subgraph: options.name });
@@ -262,10 +271,35 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
     await handleGraphQL(req, res, url);
   }
 
+  /** Results the subscription pipeline has already formatted and recorded. */
+  const finished = new WeakSet<object>();
+
+  function formatResult(result: ExecutionResult, context: Ctx | undefined): FormattedExecutionResult {
+    for (const error of result.errors ?? []) {
+      if (isInternalError(error)) context?.logger.error({ err: error, path: error.path }, 'internal error in a subscription event');
+    }
+    return { ...result, ...(result.errors && { errors: result.errors.map((e) => formatSubgraphError(e.toJSON(), e)) }) };
+  }
+
+  /**
+   * One subscription event: its access record is taken (synchronously, before the next event is
+   * resolved) and written; the event is released once it is durable.
+   */
+  function finishEvent(context: Ctx, result: ExecutionResult, info: OperationInfo | undefined): Promise<FormattedExecutionResult> {
+    const done = applyResultHook(resultHook, context, formatResult(result, context), info, context.logger).then((out) => {
+      finished.add(out);
+      return out;
+    });
+    // Each event is its own request for batching, caching, grants and its access record.
+    context.loaders.clear();
+    context.access.reset();
+    return done;
+  }
+
   function attachWebSockets(server: Server): { close(): Promise<void> } {
     const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
     const authByConnection = new WeakMap<object, AuthenticatedRequest>();
-    const contexts = new WeakMap<object, Ctx>();
+    const contexts = new WeakMap<object, { context: Ctx; query: string }>();
     const disposable = useServer<Record<string, unknown>>(
       {
         schema,
@@ -281,29 +315,31 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
             return false;
           }
         },
-        async context(ctx, _id, _payload, args) {
+        async context(ctx, _id, payload, args) {
           const auth = authByConnection.get(ctx.extra.socket);
           if (!auth) throw new Error('graphql-ws executed an operation on an unauthenticated connection');
           const context = await buildContext(auth, ctx.extra.request);
-          contexts.set(args, context);
+          contexts.set(args, { context, query: payload.query });
           return context;
         },
+        // Subscription events go through the pipeline: each leaves once its access record is durable,
+        // in order, while the records of the next events are already being written.
+        async subscribe(args) {
+          const result = await graphqlSubscribe(args);
+          const { context, query } = contexts.get(args) ?? {};
+          if (!context || !isAsyncIterable(result)) return result;
+          const info = operationInfo(args.document, args.operationName, query);
+          const results = pipelineResults(result[Symbol.asyncIterator](), (event: ExecutionResult) => finishEvent(context, event, info), SUBSCRIPTION_PIPELINE);
+          return results as unknown as AsyncGenerator<ExecutionResult>;
+        },
         async onNext(_ctx, _id, payload, args, result) {
-          const context = contexts.get(args);
-          const formatted: FormattedExecutionResult = {
-            ...result,
-            ...(result.errors && { errors: result.errors.map((e) => formatSubgraphError(e.toJSON(), e)) }),
-          };
+          // graphql-ws would format it again (calling toJSON on formatted errors): hand it back as is.
+          if (finished.has(result)) return result as FormattedExecutionResult;
+          // A query or mutation sent over the socket: one result.
+          const context = contexts.get(args)?.context;
+          const formatted = formatResult(result, context);
           if (!context) return formatted;
-          for (const error of result.errors ?? []) {
-            if (isInternalError(error)) context.logger.error({ err: error, path: error.path }, 'internal error in a subscription event');
-          }
-          const info = operationInfo(args.document, args.operationName, payload.query);
-          const out = await applyResultHook(resultHook, context, formatted, info, context.logger);
-          // Each event is its own request for batching, caching, grants and its access record.
-          context.loaders.clear();
-          context.access.reset();
-          return out;
+          return applyResultHook(resultHook, context, formatted, operationInfo(args.document, args.operationName, payload.query), context.logger);
         },
         onError(_ctx, _id, _payload, errors) {
           return errors.map((e) => formatSubgraphError(e.toJSON(), e));
