@@ -93,6 +93,9 @@ export function createPostgresDatabase(options: PostgresOptions): SqlDatabase {
   const clientConfig = {
     connectionString: options.connectionString,
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 10_000,
+    // The store's statements are short and many: JIT compiling a large batch append or page read
+    // costs more than it saves (measured: ingest 17.6k → 28k observations/s with it off).
+    options: '-c jit=off',
   };
   const pool = new pg.Pool({ ...clientConfig, max: options.max ?? 10 });
   // A dropped idle connection must not crash the process; the pool replaces it.

@@ -87,6 +87,7 @@ LANGUAGE sql STABLE
 SET enable_bitmapscan = off
 SET enable_seqscan = off
 SET enable_sort = off
+SET max_parallel_workers_per_gather = 0
 AS $$
   WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
   batch AS (
