@@ -9,6 +9,15 @@ export interface Progress {
 
 const rateFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
+/** cli-progress rounds the seconds after splitting off the minutes ("4m60s"): round first. */
+export function formatEta(seconds: number): string {
+  const s = Math.round(seconds / 5) * 5;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  return `${s}s`;
+}
+
 export function createProgress(label: string, total: number): Progress {
   const bar = new cliProgress.SingleBar(
     {
@@ -17,6 +26,7 @@ export function createProgress(label: string, total: number): Progress {
       noTTYOutput: true,
       notTTYSchedule: 10_000,
       etaBuffer: 50,
+      formatTime: formatEta,
     },
     cliProgress.Presets.shades_classic,
   );

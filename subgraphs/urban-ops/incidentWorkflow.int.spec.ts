@@ -22,6 +22,7 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { deadlineManager } from './deadlines.ts';
 import type { Actor, UnitRef } from './incident/commands.ts';
 import { incidentStreamId, type IncidentEvent } from './incident/events.ts';
+import { reportData } from './incident/fixtures.ts';
 import { registerIncident, reportIncident, runIncidentCommand, type IncidentResult } from './incidentCommands.ts';
 import { urbanOpsModule } from './index.ts';
 import { LEVELS, type Level } from './levels.ts';
@@ -76,18 +77,7 @@ for (const openBackend of BACKENDS) {
         runtime,
         {
           type: 'reportIncident',
-          data: {
-            incidentId,
-            channel: 'GRID_WORKER',
-            category: 'MUNICIPAL_FACILITY',
-            subcategory: 'MISSING_MANHOLE_COVER',
-            description: '雨水井盖缺失',
-            location: { longitude: 117.0211, latitude: 36.6651, address: '泉城路 100 号' },
-            divisionCode,
-            reporter: { kind: 'GRID_WORKER', id: 'gw-17' },
-            attachments: ['photo://1'],
-            reportedAt: at(minutes),
-          },
+          data: { ...reportData, incidentId, divisionCode, reportedAt: at(minutes) },
           metadata: { now: at(minutes) },
         },
         metadata,

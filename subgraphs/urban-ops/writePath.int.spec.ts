@@ -15,8 +15,9 @@ import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventMetadata, EventStore } from '../../events/types.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { groupCommitOf } from './groupCommit.ts';
-import type { Actor, UnitRef } from './incident/commands.ts';
+import type { Actor } from './incident/commands.ts';
 import { incidentStreamId } from './incident/events.ts';
+import { asUnit, reportData, streetOffice } from './incident/fixtures.ts';
 import { registerIncident, runIncidentCommand } from './incidentCommands.ts';
 import { urbanOpsModule } from './index.ts';
 import { knownStreamsOf } from './knownStreams.ts';
@@ -25,8 +26,7 @@ const T0 = Date.parse('2026-03-02T01:00:00.000Z');
 const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();
 const lixia = { level: 'DISTRICT', divisionCode: '370102' } as const satisfies Actor;
 const community = '370102003001';
-const streetOffice: UnitRef = { unitId: 'u-street', unitName: '泉城路街道城管办', divisionCode: '370102003' };
-const asOffice: Actor = { level: 'STREET', divisionCode: '370102003', unitId: 'u-street' };
+const asOffice = asUnit(streetOffice);
 const metadata: EventMetadata = {
   provenance: { department: 'test-department', system: 'test', channel: 'test', collectedAt: at(0) },
   actor: { consumerId: 'test-consumer', role: 'department' },
@@ -38,18 +38,7 @@ const report = (store: EventStore, incidentId: string, minutes = 0) =>
     store,
     {
       type: 'reportIncident',
-      data: {
-        incidentId,
-        channel: 'GRID_WORKER',
-        category: 'MUNICIPAL_FACILITY',
-        subcategory: 'MISSING_MANHOLE_COVER',
-        description: '雨水井盖缺失',
-        location: { longitude: 117.0211, latitude: 36.6651, address: '泉城路 100 号' },
-        divisionCode: community,
-        reporter: { kind: 'GRID_WORKER', id: 'gw-17' },
-        attachments: [],
-        reportedAt: at(minutes),
-      },
+      data: { ...reportData, incidentId, divisionCode: community, reportedAt: at(minutes) },
       metadata: { now: at(minutes) },
     },
     metadata,
