@@ -47,14 +47,24 @@ export function boundedSubscription<T>(
   let ending: { error?: unknown } | undefined;
   let waiting: { resolve: (step: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
 
-  const finish = (end: { error?: unknown }) => {
-    ending ??= end;
+  /**
+   * The stream's end for one pull: the error once, then done, as an async generator does. A consumer
+   * that maps a rejection to a result and pulls again (Yoga does) would otherwise spin forever.
+   */
+  const end = (): Promise<IteratorResult<T>> => {
+    const error = ending?.error;
+    if (error === undefined) return Promise.resolve({ value: undefined, done: true });
+    ending = {};
+    return Promise.reject(error);
+  };
+
+  const finish = (result: { error?: unknown }) => {
+    ending ??= result;
     const consumer = waiting;
     waiting = undefined;
     if (!consumer) return;
     if (head < queue.length) consumer.resolve({ value: queue[head++]!, done: false });
-    else if (ending.error !== undefined) consumer.reject(ending.error);
-    else consumer.resolve({ value: undefined, done: true });
+    else end().then(consumer.resolve, consumer.reject);
   };
 
   void (async () => {
@@ -95,9 +105,7 @@ export function boundedSubscription<T>(
         }
         return Promise.resolve({ value, done: false });
       }
-      if (ending) {
-        return ending.error !== undefined ? Promise.reject(ending.error) : Promise.resolve({ value: undefined, done: true });
-      }
+      if (ending) return end();
       return new Promise((resolve, reject) => (waiting = { resolve, reject }));
     },
     async return() {

@@ -62,6 +62,23 @@ describe('boundedSubscription', () => {
     await settle();
     assert.deepEqual([(await bounded.next()).value, (await bounded.next()).value, (await bounded.next()).value], [0, 1, 2]);
     await assert.rejects(bounded.next(), /source failed after 3/);
+    // Once, as an async generator: a consumer that turns the rejection into a result and pulls
+    // again (Yoga does) must then see the end, not the same error forever.
+    assert.deepEqual(await bounded.next(), { value: undefined, done: true });
+  });
+
+  it('delivers a source error to a consumer already waiting, once, then ends', async () => {
+    let fail!: (error: Error) => void;
+    const source: AsyncIterableIterator<number> = {
+      [Symbol.asyncIterator]: () => source,
+      next: () => new Promise((_, reject) => (fail = reject)),
+    };
+    const bounded = boundedSubscription(source, 10, () => assert.fail('no overflow'));
+    const pending = bounded.next();
+    await settle();
+    fail(new Error('upstream closed'));
+    await assert.rejects(pending, /upstream closed/);
+    assert.deepEqual(await bounded.next(), { value: undefined, done: true });
   });
 
   it('stops the source when the consumer returns, also while it waits for a result', async () => {
