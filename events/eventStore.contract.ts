@@ -290,6 +290,14 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
       assert.equal(all[0]!.metadata.provenance.department, 'test-department');
     });
 
+    it('tells when the event at a position was recorded, refuses a position no event has, and answers null for START', async () => {
+      const [, second] = (await store.append('test.counter-1', [incremented(1), incremented(2)])).events;
+      assert.equal(await store.assertPositionExists(second!.position), second!.recordedAt);
+      assert.equal(await store.assertPositionExists(START), null);
+      await assert.rejects(store.assertPositionExists('999999999:999999999'), ValidationError);
+      await assert.rejects(store.assertPositionExists('not a position'), ValidationError);
+    });
+
     it('reads several streams in one call, each in revision order, in the order asked, [] for a missing one', async () => {
       await store.append('test.counter-1', [incremented(1), incremented(2)]);
       await store.append('test.counter-2', [incremented(10)]);

@@ -167,9 +167,10 @@ export interface EventStore {
   subscribe(options?: SubscribeOptions): EventSubscription;
   /**
    * Refuses (ValidationError) a malformed position or one no stored event has, so a resuming
-   * client is told at once instead of silently missing events. `START` always exists.
+   * client is told at once instead of silently missing events. `START` always exists. Returns when
+   * the event at the position was recorded (null for `START`): the instant an `asOfPosition` stands at.
    */
-  assertPositionExists(position: Position): Promise<void>;
+  assertPositionExists(position: Position): Promise<string | null>;
   /** The position of the last event a reader can see now without risk of a gap. */
   headPosition(): Promise<Position>;
   close(): Promise<void>;

@@ -289,16 +289,16 @@ export class KurrentEventStore implements EventStore {
   }
 
   /** Refuses a resume position that no stored event has: the client would silently miss events. */
-  async assertPositionExists(position: Position): Promise<void> {
+  async assertPositionExists(position: Position): Promise<string | null> {
     const start = toKurrentPosition(position);
-    if (isStart(position)) return;
+    if (isStart(position)) return null;
     const missing = new ValidationError(`position ${position} does not exist in this store: resume from a position you received, or from the start`, {
       position,
     });
     try {
       for await (const resolved of this.client.readAll({ fromPosition: start, maxCount: 1, requiresLeader: true })) {
-        const at = resolved.event?.position;
-        if (at && fromKurrentPosition(at) === position) return;
+        const event = resolved.event;
+        if (event?.position && fromKurrentPosition(event.position) === position) return event.created.toISOString();
       }
     } catch (err) {
       if (isPositionRejection(err)) throw missing;

@@ -414,10 +414,10 @@ export class SqlEventStore implements EventStore {
   }
 
   /** Refuses a resume position that no stored event has: the client would silently miss events. */
-  async assertPositionExists(position: Position): Promise<void> {
-    if (isStart(position)) return;
+  async assertPositionExists(position: Position): Promise<string | null> {
+    if (isStart(position)) return null;
     const { tx, seq } = decodePosition(position);
-    const { rows } = await this.db.query('SELECT 1 FROM es_events WHERE global_position = $1 AND transaction_id = $2::xid8', [
+    const { rows } = await this.db.query<{ recorded_at: Date | string }>('SELECT recorded_at FROM es_events WHERE global_position = $1 AND transaction_id = $2::xid8', [
       seq.toString(),
       tx.toString(),
     ]);
@@ -426,6 +426,7 @@ export class SqlEventStore implements EventStore {
         position,
       });
     }
+    return toIso(rows[0]!.recorded_at);
   }
 
   subscribe(options: SubscribeOptions = {}): EventSubscription {

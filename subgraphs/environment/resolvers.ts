@@ -9,6 +9,7 @@ import { assertDivision, getDivision } from '../population/divisions/catalogue.t
 import { collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { streamHistory } from '../kit/history.ts';
+import { asOfArguments, readStreamUpTo, resolveAsOf, type AsOf, type AsOfArguments, type PastPoint } from '../kit/timeTravel.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
@@ -143,6 +144,8 @@ function dayView(doc: DayDoc) {
 interface StationNode {
   doc: StationDoc;
   asOf: string | null;
+  /** The position of an `asOfPosition` view. */
+  asOfPosition?: string | null;
 }
 
 function districtView(entry: RankedDistrict, date: string, rankedDistricts: number) {
@@ -169,14 +172,14 @@ const rankingView = (ranking: RankingDoc | undefined) => {
 const permitView = (doc: PermitDoc) => ({ ...doc, id: doc.permitId });
 const alarmView = (doc: AlarmDoc) => ({ ...doc, id: doc.alarmId });
 
-/** The reading of the newest hour recorded by `asOf` (within the two reporting days before it), folded from the streams. */
-async function latestAsOf(runtime: SubgraphRuntime, stationId: string, asOf: string): Promise<HourDoc | null> {
-  const date = chinaDate(Date.parse(asOf));
+/** The reading of the newest hour recorded by then (within the two reporting days before it), folded from the streams. */
+async function latestAsOf(runtime: SubgraphRuntime, stationId: string, point: PastPoint & { at: string }): Promise<HourDoc | null> {
+  const date = chinaDate(Date.parse(point.at));
   const values = new Map<string, HourlyConcentrations>();
   const reasons = new Map<string, string>();
   // The newest hour's day may be the day before `asOf`'s date, and its 24-hour window the one before that.
   for (const day of [addDays(date, -2), addDays(date, -1), date]) {
-    for (const event of await runtime.store.readStream(airQualityStreamId(stationId, day), { toTime: asOf })) {
+    for (const event of await readStreamUpTo(runtime.store, airQualityStreamId(stationId, day), point)) {
       const data = event.data as AirQualityObserved['data'] | AirQualityObservationCorrected['data'];
       values.set(data.hour, { hour: data.hour, ...concentrationsOf(data) });
       if ('reason' in data) reasons.set(data.hour, data.reason);
@@ -186,13 +189,15 @@ async function latestAsOf(runtime: SubgraphRuntime, stationId: string, asOf: str
   return latest === undefined ? null : hourDocOf(stationId, latest, [...values.values()], reasons.get(latest) ?? null);
 }
 
-async function stationAsOf(runtime: SubgraphRuntime, stationId: string, asOf: string): Promise<StationNode | null> {
-  const at = canonicalInstant(parseInstant(asOf, 'asOf'));
-  const [registered] = await runtime.store.readStream(stationStreamId(stationId), { toTime: at });
+async function stationAsOf(runtime: SubgraphRuntime, stationId: string, asOf: AsOf): Promise<StationNode | null> {
+  const point = await resolveAsOf(runtime.store, asOf);
+  const { at } = point;
+  if (at === null) return null;
+  const [registered] = await readStreamUpTo(runtime.store, stationStreamId(stationId), point);
   if (!registered) return null;
   const doc = stationDoc(registered.data as MonitoringStationRegistered['data'], registered.recordedAt);
-  const latest = await latestAsOf(runtime, stationId, at);
-  return { doc: { ...doc, latest, latestHour: latest?.hour ?? null }, asOf: at };
+  const latest = await latestAsOf(runtime, stationId, { ...point, at });
+  return { doc: { ...doc, latest, latestHour: latest?.hour ?? null }, asOf: at, asOfPosition: point.position };
 }
 
 interface StationFilter {
@@ -288,8 +293,9 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
     EmissionUnit: { MG_PER_M3: UNIT_OF.SO2, MG_PER_L: UNIT_OF.COD },
 
     Query: {
-      async station(_root: unknown, args: { id: string; asOf?: string | null }, ctx: SubgraphContext): Promise<StationNode | null> {
-        if (args.asOf) return stationAsOf(runtime, args.id, args.asOf);
+      async station(_root: unknown, args: { id: string } & AsOfArguments, ctx: SubgraphContext): Promise<StationNode | null> {
+        const point = asOfArguments(args);
+        if (point) return stationAsOf(runtime, args.id, point);
         const doc = await stations(ctx).load(args.id);
         return doc ? { doc, asOf: null } : null;
       },
@@ -375,10 +381,11 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
           node: (stored) => dayView(stored.doc),
         });
       },
-      history: (node: StationNode) => streamHistory(runtime.store, stationStreamId(node.doc.stationId), { asOf: node.asOf }),
+      history: (node: StationNode) => streamHistory(runtime.store, stationStreamId(node.doc.stationId), node),
       observationHistory: (node: StationNode, args: { date: string }) =>
-        streamHistory(runtime.store, airQualityStreamId(node.doc.stationId, assertCalendarDate(args.date, 'date')), { asOf: node.asOf }),
+        streamHistory(runtime.store, airQualityStreamId(node.doc.stationId, assertCalendarDate(args.date, 'date')), node),
       asOf: (node: StationNode) => node.asOf,
+      asOfPosition: (node: StationNode) => node.asOfPosition ?? null,
     },
 
     Division: {

@@ -148,8 +148,10 @@ async function seedAirQuality(store: EventStore, now: Date, random: Random, days
 
   const corrected = stations[0];
   if (corrected) {
-    const hour = canonicalInstant(lastHour - 30 * HOUR_MS);
-    const values = simulator.hour(corrected, lastHour - 30 * HOUR_MS);
+    // An hour of yesterday's, or the first one seeded when the period is shorter.
+    const correctedMs = Math.max(firstHour, lastHour - 30 * HOUR_MS);
+    const hour = canonicalInstant(correctedMs);
+    const values = simulator.hour(corrected, correctedMs);
     await correctAirQualityObservation(ports, {
       stationId: corrected.stationId,
       hour,

@@ -4,13 +4,13 @@
  * `history` read the entity's own stream.
  */
 import { randomUUID } from 'node:crypto';
-import { fold } from '../../events/decider.ts';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { Where } from '../../projections/types.ts';
-import { chinaDate, parseInstant } from '../kit/calendar.ts';
+import { chinaDate } from '../kit/calendar.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { streamHistory } from '../kit/history.ts';
+import { asOfArguments, readStreamUpTo, resolveAsOf, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceInput, type ProvenanceDefaults } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
@@ -49,6 +49,8 @@ export interface HealthcareOptions {
 export interface RecordNode {
   view: RecordView;
   asOf: string | null;
+  /** The position of an `asOfPosition` view. */
+  asOfPosition?: string | null;
 }
 
 /** What a `Claim` resolves from. */
@@ -56,6 +58,8 @@ export interface ClaimNode {
   file: ClaimFile;
   revision: number;
   asOf: string | null;
+  /** The position of an `asOfPosition` view. */
+  asOfPosition?: string | null;
 }
 
 const RECORDS_DEPARTMENT: ProvenanceDefaults = { department: 'jinan-health-commission', system: 'healthcare.records' };
@@ -75,8 +79,6 @@ const optionsOf = (input: CommonInput): CommandOptions => ({
   ...(input.expectedRevision !== null && input.expectedRevision !== undefined && { expectedRevision: input.expectedRevision }),
   ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
 });
-
-const asOfArg = (asOf: string) => new Date(parseInstant(asOf, 'asOf')).toISOString();
 
 const hospitalOf = (code: string): Hospital => {
   const hospital = getHospital(code);
@@ -157,15 +159,16 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       (await docs().collection<DivisionStatsDoc>(DIVISION_STATS).getMany(codes)).map((stored) => stored?.doc ?? null),
     );
 
-  async function recordAsOf(personId: string, asOf: string): Promise<RecordNode | null> {
-    const at = asOfArg(asOf);
-    const events = await runtime.store.readStream(healthRecordStreamId(personId), { toTime: at });
+  async function recordAsOf(personId: string, asOf: AsOf): Promise<RecordNode | null> {
+    const point = await resolveAsOf(runtime.store, asOf);
+    const events = await readStreamUpTo(runtime.store, healthRecordStreamId(personId), point);
     const view = events.reduce<RecordView | null>(evolveRecordView, null);
-    return view ? { view, asOf: at } : null;
+    return view ? { view, asOf: point.at, asOfPosition: point.position } : null;
   }
 
-  async function record(personId: string, asOf: string | null | undefined, ctx: SubgraphContext): Promise<RecordNode | null> {
-    return asOf ? recordAsOf(personId, asOf) : recordLoader(ctx).load(personId);
+  async function record(personId: string, args: AsOfArguments, ctx: SubgraphContext): Promise<RecordNode | null> {
+    const point = asOfArguments(args);
+    return point ? recordAsOf(personId, point) : recordLoader(ctx).load(personId);
   }
 
   /** The record as the command left it, from its stream (the read model may lag). */
@@ -197,7 +200,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
 
   return {
     Query: {
-      healthRecord: (_root: unknown, args: { personId: string; asOf?: string | null }, ctx: SubgraphContext) => record(args.personId, args.asOf, ctx),
+      healthRecord: (_root: unknown, args: { personId: string } & AsOfArguments, ctx: SubgraphContext) => record(args.personId, args, ctx),
       async recognizedExamResults(_root: unknown, args: { personId: string; examType: string }) {
         const exam = assertExamType(args.examType);
         const page = await docs()
@@ -210,12 +213,11 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           });
         return page.items.map((item) => item.node.doc.entry);
       },
-      async claim(_root: unknown, args: { id: string; asOf?: string | null }, ctx: SubgraphContext): Promise<ClaimNode | null> {
-        if (!args.asOf) return claimLoader(ctx).load(args.id);
-        const at = asOfArg(args.asOf);
-        const events = await runtime.store.readStream(claimStreamId(args.id), { toTime: at });
-        const state = fold(claimDecider, events as never[]);
-        return state.status === 'EMPTY' ? null : { file: state, revision: events.at(-1)!.revision, asOf: at };
+      async claim(_root: unknown, args: { id: string } & AsOfArguments, ctx: SubgraphContext): Promise<ClaimNode | null> {
+        const point = asOfArguments(args);
+        if (!point) return claimLoader(ctx).load(args.id);
+        const { state, revision, at, position } = await stateAsOf({ store: runtime.store, streamId: claimStreamId(args.id), decider: claimDecider, asOf: point });
+        return state.status === 'EMPTY' ? null : { file: state, revision: revision!, asOf: at, asOfPosition: position };
       },
       claims: (_root: unknown, args: { filter?: ClaimFilterArgs | null } & ConnectionArgs) =>
         collectionConnection({
@@ -328,7 +330,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
     Person: {
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
       id: (p: { id: string }) => p.id,
-      healthRecord: (p: { id: string }, args: { asOf?: string | null }, ctx: SubgraphContext) => record(p.id, args.asOf, ctx),
+      healthRecord: (p: { id: string }, args: AsOfArguments, ctx: SubgraphContext) => record(p.id, args, ctx),
     },
 
     Division: {
@@ -353,7 +355,8 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       dateOfDeath: (n: RecordNode) => n.view.closed?.dateOfDeath ?? null,
       revision: (n: RecordNode) => n.view.revision,
       asOf: (n: RecordNode) => n.asOf,
-      history: (n: RecordNode) => streamHistory(runtime.store, healthRecordStreamId(n.view.personId), { asOf: n.asOf }),
+      asOfPosition: (n: RecordNode) => n.asOfPosition ?? null,
+      history: (n: RecordNode) => streamHistory(runtime.store, healthRecordStreamId(n.view.personId), n),
     },
 
     MedicalVisit: {
@@ -397,7 +400,8 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       allowedNextSteps: (n: ClaimNode) => allowedClaimSteps(n.file),
       revision: (n: ClaimNode) => n.revision,
       asOf: (n: ClaimNode) => n.asOf,
-      history: (n: ClaimNode) => streamHistory(runtime.store, claimStreamId(n.file.claim.claimId), { asOf: n.asOf }),
+      asOfPosition: (n: ClaimNode) => n.asOfPosition ?? null,
+      history: (n: ClaimNode) => streamHistory(runtime.store, claimStreamId(n.file.claim.claimId), n),
     },
 
     HospitalFlagStatistics: {

@@ -13,7 +13,7 @@
  *     collectedAt: DateTime! sourceRecordId: String batchId: String }
  *   type EventActor @shareable { consumerId: String! userId: String role: String! }
  */
-import type { Actor, EventStore, Provenance, RecordedEvent } from '../../events/types.ts';
+import type { Actor, EventStore, Position, Provenance, RecordedEvent } from '../../events/types.ts';
 
 export interface HistoryEvent {
   eventId: string;
@@ -35,6 +35,8 @@ export interface HistoryEvent {
 export interface HistoryOptions {
   /** Only events recorded at or before this instant (the `asOf` of the entity the history belongs to). */
   asOf?: string | null;
+  /** Only events at or before this global position (its `asOfPosition`); used instead of `asOf` when given. */
+  asOfPosition?: Position | null;
 }
 
 export function toHistoryEvent(event: RecordedEvent): HistoryEvent {
@@ -57,6 +59,7 @@ export function toHistoryEvent(event: RecordedEvent): HistoryEvent {
 
 /** The stream's events in revision order, `[]` when the stream does not exist. One round trip. */
 export async function streamHistory(store: EventStore, streamId: string, options: HistoryOptions = {}): Promise<HistoryEvent[]> {
-  const events = await store.readStream(streamId, options.asOf ? { toTime: options.asOf } : {});
+  const bound = options.asOfPosition ? { toPosition: options.asOfPosition } : options.asOf ? { toTime: options.asOf } : {};
+  const events = await store.readStream(streamId, bound);
   return events.map(toHistoryEvent);
 }

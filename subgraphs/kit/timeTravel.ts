@@ -8,13 +8,40 @@
  * recorded by then, even if a death dated February was only registered in April.
  */
 import { fold, type Decider, type DomainEvent } from '../../events/decider.ts';
+import { ValidationError } from '../../events/errors.ts';
 import type { EventStore, Position, RecordedEvent } from '../../events/types.ts';
 import { parseInstant } from './calendar.ts';
 
 /** A point in the past: an instant (ISO 8601), or a global position from `history` or an event feed. */
 export type AsOf = { at: string; position?: undefined } | { position: Position; at?: undefined };
 
-export interface AsOfResult<State> {
+/** The `asOf: DateTime` / `asOfPosition: String` pair every entity with a stream takes; null: now. */
+export interface AsOfArguments {
+  asOf?: string | null;
+  asOfPosition?: string | null;
+}
+
+/** The point the arguments name, or null for the present; both at once is refused. */
+export function asOfArguments(args: AsOfArguments): AsOf | null {
+  if (args.asOf && args.asOfPosition) {
+    throw new ValidationError('give asOf (an instant) or asOfPosition (a global position), not both', { field: 'asOfPosition' });
+  }
+  if (args.asOfPosition) return { position: args.asOfPosition };
+  return args.asOf ? { at: args.asOf } : null;
+}
+
+/** Where a past view stands; its `history` and nested reads stop there too. */
+export interface PastPoint {
+  /**
+   * The instant: the one asked for (canonical ISO 8601), or when the event at the asked position was
+   * recorded (null for the start of the log).
+   */
+  at: string | null;
+  /** The position asked for; null when an instant was. */
+  position: Position | null;
+}
+
+export interface AsOfResult<State> extends PastPoint {
   state: State;
   /** The events folded, in revision order (empty when the stream did not exist yet). */
   events: RecordedEvent[];
@@ -29,12 +56,24 @@ export interface StateAsOfOptions<Event extends DomainEvent, State> {
   asOf: AsOf;
 }
 
+/**
+ * Where a past view stands: an instant as given (checked, canonical), or a position with the instant
+ * its event was recorded — the store refuses a malformed or unknown position with BAD_USER_INPUT.
+ */
+export async function resolveAsOf(store: EventStore, asOf: AsOf): Promise<PastPoint> {
+  if (asOf.at !== undefined) return { at: new Date(parseInstant(asOf.at, 'asOf')).toISOString(), position: null };
+  return { at: await store.assertPositionExists(asOf.position), position: asOf.position };
+}
+
+/** A stream's events up to a past point: by position when one was asked for, else by instant. */
+export function readStreamUpTo(store: EventStore, streamId: string, point: PastPoint): Promise<RecordedEvent[]> {
+  if (point.position !== null) return store.readStream(streamId, { toPosition: point.position });
+  return point.at === null ? Promise.resolve([]) : store.readStream(streamId, { toTime: point.at });
+}
+
 export async function stateAsOf<Event extends DomainEvent, State>(options: StateAsOfOptions<Event, State>): Promise<AsOfResult<State>> {
   const { store, streamId, decider, asOf } = options;
-  // The store refuses a malformed position with BAD_USER_INPUT; instants are checked here.
-  const events =
-    asOf.at !== undefined
-      ? await store.readStream(streamId, { toTime: new Date(parseInstant(asOf.at, 'asOf')).toISOString() })
-      : await store.readStream(streamId, { toPosition: asOf.position });
-  return { state: fold(decider, events as unknown as Event[]), events, revision: events.at(-1)?.revision };
+  const point = await resolveAsOf(store, asOf);
+  const events = await readStreamUpTo(store, streamId, point);
+  return { state: fold(decider, events as unknown as Event[]), events, revision: events.at(-1)?.revision, ...point };
 }

@@ -14,7 +14,7 @@ import { createShellCompanyResolvers } from './shellCompany/index.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
-import { stateAsOf } from '../kit/timeTravel.ts';
+import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
 import type { CommandContext, Outcome } from '../population/handlers.ts';
 import { assertDivision } from '../population/divisions/catalogue.ts';
 import { divisionField } from '../population/divisions/division.ts';
@@ -128,10 +128,12 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
 
   const resolvers = {
     Query: {
-      async legalPerson(_: unknown, { id, asOf }: Args<{ id: string; asOf?: string | null }>, ctx: Ctx) {
-        if (!asOf) return legalPersonView(ctx, id);
-        const { events } = await stateAsOf({ store, streamId: legalPersonStreamId(id), decider: legalPersonDecider, asOf: { at: asOf } });
-        return legalPersonFromEvents(events, asOf);
+      async legalPerson(_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) {
+        const point = asOfArguments(args);
+        if (!point) return legalPersonView(ctx, args.id);
+        const { events, at, position } = await stateAsOf({ store, streamId: legalPersonStreamId(args.id), decider: legalPersonDecider, asOf: point });
+        const view = legalPersonFromEvents(events, at);
+        return view && { ...view, asOfPosition: position };
       },
 
       async legalPersonByCreditCode(_: unknown, { creditCode }: Args<{ creditCode: string }>) {
@@ -212,7 +214,7 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
       registeredCapital: (lp: LegalPersonView) => moneyView(lp.registeredCapitalFen),
       industry: (lp: LegalPersonView) => ({ ...lp.industry, sectionName: sectionName(lp.industry.section) }),
       annualReports: (lp: LegalPersonView) => lp.annualReports.map((r) => ({ year: r.year, employees: r.employees, revenue: moneyView(r.revenueFen) })),
-      history: (lp: LegalPersonView) => streamHistory(store, legalPersonStreamId(lp.id), { asOf: lp.asOf }),
+      history: (lp: LegalPersonView) => streamHistory(store, legalPersonStreamId(lp.id), lp),
       ...legalPersonProvenance,
     },
 

@@ -29,6 +29,8 @@ export interface LegalPersonView {
   revision: number;
   /** The instant of an `asOf` view; null for the present. */
   asOf: string | null;
+  /** The position of an `asOfPosition` view. */
+  asOfPosition?: string | null;
 }
 
 /** Whole fen of a yuan amount written as a decimal string ("1000000", "12.5", "0.05"), exactly. */

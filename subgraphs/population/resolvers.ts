@@ -16,7 +16,7 @@ import { streamHistory } from '../kit/history.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
-import { stateAsOf } from '../kit/timeTravel.ts';
+import { asOfArguments, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
 import { assertDivision, childrenOf, divisionCatalogue, getDivision, isWithin, type Division, type DivisionLevel } from './divisions/catalogue.ts';
 import { divisionField } from './divisions/division.ts';
 import { createPopulationHandlers, POPULATION_SOURCES, survivalSource, type CommandContext, type Outcome } from './handlers.ts';
@@ -155,14 +155,16 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     return doc ? householdFromDoc(doc) : householdFromEvents(await store.readStream(householdStreamId(id)), null);
   }
 
-  async function personAsOf(id: string, at: string): Promise<PersonView | null> {
-    const { events } = await stateAsOf({ store, streamId: personStreamId(id), decider: personDecider, asOf: { at } });
-    return personFromEvents(events, at);
+  async function personAsOf(id: string, asOf: AsOf): Promise<PersonView | null> {
+    const { events, at, position } = await stateAsOf({ store, streamId: personStreamId(id), decider: personDecider, asOf });
+    const view = personFromEvents(events, at);
+    return view && { ...view, asOfPosition: position };
   }
 
-  async function householdAsOf(id: string, at: string): Promise<HouseholdView | null> {
-    const { events } = await stateAsOf({ store, streamId: householdStreamId(id), decider: householdDecider, asOf: { at } });
-    return householdFromEvents(events, at);
+  async function householdAsOf(id: string, asOf: AsOf): Promise<HouseholdView | null> {
+    const { events, at, position } = await stateAsOf({ store, streamId: householdStreamId(id), decider: householdDecider, asOf });
+    const view = householdFromEvents(events, at);
+    return view && { ...view, asOfPosition: position };
   }
 
   const elderlyWhere = (code: string): Where => ({
@@ -220,7 +222,10 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
 
   return {
     Query: {
-      person: (_: unknown, { id, asOf }: Args<{ id: string; asOf?: string | null }>, ctx: Ctx) => (asOf ? personAsOf(id, asOf) : personView(ctx, id)),
+      person(_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) {
+        const point = asOfArguments(args);
+        return point ? personAsOf(args.id, point) : personView(ctx, args.id);
+      },
 
       async personByIdNumber(_: unknown, { idNumber }: Args<{ idNumber: string }>) {
         const { idNumber: normalised } = assertIdNumber(idNumber);
@@ -231,7 +236,10 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
       persons: (_: unknown, { filter, first, after }: Args<ConnectionArgs & { filter?: PersonFilter | null }>) =>
         collectionConnection({ list: 'population.persons', collection: persons(), where: personWhere(filter), first, after, node: (d) => personFromDoc(d.doc) }),
 
-      household: (_: unknown, { id, asOf }: Args<{ id: string; asOf?: string | null }>, ctx: Ctx) => (asOf ? householdAsOf(id, asOf) : householdView(ctx, id)),
+      household(_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) {
+        const point = asOfArguments(args);
+        return point ? householdAsOf(args.id, point) : householdView(ctx, args.id);
+      },
 
       division(_: unknown, { code }: Args<{ code: string }>) {
         if (!/^\d{6}(\d{3}){0,2}$/.test(code)) {
@@ -390,7 +398,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         return person.relationToHead === undefined ? ((await personDoc(ctx, person.id))?.relationToHead ?? null) : person.relationToHead;
       },
       survival: (person: PersonView) => survivalOf(person, runtime.now()),
-      history: (person: PersonView) => streamHistory(store, personStreamId(person.id), { asOf: person.asOf }),
+      history: (person: PersonView) => streamHistory(store, personStreamId(person.id), person),
       ...personProvenance,
     },
 
@@ -416,7 +424,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         return members.filter((m) => m?.status === 'REGISTERED').length;
       },
       division: (household: HouseholdView) => requireDivision(household.divisionCode),
-      history: (household: HouseholdView) => streamHistory(store, householdStreamId(household.id), { asOf: household.asOf }),
+      history: (household: HouseholdView) => streamHistory(store, householdStreamId(household.id), household),
     },
 
     Division: {

@@ -47,6 +47,8 @@ export interface PersonView {
   relationToHead?: RelationToHead | null;
   /** The instant of an `asOf` view; null for the present. */
   asOf: string | null;
+  /** The position of an `asOfPosition` view. */
+  asOfPosition?: string | null;
 }
 
 export interface HouseholdView {
@@ -60,6 +62,7 @@ export interface HouseholdView {
   status: 'ACTIVE' | 'DISSOLVED';
   revision: number;
   asOf: string | null;
+  asOfPosition?: string | null;
 }
 
 export function personFromDoc(doc: PersonDoc): PersonView {

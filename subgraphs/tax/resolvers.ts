@@ -14,7 +14,7 @@ import { streamHistory } from '../kit/history.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
-import { stateAsOf } from '../kit/timeTravel.ts';
+import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
 import { assertDivision, getDivision } from '../population/divisions/catalogue.ts';
 import { divisionField } from '../population/divisions/division.ts';
 import { deedTaxDueOn } from './deedTaxDeadlines.ts';
@@ -39,6 +39,8 @@ type Registered = Extract<TaxpayerState, { status: 'REGISTERED' }>;
 export interface TaxpayerNode {
   state: Registered;
   asOf: string | null;
+  /** The position of an `asOfPosition` view. */
+  asOfPosition?: string | null;
 }
 
 export interface DeclarationNode {
@@ -160,10 +162,11 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
 
   return {
     Query: {
-      async taxpayer(_: unknown, args: { id: string; asOf?: string | null }, ctx: Ctx): Promise<TaxpayerNode | null> {
-        if (!args.asOf) return taxpayerById(ctx).load(args.id);
-        const { state } = await stateAsOf({ store, streamId: taxpayerStreamId(args.id), decider: taxpayerDecider, asOf: { at: args.asOf } });
-        return state.status === 'REGISTERED' ? { state, asOf: new Date(args.asOf).toISOString() } : null;
+      async taxpayer(_: unknown, args: { id: string } & AsOfArguments, ctx: Ctx): Promise<TaxpayerNode | null> {
+        const point = asOfArguments(args);
+        if (!point) return taxpayerById(ctx).load(args.id);
+        const { state, at, position } = await stateAsOf({ store, streamId: taxpayerStreamId(args.id), decider: taxpayerDecider, asOf: point });
+        return state.status === 'REGISTERED' ? { state, asOf: at, asOfPosition: position } : null;
       },
       propertyTransaction: (_: unknown, args: { id: string }, ctx: Ctx) => transactionById(ctx).load(args.id),
       taxRisks: (_: unknown, args: { filter?: RiskFilter | null; first?: number | null; after?: string | null }) =>
@@ -365,8 +368,9 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
           first: args.first ?? null,
           after: args.after ?? null,
         }),
-      history: (n: TaxpayerNode) => streamHistory(store, taxpayerStreamId(n.state.taxpayer.taxpayerId), { asOf: n.asOf }),
+      history: (n: TaxpayerNode) => streamHistory(store, taxpayerStreamId(n.state.taxpayer.taxpayerId), n),
       asOf: (n: TaxpayerNode) => n.asOf,
+      asOfPosition: (n: TaxpayerNode) => n.asOfPosition ?? null,
     },
 
     TaxDeclaration: {

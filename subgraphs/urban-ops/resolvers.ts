@@ -14,7 +14,7 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { streamHistory } from '../kit/history.ts';
-import { stateAsOf } from '../kit/timeTravel.ts';
+import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
 import { assertDivision } from '../population/divisions/catalogue.ts';
 import { getCategory, INCIDENT_CATEGORIES, listCategories } from './categories.ts';
 import type { DuplicateOptions } from './duplicates.ts';
@@ -40,6 +40,8 @@ export const DEFAULT_URBAN_OPS_OPTIONS: UrbanOpsOptions = { duplicates: { radius
 export interface IncidentNode {
   view: IncidentView;
   asOf: string | null;
+  /** The position of an `asOfPosition` view. */
+  asOfPosition?: string | null;
 }
 
 const INCIDENT_STREAM_PREFIX = incidentStreamId('');
@@ -191,11 +193,12 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
 
   return {
     Query: {
-      async incident(_root: unknown, args: { id: string; asOf?: string | null }, ctx: SubgraphContext): Promise<IncidentNode | null> {
-        if (args.asOf) {
-          const { events } = await stateAsOf({ store: runtime.store, streamId: incidentStreamId(args.id), decider: incidentDecider, asOf: { at: args.asOf } });
+      async incident(_root: unknown, args: { id: string } & AsOfArguments, ctx: SubgraphContext): Promise<IncidentNode | null> {
+        const point = asOfArguments(args);
+        if (point) {
+          const { events, at, position } = await stateAsOf({ store: runtime.store, streamId: incidentStreamId(args.id), decider: incidentDecider, asOf: point });
           const view = foldView(events);
-          return view ? { view, asOf: instantArg(args.asOf, 'asOf') } : null;
+          return view ? { view, asOf: at, asOfPosition: position } : null;
         }
         return incidentLoader(ctx).load(args.id);
       },
@@ -443,7 +446,8 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
       allowedNextSteps: (n: IncidentNode) => allowedCommands(n.view.state),
       revision: (n: IncidentNode) => n.view.revision,
       asOf: (n: IncidentNode) => n.asOf,
-      history: (n: IncidentNode) => streamHistory(runtime.store, incidentStreamId(n.view.incidentId), { asOf: n.asOf }),
+      asOfPosition: (n: IncidentNode) => n.asOfPosition ?? null,
+      history: (n: IncidentNode) => streamHistory(runtime.store, incidentStreamId(n.view.incidentId), n),
       async timeline(n: IncidentNode) {
         const streamId = incidentStreamId(n.view.incidentId);
         return timelineOf(await runtime.store.readStream(streamId, { toRevision: n.view.revision }));
