@@ -25,6 +25,7 @@ import { seedPopulation } from '../subgraphs/population/seed.ts';
 import { taxModule } from '../subgraphs/tax/index.ts';
 import { seedTax } from '../subgraphs/tax/seed.ts';
 import { taxpayerStreamId } from '../subgraphs/tax/taxpayer/events.ts';
+import { incidentStreamId } from '../subgraphs/urban-ops/incident/events.ts';
 import { urbanOpsModule } from '../subgraphs/urban-ops/index.ts';
 import { openTestRuntime, startTestGraph, type GqlResponse, type TestGraph, type TestRuntime } from './helpers/graph.ts';
 
@@ -182,6 +183,27 @@ for (const backend of ['pglite', 'postgres'] as const) describe(`time travel thr
     }
   });
 
+  it('names the event that last set each field of the incident, from its read-model document', async () => {
+    type Provenance = { field: string; type: string; position: string; department: string };
+    const query = `query ($id: ID!) { incident(id: $id) {
+      provenance { field type position department }
+      caseNumber: fieldProvenance(field: "caseNumber") { type }
+      reportedAt: fieldProvenance(field: "reportedAt") { type }
+      status: fieldProvenance(field: "status") { type position }
+      revision: fieldProvenance(field: "revision") { type position }
+    } }`;
+    const incident = data(await graph.gql<{ incident: { provenance: Provenance[] } & Record<string, Provenance> }>(query, { id: ids.incident }, auditor)).incident;
+    const [last] = await base.runtime.store.readStream(incidentStreamId(ids.incident), { direction: 'backwards', limit: 1 });
+    assert.deepEqual([incident.caseNumber!.type, incident.reportedAt!.type, incident.status!.type], ['IncidentRegistered', 'IncidentReported', 'IncidentHandlingStarted']);
+    assert.deepEqual(incident.revision, { type: last!.type, position: last!.position });
+    assert.deepEqual(incident.provenance.find((p) => p.field === 'status'), { field: 'status', type: 'IncidentHandlingStarted', position: incident.status!.position, department: incident.provenance[0]!.department });
+    const unknown = await graph.gql(`query ($id: ID!) { incident(id: $id) { fieldProvenance(field: "handling") { type } } }`, { id: ids.incident }, auditor);
+    assert.equal(unknown.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(unknown.body.errors[0]!.message, /Incident has no field "handling"; provenance is kept for channel, .*status/);
+    const past = await graph.gql(`query ($id: ID!, $at: DateTime) { incident(id: $id, asOf: $at) { provenance { type } } }`, { id: ids.incident, at: captures[0]!.at }, auditor);
+    assert.equal(past.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', 'provenance describes the current record only');
+  });
+
   it('answers null before anything was recorded, and refuses both points at once or an unknown position, changing nothing', async () => {
     assert.deepEqual(data(await ask({ asOfPosition: START })), { person: null, legalPerson: null, incident: null });
     assert.deepEqual(data(await ask({ asOf: '2000-01-01T00:00:00Z' })), { person: null, legalPerson: null, incident: null });
@@ -207,7 +229,7 @@ const OTHERS = `query ($station: ID!, $record: ID!, $claim: ID!, $taxpayer: ID!,
   taxpayer(id: $taxpayer, asOf: $asOf, asOfPosition: $asOfPosition) { name kind declaredTotal { yuan } history { revision } asOf asOfPosition }
 }`;
 
-describe('time travel through the gateway: stations, health records, claims and taxpayers', () => {
+describe('time travel and provenance through the gateway: stations, households, health records, claims and taxpayers', () => {
   const modules = [populationModule, legalPersonModule, environmentModule, healthcareModule, taxModule];
   let base: TestRuntime;
   let graph: TestGraph;
@@ -260,5 +282,22 @@ describe('time travel through the gateway: stations, health records, claims and 
     assert.deepEqual(content(byPosition), content(now));
     for (const entity of Object.values(byPosition)) assert.equal(entity?.asOfPosition, position);
     assert.deepEqual(data(await ask({ asOf: '2000-01-01T00:00:00Z' })), { station: null, healthRecord: null, claim: null, taxpayer: null });
+  });
+
+  it('names the event that last set the fields of a station and of a household', async () => {
+    const [household] = (await base.runtime.store.readAll({ limit: 100_000 })).filter((e) => e.type === 'HouseholdMemberJoined');
+    const householdId = (household!.data as { householdId: string }).householdId;
+    await graph.grant('time-travel-auditor', ['population.household'], { actions: ['READ'] });
+    const query = `query ($station: ID!, $household: ID!) {
+      station(id: $station) { name: fieldProvenance(field: "name") { type } latest: fieldProvenance(field: "latest") { type } }
+      household(id: $household) { head: fieldProvenance(field: "head") { type } members: fieldProvenance(field: "members") { type } provenance { field } }
+    }`;
+    type Named = { type: string } | null;
+    const answer = data(await graph.gql<{ station: Record<string, Named>; household: Record<string, Named> & { provenance: { field: string }[] } }>(query, { station: ids.station, household: householdId }, token));
+    assert.equal(answer.station.name?.type, 'MonitoringStationRegistered');
+    assert.match(answer.station.latest?.type ?? '', /^AirQuality(Observed|ObservationCorrected)$/);
+    assert.equal(answer.household.head?.type, 'HouseholdEstablished');
+    assert.match(answer.household.members?.type ?? '', /^Household(MemberJoined|MemberLeft|HeadChanged)$/);
+    assert.ok(answer.household.provenance.some((p) => p.field === 'address'));
   });
 });

@@ -8,6 +8,8 @@ import type { Where } from '../../projections/types.ts';
 import { assertDivision, getDivision } from '../population/divisions/catalogue.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
+import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
+import type { StoredDoc } from '../../projections/types.ts';
 import { streamHistory } from '../kit/history.ts';
 import { asOfArguments, readStreamUpTo, resolveAsOf, type AsOf, type AsOfArguments, type PastPoint } from '../kit/timeTravel.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -140,6 +142,17 @@ function dayView(doc: DayDoc) {
   };
 }
 
+const STATION_FIELD_SOURCES: FieldSourceMap = {
+  id: ['stationId'],
+  code: ['code'],
+  name: ['name'],
+  kind: ['kind'],
+  location: ['longitude', 'latitude'],
+  divisionCode: ['divisionCode'],
+  division: ['divisionCode'],
+  latest: ['latest'],
+};
+
 /** A station as resolvers see it: its document, and the instant it was asked for (null: now). */
 interface StationNode {
   doc: StationDoc;
@@ -243,6 +256,15 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
     loader<string, StationDoc | undefined>(ctx, 'environment.stations', async (ids) =>
       (await air().collection<StationDoc>(STATIONS).getMany(ids)).map((s) => s?.doc),
     );
+  /** The stored document with its per-field sources, for `provenance` only. */
+  const stationStored = (ctx: SubgraphContext, id: string) =>
+    loader<string, StoredDoc<StationDoc> | null>(ctx, 'environment.stationDocs', async (ids) => (await air().collection<StationDoc>(STATIONS).getMany(ids)).map((d) => d ?? null)).load(id);
+  const stationProvenance = provenanceResolvers<StationNode, SubgraphContext>({
+    entity: 'MonitoringStation',
+    store: runtime.store,
+    fields: STATION_FIELD_SOURCES,
+    stored: (ctx, node) => stationStored(ctx, node.doc.stationId),
+  });
   const rankings = (ctx: SubgraphContext) =>
     loader<string, RankingDoc | undefined>(ctx, 'environment.rankings', async (dates) =>
       (await runtime.readModels.of(RANKING_PROJECTION).collection<RankingDoc>(RANKINGS).getMany(dates)).map((s) => s?.doc),
@@ -386,6 +408,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         streamHistory(runtime.store, airQualityStreamId(node.doc.stationId, assertCalendarDate(args.date, 'date')), node),
       asOf: (node: StationNode) => node.asOf,
       asOfPosition: (node: StationNode) => node.asOfPosition ?? null,
+      ...stationProvenance,
     },
 
     Division: {

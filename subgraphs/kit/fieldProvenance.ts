@@ -98,7 +98,7 @@ export async function provenanceOf(
   });
 }
 
-export interface ProvenanceResolverOptions<View extends { id: string; asOf: string | null }, Ctx extends Pick<SubgraphContext, 'loaders'>> {
+export interface ProvenanceResolverOptions<View extends { asOf: string | null }, Ctx extends Pick<SubgraphContext, 'loaders'>> {
   /** The GraphQL type name, for error messages. */
   entity: string;
   store: EventStore;
@@ -112,7 +112,7 @@ export interface ProvenanceResolverOptions<View extends { id: string; asOf: stri
  * the current record: an `asOf` view is refused (its `history` shows the events up to that instant),
  * and an entity the projector has not reached yet has none so far.
  */
-export function provenanceResolvers<View extends { id: string; asOf: string | null }, Ctx extends Pick<SubgraphContext, 'loaders'>>(
+export function provenanceResolvers<View extends { asOf: string | null }, Ctx extends Pick<SubgraphContext, 'loaders'>>(
   options: ProvenanceResolverOptions<View, Ctx>,
 ) {
   const { entity, store, fields } = options;

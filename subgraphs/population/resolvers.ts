@@ -78,6 +78,18 @@ const PERSON_FIELD_SOURCES: FieldSourceMap = {
   revision: ['revision'],
 };
 
+const HOUSEHOLD_FIELD_SOURCES: FieldSourceMap = {
+  id: ['householdId'],
+  head: ['headId'],
+  members: ['members'],
+  size: ['size'],
+  livingMembers: ['livingMembers'],
+  address: ['address'],
+  division: ['divisionCode'],
+  status: ['status'],
+  revision: ['revision'],
+};
+
 interface PersonFilter {
   divisionCode?: string | null;
   status?: 'REGISTERED' | 'DECEASED' | null;
@@ -132,8 +144,9 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
   const personStored = (ctx: Ctx, id: string) =>
     loader<string, StoredDoc<PersonDoc> | null>(ctx, 'population.personDoc', async (ids) => (await persons().getMany(ids)).map((d) => d ?? null)).load(id);
   const personDoc = async (ctx: Ctx, id: string) => (await personStored(ctx, id))?.doc ?? null;
-  const householdDoc = (ctx: Ctx, id: string) =>
-    loader<string, HouseholdDoc | null>(ctx, 'population.householdDoc', async (ids) => (await households().getMany(ids)).map((d) => d?.doc ?? null)).load(id);
+  const householdStored = (ctx: Ctx, id: string) =>
+    loader<string, StoredDoc<HouseholdDoc> | null>(ctx, 'population.householdDoc', async (ids) => (await households().getMany(ids)).map((d) => d ?? null)).load(id);
+  const householdDoc = async (ctx: Ctx, id: string) => (await householdStored(ctx, id))?.doc ?? null;
   const divisionStats = (ctx: Ctx, code: string) =>
     loader<string, DivisionStatsDoc | null>(ctx, 'population.divisionStats', async (codes) => (await stats().getMany(codes)).map((d) => d?.doc ?? null)).load(code);
 
@@ -148,6 +161,12 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     store,
     fields: PERSON_FIELD_SOURCES,
     stored: (ctx, person) => personStored(ctx, person.id),
+  });
+  const householdProvenance = provenanceResolvers<HouseholdView, Ctx>({
+    entity: 'Household',
+    store,
+    fields: HOUSEHOLD_FIELD_SOURCES,
+    stored: (ctx, household) => householdStored(ctx, household.id),
   });
 
   async function householdView(ctx: Ctx, id: string): Promise<HouseholdView | null> {
@@ -425,6 +444,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
       },
       division: (household: HouseholdView) => requireDivision(household.divisionCode),
       history: (household: HouseholdView) => streamHistory(store, householdStreamId(household.id), household),
+      ...householdProvenance,
     },
 
     Division: {

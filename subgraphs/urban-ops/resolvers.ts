@@ -10,6 +10,8 @@ import type { Where } from '../../projections/types.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import type { SubgraphContext } from '../kit/context.ts';
 import { loader } from '../kit/context.ts';
+import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
+import type { StoredDoc } from '../../projections/types.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
@@ -43,6 +45,25 @@ export interface IncidentNode {
   /** The position of an `asOfPosition` view. */
   asOfPosition?: string | null;
 }
+
+/**
+ * The incident's API fields whose setting event the document keeps: its flat fields (the rest live in
+ * `view`, rewritten by every event). What the report alone sets shares the report's source.
+ */
+const INCIDENT_FIELD_SOURCES: FieldSourceMap = {
+  channel: ['channel'],
+  category: ['category'],
+  subcategory: ['subcategory'],
+  description: ['reportedAt'],
+  location: ['reportedAt'],
+  divisionCode: ['communityCode'],
+  reporter: ['reportedAt'],
+  reportedAt: ['reportedAt'],
+  caseNumber: ['caseNumber'],
+  status: ['status'],
+  level: ['level'],
+  revision: ['view'],
+};
 
 const INCIDENT_STREAM_PREFIX = incidentStreamId('');
 const INCIDENT_EVENT_TYPES = incidentEventDefinitions.map((d) => d.type);
@@ -139,6 +160,16 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
   const incidents = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<IncidentDoc>(INCIDENTS);
   const metrics = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<DivisionCounts>(METRICS);
   const closeTimes = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<DivisionCloseTimes>(CLOSE_TIMES);
+
+  /** The stored document with its per-field sources, for `provenance` only (one `getMany` per request). */
+  const incidentStored = (ctx: SubgraphContext, id: string) =>
+    loader<string, StoredDoc<IncidentDoc> | null>(ctx, 'urban-ops.incidentDoc', async (ids) => (await incidents().getMany(ids)).map((d) => d ?? null)).load(id);
+  const incidentProvenance = provenanceResolvers<IncidentNode, SubgraphContext>({
+    entity: 'Incident',
+    store: runtime.store,
+    fields: INCIDENT_FIELD_SOURCES,
+    stored: (ctx, node) => incidentStored(ctx, node.view.incidentId),
+  });
 
   const incidentLoader = (ctx: SubgraphContext) =>
     loader<string, IncidentNode | null>(ctx, 'urban-ops.incident', async (ids) =>
@@ -448,6 +479,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
       asOf: (n: IncidentNode) => n.asOf,
       asOfPosition: (n: IncidentNode) => n.asOfPosition ?? null,
       history: (n: IncidentNode) => streamHistory(runtime.store, incidentStreamId(n.view.incidentId), n),
+      ...incidentProvenance,
       async timeline(n: IncidentNode) {
         const streamId = incidentStreamId(n.view.incidentId);
         return timelineOf(await runtime.store.readStream(streamId, { toRevision: n.view.revision }));
