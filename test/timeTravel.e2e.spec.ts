@@ -300,4 +300,28 @@ describe('time travel and provenance through the gateway: stations, households, 
     assert.match(answer.household.members?.type ?? '', /^Household(MemberJoined|MemberLeft|HeadChanged)$/);
     assert.ok(answer.household.provenance.some((p) => p.field === 'address'));
   });
+
+  it('names the event that last set the fields of a health record, a claim and a taxpayer', async () => {
+    const query = `query ($record: ID!, $claim: ID!, $taxpayer: ID!) {
+      healthRecord(personId: $record) { person: fieldProvenance(field: "person") { type } revision: fieldProvenance(field: "revision") { type position } }
+      claim(id: $claim) { submittedAt: fieldProvenance(field: "submittedAt") { type } status: fieldProvenance(field: "status") { type } revision: fieldProvenance(field: "revision") { type position } }
+      taxpayer(id: $taxpayer) { name: fieldProvenance(field: "name") { type } provenance { field type } }
+    }`;
+    type Named = { type: string; position?: string } | null;
+    const answer = data(
+      await graph.gql<{ healthRecord: Record<string, Named>; claim: Record<string, Named>; taxpayer: { name: Named; provenance: { field: string; type: string }[] } }>(query, ids, token),
+    );
+    const last = async (streamId: string) => (await base.runtime.store.readStream(streamId, { direction: 'backwards', limit: 1 }))[0]!;
+    const [recordLast, claimLast] = [await last(healthRecordStreamId(ids.record!)), await last(claimStreamId(ids.claim!))];
+    // The first event set the person; the last one the revision.
+    assert.equal(answer.healthRecord.person?.type, 'MedicalVisitRecorded');
+    assert.deepEqual(answer.healthRecord.revision, { type: recordLast.type, position: recordLast.position });
+    assert.equal(answer.claim.submittedAt?.type, 'ClaimSubmitted');
+    assert.match(answer.claim.status?.type ?? '', /^Claim(Screened|Reviewed|Settled|Rejected)$/);
+    assert.deepEqual(answer.claim.revision, { type: claimLast.type, position: claimLast.position });
+    assert.equal(answer.taxpayer.name?.type, 'TaxpayerRegistered');
+    const declared = answer.taxpayer.provenance.find((p) => p.field === 'declaredTotal');
+    // The demo taxpayer declared: its total was last set by a declaration, not by the registration.
+    assert.match(declared?.type ?? '', /^Tax(Declared|DeclarationAmended)$/, JSON.stringify(answer.taxpayer.provenance));
+  });
 });

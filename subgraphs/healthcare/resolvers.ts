@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../events/types.ts';
-import type { Where } from '../../projections/types.ts';
+import type { StoredDoc, Where } from '../../projections/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
+import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
 import { asOfArguments, readStreamUpTo, resolveAsOf, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -88,6 +89,31 @@ const hospitalOf = (code: string): Hospital => {
 
 const claimNodeOf = (doc: ClaimDoc): ClaimNode => ({ file: doc.file, revision: doc.revision, asOf: null });
 
+const RECORD_FIELD_SOURCES: FieldSourceMap = {
+  person: ['personId'],
+  visits: ['visitCount'],
+  exams: ['examCount'],
+  vaccinations: ['vaccinationCount'],
+  closed: ['closed'],
+  closedAt: ['closed'],
+  dateOfDeath: ['closed'],
+  revision: ['revision'],
+};
+
+/** The claim's fields its document keeps flat; what the submission alone sets shares its source. */
+const CLAIM_FIELD_SOURCES: FieldSourceMap = {
+  id: ['claimId'],
+  person: ['personId'],
+  hospital: ['hospitalCode'],
+  serviceDate: ['serviceDate'],
+  items: ['fingerprint'],
+  totalFen: ['fingerprint'],
+  submittedAt: ['submittedAt'],
+  status: ['status'],
+  flags: ['flagRules'],
+  revision: ['revision'],
+};
+
 interface ClaimFilterArgs {
   status?: ClaimStatus | null;
   hospitalCode?: string | null;
@@ -154,6 +180,21 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
     loader<string, ClaimNode | null>(ctx, 'healthcare.claims', async (ids) =>
       (await docs().collection<ClaimDoc>(CLAIMS).getMany(ids)).map((stored) => (stored ? claimNodeOf(stored.doc) : null)),
     );
+  /** Stored documents with their per-field sources, for `provenance` only. */
+  const storedLoader = <Doc extends Record<string, unknown>>(ctx: SubgraphContext, collection: string, id: string) =>
+    loader<string, StoredDoc<Doc> | null>(ctx, `healthcare.stored.${collection}`, async (ids) => (await docs().collection<Doc>(collection).getMany(ids)).map((d) => d ?? null)).load(id);
+  const recordProvenance = provenanceResolvers<RecordNode, SubgraphContext>({
+    entity: 'HealthRecord',
+    store: runtime.store,
+    fields: RECORD_FIELD_SOURCES,
+    stored: (ctx, node) => storedLoader<RecordDoc>(ctx, RECORDS, node.view.personId),
+  });
+  const claimProvenance = provenanceResolvers<ClaimNode, SubgraphContext>({
+    entity: 'Claim',
+    store: runtime.store,
+    fields: CLAIM_FIELD_SOURCES,
+    stored: (ctx, node) => storedLoader<ClaimDoc>(ctx, CLAIMS, node.file.claim.claimId),
+  });
   const divisionLoader = (ctx: SubgraphContext) =>
     loader<string, DivisionStatsDoc | null>(ctx, 'healthcare.divisions', async (codes) =>
       (await docs().collection<DivisionStatsDoc>(DIVISION_STATS).getMany(codes)).map((stored) => stored?.doc ?? null),
@@ -356,6 +397,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       revision: (n: RecordNode) => n.view.revision,
       asOf: (n: RecordNode) => n.asOf,
       asOfPosition: (n: RecordNode) => n.asOfPosition ?? null,
+      ...recordProvenance,
       history: (n: RecordNode) => streamHistory(runtime.store, healthRecordStreamId(n.view.personId), n),
     },
 
@@ -401,6 +443,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       revision: (n: ClaimNode) => n.revision,
       asOf: (n: ClaimNode) => n.asOf,
       asOfPosition: (n: ClaimNode) => n.asOfPosition ?? null,
+      ...claimProvenance,
       history: (n: ClaimNode) => streamHistory(runtime.store, claimStreamId(n.file.claim.claimId), n),
     },
 

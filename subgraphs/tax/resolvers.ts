@@ -7,9 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { deterministicEventId } from '../../events/sql/sqlEventStore.ts';
 import type { RecordedEvent } from '../../events/types.ts';
-import type { Where } from '../../projections/types.ts';
+import type { StoredDoc, Where } from '../../projections/types.ts';
 import { arrayConnection, collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
+import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
@@ -34,6 +35,22 @@ export interface TaxResolverOptions {
 
 type Ctx = SubgraphContext;
 type Registered = Extract<TaxpayerState, { status: 'REGISTERED' }>;
+
+/** What registration alone sets shares its source; the totals keep their own; the rest is the state's. */
+const TAXPAYER_FIELD_SOURCES: FieldSourceMap = {
+  id: ['id'],
+  kind: ['subjectKind'],
+  legalPerson: ['subjectId'],
+  person: ['subjectId'],
+  taxpayerNumber: ['subjectId'],
+  name: ['subjectId'],
+  registeredAt: ['subjectId'],
+  divisionCode: ['divisionCode'],
+  declaredTotal: ['declaredFen'],
+  paidTotal: ['paidFen'],
+  outstanding: ['declaredFen', 'paidFen'],
+  declarations: ['state'],
+};
 
 /** What a `Taxpayer` resolves from: its folded state and the instant it was asked for. */
 export interface TaxpayerNode {
@@ -115,6 +132,15 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
         stored?.doc.state.status === 'REGISTERED' ? { state: stored.doc.state, asOf: null } : null,
       ),
     );
+  /** The stored document with its per-field sources, for `provenance` only. */
+  const taxpayerStored = (ctx: Ctx, id: string) =>
+    loader<string, StoredDoc<TaxpayerDoc> | null>(ctx, 'tax.taxpayerDoc', async (ids) => (await collection<TaxpayerDoc>(TAXPAYERS).getMany(ids)).map((d) => d ?? null)).load(id);
+  const taxpayerProvenance = provenanceResolvers<TaxpayerNode, Ctx>({
+    entity: 'Taxpayer',
+    store,
+    fields: TAXPAYER_FIELD_SOURCES,
+    stored: (ctx, node) => taxpayerStored(ctx, node.state.taxpayer.taxpayerId),
+  });
   const taxpayerBySubject = (ctx: Ctx) =>
     loader<string, TaxpayerNode | null>(ctx, 'tax.taxpayerBySubject', async (subjectIds) => {
       const page = await collection<TaxpayerDoc>(TAXPAYERS).find({ where: { subjectId: { in: [...subjectIds] } }, first: subjectIds.length });
@@ -371,6 +397,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
       history: (n: TaxpayerNode) => streamHistory(store, taxpayerStreamId(n.state.taxpayer.taxpayerId), n),
       asOf: (n: TaxpayerNode) => n.asOf,
       asOfPosition: (n: TaxpayerNode) => n.asOfPosition ?? null,
+      ...taxpayerProvenance,
     },
 
     TaxDeclaration: {

@@ -8,6 +8,7 @@
  */
 import { fold } from '../../../events/decider.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
+import { changedFields } from '../../../projections/changedFields.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
 import type { PersonDeceased, PersonRegistered, ResidenceChanged } from '../../population/person/events.ts';
 import { divisionFields } from '../../population/divisions/division.ts';
@@ -25,6 +26,7 @@ import {
   HOSPITAL_STATS,
   PERSONS,
   RECORDS,
+  recordDocOf,
   SETTLED,
   VISIT_DAYS,
   visitDayId,
@@ -87,7 +89,9 @@ async function applyRecord(event: HealthRecordEvent, recorded: RecordedEvent, st
   const records = store.collection<RecordDoc>(RECORDS);
   const { personId } = event.data;
   const current = await records.get(personId);
-  await records.upsert(personId, { view: evolveRecordView(current?.doc.view ?? null, recorded) }, source);
+  const after = recordDocOf(evolveRecordView(current?.doc.view ?? null, recorded));
+  if (current) await records.patch(personId, changedFields(current.doc, after), source);
+  else await records.upsert(personId, after, source);
   if (event.type === 'ExamResultRecorded') {
     const d = event.data;
     await store
@@ -154,7 +158,7 @@ async function applyClaim(event: ClaimEvent, recorded: RecordedEvent, store: Doc
   const before = stored.doc;
   const file = claimDecider.evolve(before.file, event) as ClaimFile;
   const flagRules = [...new Set(file.flags.map((f) => f.ruleId))];
-  await claims.upsert(claimId, { ...before, status: file.status, flagged: flagRules.length > 0, flagRules, file, revision: recorded.revision }, source);
+  await claims.patch(claimId, changedFields(before, { ...before, status: file.status, flagged: flagRules.length > 0, flagRules, file, revision: recorded.revision }), source);
 
   const wasHeld = before.status === 'HELD';
   const isHeld = file.status === 'HELD';
@@ -186,7 +190,8 @@ const RECORD_TYPES = new Set(HEALTH_RECORD_EVENT_TYPES);
 
 export const healthcareProjection: Projection = {
   name: HEALTHCARE_PROJECTION,
-  version: 1,
+  // 2: per-field sources (claims patched, records' flat fields) for field provenance.
+  version: 2,
   eventTypes: [...POPULATION_EVENT_TYPES, ...HEALTH_RECORD_EVENT_TYPES, ...CLAIM_EVENT_TYPES],
   indexes: [
     { collection: EXAMS, fields: ['personId', 'examType'] },

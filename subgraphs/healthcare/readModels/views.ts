@@ -48,7 +48,25 @@ export interface RecordView {
 
 export interface RecordDoc extends Record<string, unknown> {
   view: RecordView;
+  /** Flat beside the view, each patched only when it changes, so each keeps its own source (provenance). */
+  personId: string;
+  visitCount: number;
+  examCount: number;
+  vaccinationCount: number;
+  closed: RecordView['closed'];
+  revision: number;
 }
+
+/** The record's document: its view, and the fields field provenance is kept for. */
+export const recordDocOf = (view: RecordView): RecordDoc => ({
+  view,
+  personId: view.personId,
+  visitCount: view.visits.length,
+  examCount: view.exams.length,
+  vaccinationCount: view.vaccinations.length,
+  closed: view.closed,
+  revision: view.revision,
+});
 
 export interface ExamDoc extends Record<string, unknown> {
   examId: string;

@@ -5,6 +5,7 @@
  * level (city, district, street, community) for `Division.tax`.
  */
 import type { RecordedEvent } from '../../../events/types.ts';
+import { changedFields } from '../../../projections/changedFields.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
 import { divisionFields, type DivisionFields } from '../../population/divisions/division.ts';
 import { addFen, subtractFen } from '../../kit/money.ts';
@@ -25,6 +26,9 @@ export interface TaxpayerDoc extends Record<string, unknown> {
   subjectId: string;
   divisionCode: string;
   state: TaxpayerState;
+  /** Totals of the declarations, in fen; each patched only when it changes, so it keeps its own source. */
+  declaredFen?: number;
+  paidFen?: number;
 }
 
 export type RiskStatus = 'OPEN' | 'RESOLVED';
@@ -83,7 +87,8 @@ async function applyTaxpayerEvent(recorded: RecordedEvent, store: DocumentStore)
   const source = sourceOf(recorded);
   const taxpayers = store.collection<TaxpayerDoc>(TAXPAYERS);
   const taxpayerId = event.data.taxpayerId;
-  const state = evolve((await taxpayers.get(taxpayerId))?.doc.state ?? initialState(), event);
+  const stored = await taxpayers.get(taxpayerId);
+  const state = evolve(stored?.doc.state ?? initialState(), event);
   if (state.status !== 'REGISTERED') return;
   const { taxpayer } = state;
   const totals = store.collection<DivisionTotalsDoc>(DIVISION_TOTALS);
@@ -92,11 +97,18 @@ async function applyTaxpayerEvent(recorded: RecordedEvent, store: DocumentStore)
   } else if (event.type === 'TaxDeclarationAmended') {
     await addToDivisions(totals, taxpayer.divisionCode, { declaredFen: subtractFen(event.data.taxFen, event.data.previousTaxFen) }, source);
   }
-  await taxpayers.upsert(
-    taxpayerId,
-    { id: taxpayerId, subjectKind: taxpayer.subject.kind, subjectId: taxpayer.subject.id, divisionCode: taxpayer.divisionCode, state },
-    source,
-  );
+  const after: TaxpayerDoc = {
+    id: taxpayerId,
+    subjectKind: taxpayer.subject.kind,
+    subjectId: taxpayer.subject.id,
+    divisionCode: taxpayer.divisionCode,
+    state,
+    declaredFen: addFen(...state.declarations.map((d) => d.taxFen)),
+    paidFen: addFen(...state.declarations.map((d) => d.paidFen)),
+  };
+  // Patched field by field: what an event did not change keeps the source of the one that did (provenance).
+  if (stored) await taxpayers.patch(taxpayerId, changedFields(stored.doc, after), source);
+  else await taxpayers.upsert(taxpayerId, after, source);
 }
 
 async function applyTransactionEvent(recorded: RecordedEvent, store: DocumentStore): Promise<void> {
@@ -160,7 +172,8 @@ const TAXPAYER_TYPES = new Set(['TaxpayerRegistered', 'TaxDeclared', 'TaxDeclara
 
 export const taxRegisterProjection: Projection = {
   name: TAX_REGISTER,
-  version: 1,
+  // 2: taxpayers patched field by field, with their totals, for field provenance.
+  version: 2,
   eventTypes: [
     ...TAXPAYER_TYPES,
     'PropertyTransactionRecorded',
