@@ -253,6 +253,9 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
 
   return {
     async listen(port = 0, host = '127.0.0.1') {
+      // The runtime loads the supergraph on its first HTTP request; a graphql-ws client arriving first
+      // would meet no schema ("Expected null to be a GraphQL schema"). Load it before listening.
+      await runtime.getSchema();
       const server = createServer((req, res) => {
         handle(req, res).catch((error: unknown) => {
           logger.error({ err: error }, 'request failed');

@@ -12,6 +12,8 @@ export function pipelineResults<In, Out>(
   source: AsyncIterator<In>,
   start: (value: In) => Promise<Out>,
   window: number,
+  /** A result after which the stream ends (it is released, then the source is returned). */
+  isLast: (result: Out) => boolean = () => false,
 ): AsyncIterableIterator<Out> {
   if (!Number.isInteger(window) || window < 1) throw new RangeError(`window must be a whole number of results, 1 or more; got ${window}`);
   const inFlight: Promise<Out>[] = [];
@@ -52,7 +54,8 @@ export function pipelineResults<In, Out>(
         const head = inFlight[0];
         if (head) {
           const value = await head.finally(() => inFlight.shift());
-          fill();
+          if (isLast(value)) void iterator.return?.();
+          else fill();
           return { value, done: false };
         }
         if (sourceDone) return { value: undefined, done: true };

@@ -48,6 +48,15 @@ describe('pipelined subscription results', () => {
     assert.deepEqual(out, [1, 2]);
   });
 
+  it('ends after a last result: it is released, nothing after it, and the source is returned', async () => {
+    const log: string[] = [];
+    const out: number[] = [];
+    for await (const value of pipelineResults(numbers(10, log), async (n) => n, 3, (n) => n === 2)) out.push(value);
+    assert.deepEqual(out, [0, 1, 2]);
+    await sleep(5);
+    assert.equal(log.at(-1), 'source ended');
+  });
+
   it('ends the source at once on return, even while its next result is awaited', async () => {
     const log: string[] = [];
     let release: (() => void) | undefined;

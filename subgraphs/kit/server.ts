@@ -151,6 +151,13 @@ async function applyResultHook<C>(
 /** Subscription events whose access records are written at once, each released when its own is durable. */
 const SUBSCRIPTION_PIPELINE = 64;
 
+/**
+ * An event whose subscription root field was refused: the consumer lost its grant (revoked,
+ * expired), so the subscription ends with that error instead of sending refusals forever.
+ */
+const refusedAtRoot = (result: FormattedExecutionResult): boolean =>
+  result.errors?.some((e) => e.extensions?.code === 'FORBIDDEN' && e.path?.length === 1) ?? false;
+
 const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
   typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
@@ -329,7 +336,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
           const { context, query } = contexts.get(args) ?? {};
           if (!context || !isAsyncIterable(result)) return result;
           const info = operationInfo(args.document, args.operationName, query);
-          const results = pipelineResults(result[Symbol.asyncIterator](), (event: ExecutionResult) => finishEvent(context, event, info), SUBSCRIPTION_PIPELINE);
+          const results = pipelineResults(result[Symbol.asyncIterator](), (event: ExecutionResult) => finishEvent(context, event, info), SUBSCRIPTION_PIPELINE, refusedAtRoot);
           return results as unknown as AsyncGenerator<ExecutionResult>;
         },
         async onNext(_ctx, _id, payload, args, result) {

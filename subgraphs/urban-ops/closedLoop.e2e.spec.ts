@@ -84,6 +84,49 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
     await base?.close();
   });
 
+  // First, in another district: a graphql-ws subscription is the gateway's very first operation here
+  // (it must have loaded the supergraph before listening), and the loop below keeps its own metrics.
+  it('ends a dashboard\'s incidentChanged subscription with FORBIDDEN once its grant is revoked', async () => {
+    const grantId = await graph.grant('revoked-dashboard', ['urban.incidents'], { actions: ['SUBSCRIBE'] });
+    const token = await graph.tokenFor('revoked-dashboard');
+    const received: { data?: unknown; errors?: readonly { extensions?: { code?: unknown } }[] }[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      graph.wsClient(token).subscribe(
+        { query: `subscription { incidentChanged(divisionCode: "370103") { incidentId type } }` },
+        { next: (value) => received.push(value), error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))), complete: resolve },
+      );
+    });
+    // Far apart, so the second is not linked to the first as a duplicate.
+    const report = (longitude: number) =>
+      graph.gql(
+        `mutation ($input: ReportIncidentInput!) { reportIncident(input: $input) { incident { id } } }`,
+        {
+          input: {
+            channel: 'GRID_WORKER',
+            category: 'MUNICIPAL_FACILITY',
+            subcategory: 'MISSING_MANHOLE_COVER',
+            description: '井盖缺失',
+            location: { longitude, latitude: 36.67, address: '解放路' },
+            divisionCode: '370103001001',
+            reporter: { kind: 'GRID_WORKER', id: 'gw-18' },
+            attachments: [],
+          },
+        },
+        gridWorker,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await report(117.05)).body.errors, undefined);
+    const deadline = Date.now() + 15_000;
+    while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(received.length, 1, 'the first change arrives while the grant holds');
+    await graph.revoke('revoked-dashboard', grantId);
+    await base.catchUp();
+    assert.equal((await report(117.07)).body.errors, undefined);
+    await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the subscription did not end within 15 s')), 15_000))]);
+    assert.equal(received.length, 2, JSON.stringify(received));
+    assert.equal(received[1]!.errors?.[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(received[1]));
+  });
+
   it('reports, escalates, dispatches, returns, re-dispatches, reworks, closes and evaluates, and shows exactly that', async () => {
     // The gateway loads its supergraph on the first request; a subscription before it would find none.
     assert.ok(data(await graph.gql<{ incidentCategories: unknown[] }>('{ incidentCategories { subcategory } }', undefined, centre)).incidentCategories.length > 0);
@@ -248,4 +291,5 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
     assert.ok(changes.every((c) => c.incidentId === incidentId));
     assert.deepEqual([changes[0]?.incident.status, changes.at(-1)?.incident.status], ['REPORTED', 'CLOSED']);
   });
+
 });
