@@ -22,7 +22,7 @@ import {
   type CommandPorts,
   type ObservationInput,
 } from '../subgraphs/environment/station/handlers.ts';
-import { runWorkers } from './lib/concurrency.ts';
+import { inTurn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres, type BenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import { seededRandom } from './lib/random.ts';
@@ -198,13 +198,7 @@ export async function run(ctx: BenchContext): Promise<void> {
         }, ctx.signal);
         rawMs += clock.elapsedMs();
       };
-      if (d % 2 === 0) {
-        await timeOurs();
-        await timeRaw();
-      } else {
-        await timeRaw();
-        await timeOurs();
-      }
+      await inTurn(d, timeOurs, timeRaw);
     }
     progress.stop();
     await raw.dispose();

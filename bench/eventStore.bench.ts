@@ -11,7 +11,7 @@ import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { START, type NewEvent, type RecordedEvent } from '../events/types.ts';
 import { ProjectionRunner } from '../projections/runner.ts';
 import type { DocumentStore, Projection } from '../projections/types.ts';
-import { letSignalsIn, runWorkers } from './lib/concurrency.ts';
+import { inTurn, letSignalsIn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
@@ -125,13 +125,11 @@ async function compareAppends(
   let baselineMs = 0;
   for (let r = 0; r < rounds; r++) {
     const range = { from: Math.floor((r * appends) / rounds), to: Math.floor(((r + 1) * appends) / rounds) };
-    if (r % 2 === 0) {
-      baselineMs += await timeAppends(signal, range, writers, baseline);
-      oursMs += await timeAppends(signal, range, writers, ours);
-    } else {
-      oursMs += await timeAppends(signal, range, writers, ours);
-      baselineMs += await timeAppends(signal, range, writers, baseline);
-    }
+    await inTurn(
+      r,
+      async () => (baselineMs += await timeAppends(signal, range, writers, baseline)),
+      async () => (oursMs += await timeAppends(signal, range, writers, ours)),
+    );
   }
   const events = appends * eventsPerAppend;
   return { ours: perSecond(events, oursMs), baseline: perSecond(events, baselineMs) };

@@ -24,7 +24,7 @@ import { registerIncident, runIncidentCommand } from '../subgraphs/urban-ops/inc
 import { urbanOpsModule } from '../subgraphs/urban-ops/index.ts';
 import { levelOfCode } from '../subgraphs/urban-ops/levels.ts';
 import { incidentsProjection } from '../subgraphs/urban-ops/readModels/incidentsProjection.ts';
-import { runWorkers } from './lib/concurrency.ts';
+import { inTurn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
@@ -363,13 +363,7 @@ export async function run(ctx: BenchContext): Promise<void> {
             await runWorkers(size, writers, async (i) => { await baselineAppend(from + i); progress.increment(1); }, ctx.signal);
             baselineMs += round.elapsedMs();
           };
-          if (r % 2 === 0) {
-            await baseline();
-            await ours();
-          } else {
-            await ours();
-            await baseline();
-          }
+          await inTurn(r, baseline, ours);
         }
       } finally {
         progress.stop();

@@ -31,3 +31,13 @@ export async function runWorkers(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
   signal?.throwIfAborted();
 }
+
+/**
+ * Runs `first` then `second` on even rounds and the other way round on odd ones, so that neither of
+ * two measured paths always runs first (warm caches, background load).
+ */
+export async function inTurn(round: number, first: () => Promise<unknown>, second: () => Promise<unknown>): Promise<void> {
+  const [a, b] = round % 2 === 0 ? [first, second] : [second, first];
+  await a();
+  await b();
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runWorkers } from './concurrency.ts';
+import { inTurn, runWorkers } from './concurrency.ts';
 
 describe('runWorkers', () => {
   it('runs every index once with no more tasks in flight than workers', async () => {
@@ -35,5 +35,13 @@ describe('runWorkers', () => {
     );
     await assert.rejects(run, { name: 'AbortError' });
     assert.ok(started <= 6, `started ${started} tasks after the abort`);
+  });
+});
+
+describe('inTurn', () => {
+  it('runs the first path first on even rounds and second on odd ones', async () => {
+    const order: string[] = [];
+    for (const round of [0, 1, 2]) await inTurn(round, async () => order.push(`a${round}`), async () => order.push(`b${round}`));
+    assert.deepEqual(order, ['a0', 'b0', 'b1', 'a1', 'a2', 'b2']);
   });
 });
