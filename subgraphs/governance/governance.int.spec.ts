@@ -282,6 +282,29 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
     const refused = await ask<Log>(PARTNER_APP, query, { subject: 'person-42' });
     assert.deepEqual(refused.body.data, { accessLog: null });
     assert.equal(refused.body.errors?.[0]?.extensions?.resource, 'audit.log');
+
+    // "Who looked at my data" in a period: from inclusive, to exclusive, any ISO 8601 offset.
+    const inPeriod = 'query When($subject: ID, $from: DateTime, $to: DateTime) { accessLog(filter: { subjectId: $subject, from: $from, to: $to }) { totalCount } }';
+    const count = async (from?: string, to?: string) => {
+      const answer = await ask<{ accessLog: { totalCount: number } }>(AUDITOR, inPeriod, { subject: 'person-42', from, to });
+      assert.equal(answer.body.errors, undefined, JSON.stringify(answer.body.errors));
+      return answer.body.data!.accessLog.totalCount;
+    };
+    const later = new Date(Date.parse(at) + 1).toISOString();
+    // `later` written in Beijing time.
+    const inChina = new Date(Date.parse(later) + 8 * 3_600_000).toISOString().replace('Z', '+08:00');
+    assert.deepEqual(
+      [await count(at), await count(undefined, at), await count(undefined, later), await count(later), await count('2000-01-01T08:00:00+08:00', inChina)],
+      [1, 0, 1, 0, 1],
+    );
+    for (const [from, to, message] of [
+      ['last week', undefined, /DateTime expects an ISO 8601 date-time/],
+      [later, at, /filter\.from .* must be before filter\.to/],
+    ] as const) {
+      const bad = await ask(AUDITOR, inPeriod, { subject: 'person-42', from, to });
+      assert.equal(bad.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(bad.body.errors));
+      assert.match(bad.body.errors[0]!.message, message);
+    }
   });
 }
 

@@ -4,10 +4,11 @@
  * `governance.admin` WRITE grant (checked by the kit) and the `admin` role (checked here).
  */
 import { randomUUID } from 'node:crypto';
-import { ForbiddenError } from '../../events/errors.ts';
+import { ForbiddenError, ValidationError } from '../../events/errors.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
 import type { AccessAction } from '../kit/access.ts';
+import { parseInstant } from '../kit/calendar.ts';
 import { executeCommand } from '../kit/command.ts';
 import { streamHistory } from '../kit/history.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
@@ -68,10 +69,17 @@ interface AccessLogFilter {
   resource?: string | null;
   subgraph?: string | null;
   requestId?: string | null;
+  from?: string | null;
+  to?: string | null;
 }
 
 function accessLogWhere(filter: AccessLogFilter | null | undefined): Where {
   const where: Where = {};
+  // Instants compare as canonical ISO 8601 strings, as the records store them.
+  const from = filter?.from ? new Date(parseInstant(filter.from, 'filter.from')).toISOString() : undefined;
+  const to = filter?.to ? new Date(parseInstant(filter.to, 'filter.to')).toISOString() : undefined;
+  if (from && to && from >= to) throw new ValidationError(`filter.from (${from}) must be before filter.to (${to})`, { field: 'filter.from' });
+  if (from || to) where.at = { ...(from && { gte: from }), ...(to && { lt: to }) };
   if (filter?.consumerId) where.consumerId = filter.consumerId;
   if (filter?.subjectId) where.subjectIds = { contains: filter.subjectId };
   if (filter?.resource) where.resources = { contains: filter.resource };
