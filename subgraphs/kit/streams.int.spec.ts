@@ -3,12 +3,11 @@
  * `stateAsOf` by instant and by position, and claims that let exactly one of many racing owners in.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Decider } from '../../events/decider.ts';
 import { ConflictError, ValidationError } from '../../events/errors.ts';
-import { EventRegistry } from '../../events/registry.ts';
-import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
-import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import type { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
+import { BACKENDS, freshStorePerTest, type TestBackend } from '../../test/helpers/databases.ts';
 import { createTestRegistry, incremented, testMetadata } from '../../test/helpers/events.ts';
 import { streamHistory } from './history.ts';
 import { defineNaturalKey } from './naturalKey.ts';
@@ -25,21 +24,8 @@ const plates = defineNaturalKey({ streamPrefix: 'test.plate', claimedType: 'Plat
 const pause = () => new Promise((r) => setTimeout(r, 25));
 
 function streamsSuite(makeBackend: () => Promise<TestBackend>): void {
-  let backend: TestBackend;
   let store: SqlEventStore;
-
-  before(async () => {
-    backend = await makeBackend();
-  });
-  after(async () => {
-    await store?.close();
-    await backend.dispose();
-  });
-  beforeEach(async () => {
-    await store?.close();
-    const registry: EventRegistry = createTestRegistry().registerAll(plates.eventTypes);
-    store = await SqlEventStore.open(await backend.fresh(), registry);
-  });
+  freshStorePerTest(makeBackend, () => createTestRegistry().registerAll(plates.eventTypes), (fresh) => ({ store } = fresh));
 
   describe('history and time travel', () => {
     it('lists a stream’s events with their place in the log and where they came from', async () => {
