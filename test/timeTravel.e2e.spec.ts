@@ -213,9 +213,14 @@ for (const backend of ['pglite', 'postgres'] as const) describe(`time travel thr
     const unknown = await ask({ asOfPosition: '999999999:999999999' });
     assert.equal(unknown.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(unknown.body.errors[0]!.message, /position 999999999:999999999 does not exist/);
-    // Reading the past changes nothing of it.
+    // Reading the past changes nothing of it, and a refused read leaves no access record.
     const [person] = await base.runtime.store.readStreams([personStreamId(ids.person)]);
     assert.equal(person!.at(-1)!.revision, 2);
+    const refusedIds = new Set([both.headers.get('x-request-id'), unknown.headers.get('x-request-id')]);
+    assert.equal(refusedIds.size, 2);
+    await base.catchUp();
+    const records = await base.runtime.store.readAll({ filter: { types: ['DataAccessed'] }, limit: 100_000 });
+    assert.deepEqual(records.filter((e) => refusedIds.has((e.data as { requestId: string }).requestId)), []);
   });
 });
 

@@ -304,6 +304,10 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
       const bad = await ask(AUDITOR, inPeriod, { subject: 'person-42', from, to });
       assert.equal(bad.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(bad.body.errors));
       assert.match(bad.body.errors[0]!.message, message);
+      // A refused read served nothing, so it leaves no access record.
+      await waitForCommitted(db, store);
+      const recorded = (await store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 })).filter((e) => (e.data as DataAccessed['data']).requestId === bad.requestId);
+      assert.deepEqual(recorded, []);
     }
   });
 }

@@ -352,12 +352,15 @@ function guardedResolve(rule: FieldRule, resolve: GraphQLFieldResolver<unknown, 
     const { actions, key } = rule.byOperation[info.operation.operation];
     const serve = (coverage: Coverage | null): unknown => {
       if (!coverage) throw ctx.access.refuse(ctx.caller.consumerId, rule.resource, actions[0]!, rule.coordinate);
-      ctx.access.markServed(rule.resource, coverage);
-      if (rule.subject) ctx.access.markSubject(source, rule.coordinate);
+      // Recorded once the resolver has answered: a field whose resolver fails (bad input, not found)
+      // served nothing, and its access record must not say otherwise.
+      const record = (value: unknown): unknown => {
+        ctx.access.markServed(rule.resource, coverage);
+        if (rule.subject) ctx.access.markSubject(source, rule.coordinate);
+        return coverage.masked && rule.mask ? maskValue(rule.mask, value) : value;
+      };
       const value = resolve(source, args, ctx, info);
-      if (!coverage.masked || !rule.mask) return value;
-      const kind = rule.mask;
-      return isPromiseLike(value) ? Promise.resolve(value).then((v) => maskValue(kind, v)) : maskValue(kind, value);
+      return isPromiseLike(value) ? Promise.resolve(value).then(record) : record(value);
     };
     const coverage = ctx.access.cover(rule.resource, actions, key);
     return isPromiseLike(coverage) ? coverage.then(serve) : serve(coverage);
