@@ -65,6 +65,11 @@ export class EventRegistry {
     return [...this.definitions.keys()];
   }
 
+  /** The schema of the current version of `type`'s data; `undefined` for an unregistered type. */
+  schemaOf(type: string): z.ZodType | undefined {
+    return this.definitions.get(type)?.schema;
+  }
+
   /** Validates an event about to be written; returns its parsed data and schema version. */
   validateForAppend(type: string, data: unknown, metadata: unknown): { data: unknown; schemaVersion: number } {
     const def = this.definitions.get(type);

@@ -42,7 +42,7 @@ const resource = (
 
 export const CATALOG: readonly CatalogResource[] = [
   resource('public', 'PUBLIC', 'big-data-bureau', '公开数据', 'Codes and names of divisions, enum catalogues, cursors, page info and counts: open to every authenticated consumer.'),
-  resource('population.basic', 'CONDITIONAL', 'public-security', '人口基础信息', "A person's name, gender, birth date, residence and status."),
+  resource('population.basic', 'CONDITIONAL', 'public-security', '人口基础信息', "A person's name, gender, birth year and age band, residence and status (the exact birth date and age are part of the ID number: served only with `population.identity` in clear)."),
   resource('population.identity', 'RESTRICTED', 'public-security', '居民身份号码', 'Resident ID numbers (served masked under a masked grant).'),
   resource('population.household', 'CONDITIONAL', 'public-security', '户籍信息', 'Households: members, head, address.'),
   resource('population.statistics', 'CONDITIONAL', 'public-security', '人口统计', 'Aggregate population figures per division.'),
@@ -52,6 +52,7 @@ export const CATALOG: readonly CatalogResource[] = [
   resource('legal-person.identity', 'CONDITIONAL', 'market-regulation', '统一社会信用代码', 'Unified social credit codes.'),
   resource('legal-person.write', 'RESTRICTED', 'market-regulation', '法人登记', 'Registering and changing legal persons.'),
   resource('urban.incidents', 'CONDITIONAL', 'urban-management', '城市运行事件', 'City incidents and their four-level closed loop.'),
+  resource('urban.reporters', 'RESTRICTED', 'urban-management', '事件报告人', 'Who reported an incident: a citizen’s name (third parties’ personal data; served masked under a masked grant), a sensor or grid worker id.'),
   resource('urban.metrics', 'CONDITIONAL', 'urban-management', '城市运行指标', 'Closure, on-time and rework rates per division and level.'),
   resource('urban.write', 'RESTRICTED', 'urban-management', '事件处置', 'Reporting, dispatching, handling and closing incidents.'),
   resource('environment.air', 'PUBLIC', 'ecology-environment', '空气质量', 'Monitoring stations, hourly observations, AQI and rankings.'),

@@ -128,9 +128,11 @@ export interface ServedData {
   grantIds: Set<string>;
   purposes: Set<string>;
   subjectIds: Set<string>;
+  /** Events delivered whole (the event feed), by id. */
+  eventIds: Set<string>;
 }
 
-const emptyServed = (): ServedData => ({ resources: new Set(), grantIds: new Set(), purposes: new Set(), subjectIds: new Set() });
+const emptyServed = (): ServedData => ({ resources: new Set(), grantIds: new Set(), purposes: new Set(), subjectIds: new Set(), eventIds: new Set() });
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
@@ -215,6 +217,16 @@ export class RequestAccess {
     const id = (source as { id?: unknown }).id;
     if (typeof id === 'string' || typeof id === 'number') this.served.subjectIds.add(String(id));
     else this.logger.error({ field: coordinate }, 'a @subject entity was served without an `id` on its source object; its access record misses it');
+  }
+
+  /** A data subject named by what was served without a `@subject` entity, such as an event delivered by the feed. */
+  markSubjectId(id: string): void {
+    this.served.subjectIds.add(id);
+  }
+
+  /** An event delivered whole: its access record names it. */
+  markEvent(eventId: string): void {
+    this.served.eventIds.add(eventId);
   }
 
   refuse(consumerId: string, resource: string, action: AccessAction, coordinate: string): ForbiddenError {

@@ -146,6 +146,7 @@ export function accessRecordOf(input: {
       operationHash: operation.hash,
       resources: [...served.resources].sort(),
       subjectIds: [...served.subjectIds].sort(),
+      ...(served.eventIds.size && { eventIds: [...served.eventIds] }),
       purpose: served.purposes.size ? [...served.purposes].sort().join('; ') : 'public data',
       requestId,
       subgraph,

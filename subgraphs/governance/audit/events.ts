@@ -20,6 +20,11 @@ export type DataAccessed = DomainEvent<
     resources: string[];
     /** Ids of the `@subject` entities (persons, legal persons) whose fields were served. */
     subjectIds: string[];
+    /**
+     * Ids of the events delivered, for a record of an event-feed delivery (absent for other
+     * requests). The feed never delivers such records: deliveries never cause further deliveries.
+     */
+    eventIds?: string[];
     /** The purposes of the covering grants. */
     purpose: string;
     /** The gateway's request id: joins the records of every subgraph one client request touched. */
@@ -46,6 +51,7 @@ export const dataAccessedDefinition: EventTypeDefinition<DataAccessed['data']> =
     operationHash: z.string().regex(/^[0-9a-f]{64}$/),
     resources: z.array(text).min(1),
     subjectIds: z.array(text),
+    eventIds: z.array(text).min(1).optional(),
     purpose: text,
     requestId: text,
     subgraph: text,

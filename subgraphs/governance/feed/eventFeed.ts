@@ -14,33 +14,41 @@
  *    and goes back to 1 from the last position it delivered — memory stays bounded, nothing is lost.
  * Positions are compared only with `comparePositions`.
  *
- * Grants. The root field needs `events.feed` SUBSCRIBE (checked by the kit). Each event is sent only
- * when a grant valid now gives SUBSCRIBE on its stream's resource (`resources.ts`); every other event
- * is dropped here and never reaches the client. The consumer's grants come from the hub's cache
- * (`feedGrants.ts`), handed to the kit per event with `useGrants`: no store read per event, and a
- * change to the consumer's stream wakes the feed at once; when `events.feed` is no longer granted
- * the stream ends with one FORBIDDEN error. Payloads of resources granted only `masked` have
- * `idNumber`/`phone` masked. Every delivered event still gets its own access record (the kit's
- * group-committed recorder) before it is sent.
+ * Grants: one policy with the graph (DESIGN §2). The root field needs `events.feed` SUBSCRIBE
+ * (checked by the kit). Each event type and each field of its payload is classified against the
+ * catalogue (`payloadPolicy.ts`): an event is sent only when a grant valid now gives SUBSCRIBE on its
+ * type's resource, and its payload holds only the fields a grant covers, masked or generalised as
+ * the graph masks them. Internal events (natural-key claims) and the access records of feed
+ * deliveries are never sent: the latter would make every delivery to an `audit.log` subscriber cause
+ * another. A filter naming a type or domain the consumer may not subscribe to is refused with
+ * FORBIDDEN. The consumer's grants come from the hub's cache (`feedGrants.ts`), handed to the kit per
+ * event with `useGrants`: no store read per event, and a change to the consumer's stream wakes the
+ * feed at once; when `events.feed` is no longer granted the stream ends with one FORBIDDEN error.
+ * Every delivered event gets its own access record (the kit's group-committed recorder) naming the
+ * event, its subjects and the resources of the fields served, before it is sent.
  */
-import { ForbiddenError } from '../../../events/errors.ts';
+import { ForbiddenError, ValidationError } from '../../../events/errors.ts';
 import { comparePositions, decodePosition } from '../../../events/position.ts';
 import type { EventFilter, Position, Provenance, RecordedEvent } from '../../../events/types.ts';
-import type { RequestAccess } from '../../kit/access.ts';
+import type { AccessAction, RequestAccess } from '../../kit/access.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { EventFeedHub, HubMember } from './hub.ts';
-import { maskPayload } from './masking.ts';
-import { resourceOfStream, streamPrefixesOf } from './resources.ts';
+import { INTERNAL, servePayload, subjectsOf, type EventPolicy, type FeedClassifications } from './payloadPolicy.ts';
+import { isFeedStream, streamPrefixesOf } from './resources.ts';
 
 export const FEED_RESOURCE = 'events.feed';
 
 type Coverage = NonNullable<Awaited<ReturnType<RequestAccess['cover']>>>;
 
-/** One event about to be delivered, with the resource and grants it is delivered under. */
+/** One event about to be delivered, with the resource and grants it is delivered under and its payload as served. */
 export interface FeedItem {
   event: RecordedEvent;
   resource: string;
   coverage: Coverage;
+  payload: unknown;
+  /** The resources of the payload's fields and the grants that covered them. */
+  served: ReadonlyMap<string, Coverage>;
+  subjects: readonly string[];
 }
 
 /** Yielded once when the consumer lost its `events.feed` grant: the root resolver turns it into FORBIDDEN. */
@@ -54,7 +62,10 @@ export interface EventFeedArgs {
 }
 
 const SUBSCRIBE: readonly ['SUBSCRIBE'] = ['SUBSCRIBE'];
+/** A field of a delivered payload, like a field below the graph's subscription root. */
+const FIELD_ACTIONS: readonly AccessAction[] = ['SUBSCRIBE', 'READ'];
 const coverKey = (resource: string) => `${resource}\u0000SUBSCRIBE`;
+const fieldKey = (resource: string) => `${resource}\u0000SUBSCRIBE,READ`;
 const FEED_KEY = coverKey(FEED_RESOURCE);
 
 /** What a feed selects, checked on every event (store reads are narrowed by the same, as far as they can be). */
@@ -93,7 +104,16 @@ const selects = (s: Selection, event: RecordedEvent): boolean =>
   (!s.types || s.types.has(event.type)) &&
   (s.streamPrefix === undefined || event.streamId.startsWith(s.streamPrefix)) &&
   (!s.domainPrefixes || s.domainPrefixes.some((p) => event.streamId.startsWith(p))) &&
-  resourceOfStream(event.streamId) !== null;
+  isFeedStream(event.streamId);
+
+/** The policy an event is delivered under; `undefined` for an event the feed never sends. */
+function deliverable(classifications: FeedClassifications, event: RecordedEvent): EventPolicy | undefined {
+  const classification = classifications.of(event.type);
+  if (classification === undefined || classification === INTERNAL) return undefined;
+  // The access record of a feed delivery: sending it would cause another delivery, and so on.
+  if (event.type === 'DataAccessed' && (event.data as { eventIds?: unknown }).eventIds !== undefined) return undefined;
+  return classification;
+}
 
 type Phase = 'catchingUp' | 'joining' | 'live' | 'ended';
 
@@ -147,9 +167,13 @@ class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
         return { value: { events: REVOKED }, done: false };
       }
       if (!event || !selects(this.selection, event)) continue;
-      const resource = resourceOfStream(event.streamId)!;
-      const coverage = access.cover(resource, SUBSCRIBE, coverKey(resource)) as Coverage | null;
-      if (coverage) return { value: { events: { event, resource, coverage } }, done: false };
+      const policy = deliverable(this.hub.classifications, event);
+      if (!policy) continue;
+      // The grants are in hand (`useGrants`), so coverage is worked out synchronously.
+      const coverage = access.cover(policy.resource, SUBSCRIBE, coverKey(policy.resource)) as Coverage | null;
+      if (!coverage) continue;
+      const { payload, served } = servePayload(event.data, policy, (resource) => access.cover(resource, FIELD_ACTIONS, fieldKey(resource)) as Coverage | null);
+      return { value: { events: { event, resource: policy.resource, coverage, payload, served, subjects: subjectsOf(event.data, policy) } }, done: false };
     }
     return { value: undefined, done: true };
   }
@@ -292,11 +316,40 @@ class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
 }
 
 /**
- * Validates the arguments (BAD_USER_INPUT for a malformed or unknown position or an unknown domain)
- * before anything is streamed, then opens the feed. Without `fromPosition` the feed starts at the head.
+ * A filter naming an event type or a domain the consumer may not subscribe to is refused, not
+ * accepted in silence (it would only ever deliver nothing): BAD_USER_INPUT for a type the feed never
+ * sends, FORBIDDEN for one (or a domain none of) whose resources the consumer holds no SUBSCRIBE grant.
+ */
+async function assertFilterGranted(hub: EventFeedHub, filter: EventFeedArgs['filter'], ctx: SubgraphContext): Promise<void> {
+  if (!filter?.types?.length && !filter?.domains?.length) return;
+  ctx.access.useGrants(await hub.grants.current(ctx.caller.consumerId));
+  const subscribable = (resource: string): boolean => Boolean(ctx.access.cover(resource, SUBSCRIBE, coverKey(resource)));
+  const refuse = (what: string, resources: readonly string[]) =>
+    new ForbiddenError(
+      `consumer ${ctx.caller.consumerId} has no grant valid now to SUBSCRIBE ${resources.join(' or ')}, so the event feed cannot serve ${what}; ask the governance administrator for a grant`,
+      { resource: resources[0], action: 'SUBSCRIBE', field: 'Subscription.events' },
+    );
+  for (const type of filter.types ?? []) {
+    const classification = hub.classifications.of(type);
+    if (classification === undefined || classification === INTERNAL) {
+      throw new ValidationError(`"${type}" in filter.types is not an event type of the feed`, { field: 'filter.types', type });
+    }
+    if (!subscribable(classification.resource)) throw refuse(`events of type ${type}`, [classification.resource]);
+  }
+  for (const domain of filter.domains ?? []) {
+    const resources = [...hub.classifications.resourcesOfDomain(domain)];
+    if (!resources.some(subscribable)) throw refuse(`events of the ${domain} domain`, resources);
+  }
+}
+
+/**
+ * Validates the arguments (BAD_USER_INPUT for a malformed or unknown position, an unknown domain or
+ * type; FORBIDDEN for a type or domain not granted) before anything is streamed, then opens the
+ * feed. Without `fromPosition` the feed starts at the head.
  */
 export async function openEventFeed(hub: EventFeedHub, args: EventFeedArgs, ctx: SubgraphContext): Promise<AsyncIterableIterator<FeedValue>> {
   const selection = selectionOf(args.filter);
+  await assertFilterGranted(hub, args.filter, ctx);
   let fromPosition: Position;
   if (args.fromPosition === null || args.fromPosition === undefined) {
     fromPosition = await hub.store.headPosition();
@@ -318,6 +371,9 @@ export function resolveFeedItem(root: FeedValue, ctx: SubgraphContext): FeedItem
     });
   }
   ctx.access.markServed(item.resource, item.coverage);
+  for (const [resource, coverage] of item.served) ctx.access.markServed(resource, coverage);
+  for (const subject of item.subjects) ctx.access.markSubjectId(subject);
+  ctx.access.markEvent(item.event.eventId);
   return item;
 }
 
@@ -328,5 +384,5 @@ export const eventEnvelopeResolvers = {
   position: (item: FeedItem): string => item.event.position,
   recordedAt: (item: FeedItem): string => item.event.recordedAt,
   provenance: (item: FeedItem): Provenance => item.event.metadata.provenance,
-  payload: (item: FeedItem): unknown => (item.coverage.masked ? maskPayload(item.event.data) : item.event.data),
+  payload: (item: FeedItem): unknown => item.payload,
 };

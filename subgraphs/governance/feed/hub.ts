@@ -25,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventFilter, EventStore, EventSubscription, Position, RecordedEvent } from '../../../events/types.ts';
 import { consumerStreamId } from '../consumer/events.ts';
 import { FeedGrants, type FeedGrantsOptions } from './feedGrants.ts';
+import { FeedClassifications } from './payloadPolicy.ts';
 import { FEED_DOMAINS } from './resources.ts';
 
 /** A feed as the hub sees it. */
@@ -57,6 +58,8 @@ export interface EventFeedHubOptions {
   /** Reads a consumer's folded stream (`readConsumerState`). */
   loadConsumer: FeedGrantsOptions['load'];
   now: () => Date;
+  /** What each event type is delivered under and how its payload is served. @default the service's classification table */
+  classifications?: FeedClassifications;
 }
 
 /** Counters for operators and tests. */
@@ -143,6 +146,7 @@ class HubRun {
 
 export class EventFeedHub {
   readonly grants: FeedGrants;
+  readonly classifications: FeedClassifications;
   readonly maxQueuedEvents: number;
   readonly readBatch: number;
   readonly stats: EventFeedHubStats = { liveFeeds: 0, fellBehind: 0, runs: 0 };
@@ -163,6 +167,7 @@ export class EventFeedHub {
     if (this.maxQueuedEvents < this.readBatch) {
       throw new Error(`event feed hub: maxQueuedEvents (${this.maxQueuedEvents}) must be at least readBatch (${this.readBatch}): one read is dispatched at once`);
     }
+    this.classifications = options.classifications ?? new FeedClassifications();
     this.logger = options.logger.child({ component: 'event-feed-hub' });
     this.grants = new FeedGrants({ load: options.loadConsumer, now: options.now, reloadMs: options.reloadGrantsMs ?? 2000 });
   }

@@ -1,7 +1,6 @@
 /**
- * Which catalogue resource an event of the generic feed belongs to, by its stream (directives.md):
- * a consumer receives an event only under a SUBSCRIBE grant for that resource. Streams of no listed
- * domain map to nothing and are never sent.
+ * The domains of the generic feed and their streams. Which resource an event and each of its fields
+ * belong to is classified per event type (`payloadPolicy.ts`); streams of no listed domain are never sent.
  */
 import { ValidationError } from '../../../events/errors.ts';
 
@@ -17,31 +16,9 @@ export const FEED_DOMAINS: Readonly<Record<string, readonly string[]>> = {
   governance: ['governance.'],
 };
 
-/** The resource an event of `streamId` is delivered under; `null` for a stream of no feed domain. */
-export function resourceOfStream(streamId: string): string | null {
-  const dot = streamId.indexOf('.');
-  if (dot < 0) return null;
-  const domain = streamId.slice(0, dot);
-  const aggregate = streamId.slice(dot + 1);
-  switch (domain) {
-    case 'population':
-      return 'population.basic';
-    case 'legal-person':
-      return 'legal-person.basic';
-    case 'urban':
-    case 'urban-ops':
-      return 'urban.incidents';
-    case 'environment':
-      return aggregate.startsWith('emission-') ? 'environment.emissions' : 'environment.air';
-    case 'healthcare':
-      return aggregate.startsWith('claim-') ? 'healthcare.claims' : 'healthcare.records';
-    case 'tax':
-      return 'tax.declarations';
-    case 'governance':
-      return 'audit.log';
-    default:
-      return null;
-  }
+/** True when `streamId` belongs to a feed domain; streams of no listed domain are never sent. */
+export function isFeedStream(streamId: string): boolean {
+  return Object.values(FEED_DOMAINS).some((prefixes) => prefixes.some((prefix) => streamId.startsWith(prefix)));
 }
 
 /** The stream prefixes of `domains`; throws BAD_USER_INPUT naming an unknown domain. */
