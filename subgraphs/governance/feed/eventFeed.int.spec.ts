@@ -2,7 +2,9 @@
  * The event feed over the shared hub, on both backends, driven as the kit drives it (`next()` per
  * event, grants handed over by the feed): one store reader for every feed, resume from old
  * positions while the log grows with no gap and no duplicate, a slow feed that falls back to its own
- * reads, grants read once and invalidated by the log, and refused arguments.
+ * reads, grants read once and invalidated by the log, refused arguments, and the payload policy:
+ * fields served by grant (masked, generalised or left out), internal claim streams and the access
+ * records of deliveries never sent, deliveries recorded with their subjects and event ids.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -15,15 +17,24 @@ import { waitUntilVisible, testMetadata } from '../../../test/helpers/events.ts'
 import { testGrants, type TestGrants } from '../../../test/helpers/grants.ts';
 import { openTestRuntime, type TestRuntime } from '../../../test/helpers/graph.ts';
 import { testSubgraphContext } from '../../../test/helpers/subgraphContext.ts';
+import { makeIdNumber } from '../../population/identity/idNumber.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphModule } from '../../kit/module.ts';
 import { readConsumerState } from '../access.ts';
+import { populationModule } from '../../population/index.ts';
+import { accessStreamId } from '../audit/events.ts';
 import { governanceModule } from '../index.ts';
-import { openEventFeed, resolveFeedItem, type EventFeedArgs } from './eventFeed.ts';
+import { openEventFeed, resolveFeedItem, type EventFeedArgs, type FeedItem } from './eventFeed.ts';
 import { EventFeedHub, type EventFeedHubOptions } from './hub.ts';
+import { EVENT_CLASSIFICATIONS, FeedClassifications } from './payloadPolicy.ts';
 
 const FEED_TEST_EVENTS: readonly EventTypeDefinition[] = [{ type: 'FeedHubTested', schemaVersion: 1, schema: z.object({ n: z.number().int() }) }];
-const feedModule: SubgraphModule = { ...governanceModule, eventTypes: [...governanceModule.eventTypes, ...FEED_TEST_EVENTS] };
+const feedModule: SubgraphModule = { ...governanceModule, eventTypes: [...governanceModule.eventTypes, ...populationModule.eventTypes, ...FEED_TEST_EVENTS] };
+/** The service's classifications, and the test event's: delivered under `population.basic` whatever its stream. */
+const classifications = new FeedClassifications({
+  ...EVENT_CLASSIFICATIONS,
+  population: { ...EVENT_CLASSIFICATIONS.population, FeedHubTested: { resource: 'population.basic', subjects: [], fields: { n: { resource: 'population.basic' } } } },
+});
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const tested = (n: number): NewEvent => ({ type: 'FeedHubTested', data: { n }, metadata: testMetadata });
 
@@ -31,7 +42,12 @@ type Feed = AsyncIterableIterator<Parameters<typeof resolveFeedItem>[0]>;
 
 /** The next `count` events a feed delivers (as the kit would: next() one at a time), failing after `ms`. */
 async function take(feed: Feed, ctx: SubgraphContext, count: number, ms = 20_000): Promise<RecordedEvent[]> {
-  const out: RecordedEvent[] = [];
+  return (await takeItems(feed, ctx, count, ms)).map((item) => item.event);
+}
+
+/** Like `take`, with each item as delivered (payload as served); `onItem` sees the access each one recorded. */
+async function takeItems(feed: Feed, ctx: SubgraphContext, count: number, ms = 20_000, onItem?: (item: FeedItem) => void): Promise<FeedItem[]> {
+  const out: FeedItem[] = [];
   const deadline = Date.now() + ms;
   while (out.length < count) {
     const left = deadline - Date.now();
@@ -41,7 +57,9 @@ async function take(feed: Feed, ctx: SubgraphContext, count: number, ms = 20_000
     ]);
     if (step === 'timeout') throw new Error(`the feed delivered ${out.length} of ${count} events within ${ms} ms`);
     if (step.done) throw new Error(`the feed ended after ${out.length} of ${count} events`);
-    out.push(resolveFeedItem(step.value, ctx).event);
+    const item = resolveFeedItem(step.value, ctx);
+    out.push(item);
+    onItem?.(item);
     ctx.access.reset();
   }
   return out;
@@ -59,6 +77,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
     function newHub(options: Partial<EventFeedHubOptions> = {}): EventFeedHub {
       const hub = new EventFeedHub(store(), {
         logger,
+        classifications,
         now: () => new Date(),
         loadConsumer: (consumerId) => {
           loads++;
@@ -271,6 +290,81 @@ for (const backend of ['pglite', 'postgres'] as const) {
     it('refuses a queue bound smaller than one read of the log (a fast feed would overflow on one batch)', () => {
       assert.throws(() => newHub({ maxQueuedEvents: 10, readBatch: 50 }), /maxQueuedEvents \(10\) must be at least readBatch \(50\)/);
     });
+
+    /** A person registered as the population commands write it: the ID number's claim, then the registration. */
+    async function registerPerson(personId: string, sequence: number): Promise<{ idNumber: string; registered: Position }> {
+      const idNumber = makeIdNumber('370102', '1997-03-02', sequence);
+      await store().append(`population.id-number-${idNumber}`, [{ type: 'IdNumberClaimed', data: { key: idNumber, ownerId: personId }, metadata: testMetadata }]);
+      const data = { personId, idNumber, name: '王芳', gender: 'FEMALE', birthDate: '1997-03-02', residence: { address: '泉城路 1 号', divisionCode: '370102001001' }, reason: 'BIRTH' };
+      const registered = (await store().append(`population.person-${personId}`, [{ type: 'PersonRegistered', data, metadata: testMetadata }])).events[0]!.position;
+      await waitUntilVisible(store(), registered);
+      return { idNumber, registered };
+    }
+
+    it('serves each payload field only under a grant for it, masked and generalised as the graph serves it, and never the ID-number claim', async () => {
+      await grants.grant('feed-masked', ['events.feed', 'population.basic', 'population.identity'], { actions: ['SUBSCRIBE'], masked: true });
+      await grants.grant('feed-basic-only', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'] });
+      await grants.grant('feed-clear', ['events.feed', 'population.basic', 'population.identity'], { actions: ['SUBSCRIBE'] });
+      const hub = newHub();
+      const from = await store().headPosition();
+      const masked = await open(hub, 'feed-masked', { fromPosition: from });
+      const basicOnly = await open(hub, 'feed-basic-only', { fromPosition: from, filter: { domains: ['population'] } });
+      const clear = await open(hub, 'feed-clear', { fromPosition: from, filter: { streamPrefix: 'population.' } });
+      const { idNumber } = await registerPerson('p-feed-1', 11);
+      const { event, payload } = (await takeItems(masked.feed, masked.ctx, 1))[0]!;
+      assert.equal(event.type, 'PersonRegistered', 'the claim on population.id-number-<ID> is never sent');
+      assert.deepEqual(payload, {
+        personId: 'p-feed-1',
+        idNumber: `${idNumber.slice(0, 4)}**********${idNumber.slice(14)}`,
+        name: '王芳',
+        gender: 'FEMALE',
+        birthDate: '1997',
+        residence: { address: '泉城路 1 号', divisionCode: '370102001001' },
+        reason: 'BIRTH',
+      });
+      const [basic] = await takeItems(basicOnly.feed, basicOnly.ctx, 1);
+      assert.equal(basic!.event.type, 'PersonRegistered');
+      assert.equal((basic!.payload as { idNumber?: string }).idNumber, undefined, 'no population.identity grant: no ID number at all');
+      assert.equal((basic!.payload as { birthDate: string }).birthDate, '1997');
+      const [full] = await takeItems(clear.feed, clear.ctx, 1);
+      assert.deepEqual(full!.payload, full!.event.data, 'clear grants on every resource: the payload as recorded');
+    });
+
+    it('records each delivery with the subjects and the event it delivered, and never sends the access records of deliveries', async () => {
+      await grants.grant('feed-auditing', ['events.feed', 'population.basic', 'audit.log'], { actions: ['SUBSCRIBE'] });
+      const hub = newHub();
+      const from = await store().headPosition();
+      const { feed, ctx } = await open(hub, 'feed-auditing', { fromPosition: from });
+      await registerPerson('p-feed-2', 12);
+      const served: { subjectIds: string[]; eventIds: string[]; resources: string[] }[] = [];
+      const [delivered] = await takeItems(feed, ctx, 1, 20_000, () =>
+        served.push({ subjectIds: [...ctx.access.served.subjectIds], eventIds: [...ctx.access.served.eventIds], resources: [...ctx.access.served.resources].sort() }),
+      );
+      assert.deepEqual(served, [{ subjectIds: ['p-feed-2'], eventIds: [delivered!.event.eventId], resources: ['population.basic'] }]);
+      // A record of a delivery and a record of a graph read: only the latter is an event of the feed.
+      const record = { consumerId: 'c', grantIds: [], operationName: null, operationHash: 'a'.repeat(64), resources: ['population.basic'], subjectIds: ['p-feed-2'], purpose: 'p', requestId: 'r', subgraph: 'population', at: new Date().toISOString() };
+      const appended = await store().append(accessStreamId(`feed-test-${backend}`), [
+        { type: 'DataAccessed', data: { ...record, eventIds: [delivered!.event.eventId] }, metadata: testMetadata },
+        { type: 'DataAccessed', data: record, metadata: testMetadata },
+      ]);
+      const [next] = await take(feed, ctx, 1);
+      assert.equal(next!.position, appended.events[1]!.position, 'the record of the delivery was skipped');
+    });
+
+    for (const [label, filter, code, pattern] of [
+      ['a type of a resource not granted', { types: ['TaxpayerRegistered'] }, 'FORBIDDEN', /SUBSCRIBE tax\.declarations/],
+      ['a domain none of whose resources is granted', { domains: ['healthcare'] }, 'FORBIDDEN', /SUBSCRIBE healthcare\./],
+      ['an internal type', { types: ['IdNumberClaimed'] }, 'BAD_USER_INPUT', /not an event type of the feed/],
+      ['an unknown type', { types: ['PersonTeleported'] }, 'BAD_USER_INPUT', /not an event type of the feed/],
+    ] as const) {
+      it(`refuses a filter naming ${label} with ${code} and opens nothing`, async () => {
+        await grants.grant('feed-population', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'] });
+        const hub = newHub();
+        const ctx = testSubgraphContext({ caller: { consumerId: 'feed-population', role: 'partner' } });
+        await assert.rejects(openEventFeed(hub, { filter }, ctx), (error: unknown) => (error as { code?: string }).code === code && pattern.test((error as Error).message));
+        assert.deepEqual(hub.stats, { liveFeeds: 0, fellBehind: 0, runs: 0 });
+      });
+    }
 
     for (const [label, args, pattern] of [
       ['a malformed position', { fromPosition: 'yesterday' }, /malformed/],

@@ -349,7 +349,6 @@ async function assertFilterGranted(hub: EventFeedHub, filter: EventFeedArgs['fil
  */
 export async function openEventFeed(hub: EventFeedHub, args: EventFeedArgs, ctx: SubgraphContext): Promise<AsyncIterableIterator<FeedValue>> {
   const selection = selectionOf(args.filter);
-  await assertFilterGranted(hub, args.filter, ctx);
   let fromPosition: Position;
   if (args.fromPosition === null || args.fromPosition === undefined) {
     fromPosition = await hub.store.headPosition();
@@ -358,7 +357,15 @@ export async function openEventFeed(hub: EventFeedHub, args: EventFeedArgs, ctx:
     await hub.store.assertPositionExists(args.fromPosition);
     fromPosition = args.fromPosition;
   }
-  return new EventFeed(hub, selection, ctx, fromPosition);
+  // Opened before the filter is checked, so the grants read for the check are the ones the feed keeps.
+  const feed = new EventFeed(hub, selection, ctx, fromPosition);
+  try {
+    await assertFilterGranted(hub, args.filter, ctx);
+  } catch (error) {
+    await feed.return();
+    throw error;
+  }
+  return feed;
 }
 
 /** The root field's value per event: records the event's resource as served, or ends a revoked feed. */
