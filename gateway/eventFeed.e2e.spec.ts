@@ -1,29 +1,24 @@
 /**
- * The generic event feed end to end: a real graphql-ws client of the gateway, the governance subgraph
- * behind it, one PGlite database. Resume without loss, grant filtering, masking, revocation and
- * refused resume positions.
+ * The generic event feed end to end: a real graphql-ws client of the gateway, the governance and
+ * population subgraphs behind it, one PGlite database. Resume without loss, grant filtering, the
+ * payload policy (masking, identity fields only under an identity grant), revocation, refused resume
+ * positions and filters, and an idle `audit.log` subscriber that is not fed its own access records.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import { z } from 'zod';
-import type { EventTypeDefinition } from '../events/registry.ts';
 import { START, type NewEvent, type Position } from '../events/types.ts';
 import { governanceModule } from '../subgraphs/governance/index.ts';
 import { maskIdNumber } from '../subgraphs/kit/access.ts';
-import type { SubgraphModule } from '../subgraphs/kit/module.ts';
+import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
+import { populationModule } from '../subgraphs/population/index.ts';
+import { taxModule } from '../subgraphs/tax/index.ts';
 import { waitUntilVisible, testMetadata } from '../test/helpers/events.ts';
 import { openTestRuntime, startTestGraph, type TestGraph } from '../test/helpers/graph.ts';
 
-/** A neutral event type carrying identity fields, appended to streams of several domains. */
-const FEED_TEST_EVENTS: readonly EventTypeDefinition[] = [
-  { type: 'FeedTestRecorded', schemaVersion: 1, schema: z.object({ n: z.number().int(), idNumber: z.string(), phone: z.string() }) },
-];
-const ID_NUMBER = '370102199003071234';
-
-/** The governance module with the test event type registered in the store. */
-const feedModule: SubgraphModule = { ...governanceModule, eventTypes: [...governanceModule.eventTypes, ...FEED_TEST_EVENTS] };
+/** The ID number of the person registered as number `n`. */
+const idNumberOf = (n: number): string => makeIdNumber('370102', '1990-03-07', n);
 
 const FEED = `subscription Feed($from: String, $filter: EventFeedFilter) {
   events(fromPosition: $from, filter: $filter) { id type streamId position recordedAt provenance { department system } payload }
@@ -34,7 +29,7 @@ interface Envelope {
   type: string;
   streamId: string;
   position: string;
-  payload: { n: number; idNumber: string; phone: string };
+  payload: { personId?: string; taxpayerId?: string; idNumber?: string; birthDate?: string; taxpayerNumber?: string };
 }
 
 /** A live subscription's received envelopes and errors, and a way to kill its socket. */
@@ -87,15 +82,27 @@ function openFeed(graph: TestGraph, token: string, variables: Record<string, unk
   };
 }
 
-const noteFor = (n: number): NewEvent => ({ type: 'FeedTestRecorded', data: { n, idNumber: ID_NUMBER, phone: '13812345678' }, metadata: testMetadata });
+const personRegistered = (n: number): NewEvent => ({
+  type: 'PersonRegistered',
+  data: { personId: `p${n}`, idNumber: idNumberOf(n), name: '王芳', gender: 'FEMALE', birthDate: '1990-03-07', residence: { address: '泉城路 1 号', divisionCode: '370102001001' }, reason: 'BIRTH' },
+  metadata: testMetadata,
+});
+const taxpayerRegistered = (n: number): NewEvent => ({
+  type: 'TaxpayerRegistered',
+  data: { taxpayerId: `t${n}`, subject: { kind: 'PERSON', id: `p${n}` }, taxpayerNumber: idNumberOf(n), name: '王芳', divisionCode: '370102', registeredAt: new Date().toISOString() },
+  metadata: testMetadata,
+});
 
 describe('Subscription.events through the gateway', () => {
   let graph: TestGraph;
-  /** Appends one event per number to `population.person-<n>` and returns their positions, visible. */
-  async function appendPeople(numbers: readonly number[], domain = 'population.person'): Promise<Position[]> {
+  /** Registers one person per number on `population.person-p<n>` (or a taxpayer on `tax.taxpayer-t<n>`) and returns their positions, visible. */
+  async function appendPeople(numbers: readonly number[], domain: 'population' | 'tax' = 'population'): Promise<Position[]> {
     const positions: Position[] = [];
     for (const n of numbers) {
-      const { events } = await graph.runtime.store.append(`${domain}-${n}`, [noteFor(n)]);
+      const { events } =
+        domain === 'population'
+          ? await graph.runtime.store.append(`population.person-p${n}-${Math.random()}`, [personRegistered(n)])
+          : await graph.runtime.store.append(`tax.taxpayer-t${n}-${Math.random()}`, [taxpayerRegistered(n)]);
       positions.push(events[0]!.position);
     }
     await waitUntilVisible(graph.runtime.store, positions[positions.length - 1]!);
@@ -103,8 +110,9 @@ describe('Subscription.events through the gateway', () => {
   }
 
   before(async () => {
-    const runtime = await openTestRuntime([feedModule]);
-    graph = await startTestGraph({ modules: [feedModule], runtime });
+    const modules = [governanceModule, populationModule, taxModule];
+    const runtime = await openTestRuntime(modules);
+    graph = await startTestGraph({ modules, runtime });
     // The gateway loads its schema on the first HTTP request; graphql-ws operations need it loaded.
     await graph.gql('{ catalog(first: 1) { totalCount } }', {}, await graph.tokenFor('feed-warm-up'));
   });
@@ -118,7 +126,7 @@ describe('Subscription.events through the gateway', () => {
     await graph.grant('feed-app', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'] });
     const [marker] = await appendPeople([0]);
     const first = await appendPeople([1, 2, 3, 4, 5, 6]);
-    await appendPeople([900], 'tax.taxpayer'); // not granted: never sent
+    await appendPeople([900], 'tax'); // not granted: never sent
     const token = await graph.tokenFor('feed-app', 'partner');
     const feed = openFeed(graph, token, { from: marker });
     await feed.waitFor(3);
@@ -137,23 +145,32 @@ describe('Subscription.events through the gateway', () => {
       'complete, ordered, duplicate-free',
     );
     assert.deepEqual(
-      all.map((e) => e.payload.n),
-      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      all.map((e) => e.payload.personId),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => `p${n}`),
     );
-    assert.equal(all[0]!.payload.idNumber, ID_NUMBER, 'a grant without masked serves the payload in clear');
+    // population.basic without population.identity (RESTRICTED): the graph refuses `idNumber`, and so does the feed.
+    assert.equal(all[0]!.payload.idNumber, undefined, 'no identity grant: no ID number');
+    assert.equal(all[0]!.payload.birthDate, '1990', 'no identity grant: the birth date (part of the ID number) only as its year');
     await resumed.dispose();
 
     // Each delivered event left an access record naming its resource (written in batches by the recorder).
     const deadline = Date.now() + 10_000;
-    let records: { consumerId: string; resources: string[] }[] = [];
+    let records: { consumerId: string; resources: string[]; subjectIds: string[]; eventIds?: string[] }[] = [];
     while (Date.now() < deadline) {
       const events = await graph.runtime.store.readAll({ fromPosition: START, filter: { types: ['DataAccessed'] }, limit: 1000 });
-      records = events.map((e) => e.data as { consumerId: string; resources: string[] }).filter((r) => r.consumerId === 'feed-app');
+      records = events.map((e) => e.data as (typeof records)[number]).filter((r) => r.consumerId === 'feed-app');
       if (records.length >= all.length) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(records.length >= all.length, `${records.length} access records for ${all.length} delivered events`);
     assert.ok(records.every((r) => r.resources.includes('population.basic') && r.resources.includes('events.feed')));
+    // Each names the event it delivered and the person the event is about: `accessLog(subjectId)` finds it.
+    // (An event sent on the killed socket may have been delivered, and recorded, twice.)
+    for (const e of all) {
+      const naming = records.filter((r) => r.eventIds?.includes(e.id));
+      assert.ok(naming.length >= 1, `a record names event ${e.id}`);
+      assert.ok(naming.every((r) => r.subjectIds.length === 1 && r.subjectIds[0] === e.payload.personId));
+    }
   });
 
   it('sends a consumer none of the events it holds no SUBSCRIBE grant for', async () => {
@@ -161,7 +178,7 @@ describe('Subscription.events through the gateway', () => {
     const [marker] = await appendPeople([0]);
     const feed = openFeed(graph, await graph.tokenFor('feed-tax-only', 'partner'), { from: marker });
     await appendPeople([11, 12, 13]);
-    const [taxPosition] = await appendPeople([14], 'tax.taxpayer');
+    const [taxPosition] = await appendPeople([14], 'tax');
     await feed.waitFor(1);
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(
@@ -172,15 +189,63 @@ describe('Subscription.events through the gateway', () => {
     await feed.dispose();
   });
 
-  it('masks idNumber and phone anywhere in the payload under a masked grant', async () => {
-    await graph.grant('feed-masked', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'], masked: true });
+  it('masks the ID number and serves the birth date as its year under masked grants, in population and tax events alike', async () => {
+    await graph.grant('feed-masked', ['events.feed', 'population.basic', 'population.identity', 'tax.declarations'], { actions: ['SUBSCRIBE'], masked: true });
     const [marker] = await appendPeople([0]);
-    const feed = openFeed(graph, await graph.tokenFor('feed-masked', 'partner'), { from: marker, filter: { domains: ['population'] } });
+    const feed = openFeed(graph, await graph.tokenFor('feed-masked', 'partner'), { from: marker, filter: { domains: ['population', 'tax'] } });
     await appendPeople([21]);
+    await appendPeople([22], 'tax');
+    await feed.waitFor(2);
+    assert.equal(feed.received[0]!.payload.idNumber, maskIdNumber(idNumberOf(21)));
+    assert.equal(feed.received[0]!.payload.birthDate, '1990');
+    assert.equal(feed.received[1]!.payload.taxpayerNumber, maskIdNumber(idNumberOf(22)), 'a natural person’s taxpayer number is their ID number: masked');
+    await feed.dispose();
+  });
+
+  it('never sends the ID-number claim a registration appends: its stream id and payload are the ID number', async () => {
+    await graph.grant('feed-registrar', ['events.feed', 'population.basic', 'population.identity', 'population.write'], { actions: ['SUBSCRIBE', 'WRITE', 'READ'] });
+    const token = await graph.tokenFor('feed-registrar', 'partner');
+    const feed = openFeed(graph, token, { filter: { domains: ['population'] } });
+    await new Promise((r) => setTimeout(r, 300));
+    const idNumber = idNumberOf(41);
+    const { body } = await graph.gql(
+      'mutation($input: RegisterResidentInput!) { registerResident(input: $input) { positions } }',
+      { input: { idNumber, name: '李强', gender: 'MALE', birthDate: '1990-03-07', residence: { address: '泉城路 2 号', divisionCode: '370102001001' } } },
+      token,
+    );
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     await feed.waitFor(1);
-    assert.equal(feed.received[0]!.payload.idNumber, maskIdNumber(ID_NUMBER));
-    assert.equal(feed.received[0]!.payload.phone, '138****5678');
-    assert.equal(feed.received[0]!.payload.n, 21);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(feed.received.map((e) => e.type), ['PersonRegistered']);
+    assert.ok(feed.received.every((e) => !e.streamId.includes(idNumber)));
+    await feed.dispose();
+  });
+
+  it('does not feed an idle audit.log subscriber its own access records: one mutation, a bounded number of events in 30 s', { timeout: 60_000 }, async () => {
+    await graph.grant('feed-auditor', ['events.feed', 'audit.log'], { actions: ['SUBSCRIBE'] });
+    await graph.grant('feed-writer', ['population.basic', 'population.write'], { actions: ['READ', 'WRITE'] });
+    const feed = openFeed(graph, await graph.tokenFor('feed-auditor', 'auditor'), { filter: { domains: ['governance'] } });
+    await new Promise((r) => setTimeout(r, 300));
+    const { body } = await graph.gql(
+      'mutation($input: RegisterResidentInput!) { registerResident(input: $input) { person { name } positions } }',
+      { input: { idNumber: idNumberOf(51), name: '赵敏', gender: 'MALE', birthDate: '1990-03-07', residence: { address: '泉城路 3 号', divisionCode: '370102001001' } } },
+      await graph.tokenFor('feed-writer'),
+    );
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    await new Promise((r) => setTimeout(r, 30_000));
+    // The mutation's access record (and grants administration, if any): never the records of the deliveries themselves.
+    assert.ok(feed.received.length >= 1 && feed.received.length <= 3, `${feed.received.length} events in 30 s`);
+    assert.ok(feed.received.every((e) => e.type !== 'DataAccessed' || (e.payload as { eventIds?: unknown }).eventIds === undefined));
+    await feed.dispose();
+  });
+
+  it('refuses a filter naming an event type the consumer holds no SUBSCRIBE grant for with FORBIDDEN', async () => {
+    await graph.grant('feed-population-only', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'] });
+    const feed = openFeed(graph, await graph.tokenFor('feed-population-only', 'partner'), { filter: { types: ['TaxpayerRegistered'] } });
+    await feed.ended;
+    assert.equal(feed.errors[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(feed.errors));
+    assert.match(feed.errors[0]!.message, /SUBSCRIBE tax\.declarations/);
+    assert.equal(feed.received.length, 0);
     await feed.dispose();
   });
 
