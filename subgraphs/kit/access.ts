@@ -26,6 +26,12 @@
  *    grant without `masked` serves it in clear. ID numbers keep their first and last 4 characters
  *    (`3701**********123X`), phone numbers their first 3 and last 4 (`138****5678`), names their first
  *    character (`李*`).
+ * 5a. Masking is per resource as a whole. A `@partOf(resource:)` field reveals part of a masked
+ *    value (the birth date inside the ID number): it is served only when a grant gives that resource
+ *    in clear, null otherwise (a generalised sibling such as the birth year is served instead). A
+ *    `@naturalKey` lookup is covered only by a grant giving its resource in clear: under a masked
+ *    grant it would confirm which filling of a masked value is right. Its refusal comes before the
+ *    resolver runs, so it says nothing about whether the key exists.
  * 6. Recording. Every served field adds its resource, the grants that covered it and their
  *    purposes; every served field of a `@subject` type adds the entity's `id`. After execution the
  *    server turns this into one `DataAccessed` record (`audit.ts`).
@@ -229,14 +235,15 @@ export class RequestAccess {
     this.served.eventIds.add(eventId);
   }
 
-  refuse(consumerId: string, resource: string, action: AccessAction, coordinate: string): ForbiddenError {
+  /** `qualifier` narrows the grant needed (`in clear` for a natural-key lookup). */
+  refuse(consumerId: string, resource: string, action: AccessAction, coordinate: string, qualifier?: string): ForbiddenError {
     const key = `${resource}\u0000${action}`;
     if (!this.loggedRefusals.has(key)) {
       this.loggedRefusals.add(key);
       this.logger.info({ resource, action, field: coordinate }, 'refused a field: no grant valid now');
     }
     return new ForbiddenError(
-      `consumer ${consumerId} has no grant valid now to ${action} ${resource} (field ${coordinate}); ask the governance administrator for a grant`,
+      `consumer ${consumerId} has no grant valid now to ${action} ${resource}${qualifier ? ` ${qualifier}` : ''} (field ${coordinate}); ask the governance administrator for a grant`,
       { resource, action, field: coordinate },
     );
   }
@@ -269,6 +276,14 @@ function resourceOf(schema: GraphQLSchema, node: Parameters<typeof getDirective>
 
 function maskOf(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1]): MaskKind | undefined {
   return (getDirective(schema, node, 'masked')?.[0] as { kind: MaskKind } | undefined)?.kind;
+}
+
+function partOfResource(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1]): string | undefined {
+  return (getDirective(schema, node, 'partOf')?.[0] as { resource: string } | undefined)?.resource;
+}
+
+function isNaturalKeyLookup(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1]): boolean {
+  return Boolean(getDirective(schema, node, 'naturalKey')?.length);
 }
 
 function isSubjectType(schema: GraphQLSchema, type: GraphQLObjectType): boolean {
@@ -326,6 +341,10 @@ interface FieldRule {
   /** Accepted actions (first = the one named in a refusal) and their coverage cache key, per operation type. */
   byOperation: Record<OperationTypeNode, { actions: readonly AccessAction[]; key: string }>;
   mask: MaskKind | undefined;
+  /** `@partOf`: the resource that must be granted in clear for the field to be served (else null). */
+  partOf: string | undefined;
+  /** `@naturalKey`: a masked grant does not cover it. */
+  naturalKey: boolean;
   subject: boolean;
 }
 
@@ -355,6 +374,8 @@ function fieldRule(schema: GraphQLSchema, type: GraphQLObjectType, fieldName: st
       [OperationTypeNode.SUBSCRIPTION]: entry(OperationTypeNode.SUBSCRIPTION),
     },
     mask: maskOf(schema, fieldNode),
+    partOf: partOfResource(schema, fieldNode),
+    naturalKey: isNaturalKeyLookup(schema, fieldNode),
     subject: isSubjectType(schema, type),
   };
 }
@@ -364,6 +385,7 @@ function guardedResolve(rule: FieldRule, resolve: GraphQLFieldResolver<unknown, 
     const { actions, key } = rule.byOperation[info.operation.operation];
     const serve = (coverage: Coverage | null): unknown => {
       if (!coverage) throw ctx.access.refuse(ctx.caller.consumerId, rule.resource, actions[0]!, rule.coordinate);
+      if (rule.naturalKey && coverage.masked) throw ctx.access.refuse(ctx.caller.consumerId, rule.resource, actions[0]!, rule.coordinate, 'in clear');
       // Recorded once the resolver has answered: a field whose resolver fails (bad input, not found)
       // served nothing, and its access record must not say otherwise.
       const record = (value: unknown): unknown => {
@@ -375,7 +397,15 @@ function guardedResolve(rule: FieldRule, resolve: GraphQLFieldResolver<unknown, 
       return isPromiseLike(value) ? Promise.resolve(value).then(record) : record(value);
     };
     const coverage = ctx.access.cover(rule.resource, actions, key);
-    return isPromiseLike(coverage) ? coverage.then(serve) : serve(coverage);
+    const partOf = rule.partOf;
+    if (partOf === undefined) return isPromiseLike(coverage) ? coverage.then(serve) : serve(coverage);
+    // Served only when the whole it is part of is granted in clear; checked after the field's own grant.
+    const whole = (own: Coverage | null) => {
+      const clear = (c: Coverage | null): unknown => (own && (!c || c.masked) ? null : serve(own));
+      const covering = ctx.access.cover(partOf, actions, `${partOf}\u0000${actions.join(',')}`);
+      return isPromiseLike(covering) ? covering.then(clear) : clear(covering);
+    };
+    return isPromiseLike(coverage) ? coverage.then(whole) : whole(coverage);
   };
 }
 

@@ -419,6 +419,43 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.equal(await harness.store.streamRevision(`population.id-number-${idFor('1993-01-01', 95)}`), undefined);
     });
 
+    it('lets no masked ID number be rebuilt: the birth date and age are generalised, and lookups by ID number need the identity in clear', async () => {
+      const idNumber = idFor('1997-03-02', 308);
+      const person = await register(resident(idNumber, '孙丽', '1997-03-02', 'FEMALE'));
+      await harness.catchUp();
+      const card = `{ person(id: "${person.id}") { idNumber birthDate birthYear age ageBand gender } }`;
+      type Card = { person: { idNumber: string; birthDate: string | null; birthYear: number; age: number | null; ageBand: string; gender: string } };
+      const seen = only(await ask<Card>(card, undefined, 'masked')).person;
+      assert.deepEqual({ ...seen, idNumber: undefined }, { idNumber: undefined, birthDate: null, birthYear: 1997, age: null, ageBand: seen.ageBand, gender: 'FEMALE' });
+      const clear = only(await ask<Card>(card)).person;
+      assert.equal(clear.birthDate, '1997-03-02', 'the identity in clear: the exact birth date');
+      assert.equal(typeof clear.age, 'number');
+      assert.equal(clear.ageBand, seen.ageBand);
+
+      // The attack: fill the masked digits from what is served, keep the fillings that pass the check digit, confirm one by lookup.
+      const [head, tail] = [seen.idNumber.slice(0, 4), seen.idNumber.slice(14)];
+      const candidates: string[] = [];
+      for (let region = 0; region < 100; region++) {
+        for (let day = new Date(Date.UTC(seen.birthYear, 0, 1)); day.getUTCFullYear() === seen.birthYear; day = new Date(day.getTime() + 86_400_000)) {
+          const filled = `${head}${String(region).padStart(2, '0')}${day.toISOString().slice(0, 10).replaceAll('-', '')}${tail}`;
+          if (idNumberCheckCharacter(filled.slice(0, 17)) === filled[17]) candidates.push(filled);
+        }
+      }
+      assert.ok(candidates.includes(idNumber));
+      assert.ok(candidates.length > 1000, `${candidates.length} fillings pass the check digit`);
+      const wrong = candidates.find((c) => c !== idNumber)!;
+      const lookup = (id: string) => ask<{ personByIdNumber: unknown }>(`{ personByIdNumber(idNumber: "${id}") { id } }`, undefined, 'masked');
+      const [right, other] = [await lookup(idNumber), await lookup(wrong)];
+      for (const answer of [right, other]) {
+        assert.equal(answer.data?.personByIdNumber, null);
+        assert.match(failure(answer, 'FORBIDDEN').message, /population\.identity in clear/);
+      }
+      assert.equal(right.errors![0]!.message, other.errors![0]!.message, 'the refusal does not depend on the number asked');
+      failure(await ask(`{ verifyIdentity(idNumber: "${idNumber}", name: "孙丽") }`, undefined, 'masked'), 'FORBIDDEN');
+      // The identity in clear still looks persons up by ID number.
+      assert.deepEqual(only(await ask<{ personByIdNumber: { id: string } }>(`{ personByIdNumber(idNumber: "${idNumber}") { id } }`)).personByIdNumber, { id: person.id });
+    });
+
     it('navigates Jinan’s divisions: the twelve districts and counties, streets and communities', async () => {
       type Divisions = { divisions: { totalCount: number; edges: { node: { code: string; name: string; level: string } }[] } };
       const districts = only(await ask<Divisions>('{ divisions(level: DISTRICT, first: 100) { totalCount edges { node { code name level } } } }')).divisions;

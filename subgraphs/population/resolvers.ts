@@ -68,6 +68,8 @@ const PERSON_FIELD_SOURCES: FieldSourceMap = {
   gender: ['gender'],
   birthDate: ['birthDate'],
   age: ['birthDate', 'dateOfDeath'],
+  birthYear: ['birthDate'],
+  ageBand: ['birthDate', 'dateOfDeath'],
   residence: ['residence'],
   household: ['householdId'],
   relationToHead: ['relationToHead'],
@@ -409,6 +411,8 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     Person: {
       __resolveReference: (ref: { id: string }, ctx: Ctx) => personView(ctx, ref.id),
       age: (person: PersonView) => ageOf(person, runtime.now()),
+      birthYear: (person: PersonView) => Number(person.birthDate.slice(0, 4)),
+      ageBand: (person: PersonView) => ageBand(ageOf(person, runtime.now())),
       async household(person: PersonView, _: unknown, ctx: Ctx) {
         const householdId = person.householdId === undefined ? ((await personDoc(ctx, person.id))?.householdId ?? null) : person.householdId;
         return householdId === null ? null : householdView(ctx, householdId);
