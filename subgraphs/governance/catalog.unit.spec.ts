@@ -21,6 +21,7 @@ const CONTRACT_RESOURCES = [
   'legal-person.identity',
   'legal-person.write',
   'urban.incidents',
+  'urban.reporters',
   'urban.metrics',
   'urban.write',
   'environment.air',
