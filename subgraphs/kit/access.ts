@@ -29,9 +29,10 @@
  * 5a. Masking is per resource as a whole. A `@partOf(resource:)` field reveals part of a masked
  *    value (the birth date inside the ID number): it is served only when a grant gives that resource
  *    in clear, null otherwise (a generalised sibling such as the birth year is served instead). A
- *    `@naturalKey` lookup is covered only by a grant giving its resource in clear: under a masked
- *    grant it would confirm which filling of a masked value is right. Its refusal comes before the
- *    resolver runs, so it says nothing about whether the key exists.
+ *    `@requiresClear` field is covered only by a grant giving its resource in clear: a lookup by a
+ *    natural key would otherwise confirm which filling of a masked value is right, and a `history`
+ *    holds the value unmasked. The refusal comes before the resolver runs, so it says nothing about
+ *    whether a looked-up key exists.
  * 6. Recording. Every served field adds its resource, the grants that covered it and their
  *    purposes; every served field of a `@subject` type adds the entity's `id`. After execution the
  *    server turns this into one `DataAccessed` record (`audit.ts`).
@@ -282,8 +283,8 @@ function partOfResource(schema: GraphQLSchema, node: Parameters<typeof getDirect
   return (getDirective(schema, node, 'partOf')?.[0] as { resource: string } | undefined)?.resource;
 }
 
-function isNaturalKeyLookup(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1]): boolean {
-  return Boolean(getDirective(schema, node, 'naturalKey')?.length);
+function requiresClear(schema: GraphQLSchema, node: Parameters<typeof getDirective>[1]): boolean {
+  return Boolean(getDirective(schema, node, 'requiresClear')?.length);
 }
 
 function isSubjectType(schema: GraphQLSchema, type: GraphQLObjectType): boolean {
@@ -343,8 +344,8 @@ interface FieldRule {
   mask: MaskKind | undefined;
   /** `@partOf`: the resource that must be granted in clear for the field to be served (else null). */
   partOf: string | undefined;
-  /** `@naturalKey`: a masked grant does not cover it. */
-  naturalKey: boolean;
+  /** `@requiresClear`: a masked grant does not cover it. */
+  requiresClear: boolean;
   subject: boolean;
 }
 
@@ -375,7 +376,7 @@ function fieldRule(schema: GraphQLSchema, type: GraphQLObjectType, fieldName: st
     },
     mask: maskOf(schema, fieldNode),
     partOf: partOfResource(schema, fieldNode),
-    naturalKey: isNaturalKeyLookup(schema, fieldNode),
+    requiresClear: requiresClear(schema, fieldNode),
     subject: isSubjectType(schema, type),
   };
 }
@@ -385,7 +386,7 @@ function guardedResolve(rule: FieldRule, resolve: GraphQLFieldResolver<unknown, 
     const { actions, key } = rule.byOperation[info.operation.operation];
     const serve = (coverage: Coverage | null): unknown => {
       if (!coverage) throw ctx.access.refuse(ctx.caller.consumerId, rule.resource, actions[0]!, rule.coordinate);
-      if (rule.naturalKey && coverage.masked) throw ctx.access.refuse(ctx.caller.consumerId, rule.resource, actions[0]!, rule.coordinate, 'in clear');
+      if (rule.requiresClear && coverage.masked) throw ctx.access.refuse(ctx.caller.consumerId, rule.resource, actions[0]!, rule.coordinate, 'in clear');
       // Recorded once the resolver has answered: a field whose resolver fails (bad input, not found)
       // served nothing, and its access record must not say otherwise.
       const record = (value: unknown): unknown => {

@@ -452,6 +452,8 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       }
       assert.equal(right.errors![0]!.message, other.errors![0]!.message, 'the refusal does not depend on the number asked');
       failure(await ask(`{ verifyIdentity(idNumber: "${idNumber}", name: "孙丽") }`, undefined, 'masked'), 'FORBIDDEN');
+      // Nor is the whole record, which holds the ID number unmasked in its events.
+      assert.match(failure(await ask(`{ person(id: "${person.id}") { history { data } } }`, undefined, 'masked'), 'FORBIDDEN').message, /population\.identity in clear/);
       // The identity in clear still looks persons up by ID number.
       assert.deepEqual(only(await ask<{ personByIdNumber: { id: string } }>(`{ personByIdNumber(idNumber: "${idNumber}") { id } }`)).personByIdNumber, { id: person.id });
     });
