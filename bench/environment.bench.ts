@@ -25,7 +25,7 @@ import {
 import { inTurn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres, type BenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
-import { seededRandom } from './lib/random.ts';
+import { seededRandom } from '../subgraphs/kit/random.ts';
 import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 

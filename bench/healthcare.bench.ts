@@ -24,13 +24,13 @@ import { DEFAULT_SCREENING_LIMITS, screenClaim } from '../subgraphs/healthcare/s
 import { seedHealthcare } from '../subgraphs/healthcare/seed.ts';
 import { chinaDate } from '../subgraphs/kit/calendar.ts';
 import type { SubgraphRuntime } from '../subgraphs/kit/module.ts';
-import { jinanDivisions } from '../subgraphs/population/divisions/jinan.ts';
+import { jinanDivisions } from '../subgraphs/kit/divisions/jinan.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
 import { personEventDefinitions, personStreamId } from '../subgraphs/population/person/events.ts';
 import { runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
-import { seededRandom, type Random } from './lib/random.ts';
+import { seededRandom, type Random } from '../subgraphs/kit/random.ts';
 import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
 import { perSecond, stopwatch } from './lib/stats.ts';
 

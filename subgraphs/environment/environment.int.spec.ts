@@ -19,7 +19,7 @@ import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
 import { createGovernanceAccess } from '../governance/access.ts';
-import { dataAccessedDefinition } from '../governance/audit/events.ts';
+import { dataAccessedDefinition } from '../kit/dataAccessed.ts';
 import { consumerEventDefinitions } from '../governance/consumer/events.ts';
 import type { AccessControl } from '../kit/access.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../events/errors.ts';
 import type { Where } from '../../projections/types.ts';
-import { assertDivision, getDivision } from '../population/divisions/catalogue.ts';
+import { assertDivision, getDivision } from '../kit/divisions/catalogue.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';

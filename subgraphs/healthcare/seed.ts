@@ -10,7 +10,7 @@
  * Ids and choices come from a seeded generator and idempotency keys from the ids, so a re-run over
  * the same persons appends nothing.
  */
-import { seededRandom, type Random } from '../../bench/lib/random.ts';
+import { seededRandom, type Random } from '../kit/random.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { PersonDeceased, PersonRegistered } from '../population/person/events.ts';
 import { chinaDate } from '../kit/calendar.ts';

@@ -7,15 +7,14 @@
  * written through the legal-person command handlers.
  */
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { divisionCatalogue, getDivision, type Division } from '../population/divisions/catalogue.ts';
-import { seededRandom } from '../population/divisions/jinan.ts';
-import { ageOn } from '../population/models/age.ts';
-import { DEMO_REFERENCE_DATE, demoId, demoMetadata, inParallel, planDemoPopulation } from '../population/seed.ts';
+import { divisionCatalogue, getDivision, type Division } from '../kit/divisions/catalogue.ts';
+import { seededRandom } from '../kit/random.ts';
+import { ageOn, planDemoPopulation } from '../population/public.ts';
+import { DEFAULT_DEMO_CITY, DEMO_REFERENCE_DATE, demoId, demoMetadata, inParallel } from '../kit/demoCity.ts';
 import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE, type LegalPersonHandlers } from './handlers.ts';
 import { CREDIT_CODE_ALPHABET, makeCreditCode } from './identity/creditCode.ts';
 import type { LegalPersonType, RegisteredAddress } from './legalPerson/events.ts';
 import type { IndustrySection } from './legalPerson/industry.ts';
-import { DEFAULT_DEMO_CITY } from '../kit/demoCity.ts';
 
 const PARALLEL_LEGAL_PERSONS = 12;
 
@@ -69,9 +68,7 @@ function addDays(date: string, days: number): string {
 
 export function planDemoLegalPersons(options: { count?: number; people?: number; seed?: number } = {}): DemoLegalPerson[] {
   const count = options.count ?? DEFAULT_DEMO_CITY.legalPersons;
-  const random = seededRandom(options.seed ?? 32100);
-  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const { next: random, int, pick } = seededRandom(options.seed ?? 32100);
   const adults = planDemoPopulation({ people: options.people ?? DEFAULT_DEMO_CITY.people }).persons.filter((p) => {
     const age = ageOn(p.birthDate, DEMO_REFERENCE_DATE);
     return p.dateOfDeath === null && age >= 25 && age <= 70;

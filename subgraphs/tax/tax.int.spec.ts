@@ -22,7 +22,7 @@ import { createPopulationHandlers } from '../population/handlers.ts';
 import { makeIdNumber } from '../population/identity/idNumber.ts';
 import { populationModule } from '../population/index.ts';
 import { createTaxModule } from './index.ts';
-import { addDays } from './period.ts';
+import { addDays } from '../kit/period.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
 import { taxpayerStreamId } from './taxpayer/events.ts';
 

@@ -1,6 +1,6 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { CityBrainError, ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
-import { assertDivision } from '../../population/divisions/catalogue.ts';
+import { assertDivision } from '../../kit/divisions/catalogue.ts';
 import { CONCENTRATION_FIELD, POLLUTANTS, UNIT, type Concentrations } from '../aqi/hj633.ts';
 import { canonicalInstant, parseInstant, parseWholeHour } from '../shared/time.ts';
 import type { RecordAirQualityObservations, RegisterMonitoringStation, StationCommand } from './commands.ts';

@@ -6,7 +6,7 @@
  */
 import { fold } from '../../../events/decider.ts';
 import { CityBrainError, ConcurrencyError, ValidationError } from '../../../events/errors.ts';
-import { deterministicEventId } from '../../../events/sql/sqlEventStore.ts';
+import { deterministicEventId } from '../../../events/append.ts';
 import type { EventMetadata, EventStore, RecordedEvent, StreamAppend } from '../../../events/types.ts';
 import { executeCommand } from '../../kit/command.ts';
 import type { Concentrations } from '../aqi/hj633.ts';
