@@ -32,7 +32,7 @@ import { EXCEEDANCE_ALARMS } from './emission/processes.ts';
 import { createEnvironmentModule } from './index.ts';
 import { concentrationsOf } from './readModels/airQuality.ts';
 import { seedEnvironment } from './seed.ts';
-import { canonicalInstant, HOUR_MS } from './shared/time.ts';
+import { canonicalInstant, HOUR_MS } from '../kit/calendar.ts';
 import { airQualityStreamId, type AirQualityObserved } from './station/events.ts';
 import { correctAirQualityObservation, recordAirQualityObservations, registerMonitoringStation, type CommandPorts } from './station/handlers.ts';
 

@@ -28,7 +28,8 @@ import {
   resolveEmissionAlarm,
 } from './emission/handlers.ts';
 import { ENVIRONMENT_BUREAU } from './emission/processes.ts';
-import { canonicalInstant, HOUR_MS, reportingDate } from './shared/time.ts';
+import { canonicalInstant, HOUR_MS } from '../kit/calendar.ts';
+import { reportingDate } from './aqi/hj663.ts';
 import { AirQualitySimulator, type SimulatedStation } from './simulation.ts';
 import type { StationKind } from './station/events.ts';
 import {

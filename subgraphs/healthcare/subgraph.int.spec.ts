@@ -20,11 +20,10 @@ import { createGovernanceAccess } from '../governance/access.ts';
 import { dataAccessedDefinition } from '../kit/dataAccessed.ts';
 import { consumerEventDefinitions } from '../governance/consumer/events.ts';
 import type { AccessControl } from '../kit/access.ts';
-import { chinaDate } from '../kit/calendar.ts';
+import { addDays, chinaDate } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph } from '../kit/server.ts';
 import { personEventDefinitions, personStreamId } from '../population/person/events.ts';
-import { addDays } from './dates.ts';
 import { healthcareModule } from './index.ts';
 
 const logger = pino({ level: 'silent' });

@@ -6,6 +6,7 @@
  * revoked and some legal persons deregistered. Deterministic, like the population plan, and
  * written through the legal-person command handlers.
  */
+import { addDays } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { divisionCatalogue, getDivision, type Division } from '../kit/divisions/catalogue.ts';
 import { seededRandom } from '../kit/random.ts';
@@ -61,10 +62,6 @@ const CODE_PREFIX: Record<LegalPersonType, { registrationAuthority: string; inst
 };
 const COMMUNITIES: readonly Division[] = divisionCatalogue.filter((d) => d.level === 'COMMUNITY');
 const LAST_REPORT_YEAR = Number(DEMO_REFERENCE_DATE.slice(0, 4));
-
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
 
 export function planDemoLegalPersons(options: { count?: number; people?: number; seed?: number } = {}): DemoLegalPerson[] {
   const count = options.count ?? DEFAULT_DEMO_CITY.legalPersons;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
-import { chinaDate } from '../kit/calendar.ts';
+import { chinaDate, DAY_MS } from '../kit/calendar.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -58,7 +58,6 @@ const AGE_BANDS: readonly { band: string; from: number }[] = (() => {
   return bands;
 })();
 
-const DAY_MS = 86_400_000;
 
 /** Each `Person` field and the register's document fields it is computed from. */
 const PERSON_FIELD_SOURCES: FieldSourceMap = {

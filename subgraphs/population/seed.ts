@@ -8,6 +8,7 @@
  * every start builds the same people with the same ids, and the legal-person seed can pick its
  * representatives from the same plan. Seeding goes through the population command handlers.
  */
+import { addDays } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
 import { divisionCatalogue, type Division } from '../kit/divisions/catalogue.ts';
@@ -60,10 +61,6 @@ const GIVEN = {
 /** Birthplaces of residents who moved to Jinan (real GB/T 2260 codes). */
 const ELSEWHERE = ['370202', '370303', '370602', '371302', '370811', '371402', '110105', '410102', '130102'];
 const COMMUNITIES: readonly Division[] = divisionCatalogue.filter((d) => d.level === 'COMMUNITY');
-
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
 
 export function planDemoPopulation(options: { people?: number; seed?: number } = {}): DemoPopulation {
   const target = options.people ?? DEFAULT_DEMO_CITY.people;

@@ -14,7 +14,7 @@ import { seededRandom, type Random } from '../kit/random.ts';
 import { deterministicEventId } from '../../events/append.ts';
 import type { EventStore, RecordedEvent } from '../../events/types.ts';
 import { START } from '../../events/types.ts';
-import { chinaDate } from '../kit/calendar.ts';
+import { addDays, chinaDate } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
 import { createLegalPersonHandlers, makeCreditCode, registrationSource, SUPERVISION_SOURCE, type RegisterLegalPerson } from '../legal-person/public.ts';
@@ -23,7 +23,7 @@ import { childrenOf } from '../kit/divisions/catalogue.ts';
 import type { PersonRegistered } from '../population/person/events.ts';
 import { demoMetadata, inParallel } from '../kit/demoCity.ts';
 import { applyRate } from '../kit/money.ts';
-import { addDays, addMonths } from '../kit/period.ts';
+import { addMonths } from '../kit/period.ts';
 import { declareTax, registerTaxpayer, runPropertyTransactionCommand, runTaxpayerCommand } from './taxCommands.ts';
 import type { SubjectRef } from './taxpayer/events.ts';
 
