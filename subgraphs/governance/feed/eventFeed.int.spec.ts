@@ -22,7 +22,7 @@ import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphModule } from '../../kit/module.ts';
 import { readConsumerState } from '../access.ts';
 import { populationModule } from '../../population/index.ts';
-import { accessStreamId } from '../audit/events.ts';
+import { accessStreamId } from '../../kit/dataAccessed.ts';
 import { governanceModule } from '../index.ts';
 import { openEventFeed, resolveFeedItem, type EventFeedArgs, type FeedItem } from './eventFeed.ts';
 import { EventFeedHub, type EventFeedHubOptions } from './hub.ts';
