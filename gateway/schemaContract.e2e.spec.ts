@@ -75,7 +75,7 @@ describe('a refused root field', () => {
     assert.deepEqual(resourcesBySubgraph(await recordsOf(response)), { population: ['public'], 'urban-ops': ['public', 'urban.incidents'] });
   });
 
-  test('a refused mutation is null beside the public query data of the same request', async () => {
+  test('a refused mutation is null at its path with FORBIDDEN, and leaves no access record', async () => {
     const consumer = newConsumer();
     await graph.grant(consumer, ['urban.incidents']);
     const response = await graph.gql<{ registerIncident: unknown }>(
