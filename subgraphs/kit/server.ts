@@ -33,7 +33,7 @@ import { servedTypeDefs } from '../../schema/accessDescriptions.ts';
 import { scalarResolvers } from '../../schema/scalars.ts';
 import { applyAccessControl, RequestAccess, type AccessControl } from './access.ts';
 import { accessRecordOf } from './audit.ts';
-import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from './auth.ts';
+import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError } from './errors.ts';
 
