@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { DataAccessed } from '../subgraphs/governance/audit/events.ts';
+import type { DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
 import { CATALOG } from '../subgraphs/governance/catalog.ts';
 import { environmentModule } from '../subgraphs/environment/index.ts';
 import { governanceModule } from '../subgraphs/governance/index.ts';
