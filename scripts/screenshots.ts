@@ -5,6 +5,9 @@
  *
  *   npm start                                  (prints the screen's link with the demo token)
  *   npx tsx scripts/screenshots.ts --url http://127.0.0.1:4000 --token <demo dashboard token> [--partner-token <token>]
+ *
+ * For the live view it reports one incident through the graph (a demo write, with the given token),
+ * so the picture shows an event arriving.
  */
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +25,32 @@ const options = program.opts<{ url: string; token: string; partnerToken?: string
 
 const ready = (page: Page, view: string) => page.waitForFunction((id) => document.body.dataset.ready === id, view, { timeout: 120_000 });
 
+async function reportDemoIncident(page: Page): Promise<void> {
+  await page.waitForSelector('#live-status[data-state="live"]');
+  await page.waitForTimeout(1000);
+  const response = await fetch(`${options.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
+    body: JSON.stringify({
+      query: 'mutation ($input: ReportIncidentInput!) { reportIncident(input: $input) { incident { id } } }',
+      variables: {
+        input: {
+          channel: 'HOTLINE_12345',
+          category: 'MUNICIPAL_FACILITY',
+          subcategory: 'MISSING_MANHOLE_COVER',
+          description: '12345 热线：泉城路与舜井街路口井盖缺失',
+          location: { longitude: 117.0231, latitude: 36.6648, address: '泉城路与舜井街路口' },
+          divisionCode: '370102001001',
+          reporter: { kind: 'CITIZEN', name: '市民' },
+        },
+      },
+    }),
+  });
+  const answer = (await response.json()) as { data?: { reportIncident: { incident: { id: string } } }; errors?: { message: string }[] };
+  if (!answer.data) throw new Error(`reporting the demo incident failed: ${answer.errors?.[0]?.message}`);
+  await page.waitForSelector(`#live-feed li[data-incident="${answer.data.reportIncident.incident.id}"]`);
+}
+
 await mkdir(options.out, { recursive: true });
 const browser = await launchBrowser({ viewport: { width: 1600, height: 1000 } });
 try {
@@ -38,7 +67,8 @@ try {
   for (const view of ['loop', 'live', 'environment']) {
     await page.click(`[data-tab="${view}"]`);
     await ready(page, view);
-    await page.waitForTimeout(view === 'live' ? 3000 : 300);
+    if (view === 'live') await reportDemoIncident(page);
+    await page.waitForTimeout(300);
     await shot(view);
   }
   if (options.partnerToken) {
@@ -47,7 +77,7 @@ try {
     await ready(partner, 'overview');
     await partner.click('.city-map .tile[data-code="370102"]');
     await partner.waitForSelector('#district-panel table.elderly');
-    await partner.screenshot({ path: `${options.out}/partner-masked.png` });
+    await partner.screenshot({ path: `${options.out}/partner-masked.png`, fullPage: true });
   }
   const graphiql = await browser.context.newPage();
   await graphiql.goto(`${options.url}/graphql#token=${options.token}`);

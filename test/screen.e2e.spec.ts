@@ -325,7 +325,7 @@ describe('GraphiQL from local assets', () => {
       assert.match(text, /query: Query/);
       // The editor draws spaces as no-break spaces.
       assert.match(text, /"Authorization":\s+"Bearer\s+eyJ/);
-      assert.match(text, /divisions\(level: DISTRICT\)/);
+      assert.match(text, /divisions\(level:\s+DISTRICT\)/);
       assert.deepEqual(browser.blocked, []);
     } finally {
       await page.close();
