@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { governanceModule } from '../subgraphs/governance/index.ts';
-import type { DataAccessed } from '../subgraphs/governance/audit/events.ts';
+import type { DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
 import { healthcareModule } from '../subgraphs/healthcare/index.ts';
 import { populationModule } from '../subgraphs/population/index.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';

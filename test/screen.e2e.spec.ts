@@ -13,7 +13,7 @@ import type { Page, Request, WebSocketRoute } from 'playwright-core';
 import { MODULES } from '../bin/modules.ts';
 import { README_QUERY, SCREEN_DIST } from '../gateway/pages.ts';
 import { DEMO_DASHBOARD, PARTNER_APP } from '../subgraphs/governance/seed.ts';
-import { issueToken } from '../subgraphs/kit/auth.ts';
+import { issueToken } from '../platform/auth.ts';
 import { seedSmallCity } from './fixtures/smallCity.ts';
 import { launchBrowser, type TestBrowser } from './helpers/browser.ts';
 import { openTestRuntime, startTestGraph, type TestGraph, type TestRuntime } from './helpers/graph.ts';

@@ -32,7 +32,7 @@ import { CityBrainError, ValidationError } from '../../events/errors.ts';
 import { scalarResolvers, withSharedScalars } from '../../schema/scalars.ts';
 import { applyAccessControl, RequestAccess, type AccessControl } from './access.ts';
 import { accessRecordOf } from './audit.ts';
-import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from './auth.ts';
+import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError } from './errors.ts';
 

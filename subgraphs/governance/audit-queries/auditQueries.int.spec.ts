@@ -20,7 +20,7 @@ import type { AccessControl } from '../../kit/access.ts';
 import { executeCommand } from '../../kit/command.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph } from '../../kit/server.ts';
-import { accessStreamId, type DataAccessed } from '../audit/events.ts';
+import { accessStreamId, type DataAccessed } from '../../kit/dataAccessed.ts';
 import type { ConsumerCommand } from '../consumer/commands.ts';
 import { consumerDecider } from '../consumer/decider.ts';
 import { consumerStreamId } from '../consumer/events.ts';

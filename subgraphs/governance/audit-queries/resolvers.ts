@@ -9,7 +9,7 @@ import type { RecordedEvent } from '../../../events/types.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
 import type { SubgraphResolvers } from '../../kit/server.ts';
-import type { DataAccessed } from '../audit/events.ts';
+import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import { DEPARTMENTS } from '../catalog.ts';
 import { consumerStreamId } from '../consumer/events.ts';
 import { authorizeAccess } from './authorization.ts';
