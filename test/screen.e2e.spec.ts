@@ -221,6 +221,39 @@ describe('the operations screen', () => {
     }
   });
 
+  test('an hour above the alert level recorded through the graph appears live as an air-quality alert with its AQI', async () => {
+    const page = await openScreen(dashboard, 'live');
+    try {
+      await page.waitForSelector('#live-status[data-state="live"]', { timeout: 30_000 });
+      await page.waitForTimeout(1000);
+      const { body: stations } = await graph.gql<{ stations: { edges: { node: { id: string } }[] } }>(`{ stations(first: 1) { edges { node { id } } } }`, undefined, dashboard);
+      const stationId = stations.data!.stations.edges[0]!.node.id;
+      // The seeded readings end at the last full hour; NO2 at 2,000 µg/m³ (1-h) is an IAQI of about 280.
+      const nextHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000).toISOString();
+      const { body } = await graph.gql(
+        `mutation ($input: RecordAirQualityObservationInput!) { recordAirQualityObservation(input: $input) { positions } }`,
+        { input: { stationId, observedAt: nextHour, concentrations: { pm25: 30, pm10: 50, so2: 10, no2: 2000, co: 0.5, o3: 60 } } },
+        dashboard,
+      );
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+      await base.catchUp();
+      const alert = page.locator('#live-feed li.alert').first();
+      await alert.waitFor({ timeout: 10_000 });
+      const { body: hour } = await graph.gql<{ station: { name: string; hourly: { edges: { node: { aqi: number } }[] } } }>(
+        `query ($id: ID!, $hour: DateTime!) { station(id: $id) { name hourly(from: $hour, to: $hour, first: 1) { edges { node { aqi } } } } }`,
+        { id: stationId, hour: nextHour },
+        dashboard,
+      );
+      const aqi = hour.data!.station.hourly.edges[0]!.node.aqi;
+      assert.ok(aqi > 200, `the recorded hour is above the alert level: ${aqi}`);
+      const text = (await alert.textContent()) ?? '';
+      assert.match(text, new RegExp(`${hour.data!.station.name}.*AQI ${aqi}`));
+      assert.deepEqual(browser.blocked, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   test('a partner-app token sees masked ID numbers and no audit data, and after the first answer asks only for what its grants allow', async () => {
     const page = await browser.context.newPage();
     const asked: string[] = [];

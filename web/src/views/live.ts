@@ -14,6 +14,7 @@ import type { View, ViewContext } from '../view.ts';
 export const ALERT_AQI_ABOVE = 200;
 const MAX_ITEMS = 200;
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000];
+const LOOKUP_RETRY_MS = [250, 500, 1000, 2000, 0];
 
 const INCIDENT_EVENTS: Record<string, string> = {
   IncidentReported: '上报',
@@ -77,12 +78,19 @@ export function liveView(): View {
 
   async function showAirQuality(graph: Graph, event: Envelope): Promise<void> {
     const { stationId, hour } = event.payload as { stationId: string; hour: string };
-    const { data } = await graph.query<StationHour>(
-      `query ScreenAlertHour($id: ID!, $hour: DateTime!) { station(id: $id) { name divisionCode hourly(from: $hour, to: $hour, first: 1) { edges { node { aqi levelName colour } } } } }`,
-      { id: stationId, hour },
-    );
-    const reading = data.station?.hourly.edges[0]?.node;
-    if (!data.station || reading?.aqi === null || reading?.aqi === undefined || reading.aqi <= ALERT_AQI_ABOVE) return;
+    // The feed delivers the event as soon as it is stored; the hour's AQI appears once the
+    // environment projection has applied it, a moment later.
+    let data: StationHour | undefined;
+    for (const wait of LOOKUP_RETRY_MS) {
+      ({ data } = await graph.query<StationHour>(
+        `query ScreenAlertHour($id: ID!, $hour: DateTime!) { station(id: $id) { name divisionCode hourly(from: $hour, to: $hour, first: 1) { edges { node { aqi levelName colour } } } } }`,
+        { id: stationId, hour },
+      ));
+      if (data.station?.hourly.edges.length) break;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    const reading = data?.station?.hourly.edges[0]?.node;
+    if (!data?.station || reading?.aqi === null || reading?.aqi === undefined || reading.aqi <= ALERT_AQI_ABOVE) return;
     prepend(`<li class="alert" data-event-id="${escapeHtml(event.id)}" data-position="${escapeHtml(event.position)}">
       <time>${time(event.recordedAt)}</time><span class="tag" style="background:${escapeHtml(reading.colour ?? '#7E0023')}">空气质量预警</span>
       <b>${escapeHtml(data.station.name)}</b> ${time(hour)} AQI <b>${reading.aqi}</b>（${escapeHtml(reading.levelName ?? '')}）${event.type === 'AirQualityObservationCorrected' ? '（数据修正）' : ''}</li>`);
