@@ -228,11 +228,12 @@ describe('the operations screen', () => {
       await page.waitForTimeout(1000);
       const { body: stations } = await graph.gql<{ stations: { edges: { node: { id: string } }[] } }>(`{ stations(first: 1) { edges { node { id } } } }`, undefined, dashboard);
       const stationId = stations.data!.stations.edges[0]!.node.id;
-      // The seeded readings end at the last full hour; NO2 at 2,000 µg/m³ (1-h) is an IAQI of about 280.
-      const nextHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000).toISOString();
+      // A late delivery of an hour before the seeded four days (an hour not yet ended is refused);
+      // NO2 at 2,000 µg/m³ (1-h) is an IAQI of about 280.
+      const lateHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 5 * 86_400_000).toISOString();
       const { body } = await graph.gql(
         `mutation ($input: RecordAirQualityObservationInput!) { recordAirQualityObservation(input: $input) { positions } }`,
-        { input: { stationId, observedAt: nextHour, concentrations: { pm25: 30, pm10: 50, so2: 10, no2: 2000, co: 0.5, o3: 60 } } },
+        { input: { stationId, observedAt: lateHour, concentrations: { pm25: 30, pm10: 50, so2: 10, no2: 2000, co: 0.5, o3: 60 } } },
         dashboard,
       );
       assert.equal(body.errors, undefined, JSON.stringify(body.errors));
@@ -241,7 +242,7 @@ describe('the operations screen', () => {
       await alert.waitFor({ timeout: 10_000 });
       const { body: hour } = await graph.gql<{ station: { name: string; hourly: { edges: { node: { aqi: number } }[] } } }>(
         `query ($id: ID!, $hour: DateTime!) { station(id: $id) { name hourly(from: $hour, to: $hour, first: 1) { edges { node { aqi } } } } }`,
-        { id: stationId, hour: nextHour },
+        { id: stationId, hour: lateHour },
         dashboard,
       );
       const aqi = hour.data!.station.hourly.edges[0]!.node.aqi;
