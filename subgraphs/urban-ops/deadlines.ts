@@ -8,10 +8,9 @@
  * however often it is issued (the case's own deadline is fixed at the first dispatch).
  */
 import type { ProcessManager } from '../../projections/processManager.ts';
-import { executeCommand } from '../kit/command.ts';
+import type { IncidentEvent } from './incident/events.ts';
+import { runIncidentCommand } from './incidentCommands.ts';
 import { parentCode } from './levels.ts';
-import { incidentDecider } from './incident/decider.ts';
-import { incidentStreamId, type IncidentEvent } from './incident/events.ts';
 
 export type DeadlinePayload = { incidentId: string; deadline: string };
 
@@ -50,13 +49,11 @@ export const deadlineManager: ProcessManager<DeadlinePayload> = {
     }
   },
   issue(item, ctx) {
-    return executeCommand({
-      store: ctx.store,
-      streamId: incidentStreamId(item.payload.incidentId),
-      decider: incidentDecider,
-      command: { type: 'markOverdue', data: { incidentId: item.payload.incidentId }, metadata: { now: ctx.now.toISOString() } },
-      metadata: ctx.metadata,
-      idempotencyKey: item.idempotencyKey,
-    });
+    return runIncidentCommand(
+      ctx.store,
+      { type: 'markOverdue', data: { incidentId: item.payload.incidentId }, metadata: { now: ctx.now.toISOString() } },
+      ctx.metadata,
+      { idempotencyKey: item.idempotencyKey },
+    );
   },
 };
