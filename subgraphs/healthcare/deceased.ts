@@ -12,12 +12,9 @@
 import type { ProcessManager, ReactionContext } from '../../projections/processManager.ts';
 import type { FieldSource } from '../../projections/types.ts';
 import type { PersonDeceased } from '../population/person/events.ts';
-import { executeCommand } from '../kit/command.ts';
-import { claimDecider } from './claim/decider.ts';
-import { claimStreamId, type ClaimEvent } from './claim/events.ts';
+import type { ClaimEvent } from './claim/events.ts';
 import { eventRefOf, type DeathFact } from './facts.ts';
-import { healthRecordDecider } from './healthRecord/decider.ts';
-import { healthRecordStreamId } from './healthRecord/events.ts';
+import { handleClaim, handleHealthRecord } from './healthcareCommands.ts';
 
 export type DeceasedPayload =
   | { kind: 'closeRecord'; personId: string; death: DeathFact }
@@ -118,21 +115,14 @@ export const deceasedManager: ProcessManager<DeceasedPayload> = {
     const { payload } = item;
     const now = ctx.now.toISOString();
     if (payload.kind === 'closeRecord') {
-      return executeCommand({
-        store: ctx.store,
-        streamId: healthRecordStreamId(payload.personId),
-        decider: healthRecordDecider,
-        command: { type: 'closeHealthRecord', data: { personId: payload.personId, death: payload.death }, metadata: { now } },
-        metadata: ctx.metadata,
-        idempotencyKey: item.idempotencyKey,
-      });
+      return handleHealthRecord(
+        ctx.store,
+        { type: 'closeHealthRecord', data: { personId: payload.personId, death: payload.death }, metadata: { now } },
+        ctx.metadata,
+        { idempotencyKey: item.idempotencyKey },
+      );
     }
-    return executeCommand({
-      store: ctx.store,
-      streamId: claimStreamId(payload.claimId),
-      decider: claimDecider,
-      command: { type: 'holdClaimForDeath', data: { claimId: payload.claimId, death: payload.death }, metadata: { now } },
-      metadata: ctx.metadata,
+    return handleClaim(ctx.store, { type: 'holdClaimForDeath', data: { claimId: payload.claimId, death: payload.death }, metadata: { now } }, ctx.metadata, {
       idempotencyKey: item.idempotencyKey,
     });
   },

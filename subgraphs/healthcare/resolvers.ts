@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
+import { commandOptionsOf } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -20,7 +21,7 @@ import { allowedClaimSteps, claimDecider, type ClaimFile, type ClaimStatus } fro
 import { claimStreamId, type ReviewFinding } from './claim/events.ts';
 import type { EventRef } from './facts.ts';
 import { healthRecordStreamId } from './healthRecord/events.ts';
-import { runClaimStep, runHealthRecordCommand, settleClaim, submitClaim, type CommandOptions } from './healthcareCommands.ts';
+import { runClaimStep, runHealthRecordCommand, settleClaim, submitClaim } from './healthcareCommands.ts';
 import {
   CLAIMS,
   DIVISION_STATS,
@@ -75,11 +76,6 @@ interface CommonInput {
   idempotencyKey?: string | null;
   provenance?: ProvenanceInput | null;
 }
-
-const optionsOf = (input: CommonInput): CommandOptions => ({
-  ...(input.expectedRevision !== null && input.expectedRevision !== undefined && { expectedRevision: input.expectedRevision }),
-  ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
-});
 
 const hospitalOf = (code: string): Hospital => {
   const hospital = getHospital(code);
@@ -294,7 +290,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           }),
           input.personId,
           entryMetadata(ctx, input, at),
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return recordPayload(input.personId, result.events, result.replayed);
       },
@@ -319,7 +315,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           }),
           input.personId,
           entryMetadata(ctx, input, at),
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return recordPayload(input.personId, result.events, result.replayed);
       },
@@ -334,7 +330,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           }),
           input.personId,
           entryMetadata(ctx, input, at),
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return recordPayload(input.personId, result.events, result.replayed);
       },
@@ -348,23 +344,23 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           options.limits,
           at,
           claimMetadata(ctx, input, at),
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return claimPayload(result);
       },
       async settleClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string } }, ctx: SubgraphContext) {
         const at = now();
-        return claimPayload(await settleClaim(runtime, input.claimId, at, claimMetadata(ctx, input, at), optionsOf(input)));
+        return claimPayload(await settleClaim(runtime, input.claimId, at, claimMetadata(ctx, input, at), commandOptionsOf(input)));
       },
       async reviewClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string; finding: ReviewFinding; reviewer: string; note: string } }, ctx: SubgraphContext) {
         const at = now();
         const command = { type: 'reviewClaim' as const, data: { claimId: input.claimId, finding: input.finding, reviewer: input.reviewer, note: input.note }, metadata: { now: at } };
-        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), optionsOf(input)));
+        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), commandOptionsOf(input)));
       },
       async rejectClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string; reason: string } }, ctx: SubgraphContext) {
         const at = now();
         const command = { type: 'rejectClaim' as const, data: { claimId: input.claimId, reason: input.reason }, metadata: { now: at } };
-        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), optionsOf(input)));
+        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), commandOptionsOf(input)));
       },
     },
 

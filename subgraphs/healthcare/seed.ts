@@ -5,7 +5,7 @@
  * claims, quantities and totals over the limits, services at a hospital not visited that day, and
  * services dated after a registered death (when the population data holds deaths).
  *
- * Everything goes through `executeCommand` with the pure deciders. The seed screens with facts it
+ * Everything goes through the command seam with the pure deciders. The seed screens with facts it
  * gathered itself (what it read and wrote), since read models may not have caught up during seeding.
  * Ids and choices come from a seeded generator and idempotency keys from the ids, so a re-run over
  * the same persons appends nothing.
@@ -14,17 +14,13 @@ import { seededRandom, type Random } from '../../bench/lib/random.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { PersonDeceased, PersonRegistered } from '../population/person/events.ts';
 import { chinaDate } from '../kit/calendar.ts';
-import { executeCommand } from '../kit/command.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { HOSPITALS, type Hospital } from './catalogue.ts';
 import type { SubmitClaim } from './claim/commands.ts';
-import { claimDecider } from './claim/decider.ts';
-import { claimStreamId } from './claim/events.ts';
 import { addDays } from './dates.ts';
 import { eventRefOf, type PersonFacts } from './facts.ts';
 import type { HealthRecordCommand } from './healthRecord/commands.ts';
-import { healthRecordDecider } from './healthRecord/decider.ts';
-import { healthRecordStreamId } from './healthRecord/events.ts';
+import { handleClaim, handleHealthRecord } from './healthcareCommands.ts';
 import { claimFingerprint, DEFAULT_SCREENING_LIMITS, type ClaimItem, type ScreeningLimits, type SettledClaimFact, type VisitFact } from './screening/rules.ts';
 
 export interface SeedOptions {
@@ -128,14 +124,7 @@ export async function seedHealthcare(runtime: SubgraphRuntime, options: SeedOpti
   const settledClaims: SeededClaim[] = [];
 
   const record = (person: SeedPerson, key: string, build: (p: PersonFacts) => HealthRecordCommand) =>
-    executeCommand({
-      store: runtime.store,
-      streamId: healthRecordStreamId(person.facts.personId),
-      decider: healthRecordDecider,
-      command: build(person.facts),
-      metadata,
-      idempotencyKey: `healthcare.seed:${key}`,
-    });
+    handleHealthRecord(runtime.store, build(person.facts), metadata, { idempotencyKey: `healthcare.seed:${key}` });
 
   async function claim(person: PersonFacts, c: SeededClaim, settle: boolean): Promise<void> {
     const fingerprint = claimFingerprint(c);
@@ -148,17 +137,14 @@ export async function seedHealthcare(runtime: SubgraphRuntime, options: SeedOpti
       },
       metadata: { now: nowIso },
     };
-    const streamId = claimStreamId(c.claimId);
-    const submitted = await executeCommand({ store: runtime.store, streamId, decider: claimDecider, command, metadata, idempotencyKey: `healthcare.seed:${c.claimId}` });
+    const submitted = await handleClaim(runtime.store, command, metadata, { idempotencyKey: `healthcare.seed:${c.claimId}` });
     if (!settle || submitted.state.status !== 'PASSED') return;
-    const result = await executeCommand({
-      store: runtime.store,
-      streamId,
-      decider: claimDecider,
-      command: { type: 'settleClaim', data: { claimId: c.claimId, recheck: { death: person.death, settledClaims: settled.get(fingerprint) ?? [] } }, metadata: { now: nowIso } },
+    const result = await handleClaim(
+      runtime.store,
+      { type: 'settleClaim', data: { claimId: c.claimId, recheck: { death: person.death, settledClaims: settled.get(fingerprint) ?? [] } }, metadata: { now: nowIso } },
       metadata,
-      idempotencyKey: `healthcare.seed:${c.claimId}:settle`,
-    });
+      { idempotencyKey: `healthcare.seed:${c.claimId}:settle` },
+    );
     const [submission] = submitted.events;
     const [settlement] = result.events;
     if (result.state.status === 'SETTLED' && submission && settlement) {

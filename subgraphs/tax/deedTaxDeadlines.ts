@@ -12,10 +12,9 @@
  * are in the transaction's history, so the record stays explainable.
  */
 import type { ProcessManager } from '../../projections/processManager.ts';
-import { executeCommand } from '../kit/command.ts';
 import { addDays } from './period.ts';
-import { propertyTransactionDecider } from './propertyTransaction/decider.ts';
-import { propertyTransactionStreamId, type PropertyTransactionEvent } from './propertyTransaction/events.ts';
+import type { PropertyTransactionEvent } from './propertyTransaction/events.ts';
+import { runPropertyTransactionCommand } from './taxCommands.ts';
 import type { TaxDeclared } from './taxpayer/events.ts';
 
 export type DeedTaxItem =
@@ -90,21 +89,18 @@ export function createDeedTaxDeadlineManager(options: DeedTaxDeadlineOptions = {
     issue(item, ctx) {
       const { payload } = item;
       const metadata = { now: ctx.now.toISOString() };
-      return executeCommand({
-        store: ctx.store,
-        streamId: propertyTransactionStreamId(payload.transactionId),
-        decider: propertyTransactionDecider,
-        command:
-          payload.action === 'flag'
-            ? { type: 'flagDeedTaxRisk', data: { transactionId: payload.transactionId, dueOn: payload.dueOn, deadlineDays: payload.deadlineDays }, metadata }
-            : {
-                type: 'matchDeedTaxDeclaration',
-                data: { transactionId: payload.transactionId, taxpayerId: payload.taxpayerId, declarationId: payload.declarationId, declaredAt: payload.declaredAt },
-                metadata,
-              },
-        metadata: ctx.metadata,
-        idempotencyKey: item.idempotencyKey,
-      });
+      return runPropertyTransactionCommand(
+        ctx.store,
+        payload.action === 'flag'
+          ? { type: 'flagDeedTaxRisk', data: { transactionId: payload.transactionId, dueOn: payload.dueOn, deadlineDays: payload.deadlineDays }, metadata }
+          : {
+              type: 'matchDeedTaxDeclaration',
+              data: { transactionId: payload.transactionId, taxpayerId: payload.taxpayerId, declarationId: payload.declarationId, declaredAt: payload.declaredAt },
+              metadata,
+            },
+        ctx.metadata,
+        { idempotencyKey: item.idempotencyKey },
+      );
     },
   };
 }
