@@ -9,7 +9,7 @@
  *   `react` does no I/O besides its documents (issuing a command inside the runner's transaction
  *   could not be rolled back with it, and on PGlite would wait on that very transaction).
  * - `ProcessManagerRuntime.tick()` reads the items whose `dueAt` has passed at `now()` and calls
- *   `issue(item, ctx)` for each; `issue` appends through `executeCommand` with the item's
+ *   `issue(item, ctx)` for each; `issue` appends through the command seam (kit `handle`) with the item's
  *   idempotency key.
  *
  * Guarantees:
@@ -74,7 +74,7 @@ export interface IssueContext {
   metadata: EventMetadata;
 }
 
-/** What `issue` reports: `executeCommand`'s result satisfies it. */
+/** What `issue` reports: a command handler's result satisfies it. */
 export interface IssueResult {
   events: readonly unknown[];
   replayed: boolean;

@@ -255,16 +255,3 @@ async function decideOnStream<Command, Event extends DomainEvent, State>(
   }
 }
 
-/** Transitional: the older call shape, on the seam, until every caller has its aggregate's handler. */
-export function executeCommand<Command, Event extends DomainEvent, State>(options: {
-  store: EventStore;
-  streamId: string;
-  decider: Decider<Command, Event, State>;
-  command: Command;
-  metadata: EventMetadata;
-  idempotencyKey?: string;
-  expectedRevision?: number;
-}): Promise<CommandResult<State, Event>> {
-  const { store, streamId, decider, command, metadata, ...rest } = options;
-  return handle(decider, () => streamId)(store, command, metadata, rest);
-}

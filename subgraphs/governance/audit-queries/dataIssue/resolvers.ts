@@ -8,7 +8,7 @@ import { fold } from '../../../../events/decider.ts';
 import { ForbiddenError } from '../../../../events/errors.ts';
 import type { EventMetadata } from '../../../../events/types.ts';
 import type { Where } from '../../../../projections/types.ts';
-import { executeCommand } from '../../../kit/command.ts';
+import { handle } from '../../../kit/command.ts';
 import { collectionConnection, type ConnectionArgs } from '../../../kit/connections.ts';
 import type { SubgraphContext } from '../../../kit/context.ts';
 import type { SubgraphRuntime } from '../../../kit/module.ts';
@@ -38,6 +38,8 @@ const statisticsView = ({ department, open, resolved, hoursToResolve }: Departme
   meanHoursToResolve: resolved === 0 ? null : hoursToResolve / resolved,
 });
 
+const handleDataIssue = handle(dataIssueDecider, (command: DataIssueCommand) => dataIssueStreamId(command.data.issueId));
+
 export function dataIssueResolvers(runtime: SubgraphRuntime) {
   const { store } = runtime;
   const readModel = () => runtime.readModels.of(DATA_ISSUES_PROJECTION);
@@ -49,7 +51,7 @@ export function dataIssueResolvers(runtime: SubgraphRuntime) {
       actor: { consumerId: ctx.caller.consumerId, role: ctx.caller.role },
       correlationId: ctx.requestId,
     };
-    const result = await executeCommand({ store, streamId: dataIssueStreamId(issueId), decider: dataIssueDecider, command: command(now), metadata });
+    const result = await handleDataIssue(store, command(now), metadata);
     return { issue: issueView(result.state), positions: result.events.map((e) => e.position) };
   }
 
