@@ -22,3 +22,11 @@ export async function aggregateStream<E extends DomainEvent, State>(
   const events = asRecorded<E>(await readStream(streamId, options));
   return { state: fold(decider, events), revision: events.at(-1)?.revision, events };
 }
+
+/**
+ * Whether a stored event is one of `types` (names of `E`'s members): narrows it to `E`'s envelope.
+ * For readers of the whole log (projections, process managers) that take several domains' events.
+ */
+export function isEventOf<E extends DomainEvent>(types: ReadonlySet<string> | readonly string[], event: RecordedEvent): event is Recorded<E> {
+  return 'has' in types ? types.has(event.type) : types.includes(event.type);
+}

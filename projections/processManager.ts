@@ -27,7 +27,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { CityBrainError, NotFoundError } from '../events/errors.ts';
-import type { EventMetadata, EventStore, Position, RecordedEvent } from '../events/types.ts';
+import type { DomainEvent } from '../events/decider.ts';
+import type { EventMetadata, EventStore, Position, Recorded } from '../events/types.ts';
 import type { ReadModels } from './readModels.ts';
 import type { Collection, Doc, Projection } from './types.ts';
 
@@ -80,7 +81,8 @@ export interface IssueResult {
   replayed: boolean;
 }
 
-export interface ProcessManager<Payload extends Doc = Doc> {
+/** `E`: the domain events of `eventTypes` (the runner delivers no others), so `react` takes them typed. */
+export interface ProcessManager<Payload extends Doc = Doc, E extends DomainEvent = DomainEvent> {
   /** Stable name, e.g. `urban-ops.deadlines`; also the name of its projection. */
   name: string;
   /** Bump to rebuild the schedule from the log. */
@@ -88,7 +90,7 @@ export interface ProcessManager<Payload extends Doc = Doc> {
   /** The department answering for the manager's commands (provenance). */
   department: string;
   eventTypes: readonly string[];
-  react(event: RecordedEvent, ctx: ReactionContext<Payload>): Promise<void>;
+  react(event: Recorded<E>, ctx: ReactionContext<Payload>): Promise<void>;
   issue(item: ScheduledItem<Payload>, ctx: IssueContext): Promise<IssueResult>;
 }
 

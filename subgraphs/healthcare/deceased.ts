@@ -13,6 +13,7 @@ import type { ProcessManager, ReactionContext } from '../../projections/processM
 import type { FieldSource } from '../../projections/types.ts';
 import type { PersonDeceased } from '../population/person/events.ts';
 import type { ClaimEvent } from './claim/events.ts';
+import type { HealthRecordClosed } from './healthRecord/events.ts';
 import { eventRefOf, type DeathFact } from './facts.ts';
 import { handleClaim, handleHealthRecord } from './healthcareCommands.ts';
 
@@ -58,7 +59,7 @@ async function scheduleHoldIfDue(ctx: Ctx, claimId: string, claim: OpenClaim, de
   });
 }
 
-export const deceasedManager: ProcessManager<DeceasedPayload> = {
+export const deceasedManager: ProcessManager<DeceasedPayload, PersonDeceased | HealthRecordClosed | ClaimEvent> = {
   name: 'healthcare.deceased',
   version: 1,
   department: 'jinan-healthcare-security-bureau',
@@ -68,7 +69,7 @@ export const deceasedManager: ProcessManager<DeceasedPayload> = {
     // Due at once: the reaction is issued on the next tick.
     const dueAt = recorded.recordedAt;
     if (recorded.type === 'PersonDeceased') {
-      const { personId, dateOfDeath } = (recorded as unknown as PersonDeceased).data;
+      const { personId, dateOfDeath } = recorded.data;
       const death: DeathFact = { dateOfDeath, evidence: eventRefOf(recorded) };
       const memory = await personMemory(ctx, personId);
       await ctx.memory.upsert(personKey(personId), { ...memory, death }, source);
@@ -82,10 +83,10 @@ export const deceasedManager: ProcessManager<DeceasedPayload> = {
       return;
     }
     if (recorded.type === 'HealthRecordClosed') {
-      await ctx.cancel(closeId((recorded.data as { personId: string }).personId));
+      await ctx.cancel(closeId(recorded.data.personId));
       return;
     }
-    const event = recorded as unknown as ClaimEvent;
+    const event = recorded;
     const { claimId } = event.data;
     if (event.type === 'ClaimSubmitted') {
       const { personId, serviceDate } = event.data;

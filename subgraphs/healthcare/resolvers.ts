@@ -20,7 +20,7 @@ import { assertExamType, assertHospital, EXAM_TYPES, getHospital, HOSPITALS, VAC
 import { allowedClaimSteps, claimDecider, type ClaimFile, type ClaimStatus } from './claim/decider.ts';
 import { claimStreamId, type ReviewFinding } from './claim/events.ts';
 import type { EventRef } from './facts.ts';
-import { healthRecordStreamId } from './healthRecord/events.ts';
+import { healthRecordStreamId, type HealthRecordEvent } from './healthRecord/events.ts';
 import { runClaimStep, runHealthRecordCommand, settleClaim, submitClaim } from './healthcareCommands.ts';
 import {
   CLAIMS,
@@ -198,7 +198,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
 
   async function recordAsOf(personId: string, asOf: AsOf): Promise<RecordNode | null> {
     const point = await resolveAsOf(runtime.store, asOf);
-    const events = await readStreamUpTo(runtime.store, healthRecordStreamId(personId), point);
+    const events = await readStreamUpTo<HealthRecordEvent>(runtime.store, healthRecordStreamId(personId), point);
     const view = events.reduce<RecordView | null>(evolveRecordView, null);
     return view ? { view, asOf: point.at, asOfPosition: point.position } : null;
   }
@@ -210,7 +210,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
 
   /** The record as the command left it, from its stream (the read model may lag). */
   async function recordPayload(personId: string, events: readonly RecordedEvent[], replayed: boolean) {
-    const view = (await runtime.store.readStream(healthRecordStreamId(personId))).reduce<RecordView | null>(evolveRecordView, null);
+    const view = (await runtime.store.readStream<HealthRecordEvent>(healthRecordStreamId(personId))).reduce<RecordView | null>(evolveRecordView, null);
     if (!view) throw new Error(`health record ${personId} has no events after a successful command`);
     return { healthRecord: { view, asOf: null } satisfies RecordNode, positions: events.map((e) => e.position), replayed };
   }

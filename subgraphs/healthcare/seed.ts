@@ -11,7 +11,8 @@
  * the same persons appends nothing.
  */
 import { seededRandom, type Random } from '../../bench/lib/random.ts';
-import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
+import { isEventOf } from '../../events/typedReads.ts';
+import type { EventMetadata, Recorded } from '../../events/types.ts';
 import type { PersonDeceased, PersonRegistered } from '../population/person/events.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -76,14 +77,14 @@ interface SeedPerson {
 /** The demo city's persons and registered deaths, read from the population events in the store. */
 async function readPersons(runtime: SubgraphRuntime, limit: number): Promise<SeedPerson[]> {
   const persons = new Map<string, SeedPerson>();
-  const deaths: RecordedEvent[] = [];
+  const deaths: Recorded<PersonDeceased>[] = [];
   let fromPosition: string | undefined;
   for (;;) {
     const page = await runtime.store.readAll({ ...(fromPosition && { fromPosition }), limit: 1000, filter: { types: ['PersonRegistered', 'PersonDeceased'] } });
     for (const event of page) {
-      if (event.type === 'PersonDeceased') deaths.push(event);
-      else if (persons.size < limit) {
-        const d = (event as unknown as PersonRegistered).data;
+      if (isEventOf<PersonDeceased>(['PersonDeceased'], event)) deaths.push(event);
+      else if (persons.size < limit && isEventOf<PersonRegistered>(['PersonRegistered'], event)) {
+        const d = event.data;
         persons.set(d.personId, { facts: { personId: d.personId, birthDate: d.birthDate, death: null }, districtCode: d.residence.divisionCode.slice(0, 6) });
       }
     }
@@ -91,7 +92,7 @@ async function readPersons(runtime: SubgraphRuntime, limit: number): Promise<See
     fromPosition = page.at(-1)!.position;
   }
   for (const event of deaths) {
-    const d = (event as unknown as PersonDeceased).data;
+    const d = event.data;
     const person = persons.get(d.personId);
     if (person) person.facts.death = { dateOfDeath: d.dateOfDeath, evidence: eventRefOf(event) };
   }

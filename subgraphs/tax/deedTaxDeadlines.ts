@@ -35,7 +35,7 @@ export const deedTaxDueOn = (contractDate: string, deadlineDays: number): string
 /** The first instant after the last allowed day, in China time (UTC+8). */
 const overdueFrom = (dueOn: string): string => new Date(`${addDays(dueOn, 1)}T00:00:00+08:00`).toISOString();
 
-export function createDeedTaxDeadlineManager(options: DeedTaxDeadlineOptions = {}): ProcessManager<DeedTaxItem> {
+export function createDeedTaxDeadlineManager(options: DeedTaxDeadlineOptions = {}): ProcessManager<DeedTaxItem, PropertyTransactionEvent | TaxDeclared> {
   const deadlineDays = options.deadlineDays ?? DEFAULT_DEED_TAX_DEADLINE_DAYS;
   if (!Number.isInteger(deadlineDays) || deadlineDays < 1) throw new RangeError(`deadlineDays must be a whole number of days, 1 or more, got ${deadlineDays}`);
   return {
@@ -44,9 +44,8 @@ export function createDeedTaxDeadlineManager(options: DeedTaxDeadlineOptions = {
     version: 1,
     department: 'taxation',
     eventTypes: ['PropertyTransactionRecorded', 'TaxDeclared', 'DeedTaxDeclarationMatched', 'TaxExemptionRecorded', 'TaxRiskFlagged'],
-    async react(recorded, ctx) {
-      const source = { position: recorded.position, eventId: recorded.eventId };
-      const event = recorded as unknown as PropertyTransactionEvent | TaxDeclared;
+    async react(event, ctx) {
+      const source = { position: event.position, eventId: event.eventId };
       switch (event.type) {
         case 'PropertyTransactionRecorded': {
           const { transactionId, contractDate } = event.data;

@@ -14,13 +14,12 @@ import { parentCode } from './levels.ts';
 
 export type DeadlinePayload = { incidentId: string; deadline: string };
 
-export const deadlineManager: ProcessManager<DeadlinePayload> = {
+export const deadlineManager: ProcessManager<DeadlinePayload, IncidentEvent> = {
   name: 'urban-ops.deadlines',
   version: 2,
   department: 'urban-ops',
   eventTypes: ['IncidentDispatched', 'IncidentOverdue', 'IncidentSupervised', 'IncidentClosed'],
-  async react(recorded, ctx) {
-    const event = recorded as unknown as IncidentEvent;
+  async react(event, ctx) {
     const scheduleAt = (incidentId: string, deadline: string) =>
       ctx.schedule({ id: incidentId, dueAt: deadline, idempotencyKey: `urban-ops.deadlines:${incidentId}:${deadline}`, payload: { incidentId, deadline } });
     switch (event.type) {
@@ -41,7 +40,7 @@ export const deadlineManager: ProcessManager<DeadlinePayload> = {
       case 'IncidentClosed': {
         const { incidentId } = event.data;
         await ctx.cancel(incidentId);
-        await ctx.memory.upsert(incidentId, { done: event.type }, { position: recorded.position, eventId: recorded.eventId });
+        await ctx.memory.upsert(incidentId, { done: event.type }, { position: event.position, eventId: event.eventId });
         return;
       }
       default:
