@@ -17,7 +17,7 @@ import { startService, withDevelopmentSecrets } from '../cli/start.ts';
 import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
 import { issueToken } from '../gateway/tokens.ts';
-import { ROLES, type Role } from '../subgraphs/kit/auth.ts';
+import { ROLES, type Role } from '../platform/auth.ts';
 import { DEMO_CONSUMER_ROLES } from '../subgraphs/governance/index.ts';
 
 const program = new Command()

@@ -17,12 +17,12 @@ import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { UnauthenticatedError } from '../events/errors.ts';
-import { ASSERTION_HEADER, type Caller } from '../subgraphs/kit/auth.ts';
+import { ASSERTION_HEADER, type Caller } from '../platform/auth.ts';
 import { clientTokenConfig, parseGatewayOptions, type GatewayOptionsInput } from './config.ts';
 import { authenticateClient, SubgraphCredentials } from './credentials.ts';
 import { useQueryLimits } from './limits.ts';
 import { GatewayMetrics, type Transport } from './metrics.ts';
-import { supergraphSubgraphs } from './subgraphs.ts';
+import { supergraphSubgraphs } from '../platform/subgraphs.ts';
 import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
 
 export const GRAPHQL_PATH = '/graphql';

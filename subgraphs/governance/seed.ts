@@ -3,7 +3,7 @@
  * someone to issue tokens for. Grant ids are fixed, so tests and demos can revoke them by name.
  */
 import type { SubgraphRuntime } from '../kit/module.ts';
-import type { Role } from '../kit/auth.ts';
+import type { Role } from '../../platform/auth.ts';
 import { CATALOG } from './catalog.ts';
 import type { GrantAccess, RegisterConsumer } from './consumer/commands.ts';
 import { handleConsumer } from './consumer/handler.ts';

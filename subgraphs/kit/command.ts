@@ -18,7 +18,7 @@
  */
 import type { Decider, DomainEvent } from '../../events/decider.ts';
 import { ConcurrencyError, ValidationError } from '../../events/errors.ts';
-import { deterministicEventId } from '../../events/sql/sqlEventStore.ts';
+import { deterministicEventId } from '../../events/append.ts';
 import { asRecorded } from '../../events/typedReads.ts';
 import type { AppendResult, EventMetadata, EventStore, NewEvent, Recorded, RecordedEvent, StreamAppend } from '../../events/types.ts';
 import { groupCommitOf, provesRollback } from './groupCommit.ts';

@@ -12,7 +12,7 @@
  * are in the transaction's history, so the record stays explainable.
  */
 import type { ProcessManager } from '../../projections/processManager.ts';
-import { addDays } from './period.ts';
+import { addDays } from '../kit/calendar.ts';
 import type { PropertyTransactionEvent } from './propertyTransaction/events.ts';
 import { runPropertyTransactionCommand } from './taxCommands.ts';
 import type { TaxDeclared } from './taxpayer/events.ts';

@@ -22,7 +22,7 @@ import type { ConsumerCommand } from '../../subgraphs/governance/consumer/comman
 import { handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
 import { consumerStreamId } from '../../subgraphs/governance/consumer/events.ts';
 import type { AccessAction, AccessControl } from '../../subgraphs/kit/access.ts';
-import type { Role } from '../../subgraphs/kit/auth.ts';
+import type { Role } from '../../platform/auth.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../subgraphs/kit/module.ts';
 import { createTestPostgresDatabase } from './databases.ts';
 

@@ -6,7 +6,7 @@ import { NotFoundError } from '../../../events/errors.ts';
 import { legalPersonStreamId } from '../../legal-person/legalPerson/events.ts';
 import { handle, type CommandOptions } from '../../kit/command.ts';
 import { startingFrom } from '../shared/decider.ts';
-import { chinaDate, parseInstant } from '../shared/time.ts';
+import { chinaDateOf, parseInstantWithOffset } from '../../kit/calendar.ts';
 import type { CommandPorts, HandlerResult } from '../station/handlers.ts';
 import type {
   AcknowledgeEmissionAlarm,
@@ -42,7 +42,7 @@ export async function issueEmissionPermit(ports: CommandPorts, data: IssueEmissi
 
 export async function recordEmissionObservation(ports: CommandPorts, data: RecordEmissionObservation['data'], options: CommandOptions = {}): Promise<HandlerResult> {
   const permit = await ports.store.readStream<EmissionPermitEvent>(emissionPermitStreamId(data.permitId));
-  const date = chinaDate(parseInstant(data.observedAt, 'observedAt'));
+  const date = chinaDateOf(parseInstantWithOffset(data.observedAt, 'observedAt'));
   // A day's readings are decided on top of the permit's own stream.
   const result = await handle(startingFrom(emissionPermitDecider, permit), () => emissionReadingsStreamId(data.permitId, date))(
     ports.store,
