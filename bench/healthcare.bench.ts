@@ -10,6 +10,7 @@
  */
 import { pino } from 'pino';
 import { EventRegistry } from '../events/registry.ts';
+import { isEventOf } from '../events/typedReads.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import type { MedicalVisitRecorded } from '../subgraphs/healthcare/healthRecord/events.ts';
 import { ReadModels } from '../projections/readModels.ts';
@@ -122,7 +123,9 @@ async function measure(ctx: BenchContext, backend: BackendId, runtime: SubgraphR
   );
   await seedHealthcare(runtime, { persons });
   await runner.catchUp();
-  const visits = (await store.readAll({ filter: { types: ['MedicalVisitRecorded'] }, limit: 100_000 })).map((e) => (e as unknown as MedicalVisitRecorded).data);
+  const visits = (await store.readAll({ filter: { types: ['MedicalVisitRecorded'] }, limit: 100_000 }))
+    .filter((e) => isEventOf<MedicalVisitRecorded>(['MedicalVisitRecorded'], e))
+    .map((e) => e.data);
   const claimsSeeded = (await store.readAll({ filter: { types: ['ClaimSubmitted'] }, limit: 100_000 })).length;
   ctx.fact('healthcare dataset', `${persons} persons, ${visits.length} visits, ${claimsSeeded} claims seeded (${(loading.elapsedMs() / 1000).toFixed(1)} s to load)`);
   ctx.log(`${prefix}: loaded ${persons} persons, ${visits.length} visits, ${claimsSeeded} claims`);

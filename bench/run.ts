@@ -11,6 +11,7 @@ import * as eventStore from './eventStore.bench.ts';
 import * as gateway from './gateway.bench.ts';
 import * as healthcare from './healthcare.bench.ts';
 import * as urbanOps from './urbanOps.bench.ts';
+import * as screen from './screen.bench.ts';
 import * as startup from './startup.bench.ts';
 import { postgresServerFacts } from './lib/databases.ts';
 import { flatten, type Figure } from './lib/figures.ts';
@@ -20,7 +21,7 @@ import { renderFacts, renderTable } from './lib/report.ts';
 import { saveResults } from './lib/results.ts';
 import type { BackendId, BenchContext, BenchOption, BenchSection } from './lib/section.ts';
 
-const SECTIONS: readonly BenchSection[] = [eventStore, environment, healthcare, gateway, eventFeed, startup, urbanOps];
+const SECTIONS: readonly BenchSection[] = [eventStore, environment, healthcare, gateway, eventFeed, startup, urbanOps, screen];
 const BACKENDS: readonly BackendId[] = ['pglite', 'postgres'];
 
 /** Settings every section may read. */

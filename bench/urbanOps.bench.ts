@@ -19,7 +19,7 @@ import { ProjectionRunner } from '../projections/runner.ts';
 import type { Actor, IncidentCommand, UnitRef } from '../subgraphs/urban-ops/incident/commands.ts';
 import { incidentDecider } from '../subgraphs/urban-ops/incident/decider.ts';
 import { incidentStreamId, type IncidentEvent } from '../subgraphs/urban-ops/incident/events.ts';
-import { groupCommitOf } from '../subgraphs/urban-ops/groupCommit.ts';
+import { groupCommitOf } from '../subgraphs/kit/groupCommit.ts';
 import { registerIncident, runIncidentCommand } from '../subgraphs/urban-ops/incidentCommands.ts';
 import { urbanOpsModule } from '../subgraphs/urban-ops/index.ts';
 import { levelOfCode } from '../subgraphs/urban-ops/levels.ts';

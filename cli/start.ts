@@ -85,6 +85,11 @@ export async function startService(platform: Platform, env: Record<string, strin
   const lines = [`City Brain graph: ${graph.url}${options.devMode ? ' (development mode: GraphiQL and introspection on)' : ''}`];
   if (graphEnv.JWT_SECRET) {
     const token = await issueToken({ consumerId: DEMO_DASHBOARD, role: DEMO_CONSUMER_ROLES[DEMO_DASHBOARD]!, secret: graphEnv.JWT_SECRET, ttl: '12h' });
+    const origin = new URL(graph.url).origin;
+    lines.push(
+      `operations screen (城市运行一张图), signed in as the demo dashboard: ${origin}/#token=${token}`,
+      ...(options.devMode ? [`GraphiQL with the token's header filled in: ${graph.url}#token=${token}`] : []),
+    );
     lines.push(`token for the demo dashboard (12 h): ${token}`, `  curl -s ${graph.url} -H 'authorization: Bearer <token>' -H 'content-type: application/json' -d '{"query":"{ divisions(level: DISTRICT) { edges { node { code name } } } }"}'`, `more tokens: npm run cli -- token --consumer <id>`);
   }
   console.log(lines.join('\n'));

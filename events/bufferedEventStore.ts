@@ -16,13 +16,18 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, ConflictError, ValidationError } from './errors.ts';
 import { deterministicEventId } from './append.ts';
+import type { DomainEvent } from './decider.ts';
+import { aggregateStream, asRecorded } from './typedReads.ts';
 import {
   START,
+  type Aggregate,
   type AppendOptions,
   type AppendResult,
   type EventStore,
+  type Evolver,
   type NewEvent,
   type ReadStreamOptions,
+  type Recorded,
   type RecordedEvent,
   type StreamAppend,
 } from './types.ts';
@@ -42,6 +47,8 @@ export interface BufferedEventStoreOptions {
 
 export class BufferedEventStore implements EventStore {
   readonly backend: EventStore['backend'];
+  /** Appends are written later, at flush, in batches of their own. */
+  readonly atomicAppendMany = false;
   /**
    * Buffered events that trigger a write. 1 writes each append before it returns, so its events
    * carry their stored positions: for a caller that cites what it appends.
@@ -108,7 +115,11 @@ export class BufferedEventStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  aggregate<E extends DomainEvent, State>(decider: Evolver<E, State>, streamId: string, options?: ReadStreamOptions): Promise<Aggregate<E, State>> {
+    return aggregateStream((id, o) => this.readStream(id, o), decider, streamId, options);
+  }
+
+  async readStream<E extends DomainEvent = DomainEvent>(streamId: string, options: ReadStreamOptions = {}): Promise<Recorded<E>[]> {
     this.assertHealthy();
     const { direction = 'forwards', fromRevision, toRevision, limit, toPosition, toTime } = options;
     if (toPosition !== undefined || toTime !== undefined) {
@@ -118,12 +129,12 @@ export class BufferedEventStore implements EventStore {
       (e) => (fromRevision === undefined || e.revision >= fromRevision) && (toRevision === undefined || e.revision <= toRevision),
     );
     if (direction === 'backwards') events = events.reverse();
-    return limit === undefined ? [...events] : events.slice(0, limit);
+    return asRecorded<E>(limit === undefined ? [...events] : events.slice(0, limit));
   }
 
-  async readStreams(streamIds: readonly string[]): Promise<RecordedEvent[][]> {
+  async readStreams<E extends DomainEvent = DomainEvent>(streamIds: readonly string[]): Promise<Recorded<E>[][]> {
     this.assertHealthy();
-    return Promise.all(streamIds.map(async (id) => [...(await this.history(id))]));
+    return Promise.all(streamIds.map(async (id) => asRecorded<E>([...(await this.history(id))])));
   }
 
   async streamRevision(streamId: string): Promise<number | undefined> {

@@ -290,6 +290,23 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
       assert.equal(all[0]!.metadata.provenance.department, 'test-department');
     });
 
+    it('folds a stream with a decider, up to a bound, and reads it typed', async () => {
+      type Counted = { type: 'CounterIncremented'; data: { by: number } };
+      const sum = { initialState: () => 0, evolve: (total: number, event: Counted) => total + event.data.by };
+      const [, second] = (await store.append('test.counter-1', [incremented(2), incremented(3), incremented(4)])).events;
+      const whole = await store.aggregate(sum, 'test.counter-1');
+      assert.deepEqual([whole.state, whole.revision, whole.events.map((e) => e.data.by)], [9, 2, [2, 3, 4]]);
+      const prefix = await store.aggregate(sum, 'test.counter-1', { toPosition: second!.position });
+      assert.deepEqual([prefix.state, prefix.revision], [5, 1]);
+      assert.deepEqual(await store.aggregate(sum, 'test.nothing-1'), { state: 0, revision: undefined, events: [] });
+      const typed = await store.readStream<Counted>('test.counter-1', { limit: 1 });
+      assert.equal(typed[0]!.data.by, 2);
+    });
+
+    it('says whether appendMany is one transaction', () => {
+      assert.equal(store.atomicAppendMany, harness.atomicAppendMany);
+    });
+
     it('tells when the event at a position was recorded, refuses a position no event has, and answers null for START', async () => {
       const [, second] = (await store.append('test.counter-1', [incremented(1), incremented(2)])).events;
       assert.equal(await store.assertPositionExists(second!.position), second!.recordedAt);

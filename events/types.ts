@@ -3,6 +3,8 @@
  * `EventStore` and passes the one contract suite in `events/eventStore.contract.ts`.
  */
 
+import type { Decider, DomainEvent } from './decider.ts';
+
 /**
  * An opaque, totally ordered checkpoint shared by `readAll`, `subscribe` and every projection.
  * On the SQL backends it encodes the pair (transaction id, global sequence) as `"<tx>:<seq>"`;
@@ -67,6 +69,24 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
   recordedAt: string;
   data: Data;
   metadata: EventMetadata;
+}
+
+/**
+ * A stored event of one domain's event union `E`: the envelope with `E`'s type and data, still one
+ * member per event type, so a `switch` on `type` narrows `data` and the event folds with `E`'s decider.
+ */
+export type Recorded<E extends DomainEvent> = RecordedEvent & E;
+
+/** What `aggregate` folds: a decider's initial state and `evolve`. */
+export type Evolver<E extends DomainEvent, State> = Pick<Decider<never, E, State>, 'initialState' | 'evolve'>;
+
+/** A stream folded by its decider: what a command is decided on, and what `asOf` shows. */
+export interface Aggregate<E extends DomainEvent, State> {
+  state: State;
+  /** The revision of the stream's last event folded; `undefined` when the stream does not exist (at that point). */
+  revision: number | undefined;
+  /** The events folded, in revision order. */
+  events: Recorded<E>[];
 }
 
 export interface AppendOptions {
@@ -135,6 +155,12 @@ export interface EventSubscription extends AsyncIterable<RecordedEvent> {
 
 export interface EventStore {
   readonly backend: 'pglite' | 'postgres' | 'kurrentdb';
+  /**
+   * True when `appendMany` writes its appends in one transaction that has committed when it returns:
+   * a refused batch leaves nothing stored, and a batch costs one commit (group commit relies on both).
+   * False on KurrentDB (the appends run in turn) and on the write-behind buffer (it writes at flush).
+   */
+  readonly atomicAppendMany: boolean;
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
   /**
    * Appends to several streams atomically: every append is written, in the order given, or none is
@@ -143,13 +169,18 @@ export interface EventStore {
    * Results come in the order given. For batch work: an import, an ingest, the demo seed.
    */
   appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
-  /** Events of one stream; `[]` for a stream that does not exist. */
-  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * Events of one stream; `[]` for a stream that does not exist. `E` names the domain events the
+   * stream holds (its stream id prefix belongs to one domain), so they arrive typed.
+   */
+  readStream<E extends DomainEvent = DomainEvent>(streamId: string, options?: ReadStreamOptions): Promise<Recorded<E>[]>;
+  /** The stream (up to `options`' bound) folded by the decider of its events. */
+  aggregate<E extends DomainEvent, State>(decider: Evolver<E, State>, streamId: string, options?: ReadStreamOptions): Promise<Aggregate<E, State>>;
   /**
    * Every event of each stream, in revision order, in the order the ids are asked (`[]` for a stream
    * that does not exist): batch work decides many aggregates on one read.
    */
-  readStreams(streamIds: readonly string[]): Promise<RecordedEvent[][]>;
+  readStreams<E extends DomainEvent = DomainEvent>(streamIds: readonly string[]): Promise<Recorded<E>[][]>;
   /**
    * The events with these ids, in the order asked (`undefined` for an unknown id): provenance looks
    * up the events a read model's fields came from, in one round trip.

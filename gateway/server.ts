@@ -18,11 +18,12 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { UnauthenticatedError } from '../events/errors.ts';
 import { ASSERTION_HEADER, type Caller } from '../platform/auth.ts';
+import { supergraphSubgraphs } from '../platform/subgraphs.ts';
 import { clientTokenConfig, parseGatewayOptions, type GatewayOptionsInput } from './config.ts';
 import { authenticateClient, SubgraphCredentials } from './credentials.ts';
 import { useQueryLimits } from './limits.ts';
 import { GatewayMetrics, type Transport } from './metrics.ts';
-import { supergraphSubgraphs } from '../platform/subgraphs.ts';
+import { createScreenPages, renderLocalGraphiQL } from './pages.ts';
 import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -99,6 +100,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
   if (subgraphs.length === 0) throw new Error('the supergraph names no subgraphs (no join__Graph values): compose it with `npm run compose`');
 
   const metrics = new GatewayMetrics();
+  const pages = createScreenPages();
   const runtime = createGatewayRuntime<GatewayRequestContext>({
     supergraph: input.supergraph,
     transports: { http: httpTransport, ws: wsTransport },
@@ -123,6 +125,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     },
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: options.devMode ? { title: 'City Brain' } : false,
+    renderGraphiQL: renderLocalGraphiQL,
     landingPage: false,
     ...(!options.devMode && { disableIntrospection: {} }),
     requestId: false,
@@ -202,7 +205,8 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
         return;
       }
       default:
-        return sendJson(res, 404, { error: `not found; GraphQL is served at ${GRAPHQL_PATH}` });
+        if (await pages.handle(req, res, pathname)) return;
+        return sendJson(res, 404, { error: `not found; GraphQL is served at ${GRAPHQL_PATH}, the operations screen at /` });
     }
   }
 

@@ -9,7 +9,7 @@ import { ValidationError } from '../events/errors.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
 import type { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import type { RecordedEvent } from '../events/types.ts';
-import { executeCommand } from '../subgraphs/kit/command.ts';
+import { handle } from '../subgraphs/kit/command.ts';
 import { BACKENDS, freshStorePerTest } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented } from '../test/helpers/events.ts';
 import { processManagerProjection, ProcessManagerRuntime, type ProcessManager, type ScheduledItem } from './processManager.ts';
@@ -46,12 +46,7 @@ function resetManager(options: { failOn?: string; refuse?: boolean } = {}): Proc
     async issue(item, ctx) {
       if (options.refuse) throw new ValidationError('refused on purpose');
       if (item.id === options.failOn) throw new Error('the process died here');
-      return executeCommand({
-        store: ctx.store,
-        streamId: item.payload.streamId,
-        decider: counterDecider,
-        command: { type: 'resetCounter', reason: `over 10 since ${item.dueAt}` },
-        metadata: ctx.metadata,
+      return handle(counterDecider, () => item.payload.streamId)(ctx.store, { type: 'resetCounter', reason: `over 10 since ${item.dueAt}` }, ctx.metadata, {
         idempotencyKey: item.idempotencyKey,
       });
     },

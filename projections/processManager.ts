@@ -9,7 +9,7 @@
  *   `react` does no I/O besides its documents (issuing a command inside the runner's transaction
  *   could not be rolled back with it, and on PGlite would wait on that very transaction).
  * - `ProcessManagerRuntime.tick()` reads the items whose `dueAt` has passed at `now()` and calls
- *   `issue(item, ctx)` for each; `issue` appends through `executeCommand` with the item's
+ *   `issue(item, ctx)` for each; `issue` appends through the command seam (kit `handle`) with the item's
  *   idempotency key.
  *
  * Guarantees:
@@ -27,7 +27,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { CityBrainError, NotFoundError } from '../events/errors.ts';
-import type { EventMetadata, EventStore, Position, RecordedEvent } from '../events/types.ts';
+import type { DomainEvent } from '../events/decider.ts';
+import type { EventMetadata, EventStore, Position, Recorded } from '../events/types.ts';
 import type { ReadModels } from './readModels.ts';
 import type { Collection, Doc, Projection } from './types.ts';
 
@@ -74,13 +75,14 @@ export interface IssueContext {
   metadata: EventMetadata;
 }
 
-/** What `issue` reports: `executeCommand`'s result satisfies it. */
+/** What `issue` reports: a command handler's result satisfies it. */
 export interface IssueResult {
   events: readonly unknown[];
   replayed: boolean;
 }
 
-export interface ProcessManager<Payload extends Doc = Doc> {
+/** `E`: the domain events of `eventTypes` (the runner delivers no others), so `react` takes them typed. */
+export interface ProcessManager<Payload extends Doc = Doc, E extends DomainEvent = DomainEvent> {
   /** Stable name, e.g. `urban-ops.deadlines`; also the name of its projection. */
   name: string;
   /** Bump to rebuild the schedule from the log. */
@@ -88,7 +90,7 @@ export interface ProcessManager<Payload extends Doc = Doc> {
   /** The department answering for the manager's commands (provenance). */
   department: string;
   eventTypes: readonly string[];
-  react(event: RecordedEvent, ctx: ReactionContext<Payload>): Promise<void>;
+  react(event: Recorded<E>, ctx: ReactionContext<Payload>): Promise<void>;
   issue(item: ScheduledItem<Payload>, ctx: IssueContext): Promise<IssueResult>;
 }
 

@@ -3,7 +3,8 @@
  * SQL backends implement over JSONB (and a MongoDB adapter can implement later) without domain
  * code changing.
  */
-import type { Position, RecordedEvent } from '../events/types.ts';
+import type { DomainEvent } from '../events/decider.ts';
+import type { Position, Recorded } from '../events/types.ts';
 
 /** Where a field's current value came from: the event that last set it. */
 export interface FieldSource {
@@ -74,7 +75,8 @@ export interface IndexDeclaration {
   unique?: boolean;
 }
 
-export interface Projection {
+/** `E`: the domain events of `eventTypes` (the runner delivers no others), so `apply` takes them typed. */
+export interface Projection<E extends DomainEvent = DomainEvent> {
   /** Stable name, e.g. `population.persons`. */
   name: string;
   /** Bump to rebuild: the new version fills a fresh table and is swapped in when caught up. */
@@ -86,5 +88,5 @@ export interface Projection {
    * Applies one event. `store` is bound to the batch's transaction: the writes and the checkpoint
    * commit together, so a crash never applies an event twice or skips one.
    */
-  apply(event: RecordedEvent, store: DocumentStore): Promise<void>;
+  apply(event: Recorded<E>, store: DocumentStore): Promise<void>;
 }

@@ -34,6 +34,7 @@ function run(label, cmd, cmdArgs) {
 
 if (!skipStatic) {
   run('type-check (tsc --noEmit)', 'npx', ['tsc', '--noEmit']);
+  run('type-check the operations screen (web/)', 'npx', ['tsc', '--noEmit', '-p', 'web/tsconfig.json']);
   run('lint (eslint)', 'npx', ['eslint', '.', '--max-warnings=0']);
   if (existsSync('scripts/compose.ts')) run('supergraph is composed and fresh', 'npx', ['tsx', 'scripts/compose.ts', '--check']);
 }

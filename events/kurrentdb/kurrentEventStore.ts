@@ -25,16 +25,21 @@ import { ConflictError, ValidationError } from '../errors.ts';
 import { comparePositions, isStart } from '../position.ts';
 import type { EventRegistry } from '../registry.ts';
 import { UUID, prepareAppend, type PreparedEvent } from '../append.ts';
+import type { DomainEvent } from '../decider.ts';
+import { aggregateStream, asRecorded } from '../typedReads.ts';
 import {
   START,
+  type Aggregate,
   type AppendOptions,
   type AppendResult,
   type EventStore,
   type EventSubscription,
+  type Evolver,
   type NewEvent,
   type Position,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type Recorded,
   type RecordedEvent,
   type StreamAppend,
   type SubscribeOptions,
@@ -69,6 +74,8 @@ export interface KurrentEventStoreOptions {
 
 export class KurrentEventStore implements EventStore {
   readonly backend = 'kurrentdb' as const;
+  /** The appends of a batch run one after another (see `appendMany`). */
+  readonly atomicAppendMany = false;
   readonly streamPrefix: string;
   private readonly maxEventBytes: number;
   private readonly subscriptions = new Set<AllStreamSubscription>();
@@ -178,7 +185,15 @@ export class KurrentEventStore implements EventStore {
     return undefined;
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  readStream<E extends DomainEvent = DomainEvent>(streamId: string, options: ReadStreamOptions = {}): Promise<Recorded<E>[]> {
+    return this.readRecorded(streamId, options).then(asRecorded<E>);
+  }
+
+  aggregate<E extends DomainEvent, State>(decider: Evolver<E, State>, streamId: string, options?: ReadStreamOptions): Promise<Aggregate<E, State>> {
+    return aggregateStream((id, o) => this.readRecorded(id, o), decider, streamId, options);
+  }
+
+  private async readRecorded(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const plan = planStreamRead(options);
     const out: RecordedEvent[] = [];
     if (plan.limit === 0) return out;
@@ -210,10 +225,10 @@ export class KurrentEventStore implements EventStore {
    * newer than the oldest one asked for; an unknown id costs a full scan.
    */
   /** One read per stream (KurrentDB has no multi-stream read), a few at a time. */
-  async readStreams(streamIds: readonly string[]): Promise<RecordedEvent[][]> {
-    const out: RecordedEvent[][] = [];
+  async readStreams<E extends DomainEvent = DomainEvent>(streamIds: readonly string[]): Promise<Recorded<E>[][]> {
+    const out: Recorded<E>[][] = [];
     for (let i = 0; i < streamIds.length; i += READ_STREAMS_PARALLEL) {
-      out.push(...(await Promise.all(streamIds.slice(i, i + READ_STREAMS_PARALLEL).map((id) => this.readStream(id)))));
+      out.push(...(await Promise.all(streamIds.slice(i, i + READ_STREAMS_PARALLEL).map((id) => this.readStream<E>(id)))));
     }
     return out;
   }

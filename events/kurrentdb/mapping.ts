@@ -144,6 +144,7 @@ function fromStoredMetadata(raw: unknown): { metadata: EventMetadata; schemaVers
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const { schemaVersion, $correlationId: _c, $causationId: _k, ...metadata } = raw as Record<string, unknown>;
   if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1) return undefined;
+  // Written by this adapter from an EventMetadata (toStoredMetadata); the store trusts its own writes, as the SQL store trusts its JSONB column.
   return { metadata: metadata as unknown as EventMetadata, schemaVersion };
 }
 

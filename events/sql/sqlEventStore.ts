@@ -9,17 +9,22 @@ import { prepareAppend, UUID, type PreparedEvent } from '../append.ts';
 import { ConcurrencyError, ConflictError, ValidationError } from '../errors.ts';
 import { comparePositions, decodePosition, encodePosition, isStart } from '../position.ts';
 import type { EventRegistry } from '../registry.ts';
+import type { DomainEvent } from '../decider.ts';
+import { aggregateStream, asRecorded } from '../typedReads.ts';
 import {
   START,
+  type Aggregate,
   type AppendOptions,
   type AppendResult,
   type EventStore,
   type EventSubscription,
+  type Evolver,
   type ExpectedRevision,
   type NewEvent,
   type Position,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type Recorded,
   type RecordedEvent,
   type StreamAppend,
   type SubscribeOptions,
@@ -72,6 +77,7 @@ function likePrefix(prefix: string): string {
 
 export class SqlEventStore implements EventStore {
   readonly backend: 'pglite' | 'postgres';
+  readonly atomicAppendMany = true;
   private readonly maxEventBytes: number;
   private readonly maxPollIntervalMs: number;
   private readonly wakeups = new Set<() => void>();
@@ -269,7 +275,15 @@ export class SqlEventStore implements EventStore {
     return eventIds.map((id) => byId.get(id.toLowerCase()));
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  readStream<E extends DomainEvent = DomainEvent>(streamId: string, options: ReadStreamOptions = {}): Promise<Recorded<E>[]> {
+    return this.readRecorded(streamId, options).then(asRecorded<E>);
+  }
+
+  aggregate<E extends DomainEvent, State>(decider: Evolver<E, State>, streamId: string, options?: ReadStreamOptions): Promise<Aggregate<E, State>> {
+    return aggregateStream((id, o) => this.readRecorded(id, o), decider, streamId, options);
+  }
+
+  private async readRecorded(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const params: unknown[] = [streamId];
     let where = 'e.stream_id = $1';
     if (options.fromRevision !== undefined) {
@@ -299,7 +313,7 @@ export class SqlEventStore implements EventStore {
     return rows.map((r) => this.toRecorded(r));
   }
 
-  async readStreams(streamIds: readonly string[]): Promise<RecordedEvent[][]> {
+  async readStreams<E extends DomainEvent = DomainEvent>(streamIds: readonly string[]): Promise<Recorded<E>[][]> {
     const unique = [...new Set(streamIds)];
     if (unique.length === 0) return [];
     const { rows } = await this.db.query<EventRow>(
@@ -309,7 +323,7 @@ export class SqlEventStore implements EventStore {
     const byStream = new Map<string, RecordedEvent[]>(unique.map((id) => [id, []]));
     for (const row of rows) byStream.get(row.stream_id)!.push(this.toRecorded(row));
     // A stream asked twice gets its own copy of the list.
-    return streamIds.map((id, i) => (streamIds.indexOf(id) === i ? byStream.get(id)! : [...byStream.get(id)!]));
+    return streamIds.map((id, i) => asRecorded<E>(streamIds.indexOf(id) === i ? byStream.get(id)! : [...byStream.get(id)!]));
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../events/errors.ts';
 import type { Where } from '../../projections/types.ts';
 import { assertDivision, getDivision } from '../kit/divisions/catalogue.ts';
+import { commandOptionsOf } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -282,7 +283,6 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
     const now = runtime.now().toISOString();
     return { store: runtime.store, now, metadata: mutationMetadata(ctx, 'environment.write', defaults, input.provenance, now) };
   };
-  const key = (input: WithMeta) => input.idempotencyKey ?? undefined;
 
   /** The station after a write: the read model's when it has caught up with the registration, else the registration's. */
   async function stationAfterWrite(ctx: SubgraphContext, stationId: string): Promise<StationNode | null> {
@@ -500,7 +500,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         const result = await registerMonitoringStation(
           ports(ctx, PROVENANCE.station, input),
           { stationId, code, name, kind, location: { longitude: location.longitude, latitude: location.latitude }, divisionCode },
-          key(input),
+          commandOptionsOf(input),
         );
         return { station: await stationAfterWrite(ctx, stationId), positions: positionsOf(result), replayed: result.replayed };
       },
@@ -511,7 +511,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         ctx: SubgraphContext,
       ) {
         const observation: ObservationInput = { hour: input.observedAt, ...concentrationsFromInput(input.concentrations) };
-        const result = await recordAirQualityObservations(ports(ctx, PROVENANCE.station, input), input.stationId, [observation], key(input));
+        const result = await recordAirQualityObservations(ports(ctx, PROVENANCE.station, input), input.stationId, [observation], commandOptionsOf(input));
         return { station: await stationAfterWrite(ctx, input.stationId), observations: observationsView(result), positions: positionsOf(result), replayed: result.replayed };
       },
 
@@ -527,7 +527,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
           );
         }
         const observations = input.observations.map((o): ObservationInput => ({ hour: o.observedAt, ...concentrationsFromInput(o.concentrations) }));
-        const result = await recordAirQualityObservations(ports(ctx, PROVENANCE.station, input), input.stationId, observations, key(input));
+        const result = await recordAirQualityObservations(ports(ctx, PROVENANCE.station, input), input.stationId, observations, commandOptionsOf(input));
         return { station: await stationAfterWrite(ctx, input.stationId), observations: observationsView(result), positions: positionsOf(result), replayed: result.replayed };
       },
 
@@ -544,7 +544,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
           stationId: s.stationId,
           observations: s.observations.map((o): ObservationInput => ({ hour: o.observedAt, ...concentrationsFromInput(o.concentrations) })),
         }));
-        const result = await ingestAirQualityObservations(ports(ctx, PROVENANCE.station, input), batch, key(input));
+        const result = await ingestAirQualityObservations(ports(ctx, PROVENANCE.station, input), batch, commandOptionsOf(input));
         return {
           recorded: result.events.length,
           stationDays: new Set(result.events.map((e) => e.streamId)).size,
@@ -561,7 +561,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         const result = await correctAirQualityObservation(
           ports(ctx, PROVENANCE.station, input),
           { stationId: input.stationId, hour: input.observedAt, reason: input.reason, ...concentrationsFromInput(input.concentrations) },
-          key(input),
+          commandOptionsOf(input),
         );
         return { station: await stationAfterWrite(ctx, input.stationId), observations: observationsView(result), positions: positionsOf(result), replayed: result.replayed };
       },
@@ -583,7 +583,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
             validFrom,
             validUntil,
           },
-          key(input),
+          commandOptionsOf(input),
         );
         return { permit: await permitAfterWrite(ctx, permitId), positions: positionsOf(result), replayed: result.replayed };
       },
@@ -597,7 +597,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         const result = await recordEmissionObservation(
           ports(ctx, PROVENANCE.emission, input),
           { permitId, outletId, pollutant, value, unit, observedAt },
-          key(input),
+          commandOptionsOf(input),
         );
         const permit = await permitAfterWrite(ctx, permitId);
         const [observed] = result.events;
@@ -612,7 +612,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
       },
 
       async acknowledgeEmissionAlarm(_root: unknown, { input }: { input: WithMeta & { alarmId: string; by: string } }, ctx: SubgraphContext) {
-        const result = await acknowledgeEmissionAlarm(ports(ctx, PROVENANCE.alarm, input), { alarmId: input.alarmId, by: input.by }, key(input));
+        const result = await acknowledgeEmissionAlarm(ports(ctx, PROVENANCE.alarm, input), { alarmId: input.alarmId, by: input.by }, commandOptionsOf(input));
         return alarmPayload(input.alarmId, result);
       },
 
@@ -624,7 +624,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         const result = await resolveEmissionAlarm(
           ports(ctx, PROVENANCE.alarm, input),
           { alarmId: input.alarmId, evidence: input.evidence, note: input.note },
-          key(input),
+          commandOptionsOf(input),
         );
         return alarmPayload(input.alarmId, result);
       },

@@ -128,7 +128,7 @@ async function seedAirQuality(store: EventStore, now: Date, random: Random, days
   const byDay = new Map<string, StationObservations[]>();
   for (const station of stations) {
     const { stationId, code, name, kind, divisionCode, longitude, latitude } = station;
-    await registerMonitoringStation(ports, { stationId, code, name, kind, divisionCode, location: { longitude, latitude } }, `seed:${stationId}`);
+    await registerMonitoringStation(ports, { stationId, code, name, kind, divisionCode, location: { longitude, latitude } }, { idempotencyKey: `seed:${stationId}` });
     const ofStation = new Map<string, ObservationInput[]>();
     for (let ms = firstHour; ms <= lastHour; ms += HOUR_MS) {
       // Micro stations drop an hour now and then (power, network).
@@ -203,7 +203,7 @@ async function seedEmissions(store: EventStore, now: Date, random: Random, confi
     const outlets: Outlet[] = [{ outletId: 'DA001', name: '1号锅炉排气筒', pollutants: FLUE_GAS }];
     if (random.next() < 0.5) outlets.push({ outletId: 'DW001', name: '废水总排口', pollutants: WASTEWATER });
     const permit: EmissionPermit = { permitId: `ep-${unit.legalPersonId}`, legalPersonId: unit.legalPersonId, permitNo: `${unit.creditCode}001P`, outlets, validFrom, validUntil };
-    await issueEmissionPermit({ store, now: nowIso, metadata: seedMetadata('排污许可管理信息平台', nowIso) }, permit, `seed:${permit.permitId}`);
+    await issueEmissionPermit({ store, now: nowIso, metadata: seedMetadata('排污许可管理信息平台', nowIso) }, permit, { idempotencyKey: `seed:${permit.permitId}` });
 
     // A reading a day for two days at each outlet; about one in forty above its limit.
     for (const hoursAgo of [30, 6]) {

@@ -4,13 +4,12 @@
  * read model, so a revocation applies to the very next request), and the one access recorder of the
  * process, shared by all its subgraphs so their records commit together.
  */
-import { fold } from '../../events/decider.ts';
 import type { EventStore } from '../../events/types.ts';
 import type { AccessControl } from '../kit/access.ts';
 import { AccessRecorder, type AccessRecorderOptions } from '../kit/audit.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { consumerDecider, grantsValidAt, type ConsumerState } from './consumer/decider.ts';
-import { CONSUMER_ID, consumerStreamId, type ConsumerEvent } from './consumer/events.ts';
+import { CONSUMER_ID, consumerStreamId } from './consumer/events.ts';
 
 export interface GovernanceAccessOptions {
   /** Write the access records. `false` only for the bench's audit-off comparison. @default true */
@@ -25,8 +24,7 @@ export interface GovernanceAccessOptions {
  */
 export async function readConsumerState(store: EventStore, consumerId: string): Promise<ConsumerState> {
   if (!CONSUMER_ID.test(consumerId)) return consumerDecider.initialState();
-  const events = await store.readStream(consumerStreamId(consumerId));
-  return fold(consumerDecider, events as unknown as ConsumerEvent[]);
+  return (await store.aggregate(consumerDecider, consumerStreamId(consumerId))).state;
 }
 
 export function createGovernanceAccess(runtime: SubgraphRuntime, options: GovernanceAccessOptions = {}): AccessControl {

@@ -9,7 +9,6 @@ import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
 import type { AccessAction } from '../kit/access.ts';
 import { parseInstant } from '../kit/calendar.ts';
-import { executeCommand } from '../kit/command.ts';
 import { streamHistory } from '../kit/history.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import type { SubgraphContext } from '../kit/context.ts';
@@ -17,7 +16,8 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { CATALOG, catalogResource } from './catalog.ts';
 import type { ConsumerCommand } from './consumer/commands.ts';
-import { consumerDecider, grantStatus, type GrantStatus } from './consumer/decider.ts';
+import { handleConsumer } from './consumer/handler.ts';
+import { grantStatus, type GrantStatus } from './consumer/decider.ts';
 import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind } from './consumer/events.ts';
 import { readConsumerState } from './access.ts';
 import { eventEnvelopeResolvers, openEventFeed, resolveFeedItem, type EventFeedArgs } from './feed/eventFeed.ts';
@@ -127,13 +127,7 @@ export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers
   async function run(ctx: SubgraphContext, consumerId: string, command: (now: string) => ConsumerCommand) {
     requireAdmin(ctx);
     const now = runtime.now().toISOString();
-    return executeCommand({
-      store: runtime.store,
-      streamId: consumerStreamId(consumerId),
-      decider: consumerDecider,
-      command: command(now),
-      metadata: metadataFor(ctx, now),
-    });
+    return handleConsumer(runtime.store, command(now), metadataFor(ctx, now));
   }
 
   /** The grant as it stands after a command, from the consumer's stream (the read model may lag). */

@@ -2,12 +2,11 @@
  * The demo consumers every fresh city starts with, so that `npm start` and the end-to-end tests have
  * someone to issue tokens for. Grant ids are fixed, so tests and demos can revoke them by name.
  */
-import { executeCommand } from '../kit/command.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { Role } from '../../platform/auth.ts';
 import { CATALOG } from './catalog.ts';
 import type { GrantAccess, RegisterConsumer } from './consumer/commands.ts';
-import { consumerDecider } from './consumer/decider.ts';
+import { handleConsumer } from './consumer/handler.ts';
 import { consumerStreamId } from './consumer/events.ts';
 
 export const DEMO_DASHBOARD = 'demo-dashboard';
@@ -118,27 +117,20 @@ export async function seedDemoConsumers(runtime: SubgraphRuntime): Promise<void>
   for (const { registration, grants } of DEMO_CONSUMERS) {
     const streamId = consumerStreamId(registration.consumerId);
     const commandMetadata = { now: now.toISOString() };
-    await executeCommand({
-      store: runtime.store,
-      streamId,
-      decider: consumerDecider,
-      command: { type: 'registerConsumer', data: registration, metadata: commandMetadata },
-      metadata,
+    await handleConsumer(runtime.store, { type: 'registerConsumer', data: registration, metadata: commandMetadata }, metadata, {
       idempotencyKey: `seed:${streamId}:registered`,
     });
     for (const grant of grants) {
-      await executeCommand({
-        store: runtime.store,
-        streamId,
-        decider: consumerDecider,
-        command: {
+      await handleConsumer(
+        runtime.store,
+        {
           type: 'grantAccess',
           data: { ...grant, consumerId: registration.consumerId, validFrom: now.toISOString(), validUntil, approver: APPROVER },
           metadata: commandMetadata,
         },
         metadata,
-        idempotencyKey: `seed:${streamId}:${grant.grantId}`,
-      });
+        { idempotencyKey: `seed:${streamId}:${grant.grantId}` },
+      );
     }
   }
 }

@@ -12,12 +12,10 @@
 import type { ProcessManager, ReactionContext } from '../../projections/processManager.ts';
 import type { FieldSource } from '../../projections/types.ts';
 import type { PersonDeceased } from '../population/person/events.ts';
-import { executeCommand } from '../kit/command.ts';
-import { claimDecider } from './claim/decider.ts';
-import { claimStreamId, type ClaimEvent } from './claim/events.ts';
+import type { ClaimEvent } from './claim/events.ts';
+import type { HealthRecordClosed } from './healthRecord/events.ts';
 import { eventRefOf, type DeathFact } from './facts.ts';
-import { healthRecordDecider } from './healthRecord/decider.ts';
-import { healthRecordStreamId } from './healthRecord/events.ts';
+import { handleClaim, handleHealthRecord } from './healthcareCommands.ts';
 
 export type DeceasedPayload =
   | { kind: 'closeRecord'; personId: string; death: DeathFact }
@@ -61,7 +59,7 @@ async function scheduleHoldIfDue(ctx: Ctx, claimId: string, claim: OpenClaim, de
   });
 }
 
-export const deceasedManager: ProcessManager<DeceasedPayload> = {
+export const deceasedManager: ProcessManager<DeceasedPayload, PersonDeceased | HealthRecordClosed | ClaimEvent> = {
   name: 'healthcare.deceased',
   version: 1,
   department: 'jinan-healthcare-security-bureau',
@@ -71,7 +69,7 @@ export const deceasedManager: ProcessManager<DeceasedPayload> = {
     // Due at once: the reaction is issued on the next tick.
     const dueAt = recorded.recordedAt;
     if (recorded.type === 'PersonDeceased') {
-      const { personId, dateOfDeath } = (recorded as unknown as PersonDeceased).data;
+      const { personId, dateOfDeath } = recorded.data;
       const death: DeathFact = { dateOfDeath, evidence: eventRefOf(recorded) };
       const memory = await personMemory(ctx, personId);
       await ctx.memory.upsert(personKey(personId), { ...memory, death }, source);
@@ -85,10 +83,10 @@ export const deceasedManager: ProcessManager<DeceasedPayload> = {
       return;
     }
     if (recorded.type === 'HealthRecordClosed') {
-      await ctx.cancel(closeId((recorded.data as { personId: string }).personId));
+      await ctx.cancel(closeId(recorded.data.personId));
       return;
     }
-    const event = recorded as unknown as ClaimEvent;
+    const event = recorded;
     const { claimId } = event.data;
     if (event.type === 'ClaimSubmitted') {
       const { personId, serviceDate } = event.data;
@@ -118,21 +116,14 @@ export const deceasedManager: ProcessManager<DeceasedPayload> = {
     const { payload } = item;
     const now = ctx.now.toISOString();
     if (payload.kind === 'closeRecord') {
-      return executeCommand({
-        store: ctx.store,
-        streamId: healthRecordStreamId(payload.personId),
-        decider: healthRecordDecider,
-        command: { type: 'closeHealthRecord', data: { personId: payload.personId, death: payload.death }, metadata: { now } },
-        metadata: ctx.metadata,
-        idempotencyKey: item.idempotencyKey,
-      });
+      return handleHealthRecord(
+        ctx.store,
+        { type: 'closeHealthRecord', data: { personId: payload.personId, death: payload.death }, metadata: { now } },
+        ctx.metadata,
+        { idempotencyKey: item.idempotencyKey },
+      );
     }
-    return executeCommand({
-      store: ctx.store,
-      streamId: claimStreamId(payload.claimId),
-      decider: claimDecider,
-      command: { type: 'holdClaimForDeath', data: { claimId: payload.claimId, death: payload.death }, metadata: { now } },
-      metadata: ctx.metadata,
+    return handleClaim(ctx.store, { type: 'holdClaimForDeath', data: { claimId: payload.claimId, death: payload.death }, metadata: { now } }, ctx.metadata, {
       idempotencyKey: item.idempotencyKey,
     });
   },

@@ -7,11 +7,10 @@
  * a second) may be missed at submission. The PersonDeceased process manager and the re-check before
  * settlement close that gap for deaths and duplicates.
  */
-import { fold } from '../../events/decider.ts';
 import type { EventMetadata, EventStore } from '../../events/types.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
-import { executeCommand, type CommandResult } from '../kit/command.ts';
-import type { RejectClaim, ReviewClaim, SubmitClaim } from './claim/commands.ts';
+import { handle, type CommandOptions, type CommandResult } from '../kit/command.ts';
+import type { ClaimCommand, RejectClaim, ReviewClaim, SubmitClaim } from './claim/commands.ts';
 import { claimDecider, type ClaimState } from './claim/decider.ts';
 import { claimStreamId } from './claim/events.ts';
 import type { PersonFacts } from './facts.ts';
@@ -26,10 +25,11 @@ export interface HealthcarePorts {
   readModels: ReadModels;
 }
 
-export interface CommandOptions {
-  idempotencyKey?: string;
-  expectedRevision?: number;
-}
+/** A person's health record: one stream per person. */
+export const handleHealthRecord = handle(healthRecordDecider, (command: HealthRecordCommand) => healthRecordStreamId(command.data.personId));
+
+/** A medical-insurance claim: one stream per claim. */
+export const handleClaim = handle(claimDecider, (command: ClaimCommand) => claimStreamId(command.data.claimId));
 
 const view = (readModels: ReadModels) => readModels.of(HEALTHCARE_PROJECTION);
 
@@ -78,7 +78,7 @@ export async function runHealthRecordCommand(
   options: CommandOptions = {},
 ): Promise<CommandResult<HealthRecordState>> {
   const [person] = await loadPersonFacts(ports.readModels, [personId]);
-  return executeCommand({ store: ports.store, streamId: healthRecordStreamId(personId), decider: healthRecordDecider, command: build(person ?? null), metadata, ...options });
+  return handleHealthRecord(ports.store, build(person ?? null), metadata, options);
 }
 
 export type SubmitClaimInput = Omit<SubmitClaim['data'], 'person' | 'facts'>;
@@ -94,12 +94,12 @@ export async function submitClaim(
 ): Promise<CommandResult<ClaimState>> {
   const [screening] = await loadScreeningFacts(ports.readModels, [input]);
   const command: SubmitClaim = { type: 'submitClaim', data: { ...input, person: screening!.person, facts: { ...screening!.facts, limits } }, metadata: { now } };
-  return executeCommand({ store: ports.store, streamId: claimStreamId(input.claimId), decider: claimDecider, command, metadata, ...options });
+  return handleClaim(ports.store, command, metadata, options);
 }
 
 /** Settles a claim after re-checking the facts that may have changed since it was screened. */
 export async function settleClaim(ports: HealthcarePorts, claimId: string, now: string, metadata: EventMetadata, options: CommandOptions = {}): Promise<CommandResult<ClaimState>> {
-  const state = fold(claimDecider, (await ports.store.readStream(claimStreamId(claimId))) as never[]);
+  const { state } = await ports.store.aggregate(claimDecider, claimStreamId(claimId));
   // An unknown claim gets no facts; the decider refuses it with NOT_FOUND.
   const recheck =
     state.status === 'EMPTY'
@@ -108,16 +108,9 @@ export async function settleClaim(ports: HealthcarePorts, claimId: string, now: 
           death: s!.facts.death,
           settledClaims: [...s!.facts.settledClaims],
         }));
-  return executeCommand({
-    store: ports.store,
-    streamId: claimStreamId(claimId),
-    decider: claimDecider,
-    command: { type: 'settleClaim', data: { claimId, recheck }, metadata: { now } },
-    metadata,
-    ...options,
-  });
+  return handleClaim(ports.store, { type: 'settleClaim', data: { claimId, recheck }, metadata: { now } }, metadata, options);
 }
 
 export function runClaimStep(store: EventStore, command: ReviewClaim | RejectClaim, metadata: EventMetadata, options: CommandOptions = {}): Promise<CommandResult<ClaimState>> {
-  return executeCommand({ store, streamId: claimStreamId(command.data.claimId), decider: claimDecider, command, metadata, ...options });
+  return handleClaim(store, command, metadata, options);
 }

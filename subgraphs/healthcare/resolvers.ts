@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
+import { commandOptionsOf } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { moneyView, parseMoney } from '../kit/money.ts';
@@ -20,8 +21,8 @@ import { assertExamType, assertHospital, EXAM_TYPES, getHospital, HOSPITALS, VAC
 import { allowedClaimSteps, claimDecider, type ClaimFile, type ClaimStatus } from './claim/decider.ts';
 import { claimStreamId, type ReviewFinding } from './claim/events.ts';
 import type { EventRef } from './facts.ts';
-import { healthRecordStreamId } from './healthRecord/events.ts';
-import { runClaimStep, runHealthRecordCommand, settleClaim, submitClaim, type CommandOptions } from './healthcareCommands.ts';
+import { healthRecordStreamId, type HealthRecordEvent } from './healthRecord/events.ts';
+import { runClaimStep, runHealthRecordCommand, settleClaim, submitClaim } from './healthcareCommands.ts';
 import {
   CLAIMS,
   DIVISION_STATS,
@@ -76,11 +77,6 @@ interface CommonInput {
   idempotencyKey?: string | null;
   provenance?: ProvenanceInput | null;
 }
-
-const optionsOf = (input: CommonInput): CommandOptions => ({
-  ...(input.expectedRevision !== null && input.expectedRevision !== undefined && { expectedRevision: input.expectedRevision }),
-  ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
-});
 
 const hospitalOf = (code: string): Hospital => {
   const hospital = getHospital(code);
@@ -204,7 +200,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
 
   async function recordAsOf(personId: string, asOf: AsOf): Promise<RecordNode | null> {
     const point = await resolveAsOf(runtime.store, asOf);
-    const events = await readStreamUpTo(runtime.store, healthRecordStreamId(personId), point);
+    const events = await readStreamUpTo<HealthRecordEvent>(runtime.store, healthRecordStreamId(personId), point);
     const view = events.reduce<RecordView | null>(evolveRecordView, null);
     return view ? { view, asOf: point.at, asOfPosition: point.position } : null;
   }
@@ -216,7 +212,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
 
   /** The record as the command left it, from its stream (the read model may lag). */
   async function recordPayload(personId: string, events: readonly RecordedEvent[], replayed: boolean) {
-    const view = (await runtime.store.readStream(healthRecordStreamId(personId))).reduce<RecordView | null>(evolveRecordView, null);
+    const view = (await runtime.store.readStream<HealthRecordEvent>(healthRecordStreamId(personId))).reduce<RecordView | null>(evolveRecordView, null);
     if (!view) throw new Error(`health record ${personId} has no events after a successful command`);
     return { healthRecord: { view, asOf: null } satisfies RecordNode, positions: events.map((e) => e.position), replayed };
   }
@@ -296,7 +292,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           }),
           input.personId,
           entryMetadata(ctx, input, at),
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return recordPayload(input.personId, result.events, result.replayed);
       },
@@ -321,7 +317,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           }),
           input.personId,
           entryMetadata(ctx, input, at),
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return recordPayload(input.personId, result.events, result.replayed);
       },
@@ -336,7 +332,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           }),
           input.personId,
           entryMetadata(ctx, input, at),
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return recordPayload(input.personId, result.events, result.replayed);
       },
@@ -350,23 +346,23 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           options.limits,
           at,
           claimMetadata(ctx, input, at),
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return claimPayload(result);
       },
       async settleClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string } }, ctx: SubgraphContext) {
         const at = now();
-        return claimPayload(await settleClaim(runtime, input.claimId, at, claimMetadata(ctx, input, at), optionsOf(input)));
+        return claimPayload(await settleClaim(runtime, input.claimId, at, claimMetadata(ctx, input, at), commandOptionsOf(input)));
       },
       async reviewClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string; finding: ReviewFinding; reviewer: string; note: string } }, ctx: SubgraphContext) {
         const at = now();
         const command = { type: 'reviewClaim' as const, data: { claimId: input.claimId, finding: input.finding, reviewer: input.reviewer, note: input.note }, metadata: { now: at } };
-        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), optionsOf(input)));
+        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), commandOptionsOf(input)));
       },
       async rejectClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string; reason: string } }, ctx: SubgraphContext) {
         const at = now();
         const command = { type: 'rejectClaim' as const, data: { claimId: input.claimId, reason: input.reason }, metadata: { now: at } };
-        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), optionsOf(input)));
+        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), commandOptionsOf(input)));
       },
     },
 

@@ -5,25 +5,22 @@
  * claims, quantities and totals over the limits, services at a hospital not visited that day, and
  * services dated after a registered death (when the population data holds deaths).
  *
- * Everything goes through `executeCommand` with the pure deciders. The seed screens with facts it
+ * Everything goes through the command seam with the pure deciders. The seed screens with facts it
  * gathered itself (what it read and wrote), since read models may not have caught up during seeding.
  * Ids and choices come from a seeded generator and idempotency keys from the ids, so a re-run over
  * the same persons appends nothing.
  */
 import { seededRandom, type Random } from '../kit/random.ts';
-import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
+import { isEventOf } from '../../events/typedReads.ts';
+import type { EventMetadata, Recorded } from '../../events/types.ts';
 import type { PersonDeceased, PersonRegistered } from '../population/person/events.ts';
 import { addDays, chinaDate, DAY_MS } from '../kit/calendar.ts';
-import { executeCommand } from '../kit/command.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { HOSPITALS, type Hospital } from './catalogue.ts';
 import type { SubmitClaim } from './claim/commands.ts';
-import { claimDecider } from './claim/decider.ts';
-import { claimStreamId } from './claim/events.ts';
 import { eventRefOf, type PersonFacts } from './facts.ts';
 import type { HealthRecordCommand } from './healthRecord/commands.ts';
-import { healthRecordDecider } from './healthRecord/decider.ts';
-import { healthRecordStreamId } from './healthRecord/events.ts';
+import { handleClaim, handleHealthRecord } from './healthcareCommands.ts';
 import { claimFingerprint, DEFAULT_SCREENING_LIMITS, type ClaimItem, type ScreeningLimits, type SettledClaimFact, type VisitFact } from './screening/rules.ts';
 
 export interface SeedOptions {
@@ -78,14 +75,14 @@ interface SeedPerson {
 /** The demo city's persons and registered deaths, read from the population events in the store. */
 async function readPersons(runtime: SubgraphRuntime, limit: number): Promise<SeedPerson[]> {
   const persons = new Map<string, SeedPerson>();
-  const deaths: RecordedEvent[] = [];
+  const deaths: Recorded<PersonDeceased>[] = [];
   let fromPosition: string | undefined;
   for (;;) {
     const page = await runtime.store.readAll({ ...(fromPosition && { fromPosition }), limit: 1000, filter: { types: ['PersonRegistered', 'PersonDeceased'] } });
     for (const event of page) {
-      if (event.type === 'PersonDeceased') deaths.push(event);
-      else if (persons.size < limit) {
-        const d = (event as unknown as PersonRegistered).data;
+      if (isEventOf<PersonDeceased>(['PersonDeceased'], event)) deaths.push(event);
+      else if (persons.size < limit && isEventOf<PersonRegistered>(['PersonRegistered'], event)) {
+        const d = event.data;
         persons.set(d.personId, { facts: { personId: d.personId, birthDate: d.birthDate, death: null }, districtCode: d.residence.divisionCode.slice(0, 6) });
       }
     }
@@ -93,7 +90,7 @@ async function readPersons(runtime: SubgraphRuntime, limit: number): Promise<See
     fromPosition = page.at(-1)!.position;
   }
   for (const event of deaths) {
-    const d = (event as unknown as PersonDeceased).data;
+    const d = event.data;
     const person = persons.get(d.personId);
     if (person) person.facts.death = { dateOfDeath: d.dateOfDeath, evidence: eventRefOf(event) };
   }
@@ -126,14 +123,7 @@ export async function seedHealthcare(runtime: SubgraphRuntime, options: SeedOpti
   const settledClaims: SeededClaim[] = [];
 
   const record = (person: SeedPerson, key: string, build: (p: PersonFacts) => HealthRecordCommand) =>
-    executeCommand({
-      store: runtime.store,
-      streamId: healthRecordStreamId(person.facts.personId),
-      decider: healthRecordDecider,
-      command: build(person.facts),
-      metadata,
-      idempotencyKey: `healthcare.seed:${key}`,
-    });
+    handleHealthRecord(runtime.store, build(person.facts), metadata, { idempotencyKey: `healthcare.seed:${key}` });
 
   async function claim(person: PersonFacts, c: SeededClaim, settle: boolean): Promise<void> {
     const fingerprint = claimFingerprint(c);
@@ -146,17 +136,14 @@ export async function seedHealthcare(runtime: SubgraphRuntime, options: SeedOpti
       },
       metadata: { now: nowIso },
     };
-    const streamId = claimStreamId(c.claimId);
-    const submitted = await executeCommand({ store: runtime.store, streamId, decider: claimDecider, command, metadata, idempotencyKey: `healthcare.seed:${c.claimId}` });
+    const submitted = await handleClaim(runtime.store, command, metadata, { idempotencyKey: `healthcare.seed:${c.claimId}` });
     if (!settle || submitted.state.status !== 'PASSED') return;
-    const result = await executeCommand({
-      store: runtime.store,
-      streamId,
-      decider: claimDecider,
-      command: { type: 'settleClaim', data: { claimId: c.claimId, recheck: { death: person.death, settledClaims: settled.get(fingerprint) ?? [] } }, metadata: { now: nowIso } },
+    const result = await handleClaim(
+      runtime.store,
+      { type: 'settleClaim', data: { claimId: c.claimId, recheck: { death: person.death, settledClaims: settled.get(fingerprint) ?? [] } }, metadata: { now: nowIso } },
       metadata,
-      idempotencyKey: `healthcare.seed:${c.claimId}:settle`,
-    });
+      { idempotencyKey: `healthcare.seed:${c.claimId}:settle` },
+    );
     const [submission] = submitted.events;
     const [settlement] = result.events;
     if (result.state.status === 'SETTLED' && submission && settlement) {

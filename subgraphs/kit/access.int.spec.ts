@@ -78,12 +78,14 @@ const PERSON_CARD = 'query PersonCard($id: ID!) { person(id: $id) { id name idNu
 function withFailingAuditAppends(store: EventStore): EventStore {
   return {
     backend: store.backend,
+    atomicAppendMany: store.atomicAppendMany,
     append: (streamId, events, options) =>
       streamId.startsWith(ACCESS_STREAM_PREFIX) ? Promise.reject(new Error('could not extend file: No space left on device')) : store.append(streamId, events, options),
     appendMany: (appends) =>
       appends.some((a) => a.streamId.startsWith(ACCESS_STREAM_PREFIX)) ? Promise.reject(new Error('could not extend file: No space left on device')) : store.appendMany(appends),
     readStream: (streamId, options) => store.readStream(streamId, options),
     readStreams: (streamIds) => store.readStreams(streamIds),
+    aggregate: (decider, streamId, options) => store.aggregate(decider, streamId, options),
     streamRevision: (streamId) => store.streamRevision(streamId),
     readEventsById: (eventIds) => store.readEventsById(eventIds),
     readAll: (options) => store.readAll(options),

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Decider } from '../../events/decider.ts';
-import { ConcurrencyError, InvalidTransitionError } from '../../events/errors.ts';
+import { ConcurrencyError, InvalidTransitionError, ValidationError } from '../../events/errors.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { createTestRegistry, testMetadata } from '../../test/helpers/events.ts';
-import { executeCommand } from './command.ts';
+import { commandOptionsOf, handle } from './command.ts';
+import { KnownStreams } from './knownStreams.ts';
 
 type CounterEvent = { type: 'CounterIncremented'; data: { by: number } } | { type: 'CounterReset'; data: { reason: string } };
 type CounterCommand = { type: 'increment'; by: number; max: number } | { type: 'reset' };
@@ -24,11 +25,11 @@ const counter: Decider<CounterCommand, CounterEvent, CounterState> = {
 };
 
 for (const openBackend of BACKENDS) {
-  describe('executeCommand', () => {
+  describe('the command seam (handle)', () => {
     let backend: TestBackend;
     let store: SqlEventStore;
-    const run = (command: CounterCommand, idempotencyKey?: string) =>
-      executeCommand({ store, streamId: 'test.counter-1', decider: counter, command, metadata: testMetadata, ...(idempotencyKey && { idempotencyKey }) });
+    const handleCounter = handle(counter, () => 'test.counter-1');
+    const run = (command: CounterCommand, idempotencyKey?: string) => handleCounter(store, command, testMetadata, idempotencyKey ? { idempotencyKey } : {});
 
     before(async () => {
       backend = await openBackend();
@@ -85,7 +86,7 @@ for (const openBackend of BACKENDS) {
         return realAppend(streamId, events, options);
       };
       await assert.rejects(run({ type: 'increment', by: 2, max: 100 }), ConcurrencyError);
-      const totals = (await store.readStream('test.counter-1')).map((e) => (e.data as { by: number }).by);
+      const totals = (await store.readStream<CounterEvent>('test.counter-1')).map((e) => (e.type === 'CounterIncremented' ? e.data.by : 0));
       assert.deepEqual(totals, [1, 10, 10], 'only the interfering writer appended');
     });
 
@@ -98,5 +99,56 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(again.state, { total: 6 });
       assert.equal((await store.readStream('test.counter-1')).length, 1);
     });
+
+    it('refuses a revision the stream has moved past with CONFLICT, and appends nothing', async () => {
+      await run({ type: 'increment', by: 1, max: 10 });
+      await assert.rejects(handleCounter(store, { type: 'increment', by: 1, max: 10 }, testMetadata, { expectedRevision: -1 }), ConcurrencyError);
+      assert.equal(await store.streamRevision('test.counter-1'), 0);
+    });
+
+    it('refuses a command naming an entity that does not exist, naming the field, before deciding', async () => {
+      const guarded = handle(counter, () => 'test.counter-1', {
+        references: () => [{ field: 'ownerId', label: 'counter', id: 'owner-1', streamId: 'test.counter-owner-1' }],
+      });
+      await assert.rejects(guarded(store, { type: 'increment', by: 1, max: 10 }, testMetadata), (error: unknown) => {
+        assert.ok(error instanceof ValidationError);
+        assert.equal(error.code, 'BAD_USER_INPUT');
+        assert.deepEqual(error.details, { field: 'ownerId' });
+        return true;
+      });
+      assert.equal(await store.streamRevision('test.counter-1'), undefined);
+      await store.append('test.counter-owner-1', [{ type: 'CounterIncremented', data: { by: 1 }, metadata: testMetadata }]);
+      assert.deepEqual((await guarded(store, { type: 'increment', by: 1, max: 10 }, testMetadata)).state, { total: 1 });
+    });
+
+    it('decides on a kept fold without reading, and on the stream itself when another writer overtook the fold', async () => {
+      const folds = new KnownStreams<CounterState>(10);
+      const kept = handle(counter, () => 'test.counter-1', { keepFolds: { of: () => folds, startsStream: () => true } });
+      let reads = 0;
+      const realAggregate = store.aggregate.bind(store);
+      store.aggregate = (...args) => {
+        reads++;
+        return realAggregate(...args);
+      };
+      await kept(store, { type: 'increment', by: 1, max: 10 }, testMetadata);
+      await kept(store, { type: 'increment', by: 2, max: 10 }, testMetadata);
+      assert.deepEqual([reads, folds.get('test.counter-1')], [0, { state: { total: 3 }, revision: 1 }]);
+      // Another writer appends behind the fold's back: the kept fold's append is refused by its revision.
+      await store.append('test.counter-1', [{ type: 'CounterIncremented', data: { by: 5 }, metadata: testMetadata }]);
+      const result = await kept(store, { type: 'increment', by: 2, max: 10 }, testMetadata);
+      assert.deepEqual([result.state, result.revision, reads], [{ total: 10 }, 3, 1]);
+      // Decided on the stream, a refusal is the stream's (10 + 1 > 10), and the fold is forgotten.
+      await store.append('test.counter-1', [{ type: 'CounterReset', data: { reason: 'behind the fold' }, metadata: testMetadata }]);
+      assert.deepEqual((await kept(store, { type: 'increment', by: 1, max: 10 }, testMetadata)).state, { total: 1 });
+      assert.equal((await store.readStream('test.counter-1')).length, 6);
+    });
   });
 }
+
+describe('commandOptionsOf', () => {
+  it('takes what GraphQL leaves null or empty as not sent', () => {
+    assert.deepEqual(commandOptionsOf({ idempotencyKey: null, expectedRevision: null }), {});
+    assert.deepEqual(commandOptionsOf({ idempotencyKey: '', expectedRevision: 0 }), { expectedRevision: 0 });
+    assert.deepEqual(commandOptionsOf({ idempotencyKey: 'k-1' }), { idempotencyKey: 'k-1' });
+  });
+});

@@ -30,6 +30,8 @@ export function loader<K, V, C = K>(
   options?: DataLoader.Options<K, V, C>,
 ): DataLoader<K, V, C> {
   let existing = ctx.loaders.get(key);
+  // One map holds loaders of every key and value type; `key` names one loader, so the loader found
+  // under it is the one made here with these types (DataLoader is invariant in them: hence the casts).
   if (!existing) {
     existing = new DataLoader<K, V, C>(batchFn, options) as unknown as DataLoader<unknown, unknown>;
     ctx.loaders.set(key, existing);

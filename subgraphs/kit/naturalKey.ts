@@ -18,7 +18,7 @@ import { assertNever, type Decider, type DomainEvent } from '../../events/decide
 import { ConflictError } from '../../events/errors.ts';
 import type { EventTypeDefinition } from '../../events/registry.ts';
 import type { EventMetadata, EventStore, RecordedEvent } from '../../events/types.ts';
-import { executeCommand } from './command.ts';
+import { handle } from './command.ts';
 
 export interface NaturalKeyDefinition {
   /** Stream id prefix before the value, e.g. `population.id-number` → `population.id-number-<value>`. */
@@ -82,8 +82,9 @@ export function defineNaturalKey(definition: NaturalKeyDefinition): NaturalKey {
   };
 
   const schema = z.object({ key: z.string().min(1), ownerId: z.string().min(1) });
+  const handleClaim = handle(decider, (command: ClaimCommand) => streamId(command.key));
   const run = async (type: ClaimCommand['type'], store: EventStore, key: string, ownerId: string, metadata: EventMetadata) =>
-    (await executeCommand({ store, streamId: streamId(key), decider, command: { type, key, ownerId }, metadata })).events;
+    (await handleClaim(store, { type, key, ownerId }, metadata)).events;
 
   return {
     definition,

@@ -338,6 +338,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
           if (!context || !isAsyncIterable(result)) return result;
           const info = operationInfo(args.document, args.operationName, query);
           const results = pipelineResults(result[Symbol.asyncIterator](), (event: ExecutionResult) => finishEvent(context, event, info), SUBSCRIPTION_PIPELINE, refusedAtRoot);
+          // The hook's typings ask for an AsyncGenerator; graphql-ws only iterates what it gets (and returns it on close).
           return results as unknown as AsyncGenerator<ExecutionResult>;
         },
         async onNext(_ctx, _id, payload, args, result) {

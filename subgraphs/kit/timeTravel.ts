@@ -9,7 +9,7 @@
  */
 import { fold, type Decider, type DomainEvent } from '../../events/decider.ts';
 import { ValidationError } from '../../events/errors.ts';
-import type { EventStore, Position, RecordedEvent } from '../../events/types.ts';
+import type { EventStore, Position, Recorded } from '../../events/types.ts';
 import { parseInstant } from './calendar.ts';
 
 /** A point in the past: an instant (ISO 8601), or a global position from `history` or an event feed. */
@@ -41,10 +41,10 @@ export interface PastPoint {
   position: Position | null;
 }
 
-export interface AsOfResult<State> extends PastPoint {
+export interface AsOfResult<State, Event extends DomainEvent = DomainEvent> extends PastPoint {
   state: State;
   /** The events folded, in revision order (empty when the stream did not exist yet). */
-  events: RecordedEvent[];
+  events: Recorded<Event>[];
   /** Revision of the last event folded; `undefined` when none. */
   revision: number | undefined;
 }
@@ -66,14 +66,14 @@ export async function resolveAsOf(store: EventStore, asOf: AsOf): Promise<PastPo
 }
 
 /** A stream's events up to a past point: by position when one was asked for, else by instant. */
-export function readStreamUpTo(store: EventStore, streamId: string, point: PastPoint): Promise<RecordedEvent[]> {
-  if (point.position !== null) return store.readStream(streamId, { toPosition: point.position });
-  return point.at === null ? Promise.resolve([]) : store.readStream(streamId, { toTime: point.at });
+export function readStreamUpTo<E extends DomainEvent = DomainEvent>(store: EventStore, streamId: string, point: PastPoint): Promise<Recorded<E>[]> {
+  if (point.position !== null) return store.readStream<E>(streamId, { toPosition: point.position });
+  return point.at === null ? Promise.resolve([]) : store.readStream<E>(streamId, { toTime: point.at });
 }
 
-export async function stateAsOf<Event extends DomainEvent, State>(options: StateAsOfOptions<Event, State>): Promise<AsOfResult<State>> {
+export async function stateAsOf<Event extends DomainEvent, State>(options: StateAsOfOptions<Event, State>): Promise<AsOfResult<State, Event>> {
   const { store, streamId, decider, asOf } = options;
   const point = await resolveAsOf(store, asOf);
-  const events = await readStreamUpTo(store, streamId, point);
-  return { state: fold(decider, events as unknown as Event[]), events, revision: events.at(-1)?.revision, ...point };
+  const events = await readStreamUpTo<Event>(store, streamId, point);
+  return { state: fold(decider, events), events, revision: events.at(-1)?.revision, ...point };
 }

@@ -1,18 +1,15 @@
 /**
- * The legal-person write path: the representative must be a living registered person (read from
- * the population streams of the same store), the credit code unique across legal persons (a claim
- * stream per code, kit/naturalKey.ts), then the pure decider runs through `executeCommand`.
+ * The legal-person write path: the representative must be a living registered person (the
+ * population register's facts, population/facts.ts), the credit code unique across legal persons (a
+ * claim stream per code, kit/naturalKey.ts), then the pure decider runs through the command seam.
  * Mutations and the demo seed both come through here.
  */
-import { fold } from '../../events/decider.ts';
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { EventStore } from '../../events/types.ts';
-import { executeCommand, type CommandResult } from '../kit/command.ts';
+import { handle, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
-import type { CommandContext, Outcome } from '../population/handlers.ts';
-import { personDecider } from '../population/person/decider.ts';
-import { personStreamId, type PersonEvent } from '../population/person/events.ts';
+import { readPersonFacts } from '../population/facts.ts';
 import type {
   ChangeLegalRepresentative,
   ChangeRegisteredAddress,
@@ -51,36 +48,26 @@ export function registrationSource(type: LegalPersonType): ProvenanceDefaults {
 /** Changes after registration, annual reports and sanctions are recorded by market regulation. */
 export const SUPERVISION_SOURCE: ProvenanceDefaults = { department: '市市场监管局', system: '国家企业信用信息公示系统' };
 
-function outcome(id: string, result: CommandResult<unknown>, earlier: Outcome['events'] = []): Outcome {
-  return { id, revision: result.revision ?? -1, events: [...earlier, ...result.events] };
-}
+const handleLegalPerson = handle(legalPersonDecider, (command: LegalPersonCommand) => legalPersonStreamId(command.data.legalPersonId));
 
 export function createLegalPersonHandlers(store: EventStore) {
   /** The representative must be a registered person whose death has not been registered. */
   async function requireRepresentative(personId: string): Promise<void> {
-    const state = fold(personDecider, (await store.readStream(personStreamId(personId))) as unknown as PersonEvent[]);
-    if (state.status === 'UNREGISTERED') {
+    const person = await readPersonFacts(store, personId);
+    if (person === null) {
       throw new NotFoundError(`legalRepresentativeId ${personId} is not a registered person; register them in the population register first`, {
         field: 'legalRepresentativeId',
         personId,
       });
     }
-    if (state.status === 'DECEASED') {
-      throw new ValidationError(`legalRepresentativeId ${personId} died on ${state.dateOfDeath}; name a living representative`, {
+    if (person.status === 'DECEASED') {
+      throw new ValidationError(`legalRepresentativeId ${personId} died on ${person.dateOfDeath}; name a living representative`, {
         field: 'legalRepresentativeId',
       });
     }
   }
 
-  const run = (command: Exclude<LegalPersonCommand, RegisterLegalPerson>, ctx: CommandContext) =>
-    executeCommand({
-      store,
-      streamId: legalPersonStreamId(command.data.legalPersonId),
-      decider: legalPersonDecider,
-      command,
-      metadata: ctx.metadata,
-      ...(ctx.expectedRevision != null && { expectedRevision: ctx.expectedRevision }),
-    });
+  const run = (command: Exclude<LegalPersonCommand, RegisterLegalPerson>, ctx: CommandContext) => handleLegalPerson(store, command, ctx.metadata, ctx);
 
   return {
     async registerLegalPerson(data: RegisterLegalPerson['data'], ctx: CommandContext): Promise<Outcome> {
@@ -92,8 +79,8 @@ export function createLegalPersonHandlers(store: EventStore) {
       const { creditCode } = registered.data;
       const claim = await creditCodes.claim(store, creditCode, data.legalPersonId, ctx.metadata);
       try {
-        const result = await executeCommand({ store, streamId: legalPersonStreamId(data.legalPersonId), decider: legalPersonDecider, command, metadata: ctx.metadata });
-        return outcome(data.legalPersonId, result, claim);
+        const result = await handleLegalPerson(store, command, ctx.metadata);
+        return outcomeOf(data.legalPersonId, result, claim);
       } catch (error) {
         // Give the code back so a corrected registration can take it (see population's registerPerson).
         await creditCodes.release(store, creditCode, data.legalPersonId, ctx.metadata).catch(() => undefined);
@@ -103,23 +90,23 @@ export function createLegalPersonHandlers(store: EventStore) {
 
     async changeLegalRepresentative(data: ChangeLegalRepresentative['data'], ctx: CommandContext): Promise<Outcome> {
       await requireRepresentative(data.legalRepresentativeId);
-      return outcome(data.legalPersonId, await run({ type: 'changeLegalRepresentative', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.legalPersonId, await run({ type: 'changeLegalRepresentative', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async changeRegisteredAddress(data: ChangeRegisteredAddress['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcome(data.legalPersonId, await run({ type: 'changeRegisteredAddress', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.legalPersonId, await run({ type: 'changeRegisteredAddress', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async fileAnnualReport(data: FileAnnualReport['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcome(data.legalPersonId, await run({ type: 'fileAnnualReport', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.legalPersonId, await run({ type: 'fileAnnualReport', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async revokeLegalPerson(data: RevokeLegalPerson['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcome(data.legalPersonId, await run({ type: 'revokeLegalPerson', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.legalPersonId, await run({ type: 'revokeLegalPerson', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async deregisterLegalPerson(data: DeregisterLegalPerson['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcome(data.legalPersonId, await run({ type: 'deregisterLegalPerson', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.legalPersonId, await run({ type: 'deregisterLegalPerson', data, metadata: { now: ctx.now } }, ctx));
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { StoredDoc, Where } from '../../projections/types.ts';
+import { commandOptionsOf, type CommandContext, type Outcome } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -15,7 +16,6 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import type { CommandContext, Outcome } from '../population/handlers.ts';
 import { assertDivision } from '../kit/divisions/catalogue.ts';
 import { divisionField } from '../kit/divisions/division.ts';
 import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE } from './handlers.ts';
@@ -123,7 +123,7 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
 
   function commandContext(ctx: Ctx, source: ProvenanceDefaults, input: WithRevision): CommandContext {
     const now = runtime.now().toISOString();
-    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, expectedRevision: input.expectedRevision ?? null };
+    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, ...commandOptionsOf(input) };
   }
 
   const resolvers = {

@@ -5,9 +5,9 @@
  */
 import { fold } from '../../events/decider.ts';
 import { ValidationError } from '../../events/errors.ts';
-import type { RecordedEvent } from '../../events/types.ts';
+import type { Recorded } from '../../events/types.ts';
 import { legalPersonDecider } from './legalPerson/decider.ts';
-import type { AnnualReportFiled, LegalPersonEvent, LegalPersonRevoked, LegalPersonType, RegisteredAddress } from './legalPerson/events.ts';
+import type { LegalPersonEvent, LegalPersonRevoked, LegalPersonType, RegisteredAddress } from './legalPerson/events.ts';
 import { INDUSTRY_SECTIONS, type IndustrySection } from './legalPerson/industry.ts';
 import type { AnnualReportEntry, LegalPersonDoc } from './readModels/legalPersons.ts';
 
@@ -68,18 +68,15 @@ export function legalPersonFromDoc(doc: LegalPersonDoc): LegalPersonView {
 }
 
 /** The legal person as its stream's events say; null when they do not register one. */
-export function legalPersonFromEvents(events: readonly RecordedEvent[], asOf: string | null): LegalPersonView | null {
-  const state = fold(legalPersonDecider, events as unknown as LegalPersonEvent[]);
+export function legalPersonFromEvents(events: readonly Recorded<LegalPersonEvent>[], asOf: string | null): LegalPersonView | null {
+  const state = fold(legalPersonDecider, events);
   if (state.status === 'UNREGISTERED') return null;
   const { legalPerson } = state;
   const annualReports = events
-    .filter((e) => e.type === 'AnnualReportFiled')
-    .map((e) => {
-      const { year, employees, revenueFen } = e.data as AnnualReportFiled['data'];
-      return { year, employees, revenueFen };
-    })
+    .flatMap((e) => (e.type === 'AnnualReportFiled' ? [e.data] : []))
+    .map(({ year, employees, revenueFen }) => ({ year, employees, revenueFen }))
     .sort((a, b) => a.year - b.year);
-  const revoked = events.find((e) => e.type === 'LegalPersonRevoked') as unknown as LegalPersonRevoked | undefined;
+  const revoked = events.find((e): e is Recorded<LegalPersonRevoked> => e.type === 'LegalPersonRevoked');
   return {
     id: legalPerson.legalPersonId,
     creditCode: legalPerson.creditCode,

@@ -1,24 +1,23 @@
 /**
  * The population write path: each handler validates what only the store can tell (does the
- * guardian exist, is the household open), then runs the pure decider through `executeCommand`.
+ * guardian exist, is the household open), then runs the pure decider through the command seam.
  * Mutations and the demo seed both come through here, so demo data obeys every rule real data does.
  *
  * Registrations are checked in full before anything is appended (the decider runs once as a dry
  * run), so a refused registration leaves no trace; then the ID number is claimed (see
  * kit/naturalKey.ts), then the person's stream is written.
  */
-import { fold } from '../../events/decider.ts';
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
-import type { EventMetadata, EventStore, RecordedEvent } from '../../events/types.ts';
-import { executeCommand, type CommandResult } from '../kit/command.ts';
+import type { EventStore } from '../../events/types.ts';
+import { handle, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
-import type { ChangeHouseholdHead, EstablishHousehold, JoinHousehold, LeaveHousehold } from './household/commands.ts';
+import type { ChangeHouseholdHead, EstablishHousehold, HouseholdCommand, JoinHousehold, LeaveHousehold } from './household/commands.ts';
 import { householdDecider } from './household/decider.ts';
-import { householdStreamId, type HouseholdEvent, type RelationToHead } from './household/events.ts';
-import type { AssignGuardian, ChangeResidence, ConfirmSurvival, RegisterBirth, RegisterDeath, RegisterResident } from './person/commands.ts';
+import { householdStreamId, type RelationToHead } from './household/events.ts';
+import type { AssignGuardian, ChangeResidence, ConfirmSurvival, PersonCommand, RegisterBirth, RegisterDeath, RegisterResident } from './person/commands.ts';
 import { personDecider, type PersonRecord } from './person/decider.ts';
-import { personStreamId, type PersonEvent, type PersonRegistered, type Residence, type SurvivalProofMethod } from './person/events.ts';
+import { personStreamId, type PersonRegistered, type Residence, type SurvivalProofMethod } from './person/events.ts';
 
 /** One person per resident ID number, enforced by a claim stream per number. */
 export const idNumbers = defineNaturalKey({
@@ -51,35 +50,15 @@ export function survivalSource(method: SurvivalProofMethod): ProvenanceDefaults 
   }
 }
 
-export interface CommandContext {
-  /** Provenance, actor and correlation of every event the command appends. */
-  metadata: EventMetadata;
-  /** ISO 8601 instant the command is decided at. */
-  now: string;
-  /** The revision the client decided on; a stream that has moved on is a CONFLICT. */
-  expectedRevision?: number | null;
-}
-
-/** What a handler appended: the aggregate, its revision afterwards, and every event written (claims included). */
-export interface Outcome {
-  id: string;
-  revision: number;
-  events: RecordedEvent[];
-}
-
 /** The birth, the household the newborn joins, and (by default the household's) residence. */
 export type RegisterBirthData = Omit<RegisterBirth['data'], 'residence'> & { householdId: string; relationToHead: RelationToHead; residence?: Residence | null };
 
-function outcome(id: string, result: CommandResult<unknown>, earlier: RecordedEvent[] = []): Outcome {
-  // Every population command appends at least one event or throws, so the stream exists afterwards.
-  return { id, revision: result.revision ?? -1, events: [...earlier, ...result.events] };
-}
-
-const concurrency = (ctx: CommandContext) => (ctx.expectedRevision === null || ctx.expectedRevision === undefined ? {} : { expectedRevision: ctx.expectedRevision });
+const handlePerson = handle(personDecider, (command: PersonCommand) => personStreamId(command.data.personId));
+const handleHousehold = handle(householdDecider, (command: HouseholdCommand) => householdStreamId(command.data.householdId));
 
 export function createPopulationHandlers(store: EventStore) {
   async function person(personId: string, field: string, options: { alive: boolean }): Promise<PersonRecord> {
-    const state = fold(personDecider, (await store.readStream(personStreamId(personId))) as unknown as PersonEvent[]);
+    const { state } = await store.aggregate(personDecider, personStreamId(personId));
     if (state.status === 'UNREGISTERED') {
       throw new NotFoundError(`${field} ${personId} is not a registered person; register them first`, { field, personId });
     }
@@ -89,11 +68,9 @@ export function createPopulationHandlers(store: EventStore) {
     return state.person;
   }
 
-  const runPerson = (command: Exclude<Parameters<typeof personDecider.decide>[0], RegisterResident | RegisterBirth>, ctx: CommandContext) =>
-    executeCommand({ store, streamId: personStreamId(command.data.personId), decider: personDecider, command, metadata: ctx.metadata, ...concurrency(ctx) });
+  const runPerson = (command: Exclude<PersonCommand, RegisterResident | RegisterBirth>, ctx: CommandContext) => handlePerson(store, command, ctx.metadata, ctx);
 
-  const runHousehold = (command: Parameters<typeof householdDecider.decide>[0], ctx: CommandContext) =>
-    executeCommand({ store, streamId: householdStreamId(command.data.householdId), decider: householdDecider, command, metadata: ctx.metadata, ...concurrency(ctx) });
+  const runHousehold = (command: HouseholdCommand, ctx: CommandContext) => handleHousehold(store, command, ctx.metadata, ctx);
 
   async function registerPerson(command: RegisterResident | RegisterBirth, ctx: CommandContext): Promise<Outcome> {
     const { personId } = command.data;
@@ -103,8 +80,8 @@ export function createPopulationHandlers(store: EventStore) {
     const { idNumber } = registered.data;
     const claim = await idNumbers.claim(store, idNumber, personId, ctx.metadata);
     try {
-      const result = await executeCommand({ store, streamId: personStreamId(personId), decider: personDecider, command, metadata: ctx.metadata });
-      return outcome(personId, result, claim);
+      const result = await handlePerson(store, command, ctx.metadata);
+      return outcomeOf(personId, result, claim);
     } catch (error) {
       // Give the number back so a corrected registration can take it. Should even that fail, the
       // claim stays with this unused person id and re-sending with the same id takes it over.
@@ -122,51 +99,53 @@ export function createPopulationHandlers(store: EventStore) {
     async registerBirth(data: RegisterBirthData, ctx: CommandContext): Promise<{ person: Outcome; household: Outcome }> {
       const { householdId, relationToHead, residence, ...rest } = data;
       const join: JoinHousehold = { type: 'joinHousehold', data: { householdId, personId: data.personId, relationToHead }, metadata: { now: ctx.now } };
-      const householdState = fold(householdDecider, (await store.readStream(householdStreamId(householdId))) as unknown as HouseholdEvent[]);
+      const { state: householdState } = await store.aggregate(householdDecider, householdStreamId(householdId));
       householdDecider.decide(join, householdState);
       if (householdState.status !== 'ACTIVE') throw new Error(`joinHousehold accepted a household in status ${householdState.status}`);
       for (const parent of data.parents) await person(parent.personId, 'parents.personId', { alive: false });
       const home = residence ?? { address: householdState.household.address, divisionCode: householdState.household.divisionCode };
-      const registered = await registerPerson({ type: 'registerBirth', data: { ...rest, residence: home }, metadata: { now: ctx.now } }, { ...ctx, expectedRevision: null });
+      // A birth starts the person's stream and joins the household as it is: no client revision applies.
+      const registration = { metadata: ctx.metadata, now: ctx.now };
+      const registered = await registerPerson({ type: 'registerBirth', data: { ...rest, residence: home }, metadata: { now: ctx.now } }, registration);
       // Checked above; only a household dissolved in the meantime refuses the join now.
-      const joined = await runHousehold(join, { ...ctx, expectedRevision: null });
-      return { person: registered, household: outcome(householdId, joined) };
+      const joined = await runHousehold(join, registration);
+      return { person: registered, household: outcomeOf(householdId, joined) };
     },
 
     async changeResidence(data: ChangeResidence['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcome(data.personId, await runPerson({ type: 'changeResidence', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.personId, await runPerson({ type: 'changeResidence', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async assignGuardian(data: AssignGuardian['data'], ctx: CommandContext): Promise<Outcome> {
       await person(data.guardianId, 'guardianId', { alive: true });
-      return outcome(data.personId, await runPerson({ type: 'assignGuardian', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.personId, await runPerson({ type: 'assignGuardian', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async registerDeath(data: RegisterDeath['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcome(data.personId, await runPerson({ type: 'registerDeath', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.personId, await runPerson({ type: 'registerDeath', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async confirmSurvival(data: ConfirmSurvival['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcome(data.personId, await runPerson({ type: 'confirmSurvival', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.personId, await runPerson({ type: 'confirmSurvival', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async establishHousehold(data: EstablishHousehold['data'], ctx: CommandContext): Promise<Outcome> {
       await person(data.headId, 'headId', { alive: true });
-      return outcome(data.householdId, await runHousehold({ type: 'establishHousehold', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.householdId, await runHousehold({ type: 'establishHousehold', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async joinHousehold(data: JoinHousehold['data'], ctx: CommandContext): Promise<Outcome> {
       await person(data.personId, 'personId', { alive: true });
-      return outcome(data.householdId, await runHousehold({ type: 'joinHousehold', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.householdId, await runHousehold({ type: 'joinHousehold', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async leaveHousehold(data: LeaveHousehold['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcome(data.householdId, await runHousehold({ type: 'leaveHousehold', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.householdId, await runHousehold({ type: 'leaveHousehold', data, metadata: { now: ctx.now } }, ctx));
     },
 
     async changeHouseholdHead(data: ChangeHouseholdHead['data'], ctx: CommandContext): Promise<Outcome> {
       await person(data.headId, 'headId', { alive: true });
-      return outcome(data.householdId, await runHousehold({ type: 'changeHouseholdHead', data, metadata: { now: ctx.now } }, ctx));
+      return outcomeOf(data.householdId, await runHousehold({ type: 'changeHouseholdHead', data, metadata: { now: ctx.now } }, ctx));
     },
   };
 }

@@ -9,6 +9,7 @@ import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
 import { chinaDate, DAY_MS } from '../kit/calendar.ts';
+import { commandOptionsOf, type CommandContext, type Outcome } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -19,7 +20,7 @@ import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
 import { assertDivision, childrenOf, divisionCatalogue, getDivision, isWithin, type Division, type DivisionLevel } from '../kit/divisions/catalogue.ts';
 import { divisionField } from '../kit/divisions/division.ts';
-import { createPopulationHandlers, POPULATION_SOURCES, survivalSource, type CommandContext, type Outcome } from './handlers.ts';
+import { createPopulationHandlers, POPULATION_SOURCES, survivalSource } from './handlers.ts';
 import { householdDecider } from './household/decider.ts';
 import { householdStreamId, type LeaveReason, type MemberRelation, type RelationToHead } from './household/events.ts';
 import { assertIdNumber, type Gender } from './identity/idNumber.ts';
@@ -231,7 +232,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
 
   function commandContext(ctx: Ctx, source: ProvenanceDefaults, input: WithRevision): CommandContext {
     const now = runtime.now().toISOString();
-    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, expectedRevision: input.expectedRevision ?? null };
+    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, ...commandOptionsOf(input) };
   }
 
   const requireDivision = (code: string): Division => {

@@ -4,7 +4,7 @@
  * reference the projector has not caught up with yet).
  */
 import { fold } from '../../events/decider.ts';
-import type { RecordedEvent } from '../../events/types.ts';
+import type { Recorded } from '../../events/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import type { HouseholdEvent, RelationToHead } from './household/events.ts';
 import { householdDecider } from './household/decider.ts';
@@ -87,8 +87,8 @@ export function personFromDoc(doc: PersonDoc): PersonView {
 }
 
 /** The person as their stream's events say; null when the events do not register anyone. */
-export function personFromEvents(events: readonly RecordedEvent[], asOf: string | null): PersonView | null {
-  const state = fold(personDecider, events as unknown as PersonEvent[]);
+export function personFromEvents(events: readonly Recorded<PersonEvent>[], asOf: string | null): PersonView | null {
+  const state = fold(personDecider, events);
   if (state.status === 'UNREGISTERED') return null;
   const { person } = state;
   const proof = events.find((e) => e.type === 'SurvivalConfirmed' && (e.data as { confirmedAt: string }).confirmedAt === person.lastProofOfLifeAt);
@@ -131,8 +131,8 @@ export function householdFromDoc(doc: HouseholdDoc): HouseholdView {
   };
 }
 
-export function householdFromEvents(events: readonly RecordedEvent[], asOf: string | null): HouseholdView | null {
-  const state = fold(householdDecider, events as unknown as HouseholdEvent[]);
+export function householdFromEvents(events: readonly Recorded<HouseholdEvent>[], asOf: string | null): HouseholdView | null {
+  const state = fold(householdDecider, events);
   if (state.status === 'UNESTABLISHED') return null;
   const { household } = state;
   return {

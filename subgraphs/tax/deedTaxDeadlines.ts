@@ -12,10 +12,9 @@
  * are in the transaction's history, so the record stays explainable.
  */
 import type { ProcessManager } from '../../projections/processManager.ts';
-import { executeCommand } from '../kit/command.ts';
 import { addDays } from '../kit/calendar.ts';
-import { propertyTransactionDecider } from './propertyTransaction/decider.ts';
-import { propertyTransactionStreamId, type PropertyTransactionEvent } from './propertyTransaction/events.ts';
+import type { PropertyTransactionEvent } from './propertyTransaction/events.ts';
+import { runPropertyTransactionCommand } from './taxCommands.ts';
 import type { TaxDeclared } from './taxpayer/events.ts';
 
 export type DeedTaxItem =
@@ -36,7 +35,7 @@ export const deedTaxDueOn = (contractDate: string, deadlineDays: number): string
 /** The first instant after the last allowed day, in China time (UTC+8). */
 const overdueFrom = (dueOn: string): string => new Date(`${addDays(dueOn, 1)}T00:00:00+08:00`).toISOString();
 
-export function createDeedTaxDeadlineManager(options: DeedTaxDeadlineOptions = {}): ProcessManager<DeedTaxItem> {
+export function createDeedTaxDeadlineManager(options: DeedTaxDeadlineOptions = {}): ProcessManager<DeedTaxItem, PropertyTransactionEvent | TaxDeclared> {
   const deadlineDays = options.deadlineDays ?? DEFAULT_DEED_TAX_DEADLINE_DAYS;
   if (!Number.isInteger(deadlineDays) || deadlineDays < 1) throw new RangeError(`deadlineDays must be a whole number of days, 1 or more, got ${deadlineDays}`);
   return {
@@ -45,9 +44,8 @@ export function createDeedTaxDeadlineManager(options: DeedTaxDeadlineOptions = {
     version: 1,
     department: 'taxation',
     eventTypes: ['PropertyTransactionRecorded', 'TaxDeclared', 'DeedTaxDeclarationMatched', 'TaxExemptionRecorded', 'TaxRiskFlagged'],
-    async react(recorded, ctx) {
-      const source = { position: recorded.position, eventId: recorded.eventId };
-      const event = recorded as unknown as PropertyTransactionEvent | TaxDeclared;
+    async react(event, ctx) {
+      const source = { position: event.position, eventId: event.eventId };
       switch (event.type) {
         case 'PropertyTransactionRecorded': {
           const { transactionId, contractDate } = event.data;
@@ -90,21 +88,18 @@ export function createDeedTaxDeadlineManager(options: DeedTaxDeadlineOptions = {
     issue(item, ctx) {
       const { payload } = item;
       const metadata = { now: ctx.now.toISOString() };
-      return executeCommand({
-        store: ctx.store,
-        streamId: propertyTransactionStreamId(payload.transactionId),
-        decider: propertyTransactionDecider,
-        command:
-          payload.action === 'flag'
-            ? { type: 'flagDeedTaxRisk', data: { transactionId: payload.transactionId, dueOn: payload.dueOn, deadlineDays: payload.deadlineDays }, metadata }
-            : {
-                type: 'matchDeedTaxDeclaration',
-                data: { transactionId: payload.transactionId, taxpayerId: payload.taxpayerId, declarationId: payload.declarationId, declaredAt: payload.declaredAt },
-                metadata,
-              },
-        metadata: ctx.metadata,
-        idempotencyKey: item.idempotencyKey,
-      });
+      return runPropertyTransactionCommand(
+        ctx.store,
+        payload.action === 'flag'
+          ? { type: 'flagDeedTaxRisk', data: { transactionId: payload.transactionId, dueOn: payload.dueOn, deadlineDays: payload.deadlineDays }, metadata }
+          : {
+              type: 'matchDeedTaxDeclaration',
+              data: { transactionId: payload.transactionId, taxpayerId: payload.taxpayerId, declarationId: payload.declarationId, declaredAt: payload.declaredAt },
+              metadata,
+            },
+        ctx.metadata,
+        { idempotencyKey: item.idempotencyKey },
+      );
     },
   };
 }

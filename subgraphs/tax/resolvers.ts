@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { deterministicEventId } from '../../events/append.ts';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
+import { commandOptionsOf } from '../kit/command.ts';
 import { arrayConnection, collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -23,7 +24,7 @@ import { addFen, moneyView, parseMoney, subtractFen } from '../kit/money.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
 import { DIVISION_TOTALS, RISKS, TAX_REGISTER, TAXPAYERS, TRANSACTIONS, type DivisionTotalsDoc, type RiskDoc, type TaxpayerDoc } from './readModels/taxRegister.ts';
 import { foldTransactionView, type TransactionView } from './readModels/transactionView.ts';
-import { declareTax, registerTaxpayer, runPropertyTransactionCommand, runTaxpayerCommand, type CommandOptions } from './taxCommands.ts';
+import { declareTax, registerTaxpayer, runPropertyTransactionCommand, runTaxpayerCommand } from './taxCommands.ts';
 import { TAX_CATALOGUE, TAX_TYPES, type TaxpayerKind } from './taxTypes.ts';
 import { taxpayerDecider, type DeclarationRecord, type TaxpayerState } from './taxpayer/decider.ts';
 import { taxpayerStreamId, type SubjectRef } from './taxpayer/events.ts';
@@ -75,11 +76,6 @@ interface MutationInput {
   idempotencyKey?: string | null;
   provenance?: ProvenanceInput | null;
 }
-
-const optionsOf = (input: MutationInput): CommandOptions => ({
-  ...(input.expectedRevision !== null && input.expectedRevision !== undefined && { expectedRevision: input.expectedRevision }),
-  ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
-});
 
 /** A new entity id: derived from the idempotency key when there is one, so a re-sent command names the same entity. */
 function newId(given: string | null | undefined, input: MutationInput, kind: string): string {
@@ -213,7 +209,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
       async registerTaxpayer(_: unknown, { input }: { input: MutationInput & { taxpayerId?: string | null; subject: { kind: TaxpayerKind; id: string } } }, ctx: Ctx) {
         const { now, metadata } = context(ctx, TAX_DEPARTMENT, input);
         const taxpayerId = newId(input.taxpayerId, input, 'taxpayer');
-        const result = await registerTaxpayer(store, { taxpayerId, subject: subjectOf(input.subject) }, metadata, now, optionsOf(input));
+        const result = await registerTaxpayer(store, { taxpayerId, subject: subjectOf(input.subject) }, metadata, now, commandOptionsOf(input));
         return {
           taxpayer: { state: registered(result.state, taxpayerId), asOf: null },
           revision: result.revision,
@@ -253,7 +249,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
           },
           metadata,
           now,
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         const node = { state: registered(result.state, input.taxpayerId), asOf: null };
         return { declaration: declarationOf(node, declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
@@ -278,7 +274,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
             metadata: { now },
           },
           metadata,
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         const node = { state: registered(result.state, input.taxpayerId), asOf: null };
         return { declaration: declarationOf(node, input.declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
@@ -302,7 +298,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
             metadata: { now },
           },
           metadata,
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         const node = { state: registered(result.state, input.taxpayerId), asOf: null };
         return { declaration: declarationOf(node, input.declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
@@ -340,7 +336,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
             metadata: { now },
           },
           metadata,
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return { transaction: await writtenTransaction(transactionId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
       },
@@ -358,7 +354,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
             metadata: { now },
           },
           metadata,
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return {
           transaction: await writtenTransaction(input.transactionId),

@@ -12,15 +12,17 @@
  */
 import { seededRandom, type Random } from '../kit/random.ts';
 import { deterministicEventId } from '../../events/append.ts';
-import type { EventStore, RecordedEvent } from '../../events/types.ts';
+import type { DomainEvent } from '../../events/decider.ts';
+import { isEventOf } from '../../events/typedReads.ts';
+import type { EventStore, Recorded } from '../../events/types.ts';
 import { START } from '../../events/types.ts';
 import { addDays, chinaDate } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
 import { createLegalPersonHandlers, makeCreditCode, registrationSource, SUPERVISION_SOURCE, type RegisterLegalPerson } from '../legal-person/public.ts';
-import { legalPersonStreamId, type LegalPersonRegistered } from '../legal-person/legalPerson/events.ts';
+import { legalPersonStreamId, type LegalPersonDeregistered, type LegalPersonRegistered } from '../legal-person/legalPerson/events.ts';
 import { childrenOf } from '../kit/divisions/catalogue.ts';
-import type { PersonRegistered } from '../population/person/events.ts';
+import type { PersonDeceased, PersonRegistered } from '../population/person/events.ts';
 import { demoMetadata, inParallel } from '../kit/demoCity.ts';
 import { applyRate } from '../kit/money.ts';
 import { addMonths } from '../kit/period.ts';
@@ -48,12 +50,13 @@ const SHELL_NAMES = ['鑫源', '博瑞', '通达', '汇金', '聚丰', '恒远']
 const seedId = (kind: string, key: string): string => deterministicEventId(`city-brain:demo:tax:${kind}:${key}`, 0);
 
 /** Every event of these types in the log, in order. */
-async function eventsOfTypes(store: EventStore, types: readonly string[]): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
+/** Every stored event of `types` (the names of `E`'s members), in log order. */
+async function eventsOfTypes<E extends DomainEvent>(store: EventStore, types: readonly E['type'][]): Promise<Recorded<E>[]> {
+  const events: Recorded<E>[] = [];
   let fromPosition = START;
   for (;;) {
     const page = await store.readAll({ fromPosition, limit: 1000, filter: { types } });
-    events.push(...page);
+    events.push(...page.filter((e) => isEventOf<E>(types, e)));
     const last = page.at(-1);
     if (!last || page.length < 1000) return events;
     fromPosition = last.position;
@@ -224,14 +227,16 @@ export async function seedTax(runtime: SubgraphRuntime, options: TaxSeedOptions 
   const ctx: SeedContext = { store: runtime.store, now, random: seededRandom(options.seed ?? 20220519) };
   const today = chinaDate(now.toISOString());
 
-  const gone = new Set((await eventsOfTypes(runtime.store, ['PersonDeceased', 'LegalPersonDeregistered'])).map((e) => (e.data as { personId?: string; legalPersonId?: string }).personId ?? (e.data as { legalPersonId: string }).legalPersonId));
-  const adults = (await eventsOfTypes(runtime.store, ['PersonRegistered']))
-    .map((e) => (e as unknown as RecordedEvent<'PersonRegistered', PersonRegistered['data']>).data)
+  const gone = new Set(
+    (await eventsOfTypes<PersonDeceased | LegalPersonDeregistered>(runtime.store, ['PersonDeceased', 'LegalPersonDeregistered'])).map((e) =>
+      e.type === 'PersonDeceased' ? e.data.personId : e.data.legalPersonId,
+    ),
+  );
+  const adults = (await eventsOfTypes<PersonRegistered>(runtime.store, ['PersonRegistered']))
+    .map((e) => e.data)
     .filter((p) => !gone.has(p.personId) && p.birthDate <= addDays(today, -25 * 365))
     .map((p) => p.personId);
-  const registered = (await eventsOfTypes(runtime.store, ['LegalPersonRegistered'])).map(
-    (e) => (e as unknown as RecordedEvent<'LegalPersonRegistered', LegalPersonRegistered['data']>).data,
-  );
+  const registered = (await eventsOfTypes<LegalPersonRegistered>(runtime.store, ['LegalPersonRegistered'])).map((e) => e.data);
   const representative = adults[0];
   const shellCluster = representative ? await seedShellCluster(runtime, representative, now) : [];
   const legalPersons = [...registered, ...shellCluster].filter((lp) => !gone.has(lp.legalPersonId));

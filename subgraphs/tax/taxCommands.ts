@@ -1,21 +1,18 @@
 /**
  * The tax write path: each command is looked up against the registers it depends on (I/O here, so
- * the deciders stay pure), then decided and appended through `executeCommand`. A taxpayer is one
+ * the deciders stay pure), then decided and appended through the command seam. A taxpayer is one
  * per legal person or person: the subject is claimed as a natural key before the registration is
  * appended, so two racing registrations of one company cannot both succeed.
  */
-import { fold } from '../../events/decider.ts';
 import type { EventMetadata, EventStore, RecordedEvent } from '../../events/types.ts';
-import { executeCommand, type CommandResult } from '../kit/command.ts';
+import { handle, type CommandHandler, type CommandOptions, type CommandResult } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
-import { legalPersonDecider } from '../legal-person/legalPerson/decider.ts';
-import { legalPersonStreamId, type LegalPersonEvent } from '../legal-person/legalPerson/events.ts';
-import { personDecider } from '../population/person/decider.ts';
-import { personStreamId, type PersonEvent } from '../population/person/events.ts';
+import { readLegalPersonFacts } from '../legal-person/facts.ts';
+import { readPersonFacts } from '../population/facts.ts';
 import type { PropertyTransactionCommand } from './propertyTransaction/commands.ts';
 import { propertyTransactionDecider, type PropertyTransactionState } from './propertyTransaction/decider.ts';
-import { propertyTransactionStreamId, type PropertyTransactionEvent } from './propertyTransaction/events.ts';
-import type { AmendDeclaration, DeclareTax, PayTax, RegisterTaxpayer, SubjectFacts, TransactionFacts } from './taxpayer/commands.ts';
+import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
+import type { AmendDeclaration, DeclareTax, PayTax, RegisterTaxpayer, SubjectFacts, TaxpayerCommand, TransactionFacts } from './taxpayer/commands.ts';
 import { initialState, taxpayerDecider, type TaxpayerState } from './taxpayer/decider.ts';
 import { taxpayerStreamId, type SubjectRef } from './taxpayer/events.ts';
 
@@ -34,41 +31,32 @@ export const taxCommandsEventTypes = taxpayerSubjectKey.eventTypes;
 
 export const subjectKey = (subject: SubjectRef): string => `${subject.kind === 'LEGAL_PERSON' ? 'legal-person' : 'person'}.${subject.id}`;
 
-export interface CommandOptions {
-  idempotencyKey?: string;
-  expectedRevision?: number;
-}
-
-/** What the legal-person or population register says about a subject now; null when unregistered. */
+/** What the legal-person or population register says about a subject now (their facts modules); null when unregistered. */
 export async function subjectFacts(store: EventStore, subject: SubjectRef): Promise<SubjectFacts | null> {
   if (subject.kind === 'LEGAL_PERSON') {
-    const state = fold(legalPersonDecider, (await store.readStream(legalPersonStreamId(subject.id))) as unknown as LegalPersonEvent[]);
-    if (state.status === 'UNREGISTERED') return null;
-    const { legalPerson } = state;
+    const legalPerson = await readLegalPersonFacts(store, subject.id);
+    if (legalPerson === null) return null;
     return {
       name: legalPerson.name,
       taxpayerNumber: legalPerson.creditCode,
-      divisionCode: legalPerson.registeredAddress.divisionCode,
+      divisionCode: legalPerson.divisionCode,
       // A revoked licence still owes its taxes; only a deregistered legal person is gone.
-      active: state.status !== 'DEREGISTERED',
-      statusNote: state.status,
+      active: legalPerson.status !== 'DEREGISTERED',
+      statusNote: legalPerson.status,
     };
   }
-  const state = fold(personDecider, (await store.readStream(personStreamId(subject.id))) as unknown as PersonEvent[]);
-  if (state.status === 'UNREGISTERED') return null;
+  const person = await readPersonFacts(store, subject.id);
+  if (person === null) return null;
   return {
-    name: state.person.name,
-    taxpayerNumber: state.person.idNumber,
-    divisionCode: state.person.residence.divisionCode,
-    active: state.status === 'REGISTERED',
-    statusNote: state.status,
+    name: person.name,
+    taxpayerNumber: person.idNumber,
+    divisionCode: person.divisionCode,
+    active: person.status === 'REGISTERED',
+    statusNote: person.status,
   };
 }
 
-const withOptions = (options: CommandOptions) => ({
-  ...(options.idempotencyKey !== undefined && { idempotencyKey: options.idempotencyKey }),
-  ...(options.expectedRevision !== undefined && { expectedRevision: options.expectedRevision }),
-});
+const handleTaxpayer = handle(taxpayerDecider, (command: TaxpayerCommand) => taxpayerStreamId(command.data.taxpayerId));
 
 export interface TaxpayerCommandResult extends CommandResult<TaxpayerState> {
   /** Every event appended, the subject claim included. */
@@ -90,7 +78,7 @@ export async function registerTaxpayer(
   const key = subjectKey(data.subject);
   const claimed = await taxpayerSubjectKey.claim(store, key, data.taxpayerId, metadata);
   try {
-    const result = await executeCommand({ store, streamId, decider: taxpayerDecider, command, metadata, ...withOptions(options) });
+    const result = await handleTaxpayer(store, command, metadata, options);
     return { ...result, appended: [...claimed, ...result.events] };
   } catch (error) {
     if (claimed.length > 0) await taxpayerSubjectKey.release(store, key, data.taxpayerId, metadata);
@@ -107,7 +95,7 @@ export async function transactionFacts(store: EventStore, transactionId: string)
 }
 
 export async function transactionState(store: EventStore, transactionId: string): Promise<PropertyTransactionState> {
-  return fold(propertyTransactionDecider, (await store.readStream(propertyTransactionStreamId(transactionId))) as unknown as PropertyTransactionEvent[]);
+  return (await store.aggregate(propertyTransactionDecider, propertyTransactionStreamId(transactionId))).state;
 }
 
 export async function declareTax(
@@ -118,37 +106,12 @@ export async function declareTax(
   options: CommandOptions = {},
 ): Promise<CommandResult<TaxpayerState>> {
   const transaction = data.propertyTransactionId === null ? null : await transactionFacts(store, data.propertyTransactionId);
-  return executeCommand({
-    store,
-    streamId: taxpayerStreamId(data.taxpayerId),
-    decider: taxpayerDecider,
-    command: { type: 'declareTax', data: { ...data, transaction }, metadata: { now } },
-    metadata,
-    ...withOptions(options),
-  });
+  return handleTaxpayer(store, { type: 'declareTax', data: { ...data, transaction }, metadata: { now } }, metadata, options);
 }
 
-export function runTaxpayerCommand(
-  store: EventStore,
-  command: AmendDeclaration | PayTax,
-  metadata: EventMetadata,
-  options: CommandOptions = {},
-): Promise<CommandResult<TaxpayerState>> {
-  return executeCommand({ store, streamId: taxpayerStreamId(command.data.taxpayerId), decider: taxpayerDecider, command, metadata, ...withOptions(options) });
-}
+export const runTaxpayerCommand: CommandHandler<AmendDeclaration | PayTax, TaxpayerState> = handleTaxpayer;
 
-export function runPropertyTransactionCommand(
-  store: EventStore,
-  command: PropertyTransactionCommand,
-  metadata: EventMetadata,
-  options: CommandOptions = {},
-): Promise<CommandResult<PropertyTransactionState>> {
-  return executeCommand({
-    store,
-    streamId: propertyTransactionStreamId(command.data.transactionId),
-    decider: propertyTransactionDecider,
-    command,
-    metadata,
-    ...withOptions(options),
-  });
-}
+export const runPropertyTransactionCommand: CommandHandler<PropertyTransactionCommand, PropertyTransactionState> = handle(
+  propertyTransactionDecider,
+  (command: PropertyTransactionCommand) => propertyTransactionStreamId(command.data.transactionId),
+);

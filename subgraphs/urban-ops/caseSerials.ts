@@ -20,7 +20,7 @@ import { ConcurrencyError } from '../../events/errors.ts';
 import type { EventTypeDefinition } from '../../events/registry.ts';
 import type { EventMetadata, EventStore, StreamAppend } from '../../events/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
-import { executeCommand } from '../kit/command.ts';
+import { handle } from '../kit/command.ts';
 import { knownStreamsOf } from './knownStreams.ts';
 
 export type CaseSerialAllocated = DomainEvent<
@@ -35,6 +35,11 @@ const serialDecider: Decider<AllocateSerial, CaseSerialAllocated, { last: number
   decide: (command, state) => [{ type: 'CaseSerialAllocated', data: { ...command, serial: state.last + 1 } }],
   evolve: (_state, event) => ({ last: event.data.serial }),
 };
+
+/** The register of a centre-day. */
+const registerStreamId = (centreDivisionCode: string, day: string) => `urban.case-serial-${centreDivisionCode}-${day}`;
+
+const handleSerial = handle(serialDecider, (command) => registerStreamId(command.centreDivisionCode, command.day));
 
 export const caseSerialAllocated: EventTypeDefinition<CaseSerialAllocated['data']> = {
   type: 'CaseSerialAllocated',
@@ -52,7 +57,7 @@ const ATTEMPTS = 5;
 /** The register of the centre on the China date of `now`. */
 export function caseSerialStreamId(centreDivisionCode: string, now: string): { streamId: string; day: string } {
   const day = chinaDate(now).replaceAll('-', '');
-  return { streamId: `urban.case-serial-${centreDivisionCode}-${day}`, day };
+  return { streamId: registerStreamId(centreDivisionCode, day), day };
 }
 
 /** Idempotent allocations in this process, one at a time per register, so they do not conflict with each other. */
@@ -68,17 +73,12 @@ export async function allocateCaseSerial(
   const allocate = async (): Promise<number> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { events } = await executeCommand({
-          store,
-          streamId,
-          decider: serialDecider,
-          command,
-          metadata: input.metadata,
+        const { events } = await handleSerial(store, command, input.metadata, {
           idempotencyKey: `urban-ops.case-serial:${input.incidentId}:${input.centreDivisionCode}:${day}`,
         });
-        return (events[0]!.data as CaseSerialAllocated['data']).serial;
+        return events[0]!.data.serial;
       } catch (error) {
-        // executeCommand retries once; another process registering many cases at once may need a few more.
+        // The seam retries once; another process registering many cases at once may need a few more.
         if (!(error instanceof ConcurrencyError) || attempt === ATTEMPTS) throw error;
       } finally {
         // What reservations knew of this register is now behind it.
@@ -124,10 +124,10 @@ export async function reserveCaseSerial(
   const { serials } = knownStreamsOf(store);
   let known = serials.get(streamId);
   if (!known) {
-    const [last] = await store.readStream(streamId, { direction: 'backwards', limit: 1 });
+    const [last] = await store.readStream<CaseSerialAllocated>(streamId, { direction: 'backwards', limit: 1 });
     // Another reservation may have read the register meanwhile: continue after it.
     known = serials.get(streamId) ?? {
-      state: { last: last ? (last.data as CaseSerialAllocated['data']).serial : 0, reading: ++readings },
+      state: { last: last ? last.data.serial : 0, reading: ++readings },
       revision: last?.revision ?? -1,
     };
   }

@@ -8,20 +8,18 @@
  * however often it is issued (the case's own deadline is fixed at the first dispatch).
  */
 import type { ProcessManager } from '../../projections/processManager.ts';
-import { executeCommand } from '../kit/command.ts';
+import type { IncidentEvent } from './incident/events.ts';
+import { runIncidentCommand } from './incidentCommands.ts';
 import { parentCode } from './levels.ts';
-import { incidentDecider } from './incident/decider.ts';
-import { incidentStreamId, type IncidentEvent } from './incident/events.ts';
 
 export type DeadlinePayload = { incidentId: string; deadline: string };
 
-export const deadlineManager: ProcessManager<DeadlinePayload> = {
+export const deadlineManager: ProcessManager<DeadlinePayload, IncidentEvent> = {
   name: 'urban-ops.deadlines',
   version: 2,
   department: 'urban-ops',
   eventTypes: ['IncidentDispatched', 'IncidentOverdue', 'IncidentSupervised', 'IncidentClosed'],
-  async react(recorded, ctx) {
-    const event = recorded as unknown as IncidentEvent;
+  async react(event, ctx) {
     const scheduleAt = (incidentId: string, deadline: string) =>
       ctx.schedule({ id: incidentId, dueAt: deadline, idempotencyKey: `urban-ops.deadlines:${incidentId}:${deadline}`, payload: { incidentId, deadline } });
     switch (event.type) {
@@ -42,7 +40,7 @@ export const deadlineManager: ProcessManager<DeadlinePayload> = {
       case 'IncidentClosed': {
         const { incidentId } = event.data;
         await ctx.cancel(incidentId);
-        await ctx.memory.upsert(incidentId, { done: event.type }, { position: recorded.position, eventId: recorded.eventId });
+        await ctx.memory.upsert(incidentId, { done: event.type }, { position: event.position, eventId: event.eventId });
         return;
       }
       default:
@@ -50,13 +48,11 @@ export const deadlineManager: ProcessManager<DeadlinePayload> = {
     }
   },
   issue(item, ctx) {
-    return executeCommand({
-      store: ctx.store,
-      streamId: incidentStreamId(item.payload.incidentId),
-      decider: incidentDecider,
-      command: { type: 'markOverdue', data: { incidentId: item.payload.incidentId }, metadata: { now: ctx.now.toISOString() } },
-      metadata: ctx.metadata,
-      idempotencyKey: item.idempotencyKey,
-    });
+    return runIncidentCommand(
+      ctx.store,
+      { type: 'markOverdue', data: { incidentId: item.payload.incidentId }, metadata: { now: ctx.now.toISOString() } },
+      ctx.metadata,
+      { idempotencyKey: item.idempotencyKey },
+    );
   },
 };

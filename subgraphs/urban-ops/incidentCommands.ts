@@ -4,14 +4,13 @@
  * revision.
  *
  * - A command on an incident this process has read or written before is decided on the fold it
- *   kept (knownStreams.ts) and appended through the group commit (groupCommit.ts): one append, no
- *   read, and a transaction shared with the commands written at the same moment. A report of a new
- *   incident is appended as the stream's first event the same way. When the store refuses the
- *   expected revision (another writer was first), or the kept fold refuses the command, the command
- *   is decided again on the stream itself (`executeCommand`), so every refusal a caller sees, and
- *   everything written, was decided on the stream as it is.
- * - A command with an idempotency key always goes through `executeCommand`, which answers a re-send
- *   from the stream.
+ *   kept (the seam's `keepFolds`, kit/knownStreams.ts) and appended through the group commit
+ *   (kit/groupCommit.ts): one append, no read, and a transaction shared with the commands written at
+ *   the same moment. A report of a new incident is appended as the stream's first event the same
+ *   way. When the store refuses the expected revision (another writer was first), or the kept fold
+ *   refuses the command, the command is decided again on the stream itself, so every refusal a
+ *   caller sees, and everything written, was decided on the stream as it is.
+ * - A command with an idempotency key is always decided on the stream, which answers a re-send.
  *
  * Two steps need more than one stream:
  * - registration draws a case serial from the centre's register (caseSerials.ts) after a dry run of
@@ -21,120 +20,42 @@
  *   it is recorded. The candidates come from the read model, so a case reported within the
  *   projection's lag (well under a second) may escape the check.
  */
-import { fold } from '../../events/decider.ts';
-import { deterministicEventId } from '../../events/append.ts';
 import { ConcurrencyError, NotFoundError } from '../../events/errors.ts';
-import type { AppendResult, EventMetadata, EventStore, NewEvent, RecordedEvent } from '../../events/types.ts';
+import type { EventMetadata, EventStore } from '../../events/types.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
-import { executeCommand, type CommandResult } from '../kit/command.ts';
+import { appendedWithKey, expectedRevisionOf, handle, newEvents, resultAfter, type CommandHandler, type CommandOptions, type CommandResult } from '../kit/command.ts';
+import { groupCommitOf } from '../kit/groupCommit.ts';
+import type { Known } from '../kit/knownStreams.ts';
 import { allocateCaseSerial, reserveCaseSerial } from './caseSerials.ts';
 import { findDuplicate, type DuplicateOptions } from './duplicates.ts';
-import { groupCommitOf, provesRollback, type AppendUnit } from './groupCommit.ts';
 import type { Actor, IncidentCommand, RegisterIncident, ReportIncident } from './incident/commands.ts';
 import { incidentDecider, type IncidentState } from './incident/decider.ts';
 import { incidentStreamId, type IncidentEvent } from './incident/events.ts';
-import { knownStreamsOf, type Known } from './knownStreams.ts';
+import { knownStreamsOf } from './knownStreams.ts';
 import { levelOfCode, parentCode } from './levels.ts';
 import { INCIDENTS, INCIDENTS_PROJECTION } from './readModels/incidentsProjection.ts';
 import type { IncidentDoc } from './readModels/incidentView.ts';
 
-export interface CommandOptions {
-  idempotencyKey?: string;
-  expectedRevision?: number;
-}
-
-export type IncidentResult = CommandResult<IncidentState>;
+export type IncidentResult = CommandResult<IncidentState, IncidentEvent>;
 
 /** Times a registration draws a serial when other writers keep taking the one it drew first. */
 const SERIAL_ATTEMPTS = 10;
 
-const UNREPORTED: Known<IncidentState> = { state: incidentDecider.initialState(), revision: -1 };
+/** Every incident command on the seam: decided on the kept fold when there is one, appended through the group commit. */
+const handleIncident = handle(incidentDecider, (command: IncidentCommand) => incidentStreamId(command.data.incidentId), {
+  keepFolds: { of: (store) => knownStreamsOf(store).incidents, startsStream: (command) => command.type === 'reportIncident' },
+  groupCommit: true,
+});
 
-const expectedOf = (revision: number) => (revision < 0 ? ('no_stream' as const) : revision);
-
-const newEvents = (events: readonly IncidentEvent[], metadata: EventMetadata): NewEvent[] =>
-  events.map((e) => ({ type: e.type, data: e.data, metadata }));
-
-function evolveAll(state: IncidentState, events: readonly RecordedEvent[]): IncidentState {
-  for (const event of events) state = incidentDecider.evolve(state, event as unknown as IncidentEvent);
-  return state;
-}
+/** Any step but registration (see {@link registerIncident}). */
+export const runIncidentCommand: CommandHandler<Exclude<IncidentCommand, { type: 'registerIncident' }>, IncidentState, IncidentEvent> = handleIncident;
 
 /** The fold of the incident's stream, read now, and remembered. */
 async function readIncident(store: EventStore, streamId: string): Promise<Known<IncidentState>> {
-  const history = await store.readStream(streamId);
-  const known = { state: fold(incidentDecider, history as unknown as IncidentEvent[]), revision: history.at(-1)?.revision ?? -1 };
+  const { state, revision } = await store.aggregate(incidentDecider, streamId);
+  const known = { state, revision: revision ?? -1 };
   knownStreamsOf(store).incidents.set(streamId, known);
   return known;
-}
-
-function remember(store: EventStore, streamId: string, result: IncidentResult): IncidentResult {
-  if (result.revision !== undefined) knownStreamsOf(store).incidents.set(streamId, { state: result.state, revision: result.revision });
-  return result;
-}
-
-/** `executeCommand` on the stream itself; what it leaves is remembered, what it refuses forgotten. */
-async function onTheStream(
-  store: EventStore,
-  streamId: string,
-  command: IncidentCommand,
-  metadata: EventMetadata,
-  options: CommandOptions,
-): Promise<IncidentResult> {
-  try {
-    return remember(store, streamId, await executeCommand({ store, streamId, decider: incidentDecider, command, metadata, ...options }));
-  } catch (error) {
-    knownStreamsOf(store).incidents.delete(streamId);
-    throw error;
-  }
-}
-
-/** Any step but registration (see {@link registerIncident}). */
-export async function runIncidentCommand(
-  store: EventStore,
-  command: Exclude<IncidentCommand, { type: 'registerIncident' }>,
-  metadata: EventMetadata,
-  options: CommandOptions = {},
-): Promise<IncidentResult> {
-  const streamId = incidentStreamId(command.data.incidentId);
-  if (options.idempotencyKey !== undefined) return onTheStream(store, streamId, command, metadata, options);
-  const known = knownStreamsOf(store).incidents.get(streamId) ?? (command.type === 'reportIncident' ? UNREPORTED : undefined);
-  if (known && (options.expectedRevision === undefined || options.expectedRevision === known.revision)) {
-    const decided = decideOrNull(command, known.state);
-    if (decided !== null && decided.length > 0) {
-      const [written] = await writeOrNull(store, [{ streamId, events: newEvents(decided, metadata), options: { expectedRevision: expectedOf(known.revision) } }]);
-      if (written) return remember(store, streamId, resultOf(known.state, written));
-    }
-  }
-  return onTheStream(store, streamId, command, metadata, options);
-}
-
-/** The kept fold's decision; null when it refuses (the stream itself decides then). */
-function decideOrNull(command: IncidentCommand, state: IncidentState): IncidentEvent[] | null {
-  try {
-    return incidentDecider.decide(command, state);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Writes the unit through the group commit; `[]` when the store refused it without writing anything
- * (a stale expected revision above all), so that the stream itself decides again; the kept folds
- * are forgotten then. Any other failure (the commit may have happened) is the command's.
- */
-async function writeOrNull(store: EventStore, unit: AppendUnit): Promise<(AppendResult | undefined)[]> {
-  try {
-    return await groupCommitOf(store).write(unit);
-  } catch (error) {
-    for (const append of unit) knownStreamsOf(store).incidents.delete(append.streamId);
-    if (provesRollback(error)) return [];
-    throw error;
-  }
-}
-
-function resultOf(before: IncidentState, written: AppendResult): IncidentResult {
-  return { state: evolveAll(before, written.events), events: written.events, revision: written.nextExpectedRevision, replayed: false };
 }
 
 /** 立案: decides on a dry run first, then draws the serial and registers. */
@@ -178,10 +99,12 @@ export async function registerIncident(
       const registration = {
         streamId,
         events: newEvents(incidentDecider.decide(command(reserved.serial), known.state), metadata),
-        options: { expectedRevision: expectedOf(known.revision) },
+        options: { expectedRevision: expectedRevisionOf(known.revision) },
       };
       const [, written] = await groupCommitOf(store).write([reserved.append, registration]);
-      return remember(store, streamId, resultOf(known.state, written!));
+      const result = resultAfter(incidentDecider, known.state, written!);
+      knownStreamsOf(store).incidents.set(streamId, { state: result.state, revision: written!.nextExpectedRevision });
+      return result;
     } catch (error) {
       reserved.release();
       if (error instanceof ConcurrencyError && error.streamId !== streamId) {
@@ -194,7 +117,7 @@ export async function registerIncident(
       knownStreamsOf(store).incidents.delete(streamId);
       if (!(error instanceof ConcurrencyError)) throw error;
       // The incident moved: the client's revision is stale, or decide again on the stream, once
-      // after reading it (as executeCommand does).
+      // after reading it (as the seam does).
       if (expectedRevision !== undefined || (onStream && ++readConflicts >= 2)) throw error;
       known = undefined;
       onStream = true;
@@ -211,20 +134,18 @@ async function registerIdempotently(
   options: CommandOptions & { idempotencyKey: string },
 ): Promise<IncidentResult> {
   const streamId = incidentStreamId(data.incidentId);
-  const history = await store.readStream(streamId);
-  const replay = history.some((e) => e.eventId === deterministicEventId(options.idempotencyKey, 0));
+  const { state, revision, events: history } = await store.aggregate(incidentDecider, streamId);
+  const replay = appendedWithKey(history, options.idempotencyKey) !== null;
   if (!replay) {
-    const revision = history.at(-1)?.revision;
     if (options.expectedRevision !== undefined && options.expectedRevision !== (revision ?? -1)) {
       throw new ConcurrencyError(streamId, String(options.expectedRevision), revision);
     }
-    const state = fold(incidentDecider, history as unknown as IncidentEvent[]);
     incidentDecider.decide({ type: 'registerIncident', data: { ...data, serial: 1 }, metadata: { now } }, state);
   }
   const serial = replay
     ? 0 // never decided: the replay returns the first registration
     : await allocateCaseSerial(store, { centreDivisionCode: data.actor.divisionCode, incidentId: data.incidentId, now, metadata });
-  return onTheStream(store, streamId, { type: 'registerIncident', data: { ...data, serial }, metadata: { now } }, metadata, options);
+  return handleIncident(store, { type: 'registerIncident', data: { ...data, serial }, metadata: { now } }, metadata, options);
 }
 
 const OPEN_STATUSES = ['REGISTERED', 'DISPATCHED', 'HANDLING', 'HANDLED'];

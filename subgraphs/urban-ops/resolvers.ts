@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../events/errors.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { Where } from '../../projections/types.ts';
+import { commandOptionsOf } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import type { SubgraphContext } from '../kit/context.ts';
 import { loader } from '../kit/context.ts';
@@ -23,7 +24,7 @@ import type { DuplicateOptions } from './duplicates.ts';
 import type { Actor, IncidentCommand, ReportIncident } from './incident/commands.ts';
 import { allowedCommands, incidentDecider, type Assignment, type DispatchRecord } from './incident/decider.ts';
 import { incidentEventDefinitions, incidentStreamId, type CentreRef, type IncidentReported } from './incident/events.ts';
-import { registerIncident, reportIncident, runIncidentCommand, type CommandOptions, type IncidentResult } from './incidentCommands.ts';
+import { registerIncident, reportIncident, runIncidentCommand, type IncidentResult } from './incidentCommands.ts';
 import { isWithin, levelOfCode, parentCode, type Level } from './levels.ts';
 import { levelOfIncident } from './metrics.ts';
 import { CLOSE_TIMES, INCIDENTS, INCIDENTS_PROJECTION, METRICS } from './readModels/incidentsProjection.ts';
@@ -151,11 +152,6 @@ interface CommonInput {
   provenance?: ProvenanceInput | null;
 }
 
-const optionsOf = (input: { expectedRevision?: number | null; idempotencyKey?: string | null }): CommandOptions => ({
-  ...(input.expectedRevision !== null && input.expectedRevision !== undefined && { expectedRevision: input.expectedRevision }),
-  ...(input.idempotencyKey && { idempotencyKey: input.idempotencyKey }),
-});
-
 export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOptions = DEFAULT_URBAN_OPS_OPTIONS): SubgraphResolvers<SubgraphContext> {
   const incidents = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<IncidentDoc>(INCIDENTS);
   const metrics = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<DivisionCounts>(METRICS);
@@ -202,7 +198,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
     build: (now: string) => Exclude<IncidentCommand, { type: 'registerIncident' | 'reportIncident' }>,
   ) {
     const now = runtime.now().toISOString();
-    const result = await runIncidentCommand(runtime.store, build(now), metadataOf(ctx, input, now), optionsOf(input));
+    const result = await runIncidentCommand(runtime.store, build(now), metadataOf(ctx, input, now), commandOptionsOf(input));
     return payload(input.incidentId, result);
   }
 
@@ -273,7 +269,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
           metadata: { now },
         };
         const { result, duplicateOfId } = await reportIncident(runtime, command, metadataOf(ctx, input, now), {
-          ...optionsOf(input),
+          ...commandOptionsOf(input),
           duplicates: options.duplicates,
         });
         return { ...(await payload(incidentId, result)), duplicateOf: duplicateOfId === null ? null : await incidentLoader(ctx).load(duplicateOfId) };
@@ -285,7 +281,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
           { incidentId: input.incidentId, actor: actorOf(input.actor) },
           now,
           metadataOf(ctx, input, now),
-          optionsOf(input),
+          commandOptionsOf(input),
         );
         return payload(input.incidentId, result);
       },

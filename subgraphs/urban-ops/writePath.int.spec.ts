@@ -14,7 +14,7 @@ import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventMetadata, EventStore } from '../../events/types.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
-import { groupCommitOf } from './groupCommit.ts';
+import { groupCommitOf } from '../kit/groupCommit.ts';
 import type { Actor } from './incident/commands.ts';
 import { incidentStreamId } from './incident/events.ts';
 import { asUnit, reportData, streetOffice } from './incident/fixtures.ts';

@@ -4,11 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../../events/types.ts';
-import { consumerDecider } from '../../subgraphs/governance/consumer/decider.ts';
+import { handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
 import { consumerStreamId, type ConsumerKind } from '../../subgraphs/governance/consumer/events.ts';
 import type { ConsumerCommand } from '../../subgraphs/governance/consumer/commands.ts';
 import type { AccessAction } from '../../subgraphs/kit/access.ts';
-import { executeCommand } from '../../subgraphs/kit/command.ts';
 import { testMetadata } from './events.ts';
 
 export interface TestGrant {
@@ -30,12 +29,11 @@ export interface TestGrants {
 }
 
 export function testGrants(store: EventStore, now: () => Date = () => new Date()): TestGrants {
-  const run = (consumerId: string, command: ConsumerCommand) =>
-    executeCommand({ store, streamId: consumerStreamId(consumerId), decider: consumerDecider, command, metadata: testMetadata });
+  const run = (command: ConsumerCommand) => handleConsumer(store, command, testMetadata);
   const at = () => ({ now: now().toISOString() });
   const register = async (consumerId: string, kind: ConsumerKind = 'DEPARTMENT') => {
     if ((await store.streamRevision(consumerStreamId(consumerId))) !== undefined) return;
-    await run(consumerId, { type: 'registerConsumer', data: { consumerId, name: consumerId, kind, department: 'test-department' }, metadata: at() });
+    await run({ type: 'registerConsumer', data: { consumerId, name: consumerId, kind, department: 'test-department' }, metadata: at() });
   };
   return {
     register,
@@ -44,7 +42,7 @@ export function testGrants(store: EventStore, now: () => Date = () => new Date()
       const grantId = randomUUID();
       const validFrom = options.validFrom ?? new Date(now().getTime() - 60_000);
       const validUntil = options.validUntil ?? new Date(validFrom.getTime() + 86_400_000);
-      await run(consumerId, {
+      await run({
         type: 'grantAccess',
         data: {
           grantId,
@@ -62,7 +60,7 @@ export function testGrants(store: EventStore, now: () => Date = () => new Date()
       return grantId;
     },
     async revoke(consumerId, grantId) {
-      await run(consumerId, { type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the test', revokedBy: 'test-admin' }, metadata: at() });
+      await run({ type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the test', revokedBy: 'test-admin' }, metadata: at() });
     },
   };
 }

@@ -18,11 +18,11 @@ import { issueToken } from '../../gateway/tokens.ts';
 import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
-import { consumerDecider } from '../../subgraphs/governance/consumer/decider.ts';
+import type { ConsumerCommand } from '../../subgraphs/governance/consumer/commands.ts';
+import { handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
 import { consumerStreamId } from '../../subgraphs/governance/consumer/events.ts';
 import type { AccessAction, AccessControl } from '../../subgraphs/kit/access.ts';
 import type { Role } from '../../platform/auth.ts';
-import { executeCommand } from '../../subgraphs/kit/command.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../subgraphs/kit/module.ts';
 import { createTestPostgresDatabase } from './databases.ts';
 
@@ -141,8 +141,7 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
   }
   const wsUrl = graph.url.replace(/^http/, 'ws');
   const clients = new Set<Client>();
-  const command = (consumerId: string, cmd: Parameters<typeof consumerDecider.decide>[0]) =>
-    executeCommand({ store: runtime.store, streamId: consumerStreamId(consumerId), decider: consumerDecider, command: cmd, metadata: metadataOf(runtime) });
+  const command = (cmd: ConsumerCommand) => handleConsumer(runtime.store, cmd, metadataOf(runtime));
   const now = () => ({ now: runtime.now().toISOString() });
 
   return {
@@ -172,7 +171,7 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
     },
     async grant(consumerId, resources, grantOptions = {}) {
       if ((await runtime.store.streamRevision(consumerStreamId(consumerId))) === undefined) {
-        await command(consumerId, {
+        await command({
           type: 'registerConsumer',
           data: { consumerId, name: consumerId, kind: 'DEPARTMENT', department: 'test-department' },
           metadata: now(),
@@ -180,7 +179,7 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
       }
       const grantId = randomUUID();
       const from = grantOptions.validFrom ?? new Date(runtime.now().getTime() - 60_000);
-      await command(consumerId, {
+      await command({
         type: 'grantAccess',
         data: {
           grantId,
@@ -198,7 +197,7 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
       return grantId;
     },
     async revoke(consumerId, grantId) {
-      await command(consumerId, { type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the test', revokedBy: 'test-admin' }, metadata: now() });
+      await command({ type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the test', revokedBy: 'test-admin' }, metadata: now() });
     },
     async close() {
       for (const client of clients) await client.dispose();

@@ -4,12 +4,14 @@
  */
 import { NotFoundError } from '../../../events/errors.ts';
 import { legalPersonStreamId } from '../../legal-person/legalPerson/events.ts';
-import { executeCommand } from '../../kit/command.ts';
+import { handle, type CommandOptions } from '../../kit/command.ts';
 import { startingFrom } from '../shared/decider.ts';
 import { chinaDateOf, parseInstantWithOffset } from '../../kit/calendar.ts';
 import type { CommandPorts, HandlerResult } from '../station/handlers.ts';
 import type {
   AcknowledgeEmissionAlarm,
+  EmissionAlarmCommand,
+  EmissionPermitCommand,
   Exceedance,
   IssueEmissionPermit,
   RecordEmissionObservation,
@@ -23,46 +25,31 @@ import {
   type EmissionPermitEvent,
 } from './events.ts';
 
-const withKey = (idempotencyKey: string | undefined) => (idempotencyKey !== undefined ? { idempotencyKey } : {});
+const handlePermit = handle(emissionPermitDecider, (command: EmissionPermitCommand) => emissionPermitStreamId(command.data.permitId));
+const handleAlarm = handle(emissionAlarmDecider, (command: EmissionAlarmCommand) => emissionAlarmStreamId(command.data.alarmId));
 
 /** Issues a permit to a legal person the registry knows (its stream exists in the shared log). */
-export async function issueEmissionPermit(
-  ports: CommandPorts,
-  data: IssueEmissionPermit['data'],
-  idempotencyKey?: string,
-): Promise<HandlerResult> {
+export async function issueEmissionPermit(ports: CommandPorts, data: IssueEmissionPermit['data'], options: CommandOptions = {}): Promise<HandlerResult> {
   if ((await ports.store.streamRevision(legalPersonStreamId(data.legalPersonId))) === undefined) {
     throw new NotFoundError(
       `legal person ${data.legalPersonId} is not registered; a discharge permit is issued to a registered legal person`,
       { field: 'legalPersonId', legalPersonId: data.legalPersonId },
     );
   }
-  const result = await executeCommand({
-    store: ports.store,
-    streamId: emissionPermitStreamId(data.permitId),
-    decider: emissionPermitDecider,
-    command: { type: 'issueEmissionPermit', data, metadata: { now: ports.now } },
-    metadata: ports.metadata,
-    ...withKey(idempotencyKey),
-  });
+  const result = await handlePermit(ports.store, { type: 'issueEmissionPermit', data, metadata: { now: ports.now } }, ports.metadata, options);
   return { events: result.events, replayed: result.replayed };
 }
 
-export async function recordEmissionObservation(
-  ports: CommandPorts,
-  data: RecordEmissionObservation['data'],
-  idempotencyKey?: string,
-): Promise<HandlerResult> {
-  const permit = await ports.store.readStream(emissionPermitStreamId(data.permitId));
+export async function recordEmissionObservation(ports: CommandPorts, data: RecordEmissionObservation['data'], options: CommandOptions = {}): Promise<HandlerResult> {
+  const permit = await ports.store.readStream<EmissionPermitEvent>(emissionPermitStreamId(data.permitId));
   const date = chinaDateOf(parseInstantWithOffset(data.observedAt, 'observedAt'));
-  const result = await executeCommand({
-    store: ports.store,
-    streamId: emissionReadingsStreamId(data.permitId, date),
-    decider: startingFrom(emissionPermitDecider, permit as unknown as EmissionPermitEvent[]),
-    command: { type: 'recordEmissionObservation', data, metadata: { now: ports.now } },
-    metadata: ports.metadata,
-    ...withKey(idempotencyKey),
-  });
+  // A day's readings are decided on top of the permit's own stream.
+  const result = await handle(startingFrom(emissionPermitDecider, permit), () => emissionReadingsStreamId(data.permitId, date))(
+    ports.store,
+    { type: 'recordEmissionObservation', data, metadata: { now: ports.now } },
+    ports.metadata,
+    options,
+  );
   return { events: result.events, replayed: result.replayed };
 }
 
@@ -74,65 +61,30 @@ export async function recordEmissionObservation(
 export const alarmIdFor = (observationEventId: string): string => observationEventId;
 export const alarmIdempotencyKey = (observationEventId: string): string => `environment.emission-alarm:${observationEventId}`;
 
-export async function raiseEmissionAlarm(
+async function runAlarmCommand(ports: CommandPorts, command: EmissionAlarmCommand, options: CommandOptions): Promise<HandlerResult> {
+  const result = await handleAlarm(ports.store, command, ports.metadata, options);
+  return { events: result.events, replayed: result.replayed };
+}
+
+export function raiseEmissionAlarm(
   ports: CommandPorts,
   alarm: Exceedance & { alarmId: string; acknowledgeWithinMinutes: number },
   idempotencyKey: string,
 ): Promise<HandlerResult> {
-  const result = await executeCommand({
-    store: ports.store,
-    streamId: emissionAlarmStreamId(alarm.alarmId),
-    decider: emissionAlarmDecider,
-    command: { type: 'raiseEmissionAlarm', data: alarm, metadata: { now: ports.now } },
-    metadata: ports.metadata,
-    idempotencyKey,
-  });
-  return { events: result.events, replayed: result.replayed };
+  return runAlarmCommand(ports, { type: 'raiseEmissionAlarm', data: alarm, metadata: { now: ports.now } }, { idempotencyKey });
 }
 
-export async function acknowledgeEmissionAlarm(
-  ports: CommandPorts,
-  data: AcknowledgeEmissionAlarm['data'],
-  idempotencyKey?: string,
-): Promise<HandlerResult> {
-  const result = await executeCommand({
-    store: ports.store,
-    streamId: emissionAlarmStreamId(data.alarmId),
-    decider: emissionAlarmDecider,
-    command: { type: 'acknowledgeEmissionAlarm', data, metadata: { now: ports.now } },
-    metadata: ports.metadata,
-    ...withKey(idempotencyKey),
-  });
-  return { events: result.events, replayed: result.replayed };
+export function acknowledgeEmissionAlarm(ports: CommandPorts, data: AcknowledgeEmissionAlarm['data'], options: CommandOptions = {}): Promise<HandlerResult> {
+  return runAlarmCommand(ports, { type: 'acknowledgeEmissionAlarm', data, metadata: { now: ports.now } }, options);
 }
 
-export async function resolveEmissionAlarm(
-  ports: CommandPorts,
-  data: ResolveEmissionAlarm['data'],
-  idempotencyKey?: string,
-): Promise<HandlerResult> {
-  const result = await executeCommand({
-    store: ports.store,
-    streamId: emissionAlarmStreamId(data.alarmId),
-    decider: emissionAlarmDecider,
-    command: { type: 'resolveEmissionAlarm', data, metadata: { now: ports.now } },
-    metadata: ports.metadata,
-    ...withKey(idempotencyKey),
-  });
-  return { events: result.events, replayed: result.replayed };
+export function resolveEmissionAlarm(ports: CommandPorts, data: ResolveEmissionAlarm['data'], options: CommandOptions = {}): Promise<HandlerResult> {
+  return runAlarmCommand(ports, { type: 'resolveEmissionAlarm', data, metadata: { now: ports.now } }, options);
 }
 
 /** The escalation process manager's key: one escalation per alarm. */
 export const escalationIdempotencyKey = (alarmId: string): string => `environment.emission-alarm-escalation:${alarmId}`;
 
-export async function escalateEmissionAlarm(ports: CommandPorts, alarmId: string): Promise<HandlerResult> {
-  const result = await executeCommand({
-    store: ports.store,
-    streamId: emissionAlarmStreamId(alarmId),
-    decider: emissionAlarmDecider,
-    command: { type: 'escalateEmissionAlarm', data: { alarmId }, metadata: { now: ports.now } },
-    metadata: ports.metadata,
-    idempotencyKey: escalationIdempotencyKey(alarmId),
-  });
-  return { events: result.events, replayed: result.replayed };
+export function escalateEmissionAlarm(ports: CommandPorts, alarmId: string): Promise<HandlerResult> {
+  return runAlarmCommand(ports, { type: 'escalateEmissionAlarm', data: { alarmId }, metadata: { now: ports.now } }, { idempotencyKey: escalationIdempotencyKey(alarmId) });
 }

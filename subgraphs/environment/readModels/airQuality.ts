@@ -209,6 +209,7 @@ function emptyHours(): DayHours {
 function joined(first: DayHours, ...more: DayHours[]): DayHours {
   const run = {} as Record<(typeof HOUR_FIELDS)[number], unknown[]>;
   for (const field of HOUR_FIELDS) run[field] = (first[field] as unknown[]).concat(...more.map((d) => d[field]));
+  // Built column by column over HOUR_FIELDS, which are exactly DayHours' columns.
   return run as unknown as DayHours;
 }
 
@@ -216,6 +217,7 @@ function joined(first: DayHours, ...more: DayHours[]): DayHours {
 function dayOf(run: DayHours, from: number): DayHours {
   const day = {} as Record<(typeof HOUR_FIELDS)[number], unknown[]>;
   for (const field of HOUR_FIELDS) day[field] = run[field].slice(from, from + 24);
+  // Built column by column over HOUR_FIELDS, which are exactly DayHours' columns.
   return day as unknown as DayHours;
 }
 

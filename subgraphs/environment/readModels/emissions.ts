@@ -3,7 +3,7 @@
  * `LegalPerson.environment` and the environment bureau's alarm worklist.
  */
 import { assertNever } from '../../../events/decider.ts';
-import type { RecordedEvent } from '../../../events/types.ts';
+import type { Recorded } from '../../../events/types.ts';
 import type { Projection } from '../../../projections/types.ts';
 import type { EmissionAlarmStatus } from '../emission/decider.ts';
 import type { EmissionAlarmEvent, EmissionAlarmRaised, EmissionPermitIssued, EscalationReason } from '../emission/events.ts';
@@ -58,12 +58,12 @@ export function alarmFields(event: EmissionAlarmEvent): Partial<AlarmDoc> & { al
 }
 
 /** An alarm's document from its stream (the payload of a command, before the projection catches up). */
-export function alarmDocOf(events: readonly RecordedEvent[]): AlarmDoc | undefined {
+export function alarmDocOf(events: readonly Recorded<EmissionAlarmEvent>[]): AlarmDoc | undefined {
   if (events[0]?.type !== 'EmissionAlarmRaised') return undefined;
-  return events.reduce((doc, event) => ({ ...doc, ...alarmFields(event as unknown as EmissionAlarmEvent) }), {}) as AlarmDoc;
+  return events.reduce((doc, event) => ({ ...doc, ...alarmFields(event) }), {}) as AlarmDoc;
 }
 
-export const emissionsProjection: Projection = {
+export const emissionsProjection: Projection<EmissionPermitIssued | EmissionAlarmEvent> = {
   name: EMISSIONS_PROJECTION,
   version: 1,
   eventTypes: ['EmissionPermitIssued', 'EmissionAlarmRaised', 'EmissionAlarmAcknowledged', 'EmissionAlarmEscalated', 'EmissionAlarmResolved'],
@@ -76,12 +76,12 @@ export const emissionsProjection: Projection = {
   async apply(event, store) {
     const source = { position: event.position, eventId: event.eventId };
     if (event.type === 'EmissionPermitIssued') {
-      const data = event.data as EmissionPermitIssued['data'];
+      const { data } = event;
       await store.collection<PermitDoc>(PERMITS).upsert(data.permitId, { ...data, issuedAt: event.recordedAt }, source);
       return;
     }
     const alarms = store.collection<AlarmDoc>(ALARMS);
-    const fields = alarmFields(event as unknown as EmissionAlarmEvent);
+    const fields = alarmFields(event);
     if (event.type === 'EmissionAlarmRaised') await alarms.upsert(fields.alarmId as string, fields as AlarmDoc, source);
     else await alarms.patch(fields.alarmId as string, fields, source);
   },

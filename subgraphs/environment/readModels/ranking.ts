@@ -124,6 +124,7 @@ export function meanConcentrations(values: readonly Concentrations[]): Concentra
   const hours = emptyHours();
   for (const v of values) add(hours, 0, v);
   const mean = means(hours);
+  // Object.fromEntries types its result as a string-keyed record; FIELDS are exactly Concentrations' keys.
   return Object.fromEntries(FIELDS.map((f) => [f, mean[f][0]])) as unknown as Concentrations;
 }
 

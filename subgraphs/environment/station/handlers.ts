@@ -6,9 +6,8 @@
  */
 import { fold } from '../../../events/decider.ts';
 import { CityBrainError, ConcurrencyError, ValidationError } from '../../../events/errors.ts';
-import { deterministicEventId } from '../../../events/append.ts';
 import type { EventMetadata, EventStore, RecordedEvent, StreamAppend } from '../../../events/types.ts';
-import { executeCommand } from '../../kit/command.ts';
+import { appendedWithKey, handle, newEvents, type CommandOptions } from '../../kit/command.ts';
 import type { Concentrations } from '../aqi/hj633.ts';
 import { startingFrom } from '../shared/decider.ts';
 import { parseWholeHour } from '../../kit/calendar.ts';
@@ -17,7 +16,7 @@ import type { CorrectAirQualityObservation, RegisterMonitoringStation, StationCo
 import { locatedAt, stationDecider, type StationState } from './decider.ts';
 import { airQualityStreamId, stationStreamId, type StationEvent } from './events.ts';
 
-/** What every command needs besides its data: the store, the events' metadata, and the instant it is decided at. */
+/** What every command needs besides its data and `CommandOptions`: the store, the events' metadata, and the instant it is decided at. */
 export interface CommandPorts {
   store: EventStore;
   metadata: EventMetadata;
@@ -34,27 +33,21 @@ export interface HandlerResult {
 
 export type ObservationInput = { hour: string } & Concentrations;
 
-export async function registerMonitoringStation(
-  ports: CommandPorts,
-  data: RegisterMonitoringStation['data'],
-  idempotencyKey?: string,
-): Promise<HandlerResult> {
-  const result = await executeCommand({
-    store: ports.store,
-    streamId: stationStreamId(data.stationId),
-    decider: stationDecider,
-    command: { type: 'registerMonitoringStation', data, metadata: { now: ports.now } },
-    metadata: ports.metadata,
-    ...(idempotencyKey !== undefined && { idempotencyKey }),
-  });
+/** The station's own stream: its registration. */
+const handleStation = handle(stationDecider, (command: StationCommand) => stationStreamId(command.data.stationId));
+
+export async function registerMonitoringStation(ports: CommandPorts, data: RegisterMonitoringStation['data'], options: CommandOptions = {}): Promise<HandlerResult> {
+  const result = await handleStation(ports.store, { type: 'registerMonitoringStation', data, metadata: { now: ports.now } }, ports.metadata, options);
   return { events: result.events, replayed: result.replayed };
 }
 
 /** The decider for a station's observation streams, starting from its registration (unregistered when it has none). */
 async function observationDecider(store: EventStore, stationId: string) {
-  const registration = await store.readStream(stationStreamId(stationId));
-  return startingFrom(stationDecider, registration as unknown as StationEvent[]);
+  return startingFrom(stationDecider, await store.readStream<StationEvent>(stationStreamId(stationId)));
 }
+
+/** A station-day's observation stream, decided on top of the registration. */
+const handleObservations = (decider: Awaited<ReturnType<typeof observationDecider>>, streamId: string) => handle(decider, () => streamId);
 
 /**
  * Records hourly observations of one station. One reporting day is appended atomically; a batch
@@ -67,7 +60,7 @@ export async function recordAirQualityObservations(
   ports: CommandPorts,
   stationId: string,
   observations: readonly ObservationInput[],
-  idempotencyKey?: string,
+  { idempotencyKey }: CommandOptions = {},
 ): Promise<HandlerResult> {
   const decider = await observationDecider(ports.store, stationId);
   const single = observations.length === 1;
@@ -88,20 +81,13 @@ export async function recordAirQualityObservations(
     // and an error names the observation by its place in the batch.
     let state = decider.initialState();
     for (const [date] of days) {
-      for (const event of await ports.store.readStream(airQualityStreamId(stationId, date))) {
-        state = decider.evolve(state, event as unknown as StationEvent);
-      }
+      for (const event of await ports.store.readStream<StationEvent>(airQualityStreamId(stationId, date))) state = decider.evolve(state, event);
     }
     decider.decide(commandFor([...observations]), state);
   }
   const results: HandlerResult[] = [];
   for (const [date, group] of days) {
-    const result = await executeCommand({
-      store: ports.store,
-      streamId: airQualityStreamId(stationId, date),
-      decider,
-      command: commandFor(group),
-      metadata: ports.metadata,
+    const result = await handleObservations(decider, airQualityStreamId(stationId, date))(ports.store, commandFor(group), ports.metadata, {
       ...(idempotencyKey !== undefined && { idempotencyKey: `${idempotencyKey}:${date}` }),
     });
     results.push({ events: result.events, replayed: result.replayed });
@@ -112,18 +98,12 @@ export async function recordAirQualityObservations(
 export async function correctAirQualityObservation(
   ports: CommandPorts,
   data: CorrectAirQualityObservation['data'],
-  idempotencyKey?: string,
+  options: CommandOptions = {},
 ): Promise<HandlerResult> {
   const decider = await observationDecider(ports.store, data.stationId);
   const date = reportingDate(parseWholeHour(data.hour, 'hour'));
-  const result = await executeCommand({
-    store: ports.store,
-    streamId: airQualityStreamId(data.stationId, date),
-    decider,
-    command: { type: 'correctAirQualityObservation', data, metadata: { now: ports.now } },
-    metadata: ports.metadata,
-    ...(idempotencyKey !== undefined && { idempotencyKey }),
-  });
+  const command: StationCommand = { type: 'correctAirQualityObservation', data, metadata: { now: ports.now } };
+  const result = await handleObservations(decider, airQualityStreamId(data.stationId, date))(ports.store, command, ports.metadata, options);
   return { events: result.events, replayed: result.replayed };
 }
 
@@ -189,7 +169,7 @@ function stationDaysOf(batch: readonly StationObservations[]): StationDay[] {
 export async function ingestAirQualityObservations(
   ports: CommandPorts,
   batch: readonly StationObservations[],
-  idempotencyKey?: string,
+  { idempotencyKey }: CommandOptions = {},
 ): Promise<HandlerResult> {
   const days = stationDaysOf(batch);
   for (let attempt = 1; ; attempt++) {
@@ -204,10 +184,8 @@ export async function ingestAirQualityObservations(
 
 async function ingestOnce(ports: CommandPorts, days: readonly StationDay[], idempotencyKey: string | undefined): Promise<HandlerResult> {
   const stationIds = [...new Set(days.map((d) => d.stationId))];
-  const streams = await ports.store.readStreams([...stationIds.map(stationStreamId), ...days.map((d) => d.streamId)]);
-  const registered = new Map<string, StationState>(
-    stationIds.map((id, k) => [id, fold(stationDecider, (streams[k] ?? []) as unknown as StationEvent[])]),
-  );
+  const streams = await ports.store.readStreams<StationEvent>([...stationIds.map(stationStreamId), ...days.map((d) => d.streamId)]);
+  const registered = new Map<string, StationState>(stationIds.map((id, k) => [id, fold(stationDecider, streams[k] ?? [])]));
   const metadata = { now: ports.now };
   const appends: StreamAppend[] = [];
   // Per station-day, in batch order: the events a replay found, or the index of its append.
@@ -215,16 +193,14 @@ async function ingestOnce(ports: CommandPorts, days: readonly StationDay[], idem
   for (const [d, day] of days.entries()) {
     const history = streams[stationIds.length + d] ?? [];
     const key = idempotencyKey === undefined ? undefined : `${idempotencyKey}:${day.stationId}:${day.date}`;
-    if (key !== undefined) {
-      // A re-sent batch: this station-day was appended with the key; answer it from the stream.
-      const first = history.findIndex((e) => e.eventId === deterministicEventId(key, 0));
-      if (first >= 0) {
-        outcomes.push(history.slice(first).filter((e, i) => e.eventId === deterministicEventId(key, i)));
-        continue;
-      }
+    // A re-sent batch: this station-day was appended with the key; answer it from the stream.
+    const replayed = key === undefined ? null : appendedWithKey(history, key);
+    if (replayed) {
+      outcomes.push(replayed);
+      continue;
     }
     let state = registered.get(day.stationId) ?? stationDecider.initialState();
-    for (const event of history) state = stationDecider.evolve(state, event as unknown as StationEvent);
+    for (const event of history) state = stationDecider.evolve(state, event);
     const decided: StationEvent[] = [];
     for (const { observation, path } of day.items) {
       let events: StationEvent[];
@@ -239,7 +215,7 @@ async function ingestOnce(ports: CommandPorts, days: readonly StationDay[], idem
     outcomes.push(appends.length);
     appends.push({
       streamId: day.streamId,
-      events: decided.map((e) => ({ type: e.type, data: e.data, metadata: ports.metadata })),
+      events: newEvents(decided, ports.metadata),
       options: { expectedRevision: history.at(-1)?.revision ?? 'no_stream', ...(key !== undefined && { idempotencyKey: key }) },
     });
   }

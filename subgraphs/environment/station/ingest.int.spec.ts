@@ -10,7 +10,8 @@ import { ConcurrencyError, ConflictError, NotFoundError, ValidationError, type C
 import { decodePosition } from '../../../events/position.ts';
 import { EventRegistry } from '../../../events/registry.ts';
 import { SqlEventStore } from '../../../events/sql/sqlEventStore.ts';
-import type { EventStore, Position, RecordedEvent } from '../../../events/types.ts';
+import type { DomainEvent } from '../../../events/decider.ts';
+import type { EventStore, Position, Recorded, RecordedEvent } from '../../../events/types.ts';
 import { BACKENDS, type TestBackend } from '../../../test/helpers/databases.ts';
 import { testMetadata, waitForCommitted } from '../../../test/helpers/events.ts';
 import type { Concentrations } from '../aqi/hj633.ts';
@@ -35,18 +36,21 @@ const hours = (from: number, to: number, v: Partial<Concentrations> = {}): Obser
 /** The store with `beforeAppend` run after each `readStreams`: another writer taking its turn between the batch's read and its append. */
 class Interleaved implements EventStore {
   readonly backend: EventStore['backend'];
+  readonly atomicAppendMany: boolean;
   reads = 0;
   constructor(
     private readonly store: EventStore,
     private readonly between: (read: number) => Promise<void>,
   ) {
     this.backend = store.backend;
+    this.atomicAppendMany = store.atomicAppendMany;
   }
-  async readStreams(ids: readonly string[]) {
-    const streams = await this.store.readStreams(ids);
+  async readStreams<E extends DomainEvent = DomainEvent>(ids: readonly string[]): Promise<Recorded<E>[][]> {
+    const streams = await this.store.readStreams<E>(ids);
     await this.between(++this.reads);
     return streams;
   }
+  aggregate: EventStore['aggregate'] = (...args) => this.store.aggregate(...args);
   append: EventStore['append'] = (...args) => this.store.append(...args);
   appendMany: EventStore['appendMany'] = (...args) => this.store.appendMany(...args);
   readStream: EventStore['readStream'] = (...args) => this.store.readStream(...args);
@@ -196,10 +200,10 @@ for (const openBackend of BACKENDS) {
 
     it('appends nothing again when re-sent with the same idempotency key, and returns the first events', async () => {
       const batch = [{ stationId: 'st-a', observations: hours(23, 26) }, { stationId: 'st-b', observations: hours(1, 3) }];
-      const first = await ingestAirQualityObservations(ports(), batch, 'feed-2026-11-01');
+      const first = await ingestAirQualityObservations(ports(), batch, { idempotencyKey: 'feed-2026-11-01' });
       await waitForCommitted(store.db, store);
       const afterFirst = await store.headPosition();
-      const again = await ingestAirQualityObservations(ports(), batch, 'feed-2026-11-01');
+      const again = await ingestAirQualityObservations(ports(), batch, { idempotencyKey: 'feed-2026-11-01' });
       assert.equal(again.replayed, true);
       assert.deepEqual(again.events.map((e) => e.eventId), first.events.map((e) => e.eventId));
       await waitForCommitted(store.db, store);

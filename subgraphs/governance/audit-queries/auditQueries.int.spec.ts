@@ -17,12 +17,11 @@ import { BACKENDS, type TestBackend } from '../../../test/helpers/databases.ts';
 import { testMetadata, waitUntilVisible } from '../../../test/helpers/events.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../../test/helpers/subgraphAuth.ts';
 import type { AccessControl } from '../../kit/access.ts';
-import { executeCommand } from '../../kit/command.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph } from '../../kit/server.ts';
 import { accessStreamId, type DataAccessed } from '../../kit/dataAccessed.ts';
 import type { ConsumerCommand } from '../consumer/commands.ts';
-import { consumerDecider } from '../consumer/decider.ts';
+import { handleConsumer } from '../consumer/handler.ts';
 import { consumerStreamId } from '../consumer/events.ts';
 import { AUDITOR, createGovernanceAccess, DEMO_CONSUMER_ROLES, governanceModule } from '../index.ts';
 
@@ -98,8 +97,8 @@ async function accessRecordOf(store: SqlEventStore, requestId: string, timeoutMs
   }
 }
 
-function consumerCommand(store: SqlEventStore, consumerId: string, command: ConsumerCommand) {
-  return executeCommand({ store, streamId: consumerStreamId(consumerId), decider: consumerDecider, command, metadata: testMetadata });
+function consumerCommand(store: SqlEventStore, command: ConsumerCommand) {
+  return handleConsumer(store, command, testMetadata);
 }
 
 /** Appends an access record directly (as the kit's recorder would) and waits until readers see it. */
@@ -135,10 +134,10 @@ function auditQueriesSuite(makeBackend: () => Promise<TestBackend>): void {
       const { store } = governance;
       const consumerId = 'audited-app';
       const now = () => ({ now: new Date().toISOString() });
-      await consumerCommand(store, consumerId, { type: 'registerConsumer', data: { consumerId, name: 'audited app', kind: 'PARTNER_APP', department: '合作企业' }, metadata: now() });
+      await consumerCommand(store, { type: 'registerConsumer', data: { consumerId, name: 'audited app', kind: 'PARTNER_APP', department: '合作企业' }, metadata: now() });
       const grantId = randomUUID();
       const validUntil = new Date(Date.now() + 3_600_000).toISOString();
-      await consumerCommand(store, consumerId, {
+      await consumerCommand(store, {
         type: 'grantAccess',
         data: { grantId, consumerId, resources: ['audit.log'], actions: ['READ'], purpose: 'reviewing its own records', validFrom: new Date().toISOString(), validUntil, masked: false, approver: 'test-approver' },
         metadata: now(),
@@ -148,7 +147,7 @@ function auditQueriesSuite(makeBackend: () => Promise<TestBackend>): void {
       only(body);
       const record = await accessRecordOf(store, requestId);
       assert.deepEqual(record.data.grantIds, [grantId]);
-      await consumerCommand(store, consumerId, { type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the review', revokedBy: 'test-admin' }, metadata: now() });
+      await consumerCommand(store, { type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the review', revokedBy: 'test-admin' }, metadata: now() });
 
       const refused = await governance.ask(consumerId, '{ accessLog(first: 1) { edges { node { id } } } }');
       assert.equal(refused.body.errors?.[0]?.extensions?.code, 'FORBIDDEN', 'the revocation applies to the next request');
@@ -252,7 +251,7 @@ function auditQueriesSuite(makeBackend: () => Promise<TestBackend>): void {
     it('takes reports from readers of the field and resolutions from its providing department, with statistics', async () => {
       const { store, runner } = governance;
       const registrar = 'police-registry';
-      await consumerCommand(store, registrar, { type: 'registerConsumer', data: { consumerId: registrar, name: '户籍科', kind: 'DEPARTMENT', department: '市公安局' }, metadata: { now: new Date().toISOString() } });
+      await consumerCommand(store, { type: 'registerConsumer', data: { consumerId: registrar, name: '户籍科', kind: 'DEPARTMENT', department: '市公安局' }, metadata: { now: new Date().toISOString() } });
 
       const first = only((await governance.ask<{ reportDataIssue: { positions: string[]; issue: Issue } }>('partner-app', REPORT, { input: personIssue('the name is misspelt') })).body).reportDataIssue;
       assert.equal(first.positions.length, 1);

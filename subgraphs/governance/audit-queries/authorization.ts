@@ -8,7 +8,7 @@
  * revocation recorded in between must not make a covered access look uncovered.
  */
 import { fold } from '../../../events/decider.ts';
-import type { RecordedEvent } from '../../../events/types.ts';
+import type { Recorded } from '../../../events/types.ts';
 import { PUBLIC_RESOURCE, type AccessAction } from '../../kit/access.ts';
 import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import { consumerDecider, grantStatus, type ConsumerState, type GrantRecord } from '../consumer/decider.ts';
@@ -49,11 +49,11 @@ const grantsOf = (state: ConsumerState): GrantRecord[] => (state.status === 'REG
  * the access's instant that include a resource, the one the record names wins (that is the grant
  * the kit served it under); otherwise the first granted.
  */
-export function authorizeAccess(access: DataAccessed['data'], consumerStream: readonly RecordedEvent[]): AccessAuthorization {
+export function authorizeAccess(access: DataAccessed['data'], consumerStream: readonly Recorded<ConsumerEvent>[]): AccessAuthorization {
   const at = new Date(access.at);
   const prefix = consumerStream.filter((e) => Date.parse(e.recordedAt) <= at.getTime());
-  const then = grantsOf(fold(consumerDecider, prefix as unknown as ConsumerEvent[]));
-  const now = grantsOf(fold(consumerDecider, consumerStream as unknown as ConsumerEvent[]));
+  const then = grantsOf(fold(consumerDecider, prefix));
+  const now = grantsOf(fold(consumerDecider, consumerStream));
   const valid = then.filter((g) => grantStatus({ ...g, revoked: g.revocation !== null }, at) === 'ACTIVE');
 
   const resources = access.resources.map((resource): ResourceAuthorization => {

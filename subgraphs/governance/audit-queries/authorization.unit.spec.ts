@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RecordedEvent } from '../../../events/types.ts';
+import type { Recorded } from '../../../events/types.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
 import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import type { ConsumerEvent } from '../consumer/events.ts';
 import { authorizeAccess } from './authorization.ts';
 
 let revision = 0;
-function recorded(event: ConsumerEvent, recordedAt: string): RecordedEvent {
+function recorded(event: ConsumerEvent, recordedAt: string): Recorded<ConsumerEvent> {
   revision++;
   return { ...event, eventId: `e-${revision}`, streamId: 'governance.consumer-app', revision, position: `1:${revision}`, sequence: revision, schemaVersion: 1, recordedAt, metadata: testMetadata };
 }

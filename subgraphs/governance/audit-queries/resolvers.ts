@@ -11,7 +11,7 @@ import type { SubgraphRuntime } from '../../kit/module.ts';
 import type { SubgraphResolvers } from '../../kit/server.ts';
 import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import { DEPARTMENTS } from '../catalog.ts';
-import { consumerStreamId } from '../consumer/events.ts';
+import { consumerStreamId, type ConsumerEvent } from '../consumer/events.ts';
 import { authorizeAccess } from './authorization.ts';
 import { dataIssueResolvers } from './dataIssue/resolvers.ts';
 import { createIntegrityCheck } from './integrity.ts';
@@ -77,7 +77,7 @@ export function auditQueryResolvers(runtime: SubgraphRuntime): Resolvers {
       async accessAuthorization(_: unknown, { accessEventId }: { accessEventId: string }) {
         const access = await accessRecord(accessEventId);
         if (!access) return null;
-        const consumerStream = await store.readStream(consumerStreamId(access.data.consumerId));
+        const consumerStream = await store.readStream<ConsumerEvent>(consumerStreamId(access.data.consumerId));
         return {
           access: { ...access.data, id: access.eventId, position: access.position },
           ...authorizeAccess(access.data, consumerStream),

@@ -7,7 +7,8 @@
  * Division figures follow the patient's registered residence at the time of the visit or claim.
  */
 import { fold } from '../../../events/decider.ts';
-import type { RecordedEvent } from '../../../events/types.ts';
+import { isEventOf } from '../../../events/typedReads.ts';
+import type { Recorded, RecordedEvent } from '../../../events/types.ts';
 import { changedFields } from '../../../projections/changedFields.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
 import type { PersonDeceased, PersonRegistered, ResidenceChanged } from '../../population/person/events.ts';
@@ -85,7 +86,7 @@ async function applyPopulation(event: PopulationEvent, recorded: RecordedEvent, 
   }
 }
 
-async function applyRecord(event: HealthRecordEvent, recorded: RecordedEvent, store: DocumentStore, source: FieldSource): Promise<void> {
+async function applyRecord(event: HealthRecordEvent, recorded: Recorded<HealthRecordEvent>, store: DocumentStore, source: FieldSource): Promise<void> {
   const records = store.collection<RecordDoc>(RECORDS);
   const { personId } = event.data;
   const current = await records.get(personId);
@@ -202,9 +203,9 @@ export const healthcareProjection: Projection = {
   ],
   async apply(recorded, store) {
     const source = { position: recorded.position, eventId: recorded.eventId };
-    if (CLAIM_TYPES.has(recorded.type)) return applyClaim(recorded as unknown as ClaimEvent, recorded, store, source);
-    if (RECORD_TYPES.has(recorded.type)) return applyRecord(recorded as unknown as HealthRecordEvent, recorded, store, source);
-    return applyPopulation(recorded as unknown as PopulationEvent, recorded, store, source);
+    if (isEventOf<ClaimEvent>(CLAIM_TYPES, recorded)) return applyClaim(recorded, recorded, store, source);
+    if (isEventOf<HealthRecordEvent>(RECORD_TYPES, recorded)) return applyRecord(recorded, recorded, store, source);
+    if (isEventOf<PopulationEvent>(POPULATION_EVENT_TYPES, recorded)) return applyPopulation(recorded, recorded, store, source);
   },
 };
 

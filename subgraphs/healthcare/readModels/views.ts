@@ -3,7 +3,7 @@
  * into what the API shows of it (the projection and `asOf` share it, so both always agree).
  */
 import { assertNever } from '../../../events/decider.ts';
-import type { RecordedEvent } from '../../../events/types.ts';
+import type { Recorded } from '../../../events/types.ts';
 import type { ClaimFile, ClaimStatus } from '../claim/decider.ts';
 import type { DeathFact, EventRef } from '../facts.ts';
 import { eventRefOf } from '../facts.ts';
@@ -139,8 +139,8 @@ export function emptyRecordView(personId: string): RecordView {
 }
 
 /** Folds one recorded event of a health record's stream into its view. */
-export function evolveRecordView(view: RecordView | null, recorded: RecordedEvent): RecordView {
-  const event = recorded as unknown as HealthRecordEvent;
+export function evolveRecordView(view: RecordView | null, recorded: Recorded<HealthRecordEvent>): RecordView {
+  const event = recorded;
   const current = view ?? emptyRecordView(event.data.personId);
   const recordedBy = eventRefOf(recorded);
   const next = { ...current, revision: recorded.revision };

@@ -7,7 +7,8 @@
  * entity is not).
  */
 import { createHash } from 'node:crypto';
-import type { RecordedEvent } from '../../../events/types.ts';
+import { isEventOf } from '../../../events/typedReads.ts';
+import type { Recorded, RecordedEvent } from '../../../events/types.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import type { PersonDeceased } from '../../population/person/events.ts';
@@ -60,8 +61,8 @@ async function leaveRepresentative(store: DocumentStore, personId: string, legal
 
 const addressOf = (address: RegisteredAddress, source: EvidenceRef) => ({ key: addressKey(address.address), address: address.address, divisionCode: address.divisionCode, source });
 
-async function applyLegalPersonEvent(recorded: RecordedEvent, store: DocumentStore): Promise<void> {
-  const event = recorded as unknown as LegalPersonEvent;
+async function applyLegalPersonEvent(recorded: Recorded<LegalPersonEvent>, store: DocumentStore): Promise<void> {
+  const event = recorded;
   const at = sourceOf(recorded);
   const evidence = evidenceOf(recorded);
   const companies = store.collection<CompanyFacts>(COMPANIES);
@@ -126,8 +127,8 @@ async function applyLegalPersonEvent(recorded: RecordedEvent, store: DocumentSto
   }
 }
 
-async function applyTaxEvent(recorded: RecordedEvent, store: DocumentStore): Promise<void> {
-  const event = recorded as unknown as TaxpayerEvent;
+async function applyTaxEvent(recorded: Recorded<TaxpayerEvent>, store: DocumentStore): Promise<void> {
+  const event = recorded;
   const at = sourceOf(recorded);
   const companies = store.collection<CompanyFacts>(COMPANIES);
   const taxpayers = store.collection<{ legalPersonId: string }>(TAXPAYERS);
@@ -158,8 +159,8 @@ async function applyTaxEvent(recorded: RecordedEvent, store: DocumentStore): Pro
   }
 }
 
-async function applyDeath(recorded: RecordedEvent, store: DocumentStore): Promise<void> {
-  const { personId, dateOfDeath } = (recorded as unknown as PersonDeceased).data;
+async function applyDeath(recorded: Recorded<PersonDeceased>, store: DocumentStore): Promise<void> {
+  const { personId, dateOfDeath } = recorded.data;
   const representatives = store.collection<RepresentativeFacts>(REPRESENTATIVES);
   const current = (await representatives.get(personId))?.doc;
   await representatives.upsert(
@@ -169,7 +170,7 @@ async function applyDeath(recorded: RecordedEvent, store: DocumentStore): Promis
   );
 }
 
-const LEGAL_PERSON_TYPES = new Set([
+const LEGAL_PERSON_TYPES = new Set<LegalPersonEvent['type']>([
   'LegalPersonRegistered',
   'RegisteredAddressChanged',
   'LegalRepresentativeChanged',
@@ -177,7 +178,7 @@ const LEGAL_PERSON_TYPES = new Set([
   'LegalPersonRevoked',
   'LegalPersonDeregistered',
 ]);
-const TAX_TYPES = new Set(['TaxpayerRegistered', 'TaxDeclared', 'TaxDeclarationAmended']);
+const TAX_TYPES = new Set<TaxpayerEvent['type']>(['TaxpayerRegistered', 'TaxDeclared', 'TaxDeclarationAmended']);
 
 export const shellCompanyFactsProjection: Projection = {
   name: SHELL_COMPANY_FACTS,
@@ -188,8 +189,8 @@ export const shellCompanyFactsProjection: Projection = {
     { collection: COMPANIES, fields: ['streetCode'] },
   ],
   async apply(event, store) {
-    if (LEGAL_PERSON_TYPES.has(event.type)) await applyLegalPersonEvent(event, store);
-    else if (TAX_TYPES.has(event.type)) await applyTaxEvent(event, store);
-    else await applyDeath(event, store);
+    if (isEventOf<LegalPersonEvent>(LEGAL_PERSON_TYPES, event)) await applyLegalPersonEvent(event, store);
+    else if (isEventOf<TaxpayerEvent>(TAX_TYPES, event)) await applyTaxEvent(event, store);
+    else if (isEventOf<PersonDeceased>(['PersonDeceased'], event)) await applyDeath(event, store);
   },
 };

@@ -10,7 +10,7 @@ import { BACKENDS, type TestBackend } from '../../../test/helpers/databases.ts';
 import { testMetadata, waitUntilVisible } from '../../../test/helpers/events.ts';
 import { healthcareModule } from '../../healthcare/index.ts';
 import { healthRecordStreamId } from '../../healthcare/healthRecord/events.ts';
-import { executeCommand } from '../../kit/command.ts';
+import { handle } from '../../kit/command.ts';
 import { makeIdNumber } from '../identity/idNumber.ts';
 import { populationModule } from '../index.ts';
 import { personDecider } from '../person/decider.ts';
@@ -34,17 +34,15 @@ for (const openBackend of BACKENDS) {
 
     it('keeps the latest sighting, with the visit as its evidence', async () => {
       const { store } = platform;
-      await executeCommand({
+      await handle(personDecider, (command) => personStreamId(command.data.personId))(
         store,
-        streamId: personStreamId(PERSON_ID),
-        decider: personDecider,
-        command: {
+        {
           type: 'registerResident',
           data: { personId: PERSON_ID, idNumber: makeIdNumber('370102', '1950-03-07', 13), name: '王建国', gender: 'MALE', birthDate: '1950-03-07', residence: { address: '历下区和平路1号', divisionCode: '370102001001' } },
           metadata: { now: '2026-01-01T00:00:00Z' },
         },
-        metadata: testMetadata,
-      });
+        testMetadata,
+      );
       const visit = (visitId: string, visitedAt: string) => ({
         type: 'MedicalVisitRecorded',
         data: { visitId, personId: PERSON_ID, hospitalCode: 'H37010201', department: '内科', diagnoses: ['I10'], visitedAt, visitDate: visitedAt.slice(0, 10) },

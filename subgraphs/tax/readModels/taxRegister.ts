@@ -4,7 +4,8 @@
  * property transactions with their deed-tax standing, tax risks, and per-division totals at every
  * level (city, district, street, community) for `Division.tax`.
  */
-import type { RecordedEvent } from '../../../events/types.ts';
+import { isEventOf } from '../../../events/typedReads.ts';
+import type { Recorded, RecordedEvent } from '../../../events/types.ts';
 import { changedFields } from '../../../projections/changedFields.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
 import { divisionFields, type DivisionFields } from '../../kit/divisions/division.ts';
@@ -82,8 +83,8 @@ async function addToDivisions(
   }
 }
 
-async function applyTaxpayerEvent(recorded: RecordedEvent, store: DocumentStore): Promise<void> {
-  const event = recorded as unknown as TaxpayerEvent & RecordedEvent;
+async function applyTaxpayerEvent(recorded: Recorded<TaxpayerEvent>, store: DocumentStore): Promise<void> {
+  const event = recorded;
   const source = sourceOf(recorded);
   const taxpayers = store.collection<TaxpayerDoc>(TAXPAYERS);
   const taxpayerId = event.data.taxpayerId;
@@ -111,8 +112,8 @@ async function applyTaxpayerEvent(recorded: RecordedEvent, store: DocumentStore)
   else await taxpayers.upsert(taxpayerId, after, source);
 }
 
-async function applyTransactionEvent(recorded: RecordedEvent, store: DocumentStore): Promise<void> {
-  const event = recorded as unknown as PropertyTransactionEvent & RecordedEvent;
+async function applyTransactionEvent(recorded: Recorded<PropertyTransactionEvent>, store: DocumentStore): Promise<void> {
+  const event = recorded;
   const source = sourceOf(recorded);
   const transactions = store.collection<TransactionView>(TRANSACTIONS);
   const risks = store.collection<RiskDoc>(RISKS);
@@ -168,7 +169,14 @@ async function applyTransactionEvent(recorded: RecordedEvent, store: DocumentSto
   }
 }
 
-const TAXPAYER_TYPES = new Set(['TaxpayerRegistered', 'TaxDeclared', 'TaxDeclarationAmended', 'TaxPaid']);
+const TAXPAYER_TYPES = new Set<TaxpayerEvent['type']>(['TaxpayerRegistered', 'TaxDeclared', 'TaxDeclarationAmended', 'TaxPaid']);
+const TRANSACTION_TYPES = new Set<PropertyTransactionEvent['type']>([
+  'PropertyTransactionRecorded',
+  'TaxRiskFlagged',
+  'DeedTaxDeclarationMatched',
+  'TaxExemptionRecorded',
+  'TaxRiskResolved',
+]);
 
 export const taxRegisterProjection: Projection = {
   name: TAX_REGISTER,
@@ -176,11 +184,7 @@ export const taxRegisterProjection: Projection = {
   version: 2,
   eventTypes: [
     ...TAXPAYER_TYPES,
-    'PropertyTransactionRecorded',
-    'TaxRiskFlagged',
-    'DeedTaxDeclarationMatched',
-    'TaxExemptionRecorded',
-    'TaxRiskResolved',
+    ...TRANSACTION_TYPES,
   ],
   indexes: [
     { collection: TAXPAYERS, fields: ['subjectId'] },
@@ -190,7 +194,7 @@ export const taxRegisterProjection: Projection = {
     { collection: RISKS, fields: ['districtCode'] },
   ],
   async apply(event, store) {
-    if (TAXPAYER_TYPES.has(event.type)) await applyTaxpayerEvent(event, store);
-    else await applyTransactionEvent(event, store);
+    if (isEventOf<TaxpayerEvent>(TAXPAYER_TYPES, event)) await applyTaxpayerEvent(event, store);
+    else if (isEventOf<PropertyTransactionEvent>(TRANSACTION_TYPES, event)) await applyTransactionEvent(event, store);
   },
 };

@@ -3,7 +3,7 @@
  * provenance): the read model keeps it, and a mutation's payload folds the stream it just wrote, so
  * both answer alike.
  */
-import type { RecordedEvent } from '../../../events/types.ts';
+import type { Recorded } from '../../../events/types.ts';
 import { divisionFields, type DivisionFields } from '../../kit/divisions/division.ts';
 import type { DeedTaxStatus } from '../propertyTransaction/decider.ts';
 import type { PropertyTransactionEvent, PropertyTransactionRecorded } from '../propertyTransaction/events.ts';
@@ -22,8 +22,8 @@ export interface TransactionView extends Record<string, unknown>, DivisionFields
   revision: number;
 }
 
-export function evolveTransactionView(view: TransactionView | undefined, recorded: RecordedEvent): TransactionView | undefined {
-  const event = recorded as unknown as PropertyTransactionEvent;
+export function evolveTransactionView(view: TransactionView | undefined, recorded: Recorded<PropertyTransactionEvent>): TransactionView | undefined {
+  const event = recorded;
   if (event.type === 'PropertyTransactionRecorded') {
     const { data } = event;
     return {
@@ -58,6 +58,6 @@ export function evolveTransactionView(view: TransactionView | undefined, recorde
   }
 }
 
-export function foldTransactionView(events: readonly RecordedEvent[]): TransactionView | undefined {
+export function foldTransactionView(events: readonly Recorded<PropertyTransactionEvent>[]): TransactionView | undefined {
   return events.reduce<TransactionView | undefined>(evolveTransactionView, undefined);
 }

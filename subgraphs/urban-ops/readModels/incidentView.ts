@@ -4,7 +4,7 @@
  * escalations — and the stream revision a client passes back as `expectedRevision`. The projection
  * and `asOf` queries fold the same function, over the whole stream or a prefix of it.
  */
-import type { RecordedEvent } from '../../../events/types.ts';
+import type { Recorded } from '../../../events/types.ts';
 import { ancestorsOf, type Level } from '../levels.ts';
 import { levelOfIncident } from '../metrics.ts';
 import { incidentDecider, type IncidentState } from '../incident/decider.ts';
@@ -26,8 +26,8 @@ export interface IncidentView {
 /** Far beyond any deadline: `overdueAfter` of incidents that cannot become overdue. */
 export const NEVER_OVERDUE = '9999-12-31T23:59:59.999Z';
 
-export function evolveView(view: IncidentView | undefined, event: RecordedEvent): IncidentView | undefined {
-  const domainEvent = event as unknown as IncidentEvent;
+export function evolveView(view: IncidentView | undefined, event: Recorded<IncidentEvent>): IncidentView | undefined {
+  const domainEvent = event;
   const state = incidentDecider.evolve(view?.state ?? incidentDecider.initialState(), domainEvent);
   if (state.status === 'UNREPORTED') return view;
   const escalations = view?.escalations ?? [];
@@ -46,7 +46,7 @@ export function evolveView(view: IncidentView | undefined, event: RecordedEvent)
   };
 }
 
-export function foldView(events: readonly RecordedEvent[]): IncidentView | undefined {
+export function foldView(events: readonly Recorded<IncidentEvent>[]): IncidentView | undefined {
   let view: IncidentView | undefined;
   for (const event of events) view = evolveView(view, event);
   return view;

@@ -5,7 +5,7 @@
  * by level; see metricCounters.ts).
  */
 import type { Projection } from '../../../projections/types.ts';
-import { incidentEventDefinitions } from '../incident/events.ts';
+import { incidentEventDefinitions, type IncidentEvent } from '../incident/events.ts';
 import { evolveView, incidentDoc, type IncidentDoc } from './incidentView.ts';
 import {
   addCounts,
@@ -39,7 +39,7 @@ function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<Inciden
   return changed;
 }
 
-export const incidentsProjection: Projection = {
+export const incidentsProjection: Projection<IncidentEvent> = {
   name: INCIDENTS_PROJECTION,
   version: 4,
   eventTypes: incidentEventDefinitions.map((d) => d.type),
@@ -55,7 +55,7 @@ export const incidentsProjection: Projection = {
   async apply(event, store) {
     const incidents = store.collection<IncidentDoc>(INCIDENTS);
     const source = { position: event.position, eventId: event.eventId };
-    const incidentId = (event.data as { incidentId: string }).incidentId;
+    const { incidentId } = event.data;
     // The first event of an incident's stream finds no document: nothing is read for it (a new
     // incident would otherwise cost a round trip inside the batch's transaction).
     const before = event.revision === 0 ? undefined : (await incidents.get(incidentId))?.doc;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RecordedEvent } from '../../../events/types.ts';
+import type { Recorded } from '../../../events/types.ts';
 import type { IncidentEvent } from '../incident/events.ts';
 import { at, closed, dispatched, handled, lixiaCentre, registered, reported, started, streetOffice, verificationPassed } from '../incident/fixtures.ts';
 import {
@@ -19,10 +19,10 @@ import {
 } from './metricCounters.ts';
 import { foldView, type IncidentView } from './incidentView.ts';
 
-const recorded = (events: IncidentEvent[]): RecordedEvent[] =>
+const recorded = (events: IncidentEvent[]): Recorded<IncidentEvent>[] =>
   events.map(
     (e, revision) =>
-      ({ ...e, eventId: `e${revision}`, streamId: 'urban.incident-inc-1', revision, position: `1:${revision + 1}`, sequence: revision + 1, schemaVersion: 1, recordedAt: at(revision), metadata: {} }) as unknown as RecordedEvent,
+      ({ ...e, eventId: `e${revision}`, streamId: 'urban.incident-inc-1', revision, position: `1:${revision + 1}`, sequence: revision + 1, schemaVersion: 1, recordedAt: at(revision), metadata: {} }) as unknown as Recorded<IncidentEvent>,
   );
 const pending = foldView(recorded([reported()]))!;
 const open = foldView(recorded([reported(), registered(lixiaCentre, 5)]))!;

@@ -3,7 +3,7 @@
  * are named by id in their events; their level and division come from the case as it stood just
  * before (the decider's state), so the stream is folded along the way.
  */
-import type { RecordedEvent } from '../../../events/types.ts';
+import type { Recorded } from '../../../events/types.ts';
 import { incidentDecider, type IncidentState } from '../incident/decider.ts';
 import type { ActorRef, IncidentEvent } from '../incident/events.ts';
 
@@ -87,10 +87,10 @@ function actorOf(event: IncidentEvent, before: IncidentState): ActorRef | null {
   }
 }
 
-export function timelineOf(events: readonly RecordedEvent[]): TimelineStep[] {
+export function timelineOf(events: readonly Recorded<IncidentEvent>[]): TimelineStep[] {
   let state = incidentDecider.initialState();
   return events.map((recorded) => {
-    const event = recorded as unknown as IncidentEvent;
+    const event: IncidentEvent = recorded;
     const actor = actorOf(event, state);
     state = incidentDecider.evolve(state, event);
     const { provenance, actor: caller, correlationId } = recorded.metadata;

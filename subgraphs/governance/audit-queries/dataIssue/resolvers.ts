@@ -4,16 +4,15 @@
  * each department's statistics from the `governance.data-issues` projection.
  */
 import { randomUUID } from 'node:crypto';
-import { fold } from '../../../../events/decider.ts';
 import { ForbiddenError } from '../../../../events/errors.ts';
 import type { EventMetadata } from '../../../../events/types.ts';
 import type { Where } from '../../../../projections/types.ts';
-import { executeCommand } from '../../../kit/command.ts';
+import { handle } from '../../../kit/command.ts';
 import { collectionConnection, type ConnectionArgs } from '../../../kit/connections.ts';
 import type { SubgraphContext } from '../../../kit/context.ts';
 import type { SubgraphRuntime } from '../../../kit/module.ts';
 import { consumerDecider } from '../../consumer/decider.ts';
-import { consumerStreamId, type ConsumerEvent } from '../../consumer/events.ts';
+import { consumerStreamId } from '../../consumer/events.ts';
 import { dataIssueDecider, issueResource, type DataIssueCommand, type DataIssueState } from './decider.ts';
 import { dataIssueStreamId } from './events.ts';
 import { DATA_ISSUES_PROJECTION, DEPARTMENT_STATS, ISSUES, type DataIssueDoc, type DataIssueStatus, type DepartmentIssueStatsDoc } from './projection.ts';
@@ -38,6 +37,8 @@ const statisticsView = ({ department, open, resolved, hoursToResolve }: Departme
   meanHoursToResolve: resolved === 0 ? null : hoursToResolve / resolved,
 });
 
+const handleDataIssue = handle(dataIssueDecider, (command: DataIssueCommand) => dataIssueStreamId(command.data.issueId));
+
 export function dataIssueResolvers(runtime: SubgraphRuntime) {
   const { store } = runtime;
   const readModel = () => runtime.readModels.of(DATA_ISSUES_PROJECTION);
@@ -49,7 +50,7 @@ export function dataIssueResolvers(runtime: SubgraphRuntime) {
       actor: { consumerId: ctx.caller.consumerId, role: ctx.caller.role },
       correlationId: ctx.requestId,
     };
-    const result = await executeCommand({ store, streamId: dataIssueStreamId(issueId), decider: dataIssueDecider, command: command(now), metadata });
+    const result = await handleDataIssue(store, command(now), metadata);
     return { issue: issueView(result.state), positions: result.events.map((e) => e.position) };
   }
 
@@ -93,7 +94,7 @@ export function dataIssueResolvers(runtime: SubgraphRuntime) {
         return run(ctx, issueId, (now) => ({ type: 'reportDataIssue', data: { issueId, ...input, reportedBy: ctx.caller.consumerId }, metadata: { now } }), 'big-data-bureau');
       },
       async resolveDataIssue(_: unknown, { input }: { input: { issueId: string; correction: string } }, ctx: SubgraphContext) {
-        const consumer = fold(consumerDecider, (await store.readStream(consumerStreamId(ctx.caller.consumerId))) as unknown as ConsumerEvent[]);
+        const consumer = (await store.aggregate(consumerDecider, consumerStreamId(ctx.caller.consumerId))).state;
         const resolverDepartment = consumer.status === 'REGISTERED' ? consumer.consumer.department : null;
         return run(
           ctx,

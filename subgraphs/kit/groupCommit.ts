@@ -1,5 +1,5 @@
 /**
- * Group commit for the incident write path: the appends that commands issue while an earlier batch
+ * Group commit for the command seam (`handle` with `groupCommit`): the appends that commands issue while an earlier batch
  * is being written go to the store together, in one `appendMany`, i.e. one transaction and one
  * commit, instead of one transaction each. Under load most of what a one-event command costs the
  * store is its transaction (the round trip, the commit, the WAL flush); shared by the commands of a
@@ -19,11 +19,11 @@
  * A replay is detected after the commit (the stored content is compared in `appendMany`), so a
  * replay refused there would fail a batch that other commands already committed in.
  *
- * Only the SQL store's `appendMany` is atomic; with any other store (KurrentDB runs the appends in
- * turn, the seed's write-behind buffer writes later), a unit is written with `appendMany` on its own.
+ * Only a store whose `appendMany` is one transaction (`atomicAppendMany`: the SQL stores) batches;
+ * with any other (KurrentDB runs the appends in turn, the seed's write-behind buffer writes later), a
+ * unit is written with `appendMany` on its own.
  */
 import { ConcurrencyError, ConflictError, ValidationError } from '../../events/errors.ts';
-import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { AppendResult, EventStore, StreamAppend } from '../../events/types.ts';
 
 /** Appends written together or not at all (e.g. a case serial and the registration that uses it). */
@@ -58,7 +58,7 @@ export class GroupCommit {
     options: GroupCommitOptions = {},
   ) {
     this.maxUnits = options.maxUnits ?? 200;
-    this.atomic = store instanceof SqlEventStore;
+    this.atomic = store.atomicAppendMany;
   }
 
   /** Writes the unit, in a batch with whatever else is waiting; resolves once it is committed. */

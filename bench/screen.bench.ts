@@ -1,0 +1,90 @@
+/**
+ * The operations screen's speed on the embedded store: (1) its first full render — a fresh page
+ * loaded with the demo dashboard's token until the city overview's figures are on screen — and (2)
+ * the gateway answering the very requests the screen sends (recorded from a real page load of every
+ * view, then replayed) at p50/p99 under concurrent clients. Full size is the demo city `npm start`
+ * seeds (20,000 residents, 3,000 incidents, 40 stations); `--quick` a small city.
+ */
+import { MODULES } from '../bin/modules.ts';
+import { DEMO_DASHBOARD } from '../subgraphs/governance/seed.ts';
+import { seedSmallCity } from '../test/fixtures/smallCity.ts';
+import { launchBrowser } from '../test/helpers/browser.ts';
+import { openTestRuntime, startTestGraph } from '../test/helpers/graph.ts';
+import { runWorkers } from './lib/concurrency.ts';
+import type { BenchContext, BenchOption } from './lib/section.ts';
+import { Latencies } from './lib/stats.ts';
+
+export const name = 'screen';
+export const description = 'operations screen: first full render in chromium, and the gateway answering its queries under concurrent clients (PGlite)';
+
+export const options: readonly BenchOption[] = [
+  { name: 'screenPeople', description: 'residents of the seeded city', default: 20_000, quick: 600 },
+  { name: 'screenIncidents', description: 'incidents of the seeded city', default: 3_000, quick: 240 },
+  { name: 'screenLoads', description: 'fresh page loads timed for the first render', default: 5, quick: 2 },
+  { name: 'screenRequests', description: 'timed replays of each screen query', default: 400, quick: 60 },
+  { name: 'screenClients', description: 'concurrent clients replaying the queries', default: 20, quick: 20 },
+];
+
+const VIEWS = ['loop', 'live', 'environment'];
+
+export async function run(ctx: BenchContext): Promise<void> {
+  ctx.log(`seeding a city of ${ctx.size('screenPeople')} residents and ${ctx.size('screenIncidents')} incidents on PGlite`);
+  const base = await openTestRuntime(MODULES);
+  ctx.defer(() => base.close());
+  // Four days of readings: the station chart shows the last 72 hours.
+  await seedSmallCity(base.runtime, { people: ctx.size('screenPeople'), incidents: ctx.size('screenIncidents'), days: 4 });
+  await base.catchUp();
+  ctx.signal.throwIfAborted();
+  const graph = await startTestGraph({ modules: MODULES, runtime: base });
+  ctx.defer(() => graph.close());
+  const browser = await launchBrowser();
+  ctx.defer(() => browser.close());
+  const token = await graph.tokenFor(DEMO_DASHBOARD, 'department');
+  const screen = `${new URL(graph.url).origin}/#token=${token}`;
+
+  const firstRender = new Latencies();
+  const queries = new Map<string, string>();
+  for (let load = 0; load < ctx.size('screenLoads'); load++) {
+    const page = await browser.context.newPage();
+    page.on('request', (request) => {
+      const body = request.method() === 'POST' ? request.postData() : null;
+      const operation = body && /"query":"(?:query|mutation) (\w+)/.exec(body)?.[1];
+      if (body && operation && !queries.has(operation)) queries.set(operation, body);
+    });
+    const started = performance.now();
+    await page.goto(screen);
+    await page.waitForFunction(() => document.body.dataset.ready === 'overview', null, { timeout: 120_000 });
+    firstRender.add(performance.now() - started);
+    if (load === 0) {
+      await page.click('.city-map .tile[data-code="370102"]');
+      await page.waitForSelector('#district-panel table.elderly');
+      for (const view of VIEWS) {
+        await page.click(`[data-tab="${view}"]`);
+        await page.waitForFunction((id) => document.body.dataset.ready === id, view, { timeout: 120_000 });
+      }
+    }
+    await page.close();
+    ctx.signal.throwIfAborted();
+  }
+  if (browser.blocked.length) throw new Error(`the screen tried to reach other hosts: ${browser.blocked.join(', ')}`);
+  const [renderP50] = firstRender.percentiles(50);
+  const [renderMax] = firstRender.percentiles(100);
+  ctx.report({ backend: 'pglite', key: 'screen.first_render.p50_ms', value: renderP50!, targets: [{ on: 'value', op: '<=', threshold: 2000 }] });
+  ctx.report({ backend: 'pglite', key: 'screen.first_render.max_ms', value: renderMax! });
+
+  const clients = ctx.size('screenClients');
+  const requests = ctx.size('screenRequests');
+  for (const [operation, body] of queries) {
+    const send = async () => {
+      const response = await fetch(graph.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+      const answer = (await response.json()) as { errors?: { message: string }[] };
+      if (!response.ok || answer.errors?.length) throw new Error(`${operation}: ${answer.errors?.[0]?.message ?? `HTTP ${response.status}`}`);
+    };
+    await runWorkers(Math.min(requests, 40), clients, send, ctx.signal);
+    const latencies = new Latencies(requests);
+    await runWorkers(requests, clients, () => latencies.time(send), ctx.signal);
+    const [p50, p99] = latencies.percentiles(50, 99);
+    ctx.report({ backend: 'pglite', key: `screen.${operation}.c${clients}.p50_ms`, value: p50! });
+    ctx.report({ backend: 'pglite', key: `screen.${operation}.c${clients}.p99_ms`, value: p99!, targets: [{ on: 'value', op: '<=', threshold: 100 }] });
+  }
+}

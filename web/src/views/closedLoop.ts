@@ -1,0 +1,132 @@
+/**
+ * 闭环处置: the four levels of the closed loop (市 → 区县 → 镇街 → 村社区) with each level's cases
+ * (those sitting at that level now, as the urban-ops projection keeps them), the city's funnel from
+ * report to closure, and the overdue cases under supervision with the centre that owns each.
+ */
+import { chartIn, TEXT } from '../charts.ts';
+import { CITY_CODE } from '../jinan.ts';
+import { count, escapeHtml, nodes, notGranted, percent, time } from '../format.ts';
+import type { View } from '../view.ts';
+
+const LEVELS = [
+  ['CITY', '市级'],
+  ['DISTRICT', '区县级'],
+  ['STREET', '镇街级'],
+  ['COMMUNITY', '村社区级'],
+] as const;
+
+const LEVEL_NAMES: Record<string, string> = Object.fromEntries(LEVELS);
+
+const METRICS = 'reported rejected pendingRegistration registered open closed closedOnTime closureRate onTimeClosureRate reworked reworkRate overdueNow meanHoursToClose';
+
+interface LoopMetrics {
+  reported: number;
+  rejected: number;
+  pendingRegistration: number;
+  registered: number;
+  open: number;
+  closed: number;
+  closedOnTime: number;
+  closureRate: number | null;
+  onTimeClosureRate: number | null;
+  reworked: number;
+  reworkRate: number | null;
+  overdueNow: number;
+  meanHoursToClose: number | null;
+}
+
+interface OverdueCase {
+  id: string;
+  caseNumber: string | null;
+  subcategoryName: string;
+  district: { name: string };
+  street: { name: string };
+  level: string | null;
+  owner: { level: string; division: { name: string } } | null;
+  assignment: { unitName: string } | null;
+  deadline: string | null;
+  supervised: boolean;
+  supervisedBy: { division: { name: string } } | null;
+}
+
+type LoopData = {
+  city: (Record<string, LoopMetrics | null> & { all: LoopMetrics | null }) | null;
+  overdue?: { totalCount: number; edges: { node: OverdueCase }[] } | null;
+};
+
+const QUERY = `query ScreenClosedLoop($city: String!) {
+  city: division(code: $city) {
+    all: urbanOperations { ${METRICS} }
+    ${LEVELS.map(([level]) => `${level}: urbanOperations(level: ${level}) { ${METRICS} }`).join('\n    ')}
+  }
+  overdue: incidents(filter: { overdue: true }, first: 20) {
+    totalCount
+    edges { node { id caseNumber subcategoryName district { name } street { name } level owner { level division { name } } assignment { unitName } deadline supervised supervisedBy { division { name } } } }
+  }
+}`;
+
+export function closedLoopView(): View {
+  return {
+    id: 'loop',
+    title: '闭环处置',
+    async render(element, { graph }) {
+      const metricsGranted = graph.allows('urban.metrics');
+      const incidentsGranted = graph.allows('urban.incidents');
+      const { data } = await graph.query<LoopData>(metricsGranted || incidentsGranted ? QUERY : '{ __typename }', { city: CITY_CODE });
+      const all = graph.allows('urban.metrics') ? data.city?.all : null;
+      const rows = LEVELS.map(([level, name]) => ({ level, name, m: data.city?.[level] ?? null }));
+      const levelTable = all
+        ? `<table class="grid funnel-table"><caption>各层级在办与办结（按案件当前所在层级）</caption>
+            <thead><tr><th>层级</th><th>上报</th><th>立案</th><th>在办</th><th>结案</th><th>结案率</th><th>按期结案率</th><th>返工</th><th>返工率</th><th>超期</th><th>平均办结(小时)</th></tr></thead>
+            <tbody>${[...rows, { level: 'ALL', name: '全市合计', m: all }]
+              .map(
+                ({ level, name, m }) =>
+                  `<tr data-level="${level}"><th scope="row">${name}</th><td data-field="reported">${count(m?.reported)}</td><td data-field="registered">${count(m?.registered)}</td><td data-field="open">${count(m?.open)}</td><td data-field="closed">${count(m?.closed)}</td><td data-field="closureRate">${percent(m?.closureRate)}</td><td data-field="onTimeClosureRate">${percent(m?.onTimeClosureRate)}</td><td data-field="reworked">${count(m?.reworked)}</td><td>${percent(m?.reworkRate)}</td><td data-field="overdueNow">${count(m?.overdueNow)}</td><td>${m?.meanHoursToClose === null || m?.meanHoursToClose === undefined ? '—' : m.meanHoursToClose.toFixed(1)}</td></tr>`,
+              )
+              .join('')}</tbody></table>`
+        : notGranted('闭环处置指标', 'urban.metrics');
+      const overdue = data.overdue;
+      const overdueTable = graph.allows('urban.incidents')
+        ? `<table class="grid overdue"><caption>超期督办案件（共 ${count(overdue?.totalCount)} 件，显示前 20 件）</caption>
+            <thead><tr><th>案件号</th><th>类别</th><th>位置</th><th>所在层级</th><th>责任中心</th><th>处置单位</th><th>期限</th><th>督办</th></tr></thead>
+            <tbody>${nodes(overdue)
+              .map(
+                (c) =>
+                  `<tr data-incident="${escapeHtml(c.id)}"><td>${escapeHtml(c.caseNumber ?? '—')}</td><td>${escapeHtml(c.subcategoryName)}</td><td>${escapeHtml(`${c.district.name} ${c.street.name}`)}</td><td>${c.level ? LEVEL_NAMES[c.level] : '—'}</td><td data-field="owner">${escapeHtml(c.owner ? `${c.owner.division.name}（${LEVEL_NAMES[c.owner.level]}）` : '—')}</td><td>${escapeHtml(c.assignment?.unitName ?? '—')}</td><td>${c.deadline ? time(c.deadline) : '—'}</td><td>${c.supervised ? `督办：${escapeHtml(c.supervisedBy?.division.name ?? '')}` : '—'}</td></tr>`,
+              )
+              .join('')}</tbody></table>`
+        : notGranted('超期督办案件', 'urban.incidents');
+      element.innerHTML = `<div class="loop">
+        <section class="card"><h3>全市事件闭环漏斗（累计）</h3><div class="chart" id="funnel-chart"></div>
+          <p class="note">上报 → 立案 → 结案 → 按期结案；派遣、处置、核查各环节与今日 / 近 7 天 / 近 30 天的分时段漏斗尚无对应的图谱字段。</p></section>
+        <section class="card">${levelTable}</section>
+        <section class="card wide">${overdueTable}</section>
+      </div>`;
+      const chartElement = element.querySelector<HTMLElement>('#funnel-chart')!;
+      if (!all) {
+        chartElement.outerHTML = notGranted('闭环漏斗', 'urban.metrics');
+        return;
+      }
+      chartIn(chartElement).setOption({
+        animation: false,
+        tooltip: { trigger: 'item' },
+        series: [
+          {
+            type: 'funnel',
+            sort: 'descending',
+            left: '10%',
+            width: '80%',
+            label: { show: true, position: 'inside', formatter: '{b}: {c}', color: '#fff' },
+            data: [
+              { name: '上报', value: all.reported },
+              { name: '立案', value: all.registered },
+              { name: '结案', value: all.closed },
+              { name: '按期结案', value: all.closedOnTime },
+            ],
+          },
+        ],
+        textStyle: TEXT,
+      });
+    },
+  };
+}
