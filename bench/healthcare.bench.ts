@@ -15,7 +15,7 @@ import type { MedicalVisitRecorded } from '../subgraphs/healthcare/healthRecord/
 import { ReadModels } from '../projections/readModels.ts';
 import { ProjectionRunner } from '../projections/runner.ts';
 import { claimEventDefinitions } from '../subgraphs/healthcare/claim/events.ts';
-import { HOSPITALS } from '../subgraphs/healthcare/catalogue.ts';
+import { HOSPITALS } from '../subgraphs/healthcare/catalog.ts';
 import { addDays, chinaDate } from '../subgraphs/kit/calendar.ts';
 import { healthRecordEventDefinitions } from '../subgraphs/healthcare/healthRecord/events.ts';
 import { loadScreeningFacts, submitClaim, type SubmitClaimInput } from '../subgraphs/healthcare/healthcareCommands.ts';

@@ -82,7 +82,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     const registry = registryOf(options.modules);
     const store = await withSetupLock(db, async () => {
       // Every table and function any process of the deployment needs, created once under one lock:
-      // on an empty database, processes started together would otherwise race on the catalogue.
+      // on an empty database, processes started together would otherwise race on the catalog.
       const opened = await SqlEventStore.open(db, registry);
       await ensureProjectionSchema(db);
       await db.exec(HASH_CHAIN_SCHEMA);

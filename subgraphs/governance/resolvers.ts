@@ -90,7 +90,7 @@ function accessLogWhere(filter: AccessLogFilter | null | undefined): Where {
 
 const accessRecordView = ({ id, doc }: StoredDoc<AccessRecordDoc>) => ({ ...doc, id });
 
-/** The catalogue in name order: in-memory connections page by increasing key. */
+/** The catalog in name order: in-memory connections page by increasing key. */
 const CATALOG_BY_NAME = [...CATALOG].sort((a, b) => (a.name < b.name ? -1 : 1));
 
 const ADMIN_RESOURCE = 'governance.admin';

@@ -16,7 +16,7 @@ import type { PersonDeceased, PersonRegistered } from '../population/person/even
 import { addDays, chinaDate, DAY_MS } from '../kit/calendar.ts';
 import { executeCommand } from '../kit/command.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { HOSPITALS, type Hospital } from './catalogue.ts';
+import { HOSPITALS, type Hospital } from './catalog.ts';
 import type { SubmitClaim } from './claim/commands.ts';
 import { claimDecider } from './claim/decider.ts';
 import { claimStreamId } from './claim/events.ts';

@@ -357,7 +357,7 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.match(failure(await page({ first: 2, after: 'not-a-cursor' }), 'BAD_USER_INPUT').message, /not a cursor this service issued/);
       const divisionCursor = only(await ask<{ divisions: { pageInfo: { endCursor: string } } }>('{ divisions(level: DISTRICT, first: 1) { pageInfo { endCursor } } }')).divisions.pageInfo.endCursor;
       assert.match(failure(await page({ after: divisionCursor }), 'BAD_USER_INPUT').message, /belongs to another list/);
-      assert.match(failure(await page({ filter: { divisionCode: '370199' } }), 'BAD_USER_INPUT').message, /not in the division catalogue/);
+      assert.match(failure(await page({ filter: { divisionCode: '370199' } }), 'BAD_USER_INPUT').message, /not in the division catalog/);
     });
 
     it('answers asOf from the stream’s prefix and lists the history with provenance', async () => {

@@ -13,7 +13,7 @@ import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import { DEPARTMENTS } from '../catalog.ts';
 import { consumerStreamId } from '../consumer/events.ts';
 import { authorizeAccess } from './authorization.ts';
-import { dataIssueResolvers } from './dataIssue/resolvers.ts';
+import { dataIssueResolvers } from '../dataIssue/resolvers.ts';
 import { createIntegrityCheck } from './integrity.ts';
 import { DAILY_USAGE, summariseUsage, USAGE_PROJECTION, type DailyUsageDoc } from './usage.ts';
 

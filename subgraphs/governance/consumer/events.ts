@@ -27,7 +27,7 @@ export type AccessGranted = DomainEvent<
   {
     grantId: string;
     consumerId: string;
-    /** Catalogue resource names. */
+    /** Catalog resource names. */
     resources: string[];
     actions: AccessAction[];
     /** Why the consumer needs the data; copied into every access record made under the grant. */

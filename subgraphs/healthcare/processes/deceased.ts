@@ -9,15 +9,15 @@
  * Idempotency keys are derived from the triggering death and the claim, so a replay, a restart or
  * a second process appends nothing twice.
  */
-import type { ProcessManager, ReactionContext } from '../../projections/processManager.ts';
-import type { FieldSource } from '../../projections/types.ts';
-import type { PersonDeceased } from '../population/person/events.ts';
-import { executeCommand } from '../kit/command.ts';
-import { claimDecider } from './claim/decider.ts';
-import { claimStreamId, type ClaimEvent } from './claim/events.ts';
-import { eventRefOf, type DeathFact } from './facts.ts';
-import { healthRecordDecider } from './healthRecord/decider.ts';
-import { healthRecordStreamId } from './healthRecord/events.ts';
+import type { ProcessManager, ReactionContext } from '../../../projections/processManager.ts';
+import type { FieldSource } from '../../../projections/types.ts';
+import type { PersonDeceased } from '../../population/person/events.ts';
+import { executeCommand } from '../../kit/command.ts';
+import { claimDecider } from '../claim/decider.ts';
+import { claimStreamId, type ClaimEvent } from '../claim/events.ts';
+import { eventRefOf, type DeathFact } from '../facts.ts';
+import { healthRecordDecider } from '../healthRecord/decider.ts';
+import { healthRecordStreamId } from '../healthRecord/events.ts';
 
 export type DeceasedPayload =
   | { kind: 'closeRecord'; personId: string; death: DeathFact }

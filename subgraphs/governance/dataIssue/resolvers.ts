@@ -4,16 +4,16 @@
  * each department's statistics from the `governance.data-issues` projection.
  */
 import { randomUUID } from 'node:crypto';
-import { fold } from '../../../../events/decider.ts';
-import { ForbiddenError } from '../../../../events/errors.ts';
-import type { EventMetadata } from '../../../../events/types.ts';
-import type { Where } from '../../../../projections/types.ts';
-import { executeCommand } from '../../../kit/command.ts';
-import { collectionConnection, type ConnectionArgs } from '../../../kit/connections.ts';
-import type { SubgraphContext } from '../../../kit/context.ts';
-import type { SubgraphRuntime } from '../../../kit/module.ts';
-import { consumerDecider } from '../../consumer/decider.ts';
-import { consumerStreamId, type ConsumerEvent } from '../../consumer/events.ts';
+import { fold } from '../../../events/decider.ts';
+import { ForbiddenError } from '../../../events/errors.ts';
+import type { EventMetadata } from '../../../events/types.ts';
+import type { Where } from '../../../projections/types.ts';
+import { executeCommand } from '../../kit/command.ts';
+import { collectionConnection, type ConnectionArgs } from '../../kit/connections.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
+import type { SubgraphRuntime } from '../../kit/module.ts';
+import { consumerDecider } from '../consumer/decider.ts';
+import { consumerStreamId, type ConsumerEvent } from '../consumer/events.ts';
 import { dataIssueDecider, issueResource, type DataIssueCommand, type DataIssueState } from './decider.ts';
 import { dataIssueStreamId } from './events.ts';
 import { DATA_ISSUES_PROJECTION, DEPARTMENT_STATS, ISSUES, type DataIssueDoc, type DataIssueStatus, type DepartmentIssueStatsDoc } from './projection.ts';

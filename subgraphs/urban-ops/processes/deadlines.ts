@@ -7,11 +7,11 @@
  * The idempotency key is the case and the deadline that passed: each deadline marks a case once,
  * however often it is issued (the case's own deadline is fixed at the first dispatch).
  */
-import type { ProcessManager } from '../../projections/processManager.ts';
-import { executeCommand } from '../kit/command.ts';
-import { parentCode } from './levels.ts';
-import { incidentDecider } from './incident/decider.ts';
-import { incidentStreamId, type IncidentEvent } from './incident/events.ts';
+import type { ProcessManager } from '../../../projections/processManager.ts';
+import { executeCommand } from '../../kit/command.ts';
+import { parentCode } from '../levels.ts';
+import { incidentDecider } from '../incident/decider.ts';
+import { incidentStreamId, type IncidentEvent } from '../incident/events.ts';
 
 export type DeadlinePayload = { incidentId: string; deadline: string };
 
