@@ -1,5 +1,5 @@
 /**
- * Claims screening throughput (issue 7) with a demo-sized city loaded: persons registered as
+ * Claims screening throughput with a demo-sized city loaded: persons registered as
  * population events, the healthcare demo data seeded through the command path (visits, exams,
  * vaccinations, claims, settlements) and the `healthcare.views` read model caught up. Then:
  * - `screen`: claims screened — their facts looked up in the read model in batches (three round

@@ -1,5 +1,5 @@
 /**
- * The auditor-facing queries of the governance subgraph (issue 9 "Auditors replay history"):
+ * The auditor-facing queries of the governance subgraph:
  * whether an access was authorised, usage reports, tamper evidence and data-quality feedback.
  * Merged into the governance resolvers by `withAuditQueries`.
  */
