@@ -18,7 +18,7 @@ import type { SubgraphResolvers } from '../kit/server.ts';
 import { CATALOG } from './catalog.ts';
 import type { ConsumerCommand } from './consumer/commands.ts';
 import { consumerDecider, grantStatus, type GrantStatus } from './consumer/decider.ts';
-import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind } from './consumer/events.ts';
+import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind, type GrantTerms } from './consumer/events.ts';
 import { readConsumerState } from './access.ts';
 import { eventEnvelopeResolvers, openEventFeed, resolveFeedItem, type EventFeedArgs } from './feed/eventFeed.ts';
 import { EventFeedHub } from './feed/hub.ts';
@@ -33,16 +33,8 @@ export interface ConsumerView {
   registeredAt: string;
 }
 
-export interface GrantView {
+export interface GrantView extends Omit<GrantTerms, 'grantId'> {
   id: string;
-  consumerId: string;
-  resources: string[];
-  actions: AccessAction[];
-  purpose: string;
-  validFrom: string;
-  validUntil: string;
-  masked: boolean;
-  approver: string;
   grantedAt: string;
   status: GrantStatus;
   revokedAt: string | null;
