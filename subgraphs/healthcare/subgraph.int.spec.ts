@@ -17,7 +17,7 @@ import { healthcareModule } from './index.ts';
 type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
 
 const SUBMIT = `mutation Submit($input: SubmitClaimInput!) {
-  submitClaim(input: $input) { claim { id status totalFen allowedNextSteps flags { ruleId explanation evidence { type eventId position } } } positions }
+  submitClaim(input: $input) { claim { id status total { fen yuan currency } allowedNextSteps flags { ruleId explanation evidence { type eventId position } } } positions }
 }`;
 const VISIT = `mutation Visit($input: RecordMedicalVisitInput!) {
   recordMedicalVisit(input: $input) { healthRecord { closed revision visits(first: 5) { totalCount edges { node { hospital { code } diagnoses visitDate } } } } positions }
@@ -65,21 +65,21 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(visited.data?.recordMedicalVisit.healthRecord.visits.edges[0]?.node.diagnoses, ['I10']);
       await runner.catchUp();
 
-      const items = [{ code: '001102000010000', name: '普通门诊诊查费', quantity: 1, unitPriceFen: 1000 }];
-      const passed = await ask<{ submitClaim: { claim: { id: string; status: string; totalFen: number; allowedNextSteps: string[] } } }>('insurer', SUBMIT, {
+      const items = [{ code: '001102000010000', name: '普通门诊诊查费', quantity: 1, unitPrice: '10.00' }];
+      const passed = await ask<{ submitClaim: { claim: { id: string; status: string; total: { fen: string; yuan: string; currency: string }; allowedNextSteps: string[] } } }>('insurer', SUBMIT, {
         input: { personId, hospitalCode: 'H37010203', serviceDate: day, items },
       });
       assert.equal(passed.errors, undefined, JSON.stringify(passed.errors));
       assert.deepEqual(
-        [passed.data?.submitClaim.claim.status, passed.data?.submitClaim.claim.totalFen, passed.data?.submitClaim.claim.allowedNextSteps],
-        ['PASSED', 1000, ['settleClaim']],
+        [passed.data?.submitClaim.claim.status, passed.data?.submitClaim.claim.total, passed.data?.submitClaim.claim.allowedNextSteps],
+        ['PASSED', { fen: '1000', yuan: '10.00', currency: 'CNY' }, ['settleClaim']],
       );
-      const settled = await ask<{ settleClaim: { claim: { status: string; settledAmountFen: number } } }>(
+      const settled = await ask<{ settleClaim: { claim: { status: string; settledAmount: { yuan: string } } } }>(
         'insurer',
-        `mutation S($input: SettleClaimInput!) { settleClaim(input: $input) { claim { status settledAmountFen } } }`,
+        `mutation S($input: SettleClaimInput!) { settleClaim(input: $input) { claim { status settledAmount { yuan } } } }`,
         { input: { claimId: passed.data!.submitClaim.claim.id } },
       );
-      assert.deepEqual(settled.data?.settleClaim.claim, { status: 'SETTLED', settledAmountFen: 1000 });
+      assert.deepEqual(settled.data?.settleClaim.claim, { status: 'SETTLED', settledAmount: { yuan: '10.00' } });
 
       const held = await ask<{ submitClaim: { claim: { status: string; flags: { ruleId: string; evidence: { type: string }[] }[] } } }>('insurer', SUBMIT, {
         input: { personId, hospitalCode: 'H37010401', serviceDate: day, items },
@@ -115,7 +115,7 @@ for (const openBackend of BACKENDS) {
       const personId = await registerPerson(addDays(today(), -7));
       const [, death] = await store.readStream(personStreamId(personId));
       const result = await ask<{ submitClaim: { claim: { status: string; flags: { ruleId: string; evidence: { type: string; eventId: string; position: string }[] }[] } } }>('insurer', SUBMIT, {
-        input: { personId, hospitalCode: 'H37010201', serviceDate: addDays(today(), -1), items: [{ code: '250101015000000', name: '血常规检查', quantity: 1, unitPriceFen: 2000 }] },
+        input: { personId, hospitalCode: 'H37010201', serviceDate: addDays(today(), -1), items: [{ code: '250101015000000', name: '血常规检查', quantity: 1, unitPrice: '20.00' }] },
       });
       assert.equal(result.errors, undefined, JSON.stringify(result.errors));
       const flag = result.data?.submitClaim.claim.flags.find((f) => f.ruleId === 'DECEASED_BEFORE_SERVICE');
@@ -128,11 +128,14 @@ for (const openBackend of BACKENDS) {
       const head = await store.headPosition();
       const bad = await ask('insurer', VISIT, { input: { personId, hospitalCode: 'H37010203', department: '内科', diagnoses: ['pneumonia'], visitedAt: new Date().toISOString() } });
       assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
-      const unknown = await ask('insurer', SUBMIT, { input: { personId: randomUUID(), hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPriceFen: 1 }] } });
+      const fractionOfFen = await ask('insurer', SUBMIT, { input: { personId, hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPrice: '10.005' }] } });
+      assert.equal(fractionOfFen.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.match(fractionOfFen.errors?.[0]?.message ?? '', /items\[0\]\.unitPrice/);
+      const unknown = await ask('insurer', SUBMIT, { input: { personId: randomUUID(), hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPrice: '0.01' }] } });
       assert.equal(unknown.errors?.[0]?.extensions?.code, 'NOT_FOUND');
       const forbidden = await ask('records-only', `{ claims(first: 1) { totalCount } }`);
       assert.equal(forbidden.errors?.[0]?.extensions?.code, 'FORBIDDEN');
-      const write = await ask('records-only', SUBMIT, { input: { personId, hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPriceFen: 1 }] } });
+      const write = await ask('records-only', SUBMIT, { input: { personId, hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPrice: '0.01' }] } });
       assert.equal(write.errors?.[0]?.extensions?.code, 'FORBIDDEN');
       // Only access records were appended by the refused requests.
       await waitForCommitted(db, store);
