@@ -25,6 +25,7 @@ import { useQueryLimits } from './limits.ts';
 import { GatewayMetrics, type Transport } from './metrics.ts';
 import { createScreenPages, renderLocalGraphiQL } from './pages.ts';
 import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
+import { closeWebSocketEndpoint } from '../platform/webSocket.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -246,13 +247,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       },
       wss,
     );
-    return {
-      async close() {
-        for (const socket of wss.clients) socket.terminate();
-        await disposable.dispose();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-      },
-    };
+    return { close: () => closeWebSocketEndpoint(wss, disposable) };
   }
 
   return {

@@ -8,7 +8,7 @@
  */
 import { ValidationError } from '../../events/errors.ts';
 import type { EventStore, RecordedEvent } from '../../events/types.ts';
-import { assertDivision, isWithin } from '../kit/divisions/catalogue.ts';
+import { assertDivision, isWithin } from '../kit/divisions/catalog.ts';
 import { hourlyAqi, type AqiReport } from './aqi/hj633.ts';
 import { realTimeIndicators, reportingDate, type HourlyConcentrations } from './aqi/hj663.ts';
 import { concentrationsOf } from './readModels/airQuality.ts';

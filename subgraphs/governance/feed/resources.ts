@@ -1,5 +1,5 @@
 /**
- * Which catalogue resource an event of the generic feed belongs to, by its stream (directives.md):
+ * Which catalog resource an event of the generic feed belongs to, by its stream (directives.md):
  * a consumer receives an event only under a SUBSCRIBE grant for that resource. Streams of no listed
  * domain map to nothing and are never sent.
  */
