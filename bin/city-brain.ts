@@ -3,14 +3,14 @@
  * The City Brain command line (`npm start`, `npm run cli -- <command>`). Configuration comes from
  * the environment (README, "Configuration"); every mistake in it is reported at start.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { CityBrainError } from '../events/errors.ts';
 import { createProgress } from '../cli/progress.ts';
 import { formatLag, ProgressRouter, replayProjections } from '../cli/replay.ts';
-import { verifyLog } from '../cli/verify.ts';
-import { listSeals } from '../events/sql/hashChain.ts';
+import { readPublicKey, readSealExport, verifyLog } from '../cli/verify.ts';
+import { exportSeals, listSeals } from '../events/sql/hashChain.ts';
 import { MODULES } from './modules.ts';
 import { openPlatform, type Platform } from './platform.ts';
 import { startService, withDevelopmentSecrets } from '../cli/start.ts';
@@ -98,11 +98,17 @@ program
   .command('verify')
   .description('recompute the hash chain over the whole log and name the first event that does not match')
   .option('--expect-head <link>', 'also check the chain head against a link published earlier')
-  .action(async (options: { expectHead?: string }) => {
+  .option('--public-key <file>', "check every full block's seal with this Ed25519 public key (PEM, as `seals` prints it) instead of the service's own key")
+  .option('--seals <file>', 'also check the log against an export written earlier by `seals --export` (finds the newest events removed)')
+  .action(async (options: { expectHead?: string; publicKey?: string; seals?: string }) => {
+    const sealKey = options.publicKey === undefined ? undefined : readPublicKey(options.publicKey);
+    const published = options.seals === undefined ? undefined : readSealExport(options.seals);
     await withPlatform(async (platform) => {
       const { ok, lines } = await verifyLog(platform.db, createProgress, {
         ...(options.expectHead !== undefined && { expectedHead: options.expectHead }),
         ...(platform.signer && { signer: platform.signer }),
+        ...(sealKey && { sealKey }),
+        ...(published && { published }),
       });
       for (const line of lines) console.log(line);
       if (!ok) process.exitCode = 2;
@@ -113,8 +119,15 @@ program
   .command('seals')
   .description('print the seal public key and the latest signed block digests, for auditors to keep outside the system')
   .option('--limit <n>', 'how many seals, newest first', '20')
-  .action(async (options: { limit: string }) => {
+  .option('--export <file>', 'write the public key, every seal and the signed chain head to <file>, for an auditor to keep (and give to `verify --seals`)')
+  .action(async (options: { limit: string; export?: string }) => {
     await withPlatform(async (platform) => {
+      if (options.export !== undefined) {
+        const exported = await exportSeals(platform.db, { signer: platform.signer });
+        writeFileSync(options.export, `${JSON.stringify(exported, null, 2)}\n`);
+        console.log(`wrote ${exported.seals.length} seals and the head (${exported.head.events} events, ${exported.head.link}) to ${options.export}`);
+        return;
+      }
       if (platform.signer) console.log(platform.signer.publicKeyPem.trim());
       else console.log('# no seal key configured (SEAL_KEY_FILE): blocks are not signed');
       for (const seal of await listSeals(platform.db, Number(options.limit))) console.log(JSON.stringify(seal));
