@@ -10,7 +10,9 @@ import { CityBrainError } from '../events/errors.ts';
 import { createProgress } from '../cli/progress.ts';
 import { formatLag, ProgressRouter, replayProjections } from '../cli/replay.ts';
 import { readPublicKey, readSealExport, verifyLog } from '../cli/verify.ts';
-import { exportSeals, listSeals } from '../events/sql/hashChain.ts';
+import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sql/hashChain.ts';
+import { DataDirLockedError, describeOwner, lockDataDir } from '../events/sql/dataDirLock.ts';
+import { askService, type AdminStatus, type VerifyRequest } from '../cli/admin.ts';
 import { MODULES } from './modules.ts';
 import { openPlatform, type Platform } from './platform.ts';
 import { startService, withDevelopmentSecrets } from '../cli/start.ts';
@@ -36,16 +38,36 @@ async function withPlatform<T>(body: (platform: Platform) => Promise<T>, router?
 }
 
 /**
+ * Runs `local` on an open platform; when a running service owns the embedded store (and has said
+ * where its admin endpoint is), asks it with `remote` instead of opening the files.
+ */
+async function withPlatformOrService<T>(local: (platform: Platform) => Promise<T>, remote: (adminUrl: string, token: string | undefined, owner: string) => Promise<T>): Promise<T> {
+  try {
+    return await withPlatform(local);
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError) || !error.owner?.adminUrl) throw error;
+    const config = parseConfig(storageConfigSchema, process.env);
+    return remote(error.owner.adminUrl, withDevelopmentSecrets(process.env, config.DATA_DIR).ADMIN_TOKEN, describeOwner(error.owner));
+  }
+}
+
+/**
  * `start --fresh`: removes the PGlite data directory. Never a PostgreSQL database, and never a
  * directory that is not a PostgreSQL data directory (a mistyped DATA_DIR must not wipe anything else).
  */
-function deleteEmbeddedDataDir(env: Record<string, string | undefined>): void {
+async function deleteEmbeddedDataDir(env: Record<string, string | undefined>): Promise<void> {
   const config = parseConfig(storageConfigSchema, env);
   if (config.DATABASE_URL) throw new ValidationError('--fresh only deletes the embedded PGlite data directory; DATABASE_URL is set, so it refuses (drop the PostgreSQL database yourself)');
   const dir = resolve(config.DATA_DIR);
   if (!existsSync(dir) || readdirSync(dir).length === 0) return;
   if (!existsSync(join(dir, 'PG_VERSION'))) throw new ValidationError(`--fresh: ${dir} is not a PGlite data directory (no PG_VERSION); not deleting it`);
-  rmSync(dir, { recursive: true, force: true });
+  // Never under a running service's feet.
+  const lock = await lockDataDir(dir);
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } finally {
+    await lock.release();
+  }
   console.log(`deleted the data directory ${dir}`);
 }
 
@@ -54,7 +76,7 @@ program
   .description('start the store, the projector and the graph; seeds the demo city on first start')
   .option('--fresh', 'delete the embedded (PGlite) data directory first, so the demo city is seeded again')
   .action(async (options: { fresh?: boolean }) => {
-    if (options.fresh) deleteEmbeddedDataDir(process.env);
+    if (options.fresh) await deleteEmbeddedDataDir(process.env);
     const platform = await openPlatform({ modules: MODULES });
     try {
       await startService(platform, process.env);
@@ -103,16 +125,22 @@ program
   .action(async (options: { expectHead?: string; publicKey?: string; seals?: string }) => {
     const sealKey = options.publicKey === undefined ? undefined : readPublicKey(options.publicKey);
     const published = options.seals === undefined ? undefined : readSealExport(options.seals);
-    await withPlatform(async (platform) => {
-      const { ok, lines } = await verifyLog(platform.db, createProgress, {
-        ...(options.expectHead !== undefined && { expectedHead: options.expectHead }),
-        ...(platform.signer && { signer: platform.signer }),
-        ...(sealKey && { sealKey }),
-        ...(published && { published }),
-      });
-      for (const line of lines) console.log(line);
-      if (!ok) process.exitCode = 2;
-    });
+    const { ok, lines } = await withPlatformOrService(
+      (platform) =>
+        verifyLog(platform.db, createProgress, {
+          ...(options.expectHead !== undefined && { expectedHead: options.expectHead }),
+          ...(platform.signer && { signer: platform.signer }),
+          ...(sealKey && { sealKey }),
+          ...(published && { published }),
+        }),
+      async (adminUrl, token, owner) => {
+        console.log(`# asked the running service (${owner})`);
+        const request: VerifyRequest = { ...(options.expectHead !== undefined && { expectHead: options.expectHead }), ...(sealKey && { publicKeyPem: sealKey.publicKeyPem }), ...(published && { seals: published }) };
+        return askService<{ ok: boolean; lines: string[] }>(adminUrl, token, '/admin/verify', request);
+      },
+    );
+    for (const line of lines) console.log(line);
+    if (!ok) process.exitCode = 2;
   });
 
 program
@@ -121,27 +149,39 @@ program
   .option('--limit <n>', 'how many seals, newest first', '20')
   .option('--export <file>', 'write the public key, every seal and the signed chain head to <file>, for an auditor to keep (and give to `verify --seals`)')
   .action(async (options: { limit: string; export?: string }) => {
-    await withPlatform(async (platform) => {
-      if (options.export !== undefined) {
-        const exported = await exportSeals(platform.db, { signer: platform.signer });
-        writeFileSync(options.export, `${JSON.stringify(exported, null, 2)}\n`);
-        console.log(`wrote ${exported.seals.length} seals and the head (${exported.head.events} events, ${exported.head.link}) to ${options.export}`);
-        return;
-      }
-      if (platform.signer) console.log(platform.signer.publicKeyPem.trim());
-      else console.log('# no seal key configured (SEAL_KEY_FILE): blocks are not signed');
-      for (const seal of await listSeals(platform.db, Number(options.limit))) console.log(JSON.stringify(seal));
-    });
+    const limit = Number(options.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`--limit "${options.limit}": expected a whole number of seals, at least 1`);
+    if (options.export !== undefined) {
+      const file = options.export;
+      const exported = await withPlatformOrService(
+        (platform) => exportSeals(platform.db, { signer: platform.signer }),
+        (adminUrl, token) => askService<SealExport>(adminUrl, token, '/admin/seals/export'),
+      );
+      writeFileSync(file, `${JSON.stringify(exported, null, 2)}\n`);
+      console.log(`wrote ${exported.seals.length} seals and the head (${exported.head.events} events, ${exported.head.link}) to ${file}`);
+      return;
+    }
+    const { publicKeyPem, seals } = await withPlatformOrService(
+      async (platform) => ({ publicKeyPem: platform.signer?.publicKeyPem ?? null, seals: await listSeals(platform.db, limit) }),
+      (adminUrl, token) => askService<{ publicKeyPem: string | null; seals: Seal[] }>(adminUrl, token, `/admin/seals?limit=${limit}`),
+    );
+    console.log(publicKeyPem ? publicKeyPem.trim() : '# no seal key configured (SEAL_KEY_FILE): blocks are not signed');
+    for (const seal of seals) console.log(JSON.stringify(seal));
   });
 
 program
   .command('status')
   .description('print the store head and every projection\'s lag')
   .action(async () => {
-    await withPlatform(async (platform) => {
-      console.log(`backend ${platform.store.backend}, head position ${await platform.store.headPosition()}`);
-      console.log(formatLag(await platform.runner.lag()));
-    });
+    const status = await withPlatformOrService<AdminStatus>(
+      async (platform) => ({ backend: platform.store.backend, head: await platform.store.headPosition(), lag: formatLag(await platform.runner.lag()) }),
+      async (adminUrl, token, owner) => {
+        console.log(`# asked the running service (${owner})`);
+        return askService<AdminStatus>(adminUrl, token, '/admin/status');
+      },
+    );
+    console.log(`backend ${status.backend}, head position ${status.head}`);
+    console.log(status.lag);
   });
 
 program.parseAsync().catch((error: unknown) => {

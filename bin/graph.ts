@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { clientTokenConfig, parseGatewayOptions, type GatewayAuthInput } from '../gateway/config.ts';
 import type { GatewayLimitsInput } from '../gateway/limits.ts';
-import { createGatewayServer, type ListeningGateway } from '../gateway/server.ts';
+import { createGatewayServer, type GatewayServerOptions, type ListeningGateway } from '../gateway/server.ts';
 import { defaultSubgraphPort, type SubgraphName } from '../gateway/subgraphs.ts';
 import { composeSupergraph } from '../schema/compose.ts';
 import type { AccessControl } from '../subgraphs/kit/access.ts';
@@ -35,6 +35,8 @@ export interface GraphOptions {
   /** Introspection and GraphiQL at the gateway (and introspection at the subgraphs). @default false */
   devMode?: boolean;
   logger?: Logger;
+  /** More routes at the gateway (the operator's admin endpoint, cli/admin.ts). */
+  routes?: GatewayServerOptions['routes'];
 }
 
 export interface RunningGraph {
@@ -87,6 +89,7 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
       limits: options.limits ?? {},
       devMode: options.devMode ?? false,
       ...(options.logger && { logger: options.logger }),
+      ...(options.routes && { routes: options.routes }),
     }).listen(ports === 'random' ? 0 : (ports.gateway ?? DEFAULT_GATEWAY_PORT), host);
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {

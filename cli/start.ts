@@ -5,10 +5,11 @@
  * the data directory (kept, so tokens survive a restart) and prints a token for the demo dashboard.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startGraph } from '../bin/graph.ts';
 import { seedIfEmpty, type Platform } from '../bin/platform.ts';
+import { createAdminRoutes } from './admin.ts';
 import { createSeedProgress } from './progress.ts';
 import { gatewayConfigFromEnv } from '../gateway/config.ts';
 import { demoCityConfig } from '../subgraphs/kit/demoCity.ts';
@@ -19,7 +20,11 @@ import { createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD } from '../
 interface DevSecrets {
   JWT_SECRET: string;
   GATEWAY_ASSERTION_SECRET: string;
+  /** The admin endpoint's token; files written before it existed get one added. */
+  ADMIN_TOKEN?: string;
 }
+
+const newSecret = () => randomBytes(32).toString('base64url');
 
 /**
  * The environment the graph is configured from: the process's own, plus development secrets when
@@ -28,21 +33,27 @@ interface DevSecrets {
 export function withDevelopmentSecrets(env: Record<string, string | undefined>, dataDir: string): Record<string, string | undefined> {
   if (env.DATABASE_URL || (env.JWT_SECRET ?? env.JWT_JWKS_URL) !== undefined) return env;
   const file = join(dirname(dataDir), 'dev-secrets.json');
-  let secrets: DevSecrets;
-  if (existsSync(file)) {
-    secrets = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
-  } else {
-    secrets = { JWT_SECRET: randomBytes(32).toString('base64url'), GATEWAY_ASSERTION_SECRET: randomBytes(32).toString('base64url') };
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DevSecrets) : undefined;
+  const secrets: DevSecrets = { JWT_SECRET: newSecret(), GATEWAY_ASSERTION_SECRET: newSecret(), ...stored };
+  secrets.ADMIN_TOKEN ??= newSecret();
+  if (stored?.ADMIN_TOKEN === undefined) {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }
-  return { GATEWAY_DEV_MODE: 'true', ...env, ...secrets, ...(env.GATEWAY_ASSERTION_SECRET && { GATEWAY_ASSERTION_SECRET: env.GATEWAY_ASSERTION_SECRET }) };
+  return {
+    GATEWAY_DEV_MODE: 'true',
+    ...env,
+    ...secrets,
+    ...(env.GATEWAY_ASSERTION_SECRET && { GATEWAY_ASSERTION_SECRET: env.GATEWAY_ASSERTION_SECRET }),
+    ...(env.ADMIN_TOKEN && { ADMIN_TOKEN: env.ADMIN_TOKEN }),
+  };
 }
 
 export async function startService(platform: Platform, env: Record<string, string | undefined>): Promise<void> {
   const { logger, runtime } = platform;
   const graphEnv = withDevelopmentSecrets(env, platform.config.DATA_DIR);
   // Validate the configuration before anything is written or started.
-  const { options, port, host } = gatewayConfigFromEnv(graphEnv);
+  const { options, port, host, adminToken } = gatewayConfigFromEnv(graphEnv);
   demoCityConfig(env);
 
   const progress = createSeedProgress();
@@ -65,7 +76,10 @@ export async function startService(platform: Platform, env: Record<string, strin
     ports: { gateway: port, subgraphs: Object.fromEntries(platform.modules.map((m) => [m.name, 0])) },
     host,
     logger,
+    routes: createAdminRoutes(platform, adminToken),
   });
+  // `status`, `verify` and `seals` run elsewhere ask this process, which owns the embedded store.
+  if (adminToken) platform.db.dataDirLock?.setAdminUrl(new URL('/', graph.url).toString());
   closeOnSignals(
     {
       async close() {

@@ -45,26 +45,44 @@ const sealExportSchema = z.object({
   ),
 });
 
-/** An export written by `seals --export`, or a ValidationError saying why the file is not one. */
+const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** An export as `seals --export` writes it, or a ValidationError naming `source` and what is wrong. */
+export function parseSealExport(json: unknown, source: string): SealExport {
+  const parsed = sealExportSchema.safeParse(json);
+  if (!parsed.success) throw new ValidationError(`${source}: not an export written by \`seals --export\` (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+  return parsed.data as SealExport;
+}
+
+/** The export in `file`, or a ValidationError saying why the file is not one. */
 export function readSealExport(file: string): SealExport {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ValidationError(`--seals ${file}: not a readable JSON file (${error instanceof Error ? error.message : String(error)})`);
+    throw new ValidationError(`--seals ${file}: not a readable JSON file (${reason(error)})`);
   }
-  const parsed = sealExportSchema.safeParse(json);
-  if (!parsed.success) throw new ValidationError(`--seals ${file}: not an export written by \`seals --export\` (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
-  return parsed.data as SealExport;
+  return parseSealExport(json, `--seals ${file}`);
 }
 
-/** The public key in `file` (SPKI PEM, as `seals` prints it), or a ValidationError. */
-export function readPublicKey(file: string): SealVerifier {
+/** An Ed25519 public key in SPKI PEM (as `seals` prints it), or a ValidationError naming `source`. */
+export function parsePublicKey(pem: string, source: string): SealVerifier {
   try {
-    return ed25519Verifier(readFileSync(file, 'utf8'));
+    return ed25519Verifier(pem);
   } catch (error) {
-    throw new ValidationError(`--public-key ${file}: not a readable Ed25519 public key in PEM (${error instanceof Error ? error.message : String(error)})`);
+    throw new ValidationError(`${source}: not an Ed25519 public key in PEM (${reason(error)})`);
   }
+}
+
+/** The public key in `file`, or a ValidationError. */
+export function readPublicKey(file: string): SealVerifier {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ValidationError(`--public-key ${file}: not readable (${reason(error)})`);
+  }
+  return parsePublicKey(pem, `--public-key ${file}`);
 }
 
 export async function verifyLog(db: SqlDatabase, createProgress: (label: string, total: number) => Progress, options: VerifyLogOptions = {}): Promise<{ ok: boolean; lines: string[] }> {

@@ -114,11 +114,14 @@ export interface GatewayProcessConfig {
   port: number;
   /** `GATEWAY_HOST`. @default 127.0.0.1 */
   host: string;
+  /** `ADMIN_TOKEN`: the bearer token of the operator's admin endpoint; without it there is none. */
+  adminToken?: string;
 }
 
 const envProcessSchema = z.object({
   GATEWAY_PORT: z.coerce.number().int().min(0, 'must be a port number').max(65_535, 'must be a port number').default(4000),
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  ADMIN_TOKEN: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
 });
 
 /**
@@ -169,5 +172,10 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined> = p
   if (problems.length || !parsed.success || !server.success) {
     throw new ValidationError(`invalid gateway configuration:\n${problems.join('\n')}`);
   }
-  return { options: parsed.data, port: server.data.GATEWAY_PORT, host: server.data.GATEWAY_HOST };
+  return {
+    options: parsed.data,
+    port: server.data.GATEWAY_PORT,
+    host: server.data.GATEWAY_HOST,
+    ...(server.data.ADMIN_TOKEN !== undefined && { adminToken: server.data.ADMIN_TOKEN }),
+  };
 }

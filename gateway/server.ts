@@ -32,6 +32,8 @@ export interface GatewayServerOptions extends GatewayOptionsInput {
   supergraph: string;
   /** @default a pino logger at `LOG_LEVEL` (or `info`) */
   logger?: Logger;
+  /** More routes by path (the operator's admin endpoint, cli/admin.ts); each authenticates its own callers. */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 /** What the gateway adds to every operation's GraphQL context. */
@@ -201,8 +203,11 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
         res.end(body);
         return;
       }
-      default:
+      default: {
+        const route = input.routes?.[pathname];
+        if (route) return route(req, res);
         return sendJson(res, 404, { error: `not found; GraphQL is served at ${GRAPHQL_PATH}` });
+      }
     }
   }
 
