@@ -15,7 +15,7 @@ import { DataDirLockedError, describeOwner, lockDataDir } from '../events/sql/da
 import { askService, type AdminStatus, type VerifyRequest } from '../cli/admin.ts';
 import { MODULES } from './modules.ts';
 import { openPlatform, type Platform } from './platform.ts';
-import { startService, withDevelopmentSecrets } from '../cli/start.ts';
+import { checkStartConfig, startService, withDevelopmentSecrets } from '../cli/start.ts';
 import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
 import { issueToken } from '../gateway/tokens.ts';
@@ -76,6 +76,7 @@ program
   .description('start the store, the projector and the graph; seeds the demo city on first start')
   .option('--fresh', 'delete the embedded (PGlite) data directory first, so the demo city is seeded again')
   .action(async (options: { fresh?: boolean }) => {
+    await checkStartConfig(process.env);
     if (options.fresh) await deleteEmbeddedDataDir(process.env);
     const platform = await openPlatform({ modules: MODULES });
     try {

@@ -5,7 +5,7 @@
  * e2e specs and the gateway bench start a graph per scenario on random ports.
  */
 import type { Logger } from 'pino';
-import { clientTokenConfig, parseGatewayOptions, type GatewayAuthInput } from '../gateway/config.ts';
+import { clientTokenConfig, parseGatewayOptions, type GatewayAuthInput, type GatewayOptionsInput } from '../gateway/config.ts';
 import type { GatewayLimitsInput } from '../gateway/limits.ts';
 import { createGatewayServer, type GatewayServerOptions, type ListeningGateway } from '../gateway/server.ts';
 import { defaultSubgraphPort, type SubgraphName } from '../gateway/subgraphs.ts';
@@ -37,6 +37,8 @@ export interface GraphOptions {
   logger?: Logger;
   /** More routes at the gateway (the operator's admin endpoint, cli/admin.ts). */
   routes?: GatewayServerOptions['routes'];
+  /** The gateway's CORS origins, operator token and drain time (gateway/config.ts). */
+  gateway?: Pick<GatewayOptionsInput, 'corsOrigins' | 'adminToken' | 'drainTimeoutMs'>;
 }
 
 export interface RunningGraph {
@@ -90,6 +92,7 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
       devMode: options.devMode ?? false,
       ...(options.logger && { logger: options.logger }),
       ...(options.routes && { routes: options.routes }),
+      ...options.gateway,
     }).listen(ports === 'random' ? 0 : (ports.gateway ?? DEFAULT_GATEWAY_PORT), host);
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {

@@ -9,11 +9,11 @@
  *   GET  /admin/seals?limit=n         → { publicKeyPem, seals }
  *   GET  /admin/seals/export          → the export `seals --export` writes
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CityBrainError, ValidationError } from '../events/errors.ts';
 import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sql/hashChain.ts';
 import type { Platform } from '../bin/platform.ts';
+import { isOperator } from '../gateway/operator.ts';
 import { formatLag } from './replay.ts';
 import { parsePublicKey, parseSealExport, verifyLog } from './verify.ts';
 
@@ -41,14 +41,6 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** Whether `header` carries the admin token (constant time). */
-export function isAdmin(header: string | undefined, token: string | undefined): boolean {
-  if (!token || !header?.startsWith('Bearer ')) return false;
-  const given = Buffer.from(header.slice('Bearer '.length));
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -71,7 +63,7 @@ export function createAdminRoutes(platform: Platform, token: string | undefined)
   const guarded =
     (method: string, body: (req: IncomingMessage, url: URL) => Promise<unknown>): AdminRoute =>
     async (req, res) => {
-      if (!isAdmin(req.headers.authorization, token)) {
+      if (!isOperator(req.headers.authorization, token)) {
         send(res, 401, { error: 'the admin endpoint needs Authorization: Bearer <ADMIN_TOKEN>' });
         return;
       }
