@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,21 +12,11 @@ import { createPgliteDatabase } from './sql/database.ts';
 import { DataDirLockedError } from './sql/dataDirLock.ts';
 import { SqlEventStore } from './sql/sqlEventStore.ts';
 import { createTestRegistry } from '../test/helpers/events.ts';
+import { killAll, spawnOwned } from '../test/helpers/processes.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
-/** Every process a test starts, killed (with its group) when the file ends, however it ends. */
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const child of children) {
-    if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
-  }
-};
-process.on('exit', killAll);
-after(() => {
-  killAll();
-  process.off('exit', killAll);
-});
+after(killAll);
 
 interface Run {
   child: ChildProcess;
@@ -38,8 +28,7 @@ interface Run {
 }
 
 function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  children.add(child);
+  const child = spawnOwned(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const result: Run = {
     child,
     stdout: '',

@@ -16,7 +16,7 @@ import lockfile from 'proper-lockfile';
 import { CityBrainError } from '../errors.ts';
 
 /** How long an unrefreshed lock is honoured: long enough for a busy event loop, short after a crash. */
-const STALE_MS = 20_000;
+const STALE_MS = 10_000;
 
 export interface DataDirOwner {
   pid: number;
