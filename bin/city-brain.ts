@@ -188,5 +188,6 @@ program
 program.parseAsync().catch((error: unknown) => {
   // Our own errors are meant for people: print the message, not a stack.
   console.error(error instanceof CityBrainError ? `city-brain: ${error.message}` : error);
-  process.exitCode = 1;
+  // A refused start may leave a connection attempt pending (an unanswering DATABASE_URL): exit now.
+  process.exit(1);
 });

@@ -32,14 +32,19 @@ export function parseConfig<T extends z.ZodType>(schema: T, env: Record<string, 
   return result.data;
 }
 
+/** How long the first connection to PostgreSQL may take before the URL is reported as unreachable. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export async function openDatabase(config: StorageConfig, options: { inMemory?: boolean } = {}): Promise<SqlDatabase> {
   if (config.DATABASE_URL) {
     const db = createPostgresDatabase({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
     // An unreachable server is a configuration mistake: one line naming it, not a driver stack trace.
     try {
-      await db.query('SELECT 1');
+      const silent = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS).unref());
+      await Promise.race([db.query('SELECT 1'), silent]);
     } catch (error) {
-      await db.close().catch(() => undefined);
+      // Not awaited: a connection that never answers would hold the pool's end as long.
+      void db.close().catch(() => undefined);
       const url = new URL(config.DATABASE_URL);
       throw new ValidationError(`invalid configuration:\n  DATABASE_URL: cannot connect to ${url.hostname}:${url.port || 5432}${url.pathname} (${error instanceof Error ? error.message : String(error)})`);
     }
