@@ -12,7 +12,7 @@ import { ReadModels } from '../projections/readModels.ts';
 import { ProjectionRunner } from '../projections/runner.ts';
 import { environmentModule } from '../subgraphs/environment/index.ts';
 import { RANKING_PROJECTION, RANKINGS, rankingProjection, type RankingDoc } from '../subgraphs/environment/readModels/ranking.ts';
-import { addDays, canonicalInstant, chinaMidnight, HOUR_MS } from '../subgraphs/environment/shared/time.ts';
+import { addDays, canonicalInstant, chinaMidnight, HOUR_MS } from '../subgraphs/kit/calendar.ts';
 import { AirQualitySimulator } from '../subgraphs/environment/simulation.ts';
 import { airQualityStreamId, type StationKind } from '../subgraphs/environment/station/events.ts';
 import {
@@ -25,7 +25,7 @@ import {
 import { inTurn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres, type BenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
-import { seededRandom } from './lib/random.ts';
+import { seededRandom } from '../subgraphs/kit/random.ts';
 import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 

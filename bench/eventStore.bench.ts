@@ -15,7 +15,7 @@ import { inTurn, letSignalsIn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
-import { seededRandom } from './lib/random.ts';
+import { seededRandom } from '../subgraphs/kit/random.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 import { PayloadGenerator, benchRegistry, payloadBytes, type AirQualityObservedData, type IncidentReportedData } from './eventStore/payloads.ts';
 

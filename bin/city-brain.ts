@@ -19,7 +19,7 @@ import { checkStartConfig, startService, withDevelopmentSecrets } from '../cli/s
 import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
 import { issueToken } from '../gateway/tokens.ts';
-import { ROLES, type Role } from '../subgraphs/kit/auth.ts';
+import { ROLES, type Role } from '../platform/auth.ts';
 import { DEMO_CONSUMER_ROLES } from '../subgraphs/governance/index.ts';
 
 const program = new Command()

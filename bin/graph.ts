@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { clientTokenConfig, parseGatewayOptions, type GatewayAuthInput, type GatewayOptionsInput } from '../gateway/config.ts';
 import type { GatewayLimitsInput } from '../gateway/limits.ts';
 import { createGatewayServer, type GatewayServerOptions, type ListeningGateway } from '../gateway/server.ts';
-import { defaultSubgraphPort, type SubgraphName } from '../gateway/subgraphs.ts';
+import { defaultSubgraphPort, type SubgraphName } from '../platform/subgraphs.ts';
 import { composeSupergraph } from '../schema/compose.ts';
 import type { AccessControl } from '../subgraphs/kit/access.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
@@ -26,7 +26,7 @@ export interface GraphOptions {
   access: AccessControl;
   /**
    * `'random'`: every server on a free port (tests, bench). Otherwise each port, defaulting to the
-   * gateway's 4000 and each subgraph's port in gateway/subgraphs.ts.
+   * gateway's 4000 and each subgraph's port in platform/subgraphs.ts.
    */
   ports?: 'random' | { gateway?: number; subgraphs?: Partial<Record<SubgraphName, number>> };
   /** @default 127.0.0.1 */

@@ -9,7 +9,7 @@
 import { CityBrainError, ValidationError } from '../events/errors.ts';
 import { clientTokenConfig, gatewayConfigFromEnv } from '../gateway/config.ts';
 import { closeOnSignals } from '../gateway/server.ts';
-import { defaultSubgraphPort, isSubgraphName, SUBGRAPH_NAMES } from '../gateway/subgraphs.ts';
+import { defaultSubgraphPort, isSubgraphName, SUBGRAPH_NAMES } from '../platform/subgraphs.ts';
 import { createGovernanceAccess } from '../subgraphs/governance/index.ts';
 import { createSubgraphServer } from '../subgraphs/kit/server.ts';
 import { MODULES } from './modules.ts';

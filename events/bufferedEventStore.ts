@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, ConflictError, ValidationError } from './errors.ts';
-import { deterministicEventId } from './sql/sqlEventStore.ts';
+import { deterministicEventId } from './append.ts';
 import {
   START,
   type AppendOptions,

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import type { DataAccessed } from '../subgraphs/governance/audit/events.ts';
+import type { DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
 import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons, type SeededPerson } from '../test/fixtures/graphModules.ts';
 import { waitForCommitted } from '../test/helpers/events.ts';
 import { startTestGraph, type GqlResponse, type TestGraph } from '../test/helpers/graph.ts';

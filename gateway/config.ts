@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../events/errors.ts';
-import type { ClientTokenConfig } from '../subgraphs/kit/auth.ts';
+import type { ClientTokenConfig } from '../platform/auth.ts';
 import { gatewayLimitsSchema } from './limits.ts';
-import { SUBGRAPH_NAMES, subgraphUrlVariable, subgraphUrls } from './subgraphs.ts';
+import { SUBGRAPH_NAMES, subgraphUrlVariable, subgraphUrls } from '../platform/subgraphs.ts';
 
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 const MIN_SECRET_LENGTH = 32;
@@ -90,7 +90,7 @@ export function parseGatewayOptions(input: GatewayOptionsInput): GatewayOptions 
   return result.data;
 }
 
-/** How `verifyClientToken` (subgraphs/kit/auth.ts) checks a client token under these options. */
+/** How `verifyClientToken` (platform/auth.ts) checks a client token under these options. */
 export function clientTokenConfig(auth: GatewayAuth): ClientTokenConfig {
   const common = { clockToleranceSeconds: auth.clockToleranceSeconds };
   if (auth.jwtSecret !== undefined) return { ...common, secret: auth.jwtSecret };

@@ -1,5 +1,5 @@
 /**
- * The gateway's half of authentication (DESIGN §3, subgraphs/kit/auth.ts): verify the client's bearer
+ * The gateway's half of authentication (DESIGN §3, platform/auth.ts): verify the client's bearer
  * token before anything else happens, then hand every subgraph call the same token plus a fresh
  * gateway assertion bound to it. Subgraphs verify both, so they serve only what the gateway let in.
  */
@@ -13,7 +13,7 @@ import {
   verifyClientToken,
   type Caller,
   type ClientTokenConfig,
-} from '../subgraphs/kit/auth.ts';
+} from '../platform/auth.ts';
 
 /** How long an assertion lives; it is re-signed when half of that has passed (long subscriptions). */
 const ASSERTION_TTL_SECONDS = 30;

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { composeSupergraph } from '../schema/compose.ts';
-import { ASSERTION_HEADER, createGatewayAssertion, issueToken as signToken } from '../subgraphs/kit/auth.ts';
+import { ASSERTION_HEADER, createGatewayAssertion, issueToken as signToken } from '../platform/auth.ts';
 import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons, type SeededPerson } from '../test/fixtures/graphModules.ts';
 import { TEST_ASSERTION_SECRET, TEST_JWT_SECRET, openTestRuntime, startTestGraph, subscribeOnce, type TestGraph, type TestRuntime } from '../test/helpers/graph.ts';
 import { createGatewayServer, type ListeningGateway } from './server.ts';

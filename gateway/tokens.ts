@@ -3,7 +3,7 @@
  * token, e2e specs). Production tokens come from the city's identity provider; the gateway only
  * verifies them (HS256 secret or JWKS, gateway/config.ts).
  */
-import { issueToken as signClientToken, type Role } from '../subgraphs/kit/auth.ts';
+import { issueToken as signClientToken, type Role } from '../platform/auth.ts';
 
 export interface TokenRequest {
   /** The consumer the token names (`sub`): a department, a partner app, an auditor. */

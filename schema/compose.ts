@@ -2,12 +2,13 @@
  * Federation 2 composition of subgraph SDLs into the supergraph the gateway serves. Used by
  * `scripts/compose.ts` (the checked-in `schema/supergraph.graphql`) and by `bin/graph.ts` composing
  * the modules it starts. Each subgraph is composed from the SDL its server builds: its own schema
- * plus the shared scalars and access-control directives (`withSharedScalars`).
+ * plus the shared scalars and access-control directives (`withSharedScalars`), each field's
+ * description naming the catalogue resource that guards it (`servedTypeDefs`).
  */
 import { composeServices } from '@apollo/composition';
 import { Kind, parse, print, visit, type DocumentNode } from 'graphql';
 import { ValidationError } from '../events/errors.ts';
-import { withSharedScalars } from './scalars.ts';
+import { servedTypeDefs } from './accessDescriptions.ts';
 
 export interface SubgraphDefinition {
   name: string;
@@ -22,7 +23,7 @@ export function composeSupergraph(subgraphs: readonly SubgraphDefinition[]): str
   const services = subgraphs.map((s) => {
     try {
       const doc = typeof s.typeDefs === 'string' ? parse(s.typeDefs) : s.typeDefs;
-      return { name: s.name, url: s.url, typeDefs: withSharedScalars(doc) };
+      return { name: s.name, url: s.url, typeDefs: servedTypeDefs(doc) };
     } catch (error) {
       throw new ValidationError(`subgraph ${s.name}: its SDL does not parse: ${error instanceof Error ? error.message : String(error)}`);
     }

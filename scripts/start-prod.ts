@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { isSubgraphName, SUBGRAPH_NAMES, type SubgraphName } from '../gateway/subgraphs.ts';
+import { isSubgraphName, SUBGRAPH_NAMES, type SubgraphName } from '../platform/subgraphs.ts';
 import { commandOf, productionTopology, REPOSITORY_ROOT } from './topology.ts';
 
 const STOP_GRACE_MS = 10_000;

@@ -12,7 +12,7 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 const skipStatic = args.includes('--skip-static') || only !== undefined;
 const explicit = args.filter((a, i) => a.endsWith('.ts') && args[i - 1] !== '--only');
 
-const ROOTS = ['events', 'projections', 'subgraphs', 'gateway', 'schema', 'test', 'bench', 'bin', 'cli'];
+const ROOTS = ['events', 'projections', 'platform', 'subgraphs', 'gateway', 'schema', 'test', 'bench', 'bin', 'cli'];
 function findSpecs(dir) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {

@@ -4,7 +4,7 @@
  * deployment test spawns the same processes one by one so it can kill them.
  */
 import { fileURLToPath } from 'node:url';
-import { SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from '../gateway/subgraphs.ts';
+import { SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from '../platform/subgraphs.ts';
 
 export interface ProcessSpec {
   /** `gateway`, `projector-1`, `subgraph-population`… (the output prefix). */

@@ -17,7 +17,7 @@ import { MODULES } from '../bin/modules.ts';
 import { openPlatform, type Platform } from '../bin/platform.ts';
 import { comparePositions } from '../events/position.ts';
 import { START, type Position } from '../events/types.ts';
-import type { SubgraphName } from '../gateway/subgraphs.ts';
+import type { SubgraphName } from '../platform/subgraphs.ts';
 import { issueToken } from '../gateway/tokens.ts';
 import { BatchDocumentStore, readModelTableSql } from '../projections/sql/documentStore.ts';
 import { ADMIN, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD } from '../subgraphs/governance/index.ts';

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { governanceModule } from '../subgraphs/governance/index.ts';
-import type { DataAccessed } from '../subgraphs/governance/audit/events.ts';
+import type { DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
 import { healthcareModule } from '../subgraphs/healthcare/index.ts';
 import { populationModule } from '../subgraphs/population/index.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
@@ -82,7 +82,7 @@ describe('a claim for a person whose death was registered the week before, throu
     await graph.catchUp();
     const submitted = await graph.gql<{ submitClaim: { claim: ClaimView; positions: string[] } }>(
       SUBMIT,
-      { input: { personId, hospitalCode: 'H37010201', serviceDate, items: [{ code: '250101015000000', name: '血常规检查', quantity: 1, unitPriceFen: 2000 }] } },
+      { input: { personId, hospitalCode: 'H37010201', serviceDate, items: [{ code: '250101015000000', name: '血常规检查', quantity: 1, unitPrice: '20.00' }] } },
       insurer,
     );
     assert.equal(submitted.body.errors, undefined, JSON.stringify(submitted.body.errors));
@@ -138,7 +138,7 @@ describe('a claim for a person whose death was registered the week before, throu
     assert.equal(listed.body.errors?.[0]?.extensions?.code, 'FORBIDDEN');
 
     const head = await base.runtime.store.headPosition();
-    const write = await graph.gql(SUBMIT, { input: { personId, hospitalCode: 'H37010201', serviceDate, items: [{ code: '250101015000000', name: '血常规检查', quantity: 1, unitPriceFen: 2000 }] } }, token);
+    const write = await graph.gql(SUBMIT, { input: { personId, hospitalCode: 'H37010201', serviceDate, items: [{ code: '250101015000000', name: '血常规检查', quantity: 1, unitPrice: '20.00' }] } }, token);
     assert.equal(write.body.errors?.[0]?.extensions?.code, 'FORBIDDEN');
     const appended = await base.runtime.store.readAll({ fromPosition: head, filter: { types: ['ClaimSubmitted'] }, limit: 10 });
     assert.deepEqual(appended, [], 'a refused submission appends no claim');

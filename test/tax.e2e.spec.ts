@@ -16,7 +16,7 @@ import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
 import { populationModule } from '../subgraphs/population/index.ts';
 import { DEFAULT_DEED_TAX_DEADLINE_DAYS } from '../subgraphs/tax/deedTaxDeadlines.ts';
 import { taxModule } from '../subgraphs/tax/index.ts';
-import { addMonths } from '../subgraphs/tax/period.ts';
+import { addMonths } from '../subgraphs/kit/period.ts';
 import { propertyTransactionStreamId } from '../subgraphs/tax/propertyTransaction/events.ts';
 import { openTestRuntime, startTestGraph, type GqlResponse, type TestGraph, type TestRuntime } from './helpers/graph.ts';
 

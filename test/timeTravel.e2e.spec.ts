@@ -230,7 +230,7 @@ const OTHERS = `query ($station: ID!, $record: ID!, $claim: ID!, $taxpayer: ID!,
     name kind divisionCode latest { observedAt aqi level primaryPollutants corrected } history { revision } asOf asOfPosition
   }
   healthRecord(personId: $record, asOf: $asOf, asOfPosition: $asOfPosition) { closed revision history { revision } asOf asOfPosition }
-  claim(id: $claim, asOf: $asOf, asOfPosition: $asOfPosition) { status totalFen revision history { revision } asOf asOfPosition }
+  claim(id: $claim, asOf: $asOf, asOfPosition: $asOfPosition) { status total { yuan } revision history { revision } asOf asOfPosition }
   taxpayer(id: $taxpayer, asOf: $asOf, asOfPosition: $asOfPosition) { name kind declaredTotal { yuan } history { revision } asOf asOfPosition }
 }`;
 

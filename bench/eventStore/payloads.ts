@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EventRegistry } from '../../events/registry.ts';
 import type { EventMetadata, NewEvent } from '../../events/types.ts';
-import { seededRandom, type Random } from '../lib/random.ts';
+import { seededRandom, type Random } from '../../subgraphs/kit/random.ts';
 
 export interface AirQualityObservedData {
   stationId: string;

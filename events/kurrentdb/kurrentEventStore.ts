@@ -24,7 +24,7 @@ import {
 import { ConflictError, ValidationError } from '../errors.ts';
 import { comparePositions, isStart } from '../position.ts';
 import type { EventRegistry } from '../registry.ts';
-import { UUID, prepareAppend, type PreparedEvent } from '../sql/sqlEventStore.ts';
+import { UUID, prepareAppend, type PreparedEvent } from '../append.ts';
 import {
   START,
   type AppendOptions,

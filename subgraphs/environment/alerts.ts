@@ -8,11 +8,11 @@
  */
 import { ValidationError } from '../../events/errors.ts';
 import type { EventStore, RecordedEvent } from '../../events/types.ts';
-import { assertDivision, isWithin } from '../population/divisions/catalogue.ts';
+import { assertDivision, isWithin } from '../kit/divisions/catalogue.ts';
 import { hourlyAqi, type AqiReport } from './aqi/hj633.ts';
-import { realTimeIndicators, type HourlyConcentrations } from './aqi/hj663.ts';
+import { realTimeIndicators, reportingDate, type HourlyConcentrations } from './aqi/hj663.ts';
 import { concentrationsOf } from './readModels/airQuality.ts';
-import { addDays, reportingDate } from './shared/time.ts';
+import { addDays } from '../kit/calendar.ts';
 import {
   AIR_QUALITY_STREAM_PREFIX,
   airQualityStreamId,

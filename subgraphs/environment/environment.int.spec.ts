@@ -4,26 +4,16 @@
  * virtual time, on both SQL backends.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { test } from 'node:test';
 import { createClient } from 'graphql-ws';
 import { pino } from 'pino';
 import WebSocket from 'ws';
-import { EventRegistry } from '../../events/registry.ts';
-import type { SqlDatabase } from '../../events/sql/database.ts';
-import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { ProcessManagerRuntime, type ScheduledItem } from '../../projections/processManager.ts';
-import { ReadModels } from '../../projections/readModels.ts';
-import { ProjectionRunner } from '../../projections/runner.ts';
-import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { BACKENDS } from '../../test/helpers/databases.ts';
 import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
-import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
-import { createGovernanceAccess } from '../governance/access.ts';
-import { dataAccessedDefinition } from '../governance/audit/events.ts';
-import { consumerEventDefinitions } from '../governance/consumer/events.ts';
-import type { AccessControl } from '../kit/access.ts';
-import type { SubgraphRuntime } from '../kit/module.ts';
-import { createSubgraphServer, type ListeningSubgraph } from '../kit/server.ts';
+import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
+import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
 import { legalPersonEventDefinitions, legalPersonStreamId } from '../legal-person/legalPerson/events.ts';
 import { dailyAqi, hourlyAqi, type Concentrations } from './aqi/hj633.ts';
 import { dailyAverages, realTimeIndicators, type HourlyConcentrations } from './aqi/hj663.ts';
@@ -32,7 +22,7 @@ import { EXCEEDANCE_ALARMS } from './emission/processes.ts';
 import { createEnvironmentModule } from './index.ts';
 import { concentrationsOf } from './readModels/airQuality.ts';
 import { seedEnvironment } from './seed.ts';
-import { canonicalInstant, HOUR_MS } from './shared/time.ts';
+import { canonicalInstant, HOUR_MS } from '../kit/calendar.ts';
 import { airQualityStreamId, type AirQualityObserved } from './station/events.ts';
 import { correctAirQualityObservation, recordAirQualityObservations, registerMonitoringStation, type CommandPorts } from './station/handlers.ts';
 
@@ -65,18 +55,12 @@ interface HourView {
 }
 
 for (const openBackend of BACKENDS) {
-  describe(`environment subgraph on ${openBackend.name.replace('Backend', '')}`, () => {
-    let backend: TestBackend;
-    let store: SqlEventStore;
-    let runtime: SubgraphRuntime;
-    let access: AccessControl;
-    let subgraph: ListeningSubgraph;
-    let runner: ProjectionRunner;
+  test(`environment subgraph on ${openBackend.name.replace('Backend', '')}`, async (t) => {
     let clock = Date.now();
     const ports = (): CommandPorts => ({ store, metadata: testMetadata, now: new Date(clock).toISOString() });
 
-    const ask = async <D = Record<string, unknown>>(consumerId: string, query: string, variables?: Record<string, unknown>) =>
-      (await postGraphQL<D>(subgraph.url, await relayedHeaders(consumerId), query, variables)).body;
+    const ask = <D = Record<string, unknown>>(consumerId: string, query: string, variables?: Record<string, unknown>) =>
+      harness.ask<D>(consumerId, query, variables);
     /**
      * Waits until the projector has applied everything appended so far. The store's head excludes
      * transactions still in flight (an access record being written), so one idle poll is not proof:
@@ -103,39 +87,16 @@ for (const openBackend of BACKENDS) {
         Array.from({ length: toHour - fromHour + 1 }, (_, k) => ({ hour: hourOf(fromHour + k), ...(typeof values === 'function' ? values(fromHour + k) : values) })),
       );
 
-    let db: SqlDatabase;
-    before(async () => {
-      backend = await openBackend();
-      db = await backend.fresh();
-      const registry = new EventRegistry().registerAll([...environmentModule.eventTypes, ...legalPersonEventDefinitions, ...consumerEventDefinitions, dataAccessedDefinition]);
-      store = await SqlEventStore.open(db, registry);
-      runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(clock), logger };
-      access = createGovernanceAccess(runtime, { recorder: { maxDelayMs: 5 } });
-      const grants = testGrants(store, runtime.now);
-      const validUntil = new Date(clock + 365 * 86_400_000);
-      await grants.grant('eco-bureau', ['environment.air', 'environment.emissions', 'environment.write', 'audit.log'], { actions: ['READ', 'WRITE', 'SUBSCRIBE'], validUntil });
-      await grants.grant('dashboard', ['environment.air', 'environment.emissions'], { actions: ['READ', 'SUBSCRIBE'], validUntil });
-      runner = new ProjectionRunner(db, store, environmentModule.projections, { lockRetryMs: 100 });
-      await runner.start();
-      subgraph = await createSubgraphServer({
-        name: 'environment',
-        typeDefs: environmentModule.typeDefs,
-        resolvers: environmentModule.resolvers(runtime),
-        auth: SUBGRAPH_TEST_AUTH,
-        access,
-        logger,
-        now: runtime.now,
-      }).listen(0);
-    });
-    after(async () => {
-      await subgraph?.close();
-      await runner?.stop();
-      await access?.recorder?.close();
-      await store?.close();
-      await backend?.dispose();
-    });
+    await using backend = await openBackend();
+    const db = await backend.fresh();
+    await using harness = await startSubgraphHarness(db, { module: environmentModule, events: legalPersonEventDefinitions, grants: 'governance', projector: 'running', now: () => new Date(clock) });
+    const { store, runtime, runner } = harness;
+    const grants = testGrants(store, runtime.now);
+    const validUntil = new Date(clock + 365 * 86_400_000);
+    await grants.grant('eco-bureau', ['environment.air', 'environment.emissions', 'environment.write', 'audit.log'], { actions: ['READ', 'WRITE', 'SUBSCRIBE'], validUntil });
+    await grants.grant('dashboard', ['environment.air', 'environment.emissions'], { actions: ['READ', 'SUBSCRIBE'], validUntil });
 
-    it('refuses invalid observations with a clear code and appends nothing', async () => {
+    await t.test('refuses invalid observations with a clear code and appends nothing', async () => {
       await register('v-1', '370102');
       await waitForCommitted(db, store);
       const head = await store.headPosition();
@@ -166,7 +127,7 @@ for (const openBackend of BACKENDS) {
       assert.equal(await store.streamRevision(airQualityStreamId('v-1', '2026-11-01')), undefined);
     });
 
-    it('ingests many stations in one mutation, or refuses the whole batch naming the observation', async () => {
+    await t.test('ingests many stations in one mutation, or refuses the whole batch naming the observation', async () => {
       await register('i-1', '370102');
       await register('i-2', '370102001', 'MICRO');
       await waitForCommitted(db, store);
@@ -197,7 +158,7 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(again.data?.ingestAirQualityObservations, { recorded: 50, stationDays: 3, positions: ingested.data?.ingestAirQualityObservations.positions, replayed: true });
     });
 
-    it('refuses a second observation of an hour with CONFLICT, and records a correction as its own event', async () => {
+    await t.test('refuses a second observation of an hour with CONFLICT, and records a correction as its own event', async () => {
       await register('c-1', '370103');
       await recordHours('c-1', 1, 23, clean);
       const mutation = `mutation R($input: RecordAirQualityObservationInput!) { recordAirQualityObservation(input: $input) { positions observations { observedAt corrected } } }`;
@@ -232,7 +193,7 @@ for (const openBackend of BACKENDS) {
       assert.equal(latest.movingAverages.pm25, 34);
     });
 
-    it('keeps read models equal to what the events say, by HJ 633 and HJ 663', async () => {
+    await t.test('keeps read models equal to what the events say, by HJ 633 and HJ 663', async () => {
       await register('r-1', '370104');
       // A realistic day: PM rising into the evening, O3 peaking in the afternoon, one NA hour of O3.
       const values = (h: number): Concentrations => ({
@@ -301,7 +262,7 @@ for (const openBackend of BACKENDS) {
       assert.equal(station.daily.edges[1]?.node.aqi, null);
     });
 
-    it('keeps every hour equal to the events when hours arrive late and a correction reaches into the next day, paging hours across days', async () => {
+    await t.test('keeps every hour equal to the events when hours arrive late and a correction reaches into the next day, paging hours across days', async () => {
       await register('o-1', '370103');
       const values = (h: number): Concentrations => ({
         pm2_5: 30 + ((h * 37) % 90),
@@ -398,7 +359,7 @@ for (const openBackend of BACKENDS) {
       assert.match((old.errors as Errors)?.[0]?.message ?? '', /is not one this list returned: start again without "after"/);
     });
 
-    it('serves worked HJ 633 values: PM2.5 at 115 µg/m³ all day is IAQI 150, 轻度污染, orange', async () => {
+    await t.test('serves worked HJ 633 values: PM2.5 at 115 µg/m³ all day is IAQI 150, 轻度污染, orange', async () => {
       await register('w-1', '370105');
       await recordHours('w-1', 1, 24, { ...clean, pm2_5: 115 });
       await caughtUp();
@@ -410,7 +371,7 @@ for (const openBackend of BACKENDS) {
       );
     });
 
-    it('ranks the districts by daily AQI from their assessment stations only, ties sharing a rank', async () => {
+    await t.test('ranks the districts by daily AQI from their assessment stations only, ties sharing a rank', async () => {
       await register('k-a', '370112');
       await register('k-b', '370113');
       await register('k-c', '370114');
@@ -445,7 +406,7 @@ for (const openBackend of BACKENDS) {
       assert.equal(read.data!._entities[1]?.airQuality, null, 'a street has no ranking');
     });
 
-    it("re-ranks a district when a correction changes its stations' mean", async () => {
+    await t.test("re-ranks a district when a correction changes its stations' mean", async () => {
       await register('q-1', '370124');
       await register('q-2', '370124001', 'PROVINCIAL');
       await register('q-3', '370124002', 'MICRO');
@@ -473,7 +434,7 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(await districtAqi(), { aqi: 100, level: 'GOOD', primaryPollutants: ['PM2_5'] });
     });
 
-    it('runs the alarm loop: one alarm per exceedance even when issued twice, escalation in virtual time, resolution with evidence', async () => {
+    await t.test('runs the alarm loop: one alarm per exceedance even when issued twice, escalation in virtual time, resolution with evidence', async () => {
       const legalPersonId = 'lp-env-1';
       await store.append(legalPersonStreamId(legalPersonId), [
         {
@@ -599,7 +560,7 @@ for (const openBackend of BACKENDS) {
       assert.equal(environment.open.totalCount, 1);
     });
 
-    it('pushes only the hourly AQIs above the level, of stations in the division', async () => {
+    await t.test('pushes only the hourly AQIs above the level, of stations in the division', async () => {
       await register('s-in', '370116');
       await register('s-micro', '370116001', 'MICRO');
       await register('s-out', '370117');
@@ -608,7 +569,7 @@ for (const openBackend of BACKENDS) {
       await recordHours('s-in', 1, 23, haze);
       await recordHours('s-micro', 1, 23, clean);
       await recordHours('s-out', 1, 23, haze);
-      const client = createClient({ url: subgraph.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: await relayedHeaders('dashboard') });
+      const client = createClient({ url: harness.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: await relayedHeaders('dashboard') });
       const received: { stationId: string; observedAt: string; aqi: number; level: string; station: { id: string } | null }[] = [];
       let unsubscribe: (() => void) | undefined;
       try {
@@ -647,7 +608,7 @@ for (const openBackend of BACKENDS) {
       assert.ok(received.every((a) => a.aqi > 200));
     });
 
-    it('refuses writes to a consumer without environment.write, and serves nothing to one without environment.air', async () => {
+    await t.test('refuses writes to a consumer without environment.write, and serves nothing to one without environment.air', async () => {
       const refused = await ask('dashboard', `mutation R($input: RegisterMonitoringStationInput!) { registerMonitoringStation(input: $input) { positions } }`, {
         input: { code: 'X1', name: 'x', kind: 'MICRO', location: { longitude: 117, latitude: 36.6 }, divisionCode: '370102001' },
       });
@@ -657,7 +618,7 @@ for (const openBackend of BACKENDS) {
       assert.equal((stranger.errors as Errors)?.[0]?.extensions?.code, 'FORBIDDEN');
     });
 
-    it('seeds the demo environment through the commands, with a haze episode above AQI 200', async () => {
+    await t.test('seeds the demo environment through the commands, with a haze episode above AQI 200', async () => {
       const seedClock = clock;
       await seedEnvironment({ ...runtime, now: () => new Date(seedClock) }, config, { days: 3, seed: 7 });
       await caughtUp();

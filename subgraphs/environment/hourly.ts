@@ -8,7 +8,7 @@ import { ValidationError } from '../../events/errors.ts';
 import type { Collection } from '../../projections/types.ts';
 import { arrayConnection, pageSize, type Connection } from '../kit/connections.ts';
 import { daySlotOf, hourDocFromDay, hourMsOfSlot, type DayDoc, type HourDoc } from './readModels/airQuality.ts';
-import { HOUR_MS } from './shared/time.ts';
+import { HOUR_MS } from '../kit/calendar.ts';
 
 /** Days read per query when counting a range. */
 const COUNT_PAGE = 500;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../events/errors.ts';
 import type { Where } from '../../projections/types.ts';
-import { assertDivision, getDivision } from '../population/divisions/catalogue.ts';
+import { assertDivision, getDivision } from '../kit/divisions/catalogue.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -44,7 +44,7 @@ import {
 } from './readModels/airQuality.ts';
 import { alarmDocOf, ALARMS, EMISSIONS_PROJECTION, PERMITS, type AlarmDoc, type PermitDoc } from './readModels/emissions.ts';
 import { RANKING_PROJECTION, RANKINGS, type RankedDistrict, type RankingDoc } from './readModels/ranking.ts';
-import { addDays, assertCalendarDate, canonicalInstant, chinaDate, parseInstant } from './shared/time.ts';
+import { addDays, assertCalendarDate, canonicalInstant, chinaDateOf, parseInstantWithOffset } from '../kit/calendar.ts';
 import type { AirQualityObserved, AirQualityObservationCorrected, MonitoringStationRegistered, StationKind } from './station/events.ts';
 import { airQualityStreamId, stationStreamId } from './station/events.ts';
 import {
@@ -187,7 +187,7 @@ const alarmView = (doc: AlarmDoc) => ({ ...doc, id: doc.alarmId });
 
 /** The reading of the newest hour recorded by then (within the two reporting days before it), folded from the streams. */
 async function latestAsOf(runtime: SubgraphRuntime, stationId: string, point: PastPoint & { at: string }): Promise<HourDoc | null> {
-  const date = chinaDate(Date.parse(point.at));
+  const date = chinaDateOf(Date.parse(point.at));
   const values = new Map<string, HourlyConcentrations>();
   const reasons = new Map<string, string>();
   // The newest hour's day may be the day before `asOf`'s date, and its 24-hour window the one before that.
@@ -376,8 +376,8 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
       division: (node: StationNode) => ({ __typename: 'Division', code: node.doc.divisionCode }),
       latest: (node: StationNode) => (node.doc.latest ? hourView(node.doc.latest) : null),
       hourly(node: StationNode, args: { from: string; to: string; first?: number | null; after?: string | null }) {
-        const from = canonicalInstant(parseInstant(args.from, 'from'));
-        const to = canonicalInstant(parseInstant(args.to, 'to'));
+        const from = canonicalInstant(parseInstantWithOffset(args.from, 'from'));
+        const to = canonicalInstant(parseInstantWithOffset(args.to, 'to'));
         checkedRange(from, to);
         return hourlyConnection({
           days: air().collection<DayDoc>(DAYS),

@@ -9,11 +9,11 @@
  * Everything goes through the command handlers (the hourly readings through the batch ingest, a
  * reporting day of the whole network per batch); values come from a seeded generator.
  */
-import { seededRandom, type Random } from '../../bench/lib/random.ts';
+import { seededRandom, type Random } from '../kit/random.ts';
 import type { EventMetadata, EventStore } from '../../events/types.ts';
 import type { LegalPersonRegistered } from '../legal-person/legalPerson/events.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { childrenOf, divisionCatalogue } from '../population/divisions/catalogue.ts';
+import { childrenOf, divisionCatalogue } from '../kit/divisions/catalogue.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { exceedance, type EmissionPermit } from './emission/decider.ts';
 import type { EmissionObserved, Outlet } from './emission/events.ts';
@@ -28,7 +28,8 @@ import {
   resolveEmissionAlarm,
 } from './emission/handlers.ts';
 import { ENVIRONMENT_BUREAU } from './emission/processes.ts';
-import { canonicalInstant, HOUR_MS, reportingDate } from './shared/time.ts';
+import { canonicalInstant, HOUR_MS } from '../kit/calendar.ts';
+import { reportingDate } from './aqi/hj663.ts';
 import { AirQualitySimulator, type SimulatedStation } from './simulation.ts';
 import type { StationKind } from './station/events.ts';
 import {

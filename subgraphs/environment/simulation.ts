@@ -7,9 +7,8 @@
  * hour of any station can be generated on its own, in any order, the same on every run.
  */
 import type { Concentrations } from './aqi/hj633.ts';
-import { CHINA_OFFSET_MS, HOUR_MS } from './shared/time.ts';
+import { CHINA_OFFSET_MS, DAY_MS, HOUR_MS } from '../kit/calendar.ts';
 
-const DAY_MS = 24 * HOUR_MS;
 
 /** A deterministic number in [0, 1) for a tuple of integers (a mulberry32 step over a mixed key). */
 export function hashUnit(...keys: number[]): number {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { SubgraphModule } from '../kit/module.ts';
-import { dataAccessedDefinition } from './audit/events.ts';
+import { dataAccessedDefinition } from '../kit/dataAccessed.ts';
 import { consumerEventDefinitions } from './consumer/events.ts';
 import { withAuditQueries } from './audit-queries/resolvers.ts';
 import { dataIssueEventDefinitions } from './audit-queries/dataIssue/events.ts';
@@ -19,7 +19,7 @@ import { seedDemoConsumers } from './seed.ts';
 
 export { createGovernanceAccess, type GovernanceAccessOptions } from './access.ts';
 /** Every process that hosts any subgraph appends access records: its registry needs this type. */
-export { dataAccessedDefinition } from './audit/events.ts';
+export { dataAccessedDefinition } from '../kit/dataAccessed.ts';
 export { ADMIN, AUDITOR, DEMO_CONSUMER_ROLES, DEMO_CONSUMERS, DEMO_DASHBOARD, DEMO_GRANTS, PARTNER_APP } from './seed.ts';
 
 export const governanceModule: SubgraphModule = {

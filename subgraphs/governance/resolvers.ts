@@ -15,7 +15,7 @@ import { arrayConnection, collectionConnection, type ConnectionArgs } from '../k
 import type { SubgraphContext } from '../kit/context.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
-import { CATALOG } from './catalog.ts';
+import { CATALOG, catalogResource } from './catalog.ts';
 import type { ConsumerCommand } from './consumer/commands.ts';
 import { consumerDecider, grantStatus, type GrantStatus } from './consumer/decider.ts';
 import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind } from './consumer/events.ts';
@@ -148,6 +148,31 @@ export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers
 
   return {
     Query: {
+      async me(_: unknown, _args: unknown, ctx: SubgraphContext) {
+        const { consumerId, role, expiresAt } = ctx.caller;
+        const state = await readConsumerState(runtime.store, consumerId);
+        const identity = { consumerId, role, tokenExpiresAt: expiresAt.toISOString() };
+        if (state.status !== 'REGISTERED') return { ...identity, registered: false, name: null, kind: null, department: null, grants: [] };
+        const now = runtime.now();
+        const { name, kind, department } = state.consumer;
+        return {
+          ...identity,
+          registered: true,
+          name,
+          kind,
+          department,
+          grants: state.grants.map((g) => ({
+            id: g.grantId,
+            resources: g.resources.flatMap((r) => catalogResource(r) ?? []),
+            actions: g.actions,
+            purpose: g.purpose,
+            validFrom: g.validFrom,
+            validUntil: g.validUntil,
+            masked: g.masked,
+            status: grantStatus({ ...g, revoked: g.revocation !== null }, now),
+          })),
+        };
+      },
       catalog: (_: unknown, args: ConnectionArgs) =>
         arrayConnection({ ...args, list: 'governance.catalog', items: CATALOG_BY_NAME, key: (r) => r.name, node: (r) => r }),
       consumers: (_: unknown, args: ConnectionArgs & { kind?: ConsumerKind | null }) =>

@@ -4,7 +4,7 @@
  */
 import { executeCommand } from '../kit/command.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import type { Role } from '../kit/auth.ts';
+import type { Role } from '../../platform/auth.ts';
 import { CATALOG } from './catalog.ts';
 import type { GrantAccess, RegisterConsumer } from './consumer/commands.ts';
 import { consumerDecider } from './consumer/decider.ts';

@@ -9,6 +9,7 @@ import type { StoredDoc, Where } from '../../projections/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
+import { moneyView, parseMoney } from '../kit/money.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
 import { asOfArguments, readStreamUpTo, resolveAsOf, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
@@ -107,7 +108,7 @@ const CLAIM_FIELD_SOURCES: FieldSourceMap = {
   hospital: ['hospitalCode'],
   serviceDate: ['serviceDate'],
   items: ['fingerprint'],
-  totalFen: ['fingerprint'],
+  total: ['fingerprint'],
   submittedAt: ['submittedAt'],
   status: ['status'],
   flags: ['flagRules'],
@@ -165,7 +166,8 @@ interface SubmitInput extends CommonInput {
   personId: string;
   hospitalCode: string;
   serviceDate: string;
-  items: ClaimItem[];
+  /** Unit prices arrive as decimal strings of yuan, like every amount of the graph. */
+  items: (Omit<ClaimItem, 'unitPriceFen'> & { unitPrice: string })[];
 }
 
 export function healthcareResolvers(runtime: SubgraphRuntime, options: HealthcareOptions = { limits: DEFAULT_SCREENING_LIMITS }): SubgraphResolvers<SubgraphContext> {
@@ -279,7 +281,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       hospitals: () => HOSPITALS,
       examTypes: () => EXAM_TYPES,
       vaccines: () => VACCINES,
-      screeningRules: () => ({ rules: SCREENING_RULE_IDS, ...options.limits }),
+      screeningRules: () => ({ rules: SCREENING_RULE_IDS, maxItemQuantity: options.limits.maxItemQuantity, maxClaimTotal: moneyView(options.limits.maxClaimTotalFen) }),
     },
 
     Mutation: {
@@ -340,7 +342,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       },
       async submitClaim(_root: unknown, { input }: { input: SubmitInput }, ctx: SubgraphContext) {
         const at = now();
-        const items = input.items.map(({ code, name, quantity, unitPriceFen }) => ({ code, name, quantity, unitPriceFen }));
+        const items = input.items.map(({ code, name, quantity, unitPrice }, i) => ({ code, name, quantity, unitPriceFen: parseMoney(unitPrice, `items[${i}].unitPrice`) }));
         const claimId = input.claimId ?? randomUUID();
         const result = await submitClaim(
           runtime,
@@ -429,14 +431,14 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       hospital: (n: ClaimNode) => hospitalOf(n.file.claim.hospitalCode),
       serviceDate: (n: ClaimNode) => n.file.claim.serviceDate,
       items: (n: ClaimNode) => n.file.claim.items,
-      totalFen: (n: ClaimNode) => n.file.claim.totalFen,
+      total: (n: ClaimNode) => moneyView(n.file.claim.totalFen),
       status: (n: ClaimNode) => n.file.status,
       submittedAt: (n: ClaimNode) => n.file.claim.submittedAt,
       flags: (n: ClaimNode) => n.file.flags,
       screenings: (n: ClaimNode) => n.file.screenings,
       review: (n: ClaimNode) => n.file.review,
       settledAt: (n: ClaimNode) => n.file.settlement?.settledAt ?? null,
-      settledAmountFen: (n: ClaimNode) => n.file.settlement?.amountFen ?? null,
+      settledAmount: (n: ClaimNode) => (n.file.settlement ? moneyView(n.file.settlement.amountFen) : null),
       rejectedAt: (n: ClaimNode) => n.file.rejection?.rejectedAt ?? null,
       rejectionReason: (n: ClaimNode) => n.file.rejection?.reason ?? null,
       allowedNextSteps: (n: ClaimNode) => allowedClaimSteps(n.file),
@@ -447,8 +449,13 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       history: (n: ClaimNode) => streamHistory(runtime.store, claimStreamId(n.file.claim.claimId), n),
     },
 
+    ClaimItem: {
+      unitPrice: (item: ClaimItem) => moneyView(item.unitPriceFen),
+    },
+
     HospitalFlagStatistics: {
       hospital: (s: HospitalStatsDoc) => hospitalOf(s.hospitalCode),
+      settledAmount: (s: HospitalStatsDoc) => moneyView(s.settledFen),
       heldRate: (s: HospitalStatsDoc) => (s.claims === 0 ? 0 : (s.heldAtSubmission + s.heldLater) / s.claims),
       byRule: (s: HospitalStatsDoc) =>
         SCREENING_RULE_IDS.filter((ruleId) => (s.flagsByRule[ruleId] ?? 0) > 0).map((ruleId) => ({ ruleId, claims: s.flagsByRule[ruleId] ?? 0 })),

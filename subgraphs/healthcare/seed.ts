@@ -10,17 +10,16 @@
  * Ids and choices come from a seeded generator and idempotency keys from the ids, so a re-run over
  * the same persons appends nothing.
  */
-import { seededRandom, type Random } from '../../bench/lib/random.ts';
+import { seededRandom, type Random } from '../kit/random.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { PersonDeceased, PersonRegistered } from '../population/person/events.ts';
-import { chinaDate } from '../kit/calendar.ts';
+import { addDays, chinaDate, DAY_MS } from '../kit/calendar.ts';
 import { executeCommand } from '../kit/command.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { HOSPITALS, type Hospital } from './catalogue.ts';
 import type { SubmitClaim } from './claim/commands.ts';
 import { claimDecider } from './claim/decider.ts';
 import { claimStreamId } from './claim/events.ts';
-import { addDays } from './dates.ts';
 import { eventRefOf, type PersonFacts } from './facts.ts';
 import type { HealthRecordCommand } from './healthRecord/commands.ts';
 import { healthRecordDecider } from './healthRecord/decider.ts';
@@ -35,7 +34,6 @@ export interface SeedOptions {
   limits?: ScreeningLimits;
 }
 
-const DAY_MS = 86_400_000;
 
 /** Common outpatient items (codes in the national medical-insurance format) with prices in fen. */
 const ITEMS: readonly ClaimItem[] = [

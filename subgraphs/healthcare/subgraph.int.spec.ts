@@ -5,81 +5,38 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { EventRegistry } from '../../events/registry.ts';
-import type { SqlDatabase } from '../../events/sql/database.ts';
-import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
-import { ReadModels } from '../../projections/readModels.ts';
-import { ProjectionRunner } from '../../projections/runner.ts';
-import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { test } from 'node:test';
+import { BACKENDS } from '../../test/helpers/databases.ts';
 import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
-import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
-import { createGovernanceAccess } from '../governance/access.ts';
-import { dataAccessedDefinition } from '../governance/audit/events.ts';
-import { consumerEventDefinitions } from '../governance/consumer/events.ts';
-import type { AccessControl } from '../kit/access.ts';
-import { chinaDate } from '../kit/calendar.ts';
-import type { SubgraphRuntime } from '../kit/module.ts';
-import { createSubgraphServer, type ListeningSubgraph } from '../kit/server.ts';
+import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
+import { addDays, chinaDate } from '../kit/calendar.ts';
 import { personEventDefinitions, personStreamId } from '../population/person/events.ts';
-import { addDays } from './dates.ts';
 import { healthcareModule } from './index.ts';
 
-const logger = pino({ level: 'silent' });
 type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
 
 const SUBMIT = `mutation Submit($input: SubmitClaimInput!) {
-  submitClaim(input: $input) { claim { id status totalFen allowedNextSteps flags { ruleId explanation evidence { type eventId position } } } positions }
+  submitClaim(input: $input) { claim { id status total { fen yuan currency } allowedNextSteps flags { ruleId explanation evidence { type eventId position } } } positions }
 }`;
 const VISIT = `mutation Visit($input: RecordMedicalVisitInput!) {
   recordMedicalVisit(input: $input) { healthRecord { closed revision visits(first: 5) { totalCount edges { node { hospital { code } diagnoses visitDate } } } } positions }
 }`;
 
 for (const openBackend of BACKENDS) {
-  describe(`healthcare subgraph on ${openBackend.name.replace('Backend', '')}`, () => {
-    let backend: TestBackend;
-    let store: SqlEventStore;
-    let runtime: SubgraphRuntime;
-    let access: AccessControl;
-    let subgraph: ListeningSubgraph;
-    let runner: ProjectionRunner;
+  test(`healthcare subgraph on ${openBackend.name.replace('Backend', '')}`, async (t) => {
     const today = () => chinaDate(new Date().toISOString());
 
-    const ask = async <D = Record<string, unknown>>(consumerId: string, query: string, variables?: Record<string, unknown>) =>
-      (await postGraphQL<D>(subgraph.url, await relayedHeaders(consumerId), query, variables)).body as { data?: D | null; errors?: Errors };
+    const ask = <D = Record<string, unknown>>(consumerId: string, query: string, variables?: Record<string, unknown>) =>
+      harness.ask<D>(consumerId, query, variables) as { data?: D | null; errors?: Errors };
 
-    let db: SqlDatabase;
-    before(async () => {
-      backend = await openBackend();
-      db = await backend.fresh();
-      const registry = new EventRegistry().registerAll([...healthcareModule.eventTypes, ...personEventDefinitions, ...consumerEventDefinitions, dataAccessedDefinition]);
-      store = await SqlEventStore.open(db, registry);
-      runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(), logger };
-      access = createGovernanceAccess(runtime, { recorder: { maxDelayMs: 5 } });
-      const grants = testGrants(store, runtime.now);
-      await grants.grant('insurer', ['healthcare.records', 'healthcare.claims', 'audit.log'], { actions: ['READ', 'WRITE'] });
-      await grants.grant('records-only', ['healthcare.records'], { actions: ['READ'] });
-      runner = new ProjectionRunner(db, store, healthcareModule.projections, { lockRetryMs: 100 });
-      await runner.catchUp();
-      subgraph = await createSubgraphServer({
-        name: 'healthcare',
-        typeDefs: healthcareModule.typeDefs,
-        resolvers: healthcareModule.resolvers(runtime),
-        auth: SUBGRAPH_TEST_AUTH,
-        access,
-        logger,
-        now: runtime.now,
-      }).listen(0);
-    });
-    after(async () => {
-      await subgraph?.close();
-      await runner?.stop();
-      await access?.recorder?.close();
-      await store?.close();
-      await backend?.dispose();
-    });
+    await using backend = await openBackend();
+    const db = await backend.fresh();
+    await using harness = await startSubgraphHarness(db, { module: healthcareModule, events: personEventDefinitions, grants: 'governance' });
+    const { store, runtime, runner } = harness;
+    const grants = testGrants(store, runtime.now);
+    await grants.grant('insurer', ['healthcare.records', 'healthcare.claims', 'audit.log'], { actions: ['READ', 'WRITE'] });
+    await grants.grant('records-only', ['healthcare.records'], { actions: ['READ'] });
 
     async function registerPerson(dateOfDeath?: string): Promise<string> {
       const personId = randomUUID();
@@ -95,7 +52,7 @@ for (const openBackend of BACKENDS) {
       return personId;
     }
 
-    it('records a visit, passes a claim for it and settles it; an unvisited hospital is held with its flag', async () => {
+    await t.test('records a visit, passes a claim for it and settles it; an unvisited hospital is held with its flag', async () => {
       const personId = await registerPerson();
       const day = addDays(today(), -2);
       const visited = await ask<{ recordMedicalVisit: { healthRecord: { visits: { totalCount: number; edges: { node: { hospital: { code: string }; diagnoses: string[] } }[] } } } }>(
@@ -108,21 +65,21 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(visited.data?.recordMedicalVisit.healthRecord.visits.edges[0]?.node.diagnoses, ['I10']);
       await runner.catchUp();
 
-      const items = [{ code: '001102000010000', name: '普通门诊诊查费', quantity: 1, unitPriceFen: 1000 }];
-      const passed = await ask<{ submitClaim: { claim: { id: string; status: string; totalFen: number; allowedNextSteps: string[] } } }>('insurer', SUBMIT, {
+      const items = [{ code: '001102000010000', name: '普通门诊诊查费', quantity: 1, unitPrice: '10.00' }];
+      const passed = await ask<{ submitClaim: { claim: { id: string; status: string; total: { fen: string; yuan: string; currency: string }; allowedNextSteps: string[] } } }>('insurer', SUBMIT, {
         input: { personId, hospitalCode: 'H37010203', serviceDate: day, items },
       });
       assert.equal(passed.errors, undefined, JSON.stringify(passed.errors));
       assert.deepEqual(
-        [passed.data?.submitClaim.claim.status, passed.data?.submitClaim.claim.totalFen, passed.data?.submitClaim.claim.allowedNextSteps],
-        ['PASSED', 1000, ['settleClaim']],
+        [passed.data?.submitClaim.claim.status, passed.data?.submitClaim.claim.total, passed.data?.submitClaim.claim.allowedNextSteps],
+        ['PASSED', { fen: '1000', yuan: '10.00', currency: 'CNY' }, ['settleClaim']],
       );
-      const settled = await ask<{ settleClaim: { claim: { status: string; settledAmountFen: number } } }>(
+      const settled = await ask<{ settleClaim: { claim: { status: string; settledAmount: { yuan: string } } } }>(
         'insurer',
-        `mutation S($input: SettleClaimInput!) { settleClaim(input: $input) { claim { status settledAmountFen } } }`,
+        `mutation S($input: SettleClaimInput!) { settleClaim(input: $input) { claim { status settledAmount { yuan } } } }`,
         { input: { claimId: passed.data!.submitClaim.claim.id } },
       );
-      assert.deepEqual(settled.data?.settleClaim.claim, { status: 'SETTLED', settledAmountFen: 1000 });
+      assert.deepEqual(settled.data?.settleClaim.claim, { status: 'SETTLED', settledAmount: { yuan: '10.00' } });
 
       const held = await ask<{ submitClaim: { claim: { status: string; flags: { ruleId: string; evidence: { type: string }[] }[] } } }>('insurer', SUBMIT, {
         input: { personId, hospitalCode: 'H37010401', serviceDate: day, items },
@@ -154,28 +111,31 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(listed.data?.division[0]?.healthcare, { visits: 1, claims: 2, heldClaims: 1 });
     });
 
-    it('holds a claim for a person whose death was registered the week before, naming the PersonDeceased event', async () => {
+    await t.test('holds a claim for a person whose death was registered the week before, naming the PersonDeceased event', async () => {
       const personId = await registerPerson(addDays(today(), -7));
       const [, death] = await store.readStream(personStreamId(personId));
       const result = await ask<{ submitClaim: { claim: { status: string; flags: { ruleId: string; evidence: { type: string; eventId: string; position: string }[] }[] } } }>('insurer', SUBMIT, {
-        input: { personId, hospitalCode: 'H37010201', serviceDate: addDays(today(), -1), items: [{ code: '250101015000000', name: '血常规检查', quantity: 1, unitPriceFen: 2000 }] },
+        input: { personId, hospitalCode: 'H37010201', serviceDate: addDays(today(), -1), items: [{ code: '250101015000000', name: '血常规检查', quantity: 1, unitPrice: '20.00' }] },
       });
       assert.equal(result.errors, undefined, JSON.stringify(result.errors));
       const flag = result.data?.submitClaim.claim.flags.find((f) => f.ruleId === 'DECEASED_BEFORE_SERVICE');
       assert.deepEqual(flag?.evidence, [{ type: 'PersonDeceased', eventId: death!.eventId, position: death!.position }]);
     });
 
-    it('refuses bad input with its code and a consumer without the grant with FORBIDDEN', async () => {
+    await t.test('refuses bad input with its code and a consumer without the grant with FORBIDDEN', async () => {
       const personId = await registerPerson();
       await waitForCommitted(db, store);
       const head = await store.headPosition();
       const bad = await ask('insurer', VISIT, { input: { personId, hospitalCode: 'H37010203', department: '内科', diagnoses: ['pneumonia'], visitedAt: new Date().toISOString() } });
       assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
-      const unknown = await ask('insurer', SUBMIT, { input: { personId: randomUUID(), hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPriceFen: 1 }] } });
+      const fractionOfFen = await ask('insurer', SUBMIT, { input: { personId, hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPrice: '10.005' }] } });
+      assert.equal(fractionOfFen.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.match(fractionOfFen.errors?.[0]?.message ?? '', /items\[0\]\.unitPrice/);
+      const unknown = await ask('insurer', SUBMIT, { input: { personId: randomUUID(), hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPrice: '0.01' }] } });
       assert.equal(unknown.errors?.[0]?.extensions?.code, 'NOT_FOUND');
       const forbidden = await ask('records-only', `{ claims(first: 1) { totalCount } }`);
       assert.equal(forbidden.errors?.[0]?.extensions?.code, 'FORBIDDEN');
-      const write = await ask('records-only', SUBMIT, { input: { personId, hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPriceFen: 1 }] } });
+      const write = await ask('records-only', SUBMIT, { input: { personId, hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPrice: '0.01' }] } });
       assert.equal(write.errors?.[0]?.extensions?.code, 'FORBIDDEN');
       // Only access records were appended by the refused requests.
       await waitForCommitted(db, store);

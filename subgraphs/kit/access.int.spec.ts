@@ -19,7 +19,7 @@ import { waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants, type TestGrants } from '../../test/helpers/grants.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
 import { createGovernanceAccess } from '../governance/access.ts';
-import { ACCESS_STREAM_PREFIX, dataAccessedDefinition, type DataAccessed } from '../governance/audit/events.ts';
+import { ACCESS_STREAM_PREFIX, dataAccessedDefinition, type DataAccessed } from './dataAccessed.ts';
 import { consumerEventDefinitions } from '../governance/consumer/events.ts';
 import type { AccessControl } from './access.ts';
 import { AccessRecorder } from './audit.ts';

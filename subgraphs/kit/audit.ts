@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { EventMetadata, EventStore, NewEvent } from '../../events/types.ts';
-import { accessStreamId, type DataAccessed } from '../governance/audit/events.ts';
+import { accessStreamId, type DataAccessed } from './dataAccessed.ts';
 import type { RequestAccess } from './access.ts';
-import type { Caller } from './auth.ts';
+import type { Caller } from '../../platform/auth.ts';
 import type { OperationInfo } from './server.ts';
 
 export type AccessRecord = DataAccessed['data'];

@@ -6,7 +6,7 @@
  */
 import { fold, type Decider, type DomainEvent } from '../../events/decider.ts';
 import { ConcurrencyError } from '../../events/errors.ts';
-import { deterministicEventId } from '../../events/sql/sqlEventStore.ts';
+import { deterministicEventId } from '../../events/append.ts';
 import type { EventMetadata, EventStore, RecordedEvent } from '../../events/types.ts';
 
 /** What every command carries besides its data: the decider never reads a clock. */

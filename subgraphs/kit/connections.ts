@@ -10,7 +10,10 @@
 import { ValidationError } from '../../events/errors.ts';
 import type { Collection, Doc, StoredDoc, Where } from '../../projections/types.ts';
 
-/** Page size when `first` is not given. */
+/**
+ * Page size when `first` is not given: the same for every list of the graph. Every `first` argument of
+ * the schema declares it as its default, so clients see it (checked by `schema/conventions.unit.spec.ts`).
+ */
 export const DEFAULT_PAGE_SIZE = 20;
 /** The largest page a client may ask for. */
 export const MAX_PAGE_SIZE = 100;

@@ -5,7 +5,7 @@
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import type { RequestAccess } from './access.ts';
-import type { Caller } from './auth.ts';
+import type { Caller } from '../../platform/auth.ts';
 
 export interface SubgraphContext {
   caller: Caller;

@@ -12,7 +12,7 @@ import type { EventStore } from '../../events/types.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
 import type { ProcessManager } from '../../projections/processManager.ts';
 import type { Projection } from '../../projections/types.ts';
-import type { SubgraphName } from '../../gateway/subgraphs.ts';
+import type { SubgraphName } from '../../platform/subgraphs.ts';
 import type { SubgraphContext } from './context.ts';
 import type { SubgraphResolvers } from './server.ts';
 

@@ -29,10 +29,11 @@ import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { CityBrainError, ValidationError } from '../../events/errors.ts';
-import { scalarResolvers, withSharedScalars } from '../../schema/scalars.ts';
+import { servedTypeDefs } from '../../schema/accessDescriptions.ts';
+import { scalarResolvers } from '../../schema/scalars.ts';
 import { applyAccessControl, RequestAccess, type AccessControl } from './access.ts';
 import { accessRecordOf } from './audit.ts';
-import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from './auth.ts';
+import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError } from './errors.ts';
 
@@ -167,7 +168,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const now = options.now ?? (() => new Date());
   const schema = applyAccessControl(
-    buildSubgraphSchema([{ typeDefs: withSharedScalars(options.typeDefs), resolvers: { ...scalarResolvers, ...options.resolvers } }]),
+    buildSubgraphSchema([{ typeDefs: servedTypeDefs(options.typeDefs), resolvers: { ...scalarResolvers, ...options.resolvers } }]),
   );
 
   async function buildContext(auth: AuthenticatedRequest, req: IncomingMessage): Promise<Ctx> {

@@ -16,8 +16,8 @@ import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from 
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
 import type { CommandContext, Outcome } from '../population/handlers.ts';
-import { assertDivision } from '../population/divisions/catalogue.ts';
-import { divisionField } from '../population/divisions/division.ts';
+import { assertDivision } from '../kit/divisions/catalogue.ts';
+import { divisionField } from '../kit/divisions/division.ts';
 import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE } from './handlers.ts';
 import { assertCreditCode } from './identity/creditCode.ts';
 import { legalPersonDecider } from './legalPerson/decider.ts';

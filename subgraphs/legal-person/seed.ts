@@ -6,16 +6,16 @@
  * revoked and some legal persons deregistered. Deterministic, like the population plan, and
  * written through the legal-person command handlers.
  */
+import { addDays } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { divisionCatalogue, getDivision, type Division } from '../population/divisions/catalogue.ts';
-import { seededRandom } from '../population/divisions/jinan.ts';
-import { ageOn } from '../population/models/age.ts';
-import { DEMO_REFERENCE_DATE, demoId, demoMetadata, inParallel, planDemoPopulation } from '../population/seed.ts';
+import { divisionCatalogue, getDivision, type Division } from '../kit/divisions/catalogue.ts';
+import { seededRandom } from '../kit/random.ts';
+import { ageOn, planDemoPopulation } from '../population/public.ts';
+import { DEFAULT_DEMO_CITY, DEMO_REFERENCE_DATE, demoId, demoMetadata, inParallel } from '../kit/demoCity.ts';
 import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE, type LegalPersonHandlers } from './handlers.ts';
 import { CREDIT_CODE_ALPHABET, makeCreditCode } from './identity/creditCode.ts';
 import type { LegalPersonType, RegisteredAddress } from './legalPerson/events.ts';
 import type { IndustrySection } from './legalPerson/industry.ts';
-import { DEFAULT_DEMO_CITY } from '../kit/demoCity.ts';
 
 const PARALLEL_LEGAL_PERSONS = 12;
 
@@ -63,15 +63,9 @@ const CODE_PREFIX: Record<LegalPersonType, { registrationAuthority: string; inst
 const COMMUNITIES: readonly Division[] = divisionCatalogue.filter((d) => d.level === 'COMMUNITY');
 const LAST_REPORT_YEAR = Number(DEMO_REFERENCE_DATE.slice(0, 4));
 
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
-
 export function planDemoLegalPersons(options: { count?: number; people?: number; seed?: number } = {}): DemoLegalPerson[] {
   const count = options.count ?? DEFAULT_DEMO_CITY.legalPersons;
-  const random = seededRandom(options.seed ?? 32100);
-  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const { next: random, int, pick } = seededRandom(options.seed ?? 32100);
   const adults = planDemoPopulation({ people: options.people ?? DEFAULT_DEMO_CITY.people }).persons.filter((p) => {
     const age = ageOn(p.birthDate, DEMO_REFERENCE_DATE);
     return p.dateOfDeath === null && age >= 25 && age <= 70;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
-import { chinaDate } from '../kit/calendar.ts';
+import { chinaDate, DAY_MS } from '../kit/calendar.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -17,8 +17,8 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision, childrenOf, divisionCatalogue, getDivision, isWithin, type Division, type DivisionLevel } from './divisions/catalogue.ts';
-import { divisionField } from './divisions/division.ts';
+import { assertDivision, childrenOf, divisionCatalogue, getDivision, isWithin, type Division, type DivisionLevel } from '../kit/divisions/catalogue.ts';
+import { divisionField } from '../kit/divisions/division.ts';
 import { createPopulationHandlers, POPULATION_SOURCES, survivalSource, type CommandContext, type Outcome } from './handlers.ts';
 import { householdDecider } from './household/decider.ts';
 import { householdStreamId, type LeaveReason, type MemberRelation, type RelationToHead } from './household/events.ts';
@@ -58,7 +58,6 @@ const AGE_BANDS: readonly { band: string; from: number }[] = (() => {
   return bands;
 })();
 
-const DAY_MS = 86_400_000;
 
 /** Each `Person` field and the register's document fields it is computed from. */
 const PERSON_FIELD_SOURCES: FieldSourceMap = {

@@ -8,22 +8,17 @@
  * every start builds the same people with the same ids, and the legal-person seed can pick its
  * representatives from the same plan. Seeding goes through the population command handlers.
  */
-import type { EventMetadata } from '../../events/types.ts';
-import { deterministicEventId } from '../../events/sql/sqlEventStore.ts';
+import { addDays } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { provenanceOf, type ProvenanceDefaults } from '../kit/provenance.ts';
-import { divisionCatalogue, type Division } from './divisions/catalogue.ts';
-import { seededRandom } from './divisions/jinan.ts';
+import type { ProvenanceDefaults } from '../kit/provenance.ts';
+import { divisionCatalogue, type Division } from '../kit/divisions/catalogue.ts';
+import { seededRandom } from '../kit/random.ts';
 import { createPopulationHandlers, POPULATION_SOURCES, survivalSource, type PopulationHandlers } from './handlers.ts';
 import type { RelationToHead } from './household/events.ts';
 import { makeIdNumber, type Gender } from './identity/idNumber.ts';
 import { ageOn } from './models/age.ts';
-import { DEFAULT_DEMO_CITY } from '../kit/demoCity.ts';
+import { DEFAULT_DEMO_CITY, DEMO_REFERENCE_DATE, demoId, demoMetadata, inParallel } from '../kit/demoCity.ts';
 
-/** The provenance channel of everything the demo seed writes. */
-export const DEMO_CHANNEL = 'demo-seed';
-/** Birth and death dates are drawn relative to this date, so the same people are born whenever the city is seeded. */
-export const DEMO_REFERENCE_DATE = '2025-12-31';
 /** Households seeded at the same time (each household's commands run in order). */
 const PARALLEL_HOUSEHOLDS = 12;
 
@@ -58,9 +53,6 @@ export interface DemoPopulation {
   households: DemoHousehold[];
 }
 
-/** Stable UUIDs for demo entities, so other domains' seeds can refer to them. */
-export const demoId = (kind: string, index: number): string => deterministicEventId(`city-brain:demo:${kind}`, index);
-
 const SURNAMES = [...'王张李刘陈杨孙赵徐高马于周吴郭胡朱林何罗梁宋郑谢韩唐冯董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶'];
 const GIVEN = {
   MALE: [...'伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆旭宁龙林峰建国庆志文'],
@@ -70,15 +62,9 @@ const GIVEN = {
 const ELSEWHERE = ['370202', '370303', '370602', '371302', '370811', '371402', '110105', '410102', '130102'];
 const COMMUNITIES: readonly Division[] = divisionCatalogue.filter((d) => d.level === 'COMMUNITY');
 
-function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
-
 export function planDemoPopulation(options: { people?: number; seed?: number } = {}): DemoPopulation {
   const target = options.people ?? DEFAULT_DEMO_CITY.people;
-  const random = seededRandom(options.seed ?? 2022);
-  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const { next: random, int, pick } = seededRandom(options.seed ?? 2022);
   const usedIdNumbers = new Set<string>();
   const persons: DemoPerson[] = [];
   const households: DemoHousehold[] = [];
@@ -169,25 +155,6 @@ export function planDemoPopulation(options: { people?: number; seed?: number } =
     }
   }
   return { persons, households };
-}
-
-/** Runs `work` over `items`, `parallel` at a time. */
-export async function inParallel<T>(items: readonly T[], parallel: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
-}
-
-/** Metadata of a demo-seed event: the department that would have recorded it, collected `daysAgo` before `now`. */
-export function demoMetadata(source: ProvenanceDefaults, now: Date, daysAgo: number, correlationId: string): EventMetadata {
-  const collectedAt = new Date(now.getTime() - daysAgo * 86_400_000).toISOString();
-  return {
-    provenance: provenanceOf(source, DEMO_CHANNEL, { collectedAt, batchId: 'demo-city' }, now.toISOString()),
-    actor: { consumerId: 'demo-seed', role: 'admin' },
-    correlationId,
-  };
 }
 
 async function seedHousehold(handlers: PopulationHandlers, plan: DemoPopulation, household: DemoHousehold, now: Date): Promise<void> {

@@ -13,7 +13,7 @@
  */
 import type { ProcessManager } from '../../projections/processManager.ts';
 import { executeCommand } from '../kit/command.ts';
-import { addDays } from './period.ts';
+import { addDays } from '../kit/calendar.ts';
 import { propertyTransactionDecider } from './propertyTransaction/decider.ts';
 import { propertyTransactionStreamId, type PropertyTransactionEvent } from './propertyTransaction/events.ts';
 import type { TaxDeclared } from './taxpayer/events.ts';

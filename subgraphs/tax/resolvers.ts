@@ -5,7 +5,7 @@
  * the entity's own stream.
  */
 import { randomUUID } from 'node:crypto';
-import { deterministicEventId } from '../../events/sql/sqlEventStore.ts';
+import { deterministicEventId } from '../../events/append.ts';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
 import { arrayConnection, collectionConnection } from '../kit/connections.ts';
@@ -16,8 +16,8 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision, getDivision } from '../population/divisions/catalogue.ts';
-import { divisionField } from '../population/divisions/division.ts';
+import { assertDivision, getDivision } from '../kit/divisions/catalogue.ts';
+import { divisionField } from '../kit/divisions/division.ts';
 import { deedTaxDueOn } from './deedTaxDeadlines.ts';
 import { addFen, moneyView, parseMoney, subtractFen } from '../kit/money.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';

@@ -10,22 +10,20 @@
  * Everything goes through the command handlers; ids, choices and idempotency keys come from a seeded
  * generator, so a second run appends nothing.
  */
-import { seededRandom, type Random } from '../../bench/lib/random.ts';
-import { deterministicEventId } from '../../events/sql/sqlEventStore.ts';
+import { seededRandom, type Random } from '../kit/random.ts';
+import { deterministicEventId } from '../../events/append.ts';
 import type { EventStore, RecordedEvent } from '../../events/types.ts';
 import { START } from '../../events/types.ts';
-import { chinaDate } from '../kit/calendar.ts';
+import { addDays, chinaDate } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
-import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE } from '../legal-person/handlers.ts';
-import { makeCreditCode } from '../legal-person/identity/creditCode.ts';
+import { createLegalPersonHandlers, makeCreditCode, registrationSource, SUPERVISION_SOURCE, type RegisterLegalPerson } from '../legal-person/public.ts';
 import { legalPersonStreamId, type LegalPersonRegistered } from '../legal-person/legalPerson/events.ts';
-import type { RegisterLegalPerson } from '../legal-person/legalPerson/commands.ts';
-import { childrenOf } from '../population/divisions/catalogue.ts';
+import { childrenOf } from '../kit/divisions/catalogue.ts';
 import type { PersonRegistered } from '../population/person/events.ts';
-import { demoMetadata, inParallel } from '../population/seed.ts';
+import { demoMetadata, inParallel } from '../kit/demoCity.ts';
 import { applyRate } from '../kit/money.ts';
-import { addDays, addMonths } from './period.ts';
+import { addMonths } from '../kit/period.ts';
 import { declareTax, registerTaxpayer, runPropertyTransactionCommand, runTaxpayerCommand } from './taxCommands.ts';
 import type { SubjectRef } from './taxpayer/events.ts';
 

@@ -14,7 +14,7 @@ import { ProcessManagerRuntime } from '../../projections/processManager.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { testMetadata, waitUntilVisible } from '../../test/helpers/events.ts';
 import { grantOf, startSubgraphHarness, type SubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
-import { chinaDate } from '../kit/calendar.ts';
+import { addDays, chinaDate } from '../kit/calendar.ts';
 import { createLegalPersonHandlers } from '../legal-person/handlers.ts';
 import { makeCreditCode } from '../legal-person/identity/creditCode.ts';
 import { legalPersonModule } from '../legal-person/index.ts';
@@ -22,7 +22,6 @@ import { createPopulationHandlers } from '../population/handlers.ts';
 import { makeIdNumber } from '../population/identity/idNumber.ts';
 import { populationModule } from '../population/index.ts';
 import { createTaxModule } from './index.ts';
-import { addDays } from './period.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
 import { taxpayerStreamId } from './taxpayer/events.ts';
 

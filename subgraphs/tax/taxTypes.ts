@@ -4,7 +4,7 @@
  * several in one month, one for each transaction).
  */
 import { ValidationError } from '../../events/errors.ts';
-import type { PeriodKind } from './period.ts';
+import type { PeriodKind } from '../kit/period.ts';
 
 export const TAXPAYER_KINDS = ['LEGAL_PERSON', 'PERSON'] as const;
 export type TaxpayerKind = (typeof TAXPAYER_KINDS)[number];

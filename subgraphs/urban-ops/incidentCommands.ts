@@ -22,7 +22,7 @@
  *   projection's lag (well under a second) may escape the check.
  */
 import { fold } from '../../events/decider.ts';
-import { deterministicEventId } from '../../events/sql/sqlEventStore.ts';
+import { deterministicEventId } from '../../events/append.ts';
 import { ConcurrencyError, NotFoundError } from '../../events/errors.ts';
 import type { AppendResult, EventMetadata, EventStore, NewEvent, RecordedEvent } from '../../events/types.ts';
 import type { ReadModels } from '../../projections/readModels.ts';

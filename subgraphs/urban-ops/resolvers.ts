@@ -17,7 +17,7 @@ import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from 
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { streamHistory } from '../kit/history.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision } from '../population/divisions/catalogue.ts';
+import { assertDivision } from '../kit/divisions/catalogue.ts';
 import { getCategory, INCIDENT_CATEGORIES, listCategories } from './categories.ts';
 import type { DuplicateOptions } from './duplicates.ts';
 import type { Actor, IncidentCommand, ReportIncident } from './incident/commands.ts';

@@ -6,9 +6,9 @@
  * decider, each step at its own instant in the last 30 days before `runtime.now()`.
  * Ids, choices and idempotency keys come from a seeded generator, so a re-run appends nothing.
  */
-import { seededRandom, type Random } from '../../bench/lib/random.ts';
+import { seededRandom, type Random } from '../kit/random.ts';
 import type { EventMetadata } from '../../events/types.ts';
-import { divisionCatalogue, getDivision, type Division } from '../population/divisions/catalogue.ts';
+import { divisionCatalogue, getDivision, type Division } from '../kit/divisions/catalogue.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { listCategories } from './categories.ts';
 import type { Actor, IncidentCommand, UnitRef } from './incident/commands.ts';

@@ -5,27 +5,15 @@
  * and the division feed.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { test } from 'node:test';
 import { createClient } from 'graphql-ws';
-import { pino } from 'pino';
 import WebSocket from 'ws';
-import { EventRegistry } from '../../events/registry.ts';
-import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
-import { ReadModels } from '../../projections/readModels.ts';
-import { ProjectionRunner } from '../../projections/runner.ts';
-import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { BACKENDS } from '../../test/helpers/databases.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
-import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
-import { createGovernanceAccess } from '../governance/access.ts';
-import { dataAccessedDefinition } from '../governance/audit/events.ts';
-import { consumerEventDefinitions } from '../governance/consumer/events.ts';
-import type { AccessControl } from '../kit/access.ts';
-import type { SubgraphRuntime } from '../kit/module.ts';
-import { createSubgraphServer, type ListeningSubgraph } from '../kit/server.ts';
+import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
+import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { incidentStreamId } from './incident/events.ts';
 import { urbanOpsModule } from './index.ts';
-
-const logger = pino({ level: 'silent' });
 
 const REPORT = `mutation Report($input: ReportIncidentInput!) {
   reportIncident(input: $input) { incident { id status } positions revision duplicateOf { id } }
@@ -37,16 +25,8 @@ const STEP = (name: string, input: string) => `mutation Step($input: ${input}!) 
 type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
 
 for (const openBackend of BACKENDS) {
-  describe(`urban-ops subgraph on ${openBackend.name.replace('Backend', '')}`, () => {
-    let backend: TestBackend;
-    let store: SqlEventStore;
-    let runtime: SubgraphRuntime;
-    let access: AccessControl;
-    let subgraph: ListeningSubgraph;
-    let runner: ProjectionRunner;
-
-    const ask = async <D = Record<string, unknown>>(consumerId: string, query: string, variables?: Record<string, unknown>) =>
-      (await postGraphQL<D>(subgraph.url, await relayedHeaders(consumerId), query, variables)).body;
+  test(`urban-ops subgraph on ${openBackend.name.replace('Backend', '')}`, async (t) => {
+    const ask = <D = Record<string, unknown>>(consumerId: string, query: string, variables?: Record<string, unknown>) => harness.ask<D>(consumerId, query, variables);
     const step = async (name: string, inputType: string, input: Record<string, unknown>, consumerId = 'city-centre') => {
       const body = await ask<Record<string, { incident: { status: string }; positions: string[] }>>(consumerId, STEP(name, inputType), { input });
       return { data: body.data?.[name], errors: body.errors as Errors };
@@ -54,42 +34,19 @@ for (const openBackend of BACKENDS) {
     const district = { divisionCode: '370102' };
     const streetUnit = { divisionCode: '370102003', unitId: 'u-street' };
 
-    before(async () => {
-      backend = await openBackend();
-      const db = await backend.fresh();
-      const registry = new EventRegistry().registerAll([...urbanOpsModule.eventTypes, ...consumerEventDefinitions, dataAccessedDefinition]);
-      store = await SqlEventStore.open(db, registry);
-      runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(), logger };
-      access = createGovernanceAccess(runtime, { recorder: { maxDelayMs: 5 } });
-      const grants = testGrants(store, runtime.now);
-      await grants.grant('city-centre', ['urban.incidents', 'urban.metrics', 'urban.write', 'audit.log'], { actions: ['READ', 'WRITE', 'SUBSCRIBE'] });
-      await grants.grant('dashboard', ['urban.incidents', 'urban.metrics'], { actions: ['READ', 'SUBSCRIBE'] });
-      runner = new ProjectionRunner(db, store, urbanOpsModule.projections, { lockRetryMs: 100 });
-      await runner.start();
-      subgraph = await createSubgraphServer({
-        name: 'urban-ops',
-        typeDefs: urbanOpsModule.typeDefs,
-        resolvers: urbanOpsModule.resolvers(runtime),
-        auth: SUBGRAPH_TEST_AUTH,
-        access,
-        logger,
-        now: runtime.now,
-      }).listen(0);
-    });
-    after(async () => {
-      await subgraph?.close();
-      await runner?.stop();
-      await access?.recorder?.close();
-      await store?.close();
-      await backend?.dispose();
-    });
+    await using backend = await openBackend();
+    await using harness = await startSubgraphHarness(await backend.fresh(), { module: urbanOpsModule, grants: 'governance', projector: 'running' });
+    const { store, runtime, runner } = harness;
+    const grants = testGrants(store, runtime.now);
+    await grants.grant('city-centre', ['urban.incidents', 'urban.metrics', 'urban.write', 'audit.log'], { actions: ['READ', 'WRITE', 'SUBSCRIBE'] });
+    await grants.grant('dashboard', ['urban.incidents', 'urban.metrics'], { actions: ['READ', 'SUBSCRIBE'] });
 
     /** Waits until the projector has applied everything appended so far. */
     const caughtUp = async () => {
       for (let i = 0; i < 200 && (await runner.lag()).some((l) => l.events > 0); i++) await new Promise((r) => setTimeout(r, 20));
     };
 
-    it('runs the closed loop through the mutations and shows it in the incident, the list and the metrics', async () => {
+    await t.test('runs the closed loop through the mutations and shows it in the incident, the list and the metrics', async () => {
       const reported = await ask<{ reportIncident: { incident: { id: string; status: string } } }>('city-centre', REPORT, {
         input: {
           channel: 'GRID_WORKER',
@@ -152,7 +109,7 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(read.data!._entities[0]?.urbanOperations, { reported: 1, closed: 1, reworkRate: 1, satisfaction: 5, overdueNow: 0 });
     });
 
-    it('refuses illegal transitions with INVALID_TRANSITION naming the status and the allowed steps, and writes without a grant with FORBIDDEN', async () => {
+    await t.test('refuses illegal transitions with INVALID_TRANSITION naming the status and the allowed steps, and writes without a grant with FORBIDDEN', async () => {
       const reported = await ask<{ reportIncident: { incident: { id: string } } }>('city-centre', REPORT, {
         input: {
           channel: 'HOTLINE_12345',
@@ -183,8 +140,8 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(await store.readStream(incidentStreamId(id)), before);
     });
 
-    it('pushes the events of a division\'s incidents to its subscribers, and no others', async () => {
-      const client = createClient({ url: subgraph.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: await relayedHeaders('dashboard') });
+    await t.test('pushes the events of a division\'s incidents to its subscribers, and no others', async () => {
+      const client = createClient({ url: harness.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: await relayedHeaders('dashboard') });
       const received: { incidentId: string; type: string; incident: { divisionCode: string } }[] = [];
       let subscribed!: () => void;
       const done = new Promise<void>((resolve, reject) => {

@@ -51,6 +51,8 @@ export interface TestBackend {
   connectAgain?(): SqlDatabase;
   url?: string;
   dispose(): Promise<void>;
+  /** `dispose`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export async function pgliteBackend(): Promise<TestBackend> {
@@ -62,6 +64,7 @@ export async function pgliteBackend(): Promise<TestBackend> {
       return db;
     },
     dispose: () => db.close(),
+    [Symbol.asyncDispose]: () => db.close(),
   };
 }
 
@@ -69,6 +72,11 @@ export async function postgresBackend(): Promise<TestBackend> {
   const database = await createTestPostgresDatabase();
   const db = createPostgresDatabase({ connectionString: database.url, max: 12 });
   const extra: SqlDatabase[] = [];
+  const dispose = async () => {
+    for (const e of extra) await e.close().catch(() => undefined);
+    await db.close();
+    await database.drop();
+  };
   return {
     name: 'postgres',
     url: database.url,
@@ -81,11 +89,8 @@ export async function postgresBackend(): Promise<TestBackend> {
       extra.push(again);
       return again;
     },
-    async dispose() {
-      for (const e of extra) await e.close().catch(() => undefined);
-      await db.close();
-      await database.drop();
-    },
+    dispose,
+    [Symbol.asyncDispose]: dispose,
   };
 }
 

@@ -21,7 +21,7 @@ import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
 import { consumerDecider } from '../../subgraphs/governance/consumer/decider.ts';
 import { consumerStreamId } from '../../subgraphs/governance/consumer/events.ts';
 import type { AccessAction, AccessControl } from '../../subgraphs/kit/access.ts';
-import type { Role } from '../../subgraphs/kit/auth.ts';
+import type { Role } from '../../platform/auth.ts';
 import { executeCommand } from '../../subgraphs/kit/command.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../subgraphs/kit/module.ts';
 import { createTestPostgresDatabase } from './databases.ts';

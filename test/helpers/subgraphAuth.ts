@@ -1,10 +1,10 @@
 /**
  * Calling a subgraph directly the way the gateway does: a client token for the consumer plus the
- * gateway's assertion bound to it (`subgraphs/kit/auth.ts`), for integration tests that start
+ * gateway's assertion bound to it (`platform/auth.ts`), for integration tests that start
  * subgraph servers without a gateway.
  */
 import { randomUUID } from 'node:crypto';
-import { ASSERTION_HEADER, createGatewayAssertion, issueToken, verifyClientToken, type Role, type SubgraphAuthConfig } from '../../subgraphs/kit/auth.ts';
+import { ASSERTION_HEADER, createGatewayAssertion, issueToken, verifyClientToken, type Role, type SubgraphAuthConfig } from '../../platform/auth.ts';
 
 export const SUBGRAPH_TEST_AUTH: SubgraphAuthConfig = {
   client: { secret: 'subgraph-test-client-token-secret-long-enough' },

@@ -1,7 +1,7 @@
 /** A resolver context for tests that call a subgraph's resolvers without a server. */
 import { pino } from 'pino';
 import { RequestAccess, type AccessGrant } from '../../subgraphs/kit/access.ts';
-import type { Caller } from '../../subgraphs/kit/auth.ts';
+import type { Caller } from '../../platform/auth.ts';
 import type { SubgraphContext } from '../../subgraphs/kit/context.ts';
 
 export function testSubgraphContext(options: { caller?: Partial<Caller>; requestId?: string; grants?: readonly AccessGrant[] } = {}): SubgraphContext {

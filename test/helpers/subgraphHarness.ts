@@ -1,17 +1,23 @@
 /**
  * One domain subgraph served over real HTTP for integration specs: its module's resolvers over a
- * real event store and read models on the given database, the kit's access enforcement with fixed
- * grants per consumer (no governance needed), and requests relayed the way the gateway relays them.
+ * real event store and read models on the given database, the kit's access enforcement, and requests
+ * relayed the way the gateway relays them. Grants are either fixed per consumer (no governance
+ * needed) or, with `grants: 'governance'`, folded from the consumers' streams by the governance
+ * access that deployments use, every served request leaving its access record.
  * Modules listed in `with` contribute event types and projections only (e.g. population for the
- * legal-person subgraph, whose representatives are persons).
+ * legal-person subgraph, whose representatives are persons); `events` adds event types the subgraph
+ * reads from other domains' streams without hosting their projections.
  */
 import { pino } from 'pino';
 import type { SqlDatabase } from '../../events/sql/database.ts';
-import { EventRegistry } from '../../events/registry.ts';
+import { EventRegistry, type EventTypeDefinition } from '../../events/registry.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
-import type { AccessGrant } from '../../subgraphs/kit/access.ts';
+import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
+import { consumerEventDefinitions } from '../../subgraphs/governance/consumer/events.ts';
+import type { AccessControl, AccessGrant } from '../../subgraphs/kit/access.ts';
+import { dataAccessedDefinition } from '../../subgraphs/kit/dataAccessed.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../subgraphs/kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph } from '../../subgraphs/kit/server.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH, type SubgraphResponse } from './subgraphAuth.ts';
@@ -19,6 +25,8 @@ import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH, type SubgraphResponse 
 export interface SubgraphHarness {
   store: SqlEventStore;
   runtime: SubgraphRuntime;
+  runner: ProjectionRunner;
+  access: AccessControl;
   url: string;
   /** Applies every appended event to the read models. */
   catchUp(): Promise<void>;
@@ -31,7 +39,15 @@ export interface SubgraphHarness {
 export interface SubgraphHarnessOptions {
   module: SubgraphModule;
   with?: readonly SubgraphModule[];
-  grants: Readonly<Record<string, readonly AccessGrant[]>>;
+  /** Event types of other domains' streams the subgraph reads, beyond those of its modules. */
+  events?: readonly EventTypeDefinition[];
+  /** Fixed grants per consumer, or the governance access over the consumers' streams (grant with `testGrants`). */
+  grants: Readonly<Record<string, readonly AccessGrant[]>> | 'governance';
+  /**
+   * `'running'`: the projector follows the log as a deployment's does; `'on-demand'`: read models
+   * change only on `catchUp()`. @default 'on-demand'
+   */
+  projector?: 'on-demand' | 'running';
   now?: () => Date;
 }
 
@@ -44,28 +60,40 @@ export async function startSubgraphHarness(db: SqlDatabase, options: SubgraphHar
   const modules = [options.module, ...(options.with ?? [])];
   const registry = new EventRegistry();
   for (const module of modules) registry.registerAll(module.eventTypes);
+  const governed = options.grants === 'governance';
+  const extraEvents = [...(options.events ?? []), ...(governed ? [...consumerEventDefinitions, dataAccessedDefinition] : [])];
+  for (const definition of extraEvents) if (!registry.has(definition.type)) registry.register(definition);
   const store = await SqlEventStore.open(db, registry);
   const logger = pino({ level: 'silent' });
   const runtime: SubgraphRuntime = { store, readModels: new ReadModels(db, 0), now: options.now ?? (() => new Date()), logger };
-  const runner = new ProjectionRunner(db, store, modules.flatMap((m) => m.projections), { batchSize: 500 });
+  const fixedGrants = options.grants === 'governance' ? {} : options.grants;
+  const access: AccessControl = governed
+    ? createGovernanceAccess(runtime, { recorder: { maxDelayMs: 5 } })
+    : { grantsFor: async (consumerId) => fixedGrants[consumerId] ?? [], recorder: null };
+  const runner = new ProjectionRunner(db, store, modules.flatMap((m) => m.projections), { batchSize: 500, lockRetryMs: 100 });
   // The read models exist before the first request, as they do once a projector has started.
-  await runner.catchUp();
+  if (options.projector === 'running') await runner.start();
+  else await runner.catchUp();
   const server: ListeningSubgraph = await createSubgraphServer({
     name: options.module.name,
     typeDefs: options.module.typeDefs,
     resolvers: options.module.resolvers(runtime),
     auth: SUBGRAPH_TEST_AUTH,
-    access: { grantsFor: async (consumerId) => options.grants[consumerId] ?? [], recorder: null },
+    access,
     logger,
+    now: runtime.now,
   }).listen(0);
   const close = async () => {
     await server.close();
     await runner.stop();
+    await access.recorder?.close();
     await store.close();
   };
   return {
     store,
     runtime,
+    runner,
+    access,
     url: server.url,
     catchUp: () => runner.catchUp(),
     async ask<Data>(consumerId: string, query: string, variables?: Record<string, unknown>) {

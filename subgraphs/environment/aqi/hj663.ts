@@ -15,7 +15,7 @@
  * 09:00–10:00), so the day D holds the hours labelled D 01:00 … D+1 00:00 China time.
  */
 import { ValidationError } from '../../../events/errors.ts';
-import { assertCalendarDate, chinaMidnight, HOUR_MS, parseWholeHour } from '../shared/time.ts';
+import { assertCalendarDate, chinaDateOf, chinaMidnight, HOUR_MS, parseWholeHour } from '../../kit/calendar.ts';
 import {
   type Concentration,
   type Concentrations,
@@ -23,6 +23,12 @@ import {
   type Pollutant,
   type RealTimeConcentrations,
 } from './hj633.ts';
+
+/**
+ * The reporting day an hour belongs to: hours are labelled by the instant they end, so the day D
+ * holds the hours labelled D 01:00 … D+1 00:00 China time.
+ */
+export const reportingDate = (hourMs: number): string => chinaDateOf(hourMs - HOUR_MS);
 
 /** One station-hour of 1-hour averages; `hour` is the instant the averaged hour ends. */
 export interface HourlyConcentrations extends Concentrations {

@@ -1,6 +1,6 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
-import { assertCalendarDate, canonicalInstant, chinaDate, parseInstant } from '../shared/time.ts';
+import { assertCalendarDate, canonicalInstant, chinaDateOf, parseInstantWithOffset } from '../../kit/calendar.ts';
 import type {
   EmissionAlarmCommand,
   EmissionPermitCommand,
@@ -75,8 +75,8 @@ function checkedConcentration(value: number, field: string, unit: EmissionUnit):
 
 /** An instant in the past (or now), canonical. */
 function pastInstant(value: string, field: string, now: string): string {
-  const ms = parseInstant(value, field);
-  const nowMs = parseInstant(now, 'now');
+  const ms = parseInstantWithOffset(value, field);
+  const nowMs = parseInstantWithOffset(now, 'now');
   if (ms > nowMs) {
     throw new ValidationError(`${field} ${value} is in the future (now is ${canonicalInstant(nowMs)})`, { field });
   }
@@ -166,7 +166,7 @@ function observation(command: RecordEmissionObservation, permit: EmissionPermit)
     });
   }
   const observedAt = pastInstant(data.observedAt, 'observedAt', command.metadata.now);
-  const day = chinaDate(Date.parse(observedAt));
+  const day = chinaDateOf(Date.parse(observedAt));
   if (day < permit.validFrom || day > permit.validUntil) {
     throw new ValidationError(
       `observedAt ${data.observedAt} is outside permit ${permit.permitNo}'s validity (${permit.validFrom} to ${permit.validUntil}); record it under the permit valid on ${day}`,
@@ -294,7 +294,7 @@ function raise(command: RaiseEmissionAlarm): EmissionAlarmRaised {
       field: 'acknowledgeWithinMinutes',
     });
   }
-  const nowMs = parseInstant(metadata.now, 'now');
+  const nowMs = parseInstantWithOffset(metadata.now, 'now');
   return {
     type: 'EmissionAlarmRaised',
     data: {
@@ -330,7 +330,7 @@ export function decideAlarm(command: EmissionAlarmCommand, state: EmissionAlarmS
   const allowed = NEXT_STEPS[state.status];
   if (!allowed.includes(command.type)) throw new InvalidTransitionError(command.type, state.status, allowed);
   const { alarmId } = state;
-  const nowMs = parseInstant(command.metadata.now, 'now');
+  const nowMs = parseInstantWithOffset(command.metadata.now, 'now');
   const at = canonicalInstant(nowMs);
   if (nowMs < Date.parse(state.lastStepAt)) {
     throw new ValidationError(`now ${at} is before the alarm's last step at ${state.lastStepAt}; check the clock`, {

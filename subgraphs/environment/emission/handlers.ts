@@ -6,7 +6,7 @@ import { NotFoundError } from '../../../events/errors.ts';
 import { legalPersonStreamId } from '../../legal-person/legalPerson/events.ts';
 import { executeCommand } from '../../kit/command.ts';
 import { startingFrom } from '../shared/decider.ts';
-import { chinaDate, parseInstant } from '../shared/time.ts';
+import { chinaDateOf, parseInstantWithOffset } from '../../kit/calendar.ts';
 import type { CommandPorts, HandlerResult } from '../station/handlers.ts';
 import type {
   AcknowledgeEmissionAlarm,
@@ -54,7 +54,7 @@ export async function recordEmissionObservation(
   idempotencyKey?: string,
 ): Promise<HandlerResult> {
   const permit = await ports.store.readStream(emissionPermitStreamId(data.permitId));
-  const date = chinaDate(parseInstant(data.observedAt, 'observedAt'));
+  const date = chinaDateOf(parseInstantWithOffset(data.observedAt, 'observedAt'));
   const result = await executeCommand({
     store: ports.store,
     streamId: emissionReadingsStreamId(data.permitId, date),

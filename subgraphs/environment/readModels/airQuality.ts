@@ -15,16 +15,15 @@ import type { AirQualityObservationCorrected, AirQualityObserved, MonitoringStat
 import type { Projection, DocumentStore, FieldSource } from '../../../projections/types.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import { dailyAqi, hourlyAqi, type AqiReport, type Concentration, type Concentrations, type DailyConcentrations } from '../aqi/hj633.ts';
-import { dailyStatistics, realTimeIndicators, realTimeIndicatorsAt, type HourlyConcentrations } from '../aqi/hj663.ts';
+import { dailyStatistics, realTimeIndicators, realTimeIndicatorsAt, reportingDate, type HourlyConcentrations } from '../aqi/hj663.ts';
 import { districtOf } from '../shared/divisions.ts';
-import { CHINA_OFFSET_MS, HOUR_MS, reportingDate } from '../shared/time.ts';
+import { CHINA_OFFSET_MS, DAY_MS, HOUR_MS } from '../../kit/calendar.ts';
 import { aqiFields, type AqiFields } from './aqiFields.ts';
 
 export const AIR_QUALITY_PROJECTION = 'environment.air-quality';
 export const STATIONS = 'stations';
 export const DAYS = 'days';
 
-const DAY_MS = 24 * HOUR_MS;
 
 export interface StationDoc extends Record<string, unknown> {
   stationId: string;

@@ -1,8 +1,8 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { CityBrainError, ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
-import { assertDivision } from '../../population/divisions/catalogue.ts';
+import { assertDivision } from '../../kit/divisions/catalogue.ts';
 import { CONCENTRATION_FIELD, POLLUTANTS, UNIT, type Concentrations } from '../aqi/hj633.ts';
-import { canonicalInstant, parseInstant, parseWholeHour } from '../shared/time.ts';
+import { canonicalInstant, parseInstantWithOffset, parseWholeHour } from '../../kit/calendar.ts';
 import type { RecordAirQualityObservations, RegisterMonitoringStation, StationCommand } from './commands.ts';
 import {
   PLAUSIBLE_MAXIMUM,
@@ -107,7 +107,7 @@ function checkedConcentrations(values: Concentrations): Concentrations {
 /** The hour in canonical form; it ends an averaged hour, so it cannot lie after `now`. */
 function checkedHour(hour: string, now: string): string {
   const hourMs = parseWholeHour(hour, 'hour');
-  const nowMs = parseInstant(now, 'now');
+  const nowMs = parseInstantWithOffset(now, 'now');
   if (hourMs > nowMs) {
     throw new ValidationError(
       `hour ${hour} has not ended yet (now is ${canonicalInstant(nowMs)}); an hour is labelled by the instant it ends`,

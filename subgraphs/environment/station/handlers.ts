@@ -6,12 +6,13 @@
  */
 import { fold } from '../../../events/decider.ts';
 import { CityBrainError, ConcurrencyError, ValidationError } from '../../../events/errors.ts';
-import { deterministicEventId } from '../../../events/sql/sqlEventStore.ts';
+import { deterministicEventId } from '../../../events/append.ts';
 import type { EventMetadata, EventStore, RecordedEvent, StreamAppend } from '../../../events/types.ts';
 import { executeCommand } from '../../kit/command.ts';
 import type { Concentrations } from '../aqi/hj633.ts';
 import { startingFrom } from '../shared/decider.ts';
-import { parseWholeHour, reportingDate } from '../shared/time.ts';
+import { parseWholeHour } from '../../kit/calendar.ts';
+import { reportingDate } from '../aqi/hj663.ts';
 import type { CorrectAirQualityObservation, RegisterMonitoringStation, StationCommand } from './commands.ts';
 import { locatedAt, stationDecider, type StationState } from './decider.ts';
 import { airQualityStreamId, stationStreamId, type StationEvent } from './events.ts';

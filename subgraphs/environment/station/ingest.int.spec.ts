@@ -14,7 +14,7 @@ import type { EventStore, Position, RecordedEvent } from '../../../events/types.
 import { BACKENDS, type TestBackend } from '../../../test/helpers/databases.ts';
 import { testMetadata, waitForCommitted } from '../../../test/helpers/events.ts';
 import type { Concentrations } from '../aqi/hj633.ts';
-import { canonicalInstant, HOUR_MS } from '../shared/time.ts';
+import { canonicalInstant, HOUR_MS } from '../../kit/calendar.ts';
 import { airQualityStreamId, stationEventDefinitions, type AirQualityObserved } from './events.ts';
 import {
   ingestAirQualityObservations,

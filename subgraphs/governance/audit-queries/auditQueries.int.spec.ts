@@ -20,7 +20,7 @@ import type { AccessControl } from '../../kit/access.ts';
 import { executeCommand } from '../../kit/command.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph } from '../../kit/server.ts';
-import { accessStreamId, type DataAccessed } from '../audit/events.ts';
+import { accessStreamId, type DataAccessed } from '../../kit/dataAccessed.ts';
 import type { ConsumerCommand } from '../consumer/commands.ts';
 import { consumerDecider } from '../consumer/decider.ts';
 import { consumerStreamId } from '../consumer/events.ts';
@@ -176,13 +176,14 @@ function auditQueriesSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.deepEqual(byResource.get('tax.risks'), { resource: 'tax.risks', covered: false, public: false, grant: null });
     });
 
-    it('refuses an id that is not an access record with NOT_FOUND, and a consumer without audit.log', async () => {
+    it('answers null for an id that is not an access record, like every lookup, and refuses a consumer without audit.log', async () => {
       const unknown = (await governance.ask(AUDITOR, AUTHORIZATION, { id: randomUUID() })).body;
-      assert.equal(unknown.errors?.[0]?.extensions?.code, 'NOT_FOUND', JSON.stringify(unknown));
-      assert.match(unknown.errors[0]!.message, /not the id of an access record/);
+      assert.equal(unknown.errors, undefined, JSON.stringify(unknown));
+      assert.deepEqual(unknown.data, { accessAuthorization: null });
       const [registration] = await governance.store.readStream(consumerStreamId(AUDITOR));
       const notAccess = (await governance.ask(AUDITOR, AUTHORIZATION, { id: registration!.eventId })).body;
-      assert.equal(notAccess.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+      assert.equal(notAccess.errors, undefined, JSON.stringify(notAccess));
+      assert.deepEqual(notAccess.data, { accessAuthorization: null });
       const refused = (await governance.ask('partner-app', AUTHORIZATION, { id: registration!.eventId })).body;
       assert.equal(refused.errors?.[0]?.extensions?.code, 'FORBIDDEN');
       assert.match(refused.errors[0]!.message, /audit\.log/);

@@ -10,7 +10,7 @@
 import { fold } from '../../../events/decider.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import { PUBLIC_RESOURCE, type AccessAction } from '../../kit/access.ts';
-import type { DataAccessed } from '../audit/events.ts';
+import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import { consumerDecider, grantStatus, type ConsumerState, type GrantRecord } from '../consumer/decider.ts';
 import type { ConsumerEvent } from '../consumer/events.ts';
 

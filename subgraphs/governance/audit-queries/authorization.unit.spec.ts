@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RecordedEvent } from '../../../events/types.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
-import type { DataAccessed } from '../audit/events.ts';
+import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import type { ConsumerEvent } from '../consumer/events.ts';
 import { authorizeAccess } from './authorization.ts';
 

@@ -9,7 +9,7 @@ import type { RecordedEvent } from '../../../events/types.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
 import type { SubgraphResolvers } from '../../kit/server.ts';
-import type { DataAccessed } from '../audit/events.ts';
+import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import { DEPARTMENTS } from '../catalog.ts';
 import { consumerStreamId } from '../consumer/events.ts';
 import { authorizeAccess } from './authorization.ts';
@@ -47,12 +47,10 @@ export function auditQueryResolvers(runtime: SubgraphRuntime): Resolvers {
     return { db, integrity };
   }
 
-  async function accessRecord(accessEventId: string): Promise<RecordedEvent<'DataAccessed', DataAccessed['data']>> {
+  /** Like every lookup of the graph, an id that names no access record (or nothing at all) answers null. */
+  async function accessRecord(accessEventId: string): Promise<RecordedEvent<'DataAccessed', DataAccessed['data']> | null> {
     const [event] = await store.readEventsById([accessEventId]);
-    if (event?.type !== 'DataAccessed') {
-      throw new NotFoundError(`${accessEventId} is not the id of an access record (a DataAccessed event); take one from accessLog`, { accessEventId });
-    }
-    return event as RecordedEvent<'DataAccessed', DataAccessed['data']>;
+    return event?.type === 'DataAccessed' ? (event as RecordedEvent<'DataAccessed', DataAccessed['data']>) : null;
   }
 
   async function dailyUsage(department: string, from: string, to: string): Promise<DailyUsageDoc[]> {
@@ -78,6 +76,7 @@ export function auditQueryResolvers(runtime: SubgraphRuntime): Resolvers {
       },
       async accessAuthorization(_: unknown, { accessEventId }: { accessEventId: string }) {
         const access = await accessRecord(accessEventId);
+        if (!access) return null;
         const consumerStream = await store.readStream(consumerStreamId(access.data.consumerId));
         return {
           access: { ...access.data, id: access.eventId, position: access.position },

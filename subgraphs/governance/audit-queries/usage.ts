@@ -6,7 +6,7 @@
  */
 import type { Collection, Projection } from '../../../projections/types.ts';
 import { chinaDate } from '../../kit/calendar.ts';
-import type { DataAccessed } from '../audit/events.ts';
+import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import { catalogResource } from '../catalog.ts';
 
 export const USAGE_PROJECTION = 'governance.usage';

@@ -4,7 +4,7 @@
  * per `DataAccessed`; the events themselves stay the evidence.
  */
 import type { Projection } from '../../../projections/types.ts';
-import type { DataAccessed } from '../audit/events.ts';
+import type { DataAccessed } from '../../kit/dataAccessed.ts';
 
 export const ACCESS_LOG_PROJECTION = 'governance.access-log';
 

@@ -5,8 +5,7 @@
  */
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
-import { chinaDate, parseInstant } from '../../kit/calendar.ts';
-import { addDays } from '../dates.ts';
+import { addDays, chinaDate, parseInstant } from '../../kit/calendar.ts';
 import { assertExamType, assertHospital, assertVaccine, isIcd10Code, MAX_RECOGNITION_DAYS } from '../catalogue.ts';
 import type { PersonFacts } from '../facts.ts';
 import type { HealthRecordCommand } from './commands.ts';

@@ -11,7 +11,7 @@ import type { RecordedEvent } from '../../../events/types.ts';
 import { changedFields } from '../../../projections/changedFields.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
 import type { PersonDeceased, PersonRegistered, ResidenceChanged } from '../../population/person/events.ts';
-import { divisionFields } from '../../population/divisions/division.ts';
+import { divisionFields } from '../../kit/divisions/division.ts';
 import { claimDecider, type ClaimFile } from '../claim/decider.ts';
 import { CLAIM_EVENT_TYPES, type ClaimEvent } from '../claim/events.ts';
 import { eventRefOf } from '../facts.ts';

@@ -6,7 +6,7 @@
 import { assertNever } from '../../../events/decider.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import type { DocumentStore, Projection } from '../../../projections/types.ts';
-import { divisionFields } from '../../population/divisions/division.ts';
+import { divisionFields } from '../../kit/divisions/division.ts';
 import type { IndustrySection } from '../legalPerson/industry.ts';
 import type { LegalPersonEvent, LegalPersonType, RegisteredAddress } from '../legalPerson/events.ts';
 

@@ -5,7 +5,7 @@
  * fact carries the event it came from (`EvidenceRef`), so each signal can cite its sources.
  */
 import type { RecordedEvent } from '../../../events/types.ts';
-import type { DivisionFields } from '../../population/divisions/division.ts';
+import type { DivisionFields } from '../../kit/divisions/division.ts';
 
 export interface EvidenceRef extends Record<string, unknown> {
   type: string;

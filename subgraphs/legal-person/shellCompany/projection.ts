@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../../../events/types.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
-import { divisionFields } from '../../population/divisions/division.ts';
+import { divisionFields } from '../../kit/divisions/division.ts';
 import type { PersonDeceased } from '../../population/person/events.ts';
 import type { TaxpayerEvent } from '../../tax/taxpayer/events.ts';
 import type { LegalPersonEvent, RegisteredAddress } from '../legalPerson/events.ts';

@@ -19,7 +19,7 @@ import { createPopulationHandlers } from '../../population/handlers.ts';
 import { makeIdNumber } from '../../population/identity/idNumber.ts';
 import { populationModule } from '../../population/index.ts';
 import { createTaxModule } from '../../tax/index.ts';
-import { addMonths } from '../../tax/period.ts';
+import { addMonths } from '../../kit/period.ts';
 import { declareTax, registerTaxpayer } from '../../tax/taxCommands.ts';
 import { createLegalPersonHandlers } from '../handlers.ts';
 import { makeCreditCode } from '../identity/creditCode.ts';

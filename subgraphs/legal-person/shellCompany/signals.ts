@@ -4,7 +4,7 @@
  * it observed and the events it came from, fired or not, so an assessment can always be explained
  * and checked against the log.
  */
-import { addMonths, monthsOf, parsePeriod } from '../../tax/period.ts';
+import { addMonths, monthsOf, parsePeriod } from '../../kit/period.ts';
 import { DEFAULT_SHELL_COMPANY_CONFIG, SIGNAL_KINDS, type ShellCompanyConfig, type SignalKind } from './config.ts';
 import type { CompanyFacts, EvidenceRef, GroupFacts, RepresentativeFacts } from './facts.ts';
 

@@ -7,7 +7,7 @@
 import { assertNever } from '../../../events/decider.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
-import { divisionFields } from '../divisions/division.ts';
+import { divisionFields } from '../../kit/divisions/division.ts';
 import type { HouseholdEvent } from '../household/events.ts';
 import type { PersonEvent } from '../person/events.ts';
 

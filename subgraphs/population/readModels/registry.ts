@@ -11,8 +11,8 @@
 import { assertNever } from '../../../events/decider.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
-import { MEDICAL_VISIT_RECORDED, type MedicalVisitProofOfLife } from '../../healthcare/proofOfLife.ts';
-import { divisionFields } from '../divisions/division.ts';
+import { MEDICAL_VISIT_RECORDED, type MedicalVisitProofOfLife } from '../../healthcare/public.ts';
+import { divisionFields } from '../../kit/divisions/division.ts';
 import type { Gender } from '../identity/idNumber.ts';
 import type { HouseholdEvent, MemberRelation, RelationToHead } from '../household/events.ts';
 import type { GuardianRelation, PersonEvent, RegistrationReason, Residence } from '../person/events.ts';

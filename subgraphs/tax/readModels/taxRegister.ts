@@ -7,7 +7,7 @@
 import type { RecordedEvent } from '../../../events/types.ts';
 import { changedFields } from '../../../projections/changedFields.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
-import { divisionFields, type DivisionFields } from '../../population/divisions/division.ts';
+import { divisionFields, type DivisionFields } from '../../kit/divisions/division.ts';
 import { addFen, subtractFen } from '../../kit/money.ts';
 import type { PropertyTransactionEvent, RiskResolution, TaxRiskType } from '../propertyTransaction/events.ts';
 import { evolve, initialState, type TaxpayerState } from '../taxpayer/decider.ts';

@@ -4,7 +4,7 @@
  * both answer alike.
  */
 import type { RecordedEvent } from '../../../events/types.ts';
-import { divisionFields, type DivisionFields } from '../../population/divisions/division.ts';
+import { divisionFields, type DivisionFields } from '../../kit/divisions/division.ts';
 import type { DeedTaxStatus } from '../propertyTransaction/decider.ts';
 import type { PropertyTransactionEvent, PropertyTransactionRecorded } from '../propertyTransaction/events.ts';
 

@@ -8,9 +8,9 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { chinaDate } from '../../kit/calendar.ts';
-import { assertDivision } from '../../population/divisions/catalogue.ts';
+import { assertDivision } from '../../kit/divisions/catalogue.ts';
 import { assertFen, formatMoney, subtractFen, addFen } from '../../kit/money.ts';
-import { parsePeriod } from '../period.ts';
+import { parsePeriod } from '../../kit/period.ts';
 import { assertTaxType, type TaxType } from '../taxTypes.ts';
 import type { DeclareTax, RegisterTaxpayer, TaxpayerCommand } from './commands.ts';
 import type { SubjectRef, TaxDeclared, TaxpayerEvent, TaxpayerRegistered } from './events.ts';

@@ -20,6 +20,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../../events/errors.ts';
+import { CHINA_OFFSET_MS } from '../../kit/calendar.ts';
 import { getCategory, type Urgency } from '../categories.ts';
 import { LEVEL_NAMES, isLevel, isWithin, levelBelow, levelOfCode, parentCode, type Level } from '../levels.ts';
 import {
@@ -150,7 +151,6 @@ const CHILDREN_NAMES: Record<Exclude<Level, 'COMMUNITY'>, string> = {
 };
 
 const MINUTE_MS = 60_000;
-const CHINA_OFFSET_MS = 8 * 60 * MINUTE_MS;
 const isoInstant = z.iso.datetime({ offset: true });
 
 function requiredText(value: string | undefined, field: string): string {

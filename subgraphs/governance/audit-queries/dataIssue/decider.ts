@@ -1,7 +1,7 @@
 import { assertNever, type Decider } from '../../../../events/decider.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../../events/errors.ts';
 import type { CommandMetadata } from '../../../kit/command.ts';
-import type { Role } from '../../../kit/auth.ts';
+import type { Role } from '../../../../platform/auth.ts';
 import { catalogResource, DEPARTMENTS, type Department } from '../../catalog.ts';
 import type { DataIssueEvent, DataIssueReported } from './events.ts';
 

@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
-import { UnauthenticatedError } from '../../events/errors.ts';
+import { UnauthenticatedError } from '../events/errors.ts';
 
 export const ROLES = ['department', 'partner', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -1,4 +1,7 @@
-/** A seeded generator (mulberry32): the same payloads every run, so runs compare like with like. */
+/**
+ * A seeded generator (mulberry32): the same sequence for the same seed, so the demo city is the same
+ * city on every start and benchmark runs compare like with like.
+ */
 export interface Random {
   /** Uniform in [0, 1). */
   next(): number;

@@ -4,8 +4,8 @@
  * `governance.access-<batchId>`, so concurrent batches never contend for one stream's revision.
  */
 import { z } from 'zod';
-import type { DomainEvent } from '../../../events/decider.ts';
-import type { EventTypeDefinition } from '../../../events/registry.ts';
+import type { DomainEvent } from '../../events/decider.ts';
+import type { EventTypeDefinition } from '../../events/registry.ts';
 
 export type DataAccessed = DomainEvent<
   'DataAccessed',

@@ -4,6 +4,7 @@
  * their 9-digit codes are assigned in list order, so they are not the official statistical codes;
  * communities are synthetic, generated deterministically from their street's code.
  */
+import { seededRandom } from '../random.ts';
 import type { Division } from './division.ts';
 
 export const JINAN: Division = { code: '370100', name: '济南市', level: 'CITY', parentCode: null };
@@ -56,21 +57,10 @@ const COMMUNITY_NAMES = [
   '金鼎', '玉泉', '舜和', '华阳', '泉韵', '汇源', '望岳', '祥和', '百花', '书香',
 ] as const;
 
-/** mulberry32: a tiny seeded generator, so the same street always gets the same communities (and the demo city the same people). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** 3–6 communities with distinct names, codes `<street>001`, `<street>002`, … */
 function communitiesOf(streetCode: string): Division[] {
-  const random = seededRandom(Number(streetCode) % 4294967296);
+  // Seeded by the street's code, so the same street always gets the same communities.
+  const { next: random } = seededRandom(Number(streetCode) % 4294967296);
   const count = 3 + Math.floor(random() * 4);
   const pool: string[] = [...COMMUNITY_NAMES];
   const communities: Division[] = [];
