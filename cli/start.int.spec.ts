@@ -27,7 +27,7 @@ describe('start checks its whole configuration before opening or writing anythin
   });
   after(async () => {
     killAll();
-    await new Promise((resolve) => busy.close(resolve));
+    busy.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
