@@ -83,7 +83,8 @@ export function checkedAlertOptions(divisionCode: string, above: number): AlertO
  */
 export async function airQualityAlerts(store: EventStore, options: AlertOptions): Promise<AsyncIterableIterator<AirQualityAlert>> {
   const subscription = store.subscribe({
-    fromPosition: await store.headPosition(),
+    // From now: nothing committed before the subscription began, even while readers lag behind it.
+    fromPosition: await store.committedHead(),
     filter: { types: ALERT_EVENT_TYPES, streamPrefixes: [AIR_QUALITY_STREAM_PREFIX] },
   });
   const events = subscription[Symbol.asyncIterator]();

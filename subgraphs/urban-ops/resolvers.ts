@@ -354,13 +354,13 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
     Subscription: {
       incidentChanged: {
         /**
-         * From the head at the moment of subscribing. A plain iterator rather than a generator, so
+         * From the committed head at the moment of subscribing (EventStore.committedHead). A plain iterator rather than a generator, so
          * that a client leaving closes the store's subscription at once instead of after the next event.
          */
         async subscribe(_root: unknown, args: { divisionCode: string }): Promise<AsyncIterableIterator<{ incidentChanged: RecordedEvent }>> {
           const division = assertDivision(args.divisionCode, undefined, 'divisionCode');
           const subscription = runtime.store.subscribe({
-            fromPosition: await runtime.store.headPosition(),
+            fromPosition: await runtime.store.committedHead(),
             filter: { types: INCIDENT_EVENT_TYPES, streamPrefixes: [INCIDENT_STREAM_PREFIX] },
           });
           const events = subscription[Symbol.asyncIterator]();

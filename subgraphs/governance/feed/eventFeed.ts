@@ -293,13 +293,14 @@ class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
 
 /**
  * Validates the arguments (BAD_USER_INPUT for a malformed or unknown position or an unknown domain)
- * before anything is streamed, then opens the feed. Without `fromPosition` the feed starts at the head.
+ * before anything is streamed, then opens the feed. Without `fromPosition` the feed starts at the
+ * committed head: nothing committed before it opened is delivered (EventStore.committedHead).
  */
 export async function openEventFeed(hub: EventFeedHub, args: EventFeedArgs, ctx: SubgraphContext): Promise<AsyncIterableIterator<FeedValue>> {
   const selection = selectionOf(args.filter);
   let fromPosition: Position;
   if (args.fromPosition === null || args.fromPosition === undefined) {
-    fromPosition = await hub.store.headPosition();
+    fromPosition = await hub.store.committedHead();
   } else {
     decodePosition(args.fromPosition);
     await hub.store.assertPositionExists(args.fromPosition);
