@@ -1,5 +1,5 @@
 /**
- * The environment subgraph's figures (issue 6): the ingest rate of hourly air-quality observations
+ * The environment subgraph's figures: the ingest rate of hourly air-quality observations
  * through the batch command path (beside the same appends written raw, the store's ceiling, and
  * beside the one-command-per-station-day path), the catch-up time of the districts' daily-ranking
  * projection over the whole history (beside reading the same events alone), and the latency of the
@@ -42,7 +42,7 @@ export const options: readonly BenchOption[] = [
   { name: 'rankingQueries', description: 'ranking queries timed for p50/p99', default: 3_000, quick: 300 },
 ];
 
-/** Issue 6's targets, against PostgreSQL on this 2-core machine; PGlite is reported without targets. */
+/** The targets, against PostgreSQL on this 2-core machine; PGlite is reported without targets. */
 const POSTGRES_TARGETS: Record<string, readonly Target[]> = {
   'env.ingest.observations_per_s': [{ on: 'value', op: '>=', threshold: 20_000 }],
   'env.rankingQuery.p99_ms': [{ on: 'value', op: '<=', threshold: 20 }],

@@ -1,5 +1,5 @@
 /**
- * The generic event feed under load (issue 9): graphql-ws subscribers of one gateway process (the
+ * The generic event feed under load: graphql-ws subscribers of one gateway process (the
  * governance subgraph behind it, the store on each selected backend) follow `Subscription.events`
  * while events are appended for `feedSeconds`. Two scenarios:
  * - shared log: `feedSubscribers` follow the log, split into `feedGroups` groups by stream prefix;

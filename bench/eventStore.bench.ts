@@ -1,5 +1,5 @@
 /**
- * The event store's figures on PGlite and PostgreSQL (issue 2, bench/): append throughput with 1 and
+ * The event store's figures on PGlite and PostgreSQL: append throughput with 1 and
  * 100 events per append, each append to a new stream with an expected-revision check, beside plain
  * INSERTs of the same rows through the same driver; then the store filled to `--events` events,
  * `readAll` throughput and `readStream` latency over random 100-event streams, and the rebuild of a
@@ -30,7 +30,7 @@ export const options: readonly BenchOption[] = [
   { name: 'streamReads', description: 'readStream calls timed for p50/p99', default: 3_000, quick: 500 },
 ];
 
-/** Issue 2's targets, against PostgreSQL on this 2-core machine; PGlite is reported without targets. */
+/** The targets, against PostgreSQL on this 2-core machine; PGlite is reported without targets. */
 const POSTGRES_TARGETS: Record<string, readonly Target[]> = {
   'append.batch100.events_per_s': [
     { on: 'value', op: '>=', threshold: 30_000 },

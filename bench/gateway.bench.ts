@@ -1,5 +1,5 @@
 /**
- * The gateway's figures (issue 3): a query joining three subgraphs over 50 persons — names from one,
+ * The gateway's figures: a query joining three subgraphs over 50 persons — names from one,
  * the companies each represents from a second, declared tax from a third — through our whole stack
  * (JWT at the gateway and again at each subgraph, limits, grants field by field, the access audit,
  * read models on PostgreSQL), beside (a) a bare Hive Gateway over in-memory Apollo subgraphs

@@ -1,5 +1,5 @@
 /**
- * Claims screening throughput (issue 7) with a demo-sized city loaded: persons registered as
+ * Claims screening throughput with a demo-sized city loaded: persons registered as
  * population events, the healthcare demo data seeded through the command path (visits, exams,
  * vaccinations, claims, settlements) and the `healthcare.views` read model caught up. Then:
  * - `screen`: claims screened — their facts looked up in the read model in batches (three round
@@ -16,7 +16,7 @@ import type { MedicalVisitRecorded } from '../subgraphs/healthcare/healthRecord/
 import { ReadModels } from '../projections/readModels.ts';
 import { ProjectionRunner } from '../projections/runner.ts';
 import { claimEventDefinitions } from '../subgraphs/healthcare/claim/events.ts';
-import { HOSPITALS } from '../subgraphs/healthcare/catalogue.ts';
+import { HOSPITALS } from '../subgraphs/healthcare/catalog.ts';
 import { addDays, chinaDate } from '../subgraphs/kit/calendar.ts';
 import { healthRecordEventDefinitions } from '../subgraphs/healthcare/healthRecord/events.ts';
 import { loadScreeningFacts, submitClaim, type SubmitClaimInput } from '../subgraphs/healthcare/healthcareCommands.ts';

@@ -1,5 +1,5 @@
 /**
- * `npm start` as a newcomer meets it (issue 4): the CLI spawned as its own process on a fresh
+ * `npm start` as a newcomer meets it: the CLI spawned as its own process on a fresh
  * embedded (PGlite) data directory — demo city seeded, projections caught up, graph served — timed
  * to the first authenticated query it answers; then stopped and started again on the same directory
  * (no seeding), timed the same way: the restart is the baseline of the fresh start (what starting

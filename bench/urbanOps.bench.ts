@@ -1,5 +1,5 @@
 /**
- * The urban-ops figures (issue 5): how fast the metrics projection catches up over a history of
+ * The urban-ops figures: how fast the metrics projection catches up over a history of
  * incident events; the sustained rate of workflow commands with a fixed number of cases open at
  * once, beside a baseline of raw one-event appends at the same concurrency; and the metrics
  * projection's lag behind the writers at the target rate. The projector runs beside the writers in
@@ -42,7 +42,7 @@ export const options: readonly BenchOption[] = [
   { name: 'lagSeconds', description: 'seconds the metrics lag is measured at --lag-rate', default: 15, quick: 4 },
 ];
 
-/** Issue 5's targets, against PostgreSQL on this 2-core machine; PGlite is reported without targets. */
+/** The targets, against PostgreSQL on this 2-core machine; PGlite is reported without targets. */
 const POSTGRES_TARGETS: Record<string, readonly Target[]> = {
   'urban.workflow.commands_per_s': [{ on: 'value', op: '>=', threshold: 1_000 }],
   'urban.metricsLag.max_ms': [{ on: 'value', op: '<=', threshold: 1_000 }],

@@ -3,17 +3,19 @@
  * The City Brain command line (`npm start`, `npm run cli -- <command>`). Configuration comes from
  * the environment (README, "Configuration"); every mistake in it is reported at start.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { CityBrainError } from '../events/errors.ts';
 import { createProgress } from '../cli/progress.ts';
 import { formatLag, ProgressRouter, replayProjections } from '../cli/replay.ts';
-import { verifyLog } from '../cli/verify.ts';
-import { listSeals } from '../events/sql/hashChain.ts';
+import { readPublicKey, readSealExport, verifyLog } from '../cli/verify.ts';
+import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sql/hashChain.ts';
+import { DataDirLockedError, describeOwner, lockDataDir } from '../events/sql/dataDirLock.ts';
+import { askService, type AdminStatus, type VerifyRequest } from '../cli/admin.ts';
 import { MODULES } from './modules.ts';
 import { openPlatform, type Platform } from './platform.ts';
-import { startService, withDevelopmentSecrets } from '../cli/start.ts';
+import { checkStartConfig, startService, withDevelopmentSecrets } from '../cli/start.ts';
 import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
 import { issueToken } from '../gateway/tokens.ts';
@@ -36,16 +38,36 @@ async function withPlatform<T>(body: (platform: Platform) => Promise<T>, router?
 }
 
 /**
+ * Runs `local` on an open platform; when a running service owns the embedded store (and has said
+ * where its admin endpoint is), asks it with `remote` instead of opening the files.
+ */
+async function withPlatformOrService<T>(local: (platform: Platform) => Promise<T>, remote: (adminUrl: string, token: string | undefined, owner: string) => Promise<T>): Promise<T> {
+  try {
+    return await withPlatform(local);
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError) || !error.owner?.adminUrl) throw error;
+    const config = parseConfig(storageConfigSchema, process.env);
+    return remote(error.owner.adminUrl, withDevelopmentSecrets(process.env, config.DATA_DIR).ADMIN_TOKEN, describeOwner(error.owner));
+  }
+}
+
+/**
  * `start --fresh`: removes the PGlite data directory. Never a PostgreSQL database, and never a
  * directory that is not a PostgreSQL data directory (a mistyped DATA_DIR must not wipe anything else).
  */
-function deleteEmbeddedDataDir(env: Record<string, string | undefined>): void {
+async function deleteEmbeddedDataDir(env: Record<string, string | undefined>): Promise<void> {
   const config = parseConfig(storageConfigSchema, env);
   if (config.DATABASE_URL) throw new ValidationError('--fresh only deletes the embedded PGlite data directory; DATABASE_URL is set, so it refuses (drop the PostgreSQL database yourself)');
   const dir = resolve(config.DATA_DIR);
   if (!existsSync(dir) || readdirSync(dir).length === 0) return;
   if (!existsSync(join(dir, 'PG_VERSION'))) throw new ValidationError(`--fresh: ${dir} is not a PGlite data directory (no PG_VERSION); not deleting it`);
-  rmSync(dir, { recursive: true, force: true });
+  // Never under a running service's feet.
+  const lock = await lockDataDir(dir);
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } finally {
+    await lock.release();
+  }
   console.log(`deleted the data directory ${dir}`);
 }
 
@@ -54,7 +76,8 @@ program
   .description('start the store, the projector and the graph; seeds the demo city on first start')
   .option('--fresh', 'delete the embedded (PGlite) data directory first, so the demo city is seeded again')
   .action(async (options: { fresh?: boolean }) => {
-    if (options.fresh) deleteEmbeddedDataDir(process.env);
+    await checkStartConfig(process.env);
+    if (options.fresh) await deleteEmbeddedDataDir(process.env);
     const platform = await openPlatform({ modules: MODULES });
     try {
       await startService(platform, process.env);
@@ -98,41 +121,73 @@ program
   .command('verify')
   .description('recompute the hash chain over the whole log and name the first event that does not match')
   .option('--expect-head <link>', 'also check the chain head against a link published earlier')
-  .action(async (options: { expectHead?: string }) => {
-    await withPlatform(async (platform) => {
-      const { ok, lines } = await verifyLog(platform.db, createProgress, {
-        ...(options.expectHead !== undefined && { expectedHead: options.expectHead }),
-        ...(platform.signer && { signer: platform.signer }),
-      });
-      for (const line of lines) console.log(line);
-      if (!ok) process.exitCode = 2;
-    });
+  .option('--public-key <file>', "check every full block's seal with this Ed25519 public key (PEM, as `seals` prints it) instead of the service's own key")
+  .option('--seals <file>', 'also check the log against an export written earlier by `seals --export` (finds the newest events removed)')
+  .action(async (options: { expectHead?: string; publicKey?: string; seals?: string }) => {
+    const sealKey = options.publicKey === undefined ? undefined : readPublicKey(options.publicKey);
+    const published = options.seals === undefined ? undefined : readSealExport(options.seals);
+    const { ok, lines } = await withPlatformOrService(
+      (platform) =>
+        verifyLog(platform.db, createProgress, {
+          ...(options.expectHead !== undefined && { expectedHead: options.expectHead }),
+          ...(platform.signer && { signer: platform.signer }),
+          ...(sealKey && { sealKey }),
+          ...(published && { published }),
+        }),
+      async (adminUrl, token, owner) => {
+        console.log(`# asked the running service (${owner})`);
+        const request: VerifyRequest = { ...(options.expectHead !== undefined && { expectHead: options.expectHead }), ...(sealKey && { publicKeyPem: sealKey.publicKeyPem }), ...(published && { seals: published }) };
+        return askService<{ ok: boolean; lines: string[] }>(adminUrl, token, '/admin/verify', request);
+      },
+    );
+    for (const line of lines) console.log(line);
+    if (!ok) process.exitCode = 2;
   });
 
 program
   .command('seals')
   .description('print the seal public key and the latest signed block digests, for auditors to keep outside the system')
   .option('--limit <n>', 'how many seals, newest first', '20')
-  .action(async (options: { limit: string }) => {
-    await withPlatform(async (platform) => {
-      if (platform.signer) console.log(platform.signer.publicKeyPem.trim());
-      else console.log('# no seal key configured (SEAL_KEY_FILE): blocks are not signed');
-      for (const seal of await listSeals(platform.db, Number(options.limit))) console.log(JSON.stringify(seal));
-    });
+  .option('--export <file>', 'write the public key, every seal and the signed chain head to <file>, for an auditor to keep (and give to `verify --seals`)')
+  .action(async (options: { limit: string; export?: string }) => {
+    const limit = Number(options.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`--limit "${options.limit}": expected a whole number of seals, at least 1`);
+    if (options.export !== undefined) {
+      const file = options.export;
+      const exported = await withPlatformOrService(
+        (platform) => exportSeals(platform.db, { signer: platform.signer }),
+        (adminUrl, token) => askService<SealExport>(adminUrl, token, '/admin/seals/export'),
+      );
+      writeFileSync(file, `${JSON.stringify(exported, null, 2)}\n`);
+      console.log(`wrote ${exported.seals.length} seals and the head (${exported.head.events} events, ${exported.head.link}) to ${file}`);
+      return;
+    }
+    const { publicKeyPem, seals } = await withPlatformOrService(
+      async (platform) => ({ publicKeyPem: platform.signer?.publicKeyPem ?? null, seals: await listSeals(platform.db, limit) }),
+      (adminUrl, token) => askService<{ publicKeyPem: string | null; seals: Seal[] }>(adminUrl, token, `/admin/seals?limit=${limit}`),
+    );
+    console.log(publicKeyPem ? publicKeyPem.trim() : '# no seal key configured (SEAL_KEY_FILE): blocks are not signed');
+    for (const seal of seals) console.log(JSON.stringify(seal));
   });
 
 program
   .command('status')
   .description('print the store head and every projection\'s lag')
   .action(async () => {
-    await withPlatform(async (platform) => {
-      console.log(`backend ${platform.store.backend}, head position ${await platform.store.headPosition()}`);
-      console.log(formatLag(await platform.runner.lag()));
-    });
+    const status = await withPlatformOrService<AdminStatus>(
+      async (platform) => ({ backend: platform.store.backend, head: await platform.store.headPosition(), lag: formatLag(await platform.runner.lag()) }),
+      async (adminUrl, token, owner) => {
+        console.log(`# asked the running service (${owner})`);
+        return askService<AdminStatus>(adminUrl, token, '/admin/status');
+      },
+    );
+    console.log(`backend ${status.backend}, head position ${status.head}`);
+    console.log(status.lag);
   });
 
 program.parseAsync().catch((error: unknown) => {
   // Our own errors are meant for people: print the message, not a stack.
   console.error(error instanceof CityBrainError ? `city-brain: ${error.message}` : error);
-  process.exitCode = 1;
+  // A refused start may leave a connection attempt pending (an unanswering DATABASE_URL): exit now.
+  process.exit(1);
 });

@@ -5,9 +5,9 @@
  * e2e specs and the gateway bench start a graph per scenario on random ports.
  */
 import type { Logger } from 'pino';
-import { clientTokenConfig, parseGatewayOptions, type GatewayAuthInput } from '../gateway/config.ts';
+import { clientTokenConfig, parseGatewayOptions, type GatewayAuthInput, type GatewayOptionsInput } from '../gateway/config.ts';
 import type { GatewayLimitsInput } from '../gateway/limits.ts';
-import { createGatewayServer, type ListeningGateway } from '../gateway/server.ts';
+import { createGatewayServer, type GatewayServerOptions, type ListeningGateway } from '../gateway/server.ts';
 import { defaultSubgraphPort, type SubgraphName } from '../platform/subgraphs.ts';
 import { composeSupergraph } from '../schema/compose.ts';
 import type { AccessControl } from '../subgraphs/kit/access.ts';
@@ -35,6 +35,10 @@ export interface GraphOptions {
   /** Introspection and GraphiQL at the gateway (and introspection at the subgraphs). @default false */
   devMode?: boolean;
   logger?: Logger;
+  /** More routes at the gateway (the operator's admin endpoint, cli/admin.ts). */
+  routes?: GatewayServerOptions['routes'];
+  /** The gateway's CORS origins, operator token and drain time (gateway/config.ts). */
+  gateway?: Pick<GatewayOptionsInput, 'corsOrigins' | 'adminToken' | 'drainTimeoutMs'>;
 }
 
 export interface RunningGraph {
@@ -87,6 +91,8 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
       limits: options.limits ?? {},
       devMode: options.devMode ?? false,
       ...(options.logger && { logger: options.logger }),
+      ...(options.routes && { routes: options.routes }),
+      ...options.gateway,
     }).listen(ports === 'random' ? 0 : (ports.gateway ?? DEFAULT_GATEWAY_PORT), host);
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {

@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { ValidationError } from '../events/errors.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BufferedEventStore } from '../events/bufferedEventStore.ts';
+import type { EventStore } from '../events/types.ts';
 import { ReadModels } from '../projections/readModels.ts';
 import { ProcessManagerRuntime } from '../projections/processManager.ts';
 import { ensureProjectionSchema, ProjectionRunner, type RunnerOptions } from '../projections/runner.ts';
@@ -25,7 +26,8 @@ import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts
 export interface Platform {
   config: StorageConfig;
   db: SqlDatabase;
-  store: SqlEventStore;
+  /** The event store port; the SQL store over `db` today. */
+  store: EventStore;
   registry: EventRegistry;
   readModels: ReadModels;
   runner: ProjectionRunner;
@@ -82,7 +84,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     const registry = registryOf(options.modules);
     const store = await withSetupLock(db, async () => {
       // Every table and function any process of the deployment needs, created once under one lock:
-      // on an empty database, processes started together would otherwise race on the catalogue.
+      // on an empty database, processes started together would otherwise race on the catalog.
       const opened = await SqlEventStore.open(db, registry);
       await ensureProjectionSchema(db);
       await db.exec(HASH_CHAIN_SCHEMA);

@@ -5,44 +5,94 @@
  * the data directory (kept, so tokens survive a restart) and prints a token for the demo dashboard.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startGraph } from '../bin/graph.ts';
 import { seedIfEmpty, type Platform } from '../bin/platform.ts';
+import { createAdminRoutes } from './admin.ts';
 import { createSeedProgress } from './progress.ts';
 import { gatewayConfigFromEnv } from '../gateway/config.ts';
 import { demoCityConfig } from '../subgraphs/kit/demoCity.ts';
 import { closeOnSignals } from '../gateway/server.ts';
+import { parseConfig, storageConfigSchema } from '../events/config.ts';
+import { ValidationError } from '../events/errors.ts';
 import { issueToken } from '../gateway/tokens.ts';
 import { createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD } from '../subgraphs/governance/index.ts';
 
 interface DevSecrets {
   JWT_SECRET: string;
   GATEWAY_ASSERTION_SECRET: string;
+  /** The admin endpoint's token; files written before it existed get one added. */
+  ADMIN_TOKEN?: string;
 }
+
+const newSecret = () => randomBytes(32).toString('base64url');
 
 /**
  * The environment the graph is configured from: the process's own, plus development secrets when
  * the embedded store runs without them. A PostgreSQL deployment must set its secrets itself.
  */
-export function withDevelopmentSecrets(env: Record<string, string | undefined>, dataDir: string): Record<string, string | undefined> {
+export function withDevelopmentSecrets(env: Record<string, string | undefined>, dataDir: string, options: { persist?: boolean } = {}): Record<string, string | undefined> {
   if (env.DATABASE_URL || (env.JWT_SECRET ?? env.JWT_JWKS_URL) !== undefined) return env;
   const file = join(dirname(dataDir), 'dev-secrets.json');
-  let secrets: DevSecrets;
-  if (existsSync(file)) {
-    secrets = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
-  } else {
-    secrets = { JWT_SECRET: randomBytes(32).toString('base64url'), GATEWAY_ASSERTION_SECRET: randomBytes(32).toString('base64url') };
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DevSecrets) : undefined;
+  const secrets: DevSecrets = { JWT_SECRET: newSecret(), GATEWAY_ASSERTION_SECRET: newSecret(), ...stored };
+  secrets.ADMIN_TOKEN ??= newSecret();
+  if (stored?.ADMIN_TOKEN === undefined && options.persist !== false) {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }
-  return { GATEWAY_DEV_MODE: 'true', ...env, ...secrets, ...(env.GATEWAY_ASSERTION_SECRET && { GATEWAY_ASSERTION_SECRET: env.GATEWAY_ASSERTION_SECRET }) };
+  return {
+    GATEWAY_DEV_MODE: 'true',
+    ...env,
+    ...secrets,
+    ...(env.GATEWAY_ASSERTION_SECRET && { GATEWAY_ASSERTION_SECRET: env.GATEWAY_ASSERTION_SECRET }),
+    ...(env.ADMIN_TOKEN && { ADMIN_TOKEN: env.ADMIN_TOKEN }),
+  };
+}
+
+/**
+ * Everything `start` is configured with — storage, logging, the demo city, the gateway — checked
+ * together before anything is opened or written: every mistake on its own line, then whether the
+ * gateway's port is free (found now, not after seeding).
+ */
+export async function checkStartConfig(env: Record<string, string | undefined>): Promise<void> {
+  const problems: string[] = [];
+  const collect = (check: () => unknown) => {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      problems.push(...error.message.split('\n').slice(1));
+    }
+  };
+  collect(() => parseConfig(storageConfigSchema, env));
+  const dataDir = storageConfigSchema.shape.DATA_DIR.safeParse(env.DATA_DIR).data;
+  collect(() => demoCityConfig(env));
+  // Development secrets are only imagined here: nothing is written until the whole configuration holds.
+  const graphEnv = dataDir === undefined ? env : withDevelopmentSecrets(env, dataDir, { persist: false });
+  let listen: { port: number; host: string } | undefined;
+  collect(() => (listen = gatewayConfigFromEnv(graphEnv)));
+  if (problems.length > 0) throw new ValidationError(`invalid configuration:\n${problems.join('\n')}`);
+  if (listen && listen.port !== 0) await assertPortFree(listen.port, listen.host);
+}
+
+async function assertPortFree(port: number, host: string): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new ValidationError(`invalid configuration:\n  GATEWAY_PORT: ${host}:${port} cannot be listened on (${error.code === 'EADDRINUSE' ? 'already in use' : error.message})`)),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 export async function startService(platform: Platform, env: Record<string, string | undefined>): Promise<void> {
   const { logger, runtime } = platform;
   const graphEnv = withDevelopmentSecrets(env, platform.config.DATA_DIR);
   // Validate the configuration before anything is written or started.
-  const { options, port, host } = gatewayConfigFromEnv(graphEnv);
+  const { options, port, host, adminToken } = gatewayConfigFromEnv(graphEnv);
   demoCityConfig(env);
 
   const progress = createSeedProgress();
@@ -65,7 +115,11 @@ export async function startService(platform: Platform, env: Record<string, strin
     ports: { gateway: port, subgraphs: Object.fromEntries(platform.modules.map((m) => [m.name, 0])) },
     host,
     logger,
+    routes: createAdminRoutes(platform, adminToken),
+    gateway: { corsOrigins: options.corsOrigins, drainTimeoutMs: options.drainTimeoutMs, ...(adminToken && { adminToken }) },
   });
+  // `status`, `verify` and `seals` run elsewhere ask this process, which owns the embedded store.
+  if (adminToken) platform.db.dataDirLock?.setAdminUrl(new URL('/', graph.url).toString());
   closeOnSignals(
     {
       async close() {

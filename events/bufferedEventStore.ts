@@ -280,6 +280,9 @@ export class BufferedEventStore implements EventStore {
   headPosition() {
     return this.store.headPosition();
   }
+  committedHead() {
+    return this.store.committedHead();
+  }
 
   /** Writes what is buffered; the real store stays open (it belongs to the caller). */
   close(): Promise<void> {

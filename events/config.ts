@@ -18,6 +18,7 @@ export const storageConfigSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(10),
   /** Ed25519 private key (PKCS#8 PEM file) that signs the hash chain's block seals. */
   SEAL_KEY_FILE: z.string().min(1, 'must name a PEM file').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
 });
 
 export type StorageConfig = z.infer<typeof storageConfigSchema>;
@@ -31,8 +32,24 @@ export function parseConfig<T extends z.ZodType>(schema: T, env: Record<string, 
   return result.data;
 }
 
+/** How long the first connection to PostgreSQL may take before the URL is reported as unreachable. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export async function openDatabase(config: StorageConfig, options: { inMemory?: boolean } = {}): Promise<SqlDatabase> {
-  if (config.DATABASE_URL) return createPostgresDatabase({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+  if (config.DATABASE_URL) {
+    const db = createPostgresDatabase({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+    // An unreachable server is a configuration mistake: one line naming it, not a driver stack trace.
+    try {
+      const silent = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS).unref());
+      await Promise.race([db.query('SELECT 1'), silent]);
+    } catch (error) {
+      // Not awaited: a connection that never answers would hold the pool's end as long.
+      void db.close().catch(() => undefined);
+      const url = new URL(config.DATABASE_URL);
+      throw new ValidationError(`invalid configuration:\n  DATABASE_URL: cannot connect to ${url.hostname}:${url.port || 5432}${url.pathname} (${error instanceof Error ? error.message : String(error)})`);
+    }
+    return db;
+  }
   if (options.inMemory) return createPgliteDatabase(undefined);
   // PGlite creates the data directory itself, but not its parents.
   mkdirSync(dirname(resolve(config.DATA_DIR)), { recursive: true });

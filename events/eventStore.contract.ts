@@ -477,5 +477,35 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
           await holder.end();
         }
       });
+
+      it('a subscription from the committed head delivers nothing committed before it began, while the visible head lags', async (t) => {
+        if (!harness.url) {
+          t.skip('only a second session holding a transaction open makes the visible head lag behind the committed one');
+          return;
+        }
+        const holder = new pg.Client({ connectionString: harness.url });
+        await holder.connect();
+        try {
+          // Another session's open transaction holds the gap-safe head back...
+          await holder.query('BEGIN');
+          await holder.query('SELECT pg_current_xact_id()');
+          // ...so an event committed now is not yet visible: the head readers see lags behind it.
+          const earlier = (await store.append('test.counter-before', [incremented(1)])).events[0]!;
+          assert.ok(comparePositions(await store.headPosition(), earlier.position) < 0, 'the visible head lags');
+          assert.equal(await store.committedHead(), earlier.position);
+
+          const subscription = store.subscribe({ fromPosition: await store.committedHead() });
+          const iterator = subscription[Symbol.asyncIterator]();
+          const later = (await store.append('test.counter-after', [incremented(2)])).events[0]!;
+          await holder.query('COMMIT');
+          const first = await iterator.next();
+          await subscription.close();
+          assert.equal(first.done, false);
+          assert.equal((first.value as RecordedEvent).eventId, later.eventId, 'the first event delivered is the one committed after subscribing');
+        } finally {
+          await holder.query('ROLLBACK').catch(() => undefined);
+          await holder.end();
+        }
+      });
   });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { SqlDatabase } from './sql/database.ts';
 import { generateKeyPairSync } from 'node:crypto';
-import { chainHead, ed25519Signer, GENESIS, HashChainer, listSeals, verifyChain } from './sql/hashChain.ts';
+import { chainHead, ed25519Signer, ed25519Verifier, exportSeals, GENESIS, HashChainer, listSeals, verifyChain, type ChainSigner } from './sql/hashChain.ts';
 import { SqlEventStore } from './sql/sqlEventStore.ts';
 import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented, waitUntilVisible } from '../test/helpers/events.ts';
@@ -10,6 +10,18 @@ import { createTestRegistry, incremented, waitUntilVisible } from '../test/helpe
 /** What an attacker with superuser access does: switch the append-only trigger off and rewrite. */
 async function tamper(db: SqlDatabase, sql: string): Promise<void> {
   await db.exec(`ALTER TABLE es_events DISABLE TRIGGER es_events_append_only; ${sql}; ALTER TABLE es_events ENABLE TRIGGER es_events_append_only;`);
+}
+
+const newSigner = (): ChainSigner => ed25519Signer(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+
+/**
+ * What an attacker who cannot sign does after rewriting history: drops the chain rows from `ordinal`
+ * on and lets an unsigned chainer recompute them, so every stored link matches the altered events.
+ */
+async function recomputeChainFrom(db: SqlDatabase, ordinal: number, options: { dropSeals: boolean }): Promise<void> {
+  await db.query('DELETE FROM es_chain WHERE ordinal >= $1', [ordinal]);
+  if (options.dropSeals) await db.query('DELETE FROM es_chain_seals WHERE ordinal >= $1', [ordinal]);
+  await new HashChainer(db, { blockSize: 25 }).catchUp();
 }
 
 for (const openBackend of BACKENDS) {
@@ -64,32 +76,89 @@ for (const openBackend of BACKENDS) {
       assert.match(result.firstMismatch!.reason, /does not match its link/);
     });
 
-    it('names a deleted event', async () => {
+    it('names a deleted event by its position', async () => {
       await new HashChainer(db).catchUp();
       const victim = (await store.readAll({ limit: 40 }))[33]!;
       await tamper(db, `DELETE FROM es_events WHERE event_id = '${victim.eventId}'`);
       const result = await verifyChain(db);
       assert.equal(result.ok, false);
-      assert.equal(result.firstMismatch?.globalPosition, String(victim.sequence));
-      assert.match(result.firstMismatch!.reason, /deleted/);
+      assert.equal(result.firstMismatch?.position, victim.position);
+      assert.match(result.firstMismatch!.reason, /event 34\) is missing from the log: it was deleted/);
+    });
+
+    describe('an attacker who rewrites history and recomputes the chain without the seal key', () => {
+      let signer: ChainSigner;
+      let victim: Awaited<ReturnType<SqlEventStore['readAll']>>[number];
+      beforeEach(async () => {
+        signer = newSigner();
+        await new HashChainer(db, { signer, blockSize: 25, batchSize: 7 }).catchUp();
+        victim = (await store.readAll({ limit: 20 }))[17]!;
+        await tamper(db, `UPDATE es_events SET data = '{"by": 999}' WHERE event_id = '${victim.eventId}'`);
+      });
+
+      it('is named at the first altered event when the seals are kept, with the public key alone', async () => {
+        await recomputeChainFrom(db, 18, { dropSeals: false });
+        assert.equal((await verifyChain(db)).ok, true, 'the links alone match the altered history');
+        const result = await verifyChain(db, { sealKey: ed25519Verifier(signer.publicKeyPem), blockSize: 25 });
+        assert.equal(result.ok, false);
+        assert.equal(result.firstMismatch?.position, victim.position);
+        assert.match(result.firstMismatch!.reason, /first event that differs from what was sealed/);
+      });
+
+      it('is found when the seal rows from the altered block on are deleted: a full block without a seal is tampering', async () => {
+        await recomputeChainFrom(db, 18, { dropSeals: true });
+        assert.deepEqual((await listSeals(db)).map((s) => s.ordinal), [], 'both seals are gone');
+        const result = await verifyChain(db, { sealKey: ed25519Verifier(signer.publicKeyPem), blockSize: 25 });
+        assert.equal(result.ok, false);
+        assert.equal(result.sealsChecked, 0);
+        assert.match(result.firstMismatch!.reason, /^block 25 \(events 1–25, .*\) has no seal: seals were deleted/);
+      });
+
+      it('is named at the first altered event by an export kept outside the system, even with the seals deleted', async () => {
+        const published = await exportSeals(db, { signer, blockSize: 25 });
+        await recomputeChainFrom(db, 18, { dropSeals: true });
+        const result = await verifyChain(db, { published, blockSize: 25 });
+        assert.equal(result.ok, false);
+        assert.equal(result.firstMismatch?.position, victim.position);
+      });
+    });
+
+    it('finds the newest events removed with their chain rows and seals only with an export (or a published head)', async () => {
+      const signer = newSigner();
+      await new HashChainer(db, { signer, blockSize: 25 }).catchUp();
+      const published = await exportSeals(db, { signer, blockSize: 25 });
+      assert.deepEqual([published.head.events, published.seals.map((s) => s.ordinal)], [60, [25, 50]]);
+      assert.ok(signer.verify(`city-brain-head:60:${published.head.position}:${published.head.link}:${published.exportedAt}`, published.headSignature!));
+      const newest = (await store.readAll({ limit: 100 })).slice(45);
+      await tamper(db, `DELETE FROM es_events WHERE event_id IN (${newest.map((e) => `'${e.eventId}'`).join(', ')})`);
+      await db.query('DELETE FROM es_chain WHERE ordinal > 45');
+      await db.query('DELETE FROM es_chain_seals WHERE ordinal > 45');
+
+      const sealKey = ed25519Verifier(signer.publicKeyPem);
+      assert.equal((await verifyChain(db, { sealKey, blockSize: 25 })).ok, true, 'a shorter log with its own seals looks whole');
+      const result = await verifyChain(db, { sealKey, blockSize: 25, published });
+      assert.equal(result.ok, false);
+      assert.equal(result.firstMismatch?.position, published.seals[1]!.position);
+      assert.match(result.firstMismatch!.reason, /the exported seal of block 50 names event 50 .* but the chain ends at event 45: the newest events were removed/);
     });
 
     it('signs the link closing each block, and verification checks every seal against the chain and the key', async () => {
-      const pem = (): string => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      const signer = ed25519Signer(pem());
+      const signer = newSigner();
       await new HashChainer(db, { signer, blockSize: 25, batchSize: 7 }).catchUp();
       const seals = await listSeals(db);
       assert.deepEqual(seals.map((s) => s.ordinal), [50, 25]);
       assert.equal(seals[0]!.keyId, signer.keyId);
-      assert.equal((await verifyChain(db, { signer })).ok, true);
+      const whole = await verifyChain(db, { sealKey: ed25519Verifier(signer.publicKeyPem), blockSize: 25 });
+      assert.deepEqual([whole.ok, whole.sealsChecked], [true, 2]);
 
-      const otherKey = await verifyChain(db, { signer: ed25519Signer(pem()) });
+      const otherKey = await verifyChain(db, { sealKey: newSigner(), blockSize: 25 });
       assert.equal(otherKey.ok, false);
-      assert.match(otherKey.firstMismatch!.reason, /seal of block 25/);
+      assert.match(otherKey.firstMismatch!.reason, /the seal of block 25 is not signed by key/);
 
       await db.query(`UPDATE es_chain_seals SET link = repeat('0', 64) WHERE ordinal = 50`);
-      const forged = await verifyChain(db, { signer });
-      assert.deepEqual([forged.ok, forged.firstMismatch?.reason], [false, 'the seal of block 50 does not match the chain or its signature is invalid']);
+      const forged = await verifyChain(db, { sealKey: signer, blockSize: 25 });
+      assert.equal(forged.ok, false);
+      assert.match(forged.firstMismatch!.reason, /^the seal of block 50 is not signed by key/);
     });
 
     it('keeps extending while running, and the head moves with the log', async () => {

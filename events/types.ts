@@ -204,5 +204,13 @@ export interface EventStore {
   assertPositionExists(position: Position): Promise<string | null>;
   /** The position of the last event a reader can see now without risk of a gap. */
   headPosition(): Promise<Position>;
+  /**
+   * The position of the last event committed now, whether readers may pass it yet or not: where a
+   * subscription "from now" starts, so it never delivers what was committed before it began (the
+   * gap-safe head can lag behind it while other transactions are open). An event of a transaction
+   * that was still open at that moment and commits later may sort before it and is not delivered;
+   * a client that must see everything resumes from a position it received.
+   */
+  committedHead(): Promise<Position>;
   close(): Promise<void>;
 }

@@ -59,6 +59,17 @@ export const gatewayOptionsSchema = z.object({
   subgraphUrls: z.record(z.string(), z.url({ protocol: /^https?$/, message: 'must be an http(s) URL such as http://127.0.0.1:4101/graphql' })).default({}),
   /** Per-subgraph timeout of the `/readyz` probe. @default 2000 */
   readinessTimeoutMs: z.number().int().min(1).default(2000),
+  /**
+   * Browser origins allowed to call the graph with credentials (CORS), each `scheme://host[:port]`.
+   * None by default: no CORS headers are sent, so browsers refuse cross-origin calls. @default []
+   */
+  corsOrigins: z
+    .array(z.string().regex(/^https?:\/\/[^/\s,*]+$/, 'must be an origin such as https://dashboard.example.org (scheme and host, no path, no wildcard)'))
+    .default([]),
+  /** Bearer token of the operator's endpoints (`/admin/*`, subgraph URLs in `/readyz`); none without it. */
+  adminToken: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
+  /** On SIGTERM, how long in-flight requests may run before their connections are cut. @default 10000 */
+  drainTimeoutMs: z.number().int().min(0).max(300_000).default(10_000),
 });
 
 export type GatewayAuth = z.infer<typeof gatewayAuthSchema>;
@@ -105,6 +116,9 @@ const ENV_NAMES: Record<string, string> = {
   'limits.maxSubscriptionBuffer': 'GATEWAY_MAX_SUBSCRIPTION_BUFFER',
   devMode: 'GATEWAY_DEV_MODE',
   readinessTimeoutMs: 'GATEWAY_READINESS_TIMEOUT_MS',
+  corsOrigins: 'GATEWAY_CORS_ORIGINS',
+  adminToken: 'ADMIN_TOKEN',
+  drainTimeoutMs: 'GATEWAY_DRAIN_TIMEOUT_MS',
   ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`subgraphUrls.${name}`, subgraphUrlVariable(name)])),
 };
 
@@ -114,10 +128,12 @@ export interface GatewayProcessConfig {
   port: number;
   /** `GATEWAY_HOST`. @default 127.0.0.1 */
   host: string;
+  /** `ADMIN_TOKEN` (also in `options`): the bearer token of the operator's admin endpoint; without it there is none. */
+  adminToken?: string;
 }
 
 const envProcessSchema = z.object({
-  GATEWAY_PORT: z.coerce.number().int().min(0, 'must be a port number').max(65_535, 'must be a port number').default(4000),
+  GATEWAY_PORT: z.coerce.number({ message: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number').max(65_535, 'must be a port number').default(4000),
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
@@ -161,6 +177,9 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined> = p
     devMode,
     subgraphUrls: subgraphUrls(env),
     readinessTimeoutMs: number('GATEWAY_READINESS_TIMEOUT_MS'),
+    corsOrigins: text('GATEWAY_CORS_ORIGINS')?.split(',').map((o) => o.trim()).filter(Boolean),
+    adminToken: text('ADMIN_TOKEN'),
+    drainTimeoutMs: number('GATEWAY_DRAIN_TIMEOUT_MS'),
   };
   const parsed = gatewayOptionsSchema.safeParse(input);
   const server = envProcessSchema.safeParse(env);
@@ -169,5 +188,10 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined> = p
   if (problems.length || !parsed.success || !server.success) {
     throw new ValidationError(`invalid gateway configuration:\n${problems.join('\n')}`);
   }
-  return { options: parsed.data, port: server.data.GATEWAY_PORT, host: server.data.GATEWAY_HOST };
+  return {
+    options: parsed.data,
+    port: server.data.GATEWAY_PORT,
+    host: server.data.GATEWAY_HOST,
+    ...(parsed.data.adminToken !== undefined && { adminToken: parsed.data.adminToken }),
+  };
 }

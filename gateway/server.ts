@@ -25,6 +25,9 @@ import { useQueryLimits } from './limits.ts';
 import { GatewayMetrics, type Transport } from './metrics.ts';
 import { createScreenPages, renderLocalGraphiQL } from './pages.ts';
 import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
+import { closeWebSocketEndpoint } from '../platform/webSocket.ts';
+import { isOperator } from './operator.ts';
+import { useNoSuggestions } from './suggestions.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -33,6 +36,8 @@ export interface GatewayServerOptions extends GatewayOptionsInput {
   supergraph: string;
   /** @default a pino logger at `LOG_LEVEL` (or `info`) */
   logger?: Logger;
+  /** More routes by path (the operator's admin endpoint, cli/admin.ts); each authenticates its own callers. */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 /** What the gateway adds to every operation's GraphQL context. */
@@ -129,9 +134,12 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     landingPage: false,
     ...(!options.devMode && { disableIntrospection: {} }),
     requestId: false,
+    // Only configured origins, never the caller's reflected back with credentials.
+    cors: options.corsOrigins.length ? { origin: options.corsOrigins, credentials: true } : false,
     maskedErrors: { maskError: maskSubgraphOutage, errorMessage: 'Unexpected error.' },
     logging: options.devMode ? 'info' : 'warn',
     plugins: () => [
+      ...(options.devMode ? [] : [useNoSuggestions()]),
       metrics.plugin(),
       useQueryLimits(options.limits),
       useSubgraphCredentials(),
@@ -186,6 +194,8 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     await serve(req, res, { transport: 'http', credentials });
   }
 
+  let draining = false;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { pathname } = new URL(req.url ?? '/', 'http://gateway');
     switch (pathname) {
@@ -194,9 +204,12 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       case '/healthz':
         return sendJson(res, 200, { status: 'ok' });
       case '/readyz': {
+        if (draining) return sendJson(res, 503, { status: 'draining' });
         const health = await checkSubgraphs();
         const ready = health.every((h) => h.ok);
-        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', subgraphs: health });
+        // Internal addresses are for the operator; anyone else learns only which subgraph is down.
+        const shown = isOperator(req.headers.authorization, options.adminToken) ? health : health.map(({ name, ok }) => ({ name, ok }));
+        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', subgraphs: shown });
       }
       case '/metrics': {
         const { contentType, body } = await metrics.render();
@@ -204,9 +217,12 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
         res.end(body);
         return;
       }
-      default:
+      default: {
+        const route = input.routes?.[pathname];
+        if (route) return route(req, res);
         if (await pages.handle(req, res, pathname)) return;
         return sendJson(res, 404, { error: `not found; GraphQL is served at ${GRAPHQL_PATH}, the operations screen at /` });
+      }
     }
   }
 
@@ -246,13 +262,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       },
       wss,
     );
-    return {
-      async close() {
-        for (const socket of wss.clients) socket.terminate();
-        await disposable.dispose();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-      },
-    };
+    return { close: () => closeWebSocketEndpoint(wss, disposable, { goingAway: true }) };
   }
 
   return {
@@ -260,7 +270,14 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       // The runtime loads the supergraph on its first HTTP request; a graphql-ws client arriving first
       // would meet no schema ("Expected null to be a GraphQL schema"). Load it before listening.
       await runtime.getSchema();
+      let inFlight = 0;
+      let idle: (() => void) | undefined;
       const server = createServer((req, res) => {
+        inFlight++;
+        res.once('close', () => {
+          inFlight--;
+          if (inFlight === 0) idle?.();
+        });
         handle(req, res).catch((error: unknown) => {
           logger.error({ err: error }, 'request failed');
           if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
@@ -276,11 +293,25 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${GRAPHQL_PATH}`;
       logger.info({ url, subgraphs: subgraphs.map((s) => `${s.name} ${s.url}`), devMode: options.devMode }, 'gateway listening');
       let closing: Promise<void> | undefined;
+      // Draining: no new connections, /readyz answers 503, subscribers are told the server is going
+      // away (1001), and requests already running finish within drainTimeoutMs before connections are cut.
       const close = (): Promise<void> => {
         closing ??= (async () => {
+          draining = true;
+          const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
           await ws.close();
+          if (inFlight > 0) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, options.drainTimeoutMs);
+              idle = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+          }
           server.closeAllConnections();
-          await new Promise<void>((resolve) => server.close(() => resolve()));
+          await stopped;
           await runtime.dispose();
         })();
         return closing;

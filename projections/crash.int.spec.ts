@@ -3,7 +3,7 @@
  * equal to a clean rebuild from position 0: nothing skipped, nothing applied twice.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { ReadModels } from './readModels.ts';
 import { ProjectionRunner } from './runner.ts';
 import { createTestPostgresDatabase } from '../test/helpers/databases.ts';
+import { killAll, spawnOwned } from '../test/helpers/processes.ts';
 import { createTestRegistry, incremented } from '../test/helpers/events.ts';
 import { counterProjection, type CounterDoc } from '../test/helpers/projections.ts';
 
@@ -20,7 +21,7 @@ const STREAMS = 40;
 const EVENTS_PER_STREAM = 40;
 
 function startProjector(args: string[]): { child: ChildProcess; lines: string[]; waitFor(pattern: RegExp, timeoutMs?: number): Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/projectorProcess.ts', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnOwned(process.execPath, ['--import', 'tsx', 'test/fixtures/projectorProcess.ts', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];
   let buffer = '';
@@ -50,7 +51,7 @@ function killed(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
-    child.kill('SIGKILL');
+    process.kill(-child.pid!, 'SIGKILL');
   });
 }
 
@@ -107,6 +108,7 @@ async function killRestartAndCompare(args: string[], open: () => Promise<SqlData
 describe('a projector killed mid-batch', () => {
   const cleanups: (() => Promise<void>)[] = [];
   after(async () => {
+    killAll();
     for (const c of cleanups) await c();
   });
 

@@ -1,5 +1,5 @@
 /**
- * Adds to each field's description the catalogue resource that guards it, read from the same access
+ * Adds to each field's description the catalog resource that guards it, read from the same access
  * directives the kit enforces (`@resource`, `@masked`; `subgraphs/kit/access.ts`). The directives are
  * subgraph-local and do not reach the supergraph, so without this a frontend developer reading the
  * docs pane could not tell which grant a field needs. Deriving the sentence from the directive means
@@ -37,7 +37,7 @@ export function accessSentence(resource: string, options: { action?: string | un
     const open = resource === 'public' ? 'open to every authenticated consumer' : `${entry?.title ?? resource}, PUBLIC classification: still needs a grant on it`;
     return `Resource \`${resource}\`: ${open}.`;
   }
-  const what = entry ? `${entry.title}, ${entry.classification}` : 'not in the catalogue';
+  const what = entry ? `${entry.title}, ${entry.classification}` : 'not in the catalog';
   const action = options.action ? `needs a ${options.action} grant on it valid now` : 'needs a grant on it valid now, else null with a FORBIDDEN error';
   const mask = options.mask ? ` Served masked (${MASK_EXAMPLES[options.mask] ?? options.mask}) when every grant covering it is masked.` : '';
   return `Resource \`${resource}\` (${what}): ${action}.${mask}`;

@@ -3,7 +3,7 @@
  * `scripts/compose.ts` (the checked-in `schema/supergraph.graphql`) and by `bin/graph.ts` composing
  * the modules it starts. Each subgraph is composed from the SDL its server builds: its own schema
  * plus the shared scalars and access-control directives (`withSharedScalars`), each field's
- * description naming the catalogue resource that guards it (`servedTypeDefs`).
+ * description naming the catalog resource that guards it (`servedTypeDefs`).
  */
 import { composeServices } from '@apollo/composition';
 import { Kind, parse, print, visit, type DocumentNode } from 'graphql';

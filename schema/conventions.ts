@@ -6,7 +6,7 @@
  * 1. Descriptions. Every type, field, argument, input field and enum value is described (beyond the
  *    access sentence of rule 2), except the federation machinery (`_`-prefixed names, `join__`,
  *    `link__` and `federation__` definitions) and the introspection types.
- * 2. Resources. Every field mapped to a catalogue resource (its own `@resource`, else its type's)
+ * 2. Resources. Every field mapped to a catalog resource (its own `@resource`, else its type's)
  *    names that resource in its description (added by `withAccessDescriptions`).
  * 3. Refusable root fields are nullable: a root field under a non-public resource can be refused by a
  *    grant, and a refused field is null with a FORBIDDEN error at its path while the rest of the

@@ -6,7 +6,7 @@
  * the gateway answers with partial data and a clear error, then fully once it is back.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -26,6 +26,7 @@ import { seedLegalPersons } from '../subgraphs/legal-person/seed.ts';
 import { seedPopulation } from '../subgraphs/population/seed.ts';
 import { commandOf, productionTopology, REPOSITORY_ROOT, type ProcessSpec } from '../scripts/topology.ts';
 import { createTestPostgresDatabase } from './helpers/databases.ts';
+import { cleanupOnSignal, killAll as killOwned, spawnOwned } from './helpers/processes.ts';
 
 const HOSTED: SubgraphName[] = ['governance', 'population', 'legal-person'];
 const PROJECTIONS = MODULES.flatMap((m) => m.projections);
@@ -49,7 +50,7 @@ class RunningProcess {
 
   start(): void {
     const { command, args } = commandOf(this.spec);
-    this.child = spawn(command, args, { cwd: REPOSITORY_ROOT, env: this.spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child = spawnOwned(command, args, { cwd: REPOSITORY_ROOT, env: this.spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
@@ -107,6 +108,7 @@ interface GqlBody<Data> {
 describe('the production deployment: separate processes on PostgreSQL', { timeout: 180_000 }, () => {
   const processes: RunningProcess[] = [];
   let database: { url: string; drop(): Promise<void> };
+  let forgetDatabase: (() => void) | undefined;
   let platform: Platform;
   let gatewayUrl: string;
   let subgraphUrls: Record<string, string>;
@@ -133,6 +135,11 @@ describe('the production deployment: separate processes on PostgreSQL', { timeou
 
   before(async () => {
     database = await createTestPostgresDatabase('cb_deploy');
+    // Stopped by a signal (a cancelled run), the test still ends its processes and drops its database.
+    forgetDatabase = cleanupOnSignal(async () => {
+      killOwned();
+      await database?.drop();
+    });
     platform = await openPlatform({ modules: MODULES, env: { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '4' }, chain: false, logger: pino({ level: 'silent' }) });
     await seedDemoConsumers(platform.runtime);
     personIds = (await seedPopulation(platform.runtime, { people: 30 })).persons.map((p) => p.personId);
@@ -161,6 +168,7 @@ describe('the production deployment: separate processes on PostgreSQL', { timeou
     process.off('exit', killAll);
     await platform?.close();
     await database?.drop();
+    forgetDatabase?.();
   });
 
   /**

@@ -14,7 +14,7 @@ import { makeCreditCode } from '../subgraphs/legal-person/identity/creditCode.ts
 import { legalPersonModule } from '../subgraphs/legal-person/index.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
 import { populationModule } from '../subgraphs/population/index.ts';
-import { DEFAULT_DEED_TAX_DEADLINE_DAYS } from '../subgraphs/tax/deedTaxDeadlines.ts';
+import { DEFAULT_DEED_TAX_DEADLINE_DAYS } from '../subgraphs/tax/processes/deedTaxDeadlines.ts';
 import { taxModule } from '../subgraphs/tax/index.ts';
 import { addMonths } from '../subgraphs/kit/period.ts';
 import { propertyTransactionStreamId } from '../subgraphs/tax/propertyTransaction/events.ts';

@@ -1,5 +1,5 @@
 /**
- * Auditors' time travel through the gateway (issue 9): while a person, a legal person and an
+ * Auditors' time travel through the gateway: while a person, a legal person and an
  * incident change, the read model's answers are captured at several moments with the instant and the
  * log's head position; afterwards `asOf: <instant>` and `asOfPosition: <position>` — folded from each
  * stream's prefix by the same `evolve` — must give exactly the captured answers.

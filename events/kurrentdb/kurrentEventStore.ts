@@ -290,6 +290,11 @@ export class KurrentEventStore implements EventStore {
     return { events, scannedThrough: comparePositions(head, scanned) > 0 ? head : scanned };
   }
 
+  /** KurrentDB positions are commit order: the head readers see is the committed head. */
+  committedHead(): Promise<Position> {
+    return this.headPosition();
+  }
+
   async headPosition(): Promise<Position> {
     for await (const resolved of this.client.readAll({
       direction: BACKWARDS,

@@ -5,6 +5,7 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { lockDataDir, type DataDirLock } from './dataDirLock.ts';
 
 export interface SqlExecutor {
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
@@ -25,6 +26,8 @@ export interface SqlDatabase extends SqlExecutor {
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   /** Takes the advisory lock `key` if free; `undefined` when another session holds it. */
   tryAdvisoryLock(key: bigint): Promise<AdvisoryLock | undefined>;
+  /** The embedded store's hold on its data directory (events/sql/dataDirLock.ts), released by `close()`. */
+  readonly dataDirLock?: DataDirLock;
   close(): Promise<void>;
 }
 
@@ -37,9 +40,18 @@ function toParams(params: readonly unknown[] | undefined): unknown[] {
  * by PGlite itself, so advisory locks always succeed for the one process that opened it.
  */
 export async function createPgliteDatabase(dataDir?: string): Promise<SqlDatabase> {
-  const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  // One owner per data directory: a second process is refused before PGlite touches the files.
+  const dataDirLock = dataDir ? await lockDataDir(dataDir) : undefined;
+  let db: PGlite;
+  try {
+    db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (error) {
+    await dataDirLock?.release();
+    throw error;
+  }
   return {
     backend: 'pglite',
+    ...(dataDirLock && { dataDirLock }),
     async query<Row>(sql: string, params?: readonly unknown[]) {
       const res = await db.query<Row>(sql, toParams(params));
       return { rows: res.rows };
@@ -74,6 +86,7 @@ export async function createPgliteDatabase(dataDir?: string): Promise<SqlDatabas
     },
     async close() {
       if (!db.closed) await db.close();
+      await dataDirLock?.release();
     },
   };
 }

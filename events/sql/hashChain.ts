@@ -28,34 +28,60 @@ CREATE TABLE IF NOT EXISTS es_chain_seals (
   key_id          text NOT NULL,
   signature       text NOT NULL,
   sealed_at       timestamptz NOT NULL DEFAULT now()
-);`;
+);
+-- The transaction of each chained event, so a deleted event is still named by its position.
+ALTER TABLE es_chain ADD COLUMN IF NOT EXISTS transaction_id text;
+-- Each block's links (their first 16 hex digits, in order) and a signature over them: a chain
+-- recomputed over a rewritten history is then named at the first event that differs, not at the seal.
+ALTER TABLE es_chain_seals ADD COLUMN IF NOT EXISTS block_links text;
+ALTER TABLE es_chain_seals ADD COLUMN IF NOT EXISTS block_signature text;`;
+
+/**
+ * Checks seals with the public key alone: what an auditor outside the system holds
+ * (`verify --public-key <file>`).
+ */
+export interface SealVerifier {
+  keyId: string;
+  /** SPKI PEM: what auditors keep to check seals without trusting the service. */
+  publicKeyPem: string;
+  verify(message: string, signature: string): boolean;
+}
 
 /**
  * Signs the link closing each block of events (Ed25519), so a digest copied out of the system can
  * later be shown to come from it. Auditors keep the public key and the seals elsewhere.
  */
-export interface ChainSigner {
-  keyId: string;
-  /** SPKI PEM: what auditors keep to check seals without trusting the service. */
-  publicKeyPem: string;
+export interface ChainSigner extends SealVerifier {
   sign(message: string): string;
-  verify(message: string, signature: string): boolean;
 }
 
-export function ed25519Signer(privateKeyPem: string): ChainSigner {
-  const privateKey = createPrivateKey(privateKeyPem);
-  const publicKey = createPublicKey(privateKey);
-  const keyId = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+export function ed25519Verifier(publicKeyPem: string): SealVerifier {
+  const publicKey = createPublicKey(publicKeyPem);
+  if (publicKey.asymmetricKeyType !== 'ed25519') throw new Error(`expected an Ed25519 public key, got ${publicKey.asymmetricKeyType ?? 'an unknown key type'}`);
   return {
-    keyId,
+    keyId: createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16),
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    sign: (message) => sign(null, Buffer.from(message), privateKey).toString('base64'),
     verify: (message, signature) => verify(null, Buffer.from(message), publicKey, Buffer.from(signature, 'base64')),
   };
 }
 
+export function ed25519Signer(privateKeyPem: string): ChainSigner {
+  const privateKey = createPrivateKey(privateKeyPem);
+  const verifier = ed25519Verifier(createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString());
+  return { ...verifier, sign: (message) => sign(null, Buffer.from(message), privateKey).toString('base64') };
+}
+
 /** What a seal signs: the block's last ordinal, its position and its link. */
 export const sealMessage = (ordinal: string, globalPosition: string, link: string): string => `city-brain-seal:${ordinal}:${globalPosition}:${link}`;
+
+/** What a seal's block signature signs: the digest of the block's link prefixes, in order. */
+export const blockMessage = (ordinal: string, globalPosition: string, blockLinks: string): string =>
+  `city-brain-block:${ordinal}:${globalPosition}:${createHash('sha256').update(blockLinks).digest('hex')}`;
+
+/** Events per sealed block: the chainer seals every `SEAL_BLOCK_SIZE`-th link, and verification expects each. */
+export const SEAL_BLOCK_SIZE = 1000;
+/** Hex digits of each link kept in a seal's block: enough to tell which event differs. */
+const BLOCK_LINK_PREFIX = 16;
 
 /** The link before the first event: a constant, so two empty logs agree. */
 export const GENESIS = createHash('sha256').update('city-brain event log').digest('hex');
@@ -209,29 +235,56 @@ export class HashChainer {
     if (rows.length === 0) return 0;
     let previous = last?.link ?? GENESIS;
     let ordinal = last?.ordinal ?? 0;
-    const blockSize = this.options.blockSize ?? 1000;
+    const blockSize = this.options.blockSize ?? SEAL_BLOCK_SIZE;
     const signer = this.options.signer;
+    const firstOrdinal = ordinal + 1;
     const positions: string[] = [];
+    const transactions: string[] = [];
     const ordinals: number[] = [];
     const links: string[] = [];
-    const seals: string[][] = [];
+    const sealed: { globalPosition: string; ordinal: number; link: string }[] = [];
     for (const row of rows) {
       previous = link(previous, row);
       ordinal++;
       positions.push(row.global_position);
+      transactions.push(row.transaction_id);
       ordinals.push(ordinal);
       links.push(previous);
-      if (signer && ordinal % blockSize === 0) {
-        seals.push([row.global_position, String(ordinal), previous, signer.keyId, signer.sign(sealMessage(String(ordinal), row.global_position, previous))]);
-      }
+      if (signer && ordinal % blockSize === 0) sealed.push({ globalPosition: row.global_position, ordinal, link: previous });
+    }
+    const seals: string[][] = [];
+    for (const seal of sealed) {
+      const blockLinks = await this.blockLinks(seal.ordinal - blockSize + 1, firstOrdinal, links.slice(0, seal.ordinal - firstOrdinal + 1));
+      const ordinalText = String(seal.ordinal);
+      seals.push([
+        seal.globalPosition,
+        ordinalText,
+        seal.link,
+        signer!.keyId,
+        signer!.sign(sealMessage(ordinalText, seal.globalPosition, seal.link)),
+        blockLinks,
+        signer!.sign(blockMessage(ordinalText, seal.globalPosition, blockLinks)),
+      ]);
     }
     await this.db.transaction(async (tx) => {
-      await tx.query('INSERT INTO es_chain (global_position, ordinal, link) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])', [positions, ordinals, links]);
+      await tx.query(
+        'INSERT INTO es_chain (global_position, ordinal, link, transaction_id) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])',
+        [positions, ordinals, links, transactions],
+      );
       for (const seal of seals) {
-        await tx.query('INSERT INTO es_chain_seals (global_position, ordinal, link, key_id, signature) VALUES ($1, $2, $3, $4, $5)', seal);
+        await tx.query('INSERT INTO es_chain_seals (global_position, ordinal, link, key_id, signature, block_links, block_signature) VALUES ($1, $2, $3, $4, $5, $6, $7)', seal);
       }
     });
     return rows.length;
+  }
+
+  /** The link prefixes of ordinals `from` on: those before this batch from the chain, then the batch's. */
+  private async blockLinks(from: number, batchStart: number, batchLinks: string[]): Promise<string> {
+    const earlier =
+      from < batchStart
+        ? (await this.db.query<{ link: string }>('SELECT link FROM es_chain WHERE ordinal >= $1 AND ordinal < $2 ORDER BY ordinal', [from, batchStart])).rows.map((r) => r.link)
+        : [];
+    return [...earlier, ...batchLinks.slice(Math.max(0, from - batchStart))].map((l) => l.slice(0, BLOCK_LINK_PREFIX)).join('');
   }
 }
 
@@ -267,6 +320,57 @@ export async function listSeals(db: SqlExecutor, limit = 100): Promise<Seal[]> {
   }));
 }
 
+/**
+ * What an auditor keeps outside the system (`seals --export <file>`): the public key, every seal with
+ * its block's link prefixes, and the chain head at the time of the export. `verify --seals <file>`
+ * checks the log against it, which also finds the newest events removed with their chain rows.
+ */
+export interface SealExport {
+  format: 'city-brain-seals/1';
+  exportedAt: string;
+  publicKeyPem: string | null;
+  keyId: string | null;
+  blockSize: number;
+  head: ChainHead;
+  /** The service's signature over the head (`headMessage`), when it has a seal key. */
+  headSignature: string | null;
+  seals: (Seal & { blockLinks: string | null; blockSignature: string | null })[];
+}
+
+/** What the head signature of an export signs. */
+export const headMessage = (head: ChainHead, exportedAt: string): string => `city-brain-head:${head.events}:${head.position ?? ''}:${head.link}:${exportedAt}`;
+
+export async function exportSeals(
+  db: SqlExecutor,
+  options: { signer?: ChainSigner | undefined; blockSize?: number; now?: Date } = {},
+): Promise<SealExport> {
+  const { signer } = options;
+  const head = await chainHead(db);
+  const { rows } = await db.query<{ ordinal: string; block_links: string | null; block_signature: string | null }>(
+    'SELECT ordinal::text AS ordinal, block_links, block_signature FROM es_chain_seals',
+  );
+  const blocks = new Map(rows.map((r) => [Number(r.ordinal), r]));
+  const seals = (await listSeals(db, Number.MAX_SAFE_INTEGER)).reverse();
+  const exportedAt = (options.now ?? new Date()).toISOString();
+  return {
+    format: 'city-brain-seals/1',
+    exportedAt,
+    publicKeyPem: signer?.publicKeyPem ?? null,
+    keyId: signer?.keyId ?? null,
+    blockSize: options.blockSize ?? SEAL_BLOCK_SIZE,
+    head,
+    headSignature: signer ? signer.sign(headMessage(head, exportedAt)) : null,
+    seals: seals.map((seal) => ({ ...seal, blockLinks: blocks.get(seal.ordinal)?.block_links ?? null, blockSignature: blocks.get(seal.ordinal)?.block_signature ?? null })),
+  };
+}
+
+export interface ChainMismatch {
+  /** `tx:seq`; null only for an event chained before the chain kept transactions, then named by `globalPosition`. */
+  position: Position | null;
+  globalPosition: string;
+  reason: string;
+}
+
 export interface ChainVerification {
   ok: boolean;
   /** Events whose link was recomputed and matched, in order, before any mismatch. */
@@ -274,29 +378,89 @@ export interface ChainVerification {
   /** Committed events not chained yet (the chainer lags a little behind appends). */
   unchained: number;
   head: ChainHead;
-  /** The first place where the stored log and the chain disagree. */
-  firstMismatch?: { position: Position | null; globalPosition: string; reason: string };
+  /** Block seals whose signature and link were checked against the key (0 without a key, or when the walk stopped before any). */
+  sealsChecked: number;
+  /** Seals and head of a published export compared with the recomputed chain. */
+  publishedChecked: number;
+  /** The first place where the stored log and the chain (or its seals, or the export) disagree. */
+  firstMismatch?: ChainMismatch;
 }
 
-/** Recomputes every link from the stored events, in order; names the first that does not match. */
-export async function verifyChain(
-  db: SqlDatabase,
-  options: { pageSize?: number; onProgress?: (checked: number) => void; signer?: Pick<ChainSigner, 'keyId' | 'verify'> } = {},
-): Promise<ChainVerification> {
+export interface VerifyChainOptions {
+  pageSize?: number;
+  onProgress?: (checked: number) => void;
+  /** Every full block must carry a seal signed by this key; a missing seal is tampering. */
+  sealKey?: Pick<SealVerifier, 'keyId' | 'verify'>;
+  /** @default SEAL_BLOCK_SIZE */
+  blockSize?: number;
+  /** An export kept outside the system: its seals and head must be links of the recomputed chain. */
+  published?: Pick<SealExport, 'head' | 'seals'>;
+}
+
+interface StoredSeal {
+  global_position: string;
+  ordinal: string;
+  link: string;
+  key_id: string;
+  signature: string;
+  block_links: string | null;
+  block_signature: string | null;
+}
+
+/** A link of the recomputed chain, by ordinal within its block. */
+interface BlockEntry {
+  position: Position;
+  globalPosition: string;
+  link: string;
+}
+
+/**
+ * The first event of `block` whose link differs from the sealed prefixes: where a history that was
+ * rewritten, and its chain recomputed, first departs from what was sealed.
+ */
+function firstDeparture(block: readonly BlockEntry[], blockLinks: string | null | undefined): BlockEntry | undefined {
+  if (!blockLinks) return undefined;
+  return block.find((entry, i) => entry.link.slice(0, BLOCK_LINK_PREFIX) !== blockLinks.slice(i * BLOCK_LINK_PREFIX, (i + 1) * BLOCK_LINK_PREFIX));
+}
+
+const REWRITTEN = 'the chain was recomputed over a rewritten history: this is the first event that differs from what was sealed (it, or an event just before it, was altered, deleted or inserted)';
+
+/**
+ * Recomputes every link from the stored events, in order, and checks each full block's seal (with
+ * `sealKey`) and an auditor's export (`published`); names the first event that does not match.
+ */
+export async function verifyChain(db: SqlDatabase, options: VerifyChainOptions = {}): Promise<ChainVerification> {
   await db.exec(HASH_CHAIN_SCHEMA);
   const pageSize = options.pageSize ?? 5000;
+  const blockSize = options.blockSize ?? SEAL_BLOCK_SIZE;
+  const { sealKey, published } = options;
   const head = await chainHead(db);
   // A chained event that is gone from the log: the deletion itself is the first mismatch.
-  const orphans = await db.query<{ global_position: string }>(
-    `SELECT c.global_position::text AS global_position FROM es_chain c
+  const orphans = await db.query<{ global_position: string; ordinal: string; transaction_id: string | null }>(
+    `SELECT c.global_position::text AS global_position, c.ordinal::text AS ordinal, c.transaction_id FROM es_chain c
      LEFT JOIN es_events e ON e.global_position = c.global_position WHERE e.global_position IS NULL
-     ORDER BY c.global_position LIMIT 1`,
+     ORDER BY c.ordinal LIMIT 1`,
   );
+  const { rows: sealRows } = await db.query<StoredSeal>(
+    `SELECT global_position::text AS global_position, ordinal::text AS ordinal, link, key_id, signature, block_links, block_signature FROM es_chain_seals ORDER BY ordinal`,
+  );
+  const seals = new Map(sealRows.map((seal) => [Number(seal.ordinal), seal]));
+  const checkpoints = new Map<number, { link: string; position: Position | null; blockLinks?: string | null; what: string }>();
+  for (const seal of published?.seals ?? []) checkpoints.set(seal.ordinal, { link: seal.link, position: seal.position, blockLinks: seal.blockLinks, what: `the exported seal of block ${seal.ordinal}` });
+  if (published && published.head.events > 0) checkpoints.set(published.head.events, { link: published.head.link, position: published.head.position, what: 'the exported head' });
+
   let previous = GENESIS;
   let verified = 0;
   let unchained = 0;
+  let sealsChecked = 0;
+  let publishedChecked = 0;
+  let block: BlockEntry[] = [];
   let after: { tx: string; seq: string } | undefined;
-  let mismatch: ChainVerification['firstMismatch'];
+  let mismatch: ChainMismatch | undefined;
+  const departure = (blockLinks: string | null | undefined, fallback: ChainMismatch): ChainMismatch => {
+    const first = firstDeparture(block, blockLinks);
+    return first ? { position: first.position, globalPosition: first.globalPosition, reason: REWRITTEN } : fallback;
+  };
   for (;;) {
     const { rows } = await db.query<StoredRow>(
       `SELECT ${STORED_COLUMNS}, c.link FROM es_events e LEFT JOIN es_chain c ON c.global_position = e.global_position
@@ -311,7 +475,7 @@ export async function verifyChain(
         continue;
       }
       if (unchained > 0) {
-        mismatch ??= { position, globalPosition: row.global_position, reason: 'an earlier event is missing from the chain: events were inserted into the history' };
+        mismatch = { position, globalPosition: row.global_position, reason: 'an earlier event is missing from the chain: events were inserted into the history' };
         break;
       }
       const expected = link(previous, row);
@@ -319,6 +483,41 @@ export async function verifyChain(
         mismatch = { position, globalPosition: row.global_position, reason: 'the stored event does not match its link: it was altered, or an event before it was removed or inserted' };
         break;
       }
+      const ordinal = verified + 1;
+      block.push({ position, globalPosition: row.global_position, link: expected });
+      const checkpoint = checkpoints.get(ordinal);
+      if (checkpoint) {
+        publishedChecked++;
+        if (checkpoint.link !== expected) {
+          mismatch = departure(checkpoint.blockLinks, { position, globalPosition: row.global_position, reason: `${checkpoint.what} (event ${ordinal}) does not match the chain: the history up to it was rewritten and the chain recomputed` });
+          break;
+        }
+      }
+      if (sealKey && ordinal % blockSize === 0) {
+        const seal = seals.get(ordinal);
+        const range = `events ${ordinal - blockSize + 1}–${ordinal}, ${block[0]!.position} to ${position}`;
+        if (!seal) {
+          mismatch = { position, globalPosition: row.global_position, reason: `block ${ordinal} (${range}) has no seal: seals were deleted, and the history of that block may have been rewritten` };
+          break;
+        }
+        const ordinalText = String(ordinal);
+        const signed = seal.key_id === sealKey.keyId && sealKey.verify(sealMessage(ordinalText, seal.global_position, seal.link), seal.signature);
+        if (!signed) {
+          mismatch = { position, globalPosition: row.global_position, reason: `the seal of block ${ordinal} is not signed by key ${sealKey.keyId}: it was forged or re-signed` };
+          break;
+        }
+        sealsChecked++;
+        if (seal.global_position !== row.global_position || seal.link !== expected) {
+          const blockSigned = seal.block_links !== null && seal.block_signature !== null && sealKey.verify(blockMessage(ordinalText, seal.global_position, seal.block_links), seal.block_signature);
+          mismatch = departure(blockSigned ? seal.block_links : undefined, {
+            position,
+            globalPosition: row.global_position,
+            reason: `the seal of block ${ordinal} does not match the chain: the history of ${range} was rewritten and the chain recomputed`,
+          });
+          break;
+        }
+      }
+      if (ordinal % blockSize === 0) block = [];
       previous = expected;
       verified++;
     }
@@ -327,26 +526,28 @@ export async function verifyChain(
     const last = rows[rows.length - 1]!;
     after = { tx: last.transaction_id, seq: last.global_position };
   }
-  // A seal must sign the link the chain holds at its position, with a key we know.
-  if (!mismatch && options.signer) {
-    const { rows: seals } = await db.query<{ global_position: string; ordinal: string; link: string; key_id: string; signature: string; chain_link: string | null }>(
-      `SELECT s.global_position::text AS global_position, s.ordinal::text AS ordinal, s.link, s.key_id, s.signature, c.link AS chain_link
-       FROM es_chain_seals s LEFT JOIN es_chain c ON c.global_position = s.global_position ORDER BY s.ordinal`,
-    );
-    for (const seal of seals) {
-      const valid =
-        seal.chain_link === seal.link &&
-        seal.key_id === options.signer.keyId &&
-        options.signer.verify(sealMessage(seal.ordinal, seal.global_position, seal.link), seal.signature);
-      if (!valid) {
-        mismatch = { position: null, globalPosition: seal.global_position, reason: `the seal of block ${seal.ordinal} does not match the chain or its signature is invalid` };
-        break;
-      }
+  if (!mismatch) {
+    // A seal or an exported link beyond the chain's end: the newest events went with their chain rows.
+    const beyond = [...checkpoints.entries(), ...[...seals.entries()].map(([ordinal, seal]) => [ordinal, { position: null, globalPosition: seal.global_position, what: `the seal of block ${ordinal}` }] as const)]
+      .filter(([ordinal]) => ordinal > verified)
+      .sort(([a], [b]) => a - b)[0];
+    if (beyond) {
+      const [ordinal, at] = beyond;
+      const globalPosition = 'globalPosition' in at ? at.globalPosition : (at.position?.split(':')[1] ?? '');
+      mismatch = {
+        position: at.position,
+        globalPosition,
+        reason: `${at.what} names event ${ordinal}${at.position ? ` (${at.position})` : ''}, but the chain ends at event ${verified}: the newest events were removed with their chain rows`,
+      };
     }
   }
   const orphan = orphans.rows[0];
-  if (orphan && (!mismatch || BigInt(orphan.global_position) <= BigInt(mismatch.globalPosition))) {
-    mismatch = { position: null, globalPosition: orphan.global_position, reason: 'a chained event is missing from the log: it was deleted' };
+  if (orphan && (!mismatch || Number(orphan.ordinal) <= verified + 1)) {
+    mismatch = {
+      position: orphan.transaction_id ? encodePosition(orphan.transaction_id, orphan.global_position) : null,
+      globalPosition: orphan.global_position,
+      reason: `a chained event (event ${orphan.ordinal}) is missing from the log: it was deleted`,
+    };
   }
-  return { ok: mismatch === undefined, verified, unchained, head, ...(mismatch && { firstMismatch: mismatch }) };
+  return { ok: mismatch === undefined, verified, unchained, head, sealsChecked, publishedChecked, ...(mismatch && { firstMismatch: mismatch }) };
 }

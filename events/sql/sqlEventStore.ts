@@ -369,6 +369,15 @@ export class SqlEventStore implements EventStore {
     return row ? encodePosition(row.transaction_id, row.global_position) : START;
   }
 
+  async committedHead(): Promise<Position> {
+    const { rows } = await this.db.query<{ transaction_id: string; global_position: string }>(
+      `SELECT e.transaction_id::text AS transaction_id, e.global_position::text AS global_position FROM es_events e
+       ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
+    );
+    const row = rows[0];
+    return row ? encodePosition(row.transaction_id, row.global_position) : START;
+  }
+
   /** Refuses a resume position that no stored event has: the client would silently miss events. */
   async assertPositionExists(position: Position): Promise<string | null> {
     if (isStart(position)) return null;

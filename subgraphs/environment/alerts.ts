@@ -8,7 +8,7 @@
  */
 import { ValidationError } from '../../events/errors.ts';
 import type { EventStore, RecordedEvent } from '../../events/types.ts';
-import { assertDivision, isWithin } from '../kit/divisions/catalogue.ts';
+import { assertDivision, isWithin } from '../kit/divisions/catalog.ts';
 import { hourlyAqi, type AqiReport } from './aqi/hj633.ts';
 import { realTimeIndicators, reportingDate, type HourlyConcentrations } from './aqi/hj663.ts';
 import { concentrationsOf } from './readModels/airQuality.ts';
@@ -83,7 +83,8 @@ export function checkedAlertOptions(divisionCode: string, above: number): AlertO
  */
 export async function airQualityAlerts(store: EventStore, options: AlertOptions): Promise<AsyncIterableIterator<AirQualityAlert>> {
   const subscription = store.subscribe({
-    fromPosition: await store.headPosition(),
+    // From now: nothing committed before the subscription began, even while readers lag behind it.
+    fromPosition: await store.committedHead(),
     filter: { types: ALERT_EVENT_TYPES, streamPrefixes: [AIR_QUALITY_STREAM_PREFIX] },
   });
   const events = subscription[Symbol.asyncIterator]();

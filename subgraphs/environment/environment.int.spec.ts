@@ -18,7 +18,7 @@ import { legalPersonEventDefinitions, legalPersonStreamId } from '../legal-perso
 import { dailyAqi, hourlyAqi, type Concentrations } from './aqi/hj633.ts';
 import { dailyAverages, realTimeIndicators, type HourlyConcentrations } from './aqi/hj663.ts';
 import { emissionAlarmStreamId } from './emission/events.ts';
-import { EXCEEDANCE_ALARMS } from './emission/processes.ts';
+import { EXCEEDANCE_ALARMS } from './processes/emissionAlarms.ts';
 import { createEnvironmentModule } from './index.ts';
 import { concentrationsOf } from './readModels/airQuality.ts';
 import { seedEnvironment } from './seed.ts';

@@ -9,7 +9,7 @@ import { processManagerProjection } from '../../projections/processManager.ts';
 import type { SubgraphModule } from '../kit/module.ts';
 import { environmentConfig, type EnvironmentConfig } from './config.ts';
 import { emissionEventDefinitions } from './emission/events.ts';
-import { alarmEscalationManager, exceedanceAlarmManager } from './emission/processes.ts';
+import { alarmEscalationManager, exceedanceAlarmManager } from './processes/emissionAlarms.ts';
 import { airQualityProjection } from './readModels/airQuality.ts';
 import { emissionsProjection } from './readModels/emissions.ts';
 import { rankingProjection } from './readModels/ranking.ts';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../events/errors.ts';
 import type { Where } from '../../projections/types.ts';
-import { assertDivision, getDivision } from '../kit/divisions/catalogue.ts';
+import { assertDivision, getDivision } from '../kit/divisions/catalog.ts';
 import { commandOptionsOf } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
@@ -31,7 +31,7 @@ import {
   recordEmissionObservation,
   resolveEmissionAlarm,
 } from './emission/handlers.ts';
-import { ENVIRONMENT_BUREAU } from './emission/processes.ts';
+import { ENVIRONMENT_BUREAU } from './processes/emissionAlarms.ts';
 import {
   AIR_QUALITY_PROJECTION,
   concentrationsOf,

@@ -13,7 +13,7 @@ import { seededRandom, type Random } from '../kit/random.ts';
 import type { EventMetadata, EventStore } from '../../events/types.ts';
 import type { LegalPersonRegistered } from '../legal-person/legalPerson/events.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { childrenOf, divisionCatalogue } from '../kit/divisions/catalogue.ts';
+import { childrenOf, divisionCatalog } from '../kit/divisions/catalog.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { exceedance, type EmissionPermit } from './emission/decider.ts';
 import type { EmissionObserved, Outlet } from './emission/events.ts';
@@ -27,7 +27,7 @@ import {
   recordEmissionObservation,
   resolveEmissionAlarm,
 } from './emission/handlers.ts';
-import { ENVIRONMENT_BUREAU } from './emission/processes.ts';
+import { ENVIRONMENT_BUREAU } from './processes/emissionAlarms.ts';
 import { canonicalInstant, HOUR_MS } from '../kit/calendar.ts';
 import { reportingDate } from './aqi/hj663.ts';
 import { AirQualitySimulator, type SimulatedStation } from './simulation.ts';
@@ -78,7 +78,7 @@ interface SeedStation extends SimulatedStation {
 
 function demoStations(random: Random): SeedStation[] {
   const stations: SeedStation[] = [];
-  const districts = divisionCatalogue.filter((d) => d.level === 'DISTRICT');
+  const districts = divisionCatalog.filter((d) => d.level === 'DISTRICT');
   for (const district of districts) {
     const centre = DISTRICTS[district.code];
     if (!centre) continue;

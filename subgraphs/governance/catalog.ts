@@ -1,5 +1,5 @@
 /**
- * The data catalogue as code (数据目录, DESIGN §2 governance): every resource a subgraph field can
+ * The data catalog as code (数据目录, DESIGN §2 governance): every resource a subgraph field can
  * belong to (`@resource(name:)`), its sharing classification and the department answerable for it.
  * Grants name these resources; a grant naming anything else is refused, and a test fails when a
  * subgraph schema names a resource that is not here.
@@ -41,7 +41,7 @@ const resource = (
 ): CatalogResource => ({ name, classification, department, title, description });
 
 export const CATALOG: readonly CatalogResource[] = [
-  resource('public', 'PUBLIC', 'big-data-bureau', '公开数据', 'Codes and names of divisions, enum catalogues, cursors, page info and counts: open to every authenticated consumer.'),
+  resource('public', 'PUBLIC', 'big-data-bureau', '公开数据', 'Codes and names of divisions, enum catalogs, cursors, page info and counts: open to every authenticated consumer.'),
   resource('population.basic', 'CONDITIONAL', 'public-security', '人口基础信息', "A person's name, gender, birth year and age band, residence and status (the exact birth date and age are part of the ID number: served only with `population.identity` in clear)."),
   resource('population.identity', 'RESTRICTED', 'public-security', '居民身份号码', 'Resident ID numbers (served masked under a masked grant).'),
   resource('population.household', 'CONDITIONAL', 'public-security', '户籍信息', 'Households: members, head, address.'),
@@ -73,12 +73,12 @@ export function catalogResource(name: string): CatalogResource | undefined {
   return byName.get(name);
 }
 
-/** Refuses resource names the catalogue does not hold, naming each and the way to find valid ones. */
-export function assertCatalogued(names: readonly string[], field: string): void {
+/** Refuses resource names the catalog does not hold, naming each and the way to find valid ones. */
+export function assertCataloged(names: readonly string[], field: string): void {
   const unknown = names.filter((n) => !byName.has(n));
   if (unknown.length) {
     throw new ValidationError(
-      `${field}: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the data catalogue; query \`catalog\` for the resource names`,
+      `${field}: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the data catalog; query \`catalog\` for the resource names`,
       { field, unknown },
     );
   }

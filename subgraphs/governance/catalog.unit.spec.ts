@@ -6,7 +6,7 @@ import { ValidationError } from '../../events/errors.ts';
 import { withSharedScalars } from '../../schema/scalars.ts';
 import { findSubgraphSchemas } from '../../scripts/compose.ts';
 import { accessMapping, PUBLIC_RESOURCE } from '../kit/access.ts';
-import { assertCatalogued, CATALOG, catalogResource, DEPARTMENTS } from './catalog.ts';
+import { assertCataloged, CATALOG, catalogResource, DEPARTMENTS } from './catalog.ts';
 
 /** The resource names of the access-control contract (directives.md). */
 const CONTRACT_RESOURCES = [
@@ -36,7 +36,7 @@ const CONTRACT_RESOURCES = [
   'events.feed',
 ];
 
-describe('the data catalogue', () => {
+describe('the data catalog', () => {
   it('holds exactly the resources of the contract, each once', () => {
     assert.deepEqual(CATALOG.map((r) => r.name).sort(), [...CONTRACT_RESOURCES].sort());
   });
@@ -54,13 +54,13 @@ describe('the data catalogue', () => {
 
   it('refuses names it does not hold, listing each', () => {
     assert.throws(
-      () => assertCatalogued(['population.basic', 'x.y', 'z'], 'resources'),
-      (error: unknown) => error instanceof ValidationError && /"x\.y", "z" are not in the data catalogue/.test(error.message),
+      () => assertCataloged(['population.basic', 'x.y', 'z'], 'resources'),
+      (error: unknown) => error instanceof ValidationError && /"x\.y", "z" are not in the data catalog/.test(error.message),
     );
   });
 });
 
-describe('every subgraph schema maps every field to a catalogued resource', () => {
+describe('every subgraph schema maps every field to a cataloged resource', () => {
   const subgraphs = findSubgraphSchemas();
 
   it('finds the subgraph schemas (governance at least)', () => {
@@ -68,11 +68,11 @@ describe('every subgraph schema maps every field to a catalogued resource', () =
   });
 
   for (const subgraph of subgraphs) {
-    it(`${subgraph.name}: no unmapped root or leaf field, only catalogued resources`, () => {
+    it(`${subgraph.name}: no unmapped root or leaf field, only cataloged resources`, () => {
       const typeDefs = typeof subgraph.typeDefs === 'string' ? parse(subgraph.typeDefs) : subgraph.typeDefs;
       const { problems, resources } = accessMapping(buildSubgraphSchema([{ typeDefs: withSharedScalars(typeDefs) }]));
       assert.deepEqual(problems, []);
-      assert.deepEqual(resources.filter((r) => !catalogResource(r)), [], 'resources named in the schema but missing from the catalogue');
+      assert.deepEqual(resources.filter((r) => !catalogResource(r)), [], 'resources named in the schema but missing from the catalog');
     });
   }
 });

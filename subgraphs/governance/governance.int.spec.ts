@@ -1,5 +1,5 @@
 /**
- * The governance subgraph over HTTP: the catalogue, consumers and grants administration, on both
+ * The governance subgraph over HTTP: the catalog, consumers and grants administration, on both
  * backends, with the demo consumers seeded and the kit's enforcement on its own fields.
  */
 import { after, before, describe, it } from 'node:test';
@@ -98,7 +98,7 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
     await backend?.dispose();
   });
 
-  it('serves the catalogue to any authenticated consumer, page by page', async () => {
+  it('serves the catalog to any authenticated consumer, page by page', async () => {
     const query = 'query Catalog($after: String) { catalog(first: 20, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { name classification department } } } }';
     type Page = { catalog: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: { name: string } }[] } };
     const first = await ask<Page>('stranger', query);
@@ -221,7 +221,7 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
     const input = { consumerId: PARTNER_APP, resources: ['population.secrets'], actions: ['READ'], purpose: 'x', validUntil, approver: 'x' };
     const unknownResource = await ask(ADMIN, GRANT, { input });
     assert.equal(unknownResource.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
-    assert.match(unknownResource.body.errors?.[0]?.message ?? '', /"population\.secrets" is not in the data catalogue/);
+    assert.match(unknownResource.body.errors?.[0]?.message ?? '', /"population\.secrets" is not in the data catalog/);
 
     const backwards = await ask(ADMIN, GRANT, { input: { ...input, resources: ['public'], validFrom: validUntil, validUntil: new Date().toISOString() } });
     assert.equal(backwards.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');

@@ -1,5 +1,5 @@
 /**
- * The governance subgraph (数据授权应用, DESIGN §2): the data catalogue, consumers and their grants,
+ * The governance subgraph (数据授权应用, DESIGN §2): the data catalog, consumers and their grants,
  * and the access records every subgraph writes. `createGovernanceAccess` is what the composition
  * root passes to every subgraph server.
  */
@@ -9,8 +9,8 @@ import type { SubgraphModule } from '../kit/module.ts';
 import { dataAccessedDefinition } from '../kit/dataAccessed.ts';
 import { consumerEventDefinitions } from './consumer/events.ts';
 import { withAuditQueries } from './audit-queries/resolvers.ts';
-import { dataIssueEventDefinitions } from './audit-queries/dataIssue/events.ts';
-import { dataIssuesProjection } from './audit-queries/dataIssue/projection.ts';
+import { dataIssueEventDefinitions } from './dataIssue/events.ts';
+import { dataIssuesProjection } from './dataIssue/projection.ts';
 import { usageProjection } from './audit-queries/usage.ts';
 import { accessLogProjection } from './readModels/accessLog.ts';
 import { consumersProjection } from './readModels/consumers.ts';

@@ -18,7 +18,7 @@ import { CATALOG, catalogResource } from './catalog.ts';
 import type { ConsumerCommand } from './consumer/commands.ts';
 import { handleConsumer } from './consumer/handler.ts';
 import { grantStatus, type GrantStatus } from './consumer/decider.ts';
-import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind } from './consumer/events.ts';
+import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind, type GrantTerms } from './consumer/events.ts';
 import { readConsumerState } from './access.ts';
 import { eventEnvelopeResolvers, openEventFeed, resolveFeedItem, type EventFeedArgs } from './feed/eventFeed.ts';
 import { EventFeedHub } from './feed/hub.ts';
@@ -33,16 +33,8 @@ export interface ConsumerView {
   registeredAt: string;
 }
 
-export interface GrantView {
+export interface GrantView extends Omit<GrantTerms, 'grantId'> {
   id: string;
-  consumerId: string;
-  resources: string[];
-  actions: AccessAction[];
-  purpose: string;
-  validFrom: string;
-  validUntil: string;
-  masked: boolean;
-  approver: string;
   grantedAt: string;
   status: GrantStatus;
   revokedAt: string | null;
@@ -90,7 +82,7 @@ function accessLogWhere(filter: AccessLogFilter | null | undefined): Where {
 
 const accessRecordView = ({ id, doc }: StoredDoc<AccessRecordDoc>) => ({ ...doc, id });
 
-/** The catalogue in name order: in-memory connections page by increasing key. */
+/** The catalog in name order: in-memory connections page by increasing key. */
 const CATALOG_BY_NAME = [...CATALOG].sort((a, b) => (a.name < b.name ? -1 : 1));
 
 const ADMIN_RESOURCE = 'governance.admin';

@@ -20,7 +20,7 @@ import { addDays, chinaDate } from '../kit/calendar.ts';
 import { personEventDefinitions, personStreamId } from '../population/person/events.ts';
 import type { ClaimFile, ClaimState } from './claim/decider.ts';
 import { claimEventDefinitions, claimStreamId } from './claim/events.ts';
-import { deceasedManager } from './deceased.ts';
+import { deceasedManager } from './processes/deceased.ts';
 import { healthRecordEventDefinitions, healthRecordStreamId } from './healthRecord/events.ts';
 import { runClaimStep, runHealthRecordCommand, settleClaim, submitClaim, type HealthcarePorts, type SubmitClaimInput } from './healthcareCommands.ts';
 import { healthcareProjection } from './readModels/projection.ts';

@@ -8,7 +8,7 @@ import { parse } from 'graphql';
 import { processManagerProjection } from '../../projections/processManager.ts';
 import type { SubgraphModule } from '../kit/module.ts';
 import { claimEventDefinitions } from './claim/events.ts';
-import { deceasedManager } from './deceased.ts';
+import { deceasedManager } from './processes/deceased.ts';
 import { healthRecordEventDefinitions } from './healthRecord/events.ts';
 import { healthcareProjection } from './readModels/projection.ts';
 import { healthcareResolvers } from './resolvers.ts';

@@ -1,5 +1,6 @@
 /**
- * A medical visit is a proof of life (issue 7): the population subgraph's survival status reads it
+ * What other domains may use of healthcare besides its event types. A medical visit is a proof of
+ * life: the population subgraph's survival status reads it
  * from healthcare's events through its own projection, never through a call between subgraphs.
  * This is the whole contract that projection relies on; healthcare keeps it stable (a new shape of
  * MedicalVisitRecorded would come with an upcaster, so readers always see this one).

@@ -17,7 +17,7 @@ import { asOfArguments, readStreamUpTo, resolveAsOf, stateAsOf, type AsOf, type 
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceInput, type ProvenanceDefaults } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
-import { assertExamType, assertHospital, EXAM_TYPES, getHospital, HOSPITALS, VACCINES, type Hospital } from './catalogue.ts';
+import { assertExamType, assertHospital, EXAM_TYPES, getHospital, HOSPITALS, VACCINES, type Hospital } from './catalog.ts';
 import { allowedClaimSteps, claimDecider, type ClaimFile, type ClaimStatus } from './claim/decider.ts';
 import { claimStreamId, type ReviewFinding } from './claim/events.ts';
 import type { EventRef } from './facts.ts';
@@ -80,7 +80,7 @@ interface CommonInput {
 
 const hospitalOf = (code: string): Hospital => {
   const hospital = getHospital(code);
-  // Stored events were validated against the catalogue; one dropped from it since still shows.
+  // Stored events were validated against the catalog; one dropped from it since still shows.
   return hospital ?? { code, name: code, level: 'SECONDARY_A', districtCode: code.slice(1, 7) };
 };
 

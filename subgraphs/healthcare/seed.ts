@@ -16,7 +16,7 @@ import type { EventMetadata, Recorded } from '../../events/types.ts';
 import type { PersonDeceased, PersonRegistered } from '../population/person/events.ts';
 import { addDays, chinaDate, DAY_MS } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { HOSPITALS, type Hospital } from './catalogue.ts';
+import { HOSPITALS, type Hospital } from './catalog.ts';
 import type { SubmitClaim } from './claim/commands.ts';
 import { eventRefOf, type PersonFacts } from './facts.ts';
 import type { HealthRecordCommand } from './healthRecord/commands.ts';

@@ -92,6 +92,7 @@ function withFailingAuditAppends(store: EventStore): EventStore {
     readAllWithHead: (options) => store.readAllWithHead(options),
     subscribe: (options) => store.subscribe(options),
     headPosition: () => store.headPosition(),
+    committedHead: () => store.committedHead(),
     assertPositionExists: (position) => store.assertPositionExists(position),
     close: () => store.close(),
   };

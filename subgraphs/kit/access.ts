@@ -65,7 +65,7 @@ export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 export const MASK_KINDS = ['ID_NUMBER', 'PHONE', 'NAME'] as const;
 export type MaskKind = (typeof MASK_KINDS)[number];
 
-/** The catalogue resource open to every authenticated consumer. */
+/** The catalog resource open to every authenticated consumer. */
 export const PUBLIC_RESOURCE = 'public';
 
 /** A grant as the kit enforces it: only grants valid now are ever handed to the kit. */

@@ -124,7 +124,7 @@ export interface ArrayConnectionOptions<Item, Node> extends ConnectionArgs {
 }
 
 /**
- * One page of a list already in memory (a static catalogue, a batch a DataLoader fetched), with the
+ * One page of a list already in memory (a static catalog, a batch a DataLoader fetched), with the
  * same cursors and limits as read-model lists. Keys are compared as strings, so the items must be
  * sorted by `key` (code order, id order).
  */

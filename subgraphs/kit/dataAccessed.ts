@@ -16,7 +16,7 @@ export type DataAccessed = DomainEvent<
     operationName: string | null;
     /** SHA-256 (hex) of the operation's source text. */
     operationHash: string;
-    /** Catalogue resources of the fields served. */
+    /** Catalog resources of the fields served. */
     resources: string[];
     /** Ids of the `@subject` entities (persons, legal persons) whose fields were served. */
     subjectIds: string[];

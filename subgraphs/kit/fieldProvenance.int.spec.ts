@@ -16,14 +16,13 @@ import { legalPersonModule } from '../legal-person/index.ts';
 import { createPopulationHandlers } from '../population/handlers.ts';
 import { makeIdNumber } from '../population/identity/idNumber.ts';
 import { populationModule } from '../population/index.ts';
+import type { Body } from '../../test/helpers/graphqlBody.ts';
 
 const GRANTS = {
   auditor: [grantOf(['population.basic', 'legal-person.basic', 'audit.log'])],
   reader: [grantOf(['population.basic', 'legal-person.basic'])],
 };
 
-type GraphQLError = { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> };
-type Body<T> = { data?: T | null; errors?: GraphQLError[] };
 
 interface FieldProvenanceResult {
   field: string;

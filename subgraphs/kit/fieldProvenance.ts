@@ -1,5 +1,5 @@
 /**
- * Field provenance (DESIGN §3, issue 9 "Provenance"): for each field of an entity, the event that
+ * Field provenance (DESIGN §3): for each field of an entity, the event that
  * last set it — answered from the read model document's per-field sources (`StoredDoc.fieldSources`)
  * and one batched `readEventsById` per request, never by folding the stream.
  *

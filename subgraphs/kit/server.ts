@@ -36,6 +36,7 @@ import { accessRecordOf } from './audit.ts';
 import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError } from './errors.ts';
+import { closeWebSocketEndpoint } from '../../platform/webSocket.ts';
 
 export type SubgraphResolvers<TContext> = GraphQLResolverMap<TContext>;
 
@@ -356,13 +357,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
       },
       wss,
     );
-    return {
-      async close() {
-        for (const client of wss.clients) client.terminate();
-        await disposable.dispose();
-        await new Promise<void>((resolve) => wss.close(() => resolve()));
-      },
-    };
+    return { close: () => closeWebSocketEndpoint(wss, disposable) };
   }
 
   return {

@@ -18,14 +18,13 @@ import { legalPersonModule } from './index.ts';
 import { legalPersonStreamId } from './legalPerson/events.ts';
 import { LEGAL_PERSONS, LEGAL_PERSONS_PROJECTION, type LegalPersonDoc } from './readModels/legalPersons.ts';
 import { legalPersonFromDoc, legalPersonFromEvents } from './views.ts';
+import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
 
 const GRANTS = {
   registrar: [grantOf(['legal-person.basic', 'legal-person.identity', 'legal-person.write', 'audit.log'], ['READ', 'WRITE'])],
   reader: [grantOf(['legal-person.basic'])],
 };
 
-type GraphQLError = { message: string; extensions?: Record<string, unknown> };
-type Body<T = Record<string, unknown>> = { data?: T | null; errors?: GraphQLError[] };
 
 const LP_FIELDS = 'id creditCode name type status revision legalRepresentative { id } registeredAddress { address division { code } } registeredCapital { fen yuan currency } industry { section sectionName name } establishedOn annualReports { year employees revenue { yuan } }';
 
@@ -41,19 +40,6 @@ interface LegalPersonResult {
 }
 
 const code = (organization: string, division = '370102') => makeCreditCode({ divisionCode: division, organizationCode: organization });
-
-function only<T>(body: Body<T>): T {
-  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  assert.ok(body.data);
-  return body.data;
-}
-
-function failure(body: Body, errorCode: string): GraphQLError {
-  const error = body.errors?.[0];
-  assert.ok(error, `expected a ${errorCode} error, got ${JSON.stringify(body)}`);
-  assert.equal(error.extensions?.code, errorCode, JSON.stringify(error));
-  return error;
-}
 
 function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
   let backend: TestBackend;

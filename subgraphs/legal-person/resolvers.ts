@@ -16,7 +16,7 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision } from '../kit/divisions/catalogue.ts';
+import { assertDivision } from '../kit/divisions/catalog.ts';
 import { divisionField } from '../kit/divisions/division.ts';
 import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE } from './handlers.ts';
 import { assertCreditCode } from './identity/creditCode.ts';
@@ -29,7 +29,7 @@ import { legalPersonFromDoc, legalPersonFromEvents, parseYuan, sectionName, type
 
 type Ctx = SubgraphContext;
 
-/** The catalogue resource every mutation of this subgraph is granted under. */
+/** The catalog resource every mutation of this subgraph is granted under. */
 const WRITE_RESOURCE = 'legal-person.write';
 type Args<T> = T & Record<string, unknown>;
 

@@ -8,7 +8,7 @@
  */
 import { addDays } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { divisionCatalogue, getDivision, type Division } from '../kit/divisions/catalogue.ts';
+import { divisionCatalog, getDivision, type Division } from '../kit/divisions/catalog.ts';
 import { seededRandom } from '../kit/random.ts';
 import { ageOn, planDemoPopulation } from '../population/public.ts';
 import { DEFAULT_DEMO_CITY, DEMO_REFERENCE_DATE, demoId, demoMetadata, inParallel } from '../kit/demoCity.ts';
@@ -60,7 +60,7 @@ const CODE_PREFIX: Record<LegalPersonType, { registrationAuthority: string; inst
   SOCIAL_ORGANIZATION: { registrationAuthority: '5', institutionType: '1' },
   PUBLIC_INSTITUTION: { registrationAuthority: '1', institutionType: '2' },
 };
-const COMMUNITIES: readonly Division[] = divisionCatalogue.filter((d) => d.level === 'COMMUNITY');
+const COMMUNITIES: readonly Division[] = divisionCatalog.filter((d) => d.level === 'COMMUNITY');
 const LAST_REPORT_YEAR = Number(DEMO_REFERENCE_DATE.slice(0, 4));
 
 export function planDemoLegalPersons(options: { count?: number; people?: number; seed?: number } = {}): DemoLegalPerson[] {

@@ -16,6 +16,7 @@ import { personStreamId } from './person/events.ts';
 import { DIVISION_STATS, DIVISION_STATS_PROJECTION, type DivisionStatsDoc } from './readModels/divisionStats.ts';
 import { PERSONS, REGISTRY_PROJECTION, type PersonDoc } from './readModels/registry.ts';
 import { personFromDoc, personFromEvents } from './views.ts';
+import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
 
 const LIXIA = '370102';
 const COMMUNITY = '370102001001';
@@ -29,8 +30,6 @@ const GRANTS = {
   masked: [grantOf(['population.basic']), grantOf(['population.identity'], ['READ'], true)],
 };
 
-type GraphQLError = { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> };
-type Body<T = Record<string, unknown>> = { data?: T | null; errors?: GraphQLError[] };
 
 const PERSON_FIELDS = 'id idNumber name gender birthDate age status revision residence { address division { code name level } }';
 const REGISTER = `mutation Register($input: RegisterResidentInput!) { registerResident(input: $input) { revision positions person { ${PERSON_FIELDS} } } }`;
@@ -51,19 +50,6 @@ function resident(idNumber: string, name: string, birthDate: string, gender: 'MA
 
 /** A valid ID number for a birth date and sequence (odd: men, even: women). */
 const idFor = (birthDate: string, sequence: number, division = LIXIA) => makeIdNumber(division, birthDate, sequence);
-
-function only<T>(body: Body<T>): T {
-  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  assert.ok(body.data);
-  return body.data;
-}
-
-function failure(body: Body, code: string): GraphQLError {
-  const error = body.errors?.[0];
-  assert.ok(error, `expected a ${code} error, got ${JSON.stringify(body)}`);
-  assert.equal(error.extensions?.code, code, JSON.stringify(error));
-  return error;
-}
 
 function populationSuite(makeBackend: () => Promise<TestBackend>): void {
   let backend: TestBackend;
@@ -357,7 +343,7 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.match(failure(await page({ first: 2, after: 'not-a-cursor' }), 'BAD_USER_INPUT').message, /not a cursor this service issued/);
       const divisionCursor = only(await ask<{ divisions: { pageInfo: { endCursor: string } } }>('{ divisions(level: DISTRICT, first: 1) { pageInfo { endCursor } } }')).divisions.pageInfo.endCursor;
       assert.match(failure(await page({ after: divisionCursor }), 'BAD_USER_INPUT').message, /belongs to another list/);
-      assert.match(failure(await page({ filter: { divisionCode: '370199' } }), 'BAD_USER_INPUT').message, /not in the division catalogue/);
+      assert.match(failure(await page({ filter: { divisionCode: '370199' } }), 'BAD_USER_INPUT').message, /not in the division catalog/);
     });
 
     it('answers asOf from the stream’s prefix and lists the history with provenance', async () => {

@@ -18,7 +18,7 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision, childrenOf, divisionCatalogue, getDivision, isWithin, type Division, type DivisionLevel } from '../kit/divisions/catalogue.ts';
+import { assertDivision, childrenOf, divisionCatalog, getDivision, isWithin, type Division, type DivisionLevel } from '../kit/divisions/catalog.ts';
 import { divisionField } from '../kit/divisions/division.ts';
 import { createPopulationHandlers, POPULATION_SOURCES, survivalSource } from './handlers.ts';
 import { householdDecider } from './household/decider.ts';
@@ -45,7 +45,7 @@ import {
 
 type Ctx = SubgraphContext;
 
-/** The catalogue resource every mutation of this subgraph is granted under. */
+/** The catalog resource every mutation of this subgraph is granted under. */
 const WRITE_RESOURCE = 'population.write';
 type Args<T> = T & Record<string, unknown>;
 
@@ -237,7 +237,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
 
   const requireDivision = (code: string): Division => {
     const division = getDivision(code);
-    if (!division) throw new Error(`division ${code} of a stored record is not in the catalogue`);
+    if (!division) throw new Error(`division ${code} of a stored record is not in the catalog`);
     return division;
   };
 
@@ -273,9 +273,9 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         let items: Division[];
         if (parent != null) {
           assertDivision(parent, undefined, 'parent');
-          items = level != null ? divisionCatalogue.filter((d) => d.level === level && d.code !== parent && isWithin(d.code, parent)) : childrenOf(parent);
+          items = level != null ? divisionCatalog.filter((d) => d.level === level && d.code !== parent && isWithin(d.code, parent)) : childrenOf(parent);
         } else {
-          items = divisionCatalogue.filter((d) => level == null || d.level === level);
+          items = divisionCatalog.filter((d) => level == null || d.level === level);
         }
         items.sort((a, b) => (a.code < b.code ? -1 : 1));
         return arrayConnection({ list: 'population.divisions', items, key: (d) => d.code, node: (d) => d, first, after });

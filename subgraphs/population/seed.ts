@@ -11,7 +11,7 @@
 import { addDays } from '../kit/calendar.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
-import { divisionCatalogue, type Division } from '../kit/divisions/catalogue.ts';
+import { divisionCatalog, type Division } from '../kit/divisions/catalog.ts';
 import { seededRandom } from '../kit/random.ts';
 import { createPopulationHandlers, POPULATION_SOURCES, survivalSource, type PopulationHandlers } from './handlers.ts';
 import type { RelationToHead } from './household/events.ts';
@@ -60,7 +60,7 @@ const GIVEN = {
 } as const;
 /** Birthplaces of residents who moved to Jinan (real GB/T 2260 codes). */
 const ELSEWHERE = ['370202', '370303', '370602', '371302', '370811', '371402', '110105', '410102', '130102'];
-const COMMUNITIES: readonly Division[] = divisionCatalogue.filter((d) => d.level === 'COMMUNITY');
+const COMMUNITIES: readonly Division[] = divisionCatalog.filter((d) => d.level === 'COMMUNITY');
 
 export function planDemoPopulation(options: { people?: number; seed?: number } = {}): DemoPopulation {
   const target = options.people ?? DEFAULT_DEMO_CITY.people;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import { processManagerProjection } from '../../projections/processManager.ts';
 import type { SubgraphModule } from '../kit/module.ts';
-import { createDeedTaxDeadlineManager, DEFAULT_DEED_TAX_DEADLINE_DAYS } from './deedTaxDeadlines.ts';
+import { createDeedTaxDeadlineManager, DEFAULT_DEED_TAX_DEADLINE_DAYS } from './processes/deedTaxDeadlines.ts';
 import { propertyTransactionEventDefinitions } from './propertyTransaction/events.ts';
 import { taxRegisterProjection } from './readModels/taxRegister.ts';
 import { createTaxResolvers } from './resolvers.ts';

@@ -17,15 +17,15 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision, getDivision } from '../kit/divisions/catalogue.ts';
+import { assertDivision, getDivision } from '../kit/divisions/catalog.ts';
 import { divisionField } from '../kit/divisions/division.ts';
-import { deedTaxDueOn } from './deedTaxDeadlines.ts';
+import { deedTaxDueOn } from './processes/deedTaxDeadlines.ts';
 import { addFen, moneyView, parseMoney, subtractFen } from '../kit/money.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
 import { DIVISION_TOTALS, RISKS, TAX_REGISTER, TAXPAYERS, TRANSACTIONS, type DivisionTotalsDoc, type RiskDoc, type TaxpayerDoc } from './readModels/taxRegister.ts';
 import { foldTransactionView, type TransactionView } from './readModels/transactionView.ts';
 import { declareTax, registerTaxpayer, runPropertyTransactionCommand, runTaxpayerCommand } from './taxCommands.ts';
-import { TAX_CATALOGUE, TAX_TYPES, type TaxpayerKind } from './taxTypes.ts';
+import { TAX_CATALOG, TAX_TYPES, type TaxpayerKind } from './taxTypes.ts';
 import { taxpayerDecider, type DeclarationRecord, type TaxpayerState } from './taxpayer/decider.ts';
 import { taxpayerStreamId, type SubjectRef } from './taxpayer/events.ts';
 
@@ -202,7 +202,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
           after: args.after ?? null,
           node: (stored) => stored.doc,
         }),
-      taxTypes: () => TAX_TYPES.map((code) => TAX_CATALOGUE[code]),
+      taxTypes: () => TAX_TYPES.map((code) => TAX_CATALOG[code]),
     },
 
     Mutation: {

@@ -21,7 +21,7 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
 import { createLegalPersonHandlers, makeCreditCode, registrationSource, SUPERVISION_SOURCE, type RegisterLegalPerson } from '../legal-person/public.ts';
 import { legalPersonStreamId, type LegalPersonDeregistered, type LegalPersonRegistered } from '../legal-person/legalPerson/events.ts';
-import { childrenOf } from '../kit/divisions/catalogue.ts';
+import { childrenOf } from '../kit/divisions/catalog.ts';
 import type { PersonDeceased, PersonRegistered } from '../population/person/events.ts';
 import { demoMetadata, inParallel } from '../kit/demoCity.ts';
 import { applyRate } from '../kit/money.ts';

@@ -24,6 +24,7 @@ import { populationModule } from '../population/index.ts';
 import { createTaxModule } from './index.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
 import { taxpayerStreamId } from './taxpayer/events.ts';
+import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
 
 const DAY = 86_400_000;
 const COMMUNITY = '370102001001';
@@ -34,22 +35,7 @@ const GRANTS = {
   reader: [grantOf(['tax.declarations'])],
 };
 
-type GraphQLError = { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> };
-type Body<T = Record<string, unknown>> = { data?: T | null; errors?: GraphQLError[] };
 type Money = { yuan: string; fen: string };
-
-function only<T>(body: Body<T>): T {
-  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  assert.ok(body.data);
-  return body.data;
-}
-
-function failure(body: Body, code: string): GraphQLError {
-  const error = body.errors?.[0];
-  assert.ok(error, `expected a ${code} error, got ${JSON.stringify(body)}`);
-  assert.equal(error.extensions?.code, code, JSON.stringify(error));
-  return error;
-}
 
 const DECLARATION = 'id taxType period taxableAmount { yuan } tax { yuan } paid { yuan } outstanding { yuan } amendments';
 

@@ -1,5 +1,5 @@
 /**
- * The tax catalogue (税种): which taxes the register accepts declarations of, who may declare each,
+ * The tax catalog (税种): which taxes the register accepts declarations of, who may declare each,
  * over which periods, and which are declared per property transaction (so one taxpayer may declare
  * several in one month, one for each transaction).
  */
@@ -32,7 +32,7 @@ export interface TaxTypeInfo {
   perTransaction: boolean;
 }
 
-export const TAX_CATALOGUE: Readonly<Record<TaxType, TaxTypeInfo>> = {
+export const TAX_CATALOG: Readonly<Record<TaxType, TaxTypeInfo>> = {
   VAT: { code: 'VAT', name: '增值税', taxpayerKinds: ['LEGAL_PERSON', 'PERSON'], periodKinds: ['MONTH', 'QUARTER'], perTransaction: false },
   CORPORATE_INCOME_TAX: {
     code: 'CORPORATE_INCOME_TAX',
@@ -73,7 +73,7 @@ export function isTaxType(value: string): value is TaxType {
 
 export function assertTaxType(value: string, field = 'taxType'): TaxTypeInfo {
   if (!isTaxType(value)) {
-    throw new ValidationError(`${field} ${value} is not in the tax catalogue; use one of ${TAX_TYPES.join(', ')}`, { field });
+    throw new ValidationError(`${field} ${value} is not in the tax catalog; use one of ${TAX_TYPES.join(', ')}`, { field });
   }
-  return TAX_CATALOGUE[value];
+  return TAX_CATALOG[value];
 }

@@ -1,5 +1,5 @@
 /**
- * The incident catalogue (事部件分类): what a case can be about, how long the unit has to handle it
+ * The incident catalog (事部件分类): what a case can be about, how long the unit has to handle it
  * (处置时限, counted from dispatch) and whether it is urgent. The manhole (2 h) and street-light
  * (1 working day, taken as 24 h) limits are the local rules' typical values (DESIGN §8); the others
  * are representative values for a demo city, kept here as data so a city can replace them.
@@ -26,7 +26,7 @@ export interface CategoryDefinition {
   subcategories: readonly SubcategoryDefinition[];
 }
 
-/** One catalogue entry, as a case carries it. */
+/** One catalog entry, as a case carries it. */
 export interface IncidentCategory extends SubcategoryDefinition {
   category: string;
   categoryName: string;
@@ -36,7 +36,7 @@ export interface IncidentCategory extends SubcategoryDefinition {
 const HOUR = 60;
 const DAY = 24 * HOUR;
 
-export const INCIDENT_CATALOGUE: readonly CategoryDefinition[] = [
+export const INCIDENT_CATALOG: readonly CategoryDefinition[] = [
   {
     category: 'MUNICIPAL_FACILITY',
     name: '市政设施',
@@ -117,21 +117,21 @@ export const INCIDENT_CATALOGUE: readonly CategoryDefinition[] = [
   },
 ];
 
-export const INCIDENT_CATEGORIES: readonly string[] = INCIDENT_CATALOGUE.map((c) => c.category);
+export const INCIDENT_CATEGORIES: readonly string[] = INCIDENT_CATALOG.map((c) => c.category);
 
 /** Every category/subcategory pair, flattened. */
 export function listCategories(): IncidentCategory[] {
-  return INCIDENT_CATALOGUE.flatMap((c) =>
+  return INCIDENT_CATALOG.flatMap((c) =>
     c.subcategories.map((s) => ({ ...s, category: c.category, categoryName: c.name, categoryCode: c.code })),
   );
 }
 
-/** The catalogue entry; a ValidationError names the valid choices when the pair is unknown. */
+/** The catalog entry; a ValidationError names the valid choices when the pair is unknown. */
 export function getCategory(category: string, subcategory: string): IncidentCategory {
-  const definition = INCIDENT_CATALOGUE.find((c) => c.category === category);
+  const definition = INCIDENT_CATALOG.find((c) => c.category === category);
   if (!definition) {
     throw new ValidationError(
-      `category "${category}" is not in the incident catalogue; use one of ${INCIDENT_CATEGORIES.join(', ')}`,
+      `category "${category}" is not in the incident catalog; use one of ${INCIDENT_CATEGORIES.join(', ')}`,
       { field: 'category', valid: INCIDENT_CATEGORIES },
     );
   }

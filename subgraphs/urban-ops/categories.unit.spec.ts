@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../events/errors.ts';
-import { INCIDENT_CATALOGUE, getCategory, listCategories } from './categories.ts';
+import { INCIDENT_CATALOG, getCategory, listCategories } from './categories.ts';
 
-describe('categories: the incident catalogue', () => {
+describe('categories: the incident catalog', () => {
   it('gives a missing manhole cover 2 hours, urgent, and a dark street light one working day', () => {
     assert.deepEqual(getCategory('MUNICIPAL_FACILITY', 'MISSING_MANHOLE_COVER'), {
       category: 'MUNICIPAL_FACILITY',
@@ -34,13 +34,13 @@ describe('categories: the incident catalogue', () => {
   });
 
   it('names the valid categories when the category is wrong', () => {
-    assert.throws(() => getCategory('FIRE', 'X'), /category "FIRE" is not in the incident catalogue; use one of MUNICIPAL_FACILITY, ROAD/);
+    assert.throws(() => getCategory('FIRE', 'X'), /category "FIRE" is not in the incident catalog; use one of MUNICIPAL_FACILITY, ROAD/);
   });
 
   it('keeps names, codes and subcategories unique, with positive whole-minute limits and Chinese names', () => {
     const entries = listCategories();
     assert.equal(new Set(entries.map((e) => e.subcategory)).size, entries.length);
-    assert.equal(new Set(INCIDENT_CATALOGUE.map((c) => c.code)).size, INCIDENT_CATALOGUE.length);
+    assert.equal(new Set(INCIDENT_CATALOG.map((c) => c.code)).size, INCIDENT_CATALOG.length);
     for (const entry of entries) {
       assert.ok(Number.isInteger(entry.limitMinutes) && entry.limitMinutes > 0, entry.subcategory);
       assert.match(entry.name, /\p{Script=Han}/u, entry.subcategory);

@@ -19,7 +19,7 @@ import { BACKENDS, freshStorePerTest } from '../../test/helpers/databases.ts';
 import { testSubgraphContext } from '../../test/helpers/subgraphContext.ts';
 import type { SubgraphContext } from '../kit/context.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { deadlineManager } from './deadlines.ts';
+import { deadlineManager } from './processes/deadlines.ts';
 import type { Actor, UnitRef } from './incident/commands.ts';
 import { incidentStreamId, type IncidentEvent } from './incident/events.ts';
 import { reportData } from './incident/fixtures.ts';

@@ -7,7 +7,7 @@ import { parse } from 'graphql';
 import { processManagerProjection } from '../../projections/processManager.ts';
 import type { SubgraphModule } from '../kit/module.ts';
 import { caseSerialAllocated } from './caseSerials.ts';
-import { deadlineManager } from './deadlines.ts';
+import { deadlineManager } from './processes/deadlines.ts';
 import { incidentEventDefinitions } from './incident/events.ts';
 import { incidentsProjection } from './readModels/incidentsProjection.ts';
 import { urbanOpsResolvers } from './resolvers.ts';

@@ -3,7 +3,7 @@
  * → community/village (村社区), read from the shape of a division code alone. GB/T 2260 gives the
  * 6-digit city and district codes; a street is its district's code plus 3 digits, a community its
  * street's plus 3. Urban-ops keeps these few functions itself so the subgraph does not depend on
- * the population catalogue: whether a code is actually in the catalogue is checked at the edge.
+ * the population catalog: whether a code is actually in the catalog is checked at the edge.
  */
 import { assertNever } from '../../events/decider.ts';
 import { ValidationError } from '../../events/errors.ts';

@@ -18,7 +18,7 @@ import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from 
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { streamHistory } from '../kit/history.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision } from '../kit/divisions/catalogue.ts';
+import { assertDivision } from '../kit/divisions/catalog.ts';
 import { getCategory, INCIDENT_CATEGORIES, listCategories } from './categories.ts';
 import type { DuplicateOptions } from './duplicates.ts';
 import type { Actor, IncidentCommand, ReportIncident } from './incident/commands.ts';
@@ -113,7 +113,7 @@ function whereOf(filter: FilterArgs | null | undefined, now: Date): Where {
   if (filter.channel) where.channel = filter.channel;
   if (filter.category) {
     if (!INCIDENT_CATEGORIES.includes(filter.category)) {
-      throw new ValidationError(`filter.category "${filter.category}" is not in the incident catalogue; use one of ${INCIDENT_CATEGORIES.join(', ')}`, {
+      throw new ValidationError(`filter.category "${filter.category}" is not in the incident catalog; use one of ${INCIDENT_CATEGORIES.join(', ')}`, {
         field: 'filter.category',
       });
     }
@@ -121,7 +121,7 @@ function whereOf(filter: FilterArgs | null | undefined, now: Date): Where {
   }
   if (filter.subcategory) {
     if (!listCategories().some((c) => c.subcategory === filter.subcategory && (!filter.category || c.category === filter.category))) {
-      throw new ValidationError(`filter.subcategory "${filter.subcategory}" is not a subcategory${filter.category ? ` of ${filter.category}` : ''} in the incident catalogue`, {
+      throw new ValidationError(`filter.subcategory "${filter.subcategory}" is not a subcategory${filter.category ? ` of ${filter.category}` : ''} in the incident catalog`, {
         field: 'filter.subcategory',
       });
     }
@@ -354,13 +354,13 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
     Subscription: {
       incidentChanged: {
         /**
-         * From the head at the moment of subscribing. A plain iterator rather than a generator, so
+         * From the committed head at the moment of subscribing (EventStore.committedHead). A plain iterator rather than a generator, so
          * that a client leaving closes the store's subscription at once instead of after the next event.
          */
         async subscribe(_root: unknown, args: { divisionCode: string }): Promise<AsyncIterableIterator<{ incidentChanged: RecordedEvent }>> {
           const division = assertDivision(args.divisionCode, undefined, 'divisionCode');
           const subscription = runtime.store.subscribe({
-            fromPosition: await runtime.store.headPosition(),
+            fromPosition: await runtime.store.committedHead(),
             filter: { types: INCIDENT_EVENT_TYPES, streamPrefixes: [INCIDENT_STREAM_PREFIX] },
           });
           const events = subscription[Symbol.asyncIterator]();

@@ -8,7 +8,7 @@
  */
 import { seededRandom, type Random } from '../kit/random.ts';
 import type { EventMetadata } from '../../events/types.ts';
-import { divisionCatalogue, getDivision, type Division } from '../kit/divisions/catalogue.ts';
+import { divisionCatalog, getDivision, type Division } from '../kit/divisions/catalog.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { listCategories } from './categories.ts';
 import type { Actor, IncidentCommand, UnitRef } from './incident/commands.ts';
@@ -106,7 +106,7 @@ export async function seedIncidents(runtime: SubgraphRuntime, options: SeedOptio
   const random = seededRandom(options.seed ?? 20220513);
   const count = options.incidents ?? DEMO_INCIDENTS;
   const nowMs = runtime.now().getTime();
-  const communities = divisionCatalogue.filter((d) => d.level === 'COMMUNITY');
+  const communities = divisionCatalog.filter((d) => d.level === 'COMMUNITY');
   const categories = listCategories();
 
   // All choices are drawn up front, in order, so the data do not depend on how the work interleaves.

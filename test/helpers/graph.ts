@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { pino } from 'pino';
 import WebSocket from 'ws';
-import { startGraph, type RunningGraph } from '../../bin/graph.ts';
+import { startGraph, type GraphOptions, type RunningGraph } from '../../bin/graph.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { createPgliteDatabase, createPostgresDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
@@ -106,6 +106,7 @@ export interface TestGraphOptions {
   backend?: 'pglite' | 'postgres';
   limits?: GatewayLimitsInput;
   devMode?: boolean;
+  gateway?: GraphOptions['gateway'];
   /** @default createGovernanceAccess(runtime) */
   access?: (runtime: SubgraphRuntime) => AccessControl;
 }
@@ -133,6 +134,7 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
       limits: options.limits ?? {},
       devMode: options.devMode ?? false,
       logger: runtime.logger,
+      ...(options.gateway && { gateway: options.gateway }),
     });
   } catch (error) {
     await access.recorder?.close();

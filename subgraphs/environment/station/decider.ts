@@ -1,6 +1,6 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { CityBrainError, ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
-import { assertDivision } from '../../kit/divisions/catalogue.ts';
+import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { CONCENTRATION_FIELD, POLLUTANTS, UNIT, type Concentrations } from '../aqi/hj633.ts';
 import { canonicalInstant, parseInstantWithOffset, parseWholeHour } from '../../kit/calendar.ts';
 import type { RecordAirQualityObservations, RegisterMonitoringStation, StationCommand } from './commands.ts';

@@ -63,10 +63,10 @@ describe('station: registerMonitoringStation', () => {
     assert.equal(event?.type === 'MonitoringStationRegistered' && `${event.data.kind} ${event.data.divisionCode}`, 'MICRO 370102001');
   });
 
-  it('refuses a division outside the catalogue or the whole city', () => {
+  it('refuses a division outside the catalog or the whole city', () => {
     given(stationDecider)
       .when(register({ divisionCode: '440101' }))
-      .thenThrows(ValidationError, /divisionCode 440101 is not in the division catalogue/);
+      .thenThrows(ValidationError, /divisionCode 440101 is not in the division catalog/);
     given(stationDecider)
       .when(register({ divisionCode: '370100' }))
       .thenThrows(ValidationError, /is the whole city; give the district/);

@@ -61,6 +61,7 @@ class Interleaved implements EventStore {
   subscribe: EventStore['subscribe'] = (...args) => this.store.subscribe(...args);
   assertPositionExists: EventStore['assertPositionExists'] = (...args) => this.store.assertPositionExists(...args);
   headPosition: EventStore['headPosition'] = () => this.store.headPosition();
+  committedHead: EventStore['committedHead'] = () => this.store.committedHead();
   close: EventStore['close'] = () => this.store.close();
 }
 

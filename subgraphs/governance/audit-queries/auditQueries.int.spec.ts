@@ -24,11 +24,10 @@ import type { ConsumerCommand } from '../consumer/commands.ts';
 import { handleConsumer } from '../consumer/handler.ts';
 import { consumerStreamId } from '../consumer/events.ts';
 import { AUDITOR, createGovernanceAccess, DEMO_CONSUMER_ROLES, governanceModule } from '../index.ts';
+import { type Body, only } from '../../../test/helpers/graphqlBody.ts';
 
 const logger = pino({ level: 'silent' });
 
-type GraphQLError = { message: string; extensions?: Record<string, unknown> };
-type Body<T> = { data?: T | null; errors?: GraphQLError[] };
 
 interface Authorization {
   authorized: boolean;
@@ -108,12 +107,6 @@ async function recordAccess(store: SqlEventStore, access: Pick<DataAccessed['dat
   assert.ok(appended);
   await waitUntilVisible(store, appended.position);
   return appended;
-}
-
-function only<T>(body: Body<T>): T {
-  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  assert.ok(body.data);
-  return body.data;
 }
 
 function auditQueriesSuite(makeBackend: () => Promise<TestBackend>): void {

@@ -1,5 +1,5 @@
 /**
- * "Was it authorised?" (issue 9): an access record checked against the consumer's grants as they
+ * "Was it authorised?": an access record checked against the consumer's grants as they
  * stood when the access was served — folded from the consumer's stream prefix with the governance
  * decider's `evolve` — so an auditor can check an access long after the grant was revoked.
  *

@@ -1,5 +1,5 @@
 /**
- * `integrity` (issue 9 "Tamper evidence"): the hash chain recomputed from the stored events
+ * `integrity`: the hash chain recomputed from the stored events
  * (`verifyChain`), its head, and the signed block seals auditors copy out of the system.
  *
  * Verification reads the whole log, so one query must not start one each time: a result is reused

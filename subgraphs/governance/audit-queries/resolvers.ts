@@ -1,5 +1,5 @@
 /**
- * The auditor-facing queries of the governance subgraph (issue 9 "Auditors replay history"):
+ * The auditor-facing queries of the governance subgraph:
  * whether an access was authorised, usage reports, tamper evidence and data-quality feedback.
  * Merged into the governance resolvers by `withAuditQueries`.
  */
@@ -13,7 +13,7 @@ import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import { DEPARTMENTS } from '../catalog.ts';
 import { consumerStreamId, type ConsumerEvent } from '../consumer/events.ts';
 import { authorizeAccess } from './authorization.ts';
-import { dataIssueResolvers } from './dataIssue/resolvers.ts';
+import { dataIssueResolvers } from '../dataIssue/resolvers.ts';
 import { createIntegrityCheck } from './integrity.ts';
 import { DAILY_USAGE, summariseUsage, USAGE_PROJECTION, type DailyUsageDoc } from './usage.ts';
 

@@ -1,6 +1,6 @@
 /**
  * Usage reports (§(五) 数据调用情况反馈): how often each consumer called each resource, per providing
- * department (the catalogue's responsible department of the resource) and China calendar day. The
+ * department (the catalog's responsible department of the resource) and China calendar day. The
  * `governance.usage` projection keeps one counter document per (department, day, consumer,
  * resource), so a report over any period is one indexed range read, however many calls it covers.
  */
@@ -32,7 +32,7 @@ export const usageProjection: Projection = {
     const day = chinaDate(data.at, 'at');
     const source = { position: event.position, eventId: event.eventId };
     for (const resource of new Set(data.resources)) {
-      // Resources come from the schemas' @resource directives, which CI checks against the catalogue.
+      // Resources come from the schemas' @resource directives, which CI checks against the catalog.
       const department = catalogResource(resource)?.department;
       if (department === undefined) continue;
       const id = [department, day, data.consumerId, resource].join('|');

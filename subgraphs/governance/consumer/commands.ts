@@ -1,6 +1,5 @@
-import type { AccessAction } from '../../kit/access.ts';
 import type { CommandMetadata } from '../../kit/command.ts';
-import type { ConsumerKind } from './events.ts';
+import type { ConsumerKind, GrantTerms } from './events.ts';
 
 type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
@@ -9,21 +8,8 @@ export type RegisterConsumer = Command<
   { consumerId: string; name: string; kind: ConsumerKind; department: string }
 >;
 
-export type GrantAccess = Command<
-  'grantAccess',
-  {
-    grantId: string;
-    consumerId: string;
-    resources: string[];
-    actions: AccessAction[];
-    purpose: string;
-    /** ISO 8601 instants with an offset. */
-    validFrom: string;
-    validUntil: string;
-    masked: boolean;
-    approver: string;
-  }
->;
+/** The terms to grant; `validFrom` and `validUntil` are ISO 8601 instants with an offset. */
+export type GrantAccess = Command<'grantAccess', GrantTerms>;
 
 export type RevokeAccess = Command<
   'revokeAccess',

@@ -1,10 +1,10 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
-import { ACCESS_ACTIONS, type AccessAction, type AccessGrant } from '../../kit/access.ts';
+import { ACCESS_ACTIONS, type AccessGrant } from '../../kit/access.ts';
 import { parseInstant } from '../../kit/calendar.ts';
-import { assertCatalogued } from '../catalog.ts';
+import { assertCataloged } from '../catalog.ts';
 import type { ConsumerCommand, GrantAccess } from './commands.ts';
-import { CONSUMER_ID, CONSUMER_KINDS, type AccessGranted, type ConsumerEvent, type ConsumerKind } from './events.ts';
+import { CONSUMER_ID, CONSUMER_KINDS, type AccessGranted, type ConsumerEvent, type ConsumerKind, type GrantTerms } from './events.ts';
 
 export interface ConsumerRecord {
   consumerId: string;
@@ -13,15 +13,7 @@ export interface ConsumerRecord {
   department: string;
 }
 
-export interface GrantRecord {
-  grantId: string;
-  resources: string[];
-  actions: AccessAction[];
-  purpose: string;
-  validFrom: string;
-  validUntil: string;
-  masked: boolean;
-  approver: string;
+export interface GrantRecord extends Omit<GrantTerms, 'consumerId'> {
   revocation: { reason: string; revokedBy: string } | null;
 }
 
@@ -67,8 +59,8 @@ function grant(command: GrantAccess, state: Extract<ConsumerState, { status: 'RE
   if (state.grants.some((g) => g.grantId === grantId)) {
     throw new ConflictError(`grant ${grantId} already exists for consumer ${data.consumerId}; use a new grant id`, { grantId });
   }
-  if (data.resources.length === 0) throw new ValidationError('resources must name at least one catalogue resource', { field: 'resources' });
-  assertCatalogued(data.resources, 'resources');
+  if (data.resources.length === 0) throw new ValidationError('resources must name at least one catalog resource', { field: 'resources' });
+  assertCataloged(data.resources, 'resources');
   if (data.actions.length === 0) throw new ValidationError(`actions must name at least one of ${ACCESS_ACTIONS.join(', ')}`, { field: 'actions' });
   const validFrom = parseInstant(data.validFrom, 'validFrom');
   const validUntil = parseInstant(data.validUntil, 'validUntil');

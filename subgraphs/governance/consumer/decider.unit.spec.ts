@@ -89,14 +89,14 @@ describe('consumer: grantAccess', () => {
     given(consumerDecider).when(grantAccess()).thenThrows(NotFoundError, /consumer partner-app is not registered/);
   });
 
-  it('refuses a resource the catalogue does not hold, naming it', () => {
+  it('refuses a resource the catalog does not hold, naming it', () => {
     given(consumerDecider, [registered])
       .when(grantAccess({ resources: ['population.basic', 'population.secrets'] }))
-      .thenThrows(ValidationError, /"population\.secrets" is not in the data catalogue/);
+      .thenThrows(ValidationError, /"population\.secrets" is not in the data catalog/);
   });
 
   it('refuses no resources or no actions', () => {
-    given(consumerDecider, [registered]).when(grantAccess({ resources: [] })).thenThrows(ValidationError, /at least one catalogue resource/);
+    given(consumerDecider, [registered]).when(grantAccess({ resources: [] })).thenThrows(ValidationError, /at least one catalog resource/);
     given(consumerDecider, [registered]).when(grantAccess({ actions: [] })).thenThrows(ValidationError, /at least one of READ/);
   });
 

@@ -22,25 +22,25 @@ export type ConsumerRegistered = DomainEvent<
   { consumerId: string; name: string; kind: ConsumerKind; department: string }
 >;
 
-export type AccessGranted = DomainEvent<
-  'AccessGranted',
-  {
-    grantId: string;
-    consumerId: string;
-    /** Catalogue resource names. */
-    resources: string[];
-    actions: AccessAction[];
-    /** Why the consumer needs the data; copied into every access record made under the grant. */
-    purpose: string;
-    /** ISO 8601 instants (UTC); the grant counts from `validFrom` inclusive to `validUntil` exclusive. */
-    validFrom: string;
-    validUntil: string;
-    /** Identity fields (`@masked`) of these resources are served masked. */
-    masked: boolean;
-    /** The official who approved the grant. */
-    approver: string;
-  }
->;
+/** What a grant allows, to whom and for how long, as granted. */
+export interface GrantTerms {
+  grantId: string;
+  consumerId: string;
+  /** Catalog resource names. */
+  resources: string[];
+  actions: AccessAction[];
+  /** Why the consumer needs the data; copied into every access record made under the grant. */
+  purpose: string;
+  /** ISO 8601 instants (UTC); the grant counts from `validFrom` inclusive to `validUntil` exclusive. */
+  validFrom: string;
+  validUntil: string;
+  /** Identity fields (`@masked`) of these resources are served masked. */
+  masked: boolean;
+  /** The official who approved the grant. */
+  approver: string;
+}
+
+export type AccessGranted = DomainEvent<'AccessGranted', GrantTerms>;
 
 export type AccessRevoked = DomainEvent<
   'AccessRevoked',

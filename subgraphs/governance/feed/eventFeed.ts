@@ -345,13 +345,14 @@ async function assertFilterGranted(hub: EventFeedHub, filter: EventFeedArgs['fil
 /**
  * Validates the arguments (BAD_USER_INPUT for a malformed or unknown position, an unknown domain or
  * type; FORBIDDEN for a type or domain not granted) before anything is streamed, then opens the
- * feed. Without `fromPosition` the feed starts at the head.
+ * feed. Without `fromPosition` the feed starts at the committed head: nothing committed before it
+ * opened is delivered (EventStore.committedHead).
  */
 export async function openEventFeed(hub: EventFeedHub, args: EventFeedArgs, ctx: SubgraphContext): Promise<AsyncIterableIterator<FeedValue>> {
   const selection = selectionOf(args.filter);
   let fromPosition: Position;
   if (args.fromPosition === null || args.fromPosition === undefined) {
-    fromPosition = await hub.store.headPosition();
+    fromPosition = await hub.store.committedHead();
   } else {
     decodePosition(args.fromPosition);
     await hub.store.assertPositionExists(args.fromPosition);

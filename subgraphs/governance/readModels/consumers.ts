@@ -5,8 +5,7 @@
  */
 import type { RecordedEvent } from '../../../events/types.ts';
 import type { Projection } from '../../../projections/types.ts';
-import type { AccessAction } from '../../kit/access.ts';
-import type { AccessGranted, AccessRevoked, ConsumerEvent, ConsumerKind, ConsumerRegistered } from '../consumer/events.ts';
+import type { AccessGranted, AccessRevoked, ConsumerEvent, ConsumerKind, ConsumerRegistered, GrantTerms } from '../consumer/events.ts';
 
 export const CONSUMERS_PROJECTION = 'governance.consumers';
 
@@ -18,16 +17,7 @@ export interface ConsumerDoc extends Record<string, unknown> {
   registeredAt: string;
 }
 
-export interface GrantDoc extends Record<string, unknown> {
-  grantId: string;
-  consumerId: string;
-  resources: string[];
-  actions: AccessAction[];
-  purpose: string;
-  validFrom: string;
-  validUntil: string;
-  masked: boolean;
-  approver: string;
+export interface GrantDoc extends Record<string, unknown>, GrantTerms {
   grantedAt: string;
   revokedAt: string | null;
   revokedBy: string | null;

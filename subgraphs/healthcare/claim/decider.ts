@@ -12,7 +12,7 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertCalendarDate, chinaDate, parseInstant } from '../../kit/calendar.ts';
-import { assertHospital, isItemCode } from '../catalogue.ts';
+import { assertHospital, isItemCode } from '../catalog.ts';
 import {
   screenClaim,
   type ClaimItem,

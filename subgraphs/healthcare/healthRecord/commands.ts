@@ -35,7 +35,7 @@ export type RecordExamResult = Command<
     abnormal: boolean;
     /** ISO 8601 instant. */
     performedAt: string;
-    /** Default: the exam type's window in the catalogue. */
+    /** Default: the exam type's window in the catalog. */
     recognitionDays?: number;
   }
 >;

@@ -6,7 +6,7 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { addDays, chinaDate, parseInstant } from '../../kit/calendar.ts';
-import { assertExamType, assertHospital, assertVaccine, isIcd10Code, MAX_RECOGNITION_DAYS } from '../catalogue.ts';
+import { assertExamType, assertHospital, assertVaccine, isIcd10Code, MAX_RECOGNITION_DAYS } from '../catalog.ts';
 import type { PersonFacts } from '../facts.ts';
 import type { HealthRecordCommand } from './commands.ts';
 import type { HealthRecordEvent } from './events.ts';

@@ -74,8 +74,8 @@ describe('health record: recordMedicalVisit', () => {
     given(healthRecordDecider).when(visit()).then([visited]);
   });
 
-  it('refuses a hospital outside the catalogue', () => {
-    given(healthRecordDecider).when(visit({ hospitalCode: 'H99999999' })).thenThrows(ValidationError, /not a hospital in the catalogue/);
+  it('refuses a hospital outside the catalog', () => {
+    given(healthRecordDecider).when(visit({ hospitalCode: 'H99999999' })).thenThrows(ValidationError, /not a hospital in the catalog/);
   });
 
   it('refuses a diagnosis that is not an ICD-10 code', () => {
@@ -110,7 +110,7 @@ describe('health record: recordMedicalVisit', () => {
 });
 
 describe('health record: recordExamResult', () => {
-  it('records the result with its recognition window from the catalogue', () => {
+  it('records the result with its recognition window from the catalog', () => {
     given(healthRecordDecider)
       .when(exam())
       .then([
@@ -138,8 +138,8 @@ describe('health record: recordExamResult', () => {
     given(healthRecordDecider).when(exam({ recognitionDays: 366 })).thenThrows(ValidationError, /recognitionDays/);
   });
 
-  it('refuses an exam type outside the catalogue', () => {
-    given(healthRecordDecider).when(exam({ examType: 'PET_CT' })).thenThrows(ValidationError, /exam catalogue/);
+  it('refuses an exam type outside the catalog', () => {
+    given(healthRecordDecider).when(exam({ examType: 'PET_CT' })).thenThrows(ValidationError, /exam catalog/);
   });
 });
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { DomainEvent } from '../../../events/decider.ts';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { isIcd10Code } from '../catalogue.ts';
+import { isIcd10Code } from '../catalog.ts';
 
 export type MedicalVisitRecorded = DomainEvent<
   'MedicalVisitRecorded',
@@ -25,7 +25,7 @@ export type ExamResultRecorded = DomainEvent<
   {
     examId: string;
     personId: string;
-    /** A code of the exam catalogue. */
+    /** A code of the exam catalog. */
     examType: string;
     hospitalCode: string;
     /** The report's conclusion as the hospital wrote it. */
@@ -45,7 +45,7 @@ export type VaccinationRecorded = DomainEvent<
   {
     vaccinationId: string;
     personId: string;
-    /** A code of the vaccine catalogue. */
+    /** A code of the vaccine catalog. */
     vaccine: string;
     /** 1-based dose of the series. */
     dose: number;

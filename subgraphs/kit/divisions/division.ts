@@ -17,7 +17,7 @@ export interface Division {
 }
 
 /**
- * The level a code's shape denotes, whether or not the catalogue knows it: 6 digits ending in `00`
+ * The level a code's shape denotes, whether or not the catalog knows it: 6 digits ending in `00`
  * is a prefecture-level city, other 6-digit codes are districts or counties, 9 digits a street or
  * town, 12 a community or village. Province codes (`xx0000`) are outside these levels.
  */
@@ -49,7 +49,7 @@ export interface DivisionFields {
  * The enclosing codes of a district, street or community code, read from the code's shape alone
  * (a street is its district plus 3 digits, a community its street plus 3; the city is the
  * district's first four digits and `00`). Projections use it, so a division later dropped from the
- * catalogue can never stop the projector.
+ * catalog can never stop the projector.
  */
 export function divisionFields(code: string): DivisionFields {
   const level = levelOf(code);

@@ -1,6 +1,6 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
-import { assertDivision } from '../../kit/divisions/catalogue.ts';
+import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { assertCreditCode } from '../identity/creditCode.ts';
 import { assertCalendarDate, chinaDate } from '../../kit/calendar.ts';
 import type { LegalPersonCommand, RegisterLegalPerson } from './commands.ts';

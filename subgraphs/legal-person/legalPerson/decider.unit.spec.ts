@@ -102,10 +102,10 @@ describe('legal person: registerLegalPerson', () => {
       .thenThrows(ValidationError, /establishedOn must be a real calendar date/);
   });
 
-  it('refuses an address outside the division catalogue or given only as the city', () => {
+  it('refuses an address outside the division catalog or given only as the city', () => {
     given(legalPersonDecider)
       .when(register({ registeredAddress: { address: '某地', divisionCode: '440101' } }))
-      .thenThrows(ValidationError, /registeredAddress.divisionCode 440101 is not in the division catalogue/);
+      .thenThrows(ValidationError, /registeredAddress.divisionCode 440101 is not in the division catalog/);
     given(legalPersonDecider)
       .when(register({ registeredAddress: { address: '济南市', divisionCode: '370100' } }))
       .thenThrows(ValidationError, /is the whole city; give at least the district/);
@@ -184,7 +184,7 @@ describe('legal person: changeRegisteredAddress', () => {
       .thenThrows(ValidationError, /is the current one; nothing to change/);
   });
 
-  it('refuses an address outside the catalogue', () => {
+  it('refuses an address outside the catalog', () => {
     given(legalPersonDecider, [registered])
       .when(
         command('changeRegisteredAddress', {

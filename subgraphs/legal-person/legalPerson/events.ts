@@ -10,7 +10,7 @@ export type LegalPersonType = (typeof LEGAL_PERSON_TYPES)[number];
 
 export interface RegisteredAddress {
   address: string;
-  /** A division of the catalogue below the city (district, street or community). */
+  /** A division of the catalog below the city (district, street or community). */
   divisionCode: string;
 }
 

@@ -11,7 +11,7 @@ import { arrayConnection } from '../../kit/connections.ts';
 import { loader, type SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
 import type { SubgraphResolvers } from '../../kit/server.ts';
-import { assertDivision } from '../../kit/divisions/catalogue.ts';
+import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { divisionField } from '../../kit/divisions/division.ts';
 import { DEFAULT_SHELL_COMPANY_CONFIG, type ShellCompanyConfig } from './config.ts';
 import type { CompanyFacts, GroupFacts, RepresentativeFacts } from './facts.ts';

@@ -25,6 +25,7 @@ import { createLegalPersonHandlers } from '../handlers.ts';
 import { makeCreditCode } from '../identity/creditCode.ts';
 import { legalPersonModule } from '../index.ts';
 import { createShellCompanyResolvers, parseShellCompanyConfig } from './index.ts';
+import { type Body, only } from '../../../test/helpers/graphqlBody.ts';
 
 const STREET = '370102001';
 const SHARED_ADDRESS = '历下区经十路17703号华特广场B座1808室';
@@ -44,13 +45,6 @@ const hosted: SubgraphModule = {
 
 type Signal = { kind: string; triggered: boolean; observed: number; weight: number; evidence: { eventId: string; type: string; position: string }[] };
 type Assessment = { score: number; suspected: boolean; signals: Signal[]; legalPerson: { id: string; name: string } };
-type Body<T> = { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
-
-function only<T>(body: Body<T>): T {
-  assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  assert.ok(body.data);
-  return body.data;
-}
 
 const ASSESSMENT = 'score suspected legalPerson { id name } signals { kind triggered observed weight evidence { eventId type position } }';
 

@@ -1,6 +1,6 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
-import { assertDivision } from '../../kit/divisions/catalogue.ts';
+import { assertDivision } from '../../kit/divisions/catalog.ts';
 import type { HouseholdCommand } from './commands.ts';
 import type { HouseholdEvent, MemberRelation } from './events.ts';
 

@@ -1,6 +1,6 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
-import { assertDivision } from '../../kit/divisions/catalogue.ts';
+import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { assertIdNumber, type Gender } from '../identity/idNumber.ts';
 import { assertCalendarDate, chinaDate, parseInstant } from '../../kit/calendar.ts';
 import type { PersonCommand, RegisterBirth, RegisterResident } from './commands.ts';

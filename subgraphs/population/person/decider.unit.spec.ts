@@ -88,7 +88,7 @@ describe('person: registerResident', () => {
       .thenThrows(ValidationError, /birthDate must be a real calendar date/);
   });
 
-  it('refuses a residence that is not a community of the catalogue', () => {
+  it('refuses a residence that is not a community of the catalog', () => {
     given(personDecider)
       .when(registerResident({ residence: { address: '历下区', divisionCode: '370102' } }))
       .thenThrows(ValidationError, /residence.divisionCode 370102 is 历下区, a DISTRICT; a COMMUNITY code is required/);

@@ -6,7 +6,7 @@ import { validateIdNumber, type Gender } from '../identity/idNumber.ts';
 
 export interface Residence {
   address: string;
-  /** A COMMUNITY code of the division catalogue. */
+  /** A COMMUNITY code of the division catalog. */
   divisionCode: string;
 }
 

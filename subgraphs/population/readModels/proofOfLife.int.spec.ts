@@ -1,5 +1,5 @@
 /**
- * A medical visit recorded by healthcare is a proof of life in the population registry (issue 7):
+ * A medical visit recorded by healthcare is a proof of life in the population registry:
  * the registry projection reads healthcare's `MedicalVisitRecorded`, no call between subgraphs.
  */
 import assert from 'node:assert/strict';

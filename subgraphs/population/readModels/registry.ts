@@ -272,7 +272,7 @@ async function applyHouseholdEvent(domain: HouseholdEvent, event: RecordedEvent,
 }
 
 /**
- * A medical visit is a proof of life (§(五), issue 7): read from healthcare's events here, never by
+ * A medical visit is a proof of life (§(五)): read from healthcare's events here, never by
  * calling the healthcare subgraph. Visits after a registered death are refused when recorded.
  */
 async function applyMedicalVisit(visit: MedicalVisitProofOfLife, event: RecordedEvent, persons: Collection<PersonDoc>, source: FieldSource): Promise<void> {

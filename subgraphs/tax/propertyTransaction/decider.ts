@@ -8,7 +8,7 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertCalendarDate, chinaDate } from '../../kit/calendar.ts';
-import { assertDivision } from '../../kit/divisions/catalogue.ts';
+import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { assertFen } from '../../kit/money.ts';
 import type { PropertyTransactionCommand, RecordPropertyTransaction } from './commands.ts';
 import { deedTaxRiskId, type PropertyTransactionEvent, type PropertyTransactionRecorded, type TaxRiskResolved } from './events.ts';

@@ -8,7 +8,7 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { chinaDate } from '../../kit/calendar.ts';
-import { assertDivision } from '../../kit/divisions/catalogue.ts';
+import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { assertFen, formatMoney, subtractFen, addFen } from '../../kit/money.ts';
 import { parsePeriod } from '../../kit/period.ts';
 import { assertTaxType, type TaxType } from '../taxTypes.ts';

@@ -96,8 +96,8 @@ describe('taxpayer: declarations', () => {
     when([registered()], declare({ taxableAmountFen: 100, taxFen: 101 })).thenThrows(ValidationError, /exceeds the taxable amount 1.00/);
   });
 
-  it('checks the catalogue: tax type, who declares it, its periods, and that the period has begun', () => {
-    when([registered()], declare({ taxType: 'SALT_TAX' })).thenThrows(ValidationError, /not in the tax catalogue/);
+  it('checks the catalog: tax type, who declares it, its periods, and that the period has begun', () => {
+    when([registered()], declare({ taxType: 'SALT_TAX' })).thenThrows(ValidationError, /not in the tax catalog/);
     when([registered()], declare({ taxType: 'INDIVIDUAL_INCOME_TAX' })).thenThrows(ValidationError, /not declared by a LEGAL_PERSON/);
     when([registered()], declare({ taxType: 'CORPORATE_INCOME_TAX', period: '2026-03' })).thenThrows(ValidationError, /per quarter or year/);
     when([registered()], declare({ period: '2026-05' })).thenThrows(ValidationError, /2026-05 has not begun/);

@@ -115,7 +115,7 @@ describe('incident: reportIncident', () => {
     given(incidentDecider)
       .when(report({ channel: 'EMAIL' as 'APP' }))
       .thenThrows(ValidationError, /channel EMAIL is not a discovery channel; use one of IOT_SENSOR/);
-    given(incidentDecider).when(report({ category: 'WEATHER' })).thenThrows(ValidationError, /category "WEATHER" is not in the incident catalogue/);
+    given(incidentDecider).when(report({ category: 'WEATHER' })).thenThrows(ValidationError, /category "WEATHER" is not in the incident catalog/);
   });
 
   it('refuses a location given as a street or district instead of a community', () => {
@@ -877,7 +877,7 @@ describe('incident: event definitions', () => {
   it('refuses data the decider would never produce', () => {
     assert.throws(
       () => registry.validateForAppend('IncidentReported', { ...reportData, subcategory: 'ROAD_DAMAGE' }, testMetadata),
-      /category and subcategory must be a pair of the incident catalogue/,
+      /category and subcategory must be a pair of the incident catalog/,
     );
     assert.throws(
       () => registry.validateForAppend('IncidentEvaluated', { incidentId, satisfaction: 6, evaluatedAt: at(1) }, testMetadata),

@@ -73,7 +73,7 @@ export type IncidentReported = DomainEvent<
 
 /**
  * 立案. No deadline yet: by the local rules the handling clock starts at dispatch, so the limit is
- * frozen here (a later catalogue change does not move an open case) and the first
+ * frozen here (a later catalog change does not move an open case) and the first
  * IncidentDispatched carries the deadline.
  */
 export type IncidentRegistered = DomainEvent<
@@ -252,7 +252,7 @@ const incidentReported: EventTypeDefinition<IncidentReported['data']> = {
       } catch {
         return false;
       }
-    }, 'category and subcategory must be a pair of the incident catalogue'),
+    }, 'category and subcategory must be a pair of the incident catalog'),
 };
 
 const incidentRegistered: EventTypeDefinition<IncidentRegistered['data']> = {

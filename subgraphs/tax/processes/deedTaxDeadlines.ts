@@ -11,11 +11,11 @@
  * when the deadline passes raises a risk that the same declaration resolves moments later: both
  * are in the transaction's history, so the record stays explainable.
  */
-import type { ProcessManager } from '../../projections/processManager.ts';
-import { addDays } from '../kit/calendar.ts';
-import type { PropertyTransactionEvent } from './propertyTransaction/events.ts';
-import { runPropertyTransactionCommand } from './taxCommands.ts';
-import type { TaxDeclared } from './taxpayer/events.ts';
+import type { ProcessManager } from '../../../projections/processManager.ts';
+import { addDays } from '../../kit/calendar.ts';
+import type { PropertyTransactionEvent } from '../propertyTransaction/events.ts';
+import { runPropertyTransactionCommand } from '../taxCommands.ts';
+import type { TaxDeclared } from '../taxpayer/events.ts';
 
 export type DeedTaxItem =
   | { action: 'flag'; transactionId: string; dueOn: string; deadlineDays: number }

@@ -3,7 +3,7 @@
  * department the open and resolved counts and the total time to resolve (for the statistics, whose
  * mean is total ÷ resolved), kept as the issues' events arrive.
  */
-import type { Projection } from '../../../../projections/types.ts';
+import type { Projection } from '../../../projections/types.ts';
 import type { DataIssueEvent, DataIssueReported } from './events.ts';
 
 export const DATA_ISSUES_PROJECTION = 'governance.data-issues';

@@ -4,8 +4,8 @@
  * correction it made. One stream per issue: `governance.data-issue-<issueId>`.
  */
 import { z } from 'zod';
-import type { DomainEvent } from '../../../../events/decider.ts';
-import type { EventTypeDefinition } from '../../../../events/registry.ts';
+import type { DomainEvent } from '../../../events/decider.ts';
+import type { EventTypeDefinition } from '../../../events/registry.ts';
 
 export type DataIssueReported = DomainEvent<
   'DataIssueReported',
@@ -16,7 +16,7 @@ export type DataIssueReported = DomainEvent<
     entityId: string;
     field: string;
     description: string;
-    /** The catalogue resource the field belongs to, and the department answerable for it. */
+    /** The catalog resource the field belongs to, and the department answerable for it. */
     resource: string;
     department: string;
     /** The consumer that reported it. */

@@ -5,11 +5,11 @@ import {
   ancestorsOf,
   assertDivision,
   childrenOf,
-  divisionCatalogue,
+  divisionCatalog,
   getDivision,
   isWithin,
   levelOf,
-} from './catalogue.ts';
+} from './catalog.ts';
 
 const JINAN_COUNTY_LEVEL = [
   ['370102', '历下区'],
@@ -26,10 +26,10 @@ const JINAN_COUNTY_LEVEL = [
   ['370126', '商河县'],
 ];
 
-describe('division catalogue', () => {
+describe('division catalog', () => {
   it('has Jinan as the only city, with its 12 real county-level divisions', () => {
     assert.deepEqual(
-      divisionCatalogue.filter((d) => d.level === 'CITY'),
+      divisionCatalog.filter((d) => d.level === 'CITY'),
       [{ code: '370100', name: '济南市', level: 'CITY', parentCode: null }],
     );
     assert.deepEqual(
@@ -51,13 +51,13 @@ describe('division catalogue', () => {
   });
 
   it('builds each code from its parent code plus three digits, with a level matching its shape', () => {
-    for (const division of divisionCatalogue) {
+    for (const division of divisionCatalog) {
       assert.equal(levelOf(division.code), division.level, division.code);
       if (division.level === 'STREET' || division.level === 'COMMUNITY') {
         assert.equal(division.code.slice(0, -3), division.parentCode);
       }
     }
-    assert.equal(new Set(divisionCatalogue.map((d) => d.code)).size, divisionCatalogue.length, 'codes are unique');
+    assert.equal(new Set(divisionCatalog.map((d) => d.code)).size, divisionCatalog.length, 'codes are unique');
   });
 
   it('names streets and communities as such, with 历下区 using real street names', () => {
@@ -65,7 +65,7 @@ describe('division catalogue', () => {
     for (const name of ['解放路街道', '千佛山街道', '趵突泉街道', '泉城路街道', '大明湖街道']) {
       assert.ok(lixiaStreets.includes(name), name);
     }
-    for (const division of divisionCatalogue.filter((d) => d.level === 'COMMUNITY')) {
+    for (const division of divisionCatalog.filter((d) => d.level === 'COMMUNITY')) {
       assert.match(division.name, /社区$/);
     }
   });
@@ -75,7 +75,7 @@ describe('division catalogue', () => {
       childrenOf('370102001').map((d) => `${d.code} ${d.name}`),
       ['370102001001 祥和社区', '370102001002 泉韵社区', '370102001003 丰泽社区', '370102001004 春晖社区'],
     );
-    assert.equal(divisionCatalogue.length, 420);
+    assert.equal(divisionCatalog.length, 420);
   });
 });
 
@@ -96,7 +96,7 @@ describe('childrenOf', () => {
     assert.deepEqual(childrenOf('370102001001'), []);
   });
 
-  it('throws NotFoundError for a code not in the catalogue', () => {
+  it('throws NotFoundError for a code not in the catalog', () => {
     assert.throws(() => childrenOf('370199'), NotFoundError);
   });
 });
@@ -130,7 +130,7 @@ describe('isWithin', () => {
 });
 
 describe('levelOf', () => {
-  it('reads the level from the shape of the code, known to the catalogue or not', () => {
+  it('reads the level from the shape of the code, known to the catalog or not', () => {
     assert.equal(levelOf('370100'), 'CITY');
     assert.equal(levelOf('110105'), 'DISTRICT');
     assert.equal(levelOf('370102001'), 'STREET');
@@ -160,7 +160,7 @@ describe('assertDivision', () => {
   });
 
   it('refuses unknown and malformed codes as bad input', () => {
-    assert.throws(() => assertDivision('370102999999'), /not in the division catalogue/);
+    assert.throws(() => assertDivision('370102999999'), /not in the division catalog/);
     assert.throws(() => assertDivision('37-01'), /is not a division code/);
   });
 });

@@ -9,13 +9,13 @@
  * Idempotency keys are derived from the triggering death and the claim, so a replay, a restart or
  * a second process appends nothing twice.
  */
-import type { ProcessManager, ReactionContext } from '../../projections/processManager.ts';
-import type { FieldSource } from '../../projections/types.ts';
-import type { PersonDeceased } from '../population/person/events.ts';
-import type { ClaimEvent } from './claim/events.ts';
-import type { HealthRecordClosed } from './healthRecord/events.ts';
-import { eventRefOf, type DeathFact } from './facts.ts';
-import { handleClaim, handleHealthRecord } from './healthcareCommands.ts';
+import type { ProcessManager, ReactionContext } from '../../../projections/processManager.ts';
+import type { FieldSource } from '../../../projections/types.ts';
+import type { PersonDeceased } from '../../population/person/events.ts';
+import type { ClaimEvent } from '../claim/events.ts';
+import type { HealthRecordClosed } from '../healthRecord/events.ts';
+import { eventRefOf, type DeathFact } from '../facts.ts';
+import { handleClaim, handleHealthRecord } from '../healthcareCommands.ts';
 
 export type DeceasedPayload =
   | { kind: 'closeRecord'; personId: string; death: DeathFact }

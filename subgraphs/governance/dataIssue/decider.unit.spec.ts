@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../../events/errors.ts';
-import { given } from '../../../../test/helpers/decider.ts';
-import { catalogResource } from '../../catalog.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../events/errors.ts';
+import { given } from '../../../test/helpers/decider.ts';
+import { catalogResource } from '../catalog.ts';
 import { dataIssueDecider, ISSUE_ENTITIES, type ReportDataIssue, type ResolveDataIssue } from './decider.ts';
 import type { DataIssueReported } from './events.ts';
 
@@ -63,9 +63,9 @@ describe('data issue decider', () => {
     given(dataIssueDecider, [reported]).when(resolve({ correction: ' ' })).thenThrows(ValidationError, /correction must not be empty/);
   });
 
-  it('maps every entity type and field override to a catalogued resource', () => {
+  it('maps every entity type and field override to a cataloged resource', () => {
     for (const [type, { resource, fields }] of Object.entries(ISSUE_ENTITIES)) {
-      for (const name of [resource, ...Object.values(fields ?? {})]) assert.ok(catalogResource(name), `${type}: ${name} is catalogued`);
+      for (const name of [resource, ...Object.values(fields ?? {})]) assert.ok(catalogResource(name), `${type}: ${name} is cataloged`);
     }
   });
 });

@@ -1,12 +1,12 @@
-import { assertNever, type Decider } from '../../../../events/decider.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../../events/errors.ts';
-import type { CommandMetadata } from '../../../kit/command.ts';
-import type { Role } from '../../../../platform/auth.ts';
-import { catalogResource, DEPARTMENTS, type Department } from '../../catalog.ts';
+import { assertNever, type Decider } from '../../../events/decider.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../events/errors.ts';
+import type { CommandMetadata } from '../../kit/command.ts';
+import type { Role } from '../../../platform/auth.ts';
+import { catalogResource, DEPARTMENTS, type Department } from '../catalog.ts';
 import type { DataIssueEvent, DataIssueReported } from './events.ts';
 
 /**
- * The entity types an issue may be reported on, each with the catalogue resource of its fields and
+ * The entity types an issue may be reported on, each with the catalog resource of its fields and
  * the fields that belong to another one (as their `@resource` directives say).
  */
 export const ISSUE_ENTITIES: Readonly<Record<string, { resource: string; fields?: Readonly<Record<string, string>> }>> = {
@@ -78,7 +78,7 @@ export function decide(command: DataIssueCommand, state: DataIssueState): DataIs
       if (state.status !== 'NONE') throw new ConflictError(`data issue ${issueId} already exists; use a new issue id`, { issueId });
       const fieldName = requiredText(field, 'field');
       const resource = issueResource(entityType, fieldName);
-      // Every resource of ISSUE_ENTITIES is catalogued (decider.unit.spec checks it).
+      // Every resource of ISSUE_ENTITIES is cataloged (decider.unit.spec checks it).
       const department = catalogResource(resource)!.department;
       return [
         {

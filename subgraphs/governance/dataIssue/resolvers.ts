@@ -4,15 +4,15 @@
  * each department's statistics from the `governance.data-issues` projection.
  */
 import { randomUUID } from 'node:crypto';
-import { ForbiddenError } from '../../../../events/errors.ts';
-import type { EventMetadata } from '../../../../events/types.ts';
-import type { Where } from '../../../../projections/types.ts';
-import { handle } from '../../../kit/command.ts';
-import { collectionConnection, type ConnectionArgs } from '../../../kit/connections.ts';
-import type { SubgraphContext } from '../../../kit/context.ts';
-import type { SubgraphRuntime } from '../../../kit/module.ts';
-import { consumerDecider } from '../../consumer/decider.ts';
-import { consumerStreamId } from '../../consumer/events.ts';
+import { ForbiddenError } from '../../../events/errors.ts';
+import type { EventMetadata } from '../../../events/types.ts';
+import type { Where } from '../../../projections/types.ts';
+import { handle } from '../../kit/command.ts';
+import { collectionConnection, type ConnectionArgs } from '../../kit/connections.ts';
+import type { SubgraphContext } from '../../kit/context.ts';
+import type { SubgraphRuntime } from '../../kit/module.ts';
+import { consumerDecider } from '../consumer/decider.ts';
+import { consumerStreamId } from '../consumer/events.ts';
 import { dataIssueDecider, issueResource, type DataIssueCommand, type DataIssueState } from './decider.ts';
 import { dataIssueStreamId } from './events.ts';
 import { DATA_ISSUES_PROJECTION, DEPARTMENT_STATS, ISSUES, type DataIssueDoc, type DataIssueStatus, type DepartmentIssueStatsDoc } from './projection.ts';

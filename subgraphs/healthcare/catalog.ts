@@ -45,7 +45,7 @@ export function getHospital(code: string): Hospital | undefined {
 export function assertHospital(code: string, field = 'hospitalCode'): Hospital {
   const hospital = hospitalsByCode.get(code);
   if (!hospital) {
-    throw new ValidationError(`${field} "${code}" is not a hospital in the catalogue; the \`hospitals\` query lists them`, { field });
+    throw new ValidationError(`${field} "${code}" is not a hospital in the catalog; the \`hospitals\` query lists them`, { field });
   }
   return hospital;
 }
@@ -80,7 +80,7 @@ const examTypesByCode = new Map(EXAM_TYPES.map((e) => [e.code, e]));
 export function assertExamType(code: string, field = 'examType'): ExamType {
   const exam = examTypesByCode.get(code);
   if (!exam) {
-    throw new ValidationError(`${field} "${code}" is not in the exam catalogue; use one of ${EXAM_TYPES.map((e) => e.code).join(', ')}`, { field });
+    throw new ValidationError(`${field} "${code}" is not in the exam catalog; use one of ${EXAM_TYPES.map((e) => e.code).join(', ')}`, { field });
   }
   return exam;
 }
@@ -112,7 +112,7 @@ const vaccinesByCode = new Map(VACCINES.map((v) => [v.code, v]));
 export function assertVaccine(code: string, field = 'vaccine'): Vaccine {
   const vaccine = vaccinesByCode.get(code);
   if (!vaccine) {
-    throw new ValidationError(`${field} "${code}" is not in the vaccine catalogue; use one of ${VACCINES.map((v) => v.code).join(', ')}`, { field });
+    throw new ValidationError(`${field} "${code}" is not in the vaccine catalog; use one of ${VACCINES.map((v) => v.code).join(', ')}`, { field });
   }
   return vaccine;
 }

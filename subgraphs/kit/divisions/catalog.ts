@@ -1,5 +1,5 @@
 /**
- * Lookups over the division catalogue: the static data every domain's statistics roll up along.
+ * Lookups over the division catalog: the static data every domain's statistics roll up along.
  * Pure and synchronous, so deciders may use it to validate division codes.
  */
 import { NotFoundError, ValidationError } from '../../../events/errors.ts';
@@ -8,13 +8,13 @@ import { jinanDivisions } from './jinan.ts';
 
 export { levelOf, type Division, type DivisionLevel } from './division.ts';
 
-export const divisionCatalogue: readonly Division[] = jinanDivisions;
+export const divisionCatalog: readonly Division[] = jinanDivisions;
 
-const byCode: ReadonlyMap<string, Division> = new Map(divisionCatalogue.map((d) => [d.code, d]));
+const byCode: ReadonlyMap<string, Division> = new Map(divisionCatalog.map((d) => [d.code, d]));
 
 const childrenByCode: ReadonlyMap<string, readonly Division[]> = (() => {
   const children = new Map<string, Division[]>();
-  for (const division of divisionCatalogue) {
+  for (const division of divisionCatalog) {
     if (division.parentCode === null) continue;
     const siblings = children.get(division.parentCode) ?? [];
     siblings.push(division);
@@ -30,7 +30,7 @@ export function getDivision(code: string): Division | undefined {
 
 function requireDivision(code: string): Division {
   const division = byCode.get(code);
-  if (!division) throw new NotFoundError(`division ${code} is not in the division catalogue`, { divisionCode: code });
+  if (!division) throw new NotFoundError(`division ${code} is not in the division catalog`, { divisionCode: code });
   return division;
 }
 
@@ -66,7 +66,7 @@ export function isWithin(code: string, ancestorCode: string): boolean {
 }
 
 /**
- * The catalogue's division for a code given in a command, optionally of a required level; a
+ * The catalog's division for a code given in a command, optionally of a required level; a
  * ValidationError that says what kind of code is expected otherwise.
  */
 export function assertDivision(code: string, level?: DivisionLevel, field = 'divisionCode'): Division {
@@ -75,7 +75,7 @@ export function assertDivision(code: string, level?: DivisionLevel, field = 'div
     const wellFormed = /^\d{6}(\d{3}){0,2}$/.test(code);
     throw new ValidationError(
       wellFormed
-        ? `${field} ${code} is not in the division catalogue; check the code against the city's divisions`
+        ? `${field} ${code} is not in the division catalog; check the code against the city's divisions`
         : `${field} "${code}" is not a division code: use 6 digits (city, district), 9 (street) or 12 (community)`,
       { field, divisionCode: code },
     );

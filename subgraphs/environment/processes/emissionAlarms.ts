@@ -9,10 +9,10 @@
  *   schedule.
  */
 import type { ProcessManager } from '../../../projections/processManager.ts';
-import type { Exceedance } from './commands.ts';
-import { exceedance, type EmissionPermit } from './decider.ts';
-import type { EmissionAlarmRaised, EmissionObserved, EmissionPermitIssued } from './events.ts';
-import { alarmIdempotencyKey, alarmIdFor, escalateEmissionAlarm, escalationIdempotencyKey, raiseEmissionAlarm } from './handlers.ts';
+import type { Exceedance } from '../emission/commands.ts';
+import { exceedance, type EmissionPermit } from '../emission/decider.ts';
+import type { EmissionAlarmRaised, EmissionObserved, EmissionPermitIssued } from '../emission/events.ts';
+import { alarmIdempotencyKey, alarmIdFor, escalateEmissionAlarm, escalationIdempotencyKey, raiseEmissionAlarm } from '../emission/handlers.ts';
 
 export const ENVIRONMENT_BUREAU = '市生态环境局';
 export const EXCEEDANCE_ALARMS = 'environment.exceedance-alarms';

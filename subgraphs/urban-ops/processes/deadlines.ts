@@ -7,10 +7,10 @@
  * The idempotency key is the case and the deadline that passed: each deadline marks a case once,
  * however often it is issued (the case's own deadline is fixed at the first dispatch).
  */
-import type { ProcessManager } from '../../projections/processManager.ts';
-import type { IncidentEvent } from './incident/events.ts';
-import { runIncidentCommand } from './incidentCommands.ts';
-import { parentCode } from './levels.ts';
+import type { ProcessManager } from '../../../projections/processManager.ts';
+import type { IncidentEvent } from '../incident/events.ts';
+import { runIncidentCommand } from '../incidentCommands.ts';
+import { parentCode } from '../levels.ts';
 
 export type DeadlinePayload = { incidentId: string; deadline: string };
 
