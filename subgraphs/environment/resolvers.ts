@@ -2,11 +2,10 @@
  * Thin resolvers: queries read the environment read models (only `asOf` folds streams); mutations
  * build a command and run it through the handlers; the alert subscription follows the store.
  */
-import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../events/errors.ts';
 import type { Where } from '../../projections/types.ts';
 import { assertDivision, getDivision } from '../kit/divisions/catalog.ts';
-import { commandOptionsOf } from '../kit/command.ts';
+import { commandOptionsOf, newEntityId } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -495,12 +494,12 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         { input }: { input: WithMeta & { id?: string | null; code: string; name: string; kind: StationKind; location: { longitude: number; latitude: number }; divisionCode: string } },
         ctx: SubgraphContext,
       ) {
-        const stationId = input.id ?? randomUUID();
+        const stationId = newEntityId(input.id, input, ctx.caller, 'registerMonitoringStation');
         const { code, name, kind, location, divisionCode } = input;
         const result = await registerMonitoringStation(
           ports(ctx, PROVENANCE.station, input),
           { stationId, code, name, kind, location: { longitude: location.longitude, latitude: location.latitude }, divisionCode },
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return { station: await stationAfterWrite(ctx, stationId), positions: positionsOf(result), replayed: result.replayed };
       },
@@ -511,7 +510,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         ctx: SubgraphContext,
       ) {
         const observation: ObservationInput = { hour: input.observedAt, ...concentrationsFromInput(input.concentrations) };
-        const result = await recordAirQualityObservations(ports(ctx, PROVENANCE.station, input), input.stationId, [observation], commandOptionsOf(input));
+        const result = await recordAirQualityObservations(ports(ctx, PROVENANCE.station, input), input.stationId, [observation], commandOptionsOf(input, ctx.caller));
         return { station: await stationAfterWrite(ctx, input.stationId), observations: observationsView(result), positions: positionsOf(result), replayed: result.replayed };
       },
 
@@ -527,7 +526,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
           );
         }
         const observations = input.observations.map((o): ObservationInput => ({ hour: o.observedAt, ...concentrationsFromInput(o.concentrations) }));
-        const result = await recordAirQualityObservations(ports(ctx, PROVENANCE.station, input), input.stationId, observations, commandOptionsOf(input));
+        const result = await recordAirQualityObservations(ports(ctx, PROVENANCE.station, input), input.stationId, observations, commandOptionsOf(input, ctx.caller));
         return { station: await stationAfterWrite(ctx, input.stationId), observations: observationsView(result), positions: positionsOf(result), replayed: result.replayed };
       },
 
@@ -544,7 +543,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
           stationId: s.stationId,
           observations: s.observations.map((o): ObservationInput => ({ hour: o.observedAt, ...concentrationsFromInput(o.concentrations) })),
         }));
-        const result = await ingestAirQualityObservations(ports(ctx, PROVENANCE.station, input), batch, commandOptionsOf(input));
+        const result = await ingestAirQualityObservations(ports(ctx, PROVENANCE.station, input), batch, commandOptionsOf(input, ctx.caller));
         return {
           recorded: result.events.length,
           stationDays: new Set(result.events.map((e) => e.streamId)).size,
@@ -561,7 +560,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         const result = await correctAirQualityObservation(
           ports(ctx, PROVENANCE.station, input),
           { stationId: input.stationId, hour: input.observedAt, reason: input.reason, ...concentrationsFromInput(input.concentrations) },
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return { station: await stationAfterWrite(ctx, input.stationId), observations: observationsView(result), positions: positionsOf(result), replayed: result.replayed };
       },
@@ -571,7 +570,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         { input }: { input: WithMeta & { id?: string | null; legalPersonId: string; permitNo: string; outlets: Outlet[]; validFrom: string; validUntil: string } },
         ctx: SubgraphContext,
       ) {
-        const permitId = input.id ?? randomUUID();
+        const permitId = newEntityId(input.id, input, ctx.caller, 'issueEmissionPermit');
         const { legalPersonId, permitNo, outlets, validFrom, validUntil } = input;
         const result = await issueEmissionPermit(
           ports(ctx, PROVENANCE.permit, input),
@@ -583,7 +582,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
             validFrom,
             validUntil,
           },
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return { permit: await permitAfterWrite(ctx, permitId), positions: positionsOf(result), replayed: result.replayed };
       },
@@ -597,7 +596,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         const result = await recordEmissionObservation(
           ports(ctx, PROVENANCE.emission, input),
           { permitId, outletId, pollutant, value, unit, observedAt },
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         const permit = await permitAfterWrite(ctx, permitId);
         const [observed] = result.events;
@@ -612,7 +611,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
       },
 
       async acknowledgeEmissionAlarm(_root: unknown, { input }: { input: WithMeta & { alarmId: string; by: string } }, ctx: SubgraphContext) {
-        const result = await acknowledgeEmissionAlarm(ports(ctx, PROVENANCE.alarm, input), { alarmId: input.alarmId, by: input.by }, commandOptionsOf(input));
+        const result = await acknowledgeEmissionAlarm(ports(ctx, PROVENANCE.alarm, input), { alarmId: input.alarmId, by: input.by }, commandOptionsOf(input, ctx.caller));
         return alarmPayload(input.alarmId, result);
       },
 
@@ -624,7 +623,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         const result = await resolveEmissionAlarm(
           ports(ctx, PROVENANCE.alarm, input),
           { alarmId: input.alarmId, evidence: input.evidence, note: input.note },
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return alarmPayload(input.alarmId, result);
       },

@@ -3,7 +3,6 @@
  * run it through the kit's command path. Administering consumers and grants needs both a
  * `governance.admin` WRITE grant (checked by the kit) and the `admin` role (checked here).
  */
-import { randomUUID } from 'node:crypto';
 import { ForbiddenError, ValidationError } from '../../events/errors.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
@@ -12,6 +11,7 @@ import { parseInstant } from '../kit/calendar.ts';
 import { streamHistory } from '../kit/history.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import type { SubgraphContext } from '../kit/context.ts';
+import { commandOptionsOf, newEntityId, type CommandOptions } from '../kit/command.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { CATALOG, catalogResource } from './catalog.ts';
@@ -116,10 +116,10 @@ export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers
     };
   }
 
-  async function run(ctx: SubgraphContext, consumerId: string, command: (now: string) => ConsumerCommand) {
+  async function run(ctx: SubgraphContext, consumerId: string, command: (now: string) => ConsumerCommand, options: CommandOptions = {}) {
     requireAdmin(ctx);
     const now = runtime.now().toISOString();
-    return handleConsumer(runtime.store, command(now), metadataFor(ctx, now));
+    return handleConsumer(runtime.store, command(now), metadataFor(ctx, now), options);
   }
 
   /** The grant as it stands after a command, from the consumer's stream (the read model may lag). */
@@ -210,12 +210,12 @@ export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers
       },
     },
     Mutation: {
-      async registerConsumer(_: unknown, { input }: { input: { id: string; name: string; kind: ConsumerKind; department: string } }, ctx: SubgraphContext) {
+      async registerConsumer(_: unknown, { input }: { input: { id: string; name: string; kind: ConsumerKind; department: string; idempotencyKey?: string | null } }, ctx: SubgraphContext) {
         const result = await run(ctx, input.id, (now) => ({
           type: 'registerConsumer',
           data: { consumerId: input.id, name: input.name, kind: input.kind, department: input.department },
           metadata: { now },
-        }));
+        }), commandOptionsOf(input, ctx.caller));
         if (result.state.status !== 'REGISTERED') throw new Error(`consumer ${input.id} is not registered right after registerConsumer`);
         const registeredAt = result.events[0]?.recordedAt ?? runtime.now().toISOString();
         return {
@@ -237,11 +237,12 @@ export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers
             validUntil: string;
             masked?: boolean | null;
             approver: string;
+            idempotencyKey?: string | null;
           };
         },
         ctx: SubgraphContext,
       ) {
-        const grantId = randomUUID();
+        const grantId = newEntityId(null, input, ctx.caller, 'grantAccess');
         const result = await run(ctx, input.consumerId, (now) => ({
           type: 'grantAccess',
           data: {
@@ -256,7 +257,7 @@ export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers
             approver: input.approver,
           },
           metadata: { now },
-        }));
+        }), commandOptionsOf(input, ctx.caller));
         return { grant: await grantAfter(input.consumerId, grantId), positions: result.events.map((e) => e.position) };
       },
       async revokeAccess(_: unknown, { input }: { input: { consumerId: string; grantId: string; reason: string } }, ctx: SubgraphContext) {

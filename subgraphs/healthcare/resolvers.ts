@@ -3,11 +3,10 @@
  * (which gathers the facts it needs); queries read the `healthcare.views` read model; `asOf` and
  * `history` read the entity's own stream.
  */
-import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
-import { commandOptionsOf } from '../kit/command.ts';
+import { commandOptionsOf, newEntityId } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { moneyView, parseMoney } from '../kit/money.ts';
@@ -287,12 +286,12 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           runtime,
           (person) => ({
             type: 'recordMedicalVisit',
-            data: { personId: input.personId, person, visitId: input.visitId ?? randomUUID(), hospitalCode: input.hospitalCode, department: input.department, diagnoses: input.diagnoses, visitedAt: input.visitedAt },
+            data: { personId: input.personId, person, visitId: newEntityId(input.visitId, input, ctx.caller, 'recordMedicalVisit'), hospitalCode: input.hospitalCode, department: input.department, diagnoses: input.diagnoses, visitedAt: input.visitedAt },
             metadata: { now: at },
           }),
           input.personId,
           entryMetadata(ctx, input, at),
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return recordPayload(input.personId, result.events, result.replayed);
       },
@@ -305,7 +304,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
             data: {
               personId: input.personId,
               person,
-              examId: input.examId ?? randomUUID(),
+              examId: newEntityId(input.examId, input, ctx.caller, 'recordExamResult'),
               examType: input.examType,
               hospitalCode: input.hospitalCode,
               result: input.result,
@@ -317,7 +316,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           }),
           input.personId,
           entryMetadata(ctx, input, at),
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return recordPayload(input.personId, result.events, result.replayed);
       },
@@ -327,42 +326,42 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           runtime,
           (person) => ({
             type: 'recordVaccination',
-            data: { personId: input.personId, person, vaccinationId: input.vaccinationId ?? randomUUID(), vaccine: input.vaccine, dose: input.dose, hospitalCode: input.hospitalCode, administeredAt: input.administeredAt },
+            data: { personId: input.personId, person, vaccinationId: newEntityId(input.vaccinationId, input, ctx.caller, 'recordVaccination'), vaccine: input.vaccine, dose: input.dose, hospitalCode: input.hospitalCode, administeredAt: input.administeredAt },
             metadata: { now: at },
           }),
           input.personId,
           entryMetadata(ctx, input, at),
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return recordPayload(input.personId, result.events, result.replayed);
       },
       async submitClaim(_root: unknown, { input }: { input: SubmitInput }, ctx: SubgraphContext) {
         const at = now();
         const items = input.items.map(({ code, name, quantity, unitPrice }, i) => ({ code, name, quantity, unitPriceFen: parseMoney(unitPrice, `items[${i}].unitPrice`) }));
-        const claimId = input.claimId ?? randomUUID();
+        const claimId = newEntityId(input.claimId, input, ctx.caller, 'submitClaim');
         const result = await submitClaim(
           runtime,
           { claimId, personId: input.personId, hospitalCode: input.hospitalCode, serviceDate: input.serviceDate, items },
           options.limits,
           at,
           claimMetadata(ctx, input, at),
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return claimPayload(result);
       },
       async settleClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string } }, ctx: SubgraphContext) {
         const at = now();
-        return claimPayload(await settleClaim(runtime, input.claimId, at, claimMetadata(ctx, input, at), commandOptionsOf(input)));
+        return claimPayload(await settleClaim(runtime, input.claimId, at, claimMetadata(ctx, input, at), commandOptionsOf(input, ctx.caller)));
       },
       async reviewClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string; finding: ReviewFinding; reviewer: string; note: string } }, ctx: SubgraphContext) {
         const at = now();
         const command = { type: 'reviewClaim' as const, data: { claimId: input.claimId, finding: input.finding, reviewer: input.reviewer, note: input.note }, metadata: { now: at } };
-        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), commandOptionsOf(input)));
+        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), commandOptionsOf(input, ctx.caller)));
       },
       async rejectClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string; reason: string } }, ctx: SubgraphContext) {
         const at = now();
         const command = { type: 'rejectClaim' as const, data: { claimId: input.claimId, reason: input.reason }, metadata: { now: at } };
-        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), commandOptionsOf(input)));
+        return claimPayload(await runClaimStep(runtime.store, command, claimMetadata(ctx, input, at), commandOptionsOf(input, ctx.caller)));
       },
     },
 

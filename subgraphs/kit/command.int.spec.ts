@@ -5,7 +5,7 @@ import { ConcurrencyError, InvalidTransitionError, ValidationError } from '../..
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { createTestRegistry, testMetadata } from '../../test/helpers/events.ts';
-import { commandOptionsOf, handle } from './command.ts';
+import { commandOptionsOf, newEntityId, handle } from './command.ts';
 import { KnownStreams } from './knownStreams.ts';
 
 type CounterEvent = { type: 'CounterIncremented'; data: { by: number } } | { type: 'CounterReset'; data: { reason: string } };
@@ -146,9 +146,35 @@ for (const openBackend of BACKENDS) {
 }
 
 describe('commandOptionsOf', () => {
+  const alice = { consumerId: 'alice' };
   it('takes what GraphQL leaves null or empty as not sent', () => {
-    assert.deepEqual(commandOptionsOf({ idempotencyKey: null, expectedRevision: null }), {});
-    assert.deepEqual(commandOptionsOf({ idempotencyKey: '', expectedRevision: 0 }), { expectedRevision: 0 });
-    assert.deepEqual(commandOptionsOf({ idempotencyKey: 'k-1' }), { idempotencyKey: 'k-1' });
+    assert.deepEqual(commandOptionsOf({ idempotencyKey: null, expectedRevision: null }, alice), {});
+    assert.deepEqual(commandOptionsOf({ idempotencyKey: '', expectedRevision: 0 }, alice), { expectedRevision: 0 });
+  });
+
+  it("scopes the key by the consumer, so two consumers' equal keys are two keys", () => {
+    const own = commandOptionsOf({ idempotencyKey: 'k-1' }, alice).idempotencyKey;
+    assert.equal(own, commandOptionsOf({ idempotencyKey: 'k-1' }, alice).idempotencyKey);
+    assert.notEqual(own, commandOptionsOf({ idempotencyKey: 'k-1' }, { consumerId: 'bob' }).idempotencyKey);
+  });
+});
+
+describe('newEntityId', () => {
+  const alice = { consumerId: 'alice' };
+  it("keeps the client's own id", () => {
+    assert.equal(newEntityId('00000000-0000-4000-8000-000000000001', { idempotencyKey: 'k' }, alice, 'reportIncident'), '00000000-0000-4000-8000-000000000001');
+  });
+
+  it('names the same entity for the same consumer, mutation and key, and another for any of them changed', () => {
+    const first = newEntityId(null, { idempotencyKey: 'k' }, alice, 'reportIncident');
+    assert.match(first, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(newEntityId(undefined, { idempotencyKey: 'k' }, alice, 'reportIncident'), first);
+    assert.notEqual(newEntityId(null, { idempotencyKey: 'k' }, { consumerId: 'bob' }, 'reportIncident'), first);
+    assert.notEqual(newEntityId(null, { idempotencyKey: 'k' }, alice, 'registerResident'), first);
+    assert.notEqual(newEntityId(null, { idempotencyKey: 'k2' }, alice, 'reportIncident'), first);
+  });
+
+  it('is random without a key', () => {
+    assert.notEqual(newEntityId(null, { idempotencyKey: null }, alice, 'reportIncident'), newEntityId(null, {}, alice, 'reportIncident'));
   });
 });

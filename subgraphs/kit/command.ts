@@ -16,6 +16,7 @@
  * The acting principal is `metadata.actor`, built from the authenticated caller; the idempotency key
  * arrives in `CommandOptions` beside it.
  */
+import { randomUUID } from 'node:crypto';
 import type { Decider, DomainEvent } from '../../events/decider.ts';
 import { ConcurrencyError, ValidationError } from '../../events/errors.ts';
 import { deterministicEventId } from '../../events/append.ts';
@@ -41,12 +42,40 @@ export interface CommandOptions {
   expectedRevision?: number;
 }
 
-/** A mutation's input (GraphQL sends `null` for what the client left out) as `CommandOptions`; an empty key is no key, as the store takes it. */
-export function commandOptionsOf(input: { idempotencyKey?: string | null; expectedRevision?: number | null }): CommandOptions {
+/**
+ * A mutation's input (GraphQL sends `null` for what the client left out) as `CommandOptions`; an
+ * empty key is no key, as the store takes it. The key is the caller's: it is scoped by the consumer
+ * (event ids derive from it), so two consumers choosing the same key never meet on one event.
+ */
+export function commandOptionsOf(
+  input: { idempotencyKey?: string | null; expectedRevision?: number | null },
+  caller: { consumerId: string },
+): CommandOptions {
   return {
-    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    ...(input.idempotencyKey ? { idempotencyKey: `${caller.consumerId}\u0000${input.idempotencyKey}` } : {}),
     ...(input.expectedRevision !== null && input.expectedRevision !== undefined ? { expectedRevision: input.expectedRevision } : {}),
   };
+}
+
+/** The options of a command that starts its stream: its idempotency key, never a client revision (there is none to expect). */
+export const idempotencyOnly = ({ idempotencyKey }: CommandOptions): CommandOptions => (idempotencyKey === undefined ? {} : { idempotencyKey });
+
+/**
+ * The id of the entity a create mutation makes. The client's own id wins; without one, an idempotency
+ * key names the entity (a UUID derived from consumer, mutation and key), so a re-sent create goes to
+ * the stream the first one made and is answered with its result instead of making a second entity.
+ * The consumer is part of the derivation so that two consumers' equal keys never name one entity;
+ * the mutation, so that one key used for two kinds of entity names two. Without either, a random id.
+ */
+export function newEntityId(
+  given: string | null | undefined,
+  input: { idempotencyKey?: string | null },
+  caller: { consumerId: string },
+  mutation: string,
+): string {
+  if (given) return given;
+  if (!input.idempotencyKey) return randomUUID();
+  return deterministicEventId(`${caller.consumerId}\u0000${mutation}\u0000${input.idempotencyKey}`, 0);
 }
 
 /** A command as the register-style domains (population, legal-person) take it: who, when, and the client's options. */

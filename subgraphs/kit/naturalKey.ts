@@ -18,7 +18,7 @@ import { assertNever, type Decider, type DomainEvent } from '../../events/decide
 import { ConflictError } from '../../events/errors.ts';
 import type { EventTypeDefinition } from '../../events/registry.ts';
 import type { EventMetadata, EventStore, RecordedEvent } from '../../events/types.ts';
-import { handle } from './command.ts';
+import { handle, type CommandOptions } from './command.ts';
 
 export interface NaturalKeyDefinition {
   /** Stream id prefix before the value, e.g. `population.id-number` → `population.id-number-<value>`. */
@@ -48,8 +48,12 @@ export interface NaturalKey {
   /** The claim events' types, for the subgraph module's `eventTypes`. */
   eventTypes: readonly EventTypeDefinition[];
   streamId(key: string): string;
-  /** Claims `key` for `ownerId`; CONFLICT when another owner holds it. Nothing is appended when the owner already holds it. */
-  claim(store: EventStore, key: string, ownerId: string, metadata: EventMetadata): Promise<RecordedEvent[]>;
+  /**
+   * Claims `key` for `ownerId`; CONFLICT when another owner holds it. Nothing is appended when the
+   * owner already holds it. With the registration's idempotency key, a re-sent registration is
+   * answered with the claim it appended the first time (so its positions are the first ones).
+   */
+  claim(store: EventStore, key: string, ownerId: string, metadata: EventMetadata, options?: CommandOptions): Promise<RecordedEvent[]>;
   /** Gives the key back after the owner's registration failed. */
   release(store: EventStore, key: string, ownerId: string, metadata: EventMetadata): Promise<RecordedEvent[]>;
 }
@@ -83,8 +87,8 @@ export function defineNaturalKey(definition: NaturalKeyDefinition): NaturalKey {
 
   const schema = z.object({ key: z.string().min(1), ownerId: z.string().min(1) });
   const handleClaim = handle(decider, (command: ClaimCommand) => streamId(command.key));
-  const run = async (type: ClaimCommand['type'], store: EventStore, key: string, ownerId: string, metadata: EventMetadata) =>
-    (await handleClaim(store, { type, key, ownerId }, metadata)).events;
+  const run = async (type: ClaimCommand['type'], store: EventStore, key: string, ownerId: string, metadata: EventMetadata, options: CommandOptions = {}) =>
+    (await handleClaim(store, { type, key, ownerId }, metadata, claimOptions(options))).events;
 
   return {
     definition,
@@ -93,7 +97,16 @@ export function defineNaturalKey(definition: NaturalKeyDefinition): NaturalKey {
       { type: releasedType, schemaVersion: 1, schema },
     ],
     streamId,
-    claim: (store, key, ownerId, metadata) => run('claim', store, key, ownerId, metadata),
+    claim: (store, key, ownerId, metadata, options) => run('claim', store, key, ownerId, metadata, options),
     release: (store, key, ownerId, metadata) => run('release', store, key, ownerId, metadata),
   };
+}
+
+/**
+ * The claim's own key, derived from the registration's: the claim and the registered aggregate are
+ * two streams, and one key's event ids may stand in one stream only. A client revision is the
+ * aggregate's, never the claim stream's.
+ */
+function claimOptions({ idempotencyKey }: CommandOptions): CommandOptions {
+  return idempotencyKey === undefined ? {} : { idempotencyKey: `${idempotencyKey}\u0000claim` };
 }

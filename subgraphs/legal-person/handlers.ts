@@ -6,7 +6,7 @@
  */
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { EventStore } from '../../events/types.ts';
-import { handle, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
+import { handle, idempotencyOnly, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
 import { readPersonFacts } from '../population/facts.ts';
@@ -77,9 +77,9 @@ export function createLegalPersonHandlers(store: EventStore) {
       if (!registered) throw new Error('registerLegalPerson decided no LegalPersonRegistered event');
       await requireRepresentative(registered.data.legalRepresentativeId);
       const { creditCode } = registered.data;
-      const claim = await creditCodes.claim(store, creditCode, data.legalPersonId, ctx.metadata);
+      const claim = await creditCodes.claim(store, creditCode, data.legalPersonId, ctx.metadata, ctx);
       try {
-        const result = await handleLegalPerson(store, command, ctx.metadata);
+        const result = await handleLegalPerson(store, command, ctx.metadata, idempotencyOnly(ctx));
         return outcomeOf(data.legalPersonId, result, claim);
       } catch (error) {
         // Give the code back so a corrected registration can take it (see population's registerPerson).

@@ -4,9 +4,8 @@
  * Streams are folded only for `asOf`, a mutation's payload, or a legal person the projector has
  * not reached yet.
  */
-import { randomUUID } from 'node:crypto';
 import type { StoredDoc, Where } from '../../projections/types.ts';
-import { commandOptionsOf, type CommandContext, type Outcome } from '../kit/command.ts';
+import { commandOptionsOf, newEntityId, type CommandContext, type Outcome } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -121,9 +120,9 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
 
   const payload = (outcome: Outcome) => ({ legalPerson: () => written(outcome.id), revision: outcome.revision, positions: outcome.events.map((e) => e.position) });
 
-  function commandContext(ctx: Ctx, source: ProvenanceDefaults, input: WithRevision): CommandContext {
+  function commandContext(ctx: Ctx, source: ProvenanceDefaults, input: WithRevision & { idempotencyKey?: string | null }): CommandContext {
     const now = runtime.now().toISOString();
-    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, ...commandOptionsOf(input) };
+    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, ...commandOptionsOf(input, ctx.caller) };
   }
 
   const resolvers = {
@@ -153,6 +152,7 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
           input,
         }: Args<{
           input: WithRevision & {
+            idempotencyKey?: string | null;
             creditCode: string;
             name: string;
             type: LegalPersonType;
@@ -167,7 +167,7 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
       ) {
         const { creditCode, name, type, legalRepresentativeId, establishedOn } = input;
         const data = {
-          legalPersonId: randomUUID(),
+          legalPersonId: newEntityId(null, input, ctx.caller, 'registerLegalPerson'),
           creditCode,
           name,
           type,

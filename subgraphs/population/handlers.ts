@@ -9,7 +9,7 @@
  */
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { EventStore } from '../../events/types.ts';
-import { handle, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
+import { handle, idempotencyOnly, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
 import type { ChangeHouseholdHead, EstablishHousehold, HouseholdCommand, JoinHousehold, LeaveHousehold } from './household/commands.ts';
@@ -78,9 +78,9 @@ export function createPopulationHandlers(store: EventStore) {
     const registered = personDecider.decide(command, personDecider.initialState()).find((e): e is PersonRegistered => e.type === 'PersonRegistered');
     if (!registered) throw new Error(`${command.type} decided no PersonRegistered event`);
     const { idNumber } = registered.data;
-    const claim = await idNumbers.claim(store, idNumber, personId, ctx.metadata);
+    const claim = await idNumbers.claim(store, idNumber, personId, ctx.metadata, ctx);
     try {
-      const result = await handlePerson(store, command, ctx.metadata);
+      const result = await handlePerson(store, command, ctx.metadata, idempotencyOnly(ctx));
       return outcomeOf(personId, result, claim);
     } catch (error) {
       // Give the number back so a corrected registration can take it. Should even that fail, the
@@ -100,15 +100,20 @@ export function createPopulationHandlers(store: EventStore) {
       const { householdId, relationToHead, residence, ...rest } = data;
       const join: JoinHousehold = { type: 'joinHousehold', data: { householdId, personId: data.personId, relationToHead }, metadata: { now: ctx.now } };
       const { state: householdState } = await store.aggregate(householdDecider, householdStreamId(householdId));
-      householdDecider.decide(join, householdState);
-      if (householdState.status !== 'ACTIVE') throw new Error(`joinHousehold accepted a household in status ${householdState.status}`);
+      // A re-sent birth (its person id derives from its key) finds the newborn registered and a member
+      // already: it is answered from the streams below instead of being refused by the checks.
+      const resent = ctx.idempotencyKey !== undefined && (await store.streamRevision(personStreamId(data.personId))) !== undefined;
+      if (!resent) householdDecider.decide(join, householdState);
+      if (householdState.status === 'UNESTABLISHED') throw new Error(`joinHousehold accepted household ${householdId}, which is not established`);
       for (const parent of data.parents) await person(parent.personId, 'parents.personId', { alive: false });
       const home = residence ?? { address: householdState.household.address, divisionCode: householdState.household.divisionCode };
       // A birth starts the person's stream and joins the household as it is: no client revision applies.
-      const registration = { metadata: ctx.metadata, now: ctx.now };
+      const registration = { metadata: ctx.metadata, now: ctx.now, ...idempotencyOnly(ctx) };
       const registered = await registerPerson({ type: 'registerBirth', data: { ...rest, residence: home }, metadata: { now: ctx.now } }, registration);
-      // Checked above; only a household dissolved in the meantime refuses the join now.
-      const joined = await runHousehold(join, registration);
+      // Checked above; only a household dissolved in the meantime refuses the join now. The join is
+      // a second stream, so it takes its own key derived from the birth's.
+      const joinOptions = ctx.idempotencyKey === undefined ? {} : { idempotencyKey: `${ctx.idempotencyKey}\u0000joinHousehold` };
+      const joined = await runHousehold(join, { metadata: ctx.metadata, now: ctx.now, ...joinOptions });
       return { person: registered, household: outcomeOf(householdId, joined) };
     },
 

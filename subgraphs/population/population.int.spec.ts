@@ -25,6 +25,7 @@ const ALL_POPULATION = ['population.basic', 'population.identity', 'population.h
 
 const GRANTS = {
   registrar: [grantOf(ALL_POPULATION, ['READ', 'WRITE', 'VERIFY'])],
+  registrar2: [grantOf(ALL_POPULATION, ['READ', 'WRITE', 'VERIFY'])],
   verifier: [grantOf(['population.verify'], ['VERIFY'])],
   reader: [grantOf(['population.basic'])],
   masked: [grantOf(['population.basic']), grantOf(['population.identity'], ['READ'], true)],
@@ -171,6 +172,38 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       const stale = failure(await move('经十路2号', 0), 'CONFLICT');
       assert.equal(stale.extensions?.actualRevision, 1);
       assert.equal(await harness.store.streamRevision(personStreamId(person.id)), 1);
+    });
+
+    it('answers every create re-sent with the same idempotency key with its first result, appending nothing', async () => {
+      const head = async () => (await harness.store.readAll()).length;
+      const twice = async <T,>(name: string, inputType: string, input: Record<string, unknown>, selection: string): Promise<T[]> => {
+        const first = only(await mutate<Record<string, T>>(name, inputType, input, selection))[name]!;
+        const before = await head();
+        const again = only(await mutate<Record<string, T>>(name, inputType, input, selection))[name]!;
+        assert.equal(await head(), before, `a re-sent ${name} appends nothing`);
+        assert.deepEqual(again, first, `a re-sent ${name} returns the first result`);
+        return [first, again];
+      };
+      const [father] = await twice<{ positions: string[]; person: { id: string } }>(
+        'registerResident', 'RegisterResidentInput', { ...resident(idFor('1990-01-01', 101), '陈伟', '1990-01-01', 'MALE'), idempotencyKey: 'father' }, 'positions person { id }',
+      );
+      assert.equal(father!.positions.length, 2, 'the ID number claim and the registration, both times');
+      const [home] = await twice<{ positions: string[]; household: { id: string } }>(
+        'establishHousehold', 'EstablishHouseholdInput', { headId: father!.person.id, address: '历下区解放路8号', divisionCode: COMMUNITY, idempotencyKey: 'home' }, 'positions household { id }',
+      );
+      const birth = { idNumber: idFor('2024-05-20', 300), name: '陈悦', gender: 'FEMALE', birthDate: '2024-05-20', parents: [{ personId: father!.person.id, relation: 'FATHER' }], householdId: home!.household.id, relationToHead: 'CHILD', idempotencyKey: 'birth' };
+      const [born] = await twice<{ positions: string[]; person: { id: string } }>('registerBirth', 'RegisterBirthInput', birth, 'positions person { id }');
+      assert.equal(born!.positions.length, 4, 'claim, registration, guardian, membership');
+
+      // Another consumer's equal key is its own: a second person, not the first one's result.
+      const other = only(await ask<{ registerResident: { person: { id: string } } }>(REGISTER, { input: { ...resident(idFor('1991-02-02', 102), '林静', '1991-02-02', 'FEMALE'), idempotencyKey: 'father' } }, 'registrar2'));
+      assert.notEqual(other.registerResident.person.id, father!.person.id);
+
+      // The same key with another ID number is refused: the key names the first registration.
+      const before = await head();
+      const reused = failure(await ask(REGISTER, { input: { ...resident(idFor('1992-03-03', 104), '王芳', '1992-03-03', 'FEMALE'), idempotencyKey: 'father' } }), 'CONFLICT');
+      assert.match(reused.message, /idempotency key/);
+      assert.equal(await head(), before, 'nothing appended');
     });
 
     it('registers a birth as one command: the person, the parents as guardians, the household membership', async () => {

@@ -4,12 +4,11 @@
  * Streams are folded only for `asOf`, for a mutation's payload (so it shows exactly what was just
  * written) and for an entity the projector has not reached yet.
  */
-import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
 import { chinaDate, DAY_MS } from '../kit/calendar.ts';
-import { commandOptionsOf, type CommandContext, type Outcome } from '../kit/command.ts';
+import { commandOptionsOf, newEntityId, type CommandContext, type Outcome } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -106,7 +105,12 @@ interface WithRevision extends WithProvenance {
   expectedRevision?: number | null;
 }
 
-interface NewPersonInput extends WithProvenance {
+/** A create mutation's input: its key names the entity when re-sent. */
+interface WithIdempotencyKey extends WithProvenance {
+  idempotencyKey?: string | null;
+}
+
+interface NewPersonInput extends WithIdempotencyKey {
   idNumber: string;
   name: string;
   gender: Gender;
@@ -230,9 +234,9 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
   const personPayload = (outcome: Outcome) => ({ person: () => writtenPerson(outcome.id), revision: outcome.revision, positions: positions(outcome.events) });
   const householdPayload = (outcome: Outcome) => ({ household: () => writtenHousehold(outcome.id), revision: outcome.revision, positions: positions(outcome.events) });
 
-  function commandContext(ctx: Ctx, source: ProvenanceDefaults, input: WithRevision): CommandContext {
+  function commandContext(ctx: Ctx, source: ProvenanceDefaults, input: WithRevision & { idempotencyKey?: string | null }): CommandContext {
     const now = runtime.now().toISOString();
-    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, ...commandOptionsOf(input) };
+    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, ...commandOptionsOf(input, ctx.caller) };
   }
 
   const requireDivision = (code: string): Division => {
@@ -327,7 +331,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     Mutation: {
       async registerResident(_: unknown, { input }: Args<{ input: NewPersonInput & { residence: Residence } }>, ctx: Ctx) {
         const { idNumber, name, gender, birthDate, residence } = input;
-        const data = { personId: randomUUID(), idNumber, name, gender, birthDate, residence: { address: residence.address, divisionCode: residence.divisionCode } };
+        const data = { personId: newEntityId(null, input, ctx.caller, 'registerResident'), idNumber, name, gender, birthDate, residence: { address: residence.address, divisionCode: residence.divisionCode } };
         return personPayload(await handlers.registerResident(data, commandContext(ctx, POPULATION_SOURCES.householdRegistration, input)));
       },
 
@@ -339,7 +343,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         const { idNumber, name, gender, birthDate, householdId, relationToHead, residence } = input;
         const parents = input.parents.map((p) => ({ personId: p.personId, relation: p.relation }));
         const result = await handlers.registerBirth(
-          { personId: randomUUID(), idNumber, name, gender, birthDate, parents, householdId, relationToHead, residence: residence ? { address: residence.address, divisionCode: residence.divisionCode } : null },
+          { personId: newEntityId(null, input, ctx.caller, 'registerBirth'), idNumber, name, gender, birthDate, parents, householdId, relationToHead, residence: residence ? { address: residence.address, divisionCode: residence.divisionCode } : null },
           commandContext(ctx, POPULATION_SOURCES.birth, input),
         );
         return {
@@ -381,9 +385,9 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         return personPayload(await handlers.confirmSurvival({ personId, method, source, confirmedAt }, commandContext(ctx, survivalSource(method), input)));
       },
 
-      async establishHousehold(_: unknown, { input }: Args<{ input: WithProvenance & { headId: string; address: string; divisionCode: string } }>, ctx: Ctx) {
+      async establishHousehold(_: unknown, { input }: Args<{ input: WithIdempotencyKey & { headId: string; address: string; divisionCode: string } }>, ctx: Ctx) {
         const { headId, address, divisionCode } = input;
-        const data = { householdId: randomUUID(), headId, address, divisionCode };
+        const data = { householdId: newEntityId(null, input, ctx.caller, 'establishHousehold'), headId, address, divisionCode };
         return householdPayload(await handlers.establishHousehold(data, commandContext(ctx, POPULATION_SOURCES.householdRegistration, input)));
       },
 

@@ -4,11 +4,9 @@
  * Queries read the `tax.register` read models in batches (DataLoader); `asOf` and `history` read
  * the entity's own stream.
  */
-import { randomUUID } from 'node:crypto';
-import { deterministicEventId } from '../../events/append.ts';
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
-import { commandOptionsOf } from '../kit/command.ts';
+import { commandOptionsOf, newEntityId } from '../kit/command.ts';
 import { arrayConnection, collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -75,12 +73,6 @@ interface MutationInput {
   expectedRevision?: number | null;
   idempotencyKey?: string | null;
   provenance?: ProvenanceInput | null;
-}
-
-/** A new entity id: derived from the idempotency key when there is one, so a re-sent command names the same entity. */
-function newId(given: string | null | undefined, input: MutationInput, kind: string): string {
-  if (given) return given;
-  return input.idempotencyKey ? deterministicEventId(`tax.${kind}:${input.idempotencyKey}`, 0) : randomUUID();
 }
 
 const reference = (typename: 'LegalPerson' | 'Person', id: string) => ({ __typename: typename, id });
@@ -208,8 +200,8 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
     Mutation: {
       async registerTaxpayer(_: unknown, { input }: { input: MutationInput & { taxpayerId?: string | null; subject: { kind: TaxpayerKind; id: string } } }, ctx: Ctx) {
         const { now, metadata } = context(ctx, TAX_DEPARTMENT, input);
-        const taxpayerId = newId(input.taxpayerId, input, 'taxpayer');
-        const result = await registerTaxpayer(store, { taxpayerId, subject: subjectOf(input.subject) }, metadata, now, commandOptionsOf(input));
+        const taxpayerId = newEntityId(input.taxpayerId, input, ctx.caller, 'registerTaxpayer');
+        const result = await registerTaxpayer(store, { taxpayerId, subject: subjectOf(input.subject) }, metadata, now, commandOptionsOf(input, ctx.caller));
         return {
           taxpayer: { state: registered(result.state, taxpayerId), asOf: null },
           revision: result.revision,
@@ -235,7 +227,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
         ctx: Ctx,
       ) {
         const { now, metadata } = context(ctx, TAX_DEPARTMENT, input);
-        const declarationId = newId(input.declarationId, input, 'declaration');
+        const declarationId = newEntityId(input.declarationId, input, ctx.caller, 'declareTax');
         const result = await declareTax(
           store,
           {
@@ -249,7 +241,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
           },
           metadata,
           now,
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         const node = { state: registered(result.state, input.taxpayerId), asOf: null };
         return { declaration: declarationOf(node, declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
@@ -274,7 +266,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
             metadata: { now },
           },
           metadata,
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         const node = { state: registered(result.state, input.taxpayerId), asOf: null };
         return { declaration: declarationOf(node, input.declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
@@ -292,13 +284,13 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
             data: {
               taxpayerId: input.taxpayerId,
               declarationId: input.declarationId,
-              paymentId: newId(input.paymentId, input, 'payment'),
+              paymentId: newEntityId(input.paymentId, input, ctx.caller, 'payTax'),
               amountFen: parseMoney(input.amount, 'amount'),
             },
             metadata: { now },
           },
           metadata,
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         const node = { state: registered(result.state, input.taxpayerId), asOf: null };
         return { declaration: declarationOf(node, input.declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
@@ -320,7 +312,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
         ctx: Ctx,
       ) {
         const { now, metadata } = context(ctx, HOUSING_DEPARTMENT, input);
-        const transactionId = newId(input.transactionId, input, 'property-transaction');
+        const transactionId = newEntityId(input.transactionId, input, ctx.caller, 'recordPropertyTransaction');
         const result = await runPropertyTransactionCommand(
           store,
           {
@@ -336,7 +328,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
             metadata: { now },
           },
           metadata,
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return { transaction: await writtenTransaction(transactionId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
       },
@@ -354,7 +346,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
             metadata: { now },
           },
           metadata,
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return {
           transaction: await writtenTransaction(input.transactionId),

@@ -3,11 +3,10 @@
  * queries read the `urban-ops.incidents` read models (an `asOf` or a timeline reads the incident's
  * own stream); the subscription follows the store's live feed.
  */
-import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../events/errors.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { Where } from '../../projections/types.ts';
-import { commandOptionsOf } from '../kit/command.ts';
+import { commandOptionsOf, newEntityId } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import type { SubgraphContext } from '../kit/context.ts';
 import { loader } from '../kit/context.ts';
@@ -198,7 +197,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
     build: (now: string) => Exclude<IncidentCommand, { type: 'registerIncident' | 'reportIncident' }>,
   ) {
     const now = runtime.now().toISOString();
-    const result = await runIncidentCommand(runtime.store, build(now), metadataOf(ctx, input, now), commandOptionsOf(input));
+    const result = await runIncidentCommand(runtime.store, build(now), metadataOf(ctx, input, now), commandOptionsOf(input, ctx.caller));
     return payload(input.incidentId, result);
   }
 
@@ -247,7 +246,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
     Mutation: {
       async reportIncident(_root: unknown, { input }: { input: ReportInput }, ctx: SubgraphContext) {
         const now = runtime.now().toISOString();
-        const incidentId = input.id ?? randomUUID();
+        const incidentId = newEntityId(input.id, input, ctx.caller, 'reportIncident');
         const command: ReportIncident = {
           type: 'reportIncident',
           data: {
@@ -269,7 +268,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
           metadata: { now },
         };
         const { result, duplicateOfId } = await reportIncident(runtime, command, metadataOf(ctx, input, now), {
-          ...commandOptionsOf(input),
+          ...commandOptionsOf(input, ctx.caller),
           duplicates: options.duplicates,
         });
         return { ...(await payload(incidentId, result)), duplicateOf: duplicateOfId === null ? null : await incidentLoader(ctx).load(duplicateOfId) };
@@ -281,7 +280,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
           { incidentId: input.incidentId, actor: actorOf(input.actor) },
           now,
           metadataOf(ctx, input, now),
-          commandOptionsOf(input),
+          commandOptionsOf(input, ctx.caller),
         );
         return payload(input.incidentId, result);
       },

@@ -3,11 +3,10 @@
  * issue; the providing department (or an administrator) resolves it; auditors list the issues and
  * each department's statistics from the `governance.data-issues` projection.
  */
-import { randomUUID } from 'node:crypto';
 import { ForbiddenError } from '../../../events/errors.ts';
 import type { EventMetadata } from '../../../events/types.ts';
 import type { Where } from '../../../projections/types.ts';
-import { handle } from '../../kit/command.ts';
+import { commandOptionsOf, handle, newEntityId, type CommandOptions } from '../../kit/command.ts';
 import { collectionConnection, type ConnectionArgs } from '../../kit/connections.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
@@ -22,6 +21,7 @@ interface ReportDataIssueInput {
   entityId: string;
   field: string;
   description: string;
+  idempotencyKey?: string | null;
 }
 
 const issueView = (state: DataIssueState) => {
@@ -43,14 +43,14 @@ export function dataIssueResolvers(runtime: SubgraphRuntime) {
   const { store } = runtime;
   const readModel = () => runtime.readModels.of(DATA_ISSUES_PROJECTION);
 
-  async function run(ctx: SubgraphContext, issueId: string, command: (now: string) => DataIssueCommand, department: string) {
+  async function run(ctx: SubgraphContext, issueId: string, command: (now: string) => DataIssueCommand, department: string, options: CommandOptions = {}) {
     const now = runtime.now().toISOString();
     const metadata: EventMetadata = {
       provenance: { department, system: 'city-brain/governance', channel: 'graphql', collectedAt: now },
       actor: { consumerId: ctx.caller.consumerId, role: ctx.caller.role },
       correlationId: ctx.requestId,
     };
-    const result = await handleDataIssue(store, command(now), metadata);
+    const result = await handleDataIssue(store, command(now), metadata, options);
     return { issue: issueView(result.state), positions: result.events.map((e) => e.position) };
   }
 
@@ -90,8 +90,10 @@ export function dataIssueResolvers(runtime: SubgraphRuntime) {
             { resource, action: 'READ' },
           );
         }
-        const issueId = randomUUID();
-        return run(ctx, issueId, (now) => ({ type: 'reportDataIssue', data: { issueId, ...input, reportedBy: ctx.caller.consumerId }, metadata: { now } }), 'big-data-bureau');
+        const issueId = newEntityId(null, input, ctx.caller, 'reportDataIssue');
+        const { entityType, entityId, field, description } = input;
+        const data = { issueId, entityType, entityId, field, description, reportedBy: ctx.caller.consumerId };
+        return run(ctx, issueId, (now) => ({ type: 'reportDataIssue', data, metadata: { now } }), 'big-data-bureau', commandOptionsOf(input, ctx.caller));
       },
       async resolveDataIssue(_: unknown, { input }: { input: { issueId: string; correction: string } }, ctx: SubgraphContext) {
         const consumer = (await store.aggregate(consumerDecider, consumerStreamId(ctx.caller.consumerId))).state;
