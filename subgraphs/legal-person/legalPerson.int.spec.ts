@@ -90,6 +90,16 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
   });
 
   describe('the command path', () => {
+    it('answers a registration re-sent with the same idempotency key with its first result, appending nothing', async () => {
+      const input = registration(code('MA3C0009'), { idempotencyKey: 'register-1' });
+      const first = only(await mutate<{ registerLegalPerson: { positions: string[]; legalPerson: LegalPersonResult } }>('registerLegalPerson', input)).registerLegalPerson;
+      const appended = (await harness.store.readAll()).length;
+      const again = only(await mutate<{ registerLegalPerson: { positions: string[]; legalPerson: LegalPersonResult } }>('registerLegalPerson', input)).registerLegalPerson;
+      assert.equal(again.legalPerson.id, first.legalPerson.id);
+      assert.deepEqual(again.positions, first.positions, 'the credit code claim and the registration, both times');
+      assert.equal((await harness.store.readAll()).length, appended, 'nothing appended');
+    });
+
     it('registers a legal person with exact money, its provenance and the caller as actor', async () => {
       const creditCode = code('MA3C0001');
       const body = only(await mutate<{ registerLegalPerson: { revision: number; positions: string[]; legalPerson: LegalPersonResult } }>('registerLegalPerson', registration(creditCode, { registeredCapital: '12345678.9' })));

@@ -109,6 +109,29 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(read.data!._entities[0]?.urbanOperations, { reported: 1, closed: 1, reworkRate: 1, satisfaction: 5, overdueNow: 0 });
     });
 
+    await t.test('answers a report re-sent with the same idempotency key and no id with its first result, appending nothing', async () => {
+      const input = {
+        channel: 'HOTLINE_12345',
+        category: 'MUNICIPAL_FACILITY',
+        subcategory: 'MISSING_MANHOLE_COVER',
+        description: '路灯下井盖松动',
+        location: { longitude: 117.1, latitude: 36.7, address: '经十路 9 号' },
+        divisionCode: '370102003001',
+        reporter: { kind: 'CITIZEN', id: 'c-9' },
+        idempotencyKey: 'hotline-call-9',
+      };
+      const first = await ask<{ reportIncident: { incident: { id: string }; positions: string[] } }>('city-centre', REPORT, { input });
+      assert.equal(first.errors, undefined, JSON.stringify(first.errors));
+      // Every request leaves its access record; the domain's own events are what must not grow.
+      const incidentEvents = async () => (await harness.store.readAll()).filter((e) => e.type !== 'DataAccessed').length;
+      const appended = await incidentEvents();
+      const again = await ask<{ reportIncident: { incident: { id: string }; positions: string[] } }>('city-centre', REPORT, { input });
+      assert.equal(again.errors, undefined, JSON.stringify(again.errors));
+      assert.equal(again.data!.reportIncident.incident.id, first.data!.reportIncident.incident.id);
+      assert.deepEqual(again.data!.reportIncident.positions, first.data!.reportIncident.positions);
+      assert.equal(await incidentEvents(), appended, 'nothing appended');
+    });
+
     await t.test('refuses illegal transitions with INVALID_TRANSITION naming the status and the allowed steps, and writes without a grant with FORBIDDEN', async () => {
       const reported = await ask<{ reportIncident: { incident: { id: string } } }>('city-centre', REPORT, {
         input: {
