@@ -23,6 +23,17 @@ const STEP = (name: string, input: string) => `mutation Step($input: ${input}!) 
   ${name}(input: $input) { incident { id status allowedNextSteps } positions revision replayed }
 }`;
 
+/** A citizen's hotline report of a damaged road in `divisionCode`. */
+const roadDamageIn = (divisionCode: string) => ({
+  channel: 'HOTLINE_12345',
+  category: 'ROAD',
+  subcategory: 'ROAD_DAMAGE',
+  description: '路面坑洼',
+  location: { longitude: 117.1, latitude: 36.6, address: '经十路' },
+  divisionCode,
+  reporter: { kind: 'CITIZEN' },
+});
+
 type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
 
 for (const openBackend of BACKENDS) {
@@ -112,15 +123,7 @@ for (const openBackend of BACKENDS) {
 
     await t.test('refuses illegal transitions with INVALID_TRANSITION naming the status and the allowed steps, and writes without a grant with FORBIDDEN', async () => {
       const reported = await ask<{ reportIncident: { incident: { id: string } } }>('city-centre', REPORT, {
-        input: {
-          channel: 'HOTLINE_12345',
-          category: 'ROAD',
-          subcategory: 'ROAD_DAMAGE',
-          description: '路面坑洼',
-          location: { longitude: 117.1, latitude: 36.6, address: '经十路' },
-          divisionCode: '370103001001',
-          reporter: { kind: 'CITIZEN' },
-        },
+        input: roadDamageIn('370103001001'),
       });
       const id = reported.data!.reportIncident.incident.id;
       const before = await store.readStream(incidentStreamId(id));
@@ -143,15 +146,7 @@ for (const openBackend of BACKENDS) {
 
     await t.test('refuses a report in a division the catalog does not hold, and serves a list holding a stored incident of one, with an error at that field only', async () => {
       const refused = await ask('city-centre', REPORT, {
-        input: {
-          channel: 'HOTLINE_12345',
-          category: 'ROAD',
-          subcategory: 'ROAD_DAMAGE',
-          description: '路面坑洼',
-          location: { longitude: 117.1, latitude: 36.6, address: '经十路' },
-          divisionCode: '999999999999',
-          reporter: { kind: 'CITIZEN' },
-        },
+        input: roadDamageIn('999999999999'),
       });
       assert.equal((refused.errors as Errors)?.[0]?.extensions?.code, 'BAD_USER_INPUT');
       assert.equal((refused.errors as Errors)?.[0]?.extensions?.field, 'divisionCode');
