@@ -11,7 +11,10 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../events/registry.ts';
 import type { NewEvent, Position } from '../events/types.ts';
+import { withAuditQueries } from '../subgraphs/governance/audit-queries/resolvers.ts';
+import { EVENT_CLASSIFICATIONS, FeedClassifications } from '../subgraphs/governance/feed/payloadPolicy.ts';
 import { governanceModule } from '../subgraphs/governance/index.ts';
+import { governanceResolvers } from '../subgraphs/governance/resolvers.ts';
 import type { SubgraphModule } from '../subgraphs/kit/module.ts';
 import { testMetadata, waitUntilVisible } from '../test/helpers/events.ts';
 import { openTestRuntime, startTestGraph, type TestGraph, type TestRuntime } from '../test/helpers/graph.ts';
@@ -20,7 +23,16 @@ import { SLOW_CONSUMER_CLOSE_CODE } from './subscriptionBuffer.ts';
 const BULK_EVENTS: readonly EventTypeDefinition[] = [
   { type: 'FeedBulkRecorded', schemaVersion: 1, schema: z.object({ n: z.number().int(), padding: z.string() }) },
 ];
-const feedModule: SubgraphModule = { ...governanceModule, eventTypes: [...governanceModule.eventTypes, ...BULK_EVENTS] };
+/** The service's classifications, and the bulk event's: every field served under `population.basic`. */
+const classifications = new FeedClassifications({
+  ...EVENT_CLASSIFICATIONS,
+  population: { ...EVENT_CLASSIFICATIONS.population, FeedBulkRecorded: { resource: 'population.basic', subjects: [], fields: { n: { resource: 'population.basic' }, padding: { resource: 'population.basic' } } } },
+});
+const feedModule: SubgraphModule = {
+  ...governanceModule,
+  eventTypes: [...governanceModule.eventTypes, ...BULK_EVENTS],
+  resolvers: (runtime) => withAuditQueries(governanceResolvers(runtime, classifications), runtime),
+};
 const MAX_BUFFER = 50;
 /** Large messages fill the sockets' kernel buffers in a few hundred events. */
 const PADDING = 'x'.repeat(16_384);

@@ -22,6 +22,7 @@ import { consumerStreamId, type AccessGranted, type AccessRevoked, type Consumer
 import { readConsumerState } from './access.ts';
 import { eventEnvelopeResolvers, openEventFeed, resolveFeedItem, type EventFeedArgs } from './feed/eventFeed.ts';
 import { EventFeedHub } from './feed/hub.ts';
+import type { FeedClassifications } from './feed/payloadPolicy.ts';
 import { ACCESS_LOG_PROJECTION, type AccessRecordDoc } from './readModels/accessLog.ts';
 import { CONSUMERS_PROJECTION, grantDocOf, revocationOf, type ConsumerDoc, type GrantDoc } from './readModels/consumers.ts';
 
@@ -98,13 +99,15 @@ function requireAdmin(ctx: SubgraphContext): void {
   }
 }
 
-export function governanceResolvers(runtime: SubgraphRuntime): SubgraphResolvers<SubgraphContext> {
+/** `feedClassifications`: the event feed's classification table (the service's own unless a test adds its event types). */
+export function governanceResolvers(runtime: SubgraphRuntime, feedClassifications?: FeedClassifications): SubgraphResolvers<SubgraphContext> {
   const readModel = () => runtime.readModels.of(CONSUMERS_PROJECTION);
   // One live reader of the log for every event feed this process serves (it runs while one is open).
   const feedHub = new EventFeedHub(runtime.store, {
     logger: runtime.logger,
     now: runtime.now,
     loadConsumer: (consumerId) => readConsumerState(runtime.store, consumerId),
+    ...(feedClassifications && { classifications: feedClassifications }),
   });
 
   function metadataFor(ctx: SubgraphContext, now: string): EventMetadata {

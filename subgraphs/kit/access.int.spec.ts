@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { createClient, type Client } from 'graphql-ws';
 import { parse } from 'graphql';
 import { pino } from 'pino';
@@ -253,6 +254,26 @@ function accessSuite(makeBackend: () => Promise<TestBackend>): void {
         assert.match(body.errors?.[0]?.message ?? '', /access record of this request could not be written, so no data was served/);
         assert.doesNotMatch(JSON.stringify(body), /李娜|3701/);
       }
+    } finally {
+      await failing.close();
+      await failingAccess.recorder?.close();
+    }
+  });
+
+  it('names the request in an internal error, and logs the error with the same request id', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const capture = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done(); } }));
+    const failingAccess = createGovernanceAccess({ ...runtime, store: withFailingAuditAppends(store) }, { recorder: { maxDelayMs: 5 } });
+    const failing = await createSubgraphServer({ name: 'population', typeDefs, resolvers, auth: SUBGRAPH_TEST_AUTH, access: failingAccess, logger: capture, now: runtime.now }).listen(0);
+    try {
+      await grants.grant('traced-app', ['population.basic']);
+      const requestId = crypto.randomUUID();
+      const { body } = await postGraphQL(failing.url, await relayedHeaders('traced-app', 'department', { requestId }), PERSON_CARD, { id: 'p-1' });
+      assert.equal(body.errors?.[0]?.extensions?.code, 'INTERNAL_SERVER_ERROR');
+      assert.equal(body.errors?.[0]?.extensions?.requestId, requestId);
+      const logged = lines.filter((line) => line.level === 50);
+      assert.ok(logged.length > 0, 'the internal error is logged');
+      assert.ok(logged.every((line) => line.requestId === requestId), JSON.stringify(logged));
     } finally {
       await failing.close();
       await failingAccess.recorder?.close();

@@ -4,7 +4,7 @@
  * validation, variable coercion) pass through; anything else is a bug whose message may leak
  * internals, so clients see only "internal error" and the log gets the whole error.
  */
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { CityBrainError } from '../../events/errors.ts';
 
 export const INTERNAL_ERROR_MESSAGE = 'internal error';
@@ -40,4 +40,14 @@ export function formatSubgraphError(formatted: GraphQLFormattedError, error: unk
 export function formatAnyError(error: unknown): GraphQLFormattedError {
   const asGraphQL = error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : null });
   return formatSubgraphError(asGraphQL.toJSON(), error);
+}
+
+/**
+ * Internal errors of a result name the request they happened in: the client sees no internals, but
+ * can quote `extensions.requestId`, and the log line of the error carries the same id.
+ */
+export function withRequestId(result: FormattedExecutionResult, requestId: string): FormattedExecutionResult {
+  const isInternal = (e: GraphQLFormattedError) => e.extensions?.code === 'INTERNAL_SERVER_ERROR';
+  if (!result.errors?.some(isInternal)) return result;
+  return { ...result, errors: result.errors.map((e) => (isInternal(e) ? { ...e, extensions: { ...e.extensions, requestId } } : e)) };
 }

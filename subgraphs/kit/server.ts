@@ -35,7 +35,7 @@ import { applyAccessControl, RequestAccess, type AccessControl } from './access.
 import { accessRecordOf } from './audit.ts';
 import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
-import { formatAnyError, formatSubgraphError, isInternalError } from './errors.ts';
+import { formatAnyError, formatSubgraphError, isInternalError, withRequestId } from './errors.ts';
 import { closeWebSocketEndpoint } from '../../platform/webSocket.ts';
 
 export type SubgraphResolvers<TContext> = GraphQLResolverMap<TContext>;
@@ -145,8 +145,10 @@ async function applyResultHook<C>(
     await hook(ctx, result, operation);
     return result;
   } catch (error) {
-    if (isInternalError(error)) logger.error({ err: error }, 'result hook failed; the result was withheld');
-    return { errors: [formatAnyError(error)] };
+    // Every error the client sees as internal has its log line, where its request id leads.
+    const formatted = formatAnyError(error);
+    if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'result hook failed; the result was withheld');
+    return { errors: [formatted] };
   }
 }
 
@@ -206,7 +208,8 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
           const { response, document, operationName, source, contextValue } = requestContext;
           if (response.body.kind !== 'single' || !document) return;
           const info = operationInfo(document, operationName, source);
-          response.body.singleResult = await applyResultHook(resultHook, contextValue, response.body.singleResult, info, contextValue.logger);
+          const served = await applyResultHook(resultHook, contextValue, response.body.singleResult, info, contextValue.logger);
+          response.body.singleResult = withRequestId(served, contextValue.requestId);
         },
       };
     },
@@ -287,7 +290,8 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
     for (const error of result.errors ?? []) {
       if (isInternalError(error)) context?.logger.error({ err: error, path: error.path }, 'internal error in a subscription event');
     }
-    return { ...result, ...(result.errors && { errors: result.errors.map((e) => formatSubgraphError(e.toJSON(), e)) }) };
+    const formatted = { ...result, ...(result.errors && { errors: result.errors.map((e) => formatSubgraphError(e.toJSON(), e)) }) };
+    return context ? withRequestId(formatted, context.requestId) : formatted;
   }
 
   /**

@@ -25,6 +25,7 @@ import type { EventMetadata, EventStore } from '../../events/types.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
 import { appendedWithKey, expectedRevisionOf, handle, newEvents, resultAfter, type CommandHandler, type CommandOptions, type CommandResult } from '../kit/command.ts';
 import { groupCommitOf } from '../kit/groupCommit.ts';
+import { assertDivision } from '../kit/divisions/catalog.ts';
 import type { Known } from '../kit/knownStreams.ts';
 import { allocateCaseSerial, reserveCaseSerial } from './caseSerials.ts';
 import { findDuplicate, type DuplicateOptions } from './duplicates.ts';
@@ -32,7 +33,7 @@ import type { Actor, IncidentCommand, RegisterIncident, ReportIncident } from '.
 import { incidentDecider, type IncidentState } from './incident/decider.ts';
 import { incidentStreamId, type IncidentEvent } from './incident/events.ts';
 import { knownStreamsOf } from './knownStreams.ts';
-import { levelOfCode, parentCode } from './levels.ts';
+import { levelOfCode, parentCode, tryLevelOfCode } from './levels.ts';
 import { INCIDENTS, INCIDENTS_PROJECTION } from './readModels/incidentsProjection.ts';
 import type { IncidentDoc } from './readModels/incidentView.ts';
 
@@ -47,8 +48,22 @@ const handleIncident = handle(incidentDecider, (command: IncidentCommand) => inc
   groupCommit: true,
 });
 
+/**
+ * The divisions a command names must be in the catalog, checked before anything is decided or
+ * appended. A malformed code is left to the decider, which says what shape a code takes.
+ */
+function assertCatalogDivisions(command: IncidentCommand): void {
+  const named: [field: string, code: string][] = 'actor' in command.data ? [['actor.divisionCode', command.data.actor.divisionCode]] : [];
+  if (command.type === 'reportIncident') named.push(['divisionCode', command.data.divisionCode]);
+  if (command.type === 'dispatchIncident') named.push(['unit.divisionCode', command.data.unit.divisionCode]);
+  for (const [field, code] of named) if (tryLevelOfCode(code) !== null) assertDivision(code, undefined, field);
+}
+
 /** Any step but registration (see {@link registerIncident}). */
-export const runIncidentCommand: CommandHandler<Exclude<IncidentCommand, { type: 'registerIncident' }>, IncidentState, IncidentEvent> = handleIncident;
+export const runIncidentCommand: CommandHandler<Exclude<IncidentCommand, { type: 'registerIncident' }>, IncidentState, IncidentEvent> = async (store, command, metadata, options) => {
+  assertCatalogDivisions(command);
+  return handleIncident(store, command, metadata, options);
+};
 
 /** The fold of the incident's stream, read now, and remembered. */
 async function readIncident(store: EventStore, streamId: string): Promise<Known<IncidentState>> {

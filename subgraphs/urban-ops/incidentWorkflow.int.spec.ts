@@ -193,6 +193,24 @@ for (const openBackend of BACKENDS) {
       assert.equal((await store.readStream('urban.case-serial-370102-20260302')).length, 1);
     });
 
+    it('refuses a report or a dispatch naming a division the catalog does not hold, naming the field, and appends nothing', async () => {
+      const unknownField = (field: string) => (error: unknown) =>
+        expectError('BAD_USER_INPUT', /not in the division catalog/)(error) && (error as CityBrainError).details.field === field;
+      await assert.rejects(report('inc-ghost', 0, '999999999999'), unknownField('divisionCode'));
+      assert.equal(await store.streamRevision(incidentStreamId('inc-ghost')), undefined);
+
+      await report('inc-1');
+      await register('inc-1', 5);
+      await waitForCommitted(db, store);
+      const head = await store.headPosition();
+      const ghostTeam: UnitRef = { unitId: 'u-ghost', unitName: '不存在社区网格站', divisionCode: `${lixiaStreet}999` };
+      await assert.rejects(dispatch('inc-1', ghostTeam, 10), unknownField('unit.divisionCode'));
+      await assert.rejects(dispatch('inc-1', streetOffice, 10, { level: 'DISTRICT', divisionCode: '370199' }), unknownField('actor.divisionCode'));
+      await waitForCommitted(db, store);
+      assert.equal(await store.headPosition(), head);
+      assert.deepEqual(await types('inc-1'), ['IncidentReported', 'IncidentRegistered']);
+    });
+
     it('links a report repeating an open case nearby to it instead of opening a second case', async () => {
       await report('inc-1');
       await register('inc-1', 5);

@@ -17,7 +17,7 @@ import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from 
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { streamHistory } from '../kit/history.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision } from '../kit/divisions/catalog.ts';
+import { assertDivision, divisionReference } from '../kit/divisions/catalog.ts';
 import { getCategory, INCIDENT_CATEGORIES, listCategories } from './categories.ts';
 import type { DuplicateOptions } from './duplicates.ts';
 import type { Actor, IncidentCommand, ReportIncident } from './incident/commands.ts';
@@ -424,9 +424,9 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
       description: (n: IncidentNode) => n.view.state.report.description,
       location: (n: IncidentNode) => n.view.state.report.location,
       divisionCode: (n: IncidentNode) => n.view.state.report.divisionCode,
-      community: (n: IncidentNode) => ({ code: n.view.state.report.divisionCode }),
-      street: (n: IncidentNode) => ({ code: parentCode(n.view.state.report.divisionCode) }),
-      district: (n: IncidentNode) => ({ code: parentCode(parentCode(n.view.state.report.divisionCode)!) }),
+      community: (n: IncidentNode) => divisionReference(n.view.state.report.divisionCode),
+      street: (n: IncidentNode) => divisionReference(parentCode(n.view.state.report.divisionCode)!),
+      district: (n: IncidentNode) => divisionReference(parentCode(parentCode(n.view.state.report.divisionCode)!)!),
       reporter: (n: IncidentNode) => n.view.state.report.reporter,
       attachments: (n: IncidentNode) => n.view.state.report.attachments,
       reportedAt: (n: IncidentNode) => n.view.state.report.reportedAt,
@@ -482,10 +482,10 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
     },
 
     Centre: {
-      division: (c: CentreRef) => ({ code: c.divisionCode }),
+      division: (c: CentreRef) => divisionReference(c.divisionCode),
     },
     Dispatch: {
-      division: (d: { divisionCode: string }) => ({ code: d.divisionCode }),
+      division: (d: { divisionCode: string }) => divisionReference(d.divisionCode),
     },
   };
 }

@@ -13,6 +13,7 @@ import { testGrants } from '../../test/helpers/grants.ts';
 import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
 import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { incidentStreamId } from './incident/events.ts';
+import { reportData } from './incident/fixtures.ts';
 import { urbanOpsModule } from './index.ts';
 
 const REPORT = `mutation Report($input: ReportIncidentInput!) {
@@ -21,6 +22,17 @@ const REPORT = `mutation Report($input: ReportIncidentInput!) {
 const STEP = (name: string, input: string) => `mutation Step($input: ${input}!) {
   ${name}(input: $input) { incident { id status allowedNextSteps } positions revision replayed }
 }`;
+
+/** A citizen's hotline report of a damaged road in `divisionCode`. */
+const roadDamageIn = (divisionCode: string) => ({
+  channel: 'HOTLINE_12345',
+  category: 'ROAD',
+  subcategory: 'ROAD_DAMAGE',
+  description: '路面坑洼',
+  location: { longitude: 117.1, latitude: 36.6, address: '经十路' },
+  divisionCode,
+  reporter: { kind: 'CITIZEN' },
+});
 
 type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
 
@@ -134,15 +146,7 @@ for (const openBackend of BACKENDS) {
 
     await t.test('refuses illegal transitions with INVALID_TRANSITION naming the status and the allowed steps, and writes without a grant with FORBIDDEN', async () => {
       const reported = await ask<{ reportIncident: { incident: { id: string } } }>('city-centre', REPORT, {
-        input: {
-          channel: 'HOTLINE_12345',
-          category: 'ROAD',
-          subcategory: 'ROAD_DAMAGE',
-          description: '路面坑洼',
-          location: { longitude: 117.1, latitude: 36.6, address: '经十路' },
-          divisionCode: '370103001001',
-          reporter: { kind: 'CITIZEN' },
-        },
+        input: roadDamageIn('370103001001'),
       });
       const id = reported.data!.reportIncident.incident.id;
       const before = await store.readStream(incidentStreamId(id));
@@ -161,6 +165,39 @@ for (const openBackend of BACKENDS) {
       const badFilter = await ask('city-centre', '{ incidents(filter: { divisionCode: "12" }) { totalCount } }');
       assert.equal((badFilter.errors as Errors)?.[0]?.extensions?.code, 'BAD_USER_INPUT');
       assert.deepEqual(await store.readStream(incidentStreamId(id)), before);
+    });
+
+    await t.test('refuses a report in a division the catalog does not hold, and serves a list holding a stored incident of one, with an error at that field only', async () => {
+      const refused = await ask('city-centre', REPORT, {
+        input: roadDamageIn('999999999999'),
+      });
+      assert.equal((refused.errors as Errors)?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.equal((refused.errors as Errors)?.[0]?.extensions?.field, 'divisionCode');
+      assert.equal(refused.data?.reportIncident ?? null, null);
+
+      // Old data: a report recorded before codes were checked, in a community since retired.
+      const retired = '370102003999';
+      await store.append(incidentStreamId('inc-retired'), [
+        {
+          type: 'IncidentReported',
+          data: { ...reportData, incidentId: 'inc-retired', divisionCode: retired },
+          metadata: { provenance: { department: 'test', system: 'test', channel: 'test', collectedAt: reportData.reportedAt }, actor: { consumerId: 'city-centre', role: 'department' }, correlationId: 'old-data' },
+        },
+      ]);
+      await caughtUp();
+      const list = await ask<{ incidents: { edges: { node: { id: string; community: { code: string } | null; street: { code: string } | null } }[] } }>(
+        'city-centre',
+        '{ incidents(filter: { divisionCode: "370102" }, first: 20) { edges { node { id community { code } street { code } } } } }',
+      );
+      const edges = list.data!.incidents.edges;
+      const index = edges.findIndex((e) => e.node.id === 'inc-retired');
+      assert.ok(index >= 0 && edges.length > 1, JSON.stringify(list));
+      assert.deepEqual(edges[index]!.node, { id: 'inc-retired', community: null, street: { code: '370102003' } });
+      assert.ok(edges.every((e, i) => i === index || e.node.community !== null), JSON.stringify(edges));
+      const errors = list.errors as (NonNullable<Errors>[number] & { path?: (string | number)[] })[];
+      assert.equal(errors.length, 1, JSON.stringify(errors));
+      assert.deepEqual(errors[0]!.path, ['incidents', 'edges', index, 'node', 'community']);
+      assert.equal(errors[0]!.extensions?.code, 'NOT_FOUND');
     });
 
     await t.test('pushes the events of a division\'s incidents to its subscribers, and no others', async () => {

@@ -88,3 +88,12 @@ export function assertDivision(code: string, level?: DivisionLevel, field = 'div
   }
   return division;
 }
+
+/**
+ * A `Division` entity reference for a code read from stored events. Events outlive the catalog (a
+ * division retired, data from before the check): an unknown code is a NOT_FOUND error at the
+ * field's path, so the field answers null and the rest of the result is served.
+ */
+export function divisionReference(code: string): { code: string } {
+  return { code: requireDivision(code).code };
+}
