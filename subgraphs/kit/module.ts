@@ -14,6 +14,7 @@ import type { ProcessManager } from '../../projections/processManager.ts';
 import type { Projection } from '../../projections/types.ts';
 import type { SubgraphName } from '../../platform/subgraphs.ts';
 import type { SubgraphContext } from './context.ts';
+import type { IngestKind } from './ingest.ts';
 import type { SubgraphResolvers } from './server.ts';
 
 /** The ports a subgraph's resolvers, process managers and seed work against. */
@@ -56,4 +57,6 @@ export interface SubgraphModule<Extra extends object = object> {
    * appends as evidence): each of its appends is then written before it returns. @default 'buffered'
    */
   seedWrites?: 'buffered' | 'direct';
+  /** The kinds of records departments and sensors deliver to this domain through the aggregation channel (`ingest/`). */
+  ingestKinds?: readonly IngestKind[];
 }
