@@ -255,7 +255,7 @@ describe('the operations screen', () => {
     }
   });
 
-  test('a partner-app token sees masked ID numbers and no audit data, and after the first answer asks only for what its grants allow', async () => {
+  test('a partner-app token sees masked ID numbers and no audit data, and the page asks `me` first and then only for what its grants allow', async () => {
     const page = await browser.context.newPage();
     const asked: string[] = [];
     page.on('request', (request: Request) => {
@@ -284,14 +284,14 @@ describe('the operations screen', () => {
         body.data!.elderlyLivingAlone.edges.map((e) => e.node.person.idNumber),
       );
 
-      // Redraw the overview: the question now leaves out what was refused.
+      // Redraw the overview: no question, the first included, asks for what the grants do not cover.
       await page.click('[data-indicator="aqi"]');
       await waitForView(page, 'overview');
       await page.waitForTimeout(200);
-      const [firstAsk, ...later] = asked.filter((body) => body.includes('ScreenOverview'));
-      assert.match(firstAsk!, /accessLog/);
-      assert.ok(later.length > 0);
-      for (const body of later) assert.doesNotMatch(body, /accessLog|urbanOperations|population \{/);
+      assert.match(asked[0]!, /ScreenCaller/, 'the page asks who the caller is first');
+      const overviewAsks = asked.filter((body) => body.includes('ScreenOverview'));
+      assert.ok(overviewAsks.length > 1);
+      for (const body of overviewAsks) assert.doesNotMatch(body, /accessLog|urbanOperations|population \{/);
       assert.deepEqual(browser.blocked, []);
     } finally {
       await page.close();
@@ -336,6 +336,20 @@ describe('the operations screen', () => {
       const all = page.locator('.funnel-table tr[data-level="ALL"]');
       assert.equal(await all.locator('td[data-field="reported"]').textContent(), formatCount(body.data!.division.urbanOperations.reported));
       assert.equal(await all.locator('td[data-field="closed"]').textContent(), formatCount(body.data!.division.urbanOperations.closed));
+      // The funnel of each period shows the graph's stages, report to on-time closure.
+      type Stages = { reported: number; registered: number; dispatched: number; handled: number; verified: number; closed: number; closedOnTime: number };
+      const funnels = await graph.gql<{ division: Record<string, Stages> }>(
+        `{ division(code: "370100") { ${['TODAY', 'LAST_7_DAYS', 'LAST_30_DAYS'].map((p) => `${p}: incidentFunnel(period: ${p}) { reported registered dispatched handled verified closed closedOnTime }`).join(' ')} } }`,
+        undefined,
+        dashboard,
+      );
+      const chart = page.locator('#funnel-chart');
+      for (const period of ['LAST_7_DAYS', 'TODAY', 'LAST_30_DAYS']) {
+        if (period !== 'LAST_7_DAYS') await page.click(`[data-period="${period}"]`);
+        assert.equal(await chart.getAttribute('data-period'), period);
+        assert.equal(await chart.getAttribute('data-stages'), Object.values(funnels.body.data!.division[period]!).join(','), period);
+      }
+      assert.ok(funnels.body.data!.division.LAST_30_DAYS!.reported > 0, 'the small city has incidents reported in 30 days');
       await page.click('[data-tab="environment"]');
       await waitForView(page, 'environment');
       assert.equal(await page.locator('table.ranking tbody tr').count(), 12);

@@ -11,7 +11,7 @@ import { EventRegistry } from '../../events/registry.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { waitForCommitted } from '../../test/helpers/events.ts';
 import type { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
-import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
+import type { EventMetadata, Recorded, RecordedEvent } from '../../events/types.ts';
 import { ProcessManagerRuntime } from '../../projections/processManager.ts';
 import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
@@ -25,10 +25,11 @@ import { incidentStreamId, type IncidentEvent } from './incident/events.ts';
 import { reportData } from './incident/fixtures.ts';
 import { registerIncident, reportIncident, runIncidentCommand, type IncidentResult } from './incidentCommands.ts';
 import { urbanOpsModule } from './index.ts';
-import { LEVELS, type Level } from './levels.ts';
+import { ancestorsOf, LEVELS, type Level } from './levels.ts';
 import { computeMetrics, type IncidentMetrics } from './metrics.ts';
 import { INCIDENTS, INCIDENTS_PROJECTION } from './readModels/incidentsProjection.ts';
-import type { IncidentDoc } from './readModels/incidentView.ts';
+import { evolveView, type IncidentDoc, type IncidentView } from './readModels/incidentView.ts';
+import { addFunnel, emptyFunnel, FUNNEL_PERIODS, FUNNEL_STAGES, funnelStagesOf, periodDates, reportDayOf, type FunnelPeriod, type IncidentFunnel } from './readModels/funnel.ts';
 import { urbanOpsResolvers, type IncidentNode } from './resolvers.ts';
 import { seedIncidents } from './seed.ts';
 
@@ -276,6 +277,36 @@ for (const openBackend of BACKENDS) {
       }
       const city = await division.urbanOperations({ code: '370100' }, { level: null }, testSubgraphContext());
       assert.ok((city.reworked ?? 0) > 0 && (city.overdueNow ?? 0) > 0 && (city.rejected ?? 0) > 0, JSON.stringify(city));
+    });
+
+    it('keeps the funnel of each period equal to the stages recounted from the raw events, per report day in China', async () => {
+      clock = T0 + 40 * 24 * 60 * MINUTE;
+      await seedIncidents(runtime, { incidents: 150, seed: 7 });
+      await project();
+      const events = await store.readAll({ filter: { streamPrefixes: [incidentStreamId('')] }, limit: 100_000 });
+      const views = new Map<string, IncidentView>();
+      for (const event of events as Recorded<IncidentEvent>[]) {
+        const view = evolveView(views.get(event.data.incidentId), event);
+        if (view) views.set(event.data.incidentId, view);
+      }
+      const division = urbanOpsResolvers(runtime).Division as unknown as {
+        incidentFunnel(d: { code: string }, args: { period: FunnelPeriod }, ctx: SubgraphContext): Promise<IncidentFunnel>;
+      };
+      let counted = 0;
+      for (const period of Object.keys(FUNNEL_PERIODS) as FunnelPeriod[]) {
+        const dates = new Set(periodDates(period, new Date(clock).toISOString()));
+        for (const code of ['370100', '370102', lixiaStreet, community]) {
+          const expected = emptyFunnel();
+          for (const view of views.values()) {
+            if (dates.has(reportDayOf(view)) && ancestorsOf(view.state.report.divisionCode).includes(code)) addFunnel(expected, funnelStagesOf(view.state));
+          }
+          const actual = await division.incidentFunnel({ code }, { period }, testSubgraphContext());
+          for (const stage of FUNNEL_STAGES) assert.equal(actual[stage], expected[stage], `${period} ${code} ${stage}`);
+          if (code === '370100') counted += actual.reported;
+        }
+      }
+      assert.ok(counted > 0, 'the seeded incidents fall in the periods');
+      await assert.rejects(division.incidentFunnel({ code: '37010' }, { period: 'TODAY' }, testSubgraphContext()), expectError('BAD_USER_INPUT'));
     });
 
     it('escalates a case left overdue one level per deadline up to the city, in virtual time, each step once', async () => {

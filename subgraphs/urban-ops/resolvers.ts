@@ -26,7 +26,8 @@ import { incidentEventDefinitions, incidentStreamId, type CentreRef, type Incide
 import { registerIncident, reportIncident, runIncidentCommand, type IncidentResult } from './incidentCommands.ts';
 import { isWithin, levelOfCode, parentCode, type Level } from './levels.ts';
 import { levelOfIncident } from './metrics.ts';
-import { CLOSE_TIMES, INCIDENTS, INCIDENTS_PROJECTION, METRICS } from './readModels/incidentsProjection.ts';
+import { addFunnel, emptyFunnel, finishFunnel, funnelDayKey, periodDates, type FunnelDay, type FunnelPeriod } from './readModels/funnel.ts';
+import { CLOSE_TIMES, FUNNEL_DAYS, INCIDENTS, INCIDENTS_PROJECTION, METRICS } from './readModels/incidentsProjection.ts';
 import { DIVISION_FIELD, foldView, type IncidentDoc, type IncidentView } from './readModels/incidentView.ts';
 import { countsAt, finishMetrics, type DivisionCloseTimes, type DivisionCounts } from './readModels/metricCounters.ts';
 import { timelineOf } from './readModels/timeline.ts';
@@ -173,6 +174,10 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
   const countsLoader = (ctx: SubgraphContext) =>
     loader<string, DivisionCounts | null>(ctx, 'urban-ops.metrics', async (ids) =>
       (await metrics().getMany(ids)).map((stored) => stored?.doc ?? null),
+    );
+  const funnelDayLoader = (ctx: SubgraphContext) =>
+    loader<string, FunnelDay | null>(ctx, 'urban-ops.funnelDays', async (keys) =>
+      (await runtime.readModels.of(INCIDENTS_PROJECTION).collection<FunnelDay>(FUNNEL_DAYS).getMany(keys)).map((stored) => stored?.doc ?? null),
     );
   const closeTimesLoader = (ctx: SubgraphContext) =>
     loader<string, DivisionCloseTimes | null>(ctx, 'urban-ops.closeTimes', async (ids) =>
@@ -409,6 +414,17 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
         const m = finishMetrics(countsAt(counts, closeTimes, level), { dueOpen, overdueNow });
         const hours = (minutes: number | null) => (minutes === null ? null : minutes / 60);
         return { ...m, meanHoursToClose: hours(m.meanTimeToCloseMinutes), p90HoursToClose: hours(m.p90TimeToCloseMinutes), satisfaction: m.meanSatisfaction };
+      },
+      async incidentFunnel(division: { code: string }, args: { period: FunnelPeriod }, ctx: SubgraphContext) {
+        levelOfCode(division.code, 'code');
+        const dates = periodDates(args.period, runtime.now().toISOString());
+        const days = await funnelDayLoader(ctx).loadMany(dates.map((date) => funnelDayKey(division.code, date)));
+        const counts = emptyFunnel();
+        for (const day of days) {
+          if (day instanceof Error) throw day;
+          if (day) addFunnel(counts, day.counts);
+        }
+        return finishFunnel(args.period, dates, counts);
       },
     },
 

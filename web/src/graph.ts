@@ -1,8 +1,8 @@
 /**
  * The screen's client of the public graph: `POST /graphql` with the bearer token, and graphql-ws on
- * the same path. A field the token's grants do not cover comes back null with a FORBIDDEN error
- * naming its resource; the client remembers the resource and the views stop asking for it, so after
- * the first answer the page asks only for what the grants allow.
+ * the same path. It first asks `me` which grants the token's consumer holds, and the views ask only
+ * for the resources an active READ grant covers. A field refused all the same (a grant revoked since)
+ * comes back null with a FORBIDDEN error naming its resource; the client remembers that too.
  */
 import { createClient, type Client } from 'graphql-ws';
 
@@ -41,15 +41,54 @@ export function signInMessage(reason: string): string {
   }
 }
 
+/** Who the graph says the caller is (`me`). */
+export interface Caller {
+  consumerId: string;
+  role: string;
+  name: string | null;
+  registered: boolean;
+  /** Resources an ACTIVE grant with READ covers. */
+  readable: Set<string>;
+}
+
+interface MeAnswer {
+  me: {
+    consumerId: string;
+    role: string;
+    name: string | null;
+    registered: boolean;
+    grants: { status: string; actions: string[]; resources: { name: string }[] }[];
+  } | null;
+}
+
+const ME = 'query ScreenCaller { me { consumerId role name registered grants { status actions resources { name } } } }';
+
+/** Served to every authenticated caller without a grant. */
+const PUBLIC_RESOURCE = 'public';
+
 export class Graph {
   /** Resources this token was refused (FORBIDDEN naming them): views leave their fields out. */
   readonly refused = new Set<string>();
   private readonly listeners = new Set<() => void>();
+  /** Set by `identify`; until then every resource is tried and refusals are learned. */
+  private caller: Caller | null = null;
 
   constructor(readonly token: string) {}
 
+  /** Asks the graph who the token's caller is and what it may read. */
+  async identify(): Promise<Caller> {
+    const { data } = await this.query<MeAnswer>(ME);
+    if (!data.me) throw new Error('the graph did not say who the caller is');
+    const readable = new Set(
+      data.me.grants.filter((g) => g.status === 'ACTIVE' && g.actions.includes('READ')).flatMap((g) => g.resources.map((r) => r.name)),
+    );
+    this.caller = { consumerId: data.me.consumerId, role: data.me.role, name: data.me.name, registered: data.me.registered, readable };
+    return this.caller;
+  }
+
   allows(resource: string): boolean {
-    return !this.refused.has(resource);
+    if (this.refused.has(resource)) return false;
+    return resource === PUBLIC_RESOURCE || !this.caller || this.caller.readable.has(resource);
   }
 
   /** Called when a resource is refused for the first time (a view may then drop a whole panel). */

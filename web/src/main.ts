@@ -88,10 +88,18 @@ function renderShell(session: Session): void {
   }
   for (const view of views) app.querySelector(`[data-tab="${view.id}"]`)!.addEventListener('click', () => void show(view));
   const live = views.find((v) => v.id === 'live')!;
-  void show(active).then(() => {
+  // Who the graph says the caller is decides what the views ask for.
+  void graph
+    .identify()
+    .then((caller) => {
+      app.querySelector('#consumer')!.textContent = caller.name ?? caller.consumerId;
+    })
+    .then(() => show(active))
+    .then(() => {
     // The live feed runs from the start, whichever view is shown first.
-    if (active !== live && !stopped) void live.render(app.querySelector<HTMLElement>('#view-live')!, context).catch(context.report);
-  });
+      if (active !== live && !stopped) void live.render(app.querySelector<HTMLElement>('#view-live')!, context).catch(context.report);
+    })
+    .catch(context.report);
 }
 
 function start(): void {

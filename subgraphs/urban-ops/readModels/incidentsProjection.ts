@@ -2,10 +2,12 @@
  * The urban-ops read models, kept by one projection so an incident's document and its metrics move
  * together: `incidents` (one document per incident: its view and the flat fields lists filter on)
  * and, per division, `metrics` (counts level by level) and `closeTimes` (time-to-close histograms level
- * by level; see metricCounters.ts).
+ * by level; see metricCounters.ts), and per division and report day `funnelDays` (how far that day's
+ * incidents got through the loop; see funnel.ts).
  */
 import type { Projection } from '../../../projections/types.ts';
 import { incidentEventDefinitions, type IncidentEvent } from '../incident/events.ts';
+import { addFunnel, emptyFunnel, funnelDayKey, funnelDelta, funnelStagesOf, reportDayOf, type FunnelDay } from './funnel.ts';
 import { evolveView, incidentDoc, type IncidentDoc } from './incidentView.ts';
 import {
   addCounts,
@@ -29,6 +31,7 @@ export const INCIDENTS_PROJECTION = 'urban-ops.incidents';
 export const INCIDENTS = 'incidents';
 export const METRICS = 'metrics';
 export const CLOSE_TIMES = 'closeTimes';
+export const FUNNEL_DAYS = 'funnelDays';
 
 /** The view (every event changes it) and the flat fields (strings or null) that differ. */
 function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<IncidentDoc> {
@@ -41,7 +44,7 @@ function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<Inciden
 
 export const incidentsProjection: Projection<IncidentEvent> = {
   name: INCIDENTS_PROJECTION,
-  version: 4,
+  version: 5,
   eventTypes: incidentEventDefinitions.map((d) => d.type),
   indexes: [
     { collection: INCIDENTS, fields: ['reportedAt'] },
@@ -64,6 +67,20 @@ export const incidentsProjection: Projection<IncidentEvent> = {
     const after = incidentDoc(view);
     if (before) await incidents.patch(incidentId, changedFields(before, after), source);
     else await incidents.upsert(incidentId, after, source);
+
+    const stages = funnelDelta(before ? funnelStagesOf(before.view.state) : null, funnelStagesOf(view.state));
+    if (stages) {
+      const funnelDays = store.collection<FunnelDay>(FUNNEL_DAYS);
+      const date = reportDayOf(view);
+      const divisions = divisionsOf(view);
+      const keys = divisions.map((divisionCode) => funnelDayKey(divisionCode, date));
+      const docs = await funnelDays.getMany(keys);
+      for (const [i, divisionCode] of divisions.entries()) {
+        const doc: FunnelDay = docs[i]?.doc ?? { divisionCode, date, counts: emptyFunnel() };
+        addFunnel(doc.counts, stages);
+        await funnelDays.upsert(keys[i]!, doc, source);
+      }
+    }
 
     const oldCounts = before ? countsOf(before.view.state) : null;
     const newCounts = countsOf(view.state);

@@ -1,7 +1,8 @@
 /**
  * 闭环处置: the four levels of the closed loop (市 → 区县 → 镇街 → 村社区) with each level's cases
  * (those sitting at that level now, as the urban-ops projection keeps them), the city's funnel from
- * report to closure, and the overdue cases under supervision with the centre that owns each.
+ * report to closure for the incidents reported today, in 7 days or in 30 days, and the overdue cases
+ * under supervision with the centre that owns each.
  */
 import { chartIn, TEXT } from '../charts.ts';
 import { CITY_CODE } from '../jinan.ts';
@@ -16,6 +17,35 @@ const LEVELS = [
 ] as const;
 
 const LEVEL_NAMES: Record<string, string> = Object.fromEntries(LEVELS);
+
+const PERIODS = [
+  ['TODAY', '今日'],
+  ['LAST_7_DAYS', '近 7 天'],
+  ['LAST_30_DAYS', '近 30 天'],
+] as const;
+type Period = (typeof PERIODS)[number][0];
+
+const FUNNEL_STAGES = [
+  ['reported', '上报'],
+  ['registered', '立案'],
+  ['dispatched', '派遣'],
+  ['handled', '处置'],
+  ['verified', '核查'],
+  ['closed', '结案'],
+  ['closedOnTime', '按期结案'],
+] as const;
+
+interface Funnel extends Record<(typeof FUNNEL_STAGES)[number][0], number> {
+  from: string;
+  to: string;
+  rejected: number;
+  reworked: number;
+  closureRate: number | null;
+  onTimeClosureRate: number | null;
+  reworkRate: number | null;
+}
+
+const FUNNEL = `from to rejected reworked closureRate onTimeClosureRate reworkRate ${FUNNEL_STAGES.map(([stage]) => stage).join(' ')}`;
 
 const METRICS = 'reported rejected pendingRegistration registered open closed closedOnTime closureRate onTimeClosureRate reworked reworkRate overdueNow meanHoursToClose';
 
@@ -51,6 +81,7 @@ interface OverdueCase {
 
 type LoopData = {
   city: (Record<string, LoopMetrics | null> & { all: LoopMetrics | null }) | null;
+  funnels: Record<Period, Funnel | null> | null;
   overdue?: { totalCount: number; edges: { node: OverdueCase }[] } | null;
 };
 
@@ -58,6 +89,9 @@ const QUERY = `query ScreenClosedLoop($city: String!) {
   city: division(code: $city) {
     all: urbanOperations { ${METRICS} }
     ${LEVELS.map(([level]) => `${level}: urbanOperations(level: ${level}) { ${METRICS} }`).join('\n    ')}
+  }
+  funnels: division(code: $city) {
+    ${PERIODS.map(([period]) => `${period}: incidentFunnel(period: ${period}) { ${FUNNEL} }`).join('\n    ')}
   }
   overdue: incidents(filter: { overdue: true }, first: 20) {
     totalCount
@@ -97,36 +131,51 @@ export function closedLoopView(): View {
               .join('')}</tbody></table>`
         : notGranted('超期督办案件', 'urban.incidents');
       element.innerHTML = `<div class="loop">
-        <section class="card"><h3>全市事件闭环漏斗（累计）</h3><div class="chart" id="funnel-chart"></div>
-          <p class="note">上报 → 立案 → 结案 → 按期结案；派遣、处置、核查各环节与今日 / 近 7 天 / 近 30 天的分时段漏斗尚无对应的图谱字段。</p></section>
+        <section class="card"><h3>全市事件闭环漏斗（按上报日期）</h3>
+          <div class="indicators periods" role="tablist">${PERIODS.map(([period, name]) => `<button type="button" role="tab" data-period="${period}">${name}</button>`).join('')}</div>
+          <div class="chart" id="funnel-chart"></div>
+          <p class="note" id="funnel-rates"></p></section>
         <section class="card">${levelTable}</section>
         <section class="card wide">${overdueTable}</section>
       </div>`;
       const chartElement = element.querySelector<HTMLElement>('#funnel-chart')!;
-      if (!all) {
+      const funnels = data.funnels;
+      if (!funnels || !graph.allows('urban.metrics')) {
+        element.querySelector('.periods')?.remove();
         chartElement.outerHTML = notGranted('闭环漏斗', 'urban.metrics');
         return;
       }
-      chartIn(chartElement).setOption({
-        animation: false,
-        tooltip: { trigger: 'item' },
-        series: [
-          {
-            type: 'funnel',
-            sort: 'descending',
-            left: '10%',
-            width: '80%',
-            label: { show: true, position: 'inside', formatter: '{b}: {c}', color: '#fff' },
-            data: [
-              { name: '上报', value: all.reported },
-              { name: '立案', value: all.registered },
-              { name: '结案', value: all.closed },
-              { name: '按期结案', value: all.closedOnTime },
-            ],
-          },
-        ],
-        textStyle: TEXT,
-      });
+      const chart = chartIn(chartElement);
+      const showPeriod = (period: Period) => {
+        for (const button of element.querySelectorAll<HTMLElement>('[data-period]')) {
+          button.setAttribute('aria-selected', String(button.dataset.period === period));
+          button.classList.toggle('active', button.dataset.period === period);
+        }
+        const funnel = funnels[period];
+        chartElement.dataset.period = period;
+        chartElement.dataset.stages = funnel ? FUNNEL_STAGES.map(([stage]) => funnel[stage]).join(',') : '';
+        element.querySelector('#funnel-rates')!.textContent = funnel
+          ? `${funnel.from} 至 ${funnel.to}：结案率 ${percent(funnel.closureRate)}，按期结案率 ${percent(funnel.onTimeClosureRate)}，返工 ${count(funnel.reworked)} 件（返工率 ${percent(funnel.reworkRate)}），不予立案 ${count(funnel.rejected)} 件。`
+          : '';
+        chart.setOption({
+          animation: false,
+          tooltip: { trigger: 'item' },
+          series: [
+            {
+              type: 'funnel',
+              sort: 'none',
+              left: '10%',
+              width: '80%',
+              minSize: '8%',
+              label: { show: true, position: 'inside', formatter: '{b}: {c}', color: '#fff' },
+              data: FUNNEL_STAGES.map(([stage, name]) => ({ name, value: funnel?.[stage] ?? 0 })),
+            },
+          ],
+          textStyle: TEXT,
+        });
+      };
+      for (const button of element.querySelectorAll<HTMLElement>('[data-period]')) button.addEventListener('click', () => showPeriod(button.dataset.period as Period));
+      showPeriod('LAST_7_DAYS');
     },
   };
 }
