@@ -2,9 +2,11 @@
  * The gateway's figures: a query joining three subgraphs over 50 persons — names from one,
  * the companies each represents from a second, declared tax from a third — through our whole stack
  * (JWT at the gateway and again at each subgraph, limits, grants field by field, the access audit,
- * read models on PostgreSQL), beside (a) a bare Hive Gateway over in-memory Apollo subgraphs
- * answering the same query shape (the ceiling on this machine) and (b) our stack with the access
- * audit switched off. The three subgraphs are the gateway fixtures (test/fixtures/graphModules.ts),
+ * read models on PostgreSQL, planned by Hive Router's Rust planner as `npm start` runs it), beside
+ * (a) a bare Hive Gateway over in-memory Apollo subgraphs answering the same query shape, with its
+ * default JavaScript planner (`bare`) and with the Rust planner (`bare_rust`, the ceiling on this
+ * machine), (b) our stack on the JavaScript planner (`ours_js`, GATEWAY_QUERY_PLANNER=js) and (c) our
+ * stack with the access audit switched off. The three subgraphs are the gateway fixtures (test/fixtures/graphModules.ts),
  * built on the kit like the domain subgraphs, not the domains themselves.
  */
 import { createServer, type Server } from 'node:http';
@@ -13,6 +15,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
 import { pino } from 'pino';
 import { composeSupergraph } from '../schema/compose.ts';
@@ -26,7 +29,7 @@ import type { BenchContext, BenchOption } from './lib/section.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 
 export const name = 'gateway';
-export const description = '3-subgraph join over 50 persons: our gateway (auth, grants, audit, PostgreSQL) vs a bare Hive Gateway, and audit off';
+export const description = '3-subgraph join over 50 persons: our gateway (auth, grants, audit, PostgreSQL; Rust and JS planners) vs a bare Hive Gateway (JS and Rust planners), and audit off';
 
 export const options: readonly BenchOption[] = [
   { name: 'gatewayRequests', description: 'timed requests per stack (after the warm-up), split over the rounds', default: 3_000, quick: 300 },
@@ -40,13 +43,13 @@ const QUERY = `{ people(first: ${PERSONS}) { id name companies { name } taxTotal
 const CONSUMER = 'bench-consumer';
 
 interface Target {
-  label: 'ours' | 'bare' | 'audit_off';
+  label: 'ours' | 'ours_js' | 'bare' | 'bare_rust' | 'audit_off';
   url: string;
   headers: Record<string, string>;
 }
 
 /** The same shape over in-memory data: Apollo subgraphs with no auth, no grants, no audit, no database. */
-async function startBareGraph(people: readonly SeededPerson[]): Promise<{ url: string; close(): Promise<void> }> {
+async function startBareGraph(people: readonly SeededPerson[], planner: 'rust' | 'js'): Promise<{ url: string; close(): Promise<void> }> {
   const companies = new Map(people.map((p) => [p.id, p.companies.map((name) => ({ name }))]));
   const taxes = new Map(people.map((p) => [p.id, p.taxTotal]));
   const byId = new Map(people.map((p) => [p.id, p]));
@@ -73,6 +76,7 @@ async function startBareGraph(people: readonly SeededPerson[]): Promise<{ url: s
   const runtime = createGatewayRuntime({
     supergraph: composeSupergraph(modules.map((m, i) => ({ name: m.name, url: urls[i]!, typeDefs: m.typeDefs }))),
     transports: { http: httpTransport },
+    ...(planner === 'rust' && { unifiedGraphHandler }),
     logging: 'error',
   });
   const server: Server = createServer(runtime);
@@ -130,6 +134,8 @@ export async function run(ctx: BenchContext): Promise<void> {
   const quiet = { ...base, runtime: { ...base.runtime, logger: pino({ level: 'error' }) } };
   const ours: TestGraph = await startTestGraph({ modules: TEST_GRAPH_MODULES, runtime: quiet });
   ctx.defer(() => ours.close());
+  const oursJs: TestGraph = await startTestGraph({ modules: TEST_GRAPH_MODULES, runtime: quiet, gateway: { queryPlanner: 'js' } });
+  ctx.defer(() => oursJs.close());
   const auditOff: TestGraph = await startTestGraph({
     modules: TEST_GRAPH_MODULES,
     runtime: quiet,
@@ -138,12 +144,16 @@ export async function run(ctx: BenchContext): Promise<void> {
   ctx.defer(() => auditOff.close());
   await ours.grant(CONSUMER, TEST_GRAPH_RESOURCES);
   const auth = { authorization: `Bearer ${await ours.tokenFor(CONSUMER, 'department', '2h')}` };
-  const bare = await startBareGraph(people);
+  const bare = await startBareGraph(people, 'js');
   ctx.defer(() => bare.close());
+  const bareRust = await startBareGraph(people, 'rust');
+  ctx.defer(() => bareRust.close());
 
   const targets: Target[] = [
     { label: 'bare', url: bare.url, headers: {} },
+    { label: 'bare_rust', url: bareRust.url, headers: {} },
     { label: 'ours', url: ours.url, headers: auth },
+    { label: 'ours_js', url: oursJs.url, headers: auth },
     { label: 'audit_off', url: auditOff.url, headers: auth },
   ];
   const results = new Map<Target['label'], Measured>(targets.map((t) => [t.label, { elapsedMs: 0, count: 0, latencies: new Latencies(requests) }]));
@@ -168,11 +178,14 @@ export async function run(ctx: BenchContext): Promise<void> {
   const figures: Figure[] = [];
   const key = (label: string, unit: string) => `gateway.join3x50.${label}.${unit}`;
   figures.push(
-    { key: key('ours', 'req_per_s'), value: rate('ours'), baseline: { key: key('bare', 'req_per_s'), value: rate('bare') }, targets: [{ on: 'ratio', op: '>=', threshold: 0.6 }] },
+    // Issue #21: ours ÷ the bare default gateway ≥ 1.25 (0.84 on the JS planner), and ≥ 0.6 of a bare gateway on the Rust planner.
+    { key: key('ours', 'req_per_s'), value: rate('ours'), baseline: { key: key('bare', 'req_per_s'), value: rate('bare') }, targets: [{ on: 'ratio', op: '>=', threshold: 1.25 }] },
+    { key: key('ours_vs_bare_rust', 'req_per_s'), value: rate('ours'), baseline: { key: key('bare_rust', 'req_per_s'), value: rate('bare_rust') }, targets: [{ on: 'ratio', op: '>=', threshold: 0.6 }] },
+    { key: key('ours_js', 'req_per_s'), value: rate('ours_js'), baseline: { key: key('bare', 'req_per_s'), value: rate('bare') } },
     { key: key('audit_off', 'req_per_s'), value: rate('audit_off') },
     { key: 'gateway.join3x50.audit_overhead.percent', value: (1 - rate('ours') / rate('audit_off')) * 100, targets: [{ on: 'value', op: '<=', threshold: 15 }] },
   );
-  for (const label of ['ours', 'bare', 'audit_off'] as const) {
+  for (const label of ['ours', 'ours_js', 'bare', 'bare_rust', 'audit_off'] as const) {
     const [p50, p99] = results.get(label)!.latencies.percentiles(50, 99);
     figures.push({ key: key(label, 'p50_ms'), value: p50! }, { key: key(label, 'p99_ms'), value: p99! });
   }

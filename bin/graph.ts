@@ -37,8 +37,8 @@ export interface GraphOptions {
   logger?: Logger;
   /** More routes at the gateway (the operator's admin endpoint, cli/admin.ts). */
   routes?: GatewayServerOptions['routes'];
-  /** The gateway's CORS origins, operator token and drain time (gateway/config.ts). */
-  gateway?: Pick<GatewayOptionsInput, 'corsOrigins' | 'adminToken' | 'drainTimeoutMs'>;
+  /** The gateway's CORS origins, operator token, drain time and query planner (gateway/config.ts). */
+  gateway?: Pick<GatewayOptionsInput, 'corsOrigins' | 'adminToken' | 'drainTimeoutMs' | 'queryPlanner'>;
 }
 
 export interface RunningGraph {

@@ -116,7 +116,7 @@ export async function startService(platform: Platform, env: Record<string, strin
     host,
     logger,
     routes: createAdminRoutes(platform, adminToken),
-    gateway: { corsOrigins: options.corsOrigins, drainTimeoutMs: options.drainTimeoutMs, ...(adminToken && { adminToken }) },
+    gateway: { corsOrigins: options.corsOrigins, drainTimeoutMs: options.drainTimeoutMs, queryPlanner: options.queryPlanner, ...(adminToken && { adminToken }) },
   });
   // `status`, `verify` and `seals` run elsewhere ask this process, which owns the embedded store.
   if (adminToken) platform.db.dataDirLock?.setAdminUrl(new URL('/', graph.url).toString());

@@ -70,6 +70,11 @@ export const gatewayOptionsSchema = z.object({
   adminToken: z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   /** On SIGTERM, how long in-flight requests may run before their connections are cut. @default 10000 */
   drainTimeoutMs: z.number().int().min(0).max(300_000).default(10_000),
+  /**
+   * Who plans each operation across the subgraphs: `rust`, Hive Router's query planner and executor
+   * (a native addon in the npm package), or `js`, the gateway runtime's own. @default 'rust'
+   */
+  queryPlanner: z.enum(['rust', 'js'], { message: 'must be rust or js' }).default('rust'),
 });
 
 export type GatewayAuth = z.infer<typeof gatewayAuthSchema>;
@@ -119,6 +124,7 @@ const ENV_NAMES: Record<string, string> = {
   corsOrigins: 'GATEWAY_CORS_ORIGINS',
   adminToken: 'ADMIN_TOKEN',
   drainTimeoutMs: 'GATEWAY_DRAIN_TIMEOUT_MS',
+  queryPlanner: 'GATEWAY_QUERY_PLANNER',
   ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`subgraphUrls.${name}`, subgraphUrlVariable(name)])),
 };
 
@@ -180,6 +186,7 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined> = p
     corsOrigins: text('GATEWAY_CORS_ORIGINS')?.split(',').map((o) => o.trim()).filter(Boolean),
     adminToken: text('ADMIN_TOKEN'),
     drainTimeoutMs: number('GATEWAY_DRAIN_TIMEOUT_MS'),
+    queryPlanner: text('GATEWAY_QUERY_PLANNER'),
   };
   const parsed = gatewayOptionsSchema.safeParse(input);
   const server = envProcessSchema.safeParse(env);

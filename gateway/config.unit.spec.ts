@@ -54,9 +54,10 @@ describe('gateway configuration', () => {
         GATEWAY_DEV_MODE: 'yes',
         GATEWAY_PORT: '70000',
         SUBGRAPH_TAX_URL: 'nowhere',
+        GATEWAY_QUERY_PLANNER: 'go',
       }),
     );
-    for (const name of ['JWT_SECRET', 'GATEWAY_ASSERTION_SECRET: is required', 'GATEWAY_MAX_DEPTH', 'GATEWAY_MAX_SUBSCRIPTION_BUFFER', 'GATEWAY_DEV_MODE', 'GATEWAY_PORT', 'SUBGRAPH_TAX_URL']) {
+    for (const name of ['JWT_SECRET', 'GATEWAY_ASSERTION_SECRET: is required', 'GATEWAY_MAX_DEPTH', 'GATEWAY_MAX_SUBSCRIPTION_BUFFER', 'GATEWAY_DEV_MODE', 'GATEWAY_PORT', 'SUBGRAPH_TAX_URL', 'GATEWAY_QUERY_PLANNER: must be rust or js']) {
       assert.ok(message.includes(name), `${name} missing from:\n${message}`);
     }
   });
@@ -69,8 +70,11 @@ describe('gateway configuration', () => {
       GATEWAY_MAX_SUBSCRIPTION_BUFFER: '2_000',
       GATEWAY_DEV_MODE: 'true',
       GATEWAY_PORT: '4400',
+      GATEWAY_QUERY_PLANNER: 'js',
     });
     assert.equal(config.port, 4400);
+    assert.equal(config.options.queryPlanner, 'js');
+    assert.equal(gatewayConfigFromEnv({ JWT_SECRET: SECRET, GATEWAY_ASSERTION_SECRET: ASSERTION }).options.queryPlanner, 'rust');
     assert.equal(config.options.limits.maxCost, 1000);
     assert.equal(config.options.limits.maxSubscriptionBuffer, 2000);
     assert.equal(config.options.devMode, true);

@@ -26,6 +26,7 @@ export class SubgraphCredentials {
   /** The current assertion (read by the graphql-ws transport's `connectionParams` interpolation). */
   assertion: string;
   private signedAt: number;
+  private operationName: string | undefined;
 
   private constructor(
     readonly caller: Caller,
@@ -45,21 +46,25 @@ export class SubgraphCredentials {
 
   /** Headers for one subgraph request; the assertion is re-signed once it is half-way to expiry. */
   async headers(): Promise<Record<string, string>> {
-    if (Date.now() - this.signedAt > REFRESH_AFTER_MS) {
-      this.assertion = await sign(this.caller, this.token, this.requestId, this.secret);
-      this.signedAt = Date.now();
-    }
+    if (Date.now() - this.signedAt > REFRESH_AFTER_MS) await this.resign();
     return { authorization: this.authorization, [ASSERTION_HEADER]: this.assertion };
   }
 
-  /** The same caller under a new request id (one per graphql-ws operation). */
-  forOperation(): Promise<SubgraphCredentials> {
-    return SubgraphCredentials.create(this.caller, this.token, this.secret);
+  /** Names the client's operation in the assertion, so subgraphs record it even when sent anonymous operations. */
+  async nameOperation(operationName: string | undefined): Promise<void> {
+    if (operationName === this.operationName) return;
+    this.operationName = operationName;
+    await this.resign();
+  }
+
+  private async resign(): Promise<void> {
+    this.assertion = await sign(this.caller, this.token, this.requestId, this.secret, this.operationName);
+    this.signedAt = Date.now();
   }
 }
 
-function sign(caller: Caller, token: string, requestId: string, secret: string): Promise<string> {
-  return createGatewayAssertion({ caller, token, requestId, secret, ttlSeconds: Math.min(ASSERTION_TTL_SECONDS, MAX_ASSERTION_TTL_SECONDS) });
+function sign(caller: Caller, token: string, requestId: string, secret: string, operationName?: string): Promise<string> {
+  return createGatewayAssertion({ caller, token, requestId, secret, operationName, ttlSeconds: Math.min(ASSERTION_TTL_SECONDS, MAX_ASSERTION_TTL_SECONDS) });
 }
 
 /**

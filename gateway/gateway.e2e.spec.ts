@@ -108,6 +108,20 @@ describe('authentication at the gateway', () => {
   });
 });
 
+describe('the query planner switch', () => {
+  test('the gateway\'s own JavaScript planner (GATEWAY_QUERY_PLANNER=js) answers the join as the Rust planner does', async () => {
+    const js = await startTestGraph({ modules: TEST_GRAPH_MODULES, runtime: base, gateway: { queryPlanner: 'js' } });
+    try {
+      const [rust, plain] = await Promise.all([graph.gql(JOIN_QUERY, undefined, token), js.gql(JOIN_QUERY, undefined, token)]);
+      assert.equal(plain.status, 200);
+      assert.equal(plain.body.errors, undefined);
+      assert.deepEqual(plain.body.data, rust.body.data);
+    } finally {
+      await js.close();
+    }
+  });
+});
+
 describe('a subgraph called without the gateway', () => {
   const query = JSON.stringify({ query: '{ people(first: 5) { id name idNumber } }' });
   const post = (headers: Record<string, string>) =>

@@ -9,9 +9,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { maskError } from 'graphql-yoga';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
@@ -79,7 +80,14 @@ function unauthenticatedError(error: UnauthenticatedError): GraphQLFormattedErro
 
 /** Sends the caller's token and a fresh assertion with every HTTP request to a subgraph. */
 function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
+  // The client's operation name goes into the assertion before any subgraph is called.
+  const nameOperation = ({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null | undefined } }) => {
+    const context = args.contextValue as Partial<GatewayRequestContext>;
+    return context.credentials?.nameOperation(getOperationAST(args.document, args.operationName)?.name?.value);
+  };
   return {
+    onExecute: nameOperation,
+    onSubscribe: nameOperation,
     onFetch({ context, options, setOptions }) {
       const credentials = 'credentials' in context ? context.credentials : undefined;
       // Without credentials the subgraph refuses the call; nothing is sent on anyone's behalf.
@@ -128,6 +136,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
         },
       },
     },
+    ...(options.queryPlanner === 'rust' && { unifiedGraphHandler }),
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: options.devMode ? { title: 'City Brain' } : false,
     renderGraphiQL: renderLocalGraphiQL,
@@ -331,6 +340,11 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
  * told which one, so partial data comes with an error a person can act on.
  */
 function maskSubgraphOutage(error: unknown, message: string, isDev?: boolean): Error {
+  // The Rust planner's executor hands a subgraph's errors on as formatted errors (plain objects),
+  // not GraphQLErrors: they are the subgraph's own answer, already masked there, so they pass as is.
+  if (isFormattedError(error)) {
+    return new GraphQLError(error.message, { path: error.path, extensions: error.extensions });
+  }
   for (let e: unknown = error; e instanceof GraphQLError; e = e.originalError) {
     if (e.extensions.code === 'SUBREQUEST_HTTP_ERROR') {
       const subgraph = typeof e.extensions.serviceName === 'string' ? e.extensions.serviceName : 'a';
@@ -341,6 +355,12 @@ function maskSubgraphOutage(error: unknown, message: string, isDev?: boolean): E
     }
   }
   return maskError(error, message, isDev);
+}
+
+function isFormattedError(error: unknown): error is GraphQLFormattedError & { extensions: { code: string } } {
+  if (error === null || typeof error !== 'object' || error instanceof Error) return false;
+  const { message, extensions } = error as Partial<GraphQLFormattedError>;
+  return typeof message === 'string' && typeof extensions?.code === 'string';
 }
 
 export function closeOnSignals(target: { close(): Promise<void> }, logger?: Logger): () => void {

@@ -58,6 +58,8 @@ export interface AuthenticatedRequest {
   requestId: string;
   /** The client's bearer token, as presented. */
   token: string;
+  /** The client's operation name, as the gateway asserted it (a query planner may send subgraphs anonymous operations). */
+  operationName?: string;
 }
 
 export type UnauthenticatedReason =
@@ -245,6 +247,8 @@ export interface GatewayAssertionInput {
   secret: string;
   /** @default 30 (at most {@link MAX_ASSERTION_TTL_SECONDS}) */
   ttlSeconds?: number;
+  /** The client's operation name, for the subgraphs' access records. */
+  operationName?: string | undefined;
 }
 
 /** The gateway's statement "I authenticated this token for this request", for the subgraphs. */
@@ -257,6 +261,7 @@ export async function createGatewayAssertion(input: GatewayAssertionInput): Prom
     tid: caller.tokenId,
     tokenHash: hashToken(input.token),
     rid: input.requestId,
+    ...(input.operationName && { op: input.operationName }),
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(ASSERTION_ISSUER)
@@ -272,6 +277,7 @@ const assertionClaimsSchema = z.object({
   role: z.enum(ROLES),
   tokenHash: z.string().min(1),
   rid: z.string().min(1),
+  op: z.string().min(1).optional(),
   iat: z.number(),
   exp: z.number(),
 });
@@ -311,5 +317,5 @@ export async function authenticateSubgraphRequest(
   if (asserted.tokenHash !== hashToken(token) || asserted.sub !== caller.consumerId || asserted.role !== caller.role) {
     throw unauthenticated('assertion_mismatch', `the gateway assertion was issued for another token: ${relayOnly}`);
   }
-  return { caller, requestId: asserted.rid, token };
+  return { caller, requestId: asserted.rid, token, ...(asserted.op !== undefined && { operationName: asserted.op }) };
 }

@@ -11,6 +11,8 @@ export interface SubgraphContext {
   caller: Caller;
   /** The gateway's request id (from its assertion): joins logs and access records across subgraphs. */
   requestId: string;
+  /** The client's operation name as the gateway asserted it; the subgraph's own operation may be anonymous. */
+  clientOperationName?: string;
   /** This request's DataLoaders by name, created on first use by {@link loader}. */
   loaders: Map<string, DataLoader<unknown, unknown>>;
   /** A child logger carrying the subgraph, request id and consumer. */

@@ -181,6 +181,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
       ...extra,
       caller: auth.caller,
       requestId: auth.requestId,
+      ...(auth.operationName !== undefined && { clientOperationName: auth.operationName }),
       loaders: new Map(),
       logger: requestLogger,
       access: new RequestAccess(() => options.access.grantsFor(auth.caller.consumerId, context), requestLogger),
@@ -191,7 +192,8 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
   /** The access record first (no data leaves without it), then the module's own hook. */
   const resultHook: ResultHook<Ctx> = async (ctx, result, operation) => {
     const recorder = options.access.recorder;
-    const record = recorder && accessRecordOf({ access: ctx.access, caller: ctx.caller, requestId: ctx.requestId, subgraph: options.name, operation, at: now() });
+    const named = { ...operation, name: operation.name ?? ctx.clientOperationName ?? null };
+    const record = recorder && accessRecordOf({ access: ctx.access, caller: ctx.caller, requestId: ctx.requestId, subgraph: options.name, operation: named, at: now() });
     if (record) await recorder.record(record.data, record.metadata);
     await options.onResult?.(ctx, result, operation);
   };
