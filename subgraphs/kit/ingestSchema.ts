@@ -1,0 +1,56 @@
+/**
+ * The shape of one delivered record, shared by every kind (kit/ingest.ts). A record arrives as an
+ * NDJSON object or as a CSV row whose cells are strings, so the schemas here:
+ * - take nested values either way: an object in NDJSON (`"residence": {"address": …}`) or dotted
+ *   CSV headers (`residence.address`, `residence.divisionCode`), nested before validation;
+ * - treat an empty value (an empty CSV cell, `""`, `null`) as absent;
+ * - coerce numbers (`"12.5"` → 12.5).
+ * Shape only: every domain rule stays in the deciders, so a record and a mutation are refused alike.
+ */
+import { z } from 'zod';
+import { deterministicEventId } from '../../events/append.ts';
+import type { IngestKind, IngestRecord } from './ingest.ts';
+
+/** Dotted keys nested, empty values dropped (recursively), so both transports give one shape. */
+function normalise(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalise);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
+    const item = typeof raw === 'string' && raw.trim() === '' ? undefined : raw === null ? undefined : normalise(raw);
+    if (item === undefined) continue;
+    const path = key.split('.');
+    let target = out;
+    for (const part of path.slice(0, -1)) {
+      const next = target[part];
+      target = (next !== null && typeof next === 'object' && !Array.isArray(next) ? next : (target[part] = {})) as Record<string, unknown>;
+    }
+    target[path.at(-1)!] = item;
+  }
+  return out;
+}
+
+/** One record's schema: `sourceRecordId` (required) and the kind's own fields. */
+export function recordSchema<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.preprocess(normalise, z.object({ sourceRecordId: z.string().trim().min(1), ...shape }));
+}
+
+/** A number, also from a CSV cell. */
+export const number = () => z.coerce.number<unknown>().refine(Number.isFinite, 'a finite number');
+/** An integer, also from a CSV cell. */
+export const integer = () => z.coerce.number<unknown>().int();
+/** A money amount in yuan as the mutations take it (`"1000000.50"`); a number in NDJSON is taken as its decimal text. */
+export const yuan = () => z.union([z.string(), z.number().transform(String)]);
+
+/**
+ * The id of the entity (a person, a visit, a declaration) a record describes, derived from the
+ * delivering department, the kind and the record's source id: the same record delivered again
+ * (corrected or not) names the same entity, so a register compares it with what it holds instead of
+ * registering it twice, and a fact is found already present.
+ */
+export function entityIdOf(record: Pick<IngestRecord<unknown>, 'metadata' | 'sourceRecordId'>, kind: string): string {
+  return deterministicEventId(`ingest-entity\u0000${record.metadata.provenance.department}\u0000${kind}\u0000${record.sourceRecordId}`, 0);
+}
+
+/** A kind as a module lists it: its `plan` takes what its own `schema` produced, which the channel guarantees. */
+export const erased = <Data>(kind: IngestKind<Data>): IngestKind => kind as unknown as IngestKind;
