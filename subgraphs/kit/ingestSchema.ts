@@ -42,14 +42,33 @@ export const integer = () => z.coerce.number<unknown>().int();
 /** A money amount in yuan as the mutations take it (`"1000000.50"`); a number in NDJSON is taken as its decimal text. */
 export const yuan = () => z.union([z.string(), z.number().transform(String)]);
 
+/** A JSON array in a CSV cell, or the array itself in NDJSON. */
+export const jsonCell = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value, ctx) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+      return z.NEVER;
+    }
+  }, schema);
+
+/** Exactly one of two fields that name the same thing (a person by id, or by this department's source id). */
+export const exactlyOne = (a: string, b: string): [(value: Record<string, unknown>) => boolean, { message: string; path: string[] }] => [
+  (value) => (value[a] === undefined) !== (value[b] === undefined),
+  { message: `give exactly one of ${a} and ${b}`, path: [a] },
+];
+
 /**
  * The id of the entity (a person, a visit, a declaration) a record describes, derived from the
  * delivering department, the kind and the record's source id: the same record delivered again
  * (corrected or not) names the same entity, so a register compares it with what it holds instead of
- * registering it twice, and a fact is found already present.
+ * registering it twice, and a fact is found already present. With `sourceRecordId`: the entity another
+ * record of the same department names (a household's head by its `persons` record).
  */
-export function entityIdOf(record: Pick<IngestRecord<unknown>, 'metadata' | 'sourceRecordId'>, kind: string): string {
-  return deterministicEventId(`ingest-entity\u0000${record.metadata.provenance.department}\u0000${kind}\u0000${record.sourceRecordId}`, 0);
+export function entityIdOf(record: Pick<IngestRecord<unknown>, 'metadata' | 'sourceRecordId'>, kind: string, sourceRecordId = record.sourceRecordId): string {
+  return deterministicEventId(`ingest-entity\u0000${record.metadata.provenance.department}\u0000${kind}\u0000${sourceRecordId}`, 0);
 }
 
 /** A kind as a module lists it: its `plan` takes what its own `schema` produced, which the channel guarantees. */

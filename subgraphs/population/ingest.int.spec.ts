@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CityBrainError } from '../../events/errors.ts';
 import { BACKENDS } from '../../test/helpers/databases.ts';
-import { deliver, ingestMetadata, INGEST_NOW, kindOf, recordsOf, statuses, storePerTest } from '../../test/helpers/ingest.ts';
+import { deliver, ingestMetadata, INGEST_NOW, kindOf, recordsOf, refusalOf, statuses, storePerTest } from '../../test/helpers/ingest.ts';
 import { createPopulationHandlers } from './handlers.ts';
 import { householdDecider } from './household/decider.ts';
 import { makeIdNumber } from './identity/idNumber.ts';
@@ -33,18 +32,6 @@ const personRow = (sourceRecordId: string, sequence: number, extra: Record<strin
   ...extra,
 });
 const personIdOf = (sourceRecordId: string) => entityIdOf({ metadata: ingestMetadata(persons, sourceRecordId), sourceRecordId }, 'persons');
-
-/** What the mutation's handler throws for the same input. */
-async function refusalOf(run: () => Promise<unknown>): Promise<{ code: string; message: string; field?: string }> {
-  try {
-    await run();
-  } catch (error) {
-    assert.ok(error instanceof CityBrainError, String(error));
-    const field = error.details.field;
-    return { code: error.code, message: error.message, ...(typeof field === 'string' && { field }) };
-  }
-  return assert.fail('the mutation accepted what the ingest refused');
-}
 
 for (const openBackend of BACKENDS) {
   describe('population ingest kinds', () => {

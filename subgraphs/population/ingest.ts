@@ -16,8 +16,8 @@ import { z } from 'zod';
 import { ValidationError } from '../../events/errors.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import { planChunk, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
-import type { IngestKind, IngestRecord } from '../kit/ingest.ts';
-import { entityIdOf, erased, recordSchema } from '../kit/ingestSchema.ts';
+import type { IngestKind } from '../kit/ingest.ts';
+import { entityIdOf, erased, exactlyOne, jsonCell, recordSchema } from '../kit/ingestSchema.ts';
 import { idNumbers, POPULATION_SOURCES, requirePerson } from './handlers.ts';
 import { householdDecider } from './household/decider.ts';
 import { householdStreamId, RELATIONS_TO_HEAD } from './household/events.ts';
@@ -44,9 +44,6 @@ const personSchema = recordSchema({
 });
 export type PersonRecordData = z.output<typeof personSchema>;
 
-/** The person a register record names: `persons` records of the same department are persons by their source id. */
-const personIdOf = (record: Pick<IngestRecord<unknown>, 'metadata'>, sourceRecordId: string) => entityIdOf({ metadata: record.metadata, sourceRecordId }, 'persons');
-
 /** A field the register holds that no change command covers: the record disagrees and is refused, naming it. */
 function unchangeable(field: string, what: string, how: string): ValidationError {
   return new ValidationError(`${field} differs from what the register holds for this ${what}; ${how}`, { field });
@@ -56,7 +53,7 @@ const sameResidence = (a: Residence, b: Residence) => a.address.trim() === b.add
 
 const planPerson: RecordPlanner<PersonRecordData> = (record, now) => {
   const { data } = record;
-  const personId = personIdOf(record, record.sourceRecordId);
+  const personId = entityIdOf(record, 'persons');
   const streamId = personStreamId(personId);
   const idNumber = validateIdNumber(data.idNumber);
   const residence = { address: data.residence.address, divisionCode: data.residence.divisionCode };
@@ -87,24 +84,6 @@ const planPerson: RecordPlanner<PersonRecordData> = (record, now) => {
   };
 };
 
-/** A JSON array in a CSV cell, or the array itself in NDJSON. */
-const jsonCell = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value, ctx) => {
-    if (typeof value !== 'string') return value;
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
-      return z.NEVER;
-    }
-  }, schema);
-
-/** Exactly one of two fields that name the same thing (a person by id, or by this department's source id). */
-const exactlyOne = (a: string, b: string): [(value: Record<string, unknown>) => boolean, { message: string; path: string[] }] => [
-  (value) => (value[a] === undefined) !== (value[b] === undefined),
-  { message: `give exactly one of ${a} and ${b}`, path: [a] },
-];
-
 /**
  * A household of the register, as `establishHousehold` takes it, with its other members
  * (`joinHousehold`). The head and each member are named by person id (`headId`, `personId`) or by
@@ -131,7 +110,7 @@ const planHousehold: RecordPlanner<HouseholdRecordData> = (record, now) => {
   const { data } = record;
   const householdId = entityIdOf(record, 'households');
   const streamId = householdStreamId(householdId);
-  const named = (id: string | undefined, sourceRecordId: string | undefined) => id ?? personIdOf(record, sourceRecordId!);
+  const named = (id: string | undefined, sourceRecordId: string | undefined) => id ?? entityIdOf(record, 'persons', sourceRecordId);
   const headId = named(data.headId, data.headSourceRecordId);
   const headField = data.headId === undefined ? 'headSourceRecordId' : 'headId';
   const members = (data.members ?? []).map((m, i) => ({

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach } from 'node:test';
+import { CityBrainError } from '../../events/errors.ts';
 import { EventRegistry } from '../../events/registry.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventMetadata } from '../../events/types.ts';
@@ -65,3 +66,16 @@ export function kindOf(module: SubgraphModule, name: string): IngestKind {
   if (!kind) assert.fail(`${module.name} publishes no ingest kind ${name}`);
   return kind;
 }
+
+/** What the mutation's handler throws for the same input. */
+export async function refusalOf(run: () => Promise<unknown>): Promise<{ code: string; message: string; field?: string }> {
+  try {
+    await run();
+  } catch (error) {
+    assert.ok(error instanceof CityBrainError, String(error));
+    const field = error.details.field;
+    return { code: error.code, message: error.message, ...(typeof field === 'string' && { field }) };
+  }
+  return assert.fail('the mutation accepted what the ingest refused');
+}
+
