@@ -63,6 +63,7 @@ export class Chunk {
   private readonly appends: StreamAppend[] = [];
   private pending = new Map<string, Pending>();
   private metadata: EventMetadata | undefined;
+  private readonly continuations = new Map<string, object>();
 
   private constructor(now: string, ids: readonly string[], histories: readonly RecordedEvent[][]) {
     this.now = now;
@@ -102,6 +103,20 @@ export class Chunk {
     const events = decider.decide(command, this.state(decider, streamId));
     if (events.length > 0) this.stage(decider, streamId, events);
     return events;
+  }
+
+  /**
+   * `decider` for streams that continue `baseStreamId` (a station's day of readings decided on its
+   * registration, as `startingFrom` does for a single command), one per base stream for the chunk so
+   * the folds of its streams are kept.
+   */
+  continuing<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, baseStreamId: string): Decider<C, E, S> {
+    let derived = this.continuations.get(baseStreamId) as Decider<C, E, S> | undefined;
+    if (!derived) {
+      derived = { ...decider, initialState: () => this.state(decider, baseStreamId) };
+      this.continuations.set(baseStreamId, derived);
+    }
+    return derived;
   }
 
   /** Claims a natural key for `ownerId` in the plan (the registration's claim stream must be in `streamsOf`). */
