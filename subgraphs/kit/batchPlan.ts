@@ -9,15 +9,17 @@
  * the error's code, message and field. The record's idempotency key goes on its primary stream (the
  * event ids derive from it, `deterministicEventId`), and `<key>\0<stream>` on any other stream it
  * appends to (one key's event ids may stand in one stream only); a record whose key its primary
- * stream already holds (stored or staged earlier in the chunk) is `alreadyPresent`.
+ * stream already holds (stored, as `appendedWithKey` finds it, or staged earlier in the chunk) is
+ * `alreadyPresent`.
  *
  * Every append expects the revision the chunk read plus what earlier records staged on the stream,
  * so a concurrent writer makes the commit fail as a whole and the chunk is planned again.
  */
 import { fold, type Decider, type DomainEvent } from '../../events/decider.ts';
+import { deterministicEventId } from '../../events/append.ts';
 import { CityBrainError } from '../../events/errors.ts';
 import type { EventMetadata, EventStore, Evolver, RecordedEvent, StreamAppend } from '../../events/types.ts';
-import { appendedWithKey, expectedRevisionOf, missingReference, newEvents, type Reference } from './command.ts';
+import { expectedRevisionOf, missingReference, newEvents, type Reference } from './command.ts';
 import type { IngestPlan, IngestRecord, RecordOutcome } from './ingest.ts';
 import type { NaturalKey } from './naturalKey.ts';
 
@@ -47,6 +49,8 @@ interface StreamEntry {
   folded?: { evolver: object; state: unknown };
   /** Idempotency keys staged on the stream in this chunk. */
   keys: Set<string>;
+  /** The ids of `read`, built when a record first asks (a long stream is then not scanned once per record). */
+  readIds?: Set<string>;
 }
 
 interface Pending {
@@ -156,7 +160,9 @@ export class Chunk {
     const { primaryStream } = prepared;
     const { idempotencyKey: key } = record;
     const entry = this.entry(primaryStream);
-    if (entry.keys.has(key) || appendedWithKey(entry.read, key)) return { status: 'alreadyPresent' };
+    // As `appendedWithKey`: the key's first event id stands in the stream.
+    entry.readIds ??= new Set(entry.read.map((e) => e.eventId));
+    if (entry.keys.has(key) || entry.readIds.has(deterministicEventId(key, 0))) return { status: 'alreadyPresent' };
     this.metadata = record.metadata;
     this.pending = new Map();
     try {
