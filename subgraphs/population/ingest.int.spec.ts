@@ -97,6 +97,19 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual([statuses(same), same.appends], [['unchanged'], []]);
     });
 
+    it('lets no delivery reach another department’s person: its source ids name its own entities, a named personId is dropped, the ID number stays claimed', async () => {
+      await deliver(store(), persons, [personRow('P1', 11)]);
+      const victim = personIdOf('P1');
+      const before = await store().readStream(personStreamId(victim));
+      const other = await persons.plan(store(), recordsOf(persons, [{ ...personRow('P1', 11, { 'residence.address': '别处' }), personId: victim }], 'civil-affairs'), INGEST_NOW);
+      assert.deepEqual(other.outcomes, [{ status: 'rejected', code: 'CONFLICT', message: `ID number ${personRow('P1', 11).idNumber} is already registered to another person; one person per ID number`, field: 'idNumber' }]);
+      assert.deepEqual(other.appends, []);
+      const moved = await persons.plan(store(), recordsOf(persons, [{ ...personRow('P2', 12, { 'residence.address': '别处' }), personId: victim }], 'civil-affairs'), INGEST_NOW);
+      assert.deepEqual(statuses(moved), ['created']);
+      assert.ok(moved.appends.every((a) => a.streamId !== personStreamId(victim)));
+      assert.deepEqual(await store().readStream(personStreamId(victim)), before);
+    });
+
     it('establishes households with members named by their persons records, adds new members later, and refuses missing persons as the mutation does', async () => {
       await deliver(store(), persons, [personRow('P1', 11), personRow('P2', 12), personRow('P3', 13)]);
       const household = { sourceRecordId: 'H1', headSourceRecordId: 'P1', address: '历下区11号', divisionCode: COMMUNITY, members: JSON.stringify([{ personSourceRecordId: 'P2', relationToHead: 'SPOUSE' }]) };
