@@ -123,7 +123,7 @@ export class Chunk {
     return derived;
   }
 
-  /** Claims a natural key for `ownerId` in the plan (the registration's claim stream must be in `streamsOf`). */
+  /** Claims a natural key for `ownerId` in the plan (its claim stream must be among the record's `streams`). */
   claim(key: NaturalKey, value: string, ownerId: string): void {
     this.decide(key.decider, key.streamId(value), { type: 'claim', key: value, ownerId });
   }
@@ -136,7 +136,7 @@ export class Chunk {
 
   private entry(streamId: string): StreamEntry {
     const entry = this.streams.get(streamId);
-    if (!entry) throw new Error(`stream ${streamId} was not read for this chunk; name it in the planner's streamsOf`);
+    if (!entry) throw new Error(`stream ${streamId} was not read for this chunk; name it in the record's streams`);
     return entry;
   }
 
