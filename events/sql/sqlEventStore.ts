@@ -322,8 +322,14 @@ export class SqlEventStore implements EventStore {
     );
     const byStream = new Map<string, RecordedEvent[]>(unique.map((id) => [id, []]));
     for (const row of rows) byStream.get(row.stream_id)!.push(this.toRecorded(row));
-    // A stream asked twice gets its own copy of the list.
-    return streamIds.map((id, i) => asRecorded<E>(streamIds.indexOf(id) === i ? byStream.get(id)! : [...byStream.get(id)!]));
+    // A stream asked twice gets its own copy of the list (a set, not indexOf: a chunk asks for tens of thousands).
+    const given = new Set<string>();
+    return streamIds.map((id) => {
+      const events = byStream.get(id)!;
+      if (given.has(id)) return asRecorded<E>([...events]);
+      given.add(id);
+      return asRecorded<E>(events);
+    });
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
