@@ -5,7 +5,7 @@ import { graphql, parse, subscribe, type ExecutionResult, type GraphQLSchema } f
 import { pino } from 'pino';
 import { ForbiddenError } from '../../events/errors.ts';
 import { scalarResolvers, withSharedScalars } from '../../schema/scalars.ts';
-import { accessMapping, applyAccessControl, maskIdNumber, maskName, maskPhone, RequestAccess, type AccessGrant } from './access.ts';
+import { accessMapping, applyAccessControl, maskIdNumber, maskName, maskPhone, RequestAccess, type AccessGrant, type Principal } from './access.ts';
 import type { SubgraphContext } from './context.ts';
 
 const logger = pino({ level: 'silent' });
@@ -91,7 +91,7 @@ function contextWith(grants: AccessGrant[]): { ctx: SubgraphContext; loads: () =
   let loads = 0;
   const access = new RequestAccess(async () => {
     loads++;
-    return grants;
+    return { grants, jurisdiction: null };
   }, logger);
   const ctx: SubgraphContext = {
     caller: { consumerId: 'partner-app', role: 'partner', tokenId: 't-1', expiresAt: new Date(Date.now() + 3600_000) },
@@ -228,11 +228,11 @@ describe('access control: grants field by field', () => {
   });
 
   it('keeps supplied grants when a load already in flight lands afterwards', async () => {
-    let release = (_: AccessGrant[]) => {};
-    const access = new RequestAccess(() => new Promise<AccessGrant[]>((resolve) => (release = resolve)), logger);
+    let release = (_: Principal) => {};
+    const access = new RequestAccess(() => new Promise<Principal>((resolve) => (release = resolve)), logger);
     const pending = access.cover('population.basic', ['READ'], 'population.basic\u0000READ');
     access.useGrants([]);
-    release([grant(['population.basic'], ['READ'])]);
+    release({ grants: [grant(['population.basic'], ['READ'])], jurisdiction: null });
     assert.equal(await pending, null, 'the supplied (empty) grants decide, not the stale load');
   });
 });

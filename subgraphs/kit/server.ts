@@ -183,7 +183,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
       requestId: auth.requestId,
       loaders: new Map(),
       logger: requestLogger,
-      access: new RequestAccess(() => options.access.grantsFor(auth.caller.consumerId, context), requestLogger),
+      access: new RequestAccess(() => options.access.principalFor(auth.caller.consumerId, context), requestLogger),
     } as Ctx;
     return context;
   }
