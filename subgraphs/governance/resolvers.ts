@@ -14,6 +14,7 @@ import type { SubgraphContext } from '../kit/context.ts';
 import { commandOptionsOf, newEntityId, type CommandOptions } from '../kit/command.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
+import { actorOf } from '../kit/provenance.ts';
 import { CATALOG, catalogResource } from './catalog.ts';
 import type { ConsumerCommand } from './consumer/commands.ts';
 import { handleConsumer } from './consumer/handler.ts';
@@ -113,7 +114,7 @@ export function governanceResolvers(runtime: SubgraphRuntime, feedClassification
   function metadataFor(ctx: SubgraphContext, now: string): EventMetadata {
     return {
       provenance: { department: 'big-data-bureau', system: 'city-brain/governance', channel: 'graphql', collectedAt: now },
-      actor: { consumerId: ctx.caller.consumerId, role: ctx.caller.role },
+      actor: actorOf(ctx),
       correlationId: ctx.requestId,
       ...withGrant(ctx.access.grantIdFor(ADMIN_RESOURCE)),
     };
