@@ -21,7 +21,8 @@ import { createSubgraphServer, type ListeningSubgraph } from '../kit/server.ts';
 import type { DataAccessed } from '../kit/dataAccessed.ts';
 import { CATALOG } from './catalog.ts';
 import { consumerStreamId } from './consumer/events.ts';
-import { ADMIN, AUDITOR, createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD, DEMO_GRANTS, governanceModule, PARTNER_APP } from './index.ts';
+import { ADMIN, AUDITOR, createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD, DEMO_GRANTS, DEMO_OPS_EXAMPLES, governanceModule, PARTNER_APP } from './index.ts';
+import { demoOpsConsumers } from '../kit/demoCity.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -111,17 +112,27 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
     assert.equal(second.body.data?.catalog.pageInfo.hasNextPage, false);
   });
 
-  it('seeds the demo consumers with their grants', async () => {
+  it('seeds the demo consumers with their grants, and the closed loop\'s centres and units with their jurisdictions', async () => {
     const { body } = await ask<{ consumers: { totalCount: number; edges: { node: { id: string; kind: string } }[] } }>(
       ADMIN,
-      '{ consumers(first: 10) { totalCount edges { node { id kind } } } }',
+      '{ consumers(first: 1) { totalCount edges { node { id kind } } } }',
     );
-    assert.deepEqual(body.data?.consumers.edges.map((e) => e.node), [
+    const ops = demoOpsConsumers();
+    assert.equal(body.data?.consumers.totalCount, 4 + ops.length);
+    const kinds = await Promise.all(
+      ['admin', 'auditor', 'demo-dashboard', 'partner-app'].map(async (id) => (await ask<{ consumer: { id: string; kind: string } }>(ADMIN, 'query ($id: ID!) { consumer(id: $id) { id kind } }', { id })).body.data?.consumer),
+    );
+    assert.deepEqual(kinds, [
       { id: 'admin', kind: 'DEPARTMENT' },
       { id: 'auditor', kind: 'AUDITOR' },
       { id: 'demo-dashboard', kind: 'DEPARTMENT' },
       { id: 'partner-app', kind: 'PARTNER_APP' },
     ]);
+    const jurisdiction = async (id: string) =>
+      (await ask<{ consumer: { jurisdiction: unknown } }>(ADMIN, 'query ($id: ID!) { consumer(id: $id) { jurisdiction { divisionCode level unitId unitName } } }', { id })).body.data?.consumer.jurisdiction;
+    assert.deepEqual(await jurisdiction(DEMO_OPS_EXAMPLES.districtCentre), { divisionCode: '370102', level: 'DISTRICT', unitId: null, unitName: null });
+    assert.deepEqual(await jurisdiction(DEMO_OPS_EXAMPLES.districtUnit), { divisionCode: '370102', level: 'DISTRICT', unitId: '370102-szgc', unitName: '历下区市政工程处' });
+    assert.equal(await jurisdiction(DEMO_DASHBOARD), null);
     const partner = await ask<{ consumer: { grants: { edges: { node: GrantNode }[] } } }>(ADMIN, CONSUMER_GRANTS, { id: PARTNER_APP });
     const population = partner.body.data?.consumer.grants.edges.find((e) => e.node.id === DEMO_GRANTS.partnerPopulation)?.node;
     assert.deepEqual(population, {
