@@ -430,6 +430,25 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
       const [last] = await base.runtime.store.readStream(incidentStreamId(incidentId), { direction: 'backwards', limit: 1 });
       assert.deepEqual([last?.type, (last?.data as { unitId: string }).unitId], ['IncidentHandlingStarted', 'hz-szc']);
       assert.deepEqual(last?.metadata.actor, { consumerId: 'shizhong-centre', role: 'department', divisionCode: '370103', onBehalfOfUnitId: 'hz-szc' });
+      // The history and the access records show the authenticated principal the same way.
+      await graph.grant('loop-auditor', ['audit.log', 'urban.incidents'], { actions: ['READ'] });
+      const auditor = await graph.tokenFor('loop-auditor', 'auditor');
+      await base.catchUp();
+      const seen = data(
+        await graph.gql<{ incident: { history: { type: string; actor: Record<string, unknown> }[] }; accessLog: { edges: { node: { actor: Record<string, unknown> } }[] } }>(
+          `query ($id: ID!) {
+             incident(id: $id) { history { type actor { consumerId role divisionCode unitId onBehalfOfUnitId } } }
+             accessLog(filter: { consumerId: "hz-szc" }, first: 1) { edges { node { actor { consumerId divisionCode unitId } } } }
+           }`,
+          { id: incidentId },
+          auditor,
+        ),
+      );
+      assert.deepEqual(seen.incident.history.at(-1), {
+        type: 'IncidentHandlingStarted',
+        actor: { consumerId: 'shizhong-centre', role: 'department', divisionCode: '370103', unitId: null, onBehalfOfUnitId: 'hz-szc' },
+      });
+      assert.deepEqual(seen.accessLog.edges[0]?.node.actor, { consumerId: 'hz-szc', divisionCode: '370103', unitId: 'hz-szc' });
     });
 
     it('refuses every step of the loop to a consumer with grants but no jurisdiction', async () => {
