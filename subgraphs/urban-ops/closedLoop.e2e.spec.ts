@@ -13,7 +13,8 @@ import { governanceModule } from '../governance/index.ts';
 import { populationModule } from '../population/index.ts';
 import { urbanOpsModule } from './index.ts';
 import { incidentStreamId } from './incident/events.ts';
-import { openTestRuntime, startTestGraph, type GqlResponse, type TestGraph, type TestRuntime } from '../../test/helpers/graph.ts';
+import { issueToken } from '../../gateway/tokens.ts';
+import { openTestRuntime, startTestGraph, TEST_JWT_SECRET, type GqlResponse, type TestGraph, type TestRuntime } from '../../test/helpers/graph.ts';
 
 const MODULES = [governanceModule, populationModule, urbanOpsModule];
 const MINUTE = 60_000;
@@ -374,10 +375,14 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
 
     it('refuses the reproduced self-certification: the handling unit cannot verify, nor declare itself the centre by input or header', async () => {
       const incidentId = await dispatchedToHzSzc(116.91);
+      // A worker of the unit signs in: the token names the person (`uid`) besides the consumer.
+      const worker = await issueToken({ consumerId: 'hz-szc', role: 'department', secret: TEST_JWT_SECRET, userId: 'szc-0917' });
       for (const name of ['startHandling', 'reportHandled'] as const) {
-        const { errors } = await run(as('hz-szc'), name, { incidentId, ...(name === 'reportHandled' && { evidence: ['photo://done'], note: '已补装' }) });
+        const { errors } = await run(worker, name, { incidentId, ...(name === 'reportHandled' && { evidence: ['photo://done'], note: '已补装' }) });
         assert.equal(errors, undefined, JSON.stringify(errors));
       }
+      const [handled] = await base.runtime.store.readStream(incidentStreamId(incidentId), { direction: 'backwards', limit: 1 });
+      assert.deepEqual(handled?.metadata.actor, { consumerId: 'hz-szc', userId: 'szc-0917', role: 'department', divisionCode: '370103', unitId: 'hz-szc' });
       await refused(incidentId, run(as('hz-szc'), 'verifyIncident', { incidentId, passed: true }), 'NOT_YOUR_CASE', /unit hz-szc handled this case and may not verify its own work/);
       // The input no longer names who acts: declaring the centre is not even a valid request.
       const before = await events(incidentId);
