@@ -250,6 +250,33 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
     assert.equal(await store.streamRevision(consumerStreamId(PARTNER_APP)), revision);
   });
 
+  it('assigns a jurisdiction (admin only), refuses a bad one naming the field, and appends nothing then', async () => {
+    const ASSIGN = 'mutation A($input: AssignJurisdictionInput!) { assignJurisdiction(input: $input) { positions consumer { id jurisdiction { divisionCode level unitId unitName } } } }';
+    const revision = await store.streamRevision(consumerStreamId(PARTNER_APP));
+    const refusals: [string, Record<string, unknown>, string, string | RegExp][] = [
+      [ADMIN, { consumerId: PARTNER_APP, divisionCode: '379999' }, 'BAD_USER_INPUT', /divisionCode 379999 is not in the division catalog/],
+      [ADMIN, { consumerId: PARTNER_APP, divisionCode: '370102', unitId: 'Bad Unit', unitName: 'x' }, 'BAD_USER_INPUT', /unitId "Bad Unit" must be/],
+      [ADMIN, { consumerId: PARTNER_APP, divisionCode: '370102', unitId: 'lixia-new' }, 'BAD_USER_INPUT', /unitName must not be empty/],
+      // 370102-szgc is the seeded 市政工程处 of 历下区: a unit belongs to one division.
+      [ADMIN, { consumerId: PARTNER_APP, divisionCode: '370103', unitId: '370102-szgc', unitName: '冒名' }, 'CONFLICT', /unit 370102-szgc belongs to division 370102, not 370103/],
+      [ADMIN, { consumerId: 'nobody', divisionCode: '370102' }, 'NOT_FOUND', /not registered/],
+      [DEMO_DASHBOARD, { consumerId: PARTNER_APP, divisionCode: '370102' }, 'FORBIDDEN', /admin role/],
+    ];
+    for (const [consumerId, input, code, message] of refusals) {
+      const { body } = await ask(consumerId, ASSIGN, { input });
+      assert.equal(body.errors?.[0]?.extensions?.code, code, JSON.stringify(body.errors));
+      assert.match(body.errors?.[0]?.message ?? '', message);
+      assert.equal(await store.streamRevision(consumerStreamId(PARTNER_APP)), revision, 'nothing appended');
+    }
+    const assigned = await ask<{ assignJurisdiction: { consumer: { jurisdiction: unknown } } }>(ADMIN, ASSIGN, {
+      input: { consumerId: PARTNER_APP, divisionCode: '370102001', unitId: 'jfl-volunteers', unitName: '解放路志愿队' },
+    });
+    assert.equal(assigned.body.errors, undefined, JSON.stringify(assigned.body.errors));
+    assert.deepEqual(assigned.body.data?.assignJurisdiction.consumer.jurisdiction, { divisionCode: '370102001', level: 'STREET', unitId: 'jfl-volunteers', unitName: '解放路志愿队' });
+    const me = await ask<{ me: { jurisdiction: unknown } }>(PARTNER_APP, '{ me { jurisdiction { divisionCode unitId } } }');
+    assert.deepEqual(me.body.data?.me.jurisdiction, { divisionCode: '370102001', unitId: 'jfl-volunteers' });
+  });
+
   it('records its own served requests', async () => {
     const { requestId } = await ask(ADMIN, 'query Who { consumer(id: "auditor") { id name } }');
     await waitForCommitted(db, store);
