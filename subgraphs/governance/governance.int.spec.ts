@@ -253,7 +253,7 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
   it('assigns a jurisdiction (admin only), refuses a bad one naming the field, and appends nothing then', async () => {
     const ASSIGN = 'mutation A($input: AssignJurisdictionInput!) { assignJurisdiction(input: $input) { positions consumer { id jurisdiction { divisionCode level unitId unitName } } } }';
     const revision = await store.streamRevision(consumerStreamId(PARTNER_APP));
-    const refusals: [string, Record<string, unknown>, string, string | RegExp][] = [
+    const refusals: [string, Record<string, unknown>, string, RegExp][] = [
       [ADMIN, { consumerId: PARTNER_APP, divisionCode: '379999' }, 'BAD_USER_INPUT', /divisionCode 379999 is not in the division catalog/],
       [ADMIN, { consumerId: PARTNER_APP, divisionCode: '370102', unitId: 'Bad Unit', unitName: 'x' }, 'BAD_USER_INPUT', /unitId "Bad Unit" must be/],
       [ADMIN, { consumerId: PARTNER_APP, divisionCode: '370102', unitId: 'lixia-new' }, 'BAD_USER_INPUT', /unitName must not be empty/],

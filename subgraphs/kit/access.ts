@@ -237,13 +237,17 @@ export class RequestAccess {
    * before its resolver runs). Commands act for it; nothing the client sends changes it.
    */
   async jurisdiction(): Promise<Jurisdiction | null> {
-    if (this.loadedJurisdiction === undefined) {
-      this.loading ??= this.loadPrincipal(this.generation);
-      await this.loading;
-      // `useGrants` (the feed) supplies grants only: load the principal once for the jurisdiction.
-      if (this.loadedJurisdiction === undefined) this.loadedJurisdiction = (await this.load()).jurisdiction;
+    if (this.loadedJurisdiction !== undefined) return this.loadedJurisdiction;
+    if (this.grants) {
+      // Grants supplied by `useGrants` (the feed) stay: load the principal for its jurisdiction only.
+      const generation = this.generation;
+      const { jurisdiction } = await this.load();
+      if (generation === this.generation) this.loadedJurisdiction = jurisdiction;
+      return jurisdiction;
     }
-    return this.loadedJurisdiction;
+    this.loading ??= this.loadPrincipal(this.generation);
+    await this.loading;
+    return this.loadedJurisdiction ?? null;
   }
 
   /** The jurisdiction when already loaded (always, inside a mutation's resolver); `undefined` otherwise. */

@@ -237,6 +237,33 @@ describe('access control: grants field by field', () => {
   });
 });
 
+describe('access control: the principal', () => {
+  it('loads the jurisdiction with the grants, once per request, and again after a reset', async () => {
+    let loads = 0;
+    const jurisdiction = { divisionCode: '370102', unitId: 'lixia-water', unitName: '排水处' };
+    const access = new RequestAccess(async () => {
+      loads++;
+      return { grants: [grant(['urban.write'], ['WRITE'])], jurisdiction };
+    }, logger);
+    assert.equal(access.knownJurisdiction, undefined, 'nothing loaded before the first check');
+    assert.ok(await access.cover('urban.write', ['WRITE'], 'urban.write\u0000WRITE'));
+    assert.deepEqual(access.knownJurisdiction, jurisdiction, 'known synchronously once the grants are');
+    assert.deepEqual(await access.jurisdiction(), jurisdiction);
+    assert.equal(loads, 1);
+    access.reset();
+    assert.equal(access.knownJurisdiction, undefined);
+    assert.deepEqual(await access.jurisdiction(), jurisdiction);
+    assert.equal(loads, 2);
+  });
+
+  it('loads the jurisdiction itself when the grants were supplied (the feed), keeping the supplied grants', async () => {
+    const access = new RequestAccess(async () => ({ grants: [grant(['population.basic'], ['READ'])], jurisdiction: { divisionCode: '370102' } }), logger);
+    access.useGrants([]);
+    assert.deepEqual(await access.jurisdiction(), { divisionCode: '370102' });
+    assert.equal(await access.cover('population.basic', ['READ'], 'population.basic\u0000READ'), null, 'the supplied (empty) grants still decide');
+  });
+});
+
 describe('access control: the mapping rules', () => {
   const mappingOf = (typeDefs: string) => accessMapping(buildSubgraphSchema([{ typeDefs: withSharedScalars(parse(typeDefs)) }]));
 
