@@ -18,7 +18,7 @@ import { closeOnSignals } from '../gateway/server.ts';
 import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
 import { issueToken } from '../gateway/tokens.ts';
-import { createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD } from '../subgraphs/governance/index.ts';
+import { createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD, DEMO_OPS_EXAMPLES } from '../subgraphs/governance/index.ts';
 
 interface DevSecrets {
   JWT_SECRET: string;
@@ -144,7 +144,18 @@ export async function startService(platform: Platform, env: Record<string, strin
       `operations screen (城市运行一张图), signed in as the demo dashboard: ${origin}/#token=${token}`,
       ...(options.devMode ? [`GraphiQL with the token's header filled in: ${graph.url}#token=${token}`] : []),
     );
-    lines.push(`token for the demo dashboard (12 h): ${token}`, `  curl -s ${graph.url} -H 'authorization: Bearer <token>' -H 'content-type: application/json' -d '{"query":"{ divisions(level: DISTRICT) { edges { node { code name } } } }"}'`, `more tokens: npm run cli -- token --consumer <id>`);
+    lines.push(`token for the demo dashboard (12 h): ${token}`, `  curl -s ${graph.url} -H 'authorization: Bearer <token>' -H 'content-type: application/json' -d '{"query":"{ divisions(level: DISTRICT) { edges { node { code name } } } }"}'`);
+    // The closed loop acts as the token's consumer: each centre and unit has its own (README "Who acts").
+    lines.push('tokens of the closed loop (12 h), each acting as the centre or unit governance registered it for:');
+    for (const [label, consumerId] of [
+      ['历下区 centre (registers, dispatches, verifies)', DEMO_OPS_EXAMPLES.districtCentre],
+      ['历下区市政工程处 (handles what the district dispatches to it)', DEMO_OPS_EXAMPLES.districtUnit],
+      ['解放路街道 centre', DEMO_OPS_EXAMPLES.streetCentre],
+      ['解放路街道城管办 (unit)', DEMO_OPS_EXAMPLES.streetUnit],
+    ] as const) {
+      lines.push(`  ${label}, consumer ${consumerId}: ${await issueToken({ consumerId, role: 'department', secret: graphEnv.JWT_SECRET, ttl: '12h' })}`);
+    }
+    lines.push('more tokens: npm run cli -- token --consumer <id> (centres: centre-<division code>; units: <district>-szgc, <street>-cgb, <历下区 community>-wgz)');
   }
   console.log(lines.join('\n'));
 }

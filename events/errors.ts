@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'CONFLICT'
   | 'NOT_FOUND'
-  | 'INVALID_TRANSITION';
+  | 'INVALID_TRANSITION'
+  | 'NOT_YOUR_CASE';
 
 export abstract class CityBrainError extends Error {
   abstract readonly code: ErrorCode;
@@ -71,4 +72,13 @@ export class UnauthenticatedError extends CityBrainError {
 
 export class ForbiddenError extends CityBrainError {
   readonly code = 'FORBIDDEN';
+}
+
+/**
+ * A workflow rule about who acts refused the command: the caller holds the grant (else FORBIDDEN),
+ * but the case is not its to take this step on (a unit handling what was dispatched to another, a
+ * centre outside its division, the unit that did the work verifying it).
+ */
+export class NotYourCaseError extends CityBrainError {
+  readonly code = 'NOT_YOUR_CASE';
 }

@@ -28,11 +28,21 @@ export interface Provenance {
   batchId?: string;
 }
 
-/** Who caused the event: the authenticated consumer, and the person acting for it if known. */
+/**
+ * Who caused the event: the authenticated consumer, the person acting for it if its token names one,
+ * and what it acts for as governance registered it (its jurisdiction). Events written before
+ * jurisdictions existed carry only `consumerId` and `role`.
+ */
 export interface Actor {
   consumerId: string;
   userId?: string;
   role: string;
+  /** The division the consumer acts for (its registered jurisdiction), when it has one. */
+  divisionCode?: string;
+  /** The handling unit the consumer is, when it is one. */
+  unitId?: string;
+  /** The unit below its division a centre acted for (`onBehalfOfUnit`), when it did. */
+  onBehalfOfUnitId?: string;
 }
 
 export interface EventMetadata {

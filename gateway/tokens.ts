@@ -15,9 +15,11 @@ export interface TokenRequest {
   ttl?: number | string;
   /** Display name carried in the token. */
   name?: string;
+  /** The person using the consumer's application (`uid` claim); events and access records name them. */
+  userId?: string;
 }
 
 /** An HS256 client token with issuer `city-brain`, audience `city-brain-graph`, `sub` = consumer. */
-export function issueToken({ consumerId, role, secret, ttl = '8h', name }: TokenRequest): Promise<string> {
-  return signClientToken({ consumerId, role, secret, expiresIn: ttl, ...(name !== undefined && { name }) });
+export function issueToken({ consumerId, role, secret, ttl = '8h', name, userId }: TokenRequest): Promise<string> {
+  return signClientToken({ consumerId, role, secret, expiresIn: ttl, ...(name !== undefined && { name }), ...(userId !== undefined && { userId }) });
 }

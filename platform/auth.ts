@@ -27,6 +27,8 @@ export interface Caller {
   role: Role;
   /** Display name from the token, when it has one. */
   name?: string;
+  /** The person using the consumer's application (`uid` claim), when the token names one. */
+  userId?: string;
   /** The token's `jti`, or a hash of the token when the issuer sets none; names the token in access records. */
   tokenId: string;
   expiresAt: Date;
@@ -173,6 +175,7 @@ const clientClaimsSchema = z.object({
   sub: z.string().min(1, 'must name the consumer'),
   role: z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }),
   name: z.string().min(1).optional(),
+  uid: z.string().min(1).optional(),
   jti: z.string().min(1).optional(),
   exp: z.number(),
 });
@@ -202,11 +205,12 @@ export async function verifyClientToken(token: string, config: ClientTokenConfig
   if (!claims.success) {
     throw unauthenticated('invalid_claims', `the bearer token's claims are invalid: ${claimsProblem(claims.error)}`);
   }
-  const { sub, role, name, jti, exp } = claims.data;
+  const { sub, role, name, uid, jti, exp } = claims.data;
   return {
     consumerId: sub,
     role,
     ...(name !== undefined && { name }),
+    ...(uid !== undefined && { userId: uid }),
     tokenId: jti ?? hashToken(token),
     expiresAt: new Date(exp * 1000),
   };
@@ -216,6 +220,8 @@ export interface IssueTokenInput {
   consumerId: string;
   role: Role;
   name?: string;
+  /** The person using the consumer's application (`uid` claim). */
+  userId?: string;
   /** A jose time span (`'8h'`, `'30 days'`) or seconds from now; negative gives an expired token (tests). @default '1h' */
   expiresIn?: string | number;
   /** HS256 signing secret (the gateway's `JWT_SECRET`). */
@@ -228,7 +234,7 @@ export interface IssueTokenInput {
 export async function issueToken(input: IssueTokenInput): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const expiresIn = input.expiresIn ?? '1h';
-  return new SignJWT({ role: input.role, ...(input.name !== undefined && { name: input.name }) })
+  return new SignJWT({ role: input.role, ...(input.name !== undefined && { name: input.name }), ...(input.userId !== undefined && { uid: input.userId }) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(CLIENT_TOKEN_ISSUER)
     .setAudience(CLIENT_TOKEN_AUDIENCE)

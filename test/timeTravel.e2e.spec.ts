@@ -100,6 +100,8 @@ for (const backend of ['pglite', 'postgres'] as const) describe(`time travel thr
     const reads = ['population.basic', 'population.identity', 'legal-person.basic', 'legal-person.identity', 'audit.log', 'urban.incidents'];
     await graph.grant('time-travel-writer', [...reads, 'population.write', 'legal-person.write', 'urban.write'], { actions: ['READ', 'WRITE'] });
     await graph.grant('time-travel-auditor', reads, { actions: ['READ'] });
+    // The writer acts for the district's command centre in urban operations.
+    await graph.assignJurisdiction('time-travel-writer', { divisionCode: DISTRICT });
     writer = await graph.tokenFor('time-travel-writer');
     auditor = await graph.tokenFor('time-travel-auditor', 'auditor');
 
@@ -141,13 +143,13 @@ for (const backend of ['pglite', 'postgres'] as const) describe(`time travel thr
 
     await capture();
     await mutate('changeResidence', { personId: ids.person, residence: { address: '天桥区 2 号', divisionCode: '370105001001' }, movedOn: '2026-01-10' }, 'revision');
-    await mutate('registerIncident', { ...on, actor: { divisionCode: DISTRICT } }, 'revision');
+    await mutate('registerIncident', on, 'revision');
     await capture();
     await mutate('changeRegisteredAddress', { legalPersonId: ids.legalPerson, registeredAddress: { address: '历山路 9 号', divisionCode: COMMUNITY }, changedOn: '2026-02-01' }, 'revision');
-    await mutate('dispatchIncident', { ...on, unit: roads, actor: { divisionCode: DISTRICT } }, 'revision');
+    await mutate('dispatchIncident', { ...on, unit: roads }, 'revision');
     await capture();
     await mutate('changeResidence', { personId: ids.person, residence: { address: '槐荫区 3 号', divisionCode: '370104001001' }, movedOn: '2026-03-15' }, 'revision');
-    await mutate('startHandling', { ...on, actor: { divisionCode: DISTRICT, unitId: roads.unitId } }, 'revision');
+    await mutate('startHandling', { ...on, onBehalfOfUnit: { unitId: roads.unitId, divisionCode: roads.divisionCode } }, 'revision');
     await capture();
   });
   after(async () => {

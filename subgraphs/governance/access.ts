@@ -1,6 +1,6 @@
 /**
  * What the composition root hands to every subgraph server (`createSubgraphServer({ access })`):
- * the caller's grants valid now, folded from the consumer's stream on each request (never from the
+ * the caller's grants valid now and its jurisdiction, folded from the consumer's stream on each request (never from the
  * read model, so a revocation applies to the very next request), and the one access recorder of the
  * process, shared by all its subgraphs so their records commit together.
  */
@@ -31,8 +31,9 @@ export function createGovernanceAccess(runtime: SubgraphRuntime, options: Govern
   const audit = options.audit ?? true;
   if (!audit) runtime.logger.warn('the access audit is switched off: requests are served without access records (bench only)');
   return {
-    async grantsFor(consumerId) {
-      return grantsValidAt(await readConsumerState(runtime.store, consumerId), runtime.now());
+    async principalFor(consumerId) {
+      const state = await readConsumerState(runtime.store, consumerId);
+      return { grants: grantsValidAt(state, runtime.now()), jurisdiction: state.status === 'REGISTERED' ? state.jurisdiction : null };
     },
     recorder: audit ? new AccessRecorder(runtime.store, { ...options.recorder, logger: runtime.logger }) : null,
   };

@@ -21,7 +21,8 @@ import { createSubgraphServer, type ListeningSubgraph } from '../kit/server.ts';
 import type { DataAccessed } from '../kit/dataAccessed.ts';
 import { CATALOG } from './catalog.ts';
 import { consumerStreamId } from './consumer/events.ts';
-import { ADMIN, AUDITOR, createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD, DEMO_GRANTS, governanceModule, PARTNER_APP } from './index.ts';
+import { ADMIN, AUDITOR, createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD, DEMO_GRANTS, DEMO_OPS_EXAMPLES, governanceModule, PARTNER_APP } from './index.ts';
+import { demoOpsConsumers } from '../kit/demoCity.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -111,17 +112,27 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
     assert.equal(second.body.data?.catalog.pageInfo.hasNextPage, false);
   });
 
-  it('seeds the demo consumers with their grants', async () => {
+  it('seeds the demo consumers with their grants, and the closed loop\'s centres and units with their jurisdictions', async () => {
     const { body } = await ask<{ consumers: { totalCount: number; edges: { node: { id: string; kind: string } }[] } }>(
       ADMIN,
-      '{ consumers(first: 10) { totalCount edges { node { id kind } } } }',
+      '{ consumers(first: 1) { totalCount edges { node { id kind } } } }',
     );
-    assert.deepEqual(body.data?.consumers.edges.map((e) => e.node), [
+    const ops = demoOpsConsumers();
+    assert.equal(body.data?.consumers.totalCount, 4 + ops.length);
+    const kinds = await Promise.all(
+      ['admin', 'auditor', 'demo-dashboard', 'partner-app'].map(async (id) => (await ask<{ consumer: { id: string; kind: string } }>(ADMIN, 'query ($id: ID!) { consumer(id: $id) { id kind } }', { id })).body.data?.consumer),
+    );
+    assert.deepEqual(kinds, [
       { id: 'admin', kind: 'DEPARTMENT' },
       { id: 'auditor', kind: 'AUDITOR' },
       { id: 'demo-dashboard', kind: 'DEPARTMENT' },
       { id: 'partner-app', kind: 'PARTNER_APP' },
     ]);
+    const jurisdiction = async (id: string) =>
+      (await ask<{ consumer: { jurisdiction: unknown } }>(ADMIN, 'query ($id: ID!) { consumer(id: $id) { jurisdiction { divisionCode level unitId unitName } } }', { id })).body.data?.consumer.jurisdiction;
+    assert.deepEqual(await jurisdiction(DEMO_OPS_EXAMPLES.districtCentre), { divisionCode: '370102', level: 'DISTRICT', unitId: null, unitName: null });
+    assert.deepEqual(await jurisdiction(DEMO_OPS_EXAMPLES.districtUnit), { divisionCode: '370102', level: 'DISTRICT', unitId: '370102-szgc', unitName: '历下区市政工程处' });
+    assert.equal(await jurisdiction(DEMO_DASHBOARD), null);
     const partner = await ask<{ consumer: { grants: { edges: { node: GrantNode }[] } } }>(ADMIN, CONSUMER_GRANTS, { id: PARTNER_APP });
     const population = partner.body.data?.consumer.grants.edges.find((e) => e.node.id === DEMO_GRANTS.partnerPopulation)?.node;
     assert.deepEqual(population, {
@@ -237,6 +248,33 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
     const revokeUnknown = await ask(ADMIN, 'mutation { revokeAccess(input: { consumerId: "partner-app", grantId: "g-404", reason: "x" }) { grant { id } } }');
     assert.equal(revokeUnknown.body.errors?.[0]?.extensions?.code, 'NOT_FOUND');
     assert.equal(await store.streamRevision(consumerStreamId(PARTNER_APP)), revision);
+  });
+
+  it('assigns a jurisdiction (admin only), refuses a bad one naming the field, and appends nothing then', async () => {
+    const ASSIGN = 'mutation A($input: AssignJurisdictionInput!) { assignJurisdiction(input: $input) { positions consumer { id jurisdiction { divisionCode level unitId unitName } } } }';
+    const revision = await store.streamRevision(consumerStreamId(PARTNER_APP));
+    const refusals: [string, Record<string, unknown>, string, RegExp][] = [
+      [ADMIN, { consumerId: PARTNER_APP, divisionCode: '379999' }, 'BAD_USER_INPUT', /divisionCode 379999 is not in the division catalog/],
+      [ADMIN, { consumerId: PARTNER_APP, divisionCode: '370102', unitId: 'Bad Unit', unitName: 'x' }, 'BAD_USER_INPUT', /unitId "Bad Unit" must be/],
+      [ADMIN, { consumerId: PARTNER_APP, divisionCode: '370102', unitId: 'lixia-new' }, 'BAD_USER_INPUT', /unitName must not be empty/],
+      // 370102-szgc is the seeded 市政工程处 of 历下区: a unit belongs to one division.
+      [ADMIN, { consumerId: PARTNER_APP, divisionCode: '370103', unitId: '370102-szgc', unitName: '冒名' }, 'CONFLICT', /unit 370102-szgc belongs to division 370102, not 370103/],
+      [ADMIN, { consumerId: 'nobody', divisionCode: '370102' }, 'NOT_FOUND', /not registered/],
+      [DEMO_DASHBOARD, { consumerId: PARTNER_APP, divisionCode: '370102' }, 'FORBIDDEN', /admin role/],
+    ];
+    for (const [consumerId, input, code, message] of refusals) {
+      const { body } = await ask(consumerId, ASSIGN, { input });
+      assert.equal(body.errors?.[0]?.extensions?.code, code, JSON.stringify(body.errors));
+      assert.match(body.errors?.[0]?.message ?? '', message);
+      assert.equal(await store.streamRevision(consumerStreamId(PARTNER_APP)), revision, 'nothing appended');
+    }
+    const assigned = await ask<{ assignJurisdiction: { consumer: { jurisdiction: unknown } } }>(ADMIN, ASSIGN, {
+      input: { consumerId: PARTNER_APP, divisionCode: '370102001', unitId: 'jfl-volunteers', unitName: '解放路志愿队' },
+    });
+    assert.equal(assigned.body.errors, undefined, JSON.stringify(assigned.body.errors));
+    assert.deepEqual(assigned.body.data?.assignJurisdiction.consumer.jurisdiction, { divisionCode: '370102001', level: 'STREET', unitId: 'jfl-volunteers', unitName: '解放路志愿队' });
+    const me = await ask<{ me: { jurisdiction: unknown } }>(PARTNER_APP, '{ me { jurisdiction { divisionCode unitId } } }');
+    assert.deepEqual(me.body.data?.me.jurisdiction, { divisionCode: '370102001', unitId: 'jfl-volunteers' });
   });
 
   it('records its own served requests', async () => {

@@ -20,7 +20,7 @@ import { seedDemoConsumers } from './seed.ts';
 export { createGovernanceAccess, type GovernanceAccessOptions } from './access.ts';
 /** Every process that hosts any subgraph appends access records: its registry needs this type. */
 export { dataAccessedDefinition } from '../kit/dataAccessed.ts';
-export { ADMIN, AUDITOR, DEMO_CONSUMER_ROLES, DEMO_CONSUMERS, DEMO_DASHBOARD, DEMO_GRANTS, PARTNER_APP } from './seed.ts';
+export { ADMIN, AUDITOR, DEMO_CONSUMER_ROLES, DEMO_CONSUMERS, DEMO_DASHBOARD, DEMO_GRANTS, DEMO_OPS_EXAMPLES, PARTNER_APP } from './seed.ts';
 
 export const governanceModule: SubgraphModule = {
   name: 'governance',

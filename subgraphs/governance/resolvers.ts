@@ -6,7 +6,8 @@
 import { ForbiddenError, ValidationError } from '../../events/errors.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
-import type { AccessAction } from '../kit/access.ts';
+import type { AccessAction, Jurisdiction } from '../kit/access.ts';
+import { levelOf } from '../kit/divisions/catalog.ts';
 import { parseInstant } from '../kit/calendar.ts';
 import { streamHistory } from '../kit/history.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
@@ -14,6 +15,7 @@ import type { SubgraphContext } from '../kit/context.ts';
 import { commandOptionsOf, newEntityId, type CommandOptions } from '../kit/command.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
+import { actorOf } from '../kit/provenance.ts';
 import { CATALOG, catalogResource } from './catalog.ts';
 import type { ConsumerCommand } from './consumer/commands.ts';
 import { handleConsumer } from './consumer/handler.ts';
@@ -32,6 +34,14 @@ export interface ConsumerView {
   kind: ConsumerKind;
   department: string;
   registeredAt: string;
+  jurisdiction: JurisdictionView | null;
+}
+
+interface JurisdictionView {
+  divisionCode: string;
+  level: string;
+  unitId: string | null;
+  unitName: string | null;
 }
 
 export interface GrantView extends Omit<GrantTerms, 'grantId'> {
@@ -43,13 +53,21 @@ export interface GrantView extends Omit<GrantTerms, 'grantId'> {
   revocationReason: string | null;
 }
 
-const consumerView = ({ consumerId, name, kind, department, registeredAt }: ConsumerDoc): ConsumerView => ({
+const consumerView = ({ consumerId, name, kind, department, registeredAt, divisionCode, unitId, unitName }: ConsumerDoc): ConsumerView => ({
   id: consumerId,
   name,
   kind,
   department,
   registeredAt,
+  jurisdiction: jurisdictionView(divisionCode === null ? null : { divisionCode, ...(unitId !== null && unitName !== null && { unitId, unitName }) }),
 });
+
+/** A jurisdiction as the graph shows it: the division's level and a `Division` reference. */
+function jurisdictionView(jurisdiction: Jurisdiction | null | undefined): JurisdictionView | null {
+  if (!jurisdiction) return null;
+  const { divisionCode, unitId, unitName } = jurisdiction;
+  return { divisionCode, level: levelOf(divisionCode), unitId: unitId ?? null, unitName: unitName ?? null };
+}
 
 function grantView(doc: GrantDoc, now: Date): GrantView {
   const { grantId, ...rest } = doc;
@@ -113,7 +131,7 @@ export function governanceResolvers(runtime: SubgraphRuntime, feedClassification
   function metadataFor(ctx: SubgraphContext, now: string): EventMetadata {
     return {
       provenance: { department: 'big-data-bureau', system: 'city-brain/governance', channel: 'graphql', collectedAt: now },
-      actor: { consumerId: ctx.caller.consumerId, role: ctx.caller.role },
+      actor: actorOf(ctx),
       correlationId: ctx.requestId,
       ...withGrant(ctx.access.grantIdFor(ADMIN_RESOURCE)),
     };
@@ -141,7 +159,7 @@ export function governanceResolvers(runtime: SubgraphRuntime, feedClassification
         const { consumerId, role, expiresAt } = ctx.caller;
         const state = await readConsumerState(runtime.store, consumerId);
         const identity = { consumerId, role, tokenExpiresAt: expiresAt.toISOString() };
-        if (state.status !== 'REGISTERED') return { ...identity, registered: false, name: null, kind: null, department: null, grants: [] };
+        if (state.status !== 'REGISTERED') return { ...identity, registered: false, name: null, kind: null, department: null, grants: [], jurisdiction: null };
         const now = runtime.now();
         const { name, kind, department } = state.consumer;
         return {
@@ -150,6 +168,7 @@ export function governanceResolvers(runtime: SubgraphRuntime, feedClassification
           name,
           kind,
           department,
+          jurisdiction: jurisdictionView(state.jurisdiction),
           grants: state.grants.map((g) => ({
             id: g.grantId,
             resources: g.resources.flatMap((r) => catalogResource(r) ?? []),
@@ -222,7 +241,7 @@ export function governanceResolvers(runtime: SubgraphRuntime, feedClassification
         if (result.state.status !== 'REGISTERED') throw new Error(`consumer ${input.id} is not registered right after registerConsumer`);
         const registeredAt = result.events[0]?.recordedAt ?? runtime.now().toISOString();
         return {
-          consumer: consumerView({ ...result.state.consumer, registeredAt }),
+          consumer: consumerView({ ...result.state.consumer, registeredAt, divisionCode: null, unitId: null, unitName: null }),
           positions: result.events.map((e) => e.position),
         };
       },
@@ -262,6 +281,36 @@ export function governanceResolvers(runtime: SubgraphRuntime, feedClassification
           metadata: { now },
         }), commandOptionsOf(input, ctx.caller));
         return { grant: await grantAfter(input.consumerId, grantId), positions: result.events.map((e) => e.position) };
+      },
+      async assignJurisdiction(
+        _: unknown,
+        { input }: { input: { consumerId: string; divisionCode: string; unitId?: string | null; unitName?: string | null } },
+        ctx: SubgraphContext,
+      ) {
+        requireAdmin(ctx);
+        const unitId = input.unitId?.trim() || undefined;
+        // A unit belongs to one division: the division other consumers already act for as this unit.
+        const others = unitId === undefined
+          ? []
+          : (await readModel().collection<ConsumerDoc>('consumers').find({ where: { unitId }, first: 10 })).items.filter(({ node }) => node.doc.consumerId !== input.consumerId);
+        const result = await run(ctx, input.consumerId, (now) => ({
+          type: 'assignJurisdiction',
+          data: {
+            consumerId: input.consumerId,
+            divisionCode: input.divisionCode,
+            ...(unitId !== undefined && { unitId }),
+            ...(input.unitName && { unitName: input.unitName }),
+            assignedBy: ctx.caller.consumerId,
+            unitDivision: others[0]?.node.doc.divisionCode ?? null,
+          },
+          metadata: { now },
+        }));
+        if (result.state.status !== 'REGISTERED') throw new Error(`consumer ${input.consumerId} is not registered after assignJurisdiction`);
+        const doc = await readModel().collection<ConsumerDoc>('consumers').get(input.consumerId);
+        return {
+          consumer: { ...consumerView(doc?.doc ?? { ...result.state.consumer, registeredAt: '', divisionCode: null, unitId: null, unitName: null }), jurisdiction: jurisdictionView(result.state.jurisdiction) },
+          positions: result.events.map((e) => e.position),
+        };
       },
       async revokeAccess(_: unknown, { input }: { input: { consumerId: string; grantId: string; reason: string } }, ctx: SubgraphContext) {
         const result = await run(ctx, input.consumerId, (now) => ({

@@ -1,11 +1,15 @@
 /**
  * The demo consumers every fresh city starts with, so that `npm start` and the end-to-end tests have
  * someone to issue tokens for. Grant ids are fixed, so tests and demos can revoke them by name.
+ * Besides the dashboard, partner app, auditor and administrator, the closed loop's command centres
+ * and handling units are consumers with their jurisdictions (kit/demoCity.ts `demoOpsConsumers`):
+ * `centre-370102` acts as 历下区's centre, `370102-szgc` as its 市政工程处, and so on.
  */
 import type { SubgraphRuntime } from '../kit/module.ts';
 import type { Role } from '../../platform/auth.ts';
 import { CATALOG } from './catalog.ts';
-import type { GrantAccess, RegisterConsumer } from './consumer/commands.ts';
+import { demoOpsConsumers, inParallel, type DemoOpsConsumer } from '../kit/demoCity.ts';
+import type { ConsumerCommand, GrantAccess, RegisterConsumer } from './consumer/commands.ts';
 import { handleConsumer } from './consumer/handler.ts';
 import { consumerStreamId } from './consumer/events.ts';
 
@@ -106,6 +110,23 @@ export const DEMO_CONSUMERS: readonly DemoConsumer[] = [
   },
 ];
 
+/** What a centre or unit of the closed loop may do: read and work the incidents, read the metrics. */
+const OPS_GRANT: DemoGrant = {
+  grantId: 'urban-ops',
+  resources: ['urban.incidents', 'urban.write', 'urban.metrics'],
+  actions: ['READ', 'SUBSCRIBE', 'WRITE'],
+  purpose: 'city operations: the closed loop of incident handling (demo)',
+  masked: false,
+};
+
+/** The demo's example centre and unit tokens `npm start` prints: 历下区's centre, its 市政工程处, and a street's 城管办. */
+export const DEMO_OPS_EXAMPLES = { districtCentre: 'centre-370102', districtUnit: '370102-szgc', streetCentre: 'centre-370102001', streetUnit: '370102001-cgb' } as const;
+
+const opsConsumer = ({ consumerId, name }: DemoOpsConsumer): DemoConsumer => ({
+  registration: { consumerId, name, kind: 'DEPARTMENT', department: '城市运行管理服务中心' },
+  grants: [{ ...OPS_GRANT, grantId: `${consumerId}-${OPS_GRANT.grantId}` }],
+});
+
 export async function seedDemoConsumers(runtime: SubgraphRuntime): Promise<void> {
   const now = runtime.now();
   const validUntil = new Date(now.getTime() + DEMO_VALIDITY_DAYS * 86_400_000).toISOString();
@@ -114,23 +135,26 @@ export async function seedDemoConsumers(runtime: SubgraphRuntime): Promise<void>
     actor: { consumerId: ADMIN, role: 'admin' },
     correlationId: 'seed:governance',
   };
-  for (const { registration, grants } of DEMO_CONSUMERS) {
+  const commandMetadata = { now: now.toISOString() };
+  const run = (command: ConsumerCommand, key: string) => handleConsumer(runtime.store, command, metadata, { idempotencyKey: key });
+  const seedOne = async ({ registration, grants }: DemoConsumer, ops?: DemoOpsConsumer) => {
     const streamId = consumerStreamId(registration.consumerId);
-    const commandMetadata = { now: now.toISOString() };
-    await handleConsumer(runtime.store, { type: 'registerConsumer', data: registration, metadata: commandMetadata }, metadata, {
-      idempotencyKey: `seed:${streamId}:registered`,
-    });
+    await run({ type: 'registerConsumer', data: registration, metadata: commandMetadata }, `seed:${streamId}:registered`);
     for (const grant of grants) {
-      await handleConsumer(
-        runtime.store,
+      await run(
         {
           type: 'grantAccess',
           data: { ...grant, consumerId: registration.consumerId, validFrom: now.toISOString(), validUntil, approver: APPROVER },
           metadata: commandMetadata,
         },
-        metadata,
-        { idempotencyKey: `seed:${streamId}:${grant.grantId}` },
+        `seed:${streamId}:${grant.grantId}`,
       );
     }
-  }
+    if (ops) {
+      const data = { consumerId: ops.consumerId, divisionCode: ops.divisionCode, ...ops.unit, assignedBy: ADMIN, unitDivision: null };
+      await run({ type: 'assignJurisdiction', data, metadata: commandMetadata }, `seed:${streamId}:jurisdiction`);
+    }
+  };
+  for (const consumer of DEMO_CONSUMERS) await seedOne(consumer);
+  await inParallel(demoOpsConsumers(), 8, (ops) => seedOne(opsConsumer(ops), ops));
 }

@@ -12,7 +12,7 @@
  *    (what a consumer may write it may read back in the payload); under a subscription SUBSCRIBE or
  *    READ (data it may read may also be pushed to it).
  * 3. Grants. `public` is open to every authenticated consumer. Any other resource needs a grant
- *    valid now naming the resource and an accepted action. Grants come from `AccessControl.grantsFor`
+ *    valid now naming the resource and an accepted action. Grants come from `AccessControl.principalFor`
  *    at most once per request (once per subscription event) and are never cached across requests,
  *    so a revoked or expired grant stops access on the very next request. The one exception is a
  *    resolver that supplies them itself (`RequestAccess.useGrants`): the governance event feed keeps
@@ -78,10 +78,33 @@ export interface AccessGrant {
   purpose: string;
 }
 
+/**
+ * What a consumer acts for (registered by governance, `JurisdictionAssigned`): the command centre of
+ * a division (city, district, street or community), or, with `unitId`, a handling unit of that
+ * division. Commands take the acting division and unit from here, never from their input.
+ */
+export interface Jurisdiction {
+  /** A division of the catalog (subgraphs/kit/divisions). */
+  divisionCode: string;
+  /** The handling unit the consumer is; absent for a centre. */
+  unitId?: string;
+  unitName?: string;
+}
+
+/** The authenticated consumer as governance registered it: its grants valid now and its jurisdiction. */
+export interface Principal {
+  grants: readonly AccessGrant[];
+  /** Null for a consumer registered without one (or not registered). */
+  jurisdiction: Jurisdiction | null;
+}
+
 /** What the composition root gives every subgraph server (see `createGovernanceAccess`). */
 export interface AccessControl {
-  /** The consumer's grants valid now. Called at most once per request (per subscription event). */
-  grantsFor(consumerId: string, ctx: SubgraphContext): Promise<readonly AccessGrant[]>;
+  /**
+   * The consumer's grants valid now and its jurisdiction, from one read of its registration. Called
+   * at most once per request (per subscription event).
+   */
+  principalFor(consumerId: string, ctx: SubgraphContext): Promise<Principal>;
   /** Writes the access records; `null` switches auditing off (the bench's comparison run only). */
   recorder: AccessRecorder | null;
 }
@@ -152,6 +175,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  */
 export class RequestAccess {
   private grants: readonly AccessGrant[] | undefined;
+  private loadedJurisdiction: Jurisdiction | null | undefined;
   private loading: Promise<unknown> | undefined;
   private generation = 0;
   private readonly coverage = new Map<string, Coverage | null>();
@@ -160,7 +184,7 @@ export class RequestAccess {
   served: ServedData = emptyServed();
 
   constructor(
-    private readonly load: () => Promise<readonly AccessGrant[]>,
+    private readonly load: () => Promise<Principal>,
     private readonly logger: Logger,
   ) {}
 
@@ -168,6 +192,7 @@ export class RequestAccess {
   reset(): void {
     this.generation++;
     this.grants = undefined;
+    this.loadedJurisdiction = undefined;
     this.loading = undefined;
     this.coverage.clear();
     this.loggedRefusals.clear();
@@ -195,10 +220,39 @@ export class RequestAccess {
     if (known !== undefined) return known;
     if (this.grants) return this.compute(this.grants, resource, actions, key);
     const generation = this.generation;
-    this.loading ??= this.load().then((grants) => {
-      if (generation === this.generation) this.grants = grants;
-    });
+    this.loading ??= this.loadPrincipal(generation);
     return this.loading.then(() => this.cover(resource, actions, key));
+  }
+
+  private loadPrincipal(generation: number): Promise<void> {
+    return this.load().then(({ grants, jurisdiction }) => {
+      if (generation !== this.generation) return;
+      this.grants = grants;
+      this.loadedJurisdiction = jurisdiction;
+    });
+  }
+
+  /**
+   * The caller's jurisdiction, loaded with its grants (a mutation's root field has loaded both
+   * before its resolver runs). Commands act for it; nothing the client sends changes it.
+   */
+  async jurisdiction(): Promise<Jurisdiction | null> {
+    if (this.loadedJurisdiction !== undefined) return this.loadedJurisdiction;
+    if (this.grants) {
+      // Grants supplied by `useGrants` (the feed) stay: load the principal for its jurisdiction only.
+      const generation = this.generation;
+      const { jurisdiction } = await this.load();
+      if (generation === this.generation) this.loadedJurisdiction = jurisdiction;
+      return jurisdiction;
+    }
+    this.loading ??= this.loadPrincipal(this.generation);
+    await this.loading;
+    return this.loadedJurisdiction ?? null;
+  }
+
+  /** The jurisdiction when already loaded (always, inside a mutation's resolver); `undefined` otherwise. */
+  get knownJurisdiction(): Jurisdiction | null | undefined {
+    return this.loadedJurisdiction;
   }
 
   private compute(grants: readonly AccessGrant[], resource: string, actions: readonly AccessAction[], key: string): Coverage | null {

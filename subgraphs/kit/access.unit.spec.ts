@@ -5,7 +5,7 @@ import { graphql, parse, subscribe, type ExecutionResult, type GraphQLSchema } f
 import { pino } from 'pino';
 import { ForbiddenError } from '../../events/errors.ts';
 import { scalarResolvers, withSharedScalars } from '../../schema/scalars.ts';
-import { accessMapping, applyAccessControl, maskIdNumber, maskName, maskPhone, RequestAccess, type AccessGrant } from './access.ts';
+import { accessMapping, applyAccessControl, maskIdNumber, maskName, maskPhone, RequestAccess, type AccessGrant, type Principal } from './access.ts';
 import type { SubgraphContext } from './context.ts';
 
 const logger = pino({ level: 'silent' });
@@ -91,7 +91,7 @@ function contextWith(grants: AccessGrant[]): { ctx: SubgraphContext; loads: () =
   let loads = 0;
   const access = new RequestAccess(async () => {
     loads++;
-    return grants;
+    return { grants, jurisdiction: null };
   }, logger);
   const ctx: SubgraphContext = {
     caller: { consumerId: 'partner-app', role: 'partner', tokenId: 't-1', expiresAt: new Date(Date.now() + 3600_000) },
@@ -228,12 +228,39 @@ describe('access control: grants field by field', () => {
   });
 
   it('keeps supplied grants when a load already in flight lands afterwards', async () => {
-    let release = (_: AccessGrant[]) => {};
-    const access = new RequestAccess(() => new Promise<AccessGrant[]>((resolve) => (release = resolve)), logger);
+    let release = (_: Principal) => {};
+    const access = new RequestAccess(() => new Promise<Principal>((resolve) => (release = resolve)), logger);
     const pending = access.cover('population.basic', ['READ'], 'population.basic\u0000READ');
     access.useGrants([]);
-    release([grant(['population.basic'], ['READ'])]);
+    release({ grants: [grant(['population.basic'], ['READ'])], jurisdiction: null });
     assert.equal(await pending, null, 'the supplied (empty) grants decide, not the stale load');
+  });
+});
+
+describe('access control: the principal', () => {
+  it('loads the jurisdiction with the grants, once per request, and again after a reset', async () => {
+    let loads = 0;
+    const jurisdiction = { divisionCode: '370102', unitId: 'lixia-water', unitName: '排水处' };
+    const access = new RequestAccess(async () => {
+      loads++;
+      return { grants: [grant(['urban.write'], ['WRITE'])], jurisdiction };
+    }, logger);
+    assert.equal(access.knownJurisdiction, undefined, 'nothing loaded before the first check');
+    assert.ok(await access.cover('urban.write', ['WRITE'], 'urban.write\u0000WRITE'));
+    assert.deepEqual(access.knownJurisdiction, jurisdiction, 'known synchronously once the grants are');
+    assert.deepEqual(await access.jurisdiction(), jurisdiction);
+    assert.equal(loads, 1);
+    access.reset();
+    assert.equal(access.knownJurisdiction, undefined);
+    assert.deepEqual(await access.jurisdiction(), jurisdiction);
+    assert.equal(loads, 2);
+  });
+
+  it('loads the jurisdiction itself when the grants were supplied (the feed), keeping the supplied grants', async () => {
+    const access = new RequestAccess(async () => ({ grants: [grant(['population.basic'], ['READ'])], jurisdiction: { divisionCode: '370102' } }), logger);
+    access.useGrants([]);
+    assert.deepEqual(await access.jurisdiction(), { divisionCode: '370102' });
+    assert.equal(await access.cover('population.basic', ['READ'], 'population.basic\u0000READ'), null, 'the supplied (empty) grants still decide');
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
+import { actorOf } from './provenance.ts';
 import type { Logger } from 'pino';
 import type { EventMetadata, EventStore, NewEvent } from '../../events/types.ts';
 import { accessStreamId, type DataAccessed } from './dataAccessed.ts';
@@ -154,7 +155,7 @@ export function accessRecordOf(input: {
     },
     metadata: {
       provenance: { department: 'city-brain', system: `city-brain/${subgraph}`, channel: 'access-audit', collectedAt: atIso },
-      actor: { consumerId: caller.consumerId, role: caller.role },
+      actor: actorOf({ caller, access }),
       correlationId: requestId,
     },
   };

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { deterministicEventId } from '../../events/append.ts';
 import { parseConfig } from '../../events/config.ts';
 import type { EventMetadata } from '../../events/types.ts';
+import { divisionCatalog, getDivision, type Division } from './divisions/catalog.ts';
 import { provenanceOf, type ProvenanceDefaults } from './provenance.ts';
 
 export interface DemoCityConfig {
@@ -63,4 +64,52 @@ export function demoMetadata(source: ProvenanceDefaults, now: Date, daysAgo: num
     actor: { consumerId: 'demo-seed', role: 'admin' },
     correlationId,
   };
+}
+
+/** A handling unit of the demo city: the one each division dispatches its cases to. */
+export interface DemoUnit {
+  unitId: string;
+  unitName: string;
+  divisionCode: string;
+}
+
+/** The demo city's handling unit of a division: a district's 市政工程处, a street's 城管办, a community's 网格站; the city has none. */
+export function demoUnitOf(division: Division): DemoUnit | null {
+  switch (division.level) {
+    case 'DISTRICT':
+      return { unitId: `${division.code}-szgc`, unitName: `${division.name}市政工程处`, divisionCode: division.code };
+    case 'STREET':
+      return { unitId: `${division.code}-cgb`, unitName: `${division.name}城管办`, divisionCode: division.code };
+    case 'COMMUNITY':
+      return { unitId: `${division.code}-wgz`, unitName: `${division.name}网格站`, divisionCode: division.code };
+    default:
+      return null;
+  }
+}
+
+/** The consumer id of a division's command centre in the demo city (`centre-370102`); a unit's consumer id is its unit id. */
+export const demoCentreId = (divisionCode: string): string => `centre-${divisionCode}`;
+
+/** The district whose communities also get consumers (the others stop at their streets, to keep the register small). */
+export const DEMO_OPS_DISTRICT = '370102';
+
+/** A command centre or handling unit of the demo city's closed loop, registered as a consumer with its jurisdiction. */
+export interface DemoOpsConsumer {
+  consumerId: string;
+  name: string;
+  divisionCode: string;
+  unit?: { unitId: string; unitName: string };
+}
+
+/**
+ * The closed loop's actors the demo city registers: the city centre; every district and street
+ * centre with its unit; the community centres of 历下区 (370102) with their 网格站.
+ */
+export function demoOpsConsumers(): DemoOpsConsumer[] {
+  const inScope = (d: Division) => d.level !== 'COMMUNITY' || getDivision(d.parentCode!)?.parentCode === DEMO_OPS_DISTRICT;
+  return divisionCatalog.filter(inScope).flatMap((division) => {
+    const centre: DemoOpsConsumer = { consumerId: demoCentreId(division.code), name: `${division.name}城市运行管理服务中心`, divisionCode: division.code };
+    const unit = demoUnitOf(division);
+    return unit ? [centre, { consumerId: unit.unitId, name: unit.unitName, divisionCode: division.code, unit: { unitId: unit.unitId, unitName: unit.unitName } }] : [centre];
+  });
 }

@@ -14,6 +14,8 @@
  *   type EventActor @shareable { consumerId: String! userId: String role: String! }
  */
 import type { Actor, EventStore, Position, Provenance, RecordedEvent } from '../../events/types.ts';
+import { FeedClassifications, INTERNAL, servePayload } from '../governance/feed/payloadPolicy.ts';
+import type { SubgraphContext } from './context.ts';
 
 export interface HistoryEvent {
   eventId: string;
@@ -63,3 +65,32 @@ export async function streamHistory(store: EventStore, streamId: string, options
   const events = await store.readStream(streamId, bound);
   return events.map(toHistoryEvent);
 }
+
+const CLASSIFICATIONS = new FeedClassifications();
+const READ = ['READ'] as const;
+const readKey = (resource: string): string => `${resource}\u0000READ`;
+
+/**
+ * `HistoryEvent.data` through the payload policy the event feed applies (one policy, every path):
+ * each field only under a grant covering its own resource, masked or generalised as that grant
+ * says, so a history served to a masked reader reveals no more than the entity's own fields. Internal
+ * and unclassified event types show an empty payload. The kit's server adds this resolver to every
+ * subgraph whose schema has `HistoryEvent`.
+ */
+export const historyEventResolvers = {
+  HistoryEvent: {
+    async data(event: HistoryEvent, _args: unknown, ctx: Pick<SubgraphContext, 'access'>): Promise<unknown> {
+      const policy = CLASSIFICATIONS.of(event.type);
+      if (policy === undefined || policy === INTERNAL) return {};
+      // Loads the grants if need be; every cover below is then answered at once.
+      await ctx.access.cover(policy.resource, READ, readKey(policy.resource));
+      const cover = (resource: string) => {
+        const coverage = ctx.access.cover(resource, READ, readKey(resource));
+        return coverage instanceof Promise ? null : coverage;
+      };
+      const { payload, served } = servePayload(event.data, policy, cover);
+      for (const [resource, coverage] of served) ctx.access.markServed(resource, coverage);
+      return payload;
+    },
+  },
+};

@@ -5,7 +5,7 @@
  * system's record may state its own provenance, which is recorded as given.
  */
 import { ValidationError } from '../../events/errors.ts';
-import type { EventMetadata, Provenance } from '../../events/types.ts';
+import type { Actor, EventMetadata, Provenance } from '../../events/types.ts';
 import { parseInstant } from './calendar.ts';
 import type { SubgraphContext } from './context.ts';
 
@@ -67,8 +67,25 @@ export function mutationMetadata(
   const grantId = ctx.access.grantIdFor(resource);
   return {
     provenance: provenanceOf(defaults, API_CHANNEL, input, now),
-    actor: { consumerId: ctx.caller.consumerId, role: ctx.caller.role },
+    actor: actorOf(ctx),
     correlationId: ctx.requestId,
     ...(grantId !== undefined && { grantId }),
+  };
+}
+
+/**
+ * The authenticated principal as event metadata records it: consumer, user and role from the token,
+ * division and unit from governance (loaded with the grants the mutation's root field was checked
+ * against). `onBehalfOfUnitId`: the unit a centre acted for.
+ */
+export function actorOf(ctx: Pick<SubgraphContext, 'caller' | 'access'>, onBehalfOfUnitId?: string): Actor {
+  const jurisdiction = ctx.access.knownJurisdiction;
+  return {
+    consumerId: ctx.caller.consumerId,
+    ...(ctx.caller.userId !== undefined && { userId: ctx.caller.userId }),
+    role: ctx.caller.role,
+    ...(jurisdiction && { divisionCode: jurisdiction.divisionCode }),
+    ...(jurisdiction?.unitId !== undefined && { unitId: jurisdiction.unitId }),
+    ...(onBehalfOfUnitId !== undefined && { onBehalfOfUnitId }),
   };
 }

@@ -32,6 +32,7 @@ import { CityBrainError, ValidationError } from '../../events/errors.ts';
 import { servedTypeDefs } from '../../schema/accessDescriptions.ts';
 import { scalarResolvers } from '../../schema/scalars.ts';
 import { applyAccessControl, RequestAccess, type AccessControl } from './access.ts';
+import { historyEventResolvers } from './history.ts';
 import { accessRecordOf } from './audit.ts';
 import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
@@ -170,8 +171,10 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
   const logger = (options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ subgraph: options.name });
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const now = options.now ?? (() => new Date());
+  const typeDefs = servedTypeDefs(options.typeDefs);
+  const hasHistory = typeDefs.definitions.some((d) => 'name' in d && d.name?.value === 'HistoryEvent');
   const schema = applyAccessControl(
-    buildSubgraphSchema([{ typeDefs: servedTypeDefs(options.typeDefs), resolvers: { ...scalarResolvers, ...options.resolvers } }]),
+    buildSubgraphSchema([{ typeDefs, resolvers: { ...scalarResolvers, ...(hasHistory && historyEventResolvers), ...options.resolvers } }]),
   );
 
   async function buildContext(auth: AuthenticatedRequest, req: IncomingMessage): Promise<Ctx> {
@@ -184,7 +187,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
       ...(auth.operationName !== undefined && { clientOperationName: auth.operationName }),
       loaders: new Map(),
       logger: requestLogger,
-      access: new RequestAccess(() => options.access.grantsFor(auth.caller.consumerId, context), requestLogger),
+      access: new RequestAccess(() => options.access.principalFor(auth.caller.consumerId, context), requestLogger),
     } as Ctx;
     return context;
   }

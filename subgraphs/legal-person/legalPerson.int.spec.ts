@@ -23,6 +23,8 @@ import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
 const GRANTS = {
   registrar: [grantOf(['legal-person.basic', 'legal-person.identity', 'legal-person.write', 'audit.log'], ['READ', 'WRITE'])],
   reader: [grantOf(['legal-person.basic'])],
+  // VERIFY on every legal-person resource beside a masked identity grant: still no lookup by credit code.
+  verifier: [grantOf(['legal-person.basic', 'legal-person.identity'], ['VERIFY']), grantOf(['legal-person.basic']), grantOf(['legal-person.identity'], ['READ'], true)],
 };
 
 
@@ -194,6 +196,9 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
 
       const byCode = only(await ask<{ legalPersonByCreditCode: { id: string } }>(`{ legalPersonByCreditCode(creditCode: "${code('MA3C0012').toLowerCase()}") { id } }`));
       assert.equal(byCode.legalPersonByCreditCode.id, ids[2]);
+      const verifierLookup = await ask<{ legalPersonByCreditCode: unknown }>(`{ legalPersonByCreditCode(creditCode: "${code('MA3C0012')}") { id } }`, undefined, 'verifier');
+      assert.equal(verifierLookup.data?.legalPersonByCreditCode, null);
+      assert.match(failure(verifierLookup, 'FORBIDDEN').message, /legal-person\.identity in clear/);
       assert.equal(failure(await ask('{ legalPersonByCreditCode(creditCode: "91350100M000100Y44") { id } }'), 'BAD_USER_INPUT').extensions?.rule, 'CHECK_CHARACTER');
       const reader = await ask<{ legalPerson: { name: string; creditCode: string | null } }>(`{ legalPerson(id: "${ids[0]}") { name creditCode } }`, undefined, 'reader');
       assert.equal(reader.data?.legalPerson.creditCode, null);

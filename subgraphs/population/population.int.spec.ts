@@ -27,6 +27,8 @@ const GRANTS = {
   registrar: [grantOf(ALL_POPULATION, ['READ', 'WRITE', 'VERIFY'])],
   registrar2: [grantOf(ALL_POPULATION, ['READ', 'WRITE', 'VERIFY'])],
   verifier: [grantOf(['population.verify'], ['VERIFY'])],
+  // VERIFY on every population resource, and identity only masked: still no natural-key lookup.
+  'verify-everything': [grantOf(ALL_POPULATION, ['VERIFY']), grantOf(['population.basic']), grantOf(['population.identity'], ['READ'], true)],
   reader: [grantOf(['population.basic'])],
   masked: [grantOf(['population.basic']), grantOf(['population.identity'], ['READ'], true)],
 };
@@ -415,6 +417,12 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       });
       failure(await verify(`{ verifyIdentity(idNumber: "${idNumber.slice(0, 17)}", name: "x") }`), 'BAD_USER_INPUT');
       failure(await verify(`{ verifyAgeAtLeast(personId: "${person.id}", years: -1) }`), 'BAD_USER_INPUT');
+      // A VERIFY grant answers yes or no; it never unlocks a lookup by the natural key, however broad.
+      for (const consumer of ['verifier', 'verify-everything']) {
+        const lookup = await ask<{ personByIdNumber: unknown }>(`{ personByIdNumber(idNumber: "${idNumber}") { id name } }`, undefined, consumer);
+        assert.equal(lookup.data?.personByIdNumber, null, consumer);
+        assert.match(failure(lookup, 'FORBIDDEN').message, /population\.identity/);
+      }
       const refused = await ask<{ person: unknown }>(`{ person(id: "${person.id}") { name } }`, undefined, 'verifier');
       assert.equal(refused.data?.person, null);
       assert.match(failure(refused, 'FORBIDDEN').message, /population.basic/);

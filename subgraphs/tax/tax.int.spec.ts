@@ -33,6 +33,8 @@ const ALL_TAX = ['tax.declarations', 'tax.risks', 'audit.log'];
 const GRANTS = {
   officer: [grantOf(ALL_TAX, ['READ', 'WRITE'])],
   reader: [grantOf(['tax.declarations'])],
+  // An auditor reading histories under masked grants: a history shows no more than the taxpayer's fields.
+  'masked-auditor': [grantOf(['tax.declarations', 'audit.log'], ['READ'], true)],
 };
 
 type Money = { yuan: string; fen: string };
@@ -150,6 +152,22 @@ function taxSuite(makeBackend: () => Promise<TestBackend>): void {
   });
 
   describe('taxpayers', () => {
+    it('serves a history\'s payloads through the same policy as the fields: a masked reader never sees the clear taxpayer number', async () => {
+      const taxpayerId = await registerTaxpayer('PERSON', buyer);
+      await project();
+      type Read = { taxpayer: { taxpayerNumber: string; name: string; history: { type: string; data: { taxpayerNumber?: string; name?: string } }[] } };
+      const query = 'query T($id: ID!) { taxpayer(id: $id) { taxpayerNumber name history { type data } } }';
+      const clear = only(await ask<Read>(query, { id: taxpayerId })).taxpayer;
+      const masked = only(await ask<Read>(query, { id: taxpayerId }, 'masked-auditor')).taxpayer;
+      assert.match(clear.taxpayerNumber, /^3701\d{13}[\dX]$/);
+      assert.equal(clear.history[0]?.data.taxpayerNumber, clear.taxpayerNumber, 'an unmasked reader sees it in the history too');
+      assert.match(masked.taxpayerNumber, /^3701\*{10}.{4}$/);
+      assert.equal(masked.history[0]?.type, 'TaxpayerRegistered');
+      assert.equal(masked.history[0]?.data.taxpayerNumber, masked.taxpayerNumber, 'the history masks it as the field does');
+      assert.equal(masked.history[0]?.data.name, masked.name);
+      assert.ok(!JSON.stringify(masked).includes(clear.taxpayerNumber), 'the clear number appears nowhere in the answer');
+    });
+
     it('registers a legal person and a person from their registers, one taxpayer each', async () => {
       const body = only(
         await mutate<{ registerTaxpayer: { revision: number; taxpayer: { kind: string; name: string; taxpayerNumber: string; divisionCode: string } } }>(

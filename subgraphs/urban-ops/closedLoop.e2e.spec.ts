@@ -12,7 +12,9 @@ import type { Client } from 'graphql-ws';
 import { governanceModule } from '../governance/index.ts';
 import { populationModule } from '../population/index.ts';
 import { urbanOpsModule } from './index.ts';
-import { openTestRuntime, startTestGraph, type GqlResponse, type TestGraph, type TestRuntime } from '../../test/helpers/graph.ts';
+import { incidentStreamId } from './incident/events.ts';
+import { issueToken } from '../../gateway/tokens.ts';
+import { openTestRuntime, startTestGraph, TEST_JWT_SECRET, type GqlResponse, type TestGraph, type TestRuntime } from '../../test/helpers/graph.ts';
 
 const MODULES = [governanceModule, populationModule, urbanOpsModule];
 const MINUTE = 60_000;
@@ -69,6 +71,18 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
   let clock = start;
   let gridWorker: string;
   let centre: string;
+  /** Tokens of the consumers governance registered for each centre and unit (their jurisdictions). */
+  const tokens: Record<string, string> = {};
+  const JURISDICTIONS = {
+    'community-centre': { divisionCode: COMMUNITY },
+    'district-centre': { divisionCode: DISTRICT },
+    roads: { divisionCode: DISTRICT, unitId: roads.unitId, unitName: roads.unitName },
+    water: { divisionCode: DISTRICT, unitId: water.unitId, unitName: water.unitName },
+    // 市中区 for the attacks: its centre, its 市政工程处 (hz-szc) and another of its units.
+    'shizhong-centre': { divisionCode: '370103' },
+    'hz-szc': { divisionCode: '370103', unitId: 'hz-szc', unitName: '市中区市政工程处' },
+    'hz-water': { divisionCode: '370103', unitId: 'hz-water', unitName: '市中区排水管理处' },
+  };
 
   before(async () => {
     base = await openTestRuntime(MODULES);
@@ -77,7 +91,13 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
     await graph.grant('grid-worker', ['urban.write', 'urban.incidents']);
     await graph.grant('urban-centre', ['urban.write', 'urban.incidents', 'urban.metrics']);
     gridWorker = await graph.tokenFor('grid-worker');
+    // The dashboard's consumer has grants but no jurisdiction: it reads, and takes no step of the loop.
     centre = await graph.tokenFor('urban-centre');
+    for (const [consumerId, jurisdiction] of Object.entries(JURISDICTIONS)) {
+      await graph.grant(consumerId, ['urban.write', 'urban.incidents']);
+      await graph.assignJurisdiction(consumerId, jurisdiction);
+      tokens[consumerId] = await graph.tokenFor(consumerId);
+    }
   });
   after(async () => {
     await graph?.close();
@@ -162,36 +182,34 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
     });
     const incidentId = reported.id;
     const on = (input: Record<string, unknown>) => ({ incidentId, ...input });
-    const communityCentre = { divisionCode: COMMUNITY };
-    const districtCentre = { divisionCode: DISTRICT };
-    const asUnit = (unit: typeof roads) => ({ divisionCode: unit.divisionCode, unitId: unit.unitId });
+    const as = (consumerId: keyof typeof JURISDICTIONS) => tokens[consumerId]!;
 
     at(2);
-    assert.deepEqual((await step(centre, 'registerIncident', on({ actor: communityCentre }))).owner, { divisionCode: COMMUNITY });
+    assert.deepEqual((await step(as('community-centre'), 'registerIncident', on({}))).owner, { divisionCode: COMMUNITY });
     at(4);
-    const escalated = await step(centre, 'escalateIncident', on({ reason: '社区无法处置，需要街道协调', actor: communityCentre }));
+    const escalated = await step(as('community-centre'), 'escalateIncident', on({ reason: '社区无法处置，需要街道协调' }));
     assert.deepEqual([escalated.status, escalated.level, escalated.owner], ['REGISTERED', 'STREET', { divisionCode: STREET }]);
     at(10); // first dispatch: the clock starts, deadline +130
-    assert.equal((await step(centre, 'dispatchIncident', on({ unit: roads, actor: districtCentre }))).level, 'DISTRICT');
+    assert.equal((await step(as('district-centre'), 'dispatchIncident', on({ unit: roads }))).level, 'DISTRICT');
     at(15);
-    assert.equal((await step(centre, 'returnIncident', on({ reason: '排水设施，不属于市政工程处', actor: asUnit(roads) }))).status, 'REGISTERED');
+    assert.equal((await step(as('roads'), 'returnIncident', on({ reason: '排水设施，不属于市政工程处' }))).status, 'REGISTERED');
     at(20);
-    await step(centre, 'dispatchIncident', on({ unit: water, actor: districtCentre }));
+    await step(as('district-centre'), 'dispatchIncident', on({ unit: water }));
     at(25);
-    await step(centre, 'startHandling', on({ actor: asUnit(water) }));
+    await step(as('water'), 'startHandling', on({}));
     at(40);
-    await step(centre, 'reportHandled', on({ evidence: ['photo://after/1'], note: '已补装井盖', actor: asUnit(water) }));
+    await step(as('water'), 'reportHandled', on({ evidence: ['photo://after/1'], note: '已补装井盖' }));
     at(45);
-    const failed = await step(centre, 'verifyIncident', on({ passed: false, reason: '井盖与路面有高差', actor: districtCentre }));
+    const failed = await step(as('district-centre'), 'verifyIncident', on({ passed: false, reason: '井盖与路面有高差' }));
     assert.equal(failed.status, 'REGISTERED');
     at(50);
-    await step(centre, 'dispatchIncident', on({ unit: water, actor: districtCentre }));
+    await step(as('district-centre'), 'dispatchIncident', on({ unit: water }));
     at(55);
-    await step(centre, 'startHandling', on({ actor: asUnit(water) }));
+    await step(as('water'), 'startHandling', on({}));
     at(70);
-    await step(centre, 'reportHandled', on({ evidence: ['photo://after/2'], note: '已调平井盖', actor: asUnit(water) }));
+    await step(as('water'), 'reportHandled', on({ evidence: ['photo://after/2'], note: '已调平井盖' }));
     at(100); // 90 minutes after the first dispatch: on time
-    assert.equal((await step(centre, 'verifyIncident', on({ passed: true, note: '复核合格', actor: districtCentre }))).status, 'CLOSED');
+    assert.equal((await step(as('district-centre'), 'verifyIncident', on({ passed: true, note: '复核合格' }))).status, 'CLOSED');
     at(120);
     await step(gridWorker, 'evaluateIncident', on({ satisfaction: 4, comment: '处理及时' }));
 
@@ -246,10 +264,24 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
       read.timeline.map((s) => s.at),
       minutes.map((m) => new Date(start.getTime() + m * MINUTE).toISOString()),
     );
-    assert.deepEqual(
-      read.timeline.map((s) => s.consumerId),
-      ['grid-worker', ...Array<string>(13).fill('urban-centre'), 'grid-worker'],
-    );
+    // Each step is recorded as the consumer whose token took it.
+    assert.deepEqual(read.timeline.map((s) => s.consumerId), [
+      'grid-worker',
+      'community-centre',
+      'community-centre',
+      'district-centre',
+      'roads',
+      'district-centre',
+      'water',
+      'water',
+      'district-centre',
+      'district-centre',
+      'water',
+      'water',
+      'district-centre',
+      'district-centre',
+      'grid-worker',
+    ]);
     assert.deepEqual([read.status, read.reworkCount, read.closedOnTime, read.evaluation.satisfaction], ['CLOSED', 1, true, 4]);
     assert.deepEqual(read.dispatches, [
       { unitId: roads.unitId, returnReason: '排水设施，不属于市政工程处' },
@@ -290,6 +322,152 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
     );
     assert.ok(changes.every((c) => c.incidentId === incidentId));
     assert.deepEqual([changes[0]?.incident.status, changes.at(-1)?.incident.status], ['REPORTED', 'CLOSED']);
+  });
+
+
+  describe('who acts is who is authenticated: attacks on the closed loop', () => {
+    const SZ_COMMUNITY = '370103001001';
+    const hzSzc = { unitId: 'hz-szc', unitName: '市中区市政工程处', divisionCode: '370103' };
+    const as = (consumerId: keyof typeof JURISDICTIONS) => tokens[consumerId]!;
+    type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
+    const run = async (token: string, name: string, input: Record<string, unknown>, headers: Record<string, string> = {}) => {
+      const type = `${name[0]!.toUpperCase()}${name.slice(1)}Input`;
+      const response = await fetch(graph.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}`, ...headers },
+        body: JSON.stringify({ query: `mutation ($input: ${type}!) { ${name}(input: $input) { incident { id status } } }`, variables: { input } }),
+      });
+      const body = (await response.json()) as { data?: Record<string, { incident: { id: string; status: string } } | null> | null; errors?: Errors };
+      return { incident: body.data?.[name]?.incident, errors: body.errors };
+    };
+    const events = async (incidentId: string) => (await base.runtime.store.readStream(incidentStreamId(incidentId))).length;
+    /** The step is refused with `code` (the message matching `pattern`) and appends nothing to the incident. */
+    const refused = async (incidentId: string, attempt: Promise<{ errors: Errors }>, code: string, pattern: RegExp) => {
+      const before = await events(incidentId);
+      const { errors } = await attempt;
+      assert.equal(errors?.[0]?.extensions?.code, code, JSON.stringify(errors));
+      assert.match(errors[0]!.message, pattern);
+      assert.equal(await events(incidentId), before, 'nothing appended');
+    };
+    /** A case of 市中区 reported, registered by its centre and dispatched to hz-szc. */
+    const dispatchedToHzSzc = async (longitude: number) => {
+      const reported = await run(gridWorker, 'reportIncident', {
+        channel: 'GRID_WORKER',
+        category: 'MUNICIPAL_FACILITY',
+        subcategory: 'MISSING_MANHOLE_COVER',
+        description: '井盖缺失',
+        location: { longitude, latitude: 36.6, address: '经七路' },
+        divisionCode: SZ_COMMUNITY,
+        reporter: { kind: 'GRID_WORKER', id: 'gw-9' },
+        attachments: ['photo://gw-9'],
+      });
+      assert.equal(reported.errors, undefined, JSON.stringify(reported.errors));
+      const incidentId = reported.incident!.id;
+      for (const [token, name, input] of [
+        [as('shizhong-centre'), 'registerIncident', {}],
+        [as('shizhong-centre'), 'dispatchIncident', { unit: hzSzc }],
+      ] as const) {
+        const { errors } = await run(token, name, { incidentId, ...input });
+        assert.equal(errors, undefined, `${name}: ${JSON.stringify(errors)}`);
+      }
+      return incidentId;
+    };
+
+    it('refuses the reproduced self-certification: the handling unit cannot verify, nor declare itself the centre by input or header', async () => {
+      const incidentId = await dispatchedToHzSzc(116.91);
+      // A worker of the unit signs in: the token names the person (`uid`) besides the consumer.
+      const worker = await issueToken({ consumerId: 'hz-szc', role: 'department', secret: TEST_JWT_SECRET, userId: 'szc-0917' });
+      for (const name of ['startHandling', 'reportHandled'] as const) {
+        const { errors } = await run(worker, name, { incidentId, ...(name === 'reportHandled' && { evidence: ['photo://done'], note: '已补装' }) });
+        assert.equal(errors, undefined, JSON.stringify(errors));
+      }
+      const [handled] = await base.runtime.store.readStream(incidentStreamId(incidentId), { direction: 'backwards', limit: 1 });
+      assert.deepEqual(handled?.metadata.actor, { consumerId: 'hz-szc', userId: 'szc-0917', role: 'department', divisionCode: '370103', unitId: 'hz-szc' });
+      await refused(incidentId, run(as('hz-szc'), 'verifyIncident', { incidentId, passed: true }), 'NOT_YOUR_CASE', /unit hz-szc handled this case and may not verify its own work/);
+      // The input no longer names who acts: declaring the centre is not even a valid request.
+      const before = await events(incidentId);
+      const declared = await run(as('hz-szc'), 'verifyIncident', { incidentId, passed: true, actor: { divisionCode: '370103' } });
+      assert.match(declared.errors?.[0]?.message ?? '', /"actor" is not defined by type "VerifyIncidentInput"|Field "actor" is not defined/);
+      // Nor does a header: the gateway signs the caller, and no header names a division or unit.
+      const headed = await run(as('hz-szc'), 'verifyIncident', { incidentId, passed: true }, {
+        'x-actor-division': '370103',
+        'x-division-code': '370103',
+        'x-unit-id': '',
+        'x-consumer-id': 'shizhong-centre',
+      });
+      assert.equal(headed.errors?.[0]?.extensions?.code, 'NOT_YOUR_CASE', JSON.stringify(headed.errors));
+      // Acting "on behalf of" is a centre's, and verifying has no such argument at all.
+      const onBehalf = await run(as('hz-szc'), 'verifyIncident', { incidentId, passed: true, onBehalfOfUnit: { unitId: 'x', divisionCode: '370103' } });
+      assert.ok(onBehalf.errors?.length, 'verifyIncident takes no onBehalfOfUnit');
+      assert.equal(await events(incidentId), before, 'nothing appended by any attempt');
+      // Another unit of the same division may not verify either; the owning centre does, and closes.
+      await refused(incidentId, run(as('hz-water'), 'verifyIncident', { incidentId, passed: true }), 'NOT_YOUR_CASE', /unit hz-water of 370103 may not verify case/);
+      await refused(incidentId, run(as('district-centre'), 'verifyIncident', { incidentId, passed: true }), 'NOT_YOUR_CASE', /centre 370102 may not verify case/);
+      const closed = await run(as('shizhong-centre'), 'verifyIncident', { incidentId, passed: true });
+      assert.equal(closed.incident?.status, 'CLOSED', JSON.stringify(closed.errors));
+    });
+
+    it('refuses a unit handling a case dispatched to another unit, and a unit registering or dispatching', async () => {
+      const incidentId = await dispatchedToHzSzc(116.93);
+      await refused(incidentId, run(as('hz-water'), 'startHandling', { incidentId }), 'NOT_YOUR_CASE', /unit hz-water of 370103 may not start handling this case: the case is dispatched to unit hz-szc/);
+      await refused(incidentId, run(as('water'), 'returnIncident', { incidentId, reason: '不归我' }), 'NOT_YOUR_CASE', /unit lixia-water of 370102 may not return this case/);
+      await refused(incidentId, run(as('hz-szc'), 'escalateIncident', { incidentId, reason: 'x', onBehalfOfUnit: { unitId: 'hz-water', divisionCode: '370103' } }), 'NOT_YOUR_CASE', /unit hz-szc may not act on behalf of another unit/);
+      // The centre that owns the case is not the unit either, unless it says whom it acts for.
+      await refused(incidentId, run(as('shizhong-centre'), 'startHandling', { incidentId }), 'NOT_YOUR_CASE', /\(no unit\) may not start handling this case/);
+    });
+
+    it('lets a centre act for a unit below it only when it says so, and records both; refuses a centre acting for a unit outside its jurisdiction', async () => {
+      const incidentId = await dispatchedToHzSzc(116.95);
+      await refused(
+        incidentId,
+        run(as('district-centre'), 'startHandling', { incidentId, onBehalfOfUnit: { unitId: 'hz-szc', divisionCode: '370103' } }),
+        'NOT_YOUR_CASE',
+        /the DISTRICT centre 370102 may not act for unit hz-szc of 370103: that division is outside its jurisdiction/,
+      );
+      await refused(
+        incidentId,
+        run(as('community-centre'), 'startHandling', { incidentId, onBehalfOfUnit: { unitId: 'hz-szc', divisionCode: '370103' } }),
+        'NOT_YOUR_CASE',
+        /outside its jurisdiction/,
+      );
+      const started = await run(as('shizhong-centre'), 'startHandling', { incidentId, onBehalfOfUnit: { unitId: 'hz-szc', divisionCode: '370103' } });
+      assert.equal(started.incident?.status, 'HANDLING', JSON.stringify(started.errors));
+      const [last] = await base.runtime.store.readStream(incidentStreamId(incidentId), { direction: 'backwards', limit: 1 });
+      assert.deepEqual([last?.type, (last?.data as { unitId: string }).unitId], ['IncidentHandlingStarted', 'hz-szc']);
+      assert.deepEqual(last?.metadata.actor, { consumerId: 'shizhong-centre', role: 'department', divisionCode: '370103', onBehalfOfUnitId: 'hz-szc' });
+      // The history and the access records show the authenticated principal the same way.
+      await graph.grant('loop-auditor', ['audit.log', 'urban.incidents'], { actions: ['READ'] });
+      const auditor = await graph.tokenFor('loop-auditor', 'auditor');
+      await base.catchUp();
+      const seen = data(
+        await graph.gql<{ incident: { history: { type: string; actor: Record<string, unknown> }[] }; accessLog: { edges: { node: { actor: Record<string, unknown> } }[] } }>(
+          `query ($id: ID!) {
+             incident(id: $id) { history { type actor { consumerId role divisionCode unitId onBehalfOfUnitId } } }
+             accessLog(filter: { consumerId: "hz-szc" }, first: 1) { edges { node { actor { consumerId divisionCode unitId } } } }
+           }`,
+          { id: incidentId },
+          auditor,
+        ),
+      );
+      assert.deepEqual(seen.incident.history.at(-1), {
+        type: 'IncidentHandlingStarted',
+        actor: { consumerId: 'shizhong-centre', role: 'department', divisionCode: '370103', unitId: null, onBehalfOfUnitId: 'hz-szc' },
+      });
+      assert.deepEqual(seen.accessLog.edges[0]?.node.actor, { consumerId: 'hz-szc', divisionCode: '370103', unitId: 'hz-szc' });
+    });
+
+    it('refuses every step of the loop to a consumer with grants but no jurisdiction', async () => {
+      const incidentId = await dispatchedToHzSzc(116.97);
+      for (const [name, input] of [
+        ['registerIncident', {}],
+        ['dispatchIncident', { unit: hzSzc }],
+        ['startHandling', {}],
+        ['startHandling', { onBehalfOfUnit: { unitId: 'hz-szc', divisionCode: '370103' } }],
+        ['verifyIncident', { passed: true }],
+      ] as const) {
+        await refused(incidentId, run(centre, name, { incidentId, ...input }), 'NOT_YOUR_CASE', /consumer urban-centre has no jurisdiction/);
+      }
+    });
   });
 
 });

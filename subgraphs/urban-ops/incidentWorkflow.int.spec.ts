@@ -163,7 +163,7 @@ for (const openBackend of BACKENDS) {
       // Registration refused before any case serial is drawn: nothing at all is appended.
       await waitForCommitted(db, store);
       const head = await store.headPosition();
-      await assert.rejects(register('inc-1', 5, { level: 'DISTRICT', divisionCode: '370103' }), expectError('FORBIDDEN', /outside its division/));
+      await assert.rejects(register('inc-1', 5, { level: 'DISTRICT', divisionCode: '370103' }), expectError('NOT_YOUR_CASE', /outside its division/));
       await assert.rejects(register('inc-1', 5, lixia, 3), expectError('CONFLICT'));
       await waitForCommitted(db, store);
       assert.equal(await store.headPosition(), head);
@@ -175,11 +175,11 @@ for (const openBackend of BACKENDS) {
           expectError('INVALID_TRANSITION', /status is REGISTERED; allowed next steps: dispatchIncident/)(error) &&
           (error as CityBrainError).details.status === 'REGISTERED',
       );
-      await assert.rejects(dispatch('inc-1', shizhongDepartment, 7), expectError('FORBIDDEN', /dispatches only to/));
+      await assert.rejects(dispatch('inc-1', shizhongDepartment, 7), expectError('NOT_YOUR_CASE', /dispatches only to/));
       await dispatch('inc-1', streetOffice, 10);
       await assert.rejects(
         runIncidentCommand(store, { type: 'startHandling', data: { incidentId: 'inc-1', actor: asUnit(communityTeam) }, metadata: { now: at(11) } }, metadata),
-        expectError('FORBIDDEN', /dispatched to unit u-street/),
+        expectError('NOT_YOUR_CASE', /dispatched to unit u-street/),
       );
       await assert.rejects(
         runIncidentCommand(

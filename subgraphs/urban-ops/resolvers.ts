@@ -3,7 +3,7 @@
  * queries read the `urban-ops.incidents` read models (an `asOf` or a timeline reads the incident's
  * own stream); the subscription follows the store's live feed.
  */
-import { ValidationError } from '../../events/errors.ts';
+import { NotYourCaseError, ValidationError } from '../../events/errors.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { Where } from '../../projections/types.ts';
 import { commandOptionsOf, newEntityId } from '../kit/command.ts';
@@ -13,7 +13,7 @@ import { loader } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import type { StoredDoc } from '../../projections/types.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
+import { actorOf, mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { streamHistory } from '../kit/history.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
@@ -77,10 +77,45 @@ export function instantArg(value: string, field: string): string {
   return new Date(ms).toISOString();
 }
 
-function actorOf(input: { divisionCode: string; unitId?: string | null }): Actor {
-  const actor: Actor = { level: levelOfCode(input.divisionCode, 'actor.divisionCode'), divisionCode: input.divisionCode };
-  if (input.unitId !== null && input.unitId !== undefined) actor.unitId = input.unitId;
-  return actor;
+/** Who a closed-loop command acts as, and the unit a centre said it acts for. */
+interface Acting {
+  actor: Actor;
+  onBehalfOfUnitId?: string;
+}
+
+/**
+ * The centre or unit the caller acts as: the jurisdiction governance registered for its consumer
+ * (loaded with its grants, never from the input or a header). With `onBehalfOf`, a centre acts for
+ * a unit it names, which must belong to its own division or one below it.
+ */
+async function actingAs(ctx: SubgraphContext, onBehalfOf?: OnBehalfOfArg | null): Promise<Acting> {
+  const jurisdiction = await ctx.access.jurisdiction();
+  const { consumerId } = ctx.caller;
+  if (!jurisdiction) {
+    throw new NotYourCaseError(
+      `consumer ${consumerId} has no jurisdiction: governance has not registered the centre or unit it acts for (assignJurisdiction), so it takes no step of the closed loop`,
+      { consumerId, reason: 'NO_JURISDICTION' },
+    );
+  }
+  const { divisionCode, unitId } = jurisdiction;
+  const own: Actor = { level: levelOfCode(divisionCode), divisionCode, ...(unitId !== undefined && { unitId }) };
+  if (!onBehalfOf) return { actor: own };
+  if (unitId !== undefined) {
+    throw new NotYourCaseError(`unit ${unitId} may not act on behalf of another unit; only a command centre may (onBehalfOfUnit)`, {
+      field: 'onBehalfOfUnit',
+      consumerId,
+    });
+  }
+  const unitDivision = assertDivision(onBehalfOf.divisionCode, undefined, 'onBehalfOfUnit.divisionCode').code;
+  if (!isWithin(unitDivision, divisionCode)) {
+    throw new NotYourCaseError(
+      `the ${own.level} centre ${divisionCode} may not act for unit ${onBehalfOf.unitId} of ${unitDivision}: that division is outside its jurisdiction`,
+      { field: 'onBehalfOfUnit', divisionCode, unitDivisionCode: unitDivision },
+    );
+  }
+  const onBehalfOfUnitId = onBehalfOf.unitId.trim();
+  if (!onBehalfOfUnitId) throw new ValidationError('onBehalfOfUnit.unitId must not be empty', { field: 'onBehalfOfUnit.unitId' });
+  return { actor: { level: levelOfCode(unitDivision), divisionCode: unitDivision, unitId: onBehalfOfUnitId }, onBehalfOfUnitId };
 }
 
 const centre = (ref: CentreRef | null | undefined) => (ref ? { level: ref.level, divisionCode: ref.divisionCode } : null);
@@ -143,8 +178,11 @@ function whereOf(filter: FilterArgs | null | undefined, now: Date): Where {
 /** Where urban-ops commands come from unless the caller states another source. */
 const PROVENANCE: ProvenanceDefaults = { department: '城市运行管理服务中心', system: 'urban-ops' };
 
-const metadataOf = (ctx: SubgraphContext, input: { provenance?: ProvenanceInput | null }, now: string): EventMetadata =>
-  mutationMetadata(ctx, 'urban.write', { ...PROVENANCE, department: ctx.caller.name ?? PROVENANCE.department }, input.provenance, now);
+/** `acting`: a closed-loop step's principal, with the unit a centre acted for. */
+const metadataOf = (ctx: SubgraphContext, input: { provenance?: ProvenanceInput | null }, now: string, acting?: Acting): EventMetadata => ({
+  ...mutationMetadata(ctx, 'urban.write', { ...PROVENANCE, department: ctx.caller.name ?? PROVENANCE.department }, input.provenance, now),
+  actor: actorOf(ctx, acting?.onBehalfOfUnitId),
+});
 
 interface CommonInput {
   incidentId: string;
@@ -197,11 +235,20 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
     };
   }
 
+  /** A closed-loop step acted by the caller's jurisdiction (or the unit it names with `onBehalfOfUnit`). */
   async function step(
     ctx: SubgraphContext,
-    input: CommonInput,
-    build: (now: string) => Exclude<IncidentCommand, { type: 'registerIncident' | 'reportIncident' }>,
+    input: CommonInput & { onBehalfOfUnit?: OnBehalfOfArg | null },
+    build: (now: string, actor: Actor) => Exclude<IncidentCommand, { type: 'registerIncident' | 'reportIncident' | 'evaluateIncident' }>,
   ) {
+    const acting = await actingAs(ctx, input.onBehalfOfUnit);
+    const now = runtime.now().toISOString();
+    const result = await runIncidentCommand(runtime.store, build(now, acting.actor), metadataOf(ctx, input, now, acting), commandOptionsOf(input, ctx.caller));
+    return payload(input.incidentId, result);
+  }
+
+  /** 评价: by whoever reported or was served (a citizen app), so no jurisdiction is needed. */
+  async function evaluation(ctx: SubgraphContext, input: CommonInput, build: (now: string) => Extract<IncidentCommand, { type: 'evaluateIncident' }>) {
     const now = runtime.now().toISOString();
     const result = await runIncidentCommand(runtime.store, build(now), metadataOf(ctx, input, now), commandOptionsOf(input, ctx.caller));
     return payload(input.incidentId, result);
@@ -279,73 +326,74 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
         });
         return { ...(await payload(incidentId, result)), duplicateOf: duplicateOfId === null ? null : await incidentLoader(ctx).load(duplicateOfId) };
       },
-      async registerIncident(_root: unknown, { input }: { input: CommonInput & { actor: ActorArg } }, ctx: SubgraphContext) {
+      async registerIncident(_root: unknown, { input }: { input: CommonInput }, ctx: SubgraphContext) {
+        const acting = await actingAs(ctx);
         const now = runtime.now().toISOString();
         const result = await registerIncident(
           runtime.store,
-          { incidentId: input.incidentId, actor: actorOf(input.actor) },
+          { incidentId: input.incidentId, actor: acting.actor },
           now,
-          metadataOf(ctx, input, now),
+          metadataOf(ctx, input, now, acting),
           commandOptionsOf(input, ctx.caller),
         );
         return payload(input.incidentId, result);
       },
       rejectIncident: (_root: unknown, { input }: { input: RejectInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now) => ({
+        step(ctx, input, (now, actor) => ({
           type: 'rejectIncident',
           data: {
             incidentId: input.incidentId,
             reason: input.reason,
             ...(input.duplicateOfId && { duplicateOfId: input.duplicateOfId }),
             note: input.note,
-            actor: actorOf(input.actor),
+            actor,
           },
           metadata: { now },
         })),
       dispatchIncident: (_root: unknown, { input }: { input: DispatchInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now) => ({
+        step(ctx, input, (now, actor) => ({
           type: 'dispatchIncident',
-          data: { incidentId: input.incidentId, unit: input.unit, actor: actorOf(input.actor) },
+          data: { incidentId: input.incidentId, unit: input.unit, actor },
           metadata: { now },
         })),
       returnIncident: (_root: unknown, { input }: { input: ReasonInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now) => ({
+        step(ctx, input, (now, actor) => ({
           type: 'returnIncident',
-          data: { incidentId: input.incidentId, reason: input.reason, actor: actorOf(input.actor) },
+          data: { incidentId: input.incidentId, reason: input.reason, actor },
           metadata: { now },
         })),
       escalateIncident: (_root: unknown, { input }: { input: ReasonInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now) => ({
+        step(ctx, input, (now, actor) => ({
           type: 'escalateIncident',
-          data: { incidentId: input.incidentId, reason: input.reason, actor: actorOf(input.actor) },
+          data: { incidentId: input.incidentId, reason: input.reason, actor },
           metadata: { now },
         })),
-      startHandling: (_root: unknown, { input }: { input: CommonInput & { actor: ActorArg } }, ctx: SubgraphContext) =>
-        step(ctx, input, (now) => ({
+      startHandling: (_root: unknown, { input }: { input: CommonInput & { onBehalfOfUnit?: OnBehalfOfArg | null } }, ctx: SubgraphContext) =>
+        step(ctx, input, (now, actor) => ({
           type: 'startHandling',
-          data: { incidentId: input.incidentId, actor: actorOf(input.actor) },
+          data: { incidentId: input.incidentId, actor },
           metadata: { now },
         })),
       reportHandled: (_root: unknown, { input }: { input: HandledInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now) => ({
+        step(ctx, input, (now, actor) => ({
           type: 'reportHandled',
-          data: { incidentId: input.incidentId, evidence: input.evidence, note: input.note, actor: actorOf(input.actor) },
+          data: { incidentId: input.incidentId, evidence: input.evidence, note: input.note, actor },
           metadata: { now },
         })),
       verifyIncident: (_root: unknown, { input }: { input: VerifyInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now) => ({
+        step(ctx, input, (now, actor) => ({
           type: 'verifyIncident',
           data: {
             incidentId: input.incidentId,
             passed: input.passed,
             ...(input.reason !== null && input.reason !== undefined && { reason: input.reason }),
             ...(input.note !== null && input.note !== undefined && { note: input.note }),
-            actor: actorOf(input.actor),
+            actor,
           },
           metadata: { now },
         })),
       evaluateIncident: (_root: unknown, { input }: { input: EvaluateInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now) => ({
+        evaluation(ctx, input, (now) => ({
           type: 'evaluateIncident',
           data: {
             incidentId: input.incidentId,
@@ -509,9 +557,9 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
 
 const caseOf = (n: IncidentNode) => ('caseFile' in n.view.state ? n.view.state.caseFile : null);
 
-interface ActorArg {
+interface OnBehalfOfArg {
+  unitId: string;
   divisionCode: string;
-  unitId?: string | null;
 }
 
 interface ReportInput {
@@ -533,30 +581,27 @@ interface RejectInput extends CommonInput {
   reason: Extract<IncidentCommand, { type: 'rejectIncident' }>['data']['reason'];
   duplicateOfId?: string | null;
   note: string;
-  actor: ActorArg;
 }
 
 interface DispatchInput extends CommonInput {
   unit: { unitId: string; unitName: string; divisionCode: string };
-  actor: ActorArg;
 }
 
 interface ReasonInput extends CommonInput {
   reason: string;
-  actor: ActorArg;
+  onBehalfOfUnit?: OnBehalfOfArg | null;
 }
 
 interface HandledInput extends CommonInput {
   evidence: string[];
   note: string;
-  actor: ActorArg;
+  onBehalfOfUnit?: OnBehalfOfArg | null;
 }
 
 interface VerifyInput extends CommonInput {
   passed: boolean;
   reason?: string | null;
   note?: string | null;
-  actor: ActorArg;
 }
 
 interface EvaluateInput extends CommonInput {

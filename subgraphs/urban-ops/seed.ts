@@ -7,6 +7,7 @@
  * Ids, choices and idempotency keys come from a seeded generator, so a re-run appends nothing.
  */
 import { seededRandom, type Random } from '../kit/random.ts';
+import { demoUnitOf } from '../kit/demoCity.ts';
 import type { EventMetadata } from '../../events/types.ts';
 import { divisionCatalog, getDivision, type Division } from '../kit/divisions/catalog.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -77,17 +78,11 @@ function uuid(random: Random): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${'89ab'[random.int(0, 3)]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-const districtDepartment = (district: Division): UnitRef => ({
-  unitId: `${district.code}-szgc`,
-  unitName: `${district.name}市政工程处`,
-  divisionCode: district.code,
-});
-const streetOffice = (street: Division): UnitRef => ({ unitId: `${street.code}-cgb`, unitName: `${street.name}城管办`, divisionCode: street.code });
-const communityTeam = (community: Division): UnitRef => ({
-  unitId: `${community.code}-wgz`,
-  unitName: `${community.name}网格站`,
-  divisionCode: community.code,
-});
+// The units governance registers as consumers (kit/demoCity.ts), so a token of each can act.
+const unitOf = (division: Division): UnitRef => demoUnitOf(division)!;
+const districtDepartment = unitOf;
+const streetOffice = unitOf;
+const communityTeam = unitOf;
 const centreOf = (division: Division): Actor => ({ level: levelOfCode(division.code), divisionCode: division.code });
 const asUnit = (unit: UnitRef): Actor => ({ level: levelOfCode(unit.divisionCode), divisionCode: unit.divisionCode, unitId: unit.unitId });
 

@@ -43,8 +43,9 @@ for (const openBackend of BACKENDS) {
       const body = await ask<Record<string, { incident: { status: string }; positions: string[] }>>(consumerId, STEP(name, inputType), { input });
       return { data: body.data?.[name], errors: body.errors as Errors };
     };
-    const district = { divisionCode: '370102' };
-    const streetUnit = { divisionCode: '370102003', unitId: 'u-street' };
+    // Who acts is the consumer's jurisdiction, as governance registered it.
+    const district = 'lixia-centre';
+    const streetUnit = 'lixia-street-office';
 
     await using backend = await openBackend();
     await using harness = await startSubgraphHarness(await backend.fresh(), { module: urbanOpsModule, grants: 'governance', projector: 'running' });
@@ -52,6 +53,16 @@ for (const openBackend of BACKENDS) {
     const grants = testGrants(store, runtime.now);
     await grants.grant('city-centre', ['urban.incidents', 'urban.metrics', 'urban.write', 'audit.log'], { actions: ['READ', 'WRITE', 'SUBSCRIBE'] });
     await grants.grant('dashboard', ['urban.incidents', 'urban.metrics'], { actions: ['READ', 'SUBSCRIBE'] });
+    const writer = ['urban.incidents', 'urban.write'];
+    for (const [consumerId, jurisdiction] of [
+      [district, { divisionCode: '370102' }],
+      [streetUnit, { divisionCode: '370102003', unitId: 'u-street', unitName: '泉城路街道城管办' }],
+      ['shizhong-centre', { divisionCode: '370103' }],
+      ['huaiyin-centre', { divisionCode: '370104' }],
+    ] as const) {
+      await grants.grant(consumerId, writer, { actions: ['READ', 'WRITE'] });
+      await grants.assignJurisdiction(consumerId, jurisdiction);
+    }
 
     /** Waits until the projector has applied everything appended so far. */
     const caughtUp = async () => {
@@ -74,20 +85,20 @@ for (const openBackend of BACKENDS) {
       assert.equal(reported.errors, undefined, JSON.stringify(reported.errors));
       const id = reported.data!.reportIncident.incident.id;
       const base = { incidentId: id };
-      const steps: [string, string, Record<string, unknown>, string][] = [
-        ['registerIncident', 'RegisterIncidentInput', { ...base, actor: district }, 'REGISTERED'],
-        ['dispatchIncident', 'DispatchIncidentInput', { ...base, actor: district, unit: { unitId: 'u-street', unitName: '泉城路街道城管办', divisionCode: '370102003' } }, 'DISPATCHED'],
-        ['startHandling', 'StartHandlingInput', { ...base, actor: streetUnit }, 'HANDLING'],
-        ['reportHandled', 'ReportHandledInput', { ...base, actor: streetUnit, evidence: ['photo://after'], note: '已补装' }, 'HANDLED'],
-        ['verifyIncident', 'VerifyIncidentInput', { ...base, actor: district, passed: false, reason: '仍有缝隙' }, 'REGISTERED'],
-        ['dispatchIncident', 'DispatchIncidentInput', { ...base, actor: district, unit: { unitId: 'u-street', unitName: '泉城路街道城管办', divisionCode: '370102003' } }, 'DISPATCHED'],
-        ['startHandling', 'StartHandlingInput', { ...base, actor: streetUnit }, 'HANDLING'],
-        ['reportHandled', 'ReportHandledInput', { ...base, actor: streetUnit, evidence: ['photo://after-2'], note: '已更换井盖' }, 'HANDLED'],
-        ['verifyIncident', 'VerifyIncidentInput', { ...base, actor: district, passed: true }, 'CLOSED'],
+      const steps: [string, string, Record<string, unknown>, string, string?][] = [
+        ['registerIncident', 'RegisterIncidentInput', { ...base }, 'REGISTERED', district],
+        ['dispatchIncident', 'DispatchIncidentInput', { ...base, unit: { unitId: 'u-street', unitName: '泉城路街道城管办', divisionCode: '370102003' } }, 'DISPATCHED', district],
+        ['startHandling', 'StartHandlingInput', { ...base }, 'HANDLING', streetUnit],
+        ['reportHandled', 'ReportHandledInput', { ...base, evidence: ['photo://after'], note: '已补装' }, 'HANDLED', streetUnit],
+        ['verifyIncident', 'VerifyIncidentInput', { ...base, passed: false, reason: '仍有缝隙' }, 'REGISTERED', district],
+        ['dispatchIncident', 'DispatchIncidentInput', { ...base, unit: { unitId: 'u-street', unitName: '泉城路街道城管办', divisionCode: '370102003' } }, 'DISPATCHED', district],
+        ['startHandling', 'StartHandlingInput', { ...base }, 'HANDLING', streetUnit],
+        ['reportHandled', 'ReportHandledInput', { ...base, evidence: ['photo://after-2'], note: '已更换井盖' }, 'HANDLED', streetUnit],
+        ['verifyIncident', 'VerifyIncidentInput', { ...base, passed: true }, 'CLOSED', district],
         ['evaluateIncident', 'EvaluateIncidentInput', { ...base, satisfaction: 5 }, 'CLOSED'],
       ];
-      for (const [name, inputType, input, status] of steps) {
-        const { data, errors } = await step(name, inputType, input);
+      for (const [name, inputType, input, status, consumerId] of steps) {
+        const { data, errors } = await step(name, inputType, input, consumerId);
         assert.equal(errors, undefined, `${name}: ${JSON.stringify(errors)}`);
         assert.equal(data?.incident.status, status, name);
         assert.ok((data?.positions.length ?? 0) > 0, name);
@@ -95,13 +106,13 @@ for (const openBackend of BACKENDS) {
 
       await caughtUp();
       const read = await ask<{
-        incident: { status: string; caseNumber: string; reworkCount: number; district: { code: string }; evaluation: { satisfaction: number }; timeline: { type: string; level: string | null }[]; history: { type: string; actor: { consumerId: string } }[] };
+        incident: { status: string; caseNumber: string; reworkCount: number; district: { code: string }; evaluation: { satisfaction: number }; timeline: { type: string; level: string | null }[]; history: { type: string; actor: { consumerId: string; divisionCode?: string | null; unitId?: string | null } }[] };
         incidents: { totalCount: number; edges: { node: { id: string } }[] };
         _entities: { urbanOperations: { reported: number; closed: number; reworkRate: number; satisfaction: number; overdueNow: number } }[];
       }>(
         'city-centre',
         `query Read($id: ID!) {
-          incident(id: $id) { status caseNumber reworkCount district { code } evaluation { satisfaction } timeline { type level } history { type actor { consumerId } } }
+          incident(id: $id) { status caseNumber reworkCount district { code } evaluation { satisfaction } timeline { type level } history { type actor { consumerId divisionCode unitId } } }
           incidents(filter: { divisionCode: "370102", status: [CLOSED] }, first: 5) { totalCount edges { node { id } } }
           _entities(representations: [{ __typename: "Division", code: "370102" }]) { ... on Division { urbanOperations { reported closed reworkRate satisfaction overdueNow } } }
         }`,
@@ -117,6 +128,11 @@ for (const openBackend of BACKENDS) {
       assert.equal(incident.timeline.length, 12);
       assert.deepEqual(incident.timeline.filter((s) => s.type === 'IncidentVerificationFailed').map((s) => s.level), ['DISTRICT']);
       assert.equal(incident.history[0]?.actor.consumerId, 'city-centre');
+      assert.deepEqual(
+        incident.history.filter((e) => e.type === 'IncidentHandled').map((e) => e.actor),
+        [{ consumerId: streetUnit, divisionCode: '370102003', unitId: 'u-street' }, { consumerId: streetUnit, divisionCode: '370102003', unitId: 'u-street' }],
+        'the event records the authenticated unit',
+      );
       assert.deepEqual(read.data!.incidents, { totalCount: 1, edges: [{ node: { id } }] });
       assert.deepEqual(read.data!._entities[0]?.urbanOperations, { reported: 1, closed: 1, reworkRate: 1, satisfaction: 5, overdueNow: 0 });
     });
@@ -151,15 +167,15 @@ for (const openBackend of BACKENDS) {
       const id = reported.data!.reportIncident.incident.id;
       const before = await store.readStream(incidentStreamId(id));
 
-      const { errors } = await step('verifyIncident', 'VerifyIncidentInput', { incidentId: id, actor: district, passed: true });
+      const { errors } = await step('verifyIncident', 'VerifyIncidentInput', { incidentId: id, passed: true }, 'shizhong-centre');
       assert.equal(errors?.[0]?.extensions?.code, 'INVALID_TRANSITION');
       assert.equal(errors?.[0]?.extensions?.status, 'REPORTED');
       assert.deepEqual(errors?.[0]?.extensions?.allowed, ['registerIncident', 'rejectIncident']);
 
-      const stale = await step('registerIncident', 'RegisterIncidentInput', { incidentId: id, actor: { divisionCode: '370103' }, expectedRevision: 5 });
+      const stale = await step('registerIncident', 'RegisterIncidentInput', { incidentId: id, expectedRevision: 5 }, 'shizhong-centre');
       assert.equal(stale.errors?.[0]?.extensions?.code, 'CONFLICT');
 
-      const forbidden = await step('registerIncident', 'RegisterIncidentInput', { incidentId: id, actor: { divisionCode: '370103' } }, 'dashboard');
+      const forbidden = await step('registerIncident', 'RegisterIncidentInput', { incidentId: id }, 'dashboard');
       assert.equal(forbidden.errors?.[0]?.extensions?.code, 'FORBIDDEN');
 
       const badFilter = await ask('city-centre', '{ incidents(filter: { divisionCode: "12" }) { totalCount } }');
@@ -234,7 +250,7 @@ for (const openBackend of BACKENDS) {
           });
         }
         const id = (await store.readAll({ filter: { types: ['IncidentReported'] }, limit: 1000 })).at(-1)!.data as { incidentId: string };
-        await step('registerIncident', 'RegisterIncidentInput', { incidentId: id.incidentId, actor: { divisionCode: '370104' } });
+        await step('registerIncident', 'RegisterIncidentInput', { incidentId: id.incidentId }, 'huaiyin-centre');
         // Bounded: on a busy PostgreSQL server delivery waits for transactions open elsewhere (DESIGN §6).
         await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${received.length} of 2 events delivered within 60 s`)), 60_000).unref())]);
         assert.deepEqual(

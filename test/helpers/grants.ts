@@ -7,7 +7,7 @@ import type { EventStore } from '../../events/types.ts';
 import { handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
 import { consumerStreamId, type ConsumerKind } from '../../subgraphs/governance/consumer/events.ts';
 import type { ConsumerCommand } from '../../subgraphs/governance/consumer/commands.ts';
-import type { AccessAction } from '../../subgraphs/kit/access.ts';
+import type { AccessAction, Jurisdiction } from '../../subgraphs/kit/access.ts';
 import { testMetadata } from './events.ts';
 
 export interface TestGrant {
@@ -26,6 +26,8 @@ export interface TestGrants {
   /** Registers the consumer if needed and grants it `resources`; returns the grant id. */
   grant(consumerId: string, resources: readonly string[], options?: TestGrant): Promise<string>;
   revoke(consumerId: string, grantId: string): Promise<void>;
+  /** Registers the consumer if needed and sets what it acts for (a centre's division, or a unit of it). */
+  assignJurisdiction(consumerId: string, jurisdiction: Jurisdiction): Promise<void>;
 }
 
 export function testGrants(store: EventStore, now: () => Date = () => new Date()): TestGrants {
@@ -61,6 +63,10 @@ export function testGrants(store: EventStore, now: () => Date = () => new Date()
     },
     async revoke(consumerId, grantId) {
       await run({ type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the test', revokedBy: 'test-admin' }, metadata: at() });
+    },
+    async assignJurisdiction(consumerId, jurisdiction) {
+      await register(consumerId);
+      await run({ type: 'assignJurisdiction', data: { consumerId, ...jurisdiction, assignedBy: 'test-admin', unitDivision: null }, metadata: at() });
     },
   };
 }

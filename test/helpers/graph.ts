@@ -21,7 +21,7 @@ import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
 import type { ConsumerCommand } from '../../subgraphs/governance/consumer/commands.ts';
 import { handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
 import { consumerStreamId } from '../../subgraphs/governance/consumer/events.ts';
-import type { AccessAction, AccessControl } from '../../subgraphs/kit/access.ts';
+import type { AccessAction, AccessControl, Jurisdiction } from '../../subgraphs/kit/access.ts';
 import type { Role } from '../../platform/auth.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../subgraphs/kit/module.ts';
 import { createTestPostgresDatabase } from './databases.ts';
@@ -89,6 +89,8 @@ export interface TestGraph extends TestRuntime {
   /** Registers `consumerId` (if new) and grants it `resources`; returns the grant id. */
   grant(consumerId: string, resources: readonly string[], options?: GrantOptions): Promise<string>;
   revoke(consumerId: string, grantId: string): Promise<void>;
+  /** Registers `consumerId` (if new) and sets what it acts for: a centre's division, or a unit of it. */
+  assignJurisdiction(consumerId: string, jurisdiction: Jurisdiction): Promise<void>;
 }
 
 export interface GrantOptions {
@@ -200,6 +202,12 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
     },
     async revoke(consumerId, grantId) {
       await command({ type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the test', revokedBy: 'test-admin' }, metadata: now() });
+    },
+    async assignJurisdiction(consumerId, jurisdiction) {
+      if ((await runtime.store.streamRevision(consumerStreamId(consumerId))) === undefined) {
+        await command({ type: 'registerConsumer', data: { consumerId, name: consumerId, kind: 'DEPARTMENT', department: 'test-department' }, metadata: now() });
+      }
+      await command({ type: 'assignJurisdiction', data: { consumerId, ...jurisdiction, assignedBy: 'test-admin', unitDivision: null }, metadata: now() });
     },
     async close() {
       for (const client of clients) await client.dispose();

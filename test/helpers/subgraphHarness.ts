@@ -16,7 +16,7 @@ import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
 import { consumerEventDefinitions } from '../../subgraphs/governance/consumer/events.ts';
-import type { AccessControl, AccessGrant } from '../../subgraphs/kit/access.ts';
+import type { AccessControl, AccessGrant, Jurisdiction } from '../../subgraphs/kit/access.ts';
 import { dataAccessedDefinition } from '../../subgraphs/kit/dataAccessed.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../subgraphs/kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph } from '../../subgraphs/kit/server.ts';
@@ -43,6 +43,8 @@ export interface SubgraphHarnessOptions {
   events?: readonly EventTypeDefinition[];
   /** Fixed grants per consumer, or the governance access over the consumers' streams (grant with `testGrants`). */
   grants: Readonly<Record<string, readonly AccessGrant[]>> | 'governance';
+  /** With fixed grants: each consumer's jurisdiction (none when absent). */
+  jurisdictions?: Readonly<Record<string, Jurisdiction>>;
   /**
    * `'running'`: the projector follows the log as a deployment's does; `'on-demand'`: read models
    * change only on `catchUp()`. @default 'on-demand'
@@ -69,7 +71,7 @@ export async function startSubgraphHarness(db: SqlDatabase, options: SubgraphHar
   const fixedGrants = options.grants === 'governance' ? {} : options.grants;
   const access: AccessControl = governed
     ? createGovernanceAccess(runtime, { recorder: { maxDelayMs: 5 } })
-    : { grantsFor: async (consumerId) => fixedGrants[consumerId] ?? [], recorder: null };
+    : { principalFor: async (consumerId) => ({ grants: fixedGrants[consumerId] ?? [], jurisdiction: options.jurisdictions?.[consumerId] ?? null }), recorder: null };
   const runner = new ProjectionRunner(db, store, modules.flatMap((m) => m.projections), { batchSize: 500, lockRetryMs: 100 });
   // The read models exist before the first request, as they do once a projector has started.
   if (options.projector === 'running') await runner.start();

@@ -1,5 +1,5 @@
 import type { CommandMetadata } from '../../kit/command.ts';
-import type { ConsumerKind, GrantTerms } from './events.ts';
+import type { ConsumerKind, GrantTerms, Jurisdiction } from './events.ts';
 
 type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
@@ -16,4 +16,15 @@ export type RevokeAccess = Command<
   { consumerId: string; grantId: string; reason: string; revokedBy: string }
 >;
 
-export type ConsumerCommand = RegisterConsumer | GrantAccess | RevokeAccess;
+/** Sets what the consumer acts for (a centre's division, or a unit of it); `assignedBy` is the administrator. */
+export type AssignJurisdiction = Command<
+  'assignJurisdiction',
+  Jurisdiction & {
+    consumerId: string;
+    assignedBy: string;
+    /** The division other consumers already act for as this unit (looked up by the caller); null when none does. */
+    unitDivision: string | null;
+  }
+>;
+
+export type ConsumerCommand = RegisterConsumer | GrantAccess | RevokeAccess | AssignJurisdiction;

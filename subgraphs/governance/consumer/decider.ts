@@ -2,9 +2,20 @@ import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { ACCESS_ACTIONS, type AccessGrant } from '../../kit/access.ts';
 import { parseInstant } from '../../kit/calendar.ts';
+import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { assertCataloged } from '../catalog.ts';
-import type { ConsumerCommand, GrantAccess } from './commands.ts';
-import { CONSUMER_ID, CONSUMER_KINDS, type AccessGranted, type ConsumerEvent, type ConsumerKind, type GrantTerms } from './events.ts';
+import type { AssignJurisdiction, ConsumerCommand, GrantAccess } from './commands.ts';
+import {
+  CONSUMER_ID,
+  CONSUMER_KINDS,
+  UNIT_ID,
+  type AccessGranted,
+  type ConsumerEvent,
+  type ConsumerKind,
+  type GrantTerms,
+  type Jurisdiction,
+  type JurisdictionAssigned,
+} from './events.ts';
 
 export interface ConsumerRecord {
   consumerId: string;
@@ -19,7 +30,7 @@ export interface GrantRecord extends Omit<GrantTerms, 'consumerId'> {
 
 export type ConsumerState =
   | { status: 'UNREGISTERED' }
-  | { status: 'REGISTERED'; consumer: ConsumerRecord; grants: GrantRecord[] };
+  | { status: 'REGISTERED'; consumer: ConsumerRecord; grants: GrantRecord[]; jurisdiction: Jurisdiction | null };
 
 /** A grant's standing at an instant. */
 export type GrantStatus = 'ACTIVE' | 'NOT_YET_VALID' | 'EXPIRED' | 'REVOKED';
@@ -87,6 +98,41 @@ function grant(command: GrantAccess, state: Extract<ConsumerState, { status: 'RE
   };
 }
 
+/**
+ * The division must be in the catalog; a unit needs an id (like a consumer id) and a name, and must
+ * belong to that division: a unit id other consumers already act as in another division is refused.
+ */
+function assign(command: AssignJurisdiction, state: Extract<ConsumerState, { status: 'REGISTERED' }>): JurisdictionAssigned {
+  const { data } = command;
+  const unitDivision = data.unitDivision;
+  const division = assertDivision(data.divisionCode.trim(), undefined, 'divisionCode');
+  const unitId = data.unitId?.trim() || undefined;
+  const unitName = data.unitName?.trim() || undefined;
+  if (unitId === undefined && unitName !== undefined) {
+    throw new ValidationError('unitName names a unit: give its unitId too, or leave both out for a centre', { field: 'unitId' });
+  }
+  const assigned: JurisdictionAssigned['data'] = {
+    consumerId: state.consumer.consumerId,
+    divisionCode: division.code,
+    assignedBy: requiredText(data.assignedBy, 'assignedBy'),
+  };
+  if (unitId !== undefined) {
+    if (!UNIT_ID.test(unitId)) {
+      throw new ValidationError(`unitId "${unitId}" must be 1–63 lowercase letters, digits or hyphens, starting with a letter or digit`, { field: 'unitId' });
+    }
+    if (unitName === undefined) throw new ValidationError(`unitName must not be empty for unit ${unitId}`, { field: 'unitName' });
+    if (unitDivision !== null && unitDivision !== division.code) {
+      throw new ConflictError(
+        `unit ${unitId} belongs to division ${unitDivision}, not ${division.code}; a unit acts for its own division only`,
+        { field: 'unitId', unitId, divisionCode: unitDivision },
+      );
+    }
+    assigned.unitId = unitId;
+    assigned.unitName = unitName;
+  }
+  return { type: 'JurisdictionAssigned', data: assigned };
+}
+
 export function decide(command: ConsumerCommand, state: ConsumerState): ConsumerEvent[] {
   switch (command.type) {
     case 'registerConsumer': {
@@ -129,13 +175,15 @@ export function decide(command: ConsumerCommand, state: ConsumerState): Consumer
         },
       ];
     }
+    case 'assignJurisdiction':
+      return [assign(command, registered(command.data.consumerId, state))];
     default:
       return assertNever(command);
   }
 }
 
 export function evolve(state: ConsumerState, event: ConsumerEvent): ConsumerState {
-  if (event.type === 'ConsumerRegistered') return { status: 'REGISTERED', consumer: event.data, grants: [] };
+  if (event.type === 'ConsumerRegistered') return { status: 'REGISTERED', consumer: event.data, grants: [], jurisdiction: null };
   if (state.status === 'UNREGISTERED') return state;
   switch (event.type) {
     case 'AccessGranted': {
@@ -145,6 +193,10 @@ export function evolve(state: ConsumerState, event: ConsumerEvent): ConsumerStat
     case 'AccessRevoked': {
       const { grantId, reason, revokedBy } = event.data;
       return { ...state, grants: state.grants.map((g) => (g.grantId === grantId ? { ...g, revocation: { reason, revokedBy } } : g)) };
+    }
+    case 'JurisdictionAssigned': {
+      const { consumerId: _consumerId, assignedBy: _assignedBy, ...jurisdiction } = event.data;
+      return { ...state, jurisdiction };
     }
     default:
       return assertNever(event);

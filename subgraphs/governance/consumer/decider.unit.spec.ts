@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../../events/e
 import { EventRegistry } from '../../../events/registry.ts';
 import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
-import type { GrantAccess, RegisterConsumer, RevokeAccess } from './commands.ts';
+import type { AssignJurisdiction, GrantAccess, RegisterConsumer, RevokeAccess } from './commands.ts';
 import { consumerDecider, grantStatus, grantsValidAt } from './decider.ts';
 import { consumerEventDefinitions, type AccessGranted, type ConsumerEvent, type ConsumerRegistered } from './events.ts';
 
@@ -202,5 +202,39 @@ describe('consumer events: schemas', () => {
 
   it('refuses an unknown action', () => {
     assert.throws(() => registry.validateForAppend('AccessGranted', { ...granted.data, actions: ['DELETE'] }, testMetadata), ValidationError);
+  });
+});
+
+describe('consumer: assignJurisdiction', () => {
+  const assign = (data: Partial<AssignJurisdiction['data']> = {}): AssignJurisdiction => ({
+    type: 'assignJurisdiction',
+    data: { consumerId: 'partner-app', divisionCode: '370102', assignedBy: 'admin', unitDivision: null, ...data },
+    metadata,
+  });
+  it('assigns a centre, and a unit of a division, replacing the earlier one', () => {
+    given(consumerDecider, [registered])
+      .when(assign())
+      .then([{ type: 'JurisdictionAssigned', data: { consumerId: 'partner-app', divisionCode: '370102', assignedBy: 'admin' } }]);
+    const unit = { type: 'JurisdictionAssigned', data: { consumerId: 'partner-app', divisionCode: '370102', unitId: 'lixia-water', unitName: '排水处', assignedBy: 'admin' } } as const;
+    given(consumerDecider, [registered]).when(assign({ unitId: 'lixia-water', unitName: '排水处' })).then([unit]);
+    const state = given(consumerDecider, [registered, unit]).state;
+    assert.deepEqual(state.status === 'REGISTERED' && state.jurisdiction, { divisionCode: '370102', unitId: 'lixia-water', unitName: '排水处' });
+  });
+  it('refuses a division not in the catalog, naming the field', () => {
+    given(consumerDecider, [registered]).when(assign({ divisionCode: '379999' })).thenThrows(ValidationError, /divisionCode 379999 is not in the division catalog/);
+    given(consumerDecider, [registered]).when(assign({ divisionCode: 'lixia' })).thenThrows(ValidationError, /is not a division code/);
+  });
+  it('refuses a unit without a name, a malformed unit id, or a name without a unit', () => {
+    given(consumerDecider, [registered]).when(assign({ unitId: 'lixia-water' })).thenThrows(ValidationError, /unitName must not be empty/);
+    given(consumerDecider, [registered]).when(assign({ unitId: 'Lixia Water', unitName: '排水处' })).thenThrows(ValidationError, /unitId "Lixia Water" must be/);
+    given(consumerDecider, [registered]).when(assign({ unitName: '排水处' })).thenThrows(ValidationError, /give its unitId too/);
+  });
+  it('refuses a unit that belongs to another division (CONFLICT)', () => {
+    given(consumerDecider, [registered])
+      .when(assign({ unitId: 'lixia-water', unitName: '排水处', unitDivision: '370103' }))
+      .thenThrows(ConflictError, /unit lixia-water belongs to division 370103, not 370102/);
+  });
+  it('refuses an unknown consumer (NOT_FOUND)', () => {
+    given(consumerDecider).when(assign()).thenThrows(NotFoundError, /not registered/);
   });
 });

@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import type { DomainEvent } from '../../../events/decider.ts';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { ACCESS_ACTIONS, type AccessAction } from '../../kit/access.ts';
+import { ACCESS_ACTIONS, type AccessAction, type Jurisdiction } from '../../kit/access.ts';
+
+export type { Jurisdiction };
 
 export const CONSUMER_KINDS = ['DEPARTMENT', 'PARTNER_APP', 'AUDITOR'] as const;
 export type ConsumerKind = (typeof CONSUMER_KINDS)[number];
@@ -52,7 +54,17 @@ export type AccessRevoked = DomainEvent<
   }
 >;
 
-export type ConsumerEvent = ConsumerRegistered | AccessGranted | AccessRevoked;
+/** Replaces any earlier jurisdiction of the consumer. */
+export type JurisdictionAssigned = DomainEvent<
+  'JurisdictionAssigned',
+  Jurisdiction & {
+    consumerId: string;
+    /** The administrator who assigned it. */
+    assignedBy: string;
+  }
+>;
+
+export type ConsumerEvent = ConsumerRegistered | AccessGranted | AccessRevoked | JurisdictionAssigned;
 
 export const consumerStreamId = (consumerId: string): string => `governance.consumer-${consumerId}`;
 
@@ -87,4 +99,21 @@ const accessRevoked: EventTypeDefinition<AccessRevoked['data']> = {
   schema: z.object({ grantId: text, reason: text, revokedBy: text }),
 };
 
-export const consumerEventDefinitions: readonly EventTypeDefinition[] = [consumerRegistered, accessGranted, accessRevoked];
+/** Unit ids name handling units in dispatches and tokens' jurisdictions: like consumer ids. */
+export const UNIT_ID = CONSUMER_ID;
+
+const jurisdictionAssigned: EventTypeDefinition<JurisdictionAssigned['data']> = {
+  type: 'JurisdictionAssigned',
+  schemaVersion: 1,
+  schema: z
+    .object({
+      consumerId: z.string().regex(CONSUMER_ID),
+      divisionCode: z.string().regex(/^\d{6}(\d{3}(\d{3})?)?$/),
+      unitId: z.string().regex(UNIT_ID).optional(),
+      unitName: text.optional(),
+      assignedBy: text,
+    })
+    .refine((d) => (d.unitId === undefined) === (d.unitName === undefined), { message: 'unitId and unitName go together' }),
+};
+
+export const consumerEventDefinitions: readonly EventTypeDefinition[] = [consumerRegistered, accessGranted, accessRevoked, jurisdictionAssigned];

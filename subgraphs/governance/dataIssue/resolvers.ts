@@ -8,6 +8,7 @@ import type { EventMetadata } from '../../../events/types.ts';
 import type { Where } from '../../../projections/types.ts';
 import { commandOptionsOf, handle, newEntityId, type CommandOptions } from '../../kit/command.ts';
 import { collectionConnection, type ConnectionArgs } from '../../kit/connections.ts';
+import { actorOf } from '../../kit/provenance.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
 import { consumerDecider } from '../consumer/decider.ts';
@@ -47,7 +48,7 @@ export function dataIssueResolvers(runtime: SubgraphRuntime) {
     const now = runtime.now().toISOString();
     const metadata: EventMetadata = {
       provenance: { department, system: 'city-brain/governance', channel: 'graphql', collectedAt: now },
-      actor: { consumerId: ctx.caller.consumerId, role: ctx.caller.role },
+      actor: actorOf(ctx),
       correlationId: ctx.requestId,
     };
     const result = await handleDataIssue(store, command(now), metadata, options);

@@ -250,6 +250,7 @@ const governance: DomainClassifications = {
   ConsumerRegistered: event(ADMIN, [], ['consumerId', 'name', 'kind', 'department']),
   AccessGranted: event(ADMIN, [], ['grantId', 'consumerId', 'resources', 'actions', 'purpose', 'validFrom', 'validUntil', 'masked', 'approver']),
   AccessRevoked: event(ADMIN, [], ['grantId', 'reason', 'revokedBy']),
+  JurisdictionAssigned: event(ADMIN, [], ['consumerId', 'divisionCode', 'unitId', 'unitName', 'assignedBy']),
   DataAccessed: event(AUDIT, [], [
     'consumerId',
     'grantIds',

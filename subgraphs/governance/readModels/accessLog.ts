@@ -4,15 +4,17 @@
  * per `DataAccessed`; the events themselves stay the evidence.
  */
 import type { Projection } from '../../../projections/types.ts';
+import type { Actor } from '../../../events/types.ts';
 import type { DataAccessed } from '../../kit/dataAccessed.ts';
 
 export const ACCESS_LOG_PROJECTION = 'governance.access-log';
 
-export type AccessRecordDoc = DataAccessed['data'] & { position: string } & Record<string, unknown>;
+/** `actor`: the principal served, as the record's metadata names it (consumer, user, role, division, unit). */
+export type AccessRecordDoc = DataAccessed['data'] & { position: string; actor: Actor } & Record<string, unknown>;
 
 export const accessLogProjection: Projection = {
   name: ACCESS_LOG_PROJECTION,
-  version: 1,
+  version: 2,
   eventTypes: ['DataAccessed'] satisfies DataAccessed['type'][],
   indexes: [
     { collection: 'records', fields: ['at'] },
@@ -20,6 +22,6 @@ export const accessLogProjection: Projection = {
   ],
   async apply(event, store) {
     const data = event.data as DataAccessed['data'];
-    await store.collection<AccessRecordDoc>('records').upsert(event.eventId, { ...data, position: event.position }, { position: event.position, eventId: event.eventId });
+    await store.collection<AccessRecordDoc>('records').upsert(event.eventId, { ...data, position: event.position, actor: event.metadata.actor }, { position: event.position, eventId: event.eventId });
   },
 };

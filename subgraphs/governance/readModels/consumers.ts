@@ -5,7 +5,7 @@
  */
 import type { RecordedEvent } from '../../../events/types.ts';
 import type { Projection } from '../../../projections/types.ts';
-import type { AccessGranted, AccessRevoked, ConsumerEvent, ConsumerKind, ConsumerRegistered, GrantTerms } from '../consumer/events.ts';
+import type { AccessGranted, AccessRevoked, ConsumerEvent, ConsumerKind, ConsumerRegistered, GrantTerms, JurisdictionAssigned } from '../consumer/events.ts';
 
 export const CONSUMERS_PROJECTION = 'governance.consumers';
 
@@ -15,6 +15,10 @@ export interface ConsumerDoc extends Record<string, unknown> {
   kind: ConsumerKind;
   department: string;
   registeredAt: string;
+  /** The jurisdiction (JurisdictionAssigned); null until one is assigned. */
+  divisionCode: string | null;
+  unitId: string | null;
+  unitName: string | null;
 }
 
 export interface GrantDoc extends Record<string, unknown>, GrantTerms {
@@ -39,16 +43,26 @@ export function revocationOf(event: RecordedEvent<'AccessRevoked', AccessRevoked
 
 export const consumersProjection: Projection = {
   name: CONSUMERS_PROJECTION,
-  version: 1,
-  eventTypes: ['ConsumerRegistered', 'AccessGranted', 'AccessRevoked'] satisfies ConsumerEvent['type'][],
-  indexes: [{ collection: 'grants', fields: ['consumerId'] }],
+  version: 2,
+  eventTypes: ['ConsumerRegistered', 'AccessGranted', 'AccessRevoked', 'JurisdictionAssigned'] satisfies ConsumerEvent['type'][],
+  indexes: [
+    { collection: 'grants', fields: ['consumerId'] },
+    { collection: 'consumers', fields: ['unitId'] },
+  ],
   async apply(event, store) {
     const source = { position: event.position, eventId: event.eventId };
     const consumerId = event.streamId.slice(CONSUMER_STREAM_PREFIX.length);
     switch (event.type) {
       case 'ConsumerRegistered': {
         const data = event.data as ConsumerRegistered['data'];
-        await store.collection<ConsumerDoc>('consumers').upsert(data.consumerId, { ...data, registeredAt: event.recordedAt }, source);
+        await store
+          .collection<ConsumerDoc>('consumers')
+          .upsert(data.consumerId, { ...data, registeredAt: event.recordedAt, divisionCode: null, unitId: null, unitName: null }, source);
+        return;
+      }
+      case 'JurisdictionAssigned': {
+        const { divisionCode, unitId, unitName } = event.data as JurisdictionAssigned['data'];
+        await store.collection<ConsumerDoc>('consumers').patch(consumerId, { divisionCode, unitId: unitId ?? null, unitName: unitName ?? null }, source);
         return;
       }
       case 'AccessGranted': {

@@ -5,7 +5,8 @@ type Command<Type extends string, Data> = { type: Type; data: Data; metadata: Co
 
 /**
  * Who issues a command: a command centre (level + division) or, with `unitId`, a handling unit of
- * that division (a district's 城管局, a street office, a community's grid team).
+ * that division (a district's 城管局, a street office, a community's grid team). Through the graph it
+ * is the caller's jurisdiction as governance registered it (resolvers.ts `actingAs`), never input.
  */
 export type Actor = ActorRef;
 

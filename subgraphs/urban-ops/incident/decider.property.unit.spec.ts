@@ -200,7 +200,7 @@ describe('incident: random command sequences', () => {
     }
 
     assert.deepEqual([...seen].sort(), incidentEventDefinitions.map((d) => d.type).sort(), 'every event type was produced');
-    for (const name of ['InvalidTransitionError', 'ForbiddenError', 'ValidationError']) {
+    for (const name of ['InvalidTransitionError', 'NotYourCaseError', 'ValidationError']) {
       assert.ok((refusals.get(name) ?? 0) > 0, `some commands were refused with ${name}`);
     }
 

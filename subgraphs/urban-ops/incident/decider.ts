@@ -5,7 +5,10 @@
  *   directly below (city → district departments, district → its streets, street → its communities);
  * - return / start / report handled: only the unit the case is dispatched to;
  * - escalate: that unit, or the owning centre while the case awaits dispatch; never above the city;
- * - verify: the owning centre or one above it, never the unit that did the work.
+ * - verify (and so close): the owning centre or the centre that dispatched the case, never a unit.
+ * Register, reject, dispatch and verify are a centre's: a unit (an actor with `unitId`) is refused.
+ * Who acts is the authenticated consumer's jurisdiction (the resolvers build the actor from it);
+ * a refusal by these rules is NOT_YOUR_CASE, never FORBIDDEN (a missing grant).
  * Deadline: the handling clock starts at the first dispatch (local rules); returns and rework do
  * not restart it. Past it, markOverdue escalates the case one level and gives the supervising level
  * a deadline of its own (the category's limit again); past that, one level more, up to the city.
@@ -15,9 +18,9 @@ import { z } from 'zod';
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import {
   ConflictError,
-  ForbiddenError,
   InvalidTransitionError,
   NotFoundError,
+  NotYourCaseError,
   ValidationError,
 } from '../../../events/errors.ts';
 import { CHINA_OFFSET_MS } from '../../kit/calendar.ts';
@@ -304,10 +307,21 @@ function inStatus<S extends IncidentStatus>(
   return state as Extract<IncidentState, { status: S }>;
 }
 
+/** Registering, rejecting, dispatching and verifying are a command centre's, never a unit's. */
+function requireCentre(actor: ActorRef, action: string): void {
+  if (actor.unitId !== undefined) {
+    throw new NotYourCaseError(
+      `unit ${actor.unitId} of ${actor.divisionCode} may not ${action}: a handling unit only works on what is dispatched to it; a command centre must do this`,
+      { actorUnitId: actor.unitId },
+    );
+  }
+}
+
 /** A centre may act on an incident only inside its own division. */
 function requireCentreOver(actor: ActorRef, divisionCode: string, action: string): void {
+  requireCentre(actor, action);
   if (!isWithin(divisionCode, actor.divisionCode)) {
-    throw new ForbiddenError(
+    throw new NotYourCaseError(
       `${describeCentre(actor)} may not ${action}: ${divisionCode} is outside its division; ` +
         `a centre of ${divisionCode} or a division above it must do this`,
       { actorDivisionCode: actor.divisionCode, divisionCode },
@@ -318,7 +332,7 @@ function requireCentreOver(actor: ActorRef, divisionCode: string, action: string
 function requireAssignedUnit(actor: ActorRef, unit: Assignment, action: string): void {
   if (actor.unitId !== unit.unitId || actor.divisionCode !== unit.divisionCode) {
     const who = actor.unitId === undefined ? `${describeCentre(actor)} (no unit)` : `unit ${actor.unitId} of ${actor.divisionCode}`;
-    throw new ForbiddenError(
+    throw new NotYourCaseError(
       `${who} may not ${action}: the case is dispatched to unit ${unit.unitId} (${unit.unitName}) of ${unit.divisionCode}, ` +
         `and only that unit may do so`,
       { unitId: unit.unitId, actorUnitId: actor.unitId ?? null },
@@ -454,8 +468,9 @@ function reject(command: RejectIncident, state: IncidentState, now: string): Inc
 function dispatch(command: DispatchIncident, state: IncidentState, now: string): IncidentEvent[] {
   const { report, caseFile } = inStatus(command.type, state, 'REGISTERED');
   const actor = checkedActor(command.data.actor);
+  requireCentre(actor, `dispatch case ${caseFile.caseNumber}`);
   if (!isWithin(caseFile.owner.divisionCode, actor.divisionCode)) {
-    throw new ForbiddenError(
+    throw new NotYourCaseError(
       `${describeCentre(actor)} may not dispatch case ${caseFile.caseNumber}: it is owned by ${describeCentre(caseFile.owner)}, ` +
         'and only that centre or one above it may dispatch it',
       { ownerDivisionCode: caseFile.owner.divisionCode },
@@ -467,7 +482,7 @@ function dispatch(command: DispatchIncident, state: IncidentState, now: string):
   if (unit.divisionCode !== actor.divisionCode && parentCode(unit.divisionCode) !== actor.divisionCode) {
     const scope = actor.level === 'COMMUNITY' ? 'its own units' : `its own departments or its ${CHILDREN_NAMES[actor.level]}`;
     const below = levelBelow(actor.level);
-    throw new ForbiddenError(
+    throw new NotYourCaseError(
       `${describeCentre(actor)} dispatches only to ${scope}; unit ${unitId} belongs to ${unit.divisionCode}. ` +
         `Dispatch to a unit of ${actor.divisionCode}${below ? ` or of a ${below} directly under it` : ''}`,
       { actorDivisionCode: actor.divisionCode, unitDivisionCode: unit.divisionCode },
@@ -520,8 +535,9 @@ function escalate(command: EscalateIncident, state: IncidentState, now: string):
   const current = inStatus(command.type, state, 'REGISTERED', 'DISPATCHED', 'HANDLING');
   const actor = checkedActor(command.data.actor);
   if (current.status === 'REGISTERED') {
+    requireCentre(actor, `escalate case ${current.caseFile.caseNumber}`);
     if (actor.divisionCode !== current.caseFile.owner.divisionCode) {
-      throw new ForbiddenError(
+      throw new NotYourCaseError(
         `${describeCentre(actor)} may not escalate case ${current.caseFile.caseNumber}: it awaits dispatch by ` +
           `${describeCentre(current.caseFile.owner)}, and only that centre may escalate it`,
         { ownerDivisionCode: current.caseFile.owner.divisionCode },
@@ -582,11 +598,19 @@ function reportHandled(command: ReportHandled, state: IncidentState, now: string
 function verify(command: VerifyIncident, state: IncidentState, now: string): IncidentEvent[] {
   const { report, caseFile, unit } = inStatus(command.type, state, 'HANDLED');
   const actor = checkedActor(command.data.actor);
-  requireCentreOver(actor, caseFile.owner.divisionCode, `verify case ${caseFile.caseNumber}`);
   if (actor.unitId === unit.unitId) {
-    throw new ForbiddenError(`unit ${unit.unitId} handled this case and may not verify its own work; the owning centre verifies it`, {
+    throw new NotYourCaseError(`unit ${unit.unitId} handled this case and may not verify its own work; the owning centre verifies it`, {
       unitId: unit.unitId,
     });
+  }
+  requireCentre(actor, `verify case ${caseFile.caseNumber}`);
+  const verifiers = [caseFile.owner.divisionCode, unit.dispatchedBy.divisionCode];
+  if (!verifiers.includes(actor.divisionCode)) {
+    throw new NotYourCaseError(
+      `${describeCentre(actor)} may not verify case ${caseFile.caseNumber}: the owning centre ${caseFile.owner.divisionCode} ` +
+        `or the centre that dispatched it (${unit.dispatchedBy.divisionCode}) verifies it`,
+      { actorDivisionCode: actor.divisionCode, ownerDivisionCode: caseFile.owner.divisionCode, dispatchedByDivisionCode: unit.dispatchedBy.divisionCode },
+    );
   }
   const { passed, reason, note } = command.data;
   if (typeof passed !== 'boolean') throw new ValidationError('passed must be true or false', { field: 'passed' });

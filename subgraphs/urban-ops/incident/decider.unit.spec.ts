@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fold } from '../../../events/decider.ts';
 import {
   ConflictError,
-  ForbiddenError,
+  NotYourCaseError,
   InvalidTransitionError,
   NotFoundError,
   ValidationError,
@@ -204,8 +204,8 @@ describe('incident: registerIncident (立案)', () => {
   it('refuses a centre whose division does not contain the incident', () => {
     given(incidentDecider, [reported()])
       .when(register(shizhongCentre))
-      .thenThrows(ForbiddenError, /the DISTRICT \(区县\) centre 370103 may not register this incident: 370102003001 is outside its division/);
-    given(incidentDecider, [reported()]).when(register(otherStreetCentre)).thenThrows(ForbiddenError, /370102004/);
+      .thenThrows(NotYourCaseError, /the DISTRICT \(区县\) centre 370103 may not register this incident: 370102003001 is outside its division/);
+    given(incidentDecider, [reported()]).when(register(otherStreetCentre)).thenThrows(NotYourCaseError, /370102004/);
   });
 
   it('refuses an actor whose level contradicts its division code', () => {
@@ -261,7 +261,7 @@ describe('incident: rejectIncident', () => {
   });
 
   it('refuses a centre outside the incident division', () => {
-    given(incidentDecider, [reported()]).when(reject({ actor: shizhongCentre })).thenThrows(ForbiddenError, /may not reject this incident/);
+    given(incidentDecider, [reported()]).when(reject({ actor: shizhongCentre })).thenThrows(NotYourCaseError, /may not reject this incident/);
   });
 
   it('ends the workflow: a rejected incident accepts nothing more', () => {
@@ -307,7 +307,7 @@ describe('incident: dispatchIncident (派遣)', () => {
     given(incidentDecider, events)
       .when(dispatch(streetOffice, communityCentre))
       .thenThrows(
-        ForbiddenError,
+        NotYourCaseError,
         /the COMMUNITY \(村社区\) centre 370102003001 dispatches only to its own units; unit u-street belongs to 370102003. Dispatch to a unit of 370102003001$/,
       );
   });
@@ -316,23 +316,23 @@ describe('incident: dispatchIncident (派遣)', () => {
     given(incidentDecider, registeredCase)
       .when(dispatch(shizhongMunicipal))
       .thenThrows(
-        ForbiddenError,
+        NotYourCaseError,
         /the DISTRICT \(区县\) centre 370102 dispatches only to its own departments or its streets; unit u-shizhong belongs to 370103/,
       );
     given(incidentDecider, registeredCase)
       .when(dispatch(communityTeam))
-      .thenThrows(ForbiddenError, /unit u-community belongs to 370102003001. Dispatch to a unit of 370102 or of a STREET directly under it/);
-    given(incidentDecider, registeredCase).when(dispatch(cityBureau)).thenThrows(ForbiddenError, /dispatches only to its own departments/);
+      .thenThrows(NotYourCaseError, /unit u-community belongs to 370102003001. Dispatch to a unit of 370102 or of a STREET directly under it/);
+    given(incidentDecider, registeredCase).when(dispatch(cityBureau)).thenThrows(NotYourCaseError, /dispatches only to its own departments/);
   });
 
   it('refuses a centre below the owner, or beside it', () => {
     given(incidentDecider, registeredCase)
       .when(dispatch(communityTeam, streetCentre))
       .thenThrows(
-        ForbiddenError,
+        NotYourCaseError,
         /the STREET \(镇街\) centre 370102003 may not dispatch case 370102-20260301-MF-0007: it is owned by the DISTRICT \(区县\) centre 370102/,
       );
-    given(incidentDecider, registeredCase).when(dispatch(shizhongMunicipal, shizhongCentre)).thenThrows(ForbiddenError, /owned by/);
+    given(incidentDecider, registeredCase).when(dispatch(shizhongMunicipal, shizhongCentre)).thenThrows(NotYourCaseError, /owned by/);
   });
 
   it('refuses a dispatch while the case is already with a unit, closed or rejected', () => {
@@ -382,12 +382,12 @@ describe('incident: returnIncident (退回)', () => {
     given(incidentDecider, dispatchedCase)
       .when(returnIt(otherStreetOffice))
       .thenThrows(
-        ForbiddenError,
+        NotYourCaseError,
         /unit u-street-2 of 370102004 may not return this case: the case is dispatched to unit u-street \(泉城路街道城管办\) of 370102003, and only that unit may do so/,
       );
     given(incidentDecider, dispatchedCase)
       .when(command('returnIncident', { incidentId, reason: '不归我管', actor: lixiaCentre }, 15))
-      .thenThrows(ForbiddenError, /the DISTRICT \(区县\) centre 370102 \(no unit\) may not return this case/);
+      .thenThrows(NotYourCaseError, /the DISTRICT \(区县\) centre 370102 \(no unit\) may not return this case/);
   });
 
   it('refuses a return once handling has started, and without a reason', () => {
@@ -457,10 +457,10 @@ describe('incident: escalateIncident (上报)', () => {
   it('refuses escalation by anyone but the unit holding the case or the owning centre', () => {
     given(incidentDecider, dispatchedCase)
       .when(escalate(asUnit(otherStreetOffice)))
-      .thenThrows(ForbiddenError, /only that unit may do so/);
+      .thenThrows(NotYourCaseError, /only that unit may do so/);
     given(incidentDecider, registeredCase)
       .when(escalate(cityCentre))
-      .thenThrows(ForbiddenError, /the CITY \(市\) centre 370100 may not escalate case .*: it awaits dispatch by the DISTRICT \(区县\) centre 370102/);
+      .thenThrows(NotYourCaseError, /the CITY \(市\) centre 370100 may not escalate case .*: it awaits dispatch by the DISTRICT \(区县\) centre 370102/);
   });
 
   it('refuses escalation from the city level, naming the reason', () => {
@@ -491,16 +491,16 @@ describe('incident: startHandling and reportHandled (处置, 处置反馈)', () 
   it('refuses another unit with a message naming the unit the case is dispatched to', () => {
     given(incidentDecider, dispatchedCase)
       .when(start(otherStreetOffice))
-      .thenThrows(ForbiddenError, /unit u-street-2 of 370102004 may not start handling this case: the case is dispatched to unit u-street/);
+      .thenThrows(NotYourCaseError, /unit u-street-2 of 370102004 may not start handling this case: the case is dispatched to unit u-street/);
     given(incidentDecider, handlingCase)
       .when(reportDone({ actor: asUnit(communityTeam) }))
-      .thenThrows(ForbiddenError, /may not report this case handled/);
+      .thenThrows(NotYourCaseError, /may not report this case handled/);
   });
 
   it('refuses a unit id claimed from another division', () => {
     given(incidentDecider, dispatchedCase)
       .when(command('startHandling', { incidentId, actor: { ...asUnit(otherStreetOffice), unitId: streetOffice.unitId } }, 20))
-      .thenThrows(ForbiddenError, /only that unit may do so/);
+      .thenThrows(NotYourCaseError, /only that unit may do so/);
   });
 
   it('refuses a report without evidence or note', () => {
@@ -561,20 +561,23 @@ describe('incident: verifyIncident (核查) and closure (结案)', () => {
     given(incidentDecider, handledCase).when(verify({ reason: '好' })).thenThrows(ValidationError, /for a passed one, use note/);
   });
 
-  it('refuses verification by the unit that did the work, or by a centre below the owner', () => {
+  it('refuses verification by the unit that did the work, by any other unit, or by a centre below the owner', () => {
     given(incidentDecider, handledCase)
       .when(verify({ actor: asUnit(streetOffice) }))
-      .thenThrows(ForbiddenError, /may not verify case/);
+      .thenThrows(NotYourCaseError, /unit u-street handled this case and may not verify its own work/);
+    given(incidentDecider, handledCase)
+      .when(verify({ actor: { ...lixiaCentre, unitId: 'u-lixia-other' } }))
+      .thenThrows(NotYourCaseError, /unit u-lixia-other of 370102 may not verify case .*: a handling unit only works on what is dispatched to it/);
     given(incidentDecider, handledCase)
       .when(verify({ actor: { ...lixiaCentre, unitId: streetOffice.unitId } }))
-      .thenThrows(ForbiddenError, /unit u-street handled this case and may not verify its own work/);
+      .thenThrows(NotYourCaseError, /unit u-street handled this case and may not verify its own work/);
     given(incidentDecider, handledCase)
       .when(verify({ actor: streetCentre }))
-      .thenThrows(ForbiddenError, /the STREET \(镇街\) centre 370102003 may not verify case 370102-20260301-MF-0007: 370102 is outside its division/);
+      .thenThrows(NotYourCaseError, /the STREET \(镇街\) centre 370102003 may not verify case 370102-20260301-MF-0007: the owning centre 370102 or the centre that dispatched it \(370102\) verifies it/);
   });
 
-  it('lets a centre above the owner verify', () => {
-    given(incidentDecider, handledCase).when(verify({ actor: cityCentre })).then([verificationPassed(90, cityCentre), closed()]);
+  it('refuses a centre above that neither owns nor dispatched the case: the owning or dispatching centre verifies', () => {
+    given(incidentDecider, handledCase).when(verify({ actor: cityCentre })).thenThrows(NotYourCaseError, /the CITY \(市\) centre 370100 may not verify case/);
   });
 
   it('closes only through a passed verification: verifying before the work is reported is refused', () => {
