@@ -17,7 +17,7 @@ import type { SubgraphModule } from '../subgraphs/kit/module.ts';
 import { readConsumerState } from '../subgraphs/governance/access.ts';
 import { DEPARTMENTS } from '../subgraphs/governance/catalog.ts';
 import { grantsValidAt } from '../subgraphs/governance/consumer/decider.ts';
-import { addCounts, ingestBatchDecider, ZERO_COUNTS, type IngestBatchCommand, type IngestBatchState } from '../subgraphs/governance/ingest/decider.ts';
+import { addCounts, ingestBatchDecider, ZERO_COUNTS, type IngestBatchCommand } from '../subgraphs/governance/ingest/decider.ts';
 import { ingestBatchStreamId, type IngestBatchEvent, type IngestCounts, type IngestReject } from '../subgraphs/governance/ingest/events.ts';
 import type { BatchReport, ChunkReport, IngestDeps, IngestRequest, RawRecord, RejectedRecord } from './types.ts';
 

@@ -10,6 +10,7 @@ import { dataAccessedDefinition } from '../kit/dataAccessed.ts';
 import { consumerEventDefinitions } from './consumer/events.ts';
 import { withAuditQueries } from './audit-queries/resolvers.ts';
 import { dataIssueEventDefinitions } from './dataIssue/events.ts';
+import { ingestBatchEventDefinitions } from './ingest/events.ts';
 import { dataIssuesProjection } from './dataIssue/projection.ts';
 import { usageProjection } from './audit-queries/usage.ts';
 import { accessLogProjection } from './readModels/accessLog.ts';
@@ -25,7 +26,7 @@ export { ADMIN, AUDITOR, DEMO_CONSUMER_ROLES, DEMO_CONSUMERS, DEMO_DASHBOARD, DE
 export const governanceModule: SubgraphModule = {
   name: 'governance',
   typeDefs: parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')),
-  eventTypes: [...consumerEventDefinitions, dataAccessedDefinition, ...dataIssueEventDefinitions],
+  eventTypes: [...consumerEventDefinitions, dataAccessedDefinition, ...dataIssueEventDefinitions, ...ingestBatchEventDefinitions],
   projections: [consumersProjection, accessLogProjection, usageProjection, dataIssuesProjection],
   resolvers: (runtime) => withAuditQueries(governanceResolvers(runtime), runtime),
   seed: seedDemoConsumers,
