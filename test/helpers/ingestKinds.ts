@@ -10,6 +10,9 @@ import type { Decider } from '../../events/decider.ts';
 import { CityBrainError, ValidationError } from '../../events/errors.ts';
 import type { NewEvent, StreamAppend } from '../../events/types.ts';
 import type { IngestKind, RecordOutcome } from '../../subgraphs/kit/ingest.ts';
+import { MODULES } from '../../bin/modules.ts';
+import { registryOf } from '../../bin/platform.ts';
+import { TEST_EVENT_TYPES } from './events.ts';
 
 type WriteNote = { type: 'writeNote'; data: { text: string } };
 type NoteWritten = { type: 'NoteWritten'; data: { text: string } };
@@ -71,3 +74,6 @@ export const testNotesKind: IngestKind<z.infer<typeof noteSchema>> = {
     return { outcomes, appends };
   },
 };
+
+/** The event types of every module plus the test ones (`NoteWritten`). */
+export const ingestTestRegistry = () => registryOf(MODULES).registerAll(TEST_EVENT_TYPES);
