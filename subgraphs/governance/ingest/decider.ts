@@ -97,8 +97,9 @@ export function decide(command: IngestBatchCommand, state: IngestBatchState): In
       if (outcomes !== counts.received || rejects.length !== counts.rejected) {
         throw new ValidationError(`chunk ${chunk} counts ${counts.received} records but ${outcomes} outcomes and ${rejects.length} rejects for ${counts.rejected} rejected`, { field: 'counts' });
       }
-      const rejectedByCode: Record<string, number> = {};
-      for (const r of rejects) rejectedByCode[r.code] = (rejectedByCode[r.code] ?? 0) + 1;
+      const byCode = new Map<string, number>();
+      for (const r of rejects) byCode.set(r.code, (byCode.get(r.code) ?? 0) + 1);
+      const rejectedByCode = [...byCode].sort(([a], [b]) => (a < b ? -1 : 1)).map(([code, n]) => ({ code, count: n }));
       const kept = rejects.map(capped);
       const more: IngestBatchEvent[] = [];
       for (let i = REJECTS_PER_EVENT; i < kept.length; i += REJECTS_PER_EVENT) {

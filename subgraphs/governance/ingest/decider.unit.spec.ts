@@ -35,7 +35,7 @@ const chunk = (n: number, data: Partial<RecordIngestChunk['data']> = {}): Record
 });
 const progressed = (n: number): IngestBatchProgressed => ({
   type: 'IngestBatchProgressed',
-  data: { batchId: 'ps-2026-03-01', chunk: n, counts: { ...ZERO_COUNTS, received: 3, created: 2, rejected: 1 }, rejects: [reject], rejectedByCode: { BAD_USER_INPUT: 1 }, at: AT },
+  data: { batchId: 'ps-2026-03-01', chunk: n, counts: { ...ZERO_COUNTS, received: 3, created: 2, rejected: 1 }, rejects: [reject], rejectedByCode: [{ code: 'BAD_USER_INPUT', count: 1 }], at: AT },
 });
 const complete = (chunks: number) => ({ type: 'completeIngestBatch' as const, data: { batchId: 'ps-2026-03-01', chunks }, metadata: { now: AT } });
 

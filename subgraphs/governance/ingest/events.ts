@@ -53,8 +53,8 @@ export type IngestBatchProgressed = DomainEvent<
     chunk: number;
     counts: IngestCounts;
     rejects: IngestReject[];
-    /** Rejects per rule code in this chunk (the quality statistics' unit). */
-    rejectedByCode: Record<string, number>;
+    /** Rejects per rule code in this chunk (the quality statistics' unit), by code. */
+    rejectedByCode: { code: string; count: number }[];
     at: string;
   }
 >;
@@ -102,7 +102,7 @@ export const ingestBatchEventDefinitions: readonly EventTypeDefinition[] = [
   {
     type: 'IngestBatchProgressed',
     schemaVersion: 1,
-    schema: z.object({ batchId: text, chunk: count, counts, rejects: z.array(reject), rejectedByCode: z.record(z.string(), count), at: instant }),
+    schema: z.object({ batchId: text, chunk: count, counts, rejects: z.array(reject), rejectedByCode: z.array(z.object({ code: text, count })), at: instant }),
   } satisfies EventTypeDefinition<IngestBatchProgressed['data']>,
   {
     type: 'IngestBatchRejectsRecorded',
