@@ -5,7 +5,7 @@
  * or a registration with the big-data bureau (which runs the channel), sees every department's.
  */
 import { ForbiddenError, ValidationError } from '../../../events/errors.ts';
-import type { Where } from '../../../projections/types.ts';
+import type { Collection, Where } from '../../../projections/types.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../../kit/connections.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
@@ -137,5 +137,30 @@ export function ingestBatchResolvers(runtime: SubgraphRuntime): Resolvers {
 /** The governance resolvers with the batch queries' root fields and types added. */
 export function withIngestBatches(base: Resolvers, runtime: SubgraphRuntime): Resolvers {
   const ingest = ingestBatchResolvers(runtime);
-  return { ...base, ...ingest, Query: { ...(base.Query as object), ...(ingest.Query as object) } as Resolvers[string] };
+  const baseQuery = base.Query as Record<string, (...args: unknown[]) => unknown>;
+  const statistics = baseQuery.dataIssueStatistics!;
+  const quality = () => runtime.readModels.of(INGEST_BATCHES_PROJECTION).collection<IngestQualityDoc>(QUALITY);
+  return {
+    ...base,
+    ...ingest,
+    Query: {
+      ...baseQuery,
+      ...(ingest.Query as object),
+      /** Departments that delivered data but have no issue yet are on the data responsibility list too. */
+      async dataIssueStatistics(parent: unknown, args: { department?: string | null }, ...rest: unknown[]) {
+        const withIssues = (await statistics(parent, args, ...rest)) as { department: string }[];
+        const delivered = args.department ? ((await quality().count({ department: args.department })) > 0 ? [args.department] : []) : await deliveringDepartments(quality());
+        const listed = new Set(withIssues.map((s) => s.department));
+        const more = delivered.filter((d) => !listed.has(d)).map((department) => ({ department, open: 0, resolved: 0, meanHoursToResolve: null }));
+        return [...withIssues, ...more].sort((a, b) => (a.department < b.department ? -1 : 1));
+      },
+    } as Resolvers[string],
+  };
+}
+
+/** The departments with quality figures (one count per catalog department: a handful). */
+async function deliveringDepartments(quality: Collection<IngestQualityDoc>): Promise<string[]> {
+  const found: string[] = [];
+  for (const department of Object.keys(DEPARTMENTS)) if ((await quality.count({ department })) > 0) found.push(department);
+  return found;
 }
