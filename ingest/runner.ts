@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ConcurrencyError, ForbiddenError, ValidationError } from '../events/errors.ts';
-import type { EventMetadata, RecordedEvent } from '../events/types.ts';
+import type { EventMetadata } from '../events/types.ts';
 import { handle } from '../subgraphs/kit/command.ts';
 import { ingestKeyOf, type IngestKind, type IngestRecord, type RecordOutcome } from '../subgraphs/kit/ingest.ts';
 import type { SubgraphModule } from '../subgraphs/kit/module.ts';
@@ -132,10 +132,10 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
   }
 
   /** The chunk as an earlier run counted it, with this run's raw records beside its rejects. */
-  function countedChunk(chunk: number, raws: readonly RawRecord[], events: readonly RecordedEvent[]): ChunkReport {
+  function countedChunk(chunk: number, raws: readonly RawRecord[], events: readonly IngestBatchEvent[]): ChunkReport {
     let counts = ZERO_COUNTS;
     const rejects: IngestReject[] = [];
-    for (const e of events as unknown as IngestBatchEvent[]) {
+    for (const e of events) {
       if (e.type === 'IngestBatchProgressed' && e.data.chunk === chunk) counts = e.data.counts;
       if ((e.type === 'IngestBatchProgressed' || e.type === 'IngestBatchRejectsRecorded') && e.data.chunk === chunk) rejects.push(...e.data.rejects);
     }
