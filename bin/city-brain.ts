@@ -235,7 +235,7 @@ program
       bar?.stop();
       if (error instanceof DataDirLockedError) {
         throw new ValidationError(
-          `the embedded store is owned by a running service (${error.owner ? describeOwner(error.owner) : 'another process'}): import opens the store itself; stop the service and import, or use PostgreSQL (DATABASE_URL), where import and the service run side by side`,
+          `the embedded store is owned by a running service, ${error.owner ? describeOwner(error.owner) : 'another process'}. import opens the store itself: stop the service and import, or use PostgreSQL (DATABASE_URL), where import and the service run side by side`,
         );
       }
       throw error;

@@ -4,7 +4,7 @@
  * written once, every chunk counted once, the totals right.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from '
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { createTestPostgresDatabase } from '../test/helpers/databases.ts';
 import { killAll, spawnOwned } from '../test/helpers/processes.ts';
+import { lockDataDir } from '../events/sql/dataDirLock.ts';
 import { ingestTestRegistry } from '../test/helpers/ingestKinds.ts';
 import { ingestBatchDecider } from '../subgraphs/governance/ingest/decider.ts';
 import { ingestBatchStreamId } from '../subgraphs/governance/ingest/events.ts';
@@ -106,6 +107,33 @@ describe('import survives SIGKILL in the middle of a batch', () => {
       }
     } finally {
       await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('import while a service owns the embedded store', () => {
+  it('is refused with a message naming the owner and the ways out, writing nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cb-import-locked-'));
+    const dataDir = join(dir, 'data');
+    const lock = await lockDataDir(dataDir, 'city-brain start (test)');
+    try {
+      const file = join(dir, 'notes.ndjson');
+      writeFileSync(file, '{"sourceRecordId":"a","noteId":"a","text":"a"}\n');
+      const child = spawnOwned(process.execPath, ['--import', 'tsx', 'bin/city-brain.ts', 'import', file, '--kind', 'persons', '--department', 'public-security'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      assert.equal(code, 1);
+      assert.match(stderr, /city-brain: the embedded store is owned by a running service, pid \d+ on .*\(city-brain start \(test\)\)\. import opens the store itself: stop the service and import, or use PostgreSQL \(DATABASE_URL\)/);
+      assert.equal(existsSync(join(dir, 'notes.rejects.ndjson')), false, 'no rejects file');
+      assert.equal(existsSync(join(dataDir, 'PG_VERSION')), false, 'the store was never opened');
+    } finally {
+      await lock.release();
       rmSync(dir, { recursive: true, force: true });
     }
   });

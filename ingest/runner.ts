@@ -89,6 +89,10 @@ function sourceRecordIdOf(value: unknown): string | null {
 
 export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, records: AsyncIterable<RawRecord>): Promise<BatchReport> {
   const kind = findKind(deps.kinds, request.kind);
+  if (!deps.store.atomicAppendMany) {
+    // KurrentDB and the seed's write-behind buffer write a chunk's appends in turn: a crash between them leaves the chunk partly written and uncounted.
+    deps.logger?.warn({ backend: deps.store.backend, kind: kind.name }, 'this store does not append a chunk and its count atomically: a crash may leave a chunk partly written (a re-run still appends nothing twice)');
+  }
   const startedAt = deps.now();
   const grantId = await authorizeDelivery(deps, request, kind, startedAt);
   const batchId = request.batchId ?? `${request.department}-${startedAt.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
