@@ -196,7 +196,7 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
         counts[outcome.status === 'rejected' ? 'rejected' : outcome.status]++;
         if (outcome.status === 'rejected') {
           const sourceRecordId = 'reject' in c ? c.reject.sourceRecordId : c.record.sourceRecordId;
-          rejects.push(withRaw(rejectOf(c.line, sourceRecordId, outcome.field ?? null, outcome.message, outcome.code), c.raw));
+          rejects.push(withRaw(rejectOf(c.line, sourceRecordId, outcome.field || null, outcome.message || `rejected by ${kind.name} (${outcome.code})`, outcome.code), c.raw));
         }
       }
       const command: IngestBatchCommand = { type: 'recordIngestChunk', data: { batchId, chunk, counts, rejects: rejects.map(stripRaw) }, metadata: { now } };
