@@ -196,6 +196,24 @@ function suite(openBackend: () => Promise<TestBackend>): void {
       await refused(() => runIngestBatch(deps(), request({ department: 'moon-base' }), fromArray(DELIVERY)), 'BAD_USER_INPUT', /department "moon-base" is not in the data catalog/);
     });
 
+    it('a grant named that does not cover the resource, and a grant revoked in the middle of a delivery (resumed under a new one)', async () => {
+      await refused(() => runIngestBatch(deps(), request({ grantId: 'no-such-grant' }), fromArray(DELIVERY)), 'FORBIDDEN', /no grant valid now with WRITE on environment.write named no-such-grant/);
+
+      const grants = testGrants(store, () => NOW);
+      await grants.register('eco-late', 'DEPARTMENT', 'ecology-environment');
+      const grant = await grants.grant('eco-late', ['environment.write'], { actions: ['WRITE'] });
+      const late = request({ batchId: 'eco-late-1', actor: { consumerId: 'eco-late', role: 'department' } });
+      const written = async () => (await noteTexts(['n1', 'n2', 'n3', 'n5'])).map((texts) => texts.length);
+      await assert.rejects(
+        runIngestBatch(deps(), { ...late, onChunk: () => grants.revoke('eco-late', grant) }, fromArray(DELIVERY)),
+        (error: unknown) => error instanceof CityBrainError && error.code === 'FORBIDDEN' && /no grant valid now with WRITE/.test(error.message),
+      );
+      assert.deepEqual(await written(), [1, 1, 1, 0], 'the first chunk (lines 1-3) was written and counted, nothing after it');
+      await grants.grant('eco-late', ['environment.write'], { actions: ['WRITE'] });
+      const resumed = await runIngestBatch(deps(), late, fromArray(DELIVERY));
+      assert.deepEqual([resumed.resumedChunks, resumed.received, resumed.created, resumed.changed, resumed.rejected], [1, 9, 3, 1, 5]);
+    });
+
     it('a batch id reused for another file, or with a malformed id', async () => {
       await runIngestBatch(deps(), request({ batchId: 'eco-1' }), fromArray(DELIVERY.slice(0, 2)));
       await refused(() => runIngestBatch(deps(), request({ batchId: 'eco-1', sourceFingerprint: 'e'.repeat(64) }), fromArray(DELIVERY)), 'CONFLICT', /batch eco-1 was started .* for another file .* use a new batch id/);

@@ -94,7 +94,7 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
     deps.logger?.warn({ backend: deps.store.backend, kind: kind.name }, 'this store does not append a chunk and its count atomically: a crash may leave a chunk partly written (a re-run still appends nothing twice)');
   }
   const startedAt = deps.now();
-  const grantId = await authorizeDelivery(deps, request, kind, startedAt);
+  let grantId = await authorizeDelivery(deps, request, kind, startedAt);
   const batchId = request.batchId ?? `${request.department}-${startedAt.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
   const streamId = ingestBatchStreamId(batchId);
   const system = request.system ?? kind.system;
@@ -183,6 +183,8 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
   async function commitChunk(chunk: number, raws: readonly RawRecord[]): Promise<ChunkReport> {
     for (let plan = 1; ; plan++) {
       if (batch.state.status !== 'NONE' && batch.state.counted.has(chunk)) return countedChunk(chunk, raws, batch.events);
+      // Checked again for every chunk: a grant revoked or expired in the middle of a long delivery stops it (resumable under a new one).
+      if (chunk > 0 || plan > 1) grantId = await authorizeDelivery(deps, request, kind, deps.now());
       const now = deps.now().toISOString();
       const checked = raws.map((raw) => check(raw, now));
       const accepted = checked.filter((c): c is Extract<Checked, { record: unknown }> => 'record' in c);
@@ -221,22 +223,22 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
   const allRejects: RejectedRecord[] = [];
   let chunks = 0;
   let resumedChunks = 0;
-  const finish = (report: ChunkReport) => {
+  const finish = async (report: ChunkReport) => {
     totals = addCounts(totals, report.counts);
     allRejects.push(...report.rejects);
     if (report.alreadyCounted) resumedChunks++;
     chunks++;
-    request.onChunk?.(report);
+    await request.onChunk?.(report);
   };
   let pending: RawRecord[] = [];
   for await (const raw of records) {
     pending.push(raw);
     if (pending.length === chunkSize) {
-      finish(await commitChunk(chunks, pending));
+      await finish(await commitChunk(chunks, pending));
       pending = [];
     }
   }
-  if (pending.length > 0) finish(await commitChunk(chunks, pending));
+  if (pending.length > 0) await finish(await commitChunk(chunks, pending));
 
   await handleBatch(deps.store, { type: 'completeIngestBatch', data: { batchId, chunks }, metadata: { now: deps.now().toISOString() } }, metadataAt(deps.now().toISOString()));
   return { batchId, kind: kind.name, department: request.department, status: 'completed', chunks, resumedChunks, ...totals, rejects: allRejects };

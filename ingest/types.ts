@@ -49,8 +49,8 @@ export interface IngestRequest {
    * the same fingerprint. Without one, a batch id cannot be resumed (a stream has nothing to match).
    */
   sourceFingerprint?: string;
-  /** Called after each chunk is committed (or found already counted on a re-run). */
-  onChunk?: (chunk: ChunkReport) => void;
+  /** Called after each chunk is committed (or found already counted on a re-run); the next chunk waits for its promise. */
+  onChunk?: (chunk: ChunkReport) => void | Promise<void>;
 }
 
 export interface IngestLimits {
