@@ -25,7 +25,8 @@ export interface Delivery {
   total: number;
   /** CSV: the header row (the rejects file repeats it). */
   header: string[] | null;
-  records: RawRecord[];
+  /** Read once, in order (NDJSON lazily). */
+  records: Iterable<RawRecord>;
   /** CSV rows with the wrong number of cells, by line, so their rejects can be written back as delivered. */
   cells: Map<number, string[]>;
 }
@@ -67,25 +68,41 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return low;
 }
 
+/** The records of an NDJSON text, parsed one by one as the runner asks for them (a large file is never held as objects). */
 export function readNdjson(text: string): Pick<Delivery, 'records' | 'total'> {
-  const records: RawRecord[] = [];
-  const lines = text.split('\n');
-  for (const [i, raw] of lines.entries()) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '') continue;
-    const bytes = Buffer.byteLength(line);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch (error) {
-      const cutOff = i === lines.length - 1 ? ' (the file ends in the middle of this record: cut off?)' : '';
-      records.push({ line: i + 1, malformed: `line ${i + 1} is not valid JSON: ${(error as Error).message}${cutOff}`, bytes, text: line });
-      continue;
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) records.push({ line: i + 1, malformed: `line ${i + 1} is not a JSON object`, bytes, text: line });
-    else records.push({ line: i + 1, fields: parsed as Record<string, unknown>, bytes, text: line });
+  let total = 0;
+  for (let at = 0; at < text.length; ) {
+    const end = text.indexOf('\n', at);
+    const stop = end < 0 ? text.length : end;
+    if (text.slice(at, stop).trim() !== '') total++;
+    at = stop + 1;
   }
-  return { records, total: records.length };
+  function* records(): Generator<RawRecord> {
+    let line = 0;
+    for (let at = 0; at < text.length; ) {
+      const end = text.indexOf('\n', at);
+      const last = end < 0;
+      const raw = text.slice(at, last ? text.length : end);
+      at = last ? text.length : end + 1;
+      line++;
+      const record = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (record.trim() !== '') yield ndjsonRecord(line, record, last);
+    }
+  }
+  return { records: records(), total };
+}
+
+function ndjsonRecord(line: number, text: string, last: boolean): RawRecord {
+  const bytes = Buffer.byteLength(text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const cutOff = last ? ' (the file ends in the middle of this record: cut off?)' : '';
+    return { line, malformed: `line ${line} is not valid JSON: ${(error as Error).message}${cutOff}`, bytes, text };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { line, malformed: `line ${line} is not a JSON object`, bytes, text };
+  return { line, fields: parsed as Record<string, unknown>, bytes, text };
 }
 
 interface CsvRow {
