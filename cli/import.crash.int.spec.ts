@@ -4,9 +4,9 @@
  * written once, every chunk counted once, the totals right.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from '../events/sql/database.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
@@ -75,6 +75,9 @@ async function crashAndResume(env: Record<string, string>, file: string): Promis
   const report = JSON.parse(resumed.stdout.trim().split('\n').at(-1)!) as { resumedChunks: number; chunks: number; received: number; created: number; rejected: number };
   assert.ok(report.resumedChunks >= 4 && report.resumedChunks < report.chunks, `the re-run resumed the batch (${report.resumedChunks} of ${report.chunks} chunks were committed before the kill)`);
   assert.deepEqual([report.received, report.created, report.rejected], [RECORDS, RECORDS - 20, 20]);
+  // The rejects file holds every reject, those of the chunks the killed run committed included, as delivered.
+  const rejects = readFileSync(join(dirname(file), 'notes.rejects.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { sourceRecordId: string; _rejection: { line: number } });
+  assert.deepEqual(rejects.map((r) => [r._rejection.line, r.sourceRecordId]), Array.from({ length: 20 }, (_, i) => [i * 100 + 8, `r${i * 100 + 7}`]));
 }
 
 describe('import survives SIGKILL in the middle of a batch', () => {
