@@ -199,6 +199,7 @@ describe('lookups answer the same way', () => {
     propertyTransaction: `propertyTransaction(id: "${unknownId}") { id }`,
     consumer: `consumer(id: "no-such-consumer") { id }`,
     accessAuthorization: `accessAuthorization(accessEventId: "${unknownId}") { authorized }`,
+    ingestBatch: 'ingestBatch(id: "no-such-batch") { id }',
   };
   const MALFORMED: Record<string, string> = {
     personByIdNumber: 'personByIdNumber(idNumber: "37010219900101") { id }',
