@@ -8,7 +8,7 @@
 import { fold, type DomainEvent } from './decider.ts';
 import type { Aggregate, Evolver, ReadStreamOptions, Recorded, RecordedEvent } from './types.ts';
 
-export function asRecorded<E extends DomainEvent>(events: RecordedEvent[]): Recorded<E>[] {
+export function asRecorded<E extends DomainEvent>(events: readonly RecordedEvent[]): Recorded<E>[] {
   return events as Recorded<E>[];
 }
 

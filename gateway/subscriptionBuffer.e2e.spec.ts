@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { EventTypeDefinition } from '../events/registry.ts';
 import type { NewEvent, Position } from '../events/types.ts';
 import { withAuditQueries } from '../subgraphs/governance/audit-queries/resolvers.ts';
-import { EVENT_CLASSIFICATIONS, FeedClassifications } from '../subgraphs/governance/feed/payloadPolicy.ts';
+import { EVENT_CLASSIFICATIONS, FeedClassifications } from '../subgraphs/kit/payloadPolicy.ts';
 import { governanceModule } from '../subgraphs/governance/index.ts';
 import { governanceResolvers } from '../subgraphs/governance/resolvers.ts';
 import type { SubgraphModule } from '../subgraphs/kit/module.ts';

@@ -24,7 +24,7 @@ import { consumerStreamId, type AccessGranted, type AccessRevoked, type Consumer
 import { readConsumerState } from './access.ts';
 import { eventEnvelopeResolvers, openEventFeed, resolveFeedItem, type EventFeedArgs } from './feed/eventFeed.ts';
 import { EventFeedHub } from './feed/hub.ts';
-import type { FeedClassifications } from './feed/payloadPolicy.ts';
+import type { FeedClassifications } from '../kit/payloadPolicy.ts';
 import { ACCESS_LOG_PROJECTION, type AccessRecordDoc } from './readModels/accessLog.ts';
 import { CONSUMERS_PROJECTION, grantDocOf, revocationOf, type ConsumerDoc, type GrantDoc } from './readModels/consumers.ts';
 

@@ -16,8 +16,8 @@ import { planChunk, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, integer, jsonCell, recordSchema, yuan } from '../kit/ingestSchema.ts';
 import { parseMoney } from '../kit/money.ts';
-import { personDecider } from '../population/person/decider.ts';
 import { personStreamId } from '../population/person/events.ts';
+import { personEvolver } from '../population/facts.ts';
 import { claimDecider } from './claim/decider.ts';
 import { claimStreamId } from './claim/events.ts';
 import { eventRefOf, type PersonFacts } from './facts.ts';
@@ -28,7 +28,7 @@ import { DEFAULT_SCREENING_LIMITS, type VisitFact } from './screening/rules.ts';
 /** The patient as healthcare's read model knows them, from the person stream the chunk read; null when unregistered. */
 function personFacts(chunk: Chunk, personId: string): PersonFacts | null {
   const streamId = personStreamId(personId);
-  const state = chunk.state(personDecider, streamId);
+  const state = chunk.state(personEvolver, streamId);
   if (state.status === 'UNREGISTERED') return null;
   const death = chunk.history(streamId).find((e) => e.type === 'PersonDeceased');
   return { personId, birthDate: state.person.birthDate, death: state.status === 'DECEASED' && death ? { dateOfDeath: state.dateOfDeath, evidence: eventRefOf(death) } : null };

@@ -15,6 +15,7 @@
  * Every append expects the revision the chunk read plus what earlier records staged on the stream,
  * so a concurrent writer makes the commit fail as a whole and the chunk is planned again.
  */
+import { asRecorded } from '../../events/typedReads.ts';
 import { fold, type Decider, type DomainEvent } from '../../events/decider.ts';
 import { deterministicEventId } from '../../events/append.ts';
 import { CityBrainError } from '../../events/errors.ts';
@@ -97,7 +98,7 @@ export class Chunk {
   state<E extends DomainEvent, S>(evolver: Evolver<E, S>, streamId: string): S {
     const entry = this.entry(streamId);
     if (entry.folded?.evolver !== evolver) {
-      entry.folded = { evolver, state: fold(evolver, [...(entry.read as unknown as E[]), ...(entry.staged as E[])]) };
+      entry.folded = { evolver, state: fold(evolver, [...asRecorded<E>(entry.read), ...(entry.staged as E[])]) };
     }
     return entry.folded.state as S;
   }

@@ -14,7 +14,7 @@
  *   type EventActor @shareable { consumerId: String! userId: String role: String! }
  */
 import type { Actor, EventStore, Position, Provenance, RecordedEvent } from '../../events/types.ts';
-import { FeedClassifications, INTERNAL, servePayload } from '../governance/feed/payloadPolicy.ts';
+import { FeedClassifications, INTERNAL, servePayload } from './payloadPolicy.ts';
 import type { SubgraphContext } from './context.ts';
 
 export interface HistoryEvent {

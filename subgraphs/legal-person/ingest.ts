@@ -17,8 +17,7 @@ import { planChunk, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, exactlyOne, integer, recordSchema, yuan } from '../kit/ingestSchema.ts';
-import { personFactsOf } from '../population/facts.ts';
-import { personDecider } from '../population/person/decider.ts';
+import { personEvolver, personFactsOf } from '../population/facts.ts';
 import { personStreamId } from '../population/person/events.ts';
 import { assertRepresentative, creditCodes, SUPERVISION_SOURCE } from './handlers.ts';
 import { validateCreditCode } from './identity/creditCode.ts';
@@ -67,7 +66,7 @@ const planLegalPerson: RecordPlanner<LegalPersonRecordData> = (record, now) => {
   const creditCode = validateCreditCode(data.creditCode);
   const representativeStream = personStreamId(data.legalRepresentativeId);
   const requireRepresentative = (chunk: Chunk) =>
-    assertRepresentative(data.legalRepresentativeId, personFactsOf(data.legalRepresentativeId, chunk.state(personDecider, representativeStream)));
+    assertRepresentative(data.legalRepresentativeId, personFactsOf(data.legalRepresentativeId, chunk.state(personEvolver, representativeStream)));
   return {
     primaryStream: streamId,
     streams: [representativeStream, ...(creditCode.ok ? [creditCodes.streamId(creditCode.creditCode)] : [])],

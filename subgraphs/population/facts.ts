@@ -4,9 +4,15 @@
  * register's own decider folds the stream here, so its rules stay inside population: a consumer
  * sees the few facts below, never the aggregate.
  */
-import type { EventStore } from '../../events/types.ts';
+import type { EventStore, Evolver } from '../../events/types.ts';
 import { personDecider, type PersonState } from './person/decider.ts';
-import { personStreamId } from './person/events.ts';
+import { personStreamId, type PersonEvent } from './person/events.ts';
+
+/**
+ * How a person's stream folds, for a batch that reads many streams at once and wants the facts of
+ * some (`personFactsOf`): the register's evolution only, never its decisions.
+ */
+export const personEvolver: Evolver<PersonEvent, PersonState> = personDecider;
 
 export interface RegisteredPersonFacts {
   personId: string;

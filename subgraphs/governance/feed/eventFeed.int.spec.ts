@@ -26,7 +26,7 @@ import { accessStreamId } from '../../kit/dataAccessed.ts';
 import { governanceModule } from '../index.ts';
 import { openEventFeed, resolveFeedItem, type EventFeedArgs, type FeedItem } from './eventFeed.ts';
 import { EventFeedHub, type EventFeedHubOptions } from './hub.ts';
-import { EVENT_CLASSIFICATIONS, FeedClassifications } from './payloadPolicy.ts';
+import { EVENT_CLASSIFICATIONS, FeedClassifications } from '../../kit/payloadPolicy.ts';
 
 const FEED_TEST_EVENTS: readonly EventTypeDefinition[] = [{ type: 'FeedHubTested', schemaVersion: 1, schema: z.object({ n: z.number().int() }) }];
 const feedModule: SubgraphModule = { ...governanceModule, eventTypes: [...governanceModule.eventTypes, ...populationModule.eventTypes, ...FEED_TEST_EVENTS] };

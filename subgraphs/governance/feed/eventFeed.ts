@@ -33,7 +33,7 @@ import type { EventFilter, Position, Provenance, RecordedEvent } from '../../../
 import type { AccessAction, RequestAccess } from '../../kit/access.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { EventFeedHub, HubMember } from './hub.ts';
-import { INTERNAL, servePayload, subjectsOf, type EventPolicy, type FeedClassifications } from './payloadPolicy.ts';
+import { INTERNAL, servePayload, subjectsOf, type EventPolicy, type FeedClassifications } from '../../kit/payloadPolicy.ts';
 import { isFeedStream, streamPrefixesOf } from './resources.ts';
 
 export const FEED_RESOURCE = 'events.feed';

@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventFilter, EventStore, EventSubscription, Position, RecordedEvent } from '../../../events/types.ts';
 import { consumerStreamId } from '../consumer/events.ts';
 import { FeedGrants, type FeedGrantsOptions } from './feedGrants.ts';
-import { FeedClassifications } from './payloadPolicy.ts';
+import { FeedClassifications } from '../../kit/payloadPolicy.ts';
 import { FEED_DOMAINS } from './resources.ts';
 
 /** A feed as the hub sees it. */

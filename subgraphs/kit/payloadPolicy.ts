@@ -16,7 +16,7 @@
  *   year), so a masked value cannot be rebuilt from the fields beside it.
  * - A field not classified here is never served (a payload shape newer than this table fails closed).
  */
-import { maskValue, type MaskKind } from '../../kit/access.ts';
+import { maskValue, type MaskKind } from './access.ts';
 
 /** How a field that is part of a masked value is shown when that value is not served in clear. */
 export type Generalisation = 'YEAR';

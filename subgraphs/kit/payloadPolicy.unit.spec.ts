@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { z } from 'zod';
-import { MODULES } from '../../../bin/modules.ts';
-import { registryOf } from '../../../bin/platform.ts';
-import { MASK_KINDS } from '../../kit/access.ts';
-import { catalogResource } from '../catalog.ts';
+import { MODULES } from '../../bin/modules.ts';
+import { registryOf } from '../../bin/platform.ts';
+import { MASK_KINDS } from './access.ts';
+import { catalogResource } from '../governance/catalog.ts';
 import { EVENT_CLASSIFICATIONS, FeedClassifications, INTERNAL, servePayload, subjectsOf, type EventPolicy } from './payloadPolicy.ts';
 
 interface ZodDef {
