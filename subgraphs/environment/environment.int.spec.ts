@@ -111,7 +111,7 @@ for (const openBackend of BACKENDS) {
         ['no value at all', await record(hourOf(1), {}), 'BAD_USER_INPUT', /at least one pollutant value/],
         ['not on the hour', await record('2026-11-01T10:30:00+08:00', { pm25: 30 }), 'BAD_USER_INPUT', /is not on the hour/],
         ['in the future', await record(canonicalInstant(Math.ceil(clock / HOUR_MS) * HOUR_MS + 2 * HOUR_MS), { pm25: 30 }), 'BAD_USER_INPUT', /has not ended yet/],
-        ['unknown station', await record(hourOf(1), { pm25: 30 }, 'nowhere'), 'NOT_FOUND', /monitoring station nowhere is not registered/],
+        ['unknown station', await record(hourOf(1), { pm25: 30 }, 'nowhere'), 'BAD_USER_INPUT', /stationId nowhere is not a registered monitoring station/],
       ];
       for (const [name, body, code, message] of cases) {
         const error = (body.errors as Errors)?.[0];
@@ -473,7 +473,8 @@ for (const openBackend of BACKENDS) {
       const noPerson = await ask('eco-bureau', `mutation I($input: IssueEmissionPermitInput!) { issueEmissionPermit(input: $input) { positions } }`, {
         input: { legalPersonId: 'nobody', permitNo: 'X', outlets: [], validFrom: '2025-01-01', validUntil: '2026-01-01' },
       });
-      assert.equal((noPerson.errors as Errors)?.[0]?.extensions?.code, 'NOT_FOUND');
+      assert.equal((noPerson.errors as Errors)?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.equal((noPerson.errors as Errors)?.[0]?.extensions?.field, 'legalPersonId');
 
       const reading = `mutation O($input: RecordEmissionObservationInput!) { recordEmissionObservation(input: $input) { exceedsLimit alarmId positions } }`;
       const readingAt = (minutesAgo: number) => canonicalInstant(clock - minutesAgo * 60_000);

@@ -143,11 +143,11 @@ for (const open of BACKENDS) {
           (overrides.personId as string | undefined) ?? personId,
           metadata,
         );
-      await refusedWithoutAppending('NOT_FOUND', entry({ personId: stranger }));
+      await refusedWithoutAppending('BAD_USER_INPUT', entry({ personId: stranger }));
       await refusedWithoutAppending('BAD_USER_INPUT', entry({ diagnoses: ['J189'] }));
       await refusedWithoutAppending('BAD_USER_INPUT', entry({ hospitalCode: 'H00000000' }));
       await refusedWithoutAppending('BAD_USER_INPUT', entry({ visitedAt: new Date(Date.now() + 3_600_000).toISOString() }));
-      await refusedWithoutAppending('NOT_FOUND', () => submit(claimInput(stranger, today())));
+      await refusedWithoutAppending('BAD_USER_INPUT', () => submit(claimInput(stranger, today())));
       await refusedWithoutAppending('BAD_USER_INPUT', () => submit(claimInput(personId, addDays(today(), 1))));
       await refusedWithoutAppending('BAD_USER_INPUT', () => submit(claimInput(personId, today(), { items: [{ ...ITEMS[0]!, unitPriceFen: 10.5 }] })));
       await refusedWithoutAppending('NOT_FOUND', () => settleClaim(ports, randomUUID(), now().toISOString(), metadata));

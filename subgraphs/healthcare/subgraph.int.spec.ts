@@ -132,7 +132,8 @@ for (const openBackend of BACKENDS) {
       assert.equal(fractionOfFen.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
       assert.match(fractionOfFen.errors?.[0]?.message ?? '', /items\[0\]\.unitPrice/);
       const unknown = await ask('insurer', SUBMIT, { input: { personId: randomUUID(), hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPrice: '0.01' }] } });
-      assert.equal(unknown.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+      assert.equal(unknown.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.equal(unknown.errors?.[0]?.extensions?.field, 'personId');
       const forbidden = await ask('records-only', `{ claims(first: 1) { totalCount } }`);
       assert.equal(forbidden.errors?.[0]?.extensions?.code, 'FORBIDDEN');
       const write = await ask('records-only', SUBMIT, { input: { personId, hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPrice: '0.01' }] } });

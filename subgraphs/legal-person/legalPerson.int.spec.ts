@@ -125,7 +125,9 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.match(failure(await mutate('registerLegalPerson', registration(valid, { registeredCapital: '1,000.00' })), 'BAD_USER_INPUT').message, /registeredCapital must be an amount of yuan/);
       assert.match(failure(await mutate('registerLegalPerson', registration(valid, { registeredCapital: '10.005' })), 'BAD_USER_INPUT').message, /at most two decimals/);
       assert.match(failure(await mutate('registerLegalPerson', registration(valid, { type: 'SOCIAL_ORGANIZATION' })), 'BAD_USER_INPUT').message, /credit code starting with 5/);
-      assert.match(failure(await mutate('registerLegalPerson', registration(valid, { legalRepresentativeId: crypto.randomUUID() })), 'NOT_FOUND').message, /not a registered person/);
+      const unknownRepresentative = failure(await mutate('registerLegalPerson', registration(valid, { legalRepresentativeId: crypto.randomUUID() })), 'BAD_USER_INPUT');
+      assert.match(unknownRepresentative.message, /not a registered person/);
+      assert.equal(unknownRepresentative.extensions?.field, 'legalRepresentativeId');
       assert.deepEqual(await harness.store.readAll({ filter: { streamPrefixes: ['legal-person.'] } }), []);
     });
 

@@ -257,9 +257,10 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
           householdId,
           relationToHead: 'CHILD',
         }, 'positions'),
-        'NOT_FOUND',
+        'BAD_USER_INPUT',
       );
-      assert.match(unknownParent.message, /parents.personId .* is not a registered person/);
+      assert.match(unknownParent.message, /parents\[0\]\.personId .* is not a registered person/);
+      assert.equal(unknownParent.extensions?.field, 'parents[0].personId');
       assert.equal(await harness.store.streamRevision(`population.id-number-${idFor('2024-06-01', 302)}`), undefined, 'nothing was claimed');
     });
   });

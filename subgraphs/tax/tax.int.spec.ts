@@ -169,7 +169,7 @@ function taxSuite(makeBackend: () => Promise<TestBackend>): void {
       const again = failure(await mutate('registerTaxpayer', { subject: { kind: 'LEGAL_PERSON', id: company } }, 'taxpayer { id }'), 'CONFLICT');
       assert.match(again.message, /already registered to another taxpayer/);
       const ghost = randomUUID();
-      failure(await mutate('registerTaxpayer', { subject: { kind: 'LEGAL_PERSON', id: ghost } }, 'taxpayer { id }'), 'NOT_FOUND');
+      assert.equal(failure(await mutate('registerTaxpayer', { subject: { kind: 'LEGAL_PERSON', id: ghost } }, 'taxpayer { id }'), 'BAD_USER_INPUT').extensions?.field, 'subject.id');
       assert.equal(await harness.store.streamRevision(`tax.taxpayer-subject-legal-person.${ghost}`), undefined, 'a refused registration leaves no claim');
 
       await project();

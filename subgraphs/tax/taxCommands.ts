@@ -5,10 +5,12 @@
  * appended, so two racing registrations of one company cannot both succeed.
  */
 import type { EventMetadata, EventStore, RecordedEvent } from '../../events/types.ts';
-import { handle, type CommandHandler, type CommandOptions, type CommandResult } from '../kit/command.ts';
+import { handle, type CommandHandler, type CommandOptions, type CommandResult, type Reference } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
 import { readLegalPersonFacts } from '../legal-person/facts.ts';
+import { legalPersonStreamId } from '../legal-person/legalPerson/events.ts';
 import { readPersonFacts } from '../population/facts.ts';
+import { personStreamId } from '../population/person/events.ts';
 import type { PropertyTransactionCommand } from './propertyTransaction/commands.ts';
 import { propertyTransactionDecider, type PropertyTransactionState } from './propertyTransaction/decider.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
@@ -111,7 +113,17 @@ export async function declareTax(
 
 export const runTaxpayerCommand: CommandHandler<AmendDeclaration | PayTax, TaxpayerState> = handleTaxpayer;
 
+/** A party of a transaction (`seller`, `buyer`) as a reference: the legal person or person must be registered. */
+function partyReference(field: 'seller' | 'buyer', party: SubjectRef): Reference {
+  const legal = party.kind === 'LEGAL_PERSON';
+  return { field: `${field}.id`, label: legal ? 'legal person' : 'person', id: party.id, streamId: legal ? legalPersonStreamId(party.id) : personStreamId(party.id) };
+}
+
 export const runPropertyTransactionCommand: CommandHandler<PropertyTransactionCommand, PropertyTransactionState> = handle(
   propertyTransactionDecider,
   (command: PropertyTransactionCommand) => propertyTransactionStreamId(command.data.transactionId),
+  {
+    references: (command) =>
+      command.type === 'recordPropertyTransaction' ? [partyReference('seller', command.data.seller), partyReference('buyer', command.data.buyer)] : [],
+  },
 );
