@@ -13,7 +13,10 @@ import { BACKENDS } from '../../test/helpers/databases.ts';
 import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
 import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
+import { answeredOnceOnRetry, refusedNaming } from '../../test/helpers/commandChecks.ts';
+import type { Body } from '../../test/helpers/graphqlBody.ts';
 import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
+import { makeCreditCode } from '../legal-person/identity/creditCode.ts';
 import { legalPersonEventDefinitions, legalPersonStreamId } from '../legal-person/legalPerson/events.ts';
 import { dailyAqi, hourlyAqi, type Concentrations } from './aqi/hj633.ts';
 import { dailyAverages, realTimeIndicators, type HourlyConcentrations } from './aqi/hj663.ts';
@@ -607,6 +610,87 @@ for (const openBackend of BACKENDS) {
         ],
       );
       assert.ok(received.every((a) => a.aqi > 200));
+    });
+
+    await t.test('refuses every reference to a station, permit, legal person or division that does not exist as BAD_USER_INPUT naming the field, appending nothing', async () => {
+      const mutation = (name: string) => `mutation M($input: ${name[0]!.toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { positions } }`;
+      const send = (name: string, input: Record<string, unknown>) => () => ask('eco-bureau', mutation(name), { input });
+      const hour = { observedAt: hourOf(3), concentrations: { pm25: 30 } };
+      const station = { code: 'REF-1', name: '引用站', kind: 'MICRO', location: { longitude: 117, latitude: 36.66 } };
+      const cases: [field: string, send: () => Promise<Body>][] = [
+        ['divisionCode', send('registerMonitoringStation', { ...station, divisionCode: '370102999' })],
+        ['stationId', send('recordAirQualityObservation', { stationId: 'nowhere', ...hour })],
+        ['stationId', send('recordAirQualityObservations', { stationId: 'nowhere', observations: [hour] })],
+        ['stations[0].stationId', send('ingestAirQualityObservations', { stations: [{ stationId: 'nowhere', observations: [hour] }] })],
+        ['stationId', send('correctAirQualityObservation', { stationId: 'nowhere', ...hour, reason: '复核' })],
+        ['legalPersonId', send('issueEmissionPermit', { legalPersonId: 'nobody', permitNo: 'X', outlets: [], validFrom: '2025-01-01', validUntil: '2026-01-01' })],
+        ['permitId', send('recordEmissionObservation', { permitId: 'nowhere', outletId: 'DA001', pollutant: 'SO2', value: 1, unit: 'MG_PER_M3', observedAt: hourOf(3) })],
+      ];
+      for (const [field, sendIt] of cases) await refusedNaming(store, field, sendIt);
+      // The mutation's own target is another matter: an unknown alarm acknowledged is NOT_FOUND.
+      assert.equal((await ask('eco-bureau', mutation('acknowledgeEmissionAlarm'), { input: { alarmId: 'nowhere', by: '值班员' } })).errors?.[0]?.extensions?.code, 'NOT_FOUND');
+    });
+
+    await t.test('answers a create re-sent with the same idempotency key with its first result, appending nothing', async () => {
+      const registerStation = (input: Record<string, unknown>) => () =>
+        ask<{ registerMonitoringStation: { station: { id: string }; positions: string[] } }>(
+          'eco-bureau',
+          'mutation M($input: RegisterMonitoringStationInput!) { registerMonitoringStation(input: $input) { station { id } positions } }',
+          { input },
+        );
+      const station = { code: 'RETRY-1', name: '重试站', kind: 'MICRO', location: { longitude: 117, latitude: 36.66 }, divisionCode: '370102', idempotencyKey: 'station-1' };
+      const first = await answeredOnceOnRetry(store, registerStation(station), (d) => d.registerMonitoringStation);
+      // The key names the command, not its content: changed input with the same key answers the first result.
+      await answeredOnceOnRetry(store, registerStation({ ...station, name: '改名站' }), (d) => assert.deepEqual(d.registerMonitoringStation, first));
+
+      const observe = (input: Record<string, unknown>) => () =>
+        ask<{ recordAirQualityObservation: { positions: string[] } }>('eco-bureau', 'mutation M($input: RecordAirQualityObservationInput!) { recordAirQualityObservation(input: $input) { positions } }', { input });
+      const hour = { stationId: first.station.id, observedAt: hourOf(5), concentrations: { pm25: 30 }, idempotencyKey: 'hour-5' };
+      const observed = await answeredOnceOnRetry(store, observe(hour), (d) => d.recordAirQualityObservation.positions);
+      await answeredOnceOnRetry(store, observe({ ...hour, concentrations: { pm25: 31 } }), (d) => assert.deepEqual(d.recordAirQualityObservation.positions, observed));
+      const ingest = () =>
+        ask<{ ingestAirQualityObservations: { positions: string[]; recorded: number } }>(
+          'eco-bureau',
+          'mutation M($input: IngestAirQualityObservationsInput!) { ingestAirQualityObservations(input: $input) { recorded positions } }',
+          { input: { stations: [{ stationId: first.station.id, observations: [{ observedAt: hourOf(6), concentrations: { pm25: 30 } }] }], idempotencyKey: 'ingest-6' } },
+        );
+      await answeredOnceOnRetry(store, ingest, (d) => d.ingestAirQualityObservations);
+
+      const legalPersonId = 'lp-env-retry';
+      await store.append(legalPersonStreamId(legalPersonId), [
+        {
+          type: 'LegalPersonRegistered',
+          data: {
+            legalPersonId,
+            creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: 'MA3C0777' }),
+            name: '济南重试有限公司',
+            type: 'ENTERPRISE',
+            legalRepresentativeId: 'p-1',
+            registeredAddress: { address: '历下区 1 号', divisionCode: '370102' },
+            registeredCapitalFen: 100_000_000,
+            industry: { section: 'D', name: '热力生产和供应' },
+            establishedOn: '2010-05-01',
+          },
+          metadata: testMetadata,
+        },
+      ]);
+      const issue = () =>
+        ask<{ issueEmissionPermit: { permit: { id: string }; positions: string[] } }>('eco-bureau', 'mutation M($input: IssueEmissionPermitInput!) { issueEmissionPermit(input: $input) { permit { id } positions } }', {
+          input: {
+            legalPersonId,
+            permitNo: '91370100MA3C0RETRY001P',
+            outlets: [{ outletId: 'DA001', name: '排气筒', pollutants: [{ pollutant: 'SO2', limit: 35, unit: 'MG_PER_M3' }] }],
+            validFrom: '2025-01-01',
+            validUntil: '2029-12-31',
+            idempotencyKey: 'permit-1',
+          },
+        });
+      const permit = await answeredOnceOnRetry(store, issue, (d) => d.issueEmissionPermit);
+      const reading = () =>
+        ask<{ recordEmissionObservation: { positions: string[] } }>('eco-bureau', 'mutation M($input: RecordEmissionObservationInput!) { recordEmissionObservation(input: $input) { positions } }', {
+          input: { permitId: permit.permit.id, outletId: 'DA001', pollutant: 'SO2', value: 10, unit: 'MG_PER_M3', observedAt: canonicalInstant(clock - 60_000), idempotencyKey: 'reading-1' },
+        });
+      await answeredOnceOnRetry(store, reading, (d) => d.recordEmissionObservation.positions);
     });
 
     await t.test('refuses writes to a consumer without environment.write, and serves nothing to one without environment.air', async () => {

@@ -19,6 +19,7 @@ import { legalPersonStreamId } from './legalPerson/events.ts';
 import { LEGAL_PERSONS, LEGAL_PERSONS_PROJECTION, type LegalPersonDoc } from './readModels/legalPersons.ts';
 import { legalPersonFromDoc, legalPersonFromEvents } from './views.ts';
 import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
+import { refusedNaming } from '../../test/helpers/commandChecks.ts';
 
 const GRANTS = {
   registrar: [grantOf(['legal-person.basic', 'legal-person.identity', 'legal-person.write', 'audit.log'], ['READ', 'WRITE'])],
@@ -129,6 +130,21 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.match(unknownRepresentative.message, /not a registered person/);
       assert.equal(unknownRepresentative.extensions?.field, 'legalRepresentativeId');
       assert.deepEqual(await harness.store.readAll({ filter: { streamPrefixes: ['legal-person.'] } }), []);
+    });
+
+    it('refuses every reference to a person or division that does not exist as BAD_USER_INPUT naming the field, appending nothing', async () => {
+      const company = await register(code('MA3C0009'));
+      const nobody = crypto.randomUUID();
+      const unknownDivision = { address: '经十路1号', divisionCode: '370102001999' };
+      const cases: [field: string, send: () => Promise<Body>][] = [
+        ['legalRepresentativeId', () => mutate('registerLegalPerson', registration(code('MA3C0010'), { legalRepresentativeId: nobody }))],
+        ['registeredAddress.divisionCode', () => mutate('registerLegalPerson', registration(code('MA3C0010'), { registeredAddress: unknownDivision }))],
+        ['legalRepresentativeId', () => mutate('changeLegalRepresentative', { legalPersonId: company.id, legalRepresentativeId: nobody, changedOn: '2025-01-01' })],
+        ['registeredAddress.divisionCode', () => mutate('changeRegisteredAddress', { legalPersonId: company.id, registeredAddress: unknownDivision, changedOn: '2025-01-01' })],
+      ];
+      for (const [field, send] of cases) await refusedNaming(harness.store, field, send);
+      // The mutation's own target is another matter: an unknown legal person changed is NOT_FOUND.
+      failure(await mutate('changeLegalRepresentative', { legalPersonId: nobody, legalRepresentativeId: successor, changedOn: '2025-01-01' }), 'NOT_FOUND');
     });
 
     it('refuses a second legal person with the same credit code as a CONFLICT, also when registrations race', async () => {
