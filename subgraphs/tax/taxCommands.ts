@@ -5,7 +5,7 @@
  * appended, so two racing registrations of one company cannot both succeed.
  */
 import type { EventMetadata, EventStore, RecordedEvent } from '../../events/types.ts';
-import { handle, type CommandHandler, type CommandOptions, type CommandResult, type Reference } from '../kit/command.ts';
+import { handle, idempotencyOnly, type CommandHandler, type CommandOptions, type CommandResult, type Reference } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
 import { readLegalPersonFacts } from '../legal-person/facts.ts';
 import { legalPersonStreamId } from '../legal-person/legalPerson/events.ts';
@@ -78,7 +78,9 @@ export async function registerTaxpayer(
   const existing = await store.streamRevision(streamId);
   if (existing === undefined) taxpayerDecider.decide(command, initialState());
   const key = subjectKey(data.subject);
-  const claimed = await taxpayerSubjectKey.claim(store, key, data.taxpayerId, metadata);
+  // With the registration's key, a retry is answered with the claim it appended first (its positions
+  // are the first answer's), and a retry naming another subject is refused (CONFLICT) before it claims it.
+  const claimed = await taxpayerSubjectKey.claim(store, key, data.taxpayerId, metadata, idempotencyOnly(options));
   try {
     const result = await handleTaxpayer(store, command, metadata, options);
     return { ...result, appended: [...claimed, ...result.events] };
