@@ -14,7 +14,7 @@ import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
 import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { answeredOnceOnRetry, refusedNaming } from '../../test/helpers/commandChecks.ts';
-import type { Body } from '../../test/helpers/graphqlBody.ts';
+import { partialWithErrorAt, type Body } from '../../test/helpers/graphqlBody.ts';
 import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
 import { makeCreditCode } from '../legal-person/identity/creditCode.ts';
 import { legalPersonEventDefinitions, legalPersonStreamId } from '../legal-person/legalPerson/events.ts';
@@ -629,6 +629,26 @@ for (const openBackend of BACKENDS) {
       for (const [field, sendIt] of cases) await refusedNaming(store, field, sendIt);
       // The mutation's own target is another matter: an unknown alarm acknowledged is NOT_FOUND.
       assert.equal((await ask('eco-bureau', mutation('acknowledgeEmissionAlarm'), { input: { alarmId: 'nowhere', by: '值班员' } })).errors?.[0]?.extensions?.code, 'NOT_FOUND');
+    });
+
+    await t.test('serves a list holding a station recorded in a division the catalog no longer holds, with an error at that field only', async () => {
+      await register('old-ok', '370102');
+      // Old data: a registration recorded before codes were checked, in a street since retired.
+      await store.append('environment.station-old-retired', [
+        {
+          type: 'MonitoringStationRegistered',
+          data: { stationId: 'old-retired', code: 'OLD-R', name: '旧站', kind: 'MICRO', location: { longitude: 117, latitude: 36.66 }, divisionCode: '370102999' },
+          metadata: testMetadata,
+        },
+      ]);
+      await caughtUp();
+      type List = { stations: { edges: { node: { id: string; division: { code: string } | null } }[] } };
+      const body = (await ask<List>('eco-bureau', '{ stations(first: 100) { edges { node { id division { code } } } } }')) as Body<List>;
+      const edges = body.data?.stations.edges ?? [];
+      const index = edges.findIndex((e) => e.node.id === 'old-retired');
+      assert.ok(index >= 0 && edges.length > 1, JSON.stringify(body));
+      partialWithErrorAt(body, ['stations', 'edges', index, 'node', 'division']);
+      assert.deepEqual(edges.find((e) => e.node.id === 'old-ok')?.node.division, { code: '370102' });
     });
 
     await t.test('answers a create re-sent with the same idempotency key with its first result, appending nothing', async () => {

@@ -16,6 +16,7 @@ import { asOfArguments, readStreamUpTo, resolveAsOf, stateAsOf, type AsOf, type 
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceInput, type ProvenanceDefaults } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
+import { divisionReference } from '../kit/divisions/catalog.ts';
 import { assertExamType, assertHospital, EXAM_TYPES, getHospital, HOSPITALS, VACCINES, type Hospital } from './catalog.ts';
 import { allowedClaimSteps, claimDecider, type ClaimFile, type ClaimStatus } from './claim/decider.ts';
 import { claimStreamId, type ReviewFinding } from './claim/events.ts';
@@ -416,7 +417,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       evidence: evidenceOf,
     },
     Hospital: {
-      district: (h: Hospital) => ({ code: h.districtCode }),
+      district: (h: Hospital) => divisionReference(h.districtCode),
     },
 
     Claim: {

@@ -18,7 +18,7 @@ import { legalPersonModule } from './index.ts';
 import { legalPersonStreamId } from './legalPerson/events.ts';
 import { LEGAL_PERSONS, LEGAL_PERSONS_PROJECTION, type LegalPersonDoc } from './readModels/legalPersons.ts';
 import { legalPersonFromDoc, legalPersonFromEvents } from './views.ts';
-import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
+import { type Body, failure, only, partialWithErrorAt } from '../../test/helpers/graphqlBody.ts';
 import { refusedNaming } from '../../test/helpers/commandChecks.ts';
 
 const GRANTS = {
@@ -175,6 +175,33 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
   });
 
   describe('queries', () => {
+    it('serves a list holding a legal person recorded in a division the catalog no longer holds, with an error at that field only', async () => {
+      await register(code('MA3C0011'));
+      // Old data: a registration recorded before codes were checked, in a community since retired.
+      const legalPersonId = '00000000-0000-4000-8000-0000000000ff';
+      await harness.store.append(legalPersonStreamId(legalPersonId), [
+        {
+          type: 'LegalPersonRegistered',
+          data: {
+            ...registration(code('MA3C0012'), { registeredAddress: { address: '旧址', divisionCode: '370102001999' } }),
+            legalPersonId,
+            registeredCapitalFen: 100_000_000,
+            registeredCapital: undefined,
+          },
+          metadata: testMetadata,
+        },
+      ]);
+      await harness.catchUp();
+      type List = { legalPersons: { edges: { node: { id: string; registeredAddress: { division: { code: string } | null } } }[] } };
+      const body = await ask<List>('{ legalPersons(first: 20) { edges { node { id registeredAddress { division { code } } } } } }');
+      const edges = body.data?.legalPersons.edges ?? [];
+      const index = edges.findIndex((e) => e.node.id === legalPersonId);
+      assert.ok(index >= 0 && edges.length === 2, JSON.stringify(body));
+      partialWithErrorAt(body, ['legalPersons', 'edges', index, 'node', 'registeredAddress', 'division']);
+      assert.equal(edges[index]!.node.registeredAddress.division, null);
+      assert.deepEqual(edges[1 - index]!.node.registeredAddress.division, { code: '370102001001' });
+    });
+
     it('keeps the read model equal to its events and pages through it with filters', async () => {
       const ids: string[] = [];
       ids.push((await register(code('MA3C0010'))).id);

@@ -16,7 +16,7 @@ import { personStreamId } from './person/events.ts';
 import { DIVISION_STATS, DIVISION_STATS_PROJECTION, type DivisionStatsDoc } from './readModels/divisionStats.ts';
 import { PERSONS, REGISTRY_PROJECTION, type PersonDoc } from './readModels/registry.ts';
 import { personFromDoc, personFromEvents } from './views.ts';
-import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
+import { type Body, failure, only, partialWithErrorAt } from '../../test/helpers/graphqlBody.ts';
 import { refusedNaming } from '../../test/helpers/commandChecks.ts';
 
 const LIXIA = '370102';
@@ -378,6 +378,28 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
   });
 
   describe('queries', () => {
+    it('serves a list holding a person recorded in a division the catalog no longer holds, with an error at that field only', async () => {
+      await register(resident(idFor('1970-01-01', 81), '甲', '1970-01-01', 'MALE'));
+      // Old data: a registration recorded before codes were checked, in a community since retired.
+      const personId = '00000000-0000-4000-8000-0000000000ff';
+      await harness.store.append(personStreamId(personId), [
+        {
+          type: 'PersonRegistered',
+          data: { personId, idNumber: idFor('1971-01-01', 83), name: '乙', gender: 'MALE', birthDate: '1971-01-01', residence: { address: '旧址', divisionCode: '370102001999' }, reason: 'HOUSEHOLD_REGISTRATION' },
+          metadata: { provenance: { department: 'test', system: 'test', channel: 'test', collectedAt: new Date().toISOString() }, actor: { consumerId: 'registrar', role: 'department' }, correlationId: 'old-data' },
+        },
+      ]);
+      await harness.catchUp();
+      type List = { persons: { edges: { node: { id: string; residence: { division: { code: string } | null } } }[] } };
+      const body = await ask<List>('{ persons(first: 20) { edges { node { id residence { division { code } } } } } }');
+      const edges = body.data?.persons.edges ?? [];
+      const index = edges.findIndex((e) => e.node.id === personId);
+      assert.ok(index >= 0 && edges.length === 2, JSON.stringify(body));
+      partialWithErrorAt(body, ['persons', 'edges', index, 'node', 'residence', 'division']);
+      assert.equal(edges[index]!.node.residence.division, null);
+      assert.deepEqual(edges[1 - index]!.node.residence.division, { code: COMMUNITY });
+    });
+
     it('pages through persons with keyset cursors, filters and a total count', async () => {
       const names = ['张伟', '张敏', '李强', '张磊', '王芳', '张静', '刘洋'];
       for (const [i, name] of names.entries()) await register(resident(idFor('1980-01-01', 400 + i * 2 + 1), name, '1980-01-01', 'MALE'));

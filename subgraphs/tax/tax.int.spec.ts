@@ -24,7 +24,7 @@ import { populationModule } from '../population/index.ts';
 import { createTaxModule } from './index.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
 import { taxpayerStreamId } from './taxpayer/events.ts';
-import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
+import { type Body, failure, only, partialWithErrorAt } from '../../test/helpers/graphqlBody.ts';
 import { answeredOnceOnRetry, refusedNaming } from '../../test/helpers/commandChecks.ts';
 
 const DAY = 86_400_000;
@@ -248,6 +248,32 @@ function taxSuite(makeBackend: () => Promise<TestBackend>): void {
           'transaction { id }',
         );
       await answeredOnceOnRetry(harness.store, record, (d) => d.recordPropertyTransaction);
+    });
+  });
+
+  describe('old data', () => {
+    it('serves a transaction recorded in a division the catalog no longer holds, with an error at that field only', async () => {
+      // Old data: a transaction recorded before codes were checked, in a community since retired.
+      const transactionId = randomUUID();
+      await harness.store.append(propertyTransactionStreamId(transactionId), [
+        {
+          type: 'PropertyTransactionRecorded',
+          data: {
+            transactionId,
+            property: { unitNumber: 'GB-OLD', address: '旧址', divisionCode: '370102001999' },
+            seller: { kind: 'LEGAL_PERSON', id: company },
+            buyer: { kind: 'PERSON', id: buyer },
+            priceFen: 100_000_000,
+            contractDate: today(),
+          },
+          metadata: testMetadata,
+        },
+      ]);
+      await harness.catchUp();
+      type One = { propertyTransaction: { id: string; property: { address: string; division: { code: string } | null } } };
+      const body = await ask<One>('query T($id: ID!) { propertyTransaction(id: $id) { id property { address division { code } } } }', { id: transactionId });
+      const data = partialWithErrorAt(body, ['propertyTransaction', 'property', 'division']);
+      assert.deepEqual(data.propertyTransaction, { id: transactionId, property: { address: '旧址', division: null } });
     });
   });
 
