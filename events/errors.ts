@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'CONFLICT'
   | 'NOT_FOUND'
-  | 'INVALID_TRANSITION';
+  | 'INVALID_TRANSITION'
+  | 'NOT_YET_PROJECTED';
 
 export abstract class CityBrainError extends Error {
   abstract readonly code: ErrorCode;
@@ -71,4 +72,9 @@ export class UnauthenticatedError extends CityBrainError {
 
 export class ForbiddenError extends CityBrainError {
   readonly code = 'FORBIDDEN';
+}
+
+/** A query asked for read models projected through a position they had not reached in time: ask again. */
+export class NotYetProjectedError extends CityBrainError {
+  readonly code = 'NOT_YET_PROJECTED';
 }

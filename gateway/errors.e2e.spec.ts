@@ -2,7 +2,7 @@
  * What a client gets through the gateway when part of an answer cannot be served: a stored division
  * code the catalog no longer holds nulls that field only (the rest of the list is served), and an
  * internal error, in a subgraph or in the gateway itself, names the request (`extensions.requestId`)
- * that its log line names too.
+ * that its log line names too. And read-after-write: `x-min-position` reaches the subgraphs.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -85,6 +85,36 @@ describe('errors through the gateway', () => {
     assert.equal(body.errors?.length, 1, JSON.stringify(body.errors));
     assert.deepEqual(body.errors[0]!.path, ['legalPersons', 'edges', index, 'node', 'registeredAddress', 'division']);
     assert.equal(body.errors[0]!.extensions?.code, 'NOT_FOUND');
+  });
+
+  test('a query sent with x-min-position waits until the read models have projected the write it names', async () => {
+    const representative = (await base.runtime.store.readAll({ filter: { types: ['PersonRegistered'] } }))[0]!.data as { personId: string };
+    const written = await createLegalPersonHandlers(base.runtime.store).registerLegalPerson(
+      {
+        legalPersonId: randomUUID(),
+        creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: 'MA3C0003' }),
+        name: '济南读写有限公司',
+        type: 'ENTERPRISE',
+        legalRepresentativeId: representative.personId,
+        registeredAddress: { address: '历下区经十路1号', divisionCode: '370102001' },
+        registeredCapitalFen: 10_000_000,
+        industry: { section: 'I', name: '软件开发' },
+        establishedOn: '2020-01-01',
+      },
+      { metadata: testMetadata, now: new Date().toISOString() },
+    );
+    const position = written.events.at(-1)!.position;
+    // Nothing projects until the query has been sent: it is answered only after the catch-up.
+    const response = fetch(graph.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-min-position': position },
+      body: JSON.stringify({ query: 'query L($id: ID!) { legalPerson(id: $id) { id name } }', variables: { id: written.id } }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await base.catchUp();
+    const body = (await (await response).json()) as { data?: { legalPerson: { id: string; name: string } | null }; errors?: unknown[] };
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    assert.deepEqual(body.data?.legalPerson, { id: written.id, name: '济南读写有限公司' });
   });
 
   test("a subgraph's internal error names the request, and its log line names the same request", async () => {

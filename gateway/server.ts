@@ -19,6 +19,7 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { UnauthenticatedError } from '../events/errors.ts';
 import { ASSERTION_HEADER, type Caller } from '../platform/auth.ts';
+import { MIN_POSITION_HEADER } from '../subgraphs/kit/readAfterWrite.ts';
 import { supergraphSubgraphs } from '../platform/subgraphs.ts';
 import { clientTokenConfig, parseGatewayOptions, type GatewayOptionsInput } from './config.ts';
 import { authenticateClient, SubgraphCredentials } from './credentials.ts';
@@ -78,15 +79,20 @@ function unauthenticatedError(error: UnauthenticatedError): GraphQLFormattedErro
   return { message: error.message, extensions: { ...error.details, code: error.code } };
 }
 
-/** Sends the caller's token and a fresh assertion with every HTTP request to a subgraph. */
+/**
+ * Sends the caller's token and a fresh assertion with every HTTP request to a subgraph, and the
+ * client's `x-min-position` (each subgraph waits for its read models, kit/readAfterWrite.ts).
+ */
 function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
   return {
     onFetch({ context, options, setOptions }) {
       const credentials = 'credentials' in context ? context.credentials : undefined;
       // Without credentials the subgraph refuses the call; nothing is sent on anyone's behalf.
       if (!credentials) return;
+      const request = 'request' in context ? (context.request as Request | undefined) : undefined;
+      const minPosition = request?.headers.get(MIN_POSITION_HEADER);
       return credentials.headers().then((headers) => {
-        const merged = { ...options.headers, ...headers };
+        const merged = { ...options.headers, ...headers, ...(minPosition && { [MIN_POSITION_HEADER]: minPosition }) };
         setOptions({ ...options, headers: merged });
       });
     },
