@@ -344,15 +344,13 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           runtime,
           { claimId, personId: input.personId, hospitalCode: input.hospitalCode, serviceDate: input.serviceDate, items },
           options.limits,
-          at,
-          claimMetadata(ctx, input, at),
-          commandOptionsOf(input, ctx.caller),
+          { metadata: claimMetadata(ctx, input, at), now: at, ...commandOptionsOf(input, ctx.caller) },
         );
         return claimPayload(result);
       },
       async settleClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string } }, ctx: SubgraphContext) {
         const at = now();
-        return claimPayload(await settleClaim(runtime, input.claimId, at, claimMetadata(ctx, input, at), commandOptionsOf(input, ctx.caller)));
+        return claimPayload(await settleClaim(runtime, input.claimId, { metadata: claimMetadata(ctx, input, at), now: at, ...commandOptionsOf(input, ctx.caller) }));
       },
       async reviewClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string; finding: ReviewFinding; reviewer: string; note: string } }, ctx: SubgraphContext) {
         const at = now();

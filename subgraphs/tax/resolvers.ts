@@ -201,7 +201,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
       async registerTaxpayer(_: unknown, { input }: { input: MutationInput & { taxpayerId?: string | null; subject: { kind: TaxpayerKind; id: string } } }, ctx: Ctx) {
         const { now, metadata } = context(ctx, TAX_DEPARTMENT, input);
         const taxpayerId = newEntityId(input.taxpayerId, input, ctx.caller, 'registerTaxpayer');
-        const result = await registerTaxpayer(store, { taxpayerId, subject: subjectOf(input.subject) }, metadata, now, commandOptionsOf(input, ctx.caller));
+        const result = await registerTaxpayer(store, { taxpayerId, subject: subjectOf(input.subject) }, { metadata, now, ...commandOptionsOf(input, ctx.caller) });
         return {
           taxpayer: { state: registered(result.state, taxpayerId), asOf: null },
           revision: result.revision,
@@ -239,9 +239,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
             taxFen: parseMoney(input.tax, 'tax'),
             propertyTransactionId: input.propertyTransactionId ?? null,
           },
-          metadata,
-          now,
-          commandOptionsOf(input, ctx.caller),
+          { metadata, now, ...commandOptionsOf(input, ctx.caller) },
         );
         const node = { state: registered(result.state, input.taxpayerId), asOf: null };
         return { declaration: declarationOf(node, declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };

@@ -4,8 +4,8 @@
  * per legal person or person: the subject is claimed as a natural key before the registration is
  * appended, so two racing registrations of one company cannot both succeed.
  */
-import type { EventMetadata, EventStore, RecordedEvent } from '../../events/types.ts';
-import { handle, idempotencyOnly, type CommandHandler, type CommandOptions, type CommandResult, type Reference } from '../kit/command.ts';
+import type { EventStore, RecordedEvent } from '../../events/types.ts';
+import { handle, idempotencyOnly, type CommandContext, type CommandHandler, type CommandResult, type Reference } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
 import { readLegalPersonFacts } from '../legal-person/facts.ts';
 import { legalPersonStreamId } from '../legal-person/legalPerson/events.ts';
@@ -65,13 +65,8 @@ export interface TaxpayerCommandResult extends CommandResult<TaxpayerState> {
   appended: RecordedEvent[];
 }
 
-export async function registerTaxpayer(
-  store: EventStore,
-  data: { taxpayerId: string; subject: SubjectRef },
-  metadata: EventMetadata,
-  now: string,
-  options: CommandOptions = {},
-): Promise<TaxpayerCommandResult> {
+export async function registerTaxpayer(store: EventStore, data: { taxpayerId: string; subject: SubjectRef }, ctx: CommandContext): Promise<TaxpayerCommandResult> {
+  const { metadata, now, ...options } = ctx;
   const command: RegisterTaxpayer = { type: 'registerTaxpayer', data: { ...data, facts: await subjectFacts(store, data.subject) }, metadata: { now } };
   // Decided once before the claim, so a refused registration leaves no claim behind to release.
   const streamId = taxpayerStreamId(data.taxpayerId);
@@ -102,13 +97,8 @@ export async function transactionState(store: EventStore, transactionId: string)
   return (await store.aggregate(propertyTransactionDecider, propertyTransactionStreamId(transactionId))).state;
 }
 
-export async function declareTax(
-  store: EventStore,
-  data: Omit<DeclareTax['data'], 'transaction'>,
-  metadata: EventMetadata,
-  now: string,
-  options: CommandOptions = {},
-): Promise<CommandResult<TaxpayerState>> {
+export async function declareTax(store: EventStore, data: Omit<DeclareTax['data'], 'transaction'>, ctx: CommandContext): Promise<CommandResult<TaxpayerState>> {
+  const { metadata, now, ...options } = ctx;
   const transaction = data.propertyTransactionId === null ? null : await transactionFacts(store, data.propertyTransactionId);
   return handleTaxpayer(store, { type: 'declareTax', data: { ...data, transaction }, metadata: { now } }, metadata, options);
 }
