@@ -176,7 +176,7 @@ async function measure(ctx: BenchContext, backend: BackendId, runtime: SubgraphR
     correlationId: 'bench-submit',
   };
   const submitting = stopwatch();
-  await runWorkers(submitted, writers, (i) => submitClaim(runtime, inputs[i]!, DEFAULT_SCREENING_LIMITS, new Date().toISOString(), metadata).then(() => undefined), ctx.signal);
+  await runWorkers(submitted, writers, (i) => submitClaim(runtime, inputs[i]!, DEFAULT_SCREENING_LIMITS, { metadata, now: new Date().toISOString() }).then(() => undefined), ctx.signal);
   const submitRate = perSecond(submitted, submitting.elapsedMs());
   ctx.log(`${prefix}: submitted ${submitted} claims at ${Math.round(submitRate)}/s`);
   report('claims.submit.claims_per_s', submitRate);

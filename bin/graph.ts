@@ -77,6 +77,7 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
         now: options.runtime.now,
         logger: options.runtime.logger,
         devMode: options.devMode ?? false,
+        readAfterWrite: { readModels: options.runtime.readModels, projections: module.projections.map((p) => p.name) },
       });
       const listening = await server.listen(portOf(module.name), host);
       started.push(listening);

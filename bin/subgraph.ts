@@ -50,6 +50,7 @@ try {
       now: platform.runtime.now,
       logger,
       devMode: options.devMode,
+      readAfterWrite: { readModels: platform.runtime.readModels, projections: module.projections.map((p) => p.name) },
     });
     const listening = await server.listen(port, host);
     closeOnSignals(

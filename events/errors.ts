@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'NOT_FOUND'
   | 'INVALID_TRANSITION'
-  | 'NOT_YOUR_CASE';
+  | 'NOT_YOUR_CASE'
+  | 'NOT_YET_PROJECTED';
 
 export abstract class CityBrainError extends Error {
   abstract readonly code: ErrorCode;
@@ -81,4 +82,9 @@ export class ForbiddenError extends CityBrainError {
  */
 export class NotYourCaseError extends CityBrainError {
   readonly code = 'NOT_YOUR_CASE';
+}
+
+/** A query asked for read models projected through a position they had not reached in time: ask again. */
+export class NotYetProjectedError extends CityBrainError {
+  readonly code = 'NOT_YET_PROJECTED';
 }

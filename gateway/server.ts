@@ -5,6 +5,7 @@
  * subgraph is called, and every subgraph call carries the client's token and a fresh gateway
  * assertion (gateway/credentials.ts).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { maskError } from 'graphql-yoga';
@@ -19,6 +20,7 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { UnauthenticatedError } from '../events/errors.ts';
 import { ASSERTION_HEADER, type Caller } from '../platform/auth.ts';
+import { MIN_POSITION_HEADER } from '../subgraphs/kit/readAfterWrite.ts';
 import { supergraphSubgraphs } from '../platform/subgraphs.ts';
 import { clientTokenConfig, parseGatewayOptions, type GatewayOptionsInput } from './config.ts';
 import { authenticateClient, SubgraphCredentials } from './credentials.ts';
@@ -78,7 +80,10 @@ function unauthenticatedError(error: UnauthenticatedError): GraphQLFormattedErro
   return { message: error.message, extensions: { ...error.details, code: error.code } };
 }
 
-/** Sends the caller's token and a fresh assertion with every HTTP request to a subgraph. */
+/**
+ * Sends the caller's token and a fresh assertion with every HTTP request to a subgraph, and the
+ * client's `x-min-position` (each subgraph waits for its read models, kit/readAfterWrite.ts).
+ */
 function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
   // The client's operation name goes into the assertion before any subgraph is called.
   const nameOperation = ({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null | undefined } }) => {
@@ -92,8 +97,10 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
       const credentials = 'credentials' in context ? context.credentials : undefined;
       // Without credentials the subgraph refuses the call; nothing is sent on anyone's behalf.
       if (!credentials) return;
+      const request = 'request' in context ? (context.request as Request | undefined) : undefined;
+      const minPosition = request?.headers.get(MIN_POSITION_HEADER);
       return credentials.headers().then((headers) => {
-        const merged = { ...options.headers, ...headers };
+        const merged = { ...options.headers, ...headers, ...(minPosition && { [MIN_POSITION_HEADER]: minPosition }) };
         setOptions({ ...options, headers: merged });
       });
     },
@@ -145,7 +152,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     requestId: false,
     // Only configured origins, never the caller's reflected back with credentials.
     cors: options.corsOrigins.length ? { origin: options.corsOrigins, credentials: true } : false,
-    maskedErrors: { maskError: maskSubgraphOutage, errorMessage: 'Unexpected error.' },
+    maskedErrors: { maskError: maskWithRequestId(logger), errorMessage: 'Unexpected error.' },
     logging: options.devMode ? 'info' : 'warn',
     plugins: () => [
       ...(options.devMode ? [] : [useNoSuggestions()]),
@@ -200,7 +207,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     }
     const credentials = await SubgraphCredentials.create(caller, token, assertionSecret);
     res.setHeader('x-request-id', credentials.requestId);
-    await serve(req, res, { transport: 'http', credentials });
+    await requestScope.run({ requestId: credentials.requestId }, () => serve(req, res, { transport: 'http', credentials }));
   }
 
   let draining = false;
@@ -335,6 +342,25 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
  * (to dispose of its transports), which stops Node's default exit: a process serving the gateway
  * must install this. A second signal exits at once.
  */
+/** The request an HTTP operation serves, for the errors masked while it runs (the masking hook gets no context). */
+const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+/**
+ * The gateway's own internal errors (the subgraphs name theirs themselves, kit/errors.ts): masked
+ * for the client, which gets `extensions.requestId` to quote, and logged whole under the same id.
+ */
+function maskWithRequestId(logger: Logger) {
+  return (error: unknown, message: string, isDev?: boolean): Error => {
+    const masked = maskSubgraphOutage(error, message, isDev);
+    if (!(masked instanceof GraphQLError) || masked.extensions.code !== 'INTERNAL_SERVER_ERROR' || masked === error) return masked;
+    const requestId = requestScope.getStore()?.requestId;
+    const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+    logger.error({ err: original, requestId, path: masked.path }, 'internal error while serving a request');
+    if (requestId === undefined) return masked;
+    return new GraphQLError(masked.message, { nodes: masked.nodes, path: masked.path, extensions: { ...masked.extensions, requestId } });
+  };
+}
+
 /**
  * Errors are masked (no internals leak), except a subgraph that cannot be reached: the client is
  * told which one, so partial data comes with an error a person can act on.

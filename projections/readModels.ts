@@ -5,6 +5,7 @@
  */
 import { NotFoundError } from '../events/errors.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
+import type { Position } from '../events/types.ts';
 import { SqlDocumentStore } from './sql/documentStore.ts';
 import type { DocumentStore } from './types.ts';
 
@@ -15,6 +16,18 @@ export class ReadModels {
     private readonly db: SqlDatabase,
     private readonly refreshMs = 1000,
   ) {}
+
+  /**
+   * The checkpoint of the active build of each of `names` (absent: not built yet): queries on a
+   * projection see every event up to its checkpoint (read-after-write, kit/readAfterWrite.ts).
+   */
+  async checkpoints(names: readonly string[]): Promise<Map<string, Position>> {
+    const { rows } = await this.db.query<{ name: string; checkpoint: Position }>(
+      `SELECT name, checkpoint FROM proj_builds WHERE status = 'active' AND name = ANY($1::text[])`,
+      [[...names]],
+    );
+    return new Map(rows.map((r) => [r.name, r.checkpoint]));
+  }
 
   /** The documents of projection `name` as queries see them now. */
   of(name: string): DocumentStore {

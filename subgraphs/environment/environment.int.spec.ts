@@ -13,7 +13,10 @@ import { BACKENDS } from '../../test/helpers/databases.ts';
 import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
 import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
+import { answeredOnceOnRetry, refusedNaming } from '../../test/helpers/commandChecks.ts';
+import { partialWithErrorAt, type Body } from '../../test/helpers/graphqlBody.ts';
 import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
+import { makeCreditCode } from '../legal-person/identity/creditCode.ts';
 import { legalPersonEventDefinitions, legalPersonStreamId } from '../legal-person/legalPerson/events.ts';
 import { dailyAqi, hourlyAqi, type Concentrations } from './aqi/hj633.ts';
 import { dailyAverages, realTimeIndicators, type HourlyConcentrations } from './aqi/hj663.ts';
@@ -111,7 +114,7 @@ for (const openBackend of BACKENDS) {
         ['no value at all', await record(hourOf(1), {}), 'BAD_USER_INPUT', /at least one pollutant value/],
         ['not on the hour', await record('2026-11-01T10:30:00+08:00', { pm25: 30 }), 'BAD_USER_INPUT', /is not on the hour/],
         ['in the future', await record(canonicalInstant(Math.ceil(clock / HOUR_MS) * HOUR_MS + 2 * HOUR_MS), { pm25: 30 }), 'BAD_USER_INPUT', /has not ended yet/],
-        ['unknown station', await record(hourOf(1), { pm25: 30 }, 'nowhere'), 'NOT_FOUND', /monitoring station nowhere is not registered/],
+        ['unknown station', await record(hourOf(1), { pm25: 30 }, 'nowhere'), 'BAD_USER_INPUT', /stationId nowhere is not a registered monitoring station/],
       ];
       for (const [name, body, code, message] of cases) {
         const error = (body.errors as Errors)?.[0];
@@ -473,7 +476,8 @@ for (const openBackend of BACKENDS) {
       const noPerson = await ask('eco-bureau', `mutation I($input: IssueEmissionPermitInput!) { issueEmissionPermit(input: $input) { positions } }`, {
         input: { legalPersonId: 'nobody', permitNo: 'X', outlets: [], validFrom: '2025-01-01', validUntil: '2026-01-01' },
       });
-      assert.equal((noPerson.errors as Errors)?.[0]?.extensions?.code, 'NOT_FOUND');
+      assert.equal((noPerson.errors as Errors)?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.equal((noPerson.errors as Errors)?.[0]?.extensions?.field, 'legalPersonId');
 
       const reading = `mutation O($input: RecordEmissionObservationInput!) { recordEmissionObservation(input: $input) { exceedsLimit alarmId positions } }`;
       const readingAt = (minutesAgo: number) => canonicalInstant(clock - minutesAgo * 60_000);
@@ -606,6 +610,107 @@ for (const openBackend of BACKENDS) {
         ],
       );
       assert.ok(received.every((a) => a.aqi > 200));
+    });
+
+    await t.test('refuses every reference to a station, permit, legal person or division that does not exist as BAD_USER_INPUT naming the field, appending nothing', async () => {
+      const mutation = (name: string) => `mutation M($input: ${name[0]!.toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { positions } }`;
+      const send = (name: string, input: Record<string, unknown>) => () => ask('eco-bureau', mutation(name), { input });
+      const hour = { observedAt: hourOf(3), concentrations: { pm25: 30 } };
+      const station = { code: 'REF-1', name: '引用站', kind: 'MICRO', location: { longitude: 117, latitude: 36.66 } };
+      const cases: [field: string, send: () => Promise<Body>][] = [
+        ['divisionCode', send('registerMonitoringStation', { ...station, divisionCode: '370102999' })],
+        ['stationId', send('recordAirQualityObservation', { stationId: 'nowhere', ...hour })],
+        ['stationId', send('recordAirQualityObservations', { stationId: 'nowhere', observations: [hour] })],
+        ['stations[0].stationId', send('ingestAirQualityObservations', { stations: [{ stationId: 'nowhere', observations: [hour] }] })],
+        ['stationId', send('correctAirQualityObservation', { stationId: 'nowhere', ...hour, reason: '复核' })],
+        ['legalPersonId', send('issueEmissionPermit', { legalPersonId: 'nobody', permitNo: 'X', outlets: [], validFrom: '2025-01-01', validUntil: '2026-01-01' })],
+        ['permitId', send('recordEmissionObservation', { permitId: 'nowhere', outletId: 'DA001', pollutant: 'SO2', value: 1, unit: 'MG_PER_M3', observedAt: hourOf(3) })],
+      ];
+      for (const [field, sendIt] of cases) await refusedNaming(store, field, sendIt);
+      // The mutation's own target is another matter: an unknown alarm acknowledged is NOT_FOUND.
+      assert.equal((await ask('eco-bureau', mutation('acknowledgeEmissionAlarm'), { input: { alarmId: 'nowhere', by: '值班员' } })).errors?.[0]?.extensions?.code, 'NOT_FOUND');
+    });
+
+    await t.test('serves a list holding a station recorded in a division the catalog no longer holds, with an error at that field only', async () => {
+      await register('old-ok', '370102');
+      // Old data: a registration recorded before codes were checked, in a street since retired.
+      await store.append('environment.station-old-retired', [
+        {
+          type: 'MonitoringStationRegistered',
+          data: { stationId: 'old-retired', code: 'OLD-R', name: '旧站', kind: 'MICRO', location: { longitude: 117, latitude: 36.66 }, divisionCode: '370102999' },
+          metadata: testMetadata,
+        },
+      ]);
+      await caughtUp();
+      type List = { stations: { edges: { node: { id: string; division: { code: string } | null } }[] } };
+      const body = (await ask<List>('eco-bureau', '{ stations(first: 100) { edges { node { id division { code } } } } }')) as Body<List>;
+      const edges = body.data?.stations.edges ?? [];
+      const index = edges.findIndex((e) => e.node.id === 'old-retired');
+      assert.ok(index >= 0 && edges.length > 1, JSON.stringify(body));
+      partialWithErrorAt(body, ['stations', 'edges', index, 'node', 'division']);
+      assert.deepEqual(edges.find((e) => e.node.id === 'old-ok')?.node.division, { code: '370102' });
+    });
+
+    await t.test('answers a create re-sent with the same idempotency key with its first result, appending nothing', async () => {
+      const registerStation = (input: Record<string, unknown>) => () =>
+        ask<{ registerMonitoringStation: { station: { id: string }; positions: string[] } }>(
+          'eco-bureau',
+          'mutation M($input: RegisterMonitoringStationInput!) { registerMonitoringStation(input: $input) { station { id } positions } }',
+          { input },
+        );
+      const station = { code: 'RETRY-1', name: '重试站', kind: 'MICRO', location: { longitude: 117, latitude: 36.66 }, divisionCode: '370102', idempotencyKey: 'station-1' };
+      const first = await answeredOnceOnRetry(store, registerStation(station), (d) => d.registerMonitoringStation);
+      // The key names the command, not its content: changed input with the same key answers the first result.
+      await answeredOnceOnRetry(store, registerStation({ ...station, name: '改名站' }), (d) => assert.deepEqual(d.registerMonitoringStation, first));
+
+      const observe = (input: Record<string, unknown>) => () =>
+        ask<{ recordAirQualityObservation: { positions: string[] } }>('eco-bureau', 'mutation M($input: RecordAirQualityObservationInput!) { recordAirQualityObservation(input: $input) { positions } }', { input });
+      const hour = { stationId: first.station.id, observedAt: hourOf(5), concentrations: { pm25: 30 }, idempotencyKey: 'hour-5' };
+      const observed = await answeredOnceOnRetry(store, observe(hour), (d) => d.recordAirQualityObservation.positions);
+      await answeredOnceOnRetry(store, observe({ ...hour, concentrations: { pm25: 31 } }), (d) => assert.deepEqual(d.recordAirQualityObservation.positions, observed));
+      const ingest = () =>
+        ask<{ ingestAirQualityObservations: { positions: string[]; recorded: number } }>(
+          'eco-bureau',
+          'mutation M($input: IngestAirQualityObservationsInput!) { ingestAirQualityObservations(input: $input) { recorded positions } }',
+          { input: { stations: [{ stationId: first.station.id, observations: [{ observedAt: hourOf(6), concentrations: { pm25: 30 } }] }], idempotencyKey: 'ingest-6' } },
+        );
+      await answeredOnceOnRetry(store, ingest, (d) => d.ingestAirQualityObservations);
+
+      const legalPersonId = 'lp-env-retry';
+      await store.append(legalPersonStreamId(legalPersonId), [
+        {
+          type: 'LegalPersonRegistered',
+          data: {
+            legalPersonId,
+            creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: 'MA3C0777' }),
+            name: '济南重试有限公司',
+            type: 'ENTERPRISE',
+            legalRepresentativeId: 'p-1',
+            registeredAddress: { address: '历下区 1 号', divisionCode: '370102' },
+            registeredCapitalFen: 100_000_000,
+            industry: { section: 'D', name: '热力生产和供应' },
+            establishedOn: '2010-05-01',
+          },
+          metadata: testMetadata,
+        },
+      ]);
+      const issue = () =>
+        ask<{ issueEmissionPermit: { permit: { id: string }; positions: string[] } }>('eco-bureau', 'mutation M($input: IssueEmissionPermitInput!) { issueEmissionPermit(input: $input) { permit { id } positions } }', {
+          input: {
+            legalPersonId,
+            permitNo: '91370100MA3C0RETRY001P',
+            outlets: [{ outletId: 'DA001', name: '排气筒', pollutants: [{ pollutant: 'SO2', limit: 35, unit: 'MG_PER_M3' }] }],
+            validFrom: '2025-01-01',
+            validUntil: '2029-12-31',
+            idempotencyKey: 'permit-1',
+          },
+        });
+      const permit = await answeredOnceOnRetry(store, issue, (d) => d.issueEmissionPermit);
+      const reading = () =>
+        ask<{ recordEmissionObservation: { positions: string[] } }>('eco-bureau', 'mutation M($input: RecordEmissionObservationInput!) { recordEmissionObservation(input: $input) { positions } }', {
+          input: { permitId: permit.permit.id, outletId: 'DA001', pollutant: 'SO2', value: 10, unit: 'MG_PER_M3', observedAt: canonicalInstant(clock - 60_000), idempotencyKey: 'reading-1' },
+        });
+      await answeredOnceOnRetry(store, reading, (d) => d.recordEmissionObservation.positions);
     });
 
     await t.test('refuses writes to a consumer without environment.write, and serves nothing to one without environment.air', async () => {

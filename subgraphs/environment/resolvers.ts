@@ -4,7 +4,7 @@
  */
 import { ValidationError } from '../../events/errors.ts';
 import type { Where } from '../../projections/types.ts';
-import { assertDivision, getDivision } from '../kit/divisions/catalog.ts';
+import { assertDivision, divisionReference, getDivision } from '../kit/divisions/catalog.ts';
 import { commandOptionsOf, newEntityId } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
@@ -164,7 +164,8 @@ interface StationNode {
 function districtView(entry: RankedDistrict, date: string, rankedDistricts: number) {
   return {
     divisionCode: entry.districtCode,
-    division: { __typename: 'Division', code: entry.districtCode },
+    // Resolved when asked (graphql-js calls a function-valued field), so an unknown code nulls this field only.
+    division: () => divisionReference(entry.districtCode),
     date,
     aqi: entry.aqi,
     level: entry.levelNameEn,
@@ -372,7 +373,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
       kind: (node: StationNode) => node.doc.kind,
       location: (node: StationNode) => ({ longitude: node.doc.longitude, latitude: node.doc.latitude }),
       divisionCode: (node: StationNode) => node.doc.divisionCode,
-      division: (node: StationNode) => ({ __typename: 'Division', code: node.doc.divisionCode }),
+      division: (node: StationNode) => divisionReference(node.doc.divisionCode),
       latest: (node: StationNode) => (node.doc.latest ? hourView(node.doc.latest) : null),
       hourly(node: StationNode, args: { from: string; to: string; first?: number | null; after?: string | null }) {
         const from = canonicalInstant(parseInstantWithOffset(args.from, 'from'));

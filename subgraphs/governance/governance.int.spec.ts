@@ -13,6 +13,7 @@ import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { waitForCommitted } from '../../test/helpers/events.ts';
+import { answeredOnceOnRetry } from '../../test/helpers/commandChecks.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
 import type { AccessControl } from '../kit/access.ts';
 import type { Role } from '../../platform/auth.ts';
@@ -275,6 +276,26 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
     assert.deepEqual(assigned.body.data?.assignJurisdiction.consumer.jurisdiction, { divisionCode: '370102001', level: 'STREET', unitId: 'jfl-volunteers', unitName: '解放路志愿队' });
     const me = await ask<{ me: { jurisdiction: unknown } }>(PARTNER_APP, '{ me { jurisdiction { divisionCode unitId } } }');
     assert.deepEqual(me.body.data?.me.jurisdiction, { divisionCode: '370102001', unitId: 'jfl-volunteers' });
+  });
+
+  it('answers a registration or grant re-sent with the same idempotency key with its first result, appending nothing', async () => {
+    const register = (name: string) => async () =>
+      (
+        await ask<{ registerConsumer: { positions: string[]; consumer: { id: string; name: string } } }>(ADMIN, 'mutation R($input: RegisterConsumerInput!) { registerConsumer(input: $input) { positions consumer { id name } } }', {
+          input: { id: 'retry-app', name, kind: 'PARTNER_APP', department: '市大数据局', idempotencyKey: 'consumer-1' },
+        })
+      ).body;
+    const registered = await answeredOnceOnRetry(store, register('重试应用'), (d) => d.registerConsumer);
+    // The key names the command, not its content: changed input with the same key answers the first result.
+    await answeredOnceOnRetry(store, register('改名应用'), (d) => assert.deepEqual(d.registerConsumer, registered));
+
+    const validUntil = new Date(Date.now() + 86_400_000).toISOString();
+    const grant = (purpose: string) => async () =>
+      (await ask<{ grantAccess: { positions: string[]; grant: { id: string } } }>(ADMIN, GRANT, {
+        input: { consumerId: 'retry-app', resources: ['public'], actions: ['READ'], purpose, validUntil, approver: '王主任', idempotencyKey: 'grant-1' },
+      })).body;
+    const granted = await answeredOnceOnRetry(store, grant('oversight'), (d) => ({ id: d.grantAccess.grant.id, positions: d.grantAccess.positions }));
+    await answeredOnceOnRetry(store, grant('another purpose'), (d) => assert.deepEqual({ id: d.grantAccess.grant.id, positions: d.grantAccess.positions }, granted));
   });
 
   it('records its own served requests', async () => {

@@ -113,7 +113,7 @@ for (const open of BACKENDS) {
       ...overrides,
     });
 
-    const submit = (input: SubmitClaimInput) => submitClaim(ports, input, DEFAULT_SCREENING_LIMITS, now().toISOString(), metadata);
+    const submit = (input: SubmitClaimInput) => submitClaim(ports, input, DEFAULT_SCREENING_LIMITS, { metadata, now: now().toISOString() });
 
     async function refusedWithoutAppending(code: string, action: () => Promise<unknown>): Promise<void> {
       // The visible head can lag behind transactions open elsewhere on the server: settle it first.
@@ -143,14 +143,14 @@ for (const open of BACKENDS) {
           (overrides.personId as string | undefined) ?? personId,
           metadata,
         );
-      await refusedWithoutAppending('NOT_FOUND', entry({ personId: stranger }));
+      await refusedWithoutAppending('BAD_USER_INPUT', entry({ personId: stranger }));
       await refusedWithoutAppending('BAD_USER_INPUT', entry({ diagnoses: ['J189'] }));
       await refusedWithoutAppending('BAD_USER_INPUT', entry({ hospitalCode: 'H00000000' }));
       await refusedWithoutAppending('BAD_USER_INPUT', entry({ visitedAt: new Date(Date.now() + 3_600_000).toISOString() }));
-      await refusedWithoutAppending('NOT_FOUND', () => submit(claimInput(stranger, today())));
+      await refusedWithoutAppending('BAD_USER_INPUT', () => submit(claimInput(stranger, today())));
       await refusedWithoutAppending('BAD_USER_INPUT', () => submit(claimInput(personId, addDays(today(), 1))));
       await refusedWithoutAppending('BAD_USER_INPUT', () => submit(claimInput(personId, today(), { items: [{ ...ITEMS[0]!, unitPriceFen: 10.5 }] })));
-      await refusedWithoutAppending('NOT_FOUND', () => settleClaim(ports, randomUUID(), now().toISOString(), metadata));
+      await refusedWithoutAppending('NOT_FOUND', () => settleClaim(ports, randomUUID(), { metadata, now: now().toISOString() }));
     });
 
     it('a visit after the registered death is refused; the record is closed by the process manager', async () => {
@@ -174,7 +174,7 @@ for (const open of BACKENDS) {
       await runner.catchUp();
       const first = await submit(claimInput(personId, day));
       assert.equal(first.state.status, 'PASSED');
-      const settled = await settleClaim(ports, fileOf(first.state).claim.claimId, now().toISOString(), metadata);
+      const settled = await settleClaim(ports, fileOf(first.state).claim.claimId, { metadata, now: now().toISOString() });
       assert.equal(settled.state.status, 'SETTLED');
       assert.equal(fileOf(settled.state).settlement?.amountFen, 3500);
       await runner.catchUp();
@@ -235,7 +235,7 @@ for (const open of BACKENDS) {
       const claimId = file.claim.claimId;
       const reviewed = await runClaimStep(store, { type: 'reviewClaim', data: { claimId, finding: 'CONFIRMED', reviewer: '稽核员', note: '死亡证明已核实' }, metadata: { now: now().toISOString() } }, metadata);
       assert.equal(reviewed.state.status, 'REVIEWED');
-      await refusedWithoutAppending('INVALID_TRANSITION', () => settleClaim(ports, claimId, now().toISOString(), metadata));
+      await refusedWithoutAppending('INVALID_TRANSITION', () => settleClaim(ports, claimId, { metadata, now: now().toISOString() }));
       const rejected = await runClaimStep(store, { type: 'rejectClaim', data: { claimId, reason: '患者已死亡' }, metadata: { now: now().toISOString() } }, metadata);
       assert.equal(rejected.state.status, 'REJECTED');
       await runner.catchUp();
@@ -251,7 +251,7 @@ for (const open of BACKENDS) {
       const before = fileOf((await submit(claimInput(personId, early))).state).claim.claimId;
       const after = fileOf((await submit(claimInput(personId, late))).state).claim.claimId;
       const settled = fileOf((await submit(claimInput(personId, paid))).state).claim.claimId;
-      await settleClaim(ports, settled, now().toISOString(), metadata);
+      await settleClaim(ports, settled, { metadata, now: now().toISOString() });
       const death = await registerDeath(personId, addDays(today(), -4));
       await runner.catchUp();
 

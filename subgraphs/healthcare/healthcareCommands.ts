@@ -9,7 +9,7 @@
  */
 import type { EventMetadata, EventStore } from '../../events/types.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
-import { handle, type CommandOptions, type CommandResult } from '../kit/command.ts';
+import { handle, type CommandContext, type CommandOptions, type CommandResult } from '../kit/command.ts';
 import type { ClaimCommand, RejectClaim, ReviewClaim, SubmitClaim } from './claim/commands.ts';
 import { claimDecider, type ClaimState } from './claim/decider.ts';
 import { claimStreamId } from './claim/events.ts';
@@ -84,21 +84,16 @@ export async function runHealthRecordCommand(
 export type SubmitClaimInput = Omit<SubmitClaim['data'], 'person' | 'facts'>;
 
 /** 医保结算申请: screened in the same decision that records it. */
-export async function submitClaim(
-  ports: HealthcarePorts,
-  input: SubmitClaimInput,
-  limits: ScreeningLimits,
-  now: string,
-  metadata: EventMetadata,
-  options: CommandOptions = {},
-): Promise<CommandResult<ClaimState>> {
+export async function submitClaim(ports: HealthcarePorts, input: SubmitClaimInput, limits: ScreeningLimits, ctx: CommandContext): Promise<CommandResult<ClaimState>> {
+  const { metadata, now, ...options } = ctx;
   const [screening] = await loadScreeningFacts(ports.readModels, [input]);
   const command: SubmitClaim = { type: 'submitClaim', data: { ...input, person: screening!.person, facts: { ...screening!.facts, limits } }, metadata: { now } };
   return handleClaim(ports.store, command, metadata, options);
 }
 
 /** Settles a claim after re-checking the facts that may have changed since it was screened. */
-export async function settleClaim(ports: HealthcarePorts, claimId: string, now: string, metadata: EventMetadata, options: CommandOptions = {}): Promise<CommandResult<ClaimState>> {
+export async function settleClaim(ports: HealthcarePorts, claimId: string, ctx: CommandContext): Promise<CommandResult<ClaimState>> {
+  const { metadata, now, ...options } = ctx;
   const { state } = await ports.store.aggregate(claimDecider, claimStreamId(claimId));
   // An unknown claim gets no facts; the decider refuses it with NOT_FOUND.
   const recheck =

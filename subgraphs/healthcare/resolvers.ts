@@ -16,6 +16,7 @@ import { asOfArguments, readStreamUpTo, resolveAsOf, stateAsOf, type AsOf, type 
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceInput, type ProvenanceDefaults } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
+import { divisionReference } from '../kit/divisions/catalog.ts';
 import { assertExamType, assertHospital, EXAM_TYPES, getHospital, HOSPITALS, VACCINES, type Hospital } from './catalog.ts';
 import { allowedClaimSteps, claimDecider, type ClaimFile, type ClaimStatus } from './claim/decider.ts';
 import { claimStreamId, type ReviewFinding } from './claim/events.ts';
@@ -343,15 +344,13 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           runtime,
           { claimId, personId: input.personId, hospitalCode: input.hospitalCode, serviceDate: input.serviceDate, items },
           options.limits,
-          at,
-          claimMetadata(ctx, input, at),
-          commandOptionsOf(input, ctx.caller),
+          { metadata: claimMetadata(ctx, input, at), now: at, ...commandOptionsOf(input, ctx.caller) },
         );
         return claimPayload(result);
       },
       async settleClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string } }, ctx: SubgraphContext) {
         const at = now();
-        return claimPayload(await settleClaim(runtime, input.claimId, at, claimMetadata(ctx, input, at), commandOptionsOf(input, ctx.caller)));
+        return claimPayload(await settleClaim(runtime, input.claimId, { metadata: claimMetadata(ctx, input, at), now: at, ...commandOptionsOf(input, ctx.caller) }));
       },
       async reviewClaim(_root: unknown, { input }: { input: CommonInput & { claimId: string; finding: ReviewFinding; reviewer: string; note: string } }, ctx: SubgraphContext) {
         const at = now();
@@ -416,7 +415,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       evidence: evidenceOf,
     },
     Hospital: {
-      district: (h: Hospital) => ({ code: h.districtCode }),
+      district: (h: Hospital) => divisionReference(h.districtCode),
     },
 
     Claim: {

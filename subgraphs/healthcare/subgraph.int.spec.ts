@@ -10,6 +10,8 @@ import { BACKENDS } from '../../test/helpers/databases.ts';
 import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
 import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
+import { answeredOnceOnRetry, refusedNaming } from '../../test/helpers/commandChecks.ts';
+import type { Body } from '../../test/helpers/graphqlBody.ts';
 import { addDays, chinaDate } from '../kit/calendar.ts';
 import { personEventDefinitions, personStreamId } from '../population/person/events.ts';
 import { healthcareModule } from './index.ts';
@@ -122,6 +124,59 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(flag?.evidence, [{ type: 'PersonDeceased', eventId: death!.eventId, position: death!.position }]);
     });
 
+    const mutation = (name: string, selection: string) => `mutation M($input: ${name[0]!.toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { ${selection} } }`;
+    const at = (daysAgo: number) => `${addDays(today(), -daysAgo)}T09:00:00+08:00`;
+    const ITEMS = [{ code: '001102000010000', name: '普通门诊诊查费', quantity: 1, unitPrice: '10.00' }];
+
+    await t.test('refuses every reference to a patient or hospital that does not exist as BAD_USER_INPUT naming the field, appending nothing', async () => {
+      const personId = await registerPerson();
+      const stranger = randomUUID();
+      const send = (name: string, input: Record<string, unknown>) => () => ask(`insurer`, mutation(name, 'positions'), { input }) as Promise<Body>;
+      const visit = { hospitalCode: 'H37010203', department: '内科', diagnoses: ['I10'], visitedAt: at(1) };
+      const exam = { examType: 'CBC', hospitalCode: 'H37010203', result: '正常', abnormal: false, performedAt: at(1) };
+      const vaccination = { vaccine: 'HEPB', dose: 1, hospitalCode: 'H37010203', administeredAt: at(1) };
+      const claim = { hospitalCode: 'H37010203', serviceDate: addDays(today(), -1), items: ITEMS };
+      const cases: [field: string, send: () => Promise<Body>][] = [
+        ['personId', send('recordMedicalVisit', { personId: stranger, ...visit })],
+        ['hospitalCode', send('recordMedicalVisit', { personId, ...visit, hospitalCode: 'H00000000' })],
+        ['personId', send('recordExamResult', { personId: stranger, ...exam })],
+        ['hospitalCode', send('recordExamResult', { personId, ...exam, hospitalCode: 'H00000000' })],
+        ['personId', send('recordVaccination', { personId: stranger, ...vaccination })],
+        ['hospitalCode', send('recordVaccination', { personId, ...vaccination, hospitalCode: 'H00000000' })],
+        ['personId', send('submitClaim', { personId: stranger, ...claim })],
+        ['hospitalCode', send('submitClaim', { personId, ...claim, hospitalCode: 'H00000000' })],
+      ];
+      for (const [field, sendIt] of cases) await refusedNaming(store, field, sendIt);
+      // The mutation's own target is another matter: an unknown claim settled is NOT_FOUND.
+      assert.equal((await ask('insurer', mutation('settleClaim', 'positions'), { input: { claimId: stranger } })).errors?.[0]?.extensions?.code, 'NOT_FOUND');
+    });
+
+    await t.test('answers a create re-sent with the same idempotency key with its first result, appending nothing', async () => {
+      const personId = await registerPerson();
+      const send = <D>(name: string, selection: string, input: Record<string, unknown>) => () => ask<D>('insurer', mutation(name, selection), { input }) as Promise<Body<D>>;
+      const entry = 'positions healthRecord { revision }';
+      type Entry = { positions: string[]; healthRecord: { revision: number } };
+      const visit = { personId, hospitalCode: 'H37010203', department: '内科', diagnoses: ['I10'], visitedAt: at(2), idempotencyKey: 'visit-1' };
+      const visited = await answeredOnceOnRetry(store, send<{ recordMedicalVisit: Entry }>('recordMedicalVisit', entry, visit), (d) => d.recordMedicalVisit);
+      // The key names the command, not its content: changed input with the same key answers the first result.
+      await answeredOnceOnRetry(store, send<{ recordMedicalVisit: Entry }>('recordMedicalVisit', entry, { ...visit, diagnoses: ['J18.9'] }), (d) =>
+        assert.deepEqual(d.recordMedicalVisit, visited),
+      );
+      const exam = { personId, examType: 'CBC', hospitalCode: 'H37010203', result: '正常', abnormal: false, performedAt: at(2), idempotencyKey: 'exam-1' };
+      await answeredOnceOnRetry(store, send<{ recordExamResult: Entry }>('recordExamResult', entry, exam), (d) => d.recordExamResult);
+      const vaccination = { personId, vaccine: 'HEPB', dose: 1, hospitalCode: 'H37010203', administeredAt: at(2), idempotencyKey: 'vaccination-1' };
+      await answeredOnceOnRetry(store, send<{ recordVaccination: Entry }>('recordVaccination', entry, vaccination), (d) => d.recordVaccination);
+      await runner.catchUp();
+      const claim = { personId, hospitalCode: 'H37010203', serviceDate: addDays(today(), -2), items: ITEMS, idempotencyKey: 'claim-1' };
+      type Claim = { positions: string[]; claim: { id: string } };
+      const submitted = await answeredOnceOnRetry(store, send<{ submitClaim: Claim }>('submitClaim', 'positions claim { id }', claim), (d) => d.submitClaim);
+      await answeredOnceOnRetry(store, send<{ submitClaim: Claim }>('submitClaim', 'positions claim { id }', { ...claim, items: [{ ...ITEMS[0]!, quantity: 2 }] }), (d) =>
+        assert.deepEqual(d.submitClaim, submitted),
+      );
+      const settle = { claimId: submitted.claim.id, idempotencyKey: 'settle-1' };
+      await answeredOnceOnRetry(store, send<{ settleClaim: Claim }>('settleClaim', 'positions claim { id }', settle), (d) => d.settleClaim);
+    });
+
     await t.test('refuses bad input with its code and a consumer without the grant with FORBIDDEN', async () => {
       const personId = await registerPerson();
       await waitForCommitted(db, store);
@@ -132,7 +187,8 @@ for (const openBackend of BACKENDS) {
       assert.equal(fractionOfFen.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
       assert.match(fractionOfFen.errors?.[0]?.message ?? '', /items\[0\]\.unitPrice/);
       const unknown = await ask('insurer', SUBMIT, { input: { personId: randomUUID(), hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPrice: '0.01' }] } });
-      assert.equal(unknown.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+      assert.equal(unknown.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+      assert.equal(unknown.errors?.[0]?.extensions?.field, 'personId');
       const forbidden = await ask('records-only', `{ claims(first: 1) { totalCount } }`);
       assert.equal(forbidden.errors?.[0]?.extensions?.code, 'FORBIDDEN');
       const write = await ask('records-only', SUBMIT, { input: { personId, hospitalCode: 'H37010203', serviceDate: today(), items: [{ code: '001102000010000', name: 'x', quantity: 1, unitPrice: '0.01' }] } });

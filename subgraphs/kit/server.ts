@@ -14,6 +14,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import {
   getOperationAST,
+  GraphQLError,
+  OperationTypeNode,
   print,
   subscribe as graphqlSubscribe,
   type ExecutionResult,
@@ -21,7 +23,6 @@ import {
   type FormattedExecutionResult,
   type GraphQLFormattedError,
   type GraphQLSchema,
-  type OperationTypeNode,
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { pipelineResults } from './resultPipeline.ts';
@@ -38,6 +39,7 @@ import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, ty
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError, withRequestId } from './errors.ts';
 import { closeWebSocketEndpoint } from '../../platform/webSocket.ts';
+import { MIN_POSITION_HEADER, waitForProjections, type ReadAfterWriteOptions } from './readAfterWrite.ts';
 
 export type SubgraphResolvers<TContext> = GraphQLResolverMap<TContext>;
 
@@ -81,6 +83,8 @@ export interface SubgraphServerOptions<Extra extends object = object> {
    * error instead of the data.
    */
   onResult?: ResultHook<SubgraphContext & Extra>;
+  /** Queries sent with `x-min-position` wait for these read models to project through it (kit/readAfterWrite.ts); without, the header is ignored. */
+  readAfterWrite?: ReadAfterWriteOptions;
   /** Further Apollo Server plugins (HTTP path only). */
   plugins?: ApolloServerPlugin<SubgraphContext & Extra>[];
 }
@@ -204,6 +208,17 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
   const kitPlugin: ApolloServerPlugin<Ctx> = {
     async requestDidStart() {
       return {
+        async didResolveOperation({ operation, request }) {
+          const minPosition = request.http?.headers.get(MIN_POSITION_HEADER);
+          if (!minPosition || operation?.operation !== OperationTypeNode.QUERY || !options.readAfterWrite) return;
+          try {
+            await waitForProjections(options.readAfterWrite, minPosition);
+          } catch (error) {
+            // A refusal, not a failure of the subgraph: HTTP 200 with the error, as for any other.
+            if (error instanceof CityBrainError) throw new GraphQLError(error.message, { originalError: error, extensions: { http: { status: 200 } } });
+            throw error;
+          }
+        },
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
             if (isInternalError(error)) contextValue.logger.error({ err: error, path: error.path }, 'internal error while serving a request');

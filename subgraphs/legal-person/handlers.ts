@@ -4,7 +4,7 @@
  * claim stream per code, kit/naturalKey.ts), then the pure decider runs through the command seam.
  * Mutations and the demo seed both come through here.
  */
-import { NotFoundError, ValidationError } from '../../events/errors.ts';
+import { ValidationError } from '../../events/errors.ts';
 import type { EventStore } from '../../events/types.ts';
 import { handle, idempotencyOnly, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
@@ -51,7 +51,7 @@ export const SUPERVISION_SOURCE: ProvenanceDefaults = { department: '市市场�
 /** The representative must be a registered person whose death has not been registered. */
 export function assertRepresentative(personId: string, person: RegisteredPersonFacts | null): void {
   if (person === null) {
-    throw new NotFoundError(`legalRepresentativeId ${personId} is not a registered person; register them in the population register first`, {
+    throw new ValidationError(`legalRepresentativeId ${personId} is not a registered person; register them in the population register first`, {
       field: 'legalRepresentativeId',
       personId,
     });

@@ -18,7 +18,8 @@ import { legalPersonModule } from './index.ts';
 import { legalPersonStreamId } from './legalPerson/events.ts';
 import { LEGAL_PERSONS, LEGAL_PERSONS_PROJECTION, type LegalPersonDoc } from './readModels/legalPersons.ts';
 import { legalPersonFromDoc, legalPersonFromEvents } from './views.ts';
-import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
+import { type Body, failure, only, partialWithErrorAt } from '../../test/helpers/graphqlBody.ts';
+import { refusedNaming } from '../../test/helpers/commandChecks.ts';
 
 const GRANTS = {
   registrar: [grantOf(['legal-person.basic', 'legal-person.identity', 'legal-person.write', 'audit.log'], ['READ', 'WRITE'])],
@@ -127,8 +128,25 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.match(failure(await mutate('registerLegalPerson', registration(valid, { registeredCapital: '1,000.00' })), 'BAD_USER_INPUT').message, /registeredCapital must be an amount of yuan/);
       assert.match(failure(await mutate('registerLegalPerson', registration(valid, { registeredCapital: '10.005' })), 'BAD_USER_INPUT').message, /at most two decimals/);
       assert.match(failure(await mutate('registerLegalPerson', registration(valid, { type: 'SOCIAL_ORGANIZATION' })), 'BAD_USER_INPUT').message, /credit code starting with 5/);
-      assert.match(failure(await mutate('registerLegalPerson', registration(valid, { legalRepresentativeId: crypto.randomUUID() })), 'NOT_FOUND').message, /not a registered person/);
+      const unknownRepresentative = failure(await mutate('registerLegalPerson', registration(valid, { legalRepresentativeId: crypto.randomUUID() })), 'BAD_USER_INPUT');
+      assert.match(unknownRepresentative.message, /not a registered person/);
+      assert.equal(unknownRepresentative.extensions?.field, 'legalRepresentativeId');
       assert.deepEqual(await harness.store.readAll({ filter: { streamPrefixes: ['legal-person.'] } }), []);
+    });
+
+    it('refuses every reference to a person or division that does not exist as BAD_USER_INPUT naming the field, appending nothing', async () => {
+      const company = await register(code('MA3C0009'));
+      const nobody = crypto.randomUUID();
+      const unknownDivision = { address: '经十路1号', divisionCode: '370102001999' };
+      const cases: [field: string, send: () => Promise<Body>][] = [
+        ['legalRepresentativeId', () => mutate('registerLegalPerson', registration(code('MA3C0010'), { legalRepresentativeId: nobody }))],
+        ['registeredAddress.divisionCode', () => mutate('registerLegalPerson', registration(code('MA3C0010'), { registeredAddress: unknownDivision }))],
+        ['legalRepresentativeId', () => mutate('changeLegalRepresentative', { legalPersonId: company.id, legalRepresentativeId: nobody, changedOn: '2025-01-01' })],
+        ['registeredAddress.divisionCode', () => mutate('changeRegisteredAddress', { legalPersonId: company.id, registeredAddress: unknownDivision, changedOn: '2025-01-01' })],
+      ];
+      for (const [field, send] of cases) await refusedNaming(harness.store, field, send);
+      // The mutation's own target is another matter: an unknown legal person changed is NOT_FOUND.
+      failure(await mutate('changeLegalRepresentative', { legalPersonId: nobody, legalRepresentativeId: successor, changedOn: '2025-01-01' }), 'NOT_FOUND');
     });
 
     it('refuses a second legal person with the same credit code as a CONFLICT, also when registrations race', async () => {
@@ -159,6 +177,33 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
   });
 
   describe('queries', () => {
+    it('serves a list holding a legal person recorded in a division the catalog no longer holds, with an error at that field only', async () => {
+      await register(code('MA3C0011'));
+      // Old data: a registration recorded before codes were checked, in a community since retired.
+      const legalPersonId = '00000000-0000-4000-8000-0000000000ff';
+      await harness.store.append(legalPersonStreamId(legalPersonId), [
+        {
+          type: 'LegalPersonRegistered',
+          data: {
+            ...registration(code('MA3C0012'), { registeredAddress: { address: '旧址', divisionCode: '370102001999' } }),
+            legalPersonId,
+            registeredCapitalFen: 100_000_000,
+            registeredCapital: undefined,
+          },
+          metadata: testMetadata,
+        },
+      ]);
+      await harness.catchUp();
+      type List = { legalPersons: { edges: { node: { id: string; registeredAddress: { division: { code: string } | null } } }[] } };
+      const body = await ask<List>('{ legalPersons(first: 20) { edges { node { id registeredAddress { division { code } } } } } }');
+      const edges = body.data?.legalPersons.edges ?? [];
+      const index = edges.findIndex((e) => e.node.id === legalPersonId);
+      assert.ok(index >= 0 && edges.length === 2, JSON.stringify(body));
+      partialWithErrorAt(body, ['legalPersons', 'edges', index, 'node', 'registeredAddress', 'division']);
+      assert.equal(edges[index]!.node.registeredAddress.division, null);
+      assert.deepEqual(edges[1 - index]!.node.registeredAddress.division, { code: '370102001001' });
+    });
+
     it('keeps the read model equal to its events and pages through it with filters', async () => {
       const ids: string[] = [];
       ids.push((await register(code('MA3C0010'))).id);

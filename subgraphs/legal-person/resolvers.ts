@@ -15,7 +15,7 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision } from '../kit/divisions/catalog.ts';
+import { assertDivision, divisionReference } from '../kit/divisions/catalog.ts';
 import { divisionField } from '../kit/divisions/division.ts';
 import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE } from './handlers.ts';
 import { assertCreditCode } from './identity/creditCode.ts';
@@ -219,7 +219,7 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
     },
 
     RegisteredAddress: {
-      division: (registered: RegisteredAddress) => ({ code: registered.divisionCode }),
+      division: (registered: RegisteredAddress) => divisionReference(registered.divisionCode),
     },
 
     Person: {

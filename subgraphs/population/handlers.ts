@@ -7,7 +7,7 @@
  * run), so a refused registration leaves no trace; then the ID number is claimed (see
  * kit/naturalKey.ts), then the person's stream is written.
  */
-import { NotFoundError, ValidationError } from '../../events/errors.ts';
+import { ValidationError } from '../../events/errors.ts';
 import type { EventStore } from '../../events/types.ts';
 import { handle, idempotencyOnly, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
@@ -56,7 +56,8 @@ export type RegisterBirthData = Omit<RegisterBirth['data'], 'residence'> & { hou
 /** A person a command names (a guardian, a household's head) must be registered, and for most commands alive. */
 export function requirePerson(state: PersonState, personId: string, field: string, options: { alive: boolean }): PersonRecord {
   if (state.status === 'UNREGISTERED') {
-    throw new NotFoundError(`${field} ${personId} is not a registered person; register them first`, { field, personId });
+    // A person the command names (not the one it is about) is the caller's input: BAD_USER_INPUT.
+    throw new ValidationError(`${field} ${personId} is not a registered person; register them first or name another`, { field, personId });
   }
   if (options.alive && state.status === 'DECEASED') {
     throw new ValidationError(`${field} ${personId} died on ${state.dateOfDeath}; name a living person`, { field, personId });
@@ -108,9 +109,12 @@ export function createPopulationHandlers(store: EventStore) {
       // A re-sent birth (its person id derives from its key) finds the newborn registered and a member
       // already: it is answered from the streams below instead of being refused by the checks.
       const resent = ctx.idempotencyKey !== undefined && (await store.streamRevision(personStreamId(data.personId))) !== undefined;
+      // The household a newborn joins is a reference of the birth, as its parents are.
+      if (householdState.status === 'UNESTABLISHED') {
+        throw new ValidationError(`householdId ${householdId} is not an established household; establish it first or name another`, { field: 'householdId' });
+      }
       if (!resent) householdDecider.decide(join, householdState);
-      if (householdState.status === 'UNESTABLISHED') throw new Error(`joinHousehold accepted household ${householdId}, which is not established`);
-      for (const parent of data.parents) await person(parent.personId, 'parents.personId', { alive: false });
+      for (const [i, parent] of data.parents.entries()) await person(parent.personId, `parents[${i}].personId`, { alive: false });
       const home = residence ?? { address: householdState.household.address, divisionCode: householdState.household.divisionCode };
       // A birth starts the person's stream and joins the household as it is: no client revision applies.
       const registration = { metadata: ctx.metadata, now: ctx.now, ...idempotencyOnly(ctx) };

@@ -16,7 +16,8 @@ import { personStreamId } from './person/events.ts';
 import { DIVISION_STATS, DIVISION_STATS_PROJECTION, type DivisionStatsDoc } from './readModels/divisionStats.ts';
 import { PERSONS, REGISTRY_PROJECTION, type PersonDoc } from './readModels/registry.ts';
 import { personFromDoc, personFromEvents } from './views.ts';
-import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
+import { type Body, failure, only, partialWithErrorAt } from '../../test/helpers/graphqlBody.ts';
+import { refusedNaming } from '../../test/helpers/commandChecks.ts';
 
 const LIXIA = '370102';
 const COMMUNITY = '370102001001';
@@ -128,6 +129,39 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       const wrongGender = failure(await ask(REGISTER, { input: resident(valid, '己', '1990-03-07', 'FEMALE') }), 'BAD_USER_INPUT');
       assert.match(wrongGender.message, /17th digit denotes MALE/);
       assert.deepEqual(await harness.store.readAll(), []);
+    });
+
+    it('refuses every reference to a person, household or division that does not exist as BAD_USER_INPUT naming the field, appending nothing', async () => {
+      const head = await register(resident(idFor('1980-01-01', 11), '户主', '1980-01-01', 'MALE'));
+      const household = only(await mutate<{ establishHousehold: { household: { id: string } } }>('establishHousehold', 'EstablishHouseholdInput', { headId: head.id, address: '一号', divisionCode: COMMUNITY }, 'household { id }'));
+      const householdId = household.establishHousehold.household.id;
+      const nobody = '00000000-0000-4000-8000-0000000000aa';
+      const unknownCommunity = '370102001999';
+      const birth = (overrides: Record<string, unknown>) => ({
+        idNumber: idFor('2024-05-01', 12),
+        name: '新生',
+        gender: 'FEMALE',
+        birthDate: '2024-05-01',
+        parents: [{ personId: head.id, relation: 'FATHER' }],
+        householdId,
+        relationToHead: 'CHILD',
+        ...overrides,
+      });
+      const cases: [field: string, send: () => Promise<Body>][] = [
+        ['residence.divisionCode', () => ask(REGISTER, { input: resident(idFor('1990-01-01', 13), '甲', '1990-01-01', 'MALE', unknownCommunity) })],
+        ['parents[0].personId', () => mutate('registerBirth', 'RegisterBirthInput', birth({ parents: [{ personId: nobody, relation: 'FATHER' }] }), 'positions')],
+        ['householdId', () => mutate('registerBirth', 'RegisterBirthInput', birth({ householdId: nobody }), 'positions')],
+        ['residence.divisionCode', () => mutate('registerBirth', 'RegisterBirthInput', birth({ residence: { address: '二号', divisionCode: unknownCommunity } }), 'positions')],
+        ['residence.divisionCode', () => mutate('changeResidence', 'ChangeResidenceInput', { personId: head.id, residence: { address: '二号', divisionCode: unknownCommunity }, movedOn: '2025-01-01' }, 'revision')],
+        ['guardianId', () => mutate('assignGuardian', 'AssignGuardianInput', { personId: head.id, guardianId: nobody, relation: 'OTHER' }, 'revision')],
+        ['headId', () => mutate('establishHousehold', 'EstablishHouseholdInput', { headId: nobody, address: '三号', divisionCode: COMMUNITY }, 'positions')],
+        ['divisionCode', () => mutate('establishHousehold', 'EstablishHouseholdInput', { headId: head.id, address: '三号', divisionCode: unknownCommunity }, 'positions')],
+        ['personId', () => mutate('joinHousehold', 'JoinHouseholdInput', { householdId, personId: nobody, relationToHead: 'CHILD' }, 'revision')],
+        ['headId', () => mutate('changeHouseholdHead', 'ChangeHouseholdHeadInput', { householdId, headId: nobody, relationsToHead: [] }, 'revision')],
+      ];
+      for (const [field, send] of cases) await refusedNaming(harness.store, field, send);
+      // The mutation's own target is another matter: an unknown person moved is NOT_FOUND.
+      failure(await mutate('changeResidence', 'ChangeResidenceInput', { personId: nobody, residence: { address: '二号', divisionCode: COMMUNITY }, movedOn: '2025-01-01' }, 'revision'), 'NOT_FOUND');
     });
 
     it('refuses a second person with the same ID number as a CONFLICT, also when registrations race', async () => {
@@ -259,9 +293,10 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
           householdId,
           relationToHead: 'CHILD',
         }, 'positions'),
-        'NOT_FOUND',
+        'BAD_USER_INPUT',
       );
-      assert.match(unknownParent.message, /parents.personId .* is not a registered person/);
+      assert.match(unknownParent.message, /parents\[0\]\.personId .* is not a registered person/);
+      assert.equal(unknownParent.extensions?.field, 'parents[0].personId');
       assert.equal(await harness.store.streamRevision(`population.id-number-${idFor('2024-06-01', 302)}`), undefined, 'nothing was claimed');
     });
   });
@@ -345,6 +380,28 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
   });
 
   describe('queries', () => {
+    it('serves a list holding a person recorded in a division the catalog no longer holds, with an error at that field only', async () => {
+      await register(resident(idFor('1970-01-01', 81), '甲', '1970-01-01', 'MALE'));
+      // Old data: a registration recorded before codes were checked, in a community since retired.
+      const personId = '00000000-0000-4000-8000-0000000000ff';
+      await harness.store.append(personStreamId(personId), [
+        {
+          type: 'PersonRegistered',
+          data: { personId, idNumber: idFor('1971-01-01', 83), name: '乙', gender: 'MALE', birthDate: '1971-01-01', residence: { address: '旧址', divisionCode: '370102001999' }, reason: 'HOUSEHOLD_REGISTRATION' },
+          metadata: { provenance: { department: 'test', system: 'test', channel: 'test', collectedAt: new Date().toISOString() }, actor: { consumerId: 'registrar', role: 'department' }, correlationId: 'old-data' },
+        },
+      ]);
+      await harness.catchUp();
+      type List = { persons: { edges: { node: { id: string; residence: { division: { code: string } | null } } }[] } };
+      const body = await ask<List>('{ persons(first: 20) { edges { node { id residence { division { code } } } } } }');
+      const edges = body.data?.persons.edges ?? [];
+      const index = edges.findIndex((e) => e.node.id === personId);
+      assert.ok(index >= 0 && edges.length === 2, JSON.stringify(body));
+      partialWithErrorAt(body, ['persons', 'edges', index, 'node', 'residence', 'division']);
+      assert.equal(edges[index]!.node.residence.division, null);
+      assert.deepEqual(edges[1 - index]!.node.residence.division, { code: COMMUNITY });
+    });
+
     it('pages through persons with keyset cursors, filters and a total count', async () => {
       const names = ['张伟', '张敏', '李强', '张磊', '王芳', '张静', '刘洋'];
       for (const [i, name] of names.entries()) await register(resident(idFor('1980-01-01', 400 + i * 2 + 1), name, '1980-01-01', 'MALE'));

@@ -17,7 +17,7 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision, childrenOf, divisionCatalog, getDivision, isWithin, type Division, type DivisionLevel } from '../kit/divisions/catalog.ts';
+import { assertDivision, childrenOf, divisionCatalog, getDivision, isWithin, storedDivision, type Division, type DivisionLevel } from '../kit/divisions/catalog.ts';
 import { divisionField } from '../kit/divisions/division.ts';
 import { createPopulationHandlers, POPULATION_SOURCES, survivalSource } from './handlers.ts';
 import { householdDecider } from './household/decider.ts';
@@ -239,12 +239,6 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, ...commandOptionsOf(input, ctx.caller) };
   }
 
-  const requireDivision = (code: string): Division => {
-    const division = getDivision(code);
-    if (!division) throw new Error(`division ${code} of a stored record is not in the catalog`);
-    return division;
-  };
-
   return {
     Query: {
       person(_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) {
@@ -430,7 +424,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     },
 
     Residence: {
-      division: (residence: Residence) => requireDivision(residence.divisionCode),
+      division: (residence: Residence) => storedDivision(residence.divisionCode),
     },
 
     Guardian: {
@@ -450,14 +444,14 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         const members = await Promise.all(household.memberIds.map((id) => personView(ctx, id)));
         return members.filter((m) => m?.status === 'REGISTERED').length;
       },
-      division: (household: HouseholdView) => requireDivision(household.divisionCode),
+      division: (household: HouseholdView) => storedDivision(household.divisionCode),
       history: (household: HouseholdView) => streamHistory(store, householdStreamId(household.id), household),
       ...householdProvenance,
     },
 
     Division: {
       __resolveReference: (ref: { code: string }) => getDivision(ref.code) ?? null,
-      parent: (division: Division) => (division.parentCode === null ? null : requireDivision(division.parentCode)),
+      parent: (division: Division) => (division.parentCode === null ? null : storedDivision(division.parentCode)),
       children: (division: Division, { first, after }: Args<ConnectionArgs>) =>
         arrayConnection({ list: 'population.divisions', items: childrenOf(division.code), key: (d) => d.code, node: (d) => d, first, after }),
       population: (division: Division) => division,

@@ -46,7 +46,7 @@ for (const openBackend of BACKENDS) {
       for (const [personId, sequence] of [['buyer', 11], ['seller', 13]] as const) {
         await population.registerResident({ personId, idNumber: makeIdNumber('370102', '1975-01-01', sequence), name: personId, gender: 'MALE', birthDate: '1975-01-01', residence: { address: 'x', divisionCode: '370102001001' } }, { metadata, now: INGEST_NOW });
       }
-      await registerTaxpayer(store(), { taxpayerId: 't-buyer', subject: { kind: 'PERSON', id: 'buyer' } }, metadata, INGEST_NOW);
+      await registerTaxpayer(store(), { taxpayerId: 't-buyer', subject: { kind: 'PERSON', id: 'buyer' } }, { metadata, now: INGEST_NOW });
     });
 
     it('records transactions and the deed-tax declarations naming them as the mutations do; a re-delivery is already present', async () => {
@@ -74,7 +74,7 @@ for (const openBackend of BACKENDS) {
     it('refuses bad amounts, an unknown taxpayer and a bad price with the mutations’ messages, appending none of them', async () => {
       const row = (sourceRecordId: string, extra: Record<string, string>) => ({ sourceRecordId, taxpayerId: 't-buyer', taxType: 'INDIVIDUAL_INCOME_TAX', period: PERIOD, taxableAmount: '200.00', tax: '26.00', ...extra });
       const mutation = (data: { taxpayerId?: string; taxableAmountFen?: number; taxFen?: number }) => () =>
-        declareTax(store(), { taxpayerId: 't-buyer', declarationId: 'm', taxType: 'INDIVIDUAL_INCOME_TAX', period: PERIOD, taxableAmountFen: 20_000, taxFen: 2_600, propertyTransactionId: null, ...data }, metadata, INGEST_NOW);
+        declareTax(store(), { taxpayerId: 't-buyer', declarationId: 'm', taxType: 'INDIVIDUAL_INCOME_TAX', period: PERIOD, taxableAmountFen: 20_000, taxFen: 2_600, propertyTransactionId: null, ...data }, { metadata, now: INGEST_NOW });
       // The mutation's refusals first: the accepted record below takes the period.
       const expected = [await refusalOf(mutation({ taxFen: 20_001 })), await refusalOf(mutation({ taxpayerId: 'nobody' }))];
       const plan = await deliver(store(), declarations, [row('d1', { tax: '200.01' }), row('d2', { taxpayerId: 'nobody' }), row('d3', { taxableAmount: '1.234' }), row('d4', {})]);

@@ -15,7 +15,7 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision, getDivision } from '../kit/divisions/catalog.ts';
+import { assertDivision, divisionReference, getDivision } from '../kit/divisions/catalog.ts';
 import { divisionField } from '../kit/divisions/division.ts';
 import { deedTaxDueOn } from './processes/deedTaxDeadlines.ts';
 import { addFen, moneyView, parseMoney, subtractFen } from '../kit/money.ts';
@@ -201,7 +201,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
       async registerTaxpayer(_: unknown, { input }: { input: MutationInput & { taxpayerId?: string | null; subject: { kind: TaxpayerKind; id: string } } }, ctx: Ctx) {
         const { now, metadata } = context(ctx, TAX_DEPARTMENT, input);
         const taxpayerId = newEntityId(input.taxpayerId, input, ctx.caller, 'registerTaxpayer');
-        const result = await registerTaxpayer(store, { taxpayerId, subject: subjectOf(input.subject) }, metadata, now, commandOptionsOf(input, ctx.caller));
+        const result = await registerTaxpayer(store, { taxpayerId, subject: subjectOf(input.subject) }, { metadata, now, ...commandOptionsOf(input, ctx.caller) });
         return {
           taxpayer: { state: registered(result.state, taxpayerId), asOf: null },
           revision: result.revision,
@@ -239,9 +239,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
             taxFen: parseMoney(input.tax, 'tax'),
             propertyTransactionId: input.propertyTransactionId ?? null,
           },
-          metadata,
-          now,
-          commandOptionsOf(input, ctx.caller),
+          { metadata, now, ...commandOptionsOf(input, ctx.caller) },
         );
         const node = { state: registered(result.state, input.taxpayerId), asOf: null };
         return { declaration: declarationOf(node, declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
@@ -410,9 +408,13 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
       taxpayer: (p: SubjectRef, _: unknown, ctx: Ctx) => taxpayerBySubject(ctx).load(p.id),
     },
 
+    PropertyUnit: {
+      division: (p: { divisionCode: string }) => divisionReference(p.divisionCode),
+    },
+
     PropertyTransaction: {
       __resolveReference: (ref: { id: string }, ctx: Ctx) => transactionById(ctx).load(ref.id),
-      property: (t: TransactionView) => ({ ...t.data.property, division: { __typename: 'Division', code: t.data.property.divisionCode } }),
+      property: (t: TransactionView) => t.data.property,
       seller: (t: TransactionView) => t.data.seller,
       buyer: (t: TransactionView) => t.data.buyer,
       price: (t: TransactionView) => moneyView(t.data.priceFen),

@@ -113,9 +113,7 @@ async function seedTaxpayer(ctx: SeedContext, subject: SubjectRef): Promise<stri
   await registerTaxpayer(
     ctx.store,
     { taxpayerId, subject },
-    demoMetadata(TAX_SOURCE, ctx.now, 400, `demo-seed:taxpayer:${subject.id}`),
-    ctx.now.toISOString(),
-    { idempotencyKey: `demo:tax:register:${taxpayerId}` },
+    { metadata: demoMetadata(TAX_SOURCE, ctx.now, 400, `demo-seed:taxpayer:${subject.id}`), now: ctx.now.toISOString(), idempotencyKey: `demo:tax:register:${taxpayerId}` },
   );
   return taxpayerId;
 }
@@ -130,7 +128,7 @@ async function declareAndPay(
   const declarationId = seedId('declaration', key);
   const metadata = demoMetadata(TAX_SOURCE, ctx.now, 5, `demo-seed:declaration:${key}`);
   const now = ctx.now.toISOString();
-  await declareTax(ctx.store, { taxpayerId, declarationId, propertyTransactionId: null, ...declaration }, metadata, now, { idempotencyKey: `demo:tax:declare:${key}` });
+  await declareTax(ctx.store, { taxpayerId, declarationId, propertyTransactionId: null, ...declaration }, { metadata, now, idempotencyKey: `demo:tax:declare:${key}` });
   const amountFen = Math.floor(declaration.taxFen * paidShare);
   if (amountFen <= 0) return;
   await runTaxpayerCommand(

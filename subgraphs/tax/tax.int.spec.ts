@@ -24,7 +24,8 @@ import { populationModule } from '../population/index.ts';
 import { createTaxModule } from './index.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
 import { taxpayerStreamId } from './taxpayer/events.ts';
-import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
+import { type Body, failure, only, partialWithErrorAt } from '../../test/helpers/graphqlBody.ts';
+import { answeredOnceOnRetry, refusedNaming } from '../../test/helpers/commandChecks.ts';
 
 const DAY = 86_400_000;
 const COMMUNITY = '370102001001';
@@ -187,7 +188,7 @@ function taxSuite(makeBackend: () => Promise<TestBackend>): void {
       const again = failure(await mutate('registerTaxpayer', { subject: { kind: 'LEGAL_PERSON', id: company } }, 'taxpayer { id }'), 'CONFLICT');
       assert.match(again.message, /already registered to another taxpayer/);
       const ghost = randomUUID();
-      failure(await mutate('registerTaxpayer', { subject: { kind: 'LEGAL_PERSON', id: ghost } }, 'taxpayer { id }'), 'NOT_FOUND');
+      assert.equal(failure(await mutate('registerTaxpayer', { subject: { kind: 'LEGAL_PERSON', id: ghost } }, 'taxpayer { id }'), 'BAD_USER_INPUT').extensions?.field, 'subject.id');
       assert.equal(await harness.store.streamRevision(`tax.taxpayer-subject-legal-person.${ghost}`), undefined, 'a refused registration leaves no claim');
 
       await project();
@@ -200,6 +201,97 @@ function taxSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.equal(entities._entities[0]?.taxpayer?.kind, 'LEGAL_PERSON');
       assert.deepEqual(entities._entities[1]?.taxpayer, { id: personTaxpayer, kind: 'PERSON' });
       assert.equal(entities._entities[2]?.taxpayer, null);
+    });
+  });
+
+  describe('references and retries', () => {
+    it('refuses every reference to a party, transaction or division that does not exist as BAD_USER_INPUT naming the field, appending nothing', async () => {
+      const taxpayerId = await registerTaxpayer('PERSON', buyer);
+      const nobody = randomUUID();
+      const send = (name: string, input: Record<string, unknown>) => () => mutate(name, input, 'revision');
+      const transaction = (overrides: Record<string, unknown>) => ({
+        property: { unitNumber: '370102001001GB1', address: '历下区经十路100号1-1-101', divisionCode: COMMUNITY },
+        seller: { kind: 'LEGAL_PERSON', id: company },
+        buyer: { kind: 'PERSON', id: buyer },
+        price: '1000000.00',
+        contractDate: today(),
+        ...overrides,
+      });
+      const cases: [field: string, send: () => Promise<Body>][] = [
+        ['subject.id', send('registerTaxpayer', { subject: { kind: 'LEGAL_PERSON', id: nobody } })],
+        ['subject.id', send('registerTaxpayer', { subject: { kind: 'PERSON', id: nobody } })],
+        ['propertyTransactionId', send('declareTax', { taxpayerId, taxType: 'DEED_TAX', period: today().slice(0, 7), taxableAmount: '1000000.00', tax: '10000.00', propertyTransactionId: nobody })],
+        ['seller.id', send('recordPropertyTransaction', transaction({ seller: { kind: 'LEGAL_PERSON', id: nobody } }))],
+        ['buyer.id', send('recordPropertyTransaction', transaction({ buyer: { kind: 'PERSON', id: nobody } }))],
+        ['buyer.id', send('recordPropertyTransaction', transaction({ buyer: { kind: 'LEGAL_PERSON', id: buyer } }))],
+        ['property.divisionCode', send('recordPropertyTransaction', transaction({ property: { unitNumber: 'x', address: 'y', divisionCode: '370102001999' } }))],
+      ];
+      for (const [field, sendIt] of cases) await refusedNaming(harness.store, field, sendIt);
+      // The mutation's own target is another matter: a declaration for an unknown taxpayer is NOT_FOUND.
+      failure(await mutate('declareTax', { taxpayerId: nobody, taxType: 'VAT', period: today().slice(0, 7), taxableAmount: '1.00', tax: '0.13' }, 'revision'), 'NOT_FOUND');
+    });
+
+    it('answers a create re-sent with the same idempotency key with its first result, appending nothing; the same key naming another subject is a CONFLICT', async () => {
+      type Registered = { registerTaxpayer: { positions: string[]; taxpayer: { id: string } } };
+      const register = (id: string) => () => mutate<Registered>('registerTaxpayer', { subject: { kind: 'PERSON', id }, idempotencyKey: 'taxpayer-1' }, 'taxpayer { id }');
+      const registered = await answeredOnceOnRetry(harness.store, register(buyer), (d) => d.registerTaxpayer);
+      assert.equal(registered.positions.length, 2, 'the subject claim and the registration, both times');
+      const before = await harness.store.committedHead();
+      assert.match(failure(await register(company)(), 'CONFLICT').message, /idempotency key|already/);
+      assert.equal(await harness.store.committedHead(), before, 'nothing appended for the other subject');
+      const taxpayerId = registered.taxpayer.id;
+
+      const month = today().slice(0, 7);
+      type Declared = { declareTax: { positions: string[]; declaration: { id: string } } };
+      const declare = (tax: string) => () => mutate<Declared>('declareTax', { taxpayerId, taxType: 'VAT', period: month, taxableAmount: '100.00', tax, idempotencyKey: 'declare-1' }, 'declaration { id }');
+      const declared = await answeredOnceOnRetry(harness.store, declare('13.00'), (d) => d.declareTax);
+      // The key names the command, not its content: changed input with the same key answers the first result.
+      await answeredOnceOnRetry(harness.store, declare('12.00'), (d) => assert.deepEqual(d.declareTax, declared));
+      type Paid = { payTax: { positions: string[] } };
+      const pay = () => mutate<Paid>('payTax', { taxpayerId, declarationId: declared.declaration.id, amount: '13.00', idempotencyKey: 'pay-1' }, 'revision');
+      await answeredOnceOnRetry(harness.store, pay, (d) => d.payTax.positions);
+
+      type Recorded = { recordPropertyTransaction: { positions: string[]; transaction: { id: string } } };
+      const record = () =>
+        mutate<Recorded>(
+          'recordPropertyTransaction',
+          {
+            property: { unitNumber: '370102001001GB7', address: '历下区经十路100号1-1-701', divisionCode: COMMUNITY },
+            seller: { kind: 'LEGAL_PERSON', id: company },
+            buyer: { kind: 'PERSON', id: buyer },
+            price: '1000000.00',
+            contractDate: today(),
+            idempotencyKey: 'transaction-1',
+          },
+          'transaction { id }',
+        );
+      await answeredOnceOnRetry(harness.store, record, (d) => d.recordPropertyTransaction);
+    });
+  });
+
+  describe('old data', () => {
+    it('serves a transaction recorded in a division the catalog no longer holds, with an error at that field only', async () => {
+      // Old data: a transaction recorded before codes were checked, in a community since retired.
+      const transactionId = randomUUID();
+      await harness.store.append(propertyTransactionStreamId(transactionId), [
+        {
+          type: 'PropertyTransactionRecorded',
+          data: {
+            transactionId,
+            property: { unitNumber: 'GB-OLD', address: '旧址', divisionCode: '370102001999' },
+            seller: { kind: 'LEGAL_PERSON', id: company },
+            buyer: { kind: 'PERSON', id: buyer },
+            priceFen: 100_000_000,
+            contractDate: today(),
+          },
+          metadata: testMetadata,
+        },
+      ]);
+      await harness.catchUp();
+      type One = { propertyTransaction: { id: string; property: { address: string; division: { code: string } | null } } };
+      const body = await ask<One>('query T($id: ID!) { propertyTransaction(id: $id) { id property { address division { code } } } }', { id: transactionId });
+      const data = partialWithErrorAt(body, ['propertyTransaction', 'property', 'division']);
+      assert.deepEqual(data.propertyTransaction, { id: transactionId, property: { address: '旧址', division: null } });
     });
   });
 

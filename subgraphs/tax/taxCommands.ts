@@ -4,11 +4,13 @@
  * per legal person or person: the subject is claimed as a natural key before the registration is
  * appended, so two racing registrations of one company cannot both succeed.
  */
-import type { EventMetadata, EventStore, RecordedEvent } from '../../events/types.ts';
-import { handle, type CommandHandler, type CommandOptions, type CommandResult } from '../kit/command.ts';
+import type { EventStore, RecordedEvent } from '../../events/types.ts';
+import { handle, idempotencyOnly, type CommandContext, type CommandHandler, type CommandResult, type Reference } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
 import { readLegalPersonFacts } from '../legal-person/facts.ts';
+import { legalPersonStreamId } from '../legal-person/legalPerson/events.ts';
 import { readPersonFacts } from '../population/facts.ts';
+import { personStreamId } from '../population/person/events.ts';
 import type { PropertyTransactionCommand } from './propertyTransaction/commands.ts';
 import { propertyTransactionDecider, type PropertyTransactionState } from './propertyTransaction/decider.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
@@ -63,20 +65,17 @@ export interface TaxpayerCommandResult extends CommandResult<TaxpayerState> {
   appended: RecordedEvent[];
 }
 
-export async function registerTaxpayer(
-  store: EventStore,
-  data: { taxpayerId: string; subject: SubjectRef },
-  metadata: EventMetadata,
-  now: string,
-  options: CommandOptions = {},
-): Promise<TaxpayerCommandResult> {
+export async function registerTaxpayer(store: EventStore, data: { taxpayerId: string; subject: SubjectRef }, ctx: CommandContext): Promise<TaxpayerCommandResult> {
+  const { metadata, now, ...options } = ctx;
   const command: RegisterTaxpayer = { type: 'registerTaxpayer', data: { ...data, facts: await subjectFacts(store, data.subject) }, metadata: { now } };
   // Decided once before the claim, so a refused registration leaves no claim behind to release.
   const streamId = taxpayerStreamId(data.taxpayerId);
   const existing = await store.streamRevision(streamId);
   if (existing === undefined) taxpayerDecider.decide(command, initialState());
   const key = subjectKey(data.subject);
-  const claimed = await taxpayerSubjectKey.claim(store, key, data.taxpayerId, metadata);
+  // With the registration's key, a retry is answered with the claim it appended first (its positions
+  // are the first answer's), and a retry naming another subject is refused (CONFLICT) before it claims it.
+  const claimed = await taxpayerSubjectKey.claim(store, key, data.taxpayerId, metadata, idempotencyOnly(options));
   try {
     const result = await handleTaxpayer(store, command, metadata, options);
     return { ...result, appended: [...claimed, ...result.events] };
@@ -102,20 +101,25 @@ export async function transactionState(store: EventStore, transactionId: string)
   return (await store.aggregate(propertyTransactionDecider, propertyTransactionStreamId(transactionId))).state;
 }
 
-export async function declareTax(
-  store: EventStore,
-  data: Omit<DeclareTax['data'], 'transaction'>,
-  metadata: EventMetadata,
-  now: string,
-  options: CommandOptions = {},
-): Promise<CommandResult<TaxpayerState>> {
+export async function declareTax(store: EventStore, data: Omit<DeclareTax['data'], 'transaction'>, ctx: CommandContext): Promise<CommandResult<TaxpayerState>> {
+  const { metadata, now, ...options } = ctx;
   const transaction = data.propertyTransactionId === null ? null : await transactionFacts(store, data.propertyTransactionId);
   return handleTaxpayer(store, { type: 'declareTax', data: { ...data, transaction }, metadata: { now } }, metadata, options);
 }
 
 export const runTaxpayerCommand: CommandHandler<AmendDeclaration | PayTax, TaxpayerState> = handleTaxpayer;
 
+/** A party of a transaction (`seller`, `buyer`) as a reference: the legal person or person must be registered. */
+function partyReference(field: 'seller' | 'buyer', party: SubjectRef): Reference {
+  const legal = party.kind === 'LEGAL_PERSON';
+  return { field: `${field}.id`, label: legal ? 'legal person' : 'person', id: party.id, streamId: legal ? legalPersonStreamId(party.id) : personStreamId(party.id) };
+}
+
 export const runPropertyTransactionCommand: CommandHandler<PropertyTransactionCommand, PropertyTransactionState> = handle(
   propertyTransactionDecider,
   (command: PropertyTransactionCommand) => propertyTransactionStreamId(command.data.transactionId),
+  {
+    references: (command) =>
+      command.type === 'recordPropertyTransaction' ? [partyReference('seller', command.data.seller), partyReference('buyer', command.data.buyer)] : [],
+  },
 );

@@ -18,3 +18,15 @@ export function failure(body: Body, code: string): GraphQLError {
   assert.equal(error.extensions?.code, code, JSON.stringify(error));
   return error;
 }
+
+/**
+ * A partial answer: the data is there, and the one error is NOT_FOUND at `path` (a stored reference
+ * that cannot be resolved nulls its own field, never the list around it).
+ */
+export function partialWithErrorAt<T>(body: Body<T>, path: readonly (string | number)[]): T {
+  assert.ok(body.data, `expected data beside the error, got ${JSON.stringify(body)}`);
+  assert.equal(body.errors?.length, 1, JSON.stringify(body.errors));
+  assert.deepEqual(body.errors[0]!.path, path);
+  assert.equal(body.errors[0]!.extensions?.code, 'NOT_FOUND', JSON.stringify(body.errors[0]));
+  return body.data;
+}

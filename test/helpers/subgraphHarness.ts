@@ -51,6 +51,8 @@ export interface SubgraphHarnessOptions {
    */
   projector?: 'on-demand' | 'running';
   now?: () => Date;
+  /** How long a query sent with `x-min-position` waits for the read models. @default 5000 */
+  readAfterWriteMaxWaitMs?: number;
 }
 
 /** A grant of `resources` for `actions`, valid for the whole test. */
@@ -84,6 +86,7 @@ export async function startSubgraphHarness(db: SqlDatabase, options: SubgraphHar
     access,
     logger,
     now: runtime.now,
+    readAfterWrite: { readModels: runtime.readModels, projections: modules.flatMap((m) => m.projections.map((p) => p.name)), maxWaitMs: options.readAfterWriteMaxWaitMs ?? 5000 },
   }).listen(0);
   const close = async () => {
     await server.close();

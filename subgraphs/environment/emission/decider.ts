@@ -224,9 +224,10 @@ export function decidePermit(command: EmissionPermitCommand, state: EmissionPerm
       return [issue(command)];
     case 'recordEmissionObservation':
       if (state.status === 'NOT_ISSUED') {
-        throw new NotFoundError(
-          `emission permit ${command.data.permitId} has not been issued; issue it with issueEmissionPermit before recording readings`,
-          { permitId: command.data.permitId },
+        // The permit is what a reading names, not what it changes: the caller's input is wrong.
+        throw new ValidationError(
+          `permitId ${command.data.permitId} is not an issued emission permit; issue it with issueEmissionPermit before recording readings`,
+          { field: 'permitId', permitId: command.data.permitId },
         );
       }
       return [observation(command, state.permit)];

@@ -198,7 +198,7 @@ describe('emission permit: recordEmissionObservation', () => {
   });
 
   it('refuses a reading under a permit never issued', () => {
-    given(emissionPermitDecider).when(observe()).thenThrows(NotFoundError, /emission permit pm-1 has not been issued/);
+    given(emissionPermitDecider).when(observe()).thenThrows(ValidationError, /permitId pm-1 is not an issued emission permit/);
   });
 });
 

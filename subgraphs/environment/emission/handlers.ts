@@ -2,7 +2,6 @@
  * The emission commands at the I/O edge. A permit's readings go to one stream per day
  * (`emissionReadingsStreamId`), decided on top of the permit; each alarm has its own stream.
  */
-import { NotFoundError } from '../../../events/errors.ts';
 import { legalPersonStreamId } from '../../legal-person/legalPerson/events.ts';
 import { handle, type CommandOptions } from '../../kit/command.ts';
 import { startingFrom } from '../shared/decider.ts';
@@ -25,17 +24,16 @@ import {
   type EmissionPermitEvent,
 } from './events.ts';
 
-const handlePermit = handle(emissionPermitDecider, (command: EmissionPermitCommand) => emissionPermitStreamId(command.data.permitId));
+/** A permit is issued to a legal person the registry knows (its stream exists in the shared log). */
+const handlePermit = handle(emissionPermitDecider, (command: EmissionPermitCommand) => emissionPermitStreamId(command.data.permitId), {
+  references: (command) =>
+    command.type === 'issueEmissionPermit'
+      ? [{ field: 'legalPersonId', label: 'legal person', id: command.data.legalPersonId, streamId: legalPersonStreamId(command.data.legalPersonId) }]
+      : [],
+});
 const handleAlarm = handle(emissionAlarmDecider, (command: EmissionAlarmCommand) => emissionAlarmStreamId(command.data.alarmId));
 
-/** Issues a permit to a legal person the registry knows (its stream exists in the shared log). */
 export async function issueEmissionPermit(ports: CommandPorts, data: IssueEmissionPermit['data'], options: CommandOptions = {}): Promise<HandlerResult> {
-  if ((await ports.store.streamRevision(legalPersonStreamId(data.legalPersonId))) === undefined) {
-    throw new NotFoundError(
-      `legal person ${data.legalPersonId} is not registered; a discharge permit is issued to a registered legal person`,
-      { field: 'legalPersonId', legalPersonId: data.legalPersonId },
-    );
-  }
   const result = await handlePermit(ports.store, { type: 'issueEmissionPermit', data, metadata: { now: ports.now } }, ports.metadata, options);
   return { events: result.events, replayed: result.replayed };
 }

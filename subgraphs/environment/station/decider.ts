@@ -165,9 +165,10 @@ export function decide(command: StationCommand, state: StationState): StationEve
   }
 
   if (state.status === 'UNREGISTERED') {
-    throw new NotFoundError(
-      `monitoring station ${command.data.stationId} is not registered; register it with registerMonitoringStation first`,
-      { stationId: command.data.stationId },
+    // An observation names its station: an unknown one is the caller's input (the station is not what it changes).
+    throw new ValidationError(
+      `stationId ${command.data.stationId} is not a registered monitoring station; register it with registerMonitoringStation first`,
+      { field: 'stationId', stationId: command.data.stationId },
     );
   }
   if (command.type === 'recordAirQualityObservations') return decideBatch(command, state);

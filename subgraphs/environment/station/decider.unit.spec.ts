@@ -169,7 +169,7 @@ describe('station: recordAirQualityObservation', () => {
   });
 
   it('refuses an observation for a station never registered', () => {
-    given(stationDecider).when(record()).thenThrows(NotFoundError, /monitoring station st-1 is not registered/);
+    given(stationDecider).when(record()).thenThrows(ValidationError, /stationId st-1 is not a registered monitoring station/);
   });
 });
 
@@ -207,7 +207,7 @@ describe('station: recordAirQualityObservations (a batch)', () => {
   });
 
   it('refuses a batch for a station never registered', () => {
-    given(stationDecider).when(batch([at('2026-03-01T10:00:00+08:00')])).thenThrows(NotFoundError, /st-1 is not registered/);
+    given(stationDecider).when(batch([at('2026-03-01T10:00:00+08:00')])).thenThrows(ValidationError, /st-1 is not a registered monitoring station/);
   });
 });
 

@@ -118,6 +118,8 @@ interface StationDay {
   stationId: string;
   date: string;
   streamId: string;
+  /** Where the batch first names the station (`stations[2]`). */
+  stationPath: string;
   items: { observation: ObservationInput; path: string }[];
 }
 
@@ -137,7 +139,7 @@ function stationDaysOf(batch: readonly StationObservations[]): StationDay[] {
       const key = `${stationId}\u0000${date}`;
       let day = days.get(key);
       if (!day) {
-        day = { stationId, date, streamId: airQualityStreamId(stationId, date), items: [] };
+        day = { stationId, date, streamId: airQualityStreamId(stationId, date), stationPath: `stations[${i}]`, items: [] };
         days.set(key, day);
       }
       day.items.push({ observation, path });
@@ -200,6 +202,12 @@ async function ingestOnce(ports: CommandPorts, days: readonly StationDay[], idem
       continue;
     }
     let state = registered.get(day.stationId) ?? stationDecider.initialState();
+    if (state.status === 'UNREGISTERED') {
+      throw new ValidationError(`${day.stationPath}.stationId ${day.stationId} is not a registered monitoring station; register it with registerMonitoringStation first`, {
+        field: `${day.stationPath}.stationId`,
+        stationId: day.stationId,
+      });
+    }
     for (const event of history) state = stationDecider.evolve(state, event);
     const decided: StationEvent[] = [];
     for (const { observation, path } of day.items) {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ConcurrencyError, ConflictError, NotFoundError, ValidationError, type CityBrainError } from '../../../events/errors.ts';
+import { ConcurrencyError, ConflictError, ValidationError, type CityBrainError } from '../../../events/errors.ts';
 import { decodePosition } from '../../../events/position.ts';
 import { EventRegistry } from '../../../events/registry.ts';
 import { SqlEventStore } from '../../../events/sql/sqlEventStore.ts';
@@ -158,9 +158,9 @@ for (const openBackend of BACKENDS) {
       [
         'an unregistered station',
         () => [{ stationId: 'st-a', observations: hours(1, 2) }, { stationId: 'nowhere', observations: hours(1, 2) }],
-        NotFoundError,
-        'stations[1].observations[0]',
-        /stations\[1\]\.observations\[0\]: monitoring station nowhere is not registered/,
+        ValidationError,
+        'stations[1].stationId',
+        /stations\[1\]\.stationId nowhere is not a registered monitoring station/,
       ],
       [
         'an hour repeated in the batch',

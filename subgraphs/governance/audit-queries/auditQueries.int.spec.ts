@@ -23,6 +23,8 @@ import { accessStreamId, type DataAccessed } from '../../kit/dataAccessed.ts';
 import type { ConsumerCommand } from '../consumer/commands.ts';
 import { handleConsumer } from '../consumer/handler.ts';
 import { consumerStreamId } from '../consumer/events.ts';
+import { personEventDefinitions, personStreamId } from '../../population/person/events.ts';
+import { answeredOnceOnRetry, refusedNaming } from '../../../test/helpers/commandChecks.ts';
 import { AUDITOR, createGovernanceAccess, DEMO_CONSUMER_ROLES, governanceModule } from '../index.ts';
 import { type Body, only } from '../../../test/helpers/graphqlBody.ts';
 
@@ -58,7 +60,8 @@ interface GovernanceServer {
 /** The governance subgraph, seeded, on `backend`'s fresh database; its access records really written. */
 async function startGovernance(backend: TestBackend, module: SubgraphModule = governanceModule): Promise<GovernanceServer> {
   const db = await backend.fresh();
-  const store = await SqlEventStore.open(db, new EventRegistry().registerAll(module.eventTypes));
+  // The persons issues are reported on live in the same log.
+  const store = await SqlEventStore.open(db, new EventRegistry().registerAll([...module.eventTypes, ...personEventDefinitions]));
   const runtime: SubgraphRuntime = { store, readModels: new ReadModels(db, 0), db, now: () => new Date(), logger };
   await module.seed?.(runtime);
   const runner = new ProjectionRunner(db, store, module.projections);
@@ -239,7 +242,17 @@ function auditQueriesSuite(makeBackend: () => Promise<TestBackend>): void {
       }
     `;
     type Issue = { id: string; resource: string; department: string; reportedBy: string; reportedAt: string; status: string; correction: string | null; resolvedBy: string | null; resolvedAt: string | null };
-    const personIssue = (description: string) => ({ entityType: 'Person', entityId: randomUUID(), field: 'name', description });
+    const personId = randomUUID();
+    const personIssue = (description: string) => ({ entityType: 'Person', entityId: personId, field: 'name', description });
+    before(async () => {
+      await governance.store.append(personStreamId(personId), [
+        {
+          type: 'PersonRegistered',
+          data: { personId, idNumber: '34052419800101001X', name: '李明', gender: 'MALE', birthDate: '1980-01-01', residence: { address: '历下区 1 号', divisionCode: '370102002001' }, reason: 'HOUSEHOLD_REGISTRATION' },
+          metadata: testMetadata,
+        },
+      ]);
+    });
 
     it('takes reports from readers of the field and resolutions from its providing department, with statistics', async () => {
       const { store, runner } = governance;
@@ -286,6 +299,19 @@ function auditQueriesSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.equal(lists.open.totalCount, 1);
       const expectedHours = (Date.parse(resolved.resolvedAt!) - Date.parse(resolved.reportedAt)) / 3_600_000;
       assert.deepEqual(lists.dataIssueStatistics, [{ department: 'public-security', open: 1, resolved: 1, meanHoursToResolve: expectedHours }]);
+    });
+
+    it('refuses a report on an entity that does not exist as BAD_USER_INPUT naming entityId, appending nothing', async () => {
+      const error = await refusedNaming(governance.store, 'entityId', async () => (await governance.ask<Record<string, unknown>>('partner-app', REPORT, { input: { ...personIssue('wrong'), entityId: randomUUID() } })).body);
+      assert.match(error.message, /entityId .* is not a registered Person/);
+    });
+
+    it('answers a report re-sent with the same idempotency key with its first result, appending nothing', async () => {
+      const report = (description: string) => async () =>
+        (await governance.ask<{ reportDataIssue: { positions: string[]; issue: { id: string } } }>('partner-app', REPORT, { input: { ...personIssue(description), idempotencyKey: 'issue-1' } })).body;
+      const first = await answeredOnceOnRetry(governance.store, report('the name is misspelt'), (d) => ({ positions: d.reportDataIssue.positions, id: d.reportDataIssue.issue.id }));
+      // The key names the command, not its content: changed input with the same key answers the first result.
+      await answeredOnceOnRetry(governance.store, report('the name is wrong'), (d) => assert.deepEqual({ positions: d.reportDataIssue.positions, id: d.reportDataIssue.issue.id }, first));
     });
 
     it('refuses a report from a consumer without READ on the field, an unknown entity type, and an unknown issue', async () => {

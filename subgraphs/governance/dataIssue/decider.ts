@@ -1,27 +1,50 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../events/errors.ts';
-import type { CommandMetadata } from '../../kit/command.ts';
+import type { CommandMetadata, Reference } from '../../kit/command.ts';
+import { emissionAlarmStreamId, emissionPermitStreamId } from '../../environment/emission/events.ts';
+import { stationStreamId } from '../../environment/station/events.ts';
+import { claimStreamId } from '../../healthcare/claim/events.ts';
+import { legalPersonStreamId } from '../../legal-person/legalPerson/events.ts';
+import { householdStreamId } from '../../population/household/events.ts';
+import { personStreamId } from '../../population/person/events.ts';
+import { propertyTransactionStreamId } from '../../tax/propertyTransaction/events.ts';
+import { taxpayerStreamId } from '../../tax/taxpayer/events.ts';
+import { incidentStreamId } from '../../urban-ops/incident/events.ts';
 import type { Role } from '../../../platform/auth.ts';
 import { catalogResource, DEPARTMENTS, type Department } from '../catalog.ts';
 import type { DataIssueEvent, DataIssueReported } from './events.ts';
 
 /**
- * The entity types an issue may be reported on, each with the catalog resource of its fields and
- * the fields that belong to another one (as their `@resource` directives say).
+ * The entity types an issue may be reported on, each with the catalog resource of its fields, the
+ * fields that belong to another one (as their `@resource` directives say), and the stream whose
+ * existence says the entity exists (an issue names an entity that is there).
  */
-export const ISSUE_ENTITIES: Readonly<Record<string, { resource: string; fields?: Readonly<Record<string, string>> }>> = {
-  Person: { resource: 'population.basic', fields: { idNumber: 'population.identity', household: 'population.household', relationToHead: 'population.household' } },
-  Household: { resource: 'population.household' },
-  LegalPerson: { resource: 'legal-person.basic', fields: { creditCode: 'legal-person.identity' } },
-  Incident: { resource: 'urban.incidents' },
-  MonitoringStation: { resource: 'environment.air' },
-  EmissionPermit: { resource: 'environment.emissions' },
-  EmissionAlarm: { resource: 'environment.emissions' },
-  Claim: { resource: 'healthcare.claims' },
-  Taxpayer: { resource: 'tax.declarations' },
-  PropertyTransaction: { resource: 'tax.declarations' },
-  TaxRisk: { resource: 'tax.risks' },
+export const ISSUE_ENTITIES: Readonly<Record<string, { resource: string; fields?: Readonly<Record<string, string>>; streamOf: (id: string) => string }>> = {
+  Person: {
+    resource: 'population.basic',
+    fields: { idNumber: 'population.identity', household: 'population.household', relationToHead: 'population.household' },
+    streamOf: personStreamId,
+  },
+  Household: { resource: 'population.household', streamOf: householdStreamId },
+  LegalPerson: { resource: 'legal-person.basic', fields: { creditCode: 'legal-person.identity' }, streamOf: legalPersonStreamId },
+  Incident: { resource: 'urban.incidents', streamOf: incidentStreamId },
+  MonitoringStation: { resource: 'environment.air', streamOf: stationStreamId },
+  EmissionPermit: { resource: 'environment.emissions', streamOf: emissionPermitStreamId },
+  EmissionAlarm: { resource: 'environment.emissions', streamOf: emissionAlarmStreamId },
+  Claim: { resource: 'healthcare.claims', streamOf: claimStreamId },
+  Taxpayer: { resource: 'tax.declarations', streamOf: taxpayerStreamId },
+  PropertyTransaction: { resource: 'tax.declarations', streamOf: propertyTransactionStreamId },
+  // A deed-tax risk (`deed-tax-<transaction id>`) lives in its transaction's stream.
+  TaxRisk: { resource: 'tax.risks', streamOf: (id) => propertyTransactionStreamId(id.replace(/^deed-tax-/, '')) },
 };
+
+/** The entity an issue names, as a reference `handle` checks; none for an entity type issues are not kept for (the decider refuses it). */
+export function issueEntityReferences(command: DataIssueCommand): Reference[] {
+  if (command.type !== 'reportDataIssue') return [];
+  const { entityType, entityId } = command.data;
+  const entity = Object.hasOwn(ISSUE_ENTITIES, entityType) ? ISSUE_ENTITIES[entityType] : undefined;
+  return entity ? [{ field: 'entityId', label: entityType, id: entityId, streamId: entity.streamOf(entityId) }] : [];
+}
 
 export type ReportDataIssue = {
   type: 'reportDataIssue';

@@ -13,7 +13,7 @@ import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
 import { consumerDecider } from '../consumer/decider.ts';
 import { consumerStreamId } from '../consumer/events.ts';
-import { dataIssueDecider, issueResource, type DataIssueCommand, type DataIssueState } from './decider.ts';
+import { dataIssueDecider, issueEntityReferences, issueResource, type DataIssueCommand, type DataIssueState } from './decider.ts';
 import { dataIssueStreamId } from './events.ts';
 import { DATA_ISSUES_PROJECTION, DEPARTMENT_STATS, ISSUES, type DataIssueDoc, type DataIssueStatus, type DepartmentIssueStatsDoc } from './projection.ts';
 
@@ -38,7 +38,7 @@ const statisticsView = ({ department, open, resolved, hoursToResolve }: Departme
   meanHoursToResolve: resolved === 0 ? null : hoursToResolve / resolved,
 });
 
-const handleDataIssue = handle(dataIssueDecider, (command: DataIssueCommand) => dataIssueStreamId(command.data.issueId));
+const handleDataIssue = handle(dataIssueDecider, (command: DataIssueCommand) => dataIssueStreamId(command.data.issueId), { references: issueEntityReferences });
 
 export function dataIssueResolvers(runtime: SubgraphRuntime) {
   const { store } = runtime;

@@ -145,7 +145,7 @@ function decide(command: ClaimCommand, state: ClaimState): ClaimEvent[] {
       requireText(d.claimId, 'claimId', 100);
       if (state.status !== 'EMPTY') throw new InvalidTransitionError('submitClaim', statusText(state), allowedClaimSteps(state));
       if (d.person === null) {
-        throw new NotFoundError(`person ${d.personId} is not in the population register`, { personId: d.personId, field: 'personId' });
+        throw new ValidationError(`personId ${d.personId} is not in the population register; register the patient first`, { personId: d.personId, field: 'personId' });
       }
       assertHospital(d.hospitalCode);
       assertCalendarDate(d.serviceDate, 'serviceDate');

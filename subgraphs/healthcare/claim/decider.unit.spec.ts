@@ -78,7 +78,7 @@ describe('claim: submitClaim screens before anything else', () => {
   });
 
   it('refuses bad input', () => {
-    given(claimDecider).when(submit({ person: null })).thenThrows(NotFoundError, /not in the population register/);
+    given(claimDecider).when(submit({ person: null })).thenThrows(ValidationError, /not in the population register/);
     given(claimDecider).when(submit({ hospitalCode: 'H0' })).thenThrows(ValidationError, /not a hospital/);
     given(claimDecider).when(submit({ serviceDate: '2026-03-16' })).thenThrows(ValidationError, /in the future/);
     given(claimDecider).when(submit({ serviceDate: '2026-02-30' })).thenThrows(ValidationError, /real calendar date/);

@@ -4,7 +4,7 @@
  * death is registered and accepts nothing more.
  */
 import { assertNever, type Decider } from '../../../events/decider.ts';
-import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
+import { ConflictError, InvalidTransitionError, ValidationError } from '../../../events/errors.ts';
 import { addDays, chinaDate, parseInstant } from '../../kit/calendar.ts';
 import { assertExamType, assertHospital, assertVaccine, isIcd10Code, MAX_RECOGNITION_DAYS } from '../catalog.ts';
 import type { PersonFacts } from '../facts.ts';
@@ -40,7 +40,7 @@ function requireText(value: string, field: string, max = MAX_TEXT): string {
  */
 function assertLifetimeInstant(instant: string, field: string, now: string, person: PersonFacts | null, personId: string): string {
   if (person === null) {
-    throw new NotFoundError(`person ${personId} is not in the population register; register the person first`, { personId });
+    throw new ValidationError(`personId ${personId} is not in the population register; register the person first`, { field: 'personId', personId });
   }
   if (person.personId !== personId) throw new Error(`facts of person ${person.personId} passed for ${personId}`);
   const ms = parseInstant(instant, field);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
+import { ConflictError, InvalidTransitionError, ValidationError } from '../../../events/errors.ts';
 import { EventRegistry } from '../../../events/registry.ts';
 import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
@@ -90,7 +90,7 @@ describe('health record: recordMedicalVisit', () => {
   });
 
   it('refuses a person who is not registered, before birth, or after the registered death', () => {
-    given(healthRecordDecider).when(visit({ person: null })).thenThrows(NotFoundError, /not in the population register/);
+    given(healthRecordDecider).when(visit({ person: null })).thenThrows(ValidationError, /not in the population register/);
     given(healthRecordDecider).when(visit({ visitedAt: '1950-05-31T08:00:00+08:00' })).thenThrows(ValidationError, /before the person was born/);
     given(healthRecordDecider).when(visit({ person: { ...alive, death } })).thenThrows(ValidationError, /after the person's registered death \(2026-03-01\)/);
   });

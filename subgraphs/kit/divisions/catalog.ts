@@ -90,10 +90,15 @@ export function assertDivision(code: string, level?: DivisionLevel, field = 'div
 }
 
 /**
- * A `Division` entity reference for a code read from stored events. Events outlive the catalog (a
- * division retired, data from before the check): an unknown code is a NOT_FOUND error at the
- * field's path, so the field answers null and the rest of the result is served.
+ * The division of a code read from stored events. Events outlive the catalog (a division retired,
+ * data from before the check): an unknown code is a NOT_FOUND error at the field's path, so the
+ * (nullable) field answers null and the rest of the result is served.
  */
-export function divisionReference(code: string): { code: string } {
-  return { code: requireDivision(code).code };
+export function storedDivision(code: string): Division {
+  return requireDivision(code);
+}
+
+/** A `Division` entity reference for a code read from stored events (see `storedDivision`). */
+export function divisionReference(code: string): { __typename: 'Division'; code: string } {
+  return { __typename: 'Division', code: requireDivision(code).code };
 }

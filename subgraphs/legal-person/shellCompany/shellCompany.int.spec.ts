@@ -113,17 +113,17 @@ function shellSuite(makeBackend: () => Promise<TestBackend>): void {
     seen((await legalPersons.deregisterLegalPerson({ legalPersonId: deregistered, deregisteredOn: today }, ctx)).events);
     seen((await legalPersons.fileAnnualReport({ legalPersonId: shells[0]!, year: 2023, employees: 0, revenueFen: 0 }, ctx)).events);
     const shellTaxpayer = randomUUID();
-    seen((await registerTaxpayer(harness.store, { taxpayerId: shellTaxpayer, subject: { kind: 'LEGAL_PERSON', id: shells[0]! } }, testMetadata, now)).appended);
+    seen((await registerTaxpayer(harness.store, { taxpayerId: shellTaxpayer, subject: { kind: 'LEGAL_PERSON', id: shells[0]! } }, { metadata: testMetadata, now })).appended);
     const lastMonth = addMonths(today.slice(0, 7), -1);
     const zero = { taxType: 'VAT', period: lastMonth, taxableAmountFen: 0, taxFen: 0, propertyTransactionId: null };
-    seen((await declareTax(harness.store, { taxpayerId: shellTaxpayer, declarationId: randomUUID(), ...zero }, testMetadata, now)).events);
+    seen((await declareTax(harness.store, { taxpayerId: shellTaxpayer, declarationId: randomUUID(), ...zero }, { metadata: testMetadata, now })).events);
 
     // An ordinary company: its own address, staff, reports filed, revenue declared last month.
     honest = await company(7, ordinary, '历下区泉城路1号');
     for (const year of [2023, 2024, 2025]) seen((await legalPersons.fileAnnualReport({ legalPersonId: honest, year, employees: 12, revenueFen: 3_000_000_00 }, ctx)).events);
     const honestTaxpayer = randomUUID();
-    seen((await registerTaxpayer(harness.store, { taxpayerId: honestTaxpayer, subject: { kind: 'LEGAL_PERSON', id: honest } }, testMetadata, now)).appended);
-    seen((await declareTax(harness.store, { taxpayerId: honestTaxpayer, declarationId: randomUUID(), ...zero, taxableAmountFen: 250_000_00, taxFen: 32_500_00 }, testMetadata, now)).events);
+    seen((await registerTaxpayer(harness.store, { taxpayerId: honestTaxpayer, subject: { kind: 'LEGAL_PERSON', id: honest } }, { metadata: testMetadata, now })).appended);
+    seen((await declareTax(harness.store, { taxpayerId: honestTaxpayer, declarationId: randomUUID(), ...zero, taxableAmountFen: 250_000_00, taxFen: 32_500_00 }, { metadata: testMetadata, now })).events);
     // The nominee dies; nobody replaces them.
     seen((await population.registerDeath({ personId: nominee, dateOfDeath: today }, ctx)).events);
 

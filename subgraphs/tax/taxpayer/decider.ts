@@ -66,7 +66,7 @@ function registration(command: RegisterTaxpayer): TaxpayerRegistered {
   const { taxpayerId, subject, facts } = command.data;
   const label = subject.kind === 'LEGAL_PERSON' ? 'legal person' : 'person';
   if (!facts) {
-    throw new NotFoundError(`${label} ${subject.id} is not registered; a taxpayer is a registered legal person or person`, {
+    throw new ValidationError(`${label} ${subject.id} is not registered; a taxpayer is a registered legal person or person`, {
       field: 'subject.id',
       subject,
     });
@@ -114,7 +114,7 @@ function declaration(command: DeclareTax, taxpayer: TaxpayerRecord, declarations
     }
     const transaction = data.transaction;
     if (!transaction || transaction.transactionId !== transactionId) {
-      throw new NotFoundError(`property transaction ${transactionId} is not recorded; it comes from the housing or land department`, {
+      throw new ValidationError(`propertyTransactionId ${transactionId} is not a recorded property transaction; it comes from the housing or land department`, {
         field: 'propertyTransactionId',
       });
     }

@@ -58,7 +58,7 @@ describe('taxpayer: registration', () => {
   });
 
   it('refuses a subject that is not registered, or no longer active', () => {
-    when([], { type: 'registerTaxpayer', data: { taxpayerId: 't-1', subject: COMPANY, facts: null }, metadata }).thenThrows(NotFoundError, /legal person lp-1 is not registered/);
+    when([], { type: 'registerTaxpayer', data: { taxpayerId: 't-1', subject: COMPANY, facts: null }, metadata }).thenThrows(ValidationError, /legal person lp-1 is not registered/);
     when([], { type: 'registerTaxpayer', data: { taxpayerId: 't-1', subject: PERSON, facts: { ...facts, active: false, statusNote: 'DECEASED' } }, metadata }).thenThrows(
       ValidationError,
       /person p-1 is DECEASED/,
@@ -111,7 +111,7 @@ describe('taxpayer: declarations', () => {
       declared({ ...deed, taxType: 'DEED_TAX', propertyTransactionId: 'tx-1' }),
     ]);
     when([registered(PERSON)], declare(deed)).thenThrows(ValidationError, /give propertyTransactionId/);
-    when([registered(PERSON)], declare({ ...deed, propertyTransactionId: 'tx-9', transaction: null })).thenThrows(NotFoundError, /tx-9 is not recorded/);
+    when([registered(PERSON)], declare({ ...deed, propertyTransactionId: 'tx-9', transaction: null })).thenThrows(ValidationError, /propertyTransactionId tx-9 is not a recorded property transaction/);
     when([registered(COMPANY)], declare({ ...deed, propertyTransactionId: 'tx-1', transaction })).thenThrows(ValidationError, /declared by its buyer/);
     when([registered(PERSON)], declare({ ...deed, period: '2026-02', propertyTransactionId: 'tx-1', transaction })).thenThrows(ValidationError, /ends before the contract date/);
     when([registered(PERSON), declared({ ...deed, taxType: 'DEED_TAX', propertyTransactionId: 'tx-1' })], declare({ ...deed, declarationId: 'd-2', period: '2026-03', propertyTransactionId: 'tx-1', transaction })).thenThrows(

@@ -22,7 +22,8 @@ const AQI_PIECES = [
 
 interface Ranked {
   divisionCode: string;
-  division: { name: string };
+  /** Null when the code is not in the division catalog (the field's error says so). */
+  division: { name: string } | null;
   aqi: number | null;
   levelName: string | null;
   colour: string | null;
@@ -108,7 +109,7 @@ export function environmentView(): View {
           <tbody>${rows
             .map(
               (r) =>
-                `<tr data-code="${r.divisionCode}"><td>${r.rank ?? '—'}</td><th scope="row">${escapeHtml(r.division.name)}</th><td data-field="aqi">${count(r.aqi)}</td><td><span class="swatch" style="background:${escapeHtml(r.colour ?? '#555')}"></span>${escapeHtml(r.levelName ?? '—')}</td><td>${pollutants(r.primaryPollutants)}</td></tr>`,
+                `<tr data-code="${r.divisionCode}"><td>${r.rank ?? '—'}</td><th scope="row">${escapeHtml(r.division?.name ?? r.divisionCode)}</th><td data-field="aqi">${count(r.aqi)}</td><td><span class="swatch" style="background:${escapeHtml(r.colour ?? '#555')}"></span>${escapeHtml(r.levelName ?? '—')}</td><td>${pollutants(r.primaryPollutants)}</td></tr>`,
             )
             .join('')}</tbody></table></section>
         <section class="card"><h3 id="station-title">站点近 72 小时</h3>
@@ -122,7 +123,7 @@ export function environmentView(): View {
           grid: { left: 70, right: 30, top: 10, bottom: 24 },
           tooltip: { trigger: 'axis' },
           xAxis: { type: 'value', axisLabel: { color: TEXT.color }, splitLine: { lineStyle: { color: '#2a3a50' } } },
-          yAxis: { type: 'category', inverse: true, data: rows.map((r) => r.division.name), axisLabel: { color: TEXT.color } },
+          yAxis: { type: 'category', inverse: true, data: rows.map((r) => r.division?.name ?? r.divisionCode), axisLabel: { color: TEXT.color } },
           series: [{ type: 'bar', data: rows.map((r) => ({ value: r.aqi, itemStyle: { color: r.colour ?? '#555' } })), label: { show: true, position: 'right', color: TEXT.color } }],
         },
         true,
