@@ -66,7 +66,7 @@ for (const openBackend of BACKENDS) {
         { status: 'rejected', ...(await refusalOf(single('s1', 50))) },
         { status: 'rejected', ...(await refusalOf(single('nowhere', 48))) },
       ]);
-      assert.deepEqual(plan.outcomes.map((o) => o.status === 'rejected' && o.code), ['BAD_USER_INPUT', false, 'CONFLICT', 'NOT_FOUND']);
+      assert.deepEqual(plan.outcomes.map((o) => o.status === 'rejected' && o.code), ['BAD_USER_INPUT', false, 'CONFLICT', 'BAD_USER_INPUT']);
       assert.equal((await store().readStream(airQualityStreamId('s1', '2026-03-01'))).length, 1);
     });
 

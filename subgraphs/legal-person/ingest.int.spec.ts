@@ -83,7 +83,7 @@ for (const openBackend of BACKENDS) {
         { status: 'created' },
         { status: 'rejected', ...(await refusalOf(() => handlers().registerLegalPerson(mutationData(row('L4', code('MA000033')), 'm3'), ctx))) },
       ]);
-      assert.deepEqual(plan.outcomes.map((o) => o.status === 'rejected' && [o.code, o.field]), [['NOT_FOUND', 'legalRepresentativeId'], ['BAD_USER_INPUT', 'creditCode'], false, ['CONFLICT', 'creditCode']]);
+      assert.deepEqual(plan.outcomes.map((o) => o.status === 'rejected' && [o.code, o.field]), [['BAD_USER_INPUT', 'legalRepresentativeId'], ['BAD_USER_INPUT', 'creditCode'], false, ['CONFLICT', 'creditCode']]);
       assert.equal(await store().streamRevision(legalPersonStreamId(idOf('L1'))), undefined);
       assert.equal(await store().streamRevision(legalPersonStreamId(idOf('L4'))), undefined);
     });
