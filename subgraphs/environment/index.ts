@@ -9,6 +9,7 @@ import { processManagerProjection } from '../../projections/processManager.ts';
 import type { SubgraphModule } from '../kit/module.ts';
 import { environmentConfig, type EnvironmentConfig } from './config.ts';
 import { emissionEventDefinitions } from './emission/events.ts';
+import { environmentIngestKinds } from './ingest.ts';
 import { alarmEscalationManager, exceedanceAlarmManager } from './processes/emissionAlarms.ts';
 import { airQualityProjection } from './readModels/airQuality.ts';
 import { emissionsProjection } from './readModels/emissions.ts';
@@ -30,6 +31,7 @@ export function createEnvironmentModule(config: EnvironmentConfig): SubgraphModu
     processManagers: managers,
     resolvers: (runtime) => environmentResolvers(runtime, config),
     seed: (runtime) => seedEnvironment(runtime, config),
+    ingestKinds: environmentIngestKinds,
   };
 }
 

@@ -62,7 +62,7 @@ export const MAX_OBSERVATIONS_PER_BATCH = 744;
 /** The most observations one `ingestAirQualityObservations` may carry (within the 1 MB request body). */
 export const MAX_OBSERVATIONS_PER_INGEST = 5_000;
 
-const PROVENANCE = {
+export const PROVENANCE = {
   station: { department: ENVIRONMENT_BUREAU, system: '环境空气质量监测网' },
   permit: { department: ENVIRONMENT_BUREAU, system: '排污许可管理信息平台' },
   emission: { department: ENVIRONMENT_BUREAU, system: '污染源自动监控系统' },
@@ -72,7 +72,7 @@ const PROVENANCE = {
 // ---------------------------------------------------------------------------------------------
 // Views: read-model documents in the schema's shape
 
-interface ConcentrationsInput {
+export interface ConcentrationsInput {
   pm25?: number | null;
   pm10?: number | null;
   so2?: number | null;
@@ -81,7 +81,7 @@ interface ConcentrationsInput {
   o3?: number | null;
 }
 
-const concentrationsFromInput = (input: ConcentrationsInput): Concentrations => ({
+export const concentrationsFromInput = (input: ConcentrationsInput): Concentrations => ({
   pm2_5: input.pm25 ?? null,
   pm10: input.pm10 ?? null,
   so2: input.so2 ?? null,

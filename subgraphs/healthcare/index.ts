@@ -10,6 +10,7 @@ import type { SubgraphModule } from '../kit/module.ts';
 import { claimEventDefinitions } from './claim/events.ts';
 import { deceasedManager } from './processes/deceased.ts';
 import { healthRecordEventDefinitions } from './healthRecord/events.ts';
+import { healthcareIngestKinds } from './ingest.ts';
 import { healthcareProjection } from './readModels/projection.ts';
 import { healthcareResolvers } from './resolvers.ts';
 import { seedHealthcare } from './seed.ts';
@@ -26,4 +27,5 @@ export const healthcareModule: SubgraphModule = {
   seed: (runtime) => seedHealthcare(runtime),
   // Screening facts cite the visits' and settlements' events by position, so each append is written at once.
   seedWrites: 'direct',
+  ingestKinds: healthcareIngestKinds,
 };

@@ -243,11 +243,14 @@ function decideOrNull<Command, Event extends DomainEvent, State>(decider: Decide
 async function assertReferencesExist(store: EventStore, references: readonly Reference[]): Promise<void> {
   const revisions = await Promise.all(references.map((r) => store.streamRevision(r.streamId)));
   const missing = references.find((_, i) => revisions[i] === undefined);
-  if (missing) {
-    throw new ValidationError(`${missing.field} ${missing.id} is not a registered ${missing.label}; register it first or name another`, {
-      field: missing.field,
-    });
-  }
+  if (missing) throw missingReference(missing);
+}
+
+/** The refusal of a command naming an entity that does not exist (the batch planner raises the same). */
+export function missingReference(missing: Reference): ValidationError {
+  return new ValidationError(`${missing.field} ${missing.id} is not a registered ${missing.label}; register it first or name another`, {
+    field: missing.field,
+  });
 }
 
 /** Read, fold, decide, append: the path every command without a usable kept fold takes. */

@@ -41,13 +41,15 @@ interface ClaimData {
 
 type ClaimEvent = DomainEvent<string, ClaimData>;
 type ClaimState = { holder: string | null };
-type ClaimCommand = { type: 'claim' | 'release'; key: string; ownerId: string };
+export type ClaimCommand = { type: 'claim' | 'release'; key: string; ownerId: string };
 
 export interface NaturalKey {
   definition: NaturalKeyDefinition;
   /** The claim events' types, for the subgraph module's `eventTypes`. */
   eventTypes: readonly EventTypeDefinition[];
   streamId(key: string): string;
+  /** The claim stream's decider, for planning claims in a batch (kit/batchPlan.ts) by the same rule. */
+  decider: Decider<ClaimCommand, ClaimEvent, ClaimState>;
   /**
    * Claims `key` for `ownerId`; CONFLICT when another owner holds it. Nothing is appended when the
    * owner already holds it. With the registration's idempotency key, a re-sent registration is
@@ -97,6 +99,7 @@ export function defineNaturalKey(definition: NaturalKeyDefinition): NaturalKey {
       { type: releasedType, schemaVersion: 1, schema },
     ],
     streamId,
+    decider,
     claim: (store, key, ownerId, metadata, options) => run('claim', store, key, ownerId, metadata, options),
     release: (store, key, ownerId, metadata) => run('release', store, key, ownerId, metadata),
   };

@@ -9,7 +9,7 @@ import type { EventStore } from '../../events/types.ts';
 import { handle, idempotencyOnly, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
-import { readPersonFacts } from '../population/facts.ts';
+import { readPersonFacts, type RegisteredPersonFacts } from '../population/facts.ts';
 import type {
   ChangeLegalRepresentative,
   ChangeRegisteredAddress,
@@ -48,23 +48,26 @@ export function registrationSource(type: LegalPersonType): ProvenanceDefaults {
 /** Changes after registration, annual reports and sanctions are recorded by market regulation. */
 export const SUPERVISION_SOURCE: ProvenanceDefaults = { department: '市市场监管局', system: '国家企业信用信息公示系统' };
 
+/** The representative must be a registered person whose death has not been registered. */
+export function assertRepresentative(personId: string, person: RegisteredPersonFacts | null): void {
+  if (person === null) {
+    throw new NotFoundError(`legalRepresentativeId ${personId} is not a registered person; register them in the population register first`, {
+      field: 'legalRepresentativeId',
+      personId,
+    });
+  }
+  if (person.status === 'DECEASED') {
+    throw new ValidationError(`legalRepresentativeId ${personId} died on ${person.dateOfDeath}; name a living representative`, {
+      field: 'legalRepresentativeId',
+    });
+  }
+}
+
 const handleLegalPerson = handle(legalPersonDecider, (command: LegalPersonCommand) => legalPersonStreamId(command.data.legalPersonId));
 
 export function createLegalPersonHandlers(store: EventStore) {
-  /** The representative must be a registered person whose death has not been registered. */
   async function requireRepresentative(personId: string): Promise<void> {
-    const person = await readPersonFacts(store, personId);
-    if (person === null) {
-      throw new NotFoundError(`legalRepresentativeId ${personId} is not a registered person; register them in the population register first`, {
-        field: 'legalRepresentativeId',
-        personId,
-      });
-    }
-    if (person.status === 'DECEASED') {
-      throw new ValidationError(`legalRepresentativeId ${personId} died on ${person.dateOfDeath}; name a living representative`, {
-        field: 'legalRepresentativeId',
-      });
-    }
+    assertRepresentative(personId, await readPersonFacts(store, personId));
   }
 
   const run = (command: Exclude<LegalPersonCommand, RegisterLegalPerson>, ctx: CommandContext) => handleLegalPerson(store, command, ctx.metadata, ctx);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { SubgraphModule } from '../kit/module.ts';
 import { creditCodes } from './handlers.ts';
+import { legalPersonIngestKinds } from './ingest.ts';
 import { legalPersonEventDefinitions } from './legalPerson/events.ts';
 import { legalPersonsProjection } from './readModels/legalPersons.ts';
 import { createLegalPersonResolvers } from './resolvers.ts';
@@ -16,6 +17,7 @@ export const legalPersonModule: SubgraphModule = {
   eventTypes: [...legalPersonEventDefinitions, ...creditCodes.eventTypes],
   projections: [legalPersonsProjection, shellCompanyFactsProjection],
   resolvers: createLegalPersonResolvers,
+  ingestKinds: legalPersonIngestKinds,
   /** Needs the population seeded first: its people are the legal representatives. */
   async seed(runtime) {
     const { people, legalPersons } = demoCityConfig();

@@ -5,7 +5,7 @@
  * sees the few facts below, never the aggregate.
  */
 import type { EventStore } from '../../events/types.ts';
-import { personDecider } from './person/decider.ts';
+import { personDecider, type PersonState } from './person/decider.ts';
 import { personStreamId } from './person/events.ts';
 
 export interface RegisteredPersonFacts {
@@ -23,6 +23,11 @@ export interface RegisteredPersonFacts {
 /** The register's facts about a person now; null when no person is registered under the id. */
 export async function readPersonFacts(store: EventStore, personId: string): Promise<RegisteredPersonFacts | null> {
   const { state } = await store.aggregate(personDecider, personStreamId(personId));
+  return personFactsOf(personId, state);
+}
+
+/** The facts of a person's folded stream (a batch folds the streams it read at once); null when unregistered. */
+export function personFactsOf(personId: string, state: PersonState): RegisteredPersonFacts | null {
   if (state.status === 'UNREGISTERED') return null;
   const { person } = state;
   return {

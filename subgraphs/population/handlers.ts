@@ -16,7 +16,7 @@ import type { ChangeHouseholdHead, EstablishHousehold, HouseholdCommand, JoinHou
 import { householdDecider } from './household/decider.ts';
 import { householdStreamId, type RelationToHead } from './household/events.ts';
 import type { AssignGuardian, ChangeResidence, ConfirmSurvival, PersonCommand, RegisterBirth, RegisterDeath, RegisterResident } from './person/commands.ts';
-import { personDecider, type PersonRecord } from './person/decider.ts';
+import { personDecider, type PersonRecord, type PersonState } from './person/decider.ts';
 import { personStreamId, type PersonRegistered, type Residence, type SurvivalProofMethod } from './person/events.ts';
 
 /** One person per resident ID number, enforced by a claim stream per number. */
@@ -53,19 +53,24 @@ export function survivalSource(method: SurvivalProofMethod): ProvenanceDefaults 
 /** The birth, the household the newborn joins, and (by default the household's) residence. */
 export type RegisterBirthData = Omit<RegisterBirth['data'], 'residence'> & { householdId: string; relationToHead: RelationToHead; residence?: Residence | null };
 
+/** A person a command names (a guardian, a household's head) must be registered, and for most commands alive. */
+export function requirePerson(state: PersonState, personId: string, field: string, options: { alive: boolean }): PersonRecord {
+  if (state.status === 'UNREGISTERED') {
+    throw new NotFoundError(`${field} ${personId} is not a registered person; register them first`, { field, personId });
+  }
+  if (options.alive && state.status === 'DECEASED') {
+    throw new ValidationError(`${field} ${personId} died on ${state.dateOfDeath}; name a living person`, { field, personId });
+  }
+  return state.person;
+}
+
 const handlePerson = handle(personDecider, (command: PersonCommand) => personStreamId(command.data.personId));
 const handleHousehold = handle(householdDecider, (command: HouseholdCommand) => householdStreamId(command.data.householdId));
 
 export function createPopulationHandlers(store: EventStore) {
   async function person(personId: string, field: string, options: { alive: boolean }): Promise<PersonRecord> {
     const { state } = await store.aggregate(personDecider, personStreamId(personId));
-    if (state.status === 'UNREGISTERED') {
-      throw new NotFoundError(`${field} ${personId} is not a registered person; register them first`, { field, personId });
-    }
-    if (options.alive && state.status === 'DECEASED') {
-      throw new ValidationError(`${field} ${personId} died on ${state.dateOfDeath}; name a living person`, { field, personId });
-    }
-    return state.person;
+    return requirePerson(state, personId, field, options);
   }
 
   const runPerson = (command: Exclude<PersonCommand, RegisterResident | RegisterBirth>, ctx: CommandContext) => handlePerson(store, command, ctx.metadata, ctx);

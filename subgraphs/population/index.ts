@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { SubgraphModule } from '../kit/module.ts';
 import { idNumbers } from './handlers.ts';
+import { populationIngestKinds } from './ingest.ts';
 import { householdEventDefinitions } from './household/events.ts';
 import { personEventDefinitions } from './person/events.ts';
 import { divisionStatsProjection } from './readModels/divisionStats.ts';
@@ -17,6 +18,7 @@ export const populationModule: SubgraphModule = {
   eventTypes: [...personEventDefinitions, ...householdEventDefinitions, ...idNumbers.eventTypes],
   projections: [registryProjection, divisionStatsProjection],
   resolvers: createPopulationResolvers,
+  ingestKinds: populationIngestKinds,
   async seed(runtime) {
     await seedPopulation(runtime, { people: demoCityConfig().people });
   },

@@ -9,6 +9,7 @@ import type { SubgraphModule } from '../kit/module.ts';
 import { createDeedTaxDeadlineManager, DEFAULT_DEED_TAX_DEADLINE_DAYS } from './processes/deedTaxDeadlines.ts';
 import { propertyTransactionEventDefinitions } from './propertyTransaction/events.ts';
 import { taxRegisterProjection } from './readModels/taxRegister.ts';
+import { taxIngestKinds } from './ingest.ts';
 import { createTaxResolvers } from './resolvers.ts';
 import { seedTax } from './seed.ts';
 import { taxCommandsEventTypes } from './taxCommands.ts';
@@ -32,6 +33,7 @@ export function createTaxModule(options: TaxModuleOptions = {}): SubgraphModule 
     processManagers: [deadlines],
     resolvers: (runtime) => createTaxResolvers(runtime, { deedTaxDeadlineDays }),
     seed: (runtime) => seedTax(runtime),
+    ingestKinds: taxIngestKinds,
   };
 }
 

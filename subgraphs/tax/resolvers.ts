@@ -66,8 +66,8 @@ export interface DeclarationNode {
 
 /** The resource every tax mutation is granted under (directives.md has no tax.write). */
 const WRITE_RESOURCE = 'tax.declarations';
-const TAX_DEPARTMENT: ProvenanceDefaults = { department: 'taxation', system: '金税三期税收管理系统' };
-const HOUSING_DEPARTMENT: ProvenanceDefaults = { department: '市住房和城乡建设局', system: '房屋网签备案系统' };
+export const TAX_DEPARTMENT: ProvenanceDefaults = { department: 'taxation', system: '金税三期税收管理系统' };
+export const HOUSING_DEPARTMENT: ProvenanceDefaults = { department: '市住房和城乡建设局', system: '房屋网签备案系统' };
 
 interface MutationInput {
   expectedRevision?: number | null;

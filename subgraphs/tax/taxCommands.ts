@@ -88,7 +88,11 @@ export async function registerTaxpayer(
 
 /** The recorded transaction a deed-tax declaration names, as its stream says now. */
 export async function transactionFacts(store: EventStore, transactionId: string): Promise<TransactionFacts | null> {
-  const state = await transactionState(store, transactionId);
+  return transactionFactsOf(transactionId, await transactionState(store, transactionId));
+}
+
+/** The facts of a transaction's folded stream (a batch folds the streams it read at once); null when unrecorded. */
+export function transactionFactsOf(transactionId: string, state: PropertyTransactionState): TransactionFacts | null {
   if (state.status === 'UNRECORDED') return null;
   const { buyer, contractDate } = state.transaction;
   return { transactionId, buyer, contractDate };

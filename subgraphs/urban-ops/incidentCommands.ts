@@ -52,7 +52,7 @@ const handleIncident = handle(incidentDecider, (command: IncidentCommand) => inc
  * The divisions a command names must be in the catalog, checked before anything is decided or
  * appended. A malformed code is left to the decider, which says what shape a code takes.
  */
-function assertCatalogDivisions(command: IncidentCommand): void {
+export function assertCatalogDivisions(command: IncidentCommand): void {
   const named: [field: string, code: string][] = 'actor' in command.data ? [['actor.divisionCode', command.data.actor.divisionCode]] : [];
   if (command.type === 'reportIncident') named.push(['divisionCode', command.data.divisionCode]);
   if (command.type === 'dispatchIncident') named.push(['unit.divisionCode', command.data.unit.divisionCode]);

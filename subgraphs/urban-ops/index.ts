@@ -9,6 +9,7 @@ import type { SubgraphModule } from '../kit/module.ts';
 import { caseSerialAllocated } from './caseSerials.ts';
 import { deadlineManager } from './processes/deadlines.ts';
 import { incidentEventDefinitions } from './incident/events.ts';
+import { urbanOpsIngestKinds } from './ingest.ts';
 import { incidentsProjection } from './readModels/incidentsProjection.ts';
 import { urbanOpsResolvers } from './resolvers.ts';
 import { seedIncidents } from './seed.ts';
@@ -23,4 +24,5 @@ export const urbanOpsModule: SubgraphModule = {
   processManagers: [deadlineManager],
   resolvers: (runtime) => urbanOpsResolvers(runtime),
   seed: (runtime) => seedIncidents(runtime),
+  ingestKinds: urbanOpsIngestKinds,
 };

@@ -70,7 +70,8 @@ const INCIDENT_STREAM_PREFIX = incidentStreamId('');
 const INCIDENT_EVENT_TYPES = incidentEventDefinitions.map((d) => d.type);
 
 
-function instantArg(value: string, field: string): string {
+/** An ISO 8601 instant as the client wrote it, canonical (UTC, milliseconds). */
+export function instantArg(value: string, field: string): string {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new ValidationError(`${field} must be an ISO 8601 instant, got "${value}"`, { field });
   return new Date(ms).toISOString();

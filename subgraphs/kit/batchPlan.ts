@@ -1,0 +1,273 @@
+/**
+ * The batch twin of `handle` (command.ts) for the aggregation channel (kit/ingest.ts): a chunk of
+ * records is decided on ONE read of every stream it touches (`readStreams`), in order, on folds kept
+ * in memory, so a later record sees what earlier ones decided, and the result is a plan of appends
+ * the channel commits in one `appendMany`. Nothing here appends.
+ *
+ * Each record runs as a small transaction on the chunk: what it decides is staged; a `CityBrainError`
+ * (the same one its mutation throws) discards what it staged and becomes a `rejected` outcome with
+ * the error's code, message and field. The record's idempotency key goes on its primary stream (the
+ * event ids derive from it, `deterministicEventId`), and `<key>\0<stream>` on any other stream it
+ * appends to (one key's event ids may stand in one stream only); a record whose key its primary
+ * stream already holds (stored or staged earlier in the chunk) is `alreadyPresent`.
+ *
+ * Every append expects the revision the chunk read plus what earlier records staged on the stream,
+ * so a concurrent writer makes the commit fail as a whole and the chunk is planned again.
+ */
+import { fold, type Decider, type DomainEvent } from '../../events/decider.ts';
+import { CityBrainError } from '../../events/errors.ts';
+import type { EventMetadata, EventStore, Evolver, RecordedEvent, StreamAppend } from '../../events/types.ts';
+import { appendedWithKey, expectedRevisionOf, missingReference, newEvents, type Reference } from './command.ts';
+import type { IngestPlan, IngestRecord, RecordOutcome } from './ingest.ts';
+import type { NaturalKey } from './naturalKey.ts';
+
+/** What a record decided, when it was not refused. */
+export type Decided = 'created' | 'changed' | 'unchanged';
+
+/** One record made ready for a chunk: the streams it needs and how it decides on them. */
+export interface PreparedRecord {
+  /** The stream that holds the record's idempotency key once it was appended (its aggregate's stream). */
+  primaryStream: string;
+  /** Every other stream the record may decide on, fold or name (references, claims, base streams): all are read at once. */
+  streams: readonly string[];
+  /** Decides the record on the chunk (`chunk.decide`, `chunk.claim`, …); throws the mutation's error to refuse it. */
+  decide(chunk: Chunk): Decided;
+}
+
+/** How a kind decides its records: builds each record's commands (decided at `now`) before the chunk is read. */
+export type RecordPlanner<Data> = (record: IngestRecord<Data>, now: string) => PreparedRecord;
+
+interface StreamEntry {
+  read: readonly RecordedEvent[];
+  /** Events accepted records staged on top of `read`, in order. */
+  staged: DomainEvent[];
+  /** Revision after `read` and `staged` (-1: no stream). */
+  revision: number;
+  /** The last fold made of the stream, and the evolver it was made with. */
+  folded?: { evolver: object; state: unknown };
+  /** Idempotency keys staged on the stream in this chunk. */
+  keys: Set<string>;
+}
+
+interface Pending {
+  entry: StreamEntry;
+  /** What the stream was before the record touched it, to restore when the record is refused. */
+  before: Pick<StreamEntry, 'revision' | 'folded'> & { stagedLength: number };
+  events: DomainEvent[];
+}
+
+/** The chunk as records are decided on it: streams read once, folds kept, appends staged per record. */
+export class Chunk {
+  readonly now: string;
+  private readonly streams = new Map<string, StreamEntry>();
+  private readonly appends: StreamAppend[] = [];
+  private pending = new Map<string, Pending>();
+  private metadata: EventMetadata | undefined;
+  private readonly continuations = new Map<string, object>();
+
+  private constructor(now: string, ids: readonly string[], histories: readonly RecordedEvent[][]) {
+    this.now = now;
+    ids.forEach((id, i) => {
+      const read = histories[i] ?? [];
+      this.streams.set(id, { read, staged: [], revision: read.at(-1)?.revision ?? -1, keys: new Set() });
+    });
+  }
+
+  /** Reads every stream the records name, in one round trip. */
+  static async read(store: EventStore, streamIds: Iterable<string>, now: string): Promise<Chunk> {
+    const ids = [...new Set(streamIds)];
+    return new Chunk(now, ids, ids.length > 0 ? await store.readStreams(ids) : []);
+  }
+
+  /** True when the stream exists, stored or staged by an earlier record (or this one). */
+  exists(streamId: string): boolean {
+    return this.entry(streamId).revision >= 0;
+  }
+
+  /** The events the chunk read of a stream (what is stored; not what the chunk staged). */
+  history<E extends DomainEvent = DomainEvent>(streamId: string): readonly (RecordedEvent & E)[] {
+    return this.entry(streamId).read as (RecordedEvent & E)[];
+  }
+
+  /** The stream folded by `evolver`: stored events, then what records of this chunk staged. */
+  state<E extends DomainEvent, S>(evolver: Evolver<E, S>, streamId: string): S {
+    const entry = this.entry(streamId);
+    if (entry.folded?.evolver !== evolver) {
+      entry.folded = { evolver, state: fold(evolver, [...(entry.read as unknown as E[]), ...(entry.staged as E[])]) };
+    }
+    return entry.folded.state as S;
+  }
+
+  /** Decides a command on the stream's state and stages its events for the record being decided. */
+  decide<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, streamId: string, command: C): E[] {
+    const events = decider.decide(command, this.state(decider, streamId));
+    if (events.length > 0) this.stage(decider, streamId, events);
+    return events;
+  }
+
+  /**
+   * `decider` for streams that continue `baseStreamId` (a station's day of readings decided on its
+   * registration, as `startingFrom` does for a single command), one per base stream for the chunk so
+   * the folds of its streams are kept.
+   */
+  continuing<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, baseStreamId: string): Decider<C, E, S> {
+    let derived = this.continuations.get(baseStreamId) as Decider<C, E, S> | undefined;
+    if (!derived) {
+      derived = { ...decider, initialState: () => this.state(decider, baseStreamId) };
+      this.continuations.set(baseStreamId, derived);
+    }
+    return derived;
+  }
+
+  /** Claims a natural key for `ownerId` in the plan (the registration's claim stream must be in `streamsOf`). */
+  claim(key: NaturalKey, value: string, ownerId: string): void {
+    this.decide(key.decider, key.streamId(value), { type: 'claim', key: value, ownerId });
+  }
+
+  /** Refuses the record (as `handle`'s `references` does) when an entity it names has no stream. */
+  requireReferences(references: readonly Reference[]): void {
+    const missing = references.find((r) => !this.exists(r.streamId));
+    if (missing) throw missingReference(missing);
+  }
+
+  private entry(streamId: string): StreamEntry {
+    const entry = this.streams.get(streamId);
+    if (!entry) throw new Error(`stream ${streamId} was not read for this chunk; name it in the planner's streamsOf`);
+    return entry;
+  }
+
+  private stage<E extends DomainEvent, S>(decider: Decider<never, E, S>, streamId: string, events: readonly E[]): void {
+    const entry = this.entry(streamId);
+    let pending = this.pending.get(streamId);
+    if (!pending) {
+      pending = { entry, before: { revision: entry.revision, folded: entry.folded, stagedLength: entry.staged.length }, events: [] };
+      this.pending.set(streamId, pending);
+    }
+    let state = this.state(decider, streamId);
+    for (const event of events) state = decider.evolve(state, event);
+    entry.folded = { evolver: decider, state };
+    entry.staged.push(...events);
+    entry.revision += events.length;
+    pending.events.push(...events);
+  }
+
+  /** Decides one record as a unit: its outcome, with its staged events kept or discarded. */
+  run(record: IngestRecord<unknown>, prepared: PreparedRecord): RecordOutcome {
+    const { primaryStream } = prepared;
+    const { idempotencyKey: key } = record;
+    const entry = this.entry(primaryStream);
+    if (entry.keys.has(key) || appendedWithKey(entry.read, key)) return { status: 'alreadyPresent' };
+    this.metadata = record.metadata;
+    this.pending = new Map();
+    try {
+      const decided = prepared.decide(this);
+      this.commitPending(primaryStream, key);
+      return { status: decided };
+    } catch (error) {
+      if (!(error instanceof CityBrainError)) throw error;
+      for (const { entry: touched, before } of this.pending.values()) {
+        touched.revision = before.revision;
+        touched.folded = before.folded;
+        touched.staged.length = before.stagedLength;
+      }
+      return refusal(error);
+    }
+  }
+
+  private commitPending(primary: string, key: string): void {
+    const metadata = this.metadata!;
+    for (const [streamId, { entry, before, events }] of this.pending) {
+      const streamKey = streamId === primary ? key : `${key}\u0000${streamId}`;
+      entry.keys.add(streamKey);
+      this.appends.push({
+        streamId,
+        events: newEvents(events, metadata),
+        options: { expectedRevision: expectedRevisionOf(before.revision), idempotencyKey: streamKey },
+      });
+    }
+  }
+
+  /** The appends of every accepted record, in the order they were decided. */
+  get plannedAppends(): StreamAppend[] {
+    return this.appends;
+  }
+}
+
+/** Plans a chunk: one read of every stream its records touch, then each record decided in order. */
+export async function planChunk<Data>(store: EventStore, planner: RecordPlanner<Data>, records: readonly IngestRecord<Data>[], now: string): Promise<IngestPlan> {
+  const prepared: (PreparedRecord | RecordOutcome)[] = records.map((record) => {
+    try {
+      return planner(record, now);
+    } catch (error) {
+      // A record whose streams cannot even be named (a malformed hour) is refused like its mutation.
+      return refusal(error);
+    }
+  });
+  const chunk = await Chunk.read(
+    store,
+    prepared.flatMap((p) => ('primaryStream' in p ? [p.primaryStream, ...p.streams] : [])),
+    now,
+  );
+  const outcomes = prepared.map((p, i) => ('primaryStream' in p ? chunk.run(records[i]!, p) : p));
+  return { outcomes, appends: chunk.plannedAppends };
+}
+
+/** A refusal as a record's outcome; anything but a `CityBrainError` is a bug and is thrown on. */
+function refusal(error: unknown): RecordOutcome {
+  if (!(error instanceof CityBrainError)) throw error;
+  const field = error.details.field;
+  return { status: 'rejected', code: error.code, message: error.message, ...(typeof field === 'string' && { field }) };
+}
+
+/** A command as the batch planner takes it: what `handle` takes, with its record's metadata and key. */
+export interface BatchCommand<Command> {
+  command: Command;
+  metadata: EventMetadata;
+  idempotencyKey: string;
+}
+
+interface CommandPlanOptions<Command> {
+  /** Entities the command names (as `handle`'s `references`): checked on the chunk's one read. */
+  references?: (command: Command) => readonly Reference[];
+}
+
+/**
+ * The batch twin of `handle(decider, streamIdOf, { references })`: one command per record, decided
+ * in order on one read; a command that decides events is `created`, one that decides none `unchanged`.
+ */
+export function planCommands<Command, Event extends DomainEvent, State>(
+  decider: Decider<Command, Event, State>,
+  streamIdOf: (command: Command) => string,
+  options: CommandPlanOptions<Command> = {},
+): (store: EventStore, commands: readonly BatchCommand<Command>[], now: string) => Promise<IngestPlan> {
+  const planner = commandPlanner(decider, streamIdOf, (record: IngestRecord<Command>) => record.data, options);
+  return (store, commands, now) =>
+    planChunk(
+      store,
+      planner,
+      commands.map(({ command, metadata, idempotencyKey }, i) => ({ line: i + 1, sourceRecordId: idempotencyKey, data: command, metadata, idempotencyKey })),
+      now,
+    );
+}
+
+/** A planner for kinds whose record is one command on one stream (facts: readings, visits, declarations). */
+export function commandPlanner<Data, Command, Event extends DomainEvent, State>(
+  decider: Decider<Command, Event, State>,
+  streamIdOf: (command: Command) => string,
+  commandOf: (record: IngestRecord<Data>, now: string) => Command,
+  { references }: CommandPlanOptions<Command> = {},
+): RecordPlanner<Data> {
+  return (record, now) => {
+    const command = commandOf(record, now);
+    const named = references?.(command) ?? [];
+    const streamId = streamIdOf(command);
+    return {
+      primaryStream: streamId,
+      streams: named.map((r) => r.streamId),
+      decide(chunk) {
+        chunk.requireReferences(named);
+        return chunk.decide(decider, streamId, command).length > 0 ? 'created' : 'unchanged';
+      },
+    };
+  };
+}
