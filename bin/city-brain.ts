@@ -7,7 +7,9 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { CityBrainError } from '../events/errors.ts';
-import { createProgress } from '../cli/progress.ts';
+import { createIngestProgress, createProgress } from '../cli/progress.ts';
+import { importFile } from '../cli/import.ts';
+import { ingestKindsOf } from '../ingest/runner.ts';
 import { formatLag, ProgressRouter, replayProjections } from '../cli/replay.ts';
 import { readPublicKey, readSealExport, verifyLog } from '../cli/verify.ts';
 import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sql/hashChain.ts';
@@ -183,6 +185,61 @@ program
     );
     console.log(`backend ${status.backend}, head position ${status.head}`);
     console.log(status.lag);
+  });
+
+/** `import`'s exit code when the batch completed but some records were rejected (1 is any refusal or failure). */
+const EXIT_REJECTS = 3;
+
+program
+  .command('import')
+  .description('deliver a file of records through the aggregation channel (数据归集): NDJSON or CSV, UTF-8 or GB 18030')
+  .argument('<file>', 'the delivery: .ndjson / .jsonl (one JSON object a line) or .csv (header row)')
+  .requiredOption('--kind <kind>', `what the records are: ${ingestKindsOf(MODULES).map((k) => k.name).join(', ') || '(no module publishes an ingest kind yet)'}`)
+  .requiredOption('--department <code>', 'the delivering department, e.g. public-security')
+  .option('--batch <id>', 'the batch id: run again with the same id and file to resume it after a crash (default: a new id)')
+  .option('--system <name>', "the department's source system, for provenance (default: the kind's)")
+  .option('--consumer <id>', "the consumer delivering, registered for the department (or the big-data bureau) with WRITE on the kind's resource (default: the department code)")
+  .option('--format <format>', 'ndjson or csv (default: from the extension)')
+  .action(async (file: string, options: { kind: string; department: string; batch?: string; system?: string; consumer?: string; format?: string }) => {
+    let bar: ReturnType<typeof createIngestProgress> | undefined;
+    try {
+      const result = await withPlatform((platform) =>
+        importFile(
+          { store: platform.store, kinds: ingestKindsOf(platform.modules), now: platform.runtime.now, logger: platform.logger },
+          {
+            file,
+            kind: options.kind,
+            department: options.department,
+            actor: { consumerId: options.consumer ?? options.department, role: 'department' },
+            ...(options.batch !== undefined && { batchId: options.batch }),
+            ...(options.system !== undefined && { system: options.system }),
+            ...(options.format !== undefined && { format: options.format }),
+            onDelivery(delivery) {
+              if (delivery.encoding === 'gb18030') console.log(`${file}: not UTF-8; read as GB 18030 and converted`);
+              bar = createIngestProgress(`importing ${options.kind}`, delivery.total);
+            },
+            onChunk: (chunk) => bar?.chunk(chunk.counts.received, chunk.counts.rejected),
+          },
+        ),
+      );
+      bar?.stop();
+      const { report, rejectsFile } = result;
+      console.log(
+        `batch ${report.batchId}: ${report.received} records · ${report.created} created · ${report.changed} changed · ${report.unchanged} unchanged · ${report.alreadyPresent} already present · ${report.rejected} rejected${report.resumedChunks ? ` (${report.resumedChunks} of ${report.chunks} chunks were committed by an earlier run)` : ''}`,
+      );
+      if (rejectsFile) {
+        console.log(`the rejected records, each with its _rejection, are in ${rejectsFile}: correct them and deliver that file again`);
+        process.exitCode = EXIT_REJECTS;
+      }
+    } catch (error) {
+      bar?.stop();
+      if (error instanceof DataDirLockedError) {
+        throw new ValidationError(
+          `the embedded store is owned by a running service, ${error.owner ? describeOwner(error.owner) : 'another process'}. import opens the store itself: stop the service and import, or use PostgreSQL (DATABASE_URL), where import and the service run side by side`,
+        );
+      }
+      throw error;
+    }
   });
 
 program.parseAsync().catch((error: unknown) => {

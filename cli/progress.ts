@@ -72,3 +72,33 @@ export function createSeedProgress(): { update(status: SeedStatus): void; stop()
     },
   };
 }
+
+/** The import's bar: records done of the file's, their rate, accepted and rejected so far, and ETA. */
+export function createIngestProgress(label: string, total: number): { chunk(received: number, rejected: number): void; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `  ${label} [{bar}] {percentage}% · {value}/{total} · {rate} records/s · accepted {accepted} · rejected {rejected} · ETA {eta_formatted}`,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 10_000,
+      etaBuffer: 50,
+      formatTime: formatEta,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const start = performance.now();
+  let done = 0;
+  let rejectedSoFar = 0;
+  bar.start(total, 0, { rate: '0', accepted: '0', rejected: '0' });
+  return {
+    chunk(received, rejected) {
+      done += received;
+      rejectedSoFar += rejected;
+      const seconds = (performance.now() - start) / 1000;
+      bar.update(done, { rate: rateFormat.format(seconds > 0 ? done / seconds : 0), accepted: rateFormat.format(done - rejectedSoFar), rejected: rateFormat.format(rejectedSoFar) });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

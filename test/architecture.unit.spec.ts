@@ -16,7 +16,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SOURCE_ROOTS = ['events', 'projections', 'platform', 'subgraphs', 'gateway', 'schema', 'test', 'bench', 'bin', 'scripts', 'cli'];
+const SOURCE_ROOTS = ['events', 'projections', 'platform', 'subgraphs', 'gateway', 'schema', 'test', 'bench', 'bin', 'scripts', 'cli', 'ingest'];
 const PUBLISHED_MODULES = new Set(['index.ts', 'facts.ts', 'public.ts']);
 
 /**

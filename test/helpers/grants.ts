@@ -21,8 +21,8 @@ export interface TestGrant {
 }
 
 export interface TestGrants {
-  /** Registers the consumer unless it is registered already. */
-  register(consumerId: string, kind?: ConsumerKind): Promise<void>;
+  /** Registers the consumer (for `department`, default `test-department`) unless it is registered already. */
+  register(consumerId: string, kind?: ConsumerKind, department?: string): Promise<void>;
   /** Registers the consumer if needed and grants it `resources`; returns the grant id. */
   grant(consumerId: string, resources: readonly string[], options?: TestGrant): Promise<string>;
   revoke(consumerId: string, grantId: string): Promise<void>;
@@ -31,9 +31,9 @@ export interface TestGrants {
 export function testGrants(store: EventStore, now: () => Date = () => new Date()): TestGrants {
   const run = (command: ConsumerCommand) => handleConsumer(store, command, testMetadata);
   const at = () => ({ now: now().toISOString() });
-  const register = async (consumerId: string, kind: ConsumerKind = 'DEPARTMENT') => {
+  const register = async (consumerId: string, kind: ConsumerKind = 'DEPARTMENT', department = 'test-department') => {
     if ((await store.streamRevision(consumerStreamId(consumerId))) !== undefined) return;
-    await run({ type: 'registerConsumer', data: { consumerId, name: consumerId, kind, department: 'test-department' }, metadata: at() });
+    await run({ type: 'registerConsumer', data: { consumerId, name: consumerId, kind, department }, metadata: at() });
   };
   return {
     register,

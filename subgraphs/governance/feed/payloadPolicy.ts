@@ -245,6 +245,8 @@ const tax: DomainClassifications = {
 };
 
 const AUDIT = 'audit.log';
+const COUNT_PATHS = ['received', 'created', 'changed', 'unchanged', 'alreadyPresent', 'rejected'];
+const REJECT_PATHS = ['rejects.line', 'rejects.sourceRecordId', 'rejects.code', 'rejects.field', 'rejects.message'];
 const ADMIN = 'governance.admin';
 const governance: DomainClassifications = {
   ConsumerRegistered: event(ADMIN, [], ['consumerId', 'name', 'kind', 'department']),
@@ -265,6 +267,11 @@ const governance: DomainClassifications = {
   ]),
   DataIssueReported: event(AUDIT, [], ['issueId', 'entityType', 'entityId', 'field', 'description', 'resource', 'department', 'reportedBy', 'reportedAt']),
   DataIssueResolved: event(AUDIT, [], ['issueId', 'correction', 'resolvedBy', 'resolvedAt']),
+  // Batches of the aggregation channel: counts and rejects (line, source record id, field, rule), never delivered values.
+  IngestBatchStarted: event(AUDIT, [], ['batchId', 'kind', 'resource', 'department', 'system', 'channel', 'fingerprint', 'chunkSize', 'consumerId', 'grantId', 'startedAt']),
+  IngestBatchProgressed: event(AUDIT, [], ['batchId', 'chunk', ...COUNT_PATHS.map((c) => `counts.${c}`), ...REJECT_PATHS, 'rejectedByCode.code', 'rejectedByCode.count', 'at']),
+  IngestBatchRejectsRecorded: event(AUDIT, [], ['batchId', 'chunk', ...REJECT_PATHS]),
+  IngestBatchCompleted: event(AUDIT, [], ['batchId', 'chunks', ...COUNT_PATHS.map((c) => `totals.${c}`), 'completedAt']),
 };
 
 /** Every event type of every feed domain (the domain names of the feed filter), classified. */
