@@ -69,6 +69,9 @@ export async function authorizeDelivery(deps: Pick<IngestDeps, 'store'>, request
   return grant.grantId;
 }
 
+/** A fresh batch id for a delivery that names none (transports that answer with the id before running need it first). */
+export const newBatchId = (department: string, now: Date): string => `${department}-${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+
 const handleBatch = handle(ingestBatchDecider, (command: IngestBatchCommand) => ingestBatchStreamId(command.data.batchId));
 
 const instant = z.iso.datetime({ offset: true });
@@ -95,7 +98,7 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
   }
   const startedAt = deps.now();
   const grantId = await authorizeDelivery(deps, request, kind, startedAt);
-  const batchId = request.batchId ?? `${request.department}-${startedAt.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+  const batchId = request.batchId ?? newBatchId(request.department, startedAt);
   const streamId = ingestBatchStreamId(batchId);
   const system = request.system ?? kind.system;
   const metadataAt = (collectedAt: string): EventMetadata => ({
