@@ -54,6 +54,7 @@ interface Message {
 /** Sent to mqtt.js's `handleMessage` callback: read the next packet, send no PUBACK now. */
 const DEFERRED = new Error('acknowledged once committed');
 const RETRY_MS = 1000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** A message's records: one JSON object, or an array of them; anything else one malformed record. */
 export function recordsOfMessage(payload: Buffer, firstLine: number): RawRecord[] {
@@ -72,11 +73,11 @@ export function recordsOfMessage(payload: Buffer, firstLine: number): RawRecord[
 }
 
 /** Refuses (with the reason) unless the consumer is registered and holds a grant valid now with WRITE on a sensor kind's resource. */
-async function assertBridgeGrant(ingest: IngestDeps, consumerId: string): Promise<string> {
+async function assertBridgeGrant(ingest: IngestDeps, consumerId: string, kinds: readonly string[]): Promise<string> {
   const state = await readConsumerState(ingest.store, consumerId);
   if (state.status !== 'REGISTERED') throw new Error(`the MQTT bridge cannot start: MQTT_CONSUMER_ID ${consumerId} is not a registered consumer`);
   const refusals: string[] = [];
-  for (const name of MQTT_KINDS) {
+  for (const name of kinds) {
     const kind = ingest.kinds.find((k) => k.name === name);
     if (!kind) continue;
     try {
@@ -87,19 +88,28 @@ async function assertBridgeGrant(ingest: IngestDeps, consumerId: string): Promis
       refusals.push(error.message);
     }
   }
-  throw new Error(`the MQTT bridge cannot start: consumer ${consumerId} may deliver none of ${MQTT_KINDS.join(', ')}:\n  ${refusals.join('\n  ')}`);
+  throw new Error(`the MQTT bridge cannot start: consumer ${consumerId} may deliver none of ${kinds.join(', ')}:\n  ${refusals.join('\n  ')}`);
 }
 
-export async function startMqttBridge(ingest: IngestDeps, config: MqttBridgeConfig, options: { logger?: Logger } = {}): Promise<MqttBridge> {
+export interface MqttBridgeOptions {
+  logger?: Logger;
+  /** The kinds taken from the broker. @default MQTT_KINDS */
+  kinds?: readonly string[];
+}
+
+export async function startMqttBridge(ingest: IngestDeps, config: MqttBridgeConfig, options: MqttBridgeOptions = {}): Promise<MqttBridge> {
   const logger = (options.logger ?? ingest.logger)?.child({ component: 'ingest-mqtt' });
   if (!config.MQTT_URL || !config.MQTT_CONSUMER_ID) throw new Error('the MQTT bridge needs MQTT_URL and MQTT_CONSUMER_ID');
   const consumerId = config.MQTT_CONSUMER_ID;
-  await assertBridgeGrant(ingest, consumerId);
+  const bridgeKinds = options.kinds ?? MQTT_KINDS;
+  await assertBridgeGrant(ingest, consumerId, bridgeKinds);
   const actor = { consumerId, role: 'department' };
   const deps: IngestDeps = { ...ingest, limits: { ...ingest.limits, chunkSize: config.MQTT_CHUNK_SIZE } };
   const prefix = config.MQTT_TOPIC_PREFIX;
 
-  const client: MqttClient = await mqtt.connectAsync(config.MQTT_URL, {
+  // Connected only once `handleMessage` is set: a persistent session's queued messages arrive right after CONNACK.
+  const client: MqttClient = mqtt.connect(config.MQTT_URL, {
+    manualConnect: true,
     clientId: config.MQTT_CLIENT_ID,
     clean: false,
     protocolVersion: 5,
@@ -163,10 +173,10 @@ export async function startMqttBridge(ingest: IngestDeps, config: MqttBridgeConf
   client.handleMessage = (packet: IPublishPacket, callback: (error?: Error) => void) => {
     const parts = packet.topic.slice(prefix.length + 1).split('/');
     const message: Message = { messageId: packet.qos > 0 ? packet.messageId : undefined, payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload) };
-    if (parts.length !== 2 || !ingest.kinds.some((k) => k.name === parts[1])) {
+    if (parts.length !== 2 || !bridgeKinds.includes(parts[1]!) || !ingest.kinds.some((k) => k.name === parts[1])) {
       let reason = `the topic is ${prefix}/<department>/<kind>`;
       try {
-        if (parts.length === 2) findKind(ingest.kinds, parts[1]!);
+        if (parts.length === 2) findKind(ingest.kinds.filter((k) => bridgeKinds.includes(k.name)), parts[1]!);
       } catch (error) {
         reason = (error as Error).message;
       }
@@ -182,6 +192,15 @@ export async function startMqttBridge(ingest: IngestDeps, config: MqttBridgeConf
     else schedule(config.MQTT_FLUSH_MS);
     callback(message.messageId === undefined ? undefined : DEFERRED);
   };
+  await new Promise<void>((resolve, reject) => {
+    const timeout = setTimeout(() => {
+      client.end(true);
+      reject(new Error(`the MQTT bridge cannot start: no answer from the broker at ${config.MQTT_URL} within ${CONNECT_TIMEOUT_MS / 1000} s`));
+    }, CONNECT_TIMEOUT_MS);
+    client.once('connect', () => (clearTimeout(timeout), resolve()));
+    client.once('error', (error) => (clearTimeout(timeout), client.end(true), reject(error)));
+    client.connect();
+  });
   client.on('error', (error) => logger?.error({ err: error }, 'mqtt client error'));
   await client.subscribeAsync(`${prefix}/+/+`, { qos: 1 });
   logger?.info({ url: config.MQTT_URL, clientId: config.MQTT_CLIENT_ID, topics: `${prefix}/<department>/<kind>`, consumerId }, 'mqtt bridge subscribed');
