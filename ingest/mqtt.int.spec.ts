@@ -14,10 +14,11 @@ import type { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BACKENDS, freshStorePerTest, type TestBackend } from '../test/helpers/databases.ts';
 import { testGrants } from '../test/helpers/grants.ts';
 import { ingestTestRegistry, testNotesKind } from '../test/helpers/ingestKinds.ts';
+import { TEST_BROKER } from '../test/helpers/mqtt.ts';
 import { startMqttBridge, type MqttBridge, type MqttBridgeConfig } from './mqtt.ts';
 import type { IngestDeps } from './types.ts';
 
-export const BROKER = process.env.TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+const BROKER = TEST_BROKER;
 const FEEDS = 'eco-feeds';
 const note = (i: number, extra: Record<string, unknown> = {}) => JSON.stringify({ sourceRecordId: `r${i}`, noteId: `n${i}`, text: `note ${i}`, ...extra });
 
