@@ -126,7 +126,9 @@ export async function startMqttBridge(ingest: IngestDeps, config: MqttBridgeConf
 
   const puback = (m: Message) => {
     if (m.messageId === undefined) return;
-    (client as unknown as { _sendPacket(packet: { cmd: 'puback'; messageId: number }): void })._sendPacket({ cmd: 'puback', messageId: m.messageId });
+    // mqtt.js's own PUBACK path, private (typed any): see the header.
+    const sendPacket = client['_sendPacket'] as (packet: { cmd: 'puback'; messageId: number }) => void;
+    sendPacket.call(client, { cmd: 'puback', messageId: m.messageId });
   };
 
   async function deliver(key: string, messages: Message[]): Promise<void> {
