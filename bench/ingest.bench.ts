@@ -55,13 +55,16 @@ const metadata: EventMetadata = {
   correlationId: 'bench:ingest',
 };
 
+/** Person `i`: 999 per birth date (the ID number's sequence has 3 digits; odd is male). */
 function personLine(i: number): string {
+  const sequence = (i % 999) + 1;
+  const birthDate = new Date(Date.UTC(1950, 0, 1) + Math.floor(i / 999) * 86_400_000).toISOString().slice(0, 10);
   return JSON.stringify({
     sourceRecordId: `P${i}`,
-    idNumber: makeIdNumber('370102', '1980-05-04', i),
+    idNumber: makeIdNumber('370102', birthDate, sequence),
     name: `居民${i}`,
-    gender: i % 2 === 1 ? 'MALE' : 'FEMALE',
-    birthDate: '1980-05-04',
+    gender: sequence % 2 === 1 ? 'MALE' : 'FEMALE',
+    birthDate,
     residence: { address: `历下区${i}号`, divisionCode: COMMUNITY },
   });
 }

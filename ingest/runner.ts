@@ -168,7 +168,8 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
       if (!parsed.success) return { line, raw, reject: rejectOf(line, sourceRecordId, 'collectedAt', `collectedAt "${String(given)}" must be an ISO 8601 instant with an offset, e.g. 2026-03-01T08:00:00+08:00`) };
       collectedAt = new Date(parsed.data).toISOString();
     }
-    const parsed = kind.schema.safeParse(fields);
+    // The kinds' schemas (kit/ingestSchema.ts `recordSchema`) take the record's sourceRecordId with its fields.
+    const parsed = kind.schema.safeParse({ ...fields, sourceRecordId });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.length ? issue.path.map(String).join('.') : null;
