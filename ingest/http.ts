@@ -175,7 +175,7 @@ export function createIngestRoute(options: IngestRouteOptions): IngestRoute {
     );
     const links = {
       graphql: GRAPHQL_PATH,
-      query: `query { ingestBatch(id: ${JSON.stringify(batchId)}) { id status totals { received created changed unchanged alreadyPresent rejected } } }`,
+      query: `query { ingestBatch(id: ${JSON.stringify(batchId)}) { id status received created changed unchanged alreadyPresent rejected } }`,
     };
     if (state.status === 'COMPLETED') return send(res, 200, { batchId, status: 'completed', links });
 
