@@ -1,7 +1,7 @@
 /**
  * Every example delivery under examples/ (one per kind) imported through the channel, in order, into
  * a fresh embedded store holding only what the demo city has and the files do not deliver (the
- * monitoring station, the taxpayer registration): each file is accepted whole, no record rejected.
+ * monitoring station, the emission permit, the taxpayer registration): each file is accepted whole, no record rejected.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { registryOf } from '../bin/platform.ts';
 import { importFile } from '../cli/import.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { ingestKindsOf } from '../ingest/runner.ts';
+import { issueEmissionPermit } from '../subgraphs/environment/emission/handlers.ts';
 import { registerMonitoringStation } from '../subgraphs/environment/station/handlers.ts';
 import { entityIdOf } from '../subgraphs/kit/ingestSchema.ts';
 import { registerTaxpayer } from '../subgraphs/tax/taxCommands.ts';
@@ -21,7 +22,7 @@ import { ingestMetadata } from './helpers/ingest.ts';
 
 const EXAMPLES = new URL('../examples/', import.meta.url).pathname;
 /** In the order a city delivers them: the register before what refers to it. */
-const ORDER = ['persons', 'households', 'legal-persons', 'annual-reports', 'incidents', 'station-readings', 'health-visits', 'claims', 'property-transactions', 'tax-declarations'];
+const ORDER = ['persons', 'households', 'legal-persons', 'annual-reports', 'incidents', 'station-readings', 'emission-readings', 'health-visits', 'claims', 'property-transactions', 'tax-declarations'];
 const KINDS = ingestKindsOf(MODULES);
 const fileOf = (kind: string) => readdirSync(EXAMPLES).find((f) => f.startsWith(`${kind}.`) && !f.includes('.rejects.'));
 
@@ -44,7 +45,8 @@ describe('the example deliveries', () => {
   });
 
   it('has one file per kind', () => {
-    assert.deepEqual(KINDS.map((k) => k.name).filter((k) => !fileOf(k)), ['emission-readings'], 'only emission readings (a permit with outlets is needed first) have no example yet');
+    assert.deepEqual(KINDS.map((k) => k.name).filter((k) => !fileOf(k)), []);
+    assert.deepEqual([...ORDER].sort(), KINDS.map((k) => k.name).sort());
   });
 
   for (const kindName of ORDER) {
@@ -52,6 +54,12 @@ describe('the example deliveries', () => {
       const file = fileOf(kindName);
       assert.ok(file, `examples/ has no ${kindName} file`);
       const kind = KINDS.find((k) => k.name === kindName)!;
+      if (kindName === 'emission-readings') {
+        // Permits are issued by the ecology bureau's own mutation, not delivered: one for the legal person of legal-persons.ndjson, as the demo city names them.
+        const legalPersonId = entityIdOf({ metadata: ingestMetadata(kind, 'MR-0001', 'market-regulation'), sourceRecordId: 'MR-0001' }, 'legal-persons');
+        const outlets = [{ outletId: 'DA001', name: '1号排气筒', pollutants: [{ pollutant: 'SO2' as const, limit: 35, unit: 'mg/m3' as const }] }];
+        await issueEmissionPermit({ store, metadata: ingestMetadata(kind, 'permit'), now: new Date().toISOString() }, { permitId: `ep-${legalPersonId}`, legalPersonId, permitNo: 'P-EXAMPLE-001', outlets, validFrom: '2025-01-01', validUntil: '2029-12-31' });
+      }
       if (kindName === 'tax-declarations') {
         // Taxpayers are registered by the tax bureau's own mutation (registerTaxpayer), not delivered: the person of persons.ndjson.
         const person = entityIdOf({ metadata: ingestMetadata(kind, 'PS-0001', 'public-security'), sourceRecordId: 'PS-0001' }, 'persons');
