@@ -119,6 +119,30 @@ function suite(openBackend: () => Promise<TestBackend>): void {
     assert.equal(await eventCount(), count + 4, 'b-2 started, counted two chunks and completed; no note twice');
   });
 
+  it('refuses a body whose content-length is over the limit (413), and cuts a chunked one at the limit, rejecting the first line not read', async () => {
+    const before = await eventCount();
+    const token = await tokenOf(FEEDS);
+    const big = lines(1200);
+    assert.ok(Buffer.byteLength(big) > 64 * 1024);
+    const declared = await post('/ingest/test-notes?department=ecology-environment&batch=b-big', big, { authorization: `Bearer ${token}` });
+    assert.equal(declared.status, 413);
+    assert.equal(await eventCount(), before);
+    const status = await new Promise<number>((resolve) => {
+      const req = httpRequest(`${base}/ingest/test-notes?department=ecology-environment&batch=b-chunked`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' } });
+      req.on('response', (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+      req.on('error', () => undefined);
+      for (let i = 0; i < 12; i++) req.write(lines(100, i * 100));
+      req.end();
+    });
+    assert.equal(status, 202);
+    await route.running();
+    const state = await batchState('b-chunked');
+    assert.ok(state.status === 'COMPLETED');
+    const cut = state.totals.received - state.totals.created;
+    assert.equal(cut, 1, 'only the line at the limit is rejected');
+    assert.ok(state.totals.created > 900 && state.totals.created < 1200, `what fits in 64 KiB is counted (${state.totals.created})`);
+  });
+
   it('a client that disconnects mid-body: what arrived is counted, the unfinished line rejected as cut off', async () => {
     const token = await tokenOf(FEEDS);
     await new Promise<void>((resolve) => {
