@@ -21,6 +21,7 @@ import { registerMonitoringStation } from '../subgraphs/environment/station/hand
 import { canonicalInstant, HOUR_MS } from '../subgraphs/kit/calendar.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
 import { testGrants } from '../test/helpers/grants.ts';
+import { dropSession } from '../test/helpers/mqtt.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
@@ -171,6 +172,7 @@ async function benchMqtt(ctx: BenchContext, store: SqlEventStore, deps: IngestDe
   while (counted() < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const rate = perSecond(count, timed.elapsedMs());
   await bridge.close();
+  await dropSession(config.MQTT_CLIENT_ID, BROKER);
   const { rows } = await store.db.query<{ n: string; s: string }>(
     `SELECT count(*)::text AS n, count(DISTINCT metadata->'provenance'->>'sourceRecordId')::text AS s FROM es_events WHERE type = 'AirQualityObserved' AND metadata->'provenance'->>'channel' = 'mqtt'`,
   );

@@ -13,7 +13,7 @@ import mqtt from 'mqtt';
 import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from '../events/sql/database.ts';
 import { createTestPostgresDatabase } from '../test/helpers/databases.ts';
 import { killAll, spawnOwned } from '../test/helpers/processes.ts';
-import { TEST_BROKER as BROKER } from '../test/helpers/mqtt.ts';
+import { dropSession, TEST_BROKER as BROKER } from '../test/helpers/mqtt.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BEFORE = 600;
@@ -69,6 +69,7 @@ async function crashAndRestart(storeEnv: Record<string, string>): Promise<void> 
     assert.equal(done.code, 0, done.stderr);
   } finally {
     await publisher.endAsync();
+    await dropSession(env.MQTT_CLIENT_ID);
   }
 }
 

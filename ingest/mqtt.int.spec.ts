@@ -14,7 +14,7 @@ import type { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BACKENDS, freshStorePerTest, type TestBackend } from '../test/helpers/databases.ts';
 import { testGrants } from '../test/helpers/grants.ts';
 import { ingestTestRegistry, testNotesKind } from '../test/helpers/ingestKinds.ts';
-import { TEST_BROKER } from '../test/helpers/mqtt.ts';
+import { dropSession, TEST_BROKER } from '../test/helpers/mqtt.ts';
 import { startMqttBridge, type MqttBridge, type MqttBridgeConfig } from './mqtt.ts';
 import type { IngestDeps } from './types.ts';
 
@@ -43,6 +43,7 @@ function suite(openBackend: () => Promise<TestBackend>): void {
   afterEach(async () => {
     for (const b of bridges.splice(0)) await b.close();
     await publisher.endAsync();
+    await dropSession(config.MQTT_CLIENT_ID);
   });
 
   const deps = (): IngestDeps => ({ store, kinds: [testNotesKind], now: () => new Date(), limits: { maxRecordBytes: 300 } });
