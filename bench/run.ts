@@ -10,6 +10,7 @@ import * as eventFeed from './eventFeed.bench.ts';
 import * as eventStore from './eventStore.bench.ts';
 import * as gateway from './gateway.bench.ts';
 import * as healthcare from './healthcare.bench.ts';
+import * as ingest from './ingest.bench.ts';
 import * as urbanOps from './urbanOps.bench.ts';
 import * as screen from './screen.bench.ts';
 import * as startup from './startup.bench.ts';
@@ -21,7 +22,7 @@ import { renderFacts, renderTable } from './lib/report.ts';
 import { saveResults } from './lib/results.ts';
 import type { BackendId, BenchContext, BenchOption, BenchSection } from './lib/section.ts';
 
-const SECTIONS: readonly BenchSection[] = [eventStore, environment, healthcare, gateway, eventFeed, startup, urbanOps, screen];
+const SECTIONS: readonly BenchSection[] = [eventStore, environment, healthcare, gateway, eventFeed, startup, urbanOps, screen, ingest];
 const BACKENDS: readonly BackendId[] = ['pglite', 'postgres'];
 
 /** Settings every section may read. */

@@ -33,7 +33,7 @@ describe('start checks its whole configuration before opening or writing anythin
 
   it('reports every mistake on its own line, without a stack trace, and creates nothing', async () => {
     const dataDir = join(dir, 'a', 'pglite');
-    const { code, stderr } = await start({ DATA_DIR: dataDir, GATEWAY_PORT: 'abc', LOG_LEVEL: 'loud', DEMO_PEOPLE: '3' });
+    const { code, stderr } = await start({ DATA_DIR: dataDir, GATEWAY_PORT: 'abc', LOG_LEVEL: 'loud', DEMO_PEOPLE: '3', MQTT_URL: 'http://127.0.0.1:1883', MQTT_FLUSH_MS: '0' });
     assert.equal(code, 1);
     assert.equal(
       stderr.trim(),
@@ -41,6 +41,9 @@ describe('start checks its whole configuration before opening or writing anythin
         'city-brain: invalid configuration:',
         '  LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent',
         '  DEMO_PEOPLE: must be at least 50 residents',
+        '  MQTT_URL: MQTT_URL must be an mqtt:// or mqtts:// URL, e.g. mqtt://127.0.0.1:1883',
+        '  MQTT_FLUSH_MS: Too small: expected number to be >=1',
+        '  MQTT_CONSUMER_ID: MQTT_CONSUMER_ID is required with MQTT_URL: the consumer the bridge delivers as (it needs a grant with WRITE)',
         '  GATEWAY_PORT: must be a port number',
       ].join('\n'),
     );

@@ -11,6 +11,10 @@ import { dirname, join } from 'node:path';
 import { startGraph } from '../bin/graph.ts';
 import { seedIfEmpty, type Platform } from '../bin/platform.ts';
 import { createAdminRoutes } from './admin.ts';
+import { clientTokenConfig, parseGatewayOptions } from '../gateway/config.ts';
+import { createIngestRoute, INGEST_PATH } from '../ingest/http.ts';
+import { ingestConfigSchema, startMqttBridge, type MqttBridge } from '../ingest/mqtt.ts';
+import { ingestKindsOf } from '../ingest/runner.ts';
 import { createSeedProgress } from './progress.ts';
 import { gatewayConfigFromEnv } from '../gateway/config.ts';
 import { demoCityConfig } from '../subgraphs/kit/demoCity.ts';
@@ -70,6 +74,7 @@ export async function checkStartConfig(env: Record<string, string | undefined>):
   collect(() => parseConfig(storageConfigSchema, env));
   const dataDir = storageConfigSchema.shape.DATA_DIR.safeParse(env.DATA_DIR).data;
   collect(() => demoCityConfig(env));
+  collect(() => parseConfig(ingestConfigSchema, env));
   // Development secrets are only imagined here: nothing is written until the whole configuration holds.
   const graphEnv = dataDir === undefined ? env : withDevelopmentSecrets(env, dataDir, { persist: false });
   let listen: { port: number; host: string } | undefined;
@@ -94,6 +99,7 @@ export async function startService(platform: Platform, env: Record<string, strin
   // Validate the configuration before anything is written or started.
   const { options, port, host, adminToken } = gatewayConfigFromEnv(graphEnv);
   demoCityConfig(env);
+  const ingestConfig = parseConfig(ingestConfigSchema, env);
 
   const progress = createSeedProgress();
   const seeded = await seedIfEmpty(platform, (status) => progress.update(status)).finally(() => progress.stop());
@@ -103,6 +109,8 @@ export async function startService(platform: Platform, env: Record<string, strin
   logger.info({ ms: Math.round(performance.now() - catchingUp) }, 'projections caught up');
 
   const access = createGovernanceAccess(runtime);
+  const ingest = { store: platform.store, kinds: ingestKindsOf(platform.modules), now: runtime.now, logger };
+  const ingestRoute = createIngestRoute({ ingest, client: clientTokenConfig(parseGatewayOptions({ auth: options.auth, limits: {} }).auth), maxBodyBytes: ingestConfig.INGEST_MAX_BODY_BYTES });
   const graph = await startGraph({
     runtime,
     modules: platform.modules,
@@ -115,15 +123,20 @@ export async function startService(platform: Platform, env: Record<string, strin
     ports: { gateway: port, subgraphs: Object.fromEntries(platform.modules.map((m) => [m.name, 0])) },
     host,
     logger,
-    routes: createAdminRoutes(platform, adminToken),
+    routes: { ...createAdminRoutes(platform, adminToken), [INGEST_PATH]: ingestRoute },
     gateway: { corsOrigins: options.corsOrigins, drainTimeoutMs: options.drainTimeoutMs, queryPlanner: options.queryPlanner, ...(adminToken && { adminToken }) },
   });
   // `status`, `verify` and `seals` run elsewhere ask this process, which owns the embedded store.
   if (adminToken) platform.db.dataDirLock?.setAdminUrl(new URL('/', graph.url).toString());
+  // The sensors' bridge (ingest/mqtt.ts) when MQTT_URL is set: refused at start without a valid WRITE grant.
+  let bridge: MqttBridge | undefined;
+  if (ingestConfig.MQTT_URL) bridge = await startMqttBridge(ingest, ingestConfig);
   closeOnSignals(
     {
       async close() {
+        await bridge?.close();
         await graph.close();
+        await ingestRoute.running();
         await access.recorder?.close();
         await platform.close();
       },

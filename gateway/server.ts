@@ -39,7 +39,10 @@ export interface GatewayServerOptions extends GatewayOptionsInput {
   supergraph: string;
   /** @default a pino logger at `LOG_LEVEL` (or `info`) */
   logger?: Logger;
-  /** More routes by path (the operator's admin endpoint, cli/admin.ts); each authenticates its own callers. */
+  /**
+   * More routes by path (the operator's admin endpoint, cli/admin.ts; ingestion, ingest/http.ts); each
+   * authenticates its own callers. A path ending in `/` takes every path below it (`/ingest/` → `/ingest/persons`).
+   */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
@@ -76,7 +79,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function unauthenticatedError(error: UnauthenticatedError): GraphQLFormattedError {
+/** The body a refused token gets at `/graphql` (and at every route that takes client tokens). */
+export function unauthenticatedError(error: UnauthenticatedError): GraphQLFormattedError {
   return { message: error.message, extensions: { ...error.details, code: error.code } };
 }
 
@@ -234,7 +238,8 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
         return;
       }
       default: {
-        const route = input.routes?.[pathname];
+        const below = Object.keys(input.routes ?? {}).find((path) => path.endsWith('/') && pathname.startsWith(path) && pathname.length > path.length);
+        const route = input.routes?.[pathname] ?? (below === undefined ? undefined : input.routes?.[below]);
         if (route) return route(req, res);
         if (await pages.handle(req, res, pathname)) return;
         return sendJson(res, 404, { error: `not found; GraphQL is served at ${GRAPHQL_PATH}, the operations screen at /` });

@@ -69,6 +69,9 @@ export async function authorizeDelivery(deps: Pick<IngestDeps, 'store'>, request
   return grant.grantId;
 }
 
+/** A fresh batch id for a delivery that names none (transports that answer with the id before running need it first). */
+export const newBatchId = (department: string, now: Date): string => `${department}-${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+
 const handleBatch = handle(ingestBatchDecider, (command: IngestBatchCommand) => ingestBatchStreamId(command.data.batchId));
 
 const instant = z.iso.datetime({ offset: true });
@@ -95,7 +98,7 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
   }
   const startedAt = deps.now();
   let grantId = await authorizeDelivery(deps, request, kind, startedAt);
-  const batchId = request.batchId ?? `${request.department}-${startedAt.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+  const batchId = request.batchId ?? newBatchId(request.department, startedAt);
   const streamId = ingestBatchStreamId(batchId);
   const system = request.system ?? kind.system;
   const metadataAt = (collectedAt: string): EventMetadata => ({
@@ -165,7 +168,8 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
       if (!parsed.success) return { line, raw, reject: rejectOf(line, sourceRecordId, 'collectedAt', `collectedAt "${String(given)}" must be an ISO 8601 instant with an offset, e.g. 2026-03-01T08:00:00+08:00`) };
       collectedAt = new Date(parsed.data).toISOString();
     }
-    const parsed = kind.schema.safeParse(fields);
+    // The kinds' schemas (kit/ingestSchema.ts `recordSchema`) take the record's sourceRecordId with its fields.
+    const parsed = kind.schema.safeParse({ ...fields, sourceRecordId });
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.length ? issue.path.map(String).join('.') : null;

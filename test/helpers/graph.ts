@@ -111,6 +111,8 @@ export interface TestGraphOptions {
   gateway?: GraphOptions['gateway'];
   /** @default createGovernanceAccess(runtime) */
   access?: (runtime: SubgraphRuntime) => AccessControl;
+  /** More gateway routes over the runtime (as `npm start` mounts `/admin/*` and `/ingest/`). */
+  routes?: (runtime: SubgraphRuntime) => GraphOptions['routes'];
 }
 
 const metadataOf = (runtime: SubgraphRuntime) => ({
@@ -137,6 +139,7 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
       devMode: options.devMode ?? false,
       logger: runtime.logger,
       ...(options.gateway && { gateway: options.gateway }),
+      ...(options.routes && { routes: options.routes(runtime) }),
     });
   } catch (error) {
     await access.recorder?.close();
