@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from '../events/sql/database.ts';
+import type { SqlDatabase } from '../events/sql/database.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
-import { createTestPostgresDatabase } from '../test/helpers/databases.ts';
+import { onEachStore } from '../test/helpers/databases.ts';
 import { killAll, spawnOwned } from '../test/helpers/processes.ts';
 import { lockDataDir } from '../events/sql/dataDirLock.ts';
 import { ingestTestRegistry } from '../test/helpers/ingestKinds.ts';
@@ -81,38 +81,7 @@ async function crashAndResume(env: Record<string, string>, file: string): Promis
 }
 
 describe('import survives SIGKILL in the middle of a batch', () => {
-  it('on PGlite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-import-crash-'));
-    try {
-      const dataDir = join(dir, 'data');
-      await crashAndResume({ DATA_DIR: dataDir }, writeDelivery(dir));
-      const db = await createPgliteDatabase(dataDir);
-      try {
-        await assertOneCleanRun(db);
-      } finally {
-        await db.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('on PostgreSQL', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-import-crash-'));
-    const database = await createTestPostgresDatabase();
-    try {
-      await crashAndResume({ DATABASE_URL: database.url }, writeDelivery(dir));
-      const db = createPostgresDatabase({ connectionString: database.url });
-      try {
-        await assertOneCleanRun(db);
-      } finally {
-        await db.close();
-      }
-    } finally {
-      await database.drop();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  onEachStore(it, 'cb-import-crash-', (env, scratch) => crashAndResume(env, writeDelivery(scratch)), assertOneCleanRun);
 });
 
 describe('import while a service owns the embedded store', () => {

@@ -18,18 +18,15 @@ export function formatEta(seconds: number): string {
   return `${s}s`;
 }
 
-export function createProgress(label: string, total: number): Progress {
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `  ${label} [{bar}] {percentage}% · {value}/{total} · {rate}/s · ETA {eta_formatted}`,
-      hideCursor: true,
-      noTTYOutput: true,
-      notTTYSchedule: 10_000,
-      etaBuffer: 50,
-      formatTime: formatEta,
-    },
+/** A bar in `format`, drawn every 10 s when the output is not a terminal (a log file, CI). */
+const singleBar = (format: string) =>
+  new cliProgress.SingleBar(
+    { format, hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000, etaBuffer: 50, formatTime: formatEta },
     cliProgress.Presets.shades_classic,
   );
+
+export function createProgress(label: string, total: number): Progress {
+  const bar = singleBar(`  ${label} [{bar}] {percentage}% · {value}/{total} · {rate}/s · ETA {eta_formatted}`);
   const start = performance.now();
   let done = 0;
   bar.start(total, 0, { rate: '0' });
@@ -75,17 +72,7 @@ export function createSeedProgress(): { update(status: SeedStatus): void; stop()
 
 /** The import's bar: records done of the file's, their rate, accepted and rejected so far, and ETA. */
 export function createIngestProgress(label: string, total: number): { chunk(received: number, rejected: number): void; stop(): void } {
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `  ${label} [{bar}] {percentage}% · {value}/{total} · {rate} records/s · accepted {accepted} · rejected {rejected} · ETA {eta_formatted}`,
-      hideCursor: true,
-      noTTYOutput: true,
-      notTTYSchedule: 10_000,
-      etaBuffer: 50,
-      formatTime: formatEta,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = singleBar(`  ${label} [{bar}] {percentage}% · {value}/{total} · {rate} records/s · accepted {accepted} · rejected {rejected} · ETA {eta_formatted}`);
   const start = performance.now();
   let done = 0;
   let rejectedSoFar = 0;

@@ -5,18 +5,15 @@
  * chunk counted once, the totals right).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from '../events/sql/database.ts';
+import type { SqlDatabase } from '../events/sql/database.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { issueToken } from '../gateway/tokens.ts';
 import { ingestBatchDecider } from '../subgraphs/governance/ingest/decider.ts';
 import { ingestBatchStreamId } from '../subgraphs/governance/ingest/events.ts';
-import { createTestPostgresDatabase } from '../test/helpers/databases.ts';
+import { onEachStore } from '../test/helpers/databases.ts';
 import { ingestTestRegistry } from '../test/helpers/ingestKinds.ts';
 import { killAll, spawnOwned } from '../test/helpers/processes.ts';
 
@@ -106,33 +103,5 @@ async function assertOneCleanRun(db: SqlDatabase): Promise<void> {
 }
 
 describe('POST /ingest/<kind> survives SIGKILL of the service in the middle of a batch', () => {
-  it('on PGlite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-http-crash-'));
-    try {
-      await crashAndResume({ DATA_DIR: join(dir, 'data') });
-      const db = await createPgliteDatabase(join(dir, 'data'));
-      try {
-        await assertOneCleanRun(db);
-      } finally {
-        await db.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('on PostgreSQL', async () => {
-    const database = await createTestPostgresDatabase();
-    try {
-      await crashAndResume({ DATABASE_URL: database.url });
-      const db = createPostgresDatabase({ connectionString: database.url });
-      try {
-        await assertOneCleanRun(db);
-      } finally {
-        await db.close();
-      }
-    } finally {
-      await database.drop();
-    }
-  });
+  onEachStore(it, 'cb-http-crash-', (env) => crashAndResume(env), assertOneCleanRun);
 });

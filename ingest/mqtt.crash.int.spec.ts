@@ -5,13 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import mqtt from 'mqtt';
-import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from '../events/sql/database.ts';
-import { createTestPostgresDatabase } from '../test/helpers/databases.ts';
+import type { SqlDatabase } from '../events/sql/database.ts';
+import { onEachStore } from '../test/helpers/databases.ts';
 import { killAll, spawnOwned } from '../test/helpers/processes.ts';
 import { dropSession, TEST_BROKER as BROKER } from '../test/helpers/mqtt.ts';
 
@@ -79,33 +76,5 @@ async function assertEachOnce(db: SqlDatabase): Promise<void> {
 }
 
 describe('the MQTT bridge survives SIGKILL mid-run', () => {
-  it('on PGlite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cb-mqtt-crash-'));
-    try {
-      await crashAndRestart({ DATA_DIR: join(dir, 'data') });
-      const db = await createPgliteDatabase(join(dir, 'data'));
-      try {
-        await assertEachOnce(db);
-      } finally {
-        await db.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('on PostgreSQL', async () => {
-    const database = await createTestPostgresDatabase();
-    try {
-      await crashAndRestart({ DATABASE_URL: database.url });
-      const db = createPostgresDatabase({ connectionString: database.url });
-      try {
-        await assertEachOnce(db);
-      } finally {
-        await db.close();
-      }
-    } finally {
-      await database.drop();
-    }
-  });
+  onEachStore(it, 'cb-mqtt-crash-', (env) => crashAndRestart(env), assertEachOnce);
 });

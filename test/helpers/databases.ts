@@ -4,6 +4,9 @@
  * when the file ends.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach } from 'node:test';
 import pg from 'pg';
 import type { EventRegistry } from '../../events/registry.ts';
@@ -122,4 +125,48 @@ export function freshStorePerTest(
     store = await SqlEventStore.open(db, registry());
     onFresh({ db, store });
   });
+}
+
+/**
+ * A child-process scenario (a crash and a re-run) on each store: `run` gets the environment that
+ * points a process at a fresh PGlite directory or PostgreSQL database, and a scratch directory;
+ * `check` then reads that database. Directory and database are removed whatever happens.
+ */
+export function onEachStore(
+  it: (name: string, body: () => Promise<void>) => unknown,
+  prefix: string,
+  run: (env: Record<string, string>, scratch: string) => Promise<void>,
+  check: (db: SqlDatabase) => Promise<void>,
+): void {
+  const inScratch = async (body: (scratch: string) => Promise<void>) => {
+    const scratch = mkdtempSync(join(tmpdir(), prefix));
+    try {
+      await body(scratch);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  };
+  const checked = async (db: SqlDatabase) => {
+    try {
+      await check(db);
+    } finally {
+      await db.close();
+    }
+  };
+  it('on PGlite', () =>
+    inScratch(async (scratch) => {
+      const dataDir = join(scratch, 'data');
+      await run({ DATA_DIR: dataDir }, scratch);
+      await checked(await createPgliteDatabase(dataDir));
+    }));
+  it('on PostgreSQL', () =>
+    inScratch(async (scratch) => {
+      const database = await createTestPostgresDatabase();
+      try {
+        await run({ DATABASE_URL: database.url }, scratch);
+        await checked(createPostgresDatabase({ connectionString: database.url }));
+      } finally {
+        await database.drop();
+      }
+    }));
 }
