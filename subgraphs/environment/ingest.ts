@@ -7,7 +7,7 @@
  * decide it; a chunk reads every station and station-day it touches at once.
  */
 import { z } from 'zod';
-import { planChunk, type RecordPlanner } from '../kit/batchPlan.ts';
+import { plannedKind, type RecordPlanner } from '../kit/batchPlan.ts';
 import { chinaDateOf, parseInstantWithOffset, parseWholeHour } from '../kit/calendar.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { erased, number, recordSchema } from '../kit/ingestSchema.ts';
@@ -77,24 +77,28 @@ const planEmissionReading: RecordPlanner<EmissionReadingData> = ({ data }, now) 
   };
 };
 
-export const stationReadingsKind: IngestKind<StationReadingData> = {
-  name: 'station-readings',
-  title: '空气质量小时数据 hourly air quality at monitoring stations',
-  resource: RESOURCE,
-  department: DEPARTMENT,
-  system: PROVENANCE.station.system,
-  schema: stationReadingSchema,
-  plan: (store, records, now) => planChunk(store, planStationReading, records, now),
-};
+export const stationReadingsKind = plannedKind<StationReadingData>(
+  {
+    name: 'station-readings',
+    title: '空气质量小时数据 hourly air quality at monitoring stations',
+    resource: RESOURCE,
+    department: DEPARTMENT,
+    system: PROVENANCE.station.system,
+    schema: stationReadingSchema,
+  },
+  planStationReading,
+);
 
-export const emissionReadingsKind: IngestKind<EmissionReadingData> = {
-  name: 'emission-readings',
-  title: '污染源在线监测数据 online emission readings at permitted outlets',
-  resource: RESOURCE,
-  department: DEPARTMENT,
-  system: PROVENANCE.emission.system,
-  schema: emissionReadingSchema,
-  plan: (store, records, now) => planChunk(store, planEmissionReading, records, now),
-};
+export const emissionReadingsKind = plannedKind<EmissionReadingData>(
+  {
+    name: 'emission-readings',
+    title: '污染源在线监测数据 online emission readings at permitted outlets',
+    resource: RESOURCE,
+    department: DEPARTMENT,
+    system: PROVENANCE.emission.system,
+    schema: emissionReadingSchema,
+  },
+  planEmissionReading,
+);
 
 export const environmentIngestKinds: readonly IngestKind[] = [erased(stationReadingsKind), erased(emissionReadingsKind)];

@@ -12,7 +12,7 @@
  * re-check `settleClaim` makes before paying (the same rule, one step later).
  */
 import { z } from 'zod';
-import { planChunk, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
+import { plannedKind, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, integer, jsonCell, recordSchema, yuan } from '../kit/ingestSchema.ts';
 import { parseMoney } from '../kit/money.ts';
@@ -94,24 +94,28 @@ const planClaim: RecordPlanner<ClaimData> = (record, now) => {
   };
 };
 
-export const healthVisitsKind: IngestKind<HealthVisitData> = {
-  name: 'health-visits',
-  title: '就诊记录 medical visits (health records)',
-  resource: 'healthcare.records',
-  department: 'health-commission',
-  system: 'healthcare.records',
-  schema: visitSchema,
-  plan: (store, records, now) => planChunk(store, planVisit, records, now),
-};
+export const healthVisitsKind = plannedKind<HealthVisitData>(
+  {
+    name: 'health-visits',
+    title: '就诊记录 medical visits (health records)',
+    resource: 'healthcare.records',
+    department: 'health-commission',
+    system: 'healthcare.records',
+    schema: visitSchema,
+  },
+  planVisit,
+);
 
-export const claimsKind: IngestKind<ClaimData> = {
-  name: 'claims',
-  title: '医保结算申请 medical-insurance claims',
-  resource: 'healthcare.claims',
-  department: 'healthcare-security',
-  system: 'healthcare.claims',
-  schema: claimSchema,
-  plan: (store, records, now) => planChunk(store, planClaim, records, now),
-};
+export const claimsKind = plannedKind<ClaimData>(
+  {
+    name: 'claims',
+    title: '医保结算申请 medical-insurance claims',
+    resource: 'healthcare.claims',
+    department: 'healthcare-security',
+    system: 'healthcare.claims',
+    schema: claimSchema,
+  },
+  planClaim,
+);
 
 export const healthcareIngestKinds: readonly IngestKind[] = [erased(healthVisitsKind), erased(claimsKind)];

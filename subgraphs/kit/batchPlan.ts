@@ -21,7 +21,7 @@ import { deterministicEventId } from '../../events/append.ts';
 import { CityBrainError } from '../../events/errors.ts';
 import type { EventMetadata, EventStore, Evolver, RecordedEvent, StreamAppend } from '../../events/types.ts';
 import { expectedRevisionOf, missingReference, newEvents, type Reference } from './command.ts';
-import type { IngestPlan, IngestRecord, RecordOutcome } from './ingest.ts';
+import type { IngestKind, IngestPlan, IngestRecord, RecordOutcome } from './ingest.ts';
 import type { NaturalKey } from './naturalKey.ts';
 
 /** What a record decided, when it was not refused. */
@@ -201,6 +201,11 @@ export class Chunk {
 }
 
 /** Plans a chunk: one read of every stream its records touch, then each record decided in order. */
+/** An ingest kind whose chunks are planned record by record by `planner` (every kind the domains publish). */
+export function plannedKind<Data>(kind: Omit<IngestKind<Data>, 'plan'>, planner: RecordPlanner<Data>): IngestKind<Data> {
+  return { ...kind, plan: (store, records, now) => planChunk(store, planner, records, now) };
+}
+
 export async function planChunk<Data>(store: EventStore, planner: RecordPlanner<Data>, records: readonly IngestRecord<Data>[], now: string): Promise<IngestPlan> {
   const prepared: (PreparedRecord | RecordOutcome)[] = records.map((record) => {
     try {

@@ -13,7 +13,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { ValidationError } from '../../events/errors.ts';
-import { planChunk, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
+import { plannedKind, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, exactlyOne, integer, recordSchema, yuan } from '../kit/ingestSchema.ts';
@@ -151,24 +151,28 @@ const planAnnualReport: RecordPlanner<AnnualReportRecordData> = (record, now) =>
   };
 };
 
-export const legalPersonsKind: IngestKind<LegalPersonRecordData> = {
-  name: 'legal-persons',
-  title: '法人登记 legal persons of the register',
-  resource: RESOURCE,
-  department: DEPARTMENT,
-  system: '企业登记注册系统',
-  schema: legalPersonSchema,
-  plan: (store, records, now) => planChunk(store, planLegalPerson, records, now),
-};
+export const legalPersonsKind = plannedKind<LegalPersonRecordData>(
+  {
+    name: 'legal-persons',
+    title: '法人登记 legal persons of the register',
+    resource: RESOURCE,
+    department: DEPARTMENT,
+    system: '企业登记注册系统',
+    schema: legalPersonSchema,
+  },
+  planLegalPerson,
+);
 
-export const annualReportsKind: IngestKind<AnnualReportRecordData> = {
-  name: 'annual-reports',
-  title: '企业年报 annual reports of legal persons',
-  resource: RESOURCE,
-  department: DEPARTMENT,
-  system: SUPERVISION_SOURCE.system,
-  schema: annualReportSchema,
-  plan: (store, records, now) => planChunk(store, planAnnualReport, records, now),
-};
+export const annualReportsKind = plannedKind<AnnualReportRecordData>(
+  {
+    name: 'annual-reports',
+    title: '企业年报 annual reports of legal persons',
+    resource: RESOURCE,
+    department: DEPARTMENT,
+    system: SUPERVISION_SOURCE.system,
+    schema: annualReportSchema,
+  },
+  planAnnualReport,
+);
 
 export const legalPersonIngestKinds: readonly IngestKind[] = [erased(legalPersonsKind), erased(annualReportsKind)];

@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../../events/errors.ts';
 import { chinaDate } from '../kit/calendar.ts';
-import { planChunk, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
+import { plannedKind, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, exactlyOne, jsonCell, recordSchema } from '../kit/ingestSchema.ts';
 import { idNumbers, POPULATION_SOURCES, requirePerson } from './handlers.ts';
@@ -147,24 +147,28 @@ const planHousehold: RecordPlanner<HouseholdRecordData> = (record, now) => {
   };
 };
 
-export const personsKind: IngestKind<PersonRecordData> = {
-  name: 'persons',
-  title: '人口登记 persons of the household register',
-  resource: RESOURCE,
-  department: DEPARTMENT,
-  system: SYSTEM,
-  schema: personSchema,
-  plan: (store, records, now) => planChunk(store, planPerson, records, now),
-};
+export const personsKind = plannedKind<PersonRecordData>(
+  {
+    name: 'persons',
+    title: '人口登记 persons of the household register',
+    resource: RESOURCE,
+    department: DEPARTMENT,
+    system: SYSTEM,
+    schema: personSchema,
+  },
+  planPerson,
+);
 
-export const householdsKind: IngestKind<HouseholdRecordData> = {
-  name: 'households',
-  title: '户籍登记 households and their members',
-  resource: RESOURCE,
-  department: DEPARTMENT,
-  system: SYSTEM,
-  schema: householdSchema,
-  plan: (store, records, now) => planChunk(store, planHousehold, records, now),
-};
+export const householdsKind = plannedKind<HouseholdRecordData>(
+  {
+    name: 'households',
+    title: '户籍登记 households and their members',
+    resource: RESOURCE,
+    department: DEPARTMENT,
+    system: SYSTEM,
+    schema: householdSchema,
+  },
+  planHousehold,
+);
 
 export const populationIngestKinds: readonly IngestKind[] = [erased(personsKind), erased(householdsKind)];

@@ -7,7 +7,7 @@
  * The declaration's and the transaction's ids derive from the department and the source id.
  */
 import { z } from 'zod';
-import { planChunk, type RecordPlanner } from '../kit/batchPlan.ts';
+import { plannedKind, type RecordPlanner } from '../kit/batchPlan.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, recordSchema, yuan } from '../kit/ingestSchema.ts';
 import { parseMoney } from '../kit/money.ts';
@@ -92,24 +92,28 @@ const planTransaction: RecordPlanner<PropertyTransactionData> = (record, now) =>
   };
 };
 
-export const taxDeclarationsKind: IngestKind<TaxDeclarationData> = {
-  name: 'tax-declarations',
-  title: '纳税申报 tax declarations',
-  resource: RESOURCE,
-  department: TAX_DEPARTMENT.department,
-  system: TAX_DEPARTMENT.system,
-  schema: declarationSchema,
-  plan: (store, records, now) => planChunk(store, planDeclaration, records, now),
-};
+export const taxDeclarationsKind = plannedKind<TaxDeclarationData>(
+  {
+    name: 'tax-declarations',
+    title: '纳税申报 tax declarations',
+    resource: RESOURCE,
+    department: TAX_DEPARTMENT.department,
+    system: TAX_DEPARTMENT.system,
+    schema: declarationSchema,
+  },
+  planDeclaration,
+);
 
-export const propertyTransactionsKind: IngestKind<PropertyTransactionData> = {
-  name: 'property-transactions',
-  title: '房屋网签备案 property transactions',
-  resource: RESOURCE,
-  department: TAX_DEPARTMENT.department,
-  system: HOUSING_DEPARTMENT.system,
-  schema: transactionSchema,
-  plan: (store, records, now) => planChunk(store, planTransaction, records, now),
-};
+export const propertyTransactionsKind = plannedKind<PropertyTransactionData>(
+  {
+    name: 'property-transactions',
+    title: '房屋网签备案 property transactions',
+    resource: RESOURCE,
+    department: TAX_DEPARTMENT.department,
+    system: HOUSING_DEPARTMENT.system,
+    schema: transactionSchema,
+  },
+  planTransaction,
+);
 
 export const taxIngestKinds: readonly IngestKind[] = [erased(taxDeclarationsKind), erased(propertyTransactionsKind)];

@@ -7,7 +7,7 @@
  * such repeats in its queue (`rejectIncident` with DUPLICATE) as it does for any late duplicate.
  */
 import { z } from 'zod';
-import { planChunk, type RecordPlanner } from '../kit/batchPlan.ts';
+import { plannedKind, type RecordPlanner } from '../kit/batchPlan.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, jsonCell, number, recordSchema } from '../kit/ingestSchema.ts';
 import type { ReportIncident } from './incident/commands.ts';
@@ -66,14 +66,16 @@ const planIncident: RecordPlanner<IncidentRecordData> = (record, now) => {
   };
 };
 
-export const incidentsKind: IngestKind<IncidentRecordData> = {
-  name: 'incidents',
-  title: '事件上报 incident reports (IoT, grid, hotline)',
-  resource: 'urban.write',
-  department: 'urban-management',
-  system: 'urban-ops',
-  schema: incidentSchema,
-  plan: (store, records, now) => planChunk(store, planIncident, records, now),
-};
+export const incidentsKind = plannedKind<IncidentRecordData>(
+  {
+    name: 'incidents',
+    title: '事件上报 incident reports (IoT, grid, hotline)',
+    resource: 'urban.write',
+    department: 'urban-management',
+    system: 'urban-ops',
+    schema: incidentSchema,
+  },
+  planIncident,
+);
 
 export const urbanOpsIngestKinds: readonly IngestKind[] = [erased(incidentsKind)];
