@@ -5,6 +5,7 @@
  * not reached yet.
  */
 import type { StoredDoc, Where } from '../../projections/types.ts';
+import { findAll } from '../../projections/findAll.ts';
 import { commandOptionsOf, newEntityId, type CommandContext, type Outcome } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
@@ -91,13 +92,7 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
   /** Every legal person each person represents, for a whole batch of persons in as few round trips as the rows need. */
   const representedBy = (ctx: Ctx, personId: string) =>
     loader<string, LegalPersonDoc[]>(ctx, 'legal-person.byRepresentative', async (personIds) => {
-      const found: LegalPersonDoc[] = [];
-      let after: string | undefined;
-      do {
-        const page = await legalPersons().find({ where: { legalRepresentativeId: { in: [...personIds] } }, first: REPRESENTED_BATCH, ...(after && { after }) });
-        found.push(...page.items.map((i) => i.node.doc));
-        after = page.hasNextPage && page.endCursor ? page.endCursor : undefined;
-      } while (after);
+      const found = await findAll(legalPersons(), { where: { legalRepresentativeId: { in: [...personIds] } }, first: REPRESENTED_BATCH });
       return personIds.map((id) => found.filter((d) => d.legalRepresentativeId === id));
     }).load(personId);
 

@@ -6,6 +6,7 @@
 import { NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { listSeals } from '../../../events/sql/hashChain.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
+import { findAll } from '../../../projections/findAll.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
 import type { SubgraphResolvers } from '../../kit/server.ts';
@@ -55,14 +56,7 @@ export function auditQueryResolvers(runtime: SubgraphRuntime): Resolvers {
 
   async function dailyUsage(department: string, from: string, to: string): Promise<DailyUsageDoc[]> {
     const daily = runtime.readModels.of(USAGE_PROJECTION).collection<DailyUsageDoc>(DAILY_USAGE);
-    const found: DailyUsageDoc[] = [];
-    let after: string | undefined;
-    do {
-      const page = await daily.find({ where: { department, day: { gte: from, lte: to } }, first: USAGE_PAGE, ...(after && { after }) });
-      found.push(...page.items.map((i) => i.node.doc));
-      after = page.hasNextPage && page.endCursor ? page.endCursor : undefined;
-    } while (after);
-    return found;
+    return findAll(daily, { where: { department, day: { gte: from, lte: to } }, first: USAGE_PAGE });
   }
 
   return {

@@ -6,6 +6,7 @@
  */
 import { ForbiddenError, ValidationError } from '../../../events/errors.ts';
 import type { Collection, Where } from '../../../projections/types.ts';
+import { findAll } from '../../../projections/findAll.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../../kit/connections.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
@@ -69,15 +70,7 @@ export function ingestBatchResolvers(runtime: SubgraphRuntime): Resolvers {
   }
 
   async function qualityDays(where: Where): Promise<IngestQualityDoc[]> {
-    const quality = readModel().collection<IngestQualityDoc>(QUALITY);
-    const found: IngestQualityDoc[] = [];
-    let after: string | undefined;
-    do {
-      const page = await quality.find({ where, sortBy: 'day', first: QUALITY_PAGE, ...(after && { after }) });
-      found.push(...page.items.map((i) => i.node.doc));
-      after = page.hasNextPage && page.endCursor ? page.endCursor : undefined;
-    } while (after);
-    return found;
+    return findAll(readModel().collection<IngestQualityDoc>(QUALITY), { where, sortBy: 'day', first: QUALITY_PAGE });
   }
 
   return {
