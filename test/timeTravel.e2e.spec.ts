@@ -102,6 +102,7 @@ for (const backend of ['pglite', 'postgres'] as const) describe(`time travel thr
     await graph.grant('time-travel-auditor', reads, { actions: ['READ'] });
     // The writer acts for the district's command centre in urban operations.
     await graph.assignJurisdiction('time-travel-writer', { divisionCode: DISTRICT });
+    await graph.assignJurisdiction('lixia-roads', roads);
     writer = await graph.tokenFor('time-travel-writer');
     auditor = await graph.tokenFor('time-travel-auditor', 'auditor');
 

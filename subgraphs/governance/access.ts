@@ -9,7 +9,8 @@ import type { AccessControl } from '../kit/access.ts';
 import { AccessRecorder, type AccessRecorderOptions } from '../kit/audit.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { consumerDecider, grantsValidAt, type ConsumerState } from './consumer/decider.ts';
-import { CONSUMER_ID, consumerStreamId } from './consumer/events.ts';
+import { CONSUMER_ID, consumerStreamId, UNIT_ID, unitStreamId } from './consumer/events.ts';
+import { unitDecider } from './consumer/unit.ts';
 
 export interface GovernanceAccessOptions {
   /** Write the access records. `false` only for the bench's audit-off comparison. @default true */
@@ -34,6 +35,10 @@ export function createGovernanceAccess(runtime: SubgraphRuntime, options: Govern
     async principalFor(consumerId) {
       const state = await readConsumerState(runtime.store, consumerId);
       return { grants: grantsValidAt(state, runtime.now()), jurisdiction: state.status === 'REGISTERED' ? state.jurisdiction : null };
+    },
+    async unit(unitId) {
+      if (!UNIT_ID.test(unitId)) return null;
+      return (await runtime.store.aggregate(unitDecider, unitStreamId(unitId))).state.unit;
     },
     recorder: audit ? new AccessRecorder(runtime.store, { ...options.recorder, logger: runtime.logger }) : null,
   };

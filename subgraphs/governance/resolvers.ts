@@ -17,8 +17,8 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { actorOf } from '../kit/provenance.ts';
 import { CATALOG, catalogResource } from './catalog.ts';
-import type { ConsumerCommand } from './consumer/commands.ts';
-import { handleConsumer } from './consumer/handler.ts';
+import type { AssignJurisdiction, ConsumerCommand } from './consumer/commands.ts';
+import { assignJurisdiction, handleConsumer } from './consumer/handler.ts';
 import { grantStatus, type GrantStatus } from './consumer/decider.ts';
 import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind, type GrantTerms } from './consumer/events.ts';
 import { readConsumerState } from './access.ts';
@@ -289,11 +289,8 @@ export function governanceResolvers(runtime: SubgraphRuntime, feedClassification
       ) {
         requireAdmin(ctx);
         const unitId = input.unitId?.trim() || undefined;
-        // A unit belongs to one division: the division other consumers already act for as this unit.
-        const others = unitId === undefined
-          ? []
-          : (await readModel().collection<ConsumerDoc>('consumers').find({ where: { unitId }, first: 10 })).items.filter(({ node }) => node.doc.consumerId !== input.consumerId);
-        const result = await run(ctx, input.consumerId, (now) => ({
+        const now = runtime.now().toISOString();
+        const command: AssignJurisdiction = {
           type: 'assignJurisdiction',
           data: {
             consumerId: input.consumerId,
@@ -301,10 +298,10 @@ export function governanceResolvers(runtime: SubgraphRuntime, feedClassification
             ...(unitId !== undefined && { unitId }),
             ...(input.unitName && { unitName: input.unitName }),
             assignedBy: ctx.caller.consumerId,
-            unitDivision: others[0]?.node.doc.divisionCode ?? null,
           },
           metadata: { now },
-        }));
+        };
+        const result = await assignJurisdiction(runtime.store, command, metadataFor(ctx, now));
         if (result.state.status !== 'REGISTERED') throw new Error(`consumer ${input.consumerId} is not registered after assignJurisdiction`);
         const doc = await readModel().collection<ConsumerDoc>('consumers').get(input.consumerId);
         return {

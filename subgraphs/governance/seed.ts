@@ -10,7 +10,7 @@ import type { Role } from '../../platform/auth.ts';
 import { CATALOG } from './catalog.ts';
 import { demoOpsConsumers, inParallel, type DemoOpsConsumer } from '../kit/demoCity.ts';
 import type { ConsumerCommand, GrantAccess, RegisterConsumer } from './consumer/commands.ts';
-import { handleConsumer } from './consumer/handler.ts';
+import { assignJurisdiction, handleConsumer } from './consumer/handler.ts';
 import { consumerStreamId } from './consumer/events.ts';
 
 export const DEMO_DASHBOARD = 'demo-dashboard';
@@ -151,8 +151,8 @@ export async function seedDemoConsumers(runtime: SubgraphRuntime): Promise<void>
       );
     }
     if (ops) {
-      const data = { consumerId: ops.consumerId, divisionCode: ops.divisionCode, ...ops.unit, assignedBy: ADMIN, unitDivision: null };
-      await run({ type: 'assignJurisdiction', data, metadata: commandMetadata }, `seed:${streamId}:jurisdiction`);
+      const data = { consumerId: ops.consumerId, divisionCode: ops.divisionCode, ...ops.unit, assignedBy: ADMIN };
+      await assignJurisdiction(runtime.store, { type: 'assignJurisdiction', data, metadata: commandMetadata }, metadata, { idempotencyKey: `seed:${streamId}:jurisdiction` });
     }
   };
   for (const consumer of DEMO_CONSUMERS) await seedOne(consumer);

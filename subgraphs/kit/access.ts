@@ -105,6 +105,8 @@ export interface AccessControl {
    * at most once per request (per subscription event).
    */
   principalFor(consumerId: string, ctx: SubgraphContext): Promise<Principal>;
+  /** The handling unit governance registered under `unitId` (its register, never a read model); null for none. */
+  unit(unitId: string): Promise<Required<Jurisdiction> | null>;
   /** Writes the access records; `null` switches auditing off (the bench's comparison run only). */
   recorder: AccessRecorder | null;
 }
@@ -186,7 +188,14 @@ export class RequestAccess {
   constructor(
     private readonly load: () => Promise<Principal>,
     private readonly logger: Logger,
+    /** The unit register (`AccessControl.unit`); none in tests that name no unit. */
+    private readonly units: AccessControl['unit'] = async () => null,
   ) {}
+
+  /** The handling unit governance registered under `unitId`; null for none. */
+  unit(unitId: string): Promise<Required<Jurisdiction> | null> {
+    return this.units(unitId);
+  }
 
   /** Forgets the grants and what was served: the next check loads the grants again. */
   reset(): void {

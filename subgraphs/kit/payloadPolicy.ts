@@ -253,6 +253,7 @@ const governance: DomainClassifications = {
   AccessGranted: event(ADMIN, [], ['grantId', 'consumerId', 'resources', 'actions', 'purpose', 'validFrom', 'validUntil', 'masked', 'approver']),
   AccessRevoked: event(ADMIN, [], ['grantId', 'reason', 'revokedBy']),
   JurisdictionAssigned: event(ADMIN, [], ['consumerId', 'divisionCode', 'unitId', 'unitName', 'assignedBy']),
+  UnitRegistered: event(ADMIN, [], ['unitId', 'unitName', 'divisionCode', 'registeredBy']),
   DataAccessed: event(AUDIT, [], [
     'consumerId',
     'grantIds',

@@ -191,7 +191,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
       ...(auth.operationName !== undefined && { clientOperationName: auth.operationName }),
       loaders: new Map(),
       logger: requestLogger,
-      access: new RequestAccess(() => options.access.principalFor(auth.caller.consumerId, context), requestLogger),
+      access: new RequestAccess(() => options.access.principalFor(auth.caller.consumerId, context), requestLogger, (unitId) => options.access.unit(unitId)),
     } as Ctx;
     return context;
   }

@@ -456,6 +456,37 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
       assert.deepEqual(seen.accessLog.edges[0]?.node.actor, { consumerId: 'hz-szc', divisionCode: '370103', unitId: 'hz-szc' });
     });
 
+    it('refuses dispatching to a unit governance never registered, or naming a unit under another division or name, and a centre acting for such a unit', async () => {
+      const incidentId = await dispatchedToHzSzc(116.97);
+      // Each dispatch below is refused before it is decided: by the unit register, not the case's state.
+      const ghost = { unitId: 'hz-ghost', unitName: '市中区不存在的处置单位', divisionCode: '370103' };
+      const bad: [unit: Record<string, string>, field: string, pattern: RegExp][] = [
+        [ghost, 'unit.unitId', /unit.unitId hz-ghost is not a registered handling unit/],
+        [{ ...hzSzc, divisionCode: '370103001' }, 'unit.divisionCode', /unit hz-szc belongs to division 370103, not 370103001/],
+        [{ ...hzSzc, unitName: '假冒的市政工程处' }, 'unit.unitName', /unit hz-szc is registered as 市中区市政工程处/],
+      ];
+      for (const [unit, field, pattern] of bad) {
+        const before = await events(incidentId);
+        const { errors } = await run(as('shizhong-centre'), 'dispatchIncident', { incidentId, unit });
+        assert.deepEqual([errors?.[0]?.extensions?.code, errors?.[0]?.extensions?.field], ['BAD_USER_INPUT', field], JSON.stringify(errors));
+        assert.match(errors?.[0]?.message ?? "", pattern);
+        assert.equal(await events(incidentId), before, 'nothing appended');
+      }
+      // Nor may a centre act for a unit that does not exist, even inside its own division.
+      const onBehalf = await run(as('shizhong-centre'), 'startHandling', { incidentId, onBehalfOfUnit: { unitId: ghost.unitId, divisionCode: '370103' } });
+      assert.deepEqual([onBehalf.errors?.[0]?.extensions?.code, onBehalf.errors?.[0]?.extensions?.field], ['BAD_USER_INPUT', 'onBehalfOfUnit.unitId'], JSON.stringify(onBehalf.errors));
+      // Registering the unit (governance assigns a consumer to act as it) is what makes it dispatchable;
+      // a unit registered once belongs to its division for good, and a second division is refused, writing nothing.
+      const units = (id: string) => base.runtime.store.streamRevision(`governance.unit-${id}`);
+      assert.equal(await units('hz-szc'), 0, 'hz-szc was registered once, by its first assignment');
+      const consumerEvents = async () => (await base.runtime.store.readStream('governance.consumer-hz-ghost-app')).length;
+      await graph.assignJurisdiction('hz-ghost-app', { divisionCode: '370103' });
+      const beforeConflict = await consumerEvents();
+      await assert.rejects(graph.assignJurisdiction('hz-ghost-app', { ...hzSzc, divisionCode: '370102' }), /unit hz-szc belongs to division 370103, not 370102/);
+      assert.equal(await consumerEvents(), beforeConflict, 'no jurisdiction assigned');
+      assert.equal(await units('hz-szc'), 0, 'the register is unchanged');
+    });
+
     it('refuses every step of the loop to a consumer with grants but no jurisdiction', async () => {
       const incidentId = await dispatchedToHzSzc(116.97);
       for (const [name, input] of [

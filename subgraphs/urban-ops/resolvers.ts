@@ -107,6 +107,7 @@ async function actingAs(ctx: SubgraphContext, onBehalfOf?: OnBehalfOfArg | null)
     });
   }
   const unitDivision = assertDivision(onBehalfOf.divisionCode, undefined, 'onBehalfOfUnit.divisionCode').code;
+  await registeredUnit(ctx, onBehalfOf, 'onBehalfOfUnit');
   if (!isWithin(unitDivision, divisionCode)) {
     throw new NotYourCaseError(
       `the ${own.level} centre ${divisionCode} may not act for unit ${onBehalfOf.unitId} of ${unitDivision}: that division is outside its jurisdiction`,
@@ -116,6 +117,27 @@ async function actingAs(ctx: SubgraphContext, onBehalfOf?: OnBehalfOfArg | null)
   const onBehalfOfUnitId = onBehalfOf.unitId.trim();
   if (!onBehalfOfUnitId) throw new ValidationError('onBehalfOfUnit.unitId must not be empty', { field: 'onBehalfOfUnit.unitId' });
   return { actor: { level: levelOfCode(unitDivision), divisionCode: unitDivision, unitId: onBehalfOfUnitId }, onBehalfOfUnitId };
+}
+
+/**
+ * The unit a command names, as governance registered it (its unit register, consumer/unit.ts): an
+ * unknown unit, or one named under another division or name, is refused naming the field, before
+ * anything is decided.
+ */
+async function registeredUnit(ctx: SubgraphContext, ref: { unitId: string; divisionCode: string; unitName?: string }, field: string): Promise<void> {
+  const unitId = ref.unitId.trim();
+  const unit = await ctx.access.unit(unitId);
+  if (!unit) {
+    throw new ValidationError(`${field}.unitId ${unitId} is not a registered handling unit; governance registers a unit when it assigns a consumer to act as it (assignJurisdiction)`, {
+      field: `${field}.unitId`,
+    });
+  }
+  if (unit.divisionCode !== ref.divisionCode.trim()) {
+    throw new ValidationError(`${field}.divisionCode: unit ${unitId} belongs to division ${unit.divisionCode}, not ${ref.divisionCode.trim()}`, { field: `${field}.divisionCode` });
+  }
+  if (ref.unitName !== undefined && ref.unitName.trim() !== unit.unitName) {
+    throw new ValidationError(`${field}.unitName: unit ${unitId} is registered as ${unit.unitName}, not ${ref.unitName.trim()}`, { field: `${field}.unitName` });
+  }
 }
 
 const centre = (ref: CentreRef | null | undefined) => (ref ? { level: ref.level, divisionCode: ref.divisionCode } : null);
@@ -350,12 +372,14 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
           },
           metadata: { now },
         })),
-      dispatchIncident: (_root: unknown, { input }: { input: DispatchInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now, actor) => ({
+      dispatchIncident: async (_root: unknown, { input }: { input: DispatchInput }, ctx: SubgraphContext) => {
+        await registeredUnit(ctx, input.unit, 'unit');
+        return step(ctx, input, (now, actor) => ({
           type: 'dispatchIncident',
           data: { incidentId: input.incidentId, unit: input.unit, actor },
           metadata: { now },
-        })),
+        }));
+      },
       returnIncident: (_root: unknown, { input }: { input: ReasonInput }, ctx: SubgraphContext) =>
         step(ctx, input, (now, actor) => ({
           type: 'returnIncident',

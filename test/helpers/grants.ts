@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../../events/types.ts';
-import { handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
+import { assignJurisdiction, handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
 import { consumerStreamId, type ConsumerKind } from '../../subgraphs/governance/consumer/events.ts';
 import type { ConsumerCommand } from '../../subgraphs/governance/consumer/commands.ts';
 import type { AccessAction, Jurisdiction } from '../../subgraphs/kit/access.ts';
@@ -66,7 +66,7 @@ export function testGrants(store: EventStore, now: () => Date = () => new Date()
     },
     async assignJurisdiction(consumerId, jurisdiction) {
       await register(consumerId);
-      await run({ type: 'assignJurisdiction', data: { consumerId, ...jurisdiction, assignedBy: 'test-admin', unitDivision: null }, metadata: at() });
+      await assignJurisdiction(store, { type: 'assignJurisdiction', data: { consumerId, ...jurisdiction, assignedBy: 'test-admin' }, metadata: at() }, testMetadata);
     },
   };
 }

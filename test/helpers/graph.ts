@@ -19,7 +19,7 @@ import { ReadModels } from '../../projections/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
 import type { ConsumerCommand } from '../../subgraphs/governance/consumer/commands.ts';
-import { handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
+import { assignJurisdiction, handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
 import { consumerStreamId } from '../../subgraphs/governance/consumer/events.ts';
 import type { AccessAction, AccessControl, Jurisdiction } from '../../subgraphs/kit/access.ts';
 import type { Role } from '../../platform/auth.ts';
@@ -210,7 +210,7 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
       if ((await runtime.store.streamRevision(consumerStreamId(consumerId))) === undefined) {
         await command({ type: 'registerConsumer', data: { consumerId, name: consumerId, kind: 'DEPARTMENT', department: 'test-department' }, metadata: now() });
       }
-      await command({ type: 'assignJurisdiction', data: { consumerId, ...jurisdiction, assignedBy: 'test-admin', unitDivision: null }, metadata: now() });
+      await assignJurisdiction(runtime.store, { type: 'assignJurisdiction', data: { consumerId, ...jurisdiction, assignedBy: 'test-admin' }, metadata: now() }, metadataOf(runtime));
     },
     async close() {
       for (const client of clients) await client.dispose();

@@ -73,7 +73,15 @@ export async function startSubgraphHarness(db: SqlDatabase, options: SubgraphHar
   const fixedGrants = options.grants === 'governance' ? {} : options.grants;
   const access: AccessControl = governed
     ? createGovernanceAccess(runtime, { recorder: { maxDelayMs: 5 } })
-    : { principalFor: async (consumerId) => ({ grants: fixedGrants[consumerId] ?? [], jurisdiction: options.jurisdictions?.[consumerId] ?? null }), recorder: null };
+    : {
+        principalFor: async (consumerId) => ({ grants: fixedGrants[consumerId] ?? [], jurisdiction: options.jurisdictions?.[consumerId] ?? null }),
+        // The units are those the fixed jurisdictions name.
+        unit: async (unitId) => {
+          const found = Object.values(options.jurisdictions ?? {}).find((j) => j.unitId === unitId);
+          return found?.unitId !== undefined && found.unitName !== undefined ? { divisionCode: found.divisionCode, unitId: found.unitId, unitName: found.unitName } : null;
+        },
+        recorder: null,
+      };
   const runner = new ProjectionRunner(db, store, modules.flatMap((m) => m.projections), { batchSize: 500, lockRetryMs: 100 });
   // The read models exist before the first request, as they do once a projector has started.
   if (options.projector === 'running') await runner.start();

@@ -22,8 +22,6 @@ export type AssignJurisdiction = Command<
   Jurisdiction & {
     consumerId: string;
     assignedBy: string;
-    /** The division other consumers already act for as this unit (looked up by the caller); null when none does. */
-    unitDivision: string | null;
   }
 >;
 

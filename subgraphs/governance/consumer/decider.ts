@@ -104,7 +104,6 @@ function grant(command: GrantAccess, state: Extract<ConsumerState, { status: 'RE
  */
 function assign(command: AssignJurisdiction, state: Extract<ConsumerState, { status: 'REGISTERED' }>): JurisdictionAssigned {
   const { data } = command;
-  const unitDivision = data.unitDivision;
   const division = assertDivision(data.divisionCode.trim(), undefined, 'divisionCode');
   const unitId = data.unitId?.trim() || undefined;
   const unitName = data.unitName?.trim() || undefined;
@@ -121,12 +120,6 @@ function assign(command: AssignJurisdiction, state: Extract<ConsumerState, { sta
       throw new ValidationError(`unitId "${unitId}" must be 1–63 lowercase letters, digits or hyphens, starting with a letter or digit`, { field: 'unitId' });
     }
     if (unitName === undefined) throw new ValidationError(`unitName must not be empty for unit ${unitId}`, { field: 'unitName' });
-    if (unitDivision !== null && unitDivision !== division.code) {
-      throw new ConflictError(
-        `unit ${unitId} belongs to division ${unitDivision}, not ${division.code}; a unit acts for its own division only`,
-        { field: 'unitId', unitId, divisionCode: unitDivision },
-      );
-    }
     assigned.unitId = unitId;
     assigned.unitName = unitName;
   }

@@ -208,7 +208,7 @@ describe('consumer events: schemas', () => {
 describe('consumer: assignJurisdiction', () => {
   const assign = (data: Partial<AssignJurisdiction['data']> = {}): AssignJurisdiction => ({
     type: 'assignJurisdiction',
-    data: { consumerId: 'partner-app', divisionCode: '370102', assignedBy: 'admin', unitDivision: null, ...data },
+    data: { consumerId: 'partner-app', divisionCode: '370102', assignedBy: 'admin', ...data },
     metadata,
   });
   it('assigns a centre, and a unit of a division, replacing the earlier one', () => {
@@ -228,11 +228,6 @@ describe('consumer: assignJurisdiction', () => {
     given(consumerDecider, [registered]).when(assign({ unitId: 'lixia-water' })).thenThrows(ValidationError, /unitName must not be empty/);
     given(consumerDecider, [registered]).when(assign({ unitId: 'Lixia Water', unitName: '排水处' })).thenThrows(ValidationError, /unitId "Lixia Water" must be/);
     given(consumerDecider, [registered]).when(assign({ unitName: '排水处' })).thenThrows(ValidationError, /give its unitId too/);
-  });
-  it('refuses a unit that belongs to another division (CONFLICT)', () => {
-    given(consumerDecider, [registered])
-      .when(assign({ unitId: 'lixia-water', unitName: '排水处', unitDivision: '370103' }))
-      .thenThrows(ConflictError, /unit lixia-water belongs to division 370103, not 370102/);
   });
   it('refuses an unknown consumer (NOT_FOUND)', () => {
     given(consumerDecider).when(assign()).thenThrows(NotFoundError, /not registered/);

@@ -116,4 +116,19 @@ const jurisdictionAssigned: EventTypeDefinition<JurisdictionAssigned['data']> = 
     .refine((d) => (d.unitId === undefined) === (d.unitName === undefined), { message: 'unitId and unitName go together' }),
 };
 
-export const consumerEventDefinitions: readonly EventTypeDefinition[] = [consumerRegistered, accessGranted, accessRevoked, jurisdictionAssigned];
+/**
+ * A handling unit's register entry (consumer/unit.ts), one stream per unit: written when a consumer
+ * is first assigned to act as the unit, so a dispatch can check that the unit exists and where.
+ */
+export type UnitRegistered = DomainEvent<'UnitRegistered', { unitId: string; unitName: string; divisionCode: string; registeredBy: string }>;
+
+export const unitStreamId = (unitId: string): string => `governance.unit-${unitId}`;
+
+const unitRegistered: EventTypeDefinition<UnitRegistered['data']> = {
+  type: 'UnitRegistered',
+  schemaVersion: 1,
+  schema: z.object({ unitId: z.string().regex(UNIT_ID), unitName: text, divisionCode: z.string().regex(/^\d{6}(\d{3}(\d{3})?)?$/), registeredBy: text }),
+};
+
+/** What every subgraph process folds to authorise a request: consumers, their grants and jurisdictions, and the units. */
+export const consumerEventDefinitions: readonly EventTypeDefinition[] = [consumerRegistered, accessGranted, accessRevoked, jurisdictionAssigned, unitRegistered];
