@@ -469,7 +469,7 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
         const before = await events(incidentId);
         const { errors } = await run(as('shizhong-centre'), 'dispatchIncident', { incidentId, unit });
         assert.deepEqual([errors?.[0]?.extensions?.code, errors?.[0]?.extensions?.field], ['BAD_USER_INPUT', field], JSON.stringify(errors));
-        assert.match(errors?.[0]?.message ?? "", pattern);
+        assert.match(errors?.[0]?.message ?? '', pattern);
         assert.equal(await events(incidentId), before, 'nothing appended');
       }
       // Nor may a centre act for a unit that does not exist, even inside its own division.
