@@ -1,6 +1,50 @@
-import { describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { comparePositions } from '../events/position.ts';
+import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { runnerContract, sqlRunnerHarness } from './runner.contract.ts';
+import { ProjectionRunner } from './runner.ts';
 import { pgliteBackend, postgresBackend } from '../test/helpers/databases.ts';
+import { createTestRegistry, incremented, testMetadata } from '../test/helpers/events.ts';
+import { counterProjection } from '../test/helpers/projections.ts';
 
 describe('projection runner on PGlite', () => runnerContract(sqlRunnerHarness(pgliteBackend)));
 describe('projection runner on PostgreSQL', () => runnerContract(sqlRunnerHarness(postgresBackend)));
+
+describe('projection lag on PostgreSQL', () => {
+  it('counts the events committed behind a transaction open elsewhere on the server, which readers cannot pass yet', async () => {
+    await using backend = await postgresBackend();
+    const db = await backend.fresh();
+    const store = await SqlEventStore.open(db, createTestRegistry());
+    const runner = new ProjectionRunner(db, store, [counterProjection()]);
+    const holder = new pg.Client({ connectionString: backend.url });
+    await holder.connect();
+    try {
+      await store.append('test.counter-a', [incremented(1)]);
+      await runner.catchUp();
+      assert.deepEqual((await runner.lag()).map((l) => [l.events, l.seconds]), [[0, 0]]);
+
+      // Another session's open transaction holds the gap-safe head back...
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_current_xact_id()');
+      // ...so these committed events cannot be read yet: the projection stands where it was.
+      const { events } = await store.append('test.counter-a', [incremented(2), incremented(3)]);
+      await store.append('test.note-1', [{ type: 'NoteWritten', data: { text: 'not a counter event' }, metadata: testMetadata }]);
+      assert.ok(comparePositions(await store.headPosition(), events[0]!.position) < 0, 'the visible head lags');
+      await new Promise((r) => setTimeout(r, 20));
+      const [stalled] = await runner.lag();
+      assert.equal(stalled!.events, 2, 'the two counter events, not the note');
+      assert.ok(stalled!.seconds > 0, 'the oldest waiting event has an age');
+
+      await holder.query('COMMIT');
+      await runner.catchUp();
+      assert.deepEqual((await runner.lag()).map((l) => [l.events, l.seconds]), [[0, 0]]);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+      await runner.stop();
+      await store.close();
+    }
+  });
+});

@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { comparePositions, encodePosition } from '../events/position.ts';
+import { comparePositions, decodePosition, encodePosition } from '../events/position.ts';
 import type { AdvisoryLock, SqlDatabase, SqlExecutor } from '../events/sql/database.ts';
 import { START, type EventStore, type Position, type RecordedEvent } from '../events/types.ts';
 import { BatchDocumentStore, DocumentCache, indexSql, readModelTableSql } from './sql/documentStore.ts';
@@ -49,12 +49,15 @@ export interface BatchProgress {
 
 export interface ProjectionLag {
   projection: string;
-  /** Events in the store after the checkpoint (by global sequence). */
+  /** Committed events of its types after the checkpoint, up to `LAG_SCAN_LIMIT`; 0 when caught up. */
   events: number;
-  /** Age of the oldest event the projection has not yet applied; 0 when caught up. */
+  /** Age of the oldest committed event the projection has not yet applied; 0 when caught up. */
   seconds: number;
   owned: boolean;
 }
+
+/** `lag()` counts at most this many events per projection (positions carry no count). */
+export const LAG_SCAN_LIMIT = 10_000;
 
 const RETIRED_GRACE_MS = 30_000;
 /** A read shared by a group of projections is at most this many batches long. */
@@ -192,22 +195,31 @@ export class ProjectionRunner {
     while (!(await this.serialised(() => this.advance([slot()], { rethrow: true }))).caughtUp);
   }
 
+  /**
+   * Measured against the committed log, not the visible head: on PostgreSQL readers cannot pass a
+   * transaction open anywhere on the server (DESIGN §6), and against the head they see, committed
+   * events waiting behind one would read as no lag at all. The stall is lag.
+   */
   async lag(): Promise<ProjectionLag[]> {
     await ensureProjectionSchema(this.db);
-    const head = await this.store.headPosition();
-    const headSeq = Number(head.split(':')[1]);
     const out: ProjectionLag[] = [];
     for (const p of this.projections) {
       const { rows } = await this.db.query<BuildRow>(
         `SELECT * FROM proj_builds WHERE name = $1 AND status IN ('active', 'building') ORDER BY status = 'building' DESC LIMIT 1`,
         [p.name],
       );
-      const checkpoint = rows[0]?.checkpoint ?? START;
-      const [next] = await this.store.readAll({ fromPosition: checkpoint, limit: 1, filter: { types: p.eventTypes } });
+      const { tx, seq } = decodePosition(rows[0]?.checkpoint ?? START);
+      const { rows: [pending] } = await this.db.query<{ events: number; oldest: Date | string | null }>(
+        `SELECT count(*)::int AS events, min(recorded_at) AS oldest FROM (
+           SELECT e.recorded_at FROM es_events e
+           WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) AND e.type = ANY($3::text[])
+           ORDER BY e.transaction_id, e.global_position LIMIT $4) AS after_checkpoint`,
+        [tx.toString(), seq.toString(), [...p.eventTypes], LAG_SCAN_LIMIT],
+      );
       out.push({
         projection: p.name,
-        events: Math.max(0, headSeq - Number(checkpoint.split(':')[1])),
-        seconds: next ? Math.max(0, (Date.now() - Date.parse(next.recordedAt)) / 1000) : 0,
+        events: pending!.events,
+        seconds: pending!.oldest ? Math.max(0, (Date.now() - new Date(pending!.oldest).getTime()) / 1000) : 0,
         owned: this.locks.has(p.name),
       });
     }

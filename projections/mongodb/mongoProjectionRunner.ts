@@ -19,7 +19,7 @@ import type { ClientSession, Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { comparePositions } from '../../events/position.ts';
 import { START, type EventStore, type RecordedEvent } from '../../events/types.ts';
-import type { BatchProgress, ProjectionLag } from '../runner.ts';
+import { LAG_SCAN_LIMIT, type BatchProgress, type ProjectionLag } from '../runner.ts';
 import type { Projection } from '../types.ts';
 import { BUILDS, MongoDocumentStore, type MongoBuild, type MongoReadModelDatabase, type StoredRow } from './mongoDocumentStore.ts';
 import { buildCollectionName, buildPrefix, positionKey } from './query.ts';
@@ -45,7 +45,6 @@ interface Lease {
 
 const LEASES = 'proj_leases';
 const RETIRED_GRACE_MS = 30_000;
-const LAG_SCAN_LIMIT = 10_000;
 
 export class MongoProjectionRunner {
   private readonly batchSize: number;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
-import { testMetadata } from '../../test/helpers/events.ts';
+import { readCommitted, testMetadata } from '../../test/helpers/events.ts';
 import { grantOf, startSubgraphHarness, type SubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { createPopulationHandlers } from '../population/handlers.ts';
 import { makeIdNumber } from '../population/identity/idNumber.ts';
@@ -96,11 +96,11 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
     it('answers a registration re-sent with the same idempotency key with its first result, appending nothing', async () => {
       const input = registration(code('MA3C0009'), { idempotencyKey: 'register-1' });
       const first = only(await mutate<{ registerLegalPerson: { positions: string[]; legalPerson: LegalPersonResult } }>('registerLegalPerson', input)).registerLegalPerson;
-      const appended = (await harness.store.readAll()).length;
+      const appended = (await readCommitted(harness.store)).length;
       const again = only(await mutate<{ registerLegalPerson: { positions: string[]; legalPerson: LegalPersonResult } }>('registerLegalPerson', input)).registerLegalPerson;
       assert.equal(again.legalPerson.id, first.legalPerson.id);
       assert.deepEqual(again.positions, first.positions, 'the credit code claim and the registration, both times');
-      assert.equal((await harness.store.readAll()).length, appended, 'nothing appended');
+      assert.equal((await readCommitted(harness.store)).length, appended, 'nothing appended');
     });
 
     it('registers a legal person with exact money, its provenance and the caller as actor', async () => {
@@ -131,7 +131,7 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
       const unknownRepresentative = failure(await mutate('registerLegalPerson', registration(valid, { legalRepresentativeId: crypto.randomUUID() })), 'BAD_USER_INPUT');
       assert.match(unknownRepresentative.message, /not a registered person/);
       assert.equal(unknownRepresentative.extensions?.field, 'legalRepresentativeId');
-      assert.deepEqual(await harness.store.readAll({ filter: { streamPrefixes: ['legal-person.'] } }), []);
+      assert.deepEqual(await readCommitted(harness.store, { filter: { streamPrefixes: ['legal-person.'] } }), []);
     });
 
     it('refuses every reference to a person or division that does not exist as BAD_USER_INPUT naming the field, appending nothing', async () => {
@@ -157,7 +157,7 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
       const results = await Promise.all(Array.from({ length: 6 }, () => mutate('registerLegalPerson', registration(racing))));
       assert.equal(results.filter((r) => !r.errors).length, 1);
       for (const r of results.filter((r) => r.errors)) failure(r, 'CONFLICT');
-      const registrations = (await harness.store.readAll({ filter: { types: ['LegalPersonRegistered'] } })).filter((e) => (e.data as { creditCode: string }).creditCode === racing);
+      const registrations = (await readCommitted(harness.store, { filter: { types: ['LegalPersonRegistered'] } })).filter((e) => (e.data as { creditCode: string }).creditCode === racing);
       assert.equal(registrations.length, 1);
     });
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { readCommitted } from '../../test/helpers/events.ts';
 import { grantOf, startSubgraphHarness, type SubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import { idNumberCheckCharacter, makeIdNumber } from './identity/idNumber.ts';
@@ -128,7 +129,7 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       }
       const wrongGender = failure(await ask(REGISTER, { input: resident(valid, '己', '1990-03-07', 'FEMALE') }), 'BAD_USER_INPUT');
       assert.match(wrongGender.message, /17th digit denotes MALE/);
-      assert.deepEqual(await harness.store.readAll(), []);
+      assert.deepEqual(await readCommitted(harness.store), []);
     });
 
     it('refuses every reference to a person, household or division that does not exist as BAD_USER_INPUT naming the field, appending nothing', async () => {
@@ -175,7 +176,7 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       const results = await Promise.all(Array.from({ length: 6 }, () => ask(REGISTER, { input: resident(racing, '赵强', '1988-09-09', 'MALE') })));
       assert.equal(results.filter((r) => !r.errors).length, 1);
       for (const r of results.filter((r) => r.errors)) failure(r, 'CONFLICT');
-      const registrations = (await harness.store.readAll({ filter: { types: ['PersonRegistered'] } })).filter((e) => (e.data as { idNumber: string }).idNumber === racing);
+      const registrations = (await readCommitted(harness.store, { filter: { types: ['PersonRegistered'] } })).filter((e) => (e.data as { idNumber: string }).idNumber === racing);
       assert.equal(registrations.length, 1);
     });
 
@@ -211,7 +212,7 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
     });
 
     it('answers every create re-sent with the same idempotency key with its first result, appending nothing', async () => {
-      const head = async () => (await harness.store.readAll()).length;
+      const head = async () => (await readCommitted(harness.store)).length;
       const twice = async <T,>(name: string, inputType: string, input: Record<string, unknown>, selection: string): Promise<T[]> => {
         const first = only(await mutate<Record<string, T>>(name, inputType, input, selection))[name]!;
         const before = await head();

@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import type { EventStore, Position } from '../../events/types.ts';
 import { ACCESS_STREAM_PREFIX } from '../../subgraphs/kit/dataAccessed.ts';
-import { waitUntilVisible } from './events.ts';
+import { readCommitted } from './events.ts';
 import { failure, only, type Body, type GraphQLError } from './graphqlBody.ts';
 
 async function assertNothingAppendedSince(store: EventStore, before: Position, what: string): Promise<void> {
-  await waitUntilVisible(store, await store.committedHead());
-  const appended = (await store.readAll({ fromPosition: before })).filter((e) => !e.streamId.startsWith(ACCESS_STREAM_PREFIX));
+  const appended = (await readCommitted(store, { fromPosition: before })).filter((e) => !e.streamId.startsWith(ACCESS_STREAM_PREFIX));
   assert.deepEqual(appended.map((e) => `${e.streamId} ${e.type}`), [], `nothing was appended for ${what}`);
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EventRegistry, type EventTypeDefinition } from '../../events/registry.ts';
 import { comparePositions, encodePosition } from '../../events/position.ts';
 import type { SqlExecutor } from '../../events/sql/database.ts';
-import type { EventMetadata, EventStore, NewEvent, Position } from '../../events/types.ts';
+import type { EventMetadata, EventStore, NewEvent, Position, ReadAllOptions, RecordedEvent } from '../../events/types.ts';
 
 export const testMetadata: EventMetadata = {
   provenance: { department: 'test-department', system: 'test-system', channel: 'test', collectedAt: '2026-01-01T00:00:00.000Z' },
@@ -41,6 +41,15 @@ export async function waitUntilVisible(store: EventStore, position: Position, ti
     if (Date.now() > deadline) throw new Error(`position ${position} did not become visible within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * `readAll` once readers can pass every event committed so far: what a test counting the events a
+ * command appended must read, since `readAll` alone stops at the gap-safe head (`waitUntilVisible`).
+ */
+export async function readCommitted(store: EventStore, options?: ReadAllOptions): Promise<RecordedEvent[]> {
+  await waitUntilVisible(store, await store.committedHead());
+  return store.readAll(options);
 }
 
 /** Waits until readers can pass every event committed so far (see `waitUntilVisible`). */

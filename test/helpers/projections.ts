@@ -1,4 +1,5 @@
-/** A projection over the test event types (`test/helpers/events.ts`), for runner tests. */
+/** Projections over the test event types (`test/helpers/events.ts`) for runner tests, and waiting for a runner. */
+import type { ProjectionLag } from '../../projections/runner.ts';
 import type { Projection } from '../../projections/types.ts';
 
 export interface CounterDoc extends Record<string, unknown> {
@@ -51,4 +52,19 @@ export function notesProjection(version = 1): Projection {
       await notes.upsert(event.streamId, { stream: event.streamId, texts: [...(current?.doc.texts ?? []), text] }, { position: event.position, eventId: event.eventId });
     },
   };
+}
+
+/**
+ * Waits until a running projector has applied every event of its projections committed so far (no
+ * lag), and fails after `timeoutMs`: on a busy PostgreSQL server readers wait for transactions open
+ * anywhere on it (DESIGN §6), so this can take seconds, and a read made before sees old read models.
+ */
+export async function untilCaughtUp(runner: { lag(): Promise<ProjectionLag[]> }, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const behind = (await runner.lag()).filter((l) => l.events > 0);
+    if (behind.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`still behind after ${timeoutMs} ms: ${behind.map((l) => `${l.projection} by ${l.events} events`).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
