@@ -97,8 +97,13 @@ export async function postgresBackend(): Promise<TestBackend> {
   };
 }
 
-/** Both backends, in the order the contract suites run them. */
-export const BACKENDS: ReadonlyArray<() => Promise<TestBackend>> = [pgliteBackend, postgresBackend];
+/**
+ * Both backends, in the order the contract suites run them; `TEST_BACKENDS=postgres` (or `pglite`)
+ * keeps one, to loop a suite on one store without opening the other.
+ */
+export const BACKENDS: ReadonlyArray<() => Promise<TestBackend>> = [pgliteBackend, postgresBackend].filter(
+  (open) => !process.env.TEST_BACKENDS || process.env.TEST_BACKENDS.split(',').includes(open.name.replace('Backend', '')),
+);
 
 /**
  * Registers the hooks of a suite whose every test starts on an empty database with an event store
