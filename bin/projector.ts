@@ -14,7 +14,8 @@
 import { CityBrainError, ValidationError } from '../events/errors.ts';
 import { closeOnSignals } from '../gateway/server.ts';
 import { MODULES } from './modules.ts';
-import { createLogger, openPlatform, seedIfEmpty, type Platform } from './platform.ts';
+import { parseConfig } from '../events/config.ts';
+import { createLogger, openPlatform, platformConfigSchema, seedIfEmpty, type Platform } from './platform.ts';
 
 const env = process.env;
 const logger = createLogger(env);
@@ -23,6 +24,9 @@ const OWNERSHIP_POLL_MS = 500;
 
 /** Seeds the demo city when the store is empty; a projector that finds another seeding skips it. */
 async function seedOnce(platform: Platform): Promise<void> {
+  if (!platform.db) {
+    throw new ValidationError('invalid configuration:\n  SEED_DEMO: projectors agree on which one seeds through an SQL advisory lock, which EVENT_STORE=kurrentdb has not; seed with one `npm start` against the same servers');
+  }
   const lock = await platform.db.tryAdvisoryLock(SEED_LOCK_KEY);
   if (!lock) return;
   try {
@@ -47,7 +51,10 @@ function reportOwnership(platform: Platform): () => void {
 }
 
 try {
-  if (!env.DATABASE_URL) throw new ValidationError('invalid configuration:\n  DATABASE_URL: required (projector processes coordinate through PostgreSQL advisory locks)');
+  const config = parseConfig(platformConfigSchema, env);
+  if (config.EVENT_STORE === 'sql' && !config.DATABASE_URL) {
+    throw new ValidationError('invalid configuration:\n  DATABASE_URL: required (projector processes share the SQL log in PostgreSQL; or EVENT_STORE=kurrentdb)');
+  }
   if (env.SEED_DEMO !== undefined && !['true', 'false', '1', '0', ''].includes(env.SEED_DEMO)) {
     throw new ValidationError(`invalid configuration:\n  SEED_DEMO: "${env.SEED_DEMO}" must be true or false`);
   }
@@ -55,7 +62,7 @@ try {
   try {
     if (env.SEED_DEMO === 'true' || env.SEED_DEMO === '1') await seedOnce(platform);
     await platform.runner.start();
-    await platform.chainer.start();
+    await platform.chainer?.start();
     platform.processManagers.start();
     const stopReporting = reportOwnership(platform);
     closeOnSignals(

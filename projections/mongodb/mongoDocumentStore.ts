@@ -13,6 +13,8 @@ import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import { parseConfig } from '../../events/config.ts';
 import { MAX_PAGE, decodeCursor, encodeCursor, sourcesFor } from '../sql/documentStore.ts';
+import type { Position } from '../../events/types.ts';
+import type { ReadModels } from '../readModels.ts';
 import type { Collection, Doc, DocumentStore, FieldSource, FindOptions, Page, StoredDoc, Where } from '../types.ts';
 import { assertStorableFields, buildCollectionName, docPath, keysetFilter, olderThan, sortSpec, whereToFilter, type MongoFilter } from './query.ts';
 
@@ -175,13 +177,21 @@ export const BUILDS = 'proj_builds';
  * The query side: the documents of a projection's active build. The build is cached for
  * `refreshMs`, so a swap after a rebuild reaches readers within that time.
  */
-export class MongoReadModels {
+export class MongoReadModels implements ReadModels {
   private readonly cache = new Map<string, { prefix: string; at: number }>();
 
   constructor(
     private readonly db: Db,
     private readonly refreshMs = 1000,
   ) {}
+
+  async checkpoints(names: readonly string[]): Promise<Map<string, Position>> {
+    const active = await this.db
+      .collection<MongoBuild>(BUILDS)
+      .find({ status: 'active', name: { $in: [...names] } })
+      .toArray();
+    return new Map(active.map((b) => [b.name, b.checkpoint]));
+  }
 
   of(name: string): DocumentStore {
     return new MongoDocumentStore(this.db, () => this.activePrefix(name));

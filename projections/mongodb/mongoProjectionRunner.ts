@@ -16,25 +16,18 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ClientSession, Db } from 'mongodb';
-import type { Logger } from 'pino';
 import { comparePositions } from '../../events/position.ts';
 import { START, type EventStore, type RecordedEvent } from '../../events/types.ts';
-import type { BatchProgress, ProjectionLag } from '../runner.ts';
+import type { ProjectionLag, Projector, ProjectorOptions } from '../readModels.ts';
 import type { Projection } from '../types.ts';
 import { BUILDS, MongoDocumentStore, type MongoBuild, type MongoReadModelDatabase, type StoredRow } from './mongoDocumentStore.ts';
 import { buildCollectionName, buildPrefix, positionKey } from './query.ts';
 
-export interface MongoRunnerOptions {
-  /** Events per batch (and per transaction). @default 500 */
-  batchSize?: number;
-  /** How often a process that does not own a projection retries the lease. @default 1000 */
-  lockRetryMs?: number;
+export interface MongoRunnerOptions extends ProjectorOptions {
   /** How long a lease outlives its owner's last renewal. @default 10000 */
   leaseMs?: number;
   /** Longest wait between polls for new events when caught up. @default 500 */
   maxPollIntervalMs?: number;
-  onProgress?: (progress: BatchProgress) => void;
-  logger?: Logger;
 }
 
 interface Lease {
@@ -47,7 +40,7 @@ const LEASES = 'proj_leases';
 const RETIRED_GRACE_MS = 30_000;
 const LAG_SCAN_LIMIT = 10_000;
 
-export class MongoProjectionRunner {
+export class MongoProjectionRunner implements Projector {
   private readonly batchSize: number;
   private readonly lockRetryMs: number;
   private readonly leaseMs: number;
