@@ -12,6 +12,7 @@
  * demo city. Access records are events like any other, kept by whichever store is chosen.
  */
 import { z } from 'zod';
+import { storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
 import { openKurrentEventStore, type KurrentEventStore, type KurrentEventStoreOptions } from '../events/kurrentdb/kurrentEventStore.ts';
 import { kurrentConfigSchema } from '../events/kurrentdb/mapping.ts';
@@ -20,18 +21,18 @@ import type { SqlDatabase } from '../events/sql/database.ts';
 import type { EventStore } from '../events/types.ts';
 import { mongoConfigSchema, openMongoDocumentStore, type MongoReadModelDatabase, type OpenMongoOptions } from '../projections/mongodb/mongoDocumentStore.ts';
 import { MongoProjectionRunner } from '../projections/mongodb/mongoProjectionRunner.ts';
-import type { Projector, ProjectorOptions, ReadModels } from '../projections/readModels.ts';
+import type { Projector, ReadModels } from '../projections/readModels.ts';
 import { ProjectionRunner, type RunnerOptions } from '../projections/runner.ts';
 import { SqlReadModels } from '../projections/sql/readModels.ts';
 import type { Projection } from '../projections/types.ts';
 
-export const eventStoreShape = {
+const eventStoreShape = {
   EVENT_STORE: z.enum(['sql', 'kurrentdb'], { message: 'must be sql (PGlite, or PostgreSQL when DATABASE_URL is set) or kurrentdb' }).default('sql'),
   KURRENTDB_URL: kurrentConfigSchema.shape.KURRENTDB_URL.optional(),
   KURRENTDB_STREAM_PREFIX: kurrentConfigSchema.shape.KURRENTDB_STREAM_PREFIX,
 };
 
-export const readModelShape = {
+const readModelShape = {
   READ_MODELS: z.enum(['sql', 'mongodb'], { message: "must be sql (in the SQL event store's database) or mongodb" }).default('sql'),
   MONGODB_URL: mongoConfigSchema.shape.MONGODB_URL.optional(),
 };
@@ -44,7 +45,7 @@ interface Selection {
 }
 
 /** A chosen backend needs its server's URL; KurrentDB events need MongoDB read models. */
-export function checkSelection(config: Selection, ctx: z.RefinementCtx): void {
+function checkSelection(config: Selection, ctx: z.RefinementCtx): void {
   if (config.EVENT_STORE === 'kurrentdb' && !config.KURRENTDB_URL) {
     ctx.addIssue({ code: 'custom', path: ['KURRENTDB_URL'], message: 'required when EVENT_STORE=kurrentdb, e.g. kurrentdb://127.0.0.1:2113?tls=false' });
   }
@@ -62,8 +63,11 @@ export function checkSelection(config: Selection, ctx: z.RefinementCtx): void {
 
 export const eventStoreConfigSchema = z.object(eventStoreShape).superRefine(checkSelection);
 export const readModelConfigSchema = z.object(readModelShape).superRefine(checkSelection);
+/** Everything a process is configured by: storage (`events/config.ts`), and which event store and read models. */
+export const platformConfigSchema = storageConfigSchema.extend({ ...eventStoreShape, ...readModelShape }).superRefine(checkSelection);
 export type EventStoreConfig = z.infer<typeof eventStoreConfigSchema>;
 export type ReadModelConfig = z.infer<typeof readModelConfigSchema>;
+export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 
 /** A server that does not answer is a configuration mistake: one line naming the variable, as `DATABASE_URL`'s. */
 async function reachable<T>(variable: string, opening: Promise<T>): Promise<T> {
@@ -106,7 +110,7 @@ export async function openMongoReadModelBackend(config: ReadModelConfig, options
   return {
     mongo,
     readModels: mongo.readModels,
-    projector: (store, projections, projectorOptions: ProjectorOptions = {}) => new MongoProjectionRunner(mongo, store, projections, projectorOptions),
+    projector: (store, projections, options) => new MongoProjectionRunner(mongo, store, projections, options),
     close: () => mongo.close(),
   };
 }

@@ -16,7 +16,8 @@ import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sq
 import { DataDirLockedError, describeOwner, lockDataDir } from '../events/sql/dataDirLock.ts';
 import { askService, type AdminStatus, type VerifyRequest } from '../cli/admin.ts';
 import { MODULES } from './modules.ts';
-import { openPlatform, platformConfigSchema, sqlLogOf, type Platform } from './platform.ts';
+import { platformConfigSchema } from './backends.ts';
+import { openPlatform, sqlLogOf, type Platform } from './platform.ts';
 import { checkStartConfig, startService, withDevelopmentSecrets } from '../cli/start.ts';
 import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';

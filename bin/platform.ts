@@ -5,8 +5,7 @@
  * end-to-end tests all open it here, so they see the same registry and the same projections.
  */
 import { pino, type Logger } from 'pino';
-import { z } from 'zod';
-import { openDatabase, parseConfig, storageConfigSchema, type StorageConfig } from '../events/config.ts';
+import { openDatabase, parseConfig, type StorageConfig } from '../events/config.ts';
 import { EventRegistry } from '../events/registry.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
 import { ed25519Signer, HASH_CHAIN_SCHEMA, HashChainer, type ChainSigner } from '../events/sql/hashChain.ts';
@@ -24,11 +23,7 @@ import { ensureProjectionSchema, type RunnerOptions } from '../projections/runne
 import { dataAccessedDefinition } from '../subgraphs/governance/index.ts';
 import { consumerEventDefinitions } from '../subgraphs/governance/consumer/events.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
-import { checkSelection, eventStoreShape, openConfiguredKurrent, openMongoReadModelBackend, readModelShape, sqlReadModelBackend, type ReadModelBackend } from './backends.ts';
-
-/** Everything a process is configured by: storage, and which event store and read models (`backends.ts`). */
-export const platformConfigSchema = storageConfigSchema.extend({ ...eventStoreShape, ...readModelShape }).superRefine(checkSelection);
-export type PlatformConfig = z.infer<typeof platformConfigSchema>;
+import { openConfiguredKurrent, openMongoReadModelBackend, platformConfigSchema, sqlReadModelBackend, type PlatformConfig, type ReadModelBackend } from './backends.ts';
 
 export interface Platform {
   config: PlatformConfig;
@@ -153,7 +148,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
  * The SQL log's database for `purpose` (the hash chain and its seals): a clear refusal where the
  * events are in KurrentDB, rather than an empty chain that would verify.
  */
-export function sqlLogOf(platform: Platform, purpose: string): SqlDatabase {
+export function sqlLogOf(platform: Pick<Platform, 'db'>, purpose: string): SqlDatabase {
   if (platform.db) return platform.db;
   throw new ValidationError(`${purpose} needs the hash chain, which only the SQL event store keeps; this deployment keeps its events in KurrentDB (EVENT_STORE=kurrentdb)`);
 }

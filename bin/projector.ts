@@ -15,7 +15,8 @@ import { CityBrainError, ValidationError } from '../events/errors.ts';
 import { closeOnSignals } from '../gateway/server.ts';
 import { MODULES } from './modules.ts';
 import { parseConfig } from '../events/config.ts';
-import { createLogger, openPlatform, platformConfigSchema, seedIfEmpty, type Platform } from './platform.ts';
+import { platformConfigSchema } from './backends.ts';
+import { createLogger, openPlatform, seedIfEmpty, type Platform } from './platform.ts';
 
 const env = process.env;
 const logger = createLogger(env);
