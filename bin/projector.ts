@@ -5,6 +5,8 @@
  * process at a time through a PostgreSQL advisory lock, and another takes it over within about a
  * second (`lockRetryMs`) of its owner's session ending. Process managers tick in every projector:
  * their commands carry idempotency keys, so a second process ticking appends nothing new.
+ * With `READ_MODELS=mongodb` a projection is owned through a lease in MongoDB instead; with
+ * `EVENT_STORE=kurrentdb` no SQL database is opened and no hash chain kept (`backends.ts`).
  *
  * It logs `projections owned` with the full list whenever the set it owns changes.
  * `SEED_DEMO=true` seeds the demo city first when the store is empty (one projector does it).
