@@ -5,6 +5,7 @@
  * managers see only these, so `bin/` chooses the backend by configuration.
  */
 import type { Logger } from 'pino';
+import { NotFoundError } from '../events/errors.ts';
 import type { Position } from '../events/types.ts';
 import type { DocumentStore } from './types.ts';
 
@@ -16,6 +17,23 @@ export interface ReadModels {
   checkpoints(names: readonly string[]): Promise<Map<string, Position>>;
   /** The documents of projection `name` as queries see them now. */
   of(name: string): DocumentStore;
+}
+
+/**
+ * Where each projection's active build lives (`locate`: undefined before the first build), remembered
+ * for `refreshMs`: it changes only when a rebuild is swapped in, so readers reach a swap within that
+ * time (runners keep a retired build for longer).
+ */
+export function activeBuildLocator<T>(refreshMs: number, locate: (name: string) => Promise<T | undefined>): (name: string) => Promise<T> {
+  const cache = new Map<string, { location: T; at: number }>();
+  return async (name) => {
+    const cached = cache.get(name);
+    if (cached && Date.now() - cached.at < refreshMs) return cached.location;
+    const location = await locate(name);
+    if (location === undefined) throw new NotFoundError(`read model ${name} has not been built yet: is the projector running?`);
+    cache.set(name, { location, at: Date.now() });
+    return location;
+  };
 }
 
 export interface BatchProgress {

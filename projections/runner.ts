@@ -12,6 +12,7 @@
  * transaction, so twenty projections cost one read per batch, and one wake-up per append.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { comparePositions, encodePosition } from '../events/position.ts';
 import type { AdvisoryLock, SqlDatabase, SqlExecutor } from '../events/sql/database.ts';
 import { START, type EventStore, type Position, type RecordedEvent } from '../events/types.ts';
@@ -395,17 +396,9 @@ export class ProjectionRunner implements Projector {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    const signal = this.controller.signal;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+  /** Waits `ms`, or less when the runner stops (the abort is not an error). */
+  private async sleep(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.controller.signal }).catch(() => undefined);
   }
 
   /** The build this process should advance: a build of the declared version, created if missing. */

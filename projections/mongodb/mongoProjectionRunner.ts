@@ -15,6 +15,7 @@
  * Both paths compare-and-set the checkpoint, so an owner that lost its lease cannot commit a batch.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientSession, Db } from 'mongodb';
 import { comparePositions } from '../../events/position.ts';
 import { START, type EventStore, type RecordedEvent } from '../../events/types.ts';
@@ -192,17 +193,9 @@ export class MongoProjectionRunner implements Projector {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    const signal = this.controller.signal;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+  /** Waits `ms`, or less when the runner stops (the abort is not an error). */
+  private async sleep(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.controller.signal }).catch(() => undefined);
   }
 
   private async dropRetired(name: string): Promise<void> {

@@ -3,20 +3,24 @@
  * build's table. The table name is cached briefly, so a swap after a rebuild reaches readers within
  * `refreshMs` (the runner keeps a retired table for longer than that).
  */
-import { NotFoundError } from '../../events/errors.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import type { Position } from '../../events/types.ts';
-import type { ReadModels } from '../readModels.ts';
+import { activeBuildLocator, type ReadModels } from '../readModels.ts';
 import type { DocumentStore } from '../types.ts';
 import { SqlDocumentStore } from './documentStore.ts';
 
 export class SqlReadModels implements ReadModels {
-  private readonly cache = new Map<string, { table: string; at: number }>();
+  private readonly activeTable: (name: string) => Promise<string>;
 
   constructor(
     private readonly db: SqlDatabase,
-    private readonly refreshMs = 1000,
-  ) {}
+    refreshMs = 1000,
+  ) {
+    this.activeTable = activeBuildLocator(refreshMs, async (name) => {
+      const { rows } = await db.query<{ table_name: string }>(`SELECT table_name FROM proj_builds WHERE name = $1 AND status = 'active'`, [name]);
+      return rows[0]?.table_name;
+    });
+  }
 
   async checkpoints(names: readonly string[]): Promise<Map<string, Position>> {
     const { rows } = await this.db.query<{ name: string; checkpoint: Position }>(
@@ -28,18 +32,5 @@ export class SqlReadModels implements ReadModels {
 
   of(name: string): DocumentStore {
     return new SqlDocumentStore(this.db, () => this.activeTable(name));
-  }
-
-  private async activeTable(name: string): Promise<string> {
-    const cached = this.cache.get(name);
-    if (cached && Date.now() - cached.at < this.refreshMs) return cached.table;
-    const { rows } = await this.db.query<{ table_name: string }>(
-      `SELECT table_name FROM proj_builds WHERE name = $1 AND status = 'active'`,
-      [name],
-    );
-    const table = rows[0]?.table_name;
-    if (!table) throw new NotFoundError(`read model ${name} has not been built yet: is the projector running?`);
-    this.cache.set(name, { table, at: Date.now() });
-    return table;
   }
 }
