@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
+import type { SqlDatabase } from '../events/sql/database.ts';
+import { BACKENDS, freshStorePerTest } from '../test/helpers/databases.ts';
+import { createTestRegistry } from '../test/helpers/events.ts';
 import { openPlatform } from './platform.ts';
 
 const silent = pino({ level: 'silent' });
@@ -31,16 +33,10 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 for (const openBackend of BACKENDS) {
   describe(`MongoDB read models beside the SQL log (${openBackend.name.replace('Backend', '')}), server unreachable`, () => {
-    let backend: TestBackend;
-    before(async () => {
-      backend = await openBackend();
-    });
-    after(async () => {
-      await backend.dispose();
-    });
+    let db: SqlDatabase;
+    freshStorePerTest(openBackend, createTestRegistry, (fresh) => ({ db } = fresh));
 
     it('refuses to start within seconds, naming MONGODB_URL, and writes no event', async () => {
-      const db = await backend.fresh();
       const { ms, error } = await timed(() => openPlatform({ modules: [], db, env: { READ_MODELS: 'mongodb', MONGODB_URL: NO_MONGODB }, logger: silent }));
       assert.match(messageOf(error), /^invalid configuration:\n {2}MONGODB_URL: MongoDB at mongodb:\/\/reader:\*\*\*@127\.0\.0\.1:1\/citybrain did not answer: /);
       assert.doesNotMatch(messageOf(error), /secret/);

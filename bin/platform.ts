@@ -41,7 +41,7 @@ export interface Platform {
   chainer: HashChainer | undefined;
   /** Ticks every module's process managers (deadlines), started by `start`. */
   processManagers: ProcessManagerRuntime;
-  /** Signs the chain's block seals; absent when no key is configured on PostgreSQL. */
+  /** Signs the chain's block seals; absent when no key is configured on PostgreSQL, and on KurrentDB. */
   signer: ChainSigner | undefined;
   runtime: SubgraphRuntime;
   modules: readonly SubgraphModule[];
@@ -102,6 +102,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
         })
       : await openConfiguredKurrent(config, registry);
     readSide = db && config.READ_MODELS === 'sql' ? sqlReadModelBackend(db) : await openMongoReadModelBackend(config);
+    // As constants, narrowed inside `close` below.
     const [eventStore, readBackend] = [store, readSide];
     const { readModels } = readBackend;
     const projections = options.modules.flatMap((m) => m.projections);
