@@ -94,10 +94,14 @@ export interface ReadModelBackend {
   close(): Promise<void>;
 }
 
-/** Read models in the SQL event store's database; the caller owns `db`. */
-export function sqlReadModelBackend(db: SqlDatabase, refreshMs?: number): ReadModelBackend {
+/**
+ * Read models in the SQL event store's database; the caller owns `db`. The store given to
+ * `projector` is the SQL store over `db`: the SQL projector reads the log's table for its catch-up
+ * target and is woken by its notifications.
+ */
+export function sqlReadModelBackend(db: SqlDatabase): ReadModelBackend {
   return {
-    readModels: new SqlReadModels(db, refreshMs),
+    readModels: new SqlReadModels(db),
     projector: (store, projections, options) => new ProjectionRunner(db, store, projections, options),
     close: async () => undefined,
   };
