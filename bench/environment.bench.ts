@@ -8,7 +8,7 @@
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { EventRegistry } from '../events/registry.ts';
 import type { EventMetadata, EventStore, Position, StreamAppend } from '../events/types.ts';
-import { ReadModels } from '../projections/readModels.ts';
+import { SqlReadModels } from '../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../projections/runner.ts';
 import { environmentModule } from '../subgraphs/environment/index.ts';
 import { RANKING_PROJECTION, RANKINGS, rankingProjection, type RankingDoc } from '../subgraphs/environment/readModels/ranking.ts';
@@ -249,7 +249,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     report('env.rankingCatchUp.events_per_s', perSecond(events, catchUpMs), { key: 'env.baseline.readAll.events_per_s', value: perSecond(events, readMs) });
 
     // The query behind `airQualityRanking(date)` and `Division.airQuality(date)`: one document per date.
-    const rankings = new ReadModels(ours.opened.db).of(RANKING_PROJECTION).collection<RankingDoc>(RANKINGS);
+    const rankings = new SqlReadModels(ours.opened.db).of(RANKING_PROJECTION).collection<RankingDoc>(RANKINGS);
     const random = seededRandom(6);
     const queries = ctx.size('rankingQueries');
     const latencies = new Latencies(queries);

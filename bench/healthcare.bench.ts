@@ -13,7 +13,7 @@ import { EventRegistry } from '../events/registry.ts';
 import { isEventOf } from '../events/typedReads.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import type { MedicalVisitRecorded } from '../subgraphs/healthcare/healthRecord/events.ts';
-import { ReadModels } from '../projections/readModels.ts';
+import { SqlReadModels } from '../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../projections/runner.ts';
 import { claimEventDefinitions } from '../subgraphs/healthcare/claim/events.ts';
 import { HOSPITALS } from '../subgraphs/healthcare/catalog.ts';
@@ -73,7 +73,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     const runner = new ProjectionRunner(opened.db, store, [healthcareProjection]);
     try {
       ctx.log(`${FIGURE_PREFIX[backend]}: ${opened.location}, ${writers} submitter${writers === 1 ? '' : 's'}`);
-      const runtime: SubgraphRuntime = { store, readModels: new ReadModels(opened.db, 0), now: () => new Date(), logger: pino({ level: 'silent' }) };
+      const runtime: SubgraphRuntime = { store, readModels: new SqlReadModels(opened.db, 0), now: () => new Date(), logger: pino({ level: 'silent' }) };
       await measure(ctx, backend, runtime, runner, writers);
     } finally {
       await runner.stop();

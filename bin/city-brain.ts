@@ -16,7 +16,8 @@ import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sq
 import { DataDirLockedError, describeOwner, lockDataDir } from '../events/sql/dataDirLock.ts';
 import { askService, type AdminStatus, type VerifyRequest } from '../cli/admin.ts';
 import { MODULES } from './modules.ts';
-import { openPlatform, type Platform } from './platform.ts';
+import { platformConfigSchema } from './backends.ts';
+import { openPlatform, sqlLogOf, type Platform } from './platform.ts';
 import { checkStartConfig, startService, withDevelopmentSecrets } from '../cli/start.ts';
 import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
@@ -58,8 +59,12 @@ async function withPlatformOrService<T>(local: (platform: Platform) => Promise<T
  * directory that is not a PostgreSQL data directory (a mistyped DATA_DIR must not wipe anything else).
  */
 async function deleteEmbeddedDataDir(env: Record<string, string | undefined>): Promise<void> {
-  const config = parseConfig(storageConfigSchema, env);
+  const config = parseConfig(platformConfigSchema, env);
   if (config.DATABASE_URL) throw new ValidationError('--fresh only deletes the embedded PGlite data directory; DATABASE_URL is set, so it refuses (drop the PostgreSQL database yourself)');
+  // Events or read models on a server would outlive the directory: stale read models, or no new seed.
+  if (config.EVENT_STORE !== 'sql' || config.READ_MODELS !== 'sql') {
+    throw new ValidationError(`--fresh only deletes the embedded PGlite data directory; EVENT_STORE=${config.EVENT_STORE} READ_MODELS=${config.READ_MODELS} keep data on a server, so it refuses (empty it yourself)`);
+  }
   const dir = resolve(config.DATA_DIR);
   if (!existsSync(dir) || readdirSync(dir).length === 0) return;
   if (!existsSync(join(dir, 'PG_VERSION'))) throw new ValidationError(`--fresh: ${dir} is not a PGlite data directory (no PG_VERSION); not deleting it`);
@@ -130,7 +135,7 @@ program
     const published = options.seals === undefined ? undefined : readSealExport(options.seals);
     const { ok, lines } = await withPlatformOrService(
       (platform) =>
-        verifyLog(platform.db, createProgress, {
+        verifyLog(sqlLogOf(platform, 'verify'), createProgress, {
           ...(options.expectHead !== undefined && { expectedHead: options.expectHead }),
           ...(platform.signer && { signer: platform.signer }),
           ...(sealKey && { sealKey }),
@@ -157,7 +162,7 @@ program
     if (options.export !== undefined) {
       const file = options.export;
       const exported = await withPlatformOrService(
-        (platform) => exportSeals(platform.db, { signer: platform.signer }),
+        (platform) => exportSeals(sqlLogOf(platform, 'seals'), { signer: platform.signer }),
         (adminUrl, token) => askService<SealExport>(adminUrl, token, '/admin/seals/export'),
       );
       writeFileSync(file, `${JSON.stringify(exported, null, 2)}\n`);
@@ -165,7 +170,7 @@ program
       return;
     }
     const { publicKeyPem, seals } = await withPlatformOrService(
-      async (platform) => ({ publicKeyPem: platform.signer?.publicKeyPem ?? null, seals: await listSeals(platform.db, limit) }),
+      async (platform) => ({ publicKeyPem: platform.signer?.publicKeyPem ?? null, seals: await listSeals(sqlLogOf(platform, 'seals'), limit) }),
       (adminUrl, token) => askService<{ publicKeyPem: string | null; seals: Seal[] }>(adminUrl, token, `/admin/seals?limit=${limit}`),
     );
     console.log(publicKeyPem ? publicKeyPem.trim() : '# no seal key configured (SEAL_KEY_FILE): blocks are not signed');

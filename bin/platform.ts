@@ -1,11 +1,11 @@
 /**
- * Opens the platform one process runs on: the database chosen by configuration, the event store
- * with every module's event types registered, the read models, and the projection runner over
- * every module's projections. `npm start`, the CLI commands and end-to-end tests all open it here,
- * so they see the same registry and the same projections.
+ * Opens the platform one process runs on: the event store and the read models chosen by
+ * configuration (`backends.ts`: SQL, KurrentDB, MongoDB), with every module's event types
+ * registered, and the projector over every module's projections. `npm start`, the CLI commands and
+ * end-to-end tests all open it here, so they see the same registry and the same projections.
  */
 import { pino, type Logger } from 'pino';
-import { openDatabase, parseConfig, storageConfigSchema, type StorageConfig } from '../events/config.ts';
+import { openDatabase, parseConfig, type StorageConfig } from '../events/config.ts';
 import { EventRegistry } from '../events/registry.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
 import { ed25519Signer, HASH_CHAIN_SCHEMA, HashChainer, type ChainSigner } from '../events/sql/hashChain.ts';
@@ -15,27 +15,33 @@ import { dirname, join } from 'node:path';
 import { ValidationError } from '../events/errors.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BufferedEventStore } from '../events/bufferedEventStore.ts';
+import { isStart } from '../events/position.ts';
 import type { EventStore } from '../events/types.ts';
-import { ReadModels } from '../projections/readModels.ts';
+import type { Projector, ReadModels } from '../projections/readModels.ts';
 import { ProcessManagerRuntime } from '../projections/processManager.ts';
-import { ensureProjectionSchema, ProjectionRunner, type RunnerOptions } from '../projections/runner.ts';
+import { ensureProjectionSchema, type RunnerOptions } from '../projections/runner.ts';
 import { dataAccessedDefinition } from '../subgraphs/governance/index.ts';
 import { consumerEventDefinitions } from '../subgraphs/governance/consumer/events.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
+import { openConfiguredKurrent, openMongoReadModelBackend, platformConfigSchema, sqlReadModelBackend, type PlatformConfig, type ReadModelBackend } from './backends.ts';
 
 export interface Platform {
-  config: StorageConfig;
-  db: SqlDatabase;
-  /** The event store port; the SQL store over `db` today. */
+  config: PlatformConfig;
+  /**
+   * The SQL database (PGlite or PostgreSQL) holding the event log, its hash chain and the read
+   * models when they are SQL; absent when the events are in KurrentDB.
+   */
+  db: SqlDatabase | undefined;
+  /** The event store port: the SQL store over `db`, or KurrentDB. */
   store: EventStore;
   registry: EventRegistry;
   readModels: ReadModels;
-  runner: ProjectionRunner;
-  /** Extends the tamper-evident hash chain over the log (started by `start`). */
-  chainer: HashChainer;
+  runner: Projector;
+  /** Extends the tamper-evident hash chain over the SQL log (started by `start`); absent on KurrentDB. */
+  chainer: HashChainer | undefined;
   /** Ticks every module's process managers (deadlines), started by `start`. */
   processManagers: ProcessManagerRuntime;
-  /** Signs the chain's block seals; absent when no key is configured on PostgreSQL. */
+  /** Signs the chain's block seals; absent when no key is configured on PostgreSQL, and on KurrentDB. */
   signer: ChainSigner | undefined;
   runtime: SubgraphRuntime;
   modules: readonly SubgraphModule[];
@@ -76,26 +82,35 @@ export function registryOf(modules: readonly SubgraphModule[]): EventRegistry {
 
 export async function openPlatform(options: OpenPlatformOptions): Promise<Platform> {
   const env = options.env ?? process.env;
-  const config = parseConfig(storageConfigSchema, env);
+  const config = parseConfig(platformConfigSchema, env);
   const logger = options.logger ?? createLogger(env);
-  const db = options.db ?? (await openDatabase(config));
+  if (options.db && config.EVENT_STORE !== 'sql') throw new ValidationError(`an SQL database was given, but EVENT_STORE=${config.EVENT_STORE}`);
+  const registry = registryOf(options.modules);
+  const db = config.EVENT_STORE === 'sql' ? (options.db ?? (await openDatabase(config))) : undefined;
   const ownsDb = options.db === undefined;
+  let store: EventStore | undefined;
+  let readSide: ReadModelBackend | undefined;
   try {
-    const registry = registryOf(options.modules);
-    const store = await withSetupLock(db, async () => {
-      // Every table and function any process of the deployment needs, created once under one lock:
-      // on an empty database, processes started together would otherwise race on the catalog.
-      const opened = await SqlEventStore.open(db, registry);
-      await ensureProjectionSchema(db);
-      await db.exec(HASH_CHAIN_SCHEMA);
-      return opened;
-    });
-    const readModels = new ReadModels(db);
+    store = db
+      ? await withSetupLock(db, async () => {
+          // Every table and function any process of the deployment needs, created once under one lock:
+          // on an empty database, processes started together would otherwise race on the catalog.
+          const opened = await SqlEventStore.open(db, registry);
+          if (config.READ_MODELS === 'sql') await ensureProjectionSchema(db);
+          await db.exec(HASH_CHAIN_SCHEMA);
+          return opened;
+        })
+      : await openConfiguredKurrent(config, registry);
+    readSide = db && config.READ_MODELS === 'sql' ? sqlReadModelBackend(db) : await openMongoReadModelBackend(config);
+    // As constants, narrowed inside `close` below.
+    const [eventStore, readBackend] = [store, readSide];
+    const { readModels } = readBackend;
     const projections = options.modules.flatMap((m) => m.projections);
-    const runner = new ProjectionRunner(db, store, projections, { ...options.runner, logger: logger.child({ component: 'projector' }) });
-    const signer = options.chain === false ? undefined : loadSigner(config, logger);
-    const chainer = new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });
-    const runtime: SubgraphRuntime = { store, readModels, db, now: options.now ?? (() => new Date()), logger };
+    const runner = readBackend.projector(eventStore, projections, { ...options.runner, logger: logger.child({ component: 'projector' }) });
+    if (!db && options.chain !== false) logger.warn('EVENT_STORE=kurrentdb: no hash chain is kept (only the SQL log has one), so integrity, verify and seals are not available');
+    const signer = db && options.chain !== false ? loadSigner(config, logger) : undefined;
+    const chainer = db && new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });
+    const runtime: SubgraphRuntime = { store: eventStore, readModels, ...(db && { db }), now: options.now ?? (() => new Date()), logger };
     const processManagers = new ProcessManagerRuntime(
       { ...runtime, logger: logger.child({ component: 'process-managers' }) },
       options.modules.flatMap((m) => m.processManagers ?? []),
@@ -103,7 +118,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     return {
       config,
       db,
-      store,
+      store: eventStore,
       registry,
       readModels,
       runner,
@@ -116,15 +131,27 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
       async close() {
         await processManagers.stop();
         await runner.stop();
-        await chainer.stop();
-        await store.close();
-        if (ownsDb) await db.close();
+        await chainer?.stop();
+        await readBackend.close();
+        await eventStore.close();
+        if (ownsDb) await db?.close();
       },
     };
   } catch (error) {
-    if (ownsDb) await db.close();
+    await readSide?.close().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    if (ownsDb) await db?.close();
     throw error;
   }
+}
+
+/**
+ * The SQL log's database for `purpose` (the hash chain and its seals): a clear refusal where the
+ * events are in KurrentDB, rather than an empty chain that would verify.
+ */
+export function sqlLogOf(platform: Pick<Platform, 'db'>, purpose: string): SqlDatabase {
+  if (platform.db) return platform.db;
+  throw new ValidationError(`${purpose} needs the hash chain, which only the SQL event store keeps; this deployment keeps its events in KurrentDB (EVENT_STORE=kurrentdb)`);
 }
 
 const SETUP_LOCK_KEY = 0x63697479627261n; // "citybra"
@@ -191,15 +218,21 @@ export interface SeedStatus {
   events: number;
 }
 
+async function isEmpty({ db, store }: Platform): Promise<boolean> {
+  // KurrentDB has no in-flight gaps: its head is the last event written.
+  if (!db) return isStart(await store.headPosition());
+  // Not `headPosition()`: that stops at the oldest transaction open anywhere on the server, so a busy
+  // PostgreSQL could make a full store look empty.
+  const { rows } = await db.query('SELECT 1 FROM es_events LIMIT 1');
+  return rows.length === 0;
+}
+
 /**
  * Seeds the demo city on an empty store, module by module in the given (dependency) order.
  * Returns undefined, and writes nothing, when the store already holds events.
  */
 export async function seedIfEmpty(platform: Platform, observe?: (status: SeedStatus) => void): Promise<SeedReport | undefined> {
-  // Not `headPosition()`: that stops at the oldest transaction open anywhere on the server, so a busy
-  // PostgreSQL could make a full store look empty.
-  const { rows } = await platform.db.query('SELECT 1 FROM es_events LIMIT 1');
-  if (rows.length > 0) return undefined;
+  if (!(await isEmpty(platform))) return undefined;
   const started = performance.now();
   // The store is empty and nothing else writes while the city is seeded, so the write-behind store
   // need not read streams it has not written; the real store still checks every expected revision.

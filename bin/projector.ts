@@ -5,6 +5,8 @@
  * process at a time through a PostgreSQL advisory lock, and another takes it over within about a
  * second (`lockRetryMs`) of its owner's session ending. Process managers tick in every projector:
  * their commands carry idempotency keys, so a second process ticking appends nothing new.
+ * With `READ_MODELS=mongodb` a projection is owned through a lease in MongoDB instead; with
+ * `EVENT_STORE=kurrentdb` no SQL database is opened and no hash chain kept (`backends.ts`).
  *
  * It logs `projections owned` with the full list whenever the set it owns changes.
  * `SEED_DEMO=true` seeds the demo city first when the store is empty (one projector does it).
@@ -14,6 +16,8 @@
 import { CityBrainError, ValidationError } from '../events/errors.ts';
 import { closeOnSignals } from '../gateway/server.ts';
 import { MODULES } from './modules.ts';
+import { parseConfig } from '../events/config.ts';
+import { platformConfigSchema } from './backends.ts';
 import { createLogger, openPlatform, seedIfEmpty, type Platform } from './platform.ts';
 
 const env = process.env;
@@ -23,6 +27,9 @@ const OWNERSHIP_POLL_MS = 500;
 
 /** Seeds the demo city when the store is empty; a projector that finds another seeding skips it. */
 async function seedOnce(platform: Platform): Promise<void> {
+  if (!platform.db) {
+    throw new ValidationError('invalid configuration:\n  SEED_DEMO: projectors agree on which one seeds through an SQL advisory lock, which EVENT_STORE=kurrentdb has not; seed with one `npm start` against the same servers');
+  }
   const lock = await platform.db.tryAdvisoryLock(SEED_LOCK_KEY);
   if (!lock) return;
   try {
@@ -47,7 +54,10 @@ function reportOwnership(platform: Platform): () => void {
 }
 
 try {
-  if (!env.DATABASE_URL) throw new ValidationError('invalid configuration:\n  DATABASE_URL: required (projector processes coordinate through PostgreSQL advisory locks)');
+  const config = parseConfig(platformConfigSchema, env);
+  if (config.EVENT_STORE === 'sql' && !config.DATABASE_URL) {
+    throw new ValidationError('invalid configuration:\n  DATABASE_URL: required (projector processes share the SQL log in PostgreSQL; or EVENT_STORE=kurrentdb)');
+  }
   if (env.SEED_DEMO !== undefined && !['true', 'false', '1', '0', ''].includes(env.SEED_DEMO)) {
     throw new ValidationError(`invalid configuration:\n  SEED_DEMO: "${env.SEED_DEMO}" must be true or false`);
   }
@@ -55,7 +65,7 @@ try {
   try {
     if (env.SEED_DEMO === 'true' || env.SEED_DEMO === '1') await seedOnce(platform);
     await platform.runner.start();
-    await platform.chainer.start();
+    await platform.chainer?.start();
     platform.processManagers.start();
     const stopReporting = reportOwnership(platform);
     closeOnSignals(

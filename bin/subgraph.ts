@@ -1,6 +1,6 @@
 /**
  * One subgraph process of the production deployment (docs/deployment.md): `SUBGRAPH=<name>` hosts
- * that module only, against `DATABASE_URL`, with the governance access control (grants folded from
+ * that module only, against `DATABASE_URL` (or the servers `EVENT_STORE`/`READ_MODELS` choose), with the governance access control (grants folded from
  * the store, access records appended by this process). Read models are kept by the projector
  * processes (bin/projector.ts); this process only reads them. `GET /healthz` answers while it is up.
  *
@@ -29,7 +29,8 @@ function subgraphConfigFromEnv() {
     port = Number(env.PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) problems.push(`  PORT: "${env.PORT}" is not a port number`);
   }
-  if (!env.DATABASE_URL) problems.push('  DATABASE_URL: required (the subgraph processes share one PostgreSQL database)');
+  // On KurrentDB (read models in MongoDB, `backends.ts`) no process opens an SQL database.
+  if (!env.DATABASE_URL && env.EVENT_STORE !== 'kurrentdb') problems.push('  DATABASE_URL: required (the subgraph processes share one PostgreSQL database, unless EVENT_STORE=kurrentdb)');
   if (problems.length > 0 || !module) throw new ValidationError(`invalid configuration:\n${problems.join('\n')}`);
   return { module, port, host: env.HOST || '127.0.0.1' };
 }

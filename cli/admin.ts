@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CityBrainError, ValidationError } from '../events/errors.ts';
 import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sql/hashChain.ts';
-import type { Platform } from '../bin/platform.ts';
+import { sqlLogOf, type Platform } from '../bin/platform.ts';
 import { isOperator } from '../gateway/operator.ts';
 import { formatLag } from './replay.ts';
 import { parsePublicKey, parseSealExport, verifyLog } from './verify.ts';
@@ -87,7 +87,7 @@ export function createAdminRoutes(platform: Platform, token: string | undefined)
     '/admin/verify': guarded('POST', async (req) => {
       const request = (await readJson(req)) as VerifyRequest;
       const published = request.seals === undefined ? undefined : parseSealExport(request.seals, 'seals');
-      return verifyLog(platform.db, noProgress, {
+      return verifyLog(sqlLogOf(platform, 'verify'), noProgress, {
         ...(typeof request.expectHead === 'string' && { expectedHead: request.expectHead }),
         ...(platform.signer && { signer: platform.signer }),
         ...(typeof request.publicKeyPem === 'string' && { sealKey: parsePublicKey(request.publicKeyPem, 'publicKeyPem') }),
@@ -96,9 +96,9 @@ export function createAdminRoutes(platform: Platform, token: string | undefined)
     }),
     '/admin/seals': guarded('GET', async (_req, url): Promise<{ publicKeyPem: string | null; seals: Seal[] }> => ({
       publicKeyPem: platform.signer?.publicKeyPem ?? null,
-      seals: await listSeals(platform.db, Number(url.searchParams.get('limit') ?? 20)),
+      seals: await listSeals(sqlLogOf(platform, 'seals'), Number(url.searchParams.get('limit') ?? 20)),
     })),
-    '/admin/seals/export': guarded('GET', async (): Promise<SealExport> => exportSeals(platform.db, { signer: platform.signer })),
+    '/admin/seals/export': guarded('GET', async (): Promise<SealExport> => exportSeals(sqlLogOf(platform, 'seals'), { signer: platform.signer })),
   };
 }
 

@@ -68,13 +68,13 @@ for (const openBackend of BACKENDS) {
     });
 
     it('refuses an unknown projection by name and rebuilds nothing', async () => {
-      const before = await platform.db.query('SELECT build_id FROM proj_builds ORDER BY build_id');
+      const before = await platform.db!.query('SELECT build_id FROM proj_builds ORDER BY build_id');
       await assert.rejects(replayProjections(platform, ['test.nope'], router, progress), (error: unknown) => {
         assert.ok(error instanceof ValidationError);
         assert.match(error.message, /no projection named test\.nope; known: test\.counters/);
         return true;
       });
-      const afterward = await platform.db.query('SELECT build_id FROM proj_builds ORDER BY build_id');
+      const afterward = await platform.db!.query('SELECT build_id FROM proj_builds ORDER BY build_id');
       assert.deepEqual(afterward.rows, before.rows);
     });
   });

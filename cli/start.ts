@@ -127,7 +127,7 @@ export async function startService(platform: Platform, env: Record<string, strin
     gateway: { corsOrigins: options.corsOrigins, drainTimeoutMs: options.drainTimeoutMs, queryPlanner: options.queryPlanner, ...(adminToken && { adminToken }) },
   });
   // `status`, `verify` and `seals` run elsewhere ask this process, which owns the embedded store.
-  if (adminToken) platform.db.dataDirLock?.setAdminUrl(new URL('/', graph.url).toString());
+  if (adminToken) platform.db?.dataDirLock?.setAdminUrl(new URL('/', graph.url).toString());
   // The sensors' bridge (ingest/mqtt.ts) when MQTT_URL is set: refused at start without a valid WRITE grant.
   let bridge: MqttBridge | undefined;
   if (ingestConfig.MQTT_URL) bridge = await startMqttBridge(ingest, ingestConfig);
@@ -146,7 +146,7 @@ export async function startService(platform: Platform, env: Record<string, strin
   // Background work starts once the graph answers: on the embedded store it shares one session with
   // the queries, and the hash chain of a freshly seeded city is long.
   await platform.runner.start();
-  await platform.chainer.start();
+  await platform.chainer?.start();
   platform.processManagers.start();
 
   const lines = [`City Brain graph: ${graph.url}${options.devMode ? ' (development mode: GraphiQL and introspection on)' : ''}`];

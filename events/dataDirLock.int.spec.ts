@@ -100,7 +100,7 @@ describe('the embedded store has one owner', () => {
         else res.writeHead(404).end();
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      platform.db.dataDirLock!.setAdminUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      platform.db!.dataDirLock!.setAdminUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     });
     after(async () => {
       server.closeAllConnections();

@@ -12,6 +12,7 @@ export function withoutSuggestion<E extends { message: string }>(error: E): E {
   if (!SUGGESTION.test(error.message)) return error;
   const message = error.message.replace(SUGGESTION, '');
   if (error instanceof GraphQLError) {
+    // `E` is GraphQLError here (the check above), which TypeScript does not narrow a type parameter by.
     return new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: error.extensions }) as unknown as E;
   }
   return { ...error, message };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from '../events/sql/database.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
-import { ReadModels } from './readModels.ts';
+import { SqlReadModels } from './sql/readModels.ts';
 import { ProjectionRunner } from './runner.ts';
 import { createTestPostgresDatabase } from '../test/helpers/databases.ts';
 import { killAll, spawnOwned } from '../test/helpers/processes.ts';
@@ -65,7 +65,7 @@ async function seed(db: SqlDatabase): Promise<void> {
 
 async function snapshot(db: SqlDatabase): Promise<Map<string, CounterDoc>> {
   const docs = new Map<string, CounterDoc>();
-  const collection = new ReadModels(db, 0).of('test.counters').collection<CounterDoc>('counters');
+  const collection = new SqlReadModels(db, 0).of('test.counters').collection<CounterDoc>('counters');
   let after: string | undefined;
   for (;;) {
     const page = await collection.find({ first: 100, after });

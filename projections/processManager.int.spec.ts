@@ -13,7 +13,7 @@ import { handle } from '../subgraphs/kit/command.ts';
 import { BACKENDS, freshStorePerTest } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented } from '../test/helpers/events.ts';
 import { processManagerProjection, ProcessManagerRuntime, type ProcessManager, type ScheduledItem } from './processManager.ts';
-import { ReadModels } from './readModels.ts';
+import { SqlReadModels } from './sql/readModels.ts';
 import { ProjectionRunner } from './runner.ts';
 
 type CounterEvent = { type: 'CounterIncremented'; data: { by: number } } | { type: 'CounterReset'; data: { reason: string } };
@@ -67,11 +67,11 @@ for (const openBackend of BACKENDS) {
       await runner.stop();
     };
     const runtime = (manager = resetManager()) =>
-      new ProcessManagerRuntime({ store, readModels: new ReadModels(db, 0), now }, [manager], { retryAfterMs: 60_000 });
+      new ProcessManagerRuntime({ store, readModels: new SqlReadModels(db, 0), now }, [manager], { retryAfterMs: 60_000 });
     const resets = async (streamId: string): Promise<RecordedEvent[]> =>
       (await store.readStream(streamId)).filter((e) => e.type === 'CounterReset');
     const scheduled = async (): Promise<ScheduledItem[]> =>
-      (await new ReadModels(db, 0).of('test.resets').collection<ScheduledItem>('schedule').find()).items.map((i) => i.node.doc);
+      (await new SqlReadModels(db, 0).of('test.resets').collection<ScheduledItem>('schedule').find()).items.map((i) => i.node.doc);
 
     freshStorePerTest(openBackend, createTestRegistry, (fresh) => {
       ({ db, store } = fresh);

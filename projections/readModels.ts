@@ -1,49 +1,83 @@
 /**
- * The query side of the read models: a DocumentStore per projection that always reads the active
- * build's table. The table name is cached briefly, so a swap after a rebuild reaches readers within
- * `refreshMs` (the runner keeps a retired table for longer than that).
+ * The read side's ports beside `DocumentStore`: the query side of every projection's read model
+ * (`ReadModels`) and what keeps them projected (`Projector`). The SQL backend implements them in
+ * `sql/readModels.ts` and `runner.ts`, MongoDB in `mongodb/`; resolvers, the kit and the process
+ * managers see only these, so `bin/` chooses the backend by configuration.
  */
+import type { Logger } from 'pino';
 import { NotFoundError } from '../events/errors.ts';
-import type { SqlDatabase } from '../events/sql/database.ts';
 import type { Position } from '../events/types.ts';
-import { SqlDocumentStore } from './sql/documentStore.ts';
 import type { DocumentStore } from './types.ts';
 
-export class ReadModels {
-  private readonly cache = new Map<string, { table: string; at: number }>();
-
-  constructor(
-    private readonly db: SqlDatabase,
-    private readonly refreshMs = 1000,
-  ) {}
-
+export interface ReadModels {
   /**
    * The checkpoint of the active build of each of `names` (absent: not built yet): queries on a
    * projection see every event up to its checkpoint (read-after-write, kit/readAfterWrite.ts).
    */
-  async checkpoints(names: readonly string[]): Promise<Map<string, Position>> {
-    const { rows } = await this.db.query<{ name: string; checkpoint: Position }>(
-      `SELECT name, checkpoint FROM proj_builds WHERE status = 'active' AND name = ANY($1::text[])`,
-      [[...names]],
-    );
-    return new Map(rows.map((r) => [r.name, r.checkpoint]));
-  }
-
+  checkpoints(names: readonly string[]): Promise<Map<string, Position>>;
   /** The documents of projection `name` as queries see them now. */
-  of(name: string): DocumentStore {
-    return new SqlDocumentStore(this.db, () => this.activeTable(name));
-  }
+  of(name: string): DocumentStore;
+}
 
-  private async activeTable(name: string): Promise<string> {
-    const cached = this.cache.get(name);
-    if (cached && Date.now() - cached.at < this.refreshMs) return cached.table;
-    const { rows } = await this.db.query<{ table_name: string }>(
-      `SELECT table_name FROM proj_builds WHERE name = $1 AND status = 'active'`,
-      [name],
-    );
-    const table = rows[0]?.table_name;
-    if (!table) throw new NotFoundError(`read model ${name} has not been built yet: is the projector running?`);
-    this.cache.set(name, { table, at: Date.now() });
-    return table;
-  }
+/**
+ * Where each projection's active build lives (`locate`: undefined before the first build), remembered
+ * for `refreshMs`: it changes only when a rebuild is swapped in, so readers reach a swap within that
+ * time (runners keep a retired build for longer).
+ */
+export function activeBuildLocator<T>(refreshMs: number, locate: (name: string) => Promise<T | undefined>): (name: string) => Promise<T> {
+  const cache = new Map<string, { location: T; at: number }>();
+  return async (name) => {
+    const cached = cache.get(name);
+    if (cached && Date.now() - cached.at < refreshMs) return cached.location;
+    const location = await locate(name);
+    if (location === undefined) throw new NotFoundError(`read model ${name} has not been built yet: is the projector running?`);
+    cache.set(name, { location, at: Date.now() });
+    return location;
+  };
+}
+
+export interface BatchProgress {
+  projection: string;
+  buildId: string;
+  applied: number;
+  checkpoint: Position;
+  caughtUp: boolean;
+}
+
+export interface ProjectionLag {
+  projection: string;
+  /** Committed events of its types after the checkpoint, up to `LAG_SCAN_LIMIT`; 0 when caught up. */
+  events: number;
+  /** Age of the oldest committed event the projection has not yet applied; 0 when caught up. */
+  seconds: number;
+  owned: boolean;
+}
+
+/** What every projector takes; each backend's runner adds its own tuning. */
+export interface ProjectorOptions {
+  /** Events per batch (and per transaction where the backend has them). @default 500 */
+  batchSize?: number;
+  /** How often a process that does not own a projection tries again to own it. @default 1000 */
+  lockRetryMs?: number;
+  /** Called after each committed batch (progress bars, metrics). */
+  onProgress?: (progress: BatchProgress) => void;
+  logger?: Logger;
+}
+
+/**
+ * Runs projections into their read models: each projection is owned by one process at a time, its
+ * events applied after its checkpoint, a new version built beside the active one and swapped in.
+ */
+export interface Projector {
+  /** Starts the live loop: it takes the projections it can own, catches them up, then follows appends. */
+  start(): Promise<void>;
+  /** Stops the loop and gives up every projection this process owns. */
+  stop(): Promise<void>;
+  /** Applies everything committed before this call, for every projection; rejects when one fails or another process owns it. */
+  catchUp(): Promise<void>;
+  /** Builds projection `name` again from the first event and swaps the new build in. */
+  rebuild(name: string): Promise<void>;
+  /** Names of the projections this process owns now. */
+  owned(): string[];
+  lag(): Promise<ProjectionLag[]>;
 }

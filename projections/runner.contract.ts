@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { comparePositions } from '../events/position.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import type { EventStore } from '../events/types.ts';
-import { ReadModels } from './readModels.ts';
-import { ProjectionRunner, type ProjectionLag, type RunnerOptions } from './runner.ts';
-import type { DocumentStore, Projection } from './types.ts';
+import { SqlReadModels } from './sql/readModels.ts';
+import type { Projector, ProjectorOptions, ReadModels } from './readModels.ts';
+import { ProjectionRunner } from './runner.ts';
+import type { Projection } from './types.ts';
 import type { TestBackend } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented, testMetadata } from '../test/helpers/events.ts';
 import { counterProjection, notesProjection, type CounterDoc, type NotesDoc } from '../test/helpers/projections.ts';
@@ -23,27 +25,17 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
   }
 }
 
-/** What the suite drives: the public surface every runner offers. */
-export interface RunnerLike {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  catchUp(): Promise<void>;
-  rebuild(name: string): Promise<void>;
-  owned(): string[];
-  lag(): Promise<ProjectionLag[]>;
-}
-
 /** What the suite needs from a read-model backend. */
 export interface RunnerHarness {
   /** An empty event log (returned) and empty read models. */
   fresh(): Promise<EventStore>;
-  runner(projections: readonly Projection[], options: Pick<RunnerOptions, 'batchSize' | 'lockRetryMs' | 'onProgress'>): RunnerLike;
+  runner(projections: readonly Projection[], options: Pick<ProjectorOptions, 'batchSize' | 'lockRetryMs' | 'onProgress'>): Projector;
   /** The query side, uncached. */
-  readModels(): { of(name: string): DocumentStore };
+  readModels(): ReadModels;
   /** Every build, oldest first: its version, status and where its documents live. */
   builds(): Promise<{ version: number; status: string; location: string }[]>;
   /** A runner of another process (its own connections), where the backend can have one. */
-  otherProcess?(projections: readonly Projection[], options: Pick<RunnerOptions, 'lockRetryMs'>): RunnerLike;
+  otherProcess?(projections: readonly Projection[], options: Pick<ProjectorOptions, 'lockRetryMs'>): Projector;
   /** Whether a batch's writes commit atomically with its checkpoint (false: position-guarded writes). */
   atomicBatches: boolean;
   dispose(): Promise<void>;
@@ -66,7 +58,7 @@ export function sqlRunnerHarness(openBackend: () => Promise<TestBackend>): () =>
         return state.store;
       },
       runner: (projections, options) => new ProjectionRunner(current().db, current().store, projections, options),
-      readModels: () => new ReadModels(current().db, 0),
+      readModels: () => new SqlReadModels(current().db, 0),
       async builds() {
         const { rows } = await current().db.query<{ version: number; status: string; table_name: string }>(
           'SELECT version, status, table_name FROM proj_builds ORDER BY created_at',
@@ -74,7 +66,7 @@ export function sqlRunnerHarness(openBackend: () => Promise<TestBackend>): () =>
         return rows.map((r) => ({ version: r.version, status: r.status, location: r.table_name }));
       },
       ...(backend.connectAgain && {
-        otherProcess: (projections: readonly Projection[], options: Pick<RunnerOptions, 'lockRetryMs'>) =>
+        otherProcess: (projections: readonly Projection[], options: Pick<ProjectorOptions, 'lockRetryMs'>) =>
           new ProjectionRunner(backend.connectAgain!(), current().store, projections, options),
       }),
       atomicBatches: true,
@@ -89,9 +81,9 @@ export function sqlRunnerHarness(openBackend: () => Promise<TestBackend>): () =>
 export function runnerContract(openHarness: () => Promise<RunnerHarness>): void {
   let harness: RunnerHarness;
   let store: EventStore;
-  const runners: RunnerLike[] = [];
+  const runners: Projector[] = [];
 
-  function runner(...args: [ReturnType<typeof counterProjection>, number?]): RunnerLike {
+  function runner(...args: [ReturnType<typeof counterProjection>, number?]): Projector {
     const r = harness.runner([args[0]], { batchSize: args[1] ?? 50, lockRetryMs: 100 });
     runners.push(r);
     return r;
@@ -145,6 +137,14 @@ export function runnerContract(openHarness: () => Promise<RunnerHarness>): void 
       const healthy = runner(counterProjection(1), 10);
       await healthy.catchUp();
       assert.equal((await counters().get('test.counter-a'))?.doc.total, 15);
+    });
+
+    it('tells the query side how far each built projection has projected (read-after-write)', async () => {
+      const { events } = await store.append('test.counter-a', [incremented(1)]);
+      await runner(counterProjection()).catchUp();
+      const checkpoints = await harness.readModels().checkpoints(['test.counters', 'test.unknown']);
+      assert.deepEqual([...checkpoints.keys()], ['test.counters'], 'a projection never built has no checkpoint');
+      assert.ok(comparePositions(checkpoints.get('test.counters')!, events[0]!.position) >= 0, 'the checkpoint is at or past the last handled event');
     });
 
     it('follows live appends once started', async () => {

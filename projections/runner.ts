@@ -12,48 +12,27 @@
  * transaction, so twenty projections cost one read per batch, and one wake-up per append.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { comparePositions, decodePosition, encodePosition } from '../events/position.ts';
 import type { AdvisoryLock, SqlDatabase, SqlExecutor } from '../events/sql/database.ts';
 import { START, type EventStore, type Position, type RecordedEvent } from '../events/types.ts';
 import { BatchDocumentStore, DocumentCache, indexSql, readModelTableSql } from './sql/documentStore.ts';
 import { PROJECTION_SCHEMA, type BuildRow } from './sql/schema.ts';
+import type { ProjectionLag, Projector, ProjectorOptions } from './readModels.ts';
 import type { Projection } from './types.ts';
 
-export interface RunnerOptions {
+export interface RunnerOptions extends ProjectorOptions {
   /**
    * Events read per transaction of one projection; projections sharing a read read up to ten times
    * as many at once (each applies its own share). @default 500
    */
   batchSize?: number;
-  /** How often a process that does not own a projection retries the lock. @default 1000 */
-  lockRetryMs?: number;
   /**
    * After a wake-up while caught up, how long to let further appends gather before reading: one
    * read then takes many commands' events instead of one each (on the embedded store, whose one
    * session the writers share, that halves the work per command). @default 25
    */
   coalesceMs?: number;
-  /** Called after each committed batch (progress bars, metrics). */
-  onProgress?: (progress: BatchProgress) => void;
-  logger?: Logger;
-}
-
-export interface BatchProgress {
-  projection: string;
-  buildId: string;
-  applied: number;
-  checkpoint: Position;
-  caughtUp: boolean;
-}
-
-export interface ProjectionLag {
-  projection: string;
-  /** Committed events of its types after the checkpoint, up to `LAG_SCAN_LIMIT`; 0 when caught up. */
-  events: number;
-  /** Age of the oldest committed event the projection has not yet applied; 0 when caught up. */
-  seconds: number;
-  owned: boolean;
 }
 
 /** `lag()` counts at most this many events per projection (positions carry no count). */
@@ -83,7 +62,8 @@ interface Slot {
   types: ReadonlySet<string>;
 }
 
-export class ProjectionRunner {
+/** The SQL projector: read models in PGlite or PostgreSQL, over the SQL event store on the same database. */
+export class ProjectionRunner implements Projector {
   private readonly batchSize: number;
   private readonly lockRetryMs: number;
   private readonly coalesceMs: number;
@@ -428,17 +408,9 @@ export class ProjectionRunner {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    const signal = this.controller.signal;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+  /** Waits `ms`, or less when the runner stops (the abort is not an error). */
+  private async sleep(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.controller.signal }).catch(() => undefined);
   }
 
   /** The build this process should advance: a build of the declared version, created if missing. */

@@ -1,6 +1,6 @@
 /**
  * The read side's ports. A projection folds events into documents through `DocumentStore`, which the
- * SQL backends implement over JSONB (and a MongoDB adapter can implement later) without domain
+ * SQL backends implement over JSONB and `mongodb/` over MongoDB, without domain
  * code changing.
  */
 import type { DomainEvent } from '../events/decider.ts';

@@ -30,7 +30,7 @@ if (!Number.isInteger(projectors) || projectors < 1) fail(`--projectors "${value
 // Each process validates its own configuration; these three are checked here so that a missing one
 // is one message, not ten.
 const missing = [
-  !process.env.DATABASE_URL && 'DATABASE_URL (postgres://…)',
+  !process.env.DATABASE_URL && process.env.EVENT_STORE !== 'kurrentdb' && 'DATABASE_URL (postgres://…; or EVENT_STORE=kurrentdb)',
   !process.env.JWT_SECRET && !process.env.JWT_JWKS_URL && 'JWT_SECRET or JWT_JWKS_URL',
   !process.env.GATEWAY_ASSERTION_SECRET && 'GATEWAY_ASSERTION_SECRET',
 ].filter(Boolean);

@@ -192,10 +192,10 @@ describe('the production deployment: separate processes on PostgreSQL', { timeou
       await client.end();
     }
     const scratch = `scratch_${randomBytes(6).toString('hex')}`;
-    await platform.db.exec(readModelTableSql(scratch));
+    await platform.db!.exec(readModelTableSql(scratch));
     try {
       let from: Position = START;
-      await platform.db.transaction(async (tx) => {
+      await platform.db!.transaction(async (tx) => {
         const docs = new BatchDocumentStore(tx, scratch);
         for (;;) {
           const events = (await platform.store.readAll({ fromPosition: from, limit: 500, filter: { types: projection.eventTypes } })).filter(
@@ -207,10 +207,10 @@ describe('the production deployment: separate processes on PostgreSQL', { timeou
         }
         await docs.flush();
       });
-      const { rows: rebuilt } = await platform.db.query(`SELECT collection, id, doc, sources FROM ${scratch} ORDER BY collection, id`);
+      const { rows: rebuilt } = await platform.db!.query(`SELECT collection, id, doc, sources FROM ${scratch} ORDER BY collection, id`);
       assert.deepEqual(actual, rebuilt, `${projection.name}: the read model differs from a rebuild up to ${checkpoint}`);
     } finally {
-      await platform.db.exec(`DROP TABLE ${scratch}`);
+      await platform.db!.exec(`DROP TABLE ${scratch}`);
     }
   }
 

@@ -1,12 +1,15 @@
 /**
  * The event store contract against a real KurrentDB / EventStoreDB, when `KURRENTDB_URL` names one
- * (e.g. `kurrentdb://127.0.0.1:2113?tls=false`). A server cannot be emptied between tests, so each
- * test gets its own namespace (`KURRENTDB_STREAM_PREFIX`-style stream prefix) and sees only its events.
+ * (e.g. `kurrentdb://127.0.0.1:2113?tls=false`), opened as `EVENT_STORE=kurrentdb` opens it. A server
+ * cannot be emptied between tests, so each test gets its own namespace (`KURRENTDB_STREAM_PREFIX`)
+ * and sees only its events.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { KurrentDBClient, jsonEvent } from '@kurrent/kurrentdb-client';
+import { eventStoreConfigSchema, openConfiguredKurrent } from '../../bin/backends.ts';
+import { parseConfig } from '../config.ts';
 import { eventStoreContract, type EventStoreHarness } from '../eventStore.contract.ts';
 import type { EventStore } from '../types.ts';
 import { createTestRegistry, incremented, testMetadata } from '../../test/helpers/events.ts';
@@ -25,10 +28,13 @@ function kurrentHarness(url: string): () => Promise<EventStoreHarness> {
     };
     return {
       async fresh(options) {
-        const store = await openKurrentEventStore(url, createTestRegistry(), {
-          ...options,
-          streamPrefix: `cbtest-${Date.now().toString(36)}${randomBytes(3).toString('hex')}/`,
+        // Through the configuration path `bin/platform.ts` takes, each test in its own namespace.
+        const config = parseConfig(eventStoreConfigSchema, {
+          EVENT_STORE: 'kurrentdb',
+          KURRENTDB_URL: url,
+          KURRENTDB_STREAM_PREFIX: `cbtest-${Date.now().toString(36)}${randomBytes(3).toString('hex')}/`,
         });
+        const store = await openConfiguredKurrent(config, createTestRegistry(), options);
         opened.push(store);
         return store;
       },

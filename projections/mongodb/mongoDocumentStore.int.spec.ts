@@ -1,6 +1,7 @@
 /**
  * The projection runner and document store contract with read models in a real MongoDB, when
- * `MONGODB_URL` names one (e.g. `mongodb://127.0.0.1:27017/?replicaSet=rs0`). Events live in an
+ * `MONGODB_URL` names one (e.g. `mongodb://127.0.0.1:27017/?replicaSet=rs0`), opened as
+ * `READ_MODELS=mongodb` opens them. Events live in an
  * in-memory PGlite store; each test gets its own MongoDB database, dropped afterwards. On a replica
  * set the suite runs twice: with transactions, and with the standalone fallback forced.
  */
@@ -8,6 +9,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
+import { openMongoReadModelBackend, readModelConfigSchema, type ReadModelBackend } from '../../bin/backends.ts';
+import { parseConfig } from '../../events/config.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { runnerContract, type RunnerHarness } from '../runner.contract.ts';
 import { pgliteBackend } from '../../test/helpers/databases.ts';
@@ -22,10 +25,11 @@ function mongoHarness(url: string, transactions?: boolean): () => Promise<Runner
     const sql = await pgliteBackend();
     let store: SqlEventStore | undefined;
     let mongo: MongoReadModelDatabase | undefined;
+    let backend: ReadModelBackend | undefined;
     const others: MongoClient[] = [];
     const current = () => {
-      if (!store || !mongo) throw new Error('call fresh() first');
-      return { store, mongo };
+      if (!store || !mongo || !backend) throw new Error('call fresh() first');
+      return { store, mongo, backend };
     };
     const cleanUp = async () => {
       for (const client of others.splice(0)) await client.close().catch(() => undefined);
@@ -40,10 +44,13 @@ function mongoHarness(url: string, transactions?: boolean): () => Promise<Runner
         await cleanUp();
         store = await SqlEventStore.open(await sql.fresh(), createTestRegistry());
         const database = `cb_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-        mongo = await openMongoDocumentStore(url, { database, ...(transactions !== undefined && { transactions }) });
+        // Through the configuration path `bin/platform.ts` takes.
+        const config = parseConfig(readModelConfigSchema, { READ_MODELS: 'mongodb', MONGODB_URL: url });
+        const opened = await openMongoReadModelBackend(config, { database, ...(transactions !== undefined && { transactions }) });
+        [backend, mongo] = [opened, opened.mongo];
         return store;
       },
-      runner: (projections, options) => new MongoProjectionRunner(current().mongo, current().store, projections, options),
+      runner: (projections, options) => current().backend.projector(current().store, projections, options),
       readModels: () => new MongoReadModels(current().mongo.db, 0),
       async builds() {
         const rows = await current().mongo.db.collection<MongoBuild>(BUILDS).find().sort({ createdAt: 1, _id: 1 }).toArray();

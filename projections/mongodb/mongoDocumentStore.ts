@@ -10,9 +10,11 @@
  */
 import { MongoClient, MongoServerError, type ClientSession, type Collection as MongoCollectionHandle, type Db } from 'mongodb';
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../../events/errors.ts';
+import { ValidationError } from '../../events/errors.ts';
 import { parseConfig } from '../../events/config.ts';
 import { MAX_PAGE, decodeCursor, encodeCursor, sourcesFor } from '../sql/documentStore.ts';
+import type { Position } from '../../events/types.ts';
+import { activeBuildLocator, type ReadModels } from '../readModels.ts';
 import type { Collection, Doc, DocumentStore, FieldSource, FindOptions, Page, StoredDoc, Where } from '../types.ts';
 import { assertStorableFields, buildCollectionName, docPath, keysetFilter, olderThan, sortSpec, whereToFilter, type MongoFilter } from './query.ts';
 
@@ -175,25 +177,26 @@ export const BUILDS = 'proj_builds';
  * The query side: the documents of a projection's active build. The build is cached for
  * `refreshMs`, so a swap after a rebuild reaches readers within that time.
  */
-export class MongoReadModels {
-  private readonly cache = new Map<string, { prefix: string; at: number }>();
+export class MongoReadModels implements ReadModels {
+  private readonly activePrefix: (name: string) => Promise<string>;
 
   constructor(
     private readonly db: Db,
-    private readonly refreshMs = 1000,
-  ) {}
+    refreshMs = 1000,
+  ) {
+    this.activePrefix = activeBuildLocator(refreshMs, async (name) => (await db.collection<MongoBuild>(BUILDS).findOne({ name, status: 'active' }))?.prefix);
+  }
+
+  async checkpoints(names: readonly string[]): Promise<Map<string, Position>> {
+    const active = await this.db
+      .collection<MongoBuild>(BUILDS)
+      .find({ status: 'active', name: { $in: [...names] } })
+      .toArray();
+    return new Map(active.map((b) => [b.name, b.checkpoint]));
+  }
 
   of(name: string): DocumentStore {
     return new MongoDocumentStore(this.db, () => this.activePrefix(name));
-  }
-
-  private async activePrefix(name: string): Promise<string> {
-    const cached = this.cache.get(name);
-    if (cached && Date.now() - cached.at < this.refreshMs) return cached.prefix;
-    const build = await this.db.collection<MongoBuild>(BUILDS).findOne({ name, status: 'active' });
-    if (!build) throw new NotFoundError(`read model ${name} has not been built yet: is the projector running?`);
-    this.cache.set(name, { prefix: build.prefix, at: Date.now() });
-    return build.prefix;
   }
 }
 

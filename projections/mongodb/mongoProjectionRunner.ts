@@ -15,26 +15,21 @@
  * Both paths compare-and-set the checkpoint, so an owner that lost its lease cannot commit a batch.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientSession, Db } from 'mongodb';
-import type { Logger } from 'pino';
 import { comparePositions } from '../../events/position.ts';
 import { START, type EventStore, type RecordedEvent } from '../../events/types.ts';
-import { LAG_SCAN_LIMIT, type BatchProgress, type ProjectionLag } from '../runner.ts';
+import type { ProjectionLag, Projector, ProjectorOptions } from '../readModels.ts';
+import { LAG_SCAN_LIMIT } from '../runner.ts';
 import type { Projection } from '../types.ts';
 import { BUILDS, MongoDocumentStore, type MongoBuild, type MongoReadModelDatabase, type StoredRow } from './mongoDocumentStore.ts';
 import { buildCollectionName, buildPrefix, positionKey } from './query.ts';
 
-export interface MongoRunnerOptions {
-  /** Events per batch (and per transaction). @default 500 */
-  batchSize?: number;
-  /** How often a process that does not own a projection retries the lease. @default 1000 */
-  lockRetryMs?: number;
+export interface MongoRunnerOptions extends ProjectorOptions {
   /** How long a lease outlives its owner's last renewal. @default 10000 */
   leaseMs?: number;
   /** Longest wait between polls for new events when caught up. @default 500 */
   maxPollIntervalMs?: number;
-  onProgress?: (progress: BatchProgress) => void;
-  logger?: Logger;
 }
 
 interface Lease {
@@ -46,7 +41,7 @@ interface Lease {
 const LEASES = 'proj_leases';
 const RETIRED_GRACE_MS = 30_000;
 
-export class MongoProjectionRunner {
+export class MongoProjectionRunner implements Projector {
   private readonly batchSize: number;
   private readonly lockRetryMs: number;
   private readonly leaseMs: number;
@@ -198,17 +193,9 @@ export class MongoProjectionRunner {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    const signal = this.controller.signal;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
+  /** Waits `ms`, or less when the runner stops (the abort is not an error). */
+  private async sleep(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.controller.signal }).catch(() => undefined);
   }
 
   private async dropRetired(name: string): Promise<void> {

@@ -9,7 +9,7 @@ import { EventRegistry } from '../../events/registry.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { RecordedEvent } from '../../events/types.ts';
-import { ReadModels } from '../../projections/readModels.ts';
+import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { waitForCommitted } from '../../test/helpers/events.ts';
@@ -77,7 +77,7 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
     db = await backend.fresh();
     const registry = new EventRegistry().registerAll(governanceModule.eventTypes);
     store = await SqlEventStore.open(db, registry);
-    runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(), logger };
+    runtime = { store, readModels: new SqlReadModels(db, 0), now: () => new Date(), logger };
     await governanceModule.seed?.(runtime);
     runner = new ProjectionRunner(db, store, governanceModule.projections);
     await runner.catchUp();

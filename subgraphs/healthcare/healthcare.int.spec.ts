@@ -11,7 +11,7 @@ import { EventRegistry } from '../../events/registry.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import { processManagerProjection, ProcessManagerRuntime } from '../../projections/processManager.ts';
-import { ReadModels } from '../../projections/readModels.ts';
+import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
@@ -69,7 +69,7 @@ for (const open of BACKENDS) {
       store = await SqlEventStore.open(db, registry());
       runner = new ProjectionRunner(db, store, [healthcareProjection, processManagerProjection(deceasedManager)]);
       await runner.catchUp();
-      ports = { store, readModels: new ReadModels(db, 0) };
+      ports = { store, readModels: new SqlReadModels(db, 0) };
     });
 
     async function registerPerson(birthDate = '1949-12-31', idNumber = '11010519491231002X'): Promise<string> {

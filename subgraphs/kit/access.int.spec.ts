@@ -14,7 +14,7 @@ import { EventRegistry } from '../../events/registry.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventStore, RecordedEvent } from '../../events/types.ts';
-import { ReadModels } from '../../projections/readModels.ts';
+import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants, type TestGrants } from '../../test/helpers/grants.ts';
@@ -132,7 +132,7 @@ function accessSuite(makeBackend: () => Promise<TestBackend>): void {
     const registry = new EventRegistry();
     for (const definition of [...consumerEventDefinitions, dataAccessedDefinition]) registry.register(definition);
     store = await SqlEventStore.open(db, registry);
-    runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(Date.now() + clockOffsetMs), logger };
+    runtime = { store, readModels: new SqlReadModels(db, 0), now: () => new Date(Date.now() + clockOffsetMs), logger };
     access = createGovernanceAccess(runtime, { recorder: { maxDelayMs: 5 } });
     subgraph = await startSubgraph(access);
     grants = testGrants(store, runtime.now);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ValidationError } from '../../events/errors.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
-import { ReadModels } from '../../projections/readModels.ts';
+import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import type { Collection } from '../../projections/types.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
@@ -26,7 +26,7 @@ function connectionSuite(makeBackend: () => Promise<TestBackend>): void {
     // Twenty counters with totals 0..4, four of each.
     for (let i = 0; i < 20; i++) await store.append(`test.counter-${String(i).padStart(2, '0')}`, Array.from({ length: i % 5 }, () => incremented(1)).concat(i % 5 === 0 ? [incremented(0)] : []));
     await new ProjectionRunner(db, store, [counterProjection()]).catchUp();
-    counters = new ReadModels(db, 0).of('test.counters').collection<CounterDoc>('counters');
+    counters = new SqlReadModels(db, 0).of('test.counters').collection<CounterDoc>('counters');
   });
   after(async () => {
     await store.close();

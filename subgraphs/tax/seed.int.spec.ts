@@ -10,7 +10,7 @@ import { EventRegistry } from '../../events/registry.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { ProcessManagerRuntime } from '../../projections/processManager.ts';
-import { ReadModels } from '../../projections/readModels.ts';
+import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { waitUntilVisible } from '../../test/helpers/events.ts';
@@ -38,7 +38,7 @@ for (const makeBackend of BACKENDS) {
       const registry = new EventRegistry();
       for (const module of [populationModule, legalPersonModule, taxModule]) registry.registerAll(module.eventTypes);
       store = await SqlEventStore.open(db, registry);
-      runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(), logger: pino({ level: 'silent' }) };
+      runtime = { store, readModels: new SqlReadModels(db, 0), now: () => new Date(), logger: pino({ level: 'silent' }) };
       await seedPopulation(runtime, { people: 300 });
       await seedLegalPersons(runtime, { count: 40, people: 300 });
     });

@@ -13,7 +13,7 @@ import { waitForCommitted } from '../../test/helpers/events.ts';
 import type { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventMetadata, Recorded, RecordedEvent } from '../../events/types.ts';
 import { ProcessManagerRuntime } from '../../projections/processManager.ts';
-import { ReadModels } from '../../projections/readModels.ts';
+import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { BACKENDS, freshStorePerTest } from '../../test/helpers/databases.ts';
 import { testSubgraphContext } from '../../test/helpers/subgraphContext.ts';
@@ -107,7 +107,7 @@ for (const openBackend of BACKENDS) {
     freshStorePerTest(openBackend, () => new EventRegistry().registerAll(urbanOpsModule.eventTypes), (fresh) => {
       ({ db, store } = fresh);
       clock = T0;
-      runtime = { store, readModels: new ReadModels(db, 0), now: () => new Date(clock), logger: pino({ level: 'silent' }) };
+      runtime = { store, readModels: new SqlReadModels(db, 0), now: () => new Date(clock), logger: pino({ level: 'silent' }) };
     });
 
     it('runs the whole loop through the command path: report → … → failed verification → rework → closure → evaluation', async () => {

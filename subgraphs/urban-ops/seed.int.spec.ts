@@ -11,7 +11,7 @@ import { BufferedEventStore } from '../../events/bufferedEventStore.ts';
 import { EventRegistry } from '../../events/registry.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
-import { ReadModels } from '../../projections/readModels.ts';
+import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -31,7 +31,7 @@ for (const openBackend of BACKENDS) {
     let store: SqlEventStore;
     const runtimeOn = (on: SqlEventStore | BufferedEventStore): SubgraphRuntime => ({
       store: on,
-      readModels: new ReadModels(db, 0),
+      readModels: new SqlReadModels(db, 0),
       now: () => new Date(NOW),
       logger: pino({ level: 'silent' }),
     });

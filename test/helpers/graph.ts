@@ -15,7 +15,7 @@ import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { registryOf } from '../../bin/platform.ts';
 import type { GatewayLimitsInput } from '../../gateway/limits.ts';
 import { issueToken } from '../../gateway/tokens.ts';
-import { ReadModels } from '../../projections/readModels.ts';
+import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
 import type { ConsumerCommand } from '../../subgraphs/governance/consumer/commands.ts';
@@ -51,7 +51,7 @@ export async function openTestRuntime(modules: readonly SubgraphModule[], backen
   const store = await SqlEventStore.open(db, registryOf(modules));
   const runtime: SubgraphRuntime = {
     store,
-    readModels: new ReadModels(db, 0),
+    readModels: new SqlReadModels(db, 0),
     now: () => new Date(),
     logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
   };

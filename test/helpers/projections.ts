@@ -1,5 +1,5 @@
 /** Projections over the test event types (`test/helpers/events.ts`) for runner tests, and waiting for a runner. */
-import type { ProjectionLag } from '../../projections/runner.ts';
+import type { ProjectionLag } from '../../projections/readModels.ts';
 import type { Projection } from '../../projections/types.ts';
 
 export interface CounterDoc extends Record<string, unknown> {

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { EventRegistry, type EventTypeDefinition } from '../../events/registry.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
-import { ReadModels } from '../../projections/readModels.ts';
+import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
 import { consumerEventDefinitions } from '../../subgraphs/governance/consumer/events.ts';
@@ -69,7 +69,7 @@ export async function startSubgraphHarness(db: SqlDatabase, options: SubgraphHar
   for (const definition of extraEvents) if (!registry.has(definition.type)) registry.register(definition);
   const store = await SqlEventStore.open(db, registry);
   const logger = pino({ level: 'silent' });
-  const runtime: SubgraphRuntime = { store, readModels: new ReadModels(db, 0), now: options.now ?? (() => new Date()), logger };
+  const runtime: SubgraphRuntime = { store, readModels: new SqlReadModels(db, 0), now: options.now ?? (() => new Date()), logger };
   const fixedGrants = options.grants === 'governance' ? {} : options.grants;
   const access: AccessControl = governed
     ? createGovernanceAccess(runtime, { recorder: { maxDelayMs: 5 } })

@@ -11,7 +11,7 @@ import type { SqlDatabase } from '../../../events/sql/database.ts';
 import { ed25519Signer, HashChainer, sealMessage } from '../../../events/sql/hashChain.ts';
 import { SqlEventStore } from '../../../events/sql/sqlEventStore.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
-import { ReadModels } from '../../../projections/readModels.ts';
+import { SqlReadModels } from '../../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../../test/helpers/databases.ts';
 import { testMetadata, waitUntilVisible } from '../../../test/helpers/events.ts';
@@ -62,7 +62,7 @@ async function startGovernance(backend: TestBackend, module: SubgraphModule = go
   const db = await backend.fresh();
   // The persons issues are reported on live in the same log.
   const store = await SqlEventStore.open(db, new EventRegistry().registerAll([...module.eventTypes, ...personEventDefinitions]));
-  const runtime: SubgraphRuntime = { store, readModels: new ReadModels(db, 0), db, now: () => new Date(), logger };
+  const runtime: SubgraphRuntime = { store, readModels: new SqlReadModels(db, 0), db, now: () => new Date(), logger };
   await module.seed?.(runtime);
   const runner = new ProjectionRunner(db, store, module.projections);
   await runner.catchUp();

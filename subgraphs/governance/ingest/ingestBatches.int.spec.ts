@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { SqlDatabase } from '../../../events/sql/database.ts';
 import { SqlEventStore } from '../../../events/sql/sqlEventStore.ts';
-import { ReadModels } from '../../../projections/readModels.ts';
+import { SqlReadModels } from '../../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../../projections/runner.ts';
 import { runIngestBatch } from '../../../ingest/runner.ts';
 import type { RawRecord } from '../../../ingest/types.ts';
@@ -55,7 +55,7 @@ function suite(makeBackend: () => Promise<TestBackend>): void {
     backend = await makeBackend();
     db = await backend.fresh();
     store = await SqlEventStore.open(db, ingestTestRegistry());
-    const runtime: SubgraphRuntime = { store, readModels: new ReadModels(db, 0), now: () => new Date(), logger };
+    const runtime: SubgraphRuntime = { store, readModels: new SqlReadModels(db, 0), now: () => new Date(), logger };
     await governanceModule.seed?.(runtime);
     const grants = testGrants(store);
     await grants.register('eco-feeds', 'DEPARTMENT', '市生态环境局');
