@@ -29,7 +29,11 @@ import { z } from 'zod';
 import { comparePositions } from '../events/position.ts';
 import type { EventTypeDefinition } from '../events/registry.ts';
 import type { NewEvent } from '../events/types.ts';
+import { withAuditQueries } from '../subgraphs/governance/audit-queries/resolvers.ts';
 import { governanceModule } from '../subgraphs/governance/index.ts';
+import { withIngestBatches } from '../subgraphs/governance/ingest/resolvers.ts';
+import { governanceResolvers } from '../subgraphs/governance/resolvers.ts';
+import { EVENT_CLASSIFICATIONS, FeedClassifications } from '../subgraphs/kit/payloadPolicy.ts';
 import type { SubgraphModule } from '../subgraphs/kit/module.ts';
 import { testMetadata } from '../test/helpers/events.ts';
 import { openTestRuntime, startTestGraph, TEST_ASSERTION_SECRET, TEST_JWT_SECRET } from '../test/helpers/graph.ts';
@@ -54,7 +58,19 @@ export const options: readonly BenchOption[] = [
 const BENCH_EVENTS: readonly EventTypeDefinition[] = [
   { type: 'FeedBenchTicked', schemaVersion: 1, schema: z.object({ n: z.number().int(), sentAt: z.number(), warmup: z.boolean() }) },
 ];
-const feedModule: SubgraphModule = { ...governanceModule, eventTypes: [...governanceModule.eventTypes, ...BENCH_EVENTS] };
+/** The service's classifications, and the bench event's: delivered, every field, under `population.basic`. */
+const classifications = new FeedClassifications({
+  ...EVENT_CLASSIFICATIONS,
+  population: {
+    ...EVENT_CLASSIFICATIONS.population,
+    FeedBenchTicked: { resource: 'population.basic', subjects: [], fields: { n: { resource: 'population.basic' }, sentAt: { resource: 'population.basic' }, warmup: { resource: 'population.basic' } } },
+  },
+});
+const feedModule: SubgraphModule = {
+  ...governanceModule,
+  eventTypes: [...governanceModule.eventTypes, ...BENCH_EVENTS],
+  resolvers: (runtime) => withIngestBatches(withAuditQueries(governanceResolvers(runtime, classifications), runtime), runtime),
+};
 const QUERY = 'subscription Feed($prefix: String) { events(filter: { domains: ["population"], streamPrefix: $prefix }) { position payload } }';
 const CONSUMER = 'bench-feed';
 /** Subscribers connected at once. */
