@@ -173,6 +173,36 @@ describe('Subscription.events through the gateway', () => {
     }
   });
 
+  it('gives every delivery to every subscriber its own access record, the records of many deliveries committed together', async () => {
+    await graph.grant('feed-many', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'] });
+    const token = await graph.tokenFor('feed-many', 'partner');
+    const [marker] = await appendPeople([0]);
+    const feeds = Array.from({ length: 4 }, () => openFeed(graph, token, { from: marker, filter: { domains: ['population'] } }));
+    // Ten registrations in one transaction: forty deliveries at once.
+    const results = await graph.runtime.store.appendMany(Array.from({ length: 10 }, (_, i) => ({ streamId: `population.person-p${60 + i}-${Math.random()}`, events: [personRegistered(60 + i)] })));
+    const ids = results.map((r) => r.events[0]!.eventId);
+    await waitUntilVisible(graph.runtime.store, results[results.length - 1]!.events[0]!.position);
+    for (const feed of feeds) {
+      await feed.waitFor(10);
+      assert.deepEqual(feed.received.map((e) => e.id), ids);
+      await feed.dispose();
+    }
+    let records: { streamId: string; requestId: string; eventIds: string[] }[] = [];
+    for (const deadline = Date.now() + 10_000; records.length < 40 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      const events = await graph.runtime.store.readAll({ fromPosition: START, filter: { types: ['DataAccessed'] }, limit: 5000 });
+      records = events
+        .filter((e) => (e.data as { consumerId: string }).consumerId === 'feed-many')
+        .map((e) => ({ streamId: e.streamId, ...(e.data as { requestId: string; eventIds: string[] }) }));
+    }
+    const deliveries = records.map((r) => `${r.requestId} ${r.eventIds.join(',')}`);
+    assert.equal(new Set(deliveries).size, 40, 'one record per subscription and event delivered');
+    assert.equal(records.length, 40);
+    assert.equal(new Set(records.map((r) => r.requestId)).size, 4);
+    for (const id of ids) assert.equal(records.filter((r) => r.eventIds.includes(id)).length, 4, `event ${id}: one record per subscriber`);
+    const appends = new Set(records.map((r) => r.streamId)).size;
+    assert.ok(appends < records.length / 2, `40 records in ${appends} appends`);
+  });
+
   it('sends a consumer none of the events it holds no SUBSCRIBE grant for', async () => {
     await graph.grant('feed-tax-only', ['events.feed', 'tax.declarations'], { actions: ['SUBSCRIBE'] });
     const [marker] = await appendPeople([0]);

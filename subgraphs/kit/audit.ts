@@ -17,7 +17,11 @@ import type { OperationInfo } from './server.ts';
 export type AccessRecord = DataAccessed['data'];
 
 export interface AccessRecorderOptions {
-  /** A batch is appended as soon as this many records wait. @default 100 */
+  /**
+   * A batch is appended as soon as this many records wait, and no batch holds more. Under load the
+   * records arriving during an append all go into the next one, so this bounds the commits per
+   * second a stream of deliveries needs: a broadcast feed makes one record per subscriber per event. @default 1000
+   */
   maxBatch?: number;
   /** The longest the first record of a batch waits for company. @default 2 */
   maxDelayMs?: number;
@@ -56,7 +60,7 @@ export class AccessRecorder {
     private readonly store: EventStore,
     private readonly options: AccessRecorderOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 100;
+    this.maxBatch = options.maxBatch ?? 1000;
     this.maxDelayMs = options.maxDelayMs ?? 2;
     this.maxConcurrentAppends = options.maxConcurrentAppends ?? 2;
   }

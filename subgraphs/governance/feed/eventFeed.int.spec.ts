@@ -330,6 +330,88 @@ for (const backend of ['pglite', 'postgres'] as const) {
       assert.deepEqual(full!.payload, full!.event.data, 'clear grants on every resource: the payload as recorded');
     });
 
+    /** Opens a live feed of the population domain per consumer named, and waits until every one follows the hub. */
+    async function openLive(hub: EventFeedHub, consumers: readonly string[]): Promise<{ feed: Feed; ctx: SubgraphContext; next: Promise<IteratorResult<Parameters<typeof resolveFeedItem>[0]>> }[]> {
+      const live = hub.stats.liveFeeds;
+      const opened = await Promise.all(consumers.map((consumerId) => open(hub, consumerId, { filter: { domains: ['population'] } })));
+      // Each asks for its first event, so each catches up and joins the hub.
+      const feeds = opened.map(({ feed, ctx }) => ({ feed, ctx, next: feed.next() }));
+      for (const deadline = Date.now() + 10_000; hub.stats.liveFeeds < live + consumers.length; await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() > deadline) throw new Error(`${hub.stats.liveFeeds - live} of ${consumers.length} feeds joined the hub`);
+      }
+      return feeds;
+    }
+    /** The item a feed delivers next: the pending `next` first, then a fresh one. */
+    async function deliver(f: Awaited<ReturnType<typeof openLive>>[number]): Promise<FeedItem> {
+      const step = await f.next;
+      const item = resolveFeedItem(step.value, f.ctx);
+      f.ctx.access.reset();
+      f.next = f.feed.next();
+      return item;
+    }
+
+    it('decides each live event once per set of grants, shared by the feeds holding it, and gives each set its own masks', async () => {
+      await grants.grant('share-clear', ['events.feed', 'population.basic', 'population.identity'], { actions: ['SUBSCRIBE'] });
+      await grants.grant('share-masked', ['events.feed', 'population.basic', 'population.identity'], { actions: ['SUBSCRIBE'], masked: true });
+      const hub = newHub({ reloadGrantsMs: 60_000 });
+      // Whichever set of grants is decided first, a decision shared across sets would show in the other's masks.
+      const feeds = await openLive(hub, ['share-clear', 'share-clear', 'share-clear', 'share-masked', 'share-masked']);
+      const before = hub.stats.decisions;
+      const people = [await registerPerson('p-share-1', 21), await registerPerson('p-share-2', 22)];
+      const items: FeedItem[][] = [];
+      for (const f of feeds) items.push([await deliver(f), await deliver(f)]);
+      for (const [i, consumerItems] of items.entries()) {
+        assert.deepEqual(
+          consumerItems.map((item) => (item.payload as { idNumber: string }).idNumber),
+          people.map(({ idNumber }) => (i < 3 ? idNumber : `${idNumber.slice(0, 4)}**********${idNumber.slice(14)}`)),
+          `feed ${i}: ${i < 3 ? 'in clear' : 'masked'}`,
+        );
+        assert.deepEqual(consumerItems.map((item) => (item.payload as { birthDate: string }).birthDate), i < 3 ? ['1997-03-02', '1997-03-02'] : ['1997', '1997']);
+      }
+      assert.equal(items[1]![0], items[0]![0], 'the feeds of one consumer share the item');
+      assert.notEqual(items[3]![0], items[0]![0]);
+      // Four events (two claims, never sent, and two registrations) under two sets of grants, for five feeds.
+      assert.equal(hub.stats.decisions - before, 4 * 2);
+      for (const { feed, next } of feeds) {
+        await feed.return!();
+        await next;
+      }
+    });
+
+    it('applies a revocation to the very next event of every feed holding the grant, while the other feeds go on', async () => {
+      const feedGrant = await grants.grant('share-partner', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'] });
+      const identityGrant = await grants.grant('share-partner', ['population.identity'], { actions: ['SUBSCRIBE'] });
+      await grants.grant('share-other', ['events.feed', 'population.basic', 'population.identity'], { actions: ['SUBSCRIBE'] });
+      const hub = newHub({ reloadGrantsMs: 60_000 });
+      const [partner1, partner2, other] = await openLive(hub, ['share-partner', 'share-partner', 'share-other']);
+      const { idNumber } = await registerPerson('p-share-3', 23);
+      for (const f of [partner1!, partner2!, other!]) assert.equal(((await deliver(f)).payload as { idNumber: string }).idNumber, idNumber);
+
+      // The identity grant goes: the very next event, decided for both feeds at once, holds no ID number.
+      await grants.revoke('share-partner', identityGrant);
+      const next = await registerPerson('p-share-4', 24);
+      for (const f of [partner1!, partner2!]) {
+        const item = await deliver(f);
+        assert.equal(item.event.position, next.registered);
+        assert.equal((item.payload as { idNumber?: string }).idNumber, undefined, 'no decision made under the revoked grant is reused');
+        assert.equal((item.payload as { birthDate: string }).birthDate, '1997');
+      }
+      assert.equal(((await deliver(other!)).payload as { idNumber: string }).idNumber, next.idNumber);
+
+      // The feed grant goes: both feeds of the consumer end at their next step, the other consumer's goes on.
+      await grants.revoke('share-partner', feedGrant);
+      const last = await registerPerson('p-share-5', 25);
+      for (const f of [partner1!, partner2!]) {
+        const step = await f.next;
+        assert.throws(() => resolveFeedItem(step.value, f.ctx), ForbiddenError);
+        assert.equal((await f.feed.next()).done, true);
+      }
+      const item = await deliver(other!);
+      assert.equal(item.event.position, last.registered, 'the other consumer’s feed goes on');
+      await other!.feed.return!();
+      await other!.next;
+    });
+
     it('records each delivery with the subjects and the event it delivered, and never sends the access records of deliveries', async () => {
       await grants.grant('feed-auditing', ['events.feed', 'population.basic', 'audit.log'], { actions: ['SUBSCRIBE'] });
       const hub = newHub();
@@ -362,7 +444,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         const hub = newHub();
         const ctx = testSubgraphContext({ caller: { consumerId: 'feed-population', role: 'partner' } });
         await assert.rejects(openEventFeed(hub, { filter }, ctx), (error: unknown) => (error as { code?: string }).code === code && pattern.test((error as Error).message));
-        assert.deepEqual(hub.stats, { liveFeeds: 0, fellBehind: 0, runs: 0 });
+        assert.deepEqual(hub.stats, { liveFeeds: 0, fellBehind: 0, runs: 0, decisions: 0 });
       });
     }
 
@@ -375,7 +457,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
         const hub = newHub();
         const ctx = testSubgraphContext({ caller: { consumerId: 'hub-reader', role: 'partner' } });
         await assert.rejects(openEventFeed(hub, args, ctx), (error: unknown) => error instanceof ValidationError && error.code === 'BAD_USER_INPUT' && pattern.test(error.message));
-        assert.deepEqual(hub.stats, { liveFeeds: 0, fellBehind: 0, runs: 0 });
+        assert.deepEqual(hub.stats, { liveFeeds: 0, fellBehind: 0, runs: 0, decisions: 0 });
       });
     }
   });

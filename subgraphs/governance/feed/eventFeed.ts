@@ -24,6 +24,9 @@
  * FORBIDDEN. The consumer's grants come from the hub's cache (`feedGrants.ts`), handed to the kit per
  * event with `useGrants`: no store read per event, and a change to the consumer's stream wakes the
  * feed at once; when `events.feed` is no longer granted the stream ends with one FORBIDDEN error.
+ * The decision for an event (is it sent, its payload masked by grant, its subjects) is made once per
+ * set of grants and shared by the feeds that hold them (`EventFeedHub.decide`); a change of grants
+ * gives a new set, decided afresh, so sharing never carries a decision past a revocation or expiry.
  * Every delivered event gets its own access record (the kit's group-committed recorder) naming the
  * event, its subjects and the resources of the fields served, before it is sent.
  */
@@ -40,7 +43,10 @@ export const FEED_RESOURCE = 'events.feed';
 
 type Coverage = NonNullable<Awaited<ReturnType<RequestAccess['cover']>>>;
 
-/** One event about to be delivered, with the resource and grants it is delivered under and its payload as served. */
+/**
+ * One event about to be delivered, with the resource and grants it is delivered under and its payload
+ * as served. Read-only: one item is shared by every feed holding the same grants (`EventFeedHub.decide`).
+ */
 export interface FeedItem {
   event: RecordedEvent;
   resource: string;
@@ -115,6 +121,21 @@ function deliverable(classifications: FeedClassifications, event: RecordedEvent)
   return classification;
 }
 
+/**
+ * The policy decision for one event under the grants `access` holds (`useGrants`, so coverage is
+ * worked out synchronously): the item as delivered, or `null` when those grants do not send it.
+ * It depends on nothing but the event and the grants, so the hub shares it among the feeds holding
+ * the same grants.
+ */
+function decide(classifications: FeedClassifications, event: RecordedEvent, access: RequestAccess): FeedItem | null {
+  const policy = deliverable(classifications, event);
+  if (!policy) return null;
+  const coverage = access.cover(policy.resource, SUBSCRIBE, coverKey(policy.resource)) as Coverage | null;
+  if (!coverage) return null;
+  const { payload, served } = servePayload(event.data, policy, (resource) => access.cover(resource, FIELD_ACTIONS, fieldKey(resource)) as Coverage | null);
+  return { event, resource: policy.resource, coverage, payload, served, subjects: subjectsOf(event.data, policy) };
+}
+
 type Phase = 'catchingUp' | 'joining' | 'live' | 'ended';
 
 class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
@@ -159,7 +180,9 @@ class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
     while (!this.ended) {
       const event = await this.nextEvent();
       if (this.ended) break;
-      const grants = await this.hub.grants.current(this.ctx.caller.consumerId);
+      // Synchronous while the consumer's cached grants are fresh: no extra turn per event.
+      const current = this.hub.grants.current(this.ctx.caller.consumerId);
+      const grants = current instanceof Promise ? await current : current;
       if (this.ended) break;
       access.useGrants(grants);
       if (!access.cover(FEED_RESOURCE, SUBSCRIBE, FEED_KEY)) {
@@ -167,13 +190,8 @@ class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
         return { value: { events: REVOKED }, done: false };
       }
       if (!event || !selects(this.selection, event)) continue;
-      const policy = deliverable(this.hub.classifications, event);
-      if (!policy) continue;
-      // The grants are in hand (`useGrants`), so coverage is worked out synchronously.
-      const coverage = access.cover(policy.resource, SUBSCRIBE, coverKey(policy.resource)) as Coverage | null;
-      if (!coverage) continue;
-      const { payload, served } = servePayload(event.data, policy, (resource) => access.cover(resource, FIELD_ACTIONS, fieldKey(resource)) as Coverage | null);
-      return { value: { events: { event, resource: policy.resource, coverage, payload, served, subjects: subjectsOf(event.data, policy) } }, done: false };
+      const item = this.hub.decide(event, grants, () => decide(this.hub.classifications, event, access));
+      if (item) return { value: { events: item }, done: false };
     }
     return { value: undefined, done: true };
   }

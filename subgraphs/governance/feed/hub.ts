@@ -12,6 +12,9 @@
  * The hub also reads the consumers' streams: a change to one invalidates that consumer's cached
  * grants at once (`FeedGrants`), which wakes its feeds so a revocation ends them.
  *
+ * It also shares the policy decision of each event it dispatches (`decide`): the feeds holding the
+ * same grants get one item, worked out once, instead of one each.
+ *
  * Two things keep its reading cheap:
  * - It skips the governance domain's other streams — above all the access records, one per
  *   delivered event, so most of the log under load — until a feed that can match them joins; then
@@ -24,6 +27,8 @@ import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventFilter, EventStore, EventSubscription, Position, RecordedEvent } from '../../../events/types.ts';
 import { consumerStreamId } from '../consumer/events.ts';
+import type { AccessGrant } from '../../kit/access.ts';
+import type { FeedItem } from './eventFeed.ts';
 import { FeedGrants, type FeedGrantsOptions } from './feedGrants.ts';
 import { FeedClassifications } from '../../kit/payloadPolicy.ts';
 import { FEED_DOMAINS } from './resources.ts';
@@ -70,6 +75,8 @@ export interface EventFeedHubStats {
   fellBehind: number;
   /** Store subscriptions the hub has opened (one per run). */
   runs: number;
+  /** Policy decisions made: one per event and set of grants, whatever the number of feeds holding them. */
+  decisions: number;
 }
 
 const CONSUMER_STREAM_PREFIX = consumerStreamId('');
@@ -149,7 +156,7 @@ export class EventFeedHub {
   readonly classifications: FeedClassifications;
   readonly maxQueuedEvents: number;
   readonly readBatch: number;
-  readonly stats: EventFeedHubStats = { liveFeeds: 0, fellBehind: 0, runs: 0 };
+  readonly stats: EventFeedHubStats = { liveFeeds: 0, fellBehind: 0, runs: 0, decisions: 0 };
   private readonly coalesceMs: number;
   private users = 0;
   private run: HubRun | undefined;
@@ -170,6 +177,27 @@ export class EventFeedHub {
     this.classifications = options.classifications ?? new FeedClassifications();
     this.logger = options.logger.child({ component: 'event-feed-hub' });
     this.grants = new FeedGrants({ load: options.loadConsumer, now: options.now, reloadMs: options.reloadGrantsMs ?? 2000 });
+  }
+
+  /**
+   * Every event the hub dispatches is one object handed to all its feeds, and `FeedGrants` hands all
+   * feeds of a consumer one array of grants until they change: so (event, grants) names one decision.
+   * Held while the event is (weakly), and dropped with it once every queue has let it go.
+   */
+  private readonly decisions = new WeakMap<RecordedEvent, Map<readonly AccessGrant[], FeedItem | null>>();
+
+  /**
+   * The decision for `event` under `grants`, made by `make` the first time it is asked for and
+   * shared from then on. Events a feed read itself (catching up) are its own objects: decided per feed.
+   */
+  decide(event: RecordedEvent, grants: readonly AccessGrant[], make: () => FeedItem | null): FeedItem | null {
+    let byGrants = this.decisions.get(event);
+    if (byGrants?.has(grants)) return byGrants.get(grants)!;
+    const decision = make();
+    if (!byGrants) this.decisions.set(event, (byGrants = new Map()));
+    byGrants.set(grants, decision);
+    this.stats.decisions++;
+    return decision;
   }
 
   /** A feed opened: the hub runs while any feed is open. */
