@@ -16,6 +16,10 @@ import { ValidationError } from '../events/errors.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BufferedEventStore } from '../events/bufferedEventStore.ts';
 import type { EventStore } from '../events/types.ts';
+import { loadMasterKey } from '../events/crypto/masterKey.ts';
+import { PersonalDataCodec, PersonalDataEventStore } from '../events/crypto/personalDataStore.ts';
+import { SqlSubjectKeyStore, SubjectKeys } from '../events/crypto/subjectKeys.ts';
+import { personalFieldRules } from '../subgraphs/kit/personalData.ts';
 import { ReadModels } from '../projections/readModels.ts';
 import { ProcessManagerRuntime } from '../projections/processManager.ts';
 import { ensureProjectionSchema, ProjectionRunner, type RunnerOptions } from '../projections/runner.ts';
@@ -82,20 +86,30 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
   const ownsDb = options.db === undefined;
   try {
     const registry = registryOf(options.modules);
-    const store = await withSetupLock(db, async () => {
+    const masterKey = loadMasterKey(config, logger);
+    const { store, codec } = await withSetupLock(db, async () => {
       // Every table and function any process of the deployment needs, created once under one lock:
       // on an empty database, processes started together would otherwise race on the catalog.
-      const opened = await SqlEventStore.open(db, registry);
+      // Personal fields are encrypted per data subject when a master key is configured (events/crypto/).
+      const codec = masterKey && new PersonalDataCodec(new SubjectKeys(await SqlSubjectKeyStore.open(db), masterKey), personalFieldRules());
+      const opened = await SqlEventStore.open(db, registry, codec ? { encode: codec.encoder() } : {});
       await ensureProjectionSchema(db);
       await db.exec(HASH_CHAIN_SCHEMA);
-      return opened;
+      return { store: codec ? new PersonalDataEventStore(opened, codec) : opened, codec };
     });
     const readModels = new ReadModels(db);
     const projections = options.modules.flatMap((m) => m.projections);
     const runner = new ProjectionRunner(db, store, projections, { ...options.runner, logger: logger.child({ component: 'projector' }) });
     const signer = options.chain === false ? undefined : loadSigner(config, logger);
     const chainer = new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });
-    const runtime: SubgraphRuntime = { store, readModels, db, now: options.now ?? (() => new Date()), logger };
+    const runtime: SubgraphRuntime = {
+      store,
+      readModels,
+      db,
+      now: options.now ?? (() => new Date()),
+      logger,
+      ...(codec && { personalData: { keys: codec.keys, legalHolds: new Set(config.PERSONAL_DATA_LEGAL_HOLDS) } }),
+    };
     const processManagers = new ProcessManagerRuntime(
       { ...runtime, logger: logger.child({ component: 'process-managers' }) },
       options.modules.flatMap((m) => m.processManagers ?? []),
