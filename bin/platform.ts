@@ -17,8 +17,7 @@ import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BufferedEventStore } from '../events/bufferedEventStore.ts';
 import type { EventStore } from '../events/types.ts';
 import { loadMasterKey } from '../events/crypto/masterKey.ts';
-import { PersonalDataCodec, PersonalDataEventStore } from '../events/crypto/personalDataStore.ts';
-import { SqlSubjectKeyStore, SubjectKeys } from '../events/crypto/subjectKeys.ts';
+import { openPersonalDataStore, PersonalDataEventStore } from '../events/crypto/personalDataStore.ts';
 import { personalFieldRules } from '../subgraphs/kit/personalData.ts';
 import { ReadModels } from '../projections/readModels.ts';
 import { ProcessManagerRuntime } from '../projections/processManager.ts';
@@ -87,15 +86,14 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
   try {
     const registry = registryOf(options.modules);
     const masterKey = loadMasterKey(config, logger);
-    const { store, codec } = await withSetupLock(db, async () => {
+    const store = await withSetupLock(db, async () => {
       // Every table and function any process of the deployment needs, created once under one lock:
       // on an empty database, processes started together would otherwise race on the catalog.
       // Personal fields are encrypted per data subject when a master key is configured (events/crypto/).
-      const codec = masterKey && new PersonalDataCodec(new SubjectKeys(await SqlSubjectKeyStore.open(db), masterKey), personalFieldRules());
-      const opened = await SqlEventStore.open(db, registry, codec ? { encode: codec.encoder() } : {});
+      const opened = masterKey ? await openPersonalDataStore(db, registry, masterKey, personalFieldRules()) : await SqlEventStore.open(db, registry);
       await ensureProjectionSchema(db);
       await db.exec(HASH_CHAIN_SCHEMA);
-      return { store: codec ? new PersonalDataEventStore(opened, codec) : opened, codec };
+      return opened;
     });
     const readModels = new ReadModels(db);
     const projections = options.modules.flatMap((m) => m.projections);
@@ -108,7 +106,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
       db,
       now: options.now ?? (() => new Date()),
       logger,
-      ...(codec && { personalData: { keys: codec.keys, legalHolds: new Set(config.PERSONAL_DATA_LEGAL_HOLDS) } }),
+      ...(store instanceof PersonalDataEventStore && { personalData: { keys: store.codec.keys, legalHolds: new Set(config.PERSONAL_DATA_LEGAL_HOLDS) } }),
     };
     const processManagers = new ProcessManagerRuntime(
       { ...runtime, logger: logger.child({ component: 'process-managers' }) },

@@ -9,6 +9,9 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EventEncoder, PreparedEvent } from '../append.ts';
+import type { EventRegistry } from '../registry.ts';
+import type { SqlDatabase } from '../sql/database.ts';
+import { SqlEventStore, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
 import type { DomainEvent } from '../decider.ts';
 import { aggregateStream, asRecorded } from '../typedReads.ts';
 import type {
@@ -28,7 +31,7 @@ import type {
   SubscribeOptions,
 } from '../types.ts';
 import { openPersonal, sealedSubjectOf, sealPersonal, subjectOf, type PersonalFieldRules } from './personalFields.ts';
-import type { SubjectKey, SubjectKeys } from './subjectKeys.ts';
+import { SqlSubjectKeyStore, SubjectKeys, type SubjectKey } from './subjectKeys.ts';
 
 /** The encryption side of the store: the keys and which fields are personal. */
 export class PersonalDataCodec {
@@ -191,4 +194,16 @@ export class PersonalDataEventStore implements EventStore {
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+/** The SQL event store with personal fields encrypted under `masterKey`, and its keys in the same database. */
+export async function openPersonalDataStore(
+  db: SqlDatabase,
+  registry: EventRegistry,
+  masterKey: Buffer,
+  rules: PersonalFieldRules,
+  options: SqlEventStoreOptions = {},
+): Promise<PersonalDataEventStore> {
+  const codec = new PersonalDataCodec(new SubjectKeys(await SqlSubjectKeyStore.open(db), masterKey), rules);
+  return new PersonalDataEventStore(await SqlEventStore.open(db, registry, { ...options, encode: codec.encoder() }), codec);
 }

@@ -37,12 +37,22 @@ export const PERSONAL_DETAILS: Readonly<Record<string, readonly string[]>> = {
   ClaimSubmitted: ['items.name'],
 };
 
+/**
+ * Internal events holding personal data: an ID-number claim names the number (its stream id does
+ * too, which no key can erase: docs/privacy.md).
+ */
+const INTERNAL_PERSONAL: Readonly<Record<string, PersonalFieldRule>> = {
+  IdNumberClaimed: { subject: 'ownerId', fields: ['key'] },
+  IdNumberReleased: { subject: 'ownerId', fields: ['key'] },
+};
+
 /** The personal field rules by event type, from the payload classification and the tables above. */
 export function personalFieldRules(classifications: Readonly<Record<string, DomainClassifications>> = EVENT_CLASSIFICATIONS): Map<string, PersonalFieldRule> {
   const rules = new Map<string, PersonalFieldRule>();
   for (const domain of Object.values(classifications)) {
     for (const [type, policy] of Object.entries(domain)) {
       const subject = PERSONAL_DATA_SUBJECTS[type];
+      if (policy === INTERNAL && INTERNAL_PERSONAL[type]) rules.set(type, INTERNAL_PERSONAL[type]);
       if (policy === INTERNAL || !subject) continue;
       const masked = Object.entries(policy.fields).flatMap(([path, field]) => (field.mask ? [path] : []));
       rules.set(type, { ...subject, fields: [...new Set([...masked, ...(PERSONAL_DETAILS[type] ?? [])])] });
