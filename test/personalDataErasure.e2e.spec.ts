@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { personalDataReport } from '../cli/personalData.ts';
 import { ERASED } from '../events/crypto/personalFields.ts';
 import { HashChainer, verifyChain } from '../events/sql/hashChain.ts';
 import { START, type RecordedEvent } from '../events/types.ts';
@@ -248,6 +249,12 @@ for (const backend of (process.env.ONLY_BACKEND ? [process.env.ONLY_BACKEND as '
   it('gives the same answers after every projection is rebuilt from the log', async () => {
     for (const projection of MODULES.flatMap((m) => m.projections)) await base.rebuild(projection.name);
     assert.deepEqual(await everything(), answered);
+  });
+
+  it('reports what is encrypted and the keys erased (`npm run cli -- personal-data`)', async () => {
+    const report = await personalDataReport({ store: base.runtime.store, db: base.db });
+    assert.deepEqual(report.types.find((t) => t.type === 'PersonRegistered'), { type: 'PersonRegistered', encrypted: 2, inClear: 0 });
+    assert.deepEqual(report.keys, { live: 2, erased: 1 });
   });
 
   it('still verifies the hash chain over the stored log', async () => {
