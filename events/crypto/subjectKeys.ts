@@ -17,7 +17,7 @@ export type StoredKey = Buffer | null;
 export interface SubjectKeyStore {
   /** The stored keys of these subjects (absent: the subject never had one). One round trip. */
   get(subjectIds: readonly string[]): Promise<Map<string, StoredKey>>;
-  /** Stores `wrapped` for every subject that has no row yet; returns every subject's stored key (a concurrent writer's may win). */
+  /** Stores the key given for every subject that has no row yet; returns every subject's stored key (an existing or a concurrent writer's wins). */
   create(keys: ReadonlyMap<string, Buffer>): Promise<Map<string, StoredKey>>;
   /** Destroys the subject's key; `false` when it had none to destroy (unknown or already erased). */
   erase(subjectId: string): Promise<boolean>;
@@ -54,13 +54,16 @@ export class SqlSubjectKeyStore implements SubjectKeyStore {
   async create(keys: ReadonlyMap<string, Buffer>): Promise<Map<string, StoredKey>> {
     if (keys.size === 0) return new Map();
     const ids = [...keys.keys()];
-    await this.db.query(
+    const { rows } = await this.db.query<{ subject_id: string }>(
       `INSERT INTO pd_subject_keys (subject_id, wrapped_key)
        SELECT s, decode(k, 'base64') FROM unnest($1::text[], $2::text[]) AS x(s, k) ORDER BY s
-       ON CONFLICT (subject_id) DO NOTHING`,
+       ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id`,
       [ids, ids.map((id) => keys.get(id)!.toString('base64'))],
     );
-    return this.get(ids);
+    // New subjects (the usual case: one round trip) hold the keys given; the others what is stored.
+    const created = new Set(rows.map((r) => r.subject_id));
+    const existing = await this.get(ids.filter((id) => !created.has(id)));
+    return new Map(ids.map((id) => [id, created.has(id) ? keys.get(id)! : (existing.get(id) ?? null)]));
   }
 
   async erase(subjectId: string): Promise<boolean> {
@@ -132,9 +135,9 @@ export class SubjectKeys {
     }
     if (missing.length === 0) return result;
     const epoch = this.erasures;
-    const stored = await this.store.get(missing);
-    const fresh = new Map(missing.filter((id) => !stored.has(id)).map((id) => [id, this.wrap(id, randomBytes(32))]));
-    for (const [id, wrapped] of fresh.size ? [...stored, ...(await this.store.create(fresh))] : stored) {
+    // One round trip: new subjects get the key offered, known ones keep theirs.
+    const offered = new Map(missing.map((id) => [id, this.wrap(id, randomBytes(32))]));
+    for (const [id, wrapped] of await this.store.create(offered)) {
       const key = wrapped && this.unwrap(id, wrapped);
       result.set(id, key);
       // A key read while an erasure ran here is used once and not kept.
