@@ -31,8 +31,8 @@ export const name = 'crypto';
 export const description = 'personal data encrypted per subject beside the same appends, rebuilds and reads in clear';
 
 export const options: readonly BenchOption[] = [
-  { name: 'cryptoPersons', description: 'persons registered 100 per append in each mode and round', default: 20_000, quick: 2_000 },
-  { name: 'cryptoSingles', description: 'persons registered one per append in each mode and round', default: 2_000, quick: 300 },
+  { name: 'cryptoPersons', description: 'persons registered 100 per append in each mode and round', default: 10_000, quick: 2_000 },
+  { name: 'cryptoSingles', description: 'single appends of new and of registered persons in each mode and round', default: 500, quick: 300 },
   { name: 'cryptoReads', description: 'person streams read for the latency figure in each mode and round', default: 3_000, quick: 500 },
   { name: 'cryptoRounds', description: 'alternating rounds of both modes', default: 2, quick: 1 },
 ];

@@ -5,11 +5,10 @@
  * stays in clear, so readers that need no personal data (statistics, counters) read it as before.
  * Reading puts the values back, or `ERASED` in their places once the subject's key is gone.
  *
- * The IV is derived from the key, the event id and the plaintext (a synthetic IV), so the same event
- * encrypts to the same bytes: a re-sent idempotent command is recognised as a replay. The event id
- * is the additional authenticated data, so ciphertext cannot be moved to another event.
+ * The IV is the event id, so the same event encrypts to the same bytes: a re-sent idempotent command
+ * is recognised as a replay.
  */
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 
 /** What a reader sees in place of a personal value whose subject was erased. */
 export const ERASED = '[erased]';
@@ -37,7 +36,7 @@ interface Sealed {
   s: string;
   /** The concrete paths (array indexes included) of the values, in the order encrypted. */
   p: string[];
-  /** base64 of IV (12) · tag (16) · ciphertext of the JSON array of values. */
+  /** base64 of tag (16) · ciphertext of the JSON array of values (the IV is the event id). */
   c: string;
 }
 
@@ -85,6 +84,15 @@ function setIn(root: unknown, path: readonly (string | number)[], value: unknown
   return { ...object, [head]: setIn(object[head], rest, value) };
 }
 
+const TAG_BYTES = 16;
+
+/**
+ * The IV of an event's ciphertext: its event id's 16 bytes. Unique per stored event (the store refuses
+ * a second event with an id), the same for a re-sent idempotent event, and authenticated as well, so
+ * ciphertext cannot be moved to another event.
+ */
+const ivOf = (eventId: string): Buffer => Buffer.from(eventId.replaceAll('-', ''), 'hex');
+
 const encodePath = (path: Path): string => path.join('.');
 const decodePath = (path: string): string[] => path.split('.');
 
@@ -100,10 +108,10 @@ export function sealPersonal(data: unknown, rule: PersonalFieldRule, subjectId: 
   for (const { path } of values) out = setIn(out, path, key ? ENCRYPTED : ERASED);
   if (!key) return out;
   const plaintext = Buffer.from(JSON.stringify(values.map((v) => v.value)));
-  const iv = createHmac('sha256', key).update(eventId).update('\u0000').update(plaintext).digest().subarray(0, 12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(eventId));
+  const iv = ivOf(eventId);
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(iv);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const sealed: Sealed = { v: 1, s: subjectId, p: values.map((v) => encodePath(v.path)), c: Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64') };
+  const sealed: Sealed = { v: 1, s: subjectId, p: values.map((v) => encodePath(v.path)), c: Buffer.concat([cipher.getAuthTag(), body]).toString('base64') };
   return { ...(out as Record<string, unknown>), [SEALED]: sealed };
 }
 
@@ -124,9 +132,10 @@ export function openPersonal(data: unknown, key: Buffer | null, eventId: string)
   let values: unknown[];
   if (key) {
     const bytes = Buffer.from(sealed.c, 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12)).setAAD(Buffer.from(eventId));
-    decipher.setAuthTag(bytes.subarray(12, 28));
-    values = JSON.parse(Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8')) as unknown[];
+    const iv = ivOf(eventId);
+    const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(iv);
+    decipher.setAuthTag(bytes.subarray(0, TAG_BYTES));
+    values = JSON.parse(Buffer.concat([decipher.update(bytes.subarray(TAG_BYTES)), decipher.final()]).toString('utf8')) as unknown[];
   } else {
     values = sealed.p.map(() => ERASED);
   }
