@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ValidationError } from '../events/errors.ts';
+import * as crypto from './crypto.bench.ts';
 import * as environment from './environment.bench.ts';
 import * as eventFeed from './eventFeed.bench.ts';
 import * as eventStore from './eventStore.bench.ts';
@@ -22,7 +23,7 @@ import { renderFacts, renderTable } from './lib/report.ts';
 import { saveResults } from './lib/results.ts';
 import type { BackendId, BenchContext, BenchOption, BenchSection } from './lib/section.ts';
 
-const SECTIONS: readonly BenchSection[] = [eventStore, environment, healthcare, gateway, eventFeed, startup, urbanOps, screen, ingest];
+const SECTIONS: readonly BenchSection[] = [eventStore, environment, healthcare, gateway, eventFeed, startup, urbanOps, screen, ingest, crypto];
 const BACKENDS: readonly BackendId[] = ['pglite', 'postgres'];
 
 /** Settings every section may read. */

@@ -11,6 +11,7 @@ import { createIngestProgress, createProgress } from '../cli/progress.ts';
 import { importFile } from '../cli/import.ts';
 import { ingestKindsOf } from '../ingest/runner.ts';
 import { formatLag, ProgressRouter, replayProjections } from '../cli/replay.ts';
+import { formatPersonalDataReport, personalDataReport } from '../cli/personalData.ts';
 import { readPublicKey, readSealExport, verifyLog } from '../cli/verify.ts';
 import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sql/hashChain.ts';
 import { DataDirLockedError, describeOwner, lockDataDir } from '../events/sql/dataDirLock.ts';
@@ -122,6 +123,13 @@ program
       }
       console.log(formatLag(await platform.runner.lag()));
     }, router);
+  });
+
+program
+  .command('personal-data')
+  .description('upgrade the store to personal data encrypted per subject (creates the key table, rewrites nothing) and report what is encrypted')
+  .action(async () => {
+    console.log(formatPersonalDataReport(await withPlatform(personalDataReport)));
   });
 
 program

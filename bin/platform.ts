@@ -18,6 +18,9 @@ import { BufferedEventStore } from '../events/bufferedEventStore.ts';
 import { isStart } from '../events/position.ts';
 import type { EventStore } from '../events/types.ts';
 import type { Projector, ReadModels } from '../projections/readModels.ts';
+import { loadMasterKey } from '../events/crypto/masterKey.ts';
+import { openPersonalDataStore, PersonalDataEventStore } from '../events/crypto/personalDataStore.ts';
+import { personalFieldRules } from '../subgraphs/kit/personalData.ts';
 import { ProcessManagerRuntime } from '../projections/processManager.ts';
 import { ensureProjectionSchema, type RunnerOptions } from '../projections/runner.ts';
 import { dataAccessedDefinition } from '../subgraphs/governance/index.ts';
@@ -91,11 +94,13 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
   let store: EventStore | undefined;
   let readSide: ReadModelBackend | undefined;
   try {
+    // Personal fields are encrypted per data subject when a master key is configured (events/crypto/, SQL log only).
+    const masterKey = db ? loadMasterKey(config, logger) : undefined;
     store = db
       ? await withSetupLock(db, async () => {
           // Every table and function any process of the deployment needs, created once under one lock:
           // on an empty database, processes started together would otherwise race on the catalog.
-          const opened = await SqlEventStore.open(db, registry);
+          const opened = masterKey ? await openPersonalDataStore(db, registry, masterKey, personalFieldRules()) : await SqlEventStore.open(db, registry);
           if (config.READ_MODELS === 'sql') await ensureProjectionSchema(db);
           await db.exec(HASH_CHAIN_SCHEMA);
           return opened;
@@ -110,7 +115,14 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     if (!db && options.chain !== false) logger.warn('EVENT_STORE=kurrentdb: no hash chain is kept (only the SQL log has one), so integrity, verify and seals are not available');
     const signer = db && options.chain !== false ? loadSigner(config, logger) : undefined;
     const chainer = db && new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });
-    const runtime: SubgraphRuntime = { store: eventStore, readModels, ...(db && { db }), now: options.now ?? (() => new Date()), logger };
+    const runtime: SubgraphRuntime = {
+      store: eventStore,
+      readModels,
+      ...(db && { db }),
+      now: options.now ?? (() => new Date()),
+      logger,
+      ...(eventStore instanceof PersonalDataEventStore && { personalData: { keys: eventStore.codec.keys, legalHolds: new Set(config.PERSONAL_DATA_LEGAL_HOLDS) } }),
+    };
     const processManagers = new ProcessManagerRuntime(
       { ...runtime, logger: logger.child({ component: 'process-managers' }) },
       options.modules.flatMap((m) => m.processManagers ?? []),

@@ -29,9 +29,12 @@ export interface PreparedEvent {
   metadata: RecordedEvent['metadata'];
 }
 
+/** Turns a checked event into what is stored (personal fields encrypted: events/crypto/). */
+export type EventEncoder = (streamId: string, event: PreparedEvent) => PreparedEvent;
+
 /**
  * The checks every backend makes before writing (stream id, batch, expected revision, registry,
- * size, event ids), so a refused append has written nothing anywhere.
+ * size, event ids), so a refused append has written nothing anywhere; then `encode`, if given.
  */
 export function prepareAppend(
   streamId: string,
@@ -39,6 +42,7 @@ export function prepareAppend(
   options: AppendOptions,
   registry: EventRegistry,
   maxEventBytes: number,
+  encode?: EventEncoder,
 ): { expected: ExpectedRevision; prepared: PreparedEvent[] } {
   if (!STREAM_ID.test(streamId)) {
     throw new ValidationError(`stream id "${streamId}" is malformed: expected <domain>.<aggregate>-<id>, e.g. urban.incident-42`, {
@@ -62,7 +66,8 @@ export function prepareAppend(
     }
     const eventId = event.eventId ?? (options.idempotencyKey ? deterministicEventId(options.idempotencyKey, index) : randomUUID());
     if (!UUID.test(eventId)) throw new ValidationError(`event id "${eventId}" is not a UUID`, { eventId });
-    return { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata };
+    const checked = { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata };
+    return encode ? encode(streamId, checked) : checked;
   });
   return { expected, prepared };
 }

@@ -18,6 +18,13 @@ export const storageConfigSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(10),
   /** Ed25519 private key (PKCS#8 PEM file) that signs the hash chain's block seals. */
   SEAL_KEY_FILE: z.string().min(1, 'must name a PEM file').optional(),
+  /** 32 random bytes in base64 (`openssl rand -base64 32`): wraps the data keys personal fields are encrypted with. */
+  PERSONAL_DATA_KEY_FILE: z.string().min(1, 'must name a key file').optional(),
+  /** Subjects (person ids, comma-separated) under a legal hold: their personal data cannot be erased. */
+  PERSONAL_DATA_LEGAL_HOLDS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((id) => id.trim()).filter(Boolean)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
 });
 

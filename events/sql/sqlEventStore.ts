@@ -5,7 +5,7 @@
  * - `readAll` and `subscribe` only pass events of transactions older than every transaction still
  *   in flight, so a subscriber never skips an event that commits out of sequence order.
  */
-import { prepareAppend, UUID, type PreparedEvent } from '../append.ts';
+import { prepareAppend, UUID, type EventEncoder, type PreparedEvent } from '../append.ts';
 import { ConcurrencyError, ConflictError, ValidationError } from '../errors.ts';
 import { comparePositions, decodePosition, encodePosition, isStart } from '../position.ts';
 import type { EventRegistry } from '../registry.ts';
@@ -37,6 +37,8 @@ export interface SqlEventStoreOptions {
   maxEventBytes?: number;
   /** Longest wait between polls when no NOTIFY arrives. @default 500 */
   maxPollIntervalMs?: number;
+  /** Applied to every checked event before it is written (events/crypto/personalDataStore.ts). */
+  encode?: EventEncoder;
 }
 
 interface EventRow {
@@ -80,6 +82,7 @@ export class SqlEventStore implements EventStore {
   readonly atomicAppendMany = true;
   private readonly maxEventBytes: number;
   private readonly maxPollIntervalMs: number;
+  private readonly encode: EventEncoder | undefined;
   private readonly wakeups = new Set<() => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -91,6 +94,7 @@ export class SqlEventStore implements EventStore {
     this.backend = db.backend;
     this.maxEventBytes = options.maxEventBytes ?? 262_144;
     this.maxPollIntervalMs = options.maxPollIntervalMs ?? 500;
+    this.encode = options.encode;
   }
 
   /** Creates the tables if needed and starts listening for appends. */
@@ -110,7 +114,7 @@ export class SqlEventStore implements EventStore {
 
   async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
     // Every append is checked before anything is sent, so a refused batch has written nothing.
-    const batch = appends.map(({ streamId, events, options = {} }) => ({ streamId, ...prepareAppend(streamId, events, options, this.registry, this.maxEventBytes) }));
+    const batch = appends.map(({ streamId, events, options = {} }) => ({ streamId, ...prepareAppend(streamId, events, options, this.registry, this.maxEventBytes, this.encode) }));
     if (batch.length === 0) return [];
     const rows = await this.runAppend(batch);
     const byAppend = batch.map((): AppendRow[] => []);

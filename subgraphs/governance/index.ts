@@ -10,6 +10,7 @@ import { dataAccessedDefinition } from '../kit/dataAccessed.ts';
 import { consumerEventDefinitions } from './consumer/events.ts';
 import { withAuditQueries } from './audit-queries/resolvers.ts';
 import { dataIssueEventDefinitions } from './dataIssue/events.ts';
+import { erasureEventDefinitions } from './erasure/events.ts';
 import { ingestBatchEventDefinitions } from './ingest/events.ts';
 import { ingestBatchesProjection } from './ingest/projection.ts';
 import { withIngestBatches } from './ingest/resolvers.ts';
@@ -28,7 +29,7 @@ export { ADMIN, AUDITOR, DEMO_CONSUMER_ROLES, DEMO_CONSUMERS, DEMO_DASHBOARD, DE
 export const governanceModule: SubgraphModule = {
   name: 'governance',
   typeDefs: parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8')),
-  eventTypes: [...consumerEventDefinitions, dataAccessedDefinition, ...dataIssueEventDefinitions, ...ingestBatchEventDefinitions],
+  eventTypes: [...consumerEventDefinitions, dataAccessedDefinition, ...dataIssueEventDefinitions, ...ingestBatchEventDefinitions, ...erasureEventDefinitions],
   projections: [consumersProjection, accessLogProjection, usageProjection, dataIssuesProjection, ingestBatchesProjection],
   resolvers: (runtime) => withIngestBatches(withAuditQueries(governanceResolvers(runtime), runtime), runtime),
   seed: seedDemoConsumers,

@@ -22,6 +22,7 @@ import { assignJurisdiction, handleConsumer } from './consumer/handler.ts';
 import { grantStatus, type GrantStatus } from './consumer/decider.ts';
 import { consumerStreamId, type AccessGranted, type AccessRevoked, type ConsumerKind, type GrantTerms } from './consumer/events.ts';
 import { readConsumerState } from './access.ts';
+import { erasePersonalData, type ErasureInput } from './erasure/erase.ts';
 import { eventEnvelopeResolvers, openEventFeed, resolveFeedItem, type EventFeedArgs } from './feed/eventFeed.ts';
 import { EventFeedHub } from './feed/hub.ts';
 import type { FeedClassifications } from '../kit/payloadPolicy.ts';
@@ -308,6 +309,13 @@ export function governanceResolvers(runtime: SubgraphRuntime, feedClassification
           consumer: { ...consumerView(doc?.doc ?? { ...result.state.consumer, registeredAt: '', divisionCode: null, unitId: null, unitName: null }), jurisdiction: jurisdictionView(result.state.jurisdiction) },
           positions: result.events.map((e) => e.position),
         };
+      },
+      async erasePersonalData(_: unknown, { input }: { input: ErasureInput }, ctx: SubgraphContext) {
+        requireAdmin(ctx);
+        if (!runtime.personalData) throw new Error('this process holds no personal-data keys: erase through the governance subgraph of the platform');
+        const now = runtime.now().toISOString();
+        const { erasedAt, events } = await erasePersonalData(runtime, runtime.personalData, input, metadataFor(ctx, now));
+        return { subjectId: input.subjectId.trim(), erasedAt, positions: events.map((e) => e.position) };
       },
       async revokeAccess(_: unknown, { input }: { input: { consumerId: string; grantId: string; reason: string } }, ctx: SubgraphContext) {
         const result = await run(ctx, input.consumerId, (now) => ({

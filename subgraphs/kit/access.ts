@@ -56,6 +56,7 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import { ForbiddenError } from '../../events/errors.ts';
+import { ERASED } from '../../events/crypto/personalFields.ts';
 import type { AccessRecorder } from './audit.ts';
 import type { SubgraphContext } from './context.ts';
 
@@ -137,7 +138,8 @@ const MASKERS: Record<MaskKind, (value: string) => string> = { ID_NUMBER: maskId
 
 /** Masks a string or a list of strings; `null` stays `null`. */
 export function maskValue(kind: MaskKind, value: unknown): unknown {
-  if (value === null || value === undefined) return value;
+  // An erased value reveals nothing, and says so.
+  if (value === null || value === undefined || value === ERASED) return value;
   if (Array.isArray(value)) return value.map((v: unknown) => maskValue(kind, v));
   return MASKERS[kind](String(value));
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { EventTypeDefinition } from '../../events/registry.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import type { EventStore } from '../../events/types.ts';
+import type { SubjectKeys } from '../../events/crypto/subjectKeys.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
 import type { ProcessManager } from '../../projections/processManager.ts';
 import type { Projection } from '../../projections/types.ts';
@@ -29,6 +30,14 @@ export interface SubgraphRuntime {
    * (the hash chain's `integrity`); absent where a deployment does not share it with subgraphs.
    */
   db?: SqlDatabase;
+  /** The data keys personal fields are encrypted with, where this process may erase them (governance). */
+  personalData?: PersonalDataPort;
+}
+
+/** What erasing personal data needs: the subjects' keys and the subjects under a legal hold. */
+export interface PersonalDataPort {
+  keys: SubjectKeys;
+  legalHolds: ReadonlySet<string>;
 }
 
 export interface SubgraphModule<Extra extends object = object> {

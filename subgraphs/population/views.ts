@@ -4,6 +4,7 @@
  * reference the projector has not caught up with yet).
  */
 import { fold } from '../../events/decider.ts';
+import { ERASED } from '../../events/crypto/personalFields.ts';
 import type { Recorded } from '../../events/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import type { HouseholdEvent, RelationToHead } from './household/events.ts';
@@ -68,7 +69,7 @@ export interface HouseholdView {
 export function personFromDoc(doc: PersonDoc): PersonView {
   return {
     id: doc.personId,
-    idNumber: doc.idNumber,
+    idNumber: doc.idNumber ?? ERASED,
     name: doc.name,
     gender: doc.gender,
     birthDate: doc.birthDate,

@@ -4,7 +4,7 @@
  * on random ports (`bin/graph.ts`), governance access control, and clients that talk to the gateway
  * the way a consumer does: HTTP `fetch` and a real graphql-ws client.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { pino } from 'pino';
 import WebSocket from 'ws';
@@ -12,6 +12,8 @@ import { startGraph, type GraphOptions, type RunningGraph } from '../../bin/grap
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { createPgliteDatabase, createPostgresDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
+import { openPersonalDataStore, PersonalDataEventStore } from '../../events/crypto/personalDataStore.ts';
+import { personalFieldRules } from '../../subgraphs/kit/personalData.ts';
 import { registryOf } from '../../bin/platform.ts';
 import type { GatewayLimitsInput } from '../../gateway/limits.ts';
 import { issueToken } from '../../gateway/tokens.ts';
@@ -34,11 +36,18 @@ export interface TestRuntime {
   runtime: SubgraphRuntime;
   /** Applies every appended event to the modules' read models (call after seeding). */
   catchUp(): Promise<void>;
+  /** Rebuilds a projection from position 0 (as `npm run cli -- replay` does). */
+  rebuild(projection: string): Promise<void>;
   close(): Promise<void>;
 }
 
+export interface TestRuntimeOptions {
+  /** Encrypt personal fields per data subject (a random master key) and let governance erase them. */
+  personalData?: { legalHolds?: readonly string[] };
+}
+
 /** A store, read models and projection runner on a fresh database of `backend`. */
-export async function openTestRuntime(modules: readonly SubgraphModule[], backend: 'pglite' | 'postgres' = 'pglite'): Promise<TestRuntime> {
+export async function openTestRuntime(modules: readonly SubgraphModule[], backend: 'pglite' | 'postgres' = 'pglite', options: TestRuntimeOptions = {}): Promise<TestRuntime> {
   let db: SqlDatabase;
   let drop = async () => {};
   if (backend === 'pglite') {
@@ -48,12 +57,15 @@ export async function openTestRuntime(modules: readonly SubgraphModule[], backen
     db = createPostgresDatabase({ connectionString: database.url, max: 12 });
     drop = database.drop;
   }
-  const store = await SqlEventStore.open(db, registryOf(modules));
+  const store = options.personalData
+    ? await openPersonalDataStore(db, registryOf(modules), randomBytes(32), personalFieldRules())
+    : await SqlEventStore.open(db, registryOf(modules));
   const runtime: SubgraphRuntime = {
     store,
     readModels: new SqlReadModels(db, 0),
     now: () => new Date(),
     logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    ...(store instanceof PersonalDataEventStore && { personalData: { keys: store.codec.keys, legalHolds: new Set(options.personalData?.legalHolds) } }),
   };
   const runner = new ProjectionRunner(db, store, modules.flatMap((m) => m.projections));
   await runner.catchUp();
@@ -61,6 +73,7 @@ export async function openTestRuntime(modules: readonly SubgraphModule[], backen
     db,
     runtime,
     catchUp: () => runner.catchUp(),
+    rebuild: (projection) => runner.rebuild(projection),
     async close() {
       await runner.stop();
       await store.close();

@@ -130,7 +130,8 @@ export const itemQuantityOverLimit: ScreeningRule = ({ claim, limits }) =>
     .filter((item) => item.quantity > limits.maxItemQuantity)
     .map((item) => ({
       ruleId: 'ITEM_QUANTITY_OVER_LIMIT',
-      explanation: `item ${item.code} (${item.name}) is claimed ${item.quantity} times; the limit is ${limits.maxItemQuantity} per claim`,
+      // The code only: item names are the patient's personal data, encrypted in the claim and erased with it.
+      explanation: `item ${item.code} is claimed ${item.quantity} times; the limit is ${limits.maxItemQuantity} per claim`,
       evidence: [],
     }));
 

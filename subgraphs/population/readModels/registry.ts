@@ -9,11 +9,13 @@
  * both change in the same transaction, so they never disagree.
  */
 import { assertNever } from '../../../events/decider.ts';
+import { ERASED } from '../../../events/crypto/personalFields.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
 import { MEDICAL_VISIT_RECORDED, type MedicalVisitProofOfLife } from '../../healthcare/public.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import type { Gender } from '../identity/idNumber.ts';
+import { PERSONAL_DATA_ERASED, type PersonalDataErased } from '../../governance/erasure/events.ts';
 import type { HouseholdEvent, MemberRelation, RelationToHead } from '../household/events.ts';
 import type { GuardianRelation, PersonEvent, RegistrationReason, Residence } from '../person/events.ts';
 
@@ -38,7 +40,8 @@ export interface GuardianEntry {
 
 export interface PersonDoc extends Record<string, unknown> {
   personId: string;
-  idNumber: string;
+  /** Null once the person's personal data was erased (the index on it is unique). */
+  idNumber: string | null;
   name: string;
   /** Every substring of the name, lower-cased: `nameContains` is an equality on one of them. */
   nameFragments: string[];
@@ -139,9 +142,10 @@ async function applyPersonEvent(domain: PersonEvent, event: RecordedEvent, perso
       const { personId, idNumber, name, gender, birthDate, residence, reason } = domain.data;
       const doc: PersonDoc = {
         personId,
-        idNumber,
+        // An erased person's events read ERASED in these fields: documents as `erasePerson` leaves them.
+        idNumber: idNumber === ERASED ? null : idNumber,
         name,
-        nameFragments: nameFragments(name),
+        nameFragments: name === ERASED ? [] : nameFragments(name),
         gender,
         birthDate,
         residence,
@@ -272,6 +276,17 @@ async function applyHouseholdEvent(domain: HouseholdEvent, event: RecordedEvent,
 }
 
 /**
+ * A person's personal data was erased: their document shows what a rebuild from the log (where their
+ * personal fields now read ERASED) would give; counts and models, which rest on no personal field, stand.
+ */
+async function erasePerson({ subjectId }: PersonalDataErased['data'], persons: Collection<PersonDoc>, households: Collection<HouseholdDoc>, source: FieldSource): Promise<void> {
+  const person = (await persons.get(subjectId))?.doc;
+  if (person) await persons.patch(subjectId, { idNumber: null, name: ERASED, nameFragments: [], residence: { ...person.residence, address: ERASED } }, source);
+  // The household's address was recorded with its head's personal data when it was established.
+  for (const { node } of (await households.find({ where: { headId: subjectId }, first: 100 })).items) await households.patch(node.id, { address: ERASED }, source);
+}
+
+/**
  * A medical visit is a proof of life (§(五)): read from healthcare's events here, never by
  * calling the healthcare subgraph. Visits after a registered death are refused when recorded.
  */
@@ -293,7 +308,7 @@ async function applyMedicalVisit(visit: MedicalVisitProofOfLife, event: Recorded
 export const registryProjection: Projection = {
   name: REGISTRY_PROJECTION,
   version: 2,
-  eventTypes: [...PERSON_EVENT_TYPES, ...HOUSEHOLD_EVENT_TYPES, MEDICAL_VISIT_RECORDED],
+  eventTypes: [...PERSON_EVENT_TYPES, ...HOUSEHOLD_EVENT_TYPES, MEDICAL_VISIT_RECORDED, PERSONAL_DATA_ERASED],
   indexes: [
     { collection: PERSONS, fields: ['idNumber'], unique: true },
     { collection: PERSONS, fields: ['districtCode'] },
@@ -309,6 +324,7 @@ export const registryProjection: Projection = {
     const households = store.collection<HouseholdDoc>(HOUSEHOLDS);
     const source = { position: event.position, eventId: event.eventId };
     if (event.type === MEDICAL_VISIT_RECORDED) return applyMedicalVisit(event.data as MedicalVisitProofOfLife, event, persons, source);
+    if (event.type === PERSONAL_DATA_ERASED) return erasePerson(event.data as PersonalDataErased['data'], persons, households, source);
     const domain = { type: event.type, data: event.data } as RegistryEvent;
     if ((PERSON_EVENT_TYPES as readonly string[]).includes(domain.type)) {
       await applyPersonEvent(domain as PersonEvent, event, persons, households, source);

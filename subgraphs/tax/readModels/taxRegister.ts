@@ -4,6 +4,9 @@
  * property transactions with their deed-tax standing, tax risks, and per-division totals at every
  * level (city, district, street, community) for `Division.tax`.
  */
+import { ERASED } from '../../../events/crypto/personalFields.ts';
+import { findAll } from '../../../projections/findAll.ts';
+import { PERSONAL_DATA_ERASED, type PersonalDataErased } from '../../governance/erasure/events.ts';
 import { isEventOf } from '../../../events/typedReads.ts';
 import type { Recorded, RecordedEvent } from '../../../events/types.ts';
 import { changedFields } from '../../../projections/changedFields.ts';
@@ -178,6 +181,16 @@ const TRANSACTION_TYPES = new Set<PropertyTransactionEvent['type']>([
   'TaxRiskResolved',
 ]);
 
+/** A person's personal data was erased: their taxpayer shows name and number as a rebuild would (ERASED). */
+async function eraseTaxpayer({ subjectId }: PersonalDataErased['data'], store: DocumentStore, source: FieldSource): Promise<void> {
+  const taxpayers = store.collection<TaxpayerDoc>(TAXPAYERS);
+  for (const doc of await findAll(taxpayers, { where: { subjectId, subjectKind: 'PERSON' }, first: 100 })) {
+    if (doc.state.status !== 'REGISTERED') continue;
+    const state = { ...doc.state, taxpayer: { ...doc.state.taxpayer, name: ERASED, taxpayerNumber: ERASED } };
+    await taxpayers.patch(doc.id, { state }, source);
+  }
+}
+
 export const taxRegisterProjection: Projection = {
   name: TAX_REGISTER,
   // 2: taxpayers patched field by field, with their totals, for field provenance.
@@ -185,6 +198,7 @@ export const taxRegisterProjection: Projection = {
   eventTypes: [
     ...TAXPAYER_TYPES,
     ...TRANSACTION_TYPES,
+    PERSONAL_DATA_ERASED,
   ],
   indexes: [
     { collection: TAXPAYERS, fields: ['subjectId'] },
@@ -194,7 +208,8 @@ export const taxRegisterProjection: Projection = {
     { collection: RISKS, fields: ['districtCode'] },
   ],
   async apply(event, store) {
-    if (isEventOf<TaxpayerEvent>(TAXPAYER_TYPES, event)) await applyTaxpayerEvent(event, store);
+    if (event.type === PERSONAL_DATA_ERASED) await eraseTaxpayer(event.data as PersonalDataErased['data'], store, sourceOf(event));
+    else if (isEventOf<TaxpayerEvent>(TAXPAYER_TYPES, event)) await applyTaxpayerEvent(event, store);
     else if (isEventOf<PropertyTransactionEvent>(TRANSACTION_TYPES, event)) await applyTransactionEvent(event, store);
   },
 };

@@ -70,6 +70,8 @@ export interface IncidentDoc extends Record<string, unknown> {
   communityCode: string;
   reportedAt: string;
   caseNumber: string | null;
+  /** Who reported it, when the report names them by id: their name is erased with their personal data. */
+  reporterId: string | null;
   /** The deadline while the case is open and dispatched, else {@link NEVER_OVERDUE}. */
   overdueAfter: string;
 }
@@ -92,6 +94,7 @@ export function incidentDoc(view: IncidentView): IncidentDoc {
     communityCode,
     reportedAt: report.reportedAt,
     caseNumber: caseFile?.caseNumber ?? null,
+    reporterId: report.reporter.id ?? null,
     overdueAfter: caseFile?.deadline && isOpenCase(state) ? caseFile.deadline : NEVER_OVERDUE,
   };
 }

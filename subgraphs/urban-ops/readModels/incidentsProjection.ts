@@ -5,7 +5,10 @@
  * by level; see metricCounters.ts), and per division and report day `funnelDays` (how far that day's
  * incidents got through the loop; see funnel.ts).
  */
-import type { Projection } from '../../../projections/types.ts';
+import { ERASED } from '../../../events/crypto/personalFields.ts';
+import { findAll } from '../../../projections/findAll.ts';
+import type { Collection, FieldSource, Projection } from '../../../projections/types.ts';
+import { PERSONAL_DATA_ERASED, type PersonalDataErased } from '../../governance/erasure/events.ts';
 import { incidentEventDefinitions, type IncidentEvent } from '../incident/events.ts';
 import { addFunnel, emptyFunnel, funnelDayKey, funnelDelta, funnelStagesOf, reportDayOf, type FunnelDay } from './funnel.ts';
 import { evolveView, incidentDoc, type IncidentDoc } from './incidentView.ts';
@@ -42,10 +45,21 @@ function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<Inciden
   return changed;
 }
 
-export const incidentsProjection: Projection<IncidentEvent> = {
+/** A reporter's personal data was erased: the reports they made show their name as a rebuild would (ERASED). */
+async function eraseReporter({ subjectId }: PersonalDataErased['data'], incidents: Collection<IncidentDoc>, source: FieldSource): Promise<void> {
+  for (const doc of await findAll(incidents, { where: { reporterId: subjectId }, first: 500 })) {
+    const { report } = doc.view.state;
+    if (report.reporter.name === undefined) continue;
+    const state = { ...doc.view.state, report: { ...report, reporter: { ...report.reporter, name: ERASED } } };
+    await incidents.patch(doc.view.incidentId, { view: { ...doc.view, state } }, source);
+  }
+}
+
+export const incidentsProjection: Projection<IncidentEvent | PersonalDataErased> = {
   name: INCIDENTS_PROJECTION,
-  version: 5,
-  eventTypes: incidentEventDefinitions.map((d) => d.type),
+  // 6: `reporterId`, for erasing reporters' names.
+  version: 6,
+  eventTypes: [...incidentEventDefinitions.map((d) => d.type), PERSONAL_DATA_ERASED],
   indexes: [
     { collection: INCIDENTS, fields: ['reportedAt'] },
     { collection: INCIDENTS, fields: ['districtCode', 'reportedAt'] },
@@ -54,10 +68,12 @@ export const incidentsProjection: Projection<IncidentEvent> = {
     { collection: INCIDENTS, fields: ['status'] },
     { collection: INCIDENTS, fields: ['overdueAfter'] },
     { collection: INCIDENTS, fields: ['category', 'subcategory', 'reportedAt'] },
+    { collection: INCIDENTS, fields: ['reporterId'] },
   ],
   async apply(event, store) {
     const incidents = store.collection<IncidentDoc>(INCIDENTS);
     const source = { position: event.position, eventId: event.eventId };
+    if (event.type === PERSONAL_DATA_ERASED) return eraseReporter(event.data, incidents, source);
     const { incidentId } = event.data;
     // The first event of an incident's stream finds no document: nothing is read for it (a new
     // incident would otherwise cost a round trip inside the batch's transaction).

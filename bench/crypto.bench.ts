@@ -1,0 +1,175 @@
+/**
+ * Personal data encrypted per subject (crypto-shredding, issue #20) beside the same work in clear,
+ * measured in the same run on the same database: the store is emptied between the two modes, which
+ * run in alternating rounds so background load weighs on both.
+ * - `append.batch100`: persons registered 100 per `appendMany` (each a new subject: a key created per person);
+ * - `append.batch1`: one residence change per `append`, of a person registered before (their key known);
+ * - `append.batch1_new_subject`: one new person per `append` (their key stored first: one more round trip);
+ * - `rebuild.population`: the population projections rebuilt from position 0 over those persons
+ *   (decrypting every registration);
+ * - `readStream.person`: a person's stream read (what `history` and `asOf` fold), p99.
+ */
+import { randomBytes } from 'node:crypto';
+import { openPersonalDataStore } from '../events/crypto/personalDataStore.ts';
+import { EventRegistry } from '../events/registry.ts';
+import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
+import type { SqlDatabase } from '../events/sql/database.ts';
+import type { EventStore, NewEvent } from '../events/types.ts';
+import { ProjectionRunner } from '../projections/runner.ts';
+import { jinanDivisions } from '../subgraphs/kit/divisions/jinan.ts';
+import { personalFieldRules } from '../subgraphs/kit/personalData.ts';
+import { seededRandom } from '../subgraphs/kit/random.ts';
+import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
+import { populationModule } from '../subgraphs/population/index.ts';
+import { personStreamId } from '../subgraphs/population/person/events.ts';
+import { openPglite, openPostgres } from './lib/databases.ts';
+import type { Target } from './lib/figures.ts';
+import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
+import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
+
+export const name = 'crypto';
+export const description = 'personal data encrypted per subject beside the same appends, rebuilds and reads in clear';
+
+export const options: readonly BenchOption[] = [
+  { name: 'cryptoPersons', description: 'persons registered 100 per append in each mode and round', default: 10_000, quick: 2_000 },
+  { name: 'cryptoSingles', description: 'single appends of new and of registered persons in each mode and round', default: 500, quick: 300 },
+  { name: 'cryptoReads', description: 'person streams read for the latency figure in each mode and round', default: 3_000, quick: 500 },
+  { name: 'cryptoRounds', description: 'alternating rounds of both modes', default: 2, quick: 1 },
+];
+
+const RATIO = (threshold: number): Target[] => [{ on: 'ratio', op: '>=', threshold }];
+const FIGURE_PREFIX: Record<BackendId, string> = { postgres: 'pg', pglite: 'pglite' };
+const COMMUNITIES = jinanDivisions.filter((d) => d.level === 'COMMUNITY');
+const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄'];
+
+type Mode = 'clear' | 'encrypted';
+
+interface Totals {
+  batch100: { events: number; ms: number };
+  batch1: { events: number; ms: number };
+  newSubject: { events: number; ms: number };
+  rebuild: { events: number; ms: number };
+  reads: Latencies;
+}
+
+function personEvent(i: number, round: number): { streamId: string; event: NewEvent } {
+  const random = seededRandom(i * 31 + round);
+  const community = COMMUNITIES[i % COMMUNITIES.length]!;
+  const birthDate = `${1940 + (i % 70)}-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`;
+  const personId = `${round}${String(i).padStart(7, '0')}-0000-4000-8000-${randomBytes(6).toString('hex')}`.slice(0, 36);
+  return {
+    streamId: personStreamId(personId),
+    event: {
+      type: 'PersonRegistered',
+      data: {
+        personId,
+        idNumber: makeIdNumber(community.code.slice(0, 6), birthDate, i % 999),
+        name: `${random.pick(SURNAMES)}${random.pick(['伟', '芳', '娜', '秀英', '敏', '静'])}`,
+        gender: (i % 999) % 2 ? 'MALE' : 'FEMALE',
+        birthDate,
+        residence: { address: `${community.name} ${i % 300} 号 ${i % 6} 单元`, divisionCode: community.code },
+        reason: 'HOUSEHOLD_REGISTRATION',
+      },
+      metadata: {
+        provenance: { department: 'bench', system: 'bench', channel: 'bench', collectedAt: new Date().toISOString() },
+        actor: { consumerId: 'bench', role: 'admin' },
+        correlationId: 'bench-crypto',
+      },
+    },
+  };
+}
+
+async function openStore(db: SqlDatabase, registry: EventRegistry, mode: Mode): Promise<EventStore> {
+  await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+  return mode === 'clear' ? SqlEventStore.open(db, registry) : openPersonalDataStore(db, registry, randomBytes(32), personalFieldRules());
+}
+
+async function runMode(ctx: BenchContext, db: SqlDatabase, registry: EventRegistry, mode: Mode, round: number, totals: Totals): Promise<void> {
+  const store = await openStore(db, registry, mode);
+  try {
+    const persons = ctx.size('cryptoPersons');
+    const batches = Array.from({ length: Math.ceil(persons / 100) }, (_, b) => Array.from({ length: Math.min(100, persons - b * 100) }, (_, i) => personEvent(b * 100 + i, round)));
+    const appending = stopwatch();
+    for (const batch of batches) {
+      ctx.signal.throwIfAborted();
+      await store.appendMany(batch.map(({ streamId, event }) => ({ streamId, events: [event], options: { expectedRevision: 'no_stream' } })));
+    }
+    totals.batch100.ms += appending.elapsedMs();
+    totals.batch100.events += persons;
+
+    const singles = Array.from({ length: ctx.size('cryptoSingles') }, (_, i) => personEvent(persons + i, round));
+    const single = stopwatch();
+    for (const { streamId, event } of singles) await store.append(streamId, [event], { expectedRevision: 'no_stream' });
+    totals.newSubject.ms += single.elapsedMs();
+    totals.newSubject.events += singles.length;
+
+    // The usual single append: a fact about a person already registered (their key known).
+    const moves = batches.flat().slice(0, singles.length);
+    const moving = stopwatch();
+    for (const [i, { streamId, event }] of moves.entries()) {
+      const { personId, residence } = event.data as { personId: string; residence: { address: string; divisionCode: string } };
+      const moved = { ...residence, address: `${residence.address} ${i} 室` };
+      await store.append(streamId, [{ type: 'ResidenceChanged', data: { personId, residence: moved, previousResidence: residence, movedOn: '2026-01-01' }, metadata: event.metadata }], { expectedRevision: 0 });
+    }
+    totals.batch1.ms += moving.elapsedMs();
+    totals.batch1.events += moves.length;
+
+    const runner = new ProjectionRunner(db, store, populationModule.projections, { batchSize: 1000 });
+    const rebuilding = stopwatch();
+    await runner.catchUp(600_000);
+    totals.rebuild.ms += rebuilding.elapsedMs();
+    totals.rebuild.events += persons + singles.length + moves.length;
+    await runner.stop();
+
+    const streams = batches.flat().map((b) => b.streamId);
+    const random = seededRandom(round + 7);
+    for (let i = 0; i < 50; i++) await store.readStream(random.pick(streams));
+    for (let i = 0; i < ctx.size('cryptoReads'); i++) {
+      const [read] = await totals.reads.time(() => store.readStream(random.pick(streams)));
+      if ((read?.data as { name?: string }).name?.startsWith('[')) throw new Error(`${mode}: a person read back with name ${(read!.data as { name: string }).name}`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+export async function run(ctx: BenchContext): Promise<void> {
+  const registry = new EventRegistry().registerAll(populationModule.eventTypes);
+  for (const backend of ctx.backends) {
+    ctx.signal.throwIfAborted();
+    const opened = backend === 'pglite' ? await openPglite(ctx.defer) : await openPostgres(ctx.defer, 4);
+    for (const [fact, value] of Object.entries(opened.facts)) ctx.fact(fact, value);
+    const prefix = FIGURE_PREFIX[backend];
+    const totals: Record<Mode, Totals> = {
+      clear: { batch100: { events: 0, ms: 0 }, batch1: { events: 0, ms: 0 }, newSubject: { events: 0, ms: 0 }, rebuild: { events: 0, ms: 0 }, reads: new Latencies() },
+      encrypted: { batch100: { events: 0, ms: 0 }, batch1: { events: 0, ms: 0 }, newSubject: { events: 0, ms: 0 }, rebuild: { events: 0, ms: 0 }, reads: new Latencies() },
+    };
+    try {
+      for (let round = 0; round < ctx.size('cryptoRounds'); round++) {
+        for (const mode of round % 2 ? (['encrypted', 'clear'] as const) : (['clear', 'encrypted'] as const)) {
+          ctx.log(`${prefix}: round ${round + 1}, ${mode}`);
+          await runMode(ctx, opened.db, registry, mode, round, totals[mode]);
+        }
+      }
+    } finally {
+      await opened.dispose();
+    }
+    const rate = (t: { events: number; ms: number }) => perSecond(t.events, t.ms);
+    const figure = (key: string, baselineKey: string, value: number, baseline: number, targets: Target[]) =>
+      ctx.report({ backend: prefix, key, value, baseline: { key: baselineKey, value: baseline }, targets });
+    const { clear, encrypted } = totals;
+    figure('crypto.append.batch100.events_per_s', 'crypto.baseline.append.batch100.events_per_s', rate(encrypted.batch100), rate(clear.batch100), RATIO(0.85));
+    figure('crypto.append.batch1.events_per_s', 'crypto.baseline.append.batch1.events_per_s', rate(encrypted.batch1), rate(clear.batch1), RATIO(0.85));
+    // A new subject's first append also stores their key: one more round trip, shown without a target.
+    figure('crypto.append.batch1_new_subject.events_per_s', 'crypto.baseline.append.batch1_new_subject.events_per_s', rate(encrypted.newSubject), rate(clear.newSubject), []);
+    figure('crypto.rebuild.population.events_per_s', 'crypto.baseline.rebuild.population.events_per_s', rate(encrypted.rebuild), rate(clear.rebuild), RATIO(0.8));
+    // Latency: lower is better, so the ratio held is baseline ÷ ours (≥ 1/1.2 means within 1.2×).
+    ctx.report({
+      backend: prefix,
+      key: 'crypto.readStream.person.p99_ms',
+      value: encrypted.reads.percentiles(99)[0]!,
+      baseline: { key: 'crypto.baseline.readStream.person.p99_ms', value: clear.reads.percentiles(99)[0]! },
+      targets: [{ on: 'ratio', op: '<=', threshold: 1.2 }],
+    });
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The event store with personal data encrypted per data subject (crypto-shredding): a decorator over
+ * a store that was opened with `encoder()` as its `encode` option. Appends find (or create) the keys
+ * of their events' subjects in one round trip before the inner store checks and writes them; the
+ * inner store encrypts each checked event through the encoder. Every read decrypts at this edge, with
+ * the keys of all the events it returns fetched in one round trip and kept for that read only, so a
+ * read after an erasure never sees a key from before it. Events written before personal data was
+ * encrypted hold no `$personal` part and are returned as stored.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EventEncoder, PreparedEvent } from '../append.ts';
+import type { EventRegistry } from '../registry.ts';
+import type { SqlDatabase } from '../sql/database.ts';
+import { SqlEventStore, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
+import type { DomainEvent } from '../decider.ts';
+import { aggregateStream, asRecorded } from '../typedReads.ts';
+import type {
+  Aggregate,
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  EventSubscription,
+  Evolver,
+  NewEvent,
+  Position,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Recorded,
+  RecordedEvent,
+  StreamAppend,
+  SubscribeOptions,
+} from '../types.ts';
+import { openPersonal, sealedSubjectOf, sealPersonal, subjectOf, type PersonalFieldRules } from './personalFields.ts';
+import { SqlSubjectKeyStore, SubjectKeys, type SubjectKey } from './subjectKeys.ts';
+
+/** The encryption side of the store: the keys and which fields are personal. */
+export class PersonalDataCodec {
+  /** The keys of the append in progress (per async context: appends run concurrently). */
+  private readonly appending = new AsyncLocalStorage<ReadonlyMap<string, SubjectKey>>();
+
+  constructor(
+    readonly keys: SubjectKeys,
+    readonly rules: PersonalFieldRules,
+  ) {}
+
+  /** The `encode` option of the inner store. */
+  encoder(): EventEncoder {
+    return (_streamId: string, event: PreparedEvent): PreparedEvent => {
+      const rule = this.rules.get(event.type);
+      const subject = rule && subjectOf(rule, event.data);
+      if (!rule || !subject) return event;
+      const keys = this.appending.getStore();
+      if (!keys?.has(subject)) throw new Error(`${event.type} holds personal data: append it through the PersonalDataEventStore, which provides the key of subject ${subject}`);
+      return { ...event, data: sealPersonal(event.data, rule, subject, keys.get(subject)!, event.eventId) };
+    };
+  }
+
+  /** Runs an append with the keys of its events' subjects at hand for `encoder()`. */
+  async withWriteKeys<T>(events: readonly NewEvent[], append: (keys: ReadonlyMap<string, SubjectKey>) => Promise<T>): Promise<T> {
+    const subjects = new Set<string>();
+    for (const event of events) {
+      const rule = this.rules.get(event.type);
+      const subject = rule && subjectOf(rule, event.data);
+      if (subject) subjects.add(subject);
+    }
+    const keys = subjects.size ? await this.keys.forWriting([...subjects]) : new Map<string, SubjectKey>();
+    return this.appending.run(keys, () => append(keys));
+  }
+
+  /** Events as readers see them, with the keys fetched in one round trip (or given: the append's own). */
+  async open<E extends RecordedEvent | undefined>(events: readonly E[], known?: ReadonlyMap<string, SubjectKey>): Promise<E[]> {
+    const subjects = new Set<string>();
+    for (const event of events) {
+      const subject = event && sealedSubjectOf(event.data);
+      if (subject && !known?.has(subject)) subjects.add(subject);
+    }
+    if (subjects.size === 0 && !known) return [...events];
+    const keys = new Map([...(known ?? []), ...(subjects.size ? await this.keys.forReading([...subjects]) : [])]);
+    return events.map((event) => this.openOne(event, keys));
+  }
+
+  /** One event opened with `keys` (a subject without a key row reads as erased). */
+  openOne<E extends RecordedEvent | undefined>(event: E, keys: ReadonlyMap<string, SubjectKey>): E {
+    const subject = event && sealedSubjectOf(event.data);
+    if (!event || !subject) return event;
+    return { ...event, data: openPersonal(event.data, keys.get(subject) ?? null, event.eventId) };
+  }
+}
+
+export class PersonalDataEventStore implements EventStore {
+  readonly backend: EventStore['backend'];
+  readonly atomicAppendMany: boolean;
+
+  constructor(
+    private readonly inner: EventStore,
+    readonly codec: PersonalDataCodec,
+  ) {
+    this.backend = inner.backend;
+    this.atomicAppendMany = inner.atomicAppendMany;
+  }
+
+  async append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    const [result] = await this.appendMany([{ streamId, events, ...(options && { options }) }]);
+    return result!;
+  }
+
+  appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    return this.codec.withWriteKeys(appends.flatMap((a) => a.events), async (keys) => {
+      const results = await this.inner.appendMany(appends);
+      return Promise.all(results.map(async (result) => ({ ...result, events: await this.codec.open(result.events, keys) })));
+    });
+  }
+
+  async readStream<E extends DomainEvent = DomainEvent>(streamId: string, options?: ReadStreamOptions): Promise<Recorded<E>[]> {
+    return asRecorded<E>(await this.codec.open(await this.inner.readStream(streamId, options)));
+  }
+
+  aggregate<E extends DomainEvent, State>(decider: Evolver<E, State>, streamId: string, options?: ReadStreamOptions): Promise<Aggregate<E, State>> {
+    return aggregateStream((id, o) => this.readStream(id, o), decider, streamId, options);
+  }
+
+  async readStreams<E extends DomainEvent = DomainEvent>(streamIds: readonly string[]): Promise<Recorded<E>[][]> {
+    const streams = await this.inner.readStreams(streamIds);
+    const opened = await this.codec.open(streams.flat());
+    let at = 0;
+    return streams.map((stream) => asRecorded<E>(opened.slice(at, (at += stream.length))));
+  }
+
+  async readEventsById(eventIds: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
+    return this.codec.open(await this.inner.readEventsById(eventIds));
+  }
+
+  streamRevision(streamId: string): Promise<number | undefined> {
+    return this.inner.streamRevision(streamId);
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    return this.codec.open(await this.inner.readAll(options));
+  }
+
+  async readAllWithHead(options?: ReadAllOptions): Promise<{ events: RecordedEvent[]; scannedThrough: Position }> {
+    const page = await this.inner.readAllWithHead(options);
+    return { ...page, events: await this.codec.open(page.events) };
+  }
+
+  /**
+   * The inner subscription, each event opened as it passes. A subscription hands out one event at a
+   * time, so keys are kept for at most one `batchSize` of events, and dropped at once when this
+   * process erases a key.
+   */
+  subscribe(options: SubscribeOptions = {}): EventSubscription {
+    const inner = this.inner.subscribe(options);
+    const codec = this.codec;
+    const window = options.batchSize ?? 100;
+    async function* opened(): AsyncGenerator<RecordedEvent> {
+      let keys = new Map<string, SubjectKey>();
+      let epoch = codec.keys.epoch;
+      let served = 0;
+      for await (const event of inner) {
+        const subject = sealedSubjectOf(event.data);
+        if (subject) {
+          if (++served > window || epoch !== codec.keys.epoch) {
+            keys = new Map();
+            served = 1;
+            epoch = codec.keys.epoch;
+          }
+          if (!keys.has(subject)) for (const [id, key] of await codec.keys.forReading([subject])) keys.set(id, key);
+        }
+        yield codec.openOne(event, keys);
+      }
+    }
+    const iterator = opened();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      close: async () => {
+        await inner.close();
+        await iterator.return(undefined);
+      },
+    };
+  }
+
+  assertPositionExists(position: Position): Promise<string | null> {
+    return this.inner.assertPositionExists(position);
+  }
+
+  headPosition(): Promise<Position> {
+    return this.inner.headPosition();
+  }
+
+  committedHead(): Promise<Position> {
+    return this.inner.committedHead();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** The SQL event store with personal fields encrypted under `masterKey`, and its keys in the same database. */
+export async function openPersonalDataStore(
+  db: SqlDatabase,
+  registry: EventRegistry,
+  masterKey: Buffer,
+  rules: PersonalFieldRules,
+  options: SqlEventStoreOptions = {},
+): Promise<PersonalDataEventStore> {
+  const codec = new PersonalDataCodec(new SubjectKeys(await SqlSubjectKeyStore.open(db), masterKey), rules);
+  return new PersonalDataEventStore(await SqlEventStore.open(db, registry, { ...options, encode: codec.encoder() }), codec);
+}

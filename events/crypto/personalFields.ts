@@ -1,0 +1,147 @@
+/**
+ * How an event's personal fields are stored (pure, no I/O): the values at an event type's personal
+ * paths are taken out of the payload, encrypted together with the subject's data key (AES-256-GCM)
+ * and kept beside the payload under `$personal`, their places holding `ENCRYPTED`; everything else
+ * stays in clear, so readers that need no personal data (statistics, counters) read it as before.
+ * Reading puts the values back, or `ERASED` in their places once the subject's key is gone.
+ *
+ * The IV is the event id, so the same event encrypts to the same bytes: a re-sent idempotent command
+ * is recognised as a replay.
+ */
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+
+/** What a reader sees in place of a personal value whose subject was erased. */
+export const ERASED = '[erased]';
+/** What the stored payload holds in place of a personal value (the value is in `$personal`). */
+export const ENCRYPTED = '[encrypted]';
+const SEALED = '$personal';
+
+/** Which values of an event type are personal, and whose. */
+export interface PersonalFieldRule {
+  /** Payload path of the data subject's id (a person id). */
+  subject: string;
+  /** Leaf paths (dot-separated, arrays transparent) of the personal values; only strings are encrypted. */
+  fields: readonly string[];
+  /** Only events whose payload holds `equals` at `path` carry personal data (a taxpayer that is a person). */
+  when?: { path: string; equals: string };
+}
+
+export type PersonalFieldRules = ReadonlyMap<string, PersonalFieldRule>;
+
+/** The part of a stored payload that holds its personal values. */
+interface Sealed {
+  /** Format version. */
+  v: 1;
+  /** The data subject. */
+  s: string;
+  /** The concrete paths (array indexes included) of the values, in the order encrypted. */
+  p: string[];
+  /** base64 of tag (16) · ciphertext of the JSON array of values (the IV is the event id). */
+  c: string;
+}
+
+type Path = (string | number)[];
+
+function valueAt(data: unknown, path: string): unknown {
+  let value = data;
+  for (const segment of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[segment] : undefined;
+  return value;
+}
+
+/** The data subject of an event under `rule`, when its payload names one and holds a personal value of theirs. */
+export function subjectOf(rule: PersonalFieldRule, data: unknown): string | undefined {
+  if (rule.when && valueAt(data, rule.when.path) !== rule.when.equals) return undefined;
+  const subject = valueAt(data, rule.subject);
+  return typeof subject === 'string' && subject && personalValues(rule, data).length > 0 ? subject : undefined;
+}
+
+/** The string values at `rule`'s paths, each with its concrete path. */
+function personalValues(rule: PersonalFieldRule, data: unknown): { path: Path; value: string }[] {
+  const out: { path: Path; value: string }[] = [];
+  const collect = (value: unknown, segments: readonly string[], at: Path): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => collect(item, segments, [...at, index]));
+    } else if (segments.length === 0) {
+      if (typeof value === 'string') out.push({ path: at, value });
+    } else if (typeof value === 'object' && value !== null) {
+      collect((value as Record<string, unknown>)[segments[0]!], segments.slice(1), [...at, segments[0]!]);
+    }
+  };
+  for (const field of rule.fields) collect(data, field.split('.'), []);
+  return out;
+}
+
+/** `root` with `value` at `path`, copying only the objects and arrays along the path. */
+function setIn(root: unknown, path: readonly (string | number)[], value: unknown): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined) return value;
+  if (Array.isArray(root)) {
+    const copy = [...root];
+    copy[Number(head)] = setIn(copy[Number(head)], rest, value);
+    return copy;
+  }
+  const object = root as Record<string, unknown>;
+  return { ...object, [head]: setIn(object[head], rest, value) };
+}
+
+const TAG_BYTES = 16;
+
+/**
+ * The IV of an event's ciphertext: its event id's 16 bytes. Unique per stored event (the store refuses
+ * a second event with an id), the same for a re-sent idempotent event, and authenticated as well, so
+ * ciphertext cannot be moved to another event.
+ */
+const ivOf = (eventId: string): Buffer => Buffer.from(eventId.replaceAll('-', ''), 'hex');
+
+const encodePath = (path: Path): string => path.join('.');
+const decodePath = (path: string): string[] => path.split('.');
+
+/**
+ * The payload to store for an event of `rule`'s type: its personal values encrypted with `key`, or
+ * replaced by `ERASED` when the subject's key was erased (`null`: a new value of an erased subject
+ * is not kept). Unchanged when it holds no personal value.
+ */
+export function sealPersonal(data: unknown, rule: PersonalFieldRule, subjectId: string, key: Buffer | null, eventId: string): unknown {
+  const values = personalValues(rule, data);
+  if (values.length === 0) return data;
+  let out = data;
+  for (const { path } of values) out = setIn(out, path, key ? ENCRYPTED : ERASED);
+  if (!key) return out;
+  const plaintext = Buffer.from(JSON.stringify(values.map((v) => v.value)));
+  const iv = ivOf(eventId);
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(iv);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const sealed: Sealed = { v: 1, s: subjectId, p: values.map((v) => encodePath(v.path)), c: Buffer.concat([cipher.getAuthTag(), body]).toString('base64') };
+  return { ...(out as Record<string, unknown>), [SEALED]: sealed };
+}
+
+function sealedOf(data: unknown): Sealed | undefined {
+  return typeof data === 'object' && data !== null && SEALED in data ? ((data as Record<string, unknown>)[SEALED] as Sealed) : undefined;
+}
+
+/** The subject whose key opens a stored payload; `undefined` when it holds nothing encrypted. */
+export function sealedSubjectOf(data: unknown): string | undefined {
+  return sealedOf(data)?.s;
+}
+
+/** A stored payload as readers see it: personal values back in place, or `ERASED` when `key` is `null` (erased). */
+export function openPersonal(data: unknown, key: Buffer | null, eventId: string): unknown {
+  const sealed = sealedOf(data);
+  if (!sealed) return data;
+  const { [SEALED]: _, ...rest } = data as Record<string, unknown>;
+  let values: unknown[];
+  if (key) {
+    const bytes = Buffer.from(sealed.c, 'base64');
+    const iv = ivOf(eventId);
+    const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(iv);
+    decipher.setAuthTag(bytes.subarray(0, TAG_BYTES));
+    values = JSON.parse(Buffer.concat([decipher.update(bytes.subarray(TAG_BYTES)), decipher.final()]).toString('utf8')) as unknown[];
+  } else {
+    values = sealed.p.map(() => ERASED);
+  }
+  let out: unknown = rest;
+  sealed.p.forEach((path, index) => {
+    out = setIn(out, decodePath(path), values[index]);
+  });
+  return out;
+}

@@ -1,0 +1,189 @@
+/**
+ * Data keys per data subject (crypto-shredding, DESIGN §2 governance): each subject whose personal
+ * data the log holds has one random AES-256 key, stored wrapped by the master key in a table of its
+ * own (`pd_subject_keys`), apart from the events, so a backup of the log alone reveals nothing
+ * personal. Erasing a subject destroys its wrapped key and keeps a tombstone (subject id and when),
+ * so an erasure cannot be repeated and an erased subject never gets a new key.
+ *
+ * `SubjectKeyStore` is the port (a KMS or an HSM-backed store can replace the SQL table);
+ * `SubjectKeys` wraps and unwraps with the master key and keeps the write path's keys in memory.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { SqlDatabase } from '../sql/database.ts';
+
+/** A subject's key as the port stores it: wrapped, or `null` once erased. */
+export type StoredKey = Buffer | null;
+
+export interface SubjectKeyStore {
+  /** The stored keys of these subjects (absent: the subject never had one). One round trip. */
+  get(subjectIds: readonly string[]): Promise<Map<string, StoredKey>>;
+  /** Stores the key given for every subject that has no row yet; returns every subject's stored key (an existing or a concurrent writer's wins). */
+  create(keys: ReadonlyMap<string, Buffer>): Promise<Map<string, StoredKey>>;
+  /** Destroys the subject's key; `false` when it had none to destroy (unknown or already erased). */
+  erase(subjectId: string): Promise<boolean>;
+  /** How many subjects have a key, and how many were erased. */
+  counts(): Promise<{ live: number; erased: number }>;
+}
+
+export const SUBJECT_KEYS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS pd_subject_keys (
+  subject_id  text PRIMARY KEY,
+  wrapped_key bytea,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  erased_at   timestamptz,
+  CHECK ((wrapped_key IS NULL) = (erased_at IS NOT NULL))
+);
+-- Stores the keys of subjects that have none; returns the subjects it stored. Its commit does not wait
+-- for the disk: keys are stored before the events they encrypt are appended, and that append's commit
+-- flushes the log up to itself, these keys included; a key lost in a crash before then encrypted
+-- nothing that was stored. One round trip, no fsync of its own.
+CREATE OR REPLACE FUNCTION pd_create_keys(p_ids text[], p_keys text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  RETURN QUERY INSERT INTO pd_subject_keys AS k (subject_id, wrapped_key)
+    SELECT x.s, decode(x.w, 'base64') FROM unnest(p_ids, p_keys) AS x(s, w) ORDER BY x.s
+    ON CONFLICT (subject_id) DO NOTHING RETURNING k.subject_id;
+END $$;`;
+
+export class SqlSubjectKeyStore implements SubjectKeyStore {
+  private constructor(private readonly db: SqlDatabase) {}
+
+  static async open(db: SqlDatabase): Promise<SqlSubjectKeyStore> {
+    await db.exec(SUBJECT_KEYS_SCHEMA);
+    return new SqlSubjectKeyStore(db);
+  }
+
+  async get(subjectIds: readonly string[]): Promise<Map<string, StoredKey>> {
+    if (subjectIds.length === 0) return new Map();
+    const { rows } = await this.db.query<{ subject_id: string; wrapped_key: Uint8Array | null }>(
+      'SELECT subject_id, wrapped_key FROM pd_subject_keys WHERE subject_id = ANY($1::text[])',
+      [[...new Set(subjectIds)]],
+    );
+    return new Map(rows.map((r) => [r.subject_id, r.wrapped_key && Buffer.from(r.wrapped_key)]));
+  }
+
+  async create(keys: ReadonlyMap<string, Buffer>): Promise<Map<string, StoredKey>> {
+    if (keys.size === 0) return new Map();
+    const ids = [...keys.keys()];
+    const { rows } = await this.db.query<{ subject_id: string }>('SELECT subject_id FROM pd_create_keys($1::text[], $2::text[]) AS subject_id', [
+      ids,
+      ids.map((id) => keys.get(id)!.toString('base64')),
+    ]);
+    // New subjects (the usual case: one round trip) hold the keys given; the others what is stored.
+    const created = new Set(rows.map((r) => r.subject_id));
+    const existing = await this.get(ids.filter((id) => !created.has(id)));
+    return new Map(ids.map((id) => [id, created.has(id) ? keys.get(id)! : (existing.get(id) ?? null)]));
+  }
+
+  async erase(subjectId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      'UPDATE pd_subject_keys SET wrapped_key = NULL, erased_at = now() WHERE subject_id = $1 AND wrapped_key IS NOT NULL RETURNING subject_id',
+      [subjectId],
+    );
+    return rows.length === 1;
+  }
+
+  async counts(): Promise<{ live: number; erased: number }> {
+    const { rows } = await this.db.query<{ live: number; erased: number }>(
+      'SELECT count(wrapped_key)::int AS live, (count(*) - count(wrapped_key))::int AS erased FROM pd_subject_keys',
+    );
+    return rows[0]!;
+  }
+}
+
+/** A subject's key as readers see it: the raw key, or `null` once erased. */
+export type SubjectKey = Buffer | null;
+
+const WRAP = 'aes-256-gcm';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** Refuses a master key that is not 32 bytes (AES-256), naming what it got. */
+export function assertMasterKey(key: Buffer): Buffer {
+  if (key.length !== 32) throw new Error(`the personal-data master key must be 32 bytes (AES-256); it is ${key.length}`);
+  return key;
+}
+
+/** Keys per subject over a key store: wrapped with the master key, bound to their subject id. */
+export class SubjectKeys {
+  /** Unwrapped keys the write path encrypts with; dropped on erasure (see `erase`). */
+  private readonly writeCache = new Map<string, Buffer>();
+  private erasures = 0;
+
+  constructor(
+    readonly store: SubjectKeyStore,
+    private readonly masterKey: Buffer,
+    private readonly writeCacheSize = 100_000,
+  ) {
+    assertMasterKey(masterKey);
+  }
+
+  /** Counts erasures made through this instance: a reader's cache made before a change is stale. */
+  get epoch(): number {
+    return this.erasures;
+  }
+
+  /** The keys of these subjects for reading: one round trip, nothing kept after the call. */
+  async forReading(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>> {
+    const stored = await this.store.get(subjectIds);
+    return new Map([...stored].map(([id, wrapped]) => [id, wrapped && this.unwrap(id, wrapped)]));
+  }
+
+  /**
+   * The keys to encrypt these subjects' new events with, created for subjects that have none yet
+   * (`null` for an erased subject: its new personal values are not kept). A created key is stored
+   * before the events it encrypts are appended, so no stored ciphertext ever lacks its key.
+   */
+  async forWriting(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>> {
+    const result = new Map<string, SubjectKey>();
+    const missing: string[] = [];
+    for (const id of new Set(subjectIds)) {
+      const cached = this.writeCache.get(id);
+      if (cached) result.set(id, cached);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return result;
+    const epoch = this.erasures;
+    // One round trip: new subjects get the key offered, known ones keep theirs.
+    const offered = new Map(missing.map((id) => [id, this.wrap(id, randomBytes(32))]));
+    for (const [id, wrapped] of await this.store.create(offered)) {
+      const key = wrapped && this.unwrap(id, wrapped);
+      result.set(id, key);
+      // A key read while an erasure ran here is used once and not kept.
+      if (key && epoch === this.erasures) this.remember(id, key);
+    }
+    return result;
+  }
+
+  /** Destroys the subject's key (see `SubjectKeyStore.erase`) and forgets it here. */
+  async erase(subjectId: string): Promise<boolean> {
+    this.erasures++;
+    this.writeCache.delete(subjectId);
+    const erased = await this.store.erase(subjectId);
+    this.erasures++;
+    this.writeCache.delete(subjectId);
+    return erased;
+  }
+
+  private remember(id: string, key: Buffer): void {
+    if (this.writeCache.size >= this.writeCacheSize) this.writeCache.delete(this.writeCache.keys().next().value!);
+    this.writeCache.set(id, key);
+  }
+
+  private wrap(subjectId: string, key: Buffer): Buffer {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv(WRAP, this.masterKey, iv).setAAD(Buffer.from(subjectId));
+    const body = Buffer.concat([cipher.update(key), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+  }
+
+  private unwrap(subjectId: string, wrapped: Buffer): Buffer {
+    const decipher = createDecipheriv(WRAP, this.masterKey, wrapped.subarray(0, IV_BYTES)).setAAD(Buffer.from(subjectId));
+    decipher.setAuthTag(wrapped.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    try {
+      return Buffer.concat([decipher.update(wrapped.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+    } catch {
+      throw new Error(`the data key of subject ${subjectId} does not open with the configured master key (PERSONAL_DATA_KEY_FILE of another deployment?)`);
+    }
+  }
+}

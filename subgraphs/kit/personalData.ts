@@ -1,0 +1,62 @@
+/**
+ * Which fields of which events are personal data, encrypted per data subject at append
+ * (crypto-shredding, events/crypto/). Derived from the payload classification (payloadPolicy.ts):
+ * every field the catalogue masks (ID numbers, names, natural persons' taxpayer numbers) is personal,
+ * plus the details listed here that the feed serves in clear under their own restricted resource
+ * (names of persons, addresses below community level, diagnoses and results, a death's place and
+ * certificate). Fields statistics rest on stay in clear (ids, division codes, dates, gender, amounts,
+ * catalogue codes), so counts stay right after an erasure. `personalData.unit.spec.ts` fails when a
+ * masked field has no data subject here.
+ */
+import type { PersonalFieldRule } from '../../events/crypto/personalFields.ts';
+import { EVENT_CLASSIFICATIONS, INTERNAL, type DomainClassifications } from './payloadPolicy.ts';
+
+/** Whose personal data an event type holds: the payload path of the subject's id (and a condition). */
+export const PERSONAL_DATA_SUBJECTS: Readonly<Record<string, Omit<PersonalFieldRule, 'fields'>>> = {
+  PersonRegistered: { subject: 'personId' },
+  ResidenceChanged: { subject: 'personId' },
+  PersonDeceased: { subject: 'personId' },
+  HouseholdEstablished: { subject: 'headId' },
+  // A citizen or grid worker who reported with an id; an anonymous citizen's name has no subject to key it by.
+  IncidentReported: { subject: 'reporter.id' },
+  MedicalVisitRecorded: { subject: 'personId' },
+  ExamResultRecorded: { subject: 'personId' },
+  ClaimSubmitted: { subject: 'personId' },
+  // A legal person's taxpayer number and name are public registration data, not personal.
+  TaxpayerRegistered: { subject: 'subject.id', when: { path: 'subject.kind', equals: 'PERSON' } },
+};
+
+/** Personal fields the payload policy does not mask (served in clear under a restricted resource). */
+export const PERSONAL_DETAILS: Readonly<Record<string, readonly string[]>> = {
+  PersonRegistered: ['name', 'residence.address'],
+  ResidenceChanged: ['residence.address', 'previousResidence.address'],
+  PersonDeceased: ['place', 'certificateNo'],
+  HouseholdEstablished: ['address'],
+  MedicalVisitRecorded: ['diagnoses'],
+  ExamResultRecorded: ['result'],
+  ClaimSubmitted: ['items.name'],
+};
+
+/**
+ * Internal events holding personal data: an ID-number claim names the number (its stream id does
+ * too, which no key can erase: docs/privacy.md).
+ */
+const INTERNAL_PERSONAL: Readonly<Record<string, PersonalFieldRule>> = {
+  IdNumberClaimed: { subject: 'ownerId', fields: ['key'] },
+  IdNumberReleased: { subject: 'ownerId', fields: ['key'] },
+};
+
+/** The personal field rules by event type, from the payload classification and the tables above. */
+export function personalFieldRules(classifications: Readonly<Record<string, DomainClassifications>> = EVENT_CLASSIFICATIONS): Map<string, PersonalFieldRule> {
+  const rules = new Map<string, PersonalFieldRule>();
+  for (const domain of Object.values(classifications)) {
+    for (const [type, policy] of Object.entries(domain)) {
+      const subject = PERSONAL_DATA_SUBJECTS[type];
+      if (policy === INTERNAL && INTERNAL_PERSONAL[type]) rules.set(type, INTERNAL_PERSONAL[type]);
+      if (policy === INTERNAL || !subject) continue;
+      const masked = Object.entries(policy.fields).flatMap(([path, field]) => (field.mask ? [path] : []));
+      rules.set(type, { ...subject, fields: [...new Set([...masked, ...(PERSONAL_DETAILS[type] ?? [])])] });
+    }
+  }
+  return rules;
+}

@@ -1,0 +1,81 @@
+/**
+ * The personal field rules cover every field the payload classification masks and name only fields
+ * it classifies; the codec stores no personal value in clear, gives the same bytes for the same event
+ * (idempotent replays), refuses ciphertext moved to another event, and reads ERASED without the key.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { ENCRYPTED, ERASED, openPersonal, sealedSubjectOf, sealPersonal, subjectOf } from '../../events/crypto/personalFields.ts';
+import { EVENT_CLASSIFICATIONS, INTERNAL } from './payloadPolicy.ts';
+import { personalFieldRules } from './personalData.ts';
+
+const rules = personalFieldRules();
+
+describe('personal field rules', () => {
+  it('make every masked field of every event type personal, under a subject path the payload has', () => {
+    const problems: string[] = [];
+    for (const domain of Object.values(EVENT_CLASSIFICATIONS)) {
+      for (const [type, policy] of Object.entries(domain)) {
+        if (policy === INTERNAL) continue;
+        const rule = rules.get(type);
+        for (const [path, field] of Object.entries(policy.fields)) {
+          if (field.mask && !rule?.fields.includes(path)) problems.push(`${type}.${path} is masked but not encrypted`);
+        }
+        for (const path of rule?.fields ?? []) if (!policy.fields[path]) problems.push(`${type}.${path} is not a classified field`);
+        if (rule && !policy.fields[rule.subject]) problems.push(`${type}: subject ${rule.subject} is not a classified field`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('encrypt names, ID numbers and residence addresses of persons, and leave what statistics use in clear', () => {
+    assert.deepEqual(rules.get('PersonRegistered'), { subject: 'personId', fields: ['idNumber', 'name', 'residence.address'] });
+    assert.equal(rules.has('AirQualityObserved'), false);
+  });
+});
+
+describe('personal field codec', () => {
+  const rule = rules.get('ClaimSubmitted')!;
+  const claim = {
+    claimId: 'c-1',
+    personId: 'p-1',
+    items: [
+      { code: 'A', name: '阿莫西林胶囊', quantity: 1, unitPriceFen: 100 },
+      { code: 'B', name: '血常规检查', quantity: 2, unitPriceFen: 200 },
+    ],
+    totalFen: 500,
+  };
+  const key = randomBytes(32);
+  const eventId = '0f2b1c9e-3a4d-4e5f-8a6b-7c8d9e0f1a2b';
+
+  it('stores the personal values encrypted and puts them back with the key', () => {
+    const stored = sealPersonal(claim, rule, subjectOf(rule, claim)!, key, eventId) as typeof claim;
+    assert.doesNotMatch(JSON.stringify(stored), /阿莫西林|血常规/);
+    assert.deepEqual(stored.items.map((i) => [i.code, i.name, i.quantity]), [['A', ENCRYPTED, 1], ['B', ENCRYPTED, 2]]);
+    assert.equal(sealedSubjectOf(stored), 'p-1');
+    assert.deepEqual(openPersonal(stored, key, eventId), claim);
+  });
+
+  it('encrypts the same event to the same bytes, so a re-sent command is a replay', () => {
+    assert.deepEqual(sealPersonal(claim, rule, 'p-1', key, eventId), sealPersonal(claim, rule, 'p-1', key, eventId));
+    assert.notDeepEqual(sealPersonal(claim, rule, 'p-1', key, eventId), sealPersonal(claim, rule, 'p-1', key, eventId.replace('0f', '1f')));
+  });
+
+  it('reads ERASED in every personal place once the key is gone, the rest intact', () => {
+    const stored = sealPersonal(claim, rule, 'p-1', key, eventId);
+    assert.deepEqual(openPersonal(stored, null, eventId), { ...claim, items: claim.items.map((i) => ({ ...i, name: ERASED })) });
+  });
+
+  it('refuses ciphertext moved to another event (the event id is authenticated)', () => {
+    const stored = sealPersonal(claim, rule, 'p-1', key, eventId);
+    assert.throws(() => openPersonal(stored, key, eventId.replace('0f', '1f')), /unable to authenticate/);
+  });
+
+  it('leaves an event without personal values, or of another kind of taxpayer, untouched', () => {
+    const taxpayer = rules.get('TaxpayerRegistered')!;
+    const company = { taxpayerId: 't', subject: { kind: 'LEGAL_PERSON', id: 'l' }, taxpayerNumber: '91350100M000100Y43', name: '某公司', divisionCode: '370102', registeredAt: 'x' };
+    assert.equal(subjectOf(taxpayer, company), undefined);
+    assert.equal(subjectOf(rule, { ...claim, items: [] }), undefined);
+  });
+});
