@@ -13,6 +13,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ValidationError } from '../events/errors.ts';
+import { timeAppends } from '../platform/metrics.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BufferedEventStore } from '../events/bufferedEventStore.ts';
 import type { EventStore } from '../events/types.ts';
@@ -88,7 +89,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
       const opened = await SqlEventStore.open(db, registry);
       await ensureProjectionSchema(db);
       await db.exec(HASH_CHAIN_SCHEMA);
-      return opened;
+      return timeAppends(opened);
     });
     const readModels = new ReadModels(db);
     const projections = options.modules.flatMap((m) => m.projections);

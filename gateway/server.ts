@@ -10,6 +10,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { maskError } from 'graphql-yoga';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { Logger as HiveLogger, type LogLevel } from '@graphql-hive/logger';
+import { PinoLogWriter } from '@graphql-hive/logger/writers/pino';
+import usePrometheus, { createHistogram, type FillLabelsFnParams } from '@graphql-mesh/plugin-prometheus';
+import type { ExecutionRequest } from '@graphql-tools/utils';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
@@ -26,6 +30,7 @@ import { clientTokenConfig, parseGatewayOptions, type GatewayOptionsInput } from
 import { authenticateClient, SubgraphCredentials } from './credentials.ts';
 import { useQueryLimits } from './limits.ts';
 import { GatewayMetrics, type Transport } from './metrics.ts';
+import { LATENCY_BUCKETS, operationLabel, serveMetrics } from '../platform/metrics.ts';
 import { createScreenPages, renderLocalGraphiQL } from './pages.ts';
 import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
 import { closeWebSocketEndpoint } from '../platform/webSocket.ts';
@@ -124,6 +129,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
   if (subgraphs.length === 0) throw new Error('the supergraph names no subgraphs (no join__Graph values): compose it with `npm run compose`');
 
   const metrics = new GatewayMetrics();
+  const hiveLog = hiveLoggerOver(logger.child({ component: 'gateway-runtime' }));
   const pages = createScreenPages();
   const runtime = createGatewayRuntime<GatewayRequestContext>({
     supergraph: input.supergraph,
@@ -157,9 +163,11 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     // Only configured origins, never the caller's reflected back with credentials.
     cors: options.corsOrigins.length ? { origin: options.corsOrigins, credentials: true } : false,
     maskedErrors: { maskError: maskWithRequestId(logger), errorMessage: 'Unexpected error.' },
-    logging: options.devMode ? 'info' : 'warn',
+    logging: hiveLog,
     plugins: () => [
       ...(options.devMode ? [] : [useNoSuggestions()]),
+      useRequestLog(),
+      usePrometheus(prometheusOptions(metrics, hiveLog)),
       metrics.plugin(),
       useQueryLimits(options.limits),
       useSubgraphCredentials(),
@@ -231,12 +239,8 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
         const shown = isOperator(req.headers.authorization, options.adminToken) ? health : health.map(({ name, ok }) => ({ name, ok }));
         return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', subgraphs: shown });
       }
-      case '/metrics': {
-        const { contentType, body } = await metrics.render();
-        res.writeHead(200, { 'content-type': contentType });
-        res.end(body);
-        return;
-      }
+      case '/metrics':
+        return serveMetrics(res, metrics.registry);
       default: {
         const below = Object.keys(input.routes ?? {}).find((path) => path.endsWith('/') && pathname.startsWith(path) && pathname.length > path.length);
         const route = input.routes?.[pathname] ?? (below === undefined ? undefined : input.routes?.[below]);
@@ -253,9 +257,12 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     const graphqlWs = getGraphQLWSOptions<GatewayRequestContext, { socket: WebSocket; request: IncomingMessage }>(runtime, async (ctx) => {
       const authenticated = callers.get(ctx.extra.socket);
       if (!authenticated) throw new Error('graphql-ws ran an operation on a connection that was never authenticated');
+      const credentials = await SubgraphCredentials.create(authenticated.caller, authenticated.token, assertionSecret);
       const context: GatewayRequestContext & Record<string, unknown> = {
         transport: 'ws',
-        credentials: await SubgraphCredentials.create(authenticated.caller, authenticated.token, assertionSecret),
+        credentials,
+        // The runtime's own log lines about this operation name it, as they do an HTTP request's.
+        log: hiveLog.child({ requestId: credentials.requestId }),
         req: ctx.extra.request,
         disconnect: (code, reason) => ctx.extra.socket.close(code, reason),
       };
@@ -264,6 +271,9 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
       {
         ...graphqlWs,
+        // Errors masked while an operation runs are logged under its request id (maskWithRequestId).
+        execute: (args) => inRequestScope(args.contextValue, () => graphqlWs.execute!(args)),
+        subscribe: (args) => inRequestScope(args.contextValue, () => graphqlWs.subscribe!(args)),
         async onConnect(ctx) {
           try {
             callers.set(ctx.extra.socket, await authenticateClient(ctx.connectionParams ?? {}, client));
@@ -300,7 +310,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
           if (inFlight === 0) idle?.();
         });
         handle(req, res).catch((error: unknown) => {
-          logger.error({ err: error }, 'request failed');
+          logger.error({ err: error, requestId: res.getHeader('x-request-id') }, 'request failed');
           if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
           else res.destroy();
         });
@@ -347,8 +357,72 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
  * (to dispose of its transports), which stops Node's default exit: a process serving the gateway
  * must install this. A second signal exits at once.
  */
-/** The request an HTTP operation serves, for the errors masked while it runs (the masking hook gets no context). */
+/** The request an operation serves, for the errors masked while it runs (the masking hook gets no context). */
 const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+function inRequestScope<T>(contextValue: unknown, run: () => T): T {
+  const requestId = (contextValue as Partial<GatewayRequestContext>).credentials?.requestId;
+  return requestId === undefined ? run() : requestScope.run({ requestId }, run);
+}
+
+const HIVE_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error'] satisfies LogLevel[];
+
+/** Hive's runtime logging through pino (JSON lines), at pino's level (`fatal` and `silent` keep it quiet). */
+function hiveLoggerOver(logger: Logger): HiveLogger {
+  return new HiveLogger({ level: HIVE_LEVELS.includes(logger.level) ? (logger.level as LogLevel) : false, writers: [new PinoLogWriter(logger)] });
+}
+
+/**
+ * The runtime's per-request log (`context.log`) names the request id the gateway gave the request
+ * (sent back as `x-request-id` and in the subgraph assertion), as Hive's own request-id plugin would
+ * with an id of its choosing (that one is off: a client could pick it with a header).
+ */
+function useRequestLog(): GatewayPlugin<GatewayRequestContext> {
+  return {
+    onRequest({ serverContext }) {
+      const context = serverContext as Partial<GatewayRequestContext> & { log?: HiveLogger };
+      const requestId = context.credentials?.requestId;
+      if (requestId !== undefined && context.log) context.log = context.log.child({ requestId });
+    },
+  };
+}
+
+/**
+ * Hive's Prometheus plugin on the gateway's registry: request duration per operation name and type,
+ * each subgraph call per subgraph, the phases, errors and outgoing fetches. Operation names are chosen
+ * by clients, so only these two histograms carry them, capped (`operationLabel`); the HTTP histogram
+ * is off, as its `url` label would hold every GET query's text.
+ */
+function prometheusOptions(metrics: GatewayMetrics, log: HiveLogger): Parameters<typeof usePrometheus>[0] {
+  const registry = metrics.registry;
+  const byOperation = ({ operationName, operationType }: { operationName?: string | undefined; operationType?: string | undefined }) => ({
+    operationName: operationLabel(operationName),
+    operationType: operationType ?? 'unknown',
+  });
+  return {
+    registry,
+    log,
+    endpoint: false,
+    labels: { operationName: false, path: false },
+    metrics: {
+      graphql_yoga_http_duration: false,
+      graphql_envelop_request_time_summary: false,
+      graphql_envelop_deprecated_field: false,
+      graphql_envelop_request_duration: createHistogram<'execute' | 'subscribe', 'operationName' | 'operationType', FillLabelsFnParams>({
+        registry,
+        histogram: { name: 'graphql_envelop_request_duration', help: 'Time to execute a GraphQL operation, by operation name and type', labelNames: ['operationName', 'operationType'], buckets: LATENCY_BUCKETS },
+        fillLabelsFn: byOperation,
+        phases: ['execute', 'subscribe'],
+      }),
+      graphql_gateway_subgraph_execute_duration: createHistogram<'subgraphExecute', 'subgraphName' | 'operationName' | 'operationType', { subgraphName: string; executionRequest: ExecutionRequest }>({
+        registry,
+        histogram: { name: 'graphql_gateway_subgraph_execute_duration', help: 'Time spent on each subgraph call, by subgraph and the operation that made it', labelNames: ['subgraphName', 'operationName', 'operationType'], buckets: LATENCY_BUCKETS },
+        fillLabelsFn: ({ subgraphName, executionRequest }) => ({ subgraphName, ...byOperation(executionRequest) }),
+        phases: ['subgraphExecute'],
+      }),
+    },
+  };
+}
 
 /**
  * The gateway's own internal errors (the subgraphs name theirs themselves, kit/errors.ts): masked

@@ -19,6 +19,7 @@ import { START, type EventStore, type Position, type RecordedEvent } from '../ev
 import { BatchDocumentStore, DocumentCache, indexSql, readModelTableSql } from './sql/documentStore.ts';
 import { PROJECTION_SCHEMA, type BuildRow } from './sql/schema.ts';
 import type { Projection } from './types.ts';
+import { watchProjections } from '../platform/metrics.ts';
 
 export interface RunnerOptions {
   /**
@@ -93,6 +94,8 @@ export class ProjectionRunner {
   private readonly controller = new AbortController();
   private wake: (() => void) | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  /** Stops reporting this runner's lag in `/metrics`. */
+  private unwatch: (() => void) | undefined;
   private readonly reportedCaughtUp = new Set<string>();
   /** Steps run one at a time (the live loop, catchUp and rebuild share the slots). */
   private stepping: Promise<unknown> = Promise.resolve();
@@ -117,10 +120,12 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     await ensureProjectionSchema(this.db);
     this.unlisten = await this.db.listen('es_events', () => this.wake?.());
+    this.unwatch ??= watchProjections(this);
     this.loop ??= this.runLoop();
   }
 
   async stop(): Promise<void> {
+    this.unwatch?.();
     this.controller.abort();
     this.wake?.();
     await this.loop?.catch(() => undefined);
