@@ -14,7 +14,7 @@ import { formatLag, ProgressRouter, replayProjections } from '../cli/replay.ts';
 import { readPublicKey, readSealExport, verifyLog } from '../cli/verify.ts';
 import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sql/hashChain.ts';
 import { DataDirLockedError, describeOwner, lockDataDir } from '../events/sql/dataDirLock.ts';
-import { askService, type AdminStatus, type VerifyRequest } from '../cli/admin.ts';
+import { askService, NoServiceError, serviceAdminUrl, statusOf, type AdminStatus, type VerifyRequest } from '../cli/admin.ts';
 import { MODULES } from './modules.ts';
 import { openPlatform, type Platform } from './platform.ts';
 import { checkStartConfig, startService, withDevelopmentSecrets } from '../cli/start.ts';
@@ -50,6 +50,26 @@ async function withPlatformOrService<T>(local: (platform: Platform) => Promise<T
     if (!(error instanceof DataDirLockedError) || !error.owner?.adminUrl) throw error;
     const config = parseConfig(storageConfigSchema, process.env);
     return remote(error.owner.adminUrl, withDevelopmentSecrets(process.env, config.DATA_DIR).ADMIN_TOKEN, describeOwner(error.owner));
+  }
+}
+
+/**
+ * Asks the running service's admin endpoint (cli/admin.ts `serviceAdminUrl`), or returns undefined
+ * when none answers there, or no admin token is known, so the caller opens the store instead.
+ */
+async function askRunningService<T>(path: string): Promise<T | undefined> {
+  const service = serviceAdminUrl(process.env);
+  if (!service) return undefined;
+  const config = parseConfig(storageConfigSchema, process.env);
+  const token = withDevelopmentSecrets(process.env, config.DATA_DIR, { persist: false }).ADMIN_TOKEN;
+  if (!token) return undefined;
+  try {
+    const answer = await askService<T>(service.url, token, path);
+    console.log(`# asked the running service (${service.owner})`);
+    return answer;
+  } catch (error) {
+    if (error instanceof NoServiceError) return undefined;
+    throw error;
   }
 }
 
@@ -174,15 +194,9 @@ program
 
 program
   .command('status')
-  .description('print the store head and every projection\'s lag')
+  .description("print the store head and every projection's lag and checkpoint, from the running service when one answers")
   .action(async () => {
-    const status = await withPlatformOrService<AdminStatus>(
-      async (platform) => ({ backend: platform.store.backend, head: await platform.store.headPosition(), lag: formatLag(await platform.runner.lag()) }),
-      async (adminUrl, token, owner) => {
-        console.log(`# asked the running service (${owner})`);
-        return askService<AdminStatus>(adminUrl, token, '/admin/status');
-      },
-    );
+    const status = (await askRunningService<AdminStatus>('/admin/status')) ?? (await withPlatform(statusOf));
     console.log(`backend ${status.backend}, head position ${status.head}`);
     console.log(status.lag);
   });

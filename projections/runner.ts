@@ -50,6 +50,8 @@ export interface BatchProgress {
 
 export interface ProjectionLag {
   projection: string;
+  /** The position its read model has applied through. */
+  checkpoint: Position;
   /** Events in the store after the checkpoint (by global sequence). */
   events: number;
   /** Age of the oldest event the projection has not yet applied; 0 when caught up. */
@@ -211,6 +213,7 @@ export class ProjectionRunner {
       const [next] = await this.store.readAll({ fromPosition: checkpoint, limit: 1, filter: { types: p.eventTypes } });
       out.push({
         projection: p.name,
+        checkpoint,
         events: Math.max(0, headSeq - Number(checkpoint.split(':')[1])),
         seconds: next ? Math.max(0, (Date.now() - Date.parse(next.recordedAt)) / 1000) : 0,
         owned: this.locks.has(p.name),
