@@ -10,8 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { maskError } from 'graphql-yoga';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { Logger as HiveLogger, type LogLevel } from '@graphql-hive/logger';
-import { PinoLogWriter } from '@graphql-hive/logger/writers/pino';
+import { Logger as HiveLogger, type LogLevel, type LogWriter } from '@graphql-hive/logger';
 import usePrometheus, { createHistogram, type FillLabelsFnParams } from '@graphql-mesh/plugin-prometheus';
 import type { ExecutionRequest } from '@graphql-tools/utils';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
@@ -122,14 +121,15 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
  */
 export function createGatewayServer(input: GatewayServerOptions): GatewayServer {
   const options = parseGatewayOptions(input);
-  const logger = (input.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ component: 'gateway' });
+  const baseLogger = input.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = baseLogger.child({ component: 'gateway' });
   const client = clientTokenConfig(options.auth);
   const { assertionSecret } = options.auth;
   const subgraphs = supergraphSubgraphs(input.supergraph).map((s) => ({ name: s.name, url: options.subgraphUrls[s.name] ?? s.url }));
   if (subgraphs.length === 0) throw new Error('the supergraph names no subgraphs (no join__Graph values): compose it with `npm run compose`');
 
   const metrics = new GatewayMetrics();
-  const hiveLog = hiveLoggerOver(logger.child({ component: 'gateway-runtime' }));
+  const hiveLog = hiveLoggerOver(baseLogger.child({ component: 'gateway-runtime' }));
   const pages = createScreenPages();
   const runtime = createGatewayRuntime<GatewayRequestContext>({
     supergraph: input.supergraph,
@@ -166,7 +166,6 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     logging: hiveLog,
     plugins: () => [
       ...(options.devMode ? [] : [useNoSuggestions()]),
-      useRequestLog(),
       usePrometheus(prometheusOptions(metrics, hiveLog)),
       metrics.plugin(),
       useQueryLimits(options.limits),
@@ -261,8 +260,6 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       const context: GatewayRequestContext & Record<string, unknown> = {
         transport: 'ws',
         credentials,
-        // The runtime's own log lines about this operation name it, as they do an HTTP request's.
-        log: hiveLog.child({ requestId: credentials.requestId }),
         req: ctx.extra.request,
         disconnect: (code, reason) => ctx.extra.socket.close(code, reason),
       };
@@ -271,7 +268,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
       {
         ...graphqlWs,
-        // Errors masked while an operation runs are logged under its request id (maskWithRequestId).
+        // What is logged while an operation runs names its request id (maskWithRequestId, the runtime's lines).
         execute: (args) => inRequestScope(args.contextValue, () => graphqlWs.execute!(args)),
         subscribe: (args) => inRequestScope(args.contextValue, () => graphqlWs.subscribe!(args)),
         async onConnect(ctx) {
@@ -367,24 +364,21 @@ function inRequestScope<T>(contextValue: unknown, run: () => T): T {
 
 const HIVE_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error'] satisfies LogLevel[];
 
-/** Hive's runtime logging through pino (JSON lines), at pino's level (`fatal` and `silent` keep it quiet). */
-function hiveLoggerOver(logger: Logger): HiveLogger {
-  return new HiveLogger({ level: HIVE_LEVELS.includes(logger.level) ? (logger.level as LogLevel) : false, writers: [new PinoLogWriter(logger)] });
-}
-
 /**
- * The runtime's per-request log (`context.log`) names the request id the gateway gave the request
- * (sent back as `x-request-id` and in the subgraph assertion), as Hive's own request-id plugin would
- * with an id of its choosing (that one is off: a client could pick it with a header).
+ * Hive's runtime logging as pino JSON lines at pino's level (`fatal` and `silent` keep it quiet).
+ * A line written while a request runs names its request id, the one the gateway sends back as
+ * `x-request-id` and in the subgraph assertion (Hive's own request-id plugin is off: a client could
+ * choose that id with a header).
  */
-function useRequestLog(): GatewayPlugin<GatewayRequestContext> {
-  return {
-    onRequest({ serverContext }) {
-      const context = serverContext as Partial<GatewayRequestContext> & { log?: HiveLogger };
-      const requestId = context.credentials?.requestId;
-      if (requestId !== undefined && context.log) context.log = context.log.child({ requestId });
+function hiveLoggerOver(logger: Logger): HiveLogger {
+  const writer: LogWriter = {
+    write(level, attrs, msg) {
+      const requestId = requestScope.getStore()?.requestId;
+      const fields = Array.isArray(attrs) ? { attrs } : (attrs ?? {});
+      logger[level]({ ...fields, ...(requestId !== undefined && { requestId }) }, msg ?? undefined);
     },
   };
+  return new HiveLogger({ level: HIVE_LEVELS.includes(logger.level) ? (logger.level as LogLevel) : false, writers: [writer] });
 }
 
 /**
@@ -395,10 +389,14 @@ function useRequestLog(): GatewayPlugin<GatewayRequestContext> {
  */
 function prometheusOptions(metrics: GatewayMetrics, log: HiveLogger): Parameters<typeof usePrometheus>[0] {
   const registry = metrics.registry;
-  const byOperation = ({ operationName, operationType }: { operationName?: string | undefined; operationType?: string | undefined }) => ({
-    operationName: operationLabel(operationName),
-    operationType: operationType ?? 'unknown',
-  });
+  // `labels.operationName: false` below leaves the name out of the params too: it is read again here,
+  // as envelop does (the client's `operationName`, else the document's first operation).
+  const clientOperation = (document: DocumentNode | undefined, context: unknown) => {
+    const named = (context as { params?: { operationName?: string | null } } | undefined)?.params?.operationName;
+    return operationLabel(named || (document && getOperationAST(document)?.name?.value));
+  };
+  // A subgraph call is labelled with the client's operation that made it (the planner's subgraph queries are anonymous).
+  const callerOperation = (request: ExecutionRequest) => operationLabel((request.context as Partial<GatewayRequestContext> | undefined)?.credentials?.clientOperationName);
   return {
     registry,
     log,
@@ -411,13 +409,13 @@ function prometheusOptions(metrics: GatewayMetrics, log: HiveLogger): Parameters
       graphql_envelop_request_duration: createHistogram<'execute' | 'subscribe', 'operationName' | 'operationType', FillLabelsFnParams>({
         registry,
         histogram: { name: 'graphql_envelop_request_duration', help: 'Time to execute a GraphQL operation, by operation name and type', labelNames: ['operationName', 'operationType'], buckets: LATENCY_BUCKETS },
-        fillLabelsFn: byOperation,
+        fillLabelsFn: ({ document, operationType }, context) => ({ operationName: clientOperation(document, context), operationType: operationType ?? 'unknown' }),
         phases: ['execute', 'subscribe'],
       }),
       graphql_gateway_subgraph_execute_duration: createHistogram<'subgraphExecute', 'subgraphName' | 'operationName' | 'operationType', { subgraphName: string; executionRequest: ExecutionRequest }>({
         registry,
         histogram: { name: 'graphql_gateway_subgraph_execute_duration', help: 'Time spent on each subgraph call, by subgraph and the operation that made it', labelNames: ['subgraphName', 'operationName', 'operationType'], buckets: LATENCY_BUCKETS },
-        fillLabelsFn: ({ subgraphName, executionRequest }) => ({ subgraphName, ...byOperation(executionRequest) }),
+        fillLabelsFn: ({ subgraphName, executionRequest }) => ({ subgraphName, operationName: callerOperation(executionRequest), operationType: executionRequest.operationType ?? 'query' }),
         phases: ['subgraphExecute'],
       }),
     },
