@@ -17,7 +17,7 @@ import { DataDirLockedError, describeOwner, lockDataDir } from '../events/sql/da
 import { askService, NoServiceError, serviceAdminUrl, statusOf, type AdminStatus, type VerifyRequest } from '../cli/admin.ts';
 import { MODULES } from './modules.ts';
 import { openPlatform, type Platform } from './platform.ts';
-import { checkStartConfig, startService, withDevelopmentSecrets } from '../cli/start.ts';
+import { withDevelopmentSecrets } from '../cli/devSecrets.ts';
 import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
 import { issueToken } from '../gateway/tokens.ts';
@@ -98,6 +98,8 @@ program
   .description('start the store, the projector and the graph; seeds the demo city on first start')
   .option('--fresh', 'delete the embedded (PGlite) data directory first, so the demo city is seeded again')
   .action(async (options: { fresh?: boolean }) => {
+    // Loaded here: the gateway it starts is most of the CLI's load time, which `status` should not pay.
+    const { checkStartConfig, startService } = await import('../cli/start.ts');
     await checkStartConfig(process.env);
     if (options.fresh) await deleteEmbeddedDataDir(process.env);
     const platform = await openPlatform({ modules: MODULES });
