@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -15,7 +15,6 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { MODULES } from '../bin/modules.ts';
 import { openPlatform, type Platform } from '../bin/platform.ts';
-import { createAdminRoutes } from '../cli/admin.ts';
 import { createPgliteDatabase } from '../events/sql/database.ts';
 import { createGatewayServer } from '../gateway/server.ts';
 import { MAX_OPERATION_NAMES, OTHER_OPERATIONS } from '../platform/metrics.ts';
@@ -25,6 +24,7 @@ import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons } from './fixture
 import { createTestPostgresDatabase } from './helpers/databases.ts';
 import { TEST_ASSERTION_SECRET, TEST_JWT_SECRET, startTestGraph, type TestGraph } from './helpers/graph.ts';
 import { killAll, spawnOwned } from './helpers/processes.ts';
+import { serveAdminRoutes } from './helpers/adminServer.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CONSUMER = 'observer-bureau';
@@ -253,24 +253,17 @@ describe('a projector process and status on PostgreSQL', { timeout: 300_000 }, (
 
   describe('status', () => {
     let platform: Platform;
-    let server: Server;
+    let service: Awaited<ReturnType<typeof serveAdminRoutes>>;
     let adminUrl: string;
 
     before(async () => {
       platform = await openPlatform({ modules: MODULES, env: { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '2' }, chain: false, logger: pino({ level: 'silent' }) });
-      const routes = createAdminRoutes(platform, TOKEN);
-      server = createServer((req, res) => {
-        const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
-        if (route) void route(req, res);
-        else res.writeHead(404).end();
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      adminUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      service = await serveAdminRoutes(platform, TOKEN);
+      adminUrl = service.url;
     });
 
     after(async () => {
-      server?.closeAllConnections();
-      await new Promise((resolve) => server?.close(resolve));
+      await service?.close();
       await platform?.close();
     });
 
