@@ -18,7 +18,7 @@ import { closeOnSignals } from '../gateway/server.ts';
 import { MODULES } from './modules.ts';
 import { createLogger, openPlatform, seedIfEmpty, type Platform } from './platform.ts';
 import { listenAddressFromEnv, listenOps, type Readiness } from '../platform/opsServer.ts';
-import { FIRST_PROJECTOR_PORT } from '../scripts/topology.ts';
+import { FIRST_PROJECTOR_PORT } from '../platform/subgraphs.ts';
 
 const env = process.env;
 const logger = createLogger(env);

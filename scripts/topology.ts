@@ -4,7 +4,7 @@
  * deployment test spawns the same processes one by one so it can kill them.
  */
 import { fileURLToPath } from 'node:url';
-import { SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from '../platform/subgraphs.ts';
+import { FIRST_PROJECTOR_PORT, SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from '../platform/subgraphs.ts';
 
 export interface ProcessSpec {
   /** `gateway`, `projector-1`, `subgraph-population`… (the output prefix). */
@@ -25,7 +25,6 @@ export interface TopologyOptions {
   projectorPorts?: readonly number[];
 }
 
-export const FIRST_PROJECTOR_PORT = 4108;
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
