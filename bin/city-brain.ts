@@ -15,11 +15,11 @@ import { formatPersonalDataReport, personalDataReport } from '../cli/personalDat
 import { readPublicKey, readSealExport, verifyLog } from '../cli/verify.ts';
 import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sql/hashChain.ts';
 import { DataDirLockedError, describeOwner, lockDataDir } from '../events/sql/dataDirLock.ts';
-import { askService, type AdminStatus, type VerifyRequest } from '../cli/admin.ts';
+import { askService, NoServiceError, serviceAdminUrl, statusOf, type AdminStatus, type VerifyRequest } from '../cli/admin.ts';
 import { MODULES } from './modules.ts';
 import { platformConfigSchema } from './backends.ts';
 import { openPlatform, sqlLogOf, type Platform } from './platform.ts';
-import { checkStartConfig, startService, withDevelopmentSecrets } from '../cli/start.ts';
+import { withDevelopmentSecrets } from '../cli/devSecrets.ts';
 import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
 import { issueToken } from '../gateway/tokens.ts';
@@ -56,6 +56,26 @@ async function withPlatformOrService<T>(local: (platform: Platform) => Promise<T
 }
 
 /**
+ * Asks the running service's admin endpoint (cli/admin.ts `serviceAdminUrl`), or returns undefined
+ * when none answers there, or no admin token is known, so the caller opens the store instead.
+ */
+async function askRunningService<T>(path: string): Promise<T | undefined> {
+  const service = serviceAdminUrl(process.env);
+  if (!service) return undefined;
+  const config = parseConfig(storageConfigSchema, process.env);
+  const token = withDevelopmentSecrets(process.env, config.DATA_DIR, { persist: false }).ADMIN_TOKEN;
+  if (!token) return undefined;
+  try {
+    const answer = await askService<T>(service.url, token, path);
+    console.log(`# asked the running service (${service.owner})`);
+    return answer;
+  } catch (error) {
+    if (error instanceof NoServiceError) return undefined;
+    throw error;
+  }
+}
+
+/**
  * `start --fresh`: removes the PGlite data directory. Never a PostgreSQL database, and never a
  * directory that is not a PostgreSQL data directory (a mistyped DATA_DIR must not wipe anything else).
  */
@@ -84,6 +104,8 @@ program
   .description('start the store, the projector and the graph; seeds the demo city on first start')
   .option('--fresh', 'delete the embedded (PGlite) data directory first, so the demo city is seeded again')
   .action(async (options: { fresh?: boolean }) => {
+    // Loaded here: the gateway it starts is most of the CLI's load time, which `status` should not pay.
+    const { checkStartConfig, startService } = await import('../cli/start.ts');
     await checkStartConfig(process.env);
     if (options.fresh) await deleteEmbeddedDataDir(process.env);
     const platform = await openPlatform({ modules: MODULES });
@@ -187,15 +209,9 @@ program
 
 program
   .command('status')
-  .description('print the store head and every projection\'s lag')
+  .description("print the store head and every projection's lag and checkpoint, from the running service when one answers")
   .action(async () => {
-    const status = await withPlatformOrService<AdminStatus>(
-      async (platform) => ({ backend: platform.store.backend, head: await platform.store.headPosition(), lag: formatLag(await platform.runner.lag()) }),
-      async (adminUrl, token, owner) => {
-        console.log(`# asked the running service (${owner})`);
-        return askService<AdminStatus>(adminUrl, token, '/admin/status');
-      },
-    );
+    const status = (await askRunningService<AdminStatus>('/admin/status')) ?? (await withPlatform(statusOf));
     console.log(`backend ${status.backend}, head position ${status.head}`);
     console.log(status.lag);
   });

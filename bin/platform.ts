@@ -13,6 +13,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ValidationError } from '../events/errors.ts';
+import { timeAppends } from '../platform/metrics.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BufferedEventStore } from '../events/bufferedEventStore.ts';
 import { isStart } from '../events/position.ts';
@@ -96,7 +97,8 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
   try {
     // Personal fields are encrypted per data subject when a master key is configured (events/crypto/, SQL log only).
     const masterKey = db ? loadMasterKey(config, logger) : undefined;
-    store = db
+    // Appends are timed for /metrics (platform/metrics.ts) whichever backend takes them.
+    store = timeAppends(db
       ? await withSetupLock(db, async () => {
           // Every table and function any process of the deployment needs, created once under one lock:
           // on an empty database, processes started together would otherwise race on the catalog.
@@ -105,7 +107,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
           await db.exec(HASH_CHAIN_SCHEMA);
           return opened;
         })
-      : await openConfiguredKurrent(config, registry);
+      : await openConfiguredKurrent(config, registry));
     readSide = db && config.READ_MODELS === 'sql' ? sqlReadModelBackend(db) : await openMongoReadModelBackend(config);
     // As constants, narrowed inside `close` below.
     const [eventStore, readBackend] = [store, readSide];

@@ -10,6 +10,8 @@
  *
  * It logs `projections owned` with the full list whenever the set it owns changes.
  * `SEED_DEMO=true` seeds the demo city first when the store is empty (one projector does it).
+ * `PORT` (default 4108) and `HOST` serve `/healthz`, `/readyz` (the runner started and the database
+ * answers) and `/metrics` (projection lag, append latency, process stats: docs/operations.md).
  *
  *   DATABASE_URL=postgres://… SEAL_KEY_FILE=… npx tsx bin/projector.ts
  */
@@ -19,11 +21,14 @@ import { MODULES } from './modules.ts';
 import { parseConfig } from '../events/config.ts';
 import { platformConfigSchema } from './backends.ts';
 import { createLogger, openPlatform, seedIfEmpty, type Platform } from './platform.ts';
+import { listenAddressFromEnv, listenOps, type Readiness } from '../platform/opsServer.ts';
+import { FIRST_PROJECTOR_PORT } from '../platform/subgraphs.ts';
 
 const env = process.env;
 const logger = createLogger(env);
 const SEED_LOCK_KEY = 0x63697479736565n; // "cityse(ed)"
 const OWNERSHIP_POLL_MS = 500;
+const READINESS_TIMEOUT_MS = 2000;
 
 /** Seeds the demo city when the store is empty; a projector that finds another seeding skips it. */
 async function seedOnce(platform: Platform): Promise<void> {
@@ -53,33 +58,62 @@ function reportOwnership(platform: Platform): () => void {
   return () => clearInterval(timer);
 }
 
+type Phase = 'starting' | 'running' | 'stopping';
+
+/** Ready while the runner runs and the database answers (a projector that owns nothing is a ready standby). */
+async function readiness(platform: Platform, phase: Phase): Promise<Readiness> {
+  if (phase !== 'running') return { ready: false, phase };
+  const owned = platform.runner.owned().length;
+  try {
+    await Promise.race([
+      // On KurrentDB there is no SQL database: the store's head answers instead.
+      platform.db ? platform.db.query('SELECT 1') : platform.store.headPosition(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS).unref()),
+    ]);
+    return { ready: true, phase, owned };
+  } catch (error) {
+    return { ready: false, phase, owned, database: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 try {
+  const problems: string[] = [];
   const config = parseConfig(platformConfigSchema, env);
   if (config.EVENT_STORE === 'sql' && !config.DATABASE_URL) {
-    throw new ValidationError('invalid configuration:\n  DATABASE_URL: required (projector processes share the SQL log in PostgreSQL; or EVENT_STORE=kurrentdb)');
+    problems.push('  DATABASE_URL: required (projector processes share the SQL log in PostgreSQL; or EVENT_STORE=kurrentdb)');
   }
-  if (env.SEED_DEMO !== undefined && !['true', 'false', '1', '0', ''].includes(env.SEED_DEMO)) {
-    throw new ValidationError(`invalid configuration:\n  SEED_DEMO: "${env.SEED_DEMO}" must be true or false`);
-  }
+  if (env.SEED_DEMO !== undefined && !['true', 'false', '1', '0', ''].includes(env.SEED_DEMO)) problems.push(`  SEED_DEMO: "${env.SEED_DEMO}" must be true or false`);
+  const { port, host } = listenAddressFromEnv(env, FIRST_PROJECTOR_PORT, problems);
+  if (problems.length > 0) throw new ValidationError(`invalid configuration:\n${problems.join('\n')}`);
   const platform = await openPlatform({ modules: MODULES, env, logger });
+  let phase: Phase = 'starting';
+  let ops: Awaited<ReturnType<typeof listenOps>> | undefined;
   try {
+    // Up (and scraped) while a long seed or catch-up runs; ready once the runner runs.
+    ops = await listenOps(port, host, () => readiness(platform, phase));
+    logger.info({ url: ops.url }, 'projector health and metrics listening');
     if (env.SEED_DEMO === 'true' || env.SEED_DEMO === '1') await seedOnce(platform);
     await platform.runner.start();
     await platform.chainer?.start();
     platform.processManagers.start();
+    phase = 'running';
     const stopReporting = reportOwnership(platform);
+    const listening = ops;
     closeOnSignals(
       {
         async close() {
+          phase = 'stopping';
           stopReporting();
           // Closing releases the advisory locks at once: the other projectors take over without waiting for a timeout.
           await platform.close();
+          await listening.close();
         },
       },
       logger,
     );
     logger.info({ declared: MODULES.flatMap((m) => m.projections).length }, 'projector started: taking every projection no other projector owns');
   } catch (error) {
+    await ops?.close();
     await platform.close();
     throw error;
   }

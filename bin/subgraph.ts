@@ -2,7 +2,8 @@
  * One subgraph process of the production deployment (docs/deployment.md): `SUBGRAPH=<name>` hosts
  * that module only, against `DATABASE_URL` (or the servers `EVENT_STORE`/`READ_MODELS` choose), with the governance access control (grants folded from
  * the store, access records appended by this process). Read models are kept by the projector
- * processes (bin/projector.ts); this process only reads them. `GET /healthz` answers while it is up.
+ * processes (bin/projector.ts); this process only reads them. `GET /healthz` answers while it is up,
+ * `GET /metrics` with its requests by operation, access-record commits and process stats.
  *
  *   SUBGRAPH=population DATABASE_URL=postgres://… JWT_SECRET=… GATEWAY_ASSERTION_SECRET=… npx tsx bin/subgraph.ts
  */
@@ -14,6 +15,7 @@ import { createGovernanceAccess } from '../subgraphs/governance/index.ts';
 import { createSubgraphServer } from '../subgraphs/kit/server.ts';
 import { MODULES } from './modules.ts';
 import { createLogger, openPlatform } from './platform.ts';
+import { listenAddressFromEnv } from '../platform/opsServer.ts';
 
 const env = process.env;
 const logger = createLogger(env);
@@ -24,15 +26,11 @@ function subgraphConfigFromEnv() {
   const name = env.SUBGRAPH ?? '';
   if (!isSubgraphName(name)) problems.push(`  SUBGRAPH: "${name}" is not one of ${SUBGRAPH_NAMES.join(', ')}`);
   const module = MODULES.find((m) => m.name === name);
-  let port = isSubgraphName(name) ? defaultSubgraphPort(name) : 0;
-  if (env.PORT) {
-    port = Number(env.PORT);
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) problems.push(`  PORT: "${env.PORT}" is not a port number`);
-  }
+  const { port, host } = listenAddressFromEnv(env, isSubgraphName(name) ? defaultSubgraphPort(name) : 0, problems);
   // On KurrentDB (read models in MongoDB, `backends.ts`) no process opens an SQL database.
   if (!env.DATABASE_URL && env.EVENT_STORE !== 'kurrentdb') problems.push('  DATABASE_URL: required (the subgraph processes share one PostgreSQL database, unless EVENT_STORE=kurrentdb)');
   if (problems.length > 0 || !module) throw new ValidationError(`invalid configuration:\n${problems.join('\n')}`);
-  return { module, port, host: env.HOST || '127.0.0.1' };
+  return { module, port, host };
 }
 
 try {

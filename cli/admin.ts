@@ -4,7 +4,7 @@
  * events/sql/dataDirLock.ts). Every route needs `Authorization: Bearer <ADMIN_TOKEN>`; without a
  * configured token none exists (404), so nothing is open by default.
  *
- *   GET  /admin/status                → { backend, head, lag }
+ *   GET  /admin/status                → { backend, head, lag, projections } (lag: the table `status` prints)
  *   POST /admin/verify                ← { expectHead?, publicKeyPem?, seals? } → { ok, lines }
  *   GET  /admin/seals?limit=n         → { publicKeyPem, seals }
  *   GET  /admin/seals/export          → the export `seals --export` writes
@@ -15,6 +15,10 @@ import { exportSeals, listSeals, type Seal, type SealExport } from '../events/sq
 import { sqlLogOf, type Platform } from '../bin/platform.ts';
 import { isOperator } from '../gateway/operator.ts';
 import { formatLag } from './replay.ts';
+import type { ProjectionLag } from '../projections/readModels.ts';
+import { parseConfig, storageConfigSchema } from '../events/config.ts';
+import { describeOwner, readDataDirOwner } from '../events/sql/dataDirLock.ts';
+import { gatewayAddressSchema } from '../gateway/config.ts';
 import { parsePublicKey, parseSealExport, verifyLog } from './verify.ts';
 
 export const ADMIN_PATHS = ['/admin/status', '/admin/verify', '/admin/seals', '/admin/seals/export'] as const;
@@ -23,7 +27,35 @@ export type AdminRoute = (req: IncomingMessage, res: ServerResponse) => Promise<
 export interface AdminStatus {
   backend: string;
   head: string;
+  /** `projections` as the table `status` and `replay` print. */
   lag: string;
+  projections: ProjectionLag[];
+}
+
+/** The store head and every projection's lag and checkpoint, as `status` reports them. */
+export async function statusOf(platform: Platform): Promise<AdminStatus> {
+  const head = await platform.store.headPosition();
+  const projections = await platform.runner.lag();
+  return { backend: platform.store.backend, head, lag: formatLag(projections), projections };
+}
+
+/** No running service answers at the admin URL (nothing listens, or no admin routes there): the store is opened instead. */
+export class NoServiceError extends ValidationError {}
+
+/**
+ * Where a running service's admin endpoint would be: with the embedded store, where its owner said
+ * (events/sql/dataDirLock.ts); with PostgreSQL, `ADMIN_URL` or else the gateway's own address.
+ */
+export function serviceAdminUrl(env: Record<string, string | undefined>): { url: string; owner: string } | undefined {
+  const config = parseConfig(storageConfigSchema, env);
+  if (!config.DATABASE_URL) {
+    const owner = readDataDirOwner(config.DATA_DIR);
+    return owner?.adminUrl ? { url: owner.adminUrl, owner: describeOwner(owner) } : undefined;
+  }
+  if (env.ADMIN_URL) return { url: env.ADMIN_URL, owner: env.ADMIN_URL };
+  const { GATEWAY_HOST, GATEWAY_PORT } = parseConfig(gatewayAddressSchema, env);
+  const url = `http://${GATEWAY_HOST.includes(':') ? `[${GATEWAY_HOST}]` : GATEWAY_HOST}:${GATEWAY_PORT}/`;
+  return { url, owner: url };
 }
 
 export interface VerifyRequest {
@@ -79,11 +111,7 @@ export function createAdminRoutes(platform: Platform, token: string | undefined)
       }
     };
   return {
-    '/admin/status': guarded('GET', async (): Promise<AdminStatus> => ({
-      backend: platform.store.backend,
-      head: await platform.store.headPosition(),
-      lag: formatLag(await platform.runner.lag()),
-    })),
+    '/admin/status': guarded('GET', () => statusOf(platform)),
     '/admin/verify': guarded('POST', async (req) => {
       const request = (await readJson(req)) as VerifyRequest;
       const published = request.seals === undefined ? undefined : parseSealExport(request.seals, 'seals');
@@ -113,9 +141,10 @@ export async function askService<T>(adminUrl: string, token: string | undefined,
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
   } catch (error) {
-    throw new ValidationError(`could not reach the service's admin endpoint ${adminUrl} (${error instanceof Error ? error.message : String(error)})`);
+    throw new NoServiceError(`could not reach the service's admin endpoint ${adminUrl} (${error instanceof Error ? error.message : String(error)})`);
   }
   const answer = (await response.json().catch(() => ({}))) as T & { error?: string };
+  if (response.status === 404) throw new NoServiceError(`${adminUrl} has no admin endpoint (no ADMIN_TOKEN configured there, or not a City Brain service)`);
   if (!response.ok) throw new ValidationError(`the service's admin endpoint answered HTTP ${response.status}: ${answer.error ?? 'no reason given'}`);
   return answer;
 }

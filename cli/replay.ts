@@ -65,7 +65,7 @@ export function formatLag(lags: readonly ProjectionLag[]): string {
   if (lags.length === 0) return 'no projections are registered';
   const width = Math.max(...lags.map((l) => l.projection.length), 'projection'.length);
   const lines = lags.map(
-    (l) => `${l.projection.padEnd(width)}  ${String(l.events).padStart(9)}  ${l.seconds.toFixed(1).padStart(9)}  ${l.owned ? 'yes' : 'no'}`,
+    (l) => `${l.projection.padEnd(width)}  ${String(l.events).padStart(9)}  ${l.seconds.toFixed(1).padStart(9)}  ${(l.owned ? 'yes' : 'no').padEnd(10)}  ${l.checkpoint}`,
   );
-  return [`${'projection'.padEnd(width)}  ${'lag (ev)'.padStart(9)}  ${'lag (s)'.padStart(9)}  owned here`, ...lines].join('\n');
+  return [`${'projection'.padEnd(width)}  ${'lag (ev)'.padStart(9)}  ${'lag (s)'.padStart(9)}  owned here  checkpoint`, ...lines].join('\n');
 }

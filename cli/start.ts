@@ -4,11 +4,9 @@
  * first. With the embedded store and no secrets configured it generates development secrets beside
  * the data directory (kept, so tokens survive a restart) and prints a token for the demo dashboard.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { startGraph } from '../bin/graph.ts';
+import { withDevelopmentSecrets } from './devSecrets.ts';
 import { seedIfEmpty, type Platform } from '../bin/platform.ts';
 import { createAdminRoutes } from './admin.ts';
 import { clientTokenConfig, parseGatewayOptions } from '../gateway/config.ts';
@@ -23,38 +21,6 @@ import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
 import { issueToken } from '../gateway/tokens.ts';
 import { createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD, DEMO_OPS_EXAMPLES } from '../subgraphs/governance/index.ts';
-
-interface DevSecrets {
-  JWT_SECRET: string;
-  GATEWAY_ASSERTION_SECRET: string;
-  /** The admin endpoint's token; files written before it existed get one added. */
-  ADMIN_TOKEN?: string;
-}
-
-const newSecret = () => randomBytes(32).toString('base64url');
-
-/**
- * The environment the graph is configured from: the process's own, plus development secrets when
- * the embedded store runs without them. A PostgreSQL deployment must set its secrets itself.
- */
-export function withDevelopmentSecrets(env: Record<string, string | undefined>, dataDir: string, options: { persist?: boolean } = {}): Record<string, string | undefined> {
-  if (env.DATABASE_URL || (env.JWT_SECRET ?? env.JWT_JWKS_URL) !== undefined) return env;
-  const file = join(dirname(dataDir), 'dev-secrets.json');
-  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DevSecrets) : undefined;
-  const secrets: DevSecrets = { JWT_SECRET: newSecret(), GATEWAY_ASSERTION_SECRET: newSecret(), ...stored };
-  secrets.ADMIN_TOKEN ??= newSecret();
-  if (stored?.ADMIN_TOKEN === undefined && options.persist !== false) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
-  }
-  return {
-    GATEWAY_DEV_MODE: 'true',
-    ...env,
-    ...secrets,
-    ...(env.GATEWAY_ASSERTION_SECRET && { GATEWAY_ASSERTION_SECRET: env.GATEWAY_ASSERTION_SECRET }),
-    ...(env.ADMIN_TOKEN && { ADMIN_TOKEN: env.ADMIN_TOKEN }),
-  };
-}
 
 /**
  * Everything `start` is configured with — storage, logging, the demo city, the gateway — checked

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +11,7 @@ import { DataDirLockedError } from './sql/dataDirLock.ts';
 import { SqlEventStore } from './sql/sqlEventStore.ts';
 import { createTestRegistry } from '../test/helpers/events.ts';
 import { killAll, spawnOwned } from '../test/helpers/processes.ts';
+import { serveAdminRoutes } from '../test/helpers/adminServer.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -88,23 +87,16 @@ describe('the embedded store has one owner', () => {
   describe('status, verify and seals ask a running service over its admin endpoint', () => {
     const TOKEN = 'an-admin-token-of-at-least-32-characters';
     let platform: Platform;
-    let server: Server;
+    let service: Awaited<ReturnType<typeof serveAdminRoutes>>;
     let dataDir: string;
     before(async () => {
       dataDir = join(dir, 'served');
       platform = await openPlatform({ modules: [], env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn' } });
-      const routes = createAdminRoutes(platform, TOKEN);
-      server = createServer((req, res) => {
-        const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
-        if (route) void route(req, res);
-        else res.writeHead(404).end();
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      platform.db!.dataDirLock!.setAdminUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      service = await serveAdminRoutes(platform, TOKEN);
+      platform.db!.dataDirLock!.setAdminUrl(service.url);
     });
     after(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await service.close();
       await platform.close();
     });
 
@@ -126,7 +118,7 @@ describe('the embedded store has one owner', () => {
       assert.equal(await wrongToken.exited, 1);
       assert.match(wrongToken.stderr, /admin endpoint answered HTTP 401/);
 
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/status`;
+      const url = new URL('/admin/status', service.url);
       assert.equal((await fetch(url)).status, 401);
       assert.equal((await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
       assert.deepEqual(createAdminRoutes(platform, undefined), {}, 'without a token there is no admin endpoint');

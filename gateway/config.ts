@@ -138,7 +138,8 @@ export interface GatewayProcessConfig {
   adminToken?: string;
 }
 
-const envProcessSchema = z.object({
+/** Where the gateway listens (`GATEWAY_PORT`, `GATEWAY_HOST`); also where `status` looks for a running service. */
+export const gatewayAddressSchema = z.object({
   GATEWAY_PORT: z.coerce.number({ message: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number').max(65_535, 'must be a port number').default(4000),
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
 });
@@ -189,7 +190,7 @@ export function gatewayConfigFromEnv(env: Record<string, string | undefined> = p
     queryPlanner: text('GATEWAY_QUERY_PLANNER'),
   };
   const parsed = gatewayOptionsSchema.safeParse(input);
-  const server = envProcessSchema.safeParse(env);
+  const server = gatewayAddressSchema.safeParse(env);
   if (!parsed.success) problems.push(describe(parsed.error, (p) => ENV_NAMES[p.map(String).join('.')] ?? p.map(String).join('.')));
   if (!server.success) problems.push(describe(server.error, (p) => p.map(String).join('.')));
   if (problems.length || !parsed.success || !server.success) {

@@ -50,6 +50,11 @@ export class SubgraphCredentials {
     return { authorization: this.authorization, [ASSERTION_HEADER]: this.assertion };
   }
 
+  /** The client's operation name, once the gateway knows it (metrics label each subgraph call with it). */
+  get clientOperationName(): string | undefined {
+    return this.operationName;
+  }
+
   /** Names the client's operation in the assertion, so subgraphs record it even when sent anonymous operations. */
   async nameOperation(operationName: string | undefined): Promise<void> {
     if (operationName === this.operationName) return;

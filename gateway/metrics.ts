@@ -1,12 +1,13 @@
 /**
  * Prometheus metrics of one gateway (`GET /metrics`): requests and their latency by transport and
  * operation type, errors by `extensions.code`, the subscriptions open now and the slow subscribers
- * disconnected. Each gateway has its
- * own registry, so several can run in one process (tests) without clashing names.
+ * disconnected, beside Hive's Prometheus plugin (per operation name and subgraph, gateway/server.ts)
+ * on the same registry. Each gateway has its own registry, so several can run in one process (tests)
+ * without clashing names; `/metrics` serves it with the process's (platform/metrics.ts).
  */
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { getOperationAST, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type Transport = 'http' | 'ws';
 
@@ -49,10 +50,6 @@ export class GatewayMetrics {
     labelNames: ['transport'] as const,
     registers: [this.registry],
   });
-
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'city_brain_gateway_' });
-  }
 
   /** Starts timing a request; call the result when its response is complete. */
   startRequest(transport: Transport): (operationType: string | undefined) => void {
@@ -132,10 +129,5 @@ export class GatewayMetrics {
         },
       }),
     };
-  }
-
-  /** Text exposition of every metric, for `GET /metrics`. */
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

@@ -10,6 +10,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { maskError } from 'graphql-yoga';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { Logger as HiveLogger, type LogLevel, type LogWriter } from '@graphql-hive/logger';
+import usePrometheus, { createHistogram, type FillLabelsFnParams } from '@graphql-mesh/plugin-prometheus';
+import type { ExecutionRequest } from '@graphql-tools/utils';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
@@ -26,6 +29,7 @@ import { clientTokenConfig, parseGatewayOptions, type GatewayOptionsInput } from
 import { authenticateClient, SubgraphCredentials } from './credentials.ts';
 import { useQueryLimits } from './limits.ts';
 import { GatewayMetrics, type Transport } from './metrics.ts';
+import { LATENCY_BUCKETS, operationLabel, serveMetrics } from '../platform/metrics.ts';
 import { createScreenPages, renderLocalGraphiQL } from './pages.ts';
 import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
 import { closeWebSocketEndpoint } from '../platform/webSocket.ts';
@@ -117,13 +121,15 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
  */
 export function createGatewayServer(input: GatewayServerOptions): GatewayServer {
   const options = parseGatewayOptions(input);
-  const logger = (input.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })).child({ component: 'gateway' });
+  const baseLogger = input.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = baseLogger.child({ component: 'gateway' });
   const client = clientTokenConfig(options.auth);
   const { assertionSecret } = options.auth;
   const subgraphs = supergraphSubgraphs(input.supergraph).map((s) => ({ name: s.name, url: options.subgraphUrls[s.name] ?? s.url }));
   if (subgraphs.length === 0) throw new Error('the supergraph names no subgraphs (no join__Graph values): compose it with `npm run compose`');
 
   const metrics = new GatewayMetrics();
+  const hiveLog = hiveLoggerOver(baseLogger.child({ component: 'gateway-runtime' }));
   const pages = createScreenPages();
   const runtime = createGatewayRuntime<GatewayRequestContext>({
     supergraph: input.supergraph,
@@ -157,9 +163,10 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     // Only configured origins, never the caller's reflected back with credentials.
     cors: options.corsOrigins.length ? { origin: options.corsOrigins, credentials: true } : false,
     maskedErrors: { maskError: maskWithRequestId(logger), errorMessage: 'Unexpected error.' },
-    logging: options.devMode ? 'info' : 'warn',
+    logging: hiveLog,
     plugins: () => [
       ...(options.devMode ? [] : [useNoSuggestions()]),
+      usePrometheus(prometheusOptions(metrics, hiveLog)),
       metrics.plugin(),
       useQueryLimits(options.limits),
       useSubgraphCredentials(),
@@ -231,12 +238,8 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
         const shown = isOperator(req.headers.authorization, options.adminToken) ? health : health.map(({ name, ok }) => ({ name, ok }));
         return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', subgraphs: shown });
       }
-      case '/metrics': {
-        const { contentType, body } = await metrics.render();
-        res.writeHead(200, { 'content-type': contentType });
-        res.end(body);
-        return;
-      }
+      case '/metrics':
+        return serveMetrics(res, metrics.registry);
       default: {
         const below = Object.keys(input.routes ?? {}).find((path) => path.endsWith('/') && pathname.startsWith(path) && pathname.length > path.length);
         const route = input.routes?.[pathname] ?? (below === undefined ? undefined : input.routes?.[below]);
@@ -253,9 +256,10 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     const graphqlWs = getGraphQLWSOptions<GatewayRequestContext, { socket: WebSocket; request: IncomingMessage }>(runtime, async (ctx) => {
       const authenticated = callers.get(ctx.extra.socket);
       if (!authenticated) throw new Error('graphql-ws ran an operation on a connection that was never authenticated');
+      const credentials = await SubgraphCredentials.create(authenticated.caller, authenticated.token, assertionSecret);
       const context: GatewayRequestContext & Record<string, unknown> = {
         transport: 'ws',
-        credentials: await SubgraphCredentials.create(authenticated.caller, authenticated.token, assertionSecret),
+        credentials,
         req: ctx.extra.request,
         disconnect: (code, reason) => ctx.extra.socket.close(code, reason),
       };
@@ -264,6 +268,9 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
       {
         ...graphqlWs,
+        // What is logged while an operation runs names its request id (maskWithRequestId, the runtime's lines).
+        execute: (args) => inRequestScope(args.contextValue, () => graphqlWs.execute!(args)),
+        subscribe: (args) => inRequestScope(args.contextValue, () => graphqlWs.subscribe!(args)),
         async onConnect(ctx) {
           try {
             callers.set(ctx.extra.socket, await authenticateClient(ctx.connectionParams ?? {}, client));
@@ -300,7 +307,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
           if (inFlight === 0) idle?.();
         });
         handle(req, res).catch((error: unknown) => {
-          logger.error({ err: error }, 'request failed');
+          logger.error({ err: error, requestId: res.getHeader('x-request-id') }, 'request failed');
           if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
           else res.destroy();
         });
@@ -347,8 +354,73 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
  * (to dispose of its transports), which stops Node's default exit: a process serving the gateway
  * must install this. A second signal exits at once.
  */
-/** The request an HTTP operation serves, for the errors masked while it runs (the masking hook gets no context). */
+/** The request an operation serves, for the errors masked while it runs (the masking hook gets no context). */
 const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
+function inRequestScope<T>(contextValue: unknown, run: () => T): T {
+  const requestId = (contextValue as Partial<GatewayRequestContext>).credentials?.requestId;
+  return requestId === undefined ? run() : requestScope.run({ requestId }, run);
+}
+
+const HIVE_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error'] satisfies LogLevel[];
+
+/**
+ * Hive's runtime logging as pino JSON lines at pino's level (`fatal` and `silent` keep it quiet).
+ * A line written while a request runs names its request id, the one the gateway sends back as
+ * `x-request-id` and in the subgraph assertion (Hive's own request-id plugin is off: a client could
+ * choose that id with a header).
+ */
+function hiveLoggerOver(logger: Logger): HiveLogger {
+  const writer: LogWriter = {
+    write(level, attrs, msg) {
+      const requestId = requestScope.getStore()?.requestId;
+      const fields = Array.isArray(attrs) ? { attrs } : (attrs ?? {});
+      logger[level]({ ...fields, ...(requestId !== undefined && { requestId }) }, msg ?? undefined);
+    },
+  };
+  return new HiveLogger({ level: HIVE_LEVELS.includes(logger.level) ? (logger.level as LogLevel) : false, writers: [writer] });
+}
+
+/**
+ * Hive's Prometheus plugin on the gateway's registry: request duration per operation name and type,
+ * each subgraph call per subgraph, the phases, errors and outgoing fetches. Operation names are chosen
+ * by clients, so only these two histograms carry them, capped (`operationLabel`); the HTTP histogram
+ * is off, as its `url` label would hold every GET query's text.
+ */
+function prometheusOptions(metrics: GatewayMetrics, log: HiveLogger): Parameters<typeof usePrometheus>[0] {
+  const registry = metrics.registry;
+  // `labels.operationName: false` below leaves the name out of the params too: it is read again here,
+  // as envelop does (the client's `operationName`, else the document's first operation).
+  const clientOperation = (document: DocumentNode | undefined, context: unknown) => {
+    const named = (context as { params?: { operationName?: string | null } } | undefined)?.params?.operationName;
+    return operationLabel(named || (document && getOperationAST(document)?.name?.value));
+  };
+  // A subgraph call is labelled with the client's operation that made it (the planner's subgraph queries are anonymous).
+  const callerOperation = (request: ExecutionRequest) => operationLabel((request.context as Partial<GatewayRequestContext> | undefined)?.credentials?.clientOperationName);
+  return {
+    registry,
+    log,
+    endpoint: false,
+    labels: { operationName: false, path: false },
+    metrics: {
+      graphql_yoga_http_duration: false,
+      graphql_envelop_request_time_summary: false,
+      graphql_envelop_deprecated_field: false,
+      graphql_envelop_request_duration: createHistogram<'execute' | 'subscribe', 'operationName' | 'operationType', FillLabelsFnParams>({
+        registry,
+        histogram: { name: 'graphql_envelop_request_duration', help: 'Time to execute a GraphQL operation, by operation name and type', labelNames: ['operationName', 'operationType'], buckets: LATENCY_BUCKETS },
+        fillLabelsFn: ({ document, operationType }, context) => ({ operationName: clientOperation(document, context), operationType: operationType ?? 'unknown' }),
+        phases: ['execute', 'subscribe'],
+      }),
+      graphql_gateway_subgraph_execute_duration: createHistogram<'subgraphExecute', 'subgraphName' | 'operationName' | 'operationType', { subgraphName: string; executionRequest: ExecutionRequest }>({
+        registry,
+        histogram: { name: 'graphql_gateway_subgraph_execute_duration', help: 'Time spent on each subgraph call, by subgraph and the operation that made it', labelNames: ['subgraphName', 'operationName', 'operationType'], buckets: LATENCY_BUCKETS },
+        fillLabelsFn: ({ subgraphName, executionRequest }) => ({ subgraphName, operationName: callerOperation(executionRequest), operationType: executionRequest.operationType ?? 'query' }),
+        phases: ['subgraphExecute'],
+      }),
+    },
+  };
+}
 
 /**
  * The gateway's own internal errors (the subgraphs name theirs themselves, kit/errors.ts): masked

@@ -23,6 +23,9 @@ export function isSubgraphName(name: string): name is SubgraphName {
   return (SUBGRAPH_NAMES as readonly string[]).includes(name);
 }
 
+/** Where the first projector process serves `/healthz`, `/readyz` and `/metrics`; the next ones take the following ports. */
+export const FIRST_PROJECTOR_PORT = 4108;
+
 export function defaultSubgraphPort(name: SubgraphName): number {
   const entry = SUBGRAPHS.find((s) => s.name === name);
   if (!entry) throw new RangeError(`unknown subgraph ${name}`);

@@ -46,6 +46,8 @@ export interface BatchProgress {
 
 export interface ProjectionLag {
   projection: string;
+  /** The position its read model has applied through. */
+  checkpoint: Position;
   /** Committed events of its types after the checkpoint, up to `LAG_SCAN_LIMIT`; 0 when caught up. */
   events: number;
   /** Age of the oldest committed event the projection has not yet applied; 0 when caught up. */

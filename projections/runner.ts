@@ -20,6 +20,7 @@ import { BatchDocumentStore, DocumentCache, indexSql, readModelTableSql } from '
 import { PROJECTION_SCHEMA, type BuildRow } from './sql/schema.ts';
 import type { ProjectionLag, Projector, ProjectorOptions } from './readModels.ts';
 import type { Projection } from './types.ts';
+import { watchProjections } from '../platform/metrics.ts';
 
 export interface RunnerOptions extends ProjectorOptions {
   /**
@@ -76,6 +77,8 @@ export class ProjectionRunner implements Projector {
   private readonly controller = new AbortController();
   private wake: (() => void) | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  /** Stops reporting this runner's lag in `/metrics`. */
+  private unwatch: (() => void) | undefined;
   private readonly reportedCaughtUp = new Set<string>();
   /** Steps run one at a time (the live loop, catchUp and rebuild share the slots). */
   private stepping: Promise<unknown> = Promise.resolve();
@@ -100,10 +103,12 @@ export class ProjectionRunner implements Projector {
   async start(): Promise<void> {
     await ensureProjectionSchema(this.db);
     this.unlisten = await this.db.listen('es_events', () => this.wake?.());
+    this.unwatch ??= watchProjections(this);
     this.loop ??= this.runLoop();
   }
 
   async stop(): Promise<void> {
+    this.unwatch?.();
     this.controller.abort();
     this.wake?.();
     await this.loop?.catch(() => undefined);
@@ -188,7 +193,8 @@ export class ProjectionRunner implements Projector {
         `SELECT * FROM proj_builds WHERE name = $1 AND status IN ('active', 'building') ORDER BY status = 'building' DESC LIMIT 1`,
         [p.name],
       );
-      const { tx, seq } = decodePosition(rows[0]?.checkpoint ?? START);
+      const checkpoint = rows[0]?.checkpoint ?? START;
+      const { tx, seq } = decodePosition(checkpoint);
       const { rows: [pending] } = await this.db.query<{ events: number; oldest: Date | string | null }>(
         `SELECT count(*)::int AS events, min(recorded_at) AS oldest FROM (
            SELECT e.recorded_at FROM es_events e
@@ -198,6 +204,7 @@ export class ProjectionRunner implements Projector {
       );
       out.push({
         projection: p.name,
+        checkpoint,
         events: pending!.events,
         seconds: pending!.oldest ? Math.max(0, (Date.now() - new Date(pending!.oldest).getTime()) / 1000) : 0,
         owned: this.locks.has(p.name),

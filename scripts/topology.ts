@@ -4,7 +4,7 @@
  * deployment test spawns the same processes one by one so it can kill them.
  */
 import { fileURLToPath } from 'node:url';
-import { SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from '../platform/subgraphs.ts';
+import { FIRST_PROJECTOR_PORT, SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from '../platform/subgraphs.ts';
 
 export interface ProcessSpec {
   /** `gateway`, `projector-1`, `subgraph-population`… (the output prefix). */
@@ -21,7 +21,10 @@ export interface TopologyOptions {
   projectors?: number;
   /** Ports of the subgraphs not listening where `SUBGRAPH_<NAME>_URL` (or the default) says. */
   subgraphPorts?: Partial<Record<SubgraphName, number>>;
+  /** Where each projector serves `/healthz`, `/readyz` and `/metrics`. @default 4108, 4109, … */
+  projectorPorts?: readonly number[];
 }
+
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -47,7 +50,8 @@ export function productionTopology(env: Record<string, string | undefined>, opti
   }
   processes.push({ name: 'gateway', entry: 'gateway/main.ts', env: { ...base, ...urls } });
   for (let i = 1; i <= (options.projectors ?? 2); i++) {
-    processes.push({ name: `projector-${i}`, entry: 'bin/projector.ts', env: { ...base } });
+    const port = options.projectorPorts?.[i - 1] ?? FIRST_PROJECTOR_PORT + i - 1;
+    processes.push({ name: `projector-${i}`, entry: 'bin/projector.ts', env: { ...base, PORT: String(port) } });
   }
   return processes;
 }

@@ -150,7 +150,8 @@ describe('the production deployment: separate processes on PostgreSQL', { timeou
     const subgraphPorts: Partial<Record<SubgraphName, number>> = {};
     for (const name of HOSTED) subgraphPorts[name] = await freePort();
     const env = { PATH: process.env.PATH, DATABASE_URL: database.url, DATABASE_POOL_SIZE: '4', LOG_LEVEL: 'info', GATEWAY_PORT: String(gatewayPort), ...secrets };
-    for (const spec of productionTopology(env, { subgraphs: HOSTED, subgraphPorts })) processes.push(new RunningProcess(spec));
+    const projectorPorts = [await freePort(), await freePort()];
+    for (const spec of productionTopology(env, { subgraphs: HOSTED, subgraphPorts, projectorPorts })) processes.push(new RunningProcess(spec));
     gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     subgraphUrls = Object.fromEntries(HOSTED.map((name) => [name, `http://127.0.0.1:${subgraphPorts[name]}`]));
 

@@ -123,6 +123,7 @@ export class MongoProjectionRunner implements Projector {
       const next = pending[0];
       out.push({
         projection: p.name,
+        checkpoint: build?.checkpoint ?? START,
         events: pending.length,
         seconds: next ? Math.max(0, (Date.now() - Date.parse(next.recordedAt)) / 1000) : 0,
         owned: this.leases.has(p.name),

@@ -10,6 +10,7 @@ import { actorOf } from './provenance.ts';
 import type { Logger } from 'pino';
 import type { EventMetadata, EventStore, NewEvent } from '../../events/types.ts';
 import { accessStreamId, type DataAccessed } from './dataAccessed.ts';
+import { observeAccessBatch } from '../../platform/metrics.ts';
 import type { RequestAccess } from './access.ts';
 import type { Caller } from '../../platform/auth.ts';
 import type { OperationInfo } from './server.ts';
@@ -32,6 +33,8 @@ export interface AccessRecorderOptions {
 
 interface Pending {
   event: NewEvent<'DataAccessed', AccessRecord>;
+  /** `performance.now()` when it arrived (the group-commit wait metric). */
+  since: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -69,7 +72,7 @@ export class AccessRecorder {
   record(data: AccessRecord, metadata: EventMetadata): Promise<void> {
     if (this.closed) return Promise.reject(new AccessRecordNotWrittenError());
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ event: { type: 'DataAccessed', data, metadata }, resolve, reject });
+      this.pending.push({ event: { type: 'DataAccessed', data, metadata }, since: performance.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -112,6 +115,7 @@ export class AccessRecorder {
       )
       .then(
         () => {
+          observeAccessBatch(batch.length, batch[0]!.since);
           for (const p of batch) p.resolve();
         },
         (error: unknown) => {

@@ -1,6 +1,6 @@
 /**
  * One subgraph process: Apollo Server 5 over Node's http for `POST /graphql`, graphql-ws on the same
- * path for subscriptions, and `/healthz`. Every GraphQL request is authenticated before Apollo sees
+ * path for subscriptions, `/healthz` and `/metrics` (the process's, platform/metrics.ts). Every GraphQL request is authenticated before Apollo sees
  * it (client token + gateway assertion, see `auth.ts`); every field is checked against the caller's
  * grants (`access.ts`); every result that served data waits for its access record (`audit.ts`)
  * before it leaves; errors are formatted in `errors.ts` only.
@@ -40,6 +40,7 @@ import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError, withRequestId } from './errors.ts';
 import { closeWebSocketEndpoint } from '../../platform/webSocket.ts';
 import { MIN_POSITION_HEADER, waitForProjections, type ReadAfterWriteOptions } from './readAfterWrite.ts';
+import { serveMetrics, timeSubgraphRequest } from '../../platform/metrics.ts';
 
 export type SubgraphResolvers<TContext> = GraphQLResolverMap<TContext>;
 
@@ -207,6 +208,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
 
   const kitPlugin: ApolloServerPlugin<Ctx> = {
     async requestDidStart() {
+      const timed = timeSubgraphRequest(options.name);
       return {
         async didResolveOperation({ operation, request }) {
           const minPosition = request.http?.headers.get(MIN_POSITION_HEADER);
@@ -225,11 +227,16 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
           }
         },
         async willSendResponse(requestContext: GraphQLRequestContextWillSendResponse<Ctx>) {
-          const { response, document, operationName, source, contextValue } = requestContext;
-          if (response.body.kind !== 'single' || !document) return;
-          const info = operationInfo(document, operationName, source);
-          const served = await applyResultHook(resultHook, contextValue, response.body.singleResult, info, contextValue.logger);
-          response.body.singleResult = withRequestId(served, contextValue.requestId);
+          const { response, document, operationName, operation, source, contextValue } = requestContext;
+          try {
+            if (response.body.kind !== 'single' || !document) return;
+            const info = operationInfo(document, operationName, source);
+            const served = await applyResultHook(resultHook, contextValue, response.body.singleResult, info, contextValue.logger);
+            response.body.singleResult = withRequestId(served, contextValue.requestId);
+          } finally {
+            // The client's operation name (the gateway's assertion carries it), else the subgraph request's own.
+            timed({ name: contextValue.clientOperationName ?? operationName, type: operation?.operation });
+          }
         },
       };
     },
@@ -295,6 +302,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://subgraph');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', subgraph: options.name });
+    if (url.pathname === '/metrics') return serveMetrics(res);
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { error: `not found; GraphQL is served at ${GRAPHQL_PATH}` });
     if (req.method !== 'POST' && req.method !== 'GET') {
       res.setHeader('allow', 'GET, POST');

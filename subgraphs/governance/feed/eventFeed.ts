@@ -203,6 +203,10 @@ class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
 
   // --- HubMember: called synchronously by the hub -------------------------------------------
 
+  get queued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
   joined(position: Position): void {
     // Closed while it waited for the hub to start: it must not stay registered.
     if (this.phase === 'ended') {

@@ -32,6 +32,7 @@ import type { FeedItem } from './eventFeed.ts';
 import { FeedGrants, type FeedGrantsOptions } from './feedGrants.ts';
 import { FeedClassifications } from '../../kit/payloadPolicy.ts';
 import { FEED_DOMAINS } from './resources.ts';
+import { watchFeed, type FeedSource } from '../../../platform/metrics.ts';
 
 /** A feed as the hub sees it. */
 export interface HubMember {
@@ -48,6 +49,8 @@ export interface HubMember {
   offer(event: RecordedEvent): void;
   /** The hub stopped reading (a store failure): the member must catch up by itself again. */
   detached(): void;
+  /** Events offered to it and not yet delivered (the feed backlog metric). */
+  readonly queued: number;
 }
 
 export interface EventFeedHubOptions {
@@ -151,7 +154,7 @@ class HubRun {
   }
 }
 
-export class EventFeedHub {
+export class EventFeedHub implements FeedSource {
   readonly grants: FeedGrants;
   readonly classifications: FeedClassifications;
   readonly maxQueuedEvents: number;
@@ -177,6 +180,12 @@ export class EventFeedHub {
     this.classifications = options.classifications ?? new FeedClassifications();
     this.logger = options.logger.child({ component: 'event-feed-hub' });
     this.grants = new FeedGrants({ load: options.loadConsumer, now: options.now, reloadMs: options.reloadGrantsMs ?? 2000 });
+    watchFeed(this);
+  }
+
+  feeds(): { open: number; live: number; backlog: number } {
+    const backlog = this.run?.members().reduce((sum, member) => sum + member.queued, 0) ?? 0;
+    return { open: this.users, live: this.stats.liveFeeds, backlog };
   }
 
   /**
