@@ -3,9 +3,11 @@
  * together: `incidents` (one document per incident: its view and the flat fields lists filter on)
  * and, per division, `metrics` (counts level by level) and `closeTimes` (time-to-close histograms level
  * by level; see metricCounters.ts), and per division and report day `funnelDays` (how far that day's
- * incidents got through the loop; see funnel.ts).
+ * incidents got through the loop; see funnel.ts), and per division the open cases by deadline (see
+ * openDeadlines.ts).
  */
 import type { Projection } from '../../../projections/types.ts';
+import { applyTieredDelta, tieredDelta } from '../../kit/tieredCounts.ts';
 import { incidentEventDefinitions, type IncidentEvent } from '../incident/events.ts';
 import { addFunnel, emptyFunnel, funnelDayKey, funnelDelta, funnelStagesOf, reportDayOf, type FunnelDay } from './funnel.ts';
 import { evolveView, incidentDoc, type IncidentDoc } from './incidentView.ts';
@@ -26,6 +28,7 @@ import {
   type LevelKey,
   type MetricCounts,
 } from './metricCounters.ts';
+import { deadlineEntries, OPEN_DEADLINES } from './openDeadlines.ts';
 
 export const INCIDENTS_PROJECTION = 'urban-ops.incidents';
 export const INCIDENTS = 'incidents';
@@ -44,7 +47,7 @@ function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<Inciden
 
 export const incidentsProjection: Projection<IncidentEvent> = {
   name: INCIDENTS_PROJECTION,
-  version: 5,
+  version: 6,
   eventTypes: incidentEventDefinitions.map((d) => d.type),
   indexes: [
     { collection: INCIDENTS, fields: ['reportedAt'] },
@@ -67,6 +70,7 @@ export const incidentsProjection: Projection<IncidentEvent> = {
     const after = incidentDoc(view);
     if (before) await incidents.patch(incidentId, changedFields(before, after), source);
     else await incidents.upsert(incidentId, after, source);
+    await applyTieredDelta(store, OPEN_DEADLINES, tieredDelta(deadlineEntries(before), deadlineEntries(after)), source);
 
     const stages = funnelDelta(before ? funnelStagesOf(before.view.state) : null, funnelStagesOf(view.state));
     if (stages) {
