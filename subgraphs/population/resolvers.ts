@@ -155,6 +155,15 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     );
   const cohortDocs = (ctx: Ctx, code: string, on: string, ages: readonly number[]) =>
     readCohortDocs({ summary: (c) => cohortSummaries(ctx).load(c), year: (key) => cohortYears(ctx).load(key) }, code, on, ages);
+  /** The counts of `elderlyWhere` / `distressWhere`, as the registry keeps them (the same conditions). */
+  async function elderlyLivingAloneIn(ctx: Ctx, code: string): Promise<number> {
+    const on = today();
+    return atLeast(await cohortDocs(ctx, code, on, [ELDERLY_AGE]), 'alone', on, ELDERLY_AGE);
+  }
+  async function childrenInDistressIn(ctx: Ctx, code: string): Promise<number> {
+    const on = today();
+    return youngerThan(await cohortDocs(ctx, code, on, [ADULT_AGE]), 'unguarded', on, ADULT_AGE);
+  }
 
   /** The read model's view, or the stream's when the projector has not reached the person yet. */
   async function personView(ctx: Ctx, id: string): Promise<PersonView | null> {
@@ -279,7 +288,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         return arrayConnection({ list: 'population.divisions', items, key: (d) => d.code, node: (d) => d, first, after });
       },
 
-      elderlyLivingAlone: (_: unknown, { divisionCode, first, after }: Args<ConnectionArgs & { divisionCode: string }>) =>
+      elderlyLivingAlone: (_: unknown, { divisionCode, first, after }: Args<ConnectionArgs & { divisionCode: string }>, ctx: Ctx) =>
         collectionConnection<PersonDoc, ModelCase>({
           list: 'population.elderlyLivingAlone',
           collection: persons(),
@@ -288,9 +297,10 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
           first,
           after,
           node: (d) => ({ doc: d.doc }),
+          totalCount: () => elderlyLivingAloneIn(ctx, divisionCode),
         }),
 
-      childrenInDistress: (_: unknown, { divisionCode, first, after }: Args<ConnectionArgs & { divisionCode: string }>) =>
+      childrenInDistress: (_: unknown, { divisionCode, first, after }: Args<ConnectionArgs & { divisionCode: string }>, ctx: Ctx) =>
         collectionConnection<PersonDoc, ModelCase>({
           list: 'population.childrenInDistress',
           collection: persons(),
@@ -298,6 +308,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
           first,
           after,
           node: (d) => ({ doc: d.doc }),
+          totalCount: () => childrenInDistressIn(ctx, divisionCode),
         }),
 
       async verifyIdentity(_: unknown, { idNumber, name }: Args<{ idNumber: string; name: string }>) {
@@ -465,14 +476,8 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         const on = today();
         return ageBandCounts(await cohortDocs(ctx, division.code, on, AGE_BANDS.map((b) => b.from)), on);
       },
-      async elderlyLivingAlone(division: Division, _: unknown, ctx: Ctx) {
-        const on = today();
-        return atLeast(await cohortDocs(ctx, division.code, on, [ELDERLY_AGE]), 'alone', on, ELDERLY_AGE);
-      },
-      async childrenInDistress(division: Division, _: unknown, ctx: Ctx) {
-        const on = today();
-        return youngerThan(await cohortDocs(ctx, division.code, on, [ADULT_AGE]), 'unguarded', on, ADULT_AGE);
-      },
+      elderlyLivingAlone: (division: Division, _: unknown, ctx: Ctx) => elderlyLivingAloneIn(ctx, division.code),
+      childrenInDistress: (division: Division, _: unknown, ctx: Ctx) => childrenInDistressIn(ctx, division.code),
     },
 
     ElderlyPersonLivingAlone: {
