@@ -98,6 +98,8 @@ export interface CollectionConnectionOptions<T extends Doc, Node> extends Connec
   sortBy?: string;
   direction?: 'asc' | 'desc';
   node: (doc: StoredDoc<T>) => Node;
+  /** The number of matches when a projection keeps it (instead of a `count` over `where`). */
+  totalCount?: () => Promise<number>;
 }
 
 /** One page of a read-model collection: one `find` round trip, plus one `count` if `totalCount` is asked for. */
@@ -112,7 +114,7 @@ export async function collectionConnection<T extends Doc, Node>(options: Collect
     ...(after !== undefined && { after }),
   });
   const edges = page.items.map((item) => ({ cursor: encode(options.list, item.cursor), node: options.node(item.node) }));
-  return connectionOf(edges, page.hasNextPage, options.after, () => options.collection.count(options.where));
+  return connectionOf(edges, page.hasNextPage, options.after, options.totalCount ?? (() => options.collection.count(options.where)));
 }
 
 export interface ArrayConnectionOptions<Item, Node> extends ConnectionArgs {

@@ -16,6 +16,7 @@ import { streamHistory } from '../kit/history.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
+import type { TieredBucketDoc, TieredSummaryDoc } from '../kit/tieredCounts.ts';
 import { asOfArguments, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
 import { assertDivision, childrenOf, divisionCatalog, getDivision, isWithin, storedDivision, type Division, type DivisionLevel } from '../kit/divisions/catalog.ts';
 import { divisionField } from '../kit/divisions/division.ts';
@@ -23,15 +24,15 @@ import { createPopulationHandlers, POPULATION_SOURCES, survivalSource } from './
 import { householdDecider } from './household/decider.ts';
 import { householdStreamId, type LeaveReason, type MemberRelation, type RelationToHead } from './household/events.ts';
 import { assertIdNumber, type Gender } from './identity/idNumber.ts';
-import { ageBand } from './models/age.ts';
+import { ageBand, bornOnOrBefore } from './models/age.ts';
 import { ADULT_AGE, ELDERLY_AGE } from './models/vulnerable.ts';
 import { personDecider } from './person/decider.ts';
 import { personStreamId, type GuardianRelation, type Residence, type SurvivalProofMethod } from './person/events.ts';
+import { AGE_BANDS, AGE_COHORTS, ageBandCounts, atLeast, readCohortDocs, youngerThan } from './readModels/ageCohorts.ts';
 import { DIVISION_STATS, DIVISION_STATS_PROJECTION, type DivisionStatsDoc } from './readModels/divisionStats.ts';
 import { HOUSEHOLDS, PERSONS, REGISTRY_PROJECTION, type EvidenceRef, type HouseholdDoc, type PersonDoc } from './readModels/registry.ts';
 import {
   ageOf,
-  bornOnOrBefore,
   householdFromDoc,
   householdFromEvents,
   personFromDoc,
@@ -47,17 +48,6 @@ type Ctx = SubgraphContext;
 /** The catalog resource every mutation of this subgraph is granted under. */
 const WRITE_RESOURCE = 'population.write';
 type Args<T> = T & Record<string, unknown>;
-
-/** The bands of `ageBand`, each with the first age in it, read off the model so the two never disagree. */
-const AGE_BANDS: readonly { band: string; from: number }[] = (() => {
-  const bands: { band: string; from: number }[] = [];
-  for (let age = 0; age <= 150; age++) {
-    const band = ageBand(age);
-    if (bands.at(-1)?.band !== band) bands.push({ band, from: age });
-  }
-  return bands;
-})();
-
 
 /** Each `Person` field and the register's document fields it is computed from. */
 const PERSON_FIELD_SOURCES: FieldSourceMap = {
@@ -155,6 +145,25 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
   const householdDoc = async (ctx: Ctx, id: string) => (await householdStored(ctx, id))?.doc ?? null;
   const divisionStats = (ctx: Ctx, code: string) =>
     loader<string, DivisionStatsDoc | null>(ctx, 'population.divisionStats', async (codes) => (await stats().getMany(codes)).map((d) => d?.doc ?? null)).load(code);
+  const cohortSummaries = (ctx: Ctx) =>
+    loader<string, TieredSummaryDoc | null>(ctx, 'population.cohortYears', async (codes) =>
+      (await readModels.of(REGISTRY_PROJECTION).collection<TieredSummaryDoc>(AGE_COHORTS.summaries).getMany(codes)).map((d) => d?.doc ?? null),
+    );
+  const cohortYears = (ctx: Ctx) =>
+    loader<string, TieredBucketDoc | null>(ctx, 'population.cohortDays', async (keys) =>
+      (await readModels.of(REGISTRY_PROJECTION).collection<TieredBucketDoc>(AGE_COHORTS.buckets).getMany(keys)).map((d) => d?.doc ?? null),
+    );
+  const cohortDocs = (ctx: Ctx, code: string, on: string, ages: readonly number[]) =>
+    readCohortDocs({ summary: (c) => cohortSummaries(ctx).load(c), year: (key) => cohortYears(ctx).load(key) }, code, on, ages);
+  /** The counts of `elderlyWhere` / `distressWhere`, as the registry keeps them (the same conditions). */
+  async function elderlyLivingAloneIn(ctx: Ctx, code: string): Promise<number> {
+    const on = today();
+    return atLeast(await cohortDocs(ctx, code, on, [ELDERLY_AGE]), 'alone', on, ELDERLY_AGE);
+  }
+  async function childrenInDistressIn(ctx: Ctx, code: string): Promise<number> {
+    const on = today();
+    return youngerThan(await cohortDocs(ctx, code, on, [ADULT_AGE]), 'unguarded', on, ADULT_AGE);
+  }
 
   /** The read model's view, or the stream's when the projector has not reached the person yet. */
   async function personView(ctx: Ctx, id: string): Promise<PersonView | null> {
@@ -279,7 +288,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         return arrayConnection({ list: 'population.divisions', items, key: (d) => d.code, node: (d) => d, first, after });
       },
 
-      elderlyLivingAlone: (_: unknown, { divisionCode, first, after }: Args<ConnectionArgs & { divisionCode: string }>) =>
+      elderlyLivingAlone: (_: unknown, { divisionCode, first, after }: Args<ConnectionArgs & { divisionCode: string }>, ctx: Ctx) =>
         collectionConnection<PersonDoc, ModelCase>({
           list: 'population.elderlyLivingAlone',
           collection: persons(),
@@ -288,9 +297,10 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
           first,
           after,
           node: (d) => ({ doc: d.doc }),
+          totalCount: () => elderlyLivingAloneIn(ctx, divisionCode),
         }),
 
-      childrenInDistress: (_: unknown, { divisionCode, first, after }: Args<ConnectionArgs & { divisionCode: string }>) =>
+      childrenInDistress: (_: unknown, { divisionCode, first, after }: Args<ConnectionArgs & { divisionCode: string }>, ctx: Ctx) =>
         collectionConnection<PersonDoc, ModelCase>({
           list: 'population.childrenInDistress',
           collection: persons(),
@@ -298,6 +308,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
           first,
           after,
           node: (d) => ({ doc: d.doc }),
+          totalCount: () => childrenInDistressIn(ctx, divisionCode),
         }),
 
       async verifyIdentity(_: unknown, { idNumber, name }: Args<{ idNumber: string; name: string }>) {
@@ -461,19 +472,12 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
       residents: async (division: Division, _: unknown, ctx: Ctx) => (await divisionStats(ctx, division.code))?.residents ?? 0,
       deceased: async (division: Division, _: unknown, ctx: Ctx) => (await divisionStats(ctx, division.code))?.deceased ?? 0,
       households: async (division: Division, _: unknown, ctx: Ctx) => (await divisionStats(ctx, division.code))?.households ?? 0,
-      byAgeBand(division: Division) {
+      async byAgeBand(division: Division, _: unknown, ctx: Ctx) {
         const on = today();
-        const within = withinDivision(division.code, 'code');
-        return Promise.all(
-          AGE_BANDS.map(async ({ band, from }, i) => {
-            const next = AGE_BANDS[i + 1];
-            const birthDate = { lte: bornOnOrBefore(on, from), ...(next && { gt: bornOnOrBefore(on, next.from) }) };
-            return { band, count: await persons().count({ ...within, status: 'REGISTERED', birthDate }) };
-          }),
-        );
+        return ageBandCounts(await cohortDocs(ctx, division.code, on, AGE_BANDS.map((b) => b.from)), on);
       },
-      elderlyLivingAlone: (division: Division) => persons().count(elderlyWhere(division.code)),
-      childrenInDistress: (division: Division) => persons().count(distressWhere(division.code)),
+      elderlyLivingAlone: (division: Division, _: unknown, ctx: Ctx) => elderlyLivingAloneIn(ctx, division.code),
+      childrenInDistress: (division: Division, _: unknown, ctx: Ctx) => childrenInDistressIn(ctx, division.code),
     },
 
     ElderlyPersonLivingAlone: {

@@ -178,12 +178,3 @@ export function survivalOf(person: PersonView, now: Date): SurvivalView {
       return { status: verdict.status, lastProofOfLifeAt: verdict.lastProofOfLifeAt, confirmedUntil: null, unconfirmedSince: verdict.unconfirmedSince, deceasedOn: null, evidence };
   }
 }
-
-/**
- * The latest birth date of someone at least `years` old on `today` (both `YYYY-MM-DD`): an age
- * condition as a birth-date range over the index. Consistent with `ageOn`, including 29 February
- * (the bound "2007-02-29" compares as a string between the 28th and 1 March).
- */
-export function bornOnOrBefore(today: string, years: number): string {
-  return `${String(Number(today.slice(0, 4)) - years).padStart(4, '0')}${today.slice(4)}`;
-}

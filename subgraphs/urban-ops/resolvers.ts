@@ -16,6 +16,7 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { actorOf, mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { streamHistory } from '../kit/history.ts';
+import { bucketKey, type TieredBucketDoc, type TieredSummaryDoc } from '../kit/tieredCounts.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
 import { assertDivision, divisionReference } from '../kit/divisions/catalog.ts';
 import { getCategory, INCIDENT_CATEGORIES, listCategories } from './categories.ts';
@@ -30,6 +31,7 @@ import { addFunnel, emptyFunnel, finishFunnel, funnelDayKey, periodDates, type F
 import { CLOSE_TIMES, FUNNEL_DAYS, INCIDENTS, INCIDENTS_PROJECTION, METRICS } from './readModels/incidentsProjection.ts';
 import { DIVISION_FIELD, foldView, type IncidentDoc, type IncidentView } from './readModels/incidentView.ts';
 import { countsAt, finishMetrics, type DivisionCloseTimes, type DivisionCounts } from './readModels/metricCounters.ts';
+import { clockCountsAt, deadlineDay, OPEN_DEADLINES } from './readModels/openDeadlines.ts';
 import { timelineOf } from './readModels/timeline.ts';
 
 export interface UrbanOpsOptions {
@@ -243,6 +245,14 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
   const closeTimesLoader = (ctx: SubgraphContext) =>
     loader<string, DivisionCloseTimes | null>(ctx, 'urban-ops.closeTimes', async (ids) =>
       (await closeTimes().getMany(ids)).map((stored) => stored?.doc ?? null),
+    );
+  const deadlineDaysLoader = (ctx: SubgraphContext) =>
+    loader<string, TieredSummaryDoc | null>(ctx, 'urban-ops.deadlineDays', async (ids) =>
+      (await runtime.readModels.of(INCIDENTS_PROJECTION).collection<TieredSummaryDoc>(OPEN_DEADLINES.summaries).getMany(ids)).map((stored) => stored?.doc ?? null),
+    );
+  const deadlinesLoader = (ctx: SubgraphContext) =>
+    loader<string, TieredBucketDoc | null>(ctx, 'urban-ops.deadlines', async (keys) =>
+      (await runtime.readModels.of(INCIDENTS_PROJECTION).collection<TieredBucketDoc>(OPEN_DEADLINES.buckets).getMany(keys)).map((stored) => stored?.doc ?? null),
     );
 
   /** The incident as the command left it, read from its stream (the read model may lag). */
@@ -474,17 +484,16 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
     Division: {
       __resolveReference: (ref: { code: string }) => ({ code: ref.code }),
       async urbanOperations(division: { code: string }, args: { level?: Level | null }, ctx: SubgraphContext) {
-        const divisionLevel = levelOfCode(division.code, 'code');
+        levelOfCode(division.code, 'code');
         const level = args.level ?? null;
         const now = runtime.now().toISOString();
-        const scope: Where = { [DIVISION_FIELD[divisionLevel]]: division.code, ...(level !== null && { level }) };
-        const [counts, closeTimes, dueOpen, overdueNow] = await Promise.all([
+        const [counts, closeTimes, deadlineDays, deadlinesToday] = await Promise.all([
           countsLoader(ctx).load(division.code),
           closeTimesLoader(ctx).load(division.code),
-          incidents().count({ ...scope, overdueAfter: { lte: now } }),
-          incidents().count({ ...scope, overdueAfter: { lt: now } }),
+          deadlineDaysLoader(ctx).load(division.code),
+          deadlinesLoader(ctx).load(bucketKey(division.code, deadlineDay(now))),
         ]);
-        const m = finishMetrics(countsAt(counts, closeTimes, level), { dueOpen, overdueNow });
+        const m = finishMetrics(countsAt(counts, closeTimes, level), clockCountsAt(deadlineDays, deadlinesToday, level, now));
         const hours = (minutes: number | null) => (minutes === null ? null : minutes / 60);
         return { ...m, meanHoursToClose: hours(m.meanTimeToCloseMinutes), p90HoursToClose: hours(m.p90TimeToCloseMinutes), satisfaction: m.meanSatisfaction };
       },

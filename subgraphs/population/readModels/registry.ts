@@ -6,7 +6,8 @@
  * the events it rests on (`…By` fields), which the API lists as evidence.
  *
  * Persons and households are one projection because person documents denormalise household facts:
- * both change in the same transaction, so they never disagree.
+ * both change in the same transaction, so they never disagree. For the same reason it keeps the
+ * living residents per division by birth date (ageCohorts.ts) from the person documents it writes.
  */
 import { assertNever } from '../../../events/decider.ts';
 import { ERASED } from '../../../events/crypto/personalFields.ts';
@@ -14,10 +15,12 @@ import type { RecordedEvent } from '../../../events/types.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
 import { MEDICAL_VISIT_RECORDED, type MedicalVisitProofOfLife } from '../../healthcare/public.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
+import { applyTieredDelta } from '../../kit/tieredCounts.ts';
 import type { Gender } from '../identity/idNumber.ts';
 import { PERSONAL_DATA_ERASED, type PersonalDataErased } from '../../governance/erasure/events.ts';
 import type { HouseholdEvent, MemberRelation, RelationToHead } from '../household/events.ts';
 import type { GuardianRelation, PersonEvent, RegistrationReason, Residence } from '../person/events.ts';
+import { AGE_COHORTS, cohortTracking } from './ageCohorts.ts';
 
 export const REGISTRY_PROJECTION = 'population.registry';
 export const PERSONS = 'persons';
@@ -307,7 +310,7 @@ async function applyMedicalVisit(visit: MedicalVisitProofOfLife, event: Recorded
 
 export const registryProjection: Projection = {
   name: REGISTRY_PROJECTION,
-  version: 2,
+  version: 3,
   eventTypes: [...PERSON_EVENT_TYPES, ...HOUSEHOLD_EVENT_TYPES, MEDICAL_VISIT_RECORDED, PERSONAL_DATA_ERASED],
   indexes: [
     { collection: PERSONS, fields: ['idNumber'], unique: true },
@@ -320,16 +323,20 @@ export const registryProjection: Projection = {
     { collection: HOUSEHOLDS, fields: ['districtCode'] },
   ],
   async apply(event: RecordedEvent, store: DocumentStore): Promise<void> {
-    const persons = store.collection<PersonDoc>(PERSONS);
+    const tracked = cohortTracking(store.collection<PersonDoc>(PERSONS));
+    const { persons } = tracked;
     const households = store.collection<HouseholdDoc>(HOUSEHOLDS);
     const source = { position: event.position, eventId: event.eventId };
-    if (event.type === MEDICAL_VISIT_RECORDED) return applyMedicalVisit(event.data as MedicalVisitProofOfLife, event, persons, source);
-    if (event.type === PERSONAL_DATA_ERASED) return erasePerson(event.data as PersonalDataErased['data'], persons, households, source);
     const domain = { type: event.type, data: event.data } as RegistryEvent;
-    if ((PERSON_EVENT_TYPES as readonly string[]).includes(domain.type)) {
+    if (event.type === MEDICAL_VISIT_RECORDED) {
+      await applyMedicalVisit(event.data as MedicalVisitProofOfLife, event, persons, source);
+    } else if (event.type === PERSONAL_DATA_ERASED) {
+      await erasePerson(event.data as PersonalDataErased['data'], persons, households, source);
+    } else if ((PERSON_EVENT_TYPES as readonly string[]).includes(domain.type)) {
       await applyPersonEvent(domain as PersonEvent, event, persons, households, source);
     } else {
       await applyHouseholdEvent(domain as HouseholdEvent, event, persons, households, source);
     }
+    await applyTieredDelta(store, AGE_COHORTS, tracked.delta(), source);
   },
 };

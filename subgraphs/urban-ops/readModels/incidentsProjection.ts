@@ -3,12 +3,14 @@
  * together: `incidents` (one document per incident: its view and the flat fields lists filter on)
  * and, per division, `metrics` (counts level by level) and `closeTimes` (time-to-close histograms level
  * by level; see metricCounters.ts), and per division and report day `funnelDays` (how far that day's
- * incidents got through the loop; see funnel.ts).
+ * incidents got through the loop; see funnel.ts), and per division the open cases by deadline (see
+ * openDeadlines.ts).
  */
 import { ERASED } from '../../../events/crypto/personalFields.ts';
 import { findAll } from '../../../projections/findAll.ts';
 import type { Collection, FieldSource, Projection } from '../../../projections/types.ts';
 import { PERSONAL_DATA_ERASED, type PersonalDataErased } from '../../governance/erasure/events.ts';
+import { applyTieredDelta, tieredDelta } from '../../kit/tieredCounts.ts';
 import { incidentEventDefinitions, type IncidentEvent } from '../incident/events.ts';
 import { addFunnel, emptyFunnel, funnelDayKey, funnelDelta, funnelStagesOf, reportDayOf, type FunnelDay } from './funnel.ts';
 import { evolveView, incidentDoc, type IncidentDoc } from './incidentView.ts';
@@ -29,6 +31,7 @@ import {
   type LevelKey,
   type MetricCounts,
 } from './metricCounters.ts';
+import { deadlineEntries, OPEN_DEADLINES } from './openDeadlines.ts';
 
 export const INCIDENTS_PROJECTION = 'urban-ops.incidents';
 export const INCIDENTS = 'incidents';
@@ -57,8 +60,8 @@ async function eraseReporter({ subjectId }: PersonalDataErased['data'], incident
 
 export const incidentsProjection: Projection<IncidentEvent | PersonalDataErased> = {
   name: INCIDENTS_PROJECTION,
-  // 6: `reporterId`, for erasing reporters' names.
-  version: 6,
+  // 6: `reporterId`, for erasing reporters' names; 7: open cases by deadline (openDeadlines.ts).
+  version: 7,
   eventTypes: [...incidentEventDefinitions.map((d) => d.type), PERSONAL_DATA_ERASED],
   indexes: [
     { collection: INCIDENTS, fields: ['reportedAt'] },
@@ -83,6 +86,7 @@ export const incidentsProjection: Projection<IncidentEvent | PersonalDataErased>
     const after = incidentDoc(view);
     if (before) await incidents.patch(incidentId, changedFields(before, after), source);
     else await incidents.upsert(incidentId, after, source);
+    await applyTieredDelta(store, OPEN_DEADLINES, tieredDelta(deadlineEntries(before), deadlineEntries(after)), source);
 
     const stages = funnelDelta(before ? funnelStagesOf(before.view.state) : null, funnelStagesOf(view.state));
     if (stages) {
