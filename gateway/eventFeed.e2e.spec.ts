@@ -124,6 +124,8 @@ describe('Subscription.events through the gateway', () => {
 
   it('resumes after a killed socket with every event exactly once, in order, and records each delivery', async () => {
     await graph.grant('feed-app', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'] });
+    // A unit's app: its delivery records name the principal as the graph's records do.
+    await graph.assignJurisdiction('feed-app', { divisionCode: '370102', unitId: 'feed-unit', unitName: '历下区数据应用单位' });
     const [marker] = await appendPeople([0]);
     const first = await appendPeople([1, 2, 3, 4, 5, 6]);
     await appendPeople([900], 'tax'); // not granted: never sent
@@ -156,12 +158,18 @@ describe('Subscription.events through the gateway', () => {
     // Each delivered event left an access record naming its resource (written in batches by the recorder).
     const deadline = Date.now() + 10_000;
     let records: { consumerId: string; resources: string[]; subjectIds: string[]; eventIds?: string[] }[] = [];
+    let actors: unknown[] = [];
     while (Date.now() < deadline) {
-      const events = await graph.runtime.store.readAll({ fromPosition: START, filter: { types: ['DataAccessed'] }, limit: 1000 });
-      records = events.map((e) => e.data as (typeof records)[number]).filter((r) => r.consumerId === 'feed-app');
+      const events = (await graph.runtime.store.readAll({ fromPosition: START, filter: { types: ['DataAccessed'] }, limit: 1000 })).filter(
+        (e) => (e.data as (typeof records)[number]).consumerId === 'feed-app',
+      );
+      records = events.map((e) => e.data as (typeof records)[number]);
+      actors = events.map((e) => e.metadata.actor);
       if (records.length >= all.length) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    assert.ok(actors.length > 0);
+    for (const actor of actors) assert.deepEqual(actor, { consumerId: 'feed-app', role: 'partner', divisionCode: '370102', unitId: 'feed-unit' });
     assert.ok(records.length >= all.length, `${records.length} access records for ${all.length} delivered events`);
     assert.ok(records.every((r) => r.resources.includes('population.basic') && r.resources.includes('events.feed')));
     // Each names the event it delivered and the person the event is about: `accessLog(subjectId)` finds it.

@@ -214,12 +214,14 @@ export class RequestAccess {
   /**
    * Checks this request (this subscription event) against `grants` instead of loading them: for a
    * resolver that keeps the consumer's grants valid now itself, such as the event feed, which
-   * serves many events between reloads. Coverage worked out from earlier grants is forgotten.
+   * serves many events between reloads, with the jurisdiction it keeps beside them (for the access
+   * record's actor). Coverage worked out from earlier grants is forgotten.
    */
-  useGrants(grants: readonly AccessGrant[]): void {
+  useGrants(grants: readonly AccessGrant[], jurisdiction?: Jurisdiction | null): void {
     // A load still in flight must not overwrite these when it lands.
     this.generation++;
     this.grants = grants;
+    if (jurisdiction !== undefined) this.loadedJurisdiction = jurisdiction;
     this.loading = undefined;
     this.coverage.clear();
   }

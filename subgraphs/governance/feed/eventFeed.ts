@@ -184,7 +184,7 @@ class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
       const current = this.hub.grants.current(this.ctx.caller.consumerId);
       const grants = current instanceof Promise ? await current : current;
       if (this.ended) break;
-      access.useGrants(grants);
+      access.useGrants(grants, this.hub.grants.jurisdiction(this.ctx.caller.consumerId));
       if (!access.cover(FEED_RESOURCE, SUBSCRIBE, FEED_KEY)) {
         this.end();
         return { value: { events: REVOKED }, done: false };

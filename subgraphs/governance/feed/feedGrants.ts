@@ -8,7 +8,7 @@
  * - which grants count is worked out again whenever an instant passes at which one of them starts
  *   or expires, so expiry applies to the very next event without a reload.
  */
-import type { AccessGrant } from '../../kit/access.ts';
+import type { AccessGrant, Jurisdiction } from '../../kit/access.ts';
 import { grantsValidAt, type ConsumerState } from '../consumer/decider.ts';
 
 export interface FeedGrantsOptions {
@@ -62,6 +62,16 @@ export class FeedGrants {
       return entry.valid;
     }
     return this.reload(consumerId);
+  }
+
+  /**
+   * The consumer's jurisdiction as of the grants `current` last gave (undefined when none are kept):
+   * the feed's access records name the principal as every other record does.
+   */
+  jurisdiction(consumerId: string): Jurisdiction | null | undefined {
+    const entry = this.entries.get(consumerId);
+    if (!entry) return undefined;
+    return entry.state.status === 'REGISTERED' ? entry.state.jurisdiction : null;
   }
 
   /** The consumer's stream changed: forget its grants and wake its feeds to check again. */
