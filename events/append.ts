@@ -27,6 +27,8 @@ export interface PreparedEvent {
   schemaVersion: number;
   data: unknown;
   metadata: RecordedEvent['metadata'];
+  /** `data` as JSON: serialised once, for the size check and for the SQL stores' insert. */
+  dataJson: string;
 }
 
 /**
@@ -52,7 +54,8 @@ export function prepareAppend(
   }
   const prepared = events.map((event, index) => {
     const { data, schemaVersion } = registry.validateForAppend(event.type, event.data, event.metadata);
-    const bytes = Buffer.byteLength(JSON.stringify(data));
+    const dataJson = JSON.stringify(data);
+    const bytes = Buffer.byteLength(dataJson);
     if (bytes > maxEventBytes) {
       throw new ValidationError(`${event.type} data is ${bytes} bytes; the limit is ${maxEventBytes} bytes per event`, {
         type: event.type,
@@ -62,7 +65,7 @@ export function prepareAppend(
     }
     const eventId = event.eventId ?? (options.idempotencyKey ? deterministicEventId(options.idempotencyKey, index) : randomUUID());
     if (!UUID.test(eventId)) throw new ValidationError(`event id "${eventId}" is not a UUID`, { eventId });
-    return { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata };
+    return { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata, dataJson };
   });
   return { expected, prepared };
 }

@@ -71,6 +71,21 @@ function toIso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
+/**
+ * Prepared events as the JSON array `es_append` and the batch insert read (`eventId`, `type`,
+ * `schemaVersion`, `data`, `metadata`, and `extra(i)`'s fields): `data` as `prepareAppend` already
+ * serialised it, and each metadata object serialised once however many events share it (a record's).
+ */
+function eventsJson(events: readonly PreparedEvent[], extra: (index: number) => string = () => ''): string {
+  const metadataJson = new Map<object, string>();
+  const parts = events.map((p, i) => {
+    let metadata = metadataJson.get(p.metadata);
+    if (metadata === undefined) metadataJson.set(p.metadata, (metadata = JSON.stringify(p.metadata)));
+    return `{${extra(i)}"eventId":"${p.eventId}","type":${JSON.stringify(p.type)},"schemaVersion":${p.schemaVersion},"data":${p.dataJson},"metadata":${metadata}}`;
+  });
+  return `[${parts.join(',')}]`;
+}
+
 function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
@@ -147,7 +162,7 @@ export class SqlEventStore implements EventStore {
       const { rows } = await this.db.query<AppendRow>('SELECT 0 AS batch_index, * FROM es_append($1, $2, $3::jsonb)', [
         batch[0]!.streamId,
         String(batch[0]!.expected),
-        JSON.stringify(batch[0]!.prepared),
+        eventsJson(batch[0]!.prepared),
       ]);
       return rows;
     } catch (err) {
@@ -210,7 +225,7 @@ export class SqlEventStore implements EventStore {
       const revisions = new Map(before);
       const plannedIds = new Set<string>();
       const replays: AppendRow[] = [];
-      const rows: { ord: number; batch_index: number; stream_id: string; stream_revision: number; event_id: string; type: string; schema_version: number; data: unknown; metadata: unknown }[] = [];
+      const rows: { batch_index: number; stream_id: string; stream_revision: number; event: PreparedEvent }[] = [];
       batch.forEach(({ streamId, expected, prepared }, index) => {
         const first = prepared[0]!.eventId;
         // As `es_append`: an append whose first event is already stored (or earlier in this batch) is a replay.
@@ -227,7 +242,7 @@ export class SqlEventStore implements EventStore {
         if (stale) throw new ConcurrencyError(streamId, String(expected), current < 0 ? undefined : current);
         prepared.forEach((p, i) => {
           plannedIds.add(p.eventId);
-          rows.push({ ord: rows.length, batch_index: index, stream_id: streamId, stream_revision: current + 1 + i, event_id: p.eventId, type: p.type, schema_version: p.schemaVersion, data: p.data, metadata: p.metadata });
+          rows.push({ batch_index: index, stream_id: streamId, stream_revision: current + 1 + i, event: p });
         });
         revisions.set(streamId, current + prepared.length);
       });
@@ -247,14 +262,21 @@ export class SqlEventStore implements EventStore {
            ON CONFLICT (stream_id) DO UPDATE SET revision = EXCLUDED.revision),
          inserted AS (
            INSERT INTO es_events AS e (stream_id, stream_revision, event_id, type, schema_version, data, metadata, recorded_at)
-           SELECT x.stream_id, x.stream_revision, x.event_id, x.type, x.schema_version, x.data, x.metadata, now.at
-           FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, stream_id text, stream_revision integer, event_id uuid, type text, schema_version integer, data jsonb, metadata jsonb), now
+           SELECT x.stream_id, x.stream_revision, x."eventId", x.type, x."schemaVersion", x.data, x.metadata, now.at
+           FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, stream_id text, stream_revision integer, "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb), now
            ORDER BY x.ord
            RETURNING e.global_position, e.event_id)
          SELECT 'c' AS kind, NULL AS global_position, NULL AS transaction_id, c.stream_id AS id, NULL::timestamptz AS recorded_at FROM created c
          UNION ALL SELECT 'e', i.global_position::text, NULL, i.event_id::text, NULL FROM inserted i
          UNION ALL SELECT 'n', NULL, pg_current_xact_id()::text, NULL, now.at FROM now, (SELECT pg_notify('es_events', '')) n`,
-        [JSON.stringify(rows), created.map(([s]) => s), created.map(([, r]) => r), moved.map(([s]) => s), moved.map(([, r]) => r)],
+        [
+          eventsJson(
+            rows.map((r) => r.event),
+            (i) => `"ord":${i},"stream_id":${JSON.stringify(rows[i]!.stream_id)},"stream_revision":${rows[i]!.stream_revision},`,
+          ),
+          created.map(([s]) => s), created.map(([, r]) => r), moved.map(([s]) => s),
+          moved.map(([, r]) => r),
+        ],
       );
       const positionById = new Map<string, string>();
       const createdStreams = new Set<string>();
@@ -268,7 +290,7 @@ export class SqlEventStore implements EventStore {
       if (raced) throw await this.raceError(tx, raced[0], batch);
       const { transaction_id, recorded_at } = batchRow!;
       return [
-        ...rows.map((r) => ({ global_position: positionById.get(r.event_id)!, transaction_id: transaction_id!, stream_revision: r.stream_revision, event_id: r.event_id, recorded_at: recorded_at!, batch_index: r.batch_index, replayed: false })),
+        ...rows.map((r) => ({ global_position: positionById.get(r.event.eventId)!, transaction_id: transaction_id!, stream_revision: r.stream_revision, event_id: r.event.eventId, recorded_at: recorded_at!, batch_index: r.batch_index, replayed: false })),
         ...replays,
       ];
     });
