@@ -6,8 +6,9 @@
  * each with a `_rejection` explaining it, so the file can be corrected and delivered again as is.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { ValidationError } from '../events/errors.ts';
 import { findKind, runIngestBatch } from '../ingest/runner.ts';
@@ -25,11 +26,14 @@ export interface Delivery {
   total: number;
   /** CSV: the header row (the rejects file repeats it). */
   header: string[] | null;
-  /** Read once, in order (NDJSON lazily). */
-  records: Iterable<RawRecord>;
+  /** Read once, in order, as the runner asks for them: the file is read in chunks, never held whole. */
+  records: AsyncIterable<RawRecord>;
   /** CSV rows with the wrong number of cells, by line, so their rejects can be written back as delivered. */
   cells: Map<number, string[]>;
 }
+
+/** Bytes read from the file at a time. */
+export const READ_CHUNK_BYTES = 64 * 1024;
 
 export function formatOf(file: string, given?: string): DeliveryFormat {
   const format = (given ?? extname(file).slice(1)).toLowerCase();
@@ -38,17 +42,39 @@ export function formatOf(file: string, given?: string): DeliveryFormat {
   throw new ValidationError(`${given ? `--format "${given}"` : `${basename(file)}: the extension "${extname(file)}"`} is not a delivery format; use ndjson (or .jsonl) or csv, or say --format`, { field: 'format' });
 }
 
-/** The file's text: UTF-8 (a BOM dropped), or GB 18030 converted; refused when it is neither. */
-export function decodeDelivery(bytes: Uint8Array, file: string): { text: string; encoding: DeliveryEncoding } {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes), encoding: 'utf-8' };
-  } catch {
+/** The file's bytes, `readChunkBytes` at a time. */
+const byteChunks = (file: string, readChunkBytes: number): AsyncIterable<Buffer> => createReadStream(file, { highWaterMark: readChunkBytes });
+
+/** The file's text as `encoding` decodes it (a UTF-8 BOM dropped), chunk by chunk; a byte it cannot decode throws. */
+async function* textChunks(file: string, encoding: DeliveryEncoding, readChunkBytes: number): AsyncGenerator<string> {
+  const decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: false });
+  for await (const bytes of byteChunks(file, readChunkBytes)) yield decoder.decode(bytes, { stream: true });
+  yield decoder.decode();
+}
+
+/** The offset of the first byte that is not UTF-8, found reading the file in chunks; null when it is UTF-8 throughout. */
+async function firstInvalidUtf8Offset(file: string, readChunkBytes: number): Promise<number | null> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let offset = 0;
+  let previous: Buffer = Buffer.alloc(0);
+  for await (const bytes of byteChunks(file, readChunkBytes)) {
     try {
-      return { text: new TextDecoder('gb18030', { fatal: true }).decode(bytes), encoding: 'gb18030' };
+      decoder.decode(bytes, { stream: true });
     } catch {
-      const at = firstInvalidUtf8(bytes);
-      throw new ValidationError(`${basename(file)} is neither UTF-8 nor GB 18030 (the first byte that is not UTF-8 is at offset ${at}); convert it to UTF-8 and deliver it again`, { field: 'encoding', offset: at });
+      // Every sequence begun before the previous chunk ended well: search from its first lead byte (continuation bytes are 10xxxxxx).
+      let lead = 0;
+      while (lead < previous.length && lead < 3 && (previous[lead]! & 0xc0) === 0x80) lead++;
+      return offset - previous.length + lead + firstInvalidUtf8(Buffer.concat([previous.subarray(lead), bytes]));
     }
+    offset += bytes.length;
+    previous = bytes;
+  }
+  try {
+    decoder.decode();
+    return null;
+  } catch {
+    // The file ends in the middle of a sequence.
+    return offset;
   }
 }
 
@@ -68,28 +94,38 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return low;
 }
 
-/** The records of an NDJSON text, parsed one by one as the runner asks for them (a large file is never held as objects). */
-export function readNdjson(text: string): Pick<Delivery, 'records' | 'total'> {
-  let total = 0;
-  for (let at = 0; at < text.length; ) {
-    const end = text.indexOf('\n', at);
-    const stop = end < 0 ? text.length : end;
-    if (text.slice(at, stop).trim() !== '') total++;
-    at = stop + 1;
+/** UTF-8, or GB 18030 when the file is not UTF-8 but decodes as it; refused when it is neither. */
+async function encodingOf(file: string, readChunkBytes: number): Promise<DeliveryEncoding> {
+  const invalidAt = await firstInvalidUtf8Offset(file, readChunkBytes);
+  if (invalidAt === null) return 'utf-8';
+  try {
+    for await (const _text of textChunks(file, 'gb18030', readChunkBytes));
+    return 'gb18030';
+  } catch {
+    throw new ValidationError(`${basename(file)} is neither UTF-8 nor GB 18030 (the first byte that is not UTF-8 is at offset ${invalidAt}); convert it to UTF-8 and deliver it again`, { field: 'encoding', offset: invalidAt });
   }
-  function* records(): Generator<RawRecord> {
-    let line = 0;
-    for (let at = 0; at < text.length; ) {
-      const end = text.indexOf('\n', at);
-      const last = end < 0;
-      const raw = text.slice(at, last ? text.length : end);
-      at = last ? text.length : end + 1;
+}
+
+/** The text's lines, split across chunks: each with its number and whether it is the last, unterminated one. */
+async function* linesOf(text: AsyncIterable<string>): AsyncGenerator<{ line: number; text: string; last: boolean }> {
+  let line = 0;
+  let rest = '';
+  for await (const chunk of text) {
+    rest += chunk;
+    let at = 0;
+    for (let end = rest.indexOf('\n'); end !== -1; at = end + 1, end = rest.indexOf('\n', at)) {
       line++;
-      const record = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (record.trim() !== '') yield ndjsonRecord(line, record, last);
+      const raw = rest.slice(at, end);
+      yield { line, text: raw.endsWith('\r') ? raw.slice(0, -1) : raw, last: false };
     }
+    rest = rest.slice(at);
   }
-  return { records: records(), total };
+  if (rest !== '') yield { line: line + 1, text: rest.endsWith('\r') ? rest.slice(0, -1) : rest, last: true };
+}
+
+/** The records of an NDJSON text, parsed one by one as the runner asks for them; blank lines skipped. */
+async function* ndjsonRecords(text: AsyncIterable<string>): AsyncGenerator<RawRecord> {
+  for await (const { line, text: record, last } of linesOf(text)) if (record.trim() !== '') yield ndjsonRecord(line, record, last);
 }
 
 function ndjsonRecord(line: number, text: string, last: boolean): RawRecord {
@@ -111,47 +147,80 @@ interface CsvRow {
   info: { lines: number };
 }
 
-export async function readCsv(text: string): Promise<Pick<Delivery, 'records' | 'total' | 'header' | 'cells'>> {
-  const parser = parse({ relax_column_count: true, info: true, raw: true, skip_empty_lines: true, bom: true });
-  const rows: CsvRow[] = [];
-  parser.on('data', (row: CsvRow) => rows.push(row));
-  const ended = new Promise<Error | null>((resolve) => {
-    parser.on('error', resolve);
-    parser.on('end', () => resolve(null));
-  });
-  parser.end(text);
-  const failure = await ended;
-  const [head, ...body] = rows;
-  if (!head) throw new ValidationError('the CSV file has no header row: its first row names the fields', { field: 'header' });
-  const header = head.record.map((h) => h.trim());
-  const records: RawRecord[] = [];
-  const cells = new Map<number, string[]>();
-  for (const { record, raw, info } of body) {
-    const line = info.lines;
+/** The CSV text's rows as they are parsed; a text that ends inside a quoted cell ends with `{ cutOff }` naming the line after the last row. */
+async function* csvRows(text: AsyncIterable<string>): AsyncGenerator<CsvRow | { cutOff: string; line: number }> {
+  // pipeline, not pipe: a text that fails to decode ends the parser with its error instead of leaving it waiting.
+  const parser = pipeline(Readable.from(text), parse({ relax_column_count: true, info: true, raw: true, skip_empty_lines: true, bom: true }), () => undefined);
+  let lastLine = 0;
+  try {
+    for await (const row of parser as AsyncIterable<CsvRow>) {
+      lastLine = row.info.lines;
+      yield row;
+    }
+  } catch (error) {
+    // A decoding error (the file changed since it was checked) is not a cut-off row.
+    if (error instanceof TypeError) throw error;
+    yield { cutOff: (error as Error).message, line: lastLine + 1 };
+  }
+}
+
+const NO_HEADER = () => new ValidationError('the CSV file has no header row: its first row names the fields', { field: 'header' });
+
+/** The records of a CSV text (the header row first), row by row; `cells` gets the rows whose cells do not match the header. */
+async function* csvRecords(text: AsyncIterable<string>, cells: Map<number, string[]>): AsyncGenerator<RawRecord> {
+  let header: string[] | undefined;
+  for await (const row of csvRows(text)) {
+    if ('cutOff' in row) {
+      if (!header) throw NO_HEADER();
+      yield { line: row.line, malformed: `line ${row.line}: ${row.cutOff} (the file ends in the middle of this record: cut off?)` };
+      return;
+    }
+    if (!header) {
+      header = row.record.map((h) => h.trim());
+      continue;
+    }
+    const { record, raw, info } = row;
+    // The line the record starts on: csv-parse counts to its end, and its raw text carries the empty lines skipped before it.
+    const own = raw.replace(/\r?\n$/, '').replace(/^(\r?\n)+/, '');
+    const line = info.lines - (own.match(/\n/g)?.length ?? 0);
     const bytes = Buffer.byteLength(raw);
     if (record.length !== header.length) {
       cells.set(line, record);
-      records.push({ line, malformed: `line ${line} has ${record.length} columns; the header has ${header.length}${record.length < header.length ? ' (a row cut off?)' : ''}`, bytes, text: raw });
+      yield { line, malformed: `line ${line} has ${record.length} columns; the header has ${header.length}${record.length < header.length ? ' (a row cut off?)' : ''}`, bytes, text: raw };
       continue;
     }
     // An empty cell is a field left out, as in NDJSON.
     const fields = Object.fromEntries(header.map((h, i) => [h, record[i]!]).filter(([, v]) => v !== ''));
-    records.push({ line, fields, bytes, text: raw });
+    yield { line, fields, bytes, text: raw };
   }
-  if (failure) {
-    const line = (body.at(-1) ?? head).info.lines + 1;
-    records.push({ line, malformed: `line ${line}: ${failure.message} (the file ends in the middle of this record: cut off?)` });
-  }
-  return { records, total: records.length, header, cells };
+  if (!header) throw NO_HEADER();
 }
 
-export async function readDelivery(file: string, format?: string): Promise<Delivery> {
+/**
+ * The delivery, checked before anything is written: its encoding, fingerprint, record count and
+ * (CSV) header, each found reading the file in chunks; its records are read again, in chunks, as
+ * the runner asks for them. Memory holds a read chunk and a chunk of records, whatever the file's size.
+ */
+export async function readDelivery(file: string, format?: string, readChunkBytes = READ_CHUNK_BYTES): Promise<Delivery> {
   const kind = formatOf(file, format);
-  const bytes = readFileSync(file);
-  const { text, encoding } = decodeDelivery(bytes, file);
-  const fingerprint = createHash('sha256').update(bytes).digest('hex');
-  if (kind === 'ndjson') return { format: kind, encoding, fingerprint, header: null, cells: new Map(), ...readNdjson(text) };
-  return { format: kind, encoding, fingerprint, ...(await readCsv(text)) };
+  const encoding = await encodingOf(file, readChunkBytes);
+  const hash = createHash('sha256');
+  for await (const bytes of byteChunks(file, readChunkBytes)) hash.update(bytes);
+  const text = () => textChunks(file, encoding, readChunkBytes);
+  let total = 0;
+  let header: string[] | null = null;
+  if (kind === 'ndjson') {
+    for await (const { text: line } of linesOf(text())) if (line.trim() !== '') total++;
+  } else {
+    for await (const row of csvRows(text())) {
+      if ('cutOff' in row) total++;
+      else if (header) total++;
+      else header = row.record.map((h) => h.trim());
+    }
+    if (!header) throw NO_HEADER();
+  }
+  const cells = new Map<number, string[]>();
+  return { format: kind, encoding, fingerprint: hash.digest('hex'), total, header, cells, records: kind === 'ndjson' ? ndjsonRecords(text()) : csvRecords(text(), cells) };
 }
 
 /** `<name>.rejects.<ext>` beside the input. */
@@ -189,6 +258,8 @@ export function rejectsFileText(delivery: Pick<Delivery, 'format' | 'header' | '
 export interface ImportOptions extends Omit<IngestRequest, 'channel' | 'sourceFingerprint' | 'onChunk'> {
   file: string;
   format?: string;
+  /** Bytes read at a time. @default READ_CHUNK_BYTES */
+  readChunkBytes?: number;
   onDelivery?: (delivery: Delivery) => void;
   onChunk?: (chunk: ChunkReport) => void;
 }
@@ -201,14 +272,11 @@ export interface ImportResult {
 }
 
 export async function importFile(deps: IngestDeps, options: ImportOptions): Promise<ImportResult> {
-  const { file, format, onDelivery, onChunk, ...request } = options;
+  const { file, format, readChunkBytes, onDelivery, onChunk, ...request } = options;
   findKind(deps.kinds, request.kind);
-  const delivery = await readDelivery(file, format);
+  const delivery = await readDelivery(file, format, readChunkBytes);
   onDelivery?.(delivery);
-  async function* records(): AsyncIterable<RawRecord> {
-    yield* delivery.records;
-  }
-  const report = await runIngestBatch(deps, { ...request, channel: 'import', sourceFingerprint: delivery.fingerprint, ...(onChunk && { onChunk }) }, records());
+  const report = await runIngestBatch(deps, { ...request, channel: 'import', sourceFingerprint: delivery.fingerprint, ...(onChunk && { onChunk }) }, delivery.records);
   const target = rejectsFileOf(file);
   let rejectsFile: string | null = null;
   if (report.rejects.length > 0) {

@@ -92,6 +92,8 @@ export async function startService(platform: Platform, env: Record<string, strin
     routes: { ...createAdminRoutes(platform, adminToken), [INGEST_PATH]: ingestRoute },
     gateway: { corsOrigins: options.corsOrigins, drainTimeoutMs: options.drainTimeoutMs, queryPlanner: options.queryPlanner, ...(adminToken && { adminToken }) },
   });
+  // The ingest route's deliveries and records at the gateway's /metrics.
+  ingestRoute.metrics.registerIn(graph.gateway.metrics.registry);
   // `status`, `verify` and `seals` run elsewhere ask this process, which owns the embedded store.
   if (adminToken) platform.db?.dataDirLock?.setAdminUrl(new URL('/', graph.url).toString());
   // The sensors' bridge (ingest/mqtt.ts) when MQTT_URL is set: refused at start without a valid WRITE grant.

@@ -27,9 +27,11 @@ export interface PreparedEvent {
   schemaVersion: number;
   data: unknown;
   metadata: RecordedEvent['metadata'];
+  /** `data` as JSON: serialised once, for the size check and for the SQL stores' insert. */
+  dataJson: string;
 }
 
-/** Turns a checked event into what is stored (personal fields encrypted: events/crypto/). */
+/** Turns a checked event into what is stored (personal fields encrypted: events/crypto/); a changed `data` comes with its own `dataJson`. */
 export type EventEncoder = (streamId: string, event: PreparedEvent) => PreparedEvent;
 
 /**
@@ -56,7 +58,8 @@ export function prepareAppend(
   }
   const prepared = events.map((event, index) => {
     const { data, schemaVersion } = registry.validateForAppend(event.type, event.data, event.metadata);
-    const bytes = Buffer.byteLength(JSON.stringify(data));
+    const dataJson = JSON.stringify(data);
+    const bytes = Buffer.byteLength(dataJson);
     if (bytes > maxEventBytes) {
       throw new ValidationError(`${event.type} data is ${bytes} bytes; the limit is ${maxEventBytes} bytes per event`, {
         type: event.type,
@@ -66,7 +69,7 @@ export function prepareAppend(
     }
     const eventId = event.eventId ?? (options.idempotencyKey ? deterministicEventId(options.idempotencyKey, index) : randomUUID());
     if (!UUID.test(eventId)) throw new ValidationError(`event id "${eventId}" is not a UUID`, { eventId });
-    const checked = { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata };
+    const checked = { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata, dataJson };
     return encode ? encode(streamId, checked) : checked;
   });
   return { expected, prepared };

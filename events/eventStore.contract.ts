@@ -268,6 +268,51 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
       assert.deepEqual(again.map((r) => r.events.map((e) => e.position)), first.map((r) => r.events.map((e) => e.position)));
       assert.equal(await countEvents(), 2);
     });
+
+    it('a new stream another session creates while the batch is being written: no_stream is refused with nothing of the batch written, any waits and appends after it', async (t) => {
+      if (!harness.url) {
+        t.skip('only a second session can create the stream between the batch reading it missing and writing it');
+        return;
+      }
+      const holder = new pg.Client({ connectionString: harness.url });
+      await holder.connect();
+      const createInHolder = async (streamId: string, eventId: string) => {
+        await holder.query('BEGIN');
+        await holder.query('SELECT * FROM es_append($1, $2, $3::jsonb)', [
+          streamId,
+          'no_stream',
+          JSON.stringify([{ eventId, type: 'CounterIncremented', schemaVersion: 2, data: { by: 7 }, metadata: testMetadata }]),
+        ]);
+      };
+      try {
+        // The other session's stream is not committed when the batch looks for it, so the batch plans it as new...
+        await createInHolder('test.counter-raced', '22222222-2222-4222-8222-222222222222');
+        const refused = store.appendMany([
+          { streamId: 'test.counter-raced', events: [incremented(1)], options: { expectedRevision: 'no_stream' } },
+          { streamId: 'test.counter-bystander', events: [incremented(2)], options: { expectedRevision: 'no_stream' } },
+        ]);
+        await new Promise((r) => setTimeout(r, 200));
+        // ...and commits before the batch writes it.
+        await holder.query('COMMIT');
+        await assert.rejects(refused, (err: unknown) => err instanceof ConcurrencyError && err.streamId === 'test.counter-raced' && err.actual === 0);
+        assert.equal(await countEvents(), 1, 'only the other session event: nothing of the refused batch');
+        assert.equal(await store.streamRevision('test.counter-bystander'), undefined);
+
+        await createInHolder('test.counter-shared', '33333333-3333-4333-8333-333333333333');
+        const waiting = store.appendMany([
+          { streamId: 'test.counter-shared', events: [incremented(3)] },
+          { streamId: 'test.counter-bystander', events: [incremented(4)], options: { expectedRevision: 'no_stream' } },
+        ]);
+        await new Promise((r) => setTimeout(r, 200));
+        await holder.query('COMMIT');
+        const [shared] = await waiting;
+        assert.equal(shared!.events[0]!.revision, 1, 'appended after the event the other session committed');
+        assert.deepEqual((await store.readStream('test.counter-shared')).map((e) => (e.data as { by: number }).by), [7, 3]);
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined);
+        await holder.end();
+      }
+    });
   });
 
   describe('reading', () => {

@@ -2,7 +2,8 @@
  * `POST /ingest/<kind>` mounted at the gateway as `npm start` mounts it, with the real `incidents`
  * kind: delivered with a department's token, answered 202, followed through `ingestBatch` at
  * `/graphql` with the same token; a path below `/ingest/` naming no kind is 404 with the kinds,
- * and a path beside it (`/ingestx`) is not the route at all.
+ * and a path beside it (`/ingestx`) is not the route at all. The route's deliveries and records show
+ * at the gateway's `/metrics`, registered as `npm start` registers them.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -37,6 +38,7 @@ describe('POST /ingest/<kind> at the gateway', () => {
         return { [INGEST_PATH]: route };
       },
     });
+    route.metrics.registerIn(graph.graph.gateway.metrics.registry);
     await testGrants(graph.runtime.store).register('urban-feeds', 'DEPARTMENT', 'urban-management');
     await graph.grant('urban-feeds', ['urban.write'], { actions: ['WRITE'] });
   });
@@ -62,5 +64,19 @@ describe('POST /ingest/<kind> at the gateway', () => {
     const beside = await fetch(`${base}/ingestx`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: report(5) });
     assert.equal(beside.status, 404);
     assert.match(((await beside.json()) as { error: string }).error, /not found/);
+
+    // A delivery without a token (refused) and a completed batch sent again (answered from the batch, nothing counted twice).
+    assert.equal((await fetch(`${base}/ingest/incidents?department=urban-management`, { method: 'POST', body: report(6) })).status, 401);
+    const again = await fetch(`${base}/ingest/incidents?department=urban-management&batch=um-1`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: `${report(1)}\n` });
+    assert.equal(again.status, 409, 'a batch id given again without a fingerprint is refused as reused');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    assert.equal(value('city_brain_ingest_requests_total{kind="incidents",status="202"}'), 1);
+    assert.equal(value('city_brain_ingest_requests_total{kind="unknown",status="404"}'), 1);
+    assert.equal(value('city_brain_ingest_requests_total{kind="incidents",status="401"}'), 1);
+    assert.equal(value('city_brain_ingest_requests_total{kind="incidents",status="409"}'), 1);
+    assert.equal(value('city_brain_ingest_records_total{kind="incidents",outcome="created"}'), 2);
+    assert.equal(value('city_brain_ingest_records_total{kind="incidents",outcome="rejected"}'), 1);
+    assert.match(metrics, /^city_brain_gateway_requests_total/m, 'beside the gateway metrics, in its registry');
   });
 });

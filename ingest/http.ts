@@ -19,6 +19,7 @@ import { GRAPHQL_PATH, unauthenticatedError } from '../gateway/server.ts';
 import type { ClientTokenConfig } from '../platform/auth.ts';
 import { ingestBatchDecider } from '../subgraphs/governance/ingest/decider.ts';
 import { ingestBatchStreamId } from '../subgraphs/governance/ingest/events.ts';
+import { IngestMetrics, UNKNOWN_KIND } from './metrics.ts';
 import { authorizeDelivery, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_RECORD_BYTES, findKind, newBatchId, runIngestBatch } from './runner.ts';
 import type { IngestDeps, IngestRequest, RawRecord } from './types.ts';
 
@@ -38,6 +39,8 @@ export interface IngestRoute {
   (req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Batches still running in the background (tests and shutdown wait on them). */
   running(): Promise<void>;
+  /** Deliveries and records counted; `metrics.registerIn` the gateway's registry to serve them at `/metrics`. */
+  metrics: IngestMetrics;
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -133,6 +136,11 @@ export function createIngestRoute(options: IngestRouteOptions): IngestRoute {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_INGEST_BODY_BYTES;
   const maxRecordBytes = ingest.limits?.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const inFlight = new Set<Promise<unknown>>();
+  const metrics = new IngestMetrics();
+  const kindLabel = (url: URL): string => {
+    const named = decodeURIComponent(url.pathname.slice(INGEST_PATH.length));
+    return ingest.kinds.some((k) => k.name === named) ? named : UNKNOWN_KIND;
+  };
 
   async function accept(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (req.method !== 'POST') return send(res, 405, { error: 'use POST with an NDJSON body' }, { allow: 'POST' });
@@ -194,7 +202,7 @@ export function createIngestRoute(options: IngestRouteOptions): IngestRoute {
         if (!req.readableEnded) req.destroy();
       }
     }
-    const run = runIngestBatch(ingest, { ...request, grantId }, andThenEnd())
+    const run = runIngestBatch(ingest, { ...request, grantId, onChunk: (chunk) => metrics.countChunk(kind.name, chunk) }, andThenEnd())
       .then((report) => logger?.info({ batchId, kind: kind.name, department, received: report.received, rejected: report.rejected, resumedChunks: report.resumedChunks }, 'http delivery completed'))
       .catch((error: unknown) => logger?.error({ err: error, batchId }, 'http delivery failed: the batch stays running; deliver it again with the same batch id and fingerprint to resume'))
       .finally(() => inFlight.delete(run));
@@ -202,17 +210,22 @@ export function createIngestRoute(options: IngestRouteOptions): IngestRoute {
   }
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
     try {
-      await accept(req, res, new URL(req.url ?? '/', 'http://gateway'));
+      await accept(req, res, url);
     } catch (error) {
       if (!(error instanceof CityBrainError)) throw error;
       const status = error instanceof ForbiddenError ? 403 : error instanceof ConflictError ? 409 : (STATUS_OF[error.code] ?? 400);
       // An unknown kind is a path that names nothing: 404, with the kinds there are.
       const unknownKind = error.details.field === 'kind';
       send(res, unknownKind ? 404 : status, { error: error.message, code: error.code, ...error.details });
+    } finally {
+      // Headers are out by now (202 before the body is read): the status the caller was answered with.
+      if (res.headersSent) metrics.countRequest(kindLabel(url), res.statusCode);
     }
   };
   return Object.assign(route, {
+    metrics,
     running: async () => {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },

@@ -51,7 +51,9 @@ export class PersonalDataCodec {
       if (!rule || !subject) return event;
       const keys = this.appending.getStore();
       if (!keys?.has(subject)) throw new Error(`${event.type} holds personal data: append it through the PersonalDataEventStore, which provides the key of subject ${subject}`);
-      return { ...event, data: sealPersonal(event.data, rule, subject, keys.get(subject)!, event.eventId) };
+      const data = sealPersonal(event.data, rule, subject, keys.get(subject)!, event.eventId);
+      // The SQL store inserts `dataJson`: it must be the sealed data's, never the clear one's.
+      return { ...event, data, dataJson: JSON.stringify(data) };
     };
   }
 

@@ -107,6 +107,6 @@ AS $$
   SELECT * FROM batch UNION ALL SELECT * FROM head
 $$;
 
--- Batches are written by the store itself, a few statements per batch (sqlEventStore.ts writeBatch).
+-- Batches are written by the store itself, two statements per batch (sqlEventStore.ts writeBatch).
 DROP FUNCTION IF EXISTS es_append_many(jsonb);
 `;

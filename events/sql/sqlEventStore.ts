@@ -29,7 +29,7 @@ import {
   type StreamAppend,
   type SubscribeOptions,
 } from '../types.ts';
-import type { SqlDatabase } from './database.ts';
+import type { SqlDatabase, SqlExecutor } from './database.ts';
 import { EVENT_STORE_SCHEMA } from './schema.ts';
 
 export interface SqlEventStoreOptions {
@@ -71,6 +71,21 @@ const EVENT_COLUMNS = `e.global_position::text AS global_position, e.transaction
 
 function toIso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/**
+ * Prepared events as the JSON array `es_append` and the batch insert read (`eventId`, `type`,
+ * `schemaVersion`, `data`, `metadata`, and `extra(i)`'s fields): `data` as `prepareAppend` already
+ * serialised it, and each metadata object serialised once however many events share it (a record's).
+ */
+function eventsJson(events: readonly PreparedEvent[], extra: (index: number) => string = () => ''): string {
+  const metadataJson = new Map<object, string>();
+  const parts = events.map((p, i) => {
+    let metadata = metadataJson.get(p.metadata);
+    if (metadata === undefined) metadataJson.set(p.metadata, (metadata = JSON.stringify(p.metadata)));
+    return `{${extra(i)}"eventId":"${p.eventId}","type":${JSON.stringify(p.type)},"schemaVersion":${p.schemaVersion},"data":${p.dataJson},"metadata":${metadata}}`;
+  });
+  return `[${parts.join(',')}]`;
 }
 
 function likePrefix(prefix: string): string {
@@ -151,7 +166,7 @@ export class SqlEventStore implements EventStore {
       const { rows } = await this.db.query<AppendRow>('SELECT 0 AS batch_index, * FROM es_append($1, $2, $3::jsonb)', [
         batch[0]!.streamId,
         String(batch[0]!.expected),
-        JSON.stringify(batch[0]!.prepared),
+        eventsJson(batch[0]!.prepared),
       ]);
       return rows;
     } catch (err) {
@@ -164,6 +179,12 @@ export class SqlEventStore implements EventStore {
         const expected = batch.find((a) => a.streamId === streamId)?.expected ?? 'any';
         throw new ConcurrencyError(streamId, String(expected), actual < 0 ? undefined : actual);
       }
+      // A batch's new stream that another writer created (and wrote) first: its revisions are taken.
+      const taken = /\(stream_id, stream_revision\)=\((.+), -?\d+\) already exists/.exec((err as { detail?: string }).detail ?? '');
+      if (taken) {
+        const streamId = taken[1]!;
+        throw new ConcurrencyError(streamId, String(batch.find((a) => a.streamId === streamId)?.expected ?? 'any'), await this.streamRevision(streamId));
+      }
       if (/es_events_event_id_key|duplicate key value.*event_id/.test(message)) {
         const streams = [...new Set(batch.map((a) => a.streamId))];
         const where = streams.length === 1 ? `this append to ${streams[0]}` : `this batch of appends (${streams.length} streams)`;
@@ -174,32 +195,41 @@ export class SqlEventStore implements EventStore {
   }
 
   /**
-   * Several appends in one transaction, in a handful of statements whatever their number (a
-   * per-append loop in SQL made batch writes cost as much as separate appends): lock every stream
-   * (in stream order, so concurrent batches cannot deadlock), find the event ids already stored,
-   * check each append's expected revision against the revision it finds — earlier appends of the
-   * batch included — and insert everything at once. Rows as `es_append` returns them.
+   * Several appends in one transaction, in two statements whatever their number (a per-append loop in
+   * SQL made batch writes cost as much as separate appends). The first locks the streams that exist
+   * (in stream order, so concurrent batches cannot deadlock) and finds the event ids already stored;
+   * each append's expected revision is checked against the revision found — earlier appends of the
+   * batch included. The second writes everything: new streams created at their final revision (one
+   * row write each, not insert-lock-update), existing ones moved on, the events inserted in batch
+   * order. A stream another writer created meanwhile is caught by the unique keys and becomes a
+   * `ConcurrencyError` (`runAppend`). Rows as `es_append` returns them.
    */
   private async writeBatch(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[]): Promise<AppendRow[]> {
     return this.db.transaction(async (tx) => {
       const streams = [...new Set(batch.map((a) => a.streamId))].sort();
-      await tx.query('INSERT INTO es_streams (stream_id, revision) SELECT s, -1 FROM unnest($1::text[]) AS s ORDER BY s ON CONFLICT (stream_id) DO NOTHING', [streams]);
-      const { rows: locked } = await tx.query<{ stream_id: string; revision: number }>(
-        'SELECT stream_id, revision FROM es_streams WHERE stream_id = ANY($1::text[]) ORDER BY stream_id FOR UPDATE',
-        [streams],
+      // `any` on a missing stream waits for a concurrent creator instead of failing (as `es_append`): create those rows first, so they are locked below.
+      const anyStreams = [...new Set(batch.filter((a) => a.expected === 'any').map((a) => a.streamId))].sort();
+      if (anyStreams.length > 0) {
+        await tx.query('INSERT INTO es_streams (stream_id, revision) SELECT s, -1 FROM unnest($1::text[]) AS s ORDER BY s ON CONFLICT (stream_id) DO NOTHING', [anyStreams]);
+      }
+      const { rows: found } = await tx.query<{ revision: number | null } & Omit<AppendRow, 'batch_index' | 'replayed'> & { stream_id: string }>(
+        `WITH locked AS MATERIALIZED (SELECT s.stream_id, s.revision FROM es_streams s WHERE s.stream_id = ANY($1::text[]) ORDER BY s.stream_id FOR UPDATE)
+         SELECT l.stream_id, l.revision, NULL AS global_position, NULL AS transaction_id, NULL::integer AS stream_revision, NULL AS event_id, NULL::timestamptz AS recorded_at FROM locked l
+         UNION ALL
+         SELECT e.stream_id, NULL, e.global_position::text, e.transaction_id::text, e.stream_revision, e.event_id::text, e.recorded_at
+         FROM es_events e WHERE e.event_id = ANY($2::uuid[])`,
+        [streams, batch.flatMap((a) => a.prepared.map((p) => p.eventId))],
       );
-      const before = new Map(locked.map((r) => [r.stream_id, r.revision]));
+      const before = new Map<string, number>();
+      const storedById = new Map<string, Omit<AppendRow, 'batch_index' | 'replayed'>>();
+      for (const row of found) {
+        if (row.revision !== null) before.set(row.stream_id, row.revision);
+        else storedById.set(row.event_id, row);
+      }
       const revisions = new Map(before);
-      const { rows: stored } = await tx.query<AppendRow & { stream_id: string }>(
-        `SELECT e.global_position::text AS global_position, e.transaction_id::text AS transaction_id, e.stream_revision, e.event_id::text AS event_id,
-                e.recorded_at, true AS replayed, e.stream_id
-         FROM es_events e WHERE e.event_id = ANY($1::uuid[])`,
-        [batch.flatMap((a) => a.prepared.map((p) => p.eventId))],
-      );
-      const storedById = new Map(stored.map((r) => [r.event_id, r]));
       const plannedIds = new Set<string>();
       const replays: AppendRow[] = [];
-      const rows: { ord: number; batch_index: number; stream_id: string; stream_revision: number; event_id: string; type: string; schema_version: number; data: unknown; metadata: unknown }[] = [];
+      const rows: { batch_index: number; stream_id: string; stream_revision: number; event: PreparedEvent }[] = [];
       batch.forEach(({ streamId, expected, prepared }, index) => {
         const first = prepared[0]!.eventId;
         // As `es_append`: an append whose first event is already stored (or earlier in this batch) is a replay.
@@ -210,35 +240,71 @@ export class SqlEventStore implements EventStore {
           }
           return;
         }
-        const current = revisions.get(streamId)!;
+        const current = revisions.get(streamId) ?? -1;
         const stale =
           (expected === 'no_stream' && current !== -1) || (expected === 'stream_exists' && current === -1) || (typeof expected === 'number' && expected !== current);
         if (stale) throw new ConcurrencyError(streamId, String(expected), current < 0 ? undefined : current);
         prepared.forEach((p, i) => {
           plannedIds.add(p.eventId);
-          rows.push({ ord: rows.length, batch_index: index, stream_id: streamId, stream_revision: current + 1 + i, event_id: p.eventId, type: p.type, schema_version: p.schemaVersion, data: p.data, metadata: p.metadata });
+          rows.push({ batch_index: index, stream_id: streamId, stream_revision: current + 1 + i, event: p });
         });
         revisions.set(streamId, current + prepared.length);
       });
       if (rows.length === 0) return replays;
-      const { rows: inserted } = await tx.query<Omit<AppendRow, 'batch_index' | 'replayed'>>(
-        `INSERT INTO es_events AS e (stream_id, stream_revision, event_id, type, schema_version, data, metadata, recorded_at)
-         SELECT x.stream_id, x.stream_revision, x.event_id, x.type, x.schema_version, x.data, x.metadata, now.at
-         FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, stream_id text, stream_revision integer, event_id uuid, type text, schema_version integer, data jsonb, metadata jsonb),
-              (SELECT date_trunc('milliseconds', clock_timestamp()) AS at) AS now
-         ORDER BY x.ord
-         RETURNING e.global_position::text AS global_position, e.transaction_id::text AS transaction_id, e.stream_revision, e.event_id::text AS event_id, e.recorded_at`,
-        [JSON.stringify(rows)],
+      const changed = [...revisions].filter(([streamId, revision]) => revision !== before.get(streamId)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const created = changed.filter(([streamId]) => !before.has(streamId));
+      const moved = changed.filter(([streamId]) => before.has(streamId));
+      // The new streams are created first (the first arm of the UNION ALL), in stream order: a concurrent creator of the same streams waits in that order, never in a cycle.
+      // Per event only its position comes back: the transaction and the instant are the same for the whole batch.
+      const { rows: written } = await tx.query<{ kind: 'c' | 'e' | 'n'; global_position: string | null; transaction_id: string | null; id: string | null; recorded_at: Date | null }>(
+        `WITH now AS MATERIALIZED (SELECT date_trunc('milliseconds', clock_timestamp()) AS at),
+         created AS (
+           INSERT INTO es_streams (stream_id, revision) SELECT x.s, x.r FROM unnest($2::text[], $3::integer[]) AS x(s, r) ORDER BY x.s
+           ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id),
+         moved AS (
+           INSERT INTO es_streams (stream_id, revision) SELECT x.s, x.r FROM unnest($4::text[], $5::integer[]) AS x(s, r) ORDER BY x.s
+           ON CONFLICT (stream_id) DO UPDATE SET revision = EXCLUDED.revision),
+         inserted AS (
+           INSERT INTO es_events AS e (stream_id, stream_revision, event_id, type, schema_version, data, metadata, recorded_at)
+           SELECT x.stream_id, x.stream_revision, x."eventId", x.type, x."schemaVersion", x.data, x.metadata, now.at
+           FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, stream_id text, stream_revision integer, "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb), now
+           ORDER BY x.ord
+           RETURNING e.global_position, e.event_id)
+         SELECT 'c' AS kind, NULL AS global_position, NULL AS transaction_id, c.stream_id AS id, NULL::timestamptz AS recorded_at FROM created c
+         UNION ALL SELECT 'e', i.global_position::text, NULL, i.event_id::text, NULL FROM inserted i
+         UNION ALL SELECT 'n', NULL, pg_current_xact_id()::text, NULL, now.at FROM now, (SELECT pg_notify('es_events', '')) n`,
+        [
+          eventsJson(
+            rows.map((r) => r.event),
+            (i) => `"ord":${i},"stream_id":${JSON.stringify(rows[i]!.stream_id)},"stream_revision":${rows[i]!.stream_revision},`,
+          ),
+          created.map(([s]) => s), created.map(([, r]) => r), moved.map(([s]) => s),
+          moved.map(([, r]) => r),
+        ],
       );
-      const changed = [...revisions].filter(([streamId, revision]) => revision !== before.get(streamId));
-      await tx.query(
-        `WITH moved AS (UPDATE es_streams s SET revision = x.revision FROM unnest($1::text[], $2::integer[]) AS x(stream_id, revision) WHERE s.stream_id = x.stream_id)
-         SELECT pg_notify('es_events', '')`,
-        [changed.map(([streamId]) => streamId), changed.map(([, revision]) => revision)],
-      );
-      const insertedById = new Map(inserted.map((r) => [r.event_id, r]));
-      return [...rows.map((r) => ({ ...insertedById.get(r.event_id)!, batch_index: r.batch_index, replayed: false })), ...replays];
+      const positionById = new Map<string, string>();
+      const createdStreams = new Set<string>();
+      let batchRow: (typeof written)[number] | undefined;
+      for (const row of written) {
+        if (row.kind === 'e') positionById.set(row.id!, row.global_position!);
+        else if (row.kind === 'c') createdStreams.add(row.id!);
+        else batchRow = row;
+      }
+      const raced = created.find(([streamId]) => !createdStreams.has(streamId));
+      if (raced) throw await this.raceError(tx, raced[0], batch);
+      const { transaction_id, recorded_at } = batchRow!;
+      return [
+        ...rows.map((r) => ({ global_position: positionById.get(r.event.eventId)!, transaction_id: transaction_id!, stream_revision: r.stream_revision, event_id: r.event.eventId, recorded_at: recorded_at!, batch_index: r.batch_index, replayed: false })),
+        ...replays,
+      ];
     });
+  }
+
+  /** A stream the batch found missing was created by another writer before the batch could: its revision now, as a `ConcurrencyError`. */
+  private async raceError(tx: SqlExecutor, streamId: string, batch: readonly { streamId: string; expected: ExpectedRevision }[]): Promise<ConcurrencyError> {
+    const { rows } = await tx.query<{ revision: number }>('SELECT revision FROM es_streams WHERE stream_id = $1', [streamId]);
+    const actual = rows[0]?.revision ?? -1;
+    return new ConcurrencyError(streamId, String(batch.find((a) => a.streamId === streamId)?.expected ?? 'any'), actual < 0 ? undefined : actual);
   }
 
   /** The same event ids were stored before: identical content is an idempotent replay, anything else a conflict. */
