@@ -13,7 +13,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ValidationError } from '../events/errors.ts';
-import { timeAppends } from '../platform/metrics.ts';
+import { timeAppends, watchProjections } from '../platform/metrics.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BufferedEventStore } from '../events/bufferedEventStore.ts';
 import { isStart } from '../events/position.ts';
@@ -113,7 +113,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     const [eventStore, readBackend] = [store, readSide];
     const { readModels } = readBackend;
     const projections = options.modules.flatMap((m) => m.projections);
-    const runner = readBackend.projector(eventStore, projections, { ...options.runner, logger: logger.child({ component: 'projector' }) });
+    const runner = readBackend.projector(eventStore, projections, { ...options.runner, watch: watchProjections, logger: logger.child({ component: 'projector' }) });
     if (!db && options.chain !== false) logger.warn('EVENT_STORE=kurrentdb: no hash chain is kept (only the SQL log has one), so integrity, verify and seals are not available');
     const signer = db && options.chain !== false ? loadSigner(config, logger) : undefined;
     const chainer = db && new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });

@@ -7,7 +7,6 @@
 import type { ServerResponse } from 'node:http';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventStore } from '../events/types.ts';
-import type { ProjectionLag } from '../projections/readModels.ts';
 
 export const processRegistry = new Registry();
 collectDefaultMetrics({ register: processRegistry });
@@ -106,8 +105,16 @@ const projectionOwned = new Gauge({
   registers: [processRegistry],
 });
 
-/** A projection runner whose lag the process reports (the projector; `npm start`). */
-export const watchProjections = sampled<{ lag(): Promise<ProjectionLag[]> }>(async (runners) => {
+/** What the process reports of a projection's lag (the projector port's `ProjectionLag`; platform/ imports no projections/). */
+interface Lag {
+  projection: string;
+  events: number;
+  seconds: number;
+  owned: boolean;
+}
+
+/** A projection runner whose lag the process reports (the projector; `npm start`), given to it as its `watch` option. */
+export const watchProjections = sampled<{ lag(): Promise<Lag[]> }>(async (runners) => {
   for (const gauge of [lagEvents, lagSeconds, projectionOwned]) gauge.reset();
   for (const runner of runners) {
     for (const lag of await runner.lag()) {

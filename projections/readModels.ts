@@ -63,6 +63,8 @@ export interface ProjectorOptions {
   lockRetryMs?: number;
   /** Called after each committed batch (progress bars, metrics). */
   onProgress?: (progress: BatchProgress) => void;
+  /** Called when the live loop starts, to report its lag (the process's /metrics); what it returns is called on stop. */
+  watch?: (projector: Pick<Projector, 'lag'>) => () => void;
   logger?: Logger;
 }
 

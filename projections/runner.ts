@@ -20,7 +20,6 @@ import { BatchDocumentStore, DocumentCache, indexSql, readModelTableSql } from '
 import { PROJECTION_SCHEMA, type BuildRow } from './sql/schema.ts';
 import type { ProjectionLag, Projector, ProjectorOptions } from './readModels.ts';
 import type { Projection } from './types.ts';
-import { watchProjections } from '../platform/metrics.ts';
 
 export interface RunnerOptions extends ProjectorOptions {
   /**
@@ -103,7 +102,7 @@ export class ProjectionRunner implements Projector {
   async start(): Promise<void> {
     await ensureProjectionSchema(this.db);
     this.unlisten = await this.db.listen('es_events', () => this.wake?.());
-    this.unwatch ??= watchProjections(this);
+    this.unwatch ??= this.options.watch?.(this);
     this.loop ??= this.runLoop();
   }
 

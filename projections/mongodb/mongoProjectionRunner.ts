@@ -53,6 +53,9 @@ export class MongoProjectionRunner implements Projector {
   private readonly reportedCaughtUp = new Set<string>();
   private readonly db: Db;
 
+  /** Stops reporting lag to the process's metrics (`ProjectorOptions.watch`). */
+  private unwatch: (() => void) | undefined;
+
   constructor(
     private readonly mongo: MongoReadModelDatabase,
     private readonly store: EventStore,
@@ -81,10 +84,12 @@ export class MongoProjectionRunner implements Projector {
 
   async start(): Promise<void> {
     await this.ensureSchema();
+    this.unwatch ??= this.options.watch?.(this);
     for (const projection of this.projections) this.loops.push(this.runLoop(projection));
   }
 
   async stop(): Promise<void> {
+    this.unwatch?.();
     this.controller.abort();
     await Promise.allSettled(this.loops);
     for (const name of this.leases) await this.release(name).catch(() => undefined);
