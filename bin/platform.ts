@@ -10,9 +10,9 @@ import { EventRegistry } from '../events/registry.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
 import { ed25519Signer, HASH_CHAIN_SCHEMA, HashChainer, type ChainSigner } from '../events/sql/hashChain.ts';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ValidationError } from '../events/errors.ts';
+import { keyFileOf } from '../events/keyFile.ts';
 import { timeAppends, watchProjections } from '../platform/metrics.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BufferedEventStore } from '../events/bufferedEventStore.ts';
@@ -192,15 +192,11 @@ async function withSetupLock<T>(db: SqlDatabase, body: () => Promise<T>): Promis
  * beside its data directory (development); with PostgreSQL and no key, blocks stay unsigned.
  */
 export function loadSigner(config: StorageConfig, logger: Logger): ChainSigner | undefined {
-  let file = config.SEAL_KEY_FILE;
-  if (!file && !config.DATABASE_URL) {
-    file = join(dirname(config.DATA_DIR), 'seal-ed25519.pem');
-    if (!existsSync(file)) {
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-      logger.info({ file }, 'generated a development seal key for the hash chain');
-    }
-  }
+  const file = keyFileOf(config, config.SEAL_KEY_FILE, {
+    name: 'seal-ed25519.pem',
+    generate: () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    what: 'seal key for the hash chain',
+  }, logger);
   if (!file) {
     logger.warn('SEAL_KEY_FILE is not set: the hash chain is kept but its blocks are not signed');
     return undefined;

@@ -5,23 +5,19 @@
  * and cannot be erased (warned at start). Every process of a deployment must load the same file.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { StorageConfig } from '../config.ts';
 import { ValidationError } from '../errors.ts';
+import { keyFileOf } from '../keyFile.ts';
 import { assertMasterKey } from './subjectKeys.ts';
 
 export function loadMasterKey(config: StorageConfig, logger: Logger): Buffer | undefined {
-  let file = config.PERSONAL_DATA_KEY_FILE;
-  if (!file && !config.DATABASE_URL) {
-    file = join(dirname(config.DATA_DIR), 'personal-data-master.key');
-    if (!existsSync(file)) {
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-      logger.info({ file }, 'generated a development master key for personal data');
-    }
-  }
+  const file = keyFileOf(config, config.PERSONAL_DATA_KEY_FILE, {
+    name: 'personal-data-master.key',
+    generate: () => `${randomBytes(32).toString('base64')}\n`,
+    what: 'master key for personal data',
+  }, logger);
   if (!file) {
     logger.warn('PERSONAL_DATA_KEY_FILE is not set: personal fields of events are stored in clear and cannot be erased');
     return undefined;
