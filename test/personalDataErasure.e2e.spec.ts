@@ -19,6 +19,7 @@ import { populationModule } from '../subgraphs/population/index.ts';
 import { taxModule } from '../subgraphs/tax/index.ts';
 import { urbanOpsModule } from '../subgraphs/urban-ops/index.ts';
 import { openTestRuntime, startTestGraph, type GqlResponse, type TestGraph, type TestRuntime } from './helpers/graph.ts';
+import { BACKEND_NAMES } from './helpers/databases.ts';
 
 const MODULES = [populationModule, healthcareModule, taxModule, urbanOpsModule, governanceModule];
 const COMMUNITY = '370102003001';
@@ -61,7 +62,7 @@ function assertNoPersonalValue(text: string, where: string): void {
   for (const [field, value] of Object.entries(PERSONAL)) assert.ok(!text.includes(value), `${where} holds the erased ${field} "${value}"`);
 }
 
-for (const backend of (process.env.ONLY_BACKEND ? [process.env.ONLY_BACKEND as 'pglite'] : ['pglite', 'postgres'] as const)) describe(`erasing a person's personal data on ${backend}`, () => {
+for (const backend of BACKEND_NAMES) describe(`erasing a person's personal data on ${backend}`, () => {
   let base: TestRuntime;
   let graph: TestGraph;
   let writer: string;

@@ -101,9 +101,12 @@ export async function postgresBackend(): Promise<TestBackend> {
  * Both backends, in the order the contract suites run them; `TEST_BACKENDS=postgres` (or `pglite`)
  * keeps one, to loop a suite on one store without opening the other.
  */
-export const BACKENDS: ReadonlyArray<() => Promise<TestBackend>> = [pgliteBackend, postgresBackend].filter(
-  (open) => !process.env.TEST_BACKENDS || process.env.TEST_BACKENDS.split(',').includes(open.name.replace('Backend', '')),
-);
+const chosen = (name: string): boolean => !process.env.TEST_BACKENDS || process.env.TEST_BACKENDS.split(',').includes(name);
+
+export const BACKENDS: ReadonlyArray<() => Promise<TestBackend>> = [pgliteBackend, postgresBackend].filter((open) => chosen(open.name.replace('Backend', '')));
+
+/** The names of the same backends, for suites that open their runtime by name (`openTestRuntime`). */
+export const BACKEND_NAMES = (['pglite', 'postgres'] as const).filter(chosen);
 
 /**
  * Registers the hooks of a suite whose every test starts on an empty database with an event store
