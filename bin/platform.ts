@@ -20,7 +20,9 @@ import { isStart } from '../events/position.ts';
 import type { EventStore } from '../events/types.ts';
 import type { Projector, ReadModels } from '../projections/readModels.ts';
 import { loadMasterKey } from '../events/crypto/masterKey.ts';
-import { openPersonalDataStore, PersonalDataEventStore } from '../events/crypto/personalDataStore.ts';
+import { openPersonalDataStore, personalDataPortOf } from '../events/crypto/personalDataStore.ts';
+import { assertRetentionResources } from '../events/crypto/retentionRules.ts';
+import { scopesOf } from '../events/crypto/personalFields.ts';
 import { personalFieldRules } from '../subgraphs/kit/personalData.ts';
 import { ProcessManagerRuntime } from '../projections/processManager.ts';
 import { ensureProjectionSchema, type RunnerOptions } from '../projections/runner.ts';
@@ -87,6 +89,7 @@ export function registryOf(modules: readonly SubgraphModule[]): EventRegistry {
 export async function openPlatform(options: OpenPlatformOptions): Promise<Platform> {
   const env = options.env ?? process.env;
   const config = parseConfig(platformConfigSchema, env);
+  assertRetentionResources(config.PERSONAL_DATA_RETENTION, scopesOf(personalFieldRules()));
   const logger = options.logger ?? createLogger(env);
   if (options.db && config.EVENT_STORE !== 'sql') throw new ValidationError(`an SQL database was given, but EVENT_STORE=${config.EVENT_STORE}`);
   const registry = registryOf(options.modules);
@@ -117,13 +120,14 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     if (!db && options.chain !== false) logger.warn('EVENT_STORE=kurrentdb: no hash chain is kept (only the SQL log has one), so integrity, verify and seals are not available');
     const signer = db && options.chain !== false ? loadSigner(config, logger) : undefined;
     const chainer = db && new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });
+    const personalData = personalDataPortOf(eventStore, config.PERSONAL_DATA_LEGAL_HOLDS);
     const runtime: SubgraphRuntime = {
       store: eventStore,
       readModels,
       ...(db && { db }),
       now: options.now ?? (() => new Date()),
       logger,
-      ...(eventStore instanceof PersonalDataEventStore && { personalData: { keys: eventStore.codec.keys, legalHolds: new Set(config.PERSONAL_DATA_LEGAL_HOLDS) } }),
+      ...(personalData && { personalData }),
     };
     const processManagers = new ProcessManagerRuntime(
       { ...runtime, logger: logger.child({ component: 'process-managers' }) },

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseRetentionRules } from './crypto/retentionRules.ts';
 import { ValidationError } from './errors.ts';
 import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from './sql/database.ts';
 
@@ -25,6 +26,15 @@ export const storageConfigSchema = z.object({
     .string()
     .default('')
     .transform((list) => list.split(',').map((id) => id.trim()).filter(Boolean)),
+  /** Retention rules per resource (`retentionRules.ts`), e.g. `healthcare.records=30y after death`: run by governance's retention process manager. */
+  PERSONAL_DATA_RETENTION: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const { rules, problems } = parseRetentionRules(text);
+      for (const message of problems) ctx.addIssue({ code: 'custom', message });
+      return rules;
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
 });
 

@@ -27,6 +27,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { CityBrainError, NotFoundError } from '../events/errors.ts';
+import type { PersonalDataPort } from '../events/crypto/personalDataStore.ts';
 import type { DomainEvent } from '../events/decider.ts';
 import type { EventMetadata, EventStore, Position, Recorded } from '../events/types.ts';
 import type { ReadModels } from './readModels.ts';
@@ -69,6 +70,8 @@ export interface ReactionContext<Payload extends Doc> {
 
 export interface IssueContext {
   store: EventStore;
+  /** The personal-data keys, where this process may erase them (governance's retention). */
+  personalData?: PersonalDataPort;
   /** The instant the command is decided at (the runtime's clock). */
   now: Date;
   /** Provenance and actor of the manager, correlated with and caused by the item's trigger. */
@@ -131,6 +134,7 @@ export function processManagerProjection<Payload extends Doc>(manager: ProcessMa
 
 export interface ProcessManagerPorts {
   store: EventStore;
+  personalData?: PersonalDataPort;
   readModels: ReadModels;
   now: () => Date;
   logger?: Logger;
@@ -249,7 +253,8 @@ export class ProcessManagerRuntime {
       causationId: item.cause.eventId,
     };
     try {
-      const result = await manager.issue(item, { store: this.ports.store, now, metadata });
+      const { store, personalData } = this.ports;
+      const result = await manager.issue(item, { store, ...(personalData && { personalData }), now, metadata });
       if (result.replayed) report.replayed.push(item.id);
       else if (result.events.length === 0) report.unchanged.push(item.id);
       else report.issued.push(item.id);

@@ -30,7 +30,7 @@ import type {
   StreamAppend,
   SubscribeOptions,
 } from '../types.ts';
-import { openPersonal, sealedSubjectOf, sealPersonal, subjectOf, type PersonalFieldRules } from './personalFields.ts';
+import { keyIdOf, openPersonal, scopesOf, sealedKeyIdOf, sealPersonal, subjectOf, type PersonalFieldRule, type PersonalFieldRules } from './personalFields.ts';
 import { SqlSubjectKeyStore, SubjectKeys, type SubjectKey } from './subjectKeys.ts';
 
 /** The encryption side of the store: the keys and which fields are personal. */
@@ -38,20 +38,32 @@ export class PersonalDataCodec {
   /** The keys of the append in progress (per async context: appends run concurrently). */
   private readonly appending = new AsyncLocalStorage<ReadonlyMap<string, SubjectKey>>();
 
+  /** The scopes personal data is sealed under (the resources a retention rule may name). */
+  readonly scopes: readonly string[];
+
   constructor(
     readonly keys: SubjectKeys,
     readonly rules: PersonalFieldRules,
-  ) {}
+  ) {
+    this.scopes = scopesOf(rules);
+  }
+
+  /** The rule of an event and the id of the key its personal values are sealed under; none when it holds none. */
+  private sealing(event: { type: string; data: unknown }): { rule: PersonalFieldRule; keyId: string } | undefined {
+    const rule = this.rules.get(event.type);
+    const subject = rule && subjectOf(rule, event.data);
+    return rule && subject ? { rule, keyId: keyIdOf(subject, rule.scope) } : undefined;
+  }
 
   /** The `encode` option of the inner store. */
   encoder(): EventEncoder {
     return (_streamId: string, event: PreparedEvent): PreparedEvent => {
-      const rule = this.rules.get(event.type);
-      const subject = rule && subjectOf(rule, event.data);
-      if (!rule || !subject) return event;
+      const sealing = this.sealing(event);
+      if (!sealing) return event;
+      const { rule, keyId } = sealing;
       const keys = this.appending.getStore();
-      if (!keys?.has(subject)) throw new Error(`${event.type} holds personal data: append it through the PersonalDataEventStore, which provides the key of subject ${subject}`);
-      const data = sealPersonal(event.data, rule, subject, keys.get(subject)!, event.eventId);
+      if (!keys?.has(keyId)) throw new Error(`${event.type} holds personal data: append it through the PersonalDataEventStore, which provides the key ${keyId}`);
+      const data = sealPersonal(event.data, rule, keyId, keys.get(keyId)!, event.eventId);
       // The SQL store inserts `dataJson`: it must be the sealed data's, never the clear one's.
       return { ...event, data, dataJson: JSON.stringify(data) };
     };
@@ -59,33 +71,32 @@ export class PersonalDataCodec {
 
   /** Runs an append with the keys of its events' subjects at hand for `encoder()`. */
   async withWriteKeys<T>(events: readonly NewEvent[], append: (keys: ReadonlyMap<string, SubjectKey>) => Promise<T>): Promise<T> {
-    const subjects = new Set<string>();
+    const keyIds = new Set<string>();
     for (const event of events) {
-      const rule = this.rules.get(event.type);
-      const subject = rule && subjectOf(rule, event.data);
-      if (subject) subjects.add(subject);
+      const sealing = this.sealing(event);
+      if (sealing) keyIds.add(sealing.keyId);
     }
-    const keys = subjects.size ? await this.keys.forWriting([...subjects]) : new Map<string, SubjectKey>();
+    const keys = keyIds.size ? await this.keys.forWriting([...keyIds]) : new Map<string, SubjectKey>();
     return this.appending.run(keys, () => append(keys));
   }
 
   /** Events as readers see them, with the keys fetched in one round trip (or given: the append's own). */
   async open<E extends RecordedEvent | undefined>(events: readonly E[], known?: ReadonlyMap<string, SubjectKey>): Promise<E[]> {
-    const subjects = new Set<string>();
+    const keyIds = new Set<string>();
     for (const event of events) {
-      const subject = event && sealedSubjectOf(event.data);
-      if (subject && !known?.has(subject)) subjects.add(subject);
+      const keyId = event && sealedKeyIdOf(event.data);
+      if (keyId && !known?.has(keyId)) keyIds.add(keyId);
     }
-    if (subjects.size === 0 && !known) return [...events];
-    const keys = new Map([...(known ?? []), ...(subjects.size ? await this.keys.forReading([...subjects]) : [])]);
+    if (keyIds.size === 0 && !known) return [...events];
+    const keys = new Map([...(known ?? []), ...(keyIds.size ? await this.keys.forReading([...keyIds]) : [])]);
     return events.map((event) => this.openOne(event, keys));
   }
 
-  /** One event opened with `keys` (a subject without a key row reads as erased). */
+  /** One event opened with `keys` (a key id without a key row reads as erased). */
   openOne<E extends RecordedEvent | undefined>(event: E, keys: ReadonlyMap<string, SubjectKey>): E {
-    const subject = event && sealedSubjectOf(event.data);
-    if (!event || !subject) return event;
-    return { ...event, data: openPersonal(event.data, keys.get(subject) ?? null, event.eventId) };
+    const keyId = event && sealedKeyIdOf(event.data);
+    if (!event || !keyId) return event;
+    return { ...event, data: openPersonal(event.data, keys.get(keyId) ?? null, event.eventId) };
   }
 }
 
@@ -159,14 +170,14 @@ export class PersonalDataEventStore implements EventStore {
       let epoch = codec.keys.epoch;
       let served = 0;
       for await (const event of inner) {
-        const subject = sealedSubjectOf(event.data);
-        if (subject) {
+        const keyId = sealedKeyIdOf(event.data);
+        if (keyId) {
           if (++served > window || epoch !== codec.keys.epoch) {
             keys = new Map();
             served = 1;
             epoch = codec.keys.epoch;
           }
-          if (!keys.has(subject)) for (const [id, key] of await codec.keys.forReading([subject])) keys.set(id, key);
+          if (!keys.has(keyId)) for (const [id, key] of await codec.keys.forReading([keyId])) keys.set(id, key);
         }
         yield codec.openOne(event, keys);
       }
@@ -196,6 +207,19 @@ export class PersonalDataEventStore implements EventStore {
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+/** What erasing personal data needs: the keys, the scopes they are kept per, and the subjects under a legal hold. */
+export interface PersonalDataPort {
+  keys: SubjectKeys;
+  /** The scopes of the personal field rules (`PersonalDataCodec.scopes`). */
+  scopes: readonly string[];
+  legalHolds: ReadonlySet<string>;
+}
+
+/** The erasure port of `store` when it encrypts personal data; none otherwise. */
+export function personalDataPortOf(store: EventStore, legalHolds: Iterable<string> = []): PersonalDataPort | undefined {
+  return store instanceof PersonalDataEventStore ? { keys: store.codec.keys, scopes: store.codec.scopes, legalHolds: new Set(legalHolds) } : undefined;
 }
 
 /** The SQL event store with personal fields encrypted under `masterKey`, and its keys in the same database. */

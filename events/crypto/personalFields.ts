@@ -7,8 +7,13 @@
  *
  * The IV is the event id, so the same event encrypts to the same bytes: a re-sent idempotent command
  * is recognised as a replay.
+ *
+ * The key is the subject's for the event's scope (the catalogue resource its personal values belong
+ * to): key id `subject#scope`, so a retention rule can erase one resource of a subject's data and
+ * leave the rest. Data sealed before scopes existed names the plain `subject` key and stays readable.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { ValidationError } from '../errors.ts';
 
 /** What a reader sees in place of a personal value whose subject was erased. */
 export const ERASED = '[erased]';
@@ -24,6 +29,8 @@ export interface PersonalFieldRule {
   fields: readonly string[];
   /** Only events whose payload holds `equals` at `path` carry personal data (a taxpayer that is a person). */
   when?: { path: string; equals: string };
+  /** The catalogue resource the values belong to: they are sealed under the subject's key of this scope. */
+  scope?: string;
 }
 
 export type PersonalFieldRules = ReadonlyMap<string, PersonalFieldRule>;
@@ -32,7 +39,7 @@ export type PersonalFieldRules = ReadonlyMap<string, PersonalFieldRule>;
 interface Sealed {
   /** Format version. */
   v: 1;
-  /** The data subject. */
+  /** The id of the key it is sealed under: the data subject, or `subject#scope`. */
   s: string;
   /** The concrete paths (array indexes included) of the values, in the order encrypted. */
   p: string[];
@@ -53,6 +60,25 @@ export function subjectOf(rule: PersonalFieldRule, data: unknown): string | unde
   if (rule.when && valueAt(data, rule.when.path) !== rule.when.equals) return undefined;
   const subject = valueAt(data, rule.subject);
   return typeof subject === 'string' && subject && personalValues(rule, data).length > 0 ? subject : undefined;
+}
+
+const SCOPE_SEPARATOR = '#';
+
+/** The id of a subject's key for `scope` (none: the subject's own key, which data sealed before scopes uses). */
+export function keyIdOf(subject: string, scope: string | undefined): string {
+  // A subject id holding the separator could name another subject's scoped key.
+  if (subject.includes(SCOPE_SEPARATOR)) throw new ValidationError(`subject id "${subject}" holds "${SCOPE_SEPARATOR}", which no data subject's id may hold`, { field: 'subject' });
+  return scope ? `${subject}${SCOPE_SEPARATOR}${scope}` : subject;
+}
+
+/** Every key id a subject's data may be sealed under: its own key and one per scope of `rules`. */
+export function keyIdsOfSubject(subject: string, scopes: Iterable<string>): string[] {
+  return [keyIdOf(subject, undefined), ...[...scopes].map((scope) => keyIdOf(subject, scope))];
+}
+
+/** The scopes of `rules`: the resources a retention rule may name. */
+export function scopesOf(rules: PersonalFieldRules): string[] {
+  return [...new Set([...rules.values()].flatMap((rule) => (rule.scope ? [rule.scope] : [])))].sort();
 }
 
 /** The string values at `rule`'s paths, each with its concrete path. */
@@ -101,7 +127,7 @@ const decodePath = (path: string): string[] => path.split('.');
  * replaced by `ERASED` when the subject's key was erased (`null`: a new value of an erased subject
  * is not kept). Unchanged when it holds no personal value.
  */
-export function sealPersonal(data: unknown, rule: PersonalFieldRule, subjectId: string, key: Buffer | null, eventId: string): unknown {
+export function sealPersonal(data: unknown, rule: PersonalFieldRule, keyId: string, key: Buffer | null, eventId: string): unknown {
   const values = personalValues(rule, data);
   if (values.length === 0) return data;
   let out = data;
@@ -111,7 +137,7 @@ export function sealPersonal(data: unknown, rule: PersonalFieldRule, subjectId: 
   const iv = ivOf(eventId);
   const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(iv);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const sealed: Sealed = { v: 1, s: subjectId, p: values.map((v) => encodePath(v.path)), c: Buffer.concat([cipher.getAuthTag(), body]).toString('base64') };
+  const sealed: Sealed = { v: 1, s: keyId, p: values.map((v) => encodePath(v.path)), c: Buffer.concat([cipher.getAuthTag(), body]).toString('base64') };
   return { ...(out as Record<string, unknown>), [SEALED]: sealed };
 }
 
@@ -119,8 +145,8 @@ function sealedOf(data: unknown): Sealed | undefined {
   return typeof data === 'object' && data !== null && SEALED in data ? ((data as Record<string, unknown>)[SEALED] as Sealed) : undefined;
 }
 
-/** The subject whose key opens a stored payload; `undefined` when it holds nothing encrypted. */
-export function sealedSubjectOf(data: unknown): string | undefined {
+/** The id of the key that opens a stored payload; `undefined` when it holds nothing encrypted. */
+export function sealedKeyIdOf(data: unknown): string | undefined {
   return sealedOf(data)?.s;
 }
 

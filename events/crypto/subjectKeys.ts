@@ -1,9 +1,10 @@
 /**
  * Data keys per data subject (crypto-shredding, DESIGN §2 governance): each subject whose personal
- * data the log holds has one random AES-256 key, stored wrapped by the master key in a table of its
- * own (`pd_subject_keys`), apart from the events, so a backup of the log alone reveals nothing
- * personal. Erasing a subject destroys its wrapped key and keeps a tombstone (subject id and when),
- * so an erasure cannot be repeated and an erased subject never gets a new key.
+ * data the log holds has one random AES-256 key per scope (key id `subject#scope`, or `subject` for
+ * data sealed before scopes), stored wrapped by the master key in a table of its own
+ * (`pd_subject_keys`), apart from the events, so a backup of the log alone reveals nothing personal.
+ * Erasing destroys the wrapped keys and keeps a tombstone per key id (and when), also for a key id
+ * that had no key yet, so an erasure cannot be repeated and an erased key id never gets a new key.
  *
  * `SubjectKeyStore` is the port (a KMS or an HSM-backed store can replace the SQL table);
  * `SubjectKeys` wraps and unwraps with the master key and keeps the write path's keys in memory.
@@ -19,8 +20,8 @@ export interface SubjectKeyStore {
   get(subjectIds: readonly string[]): Promise<Map<string, StoredKey>>;
   /** Stores the key given for every subject that has no row yet; returns every subject's stored key (an existing or a concurrent writer's wins). */
   create(keys: ReadonlyMap<string, Buffer>): Promise<Map<string, StoredKey>>;
-  /** Destroys the subject's key; `false` when it had none to destroy (unknown or already erased). */
-  erase(subjectId: string): Promise<boolean>;
+  /** Destroys the keys of these key ids and leaves a tombstone for each, keyed or not; returns how many live keys it destroyed. */
+  erase(keyIds: readonly string[]): Promise<number>;
   /** How many subjects have a key, and how many were erased. */
   counts(): Promise<{ live: number; erased: number }>;
 }
@@ -75,12 +76,17 @@ export class SqlSubjectKeyStore implements SubjectKeyStore {
     return new Map(ids.map((id) => [id, created.has(id) ? keys.get(id)! : (existing.get(id) ?? null)]));
   }
 
-  async erase(subjectId: string): Promise<boolean> {
-    const { rows } = await this.db.query(
-      'UPDATE pd_subject_keys SET wrapped_key = NULL, erased_at = now() WHERE subject_id = $1 AND wrapped_key IS NOT NULL RETURNING subject_id',
-      [subjectId],
+  async erase(keyIds: readonly string[]): Promise<number> {
+    if (keyIds.length === 0) return 0;
+    // In key-id order, so concurrent erasures of overlapping ids lock their rows in the same order.
+    const { rows } = await this.db.query<{ destroyed: boolean }>(
+      `INSERT INTO pd_subject_keys AS k (subject_id, wrapped_key, erased_at)
+         SELECT id, NULL, now() FROM unnest($1::text[]) AS id GROUP BY id ORDER BY id
+       ON CONFLICT (subject_id) DO UPDATE SET wrapped_key = NULL, erased_at = now() WHERE k.wrapped_key IS NOT NULL
+       RETURNING (k.xmax <> 0) AS destroyed`,
+      [[...keyIds]],
     );
-    return rows.length === 1;
+    return rows.filter((r) => r.destroyed).length;
   }
 
   async counts(): Promise<{ live: number; erased: number }> {
@@ -155,13 +161,13 @@ export class SubjectKeys {
     return result;
   }
 
-  /** Destroys the subject's key (see `SubjectKeyStore.erase`) and forgets it here. */
-  async erase(subjectId: string): Promise<boolean> {
+  /** Destroys the keys of these key ids (see `SubjectKeyStore.erase`) and forgets them here. */
+  async erase(keyIds: readonly string[]): Promise<number> {
     this.erasures++;
-    this.writeCache.delete(subjectId);
-    const erased = await this.store.erase(subjectId);
+    for (const id of keyIds) this.writeCache.delete(id);
+    const erased = await this.store.erase(keyIds);
     this.erasures++;
-    this.writeCache.delete(subjectId);
+    for (const id of keyIds) this.writeCache.delete(id);
     return erased;
   }
 

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { EventTypeDefinition } from '../../events/registry.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import type { EventStore } from '../../events/types.ts';
-import type { SubjectKeys } from '../../events/crypto/subjectKeys.ts';
+import type { PersonalDataPort } from '../../events/crypto/personalDataStore.ts';
 import type { ReadModels } from '../../projections/readModels.ts';
 import type { ProcessManager } from '../../projections/processManager.ts';
 import type { Projection } from '../../projections/types.ts';
@@ -17,6 +17,8 @@ import type { SubgraphName } from '../../platform/subgraphs.ts';
 import type { SubgraphContext } from './context.ts';
 import type { IngestKind } from './ingest.ts';
 import type { SubgraphResolvers } from './server.ts';
+
+export type { PersonalDataPort } from '../../events/crypto/personalDataStore.ts';
 
 /** The ports a subgraph's resolvers, process managers and seed work against. */
 export interface SubgraphRuntime {
@@ -34,11 +36,6 @@ export interface SubgraphRuntime {
   personalData?: PersonalDataPort;
 }
 
-/** What erasing personal data needs: the subjects' keys and the subjects under a legal hold. */
-export interface PersonalDataPort {
-  keys: SubjectKeys;
-  legalHolds: ReadonlySet<string>;
-}
 
 export interface SubgraphModule<Extra extends object = object> {
   name: SubgraphName;

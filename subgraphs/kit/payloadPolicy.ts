@@ -269,6 +269,7 @@ const governance: DomainClassifications = {
   ]),
   // An erasure names its subject by id only, like an access record.
   PersonalDataErased: event(ADMIN, ['subjectId'], ['subjectId', 'legalBasis', 'approver', 'erasedBy', 'erasedAt']),
+  PersonalDataExpired: event(ADMIN, ['subjectId'], ['subjectId', 'scope', 'rule', 'dueAt', 'legalBasis', 'approver', 'erasedBy', 'erasedAt']),
   DataIssueReported: event(AUDIT, [], ['issueId', 'entityType', 'entityId', 'field', 'description', 'resource', 'department', 'reportedBy', 'reportedAt']),
   DataIssueResolved: event(AUDIT, [], ['issueId', 'correction', 'resolvedBy', 'resolvedAt']),
   // Batches of the aggregation channel: counts and rejects (line, source record id, field, rule), never delivered values.

@@ -9,7 +9,7 @@
  * masked field has no data subject here.
  */
 import type { PersonalFieldRule } from '../../events/crypto/personalFields.ts';
-import { EVENT_CLASSIFICATIONS, INTERNAL, type DomainClassifications } from './payloadPolicy.ts';
+import { EVENT_CLASSIFICATIONS, INTERNAL, type DomainClassifications, type EventPolicy } from './payloadPolicy.ts';
 
 /** Whose personal data an event type holds: the payload path of the subject's id (and a condition). */
 export const PERSONAL_DATA_SUBJECTS: Readonly<Record<string, Omit<PersonalFieldRule, 'fields'>>> = {
@@ -55,8 +55,19 @@ export function personalFieldRules(classifications: Readonly<Record<string, Doma
       if (policy === INTERNAL && INTERNAL_PERSONAL[type]) rules.set(type, INTERNAL_PERSONAL[type]);
       if (policy === INTERNAL || !subject) continue;
       const masked = Object.entries(policy.fields).flatMap(([path, field]) => (field.mask ? [path] : []));
-      rules.set(type, { ...subject, fields: [...new Set([...masked, ...(PERSONAL_DETAILS[type] ?? [])])] });
+      const fields = [...new Set([...masked, ...(PERSONAL_DETAILS[type] ?? [])])];
+      rules.set(type, { ...subject, fields, scope: scopeOf(policy, fields) });
     }
   }
   return rules;
+}
+
+/**
+ * The catalogue resource an event type's personal values are sealed under (their key's scope, which
+ * a retention rule names): theirs when they all belong to one, else the event's. Internal events
+ * have none: they stay under the subject's own key, erased only with the whole subject.
+ */
+function scopeOf(policy: EventPolicy, fields: readonly string[]): string {
+  const resources = new Set(fields.map((path) => policy.fields[path]?.resource ?? policy.resource));
+  return resources.size === 1 ? [...resources][0]! : policy.resource;
 }

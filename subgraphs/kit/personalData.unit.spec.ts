@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ENCRYPTED, ERASED, openPersonal, sealedSubjectOf, sealPersonal, subjectOf } from '../../events/crypto/personalFields.ts';
+import { ENCRYPTED, ERASED, openPersonal, sealedKeyIdOf, sealPersonal, subjectOf } from '../../events/crypto/personalFields.ts';
 import { EVENT_CLASSIFICATIONS, INTERNAL } from './payloadPolicy.ts';
 import { personalFieldRules } from './personalData.ts';
 
@@ -30,7 +30,7 @@ describe('personal field rules', () => {
   });
 
   it('encrypt names, ID numbers and residence addresses of persons, and leave what statistics use in clear', () => {
-    assert.deepEqual(rules.get('PersonRegistered'), { subject: 'personId', fields: ['idNumber', 'name', 'residence.address'] });
+    assert.deepEqual(rules.get('PersonRegistered'), { subject: 'personId', fields: ['idNumber', 'name', 'residence.address'], scope: 'population.basic' });
     assert.equal(rules.has('AirQualityObserved'), false);
   });
 });
@@ -53,7 +53,7 @@ describe('personal field codec', () => {
     const stored = sealPersonal(claim, rule, subjectOf(rule, claim)!, key, eventId) as typeof claim;
     assert.doesNotMatch(JSON.stringify(stored), /阿莫西林|血常规/);
     assert.deepEqual(stored.items.map((i) => [i.code, i.name, i.quantity]), [['A', ENCRYPTED, 1], ['B', ENCRYPTED, 2]]);
-    assert.equal(sealedSubjectOf(stored), 'p-1');
+    assert.equal(sealedKeyIdOf(stored), 'p-1');
     assert.deepEqual(openPersonal(stored, key, eventId), claim);
   });
 

@@ -12,7 +12,7 @@ import { startGraph, type GraphOptions, type RunningGraph } from '../../bin/grap
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { createPgliteDatabase, createPostgresDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
-import { openPersonalDataStore, PersonalDataEventStore } from '../../events/crypto/personalDataStore.ts';
+import { openPersonalDataStore, personalDataPortOf } from '../../events/crypto/personalDataStore.ts';
 import { personalFieldRules } from '../../subgraphs/kit/personalData.ts';
 import { registryOf } from '../../bin/platform.ts';
 import type { GatewayLimitsInput } from '../../gateway/limits.ts';
@@ -60,12 +60,13 @@ export async function openTestRuntime(modules: readonly SubgraphModule[], backen
   const store = options.personalData
     ? await openPersonalDataStore(db, registryOf(modules), randomBytes(32), personalFieldRules())
     : await SqlEventStore.open(db, registryOf(modules));
+  const personalData = personalDataPortOf(store, options.personalData?.legalHolds);
   const runtime: SubgraphRuntime = {
     store,
     readModels: new SqlReadModels(db, 0),
     now: () => new Date(),
     logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
-    ...(store instanceof PersonalDataEventStore && { personalData: { keys: store.codec.keys, legalHolds: new Set(options.personalData?.legalHolds) } }),
+    ...(personalData && { personalData }),
   };
   const runner = new ProjectionRunner(db, store, modules.flatMap((m) => m.projections));
   await runner.catchUp();

@@ -1,7 +1,8 @@
 /**
  * Erasure of a data subject's personal data (PIPL art. 47) by crypto-shredding: the subject's data
- * key is destroyed and `PersonalDataErased` records who erased it, when and why. One stream per
- * subject, `governance.erasure-<subjectId>`: an erasure happens once.
+ * keys are destroyed and `PersonalDataErased` records who erased them, when and why. A retention
+ * rule's end destroys one resource's key only, recorded as `PersonalDataExpired`. One stream per
+ * subject, `governance.erasure-<subjectId>`: an erasure, or a resource's expiry, happens once.
  */
 import { z } from 'zod';
 import type { DomainEvent } from '../../../events/decider.ts';
@@ -24,7 +25,39 @@ export type PersonalDataErased = DomainEvent<
   }
 >;
 
-export type ErasureEvent = PersonalDataErased;
+export const PERSONAL_DATA_EXPIRED = 'PersonalDataExpired';
+
+/** The legal basis of every expiry: the retention period of the data ended. */
+export const RETENTION_ENDED = 'PIPL art. 47(1)(2): retention period ended';
+
+export type PersonalDataExpired = DomainEvent<
+  typeof PERSONAL_DATA_EXPIRED,
+  {
+    subjectId: string;
+    /** The catalogue resource whose personal data of the subject was erased; the rest is kept. */
+    scope: string;
+    /** The retention rule that ended, as configured: `healthcare.records=30y after death`. */
+    rule: string;
+    /** When the retention period ended. */
+    dueAt: string;
+    legalBasis: string;
+    /** The configured rule approved it: `PERSONAL_DATA_RETENTION: <rule>`. */
+    approver: string;
+    /** The process manager that erased it. */
+    erasedBy: string;
+    erasedAt: string;
+  }
+>;
+
+export type ErasureEvent = PersonalDataErased | PersonalDataExpired;
+
+/** Whether an erasure record covers `scope`: all of them for a subject's erasure, its own for an expiry. */
+export function erasesScope(event: ErasureEvent, scope: string): boolean {
+  return event.type === PERSONAL_DATA_ERASED || event.data.scope === scope;
+}
+
+/** The erasure records, for projections that show what a rebuild from the log gives. */
+export const ERASURE_EVENT_TYPES = [PERSONAL_DATA_ERASED, PERSONAL_DATA_EXPIRED] as const;
 
 export const erasureStreamId = (subjectId: string): string => `governance.erasure-${subjectId}`;
 
@@ -36,4 +69,18 @@ export const erasureEventDefinitions: readonly EventTypeDefinition[] = [
     schemaVersion: 1,
     schema: z.object({ subjectId: text, legalBasis: text, approver: text, erasedBy: text, erasedAt: z.iso.datetime({ offset: true }) }),
   } satisfies EventTypeDefinition<PersonalDataErased['data']>,
+  {
+    type: PERSONAL_DATA_EXPIRED,
+    schemaVersion: 1,
+    schema: z.object({
+      subjectId: text,
+      scope: text,
+      rule: text,
+      dueAt: z.iso.datetime({ offset: true }),
+      legalBasis: text,
+      approver: text,
+      erasedBy: text,
+      erasedAt: z.iso.datetime({ offset: true }),
+    }),
+  } satisfies EventTypeDefinition<PersonalDataExpired['data']>,
 ];

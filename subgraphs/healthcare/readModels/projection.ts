@@ -9,7 +9,7 @@
 import { fold } from '../../../events/decider.ts';
 import { ERASED } from '../../../events/crypto/personalFields.ts';
 import { findAll } from '../../../projections/findAll.ts';
-import { PERSONAL_DATA_ERASED, type PersonalDataErased } from '../../governance/erasure/events.ts';
+import { ERASURE_EVENT_TYPES, erasesScope, type ErasureEvent } from '../../governance/erasure/events.ts';
 import { isEventOf } from '../../../events/typedReads.ts';
 import type { Recorded, RecordedEvent } from '../../../events/types.ts';
 import { changedFields } from '../../../projections/changedFields.ts';
@@ -190,19 +190,24 @@ async function applyClaim(event: ClaimEvent, recorded: RecordedEvent, store: Doc
 }
 
 /**
- * A patient's personal data was erased: their record, exams and claims show what a rebuild from the
- * log (diagnoses, results and item names reading ERASED) would give; counts and amounts stand.
+ * A patient's personal data was erased (all of it, or one resource's by a retention rule): their
+ * record and exams (`healthcare.records`) and claims (`healthcare.claims`) show what a rebuild from
+ * the log (diagnoses, results and item names reading ERASED) would give; counts and amounts stand.
  */
-async function erasePatient({ subjectId }: PersonalDataErased['data'], store: DocumentStore, source: FieldSource): Promise<void> {
-  const records = store.collection<RecordDoc>(RECORDS);
-  const record = (await records.get(subjectId))?.doc;
-  if (record) {
-    const { view } = record;
-    const visits = view.visits.map((v) => ({ ...v, diagnoses: v.diagnoses.map(() => ERASED) }));
-    await records.patch(subjectId, { view: { ...view, visits, exams: view.exams.map((e) => ({ ...e, result: ERASED })) } }, source);
+async function erasePatient(event: ErasureEvent, store: DocumentStore, source: FieldSource): Promise<void> {
+  const { subjectId } = event.data;
+  if (erasesScope(event, 'healthcare.records')) {
+    const records = store.collection<RecordDoc>(RECORDS);
+    const record = (await records.get(subjectId))?.doc;
+    if (record) {
+      const { view } = record;
+      const visits = view.visits.map((v) => ({ ...v, diagnoses: v.diagnoses.map(() => ERASED) }));
+      await records.patch(subjectId, { view: { ...view, visits, exams: view.exams.map((e) => ({ ...e, result: ERASED })) } }, source);
+    }
+    const exams = store.collection<ExamDoc>(EXAMS);
+    for (const exam of await findAll(exams, { where: { personId: subjectId }, first: 500 })) await exams.patch(exam.examId, { entry: { ...exam.entry, result: ERASED } }, source);
   }
-  const exams = store.collection<ExamDoc>(EXAMS);
-  for (const exam of await findAll(exams, { where: { personId: subjectId }, first: 500 })) await exams.patch(exam.examId, { entry: { ...exam.entry, result: ERASED } }, source);
+  if (!erasesScope(event, 'healthcare.claims')) return;
   const claims = store.collection<ClaimDoc>(CLAIMS);
   for (const claim of await findAll(claims, { where: { personId: subjectId }, first: 500 })) {
     const items = claim.file.claim.items.map((i) => ({ ...i, name: ERASED }));
@@ -217,7 +222,7 @@ export const healthcareProjection: Projection = {
   name: HEALTHCARE_PROJECTION,
   // 2: per-field sources (claims patched, records' flat fields) for field provenance.
   version: 2,
-  eventTypes: [...POPULATION_EVENT_TYPES, ...HEALTH_RECORD_EVENT_TYPES, ...CLAIM_EVENT_TYPES, PERSONAL_DATA_ERASED],
+  eventTypes: [...POPULATION_EVENT_TYPES, ...HEALTH_RECORD_EVENT_TYPES, ...CLAIM_EVENT_TYPES, ...ERASURE_EVENT_TYPES],
   indexes: [
     { collection: EXAMS, fields: ['personId', 'examType'] },
     { collection: CLAIMS, fields: ['submittedAt'] },
@@ -227,7 +232,7 @@ export const healthcareProjection: Projection = {
   ],
   async apply(recorded, store) {
     const source = { position: recorded.position, eventId: recorded.eventId };
-    if (recorded.type === PERSONAL_DATA_ERASED) return erasePatient(recorded.data as PersonalDataErased['data'], store, source);
+    if (isEventOf<ErasureEvent>(ERASURE_EVENT_TYPES, recorded)) return erasePatient(recorded, store, source);
     if (isEventOf<ClaimEvent>(CLAIM_TYPES, recorded)) return applyClaim(recorded, recorded, store, source);
     if (isEventOf<HealthRecordEvent>(RECORD_TYPES, recorded)) return applyRecord(recorded, recorded, store, source);
     if (isEventOf<PopulationEvent>(POPULATION_EVENT_TYPES, recorded)) return applyPopulation(recorded, recorded, store, source);

@@ -12,12 +12,13 @@
 import { assertNever } from '../../../events/decider.ts';
 import { ERASED } from '../../../events/crypto/personalFields.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
+import { isEventOf } from '../../../events/typedReads.ts';
 import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
 import { MEDICAL_VISIT_RECORDED, type MedicalVisitProofOfLife } from '../../healthcare/public.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import { applyTieredDelta } from '../../kit/tieredCounts.ts';
 import type { Gender } from '../identity/idNumber.ts';
-import { PERSONAL_DATA_ERASED, type PersonalDataErased } from '../../governance/erasure/events.ts';
+import { ERASURE_EVENT_TYPES, erasesScope, type ErasureEvent } from '../../governance/erasure/events.ts';
 import type { HouseholdEvent, MemberRelation, RelationToHead } from '../household/events.ts';
 import type { GuardianRelation, PersonEvent, RegistrationReason, Residence } from '../person/events.ts';
 import { AGE_COHORTS, cohortTracking } from './ageCohorts.ts';
@@ -279,12 +280,16 @@ async function applyHouseholdEvent(domain: HouseholdEvent, event: RecordedEvent,
 }
 
 /**
- * A person's personal data was erased: their document shows what a rebuild from the log (where their
- * personal fields now read ERASED) would give; counts and models, which rest on no personal field, stand.
+ * A person's personal data was erased (all of it, or one resource's by a retention rule): their
+ * document (`population.basic`) and the households they established (`population.household`) show
+ * what a rebuild from the log (where those fields now read ERASED) would give; counts and models,
+ * which rest on no personal field, stand.
  */
-async function erasePerson({ subjectId }: PersonalDataErased['data'], persons: Collection<PersonDoc>, households: Collection<HouseholdDoc>, source: FieldSource): Promise<void> {
-  const person = (await persons.get(subjectId))?.doc;
+async function erasePerson(event: ErasureEvent, persons: Collection<PersonDoc>, households: Collection<HouseholdDoc>, source: FieldSource): Promise<void> {
+  const { subjectId } = event.data;
+  const person = erasesScope(event, 'population.basic') ? (await persons.get(subjectId))?.doc : undefined;
   if (person) await persons.patch(subjectId, { idNumber: null, name: ERASED, nameFragments: [], residence: { ...person.residence, address: ERASED } }, source);
+  if (!erasesScope(event, 'population.household')) return;
   // The household's address was recorded with its head's personal data when it was established.
   for (const { node } of (await households.find({ where: { headId: subjectId }, first: 100 })).items) await households.patch(node.id, { address: ERASED }, source);
 }
@@ -311,7 +316,7 @@ async function applyMedicalVisit(visit: MedicalVisitProofOfLife, event: Recorded
 export const registryProjection: Projection = {
   name: REGISTRY_PROJECTION,
   version: 3,
-  eventTypes: [...PERSON_EVENT_TYPES, ...HOUSEHOLD_EVENT_TYPES, MEDICAL_VISIT_RECORDED, PERSONAL_DATA_ERASED],
+  eventTypes: [...PERSON_EVENT_TYPES, ...HOUSEHOLD_EVENT_TYPES, MEDICAL_VISIT_RECORDED, ...ERASURE_EVENT_TYPES],
   indexes: [
     { collection: PERSONS, fields: ['idNumber'], unique: true },
     { collection: PERSONS, fields: ['districtCode'] },
@@ -330,8 +335,8 @@ export const registryProjection: Projection = {
     const domain = { type: event.type, data: event.data } as RegistryEvent;
     if (event.type === MEDICAL_VISIT_RECORDED) {
       await applyMedicalVisit(event.data as MedicalVisitProofOfLife, event, persons, source);
-    } else if (event.type === PERSONAL_DATA_ERASED) {
-      await erasePerson(event.data as PersonalDataErased['data'], persons, households, source);
+    } else if (isEventOf<ErasureEvent>(ERASURE_EVENT_TYPES, event)) {
+      await erasePerson(event, persons, households, source);
     } else if ((PERSON_EVENT_TYPES as readonly string[]).includes(domain.type)) {
       await applyPersonEvent(domain as PersonEvent, event, persons, households, source);
     } else {

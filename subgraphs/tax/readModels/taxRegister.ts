@@ -6,7 +6,7 @@
  */
 import { ERASED } from '../../../events/crypto/personalFields.ts';
 import { findAll } from '../../../projections/findAll.ts';
-import { PERSONAL_DATA_ERASED, type PersonalDataErased } from '../../governance/erasure/events.ts';
+import { ERASURE_EVENT_TYPES, erasesScope, type ErasureEvent } from '../../governance/erasure/events.ts';
 import { isEventOf } from '../../../events/typedReads.ts';
 import type { Recorded, RecordedEvent } from '../../../events/types.ts';
 import { changedFields } from '../../../projections/changedFields.ts';
@@ -181,8 +181,10 @@ const TRANSACTION_TYPES = new Set<PropertyTransactionEvent['type']>([
   'TaxRiskResolved',
 ]);
 
-/** A person's personal data was erased: their taxpayer shows name and number as a rebuild would (ERASED). */
-async function eraseTaxpayer({ subjectId }: PersonalDataErased['data'], store: DocumentStore, source: FieldSource): Promise<void> {
+/** A person's personal data (of all scopes, or of the declarations' by a retention rule) was erased: their taxpayer shows name and number as a rebuild would (ERASED). */
+async function eraseTaxpayer(event: ErasureEvent, store: DocumentStore, source: FieldSource): Promise<void> {
+  if (!erasesScope(event, 'tax.declarations')) return;
+  const { subjectId } = event.data;
   const taxpayers = store.collection<TaxpayerDoc>(TAXPAYERS);
   for (const doc of await findAll(taxpayers, { where: { subjectId, subjectKind: 'PERSON' }, first: 100 })) {
     if (doc.state.status !== 'REGISTERED') continue;
@@ -198,7 +200,7 @@ export const taxRegisterProjection: Projection = {
   eventTypes: [
     ...TAXPAYER_TYPES,
     ...TRANSACTION_TYPES,
-    PERSONAL_DATA_ERASED,
+    ...ERASURE_EVENT_TYPES,
   ],
   indexes: [
     { collection: TAXPAYERS, fields: ['subjectId'] },
@@ -208,7 +210,7 @@ export const taxRegisterProjection: Projection = {
     { collection: RISKS, fields: ['districtCode'] },
   ],
   async apply(event, store) {
-    if (event.type === PERSONAL_DATA_ERASED) await eraseTaxpayer(event.data as PersonalDataErased['data'], store, sourceOf(event));
+    if (isEventOf<ErasureEvent>(ERASURE_EVENT_TYPES, event)) await eraseTaxpayer(event, store, sourceOf(event));
     else if (isEventOf<TaxpayerEvent>(TAXPAYER_TYPES, event)) await applyTaxpayerEvent(event, store);
     else if (isEventOf<PropertyTransactionEvent>(TRANSACTION_TYPES, event)) await applyTransactionEvent(event, store);
   },

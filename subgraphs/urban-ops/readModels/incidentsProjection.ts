@@ -9,7 +9,7 @@
 import { ERASED } from '../../../events/crypto/personalFields.ts';
 import { findAll } from '../../../projections/findAll.ts';
 import type { Collection, FieldSource, Projection } from '../../../projections/types.ts';
-import { PERSONAL_DATA_ERASED, type PersonalDataErased } from '../../governance/erasure/events.ts';
+import { ERASURE_EVENT_TYPES, erasesScope, PERSONAL_DATA_ERASED, PERSONAL_DATA_EXPIRED, type ErasureEvent } from '../../governance/erasure/events.ts';
 import { applyTieredDelta, tieredDelta } from '../../kit/tieredCounts.ts';
 import { incidentEventDefinitions, type IncidentEvent } from '../incident/events.ts';
 import { addFunnel, emptyFunnel, funnelDayKey, funnelDelta, funnelStagesOf, reportDayOf, type FunnelDay } from './funnel.ts';
@@ -48,8 +48,10 @@ function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<Inciden
   return changed;
 }
 
-/** A reporter's personal data was erased: the reports they made show their name as a rebuild would (ERASED). */
-async function eraseReporter({ subjectId }: PersonalDataErased['data'], incidents: Collection<IncidentDoc>, source: FieldSource): Promise<void> {
+/** A reporter's personal data (of all scopes, or of the reporters' by a retention rule) was erased: the reports they made show their name as a rebuild would (ERASED). */
+async function eraseReporter(event: ErasureEvent, incidents: Collection<IncidentDoc>, source: FieldSource): Promise<void> {
+  if (!erasesScope(event, 'urban.reporters')) return;
+  const { subjectId } = event.data;
   for (const doc of await findAll(incidents, { where: { reporterId: subjectId }, first: 500 })) {
     const { report } = doc.view.state;
     if (report.reporter.name === undefined) continue;
@@ -58,11 +60,11 @@ async function eraseReporter({ subjectId }: PersonalDataErased['data'], incident
   }
 }
 
-export const incidentsProjection: Projection<IncidentEvent | PersonalDataErased> = {
+export const incidentsProjection: Projection<IncidentEvent | ErasureEvent> = {
   name: INCIDENTS_PROJECTION,
   // 6: `reporterId`, for erasing reporters' names; 7: open cases by deadline (openDeadlines.ts).
   version: 7,
-  eventTypes: [...incidentEventDefinitions.map((d) => d.type), PERSONAL_DATA_ERASED],
+  eventTypes: [...incidentEventDefinitions.map((d) => d.type), ...ERASURE_EVENT_TYPES],
   indexes: [
     { collection: INCIDENTS, fields: ['reportedAt'] },
     { collection: INCIDENTS, fields: ['districtCode', 'reportedAt'] },
@@ -76,7 +78,7 @@ export const incidentsProjection: Projection<IncidentEvent | PersonalDataErased>
   async apply(event, store) {
     const incidents = store.collection<IncidentDoc>(INCIDENTS);
     const source = { position: event.position, eventId: event.eventId };
-    if (event.type === PERSONAL_DATA_ERASED) return eraseReporter(event.data, incidents, source);
+    if (event.type === PERSONAL_DATA_ERASED || event.type === PERSONAL_DATA_EXPIRED) return eraseReporter(event, incidents, source);
     const { incidentId } = event.data;
     // The first event of an incident's stream finds no document: nothing is read for it (a new
     // incident would otherwise cost a round trip inside the batch's transaction).
