@@ -55,11 +55,19 @@ export function assertRetentionResources(rules: readonly RetentionRule[], scopes
 
 /**
  * When a subject's data under `rule` has been kept long enough: the start of the day (China time,
- * where dates of death are recorded) `count` units after the date of death. A date that does not
- * exist that year (29 February) rolls over to the next day.
+ * where dates of death are recorded) `count` units after the date of death. Years and months keep
+ * the day of the month, or take the month's last day when it has no such day (31 August + 6 months
+ * is 28 February; 29 February + 1 year is 28 February), as calendar arithmetic usually does.
  */
 export function retentionEndsAt(rule: Pick<RetentionRule, 'count' | 'unit'>, dateOfDeath: string): string {
   const [year, month, day] = dateOfDeath.split('-').map(Number) as [number, number, number];
-  const end = new Date(Date.UTC(year + (rule.unit === 'y' ? rule.count : 0), month - 1 + (rule.unit === 'm' ? rule.count : 0), day + (rule.unit === 'd' ? rule.count : 0)));
+  let end: Date;
+  if (rule.unit === 'd') {
+    end = new Date(Date.UTC(year, month - 1, day + rule.count));
+  } else {
+    const months = (month - 1) + (rule.unit === 'y' ? 12 * rule.count : rule.count);
+    const lastDay = new Date(Date.UTC(year, months + 1, 0)).getUTCDate();
+    end = new Date(Date.UTC(year, months, Math.min(day, lastDay)));
+  }
   return new Date(`${end.toISOString().slice(0, 10)}T00:00:00+08:00`).toISOString();
 }

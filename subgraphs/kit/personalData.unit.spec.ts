@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ENCRYPTED, ERASED, openPersonal, sealedKeyIdOf, sealPersonal, subjectOf } from '../../events/crypto/personalFields.ts';
+import { ENCRYPTED, ERASED, keyIdOf, keyIdsOfSubject, openPersonal, scopesOf, sealedKeyIdOf, sealPersonal, subjectOf } from '../../events/crypto/personalFields.ts';
 import { EVENT_CLASSIFICATIONS, INTERNAL } from './payloadPolicy.ts';
 import { personalFieldRules } from './personalData.ts';
 
@@ -77,5 +77,23 @@ describe('personal field codec', () => {
     const company = { taxpayerId: 't', subject: { kind: 'LEGAL_PERSON', id: 'l' }, taxpayerNumber: '91350100M000100Y43', name: '某公司', divisionCode: '370102', registeredAt: 'x' };
     assert.equal(subjectOf(taxpayer, company), undefined);
     assert.equal(subjectOf(rule, { ...claim, items: [] }), undefined);
+  });
+});
+
+describe('keys per subject and scope', () => {
+  it('seal each event type under the catalogue resource of its personal values (internal ID-number claims under the subject alone)', () => {
+    const scopes = Object.fromEntries([...rules].map(([type, rule]) => [type, rule.scope]));
+    assert.deepEqual(
+      [scopes.PersonRegistered, scopes.HouseholdEstablished, scopes.IncidentReported, scopes.MedicalVisitRecorded, scopes.ClaimSubmitted, scopes.TaxpayerRegistered, scopes.IdNumberClaimed],
+      ['population.basic', 'population.household', 'urban.reporters', 'healthcare.records', 'healthcare.claims', 'tax.declarations', undefined],
+    );
+    assert.deepEqual(scopesOf(rules), ['healthcare.claims', 'healthcare.records', 'population.basic', 'population.household', 'tax.declarations', 'urban.reporters']);
+  });
+
+  it('name a scoped key subject#scope, list every key id of a subject, and refuse a subject id that could name another subject\'s key', () => {
+    assert.equal(keyIdOf('p-1', 'healthcare.records'), 'p-1#healthcare.records');
+    assert.equal(keyIdOf('p-1', undefined), 'p-1');
+    assert.deepEqual(keyIdsOfSubject('p-1', ['healthcare.claims', 'healthcare.records']), ['p-1', 'p-1#healthcare.claims', 'p-1#healthcare.records']);
+    assert.throws(() => keyIdOf('p-1#healthcare.records', 'urban.reporters'), /subject id "p-1#healthcare.records" holds "#"/);
   });
 });
