@@ -180,7 +180,7 @@ for (const backend of BACKEND_NAMES) describe(`retention rules on ${backend}`, (
     const report = await tickBothAt('2050-03-02T00:00:00.000Z');
     assert.deepEqual(report.issued, [`${ids.person}#healthcare.records`]);
     assert.deepEqual([...new Set(report.failed.map((f) => f.id))].sort(), [`${ids.held}#healthcare.claims`, `${ids.held}#healthcare.records`].sort());
-    assert.deepEqual((await expiries()).map((e) => e.scope), ['healthcare.claims', 'healthcare.records']);
+    assert.deepEqual((await expiries()).map((e) => [e.scope, e.dueAt]), [['healthcare.claims', CLAIMS_END], ['healthcare.records', RECORDS_END]]);
 
     const now = await everything(ids.person, ids.claim);
     const health = JSON.stringify(now.health);

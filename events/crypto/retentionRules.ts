@@ -36,8 +36,9 @@ export function parseRetentionRules(text: string): { rules: RetentionRule[]; pro
       problems.push(`"${part}" is not a retention rule: write ${GRAMMAR}`);
       continue;
     }
-    const [, resource, digits, unit] = match as unknown as [string, string, string, RetentionUnit];
-    const count = Number(digits);
+    const resource = match[1]!;
+    const count = Number(match[2]);
+    const unit = match[3] as RetentionUnit;
     if (!Number.isSafeInteger(count) || count < 1) problems.push(`"${part}": the period must be at least 1 ${RETENTION_UNITS[unit].slice(0, -1)}`);
     else if (rules.some((r) => r.resource === resource)) problems.push(`"${part}": ${resource} has a rule already (one rule per resource)`);
     else rules.push({ resource, count, unit, text: `${resource}=${count}${unit} after death` });
