@@ -176,6 +176,24 @@ for (const backend of BACKEND_NAMES) describe(`erasing a person's personal data 
     assert.ok(JSON.stringify(await everything()).includes(PERSONAL.name), 'nothing was erased');
   });
 
+  it('refuses a reporter id naming a subject\'s key of a scope (planting data under it), with nothing written', async () => {
+    const counts = await rowCounts();
+    const input = {
+      channel: 'HOTLINE_12345',
+      category: 'MUNICIPAL_FACILITY',
+      subcategory: 'MISSING_MANHOLE_COVER',
+      description: '井盖缺失',
+      location: { longitude: 117.0311, latitude: 36.6551, address: '泉城路' },
+      divisionCode: COMMUNITY,
+      reporter: { kind: 'CITIZEN', id: `${ids.person}#healthcare.records`, name: '冒名者' },
+      attachments: [],
+    };
+    const refused = await graph.gql(`mutation ($input: ReportIncidentInput!) { reportIncident(input: $input) { incident { id } } }`, { input }, writer);
+    assert.deepEqual(codesOf(refused), ['BAD_USER_INPUT']);
+    assert.match(refused.body.errors![0]!.message, /holds "#"/);
+    assert.deepEqual(await rowCounts(), counts);
+  });
+
   it('erases the person once, recording who and why; a second erasure is refused with nothing written', async () => {
     const counts = await rowCounts();
     const erased = data(await graph.gql<{ erasePersonalData: { subjectId: string; positions: string[] } }>(
