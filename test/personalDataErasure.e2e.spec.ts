@@ -55,6 +55,18 @@ const data = <Data>(response: GqlResponse<Data>): Data => {
   return response.body.data;
 };
 
+/** A citizen's report of a missing manhole cover on the person's street. */
+const incidentReport = (reporter: { kind: string; id: string; name: string }) => ({
+  channel: 'HOTLINE_12345',
+  category: 'MUNICIPAL_FACILITY',
+  subcategory: 'MISSING_MANHOLE_COVER',
+  description: '泉城路雨水井盖缺失',
+  location: { longitude: 117.0311, latitude: 36.6551, address: '泉城路 17 号门前' },
+  divisionCode: COMMUNITY,
+  reporter,
+  attachments: [],
+});
+
 const codesOf = (response: GqlResponse) => response.body.errors?.map((e) => e.extensions?.code);
 
 /** Fails naming the first personal value `text` holds in clear. */
@@ -115,16 +127,7 @@ for (const backend of BACKEND_NAMES) describe(`erasing a person's personal data 
     ids.incident = (
       await mutate<{ incident: { id: string } }>(
         'reportIncident',
-        {
-          channel: 'HOTLINE_12345',
-          category: 'MUNICIPAL_FACILITY',
-          subcategory: 'MISSING_MANHOLE_COVER',
-          description: '泉城路雨水井盖缺失',
-          location: { longitude: 117.0311, latitude: 36.6551, address: '泉城路 17 号门前' },
-          divisionCode: COMMUNITY,
-          reporter: { kind: 'CITIZEN', id: ids.person, name: PERSONAL.reporterName },
-          attachments: [],
-        },
+        incidentReport({ kind: 'CITIZEN', id: ids.person, name: PERSONAL.reporterName }),
         'incident { id }',
       )
     ).incident.id;
@@ -178,16 +181,7 @@ for (const backend of BACKEND_NAMES) describe(`erasing a person's personal data 
 
   it('refuses a reporter id naming a subject\'s key of a scope (planting data under it), with nothing written', async () => {
     const counts = await rowCounts();
-    const input = {
-      channel: 'HOTLINE_12345',
-      category: 'MUNICIPAL_FACILITY',
-      subcategory: 'MISSING_MANHOLE_COVER',
-      description: '井盖缺失',
-      location: { longitude: 117.0311, latitude: 36.6551, address: '泉城路' },
-      divisionCode: COMMUNITY,
-      reporter: { kind: 'CITIZEN', id: `${ids.person}#healthcare.records`, name: '冒名者' },
-      attachments: [],
-    };
+    const input = incidentReport({ kind: 'CITIZEN', id: `${ids.person}#healthcare.records`, name: '冒名者' });
     const refused = await graph.gql(`mutation ($input: ReportIncidentInput!) { reportIncident(input: $input) { incident { id } } }`, { input }, writer);
     assert.deepEqual(codesOf(refused), ['BAD_USER_INPUT']);
     assert.match(refused.body.errors![0]!.message, /holds "#"/);

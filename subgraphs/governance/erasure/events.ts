@@ -10,20 +10,20 @@ import type { EventTypeDefinition } from '../../../events/registry.ts';
 
 export const PERSONAL_DATA_ERASED = 'PersonalDataErased';
 
-export type PersonalDataErased = DomainEvent<
-  typeof PERSONAL_DATA_ERASED,
-  {
-    /** The data subject (a person id): the only personal reference the record keeps. */
-    subjectId: string;
-    /** The legal basis of the erasure, e.g. `PIPL art. 47(1)(2): retention period ended`. */
-    legalBasis: string;
-    /** The official who approved it. */
-    approver: string;
-    /** The consumer that erased it. */
-    erasedBy: string;
-    erasedAt: string;
-  }
->;
+/** What every erasure record holds. */
+interface ErasureRecord {
+  /** The data subject (a person id): the only personal reference the record keeps. */
+  subjectId: string;
+  /** The legal basis of the erasure, e.g. `PIPL art. 47(1)(2): retention period ended`. */
+  legalBasis: string;
+  /** The official who approved it; for an expiry, the configured rule (`PERSONAL_DATA_RETENTION: <rule>`). */
+  approver: string;
+  /** The consumer that erased it (the retention process manager for an expiry). */
+  erasedBy: string;
+  erasedAt: string;
+}
+
+export type PersonalDataErased = DomainEvent<typeof PERSONAL_DATA_ERASED, ErasureRecord>;
 
 export const PERSONAL_DATA_EXPIRED = 'PersonalDataExpired';
 
@@ -32,20 +32,13 @@ export const RETENTION_ENDED = 'PIPL art. 47(1)(2): retention period ended';
 
 export type PersonalDataExpired = DomainEvent<
   typeof PERSONAL_DATA_EXPIRED,
-  {
-    subjectId: string;
+  ErasureRecord & {
     /** The catalogue resource whose personal data of the subject was erased; the rest is kept. */
     scope: string;
     /** The retention rule that ended, as configured: `healthcare.records=30y after death`. */
     rule: string;
     /** When the retention period ended. */
     dueAt: string;
-    legalBasis: string;
-    /** The configured rule approved it: `PERSONAL_DATA_RETENTION: <rule>`. */
-    approver: string;
-    /** The process manager that erased it. */
-    erasedBy: string;
-    erasedAt: string;
   }
 >;
 
@@ -62,25 +55,14 @@ export const ERASURE_EVENT_TYPES = [PERSONAL_DATA_ERASED, PERSONAL_DATA_EXPIRED]
 export const erasureStreamId = (subjectId: string): string => `governance.erasure-${subjectId}`;
 
 const text = z.string().trim().min(1);
+const instant = z.iso.datetime({ offset: true });
+const erasureRecord = z.object({ subjectId: text, legalBasis: text, approver: text, erasedBy: text, erasedAt: instant });
 
 export const erasureEventDefinitions: readonly EventTypeDefinition[] = [
-  {
-    type: PERSONAL_DATA_ERASED,
-    schemaVersion: 1,
-    schema: z.object({ subjectId: text, legalBasis: text, approver: text, erasedBy: text, erasedAt: z.iso.datetime({ offset: true }) }),
-  } satisfies EventTypeDefinition<PersonalDataErased['data']>,
+  { type: PERSONAL_DATA_ERASED, schemaVersion: 1, schema: erasureRecord } satisfies EventTypeDefinition<PersonalDataErased['data']>,
   {
     type: PERSONAL_DATA_EXPIRED,
     schemaVersion: 1,
-    schema: z.object({
-      subjectId: text,
-      scope: text,
-      rule: text,
-      dueAt: z.iso.datetime({ offset: true }),
-      legalBasis: text,
-      approver: text,
-      erasedBy: text,
-      erasedAt: z.iso.datetime({ offset: true }),
-    }),
+    schema: erasureRecord.extend({ scope: text, rule: text, dueAt: instant }),
   } satisfies EventTypeDefinition<PersonalDataExpired['data']>,
 ];
