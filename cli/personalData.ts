@@ -29,5 +29,5 @@ export async function personalDataReport(platform: Pick<Platform, 'store' | 'db'
 export function formatPersonalDataReport(report: PersonalDataReport): string {
   if (!report.encrypted) return 'personal data is stored in clear: set PERSONAL_DATA_KEY_FILE (docs/privacy.md) and run this again';
   const lines = report.types.map((t) => `  ${t.type}: ${t.encrypted} encrypted, ${t.inClear} without encryption (written before the upgrade, or holding no personal value)`);
-  return [`personal data encrypted per subject; keys: ${report.keys!.live} live, ${report.keys!.erased} erased`, ...lines].join('\n');
+  return [`personal data encrypted per subject and scope; keys: ${report.keys!.live} live, ${report.keys!.erased} erased`, ...lines].join('\n');
 }

@@ -1,7 +1,7 @@
 /**
- * The event store with personal data encrypted per data subject (crypto-shredding): a decorator over
- * a store that was opened with `encoder()` as its `encode` option. Appends find (or create) the keys
- * of their events' subjects in one round trip before the inner store checks and writes them; the
+ * The event store with personal data encrypted per data subject and scope (crypto-shredding): a
+ * decorator over a store that was opened with `encoder()` as its `encode` option. Appends find (or
+ * create) the keys of their events' subjects (`subject#scope`) in one round trip before the inner store checks and writes them; the
  * inner store encrypts each checked event through the encoder. Every read decrypts at this edge, with
  * the keys of all the events it returns fetched in one round trip and kept for that read only, so a
  * read after an erasure never sees a key from before it. Events written before personal data was

@@ -22,7 +22,7 @@ export interface SubjectKeyStore {
   create(keys: ReadonlyMap<string, Buffer>): Promise<Map<string, StoredKey>>;
   /** Destroys the keys of these key ids and leaves a tombstone for each, keyed or not; returns how many live keys it destroyed. */
   erase(keyIds: readonly string[]): Promise<number>;
-  /** How many subjects have a key, and how many were erased. */
+  /** How many key ids hold a key, and how many were erased (tombstones). */
   counts(): Promise<{ live: number; erased: number }>;
 }
 
