@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../events/config.ts';
 import { eventStoreConfigSchema, platformConfigSchema, readModelConfigSchema } from './backends.ts';
-import { sqlLogOf } from './platform.ts';
+import { openPlatform, sqlLogOf } from './platform.ts';
 
 const KURRENT = 'kurrentdb://admin:changeit@127.0.0.1:2113?tls=false';
 const MONGO = 'mongodb://127.0.0.1:27017/citybrain?replicaSet=rs0';
@@ -79,5 +79,12 @@ describe('choosing the backends', () => {
 describe('what only the SQL log has', () => {
   it('refuses the hash chain where the events are in KurrentDB instead of verifying an empty one', () => {
     assert.throws(() => sqlLogOf({ db: undefined }, 'verify'), /^ValidationError: verify needs the hash chain, which only the SQL event store keeps; this deployment keeps its events in KurrentDB \(EVENT_STORE=kurrentdb\)$/);
+  });
+});
+
+describe('retention rules at start', () => {
+  it('stops the platform on a malformed rule or a resource no personal data is sealed under, before opening anything', async () => {
+    await assert.rejects(openPlatform({ modules: [], env: { PERSONAL_DATA_RETENTION: 'healthcare.records=30 years' } }), /PERSONAL_DATA_RETENTION: "healthcare.records=30 years" is not a retention rule/);
+    await assert.rejects(openPlatform({ modules: [], env: { PERSONAL_DATA_RETENTION: 'legal-person.basic=5y after death' } }), /PERSONAL_DATA_RETENTION: unknown resource "legal-person.basic"/);
   });
 });

@@ -121,6 +121,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     const signer = db && options.chain !== false ? loadSigner(config, logger) : undefined;
     const chainer = db && new HashChainer(db, { logger: logger.child({ component: 'hash-chain' }), ...(signer && { signer }) });
     const personalData = personalDataPortOf(eventStore, config.PERSONAL_DATA_LEGAL_HOLDS);
+    if (!personalData && config.PERSONAL_DATA_RETENTION.length) logger.warn('PERSONAL_DATA_RETENTION is set, but personal fields are not encrypted here (no master key, or KurrentDB): its rules erase nothing');
     const runtime: SubgraphRuntime = {
       store: eventStore,
       readModels,
