@@ -193,13 +193,20 @@ for (const backend of BACKEND_NAMES) describe(`retention rules on ${backend}`, (
     answered = now;
   });
 
-  it('shows the expired scope erased in history, asOf before the expiry and the log from position 0', async () => {
+  it('shows the expired scope erased in history, asOf before the expiry, the log from position 0 and a subscription', async () => {
     assert.ok(!JSON.stringify(await ask(HEALTH, { id: ids.person, asOf: beforeRecordsExpired })).includes(HEALTH_DATA.result));
     const past = JSON.stringify(await ask(PERSON, { id: ids.person, asOf: beforeRecordsExpired }));
     assert.ok(past.includes(PERSON_DATA.name), 'population history is kept');
-    const log = JSON.stringify(await base.runtime.store.readAll({ fromPosition: START, limit: 100_000 }));
+    const events = await base.runtime.store.readAll({ fromPosition: START, limit: 100_000 });
+    const log = JSON.stringify(events);
     for (const value of [HEALTH_DATA.result, HEALTH_DATA.item]) assert.ok(!log.includes(value), `the log serves the expired ${value}`);
     for (const value of [PERSON_DATA.name, PERSON_DATA.household, HELD.result, HELD.item]) assert.ok(log.includes(value), `the log keeps ${value}`);
+    // The feed's live path: a subscription from position 0 opens each event as it passes.
+    const subscription = base.runtime.store.subscribe({ fromPosition: START, batchSize: 5 });
+    const streamed: unknown[] = [];
+    for await (const event of subscription) if (streamed.push(event.data) === events.length) break;
+    await subscription.close();
+    assert.equal(JSON.stringify(streamed), JSON.stringify(events.map((e) => e.data)));
     const { rows } = await base.db.query<{ subject_id: string; live: boolean }>('SELECT subject_id, wrapped_key IS NOT NULL AS live FROM pd_subject_keys WHERE subject_id LIKE $1', [`${ids.person}%`]);
     const live = Object.fromEntries(rows.map((r) => [r.subject_id, r.live]));
     assert.deepEqual(
