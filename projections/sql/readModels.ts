@@ -7,10 +7,10 @@ import type { SqlDatabase } from '../../events/sql/database.ts';
 import type { Position } from '../../events/types.ts';
 import { activeBuildLocator, type ReadModels } from '../readModels.ts';
 import type { DocumentStore } from '../types.ts';
-import { SqlDocumentStore } from './documentStore.ts';
+import { keyedColumnsOf, SqlDocumentStore, type ReadModelTable } from './documentStore.ts';
 
 export class SqlReadModels implements ReadModels {
-  private readonly activeTable: (name: string) => Promise<string>;
+  private readonly activeTable: (name: string) => Promise<ReadModelTable>;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -18,7 +18,8 @@ export class SqlReadModels implements ReadModels {
   ) {
     this.activeTable = activeBuildLocator(refreshMs, async (name) => {
       const { rows } = await db.query<{ table_name: string }>(`SELECT table_name FROM proj_builds WHERE name = $1 AND status = 'active'`, [name]);
-      return rows[0]?.table_name;
+      const table = rows[0]?.table_name;
+      return table === undefined ? undefined : { name: table, keyed: await keyedColumnsOf(db, table) };
     });
   }
 
