@@ -86,13 +86,14 @@ export function indexSql(table: string, index: IndexDeclaration): string {
     : `CREATE INDEX IF NOT EXISTS ${name} ON ${table} (collection, ${columns})`;
 }
 
+/** SQL for the array of the key columns' field names of the table named by the SQL expression `table`. */
+export const keyColumnsArraySql = (table: string): string =>
+  `ARRAY(SELECT substr(attname, 3) FROM pg_attribute WHERE attrelid = to_regclass(${table}) AND attnum > 0 AND NOT attisdropped AND attgenerated = 's' AND attname LIKE 'k\\_%')`;
+
 /** The key columns `table` has, by field name (one catalogue query). */
 export async function keyedColumnsOf(db: SqlExecutor, table: string): Promise<ReadonlySet<string>> {
-  const { rows } = await db.query<{ field: string }>(
-    `SELECT substr(attname, 3) AS field FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND attgenerated = 's' AND attname LIKE 'k\\_%'`,
-    [table],
-  );
-  return new Set(rows.map((r) => r.field));
+  const { rows } = await db.query<{ fields: string[] }>(`SELECT ${keyColumnsArraySql('$1')} AS fields`, [table]);
+  return new Set(rows[0]?.fields);
 }
 
 /** Brings a table built before key columns up to its declared indexes; its expression indexes go. */
