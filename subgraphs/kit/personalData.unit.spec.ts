@@ -23,7 +23,7 @@ describe('personal field rules', () => {
           if (field.mask && !rule?.fields.includes(path)) problems.push(`${type}.${path} is masked but not encrypted`);
         }
         for (const path of rule?.fields ?? []) if (!policy.fields[path]) problems.push(`${type}.${path} is not a classified field`);
-        if (rule && !policy.fields[rule.subject]) problems.push(`${type}: subject ${rule.subject} is not a classified field`);
+        for (const subject of rule ? [rule.subject].flat() : []) if (!policy.fields[subject]) problems.push(`${type}: subject ${subject} is not a classified field`);
       }
     }
     assert.deepEqual(problems, []);
