@@ -108,6 +108,8 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.equal(registered.metadata.provenance.channel, 'graphql');
       assert.equal(registered.metadata.actor.consumerId, 'registrar');
       assert.equal(registered.metadata.grantId, GRANTS.registrar[0]!.grantId, 'the write grant is named');
+      // Without a personal-data master key the claim stream keeps the number in its id (docs/privacy.md).
+      assert.deepEqual(idNumbers.claimStreams(harness.store, idNumber), { streamId: `population.id-number-${idNumber}` });
       const [claim] = await harness.store.readStream(idNumbers.claimStreams(harness.store, idNumber).streamId);
       assert.deepEqual(claim?.data, { key: idNumber, ownerId: person.id });
     });
