@@ -126,38 +126,16 @@ for (const backend of BACKEND_NAMES) describe(`erasing a person's personal data 
     ids.other = (await register(OTHER, '1960-02-14', 'MALE', '经十路 5 号')).person.id;
     await base.catchUp();
     ids.household = (await mutate<{ household: { id: string } }>('establishHousehold', { headId: ids.person, address: PERSONAL.household, divisionCode: COMMUNITY }, 'household { id }')).household.id;
-    ids.incident = (
-      await mutate<{ incident: { id: string } }>(
-        'reportIncident',
-        {
-          channel: 'HOTLINE_12345',
-          category: 'MUNICIPAL_FACILITY',
-          subcategory: 'MISSING_MANHOLE_COVER',
-          description: PERSONAL.report,
-          location: { longitude: 117.0311, latitude: 36.6551, address: '泉城路 17 号门前' },
-          divisionCode: COMMUNITY,
-          reporter: { kind: 'CITIZEN', id: ids.person, name: PERSONAL.reporterName },
-          attachments: [],
-        },
-        'incident { id }',
-      )
-    ).incident.id;
-    ids.anonymous = (
-      await mutate<{ incident: { id: string } }>(
-        'reportIncident',
-        {
-          channel: 'HOTLINE_12345',
-          category: 'MUNICIPAL_FACILITY',
-          subcategory: 'MISSING_MANHOLE_COVER',
-          description: ANONYMOUS.description,
-          location: { longitude: 117.05, latitude: 36.67, address: '经十路 5 号楼道' },
-          divisionCode: COMMUNITY,
-          reporter: { kind: 'CITIZEN', name: ANONYMOUS.name },
-          attachments: [],
-        },
-        'incident { id }',
-      )
-    ).incident.id;
+    const report = async (description: string, reporter: Record<string, string>, location: { longitude: number; latitude: number; address: string }) =>
+      (
+        await mutate<{ incident: { id: string } }>(
+          'reportIncident',
+          { channel: 'HOTLINE_12345', category: 'MUNICIPAL_FACILITY', subcategory: 'MISSING_MANHOLE_COVER', description, location, divisionCode: COMMUNITY, reporter, attachments: [] },
+          'incident { id }',
+        )
+      ).incident.id;
+    ids.incident = await report(PERSONAL.report, { kind: 'CITIZEN', id: ids.person, name: PERSONAL.reporterName }, { longitude: 117.0311, latitude: 36.6551, address: '泉城路 17 号门前' });
+    ids.anonymous = await report(ANONYMOUS.description, { kind: 'CITIZEN', name: ANONYMOUS.name }, { longitude: 117.05, latitude: 36.67, address: '经十路 5 号楼道' });
     const visitedAt = new Date(Date.now() - 3 * 86_400_000).toISOString();
     await mutate('recordMedicalVisit', { personId: ids.person, hospitalCode: 'H37010201', department: '内分泌科', diagnoses: ['E11.9'], visitedAt }, 'healthRecord { person { id } }');
     await mutate('recordExamResult', { personId: ids.person, examType: 'CBC', hospitalCode: 'H37010201', result: PERSONAL.result, abnormal: true, performedAt: visitedAt }, 'healthRecord { person { id } }');
