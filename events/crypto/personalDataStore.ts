@@ -23,6 +23,7 @@ import type {
   Evolver,
   NewEvent,
   Position,
+  Pseudonyms,
   ReadAllOptions,
   ReadStreamOptions,
   Recorded,
@@ -31,6 +32,7 @@ import type {
   SubscribeOptions,
 } from '../types.ts';
 import { openPersonal, sealedSubjectOf, sealPersonal, subjectOf, type PersonalFieldRules } from './personalFields.ts';
+import { keyedPseudonyms } from './pseudonyms.ts';
 import { SqlSubjectKeyStore, SubjectKeys, type SubjectKey } from './subjectKeys.ts';
 
 /** The encryption side of the store: the keys and which fields are personal. */
@@ -96,6 +98,7 @@ export class PersonalDataEventStore implements EventStore {
   constructor(
     private readonly inner: EventStore,
     readonly codec: PersonalDataCodec,
+    readonly pseudonyms: Pseudonyms,
   ) {
     this.backend = inner.backend;
     this.atomicAppendMany = inner.atomicAppendMany;
@@ -198,7 +201,7 @@ export class PersonalDataEventStore implements EventStore {
   }
 }
 
-/** The SQL event store with personal fields encrypted under `masterKey`, and its keys in the same database. */
+/** The SQL event store with personal fields encrypted under `masterKey`, its keys in the same database, and its pseudonyms keyed by it. */
 export async function openPersonalDataStore(
   db: SqlDatabase,
   registry: EventRegistry,
@@ -207,5 +210,5 @@ export async function openPersonalDataStore(
   options: SqlEventStoreOptions = {},
 ): Promise<PersonalDataEventStore> {
   const codec = new PersonalDataCodec(new SubjectKeys(await SqlSubjectKeyStore.open(db), masterKey), rules);
-  return new PersonalDataEventStore(await SqlEventStore.open(db, registry, { ...options, encode: codec.encoder() }), codec);
+  return new PersonalDataEventStore(await SqlEventStore.open(db, registry, { ...options, encode: codec.encoder() }), codec, keyedPseudonyms(masterKey));
 }
