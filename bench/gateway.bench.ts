@@ -142,7 +142,7 @@ async function districtRequest(url: string, token: string, query: string, date: 
 async function measureDistrictOverview(ctx: BenchContext): Promise<Figure[]> {
   const people = ctx.size('overviewPeople');
   ctx.log(`district overview: seeding a city of ${people} residents, ${ctx.size('overviewIncidents')} incidents and its taxes on a fresh PostgreSQL database`);
-  const base = await openTestRuntime(MODULES, 'postgres');
+  const base = await openTestRuntime(MODULES, 'postgres', { readModelRefreshMs: 1000 });
   const closeBase = ctx.defer(() => base.close());
   await seedSmallCity(base.runtime, { people, incidents: ctx.size('overviewIncidents'), days: 2 });
   await seedTax(base.runtime);

@@ -29,7 +29,8 @@ const VIEWS = ['loop', 'live', 'environment'];
 
 export async function run(ctx: BenchContext): Promise<void> {
   ctx.log(`seeding a city of ${ctx.size('screenPeople')} residents and ${ctx.size('screenIncidents')} incidents on PGlite`);
-  const base = await openTestRuntime(MODULES);
+  // Readers keep table locations as `npm start` does (SqlReadModels' default), not per query as tests do.
+  const base = await openTestRuntime(MODULES, 'pglite', { readModelRefreshMs: 1000 });
   ctx.defer(() => base.close());
   // Four days of readings: the station chart shows the last 72 hours.
   await seedSmallCity(base.runtime, { people: ctx.size('screenPeople'), incidents: ctx.size('screenIncidents'), days: 4 });

@@ -49,6 +49,7 @@ export class BufferedEventStore implements EventStore {
   readonly backend: EventStore['backend'];
   /** Appends are written later, at flush, in batches of their own. */
   readonly atomicAppendMany = false;
+  readonly pseudonyms: EventStore['pseudonyms'];
   /**
    * Buffered events that trigger a write. 1 writes each append before it returns, so its events
    * carry their stored positions: for a caller that cites what it appends.
@@ -75,6 +76,7 @@ export class BufferedEventStore implements EventStore {
     options: BufferedEventStoreOptions = {},
   ) {
     this.backend = store.backend;
+    this.pseudonyms = store.pseudonyms;
     this.flushEvents = options.flushEvents ?? 5000;
     this.startsEmpty = options.startsEmpty ?? false;
     this.cachedStreams = options.cachedStreams ?? 20_000;

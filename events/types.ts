@@ -163,8 +163,19 @@ export interface EventSubscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
 
+/** Keyed pseudonyms of personal values that name a stream (an ID number's claim stream). */
+export interface Pseudonyms {
+  /** The pseudonym of `value` for `purpose` (a stream id prefix): the same value gives the same pseudonym. */
+  of(purpose: string, value: string): string;
+}
+
 export interface EventStore {
   readonly backend: 'pglite' | 'postgres' | 'kurrentdb';
+  /**
+   * The store's keyed pseudonyms, derived from its personal-data master key (events/crypto/);
+   * `undefined` where personal data is stored in clear: such streams keep the value in their ids.
+   */
+  readonly pseudonyms: Pseudonyms | undefined;
   /**
    * True when `appendMany` writes its appends in one transaction that has committed when it returns:
    * a refused batch leaves nothing stored, and a batch costs one commit (group commit relies on both).

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { comparePositions, decodePosition, encodePosition } from '../events/position.ts';
 import type { AdvisoryLock, SqlDatabase, SqlExecutor } from '../events/sql/database.ts';
 import { START, type EventStore, type Position, type RecordedEvent } from '../events/types.ts';
-import { BatchDocumentStore, DocumentCache, indexSql, readModelTableSql } from './sql/documentStore.ts';
+import { BatchDocumentStore, DocumentCache, indexSql, keyColumnsSql, keyedFields, readModelTableSql, upgradeReadModelTable } from './sql/documentStore.ts';
 import { PROJECTION_SCHEMA, type BuildRow } from './sql/schema.ts';
 import type { ProjectionLag, Projector, ProjectorOptions } from './readModels.ts';
 import type { Projection } from './types.ts';
@@ -367,7 +367,7 @@ export class ProjectionRunner implements Projector {
     // The batch takes the cache's documents; they are handed back only when its transaction commits.
     let docs: BatchDocumentStore | undefined;
     await this.db.transaction(async (tx) => {
-      docs = new BatchDocumentStore(tx, build.table_name, cache);
+      docs = new BatchDocumentStore(tx, build.table_name, cache, keyedFields(projection.indexes));
       for (const event of events) await projection.apply(event, docs);
       await docs.flush();
       // Compare-and-set: if another owner moved the checkpoint, this batch must not commit.
@@ -425,6 +425,8 @@ export class ProjectionRunner implements Projector {
       `SELECT * FROM proj_builds WHERE name = $1 AND status IN ('active', 'building') ORDER BY created_at`,
       [projection.name],
     );
+    // Tables of this version built before key columns existed get them (the readers follow within their refresh).
+    for (const row of rows) if (row.version === projection.version) await upgradeReadModelTable(this.db, row.table_name, projection.indexes);
     const building = rows.find((r) => r.status === 'building' && r.version === projection.version);
     if (building) return { build: building, created: false };
     const active = rows.find((r) => r.status === 'active');
@@ -439,6 +441,7 @@ export class ProjectionRunner implements Projector {
     const table = tableName(projection.name, projection.version, buildId);
     await this.db.transaction(async (tx) => {
       await tx.query(readModelTableSql(table));
+      for (const sql of keyColumnsSql(table, keyedFields(projection.indexes))) await tx.query(sql);
       for (const index of projection.indexes ?? []) await tx.query(indexSql(table, index));
       await tx.query(
         `INSERT INTO proj_builds (name, build_id, version, table_name, checkpoint, status) VALUES ($1, $2, $3, $4, $5, $6)`,

@@ -23,6 +23,7 @@ import type {
   Evolver,
   NewEvent,
   Position,
+  Pseudonyms,
   ReadAllOptions,
   ReadStreamOptions,
   Recorded,
@@ -31,6 +32,7 @@ import type {
   SubscribeOptions,
 } from '../types.ts';
 import { keyIdOf, openPersonal, scopesOf, sealedKeyIdOf, sealPersonal, subjectOf, type PersonalFieldRule, type PersonalFieldRules } from './personalFields.ts';
+import { keyedPseudonyms } from './pseudonyms.ts';
 import { SqlSubjectKeyStore, SubjectKeys, type SubjectKey } from './subjectKeys.ts';
 
 /** The encryption side of the store: the keys and which fields are personal. */
@@ -107,6 +109,7 @@ export class PersonalDataEventStore implements EventStore {
   constructor(
     private readonly inner: EventStore,
     readonly codec: PersonalDataCodec,
+    readonly pseudonyms: Pseudonyms,
   ) {
     this.backend = inner.backend;
     this.atomicAppendMany = inner.atomicAppendMany;
@@ -222,7 +225,7 @@ export function personalDataPortOf(store: EventStore, legalHolds: Iterable<strin
   return store instanceof PersonalDataEventStore ? { keys: store.codec.keys, scopes: store.codec.scopes, legalHolds: new Set(legalHolds) } : undefined;
 }
 
-/** The SQL event store with personal fields encrypted under `masterKey`, and its keys in the same database. */
+/** The SQL event store with personal fields encrypted under `masterKey`, its keys in the same database, and its pseudonyms keyed by it. */
 export async function openPersonalDataStore(
   db: SqlDatabase,
   registry: EventRegistry,
@@ -231,5 +234,5 @@ export async function openPersonalDataStore(
   options: SqlEventStoreOptions = {},
 ): Promise<PersonalDataEventStore> {
   const codec = new PersonalDataCodec(new SubjectKeys(await SqlSubjectKeyStore.open(db), masterKey), rules);
-  return new PersonalDataEventStore(await SqlEventStore.open(db, registry, { ...options, encode: codec.encoder() }), codec);
+  return new PersonalDataEventStore(await SqlEventStore.open(db, registry, { ...options, encode: codec.encoder() }), codec, keyedPseudonyms(masterKey));
 }

@@ -23,12 +23,15 @@ const SEALED = '$personal';
 
 /** Which values of an event type are personal, and whose. */
 export interface PersonalFieldRule {
-  /** Payload path of the data subject's id (a person id). */
-  subject: string;
+  /**
+   * Payload path of the data subject's id (a person id); of several, the first the payload holds
+   * (a pseudonymous subject such as the incident of an anonymous report comes last).
+   */
+  subject: string | readonly string[];
   /** Leaf paths (dot-separated, arrays transparent) of the personal values; only strings are encrypted. */
   fields: readonly string[];
-  /** Only events whose payload holds `equals` at `path` carry personal data (a taxpayer that is a person). */
-  when?: { path: string; equals: string };
+  /** Only events whose payload holds `equals` (or one of them) at `path` carry personal data (a taxpayer that is a person). */
+  when?: { path: string; equals: string | readonly string[] };
   /** The catalogue resource the values belong to: they are sealed under the subject's key of this scope. */
   scope?: string;
 }
@@ -57,9 +60,9 @@ function valueAt(data: unknown, path: string): unknown {
 
 /** The data subject of an event under `rule`, when its payload names one and holds a personal value of theirs. */
 export function subjectOf(rule: PersonalFieldRule, data: unknown): string | undefined {
-  if (rule.when && valueAt(data, rule.when.path) !== rule.when.equals) return undefined;
-  const subject = valueAt(data, rule.subject);
-  return typeof subject === 'string' && subject && personalValues(rule, data).length > 0 ? subject : undefined;
+  if (rule.when && ![rule.when.equals].flat().includes(valueAt(data, rule.when.path) as string)) return undefined;
+  const subject = [rule.subject].flat().map((path) => valueAt(data, path)).find((id) => typeof id === 'string' && id !== '');
+  return typeof subject === 'string' && personalValues(rule, data).length > 0 ? subject : undefined;
 }
 
 const SCOPE_SEPARATOR = '#';

@@ -76,6 +76,8 @@ export class KurrentEventStore implements EventStore {
   readonly backend = 'kurrentdb' as const;
   /** The appends of a batch run one after another (see `appendMany`). */
   readonly atomicAppendMany = false;
+  /** Personal data is stored in clear on KurrentDB (no master key): stream ids keep their values. */
+  readonly pseudonyms = undefined;
   readonly streamPrefix: string;
   private readonly maxEventBytes: number;
   private readonly subscriptions = new Set<AllStreamSubscription>();

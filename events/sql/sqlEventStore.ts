@@ -95,6 +95,8 @@ function likePrefix(prefix: string): string {
 export class SqlEventStore implements EventStore {
   readonly backend: 'pglite' | 'postgres';
   readonly atomicAppendMany = true;
+  /** Personal data in clear: the personal-data store (events/crypto/) decorates this one with its pseudonyms. */
+  readonly pseudonyms = undefined;
   private readonly maxEventBytes: number;
   private readonly maxPollIntervalMs: number;
   private readonly encode: EventEncoder | undefined;

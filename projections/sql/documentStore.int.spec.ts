@@ -10,7 +10,7 @@ import type { SqlDatabase, SqlExecutor } from '../../events/sql/database.ts';
 import { ensureProjectionSchema } from '../runner.ts';
 import type { FieldSource } from '../types.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
-import { BatchDocumentStore, compactSources, DocumentCache, readModelTableSql, SqlDocumentStore } from './documentStore.ts';
+import { BatchDocumentStore, compactSources, DocumentCache, readModelTableSql, SqlDocumentStore, unkeyed } from './documentStore.ts';
 
 const TABLE = 'rm_provenance_test';
 const e = (n: number): FieldSource => ({ position: `1:${n}`, eventId: `00000000-0000-4000-8000-00000000000${n}` });
@@ -35,7 +35,7 @@ for (const openBackend of BACKENDS) {
       });
       if (cache) docs!.commitTo(cache);
     };
-    const read = async (id: string) => (await new SqlDocumentStore(db, async () => TABLE).collection('things').get(id))!;
+    const read = async (id: string) => (await new SqlDocumentStore(db, async () => unkeyed(TABLE)).collection('things').get(id))!;
 
     before(async () => {
       backend = await openBackend();
@@ -102,7 +102,7 @@ for (const openBackend of BACKENDS) {
     });
 
     it('does the same through direct writes', async () => {
-      const things = new SqlDocumentStore(db, async () => TABLE).collection('things');
+      const things = new SqlDocumentStore(db, async () => unkeyed(TABLE)).collection('things');
       await things.patch('t2', { a: 1 }, e(1));
       await things.upsert('t3', { a: 1, b: 1 }, e(1));
       await things.patch('t3', { b: 2 }, e(2));

@@ -7,18 +7,21 @@ import type { SqlDatabase } from '../../events/sql/database.ts';
 import type { Position } from '../../events/types.ts';
 import { activeBuildLocator, type ReadModels } from '../readModels.ts';
 import type { DocumentStore } from '../types.ts';
-import { SqlDocumentStore } from './documentStore.ts';
+import { keyColumnsArraySql, SqlDocumentStore, type ReadModelTable } from './documentStore.ts';
 
 export class SqlReadModels implements ReadModels {
-  private readonly activeTable: (name: string) => Promise<string>;
+  private readonly activeTable: (name: string) => Promise<ReadModelTable>;
 
   constructor(
     private readonly db: SqlDatabase,
     refreshMs = 1000,
   ) {
     this.activeTable = activeBuildLocator(refreshMs, async (name) => {
-      const { rows } = await db.query<{ table_name: string }>(`SELECT table_name FROM proj_builds WHERE name = $1 AND status = 'active'`, [name]);
-      return rows[0]?.table_name;
+      const { rows } = await db.query<{ table_name: string; keyed: string[] }>(
+        `SELECT table_name, ${keyColumnsArraySql('table_name')} AS keyed FROM proj_builds WHERE name = $1 AND status = 'active'`,
+        [name],
+      );
+      return rows[0] && { name: rows[0].table_name, keyed: new Set(rows[0].keyed) };
     });
   }
 

@@ -80,6 +80,7 @@ function withFailingAuditAppends(store: EventStore): EventStore {
   return {
     backend: store.backend,
     atomicAppendMany: store.atomicAppendMany,
+    pseudonyms: store.pseudonyms,
     append: (streamId, events, options) =>
       streamId.startsWith(ACCESS_STREAM_PREFIX) ? Promise.reject(new Error('could not extend file: No space left on device')) : store.append(streamId, events, options),
     appendMany: (appends) =>

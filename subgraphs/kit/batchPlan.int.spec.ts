@@ -122,7 +122,8 @@ for (const openBackend of BACKENDS) {
       type Registration = { id: string; code: string };
       const planner: RecordPlanner<Registration> = ({ data }) => ({
         primaryStream: `test.counter-${data.id}`,
-        streams: [codes.streamId(data.code)],
+        streams: [],
+        claims: [{ key: codes, value: data.code }],
         decide(chunk) {
           chunk.decide(counter, `test.counter-${data.id}`, { id: data.id, by: 1, max: 10 });
           chunk.claim(codes, data.code, data.id);

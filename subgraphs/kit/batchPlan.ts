@@ -31,8 +31,10 @@ export type Decided = 'created' | 'changed' | 'unchanged';
 export interface PreparedRecord {
   /** The stream that holds the record's idempotency key once it was appended (its aggregate's stream). */
   primaryStream: string;
-  /** Every other stream the record may decide on, fold or name (references, claims, base streams): all are read at once. */
+  /** Every other stream the record may decide on, fold or name (references, base streams): all are read at once. */
   streams: readonly string[];
+  /** The natural keys the record may claim (`chunk.claim`): their claim streams are read with the others. */
+  claims?: readonly { key: NaturalKey; value: string }[];
   /** Decides the record on the chunk (`chunk.decide`, `chunk.claim`, …); throws the mutation's error to refuse it. */
   decide(chunk: Chunk): Decided;
 }
@@ -70,7 +72,12 @@ export class Chunk {
   private metadata: EventMetadata | undefined;
   private readonly continuations = new Map<string, object>();
 
-  private constructor(now: string, ids: readonly string[], histories: readonly RecordedEvent[][]) {
+  private constructor(
+    now: string,
+    private readonly naming: Pick<EventStore, 'pseudonyms'>,
+    ids: readonly string[],
+    histories: readonly RecordedEvent[][],
+  ) {
     this.now = now;
     ids.forEach((id, i) => {
       const read = histories[i] ?? [];
@@ -81,7 +88,7 @@ export class Chunk {
   /** Reads every stream the records name, in one round trip. */
   static async read(store: EventStore, streamIds: Iterable<string>, now: string): Promise<Chunk> {
     const ids = [...new Set(streamIds)];
-    return new Chunk(now, ids, ids.length > 0 ? await store.readStreams(ids) : []);
+    return new Chunk(now, { pseudonyms: store.pseudonyms }, ids, ids.length > 0 ? await store.readStreams(ids) : []);
   }
 
   /** True when the stream exists, stored or staged by an earlier record (or this one). */
@@ -124,9 +131,11 @@ export class Chunk {
     return derived;
   }
 
-  /** Claims a natural key for `ownerId` in the plan (its claim stream must be among the record's `streams`). */
+  /** Claims a natural key for `ownerId` in the plan (the key and value must be among the record's `claims`). */
   claim(key: NaturalKey, value: string, ownerId: string): void {
-    this.decide(key.decider, key.streamId(value), { type: 'claim', key: value, ownerId });
+    const { streamId, legacyStreamId } = key.claimStreams(this.naming, value);
+    const decider = legacyStreamId === undefined ? key.decider : this.continuing(key.decider, legacyStreamId);
+    this.decide(decider, streamId, { type: 'claim', key: value, ownerId });
   }
 
   /** Refuses the record (as `handle`'s `references` does) when an entity it names has no stream. */
@@ -215,9 +224,14 @@ export async function planChunk<Data>(store: EventStore, planner: RecordPlanner<
       return refusal(error);
     }
   });
+  const claimStreams = (claims: PreparedRecord['claims'] = []) =>
+    claims.flatMap(({ key, value }) => {
+      const { streamId, legacyStreamId } = key.claimStreams(store, value);
+      return legacyStreamId === undefined ? [streamId] : [streamId, legacyStreamId];
+    });
   const chunk = await Chunk.read(
     store,
-    prepared.flatMap((p) => ('primaryStream' in p ? [p.primaryStream, ...p.streams] : [])),
+    prepared.flatMap((p) => ('primaryStream' in p ? [p.primaryStream, ...p.streams, ...claimStreams(p.claims)] : [])),
     now,
   );
   const outcomes = prepared.map((p, i) => ('primaryStream' in p ? chunk.run(records[i]!, p) : p));

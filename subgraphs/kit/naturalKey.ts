@@ -11,7 +11,9 @@
  * owner id) takes it over, since a claim held by the same owner is granted again.
  *
  * Keys become part of a stream id, so they must be ASCII letters, digits and `_.:-` (ID numbers and
- * credit codes are); the store refuses anything else with BAD_USER_INPUT.
+ * credit codes are); the store refuses anything else with BAD_USER_INPUT. A personal key (an ID
+ * number) names its stream by the store's keyed pseudonym of it instead, where the store has one
+ * (`claimStreams`); the claims a store made before that, on the clear-named stream, still hold.
  */
 import { z } from 'zod';
 import { assertNever, type Decider, type DomainEvent } from '../../events/decider.ts';
@@ -32,6 +34,22 @@ export interface NaturalKeyDefinition {
   ownerLabel: string;
   /** The input field carrying the key, named in errors: `idNumber`, `creditCode`. */
   field: string;
+  /**
+   * The key is personal data (an ID number): its claim stream is named by the store's keyed
+   * pseudonym of it, so the log's stream ids never hold the value. @default false
+   */
+  personal?: boolean;
+}
+
+/** Where a key's claims are decided. */
+export interface ClaimStreams {
+  /** The stream its claims are appended to. */
+  streamId: string;
+  /**
+   * The clear-named stream of a personal key, where a store written before pseudonyms holds its
+   * claims: read as the start of `streamId`, never appended to. Absent when it is `streamId`.
+   */
+  legacyStreamId?: string;
 }
 
 interface ClaimData {
@@ -47,7 +65,8 @@ export interface NaturalKey {
   definition: NaturalKeyDefinition;
   /** The claim events' types, for the subgraph module's `eventTypes`. */
   eventTypes: readonly EventTypeDefinition[];
-  streamId(key: string): string;
+  /** The streams a claim of `key` is decided on in `store`: every reader of claim streams names them through this. */
+  claimStreams(store: Pick<EventStore, 'pseudonyms'>, key: string): ClaimStreams;
   /** The claim stream's decider, for planning claims in a batch (kit/batchPlan.ts) by the same rule. */
   decider: Decider<ClaimCommand, ClaimEvent, ClaimState>;
   /**
@@ -61,8 +80,10 @@ export interface NaturalKey {
 }
 
 export function defineNaturalKey(definition: NaturalKeyDefinition): NaturalKey {
-  const { claimedType, releasedType, label, ownerLabel } = definition;
-  const streamId = (key: string): string => `${definition.streamPrefix}-${key}`;
+  const { claimedType, releasedType, label, ownerLabel, streamPrefix } = definition;
+  const clearStreamId = (key: string): string => `${streamPrefix}-${key}`;
+  const claimStreams = ({ pseudonyms }: Pick<EventStore, 'pseudonyms'>, key: string): ClaimStreams =>
+    definition.personal && pseudonyms ? { streamId: `${streamPrefix}-${pseudonyms.of(streamPrefix, key)}`, legacyStreamId: clearStreamId(key) } : { streamId: clearStreamId(key) };
 
   const decider: Decider<ClaimCommand, ClaimEvent, ClaimState> = {
     initialState: () => ({ holder: null }),
@@ -88,9 +109,12 @@ export function defineNaturalKey(definition: NaturalKeyDefinition): NaturalKey {
   };
 
   const schema = z.object({ key: z.string().min(1), ownerId: z.string().min(1) });
-  const handleClaim = handle(decider, (command: ClaimCommand) => streamId(command.key));
-  const run = async (type: ClaimCommand['type'], store: EventStore, key: string, ownerId: string, metadata: EventMetadata, options: CommandOptions = {}) =>
-    (await handleClaim(store, { type, key, ownerId }, metadata, claimOptions(options))).events;
+  const run = async (type: ClaimCommand['type'], store: EventStore, key: string, ownerId: string, metadata: EventMetadata, options: CommandOptions = {}) => {
+    const { streamId, legacyStreamId } = claimStreams(store, key);
+    const base = legacyStreamId === undefined ? undefined : (await store.aggregate(decider, legacyStreamId)).state;
+    const decided = base === undefined ? decider : { ...decider, initialState: () => base };
+    return (await handle(decided, () => streamId)(store, { type, key, ownerId }, metadata, claimOptions(options))).events;
+  };
 
   return {
     definition,
@@ -98,7 +122,7 @@ export function defineNaturalKey(definition: NaturalKeyDefinition): NaturalKey {
       { type: claimedType, schemaVersion: 1, schema },
       { type: releasedType, schemaVersion: 1, schema },
     ],
-    streamId,
+    claimStreams,
     decider,
     claim: (store, key, ownerId, metadata, options) => run('claim', store, key, ownerId, metadata, options),
     release: (store, key, ownerId, metadata) => run('release', store, key, ownerId, metadata),

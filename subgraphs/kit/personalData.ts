@@ -17,8 +17,9 @@ export const PERSONAL_DATA_SUBJECTS: Readonly<Record<string, Omit<PersonalFieldR
   ResidenceChanged: { subject: 'personId' },
   PersonDeceased: { subject: 'personId' },
   HouseholdEstablished: { subject: 'headId' },
-  // A citizen or grid worker who reported with an id; an anonymous citizen's name has no subject to key it by.
-  IncidentReported: { subject: 'reporter.id' },
+  // A person's report is theirs: under the key of the citizen or grid worker who gave an id, else
+  // under the incident's own (a pseudonymous subject, erased by the incident id). A device's holds nothing personal.
+  IncidentReported: { subject: ['reporter.id', 'incidentId'], when: { path: 'reporter.kind', equals: ['CITIZEN', 'GRID_WORKER'] } },
   MedicalVisitRecorded: { subject: 'personId' },
   ExamResultRecorded: { subject: 'personId' },
   ClaimSubmitted: { subject: 'personId' },
@@ -35,12 +36,11 @@ export const PERSONAL_DETAILS: Readonly<Record<string, readonly string[]>> = {
   MedicalVisitRecorded: ['diagnoses'],
   ExamResultRecorded: ['result'],
   ClaimSubmitted: ['items.name'],
+  // Free text that often names people (a neighbour, a phone number to call back).
+  IncidentReported: ['description'],
 };
 
-/**
- * Internal events holding personal data: an ID-number claim names the number (its stream id does
- * too, which no key can erase: docs/privacy.md).
- */
+/** Internal events holding personal data: an ID-number claim names the number (its stream id a pseudonym of it: kit/naturalKey.ts). */
 const INTERNAL_PERSONAL: Readonly<Record<string, PersonalFieldRule>> = {
   IdNumberClaimed: { subject: 'ownerId', fields: ['key'] },
   IdNumberReleased: { subject: 'ownerId', fields: ['key'] },

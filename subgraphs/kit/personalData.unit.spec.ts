@@ -23,7 +23,7 @@ describe('personal field rules', () => {
           if (field.mask && !rule?.fields.includes(path)) problems.push(`${type}.${path} is masked but not encrypted`);
         }
         for (const path of rule?.fields ?? []) if (!policy.fields[path]) problems.push(`${type}.${path} is not a classified field`);
-        if (rule && !policy.fields[rule.subject]) problems.push(`${type}: subject ${rule.subject} is not a classified field`);
+        for (const subject of rule ? [rule.subject].flat() : []) if (!policy.fields[subject]) problems.push(`${type}: subject ${subject} is not a classified field`);
       }
     }
     assert.deepEqual(problems, []);
@@ -32,6 +32,16 @@ describe('personal field rules', () => {
   it('encrypt names, ID numbers and residence addresses of persons, and leave what statistics use in clear', () => {
     assert.deepEqual(rules.get('PersonRegistered'), { subject: 'personId', fields: ['idNumber', 'name', 'residence.address'], scope: 'population.basic' });
     assert.equal(rules.has('AirQualityObserved'), false);
+  });
+
+  it('key a person’s report (name and description) by the reporter’s id, an anonymous one by its incident, a device’s not at all', () => {
+    const rule = rules.get('IncidentReported')!;
+    const report = (reporter: Record<string, string>) => ({ incidentId: 'i-1', description: '王某某占道堆物，回电 13905310000', reporter });
+    assert.deepEqual(rule.fields, ['reporter.name', 'description']);
+    assert.equal(subjectOf(rule, report({ kind: 'CITIZEN', name: '周先生' })), 'i-1');
+    assert.equal(subjectOf(rule, report({ kind: 'CITIZEN', id: 'p-1', name: '钱女士' })), 'p-1');
+    assert.equal(subjectOf(rule, report({ kind: 'GRID_WORKER', id: 'gw-1' })), 'gw-1');
+    assert.equal(subjectOf(rule, report({ kind: 'DEVICE', id: 'sensor-1' })), undefined);
   });
 });
 
@@ -81,13 +91,13 @@ describe('personal field codec', () => {
 });
 
 describe('keys per subject and scope', () => {
-  it('seal each event type under the catalogue resource of its personal values (internal ID-number claims under the subject alone)', () => {
+  it('seal each event type under the catalogue resource of its personal values, or the event\'s when they have several (internal ID-number claims under the subject alone)', () => {
     const scopes = Object.fromEntries([...rules].map(([type, rule]) => [type, rule.scope]));
     assert.deepEqual(
       [scopes.PersonRegistered, scopes.HouseholdEstablished, scopes.IncidentReported, scopes.MedicalVisitRecorded, scopes.ClaimSubmitted, scopes.TaxpayerRegistered, scopes.IdNumberClaimed],
-      ['population.basic', 'population.household', 'urban.reporters', 'healthcare.records', 'healthcare.claims', 'tax.declarations', undefined],
+      ['population.basic', 'population.household', 'urban.incidents', 'healthcare.records', 'healthcare.claims', 'tax.declarations', undefined],
     );
-    assert.deepEqual(scopesOf(rules), ['healthcare.claims', 'healthcare.records', 'population.basic', 'population.household', 'tax.declarations', 'urban.reporters']);
+    assert.deepEqual(scopesOf(rules), ['healthcare.claims', 'healthcare.records', 'population.basic', 'population.household', 'tax.declarations', 'urban.incidents']);
   });
 
   it('name a scoped key subject#scope, list every key id of a subject, and refuse a subject id that could name another subject\'s key', () => {

@@ -75,7 +75,7 @@ function streamsSuite(makeBackend: () => Promise<TestBackend>): void {
       const won = results.filter((r) => r.status === 'fulfilled');
       assert.equal(won.length, 1);
       for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof ConflictError, String(r.reason));
-      assert.equal((await store.readStream(plates.streamId('LU-A12345'))).length, 1);
+      assert.equal((await store.readStream(plates.claimStreams(store, 'LU-A12345').streamId)).length, 1);
     });
 
     it('grants a key again to its holder without appending, and to anyone once released', async () => {

@@ -69,7 +69,8 @@ const planLegalPerson: RecordPlanner<LegalPersonRecordData> = (record, now) => {
     assertRepresentative(data.legalRepresentativeId, personFactsOf(data.legalRepresentativeId, chunk.state(personEvolver, representativeStream)));
   return {
     primaryStream: streamId,
-    streams: [representativeStream, ...(creditCode.ok ? [creditCodes.streamId(creditCode.creditCode)] : [])],
+    streams: [representativeStream],
+    claims: creditCode.ok ? [{ key: creditCodes, value: creditCode.creditCode }] : [],
     decide(chunk) {
       const command: RegisterLegalPerson = {
         type: 'registerLegalPerson',

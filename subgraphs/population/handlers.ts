@@ -19,7 +19,7 @@ import type { AssignGuardian, ChangeResidence, ConfirmSurvival, PersonCommand, R
 import { personDecider, type PersonRecord, type PersonState } from './person/decider.ts';
 import { personStreamId, type PersonRegistered, type Residence, type SurvivalProofMethod } from './person/events.ts';
 
-/** One person per resident ID number, enforced by a claim stream per number. */
+/** One person per resident ID number, enforced by a claim stream per number (named by its pseudonym: the number is personal). */
 export const idNumbers = defineNaturalKey({
   streamPrefix: 'population.id-number',
   claimedType: 'IdNumberClaimed',
@@ -27,6 +27,7 @@ export const idNumbers = defineNaturalKey({
   label: 'ID number',
   ownerLabel: 'person',
   field: 'idNumber',
+  personal: true,
 });
 
 /** The departments that usually record each kind of fact (provenance when the caller states none). */

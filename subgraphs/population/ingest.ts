@@ -59,8 +59,9 @@ const planPerson: RecordPlanner<PersonRecordData> = (record, now) => {
   const residence = { address: data.residence.address, divisionCode: data.residence.divisionCode };
   return {
     primaryStream: streamId,
+    streams: [],
     // A malformed number is refused by the decider before any claim: its claim stream is never needed.
-    streams: idNumber.ok ? [idNumbers.streamId(idNumber.idNumber)] : [],
+    claims: idNumber.ok ? [{ key: idNumbers, value: idNumber.idNumber }] : [],
     decide(chunk) {
       const state = chunk.state(personDecider, streamId);
       if (state.status === 'UNREGISTERED') {

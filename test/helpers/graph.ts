@@ -44,6 +44,11 @@ export interface TestRuntime {
 export interface TestRuntimeOptions {
   /** Encrypt personal fields per data subject (a random master key) and let governance erase them. */
   personalData?: { legalHolds?: readonly string[] };
+  /**
+   * How long readers keep a read model's table location (`SqlReadModels`); 0 (the default) so a test
+   * reads a rebuilt table at once, while benches measure what `npm start` serves with (its default).
+   */
+  readModelRefreshMs?: number;
 }
 
 /** A store, read models and projection runner on a fresh database of `backend`. */
@@ -63,7 +68,7 @@ export async function openTestRuntime(modules: readonly SubgraphModule[], backen
   const personalData = personalDataPortOf(store, options.personalData?.legalHolds);
   const runtime: SubgraphRuntime = {
     store,
-    readModels: new SqlReadModels(db, 0),
+    readModels: new SqlReadModels(db, options.readModelRefreshMs ?? 0),
     now: () => new Date(),
     logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
     ...(personalData && { personalData }),

@@ -37,6 +37,7 @@ const hours = (from: number, to: number, v: Partial<Concentrations> = {}): Obser
 class Interleaved implements EventStore {
   readonly backend: EventStore['backend'];
   readonly atomicAppendMany: boolean;
+  readonly pseudonyms: EventStore['pseudonyms'];
   reads = 0;
   constructor(
     private readonly store: EventStore,
@@ -44,6 +45,7 @@ class Interleaved implements EventStore {
   ) {
     this.backend = store.backend;
     this.atomicAppendMany = store.atomicAppendMany;
+    this.pseudonyms = store.pseudonyms;
   }
   async readStreams<E extends DomainEvent = DomainEvent>(ids: readonly string[]): Promise<Recorded<E>[][]> {
     const streams = await this.store.readStreams<E>(ids);

@@ -48,14 +48,22 @@ function changedFields(before: IncidentDoc, after: IncidentDoc): Partial<Inciden
   return changed;
 }
 
-/** A reporter's personal data (of all scopes, or of the reporters' by a retention rule) was erased: the reports they made show their name as a rebuild would (ERASED). */
+/**
+ * A reporter's personal data was erased (all of it, or the reports' scope `urban.incidents` by a
+ * retention rule), or an anonymous report's (the subject is its incident): the reports show the
+ * reporter's name and the description as a rebuild would (ERASED). A device's report holds neither
+ * (kit/personalData.ts).
+ */
 async function eraseReporter(event: ErasureEvent, incidents: Collection<IncidentDoc>, source: FieldSource): Promise<void> {
-  if (!erasesScope(event, 'urban.reporters')) return;
+  if (!erasesScope(event, 'urban.incidents')) return;
   const { subjectId } = event.data;
-  for (const doc of await findAll(incidents, { where: { reporterId: subjectId }, first: 500 })) {
+  const anonymous = await incidents.get(subjectId);
+  const docs = [...(anonymous ? [anonymous.doc] : []), ...(await findAll(incidents, { where: { reporterId: subjectId }, first: 500 }))];
+  for (const doc of docs) {
     const { report } = doc.view.state;
-    if (report.reporter.name === undefined) continue;
-    const state = { ...doc.view.state, report: { ...report, reporter: { ...report.reporter, name: ERASED } } };
+    if (report.reporter.kind === 'DEVICE') continue;
+    const reporter = report.reporter.name === undefined ? report.reporter : { ...report.reporter, name: ERASED };
+    const state = { ...doc.view.state, report: { ...report, description: ERASED, reporter } };
     await incidents.patch(doc.view.incidentId, { view: { ...doc.view, state } }, source);
   }
 }
