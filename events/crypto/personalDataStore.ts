@@ -77,7 +77,8 @@ export class PersonalDataCodec {
       if (subject && !known?.has(subject)) subjects.add(subject);
     }
     if (subjects.size === 0 && !known) return [...events];
-    const keys = new Map([...(known ?? []), ...(subjects.size ? await this.keys.forReading([...subjects]) : [])]);
+    // Not a copy of `known` when it has every key: an append opens each stream's events with the keys of the whole batch.
+    const keys = subjects.size === 0 ? known! : new Map([...(known ?? []), ...(await this.keys.forReading([...subjects]))]);
     return events.map((event) => this.openOne(event, keys));
   }
 
