@@ -4,8 +4,9 @@
  * to the first authenticated query it answers; then stopped and started again on the same directory
  * (no seeding), timed the same way: the restart is the baseline of the fresh start (what starting
  * costs without the city). The seed's throughput comes from the report the first start logs; its
- * baseline is the same events appended raw (`appendMany`, the seed's batch size) into another fresh
- * data directory: the store's ceiling, without the command path.
+ * baseline is the same events appended with `appendMany` (the seed's batch size, personal fields
+ * sealed as the seed seals them) into another fresh data directory: the store's ceiling, without the
+ * command path.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,11 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { registryOf } from '../bin/platform.ts';
+import { openPlatform } from '../bin/platform.ts';
 import { MODULES } from '../bin/modules.ts';
-import { createPgliteDatabase } from '../events/sql/database.ts';
-import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
-import type { StreamAppend } from '../events/types.ts';
+import { START, type Position, type RecordedEvent, type StreamAppend } from '../events/types.ts';
 import { GRAPHQL_PATH } from '../gateway/server.ts';
 import { issueToken } from '../gateway/tokens.ts';
 import { DEMO_CONSUMER_ROLES, DEMO_DASHBOARD } from '../subgraphs/governance/index.ts';
@@ -34,7 +33,9 @@ export const options: readonly BenchOption[] = [
   { name: 'startupTimeoutS', description: 'seconds a start may take to answer before the section fails', default: 600, quick: 600 },
 ];
 
-const FIRST_QUERY_TARGETS: readonly Target[] = [{ on: 'value', op: '<=', threshold: 60 }];
+/** Issue targets on a quiet 2-core machine: a fresh start (the demo city seeded) answers within 30 s, a restart within 5 s. */
+const FIRST_QUERY_TARGETS: readonly Target[] = [{ on: 'value', op: '<=', threshold: 30 }];
+const RESTART_TARGETS: readonly Target[] = [{ on: 'value', op: '<=', threshold: 5 }];
 /** Events per transaction of the demo seed (bin/platform.ts). */
 const SEED_BATCH_EVENTS = 5000;
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -150,39 +151,40 @@ function seedReport(output: string): { commands: number; events: number; seconds
 
 /**
  * The baseline: the seed's events (all but access records and process-manager commands) read back
- * from the seeded directory and appended raw into a fresh data directory, in the log's order, in
- * batches of the seed's size: the same writes without the command path.
+ * from the seeded directory as the service reads them (personal fields opened with the keys beside
+ * it) and appended into a fresh data directory through the same store (sealed again), in the log's
+ * order, in batches of the seed's size: the same writes without the command path.
  */
 async function rawAppendRate(seededDir: string, freshDir: string): Promise<{ events: number; perSecond: number }> {
-  const seeded = await createPgliteDatabase(seededDir);
-  let events: { stream_id: string; event_id: string; type: string; data: unknown; metadata: StreamAppend['events'][number]['metadata'] }[];
+  const env = (dataDir: string) => ({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  const seeded = await openPlatform({ modules: MODULES, env: env(seededDir), chain: false });
+  const events: RecordedEvent[] = [];
   try {
-    ({ rows: events } = await seeded.query(
-      `SELECT stream_id, event_id::text AS event_id, type, data, metadata FROM es_events
-        WHERE type <> 'DataAccessed' AND metadata #>> '{provenance,channel}' IS DISTINCT FROM 'process-manager'
-        ORDER BY transaction_id, global_position`,
-    ));
+    for (let from: Position = START; ; ) {
+      const page = await seeded.store.readAll({ fromPosition: from, limit: 10_000 });
+      if (page.length === 0) break;
+      events.push(...page.filter((e) => e.type !== 'DataAccessed' && e.metadata.provenance.channel !== 'process-manager'));
+      from = page.at(-1)!.position;
+    }
   } finally {
     await seeded.close();
   }
-  const db = await createPgliteDatabase(freshDir);
-  const store = await SqlEventStore.open(db, registryOf(MODULES));
+  const fresh = await openPlatform({ modules: MODULES, env: env(freshDir), chain: false });
   try {
     const clock = stopwatch();
     for (let i = 0; i < events.length; i += SEED_BATCH_EVENTS) {
       const appends: StreamAppend[] = [];
       for (const e of events.slice(i, i + SEED_BATCH_EVENTS)) {
         const last = appends.at(-1);
-        const event = { type: e.type, data: e.data, metadata: e.metadata, eventId: e.event_id };
-        if (last?.streamId === e.stream_id) (last.events as (typeof event)[]).push(event);
-        else appends.push({ streamId: e.stream_id, events: [event] });
+        const event = { type: e.type, data: e.data, metadata: e.metadata, eventId: e.eventId };
+        if (last?.streamId === e.streamId) (last.events as (typeof event)[]).push(event);
+        else appends.push({ streamId: e.streamId, events: [event] });
       }
-      await store.appendMany(appends);
+      await fresh.store.appendMany(appends);
     }
     return { events: events.length, perSecond: perSecond(events.length, clock.elapsedMs()) };
   } finally {
-    await store.close();
-    await db.close();
+    await fresh.close();
   }
 }
 
@@ -205,6 +207,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const again = await start(ctx, dataDir, 'second start, same data directory');
   await again.stop();
   ctx.report({ backend, key: 'startup.fresh.first_query_s', value: fresh.seconds, targets: FIRST_QUERY_TARGETS, baseline: { key: 'startup.restart.first_query_s', value: again.seconds } });
+  ctx.report({ backend, key: 'startup.restart.first_query_s', value: again.seconds, targets: RESTART_TARGETS });
 
   ctx.signal.throwIfAborted();
   const raw = await rawAppendRate(dataDir, join(dir, 'raw'));

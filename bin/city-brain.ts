@@ -105,9 +105,11 @@ program
   .option('--fresh', 'delete the embedded (PGlite) data directory first, so the demo city is seeded again')
   .action(async (options: { fresh?: boolean }) => {
     // Loaded here: the gateway it starts is most of the CLI's load time, which `status` should not pay.
-    const { checkStartConfig, startService } = await import('../cli/start.ts');
+    const { checkStartConfig, loadServing, startService } = await import('../cli/start.ts');
     await checkStartConfig(process.env);
     if (options.fresh) await deleteEmbeddedDataDir(process.env);
+    // The gateway's modules load while the store opens.
+    void loadServing();
     const platform = await openPlatform({ modules: MODULES });
     try {
       await startService(platform, process.env);

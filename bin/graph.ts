@@ -9,7 +9,7 @@ import { clientTokenConfig, parseGatewayOptions, type GatewayAuthInput, type Gat
 import type { GatewayLimitsInput } from '../gateway/limits.ts';
 import { createGatewayServer, type GatewayServerOptions, type ListeningGateway } from '../gateway/server.ts';
 import { defaultSubgraphPort, type SubgraphName } from '../platform/subgraphs.ts';
-import { composeSupergraph } from '../schema/compose.ts';
+import { composeSupergraph, composeSupergraphCached } from '../schema/compose.ts';
 import type { AccessControl } from '../subgraphs/kit/access.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph } from '../subgraphs/kit/server.ts';
@@ -37,6 +37,11 @@ export interface GraphOptions {
   logger?: Logger;
   /** More routes at the gateway (the operator's admin endpoint, cli/admin.ts). */
   routes?: GatewayServerOptions['routes'];
+  /**
+   * A file keeping the composed supergraph for the next start (`composeSupergraphCached`): the
+   * subgraphs' ports change, what they compose does not. @default composed on every start
+   */
+  supergraphCache?: string;
   /** The gateway's CORS origins, operator token, drain time and query planner (gateway/config.ts). */
   gateway?: Pick<GatewayOptionsInput, 'corsOrigins' | 'adminToken' | 'drainTimeoutMs' | 'queryPlanner'>;
 }
@@ -85,7 +90,8 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
     }
     // Composed from the modules actually hosted, at the URLs they actually listen on: the checked-in
     // schema/supergraph.graphql is the same composition at the default ports (scripts/compose.ts).
-    const supergraph = composeSupergraph(options.modules.map((m) => ({ name: m.name, url: urls[m.name] ?? '', typeDefs: m.typeDefs })));
+    const subgraphs = options.modules.map((m) => ({ name: m.name, url: urls[m.name] ?? '', typeDefs: m.typeDefs }));
+    const supergraph = options.supergraphCache === undefined ? composeSupergraph(subgraphs) : composeSupergraphCached(subgraphs, options.supergraphCache);
     const gateway = await createGatewayServer({
       supergraph,
       auth: options.auth,

@@ -5,22 +5,35 @@
  * the data directory (kept, so tokens survive a restart) and prints a token for the demo dashboard.
  */
 import { createServer } from 'node:net';
-import { startGraph } from '../bin/graph.ts';
+import { dirname, join, resolve } from 'node:path';
 import { withDevelopmentSecrets } from './devSecrets.ts';
 import { seedIfEmpty, type Platform } from '../bin/platform.ts';
 import { createAdminRoutes } from './admin.ts';
 import { clientTokenConfig, parseGatewayOptions } from '../gateway/config.ts';
-import { createIngestRoute, INGEST_PATH } from '../ingest/http.ts';
 import { ingestConfigSchema, startMqttBridge, type MqttBridge } from '../ingest/mqtt.ts';
 import { ingestKindsOf } from '../ingest/runner.ts';
 import { createSeedProgress } from './progress.ts';
 import { gatewayConfigFromEnv } from '../gateway/config.ts';
 import { demoCityConfig } from '../subgraphs/kit/demoCity.ts';
-import { closeOnSignals } from '../gateway/server.ts';
 import { parseConfig, storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
 import { issueToken } from '../gateway/tokens.ts';
 import { createGovernanceAccess, DEMO_CONSUMER_ROLES, DEMO_DASHBOARD, DEMO_OPS_EXAMPLES } from '../subgraphs/governance/index.ts';
+
+/**
+ * What serving the graph needs beyond the store: the gateway runtime, most of what `start` loads.
+ * Loaded while the store opens, seeds and catches up (`start` asks for it first), not before.
+ */
+let serving: Promise<[typeof import('../bin/graph.ts'), typeof import('../ingest/http.ts'), typeof import('../gateway/server.ts')]> | undefined;
+
+export function loadServing(): NonNullable<typeof serving> {
+  if (!serving) {
+    serving = Promise.all([import('../bin/graph.ts'), import('../ingest/http.ts'), import('../gateway/server.ts')]);
+    // Reported where it is awaited; a start that fails earlier must not fail on this instead.
+    serving.catch(() => undefined);
+  }
+  return serving;
+}
 
 /**
  * Everything `start` is configured with — storage, logging, the demo city, the gateway — checked
@@ -61,6 +74,7 @@ async function assertPortFree(port: number, host: string): Promise<void> {
 
 export async function startService(platform: Platform, env: Record<string, string | undefined>): Promise<void> {
   const { logger, runtime } = platform;
+  const modules = loadServing();
   const graphEnv = withDevelopmentSecrets(env, platform.config.DATA_DIR);
   // Validate the configuration before anything is written or started.
   const { options, port, host, adminToken } = gatewayConfigFromEnv(graphEnv);
@@ -74,6 +88,7 @@ export async function startService(platform: Platform, env: Record<string, strin
   await platform.runner.catchUp();
   logger.info({ ms: Math.round(performance.now() - catchingUp) }, 'projections caught up');
 
+  const [{ startGraph }, { createIngestRoute, INGEST_PATH }, { closeOnSignals }] = await modules;
   const access = createGovernanceAccess(runtime);
   const ingest = { store: platform.store, kinds: ingestKindsOf(platform.modules), now: runtime.now, logger };
   const ingestRoute = createIngestRoute({ ingest, client: clientTokenConfig(parseGatewayOptions({ auth: options.auth, limits: {} }).auth), maxBodyBytes: ingestConfig.INGEST_MAX_BODY_BYTES });
@@ -87,6 +102,8 @@ export async function startService(platform: Platform, env: Record<string, strin
     // Only the gateway is the service's address; in one process the subgraphs take free ports, so a
     // second instance (another DATA_DIR and GATEWAY_PORT) or a test run never collides with it.
     ports: { gateway: port, subgraphs: Object.fromEntries(platform.modules.map((m) => [m.name, 0])) },
+    // Beside the data directory, as the development secrets are: a restart skips composing.
+    supergraphCache: join(dirname(resolve(platform.config.DATA_DIR)), 'supergraph.cache.json'),
     host,
     logger,
     routes: { ...createAdminRoutes(platform, adminToken), [INGEST_PATH]: ingestRoute },

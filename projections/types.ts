@@ -66,6 +66,14 @@ export interface Collection<T extends Doc = Doc> {
 
 export interface DocumentStore {
   collection<T extends Doc = Doc>(name: string): Collection<T>;
+  /**
+   * Where a batch of events is written at once (the SQL runner's batch): the batch's one state for
+   * `key`, made by `start` on first use, and `write` runs once with it just before the batch's writes
+   * go out (or a query inside the batch flushes them). A projection folding many events into the same
+   * few large documents (kit/tieredCounts.ts) then writes them once a batch, not once an event.
+   * Absent where writes go out one by one: the caller writes at once.
+   */
+  deferred?<S>(key: object, start: () => S, write: (state: S) => Promise<void>): S;
 }
 
 /** A projection's declared index on a top-level field of one collection. */

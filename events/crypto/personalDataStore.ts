@@ -90,7 +90,8 @@ export class PersonalDataCodec {
       if (keyId && !known?.has(keyId)) keyIds.add(keyId);
     }
     if (keyIds.size === 0 && !known) return [...events];
-    const keys = new Map([...(known ?? []), ...(keyIds.size ? await this.keys.forReading([...keyIds]) : [])]);
+    // Not a copy of `known` when it has every key: an append opens each stream's events with the keys of the whole batch.
+    const keys = keyIds.size === 0 ? known! : new Map([...(known ?? []), ...(await this.keys.forReading([...keyIds]))]);
     return events.map((event) => this.openOne(event, keys));
   }
 

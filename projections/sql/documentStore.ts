@@ -382,6 +382,7 @@ export class DocumentCache {
 export class BatchDocumentStore implements DocumentStore {
   private readonly pending: Map<string, Map<string, Pending>>;
   private readonly direct: SqlDocumentStore;
+  private readonly deferredWrites = new Map<object, { state: unknown; write: (state: unknown) => Promise<void> }>();
 
   constructor(
     private readonly tx: SqlExecutor,
@@ -475,8 +476,20 @@ export class BatchDocumentStore implements DocumentStore {
     };
   }
 
-  /** Writes everything buffered; afterwards the buffer holds only clean copies. */
+  deferred<S>(key: object, start: () => S, write: (state: S) => Promise<void>): S {
+    let entry = this.deferredWrites.get(key);
+    if (!entry) {
+      entry = { state: start(), write: write as (state: unknown) => Promise<void> };
+      this.deferredWrites.set(key, entry);
+    }
+    return entry.state as S;
+  }
+
+  /** Writes everything buffered (deferred folds first); afterwards the buffer holds only clean copies. */
   async flush(): Promise<void> {
+    const deferred = [...this.deferredWrites.values()];
+    this.deferredWrites.clear();
+    for (const { state, write } of deferred) await write(state);
     for (const [collection, docs] of this.pending) {
       const replace: [string, Doc, Record<string, FieldSource>, FieldSource | null][] = [];
       const merge: [string, Doc, Record<string, FieldSource>, FieldSource | null][] = [];

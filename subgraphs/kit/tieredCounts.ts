@@ -70,27 +70,54 @@ export function tieredDelta(before: readonly TieredEntry[], after: readonly Tier
   return [...delta.values()].filter((c) => c.by !== 0);
 }
 
-/** Adds a delta to the summary and bucket documents it touches: two reads and the writes of the scopes changed. */
+/** Deltas not written yet, summed per entry, with the source each document they touch was last changed by. */
+interface PendingDelta {
+  changes: Map<string, { entry: TieredEntry; by: number }>;
+  summarySources: Map<string, FieldSource>;
+  buckets: Map<string, { scope: string; bucket: string; source: FieldSource }>;
+}
+
+/**
+ * Adds a delta to the summary and bucket documents it touches: two reads and the writes of the
+ * scopes changed. Within a batch that the store writes at once (`DocumentStore.deferred`) the deltas
+ * of its events are summed and written once: the summaries of a city and its districts are touched by
+ * nearly every event, and reading and writing them whole per event was most of a rebuild's work.
+ */
 export async function applyTieredDelta(store: DocumentStore, counts: TieredCounts, delta: readonly { entry: TieredEntry; by: number }[], source: FieldSource): Promise<void> {
   if (delta.length === 0) return;
+  const pending = store.deferred?.<PendingDelta>(counts, () => ({ changes: new Map(), summarySources: new Map(), buckets: new Map() }), (p) => writeTieredDelta(store, counts, p));
+  const target = pending ?? { changes: new Map(), summarySources: new Map(), buckets: new Map() };
+  for (const change of delta) {
+    const key = entryKey(change.entry);
+    const summed = target.changes.get(key);
+    // An entry summed to zero still creates its documents, as applying its deltas one by one does.
+    if (summed) summed.by += change.by;
+    else target.changes.set(key, { ...change });
+    target.summarySources.set(change.entry.scope, source);
+    const bucket = counts.bucketOf(change.entry.value);
+    target.buckets.set(bucketKey(change.entry.scope, bucket), { scope: change.entry.scope, bucket, source });
+  }
+  if (!pending) await writeTieredDelta(store, counts, target);
+}
+
+async function writeTieredDelta(store: DocumentStore, counts: TieredCounts, { changes, summarySources, buckets: touched }: PendingDelta): Promise<void> {
   const summaries = store.collection<TieredSummaryDoc>(counts.summaries);
   const buckets = store.collection<TieredBucketDoc>(counts.buckets);
-  const scopes = [...new Set(delta.map((c) => c.entry.scope))];
-  const bucketsTouched = new Map(delta.map(({ entry }) => [bucketKey(entry.scope, counts.bucketOf(entry.value)), { scope: entry.scope, bucket: counts.bucketOf(entry.value) }]));
-  const bucketIds = [...bucketsTouched.keys()];
+  const scopes = [...summarySources.keys()];
+  const bucketIds = [...touched.keys()];
   const summaryDocs = await summaries.getMany(scopes);
   const bucketDocs = await buckets.getMany(bucketIds);
   const summaryOf = new Map(scopes.map((scope, i) => [scope, summaryDocs[i]?.doc ?? { scope, buckets: {} }]));
-  const bucketOf = new Map(bucketIds.map((id, i) => [id, bucketDocs[i]?.doc ?? { ...bucketsTouched.get(id)!, values: {} }]));
-  for (const { entry, by } of delta) {
+  const bucketOf = new Map(bucketIds.map((id, i) => [id, bucketDocs[i]?.doc ?? { scope: touched.get(id)!.scope, bucket: touched.get(id)!.bucket, values: {} }]));
+  for (const { entry, by } of changes.values()) {
     const bucket = counts.bucketOf(entry.value);
     const summary = summaryOf.get(entry.scope)!;
     bump((summary.buckets[entry.series] ??= {}), bucket, by);
     const values = bucketOf.get(bucketKey(entry.scope, bucket))!.values;
     bump((values[entry.series] ??= {}), entry.value, by);
   }
-  for (const [scope, doc] of summaryOf) await summaries.upsert(scope, doc, source);
-  for (const [id, doc] of bucketOf) await buckets.upsert(id, doc, source);
+  for (const [scope, doc] of summaryOf) await summaries.upsert(scope, doc, summarySources.get(scope)!);
+  for (const [id, doc] of bucketOf) await buckets.upsert(id, doc, touched.get(id)!.source);
 }
 
 /** How many of `series` are counted in the scope, whatever their value. */
