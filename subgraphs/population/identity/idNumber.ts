@@ -6,7 +6,8 @@
 import { ValidationError } from '../../../events/errors.ts';
 import { isCalendarDate } from '../../kit/calendar.ts';
 
-export type Gender = 'MALE' | 'FEMALE';
+export const GENDERS = ['MALE', 'FEMALE'] as const;
+export type Gender = (typeof GENDERS)[number];
 
 export type IdNumberRule =
   | 'LENGTH'
