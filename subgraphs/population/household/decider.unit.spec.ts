@@ -4,9 +4,9 @@ import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError }
 import { EventRegistry } from '../../../events/registry.ts';
 import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
-import type { HouseholdCommand } from './commands.ts';
+import type { ChangeHouseholdHead, HouseholdCommand } from './commands.ts';
 import { householdDecider } from './decider.ts';
-import { householdEventDefinitions, type HouseholdEvent } from './events.ts';
+import { householdEventDefinitions, type HouseholdEvent, type MemberRelation } from './events.ts';
 
 const metadata = { now: '2026-03-01T02:00:00.000Z' };
 const command = <C extends HouseholdCommand>(type: C['type'], data: C['data']): C =>
@@ -30,18 +30,15 @@ const headLeft: HouseholdEvent = {
   data: { householdId: 'h-1', personId: 'p-1', reason: 'MOVED_OUT' },
 };
 /** p-2 (the spouse) becomes head; the former head p-1 is now their spouse. */
-const headChanged: HouseholdEvent = {
-  type: 'HouseholdHeadChanged',
-  data: {
-    householdId: 'h-1',
-    headId: 'p-2',
-    previousHeadId: 'p-1',
-    relationsToHead: [
-      { personId: 'p-1', relationToHead: 'SPOUSE' },
-      { personId: 'p-3', relationToHead: 'CHILD' },
-    ],
-  },
-};
+const spouseAsHead = {
+  householdId: 'h-1',
+  headId: 'p-2',
+  relationsToHead: [
+    { personId: 'p-1', relationToHead: 'SPOUSE' },
+    { personId: 'p-3', relationToHead: 'CHILD' },
+  ],
+} satisfies ChangeHouseholdHead['data'];
+const headChanged: HouseholdEvent = { type: 'HouseholdHeadChanged', data: { ...spouseAsHead, previousHeadId: 'p-1' } };
 
 describe('household: establishHousehold', () => {
   it('establishes the household with its head as the first member', () => {
@@ -148,20 +145,10 @@ describe('household: leaveHousehold', () => {
 
 describe('household: changeHouseholdHead', () => {
   const family = [...established, spouseJoined, childJoined];
+  const spouseAsHeadWith = (...relationsToHead: MemberRelation[]) => command('changeHouseholdHead', { ...spouseAsHead, relationsToHead });
 
   it('makes a member head and restates the others’ relations', () => {
-    given(householdDecider, family)
-      .when(
-        command('changeHouseholdHead', {
-          householdId: 'h-1',
-          headId: 'p-2',
-          relationsToHead: [
-            { personId: 'p-1', relationToHead: 'SPOUSE' },
-            { personId: 'p-3', relationToHead: 'CHILD' },
-          ],
-        }),
-      )
-      .then([headChanged]);
+    given(householdDecider, family).when(command('changeHouseholdHead', spouseAsHead)).then([headChanged]);
   });
 
   it('then lets the former head leave', () => {
@@ -178,31 +165,13 @@ describe('household: changeHouseholdHead', () => {
       .when(command('changeHouseholdHead', { householdId: 'h-1', headId: 'p-8', relationsToHead: [] }))
       .thenThrows(ValidationError, /new head p-8 must be a member/);
     given(householdDecider, family)
-      .when(
-        command('changeHouseholdHead', {
-          householdId: 'h-1',
-          headId: 'p-2',
-          relationsToHead: [
-            { personId: 'p-1', relationToHead: 'SPOUSE' },
-            { personId: 'p-9', relationToHead: 'OTHER' },
-          ],
-        }),
-      )
+      .when(spouseAsHeadWith({ personId: 'p-1', relationToHead: 'SPOUSE' }, { personId: 'p-9', relationToHead: 'OTHER' }))
       .thenThrows(ValidationError, /missing: p-3; not members or repeated: p-9/);
   });
 
   it('refuses SELF for anyone but the new head', () => {
     given(householdDecider, family)
-      .when(
-        command('changeHouseholdHead', {
-          householdId: 'h-1',
-          headId: 'p-2',
-          relationsToHead: [
-            { personId: 'p-1', relationToHead: 'SELF' },
-            { personId: 'p-3', relationToHead: 'CHILD' },
-          ],
-        }),
-      )
+      .when(spouseAsHeadWith({ personId: 'p-1', relationToHead: 'SELF' }, { personId: 'p-3', relationToHead: 'CHILD' }))
       .thenThrows(ValidationError, /only the new head has relation SELF/);
   });
 });

@@ -5,7 +5,7 @@ import { EventRegistry } from '../../../events/registry.ts';
 import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
 import { makeIdNumber } from '../identity/idNumber.ts';
-import type { PersonCommand, RegisterBirth, RegisterResident } from './commands.ts';
+import type { NewPerson, PersonCommand, RegisterBirth, RegisterResident } from './commands.ts';
 import { personDecider } from './decider.ts';
 import { personEventDefinitions, type PersonEvent, type PersonRegistered } from './events.ts';
 
@@ -14,36 +14,22 @@ const home = { address: '济南市历下区解放路 1 号', divisionCode: '3701
 const newHome = { address: '济南市市中区大观园 8 号', divisionCode: '370103001001' };
 const idNumber = makeIdNumber('370102', '1990-03-07', 106); // a woman; check character X
 
-const registerResident = (data: Partial<RegisterResident['data']> = {}): RegisterResident => ({
+const resident: NewPerson = { personId: 'p-1', idNumber, name: '李娜', gender: 'FEMALE', birthDate: '1990-03-07', residence: home };
+const registerResident = (data: Partial<NewPerson> = {}): RegisterResident => ({
   type: 'registerResident',
-  data: { personId: 'p-1', idNumber, name: '李娜', gender: 'FEMALE', birthDate: '1990-03-07', residence: home, ...data },
+  data: { ...resident, ...data },
   metadata,
 });
 
-const registered: PersonRegistered = {
-  type: 'PersonRegistered',
-  data: {
-    personId: 'p-1',
-    idNumber,
-    name: '李娜',
-    gender: 'FEMALE',
-    birthDate: '1990-03-07',
-    residence: home,
-    reason: 'HOUSEHOLD_REGISTRATION',
-  },
-};
+const registered: PersonRegistered = { type: 'PersonRegistered', data: { ...resident, reason: 'HOUSEHOLD_REGISTRATION' } };
 const deceased: PersonEvent = { type: 'PersonDeceased', data: { personId: 'p-1', dateOfDeath: '2026-02-01' } };
 
 const newbornId = makeIdNumber('370102', '2026-02-20', 12); // a girl
+const newborn: NewPerson = { personId: 'baby-1', idNumber: newbornId, name: '张小雨', gender: 'FEMALE', birthDate: '2026-02-20', residence: home };
 const registerBirth = (data: Partial<RegisterBirth['data']> = {}, now = metadata.now): RegisterBirth => ({
   type: 'registerBirth',
   data: {
-    personId: 'baby-1',
-    idNumber: newbornId,
-    name: '张小雨',
-    gender: 'FEMALE',
-    birthDate: '2026-02-20',
-    residence: home,
+    ...newborn,
     parents: [
       { personId: 'p-2', relation: 'FATHER' },
       { personId: 'p-1', relation: 'MOTHER' },
@@ -111,18 +97,7 @@ describe('person: registerBirth', () => {
     given(personDecider)
       .when(registerBirth())
       .then([
-        {
-          type: 'PersonRegistered',
-          data: {
-            personId: 'baby-1',
-            idNumber: newbornId,
-            name: '张小雨',
-            gender: 'FEMALE',
-            birthDate: '2026-02-20',
-            residence: home,
-            reason: 'BIRTH',
-          },
-        },
+        { type: 'PersonRegistered', data: { ...newborn, reason: 'BIRTH' } },
         { type: 'GuardianAssigned', data: { personId: 'baby-1', guardianId: 'p-2', relation: 'FATHER' } },
         { type: 'GuardianAssigned', data: { personId: 'baby-1', guardianId: 'p-1', relation: 'MOTHER' } },
       ]);
@@ -147,48 +122,20 @@ describe('person: registerBirth', () => {
       .thenThrows(ValidationError, /in the future \(today is 2026-03-01\)/);
   });
 
-  it('refuses a birth without parents or with more than two', () => {
-    given(personDecider)
-      .when(registerBirth({ parents: [] }))
-      .thenThrows(ValidationError, /one or two parents, got 0/);
-    given(personDecider)
-      .when(
-        registerBirth({
-          parents: [
-            { personId: 'p-1', relation: 'FATHER' },
-            { personId: 'p-2', relation: 'MOTHER' },
-            { personId: 'p-3', relation: 'MOTHER' },
-          ],
-        }),
-      )
-      .thenThrows(ValidationError, /got 3/);
-  });
-
-  it('refuses the newborn as their own parent, the same parent twice, and two parents with one relation', () => {
-    given(personDecider)
-      .when(registerBirth({ parents: [{ personId: 'baby-1', relation: 'MOTHER' }] }))
-      .thenThrows(ValidationError, /own parent/);
-    given(personDecider)
-      .when(
-        registerBirth({
-          parents: [
-            { personId: 'p-1', relation: 'FATHER' },
-            { personId: 'p-1', relation: 'MOTHER' },
-          ],
-        }),
-      )
-      .thenThrows(ValidationError, /same person is listed twice/);
-    given(personDecider)
-      .when(
-        registerBirth({
-          parents: [
-            { personId: 'p-1', relation: 'MOTHER' },
-            { personId: 'p-2', relation: 'MOTHER' },
-          ],
-        }),
-      )
-      .thenThrows(ValidationError, /both listed as MOTHER/);
-  });
+  const father = (personId: string) => ({ personId, relation: 'FATHER' as const });
+  const mother = (personId: string) => ({ personId, relation: 'MOTHER' as const });
+  const invalidParents: [string, RegisterBirth['data']['parents'], RegExp][] = [
+    ['a birth without parents', [], /one or two parents, got 0/],
+    ['a birth with more than two parents', [father('p-1'), mother('p-2'), mother('p-3')], /got 3/],
+    ['the newborn as their own parent', [mother('baby-1')], /own parent/],
+    ['the same parent twice', [father('p-1'), mother('p-1')], /same person is listed twice/],
+    ['two parents with one relation', [mother('p-1'), mother('p-2')], /both listed as MOTHER/],
+  ];
+  for (const [what, parents, message] of invalidParents) {
+    it(`refuses ${what}`, () => {
+      given(personDecider).when(registerBirth({ parents })).thenThrows(ValidationError, message);
+    });
+  }
 
   it('refuses to register a birth for an existing person', () => {
     given(personDecider, [registered]).when(registerBirth({ personId: 'p-1' })).thenThrows(ConflictError);
