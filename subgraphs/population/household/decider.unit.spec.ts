@@ -6,29 +6,25 @@ import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
 import type { ChangeHouseholdHead, HouseholdCommand } from './commands.ts';
 import { householdDecider } from './decider.ts';
-import { householdEventDefinitions, type HouseholdEvent, type MemberRelation } from './events.ts';
+import { householdEventDefinitions, type HouseholdEvent, type LeaveReason, type MemberRelation, type RelationToHead } from './events.ts';
 
 const metadata = { now: '2026-03-01T02:00:00.000Z' };
 const command = <C extends HouseholdCommand>(type: C['type'], data: C['data']): C =>
   ({ type, data, metadata }) as C;
 
 const address = '济南市历下区解放路 1 号';
+const joined = (personId: string, relationToHead: RelationToHead): HouseholdEvent => ({
+  type: 'HouseholdMemberJoined',
+  data: { householdId: 'h-1', personId, relationToHead },
+});
+const left = (personId: string, reason: LeaveReason): HouseholdEvent => ({ type: 'HouseholdMemberLeft', data: { householdId: 'h-1', personId, reason } });
 const established: HouseholdEvent[] = [
   { type: 'HouseholdEstablished', data: { householdId: 'h-1', headId: 'p-1', address, divisionCode: '370102001001' } },
-  { type: 'HouseholdMemberJoined', data: { householdId: 'h-1', personId: 'p-1', relationToHead: 'SELF' } },
+  joined('p-1', 'SELF'),
 ];
-const spouseJoined: HouseholdEvent = {
-  type: 'HouseholdMemberJoined',
-  data: { householdId: 'h-1', personId: 'p-2', relationToHead: 'SPOUSE' },
-};
-const childJoined: HouseholdEvent = {
-  type: 'HouseholdMemberJoined',
-  data: { householdId: 'h-1', personId: 'p-3', relationToHead: 'CHILD' },
-};
-const headLeft: HouseholdEvent = {
-  type: 'HouseholdMemberLeft',
-  data: { householdId: 'h-1', personId: 'p-1', reason: 'MOVED_OUT' },
-};
+const spouseJoined = joined('p-2', 'SPOUSE');
+const childJoined = joined('p-3', 'CHILD');
+const headLeft = left('p-1', 'MOVED_OUT');
 /** p-2 (the spouse) becomes head; the former head p-1 is now their spouse. */
 const spouseAsHead = {
   householdId: 'h-1',
@@ -112,7 +108,7 @@ describe('household: leaveHousehold', () => {
   it('lets a member leave', () => {
     given(householdDecider, [...established, spouseJoined])
       .when(command('leaveHousehold', { householdId: 'h-1', personId: 'p-2', reason: 'MOVED_OUT' }))
-      .then([{ type: 'HouseholdMemberLeft', data: { householdId: 'h-1', personId: 'p-2', reason: 'MOVED_OUT' } }]);
+      .then([left('p-2', 'MOVED_OUT')]);
   });
 
   it('refuses the head while other members remain, and says how to proceed', () => {
@@ -133,11 +129,7 @@ describe('household: leaveHousehold', () => {
     given(householdDecider, established)
       .when(command('leaveHousehold', { householdId: 'h-1', personId: 'p-7', reason: 'MOVED_OUT' }))
       .thenThrows(ValidationError, /person p-7 is not a member of household h-1/);
-    const left: HouseholdEvent = {
-      type: 'HouseholdMemberLeft',
-      data: { householdId: 'h-1', personId: 'p-2', reason: 'MOVED_OUT' },
-    };
-    given(householdDecider, [...established, spouseJoined, left])
+    given(householdDecider, [...established, spouseJoined, left('p-2', 'MOVED_OUT')])
       .when(command('leaveHousehold', { householdId: 'h-1', personId: 'p-2', reason: 'OTHER' }))
       .thenThrows(ValidationError, /not a member/);
   });
@@ -154,7 +146,7 @@ describe('household: changeHouseholdHead', () => {
   it('then lets the former head leave', () => {
     given(householdDecider, [...family, headChanged])
       .when(command('leaveHousehold', { householdId: 'h-1', personId: 'p-1', reason: 'DECEASED' }))
-      .then([{ type: 'HouseholdMemberLeft', data: { householdId: 'h-1', personId: 'p-1', reason: 'DECEASED' } }]);
+      .then([left('p-1', 'DECEASED')]);
   });
 
   it('refuses the current head, a non-member, or relations that leave out a member', () => {

@@ -4,6 +4,7 @@
  * and an ISO 7064 MOD 11-2 check character.
  */
 import { ValidationError } from '../../../events/errors.ts';
+import { validOrThrow, type Validation } from '../../kit/validation.ts';
 import { isCalendarDate } from '../../kit/calendar.ts';
 
 export const GENDERS = ['MALE', 'FEMALE'] as const;
@@ -26,9 +27,7 @@ export interface ValidIdNumber {
   divisionCode: string;
 }
 
-export type IdNumberValidation =
-  | ({ ok: true } & ValidIdNumber)
-  | { ok: false; rule: IdNumberRule; message: string };
+export type IdNumberValidation = Validation<ValidIdNumber, IdNumberRule>;
 
 export interface IdNumberOptions {
   /** `YYYY-MM-DD`; when given, a birth date after it is refused. Use `chinaDate(command.metadata.now)`. */
@@ -127,12 +126,7 @@ export function validateIdNumber(value: string, options: IdNumberOptions = {}): 
 
 /** The validated, normalised number and what it encodes; a ValidationError naming the failed rule otherwise. */
 export function assertIdNumber(value: string, options: IdNumberOptions = {}, field = 'idNumber'): ValidIdNumber {
-  const result = validateIdNumber(value, options);
-  if (!result.ok) {
-    throw new ValidationError(`${field} ${value} is invalid: ${result.message}`, { field, rule: result.rule });
-  }
-  const { ok: _ok, ...valid } = result;
-  return valid;
+  return validOrThrow(validateIdNumber(value, options), value, field);
 }
 
 /** For display to people without the right to see it: `3701**********123X`. */
