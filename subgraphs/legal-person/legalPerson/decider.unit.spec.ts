@@ -5,9 +5,9 @@ import { EventRegistry } from '../../../events/registry.ts';
 import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
 import { makeCreditCode } from '../identity/creditCode.ts';
-import type { LegalPersonCommand, RegisterLegalPerson } from './commands.ts';
+import type { ChangeRegisteredAddress, LegalPersonCommand, RegisterLegalPerson } from './commands.ts';
 import { legalPersonDecider } from './decider.ts';
-import { legalPersonEventDefinitions, type LegalPersonEvent, type LegalPersonRegistered } from './events.ts';
+import { legalPersonEventDefinitions, type LegalPersonEvent, type LegalPersonRegistered, type RegisteredAddress } from './events.ts';
 
 const metadata = { now: '2026-03-01T02:00:00.000Z' }; // 2026-03-01 in Jinan
 const command = <C extends LegalPersonCommand>(type: C['type'], data: C['data']): C =>
@@ -167,32 +167,22 @@ describe('legal person: changeLegalRepresentative', () => {
 });
 
 describe('legal person: changeRegisteredAddress', () => {
+  const move = (registeredAddress: RegisteredAddress): ChangeRegisteredAddress =>
+    command('changeRegisteredAddress', { legalPersonId: 'lp-1', registeredAddress, changedOn: '2026-01-05' });
+
   it('records the new and the previous address', () => {
     given(legalPersonDecider, [registered])
-      .when(command('changeRegisteredAddress', { legalPersonId: 'lp-1', registeredAddress: newOffice, changedOn: '2026-01-05' }))
-      .then([
-        {
-          type: 'RegisteredAddressChanged',
-          data: { legalPersonId: 'lp-1', registeredAddress: newOffice, previousRegisteredAddress: office, changedOn: '2026-01-05' },
-        },
-      ]);
+      .when(move(newOffice))
+      .then([{ type: 'RegisteredAddressChanged', data: { ...move(newOffice).data, previousRegisteredAddress: office } }]);
   });
 
   it('refuses the current address', () => {
-    given(legalPersonDecider, [registered])
-      .when(command('changeRegisteredAddress', { legalPersonId: 'lp-1', registeredAddress: office, changedOn: '2026-01-05' }))
-      .thenThrows(ValidationError, /is the current one; nothing to change/);
+    given(legalPersonDecider, [registered]).when(move(office)).thenThrows(ValidationError, /is the current one; nothing to change/);
   });
 
   it('refuses an address outside the catalog', () => {
     given(legalPersonDecider, [registered])
-      .when(
-        command('changeRegisteredAddress', {
-          legalPersonId: 'lp-1',
-          registeredAddress: { address: 'x', divisionCode: '37-01' },
-          changedOn: '2026-01-05',
-        }),
-      )
+      .when(move({ address: 'x', divisionCode: '37-01' }))
       .thenThrows(ValidationError, /is not a division code/);
   });
 });

@@ -5,9 +5,9 @@ import { EventRegistry } from '../../../events/registry.ts';
 import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
 import { makeIdNumber } from '../identity/idNumber.ts';
-import type { NewPerson, PersonCommand, RegisterBirth, RegisterResident } from './commands.ts';
+import type { ChangeResidence, NewPerson, PersonCommand, RegisterBirth, RegisterResident } from './commands.ts';
 import { personDecider } from './decider.ts';
-import { personEventDefinitions, type PersonEvent, type PersonRegistered } from './events.ts';
+import { personEventDefinitions, type PersonEvent, type PersonRegistered, type Residence } from './events.ts';
 
 const metadata = { now: '2026-03-01T02:00:00.000Z' }; // 2026-03-01 10:00 in Jinan
 const home = { address: '济南市历下区解放路 1 号', divisionCode: '370102001001' };
@@ -143,41 +143,38 @@ describe('person: registerBirth', () => {
 });
 
 describe('person: changeResidence', () => {
+  const move = (residence: Residence, movedOn = '2026-02-28'): ChangeResidence => command('changeResidence', { personId: 'p-1', residence, movedOn });
+
   it('moves the person and records the previous residence', () => {
     given(personDecider, [registered])
-      .when(command('changeResidence', { personId: 'p-1', residence: newHome, movedOn: '2026-02-28' }))
-      .then([
-        {
-          type: 'ResidenceChanged',
-          data: { personId: 'p-1', residence: newHome, previousResidence: home, movedOn: '2026-02-28' },
-        },
-      ]);
+      .when(move(newHome))
+      .then([{ type: 'ResidenceChanged', data: { ...move(newHome).data, previousResidence: home } }]);
   });
 
   it('refuses a move to the current residence', () => {
     given(personDecider, [registered])
-      .when(command('changeResidence', { personId: 'p-1', residence: home, movedOn: '2026-02-28' }))
+      .when(move(home))
       .thenThrows(ValidationError, /current residence; nothing to change/);
   });
 
   it('refuses a move dated in the future or before birth', () => {
     given(personDecider, [registered])
-      .when(command('changeResidence', { personId: 'p-1', residence: newHome, movedOn: '2026-03-02' }))
+      .when(move(newHome, '2026-03-02'))
       .thenThrows(ValidationError, /movedOn 2026-03-02 is in the future/);
     given(personDecider, [registered])
-      .when(command('changeResidence', { personId: 'p-1', residence: newHome, movedOn: '1980-01-01' }))
+      .when(move(newHome, '1980-01-01'))
       .thenThrows(ValidationError, /before the person's birth date 1990-03-07/);
   });
 
   it('refuses a person who is not registered', () => {
     given(personDecider)
-      .when(command('changeResidence', { personId: 'p-1', residence: newHome, movedOn: '2026-02-28' }))
+      .when(move(newHome))
       .thenThrows(NotFoundError, /person p-1 is not registered/);
   });
 
   it('refuses a deceased person, naming the status', () => {
     given(personDecider, [registered, deceased])
-      .when(command('changeResidence', { personId: 'p-1', residence: newHome, movedOn: '2026-01-28' }))
+      .when(move(newHome, '2026-01-28'))
       .thenThrows(InvalidTransitionError, /cannot changeResidence while the status is DECEASED; allowed next steps: none/);
   });
 });
