@@ -11,3 +11,10 @@ export function validOrThrow<Valid, Rule extends string>(result: Validation<Vali
   const { ok: _ok, ...valid } = result;
   return valid as Valid;
 }
+
+/** The refusal of an identifier whose last character is not the check character `expected`; null when it is. */
+export function checkCharacterFailure(value: string, expected: string): { ok: false; rule: 'CHECK_CHARACTER'; message: string } | null {
+  const actual = value.charAt(value.length - 1);
+  if (actual === expected) return null;
+  return { ok: false, rule: 'CHECK_CHARACTER', message: `check character should be ${expected}, got ${actual}: one of the characters is probably mistyped` };
+}

@@ -5,7 +5,7 @@
  * symbols (no I, O, S, V, Z).
  */
 import { ValidationError } from '../../../events/errors.ts';
-import { validOrThrow, type Validation } from '../../kit/validation.ts';
+import { checkCharacterFailure, validOrThrow, type Validation } from '../../kit/validation.ts';
 
 export const CREDIT_CODE_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 
@@ -103,14 +103,8 @@ export function validateCreditCode(value: string): CreditCodeValidation {
   if (!/^\d{6}$/.test(divisionCode)) {
     return failure('DIVISION', `division code ${divisionCode} (characters 3–8) must be 6 digits (GB/T 2260)`);
   }
-  const expected = creditCodeCheckCharacter(creditCode.slice(0, 17));
-  const actual = creditCode.charAt(17);
-  if (actual !== expected) {
-    return failure(
-      'CHECK_CHARACTER',
-      `check character should be ${expected}, got ${actual}: one of the characters is probably mistyped`,
-    );
-  }
+  const mistyped = checkCharacterFailure(creditCode, creditCodeCheckCharacter(creditCode.slice(0, 17)));
+  if (mistyped) return mistyped;
   return {
     ok: true,
     creditCode,

@@ -4,7 +4,7 @@
  * and an ISO 7064 MOD 11-2 check character.
  */
 import { ValidationError } from '../../../events/errors.ts';
-import { validOrThrow, type Validation } from '../../kit/validation.ts';
+import { checkCharacterFailure, validOrThrow, type Validation } from '../../kit/validation.ts';
 import { isCalendarDate } from '../../kit/calendar.ts';
 
 export const GENDERS = ['MALE', 'FEMALE'] as const;
@@ -104,14 +104,8 @@ export function validateIdNumber(value: string, options: IdNumberOptions = {}): 
     return failure('BIRTH_DATE', `birth date ${birthDate} is in the future (today is ${options.today})`);
   }
 
-  const expected = idNumberCheckCharacter(idNumber.slice(0, 17));
-  const actual = idNumber.charAt(17);
-  if (actual !== expected) {
-    return failure(
-      'CHECK_CHARACTER',
-      `check character should be ${expected}, got ${actual}: one of the characters is probably mistyped`,
-    );
-  }
+  const mistyped = checkCharacterFailure(idNumber, idNumberCheckCharacter(idNumber.slice(0, 17)));
+  if (mistyped) return mistyped;
 
   if (options.birthDate !== undefined && options.birthDate !== birthDate) {
     return failure(
