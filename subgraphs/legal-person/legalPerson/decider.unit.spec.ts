@@ -52,21 +52,6 @@ describe('legal person: registerLegalPerson', () => {
       .then([registered]);
   });
 
-  it('refuses an invalid credit code, naming the failed rule', () => {
-    given(legalPersonDecider)
-      .when(register({ creditCode: '91350100M000100Y44' }))
-      .thenThrows(ValidationError, /creditCode .* is invalid: check character should be 3, got 4/);
-  });
-
-  it('refuses a credit code issued for another type of legal person', () => {
-    given(legalPersonDecider)
-      .when(register({ type: 'SOCIAL_ORGANIZATION' }))
-      .thenThrows(ValidationError, /a SOCIAL_ORGANIZATION has a credit code starting with 5, but .* starts with 91/);
-    given(legalPersonDecider)
-      .when(register({ type: 'INDIVIDUAL_BUSINESS' }))
-      .thenThrows(ValidationError, /starting with 92/);
-  });
-
   it('accepts each type with its own kind of credit code', () => {
     const cases = [
       ['INDIVIDUAL_BUSINESS', '9', '2'],
@@ -80,43 +65,26 @@ describe('legal person: registerLegalPerson', () => {
     }
   });
 
-  it('refuses registered capital that is fractional or negative, since money is counted in whole fen', () => {
-    given(legalPersonDecider)
-      .when(register({ registeredCapitalFen: 1000.5 }))
-      .thenThrows(ValidationError, /registeredCapitalFen must be a whole number of fen, 0 or more, got 1000.5/);
-    given(legalPersonDecider).when(register({ registeredCapitalFen: -1 })).thenThrows(ValidationError);
-  });
-
-  it('refuses an industry section outside A–T', () => {
-    given(legalPersonDecider)
-      .when(register({ industry: { section: 'U' as 'A', name: '其他' } }))
-      .thenThrows(ValidationError, /industry.section U is not a GB\/T 4754 section; use one of ABCDEFGHIJKLMNOPQRST/);
-  });
-
-  it('refuses an establishment date in the future or that is not a date', () => {
-    given(legalPersonDecider)
-      .when(register({ establishedOn: '2026-03-02' }))
-      .thenThrows(ValidationError, /establishedOn 2026-03-02 is in the future/);
-    given(legalPersonDecider)
-      .when(register({ establishedOn: '2021-02-29' }))
-      .thenThrows(ValidationError, /establishedOn must be a real calendar date/);
-  });
-
-  it('refuses an address outside the division catalog or given only as the city', () => {
-    given(legalPersonDecider)
-      .when(register({ registeredAddress: { address: '某地', divisionCode: '440101' } }))
-      .thenThrows(ValidationError, /registeredAddress.divisionCode 440101 is not in the division catalog/);
-    given(legalPersonDecider)
-      .when(register({ registeredAddress: { address: '济南市', divisionCode: '370100' } }))
-      .thenThrows(ValidationError, /is the whole city; give at least the district/);
-  });
-
-  it('refuses an empty name or legal representative', () => {
-    given(legalPersonDecider).when(register({ name: ' ' })).thenThrows(ValidationError, /name must not be empty/);
-    given(legalPersonDecider)
-      .when(register({ legalRepresentativeId: '' }))
-      .thenThrows(ValidationError, /legalRepresentativeId must not be empty/);
-  });
+  const refusals: [string, Partial<RegisterLegalPerson['data']>, RegExp][] = [
+    ['an invalid credit code, naming the failed rule', { creditCode: '91350100M000100Y44' }, /creditCode .* is invalid: check character should be 3, got 4/],
+    ['a social organisation with an enterprise credit code', { type: 'SOCIAL_ORGANIZATION' }, /a SOCIAL_ORGANIZATION has a credit code starting with 5, but .* starts with 91/],
+    ['an individual business with an enterprise credit code', { type: 'INDIVIDUAL_BUSINESS' }, /starting with 92/],
+    // Money is counted in whole fen.
+    ['fractional registered capital', { registeredCapitalFen: 1000.5 }, /registeredCapitalFen must be a whole number of fen, 0 or more, got 1000.5/],
+    ['negative registered capital', { registeredCapitalFen: -1 }, /registeredCapitalFen must be a whole number of fen, 0 or more, got -1/],
+    ['an industry section outside A–T', { industry: { section: 'U' as 'A', name: '其他' } }, /industry.section U is not a GB\/T 4754 section; use one of ABCDEFGHIJKLMNOPQRST/],
+    ['an establishment date in the future', { establishedOn: '2026-03-02' }, /establishedOn 2026-03-02 is in the future/],
+    ['an establishment date that is not a date', { establishedOn: '2021-02-29' }, /establishedOn must be a real calendar date/],
+    ['an address outside the division catalog', { registeredAddress: { address: '某地', divisionCode: '440101' } }, /registeredAddress.divisionCode 440101 is not in the division catalog/],
+    ['an address given only as the city', { registeredAddress: { address: '济南市', divisionCode: '370100' } }, /is the whole city; give at least the district/],
+    ['an empty name', { name: ' ' }, /name must not be empty/],
+    ['an empty legal representative', { legalRepresentativeId: '' }, /legalRepresentativeId must not be empty/],
+  ];
+  for (const [what, data, message] of refusals) {
+    it(`refuses ${what}`, () => {
+      given(legalPersonDecider).when(register(data)).thenThrows(ValidationError, message);
+    });
+  }
 
   it('refuses to register an existing legal person', () => {
     given(legalPersonDecider, [registered]).when(register()).thenThrows(ConflictError, /already registered \(status ACTIVE\)/);

@@ -50,39 +50,23 @@ describe('person: registerResident', () => {
       .then([registered]);
   });
 
-  it('refuses an ID number with a wrong check character', () => {
-    given(personDecider)
-      .when(registerResident({ idNumber: `${idNumber.slice(0, 17)}1` }))
-      .thenThrows(ValidationError, /idNumber .* is invalid: check character should be X, got 1/);
-  });
-
-  it('refuses a birth date that differs from the one in the ID number', () => {
-    given(personDecider)
-      .when(registerResident({ birthDate: '1990-03-08' }))
-      .thenThrows(ValidationError, /1990-03-08 does not match the birth date 1990-03-07/);
-  });
-
-  it('refuses a gender that contradicts the ID number', () => {
-    given(personDecider)
-      .when(registerResident({ gender: 'MALE' }))
-      .thenThrows(ValidationError, /gender MALE does not match .* denotes FEMALE/);
-  });
-
-  it('refuses a birth date written in another format', () => {
-    given(personDecider)
-      .when(registerResident({ birthDate: '1990/03/07' }))
-      .thenThrows(ValidationError, /birthDate must be a real calendar date/);
-  });
-
-  it('refuses a residence that is not a community of the catalog', () => {
-    given(personDecider)
-      .when(registerResident({ residence: { address: '历下区', divisionCode: '370102' } }))
-      .thenThrows(ValidationError, /residence.divisionCode 370102 is 历下区, a DISTRICT; a COMMUNITY code is required/);
-  });
-
-  it('refuses an empty name', () => {
-    given(personDecider).when(registerResident({ name: '  ' })).thenThrows(ValidationError, /name must not be empty/);
-  });
+  const refusals: [string, Partial<NewPerson>, RegExp][] = [
+    ['an ID number with a wrong check character', { idNumber: `${idNumber.slice(0, 17)}1` }, /idNumber .* is invalid: check character should be X, got 1/],
+    ['a birth date that differs from the one in the ID number', { birthDate: '1990-03-08' }, /1990-03-08 does not match the birth date 1990-03-07/],
+    ['a gender that contradicts the ID number', { gender: 'MALE' }, /gender MALE does not match .* denotes FEMALE/],
+    ['a birth date written in another format', { birthDate: '1990/03/07' }, /birthDate must be a real calendar date/],
+    [
+      'a residence that is not a community of the catalog',
+      { residence: { address: '历下区', divisionCode: '370102' } },
+      /residence.divisionCode 370102 is 历下区, a DISTRICT; a COMMUNITY code is required/,
+    ],
+    ['an empty name', { name: '  ' }, /name must not be empty/],
+  ];
+  for (const [what, data, message] of refusals) {
+    it(`refuses ${what}`, () => {
+      given(personDecider).when(registerResident(data)).thenThrows(ValidationError, message);
+    });
+  }
 
   it('refuses to register an existing person, living or deceased', () => {
     given(personDecider, [registered]).when(registerResident()).thenThrows(ConflictError, /already registered/);
