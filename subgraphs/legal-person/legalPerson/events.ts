@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
 import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { normalisedIdentifier } from '../../kit/validation.ts';
 import { validateCreditCode } from '../identity/creditCode.ts';
 import { INDUSTRY_SECTION_LETTERS } from './industry.ts';
 
@@ -21,10 +22,7 @@ const legalPersonRegistered = eventType(
   'LegalPersonRegistered',
   z.object({
     legalPersonId: id,
-    creditCode: z.string().refine((v) => {
-      const result = validateCreditCode(v);
-      return result.ok && result.creditCode === v;
-    }, 'a valid, normalised credit code'),
+    creditCode: normalisedIdentifier(validateCreditCode, 'creditCode', 'credit code'),
     name: text,
     type: z.enum(LEGAL_PERSON_TYPES),
     /** A Person id. */

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
 import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { normalisedIdentifier } from '../../kit/validation.ts';
 import { GENDERS, validateIdNumber } from '../identity/idNumber.ts';
 
 export const REGISTRATION_REASONS = ['BIRTH', 'HOUSEHOLD_REGISTRATION'] as const;
@@ -22,10 +23,7 @@ const personRegistered = eventType(
   'PersonRegistered',
   z.object({
     personId: id,
-    idNumber: z.string().refine((v) => {
-      const result = validateIdNumber(v);
-      return result.ok && result.idNumber === v;
-    }, 'a valid, normalised ID number'),
+    idNumber: normalisedIdentifier(validateIdNumber, 'idNumber', 'ID number'),
     name: text,
     gender: z.enum(GENDERS),
     /** Equal to the date in the ID number. */
