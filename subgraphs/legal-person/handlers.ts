@@ -6,8 +6,9 @@
  */
 import { ValidationError } from '../../events/errors.ts';
 import type { EventStore } from '../../events/types.ts';
-import { handle, idempotencyOnly, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
+import { handle, idempotencyOnly, type CommandContext, type Outcome } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
+import { outcomeRunner, registerUnderClaim } from '../kit/registerHandlers.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
 import { readPersonFacts, type RegisteredPersonFacts } from '../population/facts.ts';
 import type {
@@ -70,7 +71,7 @@ export function createLegalPersonHandlers(store: EventStore) {
     assertRepresentative(personId, await readPersonFacts(store, personId));
   }
 
-  const run = (command: Exclude<LegalPersonCommand, RegisterLegalPerson>, ctx: CommandContext) => handleLegalPerson(store, command, ctx.metadata, ctx);
+  const run = outcomeRunner<Exclude<LegalPersonCommand, RegisterLegalPerson>>(store, handleLegalPerson, (data) => data.legalPersonId);
 
   return {
     async registerLegalPerson(data: RegisterLegalPerson['data'], ctx: CommandContext): Promise<Outcome> {
@@ -79,38 +80,19 @@ export function createLegalPersonHandlers(store: EventStore) {
       const [registered] = legalPersonDecider.decide(command, legalPersonDecider.initialState()) as LegalPersonRegistered[];
       if (!registered) throw new Error('registerLegalPerson decided no LegalPersonRegistered event');
       await requireRepresentative(registered.data.legalRepresentativeId);
-      const { creditCode } = registered.data;
-      const claim = await creditCodes.claim(store, creditCode, data.legalPersonId, ctx.metadata, ctx);
-      try {
-        const result = await handleLegalPerson(store, command, ctx.metadata, idempotencyOnly(ctx));
-        return outcomeOf(data.legalPersonId, result, claim);
-      } catch (error) {
-        // Give the code back so a corrected registration can take it (see population's registerPerson).
-        await creditCodes.release(store, creditCode, data.legalPersonId, ctx.metadata).catch(() => undefined);
-        throw error;
-      }
+      const claim = { key: registered.data.creditCode, ownerId: data.legalPersonId };
+      return registerUnderClaim(store, creditCodes, claim, ctx, () => handleLegalPerson(store, command, ctx.metadata, idempotencyOnly(ctx)));
     },
 
     async changeLegalRepresentative(data: ChangeLegalRepresentative['data'], ctx: CommandContext): Promise<Outcome> {
       await requireRepresentative(data.legalRepresentativeId);
-      return outcomeOf(data.legalPersonId, await run({ type: 'changeLegalRepresentative', data, metadata: { now: ctx.now } }, ctx));
+      return run('changeLegalRepresentative', data, ctx);
     },
 
-    async changeRegisteredAddress(data: ChangeRegisteredAddress['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcomeOf(data.legalPersonId, await run({ type: 'changeRegisteredAddress', data, metadata: { now: ctx.now } }, ctx));
-    },
-
-    async fileAnnualReport(data: FileAnnualReport['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcomeOf(data.legalPersonId, await run({ type: 'fileAnnualReport', data, metadata: { now: ctx.now } }, ctx));
-    },
-
-    async revokeLegalPerson(data: RevokeLegalPerson['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcomeOf(data.legalPersonId, await run({ type: 'revokeLegalPerson', data, metadata: { now: ctx.now } }, ctx));
-    },
-
-    async deregisterLegalPerson(data: DeregisterLegalPerson['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcomeOf(data.legalPersonId, await run({ type: 'deregisterLegalPerson', data, metadata: { now: ctx.now } }, ctx));
-    },
+    changeRegisteredAddress: (data: ChangeRegisteredAddress['data'], ctx: CommandContext): Promise<Outcome> => run('changeRegisteredAddress', data, ctx),
+    fileAnnualReport: (data: FileAnnualReport['data'], ctx: CommandContext): Promise<Outcome> => run('fileAnnualReport', data, ctx),
+    revokeLegalPerson: (data: RevokeLegalPerson['data'], ctx: CommandContext): Promise<Outcome> => run('revokeLegalPerson', data, ctx),
+    deregisterLegalPerson: (data: DeregisterLegalPerson['data'], ctx: CommandContext): Promise<Outcome> => run('deregisterLegalPerson', data, ctx),
   };
 }
 

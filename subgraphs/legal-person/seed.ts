@@ -14,26 +14,18 @@ import { ageOn, planDemoPopulation } from '../population/public.ts';
 import { DEFAULT_DEMO_CITY, DEMO_REFERENCE_DATE, demoId, demoMetadata, inParallel } from '../kit/demoCity.ts';
 import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE, type LegalPersonHandlers } from './handlers.ts';
 import { CREDIT_CODE_ALPHABET, makeCreditCode } from './identity/creditCode.ts';
-import type { LegalPersonType, RegisteredAddress } from './legalPerson/events.ts';
+import type { LegalPersonRegistered, LegalPersonRevoked, LegalPersonType } from './legalPerson/events.ts';
+import type { AnnualReportEntry } from './readModels/legalPersons.ts';
 import type { IndustrySection } from './legalPerson/industry.ts';
 
 const PARALLEL_LEGAL_PERSONS = 12;
 
-export interface DemoLegalPerson {
+export type DemoLegalPerson = LegalPersonRegistered['data'] & {
   index: number;
-  legalPersonId: string;
-  creditCode: string;
-  name: string;
-  type: LegalPersonType;
-  legalRepresentativeId: string;
-  registeredAddress: RegisteredAddress;
-  registeredCapitalFen: number;
-  industry: { section: IndustrySection; name: string };
-  establishedOn: string;
-  annualReports: { year: number; employees: number; revenueFen: number }[];
-  revocation: { revokedOn: string; reason: string } | null;
+  annualReports: AnnualReportEntry[];
+  revocation: Omit<LegalPersonRevoked['data'], 'legalPersonId'> | null;
   deregisteredOn: string | null;
-}
+};
 
 const LINES: readonly { section: IndustrySection; name: string; word: string; shop: string }[] = [
   { section: 'I', name: '软件开发', word: '软件科技', shop: '电脑维修部' },

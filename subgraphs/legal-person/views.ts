@@ -7,26 +7,12 @@ import { fold } from '../../events/decider.ts';
 import { ValidationError } from '../../events/errors.ts';
 import type { Recorded } from '../../events/types.ts';
 import { legalPersonDecider } from './legalPerson/decider.ts';
-import type { LegalPersonEvent, LegalPersonRevoked, LegalPersonType, RegisteredAddress } from './legalPerson/events.ts';
+import type { LegalPersonEvent, LegalPersonRegistered, LegalPersonRevoked } from './legalPerson/events.ts';
 import { INDUSTRY_SECTIONS, type IndustrySection } from './legalPerson/industry.ts';
-import type { AnnualReportEntry, LegalPersonDoc } from './readModels/legalPersons.ts';
+import type { LegalPersonDoc, LegalPersonLifecycle } from './readModels/legalPersons.ts';
 
-export interface LegalPersonView {
+export interface LegalPersonView extends Omit<LegalPersonRegistered['data'], 'legalPersonId'>, LegalPersonLifecycle {
   id: string;
-  creditCode: string;
-  name: string;
-  type: LegalPersonType;
-  legalRepresentativeId: string;
-  registeredAddress: RegisteredAddress;
-  registeredCapitalFen: number;
-  industry: { section: IndustrySection; name: string };
-  establishedOn: string;
-  status: 'ACTIVE' | 'REVOKED' | 'DEREGISTERED';
-  revokedOn: string | null;
-  revocationReason: string | null;
-  deregisteredOn: string | null;
-  annualReports: AnnualReportEntry[];
-  revision: number;
   /** The instant of an `asOf` view; null for the present. */
   asOf: string | null;
   /** The position of an `asOfPosition` view. */

@@ -9,8 +9,9 @@
  */
 import { ValidationError } from '../../events/errors.ts';
 import type { EventStore } from '../../events/types.ts';
-import { handle, idempotencyOnly, outcomeOf, type CommandContext, type Outcome } from '../kit/command.ts';
+import { handle, idempotencyOnly, type CommandContext, type Outcome } from '../kit/command.ts';
 import { defineNaturalKey } from '../kit/naturalKey.ts';
+import { outcomeRunner, registerUnderClaim } from '../kit/registerHandlers.ts';
 import type { ProvenanceDefaults } from '../kit/provenance.ts';
 import type { ChangeHouseholdHead, EstablishHousehold, HouseholdCommand, JoinHousehold, LeaveHousehold } from './household/commands.ts';
 import { householdDecider } from './household/decider.ts';
@@ -75,26 +76,16 @@ export function createPopulationHandlers(store: EventStore) {
     return requirePerson(state, personId, field, options);
   }
 
-  const runPerson = (command: Exclude<PersonCommand, RegisterResident | RegisterBirth>, ctx: CommandContext) => handlePerson(store, command, ctx.metadata, ctx);
-
-  const runHousehold = (command: HouseholdCommand, ctx: CommandContext) => handleHousehold(store, command, ctx.metadata, ctx);
+  const runPerson = outcomeRunner<Exclude<PersonCommand, RegisterResident | RegisterBirth>>(store, handlePerson, (data) => data.personId);
+  const runHousehold = outcomeRunner<HouseholdCommand>(store, handleHousehold, (data) => data.householdId);
 
   async function registerPerson(command: RegisterResident | RegisterBirth, ctx: CommandContext): Promise<Outcome> {
     const { personId } = command.data;
     // The dry run refuses a wrong ID number (naming the rule), a bad division or date before any claim is taken.
     const registered = personDecider.decide(command, personDecider.initialState()).find((e): e is PersonRegistered => e.type === 'PersonRegistered');
     if (!registered) throw new Error(`${command.type} decided no PersonRegistered event`);
-    const { idNumber } = registered.data;
-    const claim = await idNumbers.claim(store, idNumber, personId, ctx.metadata, ctx);
-    try {
-      const result = await handlePerson(store, command, ctx.metadata, idempotencyOnly(ctx));
-      return outcomeOf(personId, result, claim);
-    } catch (error) {
-      // Give the number back so a corrected registration can take it. Should even that fail, the
-      // claim stays with this unused person id and re-sending with the same id takes it over.
-      await idNumbers.release(store, idNumber, personId, ctx.metadata).catch(() => undefined);
-      throw error;
-    }
+    const claim = { key: registered.data.idNumber, ownerId: personId };
+    return registerUnderClaim(store, idNumbers, claim, ctx, () => handlePerson(store, command, ctx.metadata, idempotencyOnly(ctx)));
   }
 
   return {
@@ -123,44 +114,36 @@ export function createPopulationHandlers(store: EventStore) {
       // Checked above; only a household dissolved in the meantime refuses the join now. The join is
       // a second stream, so it takes its own key derived from the birth's.
       const joinOptions = ctx.idempotencyKey === undefined ? {} : { idempotencyKey: `${ctx.idempotencyKey}\u0000joinHousehold` };
-      const joined = await runHousehold(join, { metadata: ctx.metadata, now: ctx.now, ...joinOptions });
-      return { person: registered, household: outcomeOf(householdId, joined) };
+      const joined = await runHousehold('joinHousehold', join.data, { metadata: ctx.metadata, now: ctx.now, ...joinOptions });
+      return { person: registered, household: joined };
     },
 
-    async changeResidence(data: ChangeResidence['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcomeOf(data.personId, await runPerson({ type: 'changeResidence', data, metadata: { now: ctx.now } }, ctx));
-    },
+    changeResidence: (data: ChangeResidence['data'], ctx: CommandContext): Promise<Outcome> => runPerson('changeResidence', data, ctx),
 
     async assignGuardian(data: AssignGuardian['data'], ctx: CommandContext): Promise<Outcome> {
       await person(data.guardianId, 'guardianId', { alive: true });
-      return outcomeOf(data.personId, await runPerson({ type: 'assignGuardian', data, metadata: { now: ctx.now } }, ctx));
+      return runPerson('assignGuardian', data, ctx);
     },
 
-    async registerDeath(data: RegisterDeath['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcomeOf(data.personId, await runPerson({ type: 'registerDeath', data, metadata: { now: ctx.now } }, ctx));
-    },
+    registerDeath: (data: RegisterDeath['data'], ctx: CommandContext): Promise<Outcome> => runPerson('registerDeath', data, ctx),
 
-    async confirmSurvival(data: ConfirmSurvival['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcomeOf(data.personId, await runPerson({ type: 'confirmSurvival', data, metadata: { now: ctx.now } }, ctx));
-    },
+    confirmSurvival: (data: ConfirmSurvival['data'], ctx: CommandContext): Promise<Outcome> => runPerson('confirmSurvival', data, ctx),
 
     async establishHousehold(data: EstablishHousehold['data'], ctx: CommandContext): Promise<Outcome> {
       await person(data.headId, 'headId', { alive: true });
-      return outcomeOf(data.householdId, await runHousehold({ type: 'establishHousehold', data, metadata: { now: ctx.now } }, ctx));
+      return runHousehold('establishHousehold', data, ctx);
     },
 
     async joinHousehold(data: JoinHousehold['data'], ctx: CommandContext): Promise<Outcome> {
       await person(data.personId, 'personId', { alive: true });
-      return outcomeOf(data.householdId, await runHousehold({ type: 'joinHousehold', data, metadata: { now: ctx.now } }, ctx));
+      return runHousehold('joinHousehold', data, ctx);
     },
 
-    async leaveHousehold(data: LeaveHousehold['data'], ctx: CommandContext): Promise<Outcome> {
-      return outcomeOf(data.householdId, await runHousehold({ type: 'leaveHousehold', data, metadata: { now: ctx.now } }, ctx));
-    },
+    leaveHousehold: (data: LeaveHousehold['data'], ctx: CommandContext): Promise<Outcome> => runHousehold('leaveHousehold', data, ctx),
 
     async changeHouseholdHead(data: ChangeHouseholdHead['data'], ctx: CommandContext): Promise<Outcome> {
       await person(data.headId, 'headId', { alive: true });
-      return outcomeOf(data.householdId, await runHousehold({ type: 'changeHouseholdHead', data, metadata: { now: ctx.now } }, ctx));
+      return runHousehold('changeHouseholdHead', data, ctx);
     },
   };
 }

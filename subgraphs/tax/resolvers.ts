@@ -6,7 +6,7 @@
  */
 import type { RecordedEvent } from '../../events/types.ts';
 import type { StoredDoc, Where } from '../../projections/types.ts';
-import { commandOptionsOf, newEntityId } from '../kit/command.ts';
+import { commandOptionsOf, newEntityId, type CommandResult } from '../kit/command.ts';
 import { arrayConnection, collectionConnection } from '../kit/connections.ts';
 import { loader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -24,6 +24,7 @@ import { DIVISION_TOTALS, RISKS, TAX_REGISTER, TAXPAYERS, TRANSACTIONS, type Div
 import { foldTransactionView, type TransactionView } from './readModels/transactionView.ts';
 import { declareTax, registerTaxpayer, runPropertyTransactionCommand, runTaxpayerCommand } from './taxCommands.ts';
 import { TAX_CATALOG, TAX_TYPES, type TaxpayerKind } from './taxTypes.ts';
+import type { AmendDeclaration, PayTax } from './taxpayer/commands.ts';
 import { taxpayerDecider, type DeclarationRecord, type TaxpayerState } from './taxpayer/decider.ts';
 import { taxpayerStreamId, type SubjectRef } from './taxpayer/events.ts';
 
@@ -174,6 +175,20 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
     return { now, metadata: mutationMetadata(ctx, WRITE_RESOURCE, defaults, input.provenance, now) };
   }
 
+  /** A declaration mutation's payload: the declaration as the taxpayer's stream holds it after the command. */
+  function declarationPayload(result: CommandResult<TaxpayerState>, taxpayerId: string, declarationId: string) {
+    const node = { state: registered(result.state, taxpayerId), asOf: null };
+    return { declaration: declarationOf(node, declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
+  }
+
+  /** Amends or pays a declaration; the command is read from the input once the caller may write. */
+  async function changeDeclaration(input: MutationInput, ctx: Ctx, commandOf: () => Pick<AmendDeclaration, 'type' | 'data'> | Pick<PayTax, 'type' | 'data'>) {
+    const { now, metadata } = context(ctx, TAX_DEPARTMENT, input);
+    const command = commandOf();
+    const result = await runTaxpayerCommand(store, { ...command, metadata: { now } }, metadata, commandOptionsOf(input, ctx.caller));
+    return declarationPayload(result, command.data.taxpayerId, command.data.declarationId);
+  }
+
   return {
     Query: {
       async taxpayer(_: unknown, args: { id: string } & AsOfArguments, ctx: Ctx): Promise<TaxpayerNode | null> {
@@ -241,57 +256,38 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
           },
           { metadata, now, ...commandOptionsOf(input, ctx.caller) },
         );
-        const node = { state: registered(result.state, input.taxpayerId), asOf: null };
-        return { declaration: declarationOf(node, declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
+        return declarationPayload(result, input.taxpayerId, declarationId);
       },
       async amendDeclaration(
         _: unknown,
         { input }: { input: MutationInput & { taxpayerId: string; declarationId: string; taxableAmount: string; tax: string; reason: string } },
         ctx: Ctx,
       ) {
-        const { now, metadata } = context(ctx, TAX_DEPARTMENT, input);
-        const result = await runTaxpayerCommand(
-          store,
-          {
-            type: 'amendDeclaration',
-            data: {
-              taxpayerId: input.taxpayerId,
-              declarationId: input.declarationId,
-              taxableAmountFen: parseMoney(input.taxableAmount, 'taxableAmount'),
-              taxFen: parseMoney(input.tax, 'tax'),
-              reason: input.reason,
-            },
-            metadata: { now },
+        return changeDeclaration(input, ctx, () => ({
+          type: 'amendDeclaration',
+          data: {
+            taxpayerId: input.taxpayerId,
+            declarationId: input.declarationId,
+            taxableAmountFen: parseMoney(input.taxableAmount, 'taxableAmount'),
+            taxFen: parseMoney(input.tax, 'tax'),
+            reason: input.reason,
           },
-          metadata,
-          commandOptionsOf(input, ctx.caller),
-        );
-        const node = { state: registered(result.state, input.taxpayerId), asOf: null };
-        return { declaration: declarationOf(node, input.declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
+        }));
       },
       async payTax(
         _: unknown,
         { input }: { input: MutationInput & { taxpayerId: string; declarationId: string; paymentId?: string | null; amount: string } },
         ctx: Ctx,
       ) {
-        const { now, metadata } = context(ctx, TAX_DEPARTMENT, input);
-        const result = await runTaxpayerCommand(
-          store,
-          {
-            type: 'payTax',
-            data: {
-              taxpayerId: input.taxpayerId,
-              declarationId: input.declarationId,
-              paymentId: newEntityId(input.paymentId, input, ctx.caller, 'payTax'),
-              amountFen: parseMoney(input.amount, 'amount'),
-            },
-            metadata: { now },
+        return changeDeclaration(input, ctx, () => ({
+          type: 'payTax',
+          data: {
+            taxpayerId: input.taxpayerId,
+            declarationId: input.declarationId,
+            paymentId: newEntityId(input.paymentId, input, ctx.caller, 'payTax'),
+            amountFen: parseMoney(input.amount, 'amount'),
           },
-          metadata,
-          commandOptionsOf(input, ctx.caller),
-        );
-        const node = { state: registered(result.state, input.taxpayerId), asOf: null };
-        return { declaration: declarationOf(node, input.declarationId), revision: result.revision, positions: positions(result.events), replayed: result.replayed };
+        }));
       },
       async recordPropertyTransaction(
         _: unknown,

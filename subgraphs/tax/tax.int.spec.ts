@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { comparePositions } from '../../events/position.ts';
 import type { Position } from '../../events/types.ts';
 import { ProcessManagerRuntime } from '../../projections/processManager.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { backendForSuite } from '../../test/helpers/suiteBackend.ts';
 import { testMetadata, waitUntilVisible } from '../../test/helpers/events.ts';
 import { grantOf, startSubgraphHarness, type SubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { addDays, chinaDate } from '../kit/calendar.ts';
@@ -43,7 +44,7 @@ type Money = { yuan: string; fen: string };
 const DECLARATION = 'id taxType period taxableAmount { yuan } tax { yuan } paid { yuan } outstanding { yuan } amendments';
 
 function taxSuite(makeBackend: () => Promise<TestBackend>): void {
-  let backend: TestBackend;
+  const backend = backendForSuite(makeBackend);
   let harness: SubgraphHarness;
   let clock: number;
   let latest: Position = '0:0';
@@ -108,12 +109,6 @@ function taxSuite(makeBackend: () => Promise<TestBackend>): void {
     return transaction.id;
   }
 
-  before(async () => {
-    backend = await makeBackend();
-  });
-  after(async () => {
-    await backend.dispose();
-  });
   beforeEach(async () => {
     const db = await backend.fresh();
     clock = Date.now();

@@ -5,6 +5,7 @@
  * symbols (no I, O, S, V, Z).
  */
 import { ValidationError } from '../../../events/errors.ts';
+import { checkCharacterFailure, validOrThrow, type Validation } from '../../kit/validation.ts';
 
 export const CREDIT_CODE_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 
@@ -40,9 +41,7 @@ export interface ValidCreditCode {
   organizationCode: string;
 }
 
-export type CreditCodeValidation =
-  | ({ ok: true } & ValidCreditCode)
-  | { ok: false; rule: CreditCodeRule; message: string };
+export type CreditCodeValidation = Validation<ValidCreditCode, CreditCodeRule>;
 
 const WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28] as const;
 const ORGANIZATION_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2] as const;
@@ -104,14 +103,8 @@ export function validateCreditCode(value: string): CreditCodeValidation {
   if (!/^\d{6}$/.test(divisionCode)) {
     return failure('DIVISION', `division code ${divisionCode} (characters 3–8) must be 6 digits (GB/T 2260)`);
   }
-  const expected = creditCodeCheckCharacter(creditCode.slice(0, 17));
-  const actual = creditCode.charAt(17);
-  if (actual !== expected) {
-    return failure(
-      'CHECK_CHARACTER',
-      `check character should be ${expected}, got ${actual}: one of the characters is probably mistyped`,
-    );
-  }
+  const mistyped = checkCharacterFailure(creditCode, creditCodeCheckCharacter(creditCode.slice(0, 17)));
+  if (mistyped) return mistyped;
   return {
     ok: true,
     creditCode,
@@ -124,12 +117,7 @@ export function validateCreditCode(value: string): CreditCodeValidation {
 
 /** The validated, normalised code and its parts; a ValidationError naming the failed rule otherwise. */
 export function assertCreditCode(value: string, field = 'creditCode'): ValidCreditCode {
-  const result = validateCreditCode(value);
-  if (!result.ok) {
-    throw new ValidationError(`${field} ${value} is invalid: ${result.message}`, { field, rule: result.rule });
-  }
-  const { ok: _ok, ...valid } = result;
-  return valid;
+  return validOrThrow(validateCreditCode(value), value, field);
 }
 
 export interface CreditCodeParts {

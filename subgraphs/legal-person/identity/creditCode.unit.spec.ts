@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../../events/errors.ts';
+import { assertRefused } from '../../../test/helpers/validation.ts';
 import {
   assertCreditCode,
   creditCodeCheckCharacter,
@@ -10,14 +11,7 @@ import {
   type CreditCodeRule,
 } from './creditCode.ts';
 
-function assertFails(value: string, rule: CreditCodeRule, message: RegExp): void {
-  const result = validateCreditCode(value);
-  assert.equal(result.ok, false, `${value} should be refused`);
-  if (!result.ok) {
-    assert.equal(result.rule, rule);
-    assert.match(result.message, message);
-  }
-}
+const assertFails = (value: string, rule: CreditCodeRule, message: RegExp) => assertRefused(validateCreditCode(value), value, rule, message);
 
 describe('validateCreditCode', () => {
   it('accepts the published test vectors and splits them into their parts', () => {

@@ -1,5 +1,12 @@
 import type { CommandMetadata } from '../../kit/command.ts';
-import type { LegalPersonRegistered, RegisteredAddress } from './events.ts';
+import type {
+  AnnualReportFiled,
+  LegalPersonDeregistered,
+  LegalPersonRegistered,
+  LegalPersonRevoked,
+  LegalRepresentativeChanged,
+  RegisteredAddressChanged,
+} from './events.ts';
 
 type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
@@ -7,28 +14,12 @@ export type RegisterLegalPerson = Command<'registerLegalPerson', LegalPersonRegi
 
 export type ChangeLegalRepresentative = Command<
   'changeLegalRepresentative',
-  { legalPersonId: string; legalRepresentativeId: string; /** `YYYY-MM-DD`. */ changedOn: string }
+  Omit<LegalRepresentativeChanged['data'], 'previousLegalRepresentativeId'>
 >;
-
-export type ChangeRegisteredAddress = Command<
-  'changeRegisteredAddress',
-  { legalPersonId: string; registeredAddress: RegisteredAddress; /** `YYYY-MM-DD`. */ changedOn: string }
->;
-
-export type FileAnnualReport = Command<
-  'fileAnnualReport',
-  { legalPersonId: string; year: number; employees: number; /** In fen. */ revenueFen: number }
->;
-
-export type RevokeLegalPerson = Command<
-  'revokeLegalPerson',
-  { legalPersonId: string; reason: string; /** `YYYY-MM-DD`. */ revokedOn: string }
->;
-
-export type DeregisterLegalPerson = Command<
-  'deregisterLegalPerson',
-  { legalPersonId: string; /** `YYYY-MM-DD`. */ deregisteredOn: string }
->;
+export type ChangeRegisteredAddress = Command<'changeRegisteredAddress', Omit<RegisteredAddressChanged['data'], 'previousRegisteredAddress'>>;
+export type FileAnnualReport = Command<'fileAnnualReport', AnnualReportFiled['data']>;
+export type RevokeLegalPerson = Command<'revokeLegalPerson', LegalPersonRevoked['data']>;
+export type DeregisterLegalPerson = Command<'deregisterLegalPerson', LegalPersonDeregistered['data']>;
 
 export type LegalPersonCommand =
   | RegisterLegalPerson

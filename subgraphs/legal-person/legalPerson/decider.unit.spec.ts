@@ -5,9 +5,9 @@ import { EventRegistry } from '../../../events/registry.ts';
 import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
 import { makeCreditCode } from '../identity/creditCode.ts';
-import type { LegalPersonCommand, RegisterLegalPerson } from './commands.ts';
+import type { ChangeRegisteredAddress, LegalPersonCommand, RegisterLegalPerson } from './commands.ts';
 import { legalPersonDecider } from './decider.ts';
-import { legalPersonEventDefinitions, type LegalPersonEvent, type LegalPersonRegistered } from './events.ts';
+import { legalPersonEventDefinitions, type LegalPersonEvent, type LegalPersonRegistered, type RegisteredAddress } from './events.ts';
 
 const metadata = { now: '2026-03-01T02:00:00.000Z' }; // 2026-03-01 in Jinan
 const command = <C extends LegalPersonCommand>(type: C['type'], data: C['data']): C =>
@@ -52,21 +52,6 @@ describe('legal person: registerLegalPerson', () => {
       .then([registered]);
   });
 
-  it('refuses an invalid credit code, naming the failed rule', () => {
-    given(legalPersonDecider)
-      .when(register({ creditCode: '91350100M000100Y44' }))
-      .thenThrows(ValidationError, /creditCode .* is invalid: check character should be 3, got 4/);
-  });
-
-  it('refuses a credit code issued for another type of legal person', () => {
-    given(legalPersonDecider)
-      .when(register({ type: 'SOCIAL_ORGANIZATION' }))
-      .thenThrows(ValidationError, /a SOCIAL_ORGANIZATION has a credit code starting with 5, but .* starts with 91/);
-    given(legalPersonDecider)
-      .when(register({ type: 'INDIVIDUAL_BUSINESS' }))
-      .thenThrows(ValidationError, /starting with 92/);
-  });
-
   it('accepts each type with its own kind of credit code', () => {
     const cases = [
       ['INDIVIDUAL_BUSINESS', '9', '2'],
@@ -80,43 +65,26 @@ describe('legal person: registerLegalPerson', () => {
     }
   });
 
-  it('refuses registered capital that is fractional or negative, since money is counted in whole fen', () => {
-    given(legalPersonDecider)
-      .when(register({ registeredCapitalFen: 1000.5 }))
-      .thenThrows(ValidationError, /registeredCapitalFen must be a whole number of fen, 0 or more, got 1000.5/);
-    given(legalPersonDecider).when(register({ registeredCapitalFen: -1 })).thenThrows(ValidationError);
-  });
-
-  it('refuses an industry section outside A–T', () => {
-    given(legalPersonDecider)
-      .when(register({ industry: { section: 'U' as 'A', name: '其他' } }))
-      .thenThrows(ValidationError, /industry.section U is not a GB\/T 4754 section; use one of ABCDEFGHIJKLMNOPQRST/);
-  });
-
-  it('refuses an establishment date in the future or that is not a date', () => {
-    given(legalPersonDecider)
-      .when(register({ establishedOn: '2026-03-02' }))
-      .thenThrows(ValidationError, /establishedOn 2026-03-02 is in the future/);
-    given(legalPersonDecider)
-      .when(register({ establishedOn: '2021-02-29' }))
-      .thenThrows(ValidationError, /establishedOn must be a real calendar date/);
-  });
-
-  it('refuses an address outside the division catalog or given only as the city', () => {
-    given(legalPersonDecider)
-      .when(register({ registeredAddress: { address: '某地', divisionCode: '440101' } }))
-      .thenThrows(ValidationError, /registeredAddress.divisionCode 440101 is not in the division catalog/);
-    given(legalPersonDecider)
-      .when(register({ registeredAddress: { address: '济南市', divisionCode: '370100' } }))
-      .thenThrows(ValidationError, /is the whole city; give at least the district/);
-  });
-
-  it('refuses an empty name or legal representative', () => {
-    given(legalPersonDecider).when(register({ name: ' ' })).thenThrows(ValidationError, /name must not be empty/);
-    given(legalPersonDecider)
-      .when(register({ legalRepresentativeId: '' }))
-      .thenThrows(ValidationError, /legalRepresentativeId must not be empty/);
-  });
+  const refusals: [string, Partial<RegisterLegalPerson['data']>, RegExp][] = [
+    ['an invalid credit code, naming the failed rule', { creditCode: '91350100M000100Y44' }, /creditCode .* is invalid: check character should be 3, got 4/],
+    ['a social organisation with an enterprise credit code', { type: 'SOCIAL_ORGANIZATION' }, /a SOCIAL_ORGANIZATION has a credit code starting with 5, but .* starts with 91/],
+    ['an individual business with an enterprise credit code', { type: 'INDIVIDUAL_BUSINESS' }, /starting with 92/],
+    // Money is counted in whole fen.
+    ['fractional registered capital', { registeredCapitalFen: 1000.5 }, /registeredCapitalFen must be a whole number of fen, 0 or more, got 1000.5/],
+    ['negative registered capital', { registeredCapitalFen: -1 }, /registeredCapitalFen must be a whole number of fen, 0 or more, got -1/],
+    ['an industry section outside A–T', { industry: { section: 'U' as 'A', name: '其他' } }, /industry.section U is not a GB\/T 4754 section; use one of ABCDEFGHIJKLMNOPQRST/],
+    ['an establishment date in the future', { establishedOn: '2026-03-02' }, /establishedOn 2026-03-02 is in the future/],
+    ['an establishment date that is not a date', { establishedOn: '2021-02-29' }, /establishedOn must be a real calendar date/],
+    ['an address outside the division catalog', { registeredAddress: { address: '某地', divisionCode: '440101' } }, /registeredAddress.divisionCode 440101 is not in the division catalog/],
+    ['an address given only as the city', { registeredAddress: { address: '济南市', divisionCode: '370100' } }, /is the whole city; give at least the district/],
+    ['an empty name', { name: ' ' }, /name must not be empty/],
+    ['an empty legal representative', { legalRepresentativeId: '' }, /legalRepresentativeId must not be empty/],
+  ];
+  for (const [what, data, message] of refusals) {
+    it(`refuses ${what}`, () => {
+      given(legalPersonDecider).when(register(data)).thenThrows(ValidationError, message);
+    });
+  }
 
   it('refuses to register an existing legal person', () => {
     given(legalPersonDecider, [registered]).when(register()).thenThrows(ConflictError, /already registered \(status ACTIVE\)/);
@@ -167,32 +135,22 @@ describe('legal person: changeLegalRepresentative', () => {
 });
 
 describe('legal person: changeRegisteredAddress', () => {
+  const move = (registeredAddress: RegisteredAddress): ChangeRegisteredAddress =>
+    command('changeRegisteredAddress', { legalPersonId: 'lp-1', registeredAddress, changedOn: '2026-01-05' });
+
   it('records the new and the previous address', () => {
     given(legalPersonDecider, [registered])
-      .when(command('changeRegisteredAddress', { legalPersonId: 'lp-1', registeredAddress: newOffice, changedOn: '2026-01-05' }))
-      .then([
-        {
-          type: 'RegisteredAddressChanged',
-          data: { legalPersonId: 'lp-1', registeredAddress: newOffice, previousRegisteredAddress: office, changedOn: '2026-01-05' },
-        },
-      ]);
+      .when(move(newOffice))
+      .then([{ type: 'RegisteredAddressChanged', data: { ...move(newOffice).data, previousRegisteredAddress: office } }]);
   });
 
   it('refuses the current address', () => {
-    given(legalPersonDecider, [registered])
-      .when(command('changeRegisteredAddress', { legalPersonId: 'lp-1', registeredAddress: office, changedOn: '2026-01-05' }))
-      .thenThrows(ValidationError, /is the current one; nothing to change/);
+    given(legalPersonDecider, [registered]).when(move(office)).thenThrows(ValidationError, /is the current one; nothing to change/);
   });
 
   it('refuses an address outside the catalog', () => {
     given(legalPersonDecider, [registered])
-      .when(
-        command('changeRegisteredAddress', {
-          legalPersonId: 'lp-1',
-          registeredAddress: { address: 'x', divisionCode: '37-01' },
-          changedOn: '2026-01-05',
-        }),
-      )
+      .when(move({ address: 'x', divisionCode: '37-01' }))
       .thenThrows(ValidationError, /is not a division code/);
   });
 });

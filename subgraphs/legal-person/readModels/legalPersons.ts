@@ -8,38 +8,30 @@ import type { RecordedEvent } from '../../../events/types.ts';
 import type { DocumentStore, Projection } from '../../../projections/types.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import type { IndustrySection } from '../legalPerson/industry.ts';
-import type { LegalPersonEvent, LegalPersonType, RegisteredAddress } from '../legalPerson/events.ts';
+import type { AnnualReportFiled, LegalPersonEvent, LegalPersonRegistered } from '../legalPerson/events.ts';
 
 export const LEGAL_PERSONS_PROJECTION = 'legal-person.legalPersons';
 export const LEGAL_PERSONS = 'legalPersons';
 
-export interface AnnualReportEntry {
-  year: number;
-  employees: number;
-  revenueFen: number;
-}
+export type AnnualReportEntry = Omit<AnnualReportFiled['data'], 'legalPersonId'>;
 
-export interface LegalPersonDoc extends Record<string, unknown> {
-  legalPersonId: string;
-  creditCode: string;
-  name: string;
-  type: LegalPersonType;
-  legalRepresentativeId: string;
-  registeredAddress: RegisteredAddress;
-  cityCode: string;
-  districtCode: string;
-  streetCode: string | null;
-  communityCode: string | null;
-  registeredCapitalFen: number;
-  industrySection: IndustrySection;
-  industryName: string;
-  establishedOn: string;
+/** Where a legal person stands now, as the read model and the views both carry it. */
+export interface LegalPersonLifecycle {
   status: 'ACTIVE' | 'REVOKED' | 'DEREGISTERED';
   revokedOn: string | null;
   revocationReason: string | null;
   deregisteredOn: string | null;
   annualReports: AnnualReportEntry[];
   revision: number;
+}
+
+export interface LegalPersonDoc extends Omit<LegalPersonRegistered['data'], 'industry'>, LegalPersonLifecycle, Record<string, unknown> {
+  cityCode: string;
+  districtCode: string;
+  streetCode: string | null;
+  communityCode: string | null;
+  industrySection: IndustrySection;
+  industryName: string;
 }
 
 export const legalPersonsProjection: Projection = {

@@ -4,44 +4,37 @@ import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError }
 import { EventRegistry } from '../../../events/registry.ts';
 import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
-import type { HouseholdCommand } from './commands.ts';
+import type { ChangeHouseholdHead, HouseholdCommand } from './commands.ts';
 import { householdDecider } from './decider.ts';
-import { householdEventDefinitions, type HouseholdEvent } from './events.ts';
+import { householdEventDefinitions, type HouseholdEvent, type LeaveReason, type MemberRelation, type RelationToHead } from './events.ts';
 
 const metadata = { now: '2026-03-01T02:00:00.000Z' };
 const command = <C extends HouseholdCommand>(type: C['type'], data: C['data']): C =>
   ({ type, data, metadata }) as C;
 
 const address = '济南市历下区解放路 1 号';
+const joined = (personId: string, relationToHead: RelationToHead): HouseholdEvent => ({
+  type: 'HouseholdMemberJoined',
+  data: { householdId: 'h-1', personId, relationToHead },
+});
+const left = (personId: string, reason: LeaveReason): HouseholdEvent => ({ type: 'HouseholdMemberLeft', data: { householdId: 'h-1', personId, reason } });
 const established: HouseholdEvent[] = [
   { type: 'HouseholdEstablished', data: { householdId: 'h-1', headId: 'p-1', address, divisionCode: '370102001001' } },
-  { type: 'HouseholdMemberJoined', data: { householdId: 'h-1', personId: 'p-1', relationToHead: 'SELF' } },
+  joined('p-1', 'SELF'),
 ];
-const spouseJoined: HouseholdEvent = {
-  type: 'HouseholdMemberJoined',
-  data: { householdId: 'h-1', personId: 'p-2', relationToHead: 'SPOUSE' },
-};
-const childJoined: HouseholdEvent = {
-  type: 'HouseholdMemberJoined',
-  data: { householdId: 'h-1', personId: 'p-3', relationToHead: 'CHILD' },
-};
-const headLeft: HouseholdEvent = {
-  type: 'HouseholdMemberLeft',
-  data: { householdId: 'h-1', personId: 'p-1', reason: 'MOVED_OUT' },
-};
+const spouseJoined = joined('p-2', 'SPOUSE');
+const childJoined = joined('p-3', 'CHILD');
+const headLeft = left('p-1', 'MOVED_OUT');
 /** p-2 (the spouse) becomes head; the former head p-1 is now their spouse. */
-const headChanged: HouseholdEvent = {
-  type: 'HouseholdHeadChanged',
-  data: {
-    householdId: 'h-1',
-    headId: 'p-2',
-    previousHeadId: 'p-1',
-    relationsToHead: [
-      { personId: 'p-1', relationToHead: 'SPOUSE' },
-      { personId: 'p-3', relationToHead: 'CHILD' },
-    ],
-  },
-};
+const spouseAsHead = {
+  householdId: 'h-1',
+  headId: 'p-2',
+  relationsToHead: [
+    { personId: 'p-1', relationToHead: 'SPOUSE' },
+    { personId: 'p-3', relationToHead: 'CHILD' },
+  ],
+} satisfies ChangeHouseholdHead['data'];
+const headChanged: HouseholdEvent = { type: 'HouseholdHeadChanged', data: { ...spouseAsHead, previousHeadId: 'p-1' } };
 
 describe('household: establishHousehold', () => {
   it('establishes the household with its head as the first member', () => {
@@ -115,7 +108,7 @@ describe('household: leaveHousehold', () => {
   it('lets a member leave', () => {
     given(householdDecider, [...established, spouseJoined])
       .when(command('leaveHousehold', { householdId: 'h-1', personId: 'p-2', reason: 'MOVED_OUT' }))
-      .then([{ type: 'HouseholdMemberLeft', data: { householdId: 'h-1', personId: 'p-2', reason: 'MOVED_OUT' } }]);
+      .then([left('p-2', 'MOVED_OUT')]);
   });
 
   it('refuses the head while other members remain, and says how to proceed', () => {
@@ -136,11 +129,7 @@ describe('household: leaveHousehold', () => {
     given(householdDecider, established)
       .when(command('leaveHousehold', { householdId: 'h-1', personId: 'p-7', reason: 'MOVED_OUT' }))
       .thenThrows(ValidationError, /person p-7 is not a member of household h-1/);
-    const left: HouseholdEvent = {
-      type: 'HouseholdMemberLeft',
-      data: { householdId: 'h-1', personId: 'p-2', reason: 'MOVED_OUT' },
-    };
-    given(householdDecider, [...established, spouseJoined, left])
+    given(householdDecider, [...established, spouseJoined, left('p-2', 'MOVED_OUT')])
       .when(command('leaveHousehold', { householdId: 'h-1', personId: 'p-2', reason: 'OTHER' }))
       .thenThrows(ValidationError, /not a member/);
   });
@@ -148,26 +137,16 @@ describe('household: leaveHousehold', () => {
 
 describe('household: changeHouseholdHead', () => {
   const family = [...established, spouseJoined, childJoined];
+  const spouseAsHeadWith = (...relationsToHead: MemberRelation[]) => command('changeHouseholdHead', { ...spouseAsHead, relationsToHead });
 
   it('makes a member head and restates the others’ relations', () => {
-    given(householdDecider, family)
-      .when(
-        command('changeHouseholdHead', {
-          householdId: 'h-1',
-          headId: 'p-2',
-          relationsToHead: [
-            { personId: 'p-1', relationToHead: 'SPOUSE' },
-            { personId: 'p-3', relationToHead: 'CHILD' },
-          ],
-        }),
-      )
-      .then([headChanged]);
+    given(householdDecider, family).when(command('changeHouseholdHead', spouseAsHead)).then([headChanged]);
   });
 
   it('then lets the former head leave', () => {
     given(householdDecider, [...family, headChanged])
       .when(command('leaveHousehold', { householdId: 'h-1', personId: 'p-1', reason: 'DECEASED' }))
-      .then([{ type: 'HouseholdMemberLeft', data: { householdId: 'h-1', personId: 'p-1', reason: 'DECEASED' } }]);
+      .then([left('p-1', 'DECEASED')]);
   });
 
   it('refuses the current head, a non-member, or relations that leave out a member', () => {
@@ -178,31 +157,13 @@ describe('household: changeHouseholdHead', () => {
       .when(command('changeHouseholdHead', { householdId: 'h-1', headId: 'p-8', relationsToHead: [] }))
       .thenThrows(ValidationError, /new head p-8 must be a member/);
     given(householdDecider, family)
-      .when(
-        command('changeHouseholdHead', {
-          householdId: 'h-1',
-          headId: 'p-2',
-          relationsToHead: [
-            { personId: 'p-1', relationToHead: 'SPOUSE' },
-            { personId: 'p-9', relationToHead: 'OTHER' },
-          ],
-        }),
-      )
+      .when(spouseAsHeadWith({ personId: 'p-1', relationToHead: 'SPOUSE' }, { personId: 'p-9', relationToHead: 'OTHER' }))
       .thenThrows(ValidationError, /missing: p-3; not members or repeated: p-9/);
   });
 
   it('refuses SELF for anyone but the new head', () => {
     given(householdDecider, family)
-      .when(
-        command('changeHouseholdHead', {
-          householdId: 'h-1',
-          headId: 'p-2',
-          relationsToHead: [
-            { personId: 'p-1', relationToHead: 'SELF' },
-            { personId: 'p-3', relationToHead: 'CHILD' },
-          ],
-        }),
-      )
+      .when(spouseAsHeadWith({ personId: 'p-1', relationToHead: 'SELF' }, { personId: 'p-3', relationToHead: 'CHILD' }))
       .thenThrows(ValidationError, /only the new head has relation SELF/);
   });
 });

@@ -4,9 +4,11 @@
  * and an ISO 7064 MOD 11-2 check character.
  */
 import { ValidationError } from '../../../events/errors.ts';
+import { checkCharacterFailure, validOrThrow, type Validation } from '../../kit/validation.ts';
 import { isCalendarDate } from '../../kit/calendar.ts';
 
-export type Gender = 'MALE' | 'FEMALE';
+export const GENDERS = ['MALE', 'FEMALE'] as const;
+export type Gender = (typeof GENDERS)[number];
 
 export type IdNumberRule =
   | 'LENGTH'
@@ -25,9 +27,7 @@ export interface ValidIdNumber {
   divisionCode: string;
 }
 
-export type IdNumberValidation =
-  | ({ ok: true } & ValidIdNumber)
-  | { ok: false; rule: IdNumberRule; message: string };
+export type IdNumberValidation = Validation<ValidIdNumber, IdNumberRule>;
 
 export interface IdNumberOptions {
   /** `YYYY-MM-DD`; when given, a birth date after it is refused. Use `chinaDate(command.metadata.now)`. */
@@ -104,14 +104,8 @@ export function validateIdNumber(value: string, options: IdNumberOptions = {}): 
     return failure('BIRTH_DATE', `birth date ${birthDate} is in the future (today is ${options.today})`);
   }
 
-  const expected = idNumberCheckCharacter(idNumber.slice(0, 17));
-  const actual = idNumber.charAt(17);
-  if (actual !== expected) {
-    return failure(
-      'CHECK_CHARACTER',
-      `check character should be ${expected}, got ${actual}: one of the characters is probably mistyped`,
-    );
-  }
+  const mistyped = checkCharacterFailure(idNumber, idNumberCheckCharacter(idNumber.slice(0, 17)));
+  if (mistyped) return mistyped;
 
   if (options.birthDate !== undefined && options.birthDate !== birthDate) {
     return failure(
@@ -126,12 +120,7 @@ export function validateIdNumber(value: string, options: IdNumberOptions = {}): 
 
 /** The validated, normalised number and what it encodes; a ValidationError naming the failed rule otherwise. */
 export function assertIdNumber(value: string, options: IdNumberOptions = {}, field = 'idNumber'): ValidIdNumber {
-  const result = validateIdNumber(value, options);
-  if (!result.ok) {
-    throw new ValidationError(`${field} ${value} is invalid: ${result.message}`, { field, rule: result.rule });
-  }
-  const { ok: _ok, ...valid } = result;
-  return valid;
+  return validOrThrow(validateIdNumber(value, options), value, field);
 }
 
 /** For display to people without the right to see it: `3701**********123X`. */

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../../events/errors.ts';
+import { assertRefused } from '../../../test/helpers/validation.ts';
 import {
   assertIdNumber,
   idNumberCheckCharacter,
@@ -10,14 +11,8 @@ import {
   type IdNumberRule,
 } from './idNumber.ts';
 
-function assertFails(value: string, rule: IdNumberRule, message: RegExp, options = {}): void {
-  const result = validateIdNumber(value, options);
-  assert.equal(result.ok, false, `${value} should be refused`);
-  if (!result.ok) {
-    assert.equal(result.rule, rule);
-    assert.match(result.message, message);
-  }
-}
+const assertFails = (value: string, rule: IdNumberRule, message: RegExp, options = {}) =>
+  assertRefused(validateIdNumber(value, options), value, rule, message);
 
 describe('validateIdNumber', () => {
   it('accepts the published test vectors and reads birth date, gender and division from them', () => {

@@ -1,19 +1,10 @@
-import type { Gender } from '../identity/idNumber.ts';
 import type { CommandMetadata } from '../../kit/command.ts';
-import type { GuardianRelation, Residence, SurvivalProofMethod } from './events.ts';
+import type { GuardianAssigned, PersonDeceased, PersonRegistered, ResidenceChanged, SurvivalConfirmed } from './events.ts';
 
 type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
-interface NewPerson {
-  personId: string;
-  idNumber: string;
-  name: string;
-  /** As recorded by the clerk; must agree with the ID number. */
-  gender: Gender;
-  /** `YYYY-MM-DD`; must agree with the ID number. */
-  birthDate: string;
-  residence: Residence;
-}
+/** As the clerk records it; gender and birth date must agree with the ID number. */
+export type NewPerson = Omit<PersonRegistered['data'], 'reason'>;
 
 /** Household registration (户口登记) of a person not registered at birth here: moving in, late registration. */
 export type RegisterResident = Command<'registerResident', NewPerson>;
@@ -27,25 +18,10 @@ export type RegisterBirth = Command<
   NewPerson & { parents: { personId: string; relation: 'FATHER' | 'MOTHER' }[] }
 >;
 
-export type ChangeResidence = Command<
-  'changeResidence',
-  { personId: string; residence: Residence; /** `YYYY-MM-DD`. */ movedOn: string }
->;
-
-export type AssignGuardian = Command<
-  'assignGuardian',
-  { personId: string; guardianId: string; relation: GuardianRelation }
->;
-
-export type RegisterDeath = Command<
-  'registerDeath',
-  { personId: string; /** `YYYY-MM-DD`. */ dateOfDeath: string; place?: string; certificateNo?: string }
->;
-
-export type ConfirmSurvival = Command<
-  'confirmSurvival',
-  { personId: string; method: SurvivalProofMethod; source: string; /** ISO 8601 instant. */ confirmedAt: string }
->;
+export type ChangeResidence = Command<'changeResidence', Omit<ResidenceChanged['data'], 'previousResidence'>>;
+export type AssignGuardian = Command<'assignGuardian', GuardianAssigned['data']>;
+export type RegisterDeath = Command<'registerDeath', PersonDeceased['data']>;
+export type ConfirmSurvival = Command<'confirmSurvival', SurvivalConfirmed['data']>;
 
 export type PersonCommand =
   | RegisterResident

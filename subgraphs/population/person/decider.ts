@@ -1,18 +1,12 @@
 import { assertNever, type Decider } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
-import { assertIdNumber, type Gender } from '../identity/idNumber.ts';
+import { assertIdNumber } from '../identity/idNumber.ts';
 import { assertCalendarDate, chinaDate, parseInstant } from '../../kit/calendar.ts';
-import type { PersonCommand, RegisterBirth, RegisterResident } from './commands.ts';
+import type { NewPerson, PersonCommand, RegisterBirth, RegisterResident } from './commands.ts';
 import type { GuardianAssigned, PersonEvent, PersonRegistered, Residence } from './events.ts';
 
-export interface PersonRecord {
-  personId: string;
-  idNumber: string;
-  name: string;
-  gender: Gender;
-  birthDate: string;
-  residence: Residence;
+export interface PersonRecord extends NewPerson {
   guardianIds: string[];
   lastProofOfLifeAt: string | null;
 }

@@ -5,45 +5,31 @@ import { EventRegistry } from '../../../events/registry.ts';
 import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
 import { makeIdNumber } from '../identity/idNumber.ts';
-import type { PersonCommand, RegisterBirth, RegisterResident } from './commands.ts';
+import type { ChangeResidence, NewPerson, PersonCommand, RegisterBirth, RegisterResident } from './commands.ts';
 import { personDecider } from './decider.ts';
-import { personEventDefinitions, type PersonEvent, type PersonRegistered } from './events.ts';
+import { personEventDefinitions, type PersonEvent, type PersonRegistered, type Residence } from './events.ts';
 
 const metadata = { now: '2026-03-01T02:00:00.000Z' }; // 2026-03-01 10:00 in Jinan
 const home = { address: '济南市历下区解放路 1 号', divisionCode: '370102001001' };
 const newHome = { address: '济南市市中区大观园 8 号', divisionCode: '370103001001' };
 const idNumber = makeIdNumber('370102', '1990-03-07', 106); // a woman; check character X
 
-const registerResident = (data: Partial<RegisterResident['data']> = {}): RegisterResident => ({
+const resident: NewPerson = { personId: 'p-1', idNumber, name: '李娜', gender: 'FEMALE', birthDate: '1990-03-07', residence: home };
+const registerResident = (data: Partial<NewPerson> = {}): RegisterResident => ({
   type: 'registerResident',
-  data: { personId: 'p-1', idNumber, name: '李娜', gender: 'FEMALE', birthDate: '1990-03-07', residence: home, ...data },
+  data: { ...resident, ...data },
   metadata,
 });
 
-const registered: PersonRegistered = {
-  type: 'PersonRegistered',
-  data: {
-    personId: 'p-1',
-    idNumber,
-    name: '李娜',
-    gender: 'FEMALE',
-    birthDate: '1990-03-07',
-    residence: home,
-    reason: 'HOUSEHOLD_REGISTRATION',
-  },
-};
+const registered: PersonRegistered = { type: 'PersonRegistered', data: { ...resident, reason: 'HOUSEHOLD_REGISTRATION' } };
 const deceased: PersonEvent = { type: 'PersonDeceased', data: { personId: 'p-1', dateOfDeath: '2026-02-01' } };
 
 const newbornId = makeIdNumber('370102', '2026-02-20', 12); // a girl
+const newborn: NewPerson = { personId: 'baby-1', idNumber: newbornId, name: '张小雨', gender: 'FEMALE', birthDate: '2026-02-20', residence: home };
 const registerBirth = (data: Partial<RegisterBirth['data']> = {}, now = metadata.now): RegisterBirth => ({
   type: 'registerBirth',
   data: {
-    personId: 'baby-1',
-    idNumber: newbornId,
-    name: '张小雨',
-    gender: 'FEMALE',
-    birthDate: '2026-02-20',
-    residence: home,
+    ...newborn,
     parents: [
       { personId: 'p-2', relation: 'FATHER' },
       { personId: 'p-1', relation: 'MOTHER' },
@@ -64,39 +50,23 @@ describe('person: registerResident', () => {
       .then([registered]);
   });
 
-  it('refuses an ID number with a wrong check character', () => {
-    given(personDecider)
-      .when(registerResident({ idNumber: `${idNumber.slice(0, 17)}1` }))
-      .thenThrows(ValidationError, /idNumber .* is invalid: check character should be X, got 1/);
-  });
-
-  it('refuses a birth date that differs from the one in the ID number', () => {
-    given(personDecider)
-      .when(registerResident({ birthDate: '1990-03-08' }))
-      .thenThrows(ValidationError, /1990-03-08 does not match the birth date 1990-03-07/);
-  });
-
-  it('refuses a gender that contradicts the ID number', () => {
-    given(personDecider)
-      .when(registerResident({ gender: 'MALE' }))
-      .thenThrows(ValidationError, /gender MALE does not match .* denotes FEMALE/);
-  });
-
-  it('refuses a birth date written in another format', () => {
-    given(personDecider)
-      .when(registerResident({ birthDate: '1990/03/07' }))
-      .thenThrows(ValidationError, /birthDate must be a real calendar date/);
-  });
-
-  it('refuses a residence that is not a community of the catalog', () => {
-    given(personDecider)
-      .when(registerResident({ residence: { address: '历下区', divisionCode: '370102' } }))
-      .thenThrows(ValidationError, /residence.divisionCode 370102 is 历下区, a DISTRICT; a COMMUNITY code is required/);
-  });
-
-  it('refuses an empty name', () => {
-    given(personDecider).when(registerResident({ name: '  ' })).thenThrows(ValidationError, /name must not be empty/);
-  });
+  const refusals: [string, Partial<NewPerson>, RegExp][] = [
+    ['an ID number with a wrong check character', { idNumber: `${idNumber.slice(0, 17)}1` }, /idNumber .* is invalid: check character should be X, got 1/],
+    ['a birth date that differs from the one in the ID number', { birthDate: '1990-03-08' }, /1990-03-08 does not match the birth date 1990-03-07/],
+    ['a gender that contradicts the ID number', { gender: 'MALE' }, /gender MALE does not match .* denotes FEMALE/],
+    ['a birth date written in another format', { birthDate: '1990/03/07' }, /birthDate must be a real calendar date/],
+    [
+      'a residence that is not a community of the catalog',
+      { residence: { address: '历下区', divisionCode: '370102' } },
+      /residence.divisionCode 370102 is 历下区, a DISTRICT; a COMMUNITY code is required/,
+    ],
+    ['an empty name', { name: '  ' }, /name must not be empty/],
+  ];
+  for (const [what, data, message] of refusals) {
+    it(`refuses ${what}`, () => {
+      given(personDecider).when(registerResident(data)).thenThrows(ValidationError, message);
+    });
+  }
 
   it('refuses to register an existing person, living or deceased', () => {
     given(personDecider, [registered]).when(registerResident()).thenThrows(ConflictError, /already registered/);
@@ -111,18 +81,7 @@ describe('person: registerBirth', () => {
     given(personDecider)
       .when(registerBirth())
       .then([
-        {
-          type: 'PersonRegistered',
-          data: {
-            personId: 'baby-1',
-            idNumber: newbornId,
-            name: '张小雨',
-            gender: 'FEMALE',
-            birthDate: '2026-02-20',
-            residence: home,
-            reason: 'BIRTH',
-          },
-        },
+        { type: 'PersonRegistered', data: { ...newborn, reason: 'BIRTH' } },
         { type: 'GuardianAssigned', data: { personId: 'baby-1', guardianId: 'p-2', relation: 'FATHER' } },
         { type: 'GuardianAssigned', data: { personId: 'baby-1', guardianId: 'p-1', relation: 'MOTHER' } },
       ]);
@@ -147,48 +106,20 @@ describe('person: registerBirth', () => {
       .thenThrows(ValidationError, /in the future \(today is 2026-03-01\)/);
   });
 
-  it('refuses a birth without parents or with more than two', () => {
-    given(personDecider)
-      .when(registerBirth({ parents: [] }))
-      .thenThrows(ValidationError, /one or two parents, got 0/);
-    given(personDecider)
-      .when(
-        registerBirth({
-          parents: [
-            { personId: 'p-1', relation: 'FATHER' },
-            { personId: 'p-2', relation: 'MOTHER' },
-            { personId: 'p-3', relation: 'MOTHER' },
-          ],
-        }),
-      )
-      .thenThrows(ValidationError, /got 3/);
-  });
-
-  it('refuses the newborn as their own parent, the same parent twice, and two parents with one relation', () => {
-    given(personDecider)
-      .when(registerBirth({ parents: [{ personId: 'baby-1', relation: 'MOTHER' }] }))
-      .thenThrows(ValidationError, /own parent/);
-    given(personDecider)
-      .when(
-        registerBirth({
-          parents: [
-            { personId: 'p-1', relation: 'FATHER' },
-            { personId: 'p-1', relation: 'MOTHER' },
-          ],
-        }),
-      )
-      .thenThrows(ValidationError, /same person is listed twice/);
-    given(personDecider)
-      .when(
-        registerBirth({
-          parents: [
-            { personId: 'p-1', relation: 'MOTHER' },
-            { personId: 'p-2', relation: 'MOTHER' },
-          ],
-        }),
-      )
-      .thenThrows(ValidationError, /both listed as MOTHER/);
-  });
+  const father = (personId: string) => ({ personId, relation: 'FATHER' as const });
+  const mother = (personId: string) => ({ personId, relation: 'MOTHER' as const });
+  const invalidParents: [string, RegisterBirth['data']['parents'], RegExp][] = [
+    ['a birth without parents', [], /one or two parents, got 0/],
+    ['a birth with more than two parents', [father('p-1'), mother('p-2'), mother('p-3')], /got 3/],
+    ['the newborn as their own parent', [mother('baby-1')], /own parent/],
+    ['the same parent twice', [father('p-1'), mother('p-1')], /same person is listed twice/],
+    ['two parents with one relation', [mother('p-1'), mother('p-2')], /both listed as MOTHER/],
+  ];
+  for (const [what, parents, message] of invalidParents) {
+    it(`refuses ${what}`, () => {
+      given(personDecider).when(registerBirth({ parents })).thenThrows(ValidationError, message);
+    });
+  }
 
   it('refuses to register a birth for an existing person', () => {
     given(personDecider, [registered]).when(registerBirth({ personId: 'p-1' })).thenThrows(ConflictError);
@@ -196,41 +127,38 @@ describe('person: registerBirth', () => {
 });
 
 describe('person: changeResidence', () => {
+  const move = (residence: Residence, movedOn = '2026-02-28'): ChangeResidence => command('changeResidence', { personId: 'p-1', residence, movedOn });
+
   it('moves the person and records the previous residence', () => {
     given(personDecider, [registered])
-      .when(command('changeResidence', { personId: 'p-1', residence: newHome, movedOn: '2026-02-28' }))
-      .then([
-        {
-          type: 'ResidenceChanged',
-          data: { personId: 'p-1', residence: newHome, previousResidence: home, movedOn: '2026-02-28' },
-        },
-      ]);
+      .when(move(newHome))
+      .then([{ type: 'ResidenceChanged', data: { ...move(newHome).data, previousResidence: home } }]);
   });
 
   it('refuses a move to the current residence', () => {
     given(personDecider, [registered])
-      .when(command('changeResidence', { personId: 'p-1', residence: home, movedOn: '2026-02-28' }))
+      .when(move(home))
       .thenThrows(ValidationError, /current residence; nothing to change/);
   });
 
   it('refuses a move dated in the future or before birth', () => {
     given(personDecider, [registered])
-      .when(command('changeResidence', { personId: 'p-1', residence: newHome, movedOn: '2026-03-02' }))
+      .when(move(newHome, '2026-03-02'))
       .thenThrows(ValidationError, /movedOn 2026-03-02 is in the future/);
     given(personDecider, [registered])
-      .when(command('changeResidence', { personId: 'p-1', residence: newHome, movedOn: '1980-01-01' }))
+      .when(move(newHome, '1980-01-01'))
       .thenThrows(ValidationError, /before the person's birth date 1990-03-07/);
   });
 
   it('refuses a person who is not registered', () => {
     given(personDecider)
-      .when(command('changeResidence', { personId: 'p-1', residence: newHome, movedOn: '2026-02-28' }))
+      .when(move(newHome))
       .thenThrows(NotFoundError, /person p-1 is not registered/);
   });
 
   it('refuses a deceased person, naming the status', () => {
     given(personDecider, [registered, deceased])
-      .when(command('changeResidence', { personId: 'p-1', residence: newHome, movedOn: '2026-01-28' }))
+      .when(move(newHome, '2026-01-28'))
       .thenThrows(InvalidTransitionError, /cannot changeResidence while the status is DECEASED; allowed next steps: none/);
   });
 });

@@ -1,14 +1,9 @@
 /** What the household registration and civil affairs departments record about a person. */
 import { z } from 'zod';
-import type { DomainEvent } from '../../../events/decider.ts';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { validateIdNumber, type Gender } from '../identity/idNumber.ts';
-
-export interface Residence {
-  address: string;
-  /** A COMMUNITY code of the division catalog. */
-  divisionCode: string;
-}
+import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { normalisedIdentifier } from '../../kit/validation.ts';
+import { GENDERS, validateIdNumber } from '../identity/idNumber.ts';
 
 export const REGISTRATION_REASONS = ['BIRTH', 'HOUSEHOLD_REGISTRATION'] as const;
 export type RegistrationReason = (typeof REGISTRATION_REASONS)[number];
@@ -20,116 +15,52 @@ export type GuardianRelation = (typeof GUARDIAN_RELATIONS)[number];
 export const SURVIVAL_PROOF_METHODS = ['PENSION_FACE_CHECK', 'MEDICAL_VISIT', 'COMMUNITY_VISIT', 'OTHER'] as const;
 export type SurvivalProofMethod = (typeof SURVIVAL_PROOF_METHODS)[number];
 
-export type PersonRegistered = DomainEvent<
+const { id, text, date, instant, communityCode } = eventFields;
+const residence = z.object({ address: text, divisionCode: communityCode });
+export type Residence = z.infer<typeof residence>;
+
+const personRegistered = eventType(
   'PersonRegistered',
-  {
-    personId: string;
-    idNumber: string;
-    name: string;
-    gender: Gender;
-    /** `YYYY-MM-DD`, equal to the date in the ID number. */
-    birthDate: string;
-    residence: Residence;
-    reason: RegistrationReason;
-  }
->;
-
-export type ResidenceChanged = DomainEvent<
-  'ResidenceChanged',
-  {
-    personId: string;
-    residence: Residence;
-    /** Carried so division statistics can move the person without a lookup. */
-    previousResidence: Residence;
-    /** `YYYY-MM-DD` the move took effect. */
-    movedOn: string;
-  }
->;
-
-export type GuardianAssigned = DomainEvent<
-  'GuardianAssigned',
-  { personId: string; guardianId: string; relation: GuardianRelation }
->;
-
-export type PersonDeceased = DomainEvent<
-  'PersonDeceased',
-  {
-    personId: string;
-    /** `YYYY-MM-DD`. */
-    dateOfDeath: string;
-    place?: string;
-    /** Medical death certificate (居民死亡医学证明) number, when one was issued. */
-    certificateNo?: string;
-  }
->;
-
-/** A proof of life: the person was seen alive at `confirmedAt` by `source`. */
-export type SurvivalConfirmed = DomainEvent<
-  'SurvivalConfirmed',
-  {
-    personId: string;
-    method: SurvivalProofMethod;
-    /** Who observed it: a department, hospital or community office. */
-    source: string;
-    /** ISO 8601 instant. */
-    confirmedAt: string;
-  }
->;
-
-export type PersonEvent = PersonRegistered | ResidenceChanged | GuardianAssigned | PersonDeceased | SurvivalConfirmed;
-
-export const personStreamId = (personId: string): string => `population.person-${personId}`;
-
-const id = z.string().min(1);
-const text = z.string().trim().min(1);
-const date = z.iso.date();
-const residence = z.object({ address: text, divisionCode: z.string().regex(/^\d{12}$/) });
-
-const personRegistered: EventTypeDefinition<PersonRegistered['data']> = {
-  type: 'PersonRegistered',
-  schemaVersion: 1,
-  schema: z.object({
+  z.object({
     personId: id,
-    idNumber: z.string().refine((v) => {
-      const result = validateIdNumber(v);
-      return result.ok && result.idNumber === v;
-    }, 'a valid, normalised ID number'),
+    idNumber: normalisedIdentifier(validateIdNumber, 'idNumber', 'ID number'),
     name: text,
-    gender: z.enum(['MALE', 'FEMALE']),
+    gender: z.enum(GENDERS),
+    /** Equal to the date in the ID number. */
     birthDate: date,
     residence,
     reason: z.enum(REGISTRATION_REASONS),
   }),
-};
+);
+export type PersonRegistered = EventOf<typeof personRegistered>;
 
-const residenceChanged: EventTypeDefinition<ResidenceChanged['data']> = {
-  type: 'ResidenceChanged',
-  schemaVersion: 1,
-  schema: z.object({ personId: id, residence, previousResidence: residence, movedOn: date }),
-};
+const residenceChanged = eventType(
+  'ResidenceChanged',
+  /** `previousResidence` is carried so division statistics can move the person without a lookup. */
+  z.object({ personId: id, residence, previousResidence: residence, movedOn: date }),
+);
+export type ResidenceChanged = EventOf<typeof residenceChanged>;
 
-const guardianAssigned: EventTypeDefinition<GuardianAssigned['data']> = {
-  type: 'GuardianAssigned',
-  schemaVersion: 1,
-  schema: z.object({ personId: id, guardianId: id, relation: z.enum(GUARDIAN_RELATIONS) }),
-};
+const guardianAssigned = eventType('GuardianAssigned', z.object({ personId: id, guardianId: id, relation: z.enum(GUARDIAN_RELATIONS) }));
+export type GuardianAssigned = EventOf<typeof guardianAssigned>;
 
-const personDeceased: EventTypeDefinition<PersonDeceased['data']> = {
-  type: 'PersonDeceased',
-  schemaVersion: 1,
-  schema: z.object({ personId: id, dateOfDeath: date, place: text.optional(), certificateNo: text.optional() }),
-};
+/** `certificateNo`: the medical death certificate (居民死亡医学证明) number, when one was issued. */
+const personDeceased = eventType(
+  'PersonDeceased',
+  z.object({ personId: id, dateOfDeath: date, place: text.optional(), certificateNo: text.optional() }),
+);
+export type PersonDeceased = EventOf<typeof personDeceased>;
 
-const survivalConfirmed: EventTypeDefinition<SurvivalConfirmed['data']> = {
-  type: 'SurvivalConfirmed',
-  schemaVersion: 1,
-  schema: z.object({
-    personId: id,
-    method: z.enum(SURVIVAL_PROOF_METHODS),
-    source: text,
-    confirmedAt: z.iso.datetime({ offset: true }),
-  }),
-};
+/** A proof of life: the person was seen alive at `confirmedAt` by `source` (a department, hospital or community office). */
+const survivalConfirmed = eventType(
+  'SurvivalConfirmed',
+  z.object({ personId: id, method: z.enum(SURVIVAL_PROOF_METHODS), source: text, confirmedAt: instant }),
+);
+export type SurvivalConfirmed = EventOf<typeof survivalConfirmed>;
+
+export type PersonEvent = PersonRegistered | ResidenceChanged | GuardianAssigned | PersonDeceased | SurvivalConfirmed;
+
+export const personStreamId = (personId: string): string => `population.person-${personId}`;
 
 export const personEventDefinitions: readonly EventTypeDefinition[] = [
   personRegistered,

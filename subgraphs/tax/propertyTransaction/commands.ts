@@ -1,19 +1,16 @@
 import type { CommandMetadata } from '../../kit/command.ts';
-import type { PropertyTransactionRecorded } from './events.ts';
+import type { DeedTaxDeclarationMatched, PropertyTransactionRecorded, TaxExemptionRecorded, TaxRiskFlagged } from './events.ts';
 
 type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
 export type RecordPropertyTransaction = Command<'recordPropertyTransaction', PropertyTransactionRecorded['data']>;
 
 /** Issued by the deed-tax deadline process once `dueOn` has passed. */
-export type FlagDeedTaxRisk = Command<'flagDeedTaxRisk', { transactionId: string; dueOn: string; deadlineDays: number }>;
+export type FlagDeedTaxRisk = Command<'flagDeedTaxRisk', Pick<TaxRiskFlagged['data'], 'transactionId' | 'dueOn' | 'deadlineDays'>>;
 
 /** Issued by the deadline process when the buyer's deed-tax declaration names the transaction. */
-export type MatchDeedTaxDeclaration = Command<
-  'matchDeedTaxDeclaration',
-  { transactionId: string; taxpayerId: string; declarationId: string; declaredAt: string }
->;
+export type MatchDeedTaxDeclaration = Command<'matchDeedTaxDeclaration', DeedTaxDeclarationMatched['data']>;
 
-export type RecordTaxExemption = Command<'recordTaxExemption', { transactionId: string; basis: string; documentNo: string; reason: string }>;
+export type RecordTaxExemption = Command<'recordTaxExemption', Omit<TaxExemptionRecorded['data'], 'recordedAt'>>;
 
 export type PropertyTransactionCommand = RecordPropertyTransaction | FlagDeedTaxRisk | MatchDeedTaxDeclaration | RecordTaxExemption;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { given } from '../../../test/helpers/decider.ts';
-import type { PropertyTransactionCommand, RecordPropertyTransaction } from './commands.ts';
+import type { MatchDeedTaxDeclaration, PropertyTransactionCommand, RecordPropertyTransaction, RecordTaxExemption } from './commands.ts';
 import { propertyTransactionDecider } from './decider.ts';
 import type { PropertyTransactionEvent, PropertyTransactionRecorded, TaxRiskFlagged } from './events.ts';
 
@@ -29,24 +29,18 @@ const flagged: TaxRiskFlagged = {
   type: 'TaxRiskFlagged',
   data: { riskId: 'deed-tax-tx-1', riskType: 'DEED_TAX_NOT_DECLARED', transactionId: 'tx-1', buyer: BUYER, dueOn: '2026-03-31', deadlineDays: 30, flaggedAt: NOW },
 };
-const match: PropertyTransactionCommand = {
+const match: MatchDeedTaxDeclaration = {
   type: 'matchDeedTaxDeclaration',
   data: { transactionId: 'tx-1', taxpayerId: 't-1', declarationId: 'd-1', declaredAt: '2026-04-20T00:00:00.000Z' },
   metadata,
 };
-const matched: PropertyTransactionEvent = {
-  type: 'DeedTaxDeclarationMatched',
-  data: { transactionId: 'tx-1', taxpayerId: 't-1', declarationId: 'd-1', declaredAt: '2026-04-20T00:00:00.000Z' },
-};
-const exempt: PropertyTransactionCommand = {
+const matched: PropertyTransactionEvent = { type: 'DeedTaxDeclarationMatched', data: match.data };
+const exempt: RecordTaxExemption = {
   type: 'recordTaxExemption',
   data: { transactionId: 'tx-1', basis: '《契税法》第六条', documentNo: '济税减免〔2026〕12号', reason: '法定减免' },
   metadata,
 };
-const exemption: PropertyTransactionEvent = {
-  type: 'TaxExemptionRecorded',
-  data: { transactionId: 'tx-1', basis: '《契税法》第六条', documentNo: '济税减免〔2026〕12号', reason: '法定减免', recordedAt: NOW },
-};
+const exemption: PropertyTransactionEvent = { type: 'TaxExemptionRecorded', data: { ...exempt.data, recordedAt: NOW } };
 
 const when = (events: PropertyTransactionEvent[], command: PropertyTransactionCommand) => given(propertyTransactionDecider, events).when(command);
 

@@ -1,5 +1,5 @@
 import type { CommandMetadata } from '../../kit/command.ts';
-import type { SubjectRef } from './events.ts';
+import type { SubjectRef, TaxDeclarationAmended, TaxPaid } from './events.ts';
 
 type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
@@ -42,9 +42,9 @@ export type DeclareTax = Command<
 
 export type AmendDeclaration = Command<
   'amendDeclaration',
-  { taxpayerId: string; declarationId: string; taxableAmountFen: number; taxFen: number; reason: string }
+  Omit<TaxDeclarationAmended['data'], 'previousTaxableAmountFen' | 'previousTaxFen' | 'amendedAt'>
 >;
 
-export type PayTax = Command<'payTax', { taxpayerId: string; declarationId: string; paymentId: string; amountFen: number }>;
+export type PayTax = Command<'payTax', Omit<TaxPaid['data'], 'paidAt'>>;
 
 export type TaxpayerCommand = RegisterTaxpayer | DeclareTax | AmendDeclaration | PayTax;

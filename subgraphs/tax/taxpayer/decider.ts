@@ -233,8 +233,9 @@ export function decide(command: TaxpayerCommand, state: TaxpayerState): Taxpayer
   }
 }
 
-function updateDeclaration(declarations: readonly DeclarationRecord[], declarationId: string, change: (d: DeclarationRecord) => DeclarationRecord): DeclarationRecord[] {
-  return declarations.map((d) => (d.declarationId === declarationId ? change(d) : d));
+/** The registered taxpayer with one declaration changed. */
+function withDeclaration(state: Extract<TaxpayerState, { status: 'REGISTERED' }>, declarationId: string, change: (d: DeclarationRecord) => Partial<DeclarationRecord>): TaxpayerState {
+  return { ...state, declarations: state.declarations.map((d) => (d.declarationId === declarationId ? { ...d, ...change(d) } : d)) };
 }
 
 export function evolve(state: TaxpayerState, event: TaxpayerEvent): TaxpayerState {
@@ -260,27 +261,16 @@ export function evolve(state: TaxpayerState, event: TaxpayerEvent): TaxpayerStat
     }
     case 'TaxDeclarationAmended': {
       const { data } = event;
-      return {
-        ...state,
-        declarations: updateDeclaration(state.declarations, data.declarationId, (d) => ({
-          ...d,
-          taxableAmountFen: data.taxableAmountFen,
-          taxFen: data.taxFen,
-          amendments: d.amendments + 1,
-          lastAmendedAt: data.amendedAt,
-        })),
-      };
+      return withDeclaration(state, data.declarationId, (d) => ({
+        taxableAmountFen: data.taxableAmountFen,
+        taxFen: data.taxFen,
+        amendments: d.amendments + 1,
+        lastAmendedAt: data.amendedAt,
+      }));
     }
     case 'TaxPaid': {
       const { data } = event;
-      return {
-        ...state,
-        declarations: updateDeclaration(state.declarations, data.declarationId, (d) => ({
-          ...d,
-          paidFen: addFen(d.paidFen, data.amountFen),
-          paymentIds: [...d.paymentIds, data.paymentId],
-        })),
-      };
+      return withDeclaration(state, data.declarationId, (d) => ({ paidFen: addFen(d.paidFen, data.amountFen), paymentIds: [...d.paymentIds, data.paymentId] }));
     }
     default:
       return assertNever(event);

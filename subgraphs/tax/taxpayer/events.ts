@@ -1,123 +1,73 @@
 /** What the tax authority records about a taxpayer (纳税人): registration, declarations, payments. */
 import { z } from 'zod';
-import type { DomainEvent } from '../../../events/decider.ts';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { TAX_TYPES, TAXPAYER_KINDS, type TaxpayerKind, type TaxType } from '../taxTypes.ts';
+import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { TAX_TYPES, TAXPAYER_KINDS } from '../taxTypes.ts';
 
-/** The legal person or person a taxpayer is, or a party to a transaction. */
-export interface SubjectRef {
-  kind: TaxpayerKind;
-  /** A LegalPerson id or a Person id. */
-  id: string;
-}
+const { id, text, instant, fen, divisionCode } = eventFields;
 
-export type TaxpayerRegistered = DomainEvent<
+/** The legal person or person a taxpayer is, or a party to a transaction; `id` is a LegalPerson id or a Person id. */
+export const subjectRefSchema = z.object({ kind: z.enum(TAXPAYER_KINDS), id });
+export type SubjectRef = z.infer<typeof subjectRefSchema>;
+
+const taxpayerRegistered = eventType(
   'TaxpayerRegistered',
-  {
-    taxpayerId: string;
-    subject: SubjectRef;
+  z.object({
+    taxpayerId: id,
+    subject: subjectRefSchema,
     /** 纳税人识别号: the credit code of a legal person, the resident ID number of a person. */
-    taxpayerNumber: string;
-    name: string;
+    taxpayerNumber: text,
+    name: text,
     /** The division whose tax office is in charge: the registered address or the residence. */
-    divisionCode: string;
-    registeredAt: string;
-  }
->;
+    divisionCode,
+    registeredAt: instant,
+  }),
+);
+export type TaxpayerRegistered = EventOf<typeof taxpayerRegistered>;
 
-export type TaxDeclared = DomainEvent<
+/** The amounts a declaration states, in fen: 计税依据 and 应纳税额. */
+const declaredAmounts = { taxableAmountFen: fen, taxFen: fen };
+
+const taxDeclared = eventType(
   'TaxDeclared',
-  {
-    taxpayerId: string;
-    declarationId: string;
-    taxType: TaxType;
+  z.object({
+    taxpayerId: id,
+    declarationId: id,
+    taxType: z.enum(TAX_TYPES),
     /** `2026-03`, `2026Q1` or `2025`. */
-    period: string;
+    period: z.string().regex(/^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$/),
     /** The transaction a per-transaction tax (deed tax) is declared for; null otherwise. */
-    propertyTransactionId: string | null;
-    /** 计税依据, in fen. */
-    taxableAmountFen: number;
-    /** 应纳税额, in fen. */
-    taxFen: number;
-    declaredAt: string;
-  }
->;
+    propertyTransactionId: id.nullable(),
+    ...declaredAmounts,
+    declaredAt: instant,
+  }),
+);
+export type TaxDeclared = EventOf<typeof taxDeclared>;
 
 /** 更正申报: the amounts of an earlier declaration restated; the declaration keeps its id. */
-export type TaxDeclarationAmended = DomainEvent<
+const taxDeclarationAmended = eventType(
   'TaxDeclarationAmended',
-  {
-    taxpayerId: string;
-    declarationId: string;
-    taxableAmountFen: number;
-    taxFen: number;
-    previousTaxableAmountFen: number;
-    previousTaxFen: number;
-    reason: string;
-    amendedAt: string;
-  }
->;
+  z.object({
+    taxpayerId: id,
+    declarationId: id,
+    ...declaredAmounts,
+    previousTaxableAmountFen: fen,
+    previousTaxFen: fen,
+    reason: text,
+    amendedAt: instant,
+  }),
+);
+export type TaxDeclarationAmended = EventOf<typeof taxDeclarationAmended>;
 
-export type TaxPaid = DomainEvent<
+const taxPaid = eventType(
   'TaxPaid',
-  { taxpayerId: string; declarationId: string; paymentId: string; amountFen: number; paidAt: string }
->;
+  z.object({ taxpayerId: id, declarationId: id, paymentId: id, amountFen: fen.positive(), paidAt: instant }),
+);
+export type TaxPaid = EventOf<typeof taxPaid>;
 
 export type TaxpayerEvent = TaxpayerRegistered | TaxDeclared | TaxDeclarationAmended | TaxPaid;
 
 export const TAXPAYER_STREAM_PREFIX = 'tax.taxpayer-';
 export const taxpayerStreamId = (taxpayerId: string): string => `${TAXPAYER_STREAM_PREFIX}${taxpayerId}`;
 
-const id = z.string().min(1);
-const text = z.string().trim().min(1);
-const instant = z.iso.datetime({ offset: true });
-const fen = z.int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-export const subjectRefSchema = z.object({ kind: z.enum(TAXPAYER_KINDS), id });
-
-export const taxpayerEventDefinitions: readonly EventTypeDefinition[] = [
-  {
-    type: 'TaxpayerRegistered',
-    schemaVersion: 1,
-    schema: z.object({
-      taxpayerId: id,
-      subject: subjectRefSchema,
-      taxpayerNumber: text,
-      name: text,
-      divisionCode: z.string().regex(/^\d{6}(\d{3}){0,2}$/),
-      registeredAt: instant,
-    }),
-  } satisfies EventTypeDefinition<TaxpayerRegistered['data']>,
-  {
-    type: 'TaxDeclared',
-    schemaVersion: 1,
-    schema: z.object({
-      taxpayerId: id,
-      declarationId: id,
-      taxType: z.enum(TAX_TYPES),
-      period: z.string().regex(/^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$/),
-      propertyTransactionId: id.nullable(),
-      taxableAmountFen: fen,
-      taxFen: fen,
-      declaredAt: instant,
-    }),
-  } satisfies EventTypeDefinition<TaxDeclared['data']>,
-  {
-    type: 'TaxDeclarationAmended',
-    schemaVersion: 1,
-    schema: z.object({
-      taxpayerId: id,
-      declarationId: id,
-      taxableAmountFen: fen,
-      taxFen: fen,
-      previousTaxableAmountFen: fen,
-      previousTaxFen: fen,
-      reason: text,
-      amendedAt: instant,
-    }),
-  } satisfies EventTypeDefinition<TaxDeclarationAmended['data']>,
-  {
-    type: 'TaxPaid',
-    schemaVersion: 1,
-    schema: z.object({ taxpayerId: id, declarationId: id, paymentId: id, amountFen: fen.positive(), paidAt: instant }),
-  } satisfies EventTypeDefinition<TaxPaid['data']>,
-];
+export const taxpayerEventDefinitions: readonly EventTypeDefinition[] = [taxpayerRegistered, taxDeclared, taxDeclarationAmended, taxPaid];
