@@ -36,6 +36,19 @@ const environmentModule = createEnvironmentModule(config);
 type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
 
 /** The hour ending `h` hours after 2026-11-01 00:00 in Jinan: hours 1…24 make up reporting day 2026-11-01. */
+/** A heat-supply enterprise, registered straight in the store as the legal-person subgraph records one. */
+const enterpriseRegistered = (data: { legalPersonId: string; creditCode: string; name: string; registeredAddress: { address: string; divisionCode: string } }) => ({
+  type: 'LegalPersonRegistered',
+  data: {
+    ...data,
+    type: 'ENTERPRISE',
+    legalRepresentativeId: 'p-1',
+    registeredCapitalFen: 100_000_000,
+    industry: { section: 'D', name: '热力生产和供应' },
+    establishedOn: '2010-05-01',
+  },
+  metadata: testMetadata,
+});
 const hourOf = (h: number) => canonicalInstant(Date.parse('2026-11-01T00:00:00+08:00') + h * HOUR_MS);
 const clean: Concentrations = { pm2_5: 30, pm10: 50, so2: 8, no2: 30, co: 0.6, o3: 60 };
 const toInput = (c: Concentrations) => ({ pm25: c.pm2_5, pm10: c.pm10, so2: c.so2, no2: c.no2, co: c.co, o3: c.o3 });
@@ -439,23 +452,7 @@ for (const openBackend of BACKENDS) {
 
     await t.test('runs the alarm loop: one alarm per exceedance even when issued twice, escalation in virtual time, resolution with evidence', async () => {
       const legalPersonId = 'lp-env-1';
-      await store.append(legalPersonStreamId(legalPersonId), [
-        {
-          type: 'LegalPersonRegistered',
-          data: {
-            legalPersonId,
-            creditCode: '91350100M000100Y43',
-            name: '济南示范热电有限公司',
-            type: 'ENTERPRISE',
-            legalRepresentativeId: 'p-1',
-            registeredAddress: { address: '历城区工业北路 1 号', divisionCode: '370112' },
-            registeredCapitalFen: 100_000_000,
-            industry: { section: 'D', name: '热力生产和供应' },
-            establishedOn: '2010-05-01',
-          },
-          metadata: testMetadata,
-        },
-      ]);
+      await store.append(legalPersonStreamId(legalPersonId), [enterpriseRegistered({ legalPersonId, creditCode: '91350100M000100Y43', name: '济南示范热电有限公司', registeredAddress: { address: '历城区工业北路 1 号', divisionCode: '370112' } })]);
       const issued = await ask<{ issueEmissionPermit: { permit: { id: string; permitNo: string; outlets: { pollutants: { unit: string }[] }[] } } }>(
         'eco-bureau',
         `mutation I($input: IssueEmissionPermitInput!) { issueEmissionPermit(input: $input) { permit { id permitNo outlets { pollutants { unit } } } } }`,
@@ -677,23 +674,7 @@ for (const openBackend of BACKENDS) {
       await answeredOnceOnRetry(store, ingest, (d) => d.ingestAirQualityObservations);
 
       const legalPersonId = 'lp-env-retry';
-      await store.append(legalPersonStreamId(legalPersonId), [
-        {
-          type: 'LegalPersonRegistered',
-          data: {
-            legalPersonId,
-            creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: 'MA3C0777' }),
-            name: '济南重试有限公司',
-            type: 'ENTERPRISE',
-            legalRepresentativeId: 'p-1',
-            registeredAddress: { address: '历下区 1 号', divisionCode: '370102' },
-            registeredCapitalFen: 100_000_000,
-            industry: { section: 'D', name: '热力生产和供应' },
-            establishedOn: '2010-05-01',
-          },
-          metadata: testMetadata,
-        },
-      ]);
+      await store.append(legalPersonStreamId(legalPersonId), [enterpriseRegistered({ legalPersonId, creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: 'MA3C0777' }), name: '济南重试有限公司', registeredAddress: { address: '历下区 1 号', divisionCode: '370102' } })]);
       const issue = () =>
         ask<{ issueEmissionPermit: { permit: { id: string }; positions: string[] } }>('eco-bureau', 'mutation M($input: IssueEmissionPermitInput!) { issueEmissionPermit(input: $input) { permit { id } positions } }', {
           input: {
