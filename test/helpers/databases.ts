@@ -111,12 +111,12 @@ export const BACKEND_NAMES = (['pglite', 'postgres'] as const).filter(chosen);
 /**
  * Registers the hooks of a suite whose every test starts on an empty database with an event store
  * over it: one backend for the suite, reset before each test; `onFresh` receives the new pair
- * (assign it to the suite's variables, set clocks, build runtimes).
+ * (assign it to the suite's variables, set clocks, build runtimes, append what every test starts from).
  */
 export function freshStorePerTest(
   openBackend: () => Promise<TestBackend>,
   registry: () => EventRegistry,
-  onFresh: (fresh: { db: SqlDatabase; store: SqlEventStore }) => void,
+  onFresh: (fresh: { db: SqlDatabase; store: SqlEventStore }) => unknown,
 ): void {
   let backend: TestBackend;
   let store: SqlEventStore | undefined;
@@ -131,7 +131,7 @@ export function freshStorePerTest(
     await store?.close();
     const db = await backend.fresh();
     store = await SqlEventStore.open(db, registry());
-    onFresh({ db, store });
+    await onFresh({ db, store });
   });
 }
 
