@@ -16,6 +16,7 @@ import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { answeredOnceOnRetry, refusedNaming } from '../../test/helpers/commandChecks.ts';
 import { partialWithErrorAt, type Body } from '../../test/helpers/graphqlBody.ts';
 import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
+import { collectResults } from '../../test/helpers/subscriptions.ts';
 import { makeCreditCode } from '../legal-person/identity/creditCode.ts';
 import { legalPersonEventDefinitions, legalPersonStreamId } from '../legal-person/legalPerson/events.ts';
 import { dailyAqi, hourlyAqi, type Concentrations } from './aqi/hj633.ts';
@@ -571,23 +572,13 @@ for (const openBackend of BACKENDS) {
       await recordHours('s-micro', 1, 23, clean);
       await recordHours('s-out', 1, 23, haze);
       const client = createClient({ url: harness.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: await relayedHeaders('dashboard') });
-      const received: { stationId: string; observedAt: string; aqi: number; level: string; station: { id: string } | null }[] = [];
-      let unsubscribe: (() => void) | undefined;
+      const { received, done: two, unsubscribe } = collectResults<{ stationId: string; observedAt: string; aqi: number; level: string; station: { id: string } | null }>(
+        client,
+        'subscription { airQualityAlert(divisionCode: "370116") { stationId observedAt aqi level station { id } } }',
+        'airQualityAlert',
+        2,
+      );
       try {
-        const two = new Promise<void>((resolve, reject) => {
-          unsubscribe = client.subscribe(
-            { query: 'subscription { airQualityAlert(divisionCode: "370116") { stationId observedAt aqi level station { id } } }' },
-            {
-              next: (value) => {
-                if (value.errors) return reject(new Error(JSON.stringify(value.errors)));
-                received.push((value.data as { airQualityAlert: (typeof received)[number] }).airQualityAlert);
-                if (received.length === 2) resolve();
-              },
-              error: reject,
-              complete: () => undefined,
-            },
-          );
-        });
         // Let the subscription start at the head before anything is recorded.
         await new Promise((r) => setTimeout(r, 300));
         await recordHours('s-out', 24, 24, haze); // another district
@@ -596,7 +587,7 @@ for (const openBackend of BACKENDS) {
         await recordHours('s-in', 25, 25, { ...clean, pm2_5: 60 }); // the 24-hour average is still above 150
         await two;
       } finally {
-        unsubscribe?.();
+        unsubscribe();
         await client.dispose();
       }
       assert.deepEqual(
