@@ -47,9 +47,9 @@ const INSTANT_FIELD: { [E in IncidentEvent as E['type']]: InstantFieldOf<E['data
 };
 
 function instantOf(event: IncidentEvent): string {
-  const field = INSTANT_FIELD[event.type];
-  // The table's type holds each event's own field; TypeScript cannot pair the two unions itself.
-  return (event.data as unknown as Record<typeof field, string>)[field];
+  const data: Readonly<Record<string, unknown>> = event.data;
+  // A string: the table's type admits only each event's own string fields, which TypeScript cannot pair with the event here.
+  return data[INSTANT_FIELD[event.type]] as string;
 }
 
 /** The centre or unit that took the step; null for reporters, citizens and the deadline process. */
