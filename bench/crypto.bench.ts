@@ -24,7 +24,7 @@ import { populationModule } from '../subgraphs/population/index.ts';
 import { personStreamId } from '../subgraphs/population/person/events.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
-import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
+import { FIGURE_PREFIX, type BenchContext, type BenchOption } from './lib/section.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 
 export const name = 'crypto';
@@ -38,7 +38,6 @@ export const options: readonly BenchOption[] = [
 ];
 
 const RATIO = (threshold: number): Target[] => [{ on: 'ratio', op: '>=', threshold }];
-const FIGURE_PREFIX: Record<BackendId, string> = { postgres: 'pg', pglite: 'pglite' };
 const COMMUNITIES = jinanDivisions.filter((d) => d.level === 'COMMUNITY');
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄'];
 

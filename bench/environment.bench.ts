@@ -22,11 +22,12 @@ import {
   type CommandPorts,
   type ObservationInput,
 } from '../subgraphs/environment/station/handlers.ts';
+import { DISTRICT_CODES } from './lib/city.ts';
 import { inTurn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres, type BenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import { seededRandom } from '../subgraphs/kit/random.ts';
-import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
+import { FIGURE_PREFIX, type BackendId, type BenchContext, type BenchOption } from './lib/section.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 
 export const name = 'environment';
@@ -48,8 +49,6 @@ const POSTGRES_TARGETS: Record<string, readonly Target[]> = {
   'env.rankingQuery.p99_ms': [{ on: 'value', op: '<=', threshold: 20 }],
 };
 
-const FIGURE_PREFIX: Record<BackendId, string> = { postgres: 'pg', pglite: 'pglite' };
-const DISTRICTS = ['370102', '370103', '370104', '370105', '370112', '370113', '370114', '370115', '370116', '370117', '370124', '370126'];
 const KINDS: readonly StationKind[] = ['NATIONAL', 'PROVINCIAL', 'MICRO', 'MICRO'];
 const FIRST_DATE = '2025-01-01';
 const WARMUP = 50;
@@ -128,7 +127,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     index,
     stationId: `bench-${index}`,
     kind: KINDS[index % KINDS.length]!,
-    districtCode: DISTRICTS[index % DISTRICTS.length]!,
+    districtCode: DISTRICT_CODES[index % DISTRICT_CODES.length]!,
     districtFactor: 0.85 + (0.45 * ((index * 7) % 10)) / 10,
     micro: KINDS[index % KINDS.length] === 'MICRO',
   }));

@@ -40,7 +40,7 @@ import { testMetadata } from '../test/helpers/events.ts';
 import { openTestRuntime, startTestGraph, TEST_ASSERTION_SECRET, TEST_JWT_SECRET } from '../test/helpers/graph.ts';
 import { relayedHeaders } from '../test/helpers/subgraphAuth.ts';
 import type { Figure } from './lib/figures.ts';
-import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
+import { FIGURE_PREFIX, type BackendId, type BenchContext, type BenchOption } from './lib/section.ts';
 import { Latencies } from './lib/stats.ts';
 
 export const name = 'eventFeed';
@@ -438,7 +438,6 @@ async function measure(ctx: BenchContext, stack: Stack, scenario: Scenario, seco
 // ---------------------------------------------------------------------------------------------
 // The section
 
-const FIGURE_PREFIX: Record<BackendId, string> = { pglite: 'pglite', postgres: 'pg' };
 
 /**
  * Our whole stack on `backend` — the store, the governance subgraph and the gateway, one consumer

@@ -14,7 +14,7 @@ import type { DocumentStore, Projection } from '../projections/types.ts';
 import { inTurn, letSignalsIn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
-import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
+import { FIGURE_PREFIX, type BackendId, type BenchContext, type BenchOption } from './lib/section.ts';
 import { seededRandom } from '../subgraphs/kit/random.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 import { PayloadGenerator, benchRegistry, payloadBytes, type AirQualityObservedData, type IncidentReportedData } from './eventStore/payloads.ts';
@@ -41,7 +41,6 @@ const POSTGRES_TARGETS: Record<string, readonly Target[]> = {
   'readStream.p99_ms': [{ on: 'value', op: '<=', threshold: 10 }],
 };
 
-const FIGURE_PREFIX: Record<BackendId, string> = { postgres: 'pg', pglite: 'pglite' };
 const STREAM_LENGTH = 100;
 /** Untimed calls before each kind of timing: connections, plan caches and the JIT warm up first. */
 const WARMUP = 50;

@@ -31,7 +31,7 @@ import { runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import { seededRandom, type Random } from '../subgraphs/kit/random.ts';
-import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
+import { FIGURE_PREFIX, type BackendId, type BenchContext, type BenchOption } from './lib/section.ts';
 import { perSecond, stopwatch } from './lib/stats.ts';
 
 export const name = 'healthcare';
@@ -49,7 +49,6 @@ const TARGETS: Record<string, readonly Target[]> = {
   'claims.screen.claims_per_s': [{ on: 'value', op: '>=', threshold: 2_000 }],
 };
 
-const FIGURE_PREFIX: Record<BackendId, string> = { postgres: 'pg', pglite: 'pglite' };
 const COMMUNITIES = jinanDivisions.filter((d) => d.level === 'COMMUNITY');
 const ITEMS = [
   { code: '001102000010000', name: '普通门诊诊查费', quantity: 1, unitPriceFen: 1000 },

@@ -24,10 +24,11 @@ import { registerIncident, runIncidentCommand } from '../subgraphs/urban-ops/inc
 import { urbanOpsModule } from '../subgraphs/urban-ops/index.ts';
 import { levelOfCode } from '../subgraphs/urban-ops/levels.ts';
 import { incidentsProjection } from '../subgraphs/urban-ops/readModels/incidentsProjection.ts';
+import { DISTRICT_CODES } from './lib/city.ts';
 import { inTurn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
-import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
+import { FIGURE_PREFIX, type BenchContext, type BenchOption } from './lib/section.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 
 export const name = 'urbanOps';
@@ -48,8 +49,6 @@ const POSTGRES_TARGETS: Record<string, readonly Target[]> = {
   'urban.metricsLag.max_ms': [{ on: 'value', op: '<=', threshold: 1_000 }],
 };
 
-const FIGURE_PREFIX: Record<BackendId, string> = { postgres: 'pg', pglite: 'pglite' };
-const DISTRICTS = ['370102', '370103', '370104', '370105', '370112', '370113', '370114', '370115', '370116', '370117', '370124', '370126'];
 /** The commands of one incident's life, in order; a slot starts its next incident after the last. */
 const LIFE = ['report', 'register', 'dispatch', 'start', 'handled', 'fail', 'dispatch', 'start', 'handled', 'pass', 'evaluate'] as const;
 const EVENTS_PER_LIFE = 12; // the passed verification also closes the case
@@ -65,7 +64,7 @@ const metadata: EventMetadata = {
 
 /** Where slot `slot`'s incidents happen and who handles them. */
 function placeOf(slot: number): { community: string; centre: Actor; unit: UnitRef; unitActor: Actor } {
-  const district = DISTRICTS[slot % DISTRICTS.length]!;
+  const district = DISTRICT_CODES[slot % DISTRICT_CODES.length]!;
   const street = `${district}${String(1 + (slot % 3)).padStart(3, '0')}`;
   const community = `${street}${String(1 + (slot % 2)).padStart(3, '0')}`;
   const unitDivision = slot % 2 === 0 ? district : street;

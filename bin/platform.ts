@@ -10,9 +10,8 @@ import { EventRegistry } from '../events/registry.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
 import { ed25519Signer, HASH_CHAIN_SCHEMA, HashChainer, type ChainSigner } from '../events/sql/hashChain.ts';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ValidationError } from '../events/errors.ts';
-import { keyFileOf } from '../events/keyFile.ts';
+import { loadKeyFile } from '../events/keyFile.ts';
 import { timeAppends, watchProjections } from '../platform/metrics.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { BufferedEventStore } from '../events/bufferedEventStore.ts';
@@ -197,20 +196,19 @@ async function withSetupLock<T>(db: SqlDatabase, body: () => Promise<T>): Promis
  * beside its data directory (development); with PostgreSQL and no key, blocks stay unsigned.
  */
 export function loadSigner(config: StorageConfig, logger: Logger): ChainSigner | undefined {
-  const file = keyFileOf(config, config.SEAL_KEY_FILE, {
-    name: 'seal-ed25519.pem',
-    generate: () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    what: 'seal key for the hash chain',
-  }, logger);
-  if (!file) {
-    logger.warn('SEAL_KEY_FILE is not set: the hash chain is kept but its blocks are not signed');
-    return undefined;
-  }
-  try {
-    return ed25519Signer(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ValidationError(`SEAL_KEY_FILE ${file}: not a readable Ed25519 private key in PKCS#8 PEM (${error instanceof Error ? error.message : String(error)})`);
-  }
+  return loadKeyFile(
+    config,
+    {
+      setting: 'SEAL_KEY_FILE',
+      name: 'seal-ed25519.pem',
+      generate: () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      what: 'seal key for the hash chain',
+      without: 'the hash chain is kept but its blocks are not signed',
+      parse: ed25519Signer,
+      expected: 'not a readable Ed25519 private key in PKCS#8 PEM',
+    },
+    logger,
+  );
 }
 
 /** Seed events per transaction, and streams the seed keeps in memory (the demo city's people, households, companies). */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import type { SqlDatabase } from './sql/database.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { chainHead, ed25519Signer, ed25519Verifier, exportSeals, GENESIS, HashChainer, listSeals, verifyChain, type ChainSigner } from './sql/hashChain.ts';
-import { SqlEventStore } from './sql/sqlEventStore.ts';
-import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
+import type { SqlEventStore } from './sql/sqlEventStore.ts';
+import { BACKENDS, freshStorePerTest } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented, waitUntilVisible } from '../test/helpers/events.ts';
 
 /** What an attacker with superuser access does: switch the append-only trigger off and rewrite. */
@@ -26,23 +26,13 @@ async function recomputeChainFrom(db: SqlDatabase, ordinal: number, options: { d
 
 for (const openBackend of BACKENDS) {
   describe('hash chain over the log', () => {
-    let backend: TestBackend;
     let db: SqlDatabase;
     let store: SqlEventStore;
 
-    before(async () => {
-      backend = await openBackend();
-    });
-    beforeEach(async () => {
-      await store?.close();
-      db = await backend.fresh();
-      store = await SqlEventStore.open(db, createTestRegistry());
+    freshStorePerTest(openBackend, createTestRegistry, async (fresh) => {
+      ({ db, store } = fresh);
       for (let i = 1; i <= 30; i++) await store.append(`test.counter-${i % 4}`, [incremented(i), incremented(i + 100)]);
       await waitUntilVisible(store, (await store.readStream('test.counter-2', { direction: 'backwards', limit: 1 }))[0]!.position);
-    });
-    after(async () => {
-      await store.close();
-      await backend.dispose();
     });
 
     it('chains every event in position order and verifies an untouched log', async () => {

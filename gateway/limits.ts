@@ -22,6 +22,7 @@ import {
   type ExecutionResult,
   type FieldNode,
   type FragmentDefinitionNode,
+  type FragmentSpreadNode,
   type GraphQLCompositeType,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -81,6 +82,30 @@ const isIntrospectionRoot = (field: FieldNode): boolean => field.name.value === 
 type FragmentLookup = (name: string) => FragmentDefinitionNode | undefined;
 
 /**
+ * A fragment spread's value in a walk: `compute` runs once per fragment (memoised); an unknown
+ * fragment, or one the walk is already inside (a cycle), is worth 0.
+ */
+function spreadValue(
+  spread: FragmentSpreadNode,
+  fragments: FragmentLookup,
+  memo: Map<string, number>,
+  visiting: Set<string>,
+  compute: (fragment: FragmentDefinitionNode) => number,
+): number {
+  const name = spread.name.value;
+  const fragment = fragments(name);
+  if (!fragment || visiting.has(name)) return 0;
+  let value = memo.get(name);
+  if (value === undefined) {
+    visiting.add(name);
+    value = compute(fragment);
+    visiting.delete(name);
+    memo.set(name, value);
+  }
+  return value;
+}
+
+/**
  * Walks a selection set with fragments expanded, summing `measure` per node; each fragment is
  * measured once (memoised), so fragment reuse cannot blow up the walk, and cycles count as zero
  * (graphql's own NoFragmentCycles rule reports them).
@@ -104,20 +129,9 @@ function sumOverSelections(
       case Kind.INLINE_FRAGMENT:
         total += sumOverSelections(selection.selectionSet, fragments, measure, memo, visiting);
         break;
-      case Kind.FRAGMENT_SPREAD: {
-        const name = selection.name.value;
-        const fragment = fragments(name);
-        if (!fragment || visiting.has(name)) break;
-        let count = memo.get(name);
-        if (count === undefined) {
-          visiting.add(name);
-          count = measure(fragment) + sumOverSelections(fragment.selectionSet, fragments, measure, memo, visiting);
-          visiting.delete(name);
-          memo.set(name, count);
-        }
-        total += count;
+      case Kind.FRAGMENT_SPREAD:
+        total += spreadValue(selection, fragments, memo, visiting, (fragment) => measure(fragment) + sumOverSelections(fragment.selectionSet, fragments, measure, memo, visiting));
         break;
-      }
     }
   }
   return total;
@@ -141,20 +155,9 @@ export function selectionDepth(
       case Kind.INLINE_FRAGMENT:
         depth = selectionDepth(selection.selectionSet, fragments, memo, visiting);
         break;
-      case Kind.FRAGMENT_SPREAD: {
-        const name = selection.name.value;
-        const fragment = fragments(name);
-        if (!fragment || visiting.has(name)) continue;
-        let known = memo.get(name);
-        if (known === undefined) {
-          visiting.add(name);
-          known = selectionDepth(fragment.selectionSet, fragments, memo, visiting);
-          visiting.delete(name);
-          memo.set(name, known);
-        }
-        depth = known;
+      case Kind.FRAGMENT_SPREAD:
+        depth = spreadValue(selection, fragments, memo, visiting, (fragment) => selectionDepth(fragment.selectionSet, fragments, memo, visiting));
         break;
-      }
     }
     deepest = Math.max(deepest, depth);
   }

@@ -20,12 +20,7 @@ const OPERATION_NONE = 'none';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly requests = new Counter({
-    name: 'city_brain_gateway_requests_total',
-    help: 'GraphQL requests (HTTP) and operations (graphql-ws) the gateway answered, by transport and operation type ("none": refused before an operation was known)',
-    labelNames: ['transport', 'operation_type'] as const,
-    registers: [this.registry],
-  });
+  private readonly requests = this.counter('city_brain_gateway_requests_total', 'GraphQL requests (HTTP) and operations (graphql-ws) the gateway answered, by transport and operation type ("none": refused before an operation was known)', ['transport', 'operation_type']);
   private readonly duration = new Histogram({
     name: 'city_brain_gateway_request_duration_seconds',
     help: 'Time from receiving a request (or a graphql-ws operation) to its complete response, by transport and operation type; subscriptions are timed to their first result',
@@ -33,23 +28,18 @@ export class GatewayMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  private readonly errors = new Counter({
-    name: 'city_brain_gateway_errors_total',
-    help: 'GraphQL errors sent to clients, by extensions.code (UNAUTHENTICATED, FORBIDDEN, QUERY_LIMIT_EXCEEDED, …)',
-    labelNames: ['code'] as const,
-    registers: [this.registry],
-  });
+  private readonly errors = this.counter('city_brain_gateway_errors_total', 'GraphQL errors sent to clients, by extensions.code (UNAUTHENTICATED, FORBIDDEN, QUERY_LIMIT_EXCEEDED, …)', ['code']);
   private readonly subscriptions = new Gauge({
     name: 'city_brain_gateway_active_subscriptions',
     help: 'Subscriptions open now',
     registers: [this.registry],
   });
-  private readonly slowConsumers = new Counter({
-    name: 'city_brain_gateway_slow_consumer_disconnects_total',
-    help: 'Subscribers disconnected because more than GATEWAY_MAX_SUBSCRIPTION_BUFFER results waited for them, by transport',
-    labelNames: ['transport'] as const,
-    registers: [this.registry],
-  });
+  private readonly slowConsumers = this.counter('city_brain_gateway_slow_consumer_disconnects_total', 'Subscribers disconnected because more than GATEWAY_MAX_SUBSCRIPTION_BUFFER results waited for them, by transport', ['transport']);
+
+  /** A counter in this gateway's registry. */
+  private counter<Label extends string>(name: string, help: string, labelNames: readonly Label[]): Counter<Label> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
 
   /** Starts timing a request; call the result when its response is complete. */
   startRequest(transport: Transport): (operationType: string | undefined) => void {

@@ -7,7 +7,6 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { maskError } from 'graphql-yoga';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { Logger as HiveLogger, type LogLevel, type LogWriter } from '@graphql-hive/logger';
@@ -32,6 +31,7 @@ import { GatewayMetrics, type Transport } from './metrics.ts';
 import { LATENCY_BUCKETS, operationLabel, serveMetrics } from '../platform/metrics.ts';
 import { createScreenPages, renderLocalGraphiQL } from './pages.ts';
 import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
+import { listenOn } from '../platform/listen.ts';
 import { closeWebSocketEndpoint } from '../platform/webSocket.ts';
 import { isOperator } from './operator.ts';
 import { useNoSuggestions } from './suggestions.ts';
@@ -313,12 +313,8 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
         });
       });
       const ws = attachWebSockets(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve());
-      });
-      const { port: actualPort } = server.address() as AddressInfo;
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${GRAPHQL_PATH}`;
+      const { origin, port: actualPort } = await listenOn(server, port, host);
+      const url = `${origin}${GRAPHQL_PATH}`;
       logger.info({ url, subgraphs: subgraphs.map((s) => `${s.name} ${s.url}`), devMode: options.devMode }, 'gateway listening');
       let closing: Promise<void> | undefined;
       // Draining: no new connections, /readyz answers 503, subscribers are told the server is going

@@ -86,24 +86,14 @@ function sampled<T extends object>(read: (sources: T[]) => Promise<void> | void)
   };
 }
 
-const lagEvents = new Gauge({
-  name: 'city_brain_projection_lag_events',
-  help: "Events in the store after a projection's checkpoint",
-  labelNames: ['projection'] as const,
-  registers: [processRegistry],
-});
-const lagSeconds = new Gauge({
-  name: 'city_brain_projection_lag_seconds',
-  help: 'Age of the oldest event a projection has not applied yet; 0 when caught up',
-  labelNames: ['projection'] as const,
-  registers: [processRegistry],
-});
-const projectionOwned = new Gauge({
-  name: 'city_brain_projection_owned',
-  help: 'Whether this process owns the projection now (1) or another does (0)',
-  labelNames: ['projection'] as const,
-  registers: [processRegistry],
-});
+/** A gauge in the process's registry (what /metrics serves). */
+function processGauge<Label extends string>(name: string, help: string, labelNames: readonly Label[] = []): Gauge<Label> {
+  return new Gauge({ name, help, labelNames, registers: [processRegistry] });
+}
+
+const lagEvents = processGauge('city_brain_projection_lag_events', "Events in the store after a projection's checkpoint", ['projection']);
+const lagSeconds = processGauge('city_brain_projection_lag_seconds', 'Age of the oldest event a projection has not applied yet; 0 when caught up', ['projection']);
+const projectionOwned = processGauge('city_brain_projection_owned', 'Whether this process owns the projection now (1) or another does (0)', ['projection']);
 
 /** What the process reports of a projection's lag (the projector port's `ProjectionLag`; platform/ imports no projections/). */
 interface Lag {
@@ -126,17 +116,8 @@ export const watchProjections = sampled<{ lag(): Promise<Lag[]> }>(async (runner
   }
 });
 
-const feedSubscribers = new Gauge({
-  name: 'city_brain_feed_subscribers',
-  help: 'Event feeds open now, by whether they follow the shared live reader (live) or read the store themselves (catching_up)',
-  labelNames: ['state'] as const,
-  registers: [processRegistry],
-});
-const feedBacklog = new Gauge({
-  name: 'city_brain_feed_backlog_events',
-  help: 'Events read for live feeds but not yet delivered to their subscribers, summed over the feeds',
-  registers: [processRegistry],
-});
+const feedSubscribers = processGauge('city_brain_feed_subscribers', 'Event feeds open now, by whether they follow the shared live reader (live) or read the store themselves (catching_up)', ['state']);
+const feedBacklog = processGauge('city_brain_feed_backlog_events', 'Events read for live feeds but not yet delivered to their subscribers, summed over the feeds');
 
 /** What an event feed hub reports (subgraphs/governance/feed/hub.ts). */
 export interface FeedSource {

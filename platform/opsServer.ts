@@ -4,7 +4,7 @@
  * subgraphs serve the same paths beside `/graphql`.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn } from './listen.ts';
 import { serveMetrics } from './metrics.ts';
 
 export interface Readiness {
@@ -50,13 +50,9 @@ export async function listenOps(port: number, host: string, readiness: () => Pro
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const { port: actual } = server.address() as AddressInfo;
+  const { origin } = await listenOn(server, port, host);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`,
+    url: origin,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -62,6 +62,15 @@ interface Slot {
   types: ReadonlySet<string>;
 }
 
+/** A runner keeps one checkpoint per projection name: two projections of one name would share it. */
+export function assertDistinctNames(projections: readonly Projection[]): void {
+  const names = new Set<string>();
+  for (const p of projections) {
+    if (names.has(p.name)) throw new Error(`projection ${p.name} is declared twice`);
+    names.add(p.name);
+  }
+}
+
 /** The SQL projector: read models in PGlite or PostgreSQL, over the SQL event store on the same database. */
 export class ProjectionRunner implements Projector {
   private readonly batchSize: number;
@@ -91,11 +100,7 @@ export class ProjectionRunner implements Projector {
     this.batchSize = options.batchSize ?? 500;
     this.lockRetryMs = options.lockRetryMs ?? 1000;
     this.coalesceMs = options.coalesceMs ?? 25;
-    const names = new Set<string>();
-    for (const p of projections) {
-      if (names.has(p.name)) throw new Error(`projection ${p.name} is declared twice`);
-      names.add(p.name);
-    }
+    assertDistinctNames(projections);
   }
 
   /** Starts the live loop: it takes the projections it can own, catches them up, then follows appends. */

@@ -86,25 +86,22 @@ function jsonLiteral(ast: ValueNode, variables: Record<string, unknown> | null |
   }
 }
 
-export const DateTimeScalar = new GraphQLScalarType({
-  name: 'DateTime',
-  serialize: toDateTime,
-  parseValue: toDateTime,
-  parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING) throw new ValidationError('DateTime literals must be strings such as "2024-05-01T08:30:00+08:00"');
-    return toDateTime(ast.value);
-  },
-});
+/** A scalar written as a string, checked by `check` on the way in and out; `example` shows a literal. */
+function stringScalar(name: string, check: (value: unknown) => string, example: string): GraphQLScalarType {
+  return new GraphQLScalarType({
+    name,
+    serialize: check,
+    parseValue: check,
+    parseLiteral: (ast) => {
+      if (ast.kind !== Kind.STRING) throw new ValidationError(`${name} literals must be strings such as "${example}"`);
+      return check(ast.value);
+    },
+  });
+}
 
-export const DateScalar = new GraphQLScalarType({
-  name: 'Date',
-  serialize: toDate,
-  parseValue: toDate,
-  parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING) throw new ValidationError('Date literals must be strings such as "2024-05-01"');
-    return toDate(ast.value);
-  },
-});
+export const DateTimeScalar = stringScalar('DateTime', toDateTime, '2024-05-01T08:30:00+08:00');
+
+export const DateScalar = stringScalar('Date', toDate, '2024-05-01');
 
 export const JSONScalar = new GraphQLScalarType({
   name: 'JSON',

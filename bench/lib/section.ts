@@ -4,6 +4,9 @@ import type { Progress } from '../../cli/progress.ts';
 
 export type BackendId = 'pglite' | 'postgres';
 
+/** How a figure's name starts on each backend (`pg.append…`, `pglite.append…`). */
+export const FIGURE_PREFIX: Readonly<Record<BackendId, string>> = { postgres: 'pg', pglite: 'pglite' };
+
 /** A numeric setting: `--kebab-name <n>`, else `BENCH_SNAKE_NAME`, else the default (or the quick default). */
 export interface BenchOption {
   /** camelCase, e.g. `streamReads` → `--stream-reads <n>`, `BENCH_STREAM_READS`. */

@@ -12,6 +12,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AdvisoryLock, SqlDatabase, SqlExecutor } from './database.ts';
+import type { EventRowIdentity } from './schema.ts';
 import { encodePosition } from '../position.ts';
 import type { Position } from '../types.ts';
 
@@ -87,14 +88,7 @@ const BLOCK_LINK_PREFIX = 16;
 export const GENESIS = createHash('sha256').update('city-brain event log').digest('hex');
 const LOCK_KEY = BigInt.asIntN(64, 0x6362_6368_6169_6e00n);
 
-interface StoredRow {
-  global_position: string;
-  transaction_id: string;
-  stream_id: string;
-  stream_revision: number;
-  event_id: string;
-  type: string;
-  schema_version: number;
+interface StoredRow extends EventRowIdentity {
   data: string;
   metadata: string;
   recorded_at: string;

@@ -3,6 +3,20 @@
  * Rows are never updated or deleted: a trigger refuses it, so only a deliberate superuser action
  * (disabling the trigger) can rewrite history, which the hash chain then exposes.
  */
+/**
+ * An `es_events` row's identity columns as both the store and the hash chain select them (the bigint
+ * and xid8 cast to text); each reader adds `data`, `metadata` and `recorded_at` in the form it selects.
+ */
+export interface EventRowIdentity {
+  global_position: string;
+  transaction_id: string;
+  stream_id: string;
+  stream_revision: number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+}
+
 export const EVENT_STORE_SCHEMA = /* sql */ `
 CREATE TABLE IF NOT EXISTS es_streams (
   stream_id text PRIMARY KEY,

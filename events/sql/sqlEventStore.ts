@@ -30,7 +30,7 @@ import {
   type SubscribeOptions,
 } from '../types.ts';
 import type { SqlDatabase, SqlExecutor } from './database.ts';
-import { EVENT_STORE_SCHEMA } from './schema.ts';
+import { EVENT_STORE_SCHEMA, type EventRowIdentity } from './schema.ts';
 
 export interface SqlEventStoreOptions {
   /** Largest serialised `data` accepted for one event. @default 262144 (256 KiB) */
@@ -41,14 +41,7 @@ export interface SqlEventStoreOptions {
   encode?: EventEncoder;
 }
 
-interface EventRow {
-  global_position: string;
-  transaction_id: string;
-  stream_id: string;
-  stream_revision: number;
-  event_id: string;
-  type: string;
-  schema_version: number;
+interface EventRow extends EventRowIdentity {
   data: unknown;
   metadata: RecordedEvent['metadata'];
   recorded_at: Date | string;

@@ -20,7 +20,7 @@ import type { ClientSession, Db } from 'mongodb';
 import { comparePositions } from '../../events/position.ts';
 import { START, type EventStore, type RecordedEvent } from '../../events/types.ts';
 import type { ProjectionLag, Projector, ProjectorOptions } from '../readModels.ts';
-import { LAG_SCAN_LIMIT } from '../runner.ts';
+import { assertDistinctNames, LAG_SCAN_LIMIT } from '../runner.ts';
 import type { Projection } from '../types.ts';
 import { BUILDS, MongoDocumentStore, type MongoBuild, type MongoReadModelDatabase, type StoredRow } from './mongoDocumentStore.ts';
 import { buildCollectionName, buildPrefix, positionKey } from './query.ts';
@@ -67,11 +67,7 @@ export class MongoProjectionRunner implements Projector {
     this.lockRetryMs = options.lockRetryMs ?? 1000;
     this.leaseMs = options.leaseMs ?? 10_000;
     this.maxPollIntervalMs = options.maxPollIntervalMs ?? 500;
-    const names = new Set<string>();
-    for (const p of projections) {
-      if (names.has(p.name)) throw new Error(`projection ${p.name} is declared twice`);
-      names.add(p.name);
-    }
+    assertDistinctNames(projections);
   }
 
   private builds() {

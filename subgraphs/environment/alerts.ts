@@ -12,6 +12,7 @@ import { assertDivision, isWithin } from '../kit/divisions/catalog.ts';
 import { hourlyAqi, type AqiReport } from './aqi/hj633.ts';
 import { realTimeIndicators, reportingDate, type HourlyConcentrations } from './aqi/hj663.ts';
 import { concentrationsOf } from './readModels/airQuality.ts';
+import { aqiHeadline, type AqiHeadline } from './readModels/aqiFields.ts';
 import { addDays } from '../kit/calendar.ts';
 import {
   AIR_QUALITY_STREAM_PREFIX,
@@ -22,18 +23,12 @@ import {
   type StationKind,
 } from './station/events.ts';
 
-export interface AirQualityAlert {
+export interface AirQualityAlert extends AqiHeadline {
   stationId: string;
   stationName: string;
   stationKind: StationKind;
   divisionCode: string;
   hour: string;
-  aqi: number;
-  level: number;
-  levelName: AqiReport['levelName'];
-  levelNameEn: AqiReport['levelNameEn'];
-  colour: AqiReport['colour'];
-  primaryPollutants: AqiReport['primaryPollutants'];
   /** True when a correction put the hour above the level. */
   corrected: boolean;
   /** The event's position in the log. */
@@ -104,12 +99,7 @@ export async function airQualityAlerts(store: EventStore, options: AlertOptions)
       stationKind: station.kind,
       divisionCode: station.divisionCode,
       hour: observed.data.hour,
-      aqi: report.aqi,
-      level: report.level,
-      levelName: report.levelName,
-      levelNameEn: report.levelNameEn,
-      colour: report.colour,
-      primaryPollutants: report.primaryPollutants,
+      ...aqiHeadline(report),
       corrected: event.type === 'AirQualityObservationCorrected',
       position: event.position,
     };

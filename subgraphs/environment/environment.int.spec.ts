@@ -16,6 +16,7 @@ import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { answeredOnceOnRetry, refusedNaming } from '../../test/helpers/commandChecks.ts';
 import { partialWithErrorAt, type Body } from '../../test/helpers/graphqlBody.ts';
 import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
+import { collectResults } from '../../test/helpers/subscriptions.ts';
 import { makeCreditCode } from '../legal-person/identity/creditCode.ts';
 import { legalPersonEventDefinitions, legalPersonStreamId } from '../legal-person/legalPerson/events.ts';
 import { dailyAqi, hourlyAqi, type Concentrations } from './aqi/hj633.ts';
@@ -36,6 +37,19 @@ const environmentModule = createEnvironmentModule(config);
 type Errors = { message: string; extensions?: Record<string, unknown> }[] | undefined;
 
 /** The hour ending `h` hours after 2026-11-01 00:00 in Jinan: hours 1…24 make up reporting day 2026-11-01. */
+/** A heat-supply enterprise, registered straight in the store as the legal-person subgraph records one. */
+const enterpriseRegistered = (data: { legalPersonId: string; creditCode: string; name: string; registeredAddress: { address: string; divisionCode: string } }) => ({
+  type: 'LegalPersonRegistered',
+  data: {
+    ...data,
+    type: 'ENTERPRISE',
+    legalRepresentativeId: 'p-1',
+    registeredCapitalFen: 100_000_000,
+    industry: { section: 'D', name: '热力生产和供应' },
+    establishedOn: '2010-05-01',
+  },
+  metadata: testMetadata,
+});
 const hourOf = (h: number) => canonicalInstant(Date.parse('2026-11-01T00:00:00+08:00') + h * HOUR_MS);
 const clean: Concentrations = { pm2_5: 30, pm10: 50, so2: 8, no2: 30, co: 0.6, o3: 60 };
 const toInput = (c: Concentrations) => ({ pm25: c.pm2_5, pm10: c.pm10, so2: c.so2, no2: c.no2, co: c.co, o3: c.o3 });
@@ -439,23 +453,7 @@ for (const openBackend of BACKENDS) {
 
     await t.test('runs the alarm loop: one alarm per exceedance even when issued twice, escalation in virtual time, resolution with evidence', async () => {
       const legalPersonId = 'lp-env-1';
-      await store.append(legalPersonStreamId(legalPersonId), [
-        {
-          type: 'LegalPersonRegistered',
-          data: {
-            legalPersonId,
-            creditCode: '91350100M000100Y43',
-            name: '济南示范热电有限公司',
-            type: 'ENTERPRISE',
-            legalRepresentativeId: 'p-1',
-            registeredAddress: { address: '历城区工业北路 1 号', divisionCode: '370112' },
-            registeredCapitalFen: 100_000_000,
-            industry: { section: 'D', name: '热力生产和供应' },
-            establishedOn: '2010-05-01',
-          },
-          metadata: testMetadata,
-        },
-      ]);
+      await store.append(legalPersonStreamId(legalPersonId), [enterpriseRegistered({ legalPersonId, creditCode: '91350100M000100Y43', name: '济南示范热电有限公司', registeredAddress: { address: '历城区工业北路 1 号', divisionCode: '370112' } })]);
       const issued = await ask<{ issueEmissionPermit: { permit: { id: string; permitNo: string; outlets: { pollutants: { unit: string }[] }[] } } }>(
         'eco-bureau',
         `mutation I($input: IssueEmissionPermitInput!) { issueEmissionPermit(input: $input) { permit { id permitNo outlets { pollutants { unit } } } } }`,
@@ -574,23 +572,13 @@ for (const openBackend of BACKENDS) {
       await recordHours('s-micro', 1, 23, clean);
       await recordHours('s-out', 1, 23, haze);
       const client = createClient({ url: harness.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: await relayedHeaders('dashboard') });
-      const received: { stationId: string; observedAt: string; aqi: number; level: string; station: { id: string } | null }[] = [];
-      let unsubscribe: (() => void) | undefined;
+      const { received, done: two, unsubscribe } = collectResults<{ stationId: string; observedAt: string; aqi: number; level: string; station: { id: string } | null }>(
+        client,
+        'subscription { airQualityAlert(divisionCode: "370116") { stationId observedAt aqi level station { id } } }',
+        'airQualityAlert',
+        2,
+      );
       try {
-        const two = new Promise<void>((resolve, reject) => {
-          unsubscribe = client.subscribe(
-            { query: 'subscription { airQualityAlert(divisionCode: "370116") { stationId observedAt aqi level station { id } } }' },
-            {
-              next: (value) => {
-                if (value.errors) return reject(new Error(JSON.stringify(value.errors)));
-                received.push((value.data as { airQualityAlert: (typeof received)[number] }).airQualityAlert);
-                if (received.length === 2) resolve();
-              },
-              error: reject,
-              complete: () => undefined,
-            },
-          );
-        });
         // Let the subscription start at the head before anything is recorded.
         await new Promise((r) => setTimeout(r, 300));
         await recordHours('s-out', 24, 24, haze); // another district
@@ -599,7 +587,7 @@ for (const openBackend of BACKENDS) {
         await recordHours('s-in', 25, 25, { ...clean, pm2_5: 60 }); // the 24-hour average is still above 150
         await two;
       } finally {
-        unsubscribe?.();
+        unsubscribe();
         await client.dispose();
       }
       assert.deepEqual(
@@ -677,23 +665,7 @@ for (const openBackend of BACKENDS) {
       await answeredOnceOnRetry(store, ingest, (d) => d.ingestAirQualityObservations);
 
       const legalPersonId = 'lp-env-retry';
-      await store.append(legalPersonStreamId(legalPersonId), [
-        {
-          type: 'LegalPersonRegistered',
-          data: {
-            legalPersonId,
-            creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: 'MA3C0777' }),
-            name: '济南重试有限公司',
-            type: 'ENTERPRISE',
-            legalRepresentativeId: 'p-1',
-            registeredAddress: { address: '历下区 1 号', divisionCode: '370102' },
-            registeredCapitalFen: 100_000_000,
-            industry: { section: 'D', name: '热力生产和供应' },
-            establishedOn: '2010-05-01',
-          },
-          metadata: testMetadata,
-        },
-      ]);
+      await store.append(legalPersonStreamId(legalPersonId), [enterpriseRegistered({ legalPersonId, creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: 'MA3C0777' }), name: '济南重试有限公司', registeredAddress: { address: '历下区 1 号', divisionCode: '370102' } })]);
       const issue = () =>
         ask<{ issueEmissionPermit: { permit: { id: string }; positions: string[] } }>('eco-bureau', 'mutation M($input: IssueEmissionPermitInput!) { issueEmissionPermit(input: $input) { permit { id } positions } }', {
           input: {

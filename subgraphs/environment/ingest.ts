@@ -7,7 +7,7 @@
  * decide it; a chunk reads every station and station-day it touches at once.
  */
 import { z } from 'zod';
-import { plannedKind, type RecordPlanner } from '../kit/batchPlan.ts';
+import { continuingRecord, plannedKind, type RecordPlanner } from '../kit/batchPlan.ts';
 import { chinaDateOf, parseInstantWithOffset, parseWholeHour } from '../kit/calendar.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { erased, number, recordSchema } from '../kit/ingestSchema.ts';
@@ -36,16 +36,8 @@ export type StationReadingData = z.output<typeof stationReadingSchema>;
 const planStationReading: RecordPlanner<StationReadingData> = ({ data }, now) => {
   const { stationId, observedAt } = data;
   const streamId = airQualityStreamId(stationId, reportingDate(parseWholeHour(observedAt, 'observedAt')));
-  const station = stationStreamId(stationId);
   const command = { type: 'recordAirQualityObservation' as const, data: { stationId, hour: observedAt, ...concentrationsFromInput(data.concentrations) }, metadata: { now } };
-  return {
-    primaryStream: streamId,
-    streams: [station],
-    decide(chunk) {
-      chunk.decide(chunk.continuing(stationDecider, station), streamId, command);
-      return 'created';
-    },
-  };
+  return continuingRecord(stationDecider, stationStreamId(stationId), streamId, command);
 };
 
 /** The graph's names of the units (`EmissionUnit`), as a mutation's client writes them. */
@@ -65,16 +57,8 @@ export type EmissionReadingData = z.output<typeof emissionReadingSchema>;
 const planEmissionReading: RecordPlanner<EmissionReadingData> = ({ data }, now) => {
   const { permitId, outletId, pollutant, value, unit, observedAt } = data;
   const streamId = emissionReadingsStreamId(permitId, chinaDateOf(parseInstantWithOffset(observedAt, 'observedAt')));
-  const permit = emissionPermitStreamId(permitId);
   const command = { type: 'recordEmissionObservation' as const, data: { permitId, outletId, pollutant, value, unit, observedAt }, metadata: { now } };
-  return {
-    primaryStream: streamId,
-    streams: [permit],
-    decide(chunk) {
-      chunk.decide(chunk.continuing(emissionPermitDecider, permit), streamId, command);
-      return 'created';
-    },
-  };
+  return continuingRecord(emissionPermitDecider, emissionPermitStreamId(permitId), streamId, command);
 };
 
 export const stationReadingsKind = plannedKind<StationReadingData>(

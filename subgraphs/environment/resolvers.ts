@@ -42,6 +42,7 @@ import {
   type HourDoc,
   type StationDoc,
 } from './readModels/airQuality.ts';
+import type { AqiFields } from './readModels/aqiFields.ts';
 import { alarmDocOf, ALARMS, EMISSIONS_PROJECTION, PERMITS, type AlarmDoc, type PermitDoc } from './readModels/emissions.ts';
 import { RANKING_PROJECTION, RANKINGS, type RankedDistrict, type RankingDoc } from './readModels/ranking.ts';
 import { addDays, assertCalendarDate, canonicalInstant, chinaDateOf, parseInstantWithOffset } from '../kit/calendar.ts';
@@ -101,17 +102,22 @@ const iaqiView = (iaqi: Partial<Record<Pollutant, number>>) => ({
   o3: iaqi.O3 ?? null,
 });
 
+/** The AQI part of an hour or a day, as the schema names it (`level` is the English level name). */
+const aqiView = (doc: AqiFields) => ({
+  aqi: doc.aqi,
+  level: doc.levelNameEn,
+  levelName: doc.levelName,
+  colour: doc.colour,
+  primaryPollutants: doc.primaryPollutants,
+  exceedingPollutants: doc.exceedingPollutants,
+  iaqi: iaqiView(doc.iaqi),
+});
+
 function hourView(doc: HourDoc) {
   return {
     observedAt: doc.hour,
     date: doc.date,
-    aqi: doc.aqi,
-    level: doc.levelNameEn,
-    levelName: doc.levelName,
-    colour: doc.colour,
-    primaryPollutants: doc.primaryPollutants,
-    exceedingPollutants: doc.exceedingPollutants,
-    iaqi: iaqiView(doc.iaqi),
+    ...aqiView(doc),
     concentrations: concentrationsView(doc),
     movingAverages: { pm25: doc.pm2_5_24h, pm10: doc.pm10_24h, so2: doc.so2_24h },
     corrected: doc.corrected,
@@ -123,13 +129,7 @@ function dayView(doc: DayDoc) {
   return {
     date: doc.date,
     hoursObserved: doc.hoursObserved,
-    aqi: doc.aqi,
-    level: doc.levelNameEn,
-    levelName: doc.levelName,
-    colour: doc.colour,
-    primaryPollutants: doc.primaryPollutants,
-    exceedingPollutants: doc.exceedingPollutants,
-    iaqi: iaqiView(doc.iaqi),
+    ...aqiView(doc),
     averages: {
       pm25: doc.pm2_5_24h,
       pm10: doc.pm10_24h,

@@ -6,6 +6,16 @@
  */
 import { ValidationError } from '../../events/errors.ts';
 
+/** The entry of `entries` with the code, or a refusal naming the field and the codes there are. */
+function catalogAssertion<Entry extends { code: string }>(entries: readonly Entry[], catalog: string, defaultField: string) {
+  const byCode = new Map(entries.map((e) => [e.code, e]));
+  return (code: string, field = defaultField): Entry => {
+    const entry = byCode.get(code);
+    if (!entry) throw new ValidationError(`${field} "${code}" is not in the ${catalog} catalog; use one of ${entries.map((e) => e.code).join(', ')}`, { field });
+    return entry;
+  };
+}
+
 export type HospitalLevel = 'TERTIARY_A' | 'SECONDARY_A';
 
 export interface Hospital {
@@ -75,15 +85,7 @@ export const EXAM_TYPES: readonly ExamType[] = [
 /** The longest recognition window a hospital may state. */
 export const MAX_RECOGNITION_DAYS = 365;
 
-const examTypesByCode = new Map(EXAM_TYPES.map((e) => [e.code, e]));
-
-export function assertExamType(code: string, field = 'examType'): ExamType {
-  const exam = examTypesByCode.get(code);
-  if (!exam) {
-    throw new ValidationError(`${field} "${code}" is not in the exam catalog; use one of ${EXAM_TYPES.map((e) => e.code).join(', ')}`, { field });
-  }
-  return exam;
-}
+export const assertExamType = catalogAssertion(EXAM_TYPES, 'exam', 'examType');
 
 export interface Vaccine {
   code: string;
@@ -107,15 +109,7 @@ export const VACCINES: readonly Vaccine[] = [
   { code: 'INFLUENZA', name: '流感疫苗', doses: 1, seasonal: true },
 ];
 
-const vaccinesByCode = new Map(VACCINES.map((v) => [v.code, v]));
-
-export function assertVaccine(code: string, field = 'vaccine'): Vaccine {
-  const vaccine = vaccinesByCode.get(code);
-  if (!vaccine) {
-    throw new ValidationError(`${field} "${code}" is not in the vaccine catalog; use one of ${VACCINES.map((v) => v.code).join(', ')}`, { field });
-  }
-  return vaccine;
-}
+export const assertVaccine = catalogAssertion(VACCINES, 'vaccine', 'vaccine');
 
 /**
  * ICD-10 codes as hospitals record them: a category (letter and two digits, `I10`) optionally

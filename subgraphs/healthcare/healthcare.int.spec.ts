@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CityBrainError } from '../../events/errors.ts';
 import { EventRegistry } from '../../events/registry.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
@@ -13,7 +13,7 @@ import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import { processManagerProjection, ProcessManagerRuntime } from '../../projections/processManager.ts';
 import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
-import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { BACKENDS, freshStorePerTest } from '../../test/helpers/databases.ts';
 import { testMetadata, waitForCommitted } from '../../test/helpers/events.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { addDays, chinaDate } from '../kit/calendar.ts';
@@ -47,7 +47,6 @@ const fileOf = (state: ClaimState): ClaimFile => {
 
 for (const open of BACKENDS) {
   describe(`healthcare on ${open.name.replace('Backend', '')}`, () => {
-    let backend: TestBackend;
     let store: SqlEventStore;
     let runner: ProjectionRunner;
     let ports: HealthcarePorts;
@@ -56,20 +55,12 @@ for (const open of BACKENDS) {
     const at = (date: string, time = '10:00:00') => `${date}T${time}+08:00`;
 
     let db: SqlDatabase;
-    before(async () => {
-      backend = await open();
-    });
-    after(async () => {
-      await backend.dispose();
-    });
-    beforeEach(async () => {
-      await runner?.stop();
-      await store?.close();
-      db = await backend.fresh();
-      store = await SqlEventStore.open(db, registry());
+    freshStorePerTest(open, registry, async (fresh) => {
+      ({ db, store } = fresh);
       runner = new ProjectionRunner(db, store, [healthcareProjection, processManagerProjection(deceasedManager)]);
       await runner.catchUp();
       ports = { store, readModels: new SqlReadModels(db, 0) };
+      return () => runner.stop();
     });
 
     async function registerPerson(birthDate = '1949-12-31', idNumber = '11010519491231002X'): Promise<string> {

@@ -20,7 +20,8 @@ import { divisionReference } from '../kit/divisions/catalog.ts';
 import { assertExamType, assertHospital, EXAM_TYPES, getHospital, HOSPITALS, VACCINES, type Hospital } from './catalog.ts';
 import { allowedClaimSteps, claimDecider, type ClaimFile, type ClaimStatus } from './claim/decider.ts';
 import { claimStreamId, type ReviewFinding } from './claim/events.ts';
-import type { EventRef } from './facts.ts';
+import type { EventRef, PersonFacts } from './facts.ts';
+import type { HealthRecordCommand } from './healthRecord/commands.ts';
 import { healthRecordStreamId, type HealthRecordEvent } from './healthRecord/events.ts';
 import { runClaimStep, runHealthRecordCommand, settleClaim, submitClaim } from './healthcareCommands.ts';
 import {
@@ -71,6 +72,9 @@ const CLAIMS_DEPARTMENT: ProvenanceDefaults = { department: 'jinan-healthcare-se
 const MAX_MS = 8_640_000_000_000_000;
 
 const newestFirstKey = (instant: string, id: string) => `${String(MAX_MS - Date.parse(instant)).padStart(16, '0')}|${id}`;
+
+/** A command as a resolver builds it, before it is stamped with the time (each member of a union alike). */
+type Unstamped<C> = C extends unknown ? Omit<C, 'metadata'> : never;
 
 interface CommonInput {
   expectedRevision?: number | null;
@@ -217,6 +221,13 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
     return { healthRecord: { view, asOf: null } satisfies RecordNode, positions: events.map((e) => e.position), replayed };
   }
 
+  /** Adds an entry to the person's health record, the command built from their facts, and answers the record. */
+  async function recordEntry(input: CommonInput & { personId: string }, ctx: SubgraphContext, build: (person: PersonFacts | null) => Unstamped<HealthRecordCommand>) {
+    const at = now();
+    const result = await runHealthRecordCommand(runtime, (person) => ({ ...build(person), metadata: { now: at } }), input.personId, entryMetadata(ctx, input, at), commandOptionsOf(input, ctx.caller));
+    return recordPayload(input.personId, result.events, result.replayed);
+  }
+
   function claimPayload(result: { state: ReturnType<typeof claimDecider.initialState> | ClaimFile; events: readonly RecordedEvent[]; revision: number | undefined; replayed: boolean }) {
     if (result.state.status === 'EMPTY' || result.revision === undefined) throw new Error('a claim command succeeded without a claim');
     return { claim: { file: result.state, revision: result.revision, asOf: null } satisfies ClaimNode, positions: result.events.map((e) => e.position), replayed: result.replayed };
@@ -281,61 +292,31 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
     },
 
     Mutation: {
-      async recordMedicalVisit(_root: unknown, { input }: { input: VisitInput }, ctx: SubgraphContext) {
-        const at = now();
-        const result = await runHealthRecordCommand(
-          runtime,
-          (person) => ({
-            type: 'recordMedicalVisit',
-            data: { personId: input.personId, person, visitId: newEntityId(input.visitId, input, ctx.caller, 'recordMedicalVisit'), hospitalCode: input.hospitalCode, department: input.department, diagnoses: input.diagnoses, visitedAt: input.visitedAt },
-            metadata: { now: at },
-          }),
-          input.personId,
-          entryMetadata(ctx, input, at),
-          commandOptionsOf(input, ctx.caller),
-        );
-        return recordPayload(input.personId, result.events, result.replayed);
-      },
-      async recordExamResult(_root: unknown, { input }: { input: ExamInput }, ctx: SubgraphContext) {
-        const at = now();
-        const result = await runHealthRecordCommand(
-          runtime,
-          (person) => ({
-            type: 'recordExamResult',
-            data: {
-              personId: input.personId,
-              person,
-              examId: newEntityId(input.examId, input, ctx.caller, 'recordExamResult'),
-              examType: input.examType,
-              hospitalCode: input.hospitalCode,
-              result: input.result,
-              abnormal: input.abnormal,
-              performedAt: input.performedAt,
-              ...(input.recognitionDays !== null && input.recognitionDays !== undefined && { recognitionDays: input.recognitionDays }),
-            },
-            metadata: { now: at },
-          }),
-          input.personId,
-          entryMetadata(ctx, input, at),
-          commandOptionsOf(input, ctx.caller),
-        );
-        return recordPayload(input.personId, result.events, result.replayed);
-      },
-      async recordVaccination(_root: unknown, { input }: { input: VaccinationInput }, ctx: SubgraphContext) {
-        const at = now();
-        const result = await runHealthRecordCommand(
-          runtime,
-          (person) => ({
-            type: 'recordVaccination',
-            data: { personId: input.personId, person, vaccinationId: newEntityId(input.vaccinationId, input, ctx.caller, 'recordVaccination'), vaccine: input.vaccine, dose: input.dose, hospitalCode: input.hospitalCode, administeredAt: input.administeredAt },
-            metadata: { now: at },
-          }),
-          input.personId,
-          entryMetadata(ctx, input, at),
-          commandOptionsOf(input, ctx.caller),
-        );
-        return recordPayload(input.personId, result.events, result.replayed);
-      },
+      recordMedicalVisit: (_root: unknown, { input }: { input: VisitInput }, ctx: SubgraphContext) =>
+        recordEntry(input, ctx, (person) => ({
+          type: 'recordMedicalVisit',
+          data: { personId: input.personId, person, visitId: newEntityId(input.visitId, input, ctx.caller, 'recordMedicalVisit'), hospitalCode: input.hospitalCode, department: input.department, diagnoses: input.diagnoses, visitedAt: input.visitedAt },
+        })),
+      recordExamResult: (_root: unknown, { input }: { input: ExamInput }, ctx: SubgraphContext) =>
+        recordEntry(input, ctx, (person) => ({
+          type: 'recordExamResult',
+          data: {
+            personId: input.personId,
+            person,
+            examId: newEntityId(input.examId, input, ctx.caller, 'recordExamResult'),
+            examType: input.examType,
+            hospitalCode: input.hospitalCode,
+            result: input.result,
+            abnormal: input.abnormal,
+            performedAt: input.performedAt,
+            ...(input.recognitionDays !== null && input.recognitionDays !== undefined && { recognitionDays: input.recognitionDays }),
+          },
+        })),
+      recordVaccination: (_root: unknown, { input }: { input: VaccinationInput }, ctx: SubgraphContext) =>
+        recordEntry(input, ctx, (person) => ({
+          type: 'recordVaccination',
+          data: { personId: input.personId, person, vaccinationId: newEntityId(input.vaccinationId, input, ctx.caller, 'recordVaccination'), vaccine: input.vaccine, dose: input.dose, hospitalCode: input.hospitalCode, administeredAt: input.administeredAt },
+        })),
       async submitClaim(_root: unknown, { input }: { input: SubmitInput }, ctx: SubgraphContext) {
         const at = now();
         const items = input.items.map(({ code, name, quantity, unitPrice }, i) => ({ code, name, quantity, unitPriceFen: parseMoney(unitPrice, `items[${i}].unitPrice`) }));

@@ -3,13 +3,13 @@
  * refusals `handle` gives, natural-key claims in the plan, and re-delivery found by idempotency key.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Decider } from '../../events/decider.ts';
 import { EventRegistry } from '../../events/registry.ts';
-import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
+import type { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { InvalidTransitionError } from '../../events/errors.ts';
 import type { EventStore } from '../../events/types.ts';
-import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { BACKENDS, freshStorePerTest } from '../../test/helpers/databases.ts';
 import { TEST_EVENT_TYPES, testMetadata } from '../../test/helpers/events.ts';
 import { planChunk, planCommands, type BatchCommand, type RecordPlanner } from './batchPlan.ts';
 import { handle } from './command.ts';
@@ -57,20 +57,15 @@ function counting(store: EventStore): { store: EventStore; reads: () => number }
 
 for (const openBackend of BACKENDS) {
   describe('the batch planner (planChunk, planCommands)', () => {
-    let backend: TestBackend;
     let store: SqlEventStore;
 
-    before(async () => {
-      backend = await openBackend();
-    });
-    beforeEach(async () => {
-      await store?.close();
-      store = await SqlEventStore.open(await backend.fresh(), new EventRegistry().registerAll([...TEST_EVENT_TYPES, ...codes.eventTypes]));
-    });
-    after(async () => {
-      await store.close();
-      await backend.dispose();
-    });
+    freshStorePerTest(
+      openBackend,
+      () => new EventRegistry().registerAll([...TEST_EVENT_TYPES, ...codes.eventTypes]),
+      (fresh) => {
+        store = fresh.store;
+      },
+    );
 
     it('decides a chunk on one read, later commands seeing earlier ones, and commits to what handle would store', async () => {
       const { store: counted, reads } = counting(store);

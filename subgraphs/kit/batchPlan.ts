@@ -297,3 +297,23 @@ export function commandPlanner<Data, Command, Event extends DomainEvent, State>(
     };
   };
 }
+
+/**
+ * A record that is one command on a stream continuing `baseStreamId` (a day of a station's readings
+ * decided on its registration): the base stream is read with the chunk, and the record is created.
+ */
+export function continuingRecord<Command, Event extends DomainEvent, State>(
+  decider: Decider<Command, Event, State>,
+  baseStreamId: string,
+  streamId: string,
+  command: Command,
+): PreparedRecord {
+  return {
+    primaryStream: streamId,
+    streams: [baseStreamId],
+    decide(chunk) {
+      chunk.decide(chunk.continuing(decider, baseStreamId), streamId, command);
+      return 'created';
+    },
+  };
+}

@@ -17,6 +17,7 @@ import { createPopulationHandlers } from '../population/handlers.ts';
 import { makeIdNumber } from '../population/identity/idNumber.ts';
 import { populationModule } from '../population/index.ts';
 import type { Body } from '../../test/helpers/graphqlBody.ts';
+import type { FieldProvenance } from './fieldProvenance.ts';
 
 const GRANTS = {
   auditor: [grantOf(['population.basic', 'legal-person.basic', 'audit.log'])],
@@ -24,17 +25,8 @@ const GRANTS = {
 };
 
 
-interface FieldProvenanceResult {
-  field: string;
-  eventId: string;
-  type: string;
-  position: string;
-  recordedAt: string;
-  department: string;
-  system: string;
-  channel: string;
-  sourceRecordId: string | null;
-}
+/** What PROVENANCE selects. */
+type FieldProvenanceResult = Omit<FieldProvenance, 'collectedAt'>;
 
 const PROVENANCE = 'field eventId type position recordedAt department system channel sourceRecordId';
 

@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -38,6 +37,7 @@ import { accessRecordOf } from './audit.ts';
 import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError, withRequestId } from './errors.ts';
+import { listenOn } from '../../platform/listen.ts';
 import { closeWebSocketEndpoint } from '../../platform/webSocket.ts';
 import { MIN_POSITION_HEADER, waitForProjections, type ReadAfterWriteOptions } from './readAfterWrite.ts';
 import { serveMetrics, timeSubgraphRequest } from '../../platform/metrics.ts';
@@ -405,12 +405,8 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
         });
       });
       const ws = attachWebSockets(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve());
-      });
-      const { port: actualPort } = server.address() as AddressInfo;
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}${GRAPHQL_PATH}`;
+      const { origin, port: actualPort } = await listenOn(server, port, host);
+      const url = `${origin}${GRAPHQL_PATH}`;
       logger.info({ url }, 'subgraph listening');
       let closing: Promise<void> | undefined;
       const close = (): Promise<void> => {

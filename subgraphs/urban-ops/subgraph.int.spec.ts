@@ -13,6 +13,7 @@ import { readCommitted } from '../../test/helpers/events.ts';
 import { testGrants } from '../../test/helpers/grants.ts';
 import { untilCaughtUp } from '../../test/helpers/projections.ts';
 import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
+import { collectResults } from '../../test/helpers/subscriptions.ts';
 import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { incidentStreamId } from './incident/events.ts';
 import { reportData } from './incident/fixtures.ts';
@@ -218,22 +219,12 @@ for (const openBackend of BACKENDS) {
 
     await t.test('pushes the events of a division\'s incidents to its subscribers, and no others', async () => {
       const client = createClient({ url: harness.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: await relayedHeaders('dashboard') });
-      const received: { incidentId: string; type: string; incident: { divisionCode: string } }[] = [];
-      let subscribed!: () => void;
-      const done = new Promise<void>((resolve, reject) => {
-        subscribed = client.subscribe(
-          { query: 'subscription { incidentChanged(divisionCode: "370104") { incidentId type incident { divisionCode status } } }' },
-          {
-            next: (value) => {
-              if (value.errors) return reject(new Error(JSON.stringify(value.errors)));
-              received.push((value.data as { incidentChanged: (typeof received)[number] }).incidentChanged);
-              if (received.length === 2) resolve();
-            },
-            error: (error: unknown) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
-            complete: () => resolve(),
-          },
-        );
-      });
+      const { received, done, unsubscribe } = collectResults<{ incidentId: string; type: string; incident: { divisionCode: string } }>(
+        client,
+        'subscription { incidentChanged(divisionCode: "370104") { incidentId type incident { divisionCode status } } }',
+        'incidentChanged',
+        2,
+      );
       try {
         await new Promise((r) => setTimeout(r, 300)); // the subscription starts from the head at subscribing time
         const reported: string[] = [];
@@ -263,7 +254,7 @@ for (const openBackend of BACKENDS) {
           ],
         );
       } finally {
-        subscribed?.();
+        unsubscribe();
         await client.dispose();
       }
     });

@@ -5,7 +5,7 @@
  * first. What is written and what is refused must be exactly what deciding on the stream gives.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { BufferedEventStore } from '../../events/bufferedEventStore.ts';
 import { CityBrainError, ConcurrencyError } from '../../events/errors.ts';
 import { decodePosition } from '../../events/position.ts';
@@ -13,7 +13,7 @@ import { EventRegistry } from '../../events/registry.ts';
 import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventMetadata, EventStore } from '../../events/types.ts';
-import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { BACKENDS, freshStorePerTest } from '../../test/helpers/databases.ts';
 import { groupCommitOf } from '../kit/groupCommit.ts';
 import type { Actor } from './incident/commands.ts';
 import { incidentStreamId } from './incident/events.ts';
@@ -54,7 +54,6 @@ const txOf = (position: string) => decodePosition(position).tx;
 
 for (const openBackend of BACKENDS) {
   describe(`urban-ops write path on ${openBackend.name.replace('Backend', '')}`, () => {
-    let backend: TestBackend;
     let db: SqlDatabase;
     let store: SqlEventStore;
     /** Another process: its own store object (its own kept folds and group commit), on another pool when there is one. */
@@ -62,20 +61,10 @@ for (const openBackend of BACKENDS) {
     const registry = () => new EventRegistry().registerAll(urbanOpsModule.eventTypes);
     const types = async (incidentId: string) => (await store.readStream(incidentStreamId(incidentId))).map((e) => e.type);
 
-    before(async () => {
-      backend = await openBackend();
-    });
-    after(async () => {
-      await store?.close();
-      await other?.close();
-      await backend.dispose();
-    });
-    beforeEach(async () => {
-      await store?.close();
-      await other?.close();
-      db = await backend.fresh();
-      store = await SqlEventStore.open(db, registry());
-      other = await SqlEventStore.open(backend.connectAgain?.() ?? db, registry());
+    freshStorePerTest(openBackend, registry, async (fresh) => {
+      ({ db, store } = fresh);
+      other = await SqlEventStore.open(fresh.backend.connectAgain?.() ?? db, registry());
+      return () => other.close();
     });
 
     it('decides a command on the fold it kept and appends it without reading the stream, with the same result as the stream gives', async () => {

@@ -110,28 +110,37 @@ export const BACKEND_NAMES = (['pglite', 'postgres'] as const).filter(chosen);
 
 /**
  * Registers the hooks of a suite whose every test starts on an empty database with an event store
- * over it: one backend for the suite, reset before each test; `onFresh` receives the new pair
- * (assign it to the suite's variables, set clocks, build runtimes).
+ * over it: one backend for the suite, reset before each test; `onFresh` receives the new pair and
+ * the backend (assign them to the suite's variables, set clocks, build runtimes, append what every
+ * test starts from). What it opens over the store it closes in the function it may return, called
+ * before the store closes (runners, a second store).
  */
 export function freshStorePerTest(
   openBackend: () => Promise<TestBackend>,
   registry: () => EventRegistry,
-  onFresh: (fresh: { db: SqlDatabase; store: SqlEventStore }) => void,
+  onFresh: (fresh: { db: SqlDatabase; store: SqlEventStore; backend: TestBackend }) => unknown,
 ): void {
   let backend: TestBackend;
   let store: SqlEventStore | undefined;
+  let teardown: (() => unknown) | undefined;
+  const close = async () => {
+    await teardown?.();
+    teardown = undefined;
+    await store?.close();
+  };
   before(async () => {
     backend = await openBackend();
   });
   after(async () => {
-    await store?.close();
+    await close();
     await backend.dispose();
   });
   beforeEach(async () => {
-    await store?.close();
+    await close();
     const db = await backend.fresh();
     store = await SqlEventStore.open(db, registry());
-    onFresh({ db, store });
+    const opened = await onFresh({ db, store, backend });
+    if (typeof opened === 'function') teardown = opened as () => unknown;
   });
 }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { fold, type Decider, type DomainEvent } from '../../events/decider.ts';
+import type { EventRegistry } from '../../events/registry.ts';
+import { testMetadata } from './events.ts';
 
 /**
  * Given/when/then for a pure decider:
@@ -29,4 +31,11 @@ export function given<C, E extends DomainEvent, S>(decider: Decider<C, E, S>, ev
     /** The folded state, for assertions on `evolve`. */
     state,
   };
+}
+
+/** Asserts that the registry accepts each event exactly as its decider emitted it: its schema neither refuses nor rewrites it. */
+export function assertAcceptedAsEmitted(registry: EventRegistry, events: readonly DomainEvent[]): void {
+  for (const event of events) {
+    assert.deepEqual(registry.validateForAppend(event.type, event.data, testMetadata).data, event.data, event.type);
+  }
 }

@@ -3,7 +3,7 @@
  * the `registerConsumer` / `grantAccess` / `revokeAccess` mutations append them.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventStore } from '../../events/types.ts';
+import type { EventMetadata, EventStore } from '../../events/types.ts';
 import { assignJurisdiction, handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
 import { consumerStreamId, type ConsumerKind } from '../../subgraphs/governance/consumer/events.ts';
 import type { ConsumerCommand } from '../../subgraphs/governance/consumer/commands.ts';
@@ -30,8 +30,16 @@ export interface TestGrants {
   assignJurisdiction(consumerId: string, jurisdiction: Jurisdiction): Promise<void>;
 }
 
-export function testGrants(store: EventStore, now: () => Date = () => new Date()): TestGrants {
-  const run = (command: ConsumerCommand) => handleConsumer(store, command, testMetadata);
+export interface TestGrantsOptions {
+  /** What a grant gives where the test does not say. @default READ, for an 'integration test' */
+  defaults?: Pick<TestGrant, 'actions' | 'purpose'>;
+  /** The metadata each consumer command is appended with. @default testMetadata */
+  metadata?: () => EventMetadata;
+}
+
+export function testGrants(store: EventStore, now: () => Date = () => new Date(), options: TestGrantsOptions = {}): TestGrants {
+  const metadata = options.metadata ?? (() => testMetadata);
+  const run = (command: ConsumerCommand) => handleConsumer(store, command, metadata());
   const at = () => ({ now: now().toISOString() });
   const register = async (consumerId: string, kind: ConsumerKind = 'DEPARTMENT', department = 'test-department') => {
     if ((await store.streamRevision(consumerStreamId(consumerId))) !== undefined) return;
@@ -39,22 +47,22 @@ export function testGrants(store: EventStore, now: () => Date = () => new Date()
   };
   return {
     register,
-    async grant(consumerId, resources, options = {}) {
+    async grant(consumerId, resources, grant = {}) {
       await register(consumerId);
       const grantId = randomUUID();
-      const validFrom = options.validFrom ?? new Date(now().getTime() - 60_000);
-      const validUntil = options.validUntil ?? new Date(validFrom.getTime() + 86_400_000);
+      const validFrom = grant.validFrom ?? new Date(now().getTime() - 60_000);
+      const validUntil = grant.validUntil ?? new Date(validFrom.getTime() + 86_400_000);
       await run({
         type: 'grantAccess',
         data: {
           grantId,
           consumerId,
           resources: [...resources],
-          actions: options.actions ?? ['READ'],
-          purpose: options.purpose ?? 'integration test',
+          actions: grant.actions ?? options.defaults?.actions ?? ['READ'],
+          purpose: grant.purpose ?? options.defaults?.purpose ?? 'integration test',
           validFrom: validFrom.toISOString(),
           validUntil: validUntil.toISOString(),
-          masked: options.masked ?? false,
+          masked: grant.masked ?? false,
           approver: 'test-approver',
         },
         metadata: at(),
@@ -66,7 +74,7 @@ export function testGrants(store: EventStore, now: () => Date = () => new Date()
     },
     async assignJurisdiction(consumerId, jurisdiction) {
       await register(consumerId);
-      await assignJurisdiction(store, { type: 'assignJurisdiction', data: { consumerId, ...jurisdiction, assignedBy: 'test-admin' }, metadata: at() }, testMetadata);
+      await assignJurisdiction(store, { type: 'assignJurisdiction', data: { consumerId, ...jurisdiction, assignedBy: 'test-admin' }, metadata: at() }, metadata());
     },
   };
 }

@@ -20,13 +20,11 @@ import { issueToken } from '../../gateway/tokens.ts';
 import { SqlReadModels } from '../../projections/sql/readModels.ts';
 import { ProjectionRunner } from '../../projections/runner.ts';
 import { createGovernanceAccess } from '../../subgraphs/governance/access.ts';
-import type { ConsumerCommand } from '../../subgraphs/governance/consumer/commands.ts';
-import { assignJurisdiction, handleConsumer } from '../../subgraphs/governance/consumer/handler.ts';
-import { consumerStreamId } from '../../subgraphs/governance/consumer/events.ts';
-import type { AccessAction, AccessControl, Jurisdiction } from '../../subgraphs/kit/access.ts';
+import type { AccessControl } from '../../subgraphs/kit/access.ts';
 import type { Role } from '../../platform/auth.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../subgraphs/kit/module.ts';
 import { createTestPostgresDatabase } from './databases.ts';
+import { testGrants, type TestGrants } from './grants.ts';
 
 export const TEST_JWT_SECRET = 'test-client-token-secret-that-is-long-enough';
 export const TEST_ASSERTION_SECRET = 'test-gateway-assertion-secret-long-enough-too';
@@ -95,7 +93,7 @@ export interface GqlResponse<Data = Record<string, unknown>> {
   body: { data?: Data | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
 }
 
-export interface TestGraph extends TestRuntime {
+export interface TestGraph extends TestRuntime, Omit<TestGrants, 'register'> {
   graph: RunningGraph;
   url: string;
   access: AccessControl;
@@ -105,19 +103,6 @@ export interface TestGraph extends TestRuntime {
   gql<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResponse<Data>>;
   /** A graphql-ws client of the gateway presenting `token` (none: no connection params). */
   wsClient(token?: string): Client;
-  /** Registers `consumerId` (if new) and grants it `resources`; returns the grant id. */
-  grant(consumerId: string, resources: readonly string[], options?: GrantOptions): Promise<string>;
-  revoke(consumerId: string, grantId: string): Promise<void>;
-  /** Registers `consumerId` (if new) and sets what it acts for: a centre's division, or a unit of it. */
-  assignJurisdiction(consumerId: string, jurisdiction: Jurisdiction): Promise<void>;
-}
-
-export interface GrantOptions {
-  actions?: AccessAction[];
-  masked?: boolean;
-  purpose?: string;
-  validFrom?: Date;
-  validUntil?: Date;
 }
 
 export interface TestGraphOptions {
@@ -167,8 +152,7 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
   }
   const wsUrl = graph.url.replace(/^http/, 'ws');
   const clients = new Set<Client>();
-  const command = (cmd: ConsumerCommand) => handleConsumer(runtime.store, cmd, metadataOf(runtime));
-  const now = () => ({ now: runtime.now().toISOString() });
+  const grants = testGrants(runtime.store, runtime.now, { defaults: { actions: ['READ', 'SUBSCRIBE', 'WRITE'], purpose: 'gateway end-to-end test' }, metadata: () => metadataOf(runtime) });
 
   return {
     ...base,
@@ -195,42 +179,9 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
       clients.add(client);
       return client;
     },
-    async grant(consumerId, resources, grantOptions = {}) {
-      if ((await runtime.store.streamRevision(consumerStreamId(consumerId))) === undefined) {
-        await command({
-          type: 'registerConsumer',
-          data: { consumerId, name: consumerId, kind: 'DEPARTMENT', department: 'test-department' },
-          metadata: now(),
-        });
-      }
-      const grantId = randomUUID();
-      const from = grantOptions.validFrom ?? new Date(runtime.now().getTime() - 60_000);
-      await command({
-        type: 'grantAccess',
-        data: {
-          grantId,
-          consumerId,
-          resources: [...resources],
-          actions: grantOptions.actions ?? ['READ', 'SUBSCRIBE', 'WRITE'],
-          purpose: grantOptions.purpose ?? 'gateway end-to-end test',
-          validFrom: from.toISOString(),
-          validUntil: (grantOptions.validUntil ?? new Date(from.getTime() + 24 * 3600_000)).toISOString(),
-          masked: grantOptions.masked ?? false,
-          approver: 'test-approver',
-        },
-        metadata: now(),
-      });
-      return grantId;
-    },
-    async revoke(consumerId, grantId) {
-      await command({ type: 'revokeAccess', data: { consumerId, grantId, reason: 'end of the test', revokedBy: 'test-admin' }, metadata: now() });
-    },
-    async assignJurisdiction(consumerId, jurisdiction) {
-      if ((await runtime.store.streamRevision(consumerStreamId(consumerId))) === undefined) {
-        await command({ type: 'registerConsumer', data: { consumerId, name: consumerId, kind: 'DEPARTMENT', department: 'test-department' }, metadata: now() });
-      }
-      await assignJurisdiction(runtime.store, { type: 'assignJurisdiction', data: { consumerId, ...jurisdiction, assignedBy: 'test-admin' }, metadata: now() }, metadataOf(runtime));
-    },
+    grant: grants.grant,
+    revoke: grants.revoke,
+    assignJurisdiction: grants.assignJurisdiction,
     async close() {
       for (const client of clients) await client.dispose();
       await graph.close();

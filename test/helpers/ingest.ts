@@ -4,14 +4,13 @@
  * plan with `appendMany`. Plus a store per test on each backend with the modules' event types.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach } from 'node:test';
 import { CityBrainError } from '../../events/errors.ts';
 import { EventRegistry } from '../../events/registry.ts';
-import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
+import type { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventMetadata } from '../../events/types.ts';
 import { ingestKeyOf, type IngestKind, type IngestPlan, type IngestRecord } from '../../subgraphs/kit/ingest.ts';
 import type { SubgraphModule } from '../../subgraphs/kit/module.ts';
-import type { TestBackend } from './databases.ts';
+import { freshStorePerTest, type TestBackend } from './databases.ts';
 
 export const INGEST_NOW = '2026-03-02T04:00:00.000Z';
 
@@ -44,19 +43,14 @@ export const statuses = (plan: IngestPlan): string[] => plan.outcomes.map((o) =>
 
 /** A fresh store per test with the event types of `modules`, on one backend per file. */
 export function storePerTest(openBackend: () => Promise<TestBackend>, modules: readonly SubgraphModule[]): () => SqlEventStore {
-  let backend: TestBackend;
   let store: SqlEventStore | undefined;
-  before(async () => {
-    backend = await openBackend();
-  });
-  beforeEach(async () => {
-    await store?.close();
-    store = await SqlEventStore.open(await backend.fresh(), new EventRegistry().registerAll(modules.flatMap((m) => m.eventTypes)));
-  });
-  after(async () => {
-    await store?.close();
-    await backend.dispose();
-  });
+  freshStorePerTest(
+    openBackend,
+    () => new EventRegistry().registerAll(modules.flatMap((m) => m.eventTypes)),
+    (fresh) => {
+      store = fresh.store;
+    },
+  );
   return () => store!;
 }
 

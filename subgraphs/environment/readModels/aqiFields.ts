@@ -26,6 +26,13 @@ export function aqiFields(report: AqiReport | undefined): AqiFields {
       iaqi: {},
     };
   }
+  return { ...aqiHeadline(report), exceedingPollutants: report.exceedingPollutants, iaqi: report.iaqi };
+}
+
+/** What an hour's AQI is at a glance: the read models store it, alerts carry it. */
+export type AqiHeadline = Pick<AqiReport, 'aqi' | 'level' | 'levelName' | 'levelNameEn' | 'colour' | 'primaryPollutants'>;
+
+export function aqiHeadline(report: AqiReport): AqiHeadline {
   return {
     aqi: report.aqi,
     level: report.level,
@@ -33,7 +40,5 @@ export function aqiFields(report: AqiReport | undefined): AqiFields {
     levelNameEn: report.levelNameEn,
     colour: report.colour,
     primaryPollutants: report.primaryPollutants,
-    exceedingPollutants: report.exceedingPollutants,
-    iaqi: report.iaqi,
   };
 }

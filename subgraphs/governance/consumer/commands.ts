@@ -1,5 +1,5 @@
 import type { CommandMetadata } from '../../kit/command.ts';
-import type { ConsumerKind, GrantTerms, Jurisdiction } from './events.ts';
+import type { ConsumerKind, GrantTerms, JurisdictionAssignment } from './events.ts';
 
 type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
@@ -17,12 +17,6 @@ export type RevokeAccess = Command<
 >;
 
 /** Sets what the consumer acts for (a centre's division, or a unit of it); `assignedBy` is the administrator. */
-export type AssignJurisdiction = Command<
-  'assignJurisdiction',
-  Jurisdiction & {
-    consumerId: string;
-    assignedBy: string;
-  }
->;
+export type AssignJurisdiction = Command<'assignJurisdiction', JurisdictionAssignment>;
 
 export type ConsumerCommand = RegisterConsumer | GrantAccess | RevokeAccess | AssignJurisdiction;

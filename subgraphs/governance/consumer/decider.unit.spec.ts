@@ -40,17 +40,8 @@ const grantAccess = (data: Partial<GrantAccess['data']> = {}): GrantAccess => ({
 
 const granted: AccessGranted = {
   type: 'AccessGranted',
-  data: {
-    grantId: 'g-1',
-    consumerId: 'partner-app',
-    resources: ['population.basic', 'population.identity'],
-    actions: ['READ'],
-    purpose: 'resident self-service',
-    validFrom: '2026-03-01T00:00:00.000Z',
-    validUntil: '2027-03-01T00:00:00.000Z',
-    masked: true,
-    approver: '王主任',
-  },
+  // The terms granted, their instants as the decider records them (UTC).
+  data: { ...grantAccess().data, validFrom: '2026-03-01T00:00:00.000Z', validUntil: '2027-03-01T00:00:00.000Z' },
 };
 
 const revokeAccess = (data: Partial<RevokeAccess['data']> = {}): RevokeAccess => ({

@@ -54,15 +54,15 @@ export type AccessRevoked = DomainEvent<
   }
 >;
 
+/** What a consumer is set to act for, and by whom. */
+export type JurisdictionAssignment = Jurisdiction & {
+  consumerId: string;
+  /** The administrator who assigned it. */
+  assignedBy: string;
+};
+
 /** Replaces any earlier jurisdiction of the consumer. */
-export type JurisdictionAssigned = DomainEvent<
-  'JurisdictionAssigned',
-  Jurisdiction & {
-    consumerId: string;
-    /** The administrator who assigned it. */
-    assignedBy: string;
-  }
->;
+export type JurisdictionAssigned = DomainEvent<'JurisdictionAssigned', JurisdictionAssignment>;
 
 export type ConsumerEvent = ConsumerRegistered | AccessGranted | AccessRevoked | JurisdictionAssigned;
 

@@ -58,17 +58,15 @@ function assertLifetimeInstant(instant: string, field: string, now: string, pers
   return new Date(ms).toISOString();
 }
 
-function openEntries(state: HealthRecordState, command: string, personId: string): Entries {
+/** Refuses an entry to a closed record, or one whose id (in `field`) the record holds already; answers the record's entries. */
+function assertNewEntry(state: HealthRecordState, command: string, personId: string, entryId: string, field: string): Entries {
   if (state.status === 'CLOSED') throw new InvalidTransitionError(command, `CLOSED (death registered ${state.dateOfDeath})`, []);
-  if (state.status === 'OPEN') return state;
-  return { personId, entryIds: new Set(), doses: new Set() };
-}
-
-function assertNewEntry(entries: Entries, entryId: string, field: string): void {
+  const entries = state.status === 'OPEN' ? state : { personId, entryIds: new Set<string>(), doses: new Set<string>() };
   requireText(entryId, field, 100);
   if (entries.entryIds.has(entryId)) {
     throw new ConflictError(`${field} ${entryId} is already in the health record of person ${entries.personId}`, { field });
   }
+  return entries;
 }
 
 function decide(command: HealthRecordCommand, state: HealthRecordState): HealthRecordEvent[] {
@@ -76,8 +74,7 @@ function decide(command: HealthRecordCommand, state: HealthRecordState): HealthR
   switch (command.type) {
     case 'recordMedicalVisit': {
       const d = command.data;
-      const entries = openEntries(state, command.type, d.personId);
-      assertNewEntry(entries, d.visitId, 'visitId');
+      assertNewEntry(state, command.type, d.personId, d.visitId, 'visitId');
       assertHospital(d.hospitalCode);
       const department = requireText(d.department, 'department', 50);
       if (d.diagnoses.length === 0) throw new ValidationError('diagnoses must name at least one ICD-10 code', { field: 'diagnoses' });
@@ -100,8 +97,7 @@ function decide(command: HealthRecordCommand, state: HealthRecordState): HealthR
     }
     case 'recordExamResult': {
       const d = command.data;
-      const entries = openEntries(state, command.type, d.personId);
-      assertNewEntry(entries, d.examId, 'examId');
+      assertNewEntry(state, command.type, d.personId, d.examId, 'examId');
       const exam = assertExamType(d.examType);
       assertHospital(d.hospitalCode);
       const result = requireText(d.result, 'result', 2000);
@@ -131,8 +127,7 @@ function decide(command: HealthRecordCommand, state: HealthRecordState): HealthR
     }
     case 'recordVaccination': {
       const d = command.data;
-      const entries = openEntries(state, command.type, d.personId);
-      assertNewEntry(entries, d.vaccinationId, 'vaccinationId');
+      const entries = assertNewEntry(state, command.type, d.personId, d.vaccinationId, 'vaccinationId');
       const vaccine = assertVaccine(d.vaccine);
       assertHospital(d.hospitalCode);
       if (!Number.isInteger(d.dose) || d.dose < 1 || d.dose > vaccine.doses) {

@@ -129,31 +129,30 @@ export const incidentsProjection: Projection<IncidentEvent | ErasureEvent> = {
     const histogramChanges = [...delta].filter(([, change]) => changesHistogram(change));
     const divisions = divisionsOf(view);
 
-    if (countChanges.length > 0) {
-      const metrics = store.collection<DivisionCounts>(METRICS);
-      const docs = await metrics.getMany(divisions);
-      for (const [i, divisionCode] of divisions.entries()) {
-        const doc: DivisionCounts = docs[i]?.doc ?? { divisionCode, levels: {} };
-        for (const [key, change] of countChanges) {
-          const counts = doc.levels[key] ?? levelCountsOf(emptyCounts());
-          addLevelCounts(counts, change, 1);
-          doc.levels[key] = counts;
-        }
-        await metrics.upsert(divisionCode, doc, source);
-      }
-    }
-    if (histogramChanges.length > 0) {
-      const closeTimes = store.collection<DivisionCloseTimes>(CLOSE_TIMES);
-      const docs = await closeTimes.getMany(divisions);
-      for (const [i, divisionCode] of divisions.entries()) {
-        const doc: DivisionCloseTimes = docs[i]?.doc ?? { divisionCode, levels: {} };
-        for (const [key, change] of histogramChanges) {
-          const histogram = doc.levels[key] ?? {};
-          addHistogram(histogram, change.closeMinutes, 1);
-          doc.levels[key] = histogram;
-        }
-        await closeTimes.upsert(divisionCode, doc, source);
-      }
-    }
+    await addToDivisions(store.collection<DivisionCounts>(METRICS), divisions, countChanges, source, (counts = levelCountsOf(emptyCounts()), change) => {
+      addLevelCounts(counts, change, 1);
+      return counts;
+    });
+    await addToDivisions(store.collection<DivisionCloseTimes>(CLOSE_TIMES), divisions, histogramChanges, source, (histogram = {}, change) => {
+      addHistogram(histogram, change.closeMinutes, 1);
+      return histogram;
+    });
   },
 };
+
+/** Adds each level's change to every division's document of `collection` (`add` answers the level's new entry). */
+async function addToDivisions<Entry>(
+  collection: Collection<{ divisionCode: string; levels: Partial<Record<LevelKey, Entry>> }>,
+  divisions: readonly string[],
+  changes: readonly (readonly [LevelKey, MetricCounts])[],
+  source: FieldSource,
+  add: (entry: Entry | undefined, change: MetricCounts) => Entry,
+): Promise<void> {
+  if (changes.length === 0) return;
+  const docs = await collection.getMany(divisions);
+  for (const [i, divisionCode] of divisions.entries()) {
+    const doc = docs[i]?.doc ?? { divisionCode, levels: {} };
+    for (const [key, change] of changes) doc.levels[key] = add(doc.levels[key], change);
+    await collection.upsert(divisionCode, doc, source);
+  }
+}

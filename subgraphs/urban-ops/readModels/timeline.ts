@@ -26,37 +26,30 @@ export interface TimelineStep {
   data: unknown;
 }
 
-/** The instant each event type records its step at. */
+type InstantFieldOf<Data> = { [K in keyof Data]-?: Data[K] extends string ? K : never }[keyof Data];
+
+/** The field each event type records its step's instant in. */
+const INSTANT_FIELD: { [E in IncidentEvent as E['type']]: InstantFieldOf<E['data']> } = {
+  IncidentReported: 'reportedAt',
+  IncidentRegistered: 'registeredAt',
+  IncidentRejected: 'rejectedAt',
+  IncidentDispatched: 'dispatchedAt',
+  IncidentReturned: 'returnedAt',
+  IncidentEscalated: 'escalatedAt',
+  IncidentHandlingStarted: 'startedAt',
+  IncidentHandled: 'handledAt',
+  IncidentVerificationPassed: 'verifiedAt',
+  IncidentVerificationFailed: 'verifiedAt',
+  IncidentClosed: 'closedAt',
+  IncidentEvaluated: 'evaluatedAt',
+  IncidentOverdue: 'detectedAt',
+  IncidentSupervised: 'supervisedAt',
+};
+
 function instantOf(event: IncidentEvent): string {
-  switch (event.type) {
-    case 'IncidentReported':
-      return event.data.reportedAt;
-    case 'IncidentRegistered':
-      return event.data.registeredAt;
-    case 'IncidentRejected':
-      return event.data.rejectedAt;
-    case 'IncidentDispatched':
-      return event.data.dispatchedAt;
-    case 'IncidentReturned':
-      return event.data.returnedAt;
-    case 'IncidentEscalated':
-      return event.data.escalatedAt;
-    case 'IncidentHandlingStarted':
-      return event.data.startedAt;
-    case 'IncidentHandled':
-      return event.data.handledAt;
-    case 'IncidentVerificationPassed':
-    case 'IncidentVerificationFailed':
-      return event.data.verifiedAt;
-    case 'IncidentClosed':
-      return event.data.closedAt;
-    case 'IncidentEvaluated':
-      return event.data.evaluatedAt;
-    case 'IncidentOverdue':
-      return event.data.detectedAt;
-    case 'IncidentSupervised':
-      return event.data.supervisedAt;
-  }
+  const data: Readonly<Record<string, unknown>> = event.data;
+  // A string: the table's type admits only each event's own string fields, which TypeScript cannot pair with the event here.
+  return data[INSTANT_FIELD[event.type]] as string;
 }
 
 /** The centre or unit that took the step; null for reporters, citizens and the deadline process. */
