@@ -5,9 +5,9 @@
  * overdue marks and supervision (督办) along the way.
  */
 import { z } from 'zod';
-import type { DomainEvent } from '../../../events/decider.ts';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { URGENCIES, getCategory, type Urgency } from '../categories.ts';
+import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { URGENCIES, getCategory } from '../categories.ts';
 import { LEVELS, tryLevelOfCode, type Level } from '../levels.ts';
 
 /** 自动感知 (IoT), 主动上报 (grid workers, citizens' photos), 被动发现 (12345 hotline, the app). */
@@ -28,170 +28,209 @@ export type RejectionReason = (typeof REJECTION_REASONS)[number];
 export const ESCALATION_TRIGGERS = ['REQUESTED', 'OVERDUE'] as const;
 export type EscalationTrigger = (typeof ESCALATION_TRIGGERS)[number];
 
-export interface Location {
-  longitude: number;
-  latitude: number;
-  address: string;
-}
+const { id, text, instant } = eventFields;
+const level = z.enum(LEVELS);
+const divisionCode = z.string().refine((code) => tryLevelOfCode(code) !== null, 'a city, district, street or community code');
+/** A level and a code that agree with each other. */
+const levelMatchesCode = (c: { level: Level; divisionCode: string }): boolean => tryLevelOfCode(c.divisionCode) === c.level;
+const LEVEL_MISMATCH = 'level must match the division code';
+const refs = z.array(id);
 
-export interface Reporter {
-  kind: ReporterKind;
+const location = z.object({
+  longitude: z.number().min(-180).max(180),
+  latitude: z.number().min(-90).max(90),
+  address: text,
+});
+export type Location = z.infer<typeof location>;
+
+const reporter = z.object({
+  kind: z.enum(REPORTER_KINDS),
   /** Sensor id or grid worker id; citizens may stay anonymous. */
-  id?: string;
-  name?: string;
-}
+  id: id.optional(),
+  name: text.optional(),
+});
+export type Reporter = z.infer<typeof reporter>;
 
 /** A command centre (指挥中心) at one level, identified by its division. */
-export interface CentreRef {
-  level: Level;
-  divisionCode: string;
-}
+const centreRef = z.object({ level, divisionCode }).refine(levelMatchesCode, LEVEL_MISMATCH);
+export type CentreRef = z.infer<typeof centreRef>;
 
 /** Whoever acted: a command centre, or a unit (unitId) belonging to a division. */
-export interface ActorRef extends CentreRef {
-  unitId?: string;
-}
+const actorRef = z.object({ level, divisionCode, unitId: id.optional() }).refine(levelMatchesCode, LEVEL_MISMATCH);
+export type ActorRef = z.infer<typeof actorRef>;
 
-export type IncidentReported = DomainEvent<
+const incidentReported = eventType(
   'IncidentReported',
-  {
-    incidentId: string;
-    channel: Channel;
-    category: string;
-    subcategory: string;
-    description: string;
-    location: Location;
-    /** The community (12 digits) the location lies in. */
-    divisionCode: string;
-    reporter: Reporter;
-    /** References to stored photos, recordings or sensor readings. */
-    attachments: string[];
-    /** When the report was made at the source, which may precede its recording. */
-    reportedAt: string;
-  }
->;
+  z
+    .object({
+      incidentId: id,
+      channel: z.enum(CHANNELS),
+      category: id,
+      subcategory: id,
+      description: text,
+      location,
+      /** The community (12 digits) the location lies in. */
+      divisionCode: z.string().regex(/^\d{12}$/, 'a 12-digit community code'),
+      reporter,
+      /** References to stored photos, recordings or sensor readings. */
+      attachments: refs,
+      /** When the report was made at the source, which may precede its recording. */
+      reportedAt: instant,
+    })
+    .refine((d) => {
+      try {
+        getCategory(d.category, d.subcategory);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'category and subcategory must be a pair of the incident catalog'),
+);
+export type IncidentReported = EventOf<typeof incidentReported>;
 
 /**
  * 立案. No deadline yet: by the local rules the handling clock starts at dispatch, so the limit is
  * frozen here (a later catalog change does not move an open case) and the first
  * IncidentDispatched carries the deadline.
  */
-export type IncidentRegistered = DomainEvent<
+const incidentRegistered = eventType(
   'IncidentRegistered',
-  {
-    incidentId: string;
-    caseNumber: string;
-    urgency: Urgency;
-    limitMinutes: number;
-    /** The registering centre's level and division, which owns the case from now on. */
-    level: Level;
-    divisionCode: string;
-    registeredAt: string;
-  }
->;
+  z
+    .object({
+      incidentId: id,
+      caseNumber: id,
+      urgency: z.enum(URGENCIES),
+      limitMinutes: z.int().positive(),
+      /** The registering centre's level and division, which owns the case from now on. */
+      level,
+      divisionCode,
+      registeredAt: instant,
+    })
+    .refine(levelMatchesCode, LEVEL_MISMATCH),
+);
+export type IncidentRegistered = EventOf<typeof incidentRegistered>;
 
 /** A duplicate report is rejected with a link to the case it repeats (duplicateOfId). */
-export type IncidentRejected = DomainEvent<
+const incidentRejected = eventType(
   'IncidentRejected',
-  {
-    incidentId: string;
-    reason: RejectionReason;
-    duplicateOfId?: string;
-    note: string;
-    rejectedBy: CentreRef;
-    rejectedAt: string;
-  }
->;
+  z
+    .object({
+      incidentId: id,
+      reason: z.enum(REJECTION_REASONS),
+      duplicateOfId: id.optional(),
+      note: text,
+      rejectedBy: centreRef,
+      rejectedAt: instant,
+    })
+    .refine((d) => (d.reason === 'DUPLICATE') === (d.duplicateOfId !== undefined), 'duplicateOfId goes with DUPLICATE only'),
+);
+export type IncidentRejected = EventOf<typeof incidentRejected>;
 
-export type IncidentDispatched = DomainEvent<
+const incidentDispatched = eventType(
   'IncidentDispatched',
-  {
-    incidentId: string;
-    unitId: string;
-    unitName: string;
-    /** The unit's level and division. */
-    level: Level;
-    divisionCode: string;
-    /** The dispatching centre, which owns the case from now on (returns go back to it). */
-    dispatchedBy: CentreRef;
-    /** First dispatch + the category limit; re-dispatches keep the first deadline. */
-    deadline: string;
-    dispatchedAt: string;
-  }
->;
+  z
+    .object({
+      incidentId: id,
+      unitId: id,
+      unitName: text,
+      /** The unit's level and division. */
+      level,
+      divisionCode,
+      /** The dispatching centre, which owns the case from now on (returns go back to it). */
+      dispatchedBy: centreRef,
+      /** First dispatch + the category limit; re-dispatches keep the first deadline. */
+      deadline: instant,
+      dispatchedAt: instant,
+    })
+    .refine(levelMatchesCode, LEVEL_MISMATCH),
+);
+export type IncidentDispatched = EventOf<typeof incidentDispatched>;
 
 /** 退回: the unit says the case is not theirs; it goes back to the owning centre. */
-export type IncidentReturned = DomainEvent<
+const incidentReturned = eventType(
   'IncidentReturned',
-  { incidentId: string; unitId: string; reason: string; returnedTo: CentreRef; returnedAt: string }
->;
+  z.object({ incidentId: id, unitId: id, reason: text, returnedTo: centreRef, returnedAt: instant }),
+);
+export type IncidentReturned = EventOf<typeof incidentReturned>;
 
-export type IncidentEscalated = DomainEvent<
+const incidentEscalated = eventType(
   'IncidentEscalated',
-  {
-    incidentId: string;
-    trigger: EscalationTrigger;
-    fromLevel: Level;
-    fromDivisionCode: string;
-    toLevel: Level;
-    toDivisionCode: string;
-    reason: string;
-    /** Absent when the deadline process manager escalated. */
-    escalatedBy?: ActorRef;
-    escalatedAt: string;
-  }
->;
+  z
+    .object({
+      incidentId: id,
+      trigger: z.enum(ESCALATION_TRIGGERS),
+      fromLevel: level,
+      fromDivisionCode: divisionCode,
+      toLevel: level,
+      toDivisionCode: divisionCode,
+      reason: text,
+      /** Absent when the deadline process manager escalated. */
+      escalatedBy: actorRef.optional(),
+      escalatedAt: instant,
+    })
+    .refine(
+      (d) => tryLevelOfCode(d.fromDivisionCode) === d.fromLevel && tryLevelOfCode(d.toDivisionCode) === d.toLevel,
+      'levels must match the division codes',
+    )
+    .refine((d) => LEVELS.indexOf(d.toLevel) < LEVELS.indexOf(d.fromLevel), 'an escalation goes up at least one level'),
+);
+export type IncidentEscalated = EventOf<typeof incidentEscalated>;
 
-export type IncidentHandlingStarted = DomainEvent<
-  'IncidentHandlingStarted',
-  { incidentId: string; unitId: string; startedAt: string }
->;
+const incidentHandlingStarted = eventType('IncidentHandlingStarted', z.object({ incidentId: id, unitId: id, startedAt: instant }));
+export type IncidentHandlingStarted = EventOf<typeof incidentHandlingStarted>;
 
-export type IncidentHandled = DomainEvent<
+const incidentHandled = eventType(
   'IncidentHandled',
-  { incidentId: string; unitId: string; evidence: string[]; note: string; handledAt: string }
->;
+  z.object({ incidentId: id, unitId: id, evidence: refs.min(1), note: text, handledAt: instant }),
+);
+export type IncidentHandled = EventOf<typeof incidentHandled>;
 
-export type IncidentVerificationPassed = DomainEvent<
+const incidentVerificationPassed = eventType(
   'IncidentVerificationPassed',
-  { incidentId: string; verifiedBy: ActorRef; note?: string; verifiedAt: string }
->;
+  z.object({ incidentId: id, verifiedBy: actorRef, note: text.optional(), verifiedAt: instant }),
+);
+export type IncidentVerificationPassed = EventOf<typeof incidentVerificationPassed>;
 
 /** 核查不通过: the case is reopened for re-dispatch and counts as rework (返工). */
-export type IncidentVerificationFailed = DomainEvent<
+const incidentVerificationFailed = eventType(
   'IncidentVerificationFailed',
-  { incidentId: string; verifiedBy: ActorRef; reason: string; verifiedAt: string }
->;
+  z.object({ incidentId: id, verifiedBy: actorRef, reason: text, verifiedAt: instant }),
+);
+export type IncidentVerificationFailed = EventOf<typeof incidentVerificationFailed>;
 
-export type IncidentClosed = DomainEvent<
+const incidentClosed = eventType(
   'IncidentClosed',
-  { incidentId: string; closedAt: string; /** closedAt is not after the deadline. */ onTime: boolean }
->;
+  /** `onTime`: closedAt is not after the deadline. */
+  z.object({ incidentId: id, closedAt: instant, onTime: z.boolean() }),
+);
+export type IncidentClosed = EventOf<typeof incidentClosed>;
 
-export type IncidentEvaluated = DomainEvent<
+const incidentEvaluated = eventType(
   'IncidentEvaluated',
-  {
-    incidentId: string;
+  z.object({
+    incidentId: id,
     /** 1 (very dissatisfied) to 5 (very satisfied). */
-    satisfaction: number;
-    comment?: string;
-    evaluatedAt: string;
-  }
->;
+    satisfaction: z.int().min(1).max(5),
+    comment: text.optional(),
+    evaluatedAt: instant,
+  }),
+);
+export type IncidentEvaluated = EventOf<typeof incidentEvaluated>;
 
-export type IncidentOverdue = DomainEvent<
-  'IncidentOverdue',
-  { incidentId: string; deadline: string; detectedAt: string }
->;
+const incidentOverdue = eventType('IncidentOverdue', z.object({ incidentId: id, deadline: instant, detectedAt: instant }));
+export type IncidentOverdue = EventOf<typeof incidentOverdue>;
 
 /**
  * 督办: a centre puts the case under its supervision. After an overdue escalation it sets its own
  * `deadline` (the category's limit again, from now): a case still open then escalates once more.
  */
-export type IncidentSupervised = DomainEvent<
+const incidentSupervised = eventType(
   'IncidentSupervised',
-  { incidentId: string; level: Level; divisionCode: string; note: string; supervisedAt: string; deadline?: string }
->;
+  z
+    .object({ incidentId: id, level, divisionCode, note: text, supervisedAt: instant, deadline: instant.optional() })
+    .refine(levelMatchesCode, LEVEL_MISMATCH),
+);
+export type IncidentSupervised = EventOf<typeof incidentSupervised>;
 
 export type IncidentEvent =
   | IncidentReported
@@ -210,176 +249,6 @@ export type IncidentEvent =
   | IncidentSupervised;
 
 export const incidentStreamId = (incidentId: string): string => `urban.incident-${incidentId}`;
-
-const id = z.string().min(1);
-const text = z.string().trim().min(1);
-const instant = z.iso.datetime({ offset: true });
-const level = z.enum(LEVELS);
-const divisionCode = z.string().refine((code) => tryLevelOfCode(code) !== null, 'a city, district, street or community code');
-/** A level and a code that agree with each other. */
-const centreRef = z
-  .object({ level, divisionCode })
-  .refine((c) => tryLevelOfCode(c.divisionCode) === c.level, 'level must match the division code');
-const actorRef = z
-  .object({ level, divisionCode, unitId: id.optional() })
-  .refine((c) => tryLevelOfCode(c.divisionCode) === c.level, 'level must match the division code');
-const refs = z.array(id);
-
-const incidentReported: EventTypeDefinition<IncidentReported['data']> = {
-  type: 'IncidentReported',
-  schemaVersion: 1,
-  schema: z
-    .object({
-      incidentId: id,
-      channel: z.enum(CHANNELS),
-      category: id,
-      subcategory: id,
-      description: text,
-      location: z.object({
-        longitude: z.number().min(-180).max(180),
-        latitude: z.number().min(-90).max(90),
-        address: text,
-      }),
-      divisionCode: z.string().regex(/^\d{12}$/, 'a 12-digit community code'),
-      reporter: z.object({ kind: z.enum(REPORTER_KINDS), id: id.optional(), name: text.optional() }),
-      attachments: refs,
-      reportedAt: instant,
-    })
-    .refine((d) => {
-      try {
-        getCategory(d.category, d.subcategory);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'category and subcategory must be a pair of the incident catalog'),
-};
-
-const incidentRegistered: EventTypeDefinition<IncidentRegistered['data']> = {
-  type: 'IncidentRegistered',
-  schemaVersion: 1,
-  schema: z
-    .object({
-      incidentId: id,
-      caseNumber: id,
-      urgency: z.enum(URGENCIES),
-      limitMinutes: z.int().positive(),
-      level,
-      divisionCode,
-      registeredAt: instant,
-    })
-    .refine((d) => tryLevelOfCode(d.divisionCode) === d.level, 'level must match the division code'),
-};
-
-const incidentRejected: EventTypeDefinition<IncidentRejected['data']> = {
-  type: 'IncidentRejected',
-  schemaVersion: 1,
-  schema: z
-    .object({
-      incidentId: id,
-      reason: z.enum(REJECTION_REASONS),
-      duplicateOfId: id.optional(),
-      note: text,
-      rejectedBy: centreRef,
-      rejectedAt: instant,
-    })
-    .refine((d) => (d.reason === 'DUPLICATE') === (d.duplicateOfId !== undefined), 'duplicateOfId goes with DUPLICATE only'),
-};
-
-const incidentDispatched: EventTypeDefinition<IncidentDispatched['data']> = {
-  type: 'IncidentDispatched',
-  schemaVersion: 1,
-  schema: z
-    .object({
-      incidentId: id,
-      unitId: id,
-      unitName: text,
-      level,
-      divisionCode,
-      dispatchedBy: centreRef,
-      deadline: instant,
-      dispatchedAt: instant,
-    })
-    .refine((d) => tryLevelOfCode(d.divisionCode) === d.level, 'level must match the division code'),
-};
-
-const incidentReturned: EventTypeDefinition<IncidentReturned['data']> = {
-  type: 'IncidentReturned',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, unitId: id, reason: text, returnedTo: centreRef, returnedAt: instant }),
-};
-
-const incidentEscalated: EventTypeDefinition<IncidentEscalated['data']> = {
-  type: 'IncidentEscalated',
-  schemaVersion: 1,
-  schema: z
-    .object({
-      incidentId: id,
-      trigger: z.enum(ESCALATION_TRIGGERS),
-      fromLevel: level,
-      fromDivisionCode: divisionCode,
-      toLevel: level,
-      toDivisionCode: divisionCode,
-      reason: text,
-      escalatedBy: actorRef.optional(),
-      escalatedAt: instant,
-    })
-    .refine(
-      (d) => tryLevelOfCode(d.fromDivisionCode) === d.fromLevel && tryLevelOfCode(d.toDivisionCode) === d.toLevel,
-      'levels must match the division codes',
-    )
-    .refine((d) => LEVELS.indexOf(d.toLevel) < LEVELS.indexOf(d.fromLevel), 'an escalation goes up at least one level'),
-};
-
-const incidentHandlingStarted: EventTypeDefinition<IncidentHandlingStarted['data']> = {
-  type: 'IncidentHandlingStarted',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, unitId: id, startedAt: instant }),
-};
-
-const incidentHandled: EventTypeDefinition<IncidentHandled['data']> = {
-  type: 'IncidentHandled',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, unitId: id, evidence: refs.min(1), note: text, handledAt: instant }),
-};
-
-const incidentVerificationPassed: EventTypeDefinition<IncidentVerificationPassed['data']> = {
-  type: 'IncidentVerificationPassed',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, verifiedBy: actorRef, note: text.optional(), verifiedAt: instant }),
-};
-
-const incidentVerificationFailed: EventTypeDefinition<IncidentVerificationFailed['data']> = {
-  type: 'IncidentVerificationFailed',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, verifiedBy: actorRef, reason: text, verifiedAt: instant }),
-};
-
-const incidentClosed: EventTypeDefinition<IncidentClosed['data']> = {
-  type: 'IncidentClosed',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, closedAt: instant, onTime: z.boolean() }),
-};
-
-const incidentEvaluated: EventTypeDefinition<IncidentEvaluated['data']> = {
-  type: 'IncidentEvaluated',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, satisfaction: z.int().min(1).max(5), comment: text.optional(), evaluatedAt: instant }),
-};
-
-const incidentOverdue: EventTypeDefinition<IncidentOverdue['data']> = {
-  type: 'IncidentOverdue',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, deadline: instant, detectedAt: instant }),
-};
-
-const incidentSupervised: EventTypeDefinition<IncidentSupervised['data']> = {
-  type: 'IncidentSupervised',
-  schemaVersion: 1,
-  schema: z
-    .object({ incidentId: id, level, divisionCode, note: text, supervisedAt: instant, deadline: instant.optional() })
-    .refine((d) => tryLevelOfCode(d.divisionCode) === d.level, 'level must match the division code'),
-};
 
 export const incidentEventDefinitions: readonly EventTypeDefinition[] = [
   incidentReported,
