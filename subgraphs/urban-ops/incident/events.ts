@@ -147,10 +147,7 @@ const incidentDispatched = eventType(
 export type IncidentDispatched = EventOf<typeof incidentDispatched>;
 
 /** 退回: the unit says the case is not theirs; it goes back to the owning centre. */
-const incidentReturned = eventType(
-  'IncidentReturned',
-  z.object({ incidentId: id, unitId: id, reason: text, returnedTo: centreRef, returnedAt: instant }),
-);
+const incidentReturned = eventType('IncidentReturned', z.object({ incidentId: id, unitId: id, reason: text, returnedTo: centreRef, returnedAt: instant }));
 export type IncidentReturned = EventOf<typeof incidentReturned>;
 
 const incidentEscalated = eventType(
@@ -179,30 +176,18 @@ export type IncidentEscalated = EventOf<typeof incidentEscalated>;
 const incidentHandlingStarted = eventType('IncidentHandlingStarted', z.object({ incidentId: id, unitId: id, startedAt: instant }));
 export type IncidentHandlingStarted = EventOf<typeof incidentHandlingStarted>;
 
-const incidentHandled = eventType(
-  'IncidentHandled',
-  z.object({ incidentId: id, unitId: id, evidence: refs.min(1), note: text, handledAt: instant }),
-);
+const incidentHandled = eventType('IncidentHandled', z.object({ incidentId: id, unitId: id, evidence: refs.min(1), note: text, handledAt: instant }));
 export type IncidentHandled = EventOf<typeof incidentHandled>;
 
-const incidentVerificationPassed = eventType(
-  'IncidentVerificationPassed',
-  z.object({ incidentId: id, verifiedBy: actorRef, note: text.optional(), verifiedAt: instant }),
-);
+const incidentVerificationPassed = eventType('IncidentVerificationPassed', z.object({ incidentId: id, verifiedBy: actorRef, note: text.optional(), verifiedAt: instant }));
 export type IncidentVerificationPassed = EventOf<typeof incidentVerificationPassed>;
 
 /** 核查不通过: the case is reopened for re-dispatch and counts as rework (返工). */
-const incidentVerificationFailed = eventType(
-  'IncidentVerificationFailed',
-  z.object({ incidentId: id, verifiedBy: actorRef, reason: text, verifiedAt: instant }),
-);
+const incidentVerificationFailed = eventType('IncidentVerificationFailed', z.object({ incidentId: id, verifiedBy: actorRef, reason: text, verifiedAt: instant }));
 export type IncidentVerificationFailed = EventOf<typeof incidentVerificationFailed>;
 
-const incidentClosed = eventType(
-  'IncidentClosed',
-  /** `onTime`: closedAt is not after the deadline. */
-  z.object({ incidentId: id, closedAt: instant, onTime: z.boolean() }),
-);
+/** `onTime`: closedAt is not after the deadline. */
+const incidentClosed = eventType('IncidentClosed', z.object({ incidentId: id, closedAt: instant, onTime: z.boolean() }));
 export type IncidentClosed = EventOf<typeof incidentClosed>;
 
 const incidentEvaluated = eventType(
