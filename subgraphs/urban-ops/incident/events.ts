@@ -217,25 +217,9 @@ const incidentSupervised = eventType(
 );
 export type IncidentSupervised = EventOf<typeof incidentSupervised>;
 
-export type IncidentEvent =
-  | IncidentReported
-  | IncidentRegistered
-  | IncidentRejected
-  | IncidentDispatched
-  | IncidentReturned
-  | IncidentEscalated
-  | IncidentHandlingStarted
-  | IncidentHandled
-  | IncidentVerificationPassed
-  | IncidentVerificationFailed
-  | IncidentClosed
-  | IncidentEvaluated
-  | IncidentOverdue
-  | IncidentSupervised;
-
 export const incidentStreamId = (incidentId: string): string => `urban.incident-${incidentId}`;
 
-export const incidentEventDefinitions: readonly EventTypeDefinition[] = [
+const incidentEventTypes = [
   incidentReported,
   incidentRegistered,
   incidentRejected,
@@ -250,4 +234,8 @@ export const incidentEventDefinitions: readonly EventTypeDefinition[] = [
   incidentEvaluated,
   incidentOverdue,
   incidentSupervised,
-];
+] as const;
+
+export type IncidentEvent = EventOf<(typeof incidentEventTypes)[number]>;
+
+export const incidentEventDefinitions: readonly EventTypeDefinition[] = incidentEventTypes;
