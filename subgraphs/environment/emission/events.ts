@@ -5,8 +5,8 @@
  * resolved, or escalated first when nobody acknowledged it in time).
  */
 import { z } from 'zod';
-import type { DomainEvent } from '../../../events/decider.ts';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
+import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
 
 /** Flue gas: SO2, NOX (氮氧化物), PM (颗粒物); wastewater: COD, NH3_N (氨氮), TP (总磷), TN (总氮). */
 export const EMISSION_POLLUTANTS = ['SO2', 'NOX', 'PM', 'COD', 'NH3_N', 'TP', 'TN'] as const;
@@ -27,92 +27,97 @@ export const UNIT_OF: Readonly<Record<EmissionPollutant, EmissionUnit>> = {
   TN: 'mg/L',
 };
 
-export interface PermittedPollutant {
-  pollutant: EmissionPollutant;
+const { id, text, date, instant } = eventFields;
+const pollutant = z.enum(EMISSION_POLLUTANTS);
+const unit = z.enum(EMISSION_UNITS);
+const concentration = z.number().nonnegative();
+
+const permittedPollutant = z.object({
+  pollutant,
   /** The permitted concentration limit; a reading above it is an exceedance. */
-  limit: number;
-  unit: EmissionUnit;
-}
+  limit: z.number().positive(),
+  unit,
+});
+export type PermittedPollutant = z.infer<typeof permittedPollutant>;
 
-export interface Outlet {
-  outletId: string;
+const outlet = z.object({
+  outletId: id,
   /** e.g. 1号锅炉排气筒 (DA001), 废水总排口 (DW001). */
-  name: string;
-  pollutants: PermittedPollutant[];
-}
+  name: text,
+  pollutants: z.array(permittedPollutant).min(1),
+});
+export type Outlet = z.infer<typeof outlet>;
 
-export type EmissionPermitIssued = DomainEvent<
+const emissionPermitIssued = eventType(
   'EmissionPermitIssued',
-  {
-    permitId: string;
-    /** The discharge unit, a LegalPerson id. */
-    legalPersonId: string;
-    /** The permit number as printed on it. */
-    permitNo: string;
-    outlets: Outlet[];
-    /** `YYYY-MM-DD`, inclusive, China time. */
-    validFrom: string;
-    validUntil: string;
-  }
->;
+  z
+    .object({
+      permitId: id,
+      /** The discharge unit, a LegalPerson id. */
+      legalPersonId: id,
+      /** The permit number as printed on it. */
+      permitNo: text,
+      outlets: z.array(outlet).min(1),
+      /** Inclusive, China time. */
+      validFrom: date,
+      validUntil: date,
+    })
+    .refine((p) => p.validFrom <= p.validUntil, { message: 'validFrom is not after validUntil', path: ['validUntil'] }),
+);
+export type EmissionPermitIssued = EventOf<typeof emissionPermitIssued>;
 
 /** One online-monitoring reading at an outlet; `observedAt` is a canonical UTC instant. */
-export type EmissionObserved = DomainEvent<
+const emissionObserved = eventType(
   'EmissionObserved',
-  {
-    permitId: string;
-    outletId: string;
-    pollutant: EmissionPollutant;
-    value: number;
-    unit: EmissionUnit;
-    observedAt: string;
-  }
->;
+  z.object({ permitId: id, outletId: id, pollutant, value: concentration, unit, observedAt: instant }),
+);
+export type EmissionObserved = EventOf<typeof emissionObserved>;
 
 export type EmissionPermitEvent = EmissionPermitIssued | EmissionObserved;
 
-export type EmissionAlarmRaised = DomainEvent<
+const emissionAlarmRaised = eventType(
   'EmissionAlarmRaised',
-  {
-    alarmId: string;
-    permitId: string;
-    /** Carried so read models can list a discharge unit's alarms without loading its permit. */
-    legalPersonId: string;
-    outletId: string;
-    pollutant: EmissionPollutant;
-    value: number;
-    limit: number;
-    unit: EmissionUnit;
-    observedAt: string;
-    raisedAt: string;
-    /** After this instant an unacknowledged alarm may be escalated. */
-    acknowledgeBy: string;
-  }
->;
+  z
+    .object({
+      alarmId: id,
+      permitId: id,
+      /** Carried so read models can list a discharge unit's alarms without loading its permit. */
+      legalPersonId: id,
+      outletId: id,
+      pollutant,
+      value: concentration,
+      limit: z.number().positive(),
+      unit,
+      observedAt: instant,
+      raisedAt: instant,
+      /** After this instant an unacknowledged alarm may be escalated. */
+      acknowledgeBy: instant,
+    })
+    .refine((a) => a.value > a.limit, { message: 'an alarm is raised only for a value above the limit', path: ['value'] }),
+);
+export type EmissionAlarmRaised = EventOf<typeof emissionAlarmRaised>;
 
-export type EmissionAlarmAcknowledged = DomainEvent<
-  'EmissionAlarmAcknowledged',
-  { alarmId: string; /** Who acknowledged it for the discharge unit (a user id). */ by: string; at: string }
->;
+/** `by`: who acknowledged it for the discharge unit (a user id). */
+const emissionAlarmAcknowledged = eventType('EmissionAlarmAcknowledged', z.object({ alarmId: id, by: text, at: instant }));
+export type EmissionAlarmAcknowledged = EventOf<typeof emissionAlarmAcknowledged>;
 
-export type EmissionAlarmResolved = DomainEvent<
+const emissionAlarmResolved = eventType(
   'EmissionAlarmResolved',
-  {
-    alarmId: string;
+  z.object({
+    alarmId: id,
     /** References to the evidence of the fix (documents, photos, monitoring records). */
-    evidence: string[];
-    note: string;
-    at: string;
-  }
->;
+    evidence: z.array(text).min(1),
+    note: text,
+    at: instant,
+  }),
+);
+export type EmissionAlarmResolved = EventOf<typeof emissionAlarmResolved>;
 
 export const ESCALATION_REASONS = ['NOT_ACKNOWLEDGED_IN_TIME'] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 
-export type EmissionAlarmEscalated = DomainEvent<
-  'EmissionAlarmEscalated',
-  { alarmId: string; reason: EscalationReason; at: string }
->;
+const emissionAlarmEscalated = eventType('EmissionAlarmEscalated', z.object({ alarmId: id, reason: z.enum(ESCALATION_REASONS), at: instant }));
+export type EmissionAlarmEscalated = EventOf<typeof emissionAlarmEscalated>;
 
 export type EmissionAlarmEvent =
   | EmissionAlarmRaised
@@ -135,81 +140,6 @@ export const emissionReadingsStreamId = (permitId: string, date: string): string
   `environment.emission-readings-${permitId}:${date}`;
 
 export const emissionAlarmStreamId = (alarmId: string): string => `environment.emission-alarm-${alarmId}`;
-
-const id = z.string().min(1);
-const text = z.string().trim().min(1);
-const date = z.iso.date();
-const instant = z.iso.datetime({ offset: true });
-const pollutant = z.enum(EMISSION_POLLUTANTS);
-const unit = z.enum(EMISSION_UNITS);
-const concentration = z.number().nonnegative();
-
-const emissionPermitIssued: EventTypeDefinition<EmissionPermitIssued['data']> = {
-  type: 'EmissionPermitIssued',
-  schemaVersion: 1,
-  schema: z
-    .object({
-      permitId: id,
-      legalPersonId: id,
-      permitNo: text,
-      outlets: z
-        .array(
-          z.object({
-            outletId: id,
-            name: text,
-            pollutants: z.array(z.object({ pollutant, limit: z.number().positive(), unit })).min(1),
-          }),
-        )
-        .min(1),
-      validFrom: date,
-      validUntil: date,
-    })
-    .refine((p) => p.validFrom <= p.validUntil, { message: 'validFrom is not after validUntil', path: ['validUntil'] }),
-};
-
-const emissionObserved: EventTypeDefinition<EmissionObserved['data']> = {
-  type: 'EmissionObserved',
-  schemaVersion: 1,
-  schema: z.object({ permitId: id, outletId: id, pollutant, value: concentration, unit, observedAt: instant }),
-};
-
-const emissionAlarmRaised: EventTypeDefinition<EmissionAlarmRaised['data']> = {
-  type: 'EmissionAlarmRaised',
-  schemaVersion: 1,
-  schema: z
-    .object({
-      alarmId: id,
-      permitId: id,
-      legalPersonId: id,
-      outletId: id,
-      pollutant,
-      value: concentration,
-      limit: z.number().positive(),
-      unit,
-      observedAt: instant,
-      raisedAt: instant,
-      acknowledgeBy: instant,
-    })
-    .refine((a) => a.value > a.limit, { message: 'an alarm is raised only for a value above the limit', path: ['value'] }),
-};
-
-const emissionAlarmAcknowledged: EventTypeDefinition<EmissionAlarmAcknowledged['data']> = {
-  type: 'EmissionAlarmAcknowledged',
-  schemaVersion: 1,
-  schema: z.object({ alarmId: id, by: text, at: instant }),
-};
-
-const emissionAlarmResolved: EventTypeDefinition<EmissionAlarmResolved['data']> = {
-  type: 'EmissionAlarmResolved',
-  schemaVersion: 1,
-  schema: z.object({ alarmId: id, evidence: z.array(text).min(1), note: text, at: instant }),
-};
-
-const emissionAlarmEscalated: EventTypeDefinition<EmissionAlarmEscalated['data']> = {
-  type: 'EmissionAlarmEscalated',
-  schemaVersion: 1,
-  schema: z.object({ alarmId: id, reason: z.enum(ESCALATION_REASONS), at: instant }),
-};
 
 export const emissionEventDefinitions: readonly EventTypeDefinition[] = [
   emissionPermitIssued,

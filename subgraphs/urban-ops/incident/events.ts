@@ -5,9 +5,9 @@
  * overdue marks and supervision (督办) along the way.
  */
 import { z } from 'zod';
-import type { DomainEvent } from '../../../events/decider.ts';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { URGENCIES, getCategory, type Urgency } from '../categories.ts';
+import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { URGENCIES, getCategory } from '../categories.ts';
 import { LEVELS, tryLevelOfCode, type Level } from '../levels.ts';
 
 /** 自动感知 (IoT), 主动上报 (grid workers, citizens' photos), 被动发现 (12345 hotline, the app). */
@@ -28,221 +28,53 @@ export type RejectionReason = (typeof REJECTION_REASONS)[number];
 export const ESCALATION_TRIGGERS = ['REQUESTED', 'OVERDUE'] as const;
 export type EscalationTrigger = (typeof ESCALATION_TRIGGERS)[number];
 
-export interface Location {
-  longitude: number;
-  latitude: number;
-  address: string;
-}
-
-export interface Reporter {
-  kind: ReporterKind;
-  /** Sensor id or grid worker id; citizens may stay anonymous. */
-  id?: string;
-  name?: string;
-}
-
-/** A command centre (指挥中心) at one level, identified by its division. */
-export interface CentreRef {
-  level: Level;
-  divisionCode: string;
-}
-
-/** Whoever acted: a command centre, or a unit (unitId) belonging to a division. */
-export interface ActorRef extends CentreRef {
-  unitId?: string;
-}
-
-export type IncidentReported = DomainEvent<
-  'IncidentReported',
-  {
-    incidentId: string;
-    channel: Channel;
-    category: string;
-    subcategory: string;
-    description: string;
-    location: Location;
-    /** The community (12 digits) the location lies in. */
-    divisionCode: string;
-    reporter: Reporter;
-    /** References to stored photos, recordings or sensor readings. */
-    attachments: string[];
-    /** When the report was made at the source, which may precede its recording. */
-    reportedAt: string;
-  }
->;
-
-/**
- * 立案. No deadline yet: by the local rules the handling clock starts at dispatch, so the limit is
- * frozen here (a later catalog change does not move an open case) and the first
- * IncidentDispatched carries the deadline.
- */
-export type IncidentRegistered = DomainEvent<
-  'IncidentRegistered',
-  {
-    incidentId: string;
-    caseNumber: string;
-    urgency: Urgency;
-    limitMinutes: number;
-    /** The registering centre's level and division, which owns the case from now on. */
-    level: Level;
-    divisionCode: string;
-    registeredAt: string;
-  }
->;
-
-/** A duplicate report is rejected with a link to the case it repeats (duplicateOfId). */
-export type IncidentRejected = DomainEvent<
-  'IncidentRejected',
-  {
-    incidentId: string;
-    reason: RejectionReason;
-    duplicateOfId?: string;
-    note: string;
-    rejectedBy: CentreRef;
-    rejectedAt: string;
-  }
->;
-
-export type IncidentDispatched = DomainEvent<
-  'IncidentDispatched',
-  {
-    incidentId: string;
-    unitId: string;
-    unitName: string;
-    /** The unit's level and division. */
-    level: Level;
-    divisionCode: string;
-    /** The dispatching centre, which owns the case from now on (returns go back to it). */
-    dispatchedBy: CentreRef;
-    /** First dispatch + the category limit; re-dispatches keep the first deadline. */
-    deadline: string;
-    dispatchedAt: string;
-  }
->;
-
-/** 退回: the unit says the case is not theirs; it goes back to the owning centre. */
-export type IncidentReturned = DomainEvent<
-  'IncidentReturned',
-  { incidentId: string; unitId: string; reason: string; returnedTo: CentreRef; returnedAt: string }
->;
-
-export type IncidentEscalated = DomainEvent<
-  'IncidentEscalated',
-  {
-    incidentId: string;
-    trigger: EscalationTrigger;
-    fromLevel: Level;
-    fromDivisionCode: string;
-    toLevel: Level;
-    toDivisionCode: string;
-    reason: string;
-    /** Absent when the deadline process manager escalated. */
-    escalatedBy?: ActorRef;
-    escalatedAt: string;
-  }
->;
-
-export type IncidentHandlingStarted = DomainEvent<
-  'IncidentHandlingStarted',
-  { incidentId: string; unitId: string; startedAt: string }
->;
-
-export type IncidentHandled = DomainEvent<
-  'IncidentHandled',
-  { incidentId: string; unitId: string; evidence: string[]; note: string; handledAt: string }
->;
-
-export type IncidentVerificationPassed = DomainEvent<
-  'IncidentVerificationPassed',
-  { incidentId: string; verifiedBy: ActorRef; note?: string; verifiedAt: string }
->;
-
-/** 核查不通过: the case is reopened for re-dispatch and counts as rework (返工). */
-export type IncidentVerificationFailed = DomainEvent<
-  'IncidentVerificationFailed',
-  { incidentId: string; verifiedBy: ActorRef; reason: string; verifiedAt: string }
->;
-
-export type IncidentClosed = DomainEvent<
-  'IncidentClosed',
-  { incidentId: string; closedAt: string; /** closedAt is not after the deadline. */ onTime: boolean }
->;
-
-export type IncidentEvaluated = DomainEvent<
-  'IncidentEvaluated',
-  {
-    incidentId: string;
-    /** 1 (very dissatisfied) to 5 (very satisfied). */
-    satisfaction: number;
-    comment?: string;
-    evaluatedAt: string;
-  }
->;
-
-export type IncidentOverdue = DomainEvent<
-  'IncidentOverdue',
-  { incidentId: string; deadline: string; detectedAt: string }
->;
-
-/**
- * 督办: a centre puts the case under its supervision. After an overdue escalation it sets its own
- * `deadline` (the category's limit again, from now): a case still open then escalates once more.
- */
-export type IncidentSupervised = DomainEvent<
-  'IncidentSupervised',
-  { incidentId: string; level: Level; divisionCode: string; note: string; supervisedAt: string; deadline?: string }
->;
-
-export type IncidentEvent =
-  | IncidentReported
-  | IncidentRegistered
-  | IncidentRejected
-  | IncidentDispatched
-  | IncidentReturned
-  | IncidentEscalated
-  | IncidentHandlingStarted
-  | IncidentHandled
-  | IncidentVerificationPassed
-  | IncidentVerificationFailed
-  | IncidentClosed
-  | IncidentEvaluated
-  | IncidentOverdue
-  | IncidentSupervised;
-
-export const incidentStreamId = (incidentId: string): string => `urban.incident-${incidentId}`;
-
-const id = z.string().min(1);
-const text = z.string().trim().min(1);
-const instant = z.iso.datetime({ offset: true });
+const { id, text, instant } = eventFields;
 const level = z.enum(LEVELS);
 const divisionCode = z.string().refine((code) => tryLevelOfCode(code) !== null, 'a city, district, street or community code');
 /** A level and a code that agree with each other. */
-const centreRef = z
-  .object({ level, divisionCode })
-  .refine((c) => tryLevelOfCode(c.divisionCode) === c.level, 'level must match the division code');
-const actorRef = z
-  .object({ level, divisionCode, unitId: id.optional() })
-  .refine((c) => tryLevelOfCode(c.divisionCode) === c.level, 'level must match the division code');
+const levelMatchesCode = (c: { level: Level; divisionCode: string }): boolean => tryLevelOfCode(c.divisionCode) === c.level;
+const LEVEL_MISMATCH = 'level must match the division code';
 const refs = z.array(id);
 
-const incidentReported: EventTypeDefinition<IncidentReported['data']> = {
-  type: 'IncidentReported',
-  schemaVersion: 1,
-  schema: z
+const location = z.object({
+  longitude: z.number().min(-180).max(180),
+  latitude: z.number().min(-90).max(90),
+  address: text,
+});
+export type Location = z.infer<typeof location>;
+
+const reporter = z.object({
+  kind: z.enum(REPORTER_KINDS),
+  /** Sensor id or grid worker id; citizens may stay anonymous. */
+  id: id.optional(),
+  name: text.optional(),
+});
+export type Reporter = z.infer<typeof reporter>;
+
+/** A command centre (指挥中心) at one level, identified by its division. */
+const centreRef = z.object({ level, divisionCode }).refine(levelMatchesCode, LEVEL_MISMATCH);
+export type CentreRef = z.infer<typeof centreRef>;
+
+/** Whoever acted: a command centre, or a unit (unitId) belonging to a division. */
+const actorRef = z.object({ level, divisionCode, unitId: id.optional() }).refine(levelMatchesCode, LEVEL_MISMATCH);
+export type ActorRef = z.infer<typeof actorRef>;
+
+const incidentReported = eventType(
+  'IncidentReported',
+  z
     .object({
       incidentId: id,
       channel: z.enum(CHANNELS),
       category: id,
       subcategory: id,
       description: text,
-      location: z.object({
-        longitude: z.number().min(-180).max(180),
-        latitude: z.number().min(-90).max(90),
-        address: text,
-      }),
+      location,
+      /** The community (12 digits) the location lies in. */
       divisionCode: z.string().regex(/^\d{12}$/, 'a 12-digit community code'),
-      reporter: z.object({ kind: z.enum(REPORTER_KINDS), id: id.optional(), name: text.optional() }),
+      reporter,
+      /** References to stored photos, recordings or sensor readings. */
       attachments: refs,
+      /** When the report was made at the source, which may precede its recording. */
       reportedAt: instant,
     })
     .refine((d) => {
@@ -253,28 +85,35 @@ const incidentReported: EventTypeDefinition<IncidentReported['data']> = {
         return false;
       }
     }, 'category and subcategory must be a pair of the incident catalog'),
-};
+);
+export type IncidentReported = EventOf<typeof incidentReported>;
 
-const incidentRegistered: EventTypeDefinition<IncidentRegistered['data']> = {
-  type: 'IncidentRegistered',
-  schemaVersion: 1,
-  schema: z
+/**
+ * 立案. No deadline yet: by the local rules the handling clock starts at dispatch, so the limit is
+ * frozen here (a later catalog change does not move an open case) and the first
+ * IncidentDispatched carries the deadline.
+ */
+const incidentRegistered = eventType(
+  'IncidentRegistered',
+  z
     .object({
       incidentId: id,
       caseNumber: id,
       urgency: z.enum(URGENCIES),
       limitMinutes: z.int().positive(),
+      /** The registering centre's level and division, which owns the case from now on. */
       level,
       divisionCode,
       registeredAt: instant,
     })
-    .refine((d) => tryLevelOfCode(d.divisionCode) === d.level, 'level must match the division code'),
-};
+    .refine(levelMatchesCode, LEVEL_MISMATCH),
+);
+export type IncidentRegistered = EventOf<typeof incidentRegistered>;
 
-const incidentRejected: EventTypeDefinition<IncidentRejected['data']> = {
-  type: 'IncidentRejected',
-  schemaVersion: 1,
-  schema: z
+/** A duplicate report is rejected with a link to the case it repeats (duplicateOfId). */
+const incidentRejected = eventType(
+  'IncidentRejected',
+  z
     .object({
       incidentId: id,
       reason: z.enum(REJECTION_REASONS),
@@ -284,35 +123,36 @@ const incidentRejected: EventTypeDefinition<IncidentRejected['data']> = {
       rejectedAt: instant,
     })
     .refine((d) => (d.reason === 'DUPLICATE') === (d.duplicateOfId !== undefined), 'duplicateOfId goes with DUPLICATE only'),
-};
+);
+export type IncidentRejected = EventOf<typeof incidentRejected>;
 
-const incidentDispatched: EventTypeDefinition<IncidentDispatched['data']> = {
-  type: 'IncidentDispatched',
-  schemaVersion: 1,
-  schema: z
+const incidentDispatched = eventType(
+  'IncidentDispatched',
+  z
     .object({
       incidentId: id,
       unitId: id,
       unitName: text,
+      /** The unit's level and division. */
       level,
       divisionCode,
+      /** The dispatching centre, which owns the case from now on (returns go back to it). */
       dispatchedBy: centreRef,
+      /** First dispatch + the category limit; re-dispatches keep the first deadline. */
       deadline: instant,
       dispatchedAt: instant,
     })
-    .refine((d) => tryLevelOfCode(d.divisionCode) === d.level, 'level must match the division code'),
-};
+    .refine(levelMatchesCode, LEVEL_MISMATCH),
+);
+export type IncidentDispatched = EventOf<typeof incidentDispatched>;
 
-const incidentReturned: EventTypeDefinition<IncidentReturned['data']> = {
-  type: 'IncidentReturned',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, unitId: id, reason: text, returnedTo: centreRef, returnedAt: instant }),
-};
+/** 退回: the unit says the case is not theirs; it goes back to the owning centre. */
+const incidentReturned = eventType('IncidentReturned', z.object({ incidentId: id, unitId: id, reason: text, returnedTo: centreRef, returnedAt: instant }));
+export type IncidentReturned = EventOf<typeof incidentReturned>;
 
-const incidentEscalated: EventTypeDefinition<IncidentEscalated['data']> = {
-  type: 'IncidentEscalated',
-  schemaVersion: 1,
-  schema: z
+const incidentEscalated = eventType(
+  'IncidentEscalated',
+  z
     .object({
       incidentId: id,
       trigger: z.enum(ESCALATION_TRIGGERS),
@@ -321,6 +161,7 @@ const incidentEscalated: EventTypeDefinition<IncidentEscalated['data']> = {
       toLevel: level,
       toDivisionCode: divisionCode,
       reason: text,
+      /** Absent when the deadline process manager escalated. */
       escalatedBy: actorRef.optional(),
       escalatedAt: instant,
     })
@@ -329,59 +170,56 @@ const incidentEscalated: EventTypeDefinition<IncidentEscalated['data']> = {
       'levels must match the division codes',
     )
     .refine((d) => LEVELS.indexOf(d.toLevel) < LEVELS.indexOf(d.fromLevel), 'an escalation goes up at least one level'),
-};
+);
+export type IncidentEscalated = EventOf<typeof incidentEscalated>;
 
-const incidentHandlingStarted: EventTypeDefinition<IncidentHandlingStarted['data']> = {
-  type: 'IncidentHandlingStarted',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, unitId: id, startedAt: instant }),
-};
+const incidentHandlingStarted = eventType('IncidentHandlingStarted', z.object({ incidentId: id, unitId: id, startedAt: instant }));
+export type IncidentHandlingStarted = EventOf<typeof incidentHandlingStarted>;
 
-const incidentHandled: EventTypeDefinition<IncidentHandled['data']> = {
-  type: 'IncidentHandled',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, unitId: id, evidence: refs.min(1), note: text, handledAt: instant }),
-};
+const incidentHandled = eventType('IncidentHandled', z.object({ incidentId: id, unitId: id, evidence: refs.min(1), note: text, handledAt: instant }));
+export type IncidentHandled = EventOf<typeof incidentHandled>;
 
-const incidentVerificationPassed: EventTypeDefinition<IncidentVerificationPassed['data']> = {
-  type: 'IncidentVerificationPassed',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, verifiedBy: actorRef, note: text.optional(), verifiedAt: instant }),
-};
+const incidentVerificationPassed = eventType('IncidentVerificationPassed', z.object({ incidentId: id, verifiedBy: actorRef, note: text.optional(), verifiedAt: instant }));
+export type IncidentVerificationPassed = EventOf<typeof incidentVerificationPassed>;
 
-const incidentVerificationFailed: EventTypeDefinition<IncidentVerificationFailed['data']> = {
-  type: 'IncidentVerificationFailed',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, verifiedBy: actorRef, reason: text, verifiedAt: instant }),
-};
+/** 核查不通过: the case is reopened for re-dispatch and counts as rework (返工). */
+const incidentVerificationFailed = eventType('IncidentVerificationFailed', z.object({ incidentId: id, verifiedBy: actorRef, reason: text, verifiedAt: instant }));
+export type IncidentVerificationFailed = EventOf<typeof incidentVerificationFailed>;
 
-const incidentClosed: EventTypeDefinition<IncidentClosed['data']> = {
-  type: 'IncidentClosed',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, closedAt: instant, onTime: z.boolean() }),
-};
+/** `onTime`: closedAt is not after the deadline. */
+const incidentClosed = eventType('IncidentClosed', z.object({ incidentId: id, closedAt: instant, onTime: z.boolean() }));
+export type IncidentClosed = EventOf<typeof incidentClosed>;
 
-const incidentEvaluated: EventTypeDefinition<IncidentEvaluated['data']> = {
-  type: 'IncidentEvaluated',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, satisfaction: z.int().min(1).max(5), comment: text.optional(), evaluatedAt: instant }),
-};
+const incidentEvaluated = eventType(
+  'IncidentEvaluated',
+  z.object({
+    incidentId: id,
+    /** 1 (very dissatisfied) to 5 (very satisfied). */
+    satisfaction: z.int().min(1).max(5),
+    comment: text.optional(),
+    evaluatedAt: instant,
+  }),
+);
+export type IncidentEvaluated = EventOf<typeof incidentEvaluated>;
 
-const incidentOverdue: EventTypeDefinition<IncidentOverdue['data']> = {
-  type: 'IncidentOverdue',
-  schemaVersion: 1,
-  schema: z.object({ incidentId: id, deadline: instant, detectedAt: instant }),
-};
+const incidentOverdue = eventType('IncidentOverdue', z.object({ incidentId: id, deadline: instant, detectedAt: instant }));
+export type IncidentOverdue = EventOf<typeof incidentOverdue>;
 
-const incidentSupervised: EventTypeDefinition<IncidentSupervised['data']> = {
-  type: 'IncidentSupervised',
-  schemaVersion: 1,
-  schema: z
+/**
+ * 督办: a centre puts the case under its supervision. After an overdue escalation it sets its own
+ * `deadline` (the category's limit again, from now): a case still open then escalates once more.
+ */
+const incidentSupervised = eventType(
+  'IncidentSupervised',
+  z
     .object({ incidentId: id, level, divisionCode, note: text, supervisedAt: instant, deadline: instant.optional() })
-    .refine((d) => tryLevelOfCode(d.divisionCode) === d.level, 'level must match the division code'),
-};
+    .refine(levelMatchesCode, LEVEL_MISMATCH),
+);
+export type IncidentSupervised = EventOf<typeof incidentSupervised>;
 
-export const incidentEventDefinitions: readonly EventTypeDefinition[] = [
+export const incidentStreamId = (incidentId: string): string => `urban.incident-${incidentId}`;
+
+const incidentEventTypes = [
   incidentReported,
   incidentRegistered,
   incidentRejected,
@@ -396,4 +234,8 @@ export const incidentEventDefinitions: readonly EventTypeDefinition[] = [
   incidentEvaluated,
   incidentOverdue,
   incidentSupervised,
-];
+] as const;
+
+export type IncidentEvent = EventOf<(typeof incidentEventTypes)[number]>;
+
+export const incidentEventDefinitions: readonly EventTypeDefinition[] = incidentEventTypes;
