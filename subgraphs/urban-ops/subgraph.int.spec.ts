@@ -229,17 +229,7 @@ for (const openBackend of BACKENDS) {
         await new Promise((r) => setTimeout(r, 300)); // the subscription starts from the head at subscribing time
         const reported: string[] = [];
         for (const divisionCode of ['370102001001', '370104001001']) {
-          const body = await ask<{ reportIncident: { incident: { id: string } } }>('city-centre', REPORT, {
-            input: {
-              channel: 'APP',
-              category: 'SANITATION',
-              subcategory: 'GARBAGE_OVERFLOW',
-              description: '垃圾桶满溢',
-              location: { longitude: 116.95, latitude: 36.65, address: '营市街' },
-              divisionCode,
-              reporter: { kind: 'CITIZEN' },
-            },
-          });
+          const body = await ask<{ reportIncident: { incident: { id: string } } }>('city-centre', REPORT, { input: roadDamageIn(divisionCode) });
           reported.push(body.data!.reportIncident.incident.id);
         }
         const registered = await step('registerIncident', 'RegisterIncidentInput', { incidentId: reported[1] }, 'huaiyin-centre');
