@@ -16,7 +16,7 @@ import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
 import { collectResults } from '../../test/helpers/subscriptions.ts';
 import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { incidentStreamId } from './incident/events.ts';
-import { reportData } from './incident/fixtures.ts';
+import { reportData, reportInput } from './incident/fixtures.ts';
 import { urbanOpsModule } from './index.ts';
 
 const REPORT = `mutation Report($input: ReportIncidentInput!) {
@@ -71,18 +71,7 @@ for (const openBackend of BACKENDS) {
     const caughtUp = () => untilCaughtUp(runner);
 
     await t.test('runs the closed loop through the mutations and shows it in the incident, the list and the metrics', async () => {
-      const reported = await ask<{ reportIncident: { incident: { id: string; status: string } } }>('city-centre', REPORT, {
-        input: {
-          channel: 'GRID_WORKER',
-          category: 'MUNICIPAL_FACILITY',
-          subcategory: 'MISSING_MANHOLE_COVER',
-          description: '雨水井盖缺失',
-          location: { longitude: 117.02, latitude: 36.66, address: '泉城路 100 号' },
-          divisionCode: '370102003001',
-          reporter: { kind: 'GRID_WORKER', id: 'gw-17' },
-          attachments: ['photo://1'],
-        },
-      });
+      const reported = await ask<{ reportIncident: { incident: { id: string; status: string } } }>('city-centre', REPORT, { input: reportInput });
       assert.equal(reported.errors, undefined, JSON.stringify(reported.errors));
       const id = reported.data!.reportIncident.incident.id;
       const base = { incidentId: id };
