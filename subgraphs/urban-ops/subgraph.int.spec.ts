@@ -128,16 +128,7 @@ for (const openBackend of BACKENDS) {
     });
 
     await t.test('answers a report re-sent with the same idempotency key and no id with its first result, appending nothing', async () => {
-      const input = {
-        channel: 'HOTLINE_12345',
-        category: 'MUNICIPAL_FACILITY',
-        subcategory: 'MISSING_MANHOLE_COVER',
-        description: '路灯下井盖松动',
-        location: { longitude: 117.1, latitude: 36.7, address: '经十路 9 号' },
-        divisionCode: '370102003001',
-        reporter: { kind: 'CITIZEN', id: 'c-9' },
-        idempotencyKey: 'hotline-call-9',
-      };
+      const input = { ...reportInput, idempotencyKey: 'hotline-call-9' };
       const first = await ask<{ reportIncident: { incident: { id: string }; positions: string[] } }>('city-centre', REPORT, { input });
       assert.equal(first.errors, undefined, JSON.stringify(first.errors));
       // Every request leaves its access record; the domain's own events are what must not grow.
