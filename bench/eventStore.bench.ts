@@ -10,7 +10,7 @@ import type { SqlDatabase } from '../events/sql/database.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { START, type NewEvent, type RecordedEvent } from '../events/types.ts';
 import { ProjectionRunner } from '../projections/runner.ts';
-import type { DocumentStore, Projection } from '../projections/types.ts';
+import { sourceOf, type DocumentStore, type Projection } from '../projections/types.ts';
 import { inTurn, letSignalsIn, runWorkers } from './lib/concurrency.ts';
 import { openPglite, openPostgres } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
@@ -307,7 +307,7 @@ const latestByStream: Projection = {
   eventTypes: ['AirQualityObserved', 'IncidentReported'],
   indexes: [{ collection: 'stations', fields: ['divisionCode'] }],
   async apply(event: RecordedEvent, store: DocumentStore) {
-    const source = { position: event.position, eventId: event.eventId };
+    const source = sourceOf(event);
     if (event.type === 'AirQualityObserved') {
       const data = event.data as AirQualityObservedData;
       await store.collection('stations').patch(data.stationId, { divisionCode: data.divisionCode, aqi: data.aqi, observedAt: data.observedAt }, source);

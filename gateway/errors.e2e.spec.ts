@@ -13,13 +13,13 @@ import { pino } from 'pino';
 import { composeSupergraph } from '../schema/compose.ts';
 import { governanceModule } from '../subgraphs/governance/index.ts';
 import { createLegalPersonHandlers } from '../subgraphs/legal-person/handlers.ts';
-import { makeCreditCode } from '../subgraphs/legal-person/identity/creditCode.ts';
 import { legalPersonModule } from '../subgraphs/legal-person/index.ts';
 import { legalPersonStreamId } from '../subgraphs/legal-person/legalPerson/events.ts';
 import { LEGAL_PERSONS, LEGAL_PERSONS_PROJECTION } from '../subgraphs/legal-person/readModels/legalPersons.ts';
 import { createPopulationHandlers } from '../subgraphs/population/handlers.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
 import { populationModule } from '../subgraphs/population/index.ts';
+import { enterpriseRegistration } from '../test/fixtures/legalPersons.ts';
 import { testMetadata } from '../test/helpers/events.ts';
 import { TEST_ASSERTION_SECRET, TEST_JWT_SECRET, openTestRuntime, startTestGraph, type TestGraph, type TestRuntime } from '../test/helpers/graph.ts';
 import { createGatewayServer } from './server.ts';
@@ -48,17 +48,8 @@ describe('errors through the gateway', () => {
       { personId: randomUUID(), idNumber: makeIdNumber('370102', '1980-01-01', 11), name: '张建国', gender: 'MALE', birthDate: '1980-01-01', residence },
       ctx,
     );
-    const registration = (organizationCode: string, divisionCode: string) => ({
-      legalPersonId: randomUUID(),
-      creditCode: makeCreditCode({ divisionCode: '370102', organizationCode }),
-      name: `济南${organizationCode}有限公司`,
-      type: 'ENTERPRISE' as const,
-      legalRepresentativeId: representative.id,
-      registeredAddress: { address: '历下区经十路100号', divisionCode },
-      registeredCapitalFen: 10_000_000,
-      industry: { section: 'I' as const, name: '软件开发' },
-      establishedOn: '2020-01-01',
-    });
+    const registration = (organizationCode: string, divisionCode: string) =>
+      enterpriseRegistration(representative.id, organizationCode, { registeredAddress: { address: '历下区经十路100号', divisionCode } });
     healthy = (await createLegalPersonHandlers(base.runtime.store).registerLegalPerson(registration('MA3C0001', '370102001'), ctx)).id;
     // Old data: a registration recorded before codes were checked, in a street since retired.
     const old = registration('MA3C0002', '370102999');
@@ -90,17 +81,7 @@ describe('errors through the gateway', () => {
   test('a query sent with x-min-position waits until the read models have projected the write it names', async () => {
     const representative = (await base.runtime.store.readAll({ filter: { types: ['PersonRegistered'] } }))[0]!.data as { personId: string };
     const written = await createLegalPersonHandlers(base.runtime.store).registerLegalPerson(
-      {
-        legalPersonId: randomUUID(),
-        creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: 'MA3C0003' }),
-        name: '济南读写有限公司',
-        type: 'ENTERPRISE',
-        legalRepresentativeId: representative.personId,
-        registeredAddress: { address: '历下区经十路1号', divisionCode: '370102001' },
-        registeredCapitalFen: 10_000_000,
-        industry: { section: 'I', name: '软件开发' },
-        establishedOn: '2020-01-01',
-      },
+      enterpriseRegistration(representative.personId, 'MA3C0003', { name: '济南读写有限公司' }),
       { metadata: testMetadata, now: new Date().toISOString() },
     );
     const position = written.events.at(-1)!.position;

@@ -31,7 +31,7 @@ import type { PersonalDataPort } from '../events/crypto/personalDataStore.ts';
 import type { DomainEvent } from '../events/decider.ts';
 import type { EventMetadata, EventStore, Position, Recorded } from '../events/types.ts';
 import type { ReadModels } from './readModels.ts';
-import type { Collection, Doc, Projection } from './types.ts';
+import { sourceOf, type Collection, type Doc, type Projection } from './types.ts';
 
 /** The event that caused an item, carried into the issued command's metadata. */
 export interface ItemCause {
@@ -109,7 +109,7 @@ export function processManagerProjection<Payload extends Doc>(manager: ProcessMa
     indexes: [{ collection: SCHEDULE, fields: ['dueAt'] }],
     async apply(event, store) {
       const schedule = store.collection<ScheduledItem<Payload>>(SCHEDULE);
-      const source = { position: event.position, eventId: event.eventId };
+      const source = sourceOf(event);
       const cause: ItemCause = {
         eventId: event.eventId,
         streamId: event.streamId,

@@ -4,13 +4,16 @@
  * code changing.
  */
 import type { DomainEvent } from '../events/decider.ts';
-import type { Position, Recorded } from '../events/types.ts';
+import type { Position, Recorded, RecordedEvent } from '../events/types.ts';
 
 /** Where a field's current value came from: the event that last set it. */
 export interface FieldSource {
   position: Position;
   eventId: string;
 }
+
+/** The source an event stamps on the fields it writes. */
+export const sourceOf = (event: RecordedEvent): FieldSource => ({ position: event.position, eventId: event.eventId });
 
 /** A stored document: the projection's own fields plus bookkeeping the store maintains. */
 export type Doc = Record<string, unknown>;

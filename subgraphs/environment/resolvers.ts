@@ -7,9 +7,8 @@ import type { Where } from '../../projections/types.ts';
 import { assertDivision, divisionReference, getDivision } from '../kit/divisions/catalog.ts';
 import { commandOptionsOf, newEntityId } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
-import { loader, type SubgraphContext } from '../kit/context.ts';
+import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
-import type { StoredDoc } from '../../projections/types.ts';
 import { streamHistory } from '../kit/history.ts';
 import { asOfArguments, readStreamUpTo, resolveAsOf, type AsOf, type AsOfArguments, type PastPoint } from '../kit/timeTravel.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -259,7 +258,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
     );
   /** The stored document with its per-field sources, for `provenance` only. */
   const stationStored = (ctx: SubgraphContext, id: string) =>
-    loader<string, StoredDoc<StationDoc> | null>(ctx, 'environment.stationDocs', async (ids) => (await air().collection<StationDoc>(STATIONS).getMany(ids)).map((d) => d ?? null)).load(id);
+    storedDocLoader(ctx, 'environment.stationDocs', () => air().collection<StationDoc>(STATIONS)).load(id);
   const stationProvenance = provenanceResolvers<StationNode, SubgraphContext>({
     entity: 'MonitoringStation',
     store: runtime.store,

@@ -4,11 +4,11 @@
  * `history` read the entity's own stream.
  */
 import type { RecordedEvent } from '../../events/types.ts';
-import type { StoredDoc, Where } from '../../projections/types.ts';
+import type { Where } from '../../projections/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import { commandOptionsOf, newEntityId } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
-import { loader, type SubgraphContext } from '../kit/context.ts';
+import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
 import { moneyView, parseMoney } from '../kit/money.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
@@ -184,7 +184,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
     );
   /** Stored documents with their per-field sources, for `provenance` only. */
   const storedLoader = <Doc extends Record<string, unknown>>(ctx: SubgraphContext, collection: string, id: string) =>
-    loader<string, StoredDoc<Doc> | null>(ctx, `healthcare.stored.${collection}`, async (ids) => (await docs().collection<Doc>(collection).getMany(ids)).map((d) => d ?? null)).load(id);
+    storedDocLoader(ctx, `healthcare.stored.${collection}`, () => docs().collection<Doc>(collection)).load(id);
   const recordProvenance = provenanceResolvers<RecordNode, SubgraphContext>({
     entity: 'HealthRecord',
     store: runtime.store,

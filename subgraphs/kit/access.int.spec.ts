@@ -15,6 +15,7 @@ import type { SqlDatabase } from '../../events/sql/database.ts';
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import type { EventStore, RecordedEvent } from '../../events/types.ts';
 import { SqlReadModels } from '../../projections/sql/readModels.ts';
+import { TEST_PERSON_TYPE } from '../../test/fixtures/graphModules.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants, type TestGrants } from '../../test/helpers/grants.ts';
@@ -39,11 +40,7 @@ const typeDefs = parse(/* GraphQL */ `
   type Subscription {
     personChanged: Person @resource(name: "population.basic")
   }
-  type Person @key(fields: "id") @resource(name: "population.basic") @subject(kind: "person") {
-    id: ID!
-    name: String
-    idNumber: String @resource(name: "population.identity") @masked(kind: ID_NUMBER)
-  }
+  ${TEST_PERSON_TYPE}
 `);
 
 interface PersonSource {

@@ -4,6 +4,7 @@
  */
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
+import type { Collection, Doc, StoredDoc } from '../../projections/types.ts';
 import type { RequestAccess } from './access.ts';
 import type { Caller } from '../../platform/auth.ts';
 
@@ -39,4 +40,9 @@ export function loader<K, V, C = K>(
     ctx.loaders.set(key, existing);
   }
   return existing as unknown as DataLoader<K, V, C>;
+}
+
+/** The request's loader `key` of stored documents (with their per-field sources) by id; null for one not projected yet. */
+export function storedDocLoader<T extends Doc>(ctx: Pick<SubgraphContext, 'loaders'>, key: string, collection: () => Collection<T>): DataLoader<string, StoredDoc<T> | null> {
+  return loader<string, StoredDoc<T> | null>(ctx, key, async (ids) => (await collection().getMany(ids)).map((d) => d ?? null));
 }

@@ -11,6 +11,7 @@ import { MODULES } from '../../bin/modules.ts';
 import { registryOf } from '../../bin/platform.ts';
 import { MASK_KINDS } from './access.ts';
 import { catalogResource } from '../governance/catalog.ts';
+import { reportData } from '../urban-ops/incident/fixtures.ts';
 import { EVENT_CLASSIFICATIONS, FeedClassifications, INTERNAL, servePayload, subjectsOf, type EventPolicy } from './payloadPolicy.ts';
 
 interface ZodDef {
@@ -140,18 +141,7 @@ describe('servePayload', () => {
 
   it('leaves out a nested field of another resource, keeping its siblings, and masks third parties’ names', () => {
     const reported = classifications.of('IncidentReported') as EventPolicy;
-    const data = {
-      incidentId: 'i-1',
-      channel: 'HOTLINE',
-      category: 'c',
-      subcategory: 's',
-      description: 'd',
-      location: { longitude: 117, latitude: 36, address: 'a' },
-      divisionCode: '370102001001',
-      reporter: { kind: 'CITIZEN', id: 'c-9', name: '李女士' },
-      attachments: [],
-      reportedAt: '2026-01-01T00:00:00Z',
-    };
+    const data = { ...reportData, reporter: { kind: 'CITIZEN', id: 'c-9', name: '李女士' } };
     assert.deepEqual(servePayload(data, reported, grants({ 'urban.incidents': { masked: false } })).payload, { ...data, reporter: { kind: 'CITIZEN' } });
     assert.deepEqual(servePayload(data, reported, grants({ 'urban.incidents': { masked: false }, 'urban.reporters': { masked: true } })).payload, {
       ...data,

@@ -4,11 +4,11 @@
  * Streams are folded only for `asOf`, a mutation's payload, or a legal person the projector has
  * not reached yet.
  */
-import type { StoredDoc, Where } from '../../projections/types.ts';
+import type { Where } from '../../projections/types.ts';
 import { findAll } from '../../projections/findAll.ts';
 import { commandOptionsOf, newEntityId, type CommandContext, type Outcome } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
-import { loader, type SubgraphContext } from '../kit/context.ts';
+import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
 import { createShellCompanyResolvers } from './shellCompany/index.ts';
@@ -75,7 +75,7 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
 
   /** The stored document with its per-field sources (for `provenance`); one `getMany` per request. */
   const legalPersonStored = (ctx: Ctx, id: string) =>
-    loader<string, StoredDoc<LegalPersonDoc> | null>(ctx, 'legal-person.doc', async (ids) => (await legalPersons().getMany(ids)).map((d) => d ?? null)).load(id);
+    storedDocLoader(ctx, 'legal-person.doc', legalPersons).load(id);
 
   const legalPersonProvenance = provenanceResolvers<LegalPersonView, Ctx>({
     entity: 'LegalPerson',

@@ -6,11 +6,11 @@
  */
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { RecordedEvent } from '../../events/types.ts';
-import type { StoredDoc, Where } from '../../projections/types.ts';
+import type { Where } from '../../projections/types.ts';
 import { chinaDate, DAY_MS } from '../kit/calendar.ts';
 import { commandOptionsOf, newEntityId, type CommandContext, type Outcome } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
-import { loader, type SubgraphContext } from '../kit/context.ts';
+import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -138,10 +138,10 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
 
   /** The stored document with its per-field sources (for `provenance`); one `getMany` per request. */
   const personStored = (ctx: Ctx, id: string) =>
-    loader<string, StoredDoc<PersonDoc> | null>(ctx, 'population.personDoc', async (ids) => (await persons().getMany(ids)).map((d) => d ?? null)).load(id);
+    storedDocLoader(ctx, 'population.personDoc', persons).load(id);
   const personDoc = async (ctx: Ctx, id: string) => (await personStored(ctx, id))?.doc ?? null;
   const householdStored = (ctx: Ctx, id: string) =>
-    loader<string, StoredDoc<HouseholdDoc> | null>(ctx, 'population.householdDoc', async (ids) => (await households().getMany(ids)).map((d) => d ?? null)).load(id);
+    storedDocLoader(ctx, 'population.householdDoc', households).load(id);
   const householdDoc = async (ctx: Ctx, id: string) => (await householdStored(ctx, id))?.doc ?? null;
   const divisionStats = (ctx: Ctx, code: string) =>
     loader<string, DivisionStatsDoc | null>(ctx, 'population.divisionStats', async (codes) => (await stats().getMany(codes)).map((d) => d?.doc ?? null)).load(code);

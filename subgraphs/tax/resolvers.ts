@@ -5,10 +5,10 @@
  * the entity's own stream.
  */
 import type { RecordedEvent } from '../../events/types.ts';
-import type { StoredDoc, Where } from '../../projections/types.ts';
+import type { Where } from '../../projections/types.ts';
 import { commandOptionsOf, newEntityId, type CommandResult } from '../kit/command.ts';
 import { arrayConnection, collectionConnection } from '../kit/connections.ts';
-import { loader, type SubgraphContext } from '../kit/context.ts';
+import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -123,7 +123,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
     );
   /** The stored document with its per-field sources, for `provenance` only. */
   const taxpayerStored = (ctx: Ctx, id: string) =>
-    loader<string, StoredDoc<TaxpayerDoc> | null>(ctx, 'tax.taxpayerDoc', async (ids) => (await collection<TaxpayerDoc>(TAXPAYERS).getMany(ids)).map((d) => d ?? null)).load(id);
+    storedDocLoader(ctx, 'tax.taxpayerDoc', () => collection<TaxpayerDoc>(TAXPAYERS)).load(id);
   const taxpayerProvenance = provenanceResolvers<TaxpayerNode, Ctx>({
     entity: 'Taxpayer',
     store,

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { comparePositions } from '../../events/position.ts';
 import type { Position } from '../../events/types.ts';
 import { ProcessManagerRuntime } from '../../projections/processManager.ts';
+import { enterpriseRegistration } from '../../test/fixtures/legalPersons.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { backendForSuite } from '../../test/helpers/suiteBackend.ts';
 import { testMetadata, waitUntilVisible } from '../../test/helpers/events.ts';
@@ -127,17 +128,11 @@ function taxSuite(makeBackend: () => Promise<TestBackend>): void {
     );
     buyer = person.id;
     const registered = await createLegalPersonHandlers(harness.store).registerLegalPerson(
-      {
-        legalPersonId: randomUUID(),
-        creditCode: makeCreditCode({ divisionCode: '370102', organizationCode: 'MA3C0001' }),
+      enterpriseRegistration(representative.id, 'MA3C0001', {
         name: '济南示例置业有限公司',
-        type: 'ENTERPRISE',
-        legalRepresentativeId: representative.id,
-        registeredAddress: { address: '历下区经十路100号', divisionCode: '370102001' },
         registeredCapitalFen: 10_000_000_00,
         industry: { section: 'K', name: '房地产开发经营' },
-        establishedOn: '2020-01-01',
-      },
+      }),
       ctx,
     );
     company = registered.id;

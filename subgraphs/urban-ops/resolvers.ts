@@ -9,9 +9,8 @@ import type { Where } from '../../projections/types.ts';
 import { commandOptionsOf, newEntityId } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import type { SubgraphContext } from '../kit/context.ts';
-import { loader } from '../kit/context.ts';
+import { loader, storedDocLoader } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
-import type { StoredDoc } from '../../projections/types.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { actorOf, mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
@@ -222,7 +221,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
 
   /** The stored document with its per-field sources, for `provenance` only (one `getMany` per request). */
   const incidentStored = (ctx: SubgraphContext, id: string) =>
-    loader<string, StoredDoc<IncidentDoc> | null>(ctx, 'urban-ops.incidentDoc', async (ids) => (await incidents().getMany(ids)).map((d) => d ?? null)).load(id);
+    storedDocLoader(ctx, 'urban-ops.incidentDoc', incidents).load(id);
   const incidentProvenance = provenanceResolvers<IncidentNode, SubgraphContext>({
     entity: 'Incident',
     store: runtime.store,

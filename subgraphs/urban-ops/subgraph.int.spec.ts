@@ -16,7 +16,7 @@ import { relayedHeaders } from '../../test/helpers/subgraphAuth.ts';
 import { collectResults } from '../../test/helpers/subscriptions.ts';
 import { startSubgraphHarness } from '../../test/helpers/subgraphHarness.ts';
 import { incidentStreamId } from './incident/events.ts';
-import { reportData } from './incident/fixtures.ts';
+import { reportData, reportInput } from './incident/fixtures.ts';
 import { urbanOpsModule } from './index.ts';
 
 const REPORT = `mutation Report($input: ReportIncidentInput!) {
@@ -71,18 +71,7 @@ for (const openBackend of BACKENDS) {
     const caughtUp = () => untilCaughtUp(runner);
 
     await t.test('runs the closed loop through the mutations and shows it in the incident, the list and the metrics', async () => {
-      const reported = await ask<{ reportIncident: { incident: { id: string; status: string } } }>('city-centre', REPORT, {
-        input: {
-          channel: 'GRID_WORKER',
-          category: 'MUNICIPAL_FACILITY',
-          subcategory: 'MISSING_MANHOLE_COVER',
-          description: '雨水井盖缺失',
-          location: { longitude: 117.02, latitude: 36.66, address: '泉城路 100 号' },
-          divisionCode: '370102003001',
-          reporter: { kind: 'GRID_WORKER', id: 'gw-17' },
-          attachments: ['photo://1'],
-        },
-      });
+      const reported = await ask<{ reportIncident: { incident: { id: string; status: string } } }>('city-centre', REPORT, { input: reportInput });
       assert.equal(reported.errors, undefined, JSON.stringify(reported.errors));
       const id = reported.data!.reportIncident.incident.id;
       const base = { incidentId: id };
@@ -139,16 +128,7 @@ for (const openBackend of BACKENDS) {
     });
 
     await t.test('answers a report re-sent with the same idempotency key and no id with its first result, appending nothing', async () => {
-      const input = {
-        channel: 'HOTLINE_12345',
-        category: 'MUNICIPAL_FACILITY',
-        subcategory: 'MISSING_MANHOLE_COVER',
-        description: '路灯下井盖松动',
-        location: { longitude: 117.1, latitude: 36.7, address: '经十路 9 号' },
-        divisionCode: '370102003001',
-        reporter: { kind: 'CITIZEN', id: 'c-9' },
-        idempotencyKey: 'hotline-call-9',
-      };
+      const input = { ...reportInput, idempotencyKey: 'hotline-call-9' };
       const first = await ask<{ reportIncident: { incident: { id: string }; positions: string[] } }>('city-centre', REPORT, { input });
       assert.equal(first.errors, undefined, JSON.stringify(first.errors));
       // Every request leaves its access record; the domain's own events are what must not grow.
@@ -229,17 +209,7 @@ for (const openBackend of BACKENDS) {
         await new Promise((r) => setTimeout(r, 300)); // the subscription starts from the head at subscribing time
         const reported: string[] = [];
         for (const divisionCode of ['370102001001', '370104001001']) {
-          const body = await ask<{ reportIncident: { incident: { id: string } } }>('city-centre', REPORT, {
-            input: {
-              channel: 'APP',
-              category: 'SANITATION',
-              subcategory: 'GARBAGE_OVERFLOW',
-              description: '垃圾桶满溢',
-              location: { longitude: 116.95, latitude: 36.65, address: '营市街' },
-              divisionCode,
-              reporter: { kind: 'CITIZEN' },
-            },
-          });
+          const body = await ask<{ reportIncident: { incident: { id: string } } }>('city-centre', REPORT, { input: roadDamageIn(divisionCode) });
           reported.push(body.data!.reportIncident.incident.id);
         }
         const registered = await step('registerIncident', 'RegisterIncidentInput', { incidentId: reported[1] }, 'huaiyin-centre');

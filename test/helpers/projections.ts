@@ -1,6 +1,6 @@
 /** Projections over the test event types (`test/helpers/events.ts`) for runner tests, and waiting for a runner. */
 import type { ProjectionLag } from '../../projections/readModels.ts';
-import type { Projection } from '../../projections/types.ts';
+import { sourceOf, type Projection } from '../../projections/types.ts';
 
 export interface CounterDoc extends Record<string, unknown> {
   stream: string;
@@ -18,7 +18,7 @@ export function counterProjection(version = 1, options: { failOn?: number } = {}
     indexes: [{ collection: 'counters', fields: ['total'] }],
     async apply(event, store) {
       const counters = store.collection<CounterDoc>('counters');
-      const source = { position: event.position, eventId: event.eventId };
+      const source = sourceOf(event);
       const current = await counters.get(event.streamId);
       if (event.type === 'CounterIncremented') {
         const by = (event.data as { by: number }).by;
@@ -49,7 +49,7 @@ export function notesProjection(version = 1): Projection {
       const notes = store.collection<NotesDoc>('notes');
       const current = await notes.get(event.streamId);
       const text = (event.data as { text: string }).text;
-      await notes.upsert(event.streamId, { stream: event.streamId, texts: [...(current?.doc.texts ?? []), text] }, { position: event.position, eventId: event.eventId });
+      await notes.upsert(event.streamId, { stream: event.streamId, texts: [...(current?.doc.texts ?? []), text] }, sourceOf(event));
     },
   };
 }

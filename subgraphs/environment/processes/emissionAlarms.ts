@@ -13,6 +13,7 @@ import type { Exceedance } from '../emission/commands.ts';
 import { exceedance, type EmissionPermit } from '../emission/decider.ts';
 import type { EmissionAlarmRaised, EmissionObserved, EmissionPermitIssued } from '../emission/events.ts';
 import { alarmIdempotencyKey, alarmIdFor, escalateEmissionAlarm, escalationIdempotencyKey, raiseEmissionAlarm } from '../emission/handlers.ts';
+import { sourceOf } from '../../../projections/types.ts';
 
 export const ENVIRONMENT_BUREAU = '市生态环境局';
 export const EXCEEDANCE_ALARMS = 'environment.exceedance-alarms';
@@ -30,7 +31,7 @@ export function exceedanceAlarmManager(options: { acknowledgeWithinMinutes: numb
       switch (event.type) {
         case 'EmissionPermitIssued': {
           const permit = event.data as EmissionPermitIssued['data'];
-          await ctx.memory.upsert(permit.permitId, permit, { position: event.position, eventId: event.eventId });
+          await ctx.memory.upsert(permit.permitId, permit, sourceOf(event));
           return;
         }
         case 'EmissionObserved': {

@@ -12,7 +12,7 @@
  * and its AQI, and its other report fields follow from them (`hourDocFromDay`).
  */
 import type { AirQualityObservationCorrected, AirQualityObserved, MonitoringStationRegistered, StationKind } from '../station/events.ts';
-import type { Projection, DocumentStore, FieldSource } from '../../../projections/types.ts';
+import { sourceOf, type Projection, type DocumentStore, type FieldSource } from '../../../projections/types.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import { dailyAqi, hourlyAqi, type AqiReport, type Concentration, type Concentrations, type DailyConcentrations } from '../aqi/hj633.ts';
 import { dailyStatistics, realTimeIndicators, realTimeIndicatorsAt, reportingDate, type HourlyConcentrations } from '../aqi/hj663.ts';
@@ -318,7 +318,7 @@ export const airQualityProjection: Projection = {
     { collection: DAYS, fields: ['stationId', 'date'] },
   ],
   async apply(event, store) {
-    const source = { position: event.position, eventId: event.eventId };
+    const source = sourceOf(event);
     if (event.type === 'MonitoringStationRegistered') {
       const data = event.data as MonitoringStationRegistered['data'];
       await store.collection<StationDoc>(STATIONS).upsert(data.stationId, stationDoc(data, event.recordedAt), source);

@@ -4,7 +4,7 @@
  */
 import { assertNever } from '../../../events/decider.ts';
 import type { Recorded } from '../../../events/types.ts';
-import type { Projection } from '../../../projections/types.ts';
+import { sourceOf, type Projection } from '../../../projections/types.ts';
 import type { EmissionAlarmStatus } from '../emission/decider.ts';
 import type { EmissionAlarmEvent, EmissionAlarmRaised, EmissionPermitIssued, EscalationReason } from '../emission/events.ts';
 
@@ -74,7 +74,7 @@ export const emissionsProjection: Projection<EmissionPermitIssued | EmissionAlar
     { collection: ALARMS, fields: ['raisedAt'] },
   ],
   async apply(event, store) {
-    const source = { position: event.position, eventId: event.eventId };
+    const source = sourceOf(event);
     if (event.type === 'EmissionPermitIssued') {
       const { data } = event;
       await store.collection<PermitDoc>(PERMITS).upsert(data.permitId, { ...data, issuedAt: event.recordedAt }, source);

@@ -15,7 +15,7 @@
  * station-day (written without reading) for the rare correction, which recomputes its hour from them.
  */
 import type { RecordedEvent } from '../../../events/types.ts';
-import type { DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
+import { sourceOf, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { CONCENTRATION_FIELD, dailyAqi, POLLUTANTS, type Concentration, type Concentrations, type DailyConcentrations } from '../aqi/hj633.ts';
 import { dailyStatistics } from '../aqi/hj663.ts';
 import { districtOf } from '../shared/divisions.ts';
@@ -209,7 +209,7 @@ export const rankingProjection: Projection = {
   eventTypes: ['MonitoringStationRegistered', 'AirQualityObserved', 'AirQualityObservationCorrected'],
   indexes: [{ collection: DISTRICT_DAYS, fields: ['districtCode', 'date'] }],
   async apply(event, store) {
-    const source = { position: event.position, eventId: event.eventId };
+    const source = sourceOf(event);
     if (event.type === 'MonitoringStationRegistered') {
       const data = event.data as MonitoringStationRegistered['data'];
       const districtCode = districtOf(data.divisionCode);

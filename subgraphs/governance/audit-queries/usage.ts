@@ -4,7 +4,7 @@
  * `governance.usage` projection keeps one counter document per (department, day, consumer,
  * resource), so a report over any period is one indexed range read, however many calls it covers.
  */
-import type { Collection, Projection } from '../../../projections/types.ts';
+import { sourceOf, type Collection, type Projection } from '../../../projections/types.ts';
 import { chinaDate } from '../../kit/calendar.ts';
 import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import { catalogResource } from '../catalog.ts';
@@ -30,7 +30,7 @@ export const usageProjection: Projection = {
     const data = event.data as DataAccessed['data'];
     const daily: Collection<DailyUsageDoc> = store.collection<DailyUsageDoc>(DAILY_USAGE);
     const day = chinaDate(data.at, 'at');
-    const source = { position: event.position, eventId: event.eventId };
+    const source = sourceOf(event);
     for (const resource of new Set(data.resources)) {
       // Resources come from the schemas' @resource directives, which CI checks against the catalog.
       const department = catalogResource(resource)?.department;

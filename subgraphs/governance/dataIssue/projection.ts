@@ -3,7 +3,7 @@
  * department the open and resolved counts and the total time to resolve (for the statistics, whose
  * mean is total ÷ resolved), kept as the issues' events arrive.
  */
-import type { Projection } from '../../../projections/types.ts';
+import { sourceOf, type Projection } from '../../../projections/types.ts';
 import type { DataIssueEvent, DataIssueReported } from './events.ts';
 
 export const DATA_ISSUES_PROJECTION = 'governance.data-issues';
@@ -29,7 +29,7 @@ export interface DepartmentIssueStatsDoc extends Record<string, unknown> {
 
 const HOUR_MS = 3_600_000;
 
-export const dataIssuesProjection: Projection = {
+export const dataIssuesProjection: Projection<DataIssueEvent> = {
   name: DATA_ISSUES_PROJECTION,
   version: 1,
   eventTypes: ['DataIssueReported', 'DataIssueResolved'] satisfies DataIssueEvent['type'][],
@@ -40,16 +40,15 @@ export const dataIssuesProjection: Projection = {
   async apply(event, store) {
     const issues = store.collection<DataIssueDoc>(ISSUES);
     const stats = store.collection<DepartmentIssueStatsDoc>(DEPARTMENT_STATS);
-    const source = { position: event.position, eventId: event.eventId };
-    const domain = { type: event.type, data: event.data } as DataIssueEvent;
-    if (domain.type === 'DataIssueReported') {
-      const { department } = domain.data;
-      await issues.upsert(domain.data.issueId, { ...domain.data, status: 'OPEN', correction: null, resolvedBy: null, resolvedAt: null }, source);
+    const source = sourceOf(event);
+    if (event.type === 'DataIssueReported') {
+      const { department } = event.data;
+      await issues.upsert(event.data.issueId, { ...event.data, status: 'OPEN', correction: null, resolvedBy: null, resolvedAt: null }, source);
       const current = (await stats.get(department))?.doc ?? { department, open: 0, resolved: 0, hoursToResolve: 0 };
       await stats.upsert(department, { ...current, open: current.open + 1 }, source);
       return;
     }
-    const { issueId, correction, resolvedBy, resolvedAt } = domain.data;
+    const { issueId, correction, resolvedBy, resolvedAt } = event.data;
     const issue = (await issues.get(issueId))?.doc;
     // The decider resolves only a reported issue, whose report this projection applied first.
     if (!issue) throw new Error(`${DATA_ISSUES_PROJECTION}: DataIssueResolved at ${event.position} for ${issueId}, which has no document`);

@@ -3,7 +3,7 @@
  * rejects one document each (paged in line order), and per department, resource and China calendar
  * day the records received, accepted and rejected by rule (the "data responsibility list" view).
  */
-import type { Projection } from '../../../projections/types.ts';
+import { sourceOf, type Projection } from '../../../projections/types.ts';
 import { chinaDate } from '../../kit/calendar.ts';
 import { addCounts, ZERO_COUNTS } from './decider.ts';
 import type { IngestBatchEvent, IngestBatchStarted, IngestCounts, IngestReject } from './events.ts';
@@ -41,7 +41,7 @@ function mergeRules(into: readonly { code: string; count: number }[], add: reado
   return [...merged].sort(([a], [b]) => (a < b ? -1 : 1)).map(([code, count]) => ({ code, count }));
 }
 
-export const ingestBatchesProjection: Projection = {
+export const ingestBatchesProjection: Projection<IngestBatchEvent> = {
   name: INGEST_BATCHES_PROJECTION,
   version: 1,
   eventTypes: ['IngestBatchStarted', 'IngestBatchProgressed', 'IngestBatchRejectsRecorded', 'IngestBatchCompleted'] satisfies IngestBatchEvent['type'][],
@@ -56,23 +56,22 @@ export const ingestBatchesProjection: Projection = {
   async apply(event, store) {
     const batches = store.collection<IngestBatchDoc>(BATCHES);
     const rejects = store.collection<IngestRejectDoc>(REJECTS);
-    const source = { position: event.position, eventId: event.eventId };
-    const domain = { type: event.type, data: event.data } as IngestBatchEvent;
-    if (domain.type === 'IngestBatchStarted') {
-      await batches.upsert(domain.data.batchId, { ...domain.data, ...ZERO_COUNTS, status: 'RUNNING', chunks: 0, completedAt: null, lastProgressAt: null }, source);
+    const source = sourceOf(event);
+    if (event.type === 'IngestBatchStarted') {
+      await batches.upsert(event.data.batchId, { ...event.data, ...ZERO_COUNTS, status: 'RUNNING', chunks: 0, completedAt: null, lastProgressAt: null }, source);
       return;
     }
-    const { batchId } = domain.data;
+    const { batchId } = event.data;
     const batch = (await batches.get(batchId))?.doc;
     // The decider counts, rejects and completes only a started batch, whose start this projection applied first.
-    if (!batch) throw new Error(`${INGEST_BATCHES_PROJECTION}: ${domain.type} at ${event.position} for ${batchId}, which has no document`);
-    if (domain.type === 'IngestBatchCompleted') {
-      await batches.patch(batchId, { status: 'COMPLETED', completedAt: domain.data.completedAt }, source);
+    if (!batch) throw new Error(`${INGEST_BATCHES_PROJECTION}: ${event.type} at ${event.position} for ${batchId}, which has no document`);
+    if (event.type === 'IngestBatchCompleted') {
+      await batches.patch(batchId, { status: 'COMPLETED', completedAt: event.data.completedAt }, source);
       return;
     }
-    for (const r of domain.data.rejects) await rejects.upsert(rejectId(batchId, r.line), { ...r, batchId }, source);
-    if (domain.type === 'IngestBatchRejectsRecorded') return;
-    const { counts, rejectedByCode, at } = domain.data;
+    for (const r of event.data.rejects) await rejects.upsert(rejectId(batchId, r.line), { ...r, batchId }, source);
+    if (event.type === 'IngestBatchRejectsRecorded') return;
+    const { counts, rejectedByCode, at } = event.data;
     const totals = addCounts(batch, counts);
     await batches.patch(batchId, { ...totals, chunks: batch.chunks + 1, lastProgressAt: at }, source);
     const quality = store.collection<IngestQualityDoc>(QUALITY);

@@ -17,6 +17,7 @@ import type { ProcessManager } from '../../../projections/processManager.ts';
 import type { PersonDeceased } from '../../population/person/events.ts';
 import { expirePersonalData } from '../erasure/erase.ts';
 import { PERSONAL_DATA_ERASED, PERSONAL_DATA_EXPIRED, type ErasureEvent } from '../erasure/events.ts';
+import { sourceOf } from '../../../projections/types.ts';
 
 export type RetentionPayload = { subjectId: string; resource: string; dueAt: string };
 
@@ -60,7 +61,7 @@ export function retentionManager(rules: readonly RetentionRule[]): ProcessManage
         case PERSONAL_DATA_ERASED: {
           const { subjectId } = event.data;
           for (const rule of rules) await ctx.cancel(itemId(subjectId, rule.resource));
-          await ctx.memory.upsert(erasedKey(subjectId), { erasedAt: event.data.erasedAt }, { position: event.position, eventId: event.eventId });
+          await ctx.memory.upsert(erasedKey(subjectId), { erasedAt: event.data.erasedAt }, sourceOf(event));
           return;
         }
         default:

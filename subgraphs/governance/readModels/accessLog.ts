@@ -3,7 +3,7 @@
  * which subjects, under which grants (DESIGN §2: "who looked at this person's data"). One document
  * per `DataAccessed`; the events themselves stay the evidence.
  */
-import type { Projection } from '../../../projections/types.ts';
+import { sourceOf, type Projection } from '../../../projections/types.ts';
 import type { Actor } from '../../../events/types.ts';
 import type { DataAccessed } from '../../kit/dataAccessed.ts';
 
@@ -22,6 +22,6 @@ export const accessLogProjection: Projection = {
   ],
   async apply(event, store) {
     const data = event.data as DataAccessed['data'];
-    await store.collection<AccessRecordDoc>('records').upsert(event.eventId, { ...data, position: event.position, actor: event.metadata.actor }, { position: event.position, eventId: event.eventId });
+    await store.collection<AccessRecordDoc>('records').upsert(event.eventId, { ...data, position: event.position, actor: event.metadata.actor }, sourceOf(event));
   },
 };

@@ -4,7 +4,7 @@
  * applies before this projection has caught up.
  */
 import type { RecordedEvent } from '../../../events/types.ts';
-import type { Projection } from '../../../projections/types.ts';
+import { sourceOf, type Projection } from '../../../projections/types.ts';
 import type { AccessGranted, AccessRevoked, ConsumerEvent, ConsumerKind, ConsumerRegistered, GrantTerms, JurisdictionAssigned } from '../consumer/events.ts';
 
 export const CONSUMERS_PROJECTION = 'governance.consumers';
@@ -50,7 +50,7 @@ export const consumersProjection: Projection = {
     { collection: 'consumers', fields: ['unitId'] },
   ],
   async apply(event, store) {
-    const source = { position: event.position, eventId: event.eventId };
+    const source = sourceOf(event);
     const consumerId = event.streamId.slice(CONSUMER_STREAM_PREFIX.length);
     switch (event.type) {
       case 'ConsumerRegistered': {

@@ -4,8 +4,7 @@
  * `legalPersons(filter)` and `Person.representedLegalPersons` are single indexed queries.
  */
 import { assertNever } from '../../../events/decider.ts';
-import type { RecordedEvent } from '../../../events/types.ts';
-import type { DocumentStore, Projection } from '../../../projections/types.ts';
+import { sourceOf, type Projection } from '../../../projections/types.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import type { IndustrySection } from '../legalPerson/industry.ts';
 import type { AnnualReportFiled, LegalPersonEvent, LegalPersonRegistered } from '../legalPerson/events.ts';
@@ -34,7 +33,7 @@ export interface LegalPersonDoc extends Omit<LegalPersonRegistered['data'], 'ind
   industryName: string;
 }
 
-export const legalPersonsProjection: Projection = {
+export const legalPersonsProjection: Projection<LegalPersonEvent> = {
   name: LEGAL_PERSONS_PROJECTION,
   version: 1,
   eventTypes: ['LegalPersonRegistered', 'LegalRepresentativeChanged', 'RegisteredAddressChanged', 'AnnualReportFiled', 'LegalPersonRevoked', 'LegalPersonDeregistered'],
@@ -47,14 +46,13 @@ export const legalPersonsProjection: Projection = {
     { collection: LEGAL_PERSONS, fields: ['industrySection'] },
     { collection: LEGAL_PERSONS, fields: ['status'] },
   ],
-  async apply(event: RecordedEvent, store: DocumentStore): Promise<void> {
+  async apply(event, store) {
     const legalPersons = store.collection<LegalPersonDoc>(LEGAL_PERSONS);
-    const source = { position: event.position, eventId: event.eventId };
-    const domain = { type: event.type, data: event.data } as LegalPersonEvent;
+    const source = sourceOf(event);
     const revision = event.revision;
-    switch (domain.type) {
+    switch (event.type) {
       case 'LegalPersonRegistered': {
-        const d = domain.data;
+        const d = event.data;
         await legalPersons.upsert(
           d.legalPersonId,
           {
@@ -81,15 +79,15 @@ export const legalPersonsProjection: Projection = {
         return;
       }
       case 'LegalRepresentativeChanged':
-        await legalPersons.patch(domain.data.legalPersonId, { legalRepresentativeId: domain.data.legalRepresentativeId, revision }, source);
+        await legalPersons.patch(event.data.legalPersonId, { legalRepresentativeId: event.data.legalRepresentativeId, revision }, source);
         return;
       case 'RegisteredAddressChanged': {
-        const { legalPersonId, registeredAddress } = domain.data;
+        const { legalPersonId, registeredAddress } = event.data;
         await legalPersons.patch(legalPersonId, { registeredAddress, ...divisionFields(registeredAddress.divisionCode), revision }, source);
         return;
       }
       case 'AnnualReportFiled': {
-        const { legalPersonId, year, employees, revenueFen } = domain.data;
+        const { legalPersonId, year, employees, revenueFen } = event.data;
         const current = await legalPersons.get(legalPersonId);
         if (!current) throw new Error(`${LEGAL_PERSONS_PROJECTION}: ${event.type} at ${event.position} refers to ${legalPersonId}, which has no document`);
         const annualReports = [...current.doc.annualReports, { year, employees, revenueFen }].sort((a, b) => a.year - b.year);
@@ -97,13 +95,13 @@ export const legalPersonsProjection: Projection = {
         return;
       }
       case 'LegalPersonRevoked':
-        await legalPersons.patch(domain.data.legalPersonId, { status: 'REVOKED', revokedOn: domain.data.revokedOn, revocationReason: domain.data.reason, revision }, source);
+        await legalPersons.patch(event.data.legalPersonId, { status: 'REVOKED', revokedOn: event.data.revokedOn, revocationReason: event.data.reason, revision }, source);
         return;
       case 'LegalPersonDeregistered':
-        await legalPersons.patch(domain.data.legalPersonId, { status: 'DEREGISTERED', deregisteredOn: domain.data.deregisteredOn, revision }, source);
+        await legalPersons.patch(event.data.legalPersonId, { status: 'DEREGISTERED', deregisteredOn: event.data.deregisteredOn, revision }, source);
         return;
       default:
-        return assertNever(domain);
+        return assertNever(event);
     }
   },
 };

@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { isEventOf } from '../../../events/typedReads.ts';
-import type { Recorded, RecordedEvent } from '../../../events/types.ts';
-import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
+import type { Recorded } from '../../../events/types.ts';
+import { sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import type { PersonDeceased } from '../../population/person/events.ts';
 import type { TaxpayerEvent } from '../../tax/taxpayer/events.ts';
@@ -31,8 +31,6 @@ export function addressKey(address: string): string {
   const normalized = address.normalize('NFKC').replace(/\s+/g, '').toUpperCase();
   return createHash('sha1').update(normalized).digest('hex');
 }
-
-const sourceOf = (event: RecordedEvent): FieldSource => ({ position: event.position, eventId: event.eventId });
 
 async function join(groups: Collection<GroupFacts>, id: string, legalPersonId: string, source: EvidenceRef, at: FieldSource): Promise<void> {
   const members = ((await groups.get(id))?.doc.members ?? []).filter((m) => m.legalPersonId !== legalPersonId);

@@ -6,7 +6,7 @@
  */
 import { assertNever } from '../../../events/decider.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
-import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
+import { sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import type { HouseholdEvent } from '../household/events.ts';
 import type { PersonEvent } from '../person/events.ts';
@@ -69,7 +69,7 @@ export const divisionStatsProjection: Projection = {
     const stats = store.collection<DivisionStatsDoc>(DIVISION_STATS);
     const persons = store.collection<PlaceDoc>('personPlaces');
     const households = store.collection<PlaceDoc>('householdPlaces');
-    const source = { position: event.position, eventId: event.eventId };
+    const source = sourceOf(event);
     const domain = { type: event.type, data: event.data } as StatsEvent;
     switch (domain.type) {
       case 'PersonRegistered': {

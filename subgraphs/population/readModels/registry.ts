@@ -13,7 +13,7 @@ import { assertNever } from '../../../events/decider.ts';
 import { ERASED } from '../../../events/crypto/personalFields.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import { isEventOf } from '../../../events/typedReads.ts';
-import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
+import { sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { MEDICAL_VISIT_RECORDED, type MedicalVisitProofOfLife } from '../../healthcare/public.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import { applyTieredDelta } from '../../kit/tieredCounts.ts';
@@ -331,7 +331,7 @@ export const registryProjection: Projection = {
     const tracked = cohortTracking(store.collection<PersonDoc>(PERSONS));
     const { persons } = tracked;
     const households = store.collection<HouseholdDoc>(HOUSEHOLDS);
-    const source = { position: event.position, eventId: event.eventId };
+    const source = sourceOf(event);
     const domain = { type: event.type, data: event.data } as RegistryEvent;
     if (event.type === MEDICAL_VISIT_RECORDED) {
       await applyMedicalVisit(event.data as MedicalVisitProofOfLife, event, persons, source);

@@ -16,6 +16,7 @@ import { addDays } from '../../kit/calendar.ts';
 import type { PropertyTransactionEvent } from '../propertyTransaction/events.ts';
 import { runPropertyTransactionCommand } from '../taxCommands.ts';
 import type { TaxDeclared } from '../taxpayer/events.ts';
+import { sourceOf } from '../../../projections/types.ts';
 
 export type DeedTaxItem =
   | { action: 'flag'; transactionId: string; dueOn: string; deadlineDays: number }
@@ -45,7 +46,7 @@ export function createDeedTaxDeadlineManager(options: DeedTaxDeadlineOptions = {
     department: 'taxation',
     eventTypes: ['PropertyTransactionRecorded', 'TaxDeclared', 'DeedTaxDeclarationMatched', 'TaxExemptionRecorded', 'TaxRiskFlagged'],
     async react(event, ctx) {
-      const source = { position: event.position, eventId: event.eventId };
+      const source = sourceOf(event);
       switch (event.type) {
         case 'PropertyTransactionRecorded': {
           const { transactionId, contractDate } = event.data;

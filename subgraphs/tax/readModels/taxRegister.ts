@@ -10,7 +10,7 @@ import { ERASURE_EVENT_TYPES, erasesScope, type ErasureEvent } from '../../gover
 import { isEventOf } from '../../../events/typedReads.ts';
 import type { Recorded, RecordedEvent } from '../../../events/types.ts';
 import { changedFields } from '../../../projections/changedFields.ts';
-import type { Collection, DocumentStore, FieldSource, Projection } from '../../../projections/types.ts';
+import { sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { divisionFields, type DivisionFields } from '../../kit/divisions/division.ts';
 import { addFen, subtractFen } from '../../kit/money.ts';
 import type { PropertyTransactionEvent, RiskResolution, TaxRiskType } from '../propertyTransaction/events.ts';
@@ -62,7 +62,6 @@ export interface DivisionTotalsDoc extends Record<string, unknown> {
   riskOpen: number;
 }
 
-const sourceOf = (event: RecordedEvent): FieldSource => ({ position: event.position, eventId: event.eventId });
 const evidenceOf = (event: RecordedEvent) => ({ type: event.type, eventId: event.eventId, position: event.position, recordedAt: event.recordedAt });
 
 /** Every level's code a division lies in (itself included). */

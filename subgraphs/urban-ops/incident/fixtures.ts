@@ -35,8 +35,8 @@ export const asUnit = (unit: UnitRef): Actor => ({
 
 export const INCIDENT_ID = 'inc-1';
 
-export const reportData: IncidentReported['data'] = {
-  incidentId: INCIDENT_ID,
+/** A grid worker's report as the `reportIncident` mutation takes it: the id and time are the server's. */
+export const reportInput: Omit<IncidentReported['data'], 'incidentId' | 'reportedAt'> = {
   channel: 'GRID_WORKER',
   category: 'MUNICIPAL_FACILITY',
   subcategory: 'MISSING_MANHOLE_COVER',
@@ -45,8 +45,9 @@ export const reportData: IncidentReported['data'] = {
   divisionCode: '370102003001',
   reporter: { kind: 'GRID_WORKER', id: 'gw-17', name: '王强' },
   attachments: ['photo://gw-17/1'],
-  reportedAt: at(0),
 };
+
+export const reportData: IncidentReported['data'] = { incidentId: INCIDENT_ID, ...reportInput, reportedAt: at(0) };
 
 export const reported = (data: Partial<IncidentReported['data']> = {}): IncidentEvent => ({
   type: 'IncidentReported',

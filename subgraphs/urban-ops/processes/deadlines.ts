@@ -11,6 +11,7 @@ import type { ProcessManager } from '../../../projections/processManager.ts';
 import type { IncidentEvent } from '../incident/events.ts';
 import { runIncidentCommand } from '../incidentCommands.ts';
 import { parentCode } from '../levels.ts';
+import { sourceOf } from '../../../projections/types.ts';
 
 export type DeadlinePayload = { incidentId: string; deadline: string };
 
@@ -40,7 +41,7 @@ export const deadlineManager: ProcessManager<DeadlinePayload, IncidentEvent> = {
       case 'IncidentClosed': {
         const { incidentId } = event.data;
         await ctx.cancel(incidentId);
-        await ctx.memory.upsert(incidentId, { done: event.type }, { position: event.position, eventId: event.eventId });
+        await ctx.memory.upsert(incidentId, { done: event.type }, sourceOf(event));
         return;
       }
       default:

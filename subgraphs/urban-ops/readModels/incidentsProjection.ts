@@ -8,7 +8,7 @@
  */
 import { ERASED } from '../../../events/crypto/personalFields.ts';
 import { findAll } from '../../../projections/findAll.ts';
-import type { Collection, FieldSource, Projection } from '../../../projections/types.ts';
+import { sourceOf, type Collection, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { ERASURE_EVENT_TYPES, erasesScope, PERSONAL_DATA_ERASED, PERSONAL_DATA_EXPIRED, type ErasureEvent } from '../../governance/erasure/events.ts';
 import { applyTieredDelta, tieredDelta } from '../../kit/tieredCounts.ts';
 import { incidentEventDefinitions, type IncidentEvent } from '../incident/events.ts';
@@ -85,7 +85,7 @@ export const incidentsProjection: Projection<IncidentEvent | ErasureEvent> = {
   ],
   async apply(event, store) {
     const incidents = store.collection<IncidentDoc>(INCIDENTS);
-    const source = { position: event.position, eventId: event.eventId };
+    const source = sourceOf(event);
     if (event.type === PERSONAL_DATA_ERASED || event.type === PERSONAL_DATA_EXPIRED) return eraseReporter(event, incidents, source);
     const { incidentId } = event.data;
     // The first event of an incident's stream finds no document: nothing is read for it (a new
