@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { ConcurrencyError, ForbiddenError, ValidationError } from '../events/errors.ts';
 import type { EventMetadata } from '../events/types.ts';
 import { handle } from '../subgraphs/kit/command.ts';
-import { ingestKeyOf, type IngestKind, type IngestRecord, type RecordOutcome } from '../subgraphs/kit/ingest.ts';
+import { ingestKeyOf, type IngestKind, type IngestPlan, type IngestRecord, type RecordOutcome } from '../subgraphs/kit/ingest.ts';
 import type { SubgraphModule } from '../subgraphs/kit/module.ts';
 import { readConsumerState } from '../subgraphs/governance/access.ts';
 import { DEPARTMENTS } from '../subgraphs/governance/catalog.ts';
@@ -184,42 +184,75 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
     };
   }
 
-  async function commitChunk(chunk: number, raws: readonly RawRecord[]): Promise<ChunkReport> {
-    for (let plan = 1; ; plan++) {
-      if (batch.state.status !== 'NONE' && batch.state.counted.has(chunk)) return countedChunk(chunk, raws, batch.events);
-      // Checked again for every chunk: a grant revoked or expired in the middle of a long delivery stops it (resumable under a new one).
-      if (chunk > 0 || plan > 1) grantId = await authorizeDelivery(deps, request, kind, deps.now());
-      const now = deps.now().toISOString();
-      const checked = raws.map((raw) => check(raw, now));
-      const accepted = checked.filter((c): c is Extract<Checked, { record: unknown }> => 'record' in c);
-      const planned = accepted.length ? await kind.plan(deps.store, accepted.map((c) => c.record), now) : { outcomes: [], appends: [] };
-      if (planned.outcomes.length !== accepted.length) throw new Error(`ingest kind ${kind.name} planned ${planned.outcomes.length} outcomes for ${accepted.length} records`);
-      const outcomeOf = new Map<Checked, RecordOutcome>(accepted.map((c, i) => [c, planned.outcomes[i]!]));
-      const counts: IngestCounts = { ...ZERO_COUNTS, received: raws.length };
-      const rejects: RejectedRecord[] = [];
-      for (const c of checked) {
-        const outcome: RecordOutcome = 'reject' in c ? { status: 'rejected', code: c.reject.code, message: c.reject.message, ...(c.reject.field !== null && { field: c.reject.field }) } : outcomeOf.get(c)!;
-        counts[outcome.status === 'rejected' ? 'rejected' : outcome.status]++;
-        if (outcome.status === 'rejected') {
-          const sourceRecordId = 'reject' in c ? c.reject.sourceRecordId : c.record.sourceRecordId;
-          rejects.push(withRaw(rejectOf(c.line, sourceRecordId, outcome.field || null, outcome.message || `rejected by ${kind.name} (${outcome.code})`, outcome.code), c.raw));
+  /** A chunk decided under `grant` at `now`, ready to be committed with its count. */
+  interface Decided {
+    grant: string;
+    now: string;
+    plan: IngestPlan;
+    counts: IngestCounts;
+    rejects: RejectedRecord[];
+  }
+
+  /** Checks and plans a chunk (on top of `after`, the previous chunk's plan being committed, when given); writes nothing. */
+  async function decide(raws: readonly RawRecord[], after?: IngestPlan): Promise<Decided> {
+    const grant = grantId;
+    const now = deps.now().toISOString();
+    const checked = raws.map((raw) => check(raw, now));
+    const accepted = checked.filter((c): c is Extract<Checked, { record: unknown }> => 'record' in c);
+    const plan = accepted.length ? await kind.plan(deps.store, accepted.map((c) => c.record), now, after) : { outcomes: [], appends: [] };
+    if (plan.outcomes.length !== accepted.length) throw new Error(`ingest kind ${kind.name} planned ${plan.outcomes.length} outcomes for ${accepted.length} records`);
+    const outcomeOf = new Map<Checked, RecordOutcome>(accepted.map((c, i) => [c, plan.outcomes[i]!]));
+    const counts: IngestCounts = { ...ZERO_COUNTS, received: raws.length };
+    const rejects: RejectedRecord[] = [];
+    for (const c of checked) {
+      const outcome: RecordOutcome = 'reject' in c ? { status: 'rejected', code: c.reject.code, message: c.reject.message, ...(c.reject.field !== null && { field: c.reject.field }) } : outcomeOf.get(c)!;
+      counts[outcome.status === 'rejected' ? 'rejected' : outcome.status]++;
+      if (outcome.status === 'rejected') {
+        const sourceRecordId = 'reject' in c ? c.reject.sourceRecordId : c.record.sourceRecordId;
+        rejects.push(withRaw(rejectOf(c.line, sourceRecordId, outcome.field || null, outcome.message || `rejected by ${kind.name} (${outcome.code})`, outcome.code), c.raw));
+      }
+    }
+    return { grant, now, plan, counts, rejects };
+  }
+
+  /** A chunk's work: its report, and the plan it committed (none when an earlier run had counted it). */
+  interface Ran {
+    report: ChunkReport;
+    committed?: IngestPlan;
+  }
+
+  /**
+   * Commits a chunk with its count: decided `ahead` (while the previous chunk was committed) when
+   * that still holds, decided now otherwise. `onPlanned` learns the first plan, before its commit.
+   */
+  async function runChunk(chunk: number, raws: readonly RawRecord[], ahead: Promise<Decided> | undefined, onPlanned: (plan: IngestPlan | undefined) => void): Promise<Ran> {
+    try {
+      for (let plan = 1; ; plan++) {
+        if (batch.state.status !== 'NONE' && batch.state.counted.has(chunk)) return { report: countedChunk(chunk, raws, batch.events) };
+        // Checked again for every chunk: a grant revoked or expired in the middle of a long delivery stops it (resumable under a new one).
+        if (chunk > 0 || plan > 1) grantId = await authorizeDelivery(deps, request, kind, deps.now());
+        const early = plan === 1 ? await ahead : undefined;
+        // Decided ahead under another grant: its events would name the wrong one.
+        const decided = early?.grant === grantId ? early : await decide(raws);
+        if (plan === 1) onPlanned(decided.plan);
+        const command: IngestBatchCommand = { type: 'recordIngestChunk', data: { batchId, chunk, counts: decided.counts, rejects: decided.rejects.map(stripRaw) }, metadata: { now: decided.now } };
+        const progress = ingestBatchDecider.decide(command, batch.state);
+        try {
+          await deps.store.appendMany([
+            ...decided.plan.appends,
+            { streamId, events: progress.map((e) => ({ type: e.type, data: e.data, metadata: metadataAt(decided.now) })), options: { expectedRevision: batch.revision ?? 'no_stream' } },
+          ]);
+          batch = { ...batch, state: progress.reduce(ingestBatchDecider.evolve, batch.state), revision: (batch.revision ?? -1) + progress.length };
+          return { report: { chunk, counts: decided.counts, rejects: decided.rejects, alreadyCounted: false }, committed: decided.plan };
+        } catch (error) {
+          // Another writer moved a stream the plan read (or another run of this batch counted the chunk): read again, plan again.
+          if (!(error instanceof ConcurrencyError) || plan >= MAX_PLANS) throw error;
+          deps.logger?.info({ batchId, chunk, plan, stream: error.streamId }, 'ingest chunk met a concurrent writer: planning it again');
+          batch = await readBatch();
         }
       }
-      const command: IngestBatchCommand = { type: 'recordIngestChunk', data: { batchId, chunk, counts, rejects: rejects.map(stripRaw) }, metadata: { now } };
-      const progress = ingestBatchDecider.decide(command, batch.state);
-      try {
-        await deps.store.appendMany([
-          ...planned.appends,
-          { streamId, events: progress.map((e) => ({ type: e.type, data: e.data, metadata: metadataAt(now) })), options: { expectedRevision: batch.revision ?? 'no_stream' } },
-        ]);
-        batch = { ...batch, state: progress.reduce(ingestBatchDecider.evolve, batch.state), revision: (batch.revision ?? -1) + progress.length };
-        return { chunk, counts, rejects, alreadyCounted: false };
-      } catch (error) {
-        // Another writer moved a stream the plan read (or another run of this batch counted the chunk): read again, plan again.
-        if (!(error instanceof ConcurrencyError) || plan >= MAX_PLANS) throw error;
-        deps.logger?.info({ batchId, chunk, plan, stream: error.streamId }, 'ingest chunk met a concurrent writer: planning it again');
-        batch = await readBatch();
-      }
+    } finally {
+      onPlanned(undefined);
     }
   }
 
@@ -234,15 +267,53 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
     chunks++;
     await request.onChunk?.(report);
   };
-  let pending: RawRecord[] = [];
-  for await (const raw of records) {
-    pending.push(raw);
-    if (pending.length === chunkSize) {
-      await finish(await commitChunk(chunks, pending));
-      pending = [];
+
+  /** The chunk being committed, and its plan once decided (the next chunk is decided on top of it meanwhile). */
+  let running: { planned: Promise<IngestPlan | undefined>; ran: Promise<Ran> } | undefined;
+  let submitted = 0;
+  /**
+   * Starts a chunk's commit once the previous one is committed and reported. While the previous
+   * commit is written, this chunk is decided on top of its plan; used only if that plan is the one
+   * committed (else decided again). Commits stay one at a time, in order, each with its count.
+   */
+  async function submit(raws: RawRecord[]): Promise<void> {
+    const chunk = submitted++;
+    const previous = running;
+    running = undefined;
+    let ahead: { after: IngestPlan; decided: Promise<Decided> } | undefined;
+    const after = await previous?.planned;
+    if (after && !(batch.state.status !== 'NONE' && batch.state.counted.has(chunk))) {
+      ahead = { after, decided: decide(raws, after) };
+      // Awaited or dropped below; a failure meanwhile must not count as unhandled.
+      ahead.decided.catch(() => undefined);
     }
+    if (previous) {
+      const { report, committed } = await previous.ran;
+      await finish(report);
+      if (ahead && committed !== ahead.after) ahead = undefined;
+    }
+    let onPlanned!: (plan: IngestPlan | undefined) => void;
+    const planned = new Promise<IngestPlan | undefined>((resolve) => (onPlanned = resolve));
+    const ran = runChunk(chunk, raws, ahead?.decided, onPlanned);
+    ran.catch(() => undefined);
+    running = { planned, ran };
   }
-  if (pending.length > 0) await finish(await commitChunk(chunks, pending));
+
+  try {
+    let pending: RawRecord[] = [];
+    for await (const raw of records) {
+      pending.push(raw);
+      if (pending.length === chunkSize) {
+        await submit(pending);
+        pending = [];
+      }
+    }
+    if (pending.length > 0) await submit(pending);
+    if (running) await finish((await running.ran).report);
+  } finally {
+    // A failure with a commit in flight: it is settled (written and counted, or not at all) before the failure is thrown on.
+    await running?.ran.catch(() => undefined);
+  }
 
   await handleBatch(deps.store, { type: 'completeIngestBatch', data: { batchId, chunks }, metadata: { now: deps.now().toISOString() } }, metadataAt(deps.now().toISOString()));
   return { batchId, kind: kind.name, department: request.department, status: 'completed', chunks, resumedChunks, ...totals, rejects: allRejects };

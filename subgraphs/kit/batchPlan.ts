@@ -21,7 +21,7 @@ import { deterministicEventId } from '../../events/append.ts';
 import { CityBrainError } from '../../events/errors.ts';
 import type { EventMetadata, EventStore, Evolver, RecordedEvent, StreamAppend } from '../../events/types.ts';
 import { expectedRevisionOf, missingReference, newEvents, type Reference } from './command.ts';
-import type { IngestKind, IngestPlan, IngestRecord, RecordOutcome } from './ingest.ts';
+import type { IngestKind, IngestPlan, IngestRecord, RecordOutcome, StagedStream } from './ingest.ts';
 import type { NaturalKey } from './naturalKey.ts';
 
 /** What a record decided, when it was not refused. */
@@ -77,18 +77,25 @@ export class Chunk {
     private readonly naming: Pick<EventStore, 'pseudonyms'>,
     ids: readonly string[],
     histories: readonly RecordedEvent[][],
+    after: ReadonlyMap<string, StagedStream>,
   ) {
     this.now = now;
     ids.forEach((id, i) => {
       const read = histories[i] ?? [];
       this.streams.set(id, { read, staged: [], revision: read.at(-1)?.revision ?? -1, keys: new Set() });
     });
+    for (const [id, { read, staged, revision, keys }] of after) this.streams.set(id, { read, staged: [...staged], revision, keys: new Set(keys) });
   }
 
-  /** Reads every stream the records name, in one round trip. */
-  static async read(store: EventStore, streamIds: Iterable<string>, now: string): Promise<Chunk> {
+  /**
+   * Reads every stream the records name, in one round trip; a stream `after` stages on is taken as
+   * that plan leaves it instead (it is being committed: reading it now would miss it).
+   */
+  static async read(store: EventStore, streamIds: Iterable<string>, now: string, after?: ReadonlyMap<string, StagedStream>): Promise<Chunk> {
     const ids = [...new Set(streamIds)];
-    return new Chunk(now, { pseudonyms: store.pseudonyms }, ids, ids.length > 0 ? await store.readStreams(ids) : []);
+    const carried = new Map(ids.flatMap((id) => (after?.has(id) ? [[id, after.get(id)!] as const] : [])));
+    const unread = ids.filter((id) => !carried.has(id));
+    return new Chunk(now, { pseudonyms: store.pseudonyms }, unread, unread.length > 0 ? await store.readStreams(unread) : [], carried);
   }
 
   /** True when the stream exists, stored or staged by an earlier record (or this one). */
@@ -96,7 +103,7 @@ export class Chunk {
     return this.entry(streamId).revision >= 0;
   }
 
-  /** The events the chunk read of a stream (what is stored; not what the chunk staged). */
+  /** The events the chunk read of a stream (what is stored; not what this chunk, or the one `after` it, staged). */
   history<E extends DomainEvent = DomainEvent>(streamId: string): readonly (RecordedEvent & E)[] {
     return this.entry(streamId).read as (RecordedEvent & E)[];
   }
@@ -207,15 +214,28 @@ export class Chunk {
   get plannedAppends(): StreamAppend[] {
     return this.appends;
   }
+
+  /** Every stream accepted records appended to, as their appends leave it (`IngestPlan.staged`). */
+  get stagedStreams(): Map<string, StagedStream> {
+    const staged = new Map<string, StagedStream>();
+    for (const { streamId } of this.appends) {
+      const { read, staged: events, revision, keys } = this.entry(streamId);
+      staged.set(streamId, { read, staged: events, revision, keys });
+    }
+    return staged;
+  }
 }
 
-/** Plans a chunk: one read of every stream its records touch, then each record decided in order. */
 /** An ingest kind whose chunks are planned record by record by `planner` (every kind the domains publish). */
 export function plannedKind<Data>(kind: Omit<IngestKind<Data>, 'plan'>, planner: RecordPlanner<Data>): IngestKind<Data> {
-  return { ...kind, plan: (store, records, now) => planChunk(store, planner, records, now) };
+  return { ...kind, plan: (store, records, now, after) => planChunk(store, planner, records, now, after) };
 }
 
-export async function planChunk<Data>(store: EventStore, planner: RecordPlanner<Data>, records: readonly IngestRecord<Data>[], now: string): Promise<IngestPlan> {
+/**
+ * Plans a chunk: one read of every stream its records touch (those `after` appends to taken as it
+ * leaves them), then each record decided in order.
+ */
+export async function planChunk<Data>(store: EventStore, planner: RecordPlanner<Data>, records: readonly IngestRecord<Data>[], now: string, after?: IngestPlan): Promise<IngestPlan> {
   const prepared: (PreparedRecord | RecordOutcome)[] = records.map((record) => {
     try {
       return planner(record, now);
@@ -233,9 +253,10 @@ export async function planChunk<Data>(store: EventStore, planner: RecordPlanner<
     store,
     prepared.flatMap((p) => ('primaryStream' in p ? [p.primaryStream, ...p.streams, ...claimStreams(p.claims)] : [])),
     now,
+    after?.staged,
   );
   const outcomes = prepared.map((p, i) => ('primaryStream' in p ? chunk.run(records[i]!, p) : p));
-  return { outcomes, appends: chunk.plannedAppends };
+  return { outcomes, appends: chunk.plannedAppends, staged: chunk.stagedStreams };
 }
 
 /** A refusal as a record's outcome; anything but a `CityBrainError` is a bug and is thrown on. */

@@ -13,7 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import type { EventMetadata, EventStore, StreamAppend } from '../../events/types.ts';
+import type { DomainEvent } from '../../events/decider.ts';
+import type { EventMetadata, EventStore, RecordedEvent, StreamAppend } from '../../events/types.ts';
 
 /** One record as delivered, after the transport parsed it and the kind's schema accepted its shape. */
 export interface IngestRecord<Data> {
@@ -44,11 +45,25 @@ export type RecordOutcome =
    */
   | { status: 'rejected'; code: string; message: string; field?: string };
 
+/** A stream as a plan leaves it: what it read, what its records staged on top, and their idempotency keys. */
+export interface StagedStream {
+  read: readonly RecordedEvent[];
+  staged: readonly DomainEvent[];
+  /** Revision after `read` and `staged`. */
+  revision: number;
+  keys: ReadonlySet<string>;
+}
+
 /** A chunk's plan: one outcome per record, in the order given, and the appends that carry it out. */
 export interface IngestPlan {
   outcomes: RecordOutcome[];
   /** Appended atomically by the channel, with expected revisions from the read the plan was decided on. */
   appends: StreamAppend[];
+  /**
+   * Every stream the plan appends to, as its appends leave it: the next chunk, decided while this one
+   * is being committed (`plan`'s `after`), starts from these instead of reading them.
+   */
+  staged?: ReadonlyMap<string, StagedStream>;
 }
 
 export interface IngestKind<Data = unknown> {
@@ -71,8 +86,10 @@ export interface IngestKind<Data = unknown> {
    * Decides a chunk of records, in order, on one read of the streams they touch (`readStreams`),
    * later records seeing earlier ones' effects. Never appends: the channel commits `appends`. A
    * concurrent writer makes that commit fail on an expected revision, and the chunk is planned again.
+   * `after`: the plan of the previous chunk, still being committed: decided as if it were (its
+   * streams as it leaves them); the channel uses the result only if that plan is committed as is.
    */
-  plan(store: EventStore, records: readonly IngestRecord<Data>[], now: string): Promise<IngestPlan>;
+  plan(store: EventStore, records: readonly IngestRecord<Data>[], now: string, after?: IngestPlan): Promise<IngestPlan>;
 }
 
 /**
