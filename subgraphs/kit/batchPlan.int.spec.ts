@@ -113,6 +113,37 @@ for (const openBackend of BACKENDS) {
       await assert.rejects(handle(counter, streamOf, { references })(store, { id: 'a', by: 1, max: 10, needs: 'y' }, testMetadata), { message: 'needs y is not a registered counter; register it first or name another' });
     });
 
+    it('decides a chunk on top of the previous chunk’s plan before it is committed: its streams as that plan leaves them, the others read', async () => {
+      const first = await plan(store, [item('k1', { id: 'a', by: 2, max: 10 }), item('k2', { id: 'z', by: 1, max: 10 })], at);
+      const { store: counted, reads } = counting(store);
+      const next = await plan(
+        counted,
+        [item('k1', { id: 'a', by: 2, max: 10 }), item('k3', { id: 'a', by: 3, max: 10 }), item('k4', { id: 'b', by: 1, max: 10, needs: 'z' }), item('k5', { id: 'a', by: 9, max: 10 })],
+        at,
+        first,
+      );
+      assert.equal(reads(), 1);
+      assert.deepEqual(
+        next.outcomes.map((o) => o.status),
+        ['alreadyPresent', 'created', 'created', 'rejected'],
+        'k1 is in the first plan, z is created by it, a stands at 5 after it',
+      );
+      assert.deepEqual(
+        next.appends.map((a) => [a.streamId, a.options?.expectedRevision]),
+        [
+          ['test.counter-a', 0],
+          ['test.counter-b', 'no_stream'],
+        ],
+      );
+      // It holds only once the first plan is committed: before, its expected revisions refuse it, writing nothing.
+      await assert.rejects(store.appendMany(next.appends), { name: 'ConcurrencyError' });
+      assert.deepEqual(await store.readStreams(['test.counter-a', 'test.counter-b']), [[], []]);
+      await store.appendMany(first.appends);
+      await store.appendMany(next.appends);
+      assert.deepEqual((await store.aggregate(counter, 'test.counter-a')).state, { total: 5 });
+      assert.deepEqual((await store.aggregate(counter, 'test.counter-b')).state, { total: 1 });
+    });
+
     it('plans natural-key claims: a second owner of one key in the chunk is refused with the claim’s CONFLICT, and its other streams are discarded', async () => {
       type Registration = { id: string; code: string };
       const planner: RecordPlanner<Registration> = ({ data }) => ({

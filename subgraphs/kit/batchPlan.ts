@@ -286,14 +286,15 @@ export function planCommands<Command, Event extends DomainEvent, State>(
   decider: Decider<Command, Event, State>,
   streamIdOf: (command: Command) => string,
   options: CommandPlanOptions<Command> = {},
-): (store: EventStore, commands: readonly BatchCommand<Command>[], now: string) => Promise<IngestPlan> {
+): (store: EventStore, commands: readonly BatchCommand<Command>[], now: string, after?: IngestPlan) => Promise<IngestPlan> {
   const planner = commandPlanner(decider, streamIdOf, (record: IngestRecord<Command>) => record.data, options);
-  return (store, commands, now) =>
+  return (store, commands, now, after) =>
     planChunk(
       store,
       planner,
       commands.map(({ command, metadata, idempotencyKey }, i) => ({ line: i + 1, sourceRecordId: idempotencyKey, data: command, metadata, idempotencyKey })),
       now,
+      after,
     );
 }
 
