@@ -873,8 +873,4 @@ export function evolve(state: IncidentState, event: IncidentEvent): IncidentStat
 
 export const initialState = (): IncidentState => ({ status: 'UNREPORTED' });
 
-export const incidentDecider: Decider<IncidentCommand, IncidentEvent, IncidentState> = {
-  initialState,
-  decide,
-  evolve,
-};
+export const incidentDecider: Decider<IncidentCommand, IncidentEvent, IncidentState> = { initialState, decide, evolve };
