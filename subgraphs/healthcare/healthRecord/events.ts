@@ -36,16 +36,8 @@ const examResultRecorded = eventType('ExamResultRecorded', {
 });
 export type ExamResultRecorded = EventOf<typeof examResultRecorded>;
 
-const vaccinationRecorded = eventType('VaccinationRecorded', {
-  vaccinationId: id,
-  personId: id,
-  /** A code of the vaccine catalog. */
-  vaccine: text,
-  /** 1-based dose of the series. */
-  dose: z.number().int().positive(),
-  hospitalCode: text,
-  administeredAt: instant,
-});
+/** `vaccine`: a code of the vaccine catalog; `dose`: the 1-based dose of the series. */
+const vaccinationRecorded = eventType('VaccinationRecorded', { vaccinationId: id, personId: id, vaccine: text, dose: z.number().int().positive(), hospitalCode: text, administeredAt: instant });
 export type VaccinationRecorded = EventOf<typeof vaccinationRecorded>;
 
 /**
@@ -59,11 +51,6 @@ export type HealthRecordEvent = MedicalVisitRecorded | ExamResultRecorded | Vacc
 
 export const healthRecordStreamId = (personId: string): string => `healthcare.health-record-${personId}`;
 
-export const healthRecordEventDefinitions: readonly EventTypeDefinition[] = [
-  medicalVisitRecorded,
-  examResultRecorded,
-  vaccinationRecorded,
-  healthRecordClosed,
-];
+export const healthRecordEventDefinitions: readonly EventTypeDefinition[] = [medicalVisitRecorded, examResultRecorded, vaccinationRecorded, healthRecordClosed];
 
 export const HEALTH_RECORD_EVENT_TYPES = healthRecordEventDefinitions.map((d) => d.type);
