@@ -23,14 +23,18 @@ export abstract class CityBrainError extends Error {
   }
 }
 
-/** Input that can never succeed as sent: a malformed field, an unregistered type, a bad check digit. */
-export class ValidationError extends CityBrainError {
-  readonly code = 'BAD_USER_INPUT';
+/** The base of an error class whose only difference from the others is its code. */
+function errorWithCode<Code extends ErrorCode>(code: Code) {
+  return class extends CityBrainError {
+    readonly code = code;
+  };
 }
 
+/** Input that can never succeed as sent: a malformed field, an unregistered type, a bad check digit. */
+export class ValidationError extends errorWithCode('BAD_USER_INPUT') {}
+
 /** The stream's revision is not the one the writer read: reload and decide again. */
-export class ConcurrencyError extends CityBrainError {
-  readonly code = 'CONFLICT';
+export class ConcurrencyError extends errorWithCode('CONFLICT') {
   constructor(
     readonly streamId: string,
     readonly expected: string,
@@ -44,17 +48,12 @@ export class ConcurrencyError extends CityBrainError {
 }
 
 /** A uniqueness rule was broken: the same natural key, the same hour, an event id reused with other content. */
-export class ConflictError extends CityBrainError {
-  readonly code = 'CONFLICT';
-}
+export class ConflictError extends errorWithCode('CONFLICT') {}
 
-export class NotFoundError extends CityBrainError {
-  readonly code = 'NOT_FOUND';
-}
+export class NotFoundError extends errorWithCode('NOT_FOUND') {}
 
 /** A workflow step that is not allowed from the current status. */
-export class InvalidTransitionError extends CityBrainError {
-  readonly code = 'INVALID_TRANSITION';
+export class InvalidTransitionError extends errorWithCode('INVALID_TRANSITION') {
   constructor(
     readonly command: string,
     readonly status: string,
@@ -67,24 +66,16 @@ export class InvalidTransitionError extends CityBrainError {
   }
 }
 
-export class UnauthenticatedError extends CityBrainError {
-  readonly code = 'UNAUTHENTICATED';
-}
+export class UnauthenticatedError extends errorWithCode('UNAUTHENTICATED') {}
 
-export class ForbiddenError extends CityBrainError {
-  readonly code = 'FORBIDDEN';
-}
+export class ForbiddenError extends errorWithCode('FORBIDDEN') {}
 
 /**
  * A workflow rule about who acts refused the command: the caller holds the grant (else FORBIDDEN),
  * but the case is not its to take this step on (a unit handling what was dispatched to another, a
  * centre outside its division, the unit that did the work verifying it).
  */
-export class NotYourCaseError extends CityBrainError {
-  readonly code = 'NOT_YOUR_CASE';
-}
+export class NotYourCaseError extends errorWithCode('NOT_YOUR_CASE') {}
 
 /** A query asked for read models projected through a position they had not reached in time: ask again. */
-export class NotYetProjectedError extends CityBrainError {
-  readonly code = 'NOT_YET_PROJECTED';
-}
+export class NotYetProjectedError extends errorWithCode('NOT_YET_PROJECTED') {}

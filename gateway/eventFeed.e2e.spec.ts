@@ -16,6 +16,7 @@ import { populationModule } from '../subgraphs/population/index.ts';
 import { taxModule } from '../subgraphs/tax/index.ts';
 import { waitUntilVisible, testMetadata } from '../test/helpers/events.ts';
 import { openTestRuntime, startTestGraph, type TestGraph } from '../test/helpers/graph.ts';
+import type { EventEnvelope } from '../web/src/eventEnvelope.ts';
 
 /** The ID number of the person registered as number `n`. */
 const idNumberOf = (n: number): string => makeIdNumber('370102', '1990-03-07', n);
@@ -24,13 +25,7 @@ const FEED = `subscription Feed($from: String, $filter: EventFeedFilter) {
   events(fromPosition: $from, filter: $filter) { id type streamId position recordedAt provenance { department system } payload }
 }`;
 
-interface Envelope {
-  id: string;
-  type: string;
-  streamId: string;
-  position: string;
-  payload: { personId?: string; taxpayerId?: string; idNumber?: string; birthDate?: string; taxpayerNumber?: string };
-}
+type Envelope = EventEnvelope<{ personId?: string; taxpayerId?: string; idNumber?: string; birthDate?: string; taxpayerNumber?: string }>;
 
 /** A live subscription's received envelopes and errors, and a way to kill its socket. */
 interface Feed {

@@ -28,38 +28,13 @@ import { UUID, prepareAppend, type PreparedEvent } from '../append.ts';
 import type { DomainEvent } from '../decider.ts';
 import { aggregateStream, asRecorded } from '../typedReads.ts';
 import {
-  START,
-  type Aggregate,
-  type AppendOptions,
-  type AppendResult,
-  type EventStore,
-  type EventSubscription,
-  type Evolver,
-  type NewEvent,
-  type Position,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type Recorded,
-  type RecordedEvent,
-  type StreamAppend,
-  type SubscribeOptions,
+  START, type Aggregate, type AppendOptions, type AppendResult, type EventStore, type EventSubscription, type Evolver, type NewEvent, type Position,
+  type ReadAllOptions, type ReadStreamOptions, type Recorded, type RecordedEvent, type StreamAppend, type SubscribeOptions,
 } from '../types.ts';
 import { parseConfig } from '../config.ts';
 import {
-  fromKurrentPosition,
-  isPositionRejection,
-  isStreamNotFound,
-  isWrongExpectedVersion,
-  kurrentConfigSchema,
-  matchesFilter,
-  planStreamRead,
-  serverFilter,
-  toConcurrencyError,
-  toKurrentPosition,
-  toRecordedEvent,
-  toStoredMetadata,
-  toStreamState,
-  type KurrentRecord,
+  fromKurrentPosition, isPositionRejection, isStreamNotFound, isWrongExpectedVersion, kurrentConfigSchema, matchesFilter, planStreamRead,
+  serverFilter, toConcurrencyError, toKurrentPosition, toRecordedEvent, toStoredMetadata, toStreamState, type KurrentRecord,
 } from './mapping.ts';
 
 /** Stream reads `readStreams` keeps in flight at once. */

@@ -16,20 +16,8 @@ import { comparePositions } from '../position.ts';
 import { START } from '../types.ts';
 import { testMetadata } from '../../test/helpers/events.ts';
 import {
-  fromKurrentPosition,
-  isPositionRejection,
-  isStreamNotFound,
-  isWrongExpectedVersion,
-  kurrentConfigSchema,
-  matchesFilter,
-  planStreamRead,
-  serverFilter,
-  toConcurrencyError,
-  toKurrentPosition,
-  toRecordedEvent,
-  toStoredMetadata,
-  toStreamState,
-  type KurrentRecord,
+  fromKurrentPosition, isPositionRejection, isStreamNotFound, isWrongExpectedVersion, kurrentConfigSchema, matchesFilter, planStreamRead,
+  serverFilter, toConcurrencyError, toKurrentPosition, toRecordedEvent, toStoredMetadata, toStreamState, type KurrentRecord,
 } from './mapping.ts';
 
 describe('KurrentDB configuration', () => {

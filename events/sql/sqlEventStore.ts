@@ -12,21 +12,8 @@ import type { EventRegistry } from '../registry.ts';
 import type { DomainEvent } from '../decider.ts';
 import { aggregateStream, asRecorded } from '../typedReads.ts';
 import {
-  START,
-  type Aggregate,
-  type AppendOptions,
-  type AppendResult,
-  type EventStore,
-  type EventSubscription,
-  type Evolver,
-  type ExpectedRevision,
-  type NewEvent,
-  type Position,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type Recorded,
-  type RecordedEvent,
-  type StreamAppend,
+  START, type Aggregate, type AppendOptions, type AppendResult, type EventStore, type EventSubscription, type Evolver, type ExpectedRevision,
+  type NewEvent, type Position, type ReadAllOptions, type ReadStreamOptions, type Recorded, type RecordedEvent, type StreamAppend,
   type SubscribeOptions,
 } from '../types.ts';
 import type { SqlDatabase, SqlExecutor } from './database.ts';

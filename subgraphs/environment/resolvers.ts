@@ -256,14 +256,11 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
     loader<string, StationDoc | undefined>(ctx, 'environment.stations', async (ids) =>
       (await air().collection<StationDoc>(STATIONS).getMany(ids)).map((s) => s?.doc),
     );
-  /** The stored document with its per-field sources, for `provenance` only. */
-  const stationStored = (ctx: SubgraphContext, id: string) =>
-    storedDocLoader(ctx, 'environment.stationDocs', () => air().collection<StationDoc>(STATIONS)).load(id);
   const stationProvenance = provenanceResolvers<StationNode, SubgraphContext>({
     entity: 'MonitoringStation',
     store: runtime.store,
     fields: STATION_FIELD_SOURCES,
-    stored: (ctx, node) => stationStored(ctx, node.doc.stationId),
+    stored: (ctx, node) => storedDocLoader(ctx, 'environment.stationDocs', () => air().collection<StationDoc>(STATIONS)).load(node.doc.stationId),
   });
   const rankings = (ctx: SubgraphContext) =>
     loader<string, RankingDoc | undefined>(ctx, 'environment.rankings', async (dates) =>

@@ -15,6 +15,7 @@ import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { waitForCommitted } from '../../test/helpers/events.ts';
 import { answeredOnceOnRetry } from '../../test/helpers/commandChecks.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
+import { closeServedSubgraph } from '../../test/helpers/subgraphHarness.ts';
 import type { AccessControl } from '../kit/access.ts';
 import type { Role } from '../../platform/auth.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -93,10 +94,7 @@ function governanceSuite(makeBackend: () => Promise<TestBackend>): void {
   });
 
   after(async () => {
-    await subgraph?.close();
-    await access?.recorder?.close();
-    await runner?.stop();
-    await store?.close();
+    await closeServedSubgraph({ server: subgraph, access, runner, store });
     await backend?.dispose();
   });
 

@@ -25,22 +25,8 @@ import type { HealthRecordCommand } from './healthRecord/commands.ts';
 import { healthRecordStreamId, type HealthRecordEvent } from './healthRecord/events.ts';
 import { runClaimStep, runHealthRecordCommand, settleClaim, submitClaim } from './healthcareCommands.ts';
 import {
-  CLAIMS,
-  DIVISION_STATS,
-  EXAMS,
-  evolveRecordView,
-  HEALTHCARE_PROJECTION,
-  HOSPITAL_STATS,
-  RECORDS,
-  type ClaimDoc,
-  type DivisionStatsDoc,
-  type ExamDoc,
-  type ExamEntry,
-  type HospitalStatsDoc,
-  type RecordDoc,
-  type RecordView,
-  type VaccinationEntry,
-  type VisitEntry,
+  CLAIMS, DIVISION_STATS, EXAMS, evolveRecordView, HEALTHCARE_PROJECTION, HOSPITAL_STATS, RECORDS, type ClaimDoc, type DivisionStatsDoc, type ExamDoc,
+  type ExamEntry, type HospitalStatsDoc, type RecordDoc, type RecordView, type VaccinationEntry, type VisitEntry,
 } from './readModels/views.ts';
 import { DEFAULT_SCREENING_LIMITS, SCREENING_RULE_IDS, type ClaimItem, type ScreeningLimits } from './screening/rules.ts';
 

@@ -20,6 +20,7 @@ import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants, type TestGrants } from '../../test/helpers/grants.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
+import { closeServedSubgraph } from '../../test/helpers/subgraphHarness.ts';
 import { createGovernanceAccess } from '../governance/access.ts';
 import { ACCESS_STREAM_PREFIX, dataAccessedDefinition, type DataAccessed } from './dataAccessed.ts';
 import { consumerEventDefinitions } from '../governance/consumer/events.ts';
@@ -137,9 +138,7 @@ function accessSuite(makeBackend: () => Promise<TestBackend>): void {
   });
 
   after(async () => {
-    await subgraph?.close();
-    await access?.recorder?.close();
-    await store?.close();
+    await closeServedSubgraph({ server: subgraph, access, store });
     await backend?.dispose();
   });
 

@@ -31,6 +31,9 @@ export interface CommandMetadata {
   now: string;
 }
 
+/** A command of one type as its decider receives it. */
+export type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
+
 /** What the client sends to steer a command besides its data. */
 export interface CommandOptions {
   /** Re-sending a command with the same key appends nothing and returns the first result. */

@@ -11,9 +11,14 @@ export interface DefinedEventType<Type extends string, Schema extends z.ZodType>
   schema: Schema & z.ZodType<z.output<Schema>>;
 }
 
-/** A version-1 event type; a later version adds its upcasters to the returned definition. */
-export function eventType<Type extends string, Schema extends z.ZodType>(type: Type, schema: Schema): DefinedEventType<Type, Schema> {
-  return { type, schemaVersion: 1, schema: schema as Schema & z.ZodType<z.output<Schema>> };
+/**
+ * A version-1 event type; a later version adds its upcasters to the returned definition. Its data
+ * is given as the object's fields, or as a schema where a rule spans fields (`.refine`).
+ */
+export function eventType<Type extends string, Schema extends z.ZodType>(type: Type, schema: Schema): DefinedEventType<Type, Schema>;
+export function eventType<Type extends string, Shape extends z.ZodRawShape>(type: Type, fields: Shape): DefinedEventType<Type, z.ZodObject<Shape>>;
+export function eventType(type: string, schemaOrFields: z.ZodType | z.ZodRawShape): DefinedEventType<string, z.ZodType> {
+  return { type, schemaVersion: 1, schema: schemaOrFields instanceof z.ZodType ? schemaOrFields : z.object(schemaOrFields) };
 }
 
 /** The domain event a definition made by `eventType` describes. */

@@ -21,12 +21,6 @@ export interface RegisteredLegalPersonFacts {
 export async function readLegalPersonFacts(store: EventStore, legalPersonId: string): Promise<RegisteredLegalPersonFacts | null> {
   const { state } = await store.aggregate(legalPersonDecider, legalPersonStreamId(legalPersonId));
   if (state.status === 'UNREGISTERED') return null;
-  const { legalPerson } = state;
-  return {
-    legalPersonId,
-    name: legalPerson.name,
-    creditCode: legalPerson.creditCode,
-    divisionCode: legalPerson.registeredAddress.divisionCode,
-    status: state.status,
-  };
+  const { name, creditCode, registeredAddress } = state.legalPerson;
+  return { legalPersonId, name, creditCode, divisionCode: registeredAddress.divisionCode, status: state.status };
 }

@@ -121,14 +121,11 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
         stored?.doc.state.status === 'REGISTERED' ? { state: stored.doc.state, asOf: null } : null,
       ),
     );
-  /** The stored document with its per-field sources, for `provenance` only. */
-  const taxpayerStored = (ctx: Ctx, id: string) =>
-    storedDocLoader(ctx, 'tax.taxpayerDoc', () => collection<TaxpayerDoc>(TAXPAYERS)).load(id);
   const taxpayerProvenance = provenanceResolvers<TaxpayerNode, Ctx>({
     entity: 'Taxpayer',
     store,
     fields: TAXPAYER_FIELD_SOURCES,
-    stored: (ctx, node) => taxpayerStored(ctx, node.state.taxpayer.taxpayerId),
+    stored: (ctx, node) => storedDocLoader(ctx, 'tax.taxpayerDoc', () => collection<TaxpayerDoc>(TAXPAYERS)).load(node.state.taxpayer.taxpayerId),
   });
   const taxpayerBySubject = (ctx: Ctx) =>
     loader<string, TaxpayerNode | null>(ctx, 'tax.taxpayerBySubject', async (subjectIds) => {

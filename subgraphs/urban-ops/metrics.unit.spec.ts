@@ -3,20 +3,8 @@ import assert from 'node:assert/strict';
 import { ValidationError } from '../../events/errors.ts';
 import type { IncidentEvent } from './incident/events.ts';
 import {
-  at,
-  closed,
-  dispatched,
-  evaluated,
-  handled,
-  lixiaCentre,
-  lixiaMunicipal,
-  otherStreetOffice,
-  registered,
-  reported,
-  started,
-  streetOffice,
-  verificationFailed,
-  verificationPassed,
+  at, closed, dispatched, evaluated, handled, lixiaCentre, lixiaMunicipal, otherStreetOffice, registered, reported, started, streetOffice,
+  verificationFailed, verificationPassed,
 } from './incident/fixtures.ts';
 import { closeMinutesBin, computeMetrics, type IncidentMetrics } from './metrics.ts';
 

@@ -219,14 +219,11 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
   const metrics = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<DivisionCounts>(METRICS);
   const closeTimes = () => runtime.readModels.of(INCIDENTS_PROJECTION).collection<DivisionCloseTimes>(CLOSE_TIMES);
 
-  /** The stored document with its per-field sources, for `provenance` only (one `getMany` per request). */
-  const incidentStored = (ctx: SubgraphContext, id: string) =>
-    storedDocLoader(ctx, 'urban-ops.incidentDoc', incidents).load(id);
   const incidentProvenance = provenanceResolvers<IncidentNode, SubgraphContext>({
     entity: 'Incident',
     store: runtime.store,
     fields: INCIDENT_FIELD_SOURCES,
-    stored: (ctx, node) => incidentStored(ctx, node.view.incidentId),
+    stored: (ctx, node) => storedDocLoader(ctx, 'urban-ops.incidentDoc', incidents).load(node.view.incidentId),
   });
 
   const incidentLoader = (ctx: SubgraphContext) =>

@@ -55,6 +55,22 @@ export interface SubgraphHarnessOptions {
   readAfterWriteMaxWaitMs?: number;
 }
 
+/** What a spec serving a subgraph started; a part is missing when the spec's setup failed before it. */
+export interface ServedSubgraphParts {
+  server?: ListeningSubgraph;
+  access?: AccessControl;
+  runner?: ProjectionRunner;
+  store?: { close(): Promise<void> };
+}
+
+/** Stops a served subgraph: the server first, so no request meets a closed recorder, a stopped projector or a closed store. */
+export async function closeServedSubgraph({ server, access, runner, store }: ServedSubgraphParts): Promise<void> {
+  await server?.close();
+  await access?.recorder?.close();
+  await runner?.stop();
+  await store?.close();
+}
+
 /** A grant of `resources` for `actions`, valid for the whole test. */
 export function grantOf(resources: readonly string[], actions: AccessGrant['actions'] = ['READ'], masked = false): AccessGrant {
   return { grantId: `grant-${resources.join('+')}-${actions.join('+')}`, resources, actions, masked, purpose: 'integration test' };
@@ -96,12 +112,7 @@ export async function startSubgraphHarness(db: SqlDatabase, options: SubgraphHar
     now: runtime.now,
     readAfterWrite: { readModels: runtime.readModels, projections: modules.flatMap((m) => m.projections.map((p) => p.name)), maxWaitMs: options.readAfterWriteMaxWaitMs ?? 5000 },
   }).listen(0);
-  const close = async () => {
-    await server.close();
-    await runner.stop();
-    await access.recorder?.close();
-    await store.close();
-  };
+  const close = () => closeServedSubgraph({ server, access, runner, store });
   return {
     store,
     runtime,

@@ -67,10 +67,7 @@ const emissionPermitIssued = eventType(
 export type EmissionPermitIssued = EventOf<typeof emissionPermitIssued>;
 
 /** One online-monitoring reading at an outlet; `observedAt` is a canonical UTC instant. */
-const emissionObserved = eventType(
-  'EmissionObserved',
-  z.object({ permitId: id, outletId: id, pollutant, value: concentration, unit, observedAt: instant }),
-);
+const emissionObserved = eventType('EmissionObserved', { permitId: id, outletId: id, pollutant, value: concentration, unit, observedAt: instant });
 export type EmissionObserved = EventOf<typeof emissionObserved>;
 
 export type EmissionPermitEvent = EmissionPermitIssued | EmissionObserved;
@@ -98,25 +95,22 @@ const emissionAlarmRaised = eventType(
 export type EmissionAlarmRaised = EventOf<typeof emissionAlarmRaised>;
 
 /** `by`: who acknowledged it for the discharge unit (a user id). */
-const emissionAlarmAcknowledged = eventType('EmissionAlarmAcknowledged', z.object({ alarmId: id, by: text, at: instant }));
+const emissionAlarmAcknowledged = eventType('EmissionAlarmAcknowledged', { alarmId: id, by: text, at: instant });
 export type EmissionAlarmAcknowledged = EventOf<typeof emissionAlarmAcknowledged>;
 
-const emissionAlarmResolved = eventType(
-  'EmissionAlarmResolved',
-  z.object({
-    alarmId: id,
-    /** References to the evidence of the fix (documents, photos, monitoring records). */
-    evidence: z.array(text).min(1),
-    note: text,
-    at: instant,
-  }),
-);
+const emissionAlarmResolved = eventType('EmissionAlarmResolved', {
+  alarmId: id,
+  /** References to the evidence of the fix (documents, photos, monitoring records). */
+  evidence: z.array(text).min(1),
+  note: text,
+  at: instant,
+});
 export type EmissionAlarmResolved = EventOf<typeof emissionAlarmResolved>;
 
 export const ESCALATION_REASONS = ['NOT_ACKNOWLEDGED_IN_TIME'] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 
-const emissionAlarmEscalated = eventType('EmissionAlarmEscalated', z.object({ alarmId: id, reason: z.enum(ESCALATION_REASONS), at: instant }));
+const emissionAlarmEscalated = eventType('EmissionAlarmEscalated', { alarmId: id, reason: z.enum(ESCALATION_REASONS), at: instant });
 export type EmissionAlarmEscalated = EventOf<typeof emissionAlarmEscalated>;
 
 export type EmissionAlarmEvent =

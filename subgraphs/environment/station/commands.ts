@@ -1,8 +1,6 @@
 import type { Concentrations } from '../aqi/hj633.ts';
-import type { CommandMetadata } from '../../kit/command.ts';
+import type { Command } from '../../kit/command.ts';
 import type { MonitoringStationRegistered } from './events.ts';
-
-type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
 export type RegisterMonitoringStation = Command<'registerMonitoringStation', MonitoringStationRegistered['data']>;
 

@@ -1,7 +1,7 @@
 /** What the monitoring network records about an air-quality monitoring station (空气质量监测站) over its life. */
 import { z } from 'zod';
-import type { DomainEvent } from '../../../events/decider.ts';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
+import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
 import type { Concentrations } from '../aqi/hj633.ts';
 
 /** 国控站 (national), 省控站 (provincial), 微型站 (micro station). */
@@ -31,35 +31,6 @@ export const PLAUSIBLE_MAXIMUM: Readonly<Record<keyof Concentrations, number>> =
   o3: 2000,
 };
 
-export type MonitoringStationRegistered = DomainEvent<
-  'MonitoringStationRegistered',
-  {
-    stationId: string;
-    /** The network's station code (e.g. a national station's 1299A). */
-    code: string;
-    name: string;
-    kind: StationKind;
-    location: Location;
-    /** The division the station stands in: a district or below. */
-    divisionCode: string;
-  }
->;
-
-/**
- * One hour's 1-hour average concentrations (µg/m³; CO mg/m³); null for a pollutant not measured
- * that hour (NA: calibration, fault). `hour` is the canonical UTC instant the averaged hour ends,
- * as Chinese monitoring data label hours (the 10时 value covers 09:00–10:00 China time).
- */
-export type AirQualityObserved = DomainEvent<'AirQualityObserved', { stationId: string; hour: string } & Concentrations>;
-
-/** Replaces every value of an observed hour (values not being corrected are sent unchanged). */
-export type AirQualityObservationCorrected = DomainEvent<
-  'AirQualityObservationCorrected',
-  { stationId: string; hour: string } & Concentrations & { reason: string }
->;
-
-export type StationEvent = MonitoringStationRegistered | AirQualityObserved | AirQualityObservationCorrected;
-
 /** Letters, digits, `_` and `-`: a station id is part of stream ids. */
 export const STATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
@@ -77,8 +48,7 @@ export const airQualityStreamId = (stationId: string, date: string): string => `
 /** The prefix of every `airQualityStreamId`, for subscriptions and filters. */
 export const AIR_QUALITY_STREAM_PREFIX = 'environment.air-quality-';
 
-const id = z.string().min(1);
-const text = z.string().trim().min(1);
+const { id, text, divisionCode } = eventFields;
 /** Canonical, so an hour has one spelling and duplicates cannot hide behind another offset. */
 const wholeHour = z.iso
   .datetime()
@@ -95,34 +65,37 @@ const concentrations = {
 const someValue = (data: Concentrations) =>
   (Object.keys(concentrations) as (keyof Concentrations)[]).some((field) => data[field] !== null);
 
-const monitoringStationRegistered: EventTypeDefinition<MonitoringStationRegistered['data']> = {
-  type: 'MonitoringStationRegistered',
-  schemaVersion: 1,
-  schema: z.object({
-    stationId: id,
-    code: text,
-    name: text,
-    kind: z.enum(STATION_KINDS),
-    location: z.object({ longitude: z.number().min(-180).max(180), latitude: z.number().min(-90).max(90) }),
-    divisionCode: z.string().regex(/^\d{6}(\d{3}){0,2}$/),
-  }),
-};
+const monitoringStationRegistered = eventType('MonitoringStationRegistered', {
+  stationId: id,
+  /** The network's station code (e.g. a national station's 1299A). */
+  code: text,
+  name: text,
+  kind: z.enum(STATION_KINDS),
+  location: z.object({ longitude: z.number().min(-180).max(180), latitude: z.number().min(-90).max(90) }),
+  /** The division the station stands in: a district or below. */
+  divisionCode,
+});
+export type MonitoringStationRegistered = EventOf<typeof monitoringStationRegistered>;
 
-const airQualityObserved: EventTypeDefinition<AirQualityObserved['data']> = {
-  type: 'AirQualityObserved',
-  schemaVersion: 1,
-  schema: z
-    .object({ stationId: id, hour: wholeHour, ...concentrations })
-    .refine(someValue, 'at least one pollutant has a value'),
-};
+/**
+ * One hour's 1-hour average concentrations (µg/m³; CO mg/m³); null for a pollutant not measured
+ * that hour (NA: calibration, fault). `hour` is the canonical UTC instant the averaged hour ends,
+ * as Chinese monitoring data label hours (the 10时 value covers 09:00–10:00 China time).
+ */
+const airQualityObserved = eventType(
+  'AirQualityObserved',
+  z.object({ stationId: id, hour: wholeHour, ...concentrations }).refine(someValue, 'at least one pollutant has a value'),
+);
+export type AirQualityObserved = EventOf<typeof airQualityObserved>;
 
-const airQualityObservationCorrected: EventTypeDefinition<AirQualityObservationCorrected['data']> = {
-  type: 'AirQualityObservationCorrected',
-  schemaVersion: 1,
-  schema: z
-    .object({ stationId: id, hour: wholeHour, ...concentrations, reason: text })
-    .refine(someValue, 'at least one pollutant has a value'),
-};
+/** Replaces every value of an observed hour (values not being corrected are sent unchanged). */
+const airQualityObservationCorrected = eventType(
+  'AirQualityObservationCorrected',
+  z.object({ stationId: id, hour: wholeHour, ...concentrations, reason: text }).refine(someValue, 'at least one pollutant has a value'),
+);
+export type AirQualityObservationCorrected = EventOf<typeof airQualityObservationCorrected>;
+
+export type StationEvent = MonitoringStationRegistered | AirQualityObserved | AirQualityObservationCorrected;
 
 export const stationEventDefinitions: readonly EventTypeDefinition[] = [
   monitoringStationRegistered,

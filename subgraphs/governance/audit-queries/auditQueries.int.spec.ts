@@ -16,6 +16,7 @@ import { ProjectionRunner } from '../../../projections/runner.ts';
 import { BACKENDS, type TestBackend } from '../../../test/helpers/databases.ts';
 import { testMetadata, waitUntilVisible } from '../../../test/helpers/events.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../../test/helpers/subgraphAuth.ts';
+import { closeServedSubgraph } from '../../../test/helpers/subgraphHarness.ts';
 import type { AccessControl } from '../../kit/access.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../../kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph } from '../../kit/server.ts';
@@ -78,12 +79,7 @@ async function startGovernance(backend: TestBackend, module: SubgraphModule = go
       const headers = await relayedHeaders(consumerId, DEMO_CONSUMER_ROLES[consumerId] ?? 'department', { requestId });
       return { requestId, body: (await postGraphQL<T>(server.url, headers, query, variables)).body as Body<T> };
     },
-    async close() {
-      await server.close();
-      await access.recorder?.close();
-      await runner.stop();
-      await store.close();
-    },
+    close: () => closeServedSubgraph({ server, access, runner, store }),
   };
 }
 

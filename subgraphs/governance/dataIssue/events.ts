@@ -3,55 +3,33 @@
  * entity; the providing department answerable for the field's resource resolves it with the
  * correction it made. One stream per issue: `governance.data-issue-<issueId>`.
  */
-import { z } from 'zod';
-import type { DomainEvent } from '../../../events/decider.ts';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
+import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
 
-export type DataIssueReported = DomainEvent<
-  'DataIssueReported',
-  {
-    issueId: string;
-    /** The GraphQL type of the entity, e.g. `Person`. */
-    entityType: string;
-    entityId: string;
-    field: string;
-    description: string;
-    /** The catalog resource the field belongs to, and the department answerable for it. */
-    resource: string;
-    department: string;
-    /** The consumer that reported it. */
-    reportedBy: string;
-    reportedAt: string;
-  }
->;
+const { text, instant } = eventFields;
 
-export type DataIssueResolved = DomainEvent<
-  'DataIssueResolved',
-  {
-    issueId: string;
-    /** What the department corrected (or why the value stands). */
-    correction: string;
-    resolvedBy: string;
-    resolvedAt: string;
-  }
->;
+const dataIssueReported = eventType('DataIssueReported', {
+  issueId: text,
+  /** The GraphQL type of the entity, e.g. `Person`. */
+  entityType: text,
+  entityId: text,
+  field: text,
+  description: text,
+  /** The catalog resource the field belongs to, and the department answerable for it. */
+  resource: text,
+  department: text,
+  /** The consumer that reported it. */
+  reportedBy: text,
+  reportedAt: instant,
+});
+export type DataIssueReported = EventOf<typeof dataIssueReported>;
+
+/** `correction`: what the department corrected (or why the value stands). */
+const dataIssueResolved = eventType('DataIssueResolved', { issueId: text, correction: text, resolvedBy: text, resolvedAt: instant });
+export type DataIssueResolved = EventOf<typeof dataIssueResolved>;
 
 export type DataIssueEvent = DataIssueReported | DataIssueResolved;
 
 export const dataIssueStreamId = (issueId: string): string => `governance.data-issue-${issueId}`;
 
-const text = z.string().trim().min(1);
-const instant = z.iso.datetime({ offset: true });
-
-export const dataIssueEventDefinitions: readonly EventTypeDefinition[] = [
-  {
-    type: 'DataIssueReported',
-    schemaVersion: 1,
-    schema: z.object({ issueId: text, entityType: text, entityId: text, field: text, description: text, resource: text, department: text, reportedBy: text, reportedAt: instant }),
-  } satisfies EventTypeDefinition<DataIssueReported['data']>,
-  {
-    type: 'DataIssueResolved',
-    schemaVersion: 1,
-    schema: z.object({ issueId: text, correction: text, resolvedBy: text, resolvedAt: instant }),
-  } satisfies EventTypeDefinition<DataIssueResolved['data']>,
-];
+export const dataIssueEventDefinitions: readonly EventTypeDefinition[] = [dataIssueReported, dataIssueResolved];

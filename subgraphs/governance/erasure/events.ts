@@ -4,43 +4,44 @@
  * rule's end destroys one resource's key only, recorded as `PersonalDataExpired`. One stream per
  * subject, `governance.erasure-<subjectId>`: an erasure, or a resource's expiry, happens once.
  */
-import { z } from 'zod';
-import type { DomainEvent } from '../../../events/decider.ts';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
+import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
 
 export const PERSONAL_DATA_ERASED = 'PersonalDataErased';
 
-/** What every erasure record holds. */
-interface ErasureRecord {
-  /** The data subject (a person id): the only personal reference the record keeps. */
-  subjectId: string;
-  /** The legal basis of the erasure, e.g. `PIPL art. 47(1)(2): retention period ended`. */
-  legalBasis: string;
-  /** The official who approved it; for an expiry, the configured rule (`PERSONAL_DATA_RETENTION: <rule>`). */
-  approver: string;
-  /** The consumer that erased it (the retention process manager for an expiry). */
-  erasedBy: string;
-  erasedAt: string;
-}
+const { text, instant } = eventFields;
 
-export type PersonalDataErased = DomainEvent<typeof PERSONAL_DATA_ERASED, ErasureRecord>;
+/** What every erasure record holds. */
+const erasureRecord = {
+  /** The data subject (a person id): the only personal reference the record keeps. */
+  subjectId: text,
+  /** The legal basis of the erasure, e.g. `PIPL art. 47(1)(2): retention period ended`. */
+  legalBasis: text,
+  /** The official who approved it; for an expiry, the configured rule (`PERSONAL_DATA_RETENTION: <rule>`). */
+  approver: text,
+  /** The consumer that erased it (the retention process manager for an expiry). */
+  erasedBy: text,
+  erasedAt: instant,
+};
+
+const personalDataErased = eventType(PERSONAL_DATA_ERASED, erasureRecord);
+export type PersonalDataErased = EventOf<typeof personalDataErased>;
 
 export const PERSONAL_DATA_EXPIRED = 'PersonalDataExpired';
 
 /** The legal basis of every expiry: the retention period of the data ended. */
 export const RETENTION_ENDED = 'PIPL art. 47(1)(2): retention period ended';
 
-export type PersonalDataExpired = DomainEvent<
-  typeof PERSONAL_DATA_EXPIRED,
-  ErasureRecord & {
-    /** The catalogue resource whose personal data of the subject was erased; the rest is kept. */
-    scope: string;
-    /** The retention rule that ended, as configured: `healthcare.records=30y after death`. */
-    rule: string;
-    /** When the retention period ended. */
-    dueAt: string;
-  }
->;
+const personalDataExpired = eventType(PERSONAL_DATA_EXPIRED, {
+  ...erasureRecord,
+  /** The catalogue resource whose personal data of the subject was erased; the rest is kept. */
+  scope: text,
+  /** The retention rule that ended, as configured: `healthcare.records=30y after death`. */
+  rule: text,
+  /** When the retention period ended. */
+  dueAt: instant,
+});
+export type PersonalDataExpired = EventOf<typeof personalDataExpired>;
 
 export type ErasureEvent = PersonalDataErased | PersonalDataExpired;
 
@@ -54,15 +55,4 @@ export const ERASURE_EVENT_TYPES = [PERSONAL_DATA_ERASED, PERSONAL_DATA_EXPIRED]
 
 export const erasureStreamId = (subjectId: string): string => `governance.erasure-${subjectId}`;
 
-const text = z.string().trim().min(1);
-const instant = z.iso.datetime({ offset: true });
-const erasureRecord = z.object({ subjectId: text, legalBasis: text, approver: text, erasedBy: text, erasedAt: instant });
-
-export const erasureEventDefinitions: readonly EventTypeDefinition[] = [
-  { type: PERSONAL_DATA_ERASED, schemaVersion: 1, schema: erasureRecord } satisfies EventTypeDefinition<PersonalDataErased['data']>,
-  {
-    type: PERSONAL_DATA_EXPIRED,
-    schemaVersion: 1,
-    schema: erasureRecord.extend({ scope: text, rule: text, dueAt: instant }),
-  } satisfies EventTypeDefinition<PersonalDataExpired['data']>,
-];
+export const erasureEventDefinitions: readonly EventTypeDefinition[] = [personalDataErased, personalDataExpired];

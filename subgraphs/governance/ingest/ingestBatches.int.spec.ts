@@ -18,6 +18,7 @@ import { waitForCommitted } from '../../../test/helpers/events.ts';
 import { testGrants } from '../../../test/helpers/grants.ts';
 import { ingestTestRegistry, testNotesKind } from '../../../test/helpers/ingestKinds.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../../test/helpers/subgraphAuth.ts';
+import { closeServedSubgraph } from '../../../test/helpers/subgraphHarness.ts';
 import type { AccessControl } from '../../kit/access.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph } from '../../kit/server.ts';
@@ -73,10 +74,7 @@ function suite(makeBackend: () => Promise<TestBackend>): void {
   });
 
   after(async () => {
-    await subgraph?.close();
-    await access?.recorder?.close();
-    await runner?.stop();
-    await store?.close();
+    await closeServedSubgraph({ server: subgraph, access, runner, store });
     await backend?.dispose();
   });
 

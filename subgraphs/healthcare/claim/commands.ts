@@ -1,9 +1,7 @@
-import type { CommandMetadata } from '../../kit/command.ts';
+import type { Command } from '../../kit/command.ts';
 import type { DeathFact, PersonFacts } from '../facts.ts';
 import type { ClaimItem, ScreeningFacts, SettledClaimFact } from '../screening/rules.ts';
 import type { ReviewFinding } from './events.ts';
-
-type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
 /** Submission and screening in one decision: a claim is never recorded unscreened. */
 export type SubmitClaim = Command<

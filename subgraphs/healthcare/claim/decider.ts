@@ -231,8 +231,4 @@ function evolve(state: ClaimState, event: ClaimEvent): ClaimState {
   }
 }
 
-export const claimDecider: Decider<ClaimCommand, ClaimEvent, ClaimState> = {
-  initialState: () => ({ status: 'EMPTY' }),
-  decide,
-  evolve,
-};
+export const claimDecider: Decider<ClaimCommand, ClaimEvent, ClaimState> = { initialState: () => ({ status: 'EMPTY' }), decide, evolve };

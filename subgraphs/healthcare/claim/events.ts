@@ -15,46 +15,37 @@ export type ReviewFinding = (typeof REVIEW_FINDINGS)[number];
 const { id, text, date, instant, fen } = eventFields;
 const eventRef = z.object({ type: text, eventId: id, streamId: id, position: id });
 
-const claimSubmitted = eventType(
-  'ClaimSubmitted',
-  z.object({
-    claimId: id,
-    personId: id,
-    hospitalCode: text,
-    serviceDate: date,
-    items: z.array(z.object({ code: text, name: text, quantity: z.number().int().positive(), unitPriceFen: fen })).min(1),
-    /** Sum of quantity × unit price. */
-    totalFen: fen,
-    submittedAt: instant,
-  }),
-);
+const claimSubmitted = eventType('ClaimSubmitted', {
+  claimId: id,
+  personId: id,
+  hospitalCode: text,
+  serviceDate: date,
+  items: z.array(z.object({ code: text, name: text, quantity: z.number().int().positive(), unitPriceFen: fen })).min(1),
+  /** Sum of quantity × unit price. */
+  totalFen: fen,
+  submittedAt: instant,
+});
 export type ClaimSubmitted = EventOf<typeof claimSubmitted>;
 
-const claimScreened = eventType(
-  'ClaimScreened',
-  z.object({
-    claimId: id,
-    outcome: z.enum(['PASSED', 'HELD']),
-    /** Every flag standing on the claim after this screening (earlier ones included). */
-    flags: z.array(z.object({ ruleId: z.enum(SCREENING_RULE_IDS), explanation: text, evidence: z.array(eventRef) })),
-    trigger: z.enum(SCREENING_TRIGGERS),
-    /** The limits in force, so the verdict can be explained later. */
-    limits: z.object({ maxItemQuantity: z.number().int().positive(), maxClaimTotalFen: fen }),
-    screenedAt: instant,
-  }),
-);
+const claimScreened = eventType('ClaimScreened', {
+  claimId: id,
+  outcome: z.enum(['PASSED', 'HELD']),
+  /** Every flag standing on the claim after this screening (earlier ones included). */
+  flags: z.array(z.object({ ruleId: z.enum(SCREENING_RULE_IDS), explanation: text, evidence: z.array(eventRef) })),
+  trigger: z.enum(SCREENING_TRIGGERS),
+  /** The limits in force, so the verdict can be explained later. */
+  limits: z.object({ maxItemQuantity: z.number().int().positive(), maxClaimTotalFen: fen }),
+  screenedAt: instant,
+});
 export type ClaimScreened = EventOf<typeof claimScreened>;
 
-const claimReviewed = eventType(
-  'ClaimReviewed',
-  z.object({ claimId: id, finding: z.enum(REVIEW_FINDINGS), reviewer: text, note: text, reviewedAt: instant }),
-);
+const claimReviewed = eventType('ClaimReviewed', { claimId: id, finding: z.enum(REVIEW_FINDINGS), reviewer: text, note: text, reviewedAt: instant });
 export type ClaimReviewed = EventOf<typeof claimReviewed>;
 
-const claimSettled = eventType('ClaimSettled', z.object({ claimId: id, amountFen: fen, settledAt: instant }));
+const claimSettled = eventType('ClaimSettled', { claimId: id, amountFen: fen, settledAt: instant });
 export type ClaimSettled = EventOf<typeof claimSettled>;
 
-const claimRejected = eventType('ClaimRejected', z.object({ claimId: id, reason: text, rejectedAt: instant }));
+const claimRejected = eventType('ClaimRejected', { claimId: id, reason: text, rejectedAt: instant });
 export type ClaimRejected = EventOf<typeof claimRejected>;
 
 export type ClaimEvent = ClaimSubmitted | ClaimScreened | ClaimReviewed | ClaimSettled | ClaimRejected;

@@ -1,7 +1,5 @@
-import type { CommandMetadata } from '../../kit/command.ts';
+import type { Command } from '../../kit/command.ts';
 import type { DeathFact, PersonFacts } from '../facts.ts';
-
-type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
 /**
  * Every entry command carries what the population register said of the person when the command

@@ -185,8 +185,4 @@ function evolve(state: HealthRecordState, event: HealthRecordEvent): HealthRecor
   }
 }
 
-export const healthRecordDecider: Decider<HealthRecordCommand, HealthRecordEvent, HealthRecordState> = {
-  initialState: () => ({ status: 'EMPTY' }),
-  decide,
-  evolve,
-};
+export const healthRecordDecider: Decider<HealthRecordCommand, HealthRecordEvent, HealthRecordState> = { initialState: () => ({ status: 'EMPTY' }), decide, evolve };

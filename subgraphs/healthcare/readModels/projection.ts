@@ -22,25 +22,8 @@ import { eventRefOf } from '../facts.ts';
 import { HEALTH_RECORD_EVENT_TYPES, type HealthRecordEvent } from '../healthRecord/events.ts';
 import { claimFingerprint } from '../screening/rules.ts';
 import {
-  CLAIMS,
-  DIVISION_STATS,
-  EXAMS,
-  evolveRecordView,
-  HEALTHCARE_PROJECTION,
-  HOSPITAL_STATS,
-  PERSONS,
-  RECORDS,
-  recordDocOf,
-  SETTLED,
-  VISIT_DAYS,
-  visitDayId,
-  type ClaimDoc,
-  type DivisionStatsDoc,
-  type ExamDoc,
-  type HospitalStatsDoc,
-  type PersonFactsDoc,
-  type RecordDoc,
-  type SettledDoc,
+  CLAIMS, DIVISION_STATS, EXAMS, evolveRecordView, HEALTHCARE_PROJECTION, HOSPITAL_STATS, PERSONS, RECORDS, recordDocOf, SETTLED, VISIT_DAYS,
+  visitDayId, type ClaimDoc, type DivisionStatsDoc, type ExamDoc, type HospitalStatsDoc, type PersonFactsDoc, type RecordDoc, type SettledDoc,
   type VisitDayDoc,
 } from './views.ts';
 

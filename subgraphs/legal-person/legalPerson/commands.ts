@@ -1,4 +1,4 @@
-import type { CommandMetadata } from '../../kit/command.ts';
+import type { Command } from '../../kit/command.ts';
 import type {
   AnnualReportFiled,
   LegalPersonDeregistered,
@@ -8,23 +8,12 @@ import type {
   RegisteredAddressChanged,
 } from './events.ts';
 
-type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
-
 export type RegisterLegalPerson = Command<'registerLegalPerson', LegalPersonRegistered['data']>;
 
-export type ChangeLegalRepresentative = Command<
-  'changeLegalRepresentative',
-  Omit<LegalRepresentativeChanged['data'], 'previousLegalRepresentativeId'>
->;
+export type ChangeLegalRepresentative = Command<'changeLegalRepresentative', Omit<LegalRepresentativeChanged['data'], 'previousLegalRepresentativeId'>>;
 export type ChangeRegisteredAddress = Command<'changeRegisteredAddress', Omit<RegisteredAddressChanged['data'], 'previousRegisteredAddress'>>;
 export type FileAnnualReport = Command<'fileAnnualReport', AnnualReportFiled['data']>;
 export type RevokeLegalPerson = Command<'revokeLegalPerson', LegalPersonRevoked['data']>;
 export type DeregisterLegalPerson = Command<'deregisterLegalPerson', LegalPersonDeregistered['data']>;
 
-export type LegalPersonCommand =
-  | RegisterLegalPerson
-  | ChangeLegalRepresentative
-  | ChangeRegisteredAddress
-  | FileAnnualReport
-  | RevokeLegalPerson
-  | DeregisterLegalPerson;
+export type LegalPersonCommand = RegisterLegalPerson | ChangeLegalRepresentative | ChangeRegisteredAddress | FileAnnualReport | RevokeLegalPerson | DeregisterLegalPerson;

@@ -271,8 +271,4 @@ export function evolve(state: LegalPersonState, event: LegalPersonEvent): LegalP
 
 export const initialState = (): LegalPersonState => ({ status: 'UNREGISTERED' });
 
-export const legalPersonDecider: Decider<LegalPersonCommand, LegalPersonEvent, LegalPersonState> = {
-  initialState,
-  decide,
-  evolve,
-};
+export const legalPersonDecider: Decider<LegalPersonCommand, LegalPersonEvent, LegalPersonState> = { initialState, decide, evolve };

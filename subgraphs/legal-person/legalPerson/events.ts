@@ -18,49 +18,37 @@ export type RegisteredAddress = z.infer<typeof registeredAddress>;
 const industry = z.object({ section: z.enum(INDUSTRY_SECTION_LETTERS), name: text });
 export type Industry = z.infer<typeof industry>;
 
-const legalPersonRegistered = eventType(
-  'LegalPersonRegistered',
-  z.object({
-    legalPersonId: id,
-    creditCode: normalisedIdentifier(validateCreditCode, 'creditCode', 'credit code'),
-    name: text,
-    type: z.enum(LEGAL_PERSON_TYPES),
-    /** A Person id. */
-    legalRepresentativeId: id,
-    registeredAddress,
-    registeredCapitalFen: fen,
-    industry,
-    establishedOn: date,
-  }),
-);
+const legalPersonRegistered = eventType('LegalPersonRegistered', {
+  legalPersonId: id,
+  creditCode: normalisedIdentifier(validateCreditCode, 'creditCode', 'credit code'),
+  name: text,
+  type: z.enum(LEGAL_PERSON_TYPES),
+  /** A Person id. */
+  legalRepresentativeId: id,
+  registeredAddress,
+  registeredCapitalFen: fen,
+  industry,
+  establishedOn: date,
+});
 export type LegalPersonRegistered = EventOf<typeof legalPersonRegistered>;
 
-const legalRepresentativeChanged = eventType(
-  'LegalRepresentativeChanged',
-  z.object({ legalPersonId: id, legalRepresentativeId: id, previousLegalRepresentativeId: id, changedOn: date }),
-);
+const legalRepresentativeChanged = eventType('LegalRepresentativeChanged', { legalPersonId: id, legalRepresentativeId: id, previousLegalRepresentativeId: id, changedOn: date });
 export type LegalRepresentativeChanged = EventOf<typeof legalRepresentativeChanged>;
 
 /** `previousRegisteredAddress` is carried so address-sharing statistics can move the entity without a lookup. */
-const registeredAddressChanged = eventType(
-  'RegisteredAddressChanged',
-  z.object({ legalPersonId: id, registeredAddress, previousRegisteredAddress: registeredAddress, changedOn: date }),
-);
+const registeredAddressChanged = eventType('RegisteredAddressChanged', { legalPersonId: id, registeredAddress, previousRegisteredAddress: registeredAddress, changedOn: date });
 export type RegisteredAddressChanged = EventOf<typeof registeredAddressChanged>;
 
 /** The annual report (年度报告) for a finished calendar year. */
-const annualReportFiled = eventType(
-  'AnnualReportFiled',
-  z.object({ legalPersonId: id, year: z.int().min(1900), employees: z.int().nonnegative(), revenueFen: fen }),
-);
+const annualReportFiled = eventType('AnnualReportFiled', { legalPersonId: id, year: z.int().min(1900), employees: z.int().nonnegative(), revenueFen: fen });
 export type AnnualReportFiled = EventOf<typeof annualReportFiled>;
 
 /** Business licence revoked (吊销) as a sanction; the entity still exists until deregistered. */
-const legalPersonRevoked = eventType('LegalPersonRevoked', z.object({ legalPersonId: id, reason: text, revokedOn: date }));
+const legalPersonRevoked = eventType('LegalPersonRevoked', { legalPersonId: id, reason: text, revokedOn: date });
 export type LegalPersonRevoked = EventOf<typeof legalPersonRevoked>;
 
 /** Deregistered (注销): the legal person no longer exists. */
-const legalPersonDeregistered = eventType('LegalPersonDeregistered', z.object({ legalPersonId: id, deregisteredOn: date }));
+const legalPersonDeregistered = eventType('LegalPersonDeregistered', { legalPersonId: id, deregisteredOn: date });
 export type LegalPersonDeregistered = EventOf<typeof legalPersonDeregistered>;
 
 export type LegalPersonEvent =

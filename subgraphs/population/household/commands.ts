@@ -1,7 +1,5 @@
-import type { CommandMetadata } from '../../kit/command.ts';
+import type { Command } from '../../kit/command.ts';
 import type { LeaveReason, MemberRelation, RelationToHead } from './events.ts';
-
-type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
 /** Opens a household register with its head as the first member. */
 export type EstablishHousehold = Command<

@@ -167,8 +167,4 @@ export function evolve(state: HouseholdState, event: HouseholdEvent): HouseholdS
 
 export const initialState = (): HouseholdState => ({ status: 'UNESTABLISHED' });
 
-export const householdDecider: Decider<HouseholdCommand, HouseholdEvent, HouseholdState> = {
-  initialState,
-  decide,
-  evolve,
-};
+export const householdDecider: Decider<HouseholdCommand, HouseholdEvent, HouseholdState> = { initialState, decide, evolve };

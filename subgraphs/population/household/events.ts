@@ -26,23 +26,17 @@ const memberRelation = z.object({ personId: id, relationToHead: z.enum(RELATIONS
 export type MemberRelation = z.infer<typeof memberRelation>;
 
 /** Always followed by the head's own `HouseholdMemberJoined` (relation `SELF`), so size = joined − left. */
-const householdEstablished = eventType(
-  'HouseholdEstablished',
-  z.object({ householdId: id, headId: id, address: text, divisionCode: communityCode }),
-);
+const householdEstablished = eventType('HouseholdEstablished', { householdId: id, headId: id, address: text, divisionCode: communityCode });
 export type HouseholdEstablished = EventOf<typeof householdEstablished>;
 
 const householdMemberJoined = eventType('HouseholdMemberJoined', memberRelation.extend({ householdId: id }));
 export type HouseholdMemberJoined = EventOf<typeof householdMemberJoined>;
 
-const householdMemberLeft = eventType('HouseholdMemberLeft', z.object({ householdId: id, personId: id, reason: z.enum(LEAVE_REASONS) }));
+const householdMemberLeft = eventType('HouseholdMemberLeft', { householdId: id, personId: id, reason: z.enum(LEAVE_REASONS) });
 export type HouseholdMemberLeft = EventOf<typeof householdMemberLeft>;
 
 /** A new head (户主变更), with every other member's relation restated relative to them. */
-const householdHeadChanged = eventType(
-  'HouseholdHeadChanged',
-  z.object({ householdId: id, headId: id, previousHeadId: id, relationsToHead: z.array(memberRelation) }),
-);
+const householdHeadChanged = eventType('HouseholdHeadChanged', { householdId: id, headId: id, previousHeadId: id, relationsToHead: z.array(memberRelation) });
 export type HouseholdHeadChanged = EventOf<typeof householdHeadChanged>;
 
 export type HouseholdEvent = HouseholdEstablished | HouseholdMemberJoined | HouseholdMemberLeft | HouseholdHeadChanged;

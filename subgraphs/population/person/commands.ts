@@ -1,7 +1,5 @@
-import type { CommandMetadata } from '../../kit/command.ts';
+import type { Command } from '../../kit/command.ts';
 import type { GuardianAssigned, PersonDeceased, PersonRegistered, ResidenceChanged, SurvivalConfirmed } from './events.ts';
-
-type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
 /** As the clerk records it; gender and birth date must agree with the ID number. */
 export type NewPerson = Omit<PersonRegistered['data'], 'reason'>;
@@ -23,10 +21,4 @@ export type AssignGuardian = Command<'assignGuardian', GuardianAssigned['data']>
 export type RegisterDeath = Command<'registerDeath', PersonDeceased['data']>;
 export type ConfirmSurvival = Command<'confirmSurvival', SurvivalConfirmed['data']>;
 
-export type PersonCommand =
-  | RegisterResident
-  | RegisterBirth
-  | ChangeResidence
-  | AssignGuardian
-  | RegisterDeath
-  | ConfirmSurvival;
+export type PersonCommand = RegisterResident | RegisterBirth | ChangeResidence | AssignGuardian | RegisterDeath | ConfirmSurvival;

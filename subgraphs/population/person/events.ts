@@ -19,43 +19,31 @@ const { id, text, date, instant, communityCode } = eventFields;
 const residence = z.object({ address: text, divisionCode: communityCode });
 export type Residence = z.infer<typeof residence>;
 
-const personRegistered = eventType(
-  'PersonRegistered',
-  z.object({
-    personId: id,
-    idNumber: normalisedIdentifier(validateIdNumber, 'idNumber', 'ID number'),
-    name: text,
-    gender: z.enum(GENDERS),
-    /** Equal to the date in the ID number. */
-    birthDate: date,
-    residence,
-    reason: z.enum(REGISTRATION_REASONS),
-  }),
-);
+const personRegistered = eventType('PersonRegistered', {
+  personId: id,
+  idNumber: normalisedIdentifier(validateIdNumber, 'idNumber', 'ID number'),
+  name: text,
+  gender: z.enum(GENDERS),
+  /** Equal to the date in the ID number. */
+  birthDate: date,
+  residence,
+  reason: z.enum(REGISTRATION_REASONS),
+});
 export type PersonRegistered = EventOf<typeof personRegistered>;
 
-const residenceChanged = eventType(
-  'ResidenceChanged',
-  /** `previousResidence` is carried so division statistics can move the person without a lookup. */
-  z.object({ personId: id, residence, previousResidence: residence, movedOn: date }),
-);
+/** `previousResidence` is carried so division statistics can move the person without a lookup. */
+const residenceChanged = eventType('ResidenceChanged', { personId: id, residence, previousResidence: residence, movedOn: date });
 export type ResidenceChanged = EventOf<typeof residenceChanged>;
 
-const guardianAssigned = eventType('GuardianAssigned', z.object({ personId: id, guardianId: id, relation: z.enum(GUARDIAN_RELATIONS) }));
+const guardianAssigned = eventType('GuardianAssigned', { personId: id, guardianId: id, relation: z.enum(GUARDIAN_RELATIONS) });
 export type GuardianAssigned = EventOf<typeof guardianAssigned>;
 
 /** `certificateNo`: the medical death certificate (居民死亡医学证明) number, when one was issued. */
-const personDeceased = eventType(
-  'PersonDeceased',
-  z.object({ personId: id, dateOfDeath: date, place: text.optional(), certificateNo: text.optional() }),
-);
+const personDeceased = eventType('PersonDeceased', { personId: id, dateOfDeath: date, place: text.optional(), certificateNo: text.optional() });
 export type PersonDeceased = EventOf<typeof personDeceased>;
 
 /** A proof of life: the person was seen alive at `confirmedAt` by `source` (a department, hospital or community office). */
-const survivalConfirmed = eventType(
-  'SurvivalConfirmed',
-  z.object({ personId: id, method: z.enum(SURVIVAL_PROOF_METHODS), source: text, confirmedAt: instant }),
-);
+const survivalConfirmed = eventType('SurvivalConfirmed', { personId: id, method: z.enum(SURVIVAL_PROOF_METHODS), source: text, confirmedAt: instant });
 export type SurvivalConfirmed = EventOf<typeof survivalConfirmed>;
 
 export type PersonEvent = PersonRegistered | ResidenceChanged | GuardianAssigned | PersonDeceased | SurvivalConfirmed;

@@ -1,7 +1,5 @@
-import type { CommandMetadata } from '../../kit/command.ts';
+import type { Command } from '../../kit/command.ts';
 import type { DeedTaxDeclarationMatched, PropertyTransactionRecorded, TaxExemptionRecorded, TaxRiskFlagged } from './events.ts';
-
-type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
 export type RecordPropertyTransaction = Command<'recordPropertyTransaction', PropertyTransactionRecorded['data']>;
 

@@ -159,8 +159,4 @@ export function evolve(state: PropertyTransactionState, event: PropertyTransacti
 
 export const initialState = (): PropertyTransactionState => ({ status: 'UNRECORDED' });
 
-export const propertyTransactionDecider: Decider<PropertyTransactionCommand, PropertyTransactionEvent, PropertyTransactionState> = {
-  initialState,
-  decide,
-  evolve,
-};
+export const propertyTransactionDecider: Decider<PropertyTransactionCommand, PropertyTransactionEvent, PropertyTransactionState> = { initialState, decide, evolve };

@@ -21,68 +21,53 @@ export type RiskResolution = (typeof RISK_RESOLUTIONS)[number];
 const property = z.object({ unitNumber: text, address: text, divisionCode });
 export type Property = z.infer<typeof property>;
 
-const propertyTransactionRecorded = eventType(
-  'PropertyTransactionRecorded',
-  z.object({
-    transactionId: id,
-    property,
-    seller: subjectRefSchema,
-    buyer: subjectRefSchema,
-    priceFen: z.int().positive(),
-    /** The day the sale contract was signed (网签). */
-    contractDate: date,
-  }),
-);
+const propertyTransactionRecorded = eventType('PropertyTransactionRecorded', {
+  transactionId: id,
+  property,
+  seller: subjectRefSchema,
+  buyer: subjectRefSchema,
+  priceFen: z.int().positive(),
+  /** The day the sale contract was signed (网签). */
+  contractDate: date,
+});
 export type PropertyTransactionRecorded = EventOf<typeof propertyTransactionRecorded>;
 
-const taxRiskFlagged = eventType(
-  'TaxRiskFlagged',
-  z.object({
-    riskId: id,
-    riskType: z.enum(TAX_RISK_TYPES),
-    transactionId: id,
-    /** Who should have declared. */
-    buyer: subjectRefSchema,
-    /** The last day a declaration was expected. */
-    dueOn: date,
-    /** The allowed days after the contract date the deadline was computed with. */
-    deadlineDays: z.int().positive(),
-    flaggedAt: instant,
-  }),
-);
+const taxRiskFlagged = eventType('TaxRiskFlagged', {
+  riskId: id,
+  riskType: z.enum(TAX_RISK_TYPES),
+  transactionId: id,
+  /** Who should have declared. */
+  buyer: subjectRefSchema,
+  /** The last day a declaration was expected. */
+  dueOn: date,
+  /** The allowed days after the contract date the deadline was computed with. */
+  deadlineDays: z.int().positive(),
+  flaggedAt: instant,
+});
 export type TaxRiskFlagged = EventOf<typeof taxRiskFlagged>;
 
 /** The buyer's deed-tax declaration names this transaction. */
-const deedTaxDeclarationMatched = eventType(
-  'DeedTaxDeclarationMatched',
-  z.object({ transactionId: id, taxpayerId: id, declarationId: id, declaredAt: instant }),
-);
+const deedTaxDeclarationMatched = eventType('DeedTaxDeclarationMatched', { transactionId: id, taxpayerId: id, declarationId: id, declaredAt: instant });
 export type DeedTaxDeclarationMatched = EventOf<typeof deedTaxDeclarationMatched>;
 
 /**
  * 减免税: a documented exemption from deed tax for this transaction; `basis` is the legal basis, e.g.
  * 《契税法》第六条第一项, `documentNo` the exemption's document number (减免税备案/核准文书号).
  */
-const taxExemptionRecorded = eventType(
-  'TaxExemptionRecorded',
-  z.object({ transactionId: id, basis: text, documentNo: text, reason: text, recordedAt: instant }),
-);
+const taxExemptionRecorded = eventType('TaxExemptionRecorded', { transactionId: id, basis: text, documentNo: text, reason: text, recordedAt: instant });
 export type TaxExemptionRecorded = EventOf<typeof taxExemptionRecorded>;
 
-const taxRiskResolved = eventType(
-  'TaxRiskResolved',
-  z.object({
-    riskId: id,
-    transactionId: id,
-    resolution: z.enum(RISK_RESOLUTIONS),
-    /** For DECLARED: the declaration that resolved it. */
-    taxpayerId: id.nullable(),
-    declarationId: id.nullable(),
-    /** For EXEMPTED: the exemption's document number. */
-    documentNo: text.nullable(),
-    resolvedAt: instant,
-  }),
-);
+const taxRiskResolved = eventType('TaxRiskResolved', {
+  riskId: id,
+  transactionId: id,
+  resolution: z.enum(RISK_RESOLUTIONS),
+  /** For DECLARED: the declaration that resolved it. */
+  taxpayerId: id.nullable(),
+  declarationId: id.nullable(),
+  /** For EXEMPTED: the exemption's document number. */
+  documentNo: text.nullable(),
+  resolvedAt: instant,
+});
 export type TaxRiskResolved = EventOf<typeof taxRiskResolved>;
 
 export type PropertyTransactionEvent =

@@ -1,7 +1,5 @@
-import type { CommandMetadata } from '../../kit/command.ts';
+import type { Command } from '../../kit/command.ts';
 import type { ActorRef, IncidentReported, RejectionReason } from './events.ts';
-
-type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
 /**
  * Who issues a command: a command centre (level + division) or, with `unitId`, a handling unit of

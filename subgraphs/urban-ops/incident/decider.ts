@@ -27,21 +27,9 @@ import { CHINA_OFFSET_MS } from '../../kit/calendar.ts';
 import { getCategory, type Urgency } from '../categories.ts';
 import { LEVEL_NAMES, isLevel, isWithin, levelBelow, levelOfCode, parentCode, type Level } from '../levels.ts';
 import {
-  INCIDENT_COMMAND_TYPES,
-  type Actor,
-  type DispatchIncident,
-  type EscalateIncident,
-  type EvaluateIncident,
-  type IncidentCommand,
-  type IncidentCommandType,
-  type MarkOverdue,
-  type RegisterIncident,
-  type RejectIncident,
-  type ReportHandled,
-  type ReportIncident,
-  type ReturnIncident,
-  type StartHandling,
-  type VerifyIncident,
+  INCIDENT_COMMAND_TYPES, type Actor, type DispatchIncident, type EscalateIncident, type EvaluateIncident, type IncidentCommand,
+  type IncidentCommandType, type MarkOverdue, type RegisterIncident, type RejectIncident, type ReportHandled, type ReportIncident,
+  type ReturnIncident, type StartHandling, type VerifyIncident,
 } from './commands.ts';
 import {
   CHANNELS,
@@ -885,8 +873,4 @@ export function evolve(state: IncidentState, event: IncidentEvent): IncidentStat
 
 export const initialState = (): IncidentState => ({ status: 'UNREPORTED' });
 
-export const incidentDecider: Decider<IncidentCommand, IncidentEvent, IncidentState> = {
-  initialState,
-  decide,
-  evolve,
-};
+export const incidentDecider: Decider<IncidentCommand, IncidentEvent, IncidentState> = { initialState, decide, evolve };

@@ -12,21 +12,9 @@ import { EventRegistry } from '../../../events/registry.ts';
 import { given } from '../../../test/helpers/decider.ts';
 import { testMetadata } from '../../../test/helpers/events.ts';
 import {
-  INCIDENT_COMMAND_TYPES,
-  type DispatchIncident,
-  type EscalateIncident,
-  type EvaluateIncident,
-  type IncidentCommand,
-  type IncidentCommandType,
-  type MarkOverdue,
-  type RegisterIncident,
-  type RejectIncident,
-  type ReportHandled,
-  type ReportIncident,
-  type ReturnIncident,
-  type StartHandling,
-  type UnitRef,
-  type VerifyIncident,
+  INCIDENT_COMMAND_TYPES, type DispatchIncident, type EscalateIncident, type EvaluateIncident, type IncidentCommand, type IncidentCommandType,
+  type MarkOverdue, type RegisterIncident, type RejectIncident, type ReportHandled, type ReportIncident, type ReturnIncident, type StartHandling,
+  type UnitRef, type VerifyIncident,
 } from './commands.ts';
 import { allowedCommands, incidentDecider, type IncidentState } from './decider.ts';
 import { incidentEventDefinitions, type CentreRef, type IncidentEvent } from './events.ts';
@@ -638,8 +626,7 @@ function overdueEvents(from: CentreRef, to: CentreRef | null, minutes = 131, dea
     type: 'IncidentSupervised',
     data: {
       incidentId,
-      level: supervisor.level,
-      divisionCode: supervisor.divisionCode,
+      ...supervisor,
       note: `overdue since ${deadline}; supervised by the ${supervisor.level} (${name}) centre ${supervisor.divisionCode}`,
       supervisedAt: at(minutes),
       ...(to && { deadline: at(minutes + 120) }),

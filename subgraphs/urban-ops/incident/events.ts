@@ -31,9 +31,13 @@ export type EscalationTrigger = (typeof ESCALATION_TRIGGERS)[number];
 const { id, text, instant } = eventFields;
 const level = z.enum(LEVELS);
 const divisionCode = z.string().refine((code) => tryLevelOfCode(code) !== null, 'a city, district, street or community code');
-/** A level and a code that agree with each other. */
-const levelMatchesCode = (c: { level: Level; divisionCode: string }): boolean => tryLevelOfCode(c.divisionCode) === c.level;
-const LEVEL_MISMATCH = 'level must match the division code';
+/** An object whose `level` and `divisionCode` must agree with each other. */
+const atLevel = <Shape extends z.ZodRawShape & { level: typeof level; divisionCode: typeof divisionCode }>(fields: Shape) =>
+  z.object(fields).refine((parsed) => {
+    // Shape has both fields; zod's output type of a generic shape does not show them.
+    const placed = parsed as { level: Level; divisionCode: string };
+    return tryLevelOfCode(placed.divisionCode) === placed.level;
+  }, 'level must match the division code');
 const refs = z.array(id);
 
 const location = z.object({
@@ -52,11 +56,11 @@ const reporter = z.object({
 export type Reporter = z.infer<typeof reporter>;
 
 /** A command centre (指挥中心) at one level, identified by its division. */
-const centreRef = z.object({ level, divisionCode }).refine(levelMatchesCode, LEVEL_MISMATCH);
+const centreRef = atLevel({ level, divisionCode });
 export type CentreRef = z.infer<typeof centreRef>;
 
 /** Whoever acted: a command centre, or a unit (unitId) belonging to a division. */
-const actorRef = z.object({ level, divisionCode, unitId: id.optional() }).refine(levelMatchesCode, LEVEL_MISMATCH);
+const actorRef = atLevel({ level, divisionCode, unitId: id.optional() });
 export type ActorRef = z.infer<typeof actorRef>;
 
 const incidentReported = eventType(
@@ -93,21 +97,16 @@ export type IncidentReported = EventOf<typeof incidentReported>;
  * frozen here (a later catalog change does not move an open case) and the first
  * IncidentDispatched carries the deadline.
  */
-const incidentRegistered = eventType(
-  'IncidentRegistered',
-  z
-    .object({
-      incidentId: id,
-      caseNumber: id,
-      urgency: z.enum(URGENCIES),
-      limitMinutes: z.int().positive(),
-      /** The registering centre's level and division, which owns the case from now on. */
-      level,
-      divisionCode,
-      registeredAt: instant,
-    })
-    .refine(levelMatchesCode, LEVEL_MISMATCH),
-);
+const incidentRegistered = eventType('IncidentRegistered', atLevel({
+  incidentId: id,
+  caseNumber: id,
+  urgency: z.enum(URGENCIES),
+  limitMinutes: z.int().positive(),
+  /** The registering centre's level and division, which owns the case from now on. */
+  level,
+  divisionCode,
+  registeredAt: instant,
+}));
 export type IncidentRegistered = EventOf<typeof incidentRegistered>;
 
 /** A duplicate report is rejected with a link to the case it repeats (duplicateOfId). */
@@ -126,28 +125,23 @@ const incidentRejected = eventType(
 );
 export type IncidentRejected = EventOf<typeof incidentRejected>;
 
-const incidentDispatched = eventType(
-  'IncidentDispatched',
-  z
-    .object({
-      incidentId: id,
-      unitId: id,
-      unitName: text,
-      /** The unit's level and division. */
-      level,
-      divisionCode,
-      /** The dispatching centre, which owns the case from now on (returns go back to it). */
-      dispatchedBy: centreRef,
-      /** First dispatch + the category limit; re-dispatches keep the first deadline. */
-      deadline: instant,
-      dispatchedAt: instant,
-    })
-    .refine(levelMatchesCode, LEVEL_MISMATCH),
-);
+const incidentDispatched = eventType('IncidentDispatched', atLevel({
+  incidentId: id,
+  unitId: id,
+  unitName: text,
+  /** The unit's level and division. */
+  level,
+  divisionCode,
+  /** The dispatching centre, which owns the case from now on (returns go back to it). */
+  dispatchedBy: centreRef,
+  /** First dispatch + the category limit; re-dispatches keep the first deadline. */
+  deadline: instant,
+  dispatchedAt: instant,
+}));
 export type IncidentDispatched = EventOf<typeof incidentDispatched>;
 
 /** 退回: the unit says the case is not theirs; it goes back to the owning centre. */
-const incidentReturned = eventType('IncidentReturned', z.object({ incidentId: id, unitId: id, reason: text, returnedTo: centreRef, returnedAt: instant }));
+const incidentReturned = eventType('IncidentReturned', { incidentId: id, unitId: id, reason: text, returnedTo: centreRef, returnedAt: instant });
 export type IncidentReturned = EventOf<typeof incidentReturned>;
 
 const incidentEscalated = eventType(
@@ -173,48 +167,40 @@ const incidentEscalated = eventType(
 );
 export type IncidentEscalated = EventOf<typeof incidentEscalated>;
 
-const incidentHandlingStarted = eventType('IncidentHandlingStarted', z.object({ incidentId: id, unitId: id, startedAt: instant }));
+const incidentHandlingStarted = eventType('IncidentHandlingStarted', { incidentId: id, unitId: id, startedAt: instant });
 export type IncidentHandlingStarted = EventOf<typeof incidentHandlingStarted>;
 
-const incidentHandled = eventType('IncidentHandled', z.object({ incidentId: id, unitId: id, evidence: refs.min(1), note: text, handledAt: instant }));
+const incidentHandled = eventType('IncidentHandled', { incidentId: id, unitId: id, evidence: refs.min(1), note: text, handledAt: instant });
 export type IncidentHandled = EventOf<typeof incidentHandled>;
 
-const incidentVerificationPassed = eventType('IncidentVerificationPassed', z.object({ incidentId: id, verifiedBy: actorRef, note: text.optional(), verifiedAt: instant }));
+const incidentVerificationPassed = eventType('IncidentVerificationPassed', { incidentId: id, verifiedBy: actorRef, note: text.optional(), verifiedAt: instant });
 export type IncidentVerificationPassed = EventOf<typeof incidentVerificationPassed>;
 
 /** 核查不通过: the case is reopened for re-dispatch and counts as rework (返工). */
-const incidentVerificationFailed = eventType('IncidentVerificationFailed', z.object({ incidentId: id, verifiedBy: actorRef, reason: text, verifiedAt: instant }));
+const incidentVerificationFailed = eventType('IncidentVerificationFailed', { incidentId: id, verifiedBy: actorRef, reason: text, verifiedAt: instant });
 export type IncidentVerificationFailed = EventOf<typeof incidentVerificationFailed>;
 
 /** `onTime`: closedAt is not after the deadline. */
-const incidentClosed = eventType('IncidentClosed', z.object({ incidentId: id, closedAt: instant, onTime: z.boolean() }));
+const incidentClosed = eventType('IncidentClosed', { incidentId: id, closedAt: instant, onTime: z.boolean() });
 export type IncidentClosed = EventOf<typeof incidentClosed>;
 
-const incidentEvaluated = eventType(
-  'IncidentEvaluated',
-  z.object({
-    incidentId: id,
-    /** 1 (very dissatisfied) to 5 (very satisfied). */
-    satisfaction: z.int().min(1).max(5),
-    comment: text.optional(),
-    evaluatedAt: instant,
-  }),
-);
+const incidentEvaluated = eventType('IncidentEvaluated', {
+  incidentId: id,
+  /** 1 (very dissatisfied) to 5 (very satisfied). */
+  satisfaction: z.int().min(1).max(5),
+  comment: text.optional(),
+  evaluatedAt: instant,
+});
 export type IncidentEvaluated = EventOf<typeof incidentEvaluated>;
 
-const incidentOverdue = eventType('IncidentOverdue', z.object({ incidentId: id, deadline: instant, detectedAt: instant }));
+const incidentOverdue = eventType('IncidentOverdue', { incidentId: id, deadline: instant, detectedAt: instant });
 export type IncidentOverdue = EventOf<typeof incidentOverdue>;
 
 /**
  * 督办: a centre puts the case under its supervision. After an overdue escalation it sets its own
  * `deadline` (the category's limit again, from now): a case still open then escalates once more.
  */
-const incidentSupervised = eventType(
-  'IncidentSupervised',
-  z
-    .object({ incidentId: id, level, divisionCode, note: text, supervisedAt: instant, deadline: instant.optional() })
-    .refine(levelMatchesCode, LEVEL_MISMATCH),
-);
+const incidentSupervised = eventType('IncidentSupervised', atLevel({ incidentId: id, level, divisionCode, note: text, supervisedAt: instant, deadline: instant.optional() }));
 export type IncidentSupervised = EventOf<typeof incidentSupervised>;
 
 export const incidentStreamId = (incidentId: string): string => `urban.incident-${incidentId}`;

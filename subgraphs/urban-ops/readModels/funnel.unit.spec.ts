@@ -2,19 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Recorded } from '../../../events/types.ts';
 import type { IncidentEvent } from '../incident/events.ts';
-import {
-  at,
-  closed,
-  dispatched,
-  handled,
-  lixiaCentre,
-  registered,
-  reported,
-  started,
-  streetOffice,
-  verificationFailed,
-  verificationPassed,
-} from '../incident/fixtures.ts';
+import { at, closed, dispatched, handled, lixiaCentre, registered, reported, started, streetOffice, verificationFailed, verificationPassed } from '../incident/fixtures.ts';
 import { addFunnel, emptyFunnel, finishFunnel, funnelDelta, funnelStagesOf, periodDates, reportDayOf, FUNNEL_STAGES, type FunnelCounts } from './funnel.ts';
 import { foldView } from './incidentView.ts';
 

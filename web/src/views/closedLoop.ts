@@ -47,23 +47,13 @@ interface Funnel extends Record<(typeof FUNNEL_STAGES)[number][0], number> {
 
 const FUNNEL = `from to rejected reworked closureRate onTimeClosureRate reworkRate ${FUNNEL_STAGES.map(([stage]) => stage).join(' ')}`;
 
-const METRICS = 'reported rejected pendingRegistration registered open closed closedOnTime closureRate onTimeClosureRate reworked reworkRate overdueNow meanHoursToClose';
+/** The closed-loop figures the screen asks for: the selection and its type come from these two lists. */
+const METRIC_COUNTS = ['reported', 'rejected', 'pendingRegistration', 'registered', 'open', 'closed', 'closedOnTime', 'reworked', 'overdueNow'] as const;
+/** Null while there is nothing to divide by (no case due, none closed). */
+const METRIC_RATIOS = ['closureRate', 'onTimeClosureRate', 'reworkRate', 'meanHoursToClose'] as const;
+const METRICS = [...METRIC_COUNTS, ...METRIC_RATIOS].join(' ');
 
-interface LoopMetrics {
-  reported: number;
-  rejected: number;
-  pendingRegistration: number;
-  registered: number;
-  open: number;
-  closed: number;
-  closedOnTime: number;
-  closureRate: number | null;
-  onTimeClosureRate: number | null;
-  reworked: number;
-  reworkRate: number | null;
-  overdueNow: number;
-  meanHoursToClose: number | null;
-}
+type LoopMetrics = Record<(typeof METRIC_COUNTS)[number], number> & Record<(typeof METRIC_RATIOS)[number], number | null>;
 
 interface OverdueCase {
   id: string;

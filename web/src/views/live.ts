@@ -9,6 +9,7 @@ import type { Client } from 'graphql-ws';
 import { escapeHtml, notGranted, time } from '../format.ts';
 import { SignInRequired, type Graph, type GraphError } from '../graph.ts';
 import type { View, ViewContext } from '../view.ts';
+import type { EventEnvelope } from '../eventEnvelope.ts';
 
 /** The environment subgraph's default alert level (ENVIRONMENT_ALERT_AQI_ABOVE): hours above it are alerts. */
 export const ALERT_AQI_ABOVE = 200;
@@ -37,15 +38,6 @@ const AIR_EVENTS = ['AirQualityObserved', 'AirQualityObservationCorrected'];
 const FEED = `subscription ScreenLiveFeed($from: String, $types: [String!]) {
   events(filter: { types: $types }, fromPosition: $from) { id type streamId position recordedAt payload }
 }`;
-
-interface Envelope {
-  id: string;
-  type: string;
-  streamId: string;
-  position: string;
-  recordedAt: string;
-  payload: Record<string, unknown>;
-}
 
 interface StationHour {
   station: { name: string; divisionCode: string; hourly: { edges: { node: { aqi: number | null; levelName: string | null; colour: string | null } }[] } } | null;
@@ -76,7 +68,7 @@ export function liveView(): View {
     document.querySelector('[data-tab="live"] .badge')?.replaceChildren(String(counter));
   };
 
-  async function showAirQuality(graph: Graph, event: Envelope): Promise<void> {
+  async function showAirQuality(graph: Graph, event: EventEnvelope): Promise<void> {
     const { stationId, hour } = event.payload as { stationId: string; hour: string };
     // The feed delivers the event as soon as it is stored; the hour's AQI appears once the
     // environment projection has applied it, a moment later.
@@ -96,7 +88,7 @@ export function liveView(): View {
       <b>${escapeHtml(data.station.name)}</b> ${time(hour)} AQI <b>${reading.aqi}</b>（${escapeHtml(reading.levelName ?? '')}）${event.type === 'AirQualityObservationCorrected' ? '（数据修正）' : ''}</li>`);
   }
 
-  function showIncident(event: Envelope): void {
+  function showIncident(event: EventEnvelope): void {
     const payload = event.payload as { incidentId?: string; description?: string; divisionCode?: string };
     const incidentId = payload.incidentId ?? event.streamId.replace(/^urban\.incident-/, '');
     prepend(`<li class="incident" data-event-id="${escapeHtml(event.id)}" data-position="${escapeHtml(event.position)}" data-incident="${escapeHtml(incidentId)}" data-type="${escapeHtml(event.type)}">
@@ -110,7 +102,7 @@ export function liveView(): View {
     setStatus(attempts === 0 ? 'connecting' : 'reconnecting', attempts === 0 ? '连接中…' : `重新连接中（第 ${attempts} 次），从位置 ${lastPosition ?? '当前'} 续传…`);
     const types = [...(graph.allows('urban.incidents') ? Object.keys(INCIDENT_EVENTS) : []), ...(graph.allows('environment.air') ? AIR_EVENTS : [])];
     const current = client;
-    stop = current.subscribe<{ events: Envelope | null }>(
+    stop = current.subscribe<{ events: EventEnvelope | null }>(
       { query: FEED, variables: { from: lastPosition, types } },
       {
         next: ({ data, errors }) => {
