@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { START, type NewEvent, type Position } from '../events/types.ts';
 import { governanceModule } from '../subgraphs/governance/index.ts';
 import { maskIdNumber } from '../subgraphs/kit/access.ts';
+import { sharedExecutionStats } from '../subgraphs/kit/sharedEvents.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
 import { populationModule } from '../subgraphs/population/index.ts';
 import { taxModule } from '../subgraphs/tax/index.ts';
@@ -37,7 +38,7 @@ interface Feed {
   dispose(): Promise<void>;
 }
 
-function openFeed(graph: TestGraph, token: string, variables: Record<string, unknown>): Feed {
+function openFeed(graph: TestGraph, token: string, variables: Record<string, unknown>, query = FEED): Feed {
   let socket: WebSocket | undefined;
   const client: Client = createClient({
     url: graph.url.replace(/^http/, 'ws'),
@@ -50,7 +51,7 @@ function openFeed(graph: TestGraph, token: string, variables: Record<string, unk
   const errors: Feed['errors'] = [];
   const ended = new Promise<void>((resolve) => {
     client.subscribe<{ events: Envelope | null }>(
-      { query: FEED, variables },
+      { query, variables },
       {
         next: (result: FormattedExecutionResult<{ events: Envelope | null }>) => {
           if (result.data?.events) received.push(result.data.events);
@@ -204,6 +205,64 @@ describe('Subscription.events through the gateway', () => {
     for (const id of ids) assert.equal(records.filter((r) => r.eventIds.includes(id)).length, 4, `event ${id}: one record per subscriber`);
     const appends = new Set(records.map((r) => r.streamId)).size;
     assert.ok(appends < records.length / 2, `40 records in ${appends} appends`);
+  });
+
+  it('executes an event once for the live feeds holding the same grants and operation, each still served as its grants say and recorded whole', async () => {
+    await graph.grant('feed-shared-clear', ['events.feed', 'population.basic', 'population.identity'], { actions: ['SUBSCRIBE'] });
+    await graph.grant('feed-shared-masked', ['events.feed', 'population.basic', 'population.identity'], { actions: ['SUBSCRIBE'], masked: true });
+    const clearToken = await graph.tokenFor('feed-shared-clear', 'partner');
+    const maskedToken = await graph.tokenFor('feed-shared-masked', 'partner');
+    const filter = { domains: ['population'] };
+    const clear = Array.from({ length: 3 }, () => openFeed(graph, clearToken, { filter }));
+    // The same consumer and event under another operation: executed on its own.
+    const narrow = openFeed(graph, clearToken, { filter }, 'subscription Narrow($filter: EventFeedFilter) { events(filter: $filter) { id position } }');
+    const masked = Array.from({ length: 2 }, () => openFeed(graph, maskedToken, { filter }));
+    const feeds = [...clear, narrow, ...masked];
+    // Warm-up events until every feed has one: all of them follow the hub live.
+    for (let warm = 0; feeds.some((f) => f.received.length === 0); warm++) {
+      assert.ok(warm < 50, 'every feed goes live');
+      await appendPeople([70 + warm]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const counts = feeds.map((f) => f.received.length);
+    const before = { ...sharedExecutionStats };
+    const positions = await appendPeople([81, 82, 83]);
+    for (const [i, feed] of feeds.entries()) await feed.waitFor(counts[i]! + 3);
+    const delivered = feeds.map((f, i) => f.received.slice(counts[i]));
+    for (const events of delivered) assert.deepEqual(events.map((e) => e.position), positions);
+    for (const events of delivered.slice(0, 3)) assert.deepEqual(events.map((e) => e.payload.idNumber), [81, 82, 83].map(idNumberOf), 'clear grants: the ID number');
+    assert.deepEqual(delivered[3]!.map((e) => Object.keys(e).sort()), [['id', 'position'], ['id', 'position'], ['id', 'position']], 'only what that operation selects');
+    for (const events of delivered.slice(4)) assert.deepEqual(events.map((e) => e.payload.idNumber), [81, 82, 83].map((n) => maskIdNumber(idNumberOf(n))), 'masked grants: masked');
+    // Each (grants, operation) executed each event once; the other feeds reused it: 2 + 1 + 1 of 6 per event.
+    assert.equal(sharedExecutionStats.executed - before.executed, 3 * 3);
+    assert.equal(sharedExecutionStats.reused - before.reused, 3 * 3);
+    for (const feed of feeds) await feed.dispose();
+
+    // Every delivery has its own record, each naming what that delivery served.
+    const ids = new Set(delivered[0]!.map((e) => e.id));
+    type Record = { consumerId: string; requestId: string; resources: string[]; grantIds: string[]; subjectIds: string[]; eventIds?: string[]; purpose: string };
+    let records: Record[] = [];
+    for (const deadline = Date.now() + 10_000; records.length < 18 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      records = (await graph.runtime.store.readAll({ fromPosition: START, filter: { types: ['DataAccessed'] }, limit: 5000 }))
+        .map((e) => e.data as Record)
+        .filter((r) => r.consumerId.startsWith('feed-shared-') && r.eventIds?.some((id) => ids.has(id)));
+    }
+    assert.equal(records.length, 18, 'six feeds, three events');
+    assert.equal(new Set(records.map((r) => `${r.requestId} ${r.eventIds!.join()}`)).size, 18, 'one record per feed and event');
+    for (const [n, id] of [81, 82, 83].map((n, i) => [n, delivered[0]![i]!.id] as const)) {
+      for (const consumer of ['feed-shared-clear', 'feed-shared-masked']) {
+        const naming = records.filter((r) => r.consumerId === consumer && r.eventIds!.includes(id));
+        assert.equal(naming.length, consumer === 'feed-shared-clear' ? 4 : 2);
+        for (const r of naming) {
+          assert.deepEqual(r.eventIds, [id]);
+          assert.deepEqual(r.subjectIds, [`p${n}`]);
+          assert.ok(r.resources.includes('events.feed') && r.resources.includes('population.basic'), r.resources.join());
+          assert.equal(r.grantIds.length > 0, true);
+        }
+        assert.equal(new Set(naming.map((r) => JSON.stringify([r.grantIds, r.purpose]))).size, 1, 'the same grants named by every delivery of the consumer');
+      }
+    }
   });
 
   it('sends a consumer none of the events it holds no SUBSCRIBE grant for', async () => {

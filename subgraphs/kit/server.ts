@@ -16,7 +16,6 @@ import {
   GraphQLError,
   OperationTypeNode,
   print,
-  subscribe as graphqlSubscribe,
   type ExecutionResult,
   type DocumentNode,
   type FormattedExecutionResult,
@@ -25,6 +24,7 @@ import {
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { pipelineResults } from './resultPipeline.ts';
+import { subscribeSharing } from './sharedEvents.ts';
 import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -366,10 +366,13 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
         // Subscription events go through the pipeline: each leaves once its access record is durable,
         // in order, while the records of the next events are already being written.
         async subscribe(args) {
-          const result = await graphqlSubscribe(args);
           const { context, query } = contexts.get(args) ?? {};
-          if (!context || !isAsyncIterable(result)) return result;
+          if (!context) throw new Error('graphql-ws subscribed an operation without its context');
           const info = operationInfo(args.document, args.operationName, query);
+          // The events many subscriptions share are executed once per operation text and variables.
+          const operationKey = JSON.stringify([info?.hash ?? query, args.operationName ?? null, args.variableValues ?? null]);
+          const result = await subscribeSharing(args, operationKey, context.access);
+          if (!isAsyncIterable(result)) return result;
           const results = pipelineResults(result[Symbol.asyncIterator](), (event: ExecutionResult) => finishEvent(context, event, info), SUBSCRIPTION_PIPELINE, refusedAtRoot);
           // The hook's typings ask for an AsyncGenerator; graphql-ws only iterates what it gets (and returns it on close).
           return results as unknown as AsyncGenerator<ExecutionResult>;

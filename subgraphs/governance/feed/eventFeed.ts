@@ -35,6 +35,7 @@ import { comparePositions, decodePosition } from '../../../events/position.ts';
 import type { EventFilter, Position, Provenance, RecordedEvent } from '../../../events/types.ts';
 import type { AccessAction, RequestAccess } from '../../kit/access.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
+import { markShared } from '../../kit/sharedEvents.ts';
 import type { EventFeedHub, HubMember } from './hub.ts';
 import { INTERNAL, servePayload, subjectsOf, type EventPolicy, type FeedClassifications } from '../../kit/payloadPolicy.ts';
 import { isFeedStream, streamPrefixesOf } from './resources.ts';
@@ -61,6 +62,19 @@ export interface FeedItem {
 const REVOKED = Symbol('events.feed revoked');
 
 type FeedValue = { events: FeedItem | typeof REVOKED };
+
+/**
+ * One root value per item: the feeds holding the same grants get the same item for an event
+ * (`EventFeedHub.decide`), and with it the same root value, which the subgraph then executes once
+ * per operation for all of them (kit/sharedEvents.ts). The envelope's fields depend on the item alone.
+ */
+const rootValues = new WeakMap<FeedItem, FeedValue>();
+
+function rootValueOf(item: FeedItem): FeedValue {
+  let value = rootValues.get(item);
+  if (!value) rootValues.set(item, (value = markShared({ events: item })));
+  return value;
+}
 
 export interface EventFeedArgs {
   filter?: { domains?: readonly string[] | null; types?: readonly string[] | null; streamPrefix?: string | null } | null;
@@ -191,7 +205,7 @@ class EventFeed implements AsyncIterableIterator<FeedValue>, HubMember {
       }
       if (!event || !selects(this.selection, event)) continue;
       const item = this.hub.decide(event, grants, () => decide(this.hub.classifications, event, access));
-      if (item) return { value: { events: item }, done: false };
+      if (item) return { value: rootValueOf(item), done: false };
     }
     return { value: undefined, done: true };
   }
