@@ -31,7 +31,18 @@ import type {
   StreamAppend,
   SubscribeOptions,
 } from '../types.ts';
-import { keyIdOf, openPersonal, scopesOf, sealedKeyIdOf, sealPersonal, subjectOf, type PersonalFieldRule, type PersonalFieldRules } from './personalFields.ts';
+import {
+  keyIdOf,
+  openPersonal,
+  personalValues,
+  scopesOf,
+  sealedKeyIdOf,
+  sealPersonal,
+  subjectOf,
+  type PersonalFieldRule,
+  type PersonalFieldRules,
+  type PersonalValues,
+} from './personalFields.ts';
 import { keyedPseudonyms } from './pseudonyms.ts';
 import { SqlSubjectKeyStore, SubjectKeys, type OfferedKeys, type SubjectKey } from './subjectKeys.ts';
 
@@ -67,11 +78,13 @@ export class PersonalDataCodec {
     this.scopes = scopesOf(rules);
   }
 
-  /** The rule of an event and the id of the key its personal values are sealed under; none when it holds none. */
-  private sealing(event: { type: string; data: unknown }): { rule: PersonalFieldRule; keyId: string } | undefined {
+  /** The rule of an event, its personal values and the id of the key they are sealed under; none when it holds none. */
+  private sealing(event: { type: string; data: unknown }): { rule: PersonalFieldRule; values: PersonalValues; keyId: string } | undefined {
     const rule = this.rules.get(event.type);
-    const subject = rule && subjectOf(rule, event.data);
-    return rule && subject ? { rule, keyId: keyIdOf(subject, rule.scope) } : undefined;
+    if (!rule) return undefined;
+    const values = personalValues(rule, event.data);
+    const subject = subjectOf(rule, event.data, values);
+    return subject ? { rule, values, keyId: keyIdOf(subject, rule.scope) } : undefined;
   }
 
   /** The options of the inner store: how it encodes events, and (a batch's) new keys it stores with them. */
@@ -96,11 +109,11 @@ export class PersonalDataCodec {
     return (_streamId: string, event: PreparedEvent): PreparedEvent => {
       const sealing = this.sealing(event);
       if (!sealing) return event;
-      const { rule, keyId } = sealing;
+      const { rule, values, keyId } = sealing;
       const context = this.appending.getStore();
       if (!context?.keys.has(keyId)) throw new Error(`${event.type} holds personal data: append it through the PersonalDataEventStore, which provides the key ${keyId}`);
       const key = context.keys.get(keyId)!;
-      const data = sealPersonal(event.data, rule, keyId, key, event.eventId);
+      const data = sealPersonal(event.data, rule, keyId, key, event.eventId, values);
       // What a reader of this event will see: the clear values, unless the subject was erased.
       if (key) context.clear.set(event.eventId, event.data);
       // The SQL store inserts `dataJson`: it must be the sealed data's, never the clear one's.
