@@ -1,8 +1,9 @@
 /**
  * The event store with personal data encrypted per data subject and scope (crypto-shredding): a
- * decorator over a store that was opened with `encoder()` as its `encode` option. Appends find (or
- * create) the keys of their events' subjects (`subject#scope`) in one round trip before the inner store checks and writes them; the
- * inner store encrypts each checked event through the encoder. Every read decrypts at this edge, with
+ * decorator over a store that was opened with `storeOptions()`. A single append finds (or creates)
+ * the keys of its events' subjects (`subject#scope`) in one round trip before the inner store checks
+ * and writes it; a batch of appends seals new subjects' events with fresh keys its own write statement
+ * stores (`withWriteKeys`). The inner store encrypts each checked event through the encoder. Every read decrypts at this edge, with
  * the keys of all the events it returns fetched in one round trip and kept for that read only, so a
  * read after an erasure never sees a key from before it. Events written before personal data was
  * encrypted hold no `$personal` part and are returned as stored.

@@ -169,13 +169,7 @@ export class SubjectKeys {
    * before the events it encrypts are appended, so no stored ciphertext ever lacks its key.
    */
   async forWriting(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>> {
-    const result = new Map<string, SubjectKey>();
-    const missing: string[] = [];
-    for (const id of new Set(subjectIds)) {
-      const cached = this.writeCache.get(id);
-      if (cached) result.set(id, cached);
-      else missing.push(id);
-    }
+    const { known: result, missing } = this.kept(subjectIds);
     if (missing.length === 0) return result;
     const epoch = this.erasures;
     // One round trip: new subjects get the key offered, known ones keep theirs.
@@ -208,13 +202,7 @@ export class SubjectKeys {
    */
   offer(subjectIds: readonly string[]): OfferedKeys | undefined {
     if (!this.store.createWithin) return undefined;
-    const known = new Map<string, SubjectKey>();
-    const missing: string[] = [];
-    for (const id of new Set(subjectIds)) {
-      const cached = this.writeCache.get(id);
-      if (cached) known.set(id, cached);
-      else missing.push(id);
-    }
+    const { known, missing } = this.kept(subjectIds);
     const offered = this.newKeys(missing);
     const within = offered.size > 0 ? this.store.createWithin(new Map([...offered].map(([id, { wrapped }]) => [id, wrapped]))) : undefined;
     return { known, offered, ...(within && { within }), epoch: this.erasures };
@@ -224,6 +212,18 @@ export class SubjectKeys {
   stored(keys: OfferedKeys): void {
     if (keys.epoch !== this.erasures) return;
     for (const [id, { key }] of keys.offered) this.remember(id, key);
+  }
+
+  /** The write keys of these subjects kept here, and the subjects whose key is not. */
+  private kept(subjectIds: readonly string[]): { known: Map<string, SubjectKey>; missing: string[] } {
+    const known = new Map<string, SubjectKey>();
+    const missing: string[] = [];
+    for (const id of new Set(subjectIds)) {
+      const cached = this.writeCache.get(id);
+      if (cached) known.set(id, cached);
+      else missing.push(id);
+    }
+    return { known, missing };
   }
 
   private remember(id: string, key: Buffer): void {
