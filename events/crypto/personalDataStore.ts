@@ -1,8 +1,9 @@
 /**
  * The event store with personal data encrypted per data subject and scope (crypto-shredding): a
- * decorator over a store that was opened with `encoder()` as its `encode` option. Appends find (or
- * create) the keys of their events' subjects (`subject#scope`) in one round trip before the inner store checks and writes them; the
- * inner store encrypts each checked event through the encoder. Every read decrypts at this edge, with
+ * decorator over a store that was opened with `storeOptions()`. A single append finds (or creates)
+ * the keys of its events' subjects (`subject#scope`) in one round trip before the inner store checks
+ * and writes it; a batch of appends seals new subjects' events with fresh keys its own write statement
+ * stores (`withWriteKeys`). The inner store encrypts each checked event through the encoder. Every read decrypts at this edge, with
  * the keys of all the events it returns fetched in one round trip and kept for that read only, so a
  * read after an erasure never sees a key from before it. Events written before personal data was
  * encrypted hold no `$personal` part and are returned as stored.
@@ -11,7 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EventEncoder, PreparedEvent } from '../append.ts';
 import type { EventRegistry } from '../registry.ts';
 import type { SqlDatabase } from '../sql/database.ts';
-import { SqlEventStore, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
+import { SqlEventStore, type CompanionRows, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
 import type { DomainEvent } from '../decider.ts';
 import { aggregateStream, asRecorded } from '../typedReads.ts';
 import type {
@@ -31,17 +32,45 @@ import type {
   StreamAppend,
   SubscribeOptions,
 } from '../types.ts';
-import { keyIdOf, openPersonal, scopesOf, sealedKeyIdOf, sealPersonal, subjectOf, type PersonalFieldRule, type PersonalFieldRules } from './personalFields.ts';
+import {
+  keyIdOf,
+  openPersonal,
+  personalValues,
+  scopesOf,
+  sealedKeyIdOf,
+  sealPersonal,
+  subjectOf,
+  type PersonalFieldRule,
+  type PersonalFieldRules,
+  type PersonalValues,
+} from './personalFields.ts';
 import { keyedPseudonyms } from './pseudonyms.ts';
-import { SqlSubjectKeyStore, SubjectKeys, type SubjectKey } from './subjectKeys.ts';
+import { SqlSubjectKeyStore, SubjectKeys, type OfferedKeys, type SubjectKey } from './subjectKeys.ts';
+
+/** What an append's encoding needs and leaves: the keys of its subjects, and the clear data of each event it sealed. */
+interface WriteContext {
+  keys: ReadonlyMap<string, SubjectKey>;
+  clear: Map<string, unknown>;
+  /** Keys made for this append's new subjects, stored by its own transaction (`storeOptions`). */
+  offered?: OfferedKeys;
+}
+
+/** An offered key met a stored one (or an erasure) in the append's transaction, which rolled back. */
+class OfferedKeyTaken extends Error {
+  constructor() {
+    super('a data key offered for a new subject met a stored one: the append is redone with the stored keys');
+  }
+}
 
 /** The encryption side of the store: the keys and which fields are personal. */
 export class PersonalDataCodec {
-  /** The keys of the append in progress (per async context: appends run concurrently). */
-  private readonly appending = new AsyncLocalStorage<ReadonlyMap<string, SubjectKey>>();
+  /** The append in progress (per async context: appends run concurrently). */
+  private readonly appending = new AsyncLocalStorage<WriteContext>();
 
   /** The scopes personal data is sealed under (the resources a retention rule may name). */
   readonly scopes: readonly string[];
+  /** Whether the inner store stores a batch's new keys in its own transaction (it took `storeOptions`). */
+  private keysWithBatches = false;
 
   constructor(
     readonly keys: SubjectKeys,
@@ -50,36 +79,86 @@ export class PersonalDataCodec {
     this.scopes = scopesOf(rules);
   }
 
-  /** The rule of an event and the id of the key its personal values are sealed under; none when it holds none. */
-  private sealing(event: { type: string; data: unknown }): { rule: PersonalFieldRule; keyId: string } | undefined {
+  /** The rule of an event, its personal values and the id of the key they are sealed under; none when it holds none. */
+  private sealing(event: { type: string; data: unknown }): { rule: PersonalFieldRule; values: PersonalValues; keyId: string } | undefined {
     const rule = this.rules.get(event.type);
-    const subject = rule && subjectOf(rule, event.data);
-    return rule && subject ? { rule, keyId: keyIdOf(subject, rule.scope) } : undefined;
+    if (!rule) return undefined;
+    const values = personalValues(rule, event.data);
+    const subject = subjectOf(rule, event.data, values);
+    return subject ? { rule, values, keyId: keyIdOf(subject, rule.scope) } : undefined;
   }
 
-  /** The `encode` option of the inner store. */
-  encoder(): EventEncoder {
+  /** The options of the inner store: how it encodes events, and (a batch's) new keys it stores with them. */
+  storeOptions(): { encode: EventEncoder; companion: () => CompanionRows | undefined } {
+    this.keysWithBatches = true;
+    return { encode: this.encoder(), companion: () => this.companionRows() };
+  }
+
+  /** The offered keys of the append in progress, stored with its events; refused unless every one is stored. */
+  private companionRows(): CompanionRows | undefined {
+    const offered = this.appending.getStore()?.offered;
+    if (!offered?.within) return undefined;
+    return {
+      ...offered.within,
+      check: (stored) => {
+        if (stored.size !== offered.offered.size) throw new OfferedKeyTaken();
+      },
+    };
+  }
+
+  private encoder(): EventEncoder {
     return (_streamId: string, event: PreparedEvent): PreparedEvent => {
       const sealing = this.sealing(event);
       if (!sealing) return event;
-      const { rule, keyId } = sealing;
-      const keys = this.appending.getStore();
-      if (!keys?.has(keyId)) throw new Error(`${event.type} holds personal data: append it through the PersonalDataEventStore, which provides the key ${keyId}`);
-      const data = sealPersonal(event.data, rule, keyId, keys.get(keyId)!, event.eventId);
+      const { rule, values, keyId } = sealing;
+      const context = this.appending.getStore();
+      if (!context?.keys.has(keyId)) throw new Error(`${event.type} holds personal data: append it through the PersonalDataEventStore, which provides the key ${keyId}`);
+      const key = context.keys.get(keyId)!;
+      const data = sealPersonal(event.data, rule, keyId, key, event.eventId, values);
+      // What a reader of this event will see: the clear values, unless the subject was erased.
+      if (key) context.clear.set(event.eventId, event.data);
       // The SQL store inserts `dataJson`: it must be the sealed data's, never the clear one's.
       return { ...event, data, dataJson: JSON.stringify(data) };
     };
   }
 
-  /** Runs an append with the keys of its events' subjects at hand for `encoder()`. */
-  async withWriteKeys<T>(events: readonly NewEvent[], append: (keys: ReadonlyMap<string, SubjectKey>) => Promise<T>): Promise<T> {
+  /**
+   * Runs an append with the keys of its events' subjects at hand for `encoder()`. A batch (`batch`:
+   * the inner store's transaction of several appends) seals new subjects' events with fresh keys that
+   * its own transaction stores: no round trip of their own, and no key without its events. Should a
+   * subject have a key after all (kept by another process, or erased), the batch rolls back and is
+   * redone with the stored keys, as a single append always is: those are created by a statement of
+   * their own before it (a single append stays one statement).
+   */
+  async withWriteKeys<T>(events: readonly NewEvent[], batch: boolean, append: (context: WriteContext) => Promise<T>): Promise<T> {
     const keyIds = new Set<string>();
     for (const event of events) {
       const sealing = this.sealing(event);
       if (sealing) keyIds.add(sealing.keyId);
     }
-    const keys = keyIds.size ? await this.keys.forWriting([...keyIds]) : new Map<string, SubjectKey>();
-    return this.appending.run(keys, () => append(keys));
+    const offered = batch && this.keysWithBatches && keyIds.size ? this.keys.offer([...keyIds]) : undefined;
+    if (offered) {
+      const keys = new Map([...offered.known, ...[...offered.offered].map(([id, { key }]): [string, SubjectKey] => [id, key])]);
+      const context: WriteContext = { keys, clear: new Map(), offered };
+      try {
+        const result = await this.appending.run(context, () => append(context));
+        this.keys.stored(offered);
+        return result;
+      } catch (err) {
+        if (!(err instanceof OfferedKeyTaken)) throw err;
+      }
+    }
+    const context: WriteContext = { keys: keyIds.size ? await this.keys.forWriting([...keyIds]) : new Map(), clear: new Map() };
+    return this.appending.run(context, () => append(context));
+  }
+
+  /**
+   * The events an append wrote, as readers see them: those it sealed hold the clear data they were
+   * sealed from (no decrypting what was just encrypted); a replay's are the stored ones, opened.
+   */
+  async appended(result: AppendResult, context: WriteContext): Promise<AppendResult> {
+    if (result.replayed) return { ...result, events: await this.open(result.events, context.keys) };
+    return { ...result, events: result.events.map((event) => (context.clear.has(event.eventId) ? { ...event, data: context.clear.get(event.eventId) } : event)) };
   }
 
   /** Events as readers see them, with the keys fetched in one round trip (or given: the append's own). */
@@ -122,9 +201,9 @@ export class PersonalDataEventStore implements EventStore {
   }
 
   appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
-    return this.codec.withWriteKeys(appends.flatMap((a) => a.events), async (keys) => {
+    return this.codec.withWriteKeys(appends.flatMap((a) => a.events), appends.length > 1, async (context) => {
       const results = await this.inner.appendMany(appends);
-      return Promise.all(results.map(async (result) => ({ ...result, events: await this.codec.open(result.events, keys) })));
+      return Promise.all(results.map((result) => this.codec.appended(result, context)));
     });
   }
 
@@ -235,5 +314,5 @@ export async function openPersonalDataStore(
   options: SqlEventStoreOptions = {},
 ): Promise<PersonalDataEventStore> {
   const codec = new PersonalDataCodec(new SubjectKeys(await SqlSubjectKeyStore.open(db), masterKey), rules);
-  return new PersonalDataEventStore(await SqlEventStore.open(db, registry, { ...options, encode: codec.encoder() }), codec, keyedPseudonyms(masterKey));
+  return new PersonalDataEventStore(await SqlEventStore.open(db, registry, { ...options, ...codec.storeOptions() }), codec, keyedPseudonyms(masterKey));
 }

@@ -58,11 +58,11 @@ function valueAt(data: unknown, path: string): unknown {
   return value;
 }
 
-/** The data subject of an event under `rule`, when its payload names one and holds a personal value of theirs. */
-export function subjectOf(rule: PersonalFieldRule, data: unknown): string | undefined {
+/** The data subject of an event under `rule`, when its payload names one and holds a personal value of theirs (`values`, when known). */
+export function subjectOf(rule: PersonalFieldRule, data: unknown, values?: PersonalValues): string | undefined {
   if (rule.when && ![rule.when.equals].flat().includes(valueAt(data, rule.when.path) as string)) return undefined;
   const subject = [rule.subject].flat().map((path) => valueAt(data, path)).find((id) => typeof id === 'string' && id !== '');
-  return typeof subject === 'string' && personalValues(rule, data).length > 0 ? subject : undefined;
+  return typeof subject === 'string' && (values ?? personalValues(rule, data)).length > 0 ? subject : undefined;
 }
 
 const SCOPE_SEPARATOR = '#';
@@ -84,19 +84,34 @@ export function scopesOf(rules: PersonalFieldRules): string[] {
   return [...new Set([...rules.values()].flatMap((rule) => (rule.scope ? [rule.scope] : [])))].sort();
 }
 
+/** The string values at a rule's paths, each with its concrete path. */
+export type PersonalValues = readonly { path: Path; value: string }[];
+
+/** Each rule's field paths split once: every append of a personal event walks them (twice). */
+const fieldSegments = new WeakMap<PersonalFieldRule, string[][]>();
+
 /** The string values at `rule`'s paths, each with its concrete path. */
-function personalValues(rule: PersonalFieldRule, data: unknown): { path: Path; value: string }[] {
+export function personalValues(rule: PersonalFieldRule, data: unknown): PersonalValues {
+  let fields = fieldSegments.get(rule);
+  if (!fields) fieldSegments.set(rule, (fields = rule.fields.map((field) => field.split('.'))));
   const out: { path: Path; value: string }[] = [];
-  const collect = (value: unknown, segments: readonly string[], at: Path): void => {
+  const at: Path = [];
+  const collect = (value: unknown, segments: readonly string[], depth: number): void => {
     if (Array.isArray(value)) {
-      value.forEach((item, index) => collect(item, segments, [...at, index]));
-    } else if (segments.length === 0) {
-      if (typeof value === 'string') out.push({ path: at, value });
+      value.forEach((item, index) => {
+        at.push(index);
+        collect(item, segments, depth);
+        at.pop();
+      });
+    } else if (depth === segments.length) {
+      if (typeof value === 'string') out.push({ path: [...at], value });
     } else if (typeof value === 'object' && value !== null) {
-      collect((value as Record<string, unknown>)[segments[0]!], segments.slice(1), [...at, segments[0]!]);
+      at.push(segments[depth]!);
+      collect((value as Record<string, unknown>)[segments[depth]!], segments, depth + 1);
+      at.pop();
     }
   };
-  for (const field of rule.fields) collect(data, field.split('.'), []);
+  for (const segments of fields) collect(data, segments, 0);
   return out;
 }
 
@@ -126,12 +141,11 @@ const encodePath = (path: Path): string => path.join('.');
 const decodePath = (path: string): string[] => path.split('.');
 
 /**
- * The payload to store for an event of `rule`'s type: its personal values encrypted with `key`, or
- * replaced by `ERASED` when the subject's key was erased (`null`: a new value of an erased subject
- * is not kept). Unchanged when it holds no personal value.
+ * The payload to store for an event of `rule`'s type: its personal values (`values`, when known)
+ * encrypted with `key`, or replaced by `ERASED` when the subject's key was erased (`null`: a new value
+ * of an erased subject is not kept). Unchanged when it holds no personal value.
  */
-export function sealPersonal(data: unknown, rule: PersonalFieldRule, keyId: string, key: Buffer | null, eventId: string): unknown {
-  const values = personalValues(rule, data);
+export function sealPersonal(data: unknown, rule: PersonalFieldRule, keyId: string, key: Buffer | null, eventId: string, values = personalValues(rule, data)): unknown {
   if (values.length === 0) return data;
   let out = data;
   for (const { path } of values) out = setIn(out, path, key ? ENCRYPTED : ERASED);

@@ -20,6 +20,12 @@ export interface SubjectKeyStore {
   get(subjectIds: readonly string[]): Promise<Map<string, StoredKey>>;
   /** Stores the key given for every subject that has no row yet; returns every subject's stored key (an existing or a concurrent writer's wins). */
   create(keys: ReadonlyMap<string, Buffer>): Promise<Map<string, StoredKey>>;
+  /**
+   * What `create` does, as a statement for a CTE of the append that writes the events these keys
+   * seal (a key table in the events' database), its parameters numbered from `$first`, returning
+   * `id` per key stored: keys and events then commit or roll back together. Absent: `create` first.
+   */
+  createWithin?(keys: ReadonlyMap<string, Buffer>): { sql(first: number): string; params: unknown[] };
   /** Destroys the keys of these key ids and leaves a tombstone for each, keyed or not; returns how many live keys it destroyed. */
   erase(keyIds: readonly string[]): Promise<number>;
   /** How many key ids hold a key, and how many were erased (tombstones). */
@@ -76,6 +82,17 @@ export class SqlSubjectKeyStore implements SubjectKeyStore {
     return new Map(ids.map((id) => [id, created.has(id) ? keys.get(id)! : (existing.get(id) ?? null)]));
   }
 
+  createWithin(keys: ReadonlyMap<string, Buffer>): { sql(first: number): string; params: unknown[] } {
+    const ids = [...keys.keys()];
+    return {
+      // In key-id order, as `pd_create_keys`: concurrent appends of the same new subjects wait in one order.
+      sql: (first) => `INSERT INTO pd_subject_keys AS k (subject_id, wrapped_key)
+           SELECT x.s, decode(x.w, 'base64') FROM unnest($${first}::text[], $${first + 1}::text[]) AS x(s, w) ORDER BY x.s
+           ON CONFLICT (subject_id) DO NOTHING RETURNING k.subject_id AS id`,
+      params: [ids, ids.map((id) => keys.get(id)!.toString('base64'))],
+    };
+  }
+
   async erase(keyIds: readonly string[]): Promise<number> {
     if (keyIds.length === 0) return 0;
     // In key-id order, so concurrent erasures of overlapping ids lock their rows in the same order.
@@ -101,6 +118,7 @@ export class SqlSubjectKeyStore implements SubjectKeyStore {
 export type SubjectKey = Buffer | null;
 
 const WRAP = 'aes-256-gcm';
+const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -108,6 +126,16 @@ const TAG_BYTES = 16;
 export function assertMasterKey(key: Buffer): Buffer {
   if (key.length !== 32) throw new Error(`the personal-data master key must be 32 bytes (AES-256); it is ${key.length}`);
   return key;
+}
+
+/** A write's keys: those already stored, and fresh ones to store with its events. */
+export interface OfferedKeys {
+  known: Map<string, SubjectKey>;
+  offered: Map<string, { key: Buffer; wrapped: Buffer }>;
+  /** The statement that stores the offered keys (`SubjectKeyStore.createWithin`); none when none is offered. */
+  within?: { sql(first: number): string; params: unknown[] };
+  /** `SubjectKeys.epoch` when offered. */
+  epoch: number;
 }
 
 /** Keys per subject over a key store: wrapped with the master key, bound to their subject id. */
@@ -141,19 +169,14 @@ export class SubjectKeys {
    * before the events it encrypts are appended, so no stored ciphertext ever lacks its key.
    */
   async forWriting(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>> {
-    const result = new Map<string, SubjectKey>();
-    const missing: string[] = [];
-    for (const id of new Set(subjectIds)) {
-      const cached = this.writeCache.get(id);
-      if (cached) result.set(id, cached);
-      else missing.push(id);
-    }
+    const { known: result, missing } = this.kept(subjectIds);
     if (missing.length === 0) return result;
     const epoch = this.erasures;
     // One round trip: new subjects get the key offered, known ones keep theirs.
-    const offered = new Map(missing.map((id) => [id, this.wrap(id, randomBytes(32))]));
-    for (const [id, wrapped] of await this.store.create(offered)) {
-      const key = wrapped && this.unwrap(id, wrapped);
+    const offered = this.newKeys(missing);
+    for (const [id, wrapped] of await this.store.create(new Map([...offered].map(([id, o]) => [id, o.wrapped])))) {
+      // The store hands back the very buffer offered when it stored it: its key is known, no unwrap.
+      const key = wrapped && (wrapped === offered.get(id)!.wrapped ? offered.get(id)!.key : this.unwrap(id, wrapped));
       result.set(id, key);
       // A key read while an erasure ran here is used once and not kept.
       if (key && epoch === this.erasures) this.remember(id, key);
@@ -171,13 +194,56 @@ export class SubjectKeys {
     return erased;
   }
 
+  /**
+   * The keys to encrypt these subjects' new events with when the append stores new keys itself
+   * (`SubjectKeyStore.createWithin`): the keys kept here, and for every other subject a fresh key
+   * offered, not yet stored. An offered key may meet a stored one (or an erasure): the append must
+   * then be refused and redone with `forWriting`'s keys. Undefined when the store cannot.
+   */
+  offer(subjectIds: readonly string[]): OfferedKeys | undefined {
+    if (!this.store.createWithin) return undefined;
+    const { known, missing } = this.kept(subjectIds);
+    const offered = this.newKeys(missing);
+    const within = offered.size > 0 ? this.store.createWithin(new Map([...offered].map(([id, { wrapped }]) => [id, wrapped]))) : undefined;
+    return { known, offered, ...(within && { within }), epoch: this.erasures };
+  }
+
+  /** Keeps the offered keys an append stored with its events (unless an erasure ran here meanwhile: those are used once). */
+  stored(keys: OfferedKeys): void {
+    if (keys.epoch !== this.erasures) return;
+    for (const [id, { key }] of keys.offered) this.remember(id, key);
+  }
+
+  /** The write keys of these subjects kept here, and the subjects whose key is not. */
+  private kept(subjectIds: readonly string[]): { known: Map<string, SubjectKey>; missing: string[] } {
+    const known = new Map<string, SubjectKey>();
+    const missing: string[] = [];
+    for (const id of new Set(subjectIds)) {
+      const cached = this.writeCache.get(id);
+      if (cached) known.set(id, cached);
+      else missing.push(id);
+    }
+    return { known, missing };
+  }
+
   private remember(id: string, key: Buffer): void {
     if (this.writeCache.size >= this.writeCacheSize) this.writeCache.delete(this.writeCache.keys().next().value!);
     this.writeCache.set(id, key);
   }
 
-  private wrap(subjectId: string, key: Buffer): Buffer {
-    const iv = randomBytes(IV_BYTES);
+  /** A fresh key for each subject, wrapped: the randomness of them all drawn at once (one call per key cost more than the wrap). */
+  private newKeys(subjectIds: readonly string[]): Map<string, { key: Buffer; wrapped: Buffer }> {
+    const PER_KEY = KEY_BYTES + IV_BYTES;
+    const random = randomBytes(subjectIds.length * PER_KEY);
+    return new Map(
+      subjectIds.map((id, i) => {
+        const key = random.subarray(i * PER_KEY, i * PER_KEY + KEY_BYTES);
+        return [id, { key, wrapped: this.wrap(id, key, random.subarray(i * PER_KEY + KEY_BYTES, (i + 1) * PER_KEY)) }];
+      }),
+    );
+  }
+
+  private wrap(subjectId: string, key: Buffer, iv: Buffer): Buffer {
     const cipher = createCipheriv(WRAP, this.masterKey, iv).setAAD(Buffer.from(subjectId));
     const body = Buffer.concat([cipher.update(key), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]);

@@ -26,6 +26,20 @@ export interface SqlEventStoreOptions {
   maxPollIntervalMs?: number;
   /** Applied to every checked event before it is written (events/crypto/personalDataStore.ts). */
   encode?: EventEncoder;
+  /** Asked once per `appendMany`, after `encode`: rows to store in the same transaction as its events. */
+  companion?: () => CompanionRows | undefined;
+}
+
+/**
+ * Rows an append stores beside its events in its write statement, so they commit or roll back
+ * together (events/crypto/: the data keys its events were sealed with, created for new subjects).
+ */
+export interface CompanionRows {
+  /** A data-modifying statement for a CTE, its parameters numbered from `$first`, returning `id` per row stored. */
+  sql(first: number): string;
+  params: unknown[];
+  /** Sees the ids of the rows stored before the transaction commits; throwing rolls it all back. */
+  check(stored: ReadonlySet<string>): void;
 }
 
 interface EventRow extends EventRowIdentity {
@@ -80,6 +94,7 @@ export class SqlEventStore implements EventStore {
   private readonly maxEventBytes: number;
   private readonly maxPollIntervalMs: number;
   private readonly encode: EventEncoder | undefined;
+  private readonly companion: (() => CompanionRows | undefined) | undefined;
   private readonly wakeups = new Set<() => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -92,6 +107,7 @@ export class SqlEventStore implements EventStore {
     this.maxEventBytes = options.maxEventBytes ?? 262_144;
     this.maxPollIntervalMs = options.maxPollIntervalMs ?? 500;
     this.encode = options.encode;
+    this.companion = options.companion;
   }
 
   /** Creates the tables if needed and starts listening for appends. */
@@ -113,7 +129,7 @@ export class SqlEventStore implements EventStore {
     // Every append is checked before anything is sent, so a refused batch has written nothing.
     const batch = appends.map(({ streamId, events, options = {} }) => ({ streamId, ...prepareAppend(streamId, events, options, this.registry, this.maxEventBytes, this.encode) }));
     if (batch.length === 0) return [];
-    const rows = await this.runAppend(batch);
+    const rows = await this.runAppend(batch, this.companion?.());
     const byAppend = batch.map((): AppendRow[] => []);
     for (const row of rows) byAppend[row.batch_index]!.push(row);
     return Promise.all(
@@ -140,11 +156,11 @@ export class SqlEventStore implements EventStore {
     );
   }
 
-  /** One transaction for the whole batch (one statement for a single append); store errors become typed errors. */
-  private async runAppend(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[]): Promise<AppendRow[]> {
+  /** One transaction for the whole batch (one statement for a single append without companion rows); store errors become typed errors. */
+  private async runAppend(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[], companion: CompanionRows | undefined): Promise<AppendRow[]> {
     try {
       // A single append skips the batch function's loop: it is the hot path of every command.
-      if (batch.length > 1) return await this.writeBatch(batch);
+      if (batch.length > 1 || companion) return await this.writeBatch(batch, companion);
       const { rows } = await this.db.query<AppendRow>('SELECT 0 AS batch_index, * FROM es_append($1, $2, $3::jsonb)', [
         batch[0]!.streamId,
         String(batch[0]!.expected),
@@ -184,9 +200,11 @@ export class SqlEventStore implements EventStore {
    * batch included. The second writes everything: new streams created at their final revision (one
    * row write each, not insert-lock-update), existing ones moved on, the events inserted in batch
    * order. A stream another writer created meanwhile is caught by the unique keys and becomes a
-   * `ConcurrencyError` (`runAppend`). Rows as `es_append` returns them.
+   * `ConcurrencyError` (`runAppend`). The companion rows are stored by the second statement too, and
+   * checked before the commit (also when every append was a replay and nothing was written). Rows as
+   * `es_append` returns them.
    */
-  private async writeBatch(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[]): Promise<AppendRow[]> {
+  private async writeBatch(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[], companion?: CompanionRows): Promise<AppendRow[]> {
     return this.db.transaction(async (tx) => {
       const streams = [...new Set(batch.map((a) => a.streamId))].sort();
       // `any` on a missing stream waits for a concurrent creator instead of failing (as `es_append`): create those rows first, so they are locked below.
@@ -232,13 +250,16 @@ export class SqlEventStore implements EventStore {
         });
         revisions.set(streamId, current + prepared.length);
       });
-      if (rows.length === 0) return replays;
+      if (rows.length === 0) {
+        companion?.check(new Set());
+        return replays;
+      }
       const changed = [...revisions].filter(([streamId, revision]) => revision !== before.get(streamId)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       const created = changed.filter(([streamId]) => !before.has(streamId));
       const moved = changed.filter(([streamId]) => before.has(streamId));
       // The new streams are created first (the first arm of the UNION ALL), in stream order: a concurrent creator of the same streams waits in that order, never in a cycle.
       // Per event only its position comes back: the transaction and the instant are the same for the whole batch.
-      const { rows: written } = await tx.query<{ kind: 'c' | 'e' | 'n'; global_position: string | null; transaction_id: string | null; id: string | null; recorded_at: Date | null }>(
+      const { rows: written } = await tx.query<{ kind: 'c' | 'e' | 'n' | 'k'; global_position: string | null; transaction_id: string | null; id: string | null; recorded_at: Date | null }>(
         `WITH now AS MATERIALIZED (SELECT date_trunc('milliseconds', clock_timestamp()) AS at),
          created AS (
            INSERT INTO es_streams (stream_id, revision) SELECT x.s, x.r FROM unnest($2::text[], $3::integer[]) AS x(s, r) ORDER BY x.s
@@ -251,10 +272,12 @@ export class SqlEventStore implements EventStore {
            SELECT x.stream_id, x.stream_revision, x."eventId", x.type, x."schemaVersion", x.data, x.metadata, now.at
            FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, stream_id text, stream_revision integer, "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb), now
            ORDER BY x.ord
-           RETURNING e.global_position, e.event_id)
+           RETURNING e.global_position, e.event_id)${companion ? `,
+         companion AS (${companion.sql(6)})` : ''}
          SELECT 'c' AS kind, NULL AS global_position, NULL AS transaction_id, c.stream_id AS id, NULL::timestamptz AS recorded_at FROM created c
          UNION ALL SELECT 'e', i.global_position::text, NULL, i.event_id::text, NULL FROM inserted i
-         UNION ALL SELECT 'n', NULL, pg_current_xact_id()::text, NULL, now.at FROM now, (SELECT pg_notify('es_events', '')) n`,
+         UNION ALL SELECT 'n', NULL, pg_current_xact_id()::text, NULL, now.at FROM now, (SELECT pg_notify('es_events', '')) n${companion ? `
+         UNION ALL SELECT 'k', NULL, NULL, k.id::text, NULL FROM companion k` : ''}`,
         [
           eventsJson(
             rows.map((r) => r.event),
@@ -262,16 +285,20 @@ export class SqlEventStore implements EventStore {
           ),
           created.map(([s]) => s), created.map(([, r]) => r), moved.map(([s]) => s),
           moved.map(([, r]) => r),
+          ...(companion?.params ?? []),
         ],
       );
       const positionById = new Map<string, string>();
       const createdStreams = new Set<string>();
+      const companionIds = new Set<string>();
       let batchRow: (typeof written)[number] | undefined;
       for (const row of written) {
         if (row.kind === 'e') positionById.set(row.id!, row.global_position!);
         else if (row.kind === 'c') createdStreams.add(row.id!);
+        else if (row.kind === 'k') companionIds.add(row.id!);
         else batchRow = row;
       }
+      companion?.check(companionIds);
       const raced = created.find(([streamId]) => !createdStreams.has(streamId));
       if (raced) throw await this.raceError(tx, raced[0], batch);
       const { transaction_id, recorded_at } = batchRow!;

@@ -1,0 +1,174 @@
+/**
+ * The personal-data store's write path: a batch of appends stores its new subjects' keys in its own
+ * transaction, so keys and events commit or roll back together, and a key is kept in memory only
+ * once stored (never across an erasure).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { personalFieldRules } from '../../subgraphs/kit/personalData.ts';
+import { makeIdNumber } from '../../subgraphs/population/identity/idNumber.ts';
+import { populationModule } from '../../subgraphs/population/index.ts';
+import { personStreamId } from '../../subgraphs/population/person/events.ts';
+import { ConcurrencyError } from '../errors.ts';
+import { EventRegistry } from '../registry.ts';
+import type { SqlDatabase } from '../sql/database.ts';
+import type { NewEvent, StreamAppend } from '../types.ts';
+import { openPersonalDataStore, type PersonalDataEventStore } from './personalDataStore.ts';
+import { ENCRYPTED, ERASED, keyIdOf } from './personalFields.ts';
+
+const registry = new EventRegistry().registerAll(populationModule.eventTypes);
+const rules = personalFieldRules();
+const registrationKeyOf = (personId: string): string => keyIdOf(personId, rules.get('PersonRegistered')!.scope);
+
+function registration(personId: string, name: string, eventId?: string): NewEvent {
+  return {
+    ...(eventId && { eventId }),
+    type: 'PersonRegistered',
+    data: {
+      personId,
+      idNumber: makeIdNumber('370102', '1980-01-02', Number.parseInt(personId.slice(0, 2), 16) % 999),
+      name,
+      gender: 'MALE',
+      birthDate: '1980-01-02',
+      residence: { address: `${name} 路 1 号`, divisionCode: '370102001001' },
+      reason: 'HOUSEHOLD_REGISTRATION',
+    },
+    metadata: {
+      provenance: { department: 'test', system: 'test', channel: 'test', collectedAt: '2026-01-01T00:00:00.000Z' },
+      actor: { consumerId: 'test', role: 'admin' },
+      correlationId: 'personal-data-store',
+    },
+  };
+}
+
+/** A move of a registered person (registered by `registration`, so their previous address is known). */
+function moving(person: { id: string; name: string }, address: string): NewEvent {
+  const personId = person.id;
+  const { data, metadata } = registration(personId, person.name);
+  return { type: 'ResidenceChanged', data: { personId, residence: { address, divisionCode: '370102001001' }, previousResidence: (data as { residence: unknown }).residence, movedOn: '2026-01-01' }, metadata };
+}
+
+const registering = (persons: readonly { id: string; name: string; eventId?: string }[]): StreamAppend[] =>
+  persons.map((p) => ({ streamId: personStreamId(p.id), events: [registration(p.id, p.name, p.eventId)], options: { expectedRevision: 'no_stream' } }));
+
+const nameOf = (event: { data: unknown } | undefined): unknown => (event?.data as { name?: unknown } | undefined)?.name;
+
+for (const openBackend of BACKENDS) {
+  describe('personal-data store: keys stored with the batch that uses them', () => {
+    let backend: TestBackend;
+    let db: SqlDatabase;
+    let masterKey: Buffer;
+    const opened: PersonalDataEventStore[] = [];
+    /** Another process of the same deployment: same database and master key, keys in memory of its own. */
+    const open = async (): Promise<PersonalDataEventStore> => {
+      const store = await openPersonalDataStore(db, registry, masterKey, rules);
+      opened.push(store);
+      return store;
+    };
+    const keyRows = async (): Promise<Map<string, boolean>> => {
+      const { rows } = await db.query<{ subject_id: string; live: boolean }>('SELECT subject_id, wrapped_key IS NOT NULL AS live FROM pd_subject_keys');
+      return new Map(rows.map((r) => [r.subject_id, r.live]));
+    };
+    const eventCount = async (): Promise<number> => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM es_events')).rows[0]!.n;
+
+    before(async () => {
+      backend = await openBackend();
+    });
+    after(async () => {
+      for (const store of opened.splice(0)) await store.close();
+      await backend.dispose();
+    });
+    beforeEach(async () => {
+      for (const store of opened.splice(0)) await store.close();
+      db = await backend.fresh();
+      masterKey = randomBytes(32);
+    });
+
+    it('stores a key per new subject in the batch\'s transaction and returns the events in clear, as a read gives them', async () => {
+      const store = await open();
+      const persons = Array.from({ length: 5 }, (_, i) => ({ id: randomUUID(), name: `王${i}` }));
+      const results = await store.appendMany(registering(persons));
+      assert.deepEqual(results.map((r) => nameOf(r.events[0])), persons.map((p) => p.name));
+      assert.deepEqual([...(await keyRows())].sort(), persons.map((p): [string, boolean] => [registrationKeyOf(p.id), true]).sort());
+      const { rows } = await db.query<{ data: unknown }>('SELECT data FROM es_events');
+      assert.ok(rows.every((r) => !JSON.stringify(r.data).includes('王') && (r.data as { name: string }).name === ENCRYPTED), 'no name is stored in clear');
+      // Another process reads them with the keys stored: what the append returned is what a reader sees.
+      const reader = await open();
+      for (const [i, p] of persons.entries()) assert.deepEqual((await reader.readStream(personStreamId(p.id)))[0]!.data, results[i]!.events[0]!.data);
+    });
+
+    it('rolls a refused batch\'s new keys back with its events, and keeps none of them in memory', async () => {
+      const store = await open();
+      const taken = { id: randomUUID(), name: '李先' };
+      await store.append(personStreamId(taken.id), [registration(taken.id, taken.name)], { expectedRevision: 'no_stream' });
+      const before = { keys: await keyRows(), events: await eventCount() };
+      const fresh = { id: randomUUID(), name: '张新' };
+      // The taken stream makes the whole batch stale: nothing of it may stay, its fresh subject's key included.
+      await assert.rejects(store.appendMany(registering([fresh, { id: taken.id, name: '李后' }])), ConcurrencyError);
+      assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
+      // Had the writer kept the key it offered, this event would be sealed under a key no one stored.
+      await store.append(personStreamId(fresh.id), [registration(fresh.id, fresh.name)], { expectedRevision: 'no_stream' });
+      assert.equal(nameOf((await (await open()).readStream(personStreamId(fresh.id)))[0]), fresh.name);
+    });
+
+    it('redoes a batch with the stored key of a subject another process keyed, leaving one key', async () => {
+      const other = await open();
+      const known = { id: randomUUID(), name: '赵甲' };
+      await other.append(personStreamId(known.id), [registration(known.id, known.name)], { expectedRevision: 'no_stream' });
+      const store = await open();
+      const fresh = { id: randomUUID(), name: '钱乙' };
+      const moved: StreamAppend = { streamId: personStreamId(known.id), events: [moving(known, '新 路 2 号')], options: { expectedRevision: 0 } };
+      const results = await store.appendMany([...registering([fresh]), moved]);
+      assert.equal((results[1]!.events[0]!.data as { residence: { address: string } }).residence.address, '新 路 2 号');
+      assert.deepEqual((await keyRows()).size, 2);
+      const reader = await open();
+      assert.deepEqual((await reader.readStream(personStreamId(known.id))).map((e) => e.data), [registration(known.id, known.name).data, moved.events[0]!.data]);
+      assert.equal(nameOf((await reader.readStream(personStreamId(fresh.id)))[0]), fresh.name);
+    });
+
+    it('stores a new value of an erased subject as erased, with no new key, when the batch met the erasure\'s tombstone', async () => {
+      const store = await open();
+      const erased = { id: randomUUID(), name: '孙丙' };
+      await (await open()).codec.keys.erase([registrationKeyOf(erased.id)]);
+      const results = await store.appendMany(registering([erased, { id: randomUUID(), name: '周丁' }]));
+      assert.equal(nameOf(results[0]!.events[0]), ERASED);
+      assert.equal((await keyRows()).get(registrationKeyOf(erased.id)), false);
+      assert.equal(nameOf((await store.readStream(personStreamId(erased.id)))[0]), ERASED);
+      const { rows } = await db.query<{ data: unknown }>('SELECT data FROM es_events WHERE stream_id = $1', [personStreamId(erased.id)]);
+      assert.ok(!JSON.stringify(rows[0]!.data).includes(erased.name));
+    });
+
+    it('never seals with a key a batch stored once this process erased it', async () => {
+      const store = await open();
+      const person = { id: randomUUID(), name: '吴戊' };
+      await store.appendMany(registering([person, { id: randomUUID(), name: '郑己' }]));
+      assert.equal(await store.codec.keys.erase([registrationKeyOf(person.id)]), 1);
+      const again = { ...person, id: person.id };
+      const results = await store.appendMany([
+        { streamId: personStreamId(again.id), events: [{ ...registration(again.id, '吴戊二'), type: 'PersonRegistered' }], options: { expectedRevision: 0 } },
+        ...registering([{ id: randomUUID(), name: '冯庚' }]),
+      ]);
+      assert.equal(nameOf(results[0]!.events[0]), ERASED);
+      const { rows } = await db.query<{ data: unknown }>('SELECT data FROM es_events WHERE stream_id = $1 ORDER BY stream_revision', [personStreamId(person.id)]);
+      assert.ok(rows.every((r) => !JSON.stringify(r.data).includes('吴戊')), 'no value of the erased subject is stored');
+    });
+
+    it('writes nothing, key or event, for a batch re-sent to another process (its offered keys meet the stored ones)', async () => {
+      const persons = Array.from({ length: 3 }, (_, i) => ({ id: randomUUID(), name: `陈${i}`, eventId: randomUUID() }));
+      await (await open()).appendMany(registering(persons));
+      const before = { keys: await keyRows(), events: await eventCount() };
+      // Whether the re-send is then told a replay or a conflict is the SQL store's comparison (its own
+      // spec): here, that the retry offered no key of its own.
+      const resender = await open();
+      await resender.appendMany(registering(persons)).catch(() => undefined);
+      assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
+      // Had it kept the keys it offered, its next event of the person would be sealed under a key no one stored.
+      const [person] = persons;
+      await resender.append(personStreamId(person!.id), [moving(person!, '新 路 9 号')], { expectedRevision: 0 });
+      const read = await (await open()).readStream(personStreamId(person!.id));
+      assert.deepEqual(read.map((e) => [nameOf(e), (e.data as { residence: { address: string } }).residence.address]), [[person!.name, `${person!.name} 路 1 号`], [undefined, '新 路 9 号']]);
+    });
+  });
+}
