@@ -56,8 +56,12 @@ async function crashAndRestart(storeEnv: Record<string, string>): Promise<void> 
       }
     });
     await isReady;
-    await Promise.all(Array.from({ length: BEFORE }, (_, i) => publisher.publishAsync(topic, note(i), { qos: 1 })));
+    const publish = (from: number, count: number) => Promise.all(Array.from({ length: count }, (_, i) => publisher.publishAsync(topic, note(from + i), { qos: 1 })));
+    // Half at once, so that some are in flight when it is killed; the other half only once it is down,
+    // so that the kill lands mid-run however slowly this loaded machine reports what it committed.
+    await publish(0, BEFORE / 2);
     const killed = await first.exited;
+    await publish(BEFORE / 2, BEFORE / 2);
     assert.equal(killed.signal, 'SIGKILL', killed.stderr);
     assert.ok(killedAt < BEFORE, `killed mid-run (${killedAt} of ${BEFORE} committed)`);
     await Promise.all(Array.from({ length: WHILE_DOWN }, (_, i) => publisher.publishAsync(topic, note(BEFORE + i), { qos: 1 })));
