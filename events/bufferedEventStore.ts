@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, ConflictError, ValidationError } from './errors.ts';
+import { canonicalJson } from './canonicalJson.ts';
 import { deterministicEventId } from './append.ts';
 import type { DomainEvent } from './decider.ts';
 import { aggregateStream, asRecorded } from './typedReads.ts';
@@ -195,7 +196,7 @@ export class BufferedEventStore implements EventStore {
       // As the real store: the same ids with the same content are a replay, with other content a conflict.
       events.forEach((e, i) => {
         const stored = prior.find((p) => p.eventId === ids[i]);
-        if (!stored || stored.type !== e.type || JSON.stringify(stored.data) !== JSON.stringify(e.data)) {
+        if (!stored || stored.type !== e.type || canonicalJson(stored.data) !== canonicalJson(e.data)) {
           throw new ConflictError(`event id ${ids[i]} is already stored with other content: an idempotency key or event id was reused for a different command`, {
             streamId,
             eventId: ids[i]!,

@@ -177,6 +177,15 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
       assert.equal(await countEvents(), 3);
     });
 
+    it('recognises a replay of a payload whose fields the database keeps in another order', async () => {
+      const signed = { type: 'NoteSigned', data: { signature: 'sig-1', by: 'clerk', at: { place: '历下区', on: '2026-01-01' } }, metadata: testMetadata };
+      const first = await store.append('test.note-1', [signed], { expectedRevision: 'no_stream', idempotencyKey: 'sign-1' });
+      const again = await store.append('test.note-1', [signed], { expectedRevision: 'no_stream', idempotencyKey: 'sign-1' });
+      assert.equal(again.replayed, true);
+      assert.deepEqual(again.events.map((e) => [e.eventId, e.position]), first.events.map((e) => [e.eventId, e.position]));
+      assert.equal(await countEvents(), 1);
+    });
+
     it('refuses an event id reused with different content, and writes nothing', async () => {
       const eventId = '0b5e4c1e-7a1b-4c61-9d1a-2f9b1c3d4e5f';
       await store.append('test.counter-1', [incremented(1, { eventId })]);

@@ -22,6 +22,7 @@ import {
   type JSONType,
 } from '@kurrent/kurrentdb-client';
 import { ConflictError, ValidationError } from '../errors.ts';
+import { canonicalJson } from '../canonicalJson.ts';
 import { comparePositions, isStart } from '../position.ts';
 import type { EventRegistry } from '../registry.ts';
 import { UUID, prepareAppend, type PreparedEvent } from '../append.ts';
@@ -140,7 +141,7 @@ export class KurrentEventStore implements EventStore {
     if (found.every((e) => e === undefined)) return undefined;
     prepared.forEach((p, i) => {
       const event = found[i];
-      if (!event || event.type !== p.type || JSON.stringify(event.data) !== JSON.stringify(p.data)) {
+      if (!event || event.type !== p.type || canonicalJson(event.data) !== canonicalJson(p.data)) {
         throw new ConflictError(
           `event id ${p.eventId} is already stored${event ? ` in ${streamId} as ${event.type}` : ''} with other content: an idempotency key or event id was reused for a different command`,
           { streamId, eventId: p.eventId },

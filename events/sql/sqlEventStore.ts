@@ -5,6 +5,7 @@
  * - `readAll` and `subscribe` only pass events of transactions older than every transaction still
  *   in flight, so a subscriber never skips an event that commits out of sequence order.
  */
+import { canonicalJson } from '../canonicalJson.ts';
 import { prepareAppend, UUID, type EventEncoder, type PreparedEvent } from '../append.ts';
 import { ConcurrencyError, ConflictError, ValidationError } from '../errors.ts';
 import { comparePositions, decodePosition, encodePosition, isStart } from '../position.ts';
@@ -328,7 +329,7 @@ export class SqlEventStore implements EventStore {
     const byId = new Map(rows.map((r) => [r.event_id, r]));
     for (const p of prepared) {
       const row = byId.get(p.eventId);
-      if (!row || row.stream_id !== streamId || row.type !== p.type || JSON.stringify(row.data) !== JSON.stringify(p.data)) {
+      if (!row || row.stream_id !== streamId || row.type !== p.type || canonicalJson(row.data) !== canonicalJson(p.data)) {
         throw new ConflictError(
           `event id ${p.eventId} is already stored${row ? ` in ${row.stream_id} as ${row.type}` : ''} with other content: an idempotency key or event id was reused for a different command`,
           { streamId, eventId: p.eventId },

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { DomainEvent } from '../../events/decider.ts';
 import type { EventMetadata, EventStore, RecordedEvent, StreamAppend } from '../../events/types.ts';
+import { canonicalJson } from '../../events/canonicalJson.ts';
 
 /** One record as delivered, after the transport parsed it and the kind's schema accepted its shape. */
 export interface IngestRecord<Data> {
@@ -99,14 +100,4 @@ export interface IngestKind<Data = unknown> {
 export function ingestKeyOf(department: string, kind: string, sourceRecordId: string, data: unknown): string {
   const content = createHash('sha256').update(canonicalJson(data)).digest('base64url');
   return `ingest\u0000${department}\u0000${kind}\u0000${sourceRecordId}\u0000${content}`;
-}
-
-/** JSON with object keys sorted, so the same record hashes alike whatever order its fields came in. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

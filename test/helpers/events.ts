@@ -21,6 +21,8 @@ export const TEST_EVENT_TYPES: readonly EventTypeDefinition[] = [
   },
   { type: 'CounterReset', schemaVersion: 1, schema: z.object({ reason: z.string().min(1) }) },
   { type: 'NoteWritten', schemaVersion: 1, schema: z.object({ text: z.string() }) },
+  // Fields in an order jsonb does not keep (it stores shorter keys first): a stored payload reads back reordered.
+  { type: 'NoteSigned', schemaVersion: 1, schema: z.object({ signature: z.string(), by: z.string(), at: z.object({ place: z.string(), on: z.string() }) }) },
 ];
 
 export function createTestRegistry(): EventRegistry {
