@@ -4,7 +4,7 @@
  * `EventStoreHarness` (how to open an empty store and look behind it), never a copy of this suite.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import pg from 'pg';
 import { ConcurrencyError, ConflictError, ValidationError } from './errors.ts';
 import { comparePositions } from './position.ts';
@@ -84,6 +84,16 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
   let harness: EventStoreHarness;
   let store: EventStore;
   const countEvents = () => harness.countEvents();
+  /** A second session on the store's database, connected; none (the test skipped with `why`) where there is no such session. */
+  const secondSession = async (t: TestContext, why: string): Promise<pg.Client | undefined> => {
+    if (!harness.url) {
+      t.skip(why);
+      return undefined;
+    }
+    const session = new pg.Client({ connectionString: harness.url });
+    await session.connect();
+    return session;
+  };
 
   before(async () => {
     harness = await openHarness();
@@ -279,12 +289,8 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
     });
 
     it('a new stream another session creates while the batch is being written: no_stream is refused with nothing of the batch written, any waits and appends after it', async (t) => {
-      if (!harness.url) {
-        t.skip('only a second session can create the stream between the batch reading it missing and writing it');
-        return;
-      }
-      const holder = new pg.Client({ connectionString: harness.url });
-      await holder.connect();
+      const holder = await secondSession(t, 'only a second session can create the stream between the batch reading it missing and writing it');
+      if (!holder) return;
       const createInHolder = async (streamId: string, eventId: string) => {
         await holder.query('BEGIN');
         await holder.query('SELECT * FROM es_append($1, $2, $3::jsonb)', [
@@ -490,16 +496,13 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
 
   describe('transactions committing out of sequence order', () => {
       it('a subscriber waits for an older in-flight transaction and then delivers both exactly once', async (t) => {
-        if (!harness.url) {
-          t.skip(
-            store.backend === 'kurrentdb'
-              ? 'KurrentDB has one writer per log and no client transactions: nothing commits out of order'
-              : 'PGlite is one session: two transactions can never be in flight at once there',
-          );
-          return;
-        }
-        const holder = new pg.Client({ connectionString: harness.url });
-        await holder.connect();
+        const holder = await secondSession(
+          t,
+          store.backend === 'kurrentdb'
+            ? 'KurrentDB has one writer per log and no client transactions: nothing commits out of order'
+            : 'PGlite is one session: two transactions can never be in flight at once there',
+        );
+        if (!holder) return;
         try {
           const subscription = store.subscribe({ batchSize: 10 });
           const received: RecordedEvent[] = [];
@@ -533,12 +536,8 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
       });
 
       it('a subscription from the committed head delivers nothing committed before it began, while the visible head lags', async (t) => {
-        if (!harness.url) {
-          t.skip('only a second session holding a transaction open makes the visible head lag behind the committed one');
-          return;
-        }
-        const holder = new pg.Client({ connectionString: harness.url });
-        await holder.connect();
+        const holder = await secondSession(t, 'only a second session holding a transaction open makes the visible head lag behind the committed one');
+        if (!holder) return;
         try {
           // Another session's open transaction holds the gap-safe head back...
           await holder.query('BEGIN');

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
+import type { FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { START, type NewEvent, type Position } from '../events/types.ts';
 import { governanceModule } from '../subgraphs/governance/index.ts';
@@ -17,6 +17,7 @@ import { populationModule } from '../subgraphs/population/index.ts';
 import { taxModule } from '../subgraphs/tax/index.ts';
 import { waitUntilVisible, testMetadata } from '../test/helpers/events.ts';
 import { openTestRuntime, startTestGraph, type TestGraph } from '../test/helpers/graph.ts';
+import { untilReceived } from '../test/helpers/subscriptions.ts';
 import type { EventEnvelope } from '../web/src/eventEnvelope.ts';
 
 /** The ID number of the person registered as number `n`. */
@@ -40,13 +41,7 @@ interface Feed {
 
 function openFeed(graph: TestGraph, token: string, variables: Record<string, unknown>, query = FEED): Feed {
   let socket: WebSocket | undefined;
-  const client: Client = createClient({
-    url: graph.url.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    retryAttempts: 0,
-    connectionParams: { authorization: `Bearer ${token}` },
-    on: { connected: (s) => (socket = s as WebSocket) },
-  });
+  const client = graph.wsClient(token, { on: { connected: (s) => (socket = s as WebSocket) } });
   const received: Envelope[] = [];
   const errors: Feed['errors'] = [];
   const ended = new Promise<void>((resolve) => {
@@ -67,13 +62,7 @@ function openFeed(graph: TestGraph, token: string, variables: Record<string, unk
     errors,
     ended,
     killSocket: () => socket?.terminate(),
-    async waitFor(count, ms = 15_000) {
-      const deadline = Date.now() + ms;
-      while (received.length < count) {
-        if (Date.now() > deadline) throw new Error(`received ${received.length} of ${count} events within ${ms} ms`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    waitFor: (count, ms = 15_000) => untilReceived(received, count, ms),
     dispose: () => client.dispose() as Promise<void>,
   };
 }

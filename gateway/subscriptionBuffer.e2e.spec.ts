@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../events/registry.ts';
@@ -18,6 +18,7 @@ import { governanceResolvers } from '../subgraphs/governance/resolvers.ts';
 import type { SubgraphModule } from '../subgraphs/kit/module.ts';
 import { testMetadata, waitUntilVisible } from '../test/helpers/events.ts';
 import { openTestRuntime, startTestGraph, type TestGraph, type TestRuntime } from '../test/helpers/graph.ts';
+import { untilReceived } from '../test/helpers/subscriptions.ts';
 import { SLOW_CONSUMER_CLOSE_CODE } from './subscriptionBuffer.ts';
 
 const BULK_EVENTS: readonly EventTypeDefinition[] = [
@@ -65,13 +66,7 @@ describe('back-pressure at the gateway (maxSubscriptionBuffer)', () => {
   function openFeed(from: Position): FeedClient {
     let socket: WebSocket | undefined;
     // Retries on: the slow-consumer close must be final all the same, or the client would re-subscribe from `from` again.
-    const client = createClient({
-      url: graph.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      retryAttempts: 5,
-      connectionParams: { authorization: `Bearer ${token}` },
-      on: { connected: (s) => (socket = s as WebSocket) },
-    });
+    const client = graph.wsClient(token, { retryAttempts: 5, on: { connected: (s) => (socket = s as WebSocket) } });
     const positions: Position[] = [];
     const ended = new Promise<unknown>((resolve) => {
       client.subscribe<{ events: { position: Position } | null }>(
@@ -90,13 +85,7 @@ describe('back-pressure at the gateway (maxSubscriptionBuffer)', () => {
       positions,
       ended,
       socket: () => socket!,
-      async waitFor(count, ms = 30_000) {
-        const deadline = Date.now() + ms;
-        while (positions.length < count) {
-          if (Date.now() > deadline) throw new Error(`received ${positions.length} of ${count} events within ${ms} ms`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      },
+      waitFor: (count, ms = 30_000) => untilReceived(positions, count, ms),
     };
   }
 

@@ -86,6 +86,10 @@ export interface IndexDeclaration {
   unique?: boolean;
 }
 
+/** One index on each of `fields` of `collection`, each by itself: how most read models are filtered. */
+export const singleFieldIndexes = (collection: string, ...fields: readonly string[]): IndexDeclaration[] =>
+  fields.map((field) => ({ collection, fields: [field] }));
+
 /** `E`: the domain events of `eventTypes` (the runner delivers no others), so `apply` takes them typed. */
 export interface Projection<E extends DomainEvent = DomainEvent> {
   /** Stable name, e.g. `population.persons`. */

@@ -6,7 +6,7 @@
 import type { RecordedEvent } from '../../events/types.ts';
 import type { Where } from '../../projections/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
-import { commandOptionsOf, newEntityId } from '../kit/command.ts';
+import { commandOptionsOf, newEntityId, type Unstamped } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
 import { moneyView, parseMoney } from '../kit/money.ts';
@@ -58,9 +58,6 @@ const CLAIMS_DEPARTMENT: ProvenanceDefaults = { department: 'jinan-healthcare-se
 const MAX_MS = 8_640_000_000_000_000;
 
 const newestFirstKey = (instant: string, id: string) => `${String(MAX_MS - Date.parse(instant)).padStart(16, '0')}|${id}`;
-
-/** A command as a resolver builds it, before it is stamped with the time (each member of a union alike). */
-type Unstamped<C> = C extends unknown ? Omit<C, 'metadata'> : never;
 
 interface CommonInput {
   expectedRevision?: number | null;

@@ -34,6 +34,9 @@ export interface CommandMetadata {
 /** A command of one type as its decider receives it. */
 export type Command<Type extends string, Data> = { type: Type; data: Data; metadata: CommandMetadata };
 
+/** A command as a resolver builds it, before it is stamped with the time (each member of a union alike). */
+export type Unstamped<C> = C extends unknown ? Omit<C, 'metadata'> : never;
+
 /** What the client sends to steer a command besides its data. */
 export interface CommandOptions {
   /** Re-sending a command with the same key appends nothing and returns the first result. */

@@ -6,7 +6,7 @@
 import { NotYourCaseError, ValidationError } from '../../events/errors.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { Where } from '../../projections/types.ts';
-import { commandOptionsOf, newEntityId } from '../kit/command.ts';
+import { commandOptionsOf, newEntityId, type Unstamped } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import type { SubgraphContext } from '../kit/context.ts';
 import { loader, storedDocLoader } from '../kit/context.ts';
@@ -267,18 +267,20 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
   async function step(
     ctx: SubgraphContext,
     input: CommonInput & { onBehalfOfUnit?: OnBehalfOfArg | null },
-    build: (now: string, actor: Actor) => Exclude<IncidentCommand, { type: 'registerIncident' | 'reportIncident' | 'evaluateIncident' }>,
+    build: (actor: Actor) => Unstamped<Exclude<IncidentCommand, { type: 'registerIncident' | 'reportIncident' | 'evaluateIncident' }>>,
   ) {
     const acting = await actingAs(ctx, input.onBehalfOfUnit);
     const now = runtime.now().toISOString();
-    const result = await runIncidentCommand(runtime.store, build(now, acting.actor), metadataOf(ctx, input, now, acting), commandOptionsOf(input, ctx.caller));
+    const command = { ...build(acting.actor), metadata: { now } };
+    const result = await runIncidentCommand(runtime.store, command, metadataOf(ctx, input, now, acting), commandOptionsOf(input, ctx.caller));
     return payload(input.incidentId, result);
   }
 
   /** 评价: by whoever reported or was served (a citizen app), so no jurisdiction is needed. */
-  async function evaluation(ctx: SubgraphContext, input: CommonInput, build: (now: string) => Extract<IncidentCommand, { type: 'evaluateIncident' }>) {
+  async function evaluation(ctx: SubgraphContext, input: CommonInput, data: Extract<IncidentCommand, { type: 'evaluateIncident' }>['data']) {
     const now = runtime.now().toISOString();
-    const result = await runIncidentCommand(runtime.store, build(now), metadataOf(ctx, input, now), commandOptionsOf(input, ctx.caller));
+    const command: IncidentCommand = { type: 'evaluateIncident', data, metadata: { now } };
+    const result = await runIncidentCommand(runtime.store, command, metadataOf(ctx, input, now), commandOptionsOf(input, ctx.caller));
     return payload(input.incidentId, result);
   }
 
@@ -367,7 +369,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
         return payload(input.incidentId, result);
       },
       rejectIncident: (_root: unknown, { input }: { input: RejectInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now, actor) => ({
+        step(ctx, input, (actor) => ({
           type: 'rejectIncident',
           data: {
             incidentId: input.incidentId,
@@ -376,42 +378,36 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
             note: input.note,
             actor,
           },
-          metadata: { now },
         })),
       dispatchIncident: async (_root: unknown, { input }: { input: DispatchInput }, ctx: SubgraphContext) => {
         await registeredUnit(ctx, input.unit, 'unit');
-        return step(ctx, input, (now, actor) => ({
+        return step(ctx, input, (actor) => ({
           type: 'dispatchIncident',
           data: { incidentId: input.incidentId, unit: input.unit, actor },
-          metadata: { now },
         }));
       },
       returnIncident: (_root: unknown, { input }: { input: ReasonInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now, actor) => ({
+        step(ctx, input, (actor) => ({
           type: 'returnIncident',
           data: { incidentId: input.incidentId, reason: input.reason, actor },
-          metadata: { now },
         })),
       escalateIncident: (_root: unknown, { input }: { input: ReasonInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now, actor) => ({
+        step(ctx, input, (actor) => ({
           type: 'escalateIncident',
           data: { incidentId: input.incidentId, reason: input.reason, actor },
-          metadata: { now },
         })),
       startHandling: (_root: unknown, { input }: { input: CommonInput & { onBehalfOfUnit?: OnBehalfOfArg | null } }, ctx: SubgraphContext) =>
-        step(ctx, input, (now, actor) => ({
+        step(ctx, input, (actor) => ({
           type: 'startHandling',
           data: { incidentId: input.incidentId, actor },
-          metadata: { now },
         })),
       reportHandled: (_root: unknown, { input }: { input: HandledInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now, actor) => ({
+        step(ctx, input, (actor) => ({
           type: 'reportHandled',
           data: { incidentId: input.incidentId, evidence: input.evidence, note: input.note, actor },
-          metadata: { now },
         })),
       verifyIncident: (_root: unknown, { input }: { input: VerifyInput }, ctx: SubgraphContext) =>
-        step(ctx, input, (now, actor) => ({
+        step(ctx, input, (actor) => ({
           type: 'verifyIncident',
           data: {
             incidentId: input.incidentId,
@@ -420,18 +416,13 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
             ...(input.note !== null && input.note !== undefined && { note: input.note }),
             actor,
           },
-          metadata: { now },
         })),
       evaluateIncident: (_root: unknown, { input }: { input: EvaluateInput }, ctx: SubgraphContext) =>
-        evaluation(ctx, input, (now) => ({
-          type: 'evaluateIncident',
-          data: {
-            incidentId: input.incidentId,
-            satisfaction: input.satisfaction,
-            ...(input.comment !== null && input.comment !== undefined && { comment: input.comment }),
-          },
-          metadata: { now },
-        })),
+        evaluation(ctx, input, {
+          incidentId: input.incidentId,
+          satisfaction: input.satisfaction,
+          ...(input.comment !== null && input.comment !== undefined && { comment: input.comment }),
+        }),
     },
 
     Subscription: {

@@ -5,7 +5,7 @@
  * the way a consumer does: HTTP `fetch` and a real graphql-ws client.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
+import { createClient, type Client, type ClientOptions, type FormattedExecutionResult } from 'graphql-ws';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { startGraph, type GraphOptions, type RunningGraph } from '../../bin/graph.ts';
@@ -101,8 +101,8 @@ export interface TestGraph extends TestRuntime, Omit<TestGrants, 'register'> {
   tokenFor(consumerId: string, role?: Role, ttl?: number | string): Promise<string>;
   /** POSTs a GraphQL request to the gateway, with `Authorization: Bearer <token>` when a token is given. */
   gql<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResponse<Data>>;
-  /** A graphql-ws client of the gateway presenting `token` (none: no connection params). */
-  wsClient(token?: string): Client;
+  /** A graphql-ws client of the gateway presenting `token` (none: no connection params); no retries unless `options` say. */
+  wsClient(token?: string, options?: Pick<ClientOptions, 'retryAttempts' | 'on'>): Client;
 }
 
 export interface TestGraphOptions {
@@ -168,13 +168,14 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
       });
       return { status: response.status, headers: response.headers, body: (await response.json()) as GqlResponse<Data>['body'] };
     },
-    wsClient(token) {
+    wsClient(token, options) {
       const client = createClient({
         url: wsUrl,
         webSocketImpl: WebSocket,
         retryAttempts: 0,
         lazy: true,
         ...(token && { connectionParams: { authorization: `Bearer ${token}` } }),
+        ...options,
       });
       clients.add(client);
       return client;

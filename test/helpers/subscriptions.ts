@@ -28,3 +28,12 @@ export function collectResults<Item>(client: Client, query: string, field: strin
   });
   return { received, done, unsubscribe: () => unsubscribe() };
 }
+
+/** Resolves once `items` (filled by a subscription) holds `count`; fails after `ms` saying how many came. */
+export async function untilReceived(items: readonly unknown[], count: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (items.length < count) {
+    if (Date.now() > deadline) throw new Error(`received ${items.length} of ${count} events within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -3,7 +3,7 @@
  * department the open and resolved counts and the total time to resolve (for the statistics, whose
  * mean is total ÷ resolved), kept as the issues' events arrive.
  */
-import { sourceOf, type Projection } from '../../../projections/types.ts';
+import { singleFieldIndexes, sourceOf, type Projection } from '../../../projections/types.ts';
 import type { DataIssueEvent, DataIssueReported } from './events.ts';
 
 export const DATA_ISSUES_PROJECTION = 'governance.data-issues';
@@ -33,10 +33,7 @@ export const dataIssuesProjection: Projection<DataIssueEvent> = {
   name: DATA_ISSUES_PROJECTION,
   version: 1,
   eventTypes: ['DataIssueReported', 'DataIssueResolved'] satisfies DataIssueEvent['type'][],
-  indexes: [
-    { collection: ISSUES, fields: ['status'] },
-    { collection: ISSUES, fields: ['department'] },
-  ],
+  indexes: singleFieldIndexes(ISSUES, 'status', 'department'),
   async apply(event, store) {
     const issues = store.collection<DataIssueDoc>(ISSUES);
     const stats = store.collection<DepartmentIssueStatsDoc>(DEPARTMENT_STATS);

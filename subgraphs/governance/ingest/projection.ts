@@ -3,7 +3,7 @@
  * rejects one document each (paged in line order), and per department, resource and China calendar
  * day the records received, accepted and rejected by rule (the "data responsibility list" view).
  */
-import { sourceOf, type Projection } from '../../../projections/types.ts';
+import { singleFieldIndexes, sourceOf, type Projection } from '../../../projections/types.ts';
 import { chinaDate } from '../../kit/calendar.ts';
 import { addCounts, ZERO_COUNTS } from './decider.ts';
 import type { IngestBatchEvent, IngestBatchStarted, IngestCounts, IngestReject } from './events.ts';
@@ -46,12 +46,9 @@ export const ingestBatchesProjection: Projection<IngestBatchEvent> = {
   version: 1,
   eventTypes: ['IngestBatchStarted', 'IngestBatchProgressed', 'IngestBatchRejectsRecorded', 'IngestBatchCompleted'] satisfies IngestBatchEvent['type'][],
   indexes: [
-    { collection: BATCHES, fields: ['department'] },
-    { collection: BATCHES, fields: ['kind'] },
-    { collection: BATCHES, fields: ['startedAt'] },
-    { collection: REJECTS, fields: ['batchId'] },
-    { collection: QUALITY, fields: ['department'] },
-    { collection: QUALITY, fields: ['day'] },
+    ...singleFieldIndexes(BATCHES, 'department', 'kind', 'startedAt'),
+    ...singleFieldIndexes(REJECTS, 'batchId'),
+    ...singleFieldIndexes(QUALITY, 'department', 'day'),
   ],
   async apply(event, store) {
     const batches = store.collection<IngestBatchDoc>(BATCHES);

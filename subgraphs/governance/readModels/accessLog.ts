@@ -3,7 +3,7 @@
  * which subjects, under which grants (DESIGN §2: "who looked at this person's data"). One document
  * per `DataAccessed`; the events themselves stay the evidence.
  */
-import { sourceOf, type Projection } from '../../../projections/types.ts';
+import { singleFieldIndexes, sourceOf, type Projection } from '../../../projections/types.ts';
 import type { Actor } from '../../../events/types.ts';
 import type { DataAccessed } from '../../kit/dataAccessed.ts';
 
@@ -16,10 +16,7 @@ export const accessLogProjection: Projection = {
   name: ACCESS_LOG_PROJECTION,
   version: 2,
   eventTypes: ['DataAccessed'] satisfies DataAccessed['type'][],
-  indexes: [
-    { collection: 'records', fields: ['at'] },
-    { collection: 'records', fields: ['consumerId'] },
-  ],
+  indexes: singleFieldIndexes('records', 'at', 'consumerId'),
   async apply(event, store) {
     const data = event.data as DataAccessed['data'];
     await store.collection<AccessRecordDoc>('records').upsert(event.eventId, { ...data, position: event.position, actor: event.metadata.actor }, sourceOf(event));

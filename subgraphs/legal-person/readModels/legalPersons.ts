@@ -4,7 +4,7 @@
  * `legalPersons(filter)` and `Person.representedLegalPersons` are single indexed queries.
  */
 import { assertNever } from '../../../events/decider.ts';
-import { sourceOf, type Projection } from '../../../projections/types.ts';
+import { singleFieldIndexes, sourceOf, type Projection } from '../../../projections/types.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import type { IndustrySection } from '../legalPerson/industry.ts';
 import type { AnnualReportFiled, LegalPersonEvent, LegalPersonRegistered } from '../legalPerson/events.ts';
@@ -39,12 +39,7 @@ export const legalPersonsProjection: Projection<LegalPersonEvent> = {
   eventTypes: ['LegalPersonRegistered', 'LegalRepresentativeChanged', 'RegisteredAddressChanged', 'AnnualReportFiled', 'LegalPersonRevoked', 'LegalPersonDeregistered'],
   indexes: [
     { collection: LEGAL_PERSONS, fields: ['creditCode'], unique: true },
-    { collection: LEGAL_PERSONS, fields: ['legalRepresentativeId'] },
-    { collection: LEGAL_PERSONS, fields: ['districtCode'] },
-    { collection: LEGAL_PERSONS, fields: ['streetCode'] },
-    { collection: LEGAL_PERSONS, fields: ['communityCode'] },
-    { collection: LEGAL_PERSONS, fields: ['industrySection'] },
-    { collection: LEGAL_PERSONS, fields: ['status'] },
+    ...singleFieldIndexes(LEGAL_PERSONS, 'legalRepresentativeId', 'districtCode', 'streetCode', 'communityCode', 'industrySection', 'status'),
   ],
   async apply(event, store) {
     const legalPersons = store.collection<LegalPersonDoc>(LEGAL_PERSONS);

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { isEventOf } from '../../../events/typedReads.ts';
 import type { Recorded } from '../../../events/types.ts';
-import { sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
+import { singleFieldIndexes, sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import type { PersonDeceased } from '../../population/person/events.ts';
 import type { TaxpayerEvent } from '../../tax/taxpayer/events.ts';
@@ -182,10 +182,7 @@ export const shellCompanyFactsProjection: Projection = {
   name: SHELL_COMPANY_FACTS,
   version: 1,
   eventTypes: [...LEGAL_PERSON_TYPES, ...TAX_TYPES, 'PersonDeceased'],
-  indexes: [
-    { collection: COMPANIES, fields: ['districtCode'] },
-    { collection: COMPANIES, fields: ['streetCode'] },
-  ],
+  indexes: singleFieldIndexes(COMPANIES, 'districtCode', 'streetCode'),
   async apply(event, store) {
     if (isEventOf<LegalPersonEvent>(LEGAL_PERSON_TYPES, event)) await applyLegalPersonEvent(event, store);
     else if (isEventOf<TaxpayerEvent>(TAX_TYPES, event)) await applyTaxEvent(event, store);

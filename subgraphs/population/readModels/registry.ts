@@ -13,7 +13,7 @@ import { assertNever } from '../../../events/decider.ts';
 import { ERASED } from '../../../events/crypto/personalFields.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import { isEventOf } from '../../../events/typedReads.ts';
-import { sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
+import { singleFieldIndexes, sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { MEDICAL_VISIT_RECORDED, type MedicalVisitProofOfLife } from '../../healthcare/public.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import { applyTieredDelta } from '../../kit/tieredCounts.ts';
@@ -319,13 +319,8 @@ export const registryProjection: Projection = {
   eventTypes: [...PERSON_EVENT_TYPES, ...HOUSEHOLD_EVENT_TYPES, MEDICAL_VISIT_RECORDED, ...ERASURE_EVENT_TYPES],
   indexes: [
     { collection: PERSONS, fields: ['idNumber'], unique: true },
-    { collection: PERSONS, fields: ['districtCode'] },
-    { collection: PERSONS, fields: ['streetCode'] },
-    { collection: PERSONS, fields: ['communityCode'] },
-    { collection: PERSONS, fields: ['birthDate'] },
-    { collection: PERSONS, fields: ['householdLiving'] },
-    { collection: PERSONS, fields: ['livingGuardians'] },
-    { collection: HOUSEHOLDS, fields: ['districtCode'] },
+    ...singleFieldIndexes(PERSONS, 'districtCode', 'streetCode', 'communityCode', 'birthDate', 'householdLiving', 'livingGuardians'),
+    ...singleFieldIndexes(HOUSEHOLDS, 'districtCode'),
   ],
   async apply(event: RecordedEvent, store: DocumentStore): Promise<void> {
     const tracked = cohortTracking(store.collection<PersonDoc>(PERSONS));

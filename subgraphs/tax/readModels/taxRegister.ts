@@ -10,7 +10,7 @@ import { ERASURE_EVENT_TYPES, erasesScope, type ErasureEvent } from '../../gover
 import { isEventOf } from '../../../events/typedReads.ts';
 import type { Recorded, RecordedEvent } from '../../../events/types.ts';
 import { changedFields } from '../../../projections/changedFields.ts';
-import { sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
+import { singleFieldIndexes, sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { divisionFields, type DivisionFields } from '../../kit/divisions/division.ts';
 import { addFen, subtractFen } from '../../kit/money.ts';
 import type { PropertyTransactionEvent, RiskResolution, TaxRiskType } from '../propertyTransaction/events.ts';
@@ -202,11 +202,9 @@ export const taxRegisterProjection: Projection = {
     ...ERASURE_EVENT_TYPES,
   ],
   indexes: [
-    { collection: TAXPAYERS, fields: ['subjectId'] },
-    { collection: TRANSACTIONS, fields: ['buyerId'] },
-    { collection: RISKS, fields: ['flaggedAt'] },
-    { collection: RISKS, fields: ['status'] },
-    { collection: RISKS, fields: ['districtCode'] },
+    ...singleFieldIndexes(TAXPAYERS, 'subjectId'),
+    ...singleFieldIndexes(TRANSACTIONS, 'buyerId'),
+    ...singleFieldIndexes(RISKS, 'flaggedAt', 'status', 'districtCode'),
   ],
   async apply(event, store) {
     if (isEventOf<ErasureEvent>(ERASURE_EVENT_TYPES, event)) await eraseTaxpayer(event, store, sourceOf(event));
