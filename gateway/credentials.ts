@@ -39,8 +39,8 @@ export class SubgraphCredentials {
   }
 
   /** Headers for one subgraph request; the assertion is signed on first use and re-signed once it is half-way to expiry. */
-  async headers(): Promise<Record<string, string>> {
-    if (!this.assertion || Date.now() - this.signedAt > REFRESH_AFTER_MS) await this.resign();
+  headers(): Record<string, string> {
+    if (!this.assertion || Date.now() - this.signedAt > REFRESH_AFTER_MS) this.resign();
     return { authorization: this.authorization, [ASSERTION_HEADER]: this.assertion };
   }
 
@@ -50,19 +50,19 @@ export class SubgraphCredentials {
   }
 
   /** Names the client's operation in the assertion, so subgraphs record it even when sent anonymous operations. */
-  async nameOperation(operationName: string | undefined): Promise<void> {
+  nameOperation(operationName: string | undefined): void {
     if (this.assertion && operationName === this.operationName) return;
     this.operationName = operationName;
-    await this.resign();
+    this.resign();
   }
 
-  private async resign(): Promise<void> {
-    this.assertion = await sign(this.caller, this.token, this.requestId, this.secret, this.operationName);
+  private resign(): void {
+    this.assertion = sign(this.caller, this.token, this.requestId, this.secret, this.operationName);
     this.signedAt = Date.now();
   }
 }
 
-function sign(caller: Caller, token: string, requestId: string, secret: string, operationName?: string): Promise<string> {
+function sign(caller: Caller, token: string, requestId: string, secret: string, operationName?: string): string {
   return createGatewayAssertion({ caller, token, requestId, secret, operationName, ttlSeconds: Math.min(ASSERTION_TTL_SECONDS, MAX_ASSERTION_TTL_SECONDS) });
 }
 

@@ -107,10 +107,8 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
       if (!credentials) return;
       const request = 'request' in context ? (context.request as Request | undefined) : undefined;
       const minPosition = request?.headers.get(MIN_POSITION_HEADER);
-      return credentials.headers().then((headers) => {
-        const merged = { ...options.headers, ...headers, ...(minPosition && { [MIN_POSITION_HEADER]: minPosition }) };
-        setOptions({ ...options, headers: merged });
-      });
+      const merged = { ...options.headers, ...credentials.headers(), ...(minPosition && { [MIN_POSITION_HEADER]: minPosition }) };
+      setOptions({ ...options, headers: merged });
     },
   };
 }

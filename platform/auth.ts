@@ -4,7 +4,7 @@
  * verify both, so a subgraph reached directly — with no token, a forged one, or a genuine client
  * token without the gateway's assertion — serves nothing.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
 import { UnauthenticatedError } from '../events/errors.ts';
@@ -304,24 +304,33 @@ export interface GatewayAssertionInput {
 }
 
 /** The gateway's statement "I authenticated this token for this request", for the subgraphs. */
-export async function createGatewayAssertion(input: GatewayAssertionInput): Promise<string> {
+export function createGatewayAssertion(input: GatewayAssertionInput): string {
   const ttl = Math.min(input.ttlSeconds ?? 30, MAX_ASSERTION_TTL_SECONDS);
   const now = Math.floor(Date.now() / 1000);
   const { caller } = input;
-  return new SignJWT({
+  return signHs256({
     role: caller.role,
     tid: caller.tokenId,
     tokenHash: hashToken(input.token),
     rid: input.requestId,
     ...(input.operationName && { op: input.operationName }),
-  })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer(ASSERTION_ISSUER)
-    .setAudience(ASSERTION_AUDIENCE)
-    .setSubject(caller.consumerId)
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttl)
-    .sign(encoder.encode(input.secret));
+    iss: ASSERTION_ISSUER,
+    aud: ASSERTION_AUDIENCE,
+    sub: caller.consumerId,
+    iat: now,
+    exp: now + ttl,
+  }, input.secret);
+}
+
+const base64url = (json: unknown) => Buffer.from(JSON.stringify(json)).toString('base64url');
+
+/**
+ * A compact HS256 JWT signed with node:crypto: WebCrypto's HMAC (jose's way) cost ~1.5 ms a
+ * signature on this machine, and the gateway signs one assertion per request (issue #19).
+ */
+function signHs256(claims: JWTPayload, secret: string): string {
+  const signingInput = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url(claims)}`;
+  return `${signingInput}.${createHmac('sha256', secret).update(signingInput).digest('base64url')}`;
 }
 
 const assertionClaimsSchema = z.object({

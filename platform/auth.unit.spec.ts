@@ -59,7 +59,7 @@ describe('verified tokens are reused only for the very token, key and lifetime t
     const auth: SubgraphAuthConfig = { client: { secret: SECRET }, assertionSecret: ASSERTION_SECRET };
     const mine = await issueToken({ consumerId: 'app-e', role: 'department', secret: SECRET });
     const caller = await verifyClientToken(mine, auth.client);
-    const assertion = await createGatewayAssertion({ caller, token: mine, requestId: 'r-1', secret: ASSERTION_SECRET });
+    const assertion = createGatewayAssertion({ caller, token: mine, requestId: 'r-1', secret: ASSERTION_SECRET });
     const relayed = await authenticateSubgraphRequest({ authorization: `Bearer ${mine}`, [ASSERTION_HEADER]: assertion }, auth);
     assert.equal(relayed.requestId, 'r-1');
     const theirs = await issueToken({ consumerId: 'app-e', role: 'department', secret: SECRET });
@@ -69,7 +69,7 @@ describe('verified tokens are reused only for the very token, key and lifetime t
   it('refuses a remembered assertion under another assertion secret', async () => {
     const token = await issueToken({ consumerId: 'app-f', role: 'department', secret: SECRET });
     const caller = await verifyClientToken(token, { secret: SECRET });
-    const assertion = await createGatewayAssertion({ caller, token, requestId: 'r-2', secret: ASSERTION_SECRET });
+    const assertion = createGatewayAssertion({ caller, token, requestId: 'r-2', secret: ASSERTION_SECRET });
     const headers = { authorization: `Bearer ${token}`, [ASSERTION_HEADER]: assertion };
     await authenticateSubgraphRequest(headers, { client: { secret: SECRET }, assertionSecret: ASSERTION_SECRET });
     await assert.rejects(authenticateSubgraphRequest(headers, { client: { secret: SECRET }, assertionSecret: `${ASSERTION_SECRET}-rotated` }), refusedFor('invalid_assertion'));
