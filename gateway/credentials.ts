@@ -23,30 +23,24 @@ const REFRESH_AFTER_MS = (ASSERTION_TTL_SECONDS * 1000) / 2;
 export class SubgraphCredentials {
   /** `Bearer <client token>`, forwarded unchanged. */
   readonly authorization: string;
-  /** The current assertion (read by the graphql-ws transport's `connectionParams` interpolation). */
-  assertion: string;
-  private signedAt: number;
+  /** The current assertion (read by the graphql-ws transport's `connectionParams` interpolation); empty until signed. */
+  assertion = '';
+  private signedAt = 0;
   private operationName: string | undefined;
 
-  private constructor(
+  /** Signs nothing yet: the assertion names the client's operation, known only once the gateway has parsed it. */
+  constructor(
     readonly caller: Caller,
     readonly token: string,
-    readonly requestId: string,
     private readonly secret: string,
-    assertion: string,
+    readonly requestId: string = randomUUID(),
   ) {
     this.authorization = `Bearer ${token}`;
-    this.assertion = assertion;
-    this.signedAt = Date.now();
   }
 
-  static async create(caller: Caller, token: string, secret: string, requestId: string = randomUUID()): Promise<SubgraphCredentials> {
-    return new SubgraphCredentials(caller, token, requestId, secret, await sign(caller, token, requestId, secret));
-  }
-
-  /** Headers for one subgraph request; the assertion is re-signed once it is half-way to expiry. */
-  async headers(): Promise<Record<string, string>> {
-    if (Date.now() - this.signedAt > REFRESH_AFTER_MS) await this.resign();
+  /** Headers for one subgraph request; the assertion is signed on first use and re-signed once it is half-way to expiry. */
+  headers(): Record<string, string> {
+    if (!this.assertion || Date.now() - this.signedAt > REFRESH_AFTER_MS) this.resign();
     return { authorization: this.authorization, [ASSERTION_HEADER]: this.assertion };
   }
 
@@ -56,19 +50,19 @@ export class SubgraphCredentials {
   }
 
   /** Names the client's operation in the assertion, so subgraphs record it even when sent anonymous operations. */
-  async nameOperation(operationName: string | undefined): Promise<void> {
-    if (operationName === this.operationName) return;
+  nameOperation(operationName: string | undefined): void {
+    if (this.assertion && operationName === this.operationName) return;
     this.operationName = operationName;
-    await this.resign();
+    this.resign();
   }
 
-  private async resign(): Promise<void> {
-    this.assertion = await sign(this.caller, this.token, this.requestId, this.secret, this.operationName);
+  private resign(): void {
+    this.assertion = sign(this.caller, this.token, this.requestId, this.secret, this.operationName);
     this.signedAt = Date.now();
   }
 }
 
-function sign(caller: Caller, token: string, requestId: string, secret: string, operationName?: string): Promise<string> {
+function sign(caller: Caller, token: string, requestId: string, secret: string, operationName?: string): string {
   return createGatewayAssertion({ caller, token, requestId, secret, operationName, ttlSeconds: Math.min(ASSERTION_TTL_SECONDS, MAX_ASSERTION_TTL_SECONDS) });
 }
 

@@ -137,7 +137,7 @@ describe('a subgraph called without the gateway', () => {
         'assertion signed with a guessed secret',
         {
           authorization: `Bearer ${token}`,
-          [ASSERTION_HEADER]: await createGatewayAssertion({ caller, token, requestId: 'r', secret: 'a-guessed-secret-that-is-long-enough-0000' }),
+          [ASSERTION_HEADER]: createGatewayAssertion({ caller, token, requestId: 'r', secret: 'a-guessed-secret-that-is-long-enough-0000' }),
         },
         'invalid_assertion',
       ],
@@ -145,7 +145,7 @@ describe('a subgraph called without the gateway', () => {
         'assertion for another token',
         {
           authorization: `Bearer ${token}`,
-          [ASSERTION_HEADER]: await createGatewayAssertion({ caller, token: otherToken, requestId: 'r', secret: TEST_ASSERTION_SECRET }),
+          [ASSERTION_HEADER]: createGatewayAssertion({ caller, token: otherToken, requestId: 'r', secret: TEST_ASSERTION_SECRET }),
         },
         'assertion_mismatch',
       ],

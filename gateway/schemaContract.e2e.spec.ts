@@ -47,9 +47,10 @@ const resourcesBySubgraph = (records: DataAccessed['data'][]) =>
   Object.fromEntries(records.map((r) => [r.subgraph, [...r.resources].sort()]).sort(([a], [b]) => String(a).localeCompare(String(b))));
 
 describe('a refused root field', () => {
-  const QUERY = '{ division(code: "370102") { code name } incidents(first: 1) { totalCount } }';
+  // `level` is population's alone (urban-ops could serve `division { code name }` itself): two subgraphs answer.
+  const QUERY = '{ division(code: "370102") { code name level } incidents(first: 1) { totalCount } }';
   interface Data {
-    division: { code: string; name: string } | null;
+    division: { code: string; name: string; level: string } | null;
     incidents: { totalCount: number } | null;
   }
 
@@ -58,7 +59,7 @@ describe('a refused root field', () => {
     await graph.grant(consumer, ['population.basic']);
     const response = await graph.gql<Data>(QUERY, undefined, await graph.tokenFor(consumer));
     assert.equal(response.status, 200);
-    assert.deepEqual(response.body.data, { division: { code: '370102', name: '历下区' }, incidents: null });
+    assert.deepEqual(response.body.data, { division: { code: '370102', name: '历下区', level: 'DISTRICT' }, incidents: null });
     assert.deepEqual(
       response.body.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.resource]),
       [[['incidents'], 'FORBIDDEN', 'urban.incidents']],
@@ -71,8 +72,26 @@ describe('a refused root field', () => {
     await graph.grant(consumer, ['urban.incidents']);
     const response = await graph.gql<Data>(QUERY, undefined, await graph.tokenFor(consumer));
     assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
-    assert.deepEqual(response.body.data, { division: { code: '370102', name: '历下区' }, incidents: { totalCount: 0 } });
+    assert.deepEqual(response.body.data, { division: { code: '370102', name: '历下区', level: 'DISTRICT' }, incidents: { totalCount: 0 } });
     assert.deepEqual(resourcesBySubgraph(await recordsOf(response)), { population: ['public'], 'urban-ops': ['public', 'urban.incidents'] });
+  });
+
+  test('a division urban-ops serves alone (one fetch) keeps the same refusals, lookups and access records', async () => {
+    const consumer = newConsumer();
+    await graph.grant(consumer, ['urban.incidents']);
+    const token = await graph.tokenFor(consumer);
+    const response = await graph.gql<{ division: { name: string; urbanOperations: unknown } | null }>('{ division(code: "370102") { name urbanOperations { open } } }', undefined, token);
+    assert.deepEqual(response.body.data, { division: { name: '历下区', urbanOperations: null } });
+    assert.deepEqual(
+      response.body.errors?.map((e) => [e.path, e.extensions?.code, e.extensions?.resource]),
+      [[['division', 'urbanOperations'], 'FORBIDDEN', 'urban.metrics']],
+    );
+    assert.deepEqual(resourcesBySubgraph(await recordsOf(response)), { 'urban-ops': ['public'] });
+    const unknown = await graph.gql<{ division: unknown }>('{ division(code: "370199") { urbanOperations { open } } }', undefined, token);
+    assert.deepEqual(unknown.body, { data: { division: null } });
+    const malformed = await graph.gql<{ division: unknown }>('{ division(code: "37-01") { urbanOperations { open } } }', undefined, token);
+    assert.equal(malformed.body.data?.division, null);
+    assert.deepEqual(malformed.body.errors?.map((e) => e.extensions?.code), ['BAD_USER_INPUT']);
   });
 
   test('a refused mutation is null at its path with FORBIDDEN, and leaves no access record', async () => {

@@ -107,10 +107,8 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
       if (!credentials) return;
       const request = 'request' in context ? (context.request as Request | undefined) : undefined;
       const minPosition = request?.headers.get(MIN_POSITION_HEADER);
-      return credentials.headers().then((headers) => {
-        const merged = { ...options.headers, ...headers, ...(minPosition && { [MIN_POSITION_HEADER]: minPosition }) };
-        setOptions({ ...options, headers: merged });
-      });
+      const merged = { ...options.headers, ...credentials.headers(), ...(minPosition && { [MIN_POSITION_HEADER]: minPosition }) };
+      setOptions({ ...options, headers: merged });
     },
   };
 }
@@ -216,7 +214,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       done(undefined);
       return;
     }
-    const credentials = await SubgraphCredentials.create(caller, token, assertionSecret);
+    const credentials = new SubgraphCredentials(caller, token, assertionSecret);
     res.setHeader('x-request-id', credentials.requestId);
     await requestScope.run({ requestId: credentials.requestId }, () => serve(req, res, { transport: 'http', credentials }));
   }
@@ -256,7 +254,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     const graphqlWs = getGraphQLWSOptions<GatewayRequestContext, { socket: WebSocket; request: IncomingMessage }>(runtime, async (ctx) => {
       const authenticated = callers.get(ctx.extra.socket);
       if (!authenticated) throw new Error('graphql-ws ran an operation on a connection that was never authenticated');
-      const credentials = await SubgraphCredentials.create(authenticated.caller, authenticated.token, assertionSecret);
+      const credentials = new SubgraphCredentials(authenticated.caller, authenticated.token, assertionSecret);
       const context: GatewayRequestContext & Record<string, unknown> = {
         transport: 'ws',
         credentials,

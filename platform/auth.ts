@@ -4,7 +4,7 @@
  * verify both, so a subgraph reached directly — with no token, a forged one, or a genuine client
  * token without the gateway's assertion — serves nothing.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
 import { UnauthenticatedError } from '../events/errors.ts';
@@ -83,6 +83,46 @@ function unauthenticated(reason: UnauthenticatedReason, message: string): Unauth
 }
 
 const encoder = new TextEncoder();
+
+/** How long a passed signature check is reused at most, whatever the token's own lifetime (bounds a JWKS key rotation's reach). */
+const VERIFIED_REUSE_SECONDS = 60;
+/** Tokens remembered per key; the oldest is forgotten first. */
+const VERIFIED_MAX_ENTRIES = 10_000;
+
+/**
+ * Tokens whose signature and claims already passed, by their exact text, until they expire. The
+ * gateway and each subgraph fetch of one request verify the same client token and assertion again,
+ * and every HMAC through WebCrypto is a thread-pool round trip (issue #19: a screen query paid ~10).
+ * Only successes are kept, and an entry ends at the token's `exp` (tolerance not reused), so the
+ * answer is the one a fresh verification would give; grants are still checked on every request.
+ */
+class VerifiedTokens<T> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
+
+  get(token: string): T | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    if (Date.now() / 1000 < entry.until) return entry.value;
+    this.entries.delete(token);
+    return undefined;
+  }
+
+  set(token: string, value: T, exp: number): void {
+    if (this.entries.size >= VERIFIED_MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { value, until: Math.min(exp, Date.now() / 1000 + VERIFIED_REUSE_SECONDS) });
+  }
+}
+
+/** One memo per verification key: a token verified under one key proves nothing under another. */
+function memoIn<K, T>(memos: { get(key: K): VerifiedTokens<T> | undefined; set(key: K, memo: VerifiedTokens<T>): unknown }, key: K): VerifiedTokens<T> {
+  let memo = memos.get(key);
+  if (!memo) {
+    memo = new VerifiedTokens<T>();
+    memos.set(key, memo);
+  }
+  return memo;
+}
+const verifiedClientTokens = new WeakMap<ClientTokenConfig, VerifiedTokens<Caller>>();
 const DEFAULT_ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256', 'PS256', 'EdDSA'];
 
 type VerificationKey = Uint8Array | JWTVerifyGetKey;
@@ -187,6 +227,9 @@ function claimsProblem(error: z.ZodError): string {
 /** Verifies a client's bearer token (signature, issuer, audience, lifetime, claims). */
 export async function verifyClientToken(token: string, config: ClientTokenConfig): Promise<Caller> {
   if (token === '') throw parseBearer(undefined);
+  const verified = memoIn(verifiedClientTokens, config);
+  const known = verified.get(token);
+  if (known) return known;
   const key = verificationKey(config);
   const options: JWTVerifyOptions = {
     issuer: CLIENT_TOKEN_ISSUER,
@@ -206,7 +249,7 @@ export async function verifyClientToken(token: string, config: ClientTokenConfig
     throw unauthenticated('invalid_claims', `the bearer token's claims are invalid: ${claimsProblem(claims.error)}`);
   }
   const { sub, role, name, uid, jti, exp } = claims.data;
-  return {
+  const caller: Caller = {
     consumerId: sub,
     role,
     ...(name !== undefined && { name }),
@@ -214,6 +257,9 @@ export async function verifyClientToken(token: string, config: ClientTokenConfig
     tokenId: jti ?? hashToken(token),
     expiresAt: new Date(exp * 1000),
   };
+  // Frozen: one object now serves every request presenting this token.
+  verified.set(token, Object.freeze(caller), exp);
+  return caller;
 }
 
 export interface IssueTokenInput {
@@ -258,24 +304,33 @@ export interface GatewayAssertionInput {
 }
 
 /** The gateway's statement "I authenticated this token for this request", for the subgraphs. */
-export async function createGatewayAssertion(input: GatewayAssertionInput): Promise<string> {
+export function createGatewayAssertion(input: GatewayAssertionInput): string {
   const ttl = Math.min(input.ttlSeconds ?? 30, MAX_ASSERTION_TTL_SECONDS);
   const now = Math.floor(Date.now() / 1000);
   const { caller } = input;
-  return new SignJWT({
+  return signHs256({
     role: caller.role,
     tid: caller.tokenId,
     tokenHash: hashToken(input.token),
     rid: input.requestId,
     ...(input.operationName && { op: input.operationName }),
-  })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer(ASSERTION_ISSUER)
-    .setAudience(ASSERTION_AUDIENCE)
-    .setSubject(caller.consumerId)
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttl)
-    .sign(encoder.encode(input.secret));
+    iss: ASSERTION_ISSUER,
+    aud: ASSERTION_AUDIENCE,
+    sub: caller.consumerId,
+    iat: now,
+    exp: now + ttl,
+  }, input.secret);
+}
+
+const base64url = (json: unknown) => Buffer.from(JSON.stringify(json)).toString('base64url');
+
+/**
+ * A compact HS256 JWT signed with node:crypto: WebCrypto's HMAC (jose's way) cost ~1.5 ms a
+ * signature on this machine, and the gateway signs one assertion per request (issue #19).
+ */
+function signHs256(claims: JWTPayload, secret: string): string {
+  const signingInput = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url(claims)}`;
+  return `${signingInput}.${createHmac('sha256', secret).update(signingInput).digest('base64url')}`;
 }
 
 const assertionClaimsSchema = z.object({
@@ -303,9 +358,24 @@ export async function authenticateSubgraphRequest(
   const caller = await verifyClientToken(token, config.client);
   const assertion = headerValue(headers, ASSERTION_HEADER);
   if (!assertion) throw unauthenticated('missing_assertion', `no gateway assertion: ${relayOnly}`);
+  const asserted = await verifyAssertion(assertion, config.assertionSecret);
+  if (asserted.tokenHash !== hashToken(token) || asserted.sub !== caller.consumerId || asserted.role !== caller.role) {
+    throw unauthenticated('assertion_mismatch', `the gateway assertion was issued for another token: ${relayOnly}`);
+  }
+  return { caller, requestId: asserted.rid, token, ...(asserted.op !== undefined && { operationName: asserted.op }) };
+}
+
+type AssertionClaims = z.infer<typeof assertionClaimsSchema>;
+const verifiedAssertions = new Map<string, VerifiedTokens<AssertionClaims>>();
+
+/** The claims of a valid, fresh gateway assertion signed with `secret` (each subgraph fetch of a request brings the same one). */
+async function verifyAssertion(assertion: string, secret: string): Promise<AssertionClaims> {
+  const verified = memoIn(verifiedAssertions, secret);
+  const known = verified.get(assertion);
+  if (known) return known;
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(assertion, encoder.encode(config.assertionSecret), {
+    ({ payload } = await jwtVerify(assertion, encoder.encode(secret), {
       issuer: ASSERTION_ISSUER,
       audience: ASSERTION_AUDIENCE,
       algorithms: ['HS256'],
@@ -319,9 +389,6 @@ export async function authenticateSubgraphRequest(
   if (!claims.success || claims.data.exp - claims.data.iat > MAX_ASSERTION_TTL_SECONDS) {
     throw unauthenticated('invalid_assertion', `the gateway assertion is malformed: ${relayOnly}`);
   }
-  const asserted = claims.data;
-  if (asserted.tokenHash !== hashToken(token) || asserted.sub !== caller.consumerId || asserted.role !== caller.role) {
-    throw unauthenticated('assertion_mismatch', `the gateway assertion was issued for another token: ${relayOnly}`);
-  }
-  return { caller, requestId: asserted.rid, token, ...(asserted.op !== undefined && { operationName: asserted.op }) };
+  verified.set(assertion, Object.freeze(claims.data), claims.data.exp);
+  return claims.data;
 }

@@ -4,7 +4,7 @@
  */
 import { ValidationError } from '../../events/errors.ts';
 import type { Where } from '../../projections/types.ts';
-import { assertDivision, divisionReference, getDivision } from '../kit/divisions/catalog.ts';
+import { assertDivision, divisionName, divisionReference, getDivision } from '../kit/divisions/catalog.ts';
 import { commandOptionsOf, newEntityId } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
@@ -409,6 +409,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
 
     Division: {
       __resolveReference: (ref: { code: string }) => ({ code: ref.code }),
+      name: divisionName,
       async airQuality(division: { code: string }, args: { date: string }, ctx: SubgraphContext) {
         if (getDivision(division.code)?.level !== 'DISTRICT') return null;
         const ranking = await rankings(ctx).load(assertCalendarDate(args.date, 'date'));

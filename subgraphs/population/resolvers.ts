@@ -18,7 +18,7 @@ import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from 
 import type { SubgraphResolvers } from '../kit/server.ts';
 import type { TieredBucketDoc, TieredSummaryDoc } from '../kit/tieredCounts.ts';
 import { asOfArguments, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision, childrenOf, divisionCatalog, getDivision, isWithin, storedDivision, type Division, type DivisionLevel } from '../kit/divisions/catalog.ts';
+import { assertDivision, childrenOf, divisionByCode, divisionCatalog, getDivision, isWithin, storedDivision, type Division, type DivisionLevel } from '../kit/divisions/catalog.ts';
 import { divisionField } from '../kit/divisions/division.ts';
 import { createPopulationHandlers, POPULATION_SOURCES, survivalSource } from './handlers.ts';
 import { householdDecider } from './household/decider.ts';
@@ -269,12 +269,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         return point ? householdAsOf(args.id, point) : householdView(ctx, args.id);
       },
 
-      division(_: unknown, { code }: Args<{ code: string }>) {
-        if (!/^\d{6}(\d{3}){0,2}$/.test(code)) {
-          throw new ValidationError(`"${code}" is not a division code: use 6 digits (city, district), 9 (street) or 12 (community)`, { field: 'code' });
-        }
-        return getDivision(code) ?? null;
-      },
+      division: (_: unknown, { code }: Args<{ code: string }>) => divisionByCode(code),
 
       divisions(_: unknown, { parent, level, first, after }: Args<ConnectionArgs & { parent?: string | null; level?: DivisionLevel | null }>) {
         let items: Division[];

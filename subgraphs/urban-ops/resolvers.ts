@@ -17,7 +17,7 @@ import type { SubgraphResolvers } from '../kit/server.ts';
 import { streamHistory } from '../kit/history.ts';
 import { bucketKey, type TieredBucketDoc, type TieredSummaryDoc } from '../kit/tieredCounts.ts';
 import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
-import { assertDivision, divisionReference } from '../kit/divisions/catalog.ts';
+import { assertDivision, divisionByCode, divisionName, divisionReference } from '../kit/divisions/catalog.ts';
 import { getCategory, INCIDENT_CATEGORIES, listCategories } from './categories.ts';
 import type { DuplicateOptions } from './duplicates.ts';
 import type { Actor, IncidentCommand, ReportIncident } from './incident/commands.ts';
@@ -302,6 +302,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
 
   return {
     Query: {
+      division: (_root: unknown, { code }: { code: string }) => divisionByCode(code),
       async incident(_root: unknown, args: { id: string } & AsOfArguments, ctx: SubgraphContext): Promise<IncidentNode | null> {
         const point = asOfArguments(args);
         if (point) {
@@ -470,6 +471,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
 
     Division: {
       __resolveReference: (ref: { code: string }) => ({ code: ref.code }),
+      name: divisionName,
       async urbanOperations(division: { code: string }, args: { level?: Level | null }, ctx: SubgraphContext) {
         levelOfCode(division.code, 'code');
         const level = args.level ?? null;

@@ -21,7 +21,7 @@ export async function relayedHeaders(
   if (auth.client.secret === undefined) throw new Error('relayedHeaders signs with an HS256 secret; give a config with client.secret');
   const token = await issueToken({ consumerId, role, secret: auth.client.secret });
   const caller = await verifyClientToken(token, auth.client);
-  const assertion = await createGatewayAssertion({ caller, token, requestId: options.requestId ?? randomUUID(), secret: auth.assertionSecret });
+  const assertion = createGatewayAssertion({ caller, token, requestId: options.requestId ?? randomUUID(), secret: auth.assertionSecret });
   return { authorization: `Bearer ${token}`, [ASSERTION_HEADER]: assertion };
 }
 

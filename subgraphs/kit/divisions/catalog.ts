@@ -28,6 +28,14 @@ export function getDivision(code: string): Division | undefined {
   return byCode.get(code);
 }
 
+/** `Query.division(code)` (@shareable: population and urban-ops answer it alike): null for an unknown code, BAD_USER_INPUT for a malformed one. */
+export function divisionByCode(code: string): Division | null {
+  if (!/^\d{6}(\d{3}){0,2}$/.test(code)) {
+    throw new ValidationError(`"${code}" is not a division code: use 6 digits (city, district), 9 (street) or 12 (community)`, { field: 'code' });
+  }
+  return getDivision(code) ?? null;
+}
+
 function requireDivision(code: string): Division {
   const division = byCode.get(code);
   if (!division) throw new NotFoundError(`division ${code} is not in the division catalog`, { divisionCode: code });
@@ -101,4 +109,12 @@ export function storedDivision(code: string): Division {
 /** A `Division` entity reference for a code read from stored events (see `storedDivision`). */
 export function divisionReference(code: string): { __typename: 'Division'; code: string } {
   return { __typename: 'Division', code: requireDivision(code).code };
+}
+
+/**
+ * `Division.name` for a subgraph that only holds division codes: the catalog is kit data every
+ * subgraph has, so the name (@shareable) is served without a fetch to the population subgraph.
+ */
+export function divisionName(division: { code: string }): string {
+  return storedDivision(division.code).name;
 }
