@@ -292,8 +292,7 @@ describe('legal person: evolve', () => {
 });
 
 describe('legal person: event schemas', () => {
-  const registry = new EventRegistry();
-  for (const definition of legalPersonEventDefinitions) registry.register(definition);
+  const registry = new EventRegistry().registerAll(legalPersonEventDefinitions);
 
   it('accept every event the decider emits', () => {
     const events: LegalPersonEvent[] = [

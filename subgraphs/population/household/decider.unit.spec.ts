@@ -195,8 +195,7 @@ describe('household: evolve', () => {
 
 describe('household: event schemas', () => {
   it('accept every event the decider emits', () => {
-    const registry = new EventRegistry();
-    for (const definition of householdEventDefinitions) registry.register(definition);
+    const registry = new EventRegistry().registerAll(householdEventDefinitions);
     const events = [
       ...householdDecider.decide(
         command('establishHousehold', { householdId: 'h-1', headId: 'p-1', address, divisionCode: '370102001001' }),

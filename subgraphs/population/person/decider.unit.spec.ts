@@ -304,8 +304,7 @@ describe('person: evolve', () => {
 });
 
 describe('person: event schemas', () => {
-  const registry = new EventRegistry();
-  for (const definition of personEventDefinitions) registry.register(definition);
+  const registry = new EventRegistry().registerAll(personEventDefinitions);
 
   it('accept every event the decider emits', () => {
     const birth = personDecider.decide(registerBirth(), { status: 'UNREGISTERED' });
