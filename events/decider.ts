@@ -24,6 +24,22 @@ export function fold<Event extends DomainEvent, State>(
   return state;
 }
 
+/** One handler per member of a union tagged by `type`: a table that cannot miss a member, as a `switch` ending in `assertNever` cannot. */
+export type HandlersByType<Tagged extends { type: string }, Args extends unknown[], Result> = {
+  [Type in Tagged['type']]: (tagged: Extract<Tagged, { type: Type }>, ...args: Args) => Result;
+};
+
+/** Hands `tagged` to the table's handler for its type. */
+export function byType<Tagged extends { type: string }, Args extends unknown[], Result>(
+  handlers: HandlersByType<Tagged, Args, Result>,
+  tagged: Tagged,
+  ...args: Args
+): Result {
+  // The table's mapped type pairs each type with its own member; indexing by a union of types loses that pairing.
+  const handler = handlers[tagged.type as Tagged['type']] as (tagged: Tagged, ...args: Args) => Result;
+  return handler(tagged, ...args);
+}
+
 /** Compile-time exhaustiveness: a `switch` over a union ends here, so a new member cannot be forgotten. */
 export function assertNever(value: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(value)}`);

@@ -6,7 +6,7 @@
 import type { RecordedEvent } from '../../events/types.ts';
 import type { Where } from '../../projections/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
-import { commandOptionsOf, newEntityId, type Unstamped } from '../kit/command.ts';
+import { commandOptionsOf, givenFields, newEntityId, type Unstamped } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
 import { moneyView, parseMoney } from '../kit/money.ts';
@@ -292,7 +292,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
             result: input.result,
             abnormal: input.abnormal,
             performedAt: input.performedAt,
-            ...(input.recognitionDays !== null && input.recognitionDays !== undefined && { recognitionDays: input.recognitionDays }),
+            ...givenFields({ recognitionDays: input.recognitionDays }),
           },
         })),
       recordVaccination: (_root: unknown, { input }: { input: VaccinationInput }, ctx: SubgraphContext) =>

@@ -5,7 +5,7 @@ import { ConcurrencyError, InvalidTransitionError, ValidationError } from '../..
 import { SqlEventStore } from '../../events/sql/sqlEventStore.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { createTestRegistry, testMetadata } from '../../test/helpers/events.ts';
-import { commandOptionsOf, newEntityId, handle } from './command.ts';
+import { commandOptionsOf, givenFields, newEntityId, handle } from './command.ts';
 import { KnownStreams } from './knownStreams.ts';
 
 type CounterEvent = { type: 'CounterIncremented'; data: { by: number } } | { type: 'CounterReset'; data: { reason: string } };
@@ -156,6 +156,13 @@ describe('commandOptionsOf', () => {
     const own = commandOptionsOf({ idempotencyKey: 'k-1' }, alice).idempotencyKey;
     assert.equal(own, commandOptionsOf({ idempotencyKey: 'k-1' }, alice).idempotencyKey);
     assert.notEqual(own, commandOptionsOf({ idempotencyKey: 'k-1' }, { consumerId: 'bob' }).idempotencyKey);
+  });
+});
+
+describe('givenFields', () => {
+  it('leaves out what GraphQL sends as null or the client omitted, and keeps every value given, falsy ones too', () => {
+    assert.deepEqual(givenFields({ reason: null, note: undefined }), {});
+    assert.deepEqual(givenFields({ reason: '', passed: false, days: 0, note: null }), { reason: '', passed: false, days: 0 });
   });
 });
 

@@ -59,8 +59,13 @@ export function commandOptionsOf(
 ): CommandOptions {
   return {
     ...(input.idempotencyKey ? { idempotencyKey: `${caller.consumerId}\u0000${input.idempotencyKey}` } : {}),
-    ...(input.expectedRevision !== null && input.expectedRevision !== undefined ? { expectedRevision: input.expectedRevision } : {}),
+    ...givenFields({ expectedRevision: input.expectedRevision }),
   };
+}
+
+/** The optional arguments the client gave, as fields to spread into a command's data: GraphQL sends `null` for one left out, and a left-out field stays out. */
+export function givenFields<Fields extends Record<string, unknown>>(fields: Fields): { [Key in keyof Fields]?: NonNullable<Fields[Key]> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null && value !== undefined)) as { [Key in keyof Fields]?: NonNullable<Fields[Key]> };
 }
 
 /** The options of a command that starts its stream: its idempotency key, never a client revision (there is none to expect). */

@@ -25,6 +25,9 @@ export function eventType(type: string, schemaOrFields: z.ZodType | z.ZodRawShap
 export type EventOf<Definition> =
   Definition extends DefinedEventType<infer Type, infer Schema> ? DomainEvent<Type, z.output<Schema>> : never;
 
+/** The domain events of a list of definitions: an aggregate lists its definitions once, and its event union is that list's. */
+export type EventsOf<Definitions extends readonly unknown[]> = EventOf<Definitions[number]>;
+
 /** The fields most event schemas share. */
 export const eventFields = {
   /** An aggregate or reference id. */

@@ -193,21 +193,21 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
     assert.equal((await step(as('district-centre'), 'dispatchIncident', on({ unit: roads }))).level, 'DISTRICT');
     at(15);
     assert.equal((await step(as('roads'), 'returnIncident', on({ reason: '排水设施，不属于市政工程处' }))).status, 'REGISTERED');
-    at(20);
-    await step(as('district-centre'), 'dispatchIncident', on({ unit: water }));
-    at(25);
-    await step(as('water'), 'startHandling', on({}));
-    at(40);
-    await step(as('water'), 'reportHandled', on({ evidence: ['photo://after/1'], note: '已补装井盖' }));
+    // One round of 派遣 → 处置: the district dispatches to the water company, which starts and reports the case handled.
+    const roundByWater = async ([dispatchedAt, startedAt, handledAt]: [number, number, number], handled: { evidence: string[]; note: string }) => {
+      at(dispatchedAt);
+      await step(as('district-centre'), 'dispatchIncident', on({ unit: water }));
+      at(startedAt);
+      await step(as('water'), 'startHandling', on({}));
+      at(handledAt);
+      await step(as('water'), 'reportHandled', on(handled));
+    };
+    await roundByWater([20, 25, 40], { evidence: ['photo://after/1'], note: '已补装井盖' });
     at(45);
     const failed = await step(as('district-centre'), 'verifyIncident', on({ passed: false, reason: '井盖与路面有高差' }));
     assert.equal(failed.status, 'REGISTERED');
-    at(50);
-    await step(as('district-centre'), 'dispatchIncident', on({ unit: water }));
-    at(55);
-    await step(as('water'), 'startHandling', on({}));
-    at(70);
-    await step(as('water'), 'reportHandled', on({ evidence: ['photo://after/2'], note: '已调平井盖' }));
+    // 返工: the same round again.
+    await roundByWater([50, 55, 70], { evidence: ['photo://after/2'], note: '已调平井盖' });
     at(100); // 90 minutes after the first dispatch: on time
     assert.equal((await step(as('district-centre'), 'verifyIncident', on({ passed: true, note: '复核合格' }))).status, 'CLOSED');
     at(120);

@@ -6,7 +6,7 @@
 import { NotYourCaseError, ValidationError } from '../../events/errors.ts';
 import type { EventMetadata, RecordedEvent } from '../../events/types.ts';
 import type { Where } from '../../projections/types.ts';
-import { commandOptionsOf, newEntityId, type Unstamped } from '../kit/command.ts';
+import { commandOptionsOf, givenFields, newEntityId, type Unstamped } from '../kit/command.ts';
 import { collectionConnection } from '../kit/connections.ts';
 import type { SubgraphContext } from '../kit/context.ts';
 import { loader, storedDocLoader } from '../kit/context.ts';
@@ -410,19 +410,13 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
       verifyIncident: (_root: unknown, { input }: { input: VerifyInput }, ctx: SubgraphContext) =>
         step(ctx, input, (actor) => ({
           type: 'verifyIncident',
-          data: {
-            incidentId: input.incidentId,
-            passed: input.passed,
-            ...(input.reason !== null && input.reason !== undefined && { reason: input.reason }),
-            ...(input.note !== null && input.note !== undefined && { note: input.note }),
-            actor,
-          },
+          data: { incidentId: input.incidentId, passed: input.passed, ...givenFields({ reason: input.reason, note: input.note }), actor },
         })),
       evaluateIncident: (_root: unknown, { input }: { input: EvaluateInput }, ctx: SubgraphContext) =>
         evaluation(ctx, input, {
           incidentId: input.incidentId,
           satisfaction: input.satisfaction,
-          ...(input.comment !== null && input.comment !== undefined && { comment: input.comment }),
+          ...givenFields({ comment: input.comment }),
         }),
     },
 

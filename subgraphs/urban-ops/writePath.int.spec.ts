@@ -50,6 +50,9 @@ const start = (store: EventStore, incidentId: string, minutes: number) =>
 const register = (store: EventStore, incidentId: string, minutes: number, options: { expectedRevision?: number } = {}) =>
   registerIncident(store, { incidentId, actor: lixia }, at(minutes), metadata, options);
 
+/** The stream of a case dispatched and started, whichever process wrote which step. */
+const UP_TO_HANDLING = ['IncidentReported', 'IncidentRegistered', 'IncidentDispatched', 'IncidentHandlingStarted'];
+
 const txOf = (position: string) => decodePosition(position).tx;
 
 for (const openBackend of BACKENDS) {
@@ -60,6 +63,11 @@ for (const openBackend of BACKENDS) {
     let other: SqlEventStore;
     const registry = () => new EventRegistry().registerAll(urbanOpsModule.eventTypes);
     const types = async (incidentId: string) => (await store.readStream(incidentStreamId(incidentId))).map((e) => e.type);
+    /** Case inc-1 reported and registered by this process, which keeps its fold at revision 1. */
+    const registeredCase = async () => {
+      await report(store, 'inc-1');
+      await register(store, 'inc-1', 5);
+    };
 
     freshStorePerTest(openBackend, registry, async (fresh) => {
       ({ db, store } = fresh);
@@ -68,8 +76,7 @@ for (const openBackend of BACKENDS) {
     });
 
     it('decides a command on the fold it kept and appends it without reading the stream, with the same result as the stream gives', async () => {
-      await report(store, 'inc-1');
-      await register(store, 'inc-1', 5);
+      await registeredCase();
       const known = knownStreamsOf(store).incidents.get(incidentStreamId('inc-1'));
       assert.equal(known?.revision, 1);
       assert.equal(known?.state.status, 'REGISTERED');
@@ -80,23 +87,21 @@ for (const openBackend of BACKENDS) {
       // The state handed back is the fold of the stream as stored.
       const fresh = await runIncidentCommand(other, { type: 'startHandling', data: { incidentId: 'inc-1', actor: asOffice }, metadata: { now: at(11) } }, metadata);
       assert.equal(fresh.revision, 3);
-      assert.deepEqual(await types('inc-1'), ['IncidentReported', 'IncidentRegistered', 'IncidentDispatched', 'IncidentHandlingStarted']);
+      assert.deepEqual(await types('inc-1'), UP_TO_HANDLING);
     });
 
     it('decides again on the stream when another process wrote after the kept fold: the stream allows what the fold refused', async () => {
-      await report(store, 'inc-1');
-      await register(store, 'inc-1', 5);
+      await registeredCase();
       // Another process dispatches: this process's fold still says REGISTERED, where startHandling is refused.
       await dispatch(other, 'inc-1', 10);
       const started = await start(store, 'inc-1', 12);
       assert.equal(started.state.status, 'HANDLING');
       assert.equal(started.revision, 3);
-      assert.deepEqual(await types('inc-1'), ['IncidentReported', 'IncidentRegistered', 'IncidentDispatched', 'IncidentHandlingStarted']);
+      assert.deepEqual(await types('inc-1'), UP_TO_HANDLING);
     });
 
     it('decides again on the stream when another process wrote after the kept fold: the refusal names the status the stream is in', async () => {
-      await report(store, 'inc-1');
-      await register(store, 'inc-1', 5);
+      await registeredCase();
       await dispatch(store, 'inc-1', 10);
       // Another process starts the handling: this process's fold (DISPATCHED) would allow starting again.
       await start(other, 'inc-1', 11);
@@ -106,12 +111,11 @@ for (const openBackend of BACKENDS) {
         assert.match(error.message, /status is HANDLING/);
         return true;
       });
-      assert.deepEqual(await types('inc-1'), ['IncidentReported', 'IncidentRegistered', 'IncidentDispatched', 'IncidentHandlingStarted']);
+      assert.deepEqual(await types('inc-1'), UP_TO_HANDLING);
     });
 
     it('refuses a stale expected revision with CONFLICT whether the fold is kept or not, and appends nothing', async () => {
-      await report(store, 'inc-1');
-      await register(store, 'inc-1', 5);
+      await registeredCase();
       await dispatch(other, 'inc-1', 10);
       // This process kept revision 1 and the client decided on it too; the stream is at 2.
       await assert.rejects(

@@ -1,7 +1,7 @@
 /** What the monitoring network records about an air-quality monitoring station (空气质量监测站) over its life. */
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { eventFields, eventType, type EventOf, type EventsOf } from '../../kit/eventTypes.ts';
 import type { Concentrations } from '../aqi/hj633.ts';
 
 /** 国控站 (national), 省控站 (provincial), 微型站 (micro station). */
@@ -95,10 +95,5 @@ const airQualityObservationCorrected = eventType(
 );
 export type AirQualityObservationCorrected = EventOf<typeof airQualityObservationCorrected>;
 
-export type StationEvent = MonitoringStationRegistered | AirQualityObserved | AirQualityObservationCorrected;
-
-export const stationEventDefinitions: readonly EventTypeDefinition[] = [
-  monitoringStationRegistered,
-  airQualityObserved,
-  airQualityObservationCorrected,
-];
+export const stationEventDefinitions = [monitoringStationRegistered, airQualityObserved, airQualityObservationCorrected] as const satisfies readonly EventTypeDefinition[];
+export type StationEvent = EventsOf<typeof stationEventDefinitions>;

@@ -4,7 +4,7 @@
  * correction it made. One stream per issue: `governance.data-issue-<issueId>`.
  */
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { eventFields, eventType, type EventOf, type EventsOf } from '../../kit/eventTypes.ts';
 
 const { text, instant } = eventFields;
 
@@ -28,8 +28,7 @@ export type DataIssueReported = EventOf<typeof dataIssueReported>;
 const dataIssueResolved = eventType('DataIssueResolved', { issueId: text, correction: text, resolvedBy: text, resolvedAt: instant });
 export type DataIssueResolved = EventOf<typeof dataIssueResolved>;
 
-export type DataIssueEvent = DataIssueReported | DataIssueResolved;
-
 export const dataIssueStreamId = (issueId: string): string => `governance.data-issue-${issueId}`;
 
-export const dataIssueEventDefinitions: readonly EventTypeDefinition[] = [dataIssueReported, dataIssueResolved];
+export const dataIssueEventDefinitions = [dataIssueReported, dataIssueResolved] as const satisfies readonly EventTypeDefinition[];
+export type DataIssueEvent = EventsOf<typeof dataIssueEventDefinitions>;

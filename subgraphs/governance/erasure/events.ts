@@ -5,7 +5,7 @@
  * subject, `governance.erasure-<subjectId>`: an erasure, or a resource's expiry, happens once.
  */
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { eventFields, eventType, type EventOf, type EventsOf } from '../../kit/eventTypes.ts';
 
 export const PERSONAL_DATA_ERASED = 'PersonalDataErased';
 
@@ -43,8 +43,6 @@ const personalDataExpired = eventType(PERSONAL_DATA_EXPIRED, {
 });
 export type PersonalDataExpired = EventOf<typeof personalDataExpired>;
 
-export type ErasureEvent = PersonalDataErased | PersonalDataExpired;
-
 /** Whether an erasure record covers `scope`: all of them for a subject's erasure, its own for an expiry. */
 export function erasesScope(event: ErasureEvent, scope: string): boolean {
   return event.type === PERSONAL_DATA_ERASED || event.data.scope === scope;
@@ -55,4 +53,5 @@ export const ERASURE_EVENT_TYPES = [PERSONAL_DATA_ERASED, PERSONAL_DATA_EXPIRED]
 
 export const erasureStreamId = (subjectId: string): string => `governance.erasure-${subjectId}`;
 
-export const erasureEventDefinitions: readonly EventTypeDefinition[] = [personalDataErased, personalDataExpired];
+export const erasureEventDefinitions = [personalDataErased, personalDataExpired] as const satisfies readonly EventTypeDefinition[];
+export type ErasureEvent = EventsOf<typeof erasureEventDefinitions>;

@@ -1,7 +1,7 @@
 /** Medical-insurance claims (医保结算) and their screening before settlement (智慧医保监控). */
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { eventFields, eventType, type EventOf, type EventsOf } from '../../kit/eventTypes.ts';
 import { SCREENING_RULE_IDS } from '../screening/rules.ts';
 
 /** Why a claim was screened: on submission, again before settlement, or after a death was registered. */
@@ -48,10 +48,9 @@ export type ClaimSettled = EventOf<typeof claimSettled>;
 const claimRejected = eventType('ClaimRejected', { claimId: id, reason: text, rejectedAt: instant });
 export type ClaimRejected = EventOf<typeof claimRejected>;
 
-export type ClaimEvent = ClaimSubmitted | ClaimScreened | ClaimReviewed | ClaimSettled | ClaimRejected;
-
 export const claimStreamId = (claimId: string): string => `healthcare.claim-${claimId}`;
 
-export const claimEventDefinitions: readonly EventTypeDefinition[] = [claimSubmitted, claimScreened, claimReviewed, claimSettled, claimRejected];
+export const claimEventDefinitions = [claimSubmitted, claimScreened, claimReviewed, claimSettled, claimRejected] as const satisfies readonly EventTypeDefinition[];
+export type ClaimEvent = EventsOf<typeof claimEventDefinitions>;
 
 export const CLAIM_EVENT_TYPES = claimEventDefinitions.map((d) => d.type);

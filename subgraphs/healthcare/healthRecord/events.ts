@@ -1,7 +1,7 @@
 /** What hospitals and vaccination clinics record in a person's electronic health record (电子健康档案). */
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { eventFields, eventType, type EventOf, type EventsOf } from '../../kit/eventTypes.ts';
 import { isIcd10Code } from '../catalog.ts';
 
 const { id, text, date, instant } = eventFields;
@@ -47,10 +47,9 @@ export type VaccinationRecorded = EventOf<typeof vaccinationRecorded>;
 const healthRecordClosed = eventType('HealthRecordClosed', { personId: id, reason: z.literal('DECEASED'), dateOfDeath: date, deathEventId: id, closedAt: instant });
 export type HealthRecordClosed = EventOf<typeof healthRecordClosed>;
 
-export type HealthRecordEvent = MedicalVisitRecorded | ExamResultRecorded | VaccinationRecorded | HealthRecordClosed;
-
 export const healthRecordStreamId = (personId: string): string => `healthcare.health-record-${personId}`;
 
-export const healthRecordEventDefinitions: readonly EventTypeDefinition[] = [medicalVisitRecorded, examResultRecorded, vaccinationRecorded, healthRecordClosed];
+export const healthRecordEventDefinitions = [medicalVisitRecorded, examResultRecorded, vaccinationRecorded, healthRecordClosed] as const satisfies readonly EventTypeDefinition[];
+export type HealthRecordEvent = EventsOf<typeof healthRecordEventDefinitions>;
 
 export const HEALTH_RECORD_EVENT_TYPES = healthRecordEventDefinitions.map((d) => d.type);

@@ -1,7 +1,7 @@
 /** What the registration authorities record about a legal person (法人) over its life. */
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { eventFields, eventType, type EventOf, type EventsOf } from '../../kit/eventTypes.ts';
 import { normalisedIdentifier } from '../../kit/validation.ts';
 import { validateCreditCode } from '../identity/creditCode.ts';
 import { INDUSTRY_SECTION_LETTERS } from './industry.ts';
@@ -51,21 +51,7 @@ export type LegalPersonRevoked = EventOf<typeof legalPersonRevoked>;
 const legalPersonDeregistered = eventType('LegalPersonDeregistered', { legalPersonId: id, deregisteredOn: date });
 export type LegalPersonDeregistered = EventOf<typeof legalPersonDeregistered>;
 
-export type LegalPersonEvent =
-  | LegalPersonRegistered
-  | LegalRepresentativeChanged
-  | RegisteredAddressChanged
-  | AnnualReportFiled
-  | LegalPersonRevoked
-  | LegalPersonDeregistered;
-
 export const legalPersonStreamId = (legalPersonId: string): string => `legal-person.legal-person-${legalPersonId}`;
 
-export const legalPersonEventDefinitions: readonly EventTypeDefinition[] = [
-  legalPersonRegistered,
-  legalRepresentativeChanged,
-  registeredAddressChanged,
-  annualReportFiled,
-  legalPersonRevoked,
-  legalPersonDeregistered,
-];
+export const legalPersonEventDefinitions = [legalPersonRegistered, legalRepresentativeChanged, registeredAddressChanged, annualReportFiled, legalPersonRevoked, legalPersonDeregistered] as const satisfies readonly EventTypeDefinition[];
+export type LegalPersonEvent = EventsOf<typeof legalPersonEventDefinitions>;

@@ -1,7 +1,7 @@
 /** A household register (户) and who belongs to it: the unit of the elderly-living-alone model. */
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { eventFields, eventType, type EventOf, type EventsOf } from '../../kit/eventTypes.ts';
 
 export const RELATIONS_TO_HEAD = [
   'SELF',
@@ -39,13 +39,7 @@ export type HouseholdMemberLeft = EventOf<typeof householdMemberLeft>;
 const householdHeadChanged = eventType('HouseholdHeadChanged', { householdId: id, headId: id, previousHeadId: id, relationsToHead: z.array(memberRelation) });
 export type HouseholdHeadChanged = EventOf<typeof householdHeadChanged>;
 
-export type HouseholdEvent = HouseholdEstablished | HouseholdMemberJoined | HouseholdMemberLeft | HouseholdHeadChanged;
-
 export const householdStreamId = (householdId: string): string => `population.household-${householdId}`;
 
-export const householdEventDefinitions: readonly EventTypeDefinition[] = [
-  householdEstablished,
-  householdMemberJoined,
-  householdMemberLeft,
-  householdHeadChanged,
-];
+export const householdEventDefinitions = [householdEstablished, householdMemberJoined, householdMemberLeft, householdHeadChanged] as const satisfies readonly EventTypeDefinition[];
+export type HouseholdEvent = EventsOf<typeof householdEventDefinitions>;

@@ -1,7 +1,7 @@
 /** What the household registration and civil affairs departments record about a person. */
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { eventFields, eventType, type EventOf, type EventsOf } from '../../kit/eventTypes.ts';
 import { normalisedIdentifier } from '../../kit/validation.ts';
 import { GENDERS, validateIdNumber } from '../identity/idNumber.ts';
 
@@ -46,14 +46,7 @@ export type PersonDeceased = EventOf<typeof personDeceased>;
 const survivalConfirmed = eventType('SurvivalConfirmed', { personId: id, method: z.enum(SURVIVAL_PROOF_METHODS), source: text, confirmedAt: instant });
 export type SurvivalConfirmed = EventOf<typeof survivalConfirmed>;
 
-export type PersonEvent = PersonRegistered | ResidenceChanged | GuardianAssigned | PersonDeceased | SurvivalConfirmed;
-
 export const personStreamId = (personId: string): string => `population.person-${personId}`;
 
-export const personEventDefinitions: readonly EventTypeDefinition[] = [
-  personRegistered,
-  residenceChanged,
-  guardianAssigned,
-  personDeceased,
-  survivalConfirmed,
-];
+export const personEventDefinitions = [personRegistered, residenceChanged, guardianAssigned, personDeceased, survivalConfirmed] as const satisfies readonly EventTypeDefinition[];
+export type PersonEvent = EventsOf<typeof personEventDefinitions>;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { eventFields, eventType, type EventOf, type EventsOf } from '../../kit/eventTypes.ts';
 import { subjectRefSchema } from '../taxpayer/events.ts';
 
 const { id, text, date, instant, divisionCode } = eventFields;
@@ -70,23 +70,11 @@ const taxRiskResolved = eventType('TaxRiskResolved', {
 });
 export type TaxRiskResolved = EventOf<typeof taxRiskResolved>;
 
-export type PropertyTransactionEvent =
-  | PropertyTransactionRecorded
-  | TaxRiskFlagged
-  | DeedTaxDeclarationMatched
-  | TaxExemptionRecorded
-  | TaxRiskResolved;
-
 export const PROPERTY_TRANSACTION_STREAM_PREFIX = 'tax.property-transaction-';
 export const propertyTransactionStreamId = (transactionId: string): string => `${PROPERTY_TRANSACTION_STREAM_PREFIX}${transactionId}`;
 
 /** One deed-tax risk per transaction at most. */
 export const deedTaxRiskId = (transactionId: string): string => `deed-tax-${transactionId}`;
 
-export const propertyTransactionEventDefinitions: readonly EventTypeDefinition[] = [
-  propertyTransactionRecorded,
-  taxRiskFlagged,
-  deedTaxDeclarationMatched,
-  taxExemptionRecorded,
-  taxRiskResolved,
-];
+export const propertyTransactionEventDefinitions = [propertyTransactionRecorded, taxRiskFlagged, deedTaxDeclarationMatched, taxExemptionRecorded, taxRiskResolved] as const satisfies readonly EventTypeDefinition[];
+export type PropertyTransactionEvent = EventsOf<typeof propertyTransactionEventDefinitions>;

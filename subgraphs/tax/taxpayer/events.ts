@@ -1,7 +1,7 @@
 /** What the tax authority records about a taxpayer (纳税人): registration, declarations, payments. */
 import { z } from 'zod';
 import type { EventTypeDefinition } from '../../../events/registry.ts';
-import { eventFields, eventType, type EventOf } from '../../kit/eventTypes.ts';
+import { eventFields, eventType, type EventOf, type EventsOf } from '../../kit/eventTypes.ts';
 import { TAX_TYPES, TAXPAYER_KINDS } from '../taxTypes.ts';
 
 const { id, text, instant, fen, divisionCode } = eventFields;
@@ -53,9 +53,8 @@ export type TaxDeclarationAmended = EventOf<typeof taxDeclarationAmended>;
 const taxPaid = eventType('TaxPaid', { taxpayerId: id, declarationId: id, paymentId: id, amountFen: fen.positive(), paidAt: instant });
 export type TaxPaid = EventOf<typeof taxPaid>;
 
-export type TaxpayerEvent = TaxpayerRegistered | TaxDeclared | TaxDeclarationAmended | TaxPaid;
-
 export const TAXPAYER_STREAM_PREFIX = 'tax.taxpayer-';
 export const taxpayerStreamId = (taxpayerId: string): string => `${TAXPAYER_STREAM_PREFIX}${taxpayerId}`;
 
-export const taxpayerEventDefinitions: readonly EventTypeDefinition[] = [taxpayerRegistered, taxDeclared, taxDeclarationAmended, taxPaid];
+export const taxpayerEventDefinitions = [taxpayerRegistered, taxDeclared, taxDeclarationAmended, taxPaid] as const satisfies readonly EventTypeDefinition[];
+export type TaxpayerEvent = EventsOf<typeof taxpayerEventDefinitions>;

@@ -15,7 +15,7 @@
  * Closure on time is always judged against the case's own deadline. Commands outside `allowedCommands(state)` are InvalidTransitionErrors.
  */
 import { z } from 'zod';
-import { assertNever, type Decider } from '../../../events/decider.ts';
+import { assertNever, byType, type Decider, type HandlersByType } from '../../../events/decider.ts';
 import {
   ConflictError,
   InvalidTransitionError,
@@ -228,36 +228,23 @@ function pendingDeadline({ caseFile }: OpenCaseState): string | null {
 
 const canMarkOverdue = (state: OpenCaseState): boolean => pendingDeadline(state) !== null;
 
+/** The workflow's next steps from each status; escalation and the overdue mark depend on the case and are added below. */
+const NEXT_STEPS: Record<IncidentStatus, readonly IncidentCommandType[]> = {
+  UNREPORTED: ['reportIncident'],
+  REPORTED: ['registerIncident', 'rejectIncident'],
+  REJECTED: [],
+  REGISTERED: ['dispatchIncident'],
+  DISPATCHED: ['returnIncident', 'startHandling'],
+  HANDLING: ['reportHandled'],
+  HANDLED: ['verifyIncident'],
+  CLOSED: ['evaluateIncident'],
+};
+
 /** The commands that may follow, in workflow order; `decide` refuses every other command. */
 export function allowedCommands(state: IncidentState): IncidentCommandType[] {
-  const allowed = new Set<IncidentCommandType>();
-  switch (state.status) {
-    case 'UNREPORTED':
-      allowed.add('reportIncident');
-      break;
-    case 'REPORTED':
-      allowed.add('registerIncident').add('rejectIncident');
-      break;
-    case 'REJECTED':
-      break;
-    case 'REGISTERED':
-      allowed.add('dispatchIncident');
-      break;
-    case 'DISPATCHED':
-      allowed.add('returnIncident').add('startHandling');
-      break;
-    case 'HANDLING':
-      allowed.add('reportHandled');
-      break;
-    case 'HANDLED':
-      allowed.add('verifyIncident');
-      break;
-    case 'CLOSED':
-      if (state.evaluation === null) allowed.add('evaluateIncident');
-      break;
-    default:
-      return assertNever(state);
-  }
+  const allowed = new Set(NEXT_STEPS[state.status]);
+  // A case is evaluated once.
+  if (state.status === 'CLOSED' && state.evaluation !== null) allowed.delete('evaluateIncident');
   if (isOpen(state)) {
     if (canEscalate(state)) allowed.add('escalateIncident');
     if (canMarkOverdue(state)) allowed.add('markOverdue');
@@ -712,31 +699,22 @@ export function decide(command: IncidentCommand, state: IncidentState): Incident
   if (!allowed.includes(command.type)) {
     throw new InvalidTransitionError(command.type, statusFor(command.type, state), allowed);
   }
-  switch (command.type) {
-    case 'registerIncident':
-      return register(command, state, now);
-    case 'rejectIncident':
-      return reject(command, state, now);
-    case 'dispatchIncident':
-      return dispatch(command, state, now);
-    case 'returnIncident':
-      return returnToOwner(command, state, now);
-    case 'escalateIncident':
-      return escalate(command, state, now);
-    case 'startHandling':
-      return startHandling(command, state, now);
-    case 'reportHandled':
-      return reportHandled(command, state, now);
-    case 'verifyIncident':
-      return verify(command, state, now);
-    case 'evaluateIncident':
-      return evaluate(command, state, now);
-    case 'markOverdue':
-      return markOverdue(command, state, now);
-    default:
-      return assertNever(command);
-  }
+  return byType(CASE_STEPS, command, state, now);
 }
+
+/** The steps of a case once reported, one per command (reporting opens the case above). */
+const CASE_STEPS: HandlersByType<Exclude<IncidentCommand, ReportIncident>, [state: IncidentState, now: string], IncidentEvent[]> = {
+  registerIncident: register,
+  rejectIncident: reject,
+  dispatchIncident: dispatch,
+  returnIncident: returnToOwner,
+  escalateIncident: escalate,
+  startHandling,
+  reportHandled,
+  verifyIncident: verify,
+  evaluateIncident: evaluate,
+  markOverdue,
+};
 
 const updateCase = (state: IncidentState, update: (caseFile: IncidentCase) => IncidentCase): IncidentState =>
   hasCase(state) ? { ...state, caseFile: update(state.caseFile) } : state;
