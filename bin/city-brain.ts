@@ -105,12 +105,17 @@ program
   .option('--fresh', 'delete the embedded (PGlite) data directory first, so the demo city is seeded again')
   .action(async (options: { fresh?: boolean }) => {
     // Loaded here: the gateway it starts is most of the CLI's load time, which `status` should not pay.
-    const { checkStartConfig, loadServing, startService } = await import('../cli/start.ts');
+    const { checkStartConfig, loadServing, logStartPhase, startService } = await import('../cli/start.ts');
+    const codeLoaded = performance.now();
     await checkStartConfig(process.env);
     if (options.fresh) await deleteEmbeddedDataDir(process.env);
     // The gateway's modules load while the store opens.
     void loadServing();
+    const opening = performance.now();
     const platform = await openPlatform({ modules: MODULES });
+    // From the process's start: Node, the launcher and the CLI's modules.
+    logStartPhase(platform.logger, 'code loaded', 0, {}, codeLoaded);
+    logStartPhase(platform.logger, 'store opened', opening);
     try {
       await startService(platform, process.env);
     } catch (error) {

@@ -88,6 +88,8 @@ export class ProjectionRunner implements Projector {
   /** Stops reporting this runner's lag in `/metrics`. */
   private unwatch: (() => void) | undefined;
   private readonly reportedCaughtUp = new Set<string>();
+  /** Events applied and milliseconds spent per projection during a `catchUp`. */
+  private tally: Map<string, { events: number; ms: number }> | undefined;
   /** Steps run one at a time (the live loop, catchUp and rebuild share the slots). */
   private stepping: Promise<unknown> = Promise.resolve();
 
@@ -139,6 +141,18 @@ export class ProjectionRunner implements Projector {
    * `timeoutMs` (however long applying the rest takes).
    */
   async catchUp(timeoutMs = 60_000): Promise<void> {
+    const tally = new Map<string, { events: number; ms: number }>();
+    this.tally = tally;
+    try {
+      await this.catchUpUntilCommitted(timeoutMs);
+    } finally {
+      this.tally = undefined;
+    }
+    // Where a long catch-up (the freshly seeded city) spent its time, projection by projection.
+    if (tally.size > 0) this.options.logger?.info({ projections: Object.fromEntries(tally) }, 'projections applied what was committed before the catch-up');
+  }
+
+  private async catchUpUntilCommitted(timeoutMs: number): Promise<void> {
     await ensureProjectionSchema(this.db);
     const { rows } = await this.db.query<{ transaction_id: string; global_position: string }>(
       `SELECT e.transaction_id::text AS transaction_id, e.global_position::text AS global_position FROM es_events e
@@ -369,6 +383,7 @@ export class ProjectionRunner implements Projector {
   private async commitBatch(slot: Slot, events: readonly RecordedEvent[], checkpoint: Position, caughtUp: boolean): Promise<void> {
     const { projection, build, cache } = slot;
     const previous = build.checkpoint;
+    const started = performance.now();
     // The batch takes the cache's documents; they are handed back only when its transaction commits.
     let docs: BatchDocumentStore | undefined;
     await this.db.transaction(async (tx) => {
@@ -392,6 +407,8 @@ export class ProjectionRunner implements Projector {
       }
     });
     docs?.commitTo(cache);
+    const tallied = this.tally?.get(projection.name) ?? { events: 0, ms: 0 };
+    this.tally?.set(projection.name, { events: tallied.events + events.length, ms: Math.round(tallied.ms + performance.now() - started) });
     if (caughtUp && build.status === 'building') build.status = 'active';
     this.progressed(slot, events.length, checkpoint, caughtUp);
   }
