@@ -12,6 +12,30 @@ import { counterProjection } from '../test/helpers/projections.ts';
 describe('projection runner on PGlite', () => runnerContract(sqlRunnerHarness(pgliteBackend)));
 describe('projection runner on PostgreSQL', () => runnerContract(sqlRunnerHarness(postgresBackend)));
 
+describe('catch-up batches on PGlite', () => {
+  it('reads catchUpBatchSize events per transaction in catchUp, and batchSize in the live loop', async () => {
+    await using backend = await pgliteBackend();
+    const db = await backend.fresh();
+    const store = await SqlEventStore.open(db, createTestRegistry());
+    const batches: number[] = [];
+    const runner = new ProjectionRunner(db, store, [counterProjection()], { batchSize: 2, catchUpBatchSize: 50, onProgress: (p) => void (p.applied > 0 && batches.push(p.applied)) });
+    try {
+      await store.append('test.counter-a', Array.from({ length: 30 }, (_, i) => incremented(i + 1)));
+      await runner.catchUp();
+      assert.deepEqual(batches, [30], 'the catch-up in one transaction');
+
+      batches.length = 0;
+      await store.append('test.counter-a', Array.from({ length: 5 }, (_, i) => incremented(i + 31)));
+      await runner.start();
+      for (let waited = 0; batches.reduce((a, b) => a + b, 0) < 5 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(batches, [2, 2, 1], 'the live loop in batches of batchSize');
+    } finally {
+      await runner.stop();
+      await store.close();
+    }
+  });
+});
+
 describe('projection lag on PostgreSQL', () => {
   it('counts the events committed behind a transaction open elsewhere on the server, which readers cannot pass yet', async () => {
     await using backend = await postgresBackend();

@@ -28,6 +28,13 @@ export interface RunnerOptions extends ProjectorOptions {
    */
   batchSize?: number;
   /**
+   * Events read per transaction of one projection by `catchUp()`, when it should differ from the
+   * live loop's `batchSize`: `npm start` catching up a freshly seeded city before it serves anything
+   * spends less per event in larger transactions (fewer reads, flushes and checkpoint writes), while
+   * the live loop keeps its transactions short beside the queries. @default batchSize
+   */
+  catchUpBatchSize?: number;
+  /**
    * After a wake-up while caught up, how long to let further appends gather before reading: one
    * read then takes many commands' events instead of one each (on the embedded store, whose one
    * session the writers share, that halves the work per command). @default 25
@@ -74,6 +81,7 @@ export function assertDistinctNames(projections: readonly Projection[]): void {
 /** The SQL projector: read models in PGlite or PostgreSQL, over the SQL event store on the same database. */
 export class ProjectionRunner implements Projector {
   private readonly batchSize: number;
+  private readonly catchUpBatchSize: number;
   private readonly lockRetryMs: number;
   private readonly coalesceMs: number;
   private readonly locks = new Map<string, AdvisoryLock>();
@@ -100,6 +108,7 @@ export class ProjectionRunner implements Projector {
     private readonly options: RunnerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 500;
+    this.catchUpBatchSize = options.catchUpBatchSize ?? this.batchSize;
     this.lockRetryMs = options.lockRetryMs ?? 1000;
     this.coalesceMs = options.coalesceMs ?? 25;
     assertDistinctNames(projections);
@@ -174,7 +183,7 @@ export class ProjectionRunner implements Projector {
       if (waitingSince !== undefined && Date.now() - waitingSince > timeoutMs) {
         throw new Error(`projection ${behind[0]!.projection.name} could not pass ${target} within ${timeoutMs} ms: a transaction stays open on the server`);
       }
-      const { caughtUp } = await this.serialised(() => this.advance(behind, { rethrow: true }));
+      const { caughtUp } = await this.serialised(() => this.advance(behind, { rethrow: true, batchSize: this.catchUpBatchSize }));
       if (!caughtUp) {
         waitingSince = undefined;
         continue;
@@ -309,7 +318,7 @@ export class ProjectionRunner implements Projector {
    * their event types, then each slot's share committed with the new checkpoint. A slot that fails
    * is given up (`rethrow: false`, the live loop: the others go on) or fails the call.
    */
-  private async advance(slots: readonly Slot[], { rethrow }: { rethrow: boolean }): Promise<{ caughtUp: boolean }> {
+  private async advance(slots: readonly Slot[], { rethrow, batchSize = this.batchSize }: { rethrow: boolean; batchSize?: number }): Promise<{ caughtUp: boolean }> {
     const groups = new Map<string, Slot[]>();
     for (const slot of slots) groups.set(slot.build.checkpoint, [...(groups.get(slot.build.checkpoint) ?? []), slot]);
     let caughtUp = true;
@@ -317,7 +326,7 @@ export class ProjectionRunner implements Projector {
       const types = [...new Set(group.flatMap((slot) => slot.projection.eventTypes))];
       // Each projection takes its share of the read: a larger read for a larger group keeps the
       // batches of projections with few event types from shrinking to a handful of events each.
-      const limit = this.batchSize * Math.min(group.length, MAX_GROUP_READ_FACTOR);
+      const limit = batchSize * Math.min(group.length, MAX_GROUP_READ_FACTOR);
       const { events, scannedThrough } = await this.store.readAllWithHead({ fromPosition: checkpoint, limit, filter: { types } });
       const full = events.length === limit;
       if (full) caughtUp = false;
