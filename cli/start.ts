@@ -96,8 +96,10 @@ export async function startService(platform: Platform, env: Record<string, strin
   if (seeded) logger.info({ ...seeded, seconds: Number(seeded.seconds.toFixed(1)) }, 'the store was empty: demo city seeded');
   logStartPhase(logger, 'seed', seeding, { seeded: seeded !== undefined });
   const catchingUp = performance.now();
-  await platform.runner.catchUp();
-  logStartPhase(logger, 'projections caught up', catchingUp);
+  // A restart with nothing to apply leaves taking ownership to the live loop started below.
+  const caughtUp = (await platform.runner.isCaughtUp?.()) ?? false;
+  if (!caughtUp) await platform.runner.catchUp();
+  logStartPhase(logger, 'projections caught up', catchingUp, { hadNothingToApply: caughtUp });
 
   const loading = performance.now();
   const [{ startGraph }, { createIngestRoute, INGEST_PATH }, { closeOnSignals }] = await modules;
