@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '.scratch/**', 'bench/results/**', 'schema/supergraph.graphql', 'web/dist/**'] },
+  { ignores: ['node_modules/**', 'data/**', '.scratch/**', 'bench/results/**', 'schema/supergraph.graphql', 'web/dist/**', '.build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -39,6 +39,8 @@ const RESTART_TARGETS: readonly Target[] = [{ on: 'value', op: '<=', threshold: 
 /** Events per transaction of the demo seed (bin/platform.ts). */
 const SEED_BATCH_EVENTS = 5000;
 const REPO = fileURLToPath(new URL('..', import.meta.url));
+/** Node's arguments of `npm start` (package.json: `exec node bin/launch.mjs start`), without npm's own start-up. */
+const NPM_START = ['bin/launch.mjs', 'start'];
 /** The query `npm start` prints as its example. */
 const QUERY = '{ divisions(level: DISTRICT) { edges { node { code name } } } }';
 /** Variables of the bench's own environment that would point the child elsewhere than a fresh PGlite directory. */
@@ -70,7 +72,7 @@ async function start(ctx: BenchContext, dataDir: string, label: string): Promise
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, GATEWAY_PORT: String(port), LOG_LEVEL: 'info' };
   for (const variable of INHERITED_OUT) delete env[variable];
   const clock = stopwatch();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/city-brain.ts', 'start'], { cwd: REPO, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, NPM_START, { cwd: REPO, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-65_536);
@@ -193,6 +195,8 @@ export async function run(ctx: BenchContext): Promise<void> {
     ctx.log('skipped: `npm start` runs on the embedded store; add pglite to --backends');
     return;
   }
+  const { scripts } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  if (scripts.start !== `exec node ${NPM_START.join(' ')}`) throw new Error(`the bench spawns node ${NPM_START.join(' ')}, but npm start runs "${scripts.start}": make them agree`);
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-startup-'));
   ctx.defer(async () => rmSync(dir, { recursive: true, force: true }));
   const dataDir = join(dir, 'pglite');

@@ -14,13 +14,14 @@
 import { z } from 'zod';
 import { storageConfigSchema } from '../events/config.ts';
 import { ValidationError } from '../events/errors.ts';
-import { openKurrentEventStore, type KurrentEventStore, type KurrentEventStoreOptions } from '../events/kurrentdb/kurrentEventStore.ts';
-import { kurrentConfigSchema } from '../events/kurrentdb/mapping.ts';
+// The clients of the other backends load only where they are configured (`open…` below): a start on the SQL store does not pay for them.
+import type { KurrentEventStore, KurrentEventStoreOptions } from '../events/kurrentdb/kurrentEventStore.ts';
+import { kurrentConfigSchema } from '../events/kurrentdb/config.ts';
 import type { EventRegistry } from '../events/registry.ts';
 import type { SqlDatabase } from '../events/sql/database.ts';
 import type { EventStore } from '../events/types.ts';
-import { mongoConfigSchema, openMongoDocumentStore, type MongoReadModelDatabase, type OpenMongoOptions } from '../projections/mongodb/mongoDocumentStore.ts';
-import { MongoProjectionRunner } from '../projections/mongodb/mongoProjectionRunner.ts';
+import { mongoConfigSchema } from '../projections/mongodb/config.ts';
+import type { MongoReadModelDatabase, OpenMongoOptions } from '../projections/mongodb/mongoDocumentStore.ts';
 import type { Projector, ReadModels } from '../projections/readModels.ts';
 import { ProjectionRunner, type RunnerOptions } from '../projections/runner.ts';
 import { SqlReadModels } from '../projections/sql/readModels.ts';
@@ -83,6 +84,7 @@ async function reachable<T>(variable: string, opening: Promise<T>): Promise<T> {
 export async function openConfiguredKurrent(config: EventStoreConfig, registry: EventRegistry, options: Omit<KurrentEventStoreOptions, 'streamPrefix'> = {}): Promise<KurrentEventStore> {
   if (config.EVENT_STORE !== 'kurrentdb' || !config.KURRENTDB_URL) throw new Error('openConfiguredKurrent: EVENT_STORE is not kurrentdb');
   const streamPrefix = config.KURRENTDB_STREAM_PREFIX;
+  const { openKurrentEventStore } = await import('../events/kurrentdb/kurrentEventStore.ts');
   return reachable('KURRENTDB_URL', openKurrentEventStore(config.KURRENTDB_URL, registry, { ...options, ...(streamPrefix && { streamPrefix }) }));
 }
 
@@ -110,6 +112,10 @@ export function sqlReadModelBackend(db: SqlDatabase): ReadModelBackend {
 /** Read models in the MongoDB `READ_MODELS=mongodb` names, checked to answer; `mongo` is what the backend holds open. */
 export async function openMongoReadModelBackend(config: ReadModelConfig, options: OpenMongoOptions = {}): Promise<ReadModelBackend & { mongo: MongoReadModelDatabase }> {
   if (config.READ_MODELS !== 'mongodb' || !config.MONGODB_URL) throw new Error('openMongoReadModelBackend: READ_MODELS is not mongodb');
+  const [{ openMongoDocumentStore }, { MongoProjectionRunner }] = await Promise.all([
+    import('../projections/mongodb/mongoDocumentStore.ts'),
+    import('../projections/mongodb/mongoProjectionRunner.ts'),
+  ]);
   const mongo = await reachable('MONGODB_URL', openMongoDocumentStore(config.MONGODB_URL, options));
   return {
     mongo,

@@ -5,6 +5,7 @@
  * the data directory (kept, so tokens survive a restart) and prints a token for the demo dashboard.
  */
 import { createServer } from 'node:net';
+import type { Logger } from 'pino';
 import { dirname, join, resolve } from 'node:path';
 import { withDevelopmentSecrets } from './devSecrets.ts';
 import { seedIfEmpty, type Platform } from '../bin/platform.ts';
@@ -72,6 +73,14 @@ async function assertPortFree(port: number, host: string): Promise<void> {
   });
 }
 
+/**
+ * Logs that a phase of the start ended: how long it took, and when it ended counted from the
+ * process's start (`performance.now()`'s origin), so a slow start's log says where the time went.
+ */
+export function logStartPhase(logger: Logger, phase: string, startedAt: number, fields: Record<string, unknown> = {}, endedAt = performance.now()): void {
+  logger.info({ phase, ms: Math.round(endedAt - startedAt), atMs: Math.round(endedAt), ...fields }, `start: ${phase}`);
+}
+
 export async function startService(platform: Platform, env: Record<string, string | undefined>): Promise<void> {
   const { logger, runtime } = platform;
   const modules = loadServing();
@@ -82,13 +91,20 @@ export async function startService(platform: Platform, env: Record<string, strin
   const ingestConfig = parseConfig(ingestConfigSchema, env);
 
   const progress = createSeedProgress();
+  const seeding = performance.now();
   const seeded = await seedIfEmpty(platform, (status) => progress.update(status)).finally(() => progress.stop());
   if (seeded) logger.info({ ...seeded, seconds: Number(seeded.seconds.toFixed(1)) }, 'the store was empty: demo city seeded');
+  logStartPhase(logger, 'seed', seeding, { seeded: seeded !== undefined });
   const catchingUp = performance.now();
-  await platform.runner.catchUp();
-  logger.info({ ms: Math.round(performance.now() - catchingUp) }, 'projections caught up');
+  // A restart with nothing to apply leaves taking ownership to the live loop started below.
+  const caughtUp = (await platform.runner.isCaughtUp?.()) ?? false;
+  if (!caughtUp) await platform.runner.catchUp();
+  logStartPhase(logger, 'projections caught up', catchingUp, { hadNothingToApply: caughtUp });
 
+  const loading = performance.now();
   const [{ startGraph }, { createIngestRoute, INGEST_PATH }, { closeOnSignals }] = await modules;
+  logStartPhase(logger, 'serving code loaded', loading);
+  const starting = performance.now();
   const access = createGovernanceAccess(runtime);
   const ingest = { store: platform.store, kinds: ingestKindsOf(platform.modules), now: runtime.now, logger };
   const ingestRoute = createIngestRoute({ ingest, client: clientTokenConfig(parseGatewayOptions({ auth: options.auth, limits: {} }).auth), maxBodyBytes: ingestConfig.INGEST_MAX_BODY_BYTES });
@@ -109,6 +125,7 @@ export async function startService(platform: Platform, env: Record<string, strin
     routes: { ...createAdminRoutes(platform, adminToken), [INGEST_PATH]: ingestRoute },
     gateway: { corsOrigins: options.corsOrigins, drainTimeoutMs: options.drainTimeoutMs, queryPlanner: options.queryPlanner, ...(adminToken && { adminToken }) },
   });
+  logStartPhase(logger, 'graph listening', starting);
   // The ingest route's deliveries and records at the gateway's /metrics.
   ingestRoute.metrics.registerIn(graph.gateway.metrics.registry);
   // `status`, `verify` and `seals` run elsewhere ask this process, which owns the embedded store.

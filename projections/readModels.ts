@@ -79,6 +79,12 @@ export interface Projector {
   stop(): Promise<void>;
   /** Applies everything committed before this call, for every projection; rejects when one fails or another process owns it. */
   catchUp(): Promise<void>;
+  /**
+   * Whether `catchUp()` would find nothing to do, from the checkpoints alone (taking no ownership):
+   * every projection's build of its declared version active, and at the last event committed. A
+   * start skips the catch-up on `true`; a backend that cannot tell cheaply leaves it out.
+   */
+  isCaughtUp?(): Promise<boolean>;
   /** Builds projection `name` again from the first event and swaps the new build in. */
   rebuild(name: string): Promise<void>;
   /** Names of the projections this process owns now. */

@@ -12,6 +12,62 @@ import { counterProjection } from '../test/helpers/projections.ts';
 describe('projection runner on PGlite', () => runnerContract(sqlRunnerHarness(pgliteBackend)));
 describe('projection runner on PostgreSQL', () => runnerContract(sqlRunnerHarness(postgresBackend)));
 
+describe('catch-up batches on PGlite', () => {
+  it('reads catchUpBatchSize events per transaction in catchUp, and batchSize in the live loop', async () => {
+    await using backend = await pgliteBackend();
+    const db = await backend.fresh();
+    const store = await SqlEventStore.open(db, createTestRegistry());
+    const batches: number[] = [];
+    const runner = new ProjectionRunner(db, store, [counterProjection()], { batchSize: 2, catchUpBatchSize: 50, onProgress: (p) => void (p.applied > 0 && batches.push(p.applied)) });
+    try {
+      await store.append('test.counter-a', Array.from({ length: 30 }, (_, i) => incremented(i + 1)));
+      await runner.catchUp();
+      assert.deepEqual(batches, [30], 'the catch-up in one transaction');
+
+      batches.length = 0;
+      await store.append('test.counter-a', Array.from({ length: 5 }, (_, i) => incremented(i + 31)));
+      await runner.start();
+      for (let waited = 0; batches.reduce((a, b) => a + b, 0) < 5 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(batches, [2, 2, 1], 'the live loop in batches of batchSize');
+    } finally {
+      await runner.stop();
+      await store.close();
+    }
+  });
+});
+
+describe('isCaughtUp on PGlite', () => {
+  it('says true only when every projection is active at its declared version and at the last event committed', async () => {
+    await using backend = await pgliteBackend();
+    const db = await backend.fresh();
+    const store = await SqlEventStore.open(db, createTestRegistry());
+    const fresh = (version = 1, options: { failOn?: number } = {}) => new ProjectionRunner(db, store, [counterProjection(version, options)]);
+    try {
+      assert.equal(await fresh().isCaughtUp(), false, 'no build yet');
+      await store.append('test.counter-a', [incremented(1)]);
+      await fresh().catchUp();
+      assert.equal(await fresh().isCaughtUp(), true, 'a restart with nothing to apply');
+
+      // A batch that failed (a crash in the middle of one is the same: nothing committed) leaves the checkpoint behind.
+      await store.append('test.counter-a', [incremented(7)]);
+      await assert.rejects(fresh(1, { failOn: 7 }).catchUp(), /refuses by=7/);
+      assert.equal(await fresh().isCaughtUp(), false, 'committed events not applied');
+      await fresh().catchUp();
+      assert.equal(await fresh().isCaughtUp(), true);
+
+      // Events the projection does not handle move the head too: its checkpoint has not scanned them yet.
+      await store.append('test.note-1', [{ type: 'NoteWritten', data: { text: 'not a counter event' }, metadata: testMetadata }]);
+      assert.equal(await fresh().isCaughtUp(), false);
+      await fresh().catchUp();
+      assert.equal(await fresh().isCaughtUp(), true);
+
+      assert.equal(await fresh(2).isCaughtUp(), false, 'a new version to build');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('projection lag on PostgreSQL', () => {
   it('counts the events committed behind a transaction open elsewhere on the server, which readers cannot pass yet', async () => {
     await using backend = await postgresBackend();

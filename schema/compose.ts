@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { composeServices } from '@apollo/composition';
 import { Kind, parse, print, visit, type DocumentNode } from 'graphql';
 import { ValidationError } from '../events/errors.ts';
 import { servedTypeDefs } from './accessDescriptions.ts';
@@ -85,8 +84,14 @@ export function composeSupergraphCached(subgraphs: readonly SubgraphDefinition[]
   return supergraph;
 }
 
+/**
+ * The composition library, loaded when something is composed: a start whose supergraph is cached
+ * (`composeSupergraphCached`) does not pay for loading it.
+ */
+const composition = (): typeof import('@apollo/composition') => createRequire(import.meta.url)('@apollo/composition') as typeof import('@apollo/composition');
+
 function composeServed(services: readonly ServedSubgraph[]): string {
-  const result = composeServices([...services]);
+  const result = composition().composeServices([...services]);
   if (result.errors) {
     const lines = result.errors.map((e) => `  - ${e.message}`);
     throw new ValidationError(`the subgraphs do not compose (${result.errors.length} error(s)):\n${lines.join('\n')}`);

@@ -34,9 +34,10 @@ import {
 } from '../types.ts';
 import { parseConfig } from '../config.ts';
 import {
-  fromKurrentPosition, isPositionRejection, isStreamNotFound, isWrongExpectedVersion, kurrentConfigSchema, matchesFilter, planStreamRead,
+  fromKurrentPosition, isPositionRejection, isStreamNotFound, isWrongExpectedVersion, matchesFilter, planStreamRead,
   serverFilter, toConcurrencyError, toKurrentPosition, toRecordedEvent, toStoredMetadata, toStreamState, type KurrentRecord,
 } from './mapping.ts';
+import { kurrentConfigSchema } from './config.ts';
 
 /** Stream reads `readStreams` keeps in flight at once. */
 const READ_STREAMS_PARALLEL = 16;

@@ -32,29 +32,9 @@ import {
   type ReadPosition,
   type ReadRevision,
 } from '@kurrent/kurrentdb-client';
-import { z } from 'zod';
 import { ConcurrencyError, ValidationError } from '../errors.ts';
 import { comparePositions, decodePosition, encodePosition, isStart } from '../position.ts';
 import type { EventFilter, EventMetadata, ExpectedRevision, Position, ReadStreamOptions, RecordedEvent } from '../types.ts';
-
-export const kurrentConfigSchema = z.object({
-  KURRENTDB_URL: z
-    .string()
-    .regex(
-      /^(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\/[^\s]+$/,
-      'must be a KurrentDB connection string: kurrentdb://host:2113?tls=false, kurrentdb+discover://… for a cluster (esdb:// is accepted, deprecated)',
-    ),
-  /**
-   * Namespace inside a shared server: stream `population.person-1` is stored as
-   * `<prefix>population.person-1`, and every reader sees only its own namespace.
-   */
-  KURRENTDB_STREAM_PREFIX: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]*\/$/, 'must be lowercase letters, digits, "-" or "_", ending in "/", e.g. "jinan/"')
-    .optional(),
-});
-
-export type KurrentConfig = z.infer<typeof kurrentConfigSchema>;
 
 /** `"0:0"` is the client's START; any other position is `{ commit, prepare }`. Malformed positions are refused. */
 export function toKurrentPosition(position: Position): ReadPosition {

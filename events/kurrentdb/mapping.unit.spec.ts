@@ -16,9 +16,10 @@ import { comparePositions } from '../position.ts';
 import { START } from '../types.ts';
 import { testMetadata } from '../../test/helpers/events.ts';
 import {
-  fromKurrentPosition, isPositionRejection, isStreamNotFound, isWrongExpectedVersion, kurrentConfigSchema, matchesFilter, planStreamRead,
+  fromKurrentPosition, isPositionRejection, isStreamNotFound, isWrongExpectedVersion, matchesFilter, planStreamRead,
   serverFilter, toConcurrencyError, toKurrentPosition, toRecordedEvent, toStoredMetadata, toStreamState, type KurrentRecord,
 } from './mapping.ts';
+import { kurrentConfigSchema } from './config.ts';
 
 describe('KurrentDB configuration', () => {
   it('accepts single-node, cluster-discovery and legacy esdb connection strings', () => {

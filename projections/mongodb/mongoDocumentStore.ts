@@ -9,20 +9,14 @@
  * (`pos`), so re-applying a batch after a crash is a no-op for what was already written.
  */
 import { MongoClient, MongoServerError, type ClientSession, type Collection as MongoCollectionHandle, type Db } from 'mongodb';
-import { z } from 'zod';
 import { ValidationError } from '../../events/errors.ts';
 import { parseConfig } from '../../events/config.ts';
+import { mongoConfigSchema } from './config.ts';
 import { MAX_PAGE, decodeCursor, encodeCursor, sourcesFor } from '../sql/documentStore.ts';
 import type { Position } from '../../events/types.ts';
 import { activeBuildLocator, type ReadModels } from '../readModels.ts';
 import type { Collection, Doc, DocumentStore, FieldSource, FindOptions, Page, StoredDoc, Where } from '../types.ts';
 import { assertStorableFields, buildCollectionName, docPath, keysetFilter, olderThan, sortSpec, whereToFilter, type MongoFilter } from './query.ts';
-
-export const mongoConfigSchema = z.object({
-  MONGODB_URL: z
-    .string()
-    .regex(/^mongodb(\+srv)?:\/\/[^\s]+$/, 'must be a mongodb:// or mongodb+srv:// connection string, e.g. mongodb://127.0.0.1:27017/citybrain?replicaSet=rs0'),
-});
 
 export interface StoredRow {
   _id: string;

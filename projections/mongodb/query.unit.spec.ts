@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { parseConfig } from '../../events/config.ts';
 import { ValidationError } from '../../events/errors.ts';
 import { decodeCursor, encodeCursor } from '../sql/documentStore.ts';
-import { databaseName, mongoConfigSchema } from './mongoDocumentStore.ts';
+import { mongoConfigSchema } from './config.ts';
+import { databaseName } from './mongoDocumentStore.ts';
 import { assertStorableFields, buildCollectionName, buildPrefix, keysetFilter, olderThan, positionKey, sortSpec, whereToFilter } from './query.ts';
 
 const NOT_ARRAY = { $not: { $type: 'array' } };
