@@ -155,6 +155,39 @@ for (const openBackend of BACKENDS) {
       assert.ok(rows.every((r) => !JSON.stringify(r.data).includes('吴戊')), 'no value of the erased subject is stored');
     });
 
+    it('reads every event with its key in the read\'s own statement, and shows an erasure by another process at the next read', async () => {
+      const statements: string[] = [];
+      // The store's database, counting the statements its reads send.
+      const counted: SqlDatabase = Object.assign(Object.create(db) as SqlDatabase, {
+        query: (sql: string, params?: readonly unknown[]) => {
+          statements.push(sql);
+          return db.query(sql, params);
+        },
+      });
+      const reader = await openPersonalDataStore(counted, registry, masterKey, rules);
+      opened.push(reader);
+      const persons = Array.from({ length: 3 }, (_, i) => ({ id: randomUUID(), name: `褚${i}` }));
+      const [written] = await (await open()).appendMany(registering(persons));
+      const streams = persons.map((p) => personStreamId(p.id));
+      const reads = {
+        readStream: async () => (await reader.readStream(streams[0]!)).map(nameOf),
+        readStreams: async () => (await reader.readStreams(streams)).map((stream) => nameOf(stream[0])),
+        readEventsById: async () => (await reader.readEventsById([written!.events[0]!.eventId])).map(nameOf),
+        readAll: async () => (await reader.readAll()).map(nameOf),
+      };
+      for (const [name, read] of Object.entries(reads)) {
+        statements.length = 0;
+        assert.ok((await read()).includes(persons[0]!.name), `${name} in clear`);
+        assert.equal(statements.length, 1, `${name}: one statement, keys included (${statements.join(' | ')})`);
+      }
+      await (await open()).codec.keys.erase([registrationKeyOf(persons[0]!.id)]);
+      for (const [name, read] of Object.entries(reads)) {
+        const names = await read();
+        assert.ok(names.includes(ERASED) && !names.includes(persons[0]!.name), `${name} after the erasure: ${names.join(', ')}`);
+      }
+      assert.deepEqual((await reader.readStreams(streams)).map((stream) => nameOf(stream[0])), [ERASED, persons[1]!.name, persons[2]!.name]);
+    });
+
     it('writes nothing, key or event, for a batch re-sent to another process (its offered keys meet the stored ones)', async () => {
       const persons = Array.from({ length: 3 }, (_, i) => ({ id: randomUUID(), name: `陈${i}`, eventId: randomUUID() }));
       await (await open()).appendMany(registering(persons));

@@ -162,6 +162,11 @@ function sealedOf(data: unknown): Sealed | undefined {
   return typeof data === 'object' && data !== null && SEALED in data ? ((data as Record<string, unknown>)[SEALED] as Sealed) : undefined;
 }
 
+/** SQL giving the id of the key that opens a stored payload (`data`: a jsonb expression); NULL when it holds nothing encrypted. */
+export function sealedKeyIdSql(data: string): string {
+  return `(${data}->'${SEALED}'->>'s')`;
+}
+
 /** The id of the key that opens a stored payload; `undefined` when it holds nothing encrypted. */
 export function sealedKeyIdOf(data: unknown): string | undefined {
   return sealedOf(data)?.s;

@@ -26,6 +26,12 @@ export interface SubjectKeyStore {
    * `id` per key stored: keys and events then commit or roll back together. Absent: `create` first.
    */
   createWithin?(keys: ReadonlyMap<string, Buffer>): { sql(first: number): string; params: unknown[] };
+  /**
+   * An SQL expression giving the stored key (wrapped, or NULL: erased or never keyed) of the key id
+   * `keyId` (an SQL expression), for the statement that reads the events it opens (a key table in the
+   * events' database): keys come with the events, in their snapshot. Absent: `get` after the read.
+   */
+  readWithin?(keyId: string): string;
   /** Destroys the keys of these key ids and leaves a tombstone for each, keyed or not; returns how many live keys it destroyed. */
   erase(keyIds: readonly string[]): Promise<number>;
   /** How many key ids hold a key, and how many were erased (tombstones). */
@@ -91,6 +97,10 @@ export class SqlSubjectKeyStore implements SubjectKeyStore {
            ON CONFLICT (subject_id) DO NOTHING RETURNING k.subject_id AS id`,
       params: [ids, ids.map((id) => keys.get(id)!.toString('base64'))],
     };
+  }
+
+  readWithin(keyId: string): string {
+    return `(SELECT k.wrapped_key FROM pd_subject_keys k WHERE k.subject_id = ${keyId})`;
   }
 
   async erase(keyIds: readonly string[]): Promise<number> {
@@ -160,7 +170,12 @@ export class SubjectKeys {
   /** The keys of these subjects for reading: one round trip, nothing kept after the call. */
   async forReading(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>> {
     const stored = await this.store.get(subjectIds);
-    return new Map([...stored].map(([id, wrapped]) => [id, wrapped && this.unwrap(id, wrapped)]));
+    return new Map([...stored].map(([id, wrapped]) => [id, this.opened(id, wrapped)]));
+  }
+
+  /** A key as stored (wrapped, as the store or `readWithin` gives it; `null` or none: erased or never keyed) as readers use it. */
+  opened(subjectId: string, stored: Uint8Array | null | undefined): SubjectKey {
+    return stored ? this.unwrap(subjectId, Buffer.isBuffer(stored) ? stored : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength)) : null;
   }
 
   /**

@@ -29,6 +29,20 @@ export interface SqlEventStoreOptions {
   encode?: EventEncoder;
   /** Asked once per `appendMany`, after `encode`: rows to store in the same transaction as its events. */
   companion?: () => CompanionRows | undefined;
+  /** Applied to the events of every read before they are returned (events/crypto/personalDataStore.ts). */
+  decoder?: EventDecoder;
+}
+
+/**
+ * How stored events are turned back into what readers see, with what that needs read beside each event
+ * by the read's own statement (events/crypto/: the data key it is sealed under), so it costs no round
+ * trip of its own and is never kept beyond the read.
+ */
+export interface EventDecoder {
+  /** An SQL expression over the stored event `e` read beside it; none: `decode` gets no values. */
+  column?: string;
+  /** The events of one read as readers see them, given each event's `column` value. */
+  decode(events: RecordedEvent[], values?: readonly unknown[]): Promise<RecordedEvent[]>;
 }
 
 /**
@@ -47,6 +61,8 @@ interface EventRow extends EventRowIdentity {
   data: unknown;
   metadata: RecordedEvent['metadata'];
   recorded_at: Date | string;
+  /** `EventDecoder.column`'s value, when the store has a decoder with a column. */
+  decoded_with?: unknown;
 }
 
 interface AppendRow {
@@ -107,6 +123,9 @@ export class SqlEventStore implements EventStore {
   private readonly maxPollIntervalMs: number;
   private readonly encode: EventEncoder | undefined;
   private readonly companion: (() => CompanionRows | undefined) | undefined;
+  private readonly decoder: EventDecoder | undefined;
+  /** The columns every read selects from `es_events e`: the event's, and the decoder's. */
+  private readonly columns: string;
   private readonly wakeups = new Set<() => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -120,6 +139,20 @@ export class SqlEventStore implements EventStore {
     this.maxPollIntervalMs = options.maxPollIntervalMs ?? 500;
     this.encode = options.encode;
     this.companion = options.companion;
+    this.decoder = options.decoder;
+    this.columns = `${EVENT_COLUMNS}${this.decodedWith()}`;
+  }
+
+  /** The decoder's column as a select-list item over `e` (empty when none). */
+  private decodedWith(): string {
+    return this.decoder?.column ? `, ${this.decoder.column} AS decoded_with` : '';
+  }
+
+  /** Rows of one read as readers see them: upcast, then decoded together (one call per read). */
+  private recorded(rows: readonly EventRow[]): Promise<RecordedEvent[]> | RecordedEvent[] {
+    const events = rows.map((r) => this.toRecorded(r));
+    if (!this.decoder) return events;
+    return this.decoder.decode(events, this.decoder.column ? rows.map((r) => r.decoded_with) : undefined);
   }
 
   /** Creates the tables if needed and starts listening for appends. */
@@ -345,7 +378,7 @@ export class SqlEventStore implements EventStore {
     prepared: { eventId: string; type: string; data: unknown }[],
   ): Promise<AppendResult> {
     const { rows } = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM es_events e WHERE e.event_id = ANY($1::uuid[]) ORDER BY e.global_position`,
+      `SELECT ${this.columns} FROM es_events e WHERE e.event_id = ANY($1::uuid[]) ORDER BY e.global_position`,
       [prepared.map((p) => p.eventId)],
     );
     const byId = new Map(rows.map((r) => [r.event_id, r]));
@@ -358,7 +391,7 @@ export class SqlEventStore implements EventStore {
         );
       }
     }
-    const events = rows.map((r) => this.toRecorded(r));
+    const events = await this.recorded(rows);
     const last = await this.streamRevision(streamId);
     return { streamId, nextExpectedRevision: last ?? -1, events, replayed: true };
   }
@@ -372,8 +405,8 @@ export class SqlEventStore implements EventStore {
   async readEventsById(eventIds: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
     const valid = [...new Set(eventIds.filter((id) => UUID.test(id)))];
     if (valid.length === 0) return eventIds.map(() => undefined);
-    const { rows } = await this.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM es_events e WHERE e.event_id = ANY($1::uuid[])`, [valid]);
-    const byId = new Map(rows.map((r) => [r.event_id.toLowerCase(), this.toRecorded(r)]));
+    const { rows } = await this.db.query<EventRow>(`SELECT ${this.columns} FROM es_events e WHERE e.event_id = ANY($1::uuid[])`, [valid]);
+    const byId = new Map((await this.recorded(rows)).map((event) => [event.eventId.toLowerCase(), event]));
     return eventIds.map((id) => byId.get(id.toLowerCase()));
   }
 
@@ -406,24 +439,24 @@ export class SqlEventStore implements EventStore {
       params.push(options.toTime);
       where += ` AND e.recorded_at <= $${params.length}::timestamptz`;
     }
-    let sql = `SELECT ${EVENT_COLUMNS} FROM es_events e WHERE ${where} ORDER BY e.stream_revision ${options.direction === 'backwards' ? 'DESC' : 'ASC'}`;
+    let sql = `SELECT ${this.columns} FROM es_events e WHERE ${where} ORDER BY e.stream_revision ${options.direction === 'backwards' ? 'DESC' : 'ASC'}`;
     if (options.limit !== undefined) {
       params.push(options.limit);
       sql += ` LIMIT $${params.length}`;
     }
     const { rows } = await this.db.query<EventRow>(sql, params);
-    return rows.map((r) => this.toRecorded(r));
+    return this.recorded(rows);
   }
 
   async readStreams<E extends DomainEvent = DomainEvent>(streamIds: readonly string[]): Promise<Recorded<E>[][]> {
     const unique = [...new Set(streamIds)];
     if (unique.length === 0) return [];
     const { rows } = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM es_events e WHERE e.stream_id = ANY($1::text[]) ORDER BY e.stream_id, e.stream_revision`,
+      `SELECT ${this.columns} FROM es_events e WHERE e.stream_id = ANY($1::text[]) ORDER BY e.stream_id, e.stream_revision`,
       [unique],
     );
     const byStream = new Map<string, RecordedEvent[]>(unique.map((id) => [id, []]));
-    for (const row of rows) byStream.get(row.stream_id)!.push(this.toRecorded(row));
+    for (const event of await this.recorded(rows)) byStream.get(event.streamId)!.push(event);
     // A stream asked twice gets its own copy of the list (a set, not indexOf: a chunk asks for tens of thousands).
     const given = new Set<string>();
     return streamIds.map((id) => {
@@ -448,14 +481,14 @@ export class SqlEventStore implements EventStore {
     const limit = options.limit ?? 1000;
     const types = options.filter?.types?.length ? [...options.filter.types] : null;
     const prefixes = options.filter?.streamPrefixes?.length ? options.filter.streamPrefixes.map(likePrefix) : null;
-    const { rows } = await this.db.query<EventRow & { is_head: boolean }>('SELECT * FROM es_read_after($1::xid8, $2::bigint, $3, $4::text[], $5::text[])', [
+    const { rows } = await this.db.query<EventRow & { is_head: boolean }>(`SELECT e.*${this.decodedWith()} FROM es_read_after($1::xid8, $2::bigint, $3, $4::text[], $5::text[]) e`, [
       from.tx.toString(),
       from.seq.toString(),
       limit,
       types,
       prefixes,
     ]);
-    const events = rows.filter((r) => !r.is_head).map((r) => this.toRecorded(r));
+    const events = await this.recorded(rows.filter((r) => !r.is_head));
     const head = rows.find((r) => r.is_head);
     let scannedThrough = options.fromPosition ?? START;
     if (events.length === limit) {
