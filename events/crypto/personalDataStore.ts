@@ -10,7 +10,7 @@
  * encrypted hold no `$personal` part and are returned as stored.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EventEncoder, PreparedEvent } from '../append.ts';
+import type { CheckedEvent, EventEncoder } from '../append.ts';
 import type { EventRegistry } from '../registry.ts';
 import type { SqlDatabase } from '../sql/database.ts';
 import { SqlEventStore, type CompanionRows, type EventDecoder, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
@@ -108,13 +108,13 @@ export class PersonalDataCodec {
     return {
       ...offered.within,
       check: (stored) => {
-        if (stored.size !== offered.offered.size) throw new OfferedKeyTaken();
+        if (stored !== offered.offered.size) throw new OfferedKeyTaken();
       },
     };
   }
 
   private encoder(): EventEncoder {
-    return (_streamId: string, event: PreparedEvent): PreparedEvent => {
+    return (_streamId: string, event: CheckedEvent): CheckedEvent => {
       const sealing = this.sealing(event);
       if (!sealing) return event;
       const { rule, values, keyId } = sealing;
@@ -124,8 +124,7 @@ export class PersonalDataCodec {
       const data = sealPersonal(event.data, rule, keyId, key, event.eventId, values);
       // What a reader of this event will see: the clear values, unless the subject was erased.
       if (key) context.clear.set(event.eventId, event.data);
-      // The SQL store inserts `dataJson`: it must be the sealed data's, never the clear one's.
-      return { ...event, data, dataJson: JSON.stringify(data) };
+      return { ...event, data };
     };
   }
 

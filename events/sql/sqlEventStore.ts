@@ -50,11 +50,11 @@ export interface EventDecoder {
  * together (events/crypto/: the data keys its events were sealed with, created for new subjects).
  */
 export interface CompanionRows {
-  /** A data-modifying statement for a CTE, its parameters numbered from `$first`, returning `id` per row stored. */
+  /** A data-modifying statement for a CTE, its parameters numbered from `$first`, returning a row per row stored. */
   sql(first: number): string;
   params: unknown[];
-  /** Sees the ids of the rows stored before the transaction commits; throwing rolls it all back. */
-  check(stored: ReadonlySet<string>): void;
+  /** Sees how many rows were stored before the transaction commits; throwing rolls it all back. */
+  check(stored: number): void;
 }
 
 interface EventRow extends EventRowIdentity {
@@ -307,7 +307,7 @@ export class SqlEventStore implements EventStore {
       revisions.set(streamId, current + prepared.length);
     });
     if (rows.length === 0) {
-      companion?.check(new Set());
+      companion?.check(0);
       return replays;
     }
     const changed = [...revisions].filter(([streamId, revision]) => revision !== before.get(streamId)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -333,7 +333,7 @@ export class SqlEventStore implements EventStore {
        SELECT 'c' AS kind, NULL AS global_position, NULL AS transaction_id, c.stream_id AS id, NULL::timestamptz AS recorded_at FROM created c
        UNION ALL SELECT 'e', i.global_position::text, NULL, i.event_id::text, NULL FROM inserted i
        UNION ALL SELECT 'n', NULL, pg_current_xact_id()::text, NULL, now.at FROM now, (SELECT pg_notify('es_events', '')) n${companion ? `
-       UNION ALL SELECT 'k', NULL, NULL, k.id::text, NULL FROM companion k` : ''}`,
+       UNION ALL SELECT 'k', NULL, NULL, count(*)::text, NULL FROM companion` : ''}`,
       [
         eventsJson(
           rows.map((r) => r.event),
@@ -346,15 +346,15 @@ export class SqlEventStore implements EventStore {
     );
     const positionById = new Map<string, string>();
     const createdStreams = new Set<string>();
-    const companionIds = new Set<string>();
+    let companionRows = 0;
     let batchRow: (typeof written)[number] | undefined;
     for (const row of written) {
       if (row.kind === 'e') positionById.set(row.id!, row.global_position!);
       else if (row.kind === 'c') createdStreams.add(row.id!);
-      else if (row.kind === 'k') companionIds.add(row.id!);
+      else if (row.kind === 'k') companionRows = Number(row.id);
       else batchRow = row;
     }
-    companion?.check(companionIds);
+    companion?.check(companionRows);
     const raced = created.find(([streamId]) => !createdStreams.has(streamId));
     if (raced && mayRedo && batch.find((a) => a.streamId === raced[0])!.expected === 'any') throw new StreamCreatedMeanwhile();
     if (raced) throw await this.raceError(tx, raced[0], batch);
