@@ -31,12 +31,16 @@ export interface PreparedEvent {
   dataJson: string;
 }
 
-/** Turns a checked event into what is stored (personal fields encrypted: events/crypto/); a changed `data` comes with its own `dataJson`. */
-export type EventEncoder = (streamId: string, event: PreparedEvent) => PreparedEvent;
+/** An event that passed every check but its size, not yet serialised. */
+export type CheckedEvent = Omit<PreparedEvent, 'dataJson'>;
+
+/** Turns a checked event into what is stored (personal fields encrypted: events/crypto/), before it is serialised and its size checked. */
+export type EventEncoder = (streamId: string, event: CheckedEvent) => CheckedEvent;
 
 /**
  * The checks every backend makes before writing (stream id, batch, expected revision, registry,
- * size, event ids), so a refused append has written nothing anywhere; then `encode`, if given.
+ * event ids, size), so a refused append has written nothing anywhere. `encode`, if given, turns each
+ * event into what is stored before it is serialised (once) and the size of what is stored is checked.
  */
 export function prepareAppend(
   streamId: string,
@@ -56,9 +60,13 @@ export function prepareAppend(
   if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < -1)) {
     throw new ValidationError(`expected revision ${expected} is not a revision`, { streamId });
   }
-  const prepared = events.map((event, index) => {
+  const prepared = events.map((event, index): PreparedEvent => {
     const { data, schemaVersion } = registry.validateForAppend(event.type, event.data, event.metadata);
-    const dataJson = JSON.stringify(data);
+    const eventId = event.eventId ?? (options.idempotencyKey ? deterministicEventId(options.idempotencyKey, index) : randomUUID());
+    if (!UUID.test(eventId)) throw new ValidationError(`event id "${eventId}" is not a UUID`, { eventId });
+    const checked: CheckedEvent = { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata };
+    const stored = encode ? encode(streamId, checked) : checked;
+    const dataJson = JSON.stringify(stored.data);
     const bytes = Buffer.byteLength(dataJson);
     if (bytes > maxEventBytes) {
       throw new ValidationError(`${event.type} data is ${bytes} bytes; the limit is ${maxEventBytes} bytes per event`, {
@@ -67,10 +75,7 @@ export function prepareAppend(
         limit: maxEventBytes,
       });
     }
-    const eventId = event.eventId ?? (options.idempotencyKey ? deterministicEventId(options.idempotencyKey, index) : randomUUID());
-    if (!UUID.test(eventId)) throw new ValidationError(`event id "${eventId}" is not a UUID`, { eventId });
-    const checked = { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata, dataJson };
-    return encode ? encode(streamId, checked) : checked;
+    return { ...stored, dataJson };
   });
   return { expected, prepared };
 }

@@ -155,6 +155,39 @@ for (const openBackend of BACKENDS) {
       assert.ok(rows.every((r) => !JSON.stringify(r.data).includes('吴戊')), 'no value of the erased subject is stored');
     });
 
+    it('reads every event with its key in the read\'s own statement, and shows an erasure by another process at the next read', async () => {
+      const statements: string[] = [];
+      // The store's database, counting the statements its reads send.
+      const counted: SqlDatabase = Object.assign(Object.create(db) as SqlDatabase, {
+        query: (sql: string, params?: readonly unknown[]) => {
+          statements.push(sql);
+          return db.query(sql, params);
+        },
+      });
+      const reader = await openPersonalDataStore(counted, registry, masterKey, rules);
+      opened.push(reader);
+      const persons = Array.from({ length: 3 }, (_, i) => ({ id: randomUUID(), name: `褚${i}` }));
+      const [written] = await (await open()).appendMany(registering(persons));
+      const streams = persons.map((p) => personStreamId(p.id));
+      const reads = {
+        readStream: async () => (await reader.readStream(streams[0]!)).map(nameOf),
+        readStreams: async () => (await reader.readStreams(streams)).map((stream) => nameOf(stream[0])),
+        readEventsById: async () => (await reader.readEventsById([written!.events[0]!.eventId])).map(nameOf),
+        readAll: async () => (await reader.readAll()).map(nameOf),
+      };
+      for (const [name, read] of Object.entries(reads)) {
+        statements.length = 0;
+        assert.ok((await read()).includes(persons[0]!.name), `${name} in clear`);
+        assert.equal(statements.length, 1, `${name}: one statement, keys included (${statements.join(' | ')})`);
+      }
+      await (await open()).codec.keys.erase([registrationKeyOf(persons[0]!.id)]);
+      for (const [name, read] of Object.entries(reads)) {
+        const names = await read();
+        assert.ok(names.includes(ERASED) && !names.includes(persons[0]!.name), `${name} after the erasure: ${names.join(', ')}`);
+      }
+      assert.deepEqual((await reader.readStreams(streams)).map((stream) => nameOf(stream[0])), [ERASED, persons[1]!.name, persons[2]!.name]);
+    });
+
     it('writes nothing, key or event, for a batch re-sent to another process (its offered keys meet the stored ones)', async () => {
       const persons = Array.from({ length: 3 }, (_, i) => ({ id: randomUUID(), name: `陈${i}`, eventId: randomUUID() }));
       await (await open()).appendMany(registering(persons));
@@ -172,3 +205,52 @@ for (const openBackend of BACKENDS) {
     });
   });
 }
+
+describe('personal-data store on PostgreSQL: concurrent batches sharing a new subject and streams', () => {
+  let backend: TestBackend | undefined;
+  const stores: PersonalDataEventStore[] = [];
+  before(async () => {
+    if (BACKENDS.length && process.env.TEST_BACKENDS !== 'pglite') backend = await BACKENDS[BACKENDS.length - 1]!();
+  });
+  after(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    await backend?.dispose();
+  });
+
+  it('ends every pair of racing batches in success or a ConcurrencyError, never a deadlock, with nothing of a refused batch stored', async (t) => {
+    if (backend?.name !== 'postgres') return t.skip('PostgreSQL only: PGlite is one session, its transactions never overlap');
+    const db = await backend.fresh();
+    const masterKey = randomBytes(32);
+    // Two processes of one deployment, each with a pool of its own.
+    const [a, b] = [await openPersonalDataStore(db, registry, masterKey, rules), await openPersonalDataStore(backend.connectAgain!(), registry, masterKey, rules)];
+    stores.push(a, b);
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < 60; round++) {
+      // A subject new to both (its key created by whichever batch commits first), registered in two streams
+      // each batch writes with `any`, missing at first, listed in opposite orders; and a stream of its own per batch.
+      const subject = randomUUID();
+      const [x, y] = [personStreamId(randomUUID()), personStreamId(randomUUID())];
+      const shared = (streamId: string, name: string): StreamAppend => ({ streamId, events: [registration(subject, name)], options: { expectedRevision: 'any' } });
+      const own = (name: string): StreamAppend => registering([{ id: randomUUID(), name }])[0]!;
+      const batches = [
+        [shared(x, '甲一'), own('甲二'), { ...shared(y, '甲三'), options: { expectedRevision: 'no_stream' } }],
+        [shared(y, '乙一'), shared(x, '乙二'), own('乙三')],
+      ] satisfies StreamAppend[][];
+      const settled = await Promise.allSettled([a.appendMany(batches[0]!), b.appendMany(batches[1]!)]);
+      // The second expects nothing of a stream it shares: it waits for a concurrent creator and is written after it, never refused.
+      assert.equal(settled[1]!.status, 'fulfilled', `round ${round}: a batch of \`any\` appends and a new stream of its own was refused: ${String((settled[1] as { reason?: unknown }).reason)}`);
+      for (const [i, s] of settled.entries()) {
+        if (s.status === 'rejected') assert.ok(s.reason instanceof ConcurrencyError, `round ${round}, batch ${i}: ${String(s.reason)} (${(s.reason as { code?: string }).code}) ${(s.reason as { detail?: string }).detail}`);
+        const outcome = s.status === 'fulfilled' ? 'written' : 'refused';
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM es_events WHERE data->>\'personId\' = ANY($1::text[])', [
+          batches[i]!.flatMap((append) => append.events.map((e) => (e.data as { personId: string }).personId)).filter((id) => id !== subject),
+        ]);
+        assert.equal(rows[0]!.n, s.status === 'fulfilled' ? 1 : 0, `round ${round}, batch ${i}: its own person stored once if written, never if refused`);
+      }
+      // Whatever was written reads back in clear: no stored ciphertext lacks its key.
+      for (const streamId of [x, y]) for (const event of await a.readStream(streamId)) assert.ok(!String(nameOf(event)).startsWith('['), `${streamId}: ${String(nameOf(event))}`);
+    }
+    assert.ok((outcomes.get('written') ?? 0) > 0, 'some batches were written');
+  });
+});

@@ -3,18 +3,18 @@
  * decorator over a store that was opened with `storeOptions()`. A single append finds (or creates)
  * the keys of its events' subjects (`subject#scope`) in one round trip before the inner store checks
  * and writes it; a batch of appends seals new subjects' events with fresh keys its own write statement
- * stores (`withWriteKeys`). The inner store encrypts each checked event through the encoder. Every read decrypts at this edge, with
- * the keys of all the events it returns fetched in one round trip and kept for that read only, so a
+ * stores (`withWriteKeys`). The inner store encrypts each checked event through the encoder, and
+ * decrypts every read through the decoder: the wrapped key of each event is read by the read's own
+ * statement (no round trip of its own, in the events' snapshot) and unwrapped for that read only, so a
  * read after an erasure never sees a key from before it. Events written before personal data was
  * encrypted hold no `$personal` part and are returned as stored.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EventEncoder, PreparedEvent } from '../append.ts';
+import type { CheckedEvent, EventEncoder } from '../append.ts';
 import type { EventRegistry } from '../registry.ts';
 import type { SqlDatabase } from '../sql/database.ts';
-import { SqlEventStore, type CompanionRows, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
+import { SqlEventStore, type CompanionRows, type EventDecoder, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
 import type { DomainEvent } from '../decider.ts';
-import { aggregateStream, asRecorded } from '../typedReads.ts';
 import type {
   Aggregate,
   AppendOptions,
@@ -38,6 +38,7 @@ import {
   personalValues,
   scopesOf,
   sealedKeyIdOf,
+  sealedKeyIdSql,
   sealPersonal,
   subjectOf,
   type PersonalFieldRule,
@@ -69,8 +70,8 @@ export class PersonalDataCodec {
 
   /** The scopes personal data is sealed under (the resources a retention rule may name). */
   readonly scopes: readonly string[];
-  /** Whether the inner store stores a batch's new keys in its own transaction (it took `storeOptions`). */
-  private keysWithBatches = false;
+  /** Whether a store took `storeOptions`: only that one encrypts, decrypts and stores a batch's new keys. */
+  private inStore = false;
 
   constructor(
     readonly keys: SubjectKeys,
@@ -88,10 +89,16 @@ export class PersonalDataCodec {
     return subject ? { rule, values, keyId: keyIdOf(subject, rule.scope) } : undefined;
   }
 
-  /** The options of the inner store: how it encodes events, and (a batch's) new keys it stores with them. */
-  storeOptions(): { encode: EventEncoder; companion: () => CompanionRows | undefined } {
-    this.keysWithBatches = true;
-    return { encode: this.encoder(), companion: () => this.companionRows() };
+  /** The options of the inner store: how it encodes events and decodes reads, and (a batch's) new keys it stores with them. */
+  storeOptions(): { encode: EventEncoder; companion: () => CompanionRows | undefined; decoder: EventDecoder } {
+    this.inStore = true;
+    const column = this.keys.store.readWithin?.(sealedKeyIdSql('e.data'));
+    return { encode: this.encoder(), companion: () => this.companionRows(), decoder: { ...(column && { column }), decode: (events, stored) => this.decode(events, stored) } };
+  }
+
+  /** Refuses a store that did not take `storeOptions`: it would write personal data in clear. */
+  assertInStore(): void {
+    if (!this.inStore) throw new Error('the personal-data store wraps a store opened with its codec\'s storeOptions() (which encrypts and decrypts)');
   }
 
   /** The offered keys of the append in progress, stored with its events; refused unless every one is stored. */
@@ -101,13 +108,13 @@ export class PersonalDataCodec {
     return {
       ...offered.within,
       check: (stored) => {
-        if (stored.size !== offered.offered.size) throw new OfferedKeyTaken();
+        if (stored !== offered.offered.size) throw new OfferedKeyTaken();
       },
     };
   }
 
   private encoder(): EventEncoder {
-    return (_streamId: string, event: PreparedEvent): PreparedEvent => {
+    return (_streamId: string, event: CheckedEvent): CheckedEvent => {
       const sealing = this.sealing(event);
       if (!sealing) return event;
       const { rule, values, keyId } = sealing;
@@ -117,8 +124,7 @@ export class PersonalDataCodec {
       const data = sealPersonal(event.data, rule, keyId, key, event.eventId, values);
       // What a reader of this event will see: the clear values, unless the subject was erased.
       if (key) context.clear.set(event.eventId, event.data);
-      // The SQL store inserts `dataJson`: it must be the sealed data's, never the clear one's.
-      return { ...event, data, dataJson: JSON.stringify(data) };
+      return { ...event, data };
     };
   }
 
@@ -136,7 +142,7 @@ export class PersonalDataCodec {
       const sealing = this.sealing(event);
       if (sealing) keyIds.add(sealing.keyId);
     }
-    const offered = batch && this.keysWithBatches && keyIds.size ? this.keys.offer([...keyIds]) : undefined;
+    const offered = batch && keyIds.size ? this.keys.offer([...keyIds]) : undefined;
     if (offered) {
       const keys = new Map([...offered.known, ...[...offered.offered].map(([id, { key }]): [string, SubjectKey] => [id, key])]);
       const context: WriteContext = { keys, clear: new Map(), offered };
@@ -154,31 +160,29 @@ export class PersonalDataCodec {
 
   /**
    * The events an append wrote, as readers see them: those it sealed hold the clear data they were
-   * sealed from (no decrypting what was just encrypted); a replay's are the stored ones, opened.
+   * sealed from (no decrypting what was just encrypted); a replay's are the stored ones, which the
+   * inner store decoded as it read them.
    */
-  async appended(result: AppendResult, context: WriteContext): Promise<AppendResult> {
-    if (result.replayed) return { ...result, events: await this.open(result.events, context.keys) };
+  appended(result: AppendResult, context: WriteContext): AppendResult {
+    if (result.replayed) return result;
     return { ...result, events: result.events.map((event) => (context.clear.has(event.eventId) ? { ...event, data: context.clear.get(event.eventId) } : event)) };
   }
 
-  /** Events as readers see them, with the keys fetched in one round trip (or given: the append's own). */
-  async open<E extends RecordedEvent | undefined>(events: readonly E[], known?: ReadonlyMap<string, SubjectKey>): Promise<E[]> {
-    const keyIds = new Set<string>();
-    for (const event of events) {
-      const keyId = event && sealedKeyIdOf(event.data);
-      if (keyId && !known?.has(keyId)) keyIds.add(keyId);
-    }
-    if (keyIds.size === 0 && !known) return [...events];
-    // Not a copy of `known` when it has every key: an append opens each stream's events with the keys of the whole batch.
-    const keys = keyIds.size === 0 ? known! : new Map([...(known ?? []), ...(await this.keys.forReading([...keyIds]))]);
-    return events.map((event) => this.openOne(event, keys));
-  }
-
-  /** One event opened with `keys` (a key id without a key row reads as erased). */
-  openOne<E extends RecordedEvent | undefined>(event: E, keys: ReadonlyMap<string, SubjectKey>): E {
-    const keyId = event && sealedKeyIdOf(event.data);
-    if (!event || !keyId) return event;
-    return { ...event, data: openPersonal(event.data, keys.get(keyId) ?? null, event.eventId) };
+  /**
+   * Events of one read as readers see them: each key unwrapped once for the read and dropped with it.
+   * `stored`: each event's stored key as its read's statement gave it (`readWithin`); without it (a key
+   * store that cannot join the read), the keys are fetched in one round trip after the read.
+   */
+  private async decode(events: RecordedEvent[], stored?: readonly unknown[]): Promise<RecordedEvent[]> {
+    const keyIds = events.map((event) => sealedKeyIdOf(event.data));
+    const keys = stored ? new Map<string, SubjectKey>() : await this.keys.forReading([...new Set(keyIds.filter((id) => id !== undefined))]);
+    return events.map((event, i) => {
+      const keyId = keyIds[i];
+      if (keyId === undefined) return event;
+      let key = keys.get(keyId);
+      if (key === undefined) keys.set(keyId, (key = stored ? this.keys.opened(keyId, stored[i] as Uint8Array | null) : null));
+      return { ...event, data: openPersonal(event.data, key, event.eventId) };
+    });
   }
 }
 
@@ -191,6 +195,7 @@ export class PersonalDataEventStore implements EventStore {
     readonly codec: PersonalDataCodec,
     readonly pseudonyms: Pseudonyms,
   ) {
+    codec.assertInStore();
     this.backend = inner.backend;
     this.atomicAppendMany = inner.atomicAppendMany;
   }
@@ -203,76 +208,47 @@ export class PersonalDataEventStore implements EventStore {
   appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
     return this.codec.withWriteKeys(appends.flatMap((a) => a.events), appends.length > 1, async (context) => {
       const results = await this.inner.appendMany(appends);
-      return Promise.all(results.map((result) => this.codec.appended(result, context)));
+      return results.map((result) => this.codec.appended(result, context));
     });
   }
 
-  async readStream<E extends DomainEvent = DomainEvent>(streamId: string, options?: ReadStreamOptions): Promise<Recorded<E>[]> {
-    return asRecorded<E>(await this.codec.open(await this.inner.readStream(streamId, options)));
+  // Reads: the inner store decodes them (`PersonalDataCodec.storeOptions`), keys read by their own statements.
+
+  readStream<E extends DomainEvent = DomainEvent>(streamId: string, options?: ReadStreamOptions): Promise<Recorded<E>[]> {
+    return this.inner.readStream<E>(streamId, options);
   }
 
   aggregate<E extends DomainEvent, State>(decider: Evolver<E, State>, streamId: string, options?: ReadStreamOptions): Promise<Aggregate<E, State>> {
-    return aggregateStream((id, o) => this.readStream(id, o), decider, streamId, options);
+    return this.inner.aggregate(decider, streamId, options);
   }
 
-  async readStreams<E extends DomainEvent = DomainEvent>(streamIds: readonly string[]): Promise<Recorded<E>[][]> {
-    const streams = await this.inner.readStreams(streamIds);
-    const opened = await this.codec.open(streams.flat());
-    let at = 0;
-    return streams.map((stream) => asRecorded<E>(opened.slice(at, (at += stream.length))));
+  readStreams<E extends DomainEvent = DomainEvent>(streamIds: readonly string[]): Promise<Recorded<E>[][]> {
+    return this.inner.readStreams<E>(streamIds);
   }
 
-  async readEventsById(eventIds: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
-    return this.codec.open(await this.inner.readEventsById(eventIds));
+  readEventsById(eventIds: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
+    return this.inner.readEventsById(eventIds);
   }
 
   streamRevision(streamId: string): Promise<number | undefined> {
     return this.inner.streamRevision(streamId);
   }
 
-  async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
-    return this.codec.open(await this.inner.readAll(options));
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    return this.inner.readAll(options);
   }
 
-  async readAllWithHead(options?: ReadAllOptions): Promise<{ events: RecordedEvent[]; scannedThrough: Position }> {
-    const page = await this.inner.readAllWithHead(options);
-    return { ...page, events: await this.codec.open(page.events) };
+  readAllWithHead(options?: ReadAllOptions): Promise<{ events: RecordedEvent[]; scannedThrough: Position }> {
+    return this.inner.readAllWithHead(options);
   }
 
   /**
-   * The inner subscription, each event opened as it passes. A subscription hands out one event at a
-   * time, so keys are kept for at most one `batchSize` of events, and dropped at once when this
-   * process erases a key.
+   * The inner subscription: each page of `batchSize` events is decoded with the keys its own statement
+   * read, so an erasure shows from the next page on (an event read before it is handed out as read,
+   * as a response already sent), whichever process erased.
    */
   subscribe(options: SubscribeOptions = {}): EventSubscription {
-    const inner = this.inner.subscribe(options);
-    const codec = this.codec;
-    const window = options.batchSize ?? 100;
-    async function* opened(): AsyncGenerator<RecordedEvent> {
-      let keys = new Map<string, SubjectKey>();
-      let epoch = codec.keys.epoch;
-      let served = 0;
-      for await (const event of inner) {
-        const keyId = sealedKeyIdOf(event.data);
-        if (keyId) {
-          if (++served > window || epoch !== codec.keys.epoch) {
-            keys = new Map();
-            served = 1;
-            epoch = codec.keys.epoch;
-          }
-          if (!keys.has(keyId)) for (const [id, key] of await codec.keys.forReading([keyId])) keys.set(id, key);
-        }
-        yield codec.openOne(event, keys);
-      }
-    }
-    const iterator = opened();
-    return {
-      [Symbol.asyncIterator]: () => iterator,
-      close: async () => {
-        await inner.close();
-        await iterator.return(undefined);
-      },
-    };
+    return this.inner.subscribe(options);
   }
 
   assertPositionExists(position: Position): Promise<string | null> {

@@ -115,17 +115,28 @@ export function personalValues(rule: PersonalFieldRule, data: unknown): Personal
   return out;
 }
 
-/** `root` with `value` at `path`, copying only the objects and arrays along the path. */
-function setIn(root: unknown, path: readonly (string | number)[], value: unknown): unknown {
-  const [head, ...rest] = path;
-  if (head === undefined) return value;
-  if (Array.isArray(root)) {
-    const copy = [...root];
-    copy[Number(head)] = setIn(copy[Number(head)], rest, value);
+/**
+ * `root` (an object) with the i-th path holding `valueOf(i)`, copying each object and array along the
+ * paths once however many paths go through it (the root is always copied, so its result is fresh).
+ */
+function withValuesAt(root: unknown, paths: readonly (readonly (string | number)[])[], valueOf: (index: number) => unknown): Record<string, unknown> {
+  // The copies made, each also keyed by itself: a second path through a container finds it copied.
+  const copies = new Map<object, Record<string | number, unknown>>();
+  const copyOf = (value: unknown): Record<string | number, unknown> => {
+    let copy = copies.get(value as object);
+    if (!copy) {
+      copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>;
+      copies.set(value as object, copy).set(copy, copy);
+    }
     return copy;
-  }
-  const object = root as Record<string, unknown>;
-  return { ...object, [head]: setIn(object[head], rest, value) };
+  };
+  const out = copyOf(root);
+  paths.forEach((path, index) => {
+    let at = out;
+    for (let depth = 0; depth < path.length - 1; depth++) at = at[path[depth]!] = copyOf(at[path[depth]!]);
+    at[path[path.length - 1]!] = valueOf(index);
+  });
+  return out as Record<string, unknown>;
 }
 
 const TAG_BYTES = 16;
@@ -147,19 +158,25 @@ const decodePath = (path: string): string[] => path.split('.');
  */
 export function sealPersonal(data: unknown, rule: PersonalFieldRule, keyId: string, key: Buffer | null, eventId: string, values = personalValues(rule, data)): unknown {
   if (values.length === 0) return data;
-  let out = data;
-  for (const { path } of values) out = setIn(out, path, key ? ENCRYPTED : ERASED);
+  const marker = key ? ENCRYPTED : ERASED;
+  const out = withValuesAt(data, values.map((v) => v.path), () => marker);
   if (!key) return out;
-  const plaintext = Buffer.from(JSON.stringify(values.map((v) => v.value)));
   const iv = ivOf(eventId);
   const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(iv);
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const body = cipher.update(JSON.stringify(values.map((v) => v.value)), 'utf8');
+  cipher.final(); // GCM: no bytes held back; computes the tag
   const sealed: Sealed = { v: 1, s: keyId, p: values.map((v) => encodePath(v.path)), c: Buffer.concat([cipher.getAuthTag(), body]).toString('base64') };
-  return { ...(out as Record<string, unknown>), [SEALED]: sealed };
+  out[SEALED] = sealed;
+  return out;
 }
 
 function sealedOf(data: unknown): Sealed | undefined {
   return typeof data === 'object' && data !== null && SEALED in data ? ((data as Record<string, unknown>)[SEALED] as Sealed) : undefined;
+}
+
+/** SQL giving the id of the key that opens a stored payload (`data`: a jsonb expression); NULL when it holds nothing encrypted. */
+export function sealedKeyIdSql(data: string): string {
+  return `(${data}->'${SEALED}'->>'s')`;
 }
 
 /** The id of the key that opens a stored payload; `undefined` when it holds nothing encrypted. */
@@ -182,9 +199,5 @@ export function openPersonal(data: unknown, key: Buffer | null, eventId: string)
   } else {
     values = sealed.p.map(() => ERASED);
   }
-  let out: unknown = rest;
-  sealed.p.forEach((path, index) => {
-    out = setIn(out, decodePath(path), values[index]);
-  });
-  return out;
+  return withValuesAt(rest, sealed.p.map(decodePath), (index) => values[index]);
 }

@@ -22,10 +22,16 @@ export interface SubjectKeyStore {
   create(keys: ReadonlyMap<string, Buffer>): Promise<Map<string, StoredKey>>;
   /**
    * What `create` does, as a statement for a CTE of the append that writes the events these keys
-   * seal (a key table in the events' database), its parameters numbered from `$first`, returning
-   * `id` per key stored: keys and events then commit or roll back together. Absent: `create` first.
+   * seal (a key table in the events' database), its parameters numbered from `$first`, returning a
+   * row per key stored: keys and events then commit or roll back together. Absent: `create` first.
    */
   createWithin?(keys: ReadonlyMap<string, Buffer>): { sql(first: number): string; params: unknown[] };
+  /**
+   * An SQL expression giving the stored key (wrapped, or NULL: erased or never keyed) of the key id
+   * `keyId` (an SQL expression), for the statement that reads the events it opens (a key table in the
+   * events' database): keys come with the events, in their snapshot. Absent: `get` after the read.
+   */
+  readWithin?(keyId: string): string;
   /** Destroys the keys of these key ids and leaves a tombstone for each, keyed or not; returns how many live keys it destroyed. */
   erase(keyIds: readonly string[]): Promise<number>;
   /** How many key ids hold a key, and how many were erased (tombstones). */
@@ -88,9 +94,13 @@ export class SqlSubjectKeyStore implements SubjectKeyStore {
       // In key-id order, as `pd_create_keys`: concurrent appends of the same new subjects wait in one order.
       sql: (first) => `INSERT INTO pd_subject_keys AS k (subject_id, wrapped_key)
            SELECT x.s, decode(x.w, 'base64') FROM unnest($${first}::text[], $${first + 1}::text[]) AS x(s, w) ORDER BY x.s
-           ON CONFLICT (subject_id) DO NOTHING RETURNING k.subject_id AS id`,
+           ON CONFLICT (subject_id) DO NOTHING RETURNING 1`,
       params: [ids, ids.map((id) => keys.get(id)!.toString('base64'))],
     };
+  }
+
+  readWithin(keyId: string): string {
+    return `(SELECT k.wrapped_key FROM pd_subject_keys k WHERE k.subject_id = ${keyId})`;
   }
 
   async erase(keyIds: readonly string[]): Promise<number> {
@@ -140,8 +150,14 @@ export interface OfferedKeys {
 
 /** Keys per subject over a key store: wrapped with the master key, bound to their subject id. */
 export class SubjectKeys {
-  /** Unwrapped keys the write path encrypts with; dropped on erasure (see `erase`). */
-  private readonly writeCache = new Map<string, Buffer>();
+  /**
+   * Unwrapped keys the write path encrypts with, in two generations of up to half the size each: when
+   * the young one is full it becomes the old one and the old one is dropped (dropping the oldest entry
+   * of one large Map one at a time made each eviction scan the holes earlier ones left: tens of µs per
+   * key once a process had written more subjects than it keeps). Dropped on erasure (see `erase`).
+   */
+  private writeCache = new Map<string, Buffer>();
+  private writeCacheOld = new Map<string, Buffer>();
   private erasures = 0;
 
   constructor(
@@ -160,7 +176,12 @@ export class SubjectKeys {
   /** The keys of these subjects for reading: one round trip, nothing kept after the call. */
   async forReading(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>> {
     const stored = await this.store.get(subjectIds);
-    return new Map([...stored].map(([id, wrapped]) => [id, wrapped && this.unwrap(id, wrapped)]));
+    return new Map([...stored].map(([id, wrapped]) => [id, this.opened(id, wrapped)]));
+  }
+
+  /** A key as stored (wrapped, as the store or `readWithin` gives it; `null` or none: erased or never keyed) as readers use it. */
+  opened(subjectId: string, stored: Uint8Array | null | undefined): SubjectKey {
+    return stored ? this.unwrap(subjectId, Buffer.isBuffer(stored) ? stored : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength)) : null;
   }
 
   /**
@@ -187,10 +208,10 @@ export class SubjectKeys {
   /** Destroys the keys of these key ids (see `SubjectKeyStore.erase`) and forgets them here. */
   async erase(keyIds: readonly string[]): Promise<number> {
     this.erasures++;
-    for (const id of keyIds) this.writeCache.delete(id);
+    this.forget(keyIds);
     const erased = await this.store.erase(keyIds);
     this.erasures++;
-    for (const id of keyIds) this.writeCache.delete(id);
+    this.forget(keyIds);
     return erased;
   }
 
@@ -219,7 +240,7 @@ export class SubjectKeys {
     const known = new Map<string, SubjectKey>();
     const missing: string[] = [];
     for (const id of new Set(subjectIds)) {
-      const cached = this.writeCache.get(id);
+      const cached = this.writeCache.get(id) ?? this.writeCacheOld.get(id);
       if (cached) known.set(id, cached);
       else missing.push(id);
     }
@@ -227,8 +248,18 @@ export class SubjectKeys {
   }
 
   private remember(id: string, key: Buffer): void {
-    if (this.writeCache.size >= this.writeCacheSize) this.writeCache.delete(this.writeCache.keys().next().value!);
+    if (this.writeCache.size >= this.writeCacheSize / 2) {
+      this.writeCacheOld = this.writeCache;
+      this.writeCache = new Map();
+    }
     this.writeCache.set(id, key);
+  }
+
+  private forget(keyIds: readonly string[]): void {
+    for (const id of keyIds) {
+      this.writeCache.delete(id);
+      this.writeCacheOld.delete(id);
+    }
   }
 
   /** A fresh key for each subject, wrapped: the randomness of them all drawn at once (one call per key cost more than the wrap). */
@@ -245,8 +276,9 @@ export class SubjectKeys {
 
   private wrap(subjectId: string, key: Buffer, iv: Buffer): Buffer {
     const cipher = createCipheriv(WRAP, this.masterKey, iv).setAAD(Buffer.from(subjectId));
-    const body = Buffer.concat([cipher.update(key), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+    const body = cipher.update(key);
+    cipher.final(); // GCM: no bytes held back; computes the tag
+    return Buffer.concat([iv, cipher.getAuthTag(), body], IV_BYTES + TAG_BYTES + KEY_BYTES);
   }
 
   private unwrap(subjectId: string, wrapped: Buffer): Buffer {

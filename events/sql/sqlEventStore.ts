@@ -29,6 +29,20 @@ export interface SqlEventStoreOptions {
   encode?: EventEncoder;
   /** Asked once per `appendMany`, after `encode`: rows to store in the same transaction as its events. */
   companion?: () => CompanionRows | undefined;
+  /** Applied to the events of every read before they are returned (events/crypto/personalDataStore.ts). */
+  decoder?: EventDecoder;
+}
+
+/**
+ * How stored events are turned back into what readers see, with what that needs read beside each event
+ * by the read's own statement (events/crypto/: the data key it is sealed under), so it costs no round
+ * trip of its own and is never kept beyond the read.
+ */
+export interface EventDecoder {
+  /** An SQL expression over the stored event `e` read beside it; none: `decode` gets no values. */
+  column?: string;
+  /** The events of one read as readers see them, given each event's `column` value. */
+  decode(events: RecordedEvent[], values?: readonly unknown[]): Promise<RecordedEvent[]>;
 }
 
 /**
@@ -36,17 +50,19 @@ export interface SqlEventStoreOptions {
  * together (events/crypto/: the data keys its events were sealed with, created for new subjects).
  */
 export interface CompanionRows {
-  /** A data-modifying statement for a CTE, its parameters numbered from `$first`, returning `id` per row stored. */
+  /** A data-modifying statement for a CTE, its parameters numbered from `$first`, returning a row per row stored. */
   sql(first: number): string;
   params: unknown[];
-  /** Sees the ids of the rows stored before the transaction commits; throwing rolls it all back. */
-  check(stored: ReadonlySet<string>): void;
+  /** Sees how many rows were stored before the transaction commits; throwing rolls it all back. */
+  check(stored: number): void;
 }
 
 interface EventRow extends EventRowIdentity {
   data: unknown;
   metadata: RecordedEvent['metadata'];
   recorded_at: Date | string;
+  /** `EventDecoder.column`'s value, when the store has a decoder with a column. */
+  decoded_with?: unknown;
 }
 
 interface AppendRow {
@@ -83,6 +99,17 @@ function eventsJson(events: readonly PreparedEvent[], extra: (index: number) => 
   return `[${parts.join(',')}]`;
 }
 
+/** A batch's new stream that its first append expected `any` of was created by another writer meanwhile (without events where the batch puts its own): the batch rolls back and is redone. */
+class StreamCreatedMeanwhile extends Error {}
+
+/** A batch's new stream that another writer created (and wrote) first, met as its revisions being taken. */
+function takenStreamOf(err: unknown): string | undefined {
+  return /\(stream_id, stream_revision\)=\((.+), -?\d+\) already exists/.exec((err as { detail?: string }).detail ?? '')?.[1];
+}
+
+/** Each redo needs another writer to create one of the batch's `any` streams in the instant between its two statements: a third time is a `ConcurrencyError`. */
+const MAX_BATCH_ATTEMPTS = 3;
+
 function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
@@ -96,6 +123,9 @@ export class SqlEventStore implements EventStore {
   private readonly maxPollIntervalMs: number;
   private readonly encode: EventEncoder | undefined;
   private readonly companion: (() => CompanionRows | undefined) | undefined;
+  private readonly decoder: EventDecoder | undefined;
+  /** The columns every read selects from `es_events e`: the event's, and the decoder's. */
+  private readonly columns: string;
   private readonly wakeups = new Set<() => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -109,6 +139,20 @@ export class SqlEventStore implements EventStore {
     this.maxPollIntervalMs = options.maxPollIntervalMs ?? 500;
     this.encode = options.encode;
     this.companion = options.companion;
+    this.decoder = options.decoder;
+    this.columns = `${EVENT_COLUMNS}${this.decodedWith()}`;
+  }
+
+  /** The decoder's column as a select-list item over `e` (empty when none). */
+  private decodedWith(): string {
+    return this.decoder?.column ? `, ${this.decoder.column} AS decoded_with` : '';
+  }
+
+  /** Rows of one read as readers see them: upcast, then decoded together (one call per read). */
+  private recorded(rows: readonly EventRow[]): Promise<RecordedEvent[]> | RecordedEvent[] {
+    const events = rows.map((r) => this.toRecorded(r));
+    if (!this.decoder) return events;
+    return this.decoder.decode(events, this.decoder.column ? rows.map((r) => r.decoded_with) : undefined);
   }
 
   /** Creates the tables if needed and starts listening for appends. */
@@ -178,12 +222,8 @@ export class SqlEventStore implements EventStore {
         const expected = batch.find((a) => a.streamId === streamId)?.expected ?? 'any';
         throw new ConcurrencyError(streamId, String(expected), actual < 0 ? undefined : actual);
       }
-      // A batch's new stream that another writer created (and wrote) first: its revisions are taken.
-      const taken = /\(stream_id, stream_revision\)=\((.+), -?\d+\) already exists/.exec((err as { detail?: string }).detail ?? '');
-      if (taken) {
-        const streamId = taken[1]!;
-        throw new ConcurrencyError(streamId, String(batch.find((a) => a.streamId === streamId)?.expected ?? 'any'), await this.streamRevision(streamId));
-      }
+      const taken = takenStreamOf(err);
+      if (taken !== undefined) throw new ConcurrencyError(taken, String(batch.find((a) => a.streamId === taken)?.expected ?? 'any'), await this.streamRevision(taken));
       if (/es_events_event_id_key|duplicate key value.*event_id/.test(message)) {
         const streams = [...new Set(batch.map((a) => a.streamId))];
         const where = streams.length === 1 ? `this append to ${streams[0]}` : `this batch of appends (${streams.length} streams)`;
@@ -196,118 +236,133 @@ export class SqlEventStore implements EventStore {
   /**
    * Several appends in one transaction, in two statements whatever their number (a per-append loop in
    * SQL made batch writes cost as much as separate appends). The first locks the streams that exist
-   * (in stream order, so concurrent batches cannot deadlock) and finds the event ids already stored;
-   * each append's expected revision is checked against the revision found — earlier appends of the
-   * batch included. The second writes everything: new streams created at their final revision (one
-   * row write each, not insert-lock-update), existing ones moved on, the events inserted in batch
-   * order. A stream another writer created meanwhile is caught by the unique keys and becomes a
-   * `ConcurrencyError` (`runAppend`). The companion rows are stored by the second statement too, and
-   * checked before the commit (also when every append was a replay and nothing was written). Rows as
-   * `es_append` returns them.
+   * and finds the event ids already stored; each append's expected revision is checked against the
+   * revision found — earlier appends of the batch included. The second writes everything: new streams
+   * created at their final revision (one row write each, not insert-lock-update), existing ones moved
+   * on, the events inserted in batch order, then the companion rows. Rows as `es_append` returns them.
+   *
+   * Lock order, the same in every batch so concurrent ones queue instead of deadlocking: the existing
+   * streams (first statement, in stream order), then the new ones (in stream order), then the batch's
+   * own events, then the companion rows (a new subject's key: in key order). A new stream another
+   * writer created meanwhile is met by the unique keys: the batch waits for that writer's commit, then
+   * an append that expected `any` is redone on the stream now found (as `es_append` waits for a
+   * concurrent creator), any other becomes a `ConcurrencyError` (`runAppend`). The companion rows are
+   * checked before the commit (also when every append was a replay and nothing was written).
    */
   private async writeBatch(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[], companion?: CompanionRows): Promise<AppendRow[]> {
-    return this.db.transaction(async (tx) => {
-      const streams = [...new Set(batch.map((a) => a.streamId))].sort();
-      // `any` on a missing stream waits for a concurrent creator instead of failing (as `es_append`): create those rows first, so they are locked below.
-      const anyStreams = [...new Set(batch.filter((a) => a.expected === 'any').map((a) => a.streamId))].sort();
-      if (anyStreams.length > 0) {
-        await tx.query('INSERT INTO es_streams (stream_id, revision) SELECT s, -1 FROM unnest($1::text[]) AS s ORDER BY s ON CONFLICT (stream_id) DO NOTHING', [anyStreams]);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => this.writeBatchIn(tx, batch, companion, attempt < MAX_BATCH_ATTEMPTS));
+      } catch (err) {
+        const taken = err instanceof StreamCreatedMeanwhile ? undefined : takenStreamOf(err);
+        const redo = err instanceof StreamCreatedMeanwhile || (taken !== undefined && attempt < MAX_BATCH_ATTEMPTS && batch.find((a) => a.streamId === taken)?.expected === 'any');
+        if (!redo) throw err;
       }
-      const { rows: found } = await tx.query<{ revision: number | null } & Omit<AppendRow, 'batch_index' | 'replayed'> & { stream_id: string }>(
-        `WITH locked AS MATERIALIZED (SELECT s.stream_id, s.revision FROM es_streams s WHERE s.stream_id = ANY($1::text[]) ORDER BY s.stream_id FOR UPDATE)
-         SELECT l.stream_id, l.revision, NULL AS global_position, NULL AS transaction_id, NULL::integer AS stream_revision, NULL AS event_id, NULL::timestamptz AS recorded_at FROM locked l
-         UNION ALL
-         SELECT e.stream_id, NULL, e.global_position::text, e.transaction_id::text, e.stream_revision, e.event_id::text, e.recorded_at
-         FROM es_events e WHERE e.event_id = ANY($2::uuid[])`,
-        [streams, batch.flatMap((a) => a.prepared.map((p) => p.eventId))],
-      );
-      const before = new Map<string, number>();
-      const storedById = new Map<string, Omit<AppendRow, 'batch_index' | 'replayed'>>();
-      for (const row of found) {
-        if (row.revision !== null) before.set(row.stream_id, row.revision);
-        else storedById.set(row.event_id, row);
-      }
-      const revisions = new Map(before);
-      const plannedIds = new Set<string>();
-      const replays: AppendRow[] = [];
-      const rows: { batch_index: number; stream_id: string; stream_revision: number; event: PreparedEvent }[] = [];
-      batch.forEach(({ streamId, expected, prepared }, index) => {
-        const first = prepared[0]!.eventId;
-        // As `es_append`: an append whose first event is already stored (or earlier in this batch) is a replay.
-        if (storedById.has(first) || plannedIds.has(first)) {
-          for (const p of prepared) {
-            const row = storedById.get(p.eventId);
-            replays.push({ ...(row ?? { global_position: '0', transaction_id: '0', stream_revision: -1, event_id: p.eventId, recorded_at: new Date(0) }), batch_index: index, replayed: true });
-          }
-          return;
+    }
+  }
+
+  private async writeBatchIn(
+    tx: SqlExecutor,
+    batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[],
+    companion: CompanionRows | undefined,
+    mayRedo: boolean,
+  ): Promise<AppendRow[]> {
+    const streams = [...new Set(batch.map((a) => a.streamId))].sort();
+    const { rows: found } = await tx.query<{ revision: number | null } & Omit<AppendRow, 'batch_index' | 'replayed'> & { stream_id: string }>(
+      `WITH locked AS MATERIALIZED (SELECT s.stream_id, s.revision FROM es_streams s WHERE s.stream_id = ANY($1::text[]) ORDER BY s.stream_id FOR UPDATE)
+       SELECT l.stream_id, l.revision, NULL AS global_position, NULL AS transaction_id, NULL::integer AS stream_revision, NULL AS event_id, NULL::timestamptz AS recorded_at FROM locked l
+       UNION ALL
+       SELECT e.stream_id, NULL, e.global_position::text, e.transaction_id::text, e.stream_revision, e.event_id::text, e.recorded_at
+       FROM es_events e WHERE e.event_id = ANY($2::uuid[])`,
+      [streams, batch.flatMap((a) => a.prepared.map((p) => p.eventId))],
+    );
+    const before = new Map<string, number>();
+    const storedById = new Map<string, Omit<AppendRow, 'batch_index' | 'replayed'>>();
+    for (const row of found) {
+      if (row.revision !== null) before.set(row.stream_id, row.revision);
+      else storedById.set(row.event_id, row);
+    }
+    const revisions = new Map(before);
+    const plannedIds = new Set<string>();
+    const replays: AppendRow[] = [];
+    const rows: { batch_index: number; stream_id: string; stream_revision: number; event: PreparedEvent }[] = [];
+    batch.forEach(({ streamId, expected, prepared }, index) => {
+      const first = prepared[0]!.eventId;
+      // As `es_append`: an append whose first event is already stored (or earlier in this batch) is a replay.
+      if (storedById.has(first) || plannedIds.has(first)) {
+        for (const p of prepared) {
+          const row = storedById.get(p.eventId);
+          replays.push({ ...(row ?? { global_position: '0', transaction_id: '0', stream_revision: -1, event_id: p.eventId, recorded_at: new Date(0) }), batch_index: index, replayed: true });
         }
-        const current = revisions.get(streamId) ?? -1;
-        const stale =
-          (expected === 'no_stream' && current !== -1) || (expected === 'stream_exists' && current === -1) || (typeof expected === 'number' && expected !== current);
-        if (stale) throw new ConcurrencyError(streamId, String(expected), current < 0 ? undefined : current);
-        prepared.forEach((p, i) => {
-          plannedIds.add(p.eventId);
-          rows.push({ batch_index: index, stream_id: streamId, stream_revision: current + 1 + i, event: p });
-        });
-        revisions.set(streamId, current + prepared.length);
+        return;
+      }
+      const current = revisions.get(streamId) ?? -1;
+      const stale =
+        (expected === 'no_stream' && current !== -1) || (expected === 'stream_exists' && current === -1) || (typeof expected === 'number' && expected !== current);
+      if (stale) throw new ConcurrencyError(streamId, String(expected), current < 0 ? undefined : current);
+      prepared.forEach((p, i) => {
+        plannedIds.add(p.eventId);
+        rows.push({ batch_index: index, stream_id: streamId, stream_revision: current + 1 + i, event: p });
       });
-      if (rows.length === 0) {
-        companion?.check(new Set());
-        return replays;
-      }
-      const changed = [...revisions].filter(([streamId, revision]) => revision !== before.get(streamId)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      const created = changed.filter(([streamId]) => !before.has(streamId));
-      const moved = changed.filter(([streamId]) => before.has(streamId));
-      // The new streams are created first (the first arm of the UNION ALL), in stream order: a concurrent creator of the same streams waits in that order, never in a cycle.
-      // Per event only its position comes back: the transaction and the instant are the same for the whole batch.
-      const { rows: written } = await tx.query<{ kind: 'c' | 'e' | 'n' | 'k'; global_position: string | null; transaction_id: string | null; id: string | null; recorded_at: Date | null }>(
-        `WITH now AS MATERIALIZED (SELECT date_trunc('milliseconds', clock_timestamp()) AS at),
-         created AS (
-           INSERT INTO es_streams (stream_id, revision) SELECT x.s, x.r FROM unnest($2::text[], $3::integer[]) AS x(s, r) ORDER BY x.s
-           ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id),
-         moved AS (
-           INSERT INTO es_streams (stream_id, revision) SELECT x.s, x.r FROM unnest($4::text[], $5::integer[]) AS x(s, r) ORDER BY x.s
-           ON CONFLICT (stream_id) DO UPDATE SET revision = EXCLUDED.revision),
-         inserted AS (
-           INSERT INTO es_events AS e (stream_id, stream_revision, event_id, type, schema_version, data, metadata, recorded_at)
-           SELECT x.stream_id, x.stream_revision, x."eventId", x.type, x."schemaVersion", x.data, x.metadata, now.at
-           FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, stream_id text, stream_revision integer, "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb), now
-           ORDER BY x.ord
-           RETURNING e.global_position, e.event_id)${companion ? `,
-         companion AS (${companion.sql(6)})` : ''}
-         SELECT 'c' AS kind, NULL AS global_position, NULL AS transaction_id, c.stream_id AS id, NULL::timestamptz AS recorded_at FROM created c
-         UNION ALL SELECT 'e', i.global_position::text, NULL, i.event_id::text, NULL FROM inserted i
-         UNION ALL SELECT 'n', NULL, pg_current_xact_id()::text, NULL, now.at FROM now, (SELECT pg_notify('es_events', '')) n${companion ? `
-         UNION ALL SELECT 'k', NULL, NULL, k.id::text, NULL FROM companion k` : ''}`,
-        [
-          eventsJson(
-            rows.map((r) => r.event),
-            (i) => `"ord":${i},"stream_id":${JSON.stringify(rows[i]!.stream_id)},"stream_revision":${rows[i]!.stream_revision},`,
-          ),
-          created.map(([s]) => s), created.map(([, r]) => r), moved.map(([s]) => s),
-          moved.map(([, r]) => r),
-          ...(companion?.params ?? []),
-        ],
-      );
-      const positionById = new Map<string, string>();
-      const createdStreams = new Set<string>();
-      const companionIds = new Set<string>();
-      let batchRow: (typeof written)[number] | undefined;
-      for (const row of written) {
-        if (row.kind === 'e') positionById.set(row.id!, row.global_position!);
-        else if (row.kind === 'c') createdStreams.add(row.id!);
-        else if (row.kind === 'k') companionIds.add(row.id!);
-        else batchRow = row;
-      }
-      companion?.check(companionIds);
-      const raced = created.find(([streamId]) => !createdStreams.has(streamId));
-      if (raced) throw await this.raceError(tx, raced[0], batch);
-      const { transaction_id, recorded_at } = batchRow!;
-      return [
-        ...rows.map((r) => ({ global_position: positionById.get(r.event.eventId)!, transaction_id: transaction_id!, stream_revision: r.stream_revision, event_id: r.event.eventId, recorded_at: recorded_at!, batch_index: r.batch_index, replayed: false })),
-        ...replays,
-      ];
+      revisions.set(streamId, current + prepared.length);
     });
+    if (rows.length === 0) {
+      companion?.check(0);
+      return replays;
+    }
+    const changed = [...revisions].filter(([streamId, revision]) => revision !== before.get(streamId)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const created = changed.filter(([streamId]) => !before.has(streamId));
+    const moved = changed.filter(([streamId]) => before.has(streamId));
+    // The new streams are created first (the first arm of the UNION ALL), in stream order: a concurrent creator of the same streams waits in that order, never in a cycle.
+    // Per event only its position comes back: the transaction and the instant are the same for the whole batch.
+    const { rows: written } = await tx.query<{ kind: 'c' | 'e' | 'n' | 'k'; global_position: string | null; transaction_id: string | null; id: string | null; recorded_at: Date | null }>(
+      `WITH now AS MATERIALIZED (SELECT date_trunc('milliseconds', clock_timestamp()) AS at),
+       created AS (
+         INSERT INTO es_streams (stream_id, revision) SELECT x.s, x.r FROM unnest($2::text[], $3::integer[]) AS x(s, r) ORDER BY x.s
+         ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id),
+       moved AS (
+         INSERT INTO es_streams (stream_id, revision) SELECT x.s, x.r FROM unnest($4::text[], $5::integer[]) AS x(s, r) ORDER BY x.s
+         ON CONFLICT (stream_id) DO UPDATE SET revision = EXCLUDED.revision),
+       inserted AS (
+         INSERT INTO es_events AS e (stream_id, stream_revision, event_id, type, schema_version, data, metadata, recorded_at)
+         SELECT x.stream_id, x.stream_revision, x."eventId", x.type, x."schemaVersion", x.data, x.metadata, now.at
+         FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, stream_id text, stream_revision integer, "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb), now
+         ORDER BY x.ord
+         RETURNING e.global_position, e.event_id)${companion ? `,
+       companion AS (${companion.sql(6)})` : ''}
+       SELECT 'c' AS kind, NULL AS global_position, NULL AS transaction_id, c.stream_id AS id, NULL::timestamptz AS recorded_at FROM created c
+       UNION ALL SELECT 'e', i.global_position::text, NULL, i.event_id::text, NULL FROM inserted i
+       UNION ALL SELECT 'n', NULL, pg_current_xact_id()::text, NULL, now.at FROM now, (SELECT pg_notify('es_events', '')) n${companion ? `
+       UNION ALL SELECT 'k', NULL, NULL, count(*)::text, NULL FROM companion` : ''}`,
+      [
+        eventsJson(
+          rows.map((r) => r.event),
+          (i) => `"ord":${i},"stream_id":${JSON.stringify(rows[i]!.stream_id)},"stream_revision":${rows[i]!.stream_revision},`,
+        ),
+        created.map(([s]) => s), created.map(([, r]) => r), moved.map(([s]) => s),
+        moved.map(([, r]) => r),
+        ...(companion?.params ?? []),
+      ],
+    );
+    const positionById = new Map<string, string>();
+    const createdStreams = new Set<string>();
+    let companionRows = 0;
+    let batchRow: (typeof written)[number] | undefined;
+    for (const row of written) {
+      if (row.kind === 'e') positionById.set(row.id!, row.global_position!);
+      else if (row.kind === 'c') createdStreams.add(row.id!);
+      else if (row.kind === 'k') companionRows = Number(row.id);
+      else batchRow = row;
+    }
+    companion?.check(companionRows);
+    const raced = created.find(([streamId]) => !createdStreams.has(streamId));
+    if (raced && mayRedo && batch.find((a) => a.streamId === raced[0])!.expected === 'any') throw new StreamCreatedMeanwhile();
+    if (raced) throw await this.raceError(tx, raced[0], batch);
+    const { transaction_id, recorded_at } = batchRow!;
+    return [
+      ...rows.map((r) => ({ global_position: positionById.get(r.event.eventId)!, transaction_id: transaction_id!, stream_revision: r.stream_revision, event_id: r.event.eventId, recorded_at: recorded_at!, batch_index: r.batch_index, replayed: false })),
+      ...replays,
+    ];
   }
 
   /** A stream the batch found missing was created by another writer before the batch could: its revision now, as a `ConcurrencyError`. */
@@ -323,7 +378,7 @@ export class SqlEventStore implements EventStore {
     prepared: { eventId: string; type: string; data: unknown }[],
   ): Promise<AppendResult> {
     const { rows } = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM es_events e WHERE e.event_id = ANY($1::uuid[]) ORDER BY e.global_position`,
+      `SELECT ${this.columns} FROM es_events e WHERE e.event_id = ANY($1::uuid[]) ORDER BY e.global_position`,
       [prepared.map((p) => p.eventId)],
     );
     const byId = new Map(rows.map((r) => [r.event_id, r]));
@@ -336,7 +391,7 @@ export class SqlEventStore implements EventStore {
         );
       }
     }
-    const events = rows.map((r) => this.toRecorded(r));
+    const events = await this.recorded(rows);
     const last = await this.streamRevision(streamId);
     return { streamId, nextExpectedRevision: last ?? -1, events, replayed: true };
   }
@@ -350,8 +405,8 @@ export class SqlEventStore implements EventStore {
   async readEventsById(eventIds: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
     const valid = [...new Set(eventIds.filter((id) => UUID.test(id)))];
     if (valid.length === 0) return eventIds.map(() => undefined);
-    const { rows } = await this.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM es_events e WHERE e.event_id = ANY($1::uuid[])`, [valid]);
-    const byId = new Map(rows.map((r) => [r.event_id.toLowerCase(), this.toRecorded(r)]));
+    const { rows } = await this.db.query<EventRow>(`SELECT ${this.columns} FROM es_events e WHERE e.event_id = ANY($1::uuid[])`, [valid]);
+    const byId = new Map((await this.recorded(rows)).map((event) => [event.eventId.toLowerCase(), event]));
     return eventIds.map((id) => byId.get(id.toLowerCase()));
   }
 
@@ -384,24 +439,24 @@ export class SqlEventStore implements EventStore {
       params.push(options.toTime);
       where += ` AND e.recorded_at <= $${params.length}::timestamptz`;
     }
-    let sql = `SELECT ${EVENT_COLUMNS} FROM es_events e WHERE ${where} ORDER BY e.stream_revision ${options.direction === 'backwards' ? 'DESC' : 'ASC'}`;
+    let sql = `SELECT ${this.columns} FROM es_events e WHERE ${where} ORDER BY e.stream_revision ${options.direction === 'backwards' ? 'DESC' : 'ASC'}`;
     if (options.limit !== undefined) {
       params.push(options.limit);
       sql += ` LIMIT $${params.length}`;
     }
     const { rows } = await this.db.query<EventRow>(sql, params);
-    return rows.map((r) => this.toRecorded(r));
+    return this.recorded(rows);
   }
 
   async readStreams<E extends DomainEvent = DomainEvent>(streamIds: readonly string[]): Promise<Recorded<E>[][]> {
     const unique = [...new Set(streamIds)];
     if (unique.length === 0) return [];
     const { rows } = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM es_events e WHERE e.stream_id = ANY($1::text[]) ORDER BY e.stream_id, e.stream_revision`,
+      `SELECT ${this.columns} FROM es_events e WHERE e.stream_id = ANY($1::text[]) ORDER BY e.stream_id, e.stream_revision`,
       [unique],
     );
     const byStream = new Map<string, RecordedEvent[]>(unique.map((id) => [id, []]));
-    for (const row of rows) byStream.get(row.stream_id)!.push(this.toRecorded(row));
+    for (const event of await this.recorded(rows)) byStream.get(event.streamId)!.push(event);
     // A stream asked twice gets its own copy of the list (a set, not indexOf: a chunk asks for tens of thousands).
     const given = new Set<string>();
     return streamIds.map((id) => {
@@ -426,14 +481,14 @@ export class SqlEventStore implements EventStore {
     const limit = options.limit ?? 1000;
     const types = options.filter?.types?.length ? [...options.filter.types] : null;
     const prefixes = options.filter?.streamPrefixes?.length ? options.filter.streamPrefixes.map(likePrefix) : null;
-    const { rows } = await this.db.query<EventRow & { is_head: boolean }>('SELECT * FROM es_read_after($1::xid8, $2::bigint, $3, $4::text[], $5::text[])', [
+    const { rows } = await this.db.query<EventRow & { is_head: boolean }>(`SELECT e.*${this.decodedWith()} FROM es_read_after($1::xid8, $2::bigint, $3, $4::text[], $5::text[]) e`, [
       from.tx.toString(),
       from.seq.toString(),
       limit,
       types,
       prefixes,
     ]);
-    const events = rows.filter((r) => !r.is_head).map((r) => this.toRecorded(r));
+    const events = await this.recorded(rows.filter((r) => !r.is_head));
     const head = rows.find((r) => r.is_head);
     let scannedThrough = options.fromPosition ?? START;
     if (events.length === limit) {
