@@ -99,6 +99,36 @@ describe('grants', () => {
   });
 });
 
+describe('concurrent identical requests of different consumers', () => {
+  test('each is answered for its own caller under its own grants, and each leaves its own access record', async () => {
+    // The same operation text from a masked and a clear consumer at once: the subgraph calls of the
+    // two are byte-identical but for the credentials, so a gateway that shared one in-flight subgraph
+    // answer between identical calls would hand the clear consumer's ID numbers to the masked one.
+    const query = 'query Ids { people(first: 50) { id idNumber } }';
+    const masked = newConsumer();
+    await graph.grant(masked, ['population.basic']);
+    await graph.grant(masked, ['population.identity'], { masked: true });
+    const clear = newConsumer();
+    await graph.grant(clear, ['population.basic', 'population.identity']);
+    const tokens = { masked: await graph.tokenFor(masked), clear: await graph.tokenFor(clear) };
+    const callers = Array.from({ length: 24 }, (_, i): 'masked' | 'clear' => (i % 2 === 0 ? 'masked' : 'clear'));
+    const responses = await Promise.all(callers.map((who) => graph.gql<{ people: { idNumber: string }[] }>(query, undefined, tokens[who])));
+
+    const maskedIds = seeded.map((p) => `${p.idNumber.slice(0, 4)}${'*'.repeat(p.idNumber.length - 8)}${p.idNumber.slice(-4)}`);
+    const clearIds = seeded.map((p) => p.idNumber);
+    responses.forEach((response, i) => {
+      assert.deepEqual(response.body.data?.people?.map((p) => p.idNumber), callers[i] === 'masked' ? maskedIds : clearIds, `response ${i} (${callers[i]})`);
+    });
+    await waitForCommitted(graph.db, graph.runtime.store);
+    const records = (await graph.runtime.store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 })).map((e) => e.data as DataAccessed['data']);
+    for (const [i, response] of responses.entries()) {
+      const requestId = response.headers.get('x-request-id');
+      const own = records.filter((r) => r.requestId === requestId);
+      assert.deepEqual(own.map((r) => [r.subgraph, r.consumerId]), [['population', callers[i] === 'masked' ? masked : clear]], `records of response ${i}`);
+    }
+  });
+});
+
 describe('the access audit', () => {
   async function recordsOf(requestId: string): Promise<DataAccessed['data'][]> {
     // The records are durable before the response leaves; on a busy server they become visible to
