@@ -100,6 +100,27 @@ describe('grants', () => {
 });
 
 describe('concurrent identical requests of different consumers', () => {
+  test('a masked consumer right after a clear one gets the ID numbers masked, and a consumer without the grant none', async () => {
+    // The read models keep query results between requests (projections/sql/readModels.ts): what the
+    // clear consumer's request read must reach the next caller only through that caller's grants.
+    const query = 'query Ids { people(first: 50) { id idNumber } }';
+    const clear = newConsumer();
+    await graph.grant(clear, ['population.basic', 'population.identity']);
+    const masked = newConsumer();
+    await graph.grant(masked, ['population.basic']);
+    await graph.grant(masked, ['population.identity'], { masked: true });
+    const basicOnly = newConsumer();
+    await graph.grant(basicOnly, ['population.basic']);
+
+    const clearIds = (await graph.gql<{ people: { idNumber: string }[] }>(query, undefined, await graph.tokenFor(clear))).body.data?.people;
+    assert.deepEqual(clearIds?.map((p) => p.idNumber), seeded.map((p) => p.idNumber));
+    const maskedIds = (await graph.gql<{ people: { idNumber: string }[] }>(query, undefined, await graph.tokenFor(masked))).body.data?.people;
+    assert.ok(maskedIds?.every((p, i) => p.idNumber !== seeded[i]!.idNumber && p.idNumber.includes('*')), JSON.stringify(maskedIds));
+    const refused = await graph.gql<{ people: { idNumber: string | null }[] | null }>(query, undefined, await graph.tokenFor(basicOnly));
+    assert.deepEqual(new Set(forbiddenResources(refused)), new Set(['population.identity']));
+    assert.ok((refused.body.data?.people ?? []).every((p) => p.idNumber === null));
+  });
+
   test('each is answered for its own caller under its own grants, and each leaves its own access record', async () => {
     // The same operation text from a masked and a clear consumer at once: the subgraph calls of the
     // two are byte-identical but for the credentials, so a gateway that shared one in-flight subgraph
