@@ -5,9 +5,10 @@
  * next one, and a write through the query side is seen at once.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import type { SqlDatabase } from '../../events/sql/database.ts';
-import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { BACKENDS } from '../../test/helpers/databases.ts';
+import { backendForSuite } from '../../test/helpers/suiteBackend.ts';
 import type { Doc } from '../types.ts';
 import { ensureProjectionSchema } from '../runner.ts';
 import { SqlReadModels } from './readModels.ts';
@@ -24,7 +25,7 @@ interface Figure extends Doc {
 
 for (const openBackend of BACKENDS) {
   describe(`read-model query results on ${openBackend.name.replace('Backend', '')}`, () => {
-    let backend: TestBackend;
+    const backend = backendForSuite(openBackend);
     let db: SqlDatabase;
     /** `db`, noting the statements that read the read model's table (not the checkpoint or the table's location). */
     let spied: SqlDatabase;
@@ -38,10 +39,6 @@ for (const openBackend of BACKENDS) {
       });
     }
 
-    before(async () => {
-      backend = await openBackend();
-    });
-    after(async () => backend.dispose());
     beforeEach(async () => {
       db = await backend.fresh();
       await ensureProjectionSchema(db);
