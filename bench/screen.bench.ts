@@ -2,7 +2,9 @@
  * The operations screen's speed on the embedded store: (1) its first full render — a fresh page
  * loaded with the demo dashboard's token until the city overview's figures are on screen — and (2)
  * the gateway answering the very requests the screen sends (recorded from a real page load of every
- * view, then replayed) at p50/p99 under concurrent clients. Full size is the demo city `npm start`
+ * view, then replayed) at p50/p99 under concurrent clients, and the server's CPU time per request.
+ * The replaying clients run in a child process (lib/httpReplay.ts): the server's process (gateway,
+ * subgraphs, PGlite) does nothing else while it is timed. Full size is the demo city `npm start`
  * seeds (20,000 residents, 3,000 incidents, 40 stations); `--quick` a small city.
  */
 import { MODULES } from '../bin/modules.ts';
@@ -10,7 +12,7 @@ import { DEMO_DASHBOARD } from '../subgraphs/governance/seed.ts';
 import { seedSmallCity } from '../test/fixtures/smallCity.ts';
 import { launchBrowser } from '../test/helpers/browser.ts';
 import { openTestRuntime, startTestGraph } from '../test/helpers/graph.ts';
-import { runWorkers } from './lib/concurrency.ts';
+import { ReplayClients } from './lib/httpReplay.ts';
 import type { BenchContext, BenchOption } from './lib/section.ts';
 import { Latencies } from './lib/stats.ts';
 
@@ -75,17 +77,17 @@ export async function run(ctx: BenchContext): Promise<void> {
 
   const clients = ctx.size('screenClients');
   const requests = ctx.size('screenRequests');
+  const replays = new ReplayClients();
+  ctx.defer(async () => replays.close());
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
   for (const [operation, body] of queries) {
-    const send = async () => {
-      const response = await fetch(graph.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
-      const answer = (await response.json()) as { errors?: { message: string }[] };
-      if (!response.ok || answer.errors?.length) throw new Error(`${operation}: ${answer.errors?.[0]?.message ?? `HTTP ${response.status}`}`);
-    };
-    await runWorkers(Math.min(requests, 40), clients, send, ctx.signal);
-    const latencies = new Latencies(requests);
-    await runWorkers(requests, clients, () => latencies.time(send), ctx.signal);
+    const job = { url: graph.url, headers, body, warmup: Math.min(requests, 40), requests, clients };
+    const { latencies, serverCpuMs } = await replays.replay(job, ctx.signal).catch((error: unknown) => {
+      throw new Error(`${operation}: ${error instanceof Error ? error.message : String(error)}`);
+    });
     const [p50, p99] = latencies.percentiles(50, 99);
     ctx.report({ backend: 'pglite', key: `screen.${operation}.c${clients}.p50_ms`, value: p50! });
     ctx.report({ backend: 'pglite', key: `screen.${operation}.c${clients}.p99_ms`, value: p99!, targets: [{ on: 'value', op: '<=', threshold: 100 }] });
+    ctx.report({ backend: 'pglite', key: `screen.${operation}.server_cpu_us_per_request`, value: (serverCpuMs * 1000) / requests });
   }
 }

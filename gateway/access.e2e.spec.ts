@@ -36,6 +36,21 @@ after(async () => {
 const forbiddenResources = <Data>(response: GqlResponse<Data>) =>
   (response.body.errors ?? []).filter((e) => e.extensions?.code === 'FORBIDDEN').map((e) => e.extensions?.resource);
 
+const ID_QUERY = 'query Ids { people(first: 50) { id idNumber } }';
+type IdData = { people: { idNumber: string | null }[] | null };
+const idNumbersOf = (response: GqlResponse<IdData>) => response.body.data?.people?.map((p) => p.idNumber);
+const maskedIdNumbers = () => seeded.map((p) => `${p.idNumber.slice(0, 4)}${'*'.repeat(p.idNumber.length - 8)}${p.idNumber.slice(-4)}`);
+
+/** Two new consumers of resident ID numbers: one granted them masked, one in clear. */
+async function maskedAndClearConsumers(): Promise<{ masked: string; clear: string }> {
+  const masked = newConsumer();
+  await graph.grant(masked, ['population.basic']);
+  await graph.grant(masked, ['population.identity'], { masked: true });
+  const clear = newConsumer();
+  await graph.grant(clear, ['population.basic', 'population.identity']);
+  return { masked, clear };
+}
+
 describe('grants', () => {
   test('a consumer without a grant gets FORBIDDEN and no data', async () => {
     const consumer = newConsumer();
@@ -82,20 +97,49 @@ describe('grants', () => {
   });
 
   test('a masked grant serves resident ID numbers masked; an unmasked one in clear', async () => {
-    const query = '{ people(first: 50) { id idNumber } }';
-    const masked = newConsumer();
-    await graph.grant(masked, ['population.basic']);
-    await graph.grant(masked, ['population.identity'], { masked: true });
-    const clear = newConsumer();
-    await graph.grant(clear, ['population.basic', 'population.identity']);
+    const { masked, clear } = await maskedAndClearConsumers();
+    const maskedIds = idNumbersOf(await graph.gql<IdData>(ID_QUERY, undefined, await graph.tokenFor(masked)));
+    const clearIds = idNumbersOf(await graph.gql<IdData>(ID_QUERY, undefined, await graph.tokenFor(clear)));
+    assert.deepEqual(clearIds, seeded.map((p) => p.idNumber));
+    assert.deepEqual(maskedIds, maskedIdNumbers());
+  });
+});
 
-    const maskedIds = (await graph.gql<{ people: { idNumber: string }[] }>(query, undefined, await graph.tokenFor(masked))).body.data?.people;
-    const clearIds = (await graph.gql<{ people: { idNumber: string }[] }>(query, undefined, await graph.tokenFor(clear))).body.data?.people;
-    assert.deepEqual(clearIds?.map((p) => p.idNumber), seeded.map((p) => p.idNumber));
-    assert.deepEqual(
-      maskedIds?.map((p) => p.idNumber),
-      seeded.map((p) => `${p.idNumber.slice(0, 4)}${'*'.repeat(p.idNumber.length - 8)}${p.idNumber.slice(-4)}`),
-    );
+describe('concurrent identical requests of different consumers', () => {
+  test('a masked consumer right after a clear one gets the ID numbers masked, and a consumer without the grant none', async () => {
+    // The read models keep query results between requests (projections/sql/readModels.ts): what the
+    // clear consumer's request read must reach the next caller only through that caller's grants.
+    const { masked, clear } = await maskedAndClearConsumers();
+    const basicOnly = newConsumer();
+    await graph.grant(basicOnly, ['population.basic']);
+
+    assert.deepEqual(idNumbersOf(await graph.gql<IdData>(ID_QUERY, undefined, await graph.tokenFor(clear))), seeded.map((p) => p.idNumber));
+    assert.deepEqual(idNumbersOf(await graph.gql<IdData>(ID_QUERY, undefined, await graph.tokenFor(masked))), maskedIdNumbers());
+    const refused = await graph.gql<IdData>(ID_QUERY, undefined, await graph.tokenFor(basicOnly));
+    assert.deepEqual(new Set(forbiddenResources(refused)), new Set(['population.identity']));
+    assert.ok(idNumbersOf(refused)?.every((idNumber) => idNumber === null));
+  });
+
+  test('each is answered for its own caller under its own grants, and each leaves its own access record', async () => {
+    // The same operation text from a masked and a clear consumer at once: the subgraph calls of the
+    // two are byte-identical but for the credentials, so a gateway that shared one in-flight subgraph
+    // answer between identical calls would hand the clear consumer's ID numbers to the masked one.
+    const { masked, clear } = await maskedAndClearConsumers();
+    const tokens = { masked: await graph.tokenFor(masked), clear: await graph.tokenFor(clear) };
+    const callers = Array.from({ length: 24 }, (_, i): 'masked' | 'clear' => (i % 2 === 0 ? 'masked' : 'clear'));
+    const responses = await Promise.all(callers.map((who) => graph.gql<IdData>(ID_QUERY, undefined, tokens[who])));
+
+    const clearIds = seeded.map((p) => p.idNumber);
+    responses.forEach((response, i) => {
+      assert.deepEqual(idNumbersOf(response), callers[i] === 'masked' ? maskedIdNumbers() : clearIds, `response ${i} (${callers[i]})`);
+    });
+    await waitForCommitted(graph.db, graph.runtime.store);
+    const records = (await graph.runtime.store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 })).map((e) => e.data as DataAccessed['data']);
+    for (const [i, response] of responses.entries()) {
+      const requestId = response.headers.get('x-request-id');
+      const own = records.filter((r) => r.requestId === requestId);
+      assert.deepEqual(own.map((r) => [r.subgraph, r.consumerId]), [['population', callers[i] === 'masked' ? masked : clear]], `records of response ${i}`);
+    }
   });
 });
 

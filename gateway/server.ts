@@ -138,6 +138,10 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       // sends the credentials once, in connection_init, as the subgraph kit expects them.
       '*': {
         options: {
+          // Identical subgraph calls in flight at once would otherwise share one answer (the executor
+          // keys them by URL and body, before the credentials are added): one consumer would get what
+          // was served under another's grants and masks, and leave no access record of its own.
+          deduplicateInflightRequests: false,
           subscriptions: {
             kind: 'ws',
             location: GRAPHQL_PATH,

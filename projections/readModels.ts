@@ -26,13 +26,25 @@ export interface ReadModels {
  */
 export function activeBuildLocator<T>(refreshMs: number, locate: (name: string) => Promise<T | undefined>): (name: string) => Promise<T> {
   const cache = new Map<string, { location: T; at: number }>();
-  return async (name) => {
-    const cached = cache.get(name);
-    if (cached && Date.now() - cached.at < refreshMs) return cached.location;
+  // Readers arriving while a lookup runs share it (when the time is up under load, one lookup, not one
+  // per reader): it may have started just before they came, which `refreshMs` > 0 allows anyway.
+  const looking = new Map<string, Promise<T>>();
+  const lookUp = async (name: string): Promise<T> => {
     const location = await locate(name);
     if (location === undefined) throw new NotFoundError(`read model ${name} has not been built yet: is the projector running?`);
     cache.set(name, { location, at: Date.now() });
     return location;
+  };
+  return async (name) => {
+    const cached = cache.get(name);
+    if (cached && Date.now() - cached.at < refreshMs) return cached.location;
+    if (refreshMs === 0) return lookUp(name);
+    let lookup = looking.get(name);
+    if (!lookup) {
+      lookup = lookUp(name).finally(() => looking.delete(name));
+      looking.set(name, lookup);
+    }
+    return lookup;
   };
 }
 

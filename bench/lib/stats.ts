@@ -17,6 +17,13 @@ export class Latencies {
     this.samples = new Float64Array(Math.max(1, capacity));
   }
 
+  /** Latencies measured elsewhere (another process), in the order given. */
+  static from(values: readonly number[]): Latencies {
+    const latencies = new Latencies(values.length);
+    for (const ms of values) latencies.add(ms);
+    return latencies;
+  }
+
   get count(): number {
     return this.size;
   }
@@ -36,6 +43,11 @@ export class Latencies {
     const result = await fn();
     this.add(performance.now() - start);
     return result;
+  }
+
+  /** The samples in the order recorded (to send them to another process). */
+  toArray(): number[] {
+    return Array.from(this.samples.subarray(0, this.size));
   }
 
   percentiles(...ps: number[]): number[] {

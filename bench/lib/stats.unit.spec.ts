@@ -27,6 +27,15 @@ describe('Latencies', () => {
     await latencies.time(async () => undefined);
     assert.equal(latencies.count, 6);
   });
+
+  it('goes to another process as an array and comes back with the same samples', () => {
+    const latencies = new Latencies(2);
+    for (const ms of [10, 2, 33]) latencies.add(ms);
+    assert.deepEqual(latencies.toArray(), [10, 2, 33]);
+    const copy = Latencies.from(latencies.toArray());
+    assert.equal(copy.count, 3);
+    assert.deepEqual(copy.percentiles(50, 100), [10, 33]);
+  });
 });
 
 describe('perSecond', () => {

@@ -2,15 +2,116 @@
  * The query side of the read models in SQL: a DocumentStore per projection that always reads the active
  * build's table. The table name is cached briefly, so a swap after a rebuild reaches readers within
  * `refreshMs` (the runner keeps a retired table for longer than that).
+ *
+ * Query results are kept per projection for as long as its checkpoint stays where it was when they
+ * were read (`QueryResultCache`): a projection's documents change only in the transaction that moves
+ * its checkpoint, so a result read at a checkpoint is what the same query would return while the
+ * checkpoint stays there. Every read asks the checkpoint again (`CheckpointReads`: one statement for
+ * the reads that arrive together, issued after each of them), so a read never sees less than a fresh
+ * query would. The cache is below grants and masks: what the caller may see is decided per request
+ * on the documents, cached or not.
  */
-import type { SqlDatabase } from '../../events/sql/database.ts';
+import type { SqlDatabase, SqlExecutor } from '../../events/sql/database.ts';
 import type { Position } from '../../events/types.ts';
 import { activeBuildLocator, type ReadModels } from '../readModels.ts';
 import type { DocumentStore } from '../types.ts';
-import { keyColumnsArraySql, SqlDocumentStore, type ReadModelTable } from './documentStore.ts';
+import { cloneDoc, keyColumnsArraySql, SqlDocumentStore, type ReadModelTable } from './documentStore.ts';
+
+/** Results kept per projection: enough for the lists and lookups a busy screen repeats. */
+const MAX_RESULTS_PER_PROJECTION = 512;
+
+/**
+ * The checkpoints of projections, each read by a statement issued after it was asked for: those asked
+ * for in the same turn of the event loop, or while a statement is in flight, are read together by the
+ * next one.
+ */
+class CheckpointReads {
+  private readonly waiting = new Map<string, ((checkpoint: Position | undefined) => void)[]>();
+  private waitingFailed: ((error: unknown) => void)[] = [];
+  private busy = false;
+
+  constructor(private readonly read: (names: readonly string[]) => Promise<Map<string, Position>>) {}
+
+  checkpointOf(name: string): Promise<Position | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.waiting.get(name);
+      if (waiting) waiting.push(resolve);
+      else this.waiting.set(name, [resolve]);
+      this.waitingFailed.push(reject);
+      this.issue();
+    });
+  }
+
+  private issue(): void {
+    if (this.busy || this.waiting.size === 0) return;
+    this.busy = true;
+    setImmediate(() => this.readWaiting());
+  }
+
+  private readWaiting(): void {
+    const batch = new Map(this.waiting);
+    const failed = this.waitingFailed;
+    this.waiting.clear();
+    this.waitingFailed = [];
+    this.read([...batch.keys()])
+      .then(
+        (checkpoints) => {
+          for (const [name, resolvers] of batch) for (const resolve of resolvers) resolve(checkpoints.get(name));
+        },
+        (error: unknown) => {
+          for (const reject of failed) reject(error);
+        },
+      )
+      .finally(() => {
+        this.busy = false;
+        this.issue();
+      });
+  }
+}
+
+/** One projection's query results, valid at `checkpoint` only; oldest dropped first past the bound. */
+class QueryResultCache {
+  private checkpoint: Position | undefined;
+  private readonly results = new Map<string, readonly Record<string, unknown>[]>();
+
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly checkpointNow: () => Promise<Position | undefined>,
+  ) {}
+
+  /** An executor that answers repeated SELECTs from the cache while the checkpoint stays; anything else goes through and empties it. */
+  executor(): SqlExecutor {
+    return {
+      query: async <Row>(sql: string, params?: readonly unknown[]) => {
+        if (!sql.startsWith('SELECT ')) {
+          this.results.clear();
+          return this.db.query<Row>(sql, params);
+        }
+        const checkpoint = await this.checkpointNow();
+        if (checkpoint !== this.checkpoint) {
+          this.results.clear();
+          this.checkpoint = checkpoint;
+        }
+        const key = `${sql}\u0000${JSON.stringify(params ?? [])}`;
+        const kept = this.results.get(key);
+        // Copies: a caller may change what it gets without changing what the next one gets.
+        if (kept) return { rows: kept.map(cloneDoc) as Row[] };
+        const { rows } = await this.db.query<Row>(sql, params);
+        // Read before the checkpoint moved again: else the rows may be newer than the checkpoint they would be kept under.
+        if (checkpoint !== undefined && checkpoint === this.checkpoint) {
+          if (this.results.size >= MAX_RESULTS_PER_PROJECTION) this.results.delete(this.results.keys().next().value!);
+          this.results.set(key, (rows as Record<string, unknown>[]).map(cloneDoc));
+        }
+        return { rows };
+      },
+    };
+  }
+}
 
 export class SqlReadModels implements ReadModels {
   private readonly activeTable: (name: string) => Promise<ReadModelTable>;
+  private readonly checkpointReads = new CheckpointReads((names) => this.checkpoints(names));
+  private readonly caches = new Map<string, SqlExecutor>();
 
   constructor(
     private readonly db: SqlDatabase,
@@ -34,6 +135,11 @@ export class SqlReadModels implements ReadModels {
   }
 
   of(name: string): DocumentStore {
-    return new SqlDocumentStore(this.db, () => this.activeTable(name));
+    let cached = this.caches.get(name);
+    if (!cached) {
+      cached = new QueryResultCache(this.db, () => this.checkpointReads.checkpointOf(name)).executor();
+      this.caches.set(name, cached);
+    }
+    return new SqlDocumentStore(cached, () => this.activeTable(name));
   }
 }

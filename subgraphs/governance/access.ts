@@ -1,12 +1,14 @@
 /**
  * What the composition root hands to every subgraph server (`createSubgraphServer({ access })`):
  * the caller's grants valid now and its jurisdiction, folded from the consumer's stream on each request (never from the
- * read model, so a revocation applies to the very next request), and the one access recorder of the
+ * read model, so a revocation applies to the very next request; requests asking together share a read
+ * issued after each of them asked, `kit/freshReads.ts`), and the one access recorder of the
  * process, shared by all its subgraphs so their records commit together.
  */
 import type { EventStore } from '../../events/types.ts';
 import type { AccessControl } from '../kit/access.ts';
 import { AccessRecorder, type AccessRecorderOptions } from '../kit/audit.ts';
+import { freshSharedReads } from '../kit/freshReads.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { consumerDecider, grantsValidAt, type ConsumerState } from './consumer/decider.ts';
 import { CONSUMER_ID, consumerStreamId, UNIT_ID, unitStreamId } from './consumer/events.ts';
@@ -31,9 +33,12 @@ export async function readConsumerState(store: EventStore, consumerId: string): 
 export function createGovernanceAccess(runtime: SubgraphRuntime, options: GovernanceAccessOptions = {}): AccessControl {
   const audit = options.audit ?? true;
   if (!audit) runtime.logger.warn('the access audit is switched off: requests are served without access records (bench only)');
+  // Every subgraph of the process checks the same consumer on each request (four for a screen's
+  // overview): those asking together share one read of the stream, issued after each of them asked.
+  const consumerState = freshSharedReads((consumerId) => readConsumerState(runtime.store, consumerId));
   return {
     async principalFor(consumerId) {
-      const state = await readConsumerState(runtime.store, consumerId);
+      const state = await consumerState(consumerId);
       return { grants: grantsValidAt(state, runtime.now()), jurisdiction: state.status === 'REGISTERED' ? state.jurisdiction : null };
     },
     async unit(unitId) {
