@@ -13,7 +13,7 @@ import { populationModule } from '../../subgraphs/population/index.ts';
 import { personStreamId } from '../../subgraphs/population/person/events.ts';
 import { ConcurrencyError } from '../errors.ts';
 import { EventRegistry } from '../registry.ts';
-import type { SqlDatabase } from '../sql/database.ts';
+import type { QueryOptions, SqlDatabase } from '../sql/database.ts';
 import type { NewEvent, StreamAppend } from '../types.ts';
 import { openPersonalDataStore, type PersonalDataEventStore } from './personalDataStore.ts';
 import { ENCRYPTED, ERASED, keyIdOf } from './personalFields.ts';
@@ -159,9 +159,9 @@ for (const openBackend of BACKENDS) {
       const statements: string[] = [];
       // The store's database, counting the statements its reads send.
       const counted: SqlDatabase = Object.assign(Object.create(db) as SqlDatabase, {
-        query: (sql: string, params?: readonly unknown[]) => {
+        query: (sql: string, params?: readonly unknown[], options?: QueryOptions) => {
           statements.push(sql);
-          return db.query(sql, params);
+          return db.query(sql, params, options);
         },
       });
       const reader = await openPersonalDataStore(counted, registry, masterKey, rules);

@@ -3,12 +3,22 @@
  * and PostgreSQL over `pg`. The event store, the projection runner and the document store are
  * written once against it.
  */
+import { createHash } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { lockDataDir, type DataDirLock } from './dataDirLock.ts';
 
+export interface QueryOptions {
+  /**
+   * The text is one of a few fixed statements run often (a stream read): the engine may keep its plan
+   * instead of parsing and planning it on every call (PostgreSQL: a named prepared statement per
+   * connection; PGlite: no effect). Only the plan is kept, never rows: each call reads afresh.
+   */
+  prepared?: boolean;
+}
+
 export interface SqlExecutor {
-  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<{ rows: Row[] }>;
 }
 
 /** A session-level advisory lock; released by `release()` or when the holding process dies. */
@@ -33,6 +43,22 @@ export interface SqlDatabase extends SqlExecutor {
 
 function toParams(params: readonly unknown[] | undefined): unknown[] {
   return params ? [...params] : [];
+}
+
+/**
+ * The name of a prepared statement: one per text (node-postgres refuses one name for two texts on a
+ * connection), from its digest; kept per text, as only a few fixed texts are prepared.
+ */
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) statementNames.set(sql, (name = `cb_${createHash('sha256').update(sql).digest('base64url').slice(0, 32)}`));
+  return name;
+}
+
+/** A node-postgres query: named (prepared once per connection, its plan kept there) when `options.prepared`. */
+function pgQuery(sql: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
+  return { ...(options?.prepared && { name: statementName(sql) }), text: sql, values: toParams(params) };
 }
 
 /**
@@ -134,8 +160,8 @@ export function createPostgresDatabase(options: PostgresOptions): SqlDatabase {
 
   return {
     backend: 'postgres',
-    async query<Row>(sql: string, params?: readonly unknown[]) {
-      const res = await pool.query(sql, toParams(params));
+    async query<Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
+      const res = await pool.query(pgQuery(sql, params, options));
       return { rows: res.rows as Row[] };
     },
     async exec(sql) {
@@ -146,8 +172,8 @@ export function createPostgresDatabase(options: PostgresOptions): SqlDatabase {
       try {
         await client.query('BEGIN');
         const result = await fn({
-          async query<Row>(sql: string, params?: readonly unknown[]) {
-            const res = await client.query(sql, toParams(params));
+          async query<Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
+            const res = await client.query(pgQuery(sql, params, options));
             return { rows: res.rows as Row[] };
           },
         });

@@ -444,7 +444,8 @@ export class SqlEventStore implements EventStore {
       params.push(options.limit);
       sql += ` LIMIT $${params.length}`;
     }
-    const { rows } = await this.db.query<EventRow>(sql, params);
+    // A handful of fixed texts (by the options given), the reads `history`, `asOf` and every command's aggregate make.
+    const { rows } = await this.db.query<EventRow>(sql, params, { prepared: true });
     return this.recorded(rows);
   }
 
