@@ -11,7 +11,7 @@ import { personalFieldRules } from '../../subgraphs/kit/personalData.ts';
 import { makeIdNumber } from '../../subgraphs/population/identity/idNumber.ts';
 import { populationModule } from '../../subgraphs/population/index.ts';
 import { personStreamId } from '../../subgraphs/population/person/events.ts';
-import { ConcurrencyError } from '../errors.ts';
+import { ConcurrencyError, ValidationError } from '../errors.ts';
 import { EventRegistry } from '../registry.ts';
 import type { QueryOptions, SqlDatabase } from '../sql/database.ts';
 import type { NewEvent, StreamAppend } from '../types.ts';
@@ -111,6 +111,21 @@ for (const openBackend of BACKENDS) {
       // Had the writer kept the key it offered, this event would be sealed under a key no one stored.
       await store.append(personStreamId(fresh.id), [registration(fresh.id, fresh.name)], { expectedRevision: 'no_stream' });
       assert.equal(nameOf((await (await open()).readStream(personStreamId(fresh.id)))[0]), fresh.name);
+    });
+
+    it('refuses an event whose sealed payload passes the size limit though its clear one does not, with no key and no event stored', async () => {
+      const person = { id: randomUUID(), name: '赵长' };
+      const other = { id: randomUUID(), name: '钱短' };
+      const clearBytes = Buffer.byteLength(JSON.stringify(registration(person.id, person.name).data));
+      // The limit bounds what is stored: the sealed payload (ciphertext, IV, tag, key id) is larger than the clear one.
+      const store = await openPersonalDataStore(db, registry, masterKey, rules, { maxEventBytes: clearBytes + 8 });
+      opened.push(store);
+      await assert.rejects(store.appendMany(registering([other, person])), (error: unknown) => error instanceof ValidationError && /PersonRegistered data is \d+ bytes; the limit is \d+ bytes per event/.test(error.message));
+      assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, { keys: new Map(), events: 0 });
+      // No key was kept for the refused event: a store with room writes it under a key it stores.
+      const roomy = await open();
+      await roomy.append(personStreamId(person.id), [registration(person.id, person.name)], { expectedRevision: 'no_stream' });
+      assert.equal(nameOf((await (await open()).readStream(personStreamId(person.id)))[0]), person.name);
     });
 
     it('redoes a batch with the stored key of a subject another process keyed, leaving one key', async () => {
