@@ -1,26 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chainHead, ed25519Signer, exportSeals, HashChainer } from '../events/sql/hashChain.ts';
 import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
-import { BACKENDS, type TestBackend } from '../test/helpers/databases.ts';
+import { BACKENDS } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented, waitUntilVisible } from '../test/helpers/events.ts';
+import { backendForSuite } from '../test/helpers/suiteBackend.ts';
 import { readPublicKey, readSealExport, verifyLog } from './verify.ts';
 
 const noProgress = () => ({ increment: () => undefined, stop: () => undefined });
 
 for (const openBackend of BACKENDS) {
   describe('verify command', () => {
-    let backend: TestBackend;
-    before(async () => {
-      backend = await openBackend();
-    });
-    after(async () => {
-      await backend.dispose();
-    });
+    const backend = backendForSuite(openBackend);
 
     it('chains and verifies a log, accepts a published head, and exposes a recomputed chain', async () => {
       const db = await backend.fresh();

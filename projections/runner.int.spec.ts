@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { comparePositions } from '../events/position.ts';
-import { SqlEventStore } from '../events/sql/sqlEventStore.ts';
 import { runnerContract, sqlRunnerHarness } from './runner.contract.ts';
 import { ProjectionRunner } from './runner.ts';
-import { pgliteBackend, postgresBackend } from '../test/helpers/databases.ts';
+import { pgliteBackend, postgresBackend, storeOnFreshDatabase } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented, testMetadata } from '../test/helpers/events.ts';
 import { counterProjection } from '../test/helpers/projections.ts';
 
@@ -14,9 +13,8 @@ describe('projection runner on PostgreSQL', () => runnerContract(sqlRunnerHarnes
 
 describe('catch-up batches on PGlite', () => {
   it('reads catchUpBatchSize events per transaction in catchUp, and batchSize in the live loop', async () => {
-    await using backend = await pgliteBackend();
-    const db = await backend.fresh();
-    const store = await SqlEventStore.open(db, createTestRegistry());
+    await using opened = await storeOnFreshDatabase(pgliteBackend, createTestRegistry());
+    const { db, store } = opened;
     const batches: number[] = [];
     const runner = new ProjectionRunner(db, store, [counterProjection()], { batchSize: 2, catchUpBatchSize: 50, onProgress: (p) => void (p.applied > 0 && batches.push(p.applied)) });
     try {
@@ -31,50 +29,43 @@ describe('catch-up batches on PGlite', () => {
       assert.deepEqual(batches, [2, 2, 1], 'the live loop in batches of batchSize');
     } finally {
       await runner.stop();
-      await store.close();
     }
   });
 });
 
 describe('isCaughtUp on PGlite', () => {
   it('says true only when every projection is active at its declared version and at the last event committed', async () => {
-    await using backend = await pgliteBackend();
-    const db = await backend.fresh();
-    const store = await SqlEventStore.open(db, createTestRegistry());
+    await using opened = await storeOnFreshDatabase(pgliteBackend, createTestRegistry());
+    const { db, store } = opened;
     const fresh = (version = 1, options: { failOn?: number } = {}) => new ProjectionRunner(db, store, [counterProjection(version, options)]);
-    try {
-      assert.equal(await fresh().isCaughtUp(), false, 'no build yet');
-      await store.append('test.counter-a', [incremented(1)]);
-      await fresh().catchUp();
-      assert.equal(await fresh().isCaughtUp(), true, 'a restart with nothing to apply');
+    assert.equal(await fresh().isCaughtUp(), false, 'no build yet');
+    await store.append('test.counter-a', [incremented(1)]);
+    await fresh().catchUp();
+    assert.equal(await fresh().isCaughtUp(), true, 'a restart with nothing to apply');
 
-      // A batch that failed (a crash in the middle of one is the same: nothing committed) leaves the checkpoint behind.
-      await store.append('test.counter-a', [incremented(7)]);
-      await assert.rejects(fresh(1, { failOn: 7 }).catchUp(), /refuses by=7/);
-      assert.equal(await fresh().isCaughtUp(), false, 'committed events not applied');
-      await fresh().catchUp();
-      assert.equal(await fresh().isCaughtUp(), true);
+    // A batch that failed (a crash in the middle of one is the same: nothing committed) leaves the checkpoint behind.
+    await store.append('test.counter-a', [incremented(7)]);
+    await assert.rejects(fresh(1, { failOn: 7 }).catchUp(), /refuses by=7/);
+    assert.equal(await fresh().isCaughtUp(), false, 'committed events not applied');
+    await fresh().catchUp();
+    assert.equal(await fresh().isCaughtUp(), true);
 
-      // Events the projection does not handle move the head too: its checkpoint has not scanned them yet.
-      await store.append('test.note-1', [{ type: 'NoteWritten', data: { text: 'not a counter event' }, metadata: testMetadata }]);
-      assert.equal(await fresh().isCaughtUp(), false);
-      await fresh().catchUp();
-      assert.equal(await fresh().isCaughtUp(), true);
+    // Events the projection does not handle move the head too: its checkpoint has not scanned them yet.
+    await store.append('test.note-1', [{ type: 'NoteWritten', data: { text: 'not a counter event' }, metadata: testMetadata }]);
+    assert.equal(await fresh().isCaughtUp(), false);
+    await fresh().catchUp();
+    assert.equal(await fresh().isCaughtUp(), true);
 
-      assert.equal(await fresh(2).isCaughtUp(), false, 'a new version to build');
-    } finally {
-      await store.close();
-    }
+    assert.equal(await fresh(2).isCaughtUp(), false, 'a new version to build');
   });
 });
 
 describe('projection lag on PostgreSQL', () => {
   it('counts the events committed behind a transaction open elsewhere on the server, which readers cannot pass yet', async () => {
-    await using backend = await postgresBackend();
-    const db = await backend.fresh();
-    const store = await SqlEventStore.open(db, createTestRegistry());
+    await using opened = await storeOnFreshDatabase(postgresBackend, createTestRegistry());
+    const { db, store } = opened;
     const runner = new ProjectionRunner(db, store, [counterProjection()]);
-    const holder = new pg.Client({ connectionString: backend.url });
+    const holder = new pg.Client({ connectionString: opened.backend.url });
     await holder.connect();
     try {
       await store.append('test.counter-a', [incremented(1)]);
@@ -100,7 +91,6 @@ describe('projection lag on PostgreSQL', () => {
       await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end();
       await runner.stop();
-      await store.close();
     }
   });
 });

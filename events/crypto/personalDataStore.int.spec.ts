@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
+import { backendForSuite } from '../../test/helpers/suiteBackend.ts';
 import { personalFieldRules } from '../../subgraphs/kit/personalData.ts';
 import { makeIdNumber } from '../../subgraphs/population/identity/idNumber.ts';
 import { populationModule } from '../../subgraphs/population/index.ts';
@@ -57,7 +58,6 @@ const nameOf = (event: { data: unknown } | undefined): unknown => (event?.data a
 
 for (const openBackend of BACKENDS) {
   describe('personal-data store: keys stored with the batch that uses them', () => {
-    let backend: TestBackend;
     let db: SqlDatabase;
     let masterKey: Buffer;
     const opened: PersonalDataEventStore[] = [];
@@ -73,15 +73,14 @@ for (const openBackend of BACKENDS) {
     };
     const eventCount = async (): Promise<number> => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM es_events')).rows[0]!.n;
 
-    before(async () => {
-      backend = await openBackend();
-    });
-    after(async () => {
+    const closeOpened = async () => {
       for (const store of opened.splice(0)) await store.close();
-      await backend.dispose();
-    });
+    };
+    // Registered before the backend's hooks, so the stores close before the backend is disposed.
+    after(closeOpened);
+    const backend = backendForSuite(openBackend);
     beforeEach(async () => {
-      for (const store of opened.splice(0)) await store.close();
+      await closeOpened();
       db = await backend.fresh();
       masterKey = randomBytes(32);
     });

@@ -144,6 +144,25 @@ export function freshStorePerTest(
   });
 }
 
+/** For one test: a backend, its database emptied and an event store over it; disposing closes the store, then the backend. */
+export async function storeOnFreshDatabase(
+  openBackend: () => Promise<TestBackend>,
+  registry: EventRegistry,
+): Promise<{ backend: TestBackend; db: SqlDatabase; store: SqlEventStore } & AsyncDisposable> {
+  const backend = await openBackend();
+  const db = await backend.fresh();
+  const store = await SqlEventStore.open(db, registry);
+  return {
+    backend,
+    db,
+    store,
+    async [Symbol.asyncDispose]() {
+      await store.close();
+      await backend.dispose();
+    },
+  };
+}
+
 /**
  * A child-process scenario (a crash and a re-run) on each store: `run` gets the environment that
  * points a process at a fresh PGlite directory or PostgreSQL database, and a scratch directory;
