@@ -67,8 +67,14 @@ export interface Collection<T extends Doc = Doc> {
   delete(id: string): Promise<void>;
 }
 
+/** A collection's name that carries its documents' type: a read names the collection and gets typed documents, with no type to repeat. */
+export type CollectionName<T extends Doc = Doc> = string & { readonly documentType?: T };
+
+/** Names a collection whose documents are `T`. */
+export const collectionName = <T extends Doc>(name: string): CollectionName<T> => name;
+
 export interface DocumentStore {
-  collection<T extends Doc = Doc>(name: string): Collection<T>;
+  collection<T extends Doc = Doc>(name: CollectionName<T>): Collection<T>;
   /**
    * Where a batch of events is written at once (the SQL runner's batch): the batch's one state for
    * `key`, made by `start` on first use, and `write` runs once with it just before the batch's writes

@@ -254,13 +254,13 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
 
   const stations = (ctx: SubgraphContext) =>
     loader<string, StationDoc | undefined>(ctx, 'environment.stations', async (ids) =>
-      (await air().collection<StationDoc>(STATIONS).getMany(ids)).map((s) => s?.doc),
+      (await air().collection(STATIONS).getMany(ids)).map((s) => s?.doc),
     );
   const stationProvenance = provenanceResolvers<StationNode, SubgraphContext>({
     entity: 'MonitoringStation',
     store: runtime.store,
     fields: STATION_FIELD_SOURCES,
-    stored: (ctx, node) => storedDocLoader(ctx, 'environment.stationDocs', () => air().collection<StationDoc>(STATIONS)).load(node.doc.stationId),
+    stored: (ctx, node) => storedDocLoader(ctx, 'environment.stationDocs', () => air().collection(STATIONS)).load(node.doc.stationId),
   });
   const rankings = (ctx: SubgraphContext) =>
     loader<string, RankingDoc | undefined>(ctx, 'environment.rankings', async (dates) =>
@@ -320,7 +320,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
       stations(_root: unknown, args: { filter?: StationFilter | null; first?: number | null; after?: string | null }) {
         return collectionConnection({
           list: 'environment.stations',
-          collection: air().collection<StationDoc>(STATIONS),
+          collection: air().collection(STATIONS),
           where: stationWhere(args.filter),
           first: args.first,
           after: args.after,
@@ -376,7 +376,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         const to = canonicalInstant(parseInstantWithOffset(args.to, 'to'));
         checkedRange(from, to);
         return hourlyConnection({
-          days: air().collection<DayDoc>(DAYS),
+          days: air().collection(DAYS),
           stationId: node.doc.stationId,
           from,
           to,
@@ -391,7 +391,7 @@ export function environmentResolvers(runtime: SubgraphRuntime, config: Environme
         checkedRange(from, to);
         return collectionConnection({
           list: `environment.daily:${node.doc.stationId}`,
-          collection: air().collection<DayDoc>(DAYS),
+          collection: air().collection(DAYS),
           where: { stationId: node.doc.stationId, date: { gte: from, lte: to } },
           sortBy: 'date',
           first: args.first,

@@ -24,7 +24,7 @@ import { deceasedManager } from './processes/deceased.ts';
 import { healthRecordEventDefinitions, healthRecordStreamId } from './healthRecord/events.ts';
 import { runClaimStep, runHealthRecordCommand, settleClaim, submitClaim, type HealthcarePorts, type SubmitClaimInput } from './healthcareCommands.ts';
 import { healthcareProjection } from './readModels/projection.ts';
-import { CLAIMS, DIVISION_STATS, HEALTHCARE_PROJECTION, HOSPITAL_STATS, type ClaimDoc, type DivisionStatsDoc, type HospitalStatsDoc } from './readModels/views.ts';
+import { CLAIMS, DIVISION_STATS, HEALTHCARE_PROJECTION, HOSPITAL_STATS } from './readModels/views.ts';
 import { DEFAULT_SCREENING_LIMITS } from './screening/rules.ts';
 
 const COMMUNITY = '370102001001';
@@ -201,11 +201,11 @@ for (const open of BACKENDS) {
       assert.deepEqual(noVisit.flags[0]!.evidence, [{ type: 'MedicalVisitRecorded', eventId: elsewhere.eventId, streamId: elsewhere.streamId, position: elsewhere.position }]);
 
       await runner.catchUp();
-      const stats = (await ports.readModels.of(HEALTHCARE_PROJECTION).collection<HospitalStatsDoc>(HOSPITAL_STATS).get(PROVINCIAL))?.doc;
+      const stats = (await ports.readModels.of(HEALTHCARE_PROJECTION).collection(HOSPITAL_STATS).get(PROVINCIAL))?.doc;
       assert.equal(stats?.claims, 2);
       assert.equal(stats?.heldNow, 2);
       assert.deepEqual(stats?.flagsByRule, { ITEM_QUANTITY_OVER_LIMIT: 1, CLAIM_TOTAL_OVER_LIMIT: 1 });
-      const division = (await ports.readModels.of(HEALTHCARE_PROJECTION).collection<DivisionStatsDoc>(DIVISION_STATS).get('370102'))?.doc;
+      const division = (await ports.readModels.of(HEALTHCARE_PROJECTION).collection(DIVISION_STATS).get('370102'))?.doc;
       assert.deepEqual([division?.visits, division?.claims, division?.flaggedClaims, division?.heldClaims], [2, 3, 3, 3]);
     });
 
@@ -230,7 +230,7 @@ for (const open of BACKENDS) {
       const rejected = await runClaimStep(store, { type: 'rejectClaim', data: { claimId, reason: '患者已死亡' }, metadata: { now: now().toISOString() } }, metadata);
       assert.equal(rejected.state.status, 'REJECTED');
       await runner.catchUp();
-      const doc = (await ports.readModels.of(HEALTHCARE_PROJECTION).collection<ClaimDoc>(CLAIMS).get(claimId))?.doc;
+      const doc = (await ports.readModels.of(HEALTHCARE_PROJECTION).collection(CLAIMS).get(claimId))?.doc;
       assert.deepEqual([doc?.status, doc?.flagged, doc?.flagRules], ['REJECTED', true, ['DECEASED_BEFORE_SERVICE', 'NO_VISIT_AT_HOSPITAL']]);
     });
 

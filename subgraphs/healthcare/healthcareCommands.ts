@@ -17,7 +17,7 @@ import type { PersonFacts } from './facts.ts';
 import type { HealthRecordCommand } from './healthRecord/commands.ts';
 import { healthRecordDecider, type HealthRecordState } from './healthRecord/decider.ts';
 import { healthRecordStreamId } from './healthRecord/events.ts';
-import { PERSONS, SETTLED, VISIT_DAYS, visitDayId, HEALTHCARE_PROJECTION, type PersonFactsDoc, type SettledDoc, type VisitDayDoc } from './readModels/views.ts';
+import { PERSONS, SETTLED, VISIT_DAYS, visitDayId, HEALTHCARE_PROJECTION, type PersonFactsDoc } from './readModels/views.ts';
 import { claimFingerprint, type ClaimItem, type ScreeningFacts, type ScreeningLimits } from './screening/rules.ts';
 
 export interface HealthcarePorts {
@@ -38,7 +38,7 @@ const factsOf = (doc: PersonFactsDoc | undefined): PersonFacts | null =>
 
 /** What the population register says of each person (`null`: not registered), in one round trip. */
 export async function loadPersonFacts(readModels: ReadModels, personIds: readonly string[]): Promise<(PersonFacts | null)[]> {
-  const docs = await view(readModels).collection<PersonFactsDoc>(PERSONS).getMany(personIds);
+  const docs = await view(readModels).collection(PERSONS).getMany(personIds);
   return docs.map((d) => factsOf(d?.doc));
 }
 
@@ -56,9 +56,9 @@ export async function loadScreeningFacts(
 ): Promise<{ person: PersonFacts | null; facts: Omit<ScreeningFacts, 'limits'> }[]> {
   const docs = view(readModels);
   const [persons, days, settled] = await Promise.all([
-    docs.collection<PersonFactsDoc>(PERSONS).getMany(claims.map((c) => c.personId)),
-    docs.collection<VisitDayDoc>(VISIT_DAYS).getMany(claims.map((c) => visitDayId(c.personId, c.serviceDate))),
-    docs.collection<SettledDoc>(SETTLED).getMany(claims.map((c) => claimFingerprint(c))),
+    docs.collection(PERSONS).getMany(claims.map((c) => c.personId)),
+    docs.collection(VISIT_DAYS).getMany(claims.map((c) => visitDayId(c.personId, c.serviceDate))),
+    docs.collection(SETTLED).getMany(claims.map((c) => claimFingerprint(c))),
   ]);
   return claims.map((_, i) => {
     const person = factsOf(persons[i]?.doc);

@@ -25,7 +25,7 @@ import type { HealthRecordCommand } from './healthRecord/commands.ts';
 import { healthRecordStreamId, type HealthRecordEvent } from './healthRecord/events.ts';
 import { runClaimStep, runHealthRecordCommand, settleClaim, submitClaim } from './healthcareCommands.ts';
 import {
-  CLAIMS, DIVISION_STATS, EXAMS, evolveRecordView, HEALTHCARE_PROJECTION, HOSPITAL_STATS, RECORDS, type ClaimDoc, type DivisionStatsDoc, type ExamDoc,
+  CLAIMS, DIVISION_STATS, EXAMS, evolveRecordView, HEALTHCARE_PROJECTION, HOSPITAL_STATS, RECORDS, type ClaimDoc, type DivisionStatsDoc, 
   type ExamEntry, type HospitalStatsDoc, type RecordDoc, type RecordView, type VaccinationEntry, type VisitEntry,
 } from './readModels/views.ts';
 import { DEFAULT_SCREENING_LIMITS, SCREENING_RULE_IDS, type ClaimItem, type ScreeningLimits } from './screening/rules.ts';
@@ -159,11 +159,11 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
 
   const recordLoader = (ctx: SubgraphContext) =>
     loader<string, RecordNode | null>(ctx, 'healthcare.records', async (ids) =>
-      (await docs().collection<RecordDoc>(RECORDS).getMany(ids)).map((stored) => (stored ? { view: stored.doc.view, asOf: null } : null)),
+      (await docs().collection(RECORDS).getMany(ids)).map((stored) => (stored ? { view: stored.doc.view, asOf: null } : null)),
     );
   const claimLoader = (ctx: SubgraphContext) =>
     loader<string, ClaimNode | null>(ctx, 'healthcare.claims', async (ids) =>
-      (await docs().collection<ClaimDoc>(CLAIMS).getMany(ids)).map((stored) => (stored ? claimNodeOf(stored.doc) : null)),
+      (await docs().collection(CLAIMS).getMany(ids)).map((stored) => (stored ? claimNodeOf(stored.doc) : null)),
     );
   /** Stored documents with their per-field sources, for `provenance` only. */
   const storedLoader = <Doc extends Record<string, unknown>>(ctx: SubgraphContext, collection: string, id: string) =>
@@ -182,7 +182,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
   });
   const divisionLoader = (ctx: SubgraphContext) =>
     loader<string, DivisionStatsDoc | null>(ctx, 'healthcare.divisions', async (codes) =>
-      (await docs().collection<DivisionStatsDoc>(DIVISION_STATS).getMany(codes)).map((stored) => stored?.doc ?? null),
+      (await docs().collection(DIVISION_STATS).getMany(codes)).map((stored) => stored?.doc ?? null),
     );
 
   async function recordAsOf(personId: string, asOf: AsOf): Promise<RecordNode | null> {
@@ -237,7 +237,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       async recognizedExamResults(_root: unknown, args: { personId: string; examType: string }) {
         const exam = assertExamType(args.examType);
         const page = await docs()
-          .collection<ExamDoc>(EXAMS)
+          .collection(EXAMS)
           .find({
             where: { personId: args.personId, examType: exam.code, recognizedUntil: { gte: chinaDate(now()) } },
             sortBy: 'performedAt',
@@ -255,7 +255,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
       claims: (_root: unknown, args: { filter?: ClaimFilterArgs | null } & ConnectionArgs) =>
         collectionConnection({
           list: 'healthcare.claims',
-          collection: docs().collection<ClaimDoc>(CLAIMS),
+          collection: docs().collection(CLAIMS),
           where: whereOf(args.filter),
           sortBy: 'submittedAt',
           direction: 'desc',
@@ -264,7 +264,7 @@ export function healthcareResolvers(runtime: SubgraphRuntime, options: Healthcar
           node: (stored) => claimNodeOf(stored.doc),
         }),
       async hospitalFlagStatistics() {
-        const page = await docs().collection<HospitalStatsDoc>(HOSPITAL_STATS).find({ first: 100 });
+        const page = await docs().collection(HOSPITAL_STATS).find({ first: 100 });
         const held = (s: HospitalStatsDoc) => s.heldAtSubmission + s.heldLater;
         return page.items.map((i) => i.node.doc).sort((a, b) => held(b) - held(a) || a.hospitalCode.localeCompare(b.hospitalCode));
       },

@@ -17,7 +17,7 @@ import { idNumberCheckCharacter, makeIdNumber } from './identity/idNumber.ts';
 import { idNumbers } from './handlers.ts';
 import { populationModule } from './index.ts';
 import { personStreamId } from './person/events.ts';
-import { DIVISION_STATS, DIVISION_STATS_PROJECTION, type DivisionStatsDoc } from './readModels/divisionStats.ts';
+import { DIVISION_STATS, DIVISION_STATS_PROJECTION } from './readModels/divisionStats.ts';
 import { PERSONS, REGISTRY_PROJECTION, type PersonDoc } from './readModels/registry.ts';
 import { personFromDoc, personFromEvents } from './views.ts';
 import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
@@ -347,7 +347,7 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       const wifeDoc = (await persons.get(wife.id))!.doc;
       assert.equal(wifeDoc.householdLiving, 1);
       assert.equal(wifeDoc.householdLivingBy?.position, widowed.registerDeath.positions[0], 'the husband’s death left her alone');
-      const stats = harness.runtime.readModels.of(DIVISION_STATS_PROJECTION).collection<DivisionStatsDoc>(DIVISION_STATS);
+      const stats = harness.runtime.readModels.of(DIVISION_STATS_PROJECTION).collection(DIVISION_STATS);
       assert.deepEqual((await stats.get(COMMUNITY))?.doc, { code: COMMUNITY, residents: 2, deceased: 3, births: 1, households: 2 });
       assert.equal((await stats.get('370100'))?.doc.residents, 3);
 

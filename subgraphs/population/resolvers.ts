@@ -133,7 +133,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
   const handlers = createPopulationHandlers(store);
   const persons = () => readModels.of(REGISTRY_PROJECTION).collection<PersonDoc>(PERSONS);
   const households = () => readModels.of(REGISTRY_PROJECTION).collection<HouseholdDoc>(HOUSEHOLDS);
-  const stats = () => readModels.of(DIVISION_STATS_PROJECTION).collection<DivisionStatsDoc>(DIVISION_STATS);
+  const stats = () => readModels.of(DIVISION_STATS_PROJECTION).collection(DIVISION_STATS);
   const today = () => chinaDate(runtime.now().toISOString());
 
   /** The stored document with its per-field sources (for `provenance`); one `getMany` per request. */

@@ -5,7 +5,7 @@
  * the entity's own stream.
  */
 import type { RecordedEvent } from '../../events/types.ts';
-import type { Where } from '../../projections/types.ts';
+import type { CollectionName, Doc, Where } from '../../projections/types.ts';
 import { commandOptionsOf, newEntityId, type CommandResult } from '../kit/command.ts';
 import { arrayConnection, collectionConnection } from '../kit/connections.ts';
 import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
@@ -20,7 +20,7 @@ import { divisionField } from '../kit/divisions/division.ts';
 import { deedTaxDueOn } from './processes/deedTaxDeadlines.ts';
 import { addFen, moneyView, parseMoney, subtractFen } from '../kit/money.ts';
 import { propertyTransactionStreamId } from './propertyTransaction/events.ts';
-import { DIVISION_TOTALS, RISKS, TAX_REGISTER, TAXPAYERS, TRANSACTIONS, type DivisionTotalsDoc, type RiskDoc, type TaxpayerDoc } from './readModels/taxRegister.ts';
+import { DIVISION_TOTALS, RISKS, TAX_REGISTER, TAXPAYERS, TRANSACTIONS, type DivisionTotalsDoc, type RiskDoc } from './readModels/taxRegister.ts';
 import { foldTransactionView, type TransactionView } from './readModels/transactionView.ts';
 import { declareTax, registerTaxpayer, runPropertyTransactionCommand, runTaxpayerCommand } from './taxCommands.ts';
 import { TAX_CATALOG, TAX_TYPES, type TaxpayerKind } from './taxTypes.ts';
@@ -113,11 +113,11 @@ function riskWhere(filter: RiskFilter | null | undefined): Where {
 
 export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolverOptions): SubgraphResolvers<Ctx> {
   const { store } = runtime;
-  const collection = <T extends Record<string, unknown>>(name: string) => runtime.readModels.of(TAX_REGISTER).collection<T>(name);
+  const collection = <T extends Doc>(name: CollectionName<T>) => runtime.readModels.of(TAX_REGISTER).collection(name);
 
   const taxpayerById = (ctx: Ctx) =>
     loader<string, TaxpayerNode | null>(ctx, 'tax.taxpayer', async (ids) =>
-      (await collection<TaxpayerDoc>(TAXPAYERS).getMany(ids)).map((stored) =>
+      (await collection(TAXPAYERS).getMany(ids)).map((stored) =>
         stored?.doc.state.status === 'REGISTERED' ? { state: stored.doc.state, asOf: null } : null,
       ),
     );
@@ -125,11 +125,11 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
     entity: 'Taxpayer',
     store,
     fields: TAXPAYER_FIELD_SOURCES,
-    stored: (ctx, node) => storedDocLoader(ctx, 'tax.taxpayerDoc', () => collection<TaxpayerDoc>(TAXPAYERS)).load(node.state.taxpayer.taxpayerId),
+    stored: (ctx, node) => storedDocLoader(ctx, 'tax.taxpayerDoc', () => collection(TAXPAYERS)).load(node.state.taxpayer.taxpayerId),
   });
   const taxpayerBySubject = (ctx: Ctx) =>
     loader<string, TaxpayerNode | null>(ctx, 'tax.taxpayerBySubject', async (subjectIds) => {
-      const page = await collection<TaxpayerDoc>(TAXPAYERS).find({ where: { subjectId: { in: [...subjectIds] } }, first: subjectIds.length });
+      const page = await collection(TAXPAYERS).find({ where: { subjectId: { in: [...subjectIds] } }, first: subjectIds.length });
       const bySubject = new Map(page.items.map(({ node }) => [node.doc.subjectId, node.doc.state]));
       return subjectIds.map((id) => {
         const state = bySubject.get(id);
@@ -139,13 +139,13 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
     }, { maxBatchSize: 500 });
   const transactionById = (ctx: Ctx) =>
     loader<string, TransactionView | null>(ctx, 'tax.transaction', async (ids) =>
-      (await collection<TransactionView>(TRANSACTIONS).getMany(ids)).map((stored) => stored?.doc ?? null),
+      (await collection(TRANSACTIONS).getMany(ids)).map((stored) => stored?.doc ?? null),
     );
   const riskById = (ctx: Ctx) =>
-    loader<string, RiskDoc | null>(ctx, 'tax.risk', async (ids) => (await collection<RiskDoc>(RISKS).getMany(ids)).map((stored) => stored?.doc ?? null));
+    loader<string, RiskDoc | null>(ctx, 'tax.risk', async (ids) => (await collection(RISKS).getMany(ids)).map((stored) => stored?.doc ?? null));
   const divisionTotals = (ctx: Ctx) =>
     loader<string, DivisionTotalsDoc | null>(ctx, 'tax.divisionTotals', async (codes) =>
-      (await collection<DivisionTotalsDoc>(DIVISION_TOTALS).getMany(codes)).map((stored) => stored?.doc ?? null),
+      (await collection(DIVISION_TOTALS).getMany(codes)).map((stored) => stored?.doc ?? null),
     );
 
   async function declarationFor(ctx: Ctx, ref: { taxpayerId: string | null; declarationId: string | null } | null): Promise<DeclarationNode | null> {
@@ -198,7 +198,7 @@ export function createTaxResolvers(runtime: SubgraphRuntime, options: TaxResolve
       taxRisks: (_: unknown, args: { filter?: RiskFilter | null; first?: number | null; after?: string | null }) =>
         collectionConnection({
           list: 'tax.risks',
-          collection: collection<RiskDoc>(RISKS),
+          collection: collection(RISKS),
           where: riskWhere(args.filter),
           sortBy: 'flaggedAt',
           direction: 'desc',

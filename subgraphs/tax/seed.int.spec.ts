@@ -21,8 +21,7 @@ import { createShellCompanyResolvers, shellCompanyFactsProjection, type ShellCom
 import { populationModule } from '../population/index.ts';
 import { seedPopulation } from '../population/seed.ts';
 import { taxModule } from './index.ts';
-import { RISKS, TAX_REGISTER, TRANSACTIONS, type RiskDoc } from './readModels/taxRegister.ts';
-import type { TransactionView } from './readModels/transactionView.ts';
+import { RISKS, TAX_REGISTER, TRANSACTIONS } from './readModels/taxRegister.ts';
 import { SHELL_CLUSTER_ADDRESS } from './seed.ts';
 
 for (const makeBackend of BACKENDS) {
@@ -65,8 +64,8 @@ for (const makeBackend of BACKENDS) {
       await projector.stop();
 
       const register = runtime.readModels.of(TAX_REGISTER);
-      const transactions = (await register.collection<TransactionView>(TRANSACTIONS).find({ first: 100 })).items.map((i) => i.node.doc);
-      const risks = (await register.collection<RiskDoc>(RISKS).find({ first: 100 })).items.map((i) => i.node.doc);
+      const transactions = (await register.collection(TRANSACTIONS).find({ first: 100 })).items.map((i) => i.node.doc);
+      const risks = (await register.collection(RISKS).find({ first: 100 })).items.map((i) => i.node.doc);
       assert.ok(transactions.some((t) => t.deedTaxStatus === 'DECLARED') && transactions.some((t) => t.deedTaxStatus === 'EXEMPT'));
       assert.ok(risks.length > 0);
       for (const risk of risks) assert.equal(transactions.find((t) => t.id === risk.transactionId)?.deedTaxStatus, 'PENDING');

@@ -12,7 +12,7 @@
  * and its AQI, and its other report fields follow from them (`hourDocFromDay`).
  */
 import type { AirQualityObservationCorrected, AirQualityObserved, MonitoringStationRegistered, StationKind } from '../station/events.ts';
-import { sourceOf, type Projection, type DocumentStore, type FieldSource } from '../../../projections/types.ts';
+import { collectionName, sourceOf, type Projection, type DocumentStore, type FieldSource } from '../../../projections/types.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
 import { dailyAqi, hourlyAqi, type AqiReport, type Concentration, type Concentrations, type DailyConcentrations } from '../aqi/hj633.ts';
 import { dailyStatistics, realTimeIndicators, realTimeIndicatorsAt, reportingDate, type HourlyConcentrations } from '../aqi/hj663.ts';
@@ -21,9 +21,6 @@ import { CHINA_OFFSET_MS, DAY_MS, HOUR_MS } from '../../kit/calendar.ts';
 import { aqiFields, type AqiFields } from './aqiFields.ts';
 
 export const AIR_QUALITY_PROJECTION = 'environment.air-quality';
-export const STATIONS = 'stations';
-export const DAYS = 'days';
-
 
 export interface StationDoc extends Record<string, unknown> {
   stationId: string;
@@ -40,6 +37,8 @@ export interface StationDoc extends Record<string, unknown> {
   latestHour: string | null;
   latest: HourDoc | null;
 }
+
+export const STATIONS = collectionName<StationDoc>('stations');
 
 /** One station-hour of the real-time report. `hour` is the canonical instant the hour ends. */
 export interface HourDoc extends Record<string, unknown>, Concentrations, AqiFields {
@@ -85,6 +84,8 @@ export interface DayDoc extends Record<string, unknown>, DailyConcentrations, Aq
   peakHourAqi: number | null;
   hours: DayHours;
 }
+
+export const DAYS = collectionName<DayDoc>('days');
 
 export const dayDocId = (stationId: string, date: string): string => `${stationId}|${date}`;
 
@@ -252,8 +253,8 @@ async function applyObservation(
   source: FieldSource,
 ): Promise<void> {
   const { data } = event;
-  const stations = store.collection<StationDoc>(STATIONS);
-  const days = store.collection<DayDoc>(DAYS);
+  const stations = store.collection(STATIONS);
+  const days = store.collection(DAYS);
   const station = (await stations.get(data.stationId))?.doc;
   // Stored hours are canonical UTC instants (the event schema refuses any other spelling).
   const hourMs = Date.parse(data.hour);
@@ -321,7 +322,7 @@ export const airQualityProjection: Projection = {
     const source = sourceOf(event);
     if (event.type === 'MonitoringStationRegistered') {
       const data = event.data as MonitoringStationRegistered['data'];
-      await store.collection<StationDoc>(STATIONS).upsert(data.stationId, stationDoc(data, event.recordedAt), source);
+      await store.collection(STATIONS).upsert(data.stationId, stationDoc(data, event.recordedAt), source);
       return;
     }
     await applyObservation(event as RecordedEvent<string, AirQualityObserved['data']>, store, source);

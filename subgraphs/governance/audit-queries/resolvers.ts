@@ -55,7 +55,7 @@ export function auditQueryResolvers(runtime: SubgraphRuntime): Resolvers {
   }
 
   async function dailyUsage(department: string, from: string, to: string): Promise<DailyUsageDoc[]> {
-    const daily = runtime.readModels.of(USAGE_PROJECTION).collection<DailyUsageDoc>(DAILY_USAGE);
+    const daily = runtime.readModels.of(USAGE_PROJECTION).collection(DAILY_USAGE);
     return findAll(daily, { where: { department, day: { gte: from, lte: to } }, first: USAGE_PAGE });
   }
 

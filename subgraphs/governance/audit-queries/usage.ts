@@ -4,13 +4,12 @@
  * `governance.usage` projection keeps one counter document per (department, day, consumer,
  * resource), so a report over any period is one indexed range read, however many calls it covers.
  */
-import { sourceOf, type Collection, type Projection } from '../../../projections/types.ts';
+import { collectionName, sourceOf, type Collection, type Projection } from '../../../projections/types.ts';
 import { chinaDate } from '../../kit/calendar.ts';
 import type { DataAccessed } from '../../kit/dataAccessed.ts';
 import { catalogResource } from '../catalog.ts';
 
 export const USAGE_PROJECTION = 'governance.usage';
-export const DAILY_USAGE = 'daily';
 
 export interface DailyUsageDoc extends Record<string, unknown> {
   department: string;
@@ -21,6 +20,8 @@ export interface DailyUsageDoc extends Record<string, unknown> {
   calls: number;
 }
 
+export const DAILY_USAGE = collectionName<DailyUsageDoc>('daily');
+
 export const usageProjection: Projection = {
   name: USAGE_PROJECTION,
   version: 1,
@@ -28,7 +29,7 @@ export const usageProjection: Projection = {
   indexes: [{ collection: DAILY_USAGE, fields: ['department', 'day'] }],
   async apply(event, store) {
     const data = event.data as DataAccessed['data'];
-    const daily: Collection<DailyUsageDoc> = store.collection<DailyUsageDoc>(DAILY_USAGE);
+    const daily: Collection<DailyUsageDoc> = store.collection(DAILY_USAGE);
     const day = chinaDate(data.at, 'at');
     const source = sourceOf(event);
     for (const resource of new Set(data.resources)) {

@@ -23,8 +23,7 @@ import { HEALTH_RECORD_EVENT_TYPES, type HealthRecordEvent } from '../healthReco
 import { claimFingerprint } from '../screening/rules.ts';
 import {
   CLAIMS, DIVISION_STATS, EXAMS, evolveRecordView, HEALTHCARE_PROJECTION, HOSPITAL_STATS, PERSONS, RECORDS, recordDocOf, SETTLED, VISIT_DAYS,
-  visitDayId, type ClaimDoc, type DivisionStatsDoc, type ExamDoc, type HospitalStatsDoc, type PersonFactsDoc, type RecordDoc, type SettledDoc,
-  type VisitDayDoc,
+  visitDayId, type ClaimDoc, type DivisionStatsDoc, type HospitalStatsDoc,
 } from './views.ts';
 
 export const POPULATION_EVENT_TYPES = ['PersonRegistered', 'ResidenceChanged', 'PersonDeceased'] as const;
@@ -56,7 +55,7 @@ async function bumpDivisions(
 }
 
 async function applyPopulation(event: PopulationEvent, recorded: RecordedEvent, store: DocumentStore, source: FieldSource): Promise<void> {
-  const persons = store.collection<PersonFactsDoc>(PERSONS);
+  const persons = store.collection(PERSONS);
   switch (event.type) {
     case 'PersonRegistered': {
       const d = event.data;
@@ -73,7 +72,7 @@ async function applyPopulation(event: PopulationEvent, recorded: RecordedEvent, 
 }
 
 async function applyRecord(event: HealthRecordEvent, recorded: Recorded<HealthRecordEvent>, store: DocumentStore, source: FieldSource): Promise<void> {
-  const records = store.collection<RecordDoc>(RECORDS);
+  const records = store.collection(RECORDS);
   const { personId } = event.data;
   const current = await records.get(personId);
   const after = recordDocOf(evolveRecordView(current?.doc.view ?? null, recorded));
@@ -82,17 +81,17 @@ async function applyRecord(event: HealthRecordEvent, recorded: Recorded<HealthRe
   if (event.type === 'ExamResultRecorded') {
     const d = event.data;
     await store
-      .collection<ExamDoc>(EXAMS)
+      .collection(EXAMS)
       .upsert(d.examId, { examId: d.examId, personId, examType: d.examType, performedAt: d.performedAt, recognizedUntil: d.recognizedUntil, entry: { ...d, recordedBy: eventRefOf(recorded) } }, source);
   }
   if (event.type === 'MedicalVisitRecorded') {
     const d = event.data;
-    const days = store.collection<VisitDayDoc>(VISIT_DAYS);
+    const days = store.collection(VISIT_DAYS);
     const id = visitDayId(personId, d.visitDate);
     const day = await days.get(id);
     const visit = { visitId: d.visitId, hospitalCode: d.hospitalCode, visitDate: d.visitDate, evidence: eventRefOf(recorded) };
     await days.upsert(id, { personId, visitDate: d.visitDate, visits: [...(day?.doc.visits ?? []), visit] }, source);
-    const person = await store.collection<PersonFactsDoc>(PERSONS).get(personId);
+    const person = await store.collection(PERSONS).get(personId);
     await bumpDivisions(store.collection(DIVISION_STATS), divisionCodesOf(person?.doc.residenceCode), { visits: 1 }, source);
   }
 }
@@ -110,14 +109,14 @@ const emptyHospital = (hospitalCode: string): HospitalStatsDoc => ({
 });
 
 async function applyClaim(event: ClaimEvent, recorded: RecordedEvent, store: DocumentStore, source: FieldSource): Promise<void> {
-  const claims = store.collection<ClaimDoc>(CLAIMS);
-  const hospitals = store.collection<HospitalStatsDoc>(HOSPITAL_STATS);
-  const divisions = store.collection<DivisionStatsDoc>(DIVISION_STATS);
+  const claims = store.collection(CLAIMS);
+  const hospitals = store.collection(HOSPITAL_STATS);
+  const divisions = store.collection(DIVISION_STATS);
   const { claimId } = event.data;
 
   if (event.type === 'ClaimSubmitted') {
     const file = fold(claimDecider, [event]) as ClaimFile;
-    const person = await store.collection<PersonFactsDoc>(PERSONS).get(event.data.personId);
+    const person = await store.collection(PERSONS).get(event.data.personId);
     const doc: ClaimDoc = {
       claimId,
       personId: event.data.personId,
@@ -161,7 +160,7 @@ async function applyClaim(event: ClaimEvent, recorded: RecordedEvent, store: Doc
   if (event.type === 'ClaimSettled') {
     next.settled++;
     next.settledFen += event.data.amountFen;
-    const settled = store.collection<SettledDoc>(SETTLED);
+    const settled = store.collection(SETTLED);
     const existing = await settled.get(before.fingerprint);
     const fact = { claimId, fingerprint: before.fingerprint, evidence: [before.submittedBy, eventRefOf(recorded)] };
     await settled.upsert(before.fingerprint, { fingerprint: before.fingerprint, claims: [...(existing?.doc.claims ?? []), fact] }, source);
@@ -180,18 +179,18 @@ async function applyClaim(event: ClaimEvent, recorded: RecordedEvent, store: Doc
 async function erasePatient(event: ErasureEvent, store: DocumentStore, source: FieldSource): Promise<void> {
   const { subjectId } = event.data;
   if (erasesScope(event, 'healthcare.records')) {
-    const records = store.collection<RecordDoc>(RECORDS);
+    const records = store.collection(RECORDS);
     const record = (await records.get(subjectId))?.doc;
     if (record) {
       const { view } = record;
       const visits = view.visits.map((v) => ({ ...v, diagnoses: v.diagnoses.map(() => ERASED) }));
       await records.patch(subjectId, { view: { ...view, visits, exams: view.exams.map((e) => ({ ...e, result: ERASED })) } }, source);
     }
-    const exams = store.collection<ExamDoc>(EXAMS);
+    const exams = store.collection(EXAMS);
     for (const exam of await findAll(exams, { where: { personId: subjectId }, first: 500 })) await exams.patch(exam.examId, { entry: { ...exam.entry, result: ERASED } }, source);
   }
   if (!erasesScope(event, 'healthcare.claims')) return;
-  const claims = store.collection<ClaimDoc>(CLAIMS);
+  const claims = store.collection(CLAIMS);
   for (const claim of await findAll(claims, { where: { personId: subjectId }, first: 500 })) {
     const items = claim.file.claim.items.map((i) => ({ ...i, name: ERASED }));
     await claims.patch(claim.claimId, { file: { ...claim.file, claim: { ...claim.file.claim, items } } }, source);

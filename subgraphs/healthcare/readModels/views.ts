@@ -2,6 +2,7 @@
  * The documents of the `healthcare.views` read model, and the pure fold of a health record's events
  * into what the API shows of it (the projection and `asOf` share it, so both always agree).
  */
+import { collectionName } from '../../../projections/types.ts';
 import { assertNever } from '../../../events/decider.ts';
 import type { Recorded } from '../../../events/types.ts';
 import type { ClaimFile, ClaimStatus } from '../claim/decider.ts';
@@ -11,17 +12,6 @@ import type { ExamResultRecorded, HealthRecordEvent, MedicalVisitRecorded, Vacci
 import type { ScreeningRuleId, SettledClaimFact, VisitFact } from '../screening/rules.ts';
 
 export const HEALTHCARE_PROJECTION = 'healthcare.views';
-/** The population register's facts healthcare decides on (PersonRegistered, ResidenceChanged, PersonDeceased). */
-export const PERSONS = 'persons';
-export const RECORDS = 'records';
-export const EXAMS = 'exams';
-/** Visits per person and date, for screening (`<personId>:<YYYY-MM-DD>`). */
-export const VISIT_DAYS = 'visitDays';
-/** Settled claims by fingerprint, for screening. */
-export const SETTLED = 'settledClaims';
-export const CLAIMS = 'claims';
-export const HOSPITAL_STATS = 'hospitalStats';
-export const DIVISION_STATS = 'divisionStats';
 
 export interface PersonFactsDoc extends Record<string, unknown> {
   personId: string;
@@ -30,6 +20,9 @@ export interface PersonFactsDoc extends Record<string, unknown> {
   /** The community the person is registered as living in now. */
   residenceCode: string;
 }
+
+/** The population register's facts healthcare decides on (PersonRegistered, ResidenceChanged, PersonDeceased). */
+export const PERSONS = collectionName<PersonFactsDoc>('persons');
 
 export type VisitEntry = MedicalVisitRecorded['data'] & { recordedBy: EventRef };
 export type ExamEntry = ExamResultRecorded['data'] & { recordedBy: EventRef };
@@ -57,6 +50,8 @@ export interface RecordDoc extends Record<string, unknown> {
   revision: number;
 }
 
+export const RECORDS = collectionName<RecordDoc>('records');
+
 /** The record's document: its view, and the fields field provenance is kept for. */
 export const recordDocOf = (view: RecordView): RecordDoc => ({
   view,
@@ -77,16 +72,24 @@ export interface ExamDoc extends Record<string, unknown> {
   entry: ExamEntry;
 }
 
+export const EXAMS = collectionName<ExamDoc>('exams');
+
 export interface VisitDayDoc extends Record<string, unknown> {
   personId: string;
   visitDate: string;
   visits: VisitFact[];
 }
 
+/** Visits per person and date, for screening (`<personId>:<YYYY-MM-DD>`). */
+export const VISIT_DAYS = collectionName<VisitDayDoc>('visitDays');
+
 export interface SettledDoc extends Record<string, unknown> {
   fingerprint: string;
   claims: SettledClaimFact[];
 }
+
+/** Settled claims by fingerprint, for screening. */
+export const SETTLED = collectionName<SettledDoc>('settledClaims');
 
 export interface ClaimDoc extends Record<string, unknown> {
   claimId: string;
@@ -106,6 +109,8 @@ export interface ClaimDoc extends Record<string, unknown> {
   divisionCodes: string[];
 }
 
+export const CLAIMS = collectionName<ClaimDoc>('claims');
+
 export interface HospitalStatsDoc extends Record<string, unknown> {
   hospitalCode: string;
   claims: number;
@@ -122,6 +127,8 @@ export interface HospitalStatsDoc extends Record<string, unknown> {
   flagsByRule: Partial<Record<ScreeningRuleId, number>>;
 }
 
+export const HOSPITAL_STATS = collectionName<HospitalStatsDoc>('hospitalStats');
+
 export interface DivisionStatsDoc extends Record<string, unknown> {
   code: string;
   visits: number;
@@ -131,6 +138,8 @@ export interface DivisionStatsDoc extends Record<string, unknown> {
   /** Claims awaiting review now. */
   heldClaims: number;
 }
+
+export const DIVISION_STATS = collectionName<DivisionStatsDoc>('divisionStats');
 
 export const visitDayId = (personId: string, visitDate: string) => `${personId}:${visitDate}`;
 

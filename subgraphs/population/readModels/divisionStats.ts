@@ -6,13 +6,12 @@
  */
 import { assertNever } from '../../../events/decider.ts';
 import type { RecordedEvent } from '../../../events/types.ts';
-import { sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
+import { collectionName, sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { divisionFields } from '../../kit/divisions/division.ts';
 import type { HouseholdEvent } from '../household/events.ts';
 import type { PersonEvent } from '../person/events.ts';
 
 export const DIVISION_STATS_PROJECTION = 'population.divisionStats';
-export const DIVISION_STATS = 'divisions';
 
 export interface DivisionStatsDoc extends Record<string, unknown> {
   code: string;
@@ -24,6 +23,8 @@ export interface DivisionStatsDoc extends Record<string, unknown> {
   /** Households with at least one member. */
   households: number;
 }
+
+export const DIVISION_STATS = collectionName<DivisionStatsDoc>('divisions');
 
 type Counter = 'residents' | 'deceased' | 'births' | 'households';
 
@@ -66,7 +67,7 @@ export const divisionStatsProjection: Projection = {
   version: 1,
   eventTypes: EVENT_TYPES,
   async apply(event: RecordedEvent, store: DocumentStore): Promise<void> {
-    const stats = store.collection<DivisionStatsDoc>(DIVISION_STATS);
+    const stats = store.collection(DIVISION_STATS);
     const persons = store.collection<PlaceDoc>('personPlaces');
     const households = store.collection<PlaceDoc>('householdPlaces');
     const source = sourceOf(event);

@@ -10,7 +10,7 @@ import { ERASURE_EVENT_TYPES, erasesScope, type ErasureEvent } from '../../gover
 import { isEventOf } from '../../../events/typedReads.ts';
 import type { Recorded, RecordedEvent } from '../../../events/types.ts';
 import { changedFields } from '../../../projections/changedFields.ts';
-import { singleFieldIndexes, sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
+import { collectionName, singleFieldIndexes, sourceOf, type Collection, type DocumentStore, type FieldSource, type Projection } from '../../../projections/types.ts';
 import { divisionFields, type DivisionFields } from '../../kit/divisions/division.ts';
 import { addFen, subtractFen } from '../../kit/money.ts';
 import type { PropertyTransactionEvent, RiskResolution, TaxRiskType } from '../propertyTransaction/events.ts';
@@ -19,10 +19,6 @@ import type { SubjectRef, TaxpayerEvent } from '../taxpayer/events.ts';
 import { evolveTransactionView, type TransactionView } from './transactionView.ts';
 
 export const TAX_REGISTER = 'tax.register';
-export const TAXPAYERS = 'taxpayers';
-export const TRANSACTIONS = 'transactions';
-export const RISKS = 'risks';
-export const DIVISION_TOTALS = 'divisions';
 
 export interface TaxpayerDoc extends Record<string, unknown> {
   id: string;
@@ -34,6 +30,8 @@ export interface TaxpayerDoc extends Record<string, unknown> {
   declaredFen?: number;
   paidFen?: number;
 }
+
+export const TAXPAYERS = collectionName<TaxpayerDoc>('taxpayers');
 
 export type RiskStatus = 'OPEN' | 'RESOLVED';
 
@@ -56,11 +54,17 @@ export interface RiskDoc extends Record<string, unknown>, DivisionFields {
   evidence: { type: string; eventId: string; position: string; recordedAt: string }[];
 }
 
+export const RISKS = collectionName<RiskDoc>('risks');
+
 export interface DivisionTotalsDoc extends Record<string, unknown> {
   code: string;
   declaredTotalFen: number;
   riskOpen: number;
 }
+
+export const DIVISION_TOTALS = collectionName<DivisionTotalsDoc>('divisions');
+
+export const TRANSACTIONS = collectionName<TransactionView>('transactions');
 
 const evidenceOf = (event: RecordedEvent) => ({ type: event.type, eventId: event.eventId, position: event.position, recordedAt: event.recordedAt });
 
@@ -88,13 +92,13 @@ async function addToDivisions(
 async function applyTaxpayerEvent(recorded: Recorded<TaxpayerEvent>, store: DocumentStore): Promise<void> {
   const event = recorded;
   const source = sourceOf(recorded);
-  const taxpayers = store.collection<TaxpayerDoc>(TAXPAYERS);
+  const taxpayers = store.collection(TAXPAYERS);
   const taxpayerId = event.data.taxpayerId;
   const stored = await taxpayers.get(taxpayerId);
   const state = evolve(stored?.doc.state ?? initialState(), event);
   if (state.status !== 'REGISTERED') return;
   const { taxpayer } = state;
-  const totals = store.collection<DivisionTotalsDoc>(DIVISION_TOTALS);
+  const totals = store.collection(DIVISION_TOTALS);
   if (event.type === 'TaxDeclared') {
     await addToDivisions(totals, taxpayer.divisionCode, { declaredFen: event.data.taxFen }, source);
   } else if (event.type === 'TaxDeclarationAmended') {
@@ -117,9 +121,9 @@ async function applyTaxpayerEvent(recorded: Recorded<TaxpayerEvent>, store: Docu
 async function applyTransactionEvent(recorded: Recorded<PropertyTransactionEvent>, store: DocumentStore): Promise<void> {
   const event = recorded;
   const source = sourceOf(recorded);
-  const transactions = store.collection<TransactionView>(TRANSACTIONS);
-  const risks = store.collection<RiskDoc>(RISKS);
-  const totals = store.collection<DivisionTotalsDoc>(DIVISION_TOTALS);
+  const transactions = store.collection(TRANSACTIONS);
+  const risks = store.collection(RISKS);
+  const totals = store.collection(DIVISION_TOTALS);
   const { transactionId } = event.data;
   const transaction = evolveTransactionView((await transactions.get(transactionId))?.doc, recorded);
   if (!transaction) return;
@@ -184,7 +188,7 @@ const TRANSACTION_TYPES = new Set<PropertyTransactionEvent['type']>([
 async function eraseTaxpayer(event: ErasureEvent, store: DocumentStore, source: FieldSource): Promise<void> {
   if (!erasesScope(event, 'tax.declarations')) return;
   const { subjectId } = event.data;
-  const taxpayers = store.collection<TaxpayerDoc>(TAXPAYERS);
+  const taxpayers = store.collection(TAXPAYERS);
   for (const doc of await findAll(taxpayers, { where: { subjectId, subjectKind: 'PERSON' }, first: 100 })) {
     if (doc.state.status !== 'REGISTERED') continue;
     const state = { ...doc.state, taxpayer: { ...doc.state.taxpayer, name: ERASED, taxpayerNumber: ERASED } };
