@@ -15,7 +15,7 @@ import type { SubgraphRuntime } from '../kit/module.ts';
 import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import { airQualityAlerts, checkedAlertOptions, type AirQualityAlert } from './alerts.ts';
-import type { Concentrations, Pollutant } from './aqi/hj633.ts';
+import { CONCENTRATION_FIELD, POLLUTANTS, type Concentration, type Concentrations, type Pollutant } from './aqi/hj633.ts';
 import type { HourlyConcentrations } from './aqi/hj663.ts';
 import type { EnvironmentConfig } from './config.ts';
 import { hourlyConnection } from './hourly.ts';
@@ -92,14 +92,9 @@ export const concentrationsFromInput = (input: ConcentrationsInput): Concentrati
 
 const concentrationsView = (c: Concentrations) => ({ pm25: c.pm2_5, pm10: c.pm10, so2: c.so2, no2: c.no2, co: c.co, o3: c.o3 });
 
-const iaqiView = (iaqi: Partial<Record<Pollutant, number>>) => ({
-  pm25: iaqi.PM2_5 ?? null,
-  pm10: iaqi.PM10 ?? null,
-  so2: iaqi.SO2 ?? null,
-  no2: iaqi.NO2 ?? null,
-  co: iaqi.CO ?? null,
-  o3: iaqi.O3 ?? null,
-});
+/** The sub-indices in the concentrations' fields, null for a pollutant without one. */
+const iaqiView = (iaqi: Partial<Record<Pollutant, number>>) =>
+  concentrationsView(Object.fromEntries(POLLUTANTS.map((p) => [CONCENTRATION_FIELD[p], iaqi[p] ?? null])) as Record<keyof Concentrations, Concentration>);
 
 /** The AQI part of an hour or a day, as the schema names it (`level` is the English level name). */
 const aqiView = (doc: AqiFields) => ({
