@@ -37,25 +37,14 @@ export const subjectKey = (subject: SubjectRef): string => `${subject.kind === '
 export async function subjectFacts(store: EventStore, subject: SubjectRef): Promise<SubjectFacts | null> {
   if (subject.kind === 'LEGAL_PERSON') {
     const legalPerson = await readLegalPersonFacts(store, subject.id);
-    if (legalPerson === null) return null;
-    return {
-      name: legalPerson.name,
-      taxpayerNumber: legalPerson.creditCode,
-      divisionCode: legalPerson.divisionCode,
-      // A revoked licence still owes its taxes; only a deregistered legal person is gone.
-      active: legalPerson.status !== 'DEREGISTERED',
-      statusNote: legalPerson.status,
+    // A revoked licence still owes its taxes; only a deregistered legal person is gone.
+    return legalPerson && {
+      name: legalPerson.name, taxpayerNumber: legalPerson.creditCode, divisionCode: legalPerson.divisionCode,
+      active: legalPerson.status !== 'DEREGISTERED', statusNote: legalPerson.status,
     };
   }
   const person = await readPersonFacts(store, subject.id);
-  if (person === null) return null;
-  return {
-    name: person.name,
-    taxpayerNumber: person.idNumber,
-    divisionCode: person.divisionCode,
-    active: person.status === 'REGISTERED',
-    statusNote: person.status,
-  };
+  return person && { name: person.name, taxpayerNumber: person.idNumber, divisionCode: person.divisionCode, active: person.status === 'REGISTERED', statusNote: person.status };
 }
 
 const handleTaxpayer = handle(taxpayerDecider, (command: TaxpayerCommand) => taxpayerStreamId(command.data.taxpayerId));
