@@ -201,21 +201,13 @@ describe('lookups answer the same way', () => {
   const unknownId = randomUUID();
   const unknownIdNumber = makeIdNumber('370102', '1990-01-01', 999);
   const unknownCreditCode = makeCreditCode({ divisionCode: '370102', organizationCode: 'MA3Q0Q0Q' });
+  const BY_ID = ['person', 'household', 'legalPerson', 'incident', 'station', 'emissionPermit', 'emissionAlarm', 'claim', 'taxpayer', 'propertyTransaction'];
   const UNKNOWN: Record<string, string> = {
-    person: `person(id: "${unknownId}") { id }`,
+    ...Object.fromEntries(BY_ID.map((field) => [field, `${field}(id: "${unknownId}") { id }`])),
     personByIdNumber: `personByIdNumber(idNumber: "${unknownIdNumber}") { id }`,
-    household: `household(id: "${unknownId}") { id }`,
     division: 'division(code: "379999") { code }',
-    legalPerson: `legalPerson(id: "${unknownId}") { id }`,
     legalPersonByCreditCode: `legalPersonByCreditCode(creditCode: "${unknownCreditCode}") { id }`,
-    incident: `incident(id: "${unknownId}") { id }`,
-    station: `station(id: "${unknownId}") { id }`,
-    emissionPermit: `emissionPermit(id: "${unknownId}") { id }`,
-    emissionAlarm: `emissionAlarm(id: "${unknownId}") { id }`,
     healthRecord: `healthRecord(personId: "${unknownId}") { revision }`,
-    claim: `claim(id: "${unknownId}") { id }`,
-    taxpayer: `taxpayer(id: "${unknownId}") { id }`,
-    propertyTransaction: `propertyTransaction(id: "${unknownId}") { id }`,
     consumer: `consumer(id: "no-such-consumer") { id }`,
     accessAuthorization: `accessAuthorization(accessEventId: "${unknownId}") { authorized }`,
     ingestBatch: 'ingestBatch(id: "no-such-batch") { id }',

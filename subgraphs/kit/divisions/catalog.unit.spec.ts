@@ -81,12 +81,7 @@ describe('division catalog', () => {
 
 describe('getDivision', () => {
   it('finds a division by code and returns undefined for an unknown code', () => {
-    assert.deepEqual(getDivision('370102001'), {
-      code: '370102001',
-      name: '解放路街道',
-      level: 'STREET',
-      parentCode: '370102',
-    });
+    assert.deepEqual(getDivision('370102001'), { code: '370102001', name: '解放路街道', level: 'STREET', parentCode: '370102' });
     assert.equal(getDivision('370199'), undefined);
   });
 });
