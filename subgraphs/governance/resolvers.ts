@@ -10,7 +10,7 @@ import type { AccessAction, Jurisdiction } from '../kit/access.ts';
 import { levelOf } from '../kit/divisions/catalog.ts';
 import { parseInstant } from '../kit/calendar.ts';
 import { streamHistory } from '../kit/history.ts';
-import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
+import { arrayConnection, collectionConnection, equalityWhere, type ConnectionArgs } from '../kit/connections.ts';
 import type { SubgraphContext } from '../kit/context.ts';
 import { commandOptionsOf, newEntityId, type CommandOptions } from '../kit/command.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
@@ -86,17 +86,14 @@ interface AccessLogFilter {
 }
 
 function accessLogWhere(filter: AccessLogFilter | null | undefined): Where {
-  const where: Where = {};
+  const where = equalityWhere(filter, ['consumerId', 'subgraph', 'requestId']);
   // Instants compare as canonical ISO 8601 strings, as the records store them.
   const from = filter?.from ? new Date(parseInstant(filter.from, 'filter.from')).toISOString() : undefined;
   const to = filter?.to ? new Date(parseInstant(filter.to, 'filter.to')).toISOString() : undefined;
   if (from && to && from >= to) throw new ValidationError(`filter.from (${from}) must be before filter.to (${to})`, { field: 'filter.from' });
   if (from || to) where.at = { ...(from && { gte: from }), ...(to && { lt: to }) };
-  if (filter?.consumerId) where.consumerId = filter.consumerId;
   if (filter?.subjectId) where.subjectIds = { contains: filter.subjectId };
   if (filter?.resource) where.resources = { contains: filter.resource };
-  if (filter?.subgraph) where.subgraph = filter.subgraph;
-  if (filter?.requestId) where.requestId = filter.requestId;
   return where;
 }
 

@@ -7,7 +7,7 @@ import type { RecordedEvent } from '../../events/types.ts';
 import type { Where } from '../../projections/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import { commandOptionsOf, givenFields, newEntityId, type Unstamped } from '../kit/command.ts';
-import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
+import { arrayConnection, collectionConnection, equalityWhere, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
 import { moneyView, parseMoney } from '../kit/money.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
@@ -106,12 +106,8 @@ interface ClaimFilterArgs {
 }
 
 function whereOf(filter: ClaimFilterArgs | null | undefined): Where {
-  const where: Where = {};
-  if (!filter) return where;
-  if (filter.status) where.status = filter.status;
-  if (filter.hospitalCode) where.hospitalCode = assertHospital(filter.hospitalCode, 'filter.hospitalCode').code;
-  if (filter.personId) where.personId = filter.personId;
-  if (filter.flagged !== null && filter.flagged !== undefined) where.flagged = filter.flagged;
+  const where = equalityWhere(filter, ['status', 'personId', 'flagged']);
+  if (filter?.hospitalCode) where.hospitalCode = assertHospital(filter.hospitalCode, 'filter.hospitalCode').code;
   return where;
 }
 

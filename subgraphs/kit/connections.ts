@@ -8,7 +8,17 @@
  * paging from a meaningless place.
  */
 import { ValidationError } from '../../events/errors.ts';
-import type { Collection, Doc, StoredDoc, Where } from '../../projections/types.ts';
+import type { Collection, Comparable, Doc, StoredDoc, Where } from '../../projections/types.ts';
+
+/** An equality on each of `fields` the filter sets (neither null, undefined nor empty), on the documents' field of the same name. */
+export function equalityWhere<Field extends string>(filter: Partial<Record<Field, Comparable | null>> | null | undefined, fields: readonly Field[]): Where {
+  const where: Where = {};
+  for (const field of fields) {
+    const value = filter?.[field];
+    if (value !== null && value !== undefined && value !== '') where[field] = value;
+  }
+  return where;
+}
 
 /**
  * Page size when `first` is not given: the same for every list of the graph. Every `first` argument of

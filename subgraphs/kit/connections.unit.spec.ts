@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../../events/errors.ts';
-import { arrayConnection, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageSize } from './connections.ts';
+import { arrayConnection, DEFAULT_PAGE_SIZE, equalityWhere, MAX_PAGE_SIZE, pageSize } from './connections.ts';
 
 const codes = Array.from({ length: 7 }, (_, i) => `37010${i}`);
 const page = (first?: number | null, after?: string | null, list = 'test.codes') =>
@@ -47,5 +47,18 @@ describe('arrayConnection', () => {
     assert.throws(() => page(2, Buffer.from('{"a":1}').toString('base64url')), /not a cursor this service issued/);
     const foreign = page(1, null, 'test.other').pageInfo.endCursor;
     assert.throws(() => page(2, foreign), /belongs to another list \(test.other\)/);
+  });
+});
+
+describe('equalityWhere', () => {
+  it('makes an equality of each named field the filter sets, false and 0 included', () => {
+    const filter = { status: 'OPEN', flagged: false, count: 0, other: 'x' };
+    assert.deepEqual(equalityWhere(filter, ['status', 'flagged', 'count']), { status: 'OPEN', flagged: false, count: 0 });
+  });
+
+  it('leaves out fields that are null, undefined or empty, and a missing filter', () => {
+    assert.deepEqual(equalityWhere({ status: null, personId: '', flagged: undefined }, ['status', 'personId', 'flagged']), {});
+    assert.deepEqual(equalityWhere(null, ['status']), {});
+    assert.deepEqual(equalityWhere(undefined, ['status']), {});
   });
 });
