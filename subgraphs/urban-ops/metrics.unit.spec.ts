@@ -6,7 +6,7 @@ import {
   at, closed, dispatched, evaluated, handled, lixiaCentre, lixiaMunicipal, otherStreetOffice, registered, reported, started, streetOffice,
   verificationFailed, verificationPassed,
 } from './incident/fixtures.ts';
-import { closeMinutesBin, computeMetrics, type IncidentMetrics } from './metrics.ts';
+import { closeMinutesBin, computeMetrics, type DivisionMetrics, type IncidentMetrics } from './metrics.ts';
 
 const inLixia = '370102003001';
 
@@ -110,10 +110,11 @@ const lixiaWhole: IncidentMetrics = {
 
 describe('metrics: per division', () => {
   const report = computeMetrics(events, at(300));
-  const division = (code: string) => {
-    const found = report.divisions.find((d) => d.divisionCode === code);
-    assert.ok(found, `division ${code} is reported`);
-    return found;
+  /** Asserts a division's figures: its code and level, then `base` with `changes` over it. */
+  const assertDivision = (divisionCode: string, level: DivisionMetrics['level'], base: IncidentMetrics, changes: Partial<IncidentMetrics> = {}) => {
+    const found = report.divisions.find((d) => d.divisionCode === divisionCode);
+    assert.ok(found, `division ${divisionCode} is reported`);
+    assert.deepEqual(found, { divisionCode, level, ...base, ...changes });
   };
 
   it('lists every division with an incident, community up to city, ordered by code', () => {
@@ -136,59 +137,24 @@ describe('metrics: per division', () => {
   });
 
   it('counts the whole city: G adds one report awaiting registration', () => {
-    assert.deepEqual(division('370100'), {
-      divisionCode: '370100',
-      level: 'CITY',
-      ...lixiaWhole,
-      reported: 8,
-      pendingRegistration: 1,
-    });
+    assertDivision('370100', 'CITY', lixiaWhole, { reported: 8, pendingRegistration: 1 });
   });
 
   it('counts a district: closure and on-time rates over the cases due, rework over the closed', () => {
-    assert.deepEqual(division('370102'), { divisionCode: '370102', level: 'DISTRICT', ...lixiaWhole });
+    assertDivision('370102', 'DISTRICT', lixiaWhole);
   });
 
   it('counts a street whose only open case has no deadline yet', () => {
-    assert.deepEqual(division('370102003'), {
-      divisionCode: '370102003',
-      level: 'STREET',
-      ...lixiaWhole,
-      reported: 5,
-      registered: 4,
-      open: 1,
-      dueForClosure: 3,
-      closureRate: 1,
-      onTimeClosureRate: 2 / 3,
-      overdueNow: 0,
-    });
+    assertDivision('370102003', 'STREET', lixiaWhole, { reported: 5, registered: 4, open: 1, dueForClosure: 3, closureRate: 1, onTimeClosureRate: 2 / 3, overdueNow: 0 });
   });
 
   it('gives a closure rate of 0 and no rework rate where nothing due was closed', () => {
-    assert.deepEqual(division('370102004'), {
-      ...empty,
-      divisionCode: '370102004',
-      level: 'STREET',
-      reported: 2,
-      registered: 2,
-      open: 2,
-      dueForClosure: 1,
-      closureRate: 0,
-      onTimeClosureRate: 0,
-      overdueNow: 1,
-    });
+    assertDivision('370102004', 'STREET', empty, { reported: 2, registered: 2, open: 2, dueForClosure: 1, closureRate: 0, onTimeClosureRate: 0, overdueNow: 1 });
   });
 
   it('gives null rates and means where nothing is due, closed or evaluated', () => {
-    assert.deepEqual(division('370102003002'), {
-      ...empty,
-      divisionCode: '370102003002',
-      level: 'COMMUNITY',
-      reported: 1,
-      registered: 1,
-      open: 1,
-    });
-    assert.deepEqual(division('370103'), { ...empty, divisionCode: '370103', level: 'DISTRICT', reported: 1, pendingRegistration: 1 });
+    assertDivision('370102003002', 'COMMUNITY', empty, { reported: 1, registered: 1, open: 1 });
+    assertDivision('370103', 'DISTRICT', empty, { reported: 1, pendingRegistration: 1 });
   });
 });
 
