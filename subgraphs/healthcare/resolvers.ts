@@ -106,9 +106,8 @@ interface ClaimFilterArgs {
 }
 
 function whereOf(filter: ClaimFilterArgs | null | undefined): Where {
-  const where = equalityWhere(filter, ['status', 'personId', 'flagged']);
-  if (filter?.hospitalCode) where.hospitalCode = assertHospital(filter.hospitalCode, 'filter.hospitalCode').code;
-  return where;
+  const hospitalCode = filter?.hospitalCode ? assertHospital(filter.hospitalCode, 'filter.hospitalCode').code : undefined;
+  return { ...equalityWhere(filter, ['status', 'personId', 'flagged']), ...(hospitalCode && { hospitalCode }) };
 }
 
 interface VisitInput extends CommonInput {
