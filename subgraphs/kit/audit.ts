@@ -21,7 +21,8 @@ export interface AccessRecorderOptions {
   /**
    * A batch is appended as soon as this many records wait, and no batch holds more. Under load the
    * records arriving during an append all go into the next one, so this bounds the commits per
-   * second a stream of deliveries needs: a broadcast feed makes one record per subscriber per event. @default 1000
+   * second a stream of deliveries needs: a broadcast feed makes one record per subscriber per event
+   * (written as one event per grant group, `mergeDeliveries`). @default 1000
    */
   maxBatch?: number;
   /** The longest the first record of a batch waits for company. @default 2 */
