@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { START, type NewEvent, type Position } from '../events/types.ts';
 import { governanceModule } from '../subgraphs/governance/index.ts';
 import { maskIdNumber } from '../subgraphs/kit/access.ts';
+import { requestRecordsOf, type DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
 import { sharedExecutionStats } from '../subgraphs/kit/sharedEvents.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
 import { populationModule } from '../subgraphs/population/index.ts';
@@ -148,7 +149,7 @@ describe('Subscription.events through the gateway', () => {
       const events = (await graph.runtime.store.readAll({ fromPosition: START, filter: { types: ['DataAccessed'] }, limit: 1000 })).filter(
         (e) => (e.data as (typeof records)[number]).consumerId === 'feed-app',
       );
-      records = events.map((e) => e.data as (typeof records)[number]);
+      records = events.flatMap((e) => requestRecordsOf(e.eventId, e.data as DataAccessed['data']).map(({ record }) => record));
       actors = events.map((e) => e.metadata.actor);
       if (records.length >= all.length) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -166,7 +167,7 @@ describe('Subscription.events through the gateway', () => {
     }
   });
 
-  it('gives every delivery to every subscriber its own access record, the records of many deliveries committed together', async () => {
+  it('records every delivery to every subscriber, those of one event to many subscribers as one record, and many records committed together', async () => {
     await graph.grant('feed-many', ['events.feed', 'population.basic'], { actions: ['SUBSCRIBE'] });
     const token = await graph.tokenFor('feed-many', 'partner');
     const [marker] = await appendPeople([0]);
@@ -180,18 +181,22 @@ describe('Subscription.events through the gateway', () => {
       assert.deepEqual(feed.received.map((e) => e.id), ids);
       await feed.dispose();
     }
-    let records: { streamId: string; requestId: string; eventIds: string[] }[] = [];
+    let records: { streamId: string; eventId: string; requestId: string; eventIds: string[] }[] = [];
     for (const deadline = Date.now() + 10_000; records.length < 40 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
       const events = await graph.runtime.store.readAll({ fromPosition: START, filter: { types: ['DataAccessed'] }, limit: 5000 });
       records = events
-        .filter((e) => (e.data as { consumerId: string }).consumerId === 'feed-many')
-        .map((e) => ({ streamId: e.streamId, ...(e.data as { requestId: string; eventIds: string[] }) }));
+        .filter((e) => (e.data as DataAccessed['data']).consumerId === 'feed-many')
+        .flatMap((e) =>
+          requestRecordsOf(e.eventId, e.data as DataAccessed['data']).map(({ record }) => ({ streamId: e.streamId, eventId: e.eventId, requestId: record.requestId, eventIds: record.eventIds! })),
+        );
     }
     const deliveries = records.map((r) => `${r.requestId} ${r.eventIds.join(',')}`);
     assert.equal(new Set(deliveries).size, 40, 'one record per subscription and event delivered');
     assert.equal(records.length, 40);
     assert.equal(new Set(records.map((r) => r.requestId)).size, 4);
     for (const id of ids) assert.equal(records.filter((r) => r.eventIds.includes(id)).length, 4, `event ${id}: one record per subscriber`);
+    const written = new Set(records.map((r) => r.eventId)).size;
+    assert.ok(written < records.length, `40 deliveries written as ${written} events`);
     const appends = new Set(records.map((r) => r.streamId)).size;
     assert.ok(appends < records.length / 2, `40 records in ${appends} appends`);
   });
@@ -234,7 +239,7 @@ describe('Subscription.events through the gateway', () => {
     let records: Record[] = [];
     for (const deadline = Date.now() + 10_000; records.length < 18 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
       records = (await graph.runtime.store.readAll({ fromPosition: START, filter: { types: ['DataAccessed'] }, limit: 5000 }))
-        .map((e) => e.data as Record)
+        .flatMap((e) => requestRecordsOf(e.eventId, e.data as DataAccessed['data']).map(({ record }) => record as Record))
         .filter((r) => r.consumerId.startsWith('feed-shared-') && r.eventIds?.some((id) => ids.has(id)));
     }
     assert.equal(records.length, 18, 'six feeds, three events');

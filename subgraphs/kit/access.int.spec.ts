@@ -22,7 +22,7 @@ import { testGrants, type TestGrants } from '../../test/helpers/grants.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
 import { closeServedSubgraph } from '../../test/helpers/subgraphHarness.ts';
 import { createGovernanceAccess } from '../governance/access.ts';
-import { ACCESS_STREAM_PREFIX, dataAccessedDefinition, type DataAccessed } from './dataAccessed.ts';
+import { ACCESS_STREAM_PREFIX, dataAccessedDefinition, requestRecordsOf, type DataAccessed } from './dataAccessed.ts';
 import { consumerEventDefinitions } from '../governance/consumer/events.ts';
 import type { AccessControl } from './access.ts';
 import { AccessRecorder } from './audit.ts';
@@ -361,6 +361,66 @@ function accessSuite(makeBackend: () => Promise<TestBackend>): void {
     const batches = new Set(written.map((e) => e.streamId));
     assert.ok(batches.size >= 3 && batches.size <= 6, `25 records with maxBatch 10 went into ${batches.size} appends`);
     await assert.rejects(recorder.record({ ...base, requestId: 'late' }, metadata), /could not be written/);
+  });
+
+  it('writes the deliveries of one feed event to many subscriptions of one principal, grants and operation as one record, and nothing else together', async () => {
+    const recorder = new AccessRecorder(store, { maxBatch: 1000, maxDelayMs: 20 });
+    const at = new Date().toISOString();
+    const eventId = crypto.randomUUID();
+    const delivery = (consumerId: string, requestId: string, changes: Partial<DataAccessed['data']> = {}): DataAccessed['data'] => ({
+      consumerId,
+      grantIds: [`grant-of-${consumerId}`],
+      operationName: 'Feed',
+      operationHash: 'f'.repeat(64),
+      resources: ['events.feed', 'population.basic'],
+      subjectIds: ['p-1'],
+      eventIds: [eventId],
+      purpose: `purpose of ${consumerId}`,
+      requestId,
+      subgraph: 'governance',
+      at,
+      ...changes,
+    });
+    const metadataOf = (consumerId: string, requestId: string) => ({
+      provenance: { department: 'city-brain', system: 'city-brain/governance', channel: 'access-audit', collectedAt: at },
+      actor: { consumerId, role: 'partner' },
+      correlationId: requestId,
+    });
+    const shared = Array.from({ length: 5 }, () => crypto.randomUUID());
+    // Each differs from the shared group's deliveries in one thing a record must keep apart.
+    const apart: DataAccessed['data'][] = [
+      delivery('merge-other-app', crypto.randomUUID()),
+      delivery('merge-app', crypto.randomUUID(), { grantIds: ['grant-of-merge-other-app'] }),
+      delivery('merge-app', crypto.randomUUID(), { resources: ['events.feed', 'population.basic', 'population.identity'] }),
+      delivery('merge-app', crypto.randomUUID(), { eventIds: [crypto.randomUUID()] }),
+      delivery('merge-app', crypto.randomUUID(), { operationHash: 'e'.repeat(64) }),
+    ];
+    // A moment later in the same batch: the same delivery, recorded at the instant of the first.
+    const later = delivery('merge-app', crypto.randomUUID(), { at: new Date(Date.parse(at) + 3).toISOString() });
+    const { eventIds: _, ...request } = delivery('merge-app', crypto.randomUUID());
+    const records = [...shared.map((requestId) => delivery('merge-app', requestId)), ...apart, request, { ...request, requestId: crypto.randomUUID() }, later];
+    // A unit's app under the same grants: its principal differs, so its record does too.
+    const unitApp = delivery('merge-app', crypto.randomUUID());
+    await Promise.all([
+      ...records.map((r) => recorder.record(r, metadataOf(r.consumerId, r.requestId))),
+      recorder.record(unitApp, { ...metadataOf('merge-app', unitApp.requestId), actor: { consumerId: 'merge-app', role: 'partner', divisionCode: '370102', unitId: 'u-1' } }),
+    ]);
+    await recorder.close();
+    await waitForCommitted(db, store);
+    const wanted = new Set([...records, unitApp].map((r) => r.requestId));
+    const written = (await store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 })).filter((e) => wanted.has((e.data as DataAccessed['data']).requestId));
+    const expanded = written.flatMap((e) => requestRecordsOf(e.eventId, e.data as DataAccessed['data']).map(({ record }) => ({ record, actor: e.metadata.actor })));
+    assert.equal(written.length, 1 + apart.length + 2 + 1, 'the shared deliveries in one record, every other request in its own');
+    const merged = written.find((e) => (e.data as DataAccessed['data']).otherRequestIds);
+    assert.deepEqual([(merged!.data as DataAccessed['data']).requestId, ...(merged!.data as DataAccessed['data']).otherRequestIds!].sort(), [...shared, later.requestId].sort());
+    // Read back, every request has exactly the record it was served with, under its own principal.
+    assert.equal(expanded.length, wanted.size);
+    for (const r of [...records, unitApp]) {
+      const found = expanded.filter((x) => x.record.requestId === r.requestId);
+      assert.equal(found.length, 1, `one record of request ${r.requestId}`);
+      assert.deepEqual(found[0]!.record, r === later ? { ...r, at } : r);
+    }
+    assert.deepEqual(expanded.find((x) => x.record.requestId === unitApp.requestId)!.actor, { consumerId: 'merge-app', role: 'partner', divisionCode: '370102', unitId: 'u-1' });
   });
 }
 

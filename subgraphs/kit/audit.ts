@@ -21,7 +21,8 @@ export interface AccessRecorderOptions {
   /**
    * A batch is appended as soon as this many records wait, and no batch holds more. Under load the
    * records arriving during an append all go into the next one, so this bounds the commits per
-   * second a stream of deliveries needs: a broadcast feed makes one record per subscriber per event. @default 1000
+   * second a stream of deliveries needs: a broadcast feed makes one record per subscriber per event
+   * (written as one event per grant group, `mergeDeliveries`). @default 1000
    */
   maxBatch?: number;
   /** The longest the first record of a batch waits for company. @default 2 */
@@ -108,11 +109,7 @@ export class AccessRecorder {
     const batch = this.pending.splice(0, this.maxBatch);
     const streamId = accessStreamId(randomUUID());
     const written = this.store
-      .append(
-        streamId,
-        batch.map((p) => p.event),
-        { expectedRevision: 'no_stream' },
-      )
+      .append(streamId, mergeDeliveries(batch), { expectedRevision: 'no_stream' })
       .then(
         () => {
           observeAccessBatch(batch.length, batch[0]!.since);
@@ -132,6 +129,47 @@ export class AccessRecorder {
     });
     if (this.pending.length) this.schedule();
   }
+}
+
+/**
+ * Requests one merged record lists at most: a request id is a gateway's (a UUID), so a record of this
+ * many stays far below the store's event size limit.
+ */
+const MAX_REQUESTS_PER_RECORD = 500;
+
+/**
+ * The events a batch is written as: the records of feed deliveries that differ in nothing but their
+ * request and instant — the same event to many subscriptions of one principal under the same grants
+ * and operation — become one record listing the requests (`otherRequestIds`), at the instant of the
+ * first (the others are at most one group commit later: milliseconds); every other record is written
+ * as it is. Each delivery is still recorded as it was served (`requestRecordsOf` gives back one
+ * record per request); a broadcast costs one row per event and grant group, not one per subscriber.
+ */
+function mergeDeliveries(batch: readonly Pending[]): NewEvent<'DataAccessed', AccessRecord>[] {
+  const events: NewEvent<'DataAccessed', AccessRecord>[] = [];
+  const byDelivery = new Map<string, AccessRecord>();
+  for (const { event } of batch) {
+    if (event.data.eventIds === undefined) {
+      events.push(event);
+      continue;
+    }
+    const { requestId, at: _at, ...delivery } = event.data;
+    const {
+      correlationId: _correlationId,
+      provenance: { collectedAt: _collectedAt, ...provenance },
+      ...metadata
+    } = event.metadata;
+    const key = JSON.stringify([delivery, provenance, metadata]);
+    const merged = byDelivery.get(key);
+    if (merged && (merged.otherRequestIds?.length ?? 0) < MAX_REQUESTS_PER_RECORD - 1) {
+      (merged.otherRequestIds ??= []).push(requestId);
+      continue;
+    }
+    const data = { ...event.data };
+    byDelivery.set(key, data);
+    events.push({ ...event, data });
+  }
+  return events;
 }
 
 /** The access record of one served request (or subscription event); `undefined` when it served no mapped field. */

@@ -29,6 +29,13 @@ export type DataAccessed = DomainEvent<
     purpose: string;
     /** The gateway's request id: joins the records of every subgraph one client request touched. */
     requestId: string;
+    /**
+     * For a feed delivery: the further requests (subscriptions) the same delivery went to, in the
+     * same instant under the same grants, principal and operation. The record stands for one
+     * delivery per request (`requestRecordsOf`); written as one event, so a broadcast to many
+     * subscribers costs one row per event, not one per subscriber.
+     */
+    otherRequestIds?: string[];
     subgraph: string;
     /** ISO 8601 instant the result was produced. */
     at: string;
@@ -54,7 +61,31 @@ export const dataAccessedDefinition: EventTypeDefinition<DataAccessed['data']> =
     eventIds: z.array(text).min(1).optional(),
     purpose: text,
     requestId: text,
+    otherRequestIds: z.array(text).min(1).optional(),
     subgraph: text,
     at: z.iso.datetime({ offset: true }),
   }),
 };
+
+/** One request's access record, as the auditor sees it: a `DataAccessed` listing several requests stands for one each. */
+export type RequestRecord = Omit<DataAccessed['data'], 'otherRequestIds'>;
+
+/**
+ * The id of the record of the `index`th request a `DataAccessed` lists: the event's id for the first
+ * (every record of one request), the event id, a slash and the index for the further ones.
+ */
+export const requestRecordId = (eventId: string, index: number): string => (index === 0 ? eventId : `${eventId}/${index}`);
+
+/** The event id and request index a record id names (`requestRecordId`); `undefined` for an id of no such form. */
+export function parseRequestRecordId(id: string): { eventId: string; index: number } | undefined {
+  const slash = id.indexOf('/');
+  if (slash === -1) return { eventId: id, index: 0 };
+  const index = Number(id.slice(slash + 1));
+  return Number.isSafeInteger(index) && index > 0 && String(index) === id.slice(slash + 1) ? { eventId: id.slice(0, slash), index } : undefined;
+}
+
+/** The record of each request a `DataAccessed` stands for, with its id: one, or one per feed subscription it lists. */
+export function requestRecordsOf(eventId: string, data: DataAccessed['data']): { id: string; record: RequestRecord }[] {
+  const { otherRequestIds, ...record } = data;
+  return [record.requestId, ...(otherRequestIds ?? [])].map((requestId, index) => ({ id: requestRecordId(eventId, index), record: { ...record, requestId } }));
+}

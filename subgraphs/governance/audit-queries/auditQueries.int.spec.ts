@@ -100,7 +100,10 @@ function consumerCommand(store: SqlEventStore, command: ConsumerCommand) {
 }
 
 /** Appends an access record directly (as the kit's recorder would) and waits until readers see it. */
-async function recordAccess(store: SqlEventStore, access: Pick<DataAccessed['data'], 'consumerId' | 'resources' | 'at'>): Promise<RecordedEvent> {
+async function recordAccess(
+  store: SqlEventStore,
+  access: Pick<DataAccessed['data'], 'consumerId' | 'resources' | 'at'> & Partial<DataAccessed['data']>,
+): Promise<RecordedEvent> {
   const data: DataAccessed['data'] = { grantIds: [], operationName: 'Recorded', operationHash: 'a'.repeat(64), subjectIds: [], purpose: 'test', requestId: randomUUID(), subgraph: 'population', ...access };
   const [appended] = (await store.append(accessStreamId(randomUUID()), [{ type: 'DataAccessed', data, metadata: testMetadata }])).events;
   assert.ok(appended);
@@ -178,6 +181,46 @@ function auditQueriesSuite(makeBackend: () => Promise<TestBackend>): void {
       const refused = (await governance.ask('partner-app', AUTHORIZATION, { id: registration!.eventId })).body;
       assert.equal(refused.errors?.[0]?.extensions?.code, 'FORBIDDEN');
       assert.match(refused.errors[0]!.message, /audit\.log/);
+    });
+  });
+
+  describe('a record of one feed delivery to several subscriptions', () => {
+    it('answers the access log, accessAuthorization and the usage report as one record per subscription', async () => {
+      const { store, runner } = governance;
+      const requestIds = [randomUUID(), randomUUID(), randomUUID()];
+      const [first, ...others] = requestIds as [string, ...string[]];
+      const delivery = { consumerId: 'feed-audited-app', resources: ['events.feed', 'population.basic'], at: '2025-04-02T03:00:00.000Z', subjectIds: ['p-feed-1'], eventIds: [randomUUID()] };
+      const appended = await recordAccess(store, { ...delivery, requestId: first, otherRequestIds: others });
+      await runner.catchUp();
+      const ids = [appended.eventId, `${appended.eventId}/1`, `${appended.eventId}/2`];
+
+      type Log = { accessLog: { totalCount: number; edges: { node: { id: string; requestId: string; subjectIds: string[]; eventIds: string[] } }[] } };
+      const LOG = 'query Log($consumer: ID) { accessLog(filter: { consumerId: $consumer }, first: 10) { totalCount edges { node { id requestId subjectIds eventIds } } } }';
+      const log = only((await governance.ask<Log>(AUDITOR, LOG, { consumer: delivery.consumerId })).body).accessLog;
+      assert.equal(log.totalCount, 3);
+      assert.deepEqual(
+        log.edges.map((e) => e.node).sort((a, b) => a.id.localeCompare(b.id)),
+        ids.map((id, i) => ({ id, requestId: requestIds[i], subjectIds: delivery.subjectIds, eventIds: delivery.eventIds })),
+      );
+      for (const requestId of requestIds) {
+        const byRequest = only((await governance.ask<Log>(AUDITOR, 'query R($r: ID) { accessLog(filter: { requestId: $r }) { totalCount edges { node { requestId } } } }', { r: requestId })).body);
+        assert.deepEqual(byRequest.accessLog.edges, [{ node: { requestId } }], 'each subscription finds its own delivery');
+      }
+
+      for (const id of ids) {
+        const { accessAuthorization } = only((await governance.ask<{ accessAuthorization: Authorization }>(AUDITOR, AUTHORIZATION, { id })).body);
+        assert.deepEqual(accessAuthorization.access, { id, consumerId: delivery.consumerId, resources: delivery.resources });
+      }
+      for (const id of [`${appended.eventId}/3`, `${appended.eventId}/0`, `${appended.eventId}/01`, `${appended.eventId}/x`, `${appended.eventId}/`]) {
+        const answer = (await governance.ask(AUDITOR, AUTHORIZATION, { id })).body;
+        assert.equal(answer.errors, undefined, JSON.stringify(answer));
+        assert.deepEqual(answer.data, { accessAuthorization: null }, `${id} names no subscription of the record`);
+      }
+
+      type Report = { usageReport: { rows: { consumer: string; resource: string; calls: number }[] } };
+      const REPORT = 'query U { usageReport(department: "public-security", from: "2025-04-02", to: "2025-04-02") { rows { consumer resource calls } } }';
+      const report = only((await governance.ask<Report>(AUDITOR, REPORT)).body).usageReport;
+      assert.deepEqual(report.rows, [{ consumer: delivery.consumerId, resource: 'population.basic', calls: 3 }], 'one call per subscription');
     });
   });
 

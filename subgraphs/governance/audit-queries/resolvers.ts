@@ -10,7 +10,7 @@ import { findAll } from '../../../projections/findAll.ts';
 import type { SubgraphContext } from '../../kit/context.ts';
 import type { SubgraphRuntime } from '../../kit/module.ts';
 import type { SubgraphResolvers } from '../../kit/server.ts';
-import type { DataAccessed } from '../../kit/dataAccessed.ts';
+import { parseRequestRecordId, requestRecordsOf, type DataAccessed, type RequestRecord } from '../../kit/dataAccessed.ts';
 import { DEPARTMENTS } from '../catalog.ts';
 import { consumerStreamId, type ConsumerEvent } from '../consumer/events.ts';
 import { authorizeAccess } from './authorization.ts';
@@ -48,10 +48,17 @@ export function auditQueryResolvers(runtime: SubgraphRuntime): Resolvers {
     return { db, integrity };
   }
 
-  /** Like every lookup of the graph, an id that names no access record (or nothing at all) answers null. */
-  async function accessRecord(accessEventId: string): Promise<RecordedEvent<'DataAccessed', DataAccessed['data']> | null> {
-    const [event] = await store.readEventsById([accessEventId]);
-    return event?.type === 'DataAccessed' ? (event as RecordedEvent<'DataAccessed', DataAccessed['data']>) : null;
+  /**
+   * The record of one request, by the id the access log gives it (`requestRecordId`). Like every
+   * lookup of the graph, an id that names no access record (or nothing at all) answers null.
+   */
+  async function accessRecord(recordId: string): Promise<{ id: string; position: string; record: RequestRecord } | null> {
+    const named = parseRequestRecordId(recordId);
+    if (!named) return null;
+    const [event] = await store.readEventsById([named.eventId]);
+    if (event?.type !== 'DataAccessed') return null;
+    const request = requestRecordsOf(event.eventId, (event as RecordedEvent<'DataAccessed', DataAccessed['data']>).data)[named.index];
+    return request ? { id: request.id, position: event.position, record: request.record } : null;
   }
 
   async function dailyUsage(department: string, from: string, to: string): Promise<DailyUsageDoc[]> {
@@ -71,10 +78,10 @@ export function auditQueryResolvers(runtime: SubgraphRuntime): Resolvers {
       async accessAuthorization(_: unknown, { accessEventId }: { accessEventId: string }) {
         const access = await accessRecord(accessEventId);
         if (!access) return null;
-        const consumerStream = await store.readStream<ConsumerEvent>(consumerStreamId(access.data.consumerId));
+        const consumerStream = await store.readStream<ConsumerEvent>(consumerStreamId(access.record.consumerId));
         return {
-          access: { ...access.data, id: access.eventId, position: access.position },
-          ...authorizeAccess(access.data, consumerStream),
+          access: { ...access.record, id: access.id, position: access.position },
+          ...authorizeAccess(access.record, consumerStream),
         };
       },
     },

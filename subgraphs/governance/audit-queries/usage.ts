@@ -32,13 +32,15 @@ export const usageProjection: Projection = {
     const daily: Collection<DailyUsageDoc> = store.collection(DAILY_USAGE);
     const day = chinaDate(data.at, 'at');
     const source = sourceOf(event);
+    // A record of feed deliveries may stand for several requests: each is a call.
+    const calls = 1 + (data.otherRequestIds?.length ?? 0);
     for (const resource of new Set(data.resources)) {
       // Resources come from the schemas' @resource directives, which CI checks against the catalog.
       const department = catalogResource(resource)?.department;
       if (department === undefined) continue;
       const id = [department, day, data.consumerId, resource].join('|');
       const current = await daily.get(id);
-      await daily.upsert(id, { department, day, consumerId: data.consumerId, resource, calls: (current?.doc.calls ?? 0) + 1 }, source);
+      await daily.upsert(id, { department, day, consumerId: data.consumerId, resource, calls: (current?.doc.calls ?? 0) + calls }, source);
     }
   },
 };

@@ -28,7 +28,8 @@
  * set of grants and shared by the feeds that hold them (`EventFeedHub.decide`); a change of grants
  * gives a new set, decided afresh, so sharing never carries a decision past a revocation or expiry.
  * Every delivered event gets its own access record (the kit's group-committed recorder) naming the
- * event, its subjects and the resources of the fields served, before it is sent.
+ * event, its subjects and the resources of the fields served, before it is sent; the recorder writes
+ * the records of one event's deliveries to many subscriptions holding the same grants as one event.
  */
 import { ForbiddenError, ValidationError } from '../../../events/errors.ts';
 import { comparePositions, decodePosition } from '../../../events/position.ts';
