@@ -217,16 +217,26 @@ export class SubjectKeys {
 
   /**
    * The keys to encrypt these subjects' new events with when the append stores new keys itself
-   * (`SubjectKeyStore.createWithin`): the keys kept here, and for every other subject a fresh key
-   * offered, not yet stored. An offered key may meet a stored one (or an erasure): the append must
-   * then be refused and redone with `forWriting`'s keys. Undefined when the store cannot.
+   * (`SubjectKeyStore.createWithin`): the keys kept here or `met` (read after an earlier offer met
+   * them), and for every other subject a fresh key offered, not yet stored. An offered key may meet a
+   * stored one (or an erasure): the append must then be refused and redone with the keys met (`met()`).
+   * Undefined when the store cannot.
    */
-  offer(subjectIds: readonly string[]): OfferedKeys | undefined {
+  offer(subjectIds: readonly string[], met: ReadonlyMap<string, SubjectKey> = new Map()): OfferedKeys | undefined {
     if (!this.store.createWithin) return undefined;
-    const { known, missing } = this.kept(subjectIds);
+    const { known, missing } = this.kept(subjectIds.filter((id) => !met.has(id)));
+    for (const [id, key] of met) known.set(id, key);
     const offered = this.newKeys(missing);
     const within = offered.size > 0 ? this.store.createWithin(new Map([...offered].map(([id, { wrapped }]) => [id, wrapped]))) : undefined;
     return { known, offered, ...(within && { within }), epoch: this.erasures };
+  }
+
+  /** The stored keys of subjects an offer met (absent: still unkeyed), the live ones kept here as created ones are (unless an erasure ran meanwhile). */
+  async met(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>> {
+    const epoch = this.erasures;
+    const keys = await this.forReading(subjectIds);
+    if (epoch === this.erasures) for (const [id, key] of keys) if (key) this.remember(id, key);
+    return keys;
   }
 
   /** Keeps the offered keys an append stored with its events (unless an erasure ran here meanwhile: those are used once). */
