@@ -4,8 +4,8 @@
  * new subjects' events (`subject#scope`) with fresh keys its own write statement stores, so a refused
  * append leaves no key (`withWriteKeys`); a known subject's key is kept in memory. The inner store encrypts each checked event through the encoder, and
  * decrypts every read through the decoder: the wrapped key of each event is read by the read's own
- * statement (no round trip of its own, in the events' snapshot) and unwrapped for that read only, so a
- * read after an erasure never sees a key from before it. Events written before personal data was
+ * statement (no round trip of its own, in the events' snapshot), and a key is used only when that
+ * statement returned it, so a read after an erasure never sees a key from before it. Events written before personal data was
  * encrypted hold no `$personal` part and are returned as stored.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -172,7 +172,8 @@ export class PersonalDataCodec {
   }
 
   /**
-   * Events of one read as readers see them: each key unwrapped once for the read and dropped with it.
+   * Events of one read as readers see them, each opened with the key its read returned (unwrapped once,
+   * or found unwrapped from the same bytes: `SubjectKeys.opened`).
    * `stored`: each event's stored key as its read's statement gave it (`readWithin`); without it (a key
    * store that cannot join the read), the keys are fetched in one round trip after the read.
    */
