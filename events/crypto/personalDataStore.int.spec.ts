@@ -127,6 +127,29 @@ for (const openBackend of BACKENDS) {
       assert.equal(nameOf((await (await open()).readStream(personStreamId(person.id)))[0]), person.name);
     });
 
+    it('stores no key for a refused single append of a new subject, stale or oversize, and seals a later one under a key it stores', async () => {
+      const store = await open();
+      const taken = { id: randomUUID(), name: '蒋先' };
+      await store.append(personStreamId(taken.id), [registration(taken.id, taken.name)], { expectedRevision: 'no_stream' });
+      const before = { keys: await keyRows(), events: await eventCount() };
+      // A new subject's event on a stream whose expected revision is stale: its key must roll back with it.
+      const stranger = randomUUID();
+      await assert.rejects(store.append(personStreamId(taken.id), [registration(stranger, '沈错')], { expectedRevision: 'no_stream' }), ConcurrencyError);
+      assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
+      const person = { id: randomUUID(), name: '韩长' };
+      const clearBytes = Buffer.byteLength(JSON.stringify(registration(person.id, person.name).data));
+      const small = await openPersonalDataStore(db, registry, masterKey, rules, { maxEventBytes: clearBytes + 8 });
+      opened.push(small);
+      await assert.rejects(small.append(personStreamId(person.id), [registration(person.id, person.name)], { expectedRevision: 'no_stream' }), ValidationError);
+      assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
+      // No key was kept for either refused append: the subjects' next events are sealed under keys stored with them.
+      for (const [id, name] of [[stranger, '沈对'], [person.id, person.name]] as const) {
+        await store.append(personStreamId(id), [registration(id, name)], { expectedRevision: 'no_stream' });
+        assert.equal(nameOf((await (await open()).readStream(personStreamId(id)))[0]), name);
+      }
+      assert.equal((await keyRows()).size, before.keys.size + 2);
+    });
+
     it('redoes a batch with the stored key of a subject another process keyed, leaving one key', async () => {
       const other = await open();
       const known = { id: randomUUID(), name: '赵甲' };

@@ -1,12 +1,11 @@
 /**
  * The event store with personal data encrypted per data subject and scope (crypto-shredding): a
- * decorator over a store that was opened with `storeOptions()`. A single append finds (or creates)
- * the keys of its events' subjects (`subject#scope`) in one round trip before the inner store checks
- * and writes it; a batch of appends seals new subjects' events with fresh keys its own write statement
- * stores (`withWriteKeys`). The inner store encrypts each checked event through the encoder, and
+ * decorator over a store that was opened with `storeOptions()`. An append, single or a batch, seals
+ * new subjects' events (`subject#scope`) with fresh keys its own write statement stores, so a refused
+ * append leaves no key (`withWriteKeys`); a known subject's key is kept in memory. The inner store encrypts each checked event through the encoder, and
  * decrypts every read through the decoder: the wrapped key of each event is read by the read's own
- * statement (no round trip of its own, in the events' snapshot) and unwrapped for that read only, so a
- * read after an erasure never sees a key from before it. Events written before personal data was
+ * statement (no round trip of its own, in the events' snapshot), and a key is used only when that
+ * statement returned it, so a read after an erasure never sees a key from before it. Events written before personal data was
  * encrypted hold no `$personal` part and are returned as stored.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -129,21 +128,24 @@ export class PersonalDataCodec {
   }
 
   /**
-   * Runs an append with the keys of its events' subjects at hand for `encoder()`. A batch (`batch`:
-   * the inner store's transaction of several appends) seals new subjects' events with fresh keys that
-   * its own transaction stores: no round trip of their own, and no key without its events. Should a
-   * subject have a key after all (kept by another process, or erased), the batch rolls back and is
-   * redone with the stored keys, as a single append always is: those are created by a statement of
-   * their own before it (a single append stays one statement).
+   * Runs an append (one or a batch: the inner store's transaction of several) with the keys of its
+   * events' subjects at hand for `encoder()`. New subjects' events are sealed with fresh keys that the
+   * append's own statement stores: no round trip of their own, and no key without its events, so a
+   * refused append (a stale expected revision, an oversize event) leaves no key behind. Should an
+   * offered key meet a stored one (kept by another process, or erased), the append rolls back, the
+   * keys met are read, and it is redone with them and fresh keys for the subjects still new: each
+   * redo knows at least one more key, so it ends. A key store that cannot store keys within the
+   * append creates them in a round trip of their own first.
    */
-  async withWriteKeys<T>(events: readonly NewEvent[], batch: boolean, append: (context: WriteContext) => Promise<T>): Promise<T> {
+  async withWriteKeys<T>(events: readonly NewEvent[], append: (context: WriteContext) => Promise<T>): Promise<T> {
     const keyIds = new Set<string>();
     for (const event of events) {
       const sealing = this.sealing(event);
       if (sealing) keyIds.add(sealing.keyId);
     }
-    const offered = batch && keyIds.size ? this.keys.offer([...keyIds]) : undefined;
-    if (offered) {
+    const met = new Map<string, SubjectKey>();
+    // `offer` is undefined only for a key store that cannot store keys within the append.
+    for (let offered = this.keys.offer([...keyIds], met); offered; offered = this.keys.offer([...keyIds], met)) {
       const keys = new Map([...offered.known, ...[...offered.offered].map(([id, { key }]): [string, SubjectKey] => [id, key])]);
       const context: WriteContext = { keys, clear: new Map(), offered };
       try {
@@ -153,6 +155,7 @@ export class PersonalDataCodec {
       } catch (err) {
         if (!(err instanceof OfferedKeyTaken)) throw err;
       }
+      for (const [id, key] of await this.keys.met([...offered.offered.keys()])) met.set(id, key);
     }
     const context: WriteContext = { keys: keyIds.size ? await this.keys.forWriting([...keyIds]) : new Map(), clear: new Map() };
     return this.appending.run(context, () => append(context));
@@ -169,7 +172,8 @@ export class PersonalDataCodec {
   }
 
   /**
-   * Events of one read as readers see them: each key unwrapped once for the read and dropped with it.
+   * Events of one read as readers see them, each opened with the key its read returned (unwrapped once,
+   * or found unwrapped from the same bytes: `SubjectKeys.opened`).
    * `stored`: each event's stored key as its read's statement gave it (`readWithin`); without it (a key
    * store that cannot join the read), the keys are fetched in one round trip after the read.
    */
@@ -206,7 +210,7 @@ export class PersonalDataEventStore implements EventStore {
   }
 
   appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
-    return this.codec.withWriteKeys(appends.flatMap((a) => a.events), appends.length > 1, async (context) => {
+    return this.codec.withWriteKeys(appends.flatMap((a) => a.events), async (context) => {
       const results = await this.inner.appendMany(appends);
       return results.map((result) => this.codec.appended(result, context));
     });

@@ -148,24 +148,59 @@ export interface OfferedKeys {
   epoch: number;
 }
 
+/**
+ * Up to `size` entries by key id in two generations of up to half the size each: when the young one is
+ * full it becomes the old one and the old one is dropped (dropping the oldest entry of one large Map
+ * one at a time made each eviction scan the holes earlier ones left: tens of µs per key once a process
+ * had used more subjects than it keeps).
+ */
+class GenerationalMap<V> {
+  private young = new Map<string, V>();
+  private old = new Map<string, V>();
+
+  constructor(private readonly size: number) {}
+
+  get(id: string): V | undefined {
+    return this.young.get(id) ?? this.old.get(id);
+  }
+
+  set(id: string, value: V): void {
+    if (this.young.size >= this.size / 2) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(id, value);
+  }
+
+  delete(id: string): void {
+    this.young.delete(id);
+    this.old.delete(id);
+  }
+}
+
 /** Keys per subject over a key store: wrapped with the master key, bound to their subject id. */
 export class SubjectKeys {
+  /** Unwrapped keys the write path encrypts with. Dropped on erasure (see `erase`). */
+  private readonly writeCache: GenerationalMap<Buffer>;
   /**
-   * Unwrapped keys the write path encrypts with, in two generations of up to half the size each: when
-   * the young one is full it becomes the old one and the old one is dropped (dropping the oldest entry
-   * of one large Map one at a time made each eviction scan the holes earlier ones left: tens of µs per
-   * key once a process had written more subjects than it keeps). Dropped on erasure (see `erase`).
+   * Unwrapped keys of reads, each beside the wrapped bytes it was unwrapped from: a read uses one only
+   * when its own statement returned those very bytes for that key id, so it is never used across an
+   * erasure, whichever process erased (an erased key id reads as NULL and decrypts nothing, and never
+   * gets a key again; no key is ever re-wrapped, and were one, its new bytes would be unwrapped afresh).
+   * It saves the master-key decrypt of every event of every read. Dropped on erasure here, so this
+   * process keeps no erased key in memory; another process's copy is never used and ages out.
    */
-  private writeCache = new Map<string, Buffer>();
-  private writeCacheOld = new Map<string, Buffer>();
+  private readonly readCache: GenerationalMap<{ wrapped: Buffer; key: Buffer }>;
   private erasures = 0;
 
   constructor(
     readonly store: SubjectKeyStore,
     private readonly masterKey: Buffer,
-    private readonly writeCacheSize = 100_000,
+    cacheSize = 100_000,
   ) {
     assertMasterKey(masterKey);
+    this.writeCache = new GenerationalMap(cacheSize);
+    this.readCache = new GenerationalMap(cacheSize);
   }
 
   /** Counts erasures made through this instance: a reader's cache made before a change is stale. */
@@ -173,7 +208,7 @@ export class SubjectKeys {
     return this.erasures;
   }
 
-  /** The keys of these subjects for reading: one round trip, nothing kept after the call. */
+  /** The keys of these subjects for reading: one round trip. */
   async forReading(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>> {
     const stored = await this.store.get(subjectIds);
     return new Map([...stored].map(([id, wrapped]) => [id, this.opened(id, wrapped)]));
@@ -181,7 +216,14 @@ export class SubjectKeys {
 
   /** A key as stored (wrapped, as the store or `readWithin` gives it; `null` or none: erased or never keyed) as readers use it. */
   opened(subjectId: string, stored: Uint8Array | null | undefined): SubjectKey {
-    return stored ? this.unwrap(subjectId, Buffer.isBuffer(stored) ? stored : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength)) : null;
+    if (!stored) return null;
+    const cached = this.readCache.get(subjectId);
+    if (cached?.wrapped.equals(stored)) return cached.key;
+    // A copy: PGlite's bytes are a view of the whole result's buffer, which keeping them would keep.
+    const wrapped = Buffer.from(stored);
+    const key = this.unwrap(subjectId, wrapped);
+    this.readCache.set(subjectId, { wrapped, key });
+    return key;
   }
 
   /**
@@ -200,7 +242,7 @@ export class SubjectKeys {
       const key = wrapped && (wrapped === offered.get(id)!.wrapped ? offered.get(id)!.key : this.unwrap(id, wrapped));
       result.set(id, key);
       // A key read while an erasure ran here is used once and not kept.
-      if (key && epoch === this.erasures) this.remember(id, key);
+      if (key && epoch === this.erasures) this.writeCache.set(id, key);
     }
     return result;
   }
@@ -217,22 +259,32 @@ export class SubjectKeys {
 
   /**
    * The keys to encrypt these subjects' new events with when the append stores new keys itself
-   * (`SubjectKeyStore.createWithin`): the keys kept here, and for every other subject a fresh key
-   * offered, not yet stored. An offered key may meet a stored one (or an erasure): the append must
-   * then be refused and redone with `forWriting`'s keys. Undefined when the store cannot.
+   * (`SubjectKeyStore.createWithin`): the keys kept here or `met` (read after an earlier offer met
+   * them), and for every other subject a fresh key offered, not yet stored. An offered key may meet a
+   * stored one (or an erasure): the append must then be refused and redone with the keys met (`met()`).
+   * Undefined when the store cannot.
    */
-  offer(subjectIds: readonly string[]): OfferedKeys | undefined {
+  offer(subjectIds: readonly string[], met: ReadonlyMap<string, SubjectKey> = new Map()): OfferedKeys | undefined {
     if (!this.store.createWithin) return undefined;
-    const { known, missing } = this.kept(subjectIds);
+    const { known, missing } = this.kept(subjectIds.filter((id) => !met.has(id)));
+    for (const [id, key] of met) known.set(id, key);
     const offered = this.newKeys(missing);
     const within = offered.size > 0 ? this.store.createWithin(new Map([...offered].map(([id, { wrapped }]) => [id, wrapped]))) : undefined;
     return { known, offered, ...(within && { within }), epoch: this.erasures };
   }
 
+  /** The stored keys of subjects an offer met (absent: still unkeyed), the live ones kept here as created ones are (unless an erasure ran meanwhile). */
+  async met(subjectIds: readonly string[]): Promise<Map<string, SubjectKey>> {
+    const epoch = this.erasures;
+    const keys = await this.forReading(subjectIds);
+    if (epoch === this.erasures) for (const [id, key] of keys) if (key) this.writeCache.set(id, key);
+    return keys;
+  }
+
   /** Keeps the offered keys an append stored with its events (unless an erasure ran here meanwhile: those are used once). */
   stored(keys: OfferedKeys): void {
     if (keys.epoch !== this.erasures) return;
-    for (const [id, { key }] of keys.offered) this.remember(id, key);
+    for (const [id, { key }] of keys.offered) this.writeCache.set(id, key);
   }
 
   /** The write keys of these subjects kept here, and the subjects whose key is not. */
@@ -240,25 +292,17 @@ export class SubjectKeys {
     const known = new Map<string, SubjectKey>();
     const missing: string[] = [];
     for (const id of new Set(subjectIds)) {
-      const cached = this.writeCache.get(id) ?? this.writeCacheOld.get(id);
+      const cached = this.writeCache.get(id);
       if (cached) known.set(id, cached);
       else missing.push(id);
     }
     return { known, missing };
   }
 
-  private remember(id: string, key: Buffer): void {
-    if (this.writeCache.size >= this.writeCacheSize / 2) {
-      this.writeCacheOld = this.writeCache;
-      this.writeCache = new Map();
-    }
-    this.writeCache.set(id, key);
-  }
-
   private forget(keyIds: readonly string[]): void {
     for (const id of keyIds) {
       this.writeCache.delete(id);
-      this.writeCacheOld.delete(id);
+      this.readCache.delete(id);
     }
   }
 

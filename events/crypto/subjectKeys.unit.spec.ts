@@ -53,3 +53,20 @@ describe('SubjectKeys: write keys kept in memory', () => {
     assert.deepEqual(await keys.forWriting(['old', 'young']), new Map([['old', null], ['young', null]]));
   });
 });
+
+describe('SubjectKeys: read keys kept beside the bytes they were unwrapped from', () => {
+  it('opens a key id only from the very bytes it was unwrapped from: other bytes, or its bytes under another key id, are unwrapped and refused', async () => {
+    const store = memoryKeyStore();
+    const keys = new SubjectKeys(store, randomBytes(32));
+    const written = await keys.forWriting(['a']);
+    const wrapped = (await store.get(['a'])).get('a')!;
+    assert.deepEqual(keys.opened('a', wrapped), written.get('a'));
+    // The key is now kept: a copy of its bytes (as another read returns them) still opens it.
+    assert.deepEqual(keys.opened('a', Uint8Array.from(wrapped)), written.get('a'));
+    const tampered = Buffer.from(wrapped);
+    tampered[tampered.length - 1]! ^= 1;
+    assert.throws(() => keys.opened('a', tampered), /does not open with the configured master key/);
+    assert.throws(() => keys.opened('b', wrapped), /does not open with the configured master key/);
+    assert.equal(keys.opened('a', null), null);
+  });
+});
