@@ -23,6 +23,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { UnauthenticatedError } from '../events/errors.ts';
 import { ASSERTION_HEADER, type Caller } from '../platform/auth.ts';
 import { MIN_POSITION_HEADER } from '../subgraphs/kit/readAfterWrite.ts';
+import type { SubgraphFetch } from '../subgraphs/kit/server.ts';
 import { supergraphSubgraphs } from '../platform/subgraphs.ts';
 import { clientTokenConfig, parseGatewayOptions, type GatewayOptionsInput } from './config.ts';
 import { authenticateClient, SubgraphCredentials } from './credentials.ts';
@@ -48,6 +49,12 @@ export interface GatewayServerOptions extends GatewayOptionsInput {
    * authenticates its own callers. A path ending in `/` takes every path below it (`/ingest/` → `/ingest/persons`).
    */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
+  /**
+   * Subgraphs hosted in this process, by the URL the supergraph gives them (bin/graph.ts): their
+   * HTTP calls are answered by this fetch instead of a loopback socket, with the same headers and the
+   * same checks at the subgraph. Subscriptions still use graphql-ws.
+   */
+  inProcessSubgraphs?: Readonly<Record<string, SubgraphFetch>>;
 }
 
 /** What the gateway adds to every operation's GraphQL context. */
@@ -113,6 +120,19 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
   };
 }
 
+/** Calls to a subgraph of this process skip the socket (`GatewayServerOptions.inProcessSubgraphs`). */
+function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>): GatewayPlugin<GatewayRequestContext> {
+  return {
+    onFetch({ url, options, setFetchFn }) {
+      const fetch = fetches[url];
+      // A body other than JSON text (a file upload's form) goes over HTTP.
+      if (fetch && (options.body === undefined || typeof options.body === 'string')) {
+        setFetchFn((target, init) => fetch(target, { ...(init?.method && { method: init.method }), ...(init?.headers && { headers: init.headers }), ...(typeof init?.body === 'string' && { body: init.body }) }));
+      }
+    },
+  };
+}
+
 /**
  * Creates the gateway; validates the options first (a `ValidationError` lists every mistake).
  * Nothing listens until `listen()`.
@@ -172,6 +192,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       metrics.plugin(),
       useQueryLimits(options.limits),
       useSubgraphCredentials(),
+      ...(input.inProcessSubgraphs ? [useInProcessSubgraphs(input.inProcessSubgraphs)] : []),
       useSubscriptionBuffer(options.limits.maxSubscriptionBuffer, (transport) => {
         metrics.countSlowConsumer(transport);
         logger.warn({ transport, maxSubscriptionBuffer: options.limits.maxSubscriptionBuffer }, 'disconnected a slow subscriber');
