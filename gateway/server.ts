@@ -101,13 +101,15 @@ export function unauthenticatedError(error: UnauthenticatedError): GraphQLFormat
  */
 function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
   // The client's operation name goes into the assertion before any subgraph is called.
-  const nameOperation = ({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null | undefined } }) => {
+  // A subscription's events are each checked against the grants valid then: only one execution
+  // lets its subgraph calls share one read of them (AuthenticatedRequest.grantsPerRequest).
+  const nameOperation = (oneExecution: boolean) => ({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null | undefined } }) => {
     const context = args.contextValue as Partial<GatewayRequestContext>;
-    return context.credentials?.nameOperation(getOperationAST(args.document, args.operationName)?.name?.value);
+    return context.credentials?.nameOperation(getOperationAST(args.document, args.operationName)?.name?.value, oneExecution);
   };
   return {
-    onExecute: nameOperation,
-    onSubscribe: nameOperation,
+    onExecute: nameOperation(true),
+    onSubscribe: nameOperation(false),
     onFetch({ context, options, setOptions }) {
       const credentials = 'credentials' in context ? context.credentials : undefined;
       // Without credentials the subgraph refuses the call; nothing is sent on anyone's behalf.

@@ -62,6 +62,11 @@ export interface AuthenticatedRequest {
   token: string;
   /** The client's operation name, as the gateway asserted it (a query planner may send subgraphs anonymous operations). */
   operationName?: string;
+  /**
+   * The gateway asserted one execution (a query or mutation): its subgraph calls may share one read
+   * of the caller's grants. False for a subscription, whose events are each checked anew.
+   */
+  grantsPerRequest: boolean;
 }
 
 export type UnauthenticatedReason =
@@ -301,6 +306,8 @@ export interface GatewayAssertionInput {
   ttlSeconds?: number;
   /** The client's operation name, for the subgraphs' access records. */
   operationName?: string | undefined;
+  /** One execution, not a subscription (`AuthenticatedRequest.grantsPerRequest`). @default false */
+  grantsPerRequest?: boolean;
 }
 
 /** The gateway's statement "I authenticated this token for this request", for the subgraphs. */
@@ -314,6 +321,7 @@ export function createGatewayAssertion(input: GatewayAssertionInput): string {
     tokenHash: hashToken(input.token),
     rid: input.requestId,
     ...(input.operationName && { op: input.operationName }),
+    ...(input.grantsPerRequest && { gpr: true }),
     iss: ASSERTION_ISSUER,
     aud: ASSERTION_AUDIENCE,
     sub: caller.consumerId,
@@ -370,6 +378,7 @@ const assertionClaimsSchema = z.object({
   tokenHash: z.string().min(1),
   rid: z.string().min(1),
   op: z.string().min(1).optional(),
+  gpr: z.literal(true).optional(),
   iat: z.number(),
   exp: z.number(),
 });
@@ -393,7 +402,7 @@ export async function authenticateSubgraphRequest(
   if (asserted.tokenHash !== hashToken(token) || asserted.sub !== caller.consumerId || asserted.role !== caller.role) {
     throw unauthenticated('assertion_mismatch', `the gateway assertion was issued for another token: ${relayOnly}`);
   }
-  return { caller, requestId: asserted.rid, token, ...(asserted.op !== undefined && { operationName: asserted.op }) };
+  return { caller, requestId: asserted.rid, token, ...(asserted.op !== undefined && { operationName: asserted.op }), grantsPerRequest: asserted.gpr === true };
 }
 
 type AssertionClaims = z.infer<typeof assertionClaimsSchema>;

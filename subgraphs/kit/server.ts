@@ -31,7 +31,7 @@ import { WebSocketServer } from 'ws';
 import { CityBrainError, ValidationError } from '../../events/errors.ts';
 import { servedTypeDefs } from '../../schema/accessDescriptions.ts';
 import { scalarResolvers } from '../../schema/scalars.ts';
-import { applyAccessControl, RequestAccess, type AccessControl } from './access.ts';
+import { applyAccessControl, RequestAccess, requestPrincipalsOf, type AccessControl } from './access.ts';
 import { historyEventResolvers } from './history.ts';
 import { accessRecordOf } from './audit.ts';
 import { authenticateSubgraphRequest, headerValue, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
@@ -211,9 +211,14 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
     buildSubgraphSchema([{ typeDefs, resolvers: { ...scalarResolvers, ...(hasHistory && historyEventResolvers), ...options.resolvers } }]),
   );
 
-  async function buildContext(auth: AuthenticatedRequest): Promise<Ctx> {
+  const principals = requestPrincipalsOf(options.access);
+
+  /** `perRequest`: the principal is shared by the calls of one execution; a subscription's events read it each. */
+  async function buildContext(auth: AuthenticatedRequest, perRequest: boolean): Promise<Ctx> {
     const extra = options.context ? await options.context(auth.caller) : ({} as Extra);
     const requestLogger = logger.child({ requestId: auth.requestId, consumerId: auth.caller.consumerId });
+    const { consumerId } = auth.caller;
+    const load = perRequest ? () => principals.principalFor(auth.requestId, consumerId, context) : () => options.access.principalFor(consumerId, context);
     const context = {
       ...extra,
       caller: auth.caller,
@@ -221,7 +226,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
       ...(auth.operationName !== undefined && { clientOperationName: auth.operationName }),
       loaders: new Map(),
       logger: requestLogger,
-      access: new RequestAccess(() => options.access.principalFor(auth.caller.consumerId, context), requestLogger, (unitId) => options.access.unit(unitId)),
+      access: new RequestAccess(load, requestLogger, (unitId) => options.access.unit(unitId)),
     } as Ctx;
     return context;
   }
@@ -319,7 +324,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method, headers, search: request.search, body },
-      context: () => buildContext(auth),
+      context: () => buildContext(auth, auth.grantsPerRequest),
     });
     return { status: response.status ?? 200, headers: response.headers, body: response.body.kind === 'complete' ? response.body.string : response.body.asyncIterator };
   }
@@ -421,7 +426,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
         async context(ctx, _id, payload, args) {
           const auth = authByConnection.get(ctx.extra.socket);
           if (!auth) throw new Error('graphql-ws executed an operation on an unauthenticated connection');
-          const context = await buildContext(auth);
+          const context = await buildContext(auth, false);
           contexts.set(args, { context, query: payload.query });
           return context;
         },
