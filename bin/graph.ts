@@ -12,7 +12,7 @@ import { defaultSubgraphPort, type SubgraphName } from '../platform/subgraphs.ts
 import { composeSupergraph, composeSupergraphCached } from '../schema/compose.ts';
 import type { AccessControl } from '../subgraphs/kit/access.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
-import { createSubgraphServer, type ListeningSubgraph } from '../subgraphs/kit/server.ts';
+import { createSubgraphServer, type ListeningSubgraph, type SubgraphFetch } from '../subgraphs/kit/server.ts';
 
 export const DEFAULT_GATEWAY_PORT = 4000;
 
@@ -51,6 +51,8 @@ export interface RunningGraph {
   url: string;
   /** Each hosted subgraph's `/graphql` URL. */
   subgraphs: Partial<Record<SubgraphName, string>>;
+  /** Each hosted subgraph's `/graphql` answered in this process, as the gateway calls it. */
+  inProcess: Partial<Record<SubgraphName, SubgraphFetch>>;
   gateway: ListeningGateway;
   /** Closes the gateway, then the subgraphs; the runtime and the access control stay open (the caller's). */
   close(): Promise<void>;
@@ -72,6 +74,7 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
   const closeSubgraphs = () => Promise.all(started.map((s) => s.close())).then(() => undefined);
   try {
     const urls: Partial<Record<SubgraphName, string>> = {};
+    const inProcess: Partial<Record<SubgraphName, SubgraphFetch>> = {};
     for (const module of options.modules) {
       const server = createSubgraphServer({
         name: module.name,
@@ -87,6 +90,7 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
       const listening = await server.listen(portOf(module.name), host);
       started.push(listening);
       urls[module.name] = listening.url;
+      inProcess[module.name] = listening.fetch;
     }
     // Composed from the modules actually hosted, at the URLs they actually listen on: the checked-in
     // schema/supergraph.graphql is the same composition at the default ports (scripts/compose.ts).
@@ -99,6 +103,8 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
       devMode: options.devMode ?? false,
       ...(options.logger && { logger: options.logger }),
       ...(options.routes && { routes: options.routes }),
+      // The gateway reaches its subgraphs without loopback sockets (and their HTTP and TCP work).
+      inProcessSubgraphs: Object.fromEntries(started.map((s) => [s.url, s.fetch])),
       ...options.gateway,
     }).listen(ports === 'random' ? 0 : (ports.gateway ?? DEFAULT_GATEWAY_PORT), host);
     let closing: Promise<void> | undefined;
@@ -106,7 +112,7 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
       closing ??= gateway.close().finally(closeSubgraphs);
       return closing;
     };
-    return { url: gateway.url, subgraphs: urls, gateway, close, [Symbol.asyncDispose]: close };
+    return { url: gateway.url, subgraphs: urls, inProcess, gateway, close, [Symbol.asyncDispose]: close };
   } catch (error) {
     await closeSubgraphs();
     throw error;

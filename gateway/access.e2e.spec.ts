@@ -10,6 +10,8 @@ import type { DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
 import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons, type SeededPerson } from '../test/fixtures/graphModules.ts';
 import { waitForCommitted } from '../test/helpers/events.ts';
 import { startTestGraph, type GqlResponse, type TestGraph } from '../test/helpers/graph.ts';
+import { createGovernanceAccess } from '../subgraphs/governance/access.ts';
+import type { FormattedExecutionResult } from 'graphql-ws';
 
 const JOIN_QUERY = 'query Join { people(first: 50) { id name companies { id name } taxTotal } }';
 
@@ -186,5 +188,76 @@ describe('the access audit', () => {
     const response = await graph.gql(`{ person(id: "${person.id}") { name } }`, undefined, await graph.tokenFor(consumer));
     const records = await recordsOf(response.headers.get('x-request-id') ?? '');
     assert.deepEqual(records.map((r) => [r.subgraph, r.subjectIds]), [['population', [person.id]]]);
+  });
+});
+
+describe('the grants of one request', () => {
+  const reads: string[] = [];
+  let counted: TestGraph;
+  before(async () => {
+    // Every read of a consumer's grants, as the subgraphs of this process ask for them.
+    counted = await startTestGraph({
+      modules: TEST_GRAPH_MODULES,
+      backend: 'postgres',
+      access: (runtime) => {
+        const access = createGovernanceAccess(runtime);
+        return { ...access, principalFor: (consumerId, ctx) => (reads.push(consumerId), access.principalFor(consumerId, ctx)) };
+      },
+    });
+    await seedPersons(counted.runtime, 2);
+    await counted.catchUp();
+  });
+  after(async () => {
+    await counted?.close();
+  });
+
+  test('a query through three subgraphs reads them once; the next request reads them again and sees a revocation', async () => {
+    const consumer = newConsumer();
+    const token = await counted.tokenFor(consumer);
+    const grantId = await counted.grant(consumer, TEST_GRAPH_RESOURCES);
+    const first = await counted.gql<JoinData>(JOIN_QUERY, undefined, token);
+    assert.equal(first.body.errors, undefined);
+    assert.ok(first.body.data?.people?.every((p) => p.companies !== null && p.taxTotal !== null), 'the three subgraphs served');
+    assert.equal(reads.filter((id) => id === consumer).length, 1);
+    await counted.revoke(consumer, grantId);
+    const second = await counted.gql<JoinData>(JOIN_QUERY, undefined, token);
+    assert.deepEqual(forbiddenResources(second), ['population.basic']);
+    assert.equal(reads.filter((id) => id === consumer).length, 2);
+  });
+
+  test('each subscription event checks the fields another subgraph resolves for it against the grants valid then', async () => {
+    const consumer = newConsumer();
+    const token = await counted.tokenFor(consumer);
+    await counted.grant(consumer, ['population.basic', 'population.write', 'legal-person.basic']);
+    const taxGrant = await counted.grant(consumer, ['tax.declarations']);
+    type Registered = { personRegistered: { name: string; taxTotal: number | null } };
+    const events: FormattedExecutionResult<Registered, unknown>[] = [];
+    const client = counted.wsClient(token);
+    const stop = client.subscribe<Registered>({ query: 'subscription { personRegistered { name taxTotal } }' }, { next: (event) => events.push(event), error: () => {}, complete: () => {} });
+    const register = (name: string) => counted.gql('mutation ($input: RegisterPersonInput!) { registerPerson(input: $input) { position } }', { input: { name, idNumber: '11010519491231002X' } }, token);
+    const eventOf = async (name: RegExp) => {
+      for (let waited = 0; waited < 10_000; waited += 50) {
+        const found = events.find((e) => name.test(e.data?.personRegistered.name ?? ''));
+        if (found) return found;
+        await sleep(50);
+      }
+      throw new Error(`no event for ${name}`);
+    };
+    try {
+      // The subgraph starts following the store when the subscription reaches it: register until one arrives.
+      let registered = 0;
+      const registering = setInterval(() => void register(`Before ${++registered}`), 250);
+      const before = await eventOf(/^Before \d+$/).finally(() => clearInterval(registering));
+      assert.equal(before.errors, undefined);
+      assert.equal(before.data?.personRegistered.taxTotal, null);
+      await counted.revoke(consumer, taxGrant);
+      await register('After');
+      const after = await eventOf(/^After$/);
+      assert.equal(after.data?.personRegistered.taxTotal, null);
+      assert.deepEqual(after.errors?.map((e) => e.extensions?.resource), ['tax.declarations']);
+    } finally {
+      stop();
+      await client.dispose();
+    }
   });
 });

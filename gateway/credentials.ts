@@ -27,6 +27,7 @@ export class SubgraphCredentials {
   assertion = '';
   private signedAt = 0;
   private operationName: string | undefined;
+  private oneExecution = false;
 
   /** Signs nothing yet: the assertion names the client's operation, known only once the gateway has parsed it. */
   constructor(
@@ -49,21 +50,25 @@ export class SubgraphCredentials {
     return this.operationName;
   }
 
-  /** Names the client's operation in the assertion, so subgraphs record it even when sent anonymous operations. */
-  nameOperation(operationName: string | undefined): void {
-    if (this.assertion && operationName === this.operationName) return;
+  /**
+   * Names the client's operation in the assertion, so subgraphs record it even when sent anonymous
+   * operations, and says whether it is one execution (query, mutation) or a subscription.
+   */
+  nameOperation(operationName: string | undefined, oneExecution: boolean): void {
+    if (this.assertion && operationName === this.operationName && oneExecution === this.oneExecution) return;
     this.operationName = operationName;
+    this.oneExecution = oneExecution;
     this.resign();
   }
 
   private resign(): void {
-    this.assertion = sign(this.caller, this.token, this.requestId, this.secret, this.operationName);
+    this.assertion = sign(this.caller, this.token, this.requestId, this.secret, this.operationName, this.oneExecution);
     this.signedAt = Date.now();
   }
 }
 
-function sign(caller: Caller, token: string, requestId: string, secret: string, operationName?: string): string {
-  return createGatewayAssertion({ caller, token, requestId, secret, operationName, ttlSeconds: Math.min(ASSERTION_TTL_SECONDS, MAX_ASSERTION_TTL_SECONDS) });
+function sign(caller: Caller, token: string, requestId: string, secret: string, operationName: string | undefined, grantsPerRequest: boolean): string {
+  return createGatewayAssertion({ caller, token, requestId, secret, operationName, grantsPerRequest, ttlSeconds: Math.min(ASSERTION_TTL_SECONDS, MAX_ASSERTION_TTL_SECONDS) });
 }
 
 /**

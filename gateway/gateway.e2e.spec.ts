@@ -124,41 +124,59 @@ describe('the query planner switch', () => {
 
 describe('a subgraph called without the gateway', () => {
   const query = JSON.stringify({ query: '{ people(first: 5) { id name idNumber } }' });
-  const post = (headers: Record<string, string>) =>
-    fetch(graph.graph.subgraphs.population!, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: query });
+  type Post = (headers: Record<string, string>, body?: string) => Promise<Response>;
+  // The subgraph's socket, and the in-process path a gateway of the same process takes (bin/graph.ts):
+  // each must verify the token and the assertion itself.
+  const transports: [string, Post][] = [
+    ['over HTTP', (headers, body = query) => fetch(graph.graph.subgraphs.population!, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })],
+    ['in process', (headers, body = query) => graph.graph.inProcess.population!(graph.graph.subgraphs.population!, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })],
+  ];
 
-  test('refuses no token, a client token alone, a forged assertion and an assertion for another token; serves nothing', async () => {
-    const caller = { consumerId: CONSUMER, role: 'department' as const, tokenId: 't', expiresAt: new Date(Date.now() + 60_000) };
-    const otherToken = await graph.tokenFor(CONSUMER);
-    const cases: [string, Record<string, string>, string][] = [
-      ['no token', {}, 'missing'],
-      ['client token without assertion', { authorization: `Bearer ${token}` }, 'missing_assertion'],
-      [
-        'assertion signed with a guessed secret',
-        {
-          authorization: `Bearer ${token}`,
-          [ASSERTION_HEADER]: createGatewayAssertion({ caller, token, requestId: 'r', secret: 'a-guessed-secret-that-is-long-enough-0000' }),
-        },
-        'invalid_assertion',
-      ],
-      [
-        'assertion for another token',
-        {
-          authorization: `Bearer ${token}`,
-          [ASSERTION_HEADER]: createGatewayAssertion({ caller, token: otherToken, requestId: 'r', secret: TEST_ASSERTION_SECRET }),
-        },
-        'assertion_mismatch',
-      ],
-    ];
-    for (const [label, headers, reason] of cases) {
-      const response = await post(headers);
-      const body = (await response.json()) as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] };
-      assert.equal(response.status, 401, label);
-      assert.equal(codeOf(body), 'UNAUTHENTICATED', label);
-      assert.equal(reasonOf(body), reason, label);
-      assert.equal(body.data, undefined, label);
-    }
-  });
+  for (const [transport, post] of transports) {
+    test(`${transport}: refuses no token, a client token alone, a forged assertion and an assertion for another token; serves nothing`, async () => {
+      const caller = { consumerId: CONSUMER, role: 'department' as const, tokenId: 't', expiresAt: new Date(Date.now() + 60_000) };
+      const otherToken = await graph.tokenFor(CONSUMER);
+      const cases: [string, Record<string, string>, string][] = [
+        ['no token', {}, 'missing'],
+        ['client token without assertion', { authorization: `Bearer ${token}` }, 'missing_assertion'],
+        [
+          'assertion signed with a guessed secret',
+          {
+            authorization: `Bearer ${token}`,
+            [ASSERTION_HEADER]: createGatewayAssertion({ caller, token, requestId: 'r', secret: 'a-guessed-secret-that-is-long-enough-0000' }),
+          },
+          'invalid_assertion',
+        ],
+        [
+          'assertion for another token',
+          {
+            authorization: `Bearer ${token}`,
+            [ASSERTION_HEADER]: createGatewayAssertion({ caller, token: otherToken, requestId: 'r', secret: TEST_ASSERTION_SECRET }),
+          },
+          'assertion_mismatch',
+        ],
+      ];
+      for (const [label, headers, reason] of cases) {
+        const response = await post(headers);
+        const body = (await response.json()) as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] };
+        assert.equal(response.status, 401, label);
+        assert.equal(codeOf(body), 'UNAUTHENTICATED', label);
+        assert.equal(reasonOf(body), reason, label);
+        assert.equal(body.data, undefined, label);
+      }
+    });
+
+    test(`${transport}: with valid credentials, a body over the size limit is refused with 413 and one that is not JSON with 400`, async () => {
+      const caller = { consumerId: CONSUMER, role: 'department' as const, tokenId: 't', expiresAt: new Date(Date.now() + 60_000) };
+      const headers = { authorization: `Bearer ${token}`, [ASSERTION_HEADER]: createGatewayAssertion({ caller, token, requestId: 'r', secret: TEST_ASSERTION_SECRET }) };
+      const tooLarge = await post(headers, JSON.stringify({ query: `{ people(first: 5) { id } } # ${'x'.repeat(1_048_576)}` }));
+      assert.equal(tooLarge.status, 413);
+      assert.equal(((await tooLarge.json()) as { data?: unknown }).data, undefined);
+      const notJson = await post(headers, '{"query": ');
+      assert.equal(notJson.status, 400);
+      assert.equal(codeOf((await notJson.json()) as { errors?: { extensions?: Record<string, unknown> }[] }), 'BAD_REQUEST');
+    });
+  }
 });
 
 describe('subscriptions through the gateway', () => {

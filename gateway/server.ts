@@ -23,6 +23,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { UnauthenticatedError } from '../events/errors.ts';
 import { ASSERTION_HEADER, type Caller } from '../platform/auth.ts';
 import { MIN_POSITION_HEADER } from '../subgraphs/kit/readAfterWrite.ts';
+import type { SubgraphFetch } from '../subgraphs/kit/server.ts';
 import { supergraphSubgraphs } from '../platform/subgraphs.ts';
 import { clientTokenConfig, parseGatewayOptions, type GatewayOptionsInput } from './config.ts';
 import { authenticateClient, SubgraphCredentials } from './credentials.ts';
@@ -48,6 +49,12 @@ export interface GatewayServerOptions extends GatewayOptionsInput {
    * authenticates its own callers. A path ending in `/` takes every path below it (`/ingest/` → `/ingest/persons`).
    */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
+  /**
+   * Subgraphs hosted in this process, by the URL the supergraph gives them (bin/graph.ts): their
+   * HTTP calls are answered by this fetch instead of a loopback socket, with the same headers and the
+   * same checks at the subgraph. Subscriptions still use graphql-ws.
+   */
+  inProcessSubgraphs?: Readonly<Record<string, SubgraphFetch>>;
 }
 
 /** What the gateway adds to every operation's GraphQL context. */
@@ -94,13 +101,15 @@ export function unauthenticatedError(error: UnauthenticatedError): GraphQLFormat
  */
 function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
   // The client's operation name goes into the assertion before any subgraph is called.
-  const nameOperation = ({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null | undefined } }) => {
+  // A subscription's events are each checked against the grants valid then: only one execution
+  // lets its subgraph calls share one read of them (AuthenticatedRequest.grantsPerRequest).
+  const nameOperation = (oneExecution: boolean) => ({ args }: { args: { contextValue: unknown; document: DocumentNode; operationName?: string | null | undefined } }) => {
     const context = args.contextValue as Partial<GatewayRequestContext>;
-    return context.credentials?.nameOperation(getOperationAST(args.document, args.operationName)?.name?.value);
+    return context.credentials?.nameOperation(getOperationAST(args.document, args.operationName)?.name?.value, oneExecution);
   };
   return {
-    onExecute: nameOperation,
-    onSubscribe: nameOperation,
+    onExecute: nameOperation(true),
+    onSubscribe: nameOperation(false),
     onFetch({ context, options, setOptions }) {
       const credentials = 'credentials' in context ? context.credentials : undefined;
       // Without credentials the subgraph refuses the call; nothing is sent on anyone's behalf.
@@ -109,6 +118,19 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
       const minPosition = request?.headers.get(MIN_POSITION_HEADER);
       const merged = { ...options.headers, ...credentials.headers(), ...(minPosition && { [MIN_POSITION_HEADER]: minPosition }) };
       setOptions({ ...options, headers: merged });
+    },
+  };
+}
+
+/** Calls to a subgraph of this process skip the socket (`GatewayServerOptions.inProcessSubgraphs`). */
+function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>): GatewayPlugin<GatewayRequestContext> {
+  return {
+    onFetch({ url, options, setFetchFn }) {
+      const fetch = fetches[url];
+      // A body other than JSON text (a file upload's form) goes over HTTP.
+      if (fetch && (options.body === undefined || typeof options.body === 'string')) {
+        setFetchFn((target, init) => fetch(target, { ...(init?.method && { method: init.method }), ...(init?.headers && { headers: init.headers }), ...(typeof init?.body === 'string' && { body: init.body }) }));
+      }
     },
   };
 }
@@ -172,6 +194,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       metrics.plugin(),
       useQueryLimits(options.limits),
       useSubgraphCredentials(),
+      ...(input.inProcessSubgraphs ? [useInProcessSubgraphs(input.inProcessSubgraphs)] : []),
       useSubscriptionBuffer(options.limits.maxSubscriptionBuffer, (transport) => {
         metrics.countSlowConsumer(transport);
         logger.warn({ transport, maxSubscriptionBuffer: options.limits.maxSubscriptionBuffer }, 'disconnected a slow subscriber');

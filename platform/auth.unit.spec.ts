@@ -3,6 +3,7 @@
  * token verified under another key, a token past its expiry, an assertion for another token.
  */
 import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
 import { afterEach, describe, it, mock } from 'node:test';
 import { ASSERTION_HEADER, authenticateSubgraphRequest, createGatewayAssertion, issueToken, verifyClientToken, type SubgraphAuthConfig } from './auth.ts';
 import { UnauthenticatedError } from '../events/errors.ts';
@@ -73,5 +74,71 @@ describe('verified tokens are reused only for the very token, key and lifetime t
     const headers = { authorization: `Bearer ${token}`, [ASSERTION_HEADER]: assertion };
     await authenticateSubgraphRequest(headers, { client: { secret: SECRET }, assertionSecret: ASSERTION_SECRET });
     await assert.rejects(authenticateSubgraphRequest(headers, { client: { secret: SECRET }, assertionSecret: `${ASSERTION_SECRET}-rotated` }), refusedFor('invalid_assertion'));
+  });
+});
+
+describe('a gateway assertion is accepted only as the gateway signs it, fresh', () => {
+  const auth: SubgraphAuthConfig = { client: { secret: SECRET }, assertionSecret: ASSERTION_SECRET };
+  const encode = (json: unknown) => Buffer.from(JSON.stringify(json)).toString('base64url');
+  const signed = (header: unknown, claims: unknown, secret = ASSERTION_SECRET) => {
+    const input = `${encode(header)}.${encode(claims)}`;
+    return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+  };
+  const HEADER = { alg: 'HS256', typ: 'JWT' };
+  const relayed = async (consumerId: string) => {
+    const token = await issueToken({ consumerId, role: 'department', secret: SECRET });
+    const caller = await verifyClientToken(token, auth.client);
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { role: 'department', tid: caller.tokenId, tokenHash: createHash('sha256').update(token).digest('base64url'), rid: 'r', iss: 'city-brain-gateway', aud: 'city-brain-subgraphs', sub: consumerId, iat: now, exp: now + 30 };
+    const present = (assertion: string) => authenticateSubgraphRequest({ authorization: `Bearer ${token}`, [ASSERTION_HEADER]: assertion }, auth);
+    return { token, caller, claims, present };
+  };
+  afterEach(() => mock.timers.reset());
+
+  it('accepts one signed by hand exactly as the gateway signs (so the cases below differ only in what they name)', async () => {
+    const { claims, present } = await relayed('app-g');
+    assert.equal((await present(signed(HEADER, claims))).requestId, 'r');
+  });
+
+  it('refuses the algorithm "none", another header, a changed payload and a re-encoded signature', async () => {
+    const { claims, present } = await relayed('app-h');
+    const genuine = signed(HEADER, claims);
+    const [header, payload, signature] = genuine.split('.') as [string, string, string];
+    const cases: [string, string][] = [
+      ['alg none without signature', `${encode({ alg: 'none', typ: 'JWT' })}.${payload}.`],
+      ['alg none with the genuine signature', `${encode({ alg: 'none', typ: 'JWT' })}.${payload}.${signature}`],
+      ['another header, validly signed', signed({ alg: 'HS256', typ: 'JWT', kid: 'x' }, claims)],
+      ['payload changed (admin role), signature kept', `${header}.${encode({ ...claims, role: 'admin' })}.${signature}`],
+      ['signature with a character appended', `${genuine}A`],
+      ['signature cut short', genuine.slice(0, -4)],
+      ['two parts', `${header}.${payload}`],
+      ['payload that is not JSON', (() => { const input = `${header}.${Buffer.from('not json').toString('base64url')}`; return `${input}.${createHmac('sha256', ASSERTION_SECRET).update(input).digest('base64url')}`; })()],
+      ['payload that is JSON but not an object', signed(HEADER, 42)],
+    ];
+    for (const [label, assertion] of cases) await assert.rejects(present(assertion), refusedFor('invalid_assertion'), label);
+  });
+
+  it('refuses another issuer or audience, a missing or non-numeric time, and a lifetime over the maximum', async () => {
+    const { claims, present } = await relayed('app-i');
+    const cases: [string, unknown][] = [
+      ['another issuer', { ...claims, iss: 'city-brain' }],
+      ['another audience', { ...claims, aud: 'city-brain' }],
+      ['audience as a list', { ...claims, aud: ['city-brain-subgraphs'] }],
+      ['no expiry', { ...claims, exp: undefined }],
+      ['issue time as text', { ...claims, iat: String(claims.iat) }],
+      ['valid for two minutes', { ...claims, exp: claims.iat + 120 }],
+    ];
+    for (const [label, changed] of cases) await assert.rejects(present(signed(HEADER, changed)), refusedFor('invalid_assertion'), label);
+  });
+
+  it('refuses one past its expiry (beyond 5 s of clock difference) and one issued in the future', async () => {
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const { claims, present } = await relayed('app-j');
+    await assert.rejects(present(signed(HEADER, { ...claims, iat: claims.iat + 60, exp: claims.exp + 60 })), refusedFor('invalid_assertion'), 'issued a minute ahead');
+    const expiring = signed(HEADER, { ...claims, rid: 'r-late' });
+    mock.timers.tick(34_000);
+    assert.equal((await present(expiring)).requestId, 'r-late', 'within the clock tolerance');
+    mock.timers.tick(2_000);
+    await assert.rejects(present(signed(HEADER, { ...claims, rid: 'r-later' })), refusedFor('invalid_assertion'), 'expired 6 s ago');
   });
 });

@@ -330,6 +330,48 @@ export class RequestAccess {
   }
 }
 
+/** How long a gateway request's principal is kept for its later subgraph calls (the assertion's lifetime at the gateway). */
+const REQUEST_PRINCIPAL_KEEP_MS = 30_000;
+const REQUEST_PRINCIPALS_MAX = 10_000;
+
+/**
+ * The principal of each gateway request, read once for all the subgraph calls it makes in this
+ * process (a screen's overview calls four subgraphs): one read per request instead of one per call.
+ * Keyed by the gateway's request id, which its signed assertion carries, so the next request reads
+ * again and sees any revocation. Not for subscriptions: their events share one request id and are
+ * each checked against the grants valid then.
+ */
+export class RequestPrincipals {
+  private readonly kept = new Map<string, { principal: Promise<Principal>; until: number }>();
+
+  constructor(private readonly access: AccessControl) {}
+
+  principalFor(requestId: string, consumerId: string, ctx: SubgraphContext): Promise<Principal> {
+    const key = `${requestId}\u0000${consumerId}`;
+    const now = Date.now();
+    const entry = this.kept.get(key);
+    if (entry && now < entry.until) return entry.principal;
+    if (this.kept.size >= REQUEST_PRINCIPALS_MAX) this.kept.delete(this.kept.keys().next().value!);
+    const principal = this.access.principalFor(consumerId, ctx);
+    this.kept.set(key, { principal, until: now + REQUEST_PRINCIPAL_KEEP_MS });
+    // A failed read is not kept: the next call of the request tries again.
+    principal.catch(() => this.kept.delete(key));
+    return principal;
+  }
+}
+
+const requestPrincipals = new WeakMap<AccessControl, RequestPrincipals>();
+
+/** The one `RequestPrincipals` of every subgraph server sharing `access` (all those of a process). */
+export function requestPrincipalsOf(access: AccessControl): RequestPrincipals {
+  let principals = requestPrincipals.get(access);
+  if (!principals) {
+    principals = new RequestPrincipals(access);
+    requestPrincipals.set(access, principals);
+  }
+  return principals;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading the directives
 

@@ -31,10 +31,10 @@ import { WebSocketServer } from 'ws';
 import { CityBrainError, ValidationError } from '../../events/errors.ts';
 import { servedTypeDefs } from '../../schema/accessDescriptions.ts';
 import { scalarResolvers } from '../../schema/scalars.ts';
-import { applyAccessControl, RequestAccess, type AccessControl } from './access.ts';
+import { applyAccessControl, RequestAccess, requestPrincipalsOf, type AccessControl } from './access.ts';
 import { historyEventResolvers } from './history.ts';
 import { accessRecordOf } from './audit.ts';
-import { authenticateSubgraphRequest, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
+import { authenticateSubgraphRequest, headerValue, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError, withRequestId } from './errors.ts';
 import { listenOn } from '../../platform/listen.ts';
@@ -71,7 +71,7 @@ export interface SubgraphServerOptions<Extra extends object = object> {
   /** The clock of access records. @default () => new Date() */
   now?: () => Date;
   /** Per-request additions to the context (repositories, …). */
-  context?: (caller: Caller, req: IncomingMessage) => Extra | Promise<Extra>;
+  context?: (caller: Caller) => Extra | Promise<Extra>;
   /** @default a pino logger at `LOG_LEVEL` (or `info`) */
   logger?: Logger;
   /** Answer introspection queries sent to the subgraph itself. @default false */
@@ -90,10 +90,18 @@ export interface SubgraphServerOptions<Extra extends object = object> {
   plugins?: ApolloServerPlugin<SubgraphContext & Extra>[];
 }
 
+/**
+ * The subgraph's `POST /graphql` as a `fetch` (the subset the gateway's HTTP transport uses), answered
+ * in the same process without a socket — after the same token, assertion and size checks as over HTTP.
+ */
+export type SubgraphFetch = (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => Promise<Response>;
+
 export interface ListeningSubgraph {
   /** `http://host:port/graphql` */
   url: string;
   port: number;
+  /** `url` answered in this process (a gateway in the same process calls this instead of the socket). */
+  fetch: SubgraphFetch;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -114,6 +122,27 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 function sendErrors(res: ServerResponse, status: number, errors: GraphQLFormattedError[]): void {
   sendJson(res, status, { errors });
+}
+
+/** A `/graphql` request as either transport hands it over. */
+interface GraphQLHttpRequest {
+  method: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  search: string;
+  /** The body as text; throws a `ValidationError` past `limit` bytes. */
+  readBody(limit: number): Promise<string>;
+  /** Who sent it, for the log line of a refusal. */
+  remote: string | undefined;
+}
+
+interface GraphQLHttpAnswer {
+  status: number;
+  headers: Iterable<[string, string]>;
+  body: string | AsyncIterable<string>;
+}
+
+function errorAnswer(status: number, errors: GraphQLFormattedError[]): GraphQLHttpAnswer {
+  return { status, headers: [['content-type', 'application/json; charset=utf-8']], body: JSON.stringify({ errors }) };
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -182,9 +211,14 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
     buildSubgraphSchema([{ typeDefs, resolvers: { ...scalarResolvers, ...(hasHistory && historyEventResolvers), ...options.resolvers } }]),
   );
 
-  async function buildContext(auth: AuthenticatedRequest, req: IncomingMessage): Promise<Ctx> {
-    const extra = options.context ? await options.context(auth.caller, req) : ({} as Extra);
+  const principals = requestPrincipalsOf(options.access);
+
+  /** `perRequest`: the principal is shared by the calls of one execution; a subscription's events read it each. */
+  async function buildContext(auth: AuthenticatedRequest, perRequest: boolean): Promise<Ctx> {
+    const extra = options.context ? await options.context(auth.caller) : ({} as Extra);
     const requestLogger = logger.child({ requestId: auth.requestId, consumerId: auth.caller.consumerId });
+    const { consumerId } = auth.caller;
+    const load = perRequest ? () => principals.principalFor(auth.requestId, consumerId, context) : () => options.access.principalFor(consumerId, context);
     const context = {
       ...extra,
       caller: auth.caller,
@@ -192,7 +226,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
       ...(auth.operationName !== undefined && { clientOperationName: auth.operationName }),
       loaders: new Map(),
       logger: requestLogger,
-      access: new RequestAccess(() => options.access.principalFor(auth.caller.consumerId, context), requestLogger, (unitId) => options.access.unit(unitId)),
+      access: new RequestAccess(load, requestLogger, (unitId) => options.access.unit(unitId)),
     } as Ctx;
     return context;
   }
@@ -252,52 +286,85 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
     plugins: [ApolloServerPluginLandingPageDisabled(), kitPlugin, ...(options.plugins ?? [])],
   });
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  /**
+   * `/graphql` over either transport: the client token and the gateway assertion are verified, the
+   * body size limit applies, then Apollo answers. Nothing reaches Apollo without passing the checks.
+   */
+  async function answerGraphQL(request: GraphQLHttpRequest): Promise<GraphQLHttpAnswer> {
     let auth: AuthenticatedRequest;
     try {
-      auth = await authenticateSubgraphRequest(req.headers, options.auth);
+      auth = await authenticateSubgraphRequest(request.headers, options.auth);
     } catch (error) {
       if (!(error instanceof CityBrainError)) throw error;
-      logger.warn({ reason: error.details.reason, remote: req.socket.remoteAddress }, 'refused an unauthenticated request');
-      return sendErrors(res, 401, [formatAnyError(error)]);
+      logger.warn({ reason: error.details.reason, remote: request.remote }, 'refused an unauthenticated request');
+      return errorAnswer(401, [formatAnyError(error)]);
     }
-    const contentLength = Number(req.headers['content-length'] ?? 0);
-    if (contentLength > maxBodyBytes) {
-      return sendErrors(res, 413, [{ message: `the request body exceeds ${maxBodyBytes} bytes`, extensions: { code: 'BAD_USER_INPUT' } }]);
+    if (Number(headerValue(request.headers, 'content-length') ?? 0) > maxBodyBytes) {
+      return errorAnswer(413, [{ message: `the request body exceeds ${maxBodyBytes} bytes`, extensions: { code: 'BAD_USER_INPUT' } }]);
     }
     let body: unknown;
-    if (req.method === 'POST') {
+    if (request.method === 'POST') {
       let text: string;
       try {
-        text = await readBody(req, maxBodyBytes);
+        text = await request.readBody(maxBodyBytes);
       } catch (error) {
-        if (error instanceof ValidationError) return sendErrors(res, 413, [formatAnyError(error)]);
+        if (error instanceof ValidationError) return errorAnswer(413, [formatAnyError(error)]);
         throw error;
       }
-      const isJson = (req.headers['content-type'] ?? '').includes('json');
+      const isJson = (headerValue(request.headers, 'content-type') ?? '').includes('json');
       try {
         body = isJson && text !== '' ? JSON.parse(text) : text;
       } catch {
-        return sendErrors(res, 400, [{ message: 'the request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }]);
+        return errorAnswer(400, [{ message: 'the request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }]);
       }
     }
     const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
+    for (const [key, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: () => buildContext(auth, req),
+      httpGraphQLRequest: { method: request.method, headers, search: request.search, body },
+      context: () => buildContext(auth, auth.grantsPerRequest),
     });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      res.end(response.body.string);
+    return { status: response.status ?? 200, headers: response.headers, body: response.body.kind === 'complete' ? response.body.string : response.body.asyncIterator };
+  }
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const answer = await answerGraphQL({
+      method: req.method ?? 'GET',
+      headers: req.headers,
+      search: url.search,
+      readBody: (limit) => readBody(req, limit),
+      remote: req.socket.remoteAddress,
+    });
+    for (const [key, value] of answer.headers) res.setHeader(key, value);
+    res.statusCode = answer.status;
+    if (typeof answer.body === 'string') {
+      res.end(answer.body);
       return;
     }
-    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    for await (const chunk of answer.body) res.write(chunk);
     res.end();
   }
+
+  /** `POST /graphql` from a gateway in this process: `answerGraphQL` as over HTTP, without a socket. */
+  const fetchInProcess: SubgraphFetch = async (url, init = {}) => {
+    const body = init.body ?? '';
+    const answer = await answerGraphQL({
+      method: init.method ?? 'GET',
+      headers: init.headers ?? {},
+      search: new URL(url).search,
+      async readBody(limit) {
+        if (Buffer.byteLength(body) > limit) throw new ValidationError(`the request body exceeds ${limit} bytes`, { limit });
+        return body;
+      },
+      remote: 'in-process',
+    });
+    let text = '';
+    if (typeof answer.body === 'string') text = answer.body;
+    else for await (const chunk of answer.body) text += chunk;
+    return new Response(text, { status: answer.status, headers: [...answer.headers] });
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://subgraph');
@@ -359,7 +426,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
         async context(ctx, _id, payload, args) {
           const auth = authByConnection.get(ctx.extra.socket);
           if (!auth) throw new Error('graphql-ws executed an operation on an unauthenticated connection');
-          const context = await buildContext(auth, ctx.extra.request);
+          const context = await buildContext(auth, false);
           contexts.set(args, { context, query: payload.query });
           return context;
         },
@@ -421,7 +488,7 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
         })();
         return closing;
       };
-      return { url, port: actualPort, close, [Symbol.asyncDispose]: close };
+      return { url, port: actualPort, fetch: fetchInProcess, close, [Symbol.asyncDispose]: close };
     },
   };
 }
