@@ -40,6 +40,23 @@ export function byType<Tagged extends { type: string }, Args extends unknown[], 
   return handler(tagged, ...args);
 }
 
+/**
+ * A decider stated as its tables: one `decide` handler per command type, one `evolve` handler per
+ * event type, so a domain writes only what each command and event does and the compiler checks that
+ * none is missing.
+ */
+export function deciderOf<Command extends { type: string }, Event extends DomainEvent, State>(tables: {
+  initialState: () => State;
+  decide: HandlersByType<Command, [state: State], Event[]>;
+  evolve: HandlersByType<Event, [state: State], State>;
+}): Decider<Command, Event, State> {
+  return {
+    initialState: tables.initialState,
+    decide: (command, state) => byType(tables.decide, command, state),
+    evolve: (state, event) => byType(tables.evolve, event, state),
+  };
+}
+
 /** Compile-time exhaustiveness: a `switch` over a union ends here, so a new member cannot be forgotten. */
 export function assertNever(value: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(value)}`);
