@@ -57,6 +57,17 @@ export function deciderOf<Command extends { type: string }, Event extends Domain
   };
 }
 
+/**
+ * An evolve handler for an event that follows an aggregate's creation, given the created state;
+ * such an event met before the creation leaves the state as it was.
+ */
+export function onceCreated<Event, State, Created extends State>(
+  isCreated: (state: State) => state is Created,
+  handler: (event: Event, state: Created) => NoInfer<State>,
+): (event: Event, state: State) => State {
+  return (event, state) => (isCreated(state) ? handler(event, state) : state);
+}
+
 /** Compile-time exhaustiveness: a `switch` over a union ends here, so a new member cannot be forgotten. */
 export function assertNever(value: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(value)}`);
