@@ -241,9 +241,7 @@ function laterStep(command: LaterCommand, state: LegalPersonState): LegalPersonE
   return byType(LATER_STEPS, command, legalPerson, chinaDate(command.metadata.now));
 }
 
-type RegisteredLegalPerson = Exclude<LegalPersonState, { status: 'UNREGISTERED' }>;
-
-const isRegistered = (state: LegalPersonState): state is RegisteredLegalPerson => state.status !== 'UNREGISTERED';
+const isRegistered = (state: LegalPersonState) => state.status !== 'UNREGISTERED';
 
 export const legalPersonDecider = deciderOf<LegalPersonCommand, LegalPersonEvent, LegalPersonState>({
   initialState: () => ({ status: 'UNREGISTERED' }),

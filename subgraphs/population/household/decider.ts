@@ -38,9 +38,7 @@ function isMember(household: HouseholdRecord, personId: string): boolean {
   return household.members.some((m) => m.personId === personId);
 }
 
-type EstablishedHousehold = Exclude<HouseholdState, { status: 'UNESTABLISHED' }>;
-
-const isEstablished = (state: HouseholdState): state is EstablishedHousehold => state.status !== 'UNESTABLISHED';
+const isEstablished = (state: HouseholdState) => state.status !== 'UNESTABLISHED';
 
 export const householdDecider = deciderOf<HouseholdCommand, HouseholdEvent, HouseholdState>({
   initialState: () => ({ status: 'UNESTABLISHED' }),

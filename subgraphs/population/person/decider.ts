@@ -107,9 +107,7 @@ function living(command: Exclude<PersonCommand, RegisterResident | RegisterBirth
   }
 }
 
-type RegisteredPerson = Exclude<PersonState, { status: 'UNREGISTERED' }>;
-
-const isRegistered = (state: PersonState): state is RegisteredPerson => state.status !== 'UNREGISTERED';
+const isRegistered = (state: PersonState) => state.status !== 'UNREGISTERED';
 
 function unregistered(command: RegisterResident | RegisterBirth, state: PersonState): void {
   if (state.status !== 'UNREGISTERED') {
