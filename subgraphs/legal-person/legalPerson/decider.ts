@@ -210,12 +210,11 @@ const LATER_STEPS: HandlersByType<LaterCommand, [legalPerson: LegalPersonRecord,
     ];
   },
   revokeLegalPerson: (command, legalPerson, today) => {
-    const { legalPersonId } = legalPerson;
     return [
       {
         type: 'LegalPersonRevoked',
         data: {
-          legalPersonId,
+          legalPersonId: legalPerson.legalPersonId,
           reason: requiredText(command.data.reason, 'reason'),
           revokedOn: effectiveDate(command.data.revokedOn, 'revokedOn', legalPerson, today),
         },
@@ -223,12 +222,11 @@ const LATER_STEPS: HandlersByType<LaterCommand, [legalPerson: LegalPersonRecord,
     ];
   },
   deregisterLegalPerson: (command, legalPerson, today) => {
-    const { legalPersonId } = legalPerson;
     return [
       {
         type: 'LegalPersonDeregistered',
         data: {
-          legalPersonId,
+          legalPersonId: legalPerson.legalPersonId,
           deregisteredOn: effectiveDate(command.data.deregisteredOn, 'deregisteredOn', legalPerson, today),
         },
       },
