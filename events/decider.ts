@@ -40,6 +40,34 @@ export function byType<Tagged extends { type: string }, Args extends unknown[], 
   return handler(tagged, ...args);
 }
 
+/**
+ * A decider stated as its tables: one `decide` handler per command type, one `evolve` handler per
+ * event type, so a domain writes only what each command and event does and the compiler checks that
+ * none is missing.
+ */
+export function deciderOf<Command extends { type: string }, Event extends DomainEvent, State>(tables: {
+  initialState: () => State;
+  decide: HandlersByType<Command, [state: State], Event[]>;
+  evolve: HandlersByType<Event, [state: State], State>;
+}): Decider<Command, Event, State> {
+  return {
+    initialState: tables.initialState,
+    decide: (command, state) => byType(tables.decide, command, state),
+    evolve: (state, event) => byType(tables.evolve, event, state),
+  };
+}
+
+/**
+ * An evolve handler for an event that follows an aggregate's creation, given the created state;
+ * such an event met before the creation leaves the state as it was.
+ */
+export function onceCreated<Event, State, Created extends State>(
+  isCreated: (state: State) => state is Created,
+  handler: (event: Event, state: Created) => NoInfer<State>,
+): (event: Event, state: State) => State {
+  return (event, state) => (isCreated(state) ? handler(event, state) : state);
+}
+
 /** Compile-time exhaustiveness: a `switch` over a union ends here, so a new member cannot be forgotten. */
 export function assertNever(value: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(value)}`);

@@ -1,4 +1,4 @@
-import { assertNever, type Decider } from '../../../events/decider.ts';
+import { byType, deciderOf, type Decider, type HandlersByType } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertCalendarDate, canonicalInstant, chinaDateOf, parseInstantWithOffset } from '../../kit/calendar.ts';
 import type {
@@ -213,16 +213,18 @@ export function exceedance(permit: EmissionPermit, observed: EmissionObserved['d
 
 export type EmissionPermitState = { status: 'NOT_ISSUED' } | { status: 'ISSUED'; permit: EmissionPermit };
 
-export function decidePermit(command: EmissionPermitCommand, state: EmissionPermitState): EmissionPermitEvent[] {
-  switch (command.type) {
-    case 'issueEmissionPermit':
+export const emissionPermitDecider = deciderOf<EmissionPermitCommand, EmissionPermitEvent, EmissionPermitState>({
+  initialState: () => ({ status: 'NOT_ISSUED' }),
+  decide: {
+    issueEmissionPermit: (command, state) => {
       if (state.status === 'ISSUED') {
         throw new ConflictError(`emission permit ${command.data.permitId} has already been issued; use a new id`, {
           permitId: command.data.permitId,
         });
       }
       return [issue(command)];
-    case 'recordEmissionObservation':
+    },
+    recordEmissionObservation: (command, state) => {
       if (state.status === 'NOT_ISSUED') {
         // The permit is what a reading names, not what it changes: the caller's input is wrong.
         throw new ValidationError(
@@ -231,28 +233,14 @@ export function decidePermit(command: EmissionPermitCommand, state: EmissionPerm
         );
       }
       return [observation(command, state.permit)];
-    default:
-      return assertNever(command);
-  }
-}
-
-/** Readings leave the permit as it was: the permit stream's state is the permit. */
-export function evolvePermit(state: EmissionPermitState, event: EmissionPermitEvent): EmissionPermitState {
-  switch (event.type) {
-    case 'EmissionPermitIssued':
-      return { status: 'ISSUED', permit: event.data };
-    case 'EmissionObserved':
-      return state;
-    default:
-      return assertNever(event);
-  }
-}
-
-export const emissionPermitDecider: Decider<EmissionPermitCommand, EmissionPermitEvent, EmissionPermitState> = {
-  initialState: () => ({ status: 'NOT_ISSUED' }),
-  decide: decidePermit,
-  evolve: evolvePermit,
-};
+    },
+  },
+  evolve: {
+    EmissionPermitIssued: (event) => ({ status: 'ISSUED', permit: event.data }),
+    // Readings leave the permit as it was: the permit stream's state is the permit.
+    EmissionObserved: (_event, state) => state,
+  },
+});
 
 export type EmissionAlarmStatus = 'RAISED' | 'ESCALATED' | 'ACKNOWLEDGED' | 'RESOLVED';
 
@@ -330,7 +318,6 @@ export function decideAlarm(command: EmissionAlarmCommand, state: EmissionAlarmS
   }
   const allowed = NEXT_STEPS[state.status];
   if (!allowed.includes(command.type)) throw new InvalidTransitionError(command.type, state.status, allowed);
-  const { alarmId } = state;
   const nowMs = parseInstantWithOffset(command.metadata.now, 'now');
   const at = canonicalInstant(nowMs);
   if (nowMs < Date.parse(state.lastStepAt)) {
@@ -338,35 +325,39 @@ export function decideAlarm(command: EmissionAlarmCommand, state: EmissionAlarmS
       field: 'now',
     });
   }
-  switch (command.type) {
-    case 'acknowledgeEmissionAlarm':
-      return [{ type: 'EmissionAlarmAcknowledged', data: { alarmId, by: requiredText(command.data.by, 'by'), at } }];
-    case 'resolveEmissionAlarm': {
-      const evidence = command.data.evidence.map((ref, i) => requiredText(ref, `evidence[${i}]`));
-      if (evidence.length === 0) {
-        throw new ValidationError('resolving an alarm needs at least one evidence reference (document, photo, record)', {
-          field: 'evidence',
-        });
-      }
-      if (new Set(evidence).size !== evidence.length) {
-        throw new ValidationError('evidence lists the same reference twice; give each once', { field: 'evidence' });
-      }
-      return [
-        { type: 'EmissionAlarmResolved', data: { alarmId, evidence, note: requiredText(command.data.note, 'note'), at } },
-      ];
-    }
-    case 'escalateEmissionAlarm':
-      if (nowMs <= Date.parse(state.acknowledgeBy)) {
-        throw new ValidationError(
-          `emission alarm ${alarmId} is not overdue: it may be acknowledged until ${state.acknowledgeBy}`,
-          { field: 'now' },
-        );
-      }
-      return [{ type: 'EmissionAlarmEscalated', data: { alarmId, reason: 'NOT_ACKNOWLEDGED_IN_TIME', at } }];
-    default:
-      return assertNever(command);
-  }
+  return byType(ALARM_STEPS, command, { ...state, nowMs, at });
 }
+
+type AlarmStepContext = Exclude<EmissionAlarmState, { status: 'NOT_RAISED' }> & { nowMs: number; at: string };
+
+const ALARM_STEPS: HandlersByType<AlarmStep, [context: AlarmStepContext], EmissionAlarmEvent[]> = {
+  acknowledgeEmissionAlarm: (command, { alarmId, at }) => [
+    { type: 'EmissionAlarmAcknowledged', data: { alarmId, by: requiredText(command.data.by, 'by'), at } },
+  ],
+  resolveEmissionAlarm: (command, { alarmId, at }) => {
+    const evidence = command.data.evidence.map((ref, i) => requiredText(ref, `evidence[${i}]`));
+    if (evidence.length === 0) {
+      throw new ValidationError('resolving an alarm needs at least one evidence reference (document, photo, record)', {
+        field: 'evidence',
+      });
+    }
+    if (new Set(evidence).size !== evidence.length) {
+      throw new ValidationError('evidence lists the same reference twice; give each once', { field: 'evidence' });
+    }
+    return [
+      { type: 'EmissionAlarmResolved', data: { alarmId, evidence, note: requiredText(command.data.note, 'note'), at } },
+    ];
+  },
+  escalateEmissionAlarm: (_command, { alarmId, at, nowMs, acknowledgeBy }) => {
+    if (nowMs <= Date.parse(acknowledgeBy)) {
+      throw new ValidationError(
+        `emission alarm ${alarmId} is not overdue: it may be acknowledged until ${acknowledgeBy}`,
+        { field: 'now' },
+      );
+    }
+    return [{ type: 'EmissionAlarmEscalated', data: { alarmId, reason: 'NOT_ACKNOWLEDGED_IN_TIME', at } }];
+  },
+};
 
 export function evolveAlarm(state: EmissionAlarmState, event: EmissionAlarmEvent): EmissionAlarmState {
   if (event.type === 'EmissionAlarmRaised') {
@@ -374,17 +365,14 @@ export function evolveAlarm(state: EmissionAlarmState, event: EmissionAlarmEvent
     return { status: 'RAISED', alarmId, acknowledgeBy, lastStepAt: raisedAt };
   }
   if (state.status === 'NOT_RAISED') return state;
-  switch (event.type) {
-    case 'EmissionAlarmAcknowledged':
-      return { ...state, status: 'ACKNOWLEDGED', lastStepAt: event.data.at };
-    case 'EmissionAlarmEscalated':
-      return { ...state, status: 'ESCALATED', lastStepAt: event.data.at };
-    case 'EmissionAlarmResolved':
-      return { ...state, status: 'RESOLVED', lastStepAt: event.data.at };
-    default:
-      return assertNever(event);
-  }
+  return { ...state, status: STATUS_AFTER[event.type], lastStepAt: event.data.at };
 }
+
+const STATUS_AFTER: Record<Exclude<EmissionAlarmEvent, EmissionAlarmRaised>['type'], EmissionAlarmStatus> = {
+  EmissionAlarmAcknowledged: 'ACKNOWLEDGED',
+  EmissionAlarmEscalated: 'ESCALATED',
+  EmissionAlarmResolved: 'RESOLVED',
+};
 
 export const emissionAlarmDecider: Decider<EmissionAlarmCommand, EmissionAlarmEvent, EmissionAlarmState> = {
   initialState: () => ({ status: 'NOT_RAISED' }),

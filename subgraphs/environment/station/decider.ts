@@ -1,4 +1,4 @@
-import { assertNever, type Decider } from '../../../events/decider.ts';
+import { deciderOf } from '../../../events/decider.ts';
 import { CityBrainError, ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { CONCENTRATION_FIELD, POLLUTANTS, UNIT, type Concentrations } from '../aqi/hj633.ts';
@@ -121,21 +121,21 @@ function checkedHour(hour: string, now: string): string {
  * Each observation of a batch decided in turn on the state the previous ones left, so a batch that
  * repeats an hour is refused like two single commands would be. An error names the observation.
  */
-function decideBatch(command: RecordAirQualityObservations, state: StationState): StationEvent[] {
+function decideBatch(command: RecordAirQualityObservations, state: RegisteredStation): StationEvent[] {
   const { stationId, observations } = command.data;
   if (observations.length === 0) {
     throw new ValidationError('observations is empty; send at least one hour', { field: 'observations' });
   }
   const events: StationEvent[] = [];
-  let current = state;
+  let current: StationState = state;
   for (const [i, observation] of observations.entries()) {
     let decided: StationEvent[];
     try {
-      decided = decide({ type: 'recordAirQualityObservation', data: { ...observation, stationId }, metadata: command.metadata }, current);
+      decided = stationDecider.decide({ type: 'recordAirQualityObservation', data: { ...observation, stationId }, metadata: command.metadata }, current);
     } catch (error) {
       throw error instanceof CityBrainError ? locatedAt(error, `observations[${i}]`) : error;
     }
-    for (const event of decided) current = evolve(current, event);
+    for (const event of decided) current = stationDecider.evolve(current, event);
     events.push(...decided);
   }
   return events;
@@ -154,16 +154,9 @@ export function locatedAt(error: CityBrainError, path: string): CityBrainError {
   return new ValidationError(message, details);
 }
 
-export function decide(command: StationCommand, state: StationState): StationEvent[] {
-  if (command.type === 'registerMonitoringStation') {
-    if (state.status !== 'UNREGISTERED') {
-      throw new ConflictError(`monitoring station ${command.data.stationId} is already registered; use a new id`, {
-        stationId: command.data.stationId,
-      });
-    }
-    return [registration(command)];
-  }
+type RegisteredStation = Exclude<StationState, { status: 'UNREGISTERED' }>;
 
+function registered(command: Exclude<StationCommand, RegisterMonitoringStation>, state: StationState): RegisteredStation {
   if (state.status === 'UNREGISTERED') {
     // An observation names its station: an unknown one is the caller's input (the station is not what it changes).
     throw new ValidationError(
@@ -171,11 +164,24 @@ export function decide(command: StationCommand, state: StationState): StationEve
       { field: 'stationId', stationId: command.data.stationId },
     );
   }
-  if (command.type === 'recordAirQualityObservations') return decideBatch(command, state);
-  const { stationId, observedHours } = state;
-  const hour = checkedHour(command.data.hour, command.metadata.now);
-  switch (command.type) {
-    case 'recordAirQualityObservation': {
+  return state;
+}
+
+export const stationDecider = deciderOf<StationCommand, StationEvent, StationState>({
+  initialState: () => ({ status: 'UNREGISTERED' }),
+  decide: {
+    registerMonitoringStation: (command, state) => {
+      if (state.status !== 'UNREGISTERED') {
+        throw new ConflictError(`monitoring station ${command.data.stationId} is already registered; use a new id`, {
+          stationId: command.data.stationId,
+        });
+      }
+      return [registration(command)];
+    },
+    recordAirQualityObservations: (command, state) => decideBatch(command, registered(command, state)),
+    recordAirQualityObservation: (command, state) => {
+      const { stationId, observedHours } = registered(command, state);
+      const hour = checkedHour(command.data.hour, command.metadata.now);
       if (observedHours.has(hour)) {
         throw new ConflictError(
           `station ${stationId} already has an observation for the hour ending ${hour}; send correctAirQualityObservation to change it`,
@@ -183,8 +189,10 @@ export function decide(command: StationCommand, state: StationState): StationEve
         );
       }
       return [{ type: 'AirQualityObserved', data: { stationId, hour, ...checkedConcentrations(command.data) } }];
-    }
-    case 'correctAirQualityObservation': {
+    },
+    correctAirQualityObservation: (command, state) => {
+      const { stationId, observedHours } = registered(command, state);
+      const hour = checkedHour(command.data.hour, command.metadata.now);
       if (!observedHours.has(hour)) {
         throw new NotFoundError(
           `station ${stationId} has no observation for the hour ending ${hour} to correct; record it with recordAirQualityObservation`,
@@ -194,26 +202,12 @@ export function decide(command: StationCommand, state: StationState): StationEve
       const values = checkedConcentrations(command.data);
       const reason = requiredText(command.data.reason, 'reason');
       return [{ type: 'AirQualityObservationCorrected', data: { stationId, hour, ...values, reason } }];
-    }
-    default:
-      return assertNever(command);
-  }
-}
-
-export function evolve(state: StationState, event: StationEvent): StationState {
-  switch (event.type) {
-    case 'MonitoringStationRegistered':
-      return { status: 'REGISTERED', stationId: event.data.stationId, observedHours: ObservedHours.empty() };
-    case 'AirQualityObserved':
-      if (state.status === 'UNREGISTERED') return state;
-      return { ...state, observedHours: state.observedHours.with(event.data.hour) };
-    case 'AirQualityObservationCorrected':
-      return state;
-    default:
-      return assertNever(event);
-  }
-}
-
-export const initialState = (): StationState => ({ status: 'UNREGISTERED' });
-
-export const stationDecider: Decider<StationCommand, StationEvent, StationState> = { initialState, decide, evolve };
+    },
+  },
+  evolve: {
+    MonitoringStationRegistered: (event) => ({ status: 'REGISTERED', stationId: event.data.stationId, observedHours: ObservedHours.empty() }),
+    AirQualityObserved: (event, state) =>
+      state.status === 'UNREGISTERED' ? state : { ...state, observedHours: state.observedHours.with(event.data.hour) },
+    AirQualityObservationCorrected: (_event, state) => state,
+  },
+});

@@ -1,4 +1,4 @@
-import { assertNever, type Decider } from '../../../events/decider.ts';
+import { deciderOf } from '../../../events/decider.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import type { CommandMetadata, Reference } from '../../kit/command.ts';
 import { emissionAlarmStreamId, emissionPermitStreamId } from '../../environment/emission/events.ts';
@@ -94,9 +94,10 @@ export function issueResource(entityType: string, field: string): string {
 const isDepartment = (registered: string | null, department: string): boolean =>
   registered !== null && (registered === department || registered === DEPARTMENTS[department as Department]);
 
-export function decide(command: DataIssueCommand, state: DataIssueState): DataIssueEvent[] {
-  switch (command.type) {
-    case 'reportDataIssue': {
+export const dataIssueDecider = deciderOf<DataIssueCommand, DataIssueEvent, DataIssueState>({
+  initialState: () => ({ status: 'NONE' }),
+  decide: {
+    reportDataIssue: (command, state) => {
       const { issueId, entityType, entityId, field, description, reportedBy } = command.data;
       if (state.status !== 'NONE') throw new ConflictError(`data issue ${issueId} already exists; use a new issue id`, { issueId });
       const fieldName = requiredText(field, 'field');
@@ -119,8 +120,8 @@ export function decide(command: DataIssueCommand, state: DataIssueState): DataIs
           },
         },
       ];
-    }
-    case 'resolveDataIssue': {
+    },
+    resolveDataIssue: (command, state) => {
       const { issueId, correction, resolvedBy, resolverRole, resolverDepartment } = command.data;
       if (state.status === 'NONE') throw new NotFoundError(`there is no data issue ${issueId}`, { issueId });
       if (state.status === 'RESOLVED') {
@@ -134,22 +135,13 @@ export function decide(command: DataIssueCommand, state: DataIssueState): DataIs
         );
       }
       return [{ type: 'DataIssueResolved', data: { issueId, correction: requiredText(correction, 'correction'), resolvedBy, resolvedAt: command.metadata.now } }];
-    }
-    default:
-      return assertNever(command);
-  }
-}
-
-export function evolve(state: DataIssueState, event: DataIssueEvent): DataIssueState {
-  switch (event.type) {
-    case 'DataIssueReported':
-      return { status: 'OPEN', issue: event.data };
-    case 'DataIssueResolved':
-      if (state.status === 'NONE') return state;
-      return { status: 'RESOLVED', issue: state.issue, correction: event.data.correction, resolvedBy: event.data.resolvedBy, resolvedAt: event.data.resolvedAt };
-    default:
-      return assertNever(event);
-  }
-}
-
-export const dataIssueDecider: Decider<DataIssueCommand, DataIssueEvent, DataIssueState> = { initialState: () => ({ status: 'NONE' }), decide, evolve };
+    },
+  },
+  evolve: {
+    DataIssueReported: (event) => ({ status: 'OPEN', issue: event.data }),
+    DataIssueResolved: (event, state) =>
+      state.status === 'NONE'
+        ? state
+        : { status: 'RESOLVED', issue: state.issue, correction: event.data.correction, resolvedBy: event.data.resolvedBy, resolvedAt: event.data.resolvedAt },
+  },
+});

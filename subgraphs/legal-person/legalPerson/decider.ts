@@ -1,4 +1,4 @@
-import { assertNever, type Decider } from '../../../events/decider.ts';
+import { byType, deciderOf, onceCreated, type HandlersByType } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { assertCreditCode } from '../identity/creditCode.ts';
@@ -130,145 +130,159 @@ function existing(command: LaterCommand, state: LegalPersonState): LegalPersonRe
   return state.legalPerson;
 }
 
-export function decide(command: LegalPersonCommand, state: LegalPersonState): LegalPersonEvent[] {
-  if (command.type === 'registerLegalPerson') {
-    if (state.status !== 'UNREGISTERED') {
-      throw new ConflictError(
-        `legal person ${command.data.legalPersonId} is already registered (status ${state.status}); use a new id`,
-        { legalPersonId: command.data.legalPersonId, status: state.status },
+/** What each later step decides, given the registered legal person and today's date in China. */
+const LATER_STEPS: HandlersByType<LaterCommand, [legalPerson: LegalPersonRecord, today: string], LegalPersonEvent[]> = {
+  changeLegalRepresentative: (command, legalPerson, today) => {
+    const { legalPersonId } = legalPerson;
+    const legalRepresentativeId = requiredText(command.data.legalRepresentativeId, 'legalRepresentativeId');
+    if (legalRepresentativeId === legalPerson.legalRepresentativeId) {
+      throw new ValidationError(`person ${legalRepresentativeId} is already the legal representative; nothing to change`, {
+        field: 'legalRepresentativeId',
+      });
+    }
+    return [
+      {
+        type: 'LegalRepresentativeChanged',
+        data: {
+          legalPersonId,
+          legalRepresentativeId,
+          previousLegalRepresentativeId: legalPerson.legalRepresentativeId,
+          changedOn: effectiveDate(command.data.changedOn, 'changedOn', legalPerson, today),
+        },
+      },
+    ];
+  },
+  changeRegisteredAddress: (command, legalPerson, today) => {
+    const { legalPersonId } = legalPerson;
+    const registeredAddress = checkedAddress(command.data.registeredAddress, 'registeredAddress');
+    const current = legalPerson.registeredAddress;
+    if (registeredAddress.address === current.address && registeredAddress.divisionCode === current.divisionCode) {
+      throw new ValidationError('the new registered address is the current one; nothing to change', {
+        field: 'registeredAddress',
+      });
+    }
+    return [
+      {
+        type: 'RegisteredAddressChanged',
+        data: {
+          legalPersonId,
+          registeredAddress,
+          previousRegisteredAddress: current,
+          changedOn: effectiveDate(command.data.changedOn, 'changedOn', legalPerson, today),
+        },
+      },
+    ];
+  },
+  fileAnnualReport: (command, legalPerson, today) => {
+    const { legalPersonId } = legalPerson;
+    const { year } = command.data;
+    const currentYear = Number(today.slice(0, 4));
+    if (!Number.isInteger(year)) throw new ValidationError(`year must be a whole year, got ${year}`, { field: 'year' });
+    if (year >= currentYear) {
+      throw new ValidationError(
+        `an annual report covers a finished year; the report for ${year} can be filed from ${year + 1}-01-01`,
+        { field: 'year' },
       );
     }
-    return [registration(command)];
-  }
-
-  const legalPerson = existing(command, state);
-  const { legalPersonId } = legalPerson;
-  const today = chinaDate(command.metadata.now);
-  switch (command.type) {
-    case 'changeLegalRepresentative': {
-      const legalRepresentativeId = requiredText(command.data.legalRepresentativeId, 'legalRepresentativeId');
-      if (legalRepresentativeId === legalPerson.legalRepresentativeId) {
-        throw new ValidationError(`person ${legalRepresentativeId} is already the legal representative; nothing to change`, {
-          field: 'legalRepresentativeId',
-        });
-      }
-      return [
-        {
-          type: 'LegalRepresentativeChanged',
-          data: {
-            legalPersonId,
-            legalRepresentativeId,
-            previousLegalRepresentativeId: legalPerson.legalRepresentativeId,
-            changedOn: effectiveDate(command.data.changedOn, 'changedOn', legalPerson, today),
-          },
-        },
-      ];
+    const establishedYear = Number(legalPerson.establishedOn.slice(0, 4));
+    if (year < establishedYear) {
+      throw new ValidationError(
+        `year ${year} is before the legal person was established (${legalPerson.establishedOn})`,
+        { field: 'year' },
+      );
     }
-    case 'changeRegisteredAddress': {
-      const registeredAddress = checkedAddress(command.data.registeredAddress, 'registeredAddress');
-      const current = legalPerson.registeredAddress;
-      if (registeredAddress.address === current.address && registeredAddress.divisionCode === current.divisionCode) {
-        throw new ValidationError('the new registered address is the current one; nothing to change', {
-          field: 'registeredAddress',
-        });
-      }
-      return [
-        {
-          type: 'RegisteredAddressChanged',
-          data: {
-            legalPersonId,
-            registeredAddress,
-            previousRegisteredAddress: current,
-            changedOn: effectiveDate(command.data.changedOn, 'changedOn', legalPerson, today),
-          },
-        },
-      ];
+    if (legalPerson.annualReportYears.includes(year)) {
+      throw new ConflictError(`the annual report for ${year} has already been filed for legal person ${legalPersonId}`, {
+        legalPersonId,
+        year,
+      });
     }
-    case 'fileAnnualReport': {
-      const { year } = command.data;
-      const currentYear = Number(today.slice(0, 4));
-      if (!Number.isInteger(year)) throw new ValidationError(`year must be a whole year, got ${year}`, { field: 'year' });
-      if (year >= currentYear) {
-        throw new ValidationError(
-          `an annual report covers a finished year; the report for ${year} can be filed from ${year + 1}-01-01`,
-          { field: 'year' },
-        );
-      }
-      const establishedYear = Number(legalPerson.establishedOn.slice(0, 4));
-      if (year < establishedYear) {
-        throw new ValidationError(
-          `year ${year} is before the legal person was established (${legalPerson.establishedOn})`,
-          { field: 'year' },
-        );
-      }
-      if (legalPerson.annualReportYears.includes(year)) {
-        throw new ConflictError(`the annual report for ${year} has already been filed for legal person ${legalPersonId}`, {
+    return [
+      {
+        type: 'AnnualReportFiled',
+        data: {
           legalPersonId,
           year,
-        });
+          employees: amount(command.data.employees, 'employees', 'people'),
+          revenueFen: amount(command.data.revenueFen, 'revenueFen', 'fen'),
+        },
+      },
+    ];
+  },
+  revokeLegalPerson: (command, legalPerson, today) => {
+    return [
+      {
+        type: 'LegalPersonRevoked',
+        data: {
+          legalPersonId: legalPerson.legalPersonId,
+          reason: requiredText(command.data.reason, 'reason'),
+          revokedOn: effectiveDate(command.data.revokedOn, 'revokedOn', legalPerson, today),
+        },
+      },
+    ];
+  },
+  deregisterLegalPerson: (command, legalPerson, today) => {
+    return [
+      {
+        type: 'LegalPersonDeregistered',
+        data: {
+          legalPersonId: legalPerson.legalPersonId,
+          deregisteredOn: effectiveDate(command.data.deregisteredOn, 'deregisteredOn', legalPerson, today),
+        },
+      },
+    ];
+  },
+};
+
+function laterStep(command: LaterCommand, state: LegalPersonState): LegalPersonEvent[] {
+  const legalPerson = existing(command, state);
+  return byType(LATER_STEPS, command, legalPerson, chinaDate(command.metadata.now));
+}
+
+const isRegistered = (state: LegalPersonState) => state.status !== 'UNREGISTERED';
+
+export const legalPersonDecider = deciderOf<LegalPersonCommand, LegalPersonEvent, LegalPersonState>({
+  initialState: () => ({ status: 'UNREGISTERED' }),
+  decide: {
+    registerLegalPerson: (command, state) => {
+      if (state.status !== 'UNREGISTERED') {
+        throw new ConflictError(
+          `legal person ${command.data.legalPersonId} is already registered (status ${state.status}); use a new id`,
+          { legalPersonId: command.data.legalPersonId, status: state.status },
+        );
       }
-      return [
-        {
-          type: 'AnnualReportFiled',
-          data: {
-            legalPersonId,
-            year,
-            employees: amount(command.data.employees, 'employees', 'people'),
-            revenueFen: amount(command.data.revenueFen, 'revenueFen', 'fen'),
-          },
-        },
-      ];
-    }
-    case 'revokeLegalPerson':
-      return [
-        {
-          type: 'LegalPersonRevoked',
-          data: {
-            legalPersonId,
-            reason: requiredText(command.data.reason, 'reason'),
-            revokedOn: effectiveDate(command.data.revokedOn, 'revokedOn', legalPerson, today),
-          },
-        },
-      ];
-    case 'deregisterLegalPerson':
-      return [
-        {
-          type: 'LegalPersonDeregistered',
-          data: {
-            legalPersonId,
-            deregisteredOn: effectiveDate(command.data.deregisteredOn, 'deregisteredOn', legalPerson, today),
-          },
-        },
-      ];
-    default:
-      return assertNever(command);
-  }
-}
-
-export function evolve(state: LegalPersonState, event: LegalPersonEvent): LegalPersonState {
-  if (event.type === 'LegalPersonRegistered') {
-    return { status: 'ACTIVE', legalPerson: { ...event.data, annualReportYears: [] } };
-  }
-  if (state.status === 'UNREGISTERED') return state;
-  const { legalPerson } = state;
-  switch (event.type) {
-    case 'LegalRepresentativeChanged':
-      return { ...state, legalPerson: { ...legalPerson, legalRepresentativeId: event.data.legalRepresentativeId } };
-    case 'RegisteredAddressChanged':
-      return { ...state, legalPerson: { ...legalPerson, registeredAddress: event.data.registeredAddress } };
-    case 'AnnualReportFiled': {
-      const annualReportYears = [...legalPerson.annualReportYears, event.data.year].sort((a, b) => a - b);
-      return { ...state, legalPerson: { ...legalPerson, annualReportYears } };
-    }
-    case 'LegalPersonRevoked':
-      return { status: 'REVOKED', legalPerson, revokedOn: event.data.revokedOn, reason: event.data.reason };
-    case 'LegalPersonDeregistered':
-      return { status: 'DEREGISTERED', legalPerson, deregisteredOn: event.data.deregisteredOn };
-    default:
-      return assertNever(event);
-  }
-}
-
-export const initialState = (): LegalPersonState => ({ status: 'UNREGISTERED' });
-
-export const legalPersonDecider: Decider<LegalPersonCommand, LegalPersonEvent, LegalPersonState> = { initialState, decide, evolve };
+      return [registration(command)];
+    },
+    changeLegalRepresentative: laterStep,
+    changeRegisteredAddress: laterStep,
+    fileAnnualReport: laterStep,
+    revokeLegalPerson: laterStep,
+    deregisterLegalPerson: laterStep,
+  },
+  evolve: {
+    LegalPersonRegistered: (event) => ({ status: 'ACTIVE', legalPerson: { ...event.data, annualReportYears: [] } }),
+    LegalRepresentativeChanged: onceCreated(isRegistered, (event, state) => ({
+      ...state,
+      legalPerson: { ...state.legalPerson, legalRepresentativeId: event.data.legalRepresentativeId },
+    })),
+    RegisteredAddressChanged: onceCreated(isRegistered, (event, state) => ({
+      ...state,
+      legalPerson: { ...state.legalPerson, registeredAddress: event.data.registeredAddress },
+    })),
+    AnnualReportFiled: onceCreated(isRegistered, (event, state) => {
+      const annualReportYears = [...state.legalPerson.annualReportYears, event.data.year].sort((a, b) => a - b);
+      return { ...state, legalPerson: { ...state.legalPerson, annualReportYears } };
+    }),
+    LegalPersonRevoked: onceCreated(isRegistered, (event, { legalPerson }) => ({
+      status: 'REVOKED',
+      legalPerson,
+      revokedOn: event.data.revokedOn,
+      reason: event.data.reason,
+    })),
+    LegalPersonDeregistered: onceCreated(isRegistered, (event, { legalPerson }) => ({
+      status: 'DEREGISTERED',
+      legalPerson,
+      deregisteredOn: event.data.deregisteredOn,
+    })),
+  },
+});

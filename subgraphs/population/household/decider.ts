@@ -1,4 +1,4 @@
-import { assertNever, type Decider } from '../../../events/decider.ts';
+import { assertNever, deciderOf, onceCreated } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
 import type { HouseholdCommand } from './commands.ts';
@@ -38,28 +38,30 @@ function isMember(household: HouseholdRecord, personId: string): boolean {
   return household.members.some((m) => m.personId === personId);
 }
 
-export function decide(command: HouseholdCommand, state: HouseholdState): HouseholdEvent[] {
-  if (command.type === 'establishHousehold') {
-    const { householdId, headId, divisionCode } = command.data;
-    if (state.status !== 'UNESTABLISHED') {
-      throw new ConflictError(`household ${householdId} already exists (status ${state.status}); use a new household id`, {
-        householdId,
-        status: state.status,
-      });
-    }
-    assertDivision(divisionCode, 'COMMUNITY');
-    const address = command.data.address.trim();
-    if (!address) throw new ValidationError('address must not be empty', { field: 'address' });
-    return [
-      { type: 'HouseholdEstablished', data: { householdId, headId, address, divisionCode } },
-      { type: 'HouseholdMemberJoined', data: { householdId, personId: headId, relationToHead: 'SELF' } },
-    ];
-  }
+const isEstablished = (state: HouseholdState) => state.status !== 'UNESTABLISHED';
 
-  const household = active(command, state);
-  const { householdId } = household;
-  switch (command.type) {
-    case 'joinHousehold': {
+export const householdDecider = deciderOf<HouseholdCommand, HouseholdEvent, HouseholdState>({
+  initialState: () => ({ status: 'UNESTABLISHED' }),
+  decide: {
+    establishHousehold: (command, state) => {
+      const { householdId, headId, divisionCode } = command.data;
+      if (state.status !== 'UNESTABLISHED') {
+        throw new ConflictError(`household ${householdId} already exists (status ${state.status}); use a new household id`, {
+          householdId,
+          status: state.status,
+        });
+      }
+      assertDivision(divisionCode, 'COMMUNITY');
+      const address = command.data.address.trim();
+      if (!address) throw new ValidationError('address must not be empty', { field: 'address' });
+      return [
+        { type: 'HouseholdEstablished', data: { householdId, headId, address, divisionCode } },
+        { type: 'HouseholdMemberJoined', data: { householdId, personId: headId, relationToHead: 'SELF' } },
+      ];
+    },
+    joinHousehold: (command, state) => {
+      const household = active(command, state);
+      const { householdId } = household;
       const { personId, relationToHead } = command.data;
       if (relationToHead === 'SELF') {
         throw new ValidationError('relation SELF belongs to the head alone; give the relation to the head', {
@@ -73,8 +75,10 @@ export function decide(command: HouseholdCommand, state: HouseholdState): Househ
         });
       }
       return [{ type: 'HouseholdMemberJoined', data: { householdId, personId, relationToHead } }];
-    }
-    case 'leaveHousehold': {
+    },
+    leaveHousehold: (command, state) => {
+      const household = active(command, state);
+      const { householdId } = household;
       const { personId, reason } = command.data;
       if (!isMember(household, personId)) {
         throw new ValidationError(`person ${personId} is not a member of household ${householdId}, so cannot leave it`, {
@@ -90,8 +94,10 @@ export function decide(command: HouseholdCommand, state: HouseholdState): Househ
         );
       }
       return [{ type: 'HouseholdMemberLeft', data: { householdId, personId, reason } }];
-    }
-    case 'changeHouseholdHead': {
+    },
+    changeHouseholdHead: (command, state) => {
+      const household = active(command, state);
+      const { householdId } = household;
       const { headId, relationsToHead } = command.data;
       if (headId === household.headId) {
         throw new ValidationError(`person ${headId} is already the head of household ${householdId}`, { field: 'headId' });
@@ -129,28 +135,21 @@ export function decide(command: HouseholdCommand, state: HouseholdState): Househ
           },
         },
       ];
-    }
-    default:
-      return assertNever(command);
-  }
-}
-
-export function evolve(state: HouseholdState, event: HouseholdEvent): HouseholdState {
-  if (event.type === 'HouseholdEstablished') {
-    return { status: 'ACTIVE', household: { ...event.data, members: [] } };
-  }
-  if (state.status === 'UNESTABLISHED') return state;
-  const { household } = state;
-  switch (event.type) {
-    case 'HouseholdMemberJoined': {
+    },
+  },
+  evolve: {
+    HouseholdEstablished: (event) => ({ status: 'ACTIVE', household: { ...event.data, members: [] } }),
+    HouseholdMemberJoined: onceCreated(isEstablished, (event, state) => {
+      const { household } = state;
       const { personId, relationToHead } = event.data;
       return { ...state, household: { ...household, members: [...household.members, { personId, relationToHead }] } };
-    }
-    case 'HouseholdMemberLeft': {
+    }),
+    HouseholdMemberLeft: onceCreated(isEstablished, (event, { household }) => {
       const members = household.members.filter((m) => m.personId !== event.data.personId);
       return { status: members.length ? 'ACTIVE' : 'DISSOLVED', household: { ...household, members } };
-    }
-    case 'HouseholdHeadChanged': {
+    }),
+    HouseholdHeadChanged: onceCreated(isEstablished, (event, state) => {
+      const { household } = state;
       const { headId, relationsToHead } = event.data;
       const members = household.members.map(
         (m): MemberRelation =>
@@ -159,12 +158,6 @@ export function evolve(state: HouseholdState, event: HouseholdEvent): HouseholdS
             : (relationsToHead.find((r) => r.personId === m.personId) ?? m),
       );
       return { ...state, household: { ...household, headId, members } };
-    }
-    default:
-      return assertNever(event);
-  }
-}
-
-export const initialState = (): HouseholdState => ({ status: 'UNESTABLISHED' });
-
-export const householdDecider: Decider<HouseholdCommand, HouseholdEvent, HouseholdState> = { initialState, decide, evolve };
+    }),
+  },
+});

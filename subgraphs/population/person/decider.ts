@@ -1,4 +1,4 @@
-import { assertNever, type Decider } from '../../../events/decider.ts';
+import { assertNever, deciderOf, onceCreated } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { assertIdNumber } from '../identity/idNumber.ts';
@@ -107,23 +107,31 @@ function living(command: Exclude<PersonCommand, RegisterResident | RegisterBirth
   }
 }
 
-export function decide(command: PersonCommand, state: PersonState): PersonEvent[] {
-  if (command.type === 'registerResident' || command.type === 'registerBirth') {
-    if (state.status !== 'UNREGISTERED') {
-      throw new ConflictError(
-        `person ${command.data.personId} is already registered (status ${state.status}); use a new person id`,
-        { personId: command.data.personId, status: state.status },
-      );
-    }
-    return command.type === 'registerResident'
-      ? [registration(command, 'HOUSEHOLD_REGISTRATION')]
-      : [registration(command, 'BIRTH'), ...parentGuardians(command)];
-  }
+const isRegistered = (state: PersonState) => state.status !== 'UNREGISTERED';
 
-  const person = living(command, state);
-  const today = chinaDate(command.metadata.now);
-  switch (command.type) {
-    case 'changeResidence': {
+function unregistered(command: RegisterResident | RegisterBirth, state: PersonState): void {
+  if (state.status !== 'UNREGISTERED') {
+    throw new ConflictError(
+      `person ${command.data.personId} is already registered (status ${state.status}); use a new person id`,
+      { personId: command.data.personId, status: state.status },
+    );
+  }
+}
+
+export const personDecider = deciderOf<PersonCommand, PersonEvent, PersonState>({
+  initialState: () => ({ status: 'UNREGISTERED' }),
+  decide: {
+    registerResident: (command, state) => {
+      unregistered(command, state);
+      return [registration(command, 'HOUSEHOLD_REGISTRATION')];
+    },
+    registerBirth: (command, state) => {
+      unregistered(command, state);
+      return [registration(command, 'BIRTH'), ...parentGuardians(command)];
+    },
+    changeResidence: (command, state) => {
+      const person = living(command, state);
+      const today = chinaDate(command.metadata.now);
       const residence = checkedResidence(command.data.residence, 'residence');
       if (residence.address === person.residence.address && residence.divisionCode === person.residence.divisionCode) {
         throw new ValidationError('the new residence is the person’s current residence; nothing to change', {
@@ -137,8 +145,9 @@ export function decide(command: PersonCommand, state: PersonState): PersonEvent[
           data: { personId: person.personId, residence, previousResidence: person.residence, movedOn },
         },
       ];
-    }
-    case 'assignGuardian': {
+    },
+    assignGuardian: (command, state) => {
+      const person = living(command, state);
       const { guardianId, relation } = command.data;
       if (guardianId === person.personId) {
         throw new ValidationError('a person cannot be their own guardian; name another person as guardian', {
@@ -152,8 +161,10 @@ export function decide(command: PersonCommand, state: PersonState): PersonEvent[
         });
       }
       return [{ type: 'GuardianAssigned', data: { personId: person.personId, guardianId, relation } }];
-    }
-    case 'registerDeath': {
+    },
+    registerDeath: (command, state) => {
+      const person = living(command, state);
+      const today = chinaDate(command.metadata.now);
       const { dateOfDeath, place, certificateNo } = command.data;
       return [
         {
@@ -166,8 +177,10 @@ export function decide(command: PersonCommand, state: PersonState): PersonEvent[
           },
         },
       ];
-    }
-    case 'confirmSurvival': {
+    },
+    confirmSurvival: (command, state) => {
+      const person = living(command, state);
+      const today = chinaDate(command.metadata.now);
       const { method, source, confirmedAt } = command.data;
       const at = parseInstant(confirmedAt, 'confirmedAt');
       if (at > parseInstant(command.metadata.now, 'now')) {
@@ -182,38 +195,26 @@ export function decide(command: PersonCommand, state: PersonState): PersonEvent[
           data: { personId: person.personId, method, source: requiredText(source, 'source'), confirmedAt },
         },
       ];
-    }
-    default:
-      return assertNever(command);
-  }
-}
-
-export function evolve(state: PersonState, event: PersonEvent): PersonState {
-  if (event.type === 'PersonRegistered') {
-    const { reason: _reason, ...person } = event.data;
-    return { status: 'REGISTERED', person: { ...person, guardianIds: [], lastProofOfLifeAt: null } };
-  }
-  if (state.status === 'UNREGISTERED') return state;
-  const { person } = state;
-  switch (event.type) {
-    case 'ResidenceChanged':
-      return { ...state, person: { ...person, residence: event.data.residence } };
-    case 'GuardianAssigned':
-      return { ...state, person: { ...person, guardianIds: [...person.guardianIds, event.data.guardianId] } };
-    case 'PersonDeceased':
-      return { status: 'DECEASED', person, dateOfDeath: event.data.dateOfDeath };
-    case 'SurvivalConfirmed': {
+    },
+  },
+  evolve: {
+    PersonRegistered: (event) => {
+      const { reason: _reason, ...person } = event.data;
+      return { status: 'REGISTERED', person: { ...person, guardianIds: [], lastProofOfLifeAt: null } };
+    },
+    ResidenceChanged: onceCreated(isRegistered, (event, state) => ({ ...state, person: { ...state.person, residence: event.data.residence } })),
+    GuardianAssigned: onceCreated(isRegistered, (event, state) => ({
+      ...state,
+      person: { ...state.person, guardianIds: [...state.person.guardianIds, event.data.guardianId] },
+    })),
+    PersonDeceased: onceCreated(isRegistered, (event, { person }) => ({ status: 'DECEASED', person, dateOfDeath: event.data.dateOfDeath })),
+    SurvivalConfirmed: onceCreated(isRegistered, (event, state) => {
+      const { person } = state;
       // Proofs may be recorded out of order (a hospital reporting late); keep the latest sighting.
       const latest = person.lastProofOfLifeAt;
       const confirmedAt =
         latest !== null && Date.parse(latest) >= Date.parse(event.data.confirmedAt) ? latest : event.data.confirmedAt;
       return { ...state, person: { ...person, lastProofOfLifeAt: confirmedAt } };
-    }
-    default:
-      return assertNever(event);
-  }
-}
-
-export const initialState = (): PersonState => ({ status: 'UNREGISTERED' });
-
-export const personDecider: Decider<PersonCommand, PersonEvent, PersonState> = { initialState, decide, evolve };
+    }),
+  },
+});

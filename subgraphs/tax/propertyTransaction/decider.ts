@@ -5,7 +5,7 @@
  * or the exemption resolves it. Flagging and matching are idempotent (a repeated one decides
  * nothing), since the process manager may issue them again.
  */
-import { assertNever, type Decider } from '../../../events/decider.ts';
+import { deciderOf } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertCalendarDate, chinaDate } from '../../kit/calendar.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
@@ -63,31 +63,38 @@ function recording(command: RecordPropertyTransaction): PropertyTransactionRecor
   };
 }
 
-function resolved(state: Extract<PropertyTransactionState, { status: 'RECORDED' }>, data: Omit<TaxRiskResolved['data'], 'riskId' | 'transactionId'>): TaxRiskResolved[] {
+function resolved(state: RecordedTransaction, data: Omit<TaxRiskResolved['data'], 'riskId' | 'transactionId'>): TaxRiskResolved[] {
   if (state.risk?.status !== 'OPEN') return [];
   return [{ type: 'TaxRiskResolved', data: { riskId: state.risk.riskId, transactionId: state.transaction.transactionId, ...data } }];
 }
 
-export function decide(command: PropertyTransactionCommand, state: PropertyTransactionState): PropertyTransactionEvent[] {
-  if (command.type === 'recordPropertyTransaction') {
-    if (state.status !== 'UNRECORDED') {
-      throw new ConflictError(`property transaction ${command.data.transactionId} is already recorded; use a new id`, {
-        transactionId: command.data.transactionId,
-      });
-    }
-    return [recording(command)];
-  }
+type RecordedTransaction = Extract<PropertyTransactionState, { status: 'RECORDED' }>;
+
+function recorded(command: Exclude<PropertyTransactionCommand, RecordPropertyTransaction>, state: PropertyTransactionState): RecordedTransaction {
   if (state.status === 'UNRECORDED') {
     throw new NotFoundError(`property transaction ${command.data.transactionId} is not recorded`, {
       field: 'transactionId',
       transactionId: command.data.transactionId,
     });
   }
-  const { transaction } = state;
-  const now = command.metadata.now;
-  switch (command.type) {
-    case 'flagDeedTaxRisk': {
-      if (state.deedTax !== 'PENDING' || state.risk !== null) return [];
+  return state;
+}
+
+export const propertyTransactionDecider = deciderOf<PropertyTransactionCommand, PropertyTransactionEvent, PropertyTransactionState>({
+  initialState: () => ({ status: 'UNRECORDED' }),
+  decide: {
+    recordPropertyTransaction: (command, state) => {
+      if (state.status !== 'UNRECORDED') {
+        throw new ConflictError(`property transaction ${command.data.transactionId} is already recorded; use a new id`, {
+          transactionId: command.data.transactionId,
+        });
+      }
+      return [recording(command)];
+    },
+    flagDeedTaxRisk: (command, state) => {
+      const { transaction, deedTax, risk } = recorded(command, state);
+      if (deedTax !== 'PENDING' || risk !== null) return [];
+      const now = command.metadata.now;
       const today = chinaDate(now);
       if (today <= command.data.dueOn) {
         throw new ValidationError(`the deed-tax deadline ${command.data.dueOn} has not passed (today is ${today})`, { field: 'dueOn' });
@@ -106,57 +113,45 @@ export function decide(command: PropertyTransactionCommand, state: PropertyTrans
           },
         },
       ];
-    }
-    case 'matchDeedTaxDeclaration': {
-      if (state.deedTax !== 'PENDING') return [];
+    },
+    matchDeedTaxDeclaration: (command, state) => {
+      const current = recorded(command, state);
+      if (current.deedTax !== 'PENDING') return [];
       const { taxpayerId, declarationId, declaredAt } = command.data;
       return [
-        { type: 'DeedTaxDeclarationMatched', data: { transactionId: transaction.transactionId, taxpayerId, declarationId, declaredAt } },
-        ...resolved(state, { resolution: 'DECLARED', taxpayerId, declarationId, documentNo: null, resolvedAt: now }),
+        { type: 'DeedTaxDeclarationMatched', data: { transactionId: current.transaction.transactionId, taxpayerId, declarationId, declaredAt } },
+        ...resolved(current, { resolution: 'DECLARED', taxpayerId, declarationId, documentNo: null, resolvedAt: command.metadata.now }),
       ];
-    }
-    case 'recordTaxExemption': {
-      if (state.deedTax === 'EXEMPT') {
-        throw new ConflictError(`an exemption is already recorded for property transaction ${transaction.transactionId}`, { field: 'transactionId' });
+    },
+    recordTaxExemption: (command, state) => {
+      const current = recorded(command, state);
+      const { transactionId } = current.transaction;
+      if (current.deedTax === 'EXEMPT') {
+        throw new ConflictError(`an exemption is already recorded for property transaction ${transactionId}`, { field: 'transactionId' });
       }
-      if (state.deedTax === 'DECLARED') throw new InvalidTransitionError('recordTaxExemption', 'DEED_TAX_DECLARED', []);
+      if (current.deedTax === 'DECLARED') throw new InvalidTransitionError('recordTaxExemption', 'DEED_TAX_DECLARED', []);
       const documentNo = requiredText(command.data.documentNo, 'documentNo');
+      const now = command.metadata.now;
       return [
         {
           type: 'TaxExemptionRecorded',
           data: {
-            transactionId: transaction.transactionId,
+            transactionId,
             basis: requiredText(command.data.basis, 'basis'),
             documentNo,
             reason: requiredText(command.data.reason, 'reason'),
             recordedAt: now,
           },
         },
-        ...resolved(state, { resolution: 'EXEMPTED', taxpayerId: null, declarationId: null, documentNo, resolvedAt: now }),
+        ...resolved(current, { resolution: 'EXEMPTED', taxpayerId: null, declarationId: null, documentNo, resolvedAt: now }),
       ];
-    }
-    default:
-      return assertNever(command);
-  }
-}
-
-export function evolve(state: PropertyTransactionState, event: PropertyTransactionEvent): PropertyTransactionState {
-  if (event.type === 'PropertyTransactionRecorded') return { status: 'RECORDED', transaction: event.data, deedTax: 'PENDING', risk: null };
-  if (state.status === 'UNRECORDED') return state;
-  switch (event.type) {
-    case 'TaxRiskFlagged':
-      return { ...state, risk: { riskId: event.data.riskId, status: 'OPEN' } };
-    case 'DeedTaxDeclarationMatched':
-      return { ...state, deedTax: 'DECLARED' };
-    case 'TaxExemptionRecorded':
-      return { ...state, deedTax: 'EXEMPT' };
-    case 'TaxRiskResolved':
-      return { ...state, risk: { riskId: event.data.riskId, status: 'RESOLVED' } };
-    default:
-      return assertNever(event);
-  }
-}
-
-export const initialState = (): PropertyTransactionState => ({ status: 'UNRECORDED' });
-
-export const propertyTransactionDecider: Decider<PropertyTransactionCommand, PropertyTransactionEvent, PropertyTransactionState> = { initialState, decide, evolve };
+    },
+  },
+  evolve: {
+    PropertyTransactionRecorded: (event) => ({ status: 'RECORDED', transaction: event.data, deedTax: 'PENDING', risk: null }),
+    TaxRiskFlagged: (event, state) => (state.status === 'UNRECORDED' ? state : { ...state, risk: { riskId: event.data.riskId, status: 'OPEN' } }),
+    DeedTaxDeclarationMatched: (_event, state) => (state.status === 'UNRECORDED' ? state : { ...state, deedTax: 'DECLARED' }),
+    TaxExemptionRecorded: (_event, state) => (state.status === 'UNRECORDED' ? state : { ...state, deedTax: 'EXEMPT' }),
+    TaxRiskResolved: (event, state) => (state.status === 'UNRECORDED' ? state : { ...state, risk: { riskId: event.data.riskId, status: 'RESOLVED' } }),
+  },
+});
