@@ -264,6 +264,8 @@ const governance: DomainClassifications = {
     'eventIds',
     'purpose',
     'requestId',
+    // Feed deliveries of one event to a grant group's further subscriptions (audit.ts).
+    'otherRequestIds',
     'subgraph',
     'at',
   ]),
