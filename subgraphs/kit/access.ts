@@ -59,6 +59,7 @@ import { ForbiddenError } from '../../events/errors.ts';
 import { ERASED } from '../../events/crypto/personalFields.ts';
 import type { AccessRecorder } from './audit.ts';
 import type { SubgraphContext } from './context.ts';
+import { onePer } from './onePer.ts';
 
 export const ACCESS_ACTIONS = ['READ', 'VERIFY', 'SUBSCRIBE', 'WRITE'] as const;
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];
@@ -364,12 +365,7 @@ const requestPrincipals = new WeakMap<AccessControl, RequestPrincipals>();
 
 /** The one `RequestPrincipals` of every subgraph server sharing `access` (all those of a process). */
 export function requestPrincipalsOf(access: AccessControl): RequestPrincipals {
-  let principals = requestPrincipals.get(access);
-  if (!principals) {
-    principals = new RequestPrincipals(access);
-    requestPrincipals.set(access, principals);
-  }
-  return principals;
+  return onePer(requestPrincipals, access, (a) => new RequestPrincipals(a));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@
  */
 import { ConcurrencyError, ConflictError, ValidationError } from '../../events/errors.ts';
 import type { AppendResult, EventStore, StreamAppend } from '../../events/types.ts';
+import { onePer } from './onePer.ts';
 
 /** Appends written together or not at all (e.g. a case serial and the registration that uses it). */
 export type AppendUnit = readonly StreamAppend[];
@@ -124,10 +125,5 @@ const commits = new WeakMap<EventStore, GroupCommit>();
 
 /** The group commit of `store` (one per store, so every command of the process shares it). */
 export function groupCommitOf(store: EventStore): GroupCommit {
-  let commit = commits.get(store);
-  if (!commit) {
-    commit = new GroupCommit(store);
-    commits.set(store, commit);
-  }
-  return commit;
+  return onePer(commits, store, (s) => new GroupCommit(s));
 }

@@ -4,6 +4,7 @@
  */
 import type { EventStore } from '../../events/types.ts';
 import { KnownStreams } from '../kit/knownStreams.ts';
+import { onePer } from '../kit/onePer.ts';
 import type { IncidentState } from './incident/decider.ts';
 
 /** The incident streams and case-serial registers one store's commands know in this process. */
@@ -21,10 +22,5 @@ const byStore = new WeakMap<EventStore, KnownIncidentStreams>();
 
 /** One set per store object: another store (another database) never sees this one's folds. */
 export function knownStreamsOf(store: EventStore): KnownIncidentStreams {
-  let known = byStore.get(store);
-  if (!known) {
-    known = { incidents: new KnownStreams(KNOWN_INCIDENTS), serials: new KnownStreams(KNOWN_REGISTERS) };
-    byStore.set(store, known);
-  }
-  return known;
+  return onePer(byStore, store, () => ({ incidents: new KnownStreams(KNOWN_INCIDENTS), serials: new KnownStreams(KNOWN_REGISTERS) }));
 }
