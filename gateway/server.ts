@@ -32,7 +32,7 @@ import { GatewayMetrics, type Transport } from './metrics.ts';
 import { LATENCY_BUCKETS, operationLabel, serveMetrics } from '../platform/metrics.ts';
 import { createScreenPages, renderLocalGraphiQL } from './pages.ts';
 import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
-import { listenOn } from '../platform/listen.ts';
+import { listenOn, type Listening } from '../platform/listen.ts';
 import { closeWebSocketEndpoint } from '../platform/webSocket.ts';
 import { isOperator } from './operator.ts';
 import { useNoSuggestions } from './suggestions.ts';
@@ -64,13 +64,8 @@ export interface GatewayRequestContext extends DisconnectableContext {
   credentials?: SubgraphCredentials;
 }
 
-export interface ListeningGateway {
-  /** `http://host:port/graphql` (graphql-ws: the same URL with `ws://`). */
-  url: string;
-  port: number;
+export interface ListeningGateway extends Listening {
   metrics: GatewayMetrics;
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export interface GatewayServer {

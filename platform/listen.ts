@@ -14,3 +14,12 @@ export async function listenOn(server: Server, port: number, host: string): Prom
   const { port: actual } = server.address() as AddressInfo;
   return { origin: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`, port: actual };
 }
+
+/** A server once listening: where it answers, and how to stop it (also by `await using`). */
+export interface Listening {
+  /** `http://host:port/graphql` (graphql-ws: the same URL with `ws://`). */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}

@@ -37,7 +37,7 @@ import { accessRecordOf } from './audit.ts';
 import { authenticateSubgraphRequest, headerValue, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError, withRequestId } from './errors.ts';
-import { listenOn } from '../../platform/listen.ts';
+import { listenOn, type Listening } from '../../platform/listen.ts';
 import { closeWebSocketEndpoint } from '../../platform/webSocket.ts';
 import { MIN_POSITION_HEADER, waitForProjections, type ReadAfterWriteOptions } from './readAfterWrite.ts';
 import { serveMetrics, timeSubgraphRequest } from '../../platform/metrics.ts';
@@ -96,14 +96,9 @@ export interface SubgraphServerOptions<Extra extends object = object> {
  */
 export type SubgraphFetch = (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => Promise<Response>;
 
-export interface ListeningSubgraph {
-  /** `http://host:port/graphql` */
-  url: string;
-  port: number;
+export interface ListeningSubgraph extends Listening {
   /** `url` answered in this process (a gateway in the same process calls this instead of the socket). */
   fetch: SubgraphFetch;
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export interface SubgraphServer {
