@@ -3,6 +3,16 @@
  * current state into new events, `evolve` folds one event into the state. Neither does I/O; time
  * and ids arrive inside the command, so the same inputs always give the same events.
  */
+import { ConflictError } from './errors.ts';
+
+/**
+ * Refuses a creating command whose id is already taken: ids are never reused, so the remedy is a new
+ * id. `taken` says what holds the id (e.g. "taxpayer T1 is already registered").
+ */
+export function refuseTakenId(isTaken: boolean, taken: string, details: Record<string, unknown>): void {
+  if (isTaken) throw new ConflictError(`${taken}; use a new id`, details);
+}
+
 export interface DomainEvent<Type extends string = string, Data = unknown> {
   type: Type;
   data: Data;

@@ -1,4 +1,4 @@
-import { byType, deciderOf, type Decider, type HandlersByType } from '../../../events/decider.ts';
+import { byType, deciderOf, refuseTakenId, type Decider, type HandlersByType } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertCalendarDate, canonicalInstant, chinaDateOf, parseInstantWithOffset } from '../../kit/calendar.ts';
 import type {
@@ -217,11 +217,7 @@ export const emissionPermitDecider = deciderOf<EmissionPermitCommand, EmissionPe
   initialState: () => ({ status: 'NOT_ISSUED' }),
   decide: {
     issueEmissionPermit: (command, state) => {
-      if (state.status === 'ISSUED') {
-        throw new ConflictError(`emission permit ${command.data.permitId} has already been issued; use a new id`, {
-          permitId: command.data.permitId,
-        });
-      }
+      refuseTakenId(state.status === 'ISSUED', `emission permit ${command.data.permitId} has already been issued`, { permitId: command.data.permitId });
       return [issue(command)];
     },
     recordEmissionObservation: (command, state) => {

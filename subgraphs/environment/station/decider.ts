@@ -1,4 +1,4 @@
-import { deciderOf } from '../../../events/decider.ts';
+import { deciderOf, refuseTakenId } from '../../../events/decider.ts';
 import { CityBrainError, ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { CONCENTRATION_FIELD, POLLUTANTS, UNIT, type Concentrations } from '../aqi/hj633.ts';
@@ -171,11 +171,7 @@ export const stationDecider = deciderOf<StationCommand, StationEvent, StationSta
   initialState: () => ({ status: 'UNREGISTERED' }),
   decide: {
     registerMonitoringStation: (command, state) => {
-      if (state.status !== 'UNREGISTERED') {
-        throw new ConflictError(`monitoring station ${command.data.stationId} is already registered; use a new id`, {
-          stationId: command.data.stationId,
-        });
-      }
+      refuseTakenId(state.status !== 'UNREGISTERED', `monitoring station ${command.data.stationId} is already registered`, { stationId: command.data.stationId });
       return [registration(command)];
     },
     recordAirQualityObservations: (command, state) => decideBatch(command, registered(command, state)),

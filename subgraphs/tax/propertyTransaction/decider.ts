@@ -5,7 +5,7 @@
  * or the exemption resolves it. Flagging and matching are idempotent (a repeated one decides
  * nothing), since the process manager may issue them again.
  */
-import { deciderOf } from '../../../events/decider.ts';
+import { deciderOf, refuseTakenId } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertCalendarDate, chinaDate } from '../../kit/calendar.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
@@ -84,11 +84,7 @@ export const propertyTransactionDecider = deciderOf<PropertyTransactionCommand, 
   initialState: () => ({ status: 'UNRECORDED' }),
   decide: {
     recordPropertyTransaction: (command, state) => {
-      if (state.status !== 'UNRECORDED') {
-        throw new ConflictError(`property transaction ${command.data.transactionId} is already recorded; use a new id`, {
-          transactionId: command.data.transactionId,
-        });
-      }
+      refuseTakenId(state.status !== 'UNRECORDED', `property transaction ${command.data.transactionId} is already recorded`, { transactionId: command.data.transactionId });
       return [recording(command)];
     },
     flagDeedTaxRisk: (command, state) => {
