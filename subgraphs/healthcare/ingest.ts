@@ -12,7 +12,7 @@
  * re-check `settleClaim` makes before paying (the same rule, one step later).
  */
 import { z } from 'zod';
-import { plannedKind, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
+import { factRecord, plannedKind, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, integer, jsonCell, recordSchema, yuan } from '../kit/ingestSchema.ts';
 import { parseMoney } from '../kit/money.ts';
@@ -46,20 +46,11 @@ export type HealthVisitData = z.output<typeof visitSchema>;
 
 const planVisit: RecordPlanner<HealthVisitData> = (record, now) => {
   const { data } = record;
-  const streamId = healthRecordStreamId(data.personId);
-  return {
-    primaryStream: streamId,
-    streams: [personStreamId(data.personId)],
-    decide(chunk) {
-      const command = {
-        type: 'recordMedicalVisit' as const,
-        data: { personId: data.personId, person: personFacts(chunk, data.personId), visitId: entityIdOf(record, 'health-visits'), hospitalCode: data.hospitalCode, department: data.department, diagnoses: data.diagnoses, visitedAt: data.visitedAt },
-        metadata: { now },
-      };
-      chunk.decide(healthRecordDecider, streamId, command);
-      return 'created';
-    },
-  };
+  return factRecord(healthRecordDecider, healthRecordStreamId(data.personId), [personStreamId(data.personId)], (chunk) => ({
+    type: 'recordMedicalVisit' as const,
+    data: { personId: data.personId, person: personFacts(chunk, data.personId), visitId: entityIdOf(record, 'health-visits'), hospitalCode: data.hospitalCode, department: data.department, diagnoses: data.diagnoses, visitedAt: data.visitedAt },
+    metadata: { now },
+  }));
 };
 
 /** A claim as `submitClaim` takes it; `items` an array of `{ code, name, quantity, unitPrice }` (in CSV a cell holding its JSON), prices in yuan. */
@@ -76,22 +67,17 @@ const planClaim: RecordPlanner<ClaimData> = (record, now) => {
   const claimId = entityIdOf(record, 'claims');
   const streamId = claimStreamId(claimId);
   const healthRecord = healthRecordStreamId(data.personId);
-  return {
-    primaryStream: streamId,
-    streams: [personStreamId(data.personId), healthRecord],
-    decide(chunk) {
-      const items = data.items.map(({ code, name, quantity, unitPrice }, i) => ({ code, name, quantity, unitPriceFen: parseMoney(unitPrice, `items[${i}].unitPrice`) }));
-      const person = personFacts(chunk, data.personId);
-      const visits: VisitFact[] = chunk.history<HealthRecordEvent>(healthRecord).flatMap((e) =>
-        e.type === 'MedicalVisitRecorded' && e.data.visitDate === data.serviceDate
-          ? [{ visitId: e.data.visitId, hospitalCode: e.data.hospitalCode, visitDate: e.data.visitDate, evidence: eventRefOf(e) }]
-          : [],
-      );
-      const facts = { death: person?.death ?? null, visits, settledClaims: [], limits: DEFAULT_SCREENING_LIMITS };
-      chunk.decide(claimDecider, streamId, { type: 'submitClaim', data: { claimId, personId: data.personId, hospitalCode: data.hospitalCode, serviceDate: data.serviceDate, items, person, facts }, metadata: { now } });
-      return 'created';
-    },
-  };
+  return factRecord(claimDecider, streamId, [personStreamId(data.personId), healthRecord], (chunk) => {
+    const items = data.items.map(({ code, name, quantity, unitPrice }, i) => ({ code, name, quantity, unitPriceFen: parseMoney(unitPrice, `items[${i}].unitPrice`) }));
+    const person = personFacts(chunk, data.personId);
+    const visits: VisitFact[] = chunk.history<HealthRecordEvent>(healthRecord).flatMap((e) =>
+      e.type === 'MedicalVisitRecorded' && e.data.visitDate === data.serviceDate
+        ? [{ visitId: e.data.visitId, hospitalCode: e.data.hospitalCode, visitDate: e.data.visitDate, evidence: eventRefOf(e) }]
+        : [],
+    );
+    const facts = { death: person?.death ?? null, visits, settledClaims: [], limits: DEFAULT_SCREENING_LIMITS };
+    return { type: 'submitClaim' as const, data: { claimId, personId: data.personId, hospitalCode: data.hospitalCode, serviceDate: data.serviceDate, items, person, facts }, metadata: { now } };
+  });
 };
 
 export const healthVisitsKind = plannedKind<HealthVisitData>(

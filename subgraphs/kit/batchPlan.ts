@@ -321,6 +321,27 @@ export function commandPlanner<Data, Command, Event extends DomainEvent, State>(
 }
 
 /**
+ * A record that is one fact decided on `streamId` (a visit, a claim, a report, a declaration): its
+ * command is made on the chunk, which reads `streams` with it, and the record is created (a refused
+ * fact throws, as its mutation does).
+ */
+export function factRecord<Command, Event extends DomainEvent, State>(
+  decider: Decider<Command, Event, State>,
+  streamId: string,
+  streams: readonly string[],
+  commandOn: (chunk: Chunk) => NoInfer<Command>,
+): PreparedRecord {
+  return {
+    primaryStream: streamId,
+    streams,
+    decide(chunk) {
+      chunk.decide(decider, streamId, commandOn(chunk));
+      return 'created';
+    },
+  };
+}
+
+/**
  * A record that is one command on a stream continuing `baseStreamId` (a day of a station's readings
  * decided on its registration): the base stream is read with the chunk, and the record is created.
  */

@@ -13,7 +13,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { ValidationError } from '../../events/errors.ts';
-import { plannedKind, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
+import { factRecord, plannedKind, type Chunk, type RecordPlanner } from '../kit/batchPlan.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, exactlyOne, integer, recordSchema, yuan } from '../kit/ingestSchema.ts';
@@ -141,15 +141,11 @@ const planAnnualReport: RecordPlanner<AnnualReportRecordData> = (record, now) =>
   const { data } = record;
   const legalPersonId = data.legalPersonId ?? entityIdOf(record, 'legal-persons', data.legalPersonSourceRecordId);
   const streamId = legalPersonStreamId(legalPersonId);
-  return {
-    primaryStream: streamId,
-    streams: [],
-    decide(chunk) {
-      const revenueFen = parseYuan(data.revenue, 'revenue');
-      chunk.decide(legalPersonDecider, streamId, { type: 'fileAnnualReport', data: { legalPersonId, year: data.year, employees: data.employees, revenueFen }, metadata: { now } });
-      return 'created';
-    },
-  };
+  return factRecord(legalPersonDecider, streamId, [], () => ({
+    type: 'fileAnnualReport' as const,
+    data: { legalPersonId, year: data.year, employees: data.employees, revenueFen: parseYuan(data.revenue, 'revenue') },
+    metadata: { now },
+  }));
 };
 
 export const legalPersonsKind = plannedKind<LegalPersonRecordData>(

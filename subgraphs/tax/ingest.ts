@@ -7,7 +7,7 @@
  * The declaration's and the transaction's ids derive from the department and the source id.
  */
 import { z } from 'zod';
-import { plannedKind, type RecordPlanner } from '../kit/batchPlan.ts';
+import { factRecord, plannedKind, type RecordPlanner } from '../kit/batchPlan.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, recordSchema, yuan } from '../kit/ingestSchema.ts';
 import { parseMoney } from '../kit/money.ts';
@@ -37,18 +37,13 @@ const planDeclaration: RecordPlanner<TaxDeclarationData> = (record, now) => {
   const streamId = taxpayerStreamId(data.taxpayerId);
   const transactionId = data.propertyTransactionId ?? null;
   const transactionStream = transactionId === null ? null : propertyTransactionStreamId(transactionId);
-  return {
-    primaryStream: streamId,
-    streams: transactionStream === null ? [] : [transactionStream],
-    decide(chunk) {
-      const taxableAmountFen = parseMoney(data.taxableAmount, 'taxableAmount');
-      const taxFen = parseMoney(data.tax, 'tax');
-      const transaction = transactionId === null ? null : transactionFactsOf(transactionId, chunk.state(propertyTransactionDecider, transactionStream!));
-      const declaration = { taxpayerId: data.taxpayerId, declarationId: entityIdOf(record, 'tax-declarations'), taxType: data.taxType, period: data.period, taxableAmountFen, taxFen };
-      chunk.decide(taxpayerDecider, streamId, { type: 'declareTax', data: { ...declaration, propertyTransactionId: transactionId, transaction }, metadata: { now } });
-      return 'created';
-    },
-  };
+  return factRecord(taxpayerDecider, streamId, transactionStream === null ? [] : [transactionStream], (chunk) => {
+    const taxableAmountFen = parseMoney(data.taxableAmount, 'taxableAmount');
+    const taxFen = parseMoney(data.tax, 'tax');
+    const transaction = transactionId === null ? null : transactionFactsOf(transactionId, chunk.state(propertyTransactionDecider, transactionStream!));
+    const declaration = { taxpayerId: data.taxpayerId, declarationId: entityIdOf(record, 'tax-declarations'), taxType: data.taxType, period: data.period, taxableAmountFen, taxFen };
+    return { type: 'declareTax' as const, data: { ...declaration, propertyTransactionId: transactionId, transaction }, metadata: { now } };
+  });
 };
 
 /**
@@ -70,26 +65,19 @@ const planTransaction: RecordPlanner<PropertyTransactionData> = (record, now) =>
   const { data } = record;
   const transactionId = entityIdOf(record, 'property-transactions');
   const streamId = propertyTransactionStreamId(transactionId);
-  return {
-    primaryStream: streamId,
-    streams: [],
-    decide(chunk) {
-      const { property, seller, buyer } = data;
-      chunk.decide(propertyTransactionDecider, streamId, {
-        type: 'recordPropertyTransaction',
-        data: {
-          transactionId,
-          property: { unitNumber: property.unitNumber, address: property.address, divisionCode: property.divisionCode },
-          seller: { kind: seller.kind, id: seller.id },
-          buyer: { kind: buyer.kind, id: buyer.id },
-          priceFen: parseMoney(data.price, 'price'),
-          contractDate: data.contractDate,
-        },
-        metadata: { now },
-      });
-      return 'created';
+  const { property, seller, buyer } = data;
+  return factRecord(propertyTransactionDecider, streamId, [], () => ({
+    type: 'recordPropertyTransaction' as const,
+    data: {
+      transactionId,
+      property: { unitNumber: property.unitNumber, address: property.address, divisionCode: property.divisionCode },
+      seller: { kind: seller.kind, id: seller.id },
+      buyer: { kind: buyer.kind, id: buyer.id },
+      priceFen: parseMoney(data.price, 'price'),
+      contractDate: data.contractDate,
     },
-  };
+    metadata: { now },
+  }));
 };
 
 export const taxDeclarationsKind = plannedKind<TaxDeclarationData>(

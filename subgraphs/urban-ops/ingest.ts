@@ -7,7 +7,7 @@
  * such repeats in its queue (`rejectIncident` with DUPLICATE) as it does for any late duplicate.
  */
 import { z } from 'zod';
-import { plannedKind, type RecordPlanner } from '../kit/batchPlan.ts';
+import { factRecord, plannedKind, type RecordPlanner } from '../kit/batchPlan.ts';
 import type { IngestKind } from '../kit/ingest.ts';
 import { entityIdOf, erased, jsonCell, number, recordSchema } from '../kit/ingestSchema.ts';
 import type { ReportIncident } from './incident/commands.ts';
@@ -55,15 +55,10 @@ const planIncident: RecordPlanner<IncidentRecordData> = (record, now) => {
     },
     metadata: { now },
   };
-  return {
-    primaryStream: streamId,
-    streams: [],
-    decide(chunk) {
-      assertCatalogDivisions(command);
-      chunk.decide(incidentDecider, streamId, command);
-      return 'created';
-    },
-  };
+  return factRecord(incidentDecider, streamId, [], () => {
+    assertCatalogDivisions(command);
+    return command;
+  });
 };
 
 export const incidentsKind = plannedKind<IncidentRecordData>(
