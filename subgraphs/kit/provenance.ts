@@ -7,6 +7,7 @@
 import { ValidationError } from '../../events/errors.ts';
 import type { Actor, EventMetadata, Provenance } from '../../events/types.ts';
 import { parseInstant } from './calendar.ts';
+import { commandOptionsOf, type CommandContext } from './command.ts';
 import type { SubgraphContext } from './context.ts';
 
 /** The `channel` of everything written through the graph's mutations. */
@@ -71,6 +72,17 @@ export function mutationMetadata(
     correlationId: ctx.requestId,
     ...(grantId !== undefined && { grantId }),
   };
+}
+
+/** What a mutation decides its command with: `mutationMetadata`, `now`, and the key and revision its input gives (`commandOptionsOf`). */
+export function mutationCommandContext(
+  ctx: Pick<SubgraphContext, 'caller' | 'requestId' | 'access'>,
+  resource: string,
+  defaults: ProvenanceDefaults,
+  input: { provenance?: ProvenanceInput | null; idempotencyKey?: string | null; expectedRevision?: number | null },
+  now: string,
+): CommandContext {
+  return { metadata: mutationMetadata(ctx, resource, defaults, input.provenance, now), now, ...commandOptionsOf(input, ctx.caller) };
 }
 
 /**

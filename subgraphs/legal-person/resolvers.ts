@@ -5,17 +5,18 @@
  * not reached yet.
  */
 import type { Where } from '../../projections/types.ts';
-import { findAll } from '../../projections/findAll.ts';
-import { commandOptionsOf, newEntityId, type CommandContext, type Outcome } from '../kit/command.ts';
+import { findAll, findOne } from '../../projections/findAll.ts';
+import { newEntityId, type CommandContext, type Outcome } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
 import { createShellCompanyResolvers } from './shellCompany/index.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
+import { mutationCommandContext, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
-import { asOfArguments, stateAsOf, type AsOfArguments } from '../kit/timeTravel.ts';
+import { entityViews } from '../kit/entityViews.ts';
+import type { AsOfArguments } from '../kit/timeTravel.ts';
 import { assertDivision, divisionReference } from '../kit/divisions/catalog.ts';
 import { divisionField } from '../kit/divisions/division.ts';
 import { createLegalPersonHandlers, registrationSource, SUPERVISION_SOURCE } from './handlers.ts';
@@ -84,10 +85,16 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
     stored: (ctx, lp) => legalPersonStored(ctx, lp.id),
   });
 
-  async function legalPersonView(ctx: Ctx, id: string): Promise<LegalPersonView | null> {
-    const doc = (await legalPersonStored(ctx, id))?.doc;
-    return doc ? legalPersonFromDoc(doc) : legalPersonFromEvents(await store.readStream(legalPersonStreamId(id)), null);
-  }
+  /** A legal person now (the read model's, or the stream's while the projector has not reached it), in the past, or as just written. */
+  const legalPersonViews = entityViews({
+    store,
+    streamIdOf: legalPersonStreamId,
+    decider: legalPersonDecider,
+    doc: async (ctx: Ctx, id) => (await legalPersonStored(ctx, id))?.doc,
+    fromDoc: legalPersonFromDoc,
+    fromEvents: legalPersonFromEvents,
+    unwritten: (id) => `legal person ${id} has no registration`,
+  });
 
   /** Every legal person each person represents, for a whole batch of persons in as few round trips as the rows need. */
   const representedBy = (ctx: Ctx, personId: string) =>
@@ -107,33 +114,19 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
     return conditions;
   }
 
-  async function written(id: string): Promise<LegalPersonView> {
-    const view = legalPersonFromEvents(await store.readStream(legalPersonStreamId(id)), null);
-    if (!view) throw new Error(`legal person ${id} has no registration after a successful command`);
-    return view;
-  }
+  const payload = (outcome: Outcome) => ({ legalPerson: () => legalPersonViews.written(outcome.id), revision: outcome.revision, positions: outcome.events.map((e) => e.position) });
 
-  const payload = (outcome: Outcome) => ({ legalPerson: () => written(outcome.id), revision: outcome.revision, positions: outcome.events.map((e) => e.position) });
-
-  function commandContext(ctx: Ctx, source: ProvenanceDefaults, input: WithRevision & { idempotencyKey?: string | null }): CommandContext {
-    const now = runtime.now().toISOString();
-    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, ...commandOptionsOf(input, ctx.caller) };
-  }
+  const commandContext = (ctx: Ctx, source: ProvenanceDefaults, input: WithRevision & { idempotencyKey?: string | null }): CommandContext =>
+    mutationCommandContext(ctx, WRITE_RESOURCE, source, input, runtime.now().toISOString());
 
   const resolvers = {
     Query: {
-      async legalPerson(_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) {
-        const point = asOfArguments(args);
-        if (!point) return legalPersonView(ctx, args.id);
-        const { events, at, position } = await stateAsOf({ store, streamId: legalPersonStreamId(args.id), decider: legalPersonDecider, asOf: point });
-        const view = legalPersonFromEvents(events, at);
-        return view && { ...view, asOfPosition: position };
-      },
+      legalPerson: (_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) => legalPersonViews.query(ctx, args),
 
       async legalPersonByCreditCode(_: unknown, { creditCode }: Args<{ creditCode: string }>) {
         const { creditCode: normalised } = assertCreditCode(creditCode);
-        const [found] = (await legalPersons().find({ where: { creditCode: normalised }, first: 1 })).items;
-        return found ? legalPersonFromDoc(found.node.doc) : null;
+        const found = await findOne(legalPersons(), { creditCode: normalised });
+        return found ? legalPersonFromDoc(found) : null;
       },
 
       legalPersons: (_: unknown, { filter, first, after }: Args<ConnectionArgs & { filter?: LegalPersonFilter | null }>) =>
@@ -204,7 +197,7 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
     },
 
     LegalPerson: {
-      __resolveReference: (ref: { id: string }, ctx: Ctx) => legalPersonView(ctx, ref.id),
+      __resolveReference: (ref: { id: string }, ctx: Ctx) => legalPersonViews.now(ctx, ref.id),
       legalRepresentative: (lp: LegalPersonView) => ({ id: lp.legalRepresentativeId }),
       registeredCapital: (lp: LegalPersonView) => moneyView(lp.registeredCapitalFen),
       industry: (lp: LegalPersonView) => ({ ...lp.industry, sectionName: sectionName(lp.industry.section) }),
@@ -232,7 +225,7 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
       },
     },
   };
-  const shell = createShellCompanyResolvers(runtime, { legalPerson: (ctx, id) => legalPersonView(ctx as Ctx, id) });
+  const shell = createShellCompanyResolvers(runtime, { legalPerson: (ctx, id) => legalPersonViews.now(ctx as Ctx, id) });
   return {
     ...resolvers,
     ...(shell.ShellCompanyAssessment && { ShellCompanyAssessment: shell.ShellCompanyAssessment }),

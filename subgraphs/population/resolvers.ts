@@ -6,18 +6,20 @@
  */
 import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { RecordedEvent } from '../../events/types.ts';
+import { findOne } from '../../projections/findAll.ts';
 import type { Where } from '../../projections/types.ts';
 import { chinaDate, DAY_MS } from '../kit/calendar.ts';
-import { commandOptionsOf, newEntityId, type CommandContext, type Outcome } from '../kit/command.ts';
+import { newEntityId, type CommandContext, type Outcome } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import { streamHistory } from '../kit/history.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
-import { mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
+import { mutationCommandContext, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
 import type { SubgraphResolvers } from '../kit/server.ts';
 import type { TieredBucketDoc, TieredSummaryDoc } from '../kit/tieredCounts.ts';
-import { asOfArguments, stateAsOf, type AsOf, type AsOfArguments } from '../kit/timeTravel.ts';
+import { entityViews } from '../kit/entityViews.ts';
+import type { AsOfArguments } from '../kit/timeTravel.ts';
 import { assertDivision, childrenOf, divisionByCode, divisionCatalog, getDivision, isWithin, storedDivision, type Division, type DivisionLevel } from '../kit/divisions/catalog.ts';
 import { divisionField } from '../kit/divisions/division.ts';
 import { createPopulationHandlers, POPULATION_SOURCES, survivalSource } from './handlers.ts';
@@ -143,6 +145,25 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
   const householdStored = (ctx: Ctx, id: string) =>
     storedDocLoader(ctx, 'population.householdDoc', households).load(id);
   const householdDoc = async (ctx: Ctx, id: string) => (await householdStored(ctx, id))?.doc ?? null;
+  /** A person or household now (the read model's, or the stream's while the projector has not reached it), in the past, or as just written. */
+  const personViews = entityViews({
+    store,
+    streamIdOf: personStreamId,
+    decider: personDecider,
+    doc: personDoc,
+    fromDoc: personFromDoc,
+    fromEvents: personFromEvents,
+    unwritten: (id) => `person ${id} has no registration`,
+  });
+  const householdViews = entityViews({
+    store,
+    streamIdOf: householdStreamId,
+    decider: householdDecider,
+    doc: householdDoc,
+    fromDoc: householdFromDoc,
+    fromEvents: householdFromEvents,
+    unwritten: (id) => `household ${id} is not established`,
+  });
   const divisionStats = (ctx: Ctx, code: string) =>
     loader<string, DivisionStatsDoc | null>(ctx, 'population.divisionStats', async (codes) => (await stats().getMany(codes)).map((d) => d?.doc ?? null)).load(code);
   const cohortSummaries = (ctx: Ctx) =>
@@ -165,12 +186,6 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     return youngerThan(await cohortDocs(ctx, code, on, [ADULT_AGE]), 'unguarded', on, ADULT_AGE);
   }
 
-  /** The read model's view, or the stream's when the projector has not reached the person yet. */
-  async function personView(ctx: Ctx, id: string): Promise<PersonView | null> {
-    const doc = await personDoc(ctx, id);
-    return doc ? personFromDoc(doc) : personFromEvents(await store.readStream(personStreamId(id)), null);
-  }
-
   const personProvenance = provenanceResolvers<PersonView, Ctx>({
     entity: 'Person',
     store,
@@ -183,23 +198,6 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     fields: HOUSEHOLD_FIELD_SOURCES,
     stored: (ctx, household) => householdStored(ctx, household.id),
   });
-
-  async function householdView(ctx: Ctx, id: string): Promise<HouseholdView | null> {
-    const doc = await householdDoc(ctx, id);
-    return doc ? householdFromDoc(doc) : householdFromEvents(await store.readStream(householdStreamId(id)), null);
-  }
-
-  async function personAsOf(id: string, asOf: AsOf): Promise<PersonView | null> {
-    const { events, at, position } = await stateAsOf({ store, streamId: personStreamId(id), decider: personDecider, asOf });
-    const view = personFromEvents(events, at);
-    return view && { ...view, asOfPosition: position };
-  }
-
-  async function householdAsOf(id: string, asOf: AsOf): Promise<HouseholdView | null> {
-    const { events, at, position } = await stateAsOf({ store, streamId: householdStreamId(id), decider: householdDecider, asOf });
-    const view = householdFromEvents(events, at);
-    return view && { ...view, asOfPosition: position };
-  }
 
   const elderlyWhere = (code: string): Where => ({
     ...withinDivision(code),
@@ -226,48 +224,27 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     return where;
   }
 
-  /** The person exactly as just written: folded from the stream (household facts from the read model). */
-  async function writtenPerson(id: string): Promise<PersonView> {
-    const view = personFromEvents(await store.readStream(personStreamId(id)), null);
-    if (!view) throw new Error(`person ${id} has no registration after a successful command`);
-    return view;
-  }
-
-  async function writtenHousehold(id: string): Promise<HouseholdView> {
-    const view = householdFromEvents(await store.readStream(householdStreamId(id)), null);
-    if (!view) throw new Error(`household ${id} is not established after a successful command`);
-    return view;
-  }
-
   const positions = (events: readonly RecordedEvent[]) => events.map((e) => e.position);
-  const personPayload = (outcome: Outcome) => ({ person: () => writtenPerson(outcome.id), revision: outcome.revision, positions: positions(outcome.events) });
-  const householdPayload = (outcome: Outcome) => ({ household: () => writtenHousehold(outcome.id), revision: outcome.revision, positions: positions(outcome.events) });
+  const personPayload = (outcome: Outcome) => ({ person: () => personViews.written(outcome.id), revision: outcome.revision, positions: positions(outcome.events) });
+  const householdPayload = (outcome: Outcome) => ({ household: () => householdViews.written(outcome.id), revision: outcome.revision, positions: positions(outcome.events) });
 
-  function commandContext(ctx: Ctx, source: ProvenanceDefaults, input: WithRevision & { idempotencyKey?: string | null }): CommandContext {
-    const now = runtime.now().toISOString();
-    return { metadata: mutationMetadata(ctx, WRITE_RESOURCE, source, input.provenance, now), now, ...commandOptionsOf(input, ctx.caller) };
-  }
+  const commandContext = (ctx: Ctx, source: ProvenanceDefaults, input: WithRevision & { idempotencyKey?: string | null }): CommandContext =>
+    mutationCommandContext(ctx, WRITE_RESOURCE, source, input, runtime.now().toISOString());
 
   return {
     Query: {
-      person(_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) {
-        const point = asOfArguments(args);
-        return point ? personAsOf(args.id, point) : personView(ctx, args.id);
-      },
+      person: (_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) => personViews.query(ctx, args),
 
       async personByIdNumber(_: unknown, { idNumber }: Args<{ idNumber: string }>) {
         const { idNumber: normalised } = assertIdNumber(idNumber);
-        const [found] = (await persons().find({ where: { idNumber: normalised }, first: 1 })).items;
-        return found ? personFromDoc(found.node.doc) : null;
+        const found = await findOne(persons(), { idNumber: normalised });
+        return found ? personFromDoc(found) : null;
       },
 
       persons: (_: unknown, { filter, first, after }: Args<ConnectionArgs & { filter?: PersonFilter | null }>) =>
         collectionConnection({ list: 'population.persons', collection: persons(), where: personWhere(filter), first, after, node: (d) => personFromDoc(d.doc) }),
 
-      household(_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) {
-        const point = asOfArguments(args);
-        return point ? householdAsOf(args.id, point) : householdView(ctx, args.id);
-      },
+      household: (_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) => householdViews.query(ctx, args),
 
       division: (_: unknown, { code }: Args<{ code: string }>) => divisionByCode(code),
 
@@ -308,12 +285,12 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
 
       async verifyIdentity(_: unknown, { idNumber, name }: Args<{ idNumber: string; name: string }>) {
         const { idNumber: normalised } = assertIdNumber(idNumber);
-        const [found] = (await persons().find({ where: { idNumber: normalised }, first: 1 })).items;
-        return found !== undefined && found.node.doc.name === name.trim();
+        const found = await findOne(persons(), { idNumber: normalised });
+        return found !== undefined && found.name === name.trim();
       },
 
       async verifyAlive(_: unknown, { personId }: Args<{ personId: string }>, ctx: Ctx) {
-        const person = await personView(ctx, personId);
+        const person = await personViews.now(ctx, personId);
         if (!person) throw new NotFoundError(`person ${personId} is not registered`, { personId });
         return person.status === 'REGISTERED';
       },
@@ -322,7 +299,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         if (!Number.isInteger(years) || years < 0 || years > 150) {
           throw new ValidationError(`years must be a whole number from 0 to 150, got ${years}`, { field: 'years' });
         }
-        const person = await personView(ctx, personId);
+        const person = await personViews.now(ctx, personId);
         if (!person) throw new NotFoundError(`person ${personId} is not registered`, { personId });
         return ageOf(person, runtime.now()) >= years;
       },
@@ -347,8 +324,8 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
           commandContext(ctx, POPULATION_SOURCES.birth, input),
         );
         return {
-          person: () => writtenPerson(result.person.id),
-          household: () => writtenHousehold(result.household.id),
+          person: () => personViews.written(result.person.id),
+          household: () => householdViews.written(result.household.id),
           positions: positions([...result.person.events, ...result.household.events]),
         };
       },
@@ -413,13 +390,13 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     },
 
     Person: {
-      __resolveReference: (ref: { id: string }, ctx: Ctx) => personView(ctx, ref.id),
+      __resolveReference: (ref: { id: string }, ctx: Ctx) => personViews.now(ctx, ref.id),
       age: (person: PersonView) => ageOf(person, runtime.now()),
       birthYear: (person: PersonView) => Number(person.birthDate.slice(0, 4)),
       ageBand: (person: PersonView) => ageBand(ageOf(person, runtime.now())),
       async household(person: PersonView, _: unknown, ctx: Ctx) {
         const householdId = person.householdId === undefined ? ((await personDoc(ctx, person.id))?.householdId ?? null) : person.householdId;
-        return householdId === null ? null : householdView(ctx, householdId);
+        return householdId === null ? null : householdViews.now(ctx, householdId);
       },
       async relationToHead(person: PersonView, _: unknown, ctx: Ctx) {
         return person.relationToHead === undefined ? ((await personDoc(ctx, person.id))?.relationToHead ?? null) : person.relationToHead;
@@ -434,20 +411,20 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     },
 
     Guardian: {
-      person: (guardian: GuardianView, _: unknown, ctx: Ctx) => personView(ctx, guardian.personId),
+      person: (guardian: GuardianView, _: unknown, ctx: Ctx) => personViews.now(ctx, guardian.personId),
       async deceased(guardian: GuardianView, _: unknown, ctx: Ctx) {
-        return guardian.deceased ?? (await personView(ctx, guardian.personId))?.status === 'DECEASED';
+        return guardian.deceased ?? (await personViews.now(ctx, guardian.personId))?.status === 'DECEASED';
       },
     },
 
     Household: {
-      __resolveReference: (ref: { id: string }, ctx: Ctx) => householdView(ctx, ref.id),
-      head: (household: HouseholdView, _: unknown, ctx: Ctx) => personView(ctx, household.headId),
-      members: (household: HouseholdView, _: unknown, ctx: Ctx) => Promise.all(household.memberIds.map((id) => personView(ctx, id))),
+      __resolveReference: (ref: { id: string }, ctx: Ctx) => householdViews.now(ctx, ref.id),
+      head: (household: HouseholdView, _: unknown, ctx: Ctx) => personViews.now(ctx, household.headId),
+      members: (household: HouseholdView, _: unknown, ctx: Ctx) => Promise.all(household.memberIds.map((id) => personViews.now(ctx, id))),
       size: (household: HouseholdView) => household.memberIds.length,
       async livingMembers(household: HouseholdView, _: unknown, ctx: Ctx) {
         if (household.livingMembers !== undefined) return household.livingMembers;
-        const members = await Promise.all(household.memberIds.map((id) => personView(ctx, id)));
+        const members = await Promise.all(household.memberIds.map((id) => personViews.now(ctx, id)));
         return members.filter((m) => m?.status === 'REGISTERED').length;
       },
       division: (household: HouseholdView) => storedDivision(household.divisionCode),
