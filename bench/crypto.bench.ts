@@ -22,7 +22,7 @@ import { seededRandom } from '../subgraphs/kit/random.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
 import { populationModule } from '../subgraphs/population/index.ts';
 import { personStreamId } from '../subgraphs/population/person/events.ts';
-import { openPglite, openPostgres } from './lib/databases.ts';
+import { openBenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import { FIGURE_PREFIX, type BenchContext, type BenchOption } from './lib/section.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
@@ -136,8 +136,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const registry = new EventRegistry().registerAll(populationModule.eventTypes);
   for (const backend of ctx.backends) {
     ctx.signal.throwIfAborted();
-    const opened = backend === 'pglite' ? await openPglite(ctx.defer) : await openPostgres(ctx.defer, 4);
-    for (const [fact, value] of Object.entries(opened.facts)) ctx.fact(fact, value);
+    const opened = await openBenchDatabase(ctx, backend, 4);
     const prefix = FIGURE_PREFIX[backend];
     const totals: Record<Mode, Totals> = {
       clear: { batch100: { events: 0, ms: 0 }, batch1: { events: 0, ms: 0 }, newSubject: { events: 0, ms: 0 }, rebuild: { events: 0, ms: 0 }, reads: new Latencies() },

@@ -24,10 +24,10 @@ import {
 } from '../subgraphs/environment/station/handlers.ts';
 import { DISTRICT_CODES } from './lib/city.ts';
 import { inTurn, runWorkers } from './lib/concurrency.ts';
-import { openPglite, openPostgres, type BenchDatabase } from './lib/databases.ts';
+import { openBenchDatabase, type BenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import { seededRandom } from '../subgraphs/kit/random.ts';
-import { FIGURE_PREFIX, type BackendId, type BenchContext, type BenchOption } from './lib/section.ts';
+import { backendReporter, FIGURE_PREFIX, type BackendId, type BenchContext, type BenchOption } from './lib/section.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 
 export const name = 'environment';
@@ -79,7 +79,7 @@ interface BenchStore {
 }
 
 async function openStore(backend: BackendId, ctx: BenchContext, poolSize: number): Promise<BenchStore> {
-  const opened = backend === 'pglite' ? await openPglite(ctx.defer) : await openPostgres(ctx.defer, poolSize);
+  const opened = await openBenchDatabase(ctx, backend, poolSize);
   const store = await SqlEventStore.open(opened.db, new EventRegistry().registerAll(environmentModule.eventTypes));
   const close = ctx.defer(() => store.close());
   return {
@@ -149,16 +149,12 @@ export async function run(ctx: BenchContext): Promise<void> {
 
   for (const backend of ctx.backends) {
     const prefix = FIGURE_PREFIX[backend];
-    const report = (key: string, value: number, baseline?: { key: string; value: number }) => {
-      const targets = backend === 'postgres' ? POSTGRES_TARGETS[key] : undefined;
-      ctx.report({ backend: prefix, key, value, ...(baseline && { baseline }), ...(targets && { targets }) });
-    };
+    const report = backendReporter(ctx, backend, POSTGRES_TARGETS);
     const writers = backend === 'postgres' ? ctx.size('ingestWriters') : 1;
     ctx.signal.throwIfAborted();
     // Ours, and the raw appends in a store of their own (same server, same growing table size).
     const ours = await openStore(backend, ctx, writers + 1);
     const raw = await openStore(backend, ctx, writers + 1);
-    for (const [fact, value] of Object.entries(ours.opened.facts)) ctx.fact(fact, value);
     const { store } = ours;
     const ports: CommandPorts = { store, metadata, now: new Date().toISOString() };
     await registerAll(ports, stations);

@@ -12,9 +12,9 @@ import { START, type NewEvent, type RecordedEvent } from '../events/types.ts';
 import { ProjectionRunner } from '../projections/runner.ts';
 import { sourceOf, type DocumentStore, type Projection } from '../projections/types.ts';
 import { inTurn, letSignalsIn, runWorkers } from './lib/concurrency.ts';
-import { openPglite, openPostgres } from './lib/databases.ts';
+import { openBenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
-import { FIGURE_PREFIX, type BackendId, type BenchContext, type BenchOption } from './lib/section.ts';
+import { backendReporter, FIGURE_PREFIX, type BackendId, type BenchContext, type BenchOption } from './lib/section.ts';
 import { seededRandom } from '../subgraphs/kit/random.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 import { PayloadGenerator, benchRegistry, payloadBytes, type AirQualityObservedData, type IncidentReportedData } from './eventStore/payloads.ts';
@@ -165,8 +165,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   for (const backend of ctx.backends) {
     const writers = backend === 'postgres' ? ctx.size('writers') : 1;
     ctx.signal.throwIfAborted();
-    const opened = backend === 'pglite' ? await openPglite(ctx.defer) : await openPostgres(ctx.defer, writers);
-    for (const [fact, value] of Object.entries(opened.facts)) ctx.fact(fact, value);
+    const opened = await openBenchDatabase(ctx, backend, writers);
     const store = await SqlEventStore.open(opened.db, registry);
     try {
       ctx.log(`${FIGURE_PREFIX[backend]}: ${opened.location}, ${writers} writer${writers === 1 ? '' : 's'}`);
@@ -191,10 +190,7 @@ async function measure(ctx: BenchContext, { backend, store, db, writers, payload
   const prefix = FIGURE_PREFIX[backend];
   await db.exec(PLAIN_TABLE);
 
-  const report = (key: string, value: number, baseline?: { key: string; value: number }) => {
-    const targets = backend === 'postgres' ? POSTGRES_TARGETS[key] : undefined;
-    ctx.report({ backend: prefix, key, value, ...(baseline && { baseline }), ...(targets && { targets }) });
-  };
+  const report = backendReporter(ctx, backend, POSTGRES_TARGETS);
   const incidentStream = (set: string, i: number) => `urban.incident-${set}${i}`;
   const stationStream = (set: string, i: number) => `environment.station-${set}${i}`;
   const incident = (i: number) => payloads.incidents[i % payloads.incidents.length]!;

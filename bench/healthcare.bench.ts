@@ -28,10 +28,10 @@ import { jinanDivisions } from '../subgraphs/kit/divisions/jinan.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
 import { personEventDefinitions, personStreamId } from '../subgraphs/population/person/events.ts';
 import { runWorkers } from './lib/concurrency.ts';
-import { openPglite, openPostgres } from './lib/databases.ts';
+import { openBenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import { seededRandom, type Random } from '../subgraphs/kit/random.ts';
-import { FIGURE_PREFIX, type BackendId, type BenchContext, type BenchOption } from './lib/section.ts';
+import { backendReporter, FIGURE_PREFIX, type BackendId, type BenchContext, type BenchOption } from './lib/section.ts';
 import { perSecond, stopwatch } from './lib/stats.ts';
 
 export const name = 'healthcare';
@@ -66,8 +66,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   for (const backend of ctx.backends) {
     const writers = backend === 'postgres' ? ctx.size('claimWriters') : 1;
     ctx.signal.throwIfAborted();
-    const opened = backend === 'pglite' ? await openPglite(ctx.defer) : await openPostgres(ctx.defer, writers + 2);
-    for (const [fact, value] of Object.entries(opened.facts)) ctx.fact(fact, value);
+    const opened = await openBenchDatabase(ctx, backend, writers + 2);
     const store = await SqlEventStore.open(opened.db, registry);
     const runner = new ProjectionRunner(opened.db, store, [healthcareProjection]);
     try {
@@ -84,7 +83,7 @@ export async function run(ctx: BenchContext): Promise<void> {
 
 async function measure(ctx: BenchContext, backend: BackendId, runtime: SubgraphRuntime, runner: ProjectionRunner, writers: number): Promise<void> {
   const prefix = FIGURE_PREFIX[backend];
-  const report = (key: string, value: number) => ctx.report({ backend: prefix, key, value, ...(backend === 'postgres' && TARGETS[key] && { targets: TARGETS[key] }) });
+  const report = backendReporter(ctx, backend, TARGETS);
   const random = seededRandom(20221231);
   const { store } = runtime;
 

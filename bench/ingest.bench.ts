@@ -22,9 +22,9 @@ import { canonicalInstant, HOUR_MS } from '../subgraphs/kit/calendar.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
 import { testGrants } from '../test/helpers/grants.ts';
 import { dropSession } from '../test/helpers/mqtt.ts';
-import { openPglite, openPostgres } from './lib/databases.ts';
+import { openBenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
-import type { BackendId, BenchContext, BenchOption } from './lib/section.ts';
+import { backendReporter, FIGURE_PREFIX, type BenchContext, type BenchOption } from './lib/section.ts';
 import { perSecond, stopwatch } from './lib/stats.ts';
 
 export const name = 'ingest';
@@ -44,7 +44,6 @@ const POSTGRES_TARGETS: Record<string, readonly Target[]> = {
   'ingest.stationReadings.records_per_s': [{ on: 'value', op: '>=', threshold: 30_000 }],
   'ingest.mqtt.readings_per_s': [{ on: 'value', op: '>=', threshold: 5_000 }],
 };
-const PREFIX: Record<BackendId, string> = { postgres: 'pg', pglite: 'pglite' };
 const CONSUMER = 'bench-feeds';
 const STATIONS = 200;
 const BROKER = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
@@ -92,12 +91,9 @@ export async function run(ctx: BenchContext): Promise<void> {
 
   for (const backend of ctx.backends) {
     ctx.signal.throwIfAborted();
-    const prefix = PREFIX[backend];
-    const report = (key: string, value: number, baseline?: { key: string; value: number }) => {
-      const targets = backend === 'postgres' ? POSTGRES_TARGETS[key] : undefined;
-      ctx.report({ backend: prefix, key, value, ...(baseline && { baseline }), ...(targets && { targets }) });
-    };
-    const opened = backend === 'pglite' ? await openPglite(ctx.defer) : await openPostgres(ctx.defer, 8);
+    const prefix = FIGURE_PREFIX[backend];
+    const report = backendReporter(ctx, backend, POSTGRES_TARGETS);
+    const opened = await openBenchDatabase(ctx, backend, 8);
     const store = await SqlEventStore.open(opened.db, registryOf(MODULES));
     const closeStore = ctx.defer(() => store.close());
     const grants = testGrants(store);

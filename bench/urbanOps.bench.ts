@@ -26,9 +26,9 @@ import { levelOfCode } from '../subgraphs/urban-ops/levels.ts';
 import { incidentsProjection } from '../subgraphs/urban-ops/readModels/incidentsProjection.ts';
 import { DISTRICT_CODES } from './lib/city.ts';
 import { inTurn, runWorkers } from './lib/concurrency.ts';
-import { openPglite, openPostgres } from './lib/databases.ts';
+import { openBenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
-import { FIGURE_PREFIX, type BenchContext, type BenchOption } from './lib/section.ts';
+import { backendReporter, FIGURE_PREFIX, type BenchContext, type BenchOption } from './lib/section.ts';
 import { Latencies, perSecond, stopwatch } from './lib/stats.ts';
 
 export const name = 'urbanOps';
@@ -248,15 +248,11 @@ export async function run(ctx: BenchContext): Promise<void> {
 
   for (const backend of ctx.backends) {
     const prefix = FIGURE_PREFIX[backend];
-    const report = (key: string, value: number, baseline?: { key: string; value: number }) => {
-      const targets = backend === 'postgres' ? POSTGRES_TARGETS[key] : undefined;
-      ctx.report({ backend: prefix, key, value, ...(baseline && { baseline }), ...(targets && { targets }) });
-    };
+    const report = backendReporter(ctx, backend, POSTGRES_TARGETS);
     const writers = backend === 'postgres' ? ctx.size('workflowWriters') : 1;
     ctx.signal.throwIfAborted();
     // The writers (and the baseline's, one connection each), the projector's reads and its transaction.
-    const opened = backend === 'pglite' ? await openPglite(ctx.defer) : await openPostgres(ctx.defer, writers + 3);
-    for (const [fact, value] of Object.entries(opened.facts)) ctx.fact(fact, value);
+    const opened = await openBenchDatabase(ctx, backend, writers + 3);
     const store = await SqlEventStore.open(opened.db, new EventRegistry().registerAll([...urbanOpsModule.eventTypes, baselineEvent as EventTypeDefinition]));
     try {
       // 1. A history of whole incident lives, appended one stream at a time, untimed.

@@ -11,6 +11,7 @@ import { ValidationError } from '../../events/errors.ts';
 import { createPgliteDatabase, createPostgresDatabase, type SqlDatabase } from '../../events/sql/database.ts';
 import { TEST_DATABASE_URL, createTestPostgresDatabase } from '../../test/helpers/databases.ts';
 import { pinnedVersion } from './machine.ts';
+import type { BackendId, BenchContext } from './section.ts';
 
 export interface BenchDatabase {
   db: SqlDatabase;
@@ -94,4 +95,11 @@ export async function openPostgres(defer: Defer, poolSize: number): Promise<Benc
     }
   });
   return { db, location: `fresh database ${new URL(database.url).pathname.slice(1)}, pool of ${poolSize}`, facts: {}, dispose };
+}
+
+/** The section's throwaway database on `backend` (PostgreSQL with `poolSize` connections), its facts put in the header. */
+export async function openBenchDatabase(ctx: Pick<BenchContext, 'defer' | 'fact'>, backend: BackendId, poolSize: number): Promise<BenchDatabase> {
+  const opened = backend === 'pglite' ? await openPglite(ctx.defer) : await openPostgres(ctx.defer, poolSize);
+  for (const [fact, value] of Object.entries(opened.facts)) ctx.fact(fact, value);
+  return opened;
 }

@@ -1,11 +1,19 @@
 /** What a bench section is, and what the runner (`bench/run.ts`) hands it. */
-import type { Figure } from './figures.ts';
+import type { Figure, Target } from './figures.ts';
 import type { Progress } from '../../cli/progress.ts';
 
 export type BackendId = 'pglite' | 'postgres';
 
 /** How a figure's name starts on each backend (`pg.append…`, `pglite.append…`). */
 export const FIGURE_PREFIX: Readonly<Record<BackendId, string>> = { postgres: 'pg', pglite: 'pglite' };
+
+/** Reports a figure measured on `backend`, with its targets on PostgreSQL (PGlite is reported without targets). */
+export function backendReporter(ctx: Pick<BenchContext, 'report'>, backend: BackendId, postgresTargets: Readonly<Record<string, readonly Target[]>>) {
+  return (key: string, value: number, baseline?: { key: string; value: number }): void => {
+    const targets = backend === 'postgres' ? postgresTargets[key] : undefined;
+    ctx.report({ backend: FIGURE_PREFIX[backend], key, value, ...(baseline && { baseline }), ...(targets && { targets }) });
+  };
+}
 
 /** A numeric setting: `--kebab-name <n>`, else `BENCH_SNAKE_NAME`, else the default (or the quick default). */
 export interface BenchOption {
