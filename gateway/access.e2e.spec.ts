@@ -53,6 +53,19 @@ async function maskedAndClearConsumers(): Promise<{ masked: string; clear: strin
   return { masked, clear };
 }
 
+/**
+ * A new consumer granted every fixture resource asks the join, `granted` checks the answer, the
+ * grant is revoked and the consumer asks again with the same token: that second answer.
+ */
+async function joinAcrossRevocation(stack: TestGraph, granted: (consumer: string, response: GqlResponse<JoinData>) => void): Promise<GqlResponse<JoinData>> {
+  const consumer = newConsumer();
+  const token = await stack.tokenFor(consumer);
+  const grantId = await stack.grant(consumer, TEST_GRAPH_RESOURCES);
+  granted(consumer, await stack.gql<JoinData>(JOIN_QUERY, undefined, token));
+  await stack.revoke(consumer, grantId);
+  return stack.gql<JoinData>(JOIN_QUERY, undefined, token);
+}
+
 describe('grants', () => {
   test('a consumer without a grant gets FORBIDDEN and no data', async () => {
     const consumer = newConsumer();
@@ -74,15 +87,10 @@ describe('grants', () => {
   });
 
   test('a revoked grant stops access on the very next request', async () => {
-    const consumer = newConsumer();
-    const token = await graph.tokenFor(consumer);
-    const grantId = await graph.grant(consumer, TEST_GRAPH_RESOURCES);
-    const granted = await graph.gql<JoinData>(JOIN_QUERY, undefined, token);
-    assert.equal(granted.body.errors, undefined);
-    assert.equal(granted.body.data?.people?.length, seeded.length);
-
-    await graph.revoke(consumer, grantId);
-    const revoked = await graph.gql<JoinData>(JOIN_QUERY, undefined, token);
+    const revoked = await joinAcrossRevocation(graph, (_, granted) => {
+      assert.equal(granted.body.errors, undefined);
+      assert.equal(granted.body.data?.people?.length, seeded.length);
+    });
     assert.equal(revoked.body.data?.people ?? null, null);
     assert.deepEqual(forbiddenResources(revoked), ['population.basic']);
   });
@@ -212,15 +220,13 @@ describe('the grants of one request', () => {
   });
 
   test('a query through three subgraphs reads them once; the next request reads them again and sees a revocation', async () => {
-    const consumer = newConsumer();
-    const token = await counted.tokenFor(consumer);
-    const grantId = await counted.grant(consumer, TEST_GRAPH_RESOURCES);
-    const first = await counted.gql<JoinData>(JOIN_QUERY, undefined, token);
-    assert.equal(first.body.errors, undefined);
-    assert.ok(first.body.data?.people?.every((p) => p.companies !== null && p.taxTotal !== null), 'the three subgraphs served');
-    assert.equal(reads.filter((id) => id === consumer).length, 1);
-    await counted.revoke(consumer, grantId);
-    const second = await counted.gql<JoinData>(JOIN_QUERY, undefined, token);
+    let consumer = '';
+    const second = await joinAcrossRevocation(counted, (granted, first) => {
+      consumer = granted;
+      assert.equal(first.body.errors, undefined);
+      assert.ok(first.body.data?.people?.every((p) => p.companies !== null && p.taxTotal !== null), 'the three subgraphs served');
+      assert.equal(reads.filter((id) => id === consumer).length, 1);
+    });
     assert.deepEqual(forbiddenResources(second), ['population.basic']);
     assert.equal(reads.filter((id) => id === consumer).length, 2);
   });
