@@ -99,9 +99,11 @@ describe('grants', () => {
     const consumer = newConsumer();
     const token = await graph.tokenFor(consumer);
     const now = Date.now();
-    await graph.grant(consumer, TEST_GRAPH_RESOURCES, { validFrom: new Date(now - 60_000), validUntil: new Date(now + 1500) });
+    // Long enough for the grant and the first answer on a busy machine (1.5 s was not).
+    const validUntil = now + 4000;
+    await graph.grant(consumer, TEST_GRAPH_RESOURCES, { validFrom: new Date(now - 60_000), validUntil: new Date(validUntil) });
     assert.equal((await graph.gql<JoinData>(JOIN_QUERY, undefined, token)).body.data?.people?.length, seeded.length);
-    await sleep(Math.max(0, now + 1600 - Date.now()));
+    await sleep(Math.max(0, validUntil + 100 - Date.now()));
     assert.deepEqual(forbiddenResources(await graph.gql<JoinData>(JOIN_QUERY, undefined, token)), ['population.basic']);
 
   });

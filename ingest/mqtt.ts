@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { CityBrainError, ConcurrencyError } from '../events/errors.ts';
 import { readConsumerState } from '../subgraphs/governance/access.ts';
 import { authorizeDelivery, DEFAULT_CHUNK_SIZE, findKind, runIngestBatch } from './runner.ts';
-import type { BatchReport, IngestDeps, RawRecord } from './types.ts';
+import type { BatchReport, IngestDeps, PlanCarry, RawRecord } from './types.ts';
 
 /** The kinds sensors report: station and emission readings, IoT incident reports. */
 export const MQTT_KINDS = ['station-readings', 'emission-readings', 'incidents'] as const;
@@ -123,6 +123,8 @@ export async function startMqttBridge(ingest: IngestDeps, config: MqttBridgeConf
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;
+  /** Per `department/kind`: the streams its last flush committed, for the next flush to plan on (`IngestRequest.continues`). */
+  const carries = new Map<string, PlanCarry>();
 
   const puback = (m: Message) => {
     if (m.messageId === undefined) return;
@@ -143,11 +145,15 @@ export async function startMqttBridge(ingest: IngestDeps, config: MqttBridgeConf
       yield* records;
     }
     try {
-      reports.push(await runIngestBatch(deps, { kind: kindName, department, channel: 'mqtt', actor }, all()));
+      let continues = carries.get(key);
+      if (!continues) carries.set(key, (continues = {}));
+      reports.push(await runIngestBatch(deps, { kind: kindName, department, channel: 'mqtt', actor, continues }, all()));
     } catch (error) {
       if (!(error instanceof CityBrainError) || error instanceof ConcurrencyError) {
         // The store failed: keep the messages (unacknowledged) and try again.
         logger?.error({ err: error, key, messages: messages.length }, 'mqtt flush failed: retrying');
+        // Whatever the failed flush left is not trusted: the retry reads its streams again.
+        carries.delete(key);
         gathered.set(key, [...messages, ...(gathered.get(key) ?? [])]);
         schedule(RETRY_MS);
         return;

@@ -243,6 +243,7 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
             { streamId, events: progress.map((e) => ({ type: e.type, data: e.data, metadata: metadataAt(decided.now) })), options: { expectedRevision: batch.revision ?? 'no_stream' } },
           ]);
           batch = { ...batch, state: progress.reduce(ingestBatchDecider.evolve, batch.state), revision: (batch.revision ?? -1) + progress.length };
+          if (request.continues) request.continues.plan = decided.plan;
           return { report: { chunk, counts: decided.counts, rejects: decided.rejects, alreadyCounted: false }, committed: decided.plan };
         } catch (error) {
           // Another writer moved a stream the plan read (or another run of this batch counted the chunk): read again, plan again.
@@ -281,7 +282,8 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
     const previous = running;
     running = undefined;
     let ahead: { after: IngestPlan; decided: Promise<Decided> } | undefined;
-    const after = await previous?.planned;
+    // The first chunk continues from the previous delivery's last commit, when the transport hands one on.
+    const after = chunk === 0 ? request.continues?.plan : await previous?.planned;
     if (after && !(batch.state.status !== 'NONE' && batch.state.counted.has(chunk))) {
       ahead = { after, decided: decide(raws, after) };
       // Awaited or dropped below; a failure meanwhile must not count as unhandled.

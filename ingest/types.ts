@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Actor, EventStore } from '../events/types.ts';
 import type { IngestCounts, IngestReject } from '../subgraphs/governance/ingest/events.ts';
-import type { IngestKind } from '../subgraphs/kit/ingest.ts';
+import type { IngestKind, IngestPlan } from '../subgraphs/kit/ingest.ts';
 
 export type IngestChannel = 'import' | 'http' | 'mqtt';
 
@@ -51,6 +51,20 @@ export interface IngestRequest {
   sourceFingerprint?: string;
   /** Called after each chunk is committed (or found already counted on a re-run); the next chunk waits for its promise. */
   onChunk?: (chunk: ChunkReport) => void | Promise<void>;
+  /**
+   * Where deliveries that follow one another (the MQTT bridge's flushes of one kind) hand on the
+   * streams as they committed them: the first chunk is planned on top of the previous delivery's last
+   * committed plan instead of reading those streams again, and this delivery leaves its own here.
+   */
+  continues?: PlanCarry;
+}
+
+/**
+ * The last plan a delivery committed. Only a hint: a writer that moved one of its streams since is
+ * met by the expected revisions at commit, and the chunk is read and planned again.
+ */
+export interface PlanCarry {
+  plan?: IngestPlan;
 }
 
 export interface IngestLimits {

@@ -76,9 +76,14 @@ export function keyColumnsSql(table: string, fields: ReadonlySet<string>, existi
     .map((f) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${keyColumn(f)} jsonb GENERATED ALWAYS AS (doc->'${f}') STORED`);
 }
 
-/** An index over key columns (create them first, with `keyColumnsSql`). */
+/**
+ * An index over key columns (create them first, with `keyColumnsSql`). A plain index leads with the
+ * collection column whatever collection declared it, so it is named by its fields alone: two
+ * collections declaring the same fields share one index instead of each row paying for two.
+ */
 export function indexSql(table: string, index: IndexDeclaration): string {
-  const name = `${table}_k_${createHash('sha1').update(`${index.collection}:${index.fields.join(',')}:${index.unique ?? false}`).digest('hex').slice(0, 10)}`;
+  const identity = index.unique ? `${index.collection}:${index.fields.join(',')}:true` : `*:${index.fields.join(',')}`;
+  const name = `${table}_k_${createHash('sha1').update(identity).digest('hex').slice(0, 10)}`;
   const columns = index.fields.map(keyColumn).join(', ');
   const collection = index.collection.replace(/'/g, "''");
   return index.unique

@@ -80,6 +80,23 @@ for (const openBackend of BACKENDS) {
       await ensureProjectionSchema(db);
     });
 
+    it('keeps one plain index where two collections declare the same fields, and a unique index per collection', async () => {
+      await db.query(readModelTableSql(TABLE));
+      const declared: IndexDeclaration[] = [
+        { collection: 'cases', fields: ['district'] },
+        { collection: 'archive', fields: ['district'] },
+        { collection: 'cases', fields: ['reportedAt'], unique: true },
+        { collection: 'archive', fields: ['reportedAt'], unique: true },
+      ];
+      for (const sql of keyColumnsSql(TABLE, keyedFields(declared))) await db.query(sql);
+      for (const index of declared) await db.query(indexSql(TABLE, index));
+      const { rows } = await db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE tablename = $1 AND indexname LIKE '%\\_k\\_%'`, [TABLE]);
+      assert.deepEqual(
+        rows.map((r) => r.indexdef.replace(/^.* USING btree /, '')).sort(),
+        ['("k_reportedAt") WHERE (collection = \'archive\'::text)', '("k_reportedAt") WHERE (collection = \'cases\'::text)', '(collection, k_district)'],
+      );
+    });
+
     it('answers every filter, sort and cursor as the documents do, reading the key columns', async () => {
       await db.query(readModelTableSql(TABLE));
       for (const sql of keyColumnsSql(TABLE, keyedFields(INDEXES))) await db.query(sql);

@@ -4,9 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { runIngestBatch } from '../../ingest/runner.ts';
+import type { PlanCarry } from '../../ingest/types.ts';
 import { BACKENDS } from '../../test/helpers/databases.ts';
+import { testGrants } from '../../test/helpers/grants.ts';
 import { deliver, ingestMetadata, INGEST_NOW, kindOf, recordsOf, refusalOf, statuses, storePerTest } from '../../test/helpers/ingest.ts';
 import { canonicalInstant, HOUR_MS } from '../kit/calendar.ts';
+import { governanceModule } from '../governance/index.ts';
 import { createLegalPersonHandlers } from '../legal-person/handlers.ts';
 import { makeCreditCode } from '../legal-person/identity/creditCode.ts';
 import { legalPersonModule } from '../legal-person/index.ts';
@@ -35,7 +39,7 @@ const reading = (sourceRecordId: string, stationId: string, h: number, pm25 = '4
 
 for (const openBackend of BACKENDS) {
   describe('environment ingest kinds', () => {
-    const store = storePerTest(openBackend, [populationModule, legalPersonModule, environmentModule]);
+    const store = storePerTest(openBackend, [governanceModule, populationModule, legalPersonModule, environmentModule]);
     const ports = () => ({ store: store(), metadata: ingestMetadata(stationReadings, 'mutation'), now: INGEST_NOW });
 
     beforeEach(async () => {
@@ -86,6 +90,39 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(observed?.data, { permitId: 'ep-1', outletId: 'DA001', pollutant: 'SO2', value: 12.5, unit: 'mg/m3', observedAt: '2026-03-01T02:00:00.000Z' });
       const again = await emissionReadings.plan(store(), recordsOf(emissionReadings, [row('e1', 'ep-1', '12.5')]), INGEST_NOW);
       assert.deepEqual([statuses(again), again.appends], [['alreadyPresent'], []]);
+    });
+
+    it('plans a delivery on the streams the previous one committed (continues), and plans it again when a mutation moved them meanwhile', async () => {
+      const grants = testGrants(store(), () => new Date(INGEST_NOW));
+      await grants.register('eco-sensors', 'DEPARTMENT', 'ecology-environment');
+      await grants.grant('eco-sensors', ['environment.write'], { actions: ['WRITE'] });
+      const read: string[] = [];
+      const watched = store();
+      const readStreams = watched.readStreams.bind(watched);
+      watched.readStreams = ((ids: readonly string[]) => (read.push(...ids), readStreams(ids))) as typeof watched.readStreams;
+      const deps = { store: watched, kinds: [stationReadings], now: () => new Date(INGEST_NOW) };
+      const continues: PlanCarry = {};
+      const deliverNow = async (rows: Record<string, unknown>[]) => {
+        read.length = 0;
+        async function* records() {
+          for (const [i, fields] of rows.entries()) yield { line: i + 1, fields };
+        }
+        const { created, alreadyPresent } = await runIngestBatch(deps, { kind: 'station-readings', department: 'ecology-environment', channel: 'mqtt', actor: { consumerId: 'eco-sensors', role: 'department' }, continues }, records());
+        return { created, alreadyPresent };
+      };
+      const day = airQualityStreamId('s1', '2026-03-01');
+
+      assert.deepEqual(await deliverNow([reading('r1', 's1', 1), reading('r2', 's1', 2)]), { created: 2, alreadyPresent: 0 });
+      assert.ok(read.includes(day) && continues.plan?.staged?.has(day), 'the first delivery reads the station-day and hands it on');
+      assert.deepEqual(await deliverNow([reading('r3', 's1', 3), reading('r1', 's1', 1)]), { created: 1, alreadyPresent: 1 });
+      assert.ok(!read.includes(day), 'the next delivery plans on the station-day as committed, without reading it');
+
+      // Another writer (the mutation) appends to the carried stream: the carried plan is stale, its commit refused, the chunk read and planned again.
+      await recordAirQualityObservations(ports(), 's1', [{ hour: hourOf(4), pm2_5: 48, pm10: 86, so2: null, no2: 41, co: 0.7, o3: null }]);
+      assert.deepEqual(await deliverNow([reading('r5', 's1', 5), reading('r2', 's1', 2)]), { created: 1, alreadyPresent: 1 });
+      assert.ok(read.includes(day), 'planned again on a fresh read');
+      const stored = await store().readStream(day);
+      assert.deepEqual(stored.map((e) => [e.revision, (e.data as { hour: string }).hour]), [1, 2, 3, 4, 5].map((h, i) => [i, hourOf(h)]));
     });
   });
 }

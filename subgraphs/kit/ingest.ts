@@ -11,7 +11,7 @@
  * delivered again finds its key in its stream and is `alreadyPresent`; a corrected record has a new
  * key and is decided again (`changed`, or `unchanged` when the register already says so).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { z } from 'zod';
 import type { DomainEvent } from '../../events/decider.ts';
 import type { EventMetadata, EventStore, RecordedEvent, StreamAppend } from '../../events/types.ts';
@@ -98,6 +98,6 @@ export interface IngestKind<Data = unknown> {
  * content give the same key (a re-delivery appends nothing); a corrected record gives another.
  */
 export function ingestKeyOf(department: string, kind: string, sourceRecordId: string, data: unknown): string {
-  const content = createHash('sha256').update(canonicalJson(data)).digest('base64url');
+  const content = hash('sha256', canonicalJson(data), 'base64url');
   return `ingest\u0000${department}\u0000${kind}\u0000${sourceRecordId}\u0000${content}`;
 }
