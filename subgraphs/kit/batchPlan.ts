@@ -285,28 +285,9 @@ interface CommandPlanOptions<Command> {
 export function planCommands<Command, Event extends DomainEvent, State>(
   decider: Decider<Command, Event, State>,
   streamIdOf: (command: Command) => string,
-  options: CommandPlanOptions<Command> = {},
-): (store: EventStore, commands: readonly BatchCommand<Command>[], now: string, after?: IngestPlan) => Promise<IngestPlan> {
-  const planner = commandPlanner(decider, streamIdOf, (record: IngestRecord<Command>) => record.data, options);
-  return (store, commands, now, after) =>
-    planChunk(
-      store,
-      planner,
-      commands.map(({ command, metadata, idempotencyKey }, i) => ({ line: i + 1, sourceRecordId: idempotencyKey, data: command, metadata, idempotencyKey })),
-      now,
-      after,
-    );
-}
-
-/** A planner for kinds whose record is one command on one stream (facts: readings, visits, declarations). */
-export function commandPlanner<Data, Command, Event extends DomainEvent, State>(
-  decider: Decider<Command, Event, State>,
-  streamIdOf: (command: Command) => string,
-  commandOf: (record: IngestRecord<Data>, now: string) => Command,
   { references }: CommandPlanOptions<Command> = {},
-): RecordPlanner<Data> {
-  return (record, now) => {
-    const command = commandOf(record, now);
+): (store: EventStore, commands: readonly BatchCommand<Command>[], now: string, after?: IngestPlan) => Promise<IngestPlan> {
+  const planner: RecordPlanner<Command> = ({ data: command }) => {
     const named = references?.(command) ?? [];
     const streamId = streamIdOf(command);
     return {
@@ -318,6 +299,14 @@ export function commandPlanner<Data, Command, Event extends DomainEvent, State>(
       },
     };
   };
+  return (store, commands, now, after) =>
+    planChunk(
+      store,
+      planner,
+      commands.map(({ command, metadata, idempotencyKey }, i) => ({ line: i + 1, sourceRecordId: idempotencyKey, data: command, metadata, idempotencyKey })),
+      now,
+      after,
+    );
 }
 
 /**
