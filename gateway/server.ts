@@ -11,7 +11,7 @@ import { maskError } from 'graphql-yoga';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { Logger as HiveLogger, type LogLevel, type LogWriter } from '@graphql-hive/logger';
 import usePrometheus, { createHistogram, type FillLabelsFnParams } from '@graphql-mesh/plugin-prometheus';
-import type { ExecutionRequest } from '@graphql-tools/utils';
+import { getOperationASTFromRequest, type ExecutionRequest } from '@graphql-tools/utils';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
@@ -21,7 +21,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { UnauthenticatedError } from '../events/errors.ts';
-import { ASSERTION_HEADER, type Caller } from '../platform/auth.ts';
+import { CREDENTIALS_EXTENSION, type Caller } from '../platform/auth.ts';
 import { MIN_POSITION_HEADER } from '../subgraphs/kit/readAfterWrite.ts';
 import type { SubgraphFetch } from '../subgraphs/kit/server.ts';
 import { supergraphSubgraphs } from '../platform/subgraphs.ts';
@@ -92,7 +92,8 @@ export function unauthenticatedError(error: UnauthenticatedError): GraphQLFormat
 
 /**
  * Sends the caller's token and a fresh assertion with every HTTP request to a subgraph, and the
- * client's `x-min-position` (each subgraph waits for its read models, kit/readAfterWrite.ts).
+ * client's `x-min-position` (each subgraph waits for its read models, kit/readAfterWrite.ts); and
+ * the same credentials in each subscription's subscribe message, on the connection all share.
  */
 function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
   // The client's operation name goes into the assertion before any subgraph is called.
@@ -105,6 +106,13 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
   return {
     onExecute: nameOperation(true),
     onSubscribe: nameOperation(false),
+    onSubgraphExecute({ executionRequest, setExecutionRequest }) {
+      if ((executionRequest.operationType ?? getOperationASTFromRequest(executionRequest).operation) !== 'subscription') return;
+      const credentials = (executionRequest.context as Partial<GatewayRequestContext> | undefined)?.credentials;
+      // The client's own extensions stay here: the executor would merge an `extensions.connectionParams`
+      // into the shared connection's parameters. Without credentials the subgraph refuses the operation.
+      setExecutionRequest({ ...executionRequest, extensions: credentials ? { [CREDENTIALS_EXTENSION]: credentials.headers() } : {} });
+    },
     onFetch({ context, options, setOptions }) {
       const credentials = 'credentials' in context ? context.credentials : undefined;
       // Without credentials the subgraph refuses the call; nothing is sent on anyone's behalf.
@@ -151,24 +159,16 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     transports: { http: httpTransport, ws: wsTransport },
     transportEntries: {
       ...Object.fromEntries(subgraphs.map((s) => [s.name, { location: s.url }])),
-      // Apollo Server subgraphs refuse the default (SSE) subscription transport (DESIGN §7); graphql-ws
-      // sends the credentials once, in connection_init, as the subgraph kit expects them.
+      // Apollo Server subgraphs refuse the default (SSE) subscription transport (DESIGN §7). One
+      // graphql-ws connection per subgraph, opened without credentials, carries every caller's
+      // subscriptions; each subscribe message carries its own caller's (useSubgraphCredentials).
       '*': {
         options: {
           // Identical subgraph calls in flight at once would otherwise share one answer (the executor
           // keys them by URL and body, before the credentials are added): one consumer would get what
           // was served under another's grants and masks, and leave no access record of its own.
           deduplicateInflightRequests: false,
-          subscriptions: {
-            kind: 'ws',
-            location: GRAPHQL_PATH,
-            options: {
-              connectionParams: {
-                authorization: '{context.credentials.authorization}',
-                [ASSERTION_HEADER]: '{context.credentials.assertion}',
-              },
-            },
-          },
+          subscriptions: { kind: 'ws', location: GRAPHQL_PATH },
         },
       },
     },
