@@ -107,7 +107,7 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
     onExecute: nameOperation(true),
     onSubscribe: nameOperation(false),
     onSubgraphExecute({ executionRequest, setExecutionRequest }) {
-      if ((executionRequest.operationType ?? getOperationASTFromRequest(executionRequest).operation) !== 'subscription') return;
+      if (!isSubscriptionCall(executionRequest)) return;
       const credentials = (executionRequest.context as Partial<GatewayRequestContext> | undefined)?.credentials;
       // The client's own extensions stay here: the executor would merge an `extensions.connectionParams`
       // into the shared connection's parameters. Without credentials the subgraph refuses the operation.
@@ -123,6 +123,20 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
       setOptions({ ...options, headers: merged });
     },
   };
+}
+
+const isSubscriptionCall = (request: ExecutionRequest): boolean => (request.operationType ?? getOperationASTFromRequest(request).operation) === 'subscription';
+
+/**
+ * Hive's Prometheus plugin, except that a subscription's subgraph call is neither timed nor counted:
+ * its "duration" is the subscription's lifetime, not a latency, and the hooks would wrap every event
+ * of every subscriber in one more async iterator (measurably, per delivery). The errors its events
+ * carry are counted with the client's results (`GatewayMetrics.countErrors`).
+ */
+function withoutSubscriptionCalls(plugin: GatewayPlugin<GatewayRequestContext>): GatewayPlugin<GatewayRequestContext> {
+  const { onSubgraphExecute } = plugin;
+  if (!onSubgraphExecute) return plugin;
+  return { ...plugin, onSubgraphExecute: (payload) => (isSubscriptionCall(payload.executionRequest) ? undefined : onSubgraphExecute(payload)) };
 }
 
 /** Calls to a subgraph of this process skip the socket (`GatewayServerOptions.inProcessSubgraphs`). */
@@ -185,7 +199,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     logging: hiveLog,
     plugins: () => [
       ...(options.devMode ? [] : [useNoSuggestions()]),
-      usePrometheus(prometheusOptions(metrics, hiveLog)),
+      withoutSubscriptionCalls(usePrometheus(prometheusOptions(metrics, hiveLog))),
       metrics.plugin(),
       useQueryLimits(options.limits),
       useSubgraphCredentials(),
@@ -422,6 +436,9 @@ function prometheusOptions(metrics: GatewayMetrics, log: HiveLogger): Parameters
       graphql_yoga_http_duration: false,
       graphql_envelop_request_time_summary: false,
       graphql_envelop_deprecated_field: false,
+      // Not in the subscribe phase (one more async iterator around each delivery): the errors of
+      // subscription events are counted with the client's results (`GatewayMetrics.countErrors`).
+      graphql_envelop_error_result: ['parse', 'validate', 'context', 'execute'],
       graphql_envelop_request_duration: createHistogram<'execute' | 'subscribe', 'operationName' | 'operationType', FillLabelsFnParams>({
         registry,
         histogram: { name: 'graphql_envelop_request_duration', help: 'Time to execute a GraphQL operation, by operation name and type', labelNames: ['operationName', 'operationType'], buckets: LATENCY_BUCKETS },
