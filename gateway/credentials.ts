@@ -23,8 +23,8 @@ const REFRESH_AFTER_MS = (ASSERTION_TTL_SECONDS * 1000) / 2;
 export class SubgraphCredentials {
   /** `Bearer <client token>`, forwarded unchanged. */
   readonly authorization: string;
-  /** The current assertion (read by the graphql-ws transport's `connectionParams` interpolation); empty until signed. */
-  assertion = '';
+  /** The current assertion; empty until signed. */
+  private assertion = '';
   private signedAt = 0;
   private operationName: string | undefined;
   private oneExecution = false;

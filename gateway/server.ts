@@ -11,7 +11,7 @@ import { maskError } from 'graphql-yoga';
 import { createGatewayRuntime, getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { Logger as HiveLogger, type LogLevel, type LogWriter } from '@graphql-hive/logger';
 import usePrometheus, { createHistogram, type FillLabelsFnParams } from '@graphql-mesh/plugin-prometheus';
-import type { ExecutionRequest } from '@graphql-tools/utils';
+import { getOperationASTFromRequest, type ExecutionRequest } from '@graphql-tools/utils';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
@@ -21,7 +21,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { UnauthenticatedError } from '../events/errors.ts';
-import { ASSERTION_HEADER, type Caller } from '../platform/auth.ts';
+import { CREDENTIALS_EXTENSION, type Caller } from '../platform/auth.ts';
 import { MIN_POSITION_HEADER } from '../subgraphs/kit/readAfterWrite.ts';
 import type { SubgraphFetch } from '../subgraphs/kit/server.ts';
 import { supergraphSubgraphs } from '../platform/subgraphs.ts';
@@ -92,7 +92,8 @@ export function unauthenticatedError(error: UnauthenticatedError): GraphQLFormat
 
 /**
  * Sends the caller's token and a fresh assertion with every HTTP request to a subgraph, and the
- * client's `x-min-position` (each subgraph waits for its read models, kit/readAfterWrite.ts).
+ * client's `x-min-position` (each subgraph waits for its read models, kit/readAfterWrite.ts); and
+ * the same credentials in each subscription's subscribe message, on the connection all share.
  */
 function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
   // The client's operation name goes into the assertion before any subgraph is called.
@@ -105,6 +106,13 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
   return {
     onExecute: nameOperation(true),
     onSubscribe: nameOperation(false),
+    onSubgraphExecute({ executionRequest, setExecutionRequest }) {
+      if (!isSubscriptionCall(executionRequest)) return;
+      const credentials = (executionRequest.context as Partial<GatewayRequestContext> | undefined)?.credentials;
+      // The client's own extensions stay here: the executor would merge an `extensions.connectionParams`
+      // into the shared connection's parameters. Without credentials the subgraph refuses the operation.
+      setExecutionRequest({ ...executionRequest, extensions: credentials ? { [CREDENTIALS_EXTENSION]: credentials.headers() } : {} });
+    },
     onFetch({ context, options, setOptions }) {
       const credentials = 'credentials' in context ? context.credentials : undefined;
       // Without credentials the subgraph refuses the call; nothing is sent on anyone's behalf.
@@ -115,6 +123,20 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
       setOptions({ ...options, headers: merged });
     },
   };
+}
+
+const isSubscriptionCall = (request: ExecutionRequest): boolean => (request.operationType ?? getOperationASTFromRequest(request).operation) === 'subscription';
+
+/**
+ * Hive's Prometheus plugin, except that a subscription's subgraph call is neither timed nor counted:
+ * its "duration" is the subscription's lifetime, not a latency, and the hooks would wrap every event
+ * of every subscriber in one more async iterator (measurably, per delivery). The errors its events
+ * carry are counted with the client's results (`GatewayMetrics.countErrors`).
+ */
+function withoutSubscriptionCalls(plugin: GatewayPlugin<GatewayRequestContext>): GatewayPlugin<GatewayRequestContext> {
+  const { onSubgraphExecute } = plugin;
+  if (!onSubgraphExecute) return plugin;
+  return { ...plugin, onSubgraphExecute: (payload) => (isSubscriptionCall(payload.executionRequest) ? undefined : onSubgraphExecute(payload)) };
 }
 
 /** Calls to a subgraph of this process skip the socket (`GatewayServerOptions.inProcessSubgraphs`). */
@@ -151,24 +173,16 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     transports: { http: httpTransport, ws: wsTransport },
     transportEntries: {
       ...Object.fromEntries(subgraphs.map((s) => [s.name, { location: s.url }])),
-      // Apollo Server subgraphs refuse the default (SSE) subscription transport (DESIGN §7); graphql-ws
-      // sends the credentials once, in connection_init, as the subgraph kit expects them.
+      // Apollo Server subgraphs refuse the default (SSE) subscription transport (DESIGN §7). One
+      // graphql-ws connection per subgraph, opened without credentials, carries every caller's
+      // subscriptions; each subscribe message carries its own caller's (useSubgraphCredentials).
       '*': {
         options: {
           // Identical subgraph calls in flight at once would otherwise share one answer (the executor
           // keys them by URL and body, before the credentials are added): one consumer would get what
           // was served under another's grants and masks, and leave no access record of its own.
           deduplicateInflightRequests: false,
-          subscriptions: {
-            kind: 'ws',
-            location: GRAPHQL_PATH,
-            options: {
-              connectionParams: {
-                authorization: '{context.credentials.authorization}',
-                [ASSERTION_HEADER]: '{context.credentials.assertion}',
-              },
-            },
-          },
+          subscriptions: { kind: 'ws', location: GRAPHQL_PATH },
         },
       },
     },
@@ -185,7 +199,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     logging: hiveLog,
     plugins: () => [
       ...(options.devMode ? [] : [useNoSuggestions()]),
-      usePrometheus(prometheusOptions(metrics, hiveLog)),
+      withoutSubscriptionCalls(usePrometheus(prometheusOptions(metrics, hiveLog))),
       metrics.plugin(),
       useQueryLimits(options.limits),
       useSubgraphCredentials(),
@@ -422,6 +436,9 @@ function prometheusOptions(metrics: GatewayMetrics, log: HiveLogger): Parameters
       graphql_yoga_http_duration: false,
       graphql_envelop_request_time_summary: false,
       graphql_envelop_deprecated_field: false,
+      // Not in the subscribe phase (one more async iterator around each delivery): the errors of
+      // subscription events are counted with the client's results (`GatewayMetrics.countErrors`).
+      graphql_envelop_error_result: ['parse', 'validate', 'context', 'execute'],
       graphql_envelop_request_duration: createHistogram<'execute' | 'subscribe', 'operationName' | 'operationType', FillLabelsFnParams>({
         registry,
         histogram: { name: 'graphql_envelop_request_duration', help: 'Time to execute a GraphQL operation, by operation name and type', labelNames: ['operationName', 'operationType'], buckets: LATENCY_BUCKETS },

@@ -18,6 +18,11 @@ export const ASSERTION_ISSUER = 'city-brain-gateway';
 export const ASSERTION_AUDIENCE = 'city-brain-subgraphs';
 /** The header (HTTP) or connection parameter (graphql-ws) carrying the gateway's assertion. */
 export const ASSERTION_HEADER = 'x-gateway-assertion';
+/**
+ * The subscribe message extension (graphql-ws) carrying one operation's `authorization` and assertion,
+ * when the gateway sends many callers' subscriptions over one connection opened without credentials.
+ */
+export const CREDENTIALS_EXTENSION = 'credentials';
 /** The longest an assertion may live: it only has to survive one hop from the gateway. */
 export const MAX_ASSERTION_TTL_SECONDS = 60;
 
@@ -388,7 +393,7 @@ const relayOnly = 'this subgraph serves only requests relayed by the gateway; se
 /**
  * Authenticates a request reaching a subgraph: the client's token is verified again, and the
  * gateway's assertion must be valid, fresh, and bound to that very token and caller.
- * `headers` are HTTP request headers or graphql-ws connection params.
+ * `headers` are HTTP request headers, graphql-ws connection params or a subscribe message's `CREDENTIALS_EXTENSION`.
  */
 export async function authenticateSubgraphRequest(
   headers: Readonly<Record<string, unknown>>,

@@ -1,5 +1,6 @@
 /** What the gateway and every subgraph do alike with their graphql-ws endpoint. */
-import type { WebSocketServer } from 'ws';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
 
 /**
  * Closes a graphql-ws endpoint so that nothing of it is left when this returns: every open socket
@@ -14,4 +15,27 @@ export async function closeWebSocketEndpoint(wss: WebSocketServer, handler: { di
   }
   await handler.dispose();
   await new Promise<void>((resolve) => wss.close(() => resolve()));
+}
+
+/**
+ * The messages `webSocket` sends in one run of JavaScript (a callback and the promise reactions it
+ * sets off) leave in one write: its socket is corked at the first send and uncorked on the next tick.
+ * For a connection that carries many subscriptions (the gateway's, shared by its callers), one event
+ * reaches them all in one such run: one system call and one read at the other end instead of one
+ * per subscription, and each write's callback (graphql-ws waits for it) still comes at once.
+ */
+export function coalesceSendsPerTurn(webSocket: WebSocket, socket: Duplex): void {
+  const send = webSocket.send.bind(webSocket) as (...args: unknown[]) => void;
+  let corked = false;
+  webSocket.send = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    send(...args);
+  }) as WebSocket['send'];
 }

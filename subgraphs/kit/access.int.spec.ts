@@ -20,6 +20,7 @@ import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
 import { waitForCommitted } from '../../test/helpers/events.ts';
 import { testGrants, type TestGrants } from '../../test/helpers/grants.ts';
 import { postGraphQL, relayedHeaders, SUBGRAPH_TEST_AUTH } from '../../test/helpers/subgraphAuth.ts';
+import { ASSERTION_HEADER, CREDENTIALS_EXTENSION } from '../../platform/auth.ts';
 import { closeServedSubgraph } from '../../test/helpers/subgraphHarness.ts';
 import { createGovernanceAccess } from '../governance/access.ts';
 import { ACCESS_STREAM_PREFIX, dataAccessedDefinition, requestRecordsOf, type DataAccessed } from './dataAccessed.ts';
@@ -328,6 +329,45 @@ function accessSuite(makeBackend: () => Promise<TestBackend>): void {
       assert.deepEqual(await recordsOf(refusedId), []);
     } finally {
       for (const client of clients) await client.dispose();
+    }
+  });
+
+  it('on a connection opened without credentials, authenticates each subscription by its own and refuses the others alone', async () => {
+    await grants.grant('shared-feed-app', ['population.basic'], { actions: ['SUBSCRIBE'] });
+    // The gateway's kind of connection: nothing in connection_init, each caller's credentials in its subscribe message.
+    const client = createClient({ url: subgraph.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+    type Outcome = { results: { data?: unknown }[]; error?: { extensions?: Record<string, unknown> }[] };
+    const run = (credentials: Record<string, string> | undefined) =>
+      new Promise<Outcome>((resolve, reject) => {
+        const results: Outcome['results'] = [];
+        client.subscribe(
+          { query: 'subscription Changes { personChanged { id name } }', ...(credentials && { extensions: { [CREDENTIALS_EXTENSION]: credentials } }) },
+          {
+            next: (value) => void results.push(value),
+            error: (error: unknown) => (Array.isArray(error) ? resolve({ results, error: error as never }) : reject(error instanceof Error ? error : new Error(JSON.stringify(error)))),
+            complete: () => resolve({ results }),
+          },
+        );
+      });
+    try {
+      const requestId = crypto.randomUUID();
+      const relayed = await relayedHeaders('shared-feed-app', 'partner', { requestId });
+      const foreign = await relayedHeaders('shared-feed-app', 'partner');
+      const [served, missing, tokenAlone, mismatched] = await Promise.all([
+        run(relayed),
+        run(undefined),
+        run({ authorization: relayed.authorization! }),
+        // A valid assertion, but for another token than the one it comes with.
+        run({ authorization: relayed.authorization!, [ASSERTION_HEADER]: foreign[ASSERTION_HEADER]! }),
+      ]);
+      assert.deepEqual(served, { results: [{ data: { personChanged: { id: 'p-1', name: '李娜' } } }, { data: { personChanged: { id: 'p-2', name: '张伟' } } }] });
+      for (const refused of [missing, tokenAlone, mismatched]) {
+        assert.deepEqual(refused.results, []);
+        assert.deepEqual(refused.error?.map((e) => e.extensions?.code), ['UNAUTHENTICATED']);
+      }
+      assert.deepEqual((await recordsOf(requestId)).map((r) => r.data.subjectIds), [['p-1'], ['p-2']]);
+    } finally {
+      await client.dispose();
     }
   });
 

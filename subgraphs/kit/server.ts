@@ -27,18 +27,18 @@ import { pipelineResults } from './resultPipeline.ts';
 import { subscribeSharing } from './sharedEvents.ts';
 import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { CityBrainError, ValidationError } from '../../events/errors.ts';
 import { servedTypeDefs } from '../../schema/accessDescriptions.ts';
 import { scalarResolvers } from '../../schema/scalars.ts';
 import { applyAccessControl, RequestAccess, requestPrincipalsOf, type AccessControl } from './access.ts';
 import { historyEventResolvers } from './history.ts';
 import { accessRecordOf } from './audit.ts';
-import { authenticateSubgraphRequest, headerValue, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
+import { ASSERTION_HEADER, authenticateSubgraphRequest, CREDENTIALS_EXTENSION, headerValue, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError, withRequestId } from './errors.ts';
 import { listenOn, type Listening } from '../../platform/listen.ts';
-import { closeWebSocketEndpoint } from '../../platform/webSocket.ts';
+import { closeWebSocketEndpoint, coalesceSendsPerTurn } from '../../platform/webSocket.ts';
 import { MIN_POSITION_HEADER, waitForProjections, type ReadAfterWriteOptions } from './readAfterWrite.ts';
 import { serveMetrics, timeSubgraphRequest } from '../../platform/metrics.ts';
 
@@ -401,14 +401,26 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
 
   function attachWebSockets(server: Server): { close(): Promise<void> } {
     const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
+    /** Connections opened with a caller's credentials: each serves that caller only. */
     const authByConnection = new WeakMap<object, AuthenticatedRequest>();
+    /**
+     * Operations on a connection opened without credentials (the gateway's, shared by its callers):
+     * each carries its own caller's in the subscribe message, by message payload.
+     */
+    const authByOperation = new WeakMap<object, AuthenticatedRequest>();
     const contexts = new WeakMap<object, { context: Ctx; query: string }>();
-    const disposable = useServer<Record<string, unknown>>(
+    const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
       {
         schema,
         async onConnect(ctx) {
+          const params = ctx.connectionParams ?? {};
+          if (headerValue(params, 'authorization') === undefined && headerValue(params, ASSERTION_HEADER) === undefined) {
+            // It serves nothing by itself: every operation on it is authenticated on its own (onSubscribe).
+            coalesceSendsPerTurn(ctx.extra.socket, ctx.extra.request.socket);
+            return true;
+          }
           try {
-            authByConnection.set(ctx.extra.socket, await authenticateSubgraphRequest(ctx.connectionParams ?? {}, options.auth));
+            authByConnection.set(ctx.extra.socket, await authenticateSubgraphRequest(params, options.auth));
             return true;
           } catch (error) {
             if (!(error instanceof CityBrainError)) throw error;
@@ -418,8 +430,22 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
             return false;
           }
         },
+        async onSubscribe(ctx, _id, payload) {
+          if (authByConnection.has(ctx.extra.socket)) return;
+          const credentials = payload.extensions?.[CREDENTIALS_EXTENSION];
+          const carried = typeof credentials === 'object' && credentials !== null ? (credentials as Record<string, unknown>) : {};
+          try {
+            authByOperation.set(payload, await authenticateSubgraphRequest(carried, options.auth));
+            return;
+          } catch (error) {
+            if (!(error instanceof CityBrainError)) throw error;
+            logger.warn({ reason: error.details.reason }, 'refused an unauthenticated subscription');
+            // Refused alone: the connection's other operations belong to other callers.
+            return [new GraphQLError(error.message, { originalError: error })];
+          }
+        },
         async context(ctx, _id, payload, args) {
-          const auth = authByConnection.get(ctx.extra.socket);
+          const auth = authByConnection.get(ctx.extra.socket) ?? authByOperation.get(payload);
           if (!auth) throw new Error('graphql-ws executed an operation on an unauthenticated connection');
           const context = await buildContext(auth, false);
           contexts.set(args, { context, query: payload.query });
