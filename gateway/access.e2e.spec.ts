@@ -233,6 +233,32 @@ describe('the grants of one request', () => {
     assert.equal(reads.filter((id) => id === consumer).length, 2);
   });
 
+  test('each subscription event carries its own refusals, not those of the events before it', async () => {
+    const consumer = newConsumer();
+    const token = await counted.tokenFor(consumer);
+    await counted.grant(consumer, ['population.basic', 'population.write', 'legal-person.basic']);
+    type Registered = { personRegistered: { name: string; taxTotal: number | null } };
+    const events: FormattedExecutionResult<Registered, unknown>[] = [];
+    const client = counted.wsClient(token);
+    const stop = client.subscribe<Registered>({ query: 'subscription { personRegistered { name taxTotal } }' }, { next: (event) => events.push(event), error: () => {}, complete: () => {} });
+    const register = (name: string) => counted.gql('mutation ($input: RegisterPersonInput!) { registerPerson(input: $input) { position } }', { input: { name, idNumber: '11010519491231002X' } }, token);
+    try {
+      // The subgraph starts following the store when the subscription reaches it: register until three have arrived.
+      let registered = 0;
+      const registering = setInterval(() => void register(`Refused ${++registered}`), 250);
+      for (let waited = 0; events.length < 3 && waited < 10_000; waited += 50) await sleep(50);
+      clearInterval(registering);
+      assert.ok(events.length >= 3, `three events arrived (${events.length})`);
+      for (const event of events) {
+        assert.equal(event.data?.personRegistered.taxTotal, null);
+        assert.deepEqual(event.errors?.map((e) => e.extensions?.resource), ['tax.declarations'], event.data?.personRegistered.name);
+      }
+    } finally {
+      stop();
+      await client.dispose();
+    }
+  });
+
   test('each subscription event checks the fields another subgraph resolves for it against the grants valid then', async () => {
     const consumer = newConsumer();
     const token = await counted.tokenFor(consumer);

@@ -13,6 +13,7 @@
  * and the client disconnected, where Repeater's buffers either wait or silently drop results.
  */
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { isAsyncIterable } from '@graphql-tools/utils';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 
 /** WebSocket close code 1008, policy violation: final for graphql-ws clients (they do not retry). */
@@ -120,15 +121,12 @@ export function boundedSubscription<T>(
   return iterator;
 }
 
-const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
-  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-
 /** The plugin: every subscription's results through {@link boundedSubscription}. */
 export function useSubscriptionBuffer(maxSubscriptionBuffer: number, onSlowConsumer: (transport: 'http' | 'ws') => void): GatewayPlugin {
   return {
     onSubscribe: ({ args }) => ({
       onSubscribeResult: ({ result, setResult }) => {
-        if (!isAsyncIterable(result)) return;
+        if (!isAsyncIterable<ExecutionResult>(result)) return;
         const context = args.contextValue as DisconnectableContext;
         const reason = slowConsumerReason(maxSubscriptionBuffer);
         const final: ExecutionResult = {

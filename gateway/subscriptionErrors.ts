@@ -1,0 +1,46 @@
+/**
+ * Each subscription event carries its own errors, and only its own. The Rust planner's executor
+ * (`@graphql-hive/router-runtime` 1.4) keeps one errors array per subscription: every event's result
+ * points at it, and the errors of later events (a grant revoked meanwhile, an entity fetch refused)
+ * are pushed into it. So an event named the refusals of the events before it, and a result still
+ * queued for a slow client (subscriptionBuffer.ts) grew after it was taken. This plugin hands each
+ * event a copy holding the errors added since the previous event of the same subscription.
+ */
+import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { isAsyncIterable, mapAsyncIterator } from '@graphql-tools/utils';
+import type { ExecutionResult } from 'graphql';
+
+/** Per subscription: how many errors of each array the events before already carried. */
+export function eventErrors(): (errors: ExecutionResult['errors']) => ExecutionResult['errors'] {
+  const carried = new WeakMap<object, number>();
+  return (errors) => {
+    if (!errors) return errors;
+    const before = carried.get(errors) ?? 0;
+    carried.set(errors, errors.length);
+    const own = errors.slice(before);
+    return own.length ? own : undefined;
+  };
+}
+
+/**
+ * Maps the subscription's own results as the executor yields them, before any plugin queues them
+ * (so list it before `useSubscriptionBuffer`): a result waiting in a queue is already a copy.
+ */
+export function useEventErrorsOfTheirOwn(): GatewayPlugin {
+  return {
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result, setResult }) => {
+        if (!isAsyncIterable<ExecutionResult>(result)) return;
+        const ownErrors = eventErrors();
+        setResult(
+          mapAsyncIterator(result, (event: ExecutionResult) => {
+            if (!event.errors) return event;
+            const errors = ownErrors(event.errors);
+            const { errors: _shared, ...rest } = event;
+            return errors ? { ...rest, errors } : rest;
+          }),
+        );
+      },
+    }),
+  };
+}
