@@ -1,8 +1,8 @@
 /**
  * The read models' query-result cache, on real PGlite and PostgreSQL: a repeated query is answered
  * without reading the table while its projection's checkpoint stays, a batch committed with a new
- * checkpoint is seen by the very next read, what a reader changes in its answer never reaches the
- * next one, and a write through the query side is seen at once.
+ * checkpoint is seen by the very next read, readers asking together share one read, answers are
+ * frozen (no reader changes what the next one gets), and a write through the query side is seen at once.
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
@@ -80,14 +80,26 @@ for (const openBackend of BACKENDS) {
       );
     });
 
-    it('gives each reader its own copy: changing an answer does not change the next', async () => {
+    it('hands every reader the same frozen answer: no reader can change what the next one gets', async () => {
       const figures = new SqlReadModels(spied, 0).of(PROJECTION).collection<Figure>('figures');
       const first = await figures.get('d1');
-      first!.doc.residents = 999;
-      first!.doc.bands.push(3);
+      assert.throws(() => {
+        first!.doc.residents = 999;
+      }, TypeError);
+      assert.throws(() => first!.doc.bands.push(3), TypeError);
       const second = await figures.get('d1');
       assert.deepEqual(second?.doc, { residents: 10, bands: [1, 2] });
       assert.equal(tableReads.length, 1);
+    });
+
+    it('answers the same query asked while it is being read at the same checkpoint with that one read', async () => {
+      const figures = new SqlReadModels(spied, 0).of(PROJECTION).collection<Figure>('figures');
+      const answers = await Promise.all(Array.from({ length: 5 }, () => figures.get('d1')));
+      assert.deepEqual(
+        answers.map((a) => a?.doc.residents),
+        [10, 10, 10, 10, 10],
+      );
+      assert.equal(tableReads.length, 1, 'one read of the table for the five readers');
     });
 
     it('sees a write through the query side at once, though the checkpoint did not move', async () => {

@@ -30,12 +30,36 @@ export async function readConsumerState(store: EventStore, consumerId: string): 
   return (await store.aggregate(consumerDecider, consumerStreamId(consumerId))).state;
 }
 
+/** Consumers whose folded state is kept between requests; past it the longest-kept is folded again on its next request. */
+const MAX_FOLDED_CONSUMERS = 10_000;
+
+/**
+ * `readConsumerState` for a process that checks the same consumers again and again: each consumer's
+ * state is kept with the revision it was folded through, and each read asks the store only for the
+ * events appended after it (none, nearly always) — one indexed lookup per check instead of reading and
+ * folding the whole stream, with a grant or revocation committed before the read still seen by it.
+ */
+function incrementalConsumerStates(store: EventStore): (consumerId: string) => Promise<ConsumerState> {
+  const folded = new Map<string, { state: ConsumerState; revision: number }>();
+  return async (consumerId) => {
+    if (!CONSUMER_ID.test(consumerId)) return consumerDecider.initialState();
+    const kept = folded.get(consumerId);
+    const from = kept ? { initialState: () => kept.state, evolve: consumerDecider.evolve } : consumerDecider;
+    const { state, revision } = await store.aggregate(from, consumerStreamId(consumerId), kept && { fromRevision: kept.revision + 1 });
+    if (revision !== undefined) {
+      if (!kept && folded.size >= MAX_FOLDED_CONSUMERS) folded.delete(folded.keys().next().value!);
+      folded.set(consumerId, { state, revision });
+    }
+    return state;
+  };
+}
+
 export function createGovernanceAccess(runtime: SubgraphRuntime, options: GovernanceAccessOptions = {}): AccessControl {
   const audit = options.audit ?? true;
   if (!audit) runtime.logger.warn('the access audit is switched off: requests are served without access records (bench only)');
   // Every subgraph of the process checks the same consumer on each request (four for a screen's
   // overview): those asking together share one read of the stream, issued after each of them asked.
-  const consumerState = freshSharedReads((consumerId) => readConsumerState(runtime.store, consumerId));
+  const consumerState = freshSharedReads(incrementalConsumerStates(runtime.store));
   return {
     async principalFor(consumerId) {
       const state = await consumerState(consumerId);

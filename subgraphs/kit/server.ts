@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextWillSendResponse } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import {
@@ -278,7 +278,9 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
     logger,
-    plugins: [ApolloServerPluginLandingPageDisabled(), kitPlugin, ...(options.plugins ?? [])],
+    // No cache hints or federated traces are used: without them Apollo wraps no field resolver in a
+    // per-field hook (each wrap cost every resolved field its own call and promise).
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginInlineTraceDisabled(), kitPlugin, ...(options.plugins ?? [])],
   });
 
   /**

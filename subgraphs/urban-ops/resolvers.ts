@@ -187,7 +187,10 @@ function whereOf(filter: FilterArgs | null | undefined, now: Date): Where {
     where.subcategory = filter.subcategory;
   }
   if (filter.overdue !== null && filter.overdue !== undefined) {
-    where.overdueAfter = filter.overdue ? { lt: now.toISOString() } : { gte: now.toISOString() };
+    // Overdue as of the current whole second: the requests of one second send the same query, so they
+    // share the read model's cached result (kept while the incidents' checkpoint stays).
+    const cutoff = new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString();
+    where.overdueAfter = filter.overdue ? { lt: cutoff } : { gte: cutoff };
   }
   if (filter.from || filter.to) {
     where.reportedAt = {
