@@ -425,7 +425,7 @@ export class ProjectionRunner implements Projector {
       await docs.flush();
       // Compare-and-set: if another owner moved the checkpoint, this batch must not commit.
       const { rows } = await tx.query(
-        `UPDATE proj_builds SET checkpoint = $3, updated_at = now() WHERE name = $1 AND build_id = $2 AND checkpoint = $4 RETURNING 1`,
+        `UPDATE proj_builds SET checkpoint = $3, changed_through = $3, updated_at = now() WHERE name = $1 AND build_id = $2 AND checkpoint = $4 RETURNING 1`,
         [projection.name, build.build_id, checkpoint, previous],
       );
       if (rows.length !== 1) throw new Error(`projection ${projection.name}: checkpoint moved by another process; batch discarded`);

@@ -35,7 +35,7 @@ for (const openBackend of BACKENDS) {
     async function commitBatch(residents: number, checkpoint: string): Promise<void> {
       await db.transaction(async (tx) => {
         await tx.query(`UPDATE ${TABLE} SET doc = $1::jsonb WHERE collection = 'figures' AND id = 'd1'`, [JSON.stringify({ residents, bands: [1, 2] })]);
-        await tx.query(`UPDATE proj_builds SET checkpoint = $1 WHERE name = $2`, [checkpoint, PROJECTION]);
+        await tx.query(`UPDATE proj_builds SET checkpoint = $1, changed_through = $1 WHERE name = $2`, [checkpoint, PROJECTION]);
       });
     }
 
@@ -66,6 +66,48 @@ for (const openBackend of BACKENDS) {
       await commitBatch(11, '0:6');
       assert.equal((await figures.get('d1'))?.doc.residents, 11, 'the very next read sees the batch');
       assert.equal(tableReads.length, 3);
+    });
+
+    it('keeps the results while the checkpoint only moves past events the projection does not handle (each request’s access record)', async () => {
+      const figures = new SqlReadModels(spied, 0).of(PROJECTION).collection<Figure>('figures');
+      await commitBatch(11, '0:6');
+      assert.equal((await figures.get('d1'))?.doc.residents, 11);
+      // What the runner does for a projection with nothing to apply: the checkpoint moves, the documents stay.
+      await db.query(`UPDATE proj_builds SET checkpoint = '0:9' WHERE name = $1`, [PROJECTION]);
+      assert.equal((await figures.get('d1'))?.doc.residents, 11);
+      assert.equal(tableReads.length, 1, 'the idle move kept the result');
+      await commitBatch(12, '0:10');
+      assert.equal((await figures.get('d1'))?.doc.residents, 12, 'a batch that applied events is seen at once');
+    });
+
+    it('forgets the results when another build is swapped in at the same position, and never keeps a read of the retired table', async () => {
+      const figures = new SqlReadModels(spied, 0).of(PROJECTION).collection<Figure>('figures');
+      await commitBatch(11, '0:6');
+      assert.equal((await figures.get('d1'))?.doc.residents, 11);
+      await db.query(readModelTableSql(`${TABLE}_b2`));
+      await db.query(`INSERT INTO ${TABLE}_b2 (collection, id, doc, sources, source) VALUES ('figures', 'd1', $1::jsonb, '{}', $2::jsonb)`, [JSON.stringify({ residents: 99, bands: [] }), JSON.stringify(source)]);
+      await db.transaction(async (tx) => {
+        await tx.query(`UPDATE proj_builds SET status = 'retired' WHERE name = $1`, [PROJECTION]);
+        await tx.query(`INSERT INTO proj_builds (name, build_id, version, table_name, checkpoint, changed_through, status) VALUES ($1, 'b2', 2, $2, '0:6', '0:6', 'active')`, [PROJECTION, `${TABLE}_b2`]);
+      });
+      assert.equal((await figures.get('d1'))?.doc.residents, 99, 'the new build, though the position is the same');
+
+      // A reader still given the retired table's name (the locator keeps it a while) reads it, and that read is not kept.
+      const stale = new SqlReadModels(spied, 60_000);
+      const staleFigures = stale.of(PROJECTION).collection<Figure>('figures');
+      await db.transaction(async (tx) => {
+        await tx.query(`UPDATE proj_builds SET status = 'retired' WHERE name = $1 AND build_id = 'b2'`, [PROJECTION]);
+        await tx.query(`UPDATE proj_builds SET status = 'active' WHERE name = $1 AND build_id = 'b1'`, [PROJECTION]);
+      });
+      assert.equal((await staleFigures.get('d1'))?.doc.residents, 11, 'the locator finds b1');
+      await db.transaction(async (tx) => {
+        await tx.query(`UPDATE proj_builds SET status = 'retired' WHERE name = $1 AND build_id = 'b1'`, [PROJECTION]);
+        await tx.query(`UPDATE proj_builds SET status = 'active' WHERE name = $1 AND build_id = 'b2'`, [PROJECTION]);
+      });
+      const reads = tableReads.length;
+      assert.equal((await staleFigures.get('d1'))?.doc.residents, 11, 'the locator still names the retired table');
+      assert.equal((await staleFigures.get('d1'))?.doc.residents, 11);
+      assert.equal(tableReads.length, reads + 2, 'neither read of the retired table was kept under the new build');
     });
 
     it('reads the checkpoint after each read was asked for: concurrent readers share one checkpoint statement and never get less than a fresh read', async () => {

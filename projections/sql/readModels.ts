@@ -3,12 +3,14 @@
  * build's table. The table name is cached briefly, so a swap after a rebuild reaches readers within
  * `refreshMs` (the runner keeps a retired table for longer than that).
  *
- * Query results are kept per projection for as long as its checkpoint stays where it was when they
- * were read (`QueryResultCache`): a projection's documents change only in the transaction that moves
- * its checkpoint, so a result read at a checkpoint is what the same query would return while the
- * checkpoint stays there. Every read asks the checkpoint again (`CheckpointReads`: one statement for
- * the reads that arrive together, issued after each of them), so a read never sees less than a fresh
- * query would. A query asked again while the same one is still being read at the same checkpoint
+ * Query results are kept per projection for as long as the version of its documents stays what it
+ * was when they were read (`QueryResultCache`): the active build, and where its documents last
+ * changed (`changed_through`, moved only by a batch that applied events, in the transaction that
+ * wrote them), so a result read at a version is what the same query would return while it stays.
+ * A checkpoint moved past events the projection does not handle (each request's access record)
+ * keeps them. Every read asks the version again (`VersionReads`: one statement for the reads that
+ * arrive together, issued after each of them), so a read never sees less than a fresh query would.
+ * A query asked again while the same one is still being read at the same version
  * waits for that read instead of issuing its own (a screen's concurrent clients miss together). The
  * cache is below grants and masks: what the caller may see is decided per request on the documents,
  * cached or not.
@@ -23,18 +25,18 @@ import { keyColumnsArraySql, SqlDocumentStore, type ReadModelTable } from './doc
 const MAX_RESULTS_PER_PROJECTION = 512;
 
 /**
- * The checkpoints of projections, each read by a statement issued after it was asked for: those asked
- * for in the same turn of the event loop, or while a statement is in flight, are read together by the
- * next one.
+ * The document versions of projections (`SqlReadModels.versions`), each read by a statement issued
+ * after it was asked for: those asked for in the same turn of the event loop, or while a statement
+ * is in flight, are read together by the next one.
  */
-class CheckpointReads {
-  private readonly waiting = new Map<string, ((checkpoint: Position | undefined) => void)[]>();
+class VersionReads {
+  private readonly waiting = new Map<string, ((version: string | undefined) => void)[]>();
   private waitingFailed: ((error: unknown) => void)[] = [];
   private busy = false;
 
-  constructor(private readonly read: (names: readonly string[]) => Promise<Map<string, Position>>) {}
+  constructor(private readonly read: (names: readonly string[]) => Promise<Map<string, string>>) {}
 
-  checkpointOf(name: string): Promise<Position | undefined> {
+  versionOf(name: string): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const waiting = this.waiting.get(name);
       if (waiting) waiting.push(resolve);
@@ -57,8 +59,8 @@ class CheckpointReads {
     this.waitingFailed = [];
     this.read([...batch.keys()])
       .then(
-        (checkpoints) => {
-          for (const [name, resolvers] of batch) for (const resolve of resolvers) resolve(checkpoints.get(name));
+        (versions) => {
+          for (const [name, resolvers] of batch) for (const resolve of resolvers) resolve(versions.get(name));
         },
         (error: unknown) => {
           for (const reject of failed) reject(error);
@@ -84,19 +86,19 @@ function deepFrozen<T>(value: T): T {
   return value;
 }
 
-/** One projection's query results, valid at `checkpoint` only; oldest dropped first past the bound. */
+/** One projection's query results, valid at `version` of its documents only; oldest dropped first past the bound. */
 class QueryResultCache {
-  private checkpoint: Position | undefined;
+  private version: string | undefined;
   private readonly results = new Map<string, readonly Record<string, unknown>[]>();
-  /** Reads issued at `checkpoint` and not answered yet: the same query asked meanwhile waits for them. */
+  /** Reads issued at `version` and not answered yet: the same query asked meanwhile waits for them. */
   private readonly reading = new Map<string, Promise<readonly Record<string, unknown>[]>>();
 
   constructor(
     private readonly db: SqlExecutor,
-    private readonly checkpointNow: () => Promise<Position | undefined>,
+    private readonly versionNow: () => Promise<string | undefined>,
   ) {}
 
-  /** An executor that answers repeated SELECTs from the cache while the checkpoint stays; anything else goes through and empties it. */
+  /** An executor that answers repeated SELECTs from the cache while the version stays; anything else goes through and empties it. */
   executor(): SqlExecutor {
     return {
       query: async <Row>(sql: string, params?: readonly unknown[]) => {
@@ -104,22 +106,23 @@ class QueryResultCache {
           this.forget();
           return this.db.query<Row>(sql, params);
         }
-        const checkpoint = await this.checkpointNow();
-        if (checkpoint !== this.checkpoint) {
+        const version = await this.versionNow();
+        if (version !== this.version) {
           this.forget();
-          this.checkpoint = checkpoint;
+          this.version = version;
         }
         const key = `${sql}\u0000${JSON.stringify(params ?? [])}`;
         const pending = this.reading.get(key);
         const kept = this.results.get(key) ?? (pending && (await pending));
         if (kept) return { rows: kept as Row[] };
-        if (checkpoint === undefined) return this.db.query<Row>(sql, params);
+        // Only reads of the version's own table are kept: right after a swap, a reader may still be given the retired table's name.
+        if (version === undefined || !sql.includes(` ${version.slice(0, version.indexOf(' '))} `)) return this.db.query<Row>(sql, params);
         const read = this.db.query<Record<string, unknown>>(sql, params).then(({ rows }) => deepFrozen(rows));
         this.reading.set(key, read);
         try {
           const rows = await read;
-          // Read before the checkpoint moved again: else the rows may be newer than the checkpoint they would be kept under.
-          if (checkpoint === this.checkpoint) {
+          // Read before the version moved again: else the rows may be newer than the version they would be kept under.
+          if (version === this.version) {
             if (this.results.size >= MAX_RESULTS_PER_PROJECTION) this.results.delete(this.results.keys().next().value!);
             this.results.set(key, rows);
           }
@@ -139,7 +142,7 @@ class QueryResultCache {
 
 export class SqlReadModels implements ReadModels {
   private readonly activeTable: (name: string) => Promise<ReadModelTable>;
-  private readonly checkpointReads = new CheckpointReads((names) => this.checkpoints(names));
+  private readonly documentVersions = new VersionReads((names) => this.versions(names));
   private readonly caches = new Map<string, SqlExecutor>();
 
   constructor(
@@ -163,10 +166,24 @@ export class SqlReadModels implements ReadModels {
     return new Map(rows.map((r) => [r.name, r.checkpoint]));
   }
 
+  /**
+   * Per projection, what its active documents are as of: the build's table, a space, and where its
+   * documents last changed. A swap to another build, or a batch that applied events, changes it; a checkpoint moved
+   * past events the projection does not handle does not. (A build's first batches set it; before, the
+   * checkpoint stands in.)
+   */
+  private async versions(names: readonly string[]): Promise<Map<string, string>> {
+    const { rows } = await this.db.query<{ name: string; version: string }>(
+      `SELECT name, table_name || ' ' || COALESCE(changed_through, checkpoint) AS version FROM proj_builds WHERE status = 'active' AND name = ANY($1::text[])`,
+      [[...names]],
+    );
+    return new Map(rows.map((r) => [r.name, r.version]));
+  }
+
   of(name: string): DocumentStore {
     let cached = this.caches.get(name);
     if (!cached) {
-      cached = new QueryResultCache(this.db, () => this.checkpointReads.checkpointOf(name)).executor();
+      cached = new QueryResultCache(this.db, () => this.documentVersions.versionOf(name)).executor();
       this.caches.set(name, cached);
     }
     return new SqlDocumentStore(cached, () => this.activeTable(name));

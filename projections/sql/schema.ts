@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS proj_builds (
   PRIMARY KEY (name, build_id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS proj_builds_one_active ON proj_builds (name) WHERE status = 'active';
+-- Where the build's documents last changed: the checkpoint of its last batch that applied events.
+-- The checkpoint also moves past events the projection does not handle (every request's access
+-- record among them); query results kept for a read model stay valid until this moves.
+ALTER TABLE proj_builds ADD COLUMN IF NOT EXISTS changed_through text;
 
 -- Read-model tables made before documents kept a default field source gain its column (once: the
 -- ALTER runs only where the column is missing, so a busy table is not locked on every start).
