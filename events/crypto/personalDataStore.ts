@@ -45,21 +45,14 @@ import {
   type PersonalValues,
 } from './personalFields.ts';
 import { keyedPseudonyms } from './pseudonyms.ts';
-import { SqlSubjectKeyStore, SubjectKeys, type OfferedKeys, type SubjectKey } from './subjectKeys.ts';
+import { OFFERED_KEY_TAKEN, SqlSubjectKeyStore, SubjectKeys, type OfferedKeys, type SubjectKey } from './subjectKeys.ts';
 
 /** What an append's encoding needs and leaves: the keys of its subjects, and the clear data of each event it sealed. */
 interface WriteContext {
   keys: ReadonlyMap<string, SubjectKey>;
   clear: Map<string, unknown>;
-  /** Keys made for this append's new subjects, stored by its own transaction (`storeOptions`). */
+  /** Keys made for this append's new subjects, stored by its own statement or transaction (`storeOptions`). */
   offered?: OfferedKeys;
-}
-
-/** An offered key met a stored one (or an erasure) in the append's transaction, which rolled back. */
-class OfferedKeyTaken extends Error {
-  constructor() {
-    super('a data key offered for a new subject met a stored one: the append is redone with the stored keys');
-  }
 }
 
 /** The encryption side of the store: the keys and which fields are personal. */
@@ -102,14 +95,7 @@ export class PersonalDataCodec {
 
   /** The offered keys of the append in progress, stored with its events; refused unless every one is stored. */
   private companionRows(): CompanionRows | undefined {
-    const offered = this.appending.getStore()?.offered;
-    if (!offered?.within) return undefined;
-    return {
-      ...offered.within,
-      check: (stored) => {
-        if (stored !== offered.offered.size) throw new OfferedKeyTaken();
-      },
-    };
+    return this.appending.getStore()?.offered?.within;
   }
 
   private encoder(): EventEncoder {
@@ -153,7 +139,8 @@ export class PersonalDataCodec {
         this.keys.stored(offered);
         return result;
       } catch (err) {
-        if (!(err instanceof OfferedKeyTaken)) throw err;
+        // The append rolled back: an offered key met a stored one (or an erasure's tombstone).
+        if (!(err instanceof Error && err.message.includes(OFFERED_KEY_TAKEN))) throw err;
       }
       for (const [id, key] of await this.keys.met([...offered.offered.keys()])) met.set(id, key);
     }
