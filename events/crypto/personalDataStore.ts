@@ -72,13 +72,19 @@ export class PersonalDataCodec {
     this.scopes = scopesOf(rules);
   }
 
+  /** The id of the key an event's personal values are sealed under; none when it holds none. */
+  private keyIdOf(event: { type: string; data: unknown }): string | undefined {
+    const rule = this.rules.get(event.type);
+    const subject = rule && subjectOf(rule, event.data);
+    return subject && keyIdOf(subject, rule.scope);
+  }
+
   /** The rule of an event, its personal values and the id of the key they are sealed under; none when it holds none. */
   private sealing(event: { type: string; data: unknown }): { rule: PersonalFieldRule; values: PersonalValues; keyId: string } | undefined {
-    const rule = this.rules.get(event.type);
-    if (!rule) return undefined;
-    const values = personalValues(rule, event.data);
-    const subject = subjectOf(rule, event.data, values);
-    return subject ? { rule, values, keyId: keyIdOf(subject, rule.scope) } : undefined;
+    const keyId = this.keyIdOf(event);
+    if (!keyId) return undefined;
+    const rule = this.rules.get(event.type)!;
+    return { rule, values: personalValues(rule, event.data), keyId };
   }
 
   /** The options of the inner store: how it encodes events and decodes reads, and (a batch's) new keys it stores with them. */
@@ -126,14 +132,13 @@ export class PersonalDataCodec {
   async withWriteKeys<T>(events: readonly NewEvent[], append: (context: WriteContext) => Promise<T>): Promise<T> {
     const keyIds = new Set<string>();
     for (const event of events) {
-      const sealing = this.sealing(event);
-      if (sealing) keyIds.add(sealing.keyId);
+      const keyId = this.keyIdOf(event);
+      if (keyId) keyIds.add(keyId);
     }
     const met = new Map<string, SubjectKey>();
     // `offer` is undefined only for a key store that cannot store keys within the append.
     for (let offered = this.keys.offer([...keyIds], met); offered; offered = this.keys.offer([...keyIds], met)) {
-      const keys = new Map([...offered.known, ...[...offered.offered].map(([id, { key }]): [string, SubjectKey] => [id, key])]);
-      const context: WriteContext = { keys, clear: new Map(), offered };
+      const context: WriteContext = { keys: offered.keys, clear: new Map(), offered };
       try {
         const result = await this.appending.run(context, () => append(context));
         this.keys.stored(offered);

@@ -157,7 +157,8 @@ export function assertMasterKey(key: Buffer): Buffer {
 
 /** A write's keys: those already stored, and fresh ones to store with its events. */
 export interface OfferedKeys {
-  known: Map<string, SubjectKey>;
+  /** The key of every subject of the write: kept, met or offered. */
+  keys: Map<string, SubjectKey>;
   offered: Map<string, { key: Buffer; wrapped: Buffer }>;
   /** The statement that stores the offered keys (`SubjectKeyStore.createWithin`); none when none is offered. */
   within?: { sql(first: number): string; params: unknown[] };
@@ -283,11 +284,12 @@ export class SubjectKeys {
    */
   offer(subjectIds: readonly string[], met: ReadonlyMap<string, SubjectKey> = new Map()): OfferedKeys | undefined {
     if (!this.store.createWithin) return undefined;
-    const { known, missing } = this.kept(subjectIds.filter((id) => !met.has(id)));
-    for (const [id, key] of met) known.set(id, key);
+    const { known: keys, missing } = this.kept(subjectIds.filter((id) => !met.has(id)));
+    for (const [id, key] of met) keys.set(id, key);
     const offered = this.newKeys(missing);
+    for (const [id, { key }] of offered) keys.set(id, key);
     const within = offered.size > 0 ? this.store.createWithin(new Map([...offered].map(([id, { wrapped }]) => [id, wrapped]))) : undefined;
-    return { known, offered, ...(within && { within }), epoch: this.erasures };
+    return { keys, offered, ...(within && { within }), epoch: this.erasures };
   }
 
   /** The stored keys of subjects an offer met (absent: still unkeyed), the live ones kept here as created ones are (unless an erasure ran meanwhile). */
