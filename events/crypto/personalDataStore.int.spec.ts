@@ -240,6 +240,16 @@ for (const openBackend of BACKENDS) {
       const read = await (await open()).readStream(personStreamId(person!.id));
       assert.deepEqual(read.map((e) => [nameOf(e), (e.data as { residence: { address: string } }).residence.address]), [[person!.name, `${person!.name} 路 1 号`], [undefined, '新 路 9 号']]);
     });
+
+    it('tells a single append re-sent to another process a replay, writing no key or event (its offered key met the stored one)', async () => {
+      const person = { id: randomUUID(), name: '卫辛', eventId: randomUUID() };
+      const [append] = registering([person]);
+      await (await open()).append(append!.streamId, append!.events, append!.options);
+      const before = { keys: await keyRows(), events: await eventCount() };
+      const result = await (await open()).append(append!.streamId, append!.events, append!.options);
+      assert.deepEqual({ replayed: result.replayed, name: nameOf(result.events[0]) }, { replayed: true, name: person.name });
+      assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
+    });
   });
 }
 
