@@ -12,7 +12,7 @@ import { personalFieldRules } from '../../subgraphs/kit/personalData.ts';
 import { makeIdNumber } from '../../subgraphs/population/identity/idNumber.ts';
 import { populationModule } from '../../subgraphs/population/index.ts';
 import { personStreamId } from '../../subgraphs/population/person/events.ts';
-import { ConcurrencyError, ValidationError } from '../errors.ts';
+import { ConcurrencyError, ConflictError, ValidationError } from '../errors.ts';
 import { EventRegistry } from '../registry.ts';
 import type { QueryOptions, SqlDatabase } from '../sql/database.ts';
 import type { NewEvent, StreamAppend } from '../types.ts';
@@ -248,6 +248,18 @@ for (const openBackend of BACKENDS) {
       const before = { keys: await keyRows(), events: await eventCount() };
       const result = await (await open()).append(append!.streamId, append!.events, append!.options);
       assert.deepEqual({ replayed: result.replayed, name: nameOf(result.events[0]) }, { replayed: true, name: person.name });
+      assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
+    });
+
+    it('refuses as a conflict an event id re-sent with another, unkeyed subject, single or in a batch, storing no key for it', async () => {
+      const person = { id: randomUUID(), name: '蒋壬', eventId: randomUUID() };
+      const [append] = registering([person]);
+      await (await open()).append(append!.streamId, append!.events, append!.options);
+      const before = { keys: await keyRows(), events: await eventCount() };
+      // The stored event was sealed under the first subject's key: the re-send's subject has none, and gets none.
+      const other = { ...append!, events: [registration(randomUUID(), '蒋癸', person.eventId)] };
+      await assert.rejects((await open()).append(other.streamId, other.events, other.options), ConflictError);
+      await assert.rejects((await open()).appendMany([other, other]), ConflictError);
       assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
     });
   });

@@ -10,9 +10,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CheckedEvent, EventEncoder } from '../append.ts';
+import { ConflictError } from '../errors.ts';
 import type { EventRegistry } from '../registry.ts';
 import type { SqlDatabase } from '../sql/database.ts';
-import { SqlEventStore, type CompanionRows, type EventDecoder, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
+import { CompanionRowsUnwritten, SqlEventStore, type CompanionRows, type EventDecoder, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
 import type { DomainEvent } from '../decider.ts';
 import type {
   Aggregate,
@@ -126,7 +127,8 @@ export class PersonalDataCodec {
    * refused append (a stale expected revision, an oversize event) leaves no key behind. Should an
    * offered key meet a stored one (kept by another process, or erased), the append rolls back, the
    * keys met are read, and it is redone with them and fresh keys for the subjects still new: each
-   * redo knows at least one more key, so it ends. A key store that cannot store keys within the
+   * redo knows at least one more key, so it ends. A replay stores no key: redone the same way with the
+   * keys its events were sealed with, or refused as other content when it met none. A key store that cannot store keys within the
    * append creates them in a round trip of their own first.
    */
   async withWriteKeys<T>(events: readonly NewEvent[], append: (context: WriteContext) => Promise<T>): Promise<T> {
@@ -144,10 +146,15 @@ export class PersonalDataCodec {
         this.keys.stored(offered);
         return result;
       } catch (err) {
-        // The append rolled back: an offered key met a stored one (or an erasure's tombstone).
-        if (!(err instanceof Error && err.message.includes(OFFERED_KEY_TAKEN))) throw err;
+        // The append rolled back (an offered key met a stored one, or an erasure's tombstone), or it was a
+        // replay, which stores no key: redone with the keys met.
+        const replayed = err instanceof CompanionRowsUnwritten;
+        if (!replayed && !(err instanceof Error && err.message.includes(OFFERED_KEY_TAKEN))) throw err;
+        const found = await this.keys.met([...offered.offered.keys()]);
+        // A replay whose offered keys met no stored one names subjects no stored event of it was sealed for.
+        if (replayed && found.size === 0) throw new ConflictError('an event id of this append is already stored with other content (another data subject): an idempotency key or event id was reused for a different command');
+        for (const [id, key] of found) met.set(id, key);
       }
-      for (const [id, key] of await this.keys.met([...offered.offered.keys()])) met.set(id, key);
     }
     const context: WriteContext = { keys: keyIds.size ? await this.keys.forWriting([...keyIds]) : new Map(), clear: new Map() };
     return this.appending.run(context, () => append(context));

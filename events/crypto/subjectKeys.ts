@@ -22,7 +22,7 @@ export interface SubjectKeyStore {
   create(keys: ReadonlyMap<string, Buffer>): Promise<Map<string, StoredKey>>;
   /**
    * Stores these keys within the append that writes the events they seal (a key table in the events'
-   * database): a query for a CTE of its statement, its parameters numbered from `$first`, that fails
+   * database): an SQL expression of its statement, its parameters numbered from `$first`, that fails
    * with `OFFERED_KEY_TAKEN` in its message unless it stored every key (one met a stored key or an
    * erasure's tombstone), so keys and events commit or roll back together. Absent: `create` first.
    */
@@ -111,7 +111,7 @@ export class SqlSubjectKeyStore implements SubjectKeyStore {
   createWithin(keys: ReadonlyMap<string, Buffer>): { sql(first: number): string; params: unknown[] } {
     const ids = [...keys.keys()];
     return {
-      sql: (first) => `SELECT pd_store_offered_keys($${first}::text[], $${first + 1}::text[])`,
+      sql: (first) => `pd_store_offered_keys($${first}::text[], $${first + 1}::text[])`,
       params: [ids, ids.map((id) => keys.get(id)!.toString('base64'))],
     };
   }

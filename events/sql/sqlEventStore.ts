@@ -51,12 +51,20 @@ export interface EventDecoder {
  */
 export interface CompanionRows {
   /**
-   * A query for a CTE, its parameters numbered from `$first`, that stores the rows and fails unless it
-   * stored every one, which rolls the append back. It runs after the events are written, also when
-   * every append was a replay and nothing was.
+   * An SQL expression, its parameters numbered from `$first`, that stores the rows and fails unless it
+   * stored every one, which rolls the append back. It is evaluated after the events are written, and
+   * not when the append wrote nothing (every append a replay): the append then fails with
+   * `CompanionRowsUnwritten`.
    */
   sql(first: number): string;
   params: unknown[];
+}
+
+/** The append wrote nothing (every append a replay), so its companion rows were not stored either. */
+export class CompanionRowsUnwritten extends Error {
+  constructor() {
+    super('every append was a replay: its companion rows were not stored');
+  }
 }
 
 interface EventRow extends EventRowIdentity {
@@ -214,14 +222,15 @@ export class SqlEventStore implements EventStore {
       // `writeBatch`): the arms of a UNION ALL run in order. Its arm returns no row.
       const { rows } = await this.db.query<AppendRow>(
         `WITH appended AS MATERIALIZED (SELECT * FROM es_append($1, $2, $3::jsonb)),
-         companion AS MATERIALIZED (${companion.sql(4)})
+         companion AS MATERIALIZED (SELECT CASE WHEN bool_or(a.replayed) THEN NULL ELSE ${companion.sql(4)} END FROM appended a)
          SELECT 0 AS batch_index, a.* FROM appended a
          UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM companion HAVING count(*) < 0`,
         [...params, ...companion.params],
       );
+      if (rows[0]?.replayed) throw new CompanionRowsUnwritten();
       return rows;
     } catch (err) {
-      if (err instanceof ConcurrencyError) throw err;
+      if (err instanceof ConcurrencyError || err instanceof CompanionRowsUnwritten) throw err;
       const message = err instanceof Error ? err.message : String(err);
       const concurrency = /ES_CONCURRENCY:(-?\d+):(\S+)/.exec(message);
       if (concurrency) {
@@ -255,8 +264,8 @@ export class SqlEventStore implements EventStore {
    * takes its one stream, its events and its companion rows in too. A new stream another
    * writer created meanwhile is met by the unique keys: the batch waits for that writer's commit, then
    * an append that expected `any` is redone on the stream now found (as `es_append` waits for a
-   * concurrent creator), any other becomes a `ConcurrencyError` (`runAppend`). The companion rows are
-   * stored also when every append was a replay and nothing was written.
+   * concurrent creator), any other becomes a `ConcurrencyError` (`runAppend`). When every append was a
+   * replay, nothing is written, the companion rows neither (`CompanionRowsUnwritten`).
    */
   private async writeBatch(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[], companion?: CompanionRows): Promise<AppendRow[]> {
     for (let attempt = 1; ; attempt++) {
@@ -316,7 +325,7 @@ export class SqlEventStore implements EventStore {
       revisions.set(streamId, current + prepared.length);
     });
     if (rows.length === 0) {
-      if (companion) await tx.query(companion.sql(1), companion.params);
+      if (companion) throw new CompanionRowsUnwritten();
       return replays;
     }
     const changed = [...revisions].filter(([streamId, revision]) => revision !== before.get(streamId)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -338,7 +347,7 @@ export class SqlEventStore implements EventStore {
          FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, stream_id text, stream_revision integer, "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb), now
          ORDER BY x.ord
          RETURNING e.global_position, e.event_id)${companion ? `,
-       companion AS (${companion.sql(6)})` : ''}
+       companion AS (SELECT ${companion.sql(6)})` : ''}
        SELECT 'c' AS kind, NULL AS global_position, NULL AS transaction_id, c.stream_id AS id, NULL::timestamptz AS recorded_at FROM created c
        UNION ALL SELECT 'e', i.global_position::text, NULL, i.event_id::text, NULL FROM inserted i
        UNION ALL SELECT 'n', NULL, pg_current_xact_id()::text, NULL, now.at FROM now, (SELECT pg_notify('es_events', '')) n${companion ? `
