@@ -1,7 +1,7 @@
 /**
- * The personal-data store's write path: a batch of appends stores its new subjects' keys in its own
- * transaction, so keys and events commit or roll back together, and a key is kept in memory only
- * once stored (never across an erasure).
+ * The personal-data store's write path: an append, single or a batch, stores its new subjects' keys in
+ * its own statement or transaction, so keys and events commit or roll back together, and a key is kept
+ * in memory only once stored (never across an erasure).
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -12,7 +12,7 @@ import { personalFieldRules } from '../../subgraphs/kit/personalData.ts';
 import { makeIdNumber } from '../../subgraphs/population/identity/idNumber.ts';
 import { populationModule } from '../../subgraphs/population/index.ts';
 import { personStreamId } from '../../subgraphs/population/person/events.ts';
-import { ConcurrencyError, ValidationError } from '../errors.ts';
+import { ConcurrencyError, ConflictError, ValidationError } from '../errors.ts';
 import { EventRegistry } from '../registry.ts';
 import type { QueryOptions, SqlDatabase } from '../sql/database.ts';
 import type { NewEvent, StreamAppend } from '../types.ts';
@@ -240,10 +240,32 @@ for (const openBackend of BACKENDS) {
       const read = await (await open()).readStream(personStreamId(person!.id));
       assert.deepEqual(read.map((e) => [nameOf(e), (e.data as { residence: { address: string } }).residence.address]), [[person!.name, `${person!.name} 路 1 号`], [undefined, '新 路 9 号']]);
     });
+
+    it('tells a single append re-sent to another process a replay, writing no key or event (its offered key met the stored one)', async () => {
+      const person = { id: randomUUID(), name: '卫辛', eventId: randomUUID() };
+      const [append] = registering([person]);
+      await (await open()).append(append!.streamId, append!.events, append!.options);
+      const before = { keys: await keyRows(), events: await eventCount() };
+      const result = await (await open()).append(append!.streamId, append!.events, append!.options);
+      assert.deepEqual({ replayed: result.replayed, name: nameOf(result.events[0]) }, { replayed: true, name: person.name });
+      assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
+    });
+
+    it('refuses as a conflict an event id re-sent with another, unkeyed subject, single or in a batch, storing no key for it', async () => {
+      const person = { id: randomUUID(), name: '蒋壬', eventId: randomUUID() };
+      const [append] = registering([person]);
+      await (await open()).append(append!.streamId, append!.events, append!.options);
+      const before = { keys: await keyRows(), events: await eventCount() };
+      // The stored event was sealed under the first subject's key: the re-send's subject has none, and gets none.
+      const other = { ...append!, events: [registration(randomUUID(), '蒋癸', person.eventId)] };
+      await assert.rejects((await open()).append(other.streamId, other.events, other.options), ConflictError);
+      await assert.rejects((await open()).appendMany([other, other]), ConflictError);
+      assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
+    });
   });
 }
 
-describe('personal-data store on PostgreSQL: concurrent batches sharing a new subject and streams', () => {
+describe('personal-data store on PostgreSQL: concurrent appends sharing new subjects and streams', () => {
   let backend: TestBackend | undefined;
   const stores: PersonalDataEventStore[] = [];
   before(async () => {
@@ -289,5 +311,40 @@ describe('personal-data store on PostgreSQL: concurrent batches sharing a new su
       for (const streamId of [x, y]) for (const event of await a.readStream(streamId)) assert.ok(!String(nameOf(event)).startsWith('['), `${streamId}: ${String(nameOf(event))}`);
     }
     assert.ok((outcomes.get('written') ?? 0) > 0, 'some batches were written');
+  });
+
+  it('writes every one of racing single appends and a batch on the same new subjects and streams, never a deadlock, one key per subject', async (t) => {
+    if (backend?.name !== 'postgres') return t.skip('PostgreSQL only: PGlite is one session, its transactions never overlap');
+    const db = await backend.fresh();
+    const masterKey = randomBytes(32);
+    // Three processes of one deployment: each offers its own key for a subject new to it.
+    const [a, b, c] = [
+      await openPersonalDataStore(db, registry, masterKey, rules),
+      await openPersonalDataStore(backend.connectAgain!(), registry, masterKey, rules),
+      await openPersonalDataStore(backend.connectAgain!(), registry, masterKey, rules),
+    ];
+    stores.push(a, b, c);
+    for (let round = 0; round < 60; round++) {
+      // Two subjects new to all, in two streams missing at first: a batch writes both streams and a stream
+      // of its own; one single append writes each stream; another writes both subjects to a third stream
+      // (its keys stored in key order, the batch's too), listed in the opposite order.
+      const [first, second] = [randomUUID(), randomUUID()];
+      const [x, y, z] = [personStreamId(randomUUID()), personStreamId(randomUUID()), personStreamId(randomUUID())];
+      const any = { expectedRevision: 'any' } as const;
+      const settled = await Promise.allSettled([
+        a.appendMany([{ streamId: x, events: [registration(first, '甲')], options: any }, ...registering([{ id: randomUUID(), name: '乙' }]), { streamId: y, events: [registration(second, '丙')], options: any }]),
+        b.append(y, [registration(second, '丁')], any),
+        c.append(x, [registration(first, '戊')], any),
+        b.append(z, [registration(second, '己'), registration(first, '庚')], any),
+      ]);
+      for (const [i, s] of settled.entries()) {
+        assert.equal(s.status, 'fulfilled', `round ${round}, append ${i}: ${String((s as { reason?: unknown }).reason)} (${(s as { reason?: { code?: string } }).reason?.code})`);
+      }
+      const keys = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pd_subject_keys WHERE subject_id = ANY($1::text[])', [[first, second].map(registrationKeyOf)]);
+      assert.equal(keys.rows[0]!.n, 2, `round ${round}: one key per subject`);
+      // No stored ciphertext lacks its key: every event reads back in clear, whichever process reads it.
+      for (const streamId of [x, y, z]) for (const event of await a.readStream(streamId)) assert.ok(!String(nameOf(event)).startsWith('['), `round ${round}, ${streamId}: ${String(nameOf(event))}`);
+      assert.equal((await a.readStream(z)).length, 2);
+    }
   });
 });

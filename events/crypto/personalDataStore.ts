@@ -10,9 +10,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CheckedEvent, EventEncoder } from '../append.ts';
+import { ConflictError } from '../errors.ts';
 import type { EventRegistry } from '../registry.ts';
 import type { SqlDatabase } from '../sql/database.ts';
-import { SqlEventStore, type CompanionRows, type EventDecoder, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
+import { CompanionRowsUnwritten, SqlEventStore, type CompanionRows, type EventDecoder, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
 import type { DomainEvent } from '../decider.ts';
 import type {
   Aggregate,
@@ -45,21 +46,14 @@ import {
   type PersonalValues,
 } from './personalFields.ts';
 import { keyedPseudonyms } from './pseudonyms.ts';
-import { SqlSubjectKeyStore, SubjectKeys, type OfferedKeys, type SubjectKey } from './subjectKeys.ts';
+import { OFFERED_KEY_TAKEN, SqlSubjectKeyStore, SubjectKeys, type OfferedKeys, type SubjectKey } from './subjectKeys.ts';
 
 /** What an append's encoding needs and leaves: the keys of its subjects, and the clear data of each event it sealed. */
 interface WriteContext {
   keys: ReadonlyMap<string, SubjectKey>;
   clear: Map<string, unknown>;
-  /** Keys made for this append's new subjects, stored by its own transaction (`storeOptions`). */
+  /** Keys made for this append's new subjects, stored by its own statement or transaction (`storeOptions`). */
   offered?: OfferedKeys;
-}
-
-/** An offered key met a stored one (or an erasure) in the append's transaction, which rolled back. */
-class OfferedKeyTaken extends Error {
-  constructor() {
-    super('a data key offered for a new subject met a stored one: the append is redone with the stored keys');
-  }
 }
 
 /** The encryption side of the store: the keys and which fields are personal. */
@@ -79,13 +73,19 @@ export class PersonalDataCodec {
     this.scopes = scopesOf(rules);
   }
 
+  /** The id of the key an event's personal values are sealed under; none when it holds none. */
+  private keyIdOf(event: { type: string; data: unknown }): string | undefined {
+    const rule = this.rules.get(event.type);
+    const subject = rule && subjectOf(rule, event.data);
+    return subject && keyIdOf(subject, rule.scope);
+  }
+
   /** The rule of an event, its personal values and the id of the key they are sealed under; none when it holds none. */
   private sealing(event: { type: string; data: unknown }): { rule: PersonalFieldRule; values: PersonalValues; keyId: string } | undefined {
-    const rule = this.rules.get(event.type);
-    if (!rule) return undefined;
-    const values = personalValues(rule, event.data);
-    const subject = subjectOf(rule, event.data, values);
-    return subject ? { rule, values, keyId: keyIdOf(subject, rule.scope) } : undefined;
+    const keyId = this.keyIdOf(event);
+    if (!keyId) return undefined;
+    const rule = this.rules.get(event.type)!;
+    return { rule, values: personalValues(rule, event.data), keyId };
   }
 
   /** The options of the inner store: how it encodes events and decodes reads, and (a batch's) new keys it stores with them. */
@@ -102,14 +102,7 @@ export class PersonalDataCodec {
 
   /** The offered keys of the append in progress, stored with its events; refused unless every one is stored. */
   private companionRows(): CompanionRows | undefined {
-    const offered = this.appending.getStore()?.offered;
-    if (!offered?.within) return undefined;
-    return {
-      ...offered.within,
-      check: (stored) => {
-        if (stored !== offered.offered.size) throw new OfferedKeyTaken();
-      },
-    };
+    return this.appending.getStore()?.offered?.within;
   }
 
   private encoder(): EventEncoder {
@@ -134,28 +127,34 @@ export class PersonalDataCodec {
    * refused append (a stale expected revision, an oversize event) leaves no key behind. Should an
    * offered key meet a stored one (kept by another process, or erased), the append rolls back, the
    * keys met are read, and it is redone with them and fresh keys for the subjects still new: each
-   * redo knows at least one more key, so it ends. A key store that cannot store keys within the
+   * redo knows at least one more key, so it ends. A replay stores no key: redone the same way with the
+   * keys its events were sealed with, or refused as other content when it met none. A key store that cannot store keys within the
    * append creates them in a round trip of their own first.
    */
   async withWriteKeys<T>(events: readonly NewEvent[], append: (context: WriteContext) => Promise<T>): Promise<T> {
     const keyIds = new Set<string>();
     for (const event of events) {
-      const sealing = this.sealing(event);
-      if (sealing) keyIds.add(sealing.keyId);
+      const keyId = this.keyIdOf(event);
+      if (keyId) keyIds.add(keyId);
     }
     const met = new Map<string, SubjectKey>();
     // `offer` is undefined only for a key store that cannot store keys within the append.
     for (let offered = this.keys.offer([...keyIds], met); offered; offered = this.keys.offer([...keyIds], met)) {
-      const keys = new Map([...offered.known, ...[...offered.offered].map(([id, { key }]): [string, SubjectKey] => [id, key])]);
-      const context: WriteContext = { keys, clear: new Map(), offered };
+      const context: WriteContext = { keys: offered.keys, clear: new Map(), offered };
       try {
         const result = await this.appending.run(context, () => append(context));
         this.keys.stored(offered);
         return result;
       } catch (err) {
-        if (!(err instanceof OfferedKeyTaken)) throw err;
+        // The append rolled back (an offered key met a stored one, or an erasure's tombstone), or it was a
+        // replay, which stores no key: redone with the keys met.
+        const replayed = err instanceof CompanionRowsUnwritten;
+        if (!replayed && !(err instanceof Error && err.message.includes(OFFERED_KEY_TAKEN))) throw err;
+        const found = await this.keys.met([...offered.offered.keys()]);
+        // A replay whose offered keys met no stored one names subjects no stored event of it was sealed for.
+        if (replayed && found.size === 0) throw new ConflictError('an event id of this append is already stored with other content (another data subject): an idempotency key or event id was reused for a different command');
+        for (const [id, key] of found) met.set(id, key);
       }
-      for (const [id, key] of await this.keys.met([...offered.offered.keys()])) met.set(id, key);
     }
     const context: WriteContext = { keys: keyIds.size ? await this.keys.forWriting([...keyIds]) : new Map(), clear: new Map() };
     return this.appending.run(context, () => append(context));

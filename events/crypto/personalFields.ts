@@ -60,9 +60,13 @@ function valueAt(data: unknown, path: string): unknown {
 
 /** The data subject of an event under `rule`, when its payload names one and holds a personal value of theirs (`values`, when known). */
 export function subjectOf(rule: PersonalFieldRule, data: unknown, values?: PersonalValues): string | undefined {
-  if (rule.when && ![rule.when.equals].flat().includes(valueAt(data, rule.when.path) as string)) return undefined;
-  const subject = [rule.subject].flat().map((path) => valueAt(data, path)).find((id) => typeof id === 'string' && id !== '');
-  return typeof subject === 'string' && (values ?? personalValues(rule, data)).length > 0 ? subject : undefined;
+  if (rule.when && !(typeof rule.when.equals === 'string' ? [rule.when.equals] : rule.when.equals).includes(valueAt(data, rule.when.path) as string)) return undefined;
+  // Every append of a personal event asks (twice): no arrays made on the way.
+  for (const path of typeof rule.subject === 'string' ? [rule.subject] : rule.subject) {
+    const subject = valueAt(data, path);
+    if (typeof subject === 'string' && subject !== '') return (values ? values.length > 0 : holdsPersonalValue(rule, data)) ? subject : undefined;
+  }
+  return undefined;
 }
 
 const SCOPE_SEPARATOR = '#';
@@ -87,32 +91,60 @@ export function scopesOf(rules: PersonalFieldRules): string[] {
 /** The string values at a rule's paths, each with its concrete path. */
 export type PersonalValues = readonly { path: Path; value: string }[];
 
-/** Each rule's field paths split once: every append of a personal event walks them (twice). */
+/** Each rule's field paths split once: every append of a personal event walks them (for its key id, then its values). */
 const fieldSegments = new WeakMap<PersonalFieldRule, string[][]>();
+
+/** Sees a string value at a personal path (`at`: the walk's own array, copied by a visitor that keeps it); false stops the walk. */
+type Visit = (at: Path, value: string) => boolean;
+
+/**
+ * Visits the string values at `rule`'s paths in order, each with its concrete path, until `visit`
+ * returns false. No closure is made per walk: under tsx each named one costs a defineProperty (its
+ * kept name), a microsecond per event on the append path.
+ */
+function walkPersonal(rule: PersonalFieldRule, data: unknown, visit: Visit): void {
+  let fields = fieldSegments.get(rule);
+  if (!fields) fieldSegments.set(rule, (fields = rule.fields.map((field) => field.split('.'))));
+  const at: Path = [];
+  for (const segments of fields) if (!walkFrom(data, segments, 0, at, visit)) return;
+}
+
+function walkFrom(value: unknown, segments: readonly string[], depth: number, at: Path, visit: Visit): boolean {
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      at.push(index);
+      const going = walkFrom(value[index], segments, depth, at, visit);
+      at.pop();
+      if (!going) return false;
+    }
+    return true;
+  }
+  if (depth === segments.length) return typeof value !== 'string' || visit(at, value);
+  if (typeof value !== 'object' || value === null) return true;
+  at.push(segments[depth]!);
+  const going = walkFrom((value as Record<string, unknown>)[segments[depth]!], segments, depth + 1, at, visit);
+  at.pop();
+  return going;
+}
 
 /** The string values at `rule`'s paths, each with its concrete path. */
 export function personalValues(rule: PersonalFieldRule, data: unknown): PersonalValues {
-  let fields = fieldSegments.get(rule);
-  if (!fields) fieldSegments.set(rule, (fields = rule.fields.map((field) => field.split('.'))));
   const out: { path: Path; value: string }[] = [];
-  const at: Path = [];
-  const collect = (value: unknown, segments: readonly string[], depth: number): void => {
-    if (Array.isArray(value)) {
-      value.forEach((item, index) => {
-        at.push(index);
-        collect(item, segments, depth);
-        at.pop();
-      });
-    } else if (depth === segments.length) {
-      if (typeof value === 'string') out.push({ path: [...at], value });
-    } else if (typeof value === 'object' && value !== null) {
-      at.push(segments[depth]!);
-      collect((value as Record<string, unknown>)[segments[depth]!], segments, depth + 1);
-      at.pop();
-    }
-  };
-  for (const segments of fields) collect(data, segments, 0);
+  walkPersonal(rule, data, (at, value) => {
+    out.push({ path: [...at], value });
+    return true;
+  });
   return out;
+}
+
+/** Whether `data` holds a string value at one of `rule`'s paths: the walk stops at the first. */
+function holdsPersonalValue(rule: PersonalFieldRule, data: unknown): boolean {
+  let holds = false;
+  walkPersonal(rule, data, () => {
+    holds = true;
+    return false;
+  });
+  return holds;
 }
 
 /**
@@ -122,21 +154,23 @@ export function personalValues(rule: PersonalFieldRule, data: unknown): Personal
 function withValuesAt(root: unknown, paths: readonly (readonly (string | number)[])[], valueOf: (index: number) => unknown): Record<string, unknown> {
   // The copies made, each also keyed by itself: a second path through a container finds it copied.
   const copies = new Map<object, Record<string | number, unknown>>();
-  const copyOf = (value: unknown): Record<string | number, unknown> => {
-    let copy = copies.get(value as object);
-    if (!copy) {
-      copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>;
-      copies.set(value as object, copy).set(copy, copy);
-    }
-    return copy;
-  };
-  const out = copyOf(root);
+  const out = copyOnce(copies, root);
   paths.forEach((path, index) => {
     let at = out;
-    for (let depth = 0; depth < path.length - 1; depth++) at = at[path[depth]!] = copyOf(at[path[depth]!]);
+    for (let depth = 0; depth < path.length - 1; depth++) at = at[path[depth]!] = copyOnce(copies, at[path[depth]!]);
     at[path[path.length - 1]!] = valueOf(index);
   });
   return out as Record<string, unknown>;
+}
+
+/** A shallow copy of an object or array made once per `copies` (a module function: see `walkPersonal`). */
+function copyOnce(copies: Map<object, Record<string | number, unknown>>, value: unknown): Record<string | number, unknown> {
+  let copy = copies.get(value as object);
+  if (!copy) {
+    copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>;
+    copies.set(value as object, copy).set(copy, copy);
+  }
+  return copy;
 }
 
 const TAG_BYTES = 16;

@@ -21,9 +21,10 @@ export interface SubjectKeyStore {
   /** Stores the key given for every subject that has no row yet; returns every subject's stored key (an existing or a concurrent writer's wins). */
   create(keys: ReadonlyMap<string, Buffer>): Promise<Map<string, StoredKey>>;
   /**
-   * What `create` does, as a statement for a CTE of the append that writes the events these keys
-   * seal (a key table in the events' database), its parameters numbered from `$first`, returning a
-   * row per key stored: keys and events then commit or roll back together. Absent: `create` first.
+   * Stores these keys within the append that writes the events they seal (a key table in the events'
+   * database): an SQL expression of its statement, its parameters numbered from `$first`, that fails
+   * with `OFFERED_KEY_TAKEN` in its message unless it stored every key (one met a stored key or an
+   * erasure's tombstone), so keys and events commit or roll back together. Absent: `create` first.
    */
   createWithin?(keys: ReadonlyMap<string, Buffer>): { sql(first: number): string; params: unknown[] };
   /**
@@ -37,6 +38,9 @@ export interface SubjectKeyStore {
   /** How many key ids hold a key, and how many were erased (tombstones). */
   counts(): Promise<{ live: number; erased: number }>;
 }
+
+/** What the failure of `createWithin`'s query says: an offered key met a stored one, and the append rolled back. */
+export const OFFERED_KEY_TAKEN = 'PD_OFFERED_KEY_TAKEN';
 
 export const SUBJECT_KEYS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS pd_subject_keys (
@@ -56,6 +60,22 @@ BEGIN
   RETURN QUERY INSERT INTO pd_subject_keys AS k (subject_id, wrapped_key)
     SELECT x.s, decode(x.w, 'base64') FROM unnest(p_ids, p_keys) AS x(s, w) ORDER BY x.s
     ON CONFLICT (subject_id) DO NOTHING RETURNING k.subject_id;
+END $$;
+-- Stores the keys an append offers for its new subjects, in its own statement or transaction and after
+-- its events (the appends' lock order: streams, events, then keys in key-id order), and fails unless it
+-- stored every one, which rolls the append back: no key without its events, no event without its key.
+CREATE OR REPLACE FUNCTION pd_store_offered_keys(p_ids text[], p_keys text[]) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  v_stored integer;
+BEGIN
+  INSERT INTO pd_subject_keys AS k (subject_id, wrapped_key)
+    SELECT x.s, decode(x.w, 'base64') FROM unnest(p_ids, p_keys) AS x(s, w) ORDER BY x.s
+    ON CONFLICT (subject_id) DO NOTHING;
+  GET DIAGNOSTICS v_stored = ROW_COUNT;
+  IF v_stored <> cardinality(p_ids) THEN
+    RAISE EXCEPTION '${OFFERED_KEY_TAKEN}: % of % offered keys met a stored key or tombstone', cardinality(p_ids) - v_stored, cardinality(p_ids);
+  END IF;
+  RETURN v_stored;
 END $$;`;
 
 export class SqlSubjectKeyStore implements SubjectKeyStore {
@@ -91,10 +111,7 @@ export class SqlSubjectKeyStore implements SubjectKeyStore {
   createWithin(keys: ReadonlyMap<string, Buffer>): { sql(first: number): string; params: unknown[] } {
     const ids = [...keys.keys()];
     return {
-      // In key-id order, as `pd_create_keys`: concurrent appends of the same new subjects wait in one order.
-      sql: (first) => `INSERT INTO pd_subject_keys AS k (subject_id, wrapped_key)
-           SELECT x.s, decode(x.w, 'base64') FROM unnest($${first}::text[], $${first + 1}::text[]) AS x(s, w) ORDER BY x.s
-           ON CONFLICT (subject_id) DO NOTHING RETURNING 1`,
+      sql: (first) => `pd_store_offered_keys($${first}::text[], $${first + 1}::text[])`,
       params: [ids, ids.map((id) => keys.get(id)!.toString('base64'))],
     };
   }
@@ -140,7 +157,8 @@ export function assertMasterKey(key: Buffer): Buffer {
 
 /** A write's keys: those already stored, and fresh ones to store with its events. */
 export interface OfferedKeys {
-  known: Map<string, SubjectKey>;
+  /** The key of every subject of the write: kept, met or offered. */
+  keys: Map<string, SubjectKey>;
   offered: Map<string, { key: Buffer; wrapped: Buffer }>;
   /** The statement that stores the offered keys (`SubjectKeyStore.createWithin`); none when none is offered. */
   within?: { sql(first: number): string; params: unknown[] };
@@ -266,11 +284,12 @@ export class SubjectKeys {
    */
   offer(subjectIds: readonly string[], met: ReadonlyMap<string, SubjectKey> = new Map()): OfferedKeys | undefined {
     if (!this.store.createWithin) return undefined;
-    const { known, missing } = this.kept(subjectIds.filter((id) => !met.has(id)));
-    for (const [id, key] of met) known.set(id, key);
+    const { known: keys, missing } = this.kept(subjectIds.filter((id) => !met.has(id)));
+    for (const [id, key] of met) keys.set(id, key);
     const offered = this.newKeys(missing);
+    for (const [id, { key }] of offered) keys.set(id, key);
     const within = offered.size > 0 ? this.store.createWithin(new Map([...offered].map(([id, { wrapped }]) => [id, wrapped]))) : undefined;
-    return { known, offered, ...(within && { within }), epoch: this.erasures };
+    return { keys, offered, ...(within && { within }), epoch: this.erasures };
   }
 
   /** The stored keys of subjects an offer met (absent: still unkeyed), the live ones kept here as created ones are (unless an erasure ran meanwhile). */

@@ -50,11 +50,21 @@ export interface EventDecoder {
  * together (events/crypto/: the data keys its events were sealed with, created for new subjects).
  */
 export interface CompanionRows {
-  /** A data-modifying statement for a CTE, its parameters numbered from `$first`, returning a row per row stored. */
+  /**
+   * An SQL expression, its parameters numbered from `$first`, that stores the rows and fails unless it
+   * stored every one, which rolls the append back. It is evaluated after the events are written, and
+   * not when the append wrote nothing (every append a replay): the append then fails with
+   * `CompanionRowsUnwritten`.
+   */
   sql(first: number): string;
   params: unknown[];
-  /** Sees how many rows were stored before the transaction commits; throwing rolls it all back. */
-  check(stored: number): void;
+}
+
+/** The append wrote nothing (every append a replay), so its companion rows were not stored either. */
+export class CompanionRowsUnwritten extends Error {
+  constructor() {
+    super('every append was a replay: its companion rows were not stored');
+  }
 }
 
 interface EventRow extends EventRowIdentity {
@@ -201,19 +211,26 @@ export class SqlEventStore implements EventStore {
     );
   }
 
-  /** One transaction for the whole batch (one statement for a single append without companion rows); store errors become typed errors. */
+  /** One transaction for the whole batch (one statement for a single append, its companion rows included); store errors become typed errors. */
   private async runAppend(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[], companion: CompanionRows | undefined): Promise<AppendRow[]> {
     try {
-      // A single append skips the batch function's loop: it is the hot path of every command.
-      if (batch.length > 1 || companion) return await this.writeBatch(batch, companion);
-      const { rows } = await this.db.query<AppendRow>('SELECT 0 AS batch_index, * FROM es_append($1, $2, $3::jsonb)', [
-        batch[0]!.streamId,
-        String(batch[0]!.expected),
-        eventsJson(batch[0]!.prepared),
-      ]);
+      // A single append skips the batch's two statements: it is the hot path of every command.
+      if (batch.length > 1) return await this.writeBatch(batch, companion);
+      const params = [batch[0]!.streamId, String(batch[0]!.expected), eventsJson(batch[0]!.prepared)];
+      if (!companion) return (await this.db.query<AppendRow>('SELECT 0 AS batch_index, * FROM es_append($1, $2, $3::jsonb)', params)).rows;
+      // The companion rows are stored after the events, as a batch stores them (the lock order of
+      // `writeBatch`): the arms of a UNION ALL run in order. Its arm returns no row.
+      const { rows } = await this.db.query<AppendRow>(
+        `WITH appended AS MATERIALIZED (SELECT * FROM es_append($1, $2, $3::jsonb)),
+         companion AS MATERIALIZED (SELECT CASE WHEN bool_or(a.replayed) THEN NULL ELSE ${companion.sql(4)} END FROM appended a)
+         SELECT 0 AS batch_index, a.* FROM appended a
+         UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM companion HAVING count(*) < 0`,
+        [...params, ...companion.params],
+      );
+      if (rows[0]?.replayed) throw new CompanionRowsUnwritten();
       return rows;
     } catch (err) {
-      if (err instanceof ConcurrencyError) throw err;
+      if (err instanceof ConcurrencyError || err instanceof CompanionRowsUnwritten) throw err;
       const message = err instanceof Error ? err.message : String(err);
       const concurrency = /ES_CONCURRENCY:(-?\d+):(\S+)/.exec(message);
       if (concurrency) {
@@ -243,11 +260,12 @@ export class SqlEventStore implements EventStore {
    *
    * Lock order, the same in every batch so concurrent ones queue instead of deadlocking: the existing
    * streams (first statement, in stream order), then the new ones (in stream order), then the batch's
-   * own events, then the companion rows (a new subject's key: in key order). A new stream another
+   * own events, then the companion rows (a new subject's key: in key order), the order a single append
+   * takes its one stream, its events and its companion rows in too. A new stream another
    * writer created meanwhile is met by the unique keys: the batch waits for that writer's commit, then
    * an append that expected `any` is redone on the stream now found (as `es_append` waits for a
-   * concurrent creator), any other becomes a `ConcurrencyError` (`runAppend`). The companion rows are
-   * checked before the commit (also when every append was a replay and nothing was written).
+   * concurrent creator), any other becomes a `ConcurrencyError` (`runAppend`). When every append was a
+   * replay, nothing is written, the companion rows neither (`CompanionRowsUnwritten`).
    */
   private async writeBatch(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[], companion?: CompanionRows): Promise<AppendRow[]> {
     for (let attempt = 1; ; attempt++) {
@@ -307,7 +325,7 @@ export class SqlEventStore implements EventStore {
       revisions.set(streamId, current + prepared.length);
     });
     if (rows.length === 0) {
-      companion?.check(0);
+      if (companion) throw new CompanionRowsUnwritten();
       return replays;
     }
     const changed = [...revisions].filter(([streamId, revision]) => revision !== before.get(streamId)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -315,7 +333,7 @@ export class SqlEventStore implements EventStore {
     const moved = changed.filter(([streamId]) => before.has(streamId));
     // The new streams are created first (the first arm of the UNION ALL), in stream order: a concurrent creator of the same streams waits in that order, never in a cycle.
     // Per event only its position comes back: the transaction and the instant are the same for the whole batch.
-    const { rows: written } = await tx.query<{ kind: 'c' | 'e' | 'n' | 'k'; global_position: string | null; transaction_id: string | null; id: string | null; recorded_at: Date | null }>(
+    const { rows: written } = await tx.query<{ kind: 'c' | 'e' | 'n'; global_position: string | null; transaction_id: string | null; id: string | null; recorded_at: Date | null }>(
       `WITH now AS MATERIALIZED (SELECT date_trunc('milliseconds', clock_timestamp()) AS at),
        created AS (
          INSERT INTO es_streams (stream_id, revision) SELECT x.s, x.r FROM unnest($2::text[], $3::integer[]) AS x(s, r) ORDER BY x.s
@@ -329,11 +347,11 @@ export class SqlEventStore implements EventStore {
          FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, stream_id text, stream_revision integer, "eventId" uuid, type text, "schemaVersion" integer, data jsonb, metadata jsonb), now
          ORDER BY x.ord
          RETURNING e.global_position, e.event_id)${companion ? `,
-       companion AS (${companion.sql(6)})` : ''}
+       companion AS (SELECT ${companion.sql(6)})` : ''}
        SELECT 'c' AS kind, NULL AS global_position, NULL AS transaction_id, c.stream_id AS id, NULL::timestamptz AS recorded_at FROM created c
        UNION ALL SELECT 'e', i.global_position::text, NULL, i.event_id::text, NULL FROM inserted i
        UNION ALL SELECT 'n', NULL, pg_current_xact_id()::text, NULL, now.at FROM now, (SELECT pg_notify('es_events', '')) n${companion ? `
-       UNION ALL SELECT 'k', NULL, NULL, count(*)::text, NULL FROM companion` : ''}`,
+       UNION ALL SELECT 'k', NULL, NULL, NULL, NULL FROM companion HAVING count(*) < 0` : ''}`,
       [
         eventsJson(
           rows.map((r) => r.event),
@@ -346,15 +364,12 @@ export class SqlEventStore implements EventStore {
     );
     const positionById = new Map<string, string>();
     const createdStreams = new Set<string>();
-    let companionRows = 0;
     let batchRow: (typeof written)[number] | undefined;
     for (const row of written) {
       if (row.kind === 'e') positionById.set(row.id!, row.global_position!);
       else if (row.kind === 'c') createdStreams.add(row.id!);
-      else if (row.kind === 'k') companionRows = Number(row.id);
       else batchRow = row;
     }
-    companion?.check(companionRows);
     const raced = created.find(([streamId]) => !createdStreams.has(streamId));
     if (raced && mayRedo && batch.find((a) => a.streamId === raced[0])!.expected === 'any') throw new StreamCreatedMeanwhile();
     if (raced) throw await this.raceError(tx, raced[0], batch);
