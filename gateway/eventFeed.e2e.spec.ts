@@ -374,11 +374,7 @@ describe('Subscription.events through the gateway', () => {
     await feed.dispose();
   });
 
-  // Known defect, reproduced here: graphql-ws under Hive's ws transport re-sends each subscription with its first
-  // variables after the connection to a subgraph drops (this test sees events twice). `retryAttempts: 0` in the
-  // transport's subscription options does not reach the client (@graphql-tools/executor-graphql-ws forwards only
-  // url, lazy, connectionParams and on); the fix needs a ws transport of our own that creates the client.
-  it('ends the subscription with an error when the connection to the subgraph drops, instead of subscribing again from the first position', { todo: 'upstream re-subscribe: see the comment above' }, async () => {
+  it('ends the subscription with an error when the connection to the subgraph drops, instead of subscribing again from the first position', async () => {
     // A gateway whose governance subgraph is reached through a TCP relay this test can cut.
     const { port: target } = new URL(graph.graph.subgraphs.governance!);
     const links = new Set<Socket>();

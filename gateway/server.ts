@@ -14,7 +14,6 @@ import usePrometheus, { createHistogram, type FillLabelsFnParams } from '@graphq
 import { getOperationASTFromRequest, type ExecutionRequest } from '@graphql-tools/utils';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
-import wsTransport from '@graphql-mesh/transport-ws';
 import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -31,6 +30,7 @@ import { useQueryLimits } from './limits.ts';
 import { GatewayMetrics, type Transport } from './metrics.ts';
 import { LATENCY_BUCKETS, operationLabel, serveMetrics } from '../platform/metrics.ts';
 import { createScreenPages, renderLocalGraphiQL } from './pages.ts';
+import { subgraphWebSocketTransport } from './subgraphSubscriptions.ts';
 import { useEventErrorsOfTheirOwn } from './subscriptionErrors.ts';
 import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
 import { listenOn, type Listening } from '../platform/listen.ts';
@@ -202,7 +202,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
   const pages = createScreenPages();
   const runtime = createGatewayRuntime<GatewayRequestContext>({
     supergraph: input.supergraph,
-    transports: { http: httpTransport, ws: wsTransport },
+    transports: { http: httpTransport, ws: subgraphWebSocketTransport },
     transportEntries: {
       ...Object.fromEntries(subgraphs.map((s) => [s.name, { location: s.url }])),
       // Apollo Server subgraphs refuse the default (SSE) subscription transport (DESIGN §7). One

@@ -5,9 +5,14 @@
  * are pushed into it. So an event named the refusals of the events before it, and a result still
  * queued for a slow client (subscriptionBuffer.ts) grew after it was taken. This plugin hands each
  * event a copy holding the errors added since the previous event of the same subscription.
+ *
+ * The same executor keeps the last event's data for the subscription: when the subgraph's stream
+ * fails (its connection dropped), the error result it yields carries the last event again. That
+ * would be a second delivery of it, so such a result keeps its errors and loses the repeated data.
  */
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { isAsyncIterable, mapAsyncIterator } from '@graphql-tools/utils';
+import { isDeepStrictEqual } from 'node:util';
 import type { ExecutionResult } from 'graphql';
 
 /** Per subscription: how many errors of each array the events before already carried. */
@@ -32,12 +37,16 @@ export function useEventErrorsOfTheirOwn(): GatewayPlugin {
       onSubscribeResult: ({ result, setResult }) => {
         if (!isAsyncIterable<ExecutionResult>(result)) return;
         const ownErrors = eventErrors();
+        let previous: ExecutionResult['data'];
         setResult(
           mapAsyncIterator(result, (event: ExecutionResult) => {
+            const last = previous;
+            previous = event.data;
             if (!event.errors) return event;
             const errors = ownErrors(event.errors);
-            const { errors: _shared, ...rest } = event;
-            return errors ? { ...rest, errors } : rest;
+            const { errors: _shared, data, ...rest } = event;
+            const repeated = errors !== undefined && last != null && isDeepStrictEqual(data, last);
+            return { ...rest, ...(repeated ? { data: null } : data !== undefined && { data }), ...(errors && { errors }) };
           }),
         );
       },
