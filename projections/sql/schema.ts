@@ -22,7 +22,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS proj_builds_one_active ON proj_builds (name) W
 -- Where the build's documents last changed: the checkpoint of its last batch that applied events.
 -- The checkpoint also moves past events the projection does not handle (every request's access
 -- record among them); query results kept for a read model stay valid until this moves.
-ALTER TABLE proj_builds ADD COLUMN IF NOT EXISTS changed_through text;
+-- (Only where it is missing: an ALTER takes the table's exclusive lock even when it changes nothing,
+-- and every batch and every cached read touches proj_builds.)
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'proj_builds' AND column_name = 'changed_through') THEN
+    ALTER TABLE proj_builds ADD COLUMN changed_through text;
+  END IF;
+END $$;
 
 -- Read-model tables made before documents kept a default field source gain its column (once: the
 -- ALTER runs only where the column is missing, so a busy table is not locked on every start).
