@@ -3,14 +3,34 @@
  * current state into new events, `evolve` folds one event into the state. Neither does I/O; time
  * and ids arrive inside the command, so the same inputs always give the same events.
  */
-import { ConflictError } from './errors.ts';
+import { ConflictError, InvalidTransitionError, NotFoundError } from './errors.ts';
 
 /**
- * Refuses a creating command whose id is already taken: ids are never reused, so the remedy is a new
- * id. `taken` says what holds the id (e.g. "taxpayer T1 is already registered").
+ * Decides a creating command: the event `create` makes, unless the id is already taken, which is
+ * refused (ids are never reused, so the remedy is a new id). `taken` says what holds the id (e.g.
+ * "taxpayer T1 is already registered"); `create` runs only for a free id, so a taken id is reported
+ * as such even when the rest of the command is invalid too.
  */
-export function refuseTakenId(isTaken: boolean, taken: string, details: Record<string, unknown>): void {
+export function createOnce<Event>(isTaken: boolean, taken: string, details: Record<string, unknown>, create: () => Event): Event[] {
   if (isTaken) throw new ConflictError(`${taken}; use a new id`, details);
+  return [create()];
+}
+
+/**
+ * The state a later command acts on, which must be in status `live`: an aggregate never created
+ * (`unknown.status`) is refused as not found, with a message that names the creating command; one in
+ * any other status (it has ended) as an invalid transition.
+ */
+export function requireStatus<State extends { status: string }, Live extends State['status']>(
+  command: { type: string },
+  state: State,
+  live: Live,
+  unknown: { status: State['status']; message: string; details: Record<string, unknown> },
+): Extract<State, { status: Live }> {
+  if (state.status === unknown.status) throw new NotFoundError(unknown.message, unknown.details);
+  if (state.status !== live) throw new InvalidTransitionError(command.type, state.status, []);
+  // The status compared equal to `live`, which names the member returned.
+  return state as Extract<State, { status: Live }>;
 }
 
 export interface DomainEvent<Type extends string = string, Data = unknown> {

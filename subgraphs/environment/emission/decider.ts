@@ -1,4 +1,4 @@
-import { byType, deciderOf, refuseTakenId, type Decider, type HandlersByType } from '../../../events/decider.ts';
+import { byType, createOnce, deciderOf, type Decider, type HandlersByType } from '../../../events/decider.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertCalendarDate, canonicalInstant, chinaDateOf, parseInstantWithOffset } from '../../kit/calendar.ts';
 import type {
@@ -216,10 +216,8 @@ export type EmissionPermitState = { status: 'NOT_ISSUED' } | { status: 'ISSUED';
 export const emissionPermitDecider = deciderOf<EmissionPermitCommand, EmissionPermitEvent, EmissionPermitState>({
   initialState: () => ({ status: 'NOT_ISSUED' }),
   decide: {
-    issueEmissionPermit: (command, state) => {
-      refuseTakenId(state.status === 'ISSUED', `emission permit ${command.data.permitId} has already been issued`, { permitId: command.data.permitId });
-      return [issue(command)];
-    },
+    issueEmissionPermit: (command, state) =>
+      createOnce(state.status === 'ISSUED', `emission permit ${command.data.permitId} has already been issued`, { permitId: command.data.permitId }, () => issue(command)),
     recordEmissionObservation: (command, state) => {
       if (state.status === 'NOT_ISSUED') {
         // The permit is what a reading names, not what it changes: the caller's input is wrong.

@@ -1,4 +1,4 @@
-import { deciderOf, refuseTakenId } from '../../../events/decider.ts';
+import { createOnce, deciderOf } from '../../../events/decider.ts';
 import { CityBrainError, ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { CONCENTRATION_FIELD, POLLUTANTS, UNIT, type Concentrations } from '../aqi/hj633.ts';
@@ -171,8 +171,8 @@ export const stationDecider = deciderOf<StationCommand, StationEvent, StationSta
   initialState: () => ({ status: 'UNREGISTERED' }),
   decide: {
     registerMonitoringStation: (command, state) => {
-      refuseTakenId(state.status !== 'UNREGISTERED', `monitoring station ${command.data.stationId} is already registered`, { stationId: command.data.stationId });
-      return [registration(command)];
+      const { stationId } = command.data;
+      return createOnce(state.status !== 'UNREGISTERED', `monitoring station ${stationId} is already registered`, { stationId }, () => registration(command));
     },
     recordAirQualityObservations: (command, state) => decideBatch(command, registered(command, state)),
     recordAirQualityObservation: (command, state) => {

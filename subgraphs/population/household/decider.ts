@@ -1,5 +1,5 @@
-import { assertNever, deciderOf, onceCreated } from '../../../events/decider.ts';
-import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
+import { deciderOf, onceCreated, requireStatus } from '../../../events/decider.ts';
+import { ConflictError, ValidationError } from '../../../events/errors.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
 import type { HouseholdCommand } from './commands.ts';
 import type { HouseholdEvent, MemberRelation } from './events.ts';
@@ -19,19 +19,12 @@ export type HouseholdState =
   | { status: 'DISSOLVED'; household: HouseholdRecord };
 
 function active(command: Exclude<HouseholdCommand, { type: 'establishHousehold' }>, state: HouseholdState): HouseholdRecord {
-  switch (state.status) {
-    case 'UNESTABLISHED':
-      throw new NotFoundError(
-        `household ${command.data.householdId} is not established; establish it with establishHousehold first`,
-        { householdId: command.data.householdId },
-      );
-    case 'DISSOLVED':
-      throw new InvalidTransitionError(command.type, state.status, []);
-    case 'ACTIVE':
-      return state.household;
-    default:
-      return assertNever(state);
-  }
+  const { householdId } = command.data;
+  return requireStatus(command, state, 'ACTIVE', {
+    status: 'UNESTABLISHED',
+    message: `household ${householdId} is not established; establish it with establishHousehold first`,
+    details: { householdId },
+  }).household;
 }
 
 function isMember(household: HouseholdRecord, personId: string): boolean {

@@ -1,5 +1,5 @@
-import { assertNever, deciderOf, onceCreated } from '../../../events/decider.ts';
-import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
+import { deciderOf, onceCreated, requireStatus } from '../../../events/decider.ts';
+import { ConflictError, ValidationError } from '../../../events/errors.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { assertIdNumber } from '../identity/idNumber.ts';
 import { assertCalendarDate, chinaDate, parseInstant } from '../../kit/calendar.ts';
@@ -92,19 +92,12 @@ function dateInLife(value: string, field: string, person: PersonRecord, today: s
 }
 
 function living(command: Exclude<PersonCommand, RegisterResident | RegisterBirth>, state: PersonState): PersonRecord {
-  switch (state.status) {
-    case 'UNREGISTERED':
-      throw new NotFoundError(
-        `person ${command.data.personId} is not registered; register them with registerResident or registerBirth first`,
-        { personId: command.data.personId },
-      );
-    case 'DECEASED':
-      throw new InvalidTransitionError(command.type, state.status, []);
-    case 'REGISTERED':
-      return state.person;
-    default:
-      return assertNever(state);
-  }
+  const { personId } = command.data;
+  return requireStatus(command, state, 'REGISTERED', {
+    status: 'UNREGISTERED',
+    message: `person ${personId} is not registered; register them with registerResident or registerBirth first`,
+    details: { personId },
+  }).person;
 }
 
 const isRegistered = (state: PersonState) => state.status !== 'UNREGISTERED';

@@ -5,8 +5,8 @@
  * or the exemption resolves it. Flagging and matching are idempotent (a repeated one decides
  * nothing), since the process manager may issue them again.
  */
-import { deciderOf, refuseTakenId } from '../../../events/decider.ts';
-import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from '../../../events/errors.ts';
+import { createOnce, deciderOf, requireStatus } from '../../../events/decider.ts';
+import { ConflictError, InvalidTransitionError, ValidationError } from '../../../events/errors.ts';
 import { assertCalendarDate, chinaDate } from '../../kit/calendar.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
 import { assertFen } from '../../kit/money.ts';
@@ -71,22 +71,19 @@ function resolved(state: RecordedTransaction, data: Omit<TaxRiskResolved['data']
 type RecordedTransaction = Extract<PropertyTransactionState, { status: 'RECORDED' }>;
 
 function recorded(command: Exclude<PropertyTransactionCommand, RecordPropertyTransaction>, state: PropertyTransactionState): RecordedTransaction {
-  if (state.status === 'UNRECORDED') {
-    throw new NotFoundError(`property transaction ${command.data.transactionId} is not recorded`, {
-      field: 'transactionId',
-      transactionId: command.data.transactionId,
-    });
-  }
-  return state;
+  const { transactionId } = command.data;
+  return requireStatus(command, state, 'RECORDED', {
+    status: 'UNRECORDED',
+    message: `property transaction ${transactionId} is not recorded`,
+    details: { field: 'transactionId', transactionId },
+  });
 }
 
 export const propertyTransactionDecider = deciderOf<PropertyTransactionCommand, PropertyTransactionEvent, PropertyTransactionState>({
   initialState: () => ({ status: 'UNRECORDED' }),
   decide: {
-    recordPropertyTransaction: (command, state) => {
-      refuseTakenId(state.status !== 'UNRECORDED', `property transaction ${command.data.transactionId} is already recorded`, { transactionId: command.data.transactionId });
-      return [recording(command)];
-    },
+    recordPropertyTransaction: (command, state) =>
+      createOnce(state.status !== 'UNRECORDED', `property transaction ${command.data.transactionId} is already recorded`, { transactionId: command.data.transactionId }, () => recording(command)),
     flagDeedTaxRisk: (command, state) => {
       const { transaction, deedTax, risk } = recorded(command, state);
       if (deedTax !== 'PENDING' || risk !== null) return [];

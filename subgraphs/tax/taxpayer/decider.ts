@@ -5,7 +5,7 @@
  * declared; a payment never exceeds what is outstanding, and an amendment never brings the tax
  * below what has been paid (refunds are handled outside this register).
  */
-import { assertNever, refuseTakenId, type Decider } from '../../../events/decider.ts';
+import { assertNever, createOnce, type Decider } from '../../../events/decider.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../../events/errors.ts';
 import { chinaDate } from '../../kit/calendar.ts';
 import { assertDivision } from '../../kit/divisions/catalog.ts';
@@ -165,8 +165,9 @@ function findDeclaration(declarations: readonly DeclarationRecord[], declaration
 
 export function decide(command: TaxpayerCommand, state: TaxpayerState): TaxpayerEvent[] {
   if (command.type === 'registerTaxpayer') {
-    refuseTakenId(state.status !== 'UNREGISTERED', `taxpayer ${command.data.taxpayerId} is already registered`, { taxpayerId: command.data.taxpayerId });
-    return [registration(command)];
+    return createOnce(state.status !== 'UNREGISTERED', `taxpayer ${command.data.taxpayerId} is already registered`, { taxpayerId: command.data.taxpayerId }, () =>
+      registration(command),
+    );
   }
   if (state.status === 'UNREGISTERED') {
     throw new NotFoundError(`taxpayer ${command.data.taxpayerId} is not registered; register it with registerTaxpayer first`, {
