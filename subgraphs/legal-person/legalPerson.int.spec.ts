@@ -19,7 +19,9 @@ import { makeCreditCode } from './identity/creditCode.ts';
 import { legalPersonModule } from './index.ts';
 import { legalPersonStreamId } from './legalPerson/events.ts';
 import { LEGAL_PERSONS, LEGAL_PERSONS_PROJECTION, type LegalPersonDoc } from './readModels/legalPersons.ts';
-import { legalPersonFromDoc, legalPersonFromEvents } from './views.ts';
+import { legalPersonDecider } from './legalPerson/decider.ts';
+import { legalPersonFromDoc, legalPersonFromState } from './views.ts';
+import { viewFromEvents } from '../kit/entityViews.ts';
 import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
 import { refusedNaming } from '../../test/helpers/commandChecks.ts';
 
@@ -208,7 +210,7 @@ function legalPersonSuite(makeBackend: () => Promise<TestBackend>): void {
       const collection = harness.runtime.readModels.of(LEGAL_PERSONS_PROJECTION).collection<LegalPersonDoc>(LEGAL_PERSONS);
       for (const id of ids) {
         const doc = await collection.get(id);
-        assert.deepEqual(legalPersonFromDoc(doc!.doc), legalPersonFromEvents(await harness.store.readStream(legalPersonStreamId(id)), null), id);
+        assert.deepEqual(legalPersonFromDoc(doc!.doc), viewFromEvents({ decider: legalPersonDecider, absent: 'UNREGISTERED', fromState: legalPersonFromState }, await harness.store.readStream(legalPersonStreamId(id)), null), id);
       }
 
       type Page = { legalPersons: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: { id: string } }[] } };

@@ -26,7 +26,7 @@ import { legalPersonStreamId, type LegalPersonType, type RegisteredAddress } fro
 import type { IndustrySection } from './legalPerson/industry.ts';
 import { LEGAL_PERSONS, LEGAL_PERSONS_PROJECTION, type LegalPersonDoc } from './readModels/legalPersons.ts';
 import { moneyView } from '../kit/money.ts';
-import { legalPersonFromDoc, legalPersonFromEvents, parseYuan, sectionName, type LegalPersonView } from './views.ts';
+import { legalPersonFromDoc, legalPersonFromState, parseYuan, sectionName, type LegalPersonView } from './views.ts';
 
 type Ctx = SubgraphContext;
 
@@ -90,9 +90,10 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
     store,
     streamIdOf: legalPersonStreamId,
     decider: legalPersonDecider,
+    absent: 'UNREGISTERED',
     doc: async (ctx: Ctx, id) => (await legalPersonStored(ctx, id))?.doc,
     fromDoc: legalPersonFromDoc,
-    fromEvents: legalPersonFromEvents,
+    fromState: legalPersonFromState,
     unwritten: (id) => `legal person ${id} has no registration`,
   });
 
@@ -123,11 +124,8 @@ export function createLegalPersonResolvers(runtime: SubgraphRuntime): SubgraphRe
     Query: {
       legalPerson: (_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) => legalPersonViews.query(ctx, args),
 
-      async legalPersonByCreditCode(_: unknown, { creditCode }: Args<{ creditCode: string }>) {
-        const { creditCode: normalised } = assertCreditCode(creditCode);
-        const found = await findOne(legalPersons(), { creditCode: normalised });
-        return found ? legalPersonFromDoc(found) : null;
-      },
+      legalPersonByCreditCode: (_: unknown, { creditCode }: Args<{ creditCode: string }>) =>
+        findOne(legalPersons(), { creditCode: assertCreditCode(creditCode).creditCode }).then((found) => (found ? legalPersonFromDoc(found) : null)),
 
       legalPersons: (_: unknown, { filter, first, after }: Args<ConnectionArgs & { filter?: LegalPersonFilter | null }>) =>
         collectionConnection({ list: 'legal-person.legalPersons', collection: legalPersons(), where: where(filter), first, after, node: (d) => legalPersonFromDoc(d.doc) }),

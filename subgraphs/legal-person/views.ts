@@ -3,10 +3,9 @@
  * its stream (`asOf`, a mutation's payload, a legal person the projector has not reached yet); and
  * money, which crosses the API as exact decimal strings, never as floating-point numbers.
  */
-import { fold } from '../../events/decider.ts';
 import { ValidationError } from '../../events/errors.ts';
 import type { Recorded } from '../../events/types.ts';
-import { legalPersonDecider } from './legalPerson/decider.ts';
+import type { LegalPersonState } from './legalPerson/decider.ts';
 import type { LegalPersonEvent, LegalPersonRegistered, LegalPersonRevoked } from './legalPerson/events.ts';
 import { INDUSTRY_SECTIONS, type IndustrySection } from './legalPerson/industry.ts';
 import type { LegalPersonDoc, LegalPersonLifecycle } from './readModels/legalPersons.ts';
@@ -29,6 +28,8 @@ export function parseYuan(value: string, field: string): number {
   }
   return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
 }
+
+type RegisteredLegalPerson = Exclude<LegalPersonState, { status: 'UNREGISTERED' }>;
 
 export const sectionName = (section: IndustrySection): string => INDUSTRY_SECTIONS[section];
 
@@ -53,10 +54,8 @@ export function legalPersonFromDoc(doc: LegalPersonDoc): LegalPersonView {
   };
 }
 
-/** The legal person as its stream's events say; null when they do not register one. */
-export function legalPersonFromEvents(events: readonly Recorded<LegalPersonEvent>[], asOf: string | null): LegalPersonView | null {
-  const state = fold(legalPersonDecider, events);
-  if (state.status === 'UNREGISTERED') return null;
+/** The registered legal person as its stream's events say, given their fold. */
+export function legalPersonFromState(state: RegisteredLegalPerson, events: readonly Recorded<LegalPersonEvent>[], asOf: string | null): LegalPersonView {
   const { legalPerson } = state;
   const annualReports = events
     .flatMap((e) => (e.type === 'AnnualReportFiled' ? [e.data] : []))

@@ -19,7 +19,9 @@ import { populationModule } from './index.ts';
 import { personStreamId } from './person/events.ts';
 import { DIVISION_STATS, DIVISION_STATS_PROJECTION } from './readModels/divisionStats.ts';
 import { PERSONS, REGISTRY_PROJECTION, type PersonDoc } from './readModels/registry.ts';
-import { personFromDoc, personFromEvents } from './views.ts';
+import { personDecider } from './person/decider.ts';
+import { personFromDoc, personFromState } from './views.ts';
+import { viewFromEvents } from '../kit/entityViews.ts';
 import { type Body, failure, only } from '../../test/helpers/graphqlBody.ts';
 import { refusedNaming } from '../../test/helpers/commandChecks.ts';
 
@@ -338,7 +340,7 @@ function populationSuite(makeBackend: () => Promise<TestBackend>): void {
       for (const id of [husband.id, wife.id, father.id, mother.id, child.id]) {
         const doc = await persons.get(id);
         assert.ok(doc, id);
-        const fromEvents = personFromEvents(await harness.store.readStream(personStreamId(id)), null);
+        const fromEvents = viewFromEvents({ decider: personDecider, absent: 'UNREGISTERED', fromState: personFromState }, await harness.store.readStream(personStreamId(id)), null);
         const { householdId: _h, relationToHead: _r, guardians, ...readModel } = personFromDoc(doc.doc);
         const { householdId: _h2, relationToHead: _r2, guardians: folded, ...events } = fromEvents!;
         assert.deepEqual(readModel, events, `person ${id}`);

@@ -36,9 +36,9 @@ import { HOUSEHOLDS, PERSONS, REGISTRY_PROJECTION, type EvidenceRef, type Househ
 import {
   ageOf,
   householdFromDoc,
-  householdFromEvents,
+  householdFromState,
   personFromDoc,
-  personFromEvents,
+  personFromState,
   survivalOf,
   type GuardianView,
   type HouseholdView,
@@ -134,6 +134,8 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
   const { store, readModels } = runtime;
   const handlers = createPopulationHandlers(store);
   const persons = () => readModels.of(REGISTRY_PROJECTION).collection<PersonDoc>(PERSONS);
+  /** The person an ID number names (checked and normalised first: a malformed one is the caller's error). */
+  const personWithIdNumber = (idNumber: string) => findOne(persons(), { idNumber: assertIdNumber(idNumber).idNumber });
   const households = () => readModels.of(REGISTRY_PROJECTION).collection<HouseholdDoc>(HOUSEHOLDS);
   const stats = () => readModels.of(DIVISION_STATS_PROJECTION).collection(DIVISION_STATS);
   const today = () => chinaDate(runtime.now().toISOString());
@@ -150,18 +152,20 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     store,
     streamIdOf: personStreamId,
     decider: personDecider,
+    absent: 'UNREGISTERED',
     doc: personDoc,
     fromDoc: personFromDoc,
-    fromEvents: personFromEvents,
+    fromState: personFromState,
     unwritten: (id) => `person ${id} has no registration`,
   });
   const householdViews = entityViews({
     store,
     streamIdOf: householdStreamId,
     decider: householdDecider,
+    absent: 'UNESTABLISHED',
     doc: householdDoc,
     fromDoc: householdFromDoc,
-    fromEvents: householdFromEvents,
+    fromState: householdFromState,
     unwritten: (id) => `household ${id} is not established`,
   });
   const divisionStats = (ctx: Ctx, code: string) =>
@@ -235,11 +239,8 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
     Query: {
       person: (_: unknown, args: Args<{ id: string } & AsOfArguments>, ctx: Ctx) => personViews.query(ctx, args),
 
-      async personByIdNumber(_: unknown, { idNumber }: Args<{ idNumber: string }>) {
-        const { idNumber: normalised } = assertIdNumber(idNumber);
-        const found = await findOne(persons(), { idNumber: normalised });
-        return found ? personFromDoc(found) : null;
-      },
+      personByIdNumber: (_: unknown, { idNumber }: Args<{ idNumber: string }>) =>
+        personWithIdNumber(idNumber).then((found) => (found ? personFromDoc(found) : null)),
 
       persons: (_: unknown, { filter, first, after }: Args<ConnectionArgs & { filter?: PersonFilter | null }>) =>
         collectionConnection({ list: 'population.persons', collection: persons(), where: personWhere(filter), first, after, node: (d) => personFromDoc(d.doc) }),
@@ -283,11 +284,8 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
           totalCount: () => childrenInDistressIn(ctx, divisionCode),
         }),
 
-      async verifyIdentity(_: unknown, { idNumber, name }: Args<{ idNumber: string; name: string }>) {
-        const { idNumber: normalised } = assertIdNumber(idNumber);
-        const found = await findOne(persons(), { idNumber: normalised });
-        return found !== undefined && found.name === name.trim();
-      },
+      verifyIdentity: (_: unknown, { idNumber, name }: Args<{ idNumber: string; name: string }>) =>
+        personWithIdNumber(idNumber).then((found) => found !== undefined && found.name === name.trim()),
 
       async verifyAlive(_: unknown, { personId }: Args<{ personId: string }>, ctx: Ctx) {
         const person = await personViews.now(ctx, personId);

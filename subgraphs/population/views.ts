@@ -3,16 +3,15 @@
  * (the hot path) or from a fold of the entity's stream (an `asOf` view, a mutation's payload, or a
  * reference the projector has not caught up with yet).
  */
-import { fold } from '../../events/decider.ts';
 import { ERASED } from '../../events/crypto/personalFields.ts';
 import type { Recorded } from '../../events/types.ts';
 import { chinaDate } from '../kit/calendar.ts';
 import type { HouseholdEvent, RelationToHead } from './household/events.ts';
-import { householdDecider } from './household/decider.ts';
+import type { HouseholdRecord, HouseholdState } from './household/decider.ts';
 import type { Gender } from './identity/idNumber.ts';
 import { ageOn } from './models/age.ts';
 import { survivalStatus, type SurvivalStatus } from './models/survival.ts';
-import { personDecider } from './person/decider.ts';
+import type { PersonState } from './person/decider.ts';
 import type { GuardianAssigned, GuardianRelation, PersonEvent, Residence } from './person/events.ts';
 import { evidenceOf, type EvidenceRef, type HouseholdDoc, type PersonDoc } from './readModels/registry.ts';
 
@@ -87,10 +86,8 @@ export function personFromDoc(doc: PersonDoc): PersonView {
   };
 }
 
-/** The person as their stream's events say; null when the events do not register anyone. */
-export function personFromEvents(events: readonly Recorded<PersonEvent>[], asOf: string | null): PersonView | null {
-  const state = fold(personDecider, events);
-  if (state.status === 'UNREGISTERED') return null;
+/** The registered person as their stream's events say, given their fold. */
+export function personFromState(state: Exclude<PersonState, { status: 'UNREGISTERED' }>, events: readonly Recorded<PersonEvent>[], asOf: string | null): PersonView {
   const { person } = state;
   const proof = events.find((e) => e.type === 'SurvivalConfirmed' && (e.data as { confirmedAt: string }).confirmedAt === person.lastProofOfLifeAt);
   const death = events.find((e) => e.type === 'PersonDeceased');
@@ -118,34 +115,19 @@ export function personFromEvents(events: readonly Recorded<PersonEvent>[], asOf:
   };
 }
 
-export function householdFromDoc(doc: HouseholdDoc): HouseholdView {
-  return {
-    id: doc.householdId,
-    headId: doc.headId,
-    memberIds: doc.members.map((m) => m.personId),
-    livingMembers: doc.livingMembers,
-    address: doc.address,
-    divisionCode: doc.divisionCode,
-    status: doc.status,
-    revision: doc.revision,
-    asOf: null,
-  };
+/** What the read model's document and the household's fold both hold, as the view names it. */
+function householdFields(household: Pick<HouseholdRecord, 'householdId' | 'headId' | 'members' | 'address' | 'divisionCode'>) {
+  const { householdId, headId, members, address, divisionCode } = household;
+  return { id: householdId, headId, memberIds: members.map((m) => m.personId), address, divisionCode };
 }
 
-export function householdFromEvents(events: readonly Recorded<HouseholdEvent>[], asOf: string | null): HouseholdView | null {
-  const state = fold(householdDecider, events);
-  if (state.status === 'UNESTABLISHED') return null;
-  const { household } = state;
-  return {
-    id: household.householdId,
-    headId: household.headId,
-    memberIds: household.members.map((m) => m.personId),
-    address: household.address,
-    divisionCode: household.divisionCode,
-    status: state.status,
-    revision: events.at(-1)?.revision ?? 0,
-    asOf,
-  };
+export function householdFromDoc(doc: HouseholdDoc): HouseholdView {
+  return { ...householdFields(doc), livingMembers: doc.livingMembers, status: doc.status, revision: doc.revision, asOf: null };
+}
+
+/** The established household as its stream's events say, given their fold. */
+export function householdFromState(state: Exclude<HouseholdState, { status: 'UNESTABLISHED' }>, events: readonly Recorded<HouseholdEvent>[], asOf: string | null): HouseholdView {
+  return { ...householdFields(state.household), status: state.status, revision: events.at(-1)?.revision ?? 0, asOf };
 }
 
 /** The date a person's age is counted on: the view's instant (or today), or the day they died. */
