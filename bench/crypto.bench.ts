@@ -1,5 +1,5 @@
 /**
- * Personal data encrypted per subject (crypto-shredding, issue #20) beside the same work in clear,
+ * Personal data encrypted per subject (crypto-shredding) beside the same work in clear,
  * measured in the same run on the same database: the store is emptied between the two modes, which
  * run in alternating rounds so background load weighs on both.
  * - `append.batch100`: persons registered 100 per `appendMany` (each a new subject: a key created per person);

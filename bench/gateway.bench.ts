@@ -9,7 +9,7 @@
  * stack with the access audit switched off. The three subgraphs are the gateway fixtures (test/fixtures/graphModules.ts),
  * built on the kit like the domain subgraphs, not the domains themselves.
  *
- * Then the domain subgraphs themselves (issue #21): the district overview — population, urban
+ * Then the domain subgraphs themselves: the district overview — population, urban
  * operations, environment and tax figures of the twelve districts — through our whole stack over a
  * demo city seeded on PostgreSQL, beside the same twelve districts' names alone (one subgraph, no
  * figures), so the ratio is what the figures cost over the gateway's own round trip.
@@ -180,7 +180,7 @@ async function measureDistrictOverview(ctx: BenchContext): Promise<Figure[]> {
   const figures: Figure[] = [{ key: key('overview', 'req_per_s'), value: rate('overview'), baseline: { key: key('names', 'req_per_s'), value: rate('names') } }];
   for (const { label } of kinds) {
     const [p50, p99] = results.get(label)!.latencies.percentiles(50, 99);
-    // Issue #19's bar for the screen's queries: p99 ≤ 100 ms under 20 clients.
+    // The operations screen's bar for its queries: p99 ≤ 100 ms under 20 clients.
     figures.push({ key: key(label, 'p50_ms'), value: p50! }, { key: key(label, 'p99_ms'), value: p99!, ...(label === 'overview' && { targets: [{ on: 'value', op: '<=', threshold: 100 }] }) });
   }
   return figures;
@@ -260,7 +260,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const figures: Figure[] = [];
   const key = (label: string, unit: string) => `gateway.join3x50.${label}.${unit}`;
   figures.push(
-    // Issue #21: ours ÷ the bare default gateway ≥ 1.25 (0.84 on the JS planner), and ≥ 0.6 of a bare gateway on the Rust planner.
+    // The Rust planner's bar: ours ÷ the bare default gateway ≥ 1.25 (0.84 on the JS planner), and ≥ 0.6 of a bare gateway on the Rust planner.
     { key: key('ours', 'req_per_s'), value: rate('ours'), baseline: { key: key('bare', 'req_per_s'), value: rate('bare') }, targets: [{ on: 'ratio', op: '>=', threshold: 1.25 }] },
     { key: key('ours_vs_bare_rust', 'req_per_s'), value: rate('ours'), baseline: { key: key('bare_rust', 'req_per_s'), value: rate('bare_rust') }, targets: [{ on: 'ratio', op: '>=', threshold: 0.6 }] },
     { key: key('ours_js', 'req_per_s'), value: rate('ours_js'), baseline: { key: key('bare', 'req_per_s'), value: rate('bare') } },

@@ -102,7 +102,7 @@ const VERIFIED_MAX_ENTRIES = 10_000;
 /**
  * Tokens whose signature and claims already passed, by their exact text, until they expire. The
  * gateway and each subgraph fetch of one request verify the same client token and assertion again,
- * and every HMAC through WebCrypto is a thread-pool round trip (issue #19: a screen query paid ~10).
+ * and every HMAC through WebCrypto is a thread-pool round trip (a query of the operations screen paid ~10).
  * Only successes are kept, and an entry ends at the token's `exp` (tolerance not reused), so the
  * answer is the one a fresh verification would give; grants are still checked on every request.
  */
@@ -339,7 +339,7 @@ const base64url = (json: unknown) => Buffer.from(JSON.stringify(json)).toString(
 
 /**
  * A compact HS256 JWT signed with node:crypto: WebCrypto's HMAC (jose's way) cost ~1.5 ms a
- * signature on this machine, and the gateway signs one assertion per request (issue #19).
+ * signature on this machine, and the gateway signs one assertion per request, so signing is on every request's path.
  */
 function signHs256(claims: JWTPayload, secret: string): string {
   const signingInput = `${HS256_HEADER}.${base64url(claims)}`;

@@ -1,5 +1,5 @@
 /**
- * Verified tokens are remembered (issue #19) — attacks on that memo: a forged or altered token, a
+ * Verified tokens are remembered until they expire — attacks on that memo: a forged or altered token, a
  * token verified under another key, a token past its expiry, an assertion for another token.
  */
 import assert from 'node:assert/strict';

@@ -5,6 +5,7 @@
  * - nothing outside `bench/` imports `bench/`;
  * - a domain uses another only through that domain's event types (any aggregate's `events.ts`) and
  *   its published module (`index.ts`, `facts.ts` or `public.ts` at the domain's root).
+ * Comments say what the code guarantees, never "issue N"; the data catalog is spelled one way.
  * Test code (specs, contract suites, `test/`) may reach across domains to build fixtures, but not
  * into `bench/`. The rules are plain functions over import edges, so they are checked against
  * imports they must refuse as well as against the repository.
@@ -139,5 +140,15 @@ describe('the repository', () => {
   it(`casts with "as unknown as" outside tests at most ${DOUBLE_CASTS_ALLOWED} times`, () => {
     const count = files.filter((file) => !isTestCode(file)).reduce((sum, file) => sum + (sources.get(file)!.match(/\bas unknown as\b/g)?.length ?? 0), 0);
     assert.ok(count <= DOUBLE_CASTS_ALLOWED, `${count} casts; at most ${DOUBLE_CASTS_ALLOWED}`);
+  });
+
+  it('says in its comments what the code guarantees, not which issue asked for it, and spells "catalog" one way', () => {
+    const found = files.flatMap((file) =>
+      sources
+        .get(file)!
+        .split('\n')
+        .flatMap((line, i) => (/\bissue #?\d+|\bcatalogue/i.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    assert.deepEqual(found, []);
   });
 });

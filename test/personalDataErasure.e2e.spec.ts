@@ -1,5 +1,5 @@
 /**
- * Crypto-shredding through the gateway (issue #20): a person with a household, an incident they
+ * Crypto-shredding through the gateway: a person with a household, an incident they
  * reported, health records, a claim and a taxpayer record is erased with `erasePersonalData`. From
  * then on no path shows a personal value of theirs — the graph, `history`, `asOf` before the erasure,
  * the log read from position 0 (what the feed serves), projections rebuilt from the log, the raw

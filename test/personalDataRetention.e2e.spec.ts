@@ -1,5 +1,5 @@
 /**
- * Retention rules through the gateway (issue #20): with `healthcare.claims=10y after death,
+ * Retention rules through the gateway erase personal data when its period ends: with `healthcare.claims=10y after death,
  * healthcare.records=30y after death`, a deceased person's claim item names and then their health
  * record's diagnoses and results read `[erased]` once the runtime clock passes death + N, on every
  * path (graph, `asOf`, the log read from position 0, rebuilt projections), while their population

@@ -8,7 +8,7 @@
  * The IV is the event id, so the same event encrypts to the same bytes: a re-sent idempotent command
  * is recognised as a replay.
  *
- * The key is the subject's for the event's scope (the catalogue resource its personal values belong
+ * The key is the subject's for the event's scope (the catalog resource its personal values belong
  * to): key id `subject#scope`, so a retention rule can erase one resource of a subject's data and
  * leave the rest. Data sealed before scopes existed names the plain `subject` key and stays readable.
  */
@@ -32,7 +32,7 @@ export interface PersonalFieldRule {
   fields: readonly string[];
   /** Only events whose payload holds `equals` (or one of them) at `path` carry personal data (a taxpayer that is a person). */
   when?: { path: string; equals: string | readonly string[] };
-  /** The catalogue resource the values belong to: they are sealed under the subject's key of this scope. */
+  /** The catalog resource the values belong to: they are sealed under the subject's key of this scope. */
   scope?: string;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Retention rules for personal data (PIPL art. 47(1)(2): the retention period ended), from
- * `PERSONAL_DATA_RETENTION` (pure, no I/O). One rule per catalogue resource, comma-separated:
+ * `PERSONAL_DATA_RETENTION` (pure, no I/O). One rule per catalog resource, comma-separated:
  *
  *     <resource>=<count><unit> after death      unit: y (years), m (months), d (days)
  *
@@ -14,7 +14,7 @@ export const RETENTION_UNITS = { y: 'years', m: 'months', d: 'days' } as const;
 export type RetentionUnit = keyof typeof RETENTION_UNITS;
 
 export interface RetentionRule {
-  /** The catalogue resource whose personal data the rule erases. */
+  /** The catalog resource whose personal data the rule erases. */
   resource: string;
   /** How long after the subject's death the data is kept. */
   count: number;
@@ -50,7 +50,7 @@ export function parseRetentionRules(text: string): { rules: RetentionRule[]; pro
 export function assertRetentionResources(rules: readonly RetentionRule[], scopes: readonly string[]): void {
   const unknown = rules.filter((r) => !scopes.includes(r.resource));
   if (unknown.length === 0) return;
-  const lines = unknown.map((r) => `  PERSONAL_DATA_RETENTION: unknown resource "${r.resource}" in "${r.text}": a rule names a catalogue resource holding personal data, one of ${scopes.join(', ')}`);
+  const lines = unknown.map((r) => `  PERSONAL_DATA_RETENTION: unknown resource "${r.resource}" in "${r.text}": a rule names a catalog resource holding personal data, one of ${scopes.join(', ')}`);
   throw new ValidationError(`invalid configuration:\n${lines.join('\n')}`);
 }
 

@@ -95,7 +95,7 @@ export function indexSql(table: string, index: IndexDeclaration): string {
 export const keyColumnsArraySql = (table: string): string =>
   `ARRAY(SELECT substr(attname, 3) FROM pg_attribute WHERE attrelid = to_regclass(${table}) AND attnum > 0 AND NOT attisdropped AND attgenerated = 's' AND attname LIKE 'k\\_%')`;
 
-/** The key columns `table` has, by field name (one catalogue query). */
+/** The key columns `table` has, by field name (one catalog query). */
 export async function keyedColumnsOf(db: SqlExecutor, table: string): Promise<ReadonlySet<string>> {
   const { rows } = await db.query<{ fields: string[] }>(`SELECT ${keyColumnsArraySql('$1')} AS fields`, [table]);
   return new Set(rows[0]?.fields);

@@ -1,5 +1,5 @@
 /**
- * Every field of every event payload, classified against the data catalogue (DESIGN §2, "one
+ * Every field of every event payload, classified against the data catalog (DESIGN §2, "one
  * policy, every path"): the single source of truth the event feed applies, so a payload reveals no
  * more than the graph's fields over the same data. `payloadPolicy.unit.spec.ts` walks the schema of
  * every registered event type and fails when one of its fields is missing here.

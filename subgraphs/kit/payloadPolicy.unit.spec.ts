@@ -1,6 +1,6 @@
 /**
  * The payload classification covers every field of every registered event type (so a new field
- * cannot ship unclassified), names only catalogue resources, and serves a payload as the graph
+ * cannot ship unclassified), names only catalog resources, and serves a payload as the graph
  * serves the same data: fields without a covering grant left out, masked under a masked grant, the
  * birth date generalised unless the ID number it is part of is served in clear.
  */
@@ -83,7 +83,7 @@ describe('event payload classification', () => {
     assert.deepEqual(problems, []);
   });
 
-  it('names only catalogue resources and known mask kinds, and lists no type twice', () => {
+  it('names only catalog resources and known mask kinds, and lists no type twice', () => {
     const problems: string[] = [];
     const seen = new Set<string>();
     for (const domain of Object.values(EVENT_CLASSIFICATIONS)) {
@@ -92,7 +92,7 @@ describe('event payload classification', () => {
         seen.add(type);
         if (classification === INTERNAL) continue;
         const resources = [classification.resource, ...Object.values(classification.fields).flatMap((f) => [f.resource, ...(f.partOf ? [f.partOf.resource] : [])])];
-        for (const r of resources) if (!catalogResource(r)) problems.push(`${type}: "${r}" is not in the catalogue`);
+        for (const r of resources) if (!catalogResource(r)) problems.push(`${type}: "${r}" is not in the catalog`);
         for (const [path, field] of Object.entries(classification.fields)) {
           if (field.mask && !MASK_KINDS.includes(field.mask)) problems.push(`${type}.${path}: unknown mask ${field.mask}`);
         }

@@ -1,11 +1,11 @@
 /**
  * Which fields of which events are personal data, encrypted per data subject at append
  * (crypto-shredding, events/crypto/). Derived from the payload classification (payloadPolicy.ts):
- * every field the catalogue masks (ID numbers, names, natural persons' taxpayer numbers) is personal,
+ * every field the catalog masks (ID numbers, names, natural persons' taxpayer numbers) is personal,
  * plus the details listed here that the feed serves in clear under their own restricted resource
  * (names of persons, addresses below community level, diagnoses and results, a death's place and
  * certificate). Fields statistics rest on stay in clear (ids, division codes, dates, gender, amounts,
- * catalogue codes), so counts stay right after an erasure. `personalData.unit.spec.ts` fails when a
+ * catalog codes), so counts stay right after an erasure. `personalData.unit.spec.ts` fails when a
  * masked field has no data subject here.
  */
 import type { PersonalFieldRule } from '../../events/crypto/personalFields.ts';
@@ -63,7 +63,7 @@ export function personalFieldRules(classifications: Readonly<Record<string, Doma
 }
 
 /**
- * The catalogue resource an event type's personal values are sealed under (their key's scope, which
+ * The catalog resource an event type's personal values are sealed under (their key's scope, which
  * a retention rule names): theirs when they all belong to one, else the event's. Internal events
  * have none: they stay under the subject's own key, erased only with the whole subject.
  */

@@ -50,10 +50,7 @@ describe('personal field codec', () => {
   const claim = {
     claimId: 'c-1',
     personId: 'p-1',
-    items: [
-      { code: 'A', name: '阿莫西林胶囊', quantity: 1, unitPriceFen: 100 },
-      { code: 'B', name: '血常规检查', quantity: 2, unitPriceFen: 200 },
-    ],
+    items: [{ code: 'A', name: '阿莫西林胶囊', quantity: 1, unitPriceFen: 100 }, { code: 'B', name: '血常规检查', quantity: 2, unitPriceFen: 200 }],
     totalFen: 500,
   };
   const key = randomBytes(32);
@@ -91,7 +88,7 @@ describe('personal field codec', () => {
 });
 
 describe('keys per subject and scope', () => {
-  it('seal each event type under the catalogue resource of its personal values, or the event\'s when they have several (internal ID-number claims under the subject alone)', () => {
+  it('seal each event type under the catalog resource of its personal values, or the event\'s when they have several (internal ID-number claims under the subject alone)', () => {
     const scopes = Object.fromEntries([...rules].map(([type, rule]) => [type, rule.scope]));
     assert.deepEqual(
       [scopes.PersonRegistered, scopes.HouseholdEstablished, scopes.IncidentReported, scopes.MedicalVisitRecorded, scopes.ClaimSubmitted, scopes.TaxpayerRegistered, scopes.IdNumberClaimed],

@@ -34,7 +34,7 @@ export const RETENTION_ENDED = 'PIPL art. 47(1)(2): retention period ended';
 
 const personalDataExpired = eventType(PERSONAL_DATA_EXPIRED, {
   ...erasureRecord,
-  /** The catalogue resource whose personal data of the subject was erased; the rest is kept. */
+  /** The catalog resource whose personal data of the subject was erased; the rest is kept. */
   scope: text,
   /** The retention rule that ended, as configured: `healthcare.records=30y after death`. */
   rule: text,

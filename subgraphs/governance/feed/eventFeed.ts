@@ -16,7 +16,7 @@
  *
  * Grants: one policy with the graph (DESIGN §2). The root field needs `events.feed` SUBSCRIBE
  * (checked by the kit). Each event type and each field of its payload is classified against the
- * catalogue (`payloadPolicy.ts`): an event is sent only when a grant valid now gives SUBSCRIBE on its
+ * catalog (`payloadPolicy.ts`): an event is sent only when a grant valid now gives SUBSCRIBE on its
  * type's resource, and its payload holds only the fields a grant covers, masked or generalised as
  * the graph masks them. Internal events (natural-key claims) and the access records of feed
  * deliveries are never sent: the latter would make every delivery to an `audit.log` subscriber cause

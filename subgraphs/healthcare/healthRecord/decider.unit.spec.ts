@@ -144,14 +144,8 @@ describe('health record: recordExamResult', () => {
 
 describe('health record: recordVaccination', () => {
   it('records a dose of the series', () => {
-    given(healthRecordDecider)
-      .when(vaccination())
-      .then([
-        {
-          type: 'VaccinationRecorded',
-          data: { vaccinationId: 'vac-1', personId: PERSON, vaccine: 'ZOSTER', dose: 1, hospitalCode: 'H37010203', administeredAt: '2026-02-01T02:00:00.000Z' },
-        },
-      ]);
+    const recorded = { vaccinationId: 'vac-1', personId: PERSON, vaccine: 'ZOSTER', dose: 1, hospitalCode: 'H37010203', administeredAt: '2026-02-01T02:00:00.000Z' };
+    given(healthRecordDecider).when(vaccination()).then([{ type: 'VaccinationRecorded', data: recorded }]);
   });
 
   it('refuses a dose beyond the series or given twice; seasonal vaccines repeat', () => {
