@@ -16,6 +16,7 @@ import {
   type DirectiveDefinitionNode,
   type DocumentNode,
   type EnumTypeDefinitionNode,
+  type InputObjectTypeDefinitionNode,
   type ObjectTypeDefinitionNode,
   type ScalarTypeDefinitionNode,
   type ValueNode,
@@ -25,14 +26,15 @@ import { ValidationError } from '../events/errors.ts';
 
 export const scalarsSdl = readFileSync(new URL('./scalars.graphql', import.meta.url), 'utf8');
 
-type SharedDefinition = ScalarTypeDefinitionNode | EnumTypeDefinitionNode | DirectiveDefinitionNode | ObjectTypeDefinitionNode;
+type SharedDefinition = ScalarTypeDefinitionNode | EnumTypeDefinitionNode | DirectiveDefinitionNode | ObjectTypeDefinitionNode | InputObjectTypeDefinitionNode;
 
 const sharedDefinitions: readonly SharedDefinition[] = parse(scalarsSdl).definitions.filter(
   (d): d is SharedDefinition =>
     d.kind === Kind.SCALAR_TYPE_DEFINITION ||
     d.kind === Kind.ENUM_TYPE_DEFINITION ||
     d.kind === Kind.DIRECTIVE_DEFINITION ||
-    d.kind === Kind.OBJECT_TYPE_DEFINITION,
+    d.kind === Kind.OBJECT_TYPE_DEFINITION ||
+    d.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION,
 );
 
 export const sharedScalarNames: readonly string[] = sharedDefinitions
@@ -133,7 +135,7 @@ function collectNames(node: DocumentNode | SharedDefinition, defined: Set<string
 
 /**
  * The shared definitions (scalars, access directives and the enums those directives take, and the
- * shared value types such as `HistoryEvent` and `PageInfo`) that
+ * shared value types such as `HistoryEvent` and `PageInfo`, and inputs such as `ProvenanceInput`) that
  * `typeDefs` references but does not define itself, appended to it.
  */
 export function withSharedScalars(typeDefs: DocumentNode): DocumentNode {
