@@ -14,6 +14,7 @@ import { populationModule } from '../../subgraphs/population/index.ts';
 import { personStreamId } from '../../subgraphs/population/person/events.ts';
 import { ConcurrencyError, ConflictError, ValidationError } from '../errors.ts';
 import { EventRegistry } from '../registry.ts';
+import { SqlEventStore } from '../sql/sqlEventStore.ts';
 import type { QueryOptions, SqlDatabase } from '../sql/database.ts';
 import type { NewEvent, StreamAppend } from '../types.ts';
 import { openPersonalDataStore, type PersonalDataEventStore } from './personalDataStore.ts';
@@ -261,6 +262,30 @@ for (const openBackend of BACKENDS) {
       await assert.rejects((await open()).append(other.streamId, other.events, other.options), ConflictError);
       await assert.rejects((await open()).appendMany([other, other]), ConflictError);
       assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
+    });
+
+    it('tells a batch re-sent to another process beside a new append a replay for the stored one, storing the new subject\'s key only', async () => {
+      const stored = { id: randomUUID(), name: '秦存', eventId: randomUUID() };
+      await (await open()).appendMany(registering([stored]));
+      const before = await keyRows();
+      const fresh = { id: randomUUID(), name: '尤新' };
+      // The other process offers the stored subject a key too: checked, not stored, it meets the stored one and the batch is redone with it.
+      const results = await (await open()).appendMany(registering([stored, fresh]));
+      assert.deepEqual(results.map((r) => [r.replayed, nameOf(r.events[0])]), [[true, stored.name], [false, fresh.name]]);
+      assert.deepEqual([...(await keyRows())].sort(), [...before, [registrationKeyOf(fresh.id), true]].sort());
+    });
+
+    it('stores no key for a replayed append\'s subject when a batch re-delivers an event stored before the upgrade beside a new one', async () => {
+      const old = { id: randomUUID(), name: '沈旧', eventId: randomUUID() };
+      // Stored in clear by the store before personal data was encrypted: its subject has no key.
+      const [oldAppend] = registering([old]);
+      await (await SqlEventStore.open(db, registry)).append(oldAppend!.streamId, oldAppend!.events, oldAppend!.options);
+      const fresh = { id: randomUUID(), name: '韩新' };
+      // The re-delivered event is sealed and so differs from the clear one stored: a conflict, as a single re-send is told,
+      // while the batch's new append is written (the SQL store's partial replay) with the key of its own subject only.
+      await assert.rejects((await open()).appendMany(registering([old, fresh])), ConflictError);
+      assert.deepEqual([...(await keyRows())], [[registrationKeyOf(fresh.id), true]]);
+      assert.equal(nameOf((await (await open()).readStream(personStreamId(fresh.id)))[0]), fresh.name);
     });
   });
 }

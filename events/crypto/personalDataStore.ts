@@ -13,7 +13,7 @@ import type { CheckedEvent, EventEncoder } from '../append.ts';
 import { ConflictError } from '../errors.ts';
 import type { EventRegistry } from '../registry.ts';
 import type { SqlDatabase } from '../sql/database.ts';
-import { CompanionRowsUnwritten, SqlEventStore, type CompanionRows, type EventDecoder, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
+import { CompanionRowsUnwritten, SqlEventStore, type Companion, type CompanionRows, type EventDecoder, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
 import type { DomainEvent } from '../decider.ts';
 import type {
   Aggregate,
@@ -89,10 +89,10 @@ export class PersonalDataCodec {
   }
 
   /** The options of the inner store: how it encodes events and decodes reads, and (a batch's) new keys it stores with them. */
-  storeOptions(): { encode: EventEncoder; companion: () => CompanionRows | undefined; decoder: EventDecoder } {
+  storeOptions(): { encode: EventEncoder; companion: Companion; decoder: EventDecoder } {
     this.inStore = true;
     const column = this.keys.store.readWithin?.(sealedKeyIdSql('e.data'));
-    return { encode: this.encoder(), companion: () => this.companionRows(), decoder: { ...(column && { column }), decode: (events, stored) => this.decode(events, stored) } };
+    return { encode: this.encoder(), companion: (written) => this.companionRows(written), decoder: { ...(column && { column }), decode: (events, stored) => this.decode(events, stored) } };
   }
 
   /** Refuses a store that did not take `storeOptions`: it would write personal data in clear. */
@@ -100,9 +100,19 @@ export class PersonalDataCodec {
     if (!this.inStore) throw new Error('the personal-data store wraps a store opened with its codec\'s storeOptions() (which encrypts and decrypts)');
   }
 
-  /** The offered keys of the append in progress, stored with its events; refused unless every one is stored. */
-  private companionRows(): CompanionRows | undefined {
-    return this.appending.getStore()?.offered?.within;
+  /**
+   * The offered keys of the append in progress that seal the events it writes, stored with them and
+   * refused unless every one is stored; those of its replayed appends only are checked, not stored.
+   */
+  private companionRows(written: readonly CheckedEvent[]): CompanionRows | undefined {
+    const offered = this.appending.getStore()?.offered;
+    if (!offered) return undefined;
+    const keyIds = new Set<string>();
+    for (const event of written) {
+      const keyId = sealedKeyIdOf(event.data);
+      if (keyId !== undefined) keyIds.add(keyId);
+    }
+    return this.keys.within(offered, keyIds);
   }
 
   private encoder(): EventEncoder {
