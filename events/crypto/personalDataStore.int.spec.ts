@@ -99,6 +99,20 @@ for (const openBackend of BACKENDS) {
       for (const [i, p] of persons.entries()) assert.deepEqual((await reader.readStream(personStreamId(p.id)))[0]!.data, results[i]!.events[0]!.data);
     });
 
+    it('keeps appends a store runs at once apart: each seals its events under, and stores, its own subjects\' keys', async () => {
+      const store = await open();
+      const persons = Array.from({ length: 8 }, (_, i) => ({ id: randomUUID(), name: `孔${i}` }));
+      // Batches and single appends in flight together, every one with new subjects.
+      await Promise.all([
+        store.appendMany(registering(persons.slice(0, 3))),
+        ...persons.slice(3, 5).map((p) => store.append(personStreamId(p.id), [registration(p.id, p.name)], { expectedRevision: 'no_stream' })),
+        store.appendMany(registering(persons.slice(5))),
+      ]);
+      assert.deepEqual([...(await keyRows())].sort(), persons.map((p): [string, boolean] => [registrationKeyOf(p.id), true]).sort());
+      const reader = await open();
+      assert.deepEqual((await reader.readStreams(persons.map((p) => personStreamId(p.id)))).map((stream) => nameOf(stream[0])), persons.map((p) => p.name));
+    });
+
     it('rolls a refused batch\'s new keys back with its events, and keeps none of them in memory', async () => {
       const store = await open();
       const taken = { id: randomUUID(), name: '李先' };

@@ -27,8 +27,11 @@ export interface SqlEventStoreOptions {
   maxPollIntervalMs?: number;
   /** Applied to every checked event before it is written (events/crypto/personalDataStore.ts). */
   encode?: EventEncoder;
-  /** Asked per `appendMany`, after `encode`, with the events it writes (not those of its replays): rows to store in the same transaction as they. */
-  companion?: Companion;
+  /**
+   * Asked once per `appendMany`, synchronously when it is called (after `encode`, before anything is
+   * sent): how to get the rows to store in the same transaction as the events it writes.
+   */
+  companion?: () => Companion | undefined;
   /** Applied to the events of every read before they are returned (events/crypto/personalDataStore.ts). */
   decoder?: EventDecoder;
 }
@@ -60,7 +63,7 @@ export interface CompanionRows {
   params: unknown[];
 }
 
-/** The companion rows of the events an append writes (`SqlEventStoreOptions.companion`). */
+/** The companion rows of the events an append writes, not those of its replays (`SqlEventStoreOptions.companion`). */
 export type Companion = (written: readonly PreparedEvent[]) => CompanionRows | undefined;
 
 /** The append wrote nothing (every append a replay), so its companion rows were not stored either. */
@@ -135,7 +138,7 @@ export class SqlEventStore implements EventStore {
   private readonly maxEventBytes: number;
   private readonly maxPollIntervalMs: number;
   private readonly encode: EventEncoder | undefined;
-  private readonly companion: Companion | undefined;
+  private readonly companion: (() => Companion | undefined) | undefined;
   private readonly decoder: EventDecoder | undefined;
   /** The columns every read selects from `es_events e`: the event's, and the decoder's. */
   private readonly columns: string;
@@ -187,7 +190,7 @@ export class SqlEventStore implements EventStore {
     // Every append is checked before anything is sent, so a refused batch has written nothing.
     const batch = appends.map(({ streamId, events, options = {} }) => ({ streamId, ...prepareAppend(streamId, events, options, this.registry, this.maxEventBytes, this.encode) }));
     if (batch.length === 0) return [];
-    const rows = await this.runAppend(batch);
+    const rows = await this.runAppend(batch, this.companion?.());
     const byAppend = batch.map((): AppendRow[] => []);
     for (const row of rows) byAppend[row.batch_index]!.push(row);
     return Promise.all(
@@ -215,12 +218,12 @@ export class SqlEventStore implements EventStore {
   }
 
   /** One transaction for the whole batch (one statement for a single append, its companion rows included); store errors become typed errors. */
-  private async runAppend(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[]): Promise<AppendRow[]> {
+  private async runAppend(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[], companionOf: Companion | undefined): Promise<AppendRow[]> {
     try {
       // A single append skips the batch's two statements: it is the hot path of every command.
-      if (batch.length > 1) return await this.writeBatch(batch);
+      if (batch.length > 1) return await this.writeBatch(batch, companionOf);
       // A single append writes all its events or, a replay, none (and then no companion row: see below).
-      const companion = this.companion?.(batch[0]!.prepared);
+      const companion = companionOf?.(batch[0]!.prepared);
       const params = [batch[0]!.streamId, String(batch[0]!.expected), eventsJson(batch[0]!.prepared)];
       if (!companion) return (await this.db.query<AppendRow>('SELECT 0 AS batch_index, * FROM es_append($1, $2, $3::jsonb)', params)).rows;
       // The companion rows are stored after the events, as a batch stores them (the lock order of
@@ -275,10 +278,10 @@ export class SqlEventStore implements EventStore {
    * concurrent creator), any other becomes a `ConcurrencyError` (`runAppend`). When every append was a
    * replay, nothing is written, the companion rows neither (`CompanionRowsUnwritten`).
    */
-  private async writeBatch(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[]): Promise<AppendRow[]> {
+  private async writeBatch(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[], companionOf: Companion | undefined): Promise<AppendRow[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => this.writeBatchIn(tx, batch, attempt < MAX_BATCH_ATTEMPTS));
+        return await this.db.transaction((tx) => this.writeBatchIn(tx, batch, companionOf, attempt < MAX_BATCH_ATTEMPTS));
       } catch (err) {
         const taken = err instanceof StreamCreatedMeanwhile ? undefined : takenStreamOf(err);
         const redo = err instanceof StreamCreatedMeanwhile || (taken !== undefined && attempt < MAX_BATCH_ATTEMPTS && batch.find((a) => a.streamId === taken)?.expected === 'any');
@@ -290,6 +293,7 @@ export class SqlEventStore implements EventStore {
   private async writeBatchIn(
     tx: SqlExecutor,
     batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[],
+    companionOf: Companion | undefined,
     mayRedo: boolean,
   ): Promise<AppendRow[]> {
     const streams = [...new Set(batch.map((a) => a.streamId))].sort();
@@ -332,7 +336,7 @@ export class SqlEventStore implements EventStore {
       revisions.set(streamId, current + prepared.length);
     });
     // The companion rows of the events written: a replayed append's events are not, so rows only they would need are not stored.
-    const companion = this.companion?.(rows.map((r) => r.event));
+    const companion = companionOf?.(rows.map((r) => r.event));
     if (rows.length === 0) {
       if (companion) throw new CompanionRowsUnwritten();
       return replays;
