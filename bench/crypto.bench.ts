@@ -1,7 +1,7 @@
 /**
  * Personal data encrypted per subject (crypto-shredding, issue #20) beside the same work in clear,
- * measured in the same run on the same database: the store is emptied between the two modes, which
- * run in alternating rounds so background load weighs on both.
+ * measured in the same run, each mode on a database of its own, emptied at each round; every append
+ * and read is made in both modes in turn, so background load weighs on both.
  * - `append.batch100`: persons registered 100 per `appendMany` (each a new subject: a key created per person);
  * - `append.batch1`: one residence change per `append`, of a person registered before (their key known);
  * - `append.batch1_new_subject`: one new person per `append` (their key stored by the append's own statement);
@@ -86,50 +86,6 @@ async function openStore(db: SqlDatabase, registry: EventRegistry, mode: Mode): 
   return mode === 'clear' ? SqlEventStore.open(db, registry) : openPersonalDataStore(db, registry, randomBytes(32), personalFieldRules());
 }
 
-/** The writes and the rebuild of one mode and round; returns its store, open, and its persons' streams for the reads. */
-async function runMode(ctx: BenchContext, db: SqlDatabase, registry: EventRegistry, mode: Mode, round: number, totals: Totals): Promise<{ store: EventStore; streams: string[] }> {
-  const store = await openStore(db, registry, mode);
-  try {
-    const persons = ctx.size('cryptoPersons');
-    const batches = Array.from({ length: Math.ceil(persons / 100) }, (_, b) => Array.from({ length: Math.min(100, persons - b * 100) }, (_, i) => personEvent(b * 100 + i, round)));
-    const appending = stopwatch();
-    for (const batch of batches) {
-      ctx.signal.throwIfAborted();
-      await store.appendMany(batch.map(({ streamId, event }) => ({ streamId, events: [event], options: { expectedRevision: 'no_stream' } })));
-    }
-    totals.batch100.ms += appending.elapsedMs();
-    totals.batch100.events += persons;
-
-    const singles = Array.from({ length: ctx.size('cryptoSingles') }, (_, i) => personEvent(persons + i, round));
-    const single = stopwatch();
-    for (const { streamId, event } of singles) await store.append(streamId, [event], { expectedRevision: 'no_stream' });
-    totals.newSubject.ms += single.elapsedMs();
-    totals.newSubject.events += singles.length;
-
-    // The usual single append: a fact about a person already registered (their key known).
-    const moves = batches.flat().slice(0, singles.length);
-    const moving = stopwatch();
-    for (const [i, { streamId, event }] of moves.entries()) {
-      const { personId, residence } = event.data as { personId: string; residence: { address: string; divisionCode: string } };
-      const moved = { ...residence, address: `${residence.address} ${i} 室` };
-      await store.append(streamId, [{ type: 'ResidenceChanged', data: { personId, residence: moved, previousResidence: residence, movedOn: '2026-01-01' }, metadata: event.metadata }], { expectedRevision: 0 });
-    }
-    totals.batch1.ms += moving.elapsedMs();
-    totals.batch1.events += moves.length;
-
-    const runner = new ProjectionRunner(db, store, populationModule.projections, { batchSize: 1000 });
-    const rebuilding = stopwatch();
-    await runner.catchUp(600_000);
-    totals.rebuild.ms += rebuilding.elapsedMs();
-    totals.rebuild.events += persons + singles.length + moves.length;
-    await runner.stop();
-    return { store, streams: batches.flat().map((b) => b.streamId) };
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-}
-
 /** Person streams read from both modes' stores alternately (the first of each pair alternating too), after 50 untimed reads each. */
 async function readAlternately(ctx: BenchContext, opened: Record<Mode, { store: EventStore; streams: string[] }>, round: number, totals: Record<Mode, Totals>): Promise<void> {
   const random = seededRandom(round + 7);
@@ -146,6 +102,68 @@ async function readAlternately(ctx: BenchContext, opened: Record<Mode, { store: 
   }
 }
 
+/**
+ * One round: both modes' stores emptied, their appends made one operation at a time in turn (which mode
+ * goes first alternating), so a stall of the shared machine weighs on both, then each mode's rebuild
+ * (which first alternating by round), then the reads alternately.
+ */
+async function runRound(ctx: BenchContext, label: string, databases: Record<Mode, SqlDatabase>, registry: EventRegistry, round: number, totals: Record<Mode, Totals>): Promise<void> {
+  const stores: Partial<Record<Mode, EventStore>> = {};
+  try {
+    for (const mode of MODES) stores[mode] = await openStore(databases[mode], registry, mode);
+    const opened = stores as Record<Mode, EventStore>;
+    /** `count` operations, each timed in both modes in turn; `op` returns how many events it appended. */
+    const inTurn = async (figure: 'batch100' | 'newSubject' | 'batch1', count: number, op: (store: EventStore, i: number) => Promise<number>) => {
+      for (let i = 0; i < count; i++) {
+        ctx.signal.throwIfAborted();
+        for (const mode of (i + round) % 2 ? [...MODES].reverse() : MODES) {
+          const watch = stopwatch();
+          const events = await op(opened[mode], i);
+          totals[mode][figure].ms += watch.elapsedMs();
+          totals[mode][figure].events += events;
+        }
+      }
+    };
+    const persons = ctx.size('cryptoPersons');
+    const batches = Array.from({ length: Math.ceil(persons / 100) }, (_, b) => Array.from({ length: Math.min(100, persons - b * 100) }, (_, i) => personEvent(b * 100 + i, round)));
+    ctx.log(`${label}: round ${round + 1}: appends of both modes in turn`);
+    await inTurn('batch100', batches.length, async (store, b) => {
+      await store.appendMany(batches[b]!.map(({ streamId, event }) => ({ streamId, events: [event], options: { expectedRevision: 'no_stream' } })));
+      return batches[b]!.length;
+    });
+    const singles = Array.from({ length: ctx.size('cryptoSingles') }, (_, i) => personEvent(persons + i, round));
+    await inTurn('newSubject', singles.length, async (store, i) => {
+      await store.append(singles[i]!.streamId, [singles[i]!.event], { expectedRevision: 'no_stream' });
+      return 1;
+    });
+    // The usual single append: a fact about a person already registered (their key known).
+    const moves = batches.flat().slice(0, singles.length);
+    await inTurn('batch1', moves.length, async (store, i) => {
+      const { streamId, event } = moves[i]!;
+      const { personId, residence } = event.data as { personId: string; residence: { address: string; divisionCode: string } };
+      const moved = { ...residence, address: `${residence.address} ${i} 室` };
+      await store.append(streamId, [{ type: 'ResidenceChanged', data: { personId, residence: moved, previousResidence: residence, movedOn: '2026-01-01' }, metadata: event.metadata }], { expectedRevision: 0 });
+      return 1;
+    });
+
+    for (const mode of round % 2 ? [...MODES].reverse() : MODES) {
+      ctx.log(`${label}: round ${round + 1}: rebuild, ${mode}`);
+      const runner = new ProjectionRunner(databases[mode], opened[mode], populationModule.projections, { batchSize: 1000 });
+      const rebuilding = stopwatch();
+      await runner.catchUp(600_000);
+      totals[mode].rebuild.ms += rebuilding.elapsedMs();
+      totals[mode].rebuild.events += persons + singles.length + moves.length;
+      await runner.stop();
+    }
+
+    ctx.log(`${label}: round ${round + 1}: reads of both modes in turn`);
+    const streams = batches.flat().map((b) => b.streamId);
+    await readAlternately(ctx, { clear: { store: opened.clear, streams }, encrypted: { store: opened.encrypted, streams } }, round, totals);
+  } finally {
+    for (const store of Object.values(stores)) await store.close();
+  }
+}
+
 export async function run(ctx: BenchContext): Promise<void> {
   const registry = new EventRegistry().registerAll(populationModule.eventTypes);
   for (const backend of ctx.backends) {
@@ -158,19 +176,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       encrypted: { batch100: { events: 0, ms: 0 }, batch1: { events: 0, ms: 0 }, newSubject: { events: 0, ms: 0 }, rebuild: { events: 0, ms: 0 }, reads: new Latencies() },
     };
     try {
-      for (let round = 0; round < ctx.size('cryptoRounds'); round++) {
-        const stores: Partial<Record<Mode, { store: EventStore; streams: string[] }>> = {};
-        try {
-          for (const mode of round % 2 ? [...MODES].reverse() : MODES) {
-            ctx.log(`${prefix}: round ${round + 1}, ${mode}`);
-            stores[mode] = await runMode(ctx, databases[mode].db, registry, mode, round, totals[mode]);
-          }
-          ctx.log(`${prefix}: round ${round + 1}, reads of both alternately`);
-          await readAlternately(ctx, stores as Record<Mode, { store: EventStore; streams: string[] }>, round, totals);
-        } finally {
-          for (const opened of Object.values(stores)) await opened.store.close();
-        }
-      }
+      for (let round = 0; round < ctx.size('cryptoRounds'); round++) await runRound(ctx, prefix, { clear: databases.clear.db, encrypted: databases.encrypted.db }, registry, round, totals);
     } finally {
       await databases.clear.dispose();
       await databases.encrypted.dispose();
