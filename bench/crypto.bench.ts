@@ -1,13 +1,15 @@
 /**
  * Personal data encrypted per subject (crypto-shredding) beside the same work in clear,
- * measured in the same run on the same database: the store is emptied between the two modes, which
- * run in alternating rounds so background load weighs on both.
+ * measured in the same run, each mode on a database of its own, emptied at each round; every append
+ * and read is made in both modes in turn, so background load weighs on both.
  * - `append.batch100`: persons registered 100 per `appendMany` (each a new subject: a key created per person);
  * - `append.batch1`: one residence change per `append`, of a person registered before (their key known);
  * - `append.batch1_new_subject`: one new person per `append` (their key stored by the append's own statement);
  * - `rebuild.population`: the population projections rebuilt from position 0 over those persons
  *   (decrypting every registration);
- * - `readStream.person`: a person's stream read (what `history` and `asOf` fold), p99.
+ * - `readStream.person`: a person's stream read (what `history` and `asOf` fold), p99: the two modes'
+ *   stores are kept side by side (a database each) and read alternately, so a stall of the shared
+ *   machine or a collection weighs on both, which a p99 of separate phases did not make sure of.
  */
 import { randomBytes } from 'node:crypto';
 import { openPersonalDataStore } from '../events/crypto/personalDataStore.ts';
@@ -42,6 +44,7 @@ const COMMUNITIES = jinanDivisions.filter((d) => d.level === 'COMMUNITY');
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄'];
 
 type Mode = 'clear' | 'encrypted';
+const MODES: readonly Mode[] = ['clear', 'encrypted'];
 
 interface Totals {
   batch100: { events: number; ms: number };
@@ -83,52 +86,81 @@ async function openStore(db: SqlDatabase, registry: EventRegistry, mode: Mode): 
   return mode === 'clear' ? SqlEventStore.open(db, registry) : openPersonalDataStore(db, registry, randomBytes(32), personalFieldRules());
 }
 
-async function runMode(ctx: BenchContext, db: SqlDatabase, registry: EventRegistry, mode: Mode, round: number, totals: Totals): Promise<void> {
-  const store = await openStore(db, registry, mode);
+/** Person streams read from both modes' stores alternately (the first of each pair alternating too), after 50 untimed reads each. */
+async function readAlternately(ctx: BenchContext, opened: Record<Mode, { store: EventStore; streams: string[] }>, round: number, totals: Record<Mode, Totals>): Promise<void> {
+  const random = seededRandom(round + 7);
+  const read = async (mode: Mode, timed: boolean) => {
+    const { store, streams } = opened[mode];
+    const streamId = random.pick(streams);
+    const [first] = timed ? await totals[mode].reads.time(() => store.readStream(streamId)) : await store.readStream(streamId);
+    if ((first?.data as { name?: string }).name?.startsWith('[')) throw new Error(`${mode}: a person read back with name ${(first!.data as { name: string }).name}`);
+  };
+  for (let i = 0; i < 50; i++) for (const mode of MODES) await read(mode, false);
+  for (let i = 0; i < ctx.size('cryptoReads'); i++) {
+    ctx.signal.throwIfAborted();
+    for (const mode of i % 2 ? [...MODES].reverse() : MODES) await read(mode, true);
+  }
+}
+
+/**
+ * One round: both modes' stores emptied, their appends made one operation at a time in turn (which mode
+ * goes first alternating), so a stall of the shared machine weighs on both, then each mode's rebuild
+ * (which first alternating by round), then the reads alternately.
+ */
+async function runRound(ctx: BenchContext, label: string, databases: Record<Mode, SqlDatabase>, registry: EventRegistry, round: number, totals: Record<Mode, Totals>): Promise<void> {
+  const stores: Partial<Record<Mode, EventStore>> = {};
   try {
+    for (const mode of MODES) stores[mode] = await openStore(databases[mode], registry, mode);
+    const opened = stores as Record<Mode, EventStore>;
+    /** `count` operations, each timed in both modes in turn; `op` returns how many events it appended. */
+    const inTurn = async (figure: 'batch100' | 'newSubject' | 'batch1', count: number, op: (store: EventStore, i: number) => Promise<number>) => {
+      for (let i = 0; i < count; i++) {
+        ctx.signal.throwIfAborted();
+        for (const mode of (i + round) % 2 ? [...MODES].reverse() : MODES) {
+          const watch = stopwatch();
+          const events = await op(opened[mode], i);
+          totals[mode][figure].ms += watch.elapsedMs();
+          totals[mode][figure].events += events;
+        }
+      }
+    };
     const persons = ctx.size('cryptoPersons');
     const batches = Array.from({ length: Math.ceil(persons / 100) }, (_, b) => Array.from({ length: Math.min(100, persons - b * 100) }, (_, i) => personEvent(b * 100 + i, round)));
-    const appending = stopwatch();
-    for (const batch of batches) {
-      ctx.signal.throwIfAborted();
-      await store.appendMany(batch.map(({ streamId, event }) => ({ streamId, events: [event], options: { expectedRevision: 'no_stream' } })));
-    }
-    totals.batch100.ms += appending.elapsedMs();
-    totals.batch100.events += persons;
-
+    ctx.log(`${label}: round ${round + 1}: appends of both modes in turn`);
+    await inTurn('batch100', batches.length, async (store, b) => {
+      await store.appendMany(batches[b]!.map(({ streamId, event }) => ({ streamId, events: [event], options: { expectedRevision: 'no_stream' } })));
+      return batches[b]!.length;
+    });
     const singles = Array.from({ length: ctx.size('cryptoSingles') }, (_, i) => personEvent(persons + i, round));
-    const single = stopwatch();
-    for (const { streamId, event } of singles) await store.append(streamId, [event], { expectedRevision: 'no_stream' });
-    totals.newSubject.ms += single.elapsedMs();
-    totals.newSubject.events += singles.length;
-
+    await inTurn('newSubject', singles.length, async (store, i) => {
+      await store.append(singles[i]!.streamId, [singles[i]!.event], { expectedRevision: 'no_stream' });
+      return 1;
+    });
     // The usual single append: a fact about a person already registered (their key known).
     const moves = batches.flat().slice(0, singles.length);
-    const moving = stopwatch();
-    for (const [i, { streamId, event }] of moves.entries()) {
+    await inTurn('batch1', moves.length, async (store, i) => {
+      const { streamId, event } = moves[i]!;
       const { personId, residence } = event.data as { personId: string; residence: { address: string; divisionCode: string } };
       const moved = { ...residence, address: `${residence.address} ${i} 室` };
       await store.append(streamId, [{ type: 'ResidenceChanged', data: { personId, residence: moved, previousResidence: residence, movedOn: '2026-01-01' }, metadata: event.metadata }], { expectedRevision: 0 });
+      return 1;
+    });
+
+    for (const mode of round % 2 ? [...MODES].reverse() : MODES) {
+      ctx.log(`${label}: round ${round + 1}: rebuild, ${mode}`);
+      const runner = new ProjectionRunner(databases[mode], opened[mode], populationModule.projections, { batchSize: 1000 });
+      const rebuilding = stopwatch();
+      await runner.catchUp(600_000);
+      totals[mode].rebuild.ms += rebuilding.elapsedMs();
+      totals[mode].rebuild.events += persons + singles.length + moves.length;
+      await runner.stop();
     }
-    totals.batch1.ms += moving.elapsedMs();
-    totals.batch1.events += moves.length;
 
-    const runner = new ProjectionRunner(db, store, populationModule.projections, { batchSize: 1000 });
-    const rebuilding = stopwatch();
-    await runner.catchUp(600_000);
-    totals.rebuild.ms += rebuilding.elapsedMs();
-    totals.rebuild.events += persons + singles.length + moves.length;
-    await runner.stop();
-
+    ctx.log(`${label}: round ${round + 1}: reads of both modes in turn`);
     const streams = batches.flat().map((b) => b.streamId);
-    const random = seededRandom(round + 7);
-    for (let i = 0; i < 50; i++) await store.readStream(random.pick(streams));
-    for (let i = 0; i < ctx.size('cryptoReads'); i++) {
-      const [read] = await totals.reads.time(() => store.readStream(random.pick(streams)));
-      if ((read?.data as { name?: string }).name?.startsWith('[')) throw new Error(`${mode}: a person read back with name ${(read!.data as { name: string }).name}`);
-    }
+    await readAlternately(ctx, { clear: { store: opened.clear, streams }, encrypted: { store: opened.encrypted, streams } }, round, totals);
   } finally {
-    await store.close();
+    for (const store of Object.values(stores)) await store.close();
   }
 }
 
@@ -136,21 +168,18 @@ export async function run(ctx: BenchContext): Promise<void> {
   const registry = new EventRegistry().registerAll(populationModule.eventTypes);
   for (const backend of ctx.backends) {
     ctx.signal.throwIfAborted();
-    const opened = await openBenchDatabase(ctx, backend, 4);
+    // A database per mode, so both modes' stores are there at once for the alternating reads.
+    const databases = { clear: await openBenchDatabase(ctx, backend, 4), encrypted: await openBenchDatabase(ctx, backend, 4) };
     const prefix = FIGURE_PREFIX[backend];
     const totals: Record<Mode, Totals> = {
       clear: { batch100: { events: 0, ms: 0 }, batch1: { events: 0, ms: 0 }, newSubject: { events: 0, ms: 0 }, rebuild: { events: 0, ms: 0 }, reads: new Latencies() },
       encrypted: { batch100: { events: 0, ms: 0 }, batch1: { events: 0, ms: 0 }, newSubject: { events: 0, ms: 0 }, rebuild: { events: 0, ms: 0 }, reads: new Latencies() },
     };
     try {
-      for (let round = 0; round < ctx.size('cryptoRounds'); round++) {
-        for (const mode of round % 2 ? (['encrypted', 'clear'] as const) : (['clear', 'encrypted'] as const)) {
-          ctx.log(`${prefix}: round ${round + 1}, ${mode}`);
-          await runMode(ctx, opened.db, registry, mode, round, totals[mode]);
-        }
-      }
+      for (let round = 0; round < ctx.size('cryptoRounds'); round++) await runRound(ctx, prefix, { clear: databases.clear.db, encrypted: databases.encrypted.db }, registry, round, totals);
     } finally {
-      await opened.dispose();
+      await databases.clear.dispose();
+      await databases.encrypted.dispose();
     }
     const rate = (t: { events: number; ms: number }) => perSecond(t.events, t.ms);
     const figure = (key: string, baselineKey: string, value: number, baseline: number, targets: Target[]) =>

@@ -14,6 +14,7 @@ import { populationModule } from '../../subgraphs/population/index.ts';
 import { personStreamId } from '../../subgraphs/population/person/events.ts';
 import { ConcurrencyError, ConflictError, ValidationError } from '../errors.ts';
 import { EventRegistry } from '../registry.ts';
+import { SqlEventStore } from '../sql/sqlEventStore.ts';
 import type { QueryOptions, SqlDatabase } from '../sql/database.ts';
 import type { NewEvent, StreamAppend } from '../types.ts';
 import { openPersonalDataStore, type PersonalDataEventStore } from './personalDataStore.ts';
@@ -96,6 +97,20 @@ for (const openBackend of BACKENDS) {
       // Another process reads them with the keys stored: what the append returned is what a reader sees.
       const reader = await open();
       for (const [i, p] of persons.entries()) assert.deepEqual((await reader.readStream(personStreamId(p.id)))[0]!.data, results[i]!.events[0]!.data);
+    });
+
+    it('keeps appends a store runs at once apart: each seals its events under, and stores, its own subjects\' keys', async () => {
+      const store = await open();
+      const persons = Array.from({ length: 8 }, (_, i) => ({ id: randomUUID(), name: `孔${i}` }));
+      // Batches and single appends in flight together, every one with new subjects.
+      await Promise.all([
+        store.appendMany(registering(persons.slice(0, 3))),
+        ...persons.slice(3, 5).map((p) => store.append(personStreamId(p.id), [registration(p.id, p.name)], { expectedRevision: 'no_stream' })),
+        store.appendMany(registering(persons.slice(5))),
+      ]);
+      assert.deepEqual([...(await keyRows())].sort(), persons.map((p): [string, boolean] => [registrationKeyOf(p.id), true]).sort());
+      const reader = await open();
+      assert.deepEqual((await reader.readStreams(persons.map((p) => personStreamId(p.id)))).map((stream) => nameOf(stream[0])), persons.map((p) => p.name));
     });
 
     it('rolls a refused batch\'s new keys back with its events, and keeps none of them in memory', async () => {
@@ -261,6 +276,30 @@ for (const openBackend of BACKENDS) {
       await assert.rejects((await open()).append(other.streamId, other.events, other.options), ConflictError);
       await assert.rejects((await open()).appendMany([other, other]), ConflictError);
       assert.deepEqual({ keys: await keyRows(), events: await eventCount() }, before);
+    });
+
+    it('tells a batch re-sent to another process beside a new append a replay for the stored one, storing the new subject\'s key only', async () => {
+      const stored = { id: randomUUID(), name: '秦存', eventId: randomUUID() };
+      await (await open()).appendMany(registering([stored]));
+      const before = await keyRows();
+      const fresh = { id: randomUUID(), name: '尤新' };
+      // The other process offers the stored subject a key too: checked, not stored, it meets the stored one and the batch is redone with it.
+      const results = await (await open()).appendMany(registering([stored, fresh]));
+      assert.deepEqual(results.map((r) => [r.replayed, nameOf(r.events[0])]), [[true, stored.name], [false, fresh.name]]);
+      assert.deepEqual([...(await keyRows())].sort(), [...before, [registrationKeyOf(fresh.id), true]].sort());
+    });
+
+    it('stores no key for a replayed append\'s subject when a batch re-delivers an event stored before the upgrade beside a new one', async () => {
+      const old = { id: randomUUID(), name: '沈旧', eventId: randomUUID() };
+      // Stored in clear by the store before personal data was encrypted: its subject has no key.
+      const [oldAppend] = registering([old]);
+      await (await SqlEventStore.open(db, registry)).append(oldAppend!.streamId, oldAppend!.events, oldAppend!.options);
+      const fresh = { id: randomUUID(), name: '韩新' };
+      // The re-delivered event is sealed and so differs from the clear one stored: a conflict, as a single re-send is told,
+      // while the batch's new append is written (the SQL store's partial replay) with the key of its own subject only.
+      await assert.rejects((await open()).appendMany(registering([old, fresh])), ConflictError);
+      assert.deepEqual([...(await keyRows())], [[registrationKeyOf(fresh.id), true]]);
+      assert.equal(nameOf((await (await open()).readStream(personStreamId(fresh.id)))[0]), fresh.name);
     });
   });
 }

@@ -8,12 +8,11 @@
  * statement returned it, so a read after an erasure never sees a key from before it. Events written before personal data was
  * encrypted hold no `$personal` part and are returned as stored.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CheckedEvent, EventEncoder } from '../append.ts';
 import { ConflictError } from '../errors.ts';
 import type { EventRegistry } from '../registry.ts';
 import type { SqlDatabase } from '../sql/database.ts';
-import { CompanionRowsUnwritten, SqlEventStore, type CompanionRows, type EventDecoder, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
+import { CompanionRowsUnwritten, SqlEventStore, type Companion, type EventDecoder, type SqlEventStoreOptions } from '../sql/sqlEventStore.ts';
 import type { DomainEvent } from '../decider.ts';
 import type {
   Aggregate,
@@ -58,8 +57,11 @@ interface WriteContext {
 
 /** The encryption side of the store: the keys and which fields are personal. */
 export class PersonalDataCodec {
-  /** The append in progress (per async context: appends run concurrently). */
-  private readonly appending = new AsyncLocalStorage<WriteContext>();
+  /**
+   * The append being handed to the inner store: set only while its `appendMany` is called, which asks
+   * `encode` and `companion` synchronously then (`withContext`).
+   */
+  private writing: WriteContext | undefined;
 
   /** The scopes personal data is sealed under (the resources a retention rule may name). */
   readonly scopes: readonly string[];
@@ -89,10 +91,10 @@ export class PersonalDataCodec {
   }
 
   /** The options of the inner store: how it encodes events and decodes reads, and (a batch's) new keys it stores with them. */
-  storeOptions(): { encode: EventEncoder; companion: () => CompanionRows | undefined; decoder: EventDecoder } {
+  storeOptions(): { encode: EventEncoder; companion: () => Companion | undefined; decoder: EventDecoder } {
     this.inStore = true;
     const column = this.keys.store.readWithin?.(sealedKeyIdSql('e.data'));
-    return { encode: this.encoder(), companion: () => this.companionRows(), decoder: { ...(column && { column }), decode: (events, stored) => this.decode(events, stored) } };
+    return { encode: this.encoder(), companion: () => this.companion(), decoder: { ...(column && { column }), decode: (events, stored) => this.decode(events, stored) } };
   }
 
   /** Refuses a store that did not take `storeOptions`: it would write personal data in clear. */
@@ -100,9 +102,13 @@ export class PersonalDataCodec {
     if (!this.inStore) throw new Error('the personal-data store wraps a store opened with its codec\'s storeOptions() (which encrypts and decrypts)');
   }
 
-  /** The offered keys of the append in progress, stored with its events; refused unless every one is stored. */
-  private companionRows(): CompanionRows | undefined {
-    return this.appending.getStore()?.offered?.within;
+  /**
+   * For the append being handed over: the offered keys that seal the events it writes, stored with them
+   * and refused unless every one is stored; those of its replayed appends only are checked, not stored.
+   */
+  private companion(): Companion | undefined {
+    const offered = this.writing?.offered;
+    return offered && ((written) => this.keys.within(offered, keyIdsSealing(written)));
   }
 
   private encoder(): EventEncoder {
@@ -110,7 +116,7 @@ export class PersonalDataCodec {
       const sealing = this.sealing(event);
       if (!sealing) return event;
       const { rule, values, keyId } = sealing;
-      const context = this.appending.getStore();
+      const context = this.writing;
       if (!context?.keys.has(keyId)) throw new Error(`${event.type} holds personal data: append it through the PersonalDataEventStore, which provides the key ${keyId}`);
       const key = context.keys.get(keyId)!;
       const data = sealPersonal(event.data, rule, keyId, key, event.eventId, values);
@@ -142,7 +148,7 @@ export class PersonalDataCodec {
     for (let offered = this.keys.offer([...keyIds], met); offered; offered = this.keys.offer([...keyIds], met)) {
       const context: WriteContext = { keys: offered.keys, clear: new Map(), offered };
       try {
-        const result = await this.appending.run(context, () => append(context));
+        const result = await this.withContext(context, append);
         this.keys.stored(offered);
         return result;
       } catch (err) {
@@ -157,7 +163,21 @@ export class PersonalDataCodec {
       }
     }
     const context: WriteContext = { keys: keyIds.size ? await this.keys.forWriting([...keyIds]) : new Map(), clear: new Map() };
-    return this.appending.run(context, () => append(context));
+    return this.withContext(context, append);
+  }
+
+  /**
+   * Calls `append` with `context` as the append being handed to the inner store, which asks for it
+   * synchronously as its `appendMany` is called. No async context is kept: AsyncLocalStorage's
+   * promise hooks, once on, cost every promise of the process (~40-70 µs of Node CPU per single append).
+   */
+  private withContext<T>(context: WriteContext, append: (context: WriteContext) => Promise<T>): Promise<T> {
+    this.writing = context;
+    try {
+      return append(context);
+    } finally {
+      this.writing = undefined;
+    }
   }
 
   /**
@@ -189,6 +209,16 @@ export class PersonalDataCodec {
   }
 }
 
+/** The ids of the keys these (stored) events are sealed under. */
+function keyIdsSealing(events: readonly CheckedEvent[]): Set<string> {
+  const keyIds = new Set<string>();
+  for (const event of events) {
+    const keyId = sealedKeyIdOf(event.data);
+    if (keyId !== undefined) keyIds.add(keyId);
+  }
+  return keyIds;
+}
+
 export class PersonalDataEventStore implements EventStore {
   readonly backend: EventStore['backend'];
   readonly atomicAppendMany: boolean;
@@ -210,6 +240,7 @@ export class PersonalDataEventStore implements EventStore {
 
   appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
     return this.codec.withWriteKeys(appends.flatMap((a) => a.events), async (context) => {
+      // Called synchronously, first: the inner store asks the codec for this append's keys as it is called.
       const results = await this.inner.appendMany(appends);
       return results.map((result) => this.codec.appended(result, context));
     });
