@@ -4,7 +4,7 @@ import pg from 'pg';
 import { comparePositions } from '../events/position.ts';
 import { runnerContract, sqlRunnerHarness } from './runner.contract.ts';
 import { ProjectionRunner } from './runner.ts';
-import { pgliteBackend, postgresBackend, storeOnFreshDatabase } from '../test/helpers/databases.ts';
+import { BACKENDS, pgliteBackend, postgresBackend, storeOnFreshDatabase } from '../test/helpers/databases.ts';
 import { createTestRegistry, incremented, testMetadata } from '../test/helpers/events.ts';
 import { counterProjection } from '../test/helpers/projections.ts';
 
@@ -59,6 +59,48 @@ describe('isCaughtUp on PGlite', () => {
     assert.equal(await fresh(2).isCaughtUp(), false, 'a new version to build');
   });
 });
+
+for (const backend of BACKENDS) {
+  describe(`read-model indexes of a catch-up on ${backend.name.replace('Backend', '')}`, () => {
+    it('indexes a table the catch-up filled from empty when it ends (failed too), and a table left unindexed by a crash when it is next owned', async () => {
+      await using opened = await storeOnFreshDatabase(backend, createTestRegistry());
+      const { db, store } = opened;
+      const indexesOf = async () => {
+        const { rows } = await db.query<{ indexdef: string }>(
+          `SELECT i.indexdef FROM pg_indexes i JOIN proj_builds b ON i.tablename = b.table_name WHERE b.name = 'test.counters' AND b.status = 'active' AND i.indexdef LIKE '%k_total%'`,
+        );
+        return rows.length;
+      };
+      // Each run releases its projections, as a process that ends does.
+      const catchUp = async (version: number, options: { failOn?: number } = {}) => {
+        const runner = new ProjectionRunner(db, store, [counterProjection(version, options)]);
+        try {
+          await runner.catchUp();
+        } finally {
+          await runner.stop();
+        }
+      };
+      await store.append('test.counter-a', [incremented(1), incremented(2)]);
+      await catchUp(1);
+      assert.equal(await indexesOf(), 1, 'indexed once filled');
+
+      // A failed catch-up: the first build is filled up to its failure, and indexed all the same.
+      await store.append('test.counter-a', [incremented(7)]);
+      await assert.rejects(catchUp(2, { failOn: 7 }), /refuses by=7/);
+      await db.query(`UPDATE proj_builds SET status = 'retired' WHERE name = 'test.counters'`);
+      await assert.rejects(catchUp(1, { failOn: 7 }), /refuses by=7/);
+      assert.equal(await indexesOf(), 1, 'indexed after a failure');
+
+      // A crash before the indexes were made: the next owner makes them.
+      const { rows: [active] } = await db.query<{ table_name: string }>(`SELECT table_name FROM proj_builds WHERE name = 'test.counters' AND status = 'active'`);
+      const { rows: indexes } = await db.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%k_total%'`, [active!.table_name]);
+      for (const { indexname } of indexes) await db.query(`DROP INDEX ${indexname}`);
+      assert.equal(await indexesOf(), 0);
+      await assert.rejects(catchUp(1, { failOn: 7 }), /refuses by=7/);
+      assert.equal(await indexesOf(), 1, 'indexed by the next owner');
+    });
+  });
+}
 
 describe('projection lag on PostgreSQL', () => {
   it('counts the events committed behind a transaction open elsewhere on the server, which readers cannot pass yet', async () => {

@@ -82,13 +82,26 @@ export function keyColumnsSql(table: string, fields: ReadonlySet<string>, existi
  * collections declaring the same fields share one index instead of each row paying for two.
  */
 export function indexSql(table: string, index: IndexDeclaration): string {
-  const identity = index.unique ? `${index.collection}:${index.fields.join(',')}:true` : `*:${index.fields.join(',')}`;
-  const name = `${table}_k_${createHash('sha1').update(identity).digest('hex').slice(0, 10)}`;
+  const name = indexName(table, index);
   const columns = index.fields.map(keyColumn).join(', ');
   const collection = index.collection.replace(/'/g, "''");
   return index.unique
     ? `CREATE UNIQUE INDEX IF NOT EXISTS ${name} ON ${table} (${columns}) WHERE collection = '${collection}'`
     : `CREATE INDEX IF NOT EXISTS ${name} ON ${table} (collection, ${columns})`;
+}
+
+function indexName(table: string, index: IndexDeclaration): string {
+  const identity = index.unique ? `${index.collection}:${index.fields.join(',')}:true` : `*:${index.fields.join(',')}`;
+  return `${table}_k_${createHash('sha1').update(identity).digest('hex').slice(0, 10)}`;
+}
+
+/** Creates those of `indexes` that `table` lacks (one catalogue query when it has them all). */
+export async function ensureIndexes(db: SqlExecutor, table: string, indexes: readonly IndexDeclaration[] = []): Promise<void> {
+  if (indexes.length === 0) return;
+  const { rows } = await db.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE tablename = $1', [table]);
+  const existing = new Set(rows.map((r) => r.indexname));
+  // The catalogue holds names cut to PostgreSQL's 63 bytes (the names are ASCII).
+  for (const index of indexes) if (!existing.has(indexName(table, index).slice(0, 63))) await db.query(indexSql(table, index));
 }
 
 /** SQL for the array of the key columns' field names of the table named by the SQL expression `table`. */
