@@ -31,7 +31,6 @@ import { GatewayMetrics, type Transport } from './metrics.ts';
 import { LATENCY_BUCKETS, operationLabel, serveMetrics } from '../platform/metrics.ts';
 import { createScreenPages, renderLocalGraphiQL } from './pages.ts';
 import { subgraphWebSocketTransport } from './subgraphSubscriptions.ts';
-import { useEventErrorsOfTheirOwn } from './subscriptionErrors.ts';
 import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptionBuffer.ts';
 import { listenOn, type Listening } from '../platform/listen.ts';
 import { closeWebSocketEndpoint } from '../platform/webSocket.ts';
@@ -236,8 +235,6 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       useQueryLimits(options.limits),
       useSubgraphCredentials(),
       ...(input.inProcessSubgraphs ? [useInProcessSubgraphs(input.inProcessSubgraphs)] : []),
-      // Before the buffer: each event's errors are copied out as the executor yields it.
-      useEventErrorsOfTheirOwn(),
       useSubscriptionBuffer(options.limits.maxSubscriptionBuffer, (transport) => {
         metrics.countSlowConsumer(transport);
         logger.warn({ transport, maxSubscriptionBuffer: options.limits.maxSubscriptionBuffer }, 'disconnected a slow subscriber');

@@ -15,6 +15,7 @@
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { isAsyncIterable } from '@graphql-tools/utils';
 import { GraphQLError, type ExecutionResult } from 'graphql';
+import { ownEventResults } from './subscriptionErrors.ts';
 
 /** WebSocket close code 1008, policy violation: final for graphql-ws clients (they do not retry). */
 export const SLOW_CONSUMER_CLOSE_CODE = 1008;
@@ -31,15 +32,16 @@ export interface DisconnectableContext {
 }
 
 /**
- * `source`, read ahead into a queue of at most `max` results. One more than `max` calls
- * `onOverflow` once, ends `source` and the queue, and the consumer gets `finalResult` (if any) and
- * then the end.
+ * `source`, read ahead into a queue of at most `max` results, each mapped by `map` as it is read
+ * (before it is queued). One more than `max` calls `onOverflow` once, ends `source` and the queue,
+ * and the consumer gets `finalResult` (if any) and then the end.
  */
 export function boundedSubscription<T>(
   source: AsyncIterable<T>,
   max: number,
   onOverflow: () => void,
   finalResult?: T,
+  map: (value: T) => T = (value) => value,
 ): AsyncIterableIterator<T> {
   const upstream = source[Symbol.asyncIterator]();
   let queue: T[] = [];
@@ -74,13 +76,14 @@ export function boundedSubscription<T>(
         const step = await upstream.next();
         if (ending) return;
         if (step.done) return finish({});
+        const value = map(step.value);
         if (waiting) {
           const consumer = waiting;
           waiting = undefined;
-          consumer.resolve({ value: step.value, done: false });
+          consumer.resolve({ value, done: false });
           continue;
         }
-        queue.push(step.value);
+        queue.push(value);
         if (queue.length - head > max) {
           queue = finalResult === undefined ? [] : [finalResult];
           head = 0;
@@ -121,7 +124,11 @@ export function boundedSubscription<T>(
   return iterator;
 }
 
-/** The plugin: every subscription's results through {@link boundedSubscription}. */
+/**
+ * The plugin: every subscription's results through {@link boundedSubscription}, each given its own
+ * errors on the way in (`ownEventResults`) — in the buffer's read-ahead loop rather than in one more
+ * async iterator around every event of every subscriber.
+ */
 export function useSubscriptionBuffer(maxSubscriptionBuffer: number, onSlowConsumer: (transport: 'http' | 'ws') => void): GatewayPlugin {
   return {
     onSubscribe: ({ args }) => ({
@@ -142,6 +149,7 @@ export function useSubscriptionBuffer(maxSubscriptionBuffer: number, onSlowConsu
             },
             // A graphql-ws client gets the close reason instead: its socket is closing.
             context.disconnect ? undefined : final,
+            ownEventResults(),
           ),
         );
       },

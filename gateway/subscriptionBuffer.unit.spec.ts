@@ -45,6 +45,15 @@ describe('boundedSubscription', () => {
     assert.deepEqual(await drain(bounded), [0, 1, 2, 3]);
   });
 
+  it('maps each result as it reads it, before it waits in the queue (the events\' own errors are taken then)', async () => {
+    const { source } = numbers(4);
+    const mapped: number[] = [];
+    const bounded = boundedSubscription(source, 5, () => assert.fail('no overflow'), undefined, (n) => (mapped.push(n), n * 10));
+    await settle();
+    assert.deepEqual(mapped, [0, 1, 2, 3], 'mapped while the consumer had not pulled');
+    assert.deepEqual(await drain(bounded), [0, 10, 20, 30]);
+  });
+
   it('past the bound: calls onOverflow once, stops the source, drops what it held and ends with the final result', async () => {
     const { source, state } = numbers(1000);
     let overflows = 0;

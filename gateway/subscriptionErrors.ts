@@ -3,15 +3,13 @@
  * (`@graphql-hive/router-runtime` 1.4) keeps one errors array per subscription: every event's result
  * points at it, and the errors of later events (a grant revoked meanwhile, an entity fetch refused)
  * are pushed into it. So an event named the refusals of the events before it, and a result still
- * queued for a slow client (subscriptionBuffer.ts) grew after it was taken. This plugin hands each
- * event a copy holding the errors added since the previous event of the same subscription.
+ * queued for a slow client (subscriptionBuffer.ts) grew after it was taken. `ownEventResults` hands
+ * each event a copy holding the errors added since the previous event of the same subscription.
  *
  * The same executor keeps the last event's data for the subscription: when the subgraph's stream
  * fails (its connection dropped), the error result it yields carries the last event again. That
  * would be a second delivery of it, so such a result keeps its errors and loses the repeated data.
  */
-import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { isAsyncIterable, mapAsyncIterator } from '@graphql-tools/utils';
 import { isDeepStrictEqual } from 'node:util';
 import type { ExecutionResult } from 'graphql';
 
@@ -28,28 +26,20 @@ export function eventErrors(): (errors: ExecutionResult['errors']) => ExecutionR
 }
 
 /**
- * Maps the subscription's own results as the executor yields them, before any plugin queues them
- * (so list it before `useSubscriptionBuffer`): a result waiting in a queue is already a copy.
+ * The mapping for one subscription's results, applied to each as the executor yields it, before any
+ * queue holds it (`useSubscriptionBuffer` runs it in its read-ahead loop: a result waiting in its
+ * queue is already a copy, and no extra async iterator wraps every event).
  */
-export function useEventErrorsOfTheirOwn(): GatewayPlugin {
-  return {
-    onSubscribe: () => ({
-      onSubscribeResult: ({ result, setResult }) => {
-        if (!isAsyncIterable<ExecutionResult>(result)) return;
-        const ownErrors = eventErrors();
-        let previous: ExecutionResult['data'];
-        setResult(
-          mapAsyncIterator(result, (event: ExecutionResult) => {
-            const last = previous;
-            previous = event.data;
-            if (!event.errors) return event;
-            const errors = ownErrors(event.errors);
-            const { errors: _shared, data, ...rest } = event;
-            const repeated = errors !== undefined && last != null && isDeepStrictEqual(data, last);
-            return { ...rest, ...(repeated ? { data: null } : data !== undefined && { data }), ...(errors && { errors }) };
-          }),
-        );
-      },
-    }),
+export function ownEventResults(): (event: ExecutionResult) => ExecutionResult {
+  const ownErrors = eventErrors();
+  let previous: ExecutionResult['data'];
+  return (event) => {
+    const last = previous;
+    previous = event.data;
+    if (!event.errors) return event;
+    const errors = ownErrors(event.errors);
+    const { errors: _shared, data, ...rest } = event;
+    const repeated = errors !== undefined && last != null && isDeepStrictEqual(data, last);
+    return { ...rest, ...(repeated ? { data: null } : data !== undefined && { data }), ...(errors && { errors }) };
   };
 }

@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { actorOf } from './provenance.ts';
 import type { Logger } from 'pino';
-import type { EventMetadata, EventStore, NewEvent } from '../../events/types.ts';
+import type { Actor, EventMetadata, EventStore, NewEvent } from '../../events/types.ts';
 import { accessStreamId, type DataAccessed } from './dataAccessed.ts';
 import { observeAccessBatch } from '../../platform/metrics.ts';
-import type { RequestAccess } from './access.ts';
+import type { RequestAccess, ServedData } from './access.ts';
 import type { Caller } from '../../platform/auth.ts';
 import type { OperationInfo } from './server.ts';
 
@@ -153,16 +153,10 @@ function mergeDeliveries(batch: readonly Pending[]): NewEvent<'DataAccessed', Ac
       events.push(event);
       continue;
     }
-    const { requestId, at: _at, ...delivery } = event.data;
-    const {
-      correlationId: _correlationId,
-      provenance: { collectedAt: _collectedAt, ...provenance },
-      ...metadata
-    } = event.metadata;
-    const key = JSON.stringify([delivery, provenance, metadata]);
+    const key = (event.data as KeyedRecord)[DELIVERY_KEY] ?? fullDeliveryKey(event);
     const merged = byDelivery.get(key);
     if (merged && (merged.otherRequestIds?.length ?? 0) < MAX_REQUESTS_PER_RECORD - 1) {
-      (merged.otherRequestIds ??= []).push(requestId);
+      (merged.otherRequestIds ??= []).push(event.data.requestId);
       continue;
     }
     const data = { ...event.data };
@@ -170,6 +164,68 @@ function mergeDeliveries(batch: readonly Pending[]): NewEvent<'DataAccessed', Ac
     events.push({ ...event, data });
   }
   return events;
+}
+
+/** What two deliveries must share to be merged: everything but the request, its instant and its correlation. */
+function fullDeliveryKey(event: NewEvent<'DataAccessed', AccessRecord>): string {
+  const { requestId: _requestId, at: _at, ...delivery } = event.data;
+  const {
+    correlationId: _correlationId,
+    provenance: { collectedAt: _collectedAt, ...provenance },
+    ...metadata
+  } = event.metadata;
+  return JSON.stringify([delivery, provenance, metadata]);
+}
+
+/**
+ * The merge key of a record `accessRecordOf` built, made there from what it built the record of (so
+ * it covers every field but the request's own): serialising each record whole took ~4 us of a
+ * delivery, and the deliveries of one shared execution all hold the same lists. A symbol-keyed
+ * property, which JSON (what the store writes) leaves out; a WeakMap entry per delivery cost more.
+ */
+const DELIVERY_KEY = Symbol('deliveryKey');
+type KeyedRecord = AccessRecord & { [DELIVERY_KEY]?: string };
+
+/** A record's lists of what was served, and their JSON for the merge key. */
+interface ServedLists {
+  grantIds: string[];
+  resources: string[];
+  subjectIds: string[];
+  eventIds: string[] | undefined;
+  purpose: string;
+  json: string;
+}
+
+/**
+ * Per `served` object, its lists, derived once: the subscriptions that reuse one execution of a
+ * shared event all hold that execution's `served` (`sharedEvents.ts`), and no mark is added to a
+ * `served` once its record is taken (the server's `reset()` replaces it for the next event).
+ */
+const listsByServed = new WeakMap<ServedData, ServedLists>();
+
+function servedLists(served: ServedData): ServedLists {
+  let lists = listsByServed.get(served);
+  if (lists) return lists;
+  const grantIds = [...served.grantIds].sort();
+  const resources = [...served.resources].sort();
+  const subjectIds = [...served.subjectIds].sort();
+  const eventIds = served.eventIds.size ? [...served.eventIds] : undefined;
+  const purpose = served.purposes.size ? [...served.purposes].sort().join('; ') : 'public data';
+  lists = { grantIds, resources, subjectIds, eventIds, purpose, json: JSON.stringify([grantIds, resources, subjectIds, eventIds, purpose]) };
+  listsByServed.set(served, lists);
+  return lists;
+}
+
+/** Per caller (a subscription keeps one for all its events): its actor and the actor's JSON, while its jurisdiction stays the same. */
+const actors = new WeakMap<Caller, { jurisdiction: RequestAccess['knownJurisdiction']; actor: Actor; json: string }>();
+
+function actorOfCaller(caller: Caller, access: RequestAccess): { actor: Actor; json: string } {
+  const known = actors.get(caller);
+  if (known && known.jurisdiction === access.knownJurisdiction) return known;
+  const actor = actorOf({ caller, access });
+  const entry = { jurisdiction: access.knownJurisdiction, actor, json: JSON.stringify(actor) };
+  actors.set(caller, entry);
+  return entry;
 }
 
 /** The access record of one served request (or subscription event); `undefined` when it served no mapped field. */
@@ -183,26 +239,24 @@ export function accessRecordOf(input: {
 }): { data: AccessRecord; metadata: EventMetadata } | undefined {
   const { access, caller, requestId, subgraph, operation, at } = input;
   if (!access.servedAnything) return undefined;
-  const { served } = access;
+  const lists = servedLists(access.served);
   const atIso = at.toISOString();
-  return {
-    data: {
-      consumerId: caller.consumerId,
-      grantIds: [...served.grantIds].sort(),
-      operationName: operation.name,
-      operationHash: operation.hash,
-      resources: [...served.resources].sort(),
-      subjectIds: [...served.subjectIds].sort(),
-      ...(served.eventIds.size && { eventIds: [...served.eventIds] }),
-      purpose: served.purposes.size ? [...served.purposes].sort().join('; ') : 'public data',
-      requestId,
-      subgraph,
-      at: atIso,
-    },
-    metadata: {
-      provenance: { department: 'city-brain', system: `city-brain/${subgraph}`, channel: 'access-audit', collectedAt: atIso },
-      actor: actorOf({ caller, access }),
-      correlationId: requestId,
-    },
+  const provenance = { department: 'city-brain', system: `city-brain/${subgraph}`, channel: 'access-audit' };
+  const { actor, json: actorJson } = actorOfCaller(caller, access);
+  const data: KeyedRecord = {
+    consumerId: caller.consumerId,
+    grantIds: lists.grantIds,
+    operationName: operation.name,
+    operationHash: operation.hash,
+    resources: lists.resources,
+    subjectIds: lists.subjectIds,
+    ...(lists.eventIds && { eventIds: lists.eventIds }),
+    purpose: lists.purpose,
+    requestId,
+    subgraph,
+    at: atIso,
+    // The provenance is made of the subgraph's name alone.
+    [DELIVERY_KEY]: `${lists.json}\0${caller.consumerId}\0${operation.name ?? '\u0001'}\0${operation.hash}\0${subgraph}\0${actorJson}`,
   };
+  return { data, metadata: { provenance: { ...provenance, collectedAt: atIso }, actor, correlationId: requestId } };
 }

@@ -382,7 +382,10 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
     for (const error of result.errors ?? []) {
       if (isInternalError(error)) context?.logger.error({ err: error, path: error.path }, 'internal error in a subscription event');
     }
-    const formatted = { ...result, ...(result.errors && { errors: result.errors.map((e) => formatSubgraphError(e.toJSON(), e)) }) };
+    // Without errors it is already in its formatted shape: passed on as it is, so the subscriptions
+    // reusing one execution of a shared event all send (and mark finished) the same object.
+    if (!result.errors) return result as FormattedExecutionResult;
+    const formatted = { ...result, errors: result.errors.map((e) => formatSubgraphError(e.toJSON(), e)) };
     return context ? withRequestId(formatted, context.requestId) : formatted;
   }
 

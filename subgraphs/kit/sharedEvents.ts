@@ -63,13 +63,17 @@ export async function subscribeSharing(
   const executeEvent = async (payload: unknown): Promise<ExecutionResult> => {
     if (typeof payload !== 'object' || payload === null || !shared.has(payload)) return execute({ ...args, rootValue: payload });
     const known = executions.get(payload)?.get(operationKey);
-    if (known) {
-      sharedExecutionStats.reused++;
-      addServed(access.served, known.served);
-      return known.result;
-    }
     // Marks already taken before this event (the subscription's own, at its start) are not the event's.
     const clean = SERVED_KEYS.every((key) => access.served[key].size === 0);
+    if (known) {
+      sharedExecutionStats.reused++;
+      // Nothing marked yet: the subscription holds the execution's marks themselves, so its access
+      // record's lists are derived once for all of them (`audit.ts`). Nothing marks them afterwards:
+      // the server takes the record and replaces them (`reset()`) before the next event.
+      if (clean) access.served = known.served;
+      else addServed(access.served, known.served);
+      return known.result;
+    }
     const executed = execute({ ...args, rootValue: payload });
     sharedExecutionStats.executed++;
     // Kept in the same turn when execution is synchronous: the other subscriptions run theirs next.
