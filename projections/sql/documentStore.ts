@@ -95,12 +95,12 @@ function indexName(table: string, index: IndexDeclaration): string {
   return `${table}_k_${createHash('sha1').update(identity).digest('hex').slice(0, 10)}`;
 }
 
-/** Creates those of `indexes` that `table` lacks (one catalogue query when it has them all). */
+/** Creates those of `indexes` that `table` lacks (one catalog query when it has them all). */
 export async function ensureIndexes(db: SqlExecutor, table: string, indexes: readonly IndexDeclaration[] = []): Promise<void> {
   if (indexes.length === 0) return;
   const { rows } = await db.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE tablename = $1', [table]);
   const existing = new Set(rows.map((r) => r.indexname));
-  // The catalogue holds names cut to PostgreSQL's 63 bytes (the names are ASCII).
+  // The catalog holds names cut to PostgreSQL's 63 bytes (the names are ASCII).
   for (const index of indexes) if (!existing.has(indexName(table, index).slice(0, 63))) await db.query(indexSql(table, index));
 }
 
