@@ -227,9 +227,13 @@ function accessSuite(makeBackend: () => Promise<TestBackend>): void {
     const patientAccess = createGovernanceAccess(runtime, { recorder: { maxDelayMs: 250 } });
     const patient = await startSubgraph(patientAccess);
     const subjectSets = Array.from({ length: 24 }, (_, i) => PEOPLE.filter((_p, j) => (i >> j) & 1).map((p) => p.id));
-    const responses = await Promise.all(subjectSets.map((ids) => ask('busy-app', 'query People($ids: [ID!]!) { people(ids: $ids) { name } }', { ids }, patient.url)));
-    await patient.close();
-    await patientAccess.recorder?.close();
+    let responses;
+    try {
+      responses = await Promise.all(subjectSets.map((ids) => ask('busy-app', 'query People($ids: [ID!]!) { people(ids: $ids) { name } }', { ids }, patient.url)));
+    } finally {
+      await patient.close();
+      await patientAccess.recorder?.close();
+    }
     await waitForCommitted(db, store);
     const all = await store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 });
     const streams = new Set<string>();
