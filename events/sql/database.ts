@@ -4,9 +4,12 @@
  * written once against it.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { lockDataDir, type DataDirLock } from './dataDirLock.ts';
+import { emptyClusterTarball } from './pgliteTemplate.ts';
 
 export interface QueryOptions {
   /**
@@ -70,7 +73,9 @@ export async function createPgliteDatabase(dataDir?: string): Promise<SqlDatabas
   const dataDirLock = dataDir ? await lockDataDir(dataDir) : undefined;
   let db: PGlite;
   try {
-    db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+    // A new cluster is unpacked from the ready-made one rather than made by initdb (pgliteTemplate.ts).
+    const isNew = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
+    db = await PGlite.create({ ...(dataDir && { dataDir }), ...(isNew && { loadDataDir: await emptyClusterTarball() }) });
   } catch (error) {
     await dataDirLock?.release();
     throw error;
