@@ -62,17 +62,42 @@ function pgQuery(sql: string, params: readonly unknown[] | undefined, options: Q
   return { ...(options?.prepared && { name: statementName(sql) }), text: sql, values: toParams(params) };
 }
 
+/** A scalar parameter as the text PostgreSQL reads it (as the drivers send it); none for anything else. */
+function scalarText(param: unknown): string | undefined {
+  return typeof param === 'string' || typeof param === 'number' || typeof param === 'bigint' || typeof param === 'boolean' ? String(param) : undefined;
+}
+
+/** An array of scalars (or nulls) as an array literal's text, each element quoted; none for anything else. */
+function arrayText(param: readonly unknown[]): string | undefined {
+  const elements: string[] = [];
+  for (const element of param) {
+    if (element === null || element === undefined) {
+      elements.push('NULL');
+      continue;
+    }
+    const text = scalarText(element);
+    if (text === undefined) return undefined;
+    elements.push(`"${text.replace(/[\\"]/g, '\\$&')}"`);
+  }
+  return `{${elements.join(',')}}`;
+}
+
 /**
  * `EXECUTE` of the statement `name` with `params` as literals (escaped as node-postgres escapes one, so
- * a value is never read as SQL), or none when a parameter is not a scalar (an array, a buffer): that
- * call runs unprepared. A utility statement such as `EXECUTE` takes no bind parameters.
+ * a value is never read as SQL), or none when a parameter is neither a scalar nor an array of scalars
+ * (a buffer, an object): that call runs unprepared. A utility statement such as `EXECUTE` takes no bind
+ * parameters.
  */
 function executeWith(name: string, params: readonly unknown[]): string | undefined {
   const literals: string[] = [];
   for (const param of params) {
-    if (param === null || param === undefined) literals.push('NULL');
-    else if (typeof param === 'string' || typeof param === 'number' || typeof param === 'bigint' || typeof param === 'boolean') literals.push(pg.escapeLiteral(String(param)));
-    else return undefined;
+    if (param === null || param === undefined) {
+      literals.push('NULL');
+      continue;
+    }
+    const text = Array.isArray(param) ? arrayText(param) : scalarText(param);
+    if (text === undefined) return undefined;
+    literals.push(pg.escapeLiteral(text));
   }
   return literals.length ? `EXECUTE ${name}(${literals.join(', ')})` : `EXECUTE ${name}`;
 }
