@@ -47,6 +47,14 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual(await by(null, 0, [null, 'NULL']), ['NULL']);
     });
 
+    it('gives a text whose table does not exist yet its own error, and prepares it once the table is there', async () => {
+      const db = await backend.fresh();
+      await assert.rejects(readOn(db, 'a'), /prepared_probe/);
+      await db.exec('CREATE TABLE prepared_probe (k text PRIMARY KEY, v text)');
+      await db.query("INSERT INTO prepared_probe VALUES ('a', 'now')");
+      for (let i = 0; i < 3; i++) assert.deepEqual(await readOn(db, 'a'), ['now']);
+    });
+
     it('reads the table created again after a schema reset, not the dropped one', async () => {
       const db = await backend.fresh();
       await db.exec('CREATE TABLE prepared_probe (k text PRIMARY KEY, v text)');

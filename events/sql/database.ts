@@ -108,7 +108,7 @@ function executeWith(name: string, params: readonly unknown[]): string | undefin
  * each time against ~210 µs prepared, ~370 against ~240 with its data keys' subquery (events/crypto/).
  */
 function pglitePrepared(db: PGlite): (sql: string, params: readonly unknown[]) => Promise<string | undefined> {
-  const prepared = new Map<string, Promise<void>>();
+  const prepared = new Map<string, Promise<boolean>>();
   return async (sql, params) => {
     // Quoted: a digest's base64url may hold `-` and capitals.
     const name = pg.escapeIdentifier(statementName(sql));
@@ -116,12 +116,12 @@ function pglitePrepared(db: PGlite): (sql: string, params: readonly unknown[]) =
     if (execute === undefined) return undefined;
     let preparing = prepared.get(sql);
     if (!preparing) {
-      prepared.set(sql, (preparing = db.exec(`PREPARE ${name} AS ${sql}`).then(() => undefined)));
-      // A text that fails to prepare is tried afresh by its next call (and fails there as it would unprepared).
-      preparing.catch(() => prepared.delete(sql));
+      // A text that fails to prepare (a table not created yet) runs unprepared, which gives its error if
+      // it has one; its next call tries again.
+      preparing = db.exec(`PREPARE ${name} AS ${sql}`).then(() => true, () => (prepared.delete(sql), false));
+      prepared.set(sql, preparing);
     }
-    await preparing;
-    return execute;
+    return (await preparing) ? execute : undefined;
   };
 }
 
