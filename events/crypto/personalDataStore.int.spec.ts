@@ -99,6 +99,24 @@ for (const openBackend of BACKENDS) {
       for (const [i, p] of persons.entries()) assert.deepEqual((await reader.readStream(personStreamId(p.id)))[0]!.data, results[i]!.events[0]!.data);
     });
 
+
+    it('upgrades a key table made before its key ids were in byte order, keeping its keys readable and its erasures', async () => {
+      const first = await open();
+      const [kept, erased] = [randomUUID(), randomUUID()];
+      await first.appendMany(registering([{ id: kept, name: '王一' }, { id: erased, name: '王二' }]));
+      await first.codec.keys.erase([registrationKeyOf(erased)]);
+      // The key table as an older version made it: key ids under the database's own collation.
+      await db.exec('ALTER TABLE pd_subject_keys ALTER COLUMN subject_id TYPE text COLLATE "default"');
+      const collation = async () =>
+        (await db.query<{ collation: string }>(`SELECT c.collname AS collation FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+          WHERE a.attrelid = 'pd_subject_keys'::regclass AND a.attname = 'subject_id'`)).rows[0]!.collation;
+      assert.equal(await collation(), 'default');
+      const upgraded = await open();
+      assert.equal(await collation(), 'C');
+      assert.equal(nameOf((await upgraded.readStream(personStreamId(kept)))[0]), '王一');
+      assert.equal(nameOf((await upgraded.readStream(personStreamId(erased)))[0]), ERASED);
+      assert.deepEqual([...(await keyRows())].sort(), [[registrationKeyOf(kept), true], [registrationKeyOf(erased), false]].sort());
+    });
     it('keeps appends a store runs at once apart: each seals its events under, and stores, its own subjects\' keys', async () => {
       const store = await open();
       const persons = Array.from({ length: 8 }, (_, i) => ({ id: randomUUID(), name: `孔${i}` }));
