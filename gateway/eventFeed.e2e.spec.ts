@@ -19,7 +19,7 @@ import { populationModule } from '../subgraphs/population/index.ts';
 import { taxModule } from '../subgraphs/tax/index.ts';
 import { waitUntilVisible, testMetadata } from '../test/helpers/events.ts';
 import { composeSupergraph } from '../schema/compose.ts';
-import { openTestRuntime, startTestGraph, TEST_ASSERTION_SECRET, TEST_JWT_SECRET, type TestGraph } from '../test/helpers/graph.ts';
+import { openTestRuntime, startTestGraph, TEST_ASSERTION_SECRET, TEST_JWT_SECRET, type TestGraph, type TestRuntime } from '../test/helpers/graph.ts';
 import { createGatewayServer } from './server.ts';
 import { untilReceived } from '../test/helpers/subscriptions.ts';
 import type { EventEnvelope } from '../web/src/eventEnvelope.ts';
@@ -84,6 +84,7 @@ const taxpayerRegistered = (n: number): NewEvent => ({
 
 describe('Subscription.events through the gateway', () => {
   let graph: TestGraph;
+  let runtime: TestRuntime;
   /** Registers one person per number on `population.person-p<n>` (or a taxpayer on `tax.taxpayer-t<n>`) and returns their positions, visible. */
   async function appendPeople(numbers: readonly number[], domain: 'population' | 'tax' = 'population'): Promise<Position[]> {
     const positions: Position[] = [];
@@ -100,13 +101,13 @@ describe('Subscription.events through the gateway', () => {
 
   before(async () => {
     const modules = [governanceModule, populationModule, taxModule];
-    const runtime = await openTestRuntime(modules);
+    runtime = await openTestRuntime(modules);
     graph = await startTestGraph({ modules, runtime });
     // The gateway loads its schema on the first HTTP request; graphql-ws operations need it loaded.
     await graph.gql('{ catalog(first: 1) { totalCount } }', {}, await graph.tokenFor('feed-warm-up'));
   });
   after(async () => {
-    const runtime = graph;
+    // The graph closes only what it opened: the runtime (its store and PGlite) is this suite's to close.
     await graph.close();
     await runtime.close();
   });
