@@ -10,17 +10,10 @@ import type { SqlDatabase, SqlExecutor } from '../../events/sql/database.ts';
 import { ensureProjectionSchema } from '../runner.ts';
 import type { FieldSource } from '../types.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
-import { BatchDocumentStore, compactSources, DocumentCache, readModelTableSql, SqlDocumentStore, unkeyed } from './documentStore.ts';
+import { BatchDocumentStore, DocumentCache, readModelTableSql, SqlDocumentStore, unkeyed } from './documentStore.ts';
 
 const TABLE = 'rm_provenance_test';
 const e = (n: number): FieldSource => ({ position: `1:${n}`, eventId: `00000000-0000-4000-8000-00000000000${n}` });
-
-describe('compactSources', () => {
-  it('keeps the most common source as the default and lists only the fields that differ', () => {
-    assert.deepEqual(compactSources({ a: e(1), b: e(2), c: e(1) }), { source: e(1), sources: { b: e(2) } });
-    assert.deepEqual(compactSources({}), { source: null, sources: {} });
-  });
-});
 
 for (const openBackend of BACKENDS) {
   describe(`field provenance in the document store on ${openBackend.name.replace('Backend', '')}`, () => {
