@@ -94,6 +94,28 @@ for (const openBackend of BACKENDS) {
       assert.deepEqual((await read('c')).doc, { n: 3 });
     });
 
+    it('forgets what a failed batch changed in place: the next batch reads the table again', async () => {
+      const cache = new DocumentCache();
+      await inBatch(async (docs) => docs.collection('things').upsert('t4', { n: 1, tags: ['a'] }, e(1)), cache);
+      await assert.rejects(
+        inBatch(async (docs) => {
+          const things = docs.collection<{ n: number; tags: string[] }>('things');
+          // No copies: the batch's own document, changed in place and written back, then the batch fails.
+          const doc = (await things.get('t4'))!.doc;
+          doc.n = 2;
+          doc.tags.push('b');
+          await things.upsert('t4', doc, e(2));
+          throw new Error('the batch fails');
+        }, cache),
+        /the batch fails/,
+      );
+      await inBatch(async (docs) => {
+        const found = await docs.collection('things').get('t4');
+        assert.deepEqual(found?.doc, { n: 1, tags: ['a'] });
+        assert.deepEqual(found?.fieldSources, { n: e(1), tags: e(1) });
+      }, cache);
+    });
+
     it('does the same through direct writes', async () => {
       const things = new SqlDocumentStore(db, async () => unkeyed(TABLE)).collection('things');
       await things.patch('t2', { a: 1 }, e(1));

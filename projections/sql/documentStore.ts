@@ -298,7 +298,7 @@ export class SqlDocumentStore implements DocumentStore {
 /**
  * A document's state in a batch, with its field sources as the table stores them: the default
  * `source` of every field not listed in `sources`. Kept in that form, a write costs no map of every
- * field to build and compact again (that and copying documents were a third of a catch-up's work).
+ * field to build and compact again.
  */
 type Pending =
   | { kind: 'clean' | 'replace'; doc: Doc; source: FieldSource | null; sources: Record<string, FieldSource> }
@@ -373,9 +373,9 @@ export class DocumentCache {
  * them back with `commitTo(cache)` once the transaction has committed.
  *
  * Nothing is copied: a read returns the batch's own document, and a write keeps the object it is
- * given. So a projection changes a document it read only to write it back within the same event,
- * and does not change one after writing it (the projections' specs hold them to what a rebuild from
- * the table gives). Copying every document read and written cost a fifth of a fresh start's catch-up.
+ * given, so a projection follows `Collection`'s rule (projections/types.ts). Copying every document
+ * read and written, and mapping every field to its source, were a fifth of a fresh start's catch-up
+ * CPU (bench/README.md, startup).
  */
 export class BatchDocumentStore implements DocumentStore {
   private readonly pending: Map<string, Map<string, Pending>>;
