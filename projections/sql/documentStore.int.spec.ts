@@ -116,6 +116,18 @@ for (const openBackend of BACKENDS) {
       }, cache);
     });
 
+    it('keeps a patch made without a read when the next read names the document twice', async () => {
+      await inBatch(async (docs) => docs.collection('things').upsert('t5', { a: 1, b: 1 }, e(1)));
+      await inBatch(async (docs) => {
+        const things = docs.collection('things');
+        await things.patch('t5', { b: 2 }, e(2));
+        assert.deepEqual((await things.getMany(['t5', 't5'])).map((d) => d?.doc), [{ a: 1, b: 2 }, { a: 1, b: 2 }]);
+      });
+      const stored = await read('t5');
+      assert.deepEqual(stored.doc, { a: 1, b: 2 });
+      assert.deepEqual(stored.fieldSources, { a: e(1), b: e(2) });
+    });
+
     it('does the same through direct writes', async () => {
       const things = new SqlDocumentStore(db, async () => unkeyed(TABLE)).collection('things');
       await things.patch('t2', { a: 1 }, e(1));

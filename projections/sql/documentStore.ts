@@ -411,7 +411,7 @@ export class BatchDocumentStore implements DocumentStore {
     const { cache, tx, table } = this;
 
     const resolve = async (ids: readonly string[]): Promise<void> => {
-      const missing = ids.filter((id) => {
+      const missing = [...new Set(ids)].filter((id) => {
         const p = docs.get(id);
         if (p && p.kind !== 'merge') return false;
         if (!cache?.knowsAbsent(name, id)) return true;
@@ -420,7 +420,7 @@ export class BatchDocumentStore implements DocumentStore {
         return false;
       });
       if (missing.length === 0) return;
-      const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM ${table} WHERE collection = $1 AND id = ANY($2::text[])`, [name, [...new Set(missing)]]);
+      const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM ${table} WHERE collection = $1 AND id = ANY($2::text[])`, [name, missing]);
       const found = new Map(rows.map((r) => [r.id, r]));
       for (const id of missing) {
         const row = found.get(id);
