@@ -54,6 +54,12 @@ export interface Page<T extends Doc> {
   endCursor: string | null;
 }
 
+/**
+ * Inside a projection's batch the documents are not copied (projections/sql/documentStore.ts): a
+ * document read may be the batch's own object, and a document written is kept as given. So a
+ * projection changes a document it read only to write it back (in the same `apply`, or in the
+ * `deferred` write that read it), and leaves a document alone once written.
+ */
 export interface Collection<T extends Doc = Doc> {
   get(id: string): Promise<StoredDoc<T> | undefined>;
   /** One round trip for any number of ids; result in the order of `ids`, `undefined` where absent. */

@@ -10,17 +10,10 @@ import type { SqlDatabase, SqlExecutor } from '../../events/sql/database.ts';
 import { ensureProjectionSchema } from '../runner.ts';
 import type { FieldSource } from '../types.ts';
 import { BACKENDS, type TestBackend } from '../../test/helpers/databases.ts';
-import { BatchDocumentStore, compactSources, DocumentCache, readModelTableSql, SqlDocumentStore, unkeyed } from './documentStore.ts';
+import { BatchDocumentStore, DocumentCache, readModelTableSql, SqlDocumentStore, unkeyed } from './documentStore.ts';
 
 const TABLE = 'rm_provenance_test';
 const e = (n: number): FieldSource => ({ position: `1:${n}`, eventId: `00000000-0000-4000-8000-00000000000${n}` });
-
-describe('compactSources', () => {
-  it('keeps the most common source as the default and lists only the fields that differ', () => {
-    assert.deepEqual(compactSources({ a: e(1), b: e(2), c: e(1) }), { source: e(1), sources: { b: e(2) } });
-    assert.deepEqual(compactSources({}), { source: null, sources: {} });
-  });
-});
 
 for (const openBackend of BACKENDS) {
   describe(`field provenance in the document store on ${openBackend.name.replace('Backend', '')}`, () => {
@@ -99,6 +92,40 @@ for (const openBackend of BACKENDS) {
         docs.commitTo(cache);
       });
       assert.deepEqual((await read('c')).doc, { n: 3 });
+    });
+
+    it('forgets what a failed batch changed in place: the next batch reads the table again', async () => {
+      const cache = new DocumentCache();
+      await inBatch(async (docs) => docs.collection('things').upsert('t4', { n: 1, tags: ['a'] }, e(1)), cache);
+      await assert.rejects(
+        inBatch(async (docs) => {
+          const things = docs.collection<{ n: number; tags: string[] }>('things');
+          // No copies: the batch's own document, changed in place and written back, then the batch fails.
+          const doc = (await things.get('t4'))!.doc;
+          doc.n = 2;
+          doc.tags.push('b');
+          await things.upsert('t4', doc, e(2));
+          throw new Error('the batch fails');
+        }, cache),
+        /the batch fails/,
+      );
+      await inBatch(async (docs) => {
+        const found = await docs.collection('things').get('t4');
+        assert.deepEqual(found?.doc, { n: 1, tags: ['a'] });
+        assert.deepEqual(found?.fieldSources, { n: e(1), tags: e(1) });
+      }, cache);
+    });
+
+    it('keeps a patch made without a read when the next read names the document twice', async () => {
+      await inBatch(async (docs) => docs.collection('things').upsert('t5', { a: 1, b: 1 }, e(1)));
+      await inBatch(async (docs) => {
+        const things = docs.collection('things');
+        await things.patch('t5', { b: 2 }, e(2));
+        assert.deepEqual((await things.getMany(['t5', 't5'])).map((d) => d?.doc), [{ a: 1, b: 2 }, { a: 1, b: 2 }]);
+      });
+      const stored = await read('t5');
+      assert.deepEqual(stored.doc, { a: 1, b: 2 });
+      assert.deepEqual(stored.fieldSources, { a: e(1), b: e(2) });
     });
 
     it('does the same through direct writes', async () => {

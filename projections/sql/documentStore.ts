@@ -194,23 +194,6 @@ function toStored<T extends Doc>(row: Row): StoredDoc<T> {
 
 const sameSource = (a: FieldSource, b: FieldSource) => a.eventId === b.eventId && a.position === b.position;
 
-/** The stored form of a whole document's field sources: the most common one as default, the others per field. */
-export function compactSources(sources: Record<string, FieldSource>): { source: FieldSource | null; sources: Record<string, FieldSource> } {
-  const counts = new Map<string, { source: FieldSource; n: number }>();
-  for (const s of Object.values(sources)) {
-    const entry = counts.get(s.eventId);
-    if (entry) entry.n++;
-    else counts.set(s.eventId, { source: s, n: 1 });
-  }
-  let best: FieldSource | null = null;
-  let most = 0;
-  for (const { source, n } of counts.values()) if (n > most) [best, most] = [source, n];
-  if (!best) return { source: null, sources: {} };
-  const rest: Record<string, FieldSource> = {};
-  for (const [field, s] of Object.entries(sources)) if (!sameSource(s, best)) rest[field] = s;
-  return { source: best, sources: rest };
-}
-
 export function sourcesFor(fields: object, source: FieldSource): Record<string, FieldSource> {
   return Object.fromEntries(Object.keys(fields).map((k) => [k, source]));
 }
@@ -313,22 +296,14 @@ export class SqlDocumentStore implements DocumentStore {
 }
 
 /**
- * A deep copy of a JSON document (plain objects, arrays, primitives): what read models hold. About
- * five times faster than `structuredClone` on a typical document, and projections copy on every read.
+ * A document's state in a batch, with its field sources as the table stores them: the default
+ * `source` of every field not listed in `sources`. Kept in that form, a write costs no map of every
+ * field to build and compact again.
  */
-export function cloneDoc<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(cloneDoc) as T;
-  const out: Record<string, unknown> = {};
-  for (const key in value) out[key] = cloneDoc((value as Record<string, unknown>)[key]);
-  return out as T;
-}
-
 type Pending =
-  | { kind: 'clean'; doc: Doc; sources: Record<string, FieldSource> }
-  | { kind: 'absent' }
-  | { kind: 'replace'; doc: Doc; sources: Record<string, FieldSource> }
+  | { kind: 'clean' | 'replace'; doc: Doc; source: FieldSource | null; sources: Record<string, FieldSource> }
   | { kind: 'merge'; doc: Doc; sources: Record<string, FieldSource> }
+  | { kind: 'absent' }
   | { kind: 'delete' };
 
 /**
@@ -396,19 +371,22 @@ export class DocumentCache {
  * delete, so `flush()` issues at most three bulk statements per collection. Reads see the buffer.
  * With a `cache`, the batch starts from the documents earlier batches left in it; the caller hands
  * them back with `commitTo(cache)` once the transaction has committed.
+ *
+ * Nothing is copied: a read returns the batch's own document, and a write keeps the object it is
+ * given, so a projection follows `Collection`'s rule (projections/types.ts). Copying every document
+ * read and written, and mapping every field to its source, were a fifth of a fresh start's catch-up
+ * CPU (bench/README.md, startup).
  */
 export class BatchDocumentStore implements DocumentStore {
   private readonly pending: Map<string, Map<string, Pending>>;
-  private readonly direct: SqlDocumentStore;
   private readonly deferredWrites = new Map<object, { state: unknown; write: (state: unknown) => Promise<void> }>();
 
   constructor(
     private readonly tx: SqlExecutor,
     private readonly table: string,
     private readonly cache?: DocumentCache,
-    keyed: ReadonlySet<string> = NOTHING_KEYED,
+    private readonly keyed: ReadonlySet<string> = NOTHING_KEYED,
   ) {
-    this.direct = new SqlDocumentStore(tx, async () => ({ name: table, keyed }));
     this.pending = cache?.take() ?? new Map();
   }
 
@@ -428,35 +406,43 @@ export class BatchDocumentStore implements DocumentStore {
 
   collection<T extends Doc = Doc>(name: string): Collection<T> {
     const docs = this.docs(name);
-    const direct = this.direct.collection<T>(name);
+    const direct = new SqlCollection<T>(this.tx, async () => ({ name: this.table, keyed: this.keyed }), name);
     const flush = (): Promise<void> => this.flush();
-    const cache = this.cache;
+    const { cache, tx, table } = this;
 
     const resolve = async (ids: readonly string[]): Promise<void> => {
-      const missing = ids.filter((id) => {
+      const missing = [...new Set(ids)].filter((id) => {
         const p = docs.get(id);
         if (p && p.kind !== 'merge') return false;
         if (!cache?.knowsAbsent(name, id)) return true;
         // Known absent from the table: nothing to read, and a pending merge is the whole document.
-        docs.set(id, p ? { kind: 'replace', doc: p.doc, sources: p.sources } : { kind: 'absent' });
+        docs.set(id, p ? { kind: 'replace', doc: p.doc, source: null, sources: p.sources } : { kind: 'absent' });
         return false;
       });
       if (missing.length === 0) return;
-      const found = await direct.getMany(missing);
-      missing.forEach((id, i) => {
-        const stored = found[i];
+      const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM ${table} WHERE collection = $1 AND id = ANY($2::text[])`, [name, missing]);
+      const found = new Map(rows.map((r) => [r.id, r]));
+      for (const id of missing) {
+        const row = found.get(id);
         const p = docs.get(id);
         if (p?.kind === 'merge') {
-          docs.set(id, { kind: 'replace', doc: { ...stored?.doc, ...p.doc }, sources: { ...stored?.fieldSources, ...p.sources } });
+          docs.set(id, { kind: 'replace', doc: { ...row?.doc, ...p.doc }, source: row?.source ?? null, sources: { ...row?.sources, ...p.sources } });
         } else {
-          docs.set(id, stored ? { kind: 'clean', doc: stored.doc, sources: stored.fieldSources } : { kind: 'absent' });
+          docs.set(id, row ? { kind: 'clean', doc: row.doc, source: row.source, sources: row.sources ?? {} } : { kind: 'absent' });
         }
-      });
+      }
     };
     const view = (id: string): StoredDoc<T> | undefined => {
       const p = docs.get(id);
-      if (!p || p.kind === 'absent' || p.kind === 'delete' || p.kind === 'merge') return undefined;
-      return { id, doc: cloneDoc(p.doc) as T, fieldSources: { ...p.sources } };
+      if (!p || (p.kind !== 'clean' && p.kind !== 'replace')) return undefined;
+      // Projections seldom ask where fields came from: worked out when asked.
+      return {
+        id,
+        doc: p.doc as T,
+        get fieldSources() {
+          return fieldSourcesOf({ id, doc: p.doc, source: p.source, sources: p.sources });
+        },
+      };
     };
 
     return {
@@ -477,16 +463,27 @@ export class BatchDocumentStore implements DocumentStore {
         return direct.count(where);
       },
       async upsert(id, doc, source) {
-        docs.set(id, { kind: 'replace', doc: cloneDoc(doc), sources: sourcesFor(doc, source) });
+        docs.set(id, { kind: 'replace', doc, source, sources: {} });
       },
       async patch(id, fields, source) {
         const p = docs.get(id);
-        const added = sourcesFor(fields, source);
-        const copy = cloneDoc(fields) as Doc;
-        if (!p) docs.set(id, { kind: cache?.knowsAbsent(name, id) ? 'replace' : 'merge', doc: copy, sources: added });
-        else if (p.kind === 'absent' || p.kind === 'delete') docs.set(id, { kind: 'replace', doc: copy, sources: added });
-        else if (p.kind === 'clean') docs.set(id, { kind: 'replace', doc: { ...p.doc, ...copy }, sources: { ...p.sources, ...added } });
-        else docs.set(id, { kind: p.kind, doc: { ...p.doc, ...copy }, sources: { ...p.sources, ...added } });
+        if (p?.kind === 'clean' || p?.kind === 'replace') {
+          const sources = { ...p.sources };
+          // A field the default source set again needs no entry of its own.
+          const isDefault = p.source !== null && sameSource(p.source, source);
+          for (const field in fields) {
+            if (isDefault) delete sources[field];
+            else sources[field] = source;
+          }
+          docs.set(id, { kind: 'replace', doc: { ...p.doc, ...fields }, source: p.source, sources });
+        } else if (p?.kind === 'merge') {
+          docs.set(id, { kind: 'merge', doc: { ...p.doc, ...fields }, sources: { ...p.sources, ...sourcesFor(fields, source) } });
+        } else if (p || cache?.knowsAbsent(name, id)) {
+          // Absent or deleted: the patch is the whole document.
+          docs.set(id, { kind: 'replace', doc: { ...fields }, source, sources: {} });
+        } else {
+          docs.set(id, { kind: 'merge', doc: { ...fields }, sources: sourcesFor(fields, source) });
+        }
       },
       async delete(id) {
         docs.set(id, { kind: 'delete' });
@@ -503,20 +500,18 @@ export class BatchDocumentStore implements DocumentStore {
     return entry.state as S;
   }
 
-  /** Writes everything buffered (deferred folds first); afterwards the buffer holds only clean copies. */
+  /** Writes everything buffered (deferred folds first); afterwards the buffer holds only what the table holds. */
   async flush(): Promise<void> {
     const deferred = [...this.deferredWrites.values()];
     this.deferredWrites.clear();
     for (const { state, write } of deferred) await write(state);
     for (const [collection, docs] of this.pending) {
-      const replace: [string, Doc, Record<string, FieldSource>, FieldSource | null][] = [];
-      const merge: [string, Doc, Record<string, FieldSource>, FieldSource | null][] = [];
+      const replace: { id: string; doc: Doc; sources: Record<string, FieldSource>; source: FieldSource | null }[] = [];
+      const merge: { id: string; doc: Doc; sources: Record<string, FieldSource>; source: null }[] = [];
       const remove: string[] = [];
       for (const [id, p] of docs) {
-        if (p.kind === 'replace') {
-          const { source, sources } = compactSources(p.sources);
-          replace.push([id, p.doc, sources, source]);
-        } else if (p.kind === 'merge') merge.push([id, p.doc, p.sources, null]);
+        if (p.kind === 'replace') replace.push({ id, doc: p.doc, sources: p.sources, source: p.source });
+        else if (p.kind === 'merge') merge.push({ id, doc: p.doc, sources: p.sources, source: null });
         else if (p.kind === 'delete') remove.push(id);
       }
       if (remove.length) {
@@ -533,11 +528,11 @@ export class BatchDocumentStore implements DocumentStore {
           `INSERT INTO ${this.table} AS t (collection, id, doc, sources, source)
            SELECT $1, x.id, x.doc, x.sources, x.source FROM jsonb_to_recordset($2::jsonb) AS x(id text, doc jsonb, sources jsonb, source jsonb)
            ON CONFLICT (collection, id) DO UPDATE SET ${onConflict}`,
-          [collection, JSON.stringify(rows.map(([id, doc, sources, source]) => ({ id, doc, sources, source })))],
+          [collection, JSON.stringify(rows)],
         );
       }
       for (const [id, p] of docs) {
-        if (p.kind === 'replace') docs.set(id, { kind: 'clean', doc: p.doc, sources: p.sources });
+        if (p.kind === 'replace') docs.set(id, { ...p, kind: 'clean' });
         else if (p.kind === 'delete') docs.set(id, { kind: 'absent' });
         else if (p.kind === 'merge') docs.delete(id);
       }

@@ -1,15 +1,14 @@
 /**
  * Read-model documents in a Map, for unit specs of a projection's `apply`: gets and writes as the
- * runner's batch store serves them (copies in, copies out), no queries (`find`/`count` throw: a
+ * runner's batch store serves them (the same objects in and out, no copies), no queries (`find`/`count` throw: a
  * projection that queries inside `apply` belongs in an integration spec on the real stores).
  */
-import { cloneDoc } from '../../projections/sql/documentStore.ts';
 import type { Collection, Doc, DocumentStore, StoredDoc } from '../../projections/types.ts';
 
 export class MemoryDocuments implements DocumentStore {
   readonly collections = new Map<string, Map<string, Doc>>();
 
-  /** The documents of one collection (the stored copies: do not change them). */
+  /** The documents of one collection (as stored: do not change them). */
   docs<T extends Doc>(name: string): Map<string, T> {
     let docs = this.collections.get(name);
     if (!docs) this.collections.set(name, (docs = new Map()));
@@ -20,7 +19,7 @@ export class MemoryDocuments implements DocumentStore {
     const docs = this.docs<T>(name);
     const stored = (id: string): StoredDoc<T> | undefined => {
       const doc = docs.get(id);
-      return doc && { id, doc: cloneDoc(doc), fieldSources: {} };
+      return doc && { id, doc, fieldSources: {} };
     };
     const noQueries = () => Promise.reject(new Error(`MemoryDocuments: ${name} is not queried in unit specs`));
     return {
@@ -29,10 +28,10 @@ export class MemoryDocuments implements DocumentStore {
       find: noQueries,
       count: noQueries,
       async upsert(id, doc) {
-        docs.set(id, cloneDoc(doc));
+        docs.set(id, doc);
       },
       async patch(id, fields) {
-        docs.set(id, { ...docs.get(id), ...cloneDoc(fields) } as T);
+        docs.set(id, { ...docs.get(id), ...fields } as T);
       },
       async delete(id) {
         docs.delete(id);
