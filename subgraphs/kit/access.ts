@@ -106,7 +106,7 @@ export interface AccessControl {
    * The consumer's grants valid now and its jurisdiction, from one read of its registration. Called
    * at most once per request (per subscription event).
    */
-  principalFor(consumerId: string, ctx: SubgraphContext): Promise<Principal>;
+  principalFor(consumerId: string, ctx?: SubgraphContext): Promise<Principal>;
   /** The handling unit governance registered under `unitId` (its register, never a read model); null for none. */
   unit(unitId: string): Promise<Required<Jurisdiction> | null>;
   /** Writes the access records; `null` switches auditing off (the bench's comparison run only). */
@@ -347,7 +347,7 @@ export class RequestPrincipals {
 
   constructor(private readonly access: AccessControl) {}
 
-  principalFor(requestId: string, consumerId: string, ctx: SubgraphContext): Promise<Principal> {
+  principalFor(requestId: string, consumerId: string, ctx?: SubgraphContext): Promise<Principal> {
     const key = `${requestId}\u0000${consumerId}`;
     const now = Date.now();
     const entry = this.kept.get(key);

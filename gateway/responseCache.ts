@@ -1,0 +1,127 @@
+/**
+ * Answers of queries kept for a second and served again to the same caller while nothing they were
+ * read from has changed: the operations screen's twenty clients ask the same few queries again and
+ * again, and an answer served whole skips the runtime, the planner and every subgraph execution.
+ *
+ * Only when the gateway hosts its subgraphs in its own process (bin/graph.ts gives it their
+ * `AnswerSources`). An answer is served again only when all of these are what they were when it was
+ * read:
+ * - the request: its body as sent (document, variables, operation name, extensions) and its `Accept`;
+ * - the caller: consumer, role, name, user and token, and its principal — grants valid now and
+ *   jurisdiction, read fresh for every request (a revoked or expired grant changes it at once, and a
+ *   masked grant never meets an answer read under a clear one);
+ * - the clock's current second (figures such as overdue cases change with the clock alone);
+ * - the version of every read model the execution read (a projection that applied events, or a
+ *   rebuild swapped in, moves it). An execution that read the event log or the database itself is
+ *   not kept, nor an answer with errors, nor anything but a query, nor a request that waits for a
+ *   position (`x-min-position`).
+ * Every answer served again leaves the access records of the execution it came from, rewritten as
+ * this request's (its id, its instant), durable before the answer leaves; if they cannot be
+ * written, the request is executed as if nothing were kept.
+ *
+ * Why not Envelop's response cache: it serves from inside the runtime's pipeline with no hook to
+ * record a hit in the subgraphs' names, its key cannot see the read models' versions, and it adds
+ * `__typename` and `id` to every selection sent to the subgraphs to track entities.
+ */
+import type { Counter } from 'prom-client';
+import type { Caller } from '../platform/auth.ts';
+import type { AnswerSources, ExecutionReads } from '../subgraphs/kit/answerReads.ts';
+import type { KeptAccessRecord } from '../subgraphs/kit/audit.ts';
+
+/** What the runtime answered one request, as the gateway captured it. */
+export interface ExecutedAnswer {
+  status: number;
+  contentType: string;
+  /** The operation's type (`query`, `mutation`, …), when one was executed. */
+  operation: string | undefined;
+  /** The result as executed; kept only without errors. */
+  result: { errors?: readonly unknown[] } | undefined;
+}
+
+interface KeptAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+  /** The read models the execution read, and their versions before it began. */
+  versions: readonly (readonly [string, string])[];
+  records: readonly KeptAccessRecord[];
+}
+
+export interface CacheableRequest {
+  /** The parsed JSON body. */
+  body: unknown;
+  accept: string | undefined;
+  caller: Caller;
+  requestId: string;
+}
+
+/** Answers kept at once; past it the oldest goes first. */
+const MAX_ANSWERS = 512;
+
+export class ResponseCache {
+  private readonly kept = new Map<string, KeptAnswer>();
+  /** Executions in flight by key: identical requests arriving meanwhile wait for them. */
+  private readonly executing = new Map<string, Promise<KeptAnswer | undefined>>();
+
+  constructor(
+    private readonly sources: AnswerSources,
+    private readonly hits: Counter,
+  ) {}
+
+  /**
+   * Sends a kept answer that holds for `request` now (`send`), or runs `execute` (the runtime
+   * answering the request itself) and keeps what it answered when that may be served again.
+   */
+  async serve(request: CacheableRequest, execute: () => Promise<ExecutedAnswer | undefined>, send: (answer: { status: number; contentType: string; body: string }) => void): Promise<void> {
+    const { caller, requestId } = request;
+    const [principal, versions] = await Promise.all([this.sources.principal(caller, requestId), this.sources.versions()]);
+    const second = Math.floor(this.sources.now().getTime() / 1000);
+    const identity = [caller.consumerId, caller.role, caller.name ?? null, caller.userId ?? null, caller.tokenId];
+    const key = JSON.stringify([request.body, request.accept ?? null, identity, principal, second]);
+    const kept = this.kept.get(key) ?? (await this.executing.get(key));
+    if (kept && holds(kept, versions) && (await this.recordAgain(kept, requestId))) {
+      this.hits.inc();
+      send(kept);
+      return;
+    }
+    const executed = this.sources.track(requestId, execute).then(({ value, reads, records }) => keepable(value, reads, records, versions));
+    const keptNow = executed.then(
+      (answer) => answer,
+      () => undefined,
+    );
+    this.executing.set(key, keptNow);
+    try {
+      const answer = await executed;
+      if (answer) {
+        if (this.kept.size >= MAX_ANSWERS) this.kept.delete(this.kept.keys().next().value!);
+        this.kept.set(key, answer);
+      }
+    } finally {
+      if (this.executing.get(key) === keptNow) this.executing.delete(key);
+    }
+  }
+
+  private recordAgain(kept: KeptAnswer, requestId: string): Promise<boolean> {
+    return this.sources.recordAgain(kept.records, requestId, this.sources.now()).then(
+      () => true,
+      () => false,
+    );
+  }
+}
+
+/** The kept answer still holds when every read model it was read from is at the same version now. */
+function holds(kept: KeptAnswer, versions: ReadonlyMap<string, string | undefined>): boolean {
+  return kept.versions.every(([name, version]) => versions.get(name) === version);
+}
+
+function keepable(answer: ExecutedAnswer | undefined, reads: ExecutionReads, records: readonly KeptAccessRecord[], versions: ReadonlyMap<string, string | undefined>): KeptAnswer | undefined {
+  if (!answer?.result || answer.status !== 200 || answer.operation !== 'query' || answer.result.errors?.length || reads.beyondReadModels) return undefined;
+  const readVersions: [string, string][] = [];
+  for (const name of reads.readModels) {
+    const version = versions.get(name);
+    // A read model not hosted here, or not built yet: nothing says when it changes.
+    if (version === undefined) return undefined;
+    readVersions.push([name, version]);
+  }
+  return { status: answer.status, contentType: answer.contentType, body: JSON.stringify(answer.result), versions: readVersions, records };
+}
