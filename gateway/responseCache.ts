@@ -1,5 +1,5 @@
 /**
- * Answers of queries kept for a second and served again to the same caller while nothing they were
+ * Answers of queries kept and served again to the same caller while nothing they were
  * read from has changed: the operations screen's twenty clients ask the same few queries again and
  * again, and an answer served whole skips the runtime, the planner and every subgraph execution.
  *
@@ -10,7 +10,8 @@
  * - the caller: consumer, role, name, user and token, and its principal — grants valid now and
  *   jurisdiction, read fresh for every request (a revoked or expired grant changes it at once, and a
  *   masked grant never meets an answer read under a clear one);
- * - the clock's current second (figures such as overdue cases change with the clock alone);
+ * - when the execution read the clock, the clock's second (figures such as overdue cases change
+ *   with the clock alone);
  * - the version of every read model the execution read (a projection that applied events, or a
  *   rebuild swapped in, moves it). An execution that read the event log or the database itself is
  *   not kept, nor an answer with errors, nor anything but a query, nor a request that waits for a
@@ -45,6 +46,8 @@ interface KeptAnswer {
   /** The read models the execution read, and their versions before it began. */
   versions: readonly (readonly [string, string])[];
   records: readonly KeptAccessRecord[];
+  /** The clock's second it was read in, when the execution read the clock: it holds in that second only. */
+  second: number | undefined;
 }
 
 export interface CacheableRequest {
@@ -56,7 +59,7 @@ export interface CacheableRequest {
 }
 
 /** Answers kept at once; past it the oldest goes first. */
-const MAX_ANSWERS = 512;
+const MAX_ANSWERS = 256;
 
 export class ResponseCache {
   private readonly kept = new Map<string, KeptAnswer>();
@@ -77,14 +80,16 @@ export class ResponseCache {
     const [principal, versions] = await Promise.all([this.sources.principal(caller, requestId), this.sources.versions()]);
     const second = Math.floor(this.sources.now().getTime() / 1000);
     const identity = [caller.consumerId, caller.role, caller.name ?? null, caller.userId ?? null, caller.tokenId];
-    const key = JSON.stringify([request.body, request.accept ?? null, identity, principal, second]);
-    const kept = this.kept.get(key) ?? (await this.executing.get(key));
-    if (kept && holds(kept, versions) && (await this.recordAgain(kept, requestId))) {
+    const key = JSON.stringify([request.body, request.accept ?? null, identity, principal]);
+    // No await unless one is executing: requests arriving in the same turn must find the one that went first.
+    const executing = this.executing.get(key);
+    const kept = this.kept.get(key) ?? (executing && (await executing));
+    if (kept && holds(kept, versions, second) && (await this.recordAgain(kept, requestId))) {
       this.hits.inc();
       send(kept);
       return;
     }
-    const executed = this.sources.track(requestId, execute).then(({ value, reads, records }) => keepable(value, reads, records, versions));
+    const executed = this.sources.track(requestId, execute).then(({ value, reads, records }) => keepable(value, reads, records, versions, second));
     const keptNow = executed.then(
       (answer) => answer,
       () => undefined,
@@ -109,12 +114,18 @@ export class ResponseCache {
   }
 }
 
-/** The kept answer still holds when every read model it was read from is at the same version now. */
-function holds(kept: KeptAnswer, versions: ReadonlyMap<string, string | undefined>): boolean {
-  return kept.versions.every(([name, version]) => versions.get(name) === version);
+/** The kept answer still holds when every read model it was read from is at the same version now, and the clock in the same second if it was read. */
+function holds(kept: KeptAnswer, versions: ReadonlyMap<string, string | undefined>, second: number): boolean {
+  return (kept.second === undefined || kept.second === second) && kept.versions.every(([name, version]) => versions.get(name) === version);
 }
 
-function keepable(answer: ExecutedAnswer | undefined, reads: ExecutionReads, records: readonly KeptAccessRecord[], versions: ReadonlyMap<string, string | undefined>): KeptAnswer | undefined {
+function keepable(
+  answer: ExecutedAnswer | undefined,
+  reads: ExecutionReads,
+  records: readonly KeptAccessRecord[],
+  versions: ReadonlyMap<string, string | undefined>,
+  second: number,
+): KeptAnswer | undefined {
   if (!answer?.result || answer.status !== 200 || answer.operation !== 'query' || answer.result.errors?.length || reads.beyondReadModels) return undefined;
   const readVersions: [string, string][] = [];
   for (const name of reads.readModels) {
@@ -123,5 +134,5 @@ function keepable(answer: ExecutedAnswer | undefined, reads: ExecutionReads, rec
     if (version === undefined) return undefined;
     readVersions.push([name, version]);
   }
-  return { status: answer.status, contentType: answer.contentType, body: JSON.stringify(answer.result), versions: readVersions, records };
+  return { status: answer.status, contentType: answer.contentType, body: JSON.stringify(answer.result), versions: readVersions, records, second: reads.clock ? second : undefined };
 }

@@ -5,8 +5,9 @@
  *
  * What an execution read is noted through the request's async context by the ports the hosted
  * resolvers are given (`notingReads`): each read model asked (a kept answer holds while their
- * versions stay, `SqlReadModels.version`), and whether it read the event log or the database
- * itself (such an answer is never kept: nothing cheap tells when it changes).
+ * versions stay, `SqlReadModels.version`), whether it read the clock (it then holds for the clock's
+ * second only), and whether it read the event log or the database itself (such an answer is never
+ * kept: nothing cheap tells when it changes).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SqlDatabase } from '../../events/sql/database.ts';
@@ -23,12 +24,14 @@ export class ExecutionReads {
   readonly readModels = new Set<string>();
   /** The event log, the database or the personal-data keys were read directly. */
   beyondReadModels = false;
+  /** The clock was read (figures such as overdue cases or ages change with it alone). */
+  clock = false;
 }
 
 const currentReads = new AsyncLocalStorage<ExecutionReads>();
 
-/** `target` whose every method call first runs `note` (in the caller's async context). */
-function noting<T extends object>(target: T, note: () => void): T {
+/** `target` whose every method call first runs `note` (in the caller's async context); `result` may wrap what a method returns. */
+function noting<T extends object>(target: T, note: () => void, result: (key: PropertyKey, value: unknown) => unknown = (_, value) => value): T {
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(object, key) {
@@ -38,7 +41,7 @@ function noting<T extends object>(target: T, note: () => void): T {
       if (!method) {
         method = (...args: unknown[]) => {
           note();
-          return (value as (...a: unknown[]) => unknown).apply(object, args);
+          return result(key, (value as (...a: unknown[]) => unknown).apply(object, args));
         };
         wrapped.set(key, method);
       }
@@ -59,10 +62,20 @@ export function notingReads(runtime: SubgraphRuntime): SubgraphRuntime {
       noteBeyond();
       return runtime.readModels.checkpoints(names);
     },
-    of: (name) => noting(runtime.readModels.of(name), () => currentReads.getStore()?.readModels.add(name)),
+    of: (name) => {
+      const note = () => currentReads.getStore()?.readModels.add(name);
+      const documents = runtime.readModels.of(name);
+      // A collection may be taken once and read on every request: its reads are noted too.
+      return noting(documents, note, (key, value) => (key === 'collection' ? noting(value as object, note) : value));
+    },
   };
   return {
     ...runtime,
+    now: () => {
+      const reads = currentReads.getStore();
+      if (reads) reads.clock = true;
+      return runtime.now();
+    },
     store: noting<EventStore>(runtime.store, noteBeyond),
     readModels,
     ...(runtime.db && { db: noting<SqlDatabase>(runtime.db, noteBeyond) }),
