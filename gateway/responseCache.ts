@@ -46,7 +46,7 @@ interface KeptAnswer {
   /** The read models the execution read, and their versions before it began. */
   versions: readonly (readonly [string, string])[];
   records: readonly KeptAccessRecord[];
-  /** The clock's second it was read in, when the execution read the clock: it holds in that second only. */
+  /** The clock's second the execution read, when it read the clock: it holds in that second only. */
   second: number | undefined;
 }
 
@@ -81,15 +81,23 @@ export class ResponseCache {
     const second = Math.floor(this.sources.now().getTime() / 1000);
     const identity = [caller.consumerId, caller.role, caller.name ?? null, caller.userId ?? null, caller.tokenId];
     const key = JSON.stringify([request.body, request.accept ?? null, identity, principal]);
-    // No await unless one is executing: requests arriving in the same turn must find the one that went first.
-    const executing = this.executing.get(key);
-    const kept = this.kept.get(key) ?? (executing && (await executing));
+    // An execution in flight is waited for, and then the one a waiter before this one started when
+    // that answer did not hold (the clock moved on): identical requests execute one at a time, never
+    // all together. No await unless one is executing, so requests of the same turn find the first.
+    let executing = this.executing.get(key);
+    let kept = executing ? undefined : this.kept.get(key);
+    while (executing && !(kept && holds(kept, versions, second))) {
+      const awaited: Promise<KeptAnswer | undefined> = executing;
+      kept = await awaited;
+      const next = this.executing.get(key);
+      executing = next === awaited ? undefined : next;
+    }
     if (kept && holds(kept, versions, second) && (await this.recordAgain(kept, requestId))) {
       this.hits.inc();
       send(kept);
       return;
     }
-    const executed = this.sources.track(requestId, execute).then(({ value, reads, records }) => keepable(value, reads, records, versions, second));
+    const executed = this.sources.track(requestId, execute).then(({ value, reads, records }) => keepable(value, reads, records, versions));
     const keptNow = executed.then(
       (answer) => answer,
       () => undefined,
@@ -119,14 +127,10 @@ function holds(kept: KeptAnswer, versions: ReadonlyMap<string, string | undefine
   return (kept.second === undefined || kept.second === second) && kept.versions.every(([name, version]) => versions.get(name) === version);
 }
 
-function keepable(
-  answer: ExecutedAnswer | undefined,
-  reads: ExecutionReads,
-  records: readonly KeptAccessRecord[],
-  versions: ReadonlyMap<string, string | undefined>,
-  second: number,
-): KeptAnswer | undefined {
+function keepable(answer: ExecutedAnswer | undefined, reads: ExecutionReads, records: readonly KeptAccessRecord[], versions: ReadonlyMap<string, string | undefined>): KeptAnswer | undefined {
   if (!answer?.result || answer.status !== 200 || answer.operation !== 'query' || answer.result.errors?.length || reads.beyondReadModels) return undefined;
+  // Read across a change of second: no one second's answer.
+  if (reads.clockSeconds.size > 1) return undefined;
   const readVersions: [string, string][] = [];
   for (const name of reads.readModels) {
     const version = versions.get(name);
@@ -134,5 +138,5 @@ function keepable(
     if (version === undefined) return undefined;
     readVersions.push([name, version]);
   }
-  return { status: answer.status, contentType: answer.contentType, body: JSON.stringify(answer.result), versions: readVersions, records, second: reads.clock ? second : undefined };
+  return { status: answer.status, contentType: answer.contentType, body: JSON.stringify(answer.result), versions: readVersions, records, second: reads.clockSeconds.values().next().value };
 }

@@ -13,8 +13,15 @@ const record: KeptAccessRecord = {
 };
 
 /** Sources whose executions read what `reads` says; the clock and read-model versions are set by the test. */
-function harness(reads: (reads: ExecutionReads) => void = (r) => r.readModels.add('stations')) {
-  const state = { ms: Date.parse('2026-12-05T10:00:00.100Z'), version: 'v1', principal: 'grants-1', recordFails: false };
+interface HarnessState {
+  ms: number;
+  version: string;
+  principal: string;
+  recordFails: boolean;
+}
+
+function harness(reads: (reads: ExecutionReads, state: HarnessState) => void = (r) => r.readModels.add('stations')) {
+  const state: HarnessState = { ms: Date.parse('2026-12-05T10:00:00.100Z'), version: 'v1', principal: 'grants-1', recordFails: false };
   const recorded: string[] = [];
   const sources: AnswerSources = {
     principal: async () => state.principal,
@@ -22,7 +29,7 @@ function harness(reads: (reads: ExecutionReads) => void = (r) => r.readModels.ad
     now: () => new Date(state.ms),
     async track(requestId, execute) {
       const noted = new ExecutionReads();
-      reads(noted);
+      reads(noted, state);
       const value = await execute();
       return { value, reads: noted, records: [{ ...record, data: { ...record.data, requestId } }] };
     },
@@ -72,17 +79,29 @@ describe('ResponseCache', () => {
   });
 
   it('holds an answer that read the clock for its second only, one that did not across seconds', async () => {
-    const clock = harness((r) => (r.clock = true));
+    const clock = harness((r, state) => r.clockSeconds.add(Math.floor(state.ms / 1000)));
     await clock.ask('r1');
     await clock.ask('r2');
     clock.state.ms += 1000;
     await clock.ask('r3');
+    await clock.ask('r4');
     assert.equal(clock.executions(), 2);
     const timeless = harness();
     await timeless.ask('r1');
     timeless.state.ms += 60_000;
     await timeless.ask('r2');
     assert.equal(timeless.executions(), 1);
+  });
+
+  it('requests waiting for an execution whose second has passed execute once more, not each on its own', async () => {
+    const h = harness((r, state) => r.clockSeconds.add(Math.floor(state.ms / 1000)));
+    const first = h.ask('r1');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    h.state.ms += 1000;
+    const later = await Promise.all(['r2', 'r3', 'r4'].map((id) => h.ask(id)));
+    await first;
+    assert.equal(h.executions(), 2);
+    assert.deepEqual(later, [undefined, '{"data":{"n":1}}', '{"data":{"n":1}}']);
   });
 
   it('keeps no answer read beyond the read models, with errors, or whose records could not be written again', async () => {

@@ -339,8 +339,9 @@ const REQUEST_PRINCIPALS_MAX = 10_000;
  * The principal of each gateway request, read once for all the subgraph calls it makes in this
  * process (a screen's overview calls four subgraphs): one read per request instead of one per call.
  * Keyed by the gateway's request id, which its signed assertion carries, so the next request reads
- * again and sees any revocation. Not for subscriptions: their events share one request id and are
- * each checked against the grants valid then.
+ * again and sees any revocation. The gateway's response cache reads it first, for its key
+ * (subgraphs/kit/answerReads.ts), and the request's subgraph calls then share that read. Not for
+ * subscriptions: their events share one request id and are each checked against the grants valid then.
  */
 export class RequestPrincipals {
   private readonly kept = new Map<string, { principal: Promise<Principal>; until: number }>();

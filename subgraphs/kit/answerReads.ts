@@ -24,8 +24,8 @@ export class ExecutionReads {
   readonly readModels = new Set<string>();
   /** The event log, the database or the personal-data keys were read directly. */
   beyondReadModels = false;
-  /** The clock was read (figures such as overdue cases or ages change with it alone). */
-  clock = false;
+  /** The seconds of the clock it read (figures such as overdue cases or ages change with the clock alone). */
+  readonly clockSeconds = new Set<number>();
 }
 
 const currentReads = new AsyncLocalStorage<ExecutionReads>();
@@ -72,9 +72,9 @@ export function notingReads(runtime: SubgraphRuntime): SubgraphRuntime {
   return {
     ...runtime,
     now: () => {
-      const reads = currentReads.getStore();
-      if (reads) reads.clock = true;
-      return runtime.now();
+      const now = runtime.now();
+      currentReads.getStore()?.clockSeconds.add(Math.floor(now.getTime() / 1000));
+      return now;
     },
     store: noting<EventStore>(runtime.store, noteBeyond),
     readModels,
