@@ -63,6 +63,8 @@ const MAX_ANSWERS = 256;
 
 export class ResponseCache {
   private readonly kept = new Map<string, KeptAnswer>();
+  /** Requests (body, `Accept`, caller) whose last execution read beyond the read models: never kept. */
+  private readonly readBeyond = new Set<string>();
   /** Executions in flight by key: identical requests arriving meanwhile wait for them. */
   private readonly executing = new Map<string, Promise<KeptAnswer | undefined>>();
 
@@ -77,10 +79,17 @@ export class ResponseCache {
    */
   async serve(request: CacheableRequest, execute: () => Promise<ExecutedAnswer | undefined>, send: (answer: { status: number; contentType: string; body: string }) => void): Promise<void> {
     const { caller, requestId } = request;
+    const identity = [caller.consumerId, caller.role, caller.name ?? null, caller.userId ?? null, caller.tokenId];
+    const asked = JSON.stringify([request.body, request.accept ?? null, identity]);
+    // A request whose execution read the event log last time is executed as if nothing were kept,
+    // without the lookup's reads (the consumer's `me` on every page load).
+    if (this.readBeyond.has(asked)) {
+      await execute();
+      return;
+    }
     const [principal, versions] = await Promise.all([this.sources.principal(caller, requestId), this.sources.versions()]);
     const second = Math.floor(this.sources.now().getTime() / 1000);
-    const identity = [caller.consumerId, caller.role, caller.name ?? null, caller.userId ?? null, caller.tokenId];
-    const key = JSON.stringify([request.body, request.accept ?? null, identity, principal]);
+    const key = JSON.stringify([asked, principal]);
     // An execution in flight is waited for, and then the one a waiter before this one started when
     // that answer did not hold (the clock moved on): identical requests execute one at a time, never
     // all together. No await unless one is executing, so requests of the same turn find the first.
@@ -97,7 +106,13 @@ export class ResponseCache {
       send(kept);
       return;
     }
-    const executed = this.sources.track(requestId, execute).then(({ value, reads, records }) => keepable(value, reads, records, versions));
+    const executed = this.sources.track(requestId, execute).then(({ value, reads, records }) => {
+      if (reads.beyondReadModels) {
+        if (this.readBeyond.size >= MAX_ANSWERS) this.readBeyond.delete(this.readBeyond.values().next().value!);
+        this.readBeyond.add(asked);
+      }
+      return keepable(value, reads, records, versions);
+    });
     const keptNow = executed.then(
       (answer) => answer,
       () => undefined,

@@ -23,9 +23,13 @@ interface HarnessState {
 function harness(reads: (reads: ExecutionReads, state: HarnessState) => void = (r) => r.readModels.add('stations')) {
   const state: HarnessState = { ms: Date.parse('2026-12-05T10:00:00.100Z'), version: 'v1', principal: 'grants-1', recordFails: false };
   const recorded: string[] = [];
+  let versionReads = 0;
   const sources: AnswerSources = {
     principal: async () => state.principal,
-    versions: async () => new Map([['stations', state.version]]),
+    versions: async () => {
+      versionReads++;
+      return new Map([['stations', state.version]]);
+    },
     now: () => new Date(state.ms),
     async track(requestId, execute) {
       const noted = new ExecutionReads();
@@ -54,7 +58,7 @@ function harness(reads: (reads: ExecutionReads, state: HarnessState) => void = (
     );
     return sent;
   };
-  return { state, recorded, ask, executions: () => executions, setResult: (r: ExecutedAnswer['result']) => (result = r) };
+  return { state, recorded, ask, executions: () => executions, versionReads: () => versionReads, setResult: (r: ExecutedAnswer['result']) => (result = r) };
 }
 
 describe('ResponseCache', () => {
@@ -109,6 +113,7 @@ describe('ResponseCache', () => {
     await log.ask('r1');
     await log.ask('r2');
     assert.equal(log.executions(), 2);
+    assert.equal(log.versionReads(), 1, 'the second is executed without a lookup');
     const failed = harness();
     failed.setResult({ errors: [{ message: 'refused' }] });
     await failed.ask('r1');
