@@ -60,7 +60,10 @@ for (const backend of BACKEND_NAMES) {
       const hitsBefore = await hits();
       const again = await Promise.all(Array.from({ length: 5 }, () => graph.gql<IdData>(JOIN_QUERY, undefined, token)));
       assert.equal((await hits()) - hitsBefore, 5, 'the five repeats were served from the cache');
-      for (const response of again) assert.deepEqual(response.body, first.body);
+      for (const response of again) {
+        assert.deepEqual(response.body, first.body);
+        assert.equal(response.headers.get('content-type'), first.headers.get('content-type'));
+      }
 
       const requestIds = [first, ...again].map((r) => r.headers.get('x-request-id') ?? '');
       assert.equal(new Set(requestIds).size, 6);

@@ -6,7 +6,8 @@
  * Only when the gateway hosts its subgraphs in its own process (bin/graph.ts gives it their
  * `AnswerSources`). An answer is served again only when all of these are what they were when it was
  * read:
- * - the request: its body as sent (document, variables, operation name, extensions) and its `Accept`;
+ * - the request: its body as sent (document, variables, operation name, extensions), its `Accept`
+ *   and its `Origin` (the answer's headers are sent again with it);
  * - the caller: consumer, role, name, user and token, and its principal — grants valid now and
  *   jurisdiction, read fresh for every request (a revoked or expired grant changes it at once, and a
  *   masked grant never meets an answer read under a clear one);
@@ -32,7 +33,8 @@ import type { KeptAccessRecord } from '../subgraphs/kit/audit.ts';
 /** What the runtime answered one request, as the gateway captured it. */
 export interface ExecutedAnswer {
   status: number;
-  contentType: string;
+  /** The response's headers but its length (content type, CORS headers for the request's `Origin`). */
+  headers: readonly (readonly [string, string])[];
   /** The operation's type (`query`, `mutation`, …), when one was executed. */
   operation: string | undefined;
   /** The result as executed; kept only without errors. */
@@ -41,7 +43,7 @@ export interface ExecutedAnswer {
 
 interface KeptAnswer {
   status: number;
-  contentType: string;
+  headers: readonly (readonly [string, string])[];
   body: string;
   /** The read models the execution read, and their versions before it began. */
   versions: readonly (readonly [string, string])[];
@@ -54,6 +56,8 @@ export interface CacheableRequest {
   /** The parsed JSON body. */
   body: unknown;
   accept: string | undefined;
+  /** The CORS headers answer it. */
+  origin: string | undefined;
   caller: Caller;
   requestId: string;
 }
@@ -63,7 +67,7 @@ const MAX_ANSWERS = 256;
 
 export class ResponseCache {
   private readonly kept = new Map<string, KeptAnswer>();
-  /** Requests (body, `Accept`, caller) whose last execution read beyond the read models: never kept. */
+  /** Requests (body, `Accept`, `Origin`, caller) whose last execution read beyond the read models: never kept. */
   private readonly readBeyond = new Set<string>();
   /** Executions in flight by key: identical requests arriving meanwhile wait for them. */
   private readonly executing = new Map<string, Promise<KeptAnswer | undefined>>();
@@ -77,10 +81,10 @@ export class ResponseCache {
    * Sends a kept answer that holds for `request` now (`send`), or runs `execute` (the runtime
    * answering the request itself) and keeps what it answered when that may be served again.
    */
-  async serve(request: CacheableRequest, execute: () => Promise<ExecutedAnswer | undefined>, send: (answer: { status: number; contentType: string; body: string }) => void): Promise<void> {
+  async serve(request: CacheableRequest, execute: () => Promise<ExecutedAnswer | undefined>, send: (answer: { status: number; headers: KeptAnswer['headers']; body: string }) => void): Promise<void> {
     const { caller, requestId } = request;
     const identity = [caller.consumerId, caller.role, caller.name ?? null, caller.userId ?? null, caller.tokenId];
-    const asked = JSON.stringify([request.body, request.accept ?? null, identity]);
+    const asked = JSON.stringify([request.body, request.accept ?? null, request.origin ?? null, identity]);
     // A request whose execution read the event log last time is executed as if nothing were kept,
     // without the lookup's reads (the consumer's `me` on every page load).
     if (this.readBeyond.has(asked)) {
@@ -153,5 +157,5 @@ function keepable(answer: ExecutedAnswer | undefined, reads: ExecutionReads, rec
     if (version === undefined) return undefined;
     readVersions.push([name, version]);
   }
-  return { status: answer.status, contentType: answer.contentType, body: JSON.stringify(answer.result), versions: readVersions, records, second: reads.clockSeconds.values().next().value };
+  return { status: answer.status, headers: answer.headers, body: JSON.stringify(answer.result), versions: readVersions, records, second: reads.clockSeconds.values().next().value };
 }

@@ -48,11 +48,11 @@ function harness(reads: (reads: ExecutionReads, state: HarnessState) => void = (
   const ask = async (requestId: string, body: unknown = { query: '{ n }' }) => {
     let sent: string | undefined;
     await cache.serve(
-      { body, accept: undefined, caller, requestId },
+      { body, accept: undefined, origin: undefined, caller, requestId },
       async () => {
         executions++;
         await new Promise((resolve) => setTimeout(resolve, 5));
-        return { status: 200, contentType: 'application/json', operation: 'query', result };
+        return { status: 200, headers: [['content-type', 'application/json']], operation: 'query', result };
       },
       (answer) => (sent = answer.body),
     );

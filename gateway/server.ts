@@ -177,7 +177,7 @@ function useAnswerCapture(): GatewayPlugin<GatewayRequestContext> {
       const answer = (serverContext as Partial<GatewayRequestContext>).answer;
       if (!answer) return;
       answer.status = response.status;
-      answer.contentType = response.headers.get('content-type') ?? undefined;
+      answer.headers = [...response.headers].filter(([name]) => name !== 'content-length');
     },
   };
 }
@@ -326,11 +326,11 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     const execute = async (): Promise<ExecutedAnswer> => {
       const answer: Partial<ExecutedAnswer> = {};
       await requestScope.run({ requestId }, () => serve(req, res, { transport: 'http', credentials, answer }));
-      return { status: answer.status ?? 0, contentType: answer.contentType ?? '', operation: answer.operation, result: answer.result };
+      return { status: answer.status ?? 0, headers: answer.headers ?? [], operation: answer.operation, result: answer.result };
     };
-    await responses.serve({ body, accept: req.headers.accept, caller, requestId }, execute, (kept) => {
+    await responses.serve({ body, accept: req.headers.accept, origin: req.headers.origin, caller, requestId }, execute, (kept) => {
       const done = metrics.startRequest('http');
-      res.writeHead(kept.status, { 'content-type': kept.contentType, 'content-length': String(Buffer.byteLength(kept.body)) });
+      res.writeHead(kept.status, { ...Object.fromEntries(kept.headers), 'content-length': String(Buffer.byteLength(kept.body)) });
       res.end(kept.body);
       done('query');
     });
