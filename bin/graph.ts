@@ -13,6 +13,7 @@ import { composeSupergraph, composeSupergraphCached } from '../schema/compose.ts
 import type { AccessControl } from '../subgraphs/kit/access.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph, type SubgraphFetch } from '../subgraphs/kit/server.ts';
+import { answerSources, notingReads } from '../subgraphs/kit/answerReads.ts';
 
 export const DEFAULT_GATEWAY_PORT = 4000;
 
@@ -44,6 +45,8 @@ export interface GraphOptions {
   supergraphCache?: string;
   /** The gateway's CORS origins, operator token, drain time and query planner (gateway/config.ts). */
   gateway?: Pick<GatewayOptionsInput, 'corsOrigins' | 'adminToken' | 'drainTimeoutMs' | 'queryPlanner'>;
+  /** Keep answers of queries and serve them again while they hold (gateway/responseCache.ts). @default true */
+  responseCache?: boolean;
 }
 
 export interface RunningGraph {
@@ -70,6 +73,9 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
   const ports = options.ports ?? {};
   const portOf = (name: SubgraphName) => (ports === 'random' ? 0 : (ports.subgraphs?.[name] ?? defaultSubgraphPort(name)));
 
+  // The resolvers read through ports that note each read in the request that made it, for the response cache.
+  const sources = options.responseCache === false ? undefined : answerSources({ access: options.access, runtime: options.runtime, readModelNames: options.modules.flatMap((m) => m.projections.map((p) => p.name)) });
+  const resolverRuntime = sources ? notingReads(options.runtime) : options.runtime;
   const started: ListeningSubgraph[] = [];
   const closeSubgraphs = () => Promise.all(started.map((s) => s.close())).then(() => undefined);
   try {
@@ -79,7 +85,7 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
       const server = createSubgraphServer({
         name: module.name,
         typeDefs: module.typeDefs,
-        resolvers: module.resolvers(options.runtime),
+        resolvers: module.resolvers(resolverRuntime),
         auth: { client: clientTokenConfig(auth), assertionSecret: auth.assertionSecret },
         access: options.access,
         now: options.runtime.now,
@@ -105,6 +111,7 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
       ...(options.routes && { routes: options.routes }),
       // The gateway reaches its subgraphs without loopback sockets (and their HTTP and TCP work).
       inProcessSubgraphs: Object.fromEntries(started.map((s) => [s.url, s.fetch])),
+      ...(sources && { answerSources: sources }),
       ...options.gateway,
     }).listen(ports === 'random' ? 0 : (ports.gateway ?? DEFAULT_GATEWAY_PORT), host);
     let closing: Promise<void> | undefined;

@@ -35,6 +35,8 @@ import { useSubscriptionBuffer, type DisconnectableContext } from './subscriptio
 import { listenOn, type Listening } from '../platform/listen.ts';
 import { closeWebSocketEndpoint } from '../platform/webSocket.ts';
 import { isOperator } from './operator.ts';
+import { ResponseCache, type ExecutedAnswer } from './responseCache.ts';
+import type { AnswerSources } from '../subgraphs/kit/answerReads.ts';
 import { useNoSuggestions } from './suggestions.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -55,6 +57,8 @@ export interface GatewayServerOptions extends GatewayOptionsInput {
    * same checks at the subgraph. Subscriptions still use graphql-ws.
    */
   inProcessSubgraphs?: Readonly<Record<string, SubgraphFetch>>;
+  /** What the process hosting the subgraphs tells the response cache (gateway/responseCache.ts); without, nothing is kept. */
+  answerSources?: AnswerSources;
 }
 
 /** What the gateway adds to every operation's GraphQL context. */
@@ -62,6 +66,8 @@ export interface GatewayRequestContext extends DisconnectableContext {
   transport: Transport;
   /** Absent only for the development GraphiQL page, which runs no operation. */
   credentials?: SubgraphCredentials;
+  /** Filled in as the runtime answers, for the response cache. */
+  answer?: Partial<ExecutedAnswer>;
 }
 
 export interface ListeningGateway extends Listening {
@@ -125,6 +131,8 @@ function useSubgraphCredentials(): GatewayPlugin<GatewayRequestContext> {
   };
 }
 
+const isJsonObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !(value instanceof Uint8Array);
+
 const isSubscriptionCall = (request: ExecutionRequest): boolean => (request.operationType ?? getOperationASTFromRequest(request).operation) === 'subscription';
 
 /**
@@ -148,6 +156,28 @@ function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>)
       if (fetch && (options.body === undefined || typeof options.body === 'string')) {
         setFetchFn((target, init) => fetch(target, { ...(init?.method && { method: init.method }), ...(init?.headers && { headers: init.headers }), ...(typeof init?.body === 'string' && { body: init.body }) }));
       }
+    },
+  };
+}
+
+/** Takes what the runtime answered (the operation's type, its result, the response's status and type) into the request's `answer`. */
+function useAnswerCapture(): GatewayPlugin<GatewayRequestContext> {
+  return {
+    onExecute({ args }) {
+      const answer = (args.contextValue as Partial<GatewayRequestContext>).answer;
+      if (!answer) return;
+      answer.operation = getOperationAST(args.document, args.operationName)?.operation;
+      return {
+        onExecuteDone({ result }) {
+          if (!(Symbol.asyncIterator in result)) answer.result = result;
+        },
+      };
+    },
+    onResponse({ response, serverContext }) {
+      const answer = (serverContext as Partial<GatewayRequestContext>).answer;
+      if (!answer) return;
+      answer.status = response.status;
+      answer.headers = [...response.headers].filter(([name]) => name !== 'content-length');
     },
   };
 }
@@ -235,6 +265,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       useQueryLimits(options.limits),
       useSubgraphCredentials(),
       ...(input.inProcessSubgraphs ? [useInProcessSubgraphs(input.inProcessSubgraphs)] : []),
+      ...(input.answerSources ? [useAnswerCapture()] : []),
       useSubscriptionBuffer(options.limits.maxSubscriptionBuffer, (transport) => {
         metrics.countSlowConsumer(transport);
         logger.warn({ transport, maxSubscriptionBuffer: options.limits.maxSubscriptionBuffer }, 'disconnected a slow subscriber');
@@ -245,6 +276,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
   // The adapter's listener sends the response itself and merges extra server contexts into the
   // GraphQL context (its typings omit that third parameter).
   const serve = runtime.requestListener as unknown as (req: IncomingMessage, res: ServerResponse, context: GatewayRequestContext) => Promise<void>;
+  const responses = input.answerSources && new ResponseCache(input.answerSources, metrics.responseCacheHits);
 
   async function checkSubgraphs(): Promise<SubgraphHealth[]> {
     return Promise.all(
@@ -285,7 +317,23 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
     res.setHeader('x-request-id', credentials.requestId);
     // A client that went away while sending its body gets no answer.
     if (!(await readDeclaredJson(req, options.limits.maxBodyBytes))) return;
-    await requestScope.run({ requestId: credentials.requestId }, () => serve(req, res, { transport: 'http', credentials }));
+    const { requestId } = credentials;
+    const body = (req as { body?: unknown }).body;
+    if (!responses || !isJsonObject(body) || req.headers[MIN_POSITION_HEADER] !== undefined) {
+      await requestScope.run({ requestId }, () => serve(req, res, { transport: 'http', credentials }));
+      return;
+    }
+    const execute = async (): Promise<ExecutedAnswer> => {
+      const answer: Partial<ExecutedAnswer> = {};
+      await requestScope.run({ requestId }, () => serve(req, res, { transport: 'http', credentials, answer }));
+      return { status: answer.status ?? 0, headers: answer.headers ?? [], operation: answer.operation, result: answer.result };
+    };
+    await responses.serve({ body, accept: req.headers.accept, origin: req.headers.origin, caller, requestId }, execute, (kept) => {
+      const done = metrics.startRequest('http');
+      res.writeHead(kept.status, { ...Object.fromEntries(kept.headers), 'content-length': String(Buffer.byteLength(kept.body)) });
+      res.end(kept.body);
+      done('query');
+    });
   }
 
   let draining = false;

@@ -17,6 +17,11 @@ export interface ReadModels {
   checkpoints(names: readonly string[]): Promise<Map<string, Position>>;
   /** The documents of projection `name` as queries see them now. */
   of(name: string): DocumentStore;
+  /**
+   * What the documents of `name` are as of now (undefined: not built), read after the call: it
+   * changes whenever they may have (gateway/responseCache.ts). Absent: not known cheaply.
+   */
+  version?(name: string): Promise<string | undefined>;
 }
 
 /**

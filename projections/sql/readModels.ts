@@ -180,6 +180,10 @@ export class SqlReadModels implements ReadModels {
     return new Map(rows.map((r) => [r.name, r.version]));
   }
 
+  version(name: string): Promise<string | undefined> {
+    return this.documentVersions.versionOf(name);
+  }
+
   of(name: string): DocumentStore {
     let cached = this.caches.get(name);
     if (!cached) {

@@ -106,7 +106,7 @@ export interface AccessControl {
    * The consumer's grants valid now and its jurisdiction, from one read of its registration. Called
    * at most once per request (per subscription event).
    */
-  principalFor(consumerId: string, ctx: SubgraphContext): Promise<Principal>;
+  principalFor(consumerId: string, ctx?: SubgraphContext): Promise<Principal>;
   /** The handling unit governance registered under `unitId` (its register, never a read model); null for none. */
   unit(unitId: string): Promise<Required<Jurisdiction> | null>;
   /** Writes the access records; `null` switches auditing off (the bench's comparison run only). */
@@ -339,15 +339,16 @@ const REQUEST_PRINCIPALS_MAX = 10_000;
  * The principal of each gateway request, read once for all the subgraph calls it makes in this
  * process (a screen's overview calls four subgraphs): one read per request instead of one per call.
  * Keyed by the gateway's request id, which its signed assertion carries, so the next request reads
- * again and sees any revocation. Not for subscriptions: their events share one request id and are
- * each checked against the grants valid then.
+ * again and sees any revocation. The gateway's response cache reads it first, for its key
+ * (subgraphs/kit/answerReads.ts), and the request's subgraph calls then share that read. Not for
+ * subscriptions: their events share one request id and are each checked against the grants valid then.
  */
 export class RequestPrincipals {
   private readonly kept = new Map<string, { principal: Promise<Principal>; until: number }>();
 
   constructor(private readonly access: AccessControl) {}
 
-  principalFor(requestId: string, consumerId: string, ctx: SubgraphContext): Promise<Principal> {
+  principalFor(requestId: string, consumerId: string, ctx?: SubgraphContext): Promise<Principal> {
     const key = `${requestId}\u0000${consumerId}`;
     const now = Date.now();
     const entry = this.kept.get(key);

@@ -32,6 +32,12 @@ export interface AccessRecorderOptions {
   logger?: Logger;
 }
 
+/** An access record as written, kept with a response cache's answer (gateway/responseCache.ts). */
+export interface KeptAccessRecord {
+  data: AccessRecord;
+  metadata: EventMetadata;
+}
+
 interface Pending {
   event: NewEvent<'DataAccessed', AccessRecord>;
   /** `performance.now()` when it arrived (the group-commit wait metric). */
@@ -59,6 +65,8 @@ export class AccessRecorder {
   private due = false;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
+  /** Records written for these request ids, collected for the response cache. */
+  private readonly collecting = new Map<string, KeptAccessRecord[]>();
 
   constructor(
     private readonly store: EventStore,
@@ -72,10 +80,21 @@ export class AccessRecorder {
   /** Resolves once the record is durable; rejects with {@link AccessRecordNotWrittenError} otherwise. */
   record(data: AccessRecord, metadata: EventMetadata): Promise<void> {
     if (this.closed) return Promise.reject(new AccessRecordNotWrittenError());
+    this.collecting.get(data.requestId)?.push({ data, metadata });
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ event: { type: 'DataAccessed', data, metadata }, since: performance.now(), resolve, reject });
       this.schedule();
     });
+  }
+
+  /** Collects the records of `requestId` from now on; the returned function stops and hands them over. */
+  collect(requestId: string): () => KeptAccessRecord[] {
+    const records: KeptAccessRecord[] = [];
+    this.collecting.set(requestId, records);
+    return () => {
+      if (this.collecting.get(requestId) === records) this.collecting.delete(requestId);
+      return records;
+    };
   }
 
   /** Writes what is waiting and refuses further records. */
@@ -259,4 +278,16 @@ export function accessRecordOf(input: {
     [DELIVERY_KEY]: `${lists.json}\0${caller.consumerId}\0${operation.name ?? '\u0001'}\0${operation.hash}\0${subgraph}\0${actorJson}`,
   };
   return { data, metadata: { provenance: { ...provenance, collectedAt: atIso }, actor, correlationId: requestId } };
+}
+
+/**
+ * `kept` as the record of another request served the same answer: the same consumer, grants,
+ * operation and data (the cache's key holds them), under that request's id, at `at`.
+ */
+export function recordedAgain(kept: KeptAccessRecord, requestId: string, at: Date): KeptAccessRecord {
+  const atIso = at.toISOString();
+  return {
+    data: { ...kept.data, requestId, at: atIso },
+    metadata: { ...kept.metadata, correlationId: requestId, provenance: { ...kept.metadata.provenance, collectedAt: atIso } },
+  };
 }

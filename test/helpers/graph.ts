@@ -117,6 +117,8 @@ export interface TestGraphOptions {
   access?: (runtime: SubgraphRuntime) => AccessControl;
   /** More gateway routes over the runtime (as `npm start` mounts `/admin/*` and `/ingest/`). */
   routes?: (runtime: SubgraphRuntime) => GraphOptions['routes'];
+  /** @default true (GraphOptions.responseCache) */
+  responseCache?: boolean;
 }
 
 const metadataOf = (runtime: SubgraphRuntime) => ({
@@ -144,6 +146,7 @@ export async function startTestGraph(options: TestGraphOptions): Promise<TestGra
       logger: runtime.logger,
       ...(options.gateway && { gateway: options.gateway }),
       ...(options.routes && { routes: options.routes(runtime) }),
+      ...(options.responseCache !== undefined && { responseCache: options.responseCache }),
     });
   } catch (error) {
     await access.recorder?.close();

@@ -1,0 +1,133 @@
+/**
+ * What the gateway's response cache (gateway/responseCache.ts) needs from the process that hosts the
+ * subgraphs: what one request's execution read, the caller's principal and the read models' versions
+ * as of now, and its access records written again for a later request served the same answer.
+ *
+ * What an execution read is noted through the request's async context by the ports the hosted
+ * resolvers are given (`notingReads`): each read model asked (a kept answer holds while their
+ * versions stay, `SqlReadModels.version`), whether it read the clock (it then holds for the clock's
+ * second only), and whether it read the event log or the database itself (such an answer is never
+ * kept: nothing cheap tells when it changes).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SqlDatabase } from '../../events/sql/database.ts';
+import type { EventStore } from '../../events/types.ts';
+import type { PersonalDataPort } from '../../events/crypto/personalDataStore.ts';
+import type { ReadModels } from '../../projections/readModels.ts';
+import type { Caller } from '../../platform/auth.ts';
+import { requestPrincipalsOf, type AccessControl } from './access.ts';
+import { recordedAgain, type KeptAccessRecord } from './audit.ts';
+import type { SubgraphRuntime } from './module.ts';
+
+/** What one execution read. */
+export class ExecutionReads {
+  readonly readModels = new Set<string>();
+  /** The event log, the database or the personal-data keys were read directly. */
+  beyondReadModels = false;
+  /** The seconds of the clock it read (figures such as overdue cases or ages change with the clock alone). */
+  readonly clockSeconds = new Set<number>();
+}
+
+const currentReads = new AsyncLocalStorage<ExecutionReads>();
+
+/** `target` whose every method call first runs `note` (in the caller's async context); `result` may wrap what a method returns. */
+function noting<T extends object>(target: T, note: () => void, result: (key: PropertyKey, value: unknown) => unknown = (_, value) => value): T {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(target, {
+    get(object, key) {
+      const value: unknown = Reflect.get(object, key, object);
+      if (typeof value !== 'function') return value;
+      let method = wrapped.get(key);
+      if (!method) {
+        method = (...args: unknown[]) => {
+          note();
+          return result(key, (value as (...a: unknown[]) => unknown).apply(object, args));
+        };
+        wrapped.set(key, method);
+      }
+      return method;
+    },
+  });
+}
+
+const noteBeyond = () => {
+  const reads = currentReads.getStore();
+  if (reads) reads.beyondReadModels = true;
+};
+
+/** The runtime the hosted resolvers get: every read they make is noted in the request that made it. */
+export function notingReads(runtime: SubgraphRuntime): SubgraphRuntime {
+  const readModels: ReadModels = {
+    checkpoints: (names) => {
+      noteBeyond();
+      return runtime.readModels.checkpoints(names);
+    },
+    of: (name) => {
+      const note = () => currentReads.getStore()?.readModels.add(name);
+      const documents = runtime.readModels.of(name);
+      // A collection may be taken once and read on every request: its reads are noted too.
+      return noting(documents, note, (key, value) => (key === 'collection' ? noting(value as object, note) : value));
+    },
+  };
+  return {
+    ...runtime,
+    now: () => {
+      const now = runtime.now();
+      currentReads.getStore()?.clockSeconds.add(Math.floor(now.getTime() / 1000));
+      return now;
+    },
+    store: noting<EventStore>(runtime.store, noteBeyond),
+    readModels,
+    ...(runtime.db && { db: noting<SqlDatabase>(runtime.db, noteBeyond) }),
+    ...(runtime.personalData && { personalData: noting<PersonalDataPort>(runtime.personalData, noteBeyond) }),
+  };
+}
+
+/** The hosting process's side of the gateway's response cache. */
+export interface AnswerSources {
+  /** The caller's principal now — grants valid now, jurisdiction — as text; one fresh read, shared with the request's subgraph calls. */
+  principal(caller: Caller, requestId: string): Promise<string>;
+  /** The version now of each hosted read model (undefined: not built), read by a statement issued after the call. */
+  versions(): Promise<ReadonlyMap<string, string | undefined>>;
+  /** The clock the subgraphs answer by. */
+  now(): Date;
+  /** Runs `execute`, noting what it reads and the access records written for `requestId` meanwhile. */
+  track<T>(requestId: string, execute: () => Promise<T>): Promise<{ value: T; reads: ExecutionReads; records: KeptAccessRecord[] }>;
+  /** Writes `records` again as `requestId`'s, at `at`; resolves once they are durable. */
+  recordAgain(records: readonly KeptAccessRecord[], requestId: string, at: Date): Promise<void>;
+}
+
+export function answerSources(input: { access: AccessControl; runtime: SubgraphRuntime; readModelNames: readonly string[] }): AnswerSources | undefined {
+  const { access, runtime } = input;
+  const version = runtime.readModels.version?.bind(runtime.readModels);
+  if (!version) return undefined;
+  const principals = requestPrincipalsOf(access);
+  const names = [...new Set(input.readModelNames)];
+  return {
+    async principal(caller, requestId) {
+      return JSON.stringify(await principals.principalFor(requestId, caller.consumerId));
+    },
+    async versions() {
+      const read = await Promise.all(names.map(version));
+      return new Map(names.map((name, i) => [name, read[i]]));
+    },
+    now: () => runtime.now(),
+    async track(requestId, execute) {
+      const reads = new ExecutionReads();
+      const stop = access.recorder?.collect(requestId);
+      const value = await currentReads.run(reads, execute).catch((error: unknown) => {
+        stop?.();
+        throw error;
+      });
+      return { value, reads, records: stop?.() ?? [] };
+    },
+    async recordAgain(records, requestId, at) {
+      const recorder = access.recorder;
+      if (!recorder) return;
+      await Promise.all(records.map((kept) => {
+        const { data, metadata } = recordedAgain(kept, requestId, at);
+        return recorder.record(data, metadata);
+      }));
+    },
+  };
+}
