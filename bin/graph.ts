@@ -14,6 +14,7 @@ import type { AccessControl } from '../subgraphs/kit/access.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph, type SubgraphFetch } from '../subgraphs/kit/server.ts';
 import { answerSources, notingReads } from '../subgraphs/kit/answerReads.ts';
+import { consumerStreamId } from '../subgraphs/governance/consumer/events.ts';
 
 export const DEFAULT_GATEWAY_PORT = 4000;
 
@@ -75,7 +76,9 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
 
   // The resolvers read through ports that note each read in the request that made it, for the response cache.
   const sources = options.responseCache === false ? undefined : answerSources({ access: options.access, runtime: options.runtime, readModelNames: options.modules.flatMap((m) => m.projections.map((p) => p.name)) });
-  const resolverRuntime = sources ? notingReads(options.runtime) : options.runtime;
+  // A consumer's stream (registration, grants, jurisdiction) holds no personal data: `me` may be kept by its revision.
+  const consumerStreams = consumerStreamId('');
+  const resolverRuntime = sources ? notingReads(options.runtime, (streamId) => streamId.startsWith(consumerStreams)) : options.runtime;
   const started: ListeningSubgraph[] = [];
   const closeSubgraphs = () => Promise.all(started.map((s) => s.close())).then(() => undefined);
   try {

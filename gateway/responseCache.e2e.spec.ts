@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { governanceModule } from '../subgraphs/governance/index.ts';
 import type { DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
 import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons, type SeededPerson } from '../test/fixtures/graphModules.ts';
 import { BACKEND_NAMES } from '../test/helpers/databases.ts';
@@ -143,6 +144,43 @@ for (const backend of BACKEND_NAMES) {
       const after = await graph.gql<IdData>(ID_QUERY, undefined, token);
       assert.equal(after.body.data?.people?.length, (before.body.data?.people?.length ?? 0) + 1);
       assert.ok(after.body.data?.people?.some((p) => p.name === 'Newcomer'));
+    });
+  });
+
+  describe(`response cache on ${backend}: the caller's me`, () => {
+    const ME = 'query Me { me { consumerId grants { id status } } }';
+    type MeData = { me: { consumerId: string; grants: { id: string; status: string }[] } | null };
+    let base: TestRuntime;
+    let graph: TestGraph;
+
+    before(async () => {
+      base = await openTestRuntime([governanceModule], backend);
+      const instant = new Date();
+      base.runtime.now = () => instant;
+      graph = await startTestGraph({ modules: [governanceModule], runtime: base });
+    });
+
+    after(async () => {
+      await graph?.close();
+      await base?.close();
+    });
+
+    test('is kept while the consumer stream stays at the revision it folded; a grant given meanwhile, not valid yet, shows in the next', async () => {
+      const consumer = `cache-me-${process.pid}`;
+      const first = await graph.grant(consumer, ['population.basic']);
+      const token = await graph.tokenFor(consumer);
+      const hits = async () => (await graph.graph.gateway.metrics.responseCacheHits.get()).values[0]?.value ?? 0;
+      const ids = (response: GqlResponse<MeData>) => response.body.data?.me?.grants.map((g) => g.id).sort();
+      const before = await graph.gql<MeData>(ME, undefined, token);
+      assert.deepEqual(ids(before), [first]);
+      const hitsBefore = await hits();
+      assert.deepEqual((await graph.gql<MeData>(ME, undefined, token)).body, before.body);
+      assert.equal((await hits()) - hitsBefore, 1, 'served from the cache');
+      // Valid only tomorrow: the grants valid now (the principal) are unchanged, the consumer stream is not.
+      const tomorrow = await graph.grant(consumer, ['population.identity'], { validFrom: new Date(Date.now() + 86_400_000) });
+      const after = await graph.gql<MeData>(ME, undefined, token);
+      assert.deepEqual(ids(after), [first, tomorrow].sort());
+      assert.equal((await hits()) - hitsBefore, 1, 'executed, not served');
     });
   });
 }

@@ -14,8 +14,9 @@
  * - when the execution read the clock, the clock's second (figures such as overdue cases change
  *   with the clock alone);
  * - the version of every read model the execution read (a projection that applied events, or a
- *   rebuild swapped in, moves it). An execution that read the event log or the database itself is
- *   not kept, nor an answer with errors, nor anything but a query, nor a request that waits for a
+ *   rebuild swapped in, moves it), and the revision of every stream it folded whole (the caller's
+ *   consumer stream, for `me`: a grant given, even one not valid yet, moves it). An execution that
+ *   read the event log otherwise or the database itself is not kept, nor an answer with errors, nor anything but a query, nor a request that waits for a
  *   position (`x-min-position`).
  * Every answer served again leaves the access records of the execution it came from, rewritten as
  * this request's (its id, its instant), durable before the answer leaves; if they cannot be
@@ -47,6 +48,8 @@ interface KeptAnswer {
   body: string;
   /** The read models the execution read, and their versions before it began. */
   versions: readonly (readonly [string, string])[];
+  /** The streams the execution folded whole, each with the revision it folded. */
+  streams: readonly (readonly [string, number])[];
   records: readonly KeptAccessRecord[];
   /** The clock's second the execution read, when it read the clock: it holds in that second only. */
   second: number | undefined;
@@ -105,7 +108,7 @@ export class ResponseCache {
       const next = this.executing.get(key);
       executing = next === awaited ? undefined : next;
     }
-    if (kept && holds(kept, versions, second) && (await this.recordAgain(kept, requestId))) {
+    if (kept && holds(kept, versions, second) && (await this.streamsHold(kept)) && (await this.recordAgain(kept, requestId))) {
       this.hits.inc();
       send(kept);
       return;
@@ -133,6 +136,13 @@ export class ResponseCache {
     }
   }
 
+  /** Every stream the kept answer folded is still at the revision it folded. */
+  private async streamsHold(kept: KeptAnswer): Promise<boolean> {
+    if (kept.streams.length === 0) return true;
+    const now = await this.sources.streamRevisions(kept.streams.map(([id]) => id));
+    return kept.streams.every(([, revision], i) => now[i] === revision);
+  }
+
   private recordAgain(kept: KeptAnswer, requestId: string): Promise<boolean> {
     return this.sources.recordAgain(kept.records, requestId, this.sources.now()).then(
       () => true,
@@ -157,5 +167,5 @@ function keepable(answer: ExecutedAnswer | undefined, reads: ExecutionReads, rec
     if (version === undefined) return undefined;
     readVersions.push([name, version]);
   }
-  return { status: answer.status, headers: answer.headers, body: JSON.stringify(answer.result), versions: readVersions, records, second: reads.clockSeconds.values().next().value };
+  return { status: answer.status, headers: answer.headers, body: JSON.stringify(answer.result), versions: readVersions, streams: [...reads.streams], records, second: reads.clockSeconds.values().next().value };
 }

@@ -17,11 +17,13 @@ interface HarnessState {
   ms: number;
   version: string;
   principal: string;
+  /** The revision of every stream, now. */
+  streamRevision: number;
   recordFails: boolean;
 }
 
 function harness(reads: (reads: ExecutionReads, state: HarnessState) => void = (r) => r.readModels.add('stations')) {
-  const state: HarnessState = { ms: Date.parse('2026-12-05T10:00:00.100Z'), version: 'v1', principal: 'grants-1', recordFails: false };
+  const state: HarnessState = { ms: Date.parse('2026-12-05T10:00:00.100Z'), version: 'v1', principal: 'grants-1', streamRevision: 3, recordFails: false };
   const recorded: string[] = [];
   let versionReads = 0;
   const sources: AnswerSources = {
@@ -30,6 +32,7 @@ function harness(reads: (reads: ExecutionReads, state: HarnessState) => void = (
       versionReads++;
       return new Map([['stations', state.version]]);
     },
+    streamRevisions: async (ids) => ids.map(() => state.streamRevision),
     now: () => new Date(state.ms),
     async track(requestId, execute) {
       const noted = new ExecutionReads();
@@ -80,6 +83,17 @@ describe('ResponseCache', () => {
     await h.ask('r3');
     await h.ask('r4', { query: '{ n }', variables: { x: 1 } });
     assert.equal(h.executions(), 4);
+  });
+
+  it('holds an answer that folded a stream while the stream stays at the revision it folded', async () => {
+    const h = harness((r, state) => r.streams.set('governance.consumer-screen', state.streamRevision));
+    await h.ask('r1');
+    await h.ask('r2');
+    assert.equal(h.executions(), 1);
+    h.state.streamRevision = 4;
+    await h.ask('r3');
+    await h.ask('r4');
+    assert.equal(h.executions(), 2, 'executed again once the stream moved, then held at its new revision');
   });
 
   it('holds an answer that read the clock for its second only, one that did not across seconds', async () => {

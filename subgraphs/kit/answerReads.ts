@@ -5,9 +5,12 @@
  *
  * What an execution read is noted through the request's async context by the ports the hosted
  * resolvers are given (`notingReads`): each read model asked (a kept answer holds while their
- * versions stay, `SqlReadModels.version`), whether it read the clock (it then holds for the clock's
- * second only), and whether it read the event log or the database itself (such an answer is never
- * kept: nothing cheap tells when it changes).
+ * versions stay, `SqlReadModels.version`), each stream it folded whole with the revision it folded,
+ * among the streams the host says hold no personal data (the callers' consumer streams, for `me`: it
+ * holds while each is at that revision; a stream with personal fields is never kept, as erasing a
+ * key changes what it reads without moving the stream), whether it
+ * read the clock (it then holds for the clock's second only), and whether it read the event log or
+ * the database otherwise (such an answer is never kept: nothing cheap tells when it changes).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SqlDatabase } from '../../events/sql/database.ts';
@@ -22,6 +25,8 @@ import type { SubgraphRuntime } from './module.ts';
 /** What one execution read. */
 export class ExecutionReads {
   readonly readModels = new Set<string>();
+  /** Streams folded whole, each with the revision folded (-1: no stream). */
+  readonly streams = new Map<string, number>();
   /** The event log, the database or the personal-data keys were read directly. */
   beyondReadModels = false;
   /** The seconds of the clock it read (figures such as overdue cases or ages change with the clock alone). */
@@ -55,8 +60,30 @@ const noteBeyond = () => {
   if (reads) reads.beyondReadModels = true;
 };
 
-/** The runtime the hosted resolvers get: every read they make is noted in the request that made it. */
-export function notingReads(runtime: SubgraphRuntime): SubgraphRuntime {
+/**
+ * The store the hosted resolvers get: a stream `keptFolds` admits folded whole (`aggregate` without
+ * options) is noted with the revision it was folded at; any other read is noted as beyond the read models.
+ */
+function notingStore(store: EventStore, keptFolds: (streamId: string) => boolean): EventStore {
+  const beyond = noting<EventStore>(store, noteBeyond);
+  const aggregate: EventStore['aggregate'] = async (decider, streamId, options) => {
+    if (options !== undefined || !keptFolds(streamId)) return beyond.aggregate(decider, streamId, options);
+    const reads = currentReads.getStore();
+    const folded = await store.aggregate(decider, streamId);
+    const revision = folded.revision ?? -1;
+    // Folded twice at two revisions: no one revision the answer was read at.
+    if (reads?.streams.has(streamId) && reads.streams.get(streamId) !== revision) reads.beyondReadModels = true;
+    reads?.streams.set(streamId, revision);
+    return folded;
+  };
+  return new Proxy(beyond, { get: (target, key) => (key === 'aggregate' ? aggregate : Reflect.get(target, key, target)) });
+}
+
+/**
+ * The runtime the hosted resolvers get: every read they make is noted in the request that made it.
+ * `keptFolds` names the streams whose whole folds an answer may be kept by: none with personal data.
+ */
+export function notingReads(runtime: SubgraphRuntime, keptFolds: (streamId: string) => boolean): SubgraphRuntime {
   const readModels: ReadModels = {
     checkpoints: (names) => {
       noteBeyond();
@@ -76,7 +103,7 @@ export function notingReads(runtime: SubgraphRuntime): SubgraphRuntime {
       currentReads.getStore()?.clockSeconds.add(Math.floor(now.getTime() / 1000));
       return now;
     },
-    store: noting<EventStore>(runtime.store, noteBeyond),
+    store: notingStore(runtime.store, keptFolds),
     readModels,
     ...(runtime.db && { db: noting<SqlDatabase>(runtime.db, noteBeyond) }),
     ...(runtime.personalData && { personalData: noting<PersonalDataPort>(runtime.personalData, noteBeyond) }),
@@ -89,6 +116,8 @@ export interface AnswerSources {
   principal(caller: Caller, requestId: string): Promise<string>;
   /** The version now of each hosted read model (undefined: not built), read by a statement issued after the call. */
   versions(): Promise<ReadonlyMap<string, string | undefined>>;
+  /** The revision now of each stream (-1: none), read after the call. */
+  streamRevisions(streamIds: readonly string[]): Promise<number[]>;
   /** The clock the subgraphs answer by. */
   now(): Date;
   /** Runs `execute`, noting what it reads and the access records written for `requestId` meanwhile. */
@@ -111,6 +140,7 @@ export function answerSources(input: { access: AccessControl; runtime: SubgraphR
       const read = await Promise.all(names.map(version));
       return new Map(names.map((name, i) => [name, read[i]]));
     },
+    streamRevisions: (streamIds) => Promise.all(streamIds.map(async (id) => (await runtime.store.streamRevision(id)) ?? -1)),
     now: () => runtime.now(),
     async track(requestId, execute) {
       const reads = new ExecutionReads();

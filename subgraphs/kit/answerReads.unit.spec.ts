@@ -14,7 +14,10 @@ import type { Caller } from '../../platform/auth.ts';
 const documents = { collection: () => ({ getMany: async () => [] }) } as unknown as DocumentStore;
 const readModels: ReadModels = { checkpoints: async () => new Map(), of: () => documents, version: async (name) => `${name} v1` };
 const runtime: SubgraphRuntime = {
-  store: { streamRevision: async () => 3 } as unknown as EventStore,
+  store: {
+    streamRevision: async () => 3,
+    aggregate: async (_decider: unknown, streamId: string) => ({ state: {}, revision: streamId.endsWith('-new') ? undefined : 7, events: [] }),
+  } as unknown as EventStore,
   readModels,
   now: () => new Date('2026-12-05T10:00:00Z'),
   logger: pino({ level: 'silent' }),
@@ -22,7 +25,7 @@ const runtime: SubgraphRuntime = {
 let grants: AccessGrant[] = [];
 const access: AccessControl = { principalFor: async () => ({ grants, jurisdiction: null }), unit: async () => null, recorder: null };
 const sources = answerSources({ access, runtime, readModelNames: ['persons', 'companies', 'persons'] })!;
-const resolverRuntime = notingReads(runtime);
+const resolverRuntime = notingReads(runtime, (streamId) => streamId.startsWith('governance.consumer-'));
 const caller: Caller = { consumerId: 'screen', role: 'department', tokenId: 't1', expiresAt: new Date('2027-01-01') };
 
 describe('answerReads', () => {
@@ -42,6 +45,23 @@ describe('answerReads', () => {
     assert.equal(models.reads.beyondReadModels, false);
     assert.deepEqual([...log.reads.readModels], []);
     assert.equal(log.reads.beyondReadModels, true);
+  });
+
+  it('notes a consumer stream folded whole with the revision folded; a fold up to a revision, or of a stream that may hold personal data, is a read beyond', async () => {
+    const decider = { initialState: () => ({}), evolve: (state: object) => state };
+    const whole = await sources.track('r6', async () => {
+      await resolverRuntime.store.aggregate(decider, 'governance.consumer-screen');
+      await resolverRuntime.store.aggregate(decider, 'governance.consumer-new');
+    });
+    assert.deepEqual([...whole.reads.streams], [['governance.consumer-screen', 7], ['governance.consumer-new', -1]]);
+    assert.equal(whole.reads.beyondReadModels, false);
+    const partial = await sources.track('r7', () => resolverRuntime.store.aggregate(decider, 'governance.consumer-screen', { toRevision: 2 }));
+    assert.equal(partial.reads.beyondReadModels, true);
+    // A stream that may hold personal fields: erasing a key changes what it reads without moving it.
+    const personal = await sources.track('r8', () => resolverRuntime.store.aggregate(decider, 'population.person-1'));
+    assert.equal(personal.reads.beyondReadModels, true);
+    assert.deepEqual([...personal.reads.streams], []);
+    assert.deepEqual(await sources.streamRevisions(['governance.consumer-screen']), [3]);
   });
 
   it('counts a checkpoint read as a read beyond the documents (a checkpoint moves without their version)', async () => {
