@@ -56,6 +56,10 @@ const CLAIM = `query ($id: ID!) { claim(id: $id) { items { code name quantity } 
 const TAXPAYER = `query ($id: ID!) { taxpayer(id: $id) { kind name taxpayerNumber } }`;
 const INCIDENT = `query ($id: ID!) { incident(id: $id) { category description reporter { kind id name } } }`;
 
+/** Answered from read models only: the gateway's response cache may keep it (gateway/responseCache.ts). */
+const KEPT = `query Kept($household: ID!, $taxpayer: ID!) { household(id: $household) { address size } taxpayer(id: $taxpayer) { name taxpayerNumber } }`;
+type Kept = { household: { address: string; size: number }; taxpayer: { name: string; taxpayerNumber: string } };
+
 const ERASE = `mutation ($input: ErasePersonalDataInput!) { erasePersonalData(input: $input) { subjectId erasedAt positions } }`;
 
 const data = <Data>(response: GqlResponse<Data>): Data => {
@@ -100,6 +104,8 @@ for (const backend of BACKEND_NAMES) describe(`erasing a person's personal data 
     const type = `${name[0]!.toUpperCase()}${name.slice(1)}Input`;
     return data(await graph.gql<Record<string, T>>(`mutation ($input: ${type}!) { ${name}(input: $input) { ${selection} } }`, { input }, token))[name]!;
   };
+  const keptVariables = () => ({ household: ids.household, taxpayer: ids.taxpayer });
+  const cacheHits = async () => (await graph.graph.gateway.metrics.responseCacheHits.get()).values[0]?.value ?? 0;
   const ask = async <T>(query: string, variables: Record<string, unknown>) => data(await graph.gql<T>(query, variables, reader));
   const everything = async () => ({
     person: await ask(PERSON, { id: ids.person }),
@@ -174,6 +180,12 @@ for (const backend of BACKEND_NAMES) describe(`erasing a person's personal data 
     assertNoPersonalValue(log, 'the raw log');
     assertNoPersonalValue(log, 'the raw log', { ...OTHER, ...ANONYMOUS });
     assert.equal((await ask<{ incident: { description: string } }>(INCIDENT, { id: ids.anonymous })).incident.description, ANONYMOUS.description, 'operators read the description');
+    // Kept by the gateway's response cache: the erasure below must still reach the next identical query.
+    const kept = await ask<Kept>(KEPT, keptVariables());
+    assert.equal(kept.household.address, PERSONAL.household);
+    const hitsBefore = await cacheHits();
+    assert.deepEqual(await ask<Kept>(KEPT, keptVariables()), kept);
+    assert.equal((await cacheHits()) - hitsBefore, 1, 'the second was served from the cache');
   });
 
   it('still refuses the ID number of a claim an older version made on the clear-named stream, appending nothing', async () => {
@@ -265,6 +277,8 @@ for (const backend of BACKEND_NAMES) describe(`erasing a person's personal data 
     const other = (await ask<{ person: { name: string; idNumber: string } }>(PERSON, { id: ids.other })).person;
     assert.deepEqual([other.name, other.idNumber], [OTHER.name, OTHER.idNumber]);
     answered = now;
+    // The answer the cache kept before the erasure is not served again.
+    assert.deepEqual(await ask<Kept>(KEPT, keptVariables()), { household: { address: ERASED, size: 1 }, taxpayer: { name: ERASED, taxpayerNumber: ERASED } });
   });
 
   it('shows them erased in history and asOf a moment before the erasure', async () => {
