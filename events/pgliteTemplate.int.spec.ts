@@ -14,8 +14,11 @@ after(() => {
 describe('a new PGlite store is unpacked from the ready-made empty cluster', () => {
   it('starts empty every time: what one store wrote is in no later one', async () => {
     const first = await createPgliteDatabase();
-    await first.exec('CREATE TABLE written_by_first (a int); INSERT INTO written_by_first VALUES (1)');
-    await first.close();
+    try {
+      await first.exec('CREATE TABLE written_by_first (a int); INSERT INTO written_by_first VALUES (1)');
+    } finally {
+      await first.close();
+    }
     const second = await createPgliteDatabase();
     try {
       const { rows } = await second.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`);
@@ -38,8 +41,11 @@ describe('a new PGlite store is unpacked from the ready-made empty cluster', () 
     dirs.push(parent);
     const dataDir = join(parent, 'pglite');
     const created = await createPgliteDatabase(dataDir);
-    await created.exec('CREATE TABLE kept (a int); INSERT INTO kept VALUES (42)');
-    await created.close();
+    try {
+      await created.exec('CREATE TABLE kept (a int); INSERT INTO kept VALUES (42)');
+    } finally {
+      await created.close();
+    }
     assert.ok(existsSync(join(dataDir, 'PG_VERSION')));
     const reopened = await createPgliteDatabase(dataDir);
     try {
