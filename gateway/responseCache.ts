@@ -12,7 +12,8 @@
  *   jurisdiction, read fresh for every request (a revoked or expired grant changes it at once, and a
  *   masked grant never meets an answer read under a clear one);
  * - when the execution read the clock, the clock's second (figures such as overdue cases change
- *   with the clock alone);
+ *   with the clock alone), or, when every figure it read from the clock said when it next changes
+ *   (a date at midnight, a count of passed deadlines at the next deadline), until the first of these;
  * - the version of every read model the execution read (a projection that applied events, or a
  *   rebuild swapped in, moves it), and the revision of every stream it folded whole (the caller's
  *   consumer stream, for `me`: a grant given, even one not valid yet, moves it). An execution that
@@ -51,8 +52,8 @@ interface KeptAnswer {
   /** The streams the execution folded whole, each with the revision it folded. */
   streams: readonly (readonly [string, number])[];
   records: readonly KeptAccessRecord[];
-  /** The clock's second the execution read, when it read the clock: it holds in that second only. */
-  second: number | undefined;
+  /** When the execution read the clock, the instants (ms) between which what it read holds: from the second of its latest reading to the first change. */
+  clock: { from: number; until: number } | undefined;
 }
 
 export interface CacheableRequest {
@@ -95,20 +96,20 @@ export class ResponseCache {
       return;
     }
     const [principal, versions] = await Promise.all([this.sources.principal(caller, requestId), this.sources.versions()]);
-    const second = Math.floor(this.sources.now().getTime() / 1000);
+    const at = this.sources.now().getTime();
     const key = JSON.stringify([asked, principal]);
     // An execution in flight is waited for, and then the one a waiter before this one started when
-    // that answer did not hold (the clock moved on): identical requests execute one at a time, never
+    // that answer did not hold (the clock moved past it): identical requests execute one at a time, never
     // all together. No await unless one is executing, so requests of the same turn find the first.
     let executing = this.executing.get(key);
     let kept = executing ? undefined : this.kept.get(key);
-    while (executing && !(kept && holds(kept, versions, second))) {
+    while (executing && !(kept && holds(kept, versions, at))) {
       const awaited: Promise<KeptAnswer | undefined> = executing;
       kept = await awaited;
       const next = this.executing.get(key);
       executing = next === awaited ? undefined : next;
     }
-    if (kept && holds(kept, versions, second) && (await this.streamsHold(kept)) && (await this.recordAgain(kept, requestId))) {
+    if (kept && holds(kept, versions, at) && (await this.streamsHold(kept)) && (await this.recordAgain(kept, requestId))) {
       this.hits.inc();
       send(kept);
       return;
@@ -151,15 +152,16 @@ export class ResponseCache {
   }
 }
 
-/** The kept answer still holds when every read model it was read from is at the same version now, and the clock in the same second if it was read. */
-function holds(kept: KeptAnswer, versions: ReadonlyMap<string, string | undefined>, second: number): boolean {
-  return (kept.second === undefined || kept.second === second) && kept.versions.every(([name, version]) => versions.get(name) === version);
+/** The kept answer still holds when every read model it was read from is at the same version now, and the clock, if it was read, within what it read holds for. */
+function holds(kept: KeptAnswer, versions: ReadonlyMap<string, string | undefined>, at: number): boolean {
+  return (kept.clock === undefined || (kept.clock.from <= at && at < kept.clock.until)) && kept.versions.every(([name, version]) => versions.get(name) === version);
 }
 
 function keepable(answer: ExecutedAnswer | undefined, reads: ExecutionReads, records: readonly KeptAccessRecord[], versions: ReadonlyMap<string, string | undefined>): KeptAnswer | undefined {
   if (!answer?.result || answer.status !== 200 || answer.operation !== 'query' || answer.result.errors?.length || reads.beyondReadModels) return undefined;
-  // Read across a change of second: no one second's answer.
-  if (reads.clockSeconds.size > 1) return undefined;
+  // Read across a change of what it read from the clock (two seconds, or past a figure's change): no one instant's answer.
+  const clock = reads.clockWindow();
+  if (clock && clock.from >= clock.until) return undefined;
   const readVersions: [string, string][] = [];
   for (const name of reads.readModels) {
     const version = versions.get(name);
@@ -167,5 +169,5 @@ function keepable(answer: ExecutedAnswer | undefined, reads: ExecutionReads, rec
     if (version === undefined) return undefined;
     readVersions.push([name, version]);
   }
-  return { status: answer.status, headers: answer.headers, body: JSON.stringify(answer.result), versions: readVersions, streams: [...reads.streams], records, second: reads.clockSeconds.values().next().value };
+  return { status: answer.status, headers: answer.headers, body: JSON.stringify(answer.result), versions: readVersions, streams: [...reads.streams], records, clock };
 }

@@ -97,7 +97,7 @@ describe('ResponseCache', () => {
   });
 
   it('holds an answer that read the clock for its second only, one that did not across seconds', async () => {
-    const clock = harness((r, state) => r.clockSeconds.add(Math.floor(state.ms / 1000)));
+    const clock = harness((r, state) => r.readClock(state.ms));
     await clock.ask('r1');
     await clock.ask('r2');
     clock.state.ms += 1000;
@@ -111,8 +111,27 @@ describe('ResponseCache', () => {
     assert.equal(timeless.executions(), 1);
   });
 
+  it('holds an answer whose clock figures say when they next change until then, and one that also read the clock plainly for its second only', async () => {
+    const changes = Date.parse('2026-12-05T10:00:30Z');
+    const h = harness((r, state) => r.readClock(state.ms).holdsUntil(changes));
+    await h.ask('r1');
+    h.state.ms += 20_000;
+    assert.equal(await h.ask('r2'), '{"data":{"n":1}}', 'served twenty seconds later');
+    h.state.ms = changes;
+    assert.equal(await h.ask('r3'), undefined, 'executed once the figure changes');
+    assert.equal(h.executions(), 2);
+    const mixed = harness((r, state) => {
+      r.readClock(state.ms).holdsUntil(changes);
+      r.readClock(state.ms);
+    });
+    await mixed.ask('r1');
+    mixed.state.ms += 1000;
+    await mixed.ask('r2');
+    assert.equal(mixed.executions(), 2);
+  });
+
   it('requests waiting for an execution whose second has passed execute once more, not each on its own', async () => {
-    const h = harness((r, state) => r.clockSeconds.add(Math.floor(state.ms / 1000)));
+    const h = harness((r, state) => r.readClock(state.ms));
     const first = h.ask('r1');
     await new Promise((resolve) => setTimeout(resolve, 2));
     h.state.ms += 1000;

@@ -21,7 +21,7 @@ import { seedPopulation } from '../subgraphs/population/seed.ts';
 import { urbanOpsModule } from '../subgraphs/urban-ops/index.ts';
 import { INCIDENTS, INCIDENTS_PROJECTION } from '../subgraphs/urban-ops/readModels/incidentsProjection.ts';
 import type { IncidentDoc } from '../subgraphs/urban-ops/readModels/incidentView.ts';
-import { clockCountsAt, deadlineDay, OPEN_DEADLINES } from '../subgraphs/urban-ops/readModels/openDeadlines.ts';
+import { clockCountsAt, clockCountsChangeAt, deadlineDay, OPEN_DEADLINES } from '../subgraphs/urban-ops/readModels/openDeadlines.ts';
 import { seedIncidents } from '../subgraphs/urban-ops/seed.ts';
 import { LEVELS } from '../subgraphs/urban-ops/levels.ts';
 import { BACKENDS, type TestBackend } from './helpers/databases.ts';
@@ -105,6 +105,29 @@ for (const openBackend of BACKENDS) {
         }
       }
       assert.ok(overdue > 0, 'some cases are overdue at some instant');
+    });
+
+    it(`urban operations: the counts hold until the instant clockCountsChangeAt names, and change there when it is a deadline (${openBackend.name.replace('Backend', '')})`, async () => {
+      const days = platform.readModels.of(INCIDENTS_PROJECTION).collection<TieredBucketDoc>(OPEN_DEADLINES.buckets);
+      const counted = async (code: string, at: number) => {
+        const instant = new Date(at).toISOString();
+        return [await incidents.count({ ...within(code), overdueAfter: { lte: instant } }), await incidents.count({ ...within(code), overdueAfter: { lt: instant } })];
+      };
+      let changedAtDeadline = 0;
+      for (const now of INSTANTS) {
+        const nowMs = Date.parse(now);
+        for (const code of DIVISIONS) {
+          const changesAt = clockCountsChangeAt((await days.get(bucketKey(code, deadlineDay(now))))?.doc, now);
+          const dayEnd = Date.parse(`${deadlineDay(now)}T00:00:00Z`) + 24 * HOUR;
+          assert.ok(changesAt > nowMs && changesAt <= dayEnd, `${code} at ${now}: ${new Date(changesAt).toISOString()}`);
+          assert.deepEqual(await counted(code, changesAt - 1), await counted(code, nowMs), `${code} holds from ${now} until just before ${new Date(changesAt).toISOString()}`);
+          if (changesAt < dayEnd) {
+            assert.notDeepEqual(await counted(code, changesAt + 1), await counted(code, nowMs), `${code} changes at ${new Date(changesAt).toISOString()}`);
+            changedAtDeadline++;
+          }
+        }
+      }
+      assert.ok(changedAtDeadline > 0, 'some division has a deadline later on its day');
     });
   });
 }

@@ -8,9 +8,10 @@
  * versions stay, `SqlReadModels.version`), each stream it folded whole with the revision it folded,
  * among the streams the host says hold no personal data (the callers' consumer streams, for `me`: it
  * holds while each is at that revision; a stream with personal fields is never kept, as erasing a
- * key changes what it reads without moving the stream), whether it
- * read the clock (it then holds for the clock's second only), and whether it read the event log or
- * the database otherwise (such an answer is never kept: nothing cheap tells when it changes).
+ * key changes what it reads without moving the stream), each reading of the clock (it then holds for
+ * the clock's second only, or, for a figure that says when it next changes — a date, a deadline —
+ * until then), and whether it read the event log or the database otherwise (such an answer is never
+ * kept: nothing cheap tells when it changes).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SqlDatabase } from '../../events/sql/database.ts';
@@ -20,6 +21,7 @@ import type { ReadModels } from '../../projections/readModels.ts';
 import type { Caller } from '../../platform/auth.ts';
 import { requestPrincipalsOf, type AccessControl } from './access.ts';
 import { recordedAgain, type KeptAccessRecord } from './audit.ts';
+import type { ClockReading } from './clock.ts';
 import type { SubgraphRuntime } from './module.ts';
 
 /** What one execution read. */
@@ -29,8 +31,33 @@ export class ExecutionReads {
   readonly streams = new Map<string, number>();
   /** The event log, the database or the personal-data keys were read directly. */
   beyondReadModels = false;
-  /** The seconds of the clock it read (figures such as overdue cases or ages change with the clock alone). */
-  readonly clockSeconds = new Set<number>();
+  /** Each reading of the clock (figures such as overdue cases or ages change with the clock alone). */
+  private readonly clockReadings: { from: number; until: number }[] = [];
+
+  /**
+   * Notes a reading of the clock at `at` (ms): what was read from it holds from `at`'s second to the
+   * end of that second, unless the figure says, with `holdsUntil`, the instant it next changes.
+   */
+  readClock(at: number): ClockReading {
+    const from = Math.floor(at / 1000) * 1000;
+    const reading = { from, until: from + 1000 };
+    this.clockReadings.push(reading);
+    return {
+      now: new Date(at),
+      holdsUntil: (changesAt) => {
+        reading.until = changesAt;
+      },
+    };
+  }
+
+  /** When every figure read from the clock holds together (`from` ≥ `until`: never); undefined when the clock was not read. */
+  clockWindow(): { from: number; until: number } | undefined {
+    if (this.clockReadings.length === 0) return undefined;
+    return {
+      from: Math.max(...this.clockReadings.map((r) => r.from)),
+      until: Math.min(...this.clockReadings.map((r) => r.until)),
+    };
+  }
 }
 
 const currentReads = new AsyncLocalStorage<ExecutionReads>();
@@ -100,8 +127,12 @@ export function notingReads(runtime: SubgraphRuntime, keptFolds: (streamId: stri
     ...runtime,
     now: () => {
       const now = runtime.now();
-      currentReads.getStore()?.clockSeconds.add(Math.floor(now.getTime() / 1000));
+      currentReads.getStore()?.readClock(now.getTime());
       return now;
+    },
+    readClock: () => {
+      const now = runtime.now();
+      return currentReads.getStore()?.readClock(now.getTime()) ?? { now, holdsUntil: () => undefined };
     },
     store: notingStore(runtime.store, keptFolds),
     readModels,

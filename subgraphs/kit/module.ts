@@ -15,6 +15,7 @@ import type { ProcessManager } from '../../projections/processManager.ts';
 import type { Projection } from '../../projections/types.ts';
 import type { SubgraphName } from '../../platform/subgraphs.ts';
 import type { SubgraphContext } from './context.ts';
+import type { ClockReading } from './clock.ts';
 import type { IngestKind } from './ingest.ts';
 import type { SubgraphResolvers } from './server.ts';
 
@@ -26,6 +27,11 @@ export interface SubgraphRuntime {
   readModels: ReadModels;
   /** The clock commands are decided at (tests pass a virtual one). */
   now: () => Date;
+  /**
+   * The clock, read for a figure that may say when it next changes (kit/clock.ts `readClock`);
+   * given by a host that keeps answers, which holds one with such a figure until then.
+   */
+  readClock?: () => ClockReading;
   logger: Logger;
   /**
    * The SQL database under the store and read models, for the few queries that need it directly

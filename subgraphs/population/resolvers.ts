@@ -8,7 +8,8 @@ import { NotFoundError, ValidationError } from '../../events/errors.ts';
 import type { RecordedEvent } from '../../events/types.ts';
 import { findOne } from '../../projections/findAll.ts';
 import type { Where } from '../../projections/types.ts';
-import { chinaDate, DAY_MS } from '../kit/calendar.ts';
+import { chinaDateOf } from '../kit/calendar.ts';
+import { daysSince, nowForChinaDate } from '../kit/clock.ts';
 import { newEntityId, type CommandContext, type Outcome } from '../kit/command.ts';
 import { arrayConnection, collectionConnection, type ConnectionArgs } from '../kit/connections.ts';
 import { loader, storedDocLoader, type SubgraphContext } from '../kit/context.ts';
@@ -138,7 +139,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
   const personWithIdNumber = (idNumber: string) => findOne(persons(), { idNumber: assertIdNumber(idNumber).idNumber });
   const households = () => readModels.of(REGISTRY_PROJECTION).collection<HouseholdDoc>(HOUSEHOLDS);
   const stats = () => readModels.of(DIVISION_STATS_PROJECTION).collection(DIVISION_STATS);
-  const today = () => chinaDate(runtime.now().toISOString());
+  const today = () => chinaDateOf(nowForChinaDate(runtime).getTime());
 
   /** The stored document with its per-field sources (for `provenance`); one `getMany` per request. */
   const personStored = (ctx: Ctx, id: string) =>
@@ -299,7 +300,7 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
         }
         const person = await personViews.now(ctx, personId);
         if (!person) throw new NotFoundError(`person ${personId} is not registered`, { personId });
-        return ageOf(person, runtime.now()) >= years;
+        return ageOf(person, nowForChinaDate(runtime)) >= years;
       },
     },
 
@@ -389,9 +390,9 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
 
     Person: {
       __resolveReference: (ref: { id: string }, ctx: Ctx) => personViews.now(ctx, ref.id),
-      age: (person: PersonView) => ageOf(person, runtime.now()),
+      age: (person: PersonView) => ageOf(person, nowForChinaDate(runtime)),
       birthYear: (person: PersonView) => Number(person.birthDate.slice(0, 4)),
-      ageBand: (person: PersonView) => ageBand(ageOf(person, runtime.now())),
+      ageBand: (person: PersonView) => ageBand(ageOf(person, nowForChinaDate(runtime))),
       async household(person: PersonView, _: unknown, ctx: Ctx) {
         const householdId = person.householdId === undefined ? ((await personDoc(ctx, person.id))?.householdId ?? null) : person.householdId;
         return householdId === null ? null : householdViews.now(ctx, householdId);
@@ -452,15 +453,15 @@ export function createPopulationResolvers(runtime: SubgraphRuntime): SubgraphRes
 
     ElderlyPersonLivingAlone: {
       person: ({ doc }: ModelCase) => personFromDoc(doc),
-      age: ({ doc }: ModelCase) => ageOf(personFromDoc(doc), runtime.now()),
+      age: ({ doc }: ModelCase) => ageOf(personFromDoc(doc), nowForChinaDate(runtime)),
       lastActivityAt: ({ doc }: ModelCase) => doc.lastActivityAt,
-      daysSinceLastActivity: ({ doc }: ModelCase) => Math.max(0, Math.floor((runtime.now().getTime() - Date.parse(doc.lastActivityAt)) / DAY_MS)),
+      daysSinceLastActivity: ({ doc }: ModelCase) => daysSince(runtime, doc.lastActivityAt),
       evidence: ({ doc }: ModelCase) => distinctEvidence([doc.registeredBy, doc.householdLivingBy, doc.lastActivityBy]),
     },
 
     ChildInDistress: {
       person: ({ doc }: ModelCase) => personFromDoc(doc),
-      age: ({ doc }: ModelCase) => ageOf(personFromDoc(doc), runtime.now()),
+      age: ({ doc }: ModelCase) => ageOf(personFromDoc(doc), nowForChinaDate(runtime)),
       guardians: ({ doc }: ModelCase) => personFromDoc(doc).guardians,
       evidence: ({ doc }: ModelCase) => distinctEvidence([doc.registeredBy, ...doc.guardians.map((g) => g.deceasedBy)]),
     },

@@ -10,6 +10,7 @@ import { commandOptionsOf, givenFields, newEntityId, type Unstamped } from '../k
 import { collectionConnection } from '../kit/connections.ts';
 import type { SubgraphContext } from '../kit/context.ts';
 import { loader, storedDocLoader } from '../kit/context.ts';
+import { readClock } from '../kit/clock.ts';
 import { provenanceResolvers, type FieldSourceMap } from '../kit/fieldProvenance.ts';
 import type { SubgraphRuntime } from '../kit/module.ts';
 import { actorOf, mutationMetadata, type ProvenanceDefaults, type ProvenanceInput } from '../kit/provenance.ts';
@@ -30,7 +31,7 @@ import { addFunnel, emptyFunnel, finishFunnel, funnelDayKey, periodDates, type F
 import { CLOSE_TIMES, FUNNEL_DAYS, INCIDENTS, INCIDENTS_PROJECTION, METRICS } from './readModels/incidentsProjection.ts';
 import { DIVISION_FIELD, foldView, type IncidentDoc, type IncidentView } from './readModels/incidentView.ts';
 import { countsAt, finishMetrics, type DivisionCloseTimes, type DivisionCounts } from './readModels/metricCounters.ts';
-import { clockCountsAt, deadlineDay, OPEN_DEADLINES } from './readModels/openDeadlines.ts';
+import { clockCountsAt, clockCountsChangeAt, deadlineDay, OPEN_DEADLINES } from './readModels/openDeadlines.ts';
 import { timelineOf } from './readModels/timeline.ts';
 
 export interface UrbanOpsOptions {
@@ -472,7 +473,8 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
       async urbanOperations(division: { code: string }, args: { level?: Level | null }, ctx: SubgraphContext) {
         levelOfCode(division.code, 'code');
         const level = args.level ?? null;
-        const now = runtime.now().toISOString();
+        const clock = readClock(runtime);
+        const now = clock.now.toISOString();
         const [counts, closeTimes, deadlineDays, deadlinesToday] = await Promise.all([
           countsLoader(ctx).load(division.code),
           closeTimesLoader(ctx).load(division.code),
@@ -480,6 +482,7 @@ export function urbanOpsResolvers(runtime: SubgraphRuntime, options: UrbanOpsOpt
           deadlinesLoader(ctx).load(bucketKey(division.code, deadlineDay(now))),
         ]);
         const m = finishMetrics(countsAt(counts, closeTimes, level), clockCountsAt(deadlineDays, deadlinesToday, level, now));
+        clock.holdsUntil(clockCountsChangeAt(deadlinesToday, now));
         const hours = (minutes: number | null) => (minutes === null ? null : minutes / 60);
         return { ...m, meanHoursToClose: hours(m.meanTimeToCloseMinutes), p90HoursToClose: hours(m.p90TimeToCloseMinutes), satisfaction: m.meanSatisfaction };
       },

@@ -5,6 +5,7 @@
  * small documents (kit/tieredCounts.ts): the deadlines per day, and that instant's day deadline by
  * deadline — not COUNTs over the incidents.
  */
+import { DAY_MS } from '../../kit/calendar.ts';
 import { countUpTo, type TieredBucketDoc, type TieredCounts, type TieredEntry, type TieredSummaryDoc } from '../../kit/tieredCounts.ts';
 import type { Level } from '../levels.ts';
 import { NEVER_OVERDUE, type IncidentDoc } from './incidentView.ts';
@@ -31,4 +32,17 @@ export function clockCountsAt(summary: TieredSummaryDoc | null | undefined, toda
     dueOpen: countUpTo(OPEN_DEADLINES, summary, today, level, now, true),
     overdueNow: countUpTo(OPEN_DEADLINES, summary, today, level, now, false),
   };
+}
+
+/**
+ * The instant `clockCountsAt`'s figures for `now` may next change: the first deadline of now's day
+ * not yet passed (one at `now` itself passes a millisecond later), or the day's end, when the next
+ * day's document is read.
+ */
+export function clockCountsChangeAt(today: TieredBucketDoc | null | undefined, now: string): number {
+  let next = Date.parse(`${deadlineDay(now)}T00:00:00Z`) + DAY_MS;
+  for (const tally of Object.values(today?.values ?? {})) {
+    for (const deadline in tally) if (deadline >= now) next = Math.min(next, Date.parse(deadline));
+  }
+  return next;
 }
