@@ -134,17 +134,23 @@ describe('urban-ops: the four-level closed loop through the gateway', () => {
         },
         gridWorker,
       );
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal((await report(117.05)).body.errors, undefined);
+    // The subscription starts at the head once the subgraph has taken it, which a loaded machine may
+    // not have done within a fixed wait: report again (far apart) until a change arrives.
     const deadline = Date.now() + 15_000;
-    while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(received.length, 1, 'the first change arrives while the grant holds');
+    for (let longitude = 117.05; received.length === 0 && Date.now() < deadline; longitude -= 0.02) {
+      assert.equal((await report(longitude)).body.errors, undefined);
+      const retry = Date.now() + 2000;
+      while (received.length === 0 && Date.now() < retry) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(received.length >= 1, 'a change arrives while the grant holds');
+    assert.ok(received.every((r) => r.errors === undefined), JSON.stringify(received));
+    const beforeRevoked = received.length;
     await graph.revoke('revoked-dashboard', grantId);
     await base.catchUp();
     assert.equal((await report(117.07)).body.errors, undefined);
     await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the subscription did not end within 15 s')), 15_000))]);
-    assert.equal(received.length, 2, JSON.stringify(received));
-    assert.equal(received[1]!.errors?.[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(received[1]));
+    assert.equal(received.length, beforeRevoked + 1, JSON.stringify(received));
+    assert.equal(received.at(-1)!.errors?.[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(received.at(-1)));
   });
 
   it('reports, escalates, dispatches, returns, re-dispatches, reworks, closes and evaluates, and shows exactly that', async () => {
