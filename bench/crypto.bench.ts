@@ -9,7 +9,12 @@
  *   (decrypting every registration);
  * - `readStream.person`: a person's stream read (what `history` and `asOf` fold), p99: the two modes'
  *   stores are kept side by side (a database each) and read alternately, so a stall of the shared
- *   machine or a collection weighs on both, which a p99 of separate phases did not make sure of.
+ *   machine or a collection weighs on both, which a p99 of separate phases did not make sure of;
+ * - `personQuery`: the issue's "person query", p99: `person(id)` through the gateway of a graph in each
+ *   mode (population and governance subgraphs, the same persons registered in both, the response cache
+ *   off so every query is executed), one client, the two graphs asked alternately. The read models hold
+ *   what the graph serves, so this path decrypts nothing; `history` and `asOf` read the stream, as
+ *   `readStream.person` does.
  */
 import { randomBytes } from 'node:crypto';
 import { openPersonalDataStore } from '../events/crypto/personalDataStore.ts';
@@ -22,8 +27,10 @@ import { jinanDivisions } from '../subgraphs/kit/divisions/jinan.ts';
 import { personalFieldRules } from '../subgraphs/kit/personalData.ts';
 import { seededRandom } from '../subgraphs/kit/random.ts';
 import { makeIdNumber } from '../subgraphs/population/identity/idNumber.ts';
+import { governanceModule } from '../subgraphs/governance/index.ts';
 import { populationModule } from '../subgraphs/population/index.ts';
 import { personStreamId } from '../subgraphs/population/person/events.ts';
+import { openTestRuntime, startTestGraph, type TestGraph, type TestRuntime } from '../test/helpers/graph.ts';
 import { openBenchDatabase } from './lib/databases.ts';
 import type { Target } from './lib/figures.ts';
 import { FIGURE_PREFIX, type BenchContext, type BenchOption } from './lib/section.ts';
@@ -37,6 +44,8 @@ export const options: readonly BenchOption[] = [
   { name: 'cryptoSingles', description: 'single appends of new and of registered persons in each mode and round', default: 500, quick: 300 },
   { name: 'cryptoReads', description: 'person streams read for the latency figure in each mode and round', default: 3_000, quick: 500 },
   { name: 'cryptoRounds', description: 'alternating rounds of both modes', default: 2, quick: 1 },
+  { name: 'cryptoQueryPersons', description: 'persons registered in each mode\'s graph for the person query', default: 2_000, quick: 300 },
+  { name: 'cryptoQueries', description: 'person queries timed in each mode', default: 2_000, quick: 300 },
 ];
 
 const RATIO = (threshold: number): Target[] => [{ on: 'ratio', op: '>=', threshold }];
@@ -99,6 +108,51 @@ async function readAlternately(ctx: BenchContext, opened: Record<Mode, { store: 
   for (let i = 0; i < ctx.size('cryptoReads'); i++) {
     ctx.signal.throwIfAborted();
     for (const mode of i % 2 ? [...MODES].reverse() : MODES) await read(mode, true);
+  }
+}
+
+const PERSON_QUERY = 'query Person($id: ID!) { person(id: $id) { id name idNumber gender birthDate residence { address division { code } } } }';
+
+/** `person(id)` through the gateway of a graph in each mode, the same persons in both, asked alternately (which mode first alternating). */
+async function personQueries(ctx: BenchContext, backend: 'pglite' | 'postgres'): Promise<Record<Mode, Latencies>> {
+  const modules = [governanceModule, populationModule];
+  const persons = Array.from({ length: ctx.size('cryptoQueryPersons') }, (_, i) => personEvent(i, 9));
+  const graphs: Partial<Record<Mode, { graph: TestGraph; token: string }>> = {};
+  const runtimes: TestRuntime[] = [];
+  try {
+    for (const mode of MODES) {
+      // Readers keep table locations as `npm start` does, not per query as tests do.
+      const runtime = await openTestRuntime(modules, backend, { readModelRefreshMs: 60_000, ...(mode === 'encrypted' && { personalData: {} }) });
+      runtimes.push(runtime);
+      const graph = await startTestGraph({ modules, runtime, responseCache: false });
+      graphs[mode] = { graph, token: '' };
+      for (let i = 0; i < persons.length; i += 100) {
+        await runtime.runtime.store.appendMany(persons.slice(i, i + 100).map(({ streamId, event }) => ({ streamId, events: [event], options: { expectedRevision: 'no_stream' } })));
+      }
+      await runtime.catchUp();
+      await graph.grant('crypto-bench', ['population.basic', 'population.identity']);
+      graphs[mode]!.token = await graph.tokenFor('crypto-bench');
+    }
+    const opened = graphs as Record<Mode, { graph: TestGraph; token: string }>;
+    const latencies: Record<Mode, Latencies> = { clear: new Latencies(), encrypted: new Latencies() };
+    const random = seededRandom(11);
+    const ask = async (mode: Mode, timed: boolean) => {
+      const { graph, token } = opened[mode];
+      const { personId, name } = random.pick(persons).event.data as { personId: string; name: string };
+      const query = () => graph.gql<{ person: { name: string } | null }>(PERSON_QUERY, { id: personId }, token);
+      const response = timed ? await latencies[mode].time(query) : await query();
+      if (response.body.data?.person?.name !== name) throw new Error(`${mode}: person ${personId} answered ${JSON.stringify(response.body)}`);
+    };
+    for (let i = 0; i < 50; i++) for (const mode of MODES) await ask(mode, false);
+    for (let i = 0; i < ctx.size('cryptoQueries'); i++) {
+      ctx.signal.throwIfAborted();
+      for (const mode of i % 2 ? [...MODES].reverse() : MODES) await ask(mode, true);
+    }
+    return latencies;
+  } finally {
+    // A graph closes only a runtime it opened itself.
+    for (const opened of Object.values(graphs)) await opened.graph.close();
+    for (const runtime of runtimes) await runtime.close();
   }
 }
 
@@ -196,6 +250,15 @@ export async function run(ctx: BenchContext): Promise<void> {
       key: 'crypto.readStream.person.p99_ms',
       value: encrypted.reads.percentiles(99)[0]!,
       baseline: { key: 'crypto.baseline.readStream.person.p99_ms', value: clear.reads.percentiles(99)[0]! },
+      targets: [{ on: 'ratio', op: '<=', threshold: 1.2 }],
+    });
+    ctx.log(`${prefix}: person queries through the gateway, both modes in turn`);
+    const queries = await personQueries(ctx, backend);
+    ctx.report({
+      backend: prefix,
+      key: 'crypto.personQuery.p99_ms',
+      value: queries.encrypted.percentiles(99)[0]!,
+      baseline: { key: 'crypto.baseline.personQuery.p99_ms', value: queries.clear.percentiles(99)[0]! },
       targets: [{ on: 'ratio', op: '<=', threshold: 1.2 }],
     });
   }
