@@ -149,12 +149,14 @@ function holdsPersonalValue(rule: PersonalFieldRule, data: unknown): boolean {
 
 /**
  * `root` (an object) with the i-th path holding `valueOf(i)`, copying each object and array along the
- * paths once however many paths go through it (the root is always copied, so its result is fresh).
+ * paths once however many paths go through it (the root is copied, so its result is fresh, unless
+ * `rootIsFresh`: a copy the caller just made, changed in place).
  */
-function withValuesAt(root: unknown, paths: readonly (readonly (string | number)[])[], valueOf: (index: number) => unknown): Record<string, unknown> {
+function withValuesAt(root: unknown, paths: readonly (readonly (string | number)[])[], valueOf: (index: number) => unknown, rootIsFresh = false): Record<string, unknown> {
   // The copies made, each also keyed by itself: a second path through a container finds it copied.
   const copies = new Map<object, Record<string | number, unknown>>();
-  const out = copyOnce(copies, root);
+  const out = rootIsFresh ? (root as Record<string | number, unknown>) : copyOnce(copies, root);
+  if (rootIsFresh) copies.set(out, out);
   paths.forEach((path, index) => {
     let at = out;
     for (let depth = 0; depth < path.length - 1; depth++) at = at[path[depth]!] = copyOnce(copies, at[path[depth]!]);
@@ -229,9 +231,13 @@ export function openPersonal(data: unknown, key: Buffer | null, eventId: string)
     const iv = ivOf(eventId);
     const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(iv);
     decipher.setAuthTag(bytes.subarray(0, TAG_BYTES));
-    values = JSON.parse(Buffer.concat([decipher.update(bytes.subarray(TAG_BYTES)), decipher.final()]).toString('utf8')) as unknown[];
+    const body = decipher.update(bytes.subarray(TAG_BYTES));
+    // GCM: `final` returns no bytes; it checks the tag, so the values are read only once it passed.
+    decipher.final();
+    values = JSON.parse(body.toString('utf8')) as unknown[];
   } else {
     values = sealed.p.map(() => ERASED);
   }
-  return withValuesAt(rest, sealed.p.map(decodePath), (index) => values[index]);
+  // `rest` is already a copy: every read of a person opens one payload per event.
+  return withValuesAt(rest, sealed.p.map(decodePath), (index) => values[index], true);
 }
