@@ -101,8 +101,8 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
   const batchId = request.batchId ?? newBatchId(request.department, startedAt);
   const streamId = ingestBatchStreamId(batchId);
   const system = request.system ?? kind.system;
-  const metadataAt = (collectedAt: string): EventMetadata => ({
-    provenance: { department: request.department, system, channel: request.channel, collectedAt, batchId },
+  const metadataAt = (collectedAt: string, sourceRecordId?: string): EventMetadata => ({
+    provenance: { department: request.department, system, channel: request.channel, collectedAt, batchId, ...(sourceRecordId !== undefined && { sourceRecordId }) },
     actor: request.actor,
     grantId,
     correlationId: batchId,
@@ -175,12 +175,10 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
       const field = issue.path.length ? issue.path.map(String).join('.') : null;
       return { line, raw, reject: rejectOf(line, sourceRecordId, field, `${field ?? 'record'}: ${issue.message}`) };
     }
-    const base = metadataAt(collectedAt);
-    const metadata: EventMetadata = { ...base, provenance: { ...base.provenance, sourceRecordId } };
     return {
       line,
       raw,
-      record: { line, sourceRecordId, data: parsed.data, metadata, idempotencyKey: ingestKeyOf(request.department, kind.name, sourceRecordId, parsed.data) },
+      record: { line, sourceRecordId, data: parsed.data, metadata: metadataAt(collectedAt, sourceRecordId), idempotencyKey: ingestKeyOf(request.department, kind.name, sourceRecordId, parsed.data) },
     };
   }
 

@@ -179,12 +179,13 @@ export class Chunk {
     const entry = this.entry(primaryStream);
     // As `appendedWithKey`: the key's first event id stands in the stream.
     entry.readIds ??= new Set(entry.read.map((e) => e.eventId));
-    if (entry.keys.has(key) || entry.readIds.has(deterministicEventId(key, 0))) return { status: 'alreadyPresent' };
+    const firstEventId = deterministicEventId(key, 0);
+    if (entry.keys.has(key) || entry.readIds.has(firstEventId)) return { status: 'alreadyPresent' };
     this.metadata = record.metadata;
     this.pending = new Map();
     try {
       const decided = prepared.decide(this);
-      this.commitPending(primaryStream, key);
+      this.commitPending(primaryStream, key, firstEventId);
       return { status: decided };
     } catch (error) {
       if (!(error instanceof CityBrainError)) throw error;
@@ -197,14 +198,18 @@ export class Chunk {
     }
   }
 
-  private commitPending(primary: string, key: string): void {
+  /** `firstEventId`: the primary stream's first event id, `deterministicEventId(key, 0)`, derived once for the lookup in `run`. */
+  private commitPending(primary: string, key: string, firstEventId: string): void {
     const metadata = this.metadata!;
     for (const [streamId, { entry, before, events }] of this.pending) {
       const streamKey = streamId === primary ? key : `${key}\u0000${streamId}`;
       entry.keys.add(streamKey);
+      const appended = newEvents(events, metadata);
+      // The store takes the id given instead of hashing the key again (the rest it derives from the key alike).
+      if (streamId === primary && appended[0]) appended[0] = { ...appended[0], eventId: firstEventId };
       this.appends.push({
         streamId,
-        events: newEvents(events, metadata),
+        events: appended,
         options: { expectedRevision: expectedRevisionOf(before.revision), idempotencyKey: streamKey },
       });
     }
