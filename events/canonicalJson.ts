@@ -12,8 +12,7 @@ export function canonicalJson(value: unknown): string {
     return `${out}]`;
   }
   const object = value as Record<string, unknown>;
-  // The default sort orders strings by UTF-16 code units, as `<` does.
-  const keys = Object.keys(object).sort();
+  const keys = sortedInPlace(Object.keys(object));
   let out = '{';
   for (const key of keys) {
     const item = object[key];
@@ -21,4 +20,20 @@ export function canonicalJson(value: unknown): string {
     out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(item)}`;
   }
   return `${out}}`;
+}
+
+/**
+ * Keys in UTF-16 code unit order (as `<` and the default sort compare strings). A record has a
+ * handful: sorted by insertion, which allocates nothing where `Array.prototype.sort` allocates its
+ * work space on every call; many keys go to the default sort.
+ */
+function sortedInPlace(keys: string[]): string[] {
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
+  return keys;
 }
