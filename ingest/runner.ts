@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ConcurrencyError, ForbiddenError, ValidationError } from '../events/errors.ts';
 import type { EventMetadata } from '../events/types.ts';
+import { mapInSlices } from '../subgraphs/kit/batchPlan.ts';
 import { handle } from '../subgraphs/kit/command.ts';
 import { ingestKeyOf, type IngestKind, type IngestPlan, type IngestRecord, type RecordOutcome } from '../subgraphs/kit/ingest.ts';
 import type { SubgraphModule } from '../subgraphs/kit/module.ts';
@@ -195,7 +196,7 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
   async function decide(raws: readonly RawRecord[], after?: IngestPlan): Promise<Decided> {
     const grant = grantId;
     const now = deps.now().toISOString();
-    const checked = raws.map((raw) => check(raw, now));
+    const checked = await mapInSlices(raws, (raw) => check(raw, now));
     const accepted = checked.filter((c): c is Extract<Checked, { record: unknown }> => 'record' in c);
     const plan = accepted.length ? await kind.plan(deps.store, accepted.map((c) => c.record), now, after) : { outcomes: [], appends: [] };
     if (plan.outcomes.length !== accepted.length) throw new Error(`ingest kind ${kind.name} planned ${plan.outcomes.length} outcomes for ${accepted.length} records`);

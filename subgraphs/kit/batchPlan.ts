@@ -15,6 +15,7 @@
  * Every append expects the revision the chunk read plus what earlier records staged on the stream,
  * so a concurrent writer makes the commit fail as a whole and the chunk is planned again.
  */
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { asRecorded } from '../../events/typedReads.ts';
 import { fold, type Decider, type DomainEvent } from '../../events/decider.ts';
 import { deterministicEventId } from '../../events/append.ts';
@@ -241,7 +242,7 @@ export function plannedKind<Data>(kind: Omit<IngestKind<Data>, 'plan'>, planner:
  * leaves them), then each record decided in order.
  */
 export async function planChunk<Data>(store: EventStore, planner: RecordPlanner<Data>, records: readonly IngestRecord<Data>[], now: string, after?: IngestPlan): Promise<IngestPlan> {
-  const prepared: (PreparedRecord | RecordOutcome)[] = records.map((record) => {
+  const prepared: (PreparedRecord | RecordOutcome)[] = await mapInSlices(records, (record) => {
     try {
       return planner(record, now);
     } catch (error) {
@@ -260,8 +261,25 @@ export async function planChunk<Data>(store: EventStore, planner: RecordPlanner<
     now,
     after?.staged,
   );
-  const outcomes = prepared.map((p, i) => ('primaryStream' in p ? chunk.run(records[i]!, p) : p));
+  const outcomes = await mapInSlices(prepared, (p, i) => ('primaryStream' in p ? chunk.run(records[i]!, p) : p));
   return { outcomes, appends: chunk.plannedAppends, staged: chunk.stagedStreams };
+}
+
+/** Records handled between two turns of the event loop (`mapInSlices`). */
+const SLICE = 100;
+
+/**
+ * `items.map(fn)`, letting the event loop turn every `SLICE` items. A chunk is decided while the
+ * previous one is committed: that commit's round trips (begin, lock, write, commit) are answered
+ * between slices instead of waiting for the whole chunk's decision, so the two really overlap.
+ */
+export async function mapInSlices<T, R>(items: readonly T[], fn: (item: T, index: number) => R): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % SLICE === 0) await nextMacrotask();
+    out.push(fn(items[i]!, i));
+  }
+  return out;
 }
 
 /** A refusal as a record's outcome; anything but a `CityBrainError` is a bug and is thrown on. */
