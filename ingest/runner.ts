@@ -20,7 +20,7 @@ import { DEPARTMENTS } from '../subgraphs/governance/catalog.ts';
 import { grantsValidAt } from '../subgraphs/governance/consumer/decider.ts';
 import { addCounts, ingestBatchDecider, ZERO_COUNTS, type IngestBatchCommand } from '../subgraphs/governance/ingest/decider.ts';
 import { ingestBatchStreamId, type IngestBatchEvent, type IngestCounts, type IngestReject } from '../subgraphs/governance/ingest/events.ts';
-import type { BatchReport, ChunkReport, IngestDeps, IngestRequest, RawRecord, RejectedRecord } from './types.ts';
+import { CHANNEL_FIELDS, type BatchReport, type ChunkReport, type IngestDeps, type IngestRequest, type RawRecord, type RejectedRecord } from './types.ts';
 
 export const DEFAULT_CHUNK_SIZE = 1000;
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;
@@ -89,6 +89,20 @@ function sourceRecordIdOf(value: unknown): string | null {
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return null;
+}
+
+const channelFields: ReadonlySet<string> = new Set(CHANNEL_FIELDS);
+
+/**
+ * What the kind's schema takes (kit/ingestSchema.ts `recordSchema`): the record's fields but the
+ * channel's own, and its sourceRecordId as the channel read it. Copied key by key: an object rest
+ * pattern costs about a microsecond a record, a fifteenth of that.
+ */
+function kindFieldsOf(fields: Record<string, unknown>, sourceRecordId: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(fields)) if (!channelFields.has(key)) out[key] = fields[key];
+  out.sourceRecordId = sourceRecordId;
+  return out;
 }
 
 export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, records: AsyncIterable<RawRecord>): Promise<BatchReport> {
@@ -162,15 +176,14 @@ export async function runIngestBatch(deps: IngestDeps, request: IngestRequest, r
     if (sourceRecordId === null) {
       return { line, raw, reject: rejectOf(line, null, 'sourceRecordId', "sourceRecordId is required: the department's own id of the record, the key of re-delivery") };
     }
-    const { sourceRecordId: _id, collectedAt: given, _rejection: _ignored, ...fields } = raw.fields;
+    const given = raw.fields.collectedAt;
     let collectedAt = now;
     if (given !== undefined && given !== null && given !== '') {
       const parsed = instant.safeParse(given);
       if (!parsed.success) return { line, raw, reject: rejectOf(line, sourceRecordId, 'collectedAt', `collectedAt "${String(given)}" must be an ISO 8601 instant with an offset, e.g. 2026-03-01T08:00:00+08:00`) };
       collectedAt = new Date(parsed.data).toISOString();
     }
-    // The kinds' schemas (kit/ingestSchema.ts `recordSchema`) take the record's sourceRecordId with its fields.
-    const parsed = kind.schema.safeParse({ ...fields, sourceRecordId });
+    const parsed = kind.schema.safeParse(kindFieldsOf(raw.fields, sourceRecordId));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.length ? issue.path.map(String).join('.') : null;
