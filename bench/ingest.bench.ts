@@ -1,7 +1,8 @@
 /**
  * The aggregation channel's figures: a persons file imported through the channel (`importFile`:
  * parse, check, plan with the register's deciders, commit chunk by chunk with the batch's count)
- * beside raw `appendMany` of the same events in the same run; station readings through the channel;
+ * beside raw `appendMany` of the same events in the same run; station readings through the channel,
+ * beside raw `appendMany` of theirs;
  * and, on PostgreSQL, readings published to the MQTT broker and committed by the bridge, restarted in
  * the middle of the run, with zero lost and zero duplicated checked at the end.
  */
@@ -28,7 +29,7 @@ import { backendReporter, FIGURE_PREFIX, type BenchContext, type BenchOption } f
 import { perSecond, stopwatch } from './lib/stats.ts';
 
 export const name = 'ingest';
-export const description = 'persons file import through the aggregation channel (beside raw appendMany of the same events), station readings through the channel, MQTT readings through the broker across a bridge restart';
+export const description = 'persons file import through the aggregation channel (beside raw appendMany of the same events), station readings through the channel (beside raw appendMany of theirs), MQTT readings through the broker across a bridge restart';
 
 export const options: readonly BenchOption[] = [
   { name: 'ingestPersons', description: 'persons in the imported file', default: 100_000, quick: 5_000 },
@@ -127,12 +128,24 @@ export async function run(ctx: BenchContext): Promise<void> {
     async function* records(): AsyncIterable<RawRecord> {
       for (let i = 0; i < readings; i++) yield { line: i + 1, fields: reading(i) };
     }
+    const readingsFrom = await store.headPosition();
     const timed = stopwatch();
     const readingsBatch = await runIngestBatch(deps, { kind: 'station-readings', department: 'ecology-environment', channel: 'import', actor }, records());
     if (readingsBatch.created !== readings) throw new Error(`the bench's readings were not all created: ${JSON.stringify({ ...readingsBatch, rejects: readingsBatch.rejects.slice(0, 3) })}`);
     const readingsRate = perSecond(readings, timed.elapsedMs());
-    report('ingest.stationReadings.records_per_s', readingsRate);
-    ctx.log(`${prefix}: station readings ${readingsRate.toFixed(0)}/s through the channel`);
+    // Raw: every event the readings appended (the readings, the batch's own) appended again under other
+    // stream ids as the channel plans them, an append per event expected at its revision, 1,000 per call.
+    const readingEvents = await store.readAll({ fromPosition: readingsFrom, limit: readings * 2 });
+    const rawReadings: StreamAppend[] = readingEvents.map((e) => ({
+      streamId: `raw-${e.streamId}`,
+      events: [{ type: e.type, data: e.data, metadata: e.metadata }],
+      options: { expectedRevision: e.revision === 0 ? 'no_stream' : e.revision - 1 },
+    }));
+    const rawTimed = stopwatch();
+    for (let i = 0; i < rawReadings.length; i += 1000) await store.appendMany(rawReadings.slice(i, i + 1000));
+    const rawReadingsRate = perSecond(readings, rawTimed.elapsedMs());
+    report('ingest.stationReadings.records_per_s', readingsRate, { key: 'baseline.stationReadings.appendMany.records_per_s', value: rawReadingsRate });
+    ctx.log(`${prefix}: station readings ${readingsRate.toFixed(0)}/s through the channel, ${rawReadingsRate.toFixed(0)}/s raw appendMany of the same ${readingEvents.length} events`);
 
     if (backend === 'postgres') await benchMqtt(ctx, store, deps, readings, mqttReadings, report);
     await closeStore();

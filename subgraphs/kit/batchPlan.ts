@@ -15,6 +15,7 @@
  * Every append expects the revision the chunk read plus what earlier records staged on the stream,
  * so a concurrent writer makes the commit fail as a whole and the chunk is planned again.
  */
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { asRecorded } from '../../events/typedReads.ts';
 import { fold, type Decider, type DomainEvent } from '../../events/decider.ts';
 import { deterministicEventId } from '../../events/append.ts';
@@ -179,12 +180,13 @@ export class Chunk {
     const entry = this.entry(primaryStream);
     // As `appendedWithKey`: the key's first event id stands in the stream.
     entry.readIds ??= new Set(entry.read.map((e) => e.eventId));
-    if (entry.keys.has(key) || entry.readIds.has(deterministicEventId(key, 0))) return { status: 'alreadyPresent' };
+    const firstEventId = deterministicEventId(key, 0);
+    if (entry.keys.has(key) || entry.readIds.has(firstEventId)) return { status: 'alreadyPresent' };
     this.metadata = record.metadata;
     this.pending = new Map();
     try {
       const decided = prepared.decide(this);
-      this.commitPending(primaryStream, key);
+      this.commitPending(primaryStream, key, firstEventId);
       return { status: decided };
     } catch (error) {
       if (!(error instanceof CityBrainError)) throw error;
@@ -197,14 +199,18 @@ export class Chunk {
     }
   }
 
-  private commitPending(primary: string, key: string): void {
+  /** `firstEventId`: the primary stream's first event id, `deterministicEventId(key, 0)`, derived once for the lookup in `run`. */
+  private commitPending(primary: string, key: string, firstEventId: string): void {
     const metadata = this.metadata!;
     for (const [streamId, { entry, before, events }] of this.pending) {
       const streamKey = streamId === primary ? key : `${key}\u0000${streamId}`;
       entry.keys.add(streamKey);
+      const appended = newEvents(events, metadata);
+      // The store takes the id given instead of hashing the key again (the rest it derives from the key alike).
+      if (streamId === primary && appended[0]) appended[0] = { ...appended[0], eventId: firstEventId };
       this.appends.push({
         streamId,
-        events: newEvents(events, metadata),
+        events: appended,
         options: { expectedRevision: expectedRevisionOf(before.revision), idempotencyKey: streamKey },
       });
     }
@@ -236,7 +242,7 @@ export function plannedKind<Data>(kind: Omit<IngestKind<Data>, 'plan'>, planner:
  * leaves them), then each record decided in order.
  */
 export async function planChunk<Data>(store: EventStore, planner: RecordPlanner<Data>, records: readonly IngestRecord<Data>[], now: string, after?: IngestPlan): Promise<IngestPlan> {
-  const prepared: (PreparedRecord | RecordOutcome)[] = records.map((record) => {
+  const prepared: (PreparedRecord | RecordOutcome)[] = await mapInSlices(records, (record) => {
     try {
       return planner(record, now);
     } catch (error) {
@@ -255,8 +261,25 @@ export async function planChunk<Data>(store: EventStore, planner: RecordPlanner<
     now,
     after?.staged,
   );
-  const outcomes = prepared.map((p, i) => ('primaryStream' in p ? chunk.run(records[i]!, p) : p));
+  const outcomes = await mapInSlices(prepared, (p, i) => ('primaryStream' in p ? chunk.run(records[i]!, p) : p));
   return { outcomes, appends: chunk.plannedAppends, staged: chunk.stagedStreams };
+}
+
+/** Records handled between two turns of the event loop (`mapInSlices`). */
+const SLICE = 100;
+
+/**
+ * `items.map(fn)`, letting the event loop turn every `SLICE` items. A chunk is decided while the
+ * previous one is committed: that commit's round trips (begin, lock, write, commit) are answered
+ * between slices instead of waiting for the whole chunk's decision, so the two really overlap.
+ */
+export async function mapInSlices<T, R>(items: readonly T[], fn: (item: T, index: number) => R): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % SLICE === 0) await nextMacrotask();
+    out.push(fn(items[i]!, i));
+  }
+  return out;
 }
 
 /** A refusal as a record's outcome; anything but a `CityBrainError` is a bug and is thrown on. */
