@@ -7,6 +7,9 @@
  * subgraphs, PGlite) does nothing else while it is timed. Full size is the demo city `npm start`
  * seeds (20,000 residents, 3,000 incidents, 40 stations); `--quick` a small city.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MODULES } from '../bin/modules.ts';
 import { DEMO_DASHBOARD } from '../subgraphs/governance/seed.ts';
 import { seedSmallCity } from '../test/fixtures/smallCity.ts';
@@ -31,8 +34,11 @@ const VIEWS = ['loop', 'live', 'environment'];
 
 export async function run(ctx: BenchContext): Promise<void> {
   ctx.log(`seeding a city of ${ctx.size('screenPeople')} residents and ${ctx.size('screenIncidents')} incidents on PGlite`);
-  // Readers keep table locations as `npm start` does (SqlReadModels' default), not per query as tests do.
-  const base = await openTestRuntime(MODULES, 'pglite', { readModelRefreshMs: 1000 });
+  // As `npm start` serves: the store in a data directory, and readers keep table locations
+  // (SqlReadModels' default), not per query as tests do.
+  const dataDir = mkdtempSync(join(tmpdir(), 'cb-bench-screen-'));
+  ctx.defer(async () => rmSync(dataDir, { recursive: true, force: true }));
+  const base = await openTestRuntime(MODULES, 'pglite', { readModelRefreshMs: 1000, pgliteDataDir: dataDir });
   ctx.defer(() => base.close());
   // Four days of readings: the station chart shows the last 72 hours.
   await seedSmallCity(base.runtime, { people: ctx.size('screenPeople'), incidents: ctx.size('screenIncidents'), days: 4 });

@@ -47,6 +47,12 @@ export interface TestRuntimeOptions {
    * reads a rebuilt table at once, while benches measure what `npm start` serves with (its default).
    */
   readModelRefreshMs?: number;
+  /**
+   * PGlite only: a data directory, as `npm start` keeps its store, instead of the in-memory
+   * filesystem, whose files grow by copying themselves whole (a stall of ~0.5 s once a table is
+   * hundreds of MB): what benches measure serving with.
+   */
+  pgliteDataDir?: string;
 }
 
 /** A store, read models and projection runner on a fresh database of `backend`. */
@@ -54,7 +60,7 @@ export async function openTestRuntime(modules: readonly SubgraphModule[], backen
   let db: SqlDatabase;
   let drop = async () => {};
   if (backend === 'pglite') {
-    db = await createPgliteDatabase();
+    db = await createPgliteDatabase(options.pgliteDataDir);
   } else {
     const database = await createTestPostgresDatabase('cb_graph');
     db = createPostgresDatabase({ connectionString: database.url, max: 12 });
