@@ -53,10 +53,14 @@ export class ExecutionReads {
   /** When every figure read from the clock holds together (`from` ≥ `until`: never); undefined when the clock was not read. */
   clockWindow(): { from: number; until: number } | undefined {
     if (this.clockReadings.length === 0) return undefined;
-    return {
-      from: Math.max(...this.clockReadings.map((r) => r.from)),
-      until: Math.min(...this.clockReadings.map((r) => r.until)),
-    };
+    // A loop, not Math.max(...): an execution may read the clock once per item of a long list.
+    let from = -Infinity;
+    let until = Infinity;
+    for (const reading of this.clockReadings) {
+      from = Math.max(from, reading.from);
+      until = Math.min(until, reading.until);
+    }
+    return { from, until };
   }
 }
 
