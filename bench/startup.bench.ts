@@ -21,6 +21,7 @@ import { MODULES } from '../bin/modules.ts';
 import { START, type Position, type RecordedEvent, type StreamAppend } from '../events/types.ts';
 import { GRAPHQL_PATH } from '../gateway/server.ts';
 import { issueToken } from '../gateway/tokens.ts';
+import { SERVED_NODE_FLAGS } from '../scripts/topology.ts';
 import { DEMO_CONSUMER_ROLES, DEMO_DASHBOARD } from '../subgraphs/governance/index.ts';
 import type { Target } from './lib/figures.ts';
 import type { BenchContext, BenchOption } from './lib/section.ts';
@@ -39,8 +40,8 @@ const RESTART_TARGETS: readonly Target[] = [{ on: 'value', op: '<=', threshold: 
 /** Events per transaction of the demo seed (bin/platform.ts). */
 const SEED_BATCH_EVENTS = 5000;
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-/** Node's arguments of `npm start` (package.json: `exec node bin/launch.mjs start`), without npm's own start-up. */
-const NPM_START = ['bin/launch.mjs', 'start'];
+/** Node's arguments of `npm start` (package.json: `exec node --max-semi-space-size=64 bin/launch.mjs start`), without npm's own start-up. */
+const NPM_START = [...SERVED_NODE_FLAGS, 'bin/launch.mjs', 'start'];
 /** The query `npm start` prints as its example. */
 const QUERY = '{ divisions(level: DISTRICT) { edges { node { code name } } } }';
 /** Variables of the bench's own environment that would point the child elsewhere than a fresh PGlite directory. */
