@@ -51,6 +51,20 @@ export function prepareAppend(
   maxEventBytes: number,
   encode?: EventEncoder,
 ): { expected: ExpectedRevision; prepared: PreparedEvent[] } {
+  const { expected, checked } = checkAppend(streamId, events, options, registry);
+  return { expected, prepared: serialiseChecked(streamId, checked, maxEventBytes, encode) };
+}
+
+/**
+ * `prepareAppend`'s checks but the last: everything but encoding, serialising and the size of what is
+ * stored (`serialiseChecked`), which an SQL batch does while its first statement is at the server.
+ */
+export function checkAppend(
+  streamId: string,
+  events: readonly NewEvent[],
+  options: AppendOptions,
+  registry: EventRegistry,
+): { expected: ExpectedRevision; checked: CheckedEvent[] } {
   if (!STREAM_ID.test(streamId)) {
     throw new ValidationError(`stream id "${streamId}" is malformed: expected <domain>.<aggregate>-<id>, e.g. urban.incident-42`, {
       streamId,
@@ -61,12 +75,19 @@ export function prepareAppend(
   if (typeof expected === 'number' && (!Number.isInteger(expected) || expected < -1)) {
     throw new ValidationError(`expected revision ${expected} is not a revision`, { streamId });
   }
-  const prepared = events.map((event, index): PreparedEvent => {
+  const checked = events.map((event, index): CheckedEvent => {
     const { data, schemaVersion } = registry.validateForAppend(event.type, event.data, event.metadata);
     const eventId = event.eventId ?? (options.idempotencyKey ? deterministicEventId(options.idempotencyKey, index) : randomUUID());
     if (!UUID.test(eventId)) throw new ValidationError(`event id "${eventId}" is not a UUID`, { eventId });
-    const checked: CheckedEvent = { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata };
-    const stored = encode ? encode(streamId, checked) : checked;
+    return { eventId: eventId.toLowerCase(), type: event.type, schemaVersion, data, metadata: event.metadata };
+  });
+  return { expected, checked };
+}
+
+/** Checked events of `streamId` as stored: encoded (`encode`), serialised once, each refused if larger than `maxEventBytes`. */
+export function serialiseChecked(streamId: string, checked: readonly CheckedEvent[], maxEventBytes: number, encode?: EventEncoder): PreparedEvent[] {
+  return checked.map((event): PreparedEvent => {
+    const stored = encode ? encode(streamId, event) : event;
     const dataJson = JSON.stringify(stored.data);
     const bytes = Buffer.byteLength(dataJson);
     if (bytes > maxEventBytes) {
@@ -78,5 +99,4 @@ export function prepareAppend(
     }
     return { ...stored, dataJson };
   });
-  return { expected, prepared };
 }

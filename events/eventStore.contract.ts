@@ -172,6 +172,17 @@ export function eventStoreContract(openHarness: () => Promise<EventStoreHarness>
       assert.equal(await countEvents(), 0);
     });
 
+    it('refuses a batch holding an oversized payload, writing none of it, and leaves its streams to the next writer', async () => {
+      const note = (text: string) => ({ type: 'NoteWritten', data: { text }, metadata: testMetadata });
+      await store.append('test.note-1', [note('first')]);
+      // The SQL stores serialise a batch once its first statement (which locks its streams) is sent.
+      const batch = [{ streamId: 'test.note-1', events: [note('second')] }, { streamId: 'test.note-2', events: [note('x'.repeat(4000))] }];
+      await assert.rejects(store.appendMany(batch), /NoteWritten data is 4011 bytes; the limit is 2048 bytes/);
+      assert.equal(await countEvents(), 1);
+      await store.append('test.note-1', [note('second')], { expectedRevision: 0 });
+      assert.equal(await countEvents(), 2);
+    });
+
     it('refuses a malformed stream id and an empty batch', async () => {
       await assert.rejects(store.append('Counter 1', [incremented()]), /stream id "Counter 1" is malformed/);
       await assert.rejects(store.append('test.counter-1', []), /has no events/);

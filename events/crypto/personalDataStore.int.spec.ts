@@ -15,7 +15,7 @@ import { personStreamId } from '../../subgraphs/population/person/events.ts';
 import { ConcurrencyError, ConflictError, ValidationError } from '../errors.ts';
 import { EventRegistry } from '../registry.ts';
 import { SqlEventStore } from '../sql/sqlEventStore.ts';
-import type { QueryOptions, SqlDatabase } from '../sql/database.ts';
+import type { QueryOptions, SqlDatabase, SqlExecutor } from '../sql/database.ts';
 import type { NewEvent, StreamAppend } from '../types.ts';
 import { openPersonalDataStore, type PersonalDataEventStore } from './personalDataStore.ts';
 import { ENCRYPTED, ERASED, keyIdOf } from './personalFields.ts';
@@ -158,6 +158,25 @@ for (const openBackend of BACKENDS) {
       const roomy = await open();
       await roomy.append(personStreamId(person.id), [registration(person.id, person.name)], { expectedRevision: 'no_stream' });
       assert.equal(nameOf((await (await open()).readStream(personStreamId(person.id)))[0]), person.name);
+    });
+
+    it('seals a batch\'s events and wraps its new keys while its first statement is at the server, not before', async () => {
+      const sent: string[] = [];
+      // The store's database, noting each statement of a transaction as it is sent.
+      const noting: SqlDatabase = Object.assign(Object.create(db) as SqlDatabase, {
+        transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
+          db.transaction((tx) => fn({ query: (sql, params, options) => (sent.push('statement'), tx.query(sql, params, options)) })),
+      });
+      const store = await openPersonalDataStore(noting, registry, masterKey, rules);
+      opened.push(store);
+      const wrapOffered = store.codec.keys.wrapOffered.bind(store.codec.keys);
+      store.codec.keys.wrapOffered = (keys, id) => (sent.push('wrap'), wrapOffered(keys, id));
+      const persons = Array.from({ length: 3 }, (_, i) => ({ id: randomUUID(), name: `陶${i}` }));
+      const results = await store.appendMany(registering(persons));
+      assert.deepEqual(sent, ['statement', 'wrap', 'wrap', 'wrap', 'statement']);
+      assert.deepEqual(results.map((r) => nameOf(r.events[0])), persons.map((p) => p.name));
+      assert.deepEqual([...(await keyRows())].sort(), persons.map((p): [string, boolean] => [registrationKeyOf(p.id), true]).sort());
+      for (const p of persons) assert.equal(nameOf((await (await open()).readStream(personStreamId(p.id)))[0]), p.name);
     });
 
     it('stores no key for a refused single append of a new subject, stale or oversize, and seals a later one under a key it stores', async () => {

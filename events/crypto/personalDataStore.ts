@@ -59,7 +59,7 @@ interface WriteContext {
 export class PersonalDataCodec {
   /**
    * The append being handed to the inner store: set only while its `appendMany` is called, which asks
-   * `encode` and `companion` synchronously then (`withContext`).
+   * `encoder` and `companion` synchronously then (`withContext`).
    */
   private writing: WriteContext | undefined;
 
@@ -91,10 +91,10 @@ export class PersonalDataCodec {
   }
 
   /** The options of the inner store: how it encodes events and decodes reads, and (a batch's) new keys it stores with them. */
-  storeOptions(): { encode: EventEncoder; companion: () => Companion | undefined; decoder: EventDecoder } {
+  storeOptions(): { encoder: () => EventEncoder; companion: () => Companion | undefined; decoder: EventDecoder } {
     this.inStore = true;
     const column = this.keys.store.readWithin?.(sealedKeyIdSql('e.data'));
-    return { encode: this.encoder(), companion: () => this.companion(), decoder: { ...(column && { column }), decode: (events, stored) => this.decode(events, stored) } };
+    return { encoder: () => this.encoder(this.writing), companion: () => this.companion(), decoder: { ...(column && { column }), decode: (events, stored) => this.decode(events, stored) } };
   }
 
   /** Refuses a store that did not take `storeOptions`: it would write personal data in clear. */
@@ -111,14 +111,19 @@ export class PersonalDataCodec {
     return offered && ((written) => this.keys.within(offered, keyIdsSealing(written)));
   }
 
-  private encoder(): EventEncoder {
+  /**
+   * The encoder of the append `context` (the one being handed over as the inner store asks), which the
+   * inner store may call later (a batch: while its first statement is at the server). A new subject's
+   * key is wrapped as the first event sealed with it is, so that too is done then.
+   */
+  private encoder(context: WriteContext | undefined): EventEncoder {
     return (_streamId: string, event: CheckedEvent): CheckedEvent => {
       const sealing = this.sealing(event);
       if (!sealing) return event;
       const { rule, values, keyId } = sealing;
-      const context = this.writing;
       if (!context?.keys.has(keyId)) throw new Error(`${event.type} holds personal data: append it through the PersonalDataEventStore, which provides the key ${keyId}`);
       const key = context.keys.get(keyId)!;
+      if (context.offered) this.keys.wrapOffered(context.offered, keyId);
       const data = sealPersonal(event.data, rule, keyId, key, event.eventId, values);
       // What a reader of this event will see: the clear values, unless the subject was erased.
       if (key) context.clear.set(event.eventId, event.data);

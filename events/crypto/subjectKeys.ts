@@ -176,11 +176,19 @@ export function assertMasterKey(key: Buffer): Buffer {
   return key;
 }
 
+/** A new subject's key, the IV of its wrap, and once wrapped by the master key, its wrapped bytes. */
+export interface NewKey {
+  key: Buffer;
+  iv: Buffer;
+  wrapped?: Buffer;
+}
+
 /** A write's keys: those already stored, and fresh ones to store with its events. */
 export interface OfferedKeys {
   /** The key of every subject of the write: kept, met or offered. */
   keys: Map<string, SubjectKey>;
-  offered: Map<string, { key: Buffer; wrapped: Buffer }>;
+  /** Each new subject's key (wrapped when first needed: `SubjectKeys.wrapOffered`). */
+  offered: Map<string, NewKey>;
   /** The offered keys the append's statement stores (`SubjectKeys.within`): those of the events it writes. */
   storing: ReadonlySet<string>;
   /** `SubjectKeys.epoch` when offered. */
@@ -279,7 +287,7 @@ export class SubjectKeys {
     const epoch = this.erasures;
     // One round trip: new subjects get the key offered, known ones keep theirs.
     const offered = this.newKeys(missing);
-    for (const [id, wrapped] of await this.store.create(new Map([...offered].map(([id, o]) => [id, o.wrapped])))) {
+    for (const [id, wrapped] of await this.store.create(new Map([...offered].map(([id, o]) => [id, this.wrapped(id, o)])))) {
       // The store hands back the very buffer offered when it stored it: its key is known, no unwrap.
       const key = wrapped && (wrapped === offered.get(id)!.wrapped ? offered.get(id)!.key : this.unwrap(id, wrapped));
       result.set(id, key);
@@ -304,7 +312,8 @@ export class SubjectKeys {
    * (`SubjectKeyStore.createWithin`): the keys kept here or `met` (read after an earlier offer met
    * them), and for every other subject a fresh key offered, not yet stored. An offered key may meet a
    * stored one (or an erasure): the append must then be refused and redone with the keys met (`met()`).
-   * Undefined when the store cannot.
+   * A key is wrapped when first needed (`wrapOffered`): an SQL batch seals and wraps while its first
+   * statement is at the server. Undefined when the store cannot.
    */
   offer(subjectIds: readonly string[], met: ReadonlyMap<string, SubjectKey> = new Map()): OfferedKeys | undefined {
     if (!this.store.createWithin) return undefined;
@@ -313,6 +322,12 @@ export class SubjectKeys {
     const offered = this.newKeys(missing);
     for (const [id, { key }] of offered) keys.set(id, key);
     return { keys, offered, storing: new Set(), epoch: this.erasures };
+  }
+
+  /** Wraps the key `id` offered in `keys` by the master key, unless it is wrapped already or is not one offered there (kept, met). */
+  wrapOffered(keys: OfferedKeys, id: string): void {
+    const offered = keys.offered.get(id);
+    if (offered) this.wrapped(id, offered);
   }
 
   /**
@@ -324,8 +339,8 @@ export class SubjectKeys {
     if (keys.offered.size === 0) return undefined;
     const storing = new Map<string, Buffer>();
     const unstored: string[] = [];
-    for (const [id, { wrapped }] of keys.offered) {
-      if (written.has(id)) storing.set(id, wrapped);
+    for (const id of keys.offered.keys()) {
+      if (written.has(id)) storing.set(id, this.wrapped(id, keys.offered.get(id)!));
       else unstored.push(id);
     }
     keys.storing = new Set(storing.keys());
@@ -365,15 +380,15 @@ export class SubjectKeys {
     }
   }
 
-  /** A fresh key for each subject, wrapped. */
-  private newKeys(subjectIds: readonly string[]): Map<string, { key: Buffer; wrapped: Buffer }> {
+  /** A fresh key for each subject and the IV of its wrap (wrapped when first needed: `wrapped`). */
+  private newKeys(subjectIds: readonly string[]): Map<string, NewKey> {
     const random = this.draw(subjectIds.length * PER_KEY);
-    return new Map(
-      subjectIds.map((id, i) => {
-        const key = random.subarray(i * PER_KEY, i * PER_KEY + KEY_BYTES);
-        return [id, { key, wrapped: this.wrap(id, key, random.subarray(i * PER_KEY + KEY_BYTES, (i + 1) * PER_KEY)) }];
-      }),
-    );
+    return new Map(subjectIds.map((id, i) => [id, { key: random.subarray(i * PER_KEY, i * PER_KEY + KEY_BYTES), iv: random.subarray(i * PER_KEY + KEY_BYTES, (i + 1) * PER_KEY) }]));
+  }
+
+  /** A new key's wrapped bytes, wrapped by the master key the first time they are asked for. */
+  private wrapped(subjectId: string, key: NewKey): Buffer {
+    return (key.wrapped ??= this.wrap(subjectId, key.key, key.iv));
   }
 
   /**

@@ -6,7 +6,7 @@
  *   in flight, so a subscriber never skips an event that commits out of sequence order.
  */
 import { canonicalJson } from '../canonicalJson.ts';
-import { prepareAppend, UUID, type EventEncoder, type PreparedEvent } from '../append.ts';
+import { checkAppend, serialiseChecked, UUID, type CheckedEvent, type EventEncoder, type PreparedEvent } from '../append.ts';
 import { ConcurrencyError, ConflictError, ValidationError } from '../errors.ts';
 import { comparePositions, decodePosition, encodePosition, isStart } from '../position.ts';
 import type { EventRegistry } from '../registry.ts';
@@ -25,11 +25,15 @@ export interface SqlEventStoreOptions {
   maxEventBytes?: number;
   /** Longest wait between polls when no NOTIFY arrives. @default 500 */
   maxPollIntervalMs?: number;
-  /** Applied to every checked event before it is written (events/crypto/personalDataStore.ts). */
-  encode?: EventEncoder;
   /**
-   * Asked once per `appendMany`, synchronously when it is called (after `encode`, before anything is
-   * sent): how to get the rows to store in the same transaction as the events it writes.
+   * Asked once per `appendMany`, synchronously when it is called: what turns that append's checked
+   * events into what is stored (events/crypto/personalDataStore.ts). A single append encodes before
+   * anything is sent; a batch while its first statement is at the server (`writeBatchIn`).
+   */
+  encoder?: () => EventEncoder | undefined;
+  /**
+   * Asked once per `appendMany`, synchronously when it is called (before anything is sent): how to
+   * get the rows to store in the same transaction as the events it writes.
    */
   companion?: () => Companion | undefined;
   /** Applied to the events of every read before they are returned (events/crypto/personalDataStore.ts). */
@@ -79,6 +83,14 @@ interface EventRow extends EventRowIdentity {
   recorded_at: Date | string;
   /** `EventDecoder.column`'s value, when the store has a decoder with a column. */
   decoded_with?: unknown;
+}
+
+/** An append of a batch: checked, and once encoded and serialised, `prepared` (`SqlEventStore.appendMany`). */
+interface BatchAppend {
+  streamId: string;
+  expected: ExpectedRevision;
+  checked: CheckedEvent[];
+  prepared?: PreparedEvent[];
 }
 
 interface AppendRow {
@@ -141,7 +153,7 @@ export class SqlEventStore implements EventStore {
   readonly pseudonyms = undefined;
   private readonly maxEventBytes: number;
   private readonly maxPollIntervalMs: number;
-  private readonly encode: EventEncoder | undefined;
+  private readonly encoder: (() => EventEncoder | undefined) | undefined;
   private readonly companion: (() => Companion | undefined) | undefined;
   private readonly decoder: EventDecoder | undefined;
   /** The columns every read selects from `es_events e`: the event's, and the decoder's. */
@@ -157,7 +169,7 @@ export class SqlEventStore implements EventStore {
     this.backend = db.backend;
     this.maxEventBytes = options.maxEventBytes ?? 262_144;
     this.maxPollIntervalMs = options.maxPollIntervalMs ?? 500;
-    this.encode = options.encode;
+    this.encoder = options.encoder;
     this.companion = options.companion;
     this.decoder = options.decoder;
     this.columns = `${EVENT_COLUMNS}${this.decodedWith()}`;
@@ -191,14 +203,23 @@ export class SqlEventStore implements EventStore {
   }
 
   async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
-    // Every append is checked before anything is sent, so a refused batch has written nothing.
-    const batch = appends.map(({ streamId, events, options = {} }) => ({ streamId, ...prepareAppend(streamId, events, options, this.registry, this.maxEventBytes, this.encode) }));
+    const encode = this.encoder?.();
+    const companion = this.companion?.();
+    // Every append is checked before anything is sent, so a refused batch has written nothing. Encoding
+    // and serialising (and the size check of what is stored) are left to `serialise`: a batch does them
+    // while its first statement is at the server, where it waits otherwise (`writeBatchIn`); a refusal
+    // then rolls that transaction back, having written nothing either.
+    const batch: BatchAppend[] = appends.map(({ streamId, events, options = {} }) => ({ streamId, ...checkAppend(streamId, events, options, this.registry) }));
     if (batch.length === 0) return [];
-    const rows = await this.runAppend(batch, this.companion?.());
+    const serialise = (): void => {
+      for (const a of batch) a.prepared ??= serialiseChecked(a.streamId, a.checked, this.maxEventBytes, encode);
+    };
+    const rows = await this.runAppend(batch, companion, serialise);
     const byAppend = batch.map((): AppendRow[] => []);
     for (const row of rows) byAppend[row.batch_index]!.push(row);
     return Promise.all(
-      batch.map(async ({ streamId, prepared }, index): Promise<AppendResult> => {
+      batch.map(async ({ streamId, prepared: serialised }, index): Promise<AppendResult> => {
+        const prepared = serialised!;
         const written = byAppend[index]!;
         if (written[0]?.replayed) return this.replayedResult(streamId, prepared);
         const recorded: RecordedEvent[] = written.map((row, i) => {
@@ -222,13 +243,15 @@ export class SqlEventStore implements EventStore {
   }
 
   /** One transaction for the whole batch (one statement for a single append, its companion rows included); store errors become typed errors. */
-  private async runAppend(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[], companionOf: Companion | undefined): Promise<AppendRow[]> {
+  private async runAppend(batch: readonly BatchAppend[], companionOf: Companion | undefined, serialise: () => void): Promise<AppendRow[]> {
     try {
       // A single append skips the batch's two statements: it is the hot path of every command.
-      if (batch.length > 1) return await this.writeBatch(batch, companionOf);
+      if (batch.length > 1) return await this.writeBatch(batch, companionOf, serialise);
+      serialise();
+      const prepared = batch[0]!.prepared!;
       // A single append writes all its events or, a replay, none (and then no companion row: see below).
-      const companion = companionOf?.(batch[0]!.prepared);
-      const params = [batch[0]!.streamId, String(batch[0]!.expected), eventsJson(batch[0]!.prepared)];
+      const companion = companionOf?.(prepared);
+      const params = [batch[0]!.streamId, String(batch[0]!.expected), eventsJson(prepared)];
       if (!companion) return (await this.db.query<AppendRow>('SELECT 0 AS batch_index, * FROM es_append($1, $2, $3::jsonb)', params)).rows;
       // The companion rows are stored after the events, as a batch stores them (the lock order of
       // `writeBatch`): the arms of a UNION ALL run in order. Its arm returns no row. Its text is fixed,
@@ -282,10 +305,10 @@ export class SqlEventStore implements EventStore {
    * concurrent creator), any other becomes a `ConcurrencyError` (`runAppend`). When every append was a
    * replay, nothing is written, the companion rows neither (`CompanionRowsUnwritten`).
    */
-  private async writeBatch(batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[], companionOf: Companion | undefined): Promise<AppendRow[]> {
+  private async writeBatch(batch: readonly BatchAppend[], companionOf: Companion | undefined, serialise: () => void): Promise<AppendRow[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => this.writeBatchIn(tx, batch, companionOf, attempt < MAX_BATCH_ATTEMPTS));
+        return await this.db.transaction((tx) => this.writeBatchIn(tx, batch, companionOf, serialise, attempt < MAX_BATCH_ATTEMPTS));
       } catch (err) {
         const taken = err instanceof StreamCreatedMeanwhile ? undefined : takenStreamOf(err);
         const redo = err instanceof StreamCreatedMeanwhile || (taken !== undefined && attempt < MAX_BATCH_ATTEMPTS && batch.find((a) => a.streamId === taken)?.expected === 'any');
@@ -296,19 +319,30 @@ export class SqlEventStore implements EventStore {
 
   private async writeBatchIn(
     tx: SqlExecutor,
-    batch: readonly { streamId: string; expected: ExpectedRevision; prepared: PreparedEvent[] }[],
+    batch: readonly BatchAppend[],
     companionOf: Companion | undefined,
+    serialise: () => void,
     mayRedo: boolean,
   ): Promise<AppendRow[]> {
     const streams = [...new Set(batch.map((a) => a.streamId))].sort();
-    const { rows: found } = await tx.query<{ revision: number | null } & Omit<AppendRow, 'batch_index' | 'replayed'> & { stream_id: string }>(
+    const locking = tx.query<{ revision: number | null } & Omit<AppendRow, 'batch_index' | 'replayed'> & { stream_id: string }>(
       `WITH locked AS MATERIALIZED (SELECT s.stream_id, s.revision FROM es_streams s WHERE s.stream_id = ANY($1::text[]) ORDER BY s.stream_id FOR UPDATE)
        SELECT l.stream_id, l.revision, NULL AS global_position, NULL AS transaction_id, NULL::integer AS stream_revision, NULL AS event_id, NULL::timestamptz AS recorded_at FROM locked l
        UNION ALL
        SELECT e.stream_id, NULL, e.global_position::text, e.transaction_id::text, e.stream_revision, e.event_id::text, e.recorded_at
        FROM es_events e WHERE e.event_id = ANY($2::uuid[])`,
-      [streams, batch.flatMap((a) => a.prepared.map((p) => p.eventId))],
+      [streams, batch.flatMap((a) => a.checked.map((c) => c.eventId))],
     );
+    // The batch is encoded and serialised while that statement is at the server (its first attempt):
+    // Node would wait for it otherwise, and the server for Node after it. PostgreSQL has received it
+    // by now (node-postgres writes a statement to the socket as it is called on an idle connection).
+    try {
+      serialise();
+    } catch (err) {
+      await locking.catch(() => undefined);
+      throw err;
+    }
+    const { rows: found } = await locking;
     const before = new Map<string, number>();
     const storedById = new Map<string, Omit<AppendRow, 'batch_index' | 'replayed'>>();
     for (const row of found) {
@@ -319,7 +353,8 @@ export class SqlEventStore implements EventStore {
     const plannedIds = new Set<string>();
     const replays: AppendRow[] = [];
     const rows: { batch_index: number; stream_id: string; stream_revision: number; event: PreparedEvent }[] = [];
-    batch.forEach(({ streamId, expected, prepared }, index) => {
+    batch.forEach(({ streamId, expected, prepared: serialised }, index) => {
+      const prepared = serialised!;
       const first = prepared[0]!.eventId;
       // As `es_append`: an append whose first event is already stored (or earlier in this batch) is a replay.
       if (storedById.has(first) || plannedIds.has(first)) {
