@@ -13,7 +13,7 @@ import { composeSupergraph, composeSupergraphCached } from '../schema/compose.ts
 import type { AccessControl } from '../subgraphs/kit/access.ts';
 import type { SubgraphModule, SubgraphRuntime } from '../subgraphs/kit/module.ts';
 import { createSubgraphServer, type ListeningSubgraph, type SubgraphFetch } from '../subgraphs/kit/server.ts';
-import { answerSources, notingReads } from '../subgraphs/kit/answerReads.ts';
+import { answerSources, callSources, notingReads } from '../subgraphs/kit/answerReads.ts';
 import { consumerStreamId } from '../subgraphs/governance/consumer/events.ts';
 
 export const DEFAULT_GATEWAY_PORT = 4000;
@@ -115,6 +115,8 @@ export async function startGraph(options: GraphOptions): Promise<RunningGraph> {
       // The gateway reaches its subgraphs without loopback sockets (and their HTTP and TCP work).
       inProcessSubgraphs: Object.fromEntries(started.map((s) => [s.url, s.fetch])),
       ...(sources && { answerSources: sources }),
+      // Identical query calls of one caller in flight at once share one execution, each request with its own access records.
+      callSources: sources ?? callSources({ access: options.access, now: () => options.runtime.now() }),
       ...options.gateway,
     }).listen(ports === 'random' ? 0 : (ports.gateway ?? DEFAULT_GATEWAY_PORT), host);
     let closing: Promise<void> | undefined;

@@ -36,6 +36,8 @@ export class GatewayMetrics {
   });
   /** Queries answered from the response cache (gateway/responseCache.ts), counted with the requests too. */
   readonly responseCacheHits = this.counter('city_brain_gateway_response_cache_hits_total', 'Queries answered with an answer kept by the response cache (each with its own access records)', []);
+  /** Subgraph calls answered by an identical call of the same caller in flight (gateway/sharedCalls.ts). */
+  readonly sharedSubgraphCalls = this.counter('city_brain_gateway_shared_subgraph_calls_total', 'Subgraph calls answered by an identical call of the same caller already in flight (each with its own access records)', []);
   private readonly slowConsumers = this.counter('city_brain_gateway_slow_consumer_disconnects_total', 'Subscribers disconnected because more than GATEWAY_MAX_SUBSCRIPTION_BUFFER results waited for them, by transport', ['transport']);
 
   /** A counter in this gateway's registry. */

@@ -31,6 +31,7 @@ import type { Counter } from 'prom-client';
 import type { Caller } from '../platform/auth.ts';
 import type { AnswerSources, ExecutionReads } from '../subgraphs/kit/answerReads.ts';
 import type { KeptAccessRecord } from '../subgraphs/kit/audit.ts';
+import { callerIdentity } from './sharedCalls.ts';
 
 /** What the runtime answered one request, as the gateway captured it. */
 export interface ExecutedAnswer {
@@ -87,8 +88,7 @@ export class ResponseCache {
    */
   async serve(request: CacheableRequest, execute: () => Promise<ExecutedAnswer | undefined>, send: (answer: { status: number; headers: KeptAnswer['headers']; body: string }) => void): Promise<void> {
     const { caller, requestId } = request;
-    const identity = [caller.consumerId, caller.role, caller.name ?? null, caller.userId ?? null, caller.tokenId];
-    const asked = JSON.stringify([request.body, request.accept ?? null, request.origin ?? null, identity]);
+    const asked = JSON.stringify([request.body, request.accept ?? null, request.origin ?? null, callerIdentity(caller)]);
     // A request whose execution read the event log last time is executed as if nothing were kept,
     // without the lookup's reads (the consumer's `me` on every page load).
     if (this.readBeyond.has(asked)) {

@@ -40,6 +40,7 @@ function harness(reads: (reads: ExecutionReads, state: HarnessState) => void = (
       const value = await execute();
       return { value, reads: noted, records: [{ ...record, data: { ...record.data, requestId } }] };
     },
+    trackCall: async (execute) => ({ value: await execute(), records: [] }),
     async recordAgain(records, requestId) {
       if (state.recordFails) throw new Error('not written');
       for (const r of records) recorded.push(`${r.data.subgraph}:${requestId}`);

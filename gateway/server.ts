@@ -36,7 +36,8 @@ import { listenOn, type Listening } from '../platform/listen.ts';
 import { closeWebSocketEndpoint } from '../platform/webSocket.ts';
 import { isOperator } from './operator.ts';
 import { ResponseCache, type ExecutedAnswer } from './responseCache.ts';
-import type { AnswerSources } from '../subgraphs/kit/answerReads.ts';
+import type { AnswerSources, CallSources } from '../subgraphs/kit/answerReads.ts';
+import { SharedSubgraphCalls } from './sharedCalls.ts';
 import { useNoSuggestions } from './suggestions.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -59,6 +60,8 @@ export interface GatewayServerOptions extends GatewayOptionsInput {
   inProcessSubgraphs?: Readonly<Record<string, SubgraphFetch>>;
   /** What the process hosting the subgraphs tells the response cache (gateway/responseCache.ts); without, nothing is kept. */
   answerSources?: AnswerSources;
+  /** What it tells the shared subgraph calls (gateway/sharedCalls.ts); without, no call is shared. */
+  callSources?: CallSources;
 }
 
 /** What the gateway adds to every operation's GraphQL context. */
@@ -147,15 +150,26 @@ function withoutSubscriptionCalls(plugin: GatewayPlugin<GatewayRequestContext>):
   return { ...plugin, onSubgraphExecute: (payload) => (isSubscriptionCall(payload.executionRequest) ? undefined : onSubgraphExecute(payload)) };
 }
 
-/** Calls to a subgraph of this process skip the socket (`GatewayServerOptions.inProcessSubgraphs`). */
-function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>): GatewayPlugin<GatewayRequestContext> {
+/**
+ * Calls to a subgraph of this process skip the socket (`GatewayServerOptions.inProcessSubgraphs`),
+ * and identical query calls of one caller in flight at once share one execution (`shared`).
+ */
+function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>, shared: SharedSubgraphCalls | undefined): GatewayPlugin<GatewayRequestContext> {
   return {
-    onFetch({ url, options, setFetchFn }) {
+    onFetch({ url, options, context, executionRequest, setFetchFn }) {
       const fetch = fetches[url];
       // A body other than JSON text (a file upload's form) goes over HTTP.
-      if (fetch && (options.body === undefined || typeof options.body === 'string')) {
-        setFetchFn((target, init) => fetch(target, { ...(init?.method && { method: init.method }), ...(init?.headers && { headers: init.headers }), ...(typeof init?.body === 'string' && { body: init.body }) }));
+      if (!fetch || (options.body !== undefined && typeof options.body !== 'string')) return;
+      const call = (target: string, init: typeof options) => fetch(target, { ...(init.method && { method: init.method }), ...(init.headers && { headers: init.headers }), ...(typeof init.body === 'string' && { body: init.body }) });
+      const credentials = 'credentials' in context ? context.credentials : undefined;
+      const isQuery = executionRequest !== undefined && (executionRequest.operationType ?? getOperationASTFromRequest(executionRequest).operation) === 'query';
+      if (!shared || !credentials || !isQuery || typeof options.body !== 'string') {
+        setFetchFn((target, init) => call(target, init ?? {}));
+        return;
       }
+      const { body } = options;
+      const minPosition = 'request' in context ? (context.request as Request | undefined)?.headers.get(MIN_POSITION_HEADER) : undefined;
+      setFetchFn((target, init) => shared.fetch({ url: target, body, credentials, minPosition }, () => call(target, init ?? {})));
     },
   };
 }
@@ -227,6 +241,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
   if (subgraphs.length === 0) throw new Error('the supergraph names no subgraphs (no join__Graph values): compose it with `npm run compose`');
 
   const metrics = new GatewayMetrics();
+  const sharedCalls = input.callSources && new SharedSubgraphCalls(input.callSources, metrics.sharedSubgraphCalls);
   const hiveLog = hiveLoggerOver(baseLogger.child({ component: 'gateway-runtime' }));
   const pages = createScreenPages();
   const runtime = createGatewayRuntime<GatewayRequestContext>({
@@ -241,7 +256,8 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
         options: {
           // Identical subgraph calls in flight at once would otherwise share one answer (the executor
           // keys them by URL and body, before the credentials are added): one consumer would get what
-          // was served under another's grants and masks, and leave no access record of its own.
+          // was served under another's grants and masks, and leave no access record of its own. Calls
+          // are shared per caller and grants instead, each with its own records (gateway/sharedCalls.ts).
           deduplicateInflightRequests: false,
           subscriptions: { kind: 'ws', location: GRAPHQL_PATH },
         },
@@ -264,7 +280,7 @@ export function createGatewayServer(input: GatewayServerOptions): GatewayServer 
       metrics.plugin(),
       useQueryLimits(options.limits),
       useSubgraphCredentials(),
-      ...(input.inProcessSubgraphs ? [useInProcessSubgraphs(input.inProcessSubgraphs)] : []),
+      ...(input.inProcessSubgraphs ? [useInProcessSubgraphs(input.inProcessSubgraphs, sharedCalls)] : []),
       ...(input.answerSources ? [useAnswerCapture()] : []),
       useSubscriptionBuffer(options.limits.maxSubscriptionBuffer, (transport) => {
         metrics.countSlowConsumer(transport);

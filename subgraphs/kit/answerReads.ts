@@ -145,46 +145,43 @@ export function notingReads(runtime: SubgraphRuntime, keptFolds: (streamId: stri
   };
 }
 
-/** The hosting process's side of the gateway's response cache. */
-export interface AnswerSources {
+/**
+ * The hosting process's side of the gateway's shared subgraph calls (gateway/sharedCalls.ts): the
+ * caller's principal, the access records one call wrote, and those written again for a request that
+ * shared the call.
+ */
+export interface CallSources {
   /** The caller's principal now — grants valid now, jurisdiction — as text; one fresh read, shared with the request's subgraph calls. */
   principal(caller: Caller, requestId: string): Promise<string>;
-  /** The version now of each hosted read model (undefined: not built), read by a statement issued after the call. */
-  versions(): Promise<ReadonlyMap<string, string | undefined>>;
-  /** The revision now of each stream (-1: none), read after the call. */
-  streamRevisions(streamIds: readonly string[]): Promise<number[]>;
   /** The clock the subgraphs answer by. */
   now(): Date;
-  /** Runs `execute`, noting what it reads and the access records written for `requestId` meanwhile. */
-  track<T>(requestId: string, execute: () => Promise<T>): Promise<{ value: T; reads: ExecutionReads; records: KeptAccessRecord[] }>;
+  /** Runs `execute` (one subgraph call), collecting the access records written within it. */
+  trackCall<T>(execute: () => Promise<T>): Promise<{ value: T; records: KeptAccessRecord[] }>;
   /** Writes `records` again as `requestId`'s, at `at`; resolves once they are durable. */
   recordAgain(records: readonly KeptAccessRecord[], requestId: string, at: Date): Promise<void>;
 }
 
-export function answerSources(input: { access: AccessControl; runtime: SubgraphRuntime; readModelNames: readonly string[] }): AnswerSources | undefined {
-  const { access, runtime } = input;
-  const version = runtime.readModels.version?.bind(runtime.readModels);
-  if (!version) return undefined;
+/** The hosting process's side of the gateway's response cache. */
+export interface AnswerSources extends CallSources {
+  /** The version now of each hosted read model (undefined: not built), read by a statement issued after the call. */
+  versions(): Promise<ReadonlyMap<string, string | undefined>>;
+  /** The revision now of each stream (-1: none), read after the call. */
+  streamRevisions(streamIds: readonly string[]): Promise<number[]>;
+  /** Runs `execute`, noting what it reads and the access records written for `requestId` meanwhile. */
+  track<T>(requestId: string, execute: () => Promise<T>): Promise<{ value: T; reads: ExecutionReads; records: KeptAccessRecord[] }>;
+}
+
+export function callSources(input: { access: AccessControl; now: () => Date }): CallSources {
+  const { access } = input;
   const principals = requestPrincipalsOf(access);
-  const names = [...new Set(input.readModelNames)];
   return {
     async principal(caller, requestId) {
       return JSON.stringify(await principals.principalFor(requestId, caller.consumerId));
     },
-    async versions() {
-      const read = await Promise.all(names.map(version));
-      return new Map(names.map((name, i) => [name, read[i]]));
-    },
-    streamRevisions: (streamIds) => Promise.all(streamIds.map(async (id) => (await runtime.store.streamRevision(id)) ?? -1)),
-    now: () => runtime.now(),
-    async track(requestId, execute) {
-      const reads = new ExecutionReads();
-      const stop = access.recorder?.collect(requestId);
-      const value = await currentReads.run(reads, execute).catch((error: unknown) => {
-        stop?.();
-        throw error;
-      });
-      return { value, reads, records: stop?.() ?? [] };
+    now: input.now,
+    async trackCall(execute) {
+      const recorder = access.recorder;
+      return recorder ? recorder.collectWithin(execute) : { value: await execute(), records: [] };
     },
     async recordAgain(records, requestId, at) {
       const recorder = access.recorder;
@@ -193,6 +190,30 @@ export function answerSources(input: { access: AccessControl; runtime: SubgraphR
         const { data, metadata } = recordedAgain(kept, requestId, at);
         return recorder.record(data, metadata);
       }));
+    },
+  };
+}
+
+export function answerSources(input: { access: AccessControl; runtime: SubgraphRuntime; readModelNames: readonly string[] }): AnswerSources | undefined {
+  const { access, runtime } = input;
+  const version = runtime.readModels.version?.bind(runtime.readModels);
+  if (!version) return undefined;
+  const names = [...new Set(input.readModelNames)];
+  return {
+    ...callSources({ access, now: () => runtime.now() }),
+    async versions() {
+      const read = await Promise.all(names.map(version));
+      return new Map(names.map((name, i) => [name, read[i]]));
+    },
+    streamRevisions: (streamIds) => Promise.all(streamIds.map(async (id) => (await runtime.store.streamRevision(id)) ?? -1)),
+    async track(requestId, execute) {
+      const reads = new ExecutionReads();
+      const stop = access.recorder?.collect(requestId);
+      const value = await currentReads.run(reads, execute).catch((error: unknown) => {
+        stop?.();
+        throw error;
+      });
+      return { value, reads, records: stop?.() ?? [] };
     },
   };
 }

@@ -4,6 +4,7 @@
  * an error. Records of concurrent requests are written together (group commit): one append of many
  * events to a fresh stream per batch, so auditing costs one round trip per batch, not per request.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { actorOf } from './provenance.ts';
@@ -55,6 +56,9 @@ export class AccessRecordNotWrittenError extends GraphQLError {
   }
 }
 
+/** The records written within an `AccessRecorder.collectWithin`, by the async context they were written in. */
+const recordsWithin = new AsyncLocalStorage<KeptAccessRecord[]>();
+
 export class AccessRecorder {
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
@@ -81,6 +85,7 @@ export class AccessRecorder {
   record(data: AccessRecord, metadata: EventMetadata): Promise<void> {
     if (this.closed) return Promise.reject(new AccessRecordNotWrittenError());
     this.collecting.get(data.requestId)?.push({ data, metadata });
+    recordsWithin.getStore()?.push({ data, metadata });
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ event: { type: 'DataAccessed', data, metadata }, since: performance.now(), resolve, reject });
       this.schedule();
@@ -95,6 +100,16 @@ export class AccessRecorder {
       if (this.collecting.get(requestId) === records) this.collecting.delete(requestId);
       return records;
     };
+  }
+
+  /**
+   * Runs `execute`, collecting the records written within it (in its async context), whichever
+   * request they name: the records of one subgraph call, where a request makes several at once.
+   */
+  async collectWithin<T>(execute: () => Promise<T>): Promise<{ value: T; records: KeptAccessRecord[] }> {
+    const records: KeptAccessRecord[] = [];
+    const value = await recordsWithin.run(records, execute);
+    return { value, records };
   }
 
   /** Writes what is waiting and refuses further records. */
