@@ -20,6 +20,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { UnauthenticatedError } from '../events/errors.ts';
+import { AccessRecordNotWrittenError } from '../subgraphs/kit/audit.ts';
 import { CREDENTIALS_EXTENSION, type Caller } from '../platform/auth.ts';
 import { MIN_POSITION_HEADER } from '../subgraphs/kit/readAfterWrite.ts';
 import type { SubgraphFetch } from '../subgraphs/kit/server.ts';
@@ -170,6 +171,17 @@ function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>,
       const { body } = options;
       const minPosition = 'request' in context ? (context.request as Request | undefined)?.headers.get(MIN_POSITION_HEADER) : undefined;
       setFetchFn((target, init) => shared.fetch({ url: target, body, credentials, minPosition }, () => call(target, init ?? {})));
+    },
+    // The records of the calls an execution shares are written while it goes on, and awaited once, before its result leaves.
+    onExecute({ args }) {
+      const credentials = (args.contextValue as Partial<GatewayRequestContext>).credentials;
+      if (!shared || !credentials) return;
+      shared.hold(credentials);
+      return {
+        async onExecuteDone({ setResult }) {
+          if (!(await shared.release(credentials))) setResult({ errors: [new AccessRecordNotWrittenError()] });
+        },
+      };
     },
   };
 }

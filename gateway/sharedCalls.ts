@@ -13,8 +13,10 @@
  * - the client's operation name (the access record names it) and its `x-min-position`.
  * Only queries, and only calls to subgraphs hosted in this process: their access records are collected
  * as the call writes them, and written again as each sharing request's (its id, its instant), durable
- * before its answer leaves. When that cannot be written, or the shared call failed, the request makes
- * its own call.
+ * before its answer leaves: within an execution that holds them (`hold`), all are awaited at its end,
+ * and if one could not be written the execution answers an error instead of its data; otherwise each
+ * is awaited as the call answers, and the request makes its own call if it could not be written. When
+ * the shared call failed, the request makes its own call.
  */
 import type { Counter } from 'prom-client';
 import type { Caller } from '../platform/auth.ts';
@@ -45,6 +47,8 @@ export class SharedSubgraphCalls {
   private readonly inFlight = new Map<string, Promise<CallAnswer | undefined>>();
   /** Each request's principal as text, read once for all its calls. */
   private readonly principals = new WeakMap<SubgraphCredentials, Promise<string>>();
+  /** The records being written again for an execution that holds them (`hold`): awaited together at its end. */
+  private readonly held = new WeakMap<SubgraphCredentials, Promise<boolean>[]>();
 
   constructor(
     private readonly sources: CallSources,
@@ -65,11 +69,14 @@ export class SharedSubgraphCalls {
     const running = this.inFlight.get(key);
     if (running) {
       const answer = await running;
-      if (answer && (await this.recordAgain(answer.records, credentials.requestId))) {
-        this.shared.inc();
-        return responseOf(answer);
-      }
-      return fetch();
+      if (!answer) return fetch();
+      const written = this.recordAgain(answer.records, credentials.requestId);
+      const held = this.held.get(credentials);
+      // Held: the execution goes on while they are written, and waits for them once, at its end.
+      if (held) held.push(written);
+      else if (!(await written)) return fetch();
+      this.shared.inc();
+      return responseOf(answer);
     }
     const answered = this.sources.trackCall(async () => {
       const response = await fetch();
@@ -86,6 +93,21 @@ export class SharedSubgraphCalls {
     } finally {
       if (this.inFlight.get(key) === shared) this.inFlight.delete(key);
     }
+  }
+
+  /**
+   * From now until `release`, the records of the calls `credentials` shares are written while its
+   * execution goes on, not awaited call by call: one wait at its end instead of one per level of the plan.
+   */
+  hold(credentials: SubgraphCredentials): void {
+    this.held.set(credentials, []);
+  }
+
+  /** Waits for the records held since `hold`; false when one could not be written (then nothing of the execution may be served). */
+  async release(credentials: SubgraphCredentials): Promise<boolean> {
+    const held = this.held.get(credentials) ?? [];
+    this.held.delete(credentials);
+    return (await Promise.all(held)).every(Boolean);
   }
 
   private principalOf(credentials: SubgraphCredentials): Promise<string> {

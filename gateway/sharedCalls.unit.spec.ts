@@ -66,6 +66,7 @@ function harness() {
     recordedAgain,
     fetched,
     ask,
+    calls,
     credentials,
     shared: async () => (await shared.get()).values[0]?.value ?? 0,
     failRecords: () => (recordFails = true),
@@ -131,6 +132,29 @@ describe('SharedSubgraphCalls', () => {
     assert.deepEqual(h.fetched, ['r1', 'r2']);
     assert.deepEqual(answers.map((a) => a.data.ranFor), ['r1', 'r2']);
     assert.equal(await h.shared(), 0);
+  });
+
+  it('within an execution that holds them, records are awaited at its end: its call answers at once, and its end says whether they were written', async () => {
+    const h = harness();
+    const caller = callerOf('screen');
+    const leader = h.credentials(caller, 'r1');
+    const held = h.credentials(caller, 'r2');
+    h.calls.hold(held);
+    const answers = await Promise.all([h.ask(leader), h.ask(held)]);
+    assert.deepEqual(answers.map((a) => a.data.ranFor), ['r1', 'r1']);
+    assert.equal(await h.calls.release(held), true);
+    assert.deepEqual(h.recordedAgain, ['population:r2']);
+
+    h.failRecords();
+    const failing = h.credentials(caller, 'r4');
+    h.calls.hold(failing);
+    const [, shared] = await Promise.all([h.ask(h.credentials(caller, 'r3')), h.ask(failing)]);
+    // The call was shared (no call of its own), and its end says nothing of it may be served.
+    assert.equal(shared.data.ranFor, 'r3');
+    assert.deepEqual(h.fetched, ['r1', 'r3']);
+    assert.equal(await h.calls.release(failing), false);
+    // Released: nothing is held for it any more, and an execution that held nothing releases true.
+    assert.equal(await h.calls.release(failing), true);
   });
 
   it('when the shared call fails, its caller gets the failure and the others make their own calls', async () => {
