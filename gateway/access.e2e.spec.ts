@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import type { DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
+import { requestRecordsOf, type DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
 import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons, type SeededPerson } from '../test/fixtures/graphModules.ts';
 import { waitForCommitted } from '../test/helpers/events.ts';
 import { startTestGraph, type GqlResponse, type TestGraph } from '../test/helpers/graph.ts';
@@ -146,7 +146,8 @@ describe('concurrent identical requests of different consumers', () => {
       assert.deepEqual(idNumbersOf(response), callers[i] === 'masked' ? maskedIdNumbers() : clearIds, `response ${i} (${callers[i]})`);
     });
     await waitForCommitted(graph.db, graph.runtime.store);
-    const records = (await graph.runtime.store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 })).map((e) => e.data as DataAccessed['data']);
+    // Requests served one answer at once are recorded in one event listing them (`requestRecordsOf`).
+    const records = (await graph.runtime.store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 })).flatMap((e) => requestRecordsOf(e.eventId, e.data as DataAccessed['data']).map(({ record }) => record));
     for (const [i, response] of responses.entries()) {
       const requestId = response.headers.get('x-request-id');
       const own = records.filter((r) => r.requestId === requestId);
@@ -161,7 +162,7 @@ describe('the access audit', () => {
     // the gap-safe read once every transaction open elsewhere has ended (DESIGN §6).
     await waitForCommitted(graph.db, graph.runtime.store);
     const events = await graph.runtime.store.readAll({ filter: { types: ['DataAccessed'] }, limit: 10_000 });
-    return events.map((e) => e.data as DataAccessed['data']).filter((d) => d.requestId === requestId);
+    return events.flatMap((e) => requestRecordsOf(e.eventId, e.data as DataAccessed['data']).map(({ record }) => record)).filter((d) => d.requestId === requestId);
   }
 
   test('a served request leaves exactly one access record per subgraph it touched, with the subjects it returned', async () => {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { governanceModule } from '../subgraphs/governance/index.ts';
-import type { DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
+import { requestRecordsOf, type DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
 import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons, type SeededPerson } from '../test/fixtures/graphModules.ts';
 import { BACKEND_NAMES } from '../test/helpers/databases.ts';
 import { waitForCommitted } from '../test/helpers/events.ts';
@@ -50,7 +50,8 @@ for (const backend of BACKEND_NAMES) {
     async function recordsOf(requestIds: readonly string[]): Promise<DataAccessed['data'][]> {
       await waitForCommitted(graph.db, graph.runtime.store);
       const events = await graph.runtime.store.readAll({ filter: { types: ['DataAccessed'] }, limit: 100_000 });
-      return events.map((e) => e.data as DataAccessed['data']).filter((d) => requestIds.includes(d.requestId));
+      // Requests served one answer at once are recorded in one event listing them (`requestRecordsOf`).
+      return events.flatMap((e) => requestRecordsOf(e.eventId, e.data as DataAccessed['data']).map(({ record }) => record)).filter((d) => requestIds.includes(d.requestId));
     }
 
     test('an identical query is answered from the cache with the same body, and each answer leaves its own access records', async () => {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { DataAccessed } from '../subgraphs/kit/dataAccessed.ts';
+import { requestRecordsOf, type DataAccessed, type RequestRecord } from '../subgraphs/kit/dataAccessed.ts';
 import { TEST_GRAPH_MODULES, TEST_GRAPH_RESOURCES, seedPersons, type SeededPerson } from '../test/fixtures/graphModules.ts';
 import { BACKEND_NAMES } from '../test/helpers/databases.ts';
 import { waitForCommitted } from '../test/helpers/events.ts';
@@ -36,11 +36,14 @@ for (const backend of BACKEND_NAMES) {
 
     const sharedCalls = async () => (await graph.graph.gateway.metrics.sharedSubgraphCalls.get()).values[0]?.value ?? 0;
 
-    async function recordsBy(): Promise<Map<string, DataAccessed['data'][]>> {
+    async function recordsBy(): Promise<Map<string, RequestRecord[]>> {
       await waitForCommitted(graph.db, graph.runtime.store);
       const events = await graph.runtime.store.readAll({ filter: { types: ['DataAccessed'] }, limit: 100_000 });
-      const byRequest = new Map<string, DataAccessed['data'][]>();
-      for (const { data } of events as unknown as { data: DataAccessed['data'] }[]) byRequest.set(data.requestId, [...(byRequest.get(data.requestId) ?? []), data]);
+      const byRequest = new Map<string, RequestRecord[]>();
+      for (const event of events) {
+        // Requests served one answer at once are recorded in one event listing them.
+        for (const { record } of requestRecordsOf(event.eventId, event.data as DataAccessed['data'])) byRequest.set(record.requestId, [...(byRequest.get(record.requestId) ?? []), record]);
+      }
       return byRequest;
     }
 

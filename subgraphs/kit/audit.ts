@@ -172,18 +172,20 @@ export class AccessRecorder {
 const MAX_REQUESTS_PER_RECORD = 500;
 
 /**
- * The events a batch is written as: the records of feed deliveries that differ in nothing but their
- * request and instant — the same event to many subscriptions of one principal under the same grants
- * and operation — become one record listing the requests (`otherRequestIds`), at the instant of the
- * first (the others are at most one group commit later: milliseconds); every other record is written
- * as it is. Each delivery is still recorded as it was served (`requestRecordsOf` gives back one
- * record per request); a broadcast costs one row per event and grant group, not one per subscriber.
+ * The events a batch is written as: records that differ in nothing but their request and instant
+ * become one record listing the requests (`otherRequestIds`), at the instant of the first (the others
+ * are at most one group commit later: milliseconds) — feed deliveries (the same event to many
+ * subscriptions of one principal under the same grants and operation), and records written again
+ * (`recordedAgain`: one answer served to many requests of one caller at once, by the gateway's shared
+ * calls or response cache). Every other record is written as it is. Each request is still recorded as
+ * it was served (`requestRecordsOf` gives back one record per request); a broadcast costs one row per
+ * event and grant group, not one per subscriber.
  */
 function mergeDeliveries(batch: readonly Pending[]): NewEvent<'DataAccessed', AccessRecord>[] {
   const events: NewEvent<'DataAccessed', AccessRecord>[] = [];
   const byDelivery = new Map<string, AccessRecord>();
   for (const { event } of batch) {
-    if (event.data.eventIds === undefined) {
+    if (event.data.eventIds === undefined && !(event.data as KeyedRecord)[WRITTEN_AGAIN]) {
       events.push(event);
       continue;
     }
@@ -218,7 +220,9 @@ function fullDeliveryKey(event: NewEvent<'DataAccessed', AccessRecord>): string 
  * property, which JSON (what the store writes) leaves out; a WeakMap entry per delivery cost more.
  */
 const DELIVERY_KEY = Symbol('deliveryKey');
-type KeyedRecord = AccessRecord & { [DELIVERY_KEY]?: string };
+/** Marks a record written again for another request (`recordedAgain`), which may be merged with others like it. */
+const WRITTEN_AGAIN = Symbol('writtenAgain');
+type KeyedRecord = AccessRecord & { [DELIVERY_KEY]?: string; [WRITTEN_AGAIN]?: true };
 
 /** A record's lists of what was served, and their JSON for the merge key. */
 interface ServedLists {
@@ -301,8 +305,9 @@ export function accessRecordOf(input: {
  */
 export function recordedAgain(kept: KeptAccessRecord, requestId: string, at: Date): KeptAccessRecord {
   const atIso = at.toISOString();
+  const data: KeyedRecord = { ...kept.data, requestId, at: atIso, [WRITTEN_AGAIN]: true };
   return {
-    data: { ...kept.data, requestId, at: atIso },
+    data,
     metadata: { ...kept.metadata, correlationId: requestId, provenance: { ...kept.metadata.provenance, collectedAt: atIso } },
   };
 }

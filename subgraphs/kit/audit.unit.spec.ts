@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { EventStore, NewEvent } from '../../events/types.ts';
 import type { Caller } from '../../platform/auth.ts';
 import type { RequestAccess, ServedData } from './access.ts';
-import { AccessRecorder, accessRecordOf, type AccessRecord } from './audit.ts';
+import { AccessRecorder, accessRecordOf, recordedAgain, type AccessRecord } from './audit.ts';
 import type { OperationInfo } from './server.ts';
 
 const served = (eventId: string): ServedData => ({
@@ -22,8 +22,8 @@ const accessOf = (s: ServedData) => ({ servedAnything: true, served: s, knownJur
 const partner: Caller = { consumerId: 'partner-app', role: 'partner' } as Caller;
 const FEED: OperationInfo = { name: 'Feed', hash: 'a'.repeat(64) } as OperationInfo;
 
-/** The rows one batch of records is written as. */
-async function rowsOf(records: { caller: Caller; access: RequestAccess; operation?: OperationInfo; requestId: string }[]): Promise<AccessRecord[]> {
+/** The rows one batch of records is written as; `again`: the record is written again for that request from the one of `from`. */
+async function rowsOf(records: { caller: Caller; access: RequestAccess; operation?: OperationInfo; requestId: string; again?: string }[]): Promise<AccessRecord[]> {
   const rows: AccessRecord[] = [];
   const store = {
     append: async (_streamId: string, events: NewEvent<'DataAccessed', AccessRecord>[]) => {
@@ -33,8 +33,9 @@ async function rowsOf(records: { caller: Caller; access: RequestAccess; operatio
   } as unknown as EventStore;
   const recorder = new AccessRecorder(store, { maxDelayMs: 1 });
   await Promise.all(
-    records.map(({ caller, access, operation, requestId }) => {
-      const record = accessRecordOf({ access, caller, requestId, subgraph: 'governance', operation: operation ?? FEED, at: new Date() })!;
+    records.map(({ caller, access, operation, requestId, again }) => {
+      const built = accessRecordOf({ access, caller, requestId: again ?? requestId, subgraph: 'governance', operation: operation ?? FEED, at: new Date() })!;
+      const record = again === undefined ? built : recordedAgain(built, requestId, new Date());
       return recorder.record(record.data, record.metadata);
     }),
   );
@@ -67,6 +68,41 @@ describe('access records of feed deliveries', () => {
     assert.deepEqual(
       rows.map((row) => [row.requestId, row.otherRequestIds]),
       ['r-1', 'r-2', 'r-3', 'r-4', 'r-5'].map((id) => [id, undefined]),
+    );
+  });
+});
+
+describe('access records written again (one answer served to many requests of one caller at once)', () => {
+  const query = (): ServedData => ({ ...served('unused'), eventIds: new Set() });
+  it('one row for those written again from equal records in one batch; the record they were written from, and other reads, stay rows of their own', async () => {
+    const access = accessOf(query());
+    const rows = await rowsOf([
+      { caller: partner, access, requestId: 'leader' },
+      { caller: partner, access, requestId: 'r-1', again: 'leader' },
+      { caller: partner, access, requestId: 'r-2', again: 'leader' },
+      { caller: partner, access: accessOf(query()), requestId: 'other-read' },
+    ]);
+    assert.deepEqual(
+      rows.map((row) => [row.requestId, row.otherRequestIds]),
+      [
+        ['leader', undefined],
+        ['r-1', ['r-2']],
+        ['other-read', undefined],
+      ],
+    );
+  });
+
+  it('apart when what was served, the caller or the operation differ', async () => {
+    const access = accessOf(query());
+    const rows = await rowsOf([
+      { caller: partner, access, requestId: 'r-1', again: 'a' },
+      { caller: { ...partner, userId: 'u-1' } as Caller, access, requestId: 'r-2', again: 'b' },
+      { caller: partner, access: accessOf({ ...query(), subjectIds: new Set(['p-1']) }), requestId: 'r-3', again: 'c' },
+      { caller: partner, access, operation: { name: 'Other', hash: 'b'.repeat(64) } as OperationInfo, requestId: 'r-4', again: 'd' },
+    ]);
+    assert.deepEqual(
+      rows.map((row) => [row.requestId, row.otherRequestIds]),
+      ['r-1', 'r-2', 'r-3', 'r-4'].map((id) => [id, undefined]),
     );
   });
 });

@@ -30,10 +30,11 @@ export type DataAccessed = DomainEvent<
     /** The gateway's request id: joins the records of every subgraph one client request touched. */
     requestId: string;
     /**
-     * For a feed delivery: the further requests (subscriptions) the same delivery went to, in the
-     * same instant under the same grants, principal and operation. The record stands for one
-     * delivery per request (`requestRecordsOf`); written as one event, so a broadcast to many
-     * subscribers costs one row per event, not one per subscriber.
+     * The further requests the same data went to, in the same instant (one group commit) under the
+     * same grants, principal and operation: the subscriptions a feed delivery went to, or the requests
+     * of one caller served one answer at once (the gateway's shared calls and response cache). The
+     * record stands for one per request (`requestRecordsOf`); written as one event, so a broadcast
+     * to many subscribers costs one row per event, not one per subscriber.
      */
     otherRequestIds?: string[];
     subgraph: string;
@@ -84,7 +85,7 @@ export function parseRequestRecordId(id: string): { eventId: string; index: numb
   return Number.isSafeInteger(index) && index > 0 && String(index) === id.slice(slash + 1) ? { eventId: id.slice(0, slash), index } : undefined;
 }
 
-/** The record of each request a `DataAccessed` stands for, with its id: one, or one per feed subscription it lists. */
+/** The record of each request a `DataAccessed` stands for, with its id: one, or one per request it lists (`otherRequestIds`). */
 export function requestRecordsOf(eventId: string, data: DataAccessed['data']): { id: string; record: RequestRecord }[] {
   const { otherRequestIds, ...record } = data;
   return [record.requestId, ...(otherRequestIds ?? [])].map((requestId, index) => ({ id: requestRecordId(eventId, index), record: { ...record, requestId } }));
