@@ -16,7 +16,7 @@
  * before its answer leaves: within an execution that holds them (`hold`), all are awaited at its end,
  * and if one could not be written the execution answers an error instead of its data; otherwise each
  * is awaited as the call answers, and the request makes its own call if it could not be written. When
- * the shared call failed, the request makes its own call.
+ * the shared call failed or answered errors, the others make their own calls.
  */
 import type { Counter } from 'prom-client';
 import type { Caller } from '../platform/auth.ts';
@@ -82,8 +82,10 @@ export class SharedSubgraphCalls {
       const response = await fetch();
       return { status: response.status, headers: [...response.headers], body: await response.text() };
     });
+    // An answer with errors is not shared: an internal error names the request it happened in
+    // (`extensions.requestId`), which is the caller's to quote. (Text that merely holds "errors" is not shared either.)
     const shared = answered.then(
-      ({ value, records }): CallAnswer => ({ ...value, records }),
+      ({ value, records }): CallAnswer | undefined => (value.status === 200 && !value.body.includes('"errors"') ? { ...value, records } : undefined),
       () => undefined,
     );
     this.inFlight.set(key, shared);

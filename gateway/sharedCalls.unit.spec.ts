@@ -46,6 +46,7 @@ function harness() {
   const calls = new SharedSubgraphCalls(sources, shared);
   const fetched: string[] = [];
   let failNext = false;
+  let errorsNext = false;
   /** Asks `body` as `credentials`; the subgraph takes 5 ms and answers with the request id that ran it. */
   const ask = async (credentials: SubgraphCredentials, overrides: Partial<SubgraphCall> = {}) => {
     const response = await calls.fetch({ url: URL_, body: BODY, credentials, minPosition: undefined, ...overrides }, async () => {
@@ -55,6 +56,10 @@ function harness() {
       if (failNext) {
         failNext = false;
         throw new Error('subgraph unreachable');
+      }
+      if (errorsNext) {
+        errorsNext = false;
+        return new Response(JSON.stringify({ data: { ranFor: credentials.requestId }, errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: credentials.requestId } }] }), { status: 200 });
       }
       return new Response(JSON.stringify({ data: { ranFor: credentials.requestId } }), { status: 200, headers: { 'content-type': 'application/json' } });
     });
@@ -72,6 +77,7 @@ function harness() {
     failRecords: () => (recordFails = true),
     failPrincipals: () => (principalFails = true),
     failNextCall: () => (failNext = true),
+    errorsNextCall: () => (errorsNext = true),
   };
 }
 
@@ -165,6 +171,16 @@ describe('SharedSubgraphCalls', () => {
     assert.equal(first?.status, 'rejected');
     assert.deepEqual(second?.status === 'fulfilled' && second.value.data.ranFor, 'r2');
     assert.deepEqual(h.fetched, ['r1', 'r2']);
+  });
+
+  it('an answer with errors is not shared (an internal error names its own request): the others make their own calls', async () => {
+    const h = harness();
+    h.errorsNextCall();
+    const caller = callerOf('screen');
+    const answers = await Promise.all(['r1', 'r2'].map((id) => h.ask(h.credentials(caller, id))));
+    assert.deepEqual(h.fetched, ['r1', 'r2']);
+    assert.deepEqual(answers.map((a) => a.data.ranFor), ['r1', 'r2']);
+    assert.deepEqual(h.recordedAgain, []);
   });
 
   it('when the grants cannot be read, each call goes to its subgraph unshared (which answers the failure)', async () => {
