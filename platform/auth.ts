@@ -105,6 +105,13 @@ const VERIFIED_MAX_ENTRIES = 10_000;
  * and every HMAC through WebCrypto is a thread-pool round trip (a query of the operations screen paid ~10).
  * Only successes are kept, and an entry ends at the token's `exp` (tolerance not reused), so the
  * answer is the one a fresh verification would give; grants are still checked on every request.
+ *
+ * An entry is forgotten once it has expired, not only when it is asked for again: a gateway
+ * assertion is made per request (each subscription brings its own), so most are never presented
+ * again, and without that they would stay until `VERIFIED_MAX_ENTRIES` newer ones pushed them out.
+ * Entries are in the order they were remembered and none outlives `VERIFIED_REUSE_SECONDS`, so
+ * each `set` drops the expired ones at the front: an entry is gone by the first `set` after it is
+ * `VERIFIED_REUSE_SECONDS` old, at a cost of one deletion per entry.
  */
 class VerifiedTokens<T> {
   private readonly entries = new Map<string, { value: T; until: number }>();
@@ -117,9 +124,17 @@ class VerifiedTokens<T> {
     return undefined;
   }
 
+  get size(): number {
+    return this.entries.size;
+  }
+
   set(token: string, value: T, exp: number): void {
-    if (this.entries.size >= VERIFIED_MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(token, { value, until: Math.min(exp, Date.now() / 1000 + VERIFIED_REUSE_SECONDS) });
+    const now = Date.now() / 1000;
+    for (const [oldest, entry] of this.entries) {
+      if (entry.until > now && this.entries.size < VERIFIED_MAX_ENTRIES) break;
+      this.entries.delete(oldest);
+    }
+    this.entries.set(token, { value, until: Math.min(exp, now + VERIFIED_REUSE_SECONDS) });
   }
 }
 
@@ -412,6 +427,13 @@ export async function authenticateSubgraphRequest(
 
 type AssertionClaims = z.infer<typeof assertionClaimsSchema>;
 const verifiedAssertions = new Map<string, VerifiedTokens<AssertionClaims>>();
+
+/** Gateway assertions remembered as verified right now, over every assertion secret (for tests and operators). */
+export function rememberedAssertionCount(): number {
+  let count = 0;
+  for (const memo of verifiedAssertions.values()) count += memo.size;
+  return count;
+}
 
 /** The claims of a valid, fresh gateway assertion signed with `secret` (each subgraph fetch of a request brings the same one). */
 async function verifyAssertion(assertion: string, secret: string): Promise<AssertionClaims> {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { afterEach, describe, it, mock } from 'node:test';
-import { ASSERTION_HEADER, authenticateSubgraphRequest, createGatewayAssertion, issueToken, verifyClientToken, type SubgraphAuthConfig } from './auth.ts';
+import { ASSERTION_HEADER, authenticateSubgraphRequest, createGatewayAssertion, issueToken, rememberedAssertionCount, verifyClientToken, type SubgraphAuthConfig } from './auth.ts';
 import { UnauthenticatedError } from '../events/errors.ts';
 
 const SECRET = 'a-client-token-secret-long-enough-for-hs256';
@@ -140,5 +140,27 @@ describe('a gateway assertion is accepted only as the gateway signs it, fresh', 
     assert.equal((await present(expiring)).requestId, 'r-late', 'within the clock tolerance');
     mock.timers.tick(2_000);
     await assert.rejects(present(signed(HEADER, { ...claims, rid: 'r-later' })), refusedFor('invalid_assertion'), 'expired 6 s ago');
+  });
+});
+
+describe('the memo of verified assertions keeps nothing of requests that are over', () => {
+  afterEach(() => mock.timers.reset());
+
+  it('forgets the assertions of ended subscriptions once they expired, though none is presented again', async () => {
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    // Its own assertion secret: a memo of its own, whatever the other cases left in theirs.
+    const auth: SubgraphAuthConfig = { client: { secret: SECRET }, assertionSecret: 'an-assertion-secret-of-the-memo-case-alone' };
+    const token = await issueToken({ consumerId: 'app-m', role: 'partner', secret: SECRET });
+    const caller = await verifyClientToken(token, auth.client);
+    const subscribe = (requestId: string) =>
+      authenticateSubgraphRequest({ authorization: `Bearer ${token}`, [ASSERTION_HEADER]: createGatewayAssertion({ caller, token, requestId, secret: auth.assertionSecret }) }, auth);
+    const before = rememberedAssertionCount();
+    // A thousand subscriptions, as the gateway relays them: each its own assertion, verified once, never again.
+    for (let i = 0; i < 1000; i++) await subscribe(`subscription-${i}`);
+    assert.equal(rememberedAssertionCount(), before + 1000, 'each assertion is remembered while it may come again');
+    // They all ended; their assertions expire (30 s) and the reuse bound (60 s) passes.
+    mock.timers.tick(61_000);
+    assert.equal((await subscribe('the-next-one')).requestId, 'the-next-one');
+    assert.equal(rememberedAssertionCount(), before + 1, 'only the live request is remembered');
   });
 });
