@@ -20,7 +20,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { UnauthenticatedError } from '../events/errors.ts';
-import { AccessRecordNotWrittenError } from '../subgraphs/kit/audit.ts';
+import { AccessRecordNotWrittenError, holdingDurability } from '../subgraphs/kit/audit.ts';
 import { CREDENTIALS_EXTENSION, type Caller } from '../platform/auth.ts';
 import { MIN_POSITION_HEADER } from '../subgraphs/kit/readAfterWrite.ts';
 import type { SubgraphFetch } from '../subgraphs/kit/server.ts';
@@ -153,7 +153,8 @@ function withoutSubscriptionCalls(plugin: GatewayPlugin<GatewayRequestContext>):
 
 /**
  * Calls to a subgraph of this process skip the socket (`GatewayServerOptions.inProcessSubgraphs`),
- * and identical query calls of one caller in flight at once share one execution (`shared`).
+ * identical query calls of one caller in flight at once share one execution (`shared`), and the access
+ * records of an execution's calls are awaited once, at its end.
  */
 function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>, shared: SharedSubgraphCalls | undefined): GatewayPlugin<GatewayRequestContext> {
   return {
@@ -163,16 +164,21 @@ function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>,
       if (!fetch || (options.body !== undefined && typeof options.body !== 'string')) return;
       const call = (target: string, init: typeof options) => fetch(target, { ...(init.method && { method: init.method }), ...(init.headers && { headers: init.headers }), ...(typeof init.body === 'string' && { body: init.body }) });
       const credentials = 'credentials' in context ? context.credentials : undefined;
+      // The subgraph's access records are awaited with the execution's, before its result leaves (`onExecute` below).
+      const held = credentials && shared?.heldFor(credentials);
+      const holding = (send: () => Promise<Response>) => (held ? holdingDurability(held, send) : send());
       const isQuery = executionRequest !== undefined && (executionRequest.operationType ?? getOperationASTFromRequest(executionRequest).operation) === 'query';
       if (!shared || !credentials || !isQuery || typeof options.body !== 'string') {
-        setFetchFn((target, init) => call(target, init ?? {}));
+        setFetchFn((target, init) => holding(() => call(target, init ?? {})));
         return;
       }
       const { body } = options;
       const minPosition = 'request' in context ? (context.request as Request | undefined)?.headers.get(MIN_POSITION_HEADER) : undefined;
-      setFetchFn((target, init) => shared.fetch({ url: target, body, credentials, minPosition }, () => call(target, init ?? {})));
+      setFetchFn((target, init) => holding(() => shared.fetch({ url: target, body, credentials, minPosition }, () => call(target, init ?? {}))));
     },
-    // The records of the calls an execution shares are written while it goes on, and awaited once, before its result leaves.
+    // The access records of an execution's in-process calls, and those written again for the calls it
+    // shared, are written while it goes on and awaited once, before its result leaves: none of it is
+    // served unless every one is durable.
     onExecute({ args }) {
       const credentials = (args.contextValue as Partial<GatewayRequestContext>).credentials;
       if (!shared || !credentials) return;

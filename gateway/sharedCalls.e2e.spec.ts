@@ -92,5 +92,19 @@ for (const backend of BACKEND_NAMES) {
         assert.deepEqual(own.map((r) => [r.subgraph, r.consumerId]), [['population', callers[i] === 'masked' ? masked : clear]], `records of response ${i}`);
       }
     });
+
+    // Last: it closes the graph's access recorder.
+    test('when the access records cannot be written, no data leaves the gateway, though the subgraphs answered before they were durable', async () => {
+      const consumer = newConsumer();
+      await graph.grant(consumer, TEST_GRAPH_RESOURCES);
+      const token = await graph.tokenFor(consumer);
+      assert.equal((await graph.gql<IdData>(ID_QUERY, undefined, token)).body.data?.people?.length, seeded.length);
+      await graph.access.recorder!.close();
+      const responses = await Promise.all(Array.from({ length: 4 }, () => graph.gql<IdData>(ID_QUERY, undefined, token)));
+      for (const response of responses) {
+        assert.equal(response.body.data?.people ?? null, null, JSON.stringify(response.body));
+        assert.ok(response.body.errors?.some((e) => /access record/.test(e.message)), JSON.stringify(response.body.errors));
+      }
+    });
   });
 }

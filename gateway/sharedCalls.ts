@@ -98,11 +98,17 @@ export class SharedSubgraphCalls {
   }
 
   /**
-   * From now until `release`, the records of the calls `credentials` shares are written while its
-   * execution goes on, not awaited call by call: one wait at its end instead of one per level of the plan.
+   * From now until `release`, the records of the calls `credentials` shares, and those its in-process
+   * calls write (`heldFor`), are written while its execution goes on, not awaited call by call: one
+   * wait at its end instead of one per level of the plan.
    */
   hold(credentials: SubgraphCredentials): void {
     this.held.set(credentials, []);
+  }
+
+  /** The durability of the records `credentials`'s execution holds (`hold`), for its other in-process calls to add theirs to (audit.ts `holdingDurability`); none when it holds none. */
+  heldFor(credentials: SubgraphCredentials): Promise<boolean>[] | undefined {
+    return this.held.get(credentials);
   }
 
   /** Waits for the records held since `hold`; false when one could not be written (then nothing of the execution may be served). */

@@ -56,8 +56,35 @@ export class AccessRecordNotWrittenError extends GraphQLError {
   }
 }
 
-/** The records written within an `AccessRecorder.collectWithin`, by the async context they were written in. */
-const recordsWithin = new AsyncLocalStorage<KeptAccessRecord[]>();
+/** What the async context a record is written in asks of it (`AccessRecorder.collectWithin`, `holdingDurability`). */
+interface RecordingScope {
+  /** The records written within, collected (the gateway's shared calls). */
+  records?: KeptAccessRecord[];
+  /** Whether each record written within became durable, for the caller in this process that holds the answer until then. */
+  durable?: Promise<boolean>[];
+}
+
+const recordingScope = new AsyncLocalStorage<RecordingScope>();
+
+/**
+ * Runs `execute`, a subgraph call made in this process, letting the records written within it be
+ * awaited by its caller instead of by the subgraph: each record's durability goes into `durable` and
+ * the subgraph's answer goes on at once. Only for a caller that serves nothing of what it was answered
+ * until every one of `durable` came out true (the gateway, gateway/server.ts `onExecuteDone`): one wait
+ * per client request instead of one per subgraph call. Never across a process boundary.
+ */
+export function holdingDurability<T>(durable: Promise<boolean>[], execute: () => Promise<T>): Promise<T> {
+  const outer = recordingScope.getStore();
+  return recordingScope.run({ ...(outer?.records && { records: outer.records }), durable }, execute);
+}
+
+/** Hands `written` to the caller holding the answer (`holdingDurability`); false when there is none, and it must be awaited here. */
+export function heldByCaller(written: Promise<void>): boolean {
+  const durable = recordingScope.getStore()?.durable;
+  if (!durable) return false;
+  durable.push(written.then(() => true, () => false));
+  return true;
+}
 
 export class AccessRecorder {
   private readonly maxBatch: number;
@@ -83,9 +110,11 @@ export class AccessRecorder {
 
   /** Resolves once the record is durable; rejects with {@link AccessRecordNotWrittenError} otherwise. */
   record(data: AccessRecord, metadata: EventMetadata): Promise<void> {
-    if (this.closed) return Promise.reject(new AccessRecordNotWrittenError());
+    // Collected even when it cannot be written: what is served again from an answer must be written
+    // again whole, and then fails the same way.
     this.collecting.get(data.requestId)?.push({ data, metadata });
-    recordsWithin.getStore()?.push({ data, metadata });
+    recordingScope.getStore()?.records?.push({ data, metadata });
+    if (this.closed) return Promise.reject(new AccessRecordNotWrittenError());
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ event: { type: 'DataAccessed', data, metadata }, since: performance.now(), resolve, reject });
       this.schedule();
@@ -108,7 +137,8 @@ export class AccessRecorder {
    */
   async collectWithin<T>(execute: () => Promise<T>): Promise<{ value: T; records: KeptAccessRecord[] }> {
     const records: KeptAccessRecord[] = [];
-    const value = await recordsWithin.run(records, execute);
+    const durable = recordingScope.getStore()?.durable;
+    const value = await recordingScope.run({ records, ...(durable && { durable }) }, execute);
     return { value, records };
   }
 

@@ -33,7 +33,7 @@ import { servedTypeDefs } from '../../schema/accessDescriptions.ts';
 import { scalarResolvers } from '../../schema/scalars.ts';
 import { applyAccessControl, RequestAccess, requestPrincipalsOf, type AccessControl } from './access.ts';
 import { historyEventResolvers } from './history.ts';
-import { accessRecordOf } from './audit.ts';
+import { accessRecordOf, heldByCaller } from './audit.ts';
 import { ASSERTION_HEADER, authenticateSubgraphRequest, CREDENTIALS_EXTENSION, headerValue, type AuthenticatedRequest, type Caller, type SubgraphAuthConfig } from '../../platform/auth.ts';
 import type { SubgraphContext } from './context.ts';
 import { formatAnyError, formatSubgraphError, isInternalError, withRequestId } from './errors.ts';
@@ -231,7 +231,11 @@ export function createSubgraphServer<Extra extends object = object>(options: Sub
     const recorder = options.access.recorder;
     const named = { ...operation, name: operation.name ?? ctx.clientOperationName ?? null };
     const record = recorder && accessRecordOf({ access: ctx.access, caller: ctx.caller, requestId: ctx.requestId, subgraph: options.name, operation: named, at: now() });
-    if (record) await recorder.record(record.data, record.metadata);
+    if (record) {
+      const written = recorder.record(record.data, record.metadata);
+      // A gateway in this process holding the answer until it is durable waits for it instead (audit.ts `holdingDurability`).
+      if (!heldByCaller(written)) await written;
+    }
     await options.onResult?.(ctx, result, operation);
   };
 
