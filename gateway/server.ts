@@ -157,6 +157,9 @@ function withoutSubscriptionCalls(plugin: GatewayPlugin<GatewayRequestContext>):
  * records of an execution's calls are awaited once, at its end.
  */
 function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>, shared: SharedSubgraphCalls | undefined): GatewayPlugin<GatewayRequestContext> {
+  // Executions of a client query. A mutation's own reads (the entities it returns) are never shared:
+  // an identical call begun before its write would answer them with what was there before.
+  const queries = new WeakSet<SubgraphCredentials>();
   return {
     onFetch({ url, options, context, executionRequest, setFetchFn }) {
       const fetch = fetches[url];
@@ -167,7 +170,7 @@ function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>,
       // The subgraph's access records are awaited with the execution's, before its result leaves (`onExecute` below).
       const held = credentials && shared?.heldFor(credentials);
       const holding = (send: () => Promise<Response>) => (held ? holdingDurability(held, send) : send());
-      const isQuery = executionRequest !== undefined && (executionRequest.operationType ?? getOperationASTFromRequest(executionRequest).operation) === 'query';
+      const isQuery = credentials !== undefined && queries.has(credentials) && executionRequest !== undefined && (executionRequest.operationType ?? getOperationASTFromRequest(executionRequest).operation) === 'query';
       if (!shared || !credentials || !isQuery || typeof options.body !== 'string') {
         setFetchFn((target, init) => holding(() => call(target, init ?? {})));
         return;
@@ -182,6 +185,7 @@ function useInProcessSubgraphs(fetches: Readonly<Record<string, SubgraphFetch>>,
     onExecute({ args }) {
       const credentials = (args.contextValue as Partial<GatewayRequestContext>).credentials;
       if (!shared || !credentials) return;
+      if (getOperationAST(args.document, args.operationName)?.operation === 'query') queries.add(credentials);
       shared.hold(credentials);
       return {
         async onExecuteDone({ setResult }) {
