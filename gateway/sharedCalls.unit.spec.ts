@@ -66,11 +66,17 @@ function harness() {
     return (await response.json()) as { data: { ranFor: string } };
   };
   const credentials = (caller: Caller, requestId: string) => new SubgraphCredentials(caller, 'token', SECRET, requestId);
+  /** Requests `requestIds` of one caller asking the same call at once. */
+  const askTogether = (requestIds: readonly string[]) => {
+    const caller = callerOf('screen');
+    return Promise.all(requestIds.map((id) => ask(credentials(caller, id))));
+  };
   return {
     principals,
     recordedAgain,
     fetched,
     ask,
+    askTogether,
     calls,
     credentials,
     shared: async () => (await shared.get()).values[0]?.value ?? 0,
@@ -81,11 +87,16 @@ function harness() {
   };
 }
 
+/** Nothing was shared: r1 and r2 each made their own call and got its answer. */
+function assertEachRanItsOwnCall(fetched: readonly string[], answers: readonly { data: { ranFor: string } }[]): void {
+  assert.deepEqual(fetched, ['r1', 'r2']);
+  assert.deepEqual(answers.map((a) => a.data.ranFor), ['r1', 'r2']);
+}
+
 describe('SharedSubgraphCalls', () => {
   it('runs identical calls of one caller in flight at once once, and writes the access records again as each other request’s', async () => {
     const h = harness();
-    const caller = callerOf('screen');
-    const answers = await Promise.all(['r1', 'r2', 'r3'].map((id) => h.ask(h.credentials(caller, id))));
+    const answers = await h.askTogether(['r1', 'r2', 'r3']);
     assert.deepEqual(h.fetched, ['r1']);
     assert.deepEqual(answers.map((a) => a.data.ranFor), ['r1', 'r1', 'r1']);
     assert.deepEqual(h.recordedAgain.sort(), ['population:r2', 'population:r3']);
@@ -133,10 +144,8 @@ describe('SharedSubgraphCalls', () => {
   it('a request whose records cannot be written again makes its own call', async () => {
     const h = harness();
     h.failRecords();
-    const caller = callerOf('screen');
-    const answers = await Promise.all(['r1', 'r2'].map((id) => h.ask(h.credentials(caller, id))));
-    assert.deepEqual(h.fetched, ['r1', 'r2']);
-    assert.deepEqual(answers.map((a) => a.data.ranFor), ['r1', 'r2']);
+    const answers = await h.askTogether(['r1', 'r2']);
+    assertEachRanItsOwnCall(h.fetched, answers);
     assert.equal(await h.shared(), 0);
   });
 
@@ -176,18 +185,15 @@ describe('SharedSubgraphCalls', () => {
   it('an answer with errors is not shared (an internal error names its own request): the others make their own calls', async () => {
     const h = harness();
     h.errorsNextCall();
-    const caller = callerOf('screen');
-    const answers = await Promise.all(['r1', 'r2'].map((id) => h.ask(h.credentials(caller, id))));
-    assert.deepEqual(h.fetched, ['r1', 'r2']);
-    assert.deepEqual(answers.map((a) => a.data.ranFor), ['r1', 'r2']);
+    const answers = await h.askTogether(['r1', 'r2']);
+    assertEachRanItsOwnCall(h.fetched, answers);
     assert.deepEqual(h.recordedAgain, []);
   });
 
   it('when the grants cannot be read, each call goes to its subgraph unshared (which answers the failure)', async () => {
     const h = harness();
     h.failPrincipals();
-    const caller = callerOf('screen');
-    await Promise.all(['r1', 'r2'].map((id) => h.ask(h.credentials(caller, id))));
+    await h.askTogether(['r1', 'r2']);
     assert.deepEqual(h.fetched, ['r1', 'r2']);
   });
 });
