@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { lockDataDir, type DataDirLock } from './dataDirLock.ts';
@@ -128,6 +129,35 @@ function pglitePrepared(db: PGlite): (sql: string, params: readonly unknown[]) =
   };
 }
 
+/** How long work on the embedded store may keep the event loop before a statement waits one turn. */
+export const PGLITE_MAX_TURN_MS = 10;
+
+/**
+ * PGlite runs a statement synchronously in WebAssembly and settles its promise as a microtask, with
+ * no I/O between: a loop of statements (the hash chain extending a freshly seeded city, a projection
+ * working off a backlog) never lets the event loop reach its timers or sockets, so the graph accepted
+ * no request for the ~10 s the chain of a fresh demo city took. So a statement begun after the loop
+ * has been held `maxMs` first waits one turn (`setImmediate`): requests are read, and their
+ * statements queue in PGlite between the loop's. A turn is noticed by an immediate scheduled when
+ * the first statement after the last one ran: one timestamp per statement otherwise.
+ */
+export function eventLoopTurns(maxMs = PGLITE_MAX_TURN_MS): () => Promise<void> | undefined {
+  let pending = false;
+  let since = 0;
+  const turned = () => {
+    pending = false;
+  };
+  return () => {
+    if (!pending) {
+      pending = true;
+      since = performance.now();
+      setImmediate(turned);
+      return undefined;
+    }
+    return performance.now() - since > maxMs ? nextTurn() : undefined;
+  };
+}
+
 /**
  * PGlite is one session per data directory (DESIGN §6): every query and transaction is serialised
  * by PGlite itself, so advisory locks always succeed for the one process that opened it.
@@ -145,18 +175,23 @@ export async function createPgliteDatabase(dataDir?: string): Promise<SqlDatabas
     throw error;
   }
   const prepared = pglitePrepared(db);
+  const fairTurn = eventLoopTurns();
   return {
     backend: 'pglite',
     ...(dataDirLock && { dataDirLock }),
     async query<Row>(sql: string, params?: readonly unknown[], options?: QueryOptions) {
+      await fairTurn();
       const execute = options?.prepared ? await prepared(sql, params ?? []) : undefined;
       const res = execute ? await db.query<Row>(execute) : await db.query<Row>(sql, toParams(params));
       return { rows: res.rows };
     },
     async exec(sql) {
+      await fairTurn();
       await db.exec(sql);
     },
-    transaction(fn) {
+    async transaction(fn) {
+      // Only before the transaction: inside it, PGlite's session is held whatever waits.
+      await fairTurn();
       return db.transaction((tx) =>
         fn({
           async query<Row>(sql: string, params?: readonly unknown[]) {
