@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -33,5 +33,19 @@ describe('bin/launch.mjs', () => {
     assert.ok(Object.values(before).some((mtime) => mtime !== undefined), `a build with the compiled CLI in ${BUILDS}`);
     assert.equal(await cli(['bin/launch.mjs', 'start', '--help']), await cli(['--import', 'tsx', 'bin/city-brain.ts', 'start', '--help']));
     assert.deepEqual(builds(), before);
+  });
+
+  it('bundles the packages a module imports into shared chunks, and leaves graphql and PGlite in node_modules', async () => {
+    await cli(['bin/launch.mjs', '--help']);
+    const latest = readdirSync(BUILDS)
+      .filter((entry) => !entry.endsWith('.tmp'))
+      .map((entry) => ({ entry, mtime: statSync(join(BUILDS, entry)).mtimeMs }))
+      .sort((a, b) => b.mtime - a.mtime)[0]!.entry;
+    const imports = (file: string) => [...readFileSync(join(BUILDS, latest, file), 'utf8').matchAll(/from "([^"]+)"/g)].map((m) => m[1]!);
+    const gateway = imports('gateway/server.js');
+    assert.ok(!gateway.some((specifier) => specifier.startsWith('@graphql-hive/gateway-runtime')), 'the gateway runtime is bundled');
+    assert.ok(gateway.some((specifier) => specifier.startsWith('../vendor/')), 'from a shared chunk');
+    assert.ok(gateway.includes('graphql'), 'one graphql for every package: imported from node_modules');
+    assert.ok(imports('events/sql/database.js').includes('@electric-sql/pglite'), 'PGlite loads its WebAssembly from beside its module');
   });
 });
