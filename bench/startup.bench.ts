@@ -11,7 +11,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +25,7 @@ import { DEMO_CONSUMER_ROLES, DEMO_DASHBOARD } from '../subgraphs/governance/ind
 import type { Target } from './lib/figures.ts';
 import type { BenchContext, BenchOption } from './lib/section.ts';
 import { perSecond, stopwatch } from './lib/stats.ts';
+import { freePort } from '../test/helpers/ports.ts';
 
 export const name = 'startup';
 export const description = '`npm start` on a fresh data directory to its first answered query (demo city seeded), the seed rate, and a restart';
@@ -46,17 +46,6 @@ const NPM_START = [...SERVED_NODE_FLAGS, 'bin/launch.mjs', 'start'];
 const QUERY = '{ divisions(level: DISTRICT) { edges { node { code name } } } }';
 /** Variables of the bench's own environment that would point the child elsewhere than a fresh PGlite directory. */
 const INHERITED_OUT = ['DATABASE_URL', 'JWT_SECRET', 'JWT_JWKS_URL', 'GATEWAY_ASSERTION_SECRET', 'SEAL_KEY_FILE', 'GATEWAY_HOST'];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no TCP port was assigned');
-  return address.port;
-}
 
 interface Started {
   /** Spawn to the first query answered without errors. */

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,18 +18,10 @@ import { GRAPHQL_PATH } from '../gateway/server.ts';
 import { issueToken } from '../gateway/tokens.ts';
 import { DEMO_CONSUMER_ROLES, DEMO_DASHBOARD } from '../subgraphs/governance/index.ts';
 import { collectResults } from '../test/helpers/subscriptions.ts';
+import { freePort } from '../test/helpers/ports.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const QUERY = '{ divisions(level: DISTRICT) { edges { node { code name } } } }';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('npm start, served from the bundled build', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cb-launch-e2e-'));

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
@@ -27,6 +26,7 @@ import { seedPopulation } from '../subgraphs/population/seed.ts';
 import { commandOf, productionTopology, REPOSITORY_ROOT, type ProcessSpec } from '../scripts/topology.ts';
 import { createTestPostgresDatabase } from './helpers/databases.ts';
 import { cleanupOnSignal, killAll as killOwned, spawnOwned } from './helpers/processes.ts';
+import { freePort } from './helpers/ports.ts';
 
 const HOSTED: SubgraphName[] = ['governance', 'population', 'legal-person'];
 const PROJECTIONS = MODULES.flatMap((m) => m.projections);
@@ -77,15 +77,6 @@ class RunningProcess {
   owned(): string[] {
     return this.lines.filter((l) => l.msg === 'projections owned').at(-1)?.projections ?? [];
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 100): Promise<T> {

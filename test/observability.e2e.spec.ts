@@ -7,8 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +23,7 @@ import { createTestPostgresDatabase } from './helpers/databases.ts';
 import { TEST_ASSERTION_SECRET, TEST_JWT_SECRET, startTestGraph, type TestGraph } from './helpers/graph.ts';
 import { killAll, spawnOwned } from './helpers/processes.ts';
 import { serveAdminRoutes } from './helpers/adminServer.ts';
+import { freePort } from './helpers/ports.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CONSUMER = 'observer-bureau';
@@ -44,14 +43,6 @@ const scrape = async (url: string | URL): Promise<string> => {
   assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
   return response.text();
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
