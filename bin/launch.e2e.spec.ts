@@ -35,6 +35,23 @@ describe('npm start, served from the bundled build', () => {
     base = `http://127.0.0.1:${port}`;
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', DATA_DIR: join(dir, 'pglite'), GATEWAY_PORT: String(port), DEMO_PEOPLE: '60', DEMO_LEGAL_PERSONS: '4', LOG_LEVEL: 'warn' };
     child = spawn(process.execPath, ['bin/launch.mjs', 'start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group would outlive this file when the file is stopped (a timeout, Ctrl-C): stopped with it.
+    const stopChild = () => {
+      if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      stopChild();
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('exit', stopChild);
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    child.once('exit', () => {
+      process.off('exit', stopChild);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const started = Date.now();
